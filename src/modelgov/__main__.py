@@ -1,0 +1,3 @@
+from modelgov.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""The manifest: the one artifact between analysis and rendering.
+
+Everything a page shows is in here, so a saved ``manifest.json`` can be re-rendered, diffed by an
+auditor, or read by other tools without pandas or scikit-learn. The JSON Schema generated from these
+models is committed (``schemas/manifest.schema.json``); a test keeps the two in step.
+
+Versioning rule (after dbt's artifacts): adding an optional field is not a breaking change; anything
+else bumps :data:`SCHEMA_VERSION`'s major number, and readers refuse a major they do not know.
+
+This module imports nothing from the rest of modelgov except ``errors``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from modelgov.errors import ManifestError
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+class FileRef(Node):
+    """A workspace file the build read: the evidence trail for every number derived from it."""
+
+    path: str = Field(description="Path relative to the workspace root, with '/' separators.")
+    sha256: str
+    bytes: int
+
+
+class Generator(Node):
+    name: Literal["modelgov"] = "modelgov"
+    version: str
+
+
+# --------------------------------------------------------------------------- card
+
+
+class Owner(Node):
+    name: str
+    email: str | None = None
+    team: str | None = None
+
+
+class Card(Node):
+    """Human-written card fields (Mitchell et al., 2019). Markdown strings, as the user wrote them."""
+
+    description: str
+    primary_uses: str
+    primary_users: str
+    out_of_scope: str
+    factors_relevant: str
+    factors_evaluation: str
+    performance_measures: str
+    decision_threshold: str | None = None
+    variation_approaches: str | None = None
+    ethical_considerations: str
+    caveats: str
+    licence: str | None = None
+    references: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- analyses
+
+
+class Metric(Node):
+    """A headline number. ``value`` is ``None`` when the metric is undefined for the data
+    (e.g. ROC AUC with a single class), and ``note`` says why."""
+
+    name: str = Field(description="Stable key, e.g. `roc_auc`.")
+    label: str = Field(description="Human-readable name, e.g. `ROC AUC`.")
+    value: float | None
+    note: str | None = None
+    higher_is_better: bool = True
+
+
+class GroupMetrics(Node):
+    """One group of one sensitive feature (or an intersection)."""
+
+    group: str = Field(description="Group value as text; missing values form the group `(missing)`.")
+    count: int
+    small: bool = Field(description="True when count < min_group_size: numbers are unreliable.")
+    metrics: dict[str, float | None] = Field(
+        description="Metric key → value; None where undefined for this group (never a silent 0)."
+    )
+
+
+class FairnessResult(Node):
+    feature: str = Field(description="Sensitive feature (column) name.")
+    metric_labels: dict[str, str] = Field(description="Metric key → human-readable name, in display order.")
+    overall: dict[str, float | None]
+    groups: list[GroupMetrics]
+    min_group_size: int
+
+
+class Performance(Node):
+    task: str
+    rows: int
+    metrics: list[Metric]
+    threshold: float | None = None
+    positive_label: str | None = None
+
+
+# --------------------------------------------------------------------------- versions and models
+
+
+class Approval(Node):
+    role: str
+    by: str
+    decision: Literal["approved", "rejected", "pending"]
+    date: str
+    comment: str | None = None
+    source: FileRef
+
+
+class EvaluationRun(Node):
+    id: str
+    dataset: str
+    date: str = Field(description="ISO date of the evaluation.")
+    data: FileRef
+    label: str
+    prediction: str
+    score: str | None = None
+    features: list[str] = Field(default_factory=list)
+    performance: Performance
+    fairness: list[FairnessResult] = Field(default_factory=list)
+
+
+class TrainingRecord(Node):
+    datasets: list[str]
+    algorithm: str
+    code_repository: str | None = None
+    code_commit: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    python: str | None = None
+    packages: dict[str, str] = Field(default_factory=dict)
+    artifact: FileRef | None = None
+
+
+class MonitoringSource(Node):
+    """Where the version's production logs are. Their analysis is added by the monitoring stage."""
+
+    logs: FileRef
+    timestamp: str
+    prediction: str
+    score: str | None = None
+    features: list[str] = Field(default_factory=list)
+    ground_truth: FileRef | None = None
+
+
+class ModelVersion(Node):
+    version: str
+    status: Literal["candidate", "staging", "production", "retired"]
+    created: str
+    summary: str
+    previous: str | None = None
+    source: FileRef = Field(description="The version.yml this entry was read from.")
+    training: TrainingRecord
+    evaluations: list[EvaluationRun]
+    monitoring: MonitoringSource | None = None
+    approvals: list[Approval] = Field(default_factory=list)
+
+    @property
+    def latest_evaluation(self) -> EvaluationRun:
+        return max(self.evaluations, key=lambda e: (e.date, e.id))
+
+
+class Model(Node):
+    id: str
+    name: str
+    owner: Owner
+    task: Literal["binary_classification", "multiclass_classification", "regression"]
+    risk_tier: str
+    tags: list[str] = Field(default_factory=list)
+    sensitive_features: list[str] = Field(default_factory=list)
+    card: Card
+    source: FileRef = Field(description="The model.yml this entry was read from.")
+    live_version: str | None = Field(
+        description="The version with status `production` (the newest one if several), else None."
+    )
+    versions: list[ModelVersion] = Field(description="Newest first (by creation date, then version).")
+
+
+class Dataset(Node):
+    id: str
+    name: str
+    description: str
+    source: str
+    licence: str
+    collection_method: str
+    collection_period: str | None = None
+    rows: int | None = None
+    contains_pii: bool = False
+    pii_fields: list[str] = Field(default_factory=list)
+    legal_basis: str | None = None
+    known_gaps: str | None = None
+    files: list[FileRef] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    datasheet: FileRef
+    used_by: list[str] = Field(
+        default_factory=list, description="`model-id/version` of every version that trained or evaluated on it."
+    )
+
+
+class RiskTier(Node):
+    id: str
+    title: str
+    description: str | None = None
+
+
+class Site(Node):
+    title: str
+    organisation: str
+    description: str | None = None
+
+
+class Manifest(Node):
+    """The root object of ``manifest.json``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"$id": SCHEMA_ID})
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    generator: Generator
+    built_at: str = Field(description="UTC build time; from SOURCE_DATE_EPOCH when set.")
+    site: Site
+    risk_tiers: list[RiskTier]
+    inputs: list[FileRef] = Field(description="Every workspace file the build read, sorted by path.")
+    models: list[Model]
+    datasets: list[Dataset]
+
+    def model(self, model_id: str) -> Model:
+        for model in self.models:
+            if model.id == model_id:
+                return model
+        raise KeyError(model_id)
+
+
+# --------------------------------------------------------------------------- read / write
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the manifest, as committed to ``schemas/manifest.schema.json``."""
+    schema = Manifest.model_json_schema(mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def dumps(manifest: Manifest) -> str:
+    """Canonical JSON: sorted keys, two-space indent, trailing newline, so equal manifests are equal bytes."""
+    data = manifest.model_dump(mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write(manifest: Manifest, path: Path) -> None:
+    path.write_text(dumps(manifest), encoding="utf-8")
+
+
+def read(path: Path) -> Manifest:
+    """Read and validate a manifest, refusing schema majors this version does not understand."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"{path}: cannot read manifest: {exc}") from None
+    found = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
+    if found.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise ManifestError(
+            f"{path}: schema_version {found or '(none)'!r} is not supported; "
+            f"this modelgov reads {SCHEMA_VERSION.split('.')[0]}.x"
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ManifestError(f"{path}: {where}: {first['msg']} ({exc.error_count()} problems)") from None

@@ -1,0 +1,308 @@
+"""Typed models of the files a team commits to its governance workspace.
+
+These are the *input* models: exactly what users write, validated strictly (unknown keys are errors,
+with a "did you mean" hint added by the loader). They are kept separate from the manifest models,
+which are the *output* contract, so the two can evolve independently.
+
+Layout of a workspace::
+
+    governance.yml
+    models/<model-id>/model.yml
+    models/<model-id>/versions/<version>/version.yml
+    models/<model-id>/versions/<version>/approvals.yml     (optional)
+    datasets/<dataset-id>.yml
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+IDENTIFIER_HINT = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
+
+
+class Strict(BaseModel):
+    """Base for every input model: unknown keys are errors, nothing is silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Task(StrEnum):
+    binary_classification = "binary_classification"
+    multiclass_classification = "multiclass_classification"
+    regression = "regression"
+
+    @property
+    def is_classification(self) -> bool:
+        return self is not Task.regression
+
+
+class Status(StrEnum):
+    """Lifecycle of a model version, in order."""
+
+    candidate = "candidate"
+    staging = "staging"
+    production = "production"
+    retired = "retired"
+
+
+class Decision(StrEnum):
+    approved = "approved"
+    rejected = "rejected"
+    pending = "pending"
+
+
+# --------------------------------------------------------------------------- governance.yml
+
+
+class RiskTier(Strict):
+    id: Text = Field(description="Short identifier used in model.yml, e.g. `high`.")
+    title: str | None = Field(None, description="Human-readable name shown on the site.")
+    description: str | None = Field(None, description="What makes a model belong to this tier.")
+
+
+DEFAULT_RISK_TIERS = (
+    RiskTier(id="low", title="Low", description="Internal or advisory use; no decision about people."),
+    RiskTier(id="medium", title="Medium", description="Influences decisions with human review."),
+    RiskTier(id="high", title="High", description="Decides or materially affects outcomes for people."),
+)
+
+
+class AnalysisSettings(Strict):
+    min_group_size: int = Field(
+        30,
+        ge=1,
+        description="Groups with fewer evaluation rows than this are flagged as unreliable (never dropped).",
+    )
+
+
+class Governance(Strict):
+    """`governance.yml`: the site and organisation-wide settings."""
+
+    title: Text = Field(description="Title of the generated site.")
+    organisation: Text = Field(description="Organisation that owns the models.")
+    description: str | None = Field(None, description="Markdown shown on the home page.")
+    risk_tiers: list[RiskTier] = Field(
+        default_factory=lambda: list(DEFAULT_RISK_TIERS),
+        description="Risk tiers a model can be assigned to. Defaults to low / medium / high.",
+    )
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+
+    @field_validator("risk_tiers")
+    @classmethod
+    def _unique_tiers(cls, tiers: list[RiskTier]) -> list[RiskTier]:
+        seen: set[str] = set()
+        for tier in tiers:
+            if tier.id in seen:
+                raise ValueError(f"risk tier {tier.id!r} is declared twice")
+            seen.add(tier.id)
+        return tiers
+
+
+# --------------------------------------------------------------------------- model.yml
+
+
+class Owner(Strict):
+    name: Text
+    email: str | None = None
+    team: str | None = None
+
+
+class IntendedUse(Strict):
+    """Mitchell et al. (2019), 'Intended Use'."""
+
+    primary_uses: Text = Field(description="What the model is for.")
+    primary_users: Text = Field(description="Who uses its outputs.")
+    out_of_scope: Text = Field(description="Uses the model must not be put to.")
+
+
+class Factors(Strict):
+    """Mitchell et al. (2019), 'Factors': groups and conditions that can change performance."""
+
+    relevant: Text = Field(description="Factors that could change the model's behaviour.")
+    evaluation: Text = Field(description="Which of them the evaluation covers, and why.")
+
+
+class MetricsRationale(Strict):
+    """Mitchell et al. (2019), 'Metrics': why these measures and this threshold."""
+
+    performance_measures: Text
+    decision_threshold: str | None = None
+    variation_approaches: str | None = Field(
+        None, description="How uncertainty is measured (e.g. bootstrap intervals)."
+    )
+
+
+class ModelCard(Strict):
+    """`models/<model-id>/model.yml`: one model across all its versions."""
+
+    name: Text = Field(description="Display name.")
+    owner: Owner
+    task: Task
+    risk_tier: Text = Field(description="One of the ids in governance.yml `risk_tiers`.")
+    tags: list[Text] = Field(default_factory=list)
+    description: Text = Field(description="Model details: what it predicts and how (Markdown).")
+    intended_use: IntendedUse
+    factors: Factors
+    metrics: MetricsRationale
+    ethical_considerations: Text
+    caveats: Text = Field(description="Caveats and recommendations.")
+    sensitive_features: list[Text] = Field(
+        default_factory=list,
+        description="Columns of the evaluation tables whose groups are compared for fairness.",
+    )
+    licence: str | None = None
+    references: list[Text] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- version.yml
+
+
+class CodeRef(Strict):
+    repository: Text
+    commit: Text
+
+
+class Environment(Strict):
+    python: str | None = None
+    packages: dict[str, str] = Field(default_factory=dict)
+
+
+class Training(Strict):
+    datasets: list[Text] = Field(description="Dataset ids (files under datasets/) used for training.")
+    algorithm: Text = Field(description="E.g. `sklearn.linear_model.LogisticRegression`.")
+    code: CodeRef | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    environment: Environment = Field(default_factory=Environment)
+    artifact: str | None = Field(None, description="Path of the model file, relative to the workspace.")
+
+
+class Evaluation(Strict):
+    """One evaluation run: a table with a row per scored example."""
+
+    id: Text = Field(description="Unique within the version, e.g. `holdout`.")
+    data: Text = Field(description="Table path relative to the workspace (CSV, Parquet or JSON Lines).")
+    dataset: Text = Field(description="Dataset id (datasets/<id>.yml) the table was drawn from.")
+    date: dt.date = Field(description="When the evaluation was run.")
+    label: Text = Field(description="Column with the ground truth.")
+    prediction: Text = Field(description="Column with the model's prediction (class or value).")
+    score: str | None = Field(
+        None, description="Column with the positive-class probability (binary classification)."
+    )
+    positive_label: Any = Field(1, description="Label value of the positive class (binary tasks).")
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="Decision threshold applied to `score` to obtain `prediction`."
+    )
+    features: list[Text] = Field(
+        default_factory=list, description="Model input columns present in the table."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise ValueError(f"must be {IDENTIFIER_HINT}")
+        return value
+
+
+class GroundTruth(Strict):
+    data: Text = Field(description="Table of late-arriving outcomes.")
+    id: Text = Field(description="Column joining outcomes to scoring records.")
+    label: Text = Field(description="Column with the observed outcome.")
+
+
+class Monitoring(Strict):
+    logs: Text = Field(description="Scoring log table path relative to the workspace.")
+    timestamp: Text = Field(description="Column with the scoring time (ISO 8601).")
+    id: str | None = Field(None, description="Column with the record id (joins ground truth).")
+    prediction: Text
+    score: str | None = None
+    features: list[Text] = Field(default_factory=list)
+    ground_truth: GroundTruth | None = None
+
+
+class Version(Strict):
+    """`models/<model-id>/versions/<version>/version.yml`: one trained version of a model."""
+
+    created: dt.date
+    status: Status
+    summary: Text = Field(description="What this version is and how it differs from the previous one.")
+    previous: str | None = Field(None, description="The version this one retrains or replaces.")
+    training: Training
+    evaluations: list[Evaluation] = Field(min_length=1)
+    monitoring: Monitoring | None = None
+
+    @model_validator(mode="after")
+    def _unique_evaluation_ids(self) -> Version:
+        seen: set[str] = set()
+        for evaluation in self.evaluations:
+            if evaluation.id in seen:
+                raise ValueError(f"evaluation id {evaluation.id!r} is used twice")
+            seen.add(evaluation.id)
+        return self
+
+
+# --------------------------------------------------------------------------- approvals.yml
+
+
+class Approval(Strict):
+    role: Text = Field(description="The accountable function, e.g. `model_risk`, `compliance`.")
+    by: Text = Field(description="Who decided.")
+    decision: Decision
+    date: dt.date
+    comment: str | None = None
+
+
+class Approvals(Strict):
+    """`approvals.yml` beside a version.yml: sign-offs, kept in their own file so that
+    repository owners rules (e.g. CODEOWNERS) can give reviewers, not modellers, write access."""
+
+    approvals: list[Approval] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- datasets/<id>.yml
+
+
+class DataFile(Strict):
+    path: Text
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+
+class Collection(Strict):
+    method: Text
+    period: str | None = None
+
+
+class Datasheet(Strict):
+    """`datasets/<dataset-id>.yml`: a datasheet (Gebru et al., 2021) for one dataset."""
+
+    name: Text
+    description: Text
+    source: Text
+    licence: Text
+    collection: Collection
+    rows: int | None = Field(None, ge=0)
+    contains_pii: bool = False
+    pii_fields: list[Text] = Field(default_factory=list)
+    legal_basis: str | None = None
+    known_gaps: str | None = None
+    files: list[DataFile] = Field(default_factory=list)
+    references: list[Text] = Field(default_factory=list)
+
+
+#: Every file kind, keyed by the name used in schema output and docs.
+INPUT_MODELS: dict[str, type[Strict]] = {
+    "governance": Governance,
+    "model": ModelCard,
+    "version": Version,
+    "approvals": Approvals,
+    "datasheet": Datasheet,
+}
