@@ -209,7 +209,8 @@ class Dataset(Node):
     references: list[str] = Field(default_factory=list)
     datasheet: FileRef
     used_by: list[str] = Field(
-        default_factory=list, description="`model-id/version` of every version that trained or evaluated on it."
+        default_factory=list,
+        description="`model-id/version` of every version that trained or evaluated on it.",
     )
 
 

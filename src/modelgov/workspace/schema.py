@@ -4,6 +4,9 @@ These are the *input* models: exactly what users write, validated strictly (unkn
 with a "did you mean" hint added by the loader). They are kept separate from the manifest models,
 which are the *output* contract, so the two can evolve independently.
 
+Checks that span items or files (unique ids, references between files, table columns) live in the
+loader, which knows the line of every key and can point at the exact one.
+
 Layout of a workspace::
 
     governance.yml
@@ -20,7 +23,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 IDENTIFIER_HINT = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
@@ -95,16 +98,6 @@ class Governance(Strict):
         description="Risk tiers a model can be assigned to. Defaults to low / medium / high.",
     )
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
-
-    @field_validator("risk_tiers")
-    @classmethod
-    def _unique_tiers(cls, tiers: list[RiskTier]) -> list[RiskTier]:
-        seen: set[str] = set()
-        for tier in tiers:
-            if tier.id in seen:
-                raise ValueError(f"risk tier {tier.id!r} is declared twice")
-            seen.add(tier.id)
-        return tiers
 
 
 # --------------------------------------------------------------------------- model.yml
@@ -194,16 +187,12 @@ class Evaluation(Strict):
     date: dt.date = Field(description="When the evaluation was run.")
     label: Text = Field(description="Column with the ground truth.")
     prediction: Text = Field(description="Column with the model's prediction (class or value).")
-    score: str | None = Field(
-        None, description="Column with the positive-class probability (binary classification)."
-    )
+    score: str | None = Field(None, description="Column with the positive-class probability (binary classification).")
     positive_label: Any = Field(1, description="Label value of the positive class (binary tasks).")
     threshold: float | None = Field(
         None, ge=0, le=1, description="Decision threshold applied to `score` to obtain `prediction`."
     )
-    features: list[Text] = Field(
-        default_factory=list, description="Model input columns present in the table."
-    )
+    features: list[Text] = Field(default_factory=list, description="Model input columns present in the table.")
 
     @field_validator("id")
     @classmethod
@@ -239,15 +228,6 @@ class Version(Strict):
     training: Training
     evaluations: list[Evaluation] = Field(min_length=1)
     monitoring: Monitoring | None = None
-
-    @model_validator(mode="after")
-    def _unique_evaluation_ids(self) -> Version:
-        seen: set[str] = set()
-        for evaluation in self.evaluations:
-            if evaluation.id in seen:
-                raise ValueError(f"evaluation id {evaluation.id!r} is used twice")
-            seen.add(evaluation.id)
-        return self
 
 
 # --------------------------------------------------------------------------- approvals.yml

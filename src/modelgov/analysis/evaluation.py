@@ -1,0 +1,134 @@
+"""Analyse one evaluation table: prepare its columns, then compute performance and fairness.
+
+The table arrives as a DataFrame with the declared columns; this module checks what the schema
+cannot (missing values, non-numeric scores, a positive label that never occurs), converts the
+labels to the 0/1 form the metrics expect, and calls the pure metric modules. Problems are raised
+as :class:`DataProblem` naming the column; the caller adds the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from modelgov.analysis.fairness import fairness_by_group
+from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
+from modelgov.manifest import FairnessResult, Performance
+
+
+class DataProblem(Exception):
+    """A column's content makes an analysis impossible."""
+
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+@dataclass(frozen=True)
+class EvaluationColumns:
+    """Which columns of the table play which role."""
+
+    label: str
+    prediction: str
+    score: str | None
+    sensitive: tuple[str, ...]
+    positive_label: object = 1
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationAnalysis:
+    performance: Performance
+    fairness: tuple[FairnessResult, ...]
+
+
+def analyse_evaluation(
+    table: pd.DataFrame, columns: EvaluationColumns, *, task: str, min_group_size: int
+) -> EvaluationAnalysis:
+    """Performance and per-group fairness of one evaluation run."""
+    if table.empty:
+        raise DataProblem(columns.label, "the evaluation table has no rows")
+    for column in (columns.label, columns.prediction, *([columns.score] if columns.score else [])):
+        missing = int(table[column].isna().sum())
+        if missing:
+            raise DataProblem(column, f"{missing:,} of {len(table):,} rows have no value")
+
+    if task == "regression":
+        y_true = _numeric(table, columns.label)
+        y_pred = _numeric(table, columns.prediction)
+        performance = regression_performance(y_true, y_pred)
+    elif task == "binary_classification":
+        y_true = _is_positive(table, columns.label, columns.positive_label)
+        y_pred = _is_positive(table, columns.prediction, columns.positive_label)
+        y_score = _probability(table, columns.score) if columns.score else None
+        performance = binary_performance(
+            y_true, y_pred, y_score, threshold=columns.threshold, positive_label=str(columns.positive_label)
+        )
+    else:
+        y_true = table[columns.label].astype(str).to_numpy()
+        y_pred = table[columns.prediction].astype(str).to_numpy()
+        performance = multiclass_performance(y_true, y_pred)
+
+    fairness: list[FairnessResult] = []
+    if task != "multiclass_classification":
+        for feature in columns.sensitive:
+            fairness.append(
+                fairness_by_group(
+                    feature,
+                    table[feature],
+                    y_true,
+                    y_pred,
+                    classification=task == "binary_classification",
+                    min_group_size=min_group_size,
+                )
+            )
+    return EvaluationAnalysis(performance, tuple(fairness))
+
+
+def _numeric(table: pd.DataFrame, column: str) -> np.ndarray:
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = values.isna() & table[column].notna()
+    if bad.any():
+        example = table[column][bad].iloc[0]
+        raise DataProblem(column, f"{int(bad.sum()):,} values are not numbers (e.g. {example!r})")
+    return values.to_numpy(dtype=float)
+
+
+def _probability(table: pd.DataFrame, column: str) -> np.ndarray:
+    values = _numeric(table, column)
+    outside = (values < 0) | (values > 1)
+    if outside.any():
+        raise DataProblem(
+            column,
+            f"{int(outside.sum()):,} scores are outside [0, 1] (e.g. {values[outside][0]!r}); "
+            "the score must be the probability of the positive class",
+        )
+    return values
+
+
+def _is_positive(table: pd.DataFrame, column: str, positive_label: object) -> np.ndarray:
+    """1 where the column equals the positive label, else 0, comparing numbers as numbers.
+
+    A CSV turns ``1`` into an integer and a JSON file may keep ``"1"`` as text; comparing as text
+    when either side is not numeric makes both work.
+    """
+    values = table[column]
+    numeric_label = isinstance(positive_label, int | float) and not isinstance(positive_label, bool)
+    if numeric_label and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        positive = values.to_numpy() == positive_label
+    else:
+        positive = (values.astype(str) == str(positive_label)).to_numpy()
+    distinct = pd.unique(values)
+    if len(distinct) > 2:
+        shown = ", ".join(repr(v) for v in sorted(distinct, key=str)[:5])
+        raise DataProblem(column, f"a binary task needs two classes; found {len(distinct)} ({shown}, …)")
+    if not positive.any() and len(distinct) == 2:
+        shown = ", ".join(repr(v) for v in sorted(distinct, key=str))
+        raise DataProblem(
+            column,
+            f"positive_label {positive_label!r} does not occur (values are {shown}); set positive_label",
+        )
+    return positive.astype(int)

@@ -1,0 +1,155 @@
+"""Per-group metrics for each sensitive feature, computed with fairlearn's ``MetricFrame``.
+
+Two deliberate departures from fairlearn's defaults, both so a page never shows a misleading number:
+
+* fairlearn raises on missing sensitive values; here they form their own group, ``(missing)``,
+  because dropping them would hide exactly the records a reviewer should ask about;
+* fairlearn's rate metrics return 0.0 when a rate is undefined (TPR of a group with no positives);
+  here the metric callables return NaN and the result stores ``None`` ("undefined").
+
+Groups smaller than ``min_group_size`` are kept and flagged ``small``, never dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import MetricFrame, count, selection_rate
+
+from modelgov.manifest import FairnessResult, GroupMetrics
+
+MISSING_GROUP = "(missing)"
+
+Array = np.ndarray
+
+
+def _rate(numerator: Array, denominator: Array) -> float:
+    """Share of ``denominator`` rows where ``numerator`` holds; NaN when no row is in the denominator."""
+    total = int(denominator.sum())
+    return float(numerator[denominator].mean()) if total else math.nan
+
+
+def true_positive_rate(y_true: Array, y_pred: Array) -> float:
+    return _rate(np.asarray(y_pred) == 1, np.asarray(y_true) == 1)
+
+
+def false_positive_rate(y_true: Array, y_pred: Array) -> float:
+    return _rate(np.asarray(y_pred) == 1, np.asarray(y_true) == 0)
+
+
+def false_negative_rate(y_true: Array, y_pred: Array) -> float:
+    return _rate(np.asarray(y_pred) == 0, np.asarray(y_true) == 1)
+
+
+def precision(y_true: Array, y_pred: Array) -> float:
+    return _rate(np.asarray(y_true) == 1, np.asarray(y_pred) == 1)
+
+
+def base_rate(y_true: Array, y_pred: Array) -> float:
+    return float(np.mean(y_true)) if len(y_true) else math.nan
+
+
+def accuracy(y_true: Array, y_pred: Array) -> float:
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred))) if len(y_true) else math.nan
+
+
+def mean_label(y_true: Array, y_pred: Array) -> float:
+    return float(np.mean(y_true))
+
+
+def mean_prediction(y_true: Array, y_pred: Array) -> float:
+    return float(np.mean(y_pred))
+
+
+def mean_absolute_error(y_true: Array, y_pred: Array) -> float:
+    return float(np.mean(np.abs(np.asarray(y_pred) - np.asarray(y_true))))
+
+
+def root_mean_squared_error(y_true: Array, y_pred: Array) -> float:
+    return float(np.sqrt(np.mean((np.asarray(y_pred) - np.asarray(y_true)) ** 2)))
+
+
+Metric = Callable[[Array, Array], float]
+
+#: key → (label, callable), in display order.
+CLASSIFICATION_GROUP_METRICS: dict[str, tuple[str, Metric]] = {
+    "base_rate": ("Base rate (actual positives)", base_rate),
+    "selection_rate": ("Selection rate (predicted positives)", selection_rate),
+    "accuracy": ("Accuracy", accuracy),
+    "tpr": ("True positive rate", true_positive_rate),
+    "fpr": ("False positive rate", false_positive_rate),
+    "fnr": ("False negative rate", false_negative_rate),
+    "precision": ("Precision", precision),
+}
+REGRESSION_GROUP_METRICS: dict[str, tuple[str, Metric]] = {
+    "mean_label": ("Mean actual value", mean_label),
+    "mean_prediction": ("Mean predicted value", mean_prediction),
+    "mae": ("Mean absolute error", mean_absolute_error),
+    "rmse": ("Root mean squared error", root_mean_squared_error),
+}
+
+
+def group_labels(values: pd.Series) -> pd.Series:
+    """Sensitive values as display strings; missing values become :data:`MISSING_GROUP`.
+
+    Whole-number floats (``2.0``, common after a CSV round-trip with gaps) are shown as ``2``.
+    """
+
+    def label(value: object) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+            return MISSING_GROUP
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return pd.Series([label(v) for v in values], index=values.index, name=values.name, dtype=object)
+
+
+def fairness_by_group(
+    feature: str,
+    sensitive: pd.Series,
+    y_true: Array,
+    y_pred: Array,
+    *,
+    classification: bool,
+    min_group_size: int,
+) -> FairnessResult:
+    """Per-group metrics of one sensitive feature (classification: 0/1 arrays, 1 = positive)."""
+    spec = CLASSIFICATION_GROUP_METRICS if classification else REGRESSION_GROUP_METRICS
+    groups = group_labels(sensitive.reset_index(drop=True))
+    frame = MetricFrame(
+        metrics={"count": count, **{key: fn for key, (_, fn) in spec.items()}},
+        y_true=np.asarray(y_true),
+        y_pred=np.asarray(y_pred),
+        sensitive_features=groups.rename(feature),
+    )
+    by_group = frame.by_group
+    ordered = sorted(by_group.index, key=lambda g: (g == MISSING_GROUP, g))
+    rows = []
+    for group in ordered:
+        values = by_group.loc[group]
+        n = int(values["count"])
+        rows.append(
+            GroupMetrics(
+                group=str(group),
+                count=n,
+                small=n < min_group_size,
+                metrics={key: _finite(values[key]) for key in spec},
+            )
+        )
+    overall = frame.overall
+    return FairnessResult(
+        feature=feature,
+        metric_labels={key: label for key, (label, _) in spec.items()},
+        overall={"count": float(overall["count"]), **{key: _finite(overall[key]) for key in spec}},
+        groups=rows,
+        min_group_size=min_group_size,
+    )
+
+
+def _finite(value: object) -> float | None:
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None

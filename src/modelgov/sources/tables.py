@@ -1,0 +1,108 @@
+"""Read the tables a workspace points at: CSV, Parquet and JSON Lines (optionally gzip-compressed).
+
+Two operations, because they have different costs: :func:`read_columns` looks only at the header
+(or Parquet schema) so that validation stays fast on large files, and :func:`read_table` loads the
+columns an analysis needs. Every failure is a :class:`TableError` whose message a user can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: Suffixes recognised, mapped to a format name.
+FORMATS = {
+    ".csv": "csv",
+    ".csv.gz": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".jsonl.gz": "jsonl",
+    ".ndjson": "jsonl",
+    ".ndjson.gz": "jsonl",
+}
+
+#: JSON Lines has no header; its columns are the union of the keys of this many leading records.
+JSONL_SCAN_RECORDS = 1000
+
+
+class TableError(Exception):
+    """A table could not be read; the message names what is wrong (the caller adds the file)."""
+
+
+def table_format(path: Path) -> str:
+    name = path.name.lower()
+    for suffix, fmt in sorted(FORMATS.items(), key=lambda item: -len(item[0])):
+        if name.endswith(suffix):
+            return fmt
+    known = ", ".join(sorted(FORMATS))
+    raise TableError(f"unsupported table format {path.name!r}; use one of {known}")
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.name.lower().endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def read_columns(path: Path) -> list[str]:
+    """Column names of a table without loading its rows."""
+    fmt = table_format(path)
+    try:
+        if fmt == "parquet":
+            return list(pq.read_schema(path).names)
+        with _open_text(path) as handle:
+            if fmt == "csv":
+                header = next(csv.reader(handle), None)
+                if not header:
+                    raise TableError("the table is empty (no header row)")
+                return header
+            columns: dict[str, None] = {}
+            for number, line in enumerate(itertools.islice(handle, JSONL_SCAN_RECORDS), start=1):
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise TableError(f"record {number} is not a JSON object")
+                columns.update(dict.fromkeys(record))
+            if not columns:
+                raise TableError("the table is empty (no records)")
+            return list(columns)
+    except TableError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise TableError(f"invalid JSON on line {exc.lineno}: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise TableError("not valid UTF-8 text") from None
+    except (OSError, pa.ArrowException, csv.Error, EOFError) as exc:
+        raise TableError(f"cannot read table: {exc}") from None
+
+
+def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Load ``columns`` of a table (in that order) into a DataFrame."""
+    fmt = table_format(path)
+    wanted = list(dict.fromkeys(columns))
+    try:
+        if fmt == "parquet":
+            frame = pd.read_parquet(path, columns=wanted)
+        elif fmt == "csv":
+            frame = pd.read_csv(path, usecols=wanted, encoding="utf-8-sig")
+        else:
+            frame = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+            missing = [c for c in wanted if c not in frame.columns]
+            if missing:
+                raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
+            frame = frame[wanted]
+    except TableError:
+        raise
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise TableError(f"cannot read table: {exc}") from None
+    return frame.reset_index(drop=True)

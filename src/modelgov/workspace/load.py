@@ -1,0 +1,453 @@
+"""Load a governance workspace from disk into typed objects, collecting *every* problem first.
+
+Three passes, each adding problems instead of stopping:
+
+1. find the files the layout expects (``governance.yml``, ``models/*/model.yml``, …);
+2. parse each YAML file and validate it against its model in :mod:`modelgov.workspace.schema`,
+   turning pydantic's locations into ``file:line: key.path: message`` with "did you mean" hints;
+3. check what spans files: references between them (risk tiers, datasets, previous versions),
+   unique ids, paths that must stay inside the workspace, and the columns of every table.
+
+Only if no problem was found is a :class:`Workspace` returned; otherwise :class:`WorkspaceError`
+carries the full list, so a user fixes everything in one round.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from modelgov.errors import Problem, WorkspaceError
+from modelgov.sources.tables import TableError, read_columns
+from modelgov.workspace import schema
+from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_yaml
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    model_id: str
+    id: str
+    spec: schema.Version
+    source: str
+    approvals: tuple[schema.Approval, ...] = ()
+    approvals_source: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str
+    card: schema.ModelCard
+    source: str
+    versions: dict[str, VersionEntry]
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    id: str
+    sheet: schema.Datasheet
+    source: str
+
+
+@dataclass
+class Workspace:
+    """A validated workspace. ``files`` hashes every file that was read, once."""
+
+    root: Path
+    governance: schema.Governance
+    models: dict[str, ModelEntry]
+    datasets: dict[str, DatasetEntry]
+    files: FileRegistry = field(repr=False)
+
+    @property
+    def templates_dir(self) -> Path | None:
+        """``templates/`` in the workspace overrides built-in site templates of the same name."""
+        candidate = self.root / "templates"
+        return candidate if candidate.is_dir() else None
+
+
+def load_workspace(root: Path) -> Workspace:
+    """Load and validate the workspace at ``root``; raise :class:`WorkspaceError` listing all problems."""
+    return _Loader(root).load()
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {matches[0]!r}?" if matches else ""
+
+
+class _Loader:
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self.problems: list[Problem] = []
+        self.files = FileRegistry(self.root)
+        self.docs: dict[str, YamlDocument] = {}
+
+    # ------------------------------------------------------------------ pass 1 + 2: files and schema
+
+    def load(self) -> Workspace:
+        if not self.root.is_dir():
+            raise WorkspaceError([Problem(str(self.root), None, "", "workspace folder does not exist")])
+        governance = self._parse("governance.yml", schema.Governance, required=True)
+        datasets = self._load_datasets()
+        models = self._load_models()
+        if governance is not None:
+            self._check_cross_references(governance, models, datasets)
+        if self.problems or governance is None:
+            raise WorkspaceError(self.problems)
+        return Workspace(self.root, governance, models, datasets, self.files)
+
+    def _parse(self, rel: str, model: type[BaseModel], *, required: bool = False) -> Any:
+        path = self.root / rel
+        if not path.is_file():
+            if required:
+                self.problems.append(Problem(rel, None, "", "file is missing"))
+            return None
+        doc = read_yaml(path, rel)
+        self.docs[rel] = doc
+        self.problems.extend(doc.problems)
+        if doc.problems:
+            return None
+        self.files.register(rel)
+        data = doc.data if doc.data is not None else {}
+        if not isinstance(data, dict):
+            self.problems.append(Problem(rel, 1, "", f"expected a mapping of keys, found {_kind(data)}"))
+            return None
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                self.problems.append(self._problem_from_pydantic(doc, model, error))
+            return None
+
+    def _problem_from_pydantic(self, doc: YamlDocument, model: type[BaseModel], error: Any) -> Problem:
+        loc: Loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            allowed = _field_names_at(model, loc[:-1])
+            hint = did_you_mean(str(loc[-1]), allowed)
+            if not hint and allowed:
+                hint = f"; allowed keys: {', '.join(sorted(allowed))}"
+            return doc.problem(loc, f"unknown key{hint}")
+        if kind == "missing":
+            return doc.problem(loc, "required key is missing")
+        message = error["msg"]
+        message = message[0].lower() + message[1:]
+        if kind not in {"value_error", "assertion_error"} and "input" in error:
+            shown = repr(error["input"])
+            if len(shown) <= 60:
+                message = f"{message} (found {shown})"
+        return doc.problem(loc, message.removeprefix("value error, "))
+
+    def _load_datasets(self) -> dict[str, DatasetEntry]:
+        datasets: dict[str, DatasetEntry] = {}
+        folder = self.root / "datasets"
+        if not folder.is_dir():
+            return datasets
+        for path in sorted(folder.iterdir()):
+            if path.suffix not in {".yml", ".yaml"} or not path.is_file():
+                continue
+            rel = f"datasets/{path.name}"
+            dataset_id = path.stem
+            if not self._check_identifier(rel, dataset_id, "dataset id (file name)"):
+                continue
+            if dataset_id in datasets:
+                other = datasets[dataset_id].source
+                self.problems.append(Problem(rel, None, "", f"duplicate dataset id {dataset_id!r} (also {other})"))
+                continue
+            sheet = self._parse(rel, schema.Datasheet)
+            if sheet is not None:
+                datasets[dataset_id] = DatasetEntry(dataset_id, sheet, rel)
+        return datasets
+
+    def _load_models(self) -> dict[str, ModelEntry]:
+        models: dict[str, ModelEntry] = {}
+        folder = self.root / "models"
+        if not folder.is_dir():
+            self.problems.append(Problem("models/", None, "", "folder is missing; add models/<model-id>/model.yml"))
+            return models
+        for model_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+            model_id = model_dir.name
+            rel = f"models/{model_id}/model.yml"
+            if not (model_dir / "model.yml").is_file():
+                self.problems.append(Problem(rel, None, "", "file is missing (every folder under models/ is a model)"))
+                continue
+            if not self._check_identifier(rel, model_id, "model id (folder name)"):
+                continue
+            card = self._parse(rel, schema.ModelCard)
+            versions = self._load_versions(model_dir, model_id)
+            if card is not None:
+                models[model_id] = ModelEntry(model_id, card, rel, versions)
+        if not models and not self.problems:
+            self.problems.append(Problem("models/", None, "", "no models found; add models/<model-id>/model.yml"))
+        return models
+
+    def _load_versions(self, model_dir: Path, model_id: str) -> dict[str, VersionEntry]:
+        versions: dict[str, VersionEntry] = {}
+        folder = model_dir / "versions"
+        rel_folder = f"models/{model_id}/versions/"
+        if not folder.is_dir():
+            self.problems.append(Problem(rel_folder, None, "", "folder is missing; a model needs at least one version"))
+            return versions
+        for version_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+            rel = f"{rel_folder}{version_dir.name}/version.yml"
+            if not (version_dir / "version.yml").is_file():
+                self.problems.append(
+                    Problem(rel, None, "", "file is missing (every folder under versions/ is a version)")
+                )
+                continue
+            if not self._check_identifier(rel, version_dir.name, "version (folder name)"):
+                continue
+            spec = self._parse(rel, schema.Version)
+            approvals_rel = f"{rel_folder}{version_dir.name}/approvals.yml"
+            approvals = self._parse(approvals_rel, schema.Approvals)
+            if spec is not None:
+                versions[version_dir.name] = VersionEntry(
+                    model_id,
+                    version_dir.name,
+                    spec,
+                    rel,
+                    tuple(approvals.approvals) if approvals else (),
+                    approvals_rel if approvals else None,
+                )
+        if not versions and not any(p.file.startswith(rel_folder) for p in self.problems):
+            self.problems.append(Problem(rel_folder, None, "", "no versions found; add versions/<version>/version.yml"))
+        return versions
+
+    def _check_identifier(self, rel: str, value: str, what: str) -> bool:
+        if schema.IDENTIFIER.match(value):
+            return True
+        self.problems.append(Problem(rel, None, "", f"{what} {value!r} must be {schema.IDENTIFIER_HINT}"))
+        return False
+
+    # ------------------------------------------------------------------ pass 3: across files
+
+    def _check_cross_references(
+        self,
+        governance: schema.Governance,
+        models: dict[str, ModelEntry],
+        datasets: dict[str, DatasetEntry],
+    ) -> None:
+        gov_doc = self.docs.get("governance.yml")
+        tier_ids: list[str] = []
+        for index, tier in enumerate(governance.risk_tiers):
+            if tier.id in tier_ids and gov_doc is not None:
+                self.problems.append(
+                    gov_doc.problem(("risk_tiers", index, "id"), f"risk tier {tier.id!r} is declared twice")
+                )
+            tier_ids.append(tier.id)
+
+        for dataset in datasets.values():
+            self._check_datasheet_files(dataset)
+
+        for model in models.values():
+            doc = self.docs[model.source]
+            if model.card.risk_tier not in tier_ids:
+                self.problems.append(
+                    doc.problem(
+                        ("risk_tier",),
+                        f"unknown risk tier {model.card.risk_tier!r}{did_you_mean(model.card.risk_tier, tier_ids)}"
+                        f" (governance.yml declares: {', '.join(tier_ids)})",
+                    )
+                )
+            for version in model.versions.values():
+                self._check_version(model, version, datasets)
+
+    def _check_datasheet_files(self, dataset: DatasetEntry) -> None:
+        doc = self.docs[dataset.source]
+        for index, data_file in enumerate(dataset.sheet.files):
+            loc: Loc = ("files", index, "path")
+            if self._resolve(doc, loc, data_file.path) is None:
+                continue
+            actual = self.files.register(data_file.path).sha256
+            if data_file.sha256 is not None and data_file.sha256 != actual:
+                self.problems.append(
+                    doc.problem(
+                        ("files", index, "sha256"),
+                        f"does not match {data_file.path} (file has {actual}); the data changed since the "
+                        "datasheet was written",
+                    )
+                )
+
+    def _check_version(self, model: ModelEntry, version: VersionEntry, datasets: dict[str, DatasetEntry]) -> None:
+        doc = self.docs[version.source]
+        spec = version.spec
+        task = model.card.task
+        if spec.previous is not None and spec.previous not in model.versions:
+            hint = did_you_mean(spec.previous, model.versions)
+            self.problems.append(doc.problem(("previous",), f"version {spec.previous!r} of {model.id} not found{hint}"))
+        if spec.previous == version.id:
+            self.problems.append(doc.problem(("previous",), "a version cannot be its own previous version"))
+        for index, dataset_id in enumerate(spec.training.datasets):
+            self._check_dataset_ref(doc, ("training", "datasets", index), dataset_id, datasets)
+        if spec.training.artifact is not None:
+            self._resolve(doc, ("training", "artifact"), spec.training.artifact)
+
+        seen_ids: dict[str, int] = {}
+        for index, evaluation in enumerate(spec.evaluations):
+            if evaluation.id in seen_ids:
+                self.problems.append(
+                    doc.problem(
+                        ("evaluations", index, "id"),
+                        f"duplicate evaluation id {evaluation.id!r} (also evaluations[{seen_ids[evaluation.id]}])",
+                    )
+                )
+            seen_ids.setdefault(evaluation.id, index)
+            self._check_dataset_ref(doc, ("evaluations", index, "dataset"), evaluation.dataset, datasets)
+            if task == schema.Task.regression and evaluation.score is not None:
+                self.problems.append(
+                    doc.problem(("evaluations", index, "score"), "a regression model has no score column; remove it")
+                )
+            needed = {
+                "label": evaluation.label,
+                "prediction": evaluation.prediction,
+                **({"score": evaluation.score} if evaluation.score else {}),
+            }
+            needed.update({f"features[{i}]": name for i, name in enumerate(evaluation.features)})
+            sensitive = {f"sensitive_features[{i}]": name for i, name in enumerate(model.card.sensitive_features)}
+            self._check_table(doc, ("evaluations", index, "data"), evaluation.data, needed, sensitive, model)
+
+        if spec.monitoring is not None:
+            monitoring = spec.monitoring
+            needed = {"timestamp": monitoring.timestamp, "prediction": monitoring.prediction}
+            if monitoring.id:
+                needed["id"] = monitoring.id
+            if monitoring.score:
+                needed["score"] = monitoring.score
+            needed.update({f"features[{i}]": name for i, name in enumerate(monitoring.features)})
+            self._check_table(doc, ("monitoring", "logs"), monitoring.logs, needed, {}, model)
+            if monitoring.ground_truth is not None:
+                truth = monitoring.ground_truth
+                if monitoring.id is None:
+                    self.problems.append(
+                        doc.problem(
+                            ("monitoring", "ground_truth"),
+                            "ground truth is joined to scoring records by id: set monitoring.id too",
+                        )
+                    )
+                self._check_table(
+                    doc,
+                    ("monitoring", "ground_truth", "data"),
+                    truth.data,
+                    {"id": truth.id, "label": truth.label},
+                    {},
+                    model,
+                )
+
+    def _check_dataset_ref(
+        self, doc: YamlDocument, loc: Loc, dataset_id: str, datasets: dict[str, DatasetEntry]
+    ) -> None:
+        if dataset_id not in datasets:
+            hint = did_you_mean(dataset_id, datasets)
+            self.problems.append(
+                doc.problem(loc, f"unknown dataset {dataset_id!r}{hint} (expected datasets/{dataset_id}.yml)")
+            )
+
+    def _check_table(
+        self,
+        doc: YamlDocument,
+        loc: Loc,
+        rel_path: str,
+        needed: dict[str, str],
+        sensitive: dict[str, str],
+        model: ModelEntry,
+    ) -> None:
+        path = self._resolve(doc, loc, rel_path)
+        if path is None:
+            return
+        try:
+            columns = read_columns(path)
+        except TableError as exc:
+            self.problems.append(Problem(rel_path, None, "", str(exc)))
+            return
+        self.files.register(rel_path)
+        duplicated = sorted({c for c in columns if columns.count(c) > 1})
+        if duplicated:
+            self.problems.append(Problem(rel_path, None, "", f"duplicate column name(s): {', '.join(duplicated)}"))
+        present = set(columns)
+        for key, column in needed.items():
+            if column not in present:
+                self.problems.append(
+                    doc.problem(
+                        (*loc[:-1], key.split("[")[0]),
+                        f"column {column!r} is not in {rel_path}{did_you_mean(column, columns)}",
+                    )
+                )
+        model_doc = self.docs[model.source]
+        for key, column in sensitive.items():
+            if column not in present:
+                self.problems.append(
+                    Problem(
+                        model_doc.file,
+                        model_doc.line_of(("sensitive_features",)),
+                        key,
+                        f"sensitive feature {column!r} is not a column of {rel_path} "
+                        f"({format_loc(loc)} in {doc.file}){did_you_mean(column, columns)}",
+                    )
+                )
+
+    def _resolve(self, doc: YamlDocument, loc: Loc, rel_path: str) -> Path | None:
+        """Resolve a workspace-relative path, refusing anything that escapes the workspace."""
+        candidate = Path(rel_path)
+        if candidate.is_absolute() or "\\" in rel_path:
+            self.problems.append(doc.problem(loc, f"{rel_path!r} must be a relative path with '/' separators"))
+            return None
+        resolved = (self.root / candidate).resolve()
+        if not resolved.is_relative_to(self.root):
+            self.problems.append(doc.problem(loc, f"{rel_path!r} points outside the workspace"))
+            return None
+        if not resolved.is_file():
+            self.problems.append(doc.problem(loc, f"file {rel_path!r} does not exist"))
+            return None
+        return resolved
+
+
+def _kind(value: object) -> str:
+    return {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _is_union_tag(part: object) -> bool:
+    """Pydantic inserts type names (``'function-after[...]'``, ``'list[str]'``) into some locations."""
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "dict"})
+
+
+def _field_names_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys allowed at ``loc`` inside ``model`` (for "did you mean" on unknown keys)."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(str(part))
+            if info is None:
+                return []
+            current = info.annotation
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``list[X]`` / ``X | None`` / ``Annotated[X, …]`` → ``X``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin in (list, tuple, typing.Union, types.UnionType, typing.Annotated):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if not args:
+                return annotation
+            annotation = args[0]
+            continue
+        return annotation

@@ -1,0 +1,121 @@
+"""Read a YAML file into plain data *and* a map from key paths to line numbers.
+
+Pydantic reports errors by location (``("evaluations", 0, "label")``); users need
+``models/credit/versions/1.0/version.yml:14``. PyYAML's node marks carry the lines, so the file is
+composed once into nodes, walked to record where every key sits, then constructed with the safe
+constructor. Duplicate keys, which PyYAML would silently collapse (losing what the user wrote), are
+reported as problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from modelgov.errors import Problem
+
+#: YAML files larger than this are refused: workspace YAML is hand-written metadata, not data.
+MAX_YAML_BYTES = 2_000_000
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file: its data, where each key path starts, and problems found while reading."""
+
+    file: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, loc: Loc) -> int | None:
+        """Line of the deepest existing prefix of ``loc`` (a missing key points at its parent)."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return None
+
+    def problem(self, loc: Loc, message: str) -> Problem:
+        return Problem(self.file, self.line_of(loc), format_loc(loc), message)
+
+
+def format_loc(loc: Loc) -> str:
+    """``("evaluations", 0, "label")`` → ``evaluations[0].label``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def read_yaml(path: Path, display: str) -> YamlDocument:
+    """Parse ``path``; ``display`` is the workspace-relative name used in messages."""
+    doc = YamlDocument(display, None)
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            doc.problems.append(
+                Problem(display, None, "", f"file is {size:,} bytes; YAML files are limited to {MAX_YAML_BYTES:,}")
+            )
+            return doc
+        raw = path.read_bytes()
+    except OSError as exc:
+        doc.problems.append(Problem(display, None, "", f"cannot read file: {exc.strerror or exc}"))
+        return doc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        doc.problems.append(Problem(display, None, "", f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8"))
+        return doc
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _walk(node, (), doc)
+            doc.data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        reason = " ".join(filter(None, [exc.context, exc.problem]))
+        doc.problems.append(Problem(display, line, "", f"invalid YAML: {reason}"))
+        doc.data = None
+    except yaml.YAMLError as exc:
+        doc.problems.append(Problem(display, None, "", f"invalid YAML: {exc}"))
+        doc.data = None
+    finally:
+        loader.dispose()
+    return doc
+
+
+def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument) -> None:
+    doc.lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                doc.problems.append(
+                    Problem(
+                        doc.file,
+                        line,
+                        format_loc((*loc, key)),
+                        f"duplicate key (first written on line {seen[key]}); only one value can be kept",
+                    )
+                )
+                continue
+            seen[key] = line
+            child = (*loc, key)
+            doc.lines[child] = line
+            _walk(value_node, child, doc)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), doc)
