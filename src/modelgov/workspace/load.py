@@ -89,6 +89,9 @@ class _Loader:
         self.problems: list[Problem] = []
         self.files = FileRegistry(self.root)
         self.docs: dict[str, YamlDocument] = {}
+        #: ids whose file exists but is invalid: references to them are not reported a second time.
+        self.invalid_datasets: set[str] = set()
+        self.invalid_versions: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ pass 1 + 2: files and schema
 
@@ -163,7 +166,9 @@ class _Loader:
                 self.problems.append(Problem(rel, None, "", f"duplicate dataset id {dataset_id!r} (also {other})"))
                 continue
             sheet = self._parse(rel, schema.Datasheet)
-            if sheet is not None:
+            if sheet is None:
+                self.invalid_datasets.add(dataset_id)
+            else:
                 datasets[dataset_id] = DatasetEntry(dataset_id, sheet, rel)
         return datasets
 
@@ -208,7 +213,9 @@ class _Loader:
             spec = self._parse(rel, schema.Version)
             approvals_rel = f"{rel_folder}{version_dir.name}/approvals.yml"
             approvals = self._parse(approvals_rel, schema.Approvals)
-            if spec is not None:
+            if spec is None:
+                self.invalid_versions.add((model_id, version_dir.name))
+            else:
                 versions[version_dir.name] = VersionEntry(
                     model_id,
                     version_dir.name,
@@ -280,7 +287,8 @@ class _Loader:
         doc = self.docs[version.source]
         spec = version.spec
         task = model.card.task
-        if spec.previous is not None and spec.previous not in model.versions:
+        known_previous = spec.previous in model.versions or (model.id, spec.previous) in self.invalid_versions
+        if spec.previous is not None and not known_previous:
             hint = did_you_mean(spec.previous, model.versions)
             self.problems.append(doc.problem(("previous",), f"version {spec.previous!r} of {model.id} not found{hint}"))
         if spec.previous == version.id:
@@ -344,7 +352,7 @@ class _Loader:
     def _check_dataset_ref(
         self, doc: YamlDocument, loc: Loc, dataset_id: str, datasets: dict[str, DatasetEntry]
     ) -> None:
-        if dataset_id not in datasets:
+        if dataset_id not in datasets and dataset_id not in self.invalid_datasets:
             hint = did_you_mean(dataset_id, datasets)
             self.problems.append(
                 doc.problem(loc, f"unknown dataset {dataset_id!r}{hint} (expected datasets/{dataset_id}.yml)")

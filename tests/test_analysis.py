@@ -1,0 +1,191 @@
+"""Every number the manifest holds equals an independent computation (scikit-learn, fairlearn, or a
+published figure)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    false_negative_rate,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn import metrics as skm
+from workspace_factory import edit, holdout_table, write_workspace
+
+from modelgov.analysis.fairness import MISSING_GROUP, fairness_by_group
+from modelgov.analysis.performance import regression_performance
+from modelgov.build import build_manifest
+from modelgov.errors import WorkspaceError
+from modelgov.workspace.load import load_workspace
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+VERSION = "models/loans/versions/1.0/version.yml"
+
+
+def manifest_of(root: Path):
+    return build_manifest(load_workspace(root))
+
+
+def metric_values(performance) -> dict[str, float | None]:
+    return {m.name: m.value for m in performance.metrics}
+
+
+def test_binary_performance_equals_scikit_learn(tmp_path: Path) -> None:
+    table = holdout_table()
+    run = manifest_of(write_workspace(tmp_path, table=table)).models[0].versions[0].evaluations[0]
+    got = metric_values(run.performance)
+    y, p, s = table.defaulted, table.predicted, table.score
+    expected = {
+        "accuracy": skm.accuracy_score(y, p),
+        "balanced_accuracy": skm.balanced_accuracy_score(y, p),
+        "precision": skm.precision_score(y, p),
+        "recall": skm.recall_score(y, p),
+        "f1": skm.f1_score(y, p),
+        "roc_auc": skm.roc_auc_score(y, s),
+        "average_precision": skm.average_precision_score(y, s),
+        "log_loss": skm.log_loss(y, s),
+        "brier": skm.brier_score_loss(y, s),
+    }
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert run.performance.rows == len(table)
+    assert run.data.path == "data/holdout.csv" and len(run.data.sha256) == 64
+
+
+def test_per_group_numbers_equal_fairlearn_metricframe(tmp_path: Path) -> None:
+    table = holdout_table()
+    run = manifest_of(write_workspace(tmp_path, table=table)).models[0].versions[0].evaluations[0]
+    for feature in ("sex", "age_band"):
+        frame = MetricFrame(
+            metrics={
+                "selection_rate": selection_rate,
+                "tpr": true_positive_rate,
+                "fpr": false_positive_rate,
+                "fnr": false_negative_rate,
+            },
+            y_true=table.defaulted,
+            y_pred=table.predicted,
+            sensitive_features=table[feature],
+        )
+        result = next(f for f in run.fairness if f.feature == feature)
+        assert [g.group for g in result.groups] == [str(g) for g in frame.by_group.index]
+        for group in result.groups:
+            expected = frame.by_group.loc[group.group]
+            for key in ("selection_rate", "tpr", "fpr", "fnr"):
+                assert group.metrics[key] == pytest.approx(expected[key], rel=1e-12), (feature, group.group, key)
+            assert group.count == int((table[feature] == group.group).sum())
+        for key in ("selection_rate", "tpr", "fpr", "fnr"):
+            assert result.overall[key] == pytest.approx(frame.overall[key], rel=1e-12)
+
+
+def test_undefined_rates_are_none_not_zero() -> None:
+    # group "b" has no positives: fairlearn's true_positive_rate returns 0.0, we say undefined
+    y_true = np.array([1, 0, 1, 0, 0, 0])
+    y_pred = np.array([1, 0, 0, 0, 1, 0])
+    sensitive = pd.Series(["a", "a", "a", "b", "b", "b"])
+    assert true_positive_rate(y_true[3:], y_pred[3:]) == 0.0  # fairlearn's silent zero
+    result = fairness_by_group("g", sensitive, y_true, y_pred, classification=True, min_group_size=1)
+    b = next(g for g in result.groups if g.group == "b")
+    assert b.metrics["tpr"] is None and b.metrics["fnr"] is None
+    assert b.metrics["fpr"] == pytest.approx(1 / 3)
+    assert b.metrics["precision"] == 0.0  # one predicted positive, not a true one: defined, and zero
+
+
+def test_missing_sensitive_values_form_their_own_group_and_small_groups_are_flagged() -> None:
+    y_true = np.array([1, 0, 1, 0, 1, 0, 1])
+    y_pred = np.array([1, 0, 0, 0, 1, 1, 1])
+    sensitive = pd.Series(["a", "a", "a", "a", None, np.nan, "b"])
+    result = fairness_by_group("g", sensitive, y_true, y_pred, classification=True, min_group_size=3)
+    groups = {g.group: g for g in result.groups}
+    assert [g.group for g in result.groups] == ["a", "b", MISSING_GROUP]
+    assert groups[MISSING_GROUP].count == 2
+    assert groups["b"].small and groups[MISSING_GROUP].small and not groups["a"].small
+    assert sum(g.count for g in result.groups) == len(y_true)
+
+
+def test_regression_metrics_equal_scikit_learn() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.normal(100, 20, 300)
+    yhat = y + rng.normal(2, 10, 300)
+    got = metric_values(regression_performance(y, yhat))
+    assert got["mae"] == pytest.approx(skm.mean_absolute_error(y, yhat))
+    assert got["rmse"] == pytest.approx(math.sqrt(skm.mean_squared_error(y, yhat)))
+    assert got["r2"] == pytest.approx(skm.r2_score(y, yhat))
+    assert got["mean_error"] == pytest.approx(np.mean(yhat - y))
+
+
+def test_single_class_labels_give_undefined_auc(tmp_path: Path) -> None:
+    table = holdout_table()
+    table["defaulted"] = 0
+    run = manifest_of(write_workspace(tmp_path, table=table)).models[0].versions[0].evaluations[0]
+    metrics = {m.name: m for m in run.performance.metrics}
+    assert metrics["roc_auc"].value is None
+    assert "only one class" in metrics["roc_auc"].note
+    assert metrics["recall"].value is None
+
+
+def test_scores_outside_unit_interval_name_file_and_column(tmp_path: Path) -> None:
+    table = holdout_table()
+    table.loc[3, "score"] = 1.7
+    root = write_workspace(tmp_path, table=table)
+    with pytest.raises(WorkspaceError) as info:
+        manifest_of(root)
+    (problem,) = info.value.problems
+    assert problem.file == "data/holdout.csv"
+    assert problem.key == "column 'score'"
+    assert "outside [0, 1]" in problem.message
+
+
+def test_positive_label_that_never_occurs(tmp_path: Path) -> None:
+    table = holdout_table()
+    table["defaulted"] = table["defaulted"].map({0: "no", 1: "yes"})
+    table["predicted"] = table["predicted"].map({0: "no", 1: "yes"})
+    root = write_workspace(tmp_path, table=table)
+    with pytest.raises(WorkspaceError) as info:
+        manifest_of(root)
+    assert "positive_label 1 does not occur" in str(info.value)
+    edit(root, VERSION, "threshold: 0.5", "threshold: 0.5\n    positive_label: 'yes'")
+    run = manifest_of(root).models[0].versions[0].evaluations[0]
+    assert metric_values(run.performance)["recall"] is not None
+
+
+@pytest.mark.skipif(
+    not (SHARED_DATA / "compas-scores-two-years.csv").is_file(),
+    reason="ProPublica COMPAS data not found in ../shared/data",
+)
+def test_compas_reproduces_propublica_error_rates(tmp_path: Path) -> None:
+    """ProPublica (2016): FPR 44.85% / 23.45%, FNR 27.99% / 47.72%, all 7,214 rows, decile_score >= 5."""
+    raw = pd.read_csv(SHARED_DATA / "compas-scores-two-years.csv")
+    assert len(raw) == 7214
+    table = pd.DataFrame(
+        {
+            "race": raw["race"],
+            "sex": raw["sex"],
+            "two_year_recid": raw["two_year_recid"],
+            "higher_risk": (raw["decile_score"] >= 5).astype(int),
+        }
+    )
+    root = write_workspace(tmp_path, table=holdout_table())
+    table.to_csv(root / "data" / "compas.csv", index=False)
+    edit(root, VERSION, "data: data/holdout.csv", "data: data/compas.csv")
+    edit(root, VERSION, "label: defaulted", "label: two_year_recid")
+    edit(root, VERSION, "prediction: predicted", "prediction: higher_risk")
+    edit(root, VERSION, "    score: score\n", "")
+    edit(root, VERSION, "features: [income, age]", "features: []")
+    edit(root, "models/loans/model.yml", "sensitive_features: [sex, age_band]", "sensitive_features: [race, sex]")
+    run = manifest_of(root).models[0].versions[0].evaluations[0]
+    race = {g.group: g for g in next(f for f in run.fairness if f.feature == "race").groups}
+    assert race["African-American"].count == 3696 and race["Caucasian"].count == 2454
+    assert round(100 * race["African-American"].metrics["fpr"], 2) == 44.85
+    assert round(100 * race["Caucasian"].metrics["fpr"], 2) == 23.45
+    assert round(100 * race["African-American"].metrics["fnr"], 2) == 27.99
+    assert round(100 * race["Caucasian"].metrics["fnr"], 2) == 47.72
+    overall = next(f for f in run.fairness if f.feature == "race").overall
+    assert round(100 * overall["fpr"], 2) == 32.35 and round(100 * overall["fnr"], 2) == 37.40
+    assert race["Native American"].small  # 18 people: kept, flagged

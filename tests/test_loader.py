@@ -1,0 +1,243 @@
+"""Broken workspaces: each must be reported as ``file:line: key: message``, all problems at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from workspace_factory import edit, write_workspace
+
+from modelgov.errors import Problem, WorkspaceError
+from modelgov.workspace.load import load_workspace
+
+MODEL = "models/loans/model.yml"
+VERSION = "models/loans/versions/1.0/version.yml"
+
+
+def problems_of(root: Path) -> list[Problem]:
+    with pytest.raises(WorkspaceError) as info:
+        load_workspace(root)
+    return info.value.problems
+
+
+def only_problem(root: Path) -> Problem:
+    problems = problems_of(root)
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    return problems[0]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return write_workspace(tmp_path / "ws")
+
+
+def test_valid_workspace_loads(ws: Path) -> None:
+    workspace = load_workspace(ws)
+    assert list(workspace.models) == ["loans"]
+    assert list(workspace.models["loans"].versions) == ["1.0"]
+    assert sorted(workspace.datasets) == ["loans-holdout", "loans-train"]
+    assert workspace.models["loans"].versions["1.0"].approvals[0].by == "Rita Reviewer"
+    hashed = {f.path for f in workspace.files.all()}
+    assert "data/holdout.csv" in hashed and MODEL in hashed
+
+
+def test_invalid_yaml_syntax_names_the_line(ws: Path) -> None:
+    edit(ws, MODEL, "task: binary_classification", "task: [binary_classification")
+    problem = only_problem(ws)
+    assert problem.file == MODEL
+    assert problem.line in (6, 7)
+    assert "invalid YAML" in problem.message
+
+
+def test_wrong_enum_value(ws: Path) -> None:
+    edit(ws, VERSION, "status: production", "status: live")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 2, "status")
+    assert "'production'" in problem.message and "'live'" in problem.message
+
+
+def test_wrong_type_in_nested_list(ws: Path) -> None:
+    edit(ws, VERSION, "threshold: 0.5", "threshold: high")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 17, "evaluations[0].threshold")
+    assert "number" in problem.message
+
+
+def test_unknown_key_suggests_the_right_one(ws: Path) -> None:
+    edit(ws, MODEL, "risk_tier: high", "risk_teir: high")
+    problems = problems_of(ws)
+    unknown = next(p for p in problems if p.key == "risk_teir")
+    assert (unknown.file, unknown.line) == (MODEL, 7)
+    assert "did you mean 'risk_tier'?" in unknown.message
+    missing = next(p for p in problems if p.key == "risk_tier")
+    assert missing.message == "required key is missing"
+
+
+def test_unknown_nested_key(ws: Path) -> None:
+    edit(ws, MODEL, "  email: ada@example.com", "  emial: ada@example.com")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (MODEL, 4, "owner.emial")
+    assert "did you mean 'email'?" in problem.message
+
+
+def test_missing_required_key(ws: Path) -> None:
+    edit(ws, MODEL, "caveats: Not validated outside the home market.\n", "")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key, problem.message) == (MODEL, "caveats", "required key is missing")
+
+
+def test_missing_table_file(ws: Path) -> None:
+    edit(ws, VERSION, "data: data/holdout.csv", "data: data/missing.csv")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 11, "evaluations[0].data")
+    assert "'data/missing.csv' does not exist" in problem.message
+
+
+def test_missing_column_suggests_the_closest(ws: Path) -> None:
+    edit(ws, VERSION, "label: defaulted", "label: default")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 14, "evaluations[0].label")
+    assert "column 'default' is not in data/holdout.csv; did you mean 'defaulted'?" in problem.message
+
+
+def test_missing_feature_column(ws: Path) -> None:
+    edit(ws, VERSION, "features: [income, age]", "features: [income, tenure]")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 18, "evaluations[0].features")
+    assert "'tenure'" in problem.message
+
+
+def test_sensitive_feature_not_in_table(ws: Path) -> None:
+    edit(ws, MODEL, "sensitive_features: [sex, age_band]", "sensitive_features: [sex, region]")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (MODEL, 22, "sensitive_features[1]")
+    assert "'region' is not a column of data/holdout.csv" in problem.message
+
+
+def test_duplicate_evaluation_id(ws: Path) -> None:
+    block = "  - id: holdout\n    data: data/holdout.csv\n    dataset: loans-holdout\n    date: 2026-01-21\n"
+    block += "    label: defaulted\n    prediction: predicted\n"
+    (ws / VERSION).write_text((ws / VERSION).read_text() + block)
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 19, "evaluations[1].id")
+    assert "duplicate evaluation id 'holdout'" in problem.message
+
+
+def test_duplicate_yaml_key_is_not_silently_collapsed(ws: Path) -> None:
+    (ws / "governance.yml").write_text((ws / "governance.yml").read_text() + "title: Second title\n")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == ("governance.yml", 4, "title")
+    assert "duplicate key (first written on line 1)" in problem.message
+
+
+def test_duplicate_dataset_id(ws: Path) -> None:
+    (ws / "datasets" / "loans-train.yaml").write_text((ws / "datasets" / "loans-train.yml").read_text())
+    problem = only_problem(ws)
+    assert problem.file in {"datasets/loans-train.yaml", "datasets/loans-train.yml"}
+    assert "duplicate dataset id 'loans-train'" in problem.message
+
+
+def test_unknown_dataset_reference(ws: Path) -> None:
+    edit(ws, VERSION, "datasets: [loans-train]", "datasets: [loans-trian]")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 5, "training.datasets[0]")
+    assert "did you mean 'loans-train'?" in problem.message
+
+
+def test_unknown_risk_tier(ws: Path) -> None:
+    edit(ws, MODEL, "risk_tier: high", "risk_tier: hgh")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (MODEL, 7, "risk_tier")
+    assert "did you mean 'high'?" in problem.message
+
+
+def test_unknown_previous_version(ws: Path) -> None:
+    edit(ws, VERSION, "summary: First version.", "summary: First version.\nprevious: '0.9'")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 4, "previous")
+
+
+def test_path_outside_the_workspace_is_refused(ws: Path) -> None:
+    (ws.parent / "outside.csv").write_text((ws / "data" / "holdout.csv").read_text())
+    edit(ws, VERSION, "data: data/holdout.csv", "data: ../outside.csv")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == (VERSION, "evaluations[0].data")
+    assert "outside the workspace" in problem.message
+
+
+def test_symlink_escaping_the_workspace_is_refused(ws: Path) -> None:
+    (ws.parent / "outside.csv").write_text((ws / "data" / "holdout.csv").read_text())
+    (ws / "data" / "link.csv").symlink_to(ws.parent / "outside.csv")
+    edit(ws, VERSION, "data: data/holdout.csv", "data: data/link.csv")
+    assert "outside the workspace" in only_problem(ws).message
+
+
+def test_missing_governance_file(ws: Path) -> None:
+    (ws / "governance.yml").unlink()
+    problem = only_problem(ws)
+    assert (problem.file, problem.message) == ("governance.yml", "file is missing")
+
+
+def test_non_utf8_yaml(ws: Path) -> None:
+    (ws / "governance.yml").write_bytes("title: Caf\xe9\norganisation: X\n".encode("latin-1"))
+    problem = only_problem(ws)
+    assert problem.file == "governance.yml"
+    assert "not valid UTF-8" in problem.message
+
+
+def test_top_level_must_be_a_mapping(ws: Path) -> None:
+    (ws / "datasets" / "loans-train.yml").write_text("- just\n- a list\n")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line) == ("datasets/loans-train.yml", 1)
+    assert "expected a mapping" in problem.message
+
+
+def test_invalid_model_folder_name(ws: Path) -> None:
+    (ws / "models" / "loans").rename(ws / "models" / "Loans Model")
+    problem = only_problem(ws)
+    assert problem.file == "models/Loans Model/model.yml"
+    assert "must be lower-case" in problem.message
+
+
+def test_datasheet_hash_mismatch(ws: Path) -> None:
+    text = (ws / "datasets" / "loans-holdout.yml").read_text()
+    (ws / "datasets" / "loans-holdout.yml").write_text(text + f"files:\n  - path: data/holdout.csv\n    sha256: {'ab' * 32}\n")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == ("datasets/loans-holdout.yml", 9, "files[0].sha256")
+    assert "does not match data/holdout.csv" in problem.message
+
+
+def test_every_problem_is_reported_at_once(ws: Path) -> None:
+    edit(ws, MODEL, "risk_tier: high", "risk_tier: hgh")
+    edit(ws, VERSION, "status: production", "status: live")
+    edit(ws, VERSION, "label: defaulted", "label: default")
+    (ws / "datasets" / "loans-train.yml").write_text("name: [unclosed\n")
+    problems = problems_of(ws)
+    files = {p.file for p in problems}
+    assert files == {MODEL, VERSION, "datasets/loans-train.yml"}
+    # the version with a schema error is not column-checked; the others are all reported
+    assert len(problems) >= 3
+
+
+def test_problem_text_format(ws: Path) -> None:
+    edit(ws, VERSION, "status: production", "status: live")
+    with pytest.raises(WorkspaceError) as info:
+        load_workspace(ws)
+    assert f"{VERSION}:2: status: input should be" in str(info.value)
+    assert str(info.value).startswith("the workspace has 1 problem:")
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "jsonl"])
+def test_parquet_and_jsonl_columns_are_checked(ws: Path, suffix: str) -> None:
+    import pandas as pd
+
+    table = pd.read_csv(ws / "data" / "holdout.csv").drop(columns=["score"])
+    target = ws / "data" / f"holdout.{suffix}"
+    if suffix == "parquet":
+        table.to_parquet(target)
+    else:
+        table.to_json(target, orient="records", lines=True)
+    edit(ws, VERSION, "data: data/holdout.csv", f"data: data/holdout.{suffix}")
+    problem = only_problem(ws)
+    assert (problem.file, problem.line, problem.key) == (VERSION, 16, "evaluations[0].score")
+    assert f"column 'score' is not in data/holdout.{suffix}" in problem.message
