@@ -17,13 +17,13 @@ from fairlearn.metrics import (
     true_positive_rate,
 )
 from sklearn import metrics as skm
-from workspace_factory import edit, holdout_table, write_workspace
 
 from modelgov.analysis.fairness import MISSING_GROUP, fairness_by_group
 from modelgov.analysis.performance import regression_performance
 from modelgov.build import build_manifest
 from modelgov.errors import WorkspaceError
 from modelgov.workspace.load import load_workspace
+from workspace_factory import edit, holdout_table, write_workspace
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 VERSION = "models/loans/versions/1.0/version.yml"

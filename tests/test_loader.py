@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from workspace_factory import edit, write_workspace
 
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.workspace.load import load_workspace
+from workspace_factory import edit, write_workspace
 
 MODEL = "models/loans/model.yml"
 VERSION = "models/loans/versions/1.0/version.yml"
@@ -201,7 +201,9 @@ def test_invalid_model_folder_name(ws: Path) -> None:
 
 def test_datasheet_hash_mismatch(ws: Path) -> None:
     text = (ws / "datasets" / "loans-holdout.yml").read_text()
-    (ws / "datasets" / "loans-holdout.yml").write_text(text + f"files:\n  - path: data/holdout.csv\n    sha256: {'ab' * 32}\n")
+    (ws / "datasets" / "loans-holdout.yml").write_text(
+        text + f"files:\n  - path: data/holdout.csv\n    sha256: {'ab' * 32}\n"
+    )
     problem = only_problem(ws)
     assert (problem.file, problem.line, problem.key) == ("datasets/loans-holdout.yml", 9, "files[0].sha256")
     assert "does not match data/holdout.csv" in problem.message

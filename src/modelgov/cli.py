@@ -8,7 +8,6 @@ anything else is a bug in modelgov and says so.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -73,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         default="manifest",
         help="manifest, governance, model, version, approvals or datasheet (default: manifest)",
     )
+    schema.add_argument("--write", type=Path, metavar="DIR", help="write every schema into DIR instead")
     return parser
 
 
@@ -114,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "render":
         return _render(args)
     if args.command == "schema":
-        return _schema(args.name)
+        return _schema(args.name, args.write)
     raise AssertionError(args.command)
 
 
@@ -145,18 +145,16 @@ def _render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _schema(name: str) -> int:
-    from modelgov.manifest import manifest_json_schema
-    from modelgov.workspace.schema import INPUT_MODELS
+def _schema(name: str, write: Path | None) -> int:
+    from modelgov import schemas
 
-    if name == "manifest":
-        schema = manifest_json_schema()
-    elif name in INPUT_MODELS:
-        schema = INPUT_MODELS[name].model_json_schema()
-    else:
-        known = ", ".join(["manifest", *INPUT_MODELS])
-        raise ModelgovError(f"unknown schema {name!r}; choose one of: {known}")
-    print(json.dumps(schema, indent=2, sort_keys=True))
+    if write is not None:
+        for path in schemas.write_all(write):
+            print(path)
+        return EXIT_OK
+    if name not in schemas.schema_names():
+        raise ModelgovError(f"unknown schema {name!r}; choose one of: {', '.join(schemas.schema_names())}")
+    sys.stdout.write(schemas.schema_text(name))
     return EXIT_OK
 
 
