@@ -1,0 +1,61 @@
+"""The command line: exit codes, messages without tracebacks, and output-folder safety."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from workspace_factory import edit, write_workspace
+
+from modelgov.build import check_output_dir
+from modelgov.cli import main
+from modelgov.errors import OutputPathError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_validate_reports_a_valid_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    assert main(["validate", str(ws)]) == 0
+    assert "valid (1 models, 1 versions, 2 datasets)" in capsys.readouterr().out
+
+
+def test_invalid_workspace_exits_2_with_every_problem_and_no_traceback(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    edit(ws, "models/loans/model.yml", "risk_tier: high", "risk_tier: hgh")
+    edit(ws, "models/loans/versions/1.0/version.yml", "status: production", "status: live")
+    done = subprocess.run(
+        [sys.executable, "-m", "modelgov", "validate", str(ws)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "the workspace has 2 problems:" in done.stderr
+    assert "models/loans/model.yml:7: risk_tier: unknown risk tier 'hgh'; did you mean 'high'?" in done.stderr
+    assert "models/loans/versions/1.0/version.yml:2: status:" in done.stderr
+
+
+def test_missing_workspace_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "nope")]) == 2
+    assert "workspace folder does not exist" in capsys.readouterr().err
+
+
+def test_output_must_not_contain_the_workspace(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    for bad in (ws, tmp_path, ws / "models" / "site", ws / "datasets"):
+        with pytest.raises(OutputPathError):
+            check_output_dir(ws, bad)
+    check_output_dir(ws, tmp_path / "site")  # a sibling is fine
+    check_output_dir(ws, ws / "site")  # so is a plain folder inside the workspace
+
+
+def test_a_non_empty_folder_that_is_not_a_site_is_never_replaced(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    with pytest.raises(OutputPathError, match="refusing to replace it"):
+        check_output_dir(ws, precious)
+    assert main(["build", str(ws), "-o", str(precious), "-q"]) == 2
+    assert (precious / "thesis.tex").read_text() == "years of work"
