@@ -1,0 +1,377 @@
+"""The bundled example workspace: deterministic, valid against the input schema, and containing the
+disparity, drift and shared holdout it promises (the README of the workspace is the answer key)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy.stats import ks_2samp
+
+import modelgov.demo
+from modelgov.demo import (
+    CHURN_DRIFT_START_WEEK,
+    CREDIT_DRIFT_START_WEEK,
+    DEFAULT_SEED,
+    DIABETES_DRIFT_START_WEEK,
+    generate_workspace,
+)
+from modelgov.demo.monitoring import MONITORING_START, MONITORING_WEEKS, OUTCOME_LAG_WEEKS
+from modelgov.errors import ModelgovError
+from modelgov.workspace.schema import (
+    IDENTIFIER,
+    Approvals,
+    Datasheet,
+    Governance,
+    ModelCard,
+    Version,
+)
+
+CREDIT = "models/credit-default/versions"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("demo") / "workspace"
+    generate_workspace(target)
+    return target
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def load(root: Path, relpath: str) -> dict:
+    return yaml.safe_load((root / relpath).read_text(encoding="utf-8"))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    assert path.suffix == ".jsonl", path
+    return pd.read_json(path, lines=True)
+
+
+def versions(root: Path) -> list[tuple[str, str, Version]]:
+    found = []
+    for path in sorted(root.glob("models/*/versions/*/version.yml")):
+        model_id, version_id = path.parts[-4], path.parts[-2]
+        found.append((model_id, version_id, Version.model_validate(load(root, path.relative_to(root).as_posix()))))
+    return found
+
+
+def card(root: Path, model_id: str) -> ModelCard:
+    return ModelCard.model_validate(load(root, f"models/{model_id}/model.yml"))
+
+
+def weekly(log: pd.DataFrame) -> pd.Series:
+    """Monitoring week (1-based) of each log row, from its ISO 8601 timestamp."""
+    stamps = pd.to_datetime(log["timestamp"], format="%Y-%m-%dT%H:%M:%SZ", utc=True)
+    start = pd.Timestamp(MONITORING_START, tz="UTC")
+    return ((stamps - start).dt.days // 7 + 1).astype(int)
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_same_seed_gives_identical_bytes(workspace: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    generate_workspace(again, seed=DEFAULT_SEED)
+    first, second = files(workspace), files(again)
+    assert list(first) == list(second)
+    different = [name for name in first if first[name] != second[name]]
+    assert different == []
+
+
+def test_different_seed_gives_different_data(workspace: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    generate_workspace(other, seed=DEFAULT_SEED + 1)
+    first, second = files(workspace), files(other)
+    assert set(first) == set(second)
+    data = [name for name in first if name.startswith("data/")]
+    assert data and all(first[name] != second[name] for name in data if "credit-default" in name)
+    assert (workspace / "data/credit-default/train-2026.parquet").read_bytes() != (
+        other / "data/credit-default/train-2026.parquet"
+    ).read_bytes()
+
+
+def test_workspace_is_small(workspace: Path) -> None:
+    assert sum(len(data) for data in files(workspace).values()) < 10 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- schema and references
+
+
+def test_every_yaml_file_validates(workspace: Path) -> None:
+    yml = sorted(p.relative_to(workspace).as_posix() for p in workspace.rglob("*.yml"))
+    assert "governance.yml" in yml
+    governance = Governance.model_validate(load(workspace, "governance.yml"))
+    tiers = {tier.id for tier in governance.risk_tiers}
+    assert tiers == {"low", "medium", "high"}
+    checked = {"governance.yml"}
+    for relpath in yml:
+        parts = relpath.split("/")
+        if parts[0] == "datasets":
+            Datasheet.model_validate(load(workspace, relpath))
+            assert IDENTIFIER.match(parts[1].removesuffix(".yml"))
+        elif parts[-1] == "model.yml":
+            assert card(workspace, parts[1]).risk_tier in tiers
+            assert IDENTIFIER.match(parts[1])
+        elif parts[-1] == "version.yml":
+            Version.model_validate(load(workspace, relpath))
+            assert IDENTIFIER.match(parts[3])
+        elif parts[-1] == "approvals.yml":
+            assert Approvals.model_validate(load(workspace, relpath)).approvals
+        else:
+            continue
+        checked.add(relpath)
+    assert checked == set(yml)
+    assert {p.name for p in (workspace / "models").iterdir()} == {
+        "credit-default",
+        "customer-churn",
+        "diabetes-progression",
+    }
+
+
+def test_every_version_has_approvals_and_a_rejection_exists(workspace: Path) -> None:
+    decisions = []
+    for model_id, version_id, _ in versions(workspace):
+        approvals = Approvals.model_validate(load(workspace, f"models/{model_id}/versions/{version_id}/approvals.yml"))
+        decisions += [(model_id, version_id, a.role, a.decision.value, a.comment) for a in approvals.approvals]
+    assert ("credit-default", "1.1", "model_risk", "approved") in [d[:4] for d in decisions]
+    assert ("credit-default", "1.1", "compliance", "approved") in [d[:4] for d in decisions]
+    assert ("credit-default", "2.0", "model_risk", "pending") in [d[:4] for d in decisions]
+    rejected = [d for d in decisions if d[3] == "rejected"]
+    assert rejected and all(d[4] for d in rejected)
+
+
+def test_paths_are_relative_posix_and_exist(workspace: Path) -> None:
+    for model_id, version_id, version in versions(workspace):
+        paths = [e.data for e in version.evaluations]
+        if version.training.artifact:
+            paths.append(version.training.artifact)
+        if version.monitoring:
+            paths.append(version.monitoring.logs)
+            assert version.monitoring.ground_truth is not None
+            paths.append(version.monitoring.ground_truth.data)
+        for path in paths:
+            assert "\\" not in path and not path.startswith("/") and ".." not in path.split("/")
+            assert (workspace / path).is_file(), (model_id, version_id, path)
+        for dataset in [*version.training.datasets, *(e.dataset for e in version.evaluations)]:
+            assert (workspace / "datasets" / f"{dataset}.yml").is_file()
+
+
+def test_evaluation_tables_have_declared_columns(workspace: Path) -> None:
+    for model_id, _, version in versions(workspace):
+        sensitive = card(workspace, model_id).sensitive_features
+        assert sensitive
+        for evaluation in version.evaluations:
+            table = read_table(workspace / evaluation.data)
+            declared = [evaluation.label, evaluation.prediction, *evaluation.features, *sensitive]
+            if evaluation.score:
+                declared.append(evaluation.score)
+            assert set(declared) <= set(table.columns), evaluation.data
+            assert len(table) > 0 and not table[declared].isna().any().any()
+            if evaluation.score:
+                score = table[evaluation.score].to_numpy()
+                assert np.array_equal(score, np.round(score, 6))
+                expected = (score >= evaluation.threshold).astype(int)
+                assert np.array_equal(table[evaluation.prediction].to_numpy(), expected)
+                assert set(table[evaluation.label]) <= {0, 1}
+
+
+def test_monitoring_tables_have_declared_columns(workspace: Path) -> None:
+    monitored = []
+    for model_id, version_id, version in versions(workspace):
+        if version.status.value == "production":
+            assert version.monitoring is not None, (model_id, version_id)
+        if not version.monitoring:
+            continue
+        monitored.append(model_id)
+        spec = version.monitoring
+        log = read_table(workspace / spec.logs)
+        columns = [spec.timestamp, spec.id, spec.prediction, *spec.features]
+        columns += card(workspace, model_id).sensitive_features
+        if spec.score:
+            columns.append(spec.score)
+        assert set(columns) <= set(log.columns)
+        assert log[spec.id].is_unique
+        weeks = weekly(log)
+        assert sorted(weeks.unique()) == list(range(1, MONITORING_WEEKS + 1))
+        assert weeks.value_counts().between(300, 600).all()
+        truth = read_table(workspace / spec.ground_truth.data)
+        assert list(truth.columns) == [spec.ground_truth.id, spec.ground_truth.label]
+        joined = log.merge(truth, left_on=spec.id, right_on=spec.ground_truth.id, how="inner")
+        covered = set(weekly(joined))
+        assert covered == set(range(1, MONITORING_WEEKS - OUTCOME_LAG_WEEKS + 1))
+        assert len(joined) == len(truth)  # every outcome joins to a request
+    assert sorted(monitored) == ["credit-default", "customer-churn", "diabetes-progression"]
+    assert dt.date(2026, 8, 3) == MONITORING_START
+    assert MONITORING_START.weekday() == 0
+
+
+def test_datasheet_hashes_match_files(workspace: Path) -> None:
+    import hashlib
+
+    sheets = sorted(workspace.glob("datasets/*.yml"))
+    assert len(sheets) >= 6
+    for path in sheets:
+        sheet = Datasheet.model_validate(load(workspace, f"datasets/{path.name}"))
+        assert sheet.files
+        for file in sheet.files:
+            data = (workspace / file.path).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == file.sha256, file.path
+            assert sheet.rows == len(read_table(workspace / file.path))
+        if sheet.contains_pii:
+            assert sheet.legal_basis and sheet.pii_fields
+
+
+# --------------------------------------------------------------------------- planted properties
+
+
+def _log_and_truth(root: Path, model_id: str, version_id: str) -> tuple[pd.DataFrame, pd.DataFrame, Version]:
+    version = Version.model_validate(load(root, f"models/{model_id}/versions/{version_id}/version.yml"))
+    assert version.monitoring is not None and version.monitoring.ground_truth is not None
+    log = read_table(root / version.monitoring.logs)
+    log["week"] = weekly(log)
+    truth = read_table(root / version.monitoring.ground_truth.data)
+    return log, truth, version
+
+
+@pytest.mark.parametrize(
+    ("model_id", "version_id", "column", "start"),
+    [
+        ("credit-default", "1.1", "annual_income", CREDIT_DRIFT_START_WEEK),
+        ("customer-churn", "1.1", "monthly_charges", CHURN_DRIFT_START_WEEK),
+        ("diabetes-progression", "1.0", "bmi", DIABETES_DRIFT_START_WEEK),
+    ],
+)
+def test_drift_starts_at_the_documented_week(
+    workspace: Path, model_id: str, version_id: str, column: str, start: int
+) -> None:
+    log, _, _ = _log_and_truth(workspace, model_id, version_id)
+    week = {w: log.loc[log["week"] == w, column].to_numpy() for w in range(1, MONITORING_WEEKS + 1)}
+    # a pre-drift and a post-drift week differ clearly; two pre-drift weeks do not
+    assert ks_2samp(week[1], week[start]).pvalue < 0.01
+    assert ks_2samp(week[1], week[start - 1]).pvalue > 0.01
+    # robustly, against all pre-drift weeks pooled: every drifted week differs, no earlier week does
+    for w in range(1, MONITORING_WEEKS + 1):
+        others = np.concatenate([week[v] for v in range(1, start) if v != w])
+        pvalue = ks_2samp(week[w], others).pvalue
+        if w < start:
+            assert pvalue > 0.001, f"drift before week {start}: week {w} (p={pvalue:.2g})"
+        else:
+            assert pvalue < 0.01, f"no drift in week {w} (p={pvalue:.2g})"
+    assert f"| `{model_id}` | {start} |" in (workspace / "README.md").read_text(encoding="utf-8")
+
+
+def test_credit_drift_changes_outcomes_and_degrades_performance(workspace: Path) -> None:
+    log, truth, _ = _log_and_truth(workspace, "credit-default", "1.1")
+    joined = log.merge(truth, on="request_id")
+    before = joined[joined["week"] < CREDIT_DRIFT_START_WEEK]
+    after = joined[joined["week"] >= CREDIT_DRIFT_START_WEEK]
+    assert after["annual_income"].mean() < 0.9 * before["annual_income"].mean()
+    assert after["debt_ratio"].mean() > before["debt_ratio"].mean()
+    assert after["default"].mean() > before["default"].mean() + 0.1
+    accuracy = lambda part: (part["prediction"] == part["default"]).mean()  # noqa: E731
+    assert accuracy(after) < accuracy(before) - 0.05
+
+
+@pytest.mark.parametrize(
+    ("model_id", "version_id", "label", "start", "rise"),
+    [
+        ("customer-churn", "1.1", "churned", CHURN_DRIFT_START_WEEK, 0.1),
+        ("diabetes-progression", "1.0", "progression", DIABETES_DRIFT_START_WEEK, 20.0),
+    ],
+)
+def test_drift_changes_the_real_outcomes(
+    workspace: Path, model_id: str, version_id: str, label: str, start: int, rise: float
+) -> None:
+    log, truth, _ = _log_and_truth(workspace, model_id, version_id)
+    joined = log.merge(truth, on="request_id")
+    before = joined.loc[joined["week"] < start, label].mean()
+    after = joined.loc[joined["week"] >= start, label].mean()
+    assert after > before + rise
+
+
+def test_credit_selection_rate_differs_between_sexes(workspace: Path) -> None:
+    table = pd.read_parquet(workspace / "data/credit-default/evaluations/1.1-holdout-2026.parquet")
+    rates = table.groupby("sex")["prediction"].mean()
+    assert set(rates.index) == {"F", "M"}
+    assert rates["F"] > rates["M"] and rates["M"] / rates["F"] < 0.8
+    # sex is kept for fairness analysis only: no version uses it as an input
+    for model_id, _, version in versions(workspace):
+        if model_id == "credit-default":
+            assert "sex" not in version.training.params and all("sex" not in e.features for e in version.evaluations)
+
+
+def test_credit_challenger_is_evaluated_on_the_champions_holdout(workspace: Path) -> None:
+    champion = Version.model_validate(load(workspace, f"{CREDIT}/1.1/version.yml"))
+    challenger = Version.model_validate(load(workspace, f"{CREDIT}/2.0/version.yml"))
+    assert challenger.previous == "1.1" and challenger.status.value == "candidate"
+    assert champion.status.value == "production"
+    shared = {e.dataset for e in champion.evaluations} & {e.dataset for e in challenger.evaluations}
+    assert shared == {"credit-holdout-2026"}
+    a = next(e for e in champion.evaluations if e.dataset in shared)
+    b = next(e for e in challenger.evaluations if e.dataset in shared)
+    assert a.label == b.label and a.threshold == b.threshold == 0.5
+    left, right = read_table(workspace / a.data), read_table(workspace / b.data)
+    assert len(left) == len(right)
+    assert left["application_id"].tolist() == right["application_id"].tolist()
+    assert left[a.label].tolist() == right[b.label].tolist()
+    assert not np.array_equal(left[a.score].to_numpy(), right[b.score].to_numpy())
+
+
+def test_diabetes_uses_the_real_data(workspace: Path) -> None:
+    from sklearn.datasets import load_diabetes
+
+    real = load_diabetes(scaled=False, as_frame=True).frame
+    train = pd.read_json(workspace / "data/diabetes-progression/train.jsonl", lines=True)
+    holdout = pd.read_json(workspace / "data/diabetes-progression/holdout.jsonl", lines=True)
+    assert len(train) + len(holdout) == len(real) == 442
+    assert not set(train["patient_id"]) & set(holdout["patient_id"])
+    both = pd.concat([train, holdout]).sort_values("patient_id").reset_index(drop=True)
+    assert np.allclose(both["bmi"], real["bmi"]) and (both["progression"] == real["target"]).all()
+    assert set(both["sex"]) == {"sex_1", "sex_2"}
+    sheet = Datasheet.model_validate(load(workspace, "datasets/diabetes-efron2004-train.yml"))
+    assert "Least Angle Regression" in sheet.source and "Annals of Statistics" in sheet.source
+
+
+# --------------------------------------------------------------------------- the target folder
+
+
+def test_refuses_a_non_empty_target(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ModelgovError, match="not empty") as error:
+        generate_workspace(tmp_path)
+    assert str(tmp_path) in str(error.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_refuses_a_file_as_target(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("x", encoding="utf-8")
+    with pytest.raises(ModelgovError, match="not a folder"):
+        generate_workspace(target)
+
+
+def test_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(writer, seed):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(modelgov.demo.churn, "build", broken)
+    new = tmp_path / "new"
+    with pytest.raises(RuntimeError):
+        generate_workspace(new)
+    assert not new.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(RuntimeError):
+        generate_workspace(empty)
+    assert empty.is_dir() and not any(empty.iterdir())
