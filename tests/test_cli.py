@@ -59,3 +59,7 @@ def test_a_non_empty_folder_that_is_not_a_site_is_never_replaced(tmp_path: Path)
         check_output_dir(ws, precious)
     assert main(["build", str(ws), "-o", str(precious), "-q"]) == 2
     assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+def test_the_committed_minimal_example_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(REPO / "examples" / "minimal")]) == 0
