@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 GOVERNANCE = """\
-title: Test Bank — Model Governance
-organisation: Test Bank
-description: A workspace used by the tests.
+title: Example Bank — Model Governance
+organisation: Example Bank
+description: A minimal workspace with one model, one version and one evaluation table.
 """
 
 MODEL = """\
