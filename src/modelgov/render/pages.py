@@ -1,0 +1,285 @@
+"""The pages of the site: which exist, where, in what nav order, and their Markdown from templates.
+
+Templates are Jinja files (``*.md.j2``) looked up first in the workspace's ``template_dir`` and then
+in the built-in ``site_templates/``, so a team can override one page kind by dropping a file of the
+same name. Jinja's autoescaping is off because the output is Markdown; every user string goes
+through an explicit filter from :mod:`modelgov.render.text` instead. ``StrictUndefined`` makes a
+template that names a missing value fail the build (as :class:`~modelgov.errors.BuildError`, with
+the template file and line) rather than print an empty string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2.exceptions import TemplateNotFound, TemplateSyntaxError
+
+from modelgov import manifest as manifest_io
+from modelgov import resources
+from modelgov.errors import BuildError
+from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, Manifest, Model, ModelVersion
+from modelgov.render import charts, text, views
+from modelgov.render.content import NavItem, SitePage
+
+__all__ = [
+    "dataset_path",
+    "environment",
+    "model_path",
+    "render_pages",
+    "site_nav",
+    "version_path",
+]
+
+HOME = "index.md"
+DATASETS = "datasets/index.md"
+BUILD_RECORD = "build.md"
+MANIFEST_FILE = "manifest.json"
+UNDEFINED_NOTE_TEMPLATE = "_undefined_note.md.j2"
+
+
+# --------------------------------------------------------------------------- where pages live
+
+
+def model_path(model: Model) -> str:
+    return f"models/{text.slug(model.id)}/index.md"
+
+
+def version_path(model: Model, version: ModelVersion) -> str:
+    return f"models/{text.slug(model.id)}/{text.slug(version.version)}/index.md"
+
+
+def dataset_path(dataset_id: str) -> str:
+    return f"datasets/{text.slug(dataset_id)}.md"
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
+    """The Jinja environment: user templates first, then the built-in ones; escaping by filter."""
+    loaders = [FileSystemLoader(str(template_dir))] if template_dir is not None else []
+    loaders.append(FileSystemLoader(str(builtin_dir)))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=False,  # output is Markdown; see the filters below
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        text=text.text,
+        md=text.md,
+        code=text.code,
+        num=text.num,
+        pct=text.pct,
+        count=text.count,
+        filesize=text.filesize,
+        url=text.safe_url,
+        slug=text.slug,
+    )
+    return env
+
+
+def _template_location(exc: BaseException) -> str:
+    """``file:line`` of the innermost template frame in a rendering error, if there is one."""
+    if isinstance(exc, TemplateSyntaxError):
+        return f"{exc.filename or exc.name}:{exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def _render(env: Environment, template: str, page: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(template).render(context)
+    except BuildError:
+        raise
+    except TemplateNotFound as exc:
+        raise BuildError(f"page {page}: template {exc.name!r} was not found") from None
+    except Exception as exc:  # a template is user code: any error in it is a failed build
+        where = _template_location(exc)
+        message = getattr(exc, "message", None) or str(exc)
+        raise BuildError(
+            f"page {page}: template {template!r} failed"
+            + (f" at {where}" if where else "")
+            + f": {type(exc).__name__}: {message}"
+        ) from None
+
+
+class _Lookups:
+    """Datasets by id and versions by ``model-id/version``, built once per site."""
+
+    def __init__(self, manifest: Manifest):
+        self.datasets = {dataset.id: dataset for dataset in manifest.datasets}
+        self.versions = {
+            f"{model.id}/{version.version}": (model, version) for model in manifest.models for version in model.versions
+        }
+
+
+class _Page:
+    """Per-page helpers handed to a template: relative links, and charts that mark the page as
+    needing plotly.js."""
+
+    def __init__(self, manifest: Manifest, lookups: _Lookups, path: str):
+        self.manifest = manifest
+        self.path = path
+        self.uses_plotly = False
+        self._datasets = lookups.datasets
+        self._versions = lookups.versions
+
+    def link(self, target: str) -> str:
+        """``target`` (a site-source path) relative to this page, as Markdown links need it."""
+        return posixpath.relpath(target, posixpath.dirname(self.path) or ".")
+
+    def model_link(self, model: Model) -> str:
+        return self.link(model_path(model))
+
+    def version_link(self, model: Model, version: ModelVersion) -> str:
+        return self.link(version_path(model, version))
+
+    def dataset(self, dataset_id: str) -> Dataset | None:
+        return self._datasets.get(dataset_id)
+
+    def dataset_link(self, dataset_id: str) -> str | None:
+        return self.link(dataset_path(dataset_id)) if dataset_id in self._datasets else None
+
+    def version_ref(self, ref: str) -> tuple[Model, ModelVersion] | None:
+        """A ``model-id/version`` reference (as in a datasheet's ``used_by``), if it resolves."""
+        return self._versions.get(ref)
+
+    def version_by_name(self, model: Model, name: str | None) -> ModelVersion | None:
+        return next((v for v in model.versions if v.version == name), None)
+
+    def _chart(self, html: str | None) -> str:
+        if not html:
+            return ""
+        self.uses_plotly = True
+        return html
+
+    def history_chart(self, model: Model) -> str:
+        return self._chart(charts.history_chart(model))
+
+    def fairness_chart(self, model: Model, version: ModelVersion, run: EvaluationRun, result: FairnessResult) -> str:
+        return self._chart(charts.fairness_chart(model, version, run, result))
+
+    def context(self) -> dict[str, Any]:
+        functions: dict[str, Callable[..., Any]] = {
+            "link": self.link,
+            "model_link": self.model_link,
+            "version_link": self.version_link,
+            "dataset": self.dataset,
+            "dataset_link": self.dataset_link,
+            "version_ref": self.version_ref,
+            "version_by_name": self.version_by_name,
+            "history_chart": self.history_chart,
+            "fairness_chart": self.fairness_chart,
+            "tier_of": lambda model: views.tier_of(self.manifest, model),
+            "headline_metric": views.headline_metric,
+            "highest_tier": views.highest_tier(self.manifest),
+        }
+        return {
+            "manifest": self.manifest,
+            "site": self.manifest.site,
+            "page_path": self.path,
+            "home_link": self.link(HOME),
+            "datasets_link": self.link(DATASETS),
+            "build_link": self.link(BUILD_RECORD),
+            **functions,
+        }
+
+
+class _Renderer:
+    """Renders pages of one site: the Jinja environment, the manifest and its lookups."""
+
+    def __init__(self, manifest: Manifest, template_dir: Path | None):
+        if template_dir is not None and not Path(template_dir).is_dir():
+            raise BuildError(f"template folder {template_dir} does not exist")
+        self.env = environment(template_dir, resources.site_templates_dir())
+        self.manifest = manifest
+        self.lookups = _Lookups(manifest)
+
+    def page(self, path: str, title: str, template: str, **extra: Any) -> SitePage:
+        page = _Page(self.manifest, self.lookups, path)
+        context = {**page.context(), **extra}
+        body = _render(self.env, template, path, context)
+        if text.UNDEFINED_MARKER in body:  # explain every "undefined" on the page, once
+            body = body.rstrip("\n") + "\n\n" + _render(self.env, UNDEFINED_NOTE_TEMPLATE, path, context)
+        return SitePage(path=path, title=text.plain(title), markdown=body, uses_plotly=page.uses_plotly)
+
+
+def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[SitePage]:
+    """Every page of the site, rendered to Markdown from the templates."""
+    render = _Renderer(manifest, template_dir)
+    manifest_json = manifest_io.dumps(manifest).encode("utf-8")
+    pages = [
+        render.page(
+            HOME,
+            manifest.site.title,
+            "home.md.j2",
+            counts=views.counts(manifest),
+            inventory=views.inventory(manifest),
+        )
+    ]
+    for model in manifest.models:
+        pages.append(render.page(model_path(model), model.name, "model.md.j2", model=model))
+        pages += [
+            render.page(
+                version_path(model, version),
+                f"{model.name} {version.version}",
+                "model_version.md.j2",
+                model=model,
+                version=version,
+            )
+            for version in model.versions
+        ]
+    pages.append(render.page(DATASETS, "Datasets", "datasets.md.j2", datasets=manifest.datasets))
+    pages += [
+        render.page(dataset_path(dataset.id), dataset.name, "dataset.md.j2", dataset=dataset)
+        for dataset in manifest.datasets
+    ]
+    pages.append(
+        render.page(
+            BUILD_RECORD,
+            "Build record",
+            "build.md.j2",
+            manifest_file=MANIFEST_FILE,
+            manifest_sha256=hashlib.sha256(manifest_json).hexdigest(),
+            manifest_bytes=len(manifest_json),
+        )
+    )
+    seen: dict[str, str] = {}
+    for page in pages:
+        if page.path in seen:
+            raise BuildError(f"two pages would be written to {page.path}: {seen[page.path]!r} and {page.title!r}")
+        seen[page.path] = page.title
+    return pages
+
+
+def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
+    """Home, Models (each model: Overview and its versions), Datasets, Build record."""
+    models = tuple(
+        NavItem(
+            title=text.plain(model.name),
+            children=(
+                NavItem(title="Overview", path=model_path(model)),
+                *(
+                    NavItem(title=f"Version {text.plain(v.version)} ({v.status})", path=version_path(model, v))
+                    for v in model.versions
+                ),
+            ),
+        )
+        for model in manifest.models
+    )
+    datasets = tuple(NavItem(title=text.plain(d.name), path=dataset_path(d.id)) for d in manifest.datasets)
+    nav = [NavItem(title="Home", path=HOME)]
+    if models:
+        nav.append(NavItem(title="Models", children=models))
+    nav.append(NavItem(title="Datasets", children=(NavItem(title="All datasets", path=DATASETS), *datasets)))
+    nav.append(NavItem(title="Build record", path=BUILD_RECORD))
+    return tuple(nav)

@@ -1,0 +1,58 @@
+"""The one rendering entry point: a manifest in, a complete static site out.
+
+Pages come from the templates (:mod:`.pages`), assets are the site stylesheets and the local
+plotly.js, and the manifest itself is published next to the pages so every number on the site can
+be checked against the machine-readable record. The static-site builder (:mod:`.mkdocs_site`)
+does the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modelgov import manifest as manifest_io
+from modelgov import resources
+from modelgov.manifest import Manifest
+from modelgov.render import charts, pages
+from modelgov.render.content import PLOTLY_JS, SiteFile, SiteSource
+from modelgov.render.mkdocs_site import build_site
+
+__all__ = ["render_site"]
+
+_ASSETS = "assets"
+
+
+def _asset_files(template_dir: Path | None) -> dict[str, Path]:
+    """Static files under ``assets/`` of the built-in templates, overlaid by the workspace's."""
+    files: dict[str, Path] = {}
+    roots = [resources.site_templates_dir(), *([Path(template_dir)] if template_dir else [])]
+    for root in roots:
+        base = root / _ASSETS
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    files[path.relative_to(root).as_posix()] = path
+    return files
+
+
+def render_site(manifest: Manifest, site_dir: Path, *, template_dir: Path | None = None, quiet: bool = True) -> None:
+    """Write the governance website for ``manifest`` into ``site_dir``.
+
+    ``site_dir`` must not exist or be empty (the caller moves it into place atomically).
+    ``template_dir`` holds workspace overrides of the built-in ``*.md.j2`` templates and assets.
+    Raises :class:`~modelgov.errors.BuildError` when a template or the site build fails.
+    """
+    site_pages = pages.render_pages(manifest, template_dir)
+    assets = _asset_files(template_dir)
+    files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]
+    files.append(SiteFile(path=PLOTLY_JS, source=charts.plotly_js_path()))
+    files.append(SiteFile(path=pages.MANIFEST_FILE, content=manifest_io.dumps(manifest).encode("utf-8")))
+    source = SiteSource(
+        title=manifest.site.title,
+        organisation=manifest.site.organisation,
+        pages=tuple(site_pages),
+        nav=pages.site_nav(manifest),
+        files=tuple(files),
+        stylesheets=tuple(path for path in sorted(assets) if path.endswith(".css")),
+    )
+    build_site(source, Path(site_dir), quiet=quiet)
