@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from workspace_factory import edit, write_workspace
 
 from modelgov.build import check_output_dir
 from modelgov.cli import main
 from modelgov.errors import OutputPathError
+from workspace_factory import edit, write_workspace
 
 REPO = Path(__file__).resolve().parents[1]
 

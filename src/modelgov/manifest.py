@@ -83,6 +83,7 @@ class Metric(Node):
     value: float | None
     note: str | None = None
     higher_is_better: bool = True
+    description: str | None = Field(None, description="What the metric measures, in plain language.")
 
 
 class GroupMetrics(Node):
@@ -99,6 +100,9 @@ class GroupMetrics(Node):
 class FairnessResult(Node):
     feature: str = Field(description="Sensitive feature (column) name.")
     metric_labels: dict[str, str] = Field(description="Metric key → human-readable name, in display order.")
+    metric_descriptions: dict[str, str] = Field(
+        default_factory=dict, description="Metric key → what it measures, in plain language."
+    )
     overall: dict[str, float | None]
     groups: list[GroupMetrics]
     min_group_size: int

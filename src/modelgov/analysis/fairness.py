@@ -74,21 +74,41 @@ def root_mean_squared_error(y_true: Array, y_pred: Array) -> float:
 
 Metric = Callable[[Array, Array], float]
 
-#: key → (label, callable), in display order.
-CLASSIFICATION_GROUP_METRICS: dict[str, tuple[str, Metric]] = {
-    "base_rate": ("Base rate (actual positives)", base_rate),
-    "selection_rate": ("Selection rate (predicted positives)", selection_rate),
-    "accuracy": ("Accuracy", accuracy),
-    "tpr": ("True positive rate", true_positive_rate),
-    "fpr": ("False positive rate", false_positive_rate),
-    "fnr": ("False negative rate", false_negative_rate),
-    "precision": ("Precision", precision),
+#: key → (label, callable, description), in display order.
+CLASSIFICATION_GROUP_METRICS: dict[str, tuple[str, Metric, str]] = {
+    "base_rate": ("Base rate (actual positives)", base_rate, "Share of the group that is truly positive."),
+    "selection_rate": (
+        "Selection rate (predicted positives)",
+        selection_rate,
+        "Share of the group the model flags as positive.",
+    ),
+    "accuracy": ("Accuracy", accuracy, "Share of the group's cases the model gets right."),
+    "tpr": (
+        "True positive rate",
+        true_positive_rate,
+        "Of the group's truly positive cases, the share the model flags.",
+    ),
+    "fpr": (
+        "False positive rate",
+        false_positive_rate,
+        "Of the group's truly negative cases, the share the model wrongly flags.",
+    ),
+    "fnr": (
+        "False negative rate",
+        false_negative_rate,
+        "Of the group's truly positive cases, the share the model misses.",
+    ),
+    "precision": ("Precision", precision, "Of the group's cases the model flags, the share that really are positive."),
 }
-REGRESSION_GROUP_METRICS: dict[str, tuple[str, Metric]] = {
-    "mean_label": ("Mean actual value", mean_label),
-    "mean_prediction": ("Mean predicted value", mean_prediction),
-    "mae": ("Mean absolute error", mean_absolute_error),
-    "rmse": ("Root mean squared error", root_mean_squared_error),
+REGRESSION_GROUP_METRICS: dict[str, tuple[str, Metric, str]] = {
+    "mean_label": ("Mean actual value", mean_label, "Average of the true target in the group."),
+    "mean_prediction": ("Mean predicted value", mean_prediction, "Average of the model's predictions in the group."),
+    "mae": ("Mean absolute error", mean_absolute_error, "Average size of the error in the group."),
+    "rmse": (
+        "Root mean squared error",
+        root_mean_squared_error,
+        "Typical size of the error in the group; large errors weigh more than in MAE.",
+    ),
 }
 
 
@@ -121,7 +141,7 @@ def fairness_by_group(
     spec = CLASSIFICATION_GROUP_METRICS if classification else REGRESSION_GROUP_METRICS
     groups = group_labels(sensitive.reset_index(drop=True))
     frame = MetricFrame(
-        metrics={"count": count, **{key: fn for key, (_, fn) in spec.items()}},
+        metrics={"count": count, **{key: fn for key, (_, fn, _) in spec.items()}},
         y_true=np.asarray(y_true),
         y_pred=np.asarray(y_pred),
         sensitive_features=groups.rename(feature),
@@ -143,7 +163,8 @@ def fairness_by_group(
     overall = frame.overall
     return FairnessResult(
         feature=feature,
-        metric_labels={key: label for key, (label, _) in spec.items()},
+        metric_labels={key: label for key, (label, _, _) in spec.items()},
+        metric_descriptions={key: description for key, (_, _, description) in spec.items()},
         overall={"count": float(overall["count"]), **{key: _finite(overall[key]) for key in spec}},
         groups=rows,
         min_group_size=min_group_size,

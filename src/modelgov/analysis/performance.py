@@ -17,30 +17,70 @@ from sklearn.exceptions import UndefinedMetricWarning
 
 from modelgov.manifest import Metric, Performance
 
-#: (key, label, higher_is_better) in display order.
+#: (key, label, higher_is_better, description) in display order.
 BINARY_METRICS = (
-    ("accuracy", "Accuracy", True),
-    ("balanced_accuracy", "Balanced accuracy", True),
-    ("precision", "Precision", True),
-    ("recall", "Recall (true positive rate)", True),
-    ("f1", "F1 score", True),
-    ("roc_auc", "ROC AUC", True),
-    ("average_precision", "PR AUC (average precision)", True),
-    ("log_loss", "Log loss", False),
-    ("brier", "Brier score", False),
+    ("accuracy", "Accuracy", True, "Share of all cases the model gets right at the decision threshold."),
+    (
+        "balanced_accuracy",
+        "Balanced accuracy",
+        True,
+        "Average of the recall of each class, so a rare class counts as much as a common one.",
+    ),
+    ("precision", "Precision", True, "Of the cases the model flags, the share that really are positive."),
+    (
+        "recall",
+        "Recall (true positive rate)",
+        True,
+        "Of the truly positive cases, the share the model flags.",
+    ),
+    ("f1", "F1 score", True, "Balance of precision and recall (their harmonic mean)."),
+    (
+        "roc_auc",
+        "ROC AUC",
+        True,
+        "How well the score ranks positive cases above negative ones: 0.5 is no better than chance, 1 is perfect.",
+    ),
+    (
+        "average_precision",
+        "PR AUC (average precision)",
+        True,
+        "Precision averaged over all thresholds of the score; its chance level is the share of positive cases.",
+    ),
+    ("log_loss", "Log loss", False, "Penalty for confident wrong probabilities."),
+    ("brier", "Brier score", False, "Mean squared difference between the predicted probability and the outcome."),
 )
 MULTICLASS_METRICS = (
-    ("accuracy", "Accuracy", True),
-    ("balanced_accuracy", "Balanced accuracy", True),
-    ("precision_macro", "Precision (macro average)", True),
-    ("recall_macro", "Recall (macro average)", True),
-    ("f1_macro", "F1 score (macro average)", True),
+    ("accuracy", "Accuracy", True, "Share of all cases the model classifies correctly."),
+    (
+        "balanced_accuracy",
+        "Balanced accuracy",
+        True,
+        "Average of the recall of each class, so a rare class counts as much as a common one.",
+    ),
+    ("precision_macro", "Precision (macro average)", True, "Precision computed for each class, then averaged."),
+    ("recall_macro", "Recall (macro average)", True, "Recall computed for each class, then averaged."),
+    ("f1_macro", "F1 score (macro average)", True, "F1 computed for each class, then averaged."),
 )
 REGRESSION_METRICS = (
-    ("mae", "Mean absolute error", False),
-    ("rmse", "Root mean squared error", False),
-    ("r2", "R² (coefficient of determination)", True),
-    ("mean_error", "Mean error (prediction − actual)", False),
+    ("mae", "Mean absolute error", False, "Average size of the error, in the units of the target."),
+    (
+        "rmse",
+        "Root mean squared error",
+        False,
+        "Typical size of the error, in the units of the target; large errors weigh more than in MAE.",
+    ),
+    (
+        "r2",
+        "R² (coefficient of determination)",
+        True,
+        "Share of the variation in the target the model explains: 1 is perfect, 0 is no better than the average.",
+    ),
+    (
+        "mean_error",
+        "Mean error (prediction − actual)",
+        False,
+        "Average of prediction minus actual: below zero the model predicts too low, above zero too high.",
+    ),
 )
 
 #: The metric the site uses to compare versions at a glance, per task.
@@ -151,9 +191,16 @@ def regression_performance(y_true: np.ndarray, y_pred: np.ndarray) -> Performanc
 
 
 def _metrics(
-    spec: tuple[tuple[str, str, bool], ...], values: dict[str, tuple[float | None, str | None]]
+    spec: tuple[tuple[str, str, bool, str], ...], values: dict[str, tuple[float | None, str | None]]
 ) -> list[Metric]:
     return [
-        Metric(name=key, label=label, value=values[key][0], note=values[key][1] or None, higher_is_better=better)
-        for key, label, better in spec
+        Metric(
+            name=key,
+            label=label,
+            value=values[key][0],
+            note=values[key][1] or None,
+            higher_is_better=better,
+            description=description,
+        )
+        for key, label, better, description in spec
     ]
