@@ -261,9 +261,10 @@ def manifest_json_schema() -> dict[str, Any]:
 
 
 def dumps(manifest: Manifest) -> str:
-    """Canonical JSON: sorted keys, two-space indent, trailing newline, so equal manifests are equal bytes."""
+    """Canonical JSON: keys in schema order (user-written mappings keep the user's order, so a saved
+    manifest renders exactly like the one in memory), two-space indent, trailing newline."""
     data = manifest.model_dump(mode="json")
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write(manifest: Manifest, path: Path) -> None:

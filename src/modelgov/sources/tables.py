@@ -96,13 +96,35 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
         elif fmt == "csv":
             frame = pd.read_csv(path, usecols=wanted, encoding="utf-8-sig")
         else:
-            frame = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
-            missing = [c for c in wanted if c not in frame.columns]
-            if missing:
-                raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
-            frame = frame[wanted]
+            frame = _read_jsonl(path, wanted)
     except TableError:
         raise
+    except json.JSONDecodeError as exc:
+        raise TableError(f"invalid JSON on line {exc.lineno}: {exc.msg}") from None
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise TableError(f"cannot read table: {exc}") from None
     return frame.reset_index(drop=True)
+
+
+def _read_jsonl(path: Path, columns: list[str]) -> pd.DataFrame:
+    """JSON Lines with values kept as JSON typed them (no date or dtype guessing); a key absent
+    from a record is a missing value, a key absent from every record is an error."""
+    values: dict[str, list[object]] = {column: [] for column in columns}
+    seen: set[str] = set()
+    with _open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TableError(f"invalid JSON on line {number}: {exc.msg}") from None
+            if not isinstance(record, dict):
+                raise TableError(f"record on line {number} is not a JSON object")
+            seen.update(record)
+            for column in columns:
+                values[column].append(record.get(column))
+    missing = [c for c in columns if c not in seen]
+    if missing:
+        raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
+    return pd.DataFrame(values)

@@ -1,0 +1,235 @@
+"""The whole pipeline on the bundled example: demo workspace → build → site.
+
+Checks what a reviewer relies on: an inventory row for every model, a card for every version, the
+per-group numbers on a card equal to fairlearn's MetricFrame on the same table, byte-identical
+rebuilds, and a failed build that leaves the previous site untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from fairlearn.metrics import (
+    MetricFrame,
+    false_negative_rate,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.metrics import mean_absolute_error
+
+from modelgov import manifest
+from modelgov.build import build_site
+from modelgov.cli import main
+from modelgov.errors import BuildError
+
+pytestmark = pytest.mark.slow
+
+EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        assert main(["demo", str(root), "--quiet"]) == 0
+    return root / "workspace", root / "site"
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def table_after(page: str, anchor: str) -> list[list[str]]:
+    """Rows of the first HTML table after the element with id ``anchor``, as plain text cells."""
+    start = page.index(f'id="{anchor}"')
+    segment = page[start : page.index("</table>", start)]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", segment, flags=re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+        rows.append([html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells])
+    return rows
+
+
+def test_inventory_has_a_row_for_every_model(demo: tuple[Path, Path]) -> None:
+    workspace, site = demo
+    built = manifest.read(site / "manifest.json")
+    model_ids = sorted(p.name for p in (workspace / "models").iterdir())
+    assert [m.id for m in built.models] == model_ids and len(model_ids) >= 3
+    rows = table_after((site / "index.html").read_text(), "model-inventory")
+    names = [row[0] for row in rows[1:]]
+    assert names == [m.name for m in built.models]
+    home = (site / "index.html").read_text()
+    for model in built.models:
+        assert f'href="models/{model.id}/index.html"' in home
+
+
+def test_every_version_has_a_card_with_the_mitchell_sections(demo: tuple[Path, Path]) -> None:
+    workspace, site = demo
+    sections = [
+        "model-details",
+        "intended-use",
+        "factors",
+        "metrics",
+        "evaluation-data",
+        "training-data",
+        "quantitative-analyses",
+        "ethical-considerations",
+        "caveats-and-recommendations",
+    ]
+    versions = sorted((workspace / "models").glob("*/versions/*/version.yml"))
+    assert len(versions) >= 5
+    for version_file in versions:
+        model_id, version = version_file.parts[-4], version_file.parts[-2]
+        page = (site / "models" / model_id / version / "index.html").read_text()
+        positions = [page.index(f'<h2 id="{section}"') for section in sections]
+        assert positions == sorted(positions), f"{model_id} {version}: sections out of order"
+        assert 'class="plotly-graph-div' in page or "Plotly.newPlot" in page
+
+
+def test_credit_card_group_numbers_equal_fairlearn(demo: tuple[Path, Path]) -> None:
+    workspace, site = demo
+    spec = yaml.safe_load((workspace / "models/credit-default/versions/1.1/version.yml").read_text())
+    evaluation = spec["evaluations"][0]
+    table = pd.read_parquet(workspace / evaluation["data"])
+    frame = MetricFrame(
+        metrics={
+            "Selection rate (predicted positives)": selection_rate,
+            "True positive rate": true_positive_rate,
+            "False positive rate": false_positive_rate,
+            "False negative rate": false_negative_rate,
+        },
+        y_true=table[evaluation["label"]],
+        y_pred=table[evaluation["prediction"]],
+        sensitive_features=table["sex"],
+    )
+    page = (site / "models/credit-default/1.1/index.html").read_text()
+    rows = table_after(page, f"groups-by-sex-on-{evaluation['id']}")
+    header, body = rows[0], {row[0]: row for row in rows[1:]}
+    assert set(frame.by_group.index) <= set(body)
+    for group, expected in frame.by_group.iterrows():
+        for column, value in expected.items():
+            shown = body[group][header.index(column)]
+            assert shown == f"{value:.3f}", (group, column, shown, value)
+        assert body[group][header.index("Rows")] == f"{int((table['sex'] == group).sum()):,}"
+
+
+def test_regression_card_group_errors_equal_fairlearn(demo: tuple[Path, Path]) -> None:
+    workspace, site = demo
+    spec = yaml.safe_load((workspace / "models/diabetes-progression/versions/1.0/version.yml").read_text())
+    evaluation = spec["evaluations"][0]
+    table = pd.read_json(workspace / evaluation["data"], lines=True)
+    frame = MetricFrame(
+        metrics=mean_absolute_error,
+        y_true=table[evaluation["label"]],
+        y_pred=table[evaluation["prediction"]],
+        sensitive_features=table["age_band"],
+    )
+    page = (site / "models/diabetes-progression/1.0/index.html").read_text()
+    rows = table_after(page, f"groups-by-age_band-on-{evaluation['id']}")
+    column = rows[0].index("Mean absolute error")
+    shown = {row[0].replace(" small: unreliable", ""): row[column] for row in rows[1:]}
+    for group, value in frame.by_group.items():
+        assert shown[group] == f"{value:.3f}"
+
+
+def test_every_input_is_hashed_in_the_manifest(demo: tuple[Path, Path]) -> None:
+    workspace, site = demo
+    built = manifest.read(site / "manifest.json")
+    for ref in built.inputs:
+        assert hashlib.sha256((workspace / ref.path).read_bytes()).hexdigest() == ref.sha256
+    paths = {ref.path for ref in built.inputs}
+    assert "governance.yml" in paths
+    for model in built.models:
+        for version in model.versions:
+            assert version.source.path in paths
+            for run in version.evaluations:
+                assert run.data.path in paths
+
+
+def test_site_is_offline(demo: tuple[Path, Path]) -> None:
+    _, site = demo
+    external = re.compile(r"<(?:script|link|img|iframe)[^>]+(?:src|href)=\"(?:https?:)?//", re.I)
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        assert not external.search(text), page
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+    assert (site / "assets/javascripts/plotly.min.js").stat().st_size > 1_000_000
+
+
+def test_rebuild_is_byte_identical(demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    workspace, site = demo
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    again = build_site(workspace, tmp_path / "again").site_dir
+    assert (again / "manifest.json").read_bytes() == (site / "manifest.json").read_bytes()
+    assert tree_digest(again) == tree_digest(site)
+
+
+def test_failed_build_leaves_the_previous_site_untouched(
+    demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace, _ = demo
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    copy = tmp_path / "ws"
+    subprocess.run(["cp", "-r", str(workspace), str(copy)], check=True)
+    out = tmp_path / "site"
+    build_site(copy, out)
+    before = tree_digest(out)
+
+    # 1. the workspace becomes invalid: nothing is rendered
+    model_yml = copy / "models/customer-churn/model.yml"
+    original = model_yml.read_text()
+    model_yml.write_text(original.replace("risk_tier:", "risk_teir:"))
+    assert main(["build", str(copy), "-o", str(out), "-q"]) == 2
+    assert tree_digest(out) == before
+    model_yml.write_text(original)
+
+    # 2. rendering fails half-way (a broken template override): staged output is discarded
+    (copy / "templates").mkdir()
+    (copy / "templates" / "model.md.j2").write_text("# {{ no_such_variable.name }}\n")
+    with pytest.raises(BuildError):
+        build_site(copy, out)
+    assert tree_digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "ws"]
+
+
+def test_saved_manifest_renders_the_same_site(
+    demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, site = demo
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert main(["render", str(site / "manifest.json"), "-o", str(tmp_path / "rendered"), "-q"]) == 0
+    assert tree_digest(tmp_path / "rendered") == tree_digest(site)
+
+
+def test_the_project_documentation_builds_strict(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(REPO / "mkdocs.yml"), "-d", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "methods.html").is_file()
+
+
+def test_demo_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "workspace").mkdir()
+    (tmp_path / "workspace" / "notes.txt").write_text("mine")
+    assert main(["demo", str(tmp_path), "-q"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "workspace" / "notes.txt").read_text() == "mine"
