@@ -449,3 +449,14 @@ def test_fuzzed_user_strings_never_render_live_html() -> None:
         assert _live_html(cell) == [], (source, cell)
 
     check()
+
+
+def test_md_inline_keeps_formatting_on_one_line_without_live_html_or_pipes() -> None:
+    from modelgov.render import text as text_filters
+
+    out = text_filters.md_inline("uses `a|b` and <script>x</script> | [x](javascript:alert(1))\nnext *line*")
+    assert "\n" not in out
+    assert "<code>" in out and "<script>" not in out and "&lt;script&gt;" in out
+    assert "|" not in out.replace("&#124;", "")
+    assert "](javascript:" not in out
+    assert "*line*" in out

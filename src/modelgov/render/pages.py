@@ -76,6 +76,7 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
     env.filters.update(
         text=text.text,
         md=text.md,
+        md_inline=text.md_inline,
         code=text.code,
         num=text.num,
         pct=text.pct,

@@ -175,6 +175,14 @@ def md(value: object) -> str:
     return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
 
 
+def md_inline(value: object) -> str:
+    """A short user Markdown text for an inline position (a table cell): formatting and code spans
+    kept, escaped like :func:`md`, on one line, with table pipes neutralised."""
+    if value is None:
+        return ""
+    return md(plain(value)).replace("|", "&#124;")
+
+
 # --------------------------------------------------------------------------- links and paths
 
 
