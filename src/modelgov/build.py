@@ -244,7 +244,7 @@ def _version_entry(
             params=dict(training.params),
             python=training.environment.python,
             packages=dict(training.environment.packages),
-            artifact=_ref(workspace.files, training.artifact) if training.artifact else None,
+            artifact=_ref(workspace.files, training.artifact_spec.path) if training.artifact_spec else None,
         ),
         evaluations=sorted(evaluations, key=lambda e: (e.date, e.id), reverse=True),
         monitoring=monitoring,

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -74,6 +74,18 @@ class Card(Node):
 # --------------------------------------------------------------------------- analyses
 
 
+class Interval(Node):
+    """A bootstrap confidence interval. ``None`` bounds mean the metric was undefined in too many
+    resamples for an interval to be meaningful (see ``defined_share``)."""
+
+    low: float | None
+    high: float | None
+    level: float = Field(description="Confidence level, e.g. 0.95.")
+    resamples: int
+    method: str = Field(description="How the resamples were drawn, e.g. `percentile bootstrap over rows`.")
+    defined_share: float = Field(1.0, description="Share of resamples in which the metric was defined.")
+
+
 class Metric(Node):
     """A headline number. ``value`` is ``None`` when the metric is undefined for the data
     (e.g. ROC AUC with a single class), and ``note`` says why."""
@@ -84,6 +96,7 @@ class Metric(Node):
     note: str | None = None
     higher_is_better: bool = True
     description: str | None = Field(None, description="What the metric measures, in plain language.")
+    interval: Interval | None = None
 
 
 class GroupMetrics(Node):
@@ -95,17 +108,70 @@ class GroupMetrics(Node):
     metrics: dict[str, float | None] = Field(
         description="Metric key → value; None where undefined for this group (never a silent 0)."
     )
+    intervals: dict[str, Interval] = Field(default_factory=dict, description="Metric key → bootstrap interval.")
+    absent: bool = Field(False, description="Declared in the card's expected groups but not in the data.")
+    values: dict[str, str] = Field(
+        default_factory=dict, description="For intersections: feature → this group's value of it."
+    )
+
+
+class Disparity(Node):
+    """A one-number summary of how far apart the groups are (fairlearn's definitions)."""
+
+    name: str = Field(description="E.g. `demographic_parity_ratio`.")
+    label: str
+    method: Literal["between_groups", "to_overall"]
+    value: float | None = Field(description="None when undefined (e.g. a ratio with a zero denominator).")
+    note: str | None = None
+    interval: Interval | None = None
+    description: str | None = None
 
 
 class FairnessResult(Node):
-    feature: str = Field(description="Sensitive feature (column) name.")
+    feature: str = Field(description="Sensitive feature (column) name, or `a × b` for an intersection.")
+    features: list[str] = Field(default_factory=list, description="The columns combined (one for a plain feature).")
     metric_labels: dict[str, str] = Field(description="Metric key → human-readable name, in display order.")
     metric_descriptions: dict[str, str] = Field(
         default_factory=dict, description="Metric key → what it measures, in plain language."
     )
     overall: dict[str, float | None]
+    overall_intervals: dict[str, Interval] = Field(default_factory=dict)
     groups: list[GroupMetrics]
     min_group_size: int
+    disparities: list[Disparity] = Field(default_factory=list)
+
+
+class ConfusionMatrix(Node):
+    labels: list[str] = Field(description="Class labels, in the order of rows (actual) and columns (predicted).")
+    counts: list[list[int]] = Field(description="counts[actual][predicted].")
+
+
+class Curve(Node):
+    """A curve as points; ``thresholds[i]`` is the score threshold at point i where meaningful."""
+
+    x: list[float]
+    y: list[float]
+    thresholds: list[float] = Field(default_factory=list)
+
+
+class CalibrationBin(Node):
+    low: float
+    high: float
+    count: int
+    mean_predicted: float | None
+    fraction_positive: float | None
+
+
+class Calibration(Node):
+    """Reliability curve on equal-width score bins; ECE = Σ (count/n)·|fraction_positive − mean_predicted|."""
+
+    bins: list[CalibrationBin]
+    expected_calibration_error: float
+
+
+class Histogram(Node):
+    edges: list[float] = Field(description="len(counts) + 1 bin edges.")
+    counts: list[int]
 
 
 class Performance(Node):
@@ -114,6 +180,95 @@ class Performance(Node):
     metrics: list[Metric]
     threshold: float | None = None
     positive_label: str | None = None
+    confusion_matrix: ConfusionMatrix | None = None
+    roc_curve: Curve | None = None
+    pr_curve: Curve | None = None
+    calibration: Calibration | None = None
+    residuals: Histogram | None = Field(None, description="Regression: histogram of prediction − actual.")
+    predicted_vs_actual: Curve | None = Field(
+        None, description="Regression: x = actual, y = predicted, for a seeded sample of at most 1,000 rows."
+    )
+
+
+# --------------------------------------------------------------------------- explainability
+
+
+class FeatureImportance(Node):
+    feature: str
+    mean: float = Field(description="Mean drop in the score when the feature is shuffled.")
+    std: float = Field(description="Standard deviation across repeats.")
+
+
+class PermutationImportance(Node):
+    scoring: str = Field(description="scikit-learn scorer name, e.g. `roc_auc`, `r2`.")
+    repeats: int
+    rows: int
+    features: list[FeatureImportance] = Field(description="Most important first.")
+
+
+class PartialDependence(Node):
+    feature: str
+    kind: Literal["numeric", "categorical"]
+    grid: list[float | str]
+    average: list[float] = Field(description="Average prediction at each grid value.")
+    ice: list[list[float]] = Field(default_factory=list, description="Individual curves for a seeded sample of rows.")
+
+
+class ShapSummary(Node):
+    explainer: str = Field(description="E.g. `TreeExplainer`, `PermutationExplainer`.")
+    rows: int
+    mean_abs: dict[str, float] = Field(description="Feature → mean |SHAP value|, most important first.")
+
+
+class ErrorSlice(Node):
+    """A slice of the evaluation data (one or two feature conditions) and its error."""
+
+    conditions: dict[str, str] = Field(description="Feature → value or range defining the slice.")
+    count: int
+    error: float = Field(description="Error rate (classification) or MAE (regression) in the slice.")
+    overall_error: float
+
+
+class Explainability(Node):
+    """What explains the model's predictions. Each part is None with a note when it could not be
+    computed (no loadable model, a model that refuses the features, an optional library missing)."""
+
+    model: FileRef | None = None
+    permutation_importance: PermutationImportance | None = None
+    partial_dependence: list[PartialDependence] = Field(default_factory=list)
+    shap: ShapSummary | None = None
+    error_slices: list[ErrorSlice] = Field(default_factory=list)
+    error_metric: str | None = Field(None, description="`error rate` or `mean absolute error`.")
+    notes: list[str] = Field(default_factory=list, description="Why a part is missing, in plain language.")
+    precomputed_importance: dict[str, float] = Field(
+        default_factory=dict, description="Importances declared in the training metadata (shown when no model)."
+    )
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+class MetricDelta(Node):
+    name: str
+    label: str
+    this: float | None
+    other: float | None
+    delta: float | None = Field(description="this − other.")
+    interval: Interval | None = Field(None, description="Paired bootstrap interval of the delta.")
+    higher_is_better: bool = True
+
+
+class Comparison(Node):
+    """This version against another one, on the same evaluation rows (paired)."""
+
+    other_version: str
+    relation: Literal["previous", "live"]
+    evaluation: str = Field(description="Evaluation run id of this version.")
+    other_evaluation: str
+    dataset: str
+    rows: int
+    matched_by: str = Field(description="How rows were paired: `id column <name>` or `row order`.")
+    deltas: list[MetricDelta]
 
 
 # --------------------------------------------------------------------------- versions and models
@@ -139,6 +294,7 @@ class EvaluationRun(Node):
     features: list[str] = Field(default_factory=list)
     performance: Performance
     fairness: list[FairnessResult] = Field(default_factory=list)
+    explainability: Explainability | None = None
 
 
 class TrainingRecord(Node):
@@ -174,6 +330,7 @@ class ModelVersion(Node):
     evaluations: list[EvaluationRun]
     monitoring: MonitoringSource | None = None
     approvals: list[Approval] = Field(default_factory=list)
+    comparisons: list[Comparison] = Field(default_factory=list)
 
     @property
     def latest_evaluation(self) -> EvaluationRun:
@@ -235,7 +392,7 @@ class Manifest(Node):
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"$id": SCHEMA_ID})
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: str = Field(SCHEMA_VERSION, pattern=r"^1\.\d+$", description="`major.minor` of this format.")
     generator: Generator
     built_at: str = Field(description="UTC build time; from SOURCE_DATE_EPOCH when set.")
     site: Site

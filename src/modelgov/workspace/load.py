@@ -264,8 +264,33 @@ class _Loader:
                         f" (governance.yml declares: {', '.join(tier_ids)})",
                     )
                 )
+            self._check_sensitive_declarations(model, doc)
             for version in model.versions.values():
                 self._check_version(model, version, datasets)
+
+    def _check_sensitive_declarations(self, model: ModelEntry, doc: YamlDocument) -> None:
+        declared = model.card.sensitive_features
+        for index, combination in enumerate(model.card.intersections):
+            if len(combination) < 2 or len(set(combination)) != len(combination):
+                self.problems.append(
+                    doc.problem(("intersections", index), "an intersection combines two or more different features")
+                )
+            for position, feature in enumerate(combination):
+                if feature not in declared:
+                    self.problems.append(
+                        doc.problem(
+                            ("intersections", index, position),
+                            f"{feature!r} is not one of sensitive_features{did_you_mean(feature, declared)}",
+                        )
+                    )
+        for feature in model.card.expected_groups:
+            if feature not in declared:
+                self.problems.append(
+                    doc.problem(
+                        ("expected_groups", feature),
+                        f"{feature!r} is not one of sensitive_features{did_you_mean(feature, declared)}",
+                    )
+                )
 
     def _check_datasheet_files(self, dataset: DatasetEntry) -> None:
         doc = self.docs[dataset.source]
@@ -295,8 +320,15 @@ class _Loader:
             self.problems.append(doc.problem(("previous",), "a version cannot be its own previous version"))
         for index, dataset_id in enumerate(spec.training.datasets):
             self._check_dataset_ref(doc, ("training", "datasets", index), dataset_id, datasets)
-        if spec.training.artifact is not None:
-            self._resolve(doc, ("training", "artifact"), spec.training.artifact)
+        artifact = spec.training.artifact_spec
+        if artifact is not None:
+            loc: Loc = (
+                ("training", "artifact")
+                if isinstance(spec.training.artifact, str)
+                else ("training", "artifact", "path")
+            )
+            if self._resolve(doc, loc, artifact.path) is not None:
+                self.files.register(artifact.path)
 
         seen_ids: dict[str, int] = {}
         for index, evaluation in enumerate(spec.evaluations):
@@ -319,6 +351,8 @@ class _Loader:
                 **({"score": evaluation.score} if evaluation.score else {}),
             }
             needed.update({f"features[{i}]": name for i, name in enumerate(evaluation.features)})
+            if evaluation.row_id:
+                needed["row_id"] = evaluation.row_id
             sensitive = {f"sensitive_features[{i}]": name for i, name in enumerate(model.card.sensitive_features)}
             self._check_table(doc, ("evaluations", index, "data"), evaluation.data, needed, sensitive, model)
 

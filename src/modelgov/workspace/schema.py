@@ -85,6 +85,15 @@ class AnalysisSettings(Strict):
         ge=1,
         description="Groups with fewer evaluation rows than this are flagged as unreliable (never dropped).",
     )
+    bootstrap_resamples: int = Field(
+        1000, ge=0, le=100_000, description="Resamples for every confidence interval; 0 turns intervals off."
+    )
+    confidence_level: float = Field(0.95, gt=0, lt=1, description="Level of the confidence intervals.")
+    seed: int = Field(0, ge=0, description="Seed of every resampling, so intervals are reproducible.")
+    permutation_repeats: int = Field(5, ge=1, le=100, description="Shuffles per feature for permutation importance.")
+    explain_max_rows: int = Field(
+        5000, ge=100, description="Explainability runs on a seeded sample of at most this many evaluation rows."
+    )
 
 
 class Governance(Strict):
@@ -152,6 +161,14 @@ class ModelCard(Strict):
         default_factory=list,
         description="Columns of the evaluation tables whose groups are compared for fairness.",
     )
+    intersections: list[list[Text]] = Field(
+        default_factory=list,
+        description="Combinations of sensitive features analysed together, e.g. `[[sex, age_band]]`.",
+    )
+    expected_groups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Sensitive feature → the groups it should contain; a group missing from the data is reported as absent.",
+    )
     licence: str | None = None
     references: list[Text] = Field(default_factory=list)
 
@@ -169,13 +186,36 @@ class Environment(Strict):
     packages: dict[str, str] = Field(default_factory=dict)
 
 
+class Artifact(Strict):
+    """A model file. Pickle-based formats (``.pkl``, ``.joblib``) run code when loaded, so they are
+    loaded only when ``trust_pickle`` is true; ``.skops`` files load with a list of trusted types."""
+
+    path: Text = Field(description="Path of the model file, relative to the workspace.")
+    trust_pickle: bool = Field(False, description="Allow loading a pickle/joblib file (it can run arbitrary code).")
+    trusted_types: list[Text] = Field(
+        default_factory=list,
+        description="Extra types a `.skops` file may contain beyond those skops trusts by default.",
+    )
+
+
 class Training(Strict):
     datasets: list[Text] = Field(description="Dataset ids (files under datasets/) used for training.")
     algorithm: Text = Field(description="E.g. `sklearn.linear_model.LogisticRegression`.")
     code: CodeRef | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     environment: Environment = Field(default_factory=Environment)
-    artifact: str | None = Field(None, description="Path of the model file, relative to the workspace.")
+    artifact: Text | Artifact | None = Field(
+        None, description="The model file: a path, or a mapping with `path` and loading options."
+    )
+    feature_importance: dict[str, float] = Field(
+        default_factory=dict, description="Importances computed at training time, shown when no model is loadable."
+    )
+
+    @property
+    def artifact_spec(self) -> Artifact | None:
+        if self.artifact is None or isinstance(self.artifact, Artifact):
+            return self.artifact
+        return Artifact(path=self.artifact)
 
 
 class Evaluation(Strict):
@@ -192,7 +232,12 @@ class Evaluation(Strict):
     threshold: float | None = Field(
         None, ge=0, le=1, description="Decision threshold applied to `score` to obtain `prediction`."
     )
-    features: list[Text] = Field(default_factory=list, description="Model input columns present in the table.")
+    features: list[Text] = Field(
+        default_factory=list, description="Model input columns present in the table, in the model's order."
+    )
+    row_id: str | None = Field(
+        None, description="Column identifying each row, used to pair rows when versions are compared."
+    )
 
     @field_validator("id")
     @classmethod
