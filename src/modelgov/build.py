@@ -17,6 +17,7 @@ from pathlib import Path
 
 from modelgov import __version__, manifest
 from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, analyse_evaluation
+from modelgov.analysis.resampling import Resampling
 from modelgov.errors import BuildError, OutputPathError, Problem, WorkspaceError
 from modelgov.sources.tables import TableError, read_table
 from modelgov.workspace.files import FileRegistry
@@ -275,7 +276,10 @@ def _evaluation_run(
         sensitive=tuple(card.sensitive_features),
         positive_label=evaluation.positive_label,
         threshold=evaluation.threshold,
+        intersections=tuple(tuple(c) for c in card.intersections),
+        expected_groups=tuple((k, tuple(v)) for k, v in card.expected_groups.items()),
     )
+    settings = workspace.governance.analysis
     needed = [
         evaluation.label,
         evaluation.prediction,
@@ -285,7 +289,11 @@ def _evaluation_run(
     try:
         table = read_table(workspace.files.path(evaluation.data), needed)
         analysis = analyse_evaluation(
-            table, columns, task=card.task.value, min_group_size=workspace.governance.analysis.min_group_size
+            table,
+            columns,
+            task=card.task.value,
+            min_group_size=settings.min_group_size,
+            resampling=Resampling(settings.bootstrap_resamples, settings.confidence_level, settings.seed),
         )
     except TableError as exc:
         problems.append(Problem(evaluation.data, None, "", str(exc)))

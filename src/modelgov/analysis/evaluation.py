@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from modelgov.analysis.fairness import fairness_by_group
+from modelgov.analysis.fairness import combined_labels, fairness_by_group
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
+from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.manifest import FairnessResult, Performance
 
 
@@ -37,6 +38,8 @@ class EvaluationColumns:
     sensitive: tuple[str, ...]
     positive_label: object = 1
     threshold: float | None = None
+    intersections: tuple[tuple[str, ...], ...] = ()
+    expected_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,12 @@ class EvaluationAnalysis:
 
 
 def analyse_evaluation(
-    table: pd.DataFrame, columns: EvaluationColumns, *, task: str, min_group_size: int
+    table: pd.DataFrame,
+    columns: EvaluationColumns,
+    *,
+    task: str,
+    min_group_size: int,
+    resampling: Resampling = DEFAULT_RESAMPLING,
 ) -> EvaluationAnalysis:
     """Performance and per-group fairness of one evaluation run."""
     if table.empty:
@@ -59,21 +67,28 @@ def analyse_evaluation(
     if task == "regression":
         y_true = _numeric(table, columns.label)
         y_pred = _numeric(table, columns.prediction)
-        performance = regression_performance(y_true, y_pred)
+        performance = regression_performance(y_true, y_pred, resampling)
     elif task == "binary_classification":
         y_true = _is_positive(table, columns.label, columns.positive_label)
         y_pred = _is_positive(table, columns.prediction, columns.positive_label)
         y_score = _probability(table, columns.score) if columns.score else None
         performance = binary_performance(
-            y_true, y_pred, y_score, threshold=columns.threshold, positive_label=str(columns.positive_label)
+            y_true,
+            y_pred,
+            y_score,
+            threshold=columns.threshold,
+            positive_label=str(columns.positive_label),
+            resampling=resampling,
         )
     else:
         y_true = table[columns.label].astype(str).to_numpy()
         y_pred = table[columns.prediction].astype(str).to_numpy()
-        performance = multiclass_performance(y_true, y_pred)
+        performance = multiclass_performance(y_true, y_pred, resampling)
 
     fairness: list[FairnessResult] = []
     if task != "multiclass_classification":
+        expected = dict(columns.expected_groups)
+        common = {"classification": task == "binary_classification", "min_group_size": min_group_size}
         for feature in columns.sensitive:
             fairness.append(
                 fairness_by_group(
@@ -81,8 +96,22 @@ def analyse_evaluation(
                     table[feature],
                     y_true,
                     y_pred,
-                    classification=task == "binary_classification",
-                    min_group_size=min_group_size,
+                    expected_groups=list(expected.get(feature, ())),
+                    resampling=resampling,
+                    **common,
+                )
+            )
+        for combination in columns.intersections:
+            labels = combined_labels(table, list(combination))
+            fairness.append(
+                fairness_by_group(
+                    str(labels.name),
+                    labels,
+                    y_true,
+                    y_pred,
+                    features=list(combination),
+                    resampling=resampling,
+                    **common,
                 )
             )
     return EvaluationAnalysis(performance, tuple(fairness))

@@ -7,7 +7,11 @@ Two deliberate departures from fairlearn's defaults, both so a page never shows 
 * fairlearn's rate metrics return 0.0 when a rate is undefined (TPR of a group with no positives);
   here the metric callables return NaN and the result stores ``None`` ("undefined").
 
-Groups smaller than ``min_group_size`` are kept and flagged ``small``, never dropped.
+Groups smaller than ``min_group_size`` are kept and flagged ``small``, never dropped. A group the
+card expects but the data lacks is listed as ``absent``. Intersections (``sex × age_band``) are
+groups of combined values; combinations that never occur are simply not groups.
+
+Intervals and disparity summaries come from :mod:`.disparity`, which works on confusion counts.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, count, selection_rate
 
+from modelgov.analysis import disparity
+from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.manifest import FairnessResult, GroupMetrics
 
 MISSING_GROUP = "(missing)"
+INTERSECTION = " × "
 
 Array = np.ndarray
 
@@ -128,6 +135,15 @@ def group_labels(values: pd.Series) -> pd.Series:
     return pd.Series([label(v) for v in values], index=values.index, name=values.name, dtype=object)
 
 
+def combined_labels(frame: pd.DataFrame, features: list[str]) -> pd.Series:
+    """One label per row for an intersection, e.g. ``F × 30-44`` (missing parts stay visible)."""
+    parts = [group_labels(frame[feature].reset_index(drop=True)) for feature in features]
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined + INTERSECTION + part
+    return combined.rename(INTERSECTION.join(features))
+
+
 def fairness_by_group(
     feature: str,
     sensitive: pd.Series,
@@ -136,20 +152,39 @@ def fairness_by_group(
     *,
     classification: bool,
     min_group_size: int,
+    features: list[str] | None = None,
+    expected_groups: list[str] | None = None,
+    resampling: Resampling = DEFAULT_RESAMPLING,
 ) -> FairnessResult:
-    """Per-group metrics of one sensitive feature (classification: 0/1 arrays, 1 = positive)."""
+    """Per-group metrics of one sensitive feature or intersection (classification: 0/1 arrays).
+
+    ``sensitive`` holds the raw values of a single feature, or the labels from
+    :func:`combined_labels` for an intersection (then ``features`` names its parts).
+    """
     spec = CLASSIFICATION_GROUP_METRICS if classification else REGRESSION_GROUP_METRICS
-    groups = group_labels(sensitive.reset_index(drop=True))
+    features = features or [feature]
+    groups = sensitive.reset_index(drop=True)
+    if len(features) == 1:
+        groups = group_labels(groups)
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
     frame = MetricFrame(
         metrics={"count": count, **{key: fn for key, (_, fn, _) in spec.items()}},
-        y_true=np.asarray(y_true),
-        y_pred=np.asarray(y_pred),
+        y_true=y_true,
+        y_pred=y_pred,
         sensitive_features=groups.rename(feature),
     )
     by_group = frame.by_group
-    ordered = sorted(by_group.index, key=lambda g: (g == MISSING_GROUP, g))
+    ordered = sorted(by_group.index, key=lambda g: (MISSING_GROUP in g, g))
+    codes = pd.Categorical(groups, categories=ordered).codes
+
+    if classification:
+        stats = disparity.classification_statistics(codes, len(ordered), y_true, y_pred, resampling)
+    else:
+        stats = disparity.regression_statistics(codes, len(ordered), y_true, y_pred, resampling)
+
     rows = []
-    for group in ordered:
+    for index, group in enumerate(ordered):
         values = by_group.loc[group]
         n = int(values["count"])
         rows.append(
@@ -158,16 +193,26 @@ def fairness_by_group(
                 count=n,
                 small=n < min_group_size,
                 metrics={key: _finite(values[key]) for key in spec},
+                intervals=stats.group_intervals[index],
+                values=dict(zip(features, str(group).split(INTERSECTION), strict=True)) if len(features) > 1 else {},
             )
         )
+    for group in expected_groups or []:
+        if group not in by_group.index:
+            rows.append(
+                GroupMetrics(group=group, count=0, small=True, absent=True, metrics={key: None for key in spec})
+            )
     overall = frame.overall
     return FairnessResult(
         feature=feature,
+        features=features,
         metric_labels={key: label for key, (label, _, _) in spec.items()},
         metric_descriptions={key: description for key, (_, _, description) in spec.items()},
         overall={"count": float(overall["count"]), **{key: _finite(overall[key]) for key in spec}},
+        overall_intervals=stats.overall_intervals,
         groups=rows,
         min_group_size=min_group_size,
+        disparities=stats.disparities,
     )
 
 

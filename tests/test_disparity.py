@@ -1,0 +1,127 @@
+"""Disparity summaries and group intervals equal fairlearn where fairlearn's value is defined, and
+say "undefined" where fairlearn silently returns 0."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    selection_rate,
+)
+
+from modelgov.analysis.fairness import combined_labels, fairness_by_group
+from modelgov.analysis.resampling import Resampling
+
+FAIRLEARN = {
+    "demographic_parity_difference": demographic_parity_difference,
+    "demographic_parity_ratio": demographic_parity_ratio,
+    "equalized_odds_difference": equalized_odds_difference,
+    "equalized_odds_ratio": equalized_odds_ratio,
+    "equal_opportunity_difference": equal_opportunity_difference,
+}
+
+
+def data(n: int = 3000, seed: int = 5):
+    rng = np.random.default_rng(seed)
+    group = pd.Series(rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]))
+    base = group.map({"a": 0.2, "b": 0.35, "c": 0.5}).to_numpy()
+    y = (rng.random(n) < base).astype(int)
+    p = (rng.random(n) < 0.6 * y + 0.15 + 0.1 * (group == "c")).astype(int)
+    return group, y, p
+
+
+@pytest.mark.parametrize("method", ["between_groups", "to_overall"])
+def test_disparities_equal_fairlearn(method: str) -> None:
+    group, y, p = data()
+    result = fairness_by_group("g", group, y, p, classification=True, min_group_size=30, resampling=Resampling(200))
+    got = {d.name: d for d in result.disparities if d.method == method}
+    for name, function in FAIRLEARN.items():
+        expected = function(y, p, sensitive_features=group, method=method)
+        assert got[name].value == pytest.approx(expected, rel=1e-12), name
+        assert got[name].note is None
+        interval = got[name].interval
+        assert interval is not None and interval.low <= got[name].value <= interval.high
+
+
+def test_group_rate_intervals_surround_fairlearn_values() -> None:
+    group, y, p = data()
+    result = fairness_by_group("g", group, y, p, classification=True, min_group_size=30, resampling=Resampling(500))
+    frame = MetricFrame(metrics=selection_rate, y_true=y, y_pred=p, sensitive_features=group)
+    for row in result.groups:
+        interval = row.intervals["selection_rate"]
+        assert interval.low <= frame.by_group[row.group] <= interval.high
+        width = interval.high - interval.low
+        expected_width = 2 * 1.96 * np.sqrt(frame.by_group[row.group] * (1 - frame.by_group[row.group]) / row.count)
+        assert width == pytest.approx(expected_width, rel=0.25)  # close to the normal approximation
+
+
+def test_a_group_without_positives_is_left_out_not_counted_as_zero() -> None:
+    group = pd.Series(["a"] * 50 + ["b"] * 50 + ["c"] * 20)
+    y = np.r_[np.tile([1, 0], 25), np.tile([1, 0], 25), np.zeros(20, dtype=int)]
+    p = np.r_[np.tile([1, 1, 0, 0], 12), [1, 0], np.tile([1, 0, 0, 0], 12), [1, 0], np.zeros(20, dtype=int)]
+    result = fairness_by_group("g", group, y, p, classification=True, min_group_size=30, resampling=Resampling(100))
+    eo = next(
+        d for d in result.disparities if d.name == "equal_opportunity_difference" and d.method == "between_groups"
+    )
+    # fairlearn counts group c's TPR as 0.0 (it has no positives) and reports 0.5 + ...
+    silent = equal_opportunity_difference(y, p, sensitive_features=group)
+    tpr = {g.group: g.metrics["tpr"] for g in result.groups}
+    assert tpr["c"] is None
+    assert eo.value == pytest.approx(abs(tpr["a"] - tpr["b"]))
+    assert eo.value != pytest.approx(silent)
+    assert "leaves out 1 group(s)" in eo.note
+
+
+def test_a_ratio_with_a_zero_denominator_is_undefined() -> None:
+    group = pd.Series(["a"] * 40 + ["b"] * 40)
+    y = np.tile([1, 0], 40)
+    p = np.zeros(80, dtype=int)  # nobody selected: selection rates 0 / 0
+    result = fairness_by_group("g", group, y, p, classification=True, min_group_size=30, resampling=Resampling(50))
+    ratio = next(d for d in result.disparities if d.name == "demographic_parity_ratio" and d.method == "between_groups")
+    assert demographic_parity_ratio(y, p, sensitive_features=group) == 0.0 or np.isnan(
+        demographic_parity_ratio(y, p, sensitive_features=group)
+    )
+    assert ratio.value is None and ratio.note.startswith("undefined")
+
+
+def test_intersections_only_show_combinations_that_occur() -> None:
+    frame = pd.DataFrame({"sex": ["F", "F", "M", "M", None] * 20, "band": ["x", "y", "x", "x", "y"] * 20})
+    labels = combined_labels(frame, ["sex", "band"])
+    y = np.tile([1, 0, 1, 0, 1], 20)
+    p = np.tile([1, 0, 0, 0, 1], 20)
+    result = fairness_by_group(
+        str(labels.name), labels, y, p, classification=True, min_group_size=30, features=["sex", "band"]
+    )
+    assert result.feature == "sex × band"
+    assert [g.group for g in result.groups] == ["F × x", "F × y", "M × x", "(missing) × y"]
+    assert result.groups[0].values == {"sex": "F", "band": "x"}
+    assert sum(g.count for g in result.groups) == 100
+
+
+def test_expected_groups_missing_from_the_data_are_reported_absent() -> None:
+    group, y, p = data(300)
+    result = fairness_by_group(
+        "g", group, y, p, classification=True, min_group_size=30, expected_groups=["a", "d"], resampling=Resampling(0)
+    )
+    absent = [g for g in result.groups if g.absent]
+    assert [g.group for g in absent] == ["d"]
+    assert absent[0].count == 0 and all(v is None for v in absent[0].metrics.values())
+
+
+def test_regression_group_intervals() -> None:
+    rng = np.random.default_rng(1)
+    group = pd.Series(rng.choice(["a", "b"], 500))
+    y = rng.normal(100, 10, 500)
+    yhat = y + rng.normal(0, 5, 500) + 3 * (group == "b")
+    result = fairness_by_group("g", group, y, yhat, classification=False, min_group_size=30, resampling=Resampling(200))
+    for row in result.groups:
+        interval = row.intervals["mae"]
+        assert interval.low <= row.metrics["mae"] <= interval.high
+    assert result.disparities == []

@@ -1,0 +1,129 @@
+"""Bootstrap intervals and curves: the weighted metrics equal scikit-learn, resamples are exact
+bootstrap resamples, and intervals are reproducible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+from sklearn.calibration import calibration_curve
+
+from modelgov.analysis import weighted
+from modelgov.analysis.performance import binary_performance, calibration, regression_performance, roc_curve
+from modelgov.analysis.resampling import Resampling, cell_counts, percentile_interval, row_weights
+
+
+def binary_data(n: int = 800, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    score = np.clip(0.3 * y + rng.normal(0.35, 0.2, n), 0, 1).round(2)  # rounded: many ties
+    return y, (score >= 0.5).astype(int), score
+
+
+def sklearn_binary(y, p, s) -> dict[str, float]:
+    return {
+        "accuracy": skm.accuracy_score(y, p),
+        "balanced_accuracy": skm.balanced_accuracy_score(y, p),
+        "precision": skm.precision_score(y, p),
+        "recall": skm.recall_score(y, p),
+        "f1": skm.f1_score(y, p),
+        "roc_auc": skm.roc_auc_score(y, s),
+        "average_precision": skm.average_precision_score(y, s),
+        "log_loss": skm.log_loss(y, s),
+        "brier": skm.brier_score_loss(y, s),
+    }
+
+
+def test_weighted_binary_metrics_with_unit_weights_equal_scikit_learn() -> None:
+    y, p, s = binary_data()
+    got = {k: float(v[0]) for k, v in weighted.binary(y, p, s, np.ones((1, len(y)))).items()}
+    assert got == pytest.approx(sklearn_binary(y, p, s), rel=1e-10)
+
+
+def test_each_bootstrap_resample_equals_scikit_learn_on_the_repeated_rows() -> None:
+    y, p, s = binary_data(300)
+    weights = next(row_weights(len(y), Resampling(resamples=5, seed=3)))
+    assert weights.sum(axis=1).tolist() == [len(y)] * 5
+    batch = weighted.binary(y, p, s, weights)
+    for b in range(5):
+        rows = np.repeat(np.arange(len(y)), weights[b].astype(int))
+        expected = sklearn_binary(y[rows], p[rows], s[rows])
+        assert {k: float(v[b]) for k, v in batch.items()} == pytest.approx(expected, rel=1e-10)
+
+
+def test_weighted_regression_metrics_equal_scikit_learn() -> None:
+    rng = np.random.default_rng(2)
+    y = rng.normal(50, 10, 400)
+    yhat = y + rng.normal(1, 5, 400)
+    weights = np.vstack([np.ones(400), next(row_weights(400, Resampling(resamples=1, seed=9)))])
+    got = weighted.regression(y, yhat, weights)
+    rows = np.repeat(np.arange(400), weights[1].astype(int))
+    for b, idx in enumerate([np.arange(400), rows]):
+        assert got["mae"][b] == pytest.approx(skm.mean_absolute_error(y[idx], yhat[idx]))
+        assert got["rmse"][b] == pytest.approx(skm.root_mean_squared_error(y[idx], yhat[idx]))
+        assert got["r2"][b] == pytest.approx(skm.r2_score(y[idx], yhat[idx]))
+
+
+def test_intervals_are_seeded_and_surround_the_estimate() -> None:
+    y, p, s = binary_data(2000)
+    first = binary_performance(y, p, s, threshold=0.5, positive_label="1", resampling=Resampling(300, 0.95, 7))
+    again = binary_performance(y, p, s, threshold=0.5, positive_label="1", resampling=Resampling(300, 0.95, 7))
+    other = binary_performance(y, p, s, threshold=0.5, positive_label="1", resampling=Resampling(300, 0.95, 8))
+    assert first == again and first != other
+    for metric in first.metrics:
+        assert metric.interval is not None and metric.interval.resamples == 300
+        assert metric.interval.low <= metric.value <= metric.interval.high, metric.name
+    auc = next(m for m in first.metrics if m.name == "roc_auc").interval
+    assert 0.005 < auc.high - auc.low < 0.2
+
+
+def test_intervals_can_be_turned_off() -> None:
+    y, p, s = binary_data()
+    performance = binary_performance(y, p, s, threshold=0.5, positive_label="1", resampling=Resampling(0))
+    assert all(m.interval is None for m in performance.metrics)
+
+
+def test_undefined_resamples_are_left_out_and_counted() -> None:
+    samples = np.array([0.1, 0.2, np.nan, 0.3] * 25)
+    interval = percentile_interval(samples, Resampling(100), "test")
+    assert interval.defined_share == 0.75 and interval.low is not None
+    mostly_undefined = percentile_interval(np.array([0.1] + [np.nan] * 9), Resampling(10), "test")
+    assert mostly_undefined.low is None and mostly_undefined.defined_share == 0.1
+
+
+def test_cell_resamples_keep_the_total_and_the_shape() -> None:
+    cells = np.array([[10, 5, 3, 82], [1, 0, 0, 4]])
+    drawn = cell_counts(cells, Resampling(50, seed=1))
+    assert drawn.shape == (50, 2, 4)
+    assert (drawn.sum(axis=(1, 2)) == cells.sum()).all()
+
+
+def test_calibration_bins_match_scikit_learn_and_ece_is_their_weighted_gap() -> None:
+    y, _, s = binary_data(1000)
+    result = calibration(y, s)
+    prob_true, prob_pred = calibration_curve(y, s, n_bins=10, strategy="uniform")
+    filled = [b for b in result.bins if b.count]
+    assert [b.fraction_positive for b in filled] == pytest.approx(prob_true.tolist())
+    assert [b.mean_predicted for b in filled] == pytest.approx(prob_pred.tolist())
+    ece = sum(b.count / len(y) * abs(b.fraction_positive - b.mean_predicted) for b in filled)
+    assert result.expected_calibration_error == pytest.approx(ece)
+    assert sum(b.count for b in result.bins) == len(y)
+
+
+def test_roc_curve_is_thinned_but_keeps_its_ends() -> None:
+    rng = np.random.default_rng(0)
+    y = (rng.random(20_000) < 0.4).astype(int)
+    s = rng.random(20_000)
+    curve = roc_curve(y, s)
+    assert len(curve.x) <= 200
+    assert (curve.x[0], curve.y[0]) == (0.0, 0.0) and (curve.x[-1], curve.y[-1]) == (1.0, 1.0)
+    assert all(0 <= t <= 1 for t in curve.thresholds)
+
+
+def test_regression_performance_has_residuals_and_a_sample() -> None:
+    rng = np.random.default_rng(4)
+    y = rng.normal(0, 1, 3000)
+    yhat = y + rng.normal(0, 0.5, 3000)
+    performance = regression_performance(y, yhat, Resampling(100))
+    assert sum(performance.residuals.counts) == 3000
+    assert len(performance.predicted_vs_actual.x) == 1000
