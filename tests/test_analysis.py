@@ -20,7 +20,7 @@ from sklearn import metrics as skm
 
 from modelgov.analysis.fairness import MISSING_GROUP, fairness_by_group
 from modelgov.analysis.performance import regression_performance
-from modelgov.build import build_manifest
+from modelgov.assemble import build_manifest
 from modelgov.errors import WorkspaceError
 from modelgov.workspace.load import load_workspace
 from workspace_factory import edit, holdout_table, write_workspace

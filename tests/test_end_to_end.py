@@ -233,3 +233,15 @@ def test_demo_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["demo", str(tmp_path), "-q"]) == 2
     assert "not empty" in capsys.readouterr().err
     assert (tmp_path / "workspace" / "notes.txt").read_text() == "mine"
+
+
+def test_the_candidate_retrain_is_compared_with_the_live_version_on_the_same_rows(demo: tuple[Path, Path]) -> None:
+    _, site = demo
+    credit = manifest.read(site / "manifest.json").model("credit-default")
+    candidate = next(v for v in credit.versions if v.version == "2.0")
+    comparison = next(c for c in candidate.comparisons if c.other_version == "1.1")
+    assert comparison.relation == "previous"
+    live_run = next(v for v in credit.versions if v.version == "1.1").evaluations
+    assert comparison.rows == next(r for r in live_run if r.id == comparison.other_evaluation).performance.rows
+    auc = next(d for d in comparison.deltas if d.name == "roc_auc")
+    assert auc.interval is not None and auc.interval.low <= auc.delta <= auc.interval.high

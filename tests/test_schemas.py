@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from modelgov import manifest, schemas
-from modelgov.build import build_manifest
+from modelgov.assemble import build_manifest
 from modelgov.cli import main
 from modelgov.errors import ManifestError
 from modelgov.workspace.load import load_workspace

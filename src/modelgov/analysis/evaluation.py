@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from modelgov.analysis.comparison import RunArrays
 from modelgov.analysis.fairness import combined_labels, fairness_by_group
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
@@ -46,6 +47,7 @@ class EvaluationColumns:
 class EvaluationAnalysis:
     performance: Performance
     fairness: tuple[FairnessResult, ...]
+    arrays: RunArrays
 
 
 def analyse_evaluation(
@@ -55,34 +57,23 @@ def analyse_evaluation(
     task: str,
     min_group_size: int,
     resampling: Resampling = DEFAULT_RESAMPLING,
+    row_id: str | None = None,
 ) -> EvaluationAnalysis:
     """Performance and per-group fairness of one evaluation run."""
-    if table.empty:
-        raise DataProblem(columns.label, "the evaluation table has no rows")
-    for column in (columns.label, columns.prediction, *([columns.score] if columns.score else [])):
-        missing = int(table[column].isna().sum())
-        if missing:
-            raise DataProblem(column, f"{missing:,} of {len(table):,} rows have no value")
-
+    arrays = prepare_arrays(table, columns, task=task, row_id=row_id)
+    y_true, y_pred = arrays.y_true, arrays.y_pred
     if task == "regression":
-        y_true = _numeric(table, columns.label)
-        y_pred = _numeric(table, columns.prediction)
         performance = regression_performance(y_true, y_pred, resampling)
     elif task == "binary_classification":
-        y_true = _is_positive(table, columns.label, columns.positive_label)
-        y_pred = _is_positive(table, columns.prediction, columns.positive_label)
-        y_score = _probability(table, columns.score) if columns.score else None
         performance = binary_performance(
             y_true,
             y_pred,
-            y_score,
+            arrays.y_score,
             threshold=columns.threshold,
             positive_label=str(columns.positive_label),
             resampling=resampling,
         )
     else:
-        y_true = table[columns.label].astype(str).to_numpy()
-        y_pred = table[columns.prediction].astype(str).to_numpy()
         performance = multiclass_performance(y_true, y_pred, resampling)
 
     fairness: list[FairnessResult] = []
@@ -114,7 +105,33 @@ def analyse_evaluation(
                     **common,
                 )
             )
-    return EvaluationAnalysis(performance, tuple(fairness))
+    return EvaluationAnalysis(performance, tuple(fairness), arrays)
+
+
+def prepare_arrays(
+    table: pd.DataFrame, columns: EvaluationColumns, *, task: str, row_id: str | None = None
+) -> RunArrays:
+    """Check the label, prediction and score columns and convert them to the arrays metrics use:
+    0/1 for binary tasks (1 = positive label), floats for regression, text for multiclass."""
+    if table.empty:
+        raise DataProblem(columns.label, "the evaluation table has no rows")
+    for column in (columns.label, columns.prediction, *([columns.score] if columns.score else [])):
+        missing = int(table[column].isna().sum())
+        if missing:
+            raise DataProblem(column, f"{missing:,} of {len(table):,} rows have no value")
+    ids = table[row_id].reset_index(drop=True) if row_id else None
+    if task == "regression":
+        return RunArrays(_numeric(table, columns.label), _numeric(table, columns.prediction), row_ids=ids)
+    if task == "binary_classification":
+        return RunArrays(
+            _is_positive(table, columns.label, columns.positive_label),
+            _is_positive(table, columns.prediction, columns.positive_label),
+            _probability(table, columns.score) if columns.score else None,
+            row_ids=ids,
+        )
+    return RunArrays(
+        table[columns.label].astype(str).to_numpy(), table[columns.prediction].astype(str).to_numpy(), row_ids=ids
+    )
 
 
 def _numeric(table: pd.DataFrame, column: str) -> np.ndarray:

@@ -345,14 +345,7 @@ class _Loader:
                 self.problems.append(
                     doc.problem(("evaluations", index, "score"), "a regression model has no score column; remove it")
                 )
-            needed = {
-                "label": evaluation.label,
-                "prediction": evaluation.prediction,
-                **({"score": evaluation.score} if evaluation.score else {}),
-            }
-            needed.update({f"features[{i}]": name for i, name in enumerate(evaluation.features)})
-            if evaluation.row_id:
-                needed["row_id"] = evaluation.row_id
+            needed = evaluation.column_roles()
             sensitive = {f"sensitive_features[{i}]": name for i, name in enumerate(model.card.sensitive_features)}
             self._check_table(doc, ("evaluations", index, "data"), evaluation.data, needed, sensitive, model)
 

@@ -246,6 +246,17 @@ class Evaluation(Strict):
             raise ValueError(f"must be {IDENTIFIER_HINT}")
         return value
 
+    def column_roles(self) -> dict[str, str]:
+        """Every table column this run names, keyed by the key that names it (``features[2]``):
+        the one list the loader checks and the build reads."""
+        roles = {"label": self.label, "prediction": self.prediction}
+        if self.score:
+            roles["score"] = self.score
+        if self.row_id:
+            roles["row_id"] = self.row_id
+        roles.update({f"features[{i}]": name for i, name in enumerate(self.features)})
+        return roles
+
 
 class GroundTruth(Strict):
     data: Text = Field(description="Table of late-arriving outcomes.")

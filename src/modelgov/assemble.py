@@ -1,0 +1,308 @@
+"""Assemble the manifest: every model version of a loaded workspace, analysed and mapped to the
+output contract (:mod:`modelgov.manifest`).
+
+This is where workspace input models meet analysis results; ``build`` only orchestrates and writes.
+Data problems found while analysing (a column with gaps, scores outside [0, 1]) are collected over
+the whole workspace and raised together, like the loader's problems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+
+from modelgov import __version__, manifest
+from modelgov.analysis.comparison import NotComparable, RunArrays, metric_deltas, pair_rows
+from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, analyse_evaluation
+from modelgov.analysis.resampling import Resampling
+from modelgov.errors import Problem, WorkspaceError
+from modelgov.sources.tables import TableError, read_table
+from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
+from modelgov.workspace.schema import Evaluation
+
+Progress = Callable[[str], None]
+
+
+def _silent(_: str) -> None:
+    pass
+
+
+def build_time() -> str:
+    """UTC build time, from ``SOURCE_DATE_EPOCH`` when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = (
+        dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC) if epoch else dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
+    )
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_manifest(workspace: Workspace, *, progress: Progress = _silent) -> manifest.Manifest:
+    """Analyse every model version and assemble the manifest. Raises :class:`WorkspaceError` with every
+    data problem found (a column with gaps, scores outside [0, 1], …)."""
+    problems: list[Problem] = []
+    models = []
+    for model in workspace.models.values():
+        progress(f"Analysing {model.id} ({len(model.versions)} version{'s' if len(model.versions) != 1 else ''})")
+        arrays: dict[tuple[str, str], RunArrays] = {}
+        versions = [_version_entry(workspace, model, version, problems, arrays) for version in model.versions.values()]
+        built = _model_entry(workspace, model, versions)
+        models.append(_with_comparisons(workspace, model, built, arrays))
+    if problems:
+        raise WorkspaceError(problems)
+
+    gov = workspace.governance
+    return manifest.Manifest(
+        generator=manifest.Generator(version=__version__),
+        built_at=build_time(),
+        site=manifest.Site(title=gov.title, organisation=gov.organisation, description=gov.description),
+        risk_tiers=[
+            manifest.RiskTier(id=t.id, title=t.title or t.id.title(), description=t.description) for t in gov.risk_tiers
+        ],
+        inputs=[_ref(workspace.files, f.path) for f in workspace.files.all()],
+        models=sorted(models, key=lambda m: m.id),
+        datasets=_datasets(workspace),
+    )
+
+
+def _ref(files: FileRegistry, rel_path: str) -> manifest.FileRef:
+    hashed = files.register(rel_path)
+    return manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes)
+
+
+def _version_sort_key(version: manifest.ModelVersion) -> tuple:
+    parts = tuple(int(p) if p.isdigit() else -1 for p in version.version.replace("-", ".").split("."))
+    return (version.created, parts, version.version)
+
+
+def _model_entry(workspace: Workspace, model: ModelEntry, versions: list) -> manifest.Model:
+    card = model.card
+    newest_first = sorted((v for v in versions if v is not None), key=_version_sort_key, reverse=True)
+    live = next((v.version for v in newest_first if v.status == "production"), None)
+    return manifest.Model(
+        id=model.id,
+        name=card.name,
+        owner=manifest.Owner(name=card.owner.name, email=card.owner.email, team=card.owner.team),
+        task=card.task.value,
+        risk_tier=card.risk_tier,
+        tags=list(card.tags),
+        sensitive_features=list(card.sensitive_features),
+        card=manifest.Card(
+            description=card.description,
+            primary_uses=card.intended_use.primary_uses,
+            primary_users=card.intended_use.primary_users,
+            out_of_scope=card.intended_use.out_of_scope,
+            factors_relevant=card.factors.relevant,
+            factors_evaluation=card.factors.evaluation,
+            performance_measures=card.metrics.performance_measures,
+            decision_threshold=card.metrics.decision_threshold,
+            variation_approaches=card.metrics.variation_approaches,
+            ethical_considerations=card.ethical_considerations,
+            caveats=card.caveats,
+            licence=card.licence,
+            references=list(card.references),
+        ),
+        source=_ref(workspace.files, model.source),
+        live_version=live,
+        versions=newest_first,
+    )
+
+
+def _version_entry(
+    workspace: Workspace,
+    model: ModelEntry,
+    version: VersionEntry,
+    problems: list[Problem],
+    arrays: dict[tuple[str, str], RunArrays],
+) -> manifest.ModelVersion | None:
+    spec = version.spec
+    evaluations = []
+    for evaluation in spec.evaluations:
+        analysed = _evaluation_run(workspace, model, evaluation, problems)
+        if analysed is not None:
+            evaluations.append(analysed[0])
+            arrays[version.id, evaluation.id] = analysed[1]
+    if len(evaluations) != len(spec.evaluations):
+        return None
+    training = spec.training
+    monitoring = None
+    if spec.monitoring is not None:
+        mon = spec.monitoring
+        monitoring = manifest.MonitoringSource(
+            logs=_ref(workspace.files, mon.logs),
+            timestamp=mon.timestamp,
+            prediction=mon.prediction,
+            score=mon.score,
+            features=list(mon.features),
+            ground_truth=_ref(workspace.files, mon.ground_truth.data) if mon.ground_truth else None,
+        )
+    approvals_ref = _ref(workspace.files, version.approvals_source) if version.approvals_source else None
+    return manifest.ModelVersion(
+        version=version.id,
+        status=spec.status.value,
+        created=spec.created.isoformat(),
+        summary=spec.summary,
+        previous=spec.previous,
+        source=_ref(workspace.files, version.source),
+        training=manifest.TrainingRecord(
+            datasets=list(training.datasets),
+            algorithm=training.algorithm,
+            code_repository=training.code.repository if training.code else None,
+            code_commit=training.code.commit if training.code else None,
+            params=dict(training.params),
+            python=training.environment.python,
+            packages=dict(training.environment.packages),
+            artifact=_ref(workspace.files, training.artifact_spec.path) if training.artifact_spec else None,
+        ),
+        evaluations=sorted(evaluations, key=lambda e: (e.date, e.id), reverse=True),
+        monitoring=monitoring,
+        approvals=[
+            manifest.Approval(
+                role=a.role,
+                by=a.by,
+                decision=a.decision.value,
+                date=a.date.isoformat(),
+                comment=a.comment,
+                source=approvals_ref,
+            )
+            for a in sorted(version.approvals, key=lambda a: (a.date, a.role))
+        ]
+        if approvals_ref
+        else [],
+    )
+
+
+def _evaluation_run(
+    workspace: Workspace, model: ModelEntry, evaluation: Evaluation, problems: list[Problem]
+) -> tuple[manifest.EvaluationRun, RunArrays] | None:
+    card = model.card
+    columns = EvaluationColumns(
+        label=evaluation.label,
+        prediction=evaluation.prediction,
+        score=evaluation.score,
+        sensitive=tuple(card.sensitive_features),
+        positive_label=evaluation.positive_label,
+        threshold=evaluation.threshold,
+        intersections=tuple(tuple(c) for c in card.intersections),
+        expected_groups=tuple((k, tuple(v)) for k, v in card.expected_groups.items()),
+    )
+    settings = workspace.governance.analysis
+    needed = [*evaluation.column_roles().values(), *card.sensitive_features]
+    try:
+        table = read_table(workspace.files.path(evaluation.data), needed)
+        analysis = analyse_evaluation(
+            table,
+            columns,
+            task=card.task.value,
+            min_group_size=settings.min_group_size,
+            resampling=_resampling(workspace),
+            row_id=evaluation.row_id,
+        )
+    except TableError as exc:
+        problems.append(Problem(evaluation.data, None, "", str(exc)))
+        return None
+    except DataProblem as exc:
+        problems.append(Problem(evaluation.data, None, f"column {exc.column!r}", exc.message))
+        return None
+    run = manifest.EvaluationRun(
+        id=evaluation.id,
+        dataset=evaluation.dataset,
+        date=evaluation.date.isoformat(),
+        data=_ref(workspace.files, evaluation.data),
+        label=evaluation.label,
+        prediction=evaluation.prediction,
+        score=evaluation.score,
+        features=list(evaluation.features),
+        performance=analysis.performance,
+        fairness=list(analysis.fairness),
+    )
+    return run, analysis.arrays
+
+
+def _resampling(workspace: Workspace) -> Resampling:
+    settings = workspace.governance.analysis
+    return Resampling(settings.bootstrap_resamples, settings.confidence_level, settings.seed)
+
+
+def _with_comparisons(
+    workspace: Workspace, model: ModelEntry, built: manifest.Model, arrays: dict[tuple[str, str], RunArrays]
+) -> manifest.Model:
+    """Compare each version with its previous version and with the live one, on every evaluation
+    dataset both were run on, when their rows can be paired."""
+    versions = []
+    for version in built.versions:
+        targets = []
+        if version.previous:
+            targets.append((version.previous, "previous"))
+        if built.live_version and built.live_version not in (version.version, version.previous):
+            targets.append((built.live_version, "live"))
+        comparisons = []
+        for other_id, relation in targets:
+            other = next((v for v in built.versions if v.version == other_id), None)
+            if other is None:
+                continue
+            for run in version.evaluations:
+                other_run = next((r for r in other.evaluations if r.dataset == run.dataset), None)
+                this_arrays = arrays.get((version.version, run.id))
+                other_arrays = arrays.get((other_id, other_run.id)) if other_run else None
+                if other_run is None or this_arrays is None or other_arrays is None:
+                    continue
+                try:
+                    pairing = pair_rows(this_arrays, other_arrays, row_id=_row_id(model, version.version, run.id))
+                except NotComparable:
+                    continue
+                comparisons.append(
+                    manifest.Comparison(
+                        other_version=other_id,
+                        relation=relation,
+                        evaluation=run.id,
+                        other_evaluation=other_run.id,
+                        dataset=run.dataset,
+                        rows=len(pairing.this_rows),
+                        matched_by=pairing.matched_by,
+                        deltas=metric_deltas(
+                            this_arrays, other_arrays, pairing, task=built.task, resampling=_resampling(workspace)
+                        ),
+                    )
+                )
+        versions.append(version.model_copy(update={"comparisons": comparisons}) if comparisons else version)
+    return built.model_copy(update={"versions": versions})
+
+
+def _row_id(model: ModelEntry, version: str, run_id: str) -> str | None:
+    spec = model.versions[version].spec
+    return next((e.row_id for e in spec.evaluations if e.id == run_id), None)
+
+
+def _datasets(workspace: Workspace) -> list[manifest.Dataset]:
+    used_by: dict[str, set[str]] = {dataset_id: set() for dataset_id in workspace.datasets}
+    for model in workspace.models.values():
+        for version in model.versions.values():
+            refs = [*version.spec.training.datasets, *(e.dataset for e in version.spec.evaluations)]
+            for dataset_id in refs:
+                used_by[dataset_id].add(f"{model.id}/{version.id}")
+    result = []
+    for dataset_id, entry in sorted(workspace.datasets.items()):
+        sheet = entry.sheet
+        result.append(
+            manifest.Dataset(
+                id=dataset_id,
+                name=sheet.name,
+                description=sheet.description,
+                source=sheet.source,
+                licence=sheet.licence,
+                collection_method=sheet.collection.method,
+                collection_period=sheet.collection.period,
+                rows=sheet.rows,
+                contains_pii=sheet.contains_pii,
+                pii_fields=list(sheet.pii_fields),
+                legal_basis=sheet.legal_basis,
+                known_gaps=sheet.known_gaps,
+                files=[_ref(workspace.files, f.path) for f in sheet.files],
+                references=list(sheet.references),
+                datasheet=_ref(workspace.files, entry.source),
+                used_by=sorted(used_by[dataset_id]),
+            )
+        )
+    return result

@@ -1,0 +1,88 @@
+"""Version comparisons: rows are paired, deltas equal scikit-learn differences, intervals are paired."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from modelgov.analysis.comparison import NotComparable, RunArrays, metric_deltas, pair_rows
+from modelgov.analysis.resampling import Resampling
+
+
+def two_models(n: int = 2000, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    signal = rng.normal(0, 1, n)
+    old = 1 / (1 + np.exp(-(1.0 * (2 * y - 1) + signal)))
+    new = 1 / (1 + np.exp(-(1.3 * (2 * y - 1) + 0.8 * signal)))  # a genuinely better retrain
+    ids = pd.Series([f"r{i}" for i in range(n)])
+    return (
+        RunArrays(y, (new >= 0.5).astype(int), new, ids),
+        RunArrays(y, (old >= 0.5).astype(int), old, ids),
+    )
+
+
+def test_deltas_equal_scikit_learn_differences_and_intervals_are_paired() -> None:
+    with_ids, old_with_ids = two_models()
+    new = RunArrays(with_ids.y_true, with_ids.y_pred, with_ids.y_score)
+    old = RunArrays(old_with_ids.y_true, old_with_ids.y_pred, old_with_ids.y_score)
+    pairing = pair_rows(new, old, row_id=None)
+    assert pairing.matched_by.startswith("row order")
+    deltas = {
+        d.name: d for d in metric_deltas(new, old, pairing, task="binary_classification", resampling=Resampling(400))
+    }
+    auc = deltas["roc_auc"]
+    assert auc.this == pytest.approx(skm.roc_auc_score(new.y_true, new.y_score))
+    assert auc.other == pytest.approx(skm.roc_auc_score(old.y_true, old.y_score))
+    assert auc.delta == pytest.approx(auc.this - auc.other)
+    assert auc.interval.low <= auc.delta <= auc.interval.high
+    assert auc.interval.low > 0, "a clearly better retrain: the paired interval excludes zero"
+    assert deltas["log_loss"].higher_is_better is False
+
+
+def test_rows_are_paired_by_id_when_the_other_table_is_shuffled() -> None:
+    new, old = two_models(500)
+    order = np.random.default_rng(1).permutation(500)
+    shuffled = RunArrays(
+        old.y_true[order], old.y_pred[order], old.y_score[order], old.row_ids[order].reset_index(drop=True)
+    )
+    pairing = pair_rows(new, shuffled, row_id="request_id")
+    assert pairing.matched_by == "id column request_id"
+    plain_new = RunArrays(new.y_true, new.y_pred, new.y_score)
+    plain_old = RunArrays(old.y_true, old.y_pred, old.y_score)
+    by_position = metric_deltas(
+        plain_new,
+        plain_old,
+        pair_rows(plain_new, plain_old, row_id=None),
+        task="binary_classification",
+        resampling=Resampling(0),
+    )
+    by_id = metric_deltas(new, shuffled, pairing, task="binary_classification", resampling=Resampling(0))
+    assert [d.delta for d in by_id] == pytest.approx([d.delta for d in by_position])
+
+
+def test_different_rows_are_not_compared() -> None:
+    new, old = two_models(300)
+    flipped = RunArrays(1 - old.y_true, old.y_pred, old.y_score)
+    with pytest.raises(NotComparable, match="labels differ"):
+        pair_rows(RunArrays(new.y_true, new.y_pred, new.y_score), flipped, row_id=None)
+    shorter = RunArrays(old.y_true[:200], old.y_pred[:200], old.y_score[:200])
+    with pytest.raises(NotComparable, match="different row counts"):
+        pair_rows(RunArrays(new.y_true, new.y_pred, new.y_score), shorter, row_id=None)
+
+
+def test_regression_deltas() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.normal(0, 1, 400)
+    a = RunArrays(y, y + rng.normal(0, 0.3, 400))
+    b = RunArrays(y, y + rng.normal(0, 0.6, 400))
+    deltas = {
+        d.name: d
+        for d in metric_deltas(a, b, pair_rows(a, b, row_id=None), task="regression", resampling=Resampling(200))
+    }
+    assert deltas["mae"].delta == pytest.approx(
+        skm.mean_absolute_error(y, a.y_pred) - skm.mean_absolute_error(y, b.y_pred)
+    )
+    assert deltas["mae"].interval.high < 0
