@@ -63,3 +63,27 @@ def test_a_non_empty_folder_that_is_not_a_site_is_never_replaced(tmp_path: Path)
 
 def test_the_committed_minimal_example_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(REPO / "examples" / "minimal")]) == 0
+
+
+def test_a_copied_manifest_does_not_make_a_folder_replaceable(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "manifest.json").write_text('{"schema_version": "1.1", "generator": {"name": "modelgov"}}')
+    (downloads / "thesis.docx").write_text("years of work")
+    with pytest.raises(OutputPathError, match="not a site modelgov built"):
+        check_output_dir(ws, downloads)
+
+
+def test_an_internal_error_is_reported_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = write_workspace(tmp_path / "ws")
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("modelgov.workspace.load.load_workspace", broken)
+    assert main(["validate", str(ws)]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError: boom" in err and "Traceback" not in err

@@ -243,3 +243,19 @@ def test_parquet_and_jsonl_columns_are_checked(ws: Path, suffix: str) -> None:
     problem = only_problem(ws)
     assert (problem.file, problem.line, problem.key) == (VERSION, 16, "evaluations[0].score")
     assert f"column 'score' is not in data/holdout.{suffix}" in problem.message
+
+
+def test_recursive_yaml_alias_is_refused(ws: Path) -> None:
+    (ws / "governance.yml").write_text("title: &a [*a]\norganisation: X\n")
+    problem = only_problem(ws)
+    assert problem.file == "governance.yml" and "recursive YAML alias" in problem.message
+
+
+def test_yaml_alias_bomb_is_refused_quickly(ws: Path) -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        name, previous = chr(97 + i), chr(96 + i)
+        levels.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
+    (ws / "governance.yml").write_text("\n".join(levels) + "\n")
+    problem = only_problem(ws)
+    assert "expands to more than" in problem.message

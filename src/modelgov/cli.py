@@ -1,13 +1,14 @@
 """The ``modelgov`` command line: the only place exceptions become exit codes.
 
-Exit codes: 0 success; 2 invalid workspace, manifest or tool error (later: 1 for a blocking policy
-failure). A :class:`~modelgov.errors.ModelgovError` is printed as a message, never as a traceback;
+Exit codes: 0 success; 2 invalid workspace, manifest or output folder; 3 an internal error (a bug);
+130 interrupted. A :class:`~modelgov.errors.ModelgovError` is printed as a message, never as a traceback;
 anything else is a bug in modelgov and says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from modelgov.errors import ModelgovError, WorkspaceError
 
 EXIT_OK = 0
 EXIT_INVALID = 2
+EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -89,6 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the previous output was left untouched", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug in modelgov: say so plainly, keep the traceback for a report
+        if os.environ.get("MODELGOV_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in modelgov, not in your workspace; the previous output was left untouched.\n"
+            "Run again with MODELGOV_DEBUG=1 to see the traceback, and please report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -119,19 +119,71 @@ def prepare_arrays(
         missing = int(table[column].isna().sum())
         if missing:
             raise DataProblem(column, f"{missing:,} of {len(table):,} rows have no value")
+    for column in (columns.label, columns.prediction, *([columns.score] if columns.score else [])):
+        _scalars_only(table, column)
     ids = table[row_id].reset_index(drop=True) if row_id else None
     if task == "regression":
         return RunArrays(_numeric(table, columns.label), _numeric(table, columns.prediction), row_ids=ids)
     if task == "binary_classification":
-        return RunArrays(
+        _predictions_are_label_values(table, columns)
+        arrays = RunArrays(
             _is_positive(table, columns.label, columns.positive_label),
             _is_positive(table, columns.prediction, columns.positive_label),
             _probability(table, columns.score) if columns.score else None,
             row_ids=ids,
         )
-    return RunArrays(
-        table[columns.label].astype(str).to_numpy(), table[columns.prediction].astype(str).to_numpy(), row_ids=ids
+        if arrays.y_score is not None and columns.threshold is not None:
+            _threshold_holds(arrays, columns)
+        return arrays
+    labels, predictions = _class_labels(table[columns.label]), _class_labels(table[columns.prediction])
+    if not set(predictions) & set(labels):
+        raise DataProblem(
+            columns.prediction,
+            f"no predicted class occurs among the labels (e.g. prediction {predictions[0]!r}, label {labels[0]!r})",
+        )
+    return RunArrays(labels, predictions, row_ids=ids)
+
+
+def _scalars_only(table: pd.DataFrame, column: str) -> None:
+    nested = table[column].map(lambda v: isinstance(v, dict | list)).to_numpy()
+    if nested.any():
+        raise DataProblem(column, f"{int(nested.sum()):,} values are lists or objects, not single values")
+
+
+def _class_labels(values: pd.Series) -> np.ndarray:
+    """Class values as text, with whole numbers written alike (``1``, ``1.0`` and ``"1"`` are one class)."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all() and (numeric == numeric.round()).all():
+        return numeric.astype("int64").astype(str).to_numpy()
+    return values.astype(str).to_numpy()
+
+
+def _predictions_are_label_values(table: pd.DataFrame, columns: EvaluationColumns) -> None:
+    """A prediction that is neither class would silently count as a negative: refuse it."""
+    allowed = set(_class_labels(table[columns.label]).tolist()) | set(
+        _class_labels(pd.Series([columns.positive_label])).tolist()
     )
+    predicted = _class_labels(table[columns.prediction])
+    unknown = sorted(set(predicted.tolist()) - allowed)
+    if unknown:
+        count = int(np.isin(predicted, unknown).sum())
+        shown = ", ".join(repr(v) for v in unknown[:3])
+        raise DataProblem(
+            columns.prediction,
+            f"{count:,} predictions ({shown}) are not values of the label column {columns.label!r}",
+        )
+
+
+def _threshold_holds(arrays: RunArrays, columns: EvaluationColumns) -> None:
+    """The declared threshold is shown on every page: check it is the one that made the predictions."""
+    implied = (arrays.y_score >= columns.threshold).astype(int)
+    mismatched = int((implied != arrays.y_pred).sum())
+    if mismatched:
+        raise DataProblem(
+            columns.prediction,
+            f"{mismatched:,} of {len(implied):,} predictions differ from score >= threshold "
+            f"({columns.threshold}); fix the threshold or the prediction column",
+        )
 
 
 def _numeric(table: pd.DataFrame, column: str) -> np.ndarray:
@@ -140,7 +192,11 @@ def _numeric(table: pd.DataFrame, column: str) -> np.ndarray:
     if bad.any():
         example = table[column][bad].iloc[0]
         raise DataProblem(column, f"{int(bad.sum()):,} values are not numbers (e.g. {example!r})")
-    return values.to_numpy(dtype=float)
+    numbers = values.to_numpy(dtype=float)
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        raise DataProblem(column, f"{int(infinite.sum()):,} values are infinite")
+    return numbers
 
 
 def _probability(table: pd.DataFrame, column: str) -> np.ndarray:

@@ -175,7 +175,7 @@ def fairness_by_group(
         sensitive_features=groups.rename(feature),
     )
     by_group = frame.by_group
-    ordered = sorted(by_group.index, key=lambda g: (MISSING_GROUP in g, g))
+    ordered = sorted(by_group.index, key=_group_order)
     codes = pd.Categorical(groups, categories=ordered).codes
 
     if classification:
@@ -214,6 +214,14 @@ def fairness_by_group(
         min_group_size=min_group_size,
         disparities=stats.disparities,
     )
+
+
+def _group_order(group: str) -> tuple:
+    """Numbers in numeric order (2 before 10), missing values last, everything else as text."""
+    try:
+        return (MISSING_GROUP in group, 0, float(group), group)
+    except ValueError:
+        return (MISSING_GROUP in group, 1, 0.0, group)
 
 
 def _finite(value: object) -> float | None:

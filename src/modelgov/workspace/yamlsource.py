@@ -20,6 +20,14 @@ from modelgov.errors import Problem
 #: YAML files larger than this are refused: workspace YAML is hand-written metadata, not data.
 MAX_YAML_BYTES = 2_000_000
 
+#: Aliases let a small file expand into a huge structure ("billion laughs"); the expanded size is capped.
+MAX_YAML_NODES = 200_000
+
+
+class _Refused(Exception):
+    """The document is unsafe to expand; the message says why."""
+
+
 Loc = tuple[str | int, ...]
 
 
@@ -79,8 +87,11 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     try:
         node = loader.get_single_node()
         if node is not None:
-            _walk(node, (), doc)
+            _walk(node, (), doc, set(), [0])
             doc.data = loader.construct_document(node)
+    except _Refused as exc:
+        doc.problems.append(Problem(display, None, "", str(exc)))
+        doc.data = None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -95,9 +106,16 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     return doc
 
 
-def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument) -> None:
+def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, ancestors: set[int], visited: list[int]) -> None:
+    """Record key lines; refuse recursive aliases and documents that expand past MAX_YAML_NODES."""
+    visited[0] += 1
+    if visited[0] > MAX_YAML_NODES:
+        raise _Refused(f"YAML expands to more than {MAX_YAML_NODES:,} values (through aliases); refusing to read it")
+    if id(node) in ancestors:
+        raise _Refused(f"recursive YAML alias at line {node.start_mark.line + 1}; a value cannot contain itself")
     doc.lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        ancestors = ancestors | {id(node)}
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
@@ -115,7 +133,8 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument) -> None:
             seen[key] = line
             child = (*loc, key)
             doc.lines[child] = line
-            _walk(value_node, child, doc)
+            _walk(value_node, child, doc, ancestors, visited)
     elif isinstance(node, yaml.SequenceNode):
+        ancestors = ancestors | {id(node)}
         for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), doc)
+            _walk(item, (*loc, index), doc, ancestors, visited)
