@@ -95,9 +95,9 @@ def holdout_table(seed: int = 7, rows: int = 400) -> pd.DataFrame:
     """A holdout with a known structure: group B has a higher base rate and a worse score."""
     rng = np.random.default_rng(seed)
     sex = rng.choice(["F", "M"], size=rows)
-    age_band = rng.choice(["18-29", "30-44", "45+"], size=rows, p=[0.3, 0.5, 0.2])
     income = rng.lognormal(10.5, 0.4, size=rows).round(2)
     age = rng.integers(18, 80, size=rows)
+    age_band = np.where(age < 30, "18-29", np.where(age < 45, "30-44", "45+"))
     logit = -1.0 + 0.6 * (sex == "M") - 0.00002 * (income - 36000)
     truth = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
     score = np.clip(1 / (1 + np.exp(-(logit + rng.normal(0, 0.8, rows)))), 0, 1).round(6)
