@@ -133,10 +133,9 @@ def disparity_values(group_rates: dict[str, np.ndarray], overall_rates: dict[str
     return out
 
 
-def classification_statistics(
-    codes: np.ndarray, groups: int, y_true: np.ndarray, y_pred: np.ndarray, resampling: Resampling
-) -> GroupStatistics:
-    cells = confusion_cells(codes, groups, y_true, y_pred)
+def classification_statistics(cells: np.ndarray, resampling: Resampling) -> GroupStatistics:
+    """Group and overall rate intervals and disparity summaries from (groups, 4) confusion counts."""
+    groups = len(cells)
     point_rates = rates(cells)
     overall_point = rates(cells.sum(axis=0, keepdims=True))
     points = disparity_values(point_rates, overall_point)

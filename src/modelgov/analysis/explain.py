@@ -1,0 +1,322 @@
+"""What explains a model's predictions on one evaluation table.
+
+A pure function: a model object (or None), the evaluation table and the settings in,
+:class:`modelgov.manifest.Explainability` out. Each part degrades on its own, with a note saying why,
+because an explainability page that fails whole when one library or one column misbehaves is a page
+reviewers learn not to trust:
+
+* **error slices** need only the label and prediction columns, so they are computed for every run
+  (:mod:`.slices`), on all rows;
+* **permutation importance** (scikit-learn, seeded, with the spread across repeats), **partial
+  dependence with ICE curves** for the three most important inputs, and **SHAP values**
+  (:mod:`.shapley`, only when the optional ``shap`` package is installed) need the model. They run on
+  a seeded sample of at most ``explain_max_rows`` rows (:func:`sample_rows`) so the cost of a build
+  does not grow with the evaluation table;
+* without a model — none declared, one that could not be loaded, or one that cannot score the
+  table — the notes say which, and the importances declared in the training metadata are passed
+  through instead.
+
+Every random choice is seeded from ``AnalysisSettings.seed``, so a rebuild reproduces the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import partial_dependence, permutation_importance
+from threadpoolctl import threadpool_limits
+
+from modelgov.analysis.shapley import ShapUnavailable, shap_summary
+from modelgov.analysis.slices import error_slices
+from modelgov.manifest import (
+    Explainability,
+    FeatureImportance,
+    FileRef,
+    PartialDependence,
+    PermutationImportance,
+)
+from modelgov.workspace.schema import AnalysisSettings
+
+PD_FEATURES = 3
+PD_GRID = 20
+PD_PERCENTILES = (0.05, 0.95)
+ICE_LINES = 50
+#: Longest exception text quoted in a note.
+MAX_MESSAGE = 300
+
+NO_MODEL_FILE = "no model file in the training metadata"
+
+
+class _Skip(Exception):
+    """One part of the explanation cannot be computed; the message is the note."""
+
+
+def sample_rows(table: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """The seeded sample the model-based parts run on: every row when there are at most
+    ``max_rows``, else ``max_rows`` rows drawn without replacement, kept in table order."""
+    if len(table) <= max_rows:
+        return table.reset_index(drop=True)
+    chosen = np.sort(np.random.default_rng(seed).choice(len(table), size=max_rows, replace=False))
+    return table.iloc[chosen].reset_index(drop=True)
+
+
+def explain(
+    model: Any | None,
+    table: pd.DataFrame,
+    *,
+    features: Sequence[str],
+    label: str,
+    prediction: str,
+    task: str,
+    positive_label: object = 1,
+    settings: AnalysisSettings,
+    precomputed: Mapping[str, float] | None = None,
+    model_ref: FileRef | None = None,
+    unavailable_reason: str | None = None,
+    model_notes: Sequence[str] = (),
+    slice_features: Sequence[str] | None = None,
+) -> Explainability:
+    """Explain ``model`` on ``table``.
+
+    ``model`` is a fitted scikit-learn-compatible estimator taking ``table[features]``, or None with
+    ``unavailable_reason`` saying why (None without a reason means no model file was declared).
+    ``model_notes`` are passed through (e.g. a library version mismatch found while loading).
+    ``slice_features`` are the columns error slices are cut by; they default to ``features``.
+    """
+    notes: list[str] = []
+    slices, error_metric, slice_notes = [], None, []
+    try:
+        slices, error_metric, slice_notes = error_slices(
+            table,
+            features=list(features if slice_features is None else slice_features),
+            label=label,
+            prediction=prediction,
+            task=task,
+            positive_label=positive_label,
+            min_group_size=settings.min_group_size,
+        )
+    except (ValueError, TypeError) as exc:
+        notes.append(f"Error slices not computed: {_describe(exc)}.")
+
+    importance: PermutationImportance | None = None
+    curves: list[PartialDependence] = []
+    shap = None
+    if model is None:
+        why = unavailable_reason or NO_MODEL_FILE
+        notes.append(
+            f"Permutation importance, partial dependence and SHAP values need the model, which is not available: {why}."
+        )
+    elif not features:
+        notes.append(
+            "Permutation importance, partial dependence and SHAP values not computed: the evaluation run "
+            "lists no model input columns (`features`)."
+        )
+    else:
+        notes.extend(model_notes)
+        sample = sample_rows(table, settings.explain_max_rows, settings.seed)
+        X = sample[list(features)]
+        try:
+            with threadpool_limits(limits=1):
+                _check_scores(model, X, task)
+        except Exception as exc:  # a model that refuses the table is a finding, not a crash
+            notes.append(
+                "Permutation importance, partial dependence and SHAP values not computed: the model could "
+                f"not score the evaluation table ({_describe(exc)}). Check that `features` lists the model's "
+                "input columns in the order it was trained on."
+            )
+        else:
+            # One thread for the model's numerical libraries: results cannot depend on the machine's
+            # cores, and OpenMP's spin-waiting made gradient boosting 100× slower on a busy 2-core box.
+            with threadpool_limits(limits=1):
+                importance, curves, shap = _model_parts(
+                    model, X, sample[label], task=task, positive_label=positive_label, settings=settings, notes=notes
+                )
+
+    return Explainability(
+        model=model_ref,
+        permutation_importance=importance,
+        partial_dependence=curves,
+        shap=shap,
+        error_slices=slices,
+        error_metric=error_metric,
+        notes=[*notes, *slice_notes],
+        precomputed_importance=dict(precomputed or {}) if importance is None else {},
+    )
+
+
+def _model_parts(
+    model: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    task: str,
+    positive_label: object,
+    settings: AnalysisSettings,
+    notes: list[str],
+) -> tuple[PermutationImportance | None, list[PartialDependence], Any]:
+    """Permutation importance, partial dependence and SHAP, each skipped with a note on failure."""
+    importance = None
+    try:
+        importance = permutation(model, X, _target(model, y, task), task=task, settings=settings)
+    except Exception as exc:  # the model is third-party code: any failure is a note, not a crash
+        notes.append(f"Permutation importance not computed: {_describe(exc)}.")
+
+    if importance is not None:
+        top = [item.feature for item in importance.features[:PD_FEATURES]]
+    else:
+        top = list(X.columns[:PD_FEATURES])
+    curves: list[PartialDependence] = []
+    if task == "multiclass_classification":
+        notes.append("Partial dependence and SHAP values are computed for binary classification and regression only.")
+        return importance, curves, None
+    if importance is None:
+        notes.append("Partial dependence is shown for the first inputs listed, as importance could not rank them.")
+    index = positive_index(model, positive_label) if task == "binary_classification" else 0
+    for feature in top:
+        try:
+            curves.append(dependence(model, X, feature, task=task, positive_index=index, seed=settings.seed))
+        except Exception as exc:
+            notes.append(f"Partial dependence on `{feature}` not computed: {_describe(exc)}.")
+
+    shap = None
+    try:
+        shap = shap_summary(model, X, task=task, positive_index=index, seed=settings.seed)
+    except ShapUnavailable as exc:
+        notes.append(str(exc))
+    return importance, curves, shap
+
+
+def _check_scores(model: Any, X: pd.DataFrame, task: str) -> None:
+    """Score the sample once, so a model that refuses the columns fails here with one clear note."""
+    if task != "regression" and hasattr(model, "predict_proba"):
+        model.predict_proba(X)
+    else:
+        model.predict(X)
+
+
+def scoring(model: Any, task: str) -> str:
+    """The scikit-learn scorer: ROC AUC for a binary model with probabilities (the ranking the
+    score column is used for), accuracy otherwise, R² for regression."""
+    if task == "regression":
+        return "r2"
+    if task == "binary_classification" and hasattr(model, "predict_proba"):
+        return "roc_auc"
+    return "accuracy"
+
+
+def _target(model: Any, y: pd.Series, task: str) -> np.ndarray:
+    """The label column in the model's own label values. A CSV may read the label as numbers where
+    the model was trained on text (or the reverse); matching by text bridges that."""
+    if task == "regression":
+        return pd.to_numeric(y, errors="raise").to_numpy(dtype=float)
+    classes = getattr(model, "classes_", None)
+    if classes is None or y.isin(list(classes)).all():
+        return y.to_numpy()
+    by_text = {str(value): value for value in classes}
+    mapped = y.astype(str).map(by_text)
+    if mapped.isna().any():
+        unknown = sorted(set(y.astype(str)) - set(by_text))[:5]
+        raise _Skip(f"the labels {', '.join(map(repr, unknown))} are not among the model's classes")
+    return np.asarray(mapped.tolist(), dtype=np.asarray(classes).dtype)
+
+
+def positive_index(model: Any, positive_label: object) -> int:
+    """Column of ``predict_proba`` that belongs to the positive label (compared as text if need be)."""
+    classes = list(getattr(model, "classes_", [0, 1]))
+    for index, value in enumerate(classes):
+        if value == positive_label or str(value) == str(positive_label):
+            return index
+    return len(classes) - 1
+
+
+def permutation(
+    model: Any, X: pd.DataFrame, y: np.ndarray, *, task: str, settings: AnalysisSettings
+) -> PermutationImportance:
+    """Mean and standard deviation of the score drop when each input is shuffled, most important first."""
+    scorer = scoring(model, task)
+    if scorer == "roc_auc" and len(np.unique(y)) < 2:
+        raise _Skip("ROC AUC is undefined because the sampled labels contain only one class")
+    result = permutation_importance(
+        model, X, y, scoring=scorer, n_repeats=settings.permutation_repeats, random_state=settings.seed
+    )
+    means, stds = result["importances_mean"], result["importances_std"]
+    if not (np.all(np.isfinite(means)) and np.all(np.isfinite(stds))):
+        raise _Skip(f"the {scorer} score was undefined on the shuffled data")
+    order = sorted(range(X.shape[1]), key=lambda i: (-means[i], i))
+    return PermutationImportance(
+        scoring=scorer,
+        repeats=settings.permutation_repeats,
+        rows=len(X),
+        features=[
+            FeatureImportance(feature=str(X.columns[i]), mean=float(means[i]), std=float(stds[i])) for i in order
+        ],
+    )
+
+
+def is_categorical(values: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+
+
+def as_pd_input(X: pd.DataFrame, feature: str) -> pd.DataFrame:
+    """``X`` with an integer ``feature`` as floats: scikit-learn refuses integer columns for partial
+    dependence, because writing a fractional grid value into them would silently round it."""
+    if pd.api.types.is_integer_dtype(X[feature]) and not pd.api.types.is_bool_dtype(X[feature]):
+        X = X.assign(**{feature: X[feature].astype(float)})
+    return X
+
+
+def dependence(
+    model: Any, X: pd.DataFrame, feature: str, *, task: str, positive_index: int, seed: int
+) -> PartialDependence:
+    """Partial dependence of the prediction (the positive-class probability for a binary model) on
+    one input: numbers on a grid of up to :data:`PD_GRID` points between their 5th and 95th
+    percentiles, categories one by one (scikit-learn's rules; a number with fewer distinct values
+    than grid points uses those values), plus ICE curves for a seeded sample of at most
+    :data:`ICE_LINES` rows."""
+    categorical = is_categorical(X[feature])
+    classifier = task != "regression"
+    if classifier and not hasattr(model, "predict_proba"):
+        raise _Skip("the model gives no probabilities (`predict_proba`)")
+    result = partial_dependence(
+        model,
+        as_pd_input(X, feature),
+        [feature],
+        categorical_features=[feature] if categorical else None,
+        percentiles=PD_PERCENTILES,
+        grid_resolution=PD_GRID,
+        method="brute",
+        kind="both",
+        response_method="predict_proba" if classifier else "auto",
+    )
+    # scikit-learn reports a binary model's curves for classes_[1] only
+    flip = classifier and positive_index == 0
+    average = np.asarray(result["average"][0], dtype=float)
+    individual = np.asarray(result["individual"][0], dtype=float)
+    if flip:
+        average, individual = 1 - average, 1 - individual
+    rows = np.arange(individual.shape[0])
+    if len(rows) > ICE_LINES:
+        rows = np.sort(np.random.default_rng(seed).choice(len(rows), size=ICE_LINES, replace=False))
+    ice = individual[rows]
+    if not (np.all(np.isfinite(average)) and np.all(np.isfinite(ice))):
+        raise _Skip("the model returned non-finite predictions on the grid")
+    grid = result["grid_values"][0]
+    return PartialDependence(
+        feature=feature,
+        kind="categorical" if categorical else "numeric",
+        grid=[str(value) for value in grid] if categorical else [float(value) for value in grid],
+        average=[float(value) for value in average],
+        ice=[[float(value) for value in line] for line in ice],
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, _Skip | ShapUnavailable):
+        return line
+    line = f"{type(exc).__name__}: {line}" if text else line
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"

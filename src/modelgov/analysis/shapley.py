@@ -1,0 +1,202 @@
+"""SHAP values, when the optional ``shap`` package is installed (``pip install 'modelgov[shap]'``).
+
+Two routes, chosen per model:
+
+* **TreeExplainer** when the model (or the last step of a scikit-learn pipeline) is a tree ensemble
+  shap supports: exact and fast. For a pipeline it explains the last step on the transformed
+  columns, then adds the values of the columns made from the same input (the one-hot columns of
+  ``employment_type``) — SHAP values are additive, so the sum is the input's value. When the
+  transformed columns cannot be traced back to the inputs, the sampled route is used instead.
+* **PermutationExplainer** otherwise: model-agnostic and sampled, so it is kept small
+  (:data:`SAMPLED_ROWS` rows against a :data:`BACKGROUND_ROWS`-row background, one antithetic
+  permutation pass per row) to stay within seconds for any scikit-learn model. Text columns are
+  given integer codes for shap's masker and decoded before the model sees them.
+
+For binary classification the values explain the positive class: TreeExplainer in the model's raw
+output (log-odds for gradient boosting), PermutationExplainer in probability. Only the mean absolute
+value per input is kept — a ranking, which is what the page shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modelgov.manifest import ShapSummary
+
+#: Rows explained by TreeExplainer (exact; cost grows with rows × trees × leaves).
+TREE_ROWS = 1000
+#: Rows explained by the sampled explainer, and its background sample.
+SAMPLED_ROWS = 200
+BACKGROUND_ROWS = 50
+
+NOT_INSTALLED = "SHAP values not computed: install modelgov[shap]"
+
+
+class ShapUnavailable(Exception):
+    """SHAP values cannot be computed for this model or data; the message says why."""
+
+
+def import_shap() -> Any:
+    """The ``shap`` module, or :class:`ShapUnavailable` with the install hint."""
+    try:
+        import shap
+    except ImportError:
+        raise ShapUnavailable(NOT_INSTALLED) from None
+    except Exception as exc:  # shap imports numba and llvmlite, whose failures are not ImportErrors
+        raise ShapUnavailable(f"SHAP values not computed: the shap package failed to import ({exc})") from None
+    return shap
+
+
+def shap_summary(model: Any, X: pd.DataFrame, *, task: str, positive_index: int, seed: int) -> ShapSummary:
+    """Mean |SHAP value| per input column of ``X``, most important first."""
+    shap = import_shap()
+    tree = _tree_route(shap, model, X, task=task, positive_index=positive_index, seed=seed)
+    if tree is not None:
+        return tree
+    return _sampled_route(shap, model, X, task=task, positive_index=positive_index, seed=seed)
+
+
+def _sample(X: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    if len(X) <= rows:
+        return X
+    chosen = np.sort(np.random.default_rng(seed).choice(len(X), size=rows, replace=False))
+    return X.iloc[chosen]
+
+
+def _summary(explainer: str, values: np.ndarray, features: Sequence[str]) -> ShapSummary:
+    means = np.abs(values).mean(axis=0)
+    if not np.all(np.isfinite(means)):
+        raise ShapUnavailable("SHAP values not computed: shap returned non-finite values")
+    order = sorted(range(len(features)), key=lambda i: (-means[i], i))
+    return ShapSummary(
+        explainer=explainer, rows=int(values.shape[0]), mean_abs={features[i]: float(means[i]) for i in order}
+    )
+
+
+def _one_output(values: Any, positive_index: int) -> np.ndarray:
+    """shap returns (rows, columns), (rows, columns, classes) or a list per class; keep one output."""
+    if isinstance(values, list):
+        values = values[positive_index if len(values) > 1 else 0]
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 3:
+        values = values[:, :, positive_index if values.shape[2] > 1 else 0]
+    return values
+
+
+def _tree_route(
+    shap: Any, model: Any, X: pd.DataFrame, *, task: str, positive_index: int, seed: int
+) -> ShapSummary | None:
+    """TreeExplainer on the model's last step, or None when that is not a supported tree model."""
+    steps = getattr(model, "steps", None)
+    final = steps[-1][1] if steps else model
+    try:
+        explainer = shap.TreeExplainer(final)
+    except Exception:  # shap raises a bare Exception ("Model type not yet supported") for other models
+        return None
+    rows = _sample(X, TREE_ROWS, seed)
+    features = list(X.columns)
+    if steps:
+        prep = model[:-1]
+        try:
+            transformed = prep.transform(rows)
+            names = [str(name) for name in prep.get_feature_names_out()]
+        except Exception:
+            return None
+        sources = source_features(names, features)
+        if sources is None:
+            return None
+        data = transformed.toarray() if hasattr(transformed, "toarray") else np.asarray(transformed)
+    else:
+        sources, data = features, rows
+    try:
+        values = _one_output(explainer.shap_values(data, check_additivity=False), positive_index)
+    except Exception:
+        return None
+    if values.shape != (len(rows), len(sources)):
+        return None
+    by_input = np.zeros((len(rows), len(features)))
+    for column, source in enumerate(sources):
+        by_input[:, features.index(source)] += values[:, column]
+    return _summary("TreeExplainer", by_input, features)
+
+
+def source_features(names: Sequence[str], features: Sequence[str]) -> list[str] | None:
+    """The input each transformed column comes from, by name (``cat__employment_type_contract`` →
+    ``employment_type``): the longest input that the name, with or without its transformer prefix,
+    equals or starts with followed by ``_``. None if any column cannot be traced."""
+    sources = []
+    for name in names:
+        candidates = [name, name.split("__", 1)[1]] if "__" in name else [name]
+        matches = [
+            feature
+            for feature in features
+            for candidate in candidates
+            if candidate == feature or candidate.startswith(f"{feature}_")
+        ]
+        if not matches:
+            return None
+        sources.append(max(matches, key=len))
+    return sources
+
+
+def _sampled_route(shap: Any, model: Any, X: pd.DataFrame, *, task: str, positive_index: int, seed: int) -> ShapSummary:
+    features = list(X.columns)
+    encode, decode = _codec(X)
+    rows = _sample(X, SAMPLED_ROWS, seed)
+    background = _sample(X, BACKGROUND_ROWS, seed + 1)
+    if task == "regression":
+
+        def output(data: np.ndarray) -> np.ndarray:
+            return np.asarray(model.predict(decode(data)), dtype=float)
+    else:
+
+        def output(data: np.ndarray) -> np.ndarray:
+            return np.asarray(model.predict_proba(decode(data)), dtype=float)[:, positive_index]
+
+    masker = shap.maskers.Independent(encode(background), max_samples=BACKGROUND_ROWS)
+    explainer = shap.PermutationExplainer(output, masker, seed=seed)
+    try:
+        explanation = explainer(encode(rows), max_evals=2 * len(features) + 1, silent=True)
+    except Exception as exc:
+        raise ShapUnavailable(f"SHAP values not computed: the sampled explainer failed ({exc})") from None
+    return _summary("PermutationExplainer", _one_output(explanation.values, positive_index), features)
+
+
+def _codec(X: pd.DataFrame) -> tuple[Callable[[pd.DataFrame], np.ndarray], Callable[[np.ndarray], pd.DataFrame]]:
+    """Numeric array ↔ the model's DataFrame: shap's masker mixes rows arithmetically, so every
+    non-numeric column travels as integer codes of its categories (missing values as -1)."""
+    categories = {
+        column: pd.Index(pd.unique(X[column].dropna()))
+        for column in X.columns
+        if not pd.api.types.is_numeric_dtype(X[column]) or pd.api.types.is_bool_dtype(X[column])
+    }
+    dtypes = X.dtypes
+
+    def encode(frame: pd.DataFrame) -> np.ndarray:
+        columns = []
+        for column in X.columns:
+            if column in categories:
+                columns.append(categories[column].get_indexer(frame[column]).astype(float))
+            else:
+                columns.append(frame[column].to_numpy(dtype=float))
+        return np.column_stack(columns)
+
+    def decode(data: np.ndarray) -> pd.DataFrame:
+        result = {}
+        for index, column in enumerate(X.columns):
+            values = data[:, index]
+            if column in categories:
+                codes = np.rint(values).astype(int)
+                decoded = pd.Series(categories[column].take(np.maximum(codes, 0)), dtype=object)
+                decoded[codes < 0] = None
+                result[column] = decoded.astype(dtypes[column]) if codes.min() >= 0 else decoded
+            else:
+                # values are the original numbers (from the row or the background), so the cast is exact
+                result[column] = pd.Series(values).astype(dtypes[column])
+        return pd.DataFrame(result)
+
+    return encode, decode

@@ -1,0 +1,150 @@
+"""Where the model is most often wrong: error by slice of the evaluation data.
+
+This part of explainability needs only the label and prediction columns, so it runs for every
+evaluation — with a model file, with one that cannot be loaded, or with none at all. A slice is one
+feature condition (``employment_type = contract``) or two (``age 18–27`` and
+``debt_ratio 0.45–0.92``); slices are ranked by their error and the worst ones are reported with
+their row counts, so a reader can tell a real weak spot from a handful of unlucky rows.
+
+How columns become conditions, chosen for readability over resolution:
+
+* text, booleans and numbers with at most :data:`DISCRETE_MAX` distinct values: one slice per value;
+* other numbers: quartiles (``pandas.qcut``, ties merged), labelled with the smallest and largest
+  value actually in the bin (``12,000–25,000``), so neighbouring labels never overlap;
+* missing values: their own slice, ``(missing)`` — the rows a reviewer should ask about are never
+  dropped;
+* columns with more than :data:`MAX_LEVELS` distinct text values (identifiers, free text) are not
+  sliced: their slices would be too small to mean anything.
+
+Slices with fewer than ``min_group_size`` rows are left out: the page shows where error is high
+*and* the evidence is large enough to act on. Error is 1 − accuracy for classification and the mean
+absolute error for regression.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from modelgov.analysis.fairness import MISSING_GROUP
+from modelgov.manifest import ErrorSlice
+
+TOP_SLICES = 10
+QUANTILE_BINS = 4
+#: Numbers with at most this many distinct values are sliced by value, not by quartile.
+DISCRETE_MAX = 10
+#: Text columns with more distinct values than this are not sliced.
+MAX_LEVELS = 30
+
+ERROR_RATE = "error rate"
+MAE = "mean absolute error"
+
+
+def row_errors(
+    label: pd.Series, prediction: pd.Series, *, task: str, positive_label: object = 1
+) -> tuple[np.ndarray, str]:
+    """Per-row error (0/1 for a wrong class, |prediction − label| for regression) and its name."""
+    if task == "regression":
+        y_true = pd.to_numeric(label, errors="raise").to_numpy(dtype=float)
+        y_pred = pd.to_numeric(prediction, errors="raise").to_numpy(dtype=float)
+        return np.abs(y_pred - y_true), MAE
+    if task == "binary_classification":
+        wrong = positive(label, positive_label) != positive(prediction, positive_label)
+    else:
+        wrong = label.astype(str).to_numpy() != prediction.astype(str).to_numpy()
+    return wrong.astype(float), ERROR_RATE
+
+
+def positive(values: pd.Series, positive_label: object) -> np.ndarray:
+    """True where ``values`` equals the positive label: numbers compared as numbers, otherwise as
+    text (a CSV reads ``1`` as a number where a JSON file may keep ``"1"``), as the evaluation does."""
+    numeric_label = isinstance(positive_label, int | float) and not isinstance(positive_label, bool)
+    if numeric_label and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy() == positive_label
+    return (values.astype(str) == str(positive_label)).to_numpy()
+
+
+def slice_labels(values: pd.Series) -> pd.Series | None:
+    """Each row's condition text for one column, or None when the column is not sliceable."""
+    missing = values.isna()
+    present = values[~missing]
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if numeric and present.nunique() > DISCRETE_MAX:
+        bins = pd.qcut(present.astype(float), QUANTILE_BINS, labels=False, duplicates="drop")
+        bounds = present.groupby(bins).agg(["min", "max"])
+        names = {
+            code: number(low) if low == high else f"{number(low)}–{number(high)}"
+            for code, (low, high) in bounds.iterrows()
+        }
+        text = bins.map(names)
+    elif numeric:
+        text = present.map(number)
+    else:
+        if present.nunique() > MAX_LEVELS:
+            return None
+        text = present.astype(str)
+    labels = pd.Series(MISSING_GROUP, index=values.index, dtype=object)
+    labels[~missing] = text.astype(object)
+    return labels
+
+
+def number(value: float) -> str:
+    """A readable number: thousands separators, whole numbers without decimals, and about three
+    significant digits otherwise (``12,000``, ``0.452``, ``27.5``)."""
+    value = float(value)
+    if value.is_integer():
+        return f"{int(value):,}"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{min(decimals, 6)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def error_slices(
+    table: pd.DataFrame,
+    *,
+    features: Sequence[str],
+    label: str,
+    prediction: str,
+    task: str,
+    positive_label: object = 1,
+    min_group_size: int,
+    top: int = TOP_SLICES,
+) -> tuple[list[ErrorSlice], str, list[str]]:
+    """The ``top`` slices (single features and pairs) with the highest error and at least
+    ``min_group_size`` rows; also the error metric's name and notes on columns left out."""
+    errors, metric = row_errors(table[label], table[prediction], task=task, positive_label=positive_label)
+    overall = float(errors.mean())
+    labelled: dict[str, pd.Series] = {}
+    notes: list[str] = []
+    for feature in dict.fromkeys(features):
+        labels = slice_labels(table[feature])
+        if labels is None:
+            notes.append(
+                f"`{feature}` was not used for error slices: it has {table[feature].nunique():,} distinct "
+                f"values (more than {MAX_LEVELS}), too many for slices large enough to mean anything."
+            )
+        else:
+            labelled[feature] = labels
+    frame = pd.DataFrame({**labelled, "__error__": errors})
+    found: list[ErrorSlice] = []
+    keys = [[name] for name in labelled] + [list(pair) for pair in combinations(labelled, 2)]
+    for key in keys:
+        stats = frame.groupby(key, sort=True)["__error__"].agg(["size", "mean"])
+        stats = stats[stats["size"] >= min_group_size]
+        for values, row in stats.iterrows():
+            values = values if isinstance(values, tuple) else (values,)
+            found.append(
+                ErrorSlice(
+                    conditions=dict(zip(key, map(str, values), strict=True)),
+                    count=int(row["size"]),
+                    error=float(row["mean"]),
+                    overall_error=overall,
+                )
+            )
+    # worst first; among equals the larger slice, then the simpler one, then by text (deterministic)
+    found.sort(key=lambda s: (-s.error, -s.count, len(s.conditions), list(s.conditions.items())))
+    return found[:top], metric, notes
