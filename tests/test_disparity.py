@@ -125,3 +125,36 @@ def test_regression_group_intervals() -> None:
         interval = row.intervals["mae"]
         assert interval.low <= row.metrics["mae"] <= interval.high
     assert result.disparities == []
+
+
+SHARED_DATA = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "adult.data").is_file(), reason="UCI Adult not found in ../shared/data")
+def test_adult_group_rates_and_disparities_equal_fairlearn() -> None:
+    from fairlearn.metrics import false_positive_rate, true_positive_rate
+    from sklearn.linear_model import LogisticRegression
+
+    names = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
+             "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
+             "income"]  # fmt: skip
+    frame = pd.read_csv(SHARED_DATA / "adult.data", names=names, skipinitialspace=True)
+    assert len(frame) == 32561
+    y = frame["income"].eq(">50K").astype(int).to_numpy()
+    x = frame[["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]].to_numpy(float)
+    p = LogisticRegression(max_iter=1000).fit(x, y).predict(x)
+    labels = combined_labels(frame, ["sex", "race"])
+    result = fairness_by_group(
+        str(labels.name), labels, y, p, classification=True, min_group_size=30, features=["sex", "race"]
+    )
+    reference = MetricFrame(
+        metrics={"selection_rate": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate},
+        y_true=y,
+        y_pred=p,
+        sensitive_features=labels,
+    ).by_group
+    for group in result.groups:
+        for key in ("selection_rate", "tpr", "fpr"):
+            assert group.metrics[key] == pytest.approx(reference.loc[group.group, key], rel=1e-12)
+    dp = next(d for d in result.disparities if d.name == "demographic_parity_ratio" and d.method == "between_groups")
+    assert dp.value == pytest.approx(demographic_parity_ratio(y, p, sensitive_features=labels))
