@@ -6,6 +6,22 @@ with undefined rates, an out-of-time run without scores so ranking metrics are u
 low-risk bike-demand regression (one staging version, so no live version). The bike model's
 description carries hostile strings, as a user could write them.
 
+Every optional field of schema 1.1 is filled somewhere:
+
+* bootstrap intervals on metrics, groups, all rows and disparities, including an interval whose
+  bounds are undefined and one defined in only part of the resamples;
+* the confusion matrix, ROC and precision–recall curves and calibration of the credit holdout run;
+  the residual histogram and predicted-against-actual sample of the bike run;
+* fairness: a declared group absent from the data (``sex = non-binary``), the intersection
+  ``sex × age_band`` (the combination female × 66+ never occurs, so it is not a group), disparity
+  summaries by both methods, one of them undefined;
+* explainability: complete on the credit holdout run (permutation importance, partial dependence
+  with ICE, SHAP, error slices); with notes and only declared importances on the retired credit
+  version (no model file); with a note about SHAP on the bike run;
+* a comparison of credit 1.1.0 with the previous version 1.0.0 on the same holdout rows, whose
+  verdicts cover better and worse for metrics where higher and where lower is better, no clear
+  difference, and a metric without an interval.
+
 ``hostile=True`` also puts hostile strings into names, group names, tags and comments, i.e. every
 inline position, to check that nothing a user writes can become live HTML.
 """
@@ -13,24 +29,40 @@ inline position, to check that nothing a user writes can become live HTML.
 from __future__ import annotations
 
 import hashlib
+import math
 
 from modelgov.manifest import (
     Approval,
+    Calibration,
+    CalibrationBin,
     Card,
+    Comparison,
+    ConfusionMatrix,
+    Curve,
     Dataset,
+    Disparity,
+    ErrorSlice,
     EvaluationRun,
+    Explainability,
     FairnessResult,
+    FeatureImportance,
     FileRef,
     Generator,
     GroupMetrics,
+    Histogram,
+    Interval,
     Manifest,
     Metric,
+    MetricDelta,
     Model,
     ModelVersion,
     MonitoringSource,
     Owner,
+    PartialDependence,
     Performance,
+    PermutationImportance,
     RiskTier,
+    ShapSummary,
     Site,
     TrainingRecord,
 )
@@ -44,23 +76,96 @@ def ref(path: str, size: int = 2048) -> FileRef:
     return FileRef(path=path, sha256=hashlib.sha256(path.encode()).hexdigest(), bytes=size)
 
 
+ROWS = "percentile bootstrap over rows"
+CELLS = "percentile bootstrap over rows (multinomial draw of the confusion counts)"
+PAIRED = "paired percentile bootstrap over matched rows"
+
+
+def iv(low: float | None, high: float | None, *, share: float = 1.0, method: str = ROWS) -> Interval:
+    """A 95% interval from 1,000 resamples."""
+    return Interval(low=low, high=high, level=0.95, resamples=1000, method=method, defined_share=share)
+
+
+def _around(value: float, rows: int, method: str = CELLS) -> Interval:
+    """A plausible interval for a share computed on ``rows`` rows (normal approximation)."""
+    half = 1.96 * math.sqrt(max(value * (1 - value), 0.01) / max(rows, 1))
+    return iv(round(max(0.0, value - half), 3), round(min(1.0, value + half), 3), method=method)
+
+
 def _classification_metrics(auc: float | None, scored: bool = True) -> list[Metric]:
     no_score = "No score column was given, so ranking and probability metrics cannot be computed."
+    rows = 4000 if scored else 950
     return [
-        Metric(name="roc_auc", label="ROC AUC", value=auc if scored else None, note=None if scored else no_score),
-        Metric(name="pr_auc", label="PR AUC", value=0.534 if scored else None, note=None if scored else no_score),
-        Metric(name="accuracy", label="Accuracy", value=0.781),
-        Metric(name="precision", label="Precision", value=0.552),
-        Metric(name="recall", label="Recall", value=0.603),
-        Metric(name="f1", label="F1", value=0.576),
+        Metric(
+            name="roc_auc",
+            label="ROC AUC",
+            value=auc if scored else None,
+            note=None if scored else no_score,
+            description="How well the score ranks defaulters above non-defaulters (0.5 is guessing, 1 is perfect).",
+            interval=iv(0.794, 0.829) if scored else None,
+        ),
+        Metric(
+            name="pr_auc",
+            label="PR AUC",
+            value=0.534 if scored else None,
+            note=None if scored else no_score,
+            interval=iv(0.503, 0.566) if scored else None,
+        ),
+        Metric(name="accuracy", label="Accuracy", value=0.781, interval=_around(0.781, rows, ROWS)),
+        Metric(
+            name="precision",
+            label="Precision",
+            value=0.552,
+            # The out-of-time run flags few applications: too few resamples define precision.
+            interval=_around(0.552, rows, ROWS) if scored else iv(None, None, share=0.41),
+        ),
+        Metric(
+            name="recall",
+            label="Recall",
+            value=0.603,
+            interval=_around(0.603, rows, ROWS) if scored else iv(0.541, 0.668, share=0.973),
+        ),
+        Metric(name="f1", label="F1", value=0.576),  # no interval computed for this one
         Metric(
             name="log_loss",
             label="Log loss",
             value=0.462 if scored else None,
             note=None if scored else no_score,
             higher_is_better=False,
+            interval=iv(0.447, 0.478) if scored else None,
         ),
     ]
+
+
+def _roc() -> Curve:
+    """A smooth ROC curve with AUC about 0.81; thresholds fall from 1 to 0 along it."""
+    fpr = [round(i / 20, 3) for i in range(21)]
+    tpr = [round(x**0.235, 4) for x in fpr]
+    thresholds = [round(1 - i / 20, 3) for i in range(21)]
+    return Curve(x=fpr, y=tpr, thresholds=thresholds)
+
+
+def _pr() -> Curve:
+    recall = [round(i / 20, 3) for i in range(1, 21)]
+    precision = [round(0.92 - 0.67 * r**1.6, 4) for r in recall]
+    thresholds = [round(0.95 - 0.9 * i / 19, 3) for i in range(20)]
+    return Curve(x=recall, y=precision, thresholds=thresholds)
+
+
+def _calibration() -> Calibration:
+    counts = [812, 903, 688, 511, 402, 290, 198, 121, 75, 0]
+    observed = [0.041, 0.118, 0.236, 0.322, 0.43, 0.512, 0.641, 0.702, 0.813, None]
+    bins = [
+        CalibrationBin(
+            low=i / 10,
+            high=(i + 1) / 10,
+            count=n,
+            mean_predicted=None if n == 0 else round(i / 10 + 0.052, 3),
+            fraction_positive=fraction,
+        )
+        for i, (n, fraction) in enumerate(zip(counts, observed, strict=True))
+    ]
+    return Calibration(bins=bins, expected_calibration_error=0.031)
 
 
 _RATE_LABELS = {
@@ -82,37 +187,276 @@ def _rates(sel: float, tpr: float | None, fpr: float | None, prec: float | None)
     }
 
 
+def _group(
+    name: str,
+    count: int,
+    rates: dict[str, float | None],
+    *,
+    values: dict[str, str] | None = None,
+    undefined_intervals: tuple[str, ...] = (),
+) -> GroupMetrics:
+    """A group with an interval for every defined rate (bounds undefined for ``undefined_intervals``)."""
+    intervals = {
+        key: iv(None, None, share=0.43, method=CELLS) if key in undefined_intervals else _around(value, count)
+        for key, value in rates.items()
+        if value is not None
+    }
+    return GroupMetrics(
+        group=name, count=count, small=count < 30, metrics=rates, intervals=intervals, values=values or {}
+    )
+
+
+_DISPARITY_TEXT = {
+    "demographic_parity_difference": (
+        "Demographic parity difference",
+        "Gap in selection rate (0 means every group is selected equally often).",
+    ),
+    "demographic_parity_ratio": (
+        "Demographic parity ratio",
+        "Lower selection rate divided by the higher one (1 means equal; the four-fifths rule asks for at least 0.8).",
+    ),
+    "equalized_odds_difference": (
+        "Equalized odds difference",
+        "The larger of the gaps in true positive rate and in false positive rate.",
+    ),
+    "equal_opportunity_difference": (
+        "Equal opportunity difference",
+        "Gap in true positive rate: how much more often truly positive cases are flagged in one group.",
+    ),
+}
+
+
+def _disparities(values: dict[str, tuple[float | None, float | None]], note: str | None = None) -> list[Disparity]:
+    """name → (between groups, to overall); intervals ±0.025 around defined values."""
+    out = []
+    for name, pair in values.items():
+        label, description = _DISPARITY_TEXT[name]
+        for method, value in zip(("between_groups", "to_overall"), pair, strict=True):
+            undefined = "undefined: fewer than two groups have a defined rate, or a ratio's denominator is zero"
+            out.append(
+                Disparity(
+                    name=name,
+                    label=label,
+                    method=method,
+                    value=value,
+                    note=undefined if value is None else note if "odds" in name or "opportunity" in name else None,
+                    interval=None
+                    if value is None
+                    else iv(round(max(0.0, value - 0.025), 3), round(value + 0.025, 3), method=CELLS),
+                    description=description,
+                )
+            )
+    return out
+
+
 def _credit_fairness(hostile: bool) -> list[FairnessResult]:
+    overall = _rates(0.291, 0.603, 0.171, 0.552)
+    overall_intervals = {key: _around(value, 4000) for key, value in overall.items() if value is not None}
+    descriptions = {
+        "selection_rate": "Share of applications the model sends to manual review.",
+        "tpr": "Share of actual defaulters the model flags.",
+        "fpr": "Share of non-defaulters the model flags by mistake.",
+        "fnr": "Share of actual defaulters the model misses.",
+        "precision": "Share of flagged applications that actually default.",
+    }
+    old_age = HOSTILE if hostile else "66+"
     sex = FairnessResult(
         feature="sex",
+        features=["sex"],
         metric_labels=_RATE_LABELS,
-        overall=_rates(0.291, 0.603, 0.171, 0.552),
+        metric_descriptions=descriptions,
+        overall=overall,
+        overall_intervals=overall_intervals,
         min_group_size=30,
         groups=[
-            GroupMetrics(group="female", count=1710, small=False, metrics=_rates(0.262, 0.571, 0.148, 0.561)),
-            GroupMetrics(group="male", count=2290, small=False, metrics=_rates(0.313, 0.627, 0.189, 0.546)),
+            _group("female", 1710, _rates(0.262, 0.571, 0.148, 0.561)),
+            _group("male", 2290, _rates(0.313, 0.627, 0.189, 0.546)),
+            # Declared in the card's expected groups, but no applicant in the holdout has it.
+            GroupMetrics(
+                group="non-binary", count=0, small=True, absent=True, metrics={key: None for key in _RATE_LABELS}
+            ),
         ],
+        disparities=_disparities(
+            {
+                "demographic_parity_difference": (0.051, 0.029),
+                "demographic_parity_ratio": (0.837, 0.900),
+                "equalized_odds_difference": (0.056, 0.032),
+                "equal_opportunity_difference": (0.056, 0.032),
+            }
+        ),
     )
     age = FairnessResult(
         feature="age_band",
+        features=["age_band"],
         metric_labels=_RATE_LABELS,
-        overall=_rates(0.291, 0.603, 0.171, 0.552),
+        metric_descriptions=descriptions,
+        overall=overall,
+        overall_intervals=overall_intervals,
         min_group_size=30,
         groups=[
-            GroupMetrics(group="18-25", count=420, small=False, metrics=_rates(0.402, 0.688, 0.281, 0.498)),
-            GroupMetrics(group="26-40", count=1510, small=False, metrics=_rates(0.301, 0.611, 0.176, 0.561)),
-            GroupMetrics(group="41-65", count=1856, small=False, metrics=_rates(0.254, 0.562, 0.139, 0.571)),
+            _group("18-25", 420, _rates(0.402, 0.688, 0.281, 0.498)),
+            _group("26-40", 1510, _rates(0.301, 0.611, 0.176, 0.561)),
+            _group("41-65", 1856, _rates(0.254, 0.562, 0.139, 0.571)),
             # 14 applicants, none of whom defaulted: rates that need positives are undefined.
-            GroupMetrics(
-                group=HOSTILE if hostile else "66+",
-                count=14,
-                small=True,
-                metrics=_rates(0.071, None, 0.071, 0.0),
+            _group(old_age, 14, _rates(0.071, None, 0.071, 0.0), undefined_intervals=("precision",)),
+            _group("(missing)", 200, _rates(0.285, 0.598, 0.168, 0.540)),
+        ],
+        disparities=_disparities(
+            {
+                "demographic_parity_difference": (0.331, 0.220),
+                "demographic_parity_ratio": (0.177, 0.244),
+                "equalized_odds_difference": (0.142, 0.110),
+                "equal_opportunity_difference": (0.126, 0.085),
+            },
+            note="leaves out 1 group(s) where tpr is undefined",
+        ),
+    )
+    cells = [
+        ("female", "18-25", 180, _rates(0.371, 0.652, 0.259, 0.512)),
+        ("female", "26-40", 640, _rates(0.272, 0.588, 0.153, 0.570)),
+        ("female", "41-65", 800, _rates(0.229, 0.534, 0.121, 0.583)),
+        ("female", "(missing)", 90, _rates(0.267, 0.571, 0.150, 0.542)),
+        ("male", "18-25", 240, _rates(0.425, 0.714, 0.297, 0.489)),
+        ("male", "26-40", 870, _rates(0.322, 0.628, 0.193, 0.555)),
+        ("male", "41-65", 1056, _rates(0.273, 0.583, 0.152, 0.562)),
+        ("male", old_age, 14, _rates(0.071, None, 0.071, 0.0)),
+        ("male", "(missing)", 110, _rates(0.300, 0.620, 0.182, 0.538)),
+    ]
+    intersection = FairnessResult(
+        feature="sex × age_band",
+        features=["sex", "age_band"],
+        metric_labels=_RATE_LABELS,
+        metric_descriptions=descriptions,
+        overall=overall,
+        overall_intervals=overall_intervals,
+        min_group_size=30,
+        # female × 66+ never occurs in the data, so it is not a group.
+        groups=[
+            _group(
+                f"{sex_value} × {age_value}",
+                count,
+                rates,
+                values={"sex": sex_value, "age_band": age_value},
+                undefined_intervals=("precision",) if count < 30 else (),
+            )
+            for sex_value, age_value, count, rates in cells
+        ],
+        disparities=_disparities(
+            {
+                "demographic_parity_difference": (0.354, 0.234),
+                "demographic_parity_ratio": (None, 0.244),  # undefined between groups: see the note
+                "equalized_odds_difference": (0.180, 0.126),
+            },
+            note="leaves out 1 group(s) where tpr is undefined",
+        ),
+    )
+    return [sex, age, intersection]
+
+
+def _credit_explainability(hostile: bool) -> Explainability:
+    """Everything computed: the model file loaded, importance, dependence, SHAP and error slices."""
+    incomes = [10_000.0 * i for i in range(1, 11)]
+    bands = ["18-25", "26-40", "41-65", HOSTILE if hostile else "66+", "(missing)"]
+
+    def ice(base: list[float], rows: int) -> list[list[float]]:
+        return [
+            [round(v + 0.03 * (r - rows / 2) / rows * (1 + i / 10), 4) for i, v in enumerate(base)] for r in range(rows)
+        ]
+
+    income_pd = [round(0.52 - 0.04 * i, 3) for i in range(10)]
+    amount_pd = [round(0.18 + 0.025 * i, 3) for i in range(8)]
+    band_pd = [0.36, 0.29, 0.25, 0.22, 0.28]
+    return Explainability(
+        model=ref("models/credit-default/versions/1.1.0/model.skops", 1_804_331),
+        permutation_importance=PermutationImportance(
+            scoring="roc_auc",
+            repeats=10,
+            rows=4000,
+            features=[
+                FeatureImportance(feature="income", mean=0.0841, std=0.0062),
+                FeatureImportance(feature="loan_amount", mean=0.0412, std=0.0041),
+                FeatureImportance(feature="employment_length", mean=0.0293, std=0.0048),
+                FeatureImportance(feature="age_band", mean=0.0061, std=0.0031),
+                FeatureImportance(feature="sex", mean=0.0004, std=0.0017),
+            ],
+        ),
+        partial_dependence=[
+            PartialDependence(
+                feature="income", kind="numeric", grid=incomes, average=income_pd, ice=ice(income_pd, 25)
             ),
-            GroupMetrics(group="(missing)", count=200, small=False, metrics=_rates(0.285, 0.598, 0.168, 0.540)),
+            PartialDependence(
+                feature="loan_amount",
+                kind="numeric",
+                grid=[5_000.0 * i for i in range(1, 9)],
+                average=amount_pd,
+                ice=ice(amount_pd, 25),
+            ),
+            PartialDependence(
+                feature="age_band", kind="categorical", grid=bands, average=band_pd, ice=ice(band_pd, 25)
+            ),
+        ],
+        shap=ShapSummary(
+            explainer="TreeExplainer",
+            rows=1000,
+            mean_abs={
+                "income": 0.112,
+                "loan_amount": 0.067,
+                "employment_length": 0.041,
+                "age_band": 0.012,
+                "sex": 0.002,
+            },
+        ),
+        error_slices=[
+            ErrorSlice(
+                conditions={"age_band": "18-25", "income": "< 20,000"},
+                count=96,
+                error=0.354,
+                overall_error=0.219,
+            ),
+            ErrorSlice(conditions={"employment_length": "< 1 year"}, count=388, error=0.301, overall_error=0.219),
+            ErrorSlice(
+                conditions={"age_band": HOSTILE if hostile else "(missing)"},
+                count=200,
+                error=0.265,
+                overall_error=0.219,
+            ),
+        ],
+        error_metric="error rate",
+    )
+
+
+def _credit_comparison(hostile: bool) -> Comparison:
+    """1.1.0 against 1.0.0 on the same 4,000 holdout rows, paired by application id."""
+
+    def delta(name: str, label: str, this: float, other: float, low: float | None, high: float | None, up: bool = True):
+        interval = None if low is None else iv(low, high, method=PAIRED)
+        return MetricDelta(
+            name=name,
+            label=label,
+            this=this,
+            other=other,
+            delta=round(this - other, 3),
+            interval=interval,
+            higher_is_better=up,
+        )
+
+    return Comparison(
+        other_version="1.0.0",
+        relation="previous",
+        evaluation="holdout-2024q1",
+        other_evaluation="holdout-2024q1",
+        dataset="credit-holdout-2024",
+        rows=4000,
+        matched_by=HOSTILE if hostile else "id column application_id",
+        deltas=[
+            delta("roc_auc", "ROC AUC", 0.812, 0.781, 0.019, 0.043),  # better
+            delta("accuracy", "Accuracy", 0.781, 0.772, -0.006, 0.024),  # no clear difference
+            delta("recall", "Recall", 0.603, 0.641, -0.061, -0.015),  # worse
+            delta("log_loss", "Log loss", 0.462, 0.488, -0.038, -0.014, up=False),  # better: lower
+            delta("brier_score", "Brier score", 0.151, 0.146, 0.001, 0.009, up=False),  # worse: higher
+            delta("precision", "Precision", 0.552, 0.498, None, None),  # no interval: cannot tell
         ],
     )
-    return [sex, age]
 
 
 def _credit_model(hostile: bool) -> Model:
@@ -174,8 +518,13 @@ def _credit_model(hostile: bool) -> Model:
                     metrics=_classification_metrics(0.812),
                     threshold=0.35,
                     positive_label="1 (defaulted)",
+                    confusion_matrix=ConfusionMatrix(labels=["0", "1"], counts=[[2511, 489], [397, 603]]),
+                    roc_curve=_roc(),
+                    pr_curve=_pr(),
+                    calibration=_calibration(),
                 ),
                 fairness=_credit_fairness(hostile),
+                explainability=_credit_explainability(hostile),
             ),
             EvaluationRun(
                 id="out-of-time-2024q2",
@@ -202,6 +551,7 @@ def _credit_model(hostile: bool) -> Model:
             features=["income", "loan_amount"],
             ground_truth=ref("monitoring/credit-default/outcomes.csv", 55_010),
         ),
+        comparisons=[_credit_comparison(hostile)],
         approvals=[
             Approval(
                 role="model_risk",
@@ -256,7 +606,48 @@ def _credit_model(hostile: bool) -> Model:
                     positive_label="1 (defaulted)",
                 ),
                 fairness=[_credit_fairness(hostile)[0]],
-            )
+                explainability=Explainability(
+                    model=None,
+                    error_slices=[
+                        ErrorSlice(conditions={"age_band": "18-25"}, count=512, error=0.291, overall_error=0.234),
+                    ],
+                    error_metric="error rate",
+                    notes=[
+                        "No model file is recorded for this version, so permutation importance, partial "
+                        "dependence and SHAP values could not be computed.",
+                        HOSTILE if hostile else "Error slices need only the predictions, so they are shown.",
+                    ],
+                    precomputed_importance={"income": 0.412, "loan_amount": 0.305, "age_band": 0.121},
+                ),
+            ),
+            # Re-scored on the 2024 holdout so that 1.1.0 can be compared with it on the same rows.
+            EvaluationRun(
+                id="holdout-2024q1",
+                dataset="credit-holdout-2024",
+                date="2024-04-29",
+                data=ref("models/credit-default/versions/1.0.0/eval/holdout-2024.parquet", 410_116),
+                label="defaulted",
+                prediction="pred",
+                score="score",
+                performance=Performance(
+                    task="binary_classification",
+                    rows=4000,
+                    metrics=[
+                        Metric(name="roc_auc", label="ROC AUC", value=0.781, interval=iv(0.762, 0.799)),
+                        Metric(name="accuracy", label="Accuracy", value=0.772, interval=_around(0.772, 4000, ROWS)),
+                        Metric(name="recall", label="Recall", value=0.641, interval=_around(0.641, 4000, ROWS)),
+                        Metric(
+                            name="log_loss",
+                            label="Log loss",
+                            value=0.488,
+                            higher_is_better=False,
+                            interval=iv(0.472, 0.505),
+                        ),
+                    ],
+                    threshold=0.4,
+                    positive_label="1 (defaulted)",
+                ),
+            ),
         ],
     )
     return Model(
@@ -271,6 +662,53 @@ def _credit_model(hostile: bool) -> Model:
         source=ref("models/credit-default/model.yml", 2210),
         live_version="1.1.0",
         versions=[v110, v100],
+    )
+
+
+def _bike_sample() -> Curve:
+    """200 (actual, predicted) pairs, deterministic."""
+    actual = [float((i * 37) % 600) for i in range(200)]
+    predicted = [round(a * 0.93 + 12 + ((i * 53) % 41 - 20) * 1.6, 1) for i, a in enumerate(actual)]
+    return Curve(x=actual, y=predicted)
+
+
+def _bike_explainability(hostile: bool) -> Explainability:
+    """A model file was loaded, but the optional SHAP library was not installed."""
+    hours = [float(h) for h in range(24)]
+    by_hour = [
+        round(60 + 220 * math.exp(-((h - 8) ** 2) / 3) + 260 * math.exp(-((h - 17.5) ** 2) / 4), 1) for h in hours
+    ]
+    temps = [round(0.1 * i, 1) for i in range(1, 10)]
+    by_temp = [round(120 + 160 * t, 1) for t in temps]
+    return Explainability(
+        model=ref("models/bike-demand/versions/2024.1/model.skops", 48_112_004),
+        permutation_importance=PermutationImportance(
+            scoring="neg_mean_absolute_error",
+            repeats=5,
+            rows=1752,
+            features=[
+                FeatureImportance(feature="hour", mean=98.4, std=2.9),
+                FeatureImportance(feature="temp", mean=21.7, std=1.4),
+                FeatureImportance(feature="weather", mean=8.2, std=0.9),
+                FeatureImportance(feature="income_band", mean=-0.3, std=0.6),
+            ],
+        ),
+        partial_dependence=[
+            PartialDependence(feature="hour", kind="numeric", grid=hours, average=by_hour),
+            PartialDependence(feature="temp", kind="numeric", grid=temps, average=by_temp),
+            PartialDependence(
+                feature="weather",
+                kind="categorical",
+                grid=["clear", "mist", HOSTILE if hostile else "rain/snow"],
+                average=[205.0, 181.0, 122.0],
+            ),
+        ],
+        error_slices=[
+            ErrorSlice(conditions={"hour": "17–18", "weather": "clear"}, count=146, error=71.2, overall_error=31.42),
+            ErrorSlice(conditions={"income_band": "low"}, count=540, error=36.1, overall_error=31.42),
+        ],
+        error_metric="mean absolute error",
+        notes=["SHAP values were not computed: the optional `shap` package is not installed."],
     )
 
 
@@ -317,16 +755,32 @@ def _bike_model(hostile: bool) -> Model:
                     task="regression",
                     rows=1752,
                     metrics=[
-                        Metric(name="mae", label="Mean absolute error", value=31.42, higher_is_better=False),
-                        Metric(name="rmse", label="RMSE", value=47.9, higher_is_better=False),
-                        Metric(name="r2", label="R²", value=0.912),
+                        Metric(
+                            name="mae",
+                            label="Mean absolute error",
+                            value=31.42,
+                            higher_is_better=False,
+                            interval=iv(29.87, 33.05),
+                        ),
+                        Metric(name="rmse", label="RMSE", value=47.9, higher_is_better=False, interval=iv(44.6, 51.3)),
+                        Metric(name="r2", label="R²", value=0.912, interval=iv(0.901, 0.922)),
                     ],
+                    residuals=Histogram(
+                        edges=[-150.0, -100.0, -60.0, -30.0, -10.0, 10.0, 30.0, 60.0, 100.0, 150.0],
+                        counts=[41, 118, 236, 301, 402, 310, 205, 102, 37],
+                    ),
+                    predicted_vs_actual=_bike_sample(),
                 ),
                 fairness=[
                     FairnessResult(
                         feature="income_band",
                         metric_labels=metric_labels,
                         overall={"mae": 31.42, "rmse": 47.9, "mean_error": -1.2},
+                        overall_intervals={
+                            "mae": iv(29.87, 33.05),
+                            "rmse": iv(44.6, 51.3),
+                            "mean_error": iv(-3.4, 1.0),
+                        },
                         min_group_size=30,
                         groups=[
                             GroupMetrics(
@@ -334,22 +788,30 @@ def _bike_model(hostile: bool) -> Model:
                                 count=540,
                                 small=False,
                                 metrics={"mae": 36.1, "rmse": 55.2, "mean_error": -6.3},
+                                intervals={
+                                    "mae": iv(32.9, 39.6),
+                                    "rmse": iv(49.8, 60.7),
+                                    "mean_error": iv(-10.2, -2.5),
+                                },
                             ),
                             GroupMetrics(
                                 group="middle",
                                 count=690,
                                 small=False,
                                 metrics={"mae": 29.8, "rmse": 44.0, "mean_error": 0.4},
+                                intervals={"mae": iv(27.4, 32.3), "rmse": iv(39.9, 48.2), "mean_error": iv(-2.9, 3.6)},
                             ),
                             GroupMetrics(
                                 group="high",
                                 count=522,
                                 small=False,
                                 metrics={"mae": 28.9, "rmse": 43.1, "mean_error": 2.2},
+                                intervals={"mae": iv(26.2, 31.7), "rmse": iv(38.6, 47.9), "mean_error": iv(-1.4, 5.8)},
                             ),
                         ],
                     )
                 ],
+                explainability=_bike_explainability(hostile),
             )
         ],
     )

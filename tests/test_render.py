@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -132,6 +134,23 @@ def test_nav_lists_models_with_overview_and_versions() -> None:
         "Version 1.1.0 (production)",
         "Version 1.0.0 (retired)",
     ]
+    # A version with detail pages is a section: its model card first, then the detail pages.
+    current, retired = credit.children[1], credit.children[2]
+    assert [(c.title, c.path) for c in current.children] == [
+        ("Model card", "models/credit-default/1.1.0/index.md"),
+        ("Performance details", "models/credit-default/1.1.0/performance.md"),
+        ("Explainability", "models/credit-default/1.1.0/explainability.md"),
+    ]
+    assert [c.title for c in retired.children] == ["Model card", "Explainability"]  # no curves recorded
+
+
+def test_a_version_without_details_is_a_plain_nav_entry() -> None:
+    manifest = make_manifest()
+    credit = manifest.models[0]
+    plain = credit.versions[1].model_copy(update={"evaluations": []})
+    nav = site_nav(manifest.model_copy(update={"models": [credit.model_copy(update={"versions": [plain]})]}))
+    entry = nav[1].children[0].children[1]
+    assert entry.path == "models/credit-default/1.0.0/index.md" and entry.children == ()
 
 
 # --------------------------------------------------------------------------- plotly and offline
@@ -460,3 +479,341 @@ def test_md_inline_keeps_formatting_on_one_line_without_live_html_or_pipes() -> 
     assert "|" not in out.replace("&#124;", "")
     assert "](javascript:" not in out
     assert "*line*" in out
+
+
+# --------------------------------------------------------------------------- schema 1.1: intervals, comparisons
+
+
+def cells_of(page: str, anchor: str) -> list[list[str]]:
+    """Rows of the first table after the element with id ``anchor``, as plain-text cells."""
+    start = page.index(f'id="{anchor}"')
+    segment = page[start : page.index("</table>", start)]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", segment, flags=re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+        rows.append([" ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for cell in cells])
+    return rows
+
+
+def by_first_cell(rows: list[list[str]]) -> dict[str, dict[str, str]]:
+    header = rows[0]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+
+
+def card(site: Path, version: str = "1.1.0", model: str = "credit-default") -> str:
+    return (site / f"models/{model}/{version}/index.html").read_text(encoding="utf-8")
+
+
+def test_interval_filter_formats_bounds_undefined_and_partial_definition() -> None:
+    from modelgov.manifest import Interval
+    from modelgov.render.text import interval, signed
+
+    plain = re.compile(r"<[^>]+>")
+    both = Interval(low=0.7412, high=0.779, level=0.95, resamples=1000, method="m")
+    assert plain.sub("", interval(both)) == "0.741 – 0.779"
+    assert plain.sub("", interval(both, differences=True)) == "+0.741 to +0.779"
+    undefined = Interval(low=None, high=None, level=0.95, resamples=1000, method="m", defined_share=0.41)
+    shown = interval(undefined)
+    assert "undefined" in shown and "0.000" not in shown and "defined in 41% of resamples" in shown
+    partial = Interval(low=0.1, high=0.2, level=0.95, resamples=1000, method="m", defined_share=0.9995)
+    assert "defined in 99.9% of resamples" in interval(partial)  # never rounded up to 100%
+    assert interval(None) == "not computed"
+    assert signed(0.031) == "+0.031" and signed(-0.0381) == "-0.038" and signed(0.0) == "0.000"
+    assert "undefined" in signed(None)
+
+
+@pytest.mark.slow
+def test_metric_tables_have_an_interval_column_and_name_the_method_once(site: Path) -> None:
+    page = card(site)
+    rows = by_first_cell(cells_of(page, "performance-on-holdout-2024q1"))
+    assert rows["ROC AUC"]["95% interval"] == "0.794 – 0.829"
+    assert rows["Log loss"]["95% interval"] == "0.447 – 0.478"
+    assert rows["F1"]["95% interval"] == "not computed"
+    section = page[
+        page.index('id="performance-on-holdout-2024q1"') : page.index('id="groups-by-sex-on-holdout-2024q1"')
+    ]
+    assert section.count("Intervals: 95% percentile bootstrap over rows, 1,000 resamples.") == 1  # once per table
+    oot = by_first_cell(cells_of(page, "performance-on-out-of-time-2024q2"))
+    assert oot["Precision"]["95% interval"].startswith("undefined")
+    assert "defined in 41% of resamples" in oot["Precision"]["95% interval"]
+    assert "0.000" not in oot["Precision"]["95% interval"]
+    assert oot["ROC AUC"]["95% interval"] == ""  # undefined metric, no interval: nothing to add
+    assert oot["Recall"]["95% interval"] == "0.541 – 0.668 (defined in 97.3% of resamples)"
+    # A table without intervals or notes gets no empty columns.
+    bike = cells_of(card(site, "2024.1", "bike-demand"), "performance-on-holdout-2012q4")
+    assert bike[0] == ["Metric", "Value", "95% interval", "Better when"]
+
+
+@pytest.mark.parametrize(
+    ("higher_is_better", "low", "high", "expected"),
+    [
+        (True, 0.01, 0.05, "better"),
+        (True, -0.05, -0.01, "worse"),
+        (True, -0.01, 0.02, "no clear difference"),
+        (True, 0.0, 0.02, "no clear difference"),  # touching zero is not excluding it
+        (False, -0.05, -0.01, "better"),
+        (False, 0.01, 0.05, "worse"),
+        (False, -0.02, 0.01, "no clear difference"),
+        (True, None, None, "cannot tell"),
+    ],
+)
+def test_comparison_verdict_takes_the_direction_of_the_metric_into_account(
+    higher_is_better: bool, low: float | None, high: float | None, expected: str
+) -> None:
+    from modelgov.manifest import Interval, MetricDelta
+    from modelgov.render.views import delta_verdict
+
+    interval = Interval(low=low, high=high, level=0.95, resamples=1000, method="paired")
+    delta = MetricDelta(
+        name="m", label="M", this=0.5, other=0.48, delta=0.02, interval=interval, higher_is_better=higher_is_better
+    )
+    assert delta_verdict(delta).word == expected
+    assert delta_verdict(delta.model_copy(update={"interval": None})).word == "cannot tell"
+    assert delta_verdict(delta.model_copy(update={"delta": None})).word == "cannot tell"
+
+
+@pytest.mark.slow
+def test_comparison_with_the_previous_version_shows_deltas_intervals_and_verdicts(site: Path) -> None:
+    page = card(site)
+    assert page.index('id="quantitative-analyses"') < page.index('id="compared-with-version-100"')
+    section = page[page.index('id="compared-with-version-100"') : page.index('id="performance-on-holdout-2024q1"')]
+    text_ = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+    assert "same 4,000 rows of Credit holdout 2024" in text_
+    assert "rows matched by id column application_id" in text_
+    assert "better on 2, worse on 2, no clear difference on 1, cannot tell on 1 of 6 metrics" in text_
+    assert 'href="../1.0.0/index.html"' in section
+    rows = by_first_cell(cells_of(page, "compared-with-version-100"))
+    verdicts = {metric: row["Verdict"] for metric, row in rows.items()}
+    assert verdicts == {
+        "ROC AUC": "better",
+        "Accuracy": "no clear difference",
+        "Recall": "worse",
+        "Log loss": "better",  # lower is better, and it went down
+        "Brier score": "worse",  # lower is better, and it went up
+        "Precision": "cannot tell (no interval was computed)",
+    }
+    assert rows["ROC AUC"]["Difference"] == "+0.031"
+    assert rows["ROC AUC"]["95% interval of the difference"] == "+0.019 to +0.043"
+    assert rows["Log loss"]["95% interval of the difference"] == "-0.038 to -0.014"
+    assert rows["Log loss"]["Better when"] == "lower"
+    assert "Intervals: 95% paired percentile bootstrap over matched rows, 1,000 resamples." in text_
+
+
+# --------------------------------------------------------------------------- schema 1.1: fairness
+
+
+@pytest.mark.slow
+def test_a_declared_group_missing_from_the_data_is_reported_absent_not_zero(site: Path) -> None:
+    page = card(site)
+    rows = by_first_cell(cells_of(page, "groups-by-sex-on-holdout-2024q1"))
+    absent = rows["non-binary absent from the data"]  # the group, flagged
+    assert absent["Rows"] == "0"
+    for label in ["Selection rate", "True positive rate", "Precision"]:
+        assert absent[label] == "absent"
+    assert "non-binary is expected by the model card but has no rows in this" in " ".join(page.split())
+    chart = plotly_figures(page)["chart--fairness--credit-default--1.1.0--holdout-2024q1--sex"]
+    assert any(a.get("text") == "<i>absent</i>" for a in chart[1]["annotations"])
+
+
+@pytest.mark.slow
+def test_an_intersection_lists_only_combinations_that_occur(site: Path) -> None:
+    page = card(site)
+    rows = cells_of(page, "groups-by-sex-age_band-on-holdout-2024q1")
+    assert rows[0][0] == "sex × age_band"
+    names = [row[0] for row in rows[1:]]
+    assert names[0] == "All rows" and "female × 18-25" in names and "male × 66+ small: unreliable" in names
+    assert not any(name.startswith("female × 66+") for name in names)
+    assert "combinations with no rows are not listed" in " ".join(page.split())
+    chart_id = f"chart--fairness--credit-default--1.1.0--holdout-2024q1--{slug('sex × age_band')}"
+    data, layout = plotly_figures(page)[chart_id]
+    assert layout["showlegend"] is True
+    assert sorted(t["name"] for t in data if t.get("showlegend")) == ["sex = female", "sex = male"]
+
+
+@pytest.mark.slow
+def test_group_charts_have_interval_whiskers_and_an_overall_band(site: Path) -> None:
+    data, layout = plotly_figures(card(site))["chart--fairness--credit-default--1.1.0--holdout-2024q1--age_band"]
+    whiskers = [trace for trace in data if "error_y" in trace]
+    assert len(whiskers) == 5  # one per metric panel
+    first = whiskers[0]  # selection rate: every present group has an interval
+    assert first["x"] == ["0", "1", "2", "3", "4"]
+    assert all(v >= 0 for v in first["error_y"]["array"] + first["error_y"]["arrayminus"])
+    tpr = whiskers[1]  # the small group's TPR is undefined: no whisker, no bar, the word instead
+    assert "3" not in tpr["x"]
+    assert any(a.get("text") == "<i>undefined</i>" and a["x"] == "3" for a in layout["annotations"])
+    bands = [shape for shape in layout["shapes"] if shape["type"] == "rect"]
+    assert len(bands) == 5 and all(shape["y0"] < shape["y1"] for shape in bands)
+
+
+@pytest.mark.slow
+def test_disparities_show_values_intervals_and_undefined_with_its_note(site: Path) -> None:
+    page = card(site)
+    start = page.index('id="groups-by-sex-age_band-on-holdout-2024q1"')
+    tail = page[start:]
+    anchor = tail.index("How far apart are the groups?")
+    rows = cells_of(tail[anchor:].replace("<table>", '<table id="d">', 1), "d")
+    header = rows[0]
+    assert header[:5] == [
+        "Measure",
+        "Largest gap between two groups",
+        "95% interval",
+        "Largest gap between a group and all rows",
+        "95% interval",
+    ]
+    ratio = next(row for row in rows if row[0].startswith("Demographic parity ratio"))
+    assert ratio[1].startswith("undefined") and "0.000" not in ratio[1]
+    assert ratio[3] == "0.244" and ratio[4] == "0.219 – 0.269"
+    assert "denominator is zero" in ratio[5]
+    odds = next(row for row in rows if row[0].startswith("Equalized odds difference"))
+    assert odds[5] == "leaves out 1 group(s) where tpr is undefined"  # shared by both methods: once
+
+
+# --------------------------------------------------------------------------- schema 1.1: detail pages
+
+
+def plotly_figures(page: str) -> dict[str, tuple[list[dict], dict]]:
+    """chart id → (data, layout) of every Plotly.newPlot call on a page."""
+    decoder = json.JSONDecoder()
+    figures = {}
+    for match in re.finditer(r'Plotly\.newPlot\("([^"]+)",', page):
+        data, end = decoder.raw_decode(page, match.end())
+        layout, _ = decoder.raw_decode(page, end + 1)
+        figures[match.group(1)] = (data, layout)
+    return figures
+
+
+DETAIL_PAGES = [
+    "models/credit-default/1.1.0/performance.html",
+    "models/credit-default/1.1.0/explainability.html",
+    "models/credit-default/1.0.0/explainability.html",
+    "models/bike-demand/2024.1/performance.html",
+    "models/bike-demand/2024.1/explainability.html",
+]
+
+
+@pytest.mark.slow
+def test_detail_pages_exist_are_linked_from_the_card_and_link_back(site: Path) -> None:
+    for path in DETAIL_PAGES:
+        page = (site / path).read_text(encoding="utf-8")
+        assert 'href="index.html"' in page, path  # back to the model card
+        name = path.rsplit("/", 1)[1]
+        assert f'href="{name}"' in (site / path).parent.joinpath("index.html").read_text(encoding="utf-8")
+        scripts = plotly_scripts(site / path)
+        assert (len(scripts) == 1) == ("Plotly.newPlot(" in page), path  # plotly only where there is a chart
+    assert not (site / "models/credit-default/1.0.0/performance.html").exists()  # nothing to show
+    page = card(site)
+    assert 'href="performance.html#evaluation-holdout-2024q1"' in page
+    assert 'href="explainability.html#evaluation-holdout-2024q1"' in page
+
+
+@pytest.mark.slow
+def test_every_figure_names_its_evaluation_run_row_count_and_date(site: Path) -> None:
+    manifest = make_manifest()
+    caption = re.compile(r"Evaluation (\S+) · ([\d,]+) (?:of ([\d,]+) )?rows · (\d{4}-\d{2}-\d{2})")
+    seen = 0
+    for model in manifest.models:
+        for version in model.versions:
+            runs = {run.id: run for run in version.evaluations}
+            for page_file in (site / f"models/{model.id}/{version.version}").glob("*.html"):
+                for chart_id, (_, layout) in plotly_figures(page_file.read_text(encoding="utf-8")).items():
+                    found = caption.search(layout["title"]["subtitle"]["text"])
+                    assert found, (page_file, chart_id)
+                    run = runs[found.group(1)]
+                    assert found.group(4) == run.date
+                    total = int((found.group(3) or found.group(2)).replace(",", ""))
+                    assert total == run.performance.rows
+                    assert f"--{run.id}" in chart_id  # stable ids name the run
+                    seen += 1
+    assert seen >= 12
+
+
+@pytest.mark.slow
+def test_performance_page_has_confusion_matrix_curves_and_calibration(site: Path) -> None:
+    page = (site / "models/credit-default/1.1.0/performance.html").read_text(encoding="utf-8")
+    rows = by_first_cell(cells_of(page, "confusion-matrix"))
+    assert rows["0"]["0"] == "2,511 (83.7%)" and rows["1"]["1"] == "603 (60.3%)" and rows["Total"]["Total"] == "4,000"
+    figures = plotly_figures(page)
+    curves = figures["chart--curves--credit-default--1.1.0--holdout-2024q1"]
+    assert any("threshold 0.35" in (t.get("text") or [""])[0] for t in curves[0])  # decision threshold marked
+    calibration = figures["chart--calibration--credit-default--1.1.0--holdout-2024q1"]
+    assert "expected calibration error 0.031" in calibration[1]["title"]["subtitle"]["text"]
+    # The empty top bin has no point (not a point at 0), but its bar of 0 rows is there.
+    points = next(t for t in calibration[0] if t.get("mode") == "lines+markers")
+    assert len(points["x"]) == 9
+    assert "it has no score column" in page  # the out-of-time run
+    bike = (site / "models/bike-demand/2024.1/performance.html").read_text(encoding="utf-8")
+    data, _ = plotly_figures(bike)["chart--errors--bike-demand--2024.1--holdout-2012q4"]
+    assert [t["type"] for t in data] == ["bar", "scatter", "scatter"]
+
+
+@pytest.mark.slow
+def test_explainability_page_shows_results_and_the_manifests_notes(site: Path) -> None:
+    page = (site / "models/credit-default/1.1.0/explainability.html").read_text(encoding="utf-8")
+    figures = plotly_figures(page)
+    for kind in ["importance", "partial-dependence", "shap"]:
+        assert f"chart--{kind}--credit-default--1.1.0--holdout-2024q1" in figures
+    importance = figures["chart--importance--credit-default--1.1.0--holdout-2024q1"][0][0]
+    assert importance["error_x"]["array"][0] == 0.0062  # std whiskers
+    dependence = figures["chart--partial-dependence--credit-default--1.1.0--holdout-2024q1"][0]
+    ice = [t for t in dependence if t.get("hoverinfo") == "skip"]
+    assert len(ice) == 3 and all(None in t["y"] for t in ice)  # one trace of faint lines per feature
+    assert 'class="admonition warning"' not in page  # nothing missing on this run
+    slices = cells_of(page, "where-the-model-errs-most")
+    assert slices[0][:3] == ["Slice", "Rows", "Error rate in the slice"]
+    assert slices[1] == ["age_band : 18-25 income : < 20,000", "96", "35.4%", "21.9%", "1.6×"]
+
+    retired = (site / "models/credit-default/1.0.0/explainability.html").read_text(encoding="utf-8")
+    warning = retired[retired.index('class="admonition warning"') :]
+    warning = warning[: warning.index("</div>")]
+    notes = make_manifest().model("credit-default").versions[1].evaluations[0].explainability.notes
+    for note in notes:
+        assert html.escape(note, quote=False) in warning
+    assert "Importance declared in the training metadata" in retired and "0.4120" in retired
+    assert "Plotly.newPlot(" not in retired
+
+    bike = (site / "models/bike-demand/2024.1/explainability.html").read_text(encoding="utf-8")
+    warning = bike[bike.index('class="admonition warning"') :]
+    assert "SHAP values were not computed: the optional <code>shap</code> package is not installed." in warning
+    assert "chart--shap--" not in bike
+
+
+@pytest.mark.slow
+def test_card_says_when_explainability_is_incomplete(site: Path) -> None:
+    assert "Some parts could not be computed" in card(site, "2024.1", "bike-demand")
+    assert "Some parts could not be computed" not in card(site)
+
+
+@pytest.mark.slow
+def test_odd_schema_1_1_content_still_builds(tmp_path: Path) -> None:
+    """Run ids that need escaping (links to a run's section must still resolve in the strict build),
+    empty parts, curves without usable thresholds, a comparison with a version not in the build."""
+    from modelgov.manifest import Calibration, CalibrationBin, Curve, Explainability
+
+    manifest = make_manifest()
+    credit = manifest.models[0]
+    current = credit.versions[0]
+    holdout = current.evaluations[0]
+    perf = holdout.performance.model_copy(
+        update={
+            "roc_curve": Curve(x=[0.0, 0.5, 1.0], y=[0.0, 0.8, 1.0]),  # no thresholds
+            "pr_curve": None,
+            "calibration": Calibration(
+                bins=[CalibrationBin(low=0, high=1, count=0, mean_predicted=None, fraction_positive=None)],
+                expected_calibration_error=0.0,
+            ),
+        }
+    )
+    odd_run = holdout.model_copy(
+        update={"id": "Run A/B_1 <x>", "performance": perf, "explainability": Explainability(notes=["Nothing ran."])}
+    )
+    comparison = current.comparisons[0].model_copy(update={"other_version": "0.9 (gone)", "deltas": []})
+    version = current.model_copy(update={"evaluations": [odd_run], "comparisons": [comparison]})
+    credit = credit.model_copy(update={"versions": [version, credit.versions[1]]})
+    site = tmp_path / "odd"
+    render_site(manifest.model_copy(update={"models": [credit, manifest.models[1]]}), site)
+    page = (site / "models/credit-default/1.1.0/index.html").read_text(encoding="utf-8")
+    assert "(gone) (not in this build)" in page
+    assert "No metric differences are recorded for this comparison." in page
+    assert "No explainability results are recorded for this run; the notes above say why." in (
+        site / "models/credit-default/1.1.0/explainability.html"
+    ).read_text(encoding="utf-8")

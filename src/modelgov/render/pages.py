@@ -19,6 +19,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from jinja2.exceptions import TemplateNotFound, TemplateSyntaxError
+from markdown.extensions.toc import slugify
 
 from modelgov import manifest as manifest_io
 from modelgov import resources
@@ -30,7 +31,9 @@ from modelgov.render.content import NavItem, SitePage
 __all__ = [
     "dataset_path",
     "environment",
+    "explainability_path",
     "model_path",
+    "performance_path",
     "render_pages",
     "site_nav",
     "version_path",
@@ -51,7 +54,28 @@ def model_path(model: Model) -> str:
 
 
 def version_path(model: Model, version: ModelVersion) -> str:
+    """The version's model card; its detail pages sit next to it (see below)."""
     return f"models/{text.slug(model.id)}/{text.slug(version.version)}/index.md"
+
+
+def performance_path(model: Model, version: ModelVersion) -> str | None:
+    """Curves, confusion matrices and calibration of the version's runs, if it has any."""
+    if not views.has_performance_details(version):
+        return None
+    return posixpath.join(posixpath.dirname(version_path(model, version)), "performance.md")
+
+
+def explainability_path(model: Model, version: ModelVersion) -> str | None:
+    """What drives the version's predictions, if any run was explained."""
+    if not views.has_explainability(version):
+        return None
+    return posixpath.join(posixpath.dirname(version_path(model, version)), "explainability.md")
+
+
+def heading_anchor(heading: str) -> str:
+    """The id Markdown's table of contents gives a heading with this (plain) text, so pages can
+    link to a section of another page; the strict build checks every such link."""
+    return slugify(text.plain(heading), "-")
 
 
 def dataset_path(dataset_id: str) -> str:
@@ -81,6 +105,8 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         num=text.num,
         pct=text.pct,
         count=text.count,
+        interval=text.interval,
+        signed=text.signed,
         filesize=text.filesize,
         url=text.safe_url,
         slug=text.slug,
@@ -111,6 +137,16 @@ def _render(env: Environment, template: str, page: str, context: dict[str, Any])
             + (f" at {where}" if where else "")
             + f": {type(exc).__name__}: {message}"
         ) from None
+
+
+_RUN_CHARTS: dict[str, Callable[[Model, ModelVersion, EvaluationRun], str | None]] = {
+    "curves": charts.curves_chart,
+    "calibration": charts.calibration_chart,
+    "errors": charts.regression_chart,
+    "importance": charts.importance_chart,
+    "shap": charts.shap_chart,
+    "partial_dependence": charts.partial_dependence_chart,
+}
 
 
 class _Lookups:
@@ -169,6 +205,23 @@ class _Page:
     def fairness_chart(self, model: Model, version: ModelVersion, run: EvaluationRun, result: FairnessResult) -> str:
         return self._chart(charts.fairness_chart(model, version, run, result))
 
+    def run_chart(self, kind: str, model: Model, version: ModelVersion, run: EvaluationRun) -> str:
+        """A chart of one evaluation run: ``curves``, ``calibration``, ``errors``, ``importance``,
+        ``shap`` or ``partial_dependence``; empty when the run has nothing to draw."""
+        return self._chart(_RUN_CHARTS[kind](model, version, run))
+
+    def performance_link(self, model: Model, version: ModelVersion, run: EvaluationRun | None = None) -> str | None:
+        target = performance_path(model, version)
+        if target is None or (run is not None and not views.run_has_performance_details(run)):
+            return None
+        return self.link(target) + (f"#{heading_anchor(f'Evaluation {run.id}')}" if run is not None else "")
+
+    def explainability_link(self, model: Model, version: ModelVersion, run: EvaluationRun | None = None) -> str | None:
+        target = explainability_path(model, version)
+        if target is None or (run is not None and run.explainability is None):
+            return None
+        return self.link(target) + (f"#{heading_anchor(f'Evaluation {run.id}')}" if run is not None else "")
+
     def context(self) -> dict[str, Any]:
         functions: dict[str, Callable[..., Any]] = {
             "link": self.link,
@@ -180,6 +233,17 @@ class _Page:
             "version_by_name": self.version_by_name,
             "history_chart": self.history_chart,
             "fairness_chart": self.fairness_chart,
+            "run_chart": self.run_chart,
+            "performance_link": self.performance_link,
+            "explainability_link": self.explainability_link,
+            "version_card_link": lambda model, version: self.link(version_path(model, version)),
+            "delta_verdict": views.delta_verdict,
+            "comparison_tally": views.comparison_tally,
+            "disparity_rows": views.disparity_rows,
+            "disparity_methods": views.DISPARITY_METHODS,
+            "interval_header": views.interval_header,
+            "interval_methods": views.interval_methods,
+            "metric_of": views.metric_of,
             "tier_of": lambda model: views.tier_of(self.manifest, model),
             "headline_metric": views.headline_metric,
             "highest_tier": views.highest_tier(self.manifest),
@@ -229,16 +293,19 @@ def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[S
     ]
     for model in manifest.models:
         pages.append(render.page(model_path(model), model.name, "model.md.j2", model=model))
-        pages += [
-            render.page(
-                version_path(model, version),
-                f"{model.name} {version.version}",
-                "model_version.md.j2",
-                model=model,
-                version=version,
+        for version in model.versions:
+            pages.append(
+                render.page(
+                    version_path(model, version),
+                    f"{model.name} {version.version}",
+                    "model_version.md.j2",
+                    model=model,
+                    version=version,
+                )
             )
-            for version in model.versions
-        ]
+            for path, name, template in _detail_pages(model, version):
+                title = f"{model.name} {version.version}: {name}"
+                pages.append(render.page(path, title, template, model=model, version=version))
     pages.append(render.page(DATASETS, "Datasets", "datasets.md.j2", datasets=manifest.datasets))
     pages += [
         render.page(dataset_path(dataset.id), dataset.name, "dataset.md.j2", dataset=dataset)
@@ -262,17 +329,39 @@ def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[S
     return pages
 
 
+def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, str]]:
+    """(path, nav title, template) of a version's detail pages, in nav order."""
+    found = [
+        (performance_path(model, version), "Performance details", "version_performance.md.j2"),
+        (explainability_path(model, version), "Explainability", "version_explainability.md.j2"),
+    ]
+    return [(path, title, template) for path, title, template in found if path]
+
+
+def _version_nav(model: Model, version: ModelVersion) -> NavItem:
+    """A version's card, or a section with the card first and its detail pages after it."""
+    title = f"Version {text.plain(version.version)} ({version.status})"
+    details = _detail_pages(model, version)
+    if not details:
+        return NavItem(title=title, path=version_path(model, version))
+    return NavItem(
+        title=title,
+        children=(
+            NavItem(title="Model card", path=version_path(model, version)),
+            *(NavItem(title=name, path=path) for path, name, _ in details),
+        ),
+    )
+
+
 def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
-    """Home, Models (each model: Overview and its versions), Datasets, Build record."""
+    """Home, Models (each model: Overview and its versions), Datasets, Build record. A version
+    with detail pages is a section: its model card, then performance details and explainability."""
     models = tuple(
         NavItem(
             title=text.plain(model.name),
             children=(
                 NavItem(title="Overview", path=model_path(model)),
-                *(
-                    NavItem(title=f"Version {text.plain(v.version)} ({v.status})", path=version_path(model, v))
-                    for v in model.versions
-                ),
+                *(_version_nav(model, v) for v in model.versions),
             ),
         )
         for model in manifest.models

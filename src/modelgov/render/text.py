@@ -27,11 +27,13 @@ __all__ = [
     "code",
     "count",
     "filesize",
+    "interval",
     "md",
     "num",
     "pct",
     "plain",
     "safe_url",
+    "signed",
     "slug",
     "text",
 ]
@@ -233,6 +235,38 @@ def pct(value: object, digits: int = 1) -> str:
     if _is_undefined(value):
         return _UNDEFINED
     return f"{float(value) * 100:.{digits}f}%"  # type: ignore[arg-type]
+
+
+def signed(value: object, digits: int = 3) -> str:
+    """A difference with its sign always shown (``+0.028``, ``-0.012``, ``0.000``)."""
+    shown = num(value, digits)
+    if not _is_undefined(value) and float(shown.replace(",", "")) > 0:  # type: ignore[arg-type]
+        return "+" + shown
+    return shown
+
+
+def interval(value: object, digits: int = 3, differences: bool = False) -> str:
+    """A confidence interval (anything with ``low``, ``high`` and ``defined_share``) as
+    ``0.741 – 0.779``; bounds of ``None`` show as *undefined* (never 0). When the metric was
+    undefined in some resamples the share where it was defined is added, as it qualifies the bounds.
+    ``None`` (no interval was computed) shows as *not computed*.
+
+    ``differences=True`` is for intervals of a difference, which may straddle zero: the bounds
+    carry their sign and are joined by "to" (``-0.012 to +0.031``), which reads unambiguously.
+    """
+    if value is None:
+        return "not computed"
+    low, high = getattr(value, "low", None), getattr(value, "high", None)
+    share = float(getattr(value, "defined_share", 1.0))
+    if _is_undefined(low) or _is_undefined(high):
+        shown = _UNDEFINED
+    elif differences:
+        shown = f'<span class="mg-interval">{signed(low, digits)} to {signed(high, digits)}</span>'
+    else:
+        shown = f'<span class="mg-interval">{num(low, digits)} – {num(high, digits)}</span>'  # kept on one line
+    if share < 1.0:
+        shown += f" (defined in {math.floor(share * 1000) / 10:g}% of resamples)"  # never rounds up to 100%
+    return shown
 
 
 def count(value: object) -> str:

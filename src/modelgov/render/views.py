@@ -8,21 +8,46 @@ can explain it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from modelgov.manifest import EvaluationRun, Manifest, Metric, Model, ModelVersion, RiskTier
+from modelgov.manifest import (
+    Comparison,
+    Disparity,
+    EvaluationRun,
+    FairnessResult,
+    Interval,
+    Manifest,
+    Metric,
+    MetricDelta,
+    Model,
+    ModelVersion,
+    RiskTier,
+)
 
 __all__ = [
+    "DISPARITY_METHODS",
     "HEADLINE_PREFERENCE",
     "Counts",
+    "DisparityRow",
     "InventoryRow",
+    "Verdict",
+    "comparison_tally",
     "counts",
+    "delta_verdict",
+    "disparity_rows",
+    "has_explainability",
+    "has_performance_details",
     "headline_metric",
     "highest_tier",
+    "interval_header",
+    "interval_methods",
     "inventory",
     "last_evaluation",
     "metric_names",
+    "metric_of",
     "metric_value",
+    "run_has_performance_details",
     "tier_of",
 ]
 
@@ -139,3 +164,133 @@ def inventory(manifest: Manifest) -> list[InventoryRow]:
             )
         )
     return rows
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def _level(level: float) -> str:
+    return f"{level * 100:g}%"
+
+
+def interval_header(intervals: Iterable[Interval | None]) -> str:
+    """Column header for a table's intervals: ``95% interval`` when they share one level."""
+    levels = {interval.level for interval in intervals if interval is not None}
+    return f"{_level(levels.pop())} interval" if len(levels) == 1 else "Interval"
+
+
+def interval_methods(intervals: Iterable[Interval | None]) -> list[str]:
+    """How a table's intervals were computed, each distinct way once, e.g.
+    ``95% percentile bootstrap over rows, 1,000 resamples``."""
+    seen: dict[tuple[float, str, int], None] = {}
+    for interval in intervals:
+        if interval is not None:
+            seen.setdefault((interval.level, interval.method, interval.resamples), None)
+    return [f"{_level(level)} {method}, {resamples:,} resamples" for level, method, resamples in seen]
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a reader should take from one metric difference between two versions.
+
+    ``word`` is ``better``, ``worse``, ``no clear difference`` or ``cannot tell``; ``reason``
+    says why when it is ``cannot tell``.
+    """
+
+    word: str
+    reason: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.word.replace(" ", "-")
+
+
+def delta_verdict(delta: MetricDelta) -> Verdict:
+    """Better or worse only when the interval of the difference excludes zero, in the direction
+    the metric prefers (``higher_is_better``); otherwise no clear difference. A difference or
+    interval that is undefined or missing gives ``cannot tell``, never a verdict."""
+    if delta.delta is None:
+        return Verdict("cannot tell", "the difference is undefined")
+    interval = delta.interval
+    if interval is None:
+        return Verdict("cannot tell", "no interval was computed")
+    if interval.low is None or interval.high is None:
+        return Verdict("cannot tell", "the interval is undefined")
+    if interval.low > 0:
+        return Verdict("better" if delta.higher_is_better else "worse")
+    if interval.high < 0:
+        return Verdict("worse" if delta.higher_is_better else "better")
+    return Verdict("no clear difference")
+
+
+def comparison_tally(comparison: Comparison) -> dict[str, int]:
+    """How many metrics are better, worse, unclear, or cannot be told, in that order."""
+    tally = {"better": 0, "worse": 0, "no clear difference": 0, "cannot tell": 0}
+    for delta in comparison.deltas:
+        tally[delta_verdict(delta).word] += 1
+    return tally
+
+
+# --------------------------------------------------------------------------- fairness
+
+#: Disparity methods in display order, with the column header a reader sees.
+DISPARITY_METHODS = {
+    "between_groups": "Largest gap between two groups",
+    "to_overall": "Largest gap between a group and all rows",
+}
+
+
+@dataclass(frozen=True)
+class DisparityRow:
+    name: str
+    label: str
+    description: str | None
+    by_method: dict[str, Disparity]
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes of the row's methods; one note shared by every method is given once."""
+        notes = {method: item.note for method, item in self.by_method.items() if item.note}
+        if not notes:
+            return []
+        if len(set(notes.values())) == 1 and len(notes) == len(self.by_method):
+            return [next(iter(notes.values()))]
+        return [f"{DISPARITY_METHODS.get(method, method)}: {note}" for method, note in notes.items()]
+
+
+def disparity_rows(result: FairnessResult) -> tuple[list[str], list[DisparityRow]]:
+    """The disparity summaries as one row per measure with one column per method present, in
+    the manifest's order: (methods, rows)."""
+    rows: dict[str, DisparityRow] = {}
+    for item in result.disparities:
+        row = rows.setdefault(item.name, DisparityRow(item.name, item.label, item.description, {}))
+        row.by_method.setdefault(item.method, item)
+    present = {item.method for item in result.disparities}
+    return [m for m in DISPARITY_METHODS if m in present], list(rows.values())
+
+
+# --------------------------------------------------------------------------- detail pages
+
+
+def run_has_performance_details(run: EvaluationRun) -> bool:
+    """True when the run has something for the performance page: curves, a confusion matrix,
+    calibration or regression diagnostics."""
+    p = run.performance
+    parts = (p.confusion_matrix, p.roc_curve, p.pr_curve, p.calibration, p.residuals, p.predicted_vs_actual)
+    return any(part is not None for part in parts)
+
+
+def has_performance_details(version: ModelVersion) -> bool:
+    return any(run_has_performance_details(run) for run in version.evaluations)
+
+
+def has_explainability(version: ModelVersion) -> bool:
+    return any(run.explainability is not None for run in version.evaluations)
+
+
+def metric_of(run: EvaluationRun, name: str) -> Metric | None:
+    """The run's metric ``name``, if it lists it."""
+    return next((metric for metric in run.performance.metrics if metric.name == name), None)
