@@ -817,3 +817,34 @@ def test_odd_schema_1_1_content_still_builds(tmp_path: Path) -> None:
     assert "No explainability results are recorded for this run; the notes above say why." in (
         site / "models/credit-default/1.1.0/explainability.html"
     ).read_text(encoding="utf-8")
+
+
+def test_workspace_templates_run_sandboxed(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    marker = tmp_path / "pwned"
+    (templates / "build.md.j2").write_text(
+        "# x\n{{ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') }}\n"
+    )
+    with pytest.raises(BuildError, match="SecurityError|undefined"):
+        render_site(make_manifest(), tmp_path / "site", template_dir=templates)
+    assert not marker.exists()
+
+
+def test_symlinked_template_assets_are_not_published(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret")
+    assets = tmp_path / "templates" / "assets"
+    assets.mkdir(parents=True)
+    (assets / "leak.txt").symlink_to(secret)
+    (assets / "ok.txt").write_text("fine")
+    site = tmp_path / "site"
+    render_site(make_manifest(), site, template_dir=tmp_path / "templates")
+    assert (site / "assets" / "ok.txt").is_file()
+    assert not (site / "assets" / "leak.txt").exists()
+
+
+def test_a_user_footnote_cannot_collide_with_the_site_footnotes() -> None:
+    from modelgov.render import text as text_filters
+
+    assert "[^undefined]" not in text_filters.md("see [^undefined]\n\n[^undefined]: mine")

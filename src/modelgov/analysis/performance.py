@@ -107,13 +107,6 @@ REGRESSION_METRICS = (
     ),
 )
 
-#: The metric the site uses to compare versions at a glance, per task.
-HEADLINE_METRIC = {
-    "binary_classification": "roc_auc",
-    "multiclass_classification": "balanced_accuracy",
-    "regression": "r2",
-}
-
 
 def _safe(compute: Callable[[], float], undefined_note: str) -> tuple[float | None, str | None]:
     """Run a scikit-learn metric; NaN, inf or an 'ill-defined' warning means undefined."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 from jinja2.exceptions import TemplateNotFound, TemplateSyntaxError
 from markdown.extensions.toc import slugify
 
@@ -89,7 +90,7 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
     """The Jinja environment: user templates first, then the built-in ones; escaping by filter."""
     loaders = [FileSystemLoader(str(template_dir))] if template_dir is not None else []
     loaders.append(FileSystemLoader(str(builtin_dir)))
-    env = Environment(
+    env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=False,  # output is Markdown; see the filters below

@@ -30,7 +30,8 @@ def _asset_files(template_dir: Path | None) -> dict[str, Path]:
         base = root / _ASSETS
         if base.is_dir():
             for path in sorted(base.rglob("*")):
-                if path.is_file():
+                # a symlink could publish any file of the machine (e.g. /etc/passwd): never follow one
+                if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(root.resolve()):
                     files[path.relative_to(root).as_posix()] = path
     return files
 

@@ -156,6 +156,8 @@ def _escape_prose(chunk: str) -> str:
 
     prose = _CODE_SPAN.sub(stash, chunk)
     escaped = "\n".join(_escape_prose_line(line) for line in prose.split("\n"))
+    # footnotes are the page's own (e.g. [^undefined]); a user's "[^x]" stays literal text
+    escaped = escaped.replace("[^", "&#91;^")
     escaped = _HEADING.sub(lambda m: m.group(1) + "#" * min(6, len(m.group(2)) + _HEADING_SHIFT), escaped)
     return re.sub(r"\0(\d+)\0", lambda m: spans[int(m.group(1))], escaped)
 
