@@ -826,7 +826,7 @@ def test_workspace_templates_run_sandboxed(tmp_path: Path) -> None:
     (templates / "build.md.j2").write_text(
         "# x\n{{ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') }}\n"
     )
-    with pytest.raises(BuildError, match="SecurityError|undefined"):
+    with pytest.raises(BuildError, match=r"SecurityError|undefined"):
         render_site(make_manifest(), tmp_path / "site", template_dir=templates)
     assert not marker.exists()
 

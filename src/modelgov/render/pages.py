@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
 from jinja2.exceptions import TemplateNotFound, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 from markdown.extensions.toc import slugify
 
 from modelgov import manifest as manifest_io
