@@ -4,6 +4,7 @@ disparity, drift and shared holdout it promises (the README of the workspace is 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from modelgov.demo import (
 )
 from modelgov.demo.monitoring import MONITORING_START, MONITORING_WEEKS, OUTCOME_LAG_WEEKS
 from modelgov.errors import ModelgovError
+from modelgov.sources.models import LoadedModel, load_model
 from modelgov.workspace.schema import (
     IDENTIFIER,
     Approvals,
@@ -154,8 +156,8 @@ def test_every_version_has_approvals_and_a_rejection_exists(workspace: Path) -> 
 def test_paths_are_relative_posix_and_exist(workspace: Path) -> None:
     for model_id, version_id, version in versions(workspace):
         paths = [e.data for e in version.evaluations]
-        if version.training.artifact:
-            paths.append(version.training.artifact)
+        if version.training.artifact_spec:
+            paths.append(version.training.artifact_spec.path)
         if version.monitoring:
             paths.append(version.monitoring.logs)
             assert version.monitoring.ground_truth is not None
@@ -165,6 +167,57 @@ def test_paths_are_relative_posix_and_exist(workspace: Path) -> None:
             assert (workspace / path).is_file(), (model_id, version_id, path)
         for dataset in [*version.training.datasets, *(e.dataset for e in version.evaluations)]:
             assert (workspace / "datasets" / f"{dataset}.yml").is_file()
+
+
+def test_model_files_load_safely_and_reproduce_the_evaluation_tables(workspace: Path) -> None:
+    """Both loading paths are exercised (skops by default, one trusted pickle), one version has no
+    file but training-time importances, and each loaded model, fed the table's `features` columns in
+    the listed order, reproduces the table's scores: explainability can run on every table."""
+    formats = {}
+    for model_id, version_id, version in versions(workspace):
+        spec = version.training.artifact_spec
+        if spec is None:
+            formats[(model_id, version_id)] = None
+            importance = version.training.feature_importance
+            assert importance and set(importance) == set(version.evaluations[0].features)
+            continue
+        formats[(model_id, version_id)] = (Path(spec.path).suffix, spec.trust_pickle, bool(spec.trusted_types))
+        loaded = load_model(workspace / spec.path, spec)
+        assert isinstance(loaded, LoadedModel), (model_id, version_id, loaded)
+        for evaluation in version.evaluations:
+            table = read_table(workspace / evaluation.data)
+            inputs = table[evaluation.features]
+            if evaluation.score:
+                score = np.round(loaded.estimator.predict_proba(inputs)[:, 1], 6)
+                assert np.array_equal(score, table[evaluation.score].to_numpy()), evaluation.data
+            else:
+                predicted = np.round(loaded.estimator.predict(inputs), 2)
+                assert np.allclose(predicted, table[evaluation.prediction].to_numpy(), rtol=0, atol=1e-9)
+    assert formats == {
+        ("credit-default", "1.0"): None,
+        ("credit-default", "1.1"): (".skops", False, False),
+        ("credit-default", "2.0"): (".skops", False, True),
+        ("customer-churn", "1.0"): (".joblib", True, False),
+        ("customer-churn", "1.1"): (".joblib", True, False),
+        ("diabetes-progression", "1.0"): (".skops", False, False),
+    }
+
+
+def test_skops_files_are_reproducible_and_load_like_skops_own_output(workspace: Path) -> None:
+    import skops.io
+
+    from modelgov.demo.writer import skops_bytes
+
+    path = workspace / "models/credit-default/versions/2.0/model.skops"
+    untrusted = skops.io.get_untrusted_types(file=path)
+    model = skops.io.load(path, trusted=untrusted)
+    assert skops_bytes(model) == path.read_bytes()  # canonical: no timestamps, ids or uuids
+    original = skops.io.dumps(model)
+    assert skops.io.get_untrusted_types(data=original) == untrusted
+    table = read_table(workspace / "data/credit-default/evaluations/2.0-holdout-2026.parquet")
+    again = skops.io.load(io.BytesIO(original), trusted=untrusted)
+    features = Version.model_validate(load(workspace, f"{CREDIT}/2.0/version.yml")).evaluations[0].features
+    assert np.array_equal(model.predict_proba(table[features]), again.predict_proba(table[features]))
 
 
 def test_evaluation_tables_have_declared_columns(workspace: Path) -> None:

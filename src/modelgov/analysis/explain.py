@@ -85,6 +85,8 @@ def explain(
     ``unavailable_reason`` saying why (None without a reason means no model file was declared).
     ``model_notes`` are passed through (e.g. a library version mismatch found while loading).
     ``slice_features`` are the columns error slices are cut by; they default to ``features``.
+    ``precomputed`` (the training metadata's importances) is carried into the result only when
+    permutation importance could not be computed, which is when the page shows it.
     """
     notes: list[str] = []
     slices, error_metric, slice_notes = [], None, []
@@ -98,7 +100,7 @@ def explain(
             positive_label=positive_label,
             min_group_size=settings.min_group_size,
         )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, KeyError) as exc:  # e.g. a regression label that is not a number
         notes.append(f"Error slices not computed: {_describe(exc)}.")
 
     importance: PermutationImportance | None = None
@@ -117,8 +119,8 @@ def explain(
     else:
         notes.extend(model_notes)
         sample = sample_rows(table, settings.explain_max_rows, settings.seed)
-        X = sample[list(features)]
         try:
+            X = sample[list(features)]
             with threadpool_limits(limits=1):
                 _check_scores(model, X, task)
         except Exception as exc:  # a model that refuses the table is a finding, not a crash
@@ -186,6 +188,8 @@ def _model_parts(
         shap = shap_summary(model, X, task=task, positive_index=index, seed=settings.seed)
     except ShapUnavailable as exc:
         notes.append(str(exc))
+    except Exception as exc:
+        notes.append(f"SHAP values not computed: {_describe(exc)}.")
     return importance, curves, shap
 
 

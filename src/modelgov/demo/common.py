@@ -40,9 +40,14 @@ def age_band(age: np.ndarray | pd.Series) -> np.ndarray:
     return np.asarray(AGE_BAND_LABELS, dtype=object)[index]
 
 
+def single_threaded() -> threadpool_limits:
+    """Numerical libraries limited to one thread, so results cannot depend on the machine's cores."""
+    return threadpool_limits(limits=1)
+
+
 def fit(estimator: Any, frame: pd.DataFrame, features: Sequence[str], label: str) -> Any:
     """Fit with one thread, so results cannot depend on how many cores the machine has."""
-    with threadpool_limits(limits=1):
+    with single_threaded():
         estimator.fit(frame[list(features)], frame[label])
     return estimator
 

@@ -11,18 +11,21 @@ lowers incomes, raises debt ratios and raises defaults beyond what the deployed 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import skops.io
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from modelgov.demo import credit_text as text
 from modelgov.demo import monitoring
-from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, stream
+from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, single_threaded, stream
 from modelgov.demo.documents import Release, approval, version_doc, write_datasheet
 from modelgov.demo.writer import WorkspaceWriter
 
@@ -227,6 +230,25 @@ _EVALUATIONS = {
 }
 
 
+#: Versions whose model file was not archived: only the importances recorded at training time remain.
+_UNARCHIVED = {"1.0"}
+
+
+def _training_importance(model: Pipeline, frame: pd.DataFrame, features: list[str], seed: int) -> dict[str, float]:
+    """What the 2022 team recorded in its training report: permutation importance (drop in ROC AUC)
+    on the training data, rounded to four decimals, most important first."""
+    random_state = int(stream(seed, MODEL_ID, "training-importance").integers(2**31))
+    with single_threaded():
+        result = permutation_importance(
+            model, frame[features], frame[LABEL], scoring="roc_auc", n_repeats=5, random_state=random_state
+        )
+    means = {
+        feature: round(float(value), 4) + 0.0
+        for feature, value in zip(features, result["importances_mean"], strict=True)
+    }
+    return dict(sorted(means.items(), key=lambda item: (-item[1], item[0])))
+
+
 def _rates_by_sex(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Selection (referral) rate and observed default rate per sex, quoted in the model card."""
     groups = table.groupby("sex")
@@ -248,8 +270,17 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     tables: dict[tuple[str, str], pd.DataFrame] = {}
     for version, release in _RELEASES.items():
         model = fit(release.factory(), frames[release.training], release.features, LABEL)
-        artifact = f"models/{MODEL_ID}/versions/{version}/model.joblib"
-        writer.model(artifact, model)
+        artifact: dict[str, Any] | None = None
+        importance = None
+        if version in _UNARCHIVED:
+            importance = _training_importance(model, frames[release.training], release.features, seed)
+        else:
+            artifact = {"path": f"models/{MODEL_ID}/versions/{version}/model.skops"}
+            writer.model(artifact["path"], model)
+            # types skops does not trust by default (the boosted trees' predictors), listed after review
+            trusted = skops.io.get_untrusted_types(file=writer.root / artifact["path"])
+            if trusted:
+                artifact["trusted_types"] = trusted
         evaluations = []
         for eval_id, dataset_id, date in _EVALUATIONS[version]:
             table, entry = evaluate_classifier(
@@ -277,9 +308,10 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             version,
             release,
             summary=text.VERSION_SUMMARIES[version],
-            artifact=artifact,
+            artifact=artifact if artifact is None or len(artifact) > 1 else artifact["path"],
             evaluations=evaluations,
             monitoring=logs,
+            feature_importance=importance,
         )
         writer.yaml(f"models/{MODEL_ID}/versions/{version}/version.yml", doc)
         writer.yaml(

@@ -24,7 +24,9 @@ VERSION_SUMMARIES = {
     "1.0": prose("""
         First statistical default model for unsecured personal loans, replacing the manual
         underwriting grid. Logistic regression on seven application and bureau inputs, trained on
-        applications from 2019–2020. Retired on 2025-03-03 when 1.1 went live.
+        applications from 2019–2020. Retired on 2025-03-03 when 1.1 went live. The fitted model
+        file was not archived; the input importances from the 2022 training report are recorded
+        with the training details instead.
     """),
     "1.1": prose("""
         Retrain of the logistic regression on 2022-01 to 2023-06 applications, adding two inputs

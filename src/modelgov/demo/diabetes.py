@@ -121,7 +121,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
 
     version = "1.0"
     model = fit(RELEASE.factory(), train, FEATURES, LABEL)
-    artifact = f"models/{MODEL_ID}/versions/{version}/model.joblib"
+    artifact = f"models/{MODEL_ID}/versions/{version}/model.skops"
     writer.model(artifact, model)
     table = evaluation_table(
         holdout,

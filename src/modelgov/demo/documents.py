@@ -124,11 +124,15 @@ def version_doc(
     release: Release,
     *,
     summary: str,
-    artifact: str,
+    artifact: str | dict[str, Any] | None,
     evaluations: list[dict[str, Any]],
     monitoring: dict[str, Any] | None = None,
+    feature_importance: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """``version.yml`` in reading order: lifecycle, training provenance, evaluations, monitoring."""
+    """``version.yml`` in reading order: lifecycle, training provenance, evaluations, monitoring.
+
+    ``artifact`` is a path, a mapping with loading options (``trust_pickle``, ``trusted_types``), or
+    None for a version whose model file was not kept."""
     doc: dict[str, Any] = {"created": release.created, "status": release.status, "summary": summary}
     if release.previous:
         doc["previous"] = release.previous
@@ -138,8 +142,11 @@ def version_doc(
         "code": {"repository": f"{CODE_HOST}/{model_id}", "commit": fake_commit(model_id, version)},
         "params": release.params,
         "environment": environment(),
-        "artifact": artifact,
     }
+    if artifact is not None:
+        doc["training"]["artifact"] = artifact
+    if feature_importance:
+        doc["training"]["feature_importance"] = feature_importance
     doc["evaluations"] = evaluations
     if monitoring:
         doc["monitoring"] = monitoring

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import math
+import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,9 +21,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import skops.io
 import yaml
 
 TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl")
+MODEL_SUFFIXES = (".skops", ".joblib")
+#: Timestamp of every member of a written zip archive: the earliest a zip can hold (as SOURCE_DATE_EPOCH
+#: tooling does), so the archive says nothing about when it was made.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -154,7 +160,65 @@ class WorkspaceWriter:
         return self._write(relpath, data)
 
     def model(self, relpath: str, estimator: Any) -> str:
-        """Persist a fitted estimator with joblib (uncompressed, so the bytes are stable)."""
-        sink = io.BytesIO()
-        joblib.dump(estimator, sink, compress=0, protocol=4)
-        return self._write(relpath, sink.getvalue())
+        """Persist a fitted estimator: ``.skops`` (the safe default) or ``.joblib`` (a pickle)."""
+        if relpath.endswith(".skops"):
+            data = skops_bytes(estimator)
+        elif relpath.endswith(".joblib"):
+            sink = io.BytesIO()
+            joblib.dump(estimator, sink, compress=0, protocol=4)  # uncompressed, so the bytes are stable
+            data = sink.getvalue()
+        else:
+            raise ValueError(f"unknown model format for {relpath}; use one of {MODEL_SUFFIXES}")
+        return self._write(relpath, data)
+
+
+def skops_bytes(estimator: Any) -> bytes:
+    """``skops.io.dumps`` made reproducible.
+
+    A skops file is a zip of ``schema.json`` plus one ``.npy`` member per array, and three things in
+    it change from run to run although the model does not: every member carries the current local
+    time, object identities are Python's ``id()`` (a memory address) in both ``"__id__"`` and the
+    array member names, and ``bytes`` attributes are stored under a random ``uuid4`` name. We renumber
+    the identities in the order they first occur in the schema (a bijection, so shared references stay
+    shared), rename the members to match, and rewrite the zip with a fixed timestamp and fixed
+    attributes. The result loads exactly as the original does; only the labels changed.
+    """
+    with zipfile.ZipFile(io.BytesIO(skops.io.dumps(estimator))) as source:
+        schema = json.loads(source.read("schema.json"))
+        members = {name: source.read(name) for name in source.namelist() if name != "schema.json"}
+
+    ids: dict[int, int] = {}
+    names: dict[str, str] = {}
+
+    def renumber(node: Any) -> Any:
+        if isinstance(node, list):
+            return [renumber(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        result = {}
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int):
+                value = ids.setdefault(value, len(ids) + 1)
+            elif key == "file" and isinstance(value, str) and value in members:
+                suffix = PurePosixPath(value).suffix
+                value = names.setdefault(value, f"{len(names) + 1:06d}{suffix}")
+            else:
+                value = renumber(value)
+            result[key] = value
+        return result
+
+    schema = renumber(schema)
+    if set(names) != set(members):
+        raise ValueError("skops wrote archive members the schema does not reference; cannot make it reproducible")
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as target:
+        entries = [(new, members[old]) for old, new in sorted(names.items(), key=lambda item: item[1])]
+        # skops writes the schema last, with the same json.dumps options
+        entries.append(("schema.json", json.dumps(schema, indent=2).encode("utf-8")))
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.create_system = 3  # "Unix", whatever machine writes it
+            info.external_attr = 0o600 << 16
+            info.compress_type = zipfile.ZIP_STORED
+            target.writestr(info, data)
+    return sink.getvalue()

@@ -1,0 +1,582 @@
+"""Explainability: numbers equal scikit-learn (and shap, and pandas) run directly on the same rows;
+model files are loaded only under the workspace's rules, and every failure becomes a note."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor, HistGradientBoostingClassifier
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.inspection import partial_dependence, permutation_importance
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from modelgov.analysis import shapley
+from modelgov.analysis.explain import NO_MODEL_FILE, dependence, explain, sample_rows
+from modelgov.analysis.slices import DISCRETE_MAX, number, slice_labels
+from modelgov.manifest import Explainability, FileRef
+from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
+from modelgov.workspace.schema import AnalysisSettings, Artifact
+
+FEATURES = ["income", "debt_ratio", "late_payments", "employment"]
+
+
+def _shap_importable() -> bool:
+    try:
+        import shap  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+SHAP_INSTALLED = _shap_importable()
+
+
+def applicants(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "income": np.round(rng.lognormal(10.3, 0.4, n), -2),
+            "debt_ratio": np.round(rng.beta(2, 5, n), 3),
+            "late_payments": rng.poisson(0.8, n).astype(np.int64),
+            "employment": rng.choice(np.array(["salaried", "contract", "self_employed"], dtype=object), n),
+        }
+    )
+    logit = -1 + 3 * frame["debt_ratio"] - (np.log(frame["income"]) - 10.3) + 0.5 * frame["late_payments"]
+    logit += np.where(frame["employment"] == "contract", 0.8, 0.0)
+    frame["default"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    return frame
+
+
+def logistic() -> Pipeline:
+    prep = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["income", "debt_ratio", "late_payments"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["employment"]),
+        ]
+    )
+    return Pipeline([("prep", prep), ("model", LogisticRegression(max_iter=1000))])
+
+
+@pytest.fixture(scope="module")
+def binary() -> tuple[Pipeline, pd.DataFrame]:
+    model = logistic().fit(applicants(1500, 1)[FEATURES], applicants(1500, 1)["default"])
+    table = applicants(1200, 2)
+    table["prediction"] = model.predict(table[FEATURES])
+    return model, table
+
+
+@pytest.fixture(scope="module")
+def regression() -> tuple[Pipeline, pd.DataFrame]:
+    train, table = applicants(800, 3), applicants(450, 4)
+    target = lambda f: 2_000 * f["debt_ratio"] + 0.01 * f["income"] + 50 * f["late_payments"]  # noqa: E731
+    prep = ColumnTransformer(
+        [("num", StandardScaler(), FEATURES[:3]), ("cat", OneHotEncoder(handle_unknown="ignore"), ["employment"])]
+    )
+    model = Pipeline([("prep", prep), ("model", Ridge())]).fit(train[FEATURES], target(train))
+    table["value"] = np.round(target(table) + np.random.default_rng(5).normal(0, 100, len(table)), 1)
+    table["predicted"] = np.round(model.predict(table[FEATURES]), 1)
+    return model, table
+
+
+SETTINGS = AnalysisSettings(seed=7, permutation_repeats=4, explain_max_rows=500, min_group_size=25)
+
+
+def run(model, table, task="binary_classification", **kwargs) -> Explainability:
+    columns = {"label": "default", "prediction": "prediction"}
+    if task == "regression":
+        columns = {"label": "value", "prediction": "predicted"}
+    options = {"features": FEATURES, "task": task, "settings": SETTINGS, **columns, **kwargs}
+    return explain(model, table, **options)
+
+
+# --------------------------------------------------------------------------- permutation importance
+
+
+def test_sample_is_seeded_and_bounded(binary) -> None:
+    _, table = binary
+    sample = sample_rows(table, 500, 7)
+    assert len(sample) == 500
+    assert sample.equals(sample_rows(table, 500, 7))
+    assert not sample.equals(sample_rows(table, 500, 8))
+    assert sample_rows(table, 5000, 7).equals(table)
+    merged = sample.merge(table.reset_index(), on=list(table.columns))
+    assert merged["index"].is_monotonic_increasing  # kept in table order
+
+
+def test_permutation_importance_equals_scikit_learn(binary) -> None:
+    model, table = binary
+    result = run(model, table)
+    sample = sample_rows(table, SETTINGS.explain_max_rows, SETTINGS.seed)
+    expected = permutation_importance(
+        model,
+        sample[FEATURES],
+        sample["default"],
+        scoring="roc_auc",
+        n_repeats=SETTINGS.permutation_repeats,
+        random_state=SETTINGS.seed,
+    )
+    importance = result.permutation_importance
+    assert importance is not None
+    assert (importance.scoring, importance.repeats, importance.rows) == ("roc_auc", 4, 500)
+    by_feature = {item.feature: item for item in importance.features}
+    for index, feature in enumerate(FEATURES):
+        assert by_feature[feature].mean == pytest.approx(expected["importances_mean"][index], abs=1e-12)
+        assert by_feature[feature].std == pytest.approx(expected["importances_std"][index], abs=1e-12)
+    means = [item.mean for item in importance.features]
+    assert means == sorted(means, reverse=True)
+    assert importance.features[0].feature in {"debt_ratio", "income"}
+    assert result.precomputed_importance == {}
+
+
+def test_regression_uses_r2(regression) -> None:
+    model, table = regression
+    assert len(table) <= SETTINGS.explain_max_rows  # so the sample is the whole table
+    result = run(model, table, task="regression")
+    direct = permutation_importance(
+        model, table[FEATURES], table["value"], scoring="r2", n_repeats=4, random_state=SETTINGS.seed
+    )
+    importance = result.permutation_importance
+    assert importance is not None and importance.scoring == "r2"
+    assert {item.feature: item.mean for item in importance.features} == pytest.approx(
+        dict(zip(FEATURES, direct["importances_mean"], strict=True))
+    )
+
+
+def test_text_labels_are_matched_to_numeric_classes(binary) -> None:
+    model, table = binary
+    as_text = table.assign(default=table["default"].astype(str), prediction=table["prediction"].astype(str))
+    numeric = run(model, table).permutation_importance
+    text = run(model, as_text, positive_label="1").permutation_importance
+    assert numeric is not None and text == numeric
+
+
+def test_multiclass_uses_accuracy_and_skips_curves() -> None:
+    frame = applicants(900, 9)
+    frame["band"] = pd.cut(frame["debt_ratio"], [0, 0.2, 0.35, 1], labels=["low", "mid", "high"]).astype(str)
+    model = logistic().fit(frame[FEATURES], frame["band"])
+    frame["predicted_band"] = model.predict(frame[FEATURES])
+    result = explain(
+        model,
+        frame,
+        features=FEATURES,
+        label="band",
+        prediction="predicted_band",
+        task="multiclass_classification",
+        settings=SETTINGS,
+    )
+    assert result.permutation_importance is not None and result.permutation_importance.scoring == "accuracy"
+    assert result.partial_dependence == [] and result.shap is None
+    assert any("binary classification and regression only" in note for note in result.notes)
+    assert result.error_metric == "error rate"
+
+
+# --------------------------------------------------------------------------- partial dependence
+
+
+def direct_pd(model, X: pd.DataFrame, feature: str, **kwargs):
+    if pd.api.types.is_integer_dtype(X[feature]):
+        X = X.assign(**{feature: X[feature].astype(float)})
+    categorical = not pd.api.types.is_numeric_dtype(X[feature])
+    return partial_dependence(
+        model,
+        X,
+        [feature],
+        grid_resolution=20,
+        percentiles=(0.05, 0.95),
+        categorical_features=[feature] if categorical else None,
+        method="brute",
+        kind="both",
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("positive_label", [1, 0])
+def test_partial_dependence_equals_scikit_learn(binary, positive_label: int) -> None:
+    model, table = binary
+    result = run(model, table, positive_label=positive_label)
+    assert result.permutation_importance is not None
+    top = [item.feature for item in result.permutation_importance.features[:3]]
+    assert [curve.feature for curve in result.partial_dependence] == top
+    X = sample_rows(table, SETTINGS.explain_max_rows, SETTINGS.seed)[FEATURES]
+    for curve in result.partial_dependence:
+        expected = direct_pd(model, X, curve.feature, response_method="predict_proba")
+        average = expected["average"][0] if positive_label == 1 else 1 - expected["average"][0]
+        individual = expected["individual"][0] if positive_label == 1 else 1 - expected["individual"][0]
+        assert np.allclose(curve.average, average, rtol=0, atol=1e-12)
+        if curve.kind == "categorical":
+            assert curve.grid == [str(value) for value in expected["grid_values"][0]]
+        else:
+            assert np.allclose(curve.grid, expected["grid_values"][0])
+            assert len(curve.grid) <= 20
+        assert 0 < len(curve.ice) <= 50
+        for line in curve.ice:  # every ICE line is one row's curve
+            assert np.isclose(individual, line, rtol=0, atol=1e-12).all(axis=1).any()
+
+
+def test_partial_dependence_for_regression_and_integer_inputs(regression) -> None:
+    model, table = regression
+    result = run(model, table, task="regression")
+    assert len(result.partial_dependence) == 3
+    for curve in result.partial_dependence:
+        expected = direct_pd(model, table[FEATURES], curve.feature)
+        assert np.allclose(curve.average, expected["average"][0], rtol=0, atol=1e-9)
+    # an integer input (scikit-learn refuses those unless they are passed as floats)
+    assert pd.api.types.is_integer_dtype(table["late_payments"])
+    curve = dependence(model, table[FEATURES], "late_payments", task="regression", positive_index=0, seed=0)
+    expected = direct_pd(model, table[FEATURES], "late_payments")
+    assert curve.kind == "numeric" and np.allclose(curve.grid, expected["grid_values"][0])
+    assert np.allclose(curve.average, expected["average"][0], rtol=0, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- error slices
+
+
+def independent_labels(column: pd.Series) -> pd.Series:
+    """Conditions computed with plain pandas: quartile bins named by their observed range."""
+    if not pd.api.types.is_numeric_dtype(column):
+        return column.astype(str)
+    if column.nunique() <= DISCRETE_MAX:
+        return column.map(number)
+    bins = pd.qcut(column, 4, duplicates="drop")
+    low, high = (
+        column.groupby(bins, observed=True).transform("min"),
+        column.groupby(bins, observed=True).transform("max"),
+    )
+    return pd.Series([f"{number(a)}–{number(b)}" for a, b in zip(low, high, strict=True)], index=column.index)
+
+
+def independent_slices(table: pd.DataFrame, error: pd.Series, min_size: int) -> list[tuple]:
+    labels = {feature: independent_labels(table[feature]) for feature in FEATURES}
+    rows = []
+    keys = [[f] for f in FEATURES] + [[a, b] for i, a in enumerate(FEATURES) for b in FEATURES[i + 1 :]]
+    for key in keys:
+        grouped = pd.DataFrame({**{f: labels[f] for f in key}, "e": error}).groupby(key)["e"]
+        for values, group in grouped:
+            if len(group) >= min_size:
+                conditions = tuple(zip(key, values if isinstance(values, tuple) else (values,), strict=True))
+                rows.append((-group.mean(), -len(group), len(key), conditions))
+    return sorted(rows)[:10]
+
+
+def as_rows(result: Explainability) -> list[tuple]:
+    return [(-s.error, -s.count, len(s.conditions), tuple(s.conditions.items())) for s in result.error_slices]
+
+
+def test_error_slices_equal_a_pandas_groupby(binary) -> None:
+    model, table = binary
+    result = run(model, table)
+    error = (table["default"] != table["prediction"]).astype(float)
+    assert result.error_metric == "error rate"
+    got, expected = as_rows(result), independent_slices(table, error, SETTINGS.min_group_size)
+    assert len(got) == 10
+    assert [row[3] for row in got] == [row[3] for row in expected]
+    assert np.allclose([row[:2] for row in got], [row[:2] for row in expected])
+    assert all(s.overall_error == pytest.approx(error.mean()) for s in result.error_slices)
+    assert all(s.count >= SETTINGS.min_group_size for s in result.error_slices)
+
+
+def test_regression_slices_use_mean_absolute_error(regression) -> None:
+    model, table = regression
+    result = run(model, table, task="regression")
+    error = (table["predicted"] - table["value"]).abs()
+    assert result.error_metric == "mean absolute error"
+    got, expected = as_rows(result), independent_slices(table, error, SETTINGS.min_group_size)
+    assert [row[3] for row in got] == [row[3] for row in expected]
+    assert np.allclose([row[:2] for row in got], [row[:2] for row in expected])
+
+
+def test_slice_labels_are_readable_ranges_and_missing_values_are_kept() -> None:
+    incomes = [12_000, 18_500, 25_000, 31_000, 40_000, 52_500, 61_000, 80_000, 95_000, 120_000, 150_000]
+    income = pd.Series(np.repeat(incomes, 20), dtype=float)
+    labels = slice_labels(income)
+    assert labels is not None
+    assert labels.iloc[0] == "12,000–25,000" and labels.iloc[-1] == "120,000–150,000"
+    assert labels.nunique() == 4
+    ratios = slice_labels(pd.Series(np.linspace(0.01, 0.9, 100)))
+    assert ratios is not None and ratios.iloc[0] == "0.01–0.226"
+    assert list(slice_labels(pd.Series([1, 2, None, 2]))) == ["1", "2", "(missing)", "2"]
+
+    table = pd.DataFrame({"income": income, "region": ["north", None] * 110})
+    table["label"] = (np.arange(len(table)) % 3 == 0).astype(int)
+    table["prediction"] = 0
+    result = explain(
+        None,
+        table,
+        features=["income", "region"],
+        label="label",
+        prediction="prediction",
+        task="binary_classification",
+        settings=AnalysisSettings(min_group_size=20),
+    )
+    assert any(s.conditions == {"region": "(missing)"} for s in result.error_slices)
+    assert {s.conditions.get("income") for s in result.error_slices} - {None} <= set(labels)
+
+
+def test_slices_skip_identifier_columns_with_a_note(binary) -> None:
+    _, table = binary
+    with_ids = table.assign(customer=[f"C{i}" for i in range(len(table))])
+    result = explain(
+        None,
+        with_ids,
+        features=FEATURES,
+        label="default",
+        prediction="prediction",
+        task="binary_classification",
+        settings=SETTINGS,
+        slice_features=[*FEATURES, "customer"],
+    )
+    assert all("customer" not in s.conditions for s in result.error_slices)
+    assert any("`customer` was not used for error slices" in note for note in result.notes)
+
+
+# --------------------------------------------------------------------------- without a model
+
+
+def test_no_model_gives_precomputed_importance_and_a_note(binary) -> None:
+    _, table = binary
+    declared = {"income": 0.12, "debt_ratio": 0.09}
+    ref = FileRef(path="models/m/versions/1/model.skops", sha256="0" * 64, bytes=10)
+    result = run(None, table, precomputed=declared)
+    assert result.permutation_importance is None and result.partial_dependence == [] and result.shap is None
+    assert result.precomputed_importance == declared
+    assert any(NO_MODEL_FILE in note for note in result.notes)
+    assert len(result.error_slices) == 10  # slices need only label and prediction
+    unavailable = run(None, table, precomputed=declared, model_ref=ref, unavailable_reason="it is a pickle")
+    assert unavailable.model == ref
+    assert any("it is a pickle" in note for note in unavailable.notes)
+    assert not any(NO_MODEL_FILE in note for note in unavailable.notes)
+
+
+def test_a_model_that_refuses_the_columns_is_a_note(binary) -> None:
+    model, table = binary
+    renamed = table.rename(columns={"income": "salary"})
+    features = ["salary", "debt_ratio", "late_payments", "employment"]
+    result = explain(
+        model,
+        renamed,
+        features=features,
+        label="default",
+        prediction="prediction",
+        task="binary_classification",
+        settings=SETTINGS,
+        precomputed={"salary": 1.0},
+    )
+    assert result.permutation_importance is None and result.partial_dependence == []
+    assert any("could not score the evaluation table" in note and "income" in note for note in result.notes)
+    assert result.precomputed_importance == {"salary": 1.0}
+    assert result.error_slices
+
+
+def test_unusable_columns_are_notes_not_crashes(regression) -> None:
+    model, table = regression
+    text_label = table.assign(value="high")
+    result = run(model, text_label, task="regression")
+    assert result.error_slices == [] and any("Error slices not computed" in n for n in result.notes)
+    missing = run(model, table.drop(columns=["employment"]), task="regression")
+    assert missing.permutation_importance is None
+    assert any("could not score" in n and "employment" in n for n in missing.notes)
+
+
+def test_explain_is_deterministic(binary) -> None:
+    model, table = binary
+    assert run(model, table) == run(model, table)
+
+
+# --------------------------------------------------------------------------- SHAP
+
+
+def test_shap_missing_gives_the_install_note(binary, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "shap", None)  # `import shap` now raises ImportError
+    model, table = binary
+    result = run(model, table)
+    assert result.shap is None
+    assert "SHAP values not computed: install modelgov[shap]" in result.notes
+    assert result.permutation_importance is not None  # the rest is unaffected
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap is not installed (pip install 'modelgov[shap]')")
+def test_shap_tree_explainer_equals_shap_directly(regression) -> None:
+    import shap
+
+    _, table = regression
+    X = table[["income", "debt_ratio", "late_payments"]]
+    model = GradientBoostingRegressor(n_estimators=30, random_state=0).fit(X, table["value"])
+    summary = shapley.shap_summary(model, X, task="regression", positive_index=0, seed=0)
+    direct = np.abs(shap.TreeExplainer(model).shap_values(X)).mean(axis=0)
+    assert summary.explainer == "TreeExplainer" and summary.rows == len(X)
+    assert summary.mean_abs == pytest.approx(dict(zip(X.columns, direct, strict=True)))
+    assert list(summary.mean_abs.values()) == sorted(summary.mean_abs.values(), reverse=True)
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap is not installed (pip install 'modelgov[shap]')")
+def test_shap_tree_explainer_in_a_pipeline_adds_one_hot_columns(binary) -> None:
+    _, table = binary
+    # sparse output on purpose: the explainer gets dense data, the model's own input stays sparse
+    prep = ColumnTransformer(
+        [("num", "passthrough", FEATURES[:3]), ("cat", OneHotEncoder(), ["employment"])], sparse_threshold=1.0
+    )
+    model = Pipeline([("prep", prep), ("model", GradientBoostingClassifier(n_estimators=30, random_state=0))])
+    model.fit(table[FEATURES], table["default"])
+    result = run(model, table)
+    assert result.shap is not None and result.shap.explainer == "TreeExplainer"
+    assert set(result.shap.mean_abs) == set(FEATURES)
+    assert result.shap.rows == SETTINGS.explain_max_rows
+    assert not any("SHAP" in note for note in result.notes)
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap is not installed (pip install 'modelgov[shap]')")
+def test_shap_sampled_explainer_for_other_models(binary) -> None:
+    model, table = binary
+    result = run(model, table)
+    assert result.shap is not None and result.shap.explainer == "PermutationExplainer"
+    assert set(result.shap.mean_abs) == set(FEATURES)
+    assert result.shap.rows == shapley.SAMPLED_ROWS
+    assert max(result.shap.mean_abs, key=result.shap.mean_abs.get) in {"debt_ratio", "income"}
+
+
+def test_source_features_traces_transformed_columns() -> None:
+    names = ["num__age", "cat__age_band_18-29", "cat__employment_type_self_employed", "income"]
+    features = ["age", "age_band", "employment_type", "income"]
+    assert shapley.source_features(names, features) == ["age", "age_band", "employment_type", "income"]
+    assert shapley.source_features(["pca0"], features) is None
+
+
+# --------------------------------------------------------------------------- loading model files
+
+
+class Touch:
+    """Unpickling this creates ``marker``: proof that a pickle was (or was not) loaded."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("suffix", [".pkl", ".pickle", ".joblib"])
+def test_pickle_is_refused_without_trust_and_never_unpickled(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "unpickled"
+    path = tmp_path / f"model{suffix}"
+    path.write_bytes(pickle.dumps(Touch(marker)))
+    opened: list[str] = []
+    real_open = open
+
+    def watching_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", watching_open)
+    result = load_model(path, Artifact(path=f"models/m/model{suffix}"))
+    monkeypatch.undo()
+    assert isinstance(result, ModelUnavailable)
+    assert "trust_pickle: true" in result.reason and "runs whatever code" in result.reason and "skops" in result.reason
+    assert not marker.exists() and str(path) not in opened
+
+    # the control: with trust the pickle *is* loaded (and holds no model)
+    trusted = load_model(path, Artifact(path=f"models/m/model{suffix}", trust_pickle=True))
+    assert marker.exists()
+    assert isinstance(trusted, ModelUnavailable) and "not a model" in trusted.reason
+
+
+def test_trusted_joblib_loads(tmp_path: Path, binary) -> None:
+    import joblib
+
+    model, table = binary
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path)
+    loaded = load_model(path, Artifact(path="model.joblib", trust_pickle=True))
+    assert isinstance(loaded, LoadedModel) and loaded.format == "pickle"
+    assert np.array_equal(loaded.estimator.predict(table[FEATURES]), model.predict(table[FEATURES]))
+
+
+def test_skops_with_untrusted_types_is_refused_naming_them(tmp_path: Path, binary) -> None:
+    _, table = binary
+    # a native categorical input makes scikit-learn keep a preprocessor built on functools.partial
+    X = table[["late_payments", "income", "debt_ratio"]]
+    model = HistGradientBoostingClassifier(max_iter=5, categorical_features=[True, False, False])
+    model.fit(X, table["default"])
+    path = tmp_path / "model.skops"
+    skops.io.dump(model, path)
+    untrusted = skops.io.get_untrusted_types(file=path)
+    predictor = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+    assert predictor in untrusted and len(untrusted) > 1
+    refused = load_model(path, Artifact(path="m/model.skops"))
+    assert isinstance(refused, ModelUnavailable)
+    assert f"`{predictor}`" in refused.reason and "trusted_types" in refused.reason
+    partly = load_model(path, Artifact(path="m/model.skops", trusted_types=[untrusted[0]]))
+    assert isinstance(partly, ModelUnavailable) and f"`{untrusted[0]}`" not in partly.reason
+    loaded = load_model(path, Artifact(path="m/model.skops", trusted_types=untrusted))
+    assert isinstance(loaded, LoadedModel) and loaded.format == "skops"
+    assert np.array_equal(loaded.estimator.predict_proba(X), model.predict_proba(X))
+
+
+def test_skops_with_only_default_types_loads(tmp_path: Path, binary) -> None:
+    model, table = binary
+    path = tmp_path / "model.skops"
+    skops.io.dump(model, path)
+    assert skops.io.get_untrusted_types(file=path) == []
+    loaded = load_model(path, Artifact(path="model.skops"))
+    assert isinstance(loaded, LoadedModel) and loaded.notes == ()
+    assert np.array_equal(loaded.estimator.predict_proba(table[FEATURES]), model.predict_proba(table[FEATURES]))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "trust", "expected"),
+    [
+        ("model.skops", b"not a zip file", False, "not a readable .skops file"),
+        ("model.skops", None, False, "not a readable .skops file"),  # a valid file cut in half
+        ("model.joblib", b"\x80\x04garbage", True, "was not loaded:"),
+        ("model.onnx", b"", False, "does not know the model format '.onnx'"),
+    ],
+)
+def test_unreadable_files_give_a_reason_not_a_traceback(
+    tmp_path: Path, binary, name: str, content: bytes | None, trust: bool, expected: str
+) -> None:
+    path = tmp_path / name
+    if content is None:
+        whole = skops.io.dumps(binary[0])
+        content = whole[: len(whole) // 2]
+    path.write_bytes(content)
+    result = load_model(path, Artifact(path=name, trust_pickle=trust))
+    assert isinstance(result, ModelUnavailable)
+    assert expected in result.reason and name in result.reason
+
+
+def test_missing_file_gives_a_reason(tmp_path: Path) -> None:
+    result = load_model(tmp_path / "gone.skops", Artifact(path="gone.skops"))
+    assert isinstance(result, ModelUnavailable) and "does not exist" in result.reason
+
+
+def test_library_version_mismatch_is_a_note(tmp_path: Path, binary, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, _ = binary
+    path = tmp_path / "model.skops"
+    skops.io.dump(model, path)
+
+    def old_load(file, trusted=None):
+        warnings.warn(
+            InconsistentVersionWarning(
+                estimator_name="LogisticRegression", current_sklearn_version="9.9", original_sklearn_version="1.0.2"
+            ),
+            stacklevel=2,
+        )
+        return model
+
+    monkeypatch.setattr(skops.io, "load", old_load)
+    loaded = load_model(path, Artifact(path="model.skops"))
+    assert isinstance(loaded, LoadedModel)
+    assert len(loaded.notes) == 1 and "scikit-learn 1.0.2" in loaded.notes[0]
+    result = run(model, applicants(300, 11).assign(prediction=0), model_notes=loaded.notes)
+    assert loaded.notes[0] in result.notes
