@@ -12,15 +12,19 @@ import datetime as dt
 import os
 from collections.abc import Callable
 
+import pandas as pd
+
 from modelgov import __version__, manifest
 from modelgov.analysis.comparison import NotComparable, RunArrays, metric_deltas, pair_rows
 from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, analyse_evaluation
+from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.errors import Problem, WorkspaceError
+from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
 from modelgov.sources.tables import TableError, read_table
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
-from modelgov.workspace.schema import Evaluation
+from modelgov.workspace.schema import Evaluation, Version
 
 Progress = Callable[[str], None]
 
@@ -117,9 +121,10 @@ def _version_entry(
     arrays: dict[tuple[str, str], RunArrays],
 ) -> manifest.ModelVersion | None:
     spec = version.spec
+    loaded = _load_model(workspace, spec)
     evaluations = []
     for evaluation in spec.evaluations:
-        analysed = _evaluation_run(workspace, model, evaluation, problems)
+        analysed = _evaluation_run(workspace, model, spec, loaded, evaluation, problems)
         if analysed is not None:
             evaluations.append(analysed[0])
             arrays[version.id, evaluation.id] = analysed[1]
@@ -173,8 +178,48 @@ def _version_entry(
     )
 
 
+def _load_model(workspace: Workspace, spec: Version) -> LoadedModel | ModelUnavailable | None:
+    """The version's model file, loaded under its artifact's rules; None when none is declared."""
+    artifact = spec.training.artifact_spec
+    if artifact is None:
+        return None
+    return load_model(workspace.files.path(artifact.path), artifact)
+
+
+def _explainability(
+    workspace: Workspace,
+    card_sensitive: list[str],
+    spec: Version,
+    loaded: LoadedModel | ModelUnavailable | None,
+    evaluation: Evaluation,
+    table: pd.DataFrame,
+    task: str,
+) -> manifest.Explainability:
+    artifact = spec.training.artifact_spec
+    return explain(
+        loaded.estimator if isinstance(loaded, LoadedModel) else None,
+        table,
+        features=list(evaluation.features),
+        label=evaluation.label,
+        prediction=evaluation.prediction,
+        task=task,
+        positive_label=evaluation.positive_label,
+        settings=workspace.governance.analysis,
+        precomputed=spec.training.feature_importance,
+        model_ref=_ref(workspace.files, artifact.path) if artifact else None,
+        unavailable_reason=loaded.reason if isinstance(loaded, ModelUnavailable) else None,
+        model_notes=loaded.notes if isinstance(loaded, LoadedModel) else (),
+        slice_features=list(dict.fromkeys([*evaluation.features, *card_sensitive])),
+    )
+
+
 def _evaluation_run(
-    workspace: Workspace, model: ModelEntry, evaluation: Evaluation, problems: list[Problem]
+    workspace: Workspace,
+    model: ModelEntry,
+    spec: Version,
+    loaded: LoadedModel | ModelUnavailable | None,
+    evaluation: Evaluation,
+    problems: list[Problem],
 ) -> tuple[manifest.EvaluationRun, RunArrays] | None:
     card = model.card
     columns = EvaluationColumns(
@@ -199,6 +244,9 @@ def _evaluation_run(
             resampling=_resampling(workspace),
             row_id=evaluation.row_id,
         )
+        explainability = _explainability(
+            workspace, card.sensitive_features, spec, loaded, evaluation, table, card.task.value
+        )
     except TableError as exc:
         problems.append(Problem(evaluation.data, None, "", str(exc)))
         return None
@@ -216,6 +264,7 @@ def _evaluation_run(
         features=list(evaluation.features),
         performance=analysis.performance,
         fairness=list(analysis.fairness),
+        explainability=explainability,
     )
     return run, analysis.arrays
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from modelgov.demo.common import AGE_BAND_LABELS
 from modelgov.demo.documents import Sheet, prose
 from modelgov.demo.monitoring import MONITORING_START, MONITORING_WEEKS, week_start
 
@@ -255,6 +256,8 @@ def card(rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
             scores (0.35–0.5) from contract and self-employed applicants.
         """),
         "sensitive_features": ["sex", "age_band"],
+        "intersections": [["sex", "age_band"]],
+        "expected_groups": {"sex": ["F", "M"], "age_band": list(AGE_BAND_LABELS)},
         "licence": "Proprietary — internal use only (fictional example)",
         "references": [
             "Mitchell et al. (2019), Model Cards for Model Reporting, FAT* '19",

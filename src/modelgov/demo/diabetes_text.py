@@ -168,6 +168,7 @@ def card(drift_week: int, total: int) -> dict[str, Any]:
             progression from that week — not new members.
         """),
         "sensitive_features": ["sex", "age_band"],
+        "intersections": [["sex", "age_band"]],
         "licence": "Model: proprietary (fictional example). Data: see the datasheets.",
         "references": [
             "Mitchell et al. (2019), Model Cards for Model Reporting, FAT* '19",
