@@ -544,7 +544,7 @@ def _credit_model(hostile: bool) -> Model:
             ),
         ],
         monitoring=MonitoringSource(
-            logs=ref("monitoring/credit-default/2024-06.parquet", 8_734_112),
+            logs=[ref("monitoring/credit-default/2024-06.parquet", 8_734_112)],
             timestamp="scored_at",
             prediction="pred",
             score="score",
@@ -910,7 +910,7 @@ def make_manifest(*, hostile: bool = False) -> Manifest:
             if version.training.artifact:
                 refs.append(version.training.artifact)
             if version.monitoring:
-                refs.append(version.monitoring.logs)
+                refs.extend(version.monitoring.logs)
                 if version.monitoring.ground_truth:
                     refs.append(version.monitoring.ground_truth)
             paths.update((r.path, r) for r in refs)

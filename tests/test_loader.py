@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from modelgov.errors import Problem, WorkspaceError
@@ -259,3 +260,55 @@ def test_yaml_alias_bomb_is_refused_quickly(ws: Path) -> None:
     (ws / "governance.yml").write_text("\n".join(levels) + "\n")
     problem = only_problem(ws)
     assert "expands to more than" in problem.message
+
+
+MONITORING = """\
+monitoring:
+  logs: logs/*.csv
+  timestamp: ts
+  prediction: predicted
+  score: score
+  features: [income, age]
+  reference: holdout
+  drift:
+    features:
+      income: {method: psi, threshold: 0.2}
+"""
+
+
+def _with_logs(ws: Path, *names: str) -> None:
+    (ws / "logs").mkdir()
+    table = pd.read_csv(ws / "data" / "holdout.csv").assign(ts="2026-08-03T10:00:00Z")
+    for name in names:
+        table.to_csv(ws / "logs" / name, index=False)
+    (ws / VERSION).write_text((ws / VERSION).read_text() + MONITORING)
+
+
+def test_monitoring_logs_can_be_a_glob(ws: Path) -> None:
+    _with_logs(ws, "week-1.csv", "week-2.csv")
+    workspace = load_workspace(ws)
+    hashed = {f.path for f in workspace.files.all()}
+    assert {"logs/week-1.csv", "logs/week-2.csv"} <= hashed
+
+
+def test_a_glob_that_matches_nothing(ws: Path) -> None:
+    _with_logs(ws)
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == (VERSION, "monitoring.logs")
+    assert "no table file matches 'logs/*.csv'" in problem.message
+
+
+def test_every_log_file_is_column_checked(ws: Path) -> None:
+    _with_logs(ws, "week-1.csv")
+    pd.read_csv(ws / "logs" / "week-1.csv").drop(columns=["age"]).to_csv(ws / "logs" / "week-2.csv", index=False)
+    problem = only_problem(ws)
+    assert problem.key == "monitoring.features" and "column 'age' is not in logs/week-2.csv" in problem.message
+
+
+def test_unknown_reference_and_drift_override(ws: Path) -> None:
+    _with_logs(ws, "week-1.csv")
+    edit(ws, VERSION, "  reference: holdout", "  reference: holdot")
+    edit(ws, VERSION, "      income: {method", "      incme: {method")
+    problems = {p.key: p for p in problems_of(ws)}
+    assert "did you mean 'holdout'?" in problems["monitoring.reference"].message
+    assert "did you mean 'income'?" in problems["monitoring.drift.features.incme"].message

@@ -21,7 +21,7 @@ from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
-from modelgov.sources.tables import TableError, read_table
+from modelgov.sources.tables import TableError, expand_table_paths, read_table
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
 from modelgov.workspace.schema import Evaluation, Version
@@ -135,7 +135,7 @@ def _version_entry(
     if spec.monitoring is not None:
         mon = spec.monitoring
         monitoring = manifest.MonitoringSource(
-            logs=_ref(workspace.files, mon.logs),
+            logs=[_ref(workspace.files, path) for path in expand_table_paths(workspace.root, mon.logs)],
             timestamp=mon.timestamp,
             prediction=mon.prediction,
             score=mon.score,

@@ -311,12 +311,71 @@ class TrainingRecord(Node):
 class MonitoringSource(Node):
     """Where the version's production logs are. Their analysis is added by the monitoring stage."""
 
-    logs: FileRef
+    logs: list[FileRef] = Field(description="Every log file read (one, or the matches of a glob or folder).")
     timestamp: str
     prediction: str
     score: str | None = None
     features: list[str] = Field(default_factory=list)
     ground_truth: FileRef | None = None
+
+
+# --------------------------------------------------------------------------- monitoring and drift
+
+
+class FeatureDrift(Node):
+    """One feature (or the prediction/score) in one window, against the reference."""
+
+    feature: str
+    kind: Literal["numeric", "categorical"]
+    method: str = Field(description="`ks`, `wasserstein`, `chisquare`, `z`, `jensenshannon` or `psi`.")
+    statistic: float | None = Field(description="p-value for tests, distance otherwise; None when undefined.")
+    threshold: float
+    drifted: bool
+    rows: int = Field(description="Non-missing values in the window.")
+    missing_rate: float | None = None
+    psi: float | None = None
+    psi_band: Literal["none", "moderate", "major"] | None = None
+    range_violations: int | None = Field(None, description="Numeric: values outside the reference's [min, max].")
+    new_categories: dict[str, int] = Field(default_factory=dict, description="Values never seen in the reference.")
+    note: str | None = None
+
+
+class DriftWindow(Node):
+    start: str = Field(description="UTC start, inclusive (ISO 8601).")
+    end: str = Field(description="UTC end, exclusive.")
+    rows: int
+    share_drifted: float | None = Field(description="Share of features that drifted; None for an empty window.")
+    dataset_drift: bool
+    features: list[FeatureDrift] = Field(default_factory=list)
+    prediction: FeatureDrift | None = Field(None, description="Drift of the score (or prediction) itself.")
+    labelled_rows: int = Field(0, description="Records whose outcome has arrived.")
+    performance: list[Metric] = Field(default_factory=list, description="Metrics on the labelled records.")
+
+
+class Distribution(Node):
+    """Reference against the latest non-empty window, for an overlay chart."""
+
+    feature: str
+    kind: Literal["numeric", "categorical"]
+    bins: list[str] = Field(
+        description="Bin labels: ranges for numeric features (reference deciles), values otherwise."
+    )
+    reference_share: list[float]
+    current_share: list[float]
+
+
+class MonitoringReport(Node):
+    """Drift and performance over time for one version's production logs."""
+
+    reference: str = Field(description="Evaluation id whose table is the reference.")
+    reference_rows: int
+    window: str = Field(description="`day`, `week`, `month` or `N rows`.")
+    dataset_share: float = Field(description="Share of drifted features that makes a window's dataset drift.")
+    windows: list[DriftWindow]
+    reference_performance: list[Metric] = Field(default_factory=list, description="Baseline: the reference run.")
+    latest: list[Distribution] = Field(default_factory=list)
+    first_drift: str | None = Field(None, description="Start of the first window with dataset drift.")
+    status: Literal["no drift", "drift", "no data"]
 
 
 class ModelVersion(Node):
@@ -329,6 +388,7 @@ class ModelVersion(Node):
     training: TrainingRecord
     evaluations: list[EvaluationRun]
     monitoring: MonitoringSource | None = None
+    drift: MonitoringReport | None = None
     approvals: list[Approval] = Field(default_factory=list)
     comparisons: list[Comparison] = Field(default_factory=list)
 

@@ -128,3 +128,27 @@ def _read_jsonl(path: Path, columns: list[str]) -> pd.DataFrame:
     if missing:
         raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
     return pd.DataFrame(values)
+
+
+def expand_table_paths(root: Path, pattern: str) -> list[str]:
+    """The table files a workspace path names, relative to ``root``: one file, every matching file of
+    a glob (``logs/*.parquet``, ``logs/**/*.csv.gz``), or every table file under a folder (e.g. a
+    hive-partitioned ``logs/date=2026-08-03/part-0.parquet`` layout). Sorted; symlinks or matches
+    that resolve outside ``root`` are left out (the caller reports an empty result)."""
+    root = root.resolve()
+    if any(char in pattern for char in "*?["):
+        candidates = list(root.glob(pattern))
+    else:
+        target = root / pattern
+        candidates = sorted(target.rglob("*")) if target.is_dir() else [target]
+    found = []
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if not resolved.is_relative_to(root) or not resolved.is_file():
+            continue
+        try:
+            table_format(candidate)
+        except TableError:
+            continue
+        found.append(candidate.relative_to(root).as_posix())
+    return sorted(found)

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from modelgov.errors import Problem, WorkspaceError
-from modelgov.sources.tables import TableError, read_columns
+from modelgov.sources.tables import TableError, expand_table_paths, read_columns
 from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_yaml
@@ -357,7 +357,25 @@ class _Loader:
             if monitoring.score:
                 needed["score"] = monitoring.score
             needed.update({f"features[{i}]": name for i, name in enumerate(monitoring.features)})
-            self._check_table(doc, ("monitoring", "logs"), monitoring.logs, needed, {}, model)
+            self._check_logs(doc, monitoring, needed, model)
+            evaluation_ids = [e.id for e in spec.evaluations]
+            if monitoring.reference is not None and monitoring.reference not in evaluation_ids:
+                self.problems.append(
+                    doc.problem(
+                        ("monitoring", "reference"),
+                        f"no evaluation {monitoring.reference!r} in this version"
+                        f"{did_you_mean(monitoring.reference, evaluation_ids)}",
+                    )
+                )
+            for feature in monitoring.drift.features:
+                if feature not in monitoring.features:
+                    self.problems.append(
+                        doc.problem(
+                            ("monitoring", "drift", "features", feature),
+                            f"{feature!r} is not one of monitoring.features"
+                            f"{did_you_mean(feature, monitoring.features)}",
+                        )
+                    )
             if monitoring.ground_truth is not None:
                 truth = monitoring.ground_truth
                 if monitoring.id is None:
@@ -375,6 +393,23 @@ class _Loader:
                     {},
                     model,
                 )
+
+    def _check_logs(
+        self, doc: YamlDocument, monitoring: schema.Monitoring, needed: dict[str, str], model: ModelEntry
+    ) -> None:
+        """A log may be a file, a glob or a folder: every file must exist inside the workspace and
+        carry the declared columns (checked on the header of each)."""
+        loc: Loc = ("monitoring", "logs")
+        pattern = monitoring.logs
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            self.problems.append(doc.problem(loc, f"{pattern!r} must be a relative path inside the workspace"))
+            return
+        files = expand_table_paths(self.root, pattern)
+        if not files:
+            self.problems.append(doc.problem(loc, f"no table file matches {pattern!r}"))
+            return
+        for rel_path in files:
+            self._check_table(doc, loc, rel_path, needed, {}, model)
 
     def _check_dataset_ref(
         self, doc: YamlDocument, loc: Loc, dataset_id: str, datasets: dict[str, DatasetEntry]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -264,14 +264,47 @@ class GroundTruth(Strict):
     label: Text = Field(description="Column with the observed outcome.")
 
 
+DriftMethod = Literal["ks", "wasserstein", "chisquare", "z", "jensenshannon", "psi"]
+
+
+class DriftTest(Strict):
+    """Override of the default drift test (Evidently's rule) for all features or one feature."""
+
+    method: DriftMethod | None = Field(None, description="Test to use instead of the default rule.")
+    threshold: float | None = Field(
+        None, gt=0, description="p-value below which (tests) or distance at or above which a feature drifts."
+    )
+
+
+class DriftSettings(Strict):
+    default: DriftTest = Field(default_factory=DriftTest, description="Applies to every feature.")
+    features: dict[str, DriftTest] = Field(default_factory=dict, description="Per-feature overrides.")
+    dataset_share: float = Field(
+        0.5, gt=0, le=1, description="A window shows dataset drift when at least this share of features drift."
+    )
+
+
+class RowWindow(Strict):
+    rows: int = Field(ge=10, description="Fixed number of records per window, in timestamp order.")
+
+
 class Monitoring(Strict):
-    logs: Text = Field(description="Scoring log table path relative to the workspace.")
-    timestamp: Text = Field(description="Column with the scoring time (ISO 8601).")
+    logs: Text = Field(
+        description="Scoring log path relative to the workspace: a file, a glob (`logs/*.parquet`) or a folder."
+    )
+    timestamp: Text = Field(description="Column with the scoring time (ISO 8601 or a native timestamp).")
     id: str | None = Field(None, description="Column with the record id (joins ground truth).")
     prediction: Text
     score: str | None = None
     features: list[Text] = Field(default_factory=list)
     ground_truth: GroundTruth | None = None
+    window: Literal["day", "week", "month"] | RowWindow = Field(
+        "week", description="Calendar windows (UTC, weeks start on Monday) or `{rows: N}`."
+    )
+    reference: str | None = Field(
+        None, description="Evaluation id whose table is the reference (default: the most recent evaluation)."
+    )
+    drift: DriftSettings = Field(default_factory=DriftSettings)
 
 
 class Version(Strict):
