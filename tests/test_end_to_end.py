@@ -245,3 +245,34 @@ def test_the_candidate_retrain_is_compared_with_the_live_version_on_the_same_row
     assert comparison.rows == next(r for r in live_run if r.id == comparison.other_evaluation).performance.rows
     auc = next(d for d in comparison.deltas if d.name == "roc_auc")
     assert auc.interval is not None and auc.interval.low <= auc.delta <= auc.interval.high
+
+
+def test_the_planted_drift_start_is_found_for_every_monitored_model(demo: tuple[Path, Path]) -> None:
+    import datetime as dt
+
+    from modelgov.demo import (
+        CHURN_DRIFT_START_WEEK,
+        CREDIT_DRIFT_START_WEEK,
+        DIABETES_DRIFT_START_WEEK,
+        MONITORING_START,
+    )
+
+    _, site = demo
+    built = manifest.read(site / "manifest.json")
+    planted = {
+        "credit-default": CREDIT_DRIFT_START_WEEK,
+        "customer-churn": CHURN_DRIFT_START_WEEK,
+        "diabetes-progression": DIABETES_DRIFT_START_WEEK,
+    }
+    for model_id, week in planted.items():
+        model = built.model(model_id)
+        live = next(v for v in model.versions if v.version == model.live_version)
+        report = live.drift
+        assert report is not None and report.status == "drift", model_id
+        expected = dt.datetime.combine(MONITORING_START, dt.time()) + dt.timedelta(weeks=week - 1)
+        assert report.first_drift == expected.strftime("%Y-%m-%dT%H:%M:%SZ"), model_id
+        assert len(report.windows) >= 12
+        # outcomes arrive late: performance exists for early windows only
+        assert report.windows[0].performance and not report.windows[-1].performance
+        page = site / "models" / model_id / live.version / "monitoring.html"
+        assert page.is_file() and expected.strftime("%Y-%m-%d") in page.read_text()

@@ -142,6 +142,7 @@ def _version_entry(
             features=list(mon.features),
             ground_truth=_ref(workspace.files, mon.ground_truth.data) if mon.ground_truth else None,
         )
+    drift = _drift_report(workspace, model, version, evaluations, problems) if spec.monitoring else None
     approvals_ref = _ref(workspace.files, version.approvals_source) if version.approvals_source else None
     return manifest.ModelVersion(
         version=version.id,
@@ -162,6 +163,7 @@ def _version_entry(
         ),
         evaluations=sorted(evaluations, key=lambda e: (e.date, e.id), reverse=True),
         monitoring=monitoring,
+        drift=drift,
         approvals=[
             manifest.Approval(
                 role=a.role,
@@ -267,6 +269,84 @@ def _evaluation_run(
         explainability=explainability,
     )
     return run, analysis.arrays
+
+
+def _drift_report(
+    workspace: Workspace,
+    model: ModelEntry,
+    version: VersionEntry,
+    evaluations: list[manifest.EvaluationRun],
+    problems: list[Problem],
+) -> manifest.MonitoringReport | None:
+    """Drift and performance over time of the version's logs against its reference evaluation."""
+    from modelgov.monitoring.aggregates import WindowSpec
+    from modelgov.monitoring.logsource import ScanError
+    from modelgov.monitoring.report import PREDICTION, MonitoringInputs, monitoring_report
+
+    mon = version.spec.monitoring
+    assert mon is not None
+    specs = {e.id: e for e in version.spec.evaluations}
+    reference_id = mon.reference or max(version.spec.evaluations, key=lambda e: (e.date, e.id)).id
+    run = next((r for r in evaluations if r.id == reference_id), None)
+    if run is None:
+        return None  # the evaluation itself failed and is already reported
+    evaluation = specs[reference_id]
+    reference_output = evaluation.score if mon.score and evaluation.score else evaluation.prediction
+    missing = [f for f in mon.features if f not in evaluation.features]
+    if missing:
+        problems.append(
+            Problem(
+                version.source,
+                None,
+                "monitoring.features",
+                f"{', '.join(map(repr, missing))} not among the features of the reference evaluation "
+                f"{reference_id!r}; drift compares each logged feature with the same column of that table",
+            )
+        )
+        return None
+    window = mon.window
+    spec_window = WindowSpec(kind="rows", rows=window.rows) if not isinstance(window, str) else WindowSpec(kind=window)
+    overrides = {
+        feature: (test.method or mon.drift.default.method, test.threshold or mon.drift.default.threshold)
+        for feature, test in mon.drift.features.items()
+    }
+    default = (mon.drift.default.method, mon.drift.default.threshold)
+    if default != (None, None):
+        for feature in [*mon.features, PREDICTION]:
+            overrides.setdefault(feature, default)
+    truth = mon.ground_truth
+    inputs = MonitoringInputs(
+        logs=[workspace.files.path(p) for p in expand_table_paths(workspace.root, mon.logs)],
+        timestamp=mon.timestamp,
+        features=list(mon.features),
+        log_output=mon.score if mon.score and evaluation.score else mon.prediction,
+        reference_output=reference_output,
+        window=spec_window,
+        window_label=window if isinstance(window, str) else f"{window.rows:,} rows",
+        overrides=overrides,
+        dataset_share=mon.drift.dataset_share,
+        log_id=mon.id,
+        log_prediction=mon.prediction,
+        log_score=mon.score,
+        truth=workspace.files.path(truth.data) if truth else None,
+        truth_id=truth.id if truth else None,
+        truth_label=truth.label if truth else None,
+    )
+    columns = EvaluationColumns(
+        label=evaluation.label,
+        prediction=evaluation.prediction,
+        score=evaluation.score,
+        sensitive=(),
+        positive_label=evaluation.positive_label,
+    )
+    try:
+        reference = read_table(workspace.files.path(evaluation.data), [*mon.features, reference_output])
+        return monitoring_report(inputs, reference, run, task=model.card.task.value, columns=columns)
+    except (ScanError, TableError) as exc:
+        problems.append(Problem(mon.logs, None, "", str(exc)))
+    except (DataProblem, ValueError) as exc:
+        problems.append(Problem(version.source, None, "monitoring", str(exc)))
+    return None
 
 
 def _resampling(workspace: Workspace) -> Resampling:

@@ -374,7 +374,11 @@ class MonitoringReport(Node):
     windows: list[DriftWindow]
     reference_performance: list[Metric] = Field(default_factory=list, description="Baseline: the reference run.")
     latest: list[Distribution] = Field(default_factory=list)
-    first_drift: str | None = Field(None, description="Start of the first window with dataset drift.")
+    first_drift: str | None = Field(
+        None,
+        description="Start of the unbroken run of drifted windows (dataset or output drift) that reaches the "
+        "latest window with records; None when the latest window did not drift.",
+    )
     status: Literal["no drift", "drift", "no data"]
 
 

@@ -1,0 +1,279 @@
+"""One version's monitoring report: scan the logs window by window, test each window against the
+reference, and measure performance where outcomes have arrived.
+
+    reference table ─ profile + plan per feature ─┐
+    log files ─ scan (DuckDB, out of core) ───────┼─ feature_drift per window ─ dataset drift
+    ground truth ─ join by id, window by window ──┴─ metrics per window
+                                                     └──────────▶ manifest.MonitoringReport
+
+The reference is the evaluation table the model was judged on (small, in memory); the logs are only
+ever seen as per-window aggregates, so memory does not grow with the log.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from modelgov import manifest
+from modelgov.analysis.evaluation import EvaluationColumns, prepare_arrays
+from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
+from modelgov.analysis.resampling import Resampling
+from modelgov.monitoring import drift as drift_tests
+from modelgov.monitoring.aggregates import CategoricalAggregate, NumericAggregate, WindowAggregate, WindowSpec
+from modelgov.monitoring.reference import ReferenceProfile, canonical_text, profile_reference
+from modelgov.monitoring.scan import scan_outcomes, scan_windows
+
+PREDICTION = "(prediction)"
+NO_INTERVALS = Resampling(resamples=0)
+
+
+@dataclass(frozen=True)
+class MonitoringInputs:
+    """What the report needs, already resolved to absolute paths and plain column names."""
+
+    logs: list[Path]
+    timestamp: str
+    features: list[str]
+    log_output: str  # score column if declared, else prediction column, in the logs
+    reference_output: str  # the same role's column in the reference table
+    window: WindowSpec
+    window_label: str
+    overrides: dict[str, tuple[str | None, float | None]]  # feature → (method, threshold)
+    dataset_share: float
+    log_id: str | None = None
+    log_prediction: str | None = None
+    log_score: str | None = None
+    truth: Path | None = None
+    truth_id: str | None = None
+    truth_label: str | None = None
+
+
+def monitoring_report(
+    inputs: MonitoringInputs,
+    reference: pd.DataFrame,
+    reference_run: manifest.EvaluationRun,
+    *,
+    task: str,
+    columns: EvaluationColumns,
+) -> manifest.MonitoringReport:
+    """Drift of every feature and of the model's output per window, and performance over time."""
+    profiles: dict[str, ReferenceProfile] = {}
+    plans: dict[str, drift_tests.FeaturePlan] = {}
+    for feature in [*inputs.features, PREDICTION]:
+        column = inputs.reference_output if feature == PREDICTION else feature
+        log_column = inputs.log_output if feature == PREDICTION else feature
+        profile = profile_reference(reference[column], column=log_column)
+        method, threshold = inputs.overrides.get(feature, (None, None))
+        profiles[feature] = profile
+        plans[feature] = drift_tests.plan_feature(profile, method=method, threshold=threshold)
+
+    windows = scan_windows(
+        inputs.logs,
+        timestamp=inputs.timestamp,
+        window=inputs.window,
+        numeric=[p.aggregate for p in plans.values() if p.kind == "numeric"],
+        categorical=[p.aggregate for p in plans.values() if p.kind == "categorical"],
+    )
+    performance = _performance_by_window(inputs, task=task, columns=columns)
+
+    report_windows = []
+    for window in windows:
+        results = {feature: _test(plans[feature], profiles[feature], window) for feature in plans}
+        features = [results[f] for f in inputs.features]
+        dataset = drift_tests.dataset_drift(features, inputs.dataset_share)
+        labelled, metrics = performance.get(window.start, (0, []))
+        report_windows.append(
+            manifest.DriftWindow(
+                start=_iso(window.start),
+                end=_iso(window.end),
+                rows=window.rows,
+                share_drifted=dataset.share if window.rows else None,
+                dataset_drift=bool(window.rows) and dataset.drifted,
+                features=[_to_manifest(f) for f in features],
+                prediction=_to_manifest(results[PREDICTION], PREDICTION),
+                labelled_rows=labelled,
+                performance=metrics,
+            )
+        )
+
+    latest = next((w for w in reversed(windows) if w.rows), None)
+    since = drifting_since(report_windows)
+    return manifest.MonitoringReport(
+        reference=reference_run.id,
+        reference_rows=reference_run.performance.rows,
+        window=inputs.window_label,
+        dataset_share=inputs.dataset_share,
+        windows=report_windows,
+        reference_performance=list(reference_run.performance.metrics),
+        latest=[_distribution(f, plans[f], profiles[f], latest) for f in inputs.features] if latest else [],
+        first_drift=since,
+        status="no data" if latest is None else ("drift" if since else "no drift"),
+    )
+
+
+def window_drifted(window: manifest.DriftWindow) -> bool:
+    """A window drifted when its inputs did (dataset drift) or the model's output did."""
+    return window.rows > 0 and (window.dataset_drift or bool(window.prediction and window.prediction.drifted))
+
+
+def drifting_since(windows: list[manifest.DriftWindow]) -> str | None:
+    """Start of the unbroken run of drifted windows that reaches the latest window with records
+    (empty windows neither break nor start it); None when the latest window did not drift.
+
+    A single drifted window weeks ago followed by calm ones is noise a reviewer can see in the
+    heatmap; "drifting since" answers the question that matters: is it drifting now, and since when.
+    """
+    filled = [w for w in windows if w.rows > 0]
+    if not filled or not window_drifted(filled[-1]):
+        return None
+    start = filled[-1]
+    for window in reversed(filled):
+        if not window_drifted(window):
+            break
+        start = window
+    return start.start
+
+
+def _test(
+    plan: drift_tests.FeaturePlan, profile: ReferenceProfile, window: WindowAggregate
+) -> drift_tests.FeatureDrift:
+    column = plan.column
+    aggregate = window.numeric.get(column) if plan.kind == "numeric" else window.categorical.get(column)
+    if aggregate is None:  # an empty window carries no aggregates
+        aggregate = _empty(plan)
+    return drift_tests.feature_drift(plan, profile, aggregate)
+
+
+def _empty(plan: drift_tests.FeaturePlan) -> NumericAggregate | CategoricalAggregate:
+    if plan.kind == "categorical":
+        return CategoricalAggregate(missing=0)
+    edges = plan.aggregate.edges  # type: ignore[union-attr]
+    return NumericAggregate(
+        missing=0,
+        between=np.zeros(len(edges) + 1, dtype=np.int64),
+        at=np.zeros(len(edges), dtype=np.int64),
+        between_sum=np.zeros(len(edges) + 1),
+    )
+
+
+def _to_manifest(result: drift_tests.FeatureDrift, name: str | None = None) -> manifest.FeatureDrift:
+    return manifest.FeatureDrift(
+        feature=name or result.feature,
+        kind=result.kind,
+        method=result.method,
+        statistic=result.score,
+        threshold=result.threshold,
+        drifted=result.drifted,
+        rows=result.count,
+        missing_rate=result.missing_rate,
+        psi=result.psi,
+        psi_band=result.psi_band,
+        range_violations=result.range_violations,
+        new_categories=dict(result.new_categories),
+        note=result.note,
+    )
+
+
+def _distribution(
+    feature: str, plan: drift_tests.FeaturePlan, profile: ReferenceProfile, window: WindowAggregate
+) -> manifest.Distribution:
+    """Reference against the latest window: reference deciles for numeric features, values otherwise."""
+    if plan.kind == "categorical":
+        aggregate = window.categorical.get(plan.column) or CategoricalAggregate(missing=0)
+        current: dict[str, int] = {}
+        for text, rows in aggregate.counts.items():
+            key = canonical_text(str(text), profile.numeric_keys)
+            current[key] = current.get(key, 0) + int(rows)
+        keys = sorted(set(profile.categories) | set(current))
+        ref_total = sum(profile.categories.values()) or 1
+        cur_total = sum(current.values()) or 1
+        return manifest.Distribution(
+            feature=feature,
+            kind="categorical",
+            bins=keys,
+            reference_share=[profile.categories.get(k, 0) / ref_total for k in keys],
+            current_share=[current.get(k, 0) / cur_total for k in keys],
+        )
+    aggregate = window.numeric.get(plan.column) or _empty(plan)
+    edges = plan.aggregate.edges  # type: ignore[union-attr]
+    deciles = profile.deciles
+    ref_cum = np.searchsorted(profile.values, deciles, side="right")
+    at_or_below = np.cumsum(aggregate.between[:-1]) + np.cumsum(aggregate.at)  # values <= edges[i]
+    cur_cum = at_or_below[np.searchsorted(edges, deciles)]
+    ref_counts = np.diff(np.concatenate([[0], ref_cum, [len(profile.values)]]))
+    cur_counts = np.diff(np.concatenate([[0], cur_cum, [aggregate.count]]))
+    bounds = [profile.minimum, *deciles.tolist(), profile.maximum]
+    labels = [f"{_short(a)} – {_short(b)}" for a, b in itertools.pairwise(bounds)]
+    return manifest.Distribution(
+        feature=feature,
+        kind="numeric",
+        bins=labels,
+        reference_share=(ref_counts / max(len(profile.values), 1)).tolist(),
+        current_share=(cur_counts / max(aggregate.count, 1)).tolist(),
+    )
+
+
+def _short(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _performance_by_window(
+    inputs: MonitoringInputs, *, task: str, columns: EvaluationColumns
+) -> dict[object, tuple[int, list[manifest.Metric]]]:
+    """Window start → (labelled rows, metrics on them), computed one window at a time."""
+    if inputs.truth is None or inputs.log_id is None or inputs.truth_id is None:
+        return {}
+    results = {}
+    for window in scan_outcomes(
+        inputs.logs,
+        timestamp=inputs.timestamp,
+        window=inputs.window,
+        log_id=inputs.log_id,
+        prediction=inputs.log_prediction,
+        score=inputs.log_score,
+        truth=inputs.truth,
+        truth_id=inputs.truth_id,
+        truth_label=inputs.truth_label,
+    ):
+        labelled = len(window.labels)
+        if not labelled:
+            results[window.start] = (0, [])
+            continue
+        frame = pd.DataFrame({"label": window.labels, "prediction": window.predictions})
+        if window.scores is not None:
+            frame["score"] = window.scores
+        window_columns = EvaluationColumns(
+            label="label",
+            prediction="prediction",
+            score="score" if window.scores is not None else None,
+            sensitive=(),
+            positive_label=columns.positive_label,
+            threshold=None,
+        )
+        arrays = prepare_arrays(frame, window_columns, task=task)
+        if task == "regression":
+            performance = regression_performance(arrays.y_true, arrays.y_pred, NO_INTERVALS)
+        elif task == "binary_classification":
+            performance = binary_performance(
+                arrays.y_true,
+                arrays.y_pred,
+                arrays.y_score,
+                threshold=None,
+                positive_label=str(columns.positive_label),
+                resampling=NO_INTERVALS,
+            )
+        else:
+            performance = multiclass_performance(arrays.y_true, arrays.y_pred, NO_INTERVALS)
+        results[window.start] = (labelled, list(performance.metrics))
+    return results
+
+
+def _iso(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
