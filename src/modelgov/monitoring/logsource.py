@@ -126,24 +126,23 @@ def define_log(
     view: str = "log",
 ) -> dict[str, str]:
     """Create ``view`` over ``files`` (see the module docstring; without ``timestamp``, a plain table
-    such as the ground truth); returns the type of each column as the files hold it (before casting).
-    Missing columns and unusable types are :class:`ScanError`."""
+    such as the ground truth) and return its column types (for ``raw`` columns, the type DuckDB
+    unified across the files). Missing columns and unusable types are :class:`ScanError`."""
     by_format: dict[str, list[Path]] = {}
     for path in files:
         by_format.setdefault(table_format(path), []).append(path)
     wanted: dict[str, str] = {timestamp: "timestamp"} if timestamp else {}
     wanted.update({c: r for c, r in columns.items() if c != timestamp})
-    parts, source_types = [], {}
+    parts = []
     for fmt, group in by_format.items():
         found = _schema(con, fmt, group)
         absent = [c for c in wanted if c not in found]
         if absent:
             names = ", ".join(map(repr, absent))
             raise ScanError(f"{describe(group)}: no column {names} (columns: {', '.join(found)})")
-        source_types.update({c: found[c] for c in wanted})
         parts.append(_select(fmt, group, wanted, found, timestamp))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS " + " UNION ALL BY NAME ".join(parts))
-    return source_types
+    return {name: kind for name, kind, *_ in con.execute(f"DESCRIBE {view}").fetchall()}
 
 
 def _reader(fmt: str, files: list[Path], options: str = "") -> str:
@@ -223,8 +222,9 @@ def timestamp_problem(con: duckdb.DuckDBPyConnection, timestamp: str, view: str 
     file, raw = row
     if raw is None:
         return ScanError(f"{file}: column {timestamp!r} is empty on some records; every record needs a timestamp")
+    shown = raw if len(raw) <= 60 else raw[:57] + "..."
     return ScanError(
-        f"{file}: column {timestamp!r} holds {raw!r}, which is not a date-time;"
+        f"{file}: column {timestamp!r} holds {shown!r}, which is not a date-time;"
         " write ISO 8601 (e.g. 2026-08-03T10:15:00Z or 2026-08-03 12:15:00+02:00)"
     )
 

@@ -1,7 +1,8 @@
 """Aggregate scoring logs window by window, out of core: the producer of :mod:`.aggregates`.
 
 DuckDB reads the files where they are (:mod:`.logsource` defines the views) and computes each
-record's window; the log is then reduced in two passes, neither holding more than a batch:
+record's window; the log is then reduced in two passes, Python holding one batch of records and the
+running counts (the size of the result: windows × features × edges), never the log:
 
 * **Numeric features**: DuckDB streams Arrow record batches of ``BATCH_ROWS`` records; numpy puts
   each value in its cell (a binary search on the edges, :class:`_Locator`) and ``bincount`` adds the
@@ -132,7 +133,8 @@ class _Locator:
 @dataclass
 class _Numeric:
     """Running counts of one feature in one window: interleaved cells (between[0], at[0], between[1],
-    …, between[m]) and a last slot for missing values, with the matching sums."""
+    …, between[m]) and a last slot for missing values, and the sums of the between cells. Kept the
+    size of the result (3m + 3 numbers), since every window's counts stay until the log is read."""
 
     counts: np.ndarray
     sums: np.ndarray
@@ -140,13 +142,13 @@ class _Numeric:
     high: float = -np.inf
 
     def aggregate(self) -> NumericAggregate:
-        m = (len(self.counts) - 2) // 2
+        m = len(self.sums) - 1
         finite = self.low <= self.high
         return NumericAggregate(
             missing=int(self.counts[-1]),
             between=self.counts[0 : 2 * m + 1 : 2].copy(),
             at=self.counts[1 : 2 * m : 2].copy(),
-            between_sum=self.sums[0 : 2 * m + 1 : 2].copy(),
+            between_sum=self.sums,
             minimum=float(self.low) if finite else None,
             maximum=float(self.high) if finite else None,
         )
@@ -161,8 +163,8 @@ class _Window:
 
 
 def _cells(x: np.ndarray, locator: _Locator, inverse: np.ndarray | None, keys: int, groups) -> tuple:
-    """Counts and sums per (window, cell) of one batch of one feature, and the minimum and maximum
-    finite value per window."""
+    """Counts per (window, cell) of one batch of one feature, sums per (window, between cell), and
+    the minimum and maximum finite value per window."""
     m = len(locator.edges)
     width = 2 * m + 2
     finite = np.isfinite(x)
@@ -172,7 +174,7 @@ def _cells(x: np.ndarray, locator: _Locator, inverse: np.ndarray | None, keys: i
     if inverse is not None:
         cell += inverse * width
     counts = np.bincount(cell, minlength=keys * width).reshape(keys, width)
-    sums = np.bincount(cell, weights=np.where(finite, x, 0.0), minlength=keys * width).reshape(keys, width)
+    sums = np.bincount(cell, weights=np.where(finite, x, 0.0), minlength=keys * width).reshape(keys, width)[:, 0:-1:2]
     clean = np.where(finite, x, np.nan)
     if groups is None:
         low, high = np.fmin.reduce(clean, keepdims=True), np.fmax.reduce(clean, keepdims=True)
@@ -226,7 +228,7 @@ def _stream(
                     acc = state.numeric.get(plan.column)
                     if acc is None:
                         acc = state.numeric[plan.column] = _Numeric(
-                            np.zeros(counts.shape[1], "int64"), np.zeros(counts.shape[1])
+                            np.zeros(counts.shape[1], "int64"), np.zeros(sums.shape[1])
                         )
                     acc.counts += counts[j]
                     acc.sums += sums[j]
@@ -305,6 +307,10 @@ def scan_windows(
     timestamp and end 1 µs after their last. Memory is DuckDB's ``memory_limit`` (it spills beyond)
     plus one batch of ``batch_rows`` records and the aggregates themselves (windows × features ×
     edges), never the log. ``threads`` (default: every core) applies to DuckDB and to the numpy work.
+
+    Raises :class:`ScanError` (a message naming the file and column, no traceback in the CLI) for
+    missing files or columns, timestamps that are empty or not date-times, and values that do not
+    convert (text in a numeric CSV column).
     """
     files = resolve_files(paths)
     columns: dict[str, Role] = {p.column: "numeric" for p in numeric}
