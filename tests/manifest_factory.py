@@ -22,13 +22,20 @@ Every optional field of schema 1.1 is filled somewhere:
   verdicts cover better and worse for metrics where higher and where lower is better, no clear
   difference, and a metric without an interval.
 
+* monitoring of credit 1.1.0 (see :func:`_credit_drift`): 16 weekly windows from 2024-05-13 with
+  dataset drift from the week of 2024-07-08 (week 9), a week with no records (a logging outage),
+  outcomes for the first 12 weeks only, a categorical feature with a new category, a feature with
+  an undefined statistic and its note, a chi-square test among the distances, PSI on the score.
+
 ``hostile=True`` also puts hostile strings into names, group names, tags and comments, i.e. every
 inline position, to check that nothing a user writes can become live HTML.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import itertools
 import math
 
 from modelgov.manifest import (
@@ -41,10 +48,13 @@ from modelgov.manifest import (
     Curve,
     Dataset,
     Disparity,
+    Distribution,
+    DriftWindow,
     ErrorSlice,
     EvaluationRun,
     Explainability,
     FairnessResult,
+    FeatureDrift,
     FeatureImportance,
     FileRef,
     Generator,
@@ -56,6 +66,7 @@ from modelgov.manifest import (
     MetricDelta,
     Model,
     ModelVersion,
+    MonitoringReport,
     MonitoringSource,
     Owner,
     PartialDependence,
@@ -68,7 +79,7 @@ from modelgov.manifest import (
 )
 
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))"
-BUILT_AT = "2024-06-30T12:00:00Z"
+BUILT_AT = "2024-09-04T06:00:00Z"
 
 
 def ref(path: str, size: int = 2048) -> FileRef:
@@ -459,6 +470,249 @@ def _credit_comparison(hostile: bool) -> Comparison:
     )
 
 
+# --------------------------------------------------------------------------- monitoring
+
+MONITORING_START = dt.date(2024, 5, 13)  # a Monday: weekly windows start on Mondays (UTC)
+MONITORING_WEEKS = 16
+DRIFT_WEEK = 9  # the week of 2024-07-08
+EMPTY_WEEK = 5  # the week of 2024-06-10: the scoring log was not written (an outage)
+LABELLED_WEEKS = 12  # outcomes arrive late: none yet for weeks 13 to 16
+UNDEFINED_WEEK = 12  # bureau_score is missing in every record of this week (the bureau feed failed)
+WEEK_ROWS = [412, 398, 455, 430, 0, 441, 420, 437, 468, 472, 459, 481, 463, 477, 490, 502]
+
+
+def _week(week: int) -> str:
+    return (MONITORING_START + dt.timedelta(weeks=week - 1)).isoformat() + "T00:00:00Z"
+
+
+def _wobble(week: int, seed: int, size: float) -> float:
+    """Deterministic noise in [-size, size]."""
+    return size * (((week * 37 + seed * 11) % 13) / 6.0 - 1.0)
+
+
+#: feature → (kind, method, threshold, first drifted week or None, statistic once fully drifted, missing rate)
+_MONITORED = {
+    "income": ("numeric", "wasserstein", 0.1, DRIFT_WEEK, 0.31, 0.012),
+    "loan_amount": ("numeric", "wasserstein", 0.1, DRIFT_WEEK, 0.22, 0.0),
+    "employment_length": ("numeric", "wasserstein", 0.1, DRIFT_WEEK, 0.16, 0.034),
+    "debt_ratio": ("numeric", "wasserstein", 0.1, DRIFT_WEEK, 0.27, 0.0),
+    "credit_history_months": ("numeric", "wasserstein", 0.1, None, 0.0, 0.0),
+    "num_open_accounts": ("numeric", "wasserstein", 0.1, DRIFT_WEEK + 2, 0.19, 0.0),
+    "purpose": ("categorical", "jensenshannon", 0.1, DRIFT_WEEK, 0.18, 0.0),
+    "age_band": ("categorical", "chisquare", 0.05, None, 0.0, 0.05),  # a workspace override: a test
+    "bureau_score": ("numeric", "wasserstein", 0.1, None, 0.0, 0.02),
+}
+
+
+def _band(psi: float) -> str:
+    return "none" if psi < 0.1 else "moderate" if psi < 0.25 else "major"
+
+
+def _feature_week(name: str, week: int, rows: int, hostile: bool) -> FeatureDrift:
+    kind, method, threshold, start, full, missing = _MONITORED[name]
+    seed = list(_MONITORED).index(name)
+    if rows == 0:
+        return FeatureDrift(
+            feature=name,
+            kind=kind,
+            method=method,
+            statistic=None,
+            threshold=threshold,
+            drifted=False,
+            rows=0,
+            note="undefined: no rows in this window",
+        )
+    if name == "bureau_score" and week == UNDEFINED_WEEK:
+        return FeatureDrift(
+            feature=name,
+            kind=kind,
+            method=method,
+            statistic=None,
+            threshold=threshold,
+            drifted=False,
+            rows=0,
+            missing_rate=1.0,
+            note=f"undefined: all {rows} values are missing in this window",
+        )
+    present = round(rows * (1 - missing))
+    new: dict[str, int] = {}
+    if method == "chisquare":  # a p-value: a false alarm in week 3, otherwise well above 0.05
+        statistic = 0.031 if week == 3 else round(0.42 + _wobble(week, seed, 0.3), 3)
+        drifted = statistic < threshold
+        psi = 0.12 if week == 3 else round(0.02 + _wobble(week, seed, 0.015), 3)
+    else:
+        ramp = 0.0 if start is None or week < start else min(1.0, 0.7 + 0.15 * (week - start))
+        statistic = round(max(0.01, 0.04 + _wobble(week, seed, 0.025) + ramp * (full - 0.04)), 4)
+        drifted = statistic >= threshold
+        psi = round(statistic * (1.9 if kind == "categorical" else 1.1), 3)
+        if name == "purpose" and ramp:
+            new = {HOSTILE if hostile else "bnpl_refinance": round(present * 0.06 * ramp)}
+    violations = None
+    if kind == "numeric":
+        violations = 0 if not drifted or name not in ("income", "loan_amount") else round(present * 0.01 * (week - 7))
+    note = None
+    if name == "income" and week == MONITORING_WEEKS:
+        note = "approximate from binned aggregates: |error of the statistic| ≤ 0.0021"
+    return FeatureDrift(
+        feature=name,
+        kind=kind,
+        method=method,
+        statistic=statistic,
+        threshold=threshold,
+        drifted=drifted,
+        rows=present,
+        missing_rate=missing,
+        psi=psi,
+        psi_band=_band(psi),
+        range_violations=violations,
+        new_categories=new,
+        note=note,
+    )
+
+
+def _score_week(week: int, rows: int) -> FeatureDrift:
+    """PSI of the score: it follows the inputs a week late."""
+    if rows == 0:
+        return FeatureDrift(
+            feature="(prediction)",
+            kind="numeric",
+            method="psi",
+            statistic=None,
+            threshold=0.1,
+            drifted=False,
+            rows=0,
+            note="undefined: no rows in this window",
+        )
+    psi = round(0.025 + _wobble(week, 3, 0.012) + (0.0 if week < DRIFT_WEEK else 0.06 + 0.035 * (week - DRIFT_WEEK)), 3)
+    return FeatureDrift(
+        feature="(prediction)",
+        kind="numeric",
+        method="psi",
+        statistic=psi,
+        threshold=0.1,
+        drifted=psi >= 0.1,
+        rows=rows,
+        missing_rate=0.0,
+        psi=psi,
+        psi_band=_band(psi),
+        range_violations=0,
+    )
+
+
+def _week_metrics(week: int) -> list[Metric]:
+    """The evaluation's metrics on the week's labelled records (no intervals: too few rows)."""
+    decline = 0.0 if week < DRIFT_WEEK else 0.022 + 0.012 * (week - DRIFT_WEEK)
+    auc = round(0.809 + _wobble(week, 1, 0.009) - decline, 3)
+    accuracy = round(0.779 + _wobble(week, 2, 0.01) - decline * 0.7, 3)
+    return [
+        Metric(name="roc_auc", label="ROC AUC", value=auc),
+        Metric(name="pr_auc", label="PR AUC", value=round(auc - 0.28, 3)),
+        Metric(name="accuracy", label="Accuracy", value=accuracy),
+        Metric(name="recall", label="Recall", value=round(0.6 + _wobble(week, 4, 0.02) - decline, 3)),
+        Metric(name="log_loss", label="Log loss", value=round(0.46 + decline * 1.5, 3), higher_is_better=False),
+    ]
+
+
+def _deciles(edges: list[float]) -> list[str]:
+    def short(value: float) -> str:
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+    return [f"{short(a)} – {short(b)}" for a, b in itertools.pairwise(edges)]
+
+
+_TENTHS = [0.1] * 10
+
+
+def _latest_distributions(hostile: bool) -> list[Distribution]:
+    """Reference against week 16, as the monitoring stage bins them (reference deciles, values)."""
+
+    def numeric(name: str, edges: list[float], current: list[float]) -> Distribution:
+        return Distribution(
+            feature=name, kind="numeric", bins=_deciles(edges), reference_share=_TENTHS, current_share=current
+        )
+
+    steady = [0.098, 0.103, 0.1, 0.097, 0.104, 0.099, 0.1, 0.102, 0.096, 0.101]
+    new = HOSTILE if hostile else "bnpl_refinance"
+    return [
+        numeric(
+            "income",
+            [8000, 18400, 23900, 28300, 32500, 36800, 41600, 47300, 55100, 68900, 240000],
+            [0.172, 0.151, 0.129, 0.112, 0.098, 0.087, 0.076, 0.068, 0.059, 0.048],
+        ),
+        numeric(
+            "loan_amount",
+            [1000, 3500, 5200, 7000, 8800, 10500, 12600, 15000, 18500, 24000, 50000],
+            [0.052, 0.061, 0.07, 0.081, 0.092, 0.104, 0.117, 0.128, 0.139, 0.156],
+        ),
+        numeric(
+            "employment_length",
+            [0, 0.5, 1, 2, 3, 5, 7, 9, 12, 17, 41],
+            [0.141, 0.128, 0.113, 0.104, 0.098, 0.092, 0.086, 0.083, 0.08, 0.075],
+        ),
+        numeric(
+            "debt_ratio",
+            [0, 0.08, 0.14, 0.19, 0.24, 0.29, 0.34, 0.4, 0.47, 0.58, 1.35],
+            [0.044, 0.052, 0.063, 0.077, 0.091, 0.104, 0.118, 0.132, 0.148, 0.171],
+        ),
+        numeric("credit_history_months", [3, 22, 37, 51, 66, 82, 99, 121, 150, 196, 480], steady),
+        numeric(
+            "num_open_accounts",
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 24],
+            [0.061, 0.07, 0.081, 0.089, 0.097, 0.104, 0.111, 0.118, 0.127, 0.142],
+        ),
+        Distribution(
+            feature="purpose",
+            kind="categorical",
+            bins=[new, "car", "debt_consolidation", "home_improvement", "other"],
+            reference_share=[0.0, 0.24, 0.38, 0.21, 0.17],
+            current_share=[0.06, 0.19, 0.45, 0.14, 0.16],
+        ),
+        Distribution(
+            feature="age_band",
+            kind="categorical",
+            bins=["18-25", "26-40", "41-65", HOSTILE if hostile else "66+", "(missing)"],
+            reference_share=[0.105, 0.3775, 0.464, 0.0035, 0.05],
+            current_share=[0.112, 0.371, 0.461, 0.004, 0.052],
+        ),
+        numeric("bureau_score", [300, 520, 571, 606, 634, 659, 683, 708, 736, 772, 850], steady),
+    ]
+
+
+def _credit_drift(hostile: bool, reference: EvaluationRun) -> MonitoringReport:
+    """16 weeks of credit 1.1.0 in production, against its holdout evaluation (see the module docstring)."""
+    windows = []
+    for week, rows in enumerate(WEEK_ROWS, start=1):
+        features = [_feature_week(name, week, rows, hostile) for name in _MONITORED]
+        evaluated = [f for f in features if f.statistic is not None]
+        share = sum(f.drifted for f in evaluated) / len(evaluated) if rows and evaluated else None
+        labelled = round(rows * 0.97) if week <= LABELLED_WEEKS else 0
+        windows.append(
+            DriftWindow(
+                start=_week(week),
+                end=_week(week + 1),
+                rows=rows,
+                share_drifted=share,
+                dataset_drift=share is not None and share >= 0.5,
+                features=features,
+                prediction=_score_week(week, rows),
+                labelled_rows=labelled,
+                performance=_week_metrics(week) if labelled else [],
+            )
+        )
+    first = next(w for w in windows if w.dataset_drift)
+    return MonitoringReport(
+        reference=reference.id,
+        reference_rows=reference.performance.rows,
+        window="week",
+        dataset_share=0.5,
+        windows=windows,
+        reference_performance=list(reference.performance.metrics),
+        latest=_latest_distributions(hostile),
+        first_drift=first.start,
+        status="drift" if windows[-1].dataset_drift else "no drift",
+    )
+
+
 def _credit_model(hostile: bool) -> Model:
     name = f"Credit default risk {HOSTILE}" if hostile else "Credit default risk"
     card = Card(
@@ -548,7 +802,7 @@ def _credit_model(hostile: bool) -> Model:
             timestamp="scored_at",
             prediction="pred",
             score="score",
-            features=["income", "loan_amount"],
+            features=list(_MONITORED),
             ground_truth=ref("monitoring/credit-default/outcomes.csv", 55_010),
         ),
         comparisons=[_credit_comparison(hostile)],
@@ -570,6 +824,7 @@ def _credit_model(hostile: bool) -> Model:
             ),
         ],
     )
+    v110 = v110.model_copy(update={"drift": _credit_drift(hostile, v110.evaluations[0])})
     v100 = ModelVersion(
         version="1.0.0",
         status="retired",

@@ -113,7 +113,7 @@ def test_version_page_has_the_model_card_sections_in_order(site: Path) -> None:
         "Ethical considerations",
         "Caveats and recommendations",
         "Approvals",
-        "Monitoring log",
+        "Monitoring",
     ]
     headings = re.findall(r"<h2[^>]*>(.*?)<a", page)
     assert headings == sections
@@ -140,6 +140,7 @@ def test_nav_lists_models_with_overview_and_versions() -> None:
         ("Model card", "models/credit-default/1.1.0/index.md"),
         ("Performance details", "models/credit-default/1.1.0/performance.md"),
         ("Explainability", "models/credit-default/1.1.0/explainability.md"),
+        ("Monitoring and drift", "models/credit-default/1.1.0/monitoring.md"),
     ]
     assert [c.title for c in retired.children] == ["Model card", "Explainability"]  # no curves recorded
 

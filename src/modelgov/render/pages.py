@@ -26,7 +26,7 @@ from modelgov import manifest as manifest_io
 from modelgov import resources
 from modelgov.errors import BuildError
 from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, Manifest, Model, ModelVersion
-from modelgov.render import charts, text, views
+from modelgov.render import charts, monitoring_charts, monitoring_views, text, views
 from modelgov.render.content import NavItem, SitePage
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "environment",
     "explainability_path",
     "model_path",
+    "monitoring_path",
     "performance_path",
     "render_pages",
     "site_nav",
@@ -71,6 +72,13 @@ def explainability_path(model: Model, version: ModelVersion) -> str | None:
     if not views.has_explainability(version):
         return None
     return posixpath.join(posixpath.dirname(version_path(model, version)), "explainability.md")
+
+
+def monitoring_path(model: Model, version: ModelVersion) -> str | None:
+    """Drift and performance over time in production, if the version has a monitoring report."""
+    if version.drift is None:
+        return None
+    return posixpath.join(posixpath.dirname(version_path(model, version)), "monitoring.md")
 
 
 def heading_anchor(heading: str) -> str:
@@ -150,6 +158,14 @@ _RUN_CHARTS: dict[str, Callable[[Model, ModelVersion, EvaluationRun], str | None
 }
 
 
+_MONITORING_CHARTS: dict[str, Callable[[Model, ModelVersion], str | None]] = {
+    "heatmap": monitoring_charts.drift_heatmap_chart,
+    "timeline": monitoring_charts.drift_timeline_chart,
+    "performance": monitoring_charts.monitoring_performance_chart,
+    "distributions": monitoring_charts.distribution_chart,
+}
+
+
 class _Lookups:
     """Datasets by id and versions by ``model-id/version``, built once per site."""
 
@@ -223,6 +239,15 @@ class _Page:
             return None
         return self.link(target) + (f"#{heading_anchor(f'Evaluation {run.id}')}" if run is not None else "")
 
+    def monitoring_chart(self, kind: str, model: Model, version: ModelVersion) -> str:
+        """A chart of the version's monitoring report: ``heatmap``, ``timeline``, ``performance``
+        or ``distributions``; empty when there is nothing to draw."""
+        return self._chart(_MONITORING_CHARTS[kind](model, version))
+
+    def monitoring_link(self, model: Model, version: ModelVersion) -> str | None:
+        target = monitoring_path(model, version)
+        return self.link(target) if target is not None else None
+
     def context(self) -> dict[str, Any]:
         functions: dict[str, Callable[..., Any]] = {
             "link": self.link,
@@ -237,6 +262,22 @@ class _Page:
             "run_chart": self.run_chart,
             "performance_link": self.performance_link,
             "explainability_link": self.explainability_link,
+            "monitoring_chart": self.monitoring_chart,
+            "monitoring_link": self.monitoring_link,
+            "monitoring_view": monitoring_views.monitoring_view,
+            "latest_drift_items": monitoring_views.latest_items,
+            "drift_status": monitoring_views.drift_status,
+            "drift_rule": monitoring_views.drift_rule,
+            "drift_statistic": monitoring_views.statistic_text,
+            "drift_method_name": monitoring_views.method_name,
+            "drift_method_short": monitoring_views.method_short,
+            "is_drift_test": monitoring_views.is_test,
+            "psi_bands": monitoring_views.PSI_BANDS,
+            "window_phrase": monitoring_views.window_phrase,
+            "windows_phrase": monitoring_views.windows_phrase,
+            "window_noun": monitoring_views.window_noun,
+            "output_name": monitoring_views.output_name,
+            "output_noun": monitoring_views.output_noun,
             "version_card_link": lambda model, version: self.link(version_path(model, version)),
             "delta_verdict": views.delta_verdict,
             "comparison_tally": views.comparison_tally,
@@ -335,6 +376,7 @@ def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, s
     found = [
         (performance_path(model, version), "Performance details", "version_performance.md.j2"),
         (explainability_path(model, version), "Explainability", "version_explainability.md.j2"),
+        (monitoring_path(model, version), "Monitoring and drift", "version_monitoring.md.j2"),
     ]
     return [(path, title, template) for path, title, template in found if path]
 
@@ -356,7 +398,8 @@ def _version_nav(model: Model, version: ModelVersion) -> NavItem:
 
 def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
     """Home, Models (each model: Overview and its versions), Datasets, Build record. A version
-    with detail pages is a section: its model card, then performance details and explainability."""
+    with detail pages is a section: its model card, then performance details, explainability and
+    monitoring."""
     models = tuple(
         NavItem(
             title=text.plain(model.name),

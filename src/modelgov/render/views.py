@@ -24,6 +24,7 @@ from modelgov.manifest import (
     ModelVersion,
     RiskTier,
 )
+from modelgov.render.monitoring_views import DriftStatus, drift_status
 
 __all__ = [
     "DISPARITY_METHODS",
@@ -147,10 +148,12 @@ class InventoryRow:
     shown_version: ModelVersion | None
     is_live: bool
     last_evaluation: EvaluationRun | None
+    drift: DriftStatus  # of the shown version
 
 
 def inventory(manifest: Manifest) -> list[InventoryRow]:
-    """One row per model, in manifest order."""
+    """One row per model, in manifest order; the drift status is the shown version's (see
+    :func:`~modelgov.render.monitoring_views.drift_status`)."""
     rows = []
     for model in manifest.models:
         shown = live_or_newest(model)
@@ -161,6 +164,7 @@ def inventory(manifest: Manifest) -> list[InventoryRow]:
                 shown_version=shown,
                 is_live=shown is not None and shown.version == model.live_version,
                 last_evaluation=last_evaluation(model),
+                drift=drift_status(model, shown),
             )
         )
     return rows
