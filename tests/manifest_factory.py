@@ -699,7 +699,11 @@ def _credit_drift(hostile: bool, reference: EvaluationRun) -> MonitoringReport:
                 performance=_week_metrics(week) if labelled else [],
             )
         )
-    first = next(w for w in windows if w.dataset_drift)
+    since = None  # the start of the run of drifted windows reaching the latest (empty ones skipped)
+    for window in reversed([w for w in windows if w.rows]):
+        if not window.drifted:
+            break
+        since = window.start
     return MonitoringReport(
         reference=reference.id,
         reference_rows=reference.performance.rows,
@@ -708,8 +712,8 @@ def _credit_drift(hostile: bool, reference: EvaluationRun) -> MonitoringReport:
         windows=windows,
         reference_performance=list(reference.performance.metrics),
         latest=_latest_distributions(hostile),
-        first_drift=first.start,
-        status="drift" if windows[-1].dataset_drift else "no drift",
+        first_drift=since,
+        status="drift" if since else "no drift",
     )
 
 

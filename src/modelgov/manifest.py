@@ -351,6 +351,11 @@ class DriftWindow(Node):
     labelled_rows: int = Field(0, description="Records whose outcome has arrived.")
     performance: list[Metric] = Field(default_factory=list, description="Metrics on the labelled records.")
 
+    @property
+    def drifted(self) -> bool:
+        """The window drifted: it has records and its inputs (dataset drift) or the model's output drifted."""
+        return self.rows > 0 and (self.dataset_drift or bool(self.prediction and self.prediction.drifted))
+
 
 class Distribution(Node):
     """Reference against the latest non-empty window, for an overlay chart."""

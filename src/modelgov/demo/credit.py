@@ -59,7 +59,7 @@ _EMPLOYMENT = np.array(["salaried", "self_employed", "contract", "retired"], dty
 def _employment(rng: np.random.Generator, age: np.ndarray, female: np.ndarray, intensity: float):
     """Retirement after 63; contract work commoner when young, for women, and in the downturn."""
     retired = np.where(age >= 63, 0.72, np.where(age >= 57, 0.06, 0.0))
-    contract = (1 - retired) * (np.where(age < 30, 0.28, 0.13) + 0.07 * female + 0.08 * intensity)
+    contract = (1 - retired) * (np.where(age < 30, 0.28, 0.13) + 0.07 * female + 0.22 * intensity)
     self_employed = (1 - retired) * 0.12
     u = rng.random(age.size)
     bounds = [retired, retired + contract, retired + contract + self_employed]
@@ -70,7 +70,7 @@ def applicants(rng: np.random.Generator, n: int, *, year: float, intensity: floa
     """``n`` loan applicants with their true 12-month default outcome.
 
     ``year`` adds wage inflation; ``intensity`` (0–1) is the monitoring downturn: incomes fall by up
-    to ~22 %, debt ratios rise, contract work grows, and defaults rise more than the inputs explain —
+    to ~22 %, debt ratios rise, contract work grows, borrowers open more credit lines, and defaults rise more than the inputs explain —
     especially for contract and self-employed borrowers, so the deployed model's ranking degrades too.
     """
     female = rng.random(n) < 0.47
@@ -96,7 +96,7 @@ def applicants(rng: np.random.Generator, n: int, *, year: float, intensity: floa
     history = np.clip(np.round((age - 18) * 12 * rng.beta(4, 2, n) + rng.normal(0, 6, n)), 0, None)
     thrift = rng.normal(0, 1, n)  # unobserved payment discipline, partly visible through late payments
     late = rng.poisson(np.exp(-1.1 + 2.2 * (debt_ratio - 0.3) - 0.55 * thrift + 0.3 * intensity))
-    lines = 1 + rng.poisson(1.0 + history / 72)
+    lines = 1 + rng.poisson(1.0 + history / 72 + 1.2 * intensity)  # stretched borrowers open more lines
     loan = np.clip(np.round(np.exp(log_income + rng.normal(-1.05, 0.45, n)) / 250) * 250, 1000, 50000)
     term = rng.choice(np.array([12, 24, 36, 48, 60]), size=n, p=[0.10, 0.20, 0.35, 0.15, 0.20])
     real_log_income = log_income - 0.03 * (year - 2021)

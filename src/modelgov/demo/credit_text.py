@@ -250,7 +250,7 @@ def card(rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
             does not carry over automatically to a different economic climate. Monitoring of 1.1
             (weekly from {MONITORING_START:%Y-%m-%d} to the week of {last:%Y-%m-%d}) shows drift from
             the week of {drift_date:%Y-%m-%d} (week {drift_week}): declared incomes fall,
-            debt ratios rise and observed defaults rise well above the predicted rate, concentrated
+            debt ratios and open credit lines rise, more applicants are on contracts, and observed defaults rise well above the predicted rate, concentrated
             among contract and self-employed borrowers. Outcomes for the most recent weeks have not
             arrived yet. Until 2.0 is validated, Underwriting has been asked to review borderline
             scores (0.35–0.5) from contract and self-employed applicants.

@@ -116,11 +116,6 @@ def monitoring_report(
     )
 
 
-def window_drifted(window: manifest.DriftWindow) -> bool:
-    """A window drifted when its inputs did (dataset drift) or the model's output did."""
-    return window.rows > 0 and (window.dataset_drift or bool(window.prediction and window.prediction.drifted))
-
-
 def drifting_since(windows: list[manifest.DriftWindow]) -> str | None:
     """Start of the unbroken run of drifted windows that reaches the latest window with records
     (empty windows neither break nor start it); None when the latest window did not drift.
@@ -129,11 +124,11 @@ def drifting_since(windows: list[manifest.DriftWindow]) -> str | None:
     heatmap; "drifting since" answers the question that matters: is it drifting now, and since when.
     """
     filled = [w for w in windows if w.rows > 0]
-    if not filled or not window_drifted(filled[-1]):
+    if not filled or not filled[-1].drifted:
         return None
     start = filled[-1]
     for window in reversed(filled):
-        if not window_drifted(window):
+        if not window.drifted:
             break
         start = window
     return start.start

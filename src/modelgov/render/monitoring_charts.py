@@ -184,8 +184,8 @@ def _column(x_axis: str, y_axis: str, first: int, last: int, fill: str) -> dict[
 def _drift_line(
     view: mv.MonitoringView, x_axis: str, y_axis: str, *, label: bool, inside: bool = True
 ) -> tuple[list, list]:
-    """A dashed vertical line where dataset drift starts (the run that reaches the latest window,
-    else the first drifted window), labelled at the top of the panel (``inside``) or above it."""
+    """A dashed vertical line where drift starts (the run that reaches the latest window, else the
+    first drifted window; inputs or output, as the report defines it), labelled at the top of the panel (``inside``) or above it."""
     row = view.drift_since or view.first_drift
     if row is None:
         return [], []
@@ -201,7 +201,7 @@ def _drift_line(
     }
     if not label:
         return [shape], []
-    words = "dataset drift from" if view.drift_since is row else "first dataset drift:"
+    words = "drifting from" if view.drift_since is row else "first drift:"
     note = {
         "x": row.index - 0.5,
         "y": 1,

@@ -41,6 +41,7 @@ __all__ = [
     "monitoring_view",
     "output_name",
     "output_noun",
+    "share_phrase",
     "statistic_text",
     "window_label",
     "window_noun",
@@ -198,6 +199,15 @@ def windows_phrase(kind: str, count: int) -> str:
     return f"{count:,} window{plural} ({kind})"
 
 
+def share_phrase(part: int, whole: int) -> str:
+    """``all 6``, ``none``, ``both``, ``3 of 6``: a count of windows as a sentence says it."""
+    if part == 0:
+        return "none"
+    if part == whole:
+        return "both" if whole == 2 else ("it" if whole == 1 else f"all {whole}")
+    return f"{part} of {whole}"
+
+
 def window_noun(kind: str) -> str:
     """``week``, ``day``, ``month`` or ``window``: what one window is called in running text."""
     return kind if kind in ("day", "week", "month") else "window"
@@ -235,8 +245,8 @@ class MonitoringView:
     features: list[str]  # every feature of any window, in report order
     windows: list[WindowRow]
     latest: WindowRow | None  # the latest window with records
-    first_drift: WindowRow | None  # the first window with dataset drift
-    drift_since: WindowRow | None  # start of the run of dataset-drift windows that reaches the latest
+    first_drift: WindowRow | None  # the first window that drifted (inputs or output)
+    drift_since: WindowRow | None  # the report's first_drift: start of the drifted run reaching the latest
     last_labelled: WindowRow | None  # the latest window with outcomes
     metrics: list[tuple[str, str, bool]]  # (name, label, higher_is_better) of the charted metrics
     methods: list[tuple[DriftMethod, list[float], list[str]]]  # method, thresholds, features
@@ -255,7 +265,14 @@ class MonitoringView:
 
     @property
     def drifted_windows(self) -> list[WindowRow]:
-        return [w for w in self.windows if w.window.dataset_drift]
+        """Windows whose inputs (dataset drift) or output drifted: the report's definition."""
+        return [w for w in self.windows if w.window.drifted]
+
+    def dataset_drift_in(self, rows: list[WindowRow]) -> list[WindowRow]:
+        return [w for w in rows if w.window.dataset_drift]
+
+    def output_drift_in(self, rows: list[WindowRow]) -> list[WindowRow]:
+        return [w for w in rows if w.window.prediction is not None and w.window.prediction.drifted]
 
     @property
     def windows_with_records(self) -> list[WindowRow]:
@@ -340,12 +357,10 @@ def monitoring_view(model: Model, version: ModelVersion) -> MonitoringView | Non
             rows[row.index] = replace(row, changed=False)
     with_records = [r for r in rows if not r.empty]
     latest = with_records[-1] if with_records else None
-    first = next((r for r in rows if r.window.dataset_drift), None)
-    since = None
-    for row in reversed(with_records):
-        if not row.window.dataset_drift:
-            break
-        since = row
+    first = next((r for r in with_records if r.window.drifted), None)
+    # One definition of "drifting since", the report's, so the page, the inventory badge and the
+    # manifest never disagree.
+    since = next((r for r in with_records if r.window.start == report.first_drift), None)
     run = next((r for r in version.evaluations if r.id == report.reference), None)
     return MonitoringView(
         report=report,

@@ -276,6 +276,7 @@ class _Page:
             "window_phrase": monitoring_views.window_phrase,
             "windows_phrase": monitoring_views.windows_phrase,
             "window_noun": monitoring_views.window_noun,
+            "share_phrase": monitoring_views.share_phrase,
             "output_name": monitoring_views.output_name,
             "output_noun": monitoring_views.output_noun,
             "version_card_link": lambda model, version: self.link(version_path(model, version)),
