@@ -312,3 +312,37 @@ def test_unknown_reference_and_drift_override(ws: Path) -> None:
     problems = {p.key: p for p in problems_of(ws)}
     assert "did you mean 'holdout'?" in problems["monitoring.reference"].message
     assert "did you mean 'income'?" in problems["monitoring.drift.features.incme"].message
+
+
+def test_reference_forms_are_checked_where_they_are_written(ws: Path) -> None:
+    _with_logs(ws, "week-1.csv")
+    pd.read_csv(ws / "data" / "holdout.csv").drop(columns=["age"]).to_csv(ws / "data" / "sample.csv", index=False)
+    edit(ws, VERSION, "  reference: holdout", "  reference: {data: data/sample.csv, description: Training sample}")
+    problem = only_problem(ws)
+    assert problem.key == "monitoring.features" and "column 'age' is not in data/sample.csv" in problem.message
+
+    edit(ws, VERSION, "{data: data/sample.csv, description: Training sample}", "{window: 2, data: data/sample.csv}")
+    problem = only_problem(ws)
+    assert problem.key == "monitoring.reference"
+    assert "set exactly one of evaluation, data or window (found data, window)" in problem.message
+
+    edit(ws, VERSION, "{window: 2, data: data/sample.csv}", "{evaluation: holdot}")
+    problem = only_problem(ws)
+    assert problem.key == "monitoring.reference.evaluation" and "did you mean 'holdout'?" in problem.message
+
+
+def test_a_date_names_a_calendar_window_only(ws: Path) -> None:
+    _with_logs(ws, "week-1.csv")
+    edit(ws, VERSION, "  reference: holdout", "  reference: {window: 2026-08-05}\n  window: {rows: 100}")
+    problem = only_problem(ws)
+    assert problem.key == "monitoring" and "name the reference window by its number" in problem.message
+
+
+def test_monitored_features_must_be_columns_of_the_reference_evaluation(ws: Path) -> None:
+    _with_logs(ws, "week-1.csv")
+    for name in ("week-1.csv",):
+        pd.read_csv(ws / "logs" / name).assign(tenure=3).to_csv(ws / "logs" / name, index=False)
+    edit(ws, VERSION, "  features: [income, age]\n  reference", "  features: [income, age, tenure]\n  reference")
+    problem = only_problem(ws)
+    assert problem.key == "monitoring.features"
+    assert "'tenure' not in data/holdout.csv, the table of the reference evaluation 'holdout'" in problem.message

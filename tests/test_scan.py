@@ -514,3 +514,44 @@ def test_gzip_jsonl_is_read(tmp_path):
     (tmp_path / "plain.jsonl").unlink()
     windows = scan_windows(tmp_path / "log.jsonl.gz", timestamp="ts", window=WindowSpec("week"), **PLANS)
     check(windows, frame, window_start(frame["ts"], "week"))
+
+
+# --------------------------------------------------------------------------- one window as the reference
+
+
+@pytest.mark.parametrize("which", [2, dt.date(2026, 8, 13)])
+def test_read_window_returns_the_records_of_one_calendar_window(which, tmp_path):
+    frame = make_log()
+    path = write(frame, "parquet", tmp_path)
+    got = scan.read_window(path, timestamp="ts", window=WindowSpec("week"), columns=["x", "c", "p"], which=which)
+    week = frame[window_start(frame["ts"], "week") == MONDAY + pd.Timedelta(weeks=1)].sort_values("ts")
+    assert got.start == MONDAY + pd.Timedelta(weeks=1) and got.end == MONDAY + pd.Timedelta(weeks=2)
+    assert list(got.frame.columns) == ["x", "c", "p"]
+    assert len(got.frame) == len(week)
+    np.testing.assert_array_equal(np.sort(got.frame["x"].to_numpy()), np.sort(week["x"].to_numpy()))
+    assert sorted(got.frame["c"].fillna("~")) == sorted(week["c"].fillna("~"))
+    assert got.frame["p"].dtype.kind == "i"  # types as the file has them: an integer stays an integer
+
+
+def test_read_window_numbers_rows_windows_like_scan_windows(tmp_path):
+    frame = make_log(530)
+    path = write(frame, "parquet", tmp_path)
+    got = scan.read_window(path, timestamp="ts", window=WindowSpec("rows", rows=50), columns=["x", "k", "c"], which=3)
+    index = rows_oracle(frame, 50)
+    want = frame[index == 2]
+    assert len(got.frame) == 50
+    np.testing.assert_array_equal(np.sort(got.frame["x"].to_numpy()), np.sort(want["x"].to_numpy()))
+
+
+@pytest.mark.parametrize(
+    ("which", "message"),
+    [
+        (3, "window 3 holds no records"),  # the empty third week
+        (6, "the log has 5 week windows, so no window 6"),
+        (dt.date(2026, 12, 1), "no record in the week of 2026-12-01"),
+    ],
+)
+def test_read_window_names_what_is_wrong(which, message, tmp_path):
+    path = write(make_log(), "parquet", tmp_path)
+    with pytest.raises(ScanError, match=message):
+        scan.read_window(path, timestamp="ts", window=WindowSpec("week"), columns=["x"], which=which)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,10 +22,18 @@ from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
-from modelgov.sources.tables import TableError, expand_table_paths, read_table
+from modelgov.sources.tables import TableError, expand_table_paths, read_columns, read_table
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
 from modelgov.workspace.schema import Evaluation, Version
+from modelgov.workspace.schema import Monitoring as MonitoringSpec
+from modelgov.workspace.schema import Reference as ReferenceSpec
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from modelgov.monitoring.aggregates import WindowSpec
+    from modelgov.monitoring.report import Reference
 
 Progress = Callable[[str], None]
 
@@ -278,32 +287,26 @@ def _drift_report(
     evaluations: list[manifest.EvaluationRun],
     problems: list[Problem],
 ) -> manifest.MonitoringReport | None:
-    """Drift and performance over time of the version's logs against its reference evaluation."""
+    """Drift and performance over time of the version's logs against its reference: an evaluation
+    table (the default), another table, or one window of the log."""
     from modelgov.monitoring.aggregates import WindowSpec
     from modelgov.monitoring.logsource import ScanError
     from modelgov.monitoring.report import PREDICTION, MonitoringInputs, monitoring_report
 
     mon = version.spec.monitoring
     assert mon is not None
+    chosen = mon.reference_spec(version.spec.evaluations)
     specs = {e.id: e for e in version.spec.evaluations}
-    reference_id = mon.reference or max(version.spec.evaluations, key=lambda e: (e.date, e.id)).id
-    run = next((r for r in evaluations if r.id == reference_id), None)
-    if run is None:
+    evaluation = specs.get(chosen.evaluation) if chosen.evaluation else None
+    if chosen.evaluation and not any(r.id == chosen.evaluation for r in evaluations):
         return None  # the evaluation itself failed and is already reported
-    evaluation = specs[reference_id]
-    reference_output = evaluation.score if mon.score and evaluation.score else evaluation.prediction
-    missing = [f for f in mon.features if f not in evaluation.features]
-    if missing:
-        problems.append(
-            Problem(
-                version.source,
-                None,
-                "monitoring.features",
-                f"{', '.join(map(repr, missing))} not among the features of the reference evaluation "
-                f"{reference_id!r}; drift compares each logged feature with the same column of that table",
-            )
-        )
-        return None
+    log_output = mon.score or mon.prediction
+    if evaluation is not None:
+        # a score is compared with a score, a prediction with a prediction
+        reference_output = evaluation.score if mon.score and evaluation.score else evaluation.prediction
+        log_output = mon.score if mon.score and evaluation.score else mon.prediction
+    else:
+        reference_output = log_output  # a table or window of the same shape as the log
     window = mon.window
     spec_window = WindowSpec(kind="rows", rows=window.rows) if not isinstance(window, str) else WindowSpec(kind=window)
     overrides = {
@@ -315,38 +318,86 @@ def _drift_report(
         for feature in [*mon.features, PREDICTION]:
             overrides.setdefault(feature, default)
     truth = mon.ground_truth
-    inputs = MonitoringInputs(
-        logs=[workspace.files.path(p) for p in expand_table_paths(workspace.root, mon.logs)],
-        timestamp=mon.timestamp,
-        features=list(mon.features),
-        log_output=mon.score if mon.score and evaluation.score else mon.prediction,
-        reference_output=reference_output,
-        window=spec_window,
-        window_label=window if isinstance(window, str) else f"{window.rows:,} rows",
-        overrides=overrides,
-        dataset_share=mon.drift.dataset_share,
-        log_id=mon.id,
-        log_prediction=mon.prediction,
-        log_score=mon.score,
-        truth=workspace.files.path(truth.data) if truth else None,
-        truth_id=truth.id if truth else None,
-        truth_label=truth.label if truth else None,
-    )
-    columns = EvaluationColumns(
-        label=evaluation.label,
-        prediction=evaluation.prediction,
-        score=evaluation.score,
-        sensitive=(),
-        positive_label=evaluation.positive_label,
-    )
+    logs = [workspace.files.path(p) for p in expand_table_paths(workspace.root, mon.logs)]
     try:
-        reference = read_table(workspace.files.path(evaluation.data), [*mon.features, reference_output])
-        return monitoring_report(inputs, reference, run, task=model.card.task.value, columns=columns)
-    except (ScanError, TableError) as exc:
+        reference = _reference(workspace, chosen, evaluation, evaluations, logs, mon, spec_window, reference_output)
+        if reference_output not in reference.frame.columns:
+            reference_output = None  # a table without the output column: the inputs are compared, not the output
+        inputs = MonitoringInputs(
+            logs=logs,
+            timestamp=mon.timestamp,
+            features=list(mon.features),
+            log_output=log_output,
+            reference_output=reference_output,
+            window=spec_window,
+            window_label=window if isinstance(window, str) else f"{window.rows:,} rows",
+            overrides=overrides,
+            dataset_share=mon.drift.dataset_share,
+            log_id=mon.id,
+            log_prediction=mon.prediction,
+            log_score=mon.score,
+            truth=workspace.files.path(truth.data) if truth else None,
+            truth_id=truth.id if truth else None,
+            truth_label=truth.label if truth else None,
+        )
+        positive = evaluation.positive_label if evaluation else next(iter(specs.values())).positive_label
+        columns = EvaluationColumns(
+            label=evaluation.label if evaluation else "label",
+            prediction=evaluation.prediction if evaluation else "prediction",
+            score=evaluation.score if evaluation else None,
+            sensitive=(),
+            positive_label=positive,
+        )
+        return monitoring_report(inputs, reference, task=model.card.task.value, columns=columns)
+    except ScanError as exc:
         problems.append(Problem(mon.logs, None, "", str(exc)))
+    except TableError as exc:
+        problems.append(Problem(chosen.data or mon.logs, None, "", str(exc)))
     except (DataProblem, ValueError) as exc:
         problems.append(Problem(version.source, None, "monitoring", str(exc)))
     return None
+
+
+def _reference(
+    workspace: Workspace,
+    chosen: ReferenceSpec,
+    evaluation: Evaluation | None,
+    evaluations: list[manifest.EvaluationRun],
+    logs: list[Path],
+    mon: MonitoringSpec,
+    window: WindowSpec,
+    output: str,
+) -> Reference:
+    """Read the reference the workspace chose: only the monitored columns (and the output's)."""
+    from modelgov.monitoring.report import Reference, iso
+    from modelgov.monitoring.scan import read_window
+
+    if evaluation is not None:
+        run = next(r for r in evaluations if r.id == evaluation.id)
+        frame = read_table(workspace.files.path(evaluation.data), [*mon.features, output])
+        return Reference(
+            frame=frame,
+            kind="evaluation",
+            name=evaluation.id,
+            performance=list(run.performance.metrics),
+            file=_ref(workspace.files, evaluation.data),
+        )
+    if chosen.data is not None:
+        path = workspace.files.path(chosen.data)
+        present = read_columns(path)
+        frame = read_table(path, [c for c in [*mon.features, output] if c in present])
+        return Reference(
+            frame=frame,
+            kind="data",
+            name=chosen.data,
+            file=_ref(workspace.files, chosen.data),
+            description=chosen.description,
+        )
+    assert chosen.window is not None
+    picked = read_window(
+        logs, timestamp=mon.timestamp, window=window, columns=[*mon.features, output], which=chosen.window
+    )
+    return Reference(frame=picked.frame, kind="window", name=iso(picked.start))
 
 
 def _resampling(workspace: Workspace) -> Resampling:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -372,7 +372,16 @@ class Distribution(Node):
 class MonitoringReport(Node):
     """Drift and performance over time for one version's production logs."""
 
-    reference: str = Field(description="Evaluation id whose table is the reference.")
+    reference: str = Field(
+        description="What the reference is, by kind: the evaluation id, the table's path, or the window's start."
+    )
+    reference_kind: Literal["evaluation", "data", "window"] = Field(
+        "evaluation",
+        description="`evaluation`: an evaluation table of this version; `data`: another table (e.g. a training "
+        "sample); `window`: one window of the production log itself.",
+    )
+    reference_file: FileRef | None = Field(None, description="The reference table, for `evaluation` and `data`.")
+    reference_description: str | None = Field(None, description="What a `data` reference is, as the workspace says.")
     reference_rows: int
     window: str = Field(description="`day`, `week`, `month` or `N rows`.")
     dataset_share: float = Field(description="Share of drifted features that makes a window's dataset drift.")

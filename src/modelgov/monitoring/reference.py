@@ -125,18 +125,18 @@ def profile_reference(reference: pd.Series, kind: Kind | None = None, column: st
             rows=rows,
             missing=total - rows,
             values=values,
-            distinct=len(np.unique(values)),
+            distinct=int(np.count_nonzero(values[1:] != values[:-1])) + 1 if rows else 0,
             std=float(np.std(values)) if rows else None,
             deciles=deciles,
         )
     numeric_keys = pd.api.types.is_numeric_dtype(reference) or pd.api.types.is_bool_dtype(reference)
-    keys = [category_key(v) for v in reference.tolist()]
-    if numeric_keys:  # ±inf is missing in a numeric column
-        keys = [None if k in ("inf", "-inf") else k for k in keys]
     counts: dict[str, int] = {}
-    for key in keys:
+    for value, n in _value_counts(reference):
+        key = category_key(value)
+        if numeric_keys and key in ("inf", "-inf"):  # ±inf is missing in a numeric column
+            key = None
         if key is not None:
-            counts[key] = counts.get(key, 0) + 1
+            counts[key] = counts.get(key, 0) + n
     rows = sum(counts.values())
     return ReferenceProfile(
         column=name,
@@ -148,6 +148,30 @@ def profile_reference(reference: pd.Series, kind: Kind | None = None, column: st
         categories=counts,
         numeric_keys=numeric_keys,
     )
+
+
+def _value_counts(series: pd.Series) -> list[tuple[object, int]]:
+    """Each distinct value of ``series`` (as ``tolist`` gives it, in order of first appearance) and
+    how many rows hold it, so that :func:`category_key` runs once per value rather than once per row
+    (five 1M-row columns: 2.5 s row by row). Missing values (``pd.factorize``'s) are left out, except
+    in object columns, where :func:`category_key` decides about each. Object columns holding more than
+    strings go row by row, since their values can be equal with different keys (``1 == 1.0 == True``)."""
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) != "string":
+        return [(value, 1) for value in series.tolist()]
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes = np.asarray(codes)
+    # factorize numbers values in order of appearance: a value's first row is where the code
+    # exceeds every code before it.
+    before = np.concatenate([[-1], np.maximum.accumulate(codes)[:-1]]) if len(codes) else codes
+    first = np.flatnonzero(codes > before)
+    if not np.array_equal(codes[first], np.arange(len(uniques))):
+        _, first = np.unique(codes, return_index=True)
+        first = first[codes[first] >= 0]
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    pairs = list(zip(series.iloc[first].tolist(), counts[codes[first]].tolist(), strict=True))
+    if series.dtype == object:
+        pairs += [(value, 1) for value in series.iloc[np.flatnonzero(codes < 0)].tolist()]
+    return pairs
 
 
 def numeric_edges(profile: ReferenceProfile) -> tuple[np.ndarray, bool]:

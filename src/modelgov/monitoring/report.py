@@ -13,8 +13,9 @@ ever seen as per-window aggregates, so memory does not grow with the log.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ class MonitoringInputs:
     timestamp: str
     features: list[str]
     log_output: str  # score column if declared, else prediction column, in the logs
-    reference_output: str  # the same role's column in the reference table
+    reference_output: str | None  # the same role's column in the reference; None: inputs only
     window: WindowSpec
     window_label: str
     overrides: dict[str, tuple[str | None, float | None]]  # feature → (method, threshold)
@@ -53,10 +54,25 @@ class MonitoringInputs:
     truth_label: str | None = None
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The data production windows are compared with, already read, and what it is.
+
+    ``kind`` is ``evaluation`` (an evaluation table, whose metrics are the performance baseline),
+    ``data`` (another table, e.g. a training sample: no baseline) or ``window`` (one window of the log
+    itself, named by its start: its own metrics, where outcomes arrived, are the baseline)."""
+
+    frame: pd.DataFrame
+    kind: Literal["evaluation", "data", "window"]
+    name: str
+    performance: list[manifest.Metric] = field(default_factory=list)
+    file: manifest.FileRef | None = None
+    description: str | None = None
+
+
 def monitoring_report(
     inputs: MonitoringInputs,
-    reference: pd.DataFrame,
-    reference_run: manifest.EvaluationRun,
+    reference: Reference,
     *,
     task: str,
     columns: EvaluationColumns,
@@ -64,10 +80,11 @@ def monitoring_report(
     """Drift of every feature and of the model's output per window, and performance over time."""
     profiles: dict[str, ReferenceProfile] = {}
     plans: dict[str, drift_tests.FeaturePlan] = {}
-    for feature in [*inputs.features, PREDICTION]:
+    compared = [*inputs.features, PREDICTION] if inputs.reference_output is not None else list(inputs.features)
+    for feature in compared:
         column = inputs.reference_output if feature == PREDICTION else feature
         log_column = inputs.log_output if feature == PREDICTION else feature
-        profile = profile_reference(reference[column], column=log_column)
+        profile = profile_reference(reference.frame[column], column=log_column)
         method, threshold = inputs.overrides.get(feature, (None, None))
         profiles[feature] = profile
         plans[feature] = drift_tests.plan_feature(profile, method=method, threshold=threshold)
@@ -89,13 +106,13 @@ def monitoring_report(
         labelled, metrics = performance.get(window.start, (0, []))
         report_windows.append(
             manifest.DriftWindow(
-                start=_iso(window.start),
-                end=_iso(window.end),
+                start=iso(window.start),
+                end=iso(window.end),
                 rows=window.rows,
                 share_drifted=dataset.share if window.rows else None,
                 dataset_drift=bool(window.rows) and dataset.drifted,
                 features=[_to_manifest(f) for f in features],
-                prediction=_to_manifest(results[PREDICTION], PREDICTION),
+                prediction=_to_manifest(results[PREDICTION], PREDICTION) if PREDICTION in results else None,
                 labelled_rows=labelled,
                 performance=metrics,
             )
@@ -103,13 +120,20 @@ def monitoring_report(
 
     latest = next((w for w in reversed(windows) if w.rows), None)
     since = drifting_since(report_windows)
+    baseline = list(reference.performance)
+    if reference.kind == "window":
+        own = next((w for w in report_windows if w.start == reference.name), None)
+        baseline = list(own.performance) if own else []
     return manifest.MonitoringReport(
-        reference=reference_run.id,
-        reference_rows=reference_run.performance.rows,
+        reference=reference.name,
+        reference_kind=reference.kind,
+        reference_file=reference.file,
+        reference_description=reference.description,
+        reference_rows=len(reference.frame),
         window=inputs.window_label,
         dataset_share=inputs.dataset_share,
         windows=report_windows,
-        reference_performance=list(reference_run.performance.metrics),
+        reference_performance=baseline,
         latest=[_distribution(f, plans[f], profiles[f], latest) for f in inputs.features] if latest else [],
         first_drift=since,
         status="no data" if latest is None else ("drift" if since else "no drift"),
@@ -270,5 +294,5 @@ def _performance_by_window(
     return results
 
 
-def _iso(moment) -> str:
+def iso(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from .aggregates import (
@@ -54,13 +55,24 @@ from .logsource import (
     describe,
     from_us,
     lit,
+    next_start,
     q,
     read_error,
     resolve_files,
     timestamp_problem,
+    to_us,
 )
 
-__all__ = ["BATCH_ROWS", "OutcomeWindow", "ScanError", "scan_outcomes", "scan_windows"]
+__all__ = [
+    "BATCH_ROWS",
+    "LogWindow",
+    "OutcomeWindow",
+    "ScanError",
+    "read_window",
+    "scan_outcomes",
+    "scan_windows",
+    "window_start",
+]
 
 #: Records per Arrow batch. Peak memory grows with it (8 bytes × (numeric features + 2) per record,
 #: plus numpy's temporaries for two features at a time): on the 10M-row benchmark, 65,536 / 131,072 /
@@ -352,6 +364,87 @@ def scan_windows(
         spans = [(k, from_us(s.first), from_us(s.last + 1)) for k, s in sorted(windows.items())]
         return [aggregate(*span) for span in spans]
     return [aggregate(*span) for span in calendar_span(window.kind, min(windows), max(windows))]
+
+
+def window_start(kind: str, day: dt.date) -> dt.datetime:
+    """Start (UTC) of the calendar window holding ``day``: the day, its week's Monday, its month's 1st."""
+    if kind == "week":
+        day = day - dt.timedelta(days=day.weekday())
+    elif kind == "month":
+        day = day.replace(day=1)
+    elif kind != "day":
+        raise ValueError(f"a date names a calendar window (day, week or month), not a {kind!r} window")
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    """The records of one window, read whole: a reference small enough to hold (one window)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    frame: pd.DataFrame
+
+
+def read_window(
+    paths: Paths,
+    *,
+    timestamp: str,
+    window: WindowSpec,
+    columns: Sequence[str],
+    which: int | dt.date,
+    memory_limit: str = "1GB",
+    threads: int | None = None,
+) -> LogWindow:
+    """The ``columns`` of every record in one window of a log, with the types the files give them.
+
+    ``which`` is the window's number (1 = the first window holding a record; calendar windows count
+    empty ones too, as :func:`scan_windows` lists them) or, for calendar windows, a date inside it.
+    Only that window is materialised; the rest of the log is streamed past by DuckDB.
+    """
+    files = resolve_files(paths)
+    wanted = [c for c in dict.fromkeys(columns) if c != timestamp]
+    with tempfile.TemporaryDirectory(prefix="modelgov-scan-") as spill:
+        con = connect(memory_limit, threads, Path(spill))
+        try:
+            define_log(con, files, timestamp, {c: "raw" for c in wanted})
+            count = define_windows(con, window, timestamp, ties=wanted)
+            if window.kind == "rows":
+                if not isinstance(which, int):
+                    raise ScanError(f"{describe(files)}: with row-count windows, name a window by its number")
+                key, total = which - 1, count
+            else:
+                first, last = con.execute("SELECT min(__w), max(__w) FROM wlog").fetchone()
+                if first is None:
+                    raise ScanError(f"{describe(files)}: the log holds no record, so it has no window {which}")
+                spans = calendar_span(window.kind, first, last)
+                total = len(spans)
+                if isinstance(which, int):
+                    key = spans[which - 1][0] if which <= total else -1
+                else:
+                    key = to_us(window_start(window.kind, which))
+                    if not first <= key <= last:
+                        raise ScanError(
+                            f"{describe(files)}: no record in the {window.kind} of {which.isoformat()}; the log runs "
+                            f"from {from_us(first):%Y-%m-%d} to {from_us(last):%Y-%m-%d}"
+                        )
+            if isinstance(which, int) and not 1 <= which <= total:
+                raise ScanError(f"{describe(files)}: the log has {total} {window.kind} windows, so no window {which}")
+            selected = ", ".join(q(c) for c in wanted)
+            frame = con.execute(f"SELECT {selected}, __t FROM wlog WHERE __w = ? ORDER BY __t", [key]).df()
+        except duckdb.Error as exc:
+            raise read_error(exc, files) from None
+        finally:
+            con.close()
+    if frame.empty:
+        raise ScanError(f"{describe(files)}: window {which} holds no records, so it cannot be the reference")
+    times = frame.pop("__t")
+    if window.kind == "rows":
+        start, end = from_us(int(times.iloc[0])), from_us(int(times.iloc[-1]) + 1)
+    else:
+        start = from_us(key)
+        end = next_start(window.kind, start)
+    return LogWindow(start=start, end=end, frame=frame)
 
 
 @dataclass

@@ -116,7 +116,8 @@ def _subtitle(view: mv.MonitoringView, extra: str = "") -> str:
     if view.reference_run is not None:
         reference = _caption(view.reference_run, report.reference_rows)
     else:
-        reference = f"Evaluation {report.reference} · {report.reference_rows:,} rows"
+        text = mv.reference_text(report)
+        reference = f"{text[0].upper()}{text[1:]} · {report.reference_rows:,} rows"
     windows = mv.windows_phrase(report.window, len(report.windows))
     return f"Reference: {reference} · {windows}" + (f" · {extra}" if extra else "")
 
@@ -381,7 +382,7 @@ def drift_heatmap_chart(model: Model, version: ModelVersion) -> str | None:
     figure["layout"]["margin"]["r"] = 40
     label = (
         f"Heatmap of drift for {len(view.features)} features over {len(view.windows)} windows against "
-        f"evaluation {view.report.reference}; drifted cells are marked with a cross."
+        f"{mv.reference_text(view.report)}; drifted cells are marked with a cross."
     )
     return _html(figure, _chart_key(model, version, "drift-heatmap", view), label)
 
@@ -633,8 +634,8 @@ def monitoring_performance_chart(model: Model, version: ModelVersion) -> str | N
         category_x=False,
     )
     label = (
-        f"{' and '.join(label for _, label, _ in view.metrics)} per window, against the reference evaluation "
-        f"{view.report.reference}."
+        f"{' and '.join(label for _, label, _ in view.metrics)} per window, against the reference: "
+        f"{mv.reference_text(view.report)}."
     )
     return _html(figure, _chart_key(model, version, "monitoring-performance", view), label)
 

@@ -41,6 +41,7 @@ __all__ = [
     "monitoring_view",
     "output_name",
     "output_noun",
+    "reference_text",
     "share_phrase",
     "statistic_text",
     "window_label",
@@ -185,6 +186,17 @@ def window_phrase(kind: str, start: str) -> str:
     if kind in ("day", "month"):
         return label
     return f"the window starting {label}"
+
+
+def reference_text(report: MonitoringReport) -> str:
+    """What the windows are compared with, in running text: ``evaluation holdout-2026``, ``the table
+    data/train-sample.parquet (training sample, 2025)``, ``the production week of 2026-08-03``."""
+    if report.reference_kind == "data":
+        described = f" ({report.reference_description})" if report.reference_description else ""
+        return f"the table {report.reference}{described}"
+    if report.reference_kind == "window":
+        return f"production records of {window_phrase(report.window, report.reference)}"
+    return f"evaluation {report.reference}"
 
 
 def windows_phrase(kind: str, count: int) -> str:
@@ -361,7 +373,11 @@ def monitoring_view(model: Model, version: ModelVersion) -> MonitoringView | Non
     # One definition of "drifting since", the report's, so the page, the inventory badge and the
     # manifest never disagree.
     since = next((r for r in with_records if r.window.start == report.first_drift), None)
-    run = next((r for r in version.evaluations if r.id == report.reference), None)
+    run = (
+        next((r for r in version.evaluations if r.id == report.reference), None)
+        if report.reference_kind == "evaluation"
+        else None
+    )
     return MonitoringView(
         report=report,
         reference_run=run,

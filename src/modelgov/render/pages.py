@@ -277,6 +277,7 @@ class _Page:
             "windows_phrase": monitoring_views.windows_phrase,
             "window_noun": monitoring_views.window_noun,
             "share_phrase": monitoring_views.share_phrase,
+            "reference_text": monitoring_views.reference_text,
             "output_name": monitoring_views.output_name,
             "output_noun": monitoring_views.output_noun,
             "version_card_link": lambda model, version: self.link(version_path(model, version)),

@@ -126,7 +126,7 @@ class _Loader:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors():
+            for error in _without_union_noise(exc.errors()):
                 self.problems.append(self._problem_from_pydantic(doc, model, error))
             return None
 
@@ -358,15 +358,7 @@ class _Loader:
                 needed["score"] = monitoring.score
             needed.update({f"features[{i}]": name for i, name in enumerate(monitoring.features)})
             self._check_logs(doc, monitoring, needed, model)
-            evaluation_ids = [e.id for e in spec.evaluations]
-            if monitoring.reference is not None and monitoring.reference not in evaluation_ids:
-                self.problems.append(
-                    doc.problem(
-                        ("monitoring", "reference"),
-                        f"no evaluation {monitoring.reference!r} in this version"
-                        f"{did_you_mean(monitoring.reference, evaluation_ids)}",
-                    )
-                )
+            self._check_reference(doc, spec, model)
             for feature in monitoring.drift.features:
                 if feature not in monitoring.features:
                     self.problems.append(
@@ -393,6 +385,50 @@ class _Loader:
                     {},
                     model,
                 )
+
+    def _check_reference(self, doc: YamlDocument, spec: schema.Version, model: ModelEntry) -> None:
+        """The reference must hold every monitored feature: an evaluation's table, or the named table
+        (whose output column is optional: without it, only the inputs are compared)."""
+        monitoring = spec.monitoring
+        assert monitoring is not None
+        reference = monitoring.reference_spec(spec.evaluations)
+        features = {f"features[{i}]": name for i, name in enumerate(monitoring.features)}
+        if reference.data is not None:
+            self._check_table(doc, ("monitoring", "reference"), reference.data, features, {}, model)
+            return
+        if reference.evaluation is None:
+            return  # a window of the log: it has the features by construction
+        by_id = {e.id: e for e in spec.evaluations}
+        evaluation = by_id.get(reference.evaluation)
+        if evaluation is None:
+            key = (
+                ("monitoring", "reference")
+                if isinstance(monitoring.reference, str)
+                else ("monitoring", "reference", "evaluation")
+            )
+            self.problems.append(
+                doc.problem(
+                    key,
+                    f"no evaluation {reference.evaluation!r} in this version{did_you_mean(reference.evaluation, by_id)}",
+                )
+            )
+            return
+        path = (self.root / evaluation.data).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return  # reported with the evaluation
+        try:
+            columns = read_columns(path)
+        except TableError:
+            return  # reported with the evaluation
+        missing = [name for name in monitoring.features if name not in columns]
+        if missing:
+            self.problems.append(
+                doc.problem(
+                    ("monitoring", "features"),
+                    f"{', '.join(map(repr, missing))} not in {evaluation.data}, the table of the reference "
+                    f"evaluation {evaluation.id!r}: drift compares each logged feature with the same column there",
+                )
+            )
 
     def _check_logs(
         self, doc: YamlDocument, monitoring: schema.Monitoring, needed: dict[str, str], model: ModelEntry
@@ -483,6 +519,21 @@ def _kind(value: object) -> str:
     return {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(
         type(value), type(value).__name__
     )
+
+
+def _without_union_noise(errors: list[Any]) -> list[Any]:
+    """For a ``str | Mapping`` key given a mapping, pydantic reports both "should be a valid string"
+    and what is wrong with the mapping; only the second helps, so the first is dropped."""
+
+    def place(error: Any) -> Loc:
+        return tuple(part for part in error["loc"] if not _is_union_tag(part))
+
+    detailed = {place(e)[:n] for e in errors if e["type"] != "string_type" for n in range(len(place(e)) + 1)}
+    return [
+        e
+        for e in errors
+        if not (e["type"] == "string_type" and isinstance(e.get("input"), dict) and place(e) in detailed)
+    ]
 
 
 def _is_union_tag(part: object) -> bool:

@@ -23,7 +23,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 IDENTIFIER_HINT = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
@@ -288,6 +288,34 @@ class RowWindow(Strict):
     rows: int = Field(ge=10, description="Fixed number of records per window, in timestamp order.")
 
 
+class Reference(Strict):
+    """What production records are compared with: exactly one of an evaluation of this version, a
+    table (for example a sample of the training data), or one window of the log itself."""
+
+    evaluation: str | None = Field(None, description="Evaluation id of this version.")
+    data: Text | None = Field(
+        None, description="Table with the monitored feature columns (and, optionally, the output column)."
+    )
+    description: str | None = Field(None, description="What the `data` table is, shown on the pages.")
+    window: int | dt.date | None = Field(
+        None,
+        description="A window of the log: its number (1 = the first) or, for calendar windows, a date inside it.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Reference:
+        chosen = [k for k in ("evaluation", "data", "window") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                "set exactly one of evaluation, data or window" + (f" (found {', '.join(chosen)})" if chosen else "")
+            )
+        if self.description is not None and self.data is None:
+            raise ValueError("description describes a data table: set data too")
+        if isinstance(self.window, int) and not isinstance(self.window, bool) and self.window < 1:
+            raise ValueError("window numbers start at 1")
+        return self
+
+
 class Monitoring(Strict):
     logs: Text = Field(
         description="Scoring log path relative to the workspace: a file, a glob (`logs/*.parquet`) or a folder."
@@ -301,10 +329,27 @@ class Monitoring(Strict):
     window: Literal["day", "week", "month"] | RowWindow = Field(
         "week", description="Calendar windows (UTC, weeks start on Monday) or `{rows: N}`."
     )
-    reference: str | None = Field(
-        None, description="Evaluation id whose table is the reference (default: the most recent evaluation)."
+    reference: str | Reference | None = Field(
+        None,
+        description="An evaluation id, or `{evaluation: id}`, `{data: path}` or `{window: N | date}` "
+        "(default: the most recent evaluation).",
     )
     drift: DriftSettings = Field(default_factory=DriftSettings)
+
+    @model_validator(mode="after")
+    def _window_reference(self) -> Monitoring:
+        chosen = self.reference
+        if isinstance(chosen, Reference) and isinstance(chosen.window, dt.date) and isinstance(self.window, RowWindow):
+            raise ValueError("reference.window: with row-count windows, name the reference window by its number")
+        return self
+
+    def reference_spec(self, evaluations: list[Evaluation]) -> Reference:
+        """The reference in its long form; the default is the most recent evaluation."""
+        if isinstance(self.reference, Reference):
+            return self.reference
+        if self.reference is not None:
+            return Reference(evaluation=self.reference)
+        return Reference(evaluation=max(evaluations, key=lambda e: (e.date, e.id)).id)
 
 
 class Version(Strict):
