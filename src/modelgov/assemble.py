@@ -309,8 +309,12 @@ def _drift_report(
         reference_output = log_output  # a table or window of the same shape as the log
     window = mon.window
     spec_window = WindowSpec(kind="rows", rows=window.rows) if not isinstance(window, str) else WindowSpec(kind=window)
+    # A feature's own method comes with its own threshold (or that method's default), never the
+    # workspace default's, which may be a p-value where a distance is meant.
     overrides = {
-        feature: (test.method or mon.drift.default.method, test.threshold or mon.drift.default.threshold)
+        feature: (test.method, test.threshold)
+        if test.method
+        else (mon.drift.default.method, test.threshold or mon.drift.default.threshold)
         for feature, test in mon.drift.features.items()
     }
     default = (mon.drift.default.method, mon.drift.default.threshold)
