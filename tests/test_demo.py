@@ -23,6 +23,7 @@ from modelgov.demo import (
 )
 from modelgov.demo.monitoring import MONITORING_START, MONITORING_WEEKS, OUTCOME_LAG_WEEKS
 from modelgov.errors import ModelgovError
+from modelgov.policy.schema import PolicyFile, WaiversFile
 from modelgov.sources.models import LoadedModel, load_model
 from modelgov.workspace.schema import (
     IDENTIFIER,
@@ -130,6 +131,10 @@ def test_every_yaml_file_validates(workspace: Path) -> None:
             assert IDENTIFIER.match(parts[3])
         elif parts[-1] == "approvals.yml":
             assert Approvals.model_validate(load(workspace, relpath)).approvals
+        elif parts[0] == "policies":
+            assert PolicyFile.model_validate(load(workspace, relpath)).rules
+        elif relpath == "waivers.yml":
+            assert WaiversFile.model_validate(load(workspace, relpath)).waivers
         else:
             continue
         checked.add(relpath)

@@ -29,6 +29,7 @@ from sklearn.metrics import mean_absolute_error
 from modelgov import manifest
 from modelgov.build import build_site
 from modelgov.cli import main
+from modelgov.demo.policies import AS_OF
 from modelgov.errors import BuildError
 
 pytestmark = pytest.mark.slow
@@ -174,7 +175,7 @@ def test_site_is_offline(demo: tuple[Path, Path]) -> None:
 def test_rebuild_is_byte_identical(demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     workspace, site = demo
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    again = build_site(workspace, tmp_path / "again").site_dir
+    again = build_site(workspace, tmp_path / "again", as_of=AS_OF).site_dir  # the demo's snapshot date
     assert (again / "manifest.json").read_bytes() == (site / "manifest.json").read_bytes()
     assert tree_digest(again) == tree_digest(site)
 

@@ -21,6 +21,7 @@ from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, analyse
 from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.errors import Problem, WorkspaceError
+from modelgov.policy.engine import govern
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
 from modelgov.sources.tables import TableError, expand_table_paths, read_columns, read_table
 from modelgov.workspace.files import FileRegistry
@@ -51,9 +52,18 @@ def build_time() -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_manifest(workspace: Workspace, *, progress: Progress = _silent) -> manifest.Manifest:
-    """Analyse every model version and assemble the manifest. Raises :class:`WorkspaceError` with every
-    data problem found (a column with gaps, scores outside [0, 1], …)."""
+def build_manifest(
+    workspace: Workspace,
+    *,
+    progress: Progress = _silent,
+    as_of: dt.date | None = None,
+    fail_on: str | None = None,
+) -> manifest.Manifest:
+    """Analyse every model version, evaluate the policies and assemble the manifest. Raises
+    :class:`WorkspaceError` with every data problem found (a column with gaps, scores outside [0, 1], …).
+
+    ``as_of`` is the day policies are checked on (freshness, waiver expiry): the build date unless
+    given, so a re-check of old evidence can be dated. ``fail_on`` overrides governance.yml's."""
     problems: list[Problem] = []
     models = []
     for model in workspace.models.values():
@@ -66,9 +76,10 @@ def build_manifest(workspace: Workspace, *, progress: Progress = _silent) -> man
         raise WorkspaceError(problems)
 
     gov = workspace.governance
-    return manifest.Manifest(
+    built_at = build_time()
+    built = manifest.Manifest(
         generator=manifest.Generator(version=__version__),
-        built_at=build_time(),
+        built_at=built_at,
         site=manifest.Site(title=gov.title, organisation=gov.organisation, description=gov.description),
         risk_tiers=[
             manifest.RiskTier(id=t.id, title=t.title or t.id.title(), description=t.description) for t in gov.risk_tiers
@@ -77,6 +88,17 @@ def build_manifest(workspace: Workspace, *, progress: Progress = _silent) -> man
         models=sorted(models, key=lambda m: m.id),
         datasets=_datasets(workspace),
     )
+    if not workspace.policies:
+        return built
+    progress(f"Checking {len(workspace.policies)} polic{'ies' if len(workspace.policies) != 1 else 'y'}")
+    report = govern(
+        built,
+        workspace.policies,
+        workspace.waivers,
+        as_of or dt.date.fromisoformat(built_at[:10]),
+        fail_on=fail_on or gov.policies.fail_on,
+    )
+    return built.model_copy(update={"governance": report})
 
 
 def _ref(files: FileRegistry, rel_path: str) -> manifest.FileRef:

@@ -8,6 +8,7 @@ site and manifest exactly as they were.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from dataclasses import dataclass
@@ -41,14 +42,22 @@ class BuildResult:
         return self.site_dir / "index.html"
 
 
-def build_site(workspace_root: Path, out_dir: Path, *, progress: Progress = _silent) -> BuildResult:
-    """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically)."""
+def build_site(
+    workspace_root: Path,
+    out_dir: Path,
+    *,
+    progress: Progress = _silent,
+    as_of: dt.date | None = None,
+    fail_on: str | None = None,
+) -> BuildResult:
+    """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically).
+    ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`)."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
     check_output_dir(workspace_root, out_dir)
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root)
-    the_manifest = build_manifest(workspace, progress=progress)
+    the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on)
     return render_manifest(the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress)
 
 
@@ -71,6 +80,12 @@ def render_manifest(
     try:
         render_site(the_manifest, staging, template_dir=template_dir)
         manifest.write(the_manifest, staging / "manifest.json")
+        if the_manifest.governance is not None:
+            from modelgov.policy.outputs import results_csv, results_json
+
+            report = the_manifest.governance
+            (staging / "policy-results.json").write_text(results_json(report, the_manifest), encoding="utf-8")
+            (staging / "policy-results.csv").write_text(results_csv(report), encoding="utf-8")
         (staging / SITE_MARKER).write_text(SITE_MARKER_TEXT, encoding="utf-8")
         _swap_into_place(staging, out_dir)
     except BaseException:

@@ -8,6 +8,7 @@ anything else is a bug in modelgov and says so.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -47,6 +48,21 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("workspace", type=Path, help="the governance workspace folder")
     build.add_argument("-o", "--output", type=Path, default=Path("site"), help="site folder (default: ./site)")
     build.add_argument("-q", "--quiet", action="store_true", help="print only errors (for CI)")
+    _policy_options(build)
+
+    check = commands.add_parser(
+        "check", help="analyse a workspace and evaluate its policies, without building the site (fast CI gate)"
+    )
+    check.add_argument("workspace", type=Path, help="the governance workspace folder")
+    check.add_argument(
+        "--results",
+        type=Path,
+        default=Path("policy-results.json"),
+        metavar="PATH",
+        help="where to write the results as JSON (default: ./policy-results.json)",
+    )
+    check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line and errors")
+    _policy_options(check)
 
     demo = commands.add_parser("demo", help="generate the bundled example workspace and build its site")
     demo.add_argument(
@@ -78,6 +94,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _as_of(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _policy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--junit", type=Path, metavar="PATH", help="also write the policy results as JUnit XML")
+    parser.add_argument(
+        "--fail-on",
+        choices=["blocking", "warning"],
+        default=None,
+        help="exit with 1 on a failing blocking rule (default, or governance.yml policies.fail_on) or on any warning",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=None,
+        metavar="DATE",
+        help="check freshness and waiver expiry as of this date (default: the build date)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -107,10 +147,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "build":
         from modelgov.build import build_site
 
-        result = build_site(args.workspace, args.output, progress=_Progress(args.quiet))
+        result = build_site(
+            args.workspace, args.output, progress=_Progress(args.quiet), as_of=args.as_of, fail_on=args.fail_on
+        )
         if not args.quiet:
             _print_open_hint(result.site_dir)
-        return EXIT_OK
+        return _report_policies(result.manifest, args, results=result.site_dir / "policy-results.json")
+    if args.command == "check":
+        return _check(args)
     if args.command == "demo":
         return _demo(args)
     if args.command == "validate":
@@ -130,9 +174,53 @@ def _run(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def _check(args: argparse.Namespace) -> int:
+    from modelgov.assemble import build_manifest
+    from modelgov.policy.outputs import results_json
+    from modelgov.workspace.load import load_workspace
+
+    progress = _Progress(args.quiet)
+    progress(f"Loading workspace {args.workspace}")
+    workspace = load_workspace(args.workspace)
+    built = build_manifest(workspace, progress=progress, as_of=args.as_of, fail_on=args.fail_on)
+    if built.governance is not None:
+        _write(args.results, results_json(built.governance, built))
+    return _report_policies(built, args, results=args.results if built.governance is not None else None)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a report file atomically (a reader never sees half of it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def _report_policies(built, args: argparse.Namespace, *, results: Path | None) -> int:
+    """Print the summary, write JUnit when asked, and return the exit code: 1 when a blocking rule
+    failed (or, with --fail-on warning, anything short of a pass or a waiver), else 0."""
+    from modelgov.policy.outputs import exit_code, junit_xml, summary_table
+
+    report = built.governance
+    if report is None:
+        if not args.quiet:
+            print("No policy applies: add packs in governance.yml (policies.packs) or files in policies/.")
+        if args.junit:
+            raise ModelgovError("--junit needs policies: none are configured in this workspace")
+        return EXIT_OK
+    if args.junit:
+        _write(args.junit, junit_xml(report))
+    text = summary_table(report)
+    print(text if not args.quiet else text.splitlines()[-1])
+    if not args.quiet and results is not None:
+        print(f"Results: {results}" + (f"; JUnit: {args.junit}" if args.junit else ""))
+    return exit_code(report)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from modelgov.build import build_site
     from modelgov.demo import DEFAULT_SEED, generate_workspace
+    from modelgov.demo.policies import AS_OF
 
     progress = _Progress(args.quiet)
     root: Path = args.directory
@@ -140,9 +228,18 @@ def _demo(args: argparse.Namespace) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     progress(f"Generating the example workspace in {workspace} (seed {seed})")
     generate_workspace(workspace, seed=seed)
-    result = build_site(workspace, root / "site", progress=progress)
+    result = build_site(workspace, root / "site", progress=progress, as_of=AS_OF)
     if not args.quiet:
         _print_open_hint(result.site_dir)
+    report = result.manifest.governance
+    if report is not None and not args.quiet:
+        from modelgov.policy.outputs import summary_table
+
+        print(f"\n{summary_table(report)}")
+        print(
+            f"\nThe example is a snapshot checked as of {AS_OF}. Its policies block the release of the"
+            " credit candidate on purpose (see the Compliance pages); `modelgov demo` itself succeeded."
+        )
     return EXIT_OK
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -453,6 +453,101 @@ class Dataset(Node):
     )
 
 
+class PolicyReference(Node):
+    framework: str
+    clause: str
+    title: str | None = None
+    url: str | None = None
+
+
+class PolicyRule(Node):
+    id: str
+    title: str
+    description: str | None = None
+    kind: str = Field(description="`evidence`, `documented`, `approved_by`, `max_age_days`, `drift_limits`, …")
+    requirement: str = Field(description="What the rule requires, as text (e.g. `performance.roc_auc >= 0.7`).")
+    severity: Literal["blocking", "warning", "info"]
+    scope: str = Field(description="The rule's own narrowing of the policy's scope, as text; empty when none.")
+    references: list[PolicyReference] = Field(default_factory=list)
+
+
+class CoverageClause(Node):
+    clause: str
+    title: str
+    rules: list[str] = Field(default_factory=list)
+    attestation: str | None = None
+    note: str | None = None
+
+
+class Policy(Node):
+    id: str
+    title: str
+    description: str | None = None
+    framework: str | None = None
+    pack: str | None = Field(None, description="Name of the built-in pack, when the policy is one.")
+    source: FileRef = Field(description="The policy file (for a built-in pack, its path inside modelgov).")
+    scope: str = Field(description="Which versions it applies to, as text.")
+    rules: list[PolicyRule]
+    coverage: list[CoverageClause] = Field(default_factory=list)
+
+
+Outcome = Literal["pass", "fail", "warn", "waived", "error", "not-applicable"]
+
+
+class PolicyCheck(Node):
+    """One comparison inside a rule's result (a wildcard rule has one per matched path)."""
+
+    path: str = Field(description="Evidence path, or what was checked (e.g. `approvals.model_risk`).")
+    observed: Any = Field(description="The value found; None when there was none.")
+    requirement: str
+    outcome: Literal["pass", "fail", "error"]
+    message: str
+    page: str | None = Field(None, description="Site-relative link to the evidence.")
+
+
+class PolicyResult(Node):
+    policy: str
+    rule: str
+    model: str
+    version: str
+    severity: Literal["blocking", "warning", "info"]
+    outcome: Outcome
+    unwaived_outcome: Outcome | None = Field(None, description="What the outcome would be without the waiver.")
+    waiver: str | None = None
+    message: str
+    checks: list[PolicyCheck] = Field(default_factory=list)
+
+
+class WaiverState(Node):
+    id: str
+    policy: str
+    rule: str
+    models: list[str]
+    versions: list[str] | None = None
+    reason: str
+    approved_by: str
+    ticket: str
+    granted: str
+    expires: str
+    state: Literal["active", "expiring", "expired"] = Field(
+        description="`expiring`: active but ends within 30 days of the check."
+    )
+    used_by: list[str] = Field(default_factory=list, description="`model@version` results it waived.")
+    would_apply_to: list[str] = Field(
+        default_factory=list, description="Expired: the failing results it would cover if it still applied."
+    )
+    source: FileRef
+
+
+class GovernanceReport(Node):
+    as_of: str = Field(description="The date policies were evaluated on (freshness, waiver expiry).")
+    fail_on: Literal["blocking", "warning"] = "blocking"
+    policies: list[Policy]
+    results: list[PolicyResult]
+    waivers: list[WaiverState] = Field(default_factory=list)
+    blocking: bool = Field(description="True when the release should be blocked (the exit code is 1).")
+
+
 class RiskTier(Node):
     id: str
     title: str
@@ -478,6 +573,7 @@ class Manifest(Node):
     inputs: list[FileRef] = Field(description="Every workspace file the build read, sorted by path.")
     models: list[Model]
     datasets: list[Dataset]
+    governance: GovernanceReport | None = Field(None, description="Policy results; None when no policy applies.")
 
     def model(self, model_id: str) -> Model:
         for model in self.models:

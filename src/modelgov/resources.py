@@ -28,3 +28,8 @@ def site_templates_dir() -> Path:
 def policies_dir() -> Path:
     """The built-in policy packs."""
     return _data_dir("policies")
+
+
+def builtin_packs() -> dict[str, Path]:
+    """Built-in policy pack name → file (``policies/<name>.yml``)."""
+    return {path.stem: path for path in sorted(policies_dir().glob("*.yml"))}

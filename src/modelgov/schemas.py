@@ -12,20 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from modelgov.manifest import manifest_json_schema
+from modelgov.policy.schema import PolicyFile, WaiversFile
 from modelgov.workspace.schema import INPUT_MODELS
+
+#: Policy files and waivers.yml are workspace files too, with their own schemas.
+_ALL_INPUTS = {**INPUT_MODELS, "policy": PolicyFile, "waivers": WaiversFile}
 
 #: Where the committed copies live, relative to the repository root.
 COMMITTED_DIR = "schemas"
 
 
 def schema_names() -> list[str]:
-    return ["manifest", *INPUT_MODELS]
+    return ["manifest", *_ALL_INPUTS]
 
 
 def json_schema(name: str) -> dict[str, Any]:
     if name == "manifest":
         return manifest_json_schema()
-    model = INPUT_MODELS[name]
+    model = _ALL_INPUTS[name]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **model.model_json_schema()}
 
 

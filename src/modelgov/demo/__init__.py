@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from modelgov.demo import churn, credit, diabetes, governance
+from modelgov.demo import churn, credit, diabetes, governance, policies
 from modelgov.demo.churn import CHURN_DRIFT_START_WEEK
 from modelgov.demo.credit import CREDIT_DRIFT_START_WEEK
 from modelgov.demo.diabetes import DIABETES_DRIFT_START_WEEK
@@ -61,6 +61,7 @@ def generate_workspace(target: Path, *, seed: int = DEFAULT_SEED) -> None:
         credit.build(writer, seed)
         churn.build(writer, seed)
         diabetes.build(writer, seed)
+        policies.build(writer)
         governance.build(writer, seed)
     except BaseException:
         _remove_partial(target, existed)

@@ -116,7 +116,8 @@ def profile_reference(reference: pd.Series, kind: Kind | None = None, column: st
         if not (pd.api.types.is_numeric_dtype(reference) and not pd.api.types.is_bool_dtype(reference)):
             raise ValueError(f"column {name!r} is not numeric (dtype {reference.dtype}); declare it categorical")
         raw = pd.to_numeric(reference, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        values = np.sort(raw[np.isfinite(raw)])
+        values = raw[np.isfinite(raw)]
+        values.sort()
         rows = len(values)
         deciles = np.unique(np.quantile(values, DECILES)) if rows else np.empty(0)
         return ReferenceProfile(

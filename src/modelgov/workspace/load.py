@@ -15,6 +15,7 @@ carries the full list, so a user fixes everything in one round.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import types
 import typing
 from collections.abc import Iterable
@@ -24,7 +25,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from modelgov import manifest
 from modelgov.errors import Problem, WorkspaceError
+from modelgov.policy import schema as policy_schema
+from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
+from modelgov.resources import builtin_packs
 from modelgov.sources.tables import TableError, expand_table_paths, read_columns
 from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
@@ -65,6 +70,8 @@ class Workspace:
     models: dict[str, ModelEntry]
     datasets: dict[str, DatasetEntry]
     files: FileRegistry = field(repr=False)
+    policies: list[LoadedPolicy] = field(default_factory=list)
+    waivers: list[LoadedWaiver] = field(default_factory=list)
 
     @property
     def templates_dir(self) -> Path | None:
@@ -103,9 +110,108 @@ class _Loader:
         models = self._load_models()
         if governance is not None:
             self._check_cross_references(governance, models, datasets)
+        policies = self._load_policies(governance) if governance is not None else []
+        waivers = self._load_waivers(governance, policies) if governance is not None else []
         if self.problems or governance is None:
             raise WorkspaceError(self.problems)
-        return Workspace(self.root, governance, models, datasets, self.files)
+        return Workspace(self.root, governance, models, datasets, self.files, policies, waivers)
+
+    # ------------------------------------------------------------------ policies and waivers
+
+    def _load_policies(self, governance: schema.Governance) -> list[LoadedPolicy]:
+        """Built-in packs named in governance.yml, then the workspace's ``policies/*.yml``; policy
+        ids are unique across both."""
+        loaded: list[LoadedPolicy] = []
+        available = builtin_packs()
+        for index, name in enumerate(governance.policies.packs):
+            path = available.get(name)
+            if path is None:
+                self.problems.append(
+                    self.docs["governance.yml"].problem(
+                        ("policies", "packs", index),
+                        f"no built-in policy pack {name!r}{did_you_mean(name, available)}; "
+                        f"packs: {', '.join(sorted(available))}",
+                    )
+                )
+                continue
+            policy = self._parse_path(path, f"(built-in pack) {path.name}", policy_schema.PolicyFile)
+            if policy is not None:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                ref = manifest.FileRef(path=f"modelgov:policies/{path.name}", sha256=digest, bytes=path.stat().st_size)
+                loaded.append(LoadedPolicy(policy, ref, pack=name))
+        folder = self.root / "policies"
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.suffix not in {".yml", ".yaml"} or not path.is_file():
+                    continue
+                rel = f"policies/{path.name}"
+                policy = self._parse(rel, policy_schema.PolicyFile)
+                if policy is not None:
+                    hashed = self.files.register(rel)
+                    ref = manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes)
+                    loaded.append(LoadedPolicy(policy, ref))
+        seen: dict[str, str] = {}
+        for item in loaded:
+            if item.policy.id in seen:
+                self.problems.append(
+                    Problem(
+                        item.source.path,
+                        None,
+                        "id",
+                        f"policy id {item.policy.id!r} is also used by {seen[item.policy.id]}",
+                    )
+                )
+            seen.setdefault(item.policy.id, item.source.path)
+        return loaded
+
+    def _parse_path(self, path: Path, display: str, model: type[BaseModel]) -> Any:
+        """Like :meth:`_parse`, for a file outside the workspace (a built-in pack)."""
+        doc = read_yaml(path, display)
+        self.docs[display] = doc
+        self.problems.extend(doc.problems)
+        if doc.problems:
+            return None
+        try:
+            return model.model_validate(doc.data if doc.data is not None else {})
+        except ValidationError as exc:
+            for error in _without_union_noise(exc.errors()):
+                self.problems.append(self._problem_from_pydantic(doc, model, error))
+            return None
+
+    def _load_waivers(self, governance: schema.Governance, policies: list[LoadedPolicy]) -> list[LoadedWaiver]:
+        parsed = self._parse("waivers.yml", policy_schema.WaiversFile)
+        if parsed is None:
+            return []
+        doc = self.docs["waivers.yml"]
+        hashed = self.files.register("waivers.yml")
+        ref = manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes)
+        rules = {item.policy.id: [r.id for r in item.policy.rules] for item in policies}
+        longest = governance.policies.waiver_max_days
+        out = []
+        for index, waiver in enumerate(parsed.waivers):
+            loc: Loc = ("waivers", index)
+            if waiver.policy not in rules:
+                self.problems.append(
+                    doc.problem((*loc, "policy"), f"no policy {waiver.policy!r}{did_you_mean(waiver.policy, rules)}")
+                )
+            elif waiver.rule not in rules[waiver.policy]:
+                self.problems.append(
+                    doc.problem(
+                        (*loc, "rule"),
+                        f"policy {waiver.policy!r} has no rule {waiver.rule!r}{did_you_mean(waiver.rule, rules[waiver.policy])}",
+                    )
+                )
+            days = (waiver.expires - waiver.granted).days
+            if days > longest:
+                self.problems.append(
+                    doc.problem(
+                        (*loc, "expires"),
+                        f"the waiver runs {days} days, longer than the {longest} allowed "
+                        "(governance.yml policies.waiver_max_days)",
+                    )
+                )
+            out.append(LoadedWaiver(waiver, ref))
+        return out
 
     def _parse(self, rel: str, model: type[BaseModel], *, required: bool = False) -> Any:
         path = self.root / rel

@@ -96,6 +96,18 @@ class AnalysisSettings(Strict):
     )
 
 
+class PolicySettings(Strict):
+    """Which policies apply and how strictly they gate a release."""
+
+    packs: list[Text] = Field(
+        default_factory=list, description="Built-in policy packs by name, e.g. `baseline`, `eu-ai-act-high-risk`."
+    )
+    fail_on: Literal["blocking", "warning"] = Field(
+        "blocking", description="`warning`: warnings also make `modelgov check`/`build` exit with 1."
+    )
+    waiver_max_days: int = Field(365, ge=1, description="Longest allowed time from a waiver's grant to its expiry.")
+
+
 class Governance(Strict):
     """`governance.yml`: the site and organisation-wide settings."""
 
@@ -107,6 +119,7 @@ class Governance(Strict):
         description="Risk tiers a model can be assigned to. Defaults to low / medium / high.",
     )
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    policies: PolicySettings = Field(default_factory=PolicySettings)
 
 
 # --------------------------------------------------------------------------- model.yml

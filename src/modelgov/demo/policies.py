@@ -1,0 +1,102 @@
+"""The example's own policy and waivers: a realistic mix of verdicts to read on the compliance pages.
+
+Acme's fair-lending policy holds credit models to the four-fifths rule on selection rates by sex.
+Every credit version misses it (the planted income gap): the live 1.1 under a waiver granted while
+the 2.0 retrain was prepared, the candidate 2.0 without one, so the build reports a blocking
+failure: the release of 2.0 is blocked, as it should be. A waiver that accepted the churn model's
+drift while the fee change bedded in has expired, and drift on the diabetes model is a warning.
+
+The workspace is a snapshot: :data:`AS_OF` is the day its policies are checked on (``modelgov demo``
+passes it as ``--as-of``), so waiver expiry and freshness read the same whenever the demo is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from modelgov.demo import churn, credit
+from modelgov.demo.monitoring import MONITORING_START, MONITORING_WEEKS
+from modelgov.demo.writer import WorkspaceWriter
+
+#: The day after the last monitored week ends.
+AS_OF = MONITORING_START + dt.timedelta(weeks=MONITORING_WEEKS, days=1)
+
+PACKS = ["baseline"]
+
+FAIR_LENDING = {
+    "id": "acme-fair-lending",
+    "title": "Acme fair lending standard",
+    "description": (
+        "Credit decisions must not disadvantage customers by sex or age. Acme applies the four-fifths "
+        "rule of thumb to referral (selection) rates and asks for evidence that the model ranks risk "
+        "well enough to be used at all."
+    ),
+    "applies_to": {"risk_tier": ["high"], "tags": ["credit"], "status": ["candidate", "staging", "production"]},
+    "rules": [
+        {
+            "id": "four-fifths-by-sex",
+            "title": "The referral rate of either sex is at least four fifths of the other's",
+            "evidence": "fairness.sex.demographic_parity_ratio",
+            "require": {">=": 0.8},
+            "severity": "blocking",
+            "references": [
+                {
+                    "framework": "US EEOC Uniform Guidelines",
+                    "clause": "29 CFR 1607.4(D)",
+                    "title": "Adverse impact and the four-fifths rule",
+                }
+            ],
+        },
+        {
+            "id": "ranking-quality",
+            "title": "ROC AUC is at least 0.70, even at the low end of its confidence interval",
+            "evidence": "performance.roc_auc.ci_low",
+            "require": {">=": 0.7},
+            "severity": "blocking",
+        },
+        {
+            "id": "compliance-sign-off",
+            "title": "Compliance signed off the version",
+            "approved_by": ["compliance"],
+            "applies_to": {"status": ["production"]},
+        },
+    ],
+}
+
+
+def waivers() -> dict:
+    return {
+        "waivers": [
+            {
+                "id": "W-2026-014",
+                "policy": "acme-fair-lending",
+                "rule": "four-fifths-by-sex",
+                "models": [credit.MODEL_ID],
+                "versions": ["1.1"],
+                "reason": (
+                    "1.1 stays live while the 2.0 retrain addresses the referral gap; Underwriting "
+                    "reviews every referred application from women by hand in the meantime."
+                ),
+                "approved_by": "Helena Brandt (Chief Risk Officer)",
+                "ticket": "RISK-2291",
+                "granted": "2026-08-20",
+                "expires": "2026-12-31",
+            },
+            {
+                "id": "W-2026-009",
+                "policy": "baseline",
+                "rule": "no-sustained-drift",
+                "models": [churn.MODEL_ID],
+                "reason": "Drift is expected while the new account fee beds in; retraining is scheduled.",
+                "approved_by": "Marcus Lindqvist (Customer Analytics)",
+                "ticket": "CA-418",
+                "granted": "2026-10-14",
+                "expires": "2026-11-13",
+            },
+        ]
+    }
+
+
+def build(writer: WorkspaceWriter) -> None:
+    writer.yaml("policies/acme-fair-lending.yml", FAIR_LENDING)
+    writer.yaml("waivers.yml", waivers())

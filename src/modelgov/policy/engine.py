@@ -1,0 +1,272 @@
+"""Policies × model versions → results, with waivers applied: the ``govern`` step.
+
+It reads only the manifest (the evidence) and the loaded policy and waiver files, so ``modelgov
+check`` and ``modelgov build`` give the same verdicts, and a saved manifest can be re-checked.
+
+A rule's outcome on a version, from its checks:
+
+* any ``error`` check → ``error`` (missing or malformed evidence is never a pass);
+* else any ``fail`` check → ``fail`` for a blocking rule, ``warn`` for a warning or info rule;
+* else ``pass``; and ``not-applicable`` when the version is out of the rule's scope or the rule has
+  nothing to check on it.
+
+An active waiver whose policy, rule, model and version match turns ``fail``, ``warn`` or ``error``
+into ``waived`` (the original outcome is kept). A waiver is active up to and including its
+``expires`` date; after it, it stops applying and the page lists what it would have covered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from modelgov import manifest
+
+from . import rules as rule_checks
+from .paths import evidence_index
+from .schema import PolicyFile, Rule, Scope, Waiver
+
+#: A waiver ending within this many days is listed as expiring.
+EXPIRING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    policy: PolicyFile
+    source: manifest.FileRef
+    pack: str | None = None  # the built-in pack's name
+
+
+@dataclass(frozen=True)
+class LoadedWaiver:
+    waiver: Waiver
+    source: manifest.FileRef
+
+
+def in_scope(scope: Scope | None, model: manifest.Model, version: manifest.ModelVersion) -> bool:
+    if scope is None:
+        return True
+    if scope.risk_tier is not None and model.risk_tier not in scope.risk_tier:
+        return False
+    if scope.status is not None and version.status not in [s.value for s in scope.status]:
+        return False
+    if scope.tags is not None and not set(scope.tags) & set(model.tags):
+        return False
+    return scope.models is None or any(fnmatchcase(model.id, pattern) for pattern in scope.models)
+
+
+def _excluded(scope: Scope | None, model: manifest.Model, version: manifest.ModelVersion) -> bool:
+    return scope is not None and in_scope(scope, model, version)
+
+
+def scope_text(scope: Scope | None, exclude: Scope | None = None) -> str:
+    def words(s: Scope) -> list[str]:
+        out = []
+        if s.risk_tier is not None:
+            out.append(f"risk tier {' or '.join(s.risk_tier)}")
+        if s.status is not None:
+            out.append(f"status {' or '.join(x.value for x in s.status)}")
+        if s.tags is not None:
+            out.append(f"tagged {' or '.join(s.tags)}")
+        if s.models is not None:
+            out.append(f"models {', '.join(s.models)}")
+        return out
+
+    text = "; ".join(words(scope)) if scope else ""
+    if exclude is not None and words(exclude):
+        text = (text + "; " if text else "all versions; ") + "except " + "; ".join(words(exclude))
+    return text
+
+
+def requirement_text(rule: Rule) -> str:
+    kind = rule.kind
+    if kind == "evidence":
+        assert rule.require is not None
+        return f"{rule.evidence} {rule.require.text()}"
+    if kind == "documented":
+        return "card fields written: " + ", ".join(rule.documented or [])
+    if kind == "approved_by":
+        return "approved by: " + ", ".join(rule.approved_by or [])
+    if kind == "max_age_days":
+        limits = rule.max_age_days
+        assert limits is not None
+        parts = [
+            f"{name} at most {days} days old"
+            for name, days in (("evaluation", limits.evaluation), ("monitoring", limits.monitoring))
+            if days is not None
+        ]
+        if limits.approvals is not None:
+            parts.append(f"approvals by {', '.join(limits.approved_by)} at most {limits.approvals} days old")
+        return "; ".join(parts)
+    if kind == "drift_limits":
+        limits = rule.drift_limits
+        assert limits is not None
+        parts = []
+        if limits.max_share_drifted is not None:
+            parts.append(f"share of drifted features ≤ {limits.max_share_drifted:g}")
+        if limits.max_drifting_windows is not None:
+            parts.append(f"windows in the current drift ≤ {limits.max_drifting_windows}")
+        if limits.max_feature_psi is not None:
+            parts.append(f"every feature's PSI < {limits.max_feature_psi:g}")
+        if limits.output_drift is False:
+            parts.append("no drift of the model's output")
+        return "; ".join(parts) + " (latest window with records)"
+    if kind == "prohibited_features":
+        return "not model inputs: " + ", ".join(rule.prohibited_features or [])
+    if kind == "pii_legal_basis":
+        return "datasets with personal data state their legal basis"
+    return "datasheets fill in: " + ", ".join(rule.datasheet_fields or [])
+
+
+def _outcome(rule: Rule, checks: list[manifest.PolicyCheck]) -> manifest.Outcome:
+    if any(c.outcome == "error" for c in checks):
+        return "error"
+    if any(c.outcome == "fail" for c in checks):
+        return "fail" if rule.severity == "blocking" else "warn"
+    return "pass"
+
+
+def _message(outcome: str, checks: list[manifest.PolicyCheck]) -> str:
+    failing = [c for c in checks if c.outcome != "pass"]
+    if outcome == "pass":
+        return f"{len(checks)} check{'s' if len(checks) != 1 else ''} passed" if len(checks) != 1 else checks[0].message
+    shown = "; ".join(c.message for c in failing[:3])
+    more = f"; and {len(failing) - 3} more" if len(failing) > 3 else ""
+    return shown + more
+
+
+def _waiver_covers(waiver: Waiver, policy_id: str, rule_id: str, model_id: str, version: str) -> bool:
+    return (
+        waiver.policy == policy_id
+        and waiver.rule == rule_id
+        and any(fnmatchcase(model_id, m) for m in waiver.models)
+        and (waiver.versions is None or any(fnmatchcase(version, v) for v in waiver.versions))
+    )
+
+
+def govern(
+    built: manifest.Manifest,
+    policies: list[LoadedPolicy],
+    waivers: list[LoadedWaiver],
+    today: dt.date,
+    *,
+    fail_on: str = "blocking",
+) -> manifest.GovernanceReport:
+    datasets = {d.id: d for d in built.datasets}
+    results: list[manifest.PolicyResult] = []
+    used: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
+    would: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
+    active = [w for w in waivers if w.waiver.expires >= today and w.waiver.granted <= today]
+
+    for model in built.models:
+        for version in model.versions:
+            index = evidence_index(model, version, today)
+            ctx = rule_checks.Context(model, version, index, datasets, today)
+            for loaded in policies:
+                policy = loaded.policy
+                applies = in_scope(policy.applies_to, model, version) and not _excluded(policy.exclude, model, version)
+                for rule in policy.rules:
+                    checks = (
+                        rule_checks.evaluate(rule, ctx)
+                        if applies and in_scope(rule.applies_to, model, version)
+                        else None
+                    )
+                    if checks is None:
+                        results.append(
+                            manifest.PolicyResult(
+                                policy=policy.id, rule=rule.id, model=model.id, version=version.version,
+                                severity=rule.severity, outcome="not-applicable",
+                                message="out of scope" if not applies else "nothing to check on this version",
+                            )
+                        )  # fmt: skip
+                        continue
+                    outcome = _outcome(rule, checks)
+                    waiver_id, unwaived = None, None
+                    if outcome in ("fail", "warn", "error"):
+                        key = f"{model.id}@{version.version}"
+                        for w in waivers:
+                            if not _waiver_covers(w.waiver, policy.id, rule.id, model.id, version.version):
+                                continue
+                            if w in active and waiver_id is None:
+                                waiver_id, unwaived = w.waiver.id, outcome
+                                used[w.waiver.id].append(key)
+                            elif w not in active:
+                                would[w.waiver.id].append(key)
+                        if waiver_id is not None:
+                            outcome = "waived"
+                    results.append(
+                        manifest.PolicyResult(
+                            policy=policy.id, rule=rule.id, model=model.id, version=version.version,
+                            severity=rule.severity, outcome=outcome, unwaived_outcome=unwaived, waiver=waiver_id,
+                            message=_message(unwaived or outcome, checks), checks=checks,
+                        )
+                    )  # fmt: skip
+
+    states = []
+    for w in waivers:
+        waiver = w.waiver
+        if waiver.expires < today:
+            state = "expired"
+        elif (waiver.expires - today).days <= EXPIRING_DAYS:
+            state = "expiring"
+        else:
+            state = "active"
+        states.append(
+            manifest.WaiverState(
+                id=waiver.id, policy=waiver.policy, rule=waiver.rule, models=list(waiver.models),
+                versions=list(waiver.versions) if waiver.versions is not None else None, reason=waiver.reason,
+                approved_by=waiver.approved_by, ticket=waiver.ticket, granted=waiver.granted.isoformat(),
+                expires=waiver.expires.isoformat(), state=state, used_by=used[waiver.id],
+                would_apply_to=would[waiver.id], source=w.source,
+            )
+        )  # fmt: skip
+
+    return manifest.GovernanceReport(
+        as_of=today.isoformat(),
+        fail_on=fail_on,  # type: ignore[arg-type]
+        policies=[_policy(p) for p in policies],
+        results=results,
+        waivers=states,
+        blocking=is_blocking(results, fail_on),
+    )
+
+
+def is_blocking(results: list[manifest.PolicyResult], fail_on: str) -> bool:
+    """A blocking rule that fails or cannot be checked blocks; with ``fail_on: warning``, so does any
+    warning, and an error on any rule."""
+    for result in results:
+        if result.outcome == "fail":
+            return True
+        if result.outcome == "error" and (result.severity == "blocking" or fail_on == "warning"):
+            return True
+        if result.outcome == "warn" and fail_on == "warning":
+            return True
+    return False
+
+
+def _policy(loaded: LoadedPolicy) -> manifest.Policy:
+    policy = loaded.policy
+    return manifest.Policy(
+        id=policy.id,
+        title=policy.title,
+        description=policy.description,
+        framework=policy.framework,
+        pack=loaded.pack,
+        source=loaded.source,
+        scope=scope_text(policy.applies_to, policy.exclude) or "every model version",
+        rules=[
+            manifest.PolicyRule(
+                id=rule.id,
+                title=rule.title,
+                description=rule.description,
+                kind=rule.kind,
+                requirement=requirement_text(rule),
+                severity=rule.severity,
+                scope=scope_text(rule.applies_to),
+                references=[manifest.PolicyReference(**r.model_dump()) for r in rule.references],
+            )
+            for rule in policy.rules
+        ],
+        coverage=[manifest.CoverageClause(**c.model_dump()) for c in policy.coverage],
+    )

@@ -1,0 +1,233 @@
+"""Evidence paths: the one vocabulary policies, pages and reports use to name a fact.
+
+``performance.roc_auc``, ``fairness.sex.demographic_parity_ratio.ci_low``,
+``fairness.*.groups.*.fpr``, ``drift.share_drifted``, ``approvals.model_risk.decision``…
+
+Two halves:
+
+* a **grammar** (:data:`TEMPLATES`), checked when a policy loads, so ``perfromance.roc_auc`` is a
+  load error naming ``performance.roc_auc`` — before any analysis runs;
+* an **index** (:func:`evidence_index`): every concrete path of one model version, built from the
+  manifest, with its value and the page that shows it. Wildcards range over the index; a path the
+  grammar allows but the version lacks (``performance.roc_acu``) is reported with the closest path
+  the version has.
+
+Values come from the version's *primary evaluation*: its most recent one (by date, then id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from modelgov import manifest
+
+#: Card fields a ``documented`` rule may require (manifest names of the model card).
+CARD_FIELDS = tuple(manifest.Card.model_fields)
+
+_CI = ("", ".ci_low", ".ci_high")
+
+#: The grammar. ``<name>`` is any single segment (or ``*``); other segments are literal.
+TEMPLATES: tuple[str, ...] = (
+    *(f"model.{key}" for key in ("id", "risk_tier", "task", "tags", "owner.name", "owner.email", "owner.team")),
+    "version.status",
+    "version.age_days",
+    *(f"card.{field}" for field in CARD_FIELDS),
+    *(f"performance.<metric>{ci}" for ci in _CI),
+    "evaluation.id",
+    "evaluation.rows",
+    "evaluation.age_days",
+    *(f"fairness.<feature>.<disparity>{ci}" for ci in _CI),
+    *(f"fairness.<feature>.to_overall.<disparity>{ci}" for ci in _CI),
+    *(f"fairness.<feature>.groups.<group>.<metric>{ci}" for ci in _CI),
+    "fairness.<feature>.groups.<group>.count",
+    "drift.status",
+    "drift.drifting",
+    "drift.drifting_windows",
+    "drift.share_drifted",
+    *(f"drift.features.<feature>.{key}" for key in ("statistic", "drifted", "psi", "missing_rate", "range_violations")),
+    "drift.output.statistic",
+    "drift.output.drifted",
+    "monitoring.age_days",
+    "monitoring.rows",
+    "monitoring.last_window.<metric>",
+    *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days")),
+    "training.code_commit",
+    "training.artifact",
+)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _fits(pattern: list[str], template: list[str]) -> bool:
+    return len(pattern) == len(template) and all(
+        t.startswith("<") or p == t for p, t in zip(pattern, template, strict=True)
+    )
+
+
+def _instances(pattern: list[str]) -> list[str]:
+    """Every template of the pattern's length, ±1, with the pattern's own words in its name slots:
+    the spellings the user may have meant."""
+    out = []
+    for template in TEMPLATES:
+        parts = template.split(".")
+        if abs(len(parts) - len(pattern)) > 1:
+            continue
+        filled = [pattern[i] if t.startswith("<") and i < len(pattern) else t for i, t in enumerate(parts)]
+        out.append(".".join(filled))
+    return out
+
+
+def check_pattern(path: str) -> str | None:
+    """None when ``path`` is a valid evidence path or pattern; otherwise what is wrong, with the
+    closest valid spelling."""
+    parts = path.split(".")
+    if any(not part for part in parts):
+        return f"{path!r} has an empty segment"
+    for template in TEMPLATES:
+        template_parts = template.split(".")
+        if _fits(parts, template_parts):
+            literal_stars = [
+                p for p, t in zip(parts, template_parts, strict=True) if "*" in p and not t.startswith("<")
+            ]
+            if literal_stars:
+                return f"{path!r}: '*' ranges over names (features, groups, metrics, roles), not over {template!r}"
+            return None
+    return f"{path!r} is not an evidence path{did_you_mean(path, _instances(parts))}"
+
+
+def matches(pattern: str, path: str) -> bool:
+    """Segment-wise match: ``*`` matches one whole segment (a name), nothing else is a wildcard."""
+    p, q = pattern.split("."), path.split(".")
+    return len(p) == len(q) and all(a == "*" or a == b for a, b in zip(p, q, strict=True))
+
+
+# --------------------------------------------------------------------------- the index
+
+
+@dataclass(frozen=True)
+class Evidence:
+    value: Any
+    page: str  # site-relative link, with an anchor where one exists
+
+
+def primary_evaluation(version: manifest.ModelVersion) -> manifest.EvaluationRun | None:
+    if not version.evaluations:
+        return None
+    return max(version.evaluations, key=lambda run: (run.date, run.id))
+
+
+def days_between(earlier: str, today: dt.date) -> int:
+    return (today - dt.date.fromisoformat(earlier[:10])).days
+
+
+def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today: dt.date) -> dict[str, Evidence]:
+    """Every evidence path of one model version, with its value and the page that shows it."""
+    base = f"models/{model.id}/{version.version}"
+    card_page, mon_page = f"{base}/index.html", f"{base}/monitoring.html"
+    index: dict[str, Evidence] = {}
+
+    def put(path: str, value: Any, page: str) -> None:
+        index[path] = Evidence(value, page)
+
+    put("model.id", model.id, f"models/{model.id}/index.html")
+    put("model.risk_tier", model.risk_tier, f"models/{model.id}/index.html")
+    put("model.task", model.task, f"models/{model.id}/index.html")
+    put("model.tags", list(model.tags), f"models/{model.id}/index.html")
+    put("model.owner.name", model.owner.name, f"{card_page}#model-details")
+    put("model.owner.email", model.owner.email, f"{card_page}#model-details")
+    put("model.owner.team", model.owner.team, f"{card_page}#model-details")
+    put("version.status", version.status, f"{card_page}#model-details")
+    put("version.age_days", days_between(version.created, today), f"{card_page}#model-details")
+    for field in CARD_FIELDS:
+        put(f"card.{field}", getattr(model.card, field), card_page)
+
+    run = primary_evaluation(version)
+    if run is not None:
+        put("evaluation.id", run.id, f"{card_page}#evaluation-data")
+        put("evaluation.rows", run.performance.rows, f"{card_page}#evaluation-data")
+        put("evaluation.age_days", days_between(run.date, today), f"{card_page}#evaluation-data")
+        for metric in run.performance.metrics:
+            _with_interval(put, f"performance.{metric.name}", metric.value, metric.interval, f"{card_page}#metrics")
+        for result in run.fairness:
+            key = "+".join(result.features or [result.feature]).replace(".", "_")  # sex+age_band
+            page = f"{card_page}#quantitative-analyses"
+            for disparity in result.disparities:
+                where = "" if disparity.method == "between_groups" else ".to_overall"
+                _with_interval(
+                    put, f"fairness.{key}{where}.{disparity.name}", disparity.value, disparity.interval, page
+                )
+            for group in result.groups:
+                name = group.group.replace(".", "_")
+                put(f"fairness.{key}.groups.{name}.count", group.count, page)
+                for metric, value in group.metrics.items():
+                    _with_interval(
+                        put, f"fairness.{key}.groups.{name}.{metric}", value, group.intervals.get(metric), page
+                    )
+
+    report = version.drift
+    if report is not None:
+        put("drift.status", report.status, mon_page)
+        put("drift.drifting", report.first_drift is not None, mon_page)
+        filled = [w for w in report.windows if w.rows]
+        run_length = 0
+        for window in reversed(filled):
+            if not window.drifted:
+                break
+            run_length += 1
+        put("drift.drifting_windows", run_length, mon_page)
+        put("monitoring.rows", sum(w.rows for w in report.windows), mon_page)
+        if filled:
+            latest = filled[-1]
+            put("drift.share_drifted", latest.share_drifted, f"{mon_page}#summary")
+            put("monitoring.age_days", (today - dt.date.fromisoformat(latest.end[:10])).days, f"{mon_page}#summary")
+            for item in latest.features:
+                page = f"{mon_page}#features-in-the-latest-window"
+                put(f"drift.features.{item.feature}.statistic", item.statistic, page)
+                put(f"drift.features.{item.feature}.drifted", item.drifted, page)
+                put(f"drift.features.{item.feature}.psi", item.psi, page)
+                put(f"drift.features.{item.feature}.missing_rate", item.missing_rate, page)
+                put(f"drift.features.{item.feature}.range_violations", item.range_violations, page)
+            if latest.prediction is not None:
+                put("drift.output.statistic", latest.prediction.statistic, f"{mon_page}#drift-over-time")
+                put("drift.output.drifted", latest.prediction.drifted, f"{mon_page}#drift-over-time")
+        labelled = next((w for w in reversed(report.windows) if w.performance), None)
+        if labelled is not None:
+            for metric in labelled.performance:
+                put(f"monitoring.last_window.{metric.name}", metric.value, f"{mon_page}#performance-over-time")
+
+    for approval in latest_approvals(version).values():
+        page = f"{card_page}#approvals"
+        put(f"approvals.{approval.role}.decision", approval.decision, page)
+        put(f"approvals.{approval.role}.by", approval.by, page)
+        put(f"approvals.{approval.role}.age_days", days_between(approval.date, today), page)
+
+    put("training.code_commit", version.training.code_commit, f"{card_page}#training-data")
+    put(
+        "training.artifact",
+        version.training.artifact.path if version.training.artifact else None,
+        f"{card_page}#training-data",
+    )
+    return index
+
+
+def _with_interval(put, path: str, value: Any, interval: manifest.Interval | None, page: str) -> None:
+    put(path, value, page)
+    put(f"{path}.ci_low", interval.low if interval else None, page)
+    put(f"{path}.ci_high", interval.high if interval else None, page)
+
+
+def latest_approvals(version: manifest.ModelVersion) -> dict[str, manifest.Approval]:
+    """Each role's latest decision (by date; the later entry of the file on the same date)."""
+    latest: dict[str, manifest.Approval] = {}
+    for approval in version.approvals:
+        current = latest.get(approval.role)
+        if current is None or approval.date >= current.date:
+            latest[approval.role] = approval
+    return latest

@@ -1,0 +1,297 @@
+"""Typed models of policy files and of ``waivers.yml``: what compliance teams write.
+
+A policy is a list of rules with a scope. Each rule is exactly one *kind*, named by the key that
+carries its requirement (``evidence`` + ``require``, ``documented``, ``approved_by``,
+``max_age_days``, ``drift_limits``, ``prohibited_features``, ``pii_legal_basis``,
+``datasheet_fields``), so a rule reads as what it checks and no user text is ever evaluated as code.
+Evidence paths are checked against the path grammar of :mod:`.paths` when the file loads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from modelgov.workspace.schema import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
+
+from . import paths
+
+Severity = Literal["blocking", "warning", "info"]
+Operator = Literal[">=", ">", "<=", "<", "==", "!="]
+
+RULE_KINDS = (
+    "evidence",
+    "documented",
+    "approved_by",
+    "max_age_days",
+    "drift_limits",
+    "prohibited_features",
+    "pii_legal_basis",
+    "datasheet_fields",
+)
+
+#: Datasheet fields a ``datasheet_fields`` rule can require (manifest names).
+DATASHEET_FIELDS = (
+    "description",
+    "source",
+    "licence",
+    "collection_method",
+    "collection_period",
+    "rows",
+    "pii_fields",
+    "legal_basis",
+    "known_gaps",
+    "references",
+)
+
+
+def _identifier(value: str) -> str:
+    if not IDENTIFIER.match(value):
+        raise ValueError(f"must be {IDENTIFIER_HINT}")
+    return value
+
+
+class Reference(Strict):
+    """The clause a rule implements, e.g. ``{framework: EU AI Act, clause: Art. 15(1)}``."""
+
+    framework: Text
+    clause: Text
+    title: str | None = Field(None, description="The clause's heading or a short paraphrase.")
+    url: str | None = None
+
+
+class Scope(Strict):
+    """Which model versions a policy or rule is about. Every key given must match (and within a key,
+    any listed value). ``models`` takes shell-style globs (``credit-*``)."""
+
+    risk_tier: list[Text] | None = None
+    status: list[Status] | None = None
+    tags: list[Text] | None = Field(None, description="The model has at least one of these tags.")
+    models: list[Text] | None = Field(None, description="Model ids or globs.")
+
+
+class Requirement(Strict):
+    """``{">=": 0.8}``: one comparison, written with the operator as the key."""
+
+    model_config = Strict.model_config | {"populate_by_name": True}
+
+    ge: float | None = Field(None, alias=">=")
+    gt: float | None = Field(None, alias=">")
+    le: float | None = Field(None, alias="<=")
+    lt: float | None = Field(None, alias="<")
+    eq: float | bool | str | None = Field(None, alias="==")
+    ne: float | bool | str | None = Field(None, alias="!=")
+
+    @model_validator(mode="after")
+    def _one(self) -> Requirement:
+        given = [op for op, value in self.items() if value is not None]
+        if len(given) != 1:
+            raise ValueError("write exactly one comparison, e.g. {'>=': 0.8}; operators: >=, >, <=, <, ==, !=")
+        return self
+
+    def items(self) -> list[tuple[Operator, float | bool | str | None]]:
+        return [(">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt), ("==", self.eq), ("!=", self.ne)]
+
+    @property
+    def operator(self) -> Operator:
+        return next(op for op, value in self.items() if value is not None)
+
+    @property
+    def value(self) -> float | bool | str:
+        value = next(v for _, v in self.items() if v is not None)
+        assert value is not None
+        return value
+
+    def text(self) -> str:
+        value = self.value
+        shown = str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else value
+        return f"{self.operator} {shown}"
+
+
+class MaxAge(Strict):
+    """Freshness: how old, in days on the day of the check, each kind of evidence may be."""
+
+    evaluation: int | None = Field(None, ge=0, description="Days since the most recent evaluation.")
+    monitoring: int | None = Field(None, ge=0, description="Days since the end of the latest window with records.")
+    approvals: int | None = Field(None, ge=0, description="Days since the latest approval of each required role.")
+    approved_by: list[Text] = Field(default_factory=list, description="The roles whose approval must be fresh.")
+
+    @model_validator(mode="after")
+    def _some(self) -> MaxAge:
+        if self.evaluation is None and self.monitoring is None and self.approvals is None:
+            raise ValueError("give at least one of evaluation, monitoring or approvals")
+        if self.approvals is not None and not self.approved_by:
+            raise ValueError("approvals: list the roles in approved_by")
+        return self
+
+
+class DriftLimits(Strict):
+    """Limits on the monitoring report of the version."""
+
+    max_share_drifted: float | None = Field(
+        None, ge=0, le=1, description="Share of drifted features in the latest window with records."
+    )
+    max_drifting_windows: int | None = Field(
+        None, ge=0, description="Windows in the current run of drift (0: the latest window must not drift)."
+    )
+    max_feature_psi: float | None = Field(None, gt=0, description="PSI of any feature in the latest window.")
+    output_drift: bool | None = Field(
+        None, description="false: the model's output must not drift in the latest window."
+    )
+
+    @model_validator(mode="after")
+    def _some(self) -> DriftLimits:
+        if all(
+            v is None
+            for v in (self.max_share_drifted, self.max_drifting_windows, self.max_feature_psi, self.output_drift)
+        ):
+            raise ValueError("give at least one limit")
+        return self
+
+
+class Rule(Strict):
+    id: Text
+    title: Text = Field(description="What the rule requires, as a sentence a risk manager reads.")
+    description: str | None = Field(None, description="Why the rule exists; Markdown.")
+    severity: Severity = "blocking"
+    applies_to: Scope | None = Field(None, description="Narrows the policy's scope for this rule.")
+    references: list[Reference] = Field(default_factory=list)
+    # exactly one of the rule kinds:
+    evidence: str | None = Field(None, description="Evidence path; `*` ranges over names.")
+    require: Requirement | None = None
+    missing: Literal["error", "fail", "not-applicable"] = Field(
+        "error", description="Outcome when the evidence does not exist for a version."
+    )
+    documented: list[Text] | None = Field(None, description="Card fields that must be filled in, not placeholders.")
+    approved_by: list[Text] | None = Field(
+        None, description="Roles whose latest decision must be `approved`, on or after the version's creation."
+    )
+    max_age_days: MaxAge | None = None
+    drift_limits: DriftLimits | None = None
+    prohibited_features: list[Text] | None = Field(None, description="Columns that must not be model inputs.")
+    pii_legal_basis: bool | None = Field(
+        None, description="true: every dataset the version uses that holds PII documents its legal basis."
+    )
+    datasheet_fields: list[Literal[DATASHEET_FIELDS]] | None = Field(  # type: ignore[valid-type]
+        None, description="Fields every dataset the version uses must fill in."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _identifier(value)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Rule:
+        kinds = [k for k in RULE_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                f"a rule checks exactly one thing: give one of {', '.join(RULE_KINDS)}"
+                + (f" (found {', '.join(kinds)})" if kinds else "")
+            )
+        if (self.evidence is None) != (self.require is None):
+            raise ValueError("evidence and require go together")
+        if self.evidence is not None:
+            problem = paths.check_pattern(self.evidence)
+            if problem:
+                raise ValueError(f"evidence: {problem}")
+        if self.documented is not None:
+            unknown = [f for f in self.documented if f not in paths.CARD_FIELDS]
+            if unknown:
+                raise ValueError(
+                    f"documented: {', '.join(map(repr, unknown))} is not a card field"
+                    f"{paths.did_you_mean(unknown[0], paths.CARD_FIELDS)}; card fields: {', '.join(paths.CARD_FIELDS)}"
+                )
+        if self.pii_legal_basis is False:
+            raise ValueError("pii_legal_basis: write true, or leave the rule out")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in RULE_KINDS if getattr(self, k) is not None)
+
+
+class PolicyFile(Strict):
+    """One policy: ``policies/<file>.yml`` in the workspace, or a built-in pack."""
+
+    id: Text
+    title: Text
+    description: str | None = None
+    framework: str | None = Field(None, description="The framework a pack implements, e.g. `EU AI Act`.")
+    applies_to: Scope = Field(default_factory=Scope)
+    exclude: Scope | None = Field(None, description="Versions matching this scope are left out.")
+    rules: list[Rule] = Field(min_length=1)
+    coverage: list[Clause] = Field(
+        default_factory=list,
+        description="The framework's clauses and how this pack covers each: rules, human attestation, or open.",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _identifier(value)
+
+    @model_validator(mode="after")
+    def _unique_rules(self) -> PolicyFile:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id {rule.id!r} is used twice")
+            seen.add(rule.id)
+        known = {r.id for r in self.rules}
+        for clause in self.coverage:
+            for rule_id in clause.rules:
+                if rule_id not in known:
+                    raise ValueError(f"coverage of {clause.clause!r} names rule {rule_id!r}, which this policy lacks")
+        return self
+
+
+class Clause(Strict):
+    """A clause of the framework and how it is covered."""
+
+    clause: Text
+    title: Text
+    rules: list[Text] = Field(default_factory=list, description="Rules of this pack that check it automatically.")
+    attestation: str | None = Field(None, description="What a person must attest, when a rule cannot check it.")
+    note: str | None = None
+
+
+PolicyFile.model_rebuild()
+
+
+class Waiver(Strict):
+    """An accepted exception to one rule, for some model versions, until a date."""
+
+    id: Text
+    policy: Text
+    rule: Text
+    models: list[Text] = Field(min_length=1, description="Model ids or globs.")
+    versions: list[Text] | None = Field(None, description="Versions or globs; all versions when left out.")
+    reason: Text
+    approved_by: Text
+    ticket: Text
+    granted: dt.date
+    expires: dt.date
+
+    @model_validator(mode="after")
+    def _dates(self) -> Waiver:
+        if self.expires < self.granted:
+            raise ValueError("expires is before granted")
+        return self
+
+
+class WaiversFile(Strict):
+    """``waivers.yml`` at the workspace root."""
+
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> WaiversFile:
+        seen: set[str] = set()
+        for waiver in self.waivers:
+            if waiver.id in seen:
+                raise ValueError(f"waiver id {waiver.id!r} is used twice")
+            seen.add(waiver.id)
+        return self
