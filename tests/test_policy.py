@@ -1,0 +1,418 @@
+"""Policies: every rule kind × outcome, waivers at their expiry boundary, scoping, wildcards, load
+errors and the exit codes of ``modelgov check`` / ``build`` whatever the output format.
+
+The evidence comes from a real build of the small hand-written workspace (``workspace_factory``):
+one high-risk credit model ``loans`` 1.0 (production, created 2026-01-15, evaluated 2026-01-20,
+approved by model_risk on 2026-01-25) with sex and age_band as sensitive features. Expected values
+are read from the manifest's own evaluation (itself checked against scikit-learn and fairlearn in
+the analysis tests), so these tests check the policy logic, not the metrics again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from modelgov import manifest
+from modelgov.assemble import build_manifest
+from modelgov.cli import main
+from modelgov.errors import WorkspaceError
+from modelgov.policy import paths
+from modelgov.policy.engine import LoadedPolicy, LoadedWaiver, govern
+from modelgov.policy.outputs import exit_code, junit_xml, results_csv
+from modelgov.policy.rules import compare
+from modelgov.policy.schema import PolicyFile, Requirement, Waiver
+from modelgov.workspace.load import load_workspace
+from workspace_factory import edit, write_workspace
+
+TODAY = dt.date(2026, 3, 1)
+SOURCE = manifest.FileRef(path="policies/test.yml", sha256="0" * 64, bytes=1)
+VERSION_YML = "models/loans/versions/1.0/version.yml"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> manifest.Manifest:
+    root = write_workspace(tmp_path_factory.mktemp("policy") / "ws")
+    return build_manifest(load_workspace(root), as_of=TODAY)
+
+
+def policy(*rules: dict, **fields) -> LoadedPolicy:
+    data = {"id": "p", "title": "Test policy", "rules": list(rules), **fields}
+    return LoadedPolicy(PolicyFile.model_validate(data), SOURCE)
+
+
+def rule(rule_id: str = "r", **fields) -> dict:
+    return {"id": rule_id, "title": "A rule", **fields}
+
+
+def run(built: manifest.Manifest, *policies: LoadedPolicy, waivers=(), today=TODAY, fail_on="blocking"):
+    return govern(built, list(policies), list(waivers), today, fail_on=fail_on)
+
+
+def only(report: manifest.GovernanceReport) -> manifest.PolicyResult:
+    assert len(report.results) == 1, report.results
+    return report.results[0]
+
+
+def evidence(built: manifest.Manifest, path: str):
+    model = built.models[0]
+    return paths.evidence_index(model, model.versions[0], TODAY)[path].value
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+@pytest.mark.parametrize(
+    ("observed", "requirement", "outcome"),
+    [
+        (0.8, {">=": 0.8}, "pass"),
+        (0.79, {">=": 0.8}, "fail"),
+        (0.8, {">": 0.8}, "fail"),
+        (3, {"<=": 3}, "pass"),
+        (3, {"<": 3}, "fail"),
+        ("approved", {"==": "approved"}, "pass"),
+        ("pending", {"==": "approved"}, "fail"),
+        (True, {"==": False}, "fail"),
+        (None, {">=": 0.8}, "error"),  # undefined is never a pass
+        (float("nan"), {">=": 0.8}, "error"),
+        ("high", {">=": 0.8}, "error"),  # text where a number is required
+        (1, {"==": True}, "error"),  # a number is not a boolean
+    ],
+)
+def test_compare_each_operator_and_type(observed, requirement, outcome) -> None:
+    assert compare(observed, Requirement.model_validate(requirement))[0] == outcome
+
+
+# --------------------------------------------------------------------------- evidence rules
+
+
+def test_threshold_pass_fail_warn_and_error(built: manifest.Manifest) -> None:
+    auc = evidence(built, "performance.roc_auc")
+    assert isinstance(auc, float)
+    passing = only(run(built, policy(rule(evidence="performance.roc_auc", require={">=": auc}))))
+    assert passing.outcome == "pass" and passing.checks[0].observed == auc
+    assert passing.checks[0].page == "models/loans/1.0/index.html#metrics"
+    failing = only(run(built, policy(rule(evidence="performance.roc_auc", require={">": auc}))))
+    assert failing.outcome == "fail" and "does not meet > " in failing.message
+    warning = only(run(built, policy(rule(evidence="performance.roc_auc", require={">": auc}, severity="warning"))))
+    assert warning.outcome == "warn"
+    info = only(run(built, policy(rule(evidence="performance.roc_auc", require={">": auc}, severity="info"))))
+    assert info.outcome == "warn" and info.severity == "info"
+
+
+def test_the_interval_can_be_tested_instead_of_the_point(built: manifest.Manifest) -> None:
+    low, value = evidence(built, "performance.accuracy.ci_low"), evidence(built, "performance.accuracy")
+    assert low < value
+    point = only(run(built, policy(rule(evidence="performance.accuracy", require={">=": (low + value) / 2}))))
+    interval = only(run(built, policy(rule(evidence="performance.accuracy.ci_low", require={">=": (low + value) / 2}))))
+    assert (point.outcome, interval.outcome) == ("pass", "fail")
+
+
+def test_missing_evidence_is_an_error_naming_the_closest_path(built: manifest.Manifest) -> None:
+    result = only(run(built, policy(rule(evidence="performance.roc_acu", require={">=": 0.7}))))
+    assert result.outcome == "error"
+    assert (
+        "no evidence 'performance.roc_acu'" in result.message
+        and "did you mean 'performance.roc_auc'?" in result.message
+    )
+    missing_ok = run(built, policy(rule(evidence="drift.share_drifted", require={"<=": 0.5}, missing="not-applicable")))
+    assert only(missing_ok).outcome == "not-applicable"
+    missing_fails = run(built, policy(rule(evidence="drift.share_drifted", require={"<=": 0.5}, missing="fail")))
+    assert only(missing_fails).outcome == "fail"
+
+
+def test_a_wildcard_checks_every_sensitive_feature(built: manifest.Manifest) -> None:
+    report = run(built, policy(rule(evidence="fairness.*.demographic_parity_ratio", require={">=": 0.0})))
+    result = only(report)
+    evaluation = built.models[0].versions[0].evaluations[0]
+    expected = {
+        f"fairness.{'+'.join(r.features)}.demographic_parity_ratio": next(
+            d.value for d in r.disparities if d.name == "demographic_parity_ratio" and d.method == "between_groups"
+        )
+        for r in evaluation.fairness
+    }
+    assert {"fairness.sex.demographic_parity_ratio", "fairness.age_band.demographic_parity_ratio"} <= set(expected)
+    assert {c.path: c.observed for c in result.checks} == expected
+    # one group below the bar makes the whole rule fail, and says which
+    worst = min(expected, key=expected.get)
+    strict = only(
+        run(built, policy(rule(evidence="fairness.*.demographic_parity_ratio", require={">": expected[worst]})))
+    )
+    assert strict.outcome == "fail" and worst in strict.message
+
+
+# --------------------------------------------------------------------------- the other rule kinds
+
+
+def test_documented_fields_must_be_written_and_not_placeholders(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    edit(root, "models/loans/model.yml", "caveats: Not validated outside the home market.", "caveats: TBD")
+    built = build_manifest(load_workspace(root), as_of=TODAY)
+    result = only(run(built, policy(rule(documented=["description", "caveats"]))))
+    assert result.outcome == "fail"
+    assert [(c.path, c.outcome) for c in result.checks] == [("card.description", "pass"), ("card.caveats", "fail")]
+    assert "placeholder" in result.checks[1].message
+
+
+def test_approvals_need_the_latest_decision_approved_after_creation(tmp_path: Path, built: manifest.Manifest) -> None:
+    result = only(run(built, policy(rule(approved_by=["model_risk", "compliance"]))))
+    assert result.outcome == "fail"
+    assert [(c.path, c.outcome) for c in result.checks] == [
+        ("approvals.model_risk", "pass"),
+        ("approvals.compliance", "fail"),
+    ]
+    root = write_workspace(tmp_path / "ws")
+    approvals = "models/loans/versions/1.0/approvals.yml"
+    edit(root, approvals, "date: 2026-01-25", "date: 2026-01-10")  # before the version was created
+    early = build_manifest(load_workspace(root), as_of=TODAY)
+    assert "before the version was created" in only(run(early, policy(rule(approved_by=["model_risk"])))).message
+    (root / approvals).write_text(
+        (root / approvals).read_text().replace("date: 2026-01-10", "date: 2026-01-25")
+        + "  - {role: model_risk, by: Rita Reviewer, decision: rejected, date: 2026-02-01}\n"
+    )
+    rejected = build_manifest(load_workspace(root), as_of=TODAY)
+    assert (
+        "latest model_risk decision is rejected"
+        in only(run(rejected, policy(rule(approved_by=["model_risk"])))).message
+    )
+
+
+@pytest.mark.parametrize(("days_after", "outcome"), [(0, "pass"), (1, "fail")])
+def test_freshness_at_the_boundary(built: manifest.Manifest, days_after: int, outcome: str) -> None:
+    evaluated = dt.date.fromisoformat(built.models[0].versions[0].evaluations[0].date)
+    today = evaluated + dt.timedelta(days=30 + days_after)
+    result = only(run(built, policy(rule(max_age_days={"evaluation": 30})), today=today))
+    assert result.outcome == outcome and result.checks[0].observed == 30 + days_after
+
+
+def test_drift_limits_do_not_apply_without_a_production_log(built: manifest.Manifest) -> None:
+    assert only(run(built, policy(rule(drift_limits={"max_share_drifted": 0.5})))).outcome == "not-applicable"
+
+
+def test_prohibited_features_pii_and_datasheets(tmp_path: Path, built: manifest.Manifest) -> None:
+    assert only(run(built, policy(rule(prohibited_features=["Age"])))).outcome == "fail"  # case-insensitive
+    assert only(run(built, policy(rule(prohibited_features=["religion"])))).outcome == "pass"
+    assert only(run(built, policy(rule(pii_legal_basis=True)))).outcome == "not-applicable"  # no PII declared
+    fields = only(run(built, policy(rule(datasheet_fields=["source", "known_gaps"]))))
+    assert fields.outcome == "fail" and "missing known_gaps" in fields.message
+    root = write_workspace(tmp_path / "ws")
+    edit(root, "datasets/loans-train.yml", "licence: Internal", "licence: Internal\ncontains_pii: true")
+    with_pii = build_manifest(load_workspace(root), as_of=TODAY)
+    result = only(run(with_pii, policy(rule(pii_legal_basis=True))))
+    assert result.outcome == "fail" and "loans-train holds personal data and does not state" in result.message
+
+
+# --------------------------------------------------------------------------- scope
+
+
+@pytest.mark.parametrize(
+    ("scope", "applies"),
+    [
+        ({"risk_tier": ["high"]}, True),
+        ({"risk_tier": ["low", "medium"]}, False),
+        ({"status": ["production"]}, True),
+        ({"status": ["candidate"]}, False),
+        ({"tags": ["credit", "marketing"]}, True),
+        ({"tags": ["marketing"]}, False),
+        ({"models": ["loan*"]}, True),
+        ({"models": ["credit-*"]}, False),
+        ({"risk_tier": ["high"], "status": ["candidate"]}, False),  # every key must match
+    ],
+)
+def test_scope(built: manifest.Manifest, scope: dict, applies: bool) -> None:
+    report = run(built, policy(rule(approved_by=["model_risk"]), applies_to=scope))
+    assert (only(report).outcome != "not-applicable") is applies
+    excluded = run(built, policy(rule(approved_by=["model_risk"]), exclude=scope))
+    assert (only(excluded).outcome == "not-applicable") is applies
+    narrowed = run(built, policy(rule(approved_by=["model_risk"], applies_to=scope)))
+    assert (only(narrowed).outcome != "not-applicable") is applies
+
+
+# --------------------------------------------------------------------------- waivers
+
+
+def waiver(expires: dt.date, **fields) -> LoadedWaiver:
+    data = {
+        "id": "W-1", "policy": "p", "rule": "r", "models": ["loans"], "reason": "Accepted while fixed.",
+        "approved_by": "Chief Risk Officer", "ticket": "RISK-1", "granted": "2026-02-01", "expires": expires, **fields,
+    }  # fmt: skip
+    return LoadedWaiver(Waiver.model_validate(data), SOURCE)
+
+
+FAILING = {"approved_by": ["compliance"]}
+
+
+@pytest.mark.parametrize(
+    ("today", "outcome", "state"),
+    [
+        (dt.date(2026, 3, 31), "waived", "expiring"),  # the expiry day itself is covered
+        (dt.date(2026, 4, 1), "fail", "expired"),  # the day after, it stops applying
+        (dt.date(2026, 3, 1), "waived", "expiring"),  # 30 days left: listed as expiring
+        (dt.date(2026, 2, 28), "waived", "active"),  # 31 days left
+    ],
+)
+def test_waiver_expiry_boundary(built: manifest.Manifest, today: dt.date, outcome: str, state: str) -> None:
+    report = run(built, policy(rule(**FAILING)), waivers=[waiver(dt.date(2026, 3, 31))], today=today)
+    result = only(report)
+    assert result.outcome == outcome
+    assert report.waivers[0].state == state
+    if outcome == "waived":
+        assert (result.waiver, result.unwaived_outcome) == ("W-1", "fail")
+        assert report.waivers[0].used_by == ["loans@1.0"] and not report.blocking
+    else:
+        assert result.waiver is None and report.waivers[0].would_apply_to == ["loans@1.0"] and report.blocking
+
+
+def test_unused_and_non_matching_waivers(built: manifest.Manifest) -> None:
+    far = dt.date(2026, 12, 31)
+    report = run(
+        built,
+        policy(rule(**FAILING), rule("ok", approved_by=["model_risk"])),
+        waivers=[waiver(far, id="W-other", models=["credit-*"]), waiver(far, id="W-pass", rule="ok")],
+    )
+    assert {r.rule: r.outcome for r in report.results} == {"r": "fail", "ok": "pass"}
+    assert all(not w.used_by for w in report.waivers)  # both are reported as unused
+    assert {w.state for w in report.waivers} == {"active"}
+
+
+def test_a_waiver_can_cover_missing_evidence(built: manifest.Manifest) -> None:
+    broken = rule(evidence="drift.share_drifted", require={"<=": 0.5})
+    result = only(run(built, policy(broken), waivers=[waiver(dt.date(2026, 12, 31))]))
+    assert (result.outcome, result.unwaived_outcome) == ("waived", "error")
+
+
+# --------------------------------------------------------------------------- blocking and outputs
+
+
+def test_blocking_follows_severity_and_fail_on(built: manifest.Manifest) -> None:
+    warn = policy(rule(**FAILING, severity="warning"))
+    assert not run(built, warn).blocking
+    assert run(built, warn, fail_on="warning").blocking
+    error_warning = policy(rule(evidence="drift.share_drifted", require={"<=": 0.5}, severity="warning"))
+    assert not run(built, error_warning).blocking
+    error_blocking = policy(rule(evidence="drift.share_drifted", require={"<=": 0.5}))
+    assert run(built, error_blocking).blocking  # evidence that cannot be checked blocks like a failure
+
+
+XSD = Path(__file__).parent / "data" / "junit.xsd"
+
+
+def test_junit_validates_and_counts_match(built: manifest.Manifest) -> None:
+    xmlschema = pytest.importorskip("xmlschema", reason="pip install 'modelgov[test]' for JUnit schema validation")
+    report = run(
+        built,
+        policy(
+            rule("fails", **FAILING),
+            rule("passes", approved_by=["model_risk"]),
+            rule("errs", evidence="drift.share_drifted", require={"<=": 0.5}),
+            rule("warns", **FAILING, severity="warning"),
+            rule("skips", approved_by=["model_risk"], applies_to={"status": ["candidate"]}),
+            rule("waived", **FAILING),
+        ),
+        waivers=[waiver(dt.date(2026, 12, 31), rule="waived")],
+    )
+    text = junit_xml(report)
+    xmlschema.XMLSchema(XSD).validate(text)
+    root = ET.fromstring(text)
+    suite = root.find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "6",
+        "1",
+        "1",
+        "2",
+    )
+    failure = root.find(".//testcase[@name='fails: A rule']/failure")
+    assert failure is not None and "no compliance decision is recorded" in failure.text
+    assert failure.get("message") == "no compliance decision is recorded"
+    assert "loans@1.0" in {c.get("classname") for c in root.iter("testcase")}
+    csv_rows = results_csv(report).splitlines()
+    assert len(csv_rows) == 7 and csv_rows[0].startswith("model,version,policy,rule")
+
+
+def write_policy(root: Path, text: str) -> None:
+    (root / "policies").mkdir(exist_ok=True)
+    (root / "policies" / "gate.yml").write_text(text)
+
+
+GATE = """\
+id: gate
+title: Release gate
+rules:
+  - id: compliance-sign-off
+    title: Compliance approved
+    approved_by: [compliance]
+    severity: {severity}
+"""
+
+
+@pytest.mark.parametrize("junit", [False, True])
+@pytest.mark.parametrize(
+    ("severity", "fail_on", "code"),
+    [("blocking", None, 1), ("warning", None, 0), ("warning", "warning", 1)],
+)
+def test_exit_codes_are_the_same_whatever_the_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture, severity: str, fail_on: str | None, code: int, junit: bool
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    write_policy(root, GATE.format(severity=severity))
+    args = ["check", str(root), "--results", str(tmp_path / "results.json"), "--as-of", "2026-03-01"]
+    args += ["--junit", str(tmp_path / "junit.xml")] if junit else []
+    args += ["--fail-on", fail_on] if fail_on else []
+    assert main(args) == code
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["exit_code"] == code and results["as_of"] == "2026-03-01"
+    assert (tmp_path / "junit.xml").is_file() is junit
+    out = capsys.readouterr().out
+    assert ("BLOCKED" in out) is (code == 1)
+
+
+def test_an_invalid_policy_exits_2_naming_file_line_and_closest_path(tmp_path: Path, capsys) -> None:
+    root = write_workspace(tmp_path / "ws")
+    write_policy(
+        root,
+        "id: gate\ntitle: Gate\nrules:\n  - id: auc\n    title: AUC\n"
+        "    evidence: perfromance.roc_auc\n    require: {'>=': 0.7}\n",
+    )
+    assert main(["check", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "policies/gate.yml:4" in err and "did you mean 'performance.roc_auc'?" in err
+    assert "Traceback" not in err
+
+
+def test_load_errors_for_packs_and_waivers(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    (root / "governance.yml").write_text((root / "governance.yml").read_text() + "policies: {packs: [baselin]}\n")
+    with pytest.raises(WorkspaceError) as caught:
+        load_workspace(root)
+    assert "no built-in policy pack 'baselin'; did you mean 'baseline'?" in str(caught.value)
+    edit(root, "governance.yml", "packs: [baselin]", "packs: [baseline], waiver_max_days: 90")
+    (root / "waivers.yml").write_text(
+        "waivers:\n  - {id: W-1, policy: baseline, rule: model-risk-signoff, models: [loans], reason: r,"
+        " approved_by: a, ticket: t, granted: 2026-01-01, expires: 2026-06-30}\n"
+    )
+    with pytest.raises(WorkspaceError) as caught:
+        load_workspace(root)
+    text = str(caught.value)
+    assert "waivers.yml:2" in text and "did you mean 'model-risk-sign-off'?" in text
+    assert "the waiver runs 180 days, longer than the 90 allowed" in text
+
+
+def test_a_rule_checks_exactly_one_thing() -> None:
+    with pytest.raises(ValueError, match="a rule checks exactly one thing"):
+        PolicyFile.model_validate({"id": "p", "title": "t", "rules": [rule(approved_by=["a"], documented=["caveats"])]})
+    with pytest.raises(ValueError, match="ranges over names"):
+        PolicyFile.model_validate({"id": "p", "title": "t", "rules": [rule(evidence="performance.roc_auc.*", require={">": 0})]})
+
+
+def test_build_writes_results_and_exit_code(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    write_policy(root, GATE.format(severity="blocking"))
+    assert main(["build", str(root), "-o", str(tmp_path / "site"), "-q", "--junit", str(tmp_path / "j.xml")]) == 1
+    results = json.loads((tmp_path / "site" / "policy-results.json").read_text())
+    assert results["blocking"] is True and results["counts"]["fail"] == 1
+    assert (tmp_path / "site" / "policy-results.csv").is_file() and (tmp_path / "j.xml").is_file()
+    assert exit_code(None) == 0
