@@ -90,15 +90,17 @@ def check_pattern(path: str) -> str | None:
     parts = path.split(".")
     if any(not part for part in parts):
         return f"{path!r} has an empty segment"
-    for template in TEMPLATES:
-        template_parts = template.split(".")
-        if _fits(parts, template_parts):
-            literal_stars = [
-                p for p, t in zip(parts, template_parts, strict=True) if "*" in p and not t.startswith("<")
-            ]
-            if literal_stars:
-                return f"{path!r}: '*' ranges over names (features, groups, metrics, roles), not over {template!r}"
-            return None
+    templates = [t.split(".") for t in TEMPLATES]
+    if any(_fits(parts, t) for t in templates):
+        return None
+    for template in templates:  # a '*' where the grammar has a fixed word
+        if len(template) == len(parts) and all(
+            t.startswith("<") or p == t or p == "*" for p, t in zip(parts, template, strict=True)
+        ):
+            return (
+                f"{path!r}: '*' ranges over names (features, groups, metrics, roles), "
+                f"not over the fixed words of {'.'.join(template)!r}"
+            )
     return f"{path!r} is not an evidence path{did_you_mean(path, _instances(parts))}"
 
 
