@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 import subprocess
 import sys
@@ -277,3 +278,20 @@ def test_the_planted_drift_start_is_found_for_every_monitored_model(demo: tuple[
         assert report.windows[0].performance and not report.windows[-1].performance
         page = site / "models" / model_id / live.version / "monitoring.html"
         assert page.is_file() and expected.strftime("%Y-%m-%d") in page.read_text()
+
+
+def test_the_demo_shows_a_realistic_mix_of_policy_verdicts(demo: tuple[Path, Path]) -> None:
+    _, site = demo
+    report = manifest.read(site / "manifest.json").governance
+    assert report is not None and report.as_of == AS_OF.isoformat() and report.blocking
+    outcomes = {(r.model, r.version, r.policy, r.rule): r.outcome for r in report.results}
+    # the candidate retrain still misses the four-fifths rule: the release is blocked
+    assert outcomes[("credit-default", "2.0", "acme-fair-lending", "four-fifths-by-sex")] == "fail"
+    # the live version misses it too, under an active waiver
+    assert outcomes[("credit-default", "1.1", "acme-fair-lending", "four-fifths-by-sex")] == "waived"
+    assert "warn" in outcomes.values()
+    states = {w.id: w for w in report.waivers}
+    assert states["W-2026-014"].used_by == ["credit-default@1.1"]
+    assert states["W-2026-009"].state == "expired" and states["W-2026-009"].would_apply_to == ["customer-churn@1.1"]
+    results = json.loads((site / "policy-results.json").read_text())
+    assert results["exit_code"] == 1 and results["counts"]["fail"] >= 1
