@@ -22,13 +22,21 @@ Every optional field of schema 1.1 is filled somewhere:
   verdicts cover better and worse for metrics where higher and where lower is better, no clear
   difference, and a metric without an interval.
 
+* policy results (see :func:`_governance`), checked as of the build date: a built-in pack and a
+  workspace policy with coverage of a framework's clauses (automatic, attested, both, open); on
+  credit 1.1.0 a blocking failure (a pending compliance sign-off), an error (ROC AUC undefined on
+  the newest run), a waived error and a drift warning; on bike 2024.1 a waived failure; credit
+  1.0.0 out of scope. Waivers: one active, one expiring within 30 days, one expired that would
+  still cover the drift warning, one that waives nothing.
+
 * monitoring of credit 1.1.0 (see :func:`_credit_drift`): 16 weekly windows from 2024-05-13 with
   dataset drift from the week of 2024-07-08 (week 9), a week with no records (a logging outage),
   outcomes for the first 12 weeks only, a categorical feature with a new category, a feature with
   an undefined statistic and its note, a chi-square test among the distances, PSI on the score.
 
 ``hostile=True`` also puts hostile strings into names, group names, tags and comments, i.e. every
-inline position, to check that nothing a user writes can become live HTML.
+inline position, to check that nothing a user writes can become live HTML; on the compliance
+pages into a policy title, a waiver reason, a check message and a clause's attestation.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from modelgov.manifest import (
     Card,
     Comparison,
     ConfusionMatrix,
+    CoverageClause,
     Curve,
     Dataset,
     Disparity,
@@ -58,6 +67,7 @@ from modelgov.manifest import (
     FeatureImportance,
     FileRef,
     Generator,
+    GovernanceReport,
     GroupMetrics,
     Histogram,
     Interval,
@@ -72,10 +82,16 @@ from modelgov.manifest import (
     PartialDependence,
     Performance,
     PermutationImportance,
+    Policy,
+    PolicyCheck,
+    PolicyReference,
+    PolicyResult,
+    PolicyRule,
     RiskTier,
     ShapSummary,
     Site,
     TrainingRecord,
+    WaiverState,
 )
 
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))"
@@ -1156,6 +1172,285 @@ def _datasets(hostile: bool) -> list[Dataset]:
     ]
 
 
+# --------------------------------------------------------------------------- policies
+
+AS_OF = BUILT_AT[:10]
+
+
+def _policies(hostile: bool) -> list[Policy]:
+    baseline = Policy(
+        id="baseline",
+        title="Baseline model governance",
+        description="The minimum every model meets before it is staged or put in production.",
+        pack="baseline",
+        source=ref("modelgov:policies/baseline.yml", 2211),
+        scope="status candidate or staging or production",
+        rules=[
+            PolicyRule(
+                id="card-complete",
+                title="The model card states its purpose, limits and licence",
+                kind="documented",
+                requirement="card fields written: description, primary_uses, out_of_scope, caveats, licence",
+                severity="blocking",
+                scope="",
+                references=[PolicyReference(framework="Model Cards", clause="Mitchell et al. (2019), §4")],
+            ),
+            PolicyRule(
+                id="model-risk-sign-off",
+                title="Model risk management approved this version",
+                kind="approved_by",
+                requirement="approved by: model_risk",
+                severity="blocking",
+                scope="status production",
+            ),
+            PolicyRule(
+                id="evaluation-recent",
+                title="The evaluation is at most a year old",
+                kind="max_age_days",
+                requirement="evaluation at most 365 days old",
+                severity="warning",
+                scope="",
+            ),
+            PolicyRule(
+                id="personal-data-legal-basis",
+                title="Datasets with personal data state their legal basis",
+                kind="pii_legal_basis",
+                requirement="datasets with personal data state their legal basis",
+                severity="blocking",
+                scope="",
+                references=[
+                    PolicyReference(
+                        framework="GDPR",
+                        clause="Art. 6(1)",
+                        title="Lawfulness of processing",
+                        url="https://eur-lex.europa.eu/eli/reg/2016/679/oj",
+                    )
+                ],
+            ),
+            PolicyRule(
+                id="no-sustained-drift",
+                title="Production inputs have not been drifting for more than two windows",
+                kind="drift_limits",
+                requirement="windows in the current drift ≤ 2 (latest window with records)",
+                severity="warning",
+                scope="status production",
+            ),
+        ],
+    )
+    fair_lending = Policy(
+        id="fair-lending",
+        title=f"Fair lending standard {HOSTILE}" if hostile else "Fair lending standard",
+        description=(
+            "Credit decisions must not disadvantage customers by sex. Applies the **four-fifths** rule "
+            "to referral rates and asks for evidence that the model ranks risk well."
+        ),
+        framework="EU AI Act",
+        source=ref("policies/fair-lending.yml", 1068),
+        scope="risk tier high; tagged credit",
+        rules=[
+            PolicyRule(
+                id="four-fifths-by-sex",
+                title="The referral rate of either sex is at least four fifths of the other's",
+                kind="evidence",
+                requirement="fairness.sex.demographic_parity_ratio >= 0.8",
+                severity="blocking",
+                scope="",
+                references=[
+                    PolicyReference(
+                        framework="US EEOC Uniform Guidelines",
+                        clause="29 CFR 1607.4(D)",
+                        title="Adverse impact and the four-fifths rule",
+                    )
+                ],
+            ),
+            PolicyRule(
+                id="ranking-quality",
+                title="ROC AUC is at least 0.70",
+                kind="evidence",
+                requirement="performance.roc_auc >= 0.7",
+                severity="blocking",
+                scope="",
+            ),
+            PolicyRule(
+                id="compliance-sign-off",
+                title="Compliance signed off the version",
+                kind="approved_by",
+                requirement="approved by: compliance",
+                severity="blocking",
+                scope="status production",
+            ),
+        ],
+        coverage=[
+            CoverageClause(
+                clause="Art. 10(2)(f)", title="Examination of possible biases", rules=["four-fifths-by-sex"]
+            ),
+            CoverageClause(clause="Art. 15(1)", title="Appropriate level of accuracy", rules=["ranking-quality"]),
+            CoverageClause(
+                clause="Art. 14",
+                title="Human oversight",
+                attestation=HOSTILE if hostile else "Underwriting attests that a person reviews every referral.",
+            ),
+            CoverageClause(
+                clause="Art. 26(1)",
+                title="Obligations of deployers",
+                rules=["compliance-sign-off"],
+                attestation="Compliance attests that the instructions for use are followed.",
+            ),
+            CoverageClause(
+                clause="Art. 12",
+                title="Record-keeping",
+                note="Logging is covered by the platform team's controls, outside this policy.",
+            ),
+        ],
+    )
+    return [baseline, fair_lending]
+
+
+def _result(model: str, version: str, policy: str, rule: str, severity: str, outcome: str, message: str,
+            checks: list[PolicyCheck] = (), **extra: object) -> PolicyResult:  # fmt: skip
+    return PolicyResult(
+        policy=policy, rule=rule, model=model, version=version, severity=severity, outcome=outcome,
+        message=message, checks=list(checks), **extra,
+    )  # fmt: skip
+
+
+def _drifting_windows(report: MonitoringReport) -> int:
+    filled = [w for w in report.windows if w.rows]
+    count = 0
+    for window in reversed(filled):
+        if not window.drifted:
+            break
+        count += 1
+    return count
+
+
+def _governance(models: list[Model], datasets: list[Dataset], hostile: bool) -> GovernanceReport:
+    """Results as the policy engine writes them (evidence pages included), for the factory's models."""
+    credit, bike = models
+    v110, v100 = credit.versions
+    card = "models/credit-default/1.1.0/index.html"
+    fields = ["description", "primary_uses", "out_of_scope", "caveats", "licence"]
+
+    def written(model: Model, field: str, page: str) -> PolicyCheck:
+        value = getattr(model.card, field)
+        return PolicyCheck(
+            path=f"card.{field}", observed=value[:80] + "…" if value and len(value) > 80 else value,
+            requirement=f"card.{field} is written (not empty, not a placeholder)",
+            outcome="pass" if value else "fail", message=f"card.{field} {'is written' if value else 'is empty'}",
+            page=page,
+        )  # fmt: skip
+
+    drifting = _drifting_windows(v110.drift)
+    pii = [d for d in datasets if d.id in ("credit-applications-2019-2023", "credit-holdout-2024")]
+    results = [
+        # credit-default 1.1.0 (production)
+        _result("credit-default", "1.1.0", "baseline", "card-complete", "blocking", "pass", "5 checks passed",
+                [written(credit, f, card) for f in fields]),
+        _result("credit-default", "1.1.0", "baseline", "model-risk-sign-off", "blocking", "pass",
+                "model_risk: approved by Jonas Weber on 2024-05-06", [PolicyCheck(
+                    path="approvals.model_risk", observed="approved",
+                    requirement="the latest model_risk decision is approved, on or after 2024-05-02", outcome="pass",
+                    message="model_risk: approved by Jonas Weber on 2024-05-06", page=f"{card}#approvals")]),
+        _result("credit-default", "1.1.0", "baseline", "evaluation-recent", "warning", "pass",
+                "evaluation out-of-time-2024q2 of 2024-06-15 is 81 days old (limit 365)", [PolicyCheck(
+                    path="evaluation.age_days", observed=81, requirement="evaluation.age_days <= 365", outcome="pass",
+                    message="evaluation out-of-time-2024q2 of 2024-06-15 is 81 days old (limit 365)",
+                    page=f"{card}#evaluation-data")]),
+        _result("credit-default", "1.1.0", "baseline", "personal-data-legal-basis", "blocking", "pass",
+                "2 checks passed", [PolicyCheck(
+                    path=f"datasets.{d.id}.legal_basis", observed=d.legal_basis,
+                    requirement="a dataset with personal data states its legal basis", outcome="pass",
+                    message=f"{d.id} holds personal data and states a legal basis", page=f"datasets/{d.id}.html",
+                ) for d in pii]),
+        _result("credit-default", "1.1.0", "baseline", "no-sustained-drift", "warning", "warn",
+                f"drift.drifting_windows: {drifting} does not meet <= 2", [PolicyCheck(
+                    path="drift.drifting_windows", observed=drifting, requirement="drift.drifting_windows <= 2",
+                    outcome="fail", message=f"drift.drifting_windows: {drifting} does not meet <= 2",
+                    page="models/credit-default/1.1.0/monitoring.html")]),
+        _result("credit-default", "1.1.0", "fair-lending", "four-fifths-by-sex", "blocking", "waived",
+                "no evidence 'fairness.sex.demographic_parity_ratio' for this version", [PolicyCheck(
+                    path="fairness.sex.demographic_parity_ratio", observed=None,
+                    requirement="fairness.sex.demographic_parity_ratio >= 0.8", outcome="error",
+                    message=HOSTILE if hostile else "no evidence 'fairness.sex.demographic_parity_ratio' for this version")],
+                unwaived_outcome="error", waiver="W-2024-031"),
+        _result("credit-default", "1.1.0", "fair-lending", "ranking-quality", "blocking", "error",
+                "performance.roc_auc: the value is undefined (for example a rate with no eligible rows)", [PolicyCheck(
+                    path="performance.roc_auc", observed=None, requirement="performance.roc_auc >= 0.7",
+                    outcome="error",
+                    message="performance.roc_auc: the value is undefined (for example a rate with no eligible rows)",
+                    page=f"{card}#metrics")]),
+        _result("credit-default", "1.1.0", "fair-lending", "compliance-sign-off", "blocking", "fail",
+                "the latest compliance decision is pending (Amira Haddad, 2024-05-07)", [PolicyCheck(
+                    path="approvals.compliance", observed="pending",
+                    requirement="the latest compliance decision is approved, on or after 2024-05-02", outcome="fail",
+                    message="the latest compliance decision is pending (Amira Haddad, 2024-05-07)",
+                    page=f"{card}#approvals")]),
+    ]  # fmt: skip
+    # credit-default 1.0.0 (retired): out of the scope of both policies
+    for policy in _policies(hostile):
+        for rule in policy.rules:
+            results.append(
+                _result(
+                    "credit-default", v100.version, policy.id, rule.id, rule.severity, "not-applicable", "out of scope"
+                )
+            )
+    bike_card = "models/bike-demand/2024.1/index.html"
+    results += [
+        _result("bike-demand", "2024.1", "baseline", "card-complete", "blocking", "waived", "card.licence is empty",
+                [written(bike, f, bike_card) for f in fields],
+                unwaived_outcome="fail", waiver="W-2024-044"),
+        _result("bike-demand", "2024.1", "baseline", "model-risk-sign-off", "blocking", "not-applicable",
+                "nothing to check on this version"),
+        _result("bike-demand", "2024.1", "baseline", "evaluation-recent", "warning", "pass",
+                "evaluation holdout-2012q4 of 2024-06-18 is 78 days old (limit 365)", [PolicyCheck(
+                    path="evaluation.age_days", observed=78, requirement="evaluation.age_days <= 365", outcome="pass",
+                    message="evaluation holdout-2012q4 of 2024-06-18 is 78 days old (limit 365)",
+                    page=f"{bike_card}#evaluation-data")]),
+        _result("bike-demand", "2024.1", "baseline", "personal-data-legal-basis", "blocking", "not-applicable",
+                "nothing to check on this version"),
+        _result("bike-demand", "2024.1", "baseline", "no-sustained-drift", "warning", "not-applicable",
+                "nothing to check on this version"),
+    ]  # fmt: skip
+    results += [
+        _result("bike-demand", "2024.1", "fair-lending", rule.id, rule.severity, "not-applicable", "out of scope")
+        for rule in _policies(hostile)[1].rules
+    ]
+    waivers_file = ref("waivers.yml", 1422)
+    waivers = [
+        WaiverState(
+            id="W-2024-031", policy="fair-lending", rule="four-fifths-by-sex", models=["credit-default"],
+            versions=["1.1.0"],
+            reason=HOSTILE if hostile else (
+                "The out-of-time sample carries no protected attributes; the holdout run shows the ratio "
+                "(see the model card)."
+            ),
+            approved_by="Helena Brandt (Chief Risk Officer)", ticket="RISK-2291", granted="2024-05-20",
+            expires="2024-12-31", state="active", used_by=["credit-default@1.1.0"], source=waivers_file,
+        ),
+        WaiverState(
+            id="W-2024-044", policy="baseline", rule="card-complete", models=["bike-demand"],
+            reason="Legal is confirming the licence of the bike-share data; the card will name it.",
+            approved_by="Mateo Silva (Operations Data Science)", ticket="OPS-77", granted="2024-07-01",
+            expires="2024-09-30", state="expiring", used_by=["bike-demand@2024.1"], source=waivers_file,
+        ),
+        WaiverState(
+            id="W-2024-019", policy="baseline", rule="no-sustained-drift", models=["credit-*"],
+            reason="Drift was expected while the new affordability rules bedded in.",
+            approved_by="Priya Raman (Retail Credit Analytics)", ticket="CR-1180", granted="2024-06-01",
+            expires="2024-08-31", state="expired", would_apply_to=["credit-default@1.1.0"], source=waivers_file,
+        ),
+        WaiverState(
+            id="W-2024-050", policy="baseline", rule="evaluation-recent", models=["churn-*"],
+            reason="The churn models are re-evaluated after the tariff change.",
+            approved_by="Marcus Lindqvist (Customer Analytics)", ticket="CA-418", granted="2024-08-15",
+            expires="2025-02-14", state="active", source=waivers_file,
+        ),
+    ]  # fmt: skip
+    return GovernanceReport(
+        as_of=AS_OF, fail_on="blocking", policies=_policies(hostile), results=results, waivers=waivers, blocking=True
+    )
+
+
 def make_manifest(*, hostile: bool = False) -> Manifest:
     """The test manifest; see the module docstring."""
     models = [_credit_model(hostile), _bike_model(hostile)]
@@ -1176,6 +1471,9 @@ def make_manifest(*, hostile: bool = False) -> Manifest:
     for dataset in datasets:
         paths.update((r.path, r) for r in [dataset.datasheet, *dataset.files])
     paths["governance.yml"] = ref("governance.yml", 640)
+    governance = _governance(models, datasets, hostile)
+    paths.update((p.source.path, p.source) for p in governance.policies if p.pack is None)
+    paths.update((w.source.path, w.source) for w in governance.waivers)
     return Manifest(
         generator=Generator(version="0.1.0"),
         built_at=BUILT_AT,
@@ -1194,4 +1492,5 @@ def make_manifest(*, hostile: bool = False) -> Manifest:
         inputs=sorted(paths.values(), key=lambda r: r.path),
         models=models,
         datasets=datasets,
+        governance=governance,
     )

@@ -405,7 +405,9 @@ def test_a_rule_checks_exactly_one_thing() -> None:
     with pytest.raises(ValueError, match="a rule checks exactly one thing"):
         PolicyFile.model_validate({"id": "p", "title": "t", "rules": [rule(approved_by=["a"], documented=["caveats"])]})
     with pytest.raises(ValueError, match="ranges over names"):
-        PolicyFile.model_validate({"id": "p", "title": "t", "rules": [rule(evidence="performance.roc_auc.*", require={">": 0})]})
+        PolicyFile.model_validate(
+            {"id": "p", "title": "t", "rules": [rule(evidence="performance.roc_auc.*", require={">": 0})]}
+        )
 
 
 def test_build_writes_results_and_exit_code(tmp_path: Path) -> None:

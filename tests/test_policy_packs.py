@@ -219,16 +219,16 @@ def test_retired_versions_are_out_of_scope(demo: manifest.Manifest, name: str) -
     assert retired == {("credit-default", "1.0"), ("customer-churn", "1.0")}
     for (model, version, _rule), result in results(demo, name).items():
         if (model, version) in retired:
-            assert (result.outcome, result.message) == ("not-applicable", "out of scope")
+            assert (result.outcome, result.message) == ("not-applicable", "out of the policy's scope")
 
 
 def test_eu_pack_applies_to_high_risk_models_only(demo: manifest.Manifest) -> None:
     eu = results(demo, "eu-ai-act-high-risk")
     churn = [r for (model, _, _), r in eu.items() if model == "customer-churn"]  # risk tier medium
     assert churn and all(r.outcome == "not-applicable" for r in churn)
-    assert all(r.message == "out of scope" for r in churn)
+    assert all(r.message == "out of the policy's scope" for r in churn)
     diabetes = {rule: r for (model, _, rule), r in eu.items() if model == "diabetes-progression"}  # high
-    assert all(r.message != "out of scope" for r in diabetes.values())
+    assert all(r.message != "out of the policy's scope" for r in diabetes.values())
     # In scope, but its datasets hold no personal data: nothing for pii_legal_basis to check.
     skipped = sorted(rule for rule, r in diabetes.items() if r.outcome == "not-applicable")
     assert skipped == ["personal-data-legal-basis"]

@@ -529,8 +529,9 @@ class WaiverState(Node):
     ticket: str
     granted: str
     expires: str
-    state: Literal["active", "expiring", "expired"] = Field(
-        description="`expiring`: active but ends within 30 days of the check."
+    state: Literal["active", "expiring", "expired", "not yet granted"] = Field(
+        description="`expiring`: active but ends within 30 days of the check; `not yet granted`: granted "
+        "after the check date, so it does not apply yet."
     )
     used_by: list[str] = Field(default_factory=list, description="`model@version` results it waived.")
     would_apply_to: list[str] = Field(

@@ -22,6 +22,7 @@ fewer) only when such exact duplicates straddle its start.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 from collections.abc import Iterable, Sequence
@@ -112,10 +113,10 @@ def connect(memory_limit: str, threads: int | None, temp_directory: Path) -> duc
         config["threads"] = threads
     con = duckdb.connect(config=config)
     con.execute("SET TimeZone = 'UTC'")
-    try:  # read-ahead buffers cost ~80 MB and, on a scan that streams anyway, no time
+    # Read-ahead buffers cost ~80 MB and, on a scan that streams anyway, no time; an older DuckDB
+    # without the setting keeps its default.
+    with contextlib.suppress(duckdb.Error):
         con.execute("SET disable_parquet_prefetching = true")
-    except duckdb.Error:  # an older DuckDB without the setting: keep its default
-        pass
     return con
 
 

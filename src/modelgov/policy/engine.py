@@ -167,17 +167,19 @@ def govern(
                 policy = loaded.policy
                 applies = in_scope(policy.applies_to, model, version) and not _excluded(policy.exclude, model, version)
                 for rule in policy.rules:
-                    checks = (
-                        rule_checks.evaluate(rule, ctx)
-                        if applies and in_scope(rule.applies_to, model, version)
-                        else None
-                    )
+                    rule_applies = applies and in_scope(rule.applies_to, model, version)
+                    checks = rule_checks.evaluate(rule, ctx) if rule_applies else None
                     if checks is None:
+                        if not applies:
+                            why = "out of the policy's scope"
+                        elif not rule_applies:
+                            why = "out of the rule's scope"
+                        else:
+                            why = "nothing to check on this version"
                         results.append(
                             manifest.PolicyResult(
                                 policy=policy.id, rule=rule.id, model=model.id, version=version.version,
-                                severity=rule.severity, outcome="not-applicable",
-                                message="out of scope" if not applies else "nothing to check on this version",
+                                severity=rule.severity, outcome="not-applicable", message=why,
                             )
                         )  # fmt: skip
                         continue
@@ -185,16 +187,20 @@ def govern(
                     waiver_id, unwaived = None, None
                     if outcome in ("fail", "warn", "error"):
                         key = f"{model.id}@{version.version}"
+                        lapsed = []
                         for w in waivers:
                             if not _waiver_covers(w.waiver, policy.id, rule.id, model.id, version.version):
                                 continue
                             if w in active and waiver_id is None:
                                 waiver_id, unwaived = w.waiver.id, outcome
                                 used[w.waiver.id].append(key)
-                            elif w not in active:
-                                would[w.waiver.id].append(key)
+                            elif w.waiver.expires < today:
+                                lapsed.append(w.waiver.id)
                         if waiver_id is not None:
                             outcome = "waived"
+                        else:  # what an expired waiver would still cover, had it been renewed
+                            for lapsed_id in lapsed:
+                                would[lapsed_id].append(key)
                     results.append(
                         manifest.PolicyResult(
                             policy=policy.id, rule=rule.id, model=model.id, version=version.version,
@@ -208,6 +214,8 @@ def govern(
         waiver = w.waiver
         if waiver.expires < today:
             state = "expired"
+        elif waiver.granted > today:
+            state = "not yet granted"
         elif (waiver.expires - today).days <= EXPIRING_DAYS:
             state = "expiring"
         else:

@@ -57,6 +57,10 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def evaluate(rule: Rule, ctx: Context) -> list[Check] | None:
     return _KINDS[rule.kind](rule, ctx)
 
@@ -211,7 +215,7 @@ def _max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     observed=age,
                     requirement=f"evaluation.age_days <= {limits.evaluation}",
                     outcome="pass" if ok else "fail",
-                    message=f"evaluation {run.id} of {run.date} is {age} days old (limit {limits.evaluation})",
+                    message=f"evaluation {run.id} of {run.date} is {days(age)} old (limit {days(limits.evaluation)})",
                     page=f"{card}#evaluation-data",
                 )
             )
@@ -237,7 +241,7 @@ def _max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     observed=ev.value,
                     requirement=f"monitoring.age_days <= {limits.monitoring}",
                     outcome="pass" if ok else "fail",
-                    message=f"the latest monitored window ended {ev.value} days ago (limit {limits.monitoring})",
+                    message=f"the latest monitored window ended {days(ev.value)} ago (limit {days(limits.monitoring)})",
                     page=ev.page,
                 )
             )
@@ -266,7 +270,7 @@ def _max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     observed=age,
                     requirement=requirement,
                     outcome="pass" if ok else "fail",
-                    message=f"the latest {role} decision ({approval.date}) is {age} days old (limit {limits.approvals})",
+                    message=f"the latest {role} decision ({approval.date}) is {days(age)} old (limit {days(limits.approvals)})",
                     page=f"{card}#approvals",
                 )
             )
@@ -426,10 +430,11 @@ def _datasheet_fields(rule: Rule, ctx: Context) -> list[Check]:
             )
             continue
         missing = [f for f in rule.datasheet_fields if getattr(dataset, f) in (None, "", [])]
+        present = [f for f in rule.datasheet_fields if f not in missing]
         checks.append(
             Check(
                 path=f"datasets.{dataset_id}",
-                observed=missing or None,
+                observed=f"missing: {', '.join(missing)}" if missing else f"filled in: {', '.join(present)}",
                 requirement=f"fields {', '.join(rule.datasheet_fields)} are filled in",
                 outcome="fail" if missing else "pass",
                 message=f"{dataset_id}: "

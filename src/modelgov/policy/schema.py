@@ -106,7 +106,13 @@ class Requirement(Strict):
 
     def text(self) -> str:
         value = self.value
-        shown = str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else value
+        if isinstance(value, bool):
+            shown = str(value).lower()
+        elif isinstance(value, float):
+            shown = f"{value:g}"
+        else:
+            shown = repr(value) if not value.strip() else value  # an empty string reads as ''
+
         return f"{self.operator} {shown}"
 
 

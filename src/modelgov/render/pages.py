@@ -11,7 +11,9 @@ the template file and line) rather than print an empty string.
 from __future__ import annotations
 
 import hashlib
+import html
 import posixpath
+import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -26,16 +28,20 @@ from modelgov import manifest as manifest_io
 from modelgov import resources
 from modelgov.errors import BuildError
 from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, Manifest, Model, ModelVersion
-from modelgov.render import charts, monitoring_charts, monitoring_views, text, views
+from modelgov.render import charts, compliance_views, monitoring_charts, monitoring_views, text, views
 from modelgov.render.content import NavItem, SitePage
 
 __all__ = [
+    "COMPLIANCE",
+    "POLICY_RESULTS_FILES",
+    "WAIVERS",
     "dataset_path",
     "environment",
     "explainability_path",
     "model_path",
     "monitoring_path",
     "performance_path",
+    "policy_path",
     "render_pages",
     "site_nav",
     "version_path",
@@ -45,6 +51,11 @@ HOME = "index.md"
 DATASETS = "datasets/index.md"
 BUILD_RECORD = "build.md"
 MANIFEST_FILE = "manifest.json"
+COMPLIANCE = "compliance/index.md"
+WAIVERS = "compliance/waivers.md"
+#: Written at the site root by ``modelgov build`` (see :mod:`modelgov.build`), not by the renderer:
+#: the compliance overview links them as plain HTML, which the site builder does not check.
+POLICY_RESULTS_FILES = ("policy-results.json", "policy-results.csv")
 UNDEFINED_NOTE_TEMPLATE = "_undefined_note.md.j2"
 
 
@@ -91,6 +102,14 @@ def dataset_path(dataset_id: str) -> str:
     return f"datasets/{text.slug(dataset_id)}.md"
 
 
+def policy_path(policy_id: str) -> str:
+    """A policy's page, next to the compliance overview and the waivers page (whose names it never takes)."""
+    name = text.slug(policy_id)
+    if name.lower() == posixpath.splitext(posixpath.basename(WAIVERS))[0]:
+        name = f"{name}-policy"
+    return f"compliance/{name}.md"
+
+
 # --------------------------------------------------------------------------- templates
 
 
@@ -119,6 +138,8 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         filesize=text.filesize,
         url=text.safe_url,
         slug=text.slug,
+        path_code=compliance_views.breakable_code,
+        requirement=compliance_views.requirement_html,
     )
     return env
 
@@ -174,6 +195,69 @@ class _Lookups:
         self.versions = {
             f"{model.id}/{version.version}": (model, version) for model in manifest.models for version in model.versions
         }
+        self.evidence = _Evidence(manifest)
+
+
+_HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _heading_anchors(markdown: str) -> dict[str, str]:
+    """anchor → heading text of a page's Markdown headings (outside HTML code blocks)."""
+    found: dict[str, str] = {}
+    in_pre = False
+    for line in markdown.splitlines():
+        if "<pre" in line:
+            in_pre = True
+        if in_pre:
+            in_pre = "</pre>" not in line
+            continue
+        match = _HEADING_LINE.match(line)
+        if match:
+            heading = text.plain(html.unescape(_TAG.sub("", match.group(2))))
+            found.setdefault(heading_anchor(heading), heading)
+    return found
+
+
+class _Evidence:
+    """The policy engine's evidence links resolved to this site's pages.
+
+    A policy check names its evidence as a site-relative HTML page with an anchor
+    (``models/<model id>/<version>/index.html#approvals``). Here that becomes the page's source path
+    (ids that need a safe file name included) and a label for the reader; the anchor is kept only
+    when the target page has a heading with that id, so an evidence link never breaks the strict
+    build. Pages are registered once rendered (:meth:`add`), before the compliance pages are.
+    """
+
+    def __init__(self, manifest: Manifest):
+        self._targets: dict[str, tuple[str, str]] = {}
+        for model in manifest.models:
+            self._targets[f"models/{model.id}/index.html"] = (model_path(model), "Model overview")
+            for version in model.versions:
+                base = f"models/{model.id}/{version.version}"
+                self._targets[f"{base}/index.html"] = (version_path(model, version), "Model card")
+                for path, name, _ in _detail_pages(model, version):
+                    self._targets[f"{base}/{posixpath.splitext(posixpath.basename(path))[0]}.html"] = (path, name)
+        for dataset in manifest.datasets:
+            self._targets[f"datasets/{dataset.id}.html"] = (dataset_path(dataset.id), f"Datasheet: {dataset.name}")
+        self._headings: dict[str, dict[str, str]] = {}
+
+    def add(self, pages: list[SitePage]) -> None:
+        for page in pages:
+            self._headings[page.path] = _heading_anchors(page.markdown)
+
+    def resolve(self, link: str | None) -> tuple[str, str] | None:
+        """(source path with the anchor if it exists, label) of an evidence link; None when the
+        link names no page of this site."""
+        if not link:
+            return None
+        target, _, anchor = link.partition("#")
+        found = self._targets.get(target)
+        if found is None:
+            return None
+        path, label = found
+        heading = self._headings.get(path, {}).get(anchor) if anchor else None
+        return (f"{path}#{anchor}", f"{label}, {heading}") if heading else (path, label)
 
 
 class _Page:
@@ -186,6 +270,10 @@ class _Page:
         self.uses_plotly = False
         self._datasets = lookups.datasets
         self._versions = lookups.versions
+        self._evidence = lookups.evidence
+        governance = manifest.governance
+        self._policies = {p.id: p for p in governance.policies} if governance else {}
+        self._waivers = {w.id for w in governance.waivers} if governance else set()
 
     def link(self, target: str) -> str:
         """``target`` (a site-source path) relative to this page, as Markdown links need it."""
@@ -248,6 +336,56 @@ class _Page:
         target = monitoring_path(model, version)
         return self.link(target) if target is not None else None
 
+    # ----------------------------------------------------------------------- compliance
+
+    def compliance_link(self, model: Model | None = None, version: ModelVersion | None = None) -> str:
+        """The compliance overview; with a version, its row of the matrix."""
+        anchor = f"#{compliance_views.version_anchor(model.id, version.version)}" if model and version else ""
+        return self.link(COMPLIANCE) + anchor
+
+    def policy_link(self, policy_id: str, model_id: str | None = None, version: str | None = None) -> str | None:
+        """A policy's page (with a version: its results on that version); None for an unknown policy."""
+        if policy_id not in self._policies:
+            return None
+        anchor = f"#{compliance_views.version_anchor(model_id, version)}" if model_id and version else ""
+        return self.link(policy_path(policy_id)) + anchor
+
+    def rule_link(self, policy_id: str, rule_id: str) -> str | None:
+        policy = self._policies.get(policy_id)
+        if policy is None or not any(rule.id == rule_id for rule in policy.rules):
+            return None
+        return self.link(policy_path(policy_id)) + f"#{compliance_views.rule_anchor(rule_id)}"
+
+    def waivers_link(self, waiver_id: str | None = None) -> str:
+        anchor = f"#{compliance_views.waiver_anchor(waiver_id)}" if waiver_id in self._waivers else ""
+        return self.link(WAIVERS) + anchor
+
+    def version_link_by_id(self, model_id: str, version: str) -> str | None:
+        """The model card of ``model_id`` ``version``, as results name them; None if not in this build."""
+        found = self._versions.get(f"{model_id}/{version}")
+        return self.version_link(*found) if found else None
+
+    def version_name_by_id(self, model_id: str, version: str) -> str:
+        """``Credit default risk 1.1``: the model's name and the version, as results name them."""
+        found = self._versions.get(f"{model_id}/{version}")
+        return f"{found[0].name} {version}" if found else f"{model_id} {version}"
+
+    def evidence(self, page: str | None) -> tuple[str, str] | None:
+        """(link relative to this page, label) of a check's evidence page; None when it has none."""
+        found = self._evidence.resolve(page)
+        return (self.link(found[0]), found[1]) if found else None
+
+    def evidence_links(self, checks: list[Any], only_unmet: bool = False) -> list[tuple[str, str]]:
+        """The distinct evidence pages of some checks (with ``only_unmet``, of those not met)."""
+        links: dict[str, tuple[str, str]] = {}
+        for check in checks:
+            if only_unmet and check.outcome == "pass":
+                continue
+            found = self.evidence(check.page)
+            if found:
+                links.setdefault(found[0], found)
+        return list(links.values())
+
     def context(self) -> dict[str, Any]:
         functions: dict[str, Callable[..., Any]] = {
             "link": self.link,
@@ -291,6 +429,30 @@ class _Page:
             "tier_of": lambda model: views.tier_of(self.manifest, model),
             "headline_metric": views.headline_metric,
             "highest_tier": views.highest_tier(self.manifest),
+            "compliance_link": self.compliance_link,
+            "policy_link": self.policy_link,
+            "rule_link": self.rule_link,
+            "waivers_link": self.waivers_link,
+            "version_link_by_id": self.version_link_by_id,
+            "version_name_by_id": self.version_name_by_id,
+            "evidence": self.evidence,
+            "evidence_links": self.evidence_links,
+            "version_results": lambda model, version: compliance_views.version_results(self.manifest, model, version),
+            "policy_status": lambda model, version: compliance_views.policy_status(self.manifest, model, version),
+            "outcome_info": compliance_views.OUTCOMES,
+            "outcome_order": compliance_views.OUTCOME_ORDER,
+            "severities": compliance_views.SEVERITIES,
+            "check_labels": compliance_views.CHECK_LABELS,
+            "coverage_kinds": compliance_views.COVERAGE_KINDS,
+            "waiver_groups": compliance_views.WAIVER_GROUPS,
+            "observed_text": compliance_views.observed_text,
+            "counts_phrase": compliance_views.counts_phrase,
+            "outcome_tally": compliance_views.tally,
+            "compliance_view": lambda: compliance_views.compliance_view(self.manifest),
+            "days_phrase": compliance_views.days_phrase,
+            "version_anchor": compliance_views.version_anchor,
+            "rule_anchor": compliance_views.rule_anchor,
+            "waiver_anchor": compliance_views.waiver_anchor,
         }
         return {
             "manifest": self.manifest,
@@ -355,6 +517,7 @@ def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[S
         render.page(dataset_path(dataset.id), dataset.name, "dataset.md.j2", dataset=dataset)
         for dataset in manifest.datasets
     ]
+    pages += _compliance_pages(render, manifest, pages)
     pages.append(
         render.page(
             BUILD_RECORD,
@@ -370,6 +533,29 @@ def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[S
         if page.path in seen:
             raise BuildError(f"two pages would be written to {page.path}: {seen[page.path]!r} and {page.title!r}")
         seen[page.path] = page.title
+    return pages
+
+
+def _compliance_pages(render: _Renderer, manifest: Manifest, rendered: list[SitePage]) -> list[SitePage]:
+    """The overview, one page per policy and the waivers, when the manifest has policy results.
+    Rendered last, so their evidence links can be checked against the other pages' headings."""
+    if manifest.governance is None:
+        return []
+    render.lookups.evidence.add(rendered)
+    pages = [render.page(COMPLIANCE, "Compliance", "compliance.md.j2", view=compliance_views.compliance_view(manifest))]
+    pages += [
+        render.page(
+            policy_path(policy.id),
+            policy.title,
+            "compliance_policy.md.j2",
+            policy=policy,
+            view=compliance_views.policy_view(manifest, policy),
+        )
+        for policy in manifest.governance.policies
+    ]
+    pages.append(
+        render.page(WAIVERS, "Waivers", "compliance_waivers.md.j2", waivers=compliance_views.waiver_rows(manifest))
+    )
     return pages
 
 
@@ -399,9 +585,9 @@ def _version_nav(model: Model, version: ModelVersion) -> NavItem:
 
 
 def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
-    """Home, Models (each model: Overview and its versions), Datasets, Build record. A version
-    with detail pages is a section: its model card, then performance details, explainability and
-    monitoring."""
+    """Home, Models (each model: Overview and its versions), Compliance (when the manifest has
+    policy results: Overview, each policy, Waivers), Datasets, Build record. A version with detail
+    pages is a section: its model card, then performance details, explainability and monitoring."""
     models = tuple(
         NavItem(
             title=text.plain(model.name),
@@ -416,6 +602,20 @@ def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
     nav = [NavItem(title="Home", path=HOME)]
     if models:
         nav.append(NavItem(title="Models", children=models))
+    if manifest.governance is not None:
+        policies = tuple(
+            NavItem(title=text.plain(p.title), path=policy_path(p.id)) for p in manifest.governance.policies
+        )
+        nav.append(
+            NavItem(
+                title="Compliance",
+                children=(
+                    NavItem(title="Overview", path=COMPLIANCE),
+                    *policies,
+                    NavItem(title="Waivers", path=WAIVERS),
+                ),
+            )
+        )
     nav.append(NavItem(title="Datasets", children=(NavItem(title="All datasets", path=DATASETS), *datasets)))
     nav.append(NavItem(title="Build record", path=BUILD_RECORD))
     return tuple(nav)
