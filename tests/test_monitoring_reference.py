@@ -134,3 +134,19 @@ def test_a_window_beyond_the_log_is_a_clear_error(tmp_path: Path) -> None:
         build_manifest(load_workspace(root))
     text = str(caught.value)
     assert "logs/scoring.csv" in text and "the log has 6 week windows, so no window 9" in text
+
+
+def test_row_windows_sharing_one_timestamp_keep_their_own_performance(tmp_path: Path) -> None:
+    """900 records with one timestamp, windows of 300: three windows with the same start and end,
+    each with its own outcomes. Their accuracies, weighted by rows, add up to the log's."""
+    root, log = workspace(tmp_path, "holdout")
+    log = log.iloc[:900].assign(ts="2026-08-03T09:00:00Z")
+    log.drop(columns=["defaulted"]).to_csv(root / "logs" / "scoring.csv", index=False)
+    edit(root, VERSION, "  reference: holdout", "  reference: holdout\n  window: {rows: 300}")
+    report = report_for(root)
+    assert [w.rows for w in report.windows] == [300, 300, 300]
+    assert len({(w.start, w.end) for w in report.windows}) == 1
+    correct = sum(
+        next(m.value for m in w.performance if m.name == "accuracy") * w.labelled_rows for w in report.windows
+    )
+    assert correct == pytest.approx(int((log["predicted"] == log["defaulted"]).sum()))

@@ -112,7 +112,8 @@ def monitoring_report(
         results = {feature: _test(plans[feature], profiles[feature], window) for feature in plans}
         features = [results[f] for f in inputs.features]
         dataset = drift_tests.dataset_drift(features, inputs.dataset_share)
-        labelled, metrics = performance.get(window.start, (0, []))
+        queue = performance.get((window.start, window.end))
+        labelled, metrics = queue.pop(0) if queue else (0, [])
         report_windows.append(
             manifest.DriftWindow(
                 start=iso(window.start),
@@ -254,11 +255,14 @@ def _short(value: float | None) -> str:
 
 def _performance_by_window(
     inputs: MonitoringInputs, *, task: str, columns: EvaluationColumns
-) -> dict[object, tuple[int, list[manifest.Metric]]]:
-    """Window start → (labelled rows, metrics on them), computed one window at a time."""
+) -> dict[object, list[tuple[int, list[manifest.Metric]]]]:
+    """(window start, end) → [(labelled rows, metrics on them)], computed one window at a time.
+
+    A list per key, in window order: row-count windows inside one long run of identical timestamps
+    share their start and end, and each must keep its own result (the report takes them in turn)."""
     if inputs.truth is None or inputs.log_id is None or inputs.truth_id is None:
         return {}
-    results = {}
+    results: dict[object, list[tuple[int, list[manifest.Metric]]]] = {}
     for window in scan_outcomes(
         inputs.logs,
         timestamp=inputs.timestamp,
@@ -272,7 +276,7 @@ def _performance_by_window(
     ):
         labelled = len(window.labels)
         if not labelled:
-            results[window.start] = (0, [])
+            results.setdefault((window.start, window.end), []).append((0, []))
             continue
         frame = pd.DataFrame({"label": window.labels, "prediction": window.predictions})
         if window.scores is not None:
@@ -299,7 +303,7 @@ def _performance_by_window(
             )
         else:
             performance = multiclass_performance(arrays.y_true, arrays.y_pred, NO_INTERVALS)
-        results[window.start] = (labelled, list(performance.metrics))
+        results.setdefault((window.start, window.end), []).append((labelled, list(performance.metrics)))
     return results
 
 
