@@ -19,6 +19,7 @@ from modelgov import __version__
 from modelgov.errors import ModelgovError, WorkspaceError
 
 EXIT_OK = 0
+EXIT_POLICY_FAILED = 1  # a blocking policy rule failed, or the audit chain is broken
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
@@ -82,6 +83,22 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("manifest", type=Path)
     render.add_argument("-o", "--output", type=Path, required=True)
     render.add_argument("-q", "--quiet", action="store_true")
+
+    approve = commands.add_parser(
+        "approve", help="record a sign-off of a model version in the workspace's audit log (audit/log.jsonl)"
+    )
+    approve.add_argument("workspace", type=Path)
+    approve.add_argument("model", help="model id")
+    approve.add_argument("version", help="version")
+    approve.add_argument("--role", required=True, help="the role signing off, e.g. model_risk")
+    approve.add_argument("--by", required=True, help="who signs off")
+    approve.add_argument("--decision", choices=["approved", "rejected", "pending"], default="approved")
+    approve.add_argument("--comment", default=None)
+
+    audit = commands.add_parser("audit", help="the audit log: verify its hash chain")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="recompute the chain; exit 1 naming the first broken entry")
+    verify.add_argument("workspace", type=Path)
 
     schema = commands.add_parser("schema", help="print a JSON Schema (manifest or a workspace file kind)")
     schema.add_argument(
@@ -171,6 +188,10 @@ def _run(args: argparse.Namespace) -> int:
         return _render(args)
     if args.command == "schema":
         return _schema(args.name, args.write)
+    if args.command == "approve":
+        return _approve(args)
+    if args.command == "audit":
+        return _audit_verify(args.workspace)
     raise AssertionError(args.command)
 
 
@@ -215,6 +236,46 @@ def _report_policies(built, args: argparse.Namespace, *, results: Path | None) -
     if not args.quiet and results is not None:
         print(f"Results: {results}" + (f"; JUnit: {args.junit}" if args.junit else ""))
     return exit_code(report)
+
+
+def _approve(args: argparse.Namespace) -> int:
+    """Append an approval event, tied to the SHA-256 of the version's version.yml as it is now."""
+    from modelgov.audit import append
+
+    root: Path = args.workspace
+    version_file = f"models/{args.model}/versions/{args.version}/version.yml"
+    if not (root / version_file).is_file():
+        raise ModelgovError(f"{root}: no version {args.version!r} of model {args.model!r} ({version_file} is missing)")
+    entry = append(
+        root,
+        actor=args.by,
+        action="approval",
+        model=args.model,
+        version=args.version,
+        outcome=args.decision,
+        comment=args.comment,
+        details={"role": args.role},
+        concerns=version_file,
+    )
+    print(
+        f"Recorded: {args.role} {args.decision} {args.model} {args.version} (entry {entry['seq']}, {entry['hash'][:12]})"
+    )
+    return EXIT_OK
+
+
+def _audit_verify(root: Path) -> int:
+    from modelgov.audit import LOG_PATH, verify
+
+    result = verify(root / LOG_PATH)
+    if result.ok:
+        print(f"{root / LOG_PATH}: {result.entries} entries, chain intact; head {result.head}")
+        return EXIT_OK
+    print(
+        f"{root / LOG_PATH}:{result.broken_line}: {result.reason}. "
+        f"The {result.entries} entries before it verify (head {result.head}).",
+        file=sys.stderr,
+    )
+    return EXIT_POLICY_FAILED
 
 
 def _demo(args: argparse.Namespace) -> int:

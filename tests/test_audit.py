@@ -1,0 +1,116 @@
+"""The audit log: entries chain by hash; editing, deleting or reordering a line is found and named."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from modelgov.audit import GENESIS, LOG_PATH, AuditError, append, canonical, verify
+from modelgov.cli import main
+from workspace_factory import write_workspace
+
+VERSION_FILE = "models/loans/versions/1.0/version.yml"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = write_workspace(tmp_path / "ws")
+    for i, (role, decision) in enumerate(
+        [("model_risk", "approved"), ("compliance", "pending"), ("compliance", "approved")]
+    ):
+        append(
+            root, actor=f"Person {i}", action="approval", model="loans", version="1.0", outcome=decision,
+            details={"role": role}, concerns=VERSION_FILE, time=dt.datetime(2026, 1, 20 + i, 9, tzinfo=dt.UTC),
+        )  # fmt: skip
+    return root
+
+
+def lines(root: Path) -> list[str]:
+    return (root / LOG_PATH).read_text(encoding="utf-8").splitlines()
+
+
+def test_entries_chain_and_hash_their_canonical_json(ws: Path) -> None:
+    entries = [json.loads(line) for line in lines(ws)]
+    assert [e["seq"] for e in entries] == [1, 2, 3]
+    assert entries[0]["prev"] == GENESIS
+    for before, entry in itertools.pairwise(entries):
+        assert entry["prev"] == before["hash"]
+    for entry in entries:  # recomputed here with hashlib and json, independently of the module
+        body = {k: v for k, v in entry.items() if k != "hash"}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert entry["hash"] == hashlib.sha256(text.encode()).hexdigest()
+    subject = entries[0]["subject"]
+    assert subject["file"] == VERSION_FILE
+    assert subject["sha256"] == hashlib.sha256((ws / VERSION_FILE).read_bytes()).hexdigest()
+    result = verify(ws / LOG_PATH)
+    assert result.ok and result.entries == 3 and result.head == entries[-1]["hash"]
+
+
+def test_an_edited_entry_is_found(ws: Path) -> None:
+    rows = lines(ws)
+    rows[1] = rows[1].replace('"outcome":"pending"', '"outcome":"approved"')
+    (ws / LOG_PATH).write_text("\n".join(rows) + "\n")
+    result = verify(ws / LOG_PATH)
+    assert (result.broken_line, result.entries) == (2, 1) and "edited" in result.reason
+
+
+def test_a_deleted_entry_is_found(ws: Path) -> None:
+    rows = lines(ws)
+    (ws / LOG_PATH).write_text("\n".join([rows[0], rows[2]]) + "\n")
+    result = verify(ws / LOG_PATH)
+    assert result.broken_line == 2 and "seq is 3, expected 2" in result.reason
+
+
+def test_reordered_entries_are_found(ws: Path) -> None:
+    rows = lines(ws)
+    (ws / LOG_PATH).write_text("\n".join([rows[0], rows[2], rows[1]]) + "\n")
+    assert verify(ws / LOG_PATH).broken_line == 2
+
+
+def test_a_rehashed_forgery_still_breaks_the_next_link(ws: Path) -> None:
+    """Editing an entry and recomputing its own hash is not enough: the next entry's prev points at
+    the original."""
+    rows = [json.loads(line) for line in lines(ws)]
+    rows[0]["outcome"] = "rejected"
+    rows[0]["hash"] = hashlib.sha256(canonical({k: v for k, v in rows[0].items() if k != "hash"})).hexdigest()
+    (ws / LOG_PATH).write_text("\n".join(canonical(r).decode() for r in rows) + "\n")
+    result = verify(ws / LOG_PATH)
+    assert result.broken_line == 2 and "removed or reordered" in result.reason
+
+
+def test_truncation_is_not_detectable_from_the_log_alone(ws: Path) -> None:
+    """What a hash chain cannot prove (see docs): dropping the last entries leaves a valid chain.
+    Comparing the head with a copy kept elsewhere shows it."""
+    head = verify(ws / LOG_PATH).head
+    (ws / LOG_PATH).write_text("\n".join(lines(ws)[:2]) + "\n")
+    result = verify(ws / LOG_PATH)
+    assert result.ok and result.head != head
+
+
+def test_a_broken_log_is_not_extended_and_garbage_is_named(ws: Path) -> None:
+    rows = lines(ws)
+    (ws / LOG_PATH).write_text("\n".join([rows[0], "{not json", rows[2]]) + "\n")
+    result = verify(ws / LOG_PATH)
+    assert result.broken_line == 2 and "not valid JSON" in result.reason
+    with pytest.raises(AuditError, match=r"audit/log.jsonl:2: not valid JSON"):
+        append(ws, actor="X", action="approval", model="loans", version="1.0", outcome="approved")
+
+
+def test_cli_approve_and_verify(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    root = write_workspace(tmp_path / "ws")
+    assert main(["audit", "verify", str(root)]) == 0  # no log yet: nothing to contradict
+    assert main(["approve", str(root), "loans", "1.0", "--role", "compliance", "--by", "Sam Counsel"]) == 0
+    assert "Recorded: compliance approved loans 1.0" in capsys.readouterr().out
+    assert main(["approve", str(root), "loans", "9.9", "--role", "compliance", "--by", "Sam"]) == 2
+    assert "no version '9.9' of model 'loans'" in capsys.readouterr().err
+    assert main(["audit", "verify", str(root)]) == 0
+    path = root / LOG_PATH
+    path.write_text(path.read_text().replace("Sam Counsel", "Someone Else"))
+    assert main(["audit", "verify", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "audit/log.jsonl:1: hash does not match the entry's content (edited)" in err
