@@ -114,3 +114,26 @@ def test_cli_approve_and_verify(tmp_path: Path, capsys: pytest.CaptureFixture) -
     assert main(["audit", "verify", str(root)]) == 1
     err = capsys.readouterr().err
     assert "audit/log.jsonl:1: hash does not match the entry's content (edited)" in err
+
+
+def test_logged_sign_offs_reach_the_manifest_and_a_broken_chain_is_shown(tmp_path: Path) -> None:
+    from modelgov.assemble import build_manifest
+    from modelgov.workspace.load import load_workspace
+
+    root = write_workspace(tmp_path / "ws")
+    assert main(["approve", str(root), "loans", "1.0", "--role", "compliance", "--by", "Sam Counsel"]) == 0
+    assert main(["approve", str(root), "loans", "1.0", "--role", "ethics", "--by", "Eve Ethicist"]) == 0
+    built = build_manifest(load_workspace(root))
+    approvals = {(a.role, a.by, a.source.path) for a in built.models[0].versions[0].approvals}
+    assert ("compliance", "Sam Counsel", LOG_PATH) in approvals
+    assert ("model_risk", "Rita Reviewer", "models/loans/versions/1.0/approvals.yml") in approvals
+    assert built.audit.intact and built.audit.entries == 2
+    assert built.audit.head == verify(root / LOG_PATH).head
+    assert LOG_PATH in {f.path for f in built.inputs}
+
+    path = root / LOG_PATH
+    path.write_text(path.read_text().replace("Eve Ethicist", "Mallory"))
+    broken = build_manifest(load_workspace(root))
+    assert not broken.audit.intact and broken.audit.broken_line == 2 and broken.audit.entries == 1
+    roles = {a.role for a in broken.models[0].versions[0].approvals}
+    assert "compliance" in roles and "ethics" not in roles  # only the verified entries count

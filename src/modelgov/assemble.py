@@ -20,6 +20,7 @@ from modelgov.analysis.comparison import NotComparable, RunArrays, metric_deltas
 from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, analyse_evaluation
 from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
+from modelgov.audit import LOG_PATH
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.policy.engine import govern
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
@@ -87,6 +88,7 @@ def build_manifest(
         inputs=[_ref(workspace.files, f.path) for f in workspace.files.all()],
         models=sorted(models, key=lambda m: m.id),
         datasets=_datasets(workspace),
+        audit=_audit_summary(workspace),
     )
     if not workspace.policies:
         return built
@@ -99,6 +101,20 @@ def build_manifest(
         fail_on=fail_on or gov.policies.fail_on,
     )
     return built.model_copy(update={"governance": report})
+
+
+def _audit_summary(workspace: Workspace) -> manifest.AuditSummary | None:
+    state = workspace.audit
+    if state is None:
+        return None
+    return manifest.AuditSummary(
+        log=_ref(workspace.files, LOG_PATH),
+        entries=state.entries,
+        head=state.head,
+        intact=state.ok,
+        broken_line=state.broken_line,
+        reason=state.reason,
+    )
 
 
 def _ref(files: FileRegistry, rel_path: str) -> manifest.FileRef:
@@ -195,20 +211,47 @@ def _version_entry(
         evaluations=sorted(evaluations, key=lambda e: (e.date, e.id), reverse=True),
         monitoring=monitoring,
         drift=drift,
-        approvals=[
-            manifest.Approval(
-                role=a.role,
-                by=a.by,
-                decision=a.decision.value,
-                date=a.date.isoformat(),
-                comment=a.comment,
-                source=approvals_ref,
-            )
-            for a in sorted(version.approvals, key=lambda a: (a.date, a.role))
-        ]
-        if approvals_ref
-        else [],
+        approvals=sorted(
+            [
+                *(
+                    manifest.Approval(
+                        role=a.role,
+                        by=a.by,
+                        decision=a.decision.value,
+                        date=a.date.isoformat(),
+                        comment=a.comment,
+                        source=approvals_ref,
+                    )
+                    for a in (version.approvals if approvals_ref else [])
+                ),
+                *_logged_approvals(workspace, model.id, version.id),
+            ],
+            key=lambda a: (a.date, a.role),
+        ),
     )
+
+
+def _logged_approvals(workspace: Workspace, model_id: str, version_id: str) -> list[manifest.Approval]:
+    """Sign-offs recorded with ``modelgov approve``: only entries whose chain verifies count."""
+    if workspace.audit is None:
+        return []
+    ref = _ref(workspace.files, LOG_PATH)
+    return [
+        manifest.Approval(
+            role=str(entry["details"].get("role", "")),
+            by=str(entry["actor"]),
+            decision=entry["outcome"],
+            date=str(entry["time"])[:10],
+            comment=entry.get("comment"),
+            source=ref,
+        )
+        for entry in workspace.audit_entries
+        if entry.get("action") == "approval"
+        and entry.get("subject", {}).get("model") == model_id
+        and entry.get("subject", {}).get("version") == version_id
+        and entry.get("outcome") in ("approved", "rejected", "pending")
+        and isinstance(entry.get("details"), dict)
+    ]
 
 
 def _load_model(workspace: Workspace, spec: Version) -> LoadedModel | ModelUnavailable | None:

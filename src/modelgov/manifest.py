@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -549,6 +549,17 @@ class GovernanceReport(Node):
     blocking: bool = Field(description="True when the release should be blocked (the exit code is 1).")
 
 
+class AuditSummary(Node):
+    """The workspace's audit log as this build found it (see ``modelgov audit verify``)."""
+
+    log: FileRef
+    entries: int = Field(description="Entries whose hash chain verifies, from the first.")
+    head: str = Field(description="Hash of the last verified entry: publish it to anchor the log.")
+    intact: bool
+    broken_line: int | None = Field(None, description="Line of the first entry that does not verify.")
+    reason: str | None = None
+
+
 class RiskTier(Node):
     id: str
     title: str
@@ -575,6 +586,7 @@ class Manifest(Node):
     models: list[Model]
     datasets: list[Dataset]
     governance: GovernanceReport | None = Field(None, description="Policy results; None when no policy applies.")
+    audit: AuditSummary | None = Field(None, description="The audit log's state; None without audit/log.jsonl.")
 
     def model(self, model_id: str) -> Model:
         for model in self.models:

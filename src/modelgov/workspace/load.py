@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from modelgov import manifest
+from modelgov.audit import LOG_PATH, AuditError, Verification, read_entries, verify
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.policy import schema as policy_schema
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
@@ -72,6 +73,8 @@ class Workspace:
     files: FileRegistry = field(repr=False)
     policies: list[LoadedPolicy] = field(default_factory=list)
     waivers: list[LoadedWaiver] = field(default_factory=list)
+    audit: Verification | None = None  # None without audit/log.jsonl
+    audit_entries: list[dict[str, Any]] = field(default_factory=list)  # the entries that verify
 
     @property
     def templates_dir(self) -> Path | None:
@@ -114,7 +117,22 @@ class _Loader:
         waivers = self._load_waivers(governance, policies) if governance is not None else []
         if self.problems or governance is None:
             raise WorkspaceError(self.problems)
-        return Workspace(self.root, governance, models, datasets, self.files, policies, waivers)
+        audit, entries = self._read_audit()
+        return Workspace(self.root, governance, models, datasets, self.files, policies, waivers, audit, entries)
+
+    def _read_audit(self) -> tuple[Verification | None, list[dict[str, Any]]]:
+        """The audit log and how far its chain verifies. A broken chain is not a load error: the
+        site says where it breaks, and only the entries before the break are used."""
+        path = self.root / LOG_PATH
+        if not path.is_file():
+            return None, []
+        self.files.register(LOG_PATH)
+        state = verify(path)
+        try:
+            entries = [entry for _, entry in read_entries(path)][: state.entries]
+        except AuditError:
+            entries = []
+        return state, entries
 
     # ------------------------------------------------------------------ policies and waivers
 
