@@ -137,3 +137,18 @@ def test_logged_sign_offs_reach_the_manifest_and_a_broken_chain_is_shown(tmp_pat
     assert not broken.audit.intact and broken.audit.broken_line == 2 and broken.audit.entries == 1
     roles = {a.role for a in broken.models[0].versions[0].approvals}
     assert "compliance" in roles and "ethics" not in roles  # only the verified entries count
+
+
+def test_the_trail_page_lists_the_verified_events(tmp_path: Path) -> None:
+    import re
+
+    root = write_workspace(tmp_path / "ws")
+    main(["approve", str(root), "loans", "1.0", "--role", "compliance", "--by", "<b>Sam</b>", "--comment", "ok"])
+    assert main(["build", str(root), "-o", str(tmp_path / "site"), "-q"]) == 0
+    page = (tmp_path / "site" / "audit.html").read_text()
+    assert "The chain verifies: 1 entr" in page
+    assert "<b>Sam</b>" not in page and ("&#60;b&#62;Sam" in page or "&lt;b&gt;Sam" in page)  # escaped
+    assert re.search(r'href="models/loans/1\.0/(index\.html)?"', page)
+    assert verify(root / LOG_PATH).head[:12] in page
+    build = (tmp_path / "site" / "build.html").read_text()
+    assert "hash chain verifies" in build

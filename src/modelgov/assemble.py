@@ -114,6 +114,26 @@ def _audit_summary(workspace: Workspace) -> manifest.AuditSummary | None:
         intact=state.ok,
         broken_line=state.broken_line,
         reason=state.reason,
+        events=[_audit_event(entry) for entry in workspace.audit_entries],
+    )
+
+
+def _audit_event(entry: dict) -> manifest.AuditEvent:
+    subject = entry.get("subject") if isinstance(entry.get("subject"), dict) else {}
+    details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+    return manifest.AuditEvent(
+        seq=int(entry["seq"]),
+        time=str(entry.get("time", "")),
+        actor=str(entry.get("actor", "")),
+        action=str(entry.get("action", "")),
+        model=subject.get("model"),
+        version=subject.get("version"),
+        file=subject.get("file"),
+        sha256=subject.get("sha256"),
+        outcome=str(entry.get("outcome", "")),
+        comment=entry.get("comment"),
+        details=details,
+        hash=str(entry["hash"]),
     )
 
 

@@ -549,6 +549,23 @@ class GovernanceReport(Node):
     blocking: bool = Field(description="True when the release should be blocked (the exit code is 1).")
 
 
+class AuditEvent(Node):
+    """One verified entry of the audit log."""
+
+    seq: int
+    time: str
+    actor: str
+    action: str
+    model: str | None = None
+    version: str | None = None
+    file: str | None = Field(None, description="The workspace file the event concerns.")
+    sha256: str | None = Field(None, description="That file's SHA-256 when the event was recorded.")
+    outcome: str
+    comment: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    hash: str
+
+
 class AuditSummary(Node):
     """The workspace's audit log as this build found it (see ``modelgov audit verify``)."""
 
@@ -558,6 +575,7 @@ class AuditSummary(Node):
     intact: bool
     broken_line: int | None = Field(None, description="Line of the first entry that does not verify.")
     reason: str | None = None
+    events: list[AuditEvent] = Field(default_factory=list, description="The verified entries, oldest first.")
 
 
 class RiskTier(Node):

@@ -50,6 +50,7 @@ __all__ = [
 HOME = "index.md"
 DATASETS = "datasets/index.md"
 BUILD_RECORD = "build.md"
+AUDIT_TRAIL = "audit.md"
 MANIFEST_FILE = "manifest.json"
 COMPLIANCE = "compliance/index.md"
 WAIVERS = "compliance/waivers.md"
@@ -518,6 +519,8 @@ def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[S
         for dataset in manifest.datasets
     ]
     pages += _compliance_pages(render, manifest, pages)
+    if manifest.audit is not None:
+        pages.append(render.page(AUDIT_TRAIL, "Audit trail", "audit.md.j2", audit=manifest.audit))
     pages.append(
         render.page(
             BUILD_RECORD,
@@ -617,5 +620,7 @@ def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
             )
         )
     nav.append(NavItem(title="Datasets", children=(NavItem(title="All datasets", path=DATASETS), *datasets)))
+    if manifest.audit is not None:
+        nav.append(NavItem(title="Audit trail", path=AUDIT_TRAIL))
     nav.append(NavItem(title="Build record", path=BUILD_RECORD))
     return tuple(nav)
