@@ -295,3 +295,33 @@ def test_the_demo_shows_a_realistic_mix_of_policy_verdicts(demo: tuple[Path, Pat
     assert states["W-2026-009"].state == "expired" and states["W-2026-009"].would_apply_to == ["customer-churn@1.1"]
     results = json.loads((site / "policy-results.json").read_text())
     assert results["exit_code"] == 1 and results["counts"]["fail"] >= 1
+
+
+def test_the_retrain_shows_what_changed_from_the_version_it_retrains(demo: tuple[Path, Path]) -> None:
+    from modelgov.render.diff_views import version_changes
+
+    _, site = demo
+    built = manifest.read(site / "manifest.json")
+    credit = built.model("credit-default")
+    new, old = (next(v for v in credit.versions if v.version == name) for name in ("2.0", "1.1"))
+    changes = version_changes(built, credit, new)
+    assert changes is not None and changes.other.version == "1.1"
+    training = {c.what: (c.before, c.after) for c in changes.training}
+    assert training["Training datasets"] == (", ".join(old.training.datasets), ", ".join(new.training.datasets))
+    shared = next(r for r in new.evaluations if r.dataset == changes.dataset)
+    before = next(r for r in old.evaluations if r.dataset == changes.dataset)
+    auc = next(c for c in changes.metrics if c.what == "ROC AUC")
+    assert (auc.before, auc.after) == (
+        next(m.value for m in before.performance.metrics if m.name == "roc_auc"),
+        next(m.value for m in shared.performance.metrics if m.name == "roc_auc"),
+    )
+    policy = {c.what: (c.before, c.after) for c in changes.policies}
+    assert policy[
+        "Acme fair lending standard: The referral rate of either sex is at least four fifths of the other's"
+    ] == (
+        "waived",
+        "fail",
+    )
+    page = html.unescape((site / "models/credit-default/2.0/index.html").read_text())
+    assert "Changes from version 1.1" in page and f"{auc.after - auc.before:+.3f}" in page
+    assert version_changes(built, credit, next(v for v in credit.versions if v.version == "1.0")) is None

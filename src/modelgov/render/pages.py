@@ -28,7 +28,7 @@ from modelgov import manifest as manifest_io
 from modelgov import resources
 from modelgov.errors import BuildError
 from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, Manifest, Model, ModelVersion
-from modelgov.render import charts, compliance_views, monitoring_charts, monitoring_views, text, views
+from modelgov.render import charts, compliance_views, diff_views, monitoring_charts, monitoring_views, text, views
 from modelgov.render.content import NavItem, SitePage
 
 __all__ = [
@@ -450,6 +450,7 @@ class _Page:
             "counts_phrase": compliance_views.counts_phrase,
             "outcome_tally": compliance_views.tally,
             "compliance_view": lambda: compliance_views.compliance_view(self.manifest),
+            "version_changes": lambda model, version: diff_views.version_changes(self.manifest, model, version),
             "days_phrase": compliance_views.days_phrase,
             "version_anchor": compliance_views.version_anchor,
             "rule_anchor": compliance_views.rule_anchor,
