@@ -152,3 +152,24 @@ def test_the_trail_page_lists_the_verified_events(tmp_path: Path) -> None:
     assert verify(root / LOG_PATH).head[:12] in page
     build = (tmp_path / "site" / "build.html").read_text()
     assert "hash chain verifies" in build
+
+
+def test_promote_changes_only_the_status_line_and_records_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import yaml
+
+    root = write_workspace(tmp_path / "ws")
+    path = root / VERSION_FILE
+    before = path.read_text()
+    assert main(["promote", str(root), "loans", "1.0", "--to", "retired", "--by", "Ops"]) == 0
+    after = path.read_text()
+    assert yaml.safe_load(after) == {**yaml.safe_load(before), "status": "retired"}
+    assert [a for a in after.splitlines() if a not in before.splitlines()] == ["status: retired"]
+    (entry,) = [json.loads(line) for line in lines(root)]
+    assert (entry["action"], entry["outcome"], entry["details"]) == (
+        "status",
+        "retired",
+        {"from": "production", "to": "retired"},
+    )
+    assert entry["subject"]["sha256"] == hashlib.sha256(after.encode()).hexdigest()  # the file as changed
+    assert main(["promote", str(root), "loans", "1.0", "--to", "retired", "--by", "Ops"]) == 2
+    assert "already retired" in capsys.readouterr().err

@@ -95,6 +95,16 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--decision", choices=["approved", "rejected", "pending"], default="approved")
     approve.add_argument("--comment", default=None)
 
+    promote = commands.add_parser(
+        "promote", help="change a version's status in its version.yml and record the change in the audit log"
+    )
+    promote.add_argument("workspace", type=Path)
+    promote.add_argument("model", help="model id")
+    promote.add_argument("version", help="version")
+    promote.add_argument("--to", required=True, choices=["candidate", "staging", "production", "retired"])
+    promote.add_argument("--by", required=True, help="who makes the change")
+    promote.add_argument("--comment", default=None)
+
     audit = commands.add_parser("audit", help="the audit log: verify its hash chain")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser("verify", help="recompute the chain; exit 1 naming the first broken entry")
@@ -190,6 +200,8 @@ def _run(args: argparse.Namespace) -> int:
         return _schema(args.name, args.write)
     if args.command == "approve":
         return _approve(args)
+    if args.command == "promote":
+        return _promote(args)
     if args.command == "audit":
         return _audit_verify(args.workspace)
     raise AssertionError(args.command)
@@ -260,6 +272,52 @@ def _approve(args: argparse.Namespace) -> int:
     print(
         f"Recorded: {args.role} {args.decision} {args.model} {args.version} (entry {entry['seq']}, {entry['hash'][:12]})"
     )
+    return EXIT_OK
+
+
+def _promote(args: argparse.Namespace) -> int:
+    """Rewrite the ``status:`` line of version.yml (nothing else: the file is re-read to prove it),
+    then append the change, tied to the new file's SHA-256, to the audit log."""
+    import re
+
+    import yaml
+
+    from modelgov.audit import append, verify
+
+    root: Path = args.workspace
+    rel = f"models/{args.model}/versions/{args.version}/version.yml"
+    path = root / rel
+    if not path.is_file():
+        raise ModelgovError(f"{root}: no version {args.version!r} of model {args.model!r} ({rel} is missing)")
+    state = verify(root / "audit/log.jsonl")
+    if not state.ok:
+        raise ModelgovError(f"audit/log.jsonl:{state.broken_line}: {state.reason}; nothing was changed")
+    text = path.read_text(encoding="utf-8")
+    before = yaml.safe_load(text)
+    old = before.get("status") if isinstance(before, dict) else None
+    if old is None:
+        raise ModelgovError(f"{rel}: no top-level status key to change")
+    if old == args.to:
+        raise ModelgovError(f"{rel}: the status is already {args.to}")
+    changed, count = re.subn(r"(?m)^status:[ \t]*[^\s#]+", f"status: {args.to}", text)
+    after = yaml.safe_load(changed) if count == 1 else None
+    if after != {**before, "status": args.to}:
+        raise ModelgovError(f"{rel}: the status line could not be changed on its own; edit it and record the change")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(changed, encoding="utf-8")
+    partial.replace(path)
+    entry = append(
+        root,
+        actor=args.by,
+        action="status",
+        model=args.model,
+        version=args.version,
+        outcome=args.to,
+        comment=args.comment,
+        details={"from": old, "to": args.to},
+        concerns=rel,
+    )
+    print(f"{args.model} {args.version}: {old} -> {args.to} (audit entry {entry['seq']}, {entry['hash'][:12]})")
     return EXIT_OK
 
 
