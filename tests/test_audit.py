@@ -152,6 +152,8 @@ def test_the_trail_page_lists_the_verified_events(tmp_path: Path) -> None:
     assert verify(root / LOG_PATH).head[:12] in page
     build = (tmp_path / "site" / "build.html").read_text()
     assert "hash chain verifies" in build
+    model_page = (tmp_path / "site" / "models" / "loans" / "index.html").read_text()
+    assert "Audit trail" in model_page and "approval (compliance)" in model_page
 
 
 def test_promote_changes_only_the_status_line_and_records_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
