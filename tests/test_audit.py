@@ -175,3 +175,31 @@ def test_promote_changes_only_the_status_line_and_records_it(tmp_path: Path, cap
     assert entry["subject"]["sha256"] == hashlib.sha256(after.encode()).hexdigest()  # the file as changed
     assert main(["promote", str(root), "loans", "1.0", "--to", "retired", "--by", "Ops"]) == 2
     assert "already retired" in capsys.readouterr().err
+
+
+def test_waive_appends_one_item_validates_and_records(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import yaml
+
+    from modelgov.workspace.load import load_workspace
+
+    root = write_workspace(tmp_path / "ws")
+    (root / "governance.yml").write_text((root / "governance.yml").read_text() + "policies: {packs: [baseline]}\n")
+    (root / "waivers.yml").write_text("# accepted exceptions\nwaivers: []\n")
+    args = ["waive", str(root), "--policy", "baseline", "--rule", "datasheets", "--model", "loans"]
+    args += ["--reason", "Datasheets being written", "--by", "Rita", "--ticket", "RISK-7"]
+    assert main([*args, "--id", "W-1", "--granted", "2026-03-01", "--expires", "2026-04-30"]) == 0
+    text = (root / "waivers.yml").read_text()
+    assert text.startswith("# accepted exceptions\n")  # what the user wrote is kept
+    (waiver,) = load_workspace(root).waivers
+    assert (waiver.waiver.id, waiver.waiver.expires.isoformat()) == ("W-1", "2026-04-30")
+    (entry,) = [json.loads(line) for line in lines(root)]
+    assert (entry["action"], entry["details"]["waiver"]) == ("waiver", "W-1")
+    # a second one is appended after the first, and a waiver longer than allowed is refused and undone
+    assert main([*args, "--id", "W-2", "--granted", "2026-03-01", "--expires", "2026-05-30"]) == 0
+    assert [w["id"] for w in yaml.safe_load((root / "waivers.yml").read_text())["waivers"]] == ["W-1", "W-2"]
+    before = (root / "waivers.yml").read_text()
+    assert main([*args, "--id", "W-3", "--granted", "2026-03-01", "--expires", "2028-03-01"]) == 2
+    assert "longer than the 365 allowed" in capsys.readouterr().err
+    assert (root / "waivers.yml").read_text() == before and len(lines(root)) == 2
+    assert main([*args, "--id", "W-1", "--granted", "2026-03-01", "--expires", "2026-04-30"]) == 2
+    assert "exists already" in capsys.readouterr().err

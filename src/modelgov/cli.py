@@ -105,6 +105,19 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--by", required=True, help="who makes the change")
     promote.add_argument("--comment", default=None)
 
+    waive = commands.add_parser("waive", help="add a waiver to waivers.yml and record it in the audit log")
+    waive.add_argument("workspace", type=Path)
+    waive.add_argument("--id", required=True, help="waiver id, e.g. W-2026-020")
+    waive.add_argument("--policy", required=True)
+    waive.add_argument("--rule", required=True)
+    waive.add_argument("--model", required=True, action="append", help="model id or glob (repeatable)")
+    waive.add_argument("--version", action="append", default=None, help="version or glob (repeatable; default: all)")
+    waive.add_argument("--reason", required=True)
+    waive.add_argument("--by", required=True, help="who approves the waiver")
+    waive.add_argument("--ticket", required=True)
+    waive.add_argument("--expires", required=True, type=_as_of, metavar="DATE")
+    waive.add_argument("--granted", type=_as_of, default=None, metavar="DATE", help="default: today (UTC)")
+
     audit = commands.add_parser("audit", help="the audit log: verify its hash chain")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser("verify", help="recompute the chain; exit 1 naming the first broken entry")
@@ -200,6 +213,8 @@ def _run(args: argparse.Namespace) -> int:
         return _schema(args.name, args.write)
     if args.command == "approve":
         return _approve(args)
+    if args.command == "waive":
+        return _waive(args)
     if args.command == "promote":
         return _promote(args)
     if args.command == "audit":
@@ -318,6 +333,75 @@ def _promote(args: argparse.Namespace) -> int:
         concerns=rel,
     )
     print(f"{args.model} {args.version}: {old} -> {args.to} (audit entry {entry['seq']}, {entry['hash'][:12]})")
+    return EXIT_OK
+
+
+def _waive(args: argparse.Namespace) -> int:
+    """Append the waiver to waivers.yml as one new list item (the file is re-read to prove nothing
+    else changed, and the whole workspace is validated with it), then record it in the audit log."""
+    import json
+
+    import yaml
+
+    from modelgov.audit import append, verify
+    from modelgov.workspace.load import load_workspace
+
+    root: Path = args.workspace
+    state = verify(root / "audit/log.jsonl")
+    if not state.ok:
+        raise ModelgovError(f"audit/log.jsonl:{state.broken_line}: {state.reason}; nothing was changed")
+    granted = args.granted or dt.datetime.now(tz=dt.UTC).date()
+    waiver = {
+        "id": args.id,
+        "policy": args.policy,
+        "rule": args.rule,
+        "models": args.model,
+        **({"versions": args.version} if args.version else {}),
+        "reason": args.reason,
+        "approved_by": args.by,
+        "ticket": args.ticket,
+        "granted": granted.isoformat(),
+        "expires": args.expires.isoformat(),
+    }
+    path = root / "waivers.yml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else "waivers:\n"
+    before = yaml.safe_load(text) or {}
+    if not isinstance(before, dict) or not isinstance(before.get("waivers", []), list):
+        raise ModelgovError("waivers.yml: expected a mapping with a waivers list")
+    if any(isinstance(w, dict) and w.get("id") == args.id for w in before.get("waivers") or []):
+        raise ModelgovError(f"waivers.yml: a waiver {args.id!r} exists already")
+    item = "  - " + json.dumps(waiver, ensure_ascii=False)  # JSON is YAML: one flow mapping per line
+    changed = text.replace("waivers: []", "waivers:") if "waivers: []" in text else text
+    changed = (changed if changed.endswith("\n") else changed + "\n") + item + "\n"
+    parsed = yaml.safe_load(changed)
+    expected_items = [*(before.get("waivers") or []), yaml.safe_load(json.dumps(waiver))]
+    if parsed != {**before, "waivers": expected_items}:
+        raise ModelgovError("waivers.yml: the waiver could not be appended as the last list item; add it by hand")
+    partial = path.with_name(".waivers.yml.partial")
+    partial.write_text(changed, encoding="utf-8")
+    original = text if path.is_file() else None
+    partial.replace(path)
+    try:
+        load_workspace(root)  # an unknown policy or rule, or a waiver that runs too long: undo
+    except Exception:
+        if original is None:
+            path.unlink()
+        else:
+            path.write_text(original, encoding="utf-8")
+        raise
+    entry = append(
+        root,
+        actor=args.by,
+        action="waiver",
+        model=args.model[0] if len(args.model) == 1 else ",".join(args.model),
+        version=args.version[0] if args.version and len(args.version) == 1 else None,
+        outcome="granted",
+        comment=args.reason,
+        details={"waiver": args.id, "policy": args.policy, "rule": args.rule, "ticket": args.ticket,
+                 "expires": args.expires.isoformat()},
+        concerns="waivers.yml",
+    )  # fmt: skip
+    print(f"Waiver {args.id} added to waivers.yml (audit entry {entry['seq']}, {entry['hash'][:12]})")
     return EXIT_OK
 
 
