@@ -318,9 +318,7 @@ def _promote(args: argparse.Namespace) -> int:
     after = yaml.safe_load(changed) if count == 1 else None
     if after != {**before, "status": args.to}:
         raise ModelgovError(f"{rel}: the status line could not be changed on its own; edit it and record the change")
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(changed, encoding="utf-8")
-    partial.replace(path)
+    _write(path, changed)
     entry = append(
         root,
         actor=args.by,
@@ -377,10 +375,8 @@ def _waive(args: argparse.Namespace) -> int:
     expected_items = [*(before.get("waivers") or []), yaml.safe_load(json.dumps(waiver))]
     if parsed != {**before, "waivers": expected_items}:
         raise ModelgovError("waivers.yml: the waiver could not be appended as the last list item; add it by hand")
-    partial = path.with_name(".waivers.yml.partial")
-    partial.write_text(changed, encoding="utf-8")
     original = text if path.is_file() else None
-    partial.replace(path)
+    _write(path, changed)
     try:
         load_workspace(root)  # an unknown policy or rule, or a waiver that runs too long: undo
     except Exception:

@@ -188,7 +188,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         if filled:
             latest = filled[-1]
             put("drift.share_drifted", latest.share_drifted, f"{mon_page}#summary")
-            put("monitoring.age_days", (today - dt.date.fromisoformat(latest.end[:10])).days, f"{mon_page}#summary")
+            put("monitoring.age_days", days_between(latest.end, today), f"{mon_page}#summary")
             for item in latest.features:
                 page = f"{mon_page}#features-in-the-latest-window"
                 put(f"drift.features.{item.feature}.statistic", item.statistic, page)

@@ -104,20 +104,21 @@ def _evidence(rule: Rule, ctx: Context) -> list[Check] | None:
                 message=f"no evidence {rule.evidence!r} for this version{hint}",
             )
         ]
-    checks = []
-    for path, ev in sorted(found.items()):
-        outcome, why = compare(ev.value, rule.require)
-        checks.append(
-            Check(
-                path=path,
-                observed=ev.value,
-                requirement=f"{path} {rule.require.text()}",
-                outcome=outcome,  # type: ignore[arg-type]
-                message=f"{path}: {why}",
-                page=ev.page,
-            )
-        )
-    return checks
+    return [threshold_check(path, ev, rule.require) for path, ev in sorted(found.items())]
+
+
+def threshold_check(path: str, ev: Evidence | None, requirement: Requirement) -> Check:
+    """One evidence value against one comparison: the check every threshold-like rule records."""
+    observed = ev.value if ev else None
+    outcome, why = compare(observed, requirement)
+    return Check(
+        path=path,
+        observed=observed,
+        requirement=f"{path} {requirement.text()}",
+        outcome=outcome,  # type: ignore[arg-type]
+        message=f"{path}: {why}",
+        page=ev.page if ev else None,
+    )
 
 
 # --------------------------------------------------------------------------- documentation
@@ -298,18 +299,7 @@ def _drift_limits(rule: Rule, ctx: Context) -> list[Check] | None:
     checks = []
 
     def add(path: str, requirement: Requirement) -> None:
-        ev = ctx.index.get(path)
-        outcome, why = compare(ev.value if ev else None, requirement)
-        checks.append(
-            Check(
-                path=path,
-                observed=ev.value if ev else None,
-                requirement=f"{path} {requirement.text()}",
-                outcome=outcome,
-                message=f"{path}: {why}",
-                page=ev.page if ev else None,
-            )
-        )  # type: ignore[arg-type]
+        checks.append(threshold_check(path, ctx.index.get(path), requirement))
 
     if limits.max_share_drifted is not None:
         add("drift.share_drifted", Requirement(le=limits.max_share_drifted))
