@@ -128,7 +128,8 @@ def version_changes(manifest: Manifest, model: Model, version: ModelVersion) -> 
         titles = {(p.id, r.id): f"{p.title}: {r.title}" for p in manifest.governance.policies for r in p.rules}
         for key, found in outcomes.items():
             before, after = found.get(other.version, "—"), found.get(version.version, "—")
-            if before != after:
+            # a rule that did not apply to one side (e.g. the older version is retired) is no change
+            if before != after and "not-applicable" not in (before, after):
                 policies.append(Change(titles.get(key, "/".join(key)), before, after))
     return VersionChanges(
         other=other,
