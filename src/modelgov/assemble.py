@@ -22,6 +22,7 @@ from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.audit import LOG_PATH
 from modelgov.errors import Problem, WorkspaceError
+from modelgov.lineage import build_lineage
 from modelgov.policy.engine import govern
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
 from modelgov.sources.tables import TableError, expand_table_paths, read_columns, read_table
@@ -78,6 +79,8 @@ def build_manifest(
 
     gov = workspace.governance
     built_at = build_time()
+    progress("Joining lineage")
+    lineage = build_lineage(workspace)  # before `inputs`: it may hash files no analysis read
     built = manifest.Manifest(
         generator=manifest.Generator(version=__version__),
         built_at=built_at,
@@ -89,6 +92,7 @@ def build_manifest(
         models=sorted(models, key=lambda m: m.id),
         datasets=_datasets(workspace),
         audit=_audit_summary(workspace),
+        lineage=lineage,
     )
     if not workspace.policies:
         return built

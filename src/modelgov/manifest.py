@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -578,6 +578,45 @@ class AuditSummary(Node):
     events: list[AuditEvent] = Field(default_factory=list, description="The verified entries, oldest first.")
 
 
+LineageKind = Literal["dataset", "job", "training", "version", "registered", "evaluation", "monitoring"]
+LineageOrigin = Literal["workspace", "mlflow", "openlineage"]
+
+
+class LineageNode(Node):
+    """One thing in the lineage graph. Records of the same thing from several sources are one node
+    whose ``origins`` lists every source that mentions it."""
+
+    id: str = Field(description="Stable id, e.g. `dataset:credit-train-2024`, `version:credit-default/2.0`.")
+    kind: LineageKind
+    label: str
+    detail: str | None = Field(None, description="A second line: algorithm, experiment, aliases, namespace.")
+    model: str | None = None
+    version: str | None = None
+    dataset: str | None = Field(None, description="Workspace dataset id, for a dataset with a datasheet.")
+    origins: list[LineageOrigin]
+    properties: dict[str, str] = Field(default_factory=dict, description="What the sources say about it.")
+
+
+class LineageEdge(Node):
+    source: str
+    target: str
+    relation: str = Field(description="E.g. `trained on`, `produced`, `evaluated on`, `registered as`.")
+    origins: list[LineageOrigin]
+
+
+class Lineage(Node):
+    """Datasets → jobs and training runs → model versions → evaluations and monitoring, from the
+    workspace, the MLflow store and OpenLineage events named in governance.yml `lineage`."""
+
+    nodes: list[LineageNode] = Field(description="Sorted by id.")
+    edges: list[LineageEdge] = Field(description="Sorted by (source, target, relation).")
+    sources: list[str] = Field(default_factory=list, description="What was read besides the workspace, as text.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Records that could not be joined, or were left out of the graph, and why.",
+    )
+
+
 class RiskTier(Node):
     id: str
     title: str
@@ -605,6 +644,7 @@ class Manifest(Node):
     datasets: list[Dataset]
     governance: GovernanceReport | None = Field(None, description="Policy results; None when no policy applies.")
     audit: AuditSummary | None = Field(None, description="The audit log's state; None without audit/log.jsonl.")
+    lineage: Lineage = Field(default_factory=lambda: Lineage(nodes=[], edges=[]))
 
     def model(self, model_id: str) -> Model:
         for model in self.models:

@@ -34,6 +34,7 @@ from modelgov.resources import builtin_packs
 from modelgov.sources.tables import TableError, expand_table_paths, read_columns
 from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.lineage_sources import LineageRecords, load_lineage_sources
 from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_yaml
 
 
@@ -75,6 +76,7 @@ class Workspace:
     waivers: list[LoadedWaiver] = field(default_factory=list)
     audit: Verification | None = None  # None without audit/log.jsonl
     audit_entries: list[dict[str, Any]] = field(default_factory=list)  # the entries that verify
+    lineage: LineageRecords = field(default_factory=LineageRecords)  # MLflow and OpenLineage records
 
     @property
     def templates_dir(self) -> Path | None:
@@ -115,10 +117,37 @@ class _Loader:
             self._check_cross_references(governance, models, datasets)
         policies = self._load_policies(governance) if governance is not None else []
         waivers = self._load_waivers(governance, policies) if governance is not None else []
+        lineage = LineageRecords()
+        if governance is not None:
+            lineage = load_lineage_sources(self.root, governance, self.docs["governance.yml"], self.files, self.problems)
+            self._check_mlflow_runs(governance, models, lineage)
         if self.problems or governance is None:
             raise WorkspaceError(self.problems)
         audit, entries = self._read_audit()
-        return Workspace(self.root, governance, models, datasets, self.files, policies, waivers, audit, entries)
+        return Workspace(
+            self.root, governance, models, datasets, self.files, policies, waivers, audit, entries, lineage
+        )
+
+    def _check_mlflow_runs(
+        self, governance: schema.Governance, models: dict[str, ModelEntry], lineage: LineageRecords
+    ) -> None:
+        """A version's ``training.mlflow_run`` must name a run of the configured store."""
+        known = {run.run_id for run in lineage.mlflow.runs} if lineage.mlflow is not None else set()
+        for model in models.values():
+            for version in model.versions.values():
+                run_id = version.spec.training.mlflow_run
+                if run_id is None:
+                    continue
+                doc = self.docs[version.source]
+                loc: Loc = ("training", "mlflow_run")
+                if governance.lineage.mlflow is None:
+                    self.problems.append(
+                        doc.problem(loc, "names an MLflow run, but governance.yml sets no lineage.mlflow store")
+                    )
+                elif lineage.mlflow is not None and run_id not in known:
+                    self.problems.append(
+                        doc.problem(loc, f"run {run_id} is not in the MLflow store {governance.lineage.mlflow}")
+                    )
 
     def _read_audit(self) -> tuple[Verification | None, list[dict[str, Any]]]:
         """The audit log and how far its chain verifies. A broken chain is not a load error: the

@@ -108,6 +108,20 @@ class PolicySettings(Strict):
     waiver_max_days: int = Field(365, ge=1, description="Longest allowed time from a waiver's grant to its expiry.")
 
 
+class LineageSources(Strict):
+    """Records other tools keep, read for the lineage graph. Both are optional and read-only."""
+
+    mlflow: Text | None = Field(
+        None,
+        description="An MLflow tracking store inside the workspace: a SQLite file (`mlflow.db`) or a file "
+        "store folder (`mlruns/`). Runs, params, metrics, dataset inputs, registered versions and aliases are read.",
+    )
+    openlineage: Text | None = Field(
+        None,
+        description="OpenLineage run events: a `.json` or `.jsonl` file, a glob, or a folder of them.",
+    )
+
+
 class Governance(Strict):
     """`governance.yml`: the site and organisation-wide settings."""
 
@@ -120,6 +134,7 @@ class Governance(Strict):
     )
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     policies: PolicySettings = Field(default_factory=PolicySettings)
+    lineage: LineageSources = Field(default_factory=LineageSources)
 
 
 # --------------------------------------------------------------------------- model.yml
@@ -222,6 +237,12 @@ class Training(Strict):
     )
     feature_importance: dict[str, float] = Field(
         default_factory=dict, description="Importances computed at training time, shown when no model is loadable."
+    )
+    mlflow_run: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="MLflow run id of this training run (32 hex digits), joining it to the store in "
+        "governance.yml `lineage.mlflow`.",
     )
 
     @property

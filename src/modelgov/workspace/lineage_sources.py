@@ -1,0 +1,117 @@
+"""Load the records other tools keep (an MLflow store, OpenLineage events) that governance.yml names.
+
+They are read at load time, like every other input, so that a store that cannot be read or an event
+that is not valid is reported with the workspace's other problems — naming the file, line and key —
+before any analysis runs. Every file read is hashed into the manifest's inputs.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelgov.errors import Problem
+from modelgov.sources.mlflow_store import MlflowStore, MlflowStoreError, read_store
+from modelgov.sources.openlineage import OpenLineageError, OpenLineageRecords, read_events
+from modelgov.workspace import schema
+from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.yamlsource import YamlDocument
+
+__all__ = ["LineageRecords", "load_lineage_sources"]
+
+_EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
+#: The file store keeps model files under ``artifacts/``; they are not lineage records and not read.
+_SKIPPED_FOLDERS = ("artifacts", ".trash")
+
+
+@dataclass(frozen=True)
+class LineageRecords:
+    mlflow: MlflowStore | None = None
+    mlflow_path: str | None = None
+    openlineage: OpenLineageRecords | None = None
+    openlineage_files: tuple[str, ...] = ()
+
+
+def _inside(root: Path, doc: YamlDocument, key: str, rel: str, problems: list[Problem]) -> Path | None:
+    if Path(rel).is_absolute() or "\\" in rel or ".." in Path(rel).parts:
+        problems.append(doc.problem(("lineage", key), f"{rel!r} must be a relative path inside the workspace"))
+        return None
+    return root / rel
+
+
+def load_lineage_sources(
+    root: Path, governance: schema.Governance, doc: YamlDocument, files: FileRegistry, problems: list[Problem]
+) -> LineageRecords:
+    """Read ``governance.lineage``; append problems (never raise) and return what could be read."""
+    spec = governance.lineage
+    store, store_path, events, event_files = None, None, None, ()
+    if spec.mlflow is not None:
+        path = _inside(root, doc, "mlflow", spec.mlflow, problems)
+        if path is not None:
+            store = _read_mlflow(root, path, spec.mlflow, doc, files, problems)
+            store_path = spec.mlflow.rstrip("/")
+    if spec.openlineage is not None:
+        path = _inside(root, doc, "openlineage", spec.openlineage, problems)
+        if path is not None:
+            event_files = tuple(_event_files(root, spec.openlineage))
+            if not event_files:
+                problems.append(doc.problem(("lineage", "openlineage"), f"no .json or .jsonl file matches {spec.openlineage!r}"))
+            else:
+                try:
+                    events = read_events([(root / rel, rel) for rel in event_files])
+                except OpenLineageError as exc:
+                    problems.append(Problem(exc.file, exc.line, exc.key, f"OpenLineage event: {exc}"))
+                for rel in event_files:
+                    files.register(rel)
+    return LineageRecords(store, store_path, events, event_files)
+
+
+def _read_mlflow(
+    root: Path, path: Path, rel: str, doc: YamlDocument, files: FileRegistry, problems: list[Problem]
+) -> MlflowStore | None:
+    if not path.exists():
+        problems.append(doc.problem(("lineage", "mlflow"), f"{rel!r} does not exist (expected mlflow.db or mlruns/)"))
+        return None
+    if not path.resolve().is_relative_to(root.resolve()):
+        problems.append(doc.problem(("lineage", "mlflow"), f"{rel!r} points outside the workspace"))
+        return None
+    try:
+        store = read_store(path)
+    except MlflowStoreError as exc:
+        where = f"{rel.rstrip('/')}/{exc.file}" if exc.file else rel
+        problems.append(Problem(where, None, "", f"MLflow store: {exc}"))
+        return None
+    for member in _store_files(root, path):
+        files.register(member)
+    return store
+
+
+def _store_files(root: Path, path: Path) -> list[str]:
+    """The files of the store that were read: the database, or the file store's records."""
+    if path.is_file():
+        return [path.relative_to(root).as_posix()]
+    found = []
+    for member in sorted(path.rglob("*")):
+        relative = member.relative_to(path).parts
+        if any(part in _SKIPPED_FOLDERS for part in relative) or not member.is_file() or member.is_symlink():
+            continue
+        found.append(member.relative_to(root).as_posix())
+    return found
+
+
+def _event_files(root: Path, pattern: str) -> list[str]:
+    """A file, a folder (every event file under it) or a glob; sorted, inside the workspace."""
+    target = root / pattern
+    if target.is_dir():
+        candidates = [p for p in target.rglob("*") if p.suffix.lower() in _EVENT_SUFFIXES]
+    elif target.is_file():
+        candidates = [target]
+    else:
+        candidates = [Path(p) for p in glob.glob(f"{glob.escape(str(root))}/{pattern}", recursive=True)]
+    inside = root.resolve()
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in candidates
+        if p.is_file() and not p.is_symlink() and p.resolve().is_relative_to(inside)
+    )
