@@ -127,7 +127,7 @@ def test_version_page_has_the_model_card_sections_in_order(site: Path) -> None:
 
 def test_nav_lists_models_with_overview_and_versions() -> None:
     nav = site_nav(make_manifest())
-    assert [item.title for item in nav] == ["Home", "Models", "Compliance", "Datasets", "Build record"]
+    assert [item.title for item in nav] == ["Home", "Models", "Compliance", "Datasets", "Lineage", "Build record"]
     credit = nav[1].children[0]
     assert credit.title == "Credit default risk"
     assert [child.title for child in credit.children] == [

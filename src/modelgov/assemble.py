@@ -22,7 +22,7 @@ from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.audit import LOG_PATH
 from modelgov.errors import Problem, WorkspaceError
-from modelgov.lineage import build_lineage
+from modelgov.lineage.join import build_lineage
 from modelgov.policy.engine import govern
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
 from modelgov.sources.tables import TableError, expand_table_paths, read_columns, read_table

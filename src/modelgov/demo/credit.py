@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from modelgov.demo import credit_text as text
-from modelgov.demo import monitoring
+from modelgov.demo import lineage, monitoring
 from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, single_threaded, stream
 from modelgov.demo.documents import Release, approval, version_doc, write_datasheet
 from modelgov.demo.writer import WorkspaceWriter
@@ -261,9 +261,10 @@ def _rates_by_sex(table: pd.DataFrame) -> dict[str, dict[str, float]]:
 def build(writer: WorkspaceWriter, seed: int) -> None:
     """Write the credit datasets, datasheets, card, three versions, approvals and the scoring log."""
     frames: dict[str, pd.DataFrame] = {}
+    dataset_files: dict[str, str] = {}
     for dataset_id, (rows, year, prefix) in _DATASETS.items():
         frames[dataset_id] = _sample(seed, dataset_id, rows, year, prefix)
-        path = f"{DATA}/{dataset_id.removeprefix('credit-')}.parquet"
+        path = dataset_files[dataset_id] = f"{DATA}/{dataset_id.removeprefix('credit-')}.parquet"
         writer.table(path, frames[dataset_id])
         write_datasheet(writer, text.datasheet(dataset_id), [path], rows)
 
@@ -312,6 +313,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             evaluations=evaluations,
             monitoring=logs,
             feature_importance=importance,
+            mlflow_run=lineage.mlflow_run_id(MODEL_ID, version) if version in lineage.TRACKED else None,
         )
         writer.yaml(f"models/{MODEL_ID}/versions/{version}/version.yml", doc)
         writer.yaml(
@@ -319,6 +321,12 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             {"approvals": [approval(*entry) for entry in text.APPROVALS[version]]},
         )
 
+    holdouts = {
+        version: (dataset_id, eval_id, tables[(version, eval_id)])
+        for version in lineage.TRACKED
+        for eval_id, dataset_id, _ in _EVALUATIONS[version][:1]
+    }
+    lineage.write_credit_records(writer, MODEL_ID, _RELEASES, holdouts, dataset_files)
     rates = _rates_by_sex(tables[("1.1", "holdout-2026")])
     writer.yaml(f"models/{MODEL_ID}/model.yml", text.card(rates, CREDIT_DRIFT_START_WEEK))
 

@@ -128,6 +128,7 @@ def version_doc(
     evaluations: list[dict[str, Any]],
     monitoring: dict[str, Any] | None = None,
     feature_importance: dict[str, float] | None = None,
+    mlflow_run: str | None = None,
 ) -> dict[str, Any]:
     """``version.yml`` in reading order: lifecycle, training provenance, evaluations, monitoring.
 
@@ -147,6 +148,8 @@ def version_doc(
         doc["training"]["artifact"] = artifact
     if feature_importance:
         doc["training"]["feature_importance"] = feature_importance
+    if mlflow_run:
+        doc["training"]["mlflow_run"] = mlflow_run
     doc["evaluations"] = evaluations
     if monitoring:
         doc["monitoring"] = monitoring

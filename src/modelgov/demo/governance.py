@@ -6,7 +6,7 @@ which drift was planted, so anyone checking the site (or a test) knows what it s
 
 from __future__ import annotations
 
-from modelgov.demo import churn, credit, diabetes, monitoring, policies
+from modelgov.demo import churn, credit, diabetes, lineage, monitoring, policies
 from modelgov.demo.documents import prose
 from modelgov.demo.writer import WorkspaceWriter
 
@@ -63,6 +63,7 @@ def governance(seed: int) -> dict:
         "risk_tiers": RISK_TIERS,
         "analysis": {"min_group_size": 30},
         "policies": {"packs": list(policies.PACKS)},
+        "lineage": {"mlflow": lineage.MLFLOW_STORE, "openlineage": lineage.OPENLINEAGE_EVENTS},
     }
 
 

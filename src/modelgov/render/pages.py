@@ -27,9 +27,20 @@ from markdown.extensions.toc import slugify
 from modelgov import manifest as manifest_io
 from modelgov import resources
 from modelgov.errors import BuildError
-from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, Manifest, Model, ModelVersion
-from modelgov.render import charts, compliance_views, diff_views, monitoring_charts, monitoring_views, text, views
+from modelgov.lineage import queries as lineage_graph
+from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, LineageNode, Manifest, Model, ModelVersion
+from modelgov.render import (
+    charts,
+    compliance_views,
+    diff_views,
+    lineage_views,
+    monitoring_charts,
+    monitoring_views,
+    text,
+    views,
+)
 from modelgov.render.content import NavItem, SitePage
+from modelgov.render.lineage_svg import lineage_svg
 
 __all__ = [
     "COMPLIANCE",
@@ -51,6 +62,7 @@ HOME = "index.md"
 DATASETS = "datasets/index.md"
 BUILD_RECORD = "build.md"
 AUDIT_TRAIL = "audit.md"
+LINEAGE = "lineage.md"
 MANIFEST_FILE = "manifest.json"
 COMPLIANCE = "compliance/index.md"
 WAIVERS = "compliance/waivers.md"
@@ -337,6 +349,42 @@ class _Page:
         target = monitoring_path(model, version)
         return self.link(target) if target is not None else None
 
+    # ----------------------------------------------------------------------- lineage
+
+    def lineage_href(self, node: LineageNode) -> str:
+        """The page holding a node's evidence; nodes without one link to their row on the lineage page."""
+        if node.kind == "dataset" and node.dataset in self._datasets:
+            return self.link(dataset_path(node.dataset))
+        found = self._versions.get(f"{node.model}/{node.version}") if node.model and node.version else None
+        if found is not None:
+            model, version = found
+            if node.kind == "evaluation":
+                run_id = node.id.rsplit("/", 1)[-1]
+                run = next((r for r in version.evaluations if r.id == run_id), None)
+                link = self.performance_link(model, version, run) if run is not None else None
+                if link:
+                    return link
+            if node.kind == "monitoring" and (link := self.monitoring_link(model, version)):
+                return link
+            anchor = f"#{heading_anchor('Training data')}" if node.kind == "training" else ""
+            return self.link(version_path(model, version)) + anchor
+        return self.link(LINEAGE) + f"#{lineage_views.node_anchor(node.id)}"
+
+    def lineage_graph(self, focus: str | None = None, inputs_of_results: bool = True, title: str = "") -> str:
+        """The whole graph, or what ``focus`` (a node id) came from and led to, as inline SVG."""
+        graph = self.manifest.lineage
+        if focus is not None:
+            graph = lineage_graph.neighbourhood(graph, focus, inputs_of_results=inputs_of_results)
+        return lineage_svg(graph, self._lineage_html_href, focus=focus, title=title or "Lineage graph")
+
+    def _lineage_html_href(self, node: LineageNode) -> str:
+        """Links inside raw HTML are not rewritten by the site builder: point at the built ``.html``."""
+        target, hash_, anchor = self.lineage_href(node).partition("#")
+        return (target[: -len(".md")] + ".html" if target.endswith(".md") else target) + hash_ + anchor
+
+    def lineage_part(self, focus: str, inputs_of_results: bool = True) -> Any:
+        return lineage_graph.neighbourhood(self.manifest.lineage, focus, inputs_of_results=inputs_of_results)
+
     # ----------------------------------------------------------------------- compliance
 
     def compliance_link(self, model: Model | None = None, version: ModelVersion | None = None) -> str:
@@ -450,6 +498,17 @@ class _Page:
             "counts_phrase": compliance_views.counts_phrase,
             "outcome_tally": compliance_views.tally,
             "compliance_view": lambda: compliance_views.compliance_view(self.manifest),
+            "lineage_href": self.lineage_href,
+            "lineage_graph": self.lineage_graph,
+            "lineage_part": self.lineage_part,
+            "lineage_link": lambda: self.link(LINEAGE),
+            "lineage_anchor": lineage_views.node_anchor,
+            "lineage_kind": lineage_views.kind_label,
+            "lineage_origins": lineage_views.origins_text,
+            "lineage_nodes": lineage_views.sorted_nodes,
+            "lineage_kinds": lineage_views.KINDS,
+            "lineage_labels": lambda graph: {node.id: node.label for node in graph.nodes},
+            "dataset_impact": lambda dataset_id: lineage_views.dataset_impact(self.manifest, dataset_id),
             "version_changes": lambda model, version: diff_views.version_changes(self.manifest, model, version),
             "days_phrase": compliance_views.days_phrase,
             "version_anchor": compliance_views.version_anchor,
@@ -519,6 +578,7 @@ def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[S
         render.page(dataset_path(dataset.id), dataset.name, "dataset.md.j2", dataset=dataset)
         for dataset in manifest.datasets
     ]
+    pages.append(render.page(LINEAGE, "Lineage", "lineage.md.j2", lineage=manifest.lineage))
     pages += _compliance_pages(render, manifest, pages)
     if manifest.audit is not None:
         pages.append(render.page(AUDIT_TRAIL, "Audit trail", "audit.md.j2", audit=manifest.audit))
@@ -621,6 +681,7 @@ def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
             )
         )
     nav.append(NavItem(title="Datasets", children=(NavItem(title="All datasets", path=DATASETS), *datasets)))
+    nav.append(NavItem(title="Lineage", path=LINEAGE))
     if manifest.audit is not None:
         nav.append(NavItem(title="Audit trail", path=AUDIT_TRAIL))
     nav.append(NavItem(title="Build record", path=BUILD_RECORD))

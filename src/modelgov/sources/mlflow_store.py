@@ -210,7 +210,8 @@ class _SqliteStore:
             )
         }
         contexts = {
-            uuid: value for uuid, key, value in self._rows("input_tags", "input_uuid, name, value")
+            uuid: value
+            for uuid, key, value in self._rows("input_tags", "input_uuid, name, value")
             if key == "mlflow.data.context"
         }
         found: dict[str, list[MlflowDatasetInput]] = defaultdict(list)
@@ -300,7 +301,8 @@ class _FileStore:
 
     def read(self) -> MlflowStore:
         experiments = [
-            folder for folder in sorted(self.root.iterdir())
+            folder
+            for folder in sorted(self.root.iterdir())
             if folder.is_dir() and folder.name not in ("models", ".trash") and (folder / "meta.yaml").is_file()
         ]
         if not experiments and not (self.root / "models").is_dir():

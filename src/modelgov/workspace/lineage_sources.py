@@ -56,7 +56,9 @@ def load_lineage_sources(
         if path is not None:
             event_files = tuple(_event_files(root, spec.openlineage))
             if not event_files:
-                problems.append(doc.problem(("lineage", "openlineage"), f"no .json or .jsonl file matches {spec.openlineage!r}"))
+                problems.append(
+                    doc.problem(("lineage", "openlineage"), f"no .json or .jsonl file matches {spec.openlineage!r}")
+                )
             else:
                 try:
                     events = read_events([(root / rel, rel) for rel in event_files])

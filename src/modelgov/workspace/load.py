@@ -119,7 +119,9 @@ class _Loader:
         waivers = self._load_waivers(governance, policies) if governance is not None else []
         lineage = LineageRecords()
         if governance is not None:
-            lineage = load_lineage_sources(self.root, governance, self.docs["governance.yml"], self.files, self.problems)
+            lineage = load_lineage_sources(
+                self.root, governance, self.docs["governance.yml"], self.files, self.problems
+            )
             self._check_mlflow_runs(governance, models, lineage)
         if self.problems or governance is None:
             raise WorkspaceError(self.problems)

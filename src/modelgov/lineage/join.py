@@ -14,8 +14,6 @@ Records of one thing become one node listing every source that mentions it. Data
 SHA-256 of a datasheet file, an MLflow dataset digest, an OpenLineage ``datasetVersion``), never by
 display name, which two teams can reuse for different data. MLflow runs that no version names and no
 registered version came from (tuning sweeps, experiments) are left out and counted in a note.
-
-Graph queries (what is upstream or downstream of a node) use networkx.
 """
 
 from __future__ import annotations
@@ -24,14 +22,12 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import networkx as nx
-
 from modelgov.manifest import Lineage, LineageEdge, LineageNode, LineageOrigin
 from modelgov.sources.mlflow_store import MlflowDatasetInput, MlflowModelVersion, MlflowRun
 from modelgov.sources.openlineage import OlDataset
 from modelgov.workspace.load import Workspace
 
-__all__ = ["build_lineage", "downstream", "graph", "neighbourhood", "upstream"]
+__all__ = ["build_lineage"]
 
 #: MLflow input contexts that mean "trained on"; others are shown as "used as <context>".
 _TRAINING_CONTEXTS = (None, "", "train", "training")
@@ -402,39 +398,3 @@ def build_lineage(workspace: Workspace) -> Lineage:
     builder.add_mlflow()
     builder.add_openlineage()
     return builder.result()
-
-
-# --------------------------------------------------------------------------- queries
-
-
-def graph(lineage: Lineage) -> nx.DiGraph:
-    directed = nx.DiGraph()
-    directed.add_nodes_from(node.id for node in lineage.nodes)
-    directed.add_edges_from((edge.source, edge.target) for edge in lineage.edges)
-    return directed
-
-
-def upstream(lineage: Lineage, node_id: str) -> set[str]:
-    return set(nx.ancestors(graph(lineage), node_id))
-
-
-def downstream(lineage: Lineage, node_id: str) -> set[str]:
-    return set(nx.descendants(graph(lineage), node_id))
-
-
-def neighbourhood(lineage: Lineage, node_id: str, *, inputs_of_results: bool = True) -> Lineage:
-    """What ``node_id`` came from and what came of it, for the lineage section of one version's or
-    dataset's page. ``inputs_of_results`` adds what those results also used (the dataset an
-    evaluation of the version ran on); a dataset's page leaves it out to show only its impact."""
-    directed = graph(lineage)
-    if node_id not in directed:
-        return Lineage(nodes=[], edges=[], sources=lineage.sources)
-    after = nx.descendants(directed, node_id)
-    keep = {node_id} | nx.ancestors(directed, node_id) | after
-    for node in after if inputs_of_results else ():
-        keep |= nx.ancestors(directed, node)
-    return Lineage(
-        nodes=[node for node in lineage.nodes if node.id in keep],
-        edges=[edge for edge in lineage.edges if edge.source in keep and edge.target in keep],
-        sources=lineage.sources,
-    )

@@ -1,0 +1,395 @@
+"""Lineage: a real MLflow store (SQLite and file store, written by MLflow itself) and OpenLineage
+events joined with the workspace into the expected nodes and edges; the layout and the SVG."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from modelgov.assemble import build_manifest
+from modelgov.errors import WorkspaceError
+from modelgov.lineage.join import build_lineage
+from modelgov.lineage.queries import downstream, neighbourhood, upstream
+from modelgov.manifest import Lineage, LineageEdge, LineageNode
+from modelgov.render.lineage_layout import _crossings, layered_layout
+from modelgov.render.lineage_svg import lineage_svg
+from modelgov.render.lineage_views import dataset_impact
+from modelgov.sources.mlflow_store import read_store
+from modelgov.workspace.load import load_workspace
+from workspace_factory import edit, write_workspace
+
+TRAIN = pd.DataFrame({"income": [1.0, 2.0, 3.0, 4.0], "age": [30, 40, 50, 60], "defaulted": [0, 1, 0, 1]})
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tracked_workspace(root: Path) -> Path:
+    """The factory workspace with datasheet files, so datasets can be matched by path and digest."""
+    write_workspace(root)
+    TRAIN.to_csv(root / "data" / "train.csv", index=False)
+    with open(root / "datasets" / "loans-train.yml", "a", encoding="utf-8") as sheet:
+        sheet.write("files:\n  - path: data/train.csv\n")
+    with open(root / "datasets" / "loans-holdout.yml", "a", encoding="utf-8") as sheet:
+        sheet.write("files:\n  - path: data/holdout.csv\n")
+    return root
+
+
+def log_mlflow_runs(uri: str) -> tuple[str, str]:
+    """With MLflow itself: a registered training run (alias `champion`) and an unregistered tuning run."""
+    mlflow = pytest.importorskip("mlflow", reason="mlflow is a test extra: pip install -e '.[test]'")
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(uri)
+    try:
+        mlflow.set_experiment("loans")
+        dataset = mlflow.data.from_pandas(TRAIN, source="data/train.csv", name="loans-train", targets="defaulted")
+        with mlflow.start_run(run_name="train-1.0") as run:
+            mlflow.log_input(dataset, context="training")
+            mlflow.log_params({"C": 1.0, "max_iter": 100})
+            mlflow.log_metric("val_auc", 0.70, step=0)
+            mlflow.log_metric("val_auc", 0.74, step=1)
+            trained = run.info.run_id
+        with mlflow.start_run(run_name="sweep") as sweep:
+            mlflow.log_param("C", 0.1)
+            unregistered = sweep.info.run_id
+        client = MlflowClient()
+        client.create_registered_model("loans")
+        registered = client.create_model_version("loans", f"runs:/{trained}/model", run_id=trained)
+        client.set_registered_model_alias("loans", "champion", registered.version)
+    finally:
+        mlflow.set_tracking_uri("")
+    return trained, unregistered
+
+
+def ol_events(root: Path) -> str:
+    """An extract writing the training file (by absolute path) and the holdout (elsewhere, by digest)."""
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-01-10T03:00:00Z",
+        "run": {"runId": "0f9c1a6e-8f1e-4d2a-9c1b-2b7d3e4f5a60"},
+        "job": {"namespace": "warehouse", "name": "extract_loans"},
+        "inputs": [{"namespace": "postgres://db:5432", "name": "lending.applications"}],
+        "outputs": [
+            {"namespace": "file", "name": str(root / "data" / "train.csv")},
+            {
+                "namespace": "s3://lake",
+                "name": "exports/holdout.csv",
+                "facets": {"version": {"datasetVersion": f"sha256:{_sha256(root / 'data' / 'holdout.csv')}"}},
+            },
+        ],
+    }
+    start = {**event, "eventType": "START", "eventTime": "2026-01-10T02:00:00Z", "outputs": []}
+    return json.dumps(start) + "\n\n" + json.dumps(event) + "\n"
+
+
+@pytest.fixture(params=["sqlite", "file store"])
+def workspace_with_sources(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = tracked_workspace(tmp_path / "ws")
+    # absolute URIs: MLflow caches a store per URI, so a relative one would reach another test's store
+    if request.param == "sqlite":
+        trained, unregistered = log_mlflow_runs(f"sqlite:///{root}/mlflow.db")
+        store = "mlflow.db"
+    else:
+        monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 keeps the file store behind a flag
+        trained, unregistered = log_mlflow_runs(f"file:{root}/mlruns")
+        store = "mlruns"
+    (root / "lineage").mkdir()
+    (root / "lineage" / "events.jsonl").write_text(ol_events(root), encoding="utf-8")
+    with open(root / "governance.yml", "a", encoding="utf-8") as gov:
+        gov.write(f"lineage:\n  mlflow: {store}\n  openlineage: lineage\n")
+    edit(root, "models/loans/versions/1.0/version.yml", "  params:\n", f"  mlflow_run: {trained}\n  params:\n")
+    return root, store, trained, unregistered
+
+
+# --------------------------------------------------------------------------- reading the store
+
+
+def test_both_store_layouts_read_the_same_records(workspace_with_sources) -> None:
+    root, store, trained, unregistered = workspace_with_sources
+    records = read_store(root / store)
+    assert {run.run_id for run in records.runs} == {trained, unregistered}
+    run = records.run(trained)
+    assert run.params == {"C": "1.0", "max_iter": "100"}
+    assert run.metrics == {"val_auc": 0.74}  # the latest step, as MLflow's latest_metrics has it
+    assert run.status == "FINISHED" and run.experiment == "loans"
+    (item,) = run.inputs
+    assert (item.name, item.context, item.location) == ("loans-train", "training", "data/train.csv")
+    (version,) = records.model_versions
+    assert (version.name, version.version, version.run_id, version.aliases) == ("loans", "1", trained, ("champion",))
+
+
+def test_the_sqlite_store_is_opened_read_only(workspace_with_sources) -> None:
+    root, store, _, _ = workspace_with_sources
+    if store != "mlflow.db":
+        pytest.skip("SQLite only")
+    before = _sha256(root / store)
+    load_workspace(root)
+    assert _sha256(root / store) == before
+
+
+# --------------------------------------------------------------------------- the joined graph
+
+
+def test_sources_join_into_the_expected_nodes_and_edges(workspace_with_sources) -> None:
+    root, _store, trained, _ = workspace_with_sources
+    lineage = build_lineage(load_workspace(root))
+    nodes = {node.id: node for node in lineage.nodes}
+    assert set(nodes) == {
+        "dataset:loans-train",
+        "dataset:loans-holdout",
+        "dataset:ol:postgres://db:5432/lending.applications",
+        "job:warehouse/extract_loans",
+        "training:loans/1.0",
+        "version:loans/1.0",
+        "evaluation:loans/1.0/holdout",
+        "registered:loans/1",
+    }
+    edges = {(e.source, e.target, e.relation): e.origins for e in lineage.edges}
+    assert edges == {
+        ("dataset:loans-train", "training:loans/1.0", "trained on"): ["mlflow", "workspace"],
+        ("training:loans/1.0", "version:loans/1.0", "produced"): ["workspace"],
+        ("version:loans/1.0", "evaluation:loans/1.0/holdout", "evaluated in"): ["workspace"],
+        ("dataset:loans-holdout", "evaluation:loans/1.0/holdout", "evaluated on"): ["workspace"],
+        ("version:loans/1.0", "registered:loans/1", "registered as"): ["mlflow"],
+        ("dataset:ol:postgres://db:5432/lending.applications", "job:warehouse/extract_loans", "read by"): [
+            "openlineage"
+        ],
+        ("job:warehouse/extract_loans", "dataset:loans-train", "wrote"): ["openlineage"],  # matched by path
+        ("job:warehouse/extract_loans", "dataset:loans-holdout", "wrote"): ["openlineage"],  # matched by digest
+    }
+    assert nodes["dataset:loans-train"].origins == ["mlflow", "openlineage", "workspace"]
+    assert nodes["training:loans/1.0"].properties["MLflow run"] == trained
+    assert nodes["training:loans/1.0"].properties["param C"] == "1.0"
+    assert nodes["registered:loans/1"].detail == "@champion"
+    job = nodes["job:warehouse/extract_loans"].properties
+    assert (job["runs"], job["last state"]) == ("1", "COMPLETE")
+    assert lineage.notes == [
+        "1 MLflow run(s) that no model version names (training.mlflow_run) and no registered model version "
+        "came from are not drawn (experiments and tuning runs)."
+    ]
+    assert any(
+        source.startswith("MLflow") and "2 run(s), 1 registered version(s)" in source for source in lineage.sources
+    )
+
+
+def test_store_files_and_events_are_hashed_inputs(workspace_with_sources) -> None:
+    root, store, _, _ = workspace_with_sources
+    built = build_manifest(load_workspace(root))
+    paths = {ref.path for ref in built.inputs}
+    assert "lineage/events.jsonl" in paths
+    assert (
+        (store in paths)
+        if store == "mlflow.db"
+        else any(p.startswith("mlruns/") and p.endswith("meta.yaml") for p in paths)
+    )
+
+
+def test_upstream_downstream_and_dataset_impact(workspace_with_sources) -> None:
+    root, *_ = workspace_with_sources
+    built = build_manifest(load_workspace(root))
+    lineage = built.lineage
+    assert "job:warehouse/extract_loans" in upstream(lineage, "version:loans/1.0")
+    assert "registered:loans/1" in downstream(lineage, "dataset:loans-train")
+    # the raw warehouse table reaches the version only through the extract's files
+    (impact,) = dataset_impact(built, "ol:postgres://db:5432/lending.applications")
+    assert (impact.model, impact.version, impact.uses, impact.direct) == (
+        "loans",
+        "1.0",
+        ("training", "evaluation"),
+        False,
+    )
+    (impact,) = dataset_impact(built, "loans-holdout")
+    assert (impact.uses, impact.direct) == (("evaluation",), True)
+    part = neighbourhood(lineage, "version:loans/1.0")
+    assert "dataset:loans-holdout" in {n.id for n in part.nodes}  # the input of its evaluation
+    narrow = neighbourhood(lineage, "dataset:loans-holdout", inputs_of_results=False)
+    assert "dataset:loans-train" not in {n.id for n in narrow.nodes}
+
+
+def test_workspace_without_sources_still_has_its_own_lineage(tmp_path: Path) -> None:
+    lineage = build_lineage(load_workspace(write_workspace(tmp_path)))
+    assert {n.kind for n in lineage.nodes} == {"dataset", "training", "version", "evaluation"}
+    assert lineage.sources == [] and lineage.notes == []
+
+
+# --------------------------------------------------------------------------- bad records
+
+
+def _problems(root: Path) -> str:
+    with pytest.raises(WorkspaceError) as caught:
+        load_workspace(root)
+    return str(caught.value)
+
+
+def _with_lineage(root: Path, text: str) -> Path:
+    with open(root / "governance.yml", "a", encoding="utf-8") as gov:
+        gov.write(text)
+    return root
+
+
+def test_a_file_that_is_not_an_mlflow_database_is_named(tmp_path: Path) -> None:
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  mlflow: mlflow.db\n")
+    (root / "mlflow.db").write_bytes(b"this is not sqlite" * 100)
+    assert "mlflow.db: MLflow store: not a readable MLflow SQLite store" in _problems(root)
+
+
+def test_a_sqlite_file_of_another_tool_is_named(tmp_path: Path) -> None:
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  mlflow: other.db\n")
+    with sqlite3.connect(root / "other.db") as db:
+        db.execute("CREATE TABLE things (x)")
+    assert "other.db: MLflow store: has no `runs`/`experiments` tables" in _problems(root)
+
+
+def test_a_missing_store_and_an_escaping_path_are_named(tmp_path: Path) -> None:
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  mlflow: nowhere.db\n  openlineage: ../events.jsonl\n")
+    text = _problems(root)
+    assert "governance.yml:5: lineage.mlflow: 'nowhere.db' does not exist" in text
+    assert "lineage.openlineage: '../events.jsonl' must be a relative path inside the workspace" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("{not json", "lineage.jsonl:2: OpenLineage event: not valid JSON"),
+        ('{"eventType": "START", "run": {"runId": "r"}}', "lineage.jsonl:2: job: OpenLineage event: missing"),
+        ('{"job": {"namespace": "n"}, "run": {"runId": "r"}}', "lineage.jsonl:2: job.name: OpenLineage event: must be"),
+        ('{"job": {"namespace": "n", "name": "j"}, "outputs": [{"namespace": "file"}]}', "outputs[0].name"),
+        ('{"job": {"namespace": "n", "name": "j"}, "run": {}}', "lineage.jsonl:2: run.runId"),
+        ("[1, 2]", "lineage.jsonl:2: OpenLineage event: an event must be a JSON object"),
+    ],
+)
+def test_a_bad_openlineage_event_is_named_by_file_line_and_key(tmp_path: Path, line: str, expected: str) -> None:
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  openlineage: lineage.jsonl\n")
+    good = '{"job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}, "eventType": "START"}'
+    (root / "lineage.jsonl").write_text(good + "\n" + line + "\n", encoding="utf-8")
+    assert expected in _problems(root)
+
+
+def test_a_run_id_missing_from_the_store_is_named(workspace_with_sources) -> None:
+    root, *_ = workspace_with_sources
+    version = root / "models/loans/versions/1.0/version.yml"
+    text = re.sub(r"mlflow_run: [0-9a-f]{32}", "mlflow_run: " + "f" * 32, version.read_text())
+    version.write_text(text)
+    assert "training.mlflow_run: run ffffffffffffffffffffffffffffffff is not in the MLflow store" in _problems(root)
+
+
+def test_a_run_id_without_a_store_is_named(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path)
+    edit(root, "models/loans/versions/1.0/version.yml", "  params:\n", f"  mlflow_run: {'a' * 32}\n  params:\n")
+    assert "names an MLflow run, but governance.yml sets no lineage.mlflow store" in _problems(root)
+
+
+# --------------------------------------------------------------------------- layout and drawing
+
+
+def _synthetic(models: int, versions: int) -> Lineage:
+    """A fleet: per model, datasets → training → version → evaluation, versions sharing a holdout."""
+    nodes, edges = [], []
+
+    def node(node_id: str, kind: str, label: str, **extra: str) -> None:
+        nodes.append(LineageNode(id=node_id, kind=kind, label=label, origins=["workspace"], **extra))
+
+    for m in range(models):
+        node(f"dataset:h{m}", "dataset", f"Holdout {m}", dataset=f"h{m}")
+        for v in range(versions):
+            ref = f"m{m}/{v}"
+            node(f"dataset:t{m}-{v}", "dataset", f"Training {m}.{v}", dataset=f"t{m}-{v}")
+            node(f"training:{ref}", "training", f"Training of {v}", model=f"m{m}", version=str(v))
+            node(f"version:{ref}", "version", f"Model {m} {v}", model=f"m{m}", version=str(v))
+            node(f"evaluation:{ref}/h", "evaluation", "Evaluation h", model=f"m{m}", version=str(v))
+            edges += [
+                (f"dataset:t{m}-{v}", f"training:{ref}", "trained on"),
+                (f"training:{ref}", f"version:{ref}", "produced"),
+                (f"version:{ref}", f"evaluation:{ref}/h", "evaluated in"),
+                (f"dataset:h{m}", f"evaluation:{ref}/h", "evaluated on"),
+            ]
+    return Lineage(
+        nodes=sorted(nodes, key=lambda n: n.id),
+        edges=[LineageEdge(source=s, target=t, relation=r, origins=["workspace"]) for s, t, r in sorted(edges)],
+    )
+
+
+def test_layout_is_deterministic_and_independent_of_input_order() -> None:
+    lineage = _synthetic(6, 3)
+    ids = [n.id for n in lineage.nodes]
+    pairs = [(e.source, e.target) for e in lineage.edges]
+    first = layered_layout(ids, pairs)
+    again = layered_layout(list(reversed(ids)), list(reversed(pairs)))
+    assert first == again
+
+
+def test_layout_flows_left_to_right_without_overlaps_at_fleet_size() -> None:
+    lineage = _synthetic(30, 3)  # 390 nodes
+    assert len(lineage.nodes) > 100
+    layout = layered_layout([n.id for n in lineage.nodes], [(e.source, e.target) for e in lineage.edges])
+    for edge in lineage.edges:
+        assert layout.positions[edge.source][0] < layout.positions[edge.target][0]
+    columns: dict[float, list[float]] = {}
+    for x, y in layout.positions.values():
+        columns.setdefault(x, []).append(y)
+    for ys in columns.values():
+        ys.sort()
+        assert all(b - a >= 48 + 18 - 1e-6 for a, b in itertools.pairwise(ys))  # node height + gap
+    assert layout.layers == 4
+
+
+def test_barycentre_ordering_removes_the_crossings_of_a_crossed_start() -> None:
+    # a "ladder" given in crossed order: a1→b2, a2→b1 (ids sort the wrong way round)
+    nodes = ["a1", "a2", "a3", "b1", "b2", "b3"]
+    edges = [("a1", "b3"), ("a2", "b2"), ("a3", "b1")]
+    layer_of = {"a1": 0, "a2": 0, "a3": 0, "b1": 1, "b2": 1, "b3": 1}
+    assert _crossings([["a1", "a2", "a3"], ["b1", "b2", "b3"]], edges, layer_of) == 3
+    layout = layered_layout(nodes, edges)
+    order = [sorted(ids, key=lambda n: layout.positions[n][1]) for ids in (["a1", "a2", "a3"], ["b1", "b2", "b3"])]
+    assert _crossings(order, edges, layer_of) == 0
+
+
+def test_a_cycle_does_not_break_the_layout() -> None:
+    layout = layered_layout(["a", "b", "c"], [("a", "b"), ("b", "c"), ("c", "a")])
+    assert set(layout.positions) == {"a", "b", "c"} and len(layout.routes) == 3
+
+
+def test_svg_links_every_node_and_escapes_every_string() -> None:
+    hostile = '<script>alert(1)</script> & "quotes"'
+    lineage = Lineage(
+        nodes=[
+            LineageNode(
+                id="dataset:x",
+                kind="dataset",
+                label=hostile,
+                detail=hostile,
+                origins=["openlineage"],
+                properties={"k<": hostile},
+            ),
+            LineageNode(id="version:m/1", kind="version", label="Model 1", origins=["workspace"]),
+        ],
+        edges=[LineageEdge(source="dataset:x", target="version:m/1", relation=hostile, origins=["openlineage"])],
+    )
+    svg = lineage_svg(lineage, lambda node: f"page-{node.kind}.html?x=<'\">", focus="version:m/1")
+    assert "<script>" not in svg and "x=<" not in svg
+    assert html.escape("<script>alert(1)</script>") in svg
+    assert svg.count("<a href=") == 2
+    assert 'stroke-width="3"' in svg  # the focused node
+    # the SVG is well-formed XML
+    import xml.etree.ElementTree as ET
+
+    ET.fromstring(svg)
+
+
+def test_long_labels_wrap_to_two_lines_and_are_cut() -> None:
+    label = "Personal-loan applications — training (2023-07 to 2024-12) with a much longer tail that cannot fit"
+    lineage = Lineage(nodes=[LineageNode(id="dataset:x", kind="dataset", label=label, origins=["workspace"])], edges=[])
+    svg = lineage_svg(lineage, lambda node: None)
+    lines = re.findall(r'font-weight="600" fill="#212121">([^<]*)</text>', svg)
+    assert len(lines) == 2 and lines[1].endswith("…") and lines[0].startswith("Personal-loan applications")
+    assert html.escape(label) in svg  # the full label stays in the tooltip
