@@ -333,7 +333,9 @@ def test_demo_lineage_joins_mlflow_and_openlineage_and_every_node_links_to_a_pag
     origins = {node.id: node.origins for node in built.lineage.nodes}
     assert origins["training:credit-default/2.0"] == ["mlflow", "workspace"]
     assert origins["dataset:credit-train-2026"] == ["mlflow", "openlineage", "workspace"]  # path and digest
-    assert "registered:credit-default/1" in origins and "job:acme-lending-warehouse/extract_loan_applications" in origins
+    assert (
+        "registered:credit-default/1" in origins and "job:acme-lending-warehouse/extract_loan_applications" in origins
+    )
     page = (site / "lineage.html").read_text(encoding="utf-8")
     start = page.index('<svg class="mg-lineage__svg"')
     svg = page[start : page.index("</svg>", start)]
@@ -348,7 +350,7 @@ def test_demo_lineage_joins_mlflow_and_openlineage_and_every_node_links_to_a_pag
     dataset_page = (site / "datasets" / "credit-train-2024.html").read_text(encoding="utf-8")
     used_by = dataset_page[dataset_page.index('id="used-by"') : dataset_page.index('id="lineage"')]
     assert "production</span> — training</li>" in used_by  # 1.1's evaluations are not uses of its training data
-    raw = (site / "datasets" / "ol-postgres-warehouse-acme-internal-5432-lending-loan-applications.html")
+    raw = site / "datasets" / "ol-postgres-warehouse-acme-internal-5432-lending-loan-applications.html"
     assert not raw.exists()  # an OpenLineage-only dataset has no datasheet page; it links into the lineage page
     card = (site / "models" / "credit-default" / "2.0" / "index.html").read_text(encoding="utf-8")
     assert 'class="mg-lineage"' in card and "credit-default v2" in card

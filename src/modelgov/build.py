@@ -17,6 +17,7 @@ from pathlib import Path
 from modelgov import manifest
 from modelgov.assemble import Progress, build_manifest
 from modelgov.errors import BuildError, OutputPathError
+from modelgov.site_versions import VERSIONS_MARKER, check_versions_root, git_version, record_version, validate_name
 from modelgov.workspace.load import load_workspace
 
 #: Written into every site modelgov builds: only a folder holding it is ever replaced. A copied
@@ -49,16 +50,35 @@ def build_site(
     progress: Progress = _silent,
     as_of: dt.date | None = None,
     fail_on: str | None = None,
+    site_version: str | None = None,
+    aliases: tuple[str, ...] = ("latest",),
 ) -> BuildResult:
     """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically).
-    ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`)."""
+    ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`).
+
+    With ``site_version`` (a name, or ``"git"`` for ``git describe`` of the workspace), ``out_dir`` is
+    a folder of site versions: this build replaces ``out_dir/<version>`` only, earlier versions stay,
+    and ``versions.json``, the ``aliases`` and the root redirect are updated (see :mod:`.site_versions`)."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
-    check_output_dir(workspace_root, out_dir)
+    if site_version is not None:
+        site_version = git_version(workspace_root) if site_version == "git" else site_version
+        validate_name(site_version, "site version")
+        check_output_dir(workspace_root, out_dir, versioned=True)
+    else:
+        check_output_dir(workspace_root, out_dir)
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root)
     the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on)
-    return render_manifest(the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress)
+    if site_version is None:
+        return render_manifest(the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress)
+    the_manifest = the_manifest.model_copy(update={"site_version": site_version})
+    result = render_manifest(
+        the_manifest, out_dir / site_version, template_dir=workspace.templates_dir, progress=progress, versioned=True
+    )
+    record_version(out_dir, site_version, tuple(aliases))
+    progress(f"Recorded version {site_version} in {out_dir / 'versions.json'}")
+    return result
 
 
 def render_manifest(
@@ -67,8 +87,10 @@ def render_manifest(
     *,
     template_dir: Path | None = None,
     progress: Progress = _silent,
+    versioned: bool = False,
 ) -> BuildResult:
-    """Render a manifest into ``out_dir``: staged beside it, then swapped in only on success."""
+    """Render a manifest into ``out_dir``: staged beside it, then swapped in only on success.
+    ``versioned``: the site is one version among others (Material's version selector is shown)."""
     from modelgov.render import render_site  # keeps `modelgov validate` free of the MkDocs import cost
 
     out_dir = out_dir.resolve()
@@ -78,7 +100,7 @@ def render_manifest(
     staging = out_dir.parent / f".{out_dir.name}.building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        render_site(the_manifest, staging, template_dir=template_dir)
+        render_site(the_manifest, staging, template_dir=template_dir, versioned=versioned)
         manifest.write(the_manifest, staging / "manifest.json")
         if the_manifest.governance is not None:
             from modelgov.policy.outputs import results_csv, results_json
@@ -95,17 +117,26 @@ def render_manifest(
     return BuildResult(the_manifest, out_dir)
 
 
-def check_output_dir(workspace_root: Path, out_dir: Path) -> None:
-    """Refuse outputs that would overwrite the workspace or something that is not a modelgov site."""
+def check_output_dir(workspace_root: Path, out_dir: Path, *, versioned: bool = False) -> None:
+    """Refuse outputs that would overwrite the workspace or something that is not a modelgov site
+    (or, ``versioned``, not a folder of site versions)."""
     if out_dir == workspace_root or workspace_root.is_relative_to(out_dir):
         raise OutputPathError(f"output {out_dir} would contain the workspace; choose a folder outside it")
     for name in _PROTECTED:
         if out_dir.is_relative_to(workspace_root / name):
             raise OutputPathError(f"output {out_dir} is inside the workspace's {name}/ folder")
-    _check_replaceable(out_dir)
+    if versioned:
+        check_versions_root(out_dir, SITE_MARKER)
+    else:
+        _check_replaceable(out_dir)
 
 
 def _check_replaceable(out_dir: Path) -> None:
+    if (out_dir / VERSIONS_MARKER).is_file():
+        raise OutputPathError(
+            f"output {out_dir} is a folder of site versions; build into it with --site-version, "
+            "or choose another folder for a single site"
+        )
     if out_dir.exists():
         if not out_dir.is_dir():
             raise OutputPathError(f"output {out_dir} exists and is not a folder")

@@ -49,6 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("workspace", type=Path, help="the governance workspace folder")
     build.add_argument("-o", "--output", type=Path, default=Path("site"), help="site folder (default: ./site)")
     build.add_argument("-q", "--quiet", action="store_true", help="print only errors (for CI)")
+    build.add_argument(
+        "--site-version",
+        metavar="NAME",
+        help="build one version of a versioned site into OUTPUT/NAME, keeping earlier versions "
+        "(mike-compatible versions.json); `git` derives NAME from `git describe` of the workspace",
+    )
+    build.add_argument(
+        "--alias",
+        action="append",
+        metavar="NAME",
+        help="alias to point at this version (repeatable; default: latest)",
+    )
+    build.add_argument("--no-alias", action="store_true", help="give this version no alias (e.g. a back-port)")
     _policy_options(build)
 
     check = commands.add_parser(
@@ -187,8 +200,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "build":
         from modelgov.build import build_site
 
+        if (args.alias or args.no_alias) and args.site_version is None:
+            raise ModelgovError("--alias and --no-alias need --site-version")
+        aliases = () if args.no_alias else tuple(args.alias or ("latest",))
         result = build_site(
-            args.workspace, args.output, progress=_Progress(args.quiet), as_of=args.as_of, fail_on=args.fail_on
+            args.workspace,
+            args.output,
+            progress=_Progress(args.quiet),
+            as_of=args.as_of,
+            fail_on=args.fail_on,
+            site_version=args.site_version,
+            aliases=aliases,
         )
         if not args.quiet:
             _print_open_hint(result.site_dir)

@@ -637,6 +637,7 @@ class Manifest(Node):
     schema_version: str = Field(SCHEMA_VERSION, pattern=r"^1\.\d+$", description="`major.minor` of this format.")
     generator: Generator
     built_at: str = Field(description="UTC build time; from SOURCE_DATE_EPOCH when set.")
+    site_version: str | None = Field(None, description="The site version (`--site-version`); None for a single site.")
     site: Site
     risk_tiers: list[RiskTier]
     inputs: list[FileRef] = Field(description="Every workspace file the build read, sorted by path.")

@@ -52,3 +52,4 @@ class SiteSource:
     nav: tuple[NavItem, ...]
     files: tuple[SiteFile, ...]
     stylesheets: tuple[str, ...] = ()
+    versioned: bool = False  # one of several site versions: show the version selector (versions.json)

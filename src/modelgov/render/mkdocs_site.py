@@ -159,7 +159,8 @@ def mkdocs_config(source: SiteSource, docs_dir: Path, theme_dir: Path, site_dir:
         "plugins": ["search", "offline"],
         "markdown_extensions": _MARKDOWN_EXTENSIONS,
         "extra_css": list(source.stylesheets),
-        "extra": {"generator": False},
+        # mike's provider: Material's selector reads ../versions.json, which modelgov writes
+        "extra": {"generator": False, **({"version": {"provider": "mike"}} if source.versioned else {})},
         "validation": {
             "nav": {"omitted_files": "warn", "not_found": "warn", "absolute_links": "warn"},
             "links": {"not_found": "warn", "absolute_links": "warn", "unrecognized_links": "warn", "anchors": "warn"},

@@ -36,7 +36,9 @@ def _asset_files(template_dir: Path | None) -> dict[str, Path]:
     return files
 
 
-def render_site(manifest: Manifest, site_dir: Path, *, template_dir: Path | None = None, quiet: bool = True) -> None:
+def render_site(
+    manifest: Manifest, site_dir: Path, *, template_dir: Path | None = None, quiet: bool = True, versioned: bool = False
+) -> None:
     """Write the governance website for ``manifest`` into ``site_dir``.
 
     ``site_dir`` must not exist or be empty (the caller moves it into place atomically).
@@ -55,5 +57,6 @@ def render_site(manifest: Manifest, site_dir: Path, *, template_dir: Path | None
         nav=pages.site_nav(manifest),
         files=tuple(files),
         stylesheets=tuple(path for path in sorted(assets) if path.endswith(".css")),
+        versioned=versioned,
     )
     build_site(source, Path(site_dir), quiet=quiet)
