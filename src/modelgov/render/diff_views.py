@@ -8,8 +8,11 @@ comparison section's; this lists values side by side, so a reviewer sees every c
 
 from __future__ import annotations
 
+import difflib
+import html
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from modelgov.manifest import EvaluationRun, Manifest, Model, ModelVersion
 
@@ -34,8 +37,18 @@ class ValueChange:
 
 
 @dataclass(frozen=True)
+class TextChange:
+    """A text field that differs, as escaped HTML with deletions and insertions marked word by word."""
+
+    what: str
+    html: str
+
+
+@dataclass(frozen=True)
 class VersionChanges:
     other: ModelVersion
+    relation: Literal["previous", "approved"] = "previous"
+    text: list[TextChange] = field(default_factory=list)
     training: list[Change] = field(default_factory=list)
     dataset: str | None = None  # the evaluation dataset both versions were measured on
     metrics: list[ValueChange] = field(default_factory=list)
@@ -44,7 +57,7 @@ class VersionChanges:
 
     @property
     def empty(self) -> bool:
-        return not (self.training or self.metrics or self.fairness or self.policies)
+        return not (self.training or self.metrics or self.fairness or self.policies or self.text)
 
 
 def _text(value: Any) -> str:
@@ -88,9 +101,67 @@ def _shared_runs(this: ModelVersion, other: ModelVersion) -> tuple[EvaluationRun
     return None
 
 
-def version_changes(manifest: Manifest, model: Model, version: ModelVersion) -> VersionChanges | None:
-    """Changes from ``version.previous``; None for a first version or one whose previous is absent."""
-    other = next((v for v in model.versions if v.version == version.previous), None)
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def text_diff(before: str, after: str) -> str:
+    """A readable word-level diff as HTML: removed words in ``<del>``, added ones in ``<ins>``;
+    every word is escaped, so user text cannot become markup."""
+    old, new = _WORDS.findall(before), _WORDS.findall(after)
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    if matcher.ratio() < 0.5:  # rewritten rather than edited: interleaved words would be unreadable
+        return f"<del>{html.escape(before)}</del><br><br><ins>{html.escape(after)}</ins>".replace("\n", "<br>")
+    out = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(html.escape("".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(f"<del>{html.escape(''.join(old[i1:i2]))}</del>")
+        if j2 > j1:
+            out.append(f"<ins>{html.escape(''.join(new[j1:j2]))}</ins>")
+    return "".join(out).replace("\n", "<br>")
+
+
+def is_approved(version: ModelVersion) -> bool:
+    """Signed off: at least one approval, and every role's latest decision is an approval."""
+    latest: dict[str, tuple[str, str]] = {}
+    for approval in version.approvals:
+        if approval.role not in latest or approval.date >= latest[approval.role][0]:
+            latest[approval.role] = (approval.date, approval.decision)
+    return bool(latest) and all(decision == "approved" for _, decision in latest.values())
+
+
+def last_approved(model: Model, version: ModelVersion) -> ModelVersion | None:
+    """The most recently created other version, older than this one, that was signed off."""
+    older = [v for v in model.versions if v.version != version.version and v.created <= version.created]
+    return max((v for v in older if is_approved(v)), key=lambda v: (v.created, v.version), default=None)
+
+
+def version_comparisons(manifest: Manifest, model: Model, version: ModelVersion) -> list[VersionChanges]:
+    """Changes from the version this one retrains, and from the last approved version when that is
+    another one: what a reviewer must re-check before promoting this version."""
+    found = []
+    previous = version_changes(manifest, model, version)
+    if previous is not None:
+        found.append(previous)
+    approved = last_approved(model, version)
+    if approved is not None and (previous is None or approved.version != previous.other.version):
+        found.append(version_changes(manifest, model, version, other=approved, relation="approved"))
+    return found
+
+
+def version_changes(
+    manifest: Manifest,
+    model: Model,
+    version: ModelVersion,
+    *,
+    other: ModelVersion | None = None,
+    relation: Literal["previous", "approved"] = "previous",
+) -> VersionChanges | None:
+    """Changes from ``other`` (default: ``version.previous``); None when there is no such version."""
+    if other is None:
+        other = next((v for v in model.versions if v.version == version.previous), None)
     if other is None:
         return None
     metrics, fairness, dataset = [], [], None
@@ -131,8 +202,13 @@ def version_changes(manifest: Manifest, model: Model, version: ModelVersion) -> 
             # a rule that did not apply to one side (e.g. the older version is retired) is no change
             if before != after and "not-applicable" not in (before, after):
                 policies.append(Change(titles.get(key, "/".join(key)), before, after))
+    text = []
+    if other.summary.strip() != version.summary.strip():
+        text.append(TextChange("Summary", text_diff(other.summary.strip(), version.summary.strip())))
     return VersionChanges(
         other=other,
+        relation=relation,
+        text=text,
         training=_training_changes(version, other),
         dataset=dataset,
         metrics=metrics,

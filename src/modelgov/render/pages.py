@@ -510,6 +510,7 @@ class _Page:
             "lineage_labels": lambda graph: {node.id: node.label for node in graph.nodes},
             "dataset_impact": lambda dataset_id: lineage_views.dataset_impact(self.manifest, dataset_id),
             "version_changes": lambda model, version: diff_views.version_changes(self.manifest, model, version),
+            "version_comparisons": lambda model, version: diff_views.version_comparisons(self.manifest, model, version),
             "days_phrase": compliance_views.days_phrase,
             "version_anchor": compliance_views.version_anchor,
             "rule_anchor": compliance_views.rule_anchor,
