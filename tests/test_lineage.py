@@ -128,10 +128,9 @@ def test_both_store_layouts_read_the_same_records(workspace_with_sources) -> Non
     assert (version.name, version.version, version.run_id, version.aliases) == ("loans", "1", trained, ("champion",))
 
 
+@pytest.mark.parametrize("workspace_with_sources", ["sqlite"], indirect=True)
 def test_the_sqlite_store_is_opened_read_only(workspace_with_sources) -> None:
     root, store, _, _ = workspace_with_sources
-    if store != "mlflow.db":
-        pytest.skip("SQLite only")
     before = _sha256(root / store)
     load_workspace(root)
     assert _sha256(root / store) == before
