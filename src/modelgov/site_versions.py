@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import re
 import shutil
 import subprocess
@@ -164,7 +163,7 @@ def _write_aliases(root: Path, entries: list[SiteVersion], previous: set[str]) -
 
 def _redirect(url: str) -> str:
     """A page that sends the reader on to ``url`` (keeping the #anchor), without a script when blocked."""
-    safe = json.dumps(posixpath.normpath(url) if not url.endswith("/") else url)
+    safe = json.dumps(url)
     attribute = safe[1:-1].replace("&", "&amp;").replace('"', "&quot;")
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Redirecting…</title>\n'

@@ -258,24 +258,29 @@ class _Builder:
 
     def _mlflow_dataset(self, item: MlflowDatasetInput) -> str:
         location = self.location(item.location)
-        found = self.match(location, _digest(item.digest))
-        if found is not None and self.nodes[found].kind == "dataset":
-            return self.node(self.nodes[found].model_copy(update={"origins": ["mlflow"], "properties": {}}))
-        node_id = f"dataset:mlflow:{item.name}@{item.digest}"
-        self.node(
-            LineageNode(
-                id=node_id,
-                kind="dataset",
-                label=item.name,
-                detail=location or f"digest {item.digest}",
-                origins=["mlflow"],
-                properties={"MLflow digest": item.digest, "source type": item.source_type}
-                | ({"location": location} if location else {}),
-            )
+        new = LineageNode(
+            id=f"dataset:mlflow:{item.name}@{item.digest}",
+            kind="dataset",
+            label=item.name,
+            detail=location or f"digest {item.digest}",
+            origins=["mlflow"],
+            properties={"MLflow digest": item.digest, "source type": item.source_type}
+            | ({"location": location} if location else {}),
         )
+        # a run input is upstream of the run: joining it to an evaluation or version node would loop
+        return self._mention(new, location, _digest(item.digest), datasets_only=True)
+
+    def _mention(self, new: LineageNode, location: str | None, digest: str | None, *, datasets_only: bool) -> str:
+        """The node a dataset mentioned by MLflow or OpenLineage is: a known one it matches by location
+        or digest (which gains ``new``'s origin), or ``new``, registered so later mentions match it."""
+        found = self.match(location, digest)
+        if found is not None and (not datasets_only or self.nodes[found].kind == "dataset"):
+            return self.node(self.nodes[found].model_copy(update={"origins": new.origins, "properties": {}}))
+        node_id = self.node(new)
         if location is not None:
-            self.by_location.setdefault(location, node_id)
-        self.by_digest.setdefault(_digest(item.digest) or node_id, node_id)
+            self.claim(node_id, location, digest)
+        elif digest is not None:
+            self.by_digest.setdefault(digest, node_id)
         return node_id
 
     def _add_registered(self, model_version: MlflowModelVersion, linked: dict[str, str]) -> None:
@@ -336,27 +341,18 @@ class _Builder:
             self._ol_dataset(dataset)
 
     def _ol_dataset(self, dataset: OlDataset) -> str:
-        location = self.location(dataset.name, dataset.namespace)
-        found = self.match(location, _digest(dataset.version))
-        if found is not None:
-            return self.node(self.nodes[found].model_copy(update={"origins": ["openlineage"], "properties": {}}))
-        node_id = f"dataset:ol:{dataset.namespace}/{dataset.name}"
-        self.node(
-            LineageNode(
-                id=node_id,
-                kind="dataset",
-                label=posixpath.basename(dataset.name.rstrip("/")) or dataset.name,
-                detail=dataset.namespace,
-                origins=["openlineage"],
-                properties={"namespace": dataset.namespace, "name": dataset.name}
-                | ({"version": dataset.version} if dataset.version else {}),
-            )
+        new = LineageNode(
+            id=f"dataset:ol:{dataset.namespace}/{dataset.name}",
+            kind="dataset",
+            label=posixpath.basename(dataset.name.rstrip("/")) or dataset.name,
+            detail=dataset.namespace,
+            origins=["openlineage"],
+            properties={"namespace": dataset.namespace, "name": dataset.name}
+            | ({"version": dataset.version} if dataset.version else {}),
         )
-        if location is not None:
-            self.by_location.setdefault(location, node_id)
-        if dataset.version:
-            self.by_digest.setdefault(_digest(dataset.version) or node_id, node_id)
-        return node_id
+        # a job may write a version's model file or a monitoring log: any matching node is the output
+        location = self.location(dataset.name, dataset.namespace)
+        return self._mention(new, location, _digest(dataset.version), datasets_only=False)
 
     # ------------------------------------------------------------------ result
 

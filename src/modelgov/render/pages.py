@@ -370,11 +370,10 @@ class _Page:
             return self.link(version_path(model, version)) + anchor
         return self.link(LINEAGE) + f"#{lineage_views.node_anchor(node.id)}"
 
-    def lineage_graph(self, focus: str | None = None, inputs_of_results: bool = True, title: str = "") -> str:
-        """The whole graph, or what ``focus`` (a node id) came from and led to, as inline SVG."""
-        graph = self.manifest.lineage
-        if focus is not None:
-            graph = lineage_graph.neighbourhood(graph, focus, inputs_of_results=inputs_of_results)
+    def lineage_graph(self, part: Any = None, focus: str | None = None, title: str = "") -> str:
+        """``part`` of the graph (from :meth:`lineage_part`; default: all of it) as inline SVG, with the
+        ``focus`` node outlined."""
+        graph = self.manifest.lineage if part is None else part
         return lineage_svg(graph, self._lineage_html_href, focus=focus, title=title or "Lineage graph")
 
     def _lineage_html_href(self, node: LineageNode) -> str:
