@@ -215,9 +215,11 @@ def test_hostile_strings_never_become_live_html(hostile_site: Path) -> None:
 
 
 @pytest.mark.slow
-def test_hostile_description_is_shown_as_text(site: Path) -> None:
+def test_hostile_description_is_sanitised_and_the_removal_is_stated(site: Path) -> None:
     page = (site / "models/bike-demand/2024.1/index.html").read_text(encoding="utf-8")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    blocks = re.findall(r'<div class="mg-usertext">(.*?)</div>', page, flags=re.S)
+    assert blocks and not any("alert(1)" in block for block in blocks)
+    assert "Not shown for safety: a &lt;img&gt; element, a &lt;script&gt; element" in page
     assert 'href="javascript:' not in page
     assert "<td>Centre</td>" in page  # the user's ordinary Markdown table still renders
 
@@ -252,14 +254,14 @@ def test_md_filter_removes_unsafe_link_targets(hostile: str) -> None:
     assert not re.search(r'(href|src)="\s*(javascript|data|vbscript)', rendered, re.I), rendered
 
 
-def test_md_filter_keeps_formatting_and_escapes_raw_html_and_code() -> None:
+def test_md_filter_keeps_formatting_removes_raw_script_and_escapes_code() -> None:
     import markdown
 
     source = "**bold** [ok](https://example.com)\n\n<script>x</script>\n\n`a < b`\n\n```\nif a < b:\n```"
     rendered = markdown.markdown(md(source), extensions=["tables", "fenced_code"])
     assert "<strong>bold</strong>" in rendered
-    assert '<a href="https://example.com">ok</a>' in rendered
-    assert "<script>" not in rendered
+    assert '<a href="https://example.com" rel="noopener noreferrer">ok</a>' in rendered
+    assert "<script>" not in rendered and "Not shown for safety: a &lt;script&gt; element" in rendered
     assert "a &#60; b" in rendered or "a &lt; b" in rendered
     assert "if a &lt; b:" in rendered
 
@@ -477,10 +479,10 @@ def test_md_inline_keeps_formatting_on_one_line_without_live_html_or_pipes() -> 
 
     out = text_filters.md_inline("uses `a|b` and <script>x</script> | [x](javascript:alert(1))\nnext *line*")
     assert "\n" not in out
-    assert "<code>" in out and "<script>" not in out and "&lt;script&gt;" in out
+    assert "<code>" in out and "<script>" not in out and "not shown for safety: a &lt;script&gt; element" in out
     assert "|" not in out.replace("&#124;", "")
     assert "](javascript:" not in out
-    assert "*line*" in out
+    assert "<em>line</em>" in out
 
 
 # --------------------------------------------------------------------------- schema 1.1: intervals, comparisons

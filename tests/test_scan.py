@@ -217,7 +217,7 @@ def test_week_starts_on_monday_in_utc_and_offsets_are_converted(tmp_path):
         "2026-08-10T00:00:00Z,2",  # Monday 00:00 UTC: week of 08-10
         "2026-08-10T01:30:00+02:00,3",  # = Sunday 23:30 UTC: week of 08-03
         "2026-08-09T23:30:00-01:00,4",  # = Monday 00:30 UTC: week of 08-10
-        "2026-08-10 09:00:00,5",  # no offset: UTC
+        "2026-08-10 09:00:00 UTC,5",
     ]
     (tmp_path / "log.csv").write_text("\n".join(lines) + "\n")
     windows = scan_windows(
@@ -232,6 +232,17 @@ def test_week_starts_on_monday_in_utc_and_offsets_are_converted(tmp_path):
         ("2026-08-10", 3, [0, 1, 0, 1, 1]),
     ]
     assert windows[0].start == dt.datetime(2026, 8, 3, tzinfo=UTC)
+
+
+def test_text_times_without_an_offset_are_utc_unless_mixed_with_offsets(tmp_path):
+    (tmp_path / "log.csv").write_text("ts,x\n2026-08-09 23:59:59,1\n2026-08-10 00:00:00,2\n")
+    scan = dict(timestamp="ts", window=WindowSpec("week"), numeric=[NumericPlan("x", np.arange(1.0, 3.0))], categorical=[])
+    windows = scan_windows(tmp_path / "log.csv", **scan)
+    assert [(w.start.date().isoformat(), w.rows) for w in windows] == [("2026-08-03", 1), ("2026-08-10", 1)]
+
+    (tmp_path / "log.csv").write_text("ts,x\n2026-08-09 23:59:59,1\n2026-08-10T00:00:00+02:00,2\n")
+    with pytest.raises(ScanError, match=r"log.csv: column 'ts' mixes times with a UTC offset .*'2026-08-09 23:59:59'"):
+        scan_windows(tmp_path / "log.csv", **scan)
 
 
 def test_naive_parquet_timestamps_are_utc(tmp_path):

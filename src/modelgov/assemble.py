@@ -25,7 +25,7 @@ from modelgov.errors import Problem, WorkspaceError
 from modelgov.lineage.join import build_lineage
 from modelgov.policy.engine import govern
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
-from modelgov.sources.tables import TableError, expand_table_paths, read_columns, read_table
+from modelgov.sources.tables import TableError, expand_table_paths, read_columns, read_table, rows_at_most
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
 from modelgov.workspace.schema import Evaluation, Version
@@ -335,7 +335,21 @@ def _evaluation_run(
     settings = workspace.governance.analysis
     needed = [*evaluation.column_roles().values(), *card.sensitive_features]
     try:
-        table = read_table(workspace.files.path(evaluation.data), needed)
+        path = workspace.files.path(evaluation.data)
+        rows = rows_at_most(path, settings.max_evaluation_rows)
+        if rows is not None:
+            problems.append(
+                Problem(
+                    evaluation.data,
+                    None,
+                    "",
+                    f"the table has about {rows:,} rows, more than analysis.max_evaluation_rows "
+                    f"({settings.max_evaluation_rows:,}) in governance.yml; evaluation tables are loaded into "
+                    "memory, so evaluate on a sample, or raise the limit if this machine has the memory",
+                )
+            )
+            return None
+        table = read_table(path, needed)
         analysis = analyse_evaluation(
             table,
             columns,
@@ -442,8 +456,8 @@ def _drift_report(
             positive_label=positive,
         )
         return monitoring_report(inputs, reference, task=model.card.task.value, columns=columns)
-    except ScanError as exc:
-        problems.append(Problem(mon.logs, None, "", str(exc)))
+    except ScanError as exc:  # DuckDB names files by absolute path; the user knows them by workspace path
+        problems.append(Problem(mon.logs, None, "", str(exc).replace(f"{workspace.root}{os.sep}", "")))
     except TableError as exc:
         problems.append(Problem(chosen.data or mon.logs, None, "", str(exc)))
     except (DataProblem, ValueError) as exc:

@@ -139,9 +139,15 @@ def prepare_arrays(
     if not set(predictions) & set(labels):
         raise DataProblem(
             columns.prediction,
-            f"no predicted class occurs among the labels (e.g. prediction {predictions[0]!r}, label {labels[0]!r})",
+            f"no predicted class occurs among the labels (e.g. prediction {_shown(predictions[0])}, label {_shown(labels[0])})",
         )
     return RunArrays(labels, predictions, row_ids=ids)
+
+
+def _shown(value: object) -> str:
+    """A data value as the user wrote it: ``1.2`` and ``'high'``, not ``np.float64(1.2)``."""
+    item = getattr(value, "item", None)
+    return repr(item() if callable(item) else value)
 
 
 def _scalars_only(table: pd.DataFrame, column: str) -> None:
@@ -167,7 +173,7 @@ def _predictions_are_label_values(table: pd.DataFrame, columns: EvaluationColumn
     unknown = sorted(set(predicted.tolist()) - allowed)
     if unknown:
         count = int(np.isin(predicted, unknown).sum())
-        shown = ", ".join(repr(v) for v in unknown[:3])
+        shown = ", ".join(_shown(v) for v in unknown[:3])
         raise DataProblem(
             columns.prediction,
             f"{count:,} predictions ({shown}) are not values of the label column {columns.label!r}",
@@ -191,7 +197,7 @@ def _numeric(table: pd.DataFrame, column: str) -> np.ndarray:
     bad = values.isna() & table[column].notna()
     if bad.any():
         example = table[column][bad].iloc[0]
-        raise DataProblem(column, f"{int(bad.sum()):,} values are not numbers (e.g. {example!r})")
+        raise DataProblem(column, f"{int(bad.sum()):,} values are not numbers (e.g. {_shown(example)})")
     numbers = values.to_numpy(dtype=float)
     infinite = np.isinf(numbers)
     if infinite.any():
@@ -205,7 +211,7 @@ def _probability(table: pd.DataFrame, column: str) -> np.ndarray:
     if outside.any():
         raise DataProblem(
             column,
-            f"{int(outside.sum()):,} scores are outside [0, 1] (e.g. {values[outside][0]!r}); "
+            f"{int(outside.sum()):,} scores are outside [0, 1] (e.g. {_shown(values[outside][0])}); "
             "the score must be the probability of the positive class",
         )
     return values
@@ -225,10 +231,10 @@ def _is_positive(table: pd.DataFrame, column: str, positive_label: object) -> np
         positive = (values.astype(str) == str(positive_label)).to_numpy()
     distinct = pd.unique(values)
     if len(distinct) > 2:
-        shown = ", ".join(repr(v) for v in sorted(distinct, key=str)[:5])
+        shown = ", ".join(_shown(v) for v in sorted(distinct, key=str)[:5])
         raise DataProblem(column, f"a binary task needs two classes; found {len(distinct)} ({shown}, …)")
     if not positive.any() and len(distinct) == 2:
-        shown = ", ".join(repr(v) for v in sorted(distinct, key=str))
+        shown = ", ".join(_shown(v) for v in sorted(distinct, key=str))
         raise DataProblem(
             column,
             f"positive_label {positive_label!r} does not occur (values are {shown}); set positive_label",

@@ -109,7 +109,7 @@ def explain(
     if model is None:
         why = unavailable_reason or NO_MODEL_FILE
         notes.append(
-            f"Permutation importance, partial dependence and SHAP values need the model, which is not available: {why}."
+            f"Permutation importance, partial dependence and SHAP values need the model, which is not available: {why.rstrip('.')}."
         )
     elif not features:
         notes.append(

@@ -147,6 +147,8 @@ def define_log(
             raise ScanError(f"{describe(group)}: no column {names} (columns: {', '.join(found)})")
         parts.append(_select(fmt, group, wanted, found, timestamp))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS " + " UNION ALL BY NAME ".join(parts))
+    if timestamp and any(_schema_type(con, fmt, group, timestamp) == "VARCHAR" for fmt, group in by_format.items()):
+        _check_offsets(con, timestamp, view)
     return {name: kind for name, kind, *_ in con.execute(f"DESCRIBE {view}").fetchall()}
 
 
@@ -212,6 +214,38 @@ def _parse_time(column: str, kind: str, files: list[Path]) -> str:
     raise ScanError(
         f"{describe(files)}: column {column!r} holds {kind}, not timestamps; write ISO 8601 text"
         " (e.g. 2026-08-03T10:15:00Z) or a timestamp type"
+    )
+
+
+#: A text time that ends in a UTC offset or ``Z`` (after a clock time, so a date's "-03" is not one).
+_HAS_OFFSET = r"\d:\d\d(:\d\d([.,]\d+)?)?\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
+
+
+def _schema_type(con: duckdb.DuckDBPyConnection, fmt: str, files: list[Path], column: str) -> str:
+    return "VARCHAR" if fmt != "parquet" else _schema(con, fmt, files).get(column, "")
+
+
+def _check_offsets(con: duckdb.DuckDBPyConnection, timestamp: str, view: str) -> None:
+    """Refuse a text timestamp column that mixes times with and without a UTC offset.
+
+    A time without an offset is read as UTC. That is right for a log that never writes offsets, but
+    when some records carry one and others do not, the bare ones were most likely written in local
+    time, and reading them as UTC would shift records between windows without anyone noticing."""
+    pattern = lit(_HAS_OFFSET)
+
+    def first(condition: str) -> tuple[str, str] | None:
+        return con.execute(
+            f"SELECT __file, __ts_raw FROM {view} WHERE __ts IS NOT NULL AND {condition} LIMIT 1"
+        ).fetchone()
+
+    with_offset = first(f"regexp_matches(trim(__ts_raw), {pattern})")
+    without = first(f"NOT regexp_matches(trim(__ts_raw), {pattern})") if with_offset else None
+    if with_offset is None or without is None:
+        return
+    raise ScanError(
+        f"{without[0]}: column {timestamp!r} mixes times with a UTC offset (e.g. {with_offset[1]!r}) and "
+        f"times without one (e.g. {without[1]!r}); a time without an offset would be read as UTC, which is "
+        "probably not what those records mean. Write every time with its offset (2026-08-03T10:15:00Z)"
     )
 
 

@@ -5,9 +5,9 @@ string goes through one of these filters instead:
 
 * :func:`text` for a short inline value (a table cell, a name): nothing in it may become HTML,
   a link, emphasis or a table column, and it stays on one line.
-* :func:`md` for a block the user wrote *as* Markdown (a card section): ordinary formatting is
-  kept, but raw HTML is shown as text and links may only point to http(s), mailto or relative
-  addresses, so a card cannot run script in a reviewer's browser.
+* :func:`md` for a block the user wrote *as* Markdown (a card section): rendered and sanitised by
+  :mod:`.usertext` (formatting kept; script, event handlers and ``javascript:`` links removed, and
+  the removal stated), so a card cannot run script in a reviewer's browser.
 * :func:`code` for paths, hashes and column names, shown in a monospace span.
 
 Numbers go through :func:`num` / :func:`pct`. A metric that is undefined for the data (``None``)
@@ -18,9 +18,10 @@ is shown as the word *undefined* with a footnote marker, never as 0: a reviewer 
 from __future__ import annotations
 
 import hashlib
-import html
 import math
 import re
+
+from modelgov.render import usertext
 
 __all__ = [
     "UNDEFINED_MARKER",
@@ -51,8 +52,6 @@ _LINE_START = re.compile(r"^([-+=>])|^(\d+)([.)])")
 _WHITESPACE_RUN = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _RESERVED_SLUGS = frozenset({"index"})  # datasets/index.md is the dataset list
 
@@ -80,111 +79,21 @@ def code(value: object) -> str:
 
 # --------------------------------------------------------------------------- user Markdown
 
-# Code is the one place where a user's ``<`` must be shown as written. Rather than leaving code to
-# Markdown (and risking that Markdown and this module disagree about where a code span ends, which
-# would leave raw HTML live), code is turned into already-escaped ``<code>``/``<pre>`` HTML here and
-# no user backtick ever reaches Markdown. If this parser misreads a span, the reader sees stray
-# backticks; nothing becomes live HTML.
-_FENCE = re.compile(
-    r"^ {0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<code>.*?)(?:^ {0,3}(?P=fence)[`~]*[ \t]*$|\Z)", re.M | re.S
-)
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)")
-_LINK_OPEN = re.compile(r"\]\s*\(")
-# Anywhere, not only at a line start: Python-Markdown also reads definitions inside block quotes
-# and lists, and accepts the target on the next line. Escaping a harmless match costs nothing.
-_REFERENCE_DEF = re.compile(r"\[([^\[\]]*)\]:(\s*)(\S+)")
-_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)", re.M)
-_QUOTE_PREFIX = re.compile(r"^(?:[ \t]{0,3}>)+")
-_PROSE_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("`"): "&#96;"}
-
-#: User headings are pushed below the page's own section headings (h2/h3), so a card cannot
-#: break the page outline or the table of contents.
-_HEADING_SHIFT = 3
-
-
-def _is_unsafe_destination(destination: str) -> bool:
-    """True when a link target uses a scheme other than http(s)/mailto (javascript:, data:, …).
-
-    ``destination`` is the text after ``](``; the target ends at the first ``)`` at the latest.
-    Browsers ignore tabs, newlines and control characters in a URL and decode character
-    references in attributes, so the check does the same before it looks at the scheme.
-    """
-    end = destination.find(")")
-    candidate = html.unescape(destination if end < 0 else destination[:end])
-    candidate = re.sub(r"[\x00-\x20<]", "", candidate).lower()
-    match = _SCHEME.match(candidate)
-    return bool(match) and match.group(1) not in _SAFE_SCHEMES
-
-
-def _neutralise_links(source: str) -> str:
-    """Turn links to unsafe schemes into plain text with a Markdown backslash escape.
-
-    ``[x](javascript:…)`` becomes ``[x]\\(javascript:…)``: the reader sees what was written, and
-    there is no link. The same for reference definitions (``[r]: javascript:…``).
-    """
-
-    def inline(match: re.Match[str]) -> str:
-        if _is_unsafe_destination(source[match.end() :]):
-            return match.group(0)[:-1] + "\\("
-        return match.group(0)
-
-    source = _LINK_OPEN.sub(inline, source)
-
-    def reference(match: re.Match[str]) -> str:
-        if _is_unsafe_destination(match.group(3)):
-            label, space, target = match.groups()
-            return f"\\[{label}]:{space}{target}"
-        return match.group(0)
-
-    return _REFERENCE_DEF.sub(reference, source)
-
-
-def _escape_prose_line(line: str) -> str:
-    """HTML-escape one line, keeping a leading ``>`` so Markdown block quotes still work."""
-    prefix_match = _QUOTE_PREFIX.match(line)
-    prefix = prefix_match.group(0) if prefix_match else ""
-    return prefix + line[len(prefix) :].translate(_PROSE_ESCAPES)
-
-
-def _escape_prose(chunk: str) -> str:
-    """Escape prose; inline code spans become escaped ``<code>`` elements."""
-    spans: list[str] = []
-
-    def stash(match: re.Match[str]) -> str:
-        spans.append(code(match.group(2).strip()))
-        return f"\0{len(spans) - 1}\0"  # NUL cannot occur: control characters were removed
-
-    prose = _CODE_SPAN.sub(stash, chunk)
-    escaped = "\n".join(_escape_prose_line(line) for line in prose.split("\n"))
-    # footnotes are the page's own (e.g. [^undefined]); a user's "[^x]" stays literal text
-    escaped = escaped.replace("[^", "&#91;^")
-    escaped = _HEADING.sub(lambda m: m.group(1) + "#" * min(6, len(m.group(2)) + _HEADING_SHIFT), escaped)
-    return re.sub(r"\0(\d+)\0", lambda m: spans[int(m.group(1))], escaped)
-
 
 def md(value: object) -> str:
-    """Make a user-written Markdown block safe to include in a page, keeping its formatting."""
+    """A user-written Markdown block, rendered and sanitised (see :mod:`.usertext`)."""
     if value is None:
         return ""
-    source = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    source = _neutralise_links(_CONTROL.sub("", source)).strip("\n")
-    out = []
-    position = 0
-    for fence in _FENCE.finditer(source):
-        out.append(_escape_prose(source[position : fence.start()]))
-        body = html.escape(fence.group("code").rstrip("\n"), quote=False)
-        out.append(f'\n\n<pre class="mg-code"><code>{body}</code></pre>\n\n')
-        position = fence.end()
-    out.append(_escape_prose(source[position:]))
-    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
+    source = _CONTROL.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
+    return usertext.markdown_block(source) if source.strip() else ""
 
 
 def md_inline(value: object) -> str:
-    """A short user Markdown text for an inline position (a table cell): formatting and code spans
-    kept, escaped like :func:`md`, on one line, with table pipes neutralised."""
+    """A short user Markdown text for an inline position (a table cell), on one line."""
     if value is None:
         return ""
-    return md(plain(value)).replace("|", "&#124;")
+    source = plain(value)
+    return usertext.markdown_inline(source) if source else ""
 
 
 # --------------------------------------------------------------------------- links and paths

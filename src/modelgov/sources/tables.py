@@ -106,6 +106,31 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def rows_at_most(path: Path, limit: int) -> int | None:
+    """The table's row count when it may exceed ``limit``, else None — without loading the table.
+
+    Parquet keeps the count in its footer. A text table has at most one row per line; a file whose
+    size alone shows it cannot hold more than ``limit`` lines is not read at all, others are counted
+    in binary chunks (quoted line breaks can make this an overestimate, never an underestimate)."""
+    fmt = table_format(path)
+    try:
+        if fmt == "parquet":
+            rows = pq.ParquetFile(path).metadata.num_rows
+            return rows if rows > limit else None
+        compressed = path.name.lower().endswith(".gz")
+        if not compressed and path.stat().st_size <= 2 * limit:  # a row is at least one byte and a newline
+            return None
+        opener = gzip.open if compressed else open
+        lines = 0
+        with opener(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                lines += chunk.count(b"\n")
+        rows = lines - 1 if fmt == "csv" else lines  # the CSV header is not a row
+        return rows if rows > limit else None
+    except (OSError, EOFError, pa.ArrowException) as exc:
+        raise TableError(f"cannot read table: {exc}") from None
+
+
 def _read_jsonl(path: Path, columns: list[str]) -> pd.DataFrame:
     """JSON Lines with values kept as JSON typed them (no date or dtype guessing); a key absent
     from a record is a missing value, a key absent from every record is an error."""

@@ -31,7 +31,7 @@ from modelgov.errors import Problem, WorkspaceError
 from modelgov.policy import schema as policy_schema
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
 from modelgov.resources import builtin_packs
-from modelgov.sources.tables import TableError, expand_table_paths, read_columns
+from modelgov.sources.tables import TableError, expand_table_paths, read_columns, table_format
 from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.lineage_sources import LineageRecords, load_lineage_sources
@@ -473,6 +473,10 @@ class _Loader:
             self.problems.append(doc.problem(("previous",), f"version {spec.previous!r} of {model.id} not found{hint}"))
         if spec.previous == version.id:
             self.problems.append(doc.problem(("previous",), "a version cannot be its own previous version"))
+        elif (cycle := _previous_cycle(model, version.id)) is not None:
+            self.problems.append(
+                doc.problem(("previous",), f"previous versions form a cycle: {' → '.join(cycle)}; one must be first")
+            )
         for index, dataset_id in enumerate(spec.training.datasets):
             self._check_dataset_ref(doc, ("training", "datasets", index), dataset_id, datasets)
         artifact = spec.training.artifact_spec
@@ -624,9 +628,14 @@ class _Loader:
         if path is None:
             return
         try:
+            table_format(path)
+        except TableError as exc:  # the path is what is wrong, so point at where it is written
+            self.problems.append(doc.problem(loc, str(exc)))
+            return
+        try:
             columns = read_columns(path)
         except TableError as exc:
-            self.problems.append(Problem(rel_path, None, "", str(exc)))
+            self.problems.append(Problem(rel_path, None, "", f"{exc} (named by {format_loc(loc)} in {doc.file})"))
             return
         self.files.register(rel_path)
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
@@ -727,3 +736,18 @@ def _unwrap(annotation: Any) -> Any:
             annotation = args[0]
             continue
         return annotation
+
+
+def _previous_cycle(model: ModelEntry, start: str) -> list[str] | None:
+    """The chain ``start → previous → …`` when it comes back to ``start``, else None.
+    Diffs, comparisons and lineage walk this chain, so a cycle must be an error, not an endless loop."""
+    chain = [start]
+    current = model.versions[start].spec.previous
+    while current is not None and current in model.versions:
+        chain.append(current)
+        if current == start:
+            return chain
+        if chain.count(current) > 1:
+            return None  # a cycle further back, reported on the versions that form it
+        current = model.versions[current].spec.previous
+    return None

@@ -94,6 +94,12 @@ class AnalysisSettings(Strict):
     explain_max_rows: int = Field(
         5000, ge=100, description="Explainability runs on a seeded sample of at most this many evaluation rows."
     )
+    max_evaluation_rows: int = Field(
+        20_000_000,
+        ge=1,
+        description="Evaluation tables are loaded into memory: a table with more rows is refused before it is "
+        "read (monitoring logs are streamed and have no limit).",
+    )
 
 
 class PolicySettings(Strict):

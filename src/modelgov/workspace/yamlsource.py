@@ -23,12 +23,36 @@ MAX_YAML_BYTES = 2_000_000
 #: Aliases let a small file expand into a huge structure ("billion laughs"); the expanded size is capped.
 MAX_YAML_NODES = 200_000
 
+#: Workspace files nest a few levels; a document nested deeper than this is refused before the
+#: (recursive) composer can exhaust the interpreter's stack.
+MAX_YAML_DEPTH = 100
+
 
 class _Refused(Exception):
     """The document is unsafe to expand; the message says why."""
 
 
 Loc = tuple[str | int, ...]
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting limit: its composer recurses once per level."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Refused(
+                    f"values are nested more than {MAX_YAML_DEPTH} levels deep (line {mark.line + 1}); refusing to read it"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 @dataclass
@@ -83,7 +107,7 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
         doc.problems.append(Problem(display, None, "", f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8"))
         return doc
 
-    loader = yaml.SafeLoader(text)
+    loader = _BoundedLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
