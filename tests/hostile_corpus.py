@@ -210,6 +210,7 @@ RTL_NAME = "نموذج الموافقة على القروض — Kredit-Ampel ✓
 # --------------------------------------------------------------------------- the corpus
 
 
+# fmt: off
 CASES: list[Case] = [
     # ---- YAML that cannot be read
     Case("yaml-syntax", replace(MODEL, "task: binary_classification", "task: [binary_classification"),
@@ -355,3 +356,4 @@ CASES: list[Case] = [
     Case("output-is-parent", lambda ws: None, refused("", "would contain the workspace"), out=lambda ws: ws.parent),
     Case("output-inside-models", lambda ws: None, refused("", "models/ folder"), out=lambda ws: ws / "models" / "site"),
 ]
+# fmt: on

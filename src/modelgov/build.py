@@ -67,6 +67,7 @@ def build_site(
         check_output_dir(workspace_root, out_dir, versioned=True)
     else:
         check_output_dir(workspace_root, out_dir)
+    _remove_abandoned(out_dir / site_version if site_version else out_dir)
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root)
     the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on)
@@ -97,6 +98,7 @@ def render_manifest(
     _check_replaceable(out_dir)
     progress("Rendering site")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(out_dir)
     staging = out_dir.parent / f".{out_dir.name}.building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -149,6 +151,32 @@ def _check_replaceable(out_dir: Path) -> None:
 
 def _is_modelgov_site(folder: Path) -> bool:
     return (folder / SITE_MARKER).is_file()
+
+
+def _remove_abandoned(out_dir: Path) -> None:
+    """Delete staging and swap folders left by a build that was killed outright (SIGKILL, power
+    loss), which no handler could clean. A folder whose process is still running is another build's
+    and is left alone; the published site itself is never touched."""
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.*-*"):
+        kind, _, pid = leftover.name.rpartition("-")
+        if not kind.endswith((".building", ".old")) or not pid.isdigit() or not leftover.is_dir():
+            continue
+        if int(pid) != os.getpid() and _process_exists(int(pid)):
+            continue
+        if kind.endswith(".old") and not out_dir.exists():
+            leftover.rename(out_dir)  # killed mid-swap: this is the published site, put it back
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:

@@ -8,11 +8,13 @@ anything else is a bug in modelgov and says so.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from modelgov import __version__
@@ -171,8 +173,33 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@contextlib.contextmanager
+def _interrupt_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (a CI job cancelled, a container stopped) into KeyboardInterrupt while a command
+    runs, so a build unwinds like Ctrl-C: the staging folder is removed and the previous site stays
+    as it was. Python's default for SIGTERM is to die at once, skipping every cleanup."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals to whoever runs us
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    with _interrupt_on_sigterm():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except WorkspaceError as exc:

@@ -88,10 +88,7 @@ def _sanitise(rendered: str) -> tuple[str, list[str]]:
 
 def _removal_note(removed: list[str]) -> str:
     listed = ", ".join(html.escape(item) for item in removed)
-    return (
-        '<p class="mg-sanitised">Not shown for safety: '
-        f"{listed}. The source file has the full text.</p>"
-    )
+    return f'<p class="mg-sanitised">Not shown for safety: {listed}. The source file has the full text.</p>'
 
 
 def _render(source: str) -> str:
@@ -114,5 +111,7 @@ def markdown_inline(source: str) -> str:
     clean = re.sub(r"^<p>|</p>$", "", clean)
     clean = re.sub(r"</?(h[1-6]|ul|ol|li|blockquote|pre|table|thead|tbody|tr|th|td|hr|p)\b[^>]*>", " ", clean)
     if removed:
-        clean += f' <span class="mg-sanitised">(not shown for safety: {", ".join(html.escape(r) for r in removed)})</span>'
+        clean += (
+            f' <span class="mg-sanitised">(not shown for safety: {", ".join(html.escape(r) for r in removed)})</span>'
+        )
     return " ".join(clean.split()).replace("|", "&#124;")
