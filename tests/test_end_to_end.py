@@ -181,6 +181,20 @@ def test_rebuild_is_byte_identical(demo: tuple[Path, Path], tmp_path: Path, monk
     assert tree_digest(again) == tree_digest(site)
 
 
+def test_a_rebuild_from_the_analysis_cache_is_byte_identical(
+    demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every demo evaluation (binary, multiclass, regression; row ids; SHAP or not) round-trips the cache."""
+    workspace, site = demo
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    messages: list[str] = []
+    build_site(workspace, tmp_path / "cold", as_of=AS_OF, cache_dir=tmp_path / "cache")
+    warm = build_site(workspace, tmp_path / "warm", as_of=AS_OF, cache_dir=tmp_path / "cache", progress=messages.append)
+    assert tree_digest(warm.site_dir) == tree_digest(site)
+    reuse = next(m for m in messages if m.startswith("Analysis cache:"))
+    assert reuse.endswith(" computed") and " 0 computed" in reuse and not reuse.startswith("Analysis cache: 0 ")
+
+
 def test_failed_build_leaves_the_previous_site_untouched(
     demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

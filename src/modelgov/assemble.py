@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from modelgov import __version__, manifest
@@ -21,6 +22,7 @@ from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, analyse
 from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.audit import LOG_PATH
+from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.lineage.join import build_lineage
 from modelgov.policy.engine import govern
@@ -60,18 +62,22 @@ def build_manifest(
     progress: Progress = _silent,
     as_of: dt.date | None = None,
     fail_on: str | None = None,
+    cache: AnalysisCache | None = None,
 ) -> manifest.Manifest:
     """Analyse every model version, evaluate the policies and assemble the manifest. Raises
     :class:`WorkspaceError` with every data problem found (a column with gaps, scores outside [0, 1], …).
 
     ``as_of`` is the day policies are checked on (freshness, waiver expiry): the build date unless
-    given, so a re-check of old evidence can be dated. ``fail_on`` overrides governance.yml's."""
+    given, so a re-check of old evidence can be dated. ``fail_on`` overrides governance.yml's.
+    With a ``cache``, an evaluation whose inputs are unchanged is read from it instead of recomputed."""
     problems: list[Problem] = []
     models = []
     for model in workspace.models.values():
         progress(f"Analysing {model.id} ({len(model.versions)} version{'s' if len(model.versions) != 1 else ''})")
         arrays: dict[tuple[str, str], RunArrays] = {}
-        versions = [_version_entry(workspace, model, version, problems, arrays) for version in model.versions.values()]
+        versions = [
+            _version_entry(workspace, model, version, problems, arrays, cache) for version in model.versions.values()
+        ]
         built = _model_entry(workspace, model, versions)
         models.append(_with_comparisons(workspace, model, built, arrays))
     if problems:
@@ -190,12 +196,13 @@ def _version_entry(
     version: VersionEntry,
     problems: list[Problem],
     arrays: dict[tuple[str, str], RunArrays],
+    cache: AnalysisCache | None = None,
 ) -> manifest.ModelVersion | None:
     spec = version.spec
     loaded = _load_model(workspace, spec)
     evaluations = []
     for evaluation in spec.evaluations:
-        analysed = _evaluation_run(workspace, model, spec, loaded, evaluation, problems)
+        analysed = _cached_evaluation_run(workspace, model, version, loaded, evaluation, problems, cache)
         if analysed is not None:
             evaluations.append(analysed[0])
             arrays[version.id, evaluation.id] = analysed[1]
@@ -310,6 +317,87 @@ def _explainability(
         unavailable_reason=loaded.reason if isinstance(loaded, ModelUnavailable) else None,
         model_notes=loaded.notes if isinstance(loaded, LoadedModel) else (),
         slice_features=list(dict.fromkeys([*evaluation.features, *card_sensitive])),
+    )
+
+
+def _cached_evaluation_run(
+    workspace: Workspace,
+    model: ModelEntry,
+    version: VersionEntry,
+    loaded: LoadedModel | ModelUnavailable | None,
+    evaluation: Evaluation,
+    problems: list[Problem],
+    cache: AnalysisCache | None,
+) -> tuple[manifest.EvaluationRun, RunArrays] | None:
+    """:func:`_evaluation_run`, read from ``cache`` when everything it depends on is unchanged."""
+    spec = version.spec
+    if cache is None:
+        return _evaluation_run(workspace, model, spec, loaded, evaluation, problems)
+    key = _analysis_key(workspace, model, spec, evaluation)
+    label = f"{model.id} {version.id} {evaluation.id}"
+    hit = cache.get(key, label)
+    if hit is not None:
+        try:
+            return _decode_run(*hit)
+        except ValueError as exc:  # pydantic's ValidationError included: not a result of this schema
+            cache.reject(key, label, f"not a valid result: {str(exc).splitlines()[0]}")
+    analysed = _evaluation_run(workspace, model, spec, loaded, evaluation, problems)
+    if analysed is not None and (encoded := _encode_run(*analysed)) is not None:
+        cache.put(key, *encoded)
+    return analysed
+
+
+def _encode_run(run: manifest.EvaluationRun, arrays: RunArrays) -> tuple[dict, dict[str, np.ndarray]] | None:
+    """A run and its arrays as a cache entry; None when the row ids cannot be stored exactly."""
+    stored = {"y_true": arrays.y_true, "y_pred": arrays.y_pred}
+    if arrays.y_score is not None:
+        stored["y_score"] = arrays.y_score
+    payload: dict = {"run": run.model_dump(mode="json"), "row_ids": None}
+    ids = arrays.row_ids
+    if ids is not None:
+        if ids.dtype.kind in "biuf":
+            stored["row_ids"] = ids.to_numpy()
+            payload["row_ids"] = {"name": ids.name, "stored": "array"}
+        else:
+            values = ids.tolist()
+            if not all(v is None or isinstance(v, str | int | float | bool) for v in values):
+                return None  # ids such as timestamps would come back as text and pair differently
+            payload["row_ids"] = {"name": ids.name, "stored": "json", "values": values}
+    return payload, stored
+
+
+def _decode_run(payload: dict, stored: dict[str, np.ndarray]) -> tuple[manifest.EvaluationRun, RunArrays]:
+    run = manifest.EvaluationRun.model_validate(payload["run"])
+    ids = payload.get("row_ids")
+    row_ids = None
+    if ids is not None:
+        values = stored["row_ids"] if ids["stored"] == "array" else ids["values"]
+        row_ids = pd.Series(values, name=ids["name"], dtype=None if ids["stored"] == "array" else object)
+    try:
+        arrays = RunArrays(stored["y_true"], stored["y_pred"], stored.get("y_score"), row_ids=row_ids)
+    except KeyError as exc:
+        raise ValueError(f"missing array {exc}") from None
+    return run, arrays
+
+
+def _analysis_key(workspace: Workspace, model: ModelEntry, spec: Version, evaluation: Evaluation) -> str:
+    """Everything an evaluation's analysis reads: the table's content, the model file's content and
+    how it may be loaded, the evaluation and card settings, and the analysis settings."""
+    card = model.card
+    artifact = spec.training.artifact_spec
+    return cache_key(
+        {
+            "table": workspace.files.register(evaluation.data).sha256,
+            "evaluation": evaluation.model_dump(mode="json"),
+            "task": card.task.value,
+            "sensitive": list(card.sensitive_features),
+            "intersections": [list(c) for c in card.intersections],
+            "expected_groups": {k: list(v) for k, v in card.expected_groups.items()},
+            "settings": workspace.governance.analysis.model_dump(mode="json"),
+            "artifact": artifact.model_dump(mode="json") if artifact else None,
+            "artifact_sha256": workspace.files.register(artifact.path).sha256 if artifact else None,
+            "feature_importance": spec.training.model_dump(mode="json").get("feature_importance"),
+        }
     )
 
 

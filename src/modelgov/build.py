@@ -16,6 +16,7 @@ from pathlib import Path
 
 from modelgov import manifest
 from modelgov.assemble import Progress, build_manifest
+from modelgov.cache import AnalysisCache
 from modelgov.errors import BuildError, OutputPathError
 from modelgov.site_versions import VERSIONS_MARKER, check_versions_root, git_version, record_version, validate_name
 from modelgov.workspace.load import load_workspace
@@ -52,13 +53,17 @@ def build_site(
     fail_on: str | None = None,
     site_version: str | None = None,
     aliases: tuple[str, ...] = ("latest",),
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically).
     ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`).
 
     With ``site_version`` (a name, or ``"git"`` for ``git describe`` of the workspace), ``out_dir`` is
     a folder of site versions: this build replaces ``out_dir/<version>`` only, earlier versions stay,
-    and ``versions.json``, the ``aliases`` and the root redirect are updated (see :mod:`.site_versions`)."""
+    and ``versions.json``, the ``aliases`` and the root redirect are updated (see :mod:`.site_versions`).
+
+    With ``cache_dir``, analysis results are reused from earlier builds when their inputs are unchanged
+    (see :mod:`.cache`); the command line passes the workspace's ``.modelgov/cache`` unless ``--no-cache``."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
     if site_version is not None:
@@ -70,7 +75,11 @@ def build_site(
     _remove_abandoned(out_dir / site_version if site_version else out_dir)
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root)
-    the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on)
+    cache = AnalysisCache(cache_dir.resolve(), report=progress) if cache_dir is not None else None
+    the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on, cache=cache)
+    if cache is not None:
+        stats = cache.stats
+        progress(f"Analysis cache: {stats.hits} evaluation(s) reused, {stats.misses} computed")
     if site_version is None:
         return render_manifest(the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress)
     the_manifest = the_manifest.model_copy(update={"site_version": site_version})

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from modelgov import __version__
+from modelgov.cache import DEFAULT_CACHE
 from modelgov.errors import ModelgovError, WorkspaceError
 
 EXIT_OK = 0
@@ -64,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         help="alias to point at this version (repeatable; default: latest)",
     )
     build.add_argument("--no-alias", action="store_true", help="give this version no alias (e.g. a back-port)")
+    build.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="where analysis results are cached between builds (default: WORKSPACE/.modelgov/cache)",
+    )
+    build.add_argument("--no-cache", action="store_true", help="recompute every analysis; read and write no cache")
     _policy_options(build)
 
     check = commands.add_parser(
@@ -238,6 +245,7 @@ def _run(args: argparse.Namespace) -> int:
             fail_on=args.fail_on,
             site_version=args.site_version,
             aliases=aliases,
+            cache_dir=None if args.no_cache else (args.cache_dir or args.workspace / DEFAULT_CACHE),
         )
         if not args.quiet:
             _print_open_hint(result.site_dir)

@@ -1,0 +1,115 @@
+"""The analysis cache: reused when nothing changed, never stale, and a corrupted entry is detected,
+reported and rebuilt — the manifest is always the one a build without the cache gives."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelgov import manifest
+from modelgov.assemble import build_manifest
+from modelgov.cache import AnalysisCache
+from modelgov.workspace.load import load_workspace
+from workspace_factory import holdout_table, write_workspace
+
+
+def manifest_json(built: manifest.Manifest) -> str:
+    return built.model_copy(update={"built_at": "fixed"}).model_dump_json()
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    table = holdout_table().assign(application=lambda f: [f"A-{i:04d}" for i in range(len(f))])
+    root = write_workspace(tmp_path / "ws", table=table)
+    version = root / "models/loans/versions/1.0/version.yml"
+    version.write_text(
+        version.read_text().replace("    threshold: 0.5\n", "    threshold: 0.5\n    row_id: application\n")
+    )
+    return root
+
+
+def build(ws: Path, cache_dir: Path | None, messages: list[str] | None = None) -> tuple[str, AnalysisCache | None]:
+    cache = AnalysisCache(cache_dir, report=(messages if messages is not None else []).append) if cache_dir else None
+    return manifest_json(build_manifest(load_workspace(ws), cache=cache)), cache
+
+
+def entries(cache_dir: Path) -> list[Path]:
+    return sorted(cache_dir.rglob("*.entry"))
+
+
+def test_a_warm_build_reuses_every_evaluation_and_gives_the_same_manifest(ws: Path, tmp_path: Path) -> None:
+    fresh, _ = build(ws, None)
+    cold, cold_cache = build(ws, tmp_path / "cache")
+    warm, warm_cache = build(ws, tmp_path / "cache")
+    assert cold == fresh and warm == fresh
+    assert (cold_cache.stats.hits, cold_cache.stats.misses) == (0, 1)
+    assert (warm_cache.stats.hits, warm_cache.stats.misses) == (1, 0)
+    assert (tmp_path / "cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_a_changed_table_is_a_new_entry_never_a_stale_one(ws: Path, tmp_path: Path) -> None:
+    build(ws, tmp_path / "cache")
+    table = holdout_table(seed=8).assign(application=lambda f: [f"A-{i:04d}" for i in range(len(f))])
+    table.to_csv(ws / "data" / "holdout.csv", index=False)
+    changed, cache = build(ws, tmp_path / "cache")
+    assert cache.stats.hits == 0 and changed == build(ws, None)[0]
+    assert len(entries(tmp_path / "cache")) == 2
+
+
+def flip_a_body_byte(entry: Path) -> None:
+    raw = bytearray(entry.read_bytes())
+    raw[-100] ^= 0xFF
+    entry.write_bytes(bytes(raw))
+
+
+def valid_digest_garbage(entry: Path) -> None:
+    """A well-formed entry whose archive holds something that is not an evaluation result."""
+    import io
+
+    header = json.loads(entry.read_bytes().partition(b"\n")[0])
+    buffer = io.BytesIO()
+    np.savez(buffer, __payload__=np.frombuffer(b'{"run": {"id": 5}}', dtype=np.uint8), y_true=np.zeros(3))
+    body = buffer.getvalue()
+    header["sha256"] = hashlib.sha256(body).hexdigest()
+    entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (flip_a_body_byte, "its content does not match its SHA-256"),
+        (lambda e: e.write_bytes(e.read_bytes()[:200]), "its content does not match its SHA-256"),
+        (lambda e: e.write_bytes(b""), "no header"),
+        (lambda e: e.write_bytes(b"\x00garbage\n" + e.read_bytes()), "the header is not JSON"),
+        (valid_digest_garbage, "not a valid result"),
+    ],
+    ids=["flipped-byte", "truncated", "empty", "bad-header", "wrong-schema"],
+)
+def test_a_corrupted_entry_is_detected_reported_and_rebuilt(ws: Path, tmp_path: Path, damage, reason: str) -> None:
+    expected, _ = build(ws, tmp_path / "cache")
+    [entry] = entries(tmp_path / "cache")
+    good = entry.read_bytes()
+    damage(entry)
+
+    messages: list[str] = []
+    rebuilt, cache = build(ws, tmp_path / "cache", messages)
+    assert rebuilt == expected
+    assert cache.stats.corrupted == ["loans 1.0 holdout"]
+    assert any(f"Cached analysis of loans 1.0 holdout was corrupted ({reason}" in m for m in messages), messages
+    assert entry.read_bytes() == good  # rewritten whole
+
+    again, cache = build(ws, tmp_path / "cache")
+    assert again == expected and cache.stats.hits == 1
+
+
+def test_an_unwritable_cache_never_fails_a_build(ws: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    messages: list[str] = []
+    built, _ = build(ws, blocker / "cache", messages)
+    assert built == build(ws, None)[0]
+    assert any("is not writable" in m for m in messages)
