@@ -217,23 +217,23 @@ CASES: list[Case] = [
          refused(MODEL, "invalid YAML")),
     Case("yaml-tab-indent", replace(VERSION, "  algorithm:", "\talgorithm:"), refused(VERSION, "invalid YAML")),
     Case("yaml-not-utf8", write(MODEL, "name: Pr\xeat\n".encode("latin-1")), refused(MODEL, "not valid UTF-8")),
-    Case("yaml-binary", write("governance.yml", bytes(range(256)) * 4), refused("governance.yml")),
+    Case("yaml-binary", write("governance.yml", bytes(range(256)) * 4), refused("governance.yml", "not valid UTF-8")),
     Case("yaml-alias-bomb", write("governance.yml", alias_bomb()), refused("governance.yml", "expands to more than")),
     Case("yaml-recursive-alias", write("governance.yml", "title: &a [*a]\norganisation: X\n"),
          refused("governance.yml", "recursive YAML alias")),
     Case("yaml-deep-nesting", write("governance.yml", "title: " + "[" * 5000 + "]" * 5000 + "\n"),
-         refused("governance.yml", "nested")),
+         refused("governance.yml", "nested more than 100 levels")),
     Case("yaml-too-large", write("governance.yml", "title: x\norganisation: y\ndescription: " + "a" * 2_100_000),
          refused("governance.yml", "limited to")),
     Case("yaml-python-tag", write("governance.yml", "title: !!python/object/apply:os.system ['true']\n"),
          refused("governance.yml", "invalid YAML")),
-    Case("yaml-top-level-list", write(MODEL, "- name: Loan approval\n"), refused(MODEL, "mapping")),
+    Case("yaml-top-level-list", write(MODEL, "- name: Loan approval\n"), refused(MODEL, "expected a mapping of keys, found a list")),
     Case("yaml-empty-file", write(MODEL, ""), refused(MODEL, "name", "required key is missing")),
     Case("yaml-duplicate-key", append(MODEL, "risk_tier: low\n"), refused(MODEL, "risk_tier", "duplicate key")),
     # ---- wrong types and unknown keys
     Case("wrong-type-date", replace(VERSION, "created: 2026-01-15", "created: last tuesday"),
-         refused(VERSION, "created")),
-    Case("wrong-type-list", replace(MODEL, "tags: [credit]", "tags: {credit: yes}"), refused(MODEL, "tags")),
+         refused(VERSION, "created", "valid date", "'last tuesday'")),
+    Case("wrong-type-list", replace(MODEL, "tags: [credit]", "tags: {credit: yes}"), refused(MODEL, "tags", "valid list")),
     Case("wrong-type-threshold", replace(VERSION, "threshold: 0.5", "threshold: high"),
          refused(VERSION, "evaluations[0].threshold")),
     Case("wrong-enum", replace(VERSION, "status: production", "status: live"), refused(VERSION, "status", "'live'")),
@@ -248,18 +248,18 @@ CASES: list[Case] = [
          refused(VERSION, "evaluations[1].id", "holdout")),
     Case("unknown-dataset", replace(VERSION, "datasets: [loans-train]", "datasets: [loans-trian]"),
          refused(VERSION, "training.datasets[0]", "loans-train")),
-    Case("unknown-risk-tier", replace(MODEL, "risk_tier: high", "risk_tier: extreme"), refused(MODEL, "risk_tier")),
+    Case("unknown-risk-tier", replace(MODEL, "risk_tier: high", "risk_tier: extreme"), refused(MODEL, "risk_tier", "unknown risk tier 'extreme'")),
     Case("circular-previous", previous_cycle, refused("version.yml", "previous", "cycle")),
     Case("bad-model-folder", lambda ws: (ws / "models/loans").rename(ws / "models/Loans Model"),
-         refused("models/Loans Model")),
+         refused("models/Loans Model", "model id (folder name)")),
     # ---- files that are missing, outside or unreadable
-    Case("missing-governance", lambda ws: (ws / "governance.yml").unlink(), refused("governance.yml")),
+    Case("missing-governance", lambda ws: (ws / "governance.yml").unlink(), refused("governance.yml", "file is missing")),
     Case("missing-table", replace(VERSION, f"data: {HOLDOUT}", "data: data/holdot.csv"),
          refused(VERSION, "evaluations[0].data", "holdot.csv")),
     Case("path-traversal", replace(VERSION, f"data: {HOLDOUT}", "data: ../../etc/passwd"),
          refused(VERSION, "evaluations[0].data", "outside the workspace")),
     Case("absolute-path", replace(VERSION, f"data: {HOLDOUT}", "data: /etc/passwd"),
-         refused(VERSION, "evaluations[0].data")),
+         refused(VERSION, "evaluations[0].data", "must be a relative path")),
     Case("symlink-escape", symlink_out, refused(VERSION, "evaluations[0].data", "outside the workspace")),
     Case("table-unsupported-format", both(write("data/holdout.xlsx", b"PK\x03\x04"),
                                           replace(VERSION, f"data: {HOLDOUT}", "data: data/holdout.xlsx")),
@@ -267,7 +267,7 @@ CASES: list[Case] = [
     Case("table-zero-bytes", write(HOLDOUT, b""), refused(HOLDOUT, "empty")),
     Case("table-corrupt-parquet", both(write("data/holdout.parquet", b"PAR1" + os.urandom(64) + b"PAR1"),
                                        replace(VERSION, f"data: {HOLDOUT}", "data: data/holdout.parquet")),
-         refused("data/holdout.parquet")),
+         refused("data/holdout.parquet", "cannot read table", "evaluations[0].data")),
     Case("table-not-utf8", write(HOLDOUT, holdout_table().assign(sex="Fé").to_csv(index=False).encode("latin-1")),
          refused(HOLDOUT, "UTF-8")),
     # ---- table contents
@@ -297,15 +297,15 @@ CASES: list[Case] = [
     # ---- monitoring logs
     Case("log-mixed-time-zones",
          with_log(assign(ts=lambda f: np.where(f.index % 2 == 0, "2026-08-03T12:00:00+02:00", "2026-08-10T10:00:00Z"))),
-         degraded("models/loans/1.0/monitoring.html", "2026-08-03")),
+         degraded("models/loans/1.0/monitoring.html", "2026-08-03 400", "2026-08-10 400")),
     Case("log-naive-and-aware-timestamps",
          with_log(assign(ts=lambda f: np.where(f.index % 2 == 0, "2026-08-03 10:00:00", "2026-08-10T10:00:00Z"))),
          refused("logs/scores.csv", "ts", "UTC offset")),
-    Case("log-unparseable-timestamps", with_log(assign(ts="yesterday")), refused("logs/scores.csv", "ts")),
+    Case("log-unparseable-timestamps", with_log(assign(ts="yesterday")), refused("logs/scores.csv", "ts", "'yesterday', which is not a date-time")),
     Case("log-unseen-categories", with_log(assign(sex=lambda f: np.where(f.index % 4 == 0, "U", f["sex"]))),
          degraded("models/loans/1.0/monitoring.html", "Values the reference never had are marked new", "U (100)")),
-    Case("log-header-only", with_log(lambda f: f.iloc[:0]), degraded("models/loans/1.0/monitoring.html", "no records")),
-    Case("log-score-not-numeric", with_log(assign(score="high")), refused("logs/scores.csv", "score")),
+    Case("log-header-only", with_log(lambda f: f.iloc[:0]), degraded("models/loans/1.0/monitoring.html", "The production logs hold no records yet, so there is nothing to compare")),
+    Case("log-score-not-numeric", with_log(assign(score="high")), refused("logs/scores.csv", "score", "\"high\"")),
     # ---- policies and waivers
     Case("policy-unknown-rule-kind", with_policy("""\
             id: house
@@ -315,7 +315,7 @@ CASES: list[Case] = [
                 title: AUC at least 0.7
                 evidnce: evaluation.roc_auc
                 require: {">=": 0.7}
-            """), refused("policies/house.yml", "rules[0]")),
+            """), refused("policies/house.yml", "rules[0].evidnce", "did you mean 'evidence'?")),
     Case("policy-threshold-not-number", with_policy("""\
             id: house
             title: House rules
@@ -324,7 +324,7 @@ CASES: list[Case] = [
                 title: AUC at least 0.7
                 evidence: evaluation.roc_auc
                 require: {">=": high}
-            """), refused("policies/house.yml", "rules[0]")),
+            """), refused("policies/house.yml", "rules[0].require", "valid number")),
     Case("waiver-unknown-rule", write("waivers.yml", textwrap.dedent("""\
             waivers:
               - id: W-1
@@ -336,9 +336,9 @@ CASES: list[Case] = [
                 ticket: T-1
                 granted: 2026-01-01
                 expires: 2026-06-01
-            """)), refused("waivers.yml", "waivers[0]")),
+            """)), refused("waivers.yml", "waivers[0].policy", "no policy 'baseline'")),
     Case("approval-unknown-decision", replace(APPROVALS, "decision: approved", "decision: yes"),
-         refused(APPROVALS, "decision")),
+         refused(APPROVALS, "approvals[0].decision", "quote the value")),
     # ---- untrusted code and files
     Case("pickle-not-trusted", model_file("model.pkl", pickle_payload),
          degraded(EXPLAIN, "was not loaded", "trust_pickle")),

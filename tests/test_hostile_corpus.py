@@ -19,6 +19,8 @@ from workspace_factory import write_workspace
 
 pytestmark = pytest.mark.slow
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def page_text(page: Path) -> str:
     """What a reader sees: the page's text with tags removed and entities decoded, whitespace collapsed."""
@@ -65,3 +67,10 @@ def test_hostile_workspace(case: Case, tmp_path: Path, capsys: pytest.CaptureFix
         raw = page.read_text(encoding="utf-8")
         for fragment in expect.absent:
             assert fragment not in raw, f"{expect.page} contains {fragment!r}"
+
+
+def test_every_case_is_documented() -> None:
+    """docs/bad-input.md is the user's list of what happens to bad input; it must cover the corpus."""
+    documented = set(re.findall(r"`([a-z0-9-]+)`", (REPO / "docs" / "bad-input.md").read_text(encoding="utf-8")))
+    missing = [case.id for case in CASES if case.id not in documented]
+    assert not missing, f"cases missing from docs/bad-input.md: {missing}"

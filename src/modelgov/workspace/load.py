@@ -302,6 +302,8 @@ class _Loader:
             shown = repr(error["input"])
             if len(shown) <= 60:
                 message = f"{message} (found {shown})"
+            if isinstance(error["input"], bool) and kind != "bool_type":
+                message += "; YAML reads yes/no/on/off/true/false as true or false, so quote the value ('yes')"
         return doc.problem(loc, message.removeprefix("value error, "))
 
     def _load_datasets(self) -> dict[str, DatasetEntry]:
