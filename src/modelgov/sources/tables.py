@@ -159,10 +159,14 @@ def expand_table_paths(root: Path, pattern: str) -> list[str]:
     """The table files a workspace path names, relative to ``root``: one file, every matching file of
     a glob (``logs/*.parquet``, ``logs/**/*.csv.gz``), or every table file under a folder (e.g. a
     hive-partitioned ``logs/date=2026-08-03/part-0.parquet`` layout). Sorted; symlinks or matches
-    that resolve outside ``root`` are left out (the caller reports an empty result)."""
+    that resolve outside ``root`` are left out (the caller reports an empty result). An invalid glob
+    is a :class:`TableError`."""
     root = root.resolve()
     if any(char in pattern for char in "*?["):
-        candidates = list(root.glob(pattern))
+        try:
+            candidates = list(root.glob(pattern))
+        except ValueError as exc:  # e.g. "**.csv": '**' must be a whole path component
+            raise TableError(f"{pattern!r} is not a valid glob pattern: {exc}") from None
     else:
         target = root / pattern
         candidates = sorted(target.rglob("*")) if target.is_dir() else [target]

@@ -286,8 +286,11 @@ class _Loader:
             return None
 
     def _problem_from_pydantic(self, doc: YamlDocument, model: type[BaseModel], error: Any) -> Problem:
-        loc: Loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
         kind = error["type"]
+        parts = tuple(error["loc"])
+        # an unknown key is the user's own text, whatever it looks like ("[", "str"): never a union tag
+        kept = parts[-1:] if kind == "extra_forbidden" else ()
+        loc: Loc = tuple(part for part in parts[: len(parts) - len(kept)] if not _is_union_tag(part)) + kept
         if kind == "extra_forbidden":
             allowed = _field_names_at(model, loc[:-1])
             hint = did_you_mean(str(loc[-1]), allowed)
@@ -601,7 +604,11 @@ class _Loader:
         if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             self.problems.append(doc.problem(loc, f"{pattern!r} must be a relative path inside the workspace"))
             return
-        files = expand_table_paths(self.root, pattern)
+        try:
+            files = expand_table_paths(self.root, pattern)
+        except TableError as exc:
+            self.problems.append(doc.problem(loc, str(exc)))
+            return
         if not files:
             self.problems.append(doc.problem(loc, f"no table file matches {pattern!r}"))
             return

@@ -107,7 +107,11 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
         doc.problems.append(Problem(display, None, "", f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8"))
         return doc
 
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)  # the reader refuses control characters here
+    except yaml.YAMLError as exc:
+        doc.problems.append(Problem(display, None, "", f"invalid YAML: {exc}".splitlines()[0]))
+        return doc
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -124,6 +128,11 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
         doc.data = None
     except yaml.YAMLError as exc:
         doc.problems.append(Problem(display, None, "", f"invalid YAML: {exc}"))
+        doc.data = None
+    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+        # PyYAML's constructors raise these on values that parse but cannot be built
+        # (a date in year 0, an empty `!!int` or `!!bool`)
+        doc.problems.append(Problem(display, None, "", f"invalid YAML: a value cannot be read ({exc})"))
         doc.data = None
     finally:
         loader.dispose()

@@ -1,0 +1,565 @@
+"""The built site in a real browser (Playwright driving Debian's Chromium).
+
+What a reviewer sees, not what the HTML files say: the key pages load without a console error and
+without one request leaving the local host, Plotly charts really draw, Material's version selector
+and search work on a versioned site served over HTTP, every internal link and `#fragment` resolves,
+and hostile text from a workspace never executes. Full-page screenshots of the key pages go to
+``$MODELGOV_SCREENSHOTS`` (default ``ci-artifacts/screenshots/``) for a human to look at.
+
+Needs ``pip install playwright`` and a Chromium executable: ``$MODELGOV_CHROMIUM`` if set (and only
+that one), else ``/usr/bin/chromium``, ``/usr/bin/chromium-browser`` or ``chromium`` on the PATH.
+``playwright install`` is never needed: the system browser is launched directly. Without either, the
+whole module is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EPOCH = "1767225600"  # 2026-01-01T00:00:00Z, as in the other reproducibility tests
+LOCAL_HOST = "127.0.0.1"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Schemes that are not network requests (Plotly draws heatmaps as data: images).
+NOT_NETWORK = ("data:", "blob:", "about:")
+
+
+def find_chromium() -> tuple[str | None, str]:
+    """The Chromium executable to drive, or None and why none was found."""
+    explicit = os.environ.get("MODELGOV_CHROMIUM")
+    if explicit:
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return explicit, ""
+        return None, f"MODELGOV_CHROMIUM={explicit} is not an executable file"
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium")):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate, ""
+    return None, (
+        "no Chromium found (looked at $MODELGOV_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser, "
+        "chromium on PATH); install it with `apt-get install chromium`"
+    )
+
+
+try:
+    from playwright.sync_api import Browser, Page, Route, sync_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    pytest.skip(
+        "browser tests need the `playwright` package: pip install -e '.[test]' (or pip install playwright)",
+        allow_module_level=True,
+    )
+
+CHROMIUM, _WHY_NO_CHROMIUM = find_chromium()
+if CHROMIUM is None:  # pragma: no cover - depends on the environment
+    pytest.skip(f"browser tests need Chromium: {_WHY_NO_CHROMIUM}", allow_module_level=True)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+from modelgov import manifest  # noqa: E402 - after the module-level skips, to skip fast
+from modelgov.build import build_site, render_manifest  # noqa: E402
+from modelgov.demo import generate_workspace  # noqa: E402
+from modelgov.demo.policies import AS_OF  # noqa: E402
+from modelgov.site_versions import record_version  # noqa: E402
+from modelgov.workspace.load import load_workspace  # noqa: E402
+from workspace_factory import edit, write_workspace  # noqa: E402
+
+# --------------------------------------------------------------------------------------------------
+# Serving and building
+# --------------------------------------------------------------------------------------------------
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Served:
+    root: Path
+    url: str  # http://127.0.0.1:PORT/ (with the trailing slash)
+
+    def at(self, path: str) -> str:
+        return urljoin(self.url, path)
+
+
+@functools.cache
+def _screenshots_dir() -> Path:
+    folder = Path(os.environ.get("MODELGOV_SCREENSHOTS") or REPO / "ci-artifacts" / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _serve(directory: Path) -> Iterator[Served]:
+    server = ThreadingHTTPServer((LOCAL_HOST, 0), functools.partial(_QuietHandler, directory=str(directory)))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name=f"http {directory.name}", daemon=True)
+    thread.start()
+    try:
+        yield Served(directory, f"http://{LOCAL_HOST}:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    served: Served
+    latest: str  # the version aliased `latest`
+    older: str
+    credit_id: str
+    credit_name: str
+    pages: dict[str, str]  # key page → path inside a version folder
+
+    def page_url(self, key: str, version: str | None = None) -> str:
+        return self.served.at(f"{version or self.latest}/{self.pages[key]}")
+
+
+def _key_pages(version_dir: Path, the_manifest: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    """The key pages of the demo, found in the built site (not guessed), relative to the version."""
+    credit = next(m for m in the_manifest["models"] if m["id"].startswith("credit"))
+    model_dir = version_dir / "models" / credit["id"]
+    newest = credit["versions"][0]["version"]
+    # drift lives on a version's monitoring page; fairness (per-group charts) on that version's card
+    monitoring = sorted(model_dir.glob("*/monitoring.html"))
+    assert monitoring, f"no monitoring page under {model_dir}"
+    drift = monitoring[0]
+    fairness = drift.parent / "index.html"
+    assert "chart--fairness--" in fairness.read_text(encoding="utf-8"), f"no fairness chart on {fairness}"
+    audit = version_dir / "build.html"
+    assert 'id="audit-log"' in audit.read_text(encoding="utf-8"), "the audit log is no longer on build.html"
+    pages = {
+        "home": version_dir / "index.html",
+        "model-card": model_dir / newest / "index.html",
+        "fairness": fairness,
+        "drift": drift,
+        "compliance": version_dir / "compliance" / "index.html",
+        "lineage": version_dir / "lineage.html",
+        "audit": audit,
+    }
+    for key, path in pages.items():
+        assert path.is_file(), f"{key} page {path} is not in the built site"
+    return credit["id"], credit["name"], {k: p.relative_to(version_dir).as_posix() for k, p in pages.items()}
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    """The demo workspace built as a versioned site with two versions, served over HTTP.
+
+    Version 1.0 is a real `modelgov build --site-version` run (the demo's policies block its
+    candidate on purpose, so the build exits 1 after writing the site). Computing a manifest is most
+    of a build's time, so version 2.0 renders the same manifest again, as `build_site` does for a
+    version, and records it with the `latest` alias."""
+    root = tmp_path_factory.mktemp("browser-demo")
+    workspace, sites = root / "workspace", root / "sites"
+    generate_workspace(workspace)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    command = [sys.executable, "-m", "modelgov", "build", str(workspace), "-o", str(sites)]
+    command += ["--site-version", "1.0", "--as-of", AS_OF.isoformat(), "--quiet"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1) and (sites / "1.0" / "manifest.json").is_file(), done.stdout + done.stderr
+    first = manifest.read(sites / "1.0" / "manifest.json")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        render_manifest(
+            first.model_copy(update={"site_version": "2.0"}),
+            sites / "2.0",
+            template_dir=load_workspace(workspace).templates_dir,
+            versioned=True,
+        )
+        record_version(sites, "2.0", ("latest",))
+    the_manifest = json.loads((sites / "2.0" / "manifest.json").read_text(encoding="utf-8"))
+    credit_id, credit_name, pages = _key_pages(sites / "2.0", the_manifest)
+    for served in _serve(sites):
+        yield DemoSite(served, "2.0", "1.0", credit_id, credit_name, pages)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        the_browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield the_browser
+        finally:
+            the_browser.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# A watched page: console errors, page errors, dialogs and every request are recorded
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Watched:
+    page: Page
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def off_host(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(NOT_NETWORK) and urlsplit(u).hostname != LOCAL_HOST]
+
+    def assert_clean(self, what: str) -> None:
+        problems = []
+        if self.console_errors:
+            problems.append("console errors:\n  " + "\n  ".join(self.console_errors))
+        if self.page_errors:
+            problems.append("uncaught page errors:\n  " + "\n  ".join(self.page_errors))
+        if self.off_host() or self.blocked:
+            problems.append(
+                "requests off 127.0.0.1:\n  " + "\n  ".join(sorted(set(self.off_host()) | set(self.blocked)))
+            )
+        assert not problems, f"{what}:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    seen = Watched(page)
+
+    def only_local(route: Route) -> None:
+        url = route.request.url
+        if url.startswith(NOT_NETWORK) or urlsplit(url).hostname == LOCAL_HOST:
+            route.continue_()
+        else:
+            seen.blocked.append(url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page.on("request", lambda request: seen.requests.append(request.url))
+    page.on(
+        "console",
+        lambda message: (
+            seen.console_errors.append(f"{message.text} (at {message.location.get('url', '?')})")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
+
+    def on_dialog(dialog: Any) -> None:
+        seen.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        yield seen
+    finally:
+        context.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# a. Key pages load cleanly (and are screenshotted)
+# --------------------------------------------------------------------------------------------------
+
+KEY_PAGES = ("home", "model-card", "fairness", "drift", "compliance", "lineage", "audit")
+
+
+@pytest.mark.parametrize("key", KEY_PAGES)
+def test_key_page_loads_without_errors_or_external_requests(demo_site: DemoSite, watched: Watched, key: str) -> None:
+    url = demo_site.page_url(key)
+    response = watched.page.goto(url, wait_until="networkidle")
+    assert response is not None and response.status == 200, f"{url}: HTTP {response and response.status}"
+    assert watched.page.locator("h1").first.inner_text().strip(), f"{url} has no heading"
+    watched.page.screenshot(path=_screenshots_dir() / f"{key}.png", full_page=True)
+    watched.assert_clean(f"{key} page {url}")
+    assert any(urlsplit(u).hostname == LOCAL_HOST for u in watched.requests)
+
+
+# --------------------------------------------------------------------------------------------------
+# b. Plotly charts draw
+# --------------------------------------------------------------------------------------------------
+
+_CHART_MARKS = """() => Array.from(document.querySelectorAll('.mg-chart')).map(chart => ({
+    id: chart.id,
+    drawn: chart.classList.contains('js-plotly-plot'),
+    traces: chart.querySelectorAll('.main-svg g.trace').length,
+    marks: chart.querySelectorAll(
+        'g.trace path.point, g.trace g.point path, g.trace path.js-line, g.hm image, g.trace path.box, g.trace path'
+    ).length,
+}))"""
+
+
+@pytest.mark.parametrize("key", ["fairness", "drift"])
+def test_plotly_charts_draw_data_marks(demo_site: DemoSite, watched: Watched, key: str) -> None:
+    page = watched.page
+    page.goto(demo_site.page_url(key), wait_until="load")
+    page.locator(".js-plotly-plot").first.wait_for(state="attached")
+    charts = page.evaluate(_CHART_MARKS)
+    assert charts, f"no charts on the {key} page"
+    if key == "fairness":
+        fairness = [c for c in charts if c["id"].startswith("chart--fairness--")]
+        assert fairness, f"no fairness chart on {demo_site.pages[key]}: {[c['id'] for c in charts]}"
+        assert page.locator("[id^='chart--fairness--'].js-plotly-plot path.point").count() > 0
+        page.add_style_tag(content=".md-header, .md-tabs { visibility: hidden; }")  # sticky, would cover the chart
+        page.locator("[id^='chart--fairness--']").first.screenshot(path=_screenshots_dir() / "fairness-chart.png")
+    empty = [c for c in charts if not c["drawn"] or c["marks"] == 0]
+    assert not empty, f"charts without data marks on {demo_site.pages[key]}: {empty}"
+    assert page.locator(".js-plotly-plot g.trace").count() > 0
+    watched.assert_clean(f"{key} page")
+
+
+# --------------------------------------------------------------------------------------------------
+# c. Version selector
+# --------------------------------------------------------------------------------------------------
+
+
+def test_version_selector_lists_both_versions_and_switches(demo_site: DemoSite, watched: Watched) -> None:
+    page = watched.page
+    recorded = json.loads((demo_site.served.root / "versions.json").read_text(encoding="utf-8"))
+    assert [v["version"] for v in recorded] == [demo_site.latest, demo_site.older]
+    # the root of the folder redirects to the version aliased `latest`
+    page.goto(demo_site.served.url, wait_until="load")
+    page.wait_for_url(re.compile(rf"/{re.escape(demo_site.latest)}/"))
+
+    page.goto(demo_site.page_url("lineage"), wait_until="networkidle")
+    selector = page.locator(".md-version")
+    selector.wait_for()
+    assert page.locator(".md-version__current").inner_text().strip() == demo_site.latest
+    listed = [t.strip() for t in page.locator(".md-version__link").all_inner_texts()]
+    assert listed == [demo_site.latest, demo_site.older], listed
+
+    selector.hover()  # Material opens the list on hover
+    page.locator(".md-version__link", has_text=demo_site.older).click()
+    page.wait_for_url(re.compile(rf"^{re.escape(demo_site.served.url)}{re.escape(demo_site.older)}/"))
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".md-version__current").inner_text().strip() == demo_site.older
+    assert page.locator("h1").first.inner_text().strip()
+    watched.assert_clean("switching version")
+
+
+# --------------------------------------------------------------------------------------------------
+# d. Search
+# --------------------------------------------------------------------------------------------------
+
+
+def test_search_finds_the_model_by_name(demo_site: DemoSite, watched: Watched) -> None:
+    page = watched.page
+    page.goto(demo_site.page_url("home"), wait_until="networkidle")
+    page.keyboard.press("/")  # Material's search shortcut (also opens the search on small screens)
+    query = page.locator(".md-search__input")
+    query.wait_for(state="visible")
+    query.press_sequentially(demo_site.credit_name, delay=10)  # Material reads the query on key events, not fill()
+    results = page.locator(".md-search-result__item > a")
+    results.first.wait_for(state="visible")
+    model_page = demo_site.served.at(f"{demo_site.latest}/models/{demo_site.credit_id}/index.html")
+    hrefs = [urldefrag(href.split("?")[0]).url for href in results.evaluate_all("links => links.map(a => a.href)")]
+    assert model_page in hrefs, f"searching {demo_site.credit_name!r} did not list {model_page}: {hrefs}"
+    page.locator(f".md-search-result__item > a[href^='{model_page}']").first.click()
+    page.wait_for_url(re.compile(rf"^{re.escape(model_page)}"))
+    assert page.locator("h1").first.inner_text().strip().removesuffix("¶").strip() == demo_site.credit_name
+    watched.assert_clean("search")
+
+
+# --------------------------------------------------------------------------------------------------
+# e. Crawl: every internal link and fragment resolves
+# --------------------------------------------------------------------------------------------------
+
+
+class _LinksAndIds(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.resources: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"])
+        if tag == "a" and values.get("name"):
+            self.ids.add(values["name"])
+        if tag == "a" and values.get("href") is not None:
+            self.links.append(values["href"])
+        elif tag in ("link", "script", "img") and (values.get("href") or values.get("src")):
+            self.resources.append(values.get("href") or values.get("src") or "")
+
+
+@dataclass
+class _Fetched:
+    status: int
+    url: str  # after redirects
+    ids: set[str] = field(default_factory=set)
+    links: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
+
+
+def _fetch(url: str) -> _Fetched:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read()
+            fetched = _Fetched(response.status, response.geturl())
+            if response.headers.get_content_type() == "text/html":
+                parser = _LinksAndIds()
+                parser.feed(body.decode("utf-8", errors="replace"))
+                fetched.ids, fetched.links, fetched.resources = parser.ids, parser.links, parser.resources
+            return fetched
+    except urllib.error.HTTPError as error:
+        return _Fetched(error.code, url)
+
+
+def test_crawl_every_internal_link_and_fragment_resolves(demo_site: DemoSite) -> None:
+    host = urlsplit(demo_site.served.url).netloc
+    start = demo_site.page_url("home")
+    fetched: dict[str, _Fetched] = {}
+    queue = [start]
+    wanted: list[tuple[str, str, str]] = []  # (page, href as written, absolute target)
+
+    def internal(url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and parts.netloc == host
+
+    while queue:
+        url = queue.pop()
+        if url in fetched:
+            continue
+        fetched[url] = page = _fetch(url)
+        if page.status != 200:
+            continue
+        for href in page.links:
+            target = urljoin(page.url, href)
+            if not internal(target):
+                continue
+            wanted.append((url, href, target))
+            bare = urldefrag(target).url.split("?")[0]
+            if bare not in fetched:
+                queue.append(bare)
+        for src in page.resources:
+            target = urljoin(page.url, src)
+            if internal(target):
+                wanted.append((url, src, target))
+                bare = urldefrag(target).url.split("?")[0]
+                if bare not in fetched:
+                    fetched[bare] = _fetch(bare)  # assets: status only, not crawled
+
+    broken: set[str] = set()
+    for page_url, href, target in wanted:
+        bare, fragment = urldefrag(target)
+        bare = bare.split("?")[0]
+        result = fetched[bare]
+        where = page_url.removeprefix(demo_site.served.url)
+        if result.status != 200:
+            broken.add(f"{where}: {href!r} → HTTP {result.status}")
+        elif fragment and fragment not in result.ids and result.ids:
+            broken.add(f"{where}: {href!r} → no id {fragment!r} on {bare.removeprefix(demo_site.served.url)}")
+    pages = [u for u, f in fetched.items() if f.ids]
+    assert len(pages) >= 40, f"the crawl reached only {len(pages)} pages from {start}"
+    assert not broken, f"{len(broken)} broken internal links (of {len(wanted)} checked):\n" + "\n".join(sorted(broken))
+
+
+# --------------------------------------------------------------------------------------------------
+# f. Hostile workspace text never executes
+# --------------------------------------------------------------------------------------------------
+
+HOSTILE_DESCRIPTION = """\
+description: |
+    Predicts loan default.
+
+    <script>window.__pwned = 1; alert("script")</script>
+
+    <img src=x onerror="window.__pwned = 2; alert('img')">
+
+    [click me](javascript:window.__pwned=3;alert(3))
+
+    <a href="javascript:window.__pwned=5" onclick="window.__pwned=6">raw link</a>
+"""
+HOSTILE_NAME = (
+    """name: 'Loan <img src=y onerror="window.__pwned=4;alert(4)"><script>window.__pwned=7</script> approval'"""
+)
+
+_DANGEROUS_DOM = """() => {
+    const onAttributes = [];
+    for (const element of document.querySelectorAll('*')) {
+        for (const attribute of element.attributes) {
+            if (attribute.name.toLowerCase().startsWith('on')) {
+                onAttributes.push(`<${element.tagName.toLowerCase()} ${attribute.name}="${attribute.value}">`);
+            }
+        }
+    }
+    const javascriptUrls = Array.from(document.querySelectorAll('[href], [src], [action], [formaction]'))
+        .map(e => e.getAttribute('href') || e.getAttribute('src') || e.getAttribute('action') || e.getAttribute('formaction'))
+        .filter(v => /^\\s*javascript:/i.test(v || ''));
+    const scripts = Array.from(document.scripts).filter(s => /^\\s*window\\.__pwned/.test(s.textContent || '')).length;
+    return {
+        pwned: typeof window.__pwned === 'undefined' ? null : String(window.__pwned),
+        onAttributes, javascriptUrls, scripts,
+        javascriptLinks: document.querySelectorAll('a[href^="javascript:" i]').length,
+    };
+}"""
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("browser-hostile")
+    workspace = write_workspace(root / "workspace")
+    edit(workspace, "models/loans/model.yml", "description: Predicts loan default.\n", HOSTILE_DESCRIPTION)
+    edit(workspace, "models/loans/model.yml", "name: Loan approval", HOSTILE_NAME)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        build_site(workspace, root / "site")
+    yield from _serve(root / "site")
+
+
+def _check_inert(watched: Watched, what: str) -> None:
+    page = watched.page
+    page.wait_for_timeout(200)  # let any onerror handler of a failed image run
+    found = page.evaluate(_DANGEROUS_DOM)
+    assert found["pwned"] is None, f"{what}: hostile text executed (window.__pwned = {found['pwned']})"
+    assert not watched.dialogs, f"{what}: a dialog was opened: {watched.dialogs}"
+    assert not found["onAttributes"], f"{what}: event-handler attributes in the DOM: {found['onAttributes']}"
+    assert not found["javascriptUrls"] and not found["javascriptLinks"], (
+        f"{what}: javascript: URLs in the DOM: {found['javascriptUrls']}"
+    )
+    assert not found["scripts"], f"{what}: a <script> from workspace text is in the DOM"
+    assert not watched.off_host() and not watched.blocked, f"{what}: requests off 127.0.0.1: {watched.off_host()}"
+
+
+@pytest.mark.parametrize("path", ["index.html", "models/loans/index.html", "models/loans/1.0/index.html"])
+def test_hostile_workspace_text_does_not_execute(hostile_site: Served, watched: Watched, path: str) -> None:
+    page = watched.page
+    response = page.goto(hostile_site.at(path), wait_until="networkidle")
+    assert response is not None and response.status == 200
+    _check_inert(watched, path)
+    for text in ("click me", "raw link"):
+        link = page.locator("a", has_text=text)
+        if link.count():
+            link.first.click()
+            page.wait_for_timeout(200)
+            _check_inert(watched, f"{path} after clicking {text!r}")
+    if path == "index.html":
+        # Material renders search results from its index as HTML: the hostile name must stay inert there too
+        page.keyboard.press("/")
+        page.locator(".md-search__input").press_sequentially("Loan", delay=10)
+        page.locator(".md-search-result__item").first.wait_for(state="visible")
+        _check_inert(watched, "search results for 'Loan'")
+    assert not watched.page_errors, f"{path}: uncaught page errors: {watched.page_errors}"
