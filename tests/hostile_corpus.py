@@ -356,7 +356,7 @@ CASES: list[Case] = [
     Case("html-in-name", replace(MODEL, "name: Loan approval", "name: <b onmouseover=alert(1)>Loans</b>"),
          degraded(CARD, "<b onmouseover=alert(1)>Loans</b>")),
     Case("hostile-markdown", replace(MODEL, "description: Predicts loan default.\n", HOSTILE_DESCRIPTION),
-         degraded(CARD, "Predicts loan default.", "click me", "Not shown for safety: a <img> element, a <script> element, a javascript: address, an onerror attribute",
+         degraded(CARD, "Predicts loan default.", "click me", "Not shown for safety: a <script> element, a javascript: address, an <img> element, an onerror attribute",
                   absent=("<script>window", "onerror=", "javascript:window"))),
     # ---- where the site goes
     Case("output-is-workspace", lambda ws: None, refused("", "would contain the workspace"), out=lambda ws: ws),

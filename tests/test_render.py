@@ -219,7 +219,7 @@ def test_hostile_description_is_sanitised_and_the_removal_is_stated(site: Path) 
     page = (site / "models/bike-demand/2024.1/index.html").read_text(encoding="utf-8")
     blocks = re.findall(r'<div class="mg-usertext">(.*?)</div>', page, flags=re.S)
     assert blocks and not any("alert(1)" in block for block in blocks)
-    assert "Not shown for safety: a &lt;img&gt; element, a &lt;script&gt; element" in page
+    assert "Not shown for safety: a &lt;script&gt; element, a javascript: address, an &lt;img&gt; element" in page
     assert 'href="javascript:' not in page
     assert "<td>Centre</td>" in page  # the user's ordinary Markdown table still renders
 

@@ -44,6 +44,7 @@ _EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
 #: User headings start at h4: the page's own sections are h2 and h3.
 _HEADING_SHIFT = 3
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
+_HREFLESS_LINK = re.compile(r"<a(?![^>]*\bhref=)[^>]*>(.*?)</a>", re.S)
 
 
 class _Inventory(HTMLParser):
@@ -54,14 +55,18 @@ class _Inventory(HTMLParser):
         self.items: Counter[str] = Counter()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.items[f"a <{tag}> element"] += 1
+        self.items[f"{_article(tag)} <{tag}> element"] += 1
         for name, value in attrs:
             if name in ("href", "src"):
                 scheme = re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):", re.sub(r"[\x00-\x20]", "", value or ""))
                 if scheme:
                     self.items[f"a {scheme.group(1).lower()}: address"] += 1
             elif name != "rel":
-                self.items[f"an {name} attribute" if name[0] in "aeiou" else f"a {name} attribute"] += 1
+                self.items[f"{_article(name)} {name} attribute"] += 1
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _inventory(fragment: str) -> Counter[str]:
@@ -83,7 +88,7 @@ def _sanitise(rendered: str) -> tuple[str, list[str]]:
     )
     before, after = _inventory(rendered), _inventory(clean)
     removed = sorted(item for item, count in before.items() if after[item] < count)
-    return clean, removed
+    return _HREFLESS_LINK.sub(r"\1", clean), removed  # a link whose address was removed is text, not a dead link
 
 
 def _removal_note(removed: list[str]) -> str:
