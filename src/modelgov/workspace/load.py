@@ -172,8 +172,15 @@ class _Loader:
         ids are unique across both."""
         loaded: list[LoadedPolicy] = []
         available = builtin_packs()
+        listed: set[str] = set()
         for index, name in enumerate(governance.policies.packs):
             path = available.get(name)
+            if name in listed:
+                self.problems.append(
+                    self.docs["governance.yml"].problem(("policies", "packs", index), f"pack {name!r} is listed twice")
+                )
+                continue
+            listed.add(name)
             if path is None:
                 self.problems.append(
                     self.docs["governance.yml"].problem(
@@ -287,10 +294,7 @@ class _Loader:
 
     def _problem_from_pydantic(self, doc: YamlDocument, model: type[BaseModel], error: Any) -> Problem:
         kind = error["type"]
-        parts = tuple(error["loc"])
-        # an unknown key is the user's own text, whatever it looks like ("[", "str"): never a union tag
-        kept = parts[-1:] if kind == "extra_forbidden" else ()
-        loc: Loc = tuple(part for part in parts[: len(parts) - len(kept)] if not _is_union_tag(part)) + kept
+        loc = _user_loc(doc.data, tuple(error["loc"]))
         if kind == "extra_forbidden":
             allowed = _field_names_at(model, loc[:-1])
             hint = did_you_mean(str(loc[-1]), allowed)
@@ -707,6 +711,24 @@ def _without_union_noise(errors: list[Any]) -> list[Any]:
         for e in errors
         if not (e["type"] == "string_type" and isinstance(e.get("input"), dict) and place(e) in detailed)
     ]
+
+
+def _user_loc(data: Any, parts: tuple[Any, ...]) -> Loc:
+    """Pydantic's error location without the type names it inserts for unions — but a part that is a
+    key the user wrote stays, whatever it looks like (``str``, ``[``)."""
+    loc: list[str | int] = []
+    current = data
+    for part in parts:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        elif _is_union_tag(part):
+            continue
+        else:
+            current = None
+        loc.append(part)
+    return tuple(loc)
 
 
 def _is_union_tag(part: object) -> bool:

@@ -129,9 +129,9 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     except yaml.YAMLError as exc:
         doc.problems.append(Problem(display, None, "", f"invalid YAML: {exc}"))
         doc.data = None
-    except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
         # PyYAML's constructors raise these on values that parse but cannot be built
-        # (a date in year 0, an empty `!!int` or `!!bool`)
+        # (a date in year 0, an empty `!!int` or `!!bool`, a `!!timestamp` that is not a date)
         doc.problems.append(Problem(display, None, "", f"invalid YAML: a value cannot be read ({exc})"))
         doc.data = None
     finally:
