@@ -236,7 +236,9 @@ def test_week_starts_on_monday_in_utc_and_offsets_are_converted(tmp_path):
 
 def test_text_times_without_an_offset_are_utc_unless_mixed_with_offsets(tmp_path):
     (tmp_path / "log.csv").write_text("ts,x\n2026-08-09 23:59:59,1\n2026-08-10 00:00:00,2\n")
-    scan = dict(timestamp="ts", window=WindowSpec("week"), numeric=[NumericPlan("x", np.arange(1.0, 3.0))], categorical=[])
+    scan = dict(
+        timestamp="ts", window=WindowSpec("week"), numeric=[NumericPlan("x", np.arange(1.0, 3.0))], categorical=[]
+    )
     windows = scan_windows(tmp_path / "log.csv", **scan)
     assert [(w.start.date().isoformat(), w.rows) for w in windows] == [("2026-08-03", 1), ("2026-08-10", 1)]
 

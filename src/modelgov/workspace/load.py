@@ -719,9 +719,9 @@ def _user_loc(data: Any, parts: tuple[Any, ...]) -> Loc:
     loc: list[str | int] = []
     current = data
     for part in parts:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
             current = current[part]
         elif _is_union_tag(part):
             continue
