@@ -113,3 +113,28 @@ def test_an_unwritable_cache_never_fails_a_build(ws: Path, tmp_path: Path) -> No
     built, _ = build(ws, blocker / "cache", messages)
     assert built == build(ws, None)[0]
     assert any("is not writable" in m for m in messages)
+
+
+def test_monitoring_reports_are_cached_and_a_changed_log_is_recomputed(ws: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    (ws / "logs").mkdir()
+    week = pd.read_csv(ws / "data" / "holdout.csv").assign(ts="2026-08-03T10:00:00Z")
+    week.to_csv(ws / "logs" / "w1.csv", index=False)
+    version = ws / "models/loans/versions/1.0/version.yml"
+    version.write_text(
+        version.read_text()
+        + "monitoring:\n  logs: logs/*.csv\n  timestamp: ts\n  prediction: predicted\n  score: score\n"
+        "  features: [income, age]\n  reference: holdout\n"
+    )
+    fresh, _ = build(ws, None)
+    cold, cache = build(ws, tmp_path / "cache")
+    assert (cache.stats.hits, cache.stats.misses) == (0, 2)
+    warm, cache = build(ws, tmp_path / "cache")
+    assert (cache.stats.hits, cache.stats.misses) == (2, 0)
+    assert cold == warm == fresh
+
+    week.assign(ts="2026-08-10T10:00:00Z").to_csv(ws / "logs" / "w2.csv", index=False)  # a new week arrives
+    grown, cache = build(ws, tmp_path / "cache")
+    assert (cache.stats.hits, cache.stats.misses) == (1, 1)  # the evaluation is reused, the drift is not
+    assert grown == build(ws, None)[0] != fresh

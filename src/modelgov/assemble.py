@@ -220,7 +220,7 @@ def _version_entry(
             features=list(mon.features),
             ground_truth=_ref(workspace.files, mon.ground_truth.data) if mon.ground_truth else None,
         )
-    drift = _drift_report(workspace, model, version, evaluations, problems) if spec.monitoring else None
+    drift = _cached_drift_report(workspace, model, version, evaluations, problems, cache) if spec.monitoring else None
     approvals_ref = _ref(workspace.files, version.approvals_source) if version.approvals_source else None
     return manifest.ModelVersion(
         version=version.id,
@@ -469,6 +469,48 @@ def _evaluation_run(
         explainability=explainability,
     )
     return run, analysis.arrays
+
+
+def _cached_drift_report(
+    workspace: Workspace,
+    model: ModelEntry,
+    version: VersionEntry,
+    evaluations: list[manifest.EvaluationRun],
+    problems: list[Problem],
+    cache: AnalysisCache | None,
+) -> manifest.MonitoringReport | None:
+    """:func:`_drift_report`, read from ``cache`` when the logs, outcomes, reference and settings are unchanged."""
+    if cache is None:
+        return _drift_report(workspace, model, version, evaluations, problems)
+    mon = version.spec.monitoring
+    assert mon is not None
+    files = workspace.files
+    reference = mon.reference_spec(version.spec.evaluations)
+    key = cache_key(
+        {
+            "kind": "monitoring",
+            "monitoring": mon.model_dump(mode="json"),
+            "logs": [files.register(p).sha256 for p in expand_table_paths(workspace.root, mon.logs)],
+            "ground_truth": files.register(mon.ground_truth.data).sha256 if mon.ground_truth else None,
+            "reference_data": files.register(reference.data).sha256 if reference.data else None,
+            # an evaluation reference: its table and columns, via the run's own record
+            "evaluations": [e.model_dump(mode="json") for e in version.spec.evaluations],
+            "evaluation_tables": [files.register(e.data).sha256 for e in version.spec.evaluations],
+            "task": model.card.task.value,
+            "settings": workspace.governance.analysis.model_dump(mode="json"),
+        }
+    )
+    label = f"{model.id} {version.id} monitoring"
+    hit = cache.get(key, label)
+    if hit is not None:
+        try:
+            return manifest.MonitoringReport.model_validate(hit[0])
+        except ValueError as exc:
+            cache.reject(key, label, f"not a valid result: {str(exc).splitlines()[0]}")
+    report = _drift_report(workspace, model, version, evaluations, problems)
+    if report is not None:
+        cache.put(key, report.model_dump(mode="json"), {})
+    return report
 
 
 def _drift_report(

@@ -79,7 +79,7 @@ def build_site(
     the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on, cache=cache)
     if cache is not None:
         stats = cache.stats
-        progress(f"Analysis cache: {stats.hits} evaluation(s) reused, {stats.misses} computed")
+        progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")
     if site_version is None:
         return render_manifest(the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress)
     the_manifest = the_manifest.model_copy(update={"site_version": site_version})
@@ -111,7 +111,7 @@ def render_manifest(
     staging = out_dir.parent / f".{out_dir.name}.building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        render_site(the_manifest, staging, template_dir=template_dir, versioned=versioned)
+        render_site(the_manifest, staging, template_dir=template_dir, versioned=versioned, progress=progress)
         manifest.write(the_manifest, staging / "manifest.json")
         if the_manifest.governance is not None:
             from modelgov.policy.outputs import results_csv, results_json

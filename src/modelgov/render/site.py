@@ -8,6 +8,7 @@ does the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from modelgov import manifest as manifest_io
@@ -37,7 +38,13 @@ def _asset_files(template_dir: Path | None) -> dict[str, Path]:
 
 
 def render_site(
-    manifest: Manifest, site_dir: Path, *, template_dir: Path | None = None, quiet: bool = True, versioned: bool = False
+    manifest: Manifest,
+    site_dir: Path,
+    *,
+    template_dir: Path | None = None,
+    quiet: bool = True,
+    versioned: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> None:
     """Write the governance website for ``manifest`` into ``site_dir``.
 
@@ -59,4 +66,5 @@ def render_site(
         stylesheets=tuple(path for path in sorted(assets) if path.endswith(".css")),
         versioned=versioned,
     )
+    progress(f"Building the static site with MkDocs ({len(site_pages)} pages)")
     build_site(source, Path(site_dir), quiet=quiet)
