@@ -138,3 +138,24 @@ def test_monitoring_reports_are_cached_and_a_changed_log_is_recomputed(ws: Path,
     grown, cache = build(ws, tmp_path / "cache")
     assert (cache.stats.hits, cache.stats.misses) == (1, 1)  # the evaluation is reused, the drift is not
     assert grown == build(ws, None)[0] != fresh
+
+
+def test_parallel_analysis_gives_the_serial_manifest_and_shares_the_cache(ws: Path, tmp_path: Path) -> None:
+    """Models analysed in worker processes: same manifest (inputs included), cache statistics merged."""
+    import shutil
+
+    shutil.copytree(ws / "models" / "loans", ws / "models" / "loans-copy")
+    serial = manifest_json(build_manifest(load_workspace(ws), jobs=1))
+    messages: list[str] = []
+    cache = AnalysisCache(tmp_path / "cache", report=messages.append)
+    parallel = manifest_json(build_manifest(load_workspace(ws), jobs=2, cache=cache))
+    assert parallel == serial
+    assert '"path":"data/holdout.csv"' in parallel  # hashed in a worker, listed as an input
+    assert (cache.stats.hits, cache.stats.misses) == (0, 2)
+
+    [entry, *_] = entries(tmp_path / "cache")
+    flip_a_body_byte(entry)
+    cache = AnalysisCache(tmp_path / "cache", report=messages.append)
+    assert manifest_json(build_manifest(load_workspace(ws), jobs=2, cache=cache)) == serial
+    assert (cache.stats.hits, len(cache.stats.corrupted)) == (1, 1)
+    assert any("was corrupted" in m for m in messages)  # a worker's report reaches the caller

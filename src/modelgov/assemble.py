@@ -9,8 +9,12 @@ the whole workspace and raised together, like the loader's problems.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +32,7 @@ from modelgov.lineage.join import build_lineage
 from modelgov.policy.engine import govern
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
 from modelgov.sources.tables import TableError, expand_table_paths, read_columns, read_table, rows_at_most
-from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.files import FileRegistry, HashedFile
 from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
 from modelgov.workspace.schema import Evaluation, Version
 from modelgov.workspace.schema import Monitoring as MonitoringSpec
@@ -63,23 +67,20 @@ def build_manifest(
     as_of: dt.date | None = None,
     fail_on: str | None = None,
     cache: AnalysisCache | None = None,
+    jobs: int = 1,
 ) -> manifest.Manifest:
     """Analyse every model version, evaluate the policies and assemble the manifest. Raises
     :class:`WorkspaceError` with every data problem found (a column with gaps, scores outside [0, 1], …).
 
     ``as_of`` is the day policies are checked on (freshness, waiver expiry): the build date unless
     given, so a re-check of old evidence can be dated. ``fail_on`` overrides governance.yml's.
-    With a ``cache``, an evaluation whose inputs are unchanged is read from it instead of recomputed."""
+    With a ``cache``, an evaluation whose inputs are unchanged is read from it instead of recomputed.
+    With ``jobs`` > 1, models are analysed in that many processes (see :func:`_analyse_models`)."""
     problems: list[Problem] = []
     models = []
-    for model in workspace.models.values():
-        progress(f"Analysing {model.id} ({len(model.versions)} version{'s' if len(model.versions) != 1 else ''})")
-        arrays: dict[tuple[str, str], RunArrays] = {}
-        versions = [
-            _version_entry(workspace, model, version, problems, arrays, cache) for version in model.versions.values()
-        ]
-        built = _model_entry(workspace, model, versions)
-        models.append(_with_comparisons(workspace, model, built, arrays))
+    for result in _analyse_models(workspace, cache, progress, jobs):
+        problems.extend(result.problems)
+        models.append(result.model)
     if problems:
         raise WorkspaceError(problems)
 
@@ -111,6 +112,88 @@ def build_manifest(
         fail_on=fail_on or gov.policies.fail_on,
     )
     return built.model_copy(update={"governance": report})
+
+
+@dataclass(frozen=True)
+class _ModelResult:
+    """One model analysed: what a worker process sends back."""
+
+    model: manifest.Model
+    problems: list[Problem]
+    hashed: list[HashedFile]  # every file the analysis hashed, for the manifest's inputs
+    hits: int = 0
+    misses: int = 0
+    corrupted: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()
+
+
+def _analyse_model(workspace: Workspace, model_id: str, cache_folder: Path | None) -> _ModelResult:
+    """Every version of one model, then the comparisons between them. Models are independent of
+    each other, so this is the unit of parallel work; it runs the same in a worker or in-process."""
+    messages: list[str] = []
+    cache = AnalysisCache(cache_folder, report=messages.append) if cache_folder is not None else None
+    model = workspace.models[model_id]
+    problems: list[Problem] = []
+    arrays: dict[tuple[str, str], RunArrays] = {}
+    versions = [
+        _version_entry(workspace, model, version, problems, arrays, cache) for version in model.versions.values()
+    ]
+    built = _with_comparisons(workspace, model, _model_entry(workspace, model, versions), arrays)
+    stats = cache.stats if cache is not None else None
+    return _ModelResult(
+        built,
+        problems,
+        workspace.files.all(),
+        hits=stats.hits if stats else 0,
+        misses=stats.misses if stats else 0,
+        corrupted=tuple(stats.corrupted) if stats else (),
+        messages=tuple(messages),
+    )
+
+
+def _analyse_models(
+    workspace: Workspace, cache: AnalysisCache | None, progress: Progress, jobs: int
+) -> list[_ModelResult]:
+    """Analyse every model, in ``jobs`` processes when there is more than one model to share out.
+
+    Workers are started with *spawn*, not fork: the parent may hold thread pools (BLAS, DuckDB) that a
+    forked child would inherit in an unusable state. Each worker gets a copy of the loaded workspace
+    (small: metadata, not tables) and sends back the model's manifest entry, its problems, the files
+    it hashed and its cache statistics; results are merged in model order, so the manifest does not
+    depend on which worker finished first."""
+    ids = list(workspace.models)
+    folder = cache.folder if cache is not None else None
+    results: dict[str, _ModelResult] = {}
+
+    def absorb(model_id: str, result: _ModelResult) -> None:
+        results[model_id] = result
+        workspace.files.merge(result.hashed)
+        if cache is not None:
+            for message in result.messages:
+                cache.report(message)
+            cache.stats.hits += result.hits
+            cache.stats.misses += result.misses
+            cache.stats.corrupted.extend(result.corrupted)
+
+    def label(model_id: str) -> str:
+        count = len(workspace.models[model_id].versions)
+        return f"{model_id} ({count} version{'s' if count != 1 else ''})"
+
+    if jobs <= 1 or len(ids) <= 1:
+        for model_id in ids:
+            progress(f"Analysing {label(model_id)}")
+            absorb(model_id, _analyse_model(workspace, model_id, folder))
+        return [results[i] for i in ids]
+
+    workers = min(jobs, len(ids))
+    progress(f"Analysing {len(ids)} models in {workers} processes")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_analyse_model, workspace, model_id, folder): model_id for model_id in ids}
+        for done, future in enumerate(as_completed(futures), start=1):
+            model_id = futures[future]
+            absorb(model_id, future.result())
+            progress(f"Analysed {label(model_id)} [{done}/{len(ids)}]")
+    return [results[i] for i in ids]
 
 
 def _audit_summary(workspace: Workspace) -> manifest.AuditSummary | None:

@@ -54,6 +54,7 @@ def build_site(
     site_version: str | None = None,
     aliases: tuple[str, ...] = ("latest",),
     cache_dir: Path | None = None,
+    jobs: int = 1,
 ) -> BuildResult:
     """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically).
     ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`).
@@ -63,7 +64,8 @@ def build_site(
     and ``versions.json``, the ``aliases`` and the root redirect are updated (see :mod:`.site_versions`).
 
     With ``cache_dir``, analysis results are reused from earlier builds when their inputs are unchanged
-    (see :mod:`.cache`); the command line passes the workspace's ``.modelgov/cache`` unless ``--no-cache``."""
+    (see :mod:`.cache`); the command line passes the workspace's ``.modelgov/cache`` unless ``--no-cache``.
+    ``jobs``: models analysed in parallel processes (the command line uses every CPU)."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
     if site_version is not None:
@@ -76,7 +78,7 @@ def build_site(
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root)
     cache = AnalysisCache(cache_dir.resolve(), report=progress) if cache_dir is not None else None
-    the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on, cache=cache)
+    the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on, cache=cache, jobs=jobs)
     if cache is not None:
         stats = cache.stats
         progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")

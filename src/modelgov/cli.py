@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
         help="where analysis results are cached between builds (default: WORKSPACE/.modelgov/cache)",
     )
     build.add_argument("--no-cache", action="store_true", help="recompute every analysis; read and write no cache")
+    build.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="models analysed in parallel processes (default: the number of CPUs; 1 = in this process)",
+    )
     _policy_options(build)
 
     check = commands.add_parser(
@@ -246,6 +253,7 @@ def _run(args: argparse.Namespace) -> int:
             site_version=args.site_version,
             aliases=aliases,
             cache_dir=None if args.no_cache else (args.cache_dir or args.workspace / DEFAULT_CACHE),
+            jobs=max(1, args.jobs),
         )
         if not args.quiet:
             _print_open_hint(result.site_dir)

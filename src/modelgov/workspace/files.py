@@ -43,6 +43,11 @@ class FileRegistry:
             self._files[rel_path] = known
         return known
 
+    def merge(self, files: list[HashedFile]) -> None:
+        """Adopt files another process hashed (parallel analysis), so the manifest lists every input."""
+        for hashed in files:
+            self._files.setdefault(hashed.path, hashed)
+
     def path(self, rel_path: str) -> Path:
         return self.root / rel_path
 
