@@ -4,7 +4,7 @@
     python benchmarks/build_benchmark.py /tmp/fleet --json benchmarks/results-build.json
 
 Each build runs in its own process (``modelgov build``, as CI runs it), so its peak resident memory
-is that build's alone. The phases come from the build's own progress lines: analysis (every model
+is that build's alone; ``worker_peak_mb`` is the largest analysis worker's (``--jobs``). The phases come from the build's own progress lines: analysis (every model
 version: metrics, intervals, fairness, explainability, drift), policies, page rendering (templates
 and charts) and MkDocs. The warm build follows a change to one model's card text, with the analysis
 cache the cold build filled.
@@ -40,8 +40,10 @@ def _child(argv: list[str]) -> int:
     from modelgov.cli import main
 
     code = main(argv)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"exit": code, "peak_mb": round(peak_kib / 1024, 1)}), file=sys.stderr)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest analysis worker
+    summary = {"exit": code, "peak_mb": round(own / 1024, 1), "worker_peak_mb": round(workers / 1024, 1)}
+    print(json.dumps(summary), file=sys.stderr)
     return 0
 
 
@@ -77,8 +79,10 @@ def build(workspace: Path, out: Path, cache: Path) -> dict:
     return {
         "wall_s": round(wall, 2),
         "peak_mb": summary["peak_mb"],
+        "worker_peak_mb": summary["worker_peak_mb"],
         "phases_s": _phases(done.stderr, wall),
         "html_pages": pages,
+        "html_mb": round(sum(p.stat().st_size for p in out.rglob("*.html")) / 1e6, 1),
     }
 
 

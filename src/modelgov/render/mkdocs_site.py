@@ -154,7 +154,7 @@ def mkdocs_config(source: SiteSource, docs_dir: Path, theme_dir: Path, site_dir:
             "font": False,
             "language": "en",
             "palette": {"scheme": "default", "primary": "indigo", "accent": "indigo"},
-            "features": ["navigation.sections", "navigation.top", "search.highlight", "toc.follow"],
+            "features": ["navigation.sections", "navigation.prune", "navigation.top", "search.highlight", "toc.follow"],
         },
         "plugins": ["search", "offline"],
         "markdown_extensions": _MARKDOWN_EXTENSIONS,
