@@ -145,6 +145,8 @@ def test_parallel_analysis_gives_the_serial_manifest_and_shares_the_cache(ws: Pa
     import shutil
 
     shutil.copytree(ws / "models" / "loans", ws / "models" / "loans-copy")
+    copy = ws / "models/loans-copy/versions/1.0/version.yml"
+    copy.write_text(copy.read_text().replace("date: 2026-01-20", "date: 2026-01-21"))  # its own cache entry
     serial = manifest_json(build_manifest(load_workspace(ws), jobs=1))
     messages: list[str] = []
     cache = AnalysisCache(tmp_path / "cache", report=messages.append)
@@ -153,8 +155,8 @@ def test_parallel_analysis_gives_the_serial_manifest_and_shares_the_cache(ws: Pa
     assert '"path":"data/holdout.csv"' in parallel  # hashed in a worker, listed as an input
     assert (cache.stats.hits, cache.stats.misses) == (0, 2)
 
-    [entry, *_] = entries(tmp_path / "cache")
-    flip_a_body_byte(entry)
+    first, second = entries(tmp_path / "cache")
+    flip_a_body_byte(first)
     cache = AnalysisCache(tmp_path / "cache", report=messages.append)
     assert manifest_json(build_manifest(load_workspace(ws), jobs=2, cache=cache)) == serial
     assert (cache.stats.hits, len(cache.stats.corrupted)) == (1, 1)

@@ -659,6 +659,7 @@ def _drift_report(
             truth=workspace.files.path(truth.data) if truth else None,
             truth_id=truth.id if truth else None,
             truth_label=truth.label if truth else None,
+            spark=_spark_engine(workspace),
         )
         positive = evaluation.positive_label if evaluation else next(iter(specs.values())).positive_label
         columns = EvaluationColumns(
@@ -676,6 +677,13 @@ def _drift_report(
     except (DataProblem, ValueError) as exc:
         problems.append(Problem(version.source, None, "monitoring", str(exc)))
     return None
+
+
+def _spark_engine(workspace: Workspace):  # -> SparkEngine | None
+    from modelgov.monitoring.report import SparkEngine
+
+    engine = workspace.governance.monitoring
+    return SparkEngine(engine.master, dict(engine.conf)) if engine.engine == "spark" else None
 
 
 def _reference(

@@ -53,6 +53,32 @@ class MonitoringInputs:
     truth: Path | None = None
     truth_id: str | None = None
     truth_label: str | None = None
+    #: ``None``: the embedded DuckDB scan; otherwise the Spark settings (see :mod:`.spark_scan`)
+    spark: SparkEngine | None = None
+
+
+@dataclass(frozen=True)
+class SparkEngine:
+    master: str | None
+    conf: dict[str, str]
+
+
+def _scan(inputs: MonitoringInputs, numeric: list, categorical: list) -> list:
+    """Per-window aggregates from the configured engine; both give the same aggregates."""
+    if inputs.spark is None:
+        return scan_windows(
+            inputs.logs, timestamp=inputs.timestamp, window=inputs.window, numeric=numeric, categorical=categorical
+        )
+    from modelgov.monitoring.spark_scan import read_log, scan_windows_spark, spark_session
+
+    session = spark_session(inputs.spark.master, inputs.spark.conf)
+    return scan_windows_spark(
+        read_log(session, [str(p) for p in inputs.logs]),
+        timestamp=inputs.timestamp,
+        window=inputs.window,
+        numeric=numeric,
+        categorical=categorical,
+    )
 
 
 @dataclass(frozen=True)
@@ -98,10 +124,8 @@ def monitoring_report(
         profiles[feature] = profile
         plans[feature] = drift_tests.plan_feature(profile, method=method, threshold=threshold)
 
-    windows = scan_windows(
-        inputs.logs,
-        timestamp=inputs.timestamp,
-        window=inputs.window,
+    windows = _scan(
+        inputs,
         numeric=[p.aggregate for p in plans.values() if p.kind == "numeric"],
         categorical=[p.aggregate for p in plans.values() if p.kind == "categorical"],
     )

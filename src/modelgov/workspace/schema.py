@@ -128,6 +128,27 @@ class LineageSources(Strict):
     )
 
 
+class MonitoringEngine(Strict):
+    """Where the per-window aggregation of production logs runs. Both engines give the same aggregates."""
+
+    engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="`duckdb`: embedded, out of core on this machine. `spark`: Apache Spark (PySpark)."
+    )
+    master: str | None = Field(
+        None,
+        description="Spark master URL (`local[*]`, `spark://host:7077`, `yarn`, `k8s://…`); Spark's default when unset.",
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict, description="Spark configuration, e.g. `spark.hadoop.fs.s3a.endpoint`."
+    )
+
+    @model_validator(mode="after")
+    def _spark_only(self) -> MonitoringEngine:
+        if self.engine == "duckdb" and (self.master or self.conf):
+            raise ValueError("master and conf configure the spark engine: set engine: spark")
+        return self
+
+
 class Governance(Strict):
     """`governance.yml`: the site and organisation-wide settings."""
 
@@ -141,6 +162,7 @@ class Governance(Strict):
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     policies: PolicySettings = Field(default_factory=PolicySettings)
     lineage: LineageSources = Field(default_factory=LineageSources)
+    monitoring: MonitoringEngine = Field(default_factory=MonitoringEngine)
 
 
 # --------------------------------------------------------------------------- model.yml

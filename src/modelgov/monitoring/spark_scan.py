@@ -1,0 +1,213 @@
+"""The per-window aggregation of :mod:`.scan`, run on Apache Spark for logs larger than one machine.
+
+Drift needs only the aggregates of :mod:`.aggregates` (counts on the reference's bin edges, sums,
+minimum and maximum per numeric feature; value counts per categorical feature; records per window),
+and those are a ``GROUP BY`` away from the raw log. This module computes exactly those aggregates
+with Spark DataFrames, so the log is read where it lives (a cluster's HDFS, Parquet on S3 through
+``s3a://``) and only the aggregates — windows × features × edges numbers — reach the driver. The
+drift statistics then run unchanged on the result.
+
+It follows the embedded DuckDB scan definition for definition (the tests run both on the same data):
+
+* windows are calendar windows cut in UTC (the session time zone is set to UTC; weeks start on
+  Monday); text timestamps are parsed as ISO 8601 and naive ones are UTC;
+* a numeric value falls in ``between[i]`` or ``at[i]`` exactly as in the contract: Spark's
+  ``Bucketizer`` with splits ``[-inf, e_0, …, e_{m-1}, +inf]`` gives the number of edges ``<= x``,
+  and an equality test against that edge tells ``at`` from ``between``;
+* NULL, NaN and ±inf are missing; categorical values are compared as text, the
+  :data:`~.aggregates.MAX_CATEGORIES` most frequent per window kept (ties by the text) and the rest
+  folded into :data:`~.aggregates.OTHER`.
+
+Row-count windows need a global order of the log and are left to the embedded engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .aggregates import (
+    MAX_CATEGORIES,
+    OTHER,
+    CategoricalAggregate,
+    CategoricalPlan,
+    NumericAggregate,
+    NumericPlan,
+    WindowAggregate,
+    WindowSpec,
+)
+from .logsource import ScanError, calendar_span
+
+if TYPE_CHECKING:  # pyspark is optional: imported only when a workspace selects the Spark engine
+    from pyspark.sql import DataFrame, SparkSession
+
+_WINDOW = "__w"
+_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "json", ".json": "json"}
+
+
+def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> SparkSession:
+    """A session for the scan: the given master (``local[*]`` when none and no cluster is configured),
+    UTC as the session time zone (windows are cut in UTC), and the user's ``conf`` (e.g. S3 settings)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ScanError(
+            "the Spark monitoring engine needs PySpark: pip install 'modelgov[spark]' (and Java 17 or newer)"
+        ) from None
+    builder = SparkSession.builder.appName("modelgov-monitoring")
+    if master:
+        builder = builder.master(master)
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    return session
+
+
+def read_log(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
+    """One DataFrame over the log files or folders (Parquet, CSV with a header, or JSON Lines;
+    local paths or any URI Spark's file systems know, such as ``s3a://bucket/logs/``)."""
+    kinds = {_FORMATS.get(_suffix(p)) for p in paths}
+    if len(kinds) != 1 or None in kinds:
+        raise ScanError(f"the Spark engine reads one format at a time (Parquet, CSV or JSON Lines): {list(paths)}")
+    kind = kinds.pop()
+    reader = spark.read
+    if kind == "csv":
+        reader = reader.option("header", "true")
+    return reader.format(kind).load(list(paths))
+
+
+def _suffix(path: str) -> str:
+    name = path.rstrip("/").rsplit("/", 1)[-1].lower()
+    return "." + name.rsplit(".", 1)[-1] if "." in name else ".parquet"  # a folder: a Parquet dataset
+
+
+def scan_windows_spark(
+    log: DataFrame,
+    *,
+    timestamp: str,
+    window: WindowSpec,
+    numeric: Sequence[NumericPlan],
+    categorical: Sequence[CategoricalPlan],
+) -> list[WindowAggregate]:
+    """The aggregates :func:`.scan.scan_windows` returns, computed by Spark on ``log``."""
+    from pyspark.sql import functions as F
+
+    if window.kind not in ("day", "week", "month"):
+        raise ScanError("row-count windows need the embedded engine; the Spark engine cuts calendar windows")
+    missing_columns = [c for c in [timestamp, *(p.column for p in [*numeric, *categorical])] if c not in log.columns]
+    if missing_columns:
+        raise ScanError(f"log: no column {', '.join(map(repr, missing_columns))} (columns: {', '.join(log.columns)})")
+    stamp = F.col(timestamp)
+    kind = dict(log.dtypes)[timestamp]
+    moment = F.to_timestamp(stamp) if kind == "string" else stamp.cast("timestamp")
+    framed = log.withColumn(_WINDOW, F.unix_micros(F.date_trunc(window.kind, moment)))
+
+    untimed = framed.filter(F.col(_WINDOW).isNull()).select(F.col(timestamp).cast("string")).limit(1).collect()
+    if untimed:
+        raw = untimed[0][0]
+        detail = "is empty on some records" if raw is None else f"holds {raw!r}, which is not a date-time"
+        raise ScanError(f"column {timestamp!r} {detail}; every record needs an ISO 8601 timestamp")
+
+    rows = {int(r[0]): int(r[1]) for r in framed.groupBy(_WINDOW).count().collect()}
+    if not rows:
+        return []
+    numeric_aggs = {plan.column: _numeric(framed, plan) for plan in numeric}
+    categorical_aggs = {plan.column: _categorical(framed, plan, dict(log.dtypes)[plan.column]) for plan in categorical}
+
+    out = []
+    for key, start, end in calendar_span(window.kind, min(rows), max(rows)):
+        if key not in rows:
+            out.append(WindowAggregate(start=start, end=end, rows=0))
+            continue
+        out.append(
+            WindowAggregate(
+                start=start,
+                end=end,
+                rows=rows[key],
+                numeric={
+                    c: aggs.get(key) or _empty(len(p.edges))
+                    for (c, aggs), p in zip(numeric_aggs.items(), numeric, strict=True)
+                },
+                categorical={c: aggs.get(key, CategoricalAggregate(missing=0)) for c, aggs in categorical_aggs.items()},
+            )
+        )
+    return out
+
+
+def _empty(m: int) -> NumericAggregate:
+    return NumericAggregate(
+        missing=0, between=np.zeros(m + 1, np.int64), at=np.zeros(m, np.int64), between_sum=np.zeros(m + 1)
+    )
+
+
+def _numeric(framed: DataFrame, plan: NumericPlan) -> dict[int, NumericAggregate]:
+    """Window key → the feature's cells: one ``GROUP BY (window, cell)`` over the log."""
+    from pyspark.ml.feature import Bucketizer
+    from pyspark.sql import functions as F
+
+    edges = np.asarray(plan.edges, dtype="float64")
+    m = len(edges)
+    x = F.col(plan.column).cast("double")
+    x = F.when(x == 0, F.lit(0.0)).otherwise(x)  # -0.0 is 0.0 (Bucketizer's Java search would put it below)
+    finite = x.isNotNull() & ~F.isnan(x) & (F.abs(x) != float("inf"))
+    values = framed.select(_WINDOW, F.when(finite, x).alias("__x"))
+    present = values.filter(F.col("__x").isNotNull())
+    buckets = Bucketizer(
+        splits=[-float("inf"), *edges.tolist(), float("inf")], inputCol="__x", outputCol="__b"
+    ).transform(present)
+    b = F.col("__b").cast("int")  # the number of edges <= x
+    edge_array = F.array(*[F.lit(float(e)) for e in edges])
+    exact = (b >= 1) & (F.element_at(edge_array, F.greatest(b, F.lit(1))) == F.col("__x"))
+    cells = buckets.withColumn("__cell", F.when(exact, 2 * (b - 1) + 1).otherwise(2 * b))
+    grouped = cells.groupBy(_WINDOW, "__cell").agg(F.count("*").alias("n"), F.sum("__x").alias("s")).collect()
+    extremes = present.groupBy(_WINDOW).agg(F.min("__x"), F.max("__x")).collect()
+    missing = values.filter(F.col("__x").isNull()).groupBy(_WINDOW).count().collect()
+
+    out: dict[int, NumericAggregate] = {}
+
+    def state(key: int) -> NumericAggregate:
+        return out.setdefault(key, _empty(m))
+
+    for key, cell, n, s in grouped:
+        agg, cell = state(int(key)), int(cell)
+        if cell % 2:
+            agg.at[cell // 2] += int(n)
+        else:
+            agg.between[cell // 2] += int(n)
+            agg.between_sum[cell // 2] += float(s)
+    for key, low, high in extremes:
+        agg = state(int(key))
+        agg.minimum, agg.maximum = float(low), float(high)
+    for key, n in missing:
+        state(int(key)).missing = int(n)
+    return out
+
+
+def _categorical(framed: DataFrame, plan: CategoricalPlan, kind: str) -> dict[int, CategoricalAggregate]:
+    """Window key → value counts: the most frequent values (ties by the text), the rest as OTHER."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    column = F.col(plan.column)
+    if kind in ("double", "float"):
+        column = F.when(~F.isnan(column) & (F.abs(column) != float("inf")), column)
+    text = framed.select(_WINDOW, column.cast("string").alias("__v"))
+    counts = text.groupBy(_WINDOW, "__v").count()
+    ranked = counts.filter(F.col("__v").isNotNull()).withColumn(
+        "__rank", F.row_number().over(Window.partitionBy(_WINDOW).orderBy(F.desc("count"), F.asc("__v")))
+    )
+    folded = (
+        ranked.withColumn("__v", F.when(F.col("__rank") <= MAX_CATEGORIES, F.col("__v")).otherwise(F.lit(OTHER)))
+        .groupBy(_WINDOW, "__v")
+        .agg(F.sum("count").alias("count"))
+    )
+    out: dict[int, CategoricalAggregate] = {}
+    for key, value, n in folded.collect():
+        agg = out.setdefault(int(key), CategoricalAggregate(missing=0))
+        agg.counts[value] = agg.counts.get(value, 0) + int(n)
+    for key, _, n in counts.filter(F.col("__v").isNull()).collect():
+        out.setdefault(int(key), CategoricalAggregate(missing=0)).missing += int(n)
+    return out
