@@ -155,9 +155,41 @@ def test_parallel_analysis_gives_the_serial_manifest_and_shares_the_cache(ws: Pa
     assert '"path":"data/holdout.csv"' in parallel  # hashed in a worker, listed as an input
     assert (cache.stats.hits, cache.stats.misses) == (0, 2)
 
-    first, second = entries(tmp_path / "cache")
+    first, _ = entries(tmp_path / "cache")
     flip_a_body_byte(first)
     cache = AnalysisCache(tmp_path / "cache", report=messages.append)
     assert manifest_json(build_manifest(load_workspace(ws), jobs=2, cache=cache)) == serial
     assert (cache.stats.hits, len(cache.stats.corrupted)) == (1, 1)
     assert any("was corrupted" in m for m in messages)  # a worker's report reaches the caller
+
+
+def test_a_card_change_rerenders_only_that_models_pages_and_the_site_is_unchanged_otherwise(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import shutil
+
+    from modelgov.build import build_site
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    shutil.copytree(ws / "models" / "loans", ws / "models" / "other")
+
+    def digest(folder: Path) -> dict[str, str]:
+        return {
+            str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+
+    build_site(ws, tmp_path / "cold", cache_dir=tmp_path / "cache")
+    before = set(entries(tmp_path / "cache"))  # the shared evaluation, and each model's pages
+    assert len(before) == 3
+    card = ws / "models" / "loans" / "model.yml"
+    card.write_text(card.read_text().replace("caveats: ", "caveats: Reviewed again. "))
+    messages: list[str] = []
+    warm = build_site(ws, tmp_path / "warm", cache_dir=tmp_path / "cache", progress=messages.append)
+    fresh = build_site(ws, tmp_path / "fresh")
+    assert digest(warm.site_dir) == digest(fresh.site_dir)
+    assert "Reviewed again." in (warm.site_dir / "models/loans/1.0/index.html").read_text()
+    # one new entry: the changed model's pages; the other model's pages and every analysis were reused
+    assert len(set(entries(tmp_path / "cache")) - before) == 1

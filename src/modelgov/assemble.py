@@ -179,21 +179,35 @@ def _analyse_models(
         count = len(workspace.models[model_id].versions)
         return f"{model_id} ({count} version{'s' if count != 1 else ''})"
 
-    if jobs <= 1 or len(ids) <= 1:
-        for model_id in ids:
-            progress(f"Analysing {label(model_id)}")
-            absorb(model_id, _analyse_model(workspace, model_id, folder))
-        return [results[i] for i in ids]
-
-    workers = min(jobs, len(ids))
-    progress(f"Analysing {len(ids)} models in {workers} processes")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_analyse_model, workspace, model_id, folder): model_id for model_id in ids}
-        for done, future in enumerate(as_completed(futures), start=1):
-            model_id = futures[future]
-            absorb(model_id, future.result())
-            progress(f"Analysed {label(model_id)} [{done}/{len(ids)}]")
+    # a model whose every result is already cached is read here: starting a worker costs more
+    todo = [i for i in ids if cache is None or not _fully_cached(workspace, workspace.models[i], cache)]
+    if jobs <= 1 or len(todo) <= 1:
+        todo = []
+    for model_id in (i for i in ids if i not in todo):
+        progress(f"Analysing {label(model_id)}")
+        absorb(model_id, _analyse_model(workspace, model_id, folder))
+    if todo:
+        workers = min(jobs, len(todo))
+        progress(f"Analysing {len(todo)} models in {workers} processes")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(_analyse_model, workspace, model_id, folder): model_id for model_id in todo}
+            for done, future in enumerate(as_completed(futures), start=1):
+                model_id = futures[future]
+                absorb(model_id, future.result())
+                progress(f"Analysed {label(model_id)} [{done}/{len(todo)}]")
     return [results[i] for i in ids]
+
+
+def _fully_cached(workspace: Workspace, model: ModelEntry, cache: AnalysisCache) -> bool:
+    """True when every evaluation and drift report of the model has a cache entry (not yet verified:
+    a corrupted one is found and recomputed when it is read)."""
+    for version in model.versions.values():
+        keys = [_analysis_key(workspace, model, version.spec, e) for e in version.spec.evaluations]
+        if version.spec.monitoring is not None:
+            keys.append(_monitoring_key(workspace, model, version))
+        if not all(cache.has(key) for key in keys):
+            return False
+    return True
 
 
 def _audit_summary(workspace: Workspace) -> manifest.AuditSummary | None:
@@ -565,11 +579,27 @@ def _cached_drift_report(
     """:func:`_drift_report`, read from ``cache`` when the logs, outcomes, reference and settings are unchanged."""
     if cache is None:
         return _drift_report(workspace, model, version, evaluations, problems)
+    key = _monitoring_key(workspace, model, version)
+    label = f"{model.id} {version.id} monitoring"
+    hit = cache.get(key, label)
+    if hit is not None:
+        try:
+            return manifest.MonitoringReport.model_validate(hit[0])
+        except ValueError as exc:
+            cache.reject(key, label, f"not a valid result: {str(exc).splitlines()[0]}")
+    report = _drift_report(workspace, model, version, evaluations, problems)
+    if report is not None:
+        cache.put(key, report.model_dump(mode="json"), {})
+    return report
+
+
+def _monitoring_key(workspace: Workspace, model: ModelEntry, version: VersionEntry) -> str:
+    """Everything a drift report reads: the logs', outcomes' and reference's content and the settings."""
     mon = version.spec.monitoring
     assert mon is not None
     files = workspace.files
     reference = mon.reference_spec(version.spec.evaluations)
-    key = cache_key(
+    return cache_key(
         {
             "kind": "monitoring",
             "monitoring": mon.model_dump(mode="json"),
@@ -583,17 +613,6 @@ def _cached_drift_report(
             "settings": workspace.governance.analysis.model_dump(mode="json"),
         }
     )
-    label = f"{model.id} {version.id} monitoring"
-    hit = cache.get(key, label)
-    if hit is not None:
-        try:
-            return manifest.MonitoringReport.model_validate(hit[0])
-        except ValueError as exc:
-            cache.reject(key, label, f"not a valid result: {str(exc).splitlines()[0]}")
-    report = _drift_report(workspace, model, version, evaluations, problems)
-    if report is not None:
-        cache.put(key, report.model_dump(mode="json"), {})
-    return report
 
 
 def _drift_report(

@@ -83,10 +83,17 @@ def build_site(
         stats = cache.stats
         progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")
     if site_version is None:
-        return render_manifest(the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress)
+        return render_manifest(
+            the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress, cache=cache
+        )
     the_manifest = the_manifest.model_copy(update={"site_version": site_version})
     result = render_manifest(
-        the_manifest, out_dir / site_version, template_dir=workspace.templates_dir, progress=progress, versioned=True
+        the_manifest,
+        out_dir / site_version,
+        template_dir=workspace.templates_dir,
+        progress=progress,
+        versioned=True,
+        cache=cache,
     )
     record_version(out_dir, site_version, tuple(aliases))
     progress(f"Recorded version {site_version} in {out_dir / 'versions.json'}")
@@ -100,6 +107,7 @@ def render_manifest(
     template_dir: Path | None = None,
     progress: Progress = _silent,
     versioned: bool = False,
+    cache: AnalysisCache | None = None,
 ) -> BuildResult:
     """Render a manifest into ``out_dir``: staged beside it, then swapped in only on success.
     ``versioned``: the site is one version among others (Material's version selector is shown)."""
@@ -113,7 +121,9 @@ def render_manifest(
     staging = out_dir.parent / f".{out_dir.name}.building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        render_site(the_manifest, staging, template_dir=template_dir, versioned=versioned, progress=progress)
+        render_site(
+            the_manifest, staging, template_dir=template_dir, versioned=versioned, progress=progress, cache=cache
+        )
         manifest.write(the_manifest, staging / "manifest.json")
         if the_manifest.governance is not None:
             from modelgov.policy.outputs import results_csv, results_json

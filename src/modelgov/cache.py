@@ -87,6 +87,10 @@ class AnalysisCache:
 
     # ------------------------------------------------------------------ reading
 
+    def has(self, key: str) -> bool:
+        """An entry exists for ``key`` (it is verified only when read)."""
+        return self._path(key).is_file()
+
     def get(self, key: str, label: str) -> tuple[Any, dict[str, np.ndarray]] | None:
         """The cached (JSON result, arrays) for ``key``, or None when absent or corrupted
         (``label`` names the result in the build's messages)."""

@@ -10,6 +10,7 @@ the template file and line) rather than print an empty string.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import posixpath
@@ -26,6 +27,7 @@ from markdown.extensions.toc import slugify
 
 from modelgov import manifest as manifest_io
 from modelgov import resources
+from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import BuildError
 from modelgov.lineage import queries as lineage_graph
 from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, LineageNode, Manifest, Model, ModelVersion
@@ -545,9 +547,89 @@ class _Renderer:
         return SitePage(path=path, title=text.plain(title), markdown=body, uses_plotly=page.uses_plotly)
 
 
-def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[SitePage]:
-    """Every page of the site, rendered to Markdown from the templates."""
+def _templates_digest(template_dir: Path | None) -> str:
+    """SHA-256 over every template the pages can use (built-in and the workspace's overrides)."""
+    digest = hashlib.sha256()
+    for folder in (resources.site_templates_dir(), template_dir):
+        if folder is None or not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).rglob("*.j2")):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(b"\1")
+    return digest.hexdigest()
+
+
+def _model_pages_key(manifest: Manifest, shared: str, index: list[Any], model: Model) -> str:
+    """What a model's pages can read: the model itself and its policy results, every other part of
+    the manifest except the other models' entries and results (of the models, only ids, names and
+    version statuses, for links and navigation), and the templates. The input hashes and the build
+    time are left out: no model page shows them."""
+    results = (
+        [r.model_dump(mode="json") for r in manifest.governance.results if r.model == model.id]
+        if manifest.governance
+        else []
+    )
+    return cache_key(
+        {
+            "kind": "model-pages",
+            "shared": shared,
+            "index": index,
+            "model": model.model_dump(mode="json"),
+            "results": results,
+        }
+    )
+
+
+def _model_pages(render: _Renderer, model: Model) -> list[SitePage]:
+    pages = [render.page(model_path(model), model.name, "model.md.j2", model=model)]
+    for version in model.versions:
+        pages.append(
+            render.page(
+                version_path(model, version),
+                f"{model.name} {version.version}",
+                "model_version.md.j2",
+                model=model,
+                version=version,
+            )
+        )
+        for path, name, template in _detail_pages(model, version):
+            title = f"{model.name} {version.version}: {name}"
+            pages.append(render.page(path, title, template, model=model, version=version))
+    return pages
+
+
+def _cached_model_pages(
+    render: _Renderer, model: Model, cache: AnalysisCache | None, shared: str, index: list[Any]
+) -> list[SitePage]:
+    """A model's pages, from ``cache`` when nothing they read has changed (a warm rebuild after one
+    model's card changed renders that model's pages only)."""
+    if cache is None:
+        return _model_pages(render, model)
+    key = _model_pages_key(render.manifest, shared, index, model)
+    label = f"the pages of {model.id}"
+    hit = cache.get(key, label)
+    if hit is not None:
+        try:
+            return [SitePage(**page) for page in hit[0]]
+        except (TypeError, ValueError) as exc:
+            cache.reject(key, label, f"not a valid result: {exc}")
+    pages = _model_pages(render, model)
+    cache.put(key, [dataclasses.asdict(page) for page in pages], {})
+    return pages
+
+
+def render_pages(
+    manifest: Manifest, template_dir: Path | None = None, cache: AnalysisCache | None = None
+) -> list[SitePage]:
+    """Every page of the site, rendered to Markdown from the templates; with a ``cache``, each model's
+    pages are reused while nothing they depend on changed."""
     render = _Renderer(manifest, template_dir)
+    shared = index = None
+    if cache is not None:
+        excluded: dict[str, Any] = {"models": True, "inputs": True, "built_at": True, "governance": {"results"}}
+        shared = cache_key({"manifest": manifest.model_dump(mode="json", exclude=excluded),
+                            "templates": _templates_digest(template_dir)})  # fmt: skip
+        index = [[m.id, m.name, [[v.version, v.status] for v in m.versions]] for m in manifest.models]
     manifest_json = manifest_io.dumps(manifest).encode("utf-8")
     pages = [
         render.page(
@@ -559,20 +641,7 @@ def render_pages(manifest: Manifest, template_dir: Path | None = None) -> list[S
         )
     ]
     for model in manifest.models:
-        pages.append(render.page(model_path(model), model.name, "model.md.j2", model=model))
-        for version in model.versions:
-            pages.append(
-                render.page(
-                    version_path(model, version),
-                    f"{model.name} {version.version}",
-                    "model_version.md.j2",
-                    model=model,
-                    version=version,
-                )
-            )
-            for path, name, template in _detail_pages(model, version):
-                title = f"{model.name} {version.version}: {name}"
-                pages.append(render.page(path, title, template, model=model, version=version))
+        pages += _cached_model_pages(render, model, cache, shared, index)
     pages.append(render.page(DATASETS, "Datasets", "datasets.md.j2", datasets=manifest.datasets))
     pages += [
         render.page(dataset_path(dataset.id), dataset.name, "dataset.md.j2", dataset=dataset)

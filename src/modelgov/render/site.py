@@ -13,6 +13,7 @@ from pathlib import Path
 
 from modelgov import manifest as manifest_io
 from modelgov import resources
+from modelgov.cache import AnalysisCache
 from modelgov.manifest import Manifest
 from modelgov.render import charts, pages
 from modelgov.render.content import PLOTLY_JS, SiteFile, SiteSource
@@ -45,6 +46,7 @@ def render_site(
     quiet: bool = True,
     versioned: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    cache: AnalysisCache | None = None,
 ) -> None:
     """Write the governance website for ``manifest`` into ``site_dir``.
 
@@ -52,7 +54,7 @@ def render_site(
     ``template_dir`` holds workspace overrides of the built-in ``*.md.j2`` templates and assets.
     Raises :class:`~modelgov.errors.BuildError` when a template or the site build fails.
     """
-    site_pages = pages.render_pages(manifest, template_dir)
+    site_pages = pages.render_pages(manifest, template_dir, cache)
     assets = _asset_files(template_dir)
     files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]
     files.append(SiteFile(path=PLOTLY_JS, source=charts.plotly_js_path()))
