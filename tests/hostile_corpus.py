@@ -345,7 +345,7 @@ CASES: list[Case] = [
                 expires: 2026-06-01
             """)), refused("waivers.yml", "waivers[0].policy", "no policy 'baseline'")),
     Case("approval-unknown-decision", replace(APPROVALS, "decision: approved", "decision: yes"),
-         refused(APPROVALS, "approvals[0].decision", "quote the value")),
+         refused(APPROVALS, "approvals[0].decision", "quote a word you meant as text")),
     # ---- untrusted code and files
     Case("pickle-not-trusted", model_file("model.pkl", pickle_payload),
          degraded(EXPLAIN, "was not loaded", "trust_pickle")),
@@ -358,6 +358,8 @@ CASES: list[Case] = [
     Case("hostile-markdown", replace(MODEL, "description: Predicts loan default.\n", HOSTILE_DESCRIPTION),
          degraded(CARD, "Predicts loan default.", "click me", "Not shown for safety: a <script> element, a javascript: address, an <img> element, an onerror attribute",
                   absent=("<script>window", "onerror=", "javascript:window"))),
+    Case("untrusted-templates", write("templates/home.md.j2", "<script>document.title = 'PWNED'</script>\n"),
+         refused("templates/", "set `trust_templates: true` in governance.yml")),
     # ---- where the site goes
     Case("output-is-workspace", lambda ws: None, refused("", "would contain the workspace"), out=lambda ws: ws),
     Case("output-is-parent", lambda ws: None, refused("", "would contain the workspace"), out=lambda ws: ws.parent),

@@ -217,6 +217,8 @@ def test_failed_build_leaves_the_previous_site_untouched(
     # 2. rendering fails half-way (a broken template override): staged output is discarded
     (copy / "templates").mkdir()
     (copy / "templates" / "model.md.j2").write_text("# {{ no_such_variable.name }}\n")
+    governance = copy / "governance.yml"
+    governance.write_text(governance.read_text() + "trust_templates: true\n")
     with pytest.raises(BuildError):
         build_site(copy, out)
     assert tree_digest(out) == before

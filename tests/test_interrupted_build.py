@@ -58,6 +58,8 @@ def slow_to_render(ws: Path) -> None:
     (ws / "templates").mkdir()
     spin = "{% for i in range(100000) %}{% for j in range(5000) %}{% endfor %}{% endfor %}"
     (ws / "templates" / "home.md.j2").write_text(spin + home, encoding="utf-8")
+    governance = ws / "governance.yml"
+    governance.write_text(governance.read_text() + "trust_templates: true\n")
 
 
 @pytest.fixture

@@ -80,9 +80,10 @@ class Workspace:
 
     @property
     def templates_dir(self) -> Path | None:
-        """``templates/`` in the workspace overrides built-in site templates of the same name."""
+        """``templates/`` in the workspace overrides built-in site templates of the same name (only
+        with ``trust_templates: true``; the loader refuses an untrusted ``templates/`` folder)."""
         candidate = self.root / "templates"
-        return candidate if candidate.is_dir() else None
+        return candidate if candidate.is_dir() and self.governance.trust_templates else None
 
 
 def load_workspace(root: Path) -> Workspace:
@@ -123,6 +124,16 @@ class _Loader:
                 self.root, governance, self.docs["governance.yml"], self.files, self.problems
             )
             self._check_mlflow_runs(governance, models, lineage)
+        if governance is not None and (self.root / "templates").is_dir() and not governance.trust_templates:
+            self.problems.append(
+                Problem(
+                    "templates/",
+                    None,
+                    "",
+                    "the workspace overrides the site's templates; a template can put script in every reviewer's "
+                    "browser, so set `trust_templates: true` in governance.yml to use them (or remove the folder)",
+                )
+            )
         if self.problems or governance is None:
             raise WorkspaceError(self.problems)
         audit, entries = self._read_audit()
@@ -310,7 +321,7 @@ class _Loader:
             if len(shown) <= 60:
                 message = f"{message} (found {shown})"
             if isinstance(error["input"], bool) and kind != "bool_type":
-                message += "; YAML reads yes/no/on/off/true/false as true or false, so quote the value ('yes')"
+                message += "; YAML reads yes/no/on/off/true/false as true or false: quote a word you meant as text"
         return doc.problem(loc, message.removeprefix("value error, "))
 
     def _load_datasets(self) -> dict[str, DatasetEntry]:

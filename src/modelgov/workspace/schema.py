@@ -163,6 +163,11 @@ class Governance(Strict):
     policies: PolicySettings = Field(default_factory=PolicySettings)
     lineage: LineageSources = Field(default_factory=LineageSources)
     monitoring: MonitoringEngine = Field(default_factory=MonitoringEngine)
+    trust_templates: bool = Field(
+        False,
+        description="Use the workspace's `templates/` overrides. A template writes the page's HTML as it "
+        "likes (script included), so, like a pickle, it is used only when the workspace says so.",
+    )
 
 
 # --------------------------------------------------------------------------- model.yml
