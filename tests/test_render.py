@@ -852,3 +852,10 @@ def test_a_user_footnote_cannot_collide_with_the_site_footnotes() -> None:
     from modelgov.render import text as text_filters
 
     assert "[^undefined]" not in text_filters.md("see [^undefined]\n\n[^undefined]: mine")
+
+
+def test_a_difference_that_rounds_to_zero_keeps_its_sign() -> None:
+    from modelgov.render.text import signed
+
+    assert signed(0.00035) == "+0.0003" and signed(-0.00036) == "-0.0004"
+    assert signed(0.028) == "+0.028" and signed(0.0) == "0.000" and signed(-0.012) == "-0.012"

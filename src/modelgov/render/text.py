@@ -149,7 +149,13 @@ def pct(value: object, digits: int = 1) -> str:
 
 
 def signed(value: object, digits: int = 3) -> str:
-    """A difference with its sign always shown (``+0.028``, ``-0.012``, ``0.000``)."""
+    """A difference with its sign always shown (``+0.028``, ``-0.012``, ``0.000``). A difference that
+    is not zero but would round to it gets the digits it needs (``+0.0004``): an interval bound shown
+    as 0.000 next to the verdict "better" would read as a contradiction."""
+    if not _is_undefined(value) and not isinstance(value, bool) and isinstance(value, int | float):
+        magnitude = abs(float(value))
+        if 0 < magnitude < 0.5 * 10.0**-digits:
+            digits = min(9, -math.floor(math.log10(magnitude)))
     shown = num(value, digits)
     if not _is_undefined(value) and float(shown.replace(",", "")) > 0:  # type: ignore[arg-type]
         return "+" + shown
