@@ -303,7 +303,7 @@ def _synthetic(models: int, versions: int) -> Lineage:
         for v in range(versions):
             ref = f"m{m}/{v}"
             node(f"dataset:t{m}-{v}", "dataset", f"Training {m}.{v}", dataset=f"t{m}-{v}")
-            node(f"training:{ref}", "training", f"Training of {v}", model=f"m{m}", version=str(v))
+            node(f"training:{ref}", "training", f"Training of m{m} {v}", model=f"m{m}", version=str(v))
             node(f"version:{ref}", "version", f"Model {m} {v}", model=f"m{m}", version=str(v))
             node(f"evaluation:{ref}/h", "evaluation", "Evaluation h", model=f"m{m}", version=str(v))
             edges += [

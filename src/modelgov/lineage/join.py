@@ -128,7 +128,7 @@ class _Builder:
             LineageNode(
                 id=f"training:{ref}",
                 kind="training",
-                label=f"Training of {version_id}",
+                label=f"Training of {model_id} {version_id}",  # three "Training of 1.0" boxes would be ambiguous
                 detail=training.algorithm.rsplit(".", 1)[-1],
                 model=model_id,
                 version=version_id,
