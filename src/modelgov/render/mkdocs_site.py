@@ -18,29 +18,44 @@ Choices and why:
 * plotly.js is loaded once, in the head, and only on pages whose front matter says ``plotly: true``.
 * Material puts page and nav titles and the site name into HTML unescaped, so every title is
   HTML-escaped here.
+* The site is built in parts (:mod:`.site_parts`), one MkDocs build each, because MkDocs has no
+  incremental build. A part's build is given the other parts' pages and the static files as
+  *excluded* files, which MkDocs resolves but neither reads nor writes: links and navigation entries
+  to them come out as in a whole-site build (the pages are byte-identical; a test keeps them so),
+  and every part is cached on its own. Anchors linked across parts are checked after all parts are
+  built, with MkDocs' own wording.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
 
+from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import BuildError
+from modelgov.render import site_parts
 from modelgov.render.content import PLOTLY_JS, NavItem, SitePage, SiteSource
+from modelgov.render.site_parts import Part, PartOutput
 
 __all__ = ["build_site"]
 
 _FILE_WORKER_JS = "assets/javascripts/modelgov-file-worker.js"
+_SEARCH_INDEX = "search/search_index.json"
 
 # Asset paths go through MkDocs' `url` filter (page-relative, from base_url), as Material does for
 # its own assets: a bare "{{ base_url }}/…" would become a network URL "//assets/…" on 404.html.
@@ -225,6 +240,7 @@ def _mkdocs_logging(quiet: bool) -> Iterator[_Collect]:
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
     if not quiet:
         stream = logging.StreamHandler()
+        stream.addFilter(_QuietExclusions())
         stream.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
         logger.addHandler(stream)
     try:
@@ -235,14 +251,86 @@ def _mkdocs_logging(quiet: bool) -> Iterator[_Collect]:
         logger.handlers = saved[2]
 
 
-def build_site(source: SiteSource, site_dir: Path, *, quiet: bool = True) -> None:
-    """Build ``source`` into ``site_dir`` with MkDocs in strict mode; raise BuildError on any warning."""
-    site_dir = Path(site_dir).resolve()
+class _OtherParts(BasePlugin):
+    """Makes one part's build see the whole site: the other parts' pages and the static files are
+    added as *excluded* files, which MkDocs neither reads nor writes but does resolve, so links and
+    navigation entries to them come out exactly as in a whole-site build. After the build it records
+    what the part defines and what it points at in other parts (see :class:`.site_parts.PartOutput`)."""
+
+    def __init__(self, external: list[str], *, skip_static: bool):
+        super().__init__()
+        self.external = external
+        self.skip_static = skip_static  # the root part writes the theme's files; the others need not
+        self.files: Files | None = None
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        if self.skip_static:
+            for file in files:
+                if not file.is_documentation_page():
+                    file.inclusion = InclusionLevel.EXCLUDED
+        for uri in self.external:
+            files.append(File.generated(config, uri, content=b"", inclusion=InclusionLevel.EXCLUDED))
+        self.files = files
+        return files
+
+    def record(self, output: PartOutput) -> None:
+        assert self.files is not None
+        for file in self.files.documentation_pages():
+            page = file.page
+            if page is None:
+                continue
+            output.anchors[file.src_uri] = sorted(page.present_anchor_ids or ())
+            for target, links in page.links_to_anchors.items():
+                if target.inclusion.is_excluded():
+                    output.links += [[file.src_uri, target.src_uri, a, written] for a, written in links.items()]
+
+
+class _QuietExclusions(logging.Filter):
+    """Every link into another part is reported at INFO as a link to an excluded file; it is not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "excluded from the built site" not in record.getMessage()
+
+
+def _builder_versions() -> dict[str, str]:
+    return {name: metadata.version(name) for name in ("mkdocs", "mkdocs-material", "markdown")}
+
+
+def _part_key(source: SiteSource, part: Part, config: dict[str, object]) -> str:
+    """Everything a part's pages are made from: its pages, the whole navigation and configuration,
+    the other pages and files it can link to, the theme override and the builder's versions."""
+    portable = {k: v for k, v in config.items() if k not in ("docs_dir", "site_dir")}
+    portable["theme"] = {k: v for k, v in config["theme"].items() if k != "custom_dir"}  # type: ignore[union-attr]
+    return cache_key(
+        {
+            "kind": "site-part",
+            "part": part.name,
+            "pages": [[p.path, p.title, p.markdown, p.uses_plotly] for p in part.pages],
+            "site_pages": sorted(p.path for p in source.pages),
+            "site_files": sorted(f.path for f in source.files),
+            "config": portable,
+            "theme_override": [_MAIN_HTML, _FILE_WORKER],
+            "builder": _builder_versions(),
+        }
+    )
+
+
+def _build_part(source: SiteSource, part: Part, site_dir: Path, quiet: bool) -> PartOutput:
+    """Build ``part`` into ``site_dir`` (the root part also writes the static files and the theme)."""
+    own = {page.path for page in part.pages}
+    external = [page.path for page in source.pages if page.path not in own]
+    is_root = part.name == site_parts.ROOT
+    if not is_root:
+        external += [file.path for file in source.files]
+    part_source = dataclasses.replace(source, pages=part.pages, files=source.files if is_root else ())
+    output = PartOutput()
     with tempfile.TemporaryDirectory(prefix="modelgov-site-source-") as tmp:
-        config_path = write_project(source, Path(tmp), site_dir)
+        config_path = write_project(part_source, Path(tmp), site_dir)
         with _mkdocs_logging(quiet) as collected:
             try:
                 config = load_config(str(config_path), strict=True)
+                others = _OtherParts(external, skip_static=not is_root)
+                config.plugins["modelgov/other-parts"] = others
                 mkdocs_build(config)
             except (MkDocsException, OSError) as exc:
                 details = "".join(f"\n  {message}" for message in collected.messages)
@@ -250,3 +338,77 @@ def build_site(source: SiteSource, site_dir: Path, *, quiet: bool = True) -> Non
             if collected.messages:  # e.g. config warnings, which MkDocs logs before counting starts
                 details = "".join(f"\n  {message}" for message in collected.messages)
                 raise BuildError(f"the static site build (MkDocs) reported problems:{details}")
+    others.record(output)
+    for page in part.pages:
+        html_path = site_parts.output_path(page.path)
+        output.pages[html_path] = (site_dir / html_path).read_text(encoding="utf-8")
+    index = _read_search_index(site_dir)
+    output.search = list(index.get("docs", []))
+    return output
+
+
+def _read_search_index(site_dir: Path) -> dict:
+    path = site_dir / _SEARCH_INDEX
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _cached_part(cache: AnalysisCache, key: str, part: Part) -> PartOutput | None:
+    hit = cache.get(key, part.label)
+    if hit is None:
+        return None
+    try:
+        return PartOutput.from_json(hit[0])
+    except (KeyError, TypeError, ValueError) as exc:
+        cache.reject(key, part.label, f"not a valid result: {exc}")
+        return None
+
+
+def build_site(
+    source: SiteSource,
+    site_dir: Path,
+    *,
+    quiet: bool = True,
+    cache: AnalysisCache | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Build ``source`` into ``site_dir`` with MkDocs in strict mode, part by part (see
+    :mod:`.site_parts`); raise BuildError on any warning. With a ``cache``, a part whose inputs are
+    unchanged since an earlier build is reused instead of built."""
+    site_dir = Path(site_dir).resolve()
+    parts = site_parts.split(source)
+    outputs: dict[str, PartOutput] = {}
+    reused = 0
+    config = mkdocs_config(source, Path("docs"), Path("theme"), Path("site")) if cache is not None else {}
+    with tempfile.TemporaryDirectory(prefix="modelgov-site-parts-") as scratch:
+        for number, part in enumerate(parts):
+            is_root = part.name == site_parts.ROOT
+            key = None
+            if cache is not None and not is_root:  # the root part is always built: it holds the build record
+                key = _part_key(source, part, config)
+                if (found := _cached_part(cache, key, part)) is not None:
+                    outputs[part.name] = found
+                    reused += 1
+                    continue
+            target = site_dir if is_root else Path(scratch) / str(number)
+            outputs[part.name] = _build_part(source, part, target, quiet)
+            if key is not None:
+                cache.put(key, outputs[part.name].to_json(), {})  # type: ignore[union-attr]
+            if not is_root:
+                shutil.rmtree(target, ignore_errors=True)
+    if len(parts) > 1:
+        progress(f"Site parts: {reused} of {len(parts) - 1} reused, {len(parts) - 1 - reused} built")
+    problems = site_parts.cross_link_problems(outputs)
+    if problems:
+        details = "".join(f"\n  WARNING: {problem}" for problem in problems)
+        raise BuildError(f"the static site build (MkDocs) reported problems:{details}")
+    for name, output in outputs.items():
+        if name != site_parts.ROOT:
+            for path, page_html in output.pages.items():
+                _safe_target(site_dir, path).write_text(page_html, encoding="utf-8")
+    root_index = _read_search_index(site_dir)
+    if root_index:
+        merged = site_parts.merge_search_indexes([root_index, *({"docs": o.search} for n, o in outputs.items() if n)])
+        data = json.dumps(merged, separators=(",", ":"))
+        (site_dir / _SEARCH_INDEX).write_text(data, encoding="utf-8")
+        # Material's offline plugin inlines the index into a script for file:// pages; do the same
+        (site_dir / _SEARCH_INDEX).with_suffix(".js").write_text(f"var __index = {data}", encoding="utf-8")

@@ -57,6 +57,7 @@ __all__ = [
     "policy_path",
     "render_pages",
     "site_nav",
+    "site_sections",
     "version_path",
 ]
 
@@ -715,6 +716,14 @@ def _version_nav(model: Model, version: ModelVersion) -> NavItem:
             *(NavItem(title=name, path=path) for path, name, _ in details),
         ),
     )
+
+
+def site_sections(manifest: Manifest) -> tuple[str, ...]:
+    """Folders whose pages change together: each model's, the compliance pages and the datasets. The
+    site is built in these parts, so a rebuild after one model's card changed builds that model's
+    folder and the site-wide pages only (see :mod:`.site_parts`)."""
+    models = tuple(posixpath.dirname(model_path(model)) + "/" for model in manifest.models)
+    return (*models, posixpath.dirname(COMPLIANCE) + "/", posixpath.dirname(DATASETS) + "/")
 
 
 def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:

@@ -19,7 +19,7 @@ from modelgov.render import charts, pages
 from modelgov.render.content import PLOTLY_JS, SiteFile, SiteSource
 from modelgov.render.mkdocs_site import build_site
 
-__all__ = ["render_site"]
+__all__ = ["render_site", "site_source"]
 
 _ASSETS = "assets"
 
@@ -38,6 +38,31 @@ def _asset_files(template_dir: Path | None) -> dict[str, Path]:
     return files
 
 
+def site_source(
+    manifest: Manifest,
+    *,
+    template_dir: Path | None = None,
+    versioned: bool = False,
+    cache: AnalysisCache | None = None,
+) -> SiteSource:
+    """Everything the site consists of, before the static-site builder turns it into HTML."""
+    site_pages = pages.render_pages(manifest, template_dir, cache)
+    assets = _asset_files(template_dir)
+    files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]
+    files.append(SiteFile(path=PLOTLY_JS, source=charts.plotly_js_path()))
+    files.append(SiteFile(path=pages.MANIFEST_FILE, content=manifest_io.dumps(manifest).encode("utf-8")))
+    return SiteSource(
+        title=manifest.site.title,
+        organisation=manifest.site.organisation,
+        pages=tuple(site_pages),
+        nav=pages.site_nav(manifest),
+        files=tuple(files),
+        stylesheets=tuple(path for path in sorted(assets) if path.endswith(".css")),
+        versioned=versioned,
+        sections=pages.site_sections(manifest),
+    )
+
+
 def render_site(
     manifest: Manifest,
     site_dir: Path,
@@ -52,21 +77,10 @@ def render_site(
 
     ``site_dir`` must not exist or be empty (the caller moves it into place atomically).
     ``template_dir`` holds workspace overrides of the built-in ``*.md.j2`` templates and assets.
-    Raises :class:`~modelgov.errors.BuildError` when a template or the site build fails.
+    With a ``cache``, each model's pages and each built part of the site are reused while their
+    inputs are unchanged. Raises :class:`~modelgov.errors.BuildError` when a template or the site
+    build fails.
     """
-    site_pages = pages.render_pages(manifest, template_dir, cache)
-    assets = _asset_files(template_dir)
-    files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]
-    files.append(SiteFile(path=PLOTLY_JS, source=charts.plotly_js_path()))
-    files.append(SiteFile(path=pages.MANIFEST_FILE, content=manifest_io.dumps(manifest).encode("utf-8")))
-    source = SiteSource(
-        title=manifest.site.title,
-        organisation=manifest.site.organisation,
-        pages=tuple(site_pages),
-        nav=pages.site_nav(manifest),
-        files=tuple(files),
-        stylesheets=tuple(path for path in sorted(assets) if path.endswith(".css")),
-        versioned=versioned,
-    )
-    progress(f"Building the static site with MkDocs ({len(site_pages)} pages)")
-    build_site(source, Path(site_dir), quiet=quiet)
+    source = site_source(manifest, template_dir=template_dir, versioned=versioned, cache=cache)
+    progress(f"Building the static site with MkDocs ({len(source.pages)} pages)")
+    build_site(source, Path(site_dir), quiet=quiet, cache=cache, progress=progress)

@@ -1,0 +1,122 @@
+"""How the site is cut into parts that are built, and reused, one at a time.
+
+MkDocs has no incremental build: it renders every page on every build, and at fleet scale (1,500
+pages) that full rebuild alone costs more than a tenth of a cold build, so a rebuild after one card
+changed could never be cheap. The site is therefore built in parts: the site-wide pages (home,
+lineage, audit trail, build record), and each of the folders the page layer declares in
+:attr:`~.content.SiteSource.sections` (one per model, the compliance pages, the datasets). Every part
+is built with the whole navigation and with every page of the other parts known to the builder, so
+its pages are exactly those of a whole-site build; only a part whose inputs changed is built again.
+
+This module holds the builder-independent half: which page belongs to which part, what a part's
+output consists of, how the parts' search indexes are merged, and the check of links between
+parts (which no single part's build can see). :mod:`.mkdocs_site` builds the parts.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from modelgov.render.content import SitePage, SiteSource
+
+__all__ = ["Part", "PartOutput", "cross_link_problems", "merge_search_indexes", "split"]
+
+#: The part holding every page outside the declared sections, and the site's static files.
+ROOT = ""
+
+
+@dataclass(frozen=True)
+class Part:
+    """Some of the site's pages, built together."""
+
+    name: str  # ROOT, or a section folder such as "models/credit/"
+    pages: tuple[SitePage, ...]
+
+    @property
+    def label(self) -> str:
+        return "the site-wide pages" if self.name == ROOT else f"the pages under {self.name}"
+
+
+@dataclass
+class PartOutput:
+    """What building a part produced, all a later build needs to reuse it.
+
+    ``pages``: output path → HTML; ``search``: the part's search index entries; ``anchors``: page →
+    the ids its content defines; ``links``: (page, target page, anchor, link as written) for every
+    link from this part to an anchor on another part's page."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    search: list[dict] = field(default_factory=list)
+    anchors: dict[str, list[str]] = field(default_factory=dict)
+    links: list[list[str]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"pages": self.pages, "search": self.search, "anchors": self.anchors, "links": self.links}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> PartOutput:
+        pages, search, anchors, links = data["pages"], data["search"], data["anchors"], data["links"]
+        valid = (
+            isinstance(pages, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in pages.items())
+            and isinstance(search, list)
+            and all(isinstance(e, dict) for e in search)
+            and isinstance(anchors, dict)
+            and all(isinstance(v, list) for v in anchors.values())
+            and isinstance(links, list)
+            and all(isinstance(link, list) and len(link) == 4 for link in links)
+        )
+        if not valid:
+            raise ValueError("a part output has the wrong shape")
+        return cls(pages=dict(pages), search=list(search), anchors=dict(anchors), links=list(links))
+
+
+def section_of(path: str, sections: Iterable[str]) -> str:
+    """The section folder holding ``path``, or :data:`ROOT`."""
+    return next((section for section in sections if path.startswith(section)), ROOT)
+
+
+def split(source: SiteSource) -> list[Part]:
+    """The root part first (it is always built: it carries the static files), then one part per
+    section that has pages, in the order the sections were declared."""
+    sections = sorted(source.sections, key=len, reverse=True)  # the innermost folder wins
+    grouped: dict[str, list[SitePage]] = {ROOT: [], **{s: [] for s in source.sections}}
+    for page in source.pages:
+        grouped[section_of(page.path, sections)].append(page)
+    return [Part(name, tuple(pages)) for name, pages in grouped.items() if name == ROOT or pages]
+
+
+def output_path(page_path: str) -> str:
+    """Where a page's HTML is written (``use_directory_urls: false``: ``a/b.md`` → ``a/b.html``)."""
+    stem, _ = posixpath.splitext(page_path)
+    return f"{stem}.html"
+
+
+def merge_search_indexes(indexes: list[dict]) -> dict:
+    """One search index from the parts' indexes: the first one's settings and every part's entries,
+    in part order (Material's search does not depend on the order of entries)."""
+    if not indexes:
+        return {}
+    merged = {key: value for key, value in indexes[0].items() if key != "docs"}
+    merged["docs"] = [entry for index in indexes for entry in index.get("docs", [])]
+    return merged
+
+
+def cross_link_problems(outputs: Mapping[str, PartOutput]) -> list[str]:
+    """Links from one part to a missing anchor on another part's page, worded as MkDocs words the
+    same problem within one build (which strict mode turns into a failed build)."""
+    anchors: dict[str, set[str]] = {}
+    for output in outputs.values():
+        for page, ids in output.anchors.items():
+            anchors[page] = set(ids)
+    problems = []
+    for output in outputs.values():
+        for page, target, anchor, written in output.links:
+            if anchor not in anchors.get(target, set()):
+                problems.append(
+                    f"Doc file '{page}' contains a link '{written}', but the doc '{target}' "
+                    f"does not contain an anchor '#{anchor}'."
+                )
+    return problems

@@ -1,0 +1,158 @@
+"""The site is built in parts (each model's folder, compliance, datasets, the site-wide pages) so a
+rebuild reuses every part whose inputs are unchanged. What a reader sees must not depend on that:
+the pages are byte-identical to a whole-site build, links between parts are checked as strictly as
+links within one, and the merged search index holds every page."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from manifest_factory import make_manifest
+from modelgov.cache import AnalysisCache
+from modelgov.errors import BuildError
+from modelgov.render import site_parts
+from modelgov.render.content import NavItem, SitePage, SiteSource
+from modelgov.render.mkdocs_site import build_site
+from modelgov.render.site import site_source
+
+EPOCH = "1719748800"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_build_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+@pytest.fixture(scope="module")
+def source() -> SiteSource:
+    return site_source(make_manifest())
+
+
+def files_of(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def search_entries(site: Path) -> list[str]:
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    return sorted(json.dumps(entry, sort_keys=True) for entry in index["docs"])
+
+
+def test_the_manifest_declares_one_part_per_model_and_the_shared_folders(source: SiteSource) -> None:
+    parts = site_parts.split(source)
+    names = [part.name for part in parts]
+    assert names[0] == site_parts.ROOT
+    assert set(names[1:]) == {"models/credit-default/", "models/bike-demand/", "compliance/", "datasets/"}
+    assert sorted(p.path for part in parts for p in part.pages) == sorted(p.path for p in source.pages)
+    root = next(part for part in parts if part.name == site_parts.ROOT)
+    assert "index.md" in {p.path for p in root.pages}
+
+
+def test_pages_built_in_parts_are_identical_to_a_whole_site_build(tmp_path: Path, source: SiteSource) -> None:
+    build_site(source, tmp_path / "parts")
+    build_site(dataclasses.replace(source, sections=()), tmp_path / "whole")
+    parts, whole = files_of(tmp_path / "parts"), files_of(tmp_path / "whole")
+    assert set(parts) == set(whole)
+    search = {"search/search_index.json", "search/search_index.js"}
+    differing = sorted(path for path in parts if path not in search and parts[path] != whole[path])
+    assert differing == []
+    # the search index holds the same entries, in part order rather than page order
+    assert search_entries(tmp_path / "parts") == search_entries(tmp_path / "whole")
+    script = (tmp_path / "parts/search/search_index.js").read_text(encoding="utf-8")
+    assert script == "var __index = " + (tmp_path / "parts/search/search_index.json").read_text(encoding="utf-8")
+
+
+def small_site(link_from_root: str, link_from_model: str) -> SiteSource:
+    """A site of three parts whose pages link across parts."""
+    pages = (
+        SitePage("index.md", "Home", f"# Home\n\nSee [the card]({link_from_root}).\n"),
+        SitePage("models/a/index.md", "Model A", f"# Model A\n\n## Fairness\n\nBack [home]({link_from_model}).\n"),
+        SitePage("compliance/index.md", "Compliance", "# Compliance\n\n## Model A\n\nSee [A](../models/a/index.md).\n"),
+    )
+    nav = (
+        NavItem("Home", "index.md"),
+        NavItem("Models", children=(NavItem("Model A", "models/a/index.md"),)),
+        NavItem("Compliance", "compliance/index.md"),
+    )
+    return SiteSource(
+        title="Small", organisation="Org", pages=pages, nav=nav, files=(), sections=("models/a/", "compliance/")
+    )
+
+
+def test_links_between_parts_resolve_to_the_built_pages(tmp_path: Path) -> None:
+    build_site(small_site("models/a/index.md#fairness", "../../compliance/index.md#model-a"), tmp_path / "s")
+    root = (tmp_path / "s/index.html").read_text(encoding="utf-8")
+    card = (tmp_path / "s/models/a/index.html").read_text(encoding="utf-8")
+    assert 'href="models/a/index.html#fairness"' in root
+    assert 'href="../../compliance/index.html#model-a"' in card
+    # each part's navigation lists the other parts' pages, as a whole-site build's does
+    assert 'href="../../compliance/index.html"' in card
+
+
+@pytest.mark.parametrize(
+    ("from_root", "from_model", "named"),
+    [
+        ("models/a/index.md#nowhere", "../../index.md", "'models/a/index.md#nowhere'"),
+        ("models/a/index.md", "../../compliance/index.md#nowhere", "'../../compliance/index.md#nowhere'"),
+    ],
+)
+def test_a_link_to_a_missing_anchor_in_another_part_fails_the_build(
+    tmp_path: Path, from_root: str, from_model: str, named: str
+) -> None:
+    with pytest.raises(BuildError, match="does not contain an anchor '#nowhere'") as failed:
+        build_site(small_site(from_root, from_model), tmp_path / "s")
+    assert named in str(failed.value)
+
+
+def test_a_link_to_a_missing_page_still_fails_the_build(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="not found among documentation files"):
+        build_site(small_site("models/b/index.md", "../../index.md"), tmp_path / "s")
+
+
+def test_a_rebuild_reuses_unchanged_parts_and_matches_a_build_without_cache(tmp_path: Path) -> None:
+    source = small_site("models/a/index.md#fairness", "../../index.md")
+    cache = AnalysisCache(tmp_path / "cache")
+    messages: list[str] = []
+    build_site(source, tmp_path / "cold", cache=cache, progress=messages.append)
+    assert messages[-1] == "Site parts: 0 of 2 reused, 2 built"
+
+    edited = dataclasses.replace(
+        source,
+        pages=tuple(
+            dataclasses.replace(p, markdown=p.markdown + "\nReviewed again.\n") if p.path.startswith("models/") else p
+            for p in source.pages
+        ),
+    )
+    build_site(edited, tmp_path / "warm", cache=AnalysisCache(tmp_path / "cache"), progress=messages.append)
+    assert messages[-1] == "Site parts: 1 of 2 reused, 1 built"
+    build_site(edited, tmp_path / "fresh")
+    assert files_of(tmp_path / "warm") == files_of(tmp_path / "fresh")
+    assert "Reviewed again." in (tmp_path / "warm/models/a/index.html").read_text(encoding="utf-8")
+
+
+def test_a_corrupted_part_is_built_again(tmp_path: Path) -> None:
+    source = small_site("models/a/index.md#fairness", "../../index.md")
+    build_site(source, tmp_path / "cold", cache=AnalysisCache(tmp_path / "cache"))
+    for entry in (tmp_path / "cache").rglob("*.entry"):
+        entry.write_bytes(entry.read_bytes()[:-20])
+    reports: list[str] = []
+    cache = AnalysisCache(tmp_path / "cache", report=reports.append)
+    build_site(source, tmp_path / "warm", cache=cache)
+    assert any("the pages under models/a/" in r and "corrupted" in r for r in reports)
+    assert files_of(tmp_path / "warm") == files_of(tmp_path / "cold")
+
+
+def test_merge_keeps_the_first_index_settings_and_every_entry() -> None:
+    merged = site_parts.merge_search_indexes(
+        [{"config": {"lang": ["en"]}, "docs": [{"location": "a.html"}]}, {"docs": [{"location": "b.html"}]}]
+    )
+    assert merged == {"config": {"lang": ["en"]}, "docs": [{"location": "a.html"}, {"location": "b.html"}]}
+    assert site_parts.merge_search_indexes([]) == {}
+
+
+def test_a_cached_part_of_the_wrong_shape_is_refused() -> None:
+    with pytest.raises(ValueError):
+        site_parts.PartOutput.from_json({"pages": {"a.html": 3}, "search": [], "anchors": {}, "links": []})
