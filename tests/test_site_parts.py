@@ -156,3 +156,9 @@ def test_merge_keeps_the_first_index_settings_and_every_entry() -> None:
 def test_a_cached_part_of_the_wrong_shape_is_refused() -> None:
     with pytest.raises(ValueError):
         site_parts.PartOutput.from_json({"pages": {"a.html": 3}, "search": [], "anchors": {}, "links": []})
+
+
+def test_parts_built_in_parallel_processes_are_identical_to_a_serial_build(tmp_path: Path, source: SiteSource) -> None:
+    build_site(source, tmp_path / "serial")
+    build_site(source, tmp_path / "parallel", jobs=2)
+    assert files_of(tmp_path / "parallel") == files_of(tmp_path / "serial")

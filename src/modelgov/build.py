@@ -65,7 +65,8 @@ def build_site(
 
     With ``cache_dir``, analysis results are reused from earlier builds when their inputs are unchanged
     (see :mod:`.cache`); the command line passes the workspace's ``.modelgov/cache`` unless ``--no-cache``.
-    ``jobs``: models analysed in parallel processes (the command line uses every CPU)."""
+    ``jobs``: models analysed, and parts of the site built, in parallel processes (the command line
+    uses every CPU)."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
     if site_version is not None:
@@ -84,7 +85,7 @@ def build_site(
         progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")
     if site_version is None:
         return render_manifest(
-            the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress, cache=cache
+            the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress, cache=cache, jobs=jobs
         )
     the_manifest = the_manifest.model_copy(update={"site_version": site_version})
     result = render_manifest(
@@ -94,6 +95,7 @@ def build_site(
         progress=progress,
         versioned=True,
         cache=cache,
+        jobs=jobs,
     )
     record_version(out_dir, site_version, tuple(aliases))
     progress(f"Recorded version {site_version} in {out_dir / 'versions.json'}")
@@ -108,9 +110,11 @@ def render_manifest(
     progress: Progress = _silent,
     versioned: bool = False,
     cache: AnalysisCache | None = None,
+    jobs: int = 1,
 ) -> BuildResult:
     """Render a manifest into ``out_dir``: staged beside it, then swapped in only on success.
-    ``versioned``: the site is one version among others (Material's version selector is shown)."""
+    ``versioned``: the site is one version among others (Material's version selector is shown);
+    ``jobs``: parts of the site built in parallel processes."""
     from modelgov.render import render_site  # keeps `modelgov validate` free of the MkDocs import cost
 
     out_dir = out_dir.resolve()
@@ -122,7 +126,13 @@ def render_manifest(
     shutil.rmtree(staging, ignore_errors=True)
     try:
         render_site(
-            the_manifest, staging, template_dir=template_dir, versioned=versioned, progress=progress, cache=cache
+            the_manifest,
+            staging,
+            template_dir=template_dir,
+            versioned=versioned,
+            progress=progress,
+            cache=cache,
+            jobs=jobs,
         )
         manifest.write(the_manifest, staging / "manifest.json")
         if the_manifest.governance is not None:

@@ -32,13 +32,17 @@ import dataclasses
 import html
 import json
 import logging
+import multiprocessing
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -49,7 +53,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import BuildError
 from modelgov.render import site_parts
-from modelgov.render.content import PLOTLY_JS, NavItem, SitePage, SiteSource
+from modelgov.render.content import PLOTLY_JS, NavItem, SiteFile, SitePage, SiteSource
 from modelgov.render.site_parts import Part, PartOutput
 
 __all__ = ["build_site"]
@@ -214,6 +218,9 @@ def write_project(source: SiteSource, project: Path, site_dir: Path) -> Path:
     _safe_target(theme_dir, _FILE_WORKER_JS).write_text(_FILE_WORKER, encoding="utf-8")
     config_path = project / "mkdocs.yml"
     config = mkdocs_config(source, docs_dir, theme_dir, site_dir)
+    # the navigation is handed to MkDocs as an object (see _build_part): a fleet's nav is thousands
+    # of entries, and parsing them as YAML would cost every part's build half a second
+    config.pop("nav")
     config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return config_path
 
@@ -251,6 +258,24 @@ def _mkdocs_logging(quiet: bool) -> Iterator[_Collect]:
         logger.handlers = saved[2]
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled Jinja templates kept in memory across the parts' builds. Jinja checks each entry
+    against its template's source, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _CompiledTemplates()
+
+
 class _OtherParts(BasePlugin):
     """Makes one part's build see the whole site: the other parts' pages and the static files are
     added as *excluded* files, which MkDocs neither reads nor writes but does resolve, so links and
@@ -272,6 +297,10 @@ class _OtherParts(BasePlugin):
             files.append(File.generated(config, uri, content=b"", inclusion=InclusionLevel.EXCLUDED))
         self.files = files
         return files
+
+    def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        env.bytecode_cache = _TEMPLATE_CODE  # the theme's templates are compiled once per process
+        return env
 
     def record(self, output: PartOutput) -> None:
         assert self.files is not None
@@ -328,7 +357,9 @@ def _build_part(source: SiteSource, part: Part, site_dir: Path, quiet: bool) -> 
         config_path = write_project(part_source, Path(tmp), site_dir)
         with _mkdocs_logging(quiet) as collected:
             try:
-                config = load_config(str(config_path), strict=True)
+                config = load_config(str(config_path), strict=True, nav=_nav_config(source.nav))
+                if not is_root:  # the 404 page (and an empty sitemap) are written by the root part
+                    config.theme.static_templates.clear()
                 others = _OtherParts(external, skip_static=not is_root)
                 config.plugins["modelgov/other-parts"] = others
                 mkdocs_build(config)
@@ -363,6 +394,12 @@ def _cached_part(cache: AnalysisCache, key: str, part: Part) -> PartOutput | Non
         return None
 
 
+def _build_part_alone(source: SiteSource, part: Part, quiet: bool) -> PartOutput:
+    """Build a part that is not the root into a scratch folder (in a worker process, when parallel)."""
+    with tempfile.TemporaryDirectory(prefix="modelgov-site-part-") as scratch:
+        return _build_part(source, part, Path(scratch) / "site", quiet)
+
+
 def build_site(
     source: SiteSource,
     site_dir: Path,
@@ -370,45 +407,67 @@ def build_site(
     quiet: bool = True,
     cache: AnalysisCache | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    jobs: int = 1,
 ) -> None:
     """Build ``source`` into ``site_dir`` with MkDocs in strict mode, part by part (see
     :mod:`.site_parts`); raise BuildError on any warning. With a ``cache``, a part whose inputs are
-    unchanged since an earlier build is reused instead of built."""
+    unchanged since an earlier build is reused instead of built. ``jobs``: parts built in parallel
+    processes (spawned, as the analysis workers are), the site-wide part meanwhile in this one."""
     site_dir = Path(site_dir).resolve()
     parts = site_parts.split(source)
     outputs: dict[str, PartOutput] = {}
-    reused = 0
+    keys: dict[str, str] = {}
     config = mkdocs_config(source, Path("docs"), Path("theme"), Path("site")) if cache is not None else {}
-    with tempfile.TemporaryDirectory(prefix="modelgov-site-parts-") as scratch:
-        for number, part in enumerate(parts):
-            is_root = part.name == site_parts.ROOT
-            key = None
-            if cache is not None and not is_root:  # the root part is always built: it holds the build record
-                key = _part_key(source, part, config)
-                if (found := _cached_part(cache, key, part)) is not None:
-                    outputs[part.name] = found
-                    reused += 1
-                    continue
-            target = site_dir if is_root else Path(scratch) / str(number)
-            outputs[part.name] = _build_part(source, part, target, quiet)
-            if key is not None:
-                cache.put(key, outputs[part.name].to_json(), {})  # type: ignore[union-attr]
-            if not is_root:
-                shutil.rmtree(target, ignore_errors=True)
+    todo: list[Part] = []
+    for part in parts[1:]:  # parts[0] is the root, always built: it holds the build record
+        if cache is not None:
+            keys[part.name] = _part_key(source, part, config)
+            if (found := _cached_part(cache, keys[part.name], part)) is not None:
+                outputs[part.name] = found
+                continue
+        todo.append(part)
+    # a worker needs only the part's pages and the paths of the others, not every page's text
+    light = dataclasses.replace(
+        source,
+        pages=tuple(SitePage(p.path, p.title, "") for p in source.pages),
+        files=tuple(SiteFile(path=f.path) for f in source.files),
+    )
+    built: dict[str, PartOutput] = {}
+    if jobs > 1 and len(todo) > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+            futures = {
+                part.name: pool.submit(_build_part_alone, _with_pages(light, part), part, quiet) for part in todo
+            }
+            outputs[site_parts.ROOT] = _build_part(source, parts[0], site_dir, quiet)
+            built = {name: future.result() for name, future in futures.items()}
+    else:
+        outputs[site_parts.ROOT] = _build_part(source, parts[0], site_dir, quiet)
+        built = {part.name: _build_part_alone(source, part, quiet) for part in todo}
+    for name, output in built.items():
+        outputs[name] = output
+        if cache is not None:
+            cache.put(keys[name], output.to_json(), {})
     if len(parts) > 1:
-        progress(f"Site parts: {reused} of {len(parts) - 1} reused, {len(parts) - 1 - reused} built")
+        progress(f"Site parts: {len(parts) - 1 - len(todo)} of {len(parts) - 1} reused, {len(todo)} built")
     problems = site_parts.cross_link_problems(outputs)
     if problems:
         details = "".join(f"\n  WARNING: {problem}" for problem in problems)
         raise BuildError(f"the static site build (MkDocs) reported problems:{details}")
-    for name, output in outputs.items():
-        if name != site_parts.ROOT:
-            for path, page_html in output.pages.items():
-                _safe_target(site_dir, path).write_text(page_html, encoding="utf-8")
+    for part in parts[1:]:
+        for path, page_html in outputs[part.name].pages.items():
+            _safe_target(site_dir, path).write_text(page_html, encoding="utf-8")
     root_index = _read_search_index(site_dir)
     if root_index:
-        merged = site_parts.merge_search_indexes([root_index, *({"docs": o.search} for n, o in outputs.items() if n)])
+        others = [{"docs": outputs[part.name].search} for part in parts[1:]]
+        merged = site_parts.merge_search_indexes([root_index, *others])
         data = json.dumps(merged, separators=(",", ":"))
         (site_dir / _SEARCH_INDEX).write_text(data, encoding="utf-8")
         # Material's offline plugin inlines the index into a script for file:// pages; do the same
         (site_dir / _SEARCH_INDEX).with_suffix(".js").write_text(f"var __index = {data}", encoding="utf-8")
+
+
+def _with_pages(light: SiteSource, part: Part) -> SiteSource:
+    """``light`` (every page's path and title, no text) with ``part``'s own pages in full."""
+    own = {page.path: page for page in part.pages}
+    return dataclasses.replace(light, pages=tuple(own.get(p.path, p) for p in light.pages))

@@ -72,15 +72,16 @@ def render_site(
     versioned: bool = False,
     progress: Callable[[str], None] = lambda _: None,
     cache: AnalysisCache | None = None,
+    jobs: int = 1,
 ) -> None:
     """Write the governance website for ``manifest`` into ``site_dir``.
 
     ``site_dir`` must not exist or be empty (the caller moves it into place atomically).
     ``template_dir`` holds workspace overrides of the built-in ``*.md.j2`` templates and assets.
     With a ``cache``, each model's pages and each built part of the site are reused while their
-    inputs are unchanged. Raises :class:`~modelgov.errors.BuildError` when a template or the site
+    inputs are unchanged; ``jobs`` parts of the site are built in parallel processes. Raises :class:`~modelgov.errors.BuildError` when a template or the site
     build fails.
     """
     source = site_source(manifest, template_dir=template_dir, versioned=versioned, cache=cache)
     progress(f"Building the static site with MkDocs ({len(source.pages)} pages)")
-    build_site(source, Path(site_dir), quiet=quiet, cache=cache, progress=progress)
+    build_site(source, Path(site_dir), quiet=quiet, cache=cache, progress=progress, jobs=jobs)

@@ -12,6 +12,7 @@ import gzip
 import io
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -153,6 +154,15 @@ def _read_jsonl(path: Path, columns: list[str]) -> pd.DataFrame:
     if missing:
         raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
     return pd.DataFrame(values)
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_uri(text: str) -> bool:
+    """``s3a://b/x`` and ``file:///x`` are URIs (read by the Spark engine where they are); workspace
+    paths such as ``logs/*.parquet`` are not."""
+    return bool(_URI.match(text))
 
 
 def expand_table_paths(root: Path, pattern: str) -> list[str]:

@@ -18,6 +18,7 @@ import difflib
 import hashlib
 import types
 import typing
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from modelgov.errors import Problem, WorkspaceError
 from modelgov.policy import schema as policy_schema
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
 from modelgov.resources import builtin_packs
-from modelgov.sources.tables import TableError, expand_table_paths, read_columns, table_format
+from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns, table_format
 from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.lineage_sources import LineageRecords, load_lineage_sources
@@ -112,6 +113,7 @@ class _Loader:
         if not self.root.is_dir():
             raise WorkspaceError([Problem(str(self.root), None, "", "workspace folder does not exist")])
         governance = self._parse("governance.yml", schema.Governance, required=True)
+        self.engine = governance.monitoring.engine if governance is not None else None
         datasets = self._load_datasets()
         models = self._load_models()
         if governance is not None:
@@ -616,6 +618,9 @@ class _Loader:
         carry the declared columns (checked on the header of each)."""
         loc: Loc = ("monitoring", "logs")
         pattern = monitoring.logs
+        if is_uri(pattern):
+            self._check_log_uri(doc, monitoring)
+            return
         if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             self.problems.append(doc.problem(loc, f"{pattern!r} must be a relative path inside the workspace"))
             return
@@ -629,6 +634,42 @@ class _Loader:
             return
         for rel_path in files:
             self._check_table(doc, loc, rel_path, needed, {}, model)
+
+    def _check_log_uri(self, doc: YamlDocument, monitoring: schema.Monitoring) -> None:
+        """A URI log is read where it lives by the Spark engine, which checks its columns when it
+        scans it; a ``file://`` URI must still point inside the workspace."""
+        loc: Loc = ("monitoring", "logs")
+        uri = monitoring.logs
+        if self.engine != "spark":
+            self.problems.append(
+                doc.problem(
+                    loc,
+                    f"{uri!r} is a URI: logs in object storage or a cluster file system are read by the Spark "
+                    "engine, so set `monitoring: {engine: spark}` in governance.yml (or give a path inside the workspace)",
+                )
+            )
+            return
+        if uri.lower().startswith("file:"):
+            local = Path(urllib.parse.unquote(urllib.parse.urlsplit(uri).path)).resolve()
+            if not local.is_relative_to(self.root.resolve()):
+                self.problems.append(doc.problem(loc, f"{uri!r} points outside the workspace"))
+        if isinstance(monitoring.window, schema.RowWindow):
+            self.problems.append(
+                doc.problem(
+                    ("monitoring", "window"),
+                    "the Spark engine cuts calendar windows (day, week or month); windows of a number of rows "
+                    "need a global order of the log, which only the embedded engine keeps",
+                )
+            )
+        reference = monitoring.reference
+        if isinstance(reference, schema.Reference) and reference.window is not None:
+            self.problems.append(
+                doc.problem(
+                    ("monitoring", "reference", "window"),
+                    "a window of a log in object storage cannot be the reference yet; use an evaluation or "
+                    "a table in the workspace (for example a sample of the first weeks' records)",
+                )
+            )
 
     def _check_dataset_ref(
         self, doc: YamlDocument, loc: Loc, dataset_id: str, datasets: dict[str, DatasetEntry]

@@ -385,7 +385,9 @@ class Reference(Strict):
 
 class Monitoring(Strict):
     logs: Text = Field(
-        description="Scoring log path relative to the workspace: a file, a glob (`logs/*.parquet`) or a folder."
+        description="Scoring log path relative to the workspace: a file, a glob (`logs/*.parquet`) or a folder. "
+        "With the Spark engine, also a URI Spark can read (`s3a://bucket/scoring/credit/`, `gs://…`, `abfss://…`, "
+        "`hdfs://…`), read where it lives."
     )
     timestamp: Text = Field(description="Column with the scoring time (ISO 8601 or a native timestamp).")
     id: str | None = Field(None, description="Column with the record id (joins ground truth).")
