@@ -346,3 +346,47 @@ def test_monitored_features_must_be_columns_of_the_reference_evaluation(ws: Path
     problem = only_problem(ws)
     assert problem.key == "monitoring.features"
     assert "'tenure' not in data/holdout.csv, the table of the reference evaluation 'holdout'" in problem.message
+
+
+def with_log(ws: Path, logs: str, *, spark: bool, extra: str = "") -> Path:
+    version = ws / "models/loans/versions/1.0/version.yml"
+    version.write_text(
+        version.read_text(encoding="utf-8")
+        + f"monitoring:\n  logs: {logs}\n  timestamp: ts\n  prediction: predicted\n  features: [income]\n{extra}",
+        encoding="utf-8",
+    )
+    if spark:
+        governance = ws / "governance.yml"
+        governance.write_text(governance.read_text(encoding="utf-8") + "monitoring:\n  engine: spark\n")
+    return ws
+
+
+def test_a_log_uri_needs_the_spark_engine(ws: Path) -> None:
+    problem = only_problem(with_log(ws, "s3a://lake/scoring/loans/", spark=False))
+    assert problem.file == "models/loans/versions/1.0/version.yml" and problem.key == "monitoring.logs"
+    assert "'s3a://lake/scoring/loans/' is a URI" in problem.message and "engine: spark" in problem.message
+
+
+def test_a_log_uri_with_the_spark_engine_is_not_looked_for_in_the_workspace(ws: Path) -> None:
+    loaded = load_workspace(with_log(ws, "s3a://lake/scoring/loans/", spark=True))
+    assert loaded.models["loans"].versions["1.0"].spec.monitoring.logs == "s3a://lake/scoring/loans/"
+
+
+def test_a_file_uri_outside_the_workspace_is_refused(ws: Path, tmp_path: Path) -> None:
+    outside = (tmp_path / "elsewhere").as_uri()
+    problem = only_problem(with_log(ws, outside, spark=True))
+    assert problem.key == "monitoring.logs" and "points outside the workspace" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "words"),
+    [
+        ("  window: {rows: 500}\n", "monitoring.window", "calendar windows"),
+        ("  reference: {window: 1}\n", "monitoring.reference.window", "cannot be the reference yet"),
+    ],
+)
+def test_what_the_spark_engine_cannot_do_with_a_log_uri_is_said_at_load(
+    ws: Path, extra: str, key: str, words: str
+) -> None:
+    problem = only_problem(with_log(ws, "gs://lake/scoring/", spark=True, extra=extra))
+    assert problem.key == key and words in problem.message

@@ -859,3 +859,18 @@ def test_a_difference_that_rounds_to_zero_keeps_its_sign() -> None:
 
     assert signed(0.00035) == "+0.0003" and signed(-0.00036) == "-0.0004"
     assert signed(0.028) == "+0.028" and signed(0.0) == "0.000" and signed(-0.012) == "-0.012"
+
+
+def test_a_remote_log_is_shown_with_its_listing_fingerprint_not_as_a_content_hash() -> None:
+    from modelgov.manifest import FileRef
+    from modelgov.render.pages import render_pages
+
+    base = make_manifest()
+    remote = FileRef(path="s3a://lake/scoring/part-0.parquet", sha256="ab" * 32, bytes=1024, identity="listing")
+    manifest = base.model_copy(update={"inputs": [*base.inputs, remote]})
+    build_page = next(p for p in render_pages(manifest) if p.path == "build.md")
+    assert "1 of them are logs in remote storage" in build_page.markdown
+    row = next(line for line in build_page.markdown.splitlines() if "s3a://lake" in line)
+    assert "(listing fingerprint)" in row
+    local_rows = [line for line in build_page.markdown.splitlines() if "holdout" in line and line.startswith("|")]
+    assert local_rows and not any("listing" in line for line in local_rows)

@@ -31,7 +31,7 @@ from modelgov.errors import Problem, WorkspaceError
 from modelgov.lineage.join import build_lineage
 from modelgov.policy.engine import govern
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
-from modelgov.sources.tables import TableError, expand_table_paths, read_columns, read_table, rows_at_most
+from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns, read_table, rows_at_most
 from modelgov.workspace.files import FileRegistry, HashedFile
 from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
 from modelgov.workspace.schema import Evaluation, Version
@@ -95,7 +95,7 @@ def build_manifest(
         risk_tiers=[
             manifest.RiskTier(id=t.id, title=t.title or t.id.title(), description=t.description) for t in gov.risk_tiers
         ],
-        inputs=[_ref(workspace.files, f.path) for f in workspace.files.all()],
+        inputs=[_file_ref(f) for f in workspace.files.all()],
         models=sorted(models, key=lambda m: m.id),
         datasets=_datasets(workspace),
         audit=_audit_summary(workspace),
@@ -204,7 +204,12 @@ def _fully_cached(workspace: Workspace, model: ModelEntry, cache: AnalysisCache)
     for version in model.versions.values():
         keys = [_analysis_key(workspace, model, version.spec, e) for e in version.spec.evaluations]
         if version.spec.monitoring is not None:
-            keys.append(_monitoring_key(workspace, model, version))
+            from modelgov.monitoring.logsource import ScanError
+
+            try:
+                keys.append(_monitoring_key(workspace, model, version))
+            except ScanError:  # a log URI that cannot be listed: reported when the model is analysed
+                return False
         if not all(cache.has(key) for key in keys):
             return False
     return True
@@ -246,7 +251,28 @@ def _audit_event(entry: dict) -> manifest.AuditEvent:
 
 def _ref(files: FileRegistry, rel_path: str) -> manifest.FileRef:
     hashed = files.register(rel_path)
-    return manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes)
+    return _file_ref(hashed)
+
+
+def _file_ref(hashed: HashedFile) -> manifest.FileRef:
+    identity = "listing" if hashed.identity == "listing" else "content"
+    return manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes, identity=identity)
+
+
+def _log_files(workspace: Workspace, mon: MonitoringSpec) -> list[HashedFile]:
+    """The version's log files, identified: workspace files by their content's SHA-256; a URI (Spark
+    engine) by the listing of the objects it names (see :mod:`.monitoring.remote`)."""
+    if not is_uri(mon.logs):
+        return [workspace.files.register(p) for p in expand_table_paths(workspace.root, mon.logs)]
+    if (known := workspace.files.listing(mon.logs)) is not None:
+        return known
+    from modelgov.monitoring.remote import list_objects
+    from modelgov.monitoring.spark_scan import spark_session
+
+    engine = workspace.governance.monitoring
+    session = spark_session(engine.master, dict(engine.conf))
+    objects = list_objects(session, mon.logs)  # raises ScanError naming the URI
+    return workspace.files.add_listing(mon.logs, [(o.uri, o.fingerprint, o.bytes) for o in objects])
 
 
 def _version_sort_key(version: manifest.ModelVersion) -> tuple:
@@ -309,8 +335,15 @@ def _version_entry(
     monitoring = None
     if spec.monitoring is not None:
         mon = spec.monitoring
+        from modelgov.monitoring.logsource import ScanError
+
+        try:
+            logs = _log_files(workspace, mon)
+        except ScanError as exc:
+            problems.append(Problem(version.source, None, "monitoring.logs", str(exc)))
+            return None
         monitoring = manifest.MonitoringSource(
-            logs=[_ref(workspace.files, path) for path in expand_table_paths(workspace.root, mon.logs)],
+            logs=[_file_ref(hashed) for hashed in logs],
             timestamp=mon.timestamp,
             prediction=mon.prediction,
             score=mon.score,
@@ -603,7 +636,7 @@ def _monitoring_key(workspace: Workspace, model: ModelEntry, version: VersionEnt
         {
             "kind": "monitoring",
             "monitoring": mon.model_dump(mode="json"),
-            "logs": [files.register(p).sha256 for p in expand_table_paths(workspace.root, mon.logs)],
+            "logs": [hashed.sha256 for hashed in _log_files(workspace, mon)],
             "ground_truth": files.register(mon.ground_truth.data).sha256 if mon.ground_truth else None,
             "reference_data": files.register(reference.data).sha256 if reference.data else None,
             # an evaluation reference: its table and columns, via the run's own record
@@ -657,7 +690,10 @@ def _drift_report(
         for feature in [*mon.features, PREDICTION]:
             overrides.setdefault(feature, default)
     truth = mon.ground_truth
-    logs = [workspace.files.path(p) for p in expand_table_paths(workspace.root, mon.logs)]
+    logs: list[Path | str] = [
+        hashed.path if hashed.identity == "listing" else workspace.files.path(hashed.path)
+        for hashed in _log_files(workspace, mon)
+    ]
     try:
         reference = _reference(workspace, chosen, evaluation, evaluations, logs, mon, spec_window, reference_output)
         if reference_output not in reference.columns:

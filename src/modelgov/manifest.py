@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -32,11 +32,19 @@ class Node(BaseModel):
 
 
 class FileRef(Node):
-    """A workspace file the build read: the evidence trail for every number derived from it."""
+    """A file the build read: the evidence trail for every number derived from it."""
 
-    path: str = Field(description="Path relative to the workspace root, with '/' separators.")
-    sha256: str
+    path: str = Field(
+        description="Path relative to the workspace root, with '/' separators; or, for a log the Spark engine "
+        "read where it lives, the object's URI."
+    )
+    sha256: str = Field(description="SHA-256 of the file's bytes, or of its listing entry (see `identity`).")
     bytes: int
+    identity: Literal["content", "listing"] = Field(
+        "content",
+        description="`content`: `sha256` is the hash of the bytes. `listing`: an object in remote storage, which "
+        "is not downloaded to hash it; `sha256` is the hash of its URI, size, modification time and ETag.",
+    )
 
 
 class Generator(Node):

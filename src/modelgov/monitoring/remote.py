@@ -50,7 +50,7 @@ def _etag(status: object) -> str | None:
     """Hadoop 3.3's EtagSource (S3A, ABFS, GCS connector); other file systems have none."""
     try:
         value = status.getEtag()  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - py4j raises its own error for a method the class lacks
+    except Exception:
         return None
     return str(value) if value else None
 
@@ -77,7 +77,7 @@ def list_objects(session: SparkSession, uri: str) -> list[RemoteObject]:
                     found.append(_object(status))
             else:
                 found.append(_object(match))
-    except Exception as exc:  # noqa: BLE001 - py4j wraps every Java exception in one Python type
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScanError(f"cannot list {uri}: {first}") from None
     tables = sorted((o for o in found if _is_table(o.uri.rsplit("/", 1)[-1])), key=lambda o: o.uri)

@@ -13,7 +13,7 @@ ever seen as per-window aggregates, so memory does not grow with the log.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -28,7 +28,7 @@ from modelgov.analysis.resampling import Resampling
 from modelgov.monitoring import drift as drift_tests
 from modelgov.monitoring.aggregates import CategoricalAggregate, NumericAggregate, WindowAggregate, WindowSpec
 from modelgov.monitoring.reference import ReferenceProfile, canonical_text, profile_reference
-from modelgov.monitoring.scan import scan_outcomes, scan_windows
+from modelgov.monitoring.scan import OutcomeWindow, scan_outcomes, scan_windows
 
 PREDICTION = "(prediction)"
 NO_INTERVALS = Resampling(resamples=0)
@@ -38,7 +38,7 @@ NO_INTERVALS = Resampling(resamples=0)
 class MonitoringInputs:
     """What the report needs, already resolved to absolute paths and plain column names."""
 
-    logs: list[Path]
+    logs: list[Path | str]  # files in the workspace, or (Spark engine) object URIs
     timestamp: str
     features: list[str]
     log_output: str  # score column if declared, else prediction column, in the logs
@@ -277,6 +277,40 @@ def _short(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
+def _outcomes(inputs: MonitoringInputs) -> Iterator[OutcomeWindow]:
+    """The log joined with its ground truth, window by window, from the configured engine."""
+    assert inputs.truth is not None and inputs.log_id is not None and inputs.truth_id is not None
+    assert inputs.truth_label is not None
+    if inputs.spark is None:
+        yield from scan_outcomes(
+            inputs.logs,
+            timestamp=inputs.timestamp,
+            window=inputs.window,
+            log_id=inputs.log_id,
+            prediction=inputs.log_prediction,
+            score=inputs.log_score,
+            truth=inputs.truth,
+            truth_id=inputs.truth_id,
+            truth_label=inputs.truth_label,
+        )
+        return
+    from modelgov.monitoring.spark_scan import read_log, scan_outcomes_spark, spark_session
+
+    session = spark_session(inputs.spark.master, inputs.spark.conf)
+    yield from scan_outcomes_spark(
+        read_log(session, [str(p) for p in inputs.logs]),
+        read_log(session, [str(inputs.truth)]),
+        truth_name=str(inputs.truth),
+        timestamp=inputs.timestamp,
+        window=inputs.window,
+        log_id=inputs.log_id,
+        truth_id=inputs.truth_id,
+        truth_label=inputs.truth_label,
+        prediction=inputs.log_prediction,
+        score=inputs.log_score,
+    )
+
+
 def _performance_by_window(
     inputs: MonitoringInputs, *, task: str, columns: EvaluationColumns
 ) -> dict[object, list[tuple[int, list[manifest.Metric]]]]:
@@ -287,17 +321,7 @@ def _performance_by_window(
     if inputs.truth is None or inputs.log_id is None or inputs.truth_id is None:
         return {}
     results: dict[object, list[tuple[int, list[manifest.Metric]]]] = {}
-    for window in scan_outcomes(
-        inputs.logs,
-        timestamp=inputs.timestamp,
-        window=inputs.window,
-        log_id=inputs.log_id,
-        prediction=inputs.log_prediction,
-        score=inputs.log_score,
-        truth=inputs.truth,
-        truth_id=inputs.truth_id,
-        truth_label=inputs.truth_label,
-    ):
+    for window in _outcomes(inputs):
         labelled = len(window.labels)
         if not labelled:
             results.setdefault((window.start, window.end), []).append((0, []))

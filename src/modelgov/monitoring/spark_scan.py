@@ -23,10 +23,11 @@ Row-count windows need a global order of the log and are left to the embedded en
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from .aggregates import (
     MAX_CATEGORIES,
@@ -39,6 +40,7 @@ from .aggregates import (
     WindowSpec,
 )
 from .logsource import ScanError, calendar_span
+from .scan import OutcomeWindow
 
 if TYPE_CHECKING:  # pyspark is optional: imported only when a workspace selects the Spark engine
     from pyspark.sql import DataFrame, SparkSession
@@ -93,24 +95,13 @@ def scan_windows_spark(
     categorical: Sequence[CategoricalPlan],
 ) -> list[WindowAggregate]:
     """The aggregates :func:`.scan.scan_windows` returns, computed by Spark on ``log``."""
-    from pyspark.sql import functions as F
 
     if window.kind not in ("day", "week", "month"):
         raise ScanError("row-count windows need the embedded engine; the Spark engine cuts calendar windows")
     missing_columns = [c for c in [timestamp, *(p.column for p in [*numeric, *categorical])] if c not in log.columns]
     if missing_columns:
         raise ScanError(f"log: no column {', '.join(map(repr, missing_columns))} (columns: {', '.join(log.columns)})")
-    stamp = F.col(timestamp)
-    kind = dict(log.dtypes)[timestamp]
-    moment = F.to_timestamp(stamp) if kind == "string" else stamp.cast("timestamp")
-    framed = log.withColumn(_WINDOW, F.unix_micros(F.date_trunc(window.kind, moment)))
-
-    untimed = framed.filter(F.col(_WINDOW).isNull()).select(F.col(timestamp).cast("string")).limit(1).collect()
-    if untimed:
-        raw = untimed[0][0]
-        detail = "is empty on some records" if raw is None else f"holds {raw!r}, which is not a date-time"
-        raise ScanError(f"column {timestamp!r} {detail}; every record needs an ISO 8601 timestamp")
-
+    framed = _framed(log, timestamp, window)
     rows = {int(r[0]): int(r[1]) for r in framed.groupBy(_WINDOW).count().collect()}
     if not rows:
         return []
@@ -135,6 +126,115 @@ def scan_windows_spark(
             )
         )
     return out
+
+
+def _framed(log: DataFrame, timestamp: str, window: WindowSpec) -> DataFrame:
+    """``log`` with each record's calendar window (its start, in microseconds since the epoch, UTC);
+    a record without a readable timestamp is an error naming the column and the value."""
+    from pyspark.sql import functions as F
+
+    stamp = F.col(timestamp)
+    kind = dict(log.dtypes)[timestamp]
+    moment = F.to_timestamp(stamp) if kind == "string" else stamp.cast("timestamp")
+    framed = log.withColumn(_WINDOW, F.unix_micros(F.date_trunc(window.kind, moment)))
+    untimed = framed.filter(F.col(_WINDOW).isNull()).select(F.col(timestamp).cast("string")).limit(1).collect()
+    if untimed:
+        raw = untimed[0][0]
+        detail = "is empty on some records" if raw is None else f"holds {raw!r}, which is not a date-time"
+        raise ScanError(f"column {timestamp!r} {detail}; every record needs an ISO 8601 timestamp")
+    return framed
+
+
+def scan_outcomes_spark(
+    log: DataFrame,
+    truth: DataFrame,
+    *,
+    truth_name: str,
+    timestamp: str,
+    window: WindowSpec,
+    log_id: str,
+    truth_id: str,
+    truth_label: str,
+    prediction: str | None = None,
+    score: str | None = None,
+) -> Iterator[OutcomeWindow]:
+    """What :func:`.scan.scan_outcomes` yields, computed by Spark: the log joined with late ground
+    truth by id, one calendar window at a time, gaps included. Only the labelled records reach the
+    driver, one partition at a time in window order (``toLocalIterator``), so it holds one window's
+    outcomes, not the log. The same outcome listed twice for an id counts once; different outcomes
+    for one id are an error, as in the embedded engine."""
+    from pyspark.sql import functions as F
+
+    if window.kind not in ("day", "week", "month"):
+        raise ScanError("row-count windows need the embedded engine; the Spark engine cuts calendar windows")
+    wanted = [c for c in (timestamp, log_id, prediction, score) if c]
+    if missing := [c for c in wanted if c not in log.columns]:
+        raise ScanError(f"log: no column {', '.join(map(repr, missing))} (columns: {', '.join(log.columns)})")
+    if missing := [c for c in (truth_id, truth_label) if c not in truth.columns]:
+        raise ScanError(
+            f"{truth_name}: no column {', '.join(map(repr, missing))} (columns: {', '.join(truth.columns)})"
+        )
+    framed = _framed(log, timestamp, window)
+    outcomes = (
+        truth.select(F.col(truth_id).alias("__id"), F.col(truth_label).alias("__label"))
+        .filter(F.col("__id").isNotNull() & F.col("__label").isNotNull())
+        .distinct()
+    )
+    conflicts = outcomes.groupBy("__id").agg(F.count("*").alias("__n")).filter(F.col("__n") > 1)
+    example = conflicts.limit(1).collect()
+    if example:
+        raise ScanError(
+            f"{truth_name}: {conflicts.count()} id(s) in column {truth_id!r} have"
+            f" different outcomes in {truth_label!r} (e.g. {example[0][0]!r}); keep one outcome per id"
+        )
+    same_type = dict(log.dtypes)[log_id] == dict(truth.dtypes)[truth_id]
+    key = F.col(log_id) if same_type else F.col(log_id).cast("string")
+    right = outcomes if same_type else outcomes.withColumn("__id", F.col("__id").cast("string"))
+    records = framed.select(
+        _WINDOW,
+        key.alias("__key"),
+        (F.col(prediction) if prediction else F.lit(None)).alias("__prediction"),
+        (F.col(score) if score else F.lit(None)).alias("__score"),
+    )
+    joined = records.join(right, records["__key"] == right["__id"], "left")
+    rows = {int(r[0]): int(r[1]) for r in framed.groupBy(_WINDOW).count().collect()}
+    if not rows:
+        return
+    labelled = joined.filter(F.col("__label").isNotNull()).select(_WINDOW, "__label", "__prediction", "__score")
+    kinds = {name: _arrow_type(labelled.schema[name].dataType) for name in ("__label", "__prediction")}
+    stream = labelled.orderBy(_WINDOW).toLocalIterator()
+    pending = next(stream, None)
+    for key_us, start, end in calendar_span(window.kind, min(rows), max(rows)):
+        labels: list = []
+        predictions: list = []
+        scores: list = []
+        while pending is not None and int(pending[0]) == key_us:
+            labels.append(pending[1])
+            predictions.append(pending[2])
+            scores.append(pending[3])
+            pending = next(stream, None)
+        total = rows.get(key_us, 0)
+        yield OutcomeWindow(
+            start=start,
+            end=end,
+            rows=total,
+            labels=_array(labels, kinds["__label"]),
+            predictions=_array(predictions, kinds["__prediction"]) if prediction else None,
+            scores=_array(scores, pa.float64()) if score else None,
+            unlabelled=total - len(labels),
+        )
+
+
+def _arrow_type(kind: object) -> pa.DataType:
+    from pyspark.sql.pandas.types import to_arrow_type
+
+    return to_arrow_type(kind)
+
+
+def _array(values: list, kind: pa.DataType) -> np.ndarray:
+    """As the embedded engine's arrays are: through Arrow, typed by the column (an empty window's
+    labels are an empty array of the labels' type), so text is an object array."""
+    return pa.array(values, type=kind).to_numpy(zero_copy_only=False)
 
 
 def _empty(m: int) -> NumericAggregate:

@@ -18,6 +18,7 @@ class HashedFile:
     path: str
     sha256: str
     bytes: int
+    identity: str = "content"  # "listing": a remote object, identified by its listing (see monitoring.remote)
 
 
 def sha256_file(path: Path) -> str:
@@ -34,6 +35,7 @@ class FileRegistry:
     def __init__(self, root: Path):
         self.root = root
         self._files: dict[str, HashedFile] = {}
+        self._listings: dict[str, list[HashedFile]] = {}  # URI → its objects, listed once per build
 
     def register(self, rel_path: str) -> HashedFile:
         known = self._files.get(rel_path)
@@ -41,6 +43,19 @@ class FileRegistry:
             path = self.root / rel_path
             known = HashedFile(rel_path, sha256_file(path), path.stat().st_size)
             self._files[rel_path] = known
+        return known
+
+    def listing(self, uri: str) -> list[HashedFile] | None:
+        """The objects ``uri`` named when it was listed earlier in this build."""
+        return self._listings.get(uri)
+
+    def add_listing(self, uri: str, objects: list[tuple[str, str, int]]) -> list[HashedFile]:
+        """Record the (object URI, listing fingerprint, size) of the objects ``uri`` names, which the
+        Spark engine reads where they live (see :mod:`modelgov.monitoring.remote`)."""
+        known = [HashedFile(path, fingerprint, size, "listing") for path, fingerprint, size in objects]
+        for hashed in known:
+            self._files[hashed.path] = hashed
+        self._listings[uri] = known
         return known
 
     def merge(self, files: list[HashedFile]) -> None:
