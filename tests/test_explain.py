@@ -400,7 +400,7 @@ def test_shap_missing_gives_the_install_note(binary, monkeypatch: pytest.MonkeyP
     model, table = binary
     result = run(model, table)
     assert result.shap is None
-    assert "SHAP values not computed: install modelgov[shap]" in result.notes
+    assert "SHAP values not computed: the build ran without the optional shap package (modelgov[shap])" in result.notes
     assert result.permutation_importance is not None  # the rest is unaffected
 
 

@@ -37,7 +37,7 @@ from modelgov import __version__
 DEFAULT_CACHE = Path(".modelgov") / "cache"
 
 #: Bumped when the entry layout or the meaning of a cached result changes.
-FORMAT = 1
+FORMAT = 2
 
 #: Libraries whose versions can change a number; their versions are part of every key.
 _NUMERICAL_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "shap", "skops")

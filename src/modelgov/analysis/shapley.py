@@ -38,7 +38,7 @@ TREE_WORK = 500_000_000
 SAMPLED_ROWS = 200
 BACKGROUND_ROWS = 50
 
-NOT_INSTALLED = "SHAP values not computed: install modelgov[shap]"
+NOT_INSTALLED = "SHAP values not computed: the build ran without the optional shap package (modelgov[shap])"
 
 
 class ShapUnavailable(Exception):
