@@ -105,8 +105,31 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None, help="random seed of the generated data")
     demo.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
-    validate = commands.add_parser("validate", help="load and check a workspace without building")
+    validate = commands.add_parser(
+        "validate", help="load and check a workspace without building; list the text still to be written"
+    )
     validate.add_argument("workspace", type=Path)
+
+    init = commands.add_parser(
+        "init",
+        help="scaffold a workspace from an evaluation table (and optionally a model file and a log)",
+        description="Write a new workspace from the files you have: the evaluation table is required; "
+        "the task, the positive class and the feature kinds are inferred from it, every card field is "
+        "written as a TODO for you to fill in, and the command that builds the site is printed.",
+    )
+    init.add_argument("directory", type=Path, help="the new workspace (must not exist, or be empty)")
+    init.add_argument("--eval", dest="evaluation", type=Path, required=True, metavar="TABLE",
+                      help="evaluation table: CSV, Parquet or JSON Lines with labels and predictions")  # fmt: skip
+    init.add_argument("--label", required=True, help="column with the observed outcome")
+    init.add_argument("--prediction", required=True, help="column with the model's prediction")
+    init.add_argument("--score", help="column with the positive-class probability (binary classification)")
+    init.add_argument("--sensitive", default="", metavar="COLS", help="comma-separated sensitive feature columns")
+    init.add_argument("--positive-label", help="the positive class (default: inferred from the scores)")
+    init.add_argument("--model", dest="model_file", type=Path, metavar="FILE", help="the model file (.skops, .pkl …)")
+    init.add_argument("--log", type=Path, metavar="TABLE", help="a production scoring log to monitor")
+    init.add_argument("--timestamp", help="the log's scoring-time column (default: inferred)")
+    init.add_argument("--log-id", help="the log's record-id column (to join late ground truth)")
+    init.add_argument("--name", help="the model's display name (default: from the table's file name)")
 
     render = commands.add_parser("render", help="re-render a site from a saved manifest.json")
     render.add_argument("manifest", type=Path)
@@ -225,6 +248,9 @@ def _main(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted; the previous output was left untouched", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the output was piped into a command that stopped reading (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug in modelgov: say so plainly, keep the traceback for a report
         if os.environ.get("MODELGOV_DEBUG"):
             raise
@@ -271,7 +297,14 @@ def _run(args: argparse.Namespace) -> int:
             f"{args.workspace}: valid ({len(workspace.models)} models, {versions} versions, "
             f"{len(workspace.datasets)} datasets)"
         )
+        if workspace.placeholders:
+            count = len(workspace.placeholders)
+            print(f"\n{count} value{'s are' if count != 1 else ' is'} still to be written:")
+            for problem in workspace.placeholders:
+                print(f"  {problem}")
         return EXIT_OK
+    if args.command == "init":
+        return _init(args)
     if args.command == "render":
         return _render(args)
     if args.command == "schema":
@@ -285,6 +318,34 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "audit":
         return _audit_verify(args.workspace)
     raise AssertionError(args.command)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from modelgov.scaffold import scaffold_workspace
+
+    made = scaffold_workspace(
+        args.directory,
+        evaluation=args.evaluation,
+        label=args.label,
+        prediction=args.prediction,
+        score=args.score,
+        sensitive=tuple(c.strip() for c in args.sensitive.split(",") if c.strip()),
+        positive_label=args.positive_label,
+        model_file=args.model_file,
+        log=args.log,
+        timestamp=args.timestamp,
+        log_id=args.log_id,
+        name=args.name,
+    )
+    print(f"Wrote the workspace {made.root} ({len(made.files)} files) for model {made.model_id!r}.")
+    print(f"Task: {made.task.task} ({made.task.reason}).")
+    print(
+        f"{made.todos} values start with TODO: they are yours to write (`modelgov validate {made.root}` lists them)."
+        " Until the card's are written, the baseline policy fails and the build exits with 1."
+    )
+    site = made.root.with_name(made.root.name + "-site")
+    print(f"\nBuild the site:\n  modelgov build {made.root} -o {site}")
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -36,6 +36,15 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 PLACEHOLDER = re.compile(
     r"^\W*(todo|tbd|tba|to be (done|written|completed|determined)|n/?a|none|lorem ipsum.*|xxx+|\.\.\.|-+|\?+)\W*$", re.I
 )
+#: Text that starts as a to-do (``TODO: what the model is for``, as ``modelgov init`` writes it).
+TODO_PREFIX = re.compile(r"^\W*(todo|tbd)\b", re.I)
+
+
+def is_placeholder(text: str) -> bool:
+    """Text that stands in for what is still to be written: ``TODO``, ``TBD``, ``n/a``, ``...``, or
+    anything starting ``TODO:`` / ``TBD``."""
+    stripped = text.strip()
+    return bool(PLACEHOLDER.match(stripped) or TODO_PREFIX.match(stripped))
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ def _documented(rule: Rule, ctx: Context) -> list[Check]:
         text = " ".join(value) if isinstance(value, list) else (value or "")
         if not str(text).strip():
             outcome, why = "fail", "is empty"
-        elif PLACEHOLDER.match(str(text).strip()):
+        elif is_placeholder(str(text)):
             outcome, why = "fail", f"is a placeholder ({str(text).strip()[:40]!r})"
         else:
             outcome, why = "pass", "is written"
@@ -385,11 +394,7 @@ def _pii_legal_basis(rule: Rule, ctx: Context) -> list[Check] | None:
                 )
             )
         elif dataset.contains_pii:
-            ok = bool(
-                dataset.legal_basis
-                and dataset.legal_basis.strip()
-                and not PLACEHOLDER.match(dataset.legal_basis.strip())
-            )
+            ok = bool(dataset.legal_basis and dataset.legal_basis.strip() and not is_placeholder(dataset.legal_basis))
             checks.append(
                 Check(
                     path=f"datasets.{dataset_id}.legal_basis",

@@ -31,6 +31,7 @@ from modelgov.audit import LOG_PATH, AuditError, Verification, read_entries, ver
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.policy import schema as policy_schema
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
+from modelgov.policy.rules import is_placeholder
 from modelgov.resources import builtin_packs
 from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns, table_format
 from modelgov.workspace import schema
@@ -78,6 +79,9 @@ class Workspace:
     audit: Verification | None = None  # None without audit/log.jsonl
     audit_entries: list[dict[str, Any]] = field(default_factory=list)  # the entries that verify
     lineage: LineageRecords = field(default_factory=LineageRecords)  # MLflow and OpenLineage records
+    #: Text still a placeholder ("TODO: …", "TBD", "n/a"), e.g. left by `modelgov init`: not errors
+    #: (the workspace builds), but `modelgov validate` lists them and policies can require the text.
+    placeholders: list[Problem] = field(default_factory=list)
 
     @property
     def templates_dir(self) -> Path | None:
@@ -140,8 +144,37 @@ class _Loader:
             raise WorkspaceError(self.problems)
         audit, entries = self._read_audit()
         return Workspace(
-            self.root, governance, models, datasets, self.files, policies, waivers, audit, entries, lineage
+            self.root,
+            governance,
+            models,
+            datasets,
+            self.files,
+            policies,
+            waivers,
+            audit,
+            entries,
+            lineage,
+            placeholders=self._placeholders(),
         )
+
+    def _placeholders(self) -> list[Problem]:
+        """Every text value of the workspace's YAML that is still a placeholder, by file and line."""
+        found: list[Problem] = []
+
+        def walk(doc: YamlDocument, value: Any, loc: Loc) -> None:
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    walk(doc, item, (*loc, str(key)))
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    walk(doc, item, (*loc, index))
+            elif isinstance(value, str) and is_placeholder(value):
+                shown = value.strip() if len(value.strip()) <= 60 else value.strip()[:57] + "…"
+                found.append(doc.problem(loc, f"still to be written ({shown!r})"))
+
+        for name in sorted(self.docs):
+            walk(self.docs[name], self.docs[name].data, ())
+        return found
 
     def _check_mlflow_runs(
         self, governance: schema.Governance, models: dict[str, ModelEntry], lineage: LineageRecords

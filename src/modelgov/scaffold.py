@@ -1,0 +1,426 @@
+"""``modelgov init``: a workspace scaffolded from the files a data scientist already has.
+
+Given an evaluation table (and optionally a model file and a production log), it infers what it
+can — the task from the label column, the positive class from the scores, which columns are
+features and of what kind, the log's timestamp — copies the files into a new workspace, and writes
+commented YAML in which every model-card and datasheet field is present. What only a person can
+write is left as a placeholder beginning with ``TODO``: the loader reports each one
+(:func:`placeholders`), ``modelgov validate`` lists them, and the baseline policy's card rule fails
+on them, so a card cannot be published half-written without anyone noticing.
+
+Nothing is asked interactively (it runs in CI too), nothing is overwritten (the target folder must
+be new or empty), and every inference is stated in the YAML next to the value it produced, so the
+user can check it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from modelgov.errors import ModelgovError
+from modelgov.sources.tables import TableError, read_columns, read_table, table_format
+
+__all__ = ["InitError", "Scaffold", "infer_task", "scaffold_workspace"]
+
+#: Card and datasheet text the scaffold leaves for a person to write starts with this.
+TODO = "TODO"
+
+#: Up to this many distinct label values, a label of whole numbers is a class, not a quantity.
+MAX_CLASSES = 20
+
+_TIME_NAMES = re.compile(r"^(ts|time|timestamp|datetime|date|scored_at|event_time|created_at|prediction_time)$", re.I)
+_ID_NAMES = re.compile(r"^(id|row_id|record_id|request_id|.*_id)$", re.I)
+
+
+class InitError(ModelgovError):
+    """The files given to ``modelgov init`` cannot make a workspace; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class TaskGuess:
+    task: str  # binary_classification, multiclass_classification or regression
+    positive_label: object | None
+    reason: str
+
+
+@dataclass
+class Scaffold:
+    """What was written, for the summary ``modelgov init`` prints."""
+
+    root: Path
+    model_id: str
+    task: TaskGuess
+    files: list[Path] = field(default_factory=list)
+    todos: int = 0
+
+
+def _plain(value: object) -> object:
+    """A NumPy scalar as the Python value YAML can write."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def infer_task(labels: pd.Series, score: pd.Series | None, column: str) -> TaskGuess:
+    """The task a label column implies. Two values: binary (the positive class is the one with the
+    higher mean score, or 1/True/yes when there is no score); whole numbers or text with at most
+    :data:`MAX_CLASSES` values: multiclass; anything else numeric: regression."""
+    present = labels.dropna()
+    if present.empty:
+        raise InitError(f"label column {column!r} has no values")
+    values = sorted(present.unique().tolist(), key=str)
+    numeric = pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present)
+    whole = numeric and bool(np.all(np.mod(present.to_numpy(dtype="float64"), 1) == 0))
+    if len(values) == 2:
+        positive, how = _positive_class(present, score, values)
+        return TaskGuess("binary_classification", positive, f"column {column!r} has two values; {how}")
+    if numeric and not (whole and len(values) <= MAX_CLASSES):
+        return TaskGuess("regression", None, f"column {column!r} holds {len(values):,} different numbers")
+    if len(values) <= MAX_CLASSES:
+        return TaskGuess("multiclass_classification", None, f"column {column!r} has {len(values)} classes")
+    raise InitError(
+        f"label column {column!r} has {len(values):,} different non-numeric values: "
+        f"a classification label has at most {MAX_CLASSES} classes, a regression label is numeric"
+    )
+
+
+def _positive_class(labels: pd.Series, score: pd.Series | None, values: list) -> tuple[object, str]:
+    if score is not None:
+        means = pd.to_numeric(score, errors="coerce").groupby(labels).mean()
+        if means.notna().all() and means.nunique() == 2:
+            positive = _plain(means.idxmax())
+            return positive, f"the positive class is {positive!r}, whose records score higher on average"
+    for candidate in (True, 1, "1", "yes", "Yes", "true", "True", "positive"):
+        # by type as well as value: 1 == True, but a column of booleans has no class 1
+        if any(type(value) is type(candidate) and value == candidate for value in values):
+            return candidate, f"the positive class is taken to be {candidate!r}"
+    return _plain(values[-1]), f"the positive class is taken to be {values[-1]!r} (set positive_label to change it)"
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "model"
+
+
+def _q(value: object) -> str:
+    """A YAML scalar: JSON's quoting is valid YAML and keeps any text exactly."""
+    return json.dumps(_plain(value), ensure_ascii=False)
+
+
+def _todo(what: str) -> str:
+    return _q(f"{TODO}: {what}")
+
+
+def _read(path: Path, role: str, *, rows: int | None = None) -> pd.DataFrame:
+    """The table (or, with ``rows``, its first rows: enough to see a log's columns and types)."""
+    if not path.is_file():
+        raise InitError(f"{role} {path} does not exist")
+    try:
+        fmt = table_format(path)
+        if rows is not None and fmt == "parquet":
+            batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
+            return batch.to_pandas() if batch is not None else pd.DataFrame(columns=read_columns(path))
+        if rows is not None and fmt == "csv":
+            return pd.read_csv(path, nrows=rows, encoding="utf-8-sig")
+        return read_table(path, read_columns(path))
+    except TableError as exc:
+        raise InitError(f"{role} {path}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise InitError(f"{role} {path} cannot be read: {exc}") from None
+
+
+def _require(frame: pd.DataFrame, path: Path, option: str, columns: list[str]) -> None:
+    for name in columns:
+        if name not in frame.columns:
+            known = ", ".join(map(repr, frame.columns[:30]))
+            raise InitError(f"{option} {name!r}: no such column in {path} (columns: {known})")
+
+
+def _timestamp_column(log: pd.DataFrame, path: Path) -> str:
+    typed = [c for c in log.columns if pd.api.types.is_datetime64_any_dtype(log[c])]
+    named = [c for c in log.columns if _TIME_NAMES.match(str(c))]
+    for candidates in (typed, named):
+        if len(candidates) == 1:
+            return str(candidates[0])
+    raise InitError(
+        f"cannot tell which column of {path} holds the scoring time"
+        f"{' (candidates: ' + ', '.join(map(repr, typed or named)) + ')' if typed or named else ''}; "
+        "name it with --timestamp"
+    )
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return "categorical"
+    return "numeric"
+
+
+def scaffold_workspace(
+    root: Path,
+    *,
+    evaluation: Path,
+    label: str,
+    prediction: str,
+    score: str | None = None,
+    sensitive: tuple[str, ...] = (),
+    positive_label: str | None = None,
+    model_file: Path | None = None,
+    log: Path | None = None,
+    timestamp: str | None = None,
+    log_id: str | None = None,
+    name: str | None = None,
+    today: dt.date | None = None,
+) -> Scaffold:
+    """Write a workspace into ``root`` (new or empty) from the given files; see the module docstring."""
+    root = Path(root)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise InitError(f"{root} already exists and is not an empty folder; choose a new folder for the workspace")
+    today = today or dt.date.today()
+    table = _read(evaluation, "evaluation table")
+    _require(table, evaluation, "--label", [label])
+    _require(table, evaluation, "--prediction", [prediction])
+    if score:
+        _require(table, evaluation, "--score", [score])
+    _require(table, evaluation, "--sensitive", list(sensitive))
+    guess = infer_task(table[label], table[score] if score else None, label)
+    if positive_label is not None and guess.task == "binary_classification":
+        known = {str(v): _plain(v) for v in table[label].dropna().unique()}
+        if positive_label not in known:
+            raise InitError(f"--positive-label {positive_label!r} is not a value of column {label!r}")
+        guess = TaskGuess(guess.task, known[positive_label], f"column {label!r} has two values; positive as given")
+    if score and guess.task != "binary_classification":
+        raise InitError(f"--score is for binary classification, but {guess.reason}")
+    roles = {label, prediction, *([score] if score else []), *sensitive}
+    features = [str(c) for c in table.columns if c not in roles and not _ID_NAMES.match(str(c))]
+    log_table = None
+    if log is not None:
+        log_table = _read(log, "monitoring log", rows=10_000)
+        timestamp = timestamp or _timestamp_column(log_table, log)
+        _require(log_table, log, "--timestamp", [timestamp])
+        _require(log_table, log, "the evaluation's --prediction", [prediction])
+        if log_id:
+            _require(log_table, log, "--log-id", [log_id])
+    if model_file is not None and not model_file.is_file():
+        raise InitError(f"model file {model_file} does not exist")
+
+    model_name = name or evaluation.stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Model"
+    model_id = _slug(name or evaluation.stem)
+    made = Scaffold(root=root, model_id=model_id, task=guess)
+    root.mkdir(parents=True, exist_ok=True)
+
+    def copy(source: Path, relative: str) -> str:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        made.files.append(target)
+        return relative
+
+    def write(relative: str, text: str) -> None:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        made.files.append(target)
+        made.todos += text.count(f'"{TODO}:')
+
+    eval_rel = copy(evaluation, f"data/{evaluation.name}")
+    log_rel = copy(log, f"data/logs/{log.name}") if log is not None else None
+    model_rel = copy(model_file, f"models/{model_id}/versions/1.0/{model_file.name}") if model_file else None
+
+    write("governance.yml", _governance())
+    write(f"models/{model_id}/model.yml", _model_card(model_name, guess, sensitive, table, label))
+    write(
+        f"models/{model_id}/versions/1.0/version.yml",
+        _version(
+            today, guess, eval_rel, label, prediction, score, features, table, model_rel, log_rel, log_table,
+            timestamp, log_id,
+        ),
+    )  # fmt: skip
+    write(f"models/{model_id}/versions/1.0/approvals.yml", _APPROVALS)
+    write("datasets/evaluation-data.yml", _datasheet("evaluation data", len(table)))
+    write("datasets/training-data.yml", _datasheet("training data", None))
+    return made
+
+
+def _governance() -> str:
+    return f"""\
+# governance.yml: the site and the organisation-wide settings. Written by `modelgov init`;
+# every value starting with {TODO} is for you to write (`modelgov validate` lists them).
+title: "Model governance"
+organisation: {_todo("the organisation that owns the model")}
+description: {_todo("one paragraph for the home page: which models this site covers, and for whom")}
+# Risk tiers, lowest to highest: by default low, medium and high. To define your own:
+# risk_tiers:
+#   - {{id: low, title: Low, description: Internal or advisory use; no decision about people.}}
+policies:
+  # The built-in baseline: a complete card, an owner, a recent evaluation, sign-off and datasheets.
+  # Until the card's {TODO} fields are written, its card rule fails and `modelgov build` exits 1.
+  packs: [baseline]
+"""
+
+
+def _model_card(name: str, guess: TaskGuess, sensitive: tuple[str, ...], table: pd.DataFrame, label: str) -> str:
+    groups = "".join(
+        f"#   {column}: {', '.join(map(str, sorted(table[column].dropna().unique().tolist(), key=str)[:8]))}\n"
+        for column in sensitive
+    )
+    return f"""\
+# The model card (Mitchell et al., 2019). Written by `modelgov init`: the values starting with
+# {TODO} are yours to write; the others were inferred from the evaluation table — check them.
+name: {_q(name)}
+owner:
+  name: {_todo("the person accountable for the model")}
+  email: {_todo("their e-mail address")}
+  team: {_todo("their team")}
+# Inferred: {guess.reason}.
+task: {guess.task}
+# One of the tiers in governance.yml (low, medium, high).
+risk_tier: medium
+tags: []
+description: {_todo("what the model predicts, for whom, and how (Markdown)")}
+intended_use:
+  primary_uses: {_todo("what the model is for")}
+  primary_users: {_todo("who uses its outputs")}
+  out_of_scope: {_todo("uses the model must not be put to")}
+factors:
+  relevant: {_todo("factors that could change the model's behaviour (groups, instruments, environments)")}
+  evaluation: {_todo("which of them the evaluation covers, and why")}
+metrics:
+  performance_measures: {_todo("which metrics matter for this use, and why")}
+  decision_threshold: {_todo("how the threshold on the score was chosen") if guess.task == "binary_classification" else "null"}
+  variation_approaches: {_todo("how uncertainty is shown (modelgov adds 95% bootstrap intervals)")}
+ethical_considerations: {_todo("risks to people, sensitive data used, mitigations")}
+caveats: {_todo("caveats and recommendations for users")}
+# Columns of the evaluation table whose groups are compared in the fairness analysis.
+sensitive_features: [{", ".join(_q(s) for s in sensitive)}]
+{("# Values found in the evaluation table:" + chr(10) + groups) if groups else ""}\
+# Combinations of sensitive features analysed together, e.g. [[sex, age_band]].
+intersections: []
+# Groups each sensitive feature must have (a group missing from an evaluation is then reported).
+expected_groups: {{}}
+# The terms the model may be used under, and papers or documents about it.
+licence: null
+references: []
+"""
+
+
+def _version(
+    today: dt.date,
+    guess: TaskGuess,
+    eval_rel: str,
+    label: str,
+    prediction: str,
+    score: str | None,
+    features: list[str],
+    table: pd.DataFrame,
+    model_rel: str | None,
+    log_rel: str | None,
+    log_table: pd.DataFrame | None,
+    timestamp: str | None,
+    log_id: str | None,
+) -> str:
+    kinds = "".join(f"    #   {name}: {_kind(table[name])}\n" for name in features)
+    lines = [
+        "# One version of the model: how it was trained, how it was evaluated, and (optionally) how it is",
+        "# monitored. Written by `modelgov init`; values starting with TODO are yours to write.",
+        f"created: {today.isoformat()}",
+        "# candidate, staging, production or retired",
+        "status: candidate",
+        f"summary: {_todo('what this version is and how it differs from the previous one')}",
+        "training:",
+        "  datasets: [training-data]   # ids of files under datasets/",
+        f"  algorithm: {_todo('the estimator, e.g. sklearn.ensemble.HistGradientBoostingClassifier')}",
+        "  params: {}",
+    ]
+    if model_rel:
+        pickled = model_rel.endswith((".pkl", ".pickle", ".joblib"))
+        lines += [
+            "  artifact:",
+            f"    path: {_q(model_rel)}",
+            *(
+                [
+                    "    # A pickle runs code when it is loaded: modelgov loads it only when you say so here,",
+                    "    # after checking where it came from. Without it, the model file is hashed, not loaded.",
+                    "    trust_pickle: false",
+                ]
+                if pickled
+                else []
+            ),
+        ]
+    lines += [
+        "evaluations:",
+        "  - id: holdout",
+        f"    data: {_q(eval_rel)}",
+        "    dataset: evaluation-data",
+        f"    date: {today.isoformat()}   # when the evaluation was run: correct it",
+        f"    label: {_q(label)}",
+        f"    prediction: {_q(prediction)}",
+    ]
+    if score:
+        lines.append(f"    score: {_q(score)}")
+    if guess.task == "binary_classification":
+        lines.append(f"    positive_label: {_q(guess.positive_label)}   # {guess.reason}")
+    lines.append(f"    features: [{', '.join(_q(f) for f in features)}]")
+    if kinds:
+        lines.append("    # Feature kinds, as found in the table:")
+        lines += kinds.rstrip("\n").split("\n")
+    if log_rel is not None and log_table is not None:
+        monitored = [f for f in features if f in log_table.columns]
+        lines += [
+            "monitoring:",
+            f"  logs: {_q(log_rel)}",
+            f"  timestamp: {_q(timestamp)}",
+            f"  prediction: {_q(prediction)}",
+        ]
+        if score and score in log_table.columns:
+            lines.append(f"  score: {_q(score)}")
+        if log_id:
+            lines.append(f"  id: {_q(log_id)}")
+        lines += [
+            f"  features: [{', '.join(_q(f) for f in monitored)}]",
+            "  window: week   # day, week or month (UTC), or {rows: N}",
+            "  reference: holdout   # the evaluation production is compared with",
+        ]
+        missing = [f for f in features if f not in log_table.columns]
+        if missing:
+            lines.append(f"  # Not in the log, so not monitored: {', '.join(missing)}")
+    return "\n".join(lines) + "\n"
+
+
+_APPROVALS = """\
+# Sign-offs of this version. Add one entry per decision, for example:
+#   - role: model_risk          # the accountable function
+#     by: Priya Raman (Model Validation)
+#     decision: approved        # approved, rejected or conditional
+#     date: 2026-02-14
+#     comment: Validated against the 2026 holdout.
+approvals: []
+"""
+
+
+def _datasheet(what: str, rows: int | None) -> str:
+    return f"""\
+# A datasheet (Gebru et al., 2021) for the {what}. Written by `modelgov init`.
+name: {_q(what.capitalize())}
+description: {_todo(f"what the {what} is: population, period, unit of a row")}
+source: {_todo("the system or provider it came from")}
+licence: {_todo("the terms it may be used under")}
+collection:
+  method: {_todo("how it was collected or sampled")}
+  period: {_todo("the period the records cover")}
+{f"rows: {rows}" if rows is not None else "# rows: the number of records"}
+# Does it hold personal data? If so, list the fields and the legal basis for processing them.
+contains_pii: false
+pii_fields: []
+legal_basis: null
+known_gaps: {_todo("populations, periods or values it under-represents")}
+# The workspace files holding this data, and documents about it.
+files: []
+references: []
+"""

@@ -1,0 +1,237 @@
+"""`modelgov init`: from a predictions file (and optionally a model file and a log) to a workspace
+that builds, with every card field present and what is still to be written reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from modelgov.cli import main
+from modelgov.scaffold import InitError, infer_task, scaffold_workspace
+from modelgov.workspace import schema
+from modelgov.workspace.load import load_workspace
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ADULT = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
+         "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
+         "income"]  # fmt: skip
+TODAY = dt.date(2026, 11, 24)
+
+
+# --------------------------------------------------------------------------- inferring the task
+
+
+def test_two_values_with_scores_make_a_binary_task_whose_positive_class_scores_higher() -> None:
+    labels = pd.Series(["good", "bad", "good", "bad", "good"])
+    scores = pd.Series([0.1, 0.9, 0.2, 0.7, 0.3])  # "bad" (default) is what the score predicts
+    guess = infer_task(labels, scores, "outcome")
+    assert (guess.task, guess.positive_label) == ("binary_classification", "bad")
+    assert "score higher" in guess.reason
+
+
+@pytest.mark.parametrize(
+    ("values", "positive"), [([0, 1, 1, 0], 1), ([True, False, True], True), (["no", "yes", "no"], "yes")]
+)
+def test_without_scores_the_conventional_positive_value_is_taken(values: list, positive: object) -> None:
+    guess = infer_task(pd.Series(values), None, "y")
+    assert (guess.task, guess.positive_label) == ("binary_classification", positive)
+    assert type(guess.positive_label) is type(positive)  # a Python value YAML can write, not np.int64
+
+
+def test_many_numbers_are_regression_and_few_whole_numbers_or_words_are_classes() -> None:
+    rng = np.random.default_rng(0)
+    assert infer_task(pd.Series(rng.normal(size=200)), None, "y").task == "regression"
+    assert infer_task(pd.Series(rng.integers(0, 100, 500)), None, "y").task == "regression"
+    assert infer_task(pd.Series([0, 1, 2, 2, 1]), None, "y").task == "multiclass_classification"
+    assert infer_task(pd.Series(["cat", "dog", "bird"]), None, "y").task == "multiclass_classification"
+
+
+def test_a_label_of_many_words_is_refused_with_the_reason() -> None:
+    with pytest.raises(InitError, match="'y' has 50 different non-numeric values"):
+        infer_task(pd.Series([f"w{i}" for i in range(50)]), None, "y")
+
+
+# --------------------------------------------------------------------------- the workspace
+
+
+@pytest.fixture(scope="module")
+def adult_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Predictions of a logistic regression on the UCI Adult test split, and a 'production' log."""
+    if not (SHARED_DATA / "adult.data").is_file():
+        pytest.skip("UCI Adult data not found in ../shared/data")
+    from sklearn.linear_model import LogisticRegression
+
+    folder = tmp_path_factory.mktemp("adult")
+    train = pd.read_csv(SHARED_DATA / "adult.data", names=ADULT, skipinitialspace=True)
+    test = pd.read_csv(SHARED_DATA / "adult.test", names=ADULT, skipinitialspace=True, skiprows=1)
+    inputs = ["age", "education_num", "hours_per_week", "capital_gain"]
+    for frame in (train, test):
+        frame["high_income"] = frame["income"].str.rstrip(".").eq(">50K").map({True: "yes", False: "no"})
+    model = LogisticRegression(max_iter=2000).fit(train[inputs], train["high_income"])
+    test["p_high"] = model.predict_proba(test[inputs])[:, list(model.classes_).index("yes")].round(6)
+    test["predicted"] = np.where(test["p_high"] >= 0.5, "yes", "no")
+    columns = [*inputs, "workclass", "sex", "race", "high_income", "predicted", "p_high"]
+    predictions = folder / "adult-predictions.csv"
+    test[columns].to_csv(predictions, index=False)
+    log = test[columns].drop(columns="high_income").sample(4000, random_state=1)
+    log["scored_at"] = pd.Timestamp("2026-09-01", tz="UTC") + pd.to_timedelta(
+        np.random.default_rng(2).integers(0, 56 * 86400, len(log)), unit="s"
+    )
+    log.to_parquet(folder / "scoring-log.parquet", index=False)
+    return predictions, folder / "scoring-log.parquet"
+
+
+@pytest.fixture(scope="module")
+def workspace(adult_files: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    predictions, log = adult_files
+    root = tmp_path_factory.mktemp("init") / "ws"
+    code = main(
+        ["init", str(root), "--eval", str(predictions), "--label", "high_income", "--prediction", "predicted",
+         "--score", "p_high", "--sensitive", "sex,race", "--log", str(log), "--name", "Income above 50K"]
+    )  # fmt: skip
+    assert code == 0
+    return root
+
+
+def test_init_infers_the_task_positive_class_features_and_timestamp(workspace: Path) -> None:
+    loaded = load_workspace(workspace)
+    model = loaded.models["income-above-50k"]
+    assert model.card.task == schema.Task.binary_classification and model.card.sensitive_features == ["sex", "race"]
+    run = model.versions["1.0"].spec.evaluations[0]
+    assert (run.label, run.prediction, run.score, run.positive_label) == ("high_income", "predicted", "p_high", "yes")
+    assert run.features == ["age", "education_num", "hours_per_week", "capital_gain", "workclass"]
+    monitoring = model.versions["1.0"].spec.monitoring
+    assert (
+        monitoring is not None
+        and monitoring.timestamp == "scored_at"
+        and monitoring.logs == "data/logs/scoring-log.parquet"
+    )
+    text = (workspace / "models/income-above-50k/versions/1.0/version.yml").read_text()
+    assert "#   workclass: categorical" in text and "#   age: numeric" in text
+
+
+def card_keys(model: type, prefix: str = "") -> set[str]:
+    keys = set()
+    for name, field in model.model_fields.items():
+        keys.add(prefix + name)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, schema.Strict):
+            keys |= card_keys(annotation, f"{prefix}{name}.")
+    return keys
+
+
+def flat_keys(data: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in data.items():
+        keys.add(prefix + key)
+        if isinstance(value, dict) and value:
+            keys |= flat_keys(value, f"{prefix}{key}.")
+    return keys
+
+
+def test_every_card_and_datasheet_field_is_present_in_the_scaffold(workspace: Path) -> None:
+    card = yaml.safe_load((workspace / "models/income-above-50k/model.yml").read_text())
+    assert card_keys(schema.ModelCard) <= flat_keys(card)
+    datasheet = yaml.safe_load((workspace / "datasets/evaluation-data.yml").read_text())
+    assert card_keys(schema.Datasheet) <= flat_keys(datasheet)
+
+
+def test_validate_lists_every_value_still_to_be_written(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(workspace)]) == 0
+    out = capsys.readouterr().out
+    todos = sum(path.read_text().count('"TODO:') for path in workspace.rglob("*.yml"))
+    assert f"{todos} values are still to be written:" in out
+    assert re.search(r"models/income-above-50k/model\.yml:\d+: intended_use\.primary_uses: still to be written", out)
+    assert len(load_workspace(workspace).placeholders) == todos
+
+
+def test_the_printed_command_builds_the_site_and_the_baseline_policy_names_what_to_write(
+    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site"
+    code = main(["build", str(workspace), "-o", str(site), "--no-cache"])
+    assert code == 1  # blocked: the card is not written yet
+    out = capsys.readouterr().out
+    assert "FAIL  income-above-50k 1.0  baseline/card-complete: card.description is a placeholder" in out
+    assert (site / "models/income-above-50k/1.0/index.html").is_file()
+    fairness = (site / "models/income-above-50k/1.0/index.html").read_text()
+    assert "Female" in fairness and "Male" in fairness
+
+
+def test_once_the_card_is_written_its_rule_passes(workspace: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from modelgov.assemble import build_manifest
+
+    copy = tmp_path / "ws"
+    shutil.copytree(workspace, copy)
+    card = copy / "models/income-above-50k/model.yml"
+    card.write_text(re.sub(r'"TODO: ([^"]*)"', lambda m: '"Written: ' + m.group(1) + '"', card.read_text()))
+    built = build_manifest(load_workspace(copy), as_of=TODAY)
+    results = {r.rule: r.outcome for r in built.governance.results}
+    assert results["card-complete"] == "pass"
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def small_table(path: Path) -> Path:
+    pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0, 4.0], "y": [0, 1, 0, 1], "yhat": [0, 1, 1, 1], "p": [0.2, 0.8, 0.6, 0.9]}
+    ).to_csv(path, index=False)
+    return path
+
+
+def test_a_folder_with_files_is_never_overwritten(tmp_path: Path) -> None:
+    table = small_table(tmp_path / "preds.csv")
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "notes.txt").write_text("mine")
+    with pytest.raises(InitError, match="already exists and is not an empty folder"):
+        scaffold_workspace(tmp_path / "ws", evaluation=table, label="y", prediction="yhat")
+    assert (tmp_path / "ws" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"label": "target"}, "--label 'target': no such column in .*preds.csv"),
+        ({"score": "prob"}, "--score 'prob': no such column"),
+        ({"sensitive": ("sex",)}, "--sensitive 'sex': no such column"),
+        ({"positive_label": "2"}, "--positive-label '2' is not a value of column 'y'"),
+    ],
+)
+def test_a_wrong_column_is_named_with_the_file(tmp_path: Path, options: dict, message: str) -> None:
+    settings = {"label": "y", "prediction": "yhat", **options}
+    with pytest.raises(InitError, match=message):
+        scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), **settings)
+    assert not (tmp_path / "ws").exists()
+
+
+def test_the_command_line_reports_a_bad_option_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["init", str(tmp_path / "ws"), "--eval", str(tmp_path / "missing.csv"), "--label", "y",
+                 "--prediction", "yhat"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "evaluation table" in err and "missing.csv does not exist" in err and "Traceback" not in err
+
+
+def test_a_pickled_model_is_copied_but_not_trusted(tmp_path: Path) -> None:
+    import pickle
+
+    model = tmp_path / "model.pkl"
+    model.write_bytes(pickle.dumps({"not": "loaded"}))
+    made = scaffold_workspace(
+        tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y", prediction="yhat",
+        score="p", model_file=model, today=TODAY,
+    )  # fmt: skip
+    version = yaml.safe_load((made.root / "models/preds/versions/1.0/version.yml").read_text())
+    assert version["training"]["artifact"] == {"path": "models/preds/versions/1.0/model.pkl", "trust_pickle": False}
+    assert (made.root / "models/preds/versions/1.0/model.pkl").read_bytes() == model.read_bytes()
+    load_workspace(made.root)  # valid as written
