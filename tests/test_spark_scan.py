@@ -183,7 +183,7 @@ def test_conflicting_outcomes_are_refused_by_spark_as_by_duckdb(spark, tmp_path:
                 log_id="rid",
                 truth_id="rid",
                 truth_label="outcome",
-            )  # fmt: skip
+            )
         )
 
 
