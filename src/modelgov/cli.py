@@ -110,6 +110,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("workspace", type=Path)
 
+    serve = commands.add_parser(
+        "serve", help="build a workspace, serve its site on localhost and rebuild when a file changes"
+    )
+    serve.add_argument("workspace", type=Path)
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
+    serve.add_argument(
+        "-o", "--output", type=Path, help="site folder (default: WORKSPACE/.modelgov/site, next to the cache)"
+    )
+    serve.add_argument("-q", "--quiet", action="store_true", help="print only rebuilds and errors")
+
     init = commands.add_parser(
         "init",
         help="scaffold a workspace from an evaluation table (and optionally a model file and a log)",
@@ -305,6 +315,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "init":
         return _init(args)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "render":
         return _render(args)
     if args.command == "schema":
@@ -318,6 +330,22 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "audit":
         return _audit_verify(args.workspace)
     raise AssertionError(args.command)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from modelgov.serve import ServeSession
+
+    output = args.output or args.workspace / ".modelgov" / "site"
+    session = ServeSession(args.workspace, output, port=args.port, progress=_Progress(args.quiet))
+    try:
+        session.run()
+    except OSError as exc:
+        raise ModelgovError(
+            f"cannot serve on 127.0.0.1:{args.port} ({exc.strerror or exc}); choose another --port"
+        ) from None
+    except KeyboardInterrupt:
+        print("Stopped.")
+    return EXIT_OK
 
 
 def _init(args: argparse.Namespace) -> int:
