@@ -110,6 +110,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("workspace", type=Path)
 
+    export = commands.add_parser(
+        "export",
+        help="write model versions as Hugging Face cards, Model Card Toolkit JSON and CycloneDX ML-BOMs",
+    )
+    export.add_argument("source", type=Path, help="a site's manifest.json, or a workspace (analysed, with the cache)")
+    export.add_argument("-o", "--output", type=Path, required=True, help="folder for OUT/<model>/<version>/…")
+    export.add_argument("--format", dest="formats", action="append", choices=("hf", "mct", "cyclonedx"),
+                        help="hf, mct or cyclonedx (repeat for several; default: all three)")  # fmt: skip
+    export.add_argument("--model", dest="model_id", help="only this model (its id)")
+    export.add_argument("--version", dest="model_version", help="only this version")
+
     serve = commands.add_parser(
         "serve", help="build a workspace, serve its site on localhost and rebuild when a file changes"
     )
@@ -317,6 +328,8 @@ def _run(args: argparse.Namespace) -> int:
         return _init(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "render":
         return _render(args)
     if args.command == "schema":
@@ -330,6 +343,25 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "audit":
         return _audit_verify(args.workspace)
     raise AssertionError(args.command)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from modelgov import manifest
+    from modelgov.export.write import FORMATS, export
+
+    if args.source.is_dir():
+        from modelgov.assemble import build_manifest
+        from modelgov.cache import AnalysisCache
+        from modelgov.workspace.load import load_workspace
+
+        cache = AnalysisCache((args.source / DEFAULT_CACHE).resolve())
+        the_manifest = build_manifest(load_workspace(args.source), cache=cache)
+    else:
+        the_manifest = manifest.read(args.source)
+    written = export(the_manifest, args.output, tuple(args.formats or FORMATS), args.model_id, args.model_version)
+    for path in written:
+        print(path)
+    return EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:

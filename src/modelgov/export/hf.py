@@ -1,0 +1,246 @@
+"""A model version as a Hugging Face model card: ``README.md`` with YAML front matter.
+
+The front matter is built with ``huggingface_hub``'s own ``ModelCardData`` and ``EvalResult``, so
+``model-index`` (the evaluation results the Hub shows) is in the Hub's format by construction.
+The body follows the Hub's model-card template sections (Model Details, Uses, Bias, Risks and
+Limitations, Training Details, Evaluation).
+
+**Regeneration keeps what people wrote.** The body is made of marked blocks:
+``<!-- modelgov:text NAME -->`` blocks hold card text, written from the workspace only when the
+README does not have that block yet; ``<!-- modelgov:computed NAME -->`` blocks hold numbers
+(metrics, groups, monitoring) and are replaced on every export. Anything outside the blocks, and
+any front-matter key modelgov does not compute, is left as it is. So a card edited on the Hub can
+be refreshed with new evaluation results without losing the edits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import yaml
+
+from modelgov import manifest as m
+from modelgov.export.common import headline_metrics
+
+__all__ = ["hf_model_card", "merge_readme"]
+
+_TASK_TYPES = {
+    "binary_classification": ("tabular-classification", "Binary classification"),
+    "multiclass_classification": ("tabular-classification", "Multiclass classification"),
+    "regression": ("tabular-regression", "Regression"),
+}
+#: Front-matter keys modelgov computes; every other key in an existing README is kept.
+COMPUTED_KEYS = ("model-index", "datasets", "metrics", "pipeline_tag", "model_name")
+
+_BLOCK = re.compile(
+    r"<!-- modelgov:(?P<kind>text|computed) (?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /modelgov:(?P=kind) (?P=name) -->",
+    re.S,
+)
+_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "text" or "computed"
+    name: str
+    body: str
+
+    def render(self) -> str:
+        return f"<!-- modelgov:{self.kind} {self.name} -->\n{self.body.rstrip()}\n<!-- /modelgov:{self.kind} {self.name} -->"
+
+
+def _front_matter(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dict:
+    from huggingface_hub import EvalResult, ModelCardData
+
+    task_type, task_name = _TASK_TYPES[model.task]
+    datasets = {d.id: d for d in manifest.datasets}
+    results = [
+        EvalResult(
+            task_type=task_type,
+            task_name=task_name,
+            dataset_type=metric.run.dataset,
+            dataset_name=datasets[metric.run.dataset].name if metric.run.dataset in datasets else metric.run.dataset,
+            dataset_split=metric.run.id,
+            metric_type=metric.name,
+            metric_name=metric.label,
+            metric_value=round(metric.value, 6),
+        )
+        for metric in headline_metrics(version, groups=False)
+    ]
+    licence = model.card.licence
+    known = licence if licence and re.fullmatch(r"[a-z0-9.\-]+", licence) else None
+    data = ModelCardData(
+        model_name=f"{model.name} {version.version}",
+        eval_results=results or None,
+        datasets=list(dict.fromkeys([*version.training.datasets, *(r.dataset for r in version.evaluations)])) or None,
+        metrics=sorted({r.metric_type for r in results}) or None,
+        pipeline_tag=task_type,
+        tags=[*model.tags, "modelgov"],
+        license=known or ("other" if licence else None),
+        license_name=licence if licence and not known else None,
+    )
+    return data.to_dict()
+
+
+def _text_blocks(model: m.Model, version: m.ModelVersion) -> list[Block]:
+    card = model.card
+    owner = model.owner
+    contact = ", ".join(part for part in (owner.name, owner.team, owner.email) if part)
+    return [
+        Block("text", "description", card.description),
+        Block(
+            "text",
+            "details",
+            f"- **Developed by:** {contact}\n- **Model type:** {model.task.replace('_', ' ')} "
+            f"({version.training.algorithm})\n- **Version:** {version.version} ({version.status}, {version.created})\n"
+            + (f"- **License:** {card.licence}\n" if card.licence else "")
+            + f"- **Risk tier:** {model.risk_tier}\n\n{version.summary}",
+        ),
+        Block("text", "direct-use", f"{card.primary_uses}\n\nUsers: {card.primary_users}"),
+        Block("text", "out-of-scope-use", card.out_of_scope),
+        Block("text", "bias-risks-limitations", f"{card.ethical_considerations}\n\n{card.caveats}"),
+        Block("text", "evaluation-factors", f"{card.factors_relevant}\n\n{card.factors_evaluation}"),
+        Block(
+            "text",
+            "evaluation-metrics",
+            card.performance_measures
+            + (f"\n\nDecision threshold: {card.decision_threshold}" if card.decision_threshold else ""),
+        ),
+    ]
+
+
+def _cell(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _computed_blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Block]:
+    training = version.training
+    params = "\n".join(f"- `{key}`: {value}" for key, value in training.params.items()) or "None recorded."
+    metrics = ["| Evaluation | Metric | Value | 95% interval |", "|---|---|---:|---|"]
+    for metric in headline_metrics(version, groups=False):
+        interval = f"{_cell(metric.low)} – {_cell(metric.high)}" if metric.low is not None else "—"
+        metrics.append(
+            f"| {metric.run.id} ({metric.run.performance.rows:,} rows) | {metric.label} | {_cell(metric.value)} | {interval} |"
+        )
+    groups = ["| Evaluation | Group | Metric | Value | 95% interval |", "|---|---|---|---:|---|"]
+    for metric in headline_metrics(version):
+        if metric.slice is None:
+            continue
+        interval = f"{_cell(metric.low)} – {_cell(metric.high)}" if metric.low is not None else "—"
+        groups.append(f"| {metric.run.id} | {metric.slice} | {metric.label} | {_cell(metric.value)} | {interval} |")
+    monitoring = "No production monitoring is recorded for this version."
+    if version.drift is not None and version.drift.windows:
+        drift = version.drift
+        drifted = sum(1 for w in drift.windows if w.drifted)
+        monitoring = (
+            f"{len(drift.windows)} monitoring windows ({drift.window}); {drifted} with drift in the inputs or the "
+            f"output. Latest window: {drift.windows[-1].start[:10]} to {drift.windows[-1].end[:10]}."
+        )
+    approvals = (
+        "\n".join(f"- {a.role}: {a.decision} by {a.by} on {a.date}" for a in version.approvals)
+        or "No sign-off is recorded."
+    )
+    return [
+        Block(
+            "computed",
+            "training",
+            f"Algorithm: `{training.algorithm}`. Training data: {', '.join(training.datasets) or 'not recorded'}.\n\n"
+            f"Parameters:\n\n{params}",
+        ),
+        Block("computed", "results", "\n".join(metrics)),
+        Block("computed", "group-results", "\n".join(groups) if len(groups) > 2 else "No group metrics."),
+        Block("computed", "monitoring", monitoring),
+        Block("computed", "sign-off", approvals),
+        Block(
+            "computed",
+            "provenance",
+            f"Generated by modelgov {manifest.generator.version} from the governance workspace on "
+            f"{manifest.built_at}. Every number comes from the manifest of that build.",
+        ),
+    ]
+
+
+_LAYOUT = [
+    ("# {title}", None),
+    (None, "description"),
+    ("## Model Details", None),
+    (None, "details"),
+    ("## Uses\n\n### Direct Use", None),
+    (None, "direct-use"),
+    ("### Out-of-Scope Use", None),
+    (None, "out-of-scope-use"),
+    ("## Bias, Risks, and Limitations", None),
+    (None, "bias-risks-limitations"),
+    ("## Training Details", None),
+    (None, "training"),
+    ("## Evaluation\n\n### Factors", None),
+    (None, "evaluation-factors"),
+    ("### Metrics", None),
+    (None, "evaluation-metrics"),
+    ("### Results", None),
+    (None, "results"),
+    ("#### By group", None),
+    (None, "group-results"),
+    ("## Monitoring", None),
+    (None, "monitoring"),
+    ("## Sign-off", None),
+    (None, "sign-off"),
+    ("## Model Card Authors", None),
+    (None, "provenance"),
+]
+
+
+def _blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dict[str, Block]:
+    return {b.name: b for b in [*_text_blocks(model, version), *_computed_blocks(manifest, model, version)]}
+
+
+def hf_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str:
+    """A new README.md for the version."""
+    blocks = _blocks(manifest, model, version)
+    parts = []
+    for heading, name in _LAYOUT:
+        if heading is not None:
+            parts.append(heading.format(title=f"{model.name} {version.version}"))
+        else:
+            parts.append(blocks[name].render())
+    front = yaml.safe_dump(_front_matter(manifest, model, version), sort_keys=False, allow_unicode=True)
+    return f"---\n{front}---\n\n" + "\n\n".join(parts) + "\n"
+
+
+def _existing_blocks(body: str) -> Iterator[re.Match[str]]:
+    return _BLOCK.finditer(body)
+
+
+def merge_readme(existing: str, manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str:
+    """``existing`` with its computed blocks and computed front-matter keys brought up to date; its
+    text blocks, other keys and anything written outside the blocks are kept. Blocks it lacks are
+    added at the end, in the template's order."""
+    match = _FRONT.match(existing)
+    front = yaml.safe_load(match.group(1)) if match else {}
+    front = front if isinstance(front, dict) else {}
+    body = existing[match.end() :] if match else existing
+    fresh = _front_matter(manifest, model, version)
+    for key in COMPUTED_KEYS:
+        front.pop(key, None)
+        if key in fresh:
+            front[key] = fresh[key]
+    for key, value in fresh.items():
+        front.setdefault(key, value)
+    blocks = _blocks(manifest, model, version)
+    seen: set[str] = set()
+
+    def replace(found: re.Match[str]) -> str:
+        name = found.group("name")
+        seen.add(name)
+        if found.group("kind") == "computed" and name in blocks:
+            return blocks[name].render()
+        return found.group(0)
+
+    body = _BLOCK.sub(replace, body)
+    missing = [blocks[name].render() for _, name in _LAYOUT if name and name not in seen]
+    if missing:
+        body = body.rstrip("\n") + "\n\n" + "\n\n".join(missing) + "\n"
+    dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True)
+    return f"---\n{dumped}---\n{body if body.startswith(chr(10)) else chr(10) + body}"

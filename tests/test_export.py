@@ -1,0 +1,136 @@
+"""Exports, each checked with the format's own library or published schema: Hugging Face model cards
+(parsed offline by huggingface_hub), Model Card Toolkit JSON (its v0.0.2 JSON Schema) and CycloneDX
+1.6 ML-BOMs (cyclonedx-python-lib's strict validator)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from manifest_factory import make_manifest
+from modelgov.cli import main
+from modelgov.export.common import headline_metrics
+from modelgov.export.cyclonedx import ml_bom, validate
+from modelgov.export.hf import hf_model_card, merge_readme
+from modelgov.export.mct import mct_model_card
+from modelgov.export.write import export
+
+huggingface_hub = pytest.importorskip("huggingface_hub", reason="the Hugging Face export test needs huggingface_hub")
+MCT_SCHEMA = Path(__file__).parent / "data" / "schemas" / "model-card-toolkit-v0.0.2.schema.json"
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return make_manifest()
+
+
+@pytest.fixture(scope="module")
+def credit(manifest):
+    model = next(m for m in manifest.models if m.task == "binary_classification")
+    return model, next(v for v in model.versions if v.evaluations)
+
+
+def overall(version) -> dict[str, float]:
+    return {m.name: m.value for run in version.evaluations for m in run.performance.metrics if m.value is not None}
+
+
+def test_the_hugging_face_card_parses_offline_and_carries_the_evaluation_results(manifest, credit) -> None:
+    model, version = credit
+    card = huggingface_hub.ModelCard(hf_model_card(manifest, model, version))
+    results = card.data.eval_results
+    assert results and {r.metric_type for r in results} == set(overall(version))
+    for result in results:
+        assert result.metric_value == pytest.approx(overall(version)[result.metric_type], abs=1e-6)
+        assert result.task_type == "tabular-classification"
+        assert result.dataset_split in {run.id for run in version.evaluations}
+    assert card.data.model_name == f"{model.name} {version.version}"
+    assert "modelgov" in card.data.tags
+    assert "## Bias, Risks, and Limitations" in card.text and model.card.caveats.strip()[:40] in card.text
+
+
+def test_regenerating_a_card_keeps_what_people_wrote_and_refreshes_the_numbers(manifest, credit) -> None:
+    model, version = credit
+    first = hf_model_card(manifest, model, version)
+    edited = (
+        first.replace("---\n", "---\nlanguage: en\n", 1)
+        .replace(model.card.out_of_scope.strip()[:30], "EDITED ON THE HUB: " + model.card.out_of_scope.strip()[:30], 1)
+        + "\n## Contact\n\nWritten by a person, outside any block.\n"
+    )
+    run = version.evaluations[0]
+    metric = run.performance.metrics[0]
+    changed_metric = metric.model_copy(update={"value": 0.123456})
+    changed_run = run.model_copy(
+        update={"performance": run.performance.model_copy(update={"metrics": [changed_metric, *run.performance.metrics[1:]]})}
+    )
+    changed_version = version.model_copy(update={"evaluations": [changed_run, *version.evaluations[1:]]})
+    merged = merge_readme(edited, manifest, model, changed_version)
+    card = huggingface_hub.ModelCard(merged)
+    assert card.data.language == "en"  # a key modelgov does not compute is kept
+    assert "EDITED ON THE HUB: " in merged  # a text block is never overwritten
+    assert "Written by a person, outside any block." in merged
+    by_type = {r.metric_type: r.metric_value for r in card.data.eval_results}
+    assert by_type[metric.name] == pytest.approx(0.123456)  # computed: refreshed
+    assert "| 0.123 |" in merged  # the computed results table too
+    assert merge_readme(merged, manifest, model, changed_version) == merged  # stable
+
+
+def test_a_readme_without_blocks_gets_them_added_and_keeps_its_own_text(manifest, credit) -> None:
+    model, version = credit
+    merged = merge_readme("# Our model\n\nHand-written introduction.\n", manifest, model, version)
+    assert merged.index("Hand-written introduction.") < merged.index("<!-- modelgov:computed results -->")
+    assert huggingface_hub.ModelCard(merged).data.eval_results
+
+
+def test_the_model_card_toolkit_json_validates_against_its_published_schema(manifest) -> None:
+    schema = json.loads(MCT_SCHEMA.read_text(encoding="utf-8"))
+    for model in manifest.models:
+        for version in model.versions:
+            document = mct_model_card(manifest, model, version)
+            jsonschema.validate(document, schema)
+            values = {(p["type"], p["slice"]): float(p["value"]) for p in document["quantitative_analysis"]["performance_metrics"]}
+            for metric in headline_metrics(version):
+                key = (metric.name, metric.slice or f"{metric.run.id} (all)")
+                assert values[key] == pytest.approx(metric.value, rel=1e-5)
+    with pytest.raises(jsonschema.ValidationError):  # the schema is closed: the check can fail
+        jsonschema.validate({**document, "unexpected": 1}, schema)
+
+
+def test_the_cyclonedx_bom_is_valid_1_6_with_the_model_card(manifest, credit) -> None:
+    model, version = credit
+    document = ml_bom(manifest, model, version)
+    assert validate(document) is None
+    component = document["metadata"]["component"]
+    assert component["type"] == "machine-learning-model" and component["version"] == version.version
+    metrics = component["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
+    assert {m["type"] for m in metrics if m["slice"] == "all"} == set(overall(version))
+    datasets = {c["bom-ref"] for c in document["components"]}
+    assert {d["ref"] for d in component["modelCard"]["modelParameters"]["datasets"]} == datasets
+    assert ml_bom(manifest, model, version) == document  # deterministic
+    broken = json.loads(json.dumps(document))
+    broken["metadata"]["component"]["type"] = "not-a-type"
+    assert validate(broken) is not None
+
+
+def test_export_writes_every_format_for_every_version(manifest, tmp_path: Path) -> None:
+    written = export(manifest, tmp_path)
+    versions = sum(len(m.versions) for m in manifest.models)
+    assert len(written) == 3 * versions
+    assert {p.name for p in written} == {"README.md", "model-card.json", "bom.cdx.json"}
+
+
+def test_the_command_line_exports_from_a_manifest_and_names_an_unknown_model(
+    manifest, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from modelgov import manifest as manifest_io
+
+    path = tmp_path / "manifest.json"
+    manifest_io.write(manifest, path)
+    model = manifest.models[0]
+    code = main(["export", str(path), "-o", str(tmp_path / "out"), "--format", "hf", "--model", model.id])
+    assert code == 0
+    assert all(line.endswith("README.md") for line in capsys.readouterr().out.split())
+    assert main(["export", str(path), "-o", str(tmp_path / "out"), "--model", "nope"]) == 2
+    assert "the manifest has no model 'nope'" in capsys.readouterr().err
