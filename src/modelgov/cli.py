@@ -121,6 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--model", dest="model_id", help="only this model (its id)")
     export.add_argument("--version", dest="model_version", help="only this version")
 
+    import_hf = commands.add_parser(
+        "import-hf", help="fill a model card's empty and TODO fields from a Hugging Face model card (README.md)"
+    )
+    import_hf.add_argument("card", type=Path, help="the Hugging Face README.md")
+    import_hf.add_argument("workspace", type=Path)
+    import_hf.add_argument("--model", dest="model_id", required=True, help="the model (folder under models/)")
+
     serve = commands.add_parser(
         "serve", help="build a workspace, serve its site on localhost and rebuild when a file changes"
     )
@@ -330,6 +337,8 @@ def _run(args: argparse.Namespace) -> int:
         return _serve(args)
     if args.command == "export":
         return _export(args)
+    if args.command == "import-hf":
+        return _import_hf(args)
     if args.command == "render":
         return _render(args)
     if args.command == "schema":
@@ -361,6 +370,22 @@ def _export(args: argparse.Namespace) -> int:
     written = export(the_manifest, args.output, tuple(args.formats or FORMATS), args.model_id, args.model_version)
     for path in written:
         print(path)
+    return EXIT_OK
+
+
+def _import_hf(args: argparse.Namespace) -> int:
+    from modelgov.export.hf_import import import_hf_card
+    from modelgov.workspace.load import load_workspace
+
+    model_yml = args.workspace / "models" / args.model_id / "model.yml"
+    report = import_hf_card(args.card, model_yml)
+    for target in report.filled:
+        print(f"filled  {target}")
+    for target in report.kept:
+        print(f"kept    {target} (already written in {model_yml}; not overwritten)")
+    for reason in report.skipped:
+        print(f"skipped {reason}")
+    load_workspace(args.workspace)  # the edited workspace must still load; its problems are reported if not
     return EXIT_OK
 
 
