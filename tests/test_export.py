@@ -55,15 +55,20 @@ def test_regenerating_a_card_keeps_what_people_wrote_and_refreshes_the_numbers(m
     model, version = credit
     first = hf_model_card(manifest, model, version)
     edited = (
-        first.replace("---\n", "---\nlanguage: en\n", 1)
-        .replace(model.card.out_of_scope.strip()[:30], "EDITED ON THE HUB: " + model.card.out_of_scope.strip()[:30], 1)
+        first.replace("---\n", "---\nlanguage: en\n", 1).replace(
+            model.card.out_of_scope.strip()[:30], "EDITED ON THE HUB: " + model.card.out_of_scope.strip()[:30], 1
+        )
         + "\n## Contact\n\nWritten by a person, outside any block.\n"
     )
     run = version.evaluations[0]
     metric = run.performance.metrics[0]
     changed_metric = metric.model_copy(update={"value": 0.123456})
     changed_run = run.model_copy(
-        update={"performance": run.performance.model_copy(update={"metrics": [changed_metric, *run.performance.metrics[1:]]})}
+        update={
+            "performance": run.performance.model_copy(
+                update={"metrics": [changed_metric, *run.performance.metrics[1:]]}
+            )
+        }
     )
     changed_version = version.model_copy(update={"evaluations": [changed_run, *version.evaluations[1:]]})
     merged = merge_readme(edited, manifest, model, changed_version)
@@ -90,7 +95,10 @@ def test_the_model_card_toolkit_json_validates_against_its_published_schema(mani
         for version in model.versions:
             document = mct_model_card(manifest, model, version)
             jsonschema.validate(document, schema)
-            values = {(p["type"], p["slice"]): float(p["value"]) for p in document["quantitative_analysis"]["performance_metrics"]}
+            values = {
+                (p["type"], p["slice"]): float(p["value"])
+                for p in document["quantitative_analysis"]["performance_metrics"]
+            }
             for metric in headline_metrics(version):
                 key = (metric.name, metric.slice or f"{metric.run.id} (all)")
                 assert values[key] == pytest.approx(metric.value, rel=1e-5)

@@ -1,0 +1,96 @@
+"""The project's own documentation: it builds under MkDocs strict, its CI recipes are complete files
+that run the commands they claim, and every command of the CLI is documented."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CI = ROOT / "examples" / "ci"
+
+
+def test_the_documentation_site_builds_under_strict(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-q",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "actions/deploy-pages" in (tmp_path / "ci.html").read_text(encoding="utf-8")  # recipes embedded
+
+
+def commands_in(script: object) -> list[str]:
+    if isinstance(script, str):
+        return [script]
+    return [str(line) for line in script or []]
+
+
+def test_the_github_actions_recipe_builds_annotates_publishes_and_gates() -> None:
+    workflow = yaml.safe_load((CI / "github-actions.yml").read_text(encoding="utf-8"))
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as True
+    assert "pull_request" in on and on["push"]["branches"] == ["main"]
+    steps = workflow["jobs"]["build"]["steps"]
+    runs = [step["run"] for step in steps if "run" in step]
+    build = next(r for r in runs if r.startswith("modelgov build"))
+    assert "--junit policy-results.xml" in build and "-o site" in build
+    uses = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
+    assert uses["mikepenz/action-junit-report"]["with"]["report_paths"] == "policy-results.xml"
+    assert uses["actions/upload-pages-artifact"]["with"]["path"] == "site"
+    assert uses["actions/cache"]["with"]["path"] == "governance/.modelgov/cache"
+    gate = steps[-1]
+    assert gate["if"] == "steps.build.outcome == 'failure'" and gate["run"] == "exit 1"
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "build" and deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
+    assert workflow["permissions"]["pages"] == "write" and workflow["permissions"]["id-token"] == "write"
+
+
+def test_the_gitlab_recipe_builds_reports_and_publishes_pages() -> None:
+    pipeline = yaml.safe_load((CI / "gitlab-ci.yml").read_text(encoding="utf-8"))
+    job = pipeline["governance"]
+    script = commands_in(job["script"])
+    assert any(c.startswith("modelgov build governance -o site --junit policy-results.xml") for c in script)
+    assert job["artifacts"]["reports"]["junit"] == "policy-results.xml" and job["artifacts"]["when"] == "always"
+    assert "governance/.modelgov/cache" in job["cache"]["paths"]
+    pages = pipeline["pages"]
+    assert commands_in(pages["script"]) == ["mv site public"] and pages["artifacts"]["paths"] == ["public"]
+    assert pages["needs"][0]["job"] == "governance"
+    assert set(pipeline["stages"]) == {job["stage"], pages["stage"]}
+
+
+@pytest.mark.parametrize("recipe", ["github-actions.yml", "gitlab-ci.yml"])
+def test_the_recipes_commands_are_real_modelgov_commands(recipe: str) -> None:
+    from modelgov.cli import _parser
+
+    text = (CI / recipe).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        command = line.split("run:")[-1].strip().lstrip("- ").strip()
+        if command.startswith("modelgov "):
+            _parser().parse_args(command.split()[1:])  # raises SystemExit on an unknown option
+
+
+def test_every_command_is_documented() -> None:
+    from modelgov.cli import _parser
+
+    parser = _parser()
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    missing = [name for name in commands if f"`modelgov {name}" not in reference]
+    assert missing == []
