@@ -58,3 +58,30 @@ def test_schema_command_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "evaluations" in printed["properties"]
     assert main(["schema", "nonsense"]) == 2
     assert "unknown schema 'nonsense'" in capsys.readouterr().err
+
+
+def test_the_workspace_reference_page_is_generated_from_the_schemas(tmp_path: Path) -> None:
+    from modelgov.schemas import REFERENCE_PAGE, _children, _resolve, json_schema, write_reference
+
+    repository = Path(__file__).resolve().parents[1]
+    committed = (repository / REFERENCE_PAGE).read_text(encoding="utf-8")
+    (tmp_path / "docs").mkdir()
+    generated = write_reference(tmp_path).read_text(encoding="utf-8")
+    assert committed == generated, "docs/reference.md is stale: run `python -m modelgov.schemas`"
+
+    def paths(schema: dict, node: dict, prefix: str = "") -> list[str]:
+        found = []
+        for key, child in node.get("properties", {}).items():
+            found.append(prefix + key)
+            inner = _children(schema, child)
+            if inner is not None:
+                marker = "[]." if _resolve(schema, child).get("type") == "array" else "."
+                found += paths(schema, inner, prefix + key + marker)
+        return found
+
+    for name in ("governance", "model", "version", "approvals", "datasheet", "policy", "waivers"):
+        schema = json_schema(name)
+        for path in paths(schema, schema):
+            assert f"| `{path}` |" in committed, f"{name}: {path} is missing from the reference"
+    assert '| `owner.email` | text (or empty) | `null` |' in committed
+    assert '`"Personal-loan default model (PD)"`' in committed  # examples come from the demo
