@@ -94,3 +94,15 @@ def test_every_command_is_documented() -> None:
     reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     missing = [name for name in commands if f"`modelgov {name}" not in reference]
     assert missing == []
+
+
+def test_the_troubleshooting_page_shows_the_messages_the_commands_really_print() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import troubleshooting
+
+    shown = troubleshooting.messages_on_page(troubleshooting.PAGE.read_text(encoding="utf-8"))
+    assert len(shown) == len(troubleshooting.ENTRIES)
+    for case_id, symptom, _ in troubleshooting.ENTRIES:
+        assert shown[symptom.rstrip(".")] == troubleshooting.message_of(case_id), (
+            f"{case_id}: the message changed; run `python tests/troubleshooting.py`"
+        )

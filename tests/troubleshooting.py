@@ -1,0 +1,154 @@
+"""The troubleshooting page of the user guide, made from the project's real error messages.
+
+Each entry names a hostile-corpus case (``hostile_corpus.py``): the case is run through
+``modelgov build`` and the message it really prints goes on the page, under the symptom and the
+fix written here. ``python tests/troubleshooting.py`` rewrites ``docs/troubleshooting.md``;
+``test_docs.py`` runs the cases again and fails when a message on the page is no longer what the
+command prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from hostile_corpus import CASES  # noqa: E402
+from workspace_factory import write_workspace  # noqa: E402
+
+from modelgov.cli import main  # noqa: E402
+
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md"
+
+#: (case id, what the user was doing or sees, how to fix it)
+ENTRIES = [
+    (
+        "yaml-syntax",
+        "A bracket or quote is not closed in a YAML file.",
+        "Close it at the line named. Quote text that starts with `[`, `{`, `*`, `&`, `!` or `%`.",
+    ),
+    ("yaml-tab-indent", "A YAML file is indented with a tab.", "YAML allows spaces only: indent with two spaces."),
+    (
+        "unknown-key",
+        "A key is misspelt.",
+        'Use the key suggested after "did you mean"; unknown keys are never ignored.',
+    ),
+    ("wrong-type-date", "A date is written in words.", "Write dates as `YYYY-MM-DD`."),
+    ("wrong-enum", "A value is not one of the allowed words.", "Use one of the values the message lists."),
+    (
+        "missing-table",
+        "A path in a YAML file names a file that is not there.",
+        "Paths are relative to the workspace root and use `/`; check the spelling and the folder.",
+    ),
+    (
+        "path-traversal",
+        "A path points outside the workspace (`../`).",
+        "Copy the file into the workspace; a build reads only files inside it.",
+    ),
+    (
+        "missing-column",
+        "An evaluation names a column the table does not have.",
+        "Use the column name suggested, or add the column to the table.",
+    ),
+    (
+        "score-outside-unit-interval",
+        "Scores are not probabilities.",
+        "`score` is the positive class's probability, between 0 and 1; give a calibrated probability, or leave `score` out.",
+    ),
+    (
+        "label-three-classes",
+        "A binary model's label column has more than two values.",
+        "Set `task: multiclass_classification` in model.yml, or fix the label column.",
+    ),
+    (
+        "unknown-dataset",
+        "An evaluation or training names a dataset with no datasheet.",
+        "Add `datasets/<id>.yml` (see the workspace reference), or correct the id.",
+    ),
+    (
+        "log-unparseable-timestamps",
+        "A monitoring log's time column holds something that is not a time.",
+        "Write times as ISO 8601 (`2026-08-03T10:00:00Z`); a native Parquet timestamp works too.",
+    ),
+    (
+        "log-naive-and-aware-timestamps",
+        "A log mixes times with and without a UTC offset.",
+        "Give every time an offset (or none): bare times would silently be read as UTC.",
+    ),
+    (
+        "policy-threshold-not-number",
+        "A policy threshold is not a number.",
+        "Write the threshold as a number, e.g. `0.8`.",
+    ),
+    (
+        "waiver-unknown-rule",
+        "A waiver names a rule that does not exist.",
+        "Use the rule id from the policy file (`policies/<id>.yml`).",
+    ),
+    (
+        "untrusted-templates",
+        "The workspace has a `templates/` folder.",
+        "Templates can put script in reviewers' browsers: set `trust_templates: true` in governance.yml if you mean to use them.",
+    ),
+    (
+        "output-is-workspace",
+        "The output folder is the workspace itself.",
+        "Build into a folder outside the workspace, e.g. `-o site`.",
+    ),
+]
+
+
+def message_of(case_id: str) -> str:
+    """The error ``modelgov build`` prints for the case, with the temporary folder's path removed."""
+    case = next(c for c in CASES if c.id == case_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = write_workspace(Path(tmp) / "ws")
+        case.mutate(ws)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            main(["build", str(ws), "--out", str(case.out(ws)), "--quiet"])
+        text = err.getvalue().replace(str(Path(tmp).resolve()) + "/", "").replace(tmp + "/", "")
+    lines = [line.rstrip() for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[:4])
+
+
+def page() -> str:
+    parts = [
+        "# Troubleshooting",
+        "",
+        "The messages below are what `modelgov build` really prints for each mistake: this page is",
+        "generated by running each of them (`python tests/troubleshooting.py`), and a test fails when",
+        "a message changes. Every error names the file, the line where it can, and the key or column.",
+        "A broken workspace exits with status 2 and lists **every** problem at once, so one run shows",
+        "all there is to fix. [Broken and hostile input](bad-input.md) lists every case the tests cover.",
+        "",
+    ]
+    for case_id, symptom, fix in ENTRIES:
+        parts += [f"## {symptom.rstrip('.')}", "", "```text", message_of(case_id), "```", "", f"**Fix:** {fix}", ""]
+    parts += [
+        "## Something else",
+        "",
+        "- `modelgov validate WORKSPACE` checks the files without analysing anything, and lists values",
+        "  still to be written.",
+        "- A message starting `internal error:` is a bug in modelgov, not in your workspace: run again",
+        "  with `MODELGOV_DEBUG=1` to see the traceback, and report it.",
+        "- An interrupted or failed build never replaces the previous site; folders it left behind are",
+        "  removed by the next build.",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def messages_on_page(text: str) -> dict[str, str]:
+    """Symptom heading → the message block under it."""
+    found = re.findall(r"^## (.+?)\n\n```text\n(.*?)\n```", text, flags=re.M | re.S)
+    return dict(found)
+
+
+if __name__ == "__main__":
+    PAGE.write_text(page(), encoding="utf-8")
+    print(PAGE)
