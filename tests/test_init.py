@@ -235,3 +235,63 @@ def test_a_pickled_model_is_copied_but_not_trusted(tmp_path: Path) -> None:
     assert version["training"]["artifact"] == {"path": "models/preds/versions/1.0/model.pkl", "trust_pickle": False}
     assert (made.root / "models/preds/versions/1.0/model.pkl").read_bytes() == model.read_bytes()
     load_workspace(made.root)  # valid as written
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "file store"])
+def test_init_records_the_registered_mlflow_run_and_copies_the_store(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mlflow = pytest.importorskip("mlflow", reason="mlflow is a test extra: pip install -e '.[test]'")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    from mlflow.tracking import MlflowClient
+
+    store = tmp_path / ("mlflow.db" if kind == "sqlite" else "mlruns")
+    mlflow.set_tracking_uri(f"sqlite:///{store}" if kind == "sqlite" else store.as_uri())
+    try:
+        mlflow.set_experiment("loans")
+        with mlflow.start_run(run_name="train") as run:
+            mlflow.log_params({"C": 0.5, "max_iter": 200})
+            mlflow.set_tag("estimator_class", "sklearn.linear_model._logistic.LogisticRegression")
+            trained = run.info.run_id
+        with mlflow.start_run(run_name="later-sweep"):
+            mlflow.log_param("C", 9)
+        client = MlflowClient()
+        client.create_registered_model("loan-approval")
+        client.create_model_version("loan-approval", f"runs:/{trained}/model", run_id=trained)
+    finally:
+        mlflow.set_tracking_uri("")
+
+    made = scaffold_workspace(
+        tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y", prediction="yhat", score="p",
+        mlflow=store, today=TODAY,
+    )  # fmt: skip
+    loaded = load_workspace(made.root)
+    model = loaded.models["loan-approval"]  # named after the registered model
+    training = model.versions["1.0"].spec.training
+    assert training.mlflow_run == trained  # the registered run, not the newer sweep
+    assert training.params == {"C": "0.5", "max_iter": "200"}
+    assert training.algorithm == "sklearn.linear_model._logistic.LogisticRegression"
+    assert loaded.governance.lineage.mlflow.startswith("mlflow/")
+    assert not list(made.root.rglob("artifacts"))
+
+    from modelgov.assemble import build_manifest
+
+    built = build_manifest(loaded, as_of=TODAY)
+    assert any(
+        node.kind == "training" and trained in (node.detail or "") + node.id for node in built.lineage.nodes
+    ) or any(trained in str(node.properties) for node in built.lineage.nodes)
+
+
+def test_an_unknown_mlflow_run_is_named(tmp_path: Path) -> None:
+    mlflow = pytest.importorskip("mlflow", reason="mlflow is a test extra: pip install -e '.[test]'")
+    store = tmp_path / "mlflow.db"
+    mlflow.set_tracking_uri(f"sqlite:///{store}")
+    try:
+        mlflow.set_experiment("loans")  # not the experiment another test left active
+        with mlflow.start_run():
+            mlflow.log_param("C", 1)
+    finally:
+        mlflow.set_tracking_uri("")
+    with pytest.raises(InitError, match="--mlflow-run 0{32}: no such run in"):
+        scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y",
+                           prediction="yhat", mlflow=store, mlflow_run="0" * 32)  # fmt: skip

@@ -83,5 +83,5 @@ def test_the_workspace_reference_page_is_generated_from_the_schemas(tmp_path: Pa
         schema = json_schema(name)
         for path in paths(schema, schema):
             assert f"| `{path}` |" in committed, f"{name}: {path} is missing from the reference"
-    assert '| `owner.email` | text (or empty) | `null` |' in committed
+    assert "| `owner.email` | text (or empty) | `null` |" in committed
     assert '`"Personal-loan default model (PD)"`' in committed  # examples come from the demo

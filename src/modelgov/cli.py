@@ -158,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--timestamp", help="the log's scoring-time column (default: inferred)")
     init.add_argument("--log-id", help="the log's record-id column (to join late ground truth)")
     init.add_argument("--name", help="the model's display name (default: from the table's file name)")
+    init.add_argument("--mlflow", type=Path, metavar="STORE",
+                      help="an MLflow tracking store (mlflow.db or mlruns/): the training run's params and id are recorded")  # fmt: skip
+    init.add_argument("--mlflow-run", metavar="RUN_ID", help="the run to record (default: the newest registered one)")
 
     render = commands.add_parser("render", help="re-render a site from a saved manifest.json")
     render.add_argument("manifest", type=Path)
@@ -421,6 +424,8 @@ def _init(args: argparse.Namespace) -> int:
         timestamp=args.timestamp,
         log_id=args.log_id,
         name=args.name,
+        mlflow=args.mlflow,
+        mlflow_run=args.mlflow_run,
     )
     print(f"Wrote the workspace {made.root} ({len(made.files)} files) for model {made.model_id!r}.")
     print(f"Task: {made.task.task} ({made.task.reason}).")

@@ -176,6 +176,8 @@ def scaffold_workspace(
     timestamp: str | None = None,
     log_id: str | None = None,
     name: str | None = None,
+    mlflow: Path | None = None,
+    mlflow_run: str | None = None,
     today: dt.date | None = None,
 ) -> Scaffold:
     """Write a workspace into ``root`` (new or empty) from the given files; see the module docstring."""
@@ -209,9 +211,13 @@ def scaffold_workspace(
             _require(log_table, log, "--log-id", [log_id])
     if model_file is not None and not model_file.is_file():
         raise InitError(f"model file {model_file} does not exist")
+    tracked = _tracked_run(mlflow, mlflow_run) if mlflow is not None else None
 
-    model_name = name or evaluation.stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Model"
-    model_id = _slug(name or evaluation.stem)
+    registered = tracked.registered if tracked else None
+    model_name = (
+        name or registered or evaluation.stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Model"
+    )
+    model_id = _slug(name or registered or evaluation.stem)
     made = Scaffold(root=root, model_id=model_id, task=guess)
     root.mkdir(parents=True, exist_ok=True)
 
@@ -232,14 +238,17 @@ def scaffold_workspace(
     eval_rel = copy(evaluation, f"data/{evaluation.name}")
     log_rel = copy(log, f"data/logs/{log.name}") if log is not None else None
     model_rel = copy(model_file, f"models/{model_id}/versions/1.0/{model_file.name}") if model_file else None
+    store_rel = None
+    if mlflow is not None and tracked is not None:
+        store_rel = _copy_store(mlflow, root, made)
 
-    write("governance.yml", _governance())
+    write("governance.yml", _governance(store_rel))
     write(f"models/{model_id}/model.yml", _model_card(model_name, guess, sensitive, table, label))
     write(
         f"models/{model_id}/versions/1.0/version.yml",
         _version(
             today, guess, eval_rel, label, prediction, score, features, table, model_rel, log_rel, log_table,
-            timestamp, log_id,
+            timestamp, log_id, tracked,
         ),
     )  # fmt: skip
     write(f"models/{model_id}/versions/1.0/approvals.yml", _APPROVALS)
@@ -248,7 +257,75 @@ def scaffold_workspace(
     return made
 
 
-def _governance() -> str:
+@dataclass(frozen=True)
+class TrackedRun:
+    """The MLflow run a scaffolded version is joined to."""
+
+    run_id: str
+    params: dict[str, str]
+    algorithm: str | None
+    registered: str | None  # the registered model's name, when the run was registered
+    why: str
+
+
+def _tracked_run(store_path: Path, run_id: str | None) -> TrackedRun:
+    """The run to record as the version's training run: ``run_id``, else the run behind the newest
+    registered model version, else the newest finished run."""
+    from modelgov.sources.mlflow_store import MlflowStoreError, read_store
+
+    try:
+        store = read_store(store_path)
+    except MlflowStoreError as exc:
+        raise InitError(f"MLflow store {store_path}{(' ' + exc.file) if exc.file else ''}: {exc}") from None
+    if not store.runs:
+        raise InitError(f"MLflow store {store_path} has no runs")
+    registered = None
+    if run_id is not None:
+        run = store.run(run_id)
+        if run is None:
+            raise InitError(f"--mlflow-run {run_id}: no such run in {store_path}")
+        why = "as given with --mlflow-run"
+        registered = next((v.name for v in store.model_versions if v.run_id == run_id), None)
+    else:
+        versions = sorted((v for v in store.model_versions if v.run_id), key=lambda v: (v.created or "", v.version))
+        if versions:
+            newest = versions[-1]
+            run = store.run(newest.run_id or "")
+            registered = newest.name
+            why = f"the run behind registered model {newest.name!r} version {newest.version}"
+        else:
+            run = None
+        if run is None:
+            finished = [r for r in store.runs if r.status == "FINISHED"] or list(store.runs)
+            run = max(finished, key=lambda r: r.start or "")
+            why = f"the newest finished run ({run.name or run.run_id})"
+    tags = run.tags
+    algorithm = tags.get("estimator_class") or run.params.get("algorithm") or run.params.get("model")
+    return TrackedRun(run.run_id, dict(run.params), algorithm, registered, why)
+
+
+def _copy_store(store: Path, root: Path, made: Scaffold) -> str:
+    """Copy the tracking store into the workspace (a build reads only files inside it). Of a file
+    store, run metadata is copied, not artifacts (model binaries, plots), which modelgov does not read."""
+    if store.is_file():
+        target = root / "mlflow" / store.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(store, target)
+        made.files.append(target)
+    else:
+        target = root / "mlflow" / store.name
+        shutil.copytree(store, target, ignore=shutil.ignore_patterns("artifacts"))
+        made.files.append(target)
+    return target.relative_to(root).as_posix()
+
+
+def _governance(mlflow: str | None = None) -> str:
+    lineage = (
+        f"lineage:\n  # The MLflow tracking store the version's training run is read from (copied by `modelgov init`).\n"
+        f"  mlflow: {_q(mlflow)}\n"
+        if mlflow
+        else ""
+    )
     return f"""\
 # governance.yml: the site and the organisation-wide settings. Written by `modelgov init`;
 # every value starting with {TODO} is for you to write (`modelgov validate` lists them).
@@ -262,7 +339,7 @@ policies:
   # The built-in baseline: a complete card, an owner, a recent evaluation, sign-off and datasheets.
   # Until the card's {TODO} fields are written, its card rule fails and `modelgov build` exits 1.
   packs: [baseline]
-"""
+{lineage}"""
 
 
 def _model_card(name: str, guess: TaskGuess, sensitive: tuple[str, ...], table: pd.DataFrame, label: str) -> str:
@@ -324,6 +401,7 @@ def _version(
     log_table: pd.DataFrame | None,
     timestamp: str | None,
     log_id: str | None,
+    tracked: TrackedRun | None = None,
 ) -> str:
     kinds = "".join(f"    #   {name}: {_kind(table[name])}\n" for name in features)
     lines = [
@@ -335,9 +413,25 @@ def _version(
         f"summary: {_todo('what this version is and how it differs from the previous one')}",
         "training:",
         "  datasets: [training-data]   # ids of files under datasets/",
-        f"  algorithm: {_todo('the estimator, e.g. sklearn.ensemble.HistGradientBoostingClassifier')}",
-        "  params: {}",
     ]
+    if tracked is not None:
+        algorithm = (
+            _q(tracked.algorithm)
+            if tracked.algorithm
+            else _todo("the estimator, e.g. sklearn.ensemble.HistGradientBoostingClassifier")
+        )
+        lines += [
+            f"  algorithm: {algorithm}",
+            f"  # From MLflow: {tracked.why}.",
+            f"  mlflow_run: {_q(tracked.run_id)}",
+            "  params:" + ("" if tracked.params else " {}"),
+            *(f"    {_q(key)}: {_q(value)}" for key, value in sorted(tracked.params.items())),
+        ]
+    else:
+        lines += [
+            f"  algorithm: {_todo('the estimator, e.g. sklearn.ensemble.HistGradientBoostingClassifier')}",
+            "  params: {}",
+        ]
     if model_rel:
         pickled = model_rel.endswith((".pkl", ".pickle", ".joblib"))
         lines += [
