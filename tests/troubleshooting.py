@@ -18,10 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hostile_corpus import CASES  # noqa: E402
-from workspace_factory import write_workspace  # noqa: E402
-
-from modelgov.cli import main  # noqa: E402
+from hostile_corpus import CASES
+from modelgov.cli import main
+from workspace_factory import write_workspace
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md"
 
