@@ -292,6 +292,6 @@ def test_an_unknown_mlflow_run_is_named(tmp_path: Path) -> None:
             mlflow.log_param("C", 1)
     finally:
         mlflow.set_tracking_uri("")
-    with pytest.raises(InitError, match="--mlflow-run 0{32}: no such run in"):
+    with pytest.raises(InitError, match=r"--mlflow-run 0{32}: no such run in"):
         scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y",
                            prediction="yhat", mlflow=store, mlflow_run="0" * 32)  # fmt: skip
