@@ -14,27 +14,27 @@ ROOT = Path(__file__).resolve().parents[1]
 CI = ROOT / "examples" / "ci"
 
 
-def test_the_documentation_site_builds_under_strict(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-q",
-            "-f",
-            str(ROOT / "mkdocs.yml"),
-            "-d",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
-    )
+def test_the_documentation_site_builds_under_strict_with_the_demo_site(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",
+        "-q",
+        "-f",
+        str(ROOT / "mkdocs.yml"),
+        "-d",
+        str(tmp_path),
+    ]
+    environment = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "1767225600"}
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment)
     assert done.returncode == 0, done.stderr
     assert "actions/deploy-pages" in (tmp_path / "ci.html").read_text(encoding="utf-8")  # recipes embedded
+    # the guide links the example governance site, which the build publishes beside it
+    assert 'href="demo/index.html"' in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert (tmp_path / "demo" / "index.html").is_file()
+    assert (tmp_path / "demo" / "models" / "credit-default" / "2.0" / "index.html").is_file()
 
 
 def commands_in(script: object) -> list[str]:

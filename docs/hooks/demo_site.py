@@ -1,0 +1,31 @@
+"""MkDocs hook of the project's own documentation: publish the bundled example's governance site
+under ``demo/`` of the documentation site, so the guide can link to a real one.
+
+The example is generated with its fixed seed and built with `modelgov`, exactly as `modelgov demo`
+does, into a temporary folder, then copied into the documentation's output. Set
+``MODELGOV_DOCS_DEMO=0`` to skip it (a quicker build while editing the guide); the guide's link
+then leads nowhere, which the page says.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def on_post_build(config, **_: object) -> None:
+    if os.environ.get("MODELGOV_DOCS_DEMO", "1") == "0":
+        return
+    from modelgov.build import build_site
+    from modelgov.demo import generate_workspace
+    from modelgov.demo.policies import AS_OF
+
+    target = Path(config["site_dir"]) / "demo"
+    with tempfile.TemporaryDirectory(prefix="modelgov-docs-demo-") as tmp:
+        workspace = Path(tmp) / "workspace"
+        generate_workspace(workspace)
+        built = build_site(workspace, Path(tmp) / "site", as_of=AS_OF)
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(built.site_dir, target)
