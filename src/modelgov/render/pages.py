@@ -41,6 +41,7 @@ from modelgov.render import (
     text,
     views,
 )
+from modelgov.policy.rules import is_placeholder
 from modelgov.render.content import NavItem, SitePage
 from modelgov.render.lineage_svg import lineage_svg
 
@@ -157,6 +158,7 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         path_code=compliance_views.breakable_code,
         requirement=compliance_views.requirement_html,
     )
+    env.tests["placeholder"] = lambda value: isinstance(value, str) and is_placeholder(value)
     return env
 
 
