@@ -106,3 +106,18 @@ def test_the_troubleshooting_page_shows_the_messages_the_commands_really_print()
         assert shown[symptom.rstrip(".")] == troubleshooting.message_of(case_id), (
             f"{case_id}: the message changed; run `python tests/troubleshooting.py`"
         )
+
+
+def test_every_metric_disparity_and_drift_method_is_described_in_methods() -> None:
+    from modelgov.analysis.disparity import DISPARITIES
+    from modelgov.analysis.fairness import CLASSIFICATION_GROUP_METRICS, REGRESSION_GROUP_METRICS
+    from modelgov.analysis.performance import BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS
+    from modelgov.monitoring.drift import METHODS
+
+    methods = (ROOT / "docs" / "methods.md").read_text(encoding="utf-8")
+    keys = {
+        *(m[0] for m in (*BINARY_METRICS, *MULTICLASS_METRICS, *REGRESSION_METRICS)),
+        *CLASSIFICATION_GROUP_METRICS, *REGRESSION_GROUP_METRICS, *DISPARITIES, *METHODS,
+    }  # fmt: skip
+    missing = sorted(key for key in keys if f"`{key}`" not in methods)
+    assert missing == []
