@@ -297,3 +297,50 @@ def test_an_unknown_mlflow_run_is_named(tmp_path: Path) -> None:
     with pytest.raises(InitError, match=r"--mlflow-run 0{32}: no such run in"):
         scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y",
                            prediction="yhat", mlflow=store, mlflow_run="0" * 32)  # fmt: skip
+
+
+def test_dates_are_not_features_and_the_log_timestamp_is_an_iso_column(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2026-01-01", periods=60, freq="D").strftime("%Y-%m-%d")
+    table = pd.DataFrame({"day": days, "temp": rng.normal(15, 5, 60).round(1), "count": rng.integers(100, 900, 60)})
+    table["count_pred"] = table["count"] + rng.integers(-50, 50, 60)
+    table.to_csv(tmp_path / "eval.csv", index=False)
+    log = table.drop(columns="count").assign(epoch=np.arange(60) * 86400 + 1_767_225_600)
+    log.to_csv(tmp_path / "log.csv", index=False)
+    made = scaffold_workspace(tmp_path / "ws", evaluation=tmp_path / "eval.csv", label="count", prediction="count_pred",
+                              log=tmp_path / "log.csv", today=TODAY)  # fmt: skip
+    version = load_workspace(made.root).models["eval"].versions["1.0"].spec
+    assert version.evaluations[0].features == ["temp"]  # not the date
+    assert version.monitoring.timestamp == "day" and version.monitoring.features == ["temp"]  # not epoch seconds
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"prediction": "y"}, "--label and --prediction are both 'y'"),
+        ({"prediction": "p"}, "--prediction 'p': 4 of its values .* are not classes of 'y'.*--score"),
+        ({"label": "why"}, "--label 'why': no such column .*; did you mean 'y'\\?"),
+    ],
+)
+def test_mistakes_the_build_would_refuse_are_caught_by_init(tmp_path: Path, change: dict, message: str) -> None:
+    settings = {"label": "y", "prediction": "yhat", **change}
+    with pytest.raises(InitError, match=message):
+        scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), **settings)
+
+
+def test_a_label_with_gaps_is_refused_with_the_count(tmp_path: Path) -> None:
+    table = pd.DataFrame({"y": [0, 1, None, 1], "yhat": [0, 1, 1, 1]})
+    table.to_csv(tmp_path / "gaps.csv", index=False)
+    with pytest.raises(InitError, match="label column 'y' of .*gaps.csv: 1 of 4 rows have no value"):
+        scaffold_workspace(tmp_path / "ws", evaluation=tmp_path / "gaps.csv", label="y", prediction="yhat")
+
+
+def test_placeholders_fail_the_baseline_rules_that_read_them(workspace: Path) -> None:
+    from modelgov.assemble import build_manifest
+
+    results = {r.rule: r for r in build_manifest(load_workspace(workspace), as_of=TODAY).governance.results}
+    assert results["owner-contact"].outcome == "fail"
+    assert "is a placeholder" in results["owner-contact"].message
+    assert results["datasheets"].outcome == "fail" and "missing source, licence" in results["datasheets"].message
+    # the sensitive features make the evaluation data personal data: its legal basis is required
+    assert results["personal-data-legal-basis"].outcome == "fail"

@@ -431,7 +431,7 @@ def _init(args: argparse.Namespace) -> int:
     print(f"Task: {made.task.task} ({made.task.reason}).")
     print(
         f"{made.todos} values start with TODO: they are yours to write (`modelgov validate {made.root}` lists them)."
-        " Until the card's are written, the baseline policy fails and the build exits with 1."
+        " Until the card fields are written, the baseline policy fails and the build exits with 1."
     )
     site = made.root.with_name(made.root.name + "-site")
     print(f"\nBuild the site:\n  modelgov build {made.root} -o {site}")

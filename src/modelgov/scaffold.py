@@ -16,6 +16,7 @@ user can check it.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import re
 import shutil
@@ -139,20 +140,46 @@ def _read(path: Path, role: str, *, rows: int | None = None) -> pd.DataFrame:
 def _require(frame: pd.DataFrame, path: Path, option: str, columns: list[str]) -> None:
     for name in columns:
         if name not in frame.columns:
+            close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             known = ", ".join(map(repr, frame.columns[:30]))
-            raise InitError(f"{option} {name!r}: no such column in {path} (columns: {known})")
+            raise InitError(f"{option} {name!r}: no such column in {path}{hint} (columns: {known})")
+
+
+def _is_time(series: pd.Series, name: str) -> bool:
+    """A column of date-times: a native timestamp, or text that parses as ISO 8601 dates. Numbers
+    (epoch seconds) are not: the build reads ISO 8601 text or native timestamps only."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return True
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return False
+    sample = series.dropna().astype(str).head(200)
+    if sample.empty or not sample.str.match(r"^\d{4}-\d{2}-\d{2}").all():
+        return False
+    try:
+        pd.to_datetime(sample, format="ISO8601", utc=True)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _time_columns(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns if _is_time(frame[c], str(c))]
 
 
 def _timestamp_column(log: pd.DataFrame, path: Path) -> str:
-    typed = [c for c in log.columns if pd.api.types.is_datetime64_any_dtype(log[c])]
-    named = [c for c in log.columns if _TIME_NAMES.match(str(c))]
-    for candidates in (typed, named):
+    times = _time_columns(log)
+    named = [c for c in times if _TIME_NAMES.match(c)]
+    for candidates in (times, named):
         if len(candidates) == 1:
-            return str(candidates[0])
+            return candidates[0]
+    if times:
+        raise InitError(
+            f"{path} has several date-time columns ({', '.join(map(repr, times))}); name the scoring time with --timestamp"
+        )
     raise InitError(
-        f"cannot tell which column of {path} holds the scoring time"
-        f"{' (candidates: ' + ', '.join(map(repr, typed or named)) + ')' if typed or named else ''}; "
-        "name it with --timestamp"
+        f"no column of {path} holds ISO 8601 date-times (e.g. 2026-08-03T10:15:00Z) or native timestamps; "
+        "convert the scoring time to one and name it with --timestamp"
     )
 
 
@@ -191,7 +218,26 @@ def scaffold_workspace(
     if score:
         _require(table, evaluation, "--score", [score])
     _require(table, evaluation, "--sensitive", list(sensitive))
+    if prediction == label:
+        raise InitError(
+            f"--label and --prediction are both {label!r}: the prediction is the model's output, another column"
+        )
+    empty = int(table[label].isna().sum())
+    if empty:
+        raise InitError(
+            f"label column {label!r} of {evaluation}: {empty:,} of {len(table):,} rows have no value; "
+            "keep only rows whose outcome is known in the evaluation table"
+        )
     guess = infer_task(table[label], table[score] if score else None, label)
+    if guess.task != "regression":
+        labels = {str(v) for v in table[label].unique()}
+        strays = [v for v in table[prediction].dropna().unique() if str(v) not in labels]
+        if strays:
+            shown = ", ".join(repr(_plain(v)) for v in strays[:3])
+            raise InitError(
+                f"--prediction {prediction!r}: {len(strays):,} of its values ({shown}, …) are not classes of "
+                f"{label!r}; the prediction is the predicted class — give a probability with --score"
+            )
     if positive_label is not None and guess.task == "binary_classification":
         known = {str(v): _plain(v) for v in table[label].dropna().unique()}
         if positive_label not in known:
@@ -200,7 +246,8 @@ def scaffold_workspace(
     if score and guess.task != "binary_classification":
         raise InitError(f"--score is for binary classification, but {guess.reason}")
     roles = {label, prediction, *([score] if score else []), *sensitive}
-    features = [str(c) for c in table.columns if c not in roles and not _ID_NAMES.match(str(c))]
+    times = set(_time_columns(table))  # a date is when a record was scored, not an input of the model
+    features = [str(c) for c in table.columns if c not in roles and c not in times and not _ID_NAMES.match(str(c))]
     log_table = None
     if log is not None:
         log_table = _read(log, "monitoring log", rows=10_000)
@@ -252,8 +299,8 @@ def scaffold_workspace(
         ),
     )  # fmt: skip
     write(f"models/{model_id}/versions/1.0/approvals.yml", _APPROVALS)
-    write("datasets/evaluation-data.yml", _datasheet("evaluation data", len(table)))
-    write("datasets/training-data.yml", _datasheet("training data", None))
+    write("datasets/evaluation-data.yml", _datasheet("evaluation data", len(table), sensitive))
+    write("datasets/training-data.yml", _datasheet("training data", None, sensitive))
     return made
 
 
@@ -465,7 +512,7 @@ def _version(
         lines.append("    # Feature kinds, as found in the table:")
         lines += kinds.rstrip("\n").split("\n")
     if log_rel is not None and log_table is not None:
-        monitored = [f for f in features if f in log_table.columns]
+        monitored = [f for f in features if f in log_table.columns and f != timestamp]
         lines += [
             "monitoring:",
             f"  logs: {_q(log_rel)}",
@@ -498,7 +545,14 @@ approvals: []
 """
 
 
-def _datasheet(what: str, rows: int | None) -> str:
+def _datasheet(what: str, rows: int | None, sensitive: tuple[str, ...] = ()) -> str:
+    pii = (
+        f"contains_pii: true   # it holds the sensitive features {', '.join(sensitive)}\n"
+        f"pii_fields: [{', '.join(_q(c) for c in sensitive)}]\n"
+        f"legal_basis: {_todo('the legal basis for processing these personal data')}\n"
+        if sensitive
+        else "contains_pii: false\npii_fields: []\nlegal_basis: null\n"
+    )
     return f"""\
 # A datasheet (Gebru et al., 2021) for the {what}. Written by `modelgov init`.
 name: {_q(what.capitalize())}
@@ -510,10 +564,7 @@ collection:
   period: {_todo("the period the records cover")}
 {f"rows: {rows}" if rows is not None else "# rows: the number of records"}
 # Does it hold personal data? If so, list the fields and the legal basis for processing them.
-contains_pii: false
-pii_fields: []
-legal_basis: null
-known_gaps: {_todo("populations, periods or values it under-represents")}
+{pii}known_gaps: {_todo("populations, periods or values it under-represents")}
 # The workspace files holding this data, and documents about it.
 files: []
 references: []

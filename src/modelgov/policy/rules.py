@@ -82,6 +82,8 @@ def compare(observed: Any, requirement: Requirement) -> tuple[str, str]:
     want = requirement.value
     if observed is None:
         return "error", "the value is undefined (for example a rate with no eligible rows)"
+    if isinstance(observed, str) and is_placeholder(observed):
+        return "fail", f"{shown(observed)} is a placeholder, still to be written"
     if isinstance(want, bool) or isinstance(observed, bool):
         if not isinstance(observed, bool) or not isinstance(want, bool):
             return "error", f"{shown(observed)} and {shown(want)} are not both true/false"
@@ -425,6 +427,9 @@ def _datasheet_fields(rule: Rule, ctx: Context) -> list[Check]:
             )
             continue
         missing = [f for f in rule.datasheet_fields if getattr(dataset, f) in (None, "", [])]
+        # a placeholder ("TODO: …", as `modelgov init` writes them) is not a filled-in field
+        unwritten = [f for f in rule.datasheet_fields if isinstance(getattr(dataset, f), str) and is_placeholder(getattr(dataset, f))]
+        missing += unwritten
         present = [f for f in rule.datasheet_fields if f not in missing]
         checks.append(
             Check(

@@ -572,6 +572,14 @@ class _Loader:
                 needed["score"] = monitoring.score
             needed.update({f"features[{i}]": name for i, name in enumerate(monitoring.features)})
             self._check_logs(doc, monitoring, needed, model)
+            if monitoring.timestamp in monitoring.features:
+                self.problems.append(
+                    doc.problem(
+                        ("monitoring", "features", monitoring.features.index(monitoring.timestamp)),
+                        f"the timestamp column {monitoring.timestamp!r} cannot also be a feature: it places each "
+                        "record in a window; remove it from features",
+                    )
+                )
             self._check_reference(doc, spec, model)
             for feature in monitoring.drift.features:
                 if feature not in monitoring.features:
