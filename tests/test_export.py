@@ -142,3 +142,25 @@ def test_the_command_line_exports_from_a_manifest_and_names_an_unknown_model(
     assert all(line.endswith("README.md") for line in capsys.readouterr().out.split())
     assert main(["export", str(path), "-o", str(tmp_path / "out"), "--model", "nope"]) == 2
     assert "the manifest has no model 'nope'" in capsys.readouterr().err
+
+
+def test_exporting_again_changes_nothing_and_placeholders_are_replaced_once_written(manifest, credit) -> None:
+    model, version = credit
+    first = hf_model_card(manifest, model, version)
+    assert merge_readme(first, manifest, model, version) == first  # the very first re-export too
+    todo = model.model_copy(update={"card": model.card.model_copy(update={"caveats": "TODO: caveats"})})
+    exported = hf_model_card(manifest, todo, version)
+    assert "TODO: caveats" in exported
+    written = merge_readme(exported, manifest, model, version)  # the card was written since
+    assert "TODO: caveats" not in written and model.card.caveats.strip()[:40] in written
+
+
+def test_exports_map_the_card_to_the_formats_fields(manifest, credit) -> None:
+    model, version = credit
+    mct = mct_model_card(manifest, model, version)["considerations"]
+    assert mct["ethical_considerations"] == [{"name": model.card.ethical_considerations}]
+    assert mct["tradeoffs"] == (
+        [{"description": model.card.decision_threshold}] if model.card.decision_threshold else []
+    )
+    bom = ml_bom(manifest, model, version)["metadata"]["component"]["modelCard"]["considerations"]
+    assert bom["ethicalConsiderations"] == [{"name": model.card.ethical_considerations}]

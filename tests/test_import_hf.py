@@ -137,3 +137,27 @@ def test_the_command_line_reports_what_it_did(
     assert "filled  intended_use.primary_uses" in out
     assert main(["import-hf", str(readme), str(workspace), "--model", "nope"]) == 2
     assert "models/nope/model.yml does not exist" in capsys.readouterr().err
+
+
+def test_a_card_modelgov_exported_imports_back_field_for_field(tmp_path: Path) -> None:
+    from manifest_factory import make_manifest
+    from modelgov.export.hf import hf_model_card
+
+    manifest = make_manifest()
+    model = next(m for m in manifest.models if m.task == "binary_classification")
+    fields, tags, _licence = card_fields_from_hf(hf_model_card(manifest, model, model.versions[0]))
+    card = model.card
+    assert fields["description"] == card.description.strip()
+    assert fields["intended_use.primary_uses"] == card.primary_uses.strip()
+    assert fields["intended_use.primary_users"] == card.primary_users.strip()
+    assert fields["ethical_considerations"] == card.ethical_considerations.strip()
+    assert fields["caveats"] == card.caveats.strip()
+    assert fields["factors.evaluation"] == card.factors_evaluation.strip()
+    assert "modelgov" not in tags
+
+
+def test_the_template_bullets_are_not_imported_into_the_description() -> None:
+    fields, _, _ = card_fields_from_hf(
+        "# M\n\n### Model Description\n\nPredicts churn.\n\n- **Developed by:** Example Org\n- **License:** MIT\n"
+    )
+    assert fields["description"] == "Predicts churn."

@@ -331,7 +331,7 @@ def test_mistakes_the_build_would_refuse_are_caught_by_init(tmp_path: Path, chan
 def test_a_label_with_gaps_is_refused_with_the_count(tmp_path: Path) -> None:
     table = pd.DataFrame({"y": [0, 1, None, 1], "yhat": [0, 1, 1, 1]})
     table.to_csv(tmp_path / "gaps.csv", index=False)
-    with pytest.raises(InitError, match="label column 'y' of .*gaps.csv: 1 of 4 rows have no value"):
+    with pytest.raises(InitError, match=r"label column 'y' of .*gaps.csv: 1 of 4 rows have no value"):
         scaffold_workspace(tmp_path / "ws", evaluation=tmp_path / "gaps.csv", label="y", prediction="yhat")
 
 

@@ -84,6 +84,8 @@ def test_the_cache_and_the_site_folder_do_not_trigger_rebuilds(tmp_path: Path) -
 
     changes.on_any_event(Event(root / ".modelgov/cache/ab/x.entry"))
     changes.on_any_event(Event(root / "site/index.html"))
+    changes.on_any_event(Event(root / "models/loans/sedAb12Cd"))  # `sed -i`'s temporary file
+    changes.on_any_event(Event(root / "models/loans/.model.yml.swp"))
     assert changes.paths == set()
     changes.on_any_event(Event(root / "models/loans/model.yml"))
     assert changes.take() == []  # not yet: within the debounce interval

@@ -373,6 +373,16 @@ def _export(args: argparse.Namespace) -> int:
     written = export(the_manifest, args.output, tuple(args.formats or FORMATS), args.model_id, args.model_version)
     for path in written:
         print(path)
+    from modelgov.export.common import pick_versions, unwritten
+
+    for model, version in pick_versions(the_manifest, args.model_id, args.model_version):
+        if fields := unwritten(model, version):
+            shown = ", ".join(fields[:4]) + (f" and {len(fields) - 4} more" if len(fields) > 4 else "")
+            print(
+                f"warning: {model.id} {version.version}: {len(fields)} field(s) still hold a placeholder ({shown}); "
+                "the exports carry them as written",
+                file=sys.stderr,
+            )
     return EXIT_OK
 
 

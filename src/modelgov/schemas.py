@@ -148,7 +148,11 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             path = f"{prefix}{key}"
-            if not isinstance(item, dict | list) or not item or (isinstance(item, list) and not isinstance(item[0], dict)):
+            if (
+                not isinstance(item, dict | list)
+                or not item
+                or (isinstance(item, list) and not isinstance(item[0], dict))
+            ):
                 out.setdefault(path, item)
             _flatten(item, path + ("[]." if isinstance(item, list) else "."), out)
     elif isinstance(value, list):

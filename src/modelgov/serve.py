@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,9 @@ __all__ = ["ServeSession"]
 
 #: Quiet time after the last file event before a rebuild starts.
 DEBOUNCE_S = 0.5
+
+#: Editors' and tools' temporary files (vim swap files, `sed -i`'s sedXXXXXX, backups): not changes.
+_EDITOR_TEMP = re.compile(r"^(\..*\.sw[a-p]|.*~|\.#.*|#.*#|sed[A-Za-z0-9]{6}|4913|.*\.tmp)$")
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -62,7 +66,7 @@ class _Changes(FileSystemEventHandler):
             path = Path(str(raw)).resolve()
             if any(path == folder or path.is_relative_to(folder) for folder in self.ignored):
                 continue
-            if not path.is_relative_to(self.root):
+            if not path.is_relative_to(self.root) or _EDITOR_TEMP.match(path.name):
                 continue
             with self.lock:
                 self.paths.add(path.relative_to(self.root).as_posix())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from modelgov import manifest as m
 
-__all__ = ["HeadlineMetric", "headline_metrics", "pick_versions"]
+__all__ = ["HeadlineMetric", "headline_metrics", "pick_versions", "unwritten"]
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,14 @@ def pick_versions(
             if version is None or candidate.version == version:
                 chosen.append((model, candidate))
     return chosen
+
+
+def unwritten(model: m.Model, version: m.ModelVersion) -> list[str]:
+    """Card fields, the version summary and the algorithm that still hold a placeholder: an export
+    carries them as written, so the command says which."""
+    from modelgov.policy.rules import is_placeholder
+
+    fields = [(f"card.{name}", value) for name, value in model.card.model_dump().items() if isinstance(value, str)]
+    fields += [("owner.name", model.owner.name), ("owner.email", model.owner.email or "")]
+    fields += [("summary", version.summary), ("training.algorithm", version.training.algorithm)]
+    return [name for name, value in fields if value and is_placeholder(value)]

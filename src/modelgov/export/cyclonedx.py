@@ -84,8 +84,8 @@ def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dic
             "users": [card.primary_users],
             "useCases": [card.primary_uses],
             "technicalLimitations": [text for text in (card.out_of_scope, card.caveats) if text],
-            "performanceTradeoffs": [card.performance_measures],
-            "ethicalConsiderations": [{"name": card.ethical_considerations, "mitigationStrategy": card.caveats}],
+            "performanceTradeoffs": [card.decision_threshold] if card.decision_threshold else [],
+            "ethicalConsiderations": [{"name": card.ethical_considerations}],
         },
     }
     component = {

@@ -23,6 +23,7 @@ import yaml
 
 from modelgov import manifest as m
 from modelgov.export.common import headline_metrics
+from modelgov.policy.rules import is_placeholder
 
 __all__ = ["hf_model_card", "merge_readme"]
 
@@ -84,31 +85,53 @@ def _front_matter(manifest: m.Manifest, model: m.Model, version: m.ModelVersion)
     return data.to_dict()
 
 
+#: Text block → the card field it holds, one field per block, so an import reads each back exactly.
+TEXT_BLOCKS: dict[str, str] = {
+    "description": "description",
+    "direct-use": "intended_use.primary_uses",
+    "intended-users": "intended_use.primary_users",
+    "out-of-scope-use": "intended_use.out_of_scope",
+    "bias-risks-limitations": "ethical_considerations",
+    "recommendations": "caveats",
+    "evaluation-factors": "factors.relevant",
+    "evaluation-coverage": "factors.evaluation",
+    "evaluation-metrics": "metrics.performance_measures",
+    "decision-threshold": "metrics.decision_threshold",
+}
+_CARD_ATTRIBUTES = {
+    "description": "description",
+    "intended_use.primary_uses": "primary_uses",
+    "intended_use.primary_users": "primary_users",
+    "intended_use.out_of_scope": "out_of_scope",
+    "ethical_considerations": "ethical_considerations",
+    "caveats": "caveats",
+    "factors.relevant": "factors_relevant",
+    "factors.evaluation": "factors_evaluation",
+    "metrics.performance_measures": "performance_measures",
+    "metrics.decision_threshold": "decision_threshold",
+}
+
+
 def _text_blocks(model: m.Model, version: m.ModelVersion) -> list[Block]:
     card = model.card
-    owner = model.owner
+    blocks = []
+    for name, field_path in TEXT_BLOCKS.items():
+        value = getattr(card, _CARD_ATTRIBUTES[field_path]) or "Not stated in the model card."
+        blocks.append(Block("text", name, value))
+    return blocks
+
+
+def _details(model: m.Model, version: m.ModelVersion) -> Block:
+    card, owner = model.card, model.owner
     contact = ", ".join(part for part in (owner.name, owner.team, owner.email) if part)
-    return [
-        Block("text", "description", card.description),
-        Block(
-            "text",
-            "details",
-            f"- **Developed by:** {contact}\n- **Model type:** {model.task.replace('_', ' ')} "
-            f"({version.training.algorithm})\n- **Version:** {version.version} ({version.status}, {version.created})\n"
-            + (f"- **License:** {card.licence}\n" if card.licence else "")
-            + f"- **Risk tier:** {model.risk_tier}\n\n{version.summary}",
-        ),
-        Block("text", "direct-use", f"{card.primary_uses}\n\nUsers: {card.primary_users}"),
-        Block("text", "out-of-scope-use", card.out_of_scope),
-        Block("text", "bias-risks-limitations", f"{card.ethical_considerations}\n\n{card.caveats}"),
-        Block("text", "evaluation-factors", f"{card.factors_relevant}\n\n{card.factors_evaluation}"),
-        Block(
-            "text",
-            "evaluation-metrics",
-            card.performance_measures
-            + (f"\n\nDecision threshold: {card.decision_threshold}" if card.decision_threshold else ""),
-        ),
-    ]
+    return Block(
+        "computed",
+        "details",
+        f"- **Developed by:** {contact}\n- **Model type:** {model.task.replace('_', ' ')} "
+        f"({version.training.algorithm})\n- **Version:** {version.version} ({version.status}, {version.created})\n"
+        + (f"- **License:** {card.licence}\n" if card.licence else "")
+        + f"- **Risk tier:** {model.risk_tier}\n\n{version.summary}",
+    )
 
 
 def _cell(value: float | None) -> str:
@@ -143,6 +166,7 @@ def _computed_blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersi
         or "No sign-off is recorded."
     )
     return [
+        _details(model, version),
         Block(
             "computed",
             "training",
@@ -169,16 +193,24 @@ _LAYOUT = [
     (None, "details"),
     ("## Uses\n\n### Direct Use", None),
     (None, "direct-use"),
+    ("### Intended Users", None),
+    (None, "intended-users"),
     ("### Out-of-Scope Use", None),
     (None, "out-of-scope-use"),
     ("## Bias, Risks, and Limitations", None),
     (None, "bias-risks-limitations"),
+    ("### Recommendations", None),
+    (None, "recommendations"),
     ("## Training Details", None),
     (None, "training"),
     ("## Evaluation\n\n### Factors", None),
     (None, "evaluation-factors"),
+    ("#### Covered by the evaluation", None),
+    (None, "evaluation-coverage"),
     ("### Metrics", None),
     (None, "evaluation-metrics"),
+    ("#### Decision threshold", None),
+    (None, "decision-threshold"),
     ("### Results", None),
     (None, "results"),
     ("#### By group", None),
@@ -222,19 +254,26 @@ def merge_readme(existing: str, manifest: m.Manifest, model: m.Model, version: m
     front = front if isinstance(front, dict) else {}
     body = existing[match.end() :] if match else existing
     fresh = _front_matter(manifest, model, version)
-    for key in COMPUTED_KEYS:
-        front.pop(key, None)
-        if key in fresh:
-            front[key] = fresh[key]
+    merged: dict = {}
+    for key, value in front.items():  # the README's own order; computed keys take their new values
+        if key in COMPUTED_KEYS:
+            if key in fresh:
+                merged[key] = fresh[key]
+        else:
+            merged[key] = value
     for key, value in fresh.items():
-        front.setdefault(key, value)
+        merged.setdefault(key, value)
+    front = merged
     blocks = _blocks(manifest, model, version)
     seen: set[str] = set()
 
     def replace(found: re.Match[str]) -> str:
         name = found.group("name")
         seen.add(name)
-        if found.group("kind") == "computed" and name in blocks:
+        if name not in blocks:
+            return found.group(0)
+        # numbers are always refreshed; text only while it is still a placeholder nobody has written
+        if found.group("kind") == "computed" or is_placeholder(found.group("body")):
             return blocks[name].render()
         return found.group(0)
 

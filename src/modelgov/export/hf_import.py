@@ -28,9 +28,9 @@ __all__ = ["SECTIONS", "ImportReport", "card_fields_from_hf", "import_hf_card"]
 
 #: Hub template heading (lower case) → the card field it fills, first match wins.
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "description": ("model description", "model details", "model summary"),
-    "intended_use.primary_uses": ("direct use", "intended uses & limitations", "intended uses", "uses"),
-    "intended_use.primary_users": ("intended users", "users"),
+    "description": ("model description", "model summary", "model details"),
+    "intended_use.primary_uses": ("direct use", "intended uses & limitations", "intended uses"),
+    "intended_use.primary_users": ("intended users",),
     "intended_use.out_of_scope": ("out-of-scope use", "out of scope use"),
     "factors.relevant": ("factors",),
     "metrics.performance_measures": ("metrics",),
@@ -68,21 +68,46 @@ def _sections(text: str) -> dict[str, str]:
     return cleaned
 
 
+_TEMPLATE_BULLET = re.compile(r"^\s*[-*] \*\*[^*]+:\*\*.*$", re.M)  # "- **Developed by:** …"
+
+
+def _from_blocks(text: str) -> dict[str, str] | None:
+    """The card fields of a README modelgov exported: its text blocks hold one field each."""
+    from modelgov.export.hf import _BLOCK, TEXT_BLOCKS
+
+    fields = {}
+    for found in _BLOCK.finditer(text):
+        if found.group("kind") == "text" and found.group("name") in TEXT_BLOCKS:
+            fields[TEXT_BLOCKS[found.group("name")]] = found.group("body").strip()
+    return fields or None
+
+
 def card_fields_from_hf(readme: str) -> tuple[dict[str, str], list[str], str | None]:
-    """(card field → text, tags, licence) read from a Hugging Face README."""
+    """(card field → text, tags, licence) read from a Hugging Face README: from modelgov's blocks
+    when the card was exported by modelgov, else from the Hub template's sections. Text that is
+    still a placeholder, or "Not stated in the model card.", is left out."""
     from huggingface_hub import ModelCard
 
     card = ModelCard(readme, ignore_metadata_errors=True)
-    sections = _sections(card.text)
-    fields: dict[str, str] = {}
-    for target, headings in SECTIONS.items():
-        for heading in headings:
-            if heading in sections:
-                fields[target] = sections[heading]
-                break
+    fields = _from_blocks(card.text)
+    if fields is None:
+        sections = _sections(card.text)
+        fields = {}
+        for target, headings in SECTIONS.items():
+            for heading in headings:
+                if heading in sections:
+                    text = _TEMPLATE_BULLET.sub("", sections[heading]).strip()
+                    if text:
+                        fields[target] = re.sub(r"\n{3,}", "\n\n", text)
+                        break
+    fields = {
+        target: text
+        for target, text in fields.items()
+        if text and not is_placeholder(text) and text != "Not stated in the model card."
+    }
     data = card.data
     licence = getattr(data, "license_name", None) or getattr(data, "license", None)
-    tags = [str(t) for t in (getattr(data, "tags", None) or [])]
+    tags = [str(t) for t in (getattr(data, "tags", None) or []) if str(t) != "modelgov"]
     return fields, tags, str(licence) if licence else None
 
 

@@ -58,7 +58,8 @@ def mct_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion
             "users": [{"description": card.primary_users}],
             "use_cases": [{"description": card.primary_uses}],
             "limitations": [{"description": text} for text in (card.out_of_scope, card.caveats) if text],
-            "tradeoffs": [{"description": card.performance_measures}],
-            "ethical_considerations": [{"name": card.ethical_considerations, "mitigation_strategy": card.caveats}],
+            # the decision threshold is where the card records the trade-off between kinds of error
+            "tradeoffs": [{"description": card.decision_threshold}] if card.decision_threshold else [],
+            "ethical_considerations": [{"name": card.ethical_considerations}],
         },
     }

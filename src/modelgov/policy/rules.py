@@ -428,7 +428,11 @@ def _datasheet_fields(rule: Rule, ctx: Context) -> list[Check]:
             continue
         missing = [f for f in rule.datasheet_fields if getattr(dataset, f) in (None, "", [])]
         # a placeholder ("TODO: …", as `modelgov init` writes them) is not a filled-in field
-        unwritten = [f for f in rule.datasheet_fields if isinstance(getattr(dataset, f), str) and is_placeholder(getattr(dataset, f))]
+        unwritten = [
+            f
+            for f in rule.datasheet_fields
+            if isinstance(getattr(dataset, f), str) and is_placeholder(getattr(dataset, f))
+        ]
         missing += unwritten
         present = [f for f in rule.datasheet_fields if f not in missing]
         checks.append(

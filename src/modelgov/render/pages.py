@@ -31,6 +31,7 @@ from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import BuildError
 from modelgov.lineage import queries as lineage_graph
 from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, LineageNode, Manifest, Model, ModelVersion
+from modelgov.policy.rules import is_placeholder
 from modelgov.render import (
     charts,
     compliance_views,
@@ -41,7 +42,6 @@ from modelgov.render import (
     text,
     views,
 )
-from modelgov.policy.rules import is_placeholder
 from modelgov.render.content import NavItem, SitePage
 from modelgov.render.lineage_svg import lineage_svg
 
