@@ -726,7 +726,10 @@ def _drift_report(
         )
         return monitoring_report(inputs, reference, task=model.card.task.value, columns=columns)
     except ScanError as exc:  # DuckDB names files by absolute path; the user knows them by workspace path
-        problems.append(Problem(mon.logs, None, "", str(exc).replace(f"{workspace.root}{os.sep}", "")))
+        message = str(exc).replace(f"{workspace.root}{os.sep}", "")
+        # a single log file is named once, not as the key's value and again by the scan
+        message = message.removeprefix(f"{mon.logs}: ")
+        problems.append(Problem(mon.logs, None, "", message))
     except TableError as exc:
         problems.append(Problem(chosen.data or mon.logs, None, "", str(exc)))
     except (DataProblem, ValueError) as exc:
