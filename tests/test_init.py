@@ -341,6 +341,44 @@ def test_placeholders_fail_the_baseline_rules_that_read_them(workspace: Path) ->
     results = {r.rule: r for r in build_manifest(load_workspace(workspace), as_of=TODAY).governance.results}
     assert results["owner-contact"].outcome == "fail"
     assert "is a placeholder" in results["owner-contact"].message
-    assert results["datasheets"].outcome == "fail" and "missing source, licence" in results["datasheets"].message
+    assert (
+        results["datasheets"].outcome == "fail"
+        and "still a placeholder: source, licence" in results["datasheets"].message
+    )
     # the sensitive features make the evaluation data personal data: its legal basis is required
     assert results["personal-data-legal-basis"].outcome == "fail"
+
+
+def test_other_dates_epoch_times_and_row_numbers_are_not_features(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    n = 40
+    table = pd.DataFrame(
+        {
+            "instant": np.arange(1, n + 1),  # a row number
+            "us_date": pd.date_range("2012-05-01", periods=n).strftime("%m/%d/%Y"),
+            "event_epoch": 1_700_000_000 + np.arange(n) * 3600,
+            "temp": rng.normal(20, 3, n).round(1),
+            "season": rng.choice(["spring", "summer"], n),
+            "cnt": rng.integers(100, 900, n),
+        }
+    )
+    table["cnt_pred"] = table["cnt"] + rng.integers(-40, 40, n)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    made = scaffold_workspace(tmp_path / "ws", evaluation=tmp_path / "t.csv", label="cnt", prediction="cnt_pred")
+    assert load_workspace(made.root).models["t"].versions["1.0"].spec.evaluations[0].features == ["temp", "season"]
+
+
+def test_an_epoch_timestamp_named_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    log = pd.DataFrame({"scored_epoch": [1_700_000_000, 1_700_003_600], "x": [1.0, 2.0], "yhat": [0, 1]})
+    log.to_csv(tmp_path / "log.csv", index=False)
+    with pytest.raises(InitError, match="--timestamp 'scored_epoch': column of .* holds 1700000000, not an ISO 8601"):
+        scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y",
+                           prediction="yhat", log=tmp_path / "log.csv", timestamp="scored_epoch")  # fmt: skip
+
+
+def test_every_missing_column_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(InitError) as failed:
+        scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y",
+                           prediction="prd", score="scor", sensitive=("sexx",))  # fmt: skip
+    message = str(failed.value)
+    assert "--prediction 'prd'" in message and "--score 'scor'" in message and "--sensitive 'sexx'" in message

@@ -134,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("workspace", type=Path)
     serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
     serve.add_argument(
-        "-o", "--output", type=Path, help="site folder (default: WORKSPACE/.modelgov/site, next to the cache)"
+        "-o", "--output", type=Path, help="site folder (default: a temporary folder, removed when serve stops)"
     )
     serve.add_argument("-q", "--quiet", action="store_true", help="print only rebuilds and errors")
 
@@ -391,6 +391,13 @@ def _import_hf(args: argparse.Namespace) -> int:
     from modelgov.workspace.load import load_workspace
 
     model_yml = args.workspace / "models" / args.model_id / "model.yml"
+    if not model_yml.is_file():
+        import difflib
+
+        known = sorted(p.parent.name for p in (args.workspace / "models").glob("*/model.yml"))
+        close = difflib.get_close_matches(args.model_id, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else (f" (models: {', '.join(known)})" if known else "")
+        raise ModelgovError(f"{model_yml} does not exist{hint}")
     report = import_hf_card(args.card, model_yml)
     for target in report.filled:
         print(f"filled  {target}")
@@ -403,9 +410,13 @@ def _import_hf(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import tempfile
+
     from modelgov.serve import ServeSession
 
-    output = args.output or args.workspace / ".modelgov" / "site"
+    # by default the site lives outside the workspace, so the watcher never sees a build's own files
+    scratch = None if args.output else tempfile.TemporaryDirectory(prefix="modelgov-serve-")
+    output = args.output or Path(scratch.name) / "site"  # type: ignore[union-attr]
     session = ServeSession(args.workspace, output, port=args.port, progress=_Progress(args.quiet))
     try:
         session.run()
@@ -415,6 +426,9 @@ def _serve(args: argparse.Namespace) -> int:
         ) from None
     except KeyboardInterrupt:
         print("Stopped.")
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
     return EXIT_OK
 
 

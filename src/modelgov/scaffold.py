@@ -137,13 +137,20 @@ def _read(path: Path, role: str, *, rows: int | None = None) -> pd.DataFrame:
         raise InitError(f"{role} {path} cannot be read: {exc}") from None
 
 
+def _missing(frame: pd.DataFrame, path: Path, option: str, name: str) -> str | None:
+    """Why ``name`` (given with ``option``) is not a column of ``frame``, or None when it is."""
+    if name in frame.columns:
+        return None
+    close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    known = ", ".join(map(repr, frame.columns[:30]))
+    return f"{option} {name!r}: no such column in {path}{hint} (columns: {known})"
+
+
 def _require(frame: pd.DataFrame, path: Path, option: str, columns: list[str]) -> None:
     for name in columns:
-        if name not in frame.columns:
-            close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            known = ", ".join(map(repr, frame.columns[:30]))
-            raise InitError(f"{option} {name!r}: no such column in {path}{hint} (columns: {known})")
+        if (problem := _missing(frame, path, option, name)) is not None:
+            raise InitError(problem)
 
 
 def _is_time(series: pd.Series, name: str) -> bool:
@@ -165,6 +172,31 @@ def _is_time(series: pd.Series, name: str) -> bool:
 
 def _time_columns(frame: pd.DataFrame) -> list[str]:
     return [str(c) for c in frame.columns if _is_time(frame[c], str(c))]
+
+
+_OTHER_DATES = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}([ T]\d{1,2}:\d{2}.*)?$")
+_EPOCH_NAMES = re.compile(r"(^|_)(epoch|ts|time|timestamp|unix)(_|$)|_at$", re.I)
+
+
+def _not_an_input(series: pd.Series, name: str) -> str | None:
+    """Why a column is not a model input (a date, an epoch time, a row number or id), or None."""
+    if _is_time(series, name):
+        return "a date-time"
+    present = series.dropna()
+    if present.empty:
+        return None
+    textual = pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+    if textual and present.astype(str).head(200).str.match(_OTHER_DATES).all():
+        return "a date"
+    if pd.api.types.is_integer_dtype(series):
+        if _EPOCH_NAMES.search(name):
+            return "a time"
+        values = present.to_numpy()
+        if len(values) > 2 and np.all(np.diff(values) == 1):
+            return "a row number"
+    if _ID_NAMES.match(name):
+        return "an id"
+    return None
 
 
 def _timestamp_column(log: pd.DataFrame, path: Path) -> str:
@@ -213,11 +245,15 @@ def scaffold_workspace(
         raise InitError(f"{root} already exists and is not an empty folder; choose a new folder for the workspace")
     today = today or dt.date.today()
     table = _read(evaluation, "evaluation table")
-    _require(table, evaluation, "--label", [label])
-    _require(table, evaluation, "--prediction", [prediction])
-    if score:
-        _require(table, evaluation, "--score", [score])
-    _require(table, evaluation, "--sensitive", list(sensitive))
+    wanted = [("--label", label), ("--prediction", prediction), *([("--score", score)] if score else [])]
+    wanted += [("--sensitive", column) for column in sensitive]
+    problems = [_missing(table, evaluation, option, column) for option, column in wanted]
+    if problems := [p for p in problems if p]:
+        raise InitError(
+            "\n  ".join(problems)
+            if len(problems) == 1
+            else "\n  ".join(["the columns given are not all there:", *problems])
+        )
     if prediction == label:
         raise InitError(
             f"--label and --prediction are both {label!r}: the prediction is the model's output, another column"
@@ -246,13 +282,22 @@ def scaffold_workspace(
     if score and guess.task != "binary_classification":
         raise InitError(f"--score is for binary classification, but {guess.reason}")
     roles = {label, prediction, *([score] if score else []), *sensitive}
-    times = set(_time_columns(table))  # a date is when a record was scored, not an input of the model
-    features = [str(c) for c in table.columns if c not in roles and c not in times and not _ID_NAMES.match(str(c))]
+    # dates, times, row numbers and ids say when or which a record is, not what the model saw
+    features = [str(c) for c in table.columns if c not in roles and _not_an_input(table[c], str(c)) is None]
     log_table = None
     if log is not None:
         log_table = _read(log, "monitoring log", rows=10_000)
         timestamp = timestamp or _timestamp_column(log_table, log)
         _require(log_table, log, "--timestamp", [timestamp])
+        if not _is_time(log_table[timestamp], timestamp):
+            first = log_table[timestamp].dropna().head(1).tolist()
+            raise InitError(
+                f"--timestamp {timestamp!r}: column of {log} holds {first[0]!r}, not an ISO 8601 date-time "
+                "or a native timestamp (a build reads only those, not epoch numbers); convert it, e.g. "
+                "2026-08-03T10:15:00Z"
+                if first
+                else f"--timestamp {timestamp!r}: column of {log} is empty"
+            )
         _require(log_table, log, "the evaluation's --prediction", [prediction])
         if log_id:
             _require(log_table, log, "--log-id", [log_id])

@@ -97,6 +97,7 @@ TEXT_BLOCKS: dict[str, str] = {
     "evaluation-coverage": "factors.evaluation",
     "evaluation-metrics": "metrics.performance_measures",
     "decision-threshold": "metrics.decision_threshold",
+    "uncertainty": "metrics.variation_approaches",
 }
 _CARD_ATTRIBUTES = {
     "description": "description",
@@ -109,6 +110,7 @@ _CARD_ATTRIBUTES = {
     "factors.evaluation": "factors_evaluation",
     "metrics.performance_measures": "performance_measures",
     "metrics.decision_threshold": "decision_threshold",
+    "metrics.variation_approaches": "variation_approaches",
 }
 
 
@@ -211,6 +213,8 @@ _LAYOUT = [
     (None, "evaluation-metrics"),
     ("#### Decision threshold", None),
     (None, "decision-threshold"),
+    ("#### Uncertainty", None),
+    (None, "uncertainty"),
     ("### Results", None),
     (None, "results"),
     ("#### By group", None),

@@ -442,7 +442,20 @@ def _datasheet_fields(rule: Rule, ctx: Context) -> list[Check]:
                 requirement=f"fields {', '.join(rule.datasheet_fields)} are filled in",
                 outcome="fail" if missing else "pass",
                 message=f"{dataset_id}: "
-                + (f"missing {', '.join(missing)}" if missing else "all required fields are filled in"),
+                + (
+                    "; ".join(
+                        part
+                        for part in (
+                            f"missing {', '.join(f for f in missing if f not in unwritten)}"
+                            if any(f not in unwritten for f in missing)
+                            else "",
+                            f"still a placeholder: {', '.join(unwritten)}" if unwritten else "",
+                        )
+                        if part
+                    )
+                    if missing
+                    else "all required fields are filled in"
+                ),
                 page=f"datasets/{dataset_id}.html",
             )
         )
