@@ -371,7 +371,7 @@ def test_other_dates_epoch_times_and_row_numbers_are_not_features(tmp_path: Path
 def test_an_epoch_timestamp_named_on_the_command_line_is_refused(tmp_path: Path) -> None:
     log = pd.DataFrame({"scored_epoch": [1_700_000_000, 1_700_003_600], "x": [1.0, 2.0], "yhat": [0, 1]})
     log.to_csv(tmp_path / "log.csv", index=False)
-    with pytest.raises(InitError, match="--timestamp 'scored_epoch': column of .* holds 1700000000, not an ISO 8601"):
+    with pytest.raises(InitError, match=r"--timestamp 'scored_epoch': column of .* holds 1700000000, not an ISO 8601"):
         scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y",
                            prediction="yhat", log=tmp_path / "log.csv", timestamp="scored_epoch")  # fmt: skip
 
