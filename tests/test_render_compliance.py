@@ -23,6 +23,7 @@ from modelgov.manifest import Manifest, PolicyResult
 from modelgov.policy.engine import is_blocking
 from modelgov.render import compliance_views as cv
 from modelgov.render import render_site
+from modelgov.render.findings import labels_of, plain_finding
 from modelgov.render.pages import render_pages, site_nav
 from test_render import EPOCH, _live_html, parse
 
@@ -139,13 +140,16 @@ def test_verdict_counts_and_blocking_results_match_the_report(site: Path) -> Non
     verdict = page[page.index("Release blocked") : page.index("mg-stats")]
     assert text_of(verdict).count("Found:") == len(blocking)
     for result in blocking:
-        assert text_of(html.escape(result.message)) in text_of(verdict)
+        assert text_of(html.escape(plain_finding(result.message, LABELS_OF))) in text_of(verdict)
     stats = dict(re.findall(r'mg-stat--([\w-]+)"><span class="mg-stat__value">(\d+)<', page))
     for outcome in ["error", "fail", "warn", "waived", "pass"]:
         assert int(stats[outcome]) == sum(r.outcome == outcome for r in report.results)
     assert (
         f"{len(report.results)} results, of which {sum(r.outcome == 'not-applicable' for r in report.results)}" in plain
     )
+
+
+LABELS_OF = labels_of(make_manifest())
 
 
 @pytest.mark.slow
@@ -159,7 +163,7 @@ def test_every_result_needing_attention_is_listed_with_its_evidence(site: Path) 
     for cells, result in zip(rows, expected, strict=True):
         assert text_of(cells[0]).startswith(LABELS[result.outcome])
         assert ("blocks the release" in cells[0]) == is_blocking([result], report.fail_on)
-        assert text_of(cells[3]) == text_of(html.escape(result.message))
+        assert text_of(cells[3]) == text_of(html.escape(plain_finding(result.message, LABELS_OF)))
         unmet_pages = {c.page.split("#")[0] for c in result.checks if c.outcome != "pass" and c.page}
         links = [resolve("compliance/index.html", h) for h in hrefs(cells[4])]
         assert {target.replace(".html", "") for target, _ in links} == {p.replace(".html", "") for p in unmet_pages}
@@ -196,11 +200,11 @@ def test_every_result_of_each_policy_is_on_its_page_with_its_messages(site: Path
                     title = next(r.title for r in policy.rules if r.id == result.rule)
                     assert title in shown
                     if result.outcome == "not-applicable":
-                        assert f"{title} ({result.message}" in shown
+                        assert f"{title} ({plain_finding(result.message, LABELS_OF)}" in shown
                         continue
                     assert LABELS[result.outcome] in shown
                     for check in result.checks:
-                        assert check.message in shown, check.message
+                        assert plain_finding(check.message, LABELS_OF) in shown, check.message
                         assert " ".join(cv.observed_text(check.observed).split()) in shown
 
 

@@ -43,6 +43,7 @@ from modelgov.render import (
     views,
 )
 from modelgov.render.content import NavItem, SitePage
+from modelgov.render.findings import labels_of, plain_finding
 from modelgov.render.lineage_svg import lineage_svg
 
 __all__ = [
@@ -538,6 +539,8 @@ class _Renderer:
         if template_dir is not None and not Path(template_dir).is_dir():
             raise BuildError(f"template folder {template_dir} does not exist")
         self.env = environment(template_dir, resources.site_templates_dir())
+        labels = labels_of(manifest)
+        self.env.filters["finding"] = lambda message: plain_finding(message, labels)
         self.manifest = manifest
         self.lookups = _Lookups(manifest)
 

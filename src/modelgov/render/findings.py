@@ -1,0 +1,148 @@
+"""Policy findings in words a risk manager reads, with the evidence path kept beside them.
+
+The policy engine words each check for machines and CI logs (``fairness.sex.demographic_parity_ratio:
+0.553 does not meet >= 0.8``): exact, greppable, the same in JUnit and JSON. On the site the same
+finding reads "Demographic parity ratio by sex is 0.553; the rule requires at least 0.8". Only the
+parts this module recognises are rewritten (an evidence path at the start of a clause, a
+comparison, "is a placeholder"); anything else is left as the engine wrote it, and every page keeps
+the evidence path and its link in its own column, so no number loses its trace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from modelgov.manifest import Manifest
+
+__all__ = ["Labels", "evidence_words", "labels_of", "plain_finding"]
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The reader's names of metrics, group metrics and disparities, as the manifest records them
+    (read from it, so rendering never imports the analysis code)."""
+
+    metrics: dict[str, str] = field(default_factory=dict)
+    group_metrics: dict[str, str] = field(default_factory=dict)
+    disparities: dict[str, str] = field(default_factory=dict)
+
+
+def labels_of(manifest: Manifest) -> Labels:
+    labels = Labels()
+    for model in manifest.models:
+        for version in model.versions:
+            for run in version.evaluations:
+                labels.metrics.update((m.name, m.label) for m in run.performance.metrics)
+                for result in run.fairness:
+                    labels.group_metrics.update(result.metric_labels)
+                    labels.disparities.update((d.name, d.label) for d in result.disparities)
+    return labels
+
+
+_CARD = {
+    "description": "description",
+    "primary_uses": "primary uses",
+    "primary_users": "primary users",
+    "out_of_scope": "out-of-scope uses",
+    "factors_relevant": "relevant factors",
+    "factors_evaluation": "evaluation factors",
+    "performance_measures": "performance measures",
+    "decision_threshold": "decision threshold",
+    "variation_approaches": "approach to uncertainty",
+    "ethical_considerations": "ethical considerations",
+    "caveats": "caveats and recommendations",
+    "licence": "licence",
+}
+_FIXED = {
+    "model.owner.email": "The owner's e-mail address",
+    "model.owner.name": "The owner's name",
+    "model.risk_tier": "The risk tier",
+    "evaluation.rows": "The evaluation's row count",
+    "evaluation.age_days": "The evaluation's age in days",
+    "monitoring.age_days": "Days since the latest monitored window",
+    "monitoring.rows": "Records logged in production",
+    "drift.drifting_windows": "Windows in the current run of drift",
+    "drift.share_drifted": "Share of features drifting in the latest window",
+    "drift.drifting": "Drift in the latest window",
+    "drift.status": "The monitoring verdict",
+    "drift.output.drifted": "Drift of the model's output",
+    "drift.output.statistic": "The drift statistic of the model's output",
+    "version.age_days": "The version's age in days",
+    "training.code_commit": "The training code commit",
+    "training.artifact": "The model file",
+}
+_OPERATORS = {
+    ">=": "at least",
+    ">": "more than",
+    "<=": "at most",
+    "<": "less than",
+    "==": "exactly",
+    "!=": "anything but",
+}
+
+
+def evidence_words(path: str, labels: Labels) -> str | None:
+    """A reader's name for an evidence path, or None when the path is not one this knows."""
+    _METRICS, _GROUP_METRICS, _DISPARITIES = labels.metrics, labels.group_metrics, labels.disparities
+    if path in _FIXED:
+        return _FIXED[path]
+    parts = path.split(".")
+    if parts[0] == "card" and len(parts) == 2 and parts[1] in _CARD:
+        return f"The card's {_CARD[parts[1]]}"
+    if parts[0] == "performance" and len(parts) in (2, 3) and parts[1] in _METRICS:
+        label = _METRICS[parts[1]]
+        if len(parts) == 2:
+            return label
+        bound = {"ci_low": "lower", "ci_high": "upper"}.get(parts[2])
+        return f"The {bound} end of the {label} interval" if bound else None
+    if parts[0] == "fairness" and len(parts) >= 3:
+        feature = parts[1].replace("+", " × ")
+        if len(parts) == 3 and parts[2] in _DISPARITIES:
+            return f"{_DISPARITIES[parts[2]]} by {feature}"
+        if len(parts) == 4 and parts[2] == "to_overall" and parts[3] in _DISPARITIES:
+            return f"{_DISPARITIES[parts[3]]} by {feature}, against the overall rate"
+        if len(parts) == 5 and parts[2] == "groups" and parts[4] in _GROUP_METRICS:
+            return f"{_GROUP_METRICS[parts[4]]} of {feature} group {parts[3]}"
+        if len(parts) == 5 and parts[2] == "groups" and parts[4] == "count":
+            return f"Rows of {feature} group {parts[3]}"
+    if parts[0] == "drift" and len(parts) == 4 and parts[1] == "features":
+        what = {"psi": "PSI", "statistic": "drift statistic", "drifted": "drift", "missing_rate": "missing rate"}
+        if parts[3] in what:
+            return f"The {what[parts[3]]} of {parts[2]}"
+    if parts[0] == "approvals" and len(parts) == 3 and parts[2] in ("decision", "by", "age_days"):
+        role = parts[1].replace("_", " ")
+        return {
+            "decision": f"The {role} decision",
+            "by": f"Who decided for {role}",
+            "age_days": f"Days since the {role} decision",
+        }[parts[2]]
+    return None
+
+
+_COMPARISON = re.compile(
+    r"^(?P<path>[A-Za-z_][^\s:]*): (?P<value>.+?) (?P<verdict>meets|does not meet) (?P<op>>=|<=|==|!=|>|<) (?P<want>.+)$"
+)
+_PLACEHOLDER = re.compile(r"^(?P<path>[A-Za-z_][^\s:]*)(?:: .*?)? is a placeholder(?P<rest>.*)$")
+
+
+def _clause(clause: str, labels: Labels) -> str:
+    found = _COMPARISON.match(clause)
+    if found and (words := evidence_words(found["path"], labels)):
+        want = found["want"]
+        rule = "a value (not empty)" if want == "''" and found["op"] == "!=" else f"{_OPERATORS[found['op']]} {want}"
+        if found["verdict"] == "meets":
+            return f"{words} is {found['value']} (the rule requires {rule})"
+        return f"{words} is {found['value']}; the rule requires {rule}"
+    found = _PLACEHOLDER.match(clause)
+    if found and (words := evidence_words(found["path"], labels)):
+        rest = found["rest"].replace(", still to be written", "").strip()
+        return f"{words} is not written yet{(' ' + rest) if rest else ''}"
+    return clause
+
+
+def plain_finding(message: str, labels: Labels) -> str:
+    """``message`` with each clause it recognises put into words (clauses are separated by "; ")."""
+    clauses = [_clause(clause, labels) for clause in message.split("; ")]
+    clauses[1:] = [c[0].lower() + c[1:] if c.startswith("The ") else c for c in clauses[1:]]
+    return "; ".join(clauses)
