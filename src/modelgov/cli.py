@@ -388,15 +388,12 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import_hf(args: argparse.Namespace) -> int:
     from modelgov.export.hf_import import import_hf_card
-    from modelgov.workspace.load import load_workspace
+    from modelgov.workspace.load import did_you_mean, load_workspace
 
     model_yml = args.workspace / "models" / args.model_id / "model.yml"
     if not model_yml.is_file():
-        import difflib
-
         known = sorted(p.parent.name for p in (args.workspace / "models").glob("*/model.yml"))
-        close = difflib.get_close_matches(args.model_id, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else (f" (models: {', '.join(known)})" if known else "")
+        hint = did_you_mean(args.model_id, known) or (f" (models: {', '.join(known)})" if known else "")
         raise ModelgovError(f"{model_yml} does not exist{hint}")
     report = import_hf_card(args.card, model_yml)
     for target in report.filled:

@@ -16,7 +16,6 @@ user can check it.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import re
 import shutil
@@ -29,6 +28,7 @@ import pyarrow.parquet as pq
 
 from modelgov.errors import ModelgovError
 from modelgov.sources.tables import TableError, read_columns, read_table, table_format
+from modelgov.workspace.load import did_you_mean
 
 __all__ = ["InitError", "Scaffold", "infer_task", "scaffold_workspace"]
 
@@ -141,8 +141,7 @@ def _missing(frame: pd.DataFrame, path: Path, option: str, name: str) -> str | N
     """Why ``name`` (given with ``option``) is not a column of ``frame``, or None when it is."""
     if name in frame.columns:
         return None
-    close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, [str(c) for c in frame.columns], cutoff=0.5)
     known = ", ".join(map(repr, frame.columns[:30]))
     return f"{option} {name!r}: no such column in {path}{hint} (columns: {known})"
 
@@ -153,7 +152,7 @@ def _require(frame: pd.DataFrame, path: Path, option: str, columns: list[str]) -
             raise InitError(problem)
 
 
-def _is_time(series: pd.Series, name: str) -> bool:
+def _is_time(series: pd.Series) -> bool:
     """A column of date-times: a native timestamp, or text that parses as ISO 8601 dates. Numbers
     (epoch seconds) are not: the build reads ISO 8601 text or native timestamps only."""
     if pd.api.types.is_datetime64_any_dtype(series):
@@ -171,7 +170,7 @@ def _is_time(series: pd.Series, name: str) -> bool:
 
 
 def _time_columns(frame: pd.DataFrame) -> list[str]:
-    return [str(c) for c in frame.columns if _is_time(frame[c], str(c))]
+    return [str(c) for c in frame.columns if _is_time(frame[c])]
 
 
 _OTHER_DATES = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}([ T]\d{1,2}:\d{2}.*)?$")
@@ -180,7 +179,7 @@ _EPOCH_NAMES = re.compile(r"(^|_)(epoch|ts|time|timestamp|unix)(_|$)|_at$", re.I
 
 def _not_an_input(series: pd.Series, name: str) -> str | None:
     """Why a column is not a model input (a date, an epoch time, a row number or id), or None."""
-    if _is_time(series, name):
+    if _is_time(series):
         return "a date-time"
     present = series.dropna()
     if present.empty:
@@ -289,7 +288,7 @@ def scaffold_workspace(
         log_table = _read(log, "monitoring log", rows=10_000)
         timestamp = timestamp or _timestamp_column(log_table, log)
         _require(log_table, log, "--timestamp", [timestamp])
-        if not _is_time(log_table[timestamp], timestamp):
+        if not _is_time(log_table[timestamp]):
             first = log_table[timestamp].dropna().head(1).tolist()
             raise InitError(
                 f"--timestamp {timestamp!r}: column of {log} holds {first[0]!r}, not an ISO 8601 date-time "

@@ -16,7 +16,6 @@ be refreshed with new evaluation results without losing the edits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import yaml
@@ -243,10 +242,6 @@ def hf_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion)
             parts.append(blocks[name].render())
     front = yaml.safe_dump(_front_matter(manifest, model, version), sort_keys=False, allow_unicode=True)
     return f"---\n{front}---\n\n" + "\n\n".join(parts) + "\n"
-
-
-def _existing_blocks(body: str) -> Iterator[re.Match[str]]:
-    return _BLOCK.finditer(body)
 
 
 def merge_readme(existing: str, manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str:

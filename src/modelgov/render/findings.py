@@ -84,26 +84,25 @@ _OPERATORS = {
 
 def evidence_words(path: str, labels: Labels) -> str | None:
     """A reader's name for an evidence path, or None when the path is not one this knows."""
-    _METRICS, _GROUP_METRICS, _DISPARITIES = labels.metrics, labels.group_metrics, labels.disparities
     if path in _FIXED:
         return _FIXED[path]
     parts = path.split(".")
     if parts[0] == "card" and len(parts) == 2 and parts[1] in _CARD:
         return f"The card's {_CARD[parts[1]]}"
-    if parts[0] == "performance" and len(parts) in (2, 3) and parts[1] in _METRICS:
-        label = _METRICS[parts[1]]
+    if parts[0] == "performance" and len(parts) in (2, 3) and parts[1] in labels.metrics:
+        label = labels.metrics[parts[1]]
         if len(parts) == 2:
             return label
         bound = {"ci_low": "lower", "ci_high": "upper"}.get(parts[2])
         return f"The {bound} end of the {label} interval" if bound else None
     if parts[0] == "fairness" and len(parts) >= 3:
         feature = parts[1].replace("+", " × ")
-        if len(parts) == 3 and parts[2] in _DISPARITIES:
-            return f"{_DISPARITIES[parts[2]]} by {feature}"
-        if len(parts) == 4 and parts[2] == "to_overall" and parts[3] in _DISPARITIES:
-            return f"{_DISPARITIES[parts[3]]} by {feature}, against the overall rate"
-        if len(parts) == 5 and parts[2] == "groups" and parts[4] in _GROUP_METRICS:
-            return f"{_GROUP_METRICS[parts[4]]} of {feature} group {parts[3]}"
+        if len(parts) == 3 and parts[2] in labels.disparities:
+            return f"{labels.disparities[parts[2]]} by {feature}"
+        if len(parts) == 4 and parts[2] == "to_overall" and parts[3] in labels.disparities:
+            return f"{labels.disparities[parts[3]]} by {feature}, against the overall rate"
+        if len(parts) == 5 and parts[2] == "groups" and parts[4] in labels.group_metrics:
+            return f"{labels.group_metrics[parts[4]]} of {feature} group {parts[3]}"
         if len(parts) == 5 and parts[2] == "groups" and parts[4] == "count":
             return f"Rows of {feature} group {parts[3]}"
     if parts[0] == "drift" and len(parts) == 4 and parts[1] == "features":

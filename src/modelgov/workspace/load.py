@@ -96,8 +96,8 @@ def load_workspace(root: Path) -> Workspace:
     return _Loader(root).load()
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return f"; did you mean {matches[0]!r}?" if matches else ""
 
 
