@@ -6,8 +6,13 @@ string goes through one of these filters instead:
 * :func:`text` for a short inline value (a table cell, a name): nothing in it may become HTML,
   a link, emphasis or a table column, and it stays on one line.
 * :func:`md` for a block the user wrote *as* Markdown (a card section): rendered and sanitised by
-  :mod:`.usertext` (formatting kept; script, event handlers and ``javascript:`` links removed, and
-  the removal stated), so a card cannot run script in a reviewer's browser.
+  :mod:`.usertext` (formatting kept; script, event handlers, images and ``javascript:`` links
+  removed, and the removal stated), so a card cannot run script in a reviewer's browser.
+
+Each user string goes through exactly one of these, once. What they return is *inert* Markdown:
+every character that Markdown syntax uses is a character reference, so when MkDocs renders the page
+(a second Markdown renderer) it finds nothing to turn into a link, an image, emphasis, a table
+column or an attribute list. A filter's output is never passed to another filter.
 * :func:`code` for paths, hashes and column names, shown in a monospace span.
 
 Numbers go through :func:`num` / :func:`pct`. A metric that is undefined for the data (``None``)
@@ -22,6 +27,7 @@ import math
 import re
 
 from modelgov.render import usertext
+from modelgov.text_safety import visible
 
 __all__ = [
     "UNDEFINED_MARKER",
@@ -50,18 +56,20 @@ _INLINE_SPECIAL = "&<>\"'\\`*_[]{}|#~^"
 _INLINE_TABLE = {ord(c): f"&#{ord(c)};" for c in _INLINE_SPECIAL}
 _LINE_START = re.compile(r"^([-+=>])|^(\d+)([.)])")
 _WHITESPACE_RUN = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _RESERVED_SLUGS = frozenset({"index"})  # datasets/index.md is the dataset list
 
 
 def plain(value: object) -> str:
-    """A user string as one line of plain text: control characters dropped, whitespace collapsed.
+    """A user string as one line of plain text: whitespace collapsed, and control characters and
+    bidirectional overrides shown as escapes (``\\x1b``, ``\\u202e``), so a reviewer sees that they
+    are there and they cannot reorder or hide what is shown (see :mod:`modelgov.text_safety`).
 
-    Used for titles handed to the site builder, which escapes them for its own output format.
+    Used for titles handed to the site builder, which escapes them for its own output format, and by
+    every other filter here.
     """
-    return _WHITESPACE_RUN.sub(" ", _CONTROL.sub("", str(value))).strip()
+    return _WHITESPACE_RUN.sub(" ", visible(value, keep="\t\n")).strip()
 
 
 def text(value: object) -> str:
@@ -84,7 +92,7 @@ def md(value: object) -> str:
     """A user-written Markdown block, rendered and sanitised (see :mod:`.usertext`)."""
     if value is None:
         return ""
-    source = _CONTROL.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
+    source = visible(str(value).replace("\r\n", "\n").replace("\r", "\n"), keep="\n\t").strip("\n")
     return usertext.markdown_block(source) if source.strip() else ""
 
 

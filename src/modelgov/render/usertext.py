@@ -1,32 +1,49 @@
 """Markdown that users wrote (card sections, summaries, policy and waiver text) as safe HTML.
 
-The text is rendered by Python-Markdown, the parser MkDocs itself uses, so what a user previews is
-what the site shows; the HTML is then sanitised by nh3 (the Rust *ammonia* sanitiser), an allow-list
-of tags, attributes and URL schemes rather than a list of known attacks:
+A user's Markdown goes through exactly one Markdown renderer and one sanitiser, and what comes out
+cannot be rendered again:
 
-* kept: paragraphs, emphasis, lists, block quotes, tables, code, headings (moved below the page's
-  own h2/h3 sections, so a card cannot break the page outline), and links to http(s), mailto and
-  relative addresses, which get ``rel="noopener noreferrer"``;
-* removed: ``<script>``/``<style>`` with their content, event-handler attributes, ``javascript:``/
-  ``data:`` URLs, forms, frames, and images (an image's address would make the offline site fetch
-  from another host).
+1. **Rendered** by markdown-it-py (CommonMark, plus GitHub's tables and strikethrough). CommonMark
+   is what people preview their text in (GitHub, the Hugging Face Hub), and markdown-it is built to
+   run in time linear in its input: Python-Markdown, which MkDocs uses for the page around it, took
+   seconds for a few kilobytes of nested ``[`` and minutes for 40 kB, so a card could stall every
+   build. Raw HTML in the source is passed on to the sanitiser, and so is every link address
+   (markdown-it's own URL filter is switched off), so that one allow-list decides and the removal
+   note below names what it took out.
+2. **Sanitised** by nh3 (the Rust *ammonia* sanitiser), an allow-list of tags, attributes and URL
+   schemes rather than a list of known attacks:
+
+   * kept: paragraphs, emphasis, lists, block quotes, tables, code, headings (moved below the
+     page's own h2/h3 sections, so a card cannot break the page outline), and links to http(s),
+     mailto and relative addresses, which get ``rel="noopener noreferrer"``;
+   * removed: ``<script>``/``<style>`` with their content, event-handler and style attributes (no
+     CSS, so no ``url()``), ``javascript:``/``data:``/``vbscript:`` and every other scheme, forms,
+     frames, ``srcset``, SVG and images. Nothing that loads by itself survives: the offline site
+     never fetches from another host because of what a card says.
+3. **Made inert** for the page around it: the sanitised HTML is written out again with every
+   character that Markdown (or an MkDocs extension) reads as syntax — ``[ ] ( ) ! * _ ` \\ { } | # ~
+   ^ < > &`` and quotes — as a character reference. The page is Markdown that MkDocs renders a
+   second time; Python-Markdown leaves a raw HTML block alone, but it does run its inline patterns
+   on HTML in a table cell or an indented line, and an HTML entity in the user's source (``&#91;``)
+   is decoded by step 1. Without this step, ``\\[x\\](javascript:…)`` came out of step 1 as the
+   text ``[x](javascript:…)`` and step 2 would become a live link. With it, the browser shows the
+   characters and no renderer after this one sees syntax in them.
 
 Nothing is dropped silently: when sanitising removed something, the block ends with a note saying
 what (for example "a <script> element, an onerror attribute"), so a reviewer knows the source says
-more than the page shows. The result is a raw HTML block that Markdown passes through unchanged.
+more than the page shows.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections import Counter
 from html.parser import HTMLParser
 
-import markdown
 import nh3
+from markdown_it import MarkdownIt
 
-__all__ = ["markdown_block", "markdown_inline"]
+__all__ = ["inert_text", "markdown_block", "markdown_inline"]
 
 _TAGS = frozenset(
     {
@@ -39,12 +56,41 @@ _TAGS = frozenset(
 _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
 _SCHEMES = frozenset({"http", "https", "mailto"})
 _REMOVED_WITH_CONTENT = frozenset({"script", "style"})
-_EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
+_VOID = frozenset({"br", "hr"})
+_ALIGN = re.compile(r"^text-align:(left|right|center)$")
 
 #: User headings start at h4: the page's own sections are h2 and h3.
 _HEADING_SHIFT = 3
-_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
-_HREFLESS_LINK = re.compile(r"<a(?![^>]*\bhref=)[^>]*>(.*?)</a>", re.S)
+
+#: Characters that some Markdown syntax (Python-Markdown's, its extensions', CommonMark's) or HTML
+#: gives a meaning, written as character references in the inert output. ``<``, ``>``, ``&`` and
+#: ``"`` use the named forms a reader of the HTML expects.
+_INERT = {ord(c): f"&#{ord(c)};" for c in "[]()!*_`\\{}|#~^'"}
+_INERT.update({ord("<"): "&lt;", ord(">"): "&gt;", ord("&"): "&amp;", ord('"'): "&quot;"})
+
+
+def inert_text(value: str) -> str:
+    """``value`` (plain text) with every HTML- or Markdown-significant character as a reference."""
+    return value.translate(_INERT)
+
+
+def _renderer() -> MarkdownIt:
+    renderer = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    renderer.validateLink = lambda url: True  # nh3 decides, and the removal note says what it removed
+    return renderer
+
+
+_MARKDOWN = _renderer()
+
+
+def _render(source: str) -> str:
+    tokens = _MARKDOWN.parse(source)
+    for token in tokens:  # table alignment as the `align` attribute: style attributes are removed
+        if token.type in ("th_open", "td_open") and token.attrs.get("style"):
+            found = _ALIGN.match(str(token.attrs.pop("style")))
+            if found:
+                token.attrs["align"] = found.group(1)
+    return _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
 
 
 class _Inventory(HTMLParser):
@@ -76,8 +122,68 @@ def _inventory(fragment: str) -> Counter[str]:
     return parser.items
 
 
+class _Inert(HTMLParser):
+    """Writes sanitised HTML out again so that no Markdown renderer finds syntax in it.
+
+    Tags and attribute names come from nh3's allow-list and are written as they are; every text and
+    attribute value is decoded once (``convert_charrefs``) and re-encoded with :data:`_INERT`, so the
+    browser reads the same characters and Markdown reads none. On the way, headings move below the
+    page's own levels, a link whose address was removed becomes its text (not a dead link), and
+    whitespace-only runs between blocks collapse.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._links: list[bool] = []  # for each open <a>: whether it was kept
+        self._pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            kept = any(name == "href" for name, _ in attrs)
+            self._links.append(kept)
+            if not kept:
+                return
+        if tag == "pre":
+            self._pre += 1
+        shown = "".join(f' {name}="{inert_text(value or "")}"' for name, value in attrs)
+        self.out.append(f"<{self._tag(tag)}{shown}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID:
+            return
+        if tag == "a" and not (self._links.pop() if self._links else False):
+            return
+        if tag == "pre":
+            self._pre = max(0, self._pre - 1)
+        self.out.append(f"</{self._tag(tag)}>")
+
+    def handle_data(self, data: str) -> None:
+        # a line break in preformatted text as a reference: the block then has no blank line that
+        # could end Python-Markdown's raw HTML block, and no line that starts with Markdown syntax
+        self.out.append(inert_text(data).replace("\n", "&#10;") if self._pre else inert_text(data))
+
+    @staticmethod
+    def _tag(tag: str) -> str:
+        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
+            return f"h{min(6, int(tag[1]) + _HEADING_SHIFT)}"
+        return tag
+
+
+def _inert(clean: str) -> str:
+    writer = _Inert()
+    writer.feed(clean)
+    writer.close()
+    return "".join(writer.out)
+
+
 def _sanitise(rendered: str) -> tuple[str, list[str]]:
-    """The sanitised HTML and a description of each kind of thing sanitising took out."""
+    """The sanitised, inert HTML and a description of each kind of thing sanitising took out."""
     clean = nh3.clean(
         rendered,
         tags=set(_TAGS),
@@ -85,38 +191,41 @@ def _sanitise(rendered: str) -> tuple[str, list[str]]:
         attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
         url_schemes=set(_SCHEMES),
         link_rel="noopener noreferrer",
+        strip_comments=True,
     )
     before, after = _inventory(rendered), _inventory(clean)
     removed = sorted(item for item, count in before.items() if after[item] < count)
-    return _HREFLESS_LINK.sub(r"\1", clean), removed  # a link whose address was removed is text, not a dead link
+    return _inert(clean), removed
 
 
 def _removal_note(removed: list[str]) -> str:
-    listed = ", ".join(html.escape(item) for item in removed)
-    return f'<p class="mg-sanitised">Not shown for safety: {listed}. The source file has the full text.</p>'
-
-
-def _render(source: str) -> str:
-    return markdown.markdown(source, extensions=_EXTENSIONS, output_format="html")
+    return f"Not shown for safety: {inert_text(', '.join(removed))}. The source file has the full text."
 
 
 def markdown_block(source: str) -> str:
-    """A user's Markdown block as one sanitised raw-HTML ``<div>``, on lines of its own."""
+    """A user's Markdown block as one sanitised raw-HTML ``<div>``, on lines of its own.
+
+    The ``<div>`` starts a line and holds no blank line, so Python-Markdown takes it as one raw HTML
+    block; its content is inert besides (see the module's docstring), so a template that puts it
+    somewhere else (a list item, an admonition) does not bring anything back to life either.
+    """
     clean, removed = _sanitise(_render(source))
-    clean = _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + _HEADING_SHIFT)}", clean)
-    note = _removal_note(removed) if removed else ""
-    return f'<div class="mg-usertext">\n{clean.strip()}\n{note}</div>'
+    lines = [line for line in clean.replace("<p></p>", "").splitlines() if line.strip()]  # blocks, one a line
+    if removed:
+        lines.append(f'<p class="mg-sanitised">{_removal_note(removed)}</p>')
+    return "\n".join(['<div class="mg-usertext">', *lines, "</div>"])
+
+
+_BLOCK_TAGS = re.compile(r"</?(h[1-6]|ul|ol|li|blockquote|pre|table|thead|tbody|tr|th|td|hr|p|dl|dt|dd)\b[^>]*>")
 
 
 def markdown_inline(source: str) -> str:
     """A short user Markdown text for an inline position (a table cell): sanitised HTML on one line,
-    without the paragraph wrapper, and with table pipes neutralised."""
+    without the paragraph wrapper or other blocks, and with nothing a table or Markdown reads."""
     clean, removed = _sanitise(_render(source))
     clean = re.sub(r"</p>\s*<p>", "<br>", clean.strip())
     clean = re.sub(r"^<p>|</p>$", "", clean)
-    clean = re.sub(r"</?(h[1-6]|ul|ol|li|blockquote|pre|table|thead|tbody|tr|th|td|hr|p)\b[^>]*>", " ", clean)
+    clean = _BLOCK_TAGS.sub(" ", clean)
     if removed:
-        clean += (
-            f' <span class="mg-sanitised">(not shown for safety: {", ".join(html.escape(r) for r in removed)})</span>'
-        )
-    return " ".join(clean.split()).replace("|", "&#124;")
+        clean += f' <span class="mg-sanitised">(not shown for safety: {inert_text(", ".join(removed))})</span>'
+    return " ".join(clean.split())

@@ -1,0 +1,46 @@
+"""Invisible and terminal-controlling characters in user text, made visible.
+
+Every string modelgov shows comes, directly or not, from a workspace that anyone who can open a pull
+request writes. Some characters in such a string do not show as themselves:
+
+* C0 and C1 control characters (``\\x1b`` starts an ANSI escape sequence that moves the cursor,
+  repaints a CI log or sets a terminal's title; ``\\r`` overwrites the line; ``\\x00`` truncates);
+* bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which reorder what is shown
+  so that the text a reviewer reads is not the text that is there ("Trojan Source");
+* the Unicode line and paragraph separators (U+2028, U+2029), which some viewers treat as line
+  breaks where nothing else does.
+
+:func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
+whoever reads a page, a chart or a log sees that something was there and what it was, and nothing
+hidden acts on their screen. It is the one helper for this: the site's text filters, the charts,
+the lineage drawing and every line the command line prints use it.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["CONTROL_CHARACTERS", "visible"]
+
+#: What :func:`visible` replaces: C0 controls, DEL, C1 controls, the line and paragraph separators,
+#: and the bidirectional embeddings, overrides and isolates.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(value: object, keep: str = "\n\t") -> str:
+    """``value`` as a string with every control character outside ``keep`` shown as an escape.
+
+    ``keep`` lists the controls that mean something where the text goes: a line break and a tab in
+    a terminal message or a Markdown block; nothing (``keep=""``) for one line of a table or a
+    chart label. A carriage return is never kept: it would let text overwrite what precedes it.
+    """
+    text = str(value)
+    if not CONTROL_CHARACTERS.search(text):
+        return text
+    kept = set(keep) - {"\r"}
+    return CONTROL_CHARACTERS.sub(lambda m: m.group() if m.group() in kept else _escape(m), text)
