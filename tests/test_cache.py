@@ -1,18 +1,23 @@
-"""The analysis cache: reused when nothing changed, never stale, and a corrupted entry is detected,
-reported and rebuilt — the manifest is always the one a build without the cache gives."""
+"""The analysis cache: reused when nothing changed, never stale, and a corrupted, forged, swapped or
+planted entry is detected, reported and rebuilt — the manifest, the site and the exit code are always
+those of a build without the cache. The cache is untrusted storage: entries are authenticated with a
+key that is never in the workspace, and reads never follow links or block."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from modelgov import manifest
 from modelgov.assemble import build_manifest
-from modelgov.cache import AnalysisCache
+from modelgov.cache import FORMAT, AnalysisCache, _mac, load_secret
 from modelgov.workspace.load import load_workspace
 from workspace_factory import holdout_table, write_workspace
 
@@ -30,6 +35,50 @@ def ws(tmp_path: Path) -> Path:
         version.read_text().replace("    threshold: 0.5\n", "    threshold: 0.5\n    row_id: application\n")
     )
     return root
+
+
+MAC_MISMATCH = "its MAC does not match: it was forged, damaged, or written with another key"
+
+
+def read_entry(entry: Path) -> tuple[dict, Any, dict[str, np.ndarray]]:
+    """An entry's header, JSON result and arrays, read as an attacker would (no key needed)."""
+    header, _, body = entry.read_bytes().partition(b"\n")
+    with np.load(io.BytesIO(body), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    payload = json.loads(arrays.pop("__payload__").tobytes())
+    return json.loads(header), payload, arrays
+
+
+def self_hash(_key: str, body: bytes) -> str:
+    """What the old cache trusted: a digest anyone can recompute."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def write_entry(
+    entry: Path,
+    payload: Any,
+    arrays: dict[str, np.ndarray],
+    *,
+    mac: Callable[[str, bytes], str] = self_hash,
+    key: str | None = None,
+) -> None:
+    """Write an entry as a forger would: the right layout, a chosen payload and a chosen "MAC"."""
+    key = key or entry.name.removesuffix(".entry")
+    buffer = io.BytesIO()
+    np.savez(buffer, __payload__=np.frombuffer(json.dumps(payload).encode(), dtype=np.uint8), **arrays)
+    body = buffer.getvalue()
+    header = {"format": FORMAT, "key": key, "mac": mac(key, body)}
+    entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
+
+
+def forge_auc(entry: Path, value: float = 0.999, **how: Any) -> None:
+    """Rewrite an evaluation entry so its ROC AUC (and interval) reads ``value``."""
+    _, payload, arrays = read_entry(entry)
+    for metric in payload["run"]["performance"]["metrics"]:
+        if metric["name"] == "roc_auc":
+            metric["value"] = value
+            metric["interval"].update(low=value - 0.001, high=min(1.0, value + 0.001))
+    write_entry(entry, payload, arrays, **how)
 
 
 def build(ws: Path, cache_dir: Path | None, messages: list[str] | None = None) -> tuple[str, AnalysisCache | None]:
@@ -66,26 +115,22 @@ def flip_a_body_byte(entry: Path) -> None:
     entry.write_bytes(bytes(raw))
 
 
-def valid_digest_garbage(entry: Path) -> None:
-    """A well-formed entry whose archive holds something that is not an evaluation result."""
-    import io
-
-    header = json.loads(entry.read_bytes().partition(b"\n")[0])
-    buffer = io.BytesIO()
-    np.savez(buffer, __payload__=np.frombuffer(b'{"run": {"id": 5}}', dtype=np.uint8), y_true=np.zeros(3))
-    body = buffer.getvalue()
-    header["sha256"] = hashlib.sha256(body).hexdigest()
-    entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
+def valid_mac_garbage(entry: Path) -> None:
+    """An authentic entry (MACed with the real key, as a bug in modelgov could write one) whose archive
+    holds something that is not an evaluation result: the schema check still catches it."""
+    write_entry(
+        entry, {"run": {"id": 5}}, {"y_true": np.zeros(3)}, mac=lambda key, body: _mac(load_secret(), key, body)
+    )
 
 
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        (flip_a_body_byte, "its content does not match its SHA-256"),
-        (lambda e: e.write_bytes(e.read_bytes()[:200]), "its content does not match its SHA-256"),
+        (flip_a_body_byte, MAC_MISMATCH),
+        (lambda e: e.write_bytes(e.read_bytes()[:200]), MAC_MISMATCH),
         (lambda e: e.write_bytes(b""), "no header"),
         (lambda e: e.write_bytes(b"\x00garbage\n" + e.read_bytes()), "the header is not JSON"),
-        (valid_digest_garbage, "not a valid result"),
+        (valid_mac_garbage, "not a valid result"),
     ],
     ids=["flipped-byte", "truncated", "empty", "bad-header", "wrong-schema"],
 )
@@ -99,7 +144,7 @@ def test_a_corrupted_entry_is_detected_reported_and_rebuilt(ws: Path, tmp_path: 
     rebuilt, cache = build(ws, tmp_path / "cache", messages)
     assert rebuilt == expected
     assert cache.stats.corrupted == ["loans 1.0 holdout"]
-    assert any(f"Cached analysis of loans 1.0 holdout was corrupted ({reason}" in m for m in messages), messages
+    assert any(f"Cached result for loans 1.0 holdout rejected ({reason}" in m and str(entry) in m for m in messages)
     assert entry.read_bytes() == good  # rewritten whole
 
     again, cache = build(ws, tmp_path / "cache")
@@ -160,7 +205,7 @@ def test_parallel_analysis_gives_the_serial_manifest_and_shares_the_cache(ws: Pa
     cache = AnalysisCache(tmp_path / "cache", report=messages.append)
     assert manifest_json(build_manifest(load_workspace(ws), jobs=2, cache=cache)) == serial
     assert (cache.stats.hits, len(cache.stats.corrupted)) == (1, 1)
-    assert any("was corrupted" in m for m in messages)  # a worker's report reaches the caller
+    assert any("rejected (" in m for m in messages)  # a worker's report reaches the caller
 
 
 def test_a_card_change_rerenders_only_that_models_pages_and_the_site_is_unchanged_otherwise(

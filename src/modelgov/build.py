@@ -16,7 +16,7 @@ from pathlib import Path
 
 from modelgov import manifest
 from modelgov.assemble import Progress, build_manifest
-from modelgov.cache import AnalysisCache
+from modelgov.cache import AnalysisCache, open_cache
 from modelgov.errors import BuildError, OutputPathError
 from modelgov.site_versions import VERSIONS_MARKER, check_versions_root, git_version, record_version, validate_name
 from modelgov.workspace.load import load_workspace
@@ -64,7 +64,10 @@ def build_site(
     and ``versions.json``, the ``aliases`` and the root redirect are updated (see :mod:`.site_versions`).
 
     With ``cache_dir``, analysis results are reused from earlier builds when their inputs are unchanged
-    (see :mod:`.cache`); the command line passes the workspace's ``.modelgov/cache`` unless ``--no-cache``.
+    (see :mod:`.cache`); the command line passes the user's cache folder
+    (:func:`~modelgov.cache.default_cache_dir`) unless ``--no-cache``. A ``cache_dir`` inside the
+    workspace is refused (CacheError, exit 2) before anything is read: a build never writes into the
+    workspace, and whoever can write the workspace must not be able to write the cache.
     ``jobs``: models analysed, and parts of the site built, in parallel processes (the command line
     uses every CPU)."""
     workspace_root = workspace_root.resolve()
@@ -75,10 +78,10 @@ def build_site(
         check_output_dir(workspace_root, out_dir, versioned=True)
     else:
         check_output_dir(workspace_root, out_dir)
+    cache = open_cache(cache_dir, workspace_root, report=progress) if cache_dir is not None else None
     _remove_abandoned(out_dir / site_version if site_version else out_dir)
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root)
-    cache = AnalysisCache(cache_dir.resolve(), report=progress) if cache_dir is not None else None
     the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on, cache=cache, jobs=jobs)
     if cache is not None:
         stats = cache.stats

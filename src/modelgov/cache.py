@@ -1,48 +1,92 @@
-"""A content-addressed cache of analysis results, so a rebuild recomputes only what changed.
+"""A content-addressed cache of analysis results and rendered pages, kept as *untrusted storage*.
 
 An entry is keyed by the SHA-256 of everything the result depends on (the evaluation table's and the
 model file's hashes, the evaluation's and the card's settings, modelgov's and the numerical
 libraries' versions), so an entry is never stale: a change to any input is a different key.
 
-An entry is one file: a JSON header line naming its key and the SHA-256 of the body, then the body,
-an ``.npz`` archive holding the arrays and the JSON result. Reading checks the key, the digest, and
-that the archive loads without pickle (``allow_pickle=False``); the caller then validates the result
-against its schema. Anything that fails — a truncated write, a flipped bit, a file from another
-version of modelgov, an edited file — counts as corrupted: the entry is deleted, the result is
-recomputed and written again, and the build says so. Writes go to a temporary file that is renamed
-into place, so a build killed mid-write leaves no half entry under a real key.
+Why untrusted: whoever can write the cache folder could otherwise choose the numbers, policy verdicts
+and HTML a build publishes (a forged entry once showed a ROC AUC of 0.527 as 0.999 and put a live
+``<script>`` on every page). So:
 
-A cache that cannot be written (a read-only checkout) is skipped with a note; it never fails a build.
+- **It never lives in the workspace.** The default is the user's cache folder (platformdirs;
+  ``MODELGOV_CACHE_DIR`` or ``--cache-dir`` override it), and a folder inside the workspace, or one
+  containing it, is refused (:func:`check_location`): anyone who can open a pull request can write
+  the workspace, and a build never writes into it.
+- **Every entry is authenticated** with HMAC-SHA256 over the format, the key the entry is read for,
+  and the body, with a secret that is never in the workspace (:func:`load_secret`): the CI's
+  ``MODELGOV_CACHE_KEY``, so runners can share a cache, or else a per-user key file created on first
+  use with owner-only permissions. A copied, swapped, edited or forged entry fails the check.
+- **Reads are bounded and never follow links.** The folder is resolved once; below it, shard folders
+  and entries are opened with ``O_NOFOLLOW`` relative to their verified parent, an entry must be a
+  regular file of at most :data:`MAX_ENTRY_BYTES`, and it is read in bounded chunks (a link to
+  ``/dev/zero`` or a FIFO is refused at once, never read from).
+
+An entry that fails any check is reported (which result, which file, why), ignored and recomputed;
+the new entry then replaces it by an atomic rename (nothing is ever deleted through a path, so a
+planted link or FIFO is replaced, never followed). Writes go to a temporary file created with
+``O_EXCL|O_NOFOLLOW`` in the verified shard folder and renamed into place, so a build killed mid-write
+leaves no half entry under a real key. A cache that cannot be written (a read-only disk) is skipped
+with a note; a cache whose key file is unusable is switched off for the build with a note saying how
+to fix it. Neither ever fails a build.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import hmac
 import io
 import json
 import os
-import tempfile
-from collections.abc import Callable, Mapping
+import re
+import secrets
+import stat
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import platformdirs
 
 from modelgov import __version__
+from modelgov.errors import ModelgovError
 
-#: Where ``modelgov build`` keeps the cache, relative to the workspace.
-DEFAULT_CACHE = Path(".modelgov") / "cache"
+#: Bumped when the entry layout or the meaning of a cached result changes (3: HMAC-authenticated).
+FORMAT = 3
 
-#: Bumped when the entry layout or the meaning of a cached result changes.
-FORMAT = 2
+#: The largest entry read (or written). An entry above it is refused before a byte of it is read, so
+#: a planted sparse file or device cannot make a build allocate more than this for one entry.
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+
+#: Overrides the default cache folder (``--cache-dir`` overrides both).
+CACHE_DIR_ENV = "MODELGOV_CACHE_DIR"
+
+#: The cache's secret, given by the CI; any string of at least :data:`MIN_SECRET_BYTES` bytes.
+CACHE_KEY_ENV = "MODELGOV_CACHE_KEY"
+
+#: HMAC-SHA256 is as strong as its key up to the hash's 32 bytes; a shorter secret is refused.
+MIN_SECRET_BYTES = 32
+
+#: Size of the generated per-user key file.
+KEY_FILE_BYTES = 32
 
 #: Libraries whose versions can change a number; their versions are part of every key.
 _NUMERICAL_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "shap", "skops")
 
 _PAYLOAD = "__payload__"
+_MAX_HEADER = 1024  # the header line holds the format, a 64-digit key and a 64-digit MAC
+_CHUNK = 1 << 20
+_KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
 
 
 def _library_versions() -> dict[str, str | None]:
@@ -62,8 +106,199 @@ def cache_key(material: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# ---------------------------------------------------------------------- location
+
+
+class CacheError(ModelgovError):
+    """The cache is configured in a way that cannot be made safe (a folder inside the workspace, a
+    ``MODELGOV_CACHE_KEY`` too short to be a secret): the user has to change it, so the build stops."""
+
+
+def default_cache_dir() -> Path:
+    """Where ``build``, ``serve`` and ``export`` keep the cache: ``$MODELGOV_CACHE_DIR``, else the
+    user's cache folder (``~/.cache/modelgov`` on Linux, honouring ``XDG_CACHE_HOME``). Never the
+    workspace: whoever can write the workspace must not be able to write the cache."""
+    given = os.environ.get(CACHE_DIR_ENV, "").strip()
+    return Path(given).expanduser() if given else Path(platformdirs.user_cache_dir("modelgov"))
+
+
+def check_location(folder: Path, workspace_root: Path) -> None:
+    """Refuse a cache ``folder`` inside ``workspace_root`` or containing it, as given and with every
+    link resolved (a link in the workspace pointing out of it is still the workspace's to redirect;
+    a folder above the workspace would put shard folders beside, or into, its files)."""
+    places = {Path(os.path.abspath(folder)), Path(os.path.realpath(folder))}
+    roots = {Path(os.path.abspath(workspace_root)), Path(os.path.realpath(workspace_root))}
+    for place in places:
+        for root in roots:
+            if place.is_relative_to(root):
+                raise CacheError(
+                    f"the analysis cache {folder} is inside the workspace {workspace_root}; a build never "
+                    "writes into the workspace, because whoever can change it could forge cached results. "
+                    f"Leave out --cache-dir (the default is {default_cache_dir()}), choose a folder outside "
+                    f"the workspace (--cache-dir or {CACHE_DIR_ENV}), or use --no-cache"
+                )
+            if root.is_relative_to(place):
+                raise CacheError(
+                    f"the analysis cache {folder} contains the workspace {workspace_root}; choose a folder "
+                    f"outside it (--cache-dir or {CACHE_DIR_ENV}), or use --no-cache"
+                )
+
+
+# ---------------------------------------------------------------------- the secret
+
+
+class KeyUnusable(Exception):
+    """The per-user key file cannot be trusted or created; the message says why and how to fix it."""
+
+
+def key_file_path() -> Path:
+    """The per-user key: in the user's *config* folder, not beside the cache, because a cache folder
+    is something CI systems save and restore from shared storage; a key stored with the entries would
+    be restored (or forged) together with them."""
+    return Path(platformdirs.user_config_dir("modelgov")) / "cache.key"
+
+
+def load_secret() -> bytes:
+    """The HMAC key: ``$MODELGOV_CACHE_KEY`` when set and not empty (its UTF-8 bytes, surrounding
+    whitespace removed; at least 32 bytes, or :class:`CacheError`), else the per-user key file,
+    generated on first use (:class:`KeyUnusable` when it exists but cannot be trusted).
+
+    An empty variable counts as unset because CI systems give an empty string for a secret a job may
+    not see (pull requests from forks): such a build then uses its runner's own key, finds restored
+    entries unauthenticated and recomputes them, which is slow but honest."""
+    given = os.environ.get(CACHE_KEY_ENV, "").strip()
+    if given:
+        secret = given.encode("utf-8")
+        if len(secret) < MIN_SECRET_BYTES:
+            raise CacheError(
+                f"{CACHE_KEY_ENV} is {len(secret)} bytes long; it must be a secret of at least "
+                f"{MIN_SECRET_BYTES} bytes (for example the 64 characters of `openssl rand -hex 32`)"
+            )
+        return secret
+    path = key_file_path()
+    try:
+        return _read_key_file(path)
+    except FileNotFoundError:
+        pass
+    _create_key_file(path)
+    return _read_key_file(path)
+
+
+def _read_key_file(path: Path) -> bytes:
+    """The key file's bytes, after checking it is a regular file (not a link), owned by this user,
+    readable and writable by nobody else, and exactly :data:`KEY_FILE_BYTES` long."""
+    fix = f"delete {path} and a new key is made on the next build (cached results are then computed once more)"
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise KeyUnusable(f"the key file {path} is a symbolic link; {fix}") from None
+        raise KeyUnusable(f"the key file {path} cannot be read ({exc.strerror}); {fix}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise KeyUnusable(f"the key file {path} is not a regular file; {fix}")
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            raise KeyUnusable(f"the key file {path} belongs to user id {info.st_uid}, not to you; {fix}")
+        if info.st_mode & 0o077:
+            raise KeyUnusable(
+                f"the key file {path} can be read or written by other users (mode "
+                f"{stat.S_IMODE(info.st_mode):04o}); run `chmod 600 {path}` if nobody else could have read "
+                f"it, or {fix}"
+            )
+        if info.st_size != KEY_FILE_BYTES:
+            raise KeyUnusable(f"the key file {path} is {info.st_size} bytes, not {KEY_FILE_BYTES}; {fix}")
+        return bytes(_read_exactly(fd, KEY_FILE_BYTES))
+    except EOFError:
+        raise KeyUnusable(f"the key file {path} changed while it was read; {fix}") from None
+    finally:
+        os.close(fd)
+
+
+def _create_key_file(path: Path) -> None:
+    """Write 32 random bytes to ``path``, mode 0600, never replacing a file that is already there.
+
+    The bytes go to a temporary file (``O_CREAT|O_EXCL``, 0600) that is then hard-linked to the final
+    name, so a reader never sees a half-written key and two builds starting at once agree on one key
+    (the second link fails and that build reads the first one's). Filesystems without hard links get
+    the final name created directly with ``O_EXCL``."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        fd = os.open(temporary, _CREATE_FLAGS, 0o600)
+        try:
+            os.write(fd, os.urandom(KEY_FILE_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another build made it first: use that one
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(path, _CREATE_FLAGS, 0o600)
+                try:
+                    os.write(fd, os.urandom(KEY_FILE_BYTES))
+                finally:
+                    os.close(fd)
+        finally:
+            temporary.unlink(missing_ok=True)
+    except OSError as exc:
+        raise KeyUnusable(
+            f"the key file {path} cannot be created ({exc.strerror or exc}); set {CACHE_KEY_ENV} to a secret "
+            "of at least 32 bytes, or build with --no-cache"
+        ) from None
+
+
+def _mac(secret: bytes, key: str, body: bytes | memoryview) -> str:
+    """HMAC-SHA256 binding the entry to this format, to the key it is read for and to its body: an
+    entry copied to another key's file, or from another format, fails as surely as an edited one."""
+    mac = hmac.new(secret, f"modelgov analysis cache\nformat {FORMAT}\nkey {key}\n".encode(), hashlib.sha256)
+    mac.update(body)
+    return mac.hexdigest()
+
+
+def _read_exactly(fd: int, size: int) -> bytearray:
+    """``size`` bytes from ``fd`` in chunks of at most 1 MiB into one preallocated buffer (peak memory
+    is the entry's size, checked beforehand); EOFError when the file is shorter than it said."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    with open(fd, "rb", buffering=0, closefd=False) as stream:
+        done = 0
+        while done < size:
+            read = stream.readinto(view[done : done + min(_CHUNK, size - done)])
+            if not read:
+                raise EOFError
+            done += read
+    return buffer
+
+
+# ---------------------------------------------------------------------- entries
+
+
 class CorruptEntry(Exception):
     """A cache entry failed a check; the message says which."""
+
+
+class _Refused(Exception):
+    """An entry, or its folder, is something a build does not read (a link, a FIFO, too large)."""
+
+
+def _describe(mode: int) -> str:
+    kinds = [
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 @dataclass
@@ -74,51 +309,159 @@ class CacheStats:
 
 
 class AnalysisCache:
-    """Entries under ``folder`` (created on first write, with a ``.gitignore`` so it is never committed)."""
+    """Entries under ``folder`` (resolved once; created on first write, with a ``.gitignore`` so a
+    cache kept in a repository is never committed), authenticated with ``secret`` (default:
+    :func:`load_secret`; when the key file is unusable the cache is off and :attr:`disabled` says why).
+    """
 
-    def __init__(self, folder: Path, *, report: Callable[[str], None] = lambda _: None):
-        self.folder = folder
+    def __init__(self, folder: Path, *, report: Callable[[str], None] = lambda _: None, secret: bytes | None = None):
+        self.folder = Path(os.path.realpath(folder))
         self.report = report
         self.stats = CacheStats()
         self._writable = True
+        self.disabled: str | None = None
+        if os.open not in os.supports_dir_fd:  # links are refused by opening relative to a verified folder
+            self.disabled, secret = "this system cannot open files relative to a folder, which the cache needs", None
+        elif secret is None:
+            try:
+                secret = load_secret()
+            except KeyUnusable as exc:
+                self.disabled = str(exc)
+        self._secret = secret
+        if self.disabled:
+            report(f"Analysis cache off for this build: {self.disabled}")
 
-    def _path(self, key: str) -> Path:
+    def entry_path(self, key: str) -> Path:
+        """Where ``key``'s entry lives (for messages and tests; reads never go through this path)."""
         return self.folder / key[:2] / f"{key}.entry"
+
+    # ------------------------------------------------------------------ folders, opened without links
+
+    @contextlib.contextmanager
+    def _shard(self, key: str, *, create: bool = False) -> Iterator[int]:
+        """A descriptor of the folder holding ``key``'s entry: the root opened without following a
+        link (it was resolved when the cache was opened; a link there now was put there since), the
+        shard folder opened relative to it, also without following one."""
+        if not _KEY_PATTERN.fullmatch(key):
+            raise _Refused("its key is not a SHA-256")  # keys come from cache_key; never a path
+        if create:
+            self._ensure_root()
+        root = self._open_folder(str(self.folder), None, f"the cache folder {self.folder}")
+        try:
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(key[:2], 0o700, dir_fd=root)
+            shard = self._open_folder(key[:2], root, f"its folder {key[:2]}/")
+            try:
+                yield shard
+            finally:
+                os.close(shard)
+        finally:
+            os.close(root)
+
+    @staticmethod
+    def _open_folder(name: str, parent: int | None, what: str) -> int:
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=parent)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            if exc.errno in (errno.ENOTDIR, errno.ELOOP, errno.EMLINK):
+                try:
+                    mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
+                except OSError:
+                    mode = 0
+                raise _Refused(f"{what} is {_describe(mode)}") from None
+            raise
+
+    def _ensure_root(self) -> None:
+        if self.folder.is_dir() and not self.folder.is_symlink():
+            return
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        root = self._open_folder(str(self.folder), None, f"the cache folder {self.folder}")
+        try:
+            fd = os.open(".gitignore", _CREATE_FLAGS, 0o644, dir_fd=root)
+            with open(fd, "wb") as out:
+                out.write(b"# modelgov's analysis cache: safe to delete\n*\n")
+        except FileExistsError:
+            pass
+        finally:
+            os.close(root)
 
     # ------------------------------------------------------------------ reading
 
     def has(self, key: str) -> bool:
-        """An entry exists for ``key`` (it is verified only when read)."""
-        return self._path(key).is_file()
+        """A regular file exists for ``key`` (it is authenticated only when read)."""
+        if self._secret is None:
+            return False
+        try:
+            with self._shard(key) as shard:
+                mode = os.stat(f"{key}.entry", dir_fd=shard, follow_symlinks=False).st_mode
+        except (OSError, _Refused):
+            return False
+        return stat.S_ISREG(mode)
 
     def get(self, key: str, label: str) -> tuple[Any, dict[str, np.ndarray]] | None:
-        """The cached (JSON result, arrays) for ``key``, or None when absent or corrupted
-        (``label`` names the result in the build's messages)."""
-        path = self._path(key)
+        """The cached (JSON result, arrays) for ``key``, or None when absent or refused (``label``
+        names the result in the build's messages). Nothing is used before its MAC is verified."""
+        if self._secret is None:
+            self.stats.misses += 1
+            return None
         try:
-            raw = path.read_bytes()
+            raw = self._read(key)
         except FileNotFoundError:
             self.stats.misses += 1
             return None
+        except _Refused as exc:
+            return self._refuse(key, label, str(exc))
         except OSError as exc:
-            return self._discard(path, label, f"unreadable ({exc.strerror or exc})")
+            return self._refuse(key, label, f"it cannot be read ({exc.strerror or exc})")
         try:
             return self._decode(raw, key)
         except CorruptEntry as exc:
-            return self._discard(path, label, str(exc))
+            return self._refuse(key, label, str(exc))
 
-    def _decode(self, raw: bytes, key: str) -> tuple[Any, dict[str, np.ndarray]]:
-        header_line, newline, body = raw.partition(b"\n")
-        if not newline:
+    def _read(self, key: str) -> bytearray:
+        with self._shard(key) as shard:
+            try:
+                fd = os.open(f"{key}.entry", _READ_FLAGS, dir_fd=shard)
+            except FileNotFoundError:
+                raise
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.EMLINK):
+                    raise _Refused("it is a symbolic link") from None
+                raise
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode):
+                    raise _Refused(f"it is {_describe(info.st_mode)}, not a regular file")
+                if info.st_size > MAX_ENTRY_BYTES:
+                    raise _Refused(f"it is {info.st_size:,} bytes, over the limit of {MAX_ENTRY_BYTES:,}")
+                try:
+                    return _read_exactly(fd, info.st_size)
+                except EOFError:
+                    raise _Refused("it changed while it was read") from None
+            finally:
+                os.close(fd)
+
+    def _decode(self, raw: bytearray, key: str) -> tuple[Any, dict[str, np.ndarray]]:
+        end = raw.find(b"\n", 0, _MAX_HEADER)
+        if end < 0:
             raise CorruptEntry("no header")
         try:
-            header = json.loads(header_line)
+            header = json.loads(bytes(raw[:end]))
         except ValueError:
             raise CorruptEntry("the header is not JSON") from None
-        if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("key") != key:
-            raise CorruptEntry("the header does not name this entry")
-        if hashlib.sha256(body).hexdigest() != header.get("sha256"):
-            raise CorruptEntry("its content does not match its SHA-256")
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise CorruptEntry("it was written by another version of modelgov")
+        if header.get("key") != key:
+            raise CorruptEntry("its header names another entry")
+        body = memoryview(raw)[end + 1 :]
+        claimed = header.get("mac")
+        if not isinstance(claimed, str) or not hmac.compare_digest(
+            _mac(self._secret, key, body).encode(), claimed.encode("utf-8", "replace")
+        ):
+            raise CorruptEntry("its MAC does not match: it was forged, damaged, or written with another key")
         try:
             with np.load(io.BytesIO(body), allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
@@ -129,47 +472,60 @@ class AnalysisCache:
         return payload, arrays
 
     def reject(self, key: str, label: str, reason: str) -> None:
-        """The caller found a decoded entry invalid (it does not match the result's schema)."""
+        """The caller found an authenticated entry invalid (it does not match the result's schema)."""
         self.stats.hits -= 1
-        self._discard(self._path(key), label, reason)
+        self._refuse(key, label, reason)
 
-    def _discard(self, path: Path, label: str, reason: str) -> None:
+    def _refuse(self, key: str, label: str, reason: str) -> None:
+        """Report an entry that is not used. It is not deleted: the recomputed result replaces it by
+        an atomic rename, which replaces a planted link or FIFO rather than acting on what it names."""
         self.stats.corrupted.append(label)
         self.stats.misses += 1
-        self.report(f"Cached analysis of {label} was corrupted ({reason}); recomputing it")
-        with contextlib.suppress(OSError):
-            path.unlink()
+        self.report(f"Cached result for {label} rejected ({reason}): {self.entry_path(key)}; recomputing it")
 
     # ------------------------------------------------------------------ writing
 
     def put(self, key: str, payload: Any, arrays: Mapping[str, np.ndarray]) -> None:
-        """Store a result; arrays of Python objects (which would need pickle) make it uncacheable."""
-        if not self._writable or any(a.dtype.hasobject for a in arrays.values()):
+        """Store a result; arrays of Python objects (which would need pickle) make it uncacheable,
+        and so does a result over :data:`MAX_ENTRY_BYTES` (it would be refused when read)."""
+        if self._secret is None or not self._writable or any(a.dtype.hasobject for a in arrays.values()):
             return
         buffer = io.BytesIO()
         encoded = np.frombuffer(json.dumps(payload).encode("utf-8"), dtype=np.uint8)  # key order is content
         np.savez(buffer, **{_PAYLOAD: encoded}, **arrays)
         body = buffer.getvalue()
-        header = json.dumps({"format": FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()})
-        path = self._path(key)
+        header = json.dumps({"format": FORMAT, "key": key, "mac": _mac(self._secret, key, body)}).encode()
+        if len(header) + 1 + len(body) > MAX_ENTRY_BYTES:
+            self.report(f"Not caching {self.entry_path(key)}: {len(body):,} bytes is over the cache's limit")
+            return
         try:
-            self._ensure_folder()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(header.encode("utf-8") + b"\n" + body)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            with self._shard(key, create=True) as shard:
+                temporary = f".{secrets.token_hex(8)}.tmp"
+                fd = os.open(temporary, _CREATE_FLAGS, 0o600, dir_fd=shard)
+                try:
+                    with open(fd, "wb") as out:
+                        out.write(header + b"\n")
+                        out.write(body)
+                    os.replace(temporary, f"{key}.entry", src_dir_fd=shard, dst_dir_fd=shard)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(temporary, dir_fd=shard)
+                    raise
+        except _Refused as exc:
+            self.report(f"Not caching {self.entry_path(key)}: {exc}")
         except OSError as exc:
             self._writable = False
-            self.report(f"Analysis cache {self.folder} is not writable ({exc.strerror or exc}); not caching")
+            where = f": {exc.filename}" if exc.filename else ""
+            self.report(f"Analysis cache {self.folder} is not writable ({exc.strerror or exc}{where}); not caching")
 
-    def _ensure_folder(self) -> None:
-        if not self.folder.is_dir():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            (self.folder / ".gitignore").write_text(
-                "# modelgov's analysis cache: safe to delete\n*\n", encoding="utf-8"
-            )
+
+def open_cache(
+    folder: Path, workspace_root: Path, *, report: Callable[[str], None] = lambda _: None
+) -> AnalysisCache | None:
+    """The cache a build of ``workspace_root`` uses, or None when it is off for this build (the key
+    file is unusable; ``report`` has said why and how to fix it). A folder inside the workspace, or a
+    malformed ``MODELGOV_CACHE_KEY``, raises :class:`CacheError` (exit 2): those are settings the user
+    must change, not conditions to work around silently."""
+    check_location(folder, workspace_root)
+    cache = AnalysisCache(folder, report=report)
+    return None if cache.disabled else cache

@@ -18,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from modelgov import __version__
-from modelgov.cache import DEFAULT_CACHE
 from modelgov.errors import ModelgovError, WorkspaceError
 
 EXIT_OK = 0
@@ -68,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--cache-dir",
         type=Path,
-        help="where analysis results are cached between builds (default: WORKSPACE/.modelgov/cache)",
+        help="where analysis results are cached between builds, never inside the workspace "
+        "(default: $MODELGOV_CACHE_DIR, else the user's cache folder, e.g. ~/.cache/modelgov)",
     )
     build.add_argument("--no-cache", action="store_true", help="recompute every analysis; read and write no cache")
     build.add_argument(
@@ -297,6 +297,7 @@ def _main(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "build":
         from modelgov.build import build_site
+        from modelgov.cache import default_cache_dir
 
         if (args.alias or args.no_alias) and args.site_version is None:
             raise ModelgovError("--alias and --no-alias need --site-version")
@@ -309,7 +310,7 @@ def _run(args: argparse.Namespace) -> int:
             fail_on=args.fail_on,
             site_version=args.site_version,
             aliases=aliases,
-            cache_dir=None if args.no_cache else (args.cache_dir or args.workspace / DEFAULT_CACHE),
+            cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
             jobs=max(1, args.jobs),
         )
         if not args.quiet:
@@ -363,10 +364,10 @@ def _export(args: argparse.Namespace) -> int:
 
     if args.source.is_dir():
         from modelgov.assemble import build_manifest
-        from modelgov.cache import AnalysisCache
+        from modelgov.cache import default_cache_dir, open_cache
         from modelgov.workspace.load import load_workspace
 
-        cache = AnalysisCache((args.source / DEFAULT_CACHE).resolve())
+        cache = open_cache(default_cache_dir(), args.source, report=lambda message: print(message, file=sys.stderr))
         the_manifest = build_manifest(load_workspace(args.source), cache=cache)
     else:
         the_manifest = manifest.read(args.source)

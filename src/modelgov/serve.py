@@ -28,7 +28,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from modelgov.build import BuildResult, build_site
-from modelgov.cache import DEFAULT_CACHE
+from modelgov.cache import default_cache_dir
 from modelgov.errors import ModelgovError
 
 __all__ = ["ServeSession"]
@@ -98,7 +98,7 @@ class ServeSession:
     def __post_init__(self) -> None:
         self.workspace = self.workspace.resolve()
         self.out_dir = self.out_dir.resolve()
-        self.cache_dir = self.workspace / DEFAULT_CACHE
+        self.cache_dir = default_cache_dir()
 
     def build(self) -> bool:
         """Build once; on failure say why and keep serving the previous site."""
