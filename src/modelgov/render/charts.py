@@ -8,7 +8,9 @@ plotly.js itself is not inlined: the site ships one local copy (:func:`plotly_js
 page head loads, so the site works offline and stays small.
 
 Every user string that reaches plotly is HTML-escaped first: plotly reads a subset of HTML in
-titles, tick labels and hover text, and the reader must see a group name as written.
+titles, tick labels and hover text, and the reader must see a group name as written. Control
+characters and bidi overrides in any string of a figure are shown as escapes (``\\x1b``), so a group
+label cannot hide or reorder text in the SVG plotly draws.
 
 Every chart that shows one evaluation run names it in its subtitle, with the number of rows the
 chart is computed on and the run's date, so a figure copied into a report keeps its provenance.
@@ -41,6 +43,7 @@ from modelgov.manifest import (
 )
 from modelgov.render import views
 from modelgov.render.text import slug
+from modelgov.text_safety import visible
 
 __all__ = [
     "calibration_chart",
@@ -86,7 +89,21 @@ def plotly_js_path() -> Path:
 
 
 def _esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
+    """A user string for plotly's pseudo-HTML (titles, ticks, hover text, legends): escaped, with
+    control characters and bidi overrides shown as escapes (:func:`modelgov.text_safety.visible`)."""
+    return html.escape(visible(value, keep=""), quote=False)
+
+
+def _visible_strings(value: object) -> object:
+    """``value`` with every string in it passed through :func:`visible`: the net under :func:`_esc`
+    for a user string that reaches a figure some other way (a category on an axis, a legend entry)."""
+    if isinstance(value, str):
+        return visible(value, keep="")
+    if isinstance(value, dict):
+        return {key: _visible_strings(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_visible_strings(item) for item in value]
+    return value
 
 
 def _value(value: float | None) -> float | None:
@@ -249,8 +266,11 @@ def _note(x_axis: str, y_axis: str, x: str, word: str) -> dict[str, Any]:
 
 
 def _serialise(value: object) -> str:
-    """Deterministic JSON that is safe inside an HTML ``<script>`` element."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    """Deterministic JSON that is safe inside an HTML ``<script>`` element, with no control
+    character in any of its strings (plotly would draw them into the SVG)."""
+    text = json.dumps(
+        _visible_strings(value), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -258,7 +278,7 @@ def _html(figure: dict[str, Any], chart_id: str, label: str) -> str:
     height = int(figure["layout"]["height"])
     return (
         f'<div class="mg-chart" id="{chart_id}" style="height:{height}px" role="img" '
-        f'aria-label="{html.escape(label, quote=True)}"></div>\n'
+        f'aria-label="{html.escape(visible(label, keep=""), quote=True)}"></div>\n'
         f'<script>Plotly.newPlot("{chart_id}",{_serialise(figure["data"])},'
         f"{_serialise(figure['layout'])},{_serialise(_PLOTLY_CONFIG)});</script>"
     )

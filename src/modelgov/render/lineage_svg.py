@@ -14,8 +14,16 @@ from collections.abc import Callable
 
 from modelgov.manifest import Lineage, LineageNode
 from modelgov.render.lineage_layout import layered_layout
+from modelgov.text_safety import visible
 
 __all__ = ["KINDS", "ORIGINS", "lineage_svg"]
+
+
+def _esc(value: str) -> str:
+    """Text for the SVG (labels, tooltips, links): XML-escaped, with control characters and bidi
+    overrides shown as escapes, as everywhere else on the site (:mod:`modelgov.text_safety`)."""
+    return html.escape(visible(value, keep="\n"))
+
 
 #: kind → (legend label, fill, stroke), in the left-to-right order a reader meets them.
 KINDS: dict[str, tuple[str, str, str]] = {
@@ -79,8 +87,8 @@ def lineage_svg(
     width, height = layout.width + 2 * _PAD, layout.height + 2 * _PAD
     parts = [
         f'<svg class="mg-lineage__svg" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{html.escape(title)}">',
-        f"<title>{html.escape(title)}</title>",
+        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{_esc(title)}">',
+        f"<title>{_esc(title)}</title>",
         '<defs><marker id="mg-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#78909c"/></marker></defs>',
     ]
@@ -95,7 +103,7 @@ def lineage_svg(
         parts.append(
             f'<path class="mg-lineage__edge" d="{path}" fill="none" stroke="#78909c" '
             f'stroke-width="{2.2 if several else 1.3}" marker-end="url(#mg-arrow)">'
-            f"<title>{html.escape(label)}</title></path>"
+            f"<title>{_esc(label)}</title></path>"
         )
     for node_id, (x, y) in sorted(layout.positions.items()):
         parts.append(_node(by_id[node_id], x + _PAD, y + _PAD, href(by_id[node_id]), node_id == focus))
@@ -131,24 +139,26 @@ def _node(node: LineageNode, x: float, y: float, link: str | None, focused: bool
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{_W:.0f}" height="{_H:.0f}" rx="6" fill="{fill}" '
         f'stroke="{stroke}" stroke-width="{3 if focused else 1.2}"/>',
         f'<text x="{x + 8:.1f}" y="{y + 13:.1f}" font-size="9.5" letter-spacing="0.4" fill="{stroke}">'
-        f"{html.escape(kind_text)}</text>",
+        f"{_esc(kind_text)}</text>",
     ]
     for index, line in enumerate(_wrap(node.label, _W - 16)):
         body.append(
             f'<text x="{x + 8:.1f}" y="{y + 27 + 14 * index:.1f}" font-size="12" font-weight="600" fill="#212121">'
-            f"{html.escape(line)}</text>"
+            f"{_esc(line)}</text>"
         )
     if tag:
         body.append(
             f'<text x="{x + _W - 8:.1f}" y="{y + 13:.1f}" font-size="9.5" text-anchor="end" fill="#455a64">'
-            f"{html.escape(tag)}</text>"
+            f"{_esc(tag)}</text>"
         )
     if node.detail:
         body.append(
             f'<text x="{x + 8:.1f}" y="{y + 56:.1f}" font-size="10.5" fill="#455a64">'
-            f"{html.escape(_fit(node.detail, _W - 16, 6.0))}</text>"
+            f"{_esc(_fit(node.detail, _W - 16, 6.0))}</text>"
         )
-    group = f'<g class="mg-lineage__node mg-lineage__node--{node.kind}"><title>{html.escape(tooltip)}</title>{"".join(body)}</g>'
+    group = (
+        f'<g class="mg-lineage__node mg-lineage__node--{node.kind}"><title>{_esc(tooltip)}</title>{"".join(body)}</g>'
+    )
     if link is None:
         return group
-    return f'<a href="{html.escape(link)}">{group}</a>'
+    return f'<a href="{_esc(link)}">{group}</a>'

@@ -55,6 +55,7 @@ from modelgov.errors import BuildError
 from modelgov.render import site_parts
 from modelgov.render.content import PLOTLY_JS, NavItem, SiteFile, SitePage, SiteSource
 from modelgov.render.site_parts import Part, PartOutput
+from modelgov.text_safety import visible
 
 __all__ = ["build_site"]
 
@@ -140,6 +141,11 @@ _FILE_WORKER = """\
 })();
 """
 
+#: Python-Markdown extensions for the pages. Pages carry user text (escaped, or rendered to inert
+#: HTML by ``usertext``), so extensions that give text powers beyond formatting stay off:
+#: ``pymdownx.snippets`` (``--8<--`` reads files of the building host), ``attr_list`` (``{: onclick=…}``
+#: puts attributes on elements), ``md_in_html`` (re-parses Markdown inside raw HTML blocks) and
+#: ``pymdownx.arithmatex``/``superfences`` custom fences. A test holds this list to that.
 _MARKDOWN_EXTENSIONS: list[object] = [
     "tables",
     "footnotes",
@@ -149,11 +155,18 @@ _MARKDOWN_EXTENSIONS: list[object] = [
 ]
 
 
+def _builder_text(value: str) -> str:
+    """A title for MkDocs or Material (site name, nav entry, page title), which insert it as HTML:
+    escaped, with control characters shown as escapes (a YAML loader refuses some of them, and a
+    bidi override would reorder the navigation)."""
+    return html.escape(visible(value, keep=""))
+
+
 def _nav_config(items: tuple[NavItem, ...]) -> list[dict[str, object]]:
     """MkDocs ``nav``: a list of one-key mappings, title → path or title → sub-list."""
     entries: list[dict[str, object]] = []
     for item in items:
-        title = html.escape(item.title)
+        title = _builder_text(item.title)
         entries.append({title: item.path if item.path is not None else _nav_config(item.children)})
     return entries
 
@@ -161,8 +174,8 @@ def _nav_config(items: tuple[NavItem, ...]) -> list[dict[str, object]]:
 def mkdocs_config(source: SiteSource, docs_dir: Path, theme_dir: Path, site_dir: Path) -> dict[str, object]:
     """The MkDocs configuration for ``source``, as the dict that ``mkdocs.yml`` would hold."""
     return {
-        "site_name": html.escape(source.title),
-        "copyright": html.escape(source.organisation),
+        "site_name": _builder_text(source.title),
+        "copyright": _builder_text(source.organisation),
         "docs_dir": str(docs_dir),
         "site_dir": str(site_dir),
         "use_directory_urls": False,
@@ -189,7 +202,7 @@ def mkdocs_config(source: SiteSource, docs_dir: Path, theme_dir: Path, site_dir:
 
 def _front_matter(page: SitePage) -> str:
     # JSON strings are valid YAML scalars; titles are HTML because Material inserts them unescaped.
-    lines = ["---", f"title: {json.dumps(html.escape(page.title), ensure_ascii=False)}"]
+    lines = ["---", f"title: {json.dumps(_builder_text(page.title), ensure_ascii=False)}"]
     if page.uses_plotly:
         lines.append("plotly: true")
     return "\n".join([*lines, "---", "", ""])
@@ -207,7 +220,10 @@ def write_project(source: SiteSource, project: Path, site_dir: Path) -> Path:
     """Write the MkDocs project (docs, theme override, config) into ``project``; return the config path."""
     docs_dir, theme_dir = project / "docs", project / "theme"
     for page in source.pages:
-        _safe_target(docs_dir, page.path).write_text(_front_matter(page) + page.markdown, encoding="utf-8")
+        # controls in a page are shown as escapes here too: whatever reached the page without a text
+        # filter (a value a view formatted itself) still cannot hide text or reach MkDocs raw
+        markdown = visible(page.markdown, keep="\n\t")
+        _safe_target(docs_dir, page.path).write_text(_front_matter(page) + markdown, encoding="utf-8")
     for file in source.files:
         target = _safe_target(docs_dir, file.path)
         if file.source is not None:
