@@ -55,6 +55,7 @@ def build_site(
     aliases: tuple[str, ...] = ("latest",),
     cache_dir: Path | None = None,
     jobs: int = 1,
+    refuse_pickle: bool = False,
 ) -> BuildResult:
     """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically).
     ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`).
@@ -69,7 +70,8 @@ def build_site(
     workspace is refused (CacheError, exit 2) before anything is read: a build never writes into the
     workspace, and whoever can write the workspace must not be able to write the cache.
     ``jobs``: models analysed, and parts of the site built, in parallel processes (the command line
-    uses every CPU)."""
+    uses every CPU). ``refuse_pickle``: no pickle is loaded whatever the workspace says, and one that
+    asks with ``trust_pickle: true`` is refused (see :func:`~modelgov.workspace.load.load_workspace`)."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
     if site_version is not None:
@@ -81,7 +83,7 @@ def build_site(
     cache = open_cache(cache_dir, workspace_root, report=progress) if cache_dir is not None else None
     _remove_abandoned(out_dir / site_version if site_version else out_dir)
     progress(f"Loading workspace {workspace_root}")
-    workspace = load_workspace(workspace_root)
+    workspace = load_workspace(workspace_root, refuse_pickle=refuse_pickle)
     the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on, cache=cache, jobs=jobs)
     if cache is not None:
         stats = cache.stats

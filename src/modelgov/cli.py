@@ -19,6 +19,7 @@ from pathlib import Path
 
 from modelgov import __version__
 from modelgov.errors import ModelgovError, WorkspaceError
+from modelgov.text_safety import visible
 
 EXIT_OK = 0
 EXIT_POLICY_FAILED = 1  # a blocking policy rule failed, or the audit chain is broken
@@ -35,8 +36,8 @@ class _Progress:
         self.start = time.perf_counter()
 
     def __call__(self, message: str) -> None:
-        if not self.quiet:
-            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+        if not self.quiet:  # a message can quote a workspace's names: no control character reaches the terminal
+            print(f"[{time.perf_counter() - self.start:6.1f}s] {visible(message)}", file=sys.stderr, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -268,13 +269,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    # Errors quote what the workspace says (an unknown key, a value, a path): every one is printed
+    # through `visible`, so a key made of ANSI escape sequences shows as `\x1b[2J` instead of
+    # clearing or repainting the CI log that shows it.
     try:
         return _run(args)
     except WorkspaceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {visible(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except ModelgovError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {visible(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted; the previous output was left untouched", file=sys.stderr)
@@ -286,7 +290,7 @@ def _main(args: argparse.Namespace) -> int:
         if os.environ.get("MODELGOV_DEBUG"):
             raise
         print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"internal error: {type(exc).__name__}: {visible(str(exc))}\n"
             "This is a bug in modelgov, not in your workspace; the previous output was left untouched.\n"
             "Run again with MODELGOV_DEBUG=1 to see the traceback, and please report it.",
             file=sys.stderr,

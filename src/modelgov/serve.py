@@ -11,6 +11,16 @@ File events come from ``watchdog`` (inotify, FSEvents or polling, whichever the 
 are debounced: an editor's save is several events, and a burst of them makes one rebuild. Changes
 under ``.modelgov/`` (the cache) and under the output folder are ignored, so a build never
 triggers itself. The server is Python's ``http.server`` bound to 127.0.0.1 only.
+
+Binding to loopback is not enough on its own: a web page the reviewer visits can point a host name
+it controls at 127.0.0.1 (DNS rebinding) and then read the site as if it were its own. So a request
+is answered only when its ``Host`` header names this server exactly (``127.0.0.1:PORT``,
+``localhost:PORT`` or ``[::1]:PORT``); anything else gets *421 Misdirected Request*.
+
+The watcher is checked while serving: when it cannot start (inotify's watch limit is reached on a
+large checkout) or its thread dies, serve says so, switches to polling (watchdog's
+``PollingObserver``) and rebuilds in case a change was missed — a site that silently stops
+following the workspace would be worse than no site.
 """
 
 from __future__ import annotations
@@ -26,6 +36,8 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
 
 from modelgov.build import BuildResult, build_site
 from modelgov.cache import default_cache_dir
@@ -40,9 +52,40 @@ DEBOUNCE_S = 0.5
 _EDITOR_TEMP = re.compile(r"^(\..*\.sw[a-p]|.*~|\.#.*|#.*#|sed[A-Za-z0-9]{6}|4913|.*\.tmp)$")
 
 
+#: Seconds between attempts to start a watcher after every kind failed.
+WATCHER_RETRY_S = 5.0
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+class _LoopbackOnly(_Quiet):
+    """Serves only requests addressed to this server by its loopback name (see the module docstring).
+    ``allowed`` is set on a per-server subclass once the port is known."""
+
+    allowed: frozenset[str] = frozenset()
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host in self.allowed:
+            return True
+        self.send_error(
+            421,
+            "Misdirected Request",
+            "modelgov serve answers only requests for its loopback address "
+            f"({', '.join(sorted(self.allowed))}); this request named {host or 'no host'!r}",
+        )
+        return False
+
+
+def allowed_hosts(port: int) -> frozenset[str]:
+    """The ``Host`` values that name a server on loopback port ``port`` (without the port too for 80)."""
+    names = ("127.0.0.1", "localhost", "[::1]")
+    return frozenset({f"{name}:{port}" for name in names} | (set(names) if port == 80 else set()))
 
 
 class _Changes(FileSystemEventHandler):
@@ -94,6 +137,10 @@ class ServeSession:
     stop: threading.Event = field(default_factory=threading.Event)
     builds: int = 0
     last: BuildResult | None = None
+    #: Never load a pickle (``--refuse-pickle``), whatever the workspace says.
+    refuse_pickle: bool = False
+    #: Makes the file watcher (watchdog's native observer; tests substitute one that fails).
+    observer_factory: Callable[[], BaseObserver] = Observer
 
     def __post_init__(self) -> None:
         self.workspace = self.workspace.resolve()
@@ -104,7 +151,13 @@ class ServeSession:
         """Build once; on failure say why and keep serving the previous site."""
         started = time.perf_counter()
         try:
-            self.last = build_site(self.workspace, self.out_dir, progress=self.progress, cache_dir=self.cache_dir)
+            self.last = build_site(
+                self.workspace,
+                self.out_dir,
+                progress=self.progress,
+                cache_dir=self.cache_dir,
+                refuse_pickle=self.refuse_pickle,
+            )
         except ModelgovError as exc:
             kept = "still serving the previous site" if self.last else "the site appears once the workspace builds"
             self.say(f"Build failed; {kept}.\nerror: {exc}")
@@ -117,27 +170,77 @@ class ServeSession:
         """First build, then serve and rebuild on changes until :attr:`stop` is set."""
         self.build()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        handler = functools.partial(_Quiet, directory=str(self.out_dir))
+        handler_class = type("_Handler", (_LoopbackOnly,), {})
+        handler = functools.partial(handler_class, directory=str(self.out_dir))
         server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        handler_class.allowed = allowed_hosts(server.server_address[1])
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         serving = threading.Thread(target=server.serve_forever, name="modelgov-serve", daemon=True)
         serving.start()
         changes = _Changes(self.workspace, [self.workspace / ".modelgov", self.out_dir])
-        observer = Observer()
-        observer.schedule(changes, str(self.workspace), recursive=True)
-        observer.start()
+        observer = self._start_watcher(changes, [self.observer_factory, PollingObserver])
+        retry_at = time.monotonic() + WATCHER_RETRY_S
         self.say(f"Serving {self.workspace} at {url} (rebuilt when a file changes; Ctrl-C to stop)")
         if ready is not None:
             ready(url)
         try:
             while not self.stop.wait(0.2):
+                if observer is None or not _watching(observer):
+                    if observer is not None:
+                        self.say("The file watcher stopped unexpectedly; restarting it with polling")
+                        _stop_quietly(observer)
+                        observer, retry_at = None, 0.0
+                    if time.monotonic() >= retry_at:
+                        observer = self._start_watcher(changes, [PollingObserver])
+                        retry_at = time.monotonic() + WATCHER_RETRY_S
+                        if observer is not None:
+                            self.say("Watching files again; rebuilding in case a change was missed")
+                            self.build()
+                    continue
                 changed = changes.take()
                 if changed:
                     shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
                     self.say(f"Changed: {shown}; rebuilding")
                     self.build()
         finally:
-            observer.stop()
-            observer.join(timeout=5)
+            if observer is not None:
+                _stop_quietly(observer)
             server.shutdown()
             server.server_close()
+
+    def _start_watcher(self, changes: _Changes, factories: list[Callable[[], BaseObserver]]) -> BaseObserver | None:
+        """The first watcher of ``factories`` that starts, saying why each one that failed did; None
+        (said loudly: the site will not follow edits until one starts) when none did."""
+        for factory in factories:
+            observer = factory()
+            try:
+                observer.schedule(changes, str(self.workspace), recursive=True)
+                observer.start()
+            except (OSError, RuntimeError) as exc:  # inotify's watch or instance limit, a vanished folder
+                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                kind = "polling" if isinstance(observer, PollingObserver) else "native"
+                self.say(f"The {kind} file watcher could not start ({reason})")
+                _stop_quietly(observer)
+                continue
+            if factory is not factories[0]:
+                self.say("Watching files by polling instead (a change shows within a second or two)")
+            return observer
+        self.say(
+            "Cannot watch the workspace for changes: the site shown will NOT follow your edits until a "
+            f"watcher starts (retrying every {WATCHER_RETRY_S:.0f} s; or restart modelgov serve)"
+        )
+        return None
+
+
+def _watching(observer: BaseObserver) -> bool:
+    """Whether the observer's thread and every emitter thread (the ones that read file events) run."""
+    return observer.is_alive() and all(emitter.is_alive() for emitter in observer.emitters)
+
+
+def _stop_quietly(observer: BaseObserver) -> None:
+    try:
+        observer.stop()
+        if observer.is_alive():
+            observer.join(timeout=5)
+    except (OSError, RuntimeError):  # a watcher that failed to start has nothing to stop
+        pass

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import types
 import typing
 import urllib.parse
@@ -37,6 +38,7 @@ from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read
 from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.lineage_sources import LineageRecords, load_lineage_sources
+from modelgov.workspace.paths import inside, refusal
 from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_yaml
 
 
@@ -82,6 +84,8 @@ class Workspace:
     #: Text still a placeholder ("TODO: …", "TBD", "n/a"), e.g. left by `modelgov init`: not errors
     #: (the workspace builds), but `modelgov validate` lists them and policies can require the text.
     placeholders: list[Problem] = field(default_factory=list)
+    #: The build refuses pickles whatever the workspace says (``--refuse-pickle``, ``MODELGOV_REFUSE_PICKLE``).
+    refuse_pickle: bool = False
 
     @property
     def templates_dir(self) -> Path | None:
@@ -91,9 +95,26 @@ class Workspace:
         return candidate if candidate.is_dir() and self.governance.trust_templates else None
 
 
-def load_workspace(root: Path) -> Workspace:
-    """Load and validate the workspace at ``root``; raise :class:`WorkspaceError` listing all problems."""
-    return _Loader(root).load()
+#: Set to 1 (by CI) to refuse every pickle, whatever ``trust_pickle`` a workspace sets.
+REFUSE_PICKLE_ENV = "MODELGOV_REFUSE_PICKLE"
+
+
+def pickles_refused(flag: bool = False) -> bool:
+    """Whether pickles are refused: ``flag`` (``--refuse-pickle``) or :data:`REFUSE_PICKLE_ENV` set to
+    anything but empty, ``0``, ``false``, ``no`` or ``off``. The variable exists because a pull request
+    can edit ``trust_pickle`` in the workspace but not the CI job's environment; an unexpected value
+    counts as *refuse*, the safe reading."""
+    value = os.environ.get(REFUSE_PICKLE_ENV, "").strip().lower()
+    return flag or value not in ("", "0", "false", "no", "off")
+
+
+def load_workspace(root: Path, *, refuse_pickle: bool = False) -> Workspace:
+    """Load and validate the workspace at ``root``; raise :class:`WorkspaceError` listing all problems.
+
+    With ``refuse_pickle`` (or :data:`REFUSE_PICKLE_ENV` set), an artifact with ``trust_pickle: true``
+    is a problem: the workspace asks for what the build will not do, and saying so beats a model
+    silently missing from the explanations."""
+    return _Loader(root, refuse_pickle=pickles_refused(refuse_pickle)).load()
 
 
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
@@ -102,8 +123,9 @@ def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> s
 
 
 class _Loader:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, refuse_pickle: bool = False):
         self.root = root.resolve()
+        self.refuse_pickle = refuse_pickle
         self.problems: list[Problem] = []
         self.files = FileRegistry(self.root)
         self.docs: dict[str, YamlDocument] = {}
@@ -130,6 +152,8 @@ class _Loader:
                 self.root, governance, self.docs["governance.yml"], self.files, self.problems
             )
             self._check_mlflow_runs(governance, models, lineage)
+        self._check_tree("templates/")
+        self._check_audit_location()
         if governance is not None and (self.root / "templates").is_dir() and not governance.trust_templates:
             self.problems.append(
                 Problem(
@@ -155,6 +179,7 @@ class _Loader:
             entries,
             lineage,
             placeholders=self._placeholders(),
+            refuse_pickle=self.refuse_pickle,
         )
 
     def _placeholders(self) -> list[Problem]:
@@ -196,6 +221,33 @@ class _Loader:
                     self.problems.append(
                         doc.problem(loc, f"run {run_id} is not in the MLflow store {governance.lineage.mlflow}")
                     )
+
+    def _may_read(self, rel: str) -> bool:
+        """Whether the workspace path ``rel`` may be opened (see :mod:`.paths`); if not, the refusal is
+        recorded as a problem naming it. Called before anything is opened, so a FIFO never blocks and
+        a link out of the workspace is never followed — discovery included (``models/x`` may be a link)."""
+        reason = refusal(self.root, self.root / rel)
+        if reason is None:
+            return True
+        self.problems.append(Problem(rel, None, "", reason))
+        return False
+
+    def _check_tree(self, rel_folder: str) -> None:
+        """Every entry under ``rel_folder`` (templates are read by the renderer, file by file, with links
+        followed): each must stay inside the workspace and be a plain file or folder. Links to folders
+        are checked, not descended into."""
+        if not self._may_read(rel_folder) or not (self.root / rel_folder).is_dir():
+            return
+        for folder, dirs, files in os.walk(self.root / rel_folder):
+            for name in sorted([*dirs, *files]):
+                self._may_read((Path(folder) / name).relative_to(self.root).as_posix())
+
+    def _check_audit_location(self) -> None:
+        """The audit log is read only where the workspace keeps it: ``audit/`` and ``audit/log.jsonl``
+        must not lead outside the workspace, and the log must not be a FIFO or a device (its entries
+        are checked by :mod:`modelgov.audit`)."""
+        if self._may_read("audit/"):
+            self._may_read(LOG_PATH)
 
     def _read_audit(self) -> tuple[Verification | None, list[dict[str, Any]]]:
         """The audit log and how far its chain verifies. A broken chain is not a load error: the
@@ -242,11 +294,11 @@ class _Loader:
                 ref = manifest.FileRef(path=f"modelgov:policies/{path.name}", sha256=digest, bytes=path.stat().st_size)
                 loaded.append(LoadedPolicy(policy, ref, pack=name))
         folder = self.root / "policies"
-        if folder.is_dir():
+        if self._may_read("policies/") and folder.is_dir():
             for path in sorted(folder.iterdir()):
-                if path.suffix not in {".yml", ".yaml"} or not path.is_file():
-                    continue
                 rel = f"policies/{path.name}"
+                if path.suffix not in {".yml", ".yaml"} or not self._may_read(rel) or not path.is_file():
+                    continue
                 policy = self._parse(rel, policy_schema.PolicyFile)
                 if policy is not None:
                     hashed = self.files.register(rel)
@@ -317,6 +369,8 @@ class _Loader:
 
     def _parse(self, rel: str, model: type[BaseModel], *, required: bool = False) -> Any:
         path = self.root / rel
+        if not self._may_read(rel):
+            return None
         if not path.is_file():
             if required:
                 self.problems.append(Problem(rel, None, "", "file is missing"))
@@ -362,12 +416,12 @@ class _Loader:
     def _load_datasets(self) -> dict[str, DatasetEntry]:
         datasets: dict[str, DatasetEntry] = {}
         folder = self.root / "datasets"
-        if not folder.is_dir():
+        if not self._may_read("datasets/") or not folder.is_dir():
             return datasets
         for path in sorted(folder.iterdir()):
-            if path.suffix not in {".yml", ".yaml"} or not path.is_file():
-                continue
             rel = f"datasets/{path.name}"
+            if path.suffix not in {".yml", ".yaml"} or not self._may_read(rel) or not path.is_file():
+                continue
             dataset_id = path.stem
             if not self._check_identifier(rel, dataset_id, "dataset id (file name)"):
                 continue
@@ -385,12 +439,16 @@ class _Loader:
     def _load_models(self) -> dict[str, ModelEntry]:
         models: dict[str, ModelEntry] = {}
         folder = self.root / "models"
+        if not self._may_read("models/"):
+            return models
         if not folder.is_dir():
             self.problems.append(Problem("models/", None, "", "folder is missing; add models/<model-id>/model.yml"))
             return models
         for model_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
             model_id = model_dir.name
             rel = f"models/{model_id}/model.yml"
+            if not self._may_read(f"models/{model_id}/"):
+                continue
             if not (model_dir / "model.yml").is_file():
                 self.problems.append(Problem(rel, None, "", "file is missing (every folder under models/ is a model)"))
                 continue
@@ -408,11 +466,15 @@ class _Loader:
         versions: dict[str, VersionEntry] = {}
         folder = model_dir / "versions"
         rel_folder = f"models/{model_id}/versions/"
+        if not self._may_read(rel_folder):
+            return versions
         if not folder.is_dir():
             self.problems.append(Problem(rel_folder, None, "", "folder is missing; a model needs at least one version"))
             return versions
         for version_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
             rel = f"{rel_folder}{version_dir.name}/version.yml"
+            if not self._may_read(f"{rel_folder}{version_dir.name}/"):
+                continue
             if not (version_dir / "version.yml").is_file():
                 self.problems.append(
                     Problem(rel, None, "", "file is missing (every folder under versions/ is a version)")
@@ -437,6 +499,7 @@ class _Loader:
         if not versions and not any(p.file.startswith(rel_folder) for p in self.problems):
             self.problems.append(Problem(rel_folder, None, "", "no versions found; add versions/<version>/version.yml"))
         return versions
+
 
     def _check_identifier(self, rel: str, value: str, what: str) -> bool:
         if schema.IDENTIFIER.match(value):
@@ -543,6 +606,15 @@ class _Loader:
             )
             if self._resolve(doc, loc, artifact.path) is not None:
                 self.files.register(artifact.path)
+            if artifact.trust_pickle and self.refuse_pickle:
+                self.problems.append(
+                    doc.problem(
+                        ("training", "artifact", "trust_pickle"),
+                        "this build refuses pickles whatever the workspace says (--refuse-pickle or "
+                        f"{REFUSE_PICKLE_ENV}=1): loading a pickle runs its author's code. Save the model with "
+                        "skops (`skops.io.dump(model, 'model.skops')`), or remove trust_pickle",
+                    )
+                )
 
         seen_ids: dict[str, int] = {}
         for index, evaluation in enumerate(spec.evaluations):
@@ -635,8 +707,8 @@ class _Loader:
                 )
             )
             return
-        path = (self.root / evaluation.data).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
+        path = self.root / evaluation.data
+        if Path(evaluation.data).is_absolute() or refusal(self.root, path) is not None or not path.is_file():
             return  # reported with the evaluation
         try:
             columns = read_columns(path)
@@ -691,8 +763,8 @@ class _Loader:
             )
             return
         if uri.lower().startswith("file:"):
-            local = Path(urllib.parse.unquote(urllib.parse.urlsplit(uri).path)).resolve()
-            if not local.is_relative_to(self.root.resolve()):
+            local = Path(urllib.parse.unquote(urllib.parse.urlsplit(uri).path))
+            if not inside(self.root, local):
                 self.problems.append(doc.problem(loc, f"{uri!r} points outside the workspace"))
         if isinstance(monitoring.window, schema.RowWindow):
             self.problems.append(
@@ -775,10 +847,11 @@ class _Loader:
         if candidate.is_absolute() or "\\" in rel_path:
             self.problems.append(doc.problem(loc, f"{rel_path!r} must be a relative path with '/' separators"))
             return None
-        resolved = (self.root / candidate).resolve()
-        if not resolved.is_relative_to(self.root):
-            self.problems.append(doc.problem(loc, f"{rel_path!r} points outside the workspace"))
+        reason = refusal(self.root, self.root / candidate)
+        if reason is not None:
+            self.problems.append(doc.problem(loc, f"{rel_path!r} {reason}"))
             return None
+        resolved = (self.root / candidate).resolve()
         if not resolved.is_file():
             self.problems.append(doc.problem(loc, f"file {rel_path!r} does not exist"))
             return None

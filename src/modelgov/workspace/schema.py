@@ -23,7 +23,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 IDENTIFIER_HINT = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
@@ -252,7 +252,11 @@ class Artifact(Strict):
     loaded only when ``trust_pickle`` is true; ``.skops`` files load with a list of trusted types."""
 
     path: Text = Field(description="Path of the model file, relative to the workspace.")
-    trust_pickle: bool = Field(False, description="Allow loading a pickle/joblib file (it can run arbitrary code).")
+    #: Strict: only a YAML boolean. ``"yes"``, ``1`` or ``"true"`` are errors rather than coerced, so
+    #: opting in to running a file's code is always the literal ``true`` a reviewer can see.
+    trust_pickle: StrictBool = Field(
+        False, description="Allow loading a pickle/joblib file (it can run arbitrary code). Only `true` or `false`."
+    )
     trusted_types: list[Text] = Field(
         default_factory=list,
         description="Extra types a `.skops` file may contain beyond those skops trusts by default.",
