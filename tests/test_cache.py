@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 
 from modelgov import manifest
 from modelgov.assemble import build_manifest
-from modelgov.cache import FORMAT, AnalysisCache, _mac, load_secret
+from modelgov.cache import FORMAT, MAX_ENTRY_BYTES, AnalysisCache, _mac, load_secret
 from modelgov.workspace.load import load_workspace
 from workspace_factory import holdout_table, write_workspace
 
@@ -242,3 +243,359 @@ def test_a_card_change_rerenders_only_that_models_pages_and_the_site_is_unchange
     # two new entries: the changed model's pages and its built part; everything else was reused
     assert len(set(entries(tmp_path / "cache")) - before) == 2
     assert "Site parts: 2 of 3 reused, 1 built" in messages
+
+
+# ---------------------------------------------------------------------- the cache as untrusted storage
+
+AUC_POLICY = """\
+id: auc
+title: Discrimination
+rules:
+  - id: auc-high
+    title: ROC AUC of at least 0.95
+    evidence: performance.roc_auc
+    require: {">=": 0.95}
+"""
+
+
+def gated(ws: Path) -> Path:
+    """``ws`` with a blocking rule its honest ROC AUC (about 0.5) fails and a forged 0.999 would pass."""
+    (ws / "policies").mkdir(exist_ok=True)
+    (ws / "policies" / "auc.yml").write_text(AUC_POLICY, encoding="utf-8")
+    return ws
+
+
+def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from modelgov.cli import main
+
+    code = main(args)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err, err
+    return code, err
+
+
+def roc_auc(site: Path) -> float:
+    built = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    [run] = built["models"][0]["versions"][0]["evaluations"]
+    return next(m["value"] for m in run["performance"]["metrics"] if m["name"] == "roc_auc")
+
+
+def evaluation_entry(cache_dir: Path) -> Path:
+    return next(e for e in entries(cache_dir) if "run" in read_entry(e)[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "mac",
+    [self_hash, lambda key, body: _mac(b"an attacker's own key, 32 bytes long", key, body)],
+    ids=["self-hash", "attackers-key"],
+)
+def test_a_forged_evaluation_is_refused_and_the_verdict_is_the_honest_one(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], mac: Callable[[str, bytes], str]
+) -> None:
+    """The attack of issue 15: ROC AUC 0.527 shown as 0.999 and `build` exiting 0 where `check` exits 1."""
+    gated(ws)
+    honest, _ = cli(["build", str(ws), "-o", str(tmp_path / "honest"), "--no-cache", "-q"], capsys)
+    assert honest == 1 and roc_auc(tmp_path / "honest") < 0.95
+    cache_args = ["--cache-dir", str(tmp_path / "cache"), "-q"]
+    assert cli(["build", str(ws), "-o", str(tmp_path / "cold"), *cache_args], capsys)[0] == honest
+
+    entry = evaluation_entry(tmp_path / "cache")
+    forge_auc(entry, mac=mac)
+    code, err = cli(["build", str(ws), "-o", str(tmp_path / "forged"), "--cache-dir", str(tmp_path / "cache")], capsys)
+    assert code == honest
+    assert roc_auc(tmp_path / "forged") == roc_auc(tmp_path / "honest")
+    assert f"Cached result for loans 1.0 holdout rejected ({MAC_MISMATCH}): {entry}; recomputing it" in err
+    assert cli(["build", str(ws), "-o", str(tmp_path / "warm"), *cache_args], capsys) == (honest, "")
+
+
+def test_swapped_entries_are_bound_to_their_keys(ws: Path, tmp_path: Path) -> None:
+    """Two authentic entries exchanged (or one copied over another with its header's key rewritten)
+    are refused: the MAC covers the key the entry is read for."""
+    import shutil
+
+    shutil.copytree(ws / "models" / "loans", ws / "models" / "loans-copy")
+    copy = ws / "models/loans-copy/versions/1.0/version.yml"
+    copy.write_text(copy.read_text().replace("date: 2026-01-20", "date: 2026-01-21"))
+    expected, _ = build(ws, tmp_path / "cache")
+    first, second = entries(tmp_path / "cache")
+    a, b = first.read_bytes(), second.read_bytes()
+    first.write_bytes(b)
+    second.write_bytes(a)
+    messages: list[str] = []
+    swapped, cache = build(ws, tmp_path / "cache", messages)
+    assert swapped == expected and cache.stats.hits == 0 and len(cache.stats.corrupted) == 2
+    assert sum("rejected (its header names another entry)" in m for m in messages) == 2
+
+    header, rest = first.read_bytes().split(b"\n", 1)  # rewritten honestly by the rebuild
+    claimed = json.loads(header)
+    claimed["key"] = second.name.removesuffix(".entry")
+    second.write_bytes(json.dumps(claimed).encode() + b"\n" + rest)
+    messages.clear()
+    rekeyed, cache = build(ws, tmp_path / "cache", messages)
+    assert rekeyed == expected and cache.stats.hits == 1
+    assert any(MAC_MISMATCH in m and str(second) in m for m in messages), messages
+
+
+def script_everywhere(value: Any) -> Any:
+    """Every long string of a cached page or part, with a live script appended."""
+    if isinstance(value, str) and len(value) > 20:
+        return value + "<script>alert('forged')</script>"
+    if isinstance(value, list):
+        return [script_everywhere(v) for v in value]
+    if isinstance(value, dict):
+        return {k: script_everywhere(v) for k, v in value.items()}
+    return value
+
+
+def site_text(site: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(site.rglob("*")) if p.is_file())
+
+
+@pytest.mark.slow
+def test_forged_pages_and_site_parts_never_reach_the_site(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cached Markdown and HTML are used only when authenticated: a forged entry carrying a script
+    is rejected and the site is the one a build without the cache gives."""
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    cli(["build", str(ws), "-o", str(tmp_path / "cold"), *cache, "-q"], capsys)
+    forged = [e for e in entries(tmp_path / "cache") if "run" not in read_entry(e)[1]]
+    assert len(forged) >= 3  # the model's pages, and the built parts of the site
+    for entry in forged:
+        _, payload, arrays = read_entry(entry)
+        write_entry(entry, script_everywhere(payload), arrays)
+    code, err = cli(["build", str(ws), "-o", str(tmp_path / "warm"), *cache], capsys)
+    assert code == 0 and "alert('forged')" not in site_text(tmp_path / "warm")
+    assert "Cached result for the pages of loans rejected (its MAC does not match" in err
+    assert err.count(MAC_MISMATCH) == len(forged)
+
+
+def plant(entry: Path, how: str, outside: Path) -> None:
+    entry.unlink()
+    if how == "dev-zero":
+        entry.symlink_to("/dev/zero")
+    elif how == "fifo":
+        os.mkfifo(entry)
+    elif how == "link-out":
+        entry.symlink_to(outside)
+    elif how == "huge":
+        with entry.open("wb") as sparse:  # a sparse file: no disk used, but larger than the limit
+            sparse.truncate(MAX_ENTRY_BYTES + 1)
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("dev-zero", "it is a symbolic link"),
+        ("fifo", "it is a FIFO, not a regular file"),
+        ("link-out", "it is a symbolic link"),
+        ("huge", f"over the limit of {MAX_ENTRY_BYTES:,})"),
+    ],
+    ids=["dev-zero", "fifo", "link-out", "huge"],
+)
+def test_an_entry_that_is_not_a_small_regular_file_is_refused_without_reading_it(
+    ws: Path, tmp_path: Path, how: str, reason: str
+) -> None:
+    """A link to /dev/zero once exhausted memory and a FIFO hung the build: now neither is read,
+    the alarm guards against a hang, and peak memory does not grow by the entry's size."""
+    import resource
+    import signal
+
+    expected, _ = build(ws, tmp_path / "cache")
+    [entry] = entries(tmp_path / "cache")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the cache's\n")
+    plant(entry, how, outside)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    messages: list[str] = []
+    signal.signal(signal.SIGALRM, signal.default_int_handler)
+    signal.alarm(60)
+    try:
+        rebuilt, cache = build(ws, tmp_path / "cache", messages)
+    finally:
+        signal.alarm(0)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert rebuilt == expected and cache.stats.corrupted == ["loans 1.0 holdout"]
+    assert any("loans 1.0 holdout rejected (" in m and reason in m and str(entry) in m for m in messages), messages
+    assert grown_kib < 256 * 1024
+    assert outside.read_text() == "not the cache's\n"  # never written through
+    assert not entry.is_symlink() and entry.is_file()  # replaced by the recomputed entry
+    assert build(ws, tmp_path / "cache")[1].stats.hits == 1
+
+
+def test_a_symlinked_shard_folder_is_neither_read_nor_written_through(ws: Path, tmp_path: Path) -> None:
+    expected, _ = build(ws, tmp_path / "cache")
+    [entry] = entries(tmp_path / "cache")
+    elsewhere = tmp_path / "elsewhere"
+    entry.parent.rename(elsewhere)  # a valid entry, behind a link
+    entry.parent.symlink_to(elsewhere, target_is_directory=True)
+    forge_auc(elsewhere / entry.name)
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in elsewhere.iterdir())
+    messages: list[str] = []
+    rebuilt, cache = build(ws, tmp_path / "cache", messages)
+    assert rebuilt == expected and cache.stats.hits == 0
+    shard = entry.parent.name
+    assert any(f"rejected (its folder {shard}/ is a symbolic link)" in m for m in messages), messages
+    assert any(f"Not caching {entry}: its folder {shard}/ is a symbolic link" in m for m in messages)
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in elsewhere.iterdir()) == before
+
+
+def test_a_cache_root_that_is_a_link_is_resolved_once_and_checked_against_the_workspace(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A link the user made (the cache on another disk) works; a link whose target, or whose own
+    location, is in the workspace is refused before anything is written."""
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "cache-link").symlink_to(tmp_path / "disk", target_is_directory=True)
+    build(ws, tmp_path / "cache-link")
+    assert len(entries(tmp_path / "disk")) == 1
+
+    (tmp_path / "into-ws").symlink_to(ws / "models", target_is_directory=True)
+    for folder in (tmp_path / "into-ws", ws / "cache-link-out"):
+        if folder.parent == ws:
+            folder.symlink_to(tmp_path / "disk", target_is_directory=True)
+        code, err = cli(["build", str(ws), "-o", str(tmp_path / "site"), "--cache-dir", str(folder)], capsys)
+        assert code == 2 and err.startswith("error: the analysis cache"), err
+        assert "inside the workspace" in err and "a build never writes into the workspace" in err
+    assert len(entries(tmp_path / "disk")) == 1 and not (ws / "models" / ".gitignore").exists()
+
+
+@pytest.mark.parametrize("where", ["inside", "env-inside", "contains"])
+def test_a_cache_folder_inside_the_workspace_is_refused(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    args = ["build", str(ws), "-o", str(tmp_path / "site")]
+    if where == "inside":
+        args += ["--cache-dir", str(ws / ".modelgov" / "cache")]
+    elif where == "env-inside":
+        monkeypatch.setenv("MODELGOV_CACHE_DIR", str(ws / "cache"))
+    else:
+        args += ["--cache-dir", str(tmp_path)]
+    code, err = cli(args, capsys)
+    assert code == 2 and err.startswith("error: the analysis cache"), err
+    assert ("contains the workspace" if where == "contains" else "is inside the workspace") in err
+    assert "--no-cache" in err
+    assert not (ws / ".modelgov").exists() and not (tmp_path / "site").exists()
+
+
+def key_file() -> Path:
+    from modelgov.cache import key_file_path
+
+    return key_file_path()
+
+
+def test_the_key_file_is_made_once_owner_only_and_outside_the_cache(ws: Path, tmp_path: Path) -> None:
+    build(ws, tmp_path / "cache")
+    path = key_file()
+    assert path.stat().st_mode & 0o777 == 0o600 and path.stat().st_size == 32
+    assert not path.is_relative_to(tmp_path / "cache") and not path.is_relative_to(ws)
+    made = path.read_bytes()
+    assert build(ws, tmp_path / "cache")[1].stats.hits == 1 and path.read_bytes() == made
+    assert [p.name for p in path.parent.iterdir()] == ["cache.key"]  # no temporary left behind
+
+
+def spoil_permissions(path: Path) -> None:
+    path.chmod(0o644)
+
+
+def spoil_link(path: Path) -> None:
+    real = path.with_name("real.key")
+    path.rename(real)
+    path.symlink_to(real)
+
+
+def spoil_size(path: Path) -> None:
+    path.write_bytes(path.read_bytes() + b"\n")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "says"),
+    [
+        (spoil_permissions, "can be read or written by other users (mode 0644); run `chmod 600"),
+        (spoil_link, "is a symbolic link"),
+        (spoil_size, "is 33 bytes, not 32"),
+    ],
+    ids=["mode-0644", "symlink", "wrong-size"],
+)
+def test_an_untrustworthy_key_file_turns_the_cache_off_and_says_how_to_fix_it(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil: Callable[[Path], None], says: str
+) -> None:
+    build(ws, tmp_path / "cache")
+    spoil(key_file())
+    before = entries(tmp_path / "cache")
+    args = ["build", str(ws), "-o", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache")]
+    code, err = cli(args, capsys)
+    assert code == 0, err
+    assert f"Analysis cache off for this build: the key file {key_file()} {says}" in err
+    assert "delete" in err and "Analysis cache: " not in err  # no statistics: nothing was read
+    assert entries(tmp_path / "cache") == before
+    honest, _ = build(ws, None)
+    assert manifest_json(manifest.read(tmp_path / "site" / "manifest.json")) == honest
+
+
+def runner(monkeypatch: pytest.MonkeyPatch, home: Path, secret: str | None) -> None:
+    """A CI runner: its own home (config and cache folders) and, maybe, the shared secret."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    if secret is None:
+        monkeypatch.delenv("MODELGOV_CACHE_KEY", raising=False)
+    else:
+        monkeypatch.setenv("MODELGOV_CACHE_KEY", secret)
+
+
+def test_runners_sharing_a_secret_share_the_cache_and_a_wrong_secret_is_rejected(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "restored-ci-cache"
+    secret = "0123456789abcdef" * 4
+    runner(monkeypatch, tmp_path / "runner-a", secret)
+    expected, cache = build(ws, shared)
+    assert cache.stats.misses == 1
+    runner(monkeypatch, tmp_path / "runner-b", f"  {secret}\n")  # surrounding whitespace is not the key
+    again, cache = build(ws, shared)
+    assert again == expected and cache.stats.hits == 1
+    assert not key_file().exists()  # a runner with the secret never makes a key file
+
+    for other in ("another secret of at least 32 bytes", None):  # a wrong secret; a runner's own key
+        runner(monkeypatch, tmp_path / "runner-c", other)
+        messages: list[str] = []
+        rejected, cache = build(ws, shared, messages)
+        assert rejected == expected and cache.stats.hits == 0
+        assert any(MAC_MISMATCH in m for m in messages), messages
+
+
+def test_a_short_secret_is_refused_clearly(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELGOV_CACHE_KEY", "hunter2")
+    code, err = cli(["build", str(ws), "-o", str(tmp_path / "site")], capsys)
+    assert code == 2
+    assert err.startswith("error: MODELGOV_CACHE_KEY is 7 bytes long; it must be a secret of at least 32 bytes")
+    assert cli(["build", str(ws), "-o", str(tmp_path / "site"), "--no-cache", "-q"], capsys)[0] == 0
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file and folder under ``folder`` (links not followed): size, modification time, mode."""
+    found = {}
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        info = path.lstat()
+        found[str(path.relative_to(folder))] = (info.st_size, info.st_mtime_ns, info.st_mode)
+    return found
+
+
+@pytest.mark.slow
+def test_build_and_check_never_write_into_the_workspace(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The promise of docs/security.md, checked file by file: the default cache is the user's."""
+    gated(ws)
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(ws)
+    assert cli(["build", str(ws), "-o", str(tmp_path / "site"), "-q"], capsys)[0] == 1  # cold
+    assert cli(["build", str(ws), "-o", str(tmp_path / "site"), "-q"], capsys)[0] == 1  # warm
+    assert cli(["check", str(ws), "--results", str(tmp_path / "results.json"), "-q"], capsys)[0] == 1
+    assert snapshot(ws) == before
+    from modelgov.cache import default_cache_dir
+
+    assert default_cache_dir().is_relative_to(os.environ["XDG_CACHE_HOME"]) and entries(default_cache_dir())
