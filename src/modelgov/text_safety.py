@@ -13,14 +13,17 @@ request writes. Some characters in such a string do not show as themselves:
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
 whoever reads a page, a chart or a log sees that something was there and what it was, and nothing
 hidden acts on their screen. It is the one helper for this: the site's text filters, the charts,
-the lineage drawing and every line the command line prints use it.
+the lineage drawing, every line the command line prints, and the policy results (CSV, JUnit) use it.
+
+:func:`spreadsheet_cell` does the same for a CSV cell and also keeps a spreadsheet from reading
+the cell as a formula.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROL_CHARACTERS", "visible"]
+__all__ = ["CONTROL_CHARACTERS", "spreadsheet_cell", "visible"]
 
 #: What :func:`visible` replaces: C0 controls, DEL, C1 controls, the line and paragraph separators,
 #: and the bidirectional embeddings, overrides and isolates.
@@ -44,3 +47,24 @@ def visible(value: object, keep: str = "\n\t") -> str:
         return text
     kept = set(keep) - {"\r"}
     return CONTROL_CHARACTERS.sub(lambda m: m.group() if m.group() in kept else _escape(m), text)
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A value for a CSV cell that a spreadsheet opens as data, never as a formula.
+
+    A string starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    ``'`` (OWASP's advice: ``=HYPERLINK(…)`` in a rule title would otherwise become a live formula
+    in the reviewer's spreadsheet); its control characters are shown as escapes. Numbers stay
+    numbers, including negative ones written as strings (``-0.03`` is a value, not a formula).
+    """
+    if not isinstance(value, str):
+        return value
+    text = visible(value, keep="\n\t")
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text

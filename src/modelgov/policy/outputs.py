@@ -14,6 +14,7 @@ from collections import Counter
 from xml.etree import ElementTree as ET
 
 from modelgov import manifest
+from modelgov.text_safety import spreadsheet_cell, visible
 
 EXIT_PASSED = 0
 EXIT_BLOCKED = 1
@@ -49,15 +50,16 @@ def results_json(report: manifest.GovernanceReport, built: manifest.Manifest) ->
 
 
 def results_csv(report: manifest.GovernanceReport) -> str:
-    """One row per result; the checks' messages joined, for spreadsheets."""
+    """One row per result; the checks' messages joined, for spreadsheets. Every cell goes through
+    :func:`~modelgov.text_safety.spreadsheet_cell`: rule titles and messages quote the workspace,
+    and a cell such as ``=HYPERLINK(…)`` must open as text, not run as a formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["model", "version", "policy", "rule", "severity", "outcome", "waiver", "message", "evidence"])
     for r in report.results:
         evidence = "; ".join(f"{c.path}={c.observed}" for c in r.checks)
-        writer.writerow(
-            [r.model, r.version, r.policy, r.rule, r.severity, r.outcome, r.waiver or "", r.message, evidence]
-        )
+        row = [r.model, r.version, r.policy, r.rule, r.severity, r.outcome, r.waiver or "", r.message, evidence]
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
     return out.getvalue()
 
 
@@ -110,13 +112,18 @@ def junit_xml(report: manifest.GovernanceReport) -> str:
             totals[key] += tally[key]
     for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(totals[key]))
+    for element in root.iter():  # XML 1.0 has no control characters; a CI report must stay parseable
+        element.attrib.update({name: visible(value) for name, value in element.attrib.items()})
+        if element.text:
+            element.text = visible(element.text)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def summary_table(report: manifest.GovernanceReport) -> str:
     """What a terminal shows after ``check``/``build``: one line per model version, then every
-    result that is not a pass, then the verdict."""
+    result that is not a pass, then the verdict. Control characters from the workspace are shown as
+    escapes (``\\x1b``), so a rule title cannot repaint the CI log."""
     lines = []
     versions = list(dict.fromkeys((r.model, r.version) for r in report.results))
     width = max((len(f"{m} {v}") for m, v in versions), default=10)
@@ -146,4 +153,4 @@ def summary_table(report: manifest.GovernanceReport) -> str:
         if report.blocking
         else "PASSED: no blocking rule failed (exit code 0)"
     )
-    return "\n".join(lines)
+    return visible("\n".join(lines))  # names and messages quote the workspace: no terminal controls
