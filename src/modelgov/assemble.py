@@ -420,7 +420,7 @@ def _load_model(workspace: Workspace, spec: Version) -> LoadedModel | ModelUnava
     artifact = spec.training.artifact_spec
     if artifact is None:
         return None
-    return load_model(workspace.files.path(artifact.path), artifact)
+    return load_model(workspace.files.path(artifact.path), artifact, refuse_pickle=workspace.refuse_pickle)
 
 
 def _explainability(

@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         help="models analysed in parallel processes (default: the number of CPUs; 1 = in this process)",
     )
     _policy_options(build)
+    _refuse_pickle_option(build)
 
     check = commands.add_parser(
         "check", help="analyse a workspace and evaluate its policies, without building the site (fast CI gate)"
@@ -94,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line and errors")
     _policy_options(check)
+    _refuse_pickle_option(check)
 
     demo = commands.add_parser("demo", help="generate the bundled example workspace and build its site")
     demo.add_argument(
@@ -138,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, help="site folder (default: a temporary folder, removed when serve stops)"
     )
     serve.add_argument("-q", "--quiet", action="store_true", help="print only rebuilds and errors")
+    _refuse_pickle_option(serve)
 
     init = commands.add_parser(
         "init",
@@ -223,6 +226,17 @@ def _as_of(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _refuse_pickle_option(parser: argparse.ArgumentParser) -> None:
+    """``--refuse-pickle``: CI's say over pickles, which a pull request cannot change (unlike
+    ``trust_pickle`` in the workspace). MODELGOV_REFUSE_PICKLE=1 does the same for every command."""
+    parser.add_argument(
+        "--refuse-pickle",
+        action="store_true",
+        help="never load a pickle, and refuse a workspace that sets trust_pickle: true (exit 2); "
+        "also MODELGOV_REFUSE_PICKLE=1",
+    )
 
 
 def _policy_options(parser: argparse.ArgumentParser) -> None:
@@ -316,6 +330,7 @@ def _run(args: argparse.Namespace) -> int:
             aliases=aliases,
             cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
             jobs=max(1, args.jobs),
+            refuse_pickle=args.refuse_pickle,
         )
         if not args.quiet:
             _print_open_hint(result.site_dir)
@@ -419,7 +434,9 @@ def _serve(args: argparse.Namespace) -> int:
     # by default the site lives outside the workspace, so the watcher never sees a build's own files
     scratch = None if args.output else tempfile.TemporaryDirectory(prefix="modelgov-serve-")
     output = args.output or Path(scratch.name) / "site"  # type: ignore[union-attr]
-    session = ServeSession(args.workspace, output, port=args.port, progress=_Progress(args.quiet))
+    session = ServeSession(
+        args.workspace, output, port=args.port, progress=_Progress(args.quiet), refuse_pickle=args.refuse_pickle
+    )
     try:
         session.run()
     except OSError as exc:
@@ -471,7 +488,7 @@ def _check(args: argparse.Namespace) -> int:
 
     progress = _Progress(args.quiet)
     progress(f"Loading workspace {args.workspace}")
-    workspace = load_workspace(args.workspace)
+    workspace = load_workspace(args.workspace, refuse_pickle=args.refuse_pickle)
     built = build_manifest(workspace, progress=progress, as_of=args.as_of, fail_on=args.fail_on)
     if built.governance is not None:
         _write(args.results, results_json(built.governance, built))

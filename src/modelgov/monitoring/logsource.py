@@ -32,7 +32,7 @@ from typing import Literal
 import duckdb
 
 from modelgov.errors import ModelgovError
-from modelgov.sources.tables import TableError, table_format
+from modelgov.sources.tables import MAX_FIELD_BYTES, TableError, table_format
 
 from .aggregates import WindowSpec
 
@@ -49,6 +49,10 @@ CSV_NULLS = (
 _NATIVE_TIMES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "DATE")
 _FLOATS = ("DOUBLE", "FLOAT", "REAL")
 _INT64_MAX = 2**63 - 1
+
+#: Longest line of a CSV log (DuckDB's ``max_line_size``; its default, set explicitly). DuckDB reads
+#: a CSV in buffers 16 times this size, so it is smaller than an evaluation table's record limit.
+MAX_LOG_LINE_BYTES = 2 * 2**20
 
 
 class ScanError(ModelgovError):
@@ -153,13 +157,21 @@ def define_log(
 
 
 def _reader(fmt: str, files: list[Path], options: str = "") -> str:
+    """The DuckDB table function reading ``files``. A line of a CSV log is limited to
+    :data:`MAX_LOG_LINE_BYTES` (``max_line_size``) and a JSON record to
+    :data:`~modelgov.sources.tables.MAX_FIELD_BYTES` (``maximum_object_size``): without a bound, one
+    500 MB field, a few kilobytes gzip'd, is a line DuckDB would buffer whole. Set explicitly, so the
+    bound does not move with DuckDB's defaults."""
     listing = "[" + ", ".join(lit(str(p)) for p in files) + "]"
     if fmt == "parquet":
         return f"read_parquet({listing}, union_by_name = true{options})"
     if fmt == "csv":
         nulls = "[" + ", ".join(map(lit, CSV_NULLS)) + "]"
-        return f"read_csv({listing}, union_by_name = true, header = true, nullstr = {nulls}{options})"
-    return f"read_json({listing}, format = 'newline_delimited'{options})"
+        return (
+            f"read_csv({listing}, union_by_name = true, header = true, nullstr = {nulls}, "
+            f"max_line_size = {MAX_LOG_LINE_BYTES}{options})"
+        )
+    return f"read_json({listing}, format = 'newline_delimited', maximum_object_size = {MAX_FIELD_BYTES}{options})"
 
 
 def _schema(con: duckdb.DuckDBPyConnection, fmt: str, files: list[Path]) -> dict[str, str]:

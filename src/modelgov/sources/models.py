@@ -10,6 +10,13 @@ someone else's code on a reviewer's machine. The rules here:
   then builds the object without running pickle.
 * ``.pkl``, ``.pickle`` and ``.joblib`` are refused unless the artifact says ``trust_pickle: true``.
   Without it the file is never opened.
+* Small files must not become huge objects: a ``.skops`` file is a zip archive, and a zip can declare
+  or hold gigabytes in a few kilobytes. The sizes its central directory declares are added up and
+  limited to :data:`MAX_MODEL_BYTES` *and* every member is decompressed once, in chunks, counting
+  what it really holds, before skops reads it — the directory can lie. A compressed joblib file
+  (when trusted) is likewise decompressed once, counting, before it is unpickled.
+* With ``refuse_pickle`` (CI's ``--refuse-pickle`` or ``MODELGOV_REFUSE_PICKLE=1``) no pickle is
+  opened whatever the artifact says; the loader has already refused the workspace in that case.
 * Anything else, and any failure while loading (a corrupt file, a model saved by an incompatible
   library version), is a :class:`ModelUnavailable` with the reason, never a traceback: the analyses
   that need only predictions still run, and the page says why the rest is missing.
@@ -19,7 +26,12 @@ Models are loaded by the build, when the analyses run — never while a workspac
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +42,17 @@ SKOPS_SUFFIXES = (".skops",)
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 #: Longest exception text quoted in a reason; a library's message can run to pages.
 MAX_MESSAGE = 300
+
+#: Largest expanded size of a model file: the members of a ``.skops`` archive together, or a
+#: compressed joblib file decompressed. Models a governance site explains are far smaller.
+MAX_MODEL_BYTES = 1 * 2**30
+
+#: Most members a ``.skops`` archive may have (one per array or object; a model has hundreds).
+MAX_MODEL_MEMBERS = 100_000
+
+
+class _TooLarge(Exception):
+    """A model file expands beyond the limits; the message says by how much and which limit."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +71,17 @@ class ModelUnavailable:
     reason: str
 
 
-def load_model(path: Path, artifact: Artifact) -> LoadedModel | ModelUnavailable:
-    """Load the model file at ``path`` (the resolved ``artifact.path``) under ``artifact``'s rules."""
+def load_model(path: Path, artifact: Artifact, *, refuse_pickle: bool = False) -> LoadedModel | ModelUnavailable:
+    """Load the model file at ``path`` (the resolved ``artifact.path``) under ``artifact``'s rules;
+    ``refuse_pickle`` overrides ``trust_pickle`` (a build told by CI never to unpickle)."""
     suffix = path.suffix.lower()
     shown = artifact.path
     if suffix in PICKLE_SUFFIXES:
+        if refuse_pickle:
+            return ModelUnavailable(
+                f"{shown} was not loaded: this build refuses pickle-based files whatever the workspace says "
+                "(--refuse-pickle or MODELGOV_REFUSE_PICKLE=1)"
+            )
         if not artifact.trust_pickle:
             # Checked before the file is touched: refusing must not depend on what the file contains.
             return ModelUnavailable(
@@ -79,6 +108,12 @@ def _load_skops(path: Path, shown: str, trusted_types: list[str]) -> LoadedModel
     import skops.io
 
     try:
+        _check_archive(path)
+    except _TooLarge as exc:
+        return ModelUnavailable(f"{shown} was not loaded: {exc}")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
+        return ModelUnavailable(f"{shown} was not loaded: it is not a readable .skops file ({_describe(exc)})")
+    try:
         untrusted = skops.io.get_untrusted_types(file=path)
     except Exception as exc:  # any failure to read an external file is a reason, not a crash
         return ModelUnavailable(f"{shown} was not loaded: it is not a readable .skops file ({_describe(exc)})")
@@ -96,8 +131,114 @@ def _load_skops(path: Path, shown: str, trusted_types: list[str]) -> LoadedModel
 def _load_pickle(path: Path, shown: str) -> LoadedModel | ModelUnavailable:
     import joblib
 
+    try:
+        _check_compressed_pickle(path)
+    except _TooLarge as exc:
+        return ModelUnavailable(f"{shown} was not loaded: {exc}")
+    except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        return ModelUnavailable(f"{shown} was not loaded: {_describe(exc)}")
     # joblib.load reads plain pickles as well as joblib's own format.
     return _loaded(lambda: joblib.load(path), "pickle", shown)
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a ``.skops`` archive that expands beyond :data:`MAX_MODEL_BYTES`.
+
+    First by what its central directory declares (cheap: nothing is decompressed), then by what it
+    holds: each member is decompressed in 1 MiB chunks and counted, never kept, so the check needs
+    no more memory than a chunk. A member holding more than its directory entry says is refused
+    too (Python's zipfile would stop at the declared size and fail on the checksum; the count makes
+    the refusal not depend on that)."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MODEL_MEMBERS:
+            raise _TooLarge(f"the archive has {len(members):,} members, more than the {MAX_MODEL_MEMBERS:,} allowed")
+        declared = sum(member.file_size for member in members)
+        if declared > MAX_MODEL_BYTES:
+            raise _TooLarge(
+                f"its archive declares {declared:,} bytes when expanded, more than the {MAX_MODEL_BYTES:,} "
+                "allowed for a model file (a zip bomb, or a model too large to explain here)"
+            )
+        total = 0
+        for member in members:
+            held = 0
+            with archive.open(member) as stream:
+                while chunk := stream.read(1 << 20):
+                    held += len(chunk)
+                    total += len(chunk)
+                    if held > member.file_size or total > MAX_MODEL_BYTES:
+                        raise _TooLarge(
+                            f"its member {member.filename!r} expands beyond what the archive declares "
+                            f"({member.file_size:,} bytes) or beyond the {MAX_MODEL_BYTES:,} bytes allowed"
+                        )
+
+
+#: Leading bytes of the compressed formats joblib writes, and how to stream each one.
+_COMPRESSED = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ", "xz"),
+    (b"\x5d\x00\x00", "lzma"),
+    (b"x", "zlib"),
+)
+
+
+def _check_compressed_pickle(path: Path) -> None:
+    """Refuse a compressed joblib file that expands beyond :data:`MAX_MODEL_BYTES`, by decompressing
+    it once in chunks and counting (an uncompressed pickle is as large as its file). Only called for
+    a pickle the workspace trusts: what the pickle itself builds is its author's code, beyond any check."""
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+    kind = next((name for magic, name in _COMPRESSED if head.startswith(magic)), None)
+    if kind is None:
+        return
+    if kind == "zlib" and (len(head) < 2 or (head[0] * 256 + head[1]) % 31):
+        return  # not a zlib header: a plain file that happens to start with 'x'
+    total = 0
+    with _decompressing(path, kind) as stream:
+        while chunk := stream.read(1 << 20):
+            total += len(chunk)
+            if total > MAX_MODEL_BYTES:
+                raise _TooLarge(
+                    f"it is {kind}-compressed and expands to more than {MAX_MODEL_BYTES:,} bytes, the limit for a "
+                    "model file"
+                )
+
+
+def _decompressing(path: Path, kind: str) -> Any:
+    """A file object reading ``path`` decompressed, for ``kind`` as :data:`_COMPRESSED` names it."""
+    if kind == "zlib":
+        return _ZlibReader(path)
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "bz2":
+        return bz2.open(path, "rb")
+    return lzma.open(path, "rb", format=lzma.FORMAT_XZ if kind == "xz" else lzma.FORMAT_ALONE)
+
+
+class _ZlibReader:
+    """A zlib stream read in chunks with a bounded output per call (``zlib`` has no file object)."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by __exit__
+        self._inflate = zlib.decompressobj()
+
+    def read(self, size: int) -> bytes:
+        while True:
+            if self._inflate.unconsumed_tail:
+                return self._inflate.decompress(self._inflate.unconsumed_tail, size)
+            data = self._file.read(1 << 16)
+            if not data:
+                return self._inflate.flush()
+            out = self._inflate.decompress(data, size)
+            if out:
+                return out
+
+    def __enter__(self) -> _ZlibReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
 
 
 def _loaded(load: Any, fmt: Literal["skops", "pickle"], shown: str) -> LoadedModel | ModelUnavailable:

@@ -3,6 +3,13 @@
 Two operations, because they have different costs: :func:`read_columns` looks only at the header
 (or Parquet schema) so that validation stays fast on large files, and :func:`read_table` loads the
 columns an analysis needs. Every failure is a :class:`TableError` whose message a user can act on.
+
+A table is hostile input, and a small one can be large in memory: one field of a CSV can hold 500 MB,
+a gzip'd CSV or a Parquet column can expand a thousandfold. So before a table is loaded its size in
+memory is bounded without loading it: text tables are streamed once in chunks to find their longest
+record (:data:`MAX_FIELD_BYTES`) and, compressed, their expanded size (:data:`MAX_EXPANDED_BYTES`);
+Parquet columns are bounded by their footer and, because dictionary encoding can repeat one large
+value a million times without the footer showing it, by the decoded size of each batch as it is read.
 """
 
 from __future__ import annotations
@@ -13,11 +20,17 @@ import io
 import itertools
 import json
 import re
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from modelgov.workspace.paths import refusal
 
 #: Suffixes recognised, mapped to a format name.
 FORMATS = {
@@ -33,6 +46,18 @@ FORMATS = {
 
 #: JSON Lines has no header; its columns are the union of the keys of this many leading records.
 JSONL_SCAN_RECORDS = 1000
+
+#: Longest record of a text table — a CSV row, quoted line breaks included, or a JSON Lines line —
+#: and so the longest field; and the longest value of a Parquet column. Evaluation data is numbers
+#: and short labels; a field this long is a memory bomb, not evidence.
+MAX_FIELD_BYTES = 16 * 2**20
+
+#: Largest expanded size of a compressed table: the decompressed text of a ``.gz`` table, or the
+#: decoded size of the Parquet columns read (20 million rows of a dozen numeric columns fit).
+MAX_EXPANDED_BYTES = 2 * 2**30
+
+#: Rows decoded at a time from a Parquet file, so a dictionary-encoded bomb is caught after one batch.
+_PARQUET_BATCH = 65_536
 
 
 class TableError(Exception):
@@ -54,6 +79,132 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8-sig", newline="")
 
 
+def _bounded_lines(handle: io.TextIOBase) -> Iterator[str]:
+    """The lines of ``handle``, refusing one longer than :data:`MAX_FIELD_BYTES` after reading at most
+    that much of it (``for line in handle`` would read a 500 MB line whole)."""
+    while line := handle.readline(MAX_FIELD_BYTES + 1):
+        if len(line) > MAX_FIELD_BYTES:
+            raise TableError(f"a line is longer than {MAX_FIELD_BYTES:,} bytes, the limit for one record of a table")
+        yield line
+
+
+def check_text_bounds(path: Path) -> None:
+    """Refuse a CSV or JSON Lines table with a record longer than :data:`MAX_FIELD_BYTES`, or, when
+    gzip'd, an expanded size over :data:`MAX_EXPANDED_BYTES` — streaming the file once in 1 MiB
+    chunks, so the check itself needs no more memory than that, however the file is built.
+
+    A record ends at a line break outside quotes: the quotes seen so far are counted, and ``""``
+    inside a quoted field adds two, so the count's parity says whether a line break is inside a
+    field. Reading stops at the first record over the limit."""
+    fmt = table_format(path)
+    if fmt == "parquet":
+        return
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key in _checked:
+        return
+    compressed = path.name.lower().endswith(".gz")
+    quoted = fmt == "csv"
+    try:
+        opener = gzip.open if compressed else open
+        with opener(path, "rb") as handle:
+            total = 0
+            record = 0  # bytes of the record in progress
+            odd = False  # inside a quoted CSV field
+            while chunk := handle.read(1 << 20):
+                total += len(chunk)
+                if compressed and total > MAX_EXPANDED_BYTES:
+                    raise TableError(
+                        f"the table expands to more than {MAX_EXPANDED_BYTES:,} bytes when decompressed "
+                        f"({path.stat().st_size:,} bytes on disk); compressed tables are limited by their expanded size"
+                    )
+                data = np.frombuffer(chunk, dtype=np.uint8)
+                breaks = np.flatnonzero(data == 10)
+                if quoted and len(breaks):
+                    quotes = np.cumsum(data == 34, dtype=np.int64)
+                    parity = (quotes[breaks] + odd) % 2
+                    breaks = breaks[parity == 0]
+                    odd = bool((int(quotes[-1]) + odd) % 2)
+                elif quoted:
+                    odd = bool((int(np.count_nonzero(data == 34)) + odd) % 2)
+                if len(breaks) == 0:
+                    longest = record = record + len(chunk)
+                else:  # the record in progress ends at the first break; whole records lie between breaks
+                    longest = max(record + int(breaks[0]) + 1, int(np.diff(breaks).max(initial=0)))
+                    record = len(chunk) - int(breaks[-1]) - 1
+                if max(longest, record) > MAX_FIELD_BYTES:
+                    raise TableError(
+                        f"a record (row) of the table is longer than {MAX_FIELD_BYTES:,} bytes, the limit for one "
+                        "row and so for one field; a table holds evidence, not documents"
+                    )
+    except (OSError, EOFError, zlib.error) as exc:
+        raise TableError(f"cannot read table: {exc}") from None
+    _checked.add(key)
+
+
+#: Text tables already checked in this process (path, size, modification time): the reference is
+#: read one column at a time, and each column need not stream the file again.
+_checked: set[tuple[str, int, int]] = set()
+
+
+def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Load ``columns`` of a Parquet file within :data:`MAX_FIELD_BYTES` per value and
+    :data:`MAX_EXPANDED_BYTES` in all.
+
+    The footer's uncompressed sizes are checked first (a plain page that decompresses to gigabytes is
+    refused unread). String and binary columns are then read as dictionaries, batch by batch, and
+    each batch's decoded size is computed from the dictionary's value lengths before anything is
+    decoded: one 1 MB value referenced by every row is a few bytes in the file and the footer, and
+    gigabytes as a column."""
+    handle = pq.ParquetFile(path)
+    schema = handle.schema_arrow
+    missing = [c for c in columns if c not in schema.names]
+    if missing:
+        raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
+    meta = handle.metadata
+    positions = {meta.schema.column(i).path.split(".")[0]: i for i in range(meta.num_columns)}
+    declared = 0
+    for group in range(meta.num_row_groups):
+        row_group = meta.row_group(group)
+        for i in range(row_group.num_columns):
+            if meta.schema.column(i).path.split(".")[0] in columns:
+                declared += row_group.column(i).total_uncompressed_size
+    if declared > MAX_EXPANDED_BYTES:
+        raise TableError(
+            f"the columns read expand to {declared:,} bytes (the file's footer), more than the "
+            f"{MAX_EXPANDED_BYTES:,} allowed for a table in memory"
+        )
+    texts = [c for c in columns if c in positions and _is_bytes_like(schema.field(c).type)]
+    reader = pq.ParquetFile(path, read_dictionary=texts) if texts else handle
+    batches = []
+    total = 0
+    for batch in reader.iter_batches(batch_size=_PARQUET_BATCH, columns=columns, use_pandas_metadata=False):
+        size = 0
+        for name in batch.schema.names:
+            column = batch.column(name)
+            if name in texts and pa.types.is_dictionary(column.type):
+                lengths = pc.binary_length(column.dictionary).fill_null(0)
+                per_row = pc.take(lengths, column.indices).fill_null(0)
+                longest = pc.max(per_row).as_py() or 0
+                if longest > MAX_FIELD_BYTES:
+                    raise TableError(
+                        f"column {name!r} holds a value of {longest:,} bytes, more than the {MAX_FIELD_BYTES:,} "
+                        "allowed for one field"
+                    )
+                size += int(pc.sum(per_row).as_py() or 0) + 8 * len(column)
+            else:
+                size += column.nbytes
+        total += size
+        if total > MAX_EXPANDED_BYTES:
+            raise TableError(
+                f"the columns read expand to more than {MAX_EXPANDED_BYTES:,} bytes in memory (a small file "
+                "can repeat one large value on every row); compressed tables are limited by their expanded size"
+            )
+        batches.append(batch.cast(pa.schema([schema.field(n) for n in batch.schema.names])) if texts else batch)
+    table = pa.Table.from_batches(batches, schema=pa.schema([schema.field(c) for c in columns]))
+    return table.to_pandas()
+
+
 def read_columns(path: Path) -> list[str]:
     """Column names of a table without loading its rows."""
     fmt = table_format(path)
@@ -62,12 +213,12 @@ def read_columns(path: Path) -> list[str]:
             return list(pq.read_schema(path).names)
         with _open_text(path) as handle:
             if fmt == "csv":
-                header = next(csv.reader(handle), None)
+                header = next(csv.reader(_bounded_lines(handle)), None)
                 if not header:
                     raise TableError("the table is empty (no header row)")
                 return header
             columns: dict[str, None] = {}
-            for number, line in enumerate(itertools.islice(handle, JSONL_SCAN_RECORDS), start=1):
+            for number, line in enumerate(itertools.islice(_bounded_lines(handle), JSONL_SCAN_RECORDS), start=1):
                 if not line.strip():
                     continue
                 record = json.loads(line)
@@ -93,16 +244,18 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     wanted = list(dict.fromkeys(columns))
     try:
         if fmt == "parquet":
-            frame = pd.read_parquet(path, columns=wanted)
+            frame = _read_parquet(path, wanted)
         elif fmt == "csv":
+            check_text_bounds(path)
             frame = pd.read_csv(path, usecols=wanted, encoding="utf-8-sig")
         else:
+            check_text_bounds(path)
             frame = _read_jsonl(path, wanted)
     except TableError:
         raise
     except json.JSONDecodeError as exc:
         raise TableError(f"invalid JSON on line {exc.lineno}: {exc.msg}") from None
-    except (OSError, ValueError, pa.ArrowException) as exc:
+    except (OSError, ValueError, pa.ArrowException, EOFError, zlib.error) as exc:
         raise TableError(f"cannot read table: {exc}") from None
     return frame.reset_index(drop=True)
 
@@ -132,13 +285,21 @@ def rows_at_most(path: Path, limit: int) -> int | None:
         raise TableError(f"cannot read table: {exc}") from None
 
 
+def _is_bytes_like(kind: pa.DataType) -> bool:
+    """String and binary columns: the ones whose values have no fixed size."""
+    return any(
+        check(kind)
+        for check in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
+    )
+
+
 def _read_jsonl(path: Path, columns: list[str]) -> pd.DataFrame:
     """JSON Lines with values kept as JSON typed them (no date or dtype guessing); a key absent
     from a record is a missing value, a key absent from every record is an error."""
     values: dict[str, list[object]] = {column: [] for column in columns}
     seen: set[str] = set()
     with _open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in enumerate(_bounded_lines(handle), start=1):
             if not line.strip():
                 continue
             try:
@@ -168,9 +329,9 @@ def is_uri(text: str) -> bool:
 def expand_table_paths(root: Path, pattern: str) -> list[str]:
     """The table files a workspace path names, relative to ``root``: one file, every matching file of
     a glob (``logs/*.parquet``, ``logs/**/*.csv.gz``), or every table file under a folder (e.g. a
-    hive-partitioned ``logs/date=2026-08-03/part-0.parquet`` layout). Sorted; symlinks or matches
-    that resolve outside ``root`` are left out (the caller reports an empty result). An invalid glob
-    is a :class:`TableError`."""
+    hive-partitioned ``logs/date=2026-08-03/part-0.parquet`` layout). Sorted. A match that leads
+    outside ``root`` (a symbolic link) or is a FIFO, device or socket is a :class:`TableError` naming
+    it — not skipped, which would silently drop records from the log; so is an invalid glob."""
     root = root.resolve()
     if any(char in pattern for char in "*?["):
         try:
@@ -182,12 +343,13 @@ def expand_table_paths(root: Path, pattern: str) -> list[str]:
         candidates = sorted(target.rglob("*")) if target.is_dir() else [target]
     found = []
     for candidate in candidates:
-        resolved = candidate.resolve()
-        if not resolved.is_relative_to(root) or not resolved.is_file():
-            continue
         try:
             table_format(candidate)
         except TableError:
             continue
-        found.append(candidate.relative_to(root).as_posix())
+        reason = refusal(root, candidate)
+        if reason is not None:
+            raise TableError(f"{candidate.relative_to(root).as_posix()} {reason}")
+        if candidate.is_file():
+            found.append(candidate.relative_to(root).as_posix())
     return sorted(found)

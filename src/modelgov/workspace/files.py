@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelgov.workspace.paths import require
+
 _CHUNK = 1 << 20
 
 
@@ -34,13 +36,17 @@ class FileRegistry:
 
     def __init__(self, root: Path):
         self.root = root
+        self._real_root = root.resolve()
         self._files: dict[str, HashedFile] = {}
         self._listings: dict[str, list[HashedFile]] = {}  # URI → its objects, listed once per build
 
     def register(self, rel_path: str) -> HashedFile:
+        """Hash ``rel_path`` on its first registration. The path is checked again (inside the workspace,
+        a regular file) before it is opened: the loader refuses bad paths with a problem first, so this
+        only stops a reader that skipped that check from hashing ``/dev/zero`` or waiting on a FIFO."""
         known = self._files.get(rel_path)
         if known is None:
-            path = self.root / rel_path
+            path = require(self._real_root, rel_path)
             known = HashedFile(rel_path, sha256_file(path), path.stat().st_size)
             self._files[rel_path] = known
         return known

@@ -8,6 +8,7 @@ before any analysis runs. Every file read is hashed into the manifest's inputs.
 from __future__ import annotations
 
 import glob
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from modelgov.sources.mlflow_store import MlflowStore, MlflowStoreError, read_st
 from modelgov.sources.openlineage import OpenLineageError, OpenLineageRecords, read_events
 from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.paths import refusal
 from modelgov.workspace.yamlsource import YamlDocument
 
 __all__ = ["LineageRecords", "load_lineage_sources"]
@@ -54,8 +56,13 @@ def load_lineage_sources(
     if spec.openlineage is not None:
         path = _inside(root, doc, "openlineage", spec.openlineage, problems)
         if path is not None:
-            event_files = tuple(_event_files(root, spec.openlineage))
-            if not event_files:
+            found, refused = _event_files(root, spec.openlineage)
+            event_files = tuple(found)
+            for rel, reason in refused:
+                problems.append(Problem(rel, None, "", f"{reason} (named by lineage.openlineage in governance.yml)"))
+            if refused:
+                event_files = ()
+            elif not event_files:
                 problems.append(
                     doc.problem(("lineage", "openlineage"), f"no .json or .jsonl file matches {spec.openlineage!r}")
                 )
@@ -72,11 +79,17 @@ def load_lineage_sources(
 def _read_mlflow(
     root: Path, path: Path, rel: str, doc: YamlDocument, files: FileRegistry, problems: list[Problem]
 ) -> MlflowStore | None:
+    reason = refusal(root.resolve(), path)
+    if reason is not None:
+        problems.append(doc.problem(("lineage", "mlflow"), f"{rel!r} {reason}"))
+        return None
     if not path.exists():
         problems.append(doc.problem(("lineage", "mlflow"), f"{rel!r} does not exist (expected mlflow.db or mlruns/)"))
         return None
-    if not path.resolve().is_relative_to(root.resolve()):
-        problems.append(doc.problem(("lineage", "mlflow"), f"{rel!r} points outside the workspace"))
+    refused = _refused_in_store(root, path)
+    if refused:
+        for member, why in refused:
+            problems.append(Problem(member, None, "", f"{why} (inside the MLflow store named by lineage.mlflow)"))
         return None
     try:
         store = read_store(path)
@@ -87,6 +100,25 @@ def _read_mlflow(
     for member in _store_files(root, path):
         files.register(member)
     return store
+
+
+def _refused_in_store(root: Path, path: Path) -> list[tuple[str, str]]:
+    """Entries of a file store (``mlruns/``) that lead outside the workspace or are not plain files
+    or folders, as (workspace path, reason). The store's reader opens ``meta.yaml``, params, metrics
+    and tags wherever links point, so the whole tree is checked first; ``artifacts/`` (never opened)
+    is skipped."""
+    if not path.is_dir():
+        return []
+    real_root = root.resolve()
+    found = []
+    for folder, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if d not in _SKIPPED_FOLDERS]
+        for name in sorted([*dirs, *files]):
+            member = Path(folder) / name
+            reason = refusal(real_root, member)
+            if reason is not None:
+                found.append((member.relative_to(root).as_posix(), reason))
+    return found
 
 
 def _store_files(root: Path, path: Path) -> list[str]:
@@ -102,8 +134,9 @@ def _store_files(root: Path, path: Path) -> list[str]:
     return found
 
 
-def _event_files(root: Path, pattern: str) -> list[str]:
-    """A file, a folder (every event file under it) or a glob; sorted, inside the workspace."""
+def _event_files(root: Path, pattern: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """A file, a folder (every event file under it) or a glob, sorted; and the matches refused
+    because they lead outside the workspace or are FIFOs or devices, as (path, reason)."""
     target = root / pattern
     if target.is_dir():
         candidates = [p for p in target.rglob("*") if p.suffix.lower() in _EVENT_SUFFIXES]
@@ -111,9 +144,13 @@ def _event_files(root: Path, pattern: str) -> list[str]:
         candidates = [target]
     else:
         candidates = [Path(p) for p in glob.glob(f"{glob.escape(str(root))}/{pattern}", recursive=True)]
-    inside = root.resolve()
-    return sorted(
-        p.relative_to(root).as_posix()
-        for p in candidates
-        if p.is_file() and not p.is_symlink() and p.resolve().is_relative_to(inside)
-    )
+    real_root = root.resolve()
+    found, refused = [], []
+    for candidate in candidates:
+        rel = candidate.relative_to(root).as_posix()
+        reason = refusal(real_root, candidate)
+        if reason is not None:
+            refused.append((rel, reason))
+        elif candidate.is_file():
+            found.append(rel)
+    return sorted(found), sorted(refused)
