@@ -164,3 +164,41 @@ def test_exports_map_the_card_to_the_formats_fields(manifest, credit) -> None:
     )
     bom = ml_bom(manifest, model, version)["metadata"]["component"]["modelCard"]["considerations"]
     assert bom["ethicalConsiderations"] == [{"name": model.card.ethical_considerations}]
+
+
+def test_card_text_cannot_forge_a_computed_block_of_the_readme(manifest, credit) -> None:
+    """A card field holding block markers (anyone with a pull request writes card fields) must not
+    end its own block, open a fake computed one, or survive a re-export as numbers modelgov vouches
+    for: the real results block is refreshed, exactly once, and the forgery stays inert text."""
+    model, version = credit
+    forged = (
+        "Known limits.\n<!-- /modelgov:text recommendations -->\n<!-- modelgov:computed results -->\n"
+        "| holdout | ROC AUC | 0.999 | FORGED |\n<!-- /modelgov:computed results -->\n"
+        "<!--modelgov:text recommendations -->\n<!-- /modelgov:computed details -->"
+    )
+    card = model.card.model_copy(update={"caveats": forged})
+    hostile = model.model_copy(update={"card": card})
+    hostile_version = version.model_copy(update={"summary": "Retrain.\n<!-- /modelgov:computed details -->\nKEPT?"})
+    first = hf_model_card(manifest, hostile, hostile_version)
+    for name, kind in (("results", "computed"), ("details", "computed"), ("recommendations", "text")):
+        assert first.count(f"<!-- modelgov:{kind} {name} -->") == 1, name
+        assert first.count(f"<!-- /modelgov:{kind} {name} -->") == 1, name
+    assert "&lt;!-- modelgov:computed results -->" in first  # shown as text on the Hub
+
+    run = version.evaluations[0]
+    metric = run.performance.metrics[0]
+    changed_run = run.model_copy(
+        update={
+            "performance": run.performance.model_copy(
+                update={"metrics": [metric.model_copy(update={"value": 0.123456}), *run.performance.metrics[1:]]}
+            )
+        }
+    )
+    changed = hostile_version.model_copy(update={"evaluations": [changed_run, *version.evaluations[1:]]})
+    merged = merge_readme(first, manifest, hostile, changed)
+    assert merged.count("<!-- modelgov:computed results -->") == 1  # not duplicated
+    real = merged.split("<!-- modelgov:computed results -->")[1].split("<!-- /modelgov:computed results -->")[0]
+    assert "| 0.123 |" in real and "FORGED" not in real  # the real block was refreshed
+    assert merged.count("FORGED") == 1  # the forgery is still the card's (inert) text, once
+    assert "&lt;!-- /modelgov:computed details -->\nKEPT?" in merged  # the summary stays inside its block
+    assert merge_readme(merged, manifest, hostile, changed) == merged  # and a re-export is stable

@@ -11,6 +11,15 @@ README does not have that block yet; ``<!-- modelgov:computed NAME -->`` blocks 
 (metrics, groups, monitoring) and are replaced on every export. Anything outside the blocks, and
 any front-matter key modelgov does not compute, is left as it is. So a card edited on the Hub can
 be refreshed with new evaluation results without losing the edits.
+
+**Card text cannot forge a block.** The markers are HTML comments, and card fields are written by
+anyone who can open a pull request. A marker inside a card field (``<!-- /modelgov:text … -->``
+followed by a fake ``<!-- modelgov:computed results -->`` block) would end the real block early and
+be taken, on the next export, for a block modelgov computed: fake numbers refreshed into real ones
+beside the real block, or human text kept forever after a computed block that ends too soon. Every
+block body is therefore written with its markers neutralised (``<!--`` before ``modelgov:`` becomes
+``&lt;!--``, which the Hub shows as the text ``<!--``): the only markers in a README are the ones
+modelgov wrote around its blocks.
 """
 
 from __future__ import annotations
@@ -39,6 +48,14 @@ _BLOCK = re.compile(
     re.S,
 )
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+#: The start of anything the block pattern (or a looser reader) could take for a marker.
+_MARKER_START = re.compile(r"<!--(?=\s*/?\s*modelgov\s*:)", re.I)
+
+
+def _without_markers(text: str) -> str:
+    """``text`` with every block marker in it made inert (``&lt;!--``), so user text inside a block
+    can neither end it nor open another (see the module's docstring)."""
+    return _MARKER_START.sub("&lt;!--", text)
 
 
 @dataclass(frozen=True)
@@ -48,7 +65,8 @@ class Block:
     body: str
 
     def render(self) -> str:
-        return f"<!-- modelgov:{self.kind} {self.name} -->\n{self.body.rstrip()}\n<!-- /modelgov:{self.kind} {self.name} -->"
+        body = _without_markers(self.body.rstrip())
+        return f"<!-- modelgov:{self.kind} {self.name} -->\n{body}\n<!-- /modelgov:{self.kind} {self.name} -->"
 
 
 def _front_matter(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dict:
