@@ -27,6 +27,9 @@ from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.audit import LOG_PATH
 from modelgov.cache import AnalysisCache, cache_key
+from modelgov.decisions.review import audit_event, review_models, signers_summary
+from modelgov.decisions.signers import AllowedSigners, SignersError
+from modelgov.decisions.signers import locate as locate_signers
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.lineage.join import build_lineage
 from modelgov.policy.engine import govern
@@ -68,6 +71,7 @@ def build_manifest(
     fail_on: str | None = None,
     cache: AnalysisCache | None = None,
     jobs: int = 1,
+    allowed_signers: Path | None = None,
 ) -> manifest.Manifest:
     """Analyse every model version, evaluate the policies and assemble the manifest. Raises
     :class:`WorkspaceError` with every data problem found (a column with gaps, scores outside [0, 1], …).
@@ -75,7 +79,9 @@ def build_manifest(
     ``as_of`` is the day policies are checked on (freshness, waiver expiry): the build date unless
     given, so a re-check of old evidence can be dated. ``fail_on`` overrides governance.yml's.
     With a ``cache``, an evaluation whose inputs are unchanged is read from it instead of recomputed.
-    With ``jobs`` > 1, models are analysed in that many processes (see :func:`_analyse_models`)."""
+    With ``jobs`` > 1, models are analysed in that many processes (see :func:`_analyse_models`).
+    Signatures are checked against ``allowed_signers`` (a file outside the workspace), else
+    ``MODELGOV_ALLOWED_SIGNERS``, else the workspace's ``signing.allowed_signers``."""
     problems: list[Problem] = []
     models = []
     for result in _analyse_models(workspace, cache, progress, jobs):
@@ -83,8 +89,13 @@ def build_manifest(
         models.append(result.model)
     if problems:
         raise WorkspaceError(problems)
-
     gov = workspace.governance
+    try:
+        signers = locate_signers(workspace.root, gov.signing.allowed_signers, allowed_signers)
+    except SignersError as exc:
+        raise WorkspaceError([Problem("governance.yml", None, "signing.allowed_signers", str(exc))]) from None
+    models = review_models(models, workspace, signers)
+
     built_at = build_time()
     progress("Joining lineage")
     lineage = build_lineage(workspace)  # before `inputs`: it may hash files no analysis read
@@ -98,7 +109,7 @@ def build_manifest(
         inputs=[_file_ref(f) for f in workspace.files.all()],
         models=sorted(models, key=lambda m: m.id),
         datasets=_datasets(workspace),
-        audit=_audit_summary(workspace),
+        audit=_audit_summary(workspace, signers),
         lineage=lineage,
     )
     if not workspace.policies:
@@ -215,7 +226,7 @@ def _fully_cached(workspace: Workspace, model: ModelEntry, cache: AnalysisCache)
     return True
 
 
-def _audit_summary(workspace: Workspace) -> manifest.AuditSummary | None:
+def _audit_summary(workspace: Workspace, signers: AllowedSigners | None) -> manifest.AuditSummary | None:
     state = workspace.audit
     if state is None:
         return None
@@ -226,26 +237,8 @@ def _audit_summary(workspace: Workspace) -> manifest.AuditSummary | None:
         intact=state.ok,
         broken_line=state.broken_line,
         reason=state.reason,
-        events=[_audit_event(entry) for entry in workspace.audit_entries],
-    )
-
-
-def _audit_event(entry: dict) -> manifest.AuditEvent:
-    subject = entry.get("subject") if isinstance(entry.get("subject"), dict) else {}
-    details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
-    return manifest.AuditEvent(
-        seq=int(entry["seq"]),
-        time=str(entry.get("time", "")),
-        actor=str(entry.get("actor", "")),
-        action=str(entry.get("action", "")),
-        model=subject.get("model"),
-        version=subject.get("version"),
-        file=subject.get("file"),
-        sha256=subject.get("sha256"),
-        outcome=str(entry.get("outcome", "")),
-        comment=entry.get("comment"),
-        details=details,
-        hash=str(entry["hash"]),
+        events=[audit_event(entry, signers) for entry in workspace.audit_entries],
+        signers=signers_summary(signers),
     )
 
 
@@ -385,34 +378,10 @@ def _version_entry(
                     )
                     for a in (version.approvals if approvals_ref else [])
                 ),
-                *_logged_approvals(workspace, model.id, version.id),
             ],
             key=lambda a: (a.date, a.role),
         ),
     )
-
-
-def _logged_approvals(workspace: Workspace, model_id: str, version_id: str) -> list[manifest.Approval]:
-    """Sign-offs recorded with ``modelgov approve``: only entries whose chain verifies count."""
-    if workspace.audit is None:
-        return []
-    ref = _ref(workspace.files, LOG_PATH)
-    return [
-        manifest.Approval(
-            role=str(entry["details"].get("role", "")),
-            by=str(entry["actor"]),
-            decision=entry["outcome"],
-            date=str(entry["time"])[:10],
-            comment=entry.get("comment"),
-            source=ref,
-        )
-        for entry in workspace.audit_entries
-        if entry.get("action") == "approval"
-        and entry.get("subject", {}).get("model") == model_id
-        and entry.get("subject", {}).get("version") == version_id
-        and entry.get("outcome") in ("approved", "rejected", "pending")
-        and isinstance(entry.get("details"), dict)
-    ]
 
 
 def _load_model(workspace: Workspace, spec: Version) -> LoadedModel | ModelUnavailable | None:

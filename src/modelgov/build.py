@@ -56,6 +56,7 @@ def build_site(
     cache_dir: Path | None = None,
     jobs: int = 1,
     refuse_pickle: bool = False,
+    allowed_signers: Path | None = None,
 ) -> BuildResult:
     """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically).
     ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`).
@@ -70,7 +71,8 @@ def build_site(
     workspace is refused (CacheError, exit 2) before anything is read: a build never writes into the
     workspace, and whoever can write the workspace must not be able to write the cache.
     ``jobs``: models analysed, and parts of the site built, in parallel processes (the command line
-    uses every CPU). ``refuse_pickle``: no pickle is loaded whatever the workspace says, and one that
+    uses every CPU). ``allowed_signers``: the file signatures are checked against, from outside the
+    workspace (see :mod:`modelgov.decisions.signers`). ``refuse_pickle``: no pickle is loaded whatever the workspace says, and one that
     asks with ``trust_pickle: true`` is refused (see :func:`~modelgov.workspace.load.load_workspace`)."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
@@ -84,7 +86,15 @@ def build_site(
     _remove_abandoned(out_dir / site_version if site_version else out_dir)
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root, refuse_pickle=refuse_pickle)
-    the_manifest = build_manifest(workspace, progress=progress, as_of=as_of, fail_on=fail_on, cache=cache, jobs=jobs)
+    the_manifest = build_manifest(
+        workspace,
+        progress=progress,
+        as_of=as_of,
+        fail_on=fail_on,
+        cache=cache,
+        jobs=jobs,
+        allowed_signers=allowed_signers,
+    )
     if cache is not None:
         stats = cache.stats
         progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")

@@ -171,44 +171,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", type=Path, required=True)
     render.add_argument("-q", "--quiet", action="store_true")
 
-    approve = commands.add_parser(
-        "approve", help="record a sign-off of a model version in the workspace's audit log (audit/log.jsonl)"
-    )
-    approve.add_argument("workspace", type=Path)
-    approve.add_argument("model", help="model id")
-    approve.add_argument("version", help="version")
-    approve.add_argument("--role", required=True, help="the role signing off, e.g. model_risk")
-    approve.add_argument("--by", required=True, help="who signs off")
-    approve.add_argument("--decision", choices=["approved", "rejected", "pending"], default="approved")
-    approve.add_argument("--comment", default=None)
+    from modelgov.decisions.commands import add_arguments as decision_commands
 
-    promote = commands.add_parser(
-        "promote", help="change a version's status in its version.yml and record the change in the audit log"
-    )
-    promote.add_argument("workspace", type=Path)
-    promote.add_argument("model", help="model id")
-    promote.add_argument("version", help="version")
-    promote.add_argument("--to", required=True, choices=["candidate", "staging", "production", "retired"])
-    promote.add_argument("--by", required=True, help="who makes the change")
-    promote.add_argument("--comment", default=None)
-
-    waive = commands.add_parser("waive", help="add a waiver to waivers.yml and record it in the audit log")
-    waive.add_argument("workspace", type=Path)
-    waive.add_argument("--id", required=True, help="waiver id, e.g. W-2026-020")
-    waive.add_argument("--policy", required=True)
-    waive.add_argument("--rule", required=True)
-    waive.add_argument("--model", required=True, action="append", help="model id or glob (repeatable)")
-    waive.add_argument("--version", action="append", default=None, help="version or glob (repeatable; default: all)")
-    waive.add_argument("--reason", required=True)
-    waive.add_argument("--by", required=True, help="who approves the waiver")
-    waive.add_argument("--ticket", required=True)
-    waive.add_argument("--expires", required=True, type=_as_of, metavar="DATE")
-    waive.add_argument("--granted", type=_as_of, default=None, metavar="DATE", help="default: today (UTC)")
-
-    audit = commands.add_parser("audit", help="the audit log: verify its hash chain")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser("verify", help="recompute the chain; exit 1 naming the first broken entry")
-    verify.add_argument("workspace", type=Path)
+    decision_commands(commands, _as_of)
 
     schema = commands.add_parser("schema", help="print a JSON Schema (manifest or a workspace file kind)")
     schema.add_argument(
@@ -240,6 +205,13 @@ def _refuse_pickle_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _policy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allowed-signers",
+        type=Path,
+        metavar="FILE",
+        help="check signed sign-offs against this allowed-signers file, from outside the workspace (default: "
+        "MODELGOV_ALLOWED_SIGNERS, then governance.yml signing.allowed_signers)",
+    )
     parser.add_argument("--junit", type=Path, metavar="PATH", help="also write the policy results as JUnit XML")
     parser.add_argument(
         "--fail-on",
@@ -331,6 +303,7 @@ def _run(args: argparse.Namespace) -> int:
             cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
             jobs=max(1, args.jobs),
             refuse_pickle=args.refuse_pickle,
+            allowed_signers=args.allowed_signers,
         )
         if not args.quiet:
             _print_open_hint(result.site_dir)
@@ -366,14 +339,10 @@ def _run(args: argparse.Namespace) -> int:
         return _render(args)
     if args.command == "schema":
         return _schema(args.name, args.write)
-    if args.command == "approve":
-        return _approve(args)
-    if args.command == "waive":
-        return _waive(args)
-    if args.command == "promote":
-        return _promote(args)
-    if args.command == "audit":
-        return _audit_verify(args.workspace)
+    if args.command in ("approve", "waive", "promote", "audit"):
+        from modelgov.decisions.commands import run
+
+        return run(args)
     raise AssertionError(args.command)
 
 
@@ -489,7 +458,9 @@ def _check(args: argparse.Namespace) -> int:
     progress = _Progress(args.quiet)
     progress(f"Loading workspace {args.workspace}")
     workspace = load_workspace(args.workspace, refuse_pickle=args.refuse_pickle)
-    built = build_manifest(workspace, progress=progress, as_of=args.as_of, fail_on=args.fail_on)
+    built = build_manifest(
+        workspace, progress=progress, as_of=args.as_of, fail_on=args.fail_on, allowed_signers=args.allowed_signers
+    )
     if built.governance is not None:
         _write(args.results, results_json(built.governance, built))
     return _report_policies(built, args, results=args.results if built.governance is not None else None)
@@ -522,157 +493,6 @@ def _report_policies(built, args: argparse.Namespace, *, results: Path | None) -
     if not args.quiet and results is not None:
         print(f"Results: {results}" + (f"; JUnit: {args.junit}" if args.junit else ""))
     return exit_code(report)
-
-
-def _approve(args: argparse.Namespace) -> int:
-    """Append an approval event, tied to the SHA-256 of the version's version.yml as it is now."""
-    from modelgov.audit import append
-
-    root: Path = args.workspace
-    version_file = f"models/{args.model}/versions/{args.version}/version.yml"
-    if not (root / version_file).is_file():
-        raise ModelgovError(f"{root}: no version {args.version!r} of model {args.model!r} ({version_file} is missing)")
-    entry = append(
-        root,
-        actor=args.by,
-        action="approval",
-        model=args.model,
-        version=args.version,
-        outcome=args.decision,
-        comment=args.comment,
-        details={"role": args.role},
-        concerns=version_file,
-    )
-    print(
-        f"Recorded: {args.role} {args.decision} {args.model} {args.version} (entry {entry['seq']}, {entry['hash'][:12]})"
-    )
-    return EXIT_OK
-
-
-def _promote(args: argparse.Namespace) -> int:
-    """Rewrite the ``status:`` line of version.yml (nothing else: the file is re-read to prove it),
-    then append the change, tied to the new file's SHA-256, to the audit log."""
-    import re
-
-    import yaml
-
-    from modelgov.audit import append, verify
-
-    root: Path = args.workspace
-    rel = f"models/{args.model}/versions/{args.version}/version.yml"
-    path = root / rel
-    if not path.is_file():
-        raise ModelgovError(f"{root}: no version {args.version!r} of model {args.model!r} ({rel} is missing)")
-    state = verify(root / "audit/log.jsonl")
-    if not state.ok:
-        raise ModelgovError(f"audit/log.jsonl:{state.broken_line}: {state.reason}; nothing was changed")
-    text = path.read_text(encoding="utf-8")
-    before = yaml.safe_load(text)
-    old = before.get("status") if isinstance(before, dict) else None
-    if old is None:
-        raise ModelgovError(f"{rel}: no top-level status key to change")
-    if old == args.to:
-        raise ModelgovError(f"{rel}: the status is already {args.to}")
-    changed, count = re.subn(r"(?m)^status:[ \t]*[^\s#]+", f"status: {args.to}", text)
-    after = yaml.safe_load(changed) if count == 1 else None
-    if after != {**before, "status": args.to}:
-        raise ModelgovError(f"{rel}: the status line could not be changed on its own; edit it and record the change")
-    _write(path, changed)
-    entry = append(
-        root,
-        actor=args.by,
-        action="status",
-        model=args.model,
-        version=args.version,
-        outcome=args.to,
-        comment=args.comment,
-        details={"from": old, "to": args.to},
-        concerns=rel,
-    )
-    print(f"{args.model} {args.version}: {old} -> {args.to} (audit entry {entry['seq']}, {entry['hash'][:12]})")
-    return EXIT_OK
-
-
-def _waive(args: argparse.Namespace) -> int:
-    """Append the waiver to waivers.yml as one new list item (the file is re-read to prove nothing
-    else changed, and the whole workspace is validated with it), then record it in the audit log."""
-    import json
-
-    import yaml
-
-    from modelgov.audit import append, verify
-    from modelgov.workspace.load import load_workspace
-
-    root: Path = args.workspace
-    state = verify(root / "audit/log.jsonl")
-    if not state.ok:
-        raise ModelgovError(f"audit/log.jsonl:{state.broken_line}: {state.reason}; nothing was changed")
-    granted = args.granted or dt.datetime.now(tz=dt.UTC).date()
-    waiver = {
-        "id": args.id,
-        "policy": args.policy,
-        "rule": args.rule,
-        "models": args.model,
-        **({"versions": args.version} if args.version else {}),
-        "reason": args.reason,
-        "approved_by": args.by,
-        "ticket": args.ticket,
-        "granted": granted.isoformat(),
-        "expires": args.expires.isoformat(),
-    }
-    path = root / "waivers.yml"
-    text = path.read_text(encoding="utf-8") if path.is_file() else "waivers:\n"
-    before = yaml.safe_load(text) or {}
-    if not isinstance(before, dict) or not isinstance(before.get("waivers", []), list):
-        raise ModelgovError("waivers.yml: expected a mapping with a waivers list")
-    if any(isinstance(w, dict) and w.get("id") == args.id for w in before.get("waivers") or []):
-        raise ModelgovError(f"waivers.yml: a waiver {args.id!r} exists already")
-    item = "  - " + json.dumps(waiver, ensure_ascii=False)  # JSON is YAML: one flow mapping per line
-    changed = text.replace("waivers: []", "waivers:") if "waivers: []" in text else text
-    changed = (changed if changed.endswith("\n") else changed + "\n") + item + "\n"
-    parsed = yaml.safe_load(changed)
-    expected_items = [*(before.get("waivers") or []), yaml.safe_load(json.dumps(waiver))]
-    if parsed != {**before, "waivers": expected_items}:
-        raise ModelgovError("waivers.yml: the waiver could not be appended as the last list item; add it by hand")
-    original = text if path.is_file() else None
-    _write(path, changed)
-    try:
-        load_workspace(root)  # an unknown policy or rule, or a waiver that runs too long: undo
-    except Exception:
-        if original is None:
-            path.unlink()
-        else:
-            path.write_text(original, encoding="utf-8")
-        raise
-    entry = append(
-        root,
-        actor=args.by,
-        action="waiver",
-        model=args.model[0] if len(args.model) == 1 else ",".join(args.model),
-        version=args.version[0] if args.version and len(args.version) == 1 else None,
-        outcome="granted",
-        comment=args.reason,
-        details={"waiver": args.id, "policy": args.policy, "rule": args.rule, "ticket": args.ticket,
-                 "expires": args.expires.isoformat()},
-        concerns="waivers.yml",
-    )  # fmt: skip
-    print(f"Waiver {args.id} added to waivers.yml (audit entry {entry['seq']}, {entry['hash'][:12]})")
-    return EXIT_OK
-
-
-def _audit_verify(root: Path) -> int:
-    from modelgov.audit import LOG_PATH, verify
-
-    result = verify(root / LOG_PATH)
-    if result.ok:
-        print(f"{root / LOG_PATH}: {result.entries} entries, chain intact; head {result.head}")
-        return EXIT_OK
-    print(
-        f"{root / LOG_PATH}:{result.broken_line}: {result.reason}. "
-        f"The {result.entries} entries before it verify (head {result.head}).",
-        file=sys.stderr,
-    )
-    return EXIT_POLICY_FAILED
 
 
 def _demo(args: argparse.Namespace) -> int:

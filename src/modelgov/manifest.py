@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.6"
+SCHEMA_VERSION = "1.7"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -283,12 +283,64 @@ class Comparison(Node):
 
 
 class Approval(Node):
+    """A sign-off, from ``approvals.yml`` (always unsigned) or the audit log (``modelgov approve``)."""
+
     role: str
     by: str
     decision: Literal["approved", "rejected", "pending"]
     date: str
     comment: str | None = None
     source: FileRef
+    entry: int | None = Field(None, description="The audit log entry (seq) that records it; None for approvals.yml.")
+    signature: Literal["signed", "unsigned", "invalid"] = Field(
+        "unsigned",
+        description="`signed`: an SSH signature by a key the allowed-signers file lists for `by`, with the role; "
+        "`invalid`: a signature that does not verify, or a signer not allowed or without the role.",
+    )
+    signer_key: str | None = Field(None, description="SHA256 fingerprint of the key that signed it.")
+    signature_problem: str | None = Field(None, description="Why an `invalid` signature is not accepted.")
+    evidence: Literal["current", "stale", "unbound"] = Field(
+        "unbound",
+        description="`current`: the evidence it decided on is unchanged; `stale`: some of it changed since "
+        "(see `changed`); `unbound`: it names no evidence (approvals.yml, or an entry from before binding).",
+    )
+    changed: list[str] = Field(default_factory=list, description="Evidence files that changed since the sign-off.")
+
+    @property
+    def counts(self) -> bool:
+        """Policies count it: not stale, and not carrying a signature that fails."""
+        return self.evidence != "stale" and self.signature != "invalid"
+
+
+class EvidenceFile(Node):
+    path: str
+    sha256: str = Field(description="SHA-256 of the file (for version.yml: with its status value blanked).")
+
+
+class VersionEvidence(Node):
+    """What a sign-off of this version decides on (see docs/audit.md): card, version record,
+    evaluation tables, model file and datasheets — not the status, not production logs."""
+
+    digest: str = Field(description="SHA-256 over the sorted (path, SHA-256) pairs.")
+    files: list[EvidenceFile]
+
+
+class StatusChange(Node):
+    """The audit entry that set the version's current status (``modelgov promote``)."""
+
+    entry: int
+    by: str
+    date: str
+    from_status: str | None = None
+    to_status: str
+    signature: Literal["signed", "unsigned", "invalid"] = "unsigned"
+    signature_problem: str | None = None
+    override_reason: str | None = Field(
+        None, description="Set when the promotion overrode a blocked policy gate: the reason given."
+    )
+    overridden_rules: list[str] = Field(
+        default_factory=list, description="The blocking rules (`policy/rule`) overridden."
+    )
 
 
 class EvaluationRun(Node):
@@ -417,6 +469,12 @@ class ModelVersion(Node):
     drift: MonitoringReport | None = None
     approvals: list[Approval] = Field(default_factory=list)
     comparisons: list[Comparison] = Field(default_factory=list)
+    evidence: VersionEvidence | None = Field(None, description="The digest a sign-off of this version binds.")
+    status_change: StatusChange | None = Field(
+        None,
+        description="The audit entry that set the current status; None when the log records none (the status "
+        "was written by hand, or the workspace keeps no audit log).",
+    )
 
     @property
     def latest_evaluation(self) -> EvaluationRun:
@@ -572,6 +630,26 @@ class AuditEvent(Node):
     comment: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     hash: str
+    signature: Literal["signed", "unsigned", "invalid"] = "unsigned"
+    signer_key: str | None = None
+    signature_problem: str | None = None
+
+
+class SignerRecord(Node):
+    principals: list[str]
+    roles: list[str]
+    key: str = Field(description="SHA256 fingerprint of the public key.")
+
+
+class SignersSummary(Node):
+    """The allowed-signers file the build checked signatures against."""
+
+    path: str
+    origin: Literal["external", "workspace"] = Field(
+        description="`external`: given by the CI from outside the workspace (a pull request cannot change it); "
+        "`workspace`: the workspace's own file (whoever can change the workspace can add a key)."
+    )
+    signers: list[SignerRecord]
 
 
 class AuditSummary(Node):
@@ -584,6 +662,7 @@ class AuditSummary(Node):
     broken_line: int | None = Field(None, description="Line of the first entry that does not verify.")
     reason: str | None = None
     events: list[AuditEvent] = Field(default_factory=list, description="The verified entries, oldest first.")
+    signers: SignersSummary | None = Field(None, description="None when no allowed-signers file is configured.")
 
 
 LineageKind = Literal["dataset", "job", "training", "version", "registered", "evaluation", "monitoring"]

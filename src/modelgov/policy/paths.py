@@ -54,7 +54,7 @@ TEMPLATES: tuple[str, ...] = (
     "monitoring.age_days",
     "monitoring.rows",
     "monitoring.last_window.<metric>",
-    *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days")),
+    *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
     "training.code_commit",
     "training.artifact",
 )
@@ -209,6 +209,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         put(f"approvals.{approval.role}.decision", approval.decision, page)
         put(f"approvals.{approval.role}.by", approval.by, page)
         put(f"approvals.{approval.role}.age_days", days_between(approval.date, today), page)
+        put(f"approvals.{approval.role}.signed", approval.signature == "signed", page)
 
     put("training.code_commit", version.training.code_commit, f"{card_page}#training-data")
     put(
@@ -225,11 +226,31 @@ def _with_interval(put, path: str, value: Any, interval: manifest.Interval | Non
     put(f"{path}.ci_high", interval.high if interval else None, page)
 
 
-def latest_approvals(version: manifest.ModelVersion) -> dict[str, manifest.Approval]:
-    """Each role's latest decision (by date; the later entry of the file on the same date)."""
+def latest_approvals(version: manifest.ModelVersion, *, signed_only: bool = False) -> dict[str, manifest.Approval]:
+    """Each role's latest decision that counts (by date; the later entry on the same date). A
+    stale sign-off (its evidence changed since) or one whose signature fails never counts; with
+    ``signed_only``, neither does an unsigned one."""
     latest: dict[str, manifest.Approval] = {}
     for approval in version.approvals:
+        if not approval.counts or (signed_only and approval.signature != "signed"):
+            continue
         current = latest.get(approval.role)
         if current is None or approval.date >= current.date:
             latest[approval.role] = approval
     return latest
+
+
+def why_not_counted(version: manifest.ModelVersion, role: str, *, signed_only: bool = False) -> str | None:
+    """Why the role's latest sign-off does not count, when it does not: the words a finding uses."""
+    mine = [a for a in version.approvals if a.role == role]
+    if not mine:
+        return None
+    latest = max(mine, key=lambda a: a.date)
+    who = f"{latest.by}, {latest.date}"
+    if latest.evidence == "stale":
+        return f"the latest {role} sign-off ({who}) is stale: evidence changed since sign-off ({', '.join(latest.changed)})"
+    if latest.signature == "invalid":
+        return f"the latest {role} sign-off ({who}) has a signature that is not accepted: {latest.signature_problem}"
+    if signed_only and latest.signature == "unsigned":
+        return f"the latest {role} sign-off ({who}) is unsigned; this rule requires a signed sign-off"
+    return None

@@ -18,7 +18,15 @@ from typing import Any
 
 from modelgov import manifest
 
-from .paths import Evidence, days_between, did_you_mean, latest_approvals, matches, primary_evaluation
+from .paths import (
+    Evidence,
+    days_between,
+    did_you_mean,
+    latest_approvals,
+    matches,
+    primary_evaluation,
+    why_not_counted,
+)
 from .schema import Requirement, Rule
 
 Check = manifest.PolicyCheck
@@ -165,15 +173,21 @@ def _documented(rule: Rule, ctx: Context) -> list[Check]:
 
 
 def _approved_by(rule: Rule, ctx: Context) -> list[Check]:
+    """Each role's latest sign-off that counts must approve the version. Stale sign-offs (evidence
+    changed since) and failing signatures never count; unsigned ones count unless the rule says
+    ``require_signature``."""
     assert rule.approved_by is not None
-    latest = latest_approvals(ctx.version)
+    signed_only = rule.require_signature
+    latest = latest_approvals(ctx.version, signed_only=signed_only)
     page = f"models/{ctx.model.id}/{ctx.version.version}/index.html#approvals"
     checks = []
     for role in rule.approved_by:
         approval = latest.get(role)
-        requirement = f"the latest {role} decision is approved, on or after {ctx.version.created}"
+        kind = "signed decision" if signed_only else "decision"
+        requirement = f"the latest {role} {kind} is approved, on or after {ctx.version.created}"
         if approval is None:
-            outcome, observed, why = "fail", None, f"no {role} decision is recorded"
+            why = why_not_counted(ctx.version, role, signed_only=signed_only) or f"no {role} {kind} is recorded"
+            outcome, observed = "fail", None
         elif approval.decision != "approved":
             outcome, observed, why = (
                 "fail",
@@ -187,7 +201,15 @@ def _approved_by(rule: Rule, ctx: Context) -> list[Check]:
                 f"{role} approved on {approval.date}, before the version was created ({ctx.version.created})",
             )
         else:
-            outcome, observed, why = "pass", approval.decision, f"{role}: approved by {approval.by} on {approval.date}"
+            signed = "signed" if approval.signature == "signed" else "unsigned"
+            outcome, observed, why = (
+                "pass",
+                approval.decision,
+                f"{role}: approved by {approval.by} on {approval.date} ({signed})",
+            )
+            newer = why_not_counted(ctx.version, role, signed_only=signed_only)
+            if newer:
+                why += f"; {newer}, and is not counted"
         checks.append(
             Check(
                 path=f"approvals.{role}",
@@ -199,6 +221,43 @@ def _approved_by(rule: Rule, ctx: Context) -> list[Check]:
             )  # type: ignore[arg-type]
         )
     return checks
+
+
+def _status_recorded(rule: Rule, ctx: Context) -> list[Check] | None:
+    """A version in staging or production got there through ``modelgov promote``: the audit log's
+    latest status entry for it sets that status (and, with ``require_signature``, is signed)."""
+    version = ctx.version
+    if version.status not in ("staging", "production"):
+        return None
+    page = f"models/{ctx.model.id}/{version.version}/index.html#status"
+    change = version.status_change
+    requirement = f"status {version.status} set by a{' signed' if rule.require_signature else 'n'} audit entry"
+    if change is None:
+        outcome, observed = "fail", None
+        why = f"status {version.status} is not recorded in the audit log: version.yml was edited, not promoted"
+    elif change.signature == "invalid":
+        outcome, observed = "fail", "invalid"
+        why = (
+            f"audit entry {change.entry} set the status, but its signature is not accepted: {change.signature_problem}"
+        )
+    elif rule.require_signature and change.signature != "signed":
+        outcome, observed = "fail", "unsigned"
+        why = f"audit entry {change.entry} ({change.by}, {change.date}) set the status without a signature"
+    else:
+        outcome, observed = "pass", change.signature
+        why = f"audit entry {change.entry}: {change.by} set {change.to_status} on {change.date} ({change.signature})"
+        if change.override_reason:
+            why += f", overriding {', '.join(change.overridden_rules)}: {change.override_reason}"
+    return [
+        Check(
+            path="status",
+            observed=observed,
+            requirement=requirement,
+            outcome=outcome,  # type: ignore[arg-type]
+            message=why,
+            page=page,
+        )
+    ]
 
 
 def _max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
@@ -471,4 +530,5 @@ _KINDS: dict[str, Callable[[Rule, Context], list[Check] | None]] = {
     "prohibited_features": _prohibited_features,
     "pii_legal_basis": _pii_legal_basis,
     "datasheet_fields": _datasheet_fields,
+    "status_recorded": _status_recorded,
 }

@@ -30,6 +30,7 @@ RULE_KINDS = (
     "prohibited_features",
     "pii_legal_basis",
     "datasheet_fields",
+    "status_recorded",
 )
 
 #: Datasheet fields a ``datasheet_fields`` rule can require (manifest names).
@@ -183,6 +184,16 @@ class Rule(Strict):
     datasheet_fields: list[Literal[DATASHEET_FIELDS]] | None = Field(  # type: ignore[valid-type]
         None, description="Fields every dataset the version uses must fill in."
     )
+    status_recorded: bool | None = Field(
+        None,
+        description="true: a version in staging or production got its status through `modelgov promote` "
+        "(the audit log's latest status entry for it sets that status), not by an edit of version.yml.",
+    )
+    require_signature: bool = Field(
+        False,
+        description="With approved_by or status_recorded: only sign-offs (or promotions) signed with a key of "
+        "the allowed-signers file count; unsigned ones are shown but do not satisfy the rule.",
+    )
 
     @field_validator("id")
     @classmethod
@@ -212,6 +223,10 @@ class Rule(Strict):
                 )
         if self.pii_legal_basis is False:
             raise ValueError("pii_legal_basis: write true, or leave the rule out")
+        if self.status_recorded is False:
+            raise ValueError("status_recorded: write true, or leave the rule out")
+        if self.require_signature and self.approved_by is None and self.status_recorded is None:
+            raise ValueError("require_signature goes with approved_by or status_recorded")
         return self
 
     @property

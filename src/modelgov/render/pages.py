@@ -35,6 +35,7 @@ from modelgov.policy.rules import is_placeholder
 from modelgov.render import (
     charts,
     compliance_views,
+    decision_views,
     diff_views,
     lineage_views,
     monitoring_charts,
@@ -520,6 +521,9 @@ class _Page:
             "version_anchor": compliance_views.version_anchor,
             "rule_anchor": compliance_views.rule_anchor,
             "waiver_anchor": compliance_views.waiver_anchor,
+            "signature_words": decision_views.signature_words,
+            "gate_overrides": lambda: decision_views.overrides(self.manifest),
+            "unrecorded_statuses": lambda: decision_views.unrecorded_statuses(self.manifest),
         }
         return {
             "manifest": self.manifest,

@@ -14,6 +14,7 @@ carries the full list, so a user fixes everything in one round.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import os
@@ -28,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from modelgov import manifest
-from modelgov.audit import LOG_PATH, AuditError, Verification, read_entries, verify
+from modelgov.audit import LOG_PATH, Verification, verify
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.policy import schema as policy_schema
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
@@ -256,12 +257,8 @@ class _Loader:
         if not path.is_file():
             return None, []
         self.files.register(LOG_PATH)
-        state = verify(path)
-        try:
-            entries = [entry for _, entry in read_entries(path)][: state.entries]
-        except AuditError:
-            entries = []
-        return state, entries
+        state = verify(path)  # strict: a malformed entry is where the chain breaks, never a crash
+        return state, list(state.valid)
 
     # ------------------------------------------------------------------ policies and waivers
 
@@ -447,7 +444,7 @@ class _Loader:
         for model_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
             model_id = model_dir.name
             rel = f"models/{model_id}/model.yml"
-            if not self._may_read(f"models/{model_id}/"):
+            if not self._may_read(f"models/{model_id}/") or not self._may_read(rel):
                 continue
             if not (model_dir / "model.yml").is_file():
                 self.problems.append(Problem(rel, None, "", "file is missing (every folder under models/ is a model)"))
@@ -473,7 +470,7 @@ class _Loader:
             return versions
         for version_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
             rel = f"{rel_folder}{version_dir.name}/version.yml"
-            if not self._may_read(f"{rel_folder}{version_dir.name}/"):
+            if not self._may_read(f"{rel_folder}{version_dir.name}/") or not self._may_read(rel):
                 continue
             if not (version_dir / "version.yml").is_file():
                 self.problems.append(
@@ -485,6 +482,8 @@ class _Loader:
             spec = self._parse(rel, schema.Version)
             approvals_rel = f"{rel_folder}{version_dir.name}/approvals.yml"
             approvals = self._parse(approvals_rel, schema.Approvals)
+            if approvals is not None:
+                self._check_approval_dates(approvals_rel, approvals)
             if spec is None:
                 self.invalid_versions.add((model_id, version_dir.name))
             else:
@@ -500,6 +499,17 @@ class _Loader:
             self.problems.append(Problem(rel_folder, None, "", "no versions found; add versions/<version>/version.yml"))
         return versions
 
+    def _check_approval_dates(self, rel: str, approvals: schema.Approvals) -> None:
+        """A sign-off dated after today would pass every freshness rule until that day: refused."""
+        today = dt.datetime.now(tz=dt.UTC).date()
+        for index, approval in enumerate(approvals.approvals):
+            if approval.date > today:
+                self.problems.append(
+                    self.docs[rel].problem(
+                        ("approvals", index, "date"),
+                        f"{approval.date} is in the future (today is {today}); a sign-off is dated when it is made",
+                    )
+                )
 
     def _check_identifier(self, rel: str, value: str, what: str) -> bool:
         if schema.IDENTIFIER.match(value):

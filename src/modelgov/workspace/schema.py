@@ -114,6 +114,17 @@ class PolicySettings(Strict):
     waiver_max_days: int = Field(365, ge=1, description="Longest allowed time from a waiver's grant to its expiry.")
 
 
+class Signing(Strict):
+    """Who may sign decisions (see docs/audit.md)."""
+
+    allowed_signers: str | None = Field(
+        None,
+        description="An allowed-signers file in git's format, relative to the workspace, with `roles=…` in each "
+        "key's comment. CI should pass its own with `--allowed-signers` or MODELGOV_ALLOWED_SIGNERS instead: a "
+        "file in the workspace can be changed by whoever can change the workspace.",
+    )
+
+
 class LineageSources(Strict):
     """Records other tools keep, read for the lineage graph. Both are optional and read-only."""
 
@@ -163,6 +174,7 @@ class Governance(Strict):
     policies: PolicySettings = Field(default_factory=PolicySettings)
     lineage: LineageSources = Field(default_factory=LineageSources)
     monitoring: MonitoringEngine = Field(default_factory=MonitoringEngine)
+    signing: Signing = Field(default_factory=Signing)
     trust_templates: bool = Field(
         False,
         description="Use the workspace's `templates/` overrides. A template writes the page's HTML as it "

@@ -1,0 +1,85 @@
+"""The evidence a sign-off decides on, as a digest that changes when any of it changes.
+
+An approval is a statement about particular files: the model card, the version's record, the tables
+it was evaluated on, the model file and the datasheets of its data. ``modelgov approve`` records the
+SHA-256 of each of them in the audit entry it signs; every build recomputes them, and an approval
+whose files changed since is shown as *stale: evidence changed since sign-off* and no policy counts
+it.
+
+Two things are deliberately left out:
+
+* the version's ``status`` value: ``modelgov promote`` rewrites it, and a promotion must not make the
+  approvals it relied on stale (the rest of ``version.yml`` is in);
+* production logs and late ground truth: they grow every day, and their freshness is a policy of
+  its own (``max_age_days.monitoring``), not a reason to re-approve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from modelgov.workspace.load import VersionEntry, Workspace
+
+#: The status line ``modelgov promote`` rewrites; its value is blanked before hashing version.yml.
+STATUS_LINE = re.compile(r"(?m)^status:[ \t]*[^\s#]+")
+_STATUS_NEUTRAL = b"status: ~"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Workspace-relative path → SHA-256 of each file a sign-off of one version decides on."""
+
+    files: Mapping[str, str]
+
+    @property
+    def digest(self) -> str:
+        return evidence_digest(self.files)
+
+    def changed_since(self, recorded: Mapping[str, str]) -> list[str]:
+        """The paths that differ between ``recorded`` (at sign-off) and now: changed, added or removed."""
+        paths = sorted(set(recorded) | set(self.files))
+        return [p for p in paths if recorded.get(p) != self.files.get(p)]
+
+
+def evidence_digest(files: Mapping[str, str]) -> str:
+    """One SHA-256 over the sorted (path, SHA-256) pairs."""
+    text = json.dumps(sorted(files.items()), separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def version_file_digest(data: bytes) -> str:
+    """SHA-256 of a version.yml with its status value blanked (see the module docstring)."""
+    return hashlib.sha256(
+        STATUS_LINE.sub(_STATUS_NEUTRAL.decode(), data.decode("utf-8", "replace")).encode()
+    ).hexdigest()
+
+
+def version_evidence(workspace: Workspace, model_id: str, version: VersionEntry) -> Evidence:
+    """The evidence of ``version`` in a loaded workspace (hashes come from its file registry, so a
+    build hashes each file once)."""
+    model = workspace.models[model_id]
+    spec = version.spec
+    root: Path = workspace.root
+    files: dict[str, str] = {
+        model.source: workspace.files.register(model.source).sha256,
+        version.source: version_file_digest((root / version.source).read_bytes()),
+    }
+    datasets = set(spec.training.datasets)
+    for evaluation in spec.evaluations:
+        files[evaluation.data] = workspace.files.register(evaluation.data).sha256
+        datasets.add(evaluation.dataset)
+    artifact = spec.training.artifact_spec
+    if artifact is not None:
+        files[artifact.path] = workspace.files.register(artifact.path).sha256
+    for dataset_id in sorted(datasets):
+        entry = workspace.datasets.get(dataset_id)
+        if entry is not None:
+            files[entry.source] = workspace.files.register(entry.source).sha256
+    return Evidence(files)

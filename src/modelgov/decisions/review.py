@@ -1,0 +1,177 @@
+"""Each recorded decision checked against the evidence and the signers, for the manifest.
+
+Runs in the build's main process after the analyses (which know nothing of signatures): for every
+model version it records the evidence digest a sign-off binds, adds the sign-offs from the audit
+log with their signature status (signed, unsigned, invalid) and evidence status (current, stale,
+unbound), and names the audit entry that set the version's status, with any override of the gate.
+Policies then read only these statuses (:mod:`modelgov.policy.rules`), and pages only the manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from modelgov import manifest
+from modelgov.audit import LOG_PATH, entry_time, signed_message
+from modelgov.decisions.evidence import version_evidence
+from modelgov.decisions.signers import AllowedSigners, SignatureCheck, check_signature
+from modelgov.workspace.load import Workspace
+
+#: The role a signer needs to promote a version past a blocked policy gate.
+OVERRIDE_ROLE = "override"
+
+
+def signature_of(entry: dict[str, Any], signers: AllowedSigners | None, role: str | None) -> SignatureCheck:
+    """The signature status of one log entry; ``role`` is the role the signer must hold (the
+    approval's role, ``override`` for an overriding promotion), None for any."""
+    armored = entry.get("signature")
+    if armored is None:
+        return SignatureCheck("unsigned", None)
+    checked = check_signature(signers, entry["actor"], signed_message(entry), armored, entry_time(entry))
+    if checked.status == "signed" and role is not None and role not in checked.roles:
+        held = ", ".join(sorted(checked.roles)) or "none"
+        return SignatureCheck(
+            "invalid", checked.fingerprint, f"{entry['actor']} does not hold the role {role!r} (roles: {held})"
+        )
+    return checked
+
+
+def signers_summary(signers: AllowedSigners | None) -> manifest.SignersSummary | None:
+    if signers is None:
+        return None
+    return manifest.SignersSummary(
+        path=signers.path,
+        origin=signers.origin,  # type: ignore[arg-type]
+        signers=[
+            manifest.SignerRecord(principals=list(s.principals), roles=sorted(s.roles), key=s.fingerprint)
+            for s in signers.signers
+        ],
+    )
+
+
+def audit_event(entry: dict[str, Any], signers: AllowedSigners | None) -> manifest.AuditEvent:
+    subject = entry["subject"]
+    role = entry["details"].get("role") if entry["action"] == "approval" else None
+    checked = signature_of(entry, signers, role if isinstance(role, str) else None)
+    return manifest.AuditEvent(
+        seq=entry["seq"],
+        time=entry["time"],
+        actor=entry["actor"],
+        action=entry["action"],
+        model=subject.get("model"),
+        version=subject.get("version"),
+        file=subject.get("file"),
+        sha256=subject.get("sha256"),
+        outcome=entry["outcome"],
+        comment=entry["comment"],
+        details=entry["details"],
+        hash=entry["hash"],
+        signature=checked.status,  # type: ignore[arg-type]
+        signer_key=checked.fingerprint,
+        signature_problem=checked.reason,
+    )
+
+
+def review_models(
+    models: Iterable[manifest.Model], workspace: Workspace, signers: AllowedSigners | None
+) -> list[manifest.Model]:
+    """The models with each version's evidence, logged sign-offs and status change filled in."""
+    log_ref = _log_ref(workspace)
+    reviewed = []
+    for model in models:
+        entry = workspace.models[model.id]
+        versions = [
+            _review_version(version, workspace, model.id, signers, log_ref)
+            if version.version in entry.versions
+            else version
+            for version in model.versions
+        ]
+        reviewed.append(model.model_copy(update={"versions": versions}))
+    return reviewed
+
+
+def _log_ref(workspace: Workspace) -> manifest.FileRef | None:
+    if workspace.audit is None:
+        return None
+    hashed = workspace.files.register(LOG_PATH)
+    return manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes)
+
+
+def _review_version(
+    version: manifest.ModelVersion,
+    workspace: Workspace,
+    model_id: str,
+    signers: AllowedSigners | None,
+    log_ref: manifest.FileRef | None,
+) -> manifest.ModelVersion:
+    evidence = version_evidence(workspace, model_id, workspace.models[model_id].versions[version.version])
+    entries = [
+        e
+        for e in workspace.audit_entries
+        if e["subject"].get("model") == model_id and e["subject"].get("version") == version.version
+    ]
+    logged = [_logged_approval(e, evidence, signers, log_ref) for e in entries if e["action"] == "approval"]
+    approvals = sorted([*version.approvals, *(a for a in logged if a is not None)], key=lambda a: (a.date, a.role))
+    return version.model_copy(
+        update={
+            "approvals": approvals,
+            "evidence": manifest.VersionEvidence(
+                digest=evidence.digest,
+                files=[manifest.EvidenceFile(path=p, sha256=h) for p, h in sorted(evidence.files.items())],
+            ),
+            "status_change": _status_change(entries, version.status, signers),
+        }
+    )
+
+
+def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | None:
+    if log_ref is None:
+        return None
+    role = entry["details"]["role"]
+    checked = signature_of(entry, signers, role)
+    recorded = entry["subject"].get("evidence")
+    if recorded is None:
+        state, changed = "unbound", []
+    else:
+        changed = evidence.changed_since(recorded)
+        state = "stale" if changed else "current"
+    return manifest.Approval(
+        role=role,
+        by=entry["actor"],
+        decision=entry["outcome"],
+        date=entry["time"][:10],
+        comment=entry["comment"],
+        source=log_ref,
+        entry=entry["seq"],
+        signature=checked.status,  # type: ignore[arg-type]
+        signer_key=checked.fingerprint,
+        signature_problem=checked.reason,
+        evidence=state,  # type: ignore[arg-type]
+        changed=changed,
+    )
+
+
+def _status_change(entries: list[dict[str, Any]], status: str, signers) -> manifest.StatusChange | None:
+    """The latest status entry of the version, when it set the status the version has now."""
+    changes = [e for e in entries if e["action"] == "status"]
+    if not changes or changes[-1]["outcome"] != status:
+        return None
+    entry = changes[-1]
+    override = entry["details"].get("override")
+    override = override if isinstance(override, dict) else None
+    checked = signature_of(entry, signers, OVERRIDE_ROLE if override else None)
+    details = entry["details"]
+    return manifest.StatusChange(
+        entry=entry["seq"],
+        by=entry["actor"],
+        date=entry["time"][:10],
+        from_status=details.get("from") if isinstance(details.get("from"), str) else None,
+        to_status=entry["outcome"],
+        signature=checked.status,  # type: ignore[arg-type]
+        signature_problem=checked.reason,
+        override_reason=str(override.get("reason")) if override else None,
+        overridden_rules=[str(r) for r in override.get("rules", [])]
+        if override and isinstance(override.get("rules"), list)
+        else [],
+    )

@@ -1,0 +1,38 @@
+"""How decisions read on the pages: signature and evidence states in words, and the promotions that
+overrode the policy gate (shown on the compliance overview and on the version's card)."""
+
+from __future__ import annotations
+
+from modelgov.manifest import Manifest, Model, ModelVersion, StatusChange
+
+
+def signature_words(state: str, problem: str | None = None, key: str | None = None) -> str:
+    """``signed (SHA256:abc…)``, ``unsigned`` or ``signature not accepted: why``."""
+    if state == "signed":
+        return f"signed ({key[:19]}…)" if key else "signed"
+    if state == "invalid":
+        return f"signature not accepted: {problem}" if problem else "signature not accepted"
+    return "unsigned"
+
+
+def overrides(manifest: Manifest) -> list[tuple[Model, ModelVersion, StatusChange]]:
+    """Every version whose current status was set by a promotion that overrode a blocked gate."""
+    return [
+        (model, version, version.status_change)
+        for model in manifest.models
+        for version in model.versions
+        if version.status_change is not None and version.status_change.override_reason
+    ]
+
+
+def unrecorded_statuses(manifest: Manifest) -> list[tuple[Model, ModelVersion]]:
+    """Versions in staging or production whose status no audit entry set (written by hand), when
+    the workspace keeps an audit log."""
+    if manifest.audit is None:
+        return []
+    return [
+        (model, version)
+        for model in manifest.models
+        for version in model.versions
+        if version.status in ("staging", "production") and version.status_change is None
+    ]
