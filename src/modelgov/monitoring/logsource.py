@@ -179,7 +179,7 @@ def _schema(con: duckdb.DuckDBPyConnection, fmt: str, files: list[Path]) -> dict
     try:
         rows = con.execute(f"DESCRIBE SELECT * FROM {_reader(fmt, files, options)}").fetchall()
     except duckdb.Error as exc:
-        raise ScanError(f"cannot read {describe(files)}: {_first_line(exc)}") from None
+        raise read_error(exc, files, verb="read") from None
     return {name: kind for name, kind, *_ in rows}
 
 
@@ -261,10 +261,6 @@ def _check_offsets(con: duckdb.DuckDBPyConnection, timestamp: str, view: str) ->
     )
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def timestamp_problem(con: duckdb.DuckDBPyConnection, timestamp: str, view: str = "log") -> ScanError:
     """Why some record has no usable timestamp: the first such record's file and raw value."""
     row = con.execute(f"SELECT __file, __ts_raw FROM {view} WHERE __ts IS NULL LIMIT 1").fetchone()
@@ -280,15 +276,18 @@ def timestamp_problem(con: duckdb.DuckDBPyConnection, timestamp: str, view: str 
     )
 
 
-def read_error(exc: duckdb.Error, files: list[Path]) -> ScanError:
-    """A DuckDB failure while scanning (a value that does not convert, a corrupt file) as a message:
-    DuckDB's first paragraph (which names the line and column), without the offending line's text."""
+def read_error(exc: duckdb.Error, files: list[Path], verb: str = "scan") -> ScanError:
+    """A DuckDB failure while scanning (a value that does not convert, a corrupt file, a line over
+    ``max_line_size``) as a message: DuckDB's first paragraph (which names the line and column) and
+    the file it names, without the offending line's text (which can be megabytes long)."""
     text = str(exc).strip()
-    summary = [line.strip() for line in text.split("\n\n")[0].splitlines() if not line.startswith("Original Line")]
+    summary = [
+        line.strip()[:300] for line in text.split("\n\n")[0].splitlines() if not line.startswith("Original Line")
+    ]
     where = next(
         (line.strip()[len("file = ") :] for line in text.splitlines() if line.strip().startswith("file = ")), None
     )
-    return ScanError(f"cannot scan {where or describe(files)}: {' '.join(summary) or type(exc).__name__}")
+    return ScanError(f"cannot {verb} {where or describe(files)}: {' '.join(summary) or type(exc).__name__}")
 
 
 # --------------------------------------------------------------------------- windows

@@ -32,6 +32,7 @@ import lzma
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -145,10 +146,10 @@ def _check_archive(path: Path) -> None:
     """Refuse a ``.skops`` archive that expands beyond :data:`MAX_MODEL_BYTES`.
 
     First by what its central directory declares (cheap: nothing is decompressed), then by what it
-    holds: each member is decompressed in 1 MiB chunks and counted, never kept, so the check needs
-    no more memory than a chunk. A member holding more than its directory entry says is refused
-    too (Python's zipfile would stop at the declared size and fail on the checksum; the count makes
-    the refusal not depend on that)."""
+    holds: each member's compressed bytes are inflated in 1 MiB steps and counted, never kept, so the
+    check needs no more memory than a step — and a member that holds more than its directory entry
+    declares is refused as soon as it passes that size (the directory can lie; zipfile would stop at
+    the declared size and fail on the checksum, and this check does not depend on that)."""
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
         if len(members) > MAX_MODEL_MEMBERS:
@@ -160,17 +161,55 @@ def _check_archive(path: Path) -> None:
                 "allowed for a model file (a zip bomb, or a model too large to explain here)"
             )
         total = 0
-        for member in members:
-            held = 0
-            with archive.open(member) as stream:
-                while chunk := stream.read(1 << 20):
-                    held += len(chunk)
-                    total += len(chunk)
-                    if held > member.file_size or total > MAX_MODEL_BYTES:
+        with open(path, "rb") as raw:
+            for member in members:
+                for size in _inflated_sizes(archive, raw, member):
+                    total += size
+                    if size > member.file_size:
                         raise _TooLarge(
                             f"its member {member.filename!r} expands beyond what the archive declares "
-                            f"({member.file_size:,} bytes) or beyond the {MAX_MODEL_BYTES:,} bytes allowed"
+                            f"({member.file_size:,} bytes): the archive's directory is false"
                         )
+                    if total > MAX_MODEL_BYTES:
+                        raise _TooLarge(f"its members expand to more than {MAX_MODEL_BYTES:,} bytes")
+
+
+def _inflated_sizes(archive: zipfile.ZipFile, raw: Any, member: zipfile.ZipInfo) -> Iterator[int]:
+    """The running expanded size of ``member``, growing by at most 1 MiB per step. Stored and
+    deflated members (what skops writes) are read straight from the file — the local header, then
+    the compressed bytes through zlib — so nothing stops at the declared size; other methods through
+    zipfile, which does."""
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        held = 0
+        with archive.open(member) as stream:
+            while chunk := stream.read(1 << 20):
+                held += len(chunk)
+                yield held
+        return
+    raw.seek(member.header_offset)
+    header = raw.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {member.filename!r}")
+    name_length, extra_length = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+    raw.seek(member.header_offset + 30 + name_length + extra_length)
+    left = member.compress_size
+    if member.compress_type == zipfile.ZIP_STORED:
+        yield left
+        return
+    inflate = zlib.decompressobj(-15)
+    held = 0
+    while left > 0 or inflate.unconsumed_tail:
+        if inflate.unconsumed_tail:
+            data = inflate.unconsumed_tail
+        else:
+            data = raw.read(min(left, 1 << 16))
+            if not data:
+                break
+            left -= len(data)
+        held += len(inflate.decompress(data, 1 << 20))
+        yield held
+        if inflate.eof:
+            break
 
 
 #: Leading bytes of the compressed formats joblib writes, and how to stream each one.

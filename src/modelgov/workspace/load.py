@@ -908,8 +908,20 @@ def _user_loc(data: Any, parts: tuple[Any, ...]) -> Loc:
 
 
 def _is_union_tag(part: object) -> bool:
-    """Pydantic inserts type names (``'function-after[...]'``, ``'list[str]'``) into some locations."""
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "dict"})
+    """Pydantic inserts type names (``'function-after[...]'``, ``'list[str]'``, ``'constrained-str'``,
+    a model's class name such as ``'Artifact'`` for ``Text | Artifact``) into some locations."""
+    return isinstance(part, str) and (
+        "[" in part or part in {"str", "int", "float", "bool", "dict", "constrained-str"} or part in _MODEL_NAMES
+    )
+
+
+#: Class names of the input models, which pydantic uses as union tags in error locations.
+_MODEL_NAMES = frozenset(
+    name
+    for module in (schema, policy_schema)
+    for name, value in vars(module).items()
+    if isinstance(value, type) and issubclass(value, BaseModel)
+)
 
 
 def _field_names_at(model: type[BaseModel], loc: Loc) -> list[str]:

@@ -1,0 +1,755 @@
+"""Red-team cases: the workspace boundary, pickle opt-in, bounded input and ``serve``'s Host check.
+
+A workspace is written by anyone who can open a pull request. Each case here is one thing such a
+person can commit, run through the command line as CI would, with the outcome docs/security.md
+promises: exit 2 and an error naming the file (and the key that referenced it), or a stated
+degradation on the page; never a traceback or an "internal error"; never content from outside the
+workspace on the site (a secret is planted outside it, and the output is searched for it); and for
+each bomb, a peak memory under 1 GB, measured in a separate process.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import http.server
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import textwrap
+import threading
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from hostile_corpus import TRIPWIRE, pickle_payload
+from modelgov.cli import main
+from workspace_factory import edit, holdout_table, write_workspace
+
+pytestmark = pytest.mark.redteam
+
+SECRET = "SECRET-FROM-OUTSIDE-c0ffee"
+GOVERNANCE = "governance.yml"
+MODEL = "models/loans/model.yml"
+VERSION = "models/loans/versions/1.0/version.yml"
+APPROVALS = "models/loans/versions/1.0/approvals.yml"
+TRAIN = "datasets/loans-train.yml"
+EXPLAIN = "models/loans/1.0/explainability.html"
+ONE_GB = 1 << 30
+
+
+# --------------------------------------------------------------------------- workspaces
+
+
+def outside_copy(tmp_path: Path) -> Path:
+    """A valid workspace *outside* the one under test, every file carrying :data:`SECRET`: whatever
+    a link reads from it would show the secret on the site."""
+    table = holdout_table().assign(sex=lambda t: np.where(t["sex"] == "F", SECRET, "M"))
+    root = write_workspace(tmp_path / "outside", table=table)
+    edit(root, GOVERNANCE, "title: Example Bank — Model Governance", f"title: {SECRET}")
+    edit(root, MODEL, "description: Predicts loan default.", f"description: {SECRET}")
+    edit(root, VERSION, "summary: First version.", f"summary: {SECRET}")
+    edit(root, APPROVALS, "by: Rita Reviewer", f"by: {SECRET}")
+    edit(root, TRAIN, "description: Applications from 2025.", f"description: {SECRET}")
+    (root / "policies").mkdir()
+    (root / "policies" / "extra.yml").write_text(f"id: extra\ntitle: {SECRET}\nrules: []\n")
+    (root / "waivers.yml").write_text(f"waivers: []\n# {SECRET}\n")
+    (root / "templates").mkdir()
+    (root / "templates" / "model.md.j2").write_text(f"{SECRET}\n")
+    (root / "audit").mkdir()
+    (root / "audit" / "log.jsonl").write_text(json.dumps({"secret": SECRET}) + "\n")
+    (root / "lineage").mkdir()
+    (root / "lineage" / "events.json").write_text(json.dumps({"eventType": "COMPLETE", "note": SECRET}) + "\n")
+    (root / "mlruns" / "0").mkdir(parents=True)
+    (root / "mlruns" / "0" / "meta.yaml").write_text(f"name: {SECRET}\nexperiment_id: '0'\n")
+    (root / "mlflow.db").write_bytes(SECRET.encode())
+    (root / "model.skops").write_bytes(SECRET.encode())
+    (root / "logs").mkdir()
+    log_table(table).to_csv(root / "logs" / "week-1.csv", index=False)
+    return root
+
+
+def log_table(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    table = holdout_table() if table is None else table
+    return table.assign(ts="2026-08-03T10:00:00Z", id=range(len(table)))
+
+
+MONITORING = """\
+monitoring:
+  logs: logs/*.csv
+  timestamp: ts
+  id: id
+  prediction: predicted
+  score: score
+  features: [income, age]
+  reference: holdout
+"""
+
+
+def with_monitoring(ws: Path, extra: str = "") -> None:
+    """Give the version a scoring log (``logs/week-1.csv``) and, in ``extra``, more monitoring keys."""
+    (ws / "logs").mkdir(exist_ok=True)
+    log_table().to_csv(ws / "logs" / "week-1.csv", index=False)
+    (ws / VERSION).write_text((ws / VERSION).read_text() + MONITORING + extra)
+
+
+def link(ws: Path, rel: str, target: Path | str) -> None:
+    """Replace the workspace path ``rel`` (file or folder) by a symbolic link to ``target``."""
+    path = ws / rel
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target)
+
+
+def fifo(ws: Path, rel: str) -> None:
+    """Replace the workspace file ``rel`` by a named pipe nobody writes to: reading it would block."""
+    path = ws / rel
+    if path.exists():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    #: changes the valid workspace ``ws``; ``out`` is the outside copy full of secrets
+    mutate: Callable[[Path, Path], None]
+    #: the file the error must name, and further words it must contain (the key, the reason)
+    file: str
+    says: tuple[str, ...]
+
+
+def case(id: str, mutate: Callable[[Path, Path], None], file: str, *says: str) -> Case:
+    return Case(id, mutate, file, says)
+
+
+OUTSIDE = "points outside the workspace"
+
+
+def _artifact(ws: Path, name: str = "model.skops", extra: str = "") -> None:
+    edit(ws, VERSION, "  params:\n", f"  artifact:\n    path: models/loans/versions/1.0/{name}\n{extra}  params:\n")
+
+
+def _datasheet_file(ws: Path) -> None:
+    edit(ws, TRAIN, "licence: Internal\n", "licence: Internal\nfiles:\n  - path: data/train.csv\n")
+
+
+def _templates(ws: Path) -> None:
+    (ws / GOVERNANCE).write_text((ws / GOVERNANCE).read_text() + "trust_templates: true\n")
+    (ws / "templates").mkdir(exist_ok=True)
+
+
+def _lineage(ws: Path, key: str, value: str) -> None:
+    (ws / GOVERNANCE).write_text((ws / GOVERNANCE).read_text() + f"lineage:\n  {key}: {value}\n")
+
+
+def _audit(ws: Path) -> None:
+    (ws / "audit").mkdir(exist_ok=True)
+
+
+def _loop(ws: Path) -> None:
+    link(ws, "data/a.csv", ws / "data/b.csv")
+    link(ws, "data/b.csv", ws / "data/a.csv")
+    edit(ws, VERSION, "data: data/holdout.csv", "data: data/a.csv")
+
+
+LINK_CASES = [
+    # YAML files found by discovery, each a link to the same file outside
+    case("link-governance", lambda ws, out: link(ws, GOVERNANCE, out / GOVERNANCE), GOVERNANCE, OUTSIDE),
+    case("link-model-yml", lambda ws, out: link(ws, MODEL, out / MODEL), MODEL, OUTSIDE),
+    case("link-version-yml", lambda ws, out: link(ws, VERSION, out / VERSION), VERSION, OUTSIDE),
+    case("link-approvals", lambda ws, out: link(ws, APPROVALS, out / APPROVALS), APPROVALS, OUTSIDE),
+    case("link-datasheet", lambda ws, out: link(ws, TRAIN, out / TRAIN), TRAIN, OUTSIDE),
+    case(
+        "link-policy",
+        lambda ws, out: link(ws, "policies/extra.yml", out / "policies/extra.yml"),
+        "policies/extra.yml",
+        OUTSIDE,
+    ),
+    case("link-waivers", lambda ws, out: link(ws, "waivers.yml", out / "waivers.yml"), "waivers.yml", OUTSIDE),
+    # folders on the way to them
+    case("link-models-folder", lambda ws, out: link(ws, "models", out / "models"), "models/", OUTSIDE),
+    case("link-model-folder", lambda ws, out: link(ws, "models/loans", out / "models/loans"), "models/loans/", OUTSIDE),
+    case(
+        "link-versions-folder",
+        lambda ws, out: link(ws, "models/loans/versions", out / "models/loans/versions"),
+        "models/loans/versions/",
+        OUTSIDE,
+    ),
+    case(
+        "link-version-folder",
+        lambda ws, out: link(ws, "models/loans/versions/1.0", out / "models/loans/versions/1.0"),
+        "models/loans/versions/1.0/",
+        OUTSIDE,
+    ),
+    case("link-datasets-folder", lambda ws, out: link(ws, "datasets", out / "datasets"), "datasets/", OUTSIDE),
+    case("link-policies-folder", lambda ws, out: link(ws, "policies", out / "policies"), "policies/", OUTSIDE),
+    # tables: evaluation, reference, logs, ground truth, datasheet files
+    case(
+        "link-evaluation-table",
+        lambda ws, out: link(ws, "data/holdout.csv", out / "data/holdout.csv"),
+        VERSION,
+        "evaluations[0].data",
+        OUTSIDE,
+    ),
+    case("link-data-folder", lambda ws, out: link(ws, "data", out / "data"), VERSION, "evaluations[0].data", OUTSIDE),
+    case(
+        "link-log-file",
+        lambda ws, out: (with_monitoring(ws), link(ws, "logs/week-1.csv", out / "logs/week-1.csv")),
+        VERSION,
+        "monitoring.logs",
+        "logs/week-1.csv",
+        OUTSIDE,
+    ),
+    case(
+        "link-logs-folder",
+        lambda ws, out: (with_monitoring(ws), link(ws, "logs", out / "logs")),
+        VERSION,
+        "monitoring.logs",
+        OUTSIDE,
+    ),
+    case(
+        "link-reference-table",
+        lambda ws, out: (
+            with_monitoring(ws),
+            edit(ws, VERSION, "  reference: holdout\n", "  reference: {data: data/reference.csv}\n"),
+            link(ws, "data/reference.csv", out / "data/holdout.csv"),
+        ),
+        VERSION,
+        "monitoring.reference",
+        OUTSIDE,
+    ),
+    case(
+        "link-ground-truth",
+        lambda ws, out: (
+            with_monitoring(ws, "  ground_truth: {data: data/truth.csv, id: id, label: defaulted}\n"),
+            link(ws, "data/truth.csv", out / "logs/week-1.csv"),
+        ),
+        VERSION,
+        "monitoring.ground_truth.data",
+        OUTSIDE,
+    ),
+    case(
+        "link-datasheet-file",
+        lambda ws, out: (_datasheet_file(ws), link(ws, "data/train.csv", out / "data/holdout.csv")),
+        TRAIN,
+        "files[0].path",
+        OUTSIDE,
+    ),
+    # model files
+    case(
+        "link-model-file",
+        lambda ws, out: (_artifact(ws), link(ws, "models/loans/versions/1.0/model.skops", out / "model.skops")),
+        VERSION,
+        "training.artifact.path",
+        OUTSIDE,
+    ),
+    # templates
+    case(
+        "link-template-file",
+        lambda ws, out: (_templates(ws), link(ws, "templates/model.md.j2", out / "templates/model.md.j2")),
+        "templates/model.md.j2",
+        OUTSIDE,
+    ),
+    case(
+        "link-templates-folder",
+        lambda ws, out: (_templates(ws), link(ws, "templates", out / "templates")),
+        "templates/",
+        OUTSIDE,
+    ),
+    # MLflow stores and OpenLineage events
+    case(
+        "link-mlflow-db",
+        lambda ws, out: (_lineage(ws, "mlflow", "mlflow.db"), link(ws, "mlflow.db", out / "mlflow.db")),
+        GOVERNANCE,
+        "lineage.mlflow",
+        OUTSIDE,
+    ),
+    case(
+        "link-mlruns-folder",
+        lambda ws, out: (_lineage(ws, "mlflow", "mlruns/"), link(ws, "mlruns", out / "mlruns")),
+        GOVERNANCE,
+        "lineage.mlflow",
+        OUTSIDE,
+    ),
+    case(
+        "link-mlruns-meta",
+        lambda ws, out: (
+            _lineage(ws, "mlflow", "mlruns/"),
+            (ws / "mlruns/0").mkdir(parents=True),
+            link(ws, "mlruns/0/meta.yaml", out / "mlruns/0/meta.yaml"),
+        ),
+        "mlruns/0/meta.yaml",
+        OUTSIDE,
+    ),
+    case(
+        "link-openlineage-file",
+        lambda ws, out: (
+            _lineage(ws, "openlineage", "lineage/events.json"),
+            link(ws, "lineage/events.json", out / "lineage/events.json"),
+        ),
+        "lineage/events.json",
+        OUTSIDE,
+    ),
+    case(
+        "link-openlineage-folder",
+        lambda ws, out: (_lineage(ws, "openlineage", "lineage/"), link(ws, "lineage", out / "lineage")),
+        "lineage/events.json",
+        OUTSIDE,
+    ),
+    # the audit log's location
+    case(
+        "link-audit-log",
+        lambda ws, out: (_audit(ws), link(ws, "audit/log.jsonl", out / "audit/log.jsonl")),
+        "audit/log.jsonl",
+        OUTSIDE,
+    ),
+    case("link-audit-folder", lambda ws, out: link(ws, "audit", out / "audit"), "audit/", OUTSIDE),
+    # devices, through links: refused by where they are (outside) before what they are
+    case(
+        "device-dev-zero-table",
+        lambda ws, out: link(ws, "data/holdout.csv", "/dev/zero"),
+        VERSION,
+        "evaluations[0].data",
+        OUTSIDE,
+    ),
+    case("device-dev-urandom-model-yml", lambda ws, out: link(ws, MODEL, "/dev/urandom"), MODEL, OUTSIDE),
+    case(
+        "device-dev-zero-audit-log",
+        lambda ws, out: (_audit(ws), link(ws, "audit/log.jsonl", "/dev/zero")),
+        "audit/log.jsonl",
+        OUTSIDE,
+    ),
+    # FIFOs made in the workspace: refused by type, never opened (opening one would hang the build)
+    case("fifo-governance", lambda ws, out: fifo(ws, GOVERNANCE), GOVERNANCE, "named pipe (FIFO)"),
+    case("fifo-approvals", lambda ws, out: fifo(ws, APPROVALS), APPROVALS, "named pipe (FIFO)"),
+    case("fifo-datasheet", lambda ws, out: fifo(ws, "datasets/extra.yml"), "datasets/extra.yml", "named pipe"),
+    case(
+        "fifo-evaluation-table",
+        lambda ws, out: fifo(ws, "data/holdout.csv"),
+        VERSION,
+        "evaluations[0].data",
+        "named pipe (FIFO)",
+    ),
+    case(
+        "fifo-in-log-glob",
+        lambda ws, out: (with_monitoring(ws), fifo(ws, "logs/week-2.csv")),
+        VERSION,
+        "monitoring.logs",
+        "logs/week-2.csv",
+        "named pipe",
+    ),
+    case("fifo-audit-log", lambda ws, out: (_audit(ws), fifo(ws, "audit/log.jsonl")), "audit/log.jsonl", "named pipe"),
+    case(
+        "fifo-template",
+        lambda ws, out: (_templates(ws), fifo(ws, "templates/model.md.j2")),
+        "templates/model.md.j2",
+        "named pipe",
+    ),
+    case("symlink-loop", lambda ws, out: _loop(ws), VERSION, "evaluations[0].data", "loops back on itself"),
+]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(args)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err, err
+    return code, err
+
+
+def assert_refused(code: int, err: str, file: str, says: tuple[str, ...], site: Path) -> None:
+    assert code == 2, f"expected exit 2, got {code}\n{err}"
+    assert err.startswith("error:"), err
+    assert file in err, f"the error does not name {file!r}:\n{err}"
+    for phrase in says:
+        assert phrase in err, f"the error does not say {phrase!r}:\n{err}"
+    assert SECRET not in err
+    assert not (site / "index.html").exists(), "a refused build wrote a site"
+
+
+@pytest.mark.parametrize("hostile", LINK_CASES, ids=lambda c: c.id)
+def test_paths_leaving_the_workspace_or_not_files_are_refused(
+    hostile: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    hostile.mutate(ws, outside_copy(tmp_path))
+    site = tmp_path / "site"
+    code, err = run(["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"], capsys)
+    assert_refused(code, err, hostile.file, hostile.says, site)
+
+
+def test_the_refusals_are_listed_with_the_workspaces_other_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    out = outside_copy(tmp_path)
+    link(ws, APPROVALS, out / APPROVALS)
+    fifo(ws, "datasets/extra.yml")
+    edit(ws, MODEL, "risk_tier: high", "risk_tier: hihg")
+    code, err = run(["validate", str(ws)], capsys)
+    assert code == 2
+    assert "3 problems" in err and APPROVALS in err and "datasets/extra.yml" in err and "risk_tier" in err
+
+
+@pytest.mark.slow
+def test_a_link_that_stays_inside_the_workspace_is_followed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    outside_copy(tmp_path)
+    (ws / "tables").mkdir()
+    shutil.move(ws / "data" / "holdout.csv", ws / "tables" / "holdout.csv")
+    link(ws, "data/holdout.csv", Path("../tables/holdout.csv"))
+    site = tmp_path / "site"
+    code, err = run(["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"], capsys)
+    assert code in (0, 1), err
+    assert not any(SECRET in p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+
+
+# --------------------------------------------------------------------------- pickles
+
+
+@pytest.mark.parametrize("value", ['"true"', "1", '"yes"', "0", "yes please"])
+def test_trust_pickle_accepts_only_a_yaml_boolean(value: str, tmp_path: Path, capsys) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "models/loans/versions/1.0/model.pkl").write_bytes(pickle_payload(ws))
+    _artifact(ws, "model.pkl", f"    trust_pickle: {value}\n")
+    site = tmp_path / "site"
+    code, err = run(["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"], capsys)
+    assert_refused(code, err, VERSION, ("training.artifact.trust_pickle", "valid boolean"), site)
+    assert not (tmp_path / TRIPWIRE).exists()
+
+
+def _trusting_workspace(tmp_path: Path) -> Path:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "models/loans/versions/1.0/model.pkl").write_bytes(pickle_payload(ws))
+    _artifact(ws, "model.pkl", "    trust_pickle: true\n")
+    return ws
+
+
+@pytest.mark.parametrize(
+    "how", ["build --refuse-pickle", "check --refuse-pickle", "build with env", "validate with env"]
+)
+def test_ci_refuses_pickles_whatever_the_workspace_says(
+    how: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = _trusting_workspace(tmp_path)
+    site = tmp_path / "site"
+    command = how.split()[0]
+    args = [command, str(ws)]
+    if command == "build":
+        args += ["-o", str(site), "--quiet", "--no-cache", "--jobs", "1"]
+    if command == "check":
+        args += ["--results", str(tmp_path / "results.json"), "--quiet"]
+    if how.endswith("with env"):
+        monkeypatch.setenv("MODELGOV_REFUSE_PICKLE", "1")
+    else:
+        args.append("--refuse-pickle")
+    code, err = run(args, capsys)
+    assert_refused(code, err, VERSION, ("training.artifact.trust_pickle", "refuses pickles"), site)
+    assert not (tmp_path / TRIPWIRE).exists(), "a pickle was opened"
+
+
+def test_the_loader_never_opens_a_refused_pickle(tmp_path: Path) -> None:
+    """Second line of defence: even handed an artifact that trusts pickles, a refusing load does not."""
+    from modelgov.sources.models import ModelUnavailable, load_model
+    from modelgov.workspace.schema import Artifact
+
+    ws = _trusting_workspace(tmp_path)
+    path = ws / "models/loans/versions/1.0/model.pkl"
+    result = load_model(path, Artifact(path="model.pkl", trust_pickle=True), refuse_pickle=True)
+    assert isinstance(result, ModelUnavailable) and "refuses pickle" in result.reason
+    assert not (tmp_path / TRIPWIRE).exists()
+
+
+# --------------------------------------------------------------------------- bombs, measured
+
+
+MEASURE = textwrap.dedent(
+    """
+    import resource, sys
+    from modelgov.cli import main
+    code = main(sys.argv[1:])
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    sys.stderr.write(f"\\nPEAK_KB {peak}\\n")
+    sys.exit(code)
+    """
+)
+
+
+def measured_build(ws: Path, site: Path) -> tuple[int, str, int]:
+    """``modelgov build`` in a fresh process: exit code, stderr and peak resident memory in bytes
+    (``ru_maxrss`` of the process and of any child, which Linux reports in KiB)."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
+    args = ["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"]
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, env=env, timeout=900, check=False
+    )
+    err, _, peak = done.stderr.rpartition("PEAK_KB ")
+    assert "Traceback" not in err and "internal error" not in err, err
+    print(f"peak memory of the build: {int(peak) / 1024:.0f} MiB")  # shown with -s, for docs/security.md
+    return done.returncode, err, int(peak.strip()) * 1024
+
+
+def huge_field_csv(path: Path, size: int = 500 * 2**20, *, compressed: bool) -> None:
+    """The factory's holdout with one 500 MB field (in a row of its own), streamed to disk 1 MiB at a
+    time: gzip'd it is a couple of megabytes."""
+    with gzip.open(path, "wb", compresslevel=1) if compressed else path.open("wb") as handle:
+        holdout_table().to_csv(handle, index=False)
+        handle.write(b'1000,30,F,"')
+        chunk = b"x" * 2**20
+        for _ in range(size // len(chunk)):
+            handle.write(chunk)
+        handle.write(b'",0,0.5,0\n')
+
+
+def dictionary_bomb(path: Path, column: str, rows: int = 4000, value: int = 2**20, base: pd.DataFrame | None = None):
+    """A Parquet file of a few kilobytes whose ``column`` repeats one 1 MiB string on every row
+    (dictionary encoding): 4 GB once decoded, while the footer reports about 1 MB."""
+    base = holdout_table(rows=rows) if base is None else base
+    table = pa.Table.from_pandas(base.drop(columns=[column]), preserve_index=False)
+    bomb = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(base), dtype=np.int32)), pa.array(["x" * value]))
+    pq.write_table(table.append_column(column, bomb), path, compression="zstd", store_schema=False)
+    assert path.stat().st_size < 200_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("compressed", [True, False], ids=["gzip", "plain"])
+def test_a_csv_with_one_500_mb_field_is_refused_in_bounded_memory(compressed: bool, tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    name = "holdout.csv.gz" if compressed else "holdout.csv"
+    huge_field_csv(ws / "data" / name, compressed=compressed)
+    edit(ws, VERSION, "data: data/holdout.csv", f"data: data/{name}")
+    code, err, peak = measured_build(ws, tmp_path / "site")
+    assert_refused(code, err, f"data/{name}", ("longer than 16,777,216 bytes",), tmp_path / "site")
+    assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_json_lines_table_with_one_huge_line_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    path = ws / "data" / "holdout.jsonl.gz"
+    with gzip.open(path, "wt", compresslevel=1) as handle:
+        for record in holdout_table().to_dict("records"):
+            handle.write(json.dumps(record) + "\n")
+        handle.write('{"income": 1, "sex": "' + "x" * (300 * 2**20) + '"}\n')
+    edit(ws, VERSION, "data: data/holdout.csv", "data: data/holdout.jsonl.gz")
+    code, err, peak = measured_build(ws, tmp_path / "site")
+    assert_refused(code, err, "data/holdout.jsonl.gz", ("longer than 16,777,216 bytes",), tmp_path / "site")
+    assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_parquet_column_that_expands_to_gigabytes_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    dictionary_bomb(ws / "data" / "holdout.parquet", "sex")
+    edit(ws, VERSION, "data: data/holdout.csv", "data: data/holdout.parquet")
+    code, err, peak = measured_build(ws, tmp_path / "site")
+    assert_refused(code, err, "data/holdout.parquet", ("expand to more than 2,147,483,648 bytes",), tmp_path / "site")
+    assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_log_with_one_500_mb_field_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    with_monitoring(ws)
+    path = ws / "logs" / "week-2.csv.gz"
+    with gzip.open(path, "wb", compresslevel=1) as handle:
+        log_table().to_csv(handle, index=False)
+        handle.write(b"1000,30,")
+        chunk = b"x" * 2**20
+        for _ in range(500):
+            handle.write(chunk)
+        handle.write(b",0-29,0,0.5,0,2026-08-03T10:00:00Z,9999\n")
+    edit(ws, VERSION, "logs: logs/*.csv", "logs: logs/")
+    code, err, peak = measured_build(ws, tmp_path / "site")
+    assert_refused(code, err, "logs/week-2.csv.gz", ("line size",), tmp_path / "site")
+    assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_parquet_log_that_expands_to_gigabytes_is_bounded(tmp_path: Path) -> None:
+    """A dictionary-encoded log column the scan reads as text: DuckDB streams the log within its
+    memory limit, so the build either refuses the log naming it or completes — in bounded memory."""
+    ws = write_workspace(tmp_path / "ws")
+    with_monitoring(ws)
+    (ws / "logs" / "week-1.csv").unlink()
+    base = log_table(holdout_table(rows=4000)).assign(ts=pd.Timestamp("2026-08-03T10:00:00Z"))
+    dictionary_bomb(ws / "logs" / "week-1.parquet", "age_band", base=base)
+    edit(ws, VERSION, "logs: logs/*.csv", "logs: logs/*.parquet")
+    edit(ws, VERSION, "  features: [income, age]\n  reference", "  features: [income, age_band]\n  reference")
+    code, err, peak = measured_build(ws, tmp_path / "site")
+    assert code in (0, 1, 2), err
+    if code == 2:
+        assert "logs/week-1.parquet" in err
+    assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
+
+
+# --------------------------------------------------------------------------- model archives
+
+
+def zeros_deflate(size: int) -> tuple[bytes, int]:
+    """A raw DEFLATE stream of ``size`` zero bytes and its CRC-32, built without holding ``size``
+    bytes: after a full flush the compressor's output for the same input repeats exactly."""
+    chunk = bytes(2**20)
+    assert size % len(chunk) == 0
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    repeat = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.flush()
+    crc = 0
+    for _ in range(size // len(chunk)):
+        crc = zlib.crc32(chunk, crc)
+    return first + repeat * (size // len(chunk) - 1) + end, crc
+
+
+def handmade_zip(path: Path, name: str, data: bytes, crc: int, real_size: int, declared_size: int) -> None:
+    """A one-member zip whose local header and central directory both say ``declared_size``
+    (which may differ from ``real_size``, the size the DEFLATE data expands to)."""
+    encoded = name.encode()
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), declared_size, len(encoded), 0)
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII",
+        0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), declared_size, len(encoded), 0, 0, 0, 0, 0, 0,
+    )  # fmt: skip
+    with open(path, "wb") as handle:
+        handle.write(local + encoded + data)
+        directory_at = handle.tell()
+        handle.write(central + encoded)
+        size = handle.tell() - directory_at
+        handle.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, size, directory_at, 0))
+    assert real_size > 0
+
+
+def skops_bomb(path: Path, *, lie: bool) -> None:
+    """A ``.skops`` archive holding 3 GiB of zeros in a few megabytes; with ``lie``, its directory
+    says the member is 1,000 bytes."""
+    size = 3 * 2**30
+    data, crc = zeros_deflate(size)
+    handmade_zip(path, "schema.json", data, crc, size, 1000 if lie else size)
+
+
+def many_members_zip(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for index in range(100_001):
+            archive.writestr(f"m{index}", b"")
+
+
+def joblib_bomb(path: Path) -> None:
+    """A zlib-compressed 'joblib' file of 3 GiB of zeros in about 3 MB, built like
+    :func:`zeros_deflate` (its closing checksum covers two chunks only: the check refuses the file
+    long before the end, and it is never unpickled)."""
+    compressor = zlib.compressobj(9)
+    chunk = bytes(2**20)
+    first = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    repeat = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    path.write_bytes(first + repeat * (3 * 1024 - 1) + compressor.flush())
+
+
+MODEL_BOMBS = [
+    ("skops-zip-bomb", "model.skops", lambda p: skops_bomb(p, lie=False), "", "declares 3,221,225,472 bytes"),
+    ("skops-lying-directory", "model.skops", lambda p: skops_bomb(p, lie=True), "", "expands beyond what"),
+    ("skops-too-many-members", "model.skops", many_members_zip, "", "100,001 members"),
+    ("joblib-compressed-bomb", "model.joblib", joblib_bomb, "    trust_pickle: true\n", "expands to more than"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bomb", MODEL_BOMBS, ids=lambda b: b[0])
+def test_a_model_file_that_expands_to_gigabytes_is_not_loaded(bomb: tuple, tmp_path: Path) -> None:
+    """Degraded, as for any model that cannot be loaded: the build goes on, the explainability page
+    says why the model was not loaded, and memory stays bounded."""
+    _, name, make, extra, reason = bomb
+    ws = write_workspace(tmp_path / "ws")
+    make(ws / "models/loans/versions/1.0" / name)
+    _artifact(ws, name, extra)
+    site = tmp_path / "site"
+    code, err, peak = measured_build(ws, site)
+    assert code in (0, 1), err
+    page = (site / EXPLAIN).read_text(encoding="utf-8")
+    assert "was not loaded" in page and reason in page, reason
+    assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
+    assert not (tmp_path / TRIPWIRE).exists()
+
+
+# --------------------------------------------------------------------------- serve: DNS rebinding
+
+
+@pytest.fixture(scope="module")
+def loopback_server(tmp_path_factory: pytest.TempPathFactory):
+    """The handler `modelgov serve` uses, serving a one-page folder on a free loopback port."""
+    from modelgov.serve import _LoopbackOnly, allowed_hosts
+
+    folder = tmp_path_factory.mktemp("served")
+    (folder / "index.html").write_text("<h1>Governance</h1>")
+    handler_class = type("_Handler", (_LoopbackOnly,), {})
+
+    def handler(*args, **kwargs):
+        return handler_class(*args, directory=str(folder), **kwargs)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    port = server.server_address[1]
+    handler_class.allowed = allowed_hosts(port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+    server.server_close()
+
+
+def get(port: int, host: str | None) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", "/index.html", skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+HOSTILE_HOSTS = [
+    "evil.example:{port}",
+    "evil.example",
+    "127.0.0.1.nip.io:{port}",
+    "localhost.evil.example:{port}",
+    "127.0.0.1:{other}",
+    "127.0.0.2:{port}",
+    "0.0.0.0:{port}",
+    "[::ffff:127.0.0.1]:{port}",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS, ids=lambda h: "no-host" if h is None else (h or "empty"))
+def test_serve_refuses_a_request_for_another_host(host: str | None, loopback_server: int) -> None:
+    port = loopback_server
+    shown = None if host is None else host.format(port=port, other=port + 1)
+    status, body = get(port, shown)
+    assert status == 421, (shown, status)
+    assert "Governance" not in body and "loopback" in body
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}"])
+def test_serve_answers_its_own_loopback_names(host: str, loopback_server: int) -> None:
+    status, body = get(loopback_server, host.format(port=loopback_server))
+    assert status == 200 and "Governance" in body
