@@ -1,0 +1,480 @@
+"""Red team: user text is rendered once, and nothing hostile reaches HTML, SVG, CSV or the terminal.
+
+Everything in a workspace is written by anyone who can open a pull request. These cases put hostile
+text where users write (every field of a card, version, datasheet, policy, waiver and approval,
+group values and column names) and assert the documented outcome (docs/security.md, "What
+reviewers' browsers run"):
+
+* no live script, event handler, ``javascript:``/``data:``/``vbscript:`` address or remote resource
+  (image, ``srcset``, CSS ``url()``, frame, SVG ``href``, preload) in any page, even after the page's
+  Markdown is rendered a second time by MkDocs (the escaped-link-comes-back-to-life class);
+* no control character or bidi override in a page, a chart or a terminal line: each is shown as an
+  escape (``\\x1b``);
+* CSV cells that a spreadsheet would run as formulas are quoted, numbers are not;
+* Markdown takes time linear in its length, in the user-text renderer and in MkDocs' page render.
+
+The fast cases call the text filters and render their output with Python-Markdown configured as
+MkDocs is; the cases marked ``slow`` build a whole site. The same hostile workspace is opened and
+clicked through in Chromium by tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+
+from modelgov.cli import _Progress, main
+from modelgov.render import mkdocs_site
+from modelgov.render.text import code, md, md_inline, text
+from modelgov.text_safety import CONTROL_CHARACTERS, spreadsheet_cell, visible
+from workspace_factory import holdout_table, write_workspace
+
+pytestmark = pytest.mark.redteam
+
+MODEL = "models/loans/model.yml"
+VERSION = "models/loans/versions/1.0/version.yml"
+APPROVALS = "models/loans/versions/1.0/approvals.yml"
+
+# --------------------------------------------------------------------------- what counts as live
+
+_REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
+_BAD_SCHEME = re.compile(r"^\s*(javascript|data|vbscript|file)\s*:", re.I)
+_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "srcset", "poster", "xlink:href", "background", "cite"}
+_LOADING_ATTRIBUTES = {"src", "srcset", "poster", "background", "data"}
+_FORBIDDEN_TAGS = {"iframe", "frame", "object", "embed", "base", "applet", "style", "math"}
+
+
+class _Live(HTMLParser):
+    """Everything in an HTML document that could run script or fetch from another host."""
+
+    def __init__(self, *, site_page: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.site_page = site_page  # a built page has Material's own scripts, styles and images
+        self.found: list[str] = []
+        self._script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag in _FORBIDDEN_TAGS and not (self.site_page and tag == "style"):
+            self.found.append(f"<{tag}>")
+        if tag in ("script", "img", "svg", "image", "link", "video", "audio", "source") and not self.site_page:
+            self.found.append(f"<{tag}>")
+        if tag == "img" and not values.get("src", "").startswith(("data:image/", "../", "assets/")):
+            if self.site_page and "assets/" not in values.get("src", ""):
+                self.found.append(f"<img src={values.get('src')}>")
+        for name, value in values.items():
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}>")
+            if name in _URL_ATTRIBUTES and _BAD_SCHEME.match(value) and not value.startswith("data:image/"):
+                self.found.append(f"<{tag} {name}={value}>")
+            if (name in _LOADING_ATTRIBUTES or (tag == "link" and name == "href")) and _REMOTE.match(value):
+                self.found.append(f"remote <{tag} {name}={value}>")
+            if name == "style" and "url(" in value.replace(" ", "").lower():
+                self.found.append(f"<{tag} style={value}>")
+        self._script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._script and re.match(r"\s*(alert|window|document|fetch|confirm|prompt)\b", data):
+            self.found.append(f"<script>{data[:40]}")
+
+
+def live_html(document: str, *, site_page: bool = False) -> list[str]:
+    parser = _Live(site_page=site_page)
+    parser.feed(document)
+    parser.close()
+    return parser.found
+
+
+_JSON_CONTROL = re.compile(r"(?<!\\)(?:\\\\)*\\u(00(0[0-8bcef]|1[0-9a-f]|7f|[89][0-9a-f])|202[89a-e]|206[6-9])", re.I)
+_CHART = re.compile(r"Plotly\.newPlot\((.*?)\);</script>", re.S)
+
+
+def controls_in(document: str, *, json: bool = False) -> list[str]:
+    """Raw control characters (a tab or line break is layout), and controls written as JSON escapes
+    (``\\u001b``) in chart scripts, or anywhere in a JSON document (``json=True``), which plotly or
+    the search would turn back into the character. The visible escape modelgov writes (the text
+    ``\\x1b``, ``\\u202e``) is neither."""
+    found = [repr(m.group()) for m in CONTROL_CHARACTERS.finditer(document) if m.group() not in "\n\t"]
+    for part in [document] if json else _CHART.findall(document):
+        found += [m.group() for m in _JSON_CONTROL.finditer(part)]
+    return found
+
+
+# --------------------------------------------------------------------------- the text filters
+
+#: MkDocs' own Markdown configuration: what the page around user text is rendered with.
+PAGE_EXTENSIONS = [e if isinstance(e, str) else next(iter(e)) for e in mkdocs_site._MARKDOWN_EXTENSIONS]
+PAGE_CONFIGS = {k: v for e in mkdocs_site._MARKDOWN_EXTENSIONS if isinstance(e, dict) for k, v in e.items()}
+
+
+def page_render(page_markdown: str) -> str:
+    return markdown.markdown(page_markdown, extensions=PAGE_EXTENSIONS, extension_configs=PAGE_CONFIGS)
+
+
+def in_contexts(inline: str, block: str) -> dict[str, str]:
+    """The filters' output where templates put it: a paragraph, a table cell, a list item, an
+    admonition, a heading, and a block at the start of a line."""
+    return {
+        "paragraph": f"Owner: {inline}\n",
+        "table cell": f"| a | b |\n|---|---|\n| {inline} | x |\n",
+        "list item": f"- {inline}\n    - {inline}\n",
+        "admonition": f'!!! note "Note"\n    {inline}\n',
+        "heading": f"## {inline}\n",
+        "block": f"Before.\n\n{block}\n\nAfter.\n",
+        "indented block": "- item\n\n" + "\n".join("    " + line for line in block.splitlines()) + "\n",
+    }
+
+
+HOSTILE: dict[str, str] = {
+    "escaped link": r"\[x\](javascript:alert(1))",
+    "link": "[x](javascript:alert(1))",
+    "entity link": "[x](&#106;avascript:alert(1))",
+    "entity brackets": "&#91;x&#93;(javascript:alert(1))",
+    "escaped image": r"!\[i\](http://example.com/a.png)",
+    "image": "![i](http://example.com/a.png)",
+    "entity image": "&#33;&#91;i&#93;(http://example.com/a.png)",
+    "reference image": "![i][r]\n\n[r]: http://example.com/r.png",
+    "reference link": "[x][r]\n\n[r]: javascript:alert(1)",
+    "autolink image": "<http://example.com/a.png>",
+    "img onerror": "<img src=x onerror=alert(1)>",
+    "script": "<script>alert(1)</script>",
+    "unclosed script": "<script>alert(1)",
+    "svg": '<svg><image href="http://example.com/s.png"/><script>alert(1)</script></svg>',
+    "srcset": '<img srcset="http://example.com/1x.png 1x">',
+    "picture": '<picture><source srcset="http://example.com/p.webp"><img src="x"></picture>',
+    "iframe": '<iframe src="http://example.com/"></iframe>',
+    "preload": '<link rel="preload" href="http://example.com/p.css" as="style">',
+    "css url": '<p style="background:url(http://example.com/bg.png)">x</p>',
+    "style element": "<style>body{background:url(http://example.com/bg.png)}</style>",
+    "data link": "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "vbscript link": "[x](vbscript:msgbox(1))",
+    "raw javascript anchor": '<a href="javascript:alert(1)" onclick="alert(2)">raw</a>',
+    "entity javascript": "&#106;avascript:alert(1)",
+    "backticks": "``` `x` ``` `<img src=x onerror=alert(1)>`",
+    "pipes": "a | b || c | [x](javascript:alert(1)) |",
+    "attr list": "x {: onclick=alert(1) } {#id .cls onmouseover=alert(2)}",
+    "attr list heading": "# Title {: onclick=alert(1) }",
+    "snippet": '--8<-- "/etc/passwd"',
+    "html comment": "<!-- hidden --> shown <!-- <img src=x onerror=alert(1)> -->",
+    "jinja": "{{ 7*7 }} {% raw %}x{% endraw %}",
+    "footnote": "text[^1]\n\n[^1]: [x](javascript:alert(1))",
+    "admonition": '!!! note "<img src=x onerror=alert(1)>"\n    body',
+    "nested brackets": "[" * 200 + "x" + "](javascript:alert(1))" * 3,
+    "form": '<form action="http://example.com/"><button formaction="javascript:alert(1)">b</button></form>',
+    "meta refresh": '<meta http-equiv="refresh" content="0;url=http://example.com/">',
+    "object": '<object data="http://example.com/x.swf"></object>',
+    "controls": "red\x1b[31m\x1b]0;title\x07 nul\x00 c1\x85\x9b",
+    "bidi": "user\u202eexe.txt\u202c iso\u2066x\u2069 ls\u2028end",
+    "markdown in html": '<div markdown="1">[x](javascript:alert(1))</div>',
+    "setext and rules": "x\n===\n\n---\n\n***",
+    "math": "<math><mi xlink:href='javascript:alert(1)'>x</mi></math>",
+}
+
+
+@pytest.mark.parametrize("payload", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_text_through_every_filter_stays_dead_after_mkdocs_renders_it(payload: str) -> None:
+    """Each filter's output, rendered again by Python-Markdown as MkDocs does, in every position a
+    template puts it: no live HTML, no remote resource, no control character, no extension syntax."""
+    for name, inline in (("text", text(payload)), ("code", code(payload)), ("md_inline", md_inline(payload))):
+        for where, page in in_contexts(inline, md(payload)).items():
+            rendered = page_render(page)
+            assert live_html(rendered) == [], (name, where, rendered)
+            assert controls_in(rendered) == [], (name, where, rendered)
+
+
+def test_an_escaped_link_or_image_is_not_rendered_twice() -> None:
+    """The bug this file started from: an escaped Markdown link came out of the first render as the
+    text ``[x](javascript:…)``, which MkDocs turned into a live link (and an image into a remote
+    ``<img>``). Now the text stays text: the reader sees the brackets."""
+    for payload in (HOSTILE["escaped link"], HOSTILE["escaped image"], HOSTILE["entity brackets"]):
+        for out in (md_inline(payload), md(payload)):
+            rendered = page_render(f"| a |\n|---|\n| {out} |\n\n{out}\n")
+            assert "<a " not in rendered and "<img" not in rendered, rendered
+            assert "javascript:" in rendered or "example.com" in rendered  # shown as text, not removed
+
+
+def test_the_removal_note_says_what_was_taken_out_and_is_itself_inert() -> None:
+    block = md("<img src=x onerror=alert(1)> [x](javascript:alert(1))")
+    assert "Not shown for safety: a javascript: address, an &lt;img&gt; element, an onerror attribute" in block
+    assert live_html(page_render(block)) == []
+
+
+def test_legitimate_markdown_still_reads_well() -> None:
+    source = (
+        "Intro with **bold**, *emphasis*, `code` and a [relative link](../datasets/x.md) and "
+        "[an external one](https://example.com/a_b?x=1&y=2).\n\n- one\n- two\n\n| Group | Rate |\n|:--|--:|\n| A | 0.5 |\n"
+    )
+    rendered = page_render(md(source))
+    assert "<strong>bold</strong>" in rendered and "<em>emphasis</em>" in rendered and "<code>code</code>" in rendered
+    assert '<a href="../datasets/x.md" rel="noopener noreferrer">relative link</a>' in rendered
+    assert "<li>one</li>" in rendered and '<td align="right">0.5</td>' in rendered
+    assert "Not shown for safety" not in rendered
+
+
+def test_mkdocs_runs_no_extension_that_gives_text_powers() -> None:
+    """``--8<--`` (pymdownx.snippets) would publish host files, ``{: onclick=…}`` (attr_list) would set
+    attributes, ``markdown="1"`` (md_in_html) would re-parse HTML blocks as Markdown."""
+    names = {e if isinstance(e, str) else next(iter(e)) for e in mkdocs_site._MARKDOWN_EXTENSIONS}
+    assert not names & {"pymdownx.snippets", "attr_list", "md_in_html", "markdown.extensions.attr_list"}
+    assert not any(name.startswith("pymdownx") for name in names)
+
+
+# --------------------------------------------------------------------------- control characters
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("\x1b[2J", "\\x1b[2J"),
+        ("a\rb", "a\\x0db"),
+        ("\x00", "\\x00"),
+        ("\x9b31m", "\\x9b31m"),
+        ("\u202eexe.txt", "\\u202eexe.txt"),
+        ("\u2066x\u2069", "\\u2066x\\u2069"),
+        ("line\u2028break", "line\\u2028break"),
+        ("tab\tand\nnewline", "tab\tand\nnewline"),
+    ],
+)
+def test_visible_shows_each_control_as_an_escape(raw: str, shown: str) -> None:
+    assert visible(raw) == shown
+    assert CONTROL_CHARACTERS.search(visible(raw, keep="")) is None
+
+
+def test_an_unknown_key_made_of_escape_sequences_does_not_repaint_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    with (ws / MODEL).open("a", encoding="utf-8") as handle:
+        handle.write('"\\e[2J\\e[1;1H\\e]0;pwned\\a\\u202e": 1\n')
+    code_ = main(["validate", str(ws)])
+    err = capsys.readouterr().err
+    assert code_ == 2 and "model.yml" in err
+    assert CONTROL_CHARACTERS.search(err.replace("\n", "").replace("\t", "")) is None, repr(err)
+    assert "\\x1b[2J" in err and "\\u202e" in err  # the user still sees what was there
+
+
+def test_progress_lines_show_controls_as_escapes(capsys: pytest.CaptureFixture[str]) -> None:
+    _Progress(quiet=False)("analysing model \x1b[31mloans\x1b[0m\u202e")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\u202e" not in err and "\\x1b[31mloans" in err
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ('=HYPERLINK("http://example.com","x")', '\'=HYPERLINK("http://example.com","x")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "\\x0d=1"),
+        ("-0.03", "-0.03"),
+        ("+1.5e3", "+1.5e3"),
+        ("plain text", "plain text"),
+        (-0.03, -0.03),
+        (7, 7),
+    ],
+)
+def test_csv_cells_never_become_formulas_and_numbers_stay_numbers(cell: object, expected: object) -> None:
+    assert spreadsheet_cell(cell) == expected
+
+
+# --------------------------------------------------------------------------- linear time
+
+
+def _seconds(function, argument: str) -> float:
+    start = time.perf_counter()
+    function(argument)
+    return time.perf_counter() - start
+
+
+NESTING = {
+    "open brackets": lambda n: "[" * n,
+    "nested brackets": lambda n: "[" * (n // 2) + "]" * (n // 2),
+    "nested images": lambda n: "![" * (n // 2),
+    "link openers": lambda n: "[a](" * (n // 4),
+    "emphasis": lambda n: "*_" * (n // 2),
+}
+
+
+@pytest.mark.parametrize("shape", list(NESTING), ids=list(NESTING))
+def test_markdown_takes_time_linear_in_its_length(shape: str) -> None:
+    """40 kB of nested brackets took 227 s with Python-Markdown. The user-text renderer, and MkDocs'
+    render of the page it lands in, must grow roughly linearly: 10 → 20 → 40 kB may take at most
+    8× longer from 10 to 40 kB (4× is linear; the slack absorbs a busy machine), and 40 kB must stay
+    under a few seconds."""
+
+    def whole_page(source: str) -> str:
+        return page_render(f"# Card\n\n{md(source)}\n\n| a |\n|---|\n| {md_inline(source)} |\n\n{text(source)}\n")
+
+    make = NESTING[shape]
+    times = {size: _seconds(whole_page, make(size * 1000)) for size in (10, 20, 40)}
+    assert times[40] < 10, times
+    assert times[40] <= 8 * max(times[10], 0.02), times
+
+
+# --------------------------------------------------------------------------- a whole site
+
+
+def _load(ws: Path, rel: str) -> dict:
+    return yaml.safe_load((ws / rel).read_text(encoding="utf-8"))
+
+
+def _dump(ws: Path, rel: str, data: dict) -> None:
+    (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+    (ws / rel).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def hostile_workspace(root: Path, payload: str, column: str) -> Path:
+    """The factory's workspace with ``payload`` in every field users write: governance, card,
+    version, approval, both datasheets, a policy (rules, references, coverage), a waiver, a group
+    value of a sensitive feature; and ``column`` as the name of a sensitive feature's column."""
+    ws = write_workspace(root)
+    governance = _load(ws, "governance.yml")
+    governance.update(title=f"Bank {payload}", organisation=f"Org {payload}", description=payload)
+    _dump(ws, "governance.yml", governance)
+    model = _load(ws, MODEL)
+    model["name"] = f"Loan {payload}"
+    model["owner"] = {"name": f"Ada {payload}", "email": f"ada{payload}@example.com", "team": payload}
+    model["tags"] = [payload, "credit"]
+    for key in ("description", "ethical_considerations", "caveats", "licence"):
+        model[key] = payload
+    for section in ("intended_use", "factors", "metrics"):
+        model[section] = {key: payload for key in model[section]}
+    model["metrics"]["variation_approaches"] = payload
+    model["references"] = [payload]
+    model["sensitive_features"] = ["sex", column]
+    _dump(ws, MODEL, model)
+    version = _load(ws, VERSION)
+    version["summary"] = payload
+    version["training"]["algorithm"] = payload
+    version["training"]["params"] = {"C": 1.0, "note": payload}
+    _dump(ws, VERSION, version)
+    approval = {"role": "model_risk", "by": f"Rita {payload}", "decision": "approved", "date": dt.date(2026, 1, 25)}
+    _dump(ws, APPROVALS, {"approvals": [{**approval, "comment": payload}]})
+    for rel in ("datasets/loans-train.yml", "datasets/loans-holdout.yml"):
+        sheet = _load(ws, rel)
+        sheet.update(name=f"Loans {payload}", description=payload, source=payload, licence=payload)
+        sheet.update(legal_basis=payload, known_gaps=payload, references=[payload])
+        sheet["collection"] = {"method": payload, "period": payload}
+        _dump(ws, rel, sheet)
+    rule = {
+        "id": "auc",
+        "title": f'=HYPERLINK("http://example.com") AUC {payload}',
+        "description": payload,
+        "evidence": "performance.roc_auc",
+        "require": {">=": 0.99},
+        "references": [{"framework": payload, "clause": payload, "title": payload, "url": "javascript:alert(1)"}],
+    }
+    coverage = {"clause": payload, "title": payload, "rules": ["auc"], "attestation": payload, "note": payload}
+    policy = {"id": "house", "title": f"House {payload}", "description": payload, "framework": payload}
+    _dump(ws, "policies/house.yml", {**policy, "rules": [rule], "coverage": [coverage]})
+    waiver = {"id": "W-1", "policy": "house", "rule": "auc", "models": ["loans"], "reason": payload}
+    waiver.update(approved_by=f"Helena {payload}", ticket=payload, granted=dt.date(2026, 1, 20))
+    _dump(ws, "waivers.yml", {"waivers": [{**waiver, "expires": dt.date(2026, 6, 30)}]})
+    table = holdout_table()
+    table["sex"] = table["sex"].map({"F": f"F {payload}", "M": "M"})
+    table.rename(columns={"age_band": column}).to_csv(ws / "data/holdout.csv", index=False)
+    return ws
+
+
+#: A file outside the workspace that a snippet (``--8<--``) or a path would publish if followed.
+HOST_SECRET = "HOST-SECRET-7f3a"
+
+#: Payload classes for whole builds: (field text, sensitive-feature column name).
+SITE_PAYLOADS = {
+    "markdown twice": (
+        r"\[x\](javascript:alert(1)) ![i](http://example.com/a.png) !\[j\](http://example.com/b.png) "
+        "&#91;k&#93;(javascript:alert(2)) [r][ref]\n\n[ref]: javascript:alert(3)",
+        "age[x](javascript:alert(4))",
+    ),
+    "raw html": (
+        '<img src=x onerror=alert(1)><script>alert(2)</script><a href="javascript:alert(3)" onclick="alert(4)">raw</a>'
+        '<iframe src="http://example.com/"></iframe><svg><image href="http://example.com/s.png"/></svg>'
+        '<img srcset="http://example.com/1x.png 1x"><link rel=preload href="http://example.com/p.css">'
+        '<p style="background:url(http://example.com/bg.png)">st</p><!-- comment --> &#106;avascript:alert(5)',
+        "col<b onmouseover=alert(6)>",
+    ),
+    "controls": (
+        "red\x1b[31m\x1b]0;title\x07 bell\x07 c1\x85\x9b bidi\u202euser\u202c iso\u2066x\u2069 ls\u2028end",
+        "age\x1b[2J\u202e",
+    ),
+    "extension syntax": (
+        'x {: onclick=alert(1) } {#id .cls onclick=alert(2)}\n\n--8<-- "{secret}"\n\n--8<-- "../secret.txt"\n\n'
+        "{{ 'PW' ~ 'NED-JINJA' }} {% if true %}PWN{% endif %}ED-JINJA `code` | pipe | [^1]\n\n[^1]: fn\n\n"
+        '!!! note "x"\n    adm\n\n<div markdown="1">*md*</div>',
+        "age|band`{x}`",
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=list(SITE_PAYLOADS), ids=list(SITE_PAYLOADS))
+def hostile_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    root = tmp_path_factory.mktemp("redteam-render")
+    secret = root / "secret.txt"
+    secret.write_text(HOST_SECRET, encoding="utf-8")
+    payload, column = SITE_PAYLOADS[request.param]
+    ws = hostile_workspace(root / "ws", payload.replace("{secret}", str(secret)), column)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        code_ = main(["build", str(ws), "--out", str(root / "site"), "--quiet", "--no-cache"])
+    assert code_ == 1  # the policy's rule fails: the site is built, and CI is told
+    return root / "site", request.param
+
+
+@pytest.mark.slow
+def test_no_page_of_a_hostile_site_has_live_html_or_remote_resources(hostile_build: tuple[Path, str]) -> None:
+    site, _ = hostile_build
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 8
+    for page in pages:
+        document = page.read_text(encoding="utf-8")
+        assert live_html(document, site_page=True) == [], page
+
+
+@pytest.mark.slow
+def test_no_page_or_chart_of_a_hostile_site_carries_a_control_character(hostile_build: tuple[Path, str]) -> None:
+    site, kind = hostile_build
+    for page in [*site.rglob("*.html"), *site.rglob("*.svg")]:
+        assert controls_in(page.read_text(encoding="utf-8")) == [], page
+    # (manifest.json keeps values exactly as written: it is data for programs, not text for people)
+    assert controls_in((site / "search" / "search_index.json").read_text(encoding="utf-8"), json=True) == []
+    if kind == "controls":
+        card = (site / "models/loans/1.0/index.html").read_text(encoding="utf-8")
+        assert "\\x1b[31m" in card and "\\u202e" in card  # shown, not silently dropped
+
+
+@pytest.mark.slow
+def test_a_hostile_site_neither_evaluates_templates_nor_includes_host_files(hostile_build: tuple[Path, str]) -> None:
+    site, _ = hostile_build
+    for page in site.rglob("*.html"):
+        document = page.read_text(encoding="utf-8")
+        assert "PWNED-JINJA" not in document and HOST_SECRET not in document, page
+        assert "root:x:0:0" not in document, page
+
+
+@pytest.mark.slow
+def test_the_policy_csv_of_a_hostile_site_opens_as_data(hostile_build: tuple[Path, str]) -> None:
+    site, _ = hostile_build
+    rows = list(csv.reader(io.StringIO((site / "policy-results.csv").read_text(encoding="utf-8"))))
+    assert len(rows) > 1
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), row
+            assert not (cell.startswith("-") and not re.fullmatch(r"-[\d.eE+-]+", cell)), row
+            assert CONTROL_CHARACTERS.search(cell.replace("\n", "").replace("\t", "")) is None, row
