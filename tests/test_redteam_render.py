@@ -68,9 +68,9 @@ class _Live(HTMLParser):
             self.found.append(f"<{tag}>")
         if tag in ("script", "img", "svg", "image", "link", "video", "audio", "source") and not self.site_page:
             self.found.append(f"<{tag}>")
-        if tag == "img" and not values.get("src", "").startswith(("data:image/", "../", "assets/")):
-            if self.site_page and "assets/" not in values.get("src", ""):
-                self.found.append(f"<img src={values.get('src')}>")
+        source = values.get("src", "")
+        if tag == "img" and self.site_page and not source.startswith("data:image/") and "assets/" not in source:
+            self.found.append(f"<img src={source}>")  # the site's own images are its assets
         for name, value in values.items():
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}>")
