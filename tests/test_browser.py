@@ -563,3 +563,77 @@ def test_hostile_workspace_text_does_not_execute(hostile_site: Served, watched: 
         page.locator(".md-search-result__item").first.wait_for(state="visible")
         _check_inert(watched, "search results for 'Loan'")
     assert not watched.page_errors, f"{path}: uncaught page errors: {watched.page_errors}"
+
+
+# --------------------------------------------------------------------------------------------------
+# g. Red team: hostile text in every user field, every page opened, every user link clicked
+# --------------------------------------------------------------------------------------------------
+
+#: One field's text: links in every form Markdown (and its escapes and entities) can write, remote
+#: resources, event handlers, attribute-list syntax and script last (an unclosed one eats the rest).
+#: Every link text starts with "click-", so the test finds and clicks whatever became a link.
+REDTEAM_TEXT = (
+    "[click-1](javascript:window.__pwned=1;alert(1)) \\[click-2\\](javascript:window.__pwned=2;alert(2)) "
+    "&#91;click-3&#93;(javascript:window.__pwned=3;alert(3)) [click-4][r] "
+    '<a href="javascript:window.__pwned=5" onclick="window.__pwned=6;alert(6)">click-5</a> '
+    "[click-6](&#106;avascript:window.__pwned=7;alert(7)) [click-7](data:text/html,alert(8)) "
+    "[click-8](vbscript:msgbox(1)) [click-rel](#top) "
+    '![i](http://example.com/a.png) !\\[j\\](http://example.com/b.png) <img src=x onerror="window.__pwned=9;alert(9)"> '
+    '<svg><image href="http://example.com/s.png"/></svg> <img srcset="http://example.com/1x.png 1x"> '
+    '<p style="background:url(http://example.com/bg.png)">st</p> x {: onclick=alert(10) } '
+    "<script>window.__pwned=11;alert(11)</script>\n\n[r]: javascript:window.__pwned=4;alert(4)"
+)
+REDTEAM_COLUMN = "age<img src=x onerror=alert(12)>[click-9](javascript:alert(13))"
+
+
+@pytest.fixture(scope="module")
+def redteam_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    from modelgov.cli import main
+    from test_redteam_render import hostile_workspace  # the red-team corpus's workspace writer
+
+    root = tmp_path_factory.mktemp("browser-redteam")
+    workspace = hostile_workspace(root / "workspace", REDTEAM_TEXT, REDTEAM_COLUMN)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        code = main(["build", str(workspace), "--out", str(root / "site"), "--quiet", "--no-cache"])
+    assert code == 1 and (root / "site" / "index.html").is_file()  # built; the policy's rule fails
+    yield from _serve(root / "site")
+
+
+_USER_LINKS = """() => Array.from(document.querySelectorAll('.md-content a'))
+    .filter(a => /click-/.test(a.textContent || ''))
+    .map(a => ({text: (a.textContent || '').trim(), href: a.getAttribute('href') || ''}))"""
+
+
+@pytest.mark.redteam
+def test_redteam_every_page_and_every_user_link_stays_inert(redteam_site: Served, watched: Watched) -> None:
+    """Hostile text in every field (tests/test_redteam_render.py writes it into the card, version,
+    datasheets, policy, waiver, approval, a group value and a column name): every page of the site
+    opens without running any of it or fetching from another host, and every link whose text the
+    workspace wrote is clicked without a dialog, a ``javascript:`` navigation or a request that
+    leaves 127.0.0.1."""
+    page = watched.page
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    pages = sorted(p.relative_to(redteam_site.root).as_posix() for p in redteam_site.root.rglob("*.html"))
+    assert len(pages) > 8
+    clicked = 0
+    for path in pages:
+        response = page.goto(redteam_site.at(path), wait_until="networkidle")
+        assert response is not None and response.status == 200, path
+        _check_inert(watched, path)
+        links = page.evaluate(_USER_LINKS)
+        for index, link in enumerate(links):
+            assert not re.match(r"\s*(javascript|data|vbscript):", link["href"], re.I), f"{path}: {link}"
+            page.goto(redteam_site.at(path), wait_until="networkidle")
+            page.locator(".md-content a", has_text=link["text"]).nth(
+                sum(1 for earlier in links[:index] if earlier["text"] == link["text"])
+            ).click()
+            page.wait_for_timeout(200)
+            clicked += 1
+            _check_inert(watched, f"{path} after clicking {link['text']!r}")
+            assert urlsplit(page.url).hostname == LOCAL_HOST, f"{path}: {link} navigated to {page.url}"
+    assert not [url for url in navigations if not url.startswith(redteam_site.url)], navigations
+    assert not [url for url in watched.requests if url.lower().startswith(("javascript:", "vbscript:"))]
+    assert clicked > 0, "no user-written link was found to click (the relative one should be)"
+    assert not watched.page_errors, f"uncaught page errors: {watched.page_errors}"
