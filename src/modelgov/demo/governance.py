@@ -6,7 +6,7 @@ which drift was planted, so anyone checking the site (or a test) knows what it s
 
 from __future__ import annotations
 
-from modelgov.demo import churn, credit, diabetes, lineage, monitoring, policies
+from modelgov.demo import churn, credit, decisions, diabetes, lineage, monitoring, policies
 from modelgov.demo.documents import prose
 from modelgov.demo.writer import WorkspaceWriter
 
@@ -61,6 +61,7 @@ def governance(seed: int) -> dict:
             weeks — see the workspace README.
         """),
         "risk_tiers": RISK_TIERS,
+        "signing": {"allowed_signers": "audit/allowed_signers"},
         "analysis": {"min_group_size": 30},
         "policies": {"packs": list(policies.PACKS)},
         "lineage": {"mlflow": lineage.MLFLOW_STORE, "openlineage": lineage.OPENLINEAGE_EVENTS},
@@ -143,4 +144,5 @@ def readme(seed: int, files: list[str]) -> str:
 def build(writer: WorkspaceWriter, seed: int) -> None:
     """Write ``governance.yml`` and, last, the README that lists every file written."""
     writer.yaml("governance.yml", governance(seed))
+    decisions.build(writer, seed)  # needs governance.yml to load the workspace; before the README lists the files
     writer.text("README.md", readme(seed, list(writer.written)))

@@ -64,6 +64,34 @@ FAIR_LENDING = {
 }
 
 
+DECISIONS = {
+    "id": "acme-decisions",
+    "title": "Acme decision standard",
+    "description": (
+        "Who decided, on which evidence, must be provable: high-risk releases need a model-risk "
+        "sign-off signed with the validator's SSH key, and every version in production must have "
+        "reached it through `modelgov promote`, which checks the policies first."
+    ),
+    "applies_to": {"status": ["production"]},
+    "rules": [
+        {
+            "id": "signed-model-risk-sign-off",
+            "title": "Model Risk signed off the version with a signature (high risk)",
+            "approved_by": ["model_risk"],
+            "require_signature": True,
+            "applies_to": {"risk_tier": ["high"]},
+            "severity": "blocking",
+        },
+        {
+            "id": "promoted-through-the-gate",
+            "title": "The version reached production through `modelgov promote`",
+            "status_recorded": True,
+            "severity": "warning",
+        },
+    ],
+}
+
+
 def waivers() -> dict:
     return {
         "waivers": [
@@ -99,4 +127,5 @@ def waivers() -> dict:
 
 def build(writer: WorkspaceWriter) -> None:
     writer.yaml("policies/acme-fair-lending.yml", FAIR_LENDING)
+    writer.yaml("policies/acme-decisions.yml", DECISIONS)
     writer.yaml("waivers.yml", waivers())

@@ -1,0 +1,160 @@
+"""The example's audit log: signed, unsigned and stale decisions, and a status set by hand.
+
+The example keeps its sign-offs in ``approvals.yml`` files (unsigned, as most teams start) and, since
+2025, also records decisions with ``modelgov approve`` / ``promote`` in ``audit/log.jsonl``. Its
+signers' keys are derived from the seed (the private keys exist only while the example is written;
+only the public keys are in ``audit/allowed_signers``), and signatures are made in Python in the
+format of ``ssh-keygen -Y sign``, so the example needs no OpenSSH and is the same bytes every time.
+
+What a reviewer should find on the site:
+
+* credit-default 1.1: its promotion to production and the annual model-risk revalidation, both
+  **signed**;
+* customer-churn 1.1: a compliance sign-off recorded by name only (**unsigned**), and a status of
+  production that no audit entry set (the version.yml was edited by hand);
+* diabetes-progression 1.0: a signed promotion, a signed compliance sign-off that is **stale** (the
+  model card's intended use was widened after it, see :data:`WIDENED_USE`), and a signed model-risk
+  re-validation made after the change, which is current.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from modelgov.audit import append
+from modelgov.decisions.evidence import version_evidence
+from modelgov.decisions.sign import openssh_public_key, sign_with_ed25519
+from modelgov.demo import churn, credit, diabetes
+from modelgov.demo.writer import WorkspaceWriter, dump_yaml
+
+ALLOWED_SIGNERS = "audit/allowed_signers"
+LOG = "audit/log.jsonl"
+
+#: principal → (roles, display name)
+SIGNERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "priya.raman@acme.example": (("model_risk",), "Priya Raman (Model Validation)"),
+    "tomas.ortega@acme.example": (("compliance",), "Tomás Ortega (Compliance, Consumer Credit)"),
+    "hannah.becker@acme.example": (("compliance",), "Hannah Becker (Compliance, Health & Data Protection)"),
+    "dana.whitfield@acme.example": (("model_owner",), "Dana Whitfield (Retail Credit Risk Analytics)"),
+    "amara.nwosu@acme.example": (("model_owner",), "Dr. Amara Nwosu (Health Analytics)"),
+    "helena.brandt@acme.example": (("override",), "Helena Brandt (Chief Risk Officer)"),
+}
+
+#: The sentence added to the diabetes card after its compliance sign-off, which makes it stale.
+WIDENED_USE = (
+    " Since June 2026 the score also orders the waiting list for dietitian appointments, a use the"
+    " compliance sign-off of 2 June 2026 did not consider."
+)
+
+
+def _key(seed: int, principal: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"modelgov-demo/{seed}/{principal}".encode()).digest())
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def build(writer: WorkspaceWriter, seed: int) -> None:
+    """Write ``audit/allowed_signers`` and ``audit/log.jsonl`` (governance.yml names the former)."""
+    from modelgov.workspace.load import load_workspace
+
+    root = writer.root
+    keys = {principal: _key(seed, principal) for principal in SIGNERS}
+    writer.text(
+        ALLOWED_SIGNERS,
+        "# Who may sign decisions about the example's models (git's allowed-signers format; roles= in the comment).\n"
+        + "".join(
+            f'{principal} namespaces="modelgov" {openssh_public_key(keys[principal])} roles={",".join(roles)}\n'
+            for principal, (roles, _) in SIGNERS.items()
+        ),
+    )
+
+    def record(when: str, by: str, action: str, model: str, version: str, outcome: str, **extra) -> None:
+        workspace = load_workspace(root)
+        evidence = version_evidence(workspace, model, workspace.models[model].versions[version])
+        signed = extra.pop("signed", True)
+        append(
+            root,
+            actor=by,
+            action=action,
+            model=model,
+            version=version,
+            outcome=outcome,
+            concerns=f"models/{model}/versions/{version}/version.yml",
+            evidence=evidence.files,
+            sign=(lambda message: sign_with_ed25519(keys[by], message)) if signed and by in keys else None,
+            time=_time(when),
+            **extra,
+        )
+
+    record(
+        "2025-01-28T09:30:00",
+        "dana.whitfield@acme.example",
+        "status",
+        credit.MODEL_ID,
+        "1.1",
+        "production",
+        details={"from": "staging", "to": "production"},
+        comment="Released after validation and sign-off.",
+    )
+    record(
+        "2026-04-20T15:10:00",
+        "Tomás Ortega",
+        "approval",
+        churn.MODEL_ID,
+        "1.1",
+        "approved",
+        details={"role": "compliance"},
+        signed=False,
+        comment="Recorded by name from the review meeting; not signed.",
+    )
+    record(
+        "2026-05-30T08:45:00",
+        "amara.nwosu@acme.example",
+        "status",
+        diabetes.MODEL_ID,
+        "1.0",
+        "production",
+        details={"from": "candidate", "to": "production"},
+        comment="Outreach ordering goes live.",
+    )
+    record(
+        "2026-06-02T14:00:00",
+        "hannah.becker@acme.example",
+        "approval",
+        diabetes.MODEL_ID,
+        "1.0",
+        "approved",
+        details={"role": "compliance"},
+        comment="Consent wording re-checked for outreach ordering.",
+    )
+    _widen_diabetes_use(writer)
+    record(
+        "2026-06-12T11:20:00",
+        "priya.raman@acme.example",
+        "approval",
+        diabetes.MODEL_ID,
+        "1.0",
+        "approved",
+        details={"role": "model_risk"},
+        comment="Re-validated for the widened use (dietitian waiting list).",
+    )
+    record("2026-06-30T09:00:00", "priya.raman@acme.example", "approval", credit.MODEL_ID, "1.1", "approved",
+           details={"role": "model_risk"}, comment="Annual revalidation on the 2026 holdout.")  # fmt: skip
+    writer.written[LOG] = hashlib.sha256((root / LOG).read_bytes()).hexdigest()
+
+
+def _widen_diabetes_use(writer: WorkspaceWriter) -> None:
+    """Change the diabetes card after its compliance sign-off (the story of a stale approval)."""
+    relpath = f"models/{diabetes.MODEL_ID}/model.yml"
+    path = writer.root / relpath
+    card = yaml.safe_load(path.read_text(encoding="utf-8"))
+    card["intended_use"]["primary_uses"] = card["intended_use"]["primary_uses"].rstrip() + WIDENED_USE
+    data = dump_yaml(card).encode("utf-8")
+    path.write_bytes(data)
+    writer.written[relpath] = hashlib.sha256(data).hexdigest()
