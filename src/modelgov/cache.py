@@ -319,6 +319,7 @@ class AnalysisCache:
         self.report = report
         self.stats = CacheStats()
         self._writable = True
+        self._root_ready = False
         self.disabled: str | None = None
         if os.open not in os.supports_dir_fd:  # links are refused by opening relative to a verified folder
             self.disabled, secret = "this system cannot open files relative to a folder, which the cache needs", None
@@ -375,7 +376,9 @@ class AnalysisCache:
             raise
 
     def _ensure_root(self) -> None:
-        if self.folder.is_dir() and not self.folder.is_symlink():
+        """Create the folder on first write (a link put there later is caught when it is opened)."""
+        if self._root_ready or (self.folder.is_dir() and not self.folder.is_symlink()):
+            self._root_ready = True
             return
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         root = self._open_folder(str(self.folder), None, f"the cache folder {self.folder}")
@@ -387,6 +390,7 @@ class AnalysisCache:
             pass
         finally:
             os.close(root)
+        self._root_ready = True
 
     # ------------------------------------------------------------------ reading
 
