@@ -874,3 +874,36 @@ def test_a_remote_log_is_shown_with_its_listing_fingerprint_not_as_a_content_has
     assert "(listing fingerprint)" in row
     local_rows = [line for line in build_page.markdown.splitlines() if "holdout" in line and line.startswith("|")]
     assert local_rows and not any("listing" in line for line in local_rows)
+
+
+# --------------------------------------------------------------------------- rendered once
+
+
+def test_user_markdown_output_is_inert_for_a_second_markdown_render() -> None:
+    """The filters' output is Markdown MkDocs renders again: an escaped link, an entity-written one
+    or an escaped image that the first render turns into plain text must stay text."""
+    import markdown
+
+    from modelgov.render import text as text_filters
+
+    for source in (r"\[x\](javascript:alert(1))", "&#91;x&#93;(javascript:alert(1))", r"!\[i\](http://e.com/a.png)"):
+        for out in (text_filters.md_inline(source), md(source), text(source)):
+            assert "[" not in out and "](" not in out, out
+            again = markdown.markdown(f"| a |\n|---|\n| {out} |\n\n- {out}\n\n{out}", extensions=["tables"])
+            assert "<a " not in again and "<img" not in again, again
+
+
+def test_user_headings_move_below_the_page_sections_and_code_keeps_its_lines() -> None:
+    block = md("# Top\n\n## Sub\n\n```\nline one\n\nline three\n```")
+    assert "<h4>Top</h4>" in block and "<h5>Sub</h5>" in block
+    assert "line one&#10;&#10;line three" in block  # one raw HTML line: no blank line ends the block
+    assert "\n\n" not in block
+
+
+def test_text_filters_show_control_characters_and_bidi_overrides_as_escapes() -> None:
+    from modelgov.render.text import plain
+
+    assert plain("a\x1b[31mb\u202ec") == "a\\x1b[31mb\\u202ec"
+    assert "\x1b" not in text("\x1b[2J") and "x1b" in text("\x1b[2J")
+    assert "\u202e" not in md("x\u202ey") and "u202e" in md("x\u202ey")
+    assert plain("tab\tand\nline") == "tab and line"  # layout whitespace still collapses on one line
