@@ -112,6 +112,7 @@ def test_version_page_has_the_model_card_sections_in_order(site: Path) -> None:
         "Quantitative analyses",
         "Ethical considerations",
         "Caveats and recommendations",
+        "Status",
         "Approvals",
         "Compliance",
         "Monitoring",

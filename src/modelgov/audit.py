@@ -327,7 +327,21 @@ def append(
     path = root / LOG_PATH
     if path.is_symlink() or not path.parent.resolve().is_relative_to(workspace):
         raise AuditError(f"{LOG_PATH} must be a file inside the workspace, not a link")
+    created = [folder for folder in (path.parent,) if not folder.exists()] + ([] if path.exists() else [path])
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _append_locked(path, now, moment, actor, action, subject, outcome, comment, details, sign)
+    except BaseException:
+        # a refused entry leaves the workspace as it was: no empty log or audit folder of ours remains
+        for made in reversed(created):
+            if made.is_file() and made.stat().st_size == 0:
+                made.unlink()
+            elif made.is_dir() and not any(made.iterdir()):
+                made.rmdir()
+        raise
+
+
+def _append_locked(path, now, moment, actor, action, subject, outcome, comment, details, sign) -> dict[str, Any]:
     with path.open("a+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         state = verify(path, now=now)

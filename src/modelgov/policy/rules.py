@@ -207,9 +207,9 @@ def _approved_by(rule: Rule, ctx: Context) -> list[Check]:
                 approval.decision,
                 f"{role}: approved by {approval.by} on {approval.date} ({signed})",
             )
-            newer = why_not_counted(ctx.version, role, signed_only=signed_only)
-            if newer:
-                why += f"; {newer}, and is not counted"
+        newer = why_not_counted(ctx.version, role, signed_only=signed_only) if approval is not None else None
+        if newer:
+            why += f"; {newer}, and is not counted"
         checks.append(
             Check(
                 path=f"approvals.{role}",

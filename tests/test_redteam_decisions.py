@@ -1,0 +1,536 @@
+"""Red team: forging a verdict through the decisions — sign-offs, the audit log, promotions.
+
+Each test is a hostile contributor's attempt (someone who can write the workspace in a pull request)
+and asserts that it is detected: a forged, replayed or re-keyed signature is *not accepted*, a sign-off
+whose evidence changed is *stale*, a future-dated or malformed entry breaks the chain at its line, a
+truncated or rewritten log is found against the published manifest, and a blocked version cannot be
+promoted without a signed override. Signatures are made by ``ssh-keygen -Y sign`` (as git makes
+them) where OpenSSH is installed, else in Python in the same format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from modelgov import manifest
+from modelgov.audit import LOG_PATH, canonical, entry_hash, signed_message, verify
+from modelgov.cli import main
+from modelgov.decisions.sign import openssh_public_key, sign_with_ed25519
+from workspace_factory import edit, write_workspace
+
+pytestmark = pytest.mark.redteam
+
+VERSION_FILE = "models/loans/versions/1.0/version.yml"
+SSH_KEYGEN = shutil.which("ssh-keygen")
+needs_ssh = pytest.mark.skipif(SSH_KEYGEN is None, reason="ssh-keygen (OpenSSH) is not installed")
+
+SIGNED_GATE = """\
+id: gate
+title: Release gate
+rules:
+  - id: signed-model-risk
+    title: Model Risk signed off, with a signature
+    approved_by: [model_risk]
+    require_signature: true
+  - id: through-the-gate
+    title: Promoted with modelgov promote
+    status_recorded: true
+    severity: warning
+"""
+
+
+class Keys:
+    """Ed25519 keys for the test's people, an allowed-signers file outside the workspace, and a way
+    to sign as any of them (private keys in a folder outside the workspace)."""
+
+    ROLES: ClassVar[dict[str, str]] = {
+        "alice@bank.example": "model_risk",
+        "carol@bank.example": "override",
+        "mallory@bank.example": "none",
+    }
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.private = {p: Ed25519PrivateKey.generate() for p in self.ROLES}
+        self.allowed = folder / "allowed_signers"
+        self.allowed.write_text(
+            "".join(
+                f'{p} namespaces="modelgov" {openssh_public_key(k)} roles={self.ROLES[p]}\n'
+                for p, k in self.private.items()
+            )
+        )
+
+    def key_file(self, principal: str) -> Path:
+        """The private key as an OpenSSH key file, for ``--key``."""
+        from cryptography.hazmat.primitives import serialization
+
+        path = self.folder / principal.split("@")[0]
+        if not path.exists():
+            data = self.private[principal].private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+            )
+            path.write_bytes(data)
+            path.chmod(0o600)
+        return path
+
+    def sign(self, principal: str, message: bytes) -> str:
+        return sign_with_ed25519(self.private[principal], message)
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Keys:
+    return Keys(tmp_path / "outside" / "keys")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = write_workspace(tmp_path / "ws")
+    (root / "policies").mkdir()
+    (root / "policies" / "gate.yml").write_text(SIGNED_GATE)
+    return root
+
+
+def check(root: Path, tmp: Path, keys: Keys | None, *extra: str) -> tuple[int, dict]:
+    results = tmp / "results.json"
+    args = ["check", str(root), "--results", str(results), "-q", *extra]
+    if keys is not None:
+        args += ["--allowed-signers", str(keys.allowed)]
+    code = main(args)
+    return code, json.loads(results.read_text())
+
+
+def result(results: dict, rule: str) -> dict:
+    return next(r for r in results["results"] if r["rule"] == rule)
+
+
+def lines(root: Path) -> list[dict]:
+    return [json.loads(line) for line in (root / LOG_PATH).read_text().splitlines()]
+
+
+def write_lines(root: Path, entries: list[dict]) -> None:
+    (root / LOG_PATH).write_text("".join(canonical(e).decode() + "\n" for e in entries))
+
+
+def forge(root: Path, **fields) -> dict:
+    """Append an entry by hand, correctly chained, as anyone who can write the file can."""
+    entries = lines(root) if (root / LOG_PATH).exists() else []
+    entry = {
+        "seq": len(entries) + 1,
+        "time": "2026-02-01T10:00:00Z",
+        "actor": "alice@bank.example",
+        "action": "approval",
+        "subject": {"model": "loans", "version": "1.0"},
+        "outcome": "approved",
+        "comment": None,
+        "details": {"role": "model_risk"},
+        "prev": entries[-1]["hash"] if entries else "0" * 64,
+    }
+    entry.update(fields)
+    signer = entry.pop("_sign_with", None)
+    if signer is not None:
+        entry["signature"] = signer(signed_message(entry))
+    entry["hash"] = entry_hash(entry)
+    (root / LOG_PATH).parent.mkdir(exist_ok=True)
+    write_lines(root, [*entries, entry])
+    return entry
+
+
+def approve(root: Path, keys: Keys, principal: str = "alice@bank.example", *extra: str) -> int:
+    return main(
+        ["approve", str(root), "loans", "1.0", "--role", "model_risk", "--by", principal,
+         "--key", str(keys.key_file(principal)), "--allowed-signers", str(keys.allowed), *extra]
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the honest path
+
+
+@needs_ssh
+def test_a_signed_sign_off_counts_and_ssh_keygen_verifies_it(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    assert approve(ws, keys) == 0
+    entry = lines(ws)[-1]
+    assert "BEGIN SSH SIGNATURE" in entry["signature"]
+    assert set(entry["subject"]["evidence"]) >= {"data/holdout.csv", VERSION_FILE, "models/loans/model.yml"}
+    # the tool teams already trust agrees: ssh-keygen -Y verify on the same bytes and allowed-signers file
+    (tmp_path / "sig").write_text(entry["signature"])
+    verified = subprocess.run(
+        [SSH_KEYGEN, "-Y", "verify", "-f", str(keys.allowed), "-I", "alice@bank.example", "-n", "modelgov",
+         "-s", str(tmp_path / "sig")],
+        input=signed_message(entry), capture_output=True, check=False,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+    _code, results = check(ws, tmp_path, keys)
+    assert result(results, "signed-model-risk")["outcome"] == "pass"
+
+
+def test_python_signatures_are_the_format_ssh_keygen_verifies(keys: Keys, tmp_path: Path) -> None:
+    if SSH_KEYGEN is None:
+        pytest.skip("ssh-keygen (OpenSSH) is not installed")
+    message = b"an entry"
+    (tmp_path / "sig").write_text(keys.sign("alice@bank.example", message))
+    done = subprocess.run(
+        [SSH_KEYGEN, "-Y", "verify", "-f", str(keys.allowed), "-I", "alice@bank.example", "-n", "modelgov",
+         "-s", str(tmp_path / "sig")],
+        input=message, capture_output=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+# --------------------------------------------------------------------------- forged sign-offs
+
+
+def test_an_unsigned_entry_by_an_impressive_name_does_not_satisfy_a_signed_rule(
+    ws: Path, keys: Keys, tmp_path: Path
+) -> None:
+    forge(ws, actor="Chief Risk Officer")
+    code, results = check(ws, tmp_path, keys)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail" and "unsigned" in found["message"] and code == 1
+
+
+def test_a_signature_by_a_key_the_ci_does_not_list_is_not_accepted(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    """The pull request adds its own key to the workspace's allowed_signers; CI passes its own file."""
+    intruder = Ed25519PrivateKey.generate()
+    (ws / "audit").mkdir()
+    (ws / "audit" / "allowed_signers").write_text(
+        f"alice@bank.example {openssh_public_key(intruder)} roles=model_risk\n"
+    )
+    edit(ws, "governance.yml", "title:", "signing:\n  allowed_signers: audit/allowed_signers\ntitle:")
+    forge(ws, _sign_with=lambda m: sign_with_ed25519(intruder, m))
+    _, results = check(ws, tmp_path, keys)
+    assert result(results, "signed-model-risk")["outcome"] == "fail"
+    # without the CI's file the workspace's own file vouches for the intruder: the audit page says whose
+    # file it was (test_the_signers_origin_is_recorded), which is why CI should pass its own
+    _, results = check(ws, tmp_path, None)
+    assert result(results, "signed-model-risk")["outcome"] == "pass"
+
+
+def test_the_signers_origin_is_recorded(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    forge(ws, _sign_with=lambda m: keys.sign("alice@bank.example", m))
+    assert main(["build", str(ws), "-o", str(tmp_path / "site"), "-q", "--allowed-signers", str(keys.allowed)]) == 0
+    built = manifest.read(tmp_path / "site" / "manifest.json")
+    assert built.audit.signers.origin == "external"
+    approval = next(a for a in built.model("loans").versions[0].approvals if a.entry == 1)
+    assert approval.signature == "signed" and approval.evidence == "unbound"
+    page = (tmp_path / "site" / "audit.html").read_text()
+    assert "given by the CI from outside the workspace" in page
+
+
+@pytest.mark.parametrize(
+    ("case", "principal", "signer", "why"),
+    [
+        ("someone-elses-key", "alice@bank.example", "mallory@bank.example", "does not list this key"),
+        ("signer-without-the-role", "mallory@bank.example", "mallory@bank.example", "does not hold the role"),
+    ],
+)
+def test_a_signature_by_the_wrong_person_or_role_is_not_accepted(
+    ws: Path, keys: Keys, tmp_path: Path, case: str, principal: str, signer: str, why: str
+) -> None:
+    forge(ws, actor=principal, _sign_with=lambda m: keys.sign(signer, m))
+    _code, results = check(ws, tmp_path, keys)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail" and why in found["message"], found["message"]
+
+
+def test_a_signature_replayed_onto_another_entry_is_not_accepted(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    first = forge(ws, outcome="rejected", _sign_with=lambda m: keys.sign("alice@bank.example", m))
+    forge(ws, time="2026-02-02T10:00:00Z", signature=first["signature"])
+    _code, results = check(ws, tmp_path, keys)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail" and "does not verify" in found["message"]
+
+
+def test_an_entry_edited_after_signing_and_rehashed_is_not_accepted(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    entry = forge(ws, outcome="rejected", _sign_with=lambda m: keys.sign("alice@bank.example", m))
+    entry["outcome"] = "approved"
+    entry["hash"] = entry_hash(entry)
+    write_lines(ws, [entry])
+    assert verify(ws / LOG_PATH).ok  # the chain alone cannot tell: the signature can
+    _code, results = check(ws, tmp_path, keys)
+    assert result(results, "signed-model-risk")["outcome"] == "fail"
+
+
+def test_a_signature_made_for_git_is_not_a_modelgov_signature(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    import sshsig  # noqa: F401 - the namespace is checked by sshsig
+
+    def git_signature(message: bytes) -> str:
+        from modelgov.decisions import sign as signing
+
+        original = signing.NAMESPACE
+        try:
+            signing.NAMESPACE = "git"
+            return signing.sign_with_ed25519(keys.private["alice@bank.example"], message)
+        finally:
+            signing.NAMESPACE = original
+
+    forge(ws, _sign_with=git_signature)
+    _code, results = check(ws, tmp_path, keys)
+    assert result(results, "signed-model-risk")["outcome"] == "fail"
+
+
+def test_an_expired_key_does_not_sign(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    text = keys.allowed.read_text().replace('namespaces="modelgov"', 'namespaces="modelgov",valid-before="20260101"', 1)
+    keys.allowed.write_text(text)
+    forge(ws, _sign_with=lambda m: keys.sign("alice@bank.example", m))
+    _code, results = check(ws, tmp_path, keys)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail" and "expired" in found["message"]
+
+
+def test_a_broken_allowed_signers_file_is_named_with_its_line(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    keys.allowed.write_text(keys.allowed.read_text() + "bob@bank.example ssh-ed25519 not-base64!\n")
+    code = main(["check", str(ws), "--results", str(tmp_path / "r.json"), "-q", "--allowed-signers", str(keys.allowed)])
+    assert code == 2
+
+
+@needs_ssh
+def test_an_ecdsa_key_is_refused_when_signing_not_trusted(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    key = tmp_path / "outside" / "ecdsa"
+    subprocess.run([SSH_KEYGEN, "-q", "-t", "ecdsa", "-N", "", "-f", str(key)], check=True)
+    code = main(
+        ["approve", str(ws), "loans", "1.0", "--role", "model_risk", "--by", "alice@bank.example",
+         "--key", str(key), "--allowed-signers", str(keys.allowed)]
+    )  # fmt: skip
+    assert code == 2 and not (ws / LOG_PATH).exists()
+
+
+@needs_ssh
+def test_approve_refuses_a_key_that_would_not_be_accepted(ws: Path, keys: Keys, capsys) -> None:
+    assert approve(ws, keys, "mallory@bank.example") == 2
+    assert "does not hold the role 'model_risk'" in capsys.readouterr().err
+    assert not (ws / LOG_PATH).exists()
+
+
+# --------------------------------------------------------------------------- stale evidence
+
+
+@needs_ssh
+@pytest.mark.parametrize(
+    ("case", "change"),
+    [
+        (
+            "evaluation-table",
+            lambda ws: (ws / "data/holdout.csv").write_text((ws / "data/holdout.csv").read_text() + "\n"),
+        ),
+        ("model-card", lambda ws: edit(ws, "models/loans/model.yml", "Ranking applications", "Deciding applications")),
+        ("version-record", lambda ws: edit(ws, VERSION_FILE, "summary: First version.", "summary: Retrained.")),
+        ("datasheet", lambda ws: edit(ws, "datasets/loans-holdout.yml", "name:", "known_gaps: none\nname:")),
+    ],
+)
+def test_a_sign_off_is_stale_when_its_evidence_changes(ws: Path, keys: Keys, tmp_path: Path, case: str, change) -> None:
+    assert approve(ws, keys) == 0
+    change(ws)
+    _code, results = check(ws, tmp_path, keys)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail" and "stale: evidence changed since sign-off" in found["message"], found
+
+
+@needs_ssh
+def test_promotion_does_not_make_sign_offs_stale(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    edit(ws, VERSION_FILE, "status: production", "status: staging")
+    assert approve(ws, keys) == 0
+    assert main(["promote", str(ws), "loans", "1.0", "--to", "production", "--by", "alice@bank.example",
+                 "--key", str(keys.key_file("alice@bank.example")), "--allowed-signers", str(keys.allowed)]) == 0  # fmt: skip
+    code, results = check(ws, tmp_path, keys)
+    assert code == 0
+    assert result(results, "signed-model-risk")["outcome"] == "pass"
+    assert result(results, "through-the-gate")["outcome"] == "pass"
+
+
+# --------------------------------------------------------------------------- the log itself
+
+
+def test_a_future_dated_entry_breaks_the_chain(ws: Path, tmp_path: Path, capsys) -> None:
+    forge(ws, time="2099-01-01T00:00:00Z")
+    assert main(["audit", "verify", str(ws)]) == 1
+    assert "in the future" in capsys.readouterr().err
+    _code, results = check(ws, tmp_path, None)
+    assert result(results, "signed-model-risk")["outcome"] == "fail"
+
+
+def test_a_backdated_entry_breaks_the_chain(ws: Path) -> None:
+    forge(ws, time="2026-02-01T10:00:00Z")
+    forge(ws, time="2025-01-01T10:00:00Z")
+    state = verify(ws / LOG_PATH)
+    assert state.broken_line == 2 and "backdated" in state.reason
+
+
+def test_a_future_dated_approvals_file_is_refused(ws: Path, tmp_path: Path, capsys) -> None:
+    edit(ws, "models/loans/versions/1.0/approvals.yml", "date: 2026-01-25", "date: 2099-01-25")
+    assert main(["check", str(ws), "--results", str(tmp_path / "r.json"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "approvals.yml" in err and "approvals[0].date" in err and "in the future" in err
+
+
+@pytest.mark.parametrize(
+    ("case", "fields", "says"),
+    [
+        ("details-not-an-object", {"details": ["model_risk"]}, "details must be an object"),
+        ("no-role", {"details": {}}, "needs details.role"),
+        ("unknown-decision", {"outcome": "approved!"}, "outcome must be one of"),
+        ("seq-as-string", {"seq": "1"}, "seq must be an integer"),
+        ("time-not-utc", {"time": "2026-02-01 10:00"}, "time must be a UTC time"),
+        ("impossible-date", {"time": "2026-02-30T10:00:00Z"}, "not a real date"),
+        ("unknown-key", {"approved_by_ceo": True}, "unknown key"),
+        ("subject-without-model", {"subject": {"version": "1.0"}}, "subject must be an object with a model"),
+        ("empty-actor", {"actor": "  "}, "actor must be a non-empty string"),
+        ("bogus-signature", {"signature": "trust me"}, "armored SSH signature"),
+    ],
+)
+def test_a_well_chained_but_malformed_entry_is_named_never_a_crash(
+    ws: Path, tmp_path: Path, capsys, case: str, fields: dict, says: str
+) -> None:
+    forge(ws, **fields)
+    assert main(["audit", "verify", str(ws)]) == 1
+    err = capsys.readouterr().err
+    assert f"{LOG_PATH}:1:" in err and says in err, err
+    code = main(["check", str(ws), "--results", str(tmp_path / "r.json"), "-q"])
+    assert code in (0, 1)
+    assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_duplicate_key_is_refused(ws: Path, capsys) -> None:
+    entry = forge(ws)
+    text = canonical(entry).decode()
+    (ws / LOG_PATH).write_text(text[:-1] + ',"outcome":"rejected"}\n')
+    assert main(["audit", "verify", str(ws)]) == 1
+    assert "appears twice" in capsys.readouterr().err
+
+
+def test_a_non_canonical_line_is_refused(ws: Path) -> None:
+    entry = forge(ws)
+    (ws / LOG_PATH).write_text(json.dumps(entry, indent=None) + "\n")  # spaces after separators
+    assert "canonical" in verify(ws / LOG_PATH).reason
+
+
+def test_an_oversized_line_is_refused_without_reading_it_whole(ws: Path) -> None:
+    forge(ws, comment="x" * 400_000)
+    state = verify(ws / LOG_PATH)
+    assert state.broken_line == 1 and "longer than" in state.reason
+
+
+# --------------------------------------------------------------------------- anchoring
+
+
+@pytest.fixture
+def published(ws: Path, tmp_path: Path) -> Path:
+    for day in range(1, 5):
+        forge(ws, time=f"2026-02-0{day}T10:00:00Z")
+    assert main(["build", str(ws), "-o", str(tmp_path / "site"), "-q"]) in (0, 1)
+    return tmp_path / "site"
+
+
+@pytest.mark.slow
+def test_truncation_is_found_against_the_published_site(ws: Path, published: Path, capsys) -> None:
+    write_lines(ws, lines(ws)[:2])
+    assert main(["audit", "verify", str(ws)]) == 0  # a shorter chain verifies on its own
+    assert main(["audit", "verify", str(ws), "--against", str(published)]) == 1
+    assert "truncated: the log has 2 verified entries, the published manifest recorded 4" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_rewrite_from_one_entry_on_is_found_and_named(ws: Path, published: Path, capsys) -> None:
+    kept = lines(ws)[:2]
+    write_lines(ws, kept)
+    for day in range(3, 6):  # re-chained from entry 3 on: every hash is valid, the history is not
+        forge(ws, time=f"2026-02-0{day}T11:00:00Z", comment="rewritten")
+    assert verify(ws / LOG_PATH).ok
+    assert main(["audit", "verify", str(ws), "--against", str(published / "manifest.json")]) == 1
+    assert "rewritten: entry 3 differs" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_entries_added_after_publishing_are_fine(ws: Path, published: Path, capsys) -> None:
+    forge(ws, time="2026-02-09T10:00:00Z")
+    assert main(["audit", "verify", str(ws), "--against", str(published)]) == 0
+    assert "1 entry added since" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- promotion gate
+
+
+BLOCKING = """\
+id: floor
+title: Performance floor
+rules:
+  - id: impossible-auc
+    title: ROC AUC of at least 0.999
+    evidence: performance.roc_auc
+    require: {">=": 0.999}
+"""
+
+
+@pytest.fixture
+def blocked(ws: Path) -> Path:
+    (ws / "policies" / "gate.yml").unlink()
+    (ws / "policies" / "floor.yml").write_text(BLOCKING)
+    edit(ws, VERSION_FILE, "status: production", "status: staging")
+    return ws
+
+
+def test_promote_refuses_a_blocked_version_and_changes_nothing(blocked: Path, capsys) -> None:
+    before = (blocked / VERSION_FILE).read_bytes()
+    code = main(["promote", str(blocked), "loans", "1.0", "--to", "production", "--by", "anyone"])
+    assert code == 1
+    assert "floor/impossible-auc" in capsys.readouterr().err
+    assert (blocked / VERSION_FILE).read_bytes() == before and not (blocked / LOG_PATH).exists()
+
+
+def test_an_unsigned_override_is_refused(blocked: Path, capsys) -> None:
+    code = main(
+        ["promote", str(blocked), "loans", "1.0", "--to", "production", "--by", "anyone", "--override", "urgent"]
+    )
+    assert code == 2 and "--override must be signed" in capsys.readouterr().err
+    assert "status: staging" in (blocked / VERSION_FILE).read_text()
+
+
+@needs_ssh
+def test_an_override_by_someone_without_the_role_is_refused(blocked: Path, keys: Keys, capsys) -> None:
+    code = main(["promote", str(blocked), "loans", "1.0", "--to", "production", "--by", "alice@bank.example",
+                 "--override", "urgent", "--key", str(keys.key_file("alice@bank.example")),
+                 "--allowed-signers", str(keys.allowed)])  # fmt: skip
+    assert code == 2 and "does not hold the role 'override'" in capsys.readouterr().err
+    assert "status: staging" in (blocked / VERSION_FILE).read_text()
+
+
+@needs_ssh
+@pytest.mark.slow
+def test_a_signed_override_is_recorded_and_shown(blocked: Path, keys: Keys, tmp_path: Path) -> None:
+    code = main(["promote", str(blocked), "loans", "1.0", "--to", "production", "--by", "carol@bank.example",
+                 "--override", "Regulator deadline; manual review of every decision", "--key",
+                 str(keys.key_file("carol@bank.example")), "--allowed-signers", str(keys.allowed)])  # fmt: skip
+    assert code == 0
+    entry = lines(blocked)[-1]
+    assert entry["details"]["override"]["rules"] == ["floor/impossible-auc"]
+    main(["build", str(blocked), "-o", str(tmp_path / "site"), "-q", "--allowed-signers", str(keys.allowed)])
+    built = manifest.read(tmp_path / "site" / "manifest.json")
+    change = built.model("loans").versions[0].status_change
+    assert change.override_reason.startswith("Regulator deadline") and change.signature == "signed"
+    compliance = (tmp_path / "site" / "compliance" / "index.html").read_text()
+    card = (tmp_path / "site" / "models" / "loans" / "1.0" / "index.html").read_text()
+    assert "promoted over a blocked gate" in compliance and "Promoted over a blocked policy gate" in card
+
+
+def test_a_status_written_by_hand_is_not_a_promotion(ws: Path, tmp_path: Path) -> None:
+    forge(ws)  # the workspace keeps an audit log, but no entry sets the status
+    _code, results = check(ws, tmp_path, None)
+    found = result(results, "through-the-gate")
+    assert found["outcome"] == "warn" and "edited, not promoted" in found["message"]
+
+
+def test_entries_hash_their_canonical_json_independently(ws: Path) -> None:
+    entry = forge(ws)
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert entry["hash"] == hashlib.sha256(text.encode()).hexdigest()
+    assert dt.datetime.strptime(entry["time"], "%Y-%m-%dT%H:%M:%SZ")
