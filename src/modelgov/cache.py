@@ -303,6 +303,9 @@ def _describe(mode: int) -> str:
 
 @dataclass
 class CacheStats:
+    """What one build did with the cache: entries used, results computed, and the labels of entries
+    rejected (``corrupted``: the name predates authentication; a forged entry counts here too)."""
+
     hits: int = 0
     misses: int = 0
     corrupted: list[str] = field(default_factory=list)
