@@ -46,6 +46,7 @@ from .aggregates import (
     WindowSpec,
 )
 from .logsource import (
+    MAX_LOG_LINE_BYTES,
     Role,
     ScanError,
     calendar_span,
@@ -294,12 +295,26 @@ def _categories(
     for key, f, text, n in rows:
         if key is None:
             continue
+        if text is not None and len(text) > MAX_LOG_LINE_BYTES:
+            raise _long_value(con, plans[f].column)
         agg = out.setdefault(key, {}).setdefault(plans[f].column, CategoricalAggregate(missing=0))
         if text is None:
             agg.missing += int(n)
         else:
             agg.counts[text] = agg.counts.get(text, 0) + int(n)
     return out
+
+
+def _long_value(con: duckdb.DuckDBPyConnection, column: str) -> ScanError:
+    """A category longer than a CSV log's whole line may be: the same bound for every format, so a
+    Parquet or JSON log cannot put a multi-megabyte label on the drift pages (a small Parquet file
+    can repeat one such value on every row). Names the first file that holds one."""
+    found = con.execute(f"SELECT __file FROM wlog WHERE strlen({q(column)}) > {MAX_LOG_LINE_BYTES} LIMIT 1").fetchone()
+    where = found[0] if found else "the log"
+    return ScanError(
+        f"{where}: column {column!r} holds a value longer than {MAX_LOG_LINE_BYTES:,} bytes, the limit for one "
+        "value of a log; a category is a short label"
+    )
 
 
 # --------------------------------------------------------------------------- public API
