@@ -390,3 +390,62 @@ def test_what_the_spark_engine_cannot_do_with_a_log_uri_is_said_at_load(
 ) -> None:
     problem = only_problem(with_log(ws, "gs://lake/scoring/", spark=True, extra=extra))
     assert problem.key == key and words in problem.message
+
+
+def test_the_path_check_follows_links_and_names_what_it_refuses(tmp_path: Path) -> None:
+    """workspace/paths.py, the one check every reader uses: a link that stays inside is fine, one
+    that leaves (directly, through a linked folder, or dangling) is not; FIFOs and devices are
+    refused by type without being opened; a missing path is left to the caller to report."""
+    import os
+
+    from modelgov.workspace.paths import PathRefused, refusal, require
+
+    root = (tmp_path / "ws").resolve()
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "t.csv").write_text("a\n1\n")
+    (tmp_path / "secret.csv").write_text("a\n1\n")
+    (root / "inside.csv").symlink_to(root / "data" / "t.csv")
+    (root / "out.csv").symlink_to(tmp_path / "secret.csv")
+    (root / "out-folder").symlink_to(tmp_path)
+    (root / "dangling.csv").symlink_to(tmp_path / "nowhere.csv")
+    (root / "zero").symlink_to("/dev/zero")
+    os.mkfifo(root / "pipe.csv")
+
+    assert refusal(root, root / "inside.csv") is None
+    assert refusal(root, root / "missing.csv") is None
+    assert refusal(root, root / "out.csv") == "points outside the workspace (through a symbolic link)"
+    assert "outside" in refusal(root, root / "out-folder" / "secret.csv")
+    assert "outside" in refusal(root, root / "dangling.csv")
+    assert "outside" in refusal(root, root / "zero")
+    assert "named pipe (FIFO)" in refusal(root, root / "pipe.csv")
+    assert "outside" in refusal(root, root / ".." / "secret.csv")
+    assert require(root, "data/t.csv") == root / "data" / "t.csv"
+    with pytest.raises(PathRefused, match=r"pipe\.csv: is a named pipe"):
+        require(root, "pipe.csv")
+
+
+def test_a_log_glob_that_matches_a_link_out_is_refused_not_shortened(ws: Path, tmp_path: Path) -> None:
+    _with_logs(ws, "week-1.csv")
+    (tmp_path / "elsewhere.csv").write_text((ws / "logs" / "week-1.csv").read_text())
+    (ws / "logs" / "week-2.csv").symlink_to(tmp_path / "elsewhere.csv")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == (VERSION, "monitoring.logs")
+    assert "logs/week-2.csv points outside the workspace" in problem.message
+
+
+def test_trust_pickle_refused_by_the_caller_or_the_environment(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    edit(ws, VERSION, "  params:\n", "  artifact: {path: data/holdout.csv, trust_pickle: true}\n  params:\n")
+    load_workspace(ws)  # trusted, and not refused: loads
+    problem = problems_of_refusing(ws)
+    assert (problem.file, problem.key) == (VERSION, "training.artifact.trust_pickle")
+    monkeypatch.setenv("MODELGOV_REFUSE_PICKLE", "1")
+    assert only_problem(ws).key == "training.artifact.trust_pickle"
+    monkeypatch.setenv("MODELGOV_REFUSE_PICKLE", "0")
+    load_workspace(ws)
+
+
+def problems_of_refusing(root: Path) -> Problem:
+    with pytest.raises(WorkspaceError) as info:
+        load_workspace(root, refuse_pickle=True)
+    (problem,) = info.value.problems
+    return problem
