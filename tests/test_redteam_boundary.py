@@ -544,6 +544,23 @@ def test_a_csv_with_one_500_mb_field_is_refused_in_bounded_memory(compressed: bo
     assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
 
 
+def test_a_field_hidden_behind_quoted_line_breaks_is_still_one_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 20 MB field made of short quoted lines: no line is long, but the record (and the field) is."""
+    ws = write_workspace(tmp_path / "ws")
+    with gzip.open(ws / "data" / "holdout.csv.gz", "wb", compresslevel=1) as handle:
+        holdout_table().to_csv(handle, index=False)
+        handle.write(b'1000,30,F,"')
+        for _ in range(20 * 2**10):
+            handle.write(b"y" * 1000 + b'""\n')  # an escaped quote and a line break, inside the field
+        handle.write(b'",0,0.5,0\n')
+    edit(ws, VERSION, "data: data/holdout.csv", "data: data/holdout.csv.gz")
+    site = tmp_path / "site"
+    code, err = run(["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"], capsys)
+    assert_refused(code, err, "data/holdout.csv.gz", ("longer than 16,777,216 bytes",), site)
+
+
 @pytest.mark.slow
 def test_a_json_lines_table_with_one_huge_line_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws")

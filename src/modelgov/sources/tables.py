@@ -120,13 +120,11 @@ def check_text_bounds(path: Path) -> None:
                     )
                 data = np.frombuffer(chunk, dtype=np.uint8)
                 breaks = np.flatnonzero(data == 10)
-                if quoted and len(breaks):
-                    quotes = np.cumsum(data == 34, dtype=np.int64)
-                    parity = (quotes[breaks] + odd) % 2
-                    breaks = breaks[parity == 0]
+                marks = (data == 34) if quoted else None
+                if marks is not None and (odd or marks.any()):  # no quote in or around it: every break ends a record
+                    quotes = np.cumsum(marks, dtype=np.int64)
+                    breaks = breaks[(quotes[breaks] + odd) % 2 == 0]
                     odd = bool((int(quotes[-1]) + odd) % 2)
-                elif quoted:
-                    odd = bool((int(np.count_nonzero(data == 34)) + odd) % 2)
                 if len(breaks) == 0:
                     longest = record = record + len(chunk)
                 else:  # the record in progress ends at the first break; whole records lie between breaks
