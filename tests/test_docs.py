@@ -54,7 +54,12 @@ def test_the_github_actions_recipe_builds_annotates_publishes_and_gates() -> Non
     uses = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
     assert uses["mikepenz/action-junit-report"]["with"]["report_paths"] == "policy-results.xml"
     assert uses["actions/upload-pages-artifact"]["with"]["path"] == "site"
-    assert uses["actions/cache"]["with"]["path"] == "governance/.modelgov/cache"
+    assert uses["actions/cache"]["with"]["path"] == ".modelgov-cache"  # outside the workspace, never in it
+    assert workflow["env"]["MODELGOV_CACHE_DIR"].endswith("/.modelgov-cache")
+    assert "secrets.MODELGOV_CACHE_KEY" in workflow["env"]["MODELGOV_CACHE_KEY"]
+    assert "pull_request" in workflow["env"]["MODELGOV_REFUSE_PICKLE"]
+    assert any("MODELGOV_ALLOWED_SIGNERS" in r for r in runs)
+    assert any("audit verify governance --against" in r for r in runs)
     gate = steps[-1]
     assert gate["if"] == "steps.build.outcome == 'failure'" and gate["run"] == "exit 1"
     deploy = workflow["jobs"]["deploy"]
@@ -68,7 +73,9 @@ def test_the_gitlab_recipe_builds_reports_and_publishes_pages() -> None:
     script = commands_in(job["script"])
     assert any(c.startswith("modelgov build governance -o site --junit policy-results.xml") for c in script)
     assert job["artifacts"]["reports"]["junit"] == "policy-results.xml" and job["artifacts"]["when"] == "always"
-    assert "governance/.modelgov/cache" in job["cache"]["paths"]
+    assert ".modelgov-cache" in job["cache"]["paths"]
+    assert pipeline["variables"]["MODELGOV_CACHE_DIR"].endswith("/.modelgov-cache")
+    assert any("MODELGOV_REFUSE_PICKLE=1" in c for c in script)
     pages = pipeline["pages"]
     assert commands_in(pages["script"]) == ["mv site public"] and pages["artifacts"]["paths"] == ["public"]
     assert pages["needs"][0]["job"] == "governance"
@@ -81,9 +88,10 @@ def test_the_recipes_commands_are_real_modelgov_commands(recipe: str) -> None:
 
     text = (CI / recipe).read_text(encoding="utf-8")
     for line in text.splitlines():
-        command = line.split("run:")[-1].strip().lstrip("- ").strip()
-        if command.startswith("modelgov "):
-            _parser().parse_args(command.split()[1:])  # raises SystemExit on an unknown option
+        for part in line.split("run:")[-1].replace("&&", ";").split(";"):
+            command = part.strip().lstrip("- ").strip()
+            if command.startswith("modelgov "):
+                _parser().parse_args(command.split()[1:])  # raises SystemExit on an unknown option
 
 
 def test_every_command_is_documented() -> None:
