@@ -292,8 +292,11 @@ def _gate(root: Path, args: argparse.Namespace) -> list[tuple[str, str]]:
     from modelgov.policy.engine import is_blocking
     from modelgov.workspace.load import load_workspace
 
+    from modelgov.cache import default_cache_dir, open_cache
+
     workspace = load_workspace(root)
-    built = build_manifest(workspace, as_of=args.as_of, allowed_signers=args.allowed_signers)
+    cache = open_cache(default_cache_dir(), workspace.root)  # the analyses of the last build, when unchanged
+    built = build_manifest(workspace, as_of=args.as_of, allowed_signers=args.allowed_signers, cache=cache)
     report = built.governance
     if report is None:
         return []
