@@ -534,3 +534,25 @@ def test_entries_hash_their_canonical_json_independently(ws: Path) -> None:
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert entry["hash"] == hashlib.sha256(text.encode()).hexdigest()
     assert dt.datetime.strptime(entry["time"], "%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("case", ["log-is-a-link-out", "audit-folder-is-a-link-out", "log-is-a-fifo"])
+def test_a_decision_is_never_written_outside_the_workspace_or_into_a_fifo(
+    ws: Path, tmp_path: Path, capsys, case: str
+) -> None:
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir(exist_ok=True)
+    if case == "log-is-a-link-out":
+        (ws / "audit").mkdir()
+        (ws / LOG_PATH).symlink_to(outside / "log.jsonl")
+    elif case == "audit-folder-is-a-link-out":
+        (ws / "audit").symlink_to(outside)
+    else:
+        (ws / "audit").mkdir()
+        os.mkfifo(ws / LOG_PATH)
+    code = main(["approve", str(ws), "loans", "1.0", "--role", "model_risk", "--by", "anyone"])
+    assert code == 2
+    assert "internal error" not in capsys.readouterr().err
+    assert list(outside.iterdir()) == []

@@ -325,8 +325,13 @@ def append(
     if evidence is not None:
         subject["evidence"] = dict(sorted(evidence.items()))
     path = root / LOG_PATH
-    if path.is_symlink() or not path.parent.resolve().is_relative_to(workspace):
-        raise AuditError(f"{LOG_PATH} must be a file inside the workspace, not a link")
+    if (
+        path.is_symlink()
+        or path.parent.is_symlink()
+        or not path.parent.resolve().is_relative_to(workspace)
+        or (path.exists() and not path.is_file())
+    ):
+        raise AuditError(f"{LOG_PATH} must be a regular file inside the workspace, not a link, FIFO or device")
     created = [folder for folder in (path.parent,) if not folder.exists()] + ([] if path.exists() else [path])
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
