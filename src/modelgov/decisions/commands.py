@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from modelgov.audit import LOG_PATH, compare_with_published, verify
-from modelgov.decisions.evidence import STATUS_LINE, version_evidence
+from modelgov.decisions.evidence import STATUS_LINE, Evidence, version_evidence
 from modelgov.decisions.review import OVERRIDE_ROLE
 from modelgov.decisions.sign import sign, signing_key
 from modelgov.decisions.signers import AllowedSigners, check_signature, locate
@@ -161,6 +161,14 @@ def _accepted(signers: AllowedSigners, principal: str, message: bytes, armored: 
         )
 
 
+def _current_evidence(root: Path, model: str, version: str) -> Evidence:
+    """The version's evidence as the workspace holds it now (the workspace must load)."""
+    from modelgov.workspace.load import load_workspace
+
+    workspace = load_workspace(root)
+    return version_evidence(workspace, model, workspace.models[model].versions[version])
+
+
 def _signed_note(entry: dict[str, Any]) -> str:
     return "signed" if "signature" in entry else "unsigned: give --key to sign it"
 
@@ -171,14 +179,11 @@ def _signed_note(entry: dict[str, Any]) -> str:
 def approve(args: argparse.Namespace) -> int:
     """Append a sign-off bound to the version's evidence as it is now (every file's SHA-256)."""
     from modelgov.audit import append
-    from modelgov.workspace.load import load_workspace
 
     root: Path = args.workspace
     version_file = _version_file(root, args.model, args.version)
     _intact_log(root)
-    workspace = load_workspace(root)
-    entry_spec = workspace.models[args.model].versions[args.version]
-    evidence = version_evidence(workspace, args.model, entry_spec)
+    evidence = _current_evidence(root, args.model, args.version)
     entry = append(
         root,
         actor=args.by,
@@ -240,10 +245,7 @@ def promote(args: argparse.Namespace) -> int:
                 details["override"] = {"reason": args.override, "rules": [rule for rule, _ in blocked]}
         elif args.override is not None:
             raise ModelgovError(f"--override applies to a promotion to staging or production, not to {args.to}")
-        from modelgov.workspace.load import load_workspace
-
-        workspace = load_workspace(root)
-        evidence = version_evidence(workspace, args.model, workspace.models[args.model].versions[args.version])
+        evidence = _current_evidence(root, args.model, args.version)
         entry = append(
             root,
             actor=args.by,
@@ -289,10 +291,9 @@ def _gate(root: Path, args: argparse.Namespace) -> list[tuple[str, str]]:
     workspace; ``status_recorded`` rules are left out (the entry they ask for is the one this
     promotion writes), unless they require a signature and the promotion is unsigned."""
     from modelgov.assemble import build_manifest
+    from modelgov.cache import default_cache_dir, open_cache
     from modelgov.policy.engine import is_blocking
     from modelgov.workspace.load import load_workspace
-
-    from modelgov.cache import default_cache_dir, open_cache
 
     workspace = load_workspace(root)
     cache = open_cache(default_cache_dir(), workspace.root)  # the analyses of the last build, when unchanged

@@ -51,6 +51,24 @@ WIDENED_USE = (
 )
 
 
+#: (time, principal, action, model, version, outcome, details, comment), oldest first; the diabetes
+#: card is widened after the fourth, which makes that compliance sign-off stale.
+DECISIONS: list[tuple[str, str, str, str, str, str, dict, str]] = [
+    ("2025-01-28T09:30:00", "dana.whitfield@acme.example", "status", credit.MODEL_ID, "1.1", "production",
+     {"from": "staging", "to": "production"}, "Released after validation and sign-off."),
+    ("2026-04-20T15:10:00", "Tomás Ortega", "approval", churn.MODEL_ID, "1.1", "approved",
+     {"role": "compliance"}, "Recorded by name from the review meeting; not signed."),
+    ("2026-05-30T08:45:00", "amara.nwosu@acme.example", "status", diabetes.MODEL_ID, "1.0", "production",
+     {"from": "candidate", "to": "production"}, "Outreach ordering goes live."),
+    ("2026-06-02T14:00:00", "hannah.becker@acme.example", "approval", diabetes.MODEL_ID, "1.0", "approved",
+     {"role": "compliance"}, "Consent wording re-checked for outreach ordering."),
+    ("2026-06-12T11:20:00", "priya.raman@acme.example", "approval", diabetes.MODEL_ID, "1.0", "approved",
+     {"role": "model_risk"}, "Re-validated for the widened use (dietitian waiting list)."),
+    ("2026-06-30T09:00:00", "priya.raman@acme.example", "approval", credit.MODEL_ID, "1.1", "approved",
+     {"role": "model_risk"}, "Annual revalidation on the 2026 holdout."),
+]  # fmt: skip
+
+
 def _key(seed: int, principal: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"modelgov-demo/{seed}/{principal}".encode()).digest())
 
@@ -77,7 +95,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     def record(when: str, by: str, action: str, model: str, version: str, outcome: str, **extra) -> None:
         workspace = load_workspace(root)
         evidence = version_evidence(workspace, model, workspace.models[model].versions[version])
-        signed = extra.pop("signed", True)
+        signed = by in keys  # the one entry by a plain name is recorded unsigned
         append(
             root,
             actor=by,
@@ -87,65 +105,16 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             outcome=outcome,
             concerns=f"models/{model}/versions/{version}/version.yml",
             evidence=evidence.files,
-            sign=(lambda message: sign_with_ed25519(keys[by], message)) if signed and by in keys else None,
+            sign=(lambda message: sign_with_ed25519(keys[by], message)) if signed else None,
             time=_time(when),
             **extra,
         )
 
-    record(
-        "2025-01-28T09:30:00",
-        "dana.whitfield@acme.example",
-        "status",
-        credit.MODEL_ID,
-        "1.1",
-        "production",
-        details={"from": "staging", "to": "production"},
-        comment="Released after validation and sign-off.",
-    )
-    record(
-        "2026-04-20T15:10:00",
-        "Tomás Ortega",
-        "approval",
-        churn.MODEL_ID,
-        "1.1",
-        "approved",
-        details={"role": "compliance"},
-        signed=False,
-        comment="Recorded by name from the review meeting; not signed.",
-    )
-    record(
-        "2026-05-30T08:45:00",
-        "amara.nwosu@acme.example",
-        "status",
-        diabetes.MODEL_ID,
-        "1.0",
-        "production",
-        details={"from": "candidate", "to": "production"},
-        comment="Outreach ordering goes live.",
-    )
-    record(
-        "2026-06-02T14:00:00",
-        "hannah.becker@acme.example",
-        "approval",
-        diabetes.MODEL_ID,
-        "1.0",
-        "approved",
-        details={"role": "compliance"},
-        comment="Consent wording re-checked for outreach ordering.",
-    )
+    for when, by, action, model, version, outcome, details, comment in DECISIONS[:4]:
+        record(when, by, action, model, version, outcome, details=details, comment=comment)
     _widen_diabetes_use(writer)
-    record(
-        "2026-06-12T11:20:00",
-        "priya.raman@acme.example",
-        "approval",
-        diabetes.MODEL_ID,
-        "1.0",
-        "approved",
-        details={"role": "model_risk"},
-        comment="Re-validated for the widened use (dietitian waiting list).",
-    )
-    record("2026-06-30T09:00:00", "priya.raman@acme.example", "approval", credit.MODEL_ID, "1.1", "approved",
-           details={"role": "model_risk"}, comment="Annual revalidation on the 2026 holdout.")  # fmt: skip
+    for when, by, action, model, version, outcome, details, comment in DECISIONS[4:]:
+        record(when, by, action, model, version, outcome, details=details, comment=comment)
     writer.written[LOG] = hashlib.sha256((root / LOG).read_bytes()).hexdigest()
 
 
