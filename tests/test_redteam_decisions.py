@@ -556,3 +556,68 @@ def test_a_decision_is_never_written_outside_the_workspace_or_into_a_fifo(
     assert code == 2
     assert "internal error" not in capsys.readouterr().err
     assert list(outside.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- waivers
+
+
+def waive(root: Path, keys: Keys | None, *extra: str) -> int:
+    args = ["waive", str(root), "--id", "W-1", "--policy", "floor", "--rule", "impossible-auc", "--model", "loans",
+            "--reason", "Known limit", "--by", "alice@bank.example", "--ticket", "RISK-1", "--expires", "2026-12-31",
+            "--granted", "2026-01-30"]  # fmt: skip
+    if keys is not None:
+        args += ["--key", str(keys.key_file("alice@bank.example")), "--allowed-signers", str(keys.allowed)]
+    return main([*args, *extra])
+
+
+@pytest.fixture
+def strict_waivers(blocked: Path) -> Path:
+    edit(blocked, "governance.yml", "title:", "policies:\n  require_signed_waivers: true\ntitle:")
+    return blocked
+
+
+def test_a_waiver_written_by_hand_does_not_open_the_gate_where_signed_waivers_are_required(
+    strict_waivers: Path, keys: Keys, tmp_path: Path
+) -> None:
+    (strict_waivers / "waivers.yml").write_text(
+        "waivers:\n  - {id: W-1, policy: floor, rule: impossible-auc, models: [loans], reason: trust me,\n"
+        "     approved_by: Chief Risk Officer, ticket: X-1, granted: 2026-01-30, expires: 2026-12-31}\n"
+    )
+    code, results = check(strict_waivers, tmp_path, keys, "--as-of", "2026-03-01")
+    assert code == 1 and result(results, "impossible-auc")["outcome"] == "fail"
+    state = results["waivers"][0]
+    assert state["state"] == "not accepted" and state["record"]["entry"] is None
+    assert main(["promote", str(strict_waivers), "loans", "1.0", "--to", "production", "--by", "x",
+                 "--as-of", "2026-03-01", "--allowed-signers", str(keys.allowed)]) == 1  # fmt: skip
+
+
+@needs_ssh
+def test_a_signed_waiver_applies_and_one_extended_by_hand_no_longer_does(
+    strict_waivers: Path, keys: Keys, tmp_path: Path, capsys
+) -> None:
+    assert waive(strict_waivers, keys) == 0
+    code, results = check(strict_waivers, tmp_path, keys, "--as-of", "2026-03-01")
+    assert code == 0 and result(results, "impossible-auc")["outcome"] == "waived"
+    assert results["waivers"][0]["record"]["signature"] == "signed"
+    edit(strict_waivers, "waivers.yml", '"expires": "2026-12-31"', '"expires": "2027-01-15"')
+    capsys.readouterr()
+    code, results = check(strict_waivers, tmp_path, keys, "--as-of", "2026-03-01")
+    assert code == 1 and result(results, "impossible-auc")["outcome"] == "fail"
+    assert results["waivers"][0]["record"]["changed"] == ["expires"]
+    capsys.readouterr()
+    main(["check", str(strict_waivers), "--results", str(tmp_path / "r.json"), "--as-of", "2026-03-01",
+          "--allowed-signers", str(keys.allowed)])  # fmt: skip
+    assert "W-1 is not accepted: changed since it was signed (expires)" in capsys.readouterr().out
+
+
+def test_without_the_requirement_a_hand_written_waiver_applies_but_says_so(
+    blocked: Path, keys: Keys, tmp_path: Path
+) -> None:
+    (blocked / "waivers.yml").write_text(
+        "waivers:\n  - {id: W-1, policy: floor, rule: impossible-auc, models: [loans], reason: trust me,\n"
+        "     approved_by: Chief Risk Officer, ticket: X-1, granted: 2026-01-30, expires: 2026-12-31}\n"
+    )
+    code, results = check(blocked, tmp_path, keys, "--as-of", "2026-03-01")
+    assert code == 0 and results["waivers"][0]["record"] == {
+        "entry": None, "by": None, "signature": "unsigned", "signature_problem": None, "changed": []
+    }  # fmt: skip

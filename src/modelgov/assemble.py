@@ -8,6 +8,7 @@ the whole workspace and raised together, like the loader's problems.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from modelgov.analysis.explain import explain
 from modelgov.analysis.resampling import Resampling
 from modelgov.audit import LOG_PATH
 from modelgov.cache import AnalysisCache, cache_key
-from modelgov.decisions.review import audit_event, review_models, signers_summary
+from modelgov.decisions.review import audit_event, review_models, signers_summary, waiver_records
 from modelgov.decisions.signers import AllowedSigners, SignersError
 from modelgov.decisions.signers import locate as locate_signers
 from modelgov.errors import Problem, WorkspaceError
@@ -115,12 +116,14 @@ def build_manifest(
     if not workspace.policies:
         return built
     progress(f"Checking {len(workspace.policies)} polic{'ies' if len(workspace.policies) != 1 else 'y'}")
+    records = waiver_records(workspace, signers)
     report = govern(
         built,
         workspace.policies,
-        workspace.waivers,
+        [dataclasses.replace(w, record=records[w.waiver.id]) for w in workspace.waivers],
         as_of or dt.date.fromisoformat(built_at[:10]),
         fail_on=fail_on or gov.policies.fail_on,
+        require_signed_waivers=gov.policies.require_signed_waivers,
     )
     return built.model_copy(update={"governance": report})
 

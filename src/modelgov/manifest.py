@@ -584,6 +584,23 @@ class PolicyResult(Node):
     checks: list[PolicyCheck] = Field(default_factory=list)
 
 
+class WaiverRecord(Node):
+    """How the waiver is recorded in the audit log (``modelgov waive``)."""
+
+    entry: int | None = Field(None, description="The audit entry that granted it; None when no entry names it.")
+    by: str | None = None
+    signature: Literal["signed", "unsigned", "invalid"] = "unsigned"
+    signature_problem: str | None = None
+    changed: list[str] = Field(
+        default_factory=list, description="Fields of waivers.yml that differ from what the audit entry recorded."
+    )
+
+    @property
+    def accepted(self) -> bool:
+        """Signed by a listed key and unchanged since: what ``require_signed_waivers`` asks for."""
+        return self.entry is not None and self.signature == "signed" and not self.changed
+
+
 class WaiverState(Node):
     id: str
     policy: str
@@ -595,15 +612,17 @@ class WaiverState(Node):
     ticket: str
     granted: str
     expires: str
-    state: Literal["active", "expiring", "expired", "not yet granted"] = Field(
+    state: Literal["active", "expiring", "expired", "not yet granted", "not accepted"] = Field(
         description="`expiring`: active but ends within 30 days of the check; `not yet granted`: granted "
-        "after the check date, so it does not apply yet."
+        "after the check date, so it does not apply yet; `not accepted`: governance.yml requires signed "
+        "waivers and this one has no accepted signature, or was changed after it was signed."
     )
     used_by: list[str] = Field(default_factory=list, description="`model@version` results it waived.")
     would_apply_to: list[str] = Field(
         default_factory=list, description="Expired: the failing results it would cover if it still applied."
     )
     source: FileRef
+    record: WaiverRecord = Field(default_factory=WaiverRecord, description="Its audit entry and signature.")
 
 
 class GovernanceReport(Node):

@@ -344,7 +344,7 @@ def waive(args: argparse.Namespace) -> int:
     path = root / "waivers.yml"
     text = path.read_text(encoding="utf-8") if path.is_file() else "waivers:\n"
     before = yaml.safe_load(text) or {}
-    if not isinstance(before, dict) or not isinstance(before.get("waivers", []), list):
+    if not isinstance(before, dict) or not isinstance(before.get("waivers") or [], list):
         raise ModelgovError("waivers.yml: expected a mapping with a waivers list")
     if any(isinstance(w, dict) and w.get("id") == args.id for w in before.get("waivers") or []):
         raise ModelgovError(f"waivers.yml: a waiver {args.id!r} exists already")

@@ -175,3 +175,46 @@ def _status_change(entries: list[dict[str, Any]], status: str, signers) -> manif
         if override and isinstance(override.get("rules"), list)
         else [],
     )
+
+
+def waiver_records(workspace: Workspace, signers: AllowedSigners | None) -> dict[str, manifest.WaiverRecord]:
+    """Each waiver of waivers.yml with the audit entry that granted it (the latest naming its id):
+    its signature, and the fields waivers.yml has changed since (a later expiry written by hand is
+    the forge this catches)."""
+    granted: dict[str, dict[str, Any]] = {}
+    for entry in workspace.audit_entries:
+        if entry["action"] == "waiver" and isinstance(entry["details"].get("waiver"), str):
+            granted[entry["details"]["waiver"]] = entry
+    records = {}
+    for loaded in workspace.waivers:
+        waiver = loaded.waiver
+        entry = granted.get(waiver.id)
+        if entry is None:
+            records[waiver.id] = manifest.WaiverRecord()
+            continue
+        checked = signature_of(entry, signers, None)
+        details, subject = entry["details"], entry["subject"]
+        recorded = {
+            "policy": details.get("policy"),
+            "rule": details.get("rule"),
+            "ticket": details.get("ticket"),
+            "expires": details.get("expires"),
+            "reason": entry["comment"],
+            "models": subject.get("model"),
+        }
+        now = {
+            "policy": waiver.policy,
+            "rule": waiver.rule,
+            "ticket": waiver.ticket,
+            "expires": waiver.expires.isoformat(),
+            "reason": waiver.reason,
+            "models": ",".join(waiver.models),
+        }
+        records[waiver.id] = manifest.WaiverRecord(
+            entry=entry["seq"],
+            by=entry["actor"],
+            signature=checked.status,  # type: ignore[arg-type]
+            signature_problem=checked.reason,
+            changed=[key for key in now if recorded[key] != now[key]],
+        )
+    return records

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from modelgov.audit import append
 from modelgov.decisions.evidence import version_evidence
 from modelgov.decisions.sign import openssh_public_key, sign_with_ed25519
-from modelgov.demo import churn, credit, diabetes
+from modelgov.demo import churn, credit, diabetes, policies
 from modelgov.demo.writer import WorkspaceWriter, dump_yaml
 
 ALLOWED_SIGNERS = "audit/allowed_signers"
@@ -115,7 +115,27 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     _widen_diabetes_use(writer)
     for when, by, action, model, version, outcome, details, comment in DECISIONS[4:]:
         record(when, by, action, model, version, outcome, details=details, comment=comment)
+    _record_fair_lending_waiver(root, keys["helena.brandt@acme.example"])
     writer.written[LOG] = hashlib.sha256((root / LOG).read_bytes()).hexdigest()
+
+
+def _record_fair_lending_waiver(root, key: Ed25519PrivateKey) -> None:
+    """The credit waiver, as ``modelgov waive --key`` records it: signed by the Chief Risk Officer,
+    with what waivers.yml says (the other waiver of the example is in waivers.yml only: unsigned)."""
+    waiver = next(w for w in policies.waivers()["waivers"] if w["id"] == "W-2026-014")
+    append(
+        root,
+        actor="helena.brandt@acme.example",
+        action="waiver",
+        model=",".join(waiver["models"]),
+        version=waiver["versions"][0],
+        outcome="granted",
+        comment=waiver["reason"],
+        details={key_: waiver[key_] for key_ in ("policy", "rule", "ticket", "expires")} | {"waiver": waiver["id"]},
+        concerns="waivers.yml",
+        sign=lambda message: sign_with_ed25519(key, message),
+        time=_time(waiver["granted"] + "T16:00:00"),
+    )
 
 
 def _widen_diabetes_use(writer: WorkspaceWriter) -> None:

@@ -18,7 +18,7 @@ into ``waived`` (the original outcome is kept). A waiver is active up to and inc
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from modelgov import manifest
@@ -42,6 +42,7 @@ class LoadedPolicy:
 class LoadedWaiver:
     waiver: Waiver
     source: manifest.FileRef
+    record: manifest.WaiverRecord = field(default_factory=manifest.WaiverRecord)
 
 
 def in_scope(scope: Scope | None, model: manifest.Model, version: manifest.ModelVersion) -> bool:
@@ -152,12 +153,17 @@ def govern(
     today: dt.date,
     *,
     fail_on: str = "blocking",
+    require_signed_waivers: bool = False,
 ) -> manifest.GovernanceReport:
+    """Every rule of every policy on every model version, with the waivers applied. With
+    ``require_signed_waivers``, a waiver applies only when its audit record is accepted (signed by a
+    listed key, and waivers.yml unchanged since): the others are reported as ``not accepted``."""
     datasets = {d.id: d for d in built.datasets}
     results: list[manifest.PolicyResult] = []
     used: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
     would: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
-    active = [w for w in waivers if w.waiver.expires >= today and w.waiver.granted <= today]
+    accepted = [w for w in waivers if not require_signed_waivers or w.record.accepted]
+    active = [w for w in accepted if w.waiver.expires >= today and w.waiver.granted <= today]
 
     for model in built.models:
         for version in model.versions:
@@ -194,7 +200,7 @@ def govern(
                             if w in active and waiver_id is None:
                                 waiver_id, unwaived = w.waiver.id, outcome
                                 used[w.waiver.id].append(key)
-                            elif w.waiver.expires < today:
+                            elif w.waiver.expires < today or w not in accepted:
                                 lapsed.append(w.waiver.id)
                         if waiver_id is not None:
                             outcome = "waived"
@@ -212,7 +218,9 @@ def govern(
     states = []
     for w in waivers:
         waiver = w.waiver
-        if waiver.expires < today:
+        if w not in accepted:
+            state = "not accepted"
+        elif waiver.expires < today:
             state = "expired"
         elif waiver.granted > today:
             state = "not yet granted"
@@ -226,7 +234,7 @@ def govern(
                 versions=list(waiver.versions) if waiver.versions is not None else None, reason=waiver.reason,
                 approved_by=waiver.approved_by, ticket=waiver.ticket, granted=waiver.granted.isoformat(),
                 expires=waiver.expires.isoformat(), state=state, used_by=used[waiver.id],
-                would_apply_to=would[waiver.id], source=w.source,
+                would_apply_to=would[waiver.id], source=w.source, record=w.record,
             )
         )  # fmt: skip
 

@@ -139,7 +139,16 @@ def summary_table(report: manifest.GovernanceReport) -> str:
         for r in notable:
             lines.append(f"{r.outcome.upper():5} {r.model} {r.version}  {r.policy}/{r.rule}: {r.message}")
     expired = [w for w in report.waivers if w.state == "expired"]
-    unused = [w for w in report.waivers if w.state != "expired" and not w.used_by]
+    refused = [w for w in report.waivers if w.state == "not accepted"]
+    unused = [w for w in report.waivers if w.state not in ("expired", "not accepted") and not w.used_by]
+    for w in refused:
+        why = f"changed since it was signed ({', '.join(w.record.changed)})" if w.record.changed else "not signed"
+        if w.record.signature == "invalid":
+            why = f"its signature is not accepted ({w.record.signature_problem})"
+        lines.append(
+            f"NOTE  waiver {w.id} is not accepted: {why}"
+            + (f"; it would cover {', '.join(w.would_apply_to)}" if w.would_apply_to else "")
+        )
     for w in expired:
         lines.append(
             f"NOTE  waiver {w.id} expired on {w.expires}"

@@ -533,6 +533,7 @@ def policy_status(manifest: Manifest, model: Model, version: ModelVersion | None
 
 #: The groups of the waivers page, in page order, with their headings.
 WAIVER_GROUPS = {
+    "not-accepted": "Not accepted",
     "expired": "Expired",
     "expiring": "Expiring within 30 days",
     "unused": "Unused",
@@ -551,8 +552,11 @@ class WaiverRow:
 
     @property
     def group(self) -> str:
-        """``expired`` (past its expiry date); else ``unused`` (it waived no result); else
+        """``not-accepted`` (unsigned or changed, where signed waivers are required); else
+        ``expired`` (past its expiry date); else ``unused`` (it waived no result); else
         ``expiring`` (it ends within 30 days of the check date); else ``active``."""
+        if self.waiver.state == "not accepted":
+            return "not-accepted"
         if self.waiver.state == "expired":
             return "expired"
         if not self.waiver.used_by:

@@ -112,6 +112,11 @@ class PolicySettings(Strict):
         "blocking", description="`warning`: warnings also make `modelgov check`/`build` exit with 1."
     )
     waiver_max_days: int = Field(365, ge=1, description="Longest allowed time from a waiver's grant to its expiry.")
+    require_signed_waivers: bool = Field(
+        False,
+        description="true: a waiver applies only when `modelgov waive` recorded it with a signature the "
+        "allowed-signers file accepts, and waivers.yml still says what was signed; others are shown as not accepted.",
+    )
 
 
 class Signing(Strict):
