@@ -8,8 +8,8 @@ format of ``ssh-keygen -Y sign``, so the example needs no OpenSSH and is the sam
 
 What a reviewer should find on the site:
 
-* credit-default 1.1: its promotion to production and the annual model-risk revalidation, both
-  **signed**;
+* credit-default 1.1: its model-risk validation sign-off and its promotion to production, both
+  **signed** (the validation is older than a year, which the packs' freshness rules flag);
 * customer-churn 1.1: a compliance sign-off recorded by name only (**unsigned**), and a status of
   production that no audit entry set (the version.yml was edited by hand);
 * diabetes-progression 1.0: a signed promotion, a signed compliance sign-off that is **stale** (the
@@ -52,10 +52,12 @@ WIDENED_USE = (
 
 
 #: (time, principal, action, model, version, outcome, details, comment), oldest first; the diabetes
-#: card is widened after the fourth, which makes that compliance sign-off stale.
+#: card is widened after the fifth, which makes that compliance sign-off stale.
 DECISIONS: list[tuple[str, str, str, str, str, str, dict, str]] = [
-    ("2025-01-28T09:30:00", "dana.whitfield@acme.example", "status", credit.MODEL_ID, "1.1", "production",
-     {"from": "staging", "to": "production"}, "Released after validation and sign-off."),
+    ("2025-02-14T10:00:00", "priya.raman@acme.example", "approval", credit.MODEL_ID, "1.1", "approved",
+     {"role": "model_risk"}, "Validation report VR-2025-03 signed; the conditions are in approvals.yml."),
+    ("2025-02-24T09:30:00", "dana.whitfield@acme.example", "status", credit.MODEL_ID, "1.1", "production",
+     {"from": "staging", "to": "production"}, "Released after validation and the compliance sign-off."),
     ("2026-04-20T15:10:00", "Tomás Ortega", "approval", churn.MODEL_ID, "1.1", "approved",
      {"role": "compliance"}, "Recorded by name from the review meeting; not signed."),
     ("2026-05-30T08:45:00", "amara.nwosu@acme.example", "status", diabetes.MODEL_ID, "1.0", "production",
@@ -64,8 +66,6 @@ DECISIONS: list[tuple[str, str, str, str, str, str, dict, str]] = [
      {"role": "compliance"}, "Consent wording re-checked for outreach ordering."),
     ("2026-06-12T11:20:00", "priya.raman@acme.example", "approval", diabetes.MODEL_ID, "1.0", "approved",
      {"role": "model_risk"}, "Re-validated for the widened use (dietitian waiting list)."),
-    ("2026-06-30T09:00:00", "priya.raman@acme.example", "approval", credit.MODEL_ID, "1.1", "approved",
-     {"role": "model_risk"}, "Annual revalidation on the 2026 holdout."),
 ]  # fmt: skip
 
 
@@ -110,10 +110,10 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             **extra,
         )
 
-    for when, by, action, model, version, outcome, details, comment in DECISIONS[:4]:
+    for when, by, action, model, version, outcome, details, comment in DECISIONS[:5]:
         record(when, by, action, model, version, outcome, details=details, comment=comment)
     _widen_diabetes_use(writer)
-    for when, by, action, model, version, outcome, details, comment in DECISIONS[4:]:
+    for when, by, action, model, version, outcome, details, comment in DECISIONS[5:]:
         record(when, by, action, model, version, outcome, details=details, comment=comment)
     _record_fair_lending_waiver(root, keys["helena.brandt@acme.example"])
     writer.written[LOG] = hashlib.sha256((root / LOG).read_bytes()).hexdigest()
