@@ -56,11 +56,11 @@ WIDENED_USE = (
 DECISIONS: list[tuple[str, str, str, str, str, str, dict, str]] = [
     ("2025-02-14T10:00:00", "priya.raman@acme.example", "approval", credit.MODEL_ID, "1.1", "approved",
      {"role": "model_risk"}, "Validation report VR-2025-03 signed; the conditions are in approvals.yml."),
-    ("2025-02-24T09:30:00", "dana.whitfield@acme.example", "status", credit.MODEL_ID, "1.1", "production",
+    ("2025-03-03T09:30:00", "dana.whitfield@acme.example", "status", credit.MODEL_ID, "1.1", "production",
      {"from": "staging", "to": "production"}, "Released after validation and the compliance sign-off."),
     ("2026-04-20T15:10:00", "Tomás Ortega", "approval", churn.MODEL_ID, "1.1", "approved",
      {"role": "compliance"}, "Recorded by name from the review meeting; not signed."),
-    ("2026-05-30T08:45:00", "amara.nwosu@acme.example", "status", diabetes.MODEL_ID, "1.0", "production",
+    ("2026-06-01T08:45:00", "amara.nwosu@acme.example", "status", diabetes.MODEL_ID, "1.0", "production",
      {"from": "candidate", "to": "production"}, "Outreach ordering goes live."),
     ("2026-06-02T14:00:00", "hannah.becker@acme.example", "approval", diabetes.MODEL_ID, "1.0", "approved",
      {"role": "compliance"}, "Consent wording re-checked for outreach ordering."),
