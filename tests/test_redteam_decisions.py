@@ -129,7 +129,7 @@ def forge(root: Path, **fields) -> dict:
         "time": "2026-02-01T10:00:00Z",
         "actor": "alice@bank.example",
         "action": "approval",
-        "subject": {"model": "loans", "version": "1.0"},
+        "subject": {"model": "loans", "version": "1.0", "evidence": current_evidence(root)},
         "outcome": "approved",
         "comment": None,
         "details": {"role": "model_risk"},
@@ -143,6 +143,15 @@ def forge(root: Path, **fields) -> dict:
     (root / LOG_PATH).parent.mkdir(exist_ok=True)
     write_lines(root, [*entries, entry])
     return entry
+
+
+def current_evidence(root: Path) -> dict[str, str]:
+    """What ``modelgov approve`` binds: the version's evidence as the workspace holds it now."""
+    from modelgov.decisions.evidence import version_evidence
+    from modelgov.workspace.load import load_workspace
+
+    workspace = load_workspace(root)
+    return dict(version_evidence(workspace, "loans", workspace.models["loans"].versions["1.0"]).files)
 
 
 def approve(root: Path, keys: Keys, principal: str = "alice@bank.example", *extra: str) -> int:
@@ -221,7 +230,7 @@ def test_the_signers_origin_is_recorded(ws: Path, keys: Keys, tmp_path: Path) ->
     built = manifest.read(tmp_path / "site" / "manifest.json")
     assert built.audit.signers.origin == "external"
     approval = next(a for a in built.model("loans").versions[0].approvals if a.entry == 1)
-    assert approval.signature == "signed" and approval.evidence == "unbound"
+    assert approval.signature == "signed" and approval.evidence == "current"
     page = (tmp_path / "site" / "audit.html").read_text()
     assert "given by the CI from outside the workspace" in page
 
@@ -625,3 +634,51 @@ def test_without_the_requirement_a_hand_written_waiver_applies_but_says_so(
     assert code == 0 and results["waivers"][0]["record"] == {
         "entry": None, "by": None, "signature": "unsigned", "signature_problem": None, "changed": []
     }  # fmt: skip
+
+
+def test_a_signed_sign_off_that_names_no_evidence_does_not_satisfy_a_signed_rule(
+    ws: Path, keys: Keys, tmp_path: Path
+) -> None:
+    """It says who, not on what: an entry from before evidence binding, or one written without it."""
+    forge(ws, subject={"model": "loans", "version": "1.0"}, _sign_with=lambda m: keys.sign("alice@bank.example", m))
+    _, results = check(ws, tmp_path, keys)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail" and "names no evidence" in found["message"]
+
+
+@pytest.mark.parametrize("how", ["files-changed-after", "copied-from-another-workspace"])
+def test_a_promotion_on_other_evidence_does_not_count(ws: Path, keys: Keys, tmp_path: Path, how: str) -> None:
+    if how == "copied-from-another-workspace":
+        other = write_workspace(tmp_path / "other")
+        edit(other, "models/loans/model.yml", "Ranking applications", "Approving applications")
+        evidence = current_evidence(other)
+    else:
+        evidence = current_evidence(ws)
+    forge(ws, action="status", outcome="production", details={"from": "staging", "to": "production"},
+          subject={"model": "loans", "version": "1.0", "evidence": evidence},
+          _sign_with=lambda m: keys.sign("alice@bank.example", m))  # fmt: skip
+    if how == "files-changed-after":
+        edit(ws, VERSION_FILE, "summary: First version.", "summary: Retrained on new data.")
+    _, results = check(ws, tmp_path, keys)
+    found = result(results, "through-the-gate")
+    assert found["outcome"] == "warn" and "set the status on other evidence" in found["message"]
+
+
+def test_a_flow_style_version_file_cannot_hide_a_change_behind_its_status(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    """The status value is left out of the evidence by parsing the file, not by editing its text."""
+    import yaml
+
+    data = yaml.safe_load((ws / VERSION_FILE).read_text())
+    data["created"] = str(data["created"])
+    for run in data["evaluations"]:
+        run["date"] = str(run["date"])
+    flow = json.dumps({k: v for k, v in data.items() if k != "status"})
+    (ws / VERSION_FILE).write_text("{" + '"status": "production",' + flow[1:] + "\n")
+    forge(ws, _sign_with=lambda m: keys.sign("alice@bank.example", m))
+    _, results = check(ws, tmp_path, keys)
+    assert result(results, "signed-model-risk")["outcome"] == "pass"
+    text = (ws / VERSION_FILE).read_text()
+    (ws / VERSION_FILE).write_text(text.replace('"label": "defaulted"', '"label": "predicted"'))
+    _, results = check(ws, tmp_path, keys)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail" and "stale" in found["message"]

@@ -335,6 +335,10 @@ class StatusChange(Node):
     to_status: str
     signature: Literal["signed", "unsigned", "invalid"] = "unsigned"
     signature_problem: str | None = None
+    evidence: Literal["current", "stale", "unbound"] = Field(
+        "unbound", description="`stale`: the version's evidence changed since the promotion (see `changed`)."
+    )
+    changed: list[str] = Field(default_factory=list, description="Evidence files that changed since the promotion.")
     override_reason: str | None = Field(
         None, description="Set when the promotion overrode a blocked policy gate: the reason given."
     )

@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
+
 if TYPE_CHECKING:
     from modelgov.workspace.load import VersionEntry, Workspace
 
-#: The status line ``modelgov promote`` rewrites; its value is blanked before hashing version.yml.
+#: The status line ``modelgov promote`` rewrites (its result is re-parsed to prove nothing else changed).
 STATUS_LINE = re.compile(r"(?m)^status:[ \t]*[^\s#]+")
-_STATUS_NEUTRAL = b"status: ~"
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,19 @@ def evidence_digest(files: Mapping[str, str]) -> str:
 
 
 def version_file_digest(data: bytes) -> str:
-    """SHA-256 of a version.yml with its status value blanked (see the module docstring)."""
-    return hashlib.sha256(
-        STATUS_LINE.sub(_STATUS_NEUTRAL.decode(), data.decode("utf-8", "replace")).encode()
-    ).hexdigest()
+    """SHA-256 of a version.yml's content with its status left out: the canonical JSON of the
+    parsed document without the top-level ``status`` key. Parsed, not edited as text, so no way of
+    writing the file (flow style, anchors, several keys on a line) can hide a change behind the
+    status value; comments and layout, which are not evidence, do not count."""
+    try:
+        document = yaml.safe_load(data)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        document = None
+    if not isinstance(document, dict):  # not a mapping (the loader refuses such a file): the bytes
+        return hashlib.sha256(data).hexdigest()
+    content = {str(key): value for key, value in document.items() if key != "status"}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def version_evidence(workspace: Workspace, model_id: str, version: VersionEntry) -> Evidence:

@@ -14,7 +14,7 @@ from typing import Any
 
 from modelgov import manifest
 from modelgov.audit import LOG_PATH, entry_time, signed_message
-from modelgov.decisions.evidence import version_evidence
+from modelgov.decisions.evidence import Evidence, version_evidence
 from modelgov.decisions.signers import AllowedSigners, SignatureCheck, check_signature
 from modelgov.workspace.load import Workspace
 
@@ -120,7 +120,7 @@ def _review_version(
                 digest=evidence.digest,
                 files=[manifest.EvidenceFile(path=p, sha256=h) for p, h in sorted(evidence.files.items())],
             ),
-            "status_change": _status_change(entries, version.status, signers),
+            "status_change": _status_change(entries, version.status, signers, evidence),
         }
     )
 
@@ -130,12 +130,7 @@ def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | N
         return None
     role = entry["details"]["role"]
     checked = signature_of(entry, signers, role)
-    recorded = entry["subject"].get("evidence")
-    if recorded is None:
-        state, changed = "unbound", []
-    else:
-        changed = evidence.changed_since(recorded)
-        state = "stale" if changed else "current"
+    state, changed = _evidence_state(entry, evidence)
     return manifest.Approval(
         role=role,
         by=entry["actor"],
@@ -152,16 +147,21 @@ def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | N
     )
 
 
-def _status_change(entries: list[dict[str, Any]], status: str, signers) -> manifest.StatusChange | None:
-    """The latest status entry of the version, when it set the status the version has now."""
+def _status_change(
+    entries: list[dict[str, Any]], status: str, signers: AllowedSigners | None, evidence: Evidence
+) -> manifest.StatusChange | None:
+    """The latest status entry of the version, when it set the status the version has now, with
+    whether the evidence it was promoted on is still the evidence (a promotion copied from another
+    workspace, or followed by new files, is stale)."""
     changes = [e for e in entries if e["action"] == "status"]
     if not changes or changes[-1]["outcome"] != status:
         return None
     entry = changes[-1]
-    override = entry["details"].get("override")
-    override = override if isinstance(override, dict) else None
-    checked = signature_of(entry, signers, OVERRIDE_ROLE if override else None)
     details = entry["details"]
+    override = details.get("override") if isinstance(details.get("override"), dict) else None
+    checked = signature_of(entry, signers, OVERRIDE_ROLE if override else None)
+    state, changed = _evidence_state(entry, evidence)
+    rules = override.get("rules") if override else None
     return manifest.StatusChange(
         entry=entry["seq"],
         by=entry["actor"],
@@ -170,11 +170,20 @@ def _status_change(entries: list[dict[str, Any]], status: str, signers) -> manif
         to_status=entry["outcome"],
         signature=checked.status,  # type: ignore[arg-type]
         signature_problem=checked.reason,
+        evidence=state,  # type: ignore[arg-type]
+        changed=changed,
         override_reason=str(override.get("reason")) if override else None,
-        overridden_rules=[str(r) for r in override.get("rules", [])]
-        if override and isinstance(override.get("rules"), list)
-        else [],
+        overridden_rules=[str(r) for r in rules] if isinstance(rules, list) else [],
     )
+
+
+def _evidence_state(entry: dict[str, Any], evidence: Evidence) -> tuple[str, list[str]]:
+    """``current``, ``stale`` (with the changed paths) or ``unbound`` (the entry names no evidence)."""
+    recorded = entry["subject"].get("evidence")
+    if recorded is None:
+        return "unbound", []
+    changed = evidence.changed_since(recorded)
+    return ("stale" if changed else "current"), changed
 
 
 def waiver_records(workspace: Workspace, signers: AllowedSigners | None) -> dict[str, manifest.WaiverRecord]:

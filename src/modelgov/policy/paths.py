@@ -232,7 +232,7 @@ def latest_approvals(version: manifest.ModelVersion, *, signed_only: bool = Fals
     ``signed_only``, neither does an unsigned one."""
     latest: dict[str, manifest.Approval] = {}
     for approval in version.approvals:
-        if not approval.counts or (signed_only and approval.signature != "signed"):
+        if not approval.counts or (signed_only and (approval.signature != "signed" or approval.evidence != "current")):
             continue
         current = latest.get(approval.role)
         if current is None or approval.date >= current.date:
@@ -253,4 +253,6 @@ def why_not_counted(version: manifest.ModelVersion, role: str, *, signed_only: b
         return f"the latest {role} sign-off ({who}) has a signature that is not accepted: {latest.signature_problem}"
     if signed_only and latest.signature == "unsigned":
         return f"the latest {role} sign-off ({who}) is unsigned; this rule requires a signed sign-off"
+    if signed_only and latest.evidence == "unbound":
+        return f"the latest {role} sign-off ({who}) names no evidence; this rule requires one bound to the evidence"
     return None

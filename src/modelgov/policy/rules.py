@@ -235,6 +235,15 @@ def _status_recorded(rule: Rule, ctx: Context) -> list[Check] | None:
     if change is None:
         outcome, observed = "fail", None
         why = f"status {version.status} is not recorded in the audit log: version.yml was edited, not promoted"
+    elif change.evidence == "stale":
+        outcome, observed = "fail", "stale"
+        why = (
+            f"audit entry {change.entry} set the status on other evidence: changed since the promotion "
+            f"({', '.join(change.changed)})"
+        )
+    elif rule.require_signature and change.evidence != "current":
+        outcome, observed = "fail", "unbound"
+        why = f"audit entry {change.entry} set the status without naming the evidence it was promoted on"
     elif change.signature == "invalid":
         outcome, observed = "fail", "invalid"
         why = (
