@@ -682,3 +682,24 @@ def test_a_flow_style_version_file_cannot_hide_a_change_behind_its_status(ws: Pa
     _, results = check(ws, tmp_path, keys)
     found = result(results, "signed-model-risk")
     assert found["outcome"] == "fail" and "stale" in found["message"]
+
+
+@needs_ssh
+@pytest.mark.parametrize(
+    ("field", "old", "new"),
+    [
+        ("versions", '"versions": ["1.0"], ', ""),
+        ("approved_by", '"approved_by": "alice@bank.example"', '"approved_by": "Chief Risk Officer"'),
+        ("granted", '"granted": "2026-01-30"', '"granted": "2026-01-31"'),
+        ("models", '"models": ["loans"]', '"models": ["loans", "other"]'),
+        ("reason", '"reason": "Known limit"', '"reason": "Known limit, and more"'),
+    ],
+)
+def test_a_signed_waiver_changed_by_hand_is_not_accepted(
+    strict_waivers: Path, keys: Keys, tmp_path: Path, field: str, old: str, new: str
+) -> None:
+    assert waive(strict_waivers, keys, "--version", "1.0") == 0
+    edit(strict_waivers, "waivers.yml", old, new)
+    code, results = check(strict_waivers, tmp_path, keys, "--as-of", "2026-03-01")
+    assert code == 1 and results["waivers"][0]["state"] == "not accepted"
+    assert results["waivers"][0]["record"]["changed"] == [field]

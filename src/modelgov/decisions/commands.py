@@ -368,8 +368,7 @@ def waive(args: argparse.Namespace) -> int:
             version=args.version[0] if args.version and len(args.version) == 1 else None,
             outcome="granted",
             comment=args.reason,
-            details={"waiver": args.id, "policy": args.policy, "rule": args.rule, "ticket": args.ticket,
-                     "expires": args.expires.isoformat()},
+            details=waiver_details(waiver),
             concerns="waivers.yml",
             sign=sign_entry,
         )  # fmt: skip
@@ -422,6 +421,19 @@ def _published_anchor(source: Path) -> tuple[int, str, dict[int, str]]:
         raise ModelgovError(f"{path}: the published build recorded no audit log")
     hashes = {event.seq: event.hash for event in published.audit.events}
     return published.audit.entries, published.audit.head, hashes
+
+
+def waiver_details(waiver: dict[str, Any]) -> dict[str, Any]:
+    """What a waiver's audit entry records of it: every field but the reason (the entry's comment),
+    so the build can tell when waivers.yml no longer says what was signed."""
+    return {
+        "waiver": waiver["id"],
+        **{key: waiver.get(key) for key in WAIVER_FIELDS if key != "reason"},
+    }
+
+
+#: The fields of a waiver its audit entry binds (see :func:`waiver_details`).
+WAIVER_FIELDS = ("policy", "rule", "models", "versions", "reason", "approved_by", "ticket", "granted", "expires")
 
 
 def _write(path: Path, text: str) -> None:

@@ -188,8 +188,10 @@ def _evidence_state(entry: dict[str, Any], evidence: Evidence) -> tuple[str, lis
 
 def waiver_records(workspace: Workspace, signers: AllowedSigners | None) -> dict[str, manifest.WaiverRecord]:
     """Each waiver of waivers.yml with the audit entry that granted it (the latest naming its id):
-    its signature, and the fields waivers.yml has changed since (a later expiry written by hand is
-    the forge this catches)."""
+    its signature, and the fields waivers.yml has changed since (a later expiry, a wider scope or
+    another approver written by hand are the forges this catches)."""
+    from modelgov.decisions.commands import WAIVER_FIELDS
+
     granted: dict[str, dict[str, Any]] = {}
     for entry in workspace.audit_entries:
         if entry["action"] == "waiver" and isinstance(entry["details"].get("waiver"), str):
@@ -202,28 +204,23 @@ def waiver_records(workspace: Workspace, signers: AllowedSigners | None) -> dict
             records[waiver.id] = manifest.WaiverRecord()
             continue
         checked = signature_of(entry, signers, None)
-        details, subject = entry["details"], entry["subject"]
-        recorded = {
-            "policy": details.get("policy"),
-            "rule": details.get("rule"),
-            "ticket": details.get("ticket"),
-            "expires": details.get("expires"),
-            "reason": entry["comment"],
-            "models": subject.get("model"),
-        }
+        recorded = {key: entry["details"].get(key) for key in WAIVER_FIELDS} | {"reason": entry["comment"]}
         now = {
             "policy": waiver.policy,
             "rule": waiver.rule,
-            "ticket": waiver.ticket,
-            "expires": waiver.expires.isoformat(),
+            "models": list(waiver.models),
+            "versions": list(waiver.versions) if waiver.versions is not None else None,
             "reason": waiver.reason,
-            "models": ",".join(waiver.models),
+            "approved_by": waiver.approved_by,
+            "ticket": waiver.ticket,
+            "granted": waiver.granted.isoformat(),
+            "expires": waiver.expires.isoformat(),
         }
         records[waiver.id] = manifest.WaiverRecord(
             entry=entry["seq"],
             by=entry["actor"],
             signature=checked.status,  # type: ignore[arg-type]
             signature_problem=checked.reason,
-            changed=[key for key in now if recorded[key] != now[key]],
+            changed=[key for key in WAIVER_FIELDS if recorded[key] != now[key]],
         )
     return records

@@ -26,6 +26,7 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from modelgov.audit import append
+from modelgov.decisions.commands import waiver_details
 from modelgov.decisions.evidence import version_evidence
 from modelgov.decisions.sign import openssh_public_key, sign_with_ed25519
 from modelgov.demo import churn, credit, diabetes, policies
@@ -131,7 +132,7 @@ def _record_fair_lending_waiver(root, key: Ed25519PrivateKey) -> None:
         version=waiver["versions"][0],
         outcome="granted",
         comment=waiver["reason"],
-        details={key_: waiver[key_] for key_ in ("policy", "rule", "ticket", "expires")} | {"waiver": waiver["id"]},
+        details=waiver_details(waiver),
         concerns="waivers.yml",
         sign=lambda message: sign_with_ed25519(key, message),
         time=_time(waiver["granted"] + "T16:00:00"),
