@@ -703,3 +703,47 @@ def test_a_signed_waiver_changed_by_hand_is_not_accepted(
     code, results = check(strict_waivers, tmp_path, keys, "--as-of", "2026-03-01")
     assert code == 1 and results["waivers"][0]["state"] == "not accepted"
     assert results["waivers"][0]["record"]["changed"] == [field]
+
+
+# --------------------------------------------------------------------------- the CI's last word
+
+
+def test_a_ci_that_lost_its_signers_file_accepts_no_signature_rather_than_the_workspaces(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fork's pull request gets no secrets: the CI's file is missing, and the workspace's own file
+    lists the pull request's key. With MODELGOV_NO_WORKSPACE_SIGNERS the build fails closed."""
+    intruder = Ed25519PrivateKey.generate()
+    (ws / "audit").mkdir()
+    (ws / "audit" / "allowed_signers").write_text(
+        f"alice@bank.example {openssh_public_key(intruder)} roles=model_risk\n"
+    )
+    edit(ws, "governance.yml", "title:", "signing:\n  allowed_signers: audit/allowed_signers\ntitle:")
+    forge(ws, _sign_with=lambda m: sign_with_ed25519(intruder, m))
+    monkeypatch.setenv("MODELGOV_NO_WORKSPACE_SIGNERS", "1")
+    _, results = check(ws, tmp_path, None)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail" and "does not trust the workspace's audit/allowed_signers" in found["message"]
+    assert main(["build", str(ws), "-o", str(tmp_path / "site"), "-q"]) == 1
+    assert "this build does not trust the workspace" in (tmp_path / "site" / "audit.html").read_text()
+
+
+def test_the_ci_can_require_signatures_whatever_the_policies_say(
+    blocked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request can delete `require_signature` from a policy; MODELGOV_REQUIRE_SIGNATURES holds."""
+    (blocked / "policies" / "gate.yml").write_text(
+        "id: gate\ntitle: Gate\nrules:\n  - id: model-risk\n    title: Model Risk approved\n    approved_by: [model_risk]\n"
+    )
+    (blocked / "waivers.yml").write_text(
+        "waivers:\n  - {id: W-1, policy: floor, rule: impossible-auc, models: [loans], reason: trust me,\n"
+        "     approved_by: Chief Risk Officer, ticket: X-1, granted: 2026-01-30, expires: 2026-12-31}\n"
+    )
+    code, results = check(blocked, tmp_path, None, "--as-of", "2026-03-01")
+    assert code == 0  # the unsigned approvals.yml sign-off and the hand-written waiver both count
+    monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
+    code, results = check(blocked, tmp_path, None, "--as-of", "2026-03-01")
+    assert code == 1 and results["results"]
+    assert result(results, "model-risk")["outcome"] == "fail"
+    assert result(results, "impossible-auc")["outcome"] == "fail"
+    assert results["waivers"][0]["state"] == "not accepted"

@@ -29,7 +29,7 @@ from modelgov.analysis.resampling import Resampling
 from modelgov.audit import LOG_PATH
 from modelgov.cache import AnalysisCache, cache_key
 from modelgov.decisions.review import audit_event, review_models, signers_summary, waiver_records
-from modelgov.decisions.signers import AllowedSigners, SignersError
+from modelgov.decisions.signers import AllowedSigners, SignersError, signatures_required
 from modelgov.decisions.signers import locate as locate_signers
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.lineage.join import build_lineage
@@ -124,6 +124,7 @@ def build_manifest(
         as_of or dt.date.fromisoformat(built_at[:10]),
         fail_on=fail_on or gov.policies.fail_on,
         require_signed_waivers=gov.policies.require_signed_waivers,
+        require_signatures=signatures_required(),
     )
     return built.model_copy(update={"governance": report})
 

@@ -636,6 +636,11 @@ class GovernanceReport(Node):
     results: list[PolicyResult]
     waivers: list[WaiverState] = Field(default_factory=list)
     blocking: bool = Field(description="True when the release should be blocked (the exit code is 1).")
+    signatures_required: bool = Field(
+        False,
+        description="The CI required signatures (MODELGOV_REQUIRE_SIGNATURES): every sign-off, promotion and "
+        "waiver rule counted only signed decisions, whatever the workspace's policies say.",
+    )
 
 
 class AuditEvent(Node):
@@ -668,9 +673,11 @@ class SignersSummary(Node):
     """The allowed-signers file the build checked signatures against."""
 
     path: str
-    origin: Literal["external", "workspace"] = Field(
+    origin: Literal["external", "workspace", "ignored"] = Field(
         description="`external`: given by the CI from outside the workspace (a pull request cannot change it); "
-        "`workspace`: the workspace's own file (whoever can change the workspace can add a key)."
+        "`workspace`: the workspace's own file (whoever can change the workspace can add a key); `ignored`: the "
+        "workspace's file, which this build was told not to trust (MODELGOV_NO_WORKSPACE_SIGNERS), so no "
+        "signature is accepted."
     )
     signers: list[SignerRecord]
 

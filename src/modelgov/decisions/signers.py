@@ -37,6 +37,8 @@ from modelgov.errors import ModelgovError
 #: purpose cannot be replayed for another.
 NAMESPACE = "modelgov"
 ENV_VAR = "MODELGOV_ALLOWED_SIGNERS"
+NO_WORKSPACE_ENV = "MODELGOV_NO_WORKSPACE_SIGNERS"
+REQUIRE_ENV = "MODELGOV_REQUIRE_SIGNATURES"
 _MAX_BYTES = 1 << 20
 _ROLES = re.compile(r"(?:^|\s)roles=([A-Za-z0-9_.,-]+)")
 
@@ -66,7 +68,7 @@ class Signer:
 @dataclass(frozen=True)
 class AllowedSigners:
     path: str  # as shown to users: workspace-relative, or the outside path
-    origin: str  # "external" (CI, outside the workspace) or "workspace"
+    origin: str  # "external" (CI, outside the workspace), "workspace", or "ignored" (refused by the CI)
     signers: tuple[Signer, ...]
 
 
@@ -144,14 +146,30 @@ class _OneLine:
         return [self._line]
 
 
+def workspace_signers_refused() -> bool:
+    """``MODELGOV_NO_WORKSPACE_SIGNERS``: the CI trusts no allowed-signers file from the workspace."""
+    return os.environ.get(NO_WORKSPACE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def signatures_required() -> bool:
+    """``MODELGOV_REQUIRE_SIGNATURES``: the CI counts only signed decisions, whatever the policies say
+    (a pull request could otherwise delete ``require_signature`` from a policy)."""
+    return os.environ.get(REQUIRE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def locate(root: Path, configured: str | None, external: Path | None) -> AllowedSigners | None:
     """The signers a build trusts: ``external`` (a flag), else ``MODELGOV_ALLOWED_SIGNERS``, else
-    the workspace's ``configured`` file; None when there is none."""
+    the workspace's ``configured`` file; None when there is none. With
+    ``MODELGOV_NO_WORKSPACE_SIGNERS`` set, the workspace's file is never used: a CI job that lost its
+    own file (a fork's pull request gets no secrets) then accepts no signature, instead of the
+    pull request's own keys."""
     outside = external or (Path(os.environ[ENV_VAR]) if os.environ.get(ENV_VAR) else None)
     if outside is not None:
         return read_allowed_signers(outside, str(outside), "external")
     if configured is None:
         return None
+    if workspace_signers_refused():
+        return AllowedSigners(configured, "ignored", ())
     path = root / configured
     resolved = path.resolve()
     if not resolved.is_relative_to(root.resolve()):
@@ -173,6 +191,10 @@ def check_signature(
     fingerprint = key.sha256_str()
     if signers is None:
         return SignatureCheck("invalid", fingerprint, "no allowed-signers file is configured to check it against")
+    if signers.origin == "ignored":
+        return SignatureCheck(
+            "invalid", fingerprint, f"this build does not trust the workspace's {signers.path} and was given no other"
+        )
     for signer in signers.signers:
         if signer.key != key or not signer.names(principal):
             continue

@@ -154,10 +154,14 @@ def govern(
     *,
     fail_on: str = "blocking",
     require_signed_waivers: bool = False,
+    require_signatures: bool = False,
 ) -> manifest.GovernanceReport:
     """Every rule of every policy on every model version, with the waivers applied. With
     ``require_signed_waivers``, a waiver applies only when its audit record is accepted (signed by a
-    listed key, and waivers.yml unchanged since): the others are reported as ``not accepted``."""
+    listed key, and waivers.yml unchanged since): the others are reported as ``not accepted``. With
+    ``require_signatures`` (the CI's setting), every ``approved_by`` and ``status_recorded`` rule
+    requires a signature, and so does every waiver."""
+    require_signed_waivers = require_signed_waivers or require_signatures
     datasets = {d.id: d for d in built.datasets}
     results: list[manifest.PolicyResult] = []
     used: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
@@ -168,7 +172,7 @@ def govern(
     for model in built.models:
         for version in model.versions:
             index = evidence_index(model, version, today)
-            ctx = rule_checks.Context(model, version, index, datasets, today)
+            ctx = rule_checks.Context(model, version, index, datasets, today, require_signatures)
             for loaded in policies:
                 policy = loaded.policy
                 applies = in_scope(policy.applies_to, model, version) and not _excluded(policy.exclude, model, version)
@@ -245,6 +249,7 @@ def govern(
         results=results,
         waivers=states,
         blocking=is_blocking(results, fail_on),
+        signatures_required=require_signatures,
     )
 
 

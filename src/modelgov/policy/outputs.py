@@ -40,6 +40,7 @@ def results_json(report: manifest.GovernanceReport, built: manifest.Manifest) ->
         "as_of": report.as_of,
         "fail_on": report.fail_on,
         "blocking": report.blocking,
+        "signatures_required": report.signatures_required,
         "exit_code": exit_code(report),
         "counts": counts(report),
         "results": [r.model_dump(mode="json") for r in report.results],

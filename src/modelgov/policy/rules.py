@@ -62,6 +62,9 @@ class Context:
     index: dict[str, Evidence]
     datasets: dict[str, manifest.Dataset]
     today: dt.date
+    #: set by the CI (``MODELGOV_REQUIRE_SIGNATURES``): every sign-off and promotion rule requires a
+    #: signature, whatever the workspace's policies say
+    require_signatures: bool = False
 
 
 def shown(value: Any) -> str:
@@ -177,7 +180,7 @@ def _approved_by(rule: Rule, ctx: Context) -> list[Check]:
     changed since) and failing signatures never count; unsigned ones count unless the rule says
     ``require_signature``."""
     assert rule.approved_by is not None
-    signed_only = rule.require_signature
+    signed_only = rule.require_signature or ctx.require_signatures
     latest = latest_approvals(ctx.version, signed_only=signed_only)
     page = f"models/{ctx.model.id}/{ctx.version.version}/index.html#approvals"
     checks = []
@@ -231,7 +234,8 @@ def _status_recorded(rule: Rule, ctx: Context) -> list[Check] | None:
         return None
     page = f"models/{ctx.model.id}/{version.version}/index.html#status"
     change = version.status_change
-    requirement = f"status {version.status} set by a{' signed' if rule.require_signature else 'n'} audit entry"
+    signed = rule.require_signature or ctx.require_signatures
+    requirement = f"status {version.status} set by a{' signed' if signed else 'n'} audit entry"
     if change is None:
         outcome, observed = "fail", None
         why = f"status {version.status} is not recorded in the audit log: version.yml was edited, not promoted"
@@ -241,7 +245,7 @@ def _status_recorded(rule: Rule, ctx: Context) -> list[Check] | None:
             f"audit entry {change.entry} set the status on other evidence: changed since the promotion "
             f"({', '.join(change.changed)})"
         )
-    elif rule.require_signature and change.evidence != "current":
+    elif signed and change.evidence != "current":
         outcome, observed = "fail", "unbound"
         why = f"audit entry {change.entry} set the status without naming the evidence it was promoted on"
     elif change.signature == "invalid":
@@ -249,7 +253,7 @@ def _status_recorded(rule: Rule, ctx: Context) -> list[Check] | None:
         why = (
             f"audit entry {change.entry} set the status, but its signature is not accepted: {change.signature_problem}"
         )
-    elif rule.require_signature and change.signature != "signed":
+    elif signed and change.signature != "signed":
         outcome, observed = "fail", "unsigned"
         why = f"audit entry {change.entry} ({change.by}, {change.date}) set the status without a signature"
     else:
