@@ -747,3 +747,68 @@ def test_the_ci_can_require_signatures_whatever_the_policies_say(
     assert result(results, "model-risk")["outcome"] == "fail"
     assert result(results, "impossible-auc")["outcome"] == "fail"
     assert results["waivers"][0]["state"] == "not accepted"
+
+
+# --------------------------------------------------------------------------- crashes and bounds
+
+
+def test_a_json_nesting_bomb_in_the_log_is_a_broken_line_not_a_crash(ws: Path, tmp_path: Path, capsys) -> None:
+    (ws / "audit").mkdir()
+    (ws / LOG_PATH).write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    assert main(["audit", "verify", str(ws)]) == 1
+    assert main(["check", str(ws), "--results", str(tmp_path / "r.json"), "-q"]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_deeply_nested_but_chained_entry_is_refused_before_it_renders(ws: Path, tmp_path: Path) -> None:
+    nested: dict = {"role": "model_risk"}
+    for _ in range(300):
+        nested = {"x": nested, "role": "model_risk"}
+    forge(ws, details=nested)
+    state = verify(ws / LOG_PATH)
+    assert state.broken_line == 1 and "nested more than" in state.reason
+    assert main(["build", str(ws), "-o", str(tmp_path / "site"), "-q"]) in (0, 1)
+
+
+def test_a_nesting_bomb_given_as_the_published_manifest_is_a_clear_error(ws: Path, tmp_path: Path, capsys) -> None:
+    bomb = tmp_path / "manifest.json"
+    bomb.write_text('{"schema_version": "1.7", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert main(["audit", "verify", str(ws), "--against", str(bomb)]) == 2
+    assert "internal error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("file", "text"),
+    [
+        (VERSION_FILE, None),  # an anchor on the status that another key aliases
+        ("waivers.yml", "waivers: " + "[" * 50_000 + "]" * 50_000 + "\n"),
+        ("waivers.yml", "waivers: [\n"),
+    ],
+)
+def test_promote_and_waive_name_a_file_they_cannot_change(ws: Path, capsys, file: str, text: str | None) -> None:
+    if text is None:
+        edit(ws, VERSION_FILE, "status: production", "status: &s staging")
+        edit(ws, VERSION_FILE, "summary: First version.", "summary: *s")
+        code = main(["promote", str(ws), "loans", "1.0", "--to", "production", "--by", "x"])
+    else:
+        (ws / file).write_text(text)
+        code = main(["waive", str(ws), "--id", "W-9", "--policy", "gate", "--rule", "signed-model-risk", "--model",
+                     "loans", "--reason", "r", "--by", "x", "--ticket", "T", "--expires", "2026-12-31"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and file in err and "internal error" not in err, err
+
+
+def test_an_oversized_line_is_refused_after_a_bounded_read(ws: Path) -> None:
+    import resource
+
+    (ws / "audit").mkdir()
+    with (ws / LOG_PATH).open("w") as handle:
+        for _ in range(200):
+            handle.write("x" * 1_000_000)
+        handle.write("\n")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    state = verify(ws / LOG_PATH)
+    assert state.broken_line == 1 and "longer than" in state.reason
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 50_000, f"the 200 MB line raised the peak by {grown_kb} kB"

@@ -48,6 +48,9 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 #: Limits that keep a hostile log from exhausting memory: bytes per line and in the whole log.
 MAX_LINE_BYTES = 256 * 1024
 MAX_LOG_BYTES = 256 * 1024 * 1024
+#: How deeply an entry may nest objects and lists (real entries use 3): deeper ones are refused
+#: before anything renders or validates them.
+MAX_DEPTH = 8
 
 _REQUIRED = frozenset({"seq", "time", "actor", "action", "subject", "outcome", "comment", "details", "prev", "hash"})
 _OPTIONAL = frozenset({"signature"})
@@ -114,16 +117,31 @@ def parse_line(raw: bytes, number: int) -> dict[str, Any]:
         raise AuditError("not UTF-8 text", number) from None
     except json.JSONDecodeError as exc:
         raise AuditError(f"not valid JSON ({exc.msg})", number) from None
+    except RecursionError:
+        raise AuditError(f"nested more than {MAX_DEPTH} levels deep", number) from None
     except AuditError as exc:
         raise AuditError(str(exc), number) from None
     if not isinstance(entry, dict):
         raise AuditError("an entry must be a JSON object", number)
+    if _depth(entry) > MAX_DEPTH:
+        raise AuditError(f"nested more than {MAX_DEPTH} levels deep", number)
     problem = _shape_problem(entry)
     if problem:
         raise AuditError(problem, number)
     if canonical(entry) != text.rstrip("\n").encode("utf-8"):
         raise AuditError("the line is not the entry's canonical JSON (keys sorted, no spaces)", number)
     return entry
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _shape_problem(entry: dict[str, Any]) -> str | None:
@@ -186,12 +204,17 @@ def _valid_evidence(value: Any) -> bool:
 
 
 def _lines(path: Path):
-    """(line number, bytes) for every non-blank line, read in bounded pieces."""
+    """(line number, bytes) for every non-blank line, each read with a bound, so a single huge line
+    is refused after ``MAX_LINE_BYTES`` rather than read whole."""
     size = path.stat().st_size
     if size > MAX_LOG_BYTES:
         raise AuditError(f"the log is larger than {MAX_LOG_BYTES} bytes", 1)
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise AuditError(f"the line is longer than {MAX_LINE_BYTES} bytes", number)
             if raw.strip():
                 yield number, raw
 

@@ -221,14 +221,14 @@ def promote(args: argparse.Namespace) -> int:
     if args.override is not None and not args.override.strip():
         raise ModelgovError("--override needs a reason")
     text = path.read_text(encoding="utf-8")
-    before = yaml.safe_load(text)
+    before = _yaml(text, rel)
     old = before.get("status") if isinstance(before, dict) else None
     if old is None:
         raise ModelgovError(f"{rel}: no top-level status key to change")
     if old == args.to:
         raise ModelgovError(f"{rel}: the status is already {args.to}")
     changed, count = STATUS_LINE.subn(f"status: {args.to}", text)
-    after = yaml.safe_load(changed) if count == 1 else None
+    after = _yaml(changed, rel) if count == 1 else None
     if after != {**before, "status": args.to}:
         raise ModelgovError(f"{rel}: the status line could not be changed on its own; edit it and record the change")
     sign_entry = _signer(args, root, OVERRIDE_ROLE if args.override else None)
@@ -343,7 +343,7 @@ def waive(args: argparse.Namespace) -> int:
     }
     path = root / "waivers.yml"
     text = path.read_text(encoding="utf-8") if path.is_file() else "waivers:\n"
-    before = yaml.safe_load(text) or {}
+    before = _yaml(text, "waivers.yml") or {}
     if not isinstance(before, dict) or not isinstance(before.get("waivers") or [], list):
         raise ModelgovError("waivers.yml: expected a mapping with a waivers list")
     if any(isinstance(w, dict) and w.get("id") == args.id for w in before.get("waivers") or []):
@@ -351,7 +351,7 @@ def waive(args: argparse.Namespace) -> int:
     item = "  - " + json.dumps(waiver, ensure_ascii=False)  # JSON is YAML: one flow mapping per line
     changed = text.replace("waivers: []", "waivers:") if "waivers: []" in text else text
     changed = (changed if changed.endswith("\n") else changed + "\n") + item + "\n"
-    parsed = yaml.safe_load(changed)
+    parsed = _yaml(changed, "waivers.yml")
     expected_items = [*(before.get("waivers") or []), yaml.safe_load(json.dumps(waiver))]
     if parsed != {**before, "waivers": expected_items}:
         raise ModelgovError("waivers.yml: the waiver could not be appended as the last list item; add it by hand")
@@ -416,7 +416,10 @@ def _published_anchor(source: Path) -> tuple[int, str, dict[int, str]]:
     path = source / "manifest.json" if source.is_dir() else source
     if not path.is_file():
         raise ModelgovError(f"{source}: no manifest.json to compare with")
-    published = manifest.read(path)
+    try:
+        published = manifest.read(path)
+    except RecursionError:
+        raise ModelgovError(f"{path}: nested too deeply to be a manifest") from None
     if published.audit is None:
         raise ModelgovError(f"{path}: the published build recorded no audit log")
     hashes = {event.seq: event.hash for event in published.audit.events}
@@ -434,6 +437,15 @@ def waiver_details(waiver: dict[str, Any]) -> dict[str, Any]:
 
 #: The fields of a waiver its audit entry binds (see :func:`waiver_details`).
 WAIVER_FIELDS = ("policy", "rule", "models", "versions", "reason", "approved_by", "ticket", "granted", "expires")
+
+
+def _yaml(text: str, rel: str) -> Any:
+    """The parsed file, or a clear error naming it (the loader reads it too, with every check)."""
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelgovError(f"{rel}: not YAML this command can change ({detail}); nothing was changed") from None
 
 
 def _write(path: Path, text: str) -> None:
