@@ -812,3 +812,32 @@ def test_an_oversized_line_is_refused_after_a_bounded_read(ws: Path) -> None:
     assert state.broken_line == 1 and "longer than" in state.reason
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kb < 50_000, f"the 200 MB line raised the peak by {grown_kb} kB"
+
+
+@pytest.mark.parametrize(
+    ("principals", "principal", "named"),
+    [
+        ("*@bank.example,!mallory@bank.example", "mallory@bank.example", False),
+        ("*@bank.example,!mallory@bank.example", "alice@bank.example", True),
+        ("[am]*@bank.example", "alice@bank.example", False),  # no character classes, as in ssh-keygen
+        ("al?ce@bank.example", "alice@bank.example", True),
+        ("alice@bank.example", "ALICE@bank.example", False),
+    ],
+)
+def test_principal_patterns_follow_ssh_keygen(principals: str, principal: str, named: bool) -> None:
+    from modelgov.decisions.signers import Signer
+
+    signer = Signer(tuple(principals.split(",")), None, frozenset(), None, None, None, 1)  # type: ignore[arg-type]
+    assert signer.names(principal) is named
+
+
+@pytest.mark.parametrize("value", ["20261301", "2026010112345", "2026-01-01", "20260230", "２０２６０１０１"])
+def test_a_key_validity_time_ssh_keygen_would_refuse_is_refused(
+    keys: Keys, ws: Path, tmp_path: Path, value: str
+) -> None:
+    text = keys.allowed.read_text().replace('namespaces="modelgov"', f'namespaces="modelgov",valid-before="{value}"', 1)
+    keys.allowed.write_text(text)
+    assert (
+        main(["check", str(ws), "--results", str(tmp_path / "r.json"), "-q", "--allowed-signers", str(keys.allowed)])
+        == 2
+    )

@@ -22,7 +22,6 @@ Signatures are checked with the ``sshsig`` package (Ed25519 and RSA keys, the fo
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import os
 import re
 from dataclasses import dataclass
@@ -47,6 +46,10 @@ class SignersError(ModelgovError):
     """The allowed-signers file cannot be used; the message names it and the line."""
 
 
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.S)
+
+
 @dataclass(frozen=True)
 class Signer:
     principals: tuple[str, ...]
@@ -62,7 +65,16 @@ class Signer:
         return self.key.sha256_str()
 
     def names(self, principal: str) -> bool:
-        return any(fnmatch.fnmatchcase(principal, pattern) for pattern in self.principals)
+        """ssh-keygen's rule for a principals list: ``*`` and ``?`` are the only wildcards, a
+        pattern starting with ``!`` excludes, and an excluded principal never matches."""
+        positive = False
+        for pattern in self.principals:
+            negated = pattern.startswith("!")
+            if _wildcard(pattern[1:] if negated else pattern).fullmatch(principal):
+                if negated:
+                    return False
+                positive = True
+        return positive
 
 
 @dataclass(frozen=True)
@@ -82,14 +94,23 @@ class SignatureCheck:
     roles: frozenset[str] = frozenset()
 
 
+_TIME_FORMATS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+
+
 def _ssh_time(text: str, where: str) -> dt.datetime:
-    digits = text.rstrip("Zz")
-    for fmt in ("%Y%m%d%H%M%S", "%Y%m%d%H%M", "%Y%m%d"):
-        try:
-            return dt.datetime.strptime(digits, fmt).replace(tzinfo=dt.UTC)
-        except ValueError:
-            continue
-    raise SignersError(f"{where}: {text!r} is not an ssh-keygen time (YYYYMMDD[HHMM[SS]][Z])")
+    """``YYYYMMDD[HHMM[SS]][Z]``, read as UTC (ssh-keygen reads a time without ``Z`` as the
+    machine's local time; CI machines run on UTC, and a build must not depend on the machine).
+    Strict: the format is chosen by the number of digits and must read back the same, so a month
+    13 is an error rather than another date."""
+    digits = text[:-1] if text[-1:] in "Zz" else text
+    fmt = _TIME_FORMATS.get(len(digits)) if digits.isascii() and digits.isdigit() else None
+    try:
+        moment = dt.datetime.strptime(digits, fmt) if fmt else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.strftime(fmt) != digits:
+        raise SignersError(f"{where}: {text!r} is not an ssh-keygen time (YYYYMMDD[HHMM[SS]][Z])")
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def read_allowed_signers(path: Path, shown: str, origin: str) -> AllowedSigners:
