@@ -841,3 +841,36 @@ def test_a_key_validity_time_ssh_keygen_would_refuse_is_refused(
         main(["check", str(ws), "--results", str(tmp_path / "r.json"), "-q", "--allowed-signers", str(keys.allowed)])
         == 2
     )
+
+
+def write_many(root: Path, count: int) -> None:
+    """``count`` chained, unsigned approvals, as fast as a script writes them."""
+    prev, lines_ = "0" * 64, []
+    for seq in range(1, count + 1):
+        entry = {"seq": seq, "time": "2026-02-01T10:00:00Z", "actor": f"person {seq}", "action": "approval",
+                 "subject": {"model": "loans", "version": "1.0"}, "outcome": "approved", "comment": None,
+                 "details": {"role": "model_risk"}, "prev": prev}  # fmt: skip
+        entry["hash"] = prev = entry_hash(entry)
+        lines_.append(canonical(entry).decode())
+    (root / "audit").mkdir(exist_ok=True)
+    (root / LOG_PATH).write_text("\n".join(lines_) + "\n")
+
+
+def test_a_log_longer_than_the_limit_breaks_where_the_limit_is(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelgov import audit
+
+    monkeypatch.setattr(audit, "MAX_ENTRIES", 50)
+    write_many(ws, 60)
+    state = verify(ws / LOG_PATH)
+    assert (state.entries, state.broken_line) == (50, 51) and "more than 50 entries" in state.reason
+
+
+@pytest.mark.slow
+def test_pages_show_the_latest_entries_of_a_long_log(ws: Path, tmp_path: Path) -> None:
+    write_many(ws, 1_200)
+    assert main(["build", str(ws), "-o", str(tmp_path / "site"), "-q"]) in (0, 1)
+    audit_page = (tmp_path / "site" / "audit.html").read_text()
+    card = (tmp_path / "site" / "models" / "loans" / "1.0" / "index.html").read_text()
+    assert "The latest 1000 of the 1200 verified entries" in audit_page
+    assert "The latest 100 of the 1201 sign-offs" in card  # 1,200 logged and one in approvals.yml
+    assert len(manifest.read(tmp_path / "site" / "manifest.json").audit.events) == 1_200

@@ -48,6 +48,9 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 #: Limits that keep a hostile log from exhausting memory: bytes per line and in the whole log.
 MAX_LINE_BYTES = 256 * 1024
 MAX_LOG_BYTES = 256 * 1024 * 1024
+#: Entries a log may hold; an entry beyond is where the chain breaks (a governance log gains a few
+#: thousand a year; this bounds the time and memory of every build).
+MAX_ENTRIES = 50_000
 #: How deeply an entry may nest objects and lists (real entries use 3): deeper ones are refused
 #: before anything renders or validates them.
 MAX_DEPTH = 8
@@ -243,6 +246,8 @@ def verify(path: Path, *, now: dt.datetime | None = None) -> Verification:
             except AuditError as exc:
                 return broken(number, str(exc))
             index = len(valid) + 1
+            if index > MAX_ENTRIES:
+                return broken(number, f"more than {MAX_ENTRIES} entries: archive the log and start a new one")
             if entry["seq"] != index:
                 return broken(number, f"seq is {entry['seq']!r}, expected {index}")
             if entry["prev"] != previous:
