@@ -35,6 +35,7 @@ import pytest
 
 from hostile_corpus import TRIPWIRE, pickle_payload
 from modelgov.cli import main
+from test_serve import request
 from workspace_factory import edit, holdout_table, write_workspace
 
 pytestmark = pytest.mark.redteam
@@ -735,16 +736,7 @@ def loopback_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 def get(port: int, host: str | None) -> tuple[int, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.putrequest("GET", "/index.html", skip_host=True)
-        if host is not None:
-            connection.putheader("Host", host)
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, response.read().decode("utf-8", "replace")
-    finally:
-        connection.close()
+    return request(f"http://127.0.0.1:{port}/", host)
 
 
 HOSTILE_HOSTS = [

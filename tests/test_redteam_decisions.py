@@ -579,6 +579,13 @@ def waive(root: Path, keys: Keys | None, *extra: str) -> int:
     return main([*args, *extra])
 
 
+#: A waiver written into waivers.yml by hand, as a pull request could: no audit entry, no signature.
+HAND_WAIVER = (
+    "waivers:\n  - {id: W-1, policy: floor, rule: impossible-auc, models: [loans], reason: trust me,\n"
+    "     approved_by: Chief Risk Officer, ticket: X-1, granted: 2026-01-30, expires: 2026-12-31}\n"
+)
+
+
 @pytest.fixture
 def strict_waivers(blocked: Path) -> Path:
     edit(blocked, "governance.yml", "title:", "policies:\n  require_signed_waivers: true\ntitle:")
@@ -588,10 +595,7 @@ def strict_waivers(blocked: Path) -> Path:
 def test_a_waiver_written_by_hand_does_not_open_the_gate_where_signed_waivers_are_required(
     strict_waivers: Path, keys: Keys, tmp_path: Path
 ) -> None:
-    (strict_waivers / "waivers.yml").write_text(
-        "waivers:\n  - {id: W-1, policy: floor, rule: impossible-auc, models: [loans], reason: trust me,\n"
-        "     approved_by: Chief Risk Officer, ticket: X-1, granted: 2026-01-30, expires: 2026-12-31}\n"
-    )
+    (strict_waivers / "waivers.yml").write_text(HAND_WAIVER)
     code, results = check(strict_waivers, tmp_path, keys, "--as-of", "2026-03-01")
     assert code == 1 and result(results, "impossible-auc")["outcome"] == "fail"
     state = results["waivers"][0]
@@ -626,10 +630,7 @@ def test_a_signed_waiver_applies_and_one_extended_by_hand_no_longer_does(
 def test_without_the_requirement_a_hand_written_waiver_applies_but_says_so(
     blocked: Path, keys: Keys, tmp_path: Path
 ) -> None:
-    (blocked / "waivers.yml").write_text(
-        "waivers:\n  - {id: W-1, policy: floor, rule: impossible-auc, models: [loans], reason: trust me,\n"
-        "     approved_by: Chief Risk Officer, ticket: X-1, granted: 2026-01-30, expires: 2026-12-31}\n"
-    )
+    (blocked / "waivers.yml").write_text(HAND_WAIVER)
     code, results = check(blocked, tmp_path, keys, "--as-of", "2026-03-01")
     assert code == 0 and results["waivers"][0]["record"] == {
         "entry": None, "by": None, "signature": "unsigned", "signature_problem": None, "changed": []
@@ -735,10 +736,7 @@ def test_the_ci_can_require_signatures_whatever_the_policies_say(
     (blocked / "policies" / "gate.yml").write_text(
         "id: gate\ntitle: Gate\nrules:\n  - id: model-risk\n    title: Model Risk approved\n    approved_by: [model_risk]\n"
     )
-    (blocked / "waivers.yml").write_text(
-        "waivers:\n  - {id: W-1, policy: floor, rule: impossible-auc, models: [loans], reason: trust me,\n"
-        "     approved_by: Chief Risk Officer, ticket: X-1, granted: 2026-01-30, expires: 2026-12-31}\n"
-    )
+    (blocked / "waivers.yml").write_text(HAND_WAIVER)
     code, results = check(blocked, tmp_path, None, "--as-of", "2026-03-01")
     assert code == 0  # the unsigned approvals.yml sign-off and the hand-written waiver both count
     monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
