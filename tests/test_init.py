@@ -382,3 +382,47 @@ def test_every_missing_column_is_reported_at_once(tmp_path: Path) -> None:
                            prediction="prd", score="scor", sensitive=("sexx",))  # fmt: skip
     message = str(failed.value)
     assert "--prediction 'prd'" in message and "--score 'scor'" in message and "--sensitive 'sexx'" in message
+
+
+# --------------------------------------------------------------------------- comments match the schema
+
+_OFFERED = re.compile(r"#\s*([a-z_]+(?:, [a-z_]+)+,? or [a-z_]+)\b")
+_SCHEMAS = {"approvals.yml": schema.Approvals, "version.yml": schema.Version, "model.yml": schema.ModelCard}
+
+
+def _replace(data: object, key: str, value: str) -> bool:
+    """Set the first ``key`` found in ``data`` (depth first) to ``value``."""
+    if isinstance(data, dict):
+        if key in data:
+            data[key] = value
+            return True
+        return any(_replace(v, key, value) for v in data.values())
+    if isinstance(data, list):
+        return any(_replace(v, key, value) for v in data)
+    return False
+
+
+def test_every_value_a_written_comment_offers_is_accepted_by_the_schema(workspace: Path) -> None:
+    checked = 0
+    for path in sorted(workspace.rglob("*.yml")):
+        model = _SCHEMAS.get(path.name)
+        if model is None:
+            continue
+        lines = path.read_text().splitlines()
+        base = yaml.safe_load(path.read_text())
+        if path.name == "approvals.yml":  # its commented example, uncommented, is what a reviewer writes
+            example = yaml.safe_load("\n".join(line[4:] for line in lines if re.match(r"#   [- ] ", line)))
+            base = {"approvals": [dict(example[0], date=TODAY)]}
+        for number, line in enumerate(lines):
+            found = _OFFERED.search(line)
+            if not found:
+                continue
+            # the key the list is for: before the comment on the same line, else on the next line
+            own = re.search(r"([a-z_]+):", line[: found.start()])
+            key = own.group(1) if own else re.match(r"^\s*([a-z_]+):", lines[number + 1]).group(1)
+            for value in re.split(r",? or |, ", found.group(1)):
+                data = yaml.safe_load(yaml.safe_dump(base))
+                assert _replace(data, key, value), (path.name, key)
+                model.model_validate(data)  # raises if the schema refuses the offered value
+                checked += 1
+    assert checked >= 3 + 4 + 3  # decisions, statuses, windows

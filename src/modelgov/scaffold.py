@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from modelgov.errors import ModelgovError
 from modelgov.sources.tables import TableError, read_columns, read_table, table_format
+from modelgov.workspace import schema
 from modelgov.workspace.load import did_you_mean
 
 __all__ = ["InitError", "Scaffold", "infer_task", "scaffold_workspace"]
@@ -342,7 +343,7 @@ def scaffold_workspace(
             timestamp, log_id, tracked,
         ),
     )  # fmt: skip
-    write(f"models/{model_id}/versions/1.0/approvals.yml", _APPROVALS)
+    write(f"models/{model_id}/versions/1.0/approvals.yml", _approvals())
     write("datasets/evaluation-data.yml", _datasheet("evaluation data", len(table), sensitive))
     write("datasets/training-data.yml", _datasheet("training data", None, sensitive))
     return made
@@ -578,11 +579,15 @@ def _version(
     return "\n".join(lines) + "\n"
 
 
-_APPROVALS = """\
+def _approvals() -> str:
+    # the decisions offered are the schema's, so the comment can never suggest a value it refuses
+    decisions = [d.value for d in schema.Decision]
+    offered = ", ".join(decisions[:-1]) + f" or {decisions[-1]}"
+    return f"""\
 # Sign-offs of this version. Add one entry per decision, for example:
 #   - role: model_risk          # the accountable function
 #     by: Priya Raman (Model Validation)
-#     decision: approved        # approved, rejected or conditional
+#     decision: approved        # {offered}
 #     date: 2026-02-14
 #     comment: Validated against the 2026 holdout.
 approvals: []
