@@ -347,6 +347,10 @@ class _Cells:
       and where F_ref is constant outside [F_cur(lo), F_cur(hi−)]. Elsewhere the error is at most
       (hi − lo)·b/n, less where F_ref is constant (see :func:`_wasserstein`); the sum over those
       cells is the reported bound.
+
+    A cell whose values are known exactly (``known``: it holds one value, whose mean is that value,
+    or all its values equal the window's minimum or maximum, shown by a sum of count × that extreme)
+    adds no error: its point is stacked at the mean, never spread, and it counts in no bound.
     """
 
     points: np.ndarray  # sorted
@@ -357,9 +361,11 @@ class _Cells:
     before: np.ndarray  # window values ≤ lo, per cell
     ref_inside: np.ndarray  # bool: a reference value lies strictly inside the cell
     means_by_cell: np.ndarray  # mean of the window's values in each cell (0 where empty)
+    known: np.ndarray  # bool: the cell's values are known exactly (at most one, or all equal to an extreme)
 
 
 def _cells(edges: np.ndarray, agg: NumericAggregate, ref: np.ndarray) -> _Cells:
+    """The window as weighted points on ``edges``; see :class:`_Cells`."""
     if len(agg.at) != len(edges) or len(agg.between) != len(edges) + 1 or len(agg.between_sum) != len(edges) + 1:
         raise ValueError("the aggregate was not counted on this plan's edges")
     at = np.asarray(agg.at, dtype="int64")
@@ -378,14 +384,22 @@ def _cells(edges: np.ndarray, agg: NumericAggregate, ref: np.ndarray) -> _Cells:
     below_or_at = np.cumsum(between)[:-1] + np.cumsum(at)  # window values ≤ edges[i]
     before = np.concatenate([[0], below_or_at])
     ref_inside = np.searchsorted(ref, hi, "left") - np.searchsorted(ref, lo, "right") > 0
-    return _Cells(points[order], weights[order], lo, hi, between, before, ref_inside, means_by_cell)
+    known = between <= 1
+    sums = np.asarray(agg.between_sum, dtype="float64")
+    for extreme in (agg.minimum, agg.maximum):
+        if extreme is None or not np.isfinite(extreme) or np.isin(extreme, edges):
+            continue
+        cell = int(np.searchsorted(edges, extreme, "left"))
+        if np.isclose(sums[cell], between[cell] * extreme, rtol=1e-12, atol=0):
+            known[cell] = True
+    return _Cells(points[order], weights[order], lo, hi, between, before, ref_inside, means_by_cell, known)
 
 
 def _ks(ref: np.ndarray, cells: _Cells, n: int) -> tuple[float, float, float]:
     """KS statistic, p-value and the bound on the statistic's error."""
     interior = np.zeros(len(cells.between), dtype=bool)
     interior[1:-1] = True
-    inexact = interior & cells.ref_inside & (cells.between > 0)
+    inexact = interior & cells.ref_inside & (cells.between > 0) & ~cells.known
     bound = float(cells.between[inexact].max() / n) if inexact.any() else 0.0
     if n <= max(KS_MATERIALISE_LIMIT, _SCIPY_KS_MAX_AUTO_N):
         result = stats.ks_2samp(ref, np.repeat(cells.points, cells.weights))
@@ -435,7 +449,7 @@ def _shaped_distance(ref: np.ndarray, edges: np.ndarray, cells: _Cells) -> float
     ref_mean = np.bincount(run_of_value, weights=ref, minlength=2 * m + 1)[0::2] / np.maximum(k, 1)
     interior = np.zeros(m + 1, dtype=bool)
     interior[1:-1] = True
-    shaped = interior & (k > 0) & (cells.between > 0)
+    shaped = interior & (k > 0) & (cells.between > 0) & ~cells.known
     # Keep the rest: edge points and the stacked means of cells without reference values.
     cell_of_point = np.searchsorted(edges, cells.points, "left")
     on_edge = np.isin(cells.points, edges)
@@ -473,8 +487,8 @@ def _wasserstein(ref: np.ndarray, edges: np.ndarray, cells: _Cells, n: int) -> t
     ref_level = np.searchsorted(ref, cells.lo, "right") / len(ref)
     start = cells.before / n
     end = start + cells.between / n
-    crossing = interior & ~cells.ref_inside & (cells.between > 1) & (ref_level > start) & (ref_level < end)
-    inside = interior & cells.ref_inside & (cells.between > 0)
+    crossing = interior & ~cells.ref_inside & ~cells.known & (ref_level > start) & (ref_level < end)
+    inside = interior & cells.ref_inside & (cells.between > 0) & ~cells.known
     width = cells.hi - cells.lo
     bound = np.sum(width[inside] * cells.between[inside]) / n
     bound += np.sum(2 * width[crossing] * np.minimum(ref_level - start, end - ref_level)[crossing])

@@ -107,7 +107,7 @@ DRIFT_METHODS: dict[str, DriftMethod] = {
             "Jensen–Shannon distance",
             "Jensen–Shannon distance",
             False,
-            "how different the shares of the values are: 0 means identical, 1 means no overlap",
+            "how different the shares of the values are (natural log): 0 means identical, √ln 2 ≈ 0.833 means no overlap",
         ),
         DriftMethod(
             "psi",
