@@ -112,3 +112,99 @@ def test_the_error_bound_is_still_shown_when_a_cell_holds_several_different_valu
     result = feature_drift(plan, reference, _window(current, plan.aggregate.edges))
     assert result.error_bound > 0 and "approximate from binned aggregates" in result.note
     assert abs(result.statistic - stats.ks_2samp(reference.to_numpy(), current).statistic) <= result.error_bound
+
+
+# --------------------------------------------------------------------------- performance intervals per window
+
+
+def _labelled_log(tmp_path, rows_per_day: list[int], seed: int = 3):
+    """A binary classifier's log over consecutive days, with every outcome arrived."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for day, n in enumerate(rows_per_day):
+        label = rng.integers(0, 2, n)
+        score = np.clip(0.5 + (label - 0.5) * 0.4 + rng.normal(0, 0.3, n), 0, 1)
+        stamp = pd.Timestamp("2026-08-03", tz="UTC") + pd.Timedelta(days=day) + pd.to_timedelta(np.arange(n), "s")
+        frames.append(pd.DataFrame({"ts": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "label": label, "score": score}))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["id"] = np.arange(len(frame))
+    frame["p"] = (frame["score"] >= 0.5).astype(int)
+    frame[["ts", "id", "p", "score"]].to_csv(tmp_path / "log.csv", index=False)
+    frame[["id", "label"]].to_csv(tmp_path / "truth.csv", index=False)
+    return frame
+
+
+def _inputs(tmp_path, resampling=None):
+    from modelgov.analysis.resampling import DEFAULT_RESAMPLING
+    from modelgov.monitoring.aggregates import WindowSpec
+    from modelgov.monitoring.report import MonitoringInputs
+
+    return MonitoringInputs(
+        logs=[tmp_path / "log.csv"], timestamp="ts", features=[], log_output="score", reference_output=None,
+        window=WindowSpec("day"), window_label="day", overrides={}, dataset_share=0.5, log_id="id",
+        log_prediction="p", log_score="score", truth=tmp_path / "truth.csv", truth_id="id", truth_label="label",
+        resampling=resampling or DEFAULT_RESAMPLING,
+    )  # fmt: skip
+
+
+def _per_window(tmp_path, resampling=None):
+    from modelgov.analysis.evaluation import EvaluationColumns
+    from modelgov.monitoring.report import _performance_by_window
+
+    columns = EvaluationColumns(label="label", prediction="p", score="score", sensitive=(), positive_label=1)
+    found = _performance_by_window(_inputs(tmp_path, resampling), task="binary_classification", columns=columns)
+    return [entry for key in sorted(found) for entry in found[key]]
+
+
+def test_each_windows_metrics_carry_a_bootstrap_interval_that_a_direct_bootstrap_reproduces(tmp_path) -> None:
+    frame = _labelled_log(tmp_path, [400, 150])
+    windows = _per_window(tmp_path)
+    assert [labelled for labelled, _ in windows] == [400, 150]
+    rng = np.random.default_rng(99)  # an independent bootstrap, with numpy only, on each day's rows
+    for (labelled, metrics), day in zip(windows, (frame.iloc[:400], frame.iloc[400:]), strict=True):
+        by_name = {m.name: m for m in metrics}
+        y, p = day["label"].to_numpy(), day["p"].to_numpy()
+        draws = rng.integers(0, labelled, size=(20_000, labelled))
+        accuracy = (y[draws] == p[draws]).mean(axis=1)
+        low, high = np.percentile(accuracy, [2.5, 97.5])
+        interval = by_name["accuracy"].interval
+        assert interval is not None and interval.level == 0.95 and interval.resamples == 1000
+        assert by_name["accuracy"].value == pytest.approx((y == p).mean())
+        assert interval.low == pytest.approx(low, abs=0.01) and interval.high == pytest.approx(high, abs=0.01)
+        # and the normal approximation for a proportion, a second independent check
+        se = math.sqrt(by_name["accuracy"].value * (1 - by_name["accuracy"].value) / labelled)
+        assert interval.high - interval.low == pytest.approx(2 * 1.96 * se, rel=0.15)
+        assert by_name["roc_auc"].interval is not None and by_name["roc_auc"].interval.low is not None
+
+
+def test_per_window_intervals_cover_the_true_accuracy_at_about_their_level(tmp_path) -> None:
+    """A simulation with known truth: each of 40 days' predictions are right with probability 0.8."""
+    from modelgov.analysis.resampling import Resampling
+
+    rng = np.random.default_rng(5)
+    n, days = 200, 40
+    label = rng.integers(0, 2, n * days)
+    right = rng.random(n * days) < 0.8
+    stamp = pd.Timestamp("2026-08-03", tz="UTC") + pd.to_timedelta(np.repeat(np.arange(days), n), "D")
+    stamp = stamp + pd.to_timedelta(np.tile(np.arange(n), days), "s")
+    frame = pd.DataFrame(
+        {"ts": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "id": np.arange(n * days), "p": np.where(right, label, 1 - label)}
+    )
+    frame["score"] = frame["p"].astype(float)
+    frame[["ts", "id", "p", "score"]].to_csv(tmp_path / "log.csv", index=False)
+    frame.assign(label=label)[["id", "label"]].to_csv(tmp_path / "truth.csv", index=False)
+    windows = _per_window(tmp_path, Resampling(resamples=400))
+    assert len(windows) == days
+    covered = 0
+    for _, metrics in windows:
+        interval = next(m.interval for m in metrics if m.name == "accuracy")
+        covered += interval.low <= 0.8 <= interval.high
+    assert covered >= 33  # 95% of 40 is 38; the seeded run would fail by chance far less than 1% of the time
+
+
+def test_intervals_can_be_turned_off_as_for_the_evaluation(tmp_path) -> None:
+    from modelgov.analysis.resampling import Resampling
+
+    _labelled_log(tmp_path, [120])
+    [(_, metrics)] = _per_window(tmp_path, Resampling(resamples=0))
+    assert all(m.interval is None for m in metrics)

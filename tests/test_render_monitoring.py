@@ -196,3 +196,99 @@ def test_status_without_a_log_or_without_a_report() -> None:
 )
 def test_share_phrase(part: int, whole: int, words: str) -> None:
     assert mv.share_phrase(part, whole) == words
+
+
+# --------------------------------------------------------------------------- intervals per window (issue 16)
+
+
+def _with_window_intervals():
+    """The factory's manifest with a ±0.03 interval on every metric of every labelled window, and a
+    ±0.01 one on every reference metric."""
+    from modelgov.manifest import Manifest
+
+    data = make_manifest().model_dump(mode="json")
+    model = next(m for m in data["models"] if m["id"] == "credit-default")
+    drift = next(v for v in model["versions"] if v["version"] == "1.1.0")["drift"]
+
+    def interval(value, half):
+        return {"low": value - half, "high": value + half, "level": 0.95, "resamples": 1000,
+                "method": "percentile bootstrap over rows", "defined_share": 1.0}  # fmt: skip
+
+    for window in drift["windows"]:
+        for metric in window["performance"]:
+            if metric["value"] is not None:
+                metric["interval"] = interval(metric["value"], 0.03)
+    for metric in drift["reference_performance"]:
+        if metric["value"] is not None:
+            metric["interval"] = interval(metric["value"], 0.01)
+    return Manifest.model_validate(data)
+
+
+def test_performance_chart_draws_each_windows_interval_and_the_reference_band() -> None:
+    from modelgov.render.monitoring_charts import monitoring_performance_chart
+
+    built = _with_window_intervals()
+    model = built.model("credit-default")
+    version = next(v for v in model.versions if v.version == "1.1.0")
+    figures = plotly_figures(monitoring_performance_chart(model, version))
+    data, layout = next(iter(figures.values()))
+    name, _, _ = mv.monitoring_view(model, version).metrics[0]
+    points = data[0]
+    whiskers = points["error_y"]
+    for index, w in enumerate(version.drift.windows):
+        metric = next((m for m in w.performance if m.name == name), None)
+        if metric is None or metric.value is None:
+            assert whiskers["array"][index] is None
+            continue
+        assert points["y"][index] + whiskers["array"][index] == pytest.approx(metric.interval.high)
+        assert points["y"][index] - whiskers["arrayminus"][index] == pytest.approx(metric.interval.low)
+        assert "95% interval" in points["customdata"][index]
+    reference = next(m for m in version.drift.reference_performance if m.name == name)
+    bands = [s for s in layout["shapes"] if s.get("type") == "rect" and s.get("name") == "reference interval"]
+    assert bands and bands[0]["y0"] == pytest.approx(reference.interval.low)
+    assert bands[0]["y1"] == pytest.approx(reference.interval.high)
+    y_range = layout[next(k for k in layout if k.startswith("yaxis"))].get("range")
+    if y_range:
+        assert y_range[0] <= reference.interval.low and y_range[1] >= reference.interval.high
+
+
+def test_without_intervals_there_are_no_whiskers_and_no_band() -> None:
+    from modelgov.render.monitoring_charts import monitoring_performance_chart
+
+    model, version = credit()
+    if any(m.interval for w in version.drift.windows for m in w.performance):
+        pytest.skip("the factory's windows carry intervals")
+    figures = plotly_figures(monitoring_performance_chart(model, version))
+    data, layout = next(iter(figures.values()))
+    assert "error_y" not in data[0]
+    reference_has = any(m.interval and m.interval.low is not None for m in version.drift.reference_performance)
+    bands = [s for s in layout["shapes"] if s.get("name") == "reference interval"]
+    assert bool(bands) == bool(reference_has)
+
+
+@pytest.mark.slow
+def test_window_table_shows_each_metric_with_its_interval(tmp_path: Path) -> None:
+    built = _with_window_intervals()
+    out = tmp_path / "site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        render_site(built, out)
+    page = (out / PAGE).read_text(encoding="utf-8")
+    version = next(v for v in built.model("credit-default").versions if v.version == "1.1.0")
+    rows = cells_of(page, "window-by-window")
+    header = rows[0]
+    column = next(i for i, h in enumerate(header) if h == "Accuracy")
+    body = [r for r in rows if r and re.match(r"\d{4}-\d{2}-\d{2}", r[0])]
+    shown = 0
+    for cells, window in zip(body, version.drift.windows, strict=True):
+        metric = next((m for m in window.performance if m.name == "accuracy"), None)
+        if metric is None or metric.value is None:
+            continue
+        assert cells[column] == f"{metric.value:.3f} {metric.interval.low:.3f} – {metric.interval.high:.3f}"
+        shown += 1
+    assert shown == 11
+    reference = next(r for r in rows if r and r[0].startswith("Reference"))
+    accuracy = next(m for m in version.drift.reference_performance if m.name == "accuracy")
+    assert reference[column] == f"{accuracy.value:.3f} {accuracy.interval.low:.3f} – {accuracy.interval.high:.3f}"
+    words = text_of(page)
+    assert "whiskers are its 95% bootstrap interval" in words and "has no interval" not in words

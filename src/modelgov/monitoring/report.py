@@ -24,7 +24,7 @@ import pandas as pd
 from modelgov import manifest
 from modelgov.analysis.evaluation import EvaluationColumns, prepare_arrays
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
-from modelgov.analysis.resampling import Resampling
+from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.monitoring import drift as drift_tests
 from modelgov.monitoring.aggregates import CategoricalAggregate, NumericAggregate, WindowAggregate, WindowSpec
 from modelgov.monitoring.reference import ReferenceProfile, canonical_text, profile_reference
@@ -55,6 +55,8 @@ class MonitoringInputs:
     truth_label: str | None = None
     #: ``None``: the embedded DuckDB scan; otherwise the Spark settings (see :mod:`.spark_scan`)
     spark: SparkEngine | None = None
+    #: The bootstrap for each window's metric intervals, as the evaluation's (``resamples=0``: none)
+    resampling: Resampling = DEFAULT_RESAMPLING
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,12 @@ def _performance_by_window(
     """(window start, end) → [(labelled rows, metrics on them)], computed one window at a time.
 
     A list per key, in window order: row-count windows inside one long run of identical timestamps
-    share their start and end, and each must keep its own result (the report takes them in turn)."""
+    share their start and end, and each must keep its own result (the report takes them in turn).
+
+    Each metric carries its bootstrap interval, computed as the evaluation's are (the same functions
+    and ``inputs.resampling``) on that window's labelled records alone: the resamples are row weights
+    over one window, drawn in batches of at most :data:`.resampling.MAX_WEIGHT_CELLS` cells, so memory
+    is bounded by the largest window, never the log."""
     if inputs.truth is None or inputs.log_id is None or inputs.truth_id is None:
         return {}
     results: dict[object, list[tuple[int, list[manifest.Metric]]]] = {}
@@ -339,7 +346,7 @@ def _performance_by_window(
         )
         arrays = prepare_arrays(frame, window_columns, task=task)
         if task == "regression":
-            performance = regression_performance(arrays.y_true, arrays.y_pred, NO_INTERVALS)
+            performance = regression_performance(arrays.y_true, arrays.y_pred, inputs.resampling)
         elif task == "binary_classification":
             performance = binary_performance(
                 arrays.y_true,
@@ -347,10 +354,10 @@ def _performance_by_window(
                 arrays.y_score,
                 threshold=None,
                 positive_label=str(columns.positive_label),
-                resampling=NO_INTERVALS,
+                resampling=inputs.resampling,
             )
         else:
-            performance = multiclass_performance(arrays.y_true, arrays.y_pred, NO_INTERVALS)
+            performance = multiclass_performance(arrays.y_true, arrays.y_pred, inputs.resampling)
         results.setdefault((window.start, window.end), []).append((labelled, list(performance.metrics)))
     return results
 

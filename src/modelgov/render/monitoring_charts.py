@@ -556,9 +556,25 @@ def _performance_range(values: list[float | None], reference: float | None) -> d
     return {"rangemode": "tozero"} if low >= 0 else {}
 
 
+def _bounds(metric: Any) -> tuple[float, float] | None:
+    """A metric's interval as (low, high), or None when it has none or its bounds are undefined."""
+    interval = getattr(metric, "interval", None)
+    if metric is None or metric.value is None or interval is None or interval.low is None or interval.high is None:
+        return None
+    return float(interval.low), float(interval.high)
+
+
+def _interval_words(metric: Any) -> str:
+    bounds = _bounds(metric)
+    if bounds is None:
+        return ""
+    return f" ({metric.interval.level:.0%} interval {bounds[0]:.3f} – {bounds[1]:.3f})"
+
+
 def monitoring_performance_chart(model: Model, version: ModelVersion) -> str | None:
-    """One panel per charted metric: its value per window with outcomes, the reference value as a
-    dotted baseline, windows whose outcomes have not arrived shaded and labelled."""
+    """One panel per charted metric: its value per window with outcomes and its bootstrap interval
+    as whiskers, the reference value as a dashed baseline inside a shaded band of its own interval,
+    windows whose outcomes have not arrived shaded and labelled."""
     view = mv.monitoring_view(model, version)
     if view is None or not view.metrics or not view.has_performance:
         return None
@@ -577,8 +593,25 @@ def monitoring_performance_chart(model: Model, version: ModelVersion) -> str | N
         values = [None if m is None else _value(m.value) for m in metrics]
         base = reference.get(name)
         base_value = None if base is None else _value(base.value)
+        bounds = [_bounds(m) for m in metrics]
+        whiskers: dict[str, Any] = {}
+        if any(bounds):
+            whiskers["error_y"] = {
+                "type": "data",
+                "symmetric": False,
+                "array": [
+                    None if b is None or v is None else round(b[1] - v, 6) for v, b in zip(values, bounds, strict=True)
+                ],
+                "arrayminus": [
+                    None if b is None or v is None else round(v - b[0], 6) for v, b in zip(values, bounds, strict=True)
+                ],
+                "color": LINE_COLOUR,
+                "thickness": 1.2,
+                "width": 4,
+            }
         figure["data"].append(
             {
+                **whiskers,
                 "type": "scatter",
                 "x": x,
                 "y": _round(values),
@@ -597,18 +630,38 @@ def monitoring_performance_chart(model: Model, version: ModelVersion) -> str | N
                         if r.outcomes_pending
                         else f"{_esc(label)}: "
                         + ("undefined" if v is None else f"{v:.3f}")
+                        + _interval_words(m)
                         + (f" ({_esc(m.note)})" if m is not None and m.note else "")
                         + f"<br>on {r.window.labelled_rows:,} of {r.window.rows:,} records with outcomes"
                     )
-                    + ("" if base_value is None else f"<br>Reference: {base_value:.3f}")
+                    + ("" if base_value is None else f"<br>Reference: {base_value:.3f}{_interval_words(base)}")
                     for r, m, v in zip(view.windows, metrics, values, strict=True)
                 ],
                 "hovertemplate": "%{customdata}<extra></extra>",
                 "showlegend": False,
             }
         )
+        base_bounds = _bounds(base)
+        if base_value is not None and base_bounds is not None:
+            shapes.append(
+                {
+                    "type": "rect",
+                    "xref": f"{x_axis} domain",
+                    "yref": y_axis,
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": base_bounds[0],
+                    "y1": base_bounds[1],
+                    "fillcolor": "rgba(68,68,68,0.12)",
+                    "line": {"width": 0},
+                    "layer": "below",
+                    "name": "reference interval",
+                }
+            )
         if base_value is not None:
-            line, note = _threshold_line(x_axis, y_axis, base_value, f"reference {base_value:.3f}")
+            line, note = _threshold_line(
+                x_axis, y_axis, base_value, f"reference {base_value:.3f}{_interval_words(base)}"
+            )
             line["line"] = {"color": OVERALL_COLOUR, "width": 1.5, "dash": "dash"}
             note.update(x=1, xanchor="right")
             shapes.append(line)
@@ -619,7 +672,8 @@ def monitoring_performance_chart(model: Model, version: ModelVersion) -> str | N
         shapes += gap_shapes + pending_shapes + drift_shapes
         annotations += gap_notes + pending_notes + drift_notes
         layout[_layout_key(x_axis)].update(_time_axis(view, labels=index == len(view.metrics) - 1))
-        layout[_layout_key(y_axis)].update(_performance_range(values, base_value))
+        spread = [x for b in [*bounds, base_bounds] if b for x in b]
+        layout[_layout_key(y_axis)].update(_performance_range([*values, *spread], base_value))
     layout["shapes"] = shapes
     layout["annotations"] = [*layout.get("annotations", []), *annotations]
     layout[_layout_key(_axes(len(titles) - 1)[0])]["title"] = {

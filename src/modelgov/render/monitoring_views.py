@@ -302,6 +302,20 @@ class MonitoringView:
     def has_performance(self) -> bool:
         return any(w.metrics for w in self.windows)
 
+    @property
+    def has_intervals(self) -> bool:
+        """Some window's metric carries a bootstrap interval (older reports have none)."""
+        return any(m.interval is not None for w in self.windows for m in w.metrics.values())
+
+    @property
+    def reference_has_intervals(self) -> bool:
+        return any(m.interval is not None and m.interval.low is not None for m in self.report.reference_performance)
+
+    @property
+    def interval_level(self) -> float:
+        levels = [m.interval.level for w in self.windows for m in w.metrics.values() if m.interval is not None]
+        return levels[0] if levels else 0.95
+
     def since(self, row: WindowRow) -> list[WindowRow]:
         """Windows with records from ``row`` on."""
         return [w for w in self.windows[row.index :] if not w.empty]
