@@ -105,7 +105,8 @@ def test_init_infers_the_task_positive_class_features_and_timestamp(workspace: P
     assert model.card.task == schema.Task.binary_classification and model.card.sensitive_features == ["sex", "race"]
     run = model.versions["1.0"].spec.evaluations[0]
     assert (run.label, run.prediction, run.score, run.positive_label) == ("high_income", "predicted", "p_high", "yes")
-    assert run.features == ["age", "education_num", "hours_per_week", "capital_gain", "workclass"]
+    # sensitive columns are model inputs unless said otherwise: explainability needs every input
+    assert run.features == ["age", "education_num", "hours_per_week", "capital_gain", "workclass", "sex", "race"]
     monitoring = model.versions["1.0"].spec.monitoring
     assert (
         monitoring is not None
@@ -426,3 +427,69 @@ def test_every_value_a_written_comment_offers_is_accepted_by_the_schema(workspac
                 model.model_validate(data)  # raises if the schema refuses the offered value
                 checked += 1
     assert checked >= 3 + 4 + 3  # decisions, statuses, windows
+
+
+# --------------------------------------------------------------------------- sensitive columns as features
+
+
+def sensitive_table(path: Path) -> Path:
+    rng = np.random.default_rng(7)
+    n = 200
+    table = pd.DataFrame({"x": rng.normal(size=n).round(3), "z": rng.normal(size=n).round(3),
+                          "sex": rng.integers(0, 2, n)})  # fmt: skip
+    table["y"] = (table["x"] + 0.5 * table["sex"] + rng.normal(0, 0.5, n) > 0.3).astype(int)
+    table.to_csv(path, index=False)
+    return path
+
+
+def fitted_skops(table: Path, inputs: list[str], path: Path, estimator: object | None = None) -> Path:
+    """A model fitted on ``inputs`` of the table, saved as .skops; its predictions added to the table."""
+    import skops.io
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pd.read_csv(table)
+    model = (estimator or LogisticRegression()).fit(frame[inputs], frame["y"])
+    frame["p"] = model.predict_proba(frame[inputs])[:, 1].round(6)
+    frame["yhat"] = model.predict(frame[inputs])
+    frame.to_csv(table, index=False)
+    skops.io.dump(model, path)
+    return path
+
+
+def test_sensitive_columns_stay_features_unless_the_flag_leaves_them_out(tmp_path: Path) -> None:
+    table = sensitive_table(tmp_path / "preds.csv")
+    pd.read_csv(table).assign(yhat=lambda f: f["y"]).to_csv(table, index=False)
+    kept = scaffold_workspace(tmp_path / "kept", evaluation=table, label="y", prediction="yhat", sensitive=("sex",))
+    spec = load_workspace(kept.root).models["preds"].versions["1.0"].spec
+    assert spec.evaluations[0].features == ["x", "z", "sex"]
+    assert "--sensitive-not-features" in (kept.root / "models/preds/versions/1.0/version.yml").read_text()
+    left = scaffold_workspace(tmp_path / "left", evaluation=table, label="y", prediction="yhat", sensitive=("sex",),
+                              sensitive_not_features=True)  # fmt: skip
+    assert load_workspace(left.root).models["preds"].versions["1.0"].spec.evaluations[0].features == ["x", "z"]
+    assert load_workspace(left.root).models["preds"].card.sensitive_features == ["sex"]
+
+
+@pytest.mark.parametrize(("inputs", "kept"), [(["x", "sex"], True), (["x", "z"], False)])
+def test_a_skops_models_feature_names_decide_and_init_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], inputs: list[str], kept: bool
+) -> None:
+    pytest.importorskip("skops")
+    table = sensitive_table(tmp_path / "preds.csv")
+    model = fitted_skops(table, inputs, tmp_path / "model.skops")
+    code = main(["init", str(tmp_path / "ws"), "--eval", str(table), "--label", "y", "--prediction", "yhat",
+                 "--score", "p", "--sensitive", "sex", "--model", str(model)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    spec = load_workspace(tmp_path / "ws").models["preds"].versions["1.0"].spec
+    assert spec.evaluations[0].features == inputs  # the model's inputs, in its order; nothing else
+    assert "feature_names_in_" in out
+    assert ("sex are model inputs" in out) is kept and ("sex are not model inputs" in out) is not kept
+
+
+def test_the_flag_is_refused_when_the_model_takes_the_sensitive_column(tmp_path: Path) -> None:
+    pytest.importorskip("skops")
+    table = sensitive_table(tmp_path / "preds.csv")
+    model = fitted_skops(table, ["x", "sex"], tmp_path / "model.skops")
+    with pytest.raises(InitError, match=r"--sensitive-not-features: the model file .* takes 'sex' as input"):
+        scaffold_workspace(tmp_path / "ws", evaluation=table, label="y", prediction="yhat", sensitive=("sex",),
+                           sensitive_not_features=True, model_file=model)  # fmt: skip

@@ -156,6 +156,8 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--prediction", required=True, help="column with the model's prediction")
     init.add_argument("--score", help="column with the positive-class probability (binary classification)")
     init.add_argument("--sensitive", default="", metavar="COLS", help="comma-separated sensitive feature columns")
+    init.add_argument("--sensitive-not-features", action="store_true",
+                      help="leave the sensitive columns out of the features (when the model does not use them)")  # fmt: skip
     init.add_argument("--positive-label", help="the positive class (default: inferred from the scores)")
     init.add_argument("--model", dest="model_file", type=Path, metavar="FILE", help="the model file (.skops, .pkl …)")
     init.add_argument("--log", type=Path, metavar="TABLE", help="a production scoring log to monitor")
@@ -430,6 +432,7 @@ def _init(args: argparse.Namespace) -> int:
         prediction=args.prediction,
         score=args.score,
         sensitive=tuple(c.strip() for c in args.sensitive.split(",") if c.strip()),
+        sensitive_not_features=args.sensitive_not_features,
         positive_label=args.positive_label,
         model_file=args.model_file,
         log=args.log,
@@ -441,6 +444,8 @@ def _init(args: argparse.Namespace) -> int:
     )
     print(f"Wrote the workspace {made.root} ({len(made.files)} files) for model {made.model_id!r}.")
     print(f"Task: {made.task.task} ({made.task.reason}).")
+    for note in made.notes:
+        print(note)
     print(
         f"{made.todos} values start with TODO: they are yours to write (`modelgov validate {made.root}` lists them)."
         " Until the card fields are written, the baseline policy fails and the build exits with 1."

@@ -63,6 +63,8 @@ class Scaffold:
     task: TaskGuess
     files: list[Path] = field(default_factory=list)
     todos: int = 0
+    #: What ``modelgov init`` decided from the files, one sentence each, for the summary it prints.
+    notes: list[str] = field(default_factory=list)
 
 
 def _plain(value: object) -> object:
@@ -215,6 +217,91 @@ def _timestamp_column(log: pd.DataFrame, path: Path) -> str:
     )
 
 
+def _features(
+    table: pd.DataFrame,
+    path: Path,
+    roles: set[str],
+    sensitive: tuple[str, ...],
+    sensitive_not_features: bool,
+    model_file: Path | None,
+) -> tuple[list[str], tuple[str, ...]]:
+    """The evaluation's features, and why the sensitive columns are among them or not.
+
+    A sensitive column the model takes as input stays a feature: explainability recomputes the
+    model's output from the features, so a model input left out makes it fail. The model file's
+    ``feature_names_in_`` (read from a ``.skops`` file's schema, without loading the model) decides
+    when it is there; otherwise ``--sensitive-not-features`` says the model does not use them."""
+    inputs = _model_inputs(model_file) if model_file is not None else None
+    if inputs is None:
+        # dates, times, row numbers and ids say when or which a record is, not what the model saw
+        excluded = roles | (set(sensitive) if sensitive_not_features else set())
+        features = [str(c) for c in table.columns if c not in excluded and _not_an_input(table[c], str(c)) is None]
+        if not sensitive:
+            return features, ()
+        listed = ", ".join(sensitive)
+        if sensitive_not_features:
+            return features, (f"The sensitive features ({listed}) are left out: --sensitive-not-features says the "
+                              "model does not use them.",)  # fmt: skip
+        return features, (
+            f"The sensitive features ({listed}) are kept as model inputs; if the model does not use them, "
+            "remove them here (or run init with --sensitive-not-features).",
+        )
+    absent = [name for name in inputs if name not in table.columns]
+    if absent:
+        raise InitError(
+            f"model file {model_file}: its feature_names_in_ lists {', '.join(map(repr, absent[:10]))}, "
+            f"not columns of {path}; the evaluation table needs every model input (explainability reruns the model)"
+        )
+    used = [c for c in sensitive if c in inputs]
+    if used and sensitive_not_features:
+        raise InitError(
+            f"--sensitive-not-features: the model file {model_file} takes {', '.join(map(repr, used))} as input "
+            "(its feature_names_in_), so they must stay features; leave the option out"
+        )
+    unused = [c for c in sensitive if c not in inputs]
+    notes = [f"From the model file's feature_names_in_: the model's {len(inputs)} inputs, in its order."]
+    if used:
+        notes.append(f"The sensitive features {', '.join(used)} are model inputs (feature_names_in_), so they stay.")
+    if unused:
+        notes.append(f"The sensitive features {', '.join(unused)} are not model inputs (feature_names_in_).")
+    return list(inputs), tuple(notes)
+
+
+def _model_inputs(model_file: Path) -> list[str] | None:
+    """The ``feature_names_in_`` of a ``.skops`` model, read from the file's schema (nothing is
+    loaded, so no type needs trusting), or None: another format (a pickle is never opened), a model
+    fitted on an array, or a file that cannot be read. The shallowest occurrence wins: a pipeline's
+    first step holds the pipeline's inputs; transformers nested deeper hold subsets."""
+    if model_file.suffix.lower() != ".skops":
+        return None
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(model_file) as archive:
+            info = archive.getinfo("schema.json")
+            if info.file_size > 64 * 2**20:
+                return None
+            tree = json.loads(archive.read(info))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return None
+    level = [tree]
+    while level:
+        following = []
+        for node in level:
+            if isinstance(node, dict):
+                found = node.get("feature_names_in_")
+                if isinstance(found, dict) and found.get("type") == "json" and isinstance(found.get("content"), list):
+                    try:
+                        return [str(json.loads(item["content"])) for item in found["content"]]
+                    except (KeyError, TypeError, ValueError):
+                        return None
+                following += list(node.values())
+            elif isinstance(node, list):
+                following += node
+        level = following
+    return None
+
+
 def _kind(series: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
         return "categorical"
@@ -229,6 +316,7 @@ def scaffold_workspace(
     prediction: str,
     score: str | None = None,
     sensitive: tuple[str, ...] = (),
+    sensitive_not_features: bool = False,
     positive_label: str | None = None,
     model_file: Path | None = None,
     log: Path | None = None,
@@ -281,9 +369,12 @@ def scaffold_workspace(
         guess = TaskGuess(guess.task, known[positive_label], f"column {label!r} has two values; positive as given")
     if score and guess.task != "binary_classification":
         raise InitError(f"--score is for binary classification, but {guess.reason}")
-    roles = {label, prediction, *([score] if score else []), *sensitive}
-    # dates, times, row numbers and ids say when or which a record is, not what the model saw
-    features = [str(c) for c in table.columns if c not in roles and _not_an_input(table[c], str(c)) is None]
+    if model_file is not None and not model_file.is_file():
+        raise InitError(f"model file {model_file} does not exist")
+    features, feature_notes = _features(
+        table, evaluation, {label, prediction, *([score] if score else [])}, sensitive, sensitive_not_features,
+        model_file,
+    )  # fmt: skip
     log_table = None
     if log is not None:
         log_table = _read(log, "monitoring log", rows=10_000)
@@ -301,8 +392,6 @@ def scaffold_workspace(
         _require(log_table, log, "the evaluation's --prediction", [prediction])
         if log_id:
             _require(log_table, log, "--log-id", [log_id])
-    if model_file is not None and not model_file.is_file():
-        raise InitError(f"model file {model_file} does not exist")
     tracked = _tracked_run(mlflow, mlflow_run) if mlflow is not None else None
 
     registered = tracked.registered if tracked else None
@@ -310,7 +399,7 @@ def scaffold_workspace(
         name or registered or evaluation.stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Model"
     )
     model_id = _slug(name or registered or evaluation.stem)
-    made = Scaffold(root=root, model_id=model_id, task=guess)
+    made = Scaffold(root=root, model_id=model_id, task=guess, notes=list(feature_notes))
     root.mkdir(parents=True, exist_ok=True)
 
     def copy(source: Path, relative: str) -> str:
@@ -340,7 +429,7 @@ def scaffold_workspace(
         f"models/{model_id}/versions/1.0/version.yml",
         _version(
             today, guess, eval_rel, label, prediction, score, features, table, model_rel, log_rel, log_table,
-            timestamp, log_id, tracked,
+            timestamp, log_id, tracked, feature_notes,
         ),
     )  # fmt: skip
     write(f"models/{model_id}/versions/1.0/approvals.yml", _approvals())
@@ -494,6 +583,7 @@ def _version(
     timestamp: str | None,
     log_id: str | None,
     tracked: TrackedRun | None = None,
+    feature_notes: tuple[str, ...] = (),
 ) -> str:
     kinds = "".join(f"    #   {name}: {_kind(table[name])}\n" for name in features)
     lines = [
@@ -552,6 +642,7 @@ def _version(
         lines.append(f"    score: {_q(score)}")
     if guess.task == "binary_classification":
         lines.append(f"    positive_label: {_q(guess.positive_label)}   # {guess.reason}")
+    lines += [f"    # {note}" for note in feature_notes]
     lines.append(f"    features: [{', '.join(_q(f) for f in features)}]")
     if kinds:
         lines.append("    # Feature kinds, as found in the table:")
