@@ -493,3 +493,52 @@ def test_the_flag_is_refused_when_the_model_takes_the_sensitive_column(tmp_path:
     with pytest.raises(InitError, match=r"--sensitive-not-features: the model file .* takes 'sex' as input"):
         scaffold_workspace(tmp_path / "ws", evaluation=table, label="y", prediction="yhat", sensitive=("sex",),
                            sensitive_not_features=True, model_file=model)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- skops trusted types
+
+
+def test_a_skops_model_gets_the_trusted_types_it_needs_and_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("skops")
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from modelgov.sources.models import LoadedModel, load_model
+
+    table = sensitive_table(tmp_path / "preds.csv")
+    model = fitted_skops(table, ["x", "z", "sex"], tmp_path / "model.skops", HistGradientBoostingClassifier(max_iter=5))
+    code = main(["init", str(tmp_path / "ws"), "--eval", str(table), "--label", "y", "--prediction", "yhat",
+                 "--score", "p", "--sensitive", "sex", "--model", str(model)])  # fmt: skip
+    out = capsys.readouterr().out
+    needed = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+    assert (
+        code == 0 and f"Trusted the types the skops model file needs (trusted_types in version.yml): {needed}." in out
+    )
+    text = (tmp_path / "ws/models/preds/versions/1.0/version.yml").read_text()
+    assert "# skops loads only the types it trusts by default" in text
+    artifact = load_workspace(tmp_path / "ws").models["preds"].versions["1.0"].spec.training.artifact
+    assert artifact.trusted_types == [needed]
+    loaded = load_model(tmp_path / "ws" / artifact.path, artifact)
+    assert isinstance(loaded, LoadedModel) and loaded.estimator.n_features_in_ == 3
+
+
+def test_a_skops_model_needing_no_extra_types_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("skops")
+    table = sensitive_table(tmp_path / "preds.csv")
+    model = fitted_skops(table, ["x", "z"], tmp_path / "model.skops")
+    assert main(["init", str(tmp_path / "ws"), "--eval", str(table), "--label", "y", "--prediction", "yhat",
+                 "--model", str(model)]) == 0  # fmt: skip
+    assert "needs no types beyond those skops trusts by default" in capsys.readouterr().out
+    version = yaml.safe_load((tmp_path / "ws/models/preds/versions/1.0/version.yml").read_text())
+    assert version["training"]["artifact"] == {"path": "models/preds/versions/1.0/model.skops"}
+    load_workspace(tmp_path / "ws")
+
+
+def test_a_file_that_is_not_skops_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("skops")
+    (tmp_path / "model.skops").write_bytes(b"not a zip")
+    with pytest.raises(InitError, match=r"model file .*model.skops is not a readable .skops file"):
+        scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y",
+                           prediction="yhat", model_file=tmp_path / "model.skops")  # fmt: skip
+    assert not (tmp_path / "ws").exists()

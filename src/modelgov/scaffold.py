@@ -267,6 +267,16 @@ def _features(
     return list(inputs), tuple(notes)
 
 
+def _skops_types(model_file: Path) -> list[str]:
+    """The types of a ``.skops`` file that skops does not trust by default (nothing is loaded)."""
+    import skops.io
+
+    try:
+        return [str(name) for name in skops.io.get_untrusted_types(file=model_file)]
+    except Exception as exc:  # any failure to read the user's file is their error to fix, not a crash
+        raise InitError(f"model file {model_file} is not a readable .skops file: {exc}") from None
+
+
 def _model_inputs(model_file: Path) -> list[str] | None:
     """The ``feature_names_in_`` of a ``.skops`` model, read from the file's schema (nothing is
     loaded, so no type needs trusting), or None: another format (a pickle is never opened), a model
@@ -392,6 +402,7 @@ def scaffold_workspace(
         _require(log_table, log, "the evaluation's --prediction", [prediction])
         if log_id:
             _require(log_table, log, "--log-id", [log_id])
+    trusted = _skops_types(model_file) if model_file is not None and model_file.suffix.lower() == ".skops" else None
     tracked = _tracked_run(mlflow, mlflow_run) if mlflow is not None else None
 
     registered = tracked.registered if tracked else None
@@ -400,6 +411,12 @@ def scaffold_workspace(
     )
     model_id = _slug(name or registered or evaluation.stem)
     made = Scaffold(root=root, model_id=model_id, task=guess, notes=list(feature_notes))
+    if trusted is not None:
+        made.notes.append(
+            f"Trusted the types the skops model file needs (trusted_types in version.yml): {', '.join(trusted)}."
+            if trusted
+            else "The skops model file needs no types beyond those skops trusts by default."
+        )
     root.mkdir(parents=True, exist_ok=True)
 
     def copy(source: Path, relative: str) -> str:
@@ -429,7 +446,7 @@ def scaffold_workspace(
         f"models/{model_id}/versions/1.0/version.yml",
         _version(
             today, guess, eval_rel, label, prediction, score, features, table, model_rel, log_rel, log_table,
-            timestamp, log_id, tracked, feature_notes,
+            timestamp, log_id, tracked, feature_notes, trusted,
         ),
     )  # fmt: skip
     write(f"models/{model_id}/versions/1.0/approvals.yml", _approvals())
@@ -584,6 +601,7 @@ def _version(
     log_id: str | None,
     tracked: TrackedRun | None = None,
     feature_notes: tuple[str, ...] = (),
+    trusted: list[str] | None = None,
 ) -> str:
     kinds = "".join(f"    #   {name}: {_kind(table[name])}\n" for name in features)
     lines = [
@@ -626,6 +644,16 @@ def _version(
                     "    trust_pickle: false",
                 ]
                 if pickled
+                else []
+            ),
+            *(
+                [
+                    "    # skops loads only the types it trusts by default and those listed here. `modelgov init`",
+                    "    # listed the ones this file holds (skops.io.get_untrusted_types) so that the model loads;",
+                    "    # keep them only if you trust where the file came from, and check them when it changes.",
+                    f"    trusted_types: [{', '.join(_q(t) for t in trusted)}]",
+                ]
+                if trusted
                 else []
             ),
         ]
