@@ -688,6 +688,7 @@ def _drift_report(
             truth_id=truth.id if truth else None,
             truth_label=truth.label if truth else None,
             spark=_spark_engine(workspace),
+            resampling=_resampling(workspace),  # the workspace's bootstrap settings, as for evaluations
         )
         positive = evaluation.positive_label if evaluation else next(iter(specs.values())).positive_label
         columns = EvaluationColumns(
