@@ -542,3 +542,64 @@ def test_a_file_that_is_not_skops_is_refused(tmp_path: Path) -> None:
         scaffold_workspace(tmp_path / "ws", evaluation=small_table(tmp_path / "preds.csv"), label="y",
                            prediction="yhat", model_file=tmp_path / "model.skops")  # fmt: skip
     assert not (tmp_path / "ws").exists()
+
+
+# --------------------------------------------------------------------------- late ground truth
+
+
+def log_and_truth(tmp_path: Path) -> tuple[Path, Path, Path]:
+    table = small_table(tmp_path / "preds.csv")
+    rng = np.random.default_rng(11)
+    n = 600
+    log = pd.DataFrame({"request_id": [f"r{i}" for i in range(n)], "x": rng.normal(2.5, 1, n).round(2),
+                        "yhat": rng.integers(0, 2, n), "p": rng.uniform(0, 1, n).round(3),
+                        "scored_at": pd.date_range("2026-09-01", periods=n, freq="h", tz="UTC")})  # fmt: skip
+    log.to_parquet(tmp_path / "log.parquet", index=False)
+    truth = pd.DataFrame({"req": log["request_id"][::2], "outcome": rng.integers(0, 2, n // 2)})
+    truth.to_csv(tmp_path / "outcomes.csv", index=False)
+    return table, tmp_path / "log.parquet", tmp_path / "outcomes.csv"
+
+
+def test_late_ground_truth_is_written_under_monitoring_and_loads(tmp_path: Path) -> None:
+    table, log, truth = log_and_truth(tmp_path)
+    code = main(["init", str(tmp_path / "ws"), "--eval", str(table), "--label", "y", "--prediction", "yhat",
+                 "--score", "p", "--log", str(log), "--log-id", "request_id", "--ground-truth", str(truth),
+                 "--ground-truth-id", "req", "--ground-truth-label", "outcome"])  # fmt: skip
+    assert code == 0
+    monitoring = load_workspace(tmp_path / "ws").models["preds"].versions["1.0"].spec.monitoring
+    assert monitoring.id == "request_id"
+    assert monitoring.ground_truth == schema.GroundTruth(
+        data="data/ground-truth/outcomes.csv", id="req", label="outcome"
+    )
+    assert (tmp_path / "ws/data/ground-truth/outcomes.csv").read_bytes() == truth.read_bytes()
+    from modelgov.assemble import build_manifest
+
+    built = build_manifest(load_workspace(tmp_path / "ws"), as_of=TODAY)
+    labelled = [int(n) for n in re.findall(r'"labelled_rows":\s*(\d+)', built.model_dump_json())]
+    assert sum(labelled) == 300  # every other record's outcome, joined window by window
+
+
+def test_ground_truth_columns_default_to_the_log_id_and_the_label(tmp_path: Path) -> None:
+    table, log, _ = log_and_truth(tmp_path)
+    pd.DataFrame({"request_id": ["r0", "r2"], "y": [1, 0]}).to_csv(tmp_path / "truth.csv", index=False)
+    made = scaffold_workspace(tmp_path / "ws", evaluation=table, label="y", prediction="yhat", log=log,
+                              log_id="request_id", ground_truth=tmp_path / "truth.csv")  # fmt: skip
+    truth = load_workspace(made.root).models["preds"].versions["1.0"].spec.monitoring.ground_truth
+    assert (truth.id, truth.label) == ("request_id", "y")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"ground_truth_id": "request"}, r"--ground-truth-id 'request': no such column in .*outcomes.csv; did you mean 'req'\?"),
+        ({"ground_truth_id": "req", "ground_truth_label": "y"}, r"--ground-truth-label 'y': no such column in .*outcomes.csv"),
+        ({"ground_truth_id": "req", "log_id": None}, r"--ground-truth .*: .* give the log with --log and its record-id column with --log-id"),
+        ({"ground_truth": None, "ground_truth_id": "req"}, r"--ground-truth-id 'req': give the ground-truth table with --ground-truth too"),
+    ],
+)  # fmt: skip
+def test_a_wrong_ground_truth_option_is_named(tmp_path: Path, options: dict, message: str) -> None:
+    table, log, truth = log_and_truth(tmp_path)
+    settings = {"log": log, "log_id": "request_id", "ground_truth": truth, "ground_truth_label": "outcome", **options}
+    with pytest.raises(InitError, match=message):
+        scaffold_workspace(tmp_path / "ws", evaluation=table, label="y", prediction="yhat", **settings)
+    assert not (tmp_path / "ws").exists()

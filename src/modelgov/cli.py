@@ -163,6 +163,10 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--log", type=Path, metavar="TABLE", help="a production scoring log to monitor")
     init.add_argument("--timestamp", help="the log's scoring-time column (default: inferred)")
     init.add_argument("--log-id", help="the log's record-id column (to join late ground truth)")
+    init.add_argument("--ground-truth", type=Path, metavar="TABLE",
+                      help="a table of outcomes known after scoring, joined to the log by id (needs --log-id)")  # fmt: skip
+    init.add_argument("--ground-truth-id", metavar="COL", help="its record-id column (default: the --log-id column)")
+    init.add_argument("--ground-truth-label", metavar="COL", help="its outcome column (default: the --label column)")
     init.add_argument("--name", help="the model's display name (default: from the table's file name)")
     init.add_argument("--mlflow", type=Path, metavar="STORE",
                       help="an MLflow tracking store (mlflow.db or mlruns/): the training run's params and id are recorded")  # fmt: skip
@@ -220,6 +224,12 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
         choices=["blocking", "warning"],
         default=None,
         help="exit with 1 on a failing blocking rule (default, or governance.yml policies.fail_on) or on any warning",
+    )
+    parser.add_argument(
+        "--fail-on-degraded",
+        action="store_true",
+        help="also exit with 1 when an analysis ran degraded (a model not loaded, SHAP not computed …); "
+        "each is printed as a `note` line",
     )
     parser.add_argument(
         "--as-of",
@@ -438,6 +448,9 @@ def _init(args: argparse.Namespace) -> int:
         log=args.log,
         timestamp=args.timestamp,
         log_id=args.log_id,
+        ground_truth=args.ground_truth,
+        ground_truth_id=args.ground_truth_id,
+        ground_truth_label=args.ground_truth_label,
         name=args.name,
         mlflow=args.mlflow,
         mlflow_run=args.mlflow_run,
@@ -480,24 +493,48 @@ def _write(path: Path, text: str) -> None:
 
 
 def _report_policies(built, args: argparse.Namespace, *, results: Path | None) -> int:
-    """Print the summary, write JUnit when asked, and return the exit code: 1 when a blocking rule
-    failed (or, with --fail-on warning, anything short of a pass or a waiver), else 0."""
+    """Print the summary, then one ``note`` line per degraded analysis, write JUnit when asked, and
+    return the exit code: 1 when a blocking rule failed (or, with --fail-on warning, anything short
+    of a pass or a waiver), or with --fail-on-degraded when an analysis ran degraded; else 0.
+
+    The note lines are printed unless --quiet; with --fail-on-degraded they are failures, and are
+    printed even with --quiet. policy-results.json lists them under ``degraded`` either way."""
+    from modelgov import degraded
     from modelgov.policy.outputs import exit_code, junit_xml, summary_table
 
+    found = degraded.degradations(built)
+    failing = bool(found) and args.fail_on_degraded
     report = built.governance
     if report is None:
         if not args.quiet:
             print("No policy applies: add packs in governance.yml (policies.packs) or files in policies/.")
         if args.junit:
             raise ModelgovError("--junit needs policies: none are configured in this workspace")
-        return EXIT_OK
+        _report_degraded(found, args)
+        return EXIT_POLICY_FAILED if failing else EXIT_OK
     if args.junit:
         _write(args.junit, junit_xml(report))
     text = summary_table(report)
     print(text if not args.quiet else text.splitlines()[-1])
+    _report_degraded(found, args)
     if not args.quiet and results is not None:
         print(f"Results: {results}" + (f"; JUnit: {args.junit}" if args.junit else ""))
-    return exit_code(report)
+    return EXIT_POLICY_FAILED if failing else exit_code(report)
+
+
+def _report_degraded(found: list, args: argparse.Namespace) -> None:
+    """The ``note`` lines of :mod:`modelgov.degraded`, and the verdict they make with --fail-on-degraded."""
+    from modelgov import degraded
+
+    if not found or (args.quiet and not args.fail_on_degraded):
+        return
+    if not args.quiet:
+        print()
+    for line in degraded.lines(found):
+        print(line)
+    if args.fail_on_degraded:
+        count = len(found)
+        print(f"FAILED: {count} degraded analys{'es' if count != 1 else 'is'} and --fail-on-degraded (exit code 1)")
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -267,6 +267,31 @@ def _features(
     return list(inputs), tuple(notes)
 
 
+def _ground_truth(
+    path: Path | None, id_column: str | None, label_column: str | None, log: Path | None, log_id: str | None,
+    label: str,
+) -> tuple[Path, str, str] | None:  # fmt: skip
+    """The late ground truth's table, id and label columns, checked like the log's; None without one.
+    The id column defaults to the log's (``--log-id``), the label column to the evaluation's."""
+    if path is None:
+        for option, value in (("--ground-truth-id", id_column), ("--ground-truth-label", label_column)):
+            if value:
+                raise InitError(f"{option} {value!r}: give the ground-truth table with --ground-truth too")
+        return None
+    if log is None or not log_id:
+        raise InitError(
+            f"--ground-truth {path}: late outcomes are joined to the scoring log's records by id; "
+            "give the log with --log and its record-id column with --log-id"
+        )
+    table = _read(path, "ground-truth table", rows=10_000)
+    id_column, label_column = id_column or log_id, label_column or label
+    options = [("--ground-truth-id", id_column), ("--ground-truth-label", label_column)]
+    problems = [_missing(table, path, option, column) for option, column in options]
+    if problems := [p for p in problems if p]:
+        raise InitError("\n  ".join(problems))
+    return path, id_column, label_column
+
+
 def _skops_types(model_file: Path) -> list[str]:
     """The types of a ``.skops`` file that skops does not trust by default (nothing is loaded)."""
     import skops.io
@@ -332,6 +357,9 @@ def scaffold_workspace(
     log: Path | None = None,
     timestamp: str | None = None,
     log_id: str | None = None,
+    ground_truth: Path | None = None,
+    ground_truth_id: str | None = None,
+    ground_truth_label: str | None = None,
     name: str | None = None,
     mlflow: Path | None = None,
     mlflow_run: str | None = None,
@@ -402,6 +430,7 @@ def scaffold_workspace(
         _require(log_table, log, "the evaluation's --prediction", [prediction])
         if log_id:
             _require(log_table, log, "--log-id", [log_id])
+    truth = _ground_truth(ground_truth, ground_truth_id, ground_truth_label, log, log_id, label)
     trusted = _skops_types(model_file) if model_file is not None and model_file.suffix.lower() == ".skops" else None
     tracked = _tracked_run(mlflow, mlflow_run) if mlflow is not None else None
 
@@ -435,6 +464,8 @@ def scaffold_workspace(
 
     eval_rel = copy(evaluation, f"data/{evaluation.name}")
     log_rel = copy(log, f"data/logs/{log.name}") if log is not None else None
+    if truth is not None:
+        truth = (copy(truth[0], f"data/ground-truth/{truth[0].name}"), truth[1], truth[2])
     model_rel = copy(model_file, f"models/{model_id}/versions/1.0/{model_file.name}") if model_file else None
     store_rel = None
     if mlflow is not None and tracked is not None:
@@ -446,7 +477,7 @@ def scaffold_workspace(
         f"models/{model_id}/versions/1.0/version.yml",
         _version(
             today, guess, eval_rel, label, prediction, score, features, table, model_rel, log_rel, log_table,
-            timestamp, log_id, tracked, feature_notes, trusted,
+            timestamp, log_id, tracked, feature_notes, trusted, truth,
         ),
     )  # fmt: skip
     write(f"models/{model_id}/versions/1.0/approvals.yml", _approvals())
@@ -602,6 +633,7 @@ def _version(
     tracked: TrackedRun | None = None,
     feature_notes: tuple[str, ...] = (),
     trusted: list[str] | None = None,
+    truth: tuple[str, str, str] | None = None,
 ) -> str:
     kinds = "".join(f"    #   {name}: {_kind(table[name])}\n" for name in features)
     lines = [
@@ -687,6 +719,14 @@ def _version(
             lines.append(f"  score: {_q(score)}")
         if log_id:
             lines.append(f"  id: {_q(log_id)}")
+        if truth is not None:
+            lines += [
+                "  # Outcomes known after scoring, joined to the log's records by id: performance per window.",
+                "  ground_truth:",
+                f"    data: {_q(truth[0])}",
+                f"    id: {_q(truth[1])}   # the column holding the log's {log_id} values",
+                f"    label: {_q(truth[2])}",
+            ]
         lines += [
             f"  features: [{', '.join(_q(f) for f in monitored)}]",
             "  window: week   # day, week or month (UTC), or {rows: N}",

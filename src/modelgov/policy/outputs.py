@@ -32,7 +32,11 @@ def counts(report: manifest.GovernanceReport) -> dict[str, int]:
 
 
 def results_json(report: manifest.GovernanceReport, built: manifest.Manifest) -> str:
-    """``policy-results.json``: the verdict, the counts, every result with its checks, the waivers."""
+    """``policy-results.json``: the verdict, the counts, every result with its checks, the waivers,
+    and the analyses that ran degraded (:mod:`modelgov.degraded`). ``exit_code`` is the policies'
+    verdict; ``--fail-on-degraded`` also exits with 1 when ``degraded`` is not empty."""
+    from modelgov.degraded import degradations
+
     document = {
         "schema_version": built.schema_version,
         "generator": f"modelgov {built.generator.version}",
@@ -46,6 +50,7 @@ def results_json(report: manifest.GovernanceReport, built: manifest.Manifest) ->
         "results": [r.model_dump(mode="json") for r in report.results],
         "waivers": [w.model_dump(mode="json") for w in report.waivers],
         "policies": [p.model_dump(mode="json") for p in report.policies],
+        "degraded": [d.as_json() for d in degradations(built)],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

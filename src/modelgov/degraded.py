@@ -1,0 +1,114 @@
+"""What the pages admit, for the terminal and for machines: the analyses that ran degraded.
+
+A model file that was not loaded (a pickle refused, untrusted skops types, a missing file), a model
+that could not score its evaluation table, SHAP or another explanation that could not be computed:
+each leaves a note on the explainability page. :func:`degradations` finds them in the manifest
+alone, so ``modelgov build``, ``modelgov check`` and ``policy-results.json`` list the same ones.
+
+Not degraded: a version that declares no model file (a choice, not a failure; the page shows the
+declared importances), partial dependence and SHAP of a multiclass model (not offered), and error
+slices that leave out a column with too many values (by design).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from modelgov import manifest
+from modelgov.render.text import slug
+from modelgov.text_safety import visible
+
+#: How the explainability analysis words a part it could not compute (``analysis/explain.py``,
+#: ``analysis/shapley.py``). A note that starts otherwise is information, not a failure.
+FAILURE_NOTES = (
+    "Permutation importance, partial dependence and SHAP values",  # the model: not loaded, or refused the table
+    "Permutation importance not computed",
+    "Partial dependence on ",
+    "SHAP values not computed",
+    "Error slices not computed",
+)
+_MODEL_NOT_AVAILABLE = (
+    "Permutation importance, partial dependence and SHAP values need the model, which is not available: "
+)
+
+#: The longest reason printed on a line; the JSON keeps the whole note.
+LINE_REASON_CHARS = 240
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """One analysis that ran degraded, and where its page says so."""
+
+    model: str
+    version: str
+    evaluation: str
+    analysis: str
+    reason: str = ""  # short: the note's first sentence
+    detail: str = ""  # the note as the page shows it
+    page: str = ""  # site-relative
+
+    def line(self, *, name_evaluation: bool = False) -> str:
+        """``note  <model> <version>  <analysis>: <reason>; see <page>``, control characters escaped."""
+        analysis = f"{self.analysis} ({self.evaluation})" if name_evaluation else self.analysis
+        reason = self.reason if len(self.reason) <= LINE_REASON_CHARS else self.reason[: LINE_REASON_CHARS - 1] + "…"
+        return visible(f"note  {self.model} {self.version}  {analysis}: {reason}; see {self.page}", keep="")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "evaluation": self.evaluation,
+            "analysis": self.analysis,
+            "reason": self.reason,
+            "detail": self.detail,
+            "page": self.page,
+        }
+
+
+def degradations(built: manifest.Manifest) -> list[Degradation]:
+    """Every degraded analysis of every model version, in the manifest's order."""
+    found: list[Degradation] = []
+    for model in built.models:
+        for version in model.versions:
+            page = f"models/{slug(model.id)}/{slug(version.version)}/explainability.html"
+            for run in version.evaluations:
+                found += _explainability(model, version, run, page)
+    return found
+
+
+def _explainability(
+    model: manifest.Model, version: manifest.ModelVersion, run: manifest.EvaluationRun, page: str
+) -> list[Degradation]:
+    explained = run.explainability
+    if explained is None:
+        return []
+    found = []
+    for note in explained.notes:
+        if not note.startswith(FAILURE_NOTES):
+            continue
+        if note.startswith(_MODEL_NOT_AVAILABLE):
+            if explained.model is None:  # no model file declared: nothing failed
+                continue
+            reason = _first_sentence(note[len(_MODEL_NOT_AVAILABLE) :])
+        else:
+            reason = _first_sentence(note)
+        found.append(Degradation(model.id, version.version, run.id, "explainability", reason, note, page))
+    return found
+
+
+def _first_sentence(text: str) -> str:
+    """Up to the first full stop followed by a space (``e.g.`` and file names have none after them)."""
+    text = text.strip()
+    for index in range(len(text) - 1):
+        if text[index] == "." and text[index + 1] == " " and not text[max(0, index - 3) : index + 1].endswith("e.g."):
+            return text[:index]
+    return text.rstrip(".")
+
+
+def lines(found: list[Degradation]) -> list[str]:
+    """One terminal line per degradation; the evaluation is named when a version has several."""
+    runs: dict[tuple[str, str], set[str]] = {}
+    for item in found:
+        runs.setdefault((item.model, item.version), set()).add(item.evaluation)
+    return [item.line(name_evaluation=len(runs[(item.model, item.version)]) > 1) for item in found]
