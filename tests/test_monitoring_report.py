@@ -208,3 +208,26 @@ def test_intervals_can_be_turned_off_as_for_the_evaluation(tmp_path) -> None:
     _labelled_log(tmp_path, [120])
     [(_, metrics)] = _per_window(tmp_path, Resampling(resamples=0))
     assert all(m.interval is None for m in metrics)
+
+
+def test_a_window_whose_outcomes_are_all_one_class_still_gets_its_metrics(tmp_path) -> None:
+    """Sparse ground truth: a day whose arrived outcomes are all positive, with negative predictions."""
+    frame = _labelled_log(tmp_path, [200, 40])
+    frame.loc[frame.index >= 200, "label"] = 1
+    frame.loc[frame.index >= 200, "p"] = np.where(np.arange(40) % 4 == 0, 0, 1)
+    frame[["ts", "id", "p", "score"]].to_csv(tmp_path / "log.csv", index=False)
+    frame[["id", "label"]].to_csv(tmp_path / "truth.csv", index=False)
+    windows = _per_window(tmp_path)
+    by_name = {m.name: m for m in windows[1][1]}
+    assert windows[1][0] == 40 and by_name["accuracy"].value == pytest.approx(0.75)
+
+
+def test_a_window_with_a_third_value_among_binary_predictions_is_still_refused(tmp_path) -> None:
+    from modelgov.analysis.evaluation import DataProblem
+
+    frame = _labelled_log(tmp_path, [50])
+    frame["p"] = frame["p"].astype(str)
+    frame.loc[0, "p"] = "yes"
+    frame[["ts", "id", "p", "score"]].to_csv(tmp_path / "log.csv", index=False)
+    with pytest.raises(DataProblem, match="not values of the label column"):
+        _per_window(tmp_path)

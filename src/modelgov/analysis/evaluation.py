@@ -109,10 +109,19 @@ def analyse_evaluation(
 
 
 def prepare_arrays(
-    table: pd.DataFrame, columns: EvaluationColumns, *, task: str, row_id: str | None = None
+    table: pd.DataFrame,
+    columns: EvaluationColumns,
+    *,
+    task: str,
+    row_id: str | None = None,
+    part_of_a_log: bool = False,
 ) -> RunArrays:
     """Check the label, prediction and score columns and convert them to the arrays metrics use:
-    0/1 for binary tasks (1 = positive label), floats for regression, text for multiclass."""
+    0/1 for binary tasks (1 = positive label), floats for regression, text for multiclass.
+
+    ``part_of_a_log``: the table is one monitoring window, whose outcomes may all be one class; a
+    binary prediction is then refused only when label, prediction and positive label together hold
+    more than two values (a window of positive outcomes may rightly hold negative predictions)."""
     if table.empty:
         raise DataProblem(columns.label, "the evaluation table has no rows")
     for column in (columns.label, columns.prediction, *([columns.score] if columns.score else [])):
@@ -125,7 +134,7 @@ def prepare_arrays(
     if task == "regression":
         return RunArrays(_numeric(table, columns.label), _numeric(table, columns.prediction), row_ids=ids)
     if task == "binary_classification":
-        _predictions_are_label_values(table, columns)
+        _predictions_are_label_values(table, columns, two_classes_suffice=part_of_a_log)
         arrays = RunArrays(
             _is_positive(table, columns.label, columns.positive_label),
             _is_positive(table, columns.prediction, columns.positive_label),
@@ -164,12 +173,16 @@ def _class_labels(values: pd.Series) -> np.ndarray:
     return values.astype(str).to_numpy()
 
 
-def _predictions_are_label_values(table: pd.DataFrame, columns: EvaluationColumns) -> None:
+def _predictions_are_label_values(
+    table: pd.DataFrame, columns: EvaluationColumns, *, two_classes_suffice: bool = False
+) -> None:
     """A prediction that is neither class would silently count as a negative: refuse it."""
     allowed = set(_class_labels(table[columns.label]).tolist()) | set(
         _class_labels(pd.Series([columns.positive_label])).tolist()
     )
     predicted = _class_labels(table[columns.prediction])
+    if two_classes_suffice and len(allowed | set(predicted.tolist())) <= 2:
+        return
     unknown = sorted(set(predicted.tolist()) - allowed)
     if unknown:
         count = int(np.isin(predicted, unknown).sum())

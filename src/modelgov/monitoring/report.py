@@ -344,7 +344,7 @@ def _performance_by_window(
             positive_label=columns.positive_label,
             threshold=None,
         )
-        arrays = prepare_arrays(frame, window_columns, task=task)
+        arrays = prepare_arrays(frame, window_columns, task=task, part_of_a_log=True)
         if task == "regression":
             performance = regression_performance(arrays.y_true, arrays.y_pred, inputs.resampling)
         elif task == "binary_classification":
