@@ -231,3 +231,13 @@ def test_a_window_with_a_third_value_among_binary_predictions_is_still_refused(t
     frame[["ts", "id", "p", "score"]].to_csv(tmp_path / "log.csv", index=False)
     with pytest.raises(DataProblem, match="not values of the label column"):
         _per_window(tmp_path)
+
+
+def test_a_windows_interval_does_not_depend_on_the_order_of_its_records(tmp_path) -> None:
+    """DuckDB and Spark return a window's records in different orders: the intervals must agree."""
+    frame = _labelled_log(tmp_path, [300])
+    first = _per_window(tmp_path)
+    shuffled = frame.sample(frac=1, random_state=5)
+    shuffled[["ts", "id", "p", "score"]].to_csv(tmp_path / "log.csv", index=False)
+    shuffled[["id", "label"]].sample(frac=1, random_state=6).to_csv(tmp_path / "truth.csv", index=False)
+    assert _per_window(tmp_path) == first

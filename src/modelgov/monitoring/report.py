@@ -336,6 +336,12 @@ def _performance_by_window(
         frame = pd.DataFrame({"label": window.labels, "prediction": window.predictions})
         if window.scores is not None:
             frame["score"] = window.scores
+        # the engines return a window's records in no particular order; the bootstrap's draws are
+        # row positions, so the rows are put in one order by value first: the same intervals from
+        # DuckDB and Spark, and from any order of the log's files
+        frame = frame.sort_values(
+            list(frame.columns), key=lambda c: c.astype(str) if c.dtype == object else c, kind="mergesort"
+        ).reset_index(drop=True)
         window_columns = EvaluationColumns(
             label="label",
             prediction="prediction",
