@@ -908,3 +908,13 @@ def test_text_filters_show_control_characters_and_bidi_overrides_as_escapes() ->
     assert "\x1b" not in text("\x1b[2J") and "x1b" in text("\x1b[2J")
     assert "\u202e" not in md("x\u202ey") and "u202e" in md("x\u202ey")
     assert plain("tab\tand\nline") == "tab and line"  # layout whitespace still collapses on one line
+
+
+def test_a_very_long_inline_value_is_cut_visibly_and_saying_where_the_rest_is() -> None:
+    from modelgov.render.text import INLINE_LIMIT, md_inline, text
+
+    value = "a" * INLINE_LIMIT + "b" * 6_000
+    for shown in (text(value), md_inline(value)):
+        assert "a" * INLINE_LIMIT in shown and "b" not in shown.split("…")[0]
+        assert "6,000 more characters, not shown; the full text is in manifest.json" in shown
+    assert text("short") == "short"

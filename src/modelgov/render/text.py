@@ -61,6 +61,22 @@ _SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _RESERVED_SLUGS = frozenset({"index"})  # datasets/index.md is the dataset list
 
 
+#: The longest user text shown in an inline position (a table cell, a label). MkDocs' Markdown pass
+#: takes time quadratic in the number of escaped characters on one line (40 kB of ``*_`` took 1 s,
+#: 80 kB 4 s), so a longer value is cut there, visibly, with the number of characters left out; the
+#: whole text stays in manifest.json and in the workspace file it came from. Blocks (``md``) are not
+#: cut: they reach MkDocs as raw HTML, which it does not parse.
+INLINE_LIMIT = 4_000
+
+
+def _cut(one_line: str) -> tuple[str, str]:
+    """(the shown part, a visible note of what was cut) for an inline value."""
+    if len(one_line) <= INLINE_LIMIT:
+        return one_line, ""
+    left = len(one_line) - INLINE_LIMIT
+    return one_line[:INLINE_LIMIT], f" … [{left:,} more characters, not shown; the full text is in manifest.json]"
+
+
 def plain(value: object) -> str:
     """A user string as one line of plain text: whitespace collapsed, and control characters and
     bidirectional overrides shown as escapes (``\\x1b``, ``\\u202e``), so a reviewer sees that they
@@ -74,8 +90,8 @@ def plain(value: object) -> str:
 
 def text(value: object) -> str:
     """Escape a short user string for an inline Markdown position (table cell, label, link text)."""
-    one_line = plain(value)
-    escaped = one_line.translate(_INLINE_TABLE)
+    one_line, cut = _cut(plain(value))
+    escaped = one_line.translate(_INLINE_TABLE) + cut.translate(_INLINE_TABLE)
     # A value at the start of a line must not become a list item, heading or quote.
     return _LINE_START.sub(lambda m: f"&#{ord(m.group(1))};" if m.group(1) else f"{m.group(2)}&#46;", escaped)
 
@@ -100,8 +116,8 @@ def md_inline(value: object) -> str:
     """A short user Markdown text for an inline position (a table cell), on one line."""
     if value is None:
         return ""
-    source = plain(value)
-    return usertext.markdown_inline(source) if source else ""
+    source, cut = _cut(plain(value))
+    return (usertext.markdown_inline(source) + cut.translate(_INLINE_TABLE)) if source else ""
 
 
 # --------------------------------------------------------------------------- links and paths
