@@ -207,8 +207,9 @@ def test_an_unsigned_entry_by_an_impressive_name_does_not_satisfy_a_signed_rule(
     assert found["outcome"] == "fail" and "unsigned" in found["message"] and code == 1
 
 
-def test_a_signature_by_a_key_the_ci_does_not_list_is_not_accepted(ws: Path, keys: Keys, tmp_path: Path) -> None:
-    """The pull request adds its own key to the workspace's allowed_signers; CI passes its own file."""
+def sign_with_the_pull_requests_own_key(ws: Path) -> None:
+    """What a hostile pull request can do: list its own key as alice's in the workspace's
+    allowed_signers, name that file in governance.yml, and append a sign-off signed with it."""
     intruder = Ed25519PrivateKey.generate()
     (ws / "audit").mkdir()
     (ws / "audit" / "allowed_signers").write_text(
@@ -216,6 +217,11 @@ def test_a_signature_by_a_key_the_ci_does_not_list_is_not_accepted(ws: Path, key
     )
     edit(ws, "governance.yml", "title:", "signing:\n  allowed_signers: audit/allowed_signers\ntitle:")
     forge(ws, _sign_with=lambda m: sign_with_ed25519(intruder, m))
+
+
+def test_a_signature_by_a_key_the_ci_does_not_list_is_not_accepted(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    """The pull request adds its own key to the workspace's allowed_signers; CI passes its own file."""
+    sign_with_the_pull_requests_own_key(ws)
     _, results = check(ws, tmp_path, keys)
     assert result(results, "signed-model-risk")["outcome"] == "fail"
     # without the CI's file the workspace's own file vouches for the intruder: the audit page says whose
@@ -714,13 +720,7 @@ def test_a_ci_that_lost_its_signers_file_accepts_no_signature_rather_than_the_wo
 ) -> None:
     """A fork's pull request gets no secrets: the CI's file is missing, and the workspace's own file
     lists the pull request's key. With MODELGOV_NO_WORKSPACE_SIGNERS the build fails closed."""
-    intruder = Ed25519PrivateKey.generate()
-    (ws / "audit").mkdir()
-    (ws / "audit" / "allowed_signers").write_text(
-        f"alice@bank.example {openssh_public_key(intruder)} roles=model_risk\n"
-    )
-    edit(ws, "governance.yml", "title:", "signing:\n  allowed_signers: audit/allowed_signers\ntitle:")
-    forge(ws, _sign_with=lambda m: sign_with_ed25519(intruder, m))
+    sign_with_the_pull_requests_own_key(ws)
     monkeypatch.setenv("MODELGOV_NO_WORKSPACE_SIGNERS", "1")
     _, results = check(ws, tmp_path, None)
     found = result(results, "signed-model-risk")

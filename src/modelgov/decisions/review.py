@@ -9,6 +9,7 @@ Policies then read only these statuses (:mod:`modelgov.policy.rules`), and pages
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -78,11 +79,14 @@ def review_models(
 ) -> list[manifest.Model]:
     """The models with each version's evidence, logged sign-offs and status change filled in."""
     log_ref = _log_ref(workspace)
+    by_version: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)  # one pass over the log
+    for logged in workspace.audit_entries:
+        by_version[(logged["subject"].get("model"), logged["subject"].get("version"))].append(logged)
     reviewed = []
     for model in models:
         entry = workspace.models[model.id]
         versions = [
-            _review_version(version, workspace, model.id, signers, log_ref)
+            _review_version(version, workspace, model.id, signers, log_ref, by_version[(model.id, version.version)])
             if version.version in entry.versions
             else version
             for version in model.versions
@@ -104,13 +108,9 @@ def _review_version(
     model_id: str,
     signers: AllowedSigners | None,
     log_ref: manifest.FileRef | None,
+    entries: list[dict[str, Any]],
 ) -> manifest.ModelVersion:
     evidence = version_evidence(workspace, model_id, workspace.models[model_id].versions[version.version])
-    entries = [
-        e
-        for e in workspace.audit_entries
-        if e["subject"].get("model") == model_id and e["subject"].get("version") == version.version
-    ]
     logged = [_logged_approval(e, evidence, signers, log_ref) for e in entries if e["action"] == "approval"]
     approvals = sorted([*version.approvals, *(a for a in logged if a is not None)], key=lambda a: (a.date, a.role))
     return version.model_copy(
