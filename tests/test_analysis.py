@@ -3,6 +3,7 @@ published figure)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import (
     MetricFrame,
+    demographic_parity_ratio,
     false_negative_rate,
     false_positive_rate,
     selection_rate,
@@ -189,3 +191,74 @@ def test_compas_reproduces_propublica_error_rates(tmp_path: Path) -> None:
     overall = next(f for f in run.fairness if f.feature == "race").overall
     assert round(100 * overall["fpr"], 2) == 32.35 and round(100 * overall["fnr"], 2) == 37.40
     assert race["Native American"].small  # 18 people: kept, flagged
+
+
+@pytest.mark.skipif(
+    not (SHARED_DATA / "compas-scores-two-years.csv").is_file(),
+    reason="ProPublica COMPAS data not found in ../shared/data",
+)
+def test_compas_summaries_name_their_groups_and_leave_small_ones_out(tmp_path: Path) -> None:
+    """The African-American vs Caucasian pair a reviewer expects (selection rates 0.588 and 0.348, ratio
+    0.592), the groups behind each summary, and the small groups left out by each rate's denominator."""
+    raw = pd.read_csv(SHARED_DATA / "compas-scores-two-years.csv")
+    table = pd.DataFrame(
+        {
+            "race": raw["race"],
+            "sex": raw["sex"],
+            "two_year_recid": raw["two_year_recid"],
+            "higher_risk": (raw["decile_score"] >= 5).astype(int),
+        }
+    )
+    root = write_workspace(tmp_path, table=holdout_table())
+    table.to_csv(root / "data" / "compas.csv", index=False)
+    edit(root, VERSION, "data: data/holdout.csv", "data: data/compas.csv")
+    edit(root, VERSION, "label: defaulted", "label: two_year_recid")
+    edit(root, VERSION, "prediction: predicted", "prediction: higher_risk")
+    edit(root, VERSION, "    score: score\n", "")
+    edit(root, VERSION, "features: [income, age]", "features: []")
+    edit(
+        root,
+        "models/loans/model.yml",
+        "sensitive_features: [sex, age_band]",
+        "sensitive_features: [race, sex]\ngroup_comparisons:\n  race: {pairs: [[African-American, Caucasian]]}",
+    )
+    built = manifest_of(root)
+    model, version = built.models[0], built.models[0].versions[0]
+    race = next(f for f in version.evaluations[0].fairness if f.feature == "race")
+    rates = {g.group: g for g in race.groups}
+    assert round(rates["African-American"].metrics["selection_rate"], 3) == 0.588
+    assert round(rates["Caucasian"].metrics["selection_rate"], 3) == 0.348
+    # "Asian": 32 rows, but its TPR rests on 9 people and its FPR on 23
+    assert not rates["Asian"].small and rates["Asian"].denominators["tpr"] == 9 and "tpr" in rates["Asian"].few
+
+    (pair,) = race.comparisons
+    assert (pair.group, pair.reference) == ("African-American", "Caucasian") and pair.note is None
+    dp_pair = next(d for d in pair.disparities if d.name == "demographic_parity_ratio")
+    assert round(dp_pair.value, 3) == 0.592 and dp_pair.groups == ["Caucasian", "African-American"]
+    two = table["race"].isin(["African-American", "Caucasian"])
+    assert dp_pair.value == pytest.approx(
+        demographic_parity_ratio(
+            table["two_year_recid"][two], table["higher_risk"][two], sensitive_features=table["race"][two]
+        )
+    )
+
+    summaries = {(d.name, d.method): d for d in race.disparities}
+    dp = summaries["demographic_parity_ratio", "between_groups"]
+    assert dp.groups == ["Other", "African-American"] and round(dp.value, 3) == 0.356  # not 0.314 with Native American
+    assert [e.group for e in dp.excluded] == ["Native American"]
+    kept = table["race"] != "Native American"
+    assert dp.value == pytest.approx(
+        demographic_parity_ratio(
+            table["two_year_recid"][kept], table["higher_risk"][kept], sensitive_features=table["race"][kept]
+        )
+    )
+    eo = summaries["equalized_odds_difference", "between_groups"]
+    assert [e.group for e in eo.excluded] == ["Asian", "Native American"] and eo.groups == ["African-American", "Other"]
+
+    from modelgov.policy.paths import evidence_index
+
+    index = evidence_index(model, version, dt.date(2026, 12, 1))
+    found = index["fairness.race.pairs.African-American.Caucasian.demographic_parity_ratio"]
+    assert round(found.value, 3) == 0.592 and "Caucasian 0.348 ÷ African-American 0.588" in found.detail
+    summary = index["fairness.race.demographic_parity_ratio"]
+    assert "Other 0.210 ÷ African-American 0.588" in summary.detail and "left out: Native American" in summary.detail

@@ -66,7 +66,9 @@ def test_a_group_without_positives_is_left_out_not_counted_as_zero() -> None:
     group = pd.Series(["a"] * 50 + ["b"] * 50 + ["c"] * 20)
     y = np.r_[np.tile([1, 0], 25), np.tile([1, 0], 25), np.zeros(20, dtype=int)]
     p = np.r_[np.tile([1, 1, 0, 0], 12), [1, 0], np.tile([1, 0, 0, 0], 12), [1, 0], np.zeros(20, dtype=int)]
-    result = fairness_by_group("g", group, y, p, classification=True, min_group_size=30, resampling=Resampling(100))
+    result = fairness_by_group(
+        "g", group, y, p, classification=True, min_group_size=30, exclude_small_groups=False, resampling=Resampling(100)
+    )
     eo = next(
         d for d in result.disparities if d.name == "equal_opportunity_difference" and d.method == "between_groups"
     )
@@ -76,7 +78,7 @@ def test_a_group_without_positives_is_left_out_not_counted_as_zero() -> None:
     assert tpr["c"] is None
     assert eo.value == pytest.approx(abs(tpr["a"] - tpr["b"]))
     assert eo.value != pytest.approx(silent)
-    assert "leaves out 1 group(s)" in eo.note
+    assert [(e.group, e.reason) for e in eo.excluded] == [("c", "true positive rate undefined: no actual positives")]
 
 
 def test_a_ratio_with_a_zero_denominator_is_undefined() -> None:
@@ -158,3 +160,88 @@ def test_adult_group_rates_and_disparities_equal_fairlearn() -> None:
             assert group.metrics[key] == pytest.approx(reference.loc[group.group, key], rel=1e-12)
     dp = next(d for d in result.disparities if d.name == "demographic_parity_ratio" and d.method == "between_groups")
     assert dp.value == pytest.approx(demographic_parity_ratio(y, p, sensitive_features=labels))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_named_groups_reproduce_each_summary(seed: int) -> None:
+    """Whatever the data, the groups a summary names, with their rates, give back its value."""
+    group, y, p = data(n=2000, seed=seed)
+    result = fairness_by_group("g", group, y, p, classification=True, min_group_size=30, resampling=Resampling(0))
+    rates = {g.group: g.metrics for g in result.groups}
+    for item in result.disparities:
+        assert item.rate in ("selection_rate", "tpr", "fpr")
+        if item.method == "between_groups":
+            first, second = (rates[name][item.rate] for name in item.groups)
+            assert item.group_rates == pytest.approx([first, second])
+            expected = first - second if item.name.endswith("_difference") else first / second
+            others = [r[item.rate] for r in rates.values()]
+            assert first == (max(others) if item.name.endswith("_difference") else min(others))
+        else:
+            (name,) = item.groups
+            overall = result.overall[item.rate]
+            mine = rates[name][item.rate]
+            expected = (
+                abs(mine - overall) if item.name.endswith("_difference") else min(mine, overall) / max(mine, overall)
+            )
+        assert item.value == pytest.approx(expected, rel=1e-12), item.name
+
+
+def test_small_groups_are_left_out_by_each_rates_denominator() -> None:
+    """Group c has 200 rows but only 12 actual positives: it counts for selection rate, not for TPR."""
+    rng = np.random.default_rng(0)
+    group = pd.Series(["a"] * 1000 + ["b"] * 1000 + ["c"] * 200 + ["d"] * 10)
+    y = np.r_[rng.random(1000) < 0.3, rng.random(1000) < 0.4, np.r_[np.ones(12), np.zeros(188)], np.ones(10)]
+    y = y.astype(int)
+    p = np.r_[
+        rng.random(1000) < 0.3, rng.random(1000) < 0.5, np.r_[np.zeros(12), np.ones(100), np.zeros(88)], np.ones(10)
+    ]
+    p = p.astype(int)
+    result = fairness_by_group("g", group, y, p, classification=True, min_group_size=30, resampling=Resampling(0))
+    got = {(d.name, d.method): d for d in result.disparities}
+    keep = group.isin(["a", "b", "c"]).to_numpy()
+    dp = got["demographic_parity_difference", "between_groups"]
+    assert dp.value == pytest.approx(demographic_parity_difference(y[keep], p[keep], sensitive_features=group[keep]))
+    assert [e.group for e in dp.excluded] == ["d"]
+    assert dp.excluded[0].reason == "10 rows behind the selection rate, fewer than 30"
+    keep = group.isin(["a", "b"]).to_numpy()
+    eo = got["equal_opportunity_difference", "between_groups"]
+    assert eo.value == pytest.approx(equal_opportunity_difference(y[keep], p[keep], sensitive_features=group[keep]))
+    assert [e.group for e in eo.excluded] == ["c", "d"]
+    assert eo.excluded[0].reason == "12 actual positives behind the true positive rate, fewer than 30"
+    c = next(g for g in result.groups if g.group == "c")
+    assert not c.small and c.few == ["tpr", "fnr"] and c.denominators["tpr"] == 12 and c.denominators["fpr"] == 188
+    # the setting turns it off: fairlearn's summary over every group
+    everyone = fairness_by_group(
+        "g", group, y, p, classification=True, min_group_size=30, exclude_small_groups=False, resampling=Resampling(0)
+    )
+    eo_all = next(
+        d for d in everyone.disparities if d.name == "equal_opportunity_difference" and d.method == "between_groups"
+    )
+    assert eo_all.value == pytest.approx(equal_opportunity_difference(y, p, sensitive_features=group))
+    assert eo_all.excluded == []
+
+
+def test_named_pairs_and_a_reference_group() -> None:
+    group, y, p = data()
+    result = fairness_by_group(
+        "g",
+        group,
+        y,
+        p,
+        classification=True,
+        min_group_size=30,
+        reference_group="a",
+        pairs=[("c", "b"), ("c", "zz")],
+        resampling=Resampling(100),
+    )
+    pairs = [(c.group, c.reference) for c in result.comparisons]
+    assert pairs == [("b", "a"), ("c", "a"), ("c", "b"), ("c", "zz")]
+    for comparison in result.comparisons[:3]:
+        two = group.isin([comparison.group, comparison.reference]).to_numpy()
+        for item in comparison.disparities:
+            expected = FAIRLEARN[item.name](y[two], p[two], sensitive_features=group[two])
+            assert item.value == pytest.approx(expected, rel=1e-12)
+            assert item.interval is not None and item.interval.low <= item.value <= item.interval.high
+            assert set(item.groups) == {comparison.group, comparison.reference}
+    missing = result.comparisons[3]
+    assert missing.disparities == [] and "'zz' is not a group" in missing.note

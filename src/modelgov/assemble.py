@@ -496,6 +496,7 @@ def _analysis_key(workspace: Workspace, model: ModelEntry, spec: Version, evalua
             "sensitive": list(card.sensitive_features),
             "intersections": [list(c) for c in card.intersections],
             "expected_groups": {k: list(v) for k, v in card.expected_groups.items()},
+            "group_comparisons": {k: v.model_dump(mode="json") for k, v in card.group_comparisons.items()},
             "settings": workspace.governance.analysis.model_dump(mode="json"),
             "artifact": artifact.model_dump(mode="json") if artifact else None,
             "artifact_sha256": workspace.files.register(artifact.path).sha256 if artifact else None,
@@ -522,6 +523,10 @@ def _evaluation_run(
         threshold=evaluation.threshold,
         intersections=tuple(tuple(c) for c in card.intersections),
         expected_groups=tuple((k, tuple(v)) for k, v in card.expected_groups.items()),
+        comparisons=tuple(
+            (k, tuple((pair[0], pair[1]) for pair in spec_.pairs)) for k, spec_ in card.group_comparisons.items()
+        ),
+        reference_groups=tuple((k, spec_.reference) for k, spec_ in card.group_comparisons.items() if spec_.reference),
     )
     settings = workspace.governance.analysis
     needed = [*evaluation.column_roles().values(), *card.sensitive_features]
@@ -546,6 +551,7 @@ def _evaluation_run(
             columns,
             task=card.task.value,
             min_group_size=settings.min_group_size,
+            exclude_small_groups=settings.exclude_small_groups,
             resampling=_resampling(workspace),
             row_id=evaluation.row_id,
         )

@@ -52,6 +52,7 @@ import numpy as np
 import platformdirs
 
 from modelgov import __version__
+from modelgov.manifest import SCHEMA_VERSION
 from modelgov.errors import ModelgovError
 
 #: Bumped when the entry layout or the meaning of a cached result changes (3: HMAC-authenticated).
@@ -101,7 +102,15 @@ def _library_versions() -> dict[str, str | None]:
 
 def cache_key(material: Mapping[str, Any]) -> str:
     """SHA-256 of ``material`` (JSON-serialisable) together with the code and library versions."""
-    document = {"format": FORMAT, "modelgov": __version__, "libraries": _library_versions(), **material}
+    # the manifest's schema version too: an entry holds manifest nodes, and a field added to them
+    # (a minor version) must not be read back as its default from an entry written before it existed
+    document = {
+        "format": FORMAT,
+        "modelgov": __version__,
+        "manifest": SCHEMA_VERSION,
+        "libraries": _library_versions(),
+        **material,
+    }
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.7"
+SCHEMA_VERSION = "1.8"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -113,6 +113,16 @@ class GroupMetrics(Node):
     group: str = Field(description="Group value as text; missing values form the group `(missing)`.")
     count: int
     small: bool = Field(description="True when count < min_group_size: numbers are unreliable.")
+    denominators: dict[str, int] = Field(
+        default_factory=dict,
+        description="Metric key → the people its rate rests on: all rows (selection rate, accuracy), actual "
+        "positives (TPR, FNR), actual negatives (FPR), predicted positives (precision).",
+    )
+    few: list[str] = Field(
+        default_factory=list,
+        description="Metric keys whose denominator is below min_group_size: those rates are unreliable even "
+        "when the group has enough rows.",
+    )
     metrics: dict[str, float | None] = Field(
         description="Metric key → value; None where undefined for this group (never a silent 0)."
     )
@@ -123,8 +133,16 @@ class GroupMetrics(Node):
     )
 
 
+class ExcludedGroup(Node):
+    """A group left out of a disparity summary, and why."""
+
+    group: str
+    reason: str = Field(description="E.g. `9 actual positives (true positive rate); fewer than 30`.")
+
+
 class Disparity(Node):
-    """A one-number summary of how far apart the groups are (fairlearn's definitions)."""
+    """A one-number summary of how far apart the groups are (fairlearn's definitions), with the
+    groups that define it."""
 
     name: str = Field(description="E.g. `demographic_parity_ratio`.")
     label: str
@@ -133,6 +151,31 @@ class Disparity(Node):
     note: str | None = None
     interval: Interval | None = None
     description: str | None = None
+    rate: str | None = Field(
+        None, description="The group metric that defines the value (for equalized odds: whichever of TPR and FPR)."
+    )
+    groups: list[str] = Field(
+        default_factory=list,
+        description="The groups that define the value: for a difference the higher then the lower, for a ratio "
+        "the lower (numerator) then the higher; `to_overall`: the one group furthest from all rows.",
+    )
+    group_rates: list[float] = Field(
+        default_factory=list, description="The rate of each of `groups`, in order (then all rows' for `to_overall`)."
+    )
+    excluded: list[ExcludedGroup] = Field(
+        default_factory=list,
+        description="Groups left out: too few people behind a rate it uses, or the rate is undefined.",
+    )
+
+
+class GroupComparison(Node):
+    """One named pair of groups (a group against the workspace's reference group, or a pair it
+    names), summarised with the same measures as the whole feature."""
+
+    group: str
+    reference: str
+    disparities: list[Disparity] = Field(description="Each measure between the two groups only.")
+    note: str | None = Field(None, description="E.g. a group with too few people behind a rate, or not in the data.")
 
 
 class FairnessResult(Node):
@@ -146,7 +189,15 @@ class FairnessResult(Node):
     overall_intervals: dict[str, Interval] = Field(default_factory=dict)
     groups: list[GroupMetrics]
     min_group_size: int
+    exclude_small_groups: bool = Field(
+        True,
+        description="True: a group whose denominator for a rate is below min_group_size is left out of the "
+        "summaries that use that rate (and listed in each summary's `excluded`).",
+    )
     disparities: list[Disparity] = Field(default_factory=list)
+    comparisons: list[GroupComparison] = Field(
+        default_factory=list, description="Named pairs of groups, from the model's `group_comparisons`."
+    )
 
 
 class ConfusionMatrix(Node):

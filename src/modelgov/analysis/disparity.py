@@ -10,6 +10,15 @@ Disparity summaries follow fairlearn's definitions (``demographic_parity_differe
 ``equal_opportunity_difference``; ``method="between_groups"`` or ``"to_overall"``) with one
 difference: a group whose rate is undefined (TPR of a group with no positives) is left out, and the
 summary says so, instead of entering as 0.0. A ratio whose denominator is zero is undefined.
+
+Two things fairlearn leaves to the reader are part of each summary here. It names the groups that
+define it ("Other 0.210 ÷ African-American 0.588"): a number without them cannot be acted on. And
+by default a group enters only the summaries whose rates it has enough people for — the minimum
+applies to each rate's *denominator*, so a group of 32 with 9 actual positives counts for the
+selection rate but not for the true positive rate. Otherwise the most extreme value is usually that
+of the smallest group, which is chance as often as it is unfairness. Left-out groups are listed,
+with their counts. Named pairs (a reference group against each other group, or pairs a workspace
+lists) are summarised the same way, whatever their size, with a note when a side is small.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from modelgov.analysis.resampling import (
     row_weights,
     safe_divide,
 )
-from modelgov.manifest import Disparity, Interval
+from modelgov.manifest import Disparity, ExcludedGroup, GroupComparison, Interval
 
 TP, FP, FN, TN = range(4)
 
@@ -69,11 +78,50 @@ DISPARITIES = {
 METHODS = ("between_groups", "to_overall")
 
 
+#: rate → what its denominator counts, in a reader's words.
+DENOMINATOR_WORDS = {
+    "base_rate": "rows",
+    "selection_rate": "rows",
+    "accuracy": "rows",
+    "tpr": "actual positives",
+    "fnr": "actual positives",
+    "fpr": "actual negatives",
+    "precision": "predicted positives",
+}
+RATE_NAMES = {
+    "base_rate": "base rate",
+    "selection_rate": "selection rate",
+    "accuracy": "accuracy",
+    "tpr": "true positive rate",
+    "fpr": "false positive rate",
+    "fnr": "false negative rate",
+    "precision": "precision",
+}
+
+
 @dataclass
 class GroupStatistics:
     group_intervals: list[dict[str, Interval]]
     overall_intervals: dict[str, Interval] = field(default_factory=dict)
     disparities: list[Disparity] = field(default_factory=list)
+    denominators: list[dict[str, int]] = field(default_factory=list)
+    few: list[list[str]] = field(default_factory=list)
+    comparisons: list[GroupComparison] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SummaryRules:
+    """Which groups enter the disparity summaries, and which pairs are compared by name.
+
+    ``min_size`` applies to each rate's denominator (:func:`denominators`): with ``exclude_small``
+    a group enters a summary only if every rate the summary uses rests on at least that many people.
+    ``pairs`` are (group, reference) indices, compared whatever their size (the comparison says
+    when a side is small).
+    """
+
+    min_size: int = 1
+    exclude_small: bool = True
+    pairs: tuple[tuple[int, int], ...] = ()
 
 
 def confusion_cells(codes: np.ndarray, groups: int, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -82,6 +130,21 @@ def confusion_cells(codes: np.ndarray, groups: int, y_true: np.ndarray, y_pred: 
     p = np.asarray(y_pred) == 1
     cell = np.where(y & p, TP, np.where(~y & p, FP, np.where(y & ~p, FN, TN)))
     return np.bincount(codes * 4 + cell, minlength=groups * 4).reshape(groups, 4).astype(np.float64)
+
+
+def denominators(cells: np.ndarray) -> dict[str, np.ndarray]:
+    """The number of people each rate rests on, from counts of shape (..., 4)."""
+    tp, fp, fn, tn = (cells[..., i] for i in range(4))
+    total = tp + fp + fn + tn
+    return {
+        "base_rate": total,
+        "selection_rate": total,
+        "accuracy": total,
+        "tpr": tp + fn,
+        "fpr": fp + tn,
+        "fnr": tp + fn,
+        "precision": tp + fp,
+    }
 
 
 def rates(cells: np.ndarray) -> dict[str, np.ndarray]:
@@ -133,15 +196,71 @@ def disparity_values(group_rates: dict[str, np.ndarray], overall_rates: dict[str
     return out
 
 
-def classification_statistics(cells: np.ndarray, resampling: Resampling) -> GroupStatistics:
-    """Group and overall rate intervals and disparity summaries from (groups, 4) confusion counts."""
+def defining_groups(
+    group_rates: dict[str, np.ndarray], overall_rates: dict[str, np.ndarray], name: str, method: str
+) -> tuple[str, list[int], list[float]] | None:
+    """(rate, group indices, their rates) that produce one point value of :func:`disparity_values`.
+
+    Between groups, a difference is the highest minus the lowest rate and a ratio the lowest over
+    the highest, so the two groups are the arg-max and arg-min; against all rows, the group whose
+    rate is furthest from the overall rate. For equalized odds, whichever of TPR and FPR gives the
+    reported value (TPR on a tie). None when the value is undefined.
+    """
+    _, _, used, kind = DISPARITIES[name]
+    candidates = []
+    for rate in used:
+        values = np.asarray(group_rates[rate], dtype=float)
+        overall = float(np.asarray(overall_rates[rate]).reshape(-1)[0])
+        defined = np.flatnonzero(np.isfinite(values))
+        spread = float(_spread(values, np.array([overall]), kind, method))
+        if not np.isfinite(spread) or not len(defined):
+            return None  # equalized odds is undefined when either part is
+        if method == "between_groups":
+            high = int(defined[np.argmax(values[defined])])
+            low = int(defined[np.argmin(values[defined])])
+            order = [high, low] if kind == "difference" else [low, high]
+            candidates.append((spread, rate, order, [float(values[i]) for i in order]))
+        else:
+            gaps = np.abs(values[defined] - overall)
+            if kind == "ratio":
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    lows, highs = np.minimum(values[defined], overall), np.maximum(values[defined], overall)
+                    gaps = -np.where(highs > 0, lows / np.where(highs > 0, highs, 1), np.nan)
+                gaps = np.where(np.isfinite(gaps), gaps, -np.inf)
+            index = int(defined[np.argmax(gaps)])
+            candidates.append((spread, rate, [index], [float(values[index]), overall]))
+    spread, rate, order, shown = (max if kind == "difference" else min)(candidates, key=lambda c: c[0])
+    return rate, order, shown
+
+
+def _masked(group_rates: dict[str, np.ndarray], keep: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rates with the left-out groups set to NaN (the mask broadcasts over resamples)."""
+    return {key: np.where(keep[key], values, np.nan) for key, values in group_rates.items()}
+
+
+def classification_statistics(
+    cells: np.ndarray,
+    resampling: Resampling,
+    labels: list[str] | None = None,
+    rules: SummaryRules | None = None,
+) -> GroupStatistics:
+    """Group and overall rate intervals, each rate's denominator, and the disparity summaries
+    (with the groups behind each, and those left out) from (groups, 4) confusion counts."""
+    rules = rules or SummaryRules()
     groups = len(cells)
+    labels = labels or [str(i) for i in range(groups)]
     point_rates = rates(cells)
     overall_point = rates(cells.sum(axis=0, keepdims=True))
-    points = disparity_values(point_rates, overall_point)
+    sizes = denominators(cells)
+    enough = {key: sizes[key] >= rules.min_size for key in RATE_KEYS}
+    keep = enough if rules.exclude_small else {key: np.ones(groups, dtype=bool) for key in RATE_KEYS}
 
-    stats = GroupStatistics(group_intervals=[{} for _ in range(groups)])
-    samples: dict = {}
+    stats = GroupStatistics(
+        group_intervals=[{} for _ in range(groups)],
+        denominators=[{key: int(sizes[key][i]) for key in RATE_KEYS} for i in range(groups)],
+        few=[[key for key in RATE_KEYS if not enough[key][i]] for i in range(groups)],
+    )
+    sampled_rates = sampled_overall = None
     if resampling.enabled:
         drawn = cell_counts(cells, resampling)  # (B, groups, 4)
         sampled_rates = rates(drawn)
@@ -154,31 +273,99 @@ def classification_statistics(cells: np.ndarray, resampling: Resampling) -> Grou
                     )
             if np.isfinite(overall_point[key][0]):
                 stats.overall_intervals[key] = percentile_interval(sampled_overall[key][:, 0], resampling, CELL_METHOD)
-        samples = disparity_values(sampled_rates, sampled_overall)
 
+    def left_out(used: tuple[str, ...]) -> list[ExcludedGroup]:
+        out = []
+        for index in range(groups):
+            reasons = []
+            for rate in used:
+                if not keep[rate][index]:
+                    count = int(sizes[rate][index])
+                    reasons.append(f"{count:,} {DENOMINATOR_WORDS[rate]} behind the {RATE_NAMES[rate]}")
+                elif not np.isfinite(point_rates[rate][index]):
+                    reasons.append(f"{RATE_NAMES[rate]} undefined: no {DENOMINATOR_WORDS[rate]}")
+            if reasons:
+                small = any(not keep[rate][index] for rate in used)
+                rule = f", fewer than {rules.min_size:,}" if small else ""
+                out.append(ExcludedGroup(group=labels[index], reason=" and ".join(dict.fromkeys(reasons)) + rule))
+        return out
+
+    kept_points = _masked(point_rates, keep)
+    stats.disparities = _summaries(
+        kept_points,
+        overall_point,
+        _masked(sampled_rates, keep) if sampled_rates is not None else None,
+        sampled_overall,
+        resampling,
+        labels,
+        left_out,
+    )
+    for group, reference in rules.pairs:
+        pick = [group, reference]
+        pair_points = {key: values[pick] for key, values in point_rates.items()}
+        pair_samples = {key: values[:, pick] for key, values in sampled_rates.items()} if sampled_rates else None
+        few = [
+            f"{labels[i]}: {int(sizes[rate][i]):,} {DENOMINATOR_WORDS[rate]} behind the {RATE_NAMES[rate]}"
+            for i in pick
+            for rate in ("selection_rate", "tpr", "fpr")
+            if not enough[rate][i]
+        ]
+        note = f"fewer than {rules.min_size:,} people behind a rate ({'; '.join(few)}): read with care" if few else None
+        stats.comparisons.append(
+            GroupComparison(
+                group=labels[group],
+                reference=labels[reference],
+                disparities=[
+                    d
+                    for d in _summaries(
+                        pair_points,
+                        overall_point,
+                        pair_samples,
+                        sampled_overall,
+                        resampling,
+                        [labels[i] for i in pick],
+                        lambda used: [],
+                    )
+                    if d.method == "between_groups"
+                ],
+                note=note,
+            )
+        )
+    return stats
+
+
+def _summaries(points, overall, samples, sampled_overall, resampling, labels, left_out) -> list[Disparity]:
+    """The disparity summaries of (possibly masked) group rates, with intervals where resampled."""
+    values = disparity_values(points, overall)
+    drawn = disparity_values(samples, sampled_overall) if samples is not None else {}
+    out = []
     for name, (label, description, used, _) in DISPARITIES.items():
-        excluded = sorted({index for rate in used for index in np.flatnonzero(~np.isfinite(point_rates[rate]))})
+        excluded = left_out(used)
         for method in METHODS:
-            value = float(points[name, method])
+            value = float(values[name, method])
+            defined = np.isfinite(value)
+            behind = defining_groups(points, overall, name, method) if defined else None
             note = None
-            if not np.isfinite(value):
+            if not defined:
                 note = "undefined: fewer than two groups have a defined rate, or a ratio's denominator is zero"
-            elif excluded:
-                note = f"leaves out {len(excluded)} group(s) where {' or '.join(used)} is undefined"
-            stats.disparities.append(
+            out.append(
                 Disparity(
                     name=name,
                     label=label,
                     method=method,
-                    value=value if np.isfinite(value) else None,
+                    value=value if defined else None,
                     note=note,
-                    interval=percentile_interval(samples[name, method], resampling, CELL_METHOD)
-                    if samples and np.isfinite(value)
+                    interval=percentile_interval(drawn[name, method], resampling, CELL_METHOD)
+                    if drawn and defined
                     else None,
                     description=description,
+                    rate=behind[0] if behind else None,
+                    groups=[labels[i] for i in behind[1]] if behind else [],
+                    group_rates=behind[2] if behind else [],
+                    excluded=excluded,
                 )
             )
-    return stats
+    return out
 
 
 def regression_statistics(

@@ -41,6 +41,9 @@ class EvaluationColumns:
     threshold: float | None = None
     intersections: tuple[tuple[str, ...], ...] = ()
     expected_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: feature → pairs (group, reference) to compare by name; a reference group becomes one pair per group
+    comparisons: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    reference_groups: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def analyse_evaluation(
     *,
     task: str,
     min_group_size: int,
+    exclude_small_groups: bool = True,
     resampling: Resampling = DEFAULT_RESAMPLING,
     row_id: str | None = None,
 ) -> EvaluationAnalysis:
@@ -79,7 +83,12 @@ def analyse_evaluation(
     fairness: list[FairnessResult] = []
     if task != "multiclass_classification":
         expected = dict(columns.expected_groups)
-        common = {"classification": task == "binary_classification", "min_group_size": min_group_size}
+        pairs, references = dict(columns.comparisons), dict(columns.reference_groups)
+        common = {
+            "classification": task == "binary_classification",
+            "min_group_size": min_group_size,
+            "exclude_small_groups": exclude_small_groups,
+        }
         for feature in columns.sensitive:
             fairness.append(
                 fairness_by_group(
@@ -88,6 +97,8 @@ def analyse_evaluation(
                     y_true,
                     y_pred,
                     expected_groups=list(expected.get(feature, ())),
+                    reference_group=references.get(feature),
+                    pairs=list(pairs.get(feature, ())),
                     resampling=resampling,
                     **common,
                 )

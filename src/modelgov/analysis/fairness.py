@@ -12,7 +12,9 @@ Two deliberate departures from fairlearn's defaults, both so a page never shows 
 * fairlearn's rate metrics return 0.0 when a rate is undefined (TPR of a group with no positives);
   here the result stores ``None`` ("undefined").
 
-Groups smaller than ``min_group_size`` are kept and flagged ``small``, never dropped. A group the
+Groups smaller than ``min_group_size`` are kept and flagged ``small``, never dropped; each rate
+also records the people it rests on (its denominator) and is flagged ``few`` below the minimum,
+and the disparity summaries leave such groups out by default (:mod:`.disparity`). A group the
 card expects but the data lacks is listed as ``absent``. Intersections (``sex × age_band``) are
 groups of combined values; combinations that never occur are simply not groups.
 
@@ -30,7 +32,7 @@ from fairlearn.metrics import MetricFrame, count
 
 from modelgov.analysis import disparity
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
-from modelgov.manifest import FairnessResult, GroupMetrics
+from modelgov.manifest import FairnessResult, GroupComparison, GroupMetrics
 
 MISSING_GROUP = "(missing)"
 INTERSECTION = " × "
@@ -113,12 +115,16 @@ def fairness_by_group(
     min_group_size: int,
     features: list[str] | None = None,
     expected_groups: list[str] | None = None,
+    exclude_small_groups: bool = True,
+    reference_group: str | None = None,
+    pairs: list[tuple[str, str]] | None = None,
     resampling: Resampling = DEFAULT_RESAMPLING,
 ) -> FairnessResult:
     """Per-group metrics of one sensitive feature or intersection (classification: 0/1 arrays).
 
     ``sensitive`` holds the raw values of a single feature, or the labels from
     :func:`combined_labels` for an intersection (then ``features`` names its parts).
+    ``reference_group`` and ``pairs`` name groups to compare directly (classification only).
     """
     features = features or [feature]
     groups = sensitive.reset_index(drop=True)
@@ -128,8 +134,14 @@ def fairness_by_group(
     codes = pd.Categorical(groups, categories=ordered).codes.astype(np.int64)
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
+    wanted = _named_pairs(reference_group, pairs or [], ordered)
     if classification:
-        point, overall, stats, spec = _classification(codes, ordered, y_true, y_pred, resampling)
+        rules = disparity.SummaryRules(
+            min_size=min_group_size,
+            exclude_small=exclude_small_groups,
+            pairs=tuple((ordered.index(a), ordered.index(b)) for a, b in wanted if a in ordered and b in ordered),
+        )
+        point, overall, stats, spec = _classification(codes, ordered, y_true, y_pred, resampling, rules)
     else:
         point, overall, stats, spec = _regression(groups.rename(feature), codes, ordered, y_true, y_pred, resampling)
 
@@ -141,6 +153,8 @@ def fairness_by_group(
                 group=str(group),
                 count=n,
                 small=n < min_group_size,
+                denominators=stats.denominators[index] if stats.denominators else {key: n for key in spec},
+                few=stats.few[index] if stats.few else ([*spec] if n < min_group_size else []),
                 metrics={key: _finite(point[key][index]) for key in spec},
                 intervals=stats.group_intervals[index],
                 values=dict(zip(features, str(group).split(INTERSECTION), strict=True)) if len(features) > 1 else {},
@@ -160,16 +174,58 @@ def fairness_by_group(
         overall_intervals=stats.overall_intervals,
         groups=rows,
         min_group_size=min_group_size,
+        exclude_small_groups=exclude_small_groups,
         disparities=stats.disparities,
+        comparisons=_in_order(wanted, stats.comparisons, ordered),
     )
 
 
-def _classification(codes: Array, ordered: list, y_true: Array, y_pred: Array, resampling: Resampling):
+def _named_pairs(reference: str | None, pairs: list[tuple[str, str]], present: list) -> list[tuple[str, str]]:
+    """(group, reference) pairs to compare: every present group against ``reference``, then the
+    named pairs, each once. Groups are matched by their displayed label."""
+    wanted: list[tuple[str, str]] = []
+    if reference is not None:
+        wanted += [(str(group), reference) for group in present if str(group) != reference]
+        if reference not in present:
+            wanted = [("(every group)", reference)]
+    for pair in pairs:
+        if (pair[0], pair[1]) not in wanted:
+            wanted.append((pair[0], pair[1]))
+    return wanted
+
+
+def _in_order(wanted: list[tuple[str, str]], computed: list[GroupComparison], present: list) -> list[GroupComparison]:
+    """The computed comparisons in the order asked for, with a note for each pair naming a group
+    the data lacks (never silently dropped)."""
+    by_pair = {(c.group, c.reference): c for c in computed}
+    out = []
+    for group, reference in wanted:
+        if (group, reference) in by_pair:
+            out.append(by_pair[group, reference])
+            continue
+        missing = [name for name in (group, reference) if name not in present and name != "(every group)"]
+        out.append(
+            GroupComparison(
+                group=group,
+                reference=reference,
+                disparities=[],
+                note=f"not compared: {' and '.join(repr(m) for m in missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not a group in this evaluation data"
+                if missing
+                else "not compared: comparisons need a binary classification",
+            )
+        )
+    return out
+
+
+def _classification(
+    codes: Array, ordered: list, y_true: Array, y_pred: Array, resampling: Resampling, rules: disparity.SummaryRules
+):
     """Every rate from the (group × confusion cell) counts: exact, and fast at any row count."""
     cells = disparity.confusion_cells(codes, len(ordered), y_true, y_pred)
     point = {**disparity.rates(cells), "count": cells.sum(axis=1)}
     overall = {key: values[0] for key, values in disparity.rates(cells.sum(axis=0, keepdims=True)).items()}
-    stats = disparity.classification_statistics(cells, resampling)
+    stats = disparity.classification_statistics(cells, resampling, [str(g) for g in ordered], rules)
     return point, overall, stats, CLASSIFICATION_GROUP_METRICS
 
 

@@ -258,6 +258,8 @@ def card(rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
         "sensitive_features": ["sex", "age_band"],
         "intersections": [["sex", "age_band"]],
         "expected_groups": {"sex": ["F", "M"], "age_band": list(AGE_BAND_LABELS)},
+        # the age band most applicants are in, against which the fair-lending standard reads each other band
+        "group_comparisons": {"age_band": {"reference": "30-44"}},
         "licence": "Proprietary — internal use only (fictional example)",
         "references": [
             "Mitchell et al. (2019), Model Cards for Model Reporting, FAT* '19",

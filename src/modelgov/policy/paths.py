@@ -1,7 +1,7 @@
 """Evidence paths: the one vocabulary policies, pages and reports use to name a fact.
 
 ``performance.roc_auc``, ``fairness.sex.demographic_parity_ratio.ci_low``,
-``fairness.*.groups.*.fpr``, ``drift.share_drifted``, ``approvals.model_risk.decision``…
+``fairness.*.groups.*.fpr``, ``fairness.race.pairs.African-American.Caucasian.demographic_parity_ratio``, ``drift.share_drifted``, ``approvals.model_risk.decision``…
 
 Two halves:
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelgov import manifest
+from modelgov.analysis.disparity import RATE_NAMES
 
 #: Card fields a ``documented`` rule may require (manifest names of the model card).
 CARD_FIELDS = tuple(manifest.Card.model_fields)
@@ -43,6 +44,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"fairness.<feature>.<disparity>{ci}" for ci in _CI),
     *(f"fairness.<feature>.to_overall.<disparity>{ci}" for ci in _CI),
     *(f"fairness.<feature>.groups.<group>.<metric>{ci}" for ci in _CI),
+    *(f"fairness.<feature>.pairs.<group>.<reference>.<disparity>{ci}" for ci in _CI),
     "fairness.<feature>.groups.<group>.count",
     "drift.status",
     "drift.drifting",
@@ -117,6 +119,31 @@ def matches(pattern: str, path: str) -> bool:
 class Evidence:
     value: Any
     page: str  # site-relative link, with an anchor where one exists
+    detail: str | None = None  # what a bare value hides, e.g. the groups behind a disparity
+
+
+def _segment(name: str) -> str:
+    """A group or feature name as one path segment ('.' would split it)."""
+    return name.replace(".", "_")
+
+
+def disparity_detail(disparity: manifest.Disparity) -> str | None:
+    """The groups behind a disparity value and the groups it leaves out, in words:
+    ``Other 0.210 ÷ African-American 0.588 (selection rate); left out: Native American (18 rows …)``."""
+    parts = []
+    if disparity.groups and disparity.group_rates:
+        rate = RATE_NAMES.get(disparity.rate or "", disparity.rate or "")
+        values = [f"{v:.3f}" for v in disparity.group_rates]
+        if disparity.method == "to_overall":
+            parts.append(f"{disparity.groups[0]} {values[0]} against all rows {values[-1]} ({rate})")
+        else:
+            sign = "−" if disparity.name.endswith("_difference") else "÷"
+            parts.append(f"{disparity.groups[0]} {values[0]} {sign} {disparity.groups[1]} {values[1]} ({rate})")
+    if disparity.excluded:
+        parts.append("left out: " + "; ".join(f"{e.group} ({e.reason})" for e in disparity.excluded))
+    # e.g. "Other 0.210 ÷ African-American 0.588 (selection rate); left out: Native American (18 rows
+    # behind the selection rate, fewer than 30)"
+    return "; ".join(parts) or None
 
 
 def primary_evaluation(version: manifest.ModelVersion) -> manifest.EvaluationRun | None:
@@ -135,8 +162,8 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
     card_page, mon_page = f"{base}/index.html", f"{base}/monitoring.html"
     index: dict[str, Evidence] = {}
 
-    def put(path: str, value: Any, page: str) -> None:
-        index[path] = Evidence(value, page)
+    def put(path: str, value: Any, page: str, detail: str | None = None) -> None:
+        index[path] = Evidence(value, page, detail)
 
     put("model.id", model.id, f"models/{model.id}/index.html")
     put("model.risk_tier", model.risk_tier, f"models/{model.id}/index.html")
@@ -163,8 +190,20 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
             for disparity in result.disparities:
                 where = "" if disparity.method == "between_groups" else ".to_overall"
                 _with_interval(
-                    put, f"fairness.{key}{where}.{disparity.name}", disparity.value, disparity.interval, page
+                    put,
+                    f"fairness.{key}{where}.{disparity.name}",
+                    disparity.value,
+                    disparity.interval,
+                    page,
+                    disparity_detail(disparity),
                 )
+            for comparison in result.comparisons:
+                pair = f"fairness.{key}.pairs.{_segment(comparison.group)}.{_segment(comparison.reference)}"
+                for disparity in comparison.disparities:
+                    detail = "; ".join(filter(None, [disparity_detail(disparity), comparison.note]))
+                    _with_interval(
+                        put, f"{pair}.{disparity.name}", disparity.value, disparity.interval, page, detail or None
+                    )
             for group in result.groups:
                 name = group.group.replace(".", "_")
                 put(f"fairness.{key}.groups.{name}.count", group.count, page)
@@ -220,10 +259,12 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
     return index
 
 
-def _with_interval(put, path: str, value: Any, interval: manifest.Interval | None, page: str) -> None:
-    put(path, value, page)
-    put(f"{path}.ci_low", interval.low if interval else None, page)
-    put(f"{path}.ci_high", interval.high if interval else None, page)
+def _with_interval(
+    put, path: str, value: Any, interval: manifest.Interval | None, page: str, detail: str | None = None
+) -> None:
+    put(path, value, page, detail)
+    put(f"{path}.ci_low", interval.low if interval else None, page, detail)
+    put(f"{path}.ci_high", interval.high if interval else None, page, detail)
 
 
 def latest_approvals(version: manifest.ModelVersion, *, signed_only: bool = False) -> dict[str, manifest.Approval]:

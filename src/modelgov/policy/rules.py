@@ -138,7 +138,7 @@ def threshold_check(path: str, ev: Evidence | None, requirement: Requirement) ->
         observed=observed,
         requirement=f"{path} {requirement.text()}",
         outcome=outcome,  # type: ignore[arg-type]
-        message=f"{path}: {why}",
+        message=f"{path}: {why}" + (f" [{ev.detail}]" if ev and ev.detail else ""),
         page=ev.page if ev else None,
     )
 

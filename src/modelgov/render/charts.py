@@ -24,6 +24,7 @@ import html
 import itertools
 import json
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -401,11 +402,35 @@ def _is_intersection(result: FairnessResult) -> bool:
     return len(result.features) > 1 and bool(present) and all(group.values for group in present)
 
 
-def _group_tick(group: GroupMetrics, result: FairnessResult, intersection: bool) -> str:
+#: Width of the plotting area of a page's charts, in pixels, at a 1400 px window (Material's content column).
+_CHART_PX = 860
+_CHAR_PX = 8  # a tick label character at the axis font size (13 px), generously
+
+
+def _wrapped(name: str, width: int) -> str:
+    """``name`` broken into lines of at most ``width`` characters at spaces and after hyphens
+    (a single longer word stays whole), joined with <br> and escaped."""
+    words = [w for w in re.split(r"(?<=-)|\s+", name) if w]
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + len(word) + (0 if lines[-1].endswith("-") else 1) <= width:
+            lines[-1] += word if lines[-1].endswith("-") else " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(_esc(line) for line in lines) or _esc(name)
+
+
+def _tick_width(result: FairnessResult, cols: int) -> int:
+    """Characters a group's tick label may take per line so neighbouring labels do not touch."""
+    slot = _CHART_PX / max(cols, 1) / max(len(result.groups), 1)
+    return max(4, int(slot / _CHAR_PX) - 1)
+
+
+def _group_tick(group: GroupMetrics, result: FairnessResult, intersection: bool, width: int = 40) -> str:
     if intersection and group.values:
-        name = "<br>".join(_esc(group.values.get(feature, "")) for feature in result.features)
+        name = "<br>".join(_wrapped(group.values.get(feature, ""), width) for feature in result.features)
     else:
-        name = _esc(group.group)
+        name = _wrapped(group.group, width)
     if group.absent:
         return f"{name}<br><i>(absent)</i>"
     return f"{name}<br><i>(small)</i>" if group.small else name
@@ -427,7 +452,8 @@ def fairness_chart(model: Model, version: ModelVersion, run: EvaluationRun, resu
     """One panel per metric comparing the groups of one sensitive feature (or intersection).
 
     Whiskers show each group's interval; the dashed line and grey band are the value and interval
-    for all rows. Small groups are drawn hatched and paler, and named as small on the axis,
+    for all rows. Small groups, and rates resting on fewer than the minimum of people, are drawn
+    hatched and paler (small groups are named as small on the axis),
     because their numbers are unreliable; undefined values are labelled "undefined" and absent
     groups "absent" where the bar would be. An intersection's bars are coloured by the value of
     its first feature, with a legend.
@@ -441,7 +467,9 @@ def fairness_chart(model: Model, version: ModelVersion, run: EvaluationRun, resu
     layout = figure["layout"]
     intersection = _is_intersection(result)
     categories = [str(i) for i in range(len(groups))]
-    ticktext = [_group_tick(group, result, intersection) for group in groups]
+    width = _tick_width(result, cols)
+    ticktext = [_group_tick(group, result, intersection, width) for group in groups]
+    longest = max(len(line) for tick in ticktext for line in html.unescape(re.sub(r"<[^>]+>", "\n", tick)).split("\n"))
     colours, legend = _group_colours(result, intersection)
     annotations: list[dict[str, Any]] = []
     shapes: list[dict[str, Any]] = []
@@ -460,6 +488,9 @@ def fairness_chart(model: Model, version: ModelVersion, run: EvaluationRun, resu
                 if group.absent
                 else f" (small group: fewer than {result.min_group_size:,} rows, unreliable)"
                 if group.small
+                else f" (this rate rests on {group.denominators.get(key, 0):,} people: fewer than "
+                f"{result.min_group_size:,}, unreliable)"
+                if key in group.few
                 else "",
                 _esc(label),
                 "absent"
@@ -486,8 +517,8 @@ def fairness_chart(model: Model, version: ModelVersion, run: EvaluationRun, resu
                 "yaxis": y_axis,
                 "marker": {
                     "color": colours,
-                    "opacity": [0.55 if g.small else 1.0 for g in groups],
-                    "pattern": {"shape": ["/" if g.small else "" for g in groups], "solidity": 0.3},
+                    "opacity": [0.55 if g.small or key in g.few else 1.0 for g in groups],
+                    "pattern": {"shape": ["/" if g.small or key in g.few else "" for g in groups], "solidity": 0.3},
                     "line": {"color": colours, "width": 1},
                 },
                 # Values are written on the bars only without whiskers, which they would collide with.
@@ -565,6 +596,8 @@ def fairness_chart(model: Model, version: ModelVersion, run: EvaluationRun, resu
             elif value is None:
                 annotations.append(_note(x_axis, y_axis, category, "undefined"))
         layout[_layout_key(x_axis)].update(tickmode="array", tickvals=categories, ticktext=ticktext)
+        if longest > width:  # a word too long for its slot even on its own line: slant the labels
+            layout[_layout_key(x_axis)]["tickangle"] = -35
         bounds = [b for _, _, i in whiskers for b in (i.low, i.high)]
         _y_range(layout, y_axis, [*values, overall, *bounds])
     for name, colour in legend.items():  # legend-only entries: the bars are one trace per panel

@@ -105,6 +105,8 @@ def evidence_words(path: str, labels: Labels) -> str | None:
             return f"{labels.group_metrics[parts[4]]} of {feature} group {parts[3]}"
         if len(parts) == 5 and parts[2] == "groups" and parts[4] == "count":
             return f"Rows of {feature} group {parts[3]}"
+        if len(parts) == 6 and parts[2] == "pairs" and parts[5] in labels.disparities:
+            return f"{labels.disparities[parts[5]]} of {feature} groups {parts[3]} and {parts[4]}"
     if parts[0] == "drift" and len(parts) == 4 and parts[1] == "features":
         what = {"psi": "PSI", "statistic": "drift statistic", "drifted": "drift", "missing_rate": "missing rate"}
         if parts[3] in what:
@@ -120,7 +122,8 @@ def evidence_words(path: str, labels: Labels) -> str | None:
 
 
 _COMPARISON = re.compile(
-    r"^(?P<path>[A-Za-z_][^\s:]*): (?P<value>.+?) (?P<verdict>meets|does not meet) (?P<op>>=|<=|==|!=|>|<) (?P<want>.+)$"
+    r"^(?P<path>[A-Za-z_][^\s:]*): (?P<value>.+?) (?P<verdict>meets|does not meet) (?P<op>>=|<=|==|!=|>|<) "
+    r"(?P<want>.+?)(?: \[(?P<detail>.+)\])?$"
 )
 _PLACEHOLDER = re.compile(r"^(?P<path>[A-Za-z_][^\s:]*)(?:: .*?)? is a placeholder(?P<rest>.*)$")
 
@@ -130,9 +133,10 @@ def _clause(clause: str, labels: Labels) -> str:
     if found and (words := evidence_words(found["path"], labels)):
         want = found["want"]
         rule = "a value (not empty)" if want == "''" and found["op"] == "!=" else f"{_OPERATORS[found['op']]} {want}"
+        detail = f". Behind it: {found['detail']}" if found["detail"] else ""
         if found["verdict"] == "meets":
-            return f"{words} is {found['value']} (the rule requires {rule})"
-        return f"{words} is {found['value']}; the rule requires {rule}"
+            return f"{words} is {found['value']} (the rule requires {rule}){detail}"
+        return f"{words} is {found['value']}; the rule requires {rule}{detail}"
     found = _PLACEHOLDER.match(clause)
     if found and (words := evidence_words(found["path"], labels)):
         rest = found["rest"].replace(", still to be written", "").strip()
@@ -140,8 +144,20 @@ def _clause(clause: str, labels: Labels) -> str:
     return clause
 
 
+def _clauses(message: str) -> list[str]:
+    """``message`` split at "; " outside square brackets (a check's detail, which has its own)."""
+    out, depth, start = [], 0, 0
+    for index, char in enumerate(message):
+        depth += char == "["
+        depth -= char == "]" and depth > 0
+        if depth == 0 and message.startswith("; ", index):
+            out.append(message[start:index])
+            start = index + 2
+    return [*out, message[start:]]
+
+
 def plain_finding(message: str, labels: Labels) -> str:
     """``message`` with each clause it recognises put into words (clauses are separated by "; ")."""
-    clauses = [_clause(clause, labels) for clause in message.split("; ")]
+    clauses = [_clause(clause, labels) for clause in _clauses(message)]
     clauses[1:] = [c[0].lower() + c[1:] if c.startswith("The ") else c for c in clauses[1:]]
     return "; ".join(clauses)

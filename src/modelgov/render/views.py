@@ -8,6 +8,7 @@ can explain it.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ __all__ = [
     "comparison_tally",
     "counts",
     "delta_verdict",
+    "disparity_groups",
     "disparity_rows",
     "has_explainability",
     "has_performance_details",
@@ -45,10 +47,12 @@ __all__ = [
     "interval_methods",
     "inventory",
     "last_evaluation",
+    "left_out_groups",
     "metric_names",
     "metric_of",
     "metric_value",
     "run_has_performance_details",
+    "short_metric",
     "tier_of",
 ]
 
@@ -240,6 +244,31 @@ def comparison_tally(comparison: Comparison) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- fairness
 
+#: Short column headers for group metrics, so a table of seven rates with intervals fits the page.
+SHORT_METRICS = {
+    "base_rate": "Base rate",
+    "selection_rate": "Selection rate",
+    "tpr": "TPR",
+    "fpr": "FPR",
+    "fnr": "FNR",
+    "mean_label": "Mean actual",
+    "mean_prediction": "Mean predicted",
+    "mae": "MAE",
+    "rmse": "RMSE",
+}
+
+
+def short_metric(key: str, label: str) -> str:
+    """A group metric's column header: its short name, as an abbreviation whose title is the full
+    name where they differ (the list under the table spells every one out)."""
+    short = SHORT_METRICS.get(key)
+    if short is None or short == label:
+        return html.escape(label)
+    if label.lower().startswith(short.lower()):
+        return html.escape(short)
+    return f'<abbr title="{html.escape(label)}">{html.escape(short)}</abbr>'
+
+
 #: Disparity methods in display order, with the column header a reader sees.
 DISPARITY_METHODS = {
     "between_groups": "Largest gap between two groups",
@@ -263,6 +292,68 @@ class DisparityRow:
         if len(set(notes.values())) == 1 and len(notes) == len(self.by_method):
             return [next(iter(notes.values()))]
         return [f"{DISPARITY_METHODS.get(method, method)}: {note}" for method, note in notes.items()]
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A group some disparity summaries leave out: why, and which summaries."""
+
+    group: str
+    reasons: list[str]
+    measures: list[str]
+    everywhere: bool
+
+
+def left_out_groups(result: FairnessResult) -> list[LeftOut]:
+    """Every group any between-groups summary of ``result`` leaves out, with its reasons and the
+    summaries it is missing from, in the order of the groups table."""
+    measures = list(dict.fromkeys(d.label for d in result.disparities if d.method == "between_groups"))
+    found: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
+    for item in result.disparities:
+        if item.method != "between_groups":
+            continue
+        for excluded in item.excluded:
+            reasons, where = found.setdefault(excluded.group, ({}, {}))
+            reasons[excluded.reason] = None
+            where[item.label] = None
+    order = {group.group: index for index, group in enumerate(result.groups)}
+    return [
+        LeftOut(group, list(reasons), list(where), len(where) == len(measures))
+        for group, (reasons, where) in sorted(found.items(), key=lambda kv: order.get(kv[0], len(order)))
+    ]
+
+
+#: Group-rate keys in a reader's words (the rate that defines a disparity).
+RATE_WORDS = {
+    "selection_rate": "selection rate",
+    "tpr": "true positive rate",
+    "fpr": "false positive rate",
+    "fnr": "false negative rate",
+    "base_rate": "base rate",
+    "accuracy": "accuracy",
+    "precision": "precision",
+}
+
+
+def disparity_groups(item: Disparity, short: bool = False) -> str:
+    """The groups that define a disparity value, as escaped HTML: ``Other 0.210 ÷ African-American
+    0.588`` with the rate under it; ``short``: only which group is higher or lower (for a named pair,
+    whose two groups head the row)."""
+    if not item.groups or not item.group_rates:
+        return ""
+    rate = RATE_WORDS.get(item.rate or "", item.rate or "")
+    names = [html.escape(group) for group in item.groups]
+    values = [f"{value:.3f}" for value in item.group_rates]
+    sides = [f'<span class="mg-nowrap">{name} {value}</span>' for name, value in zip(names, values, strict=False)]
+    difference = item.name.endswith("_difference")
+    if short:
+        which = f"{names[0]} {'higher' if difference else 'lower'}"
+        return which + (f" ({html.escape(rate)})" if item.name.startswith("equalized_odds") else "")
+    if item.method == "to_overall":
+        shown = f'{sides[0]} vs <span class="mg-nowrap">all rows {values[-1]}</span>'
+    else:
+        shown = f"{sides[0]} {'−' if difference else '÷'} {sides[1]}"
+    return f'{shown}<br><span class="mg-detail">{html.escape(rate)}</span>'
 
 
 def disparity_rows(result: FairnessResult) -> tuple[list[str], list[DisparityRow]]:

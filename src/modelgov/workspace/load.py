@@ -566,14 +566,15 @@ class _Loader:
                             f"{feature!r} is not one of sensitive_features{did_you_mean(feature, declared)}",
                         )
                     )
-        for feature in model.card.expected_groups:
-            if feature not in declared:
-                self.problems.append(
-                    doc.problem(
-                        ("expected_groups", feature),
-                        f"{feature!r} is not one of sensitive_features{did_you_mean(feature, declared)}",
+        for key in ("expected_groups", "group_comparisons"):
+            for feature in getattr(model.card, key):
+                if feature not in declared:
+                    self.problems.append(
+                        doc.problem(
+                            (key, feature),
+                            f"{feature!r} is not one of sensitive_features{did_you_mean(feature, declared)}",
+                        )
                     )
-                )
 
     def _check_datasheet_files(self, dataset: DatasetEntry) -> None:
         doc = self.docs[dataset.source]

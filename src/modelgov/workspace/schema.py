@@ -83,7 +83,15 @@ class AnalysisSettings(Strict):
     min_group_size: int = Field(
         30,
         ge=1,
-        description="Groups with fewer evaluation rows than this are flagged as unreliable (never dropped).",
+        description="The fewest people a group's rate may rest on: its rows for selection rate and accuracy, its "
+        "actual positives for TPR and FNR, its actual negatives for FPR, its predicted positives for precision. "
+        "Fewer, and the group is flagged (never dropped) and, by default, left out of the disparity summaries "
+        "that use the rate.",
+    )
+    exclude_small_groups: StrictBool = Field(
+        True,
+        description="Leave groups below min_group_size (per rate) out of the disparity summaries; each summary "
+        "lists the groups it left out. false: every group with a defined rate counts, as in fairlearn.",
     )
     bootstrap_resamples: int = Field(
         1000, ge=0, le=100_000, description="Resamples for every confidence interval; 0 turns intervals off."
@@ -221,6 +229,26 @@ class MetricsRationale(Strict):
     )
 
 
+class GroupComparisonSpec(Strict):
+    """Groups of one sensitive feature to compare by name, beside the summaries over all groups."""
+
+    reference: Text | None = Field(
+        None, description="A group every other group is compared with, e.g. the largest or the most favoured."
+    )
+    pairs: list[Annotated[list[Text], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list, description="Pairs `[group, reference]` to compare, e.g. `[[African-American, Caucasian]]`."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> GroupComparisonSpec:
+        if self.reference is None and not self.pairs:
+            raise ValueError("set reference, pairs or both")
+        for pair in self.pairs:
+            if pair[0] == pair[1]:
+                raise ValueError(f"pair {pair} compares a group with itself")
+        return self
+
+
 class ModelCard(Strict):
     """`models/<model-id>/model.yml`: one model across all its versions."""
 
@@ -246,6 +274,11 @@ class ModelCard(Strict):
     expected_groups: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Sensitive feature → the groups it should contain; a group missing from the data is reported as absent.",
+    )
+    group_comparisons: dict[str, GroupComparisonSpec] = Field(
+        default_factory=dict,
+        description="Sensitive feature → a reference group and/or pairs of groups compared by name; policies read "
+        "them as `fairness.<feature>.pairs.<group>.<reference>.<measure>`.",
     )
     licence: str | None = None
     references: list[Text] = Field(default_factory=list)
