@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import html.parser
+import itertools
 import json
 import os
 import re
@@ -637,3 +638,87 @@ def test_redteam_every_page_and_every_user_link_stays_inert(redteam_site: Served
     assert not [url for url in watched.requests if url.lower().startswith(("javascript:", "vbscript:"))]
     assert clicked > 0, "no user-written link was found to click (the relative one should be)"
     assert not watched.page_errors, f"uncaught page errors: {watched.page_errors}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Group tables and charts at a reviewer's window size
+# --------------------------------------------------------------------------------------------------
+
+_TABLE_WIDTHS = """() => Array.from(document.querySelectorAll('.md-typeset__scrollwrap')).map(wrap => ({
+    head: (wrap.querySelector('th') || {}).textContent || '',
+    columns: wrap.querySelectorAll('tr:first-child th').length,
+    scroll: wrap.scrollWidth,
+    client: wrap.clientWidth,
+}))"""
+
+#: For each x axis of each chart, the boxes of its tick labels (left, right, top, bottom).
+_TICK_BOXES = """() => Array.from(document.querySelectorAll('.mg-chart .xaxislayer-above')).map(axis =>
+    Array.from(axis.querySelectorAll('.xtick text')).map(text => {
+        const box = text.getBoundingClientRect();
+        return [box.left, box.right, box.top, box.bottom, text.textContent];
+    }))"""
+
+
+def _overlapping(axes: list[list[list[Any]]]) -> list[tuple[str, str]]:
+    """Pairs of tick labels on one axis whose boxes intersect (1 px of tolerance)."""
+    clashes = []
+    for boxes in axes:
+        for a, b in itertools.pairwise(boxes):
+            if a[1] - 1 > b[0] and a[0] < b[1] - 1 and a[2] < b[3] - 1 and b[2] < a[3] - 1:
+                clashes.append((a[4], b[4]))
+    return clashes
+
+
+def test_group_tables_show_every_column_at_1400_px(demo_site: DemoSite, watched: Watched) -> None:
+    """Seven rates with their intervals, beside each group's rows, fit the content column of a
+    1400 px window: no column of a group table hides behind a scroll bar."""
+    page = watched.page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(demo_site.page_url("model-card"), wait_until="load")
+    tables = page.evaluate(_TABLE_WIDTHS)
+    groups = [t for t in tables if t["head"].strip() == "Group" or " × " in t["head"]]
+    assert len(groups) >= 3, f"expected the sex, age_band and sex × age_band tables: {tables}"
+    assert all(t["columns"] == 9 for t in groups), groups  # group, rows, seven rates
+    hidden = [t for t in groups if t["scroll"] > t["client"] + 1]
+    assert not hidden, f"group tables wider than the page at 1400 px: {hidden}"
+    page.add_style_tag(content=".md-header, .md-tabs { visibility: hidden; }")
+    table = page.locator(".md-typeset__scrollwrap").filter(has=page.locator("th", has_text="sex × age_band"))
+    table.first.screenshot(path=_screenshots_dir() / "group-table-1400.png")
+    assert not _overlapping(page.evaluate(_TICK_BOXES))
+    watched.assert_clean("model card at 1400 px")
+
+
+def test_long_group_names_never_overlap_on_the_chart_axes(demo_site: DemoSite, watched: Watched) -> None:
+    """COMPAS's race groups ("African-American", "Native American", …): the chart gives them room."""
+    import numpy as np
+    import pandas as pd
+
+    from manifest_factory import make_manifest
+    from modelgov.analysis.fairness import fairness_by_group
+    from modelgov.render import charts
+
+    names = ["African-American", "Asian", "Caucasian", "Hispanic", "Native American", "Other"]
+    rng = np.random.default_rng(0)
+    race = pd.Series(rng.choice(names, 3000))
+    y = (rng.random(3000) < 0.4).astype(int)
+    p = (rng.random(3000) < 0.4).astype(int)
+    result = fairness_by_group("race", race, y, p, classification=True, min_group_size=30)
+    built = make_manifest()
+    model = built.models[0]
+    version = model.versions[0]
+    chart = charts.fairness_chart(model, version, version.evaluations[0], result)
+    assert chart is not None
+    assets = f"/{demo_site.latest}/assets/javascripts/plotly.min.js"
+    page_file = demo_site.served.root / "long-ticks.html"
+    page_file.write_text(
+        f'<!doctype html><meta charset="utf-8"><script src="{assets}"></script><div style="width: 900px">{chart}</div>',
+        encoding="utf-8",
+    )
+    page = watched.page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(demo_site.served.at("long-ticks.html"), wait_until="load")
+    page.locator(".js-plotly-plot").first.wait_for(state="attached")
+    axes = page.evaluate(_TICK_BOXES)
+    assert axes and all(len(boxes) == len(names) for boxes in axes if boxes)
+    assert not _overlapping(axes), _overlapping(axes)
+    page.screenshot(path=_screenshots_dir() / "long-group-names.png", full_page=True)

@@ -462,14 +462,20 @@ def fairness_chart(model: Model, version: ModelVersion, run: EvaluationRun, resu
     if not metrics or not result.groups:
         return None
     groups = result.groups
+    intersection = _is_intersection(result)
     rows, cols = _grid(len(metrics), len(groups))
+    parts = re.compile(r"(?<=-)|\s+|×")  # where a label may break (intersections join values with " × ")
+    word = max((len(w) for g in groups for w in parts.split(g.group)), default=1)
+    while cols > 1 and word > _tick_width(result, cols):  # fewer, wider panels before slanting labels
+        cols -= 1
+        rows = math.ceil(len(metrics) / cols)
     figure = _panels([label for _, label in metrics], rows, cols)
     layout = figure["layout"]
-    intersection = _is_intersection(result)
     categories = [str(i) for i in range(len(groups))]
     width = _tick_width(result, cols)
     ticktext = [_group_tick(group, result, intersection, width) for group in groups]
-    longest = max(len(line) for tick in ticktext for line in html.unescape(re.sub(r"<[^>]+>", "\n", tick)).split("\n"))
+    lines = [line for tick in ticktext for line in html.unescape(re.sub(r"<[^>]+>", "\n", tick)).split("\n")]
+    longest = max((len(line) for line in lines), default=0)
     colours, legend = _group_colours(result, intersection)
     annotations: list[dict[str, Any]] = []
     shapes: list[dict[str, Any]] = []
