@@ -31,6 +31,16 @@ LABELS = Labels(
          "written yet ('TBD'); and 4 more"),
         ("fairness.sex+age_band.groups.F/18-29.tpr: 0.4 does not meet >= 0.5",
          "True positive rate of sex × age_band group F/18-29 is 0.4; the rule requires at least 0.5"),
+        ("fairness.race.demographic_parity_ratio: 0.356 does not meet >= 0.8 [Other 0.210 ÷ African-American 0.588 "
+         "(selection rate); left out: Native American (18 rows behind the selection rate, fewer than 30)]",
+         "Demographic parity ratio by race is 0.356; the rule requires at least 0.8. Behind it: Other 0.210 ÷ "
+         "African-American 0.588 (selection rate); left out: Native American (18 rows behind the selection rate, "
+         "fewer than 30)"),
+        ("fairness.race.pairs.African-American.Caucasian.demographic_parity_ratio: 0.592 meets >= 0.5 "
+         "[Caucasian 0.348 ÷ African-American 0.588 (selection rate)]; card.caveats is a placeholder ('TBD')",
+         "Demographic parity ratio of race groups African-American and Caucasian is 0.592 (the rule requires at "
+         "least 0.5). Behind it: Caucasian 0.348 ÷ African-American 0.588 (selection rate); the card's caveats and "
+         "recommendations is not written yet ('TBD')"),
     ],
 )  # fmt: skip
 def test_known_evidence_is_put_into_words(engine: str, site: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -418,3 +419,40 @@ def test_build_writes_results_and_exit_code(tmp_path: Path) -> None:
     assert results["blocking"] is True and results["counts"]["fail"] == 1
     assert (tmp_path / "site" / "policy-results.csv").is_file() and (tmp_path / "j.xml").is_file()
     assert exit_code(None) == 0
+
+
+FAIR_LENDING = """\
+id: fair
+title: Fair lending
+rules:
+  - id: four-fifths
+    title: Four-fifths rule by sex
+    evidence: fairness.sex.demographic_parity_ratio
+    require: {'>=': 0.99}
+  - id: pair
+    title: Women against men
+    evidence: fairness.sex.pairs.F.M.demographic_parity_difference
+    require: {'<=': 0.0}
+"""
+
+
+def test_disparity_findings_name_their_groups_in_every_output(tmp_path: Path, capsys) -> None:
+    """The CLI line, policy-results.json and the JUnit report all say which groups make the gap."""
+    root = write_workspace(tmp_path / "ws")
+    edit(root, "models/loans/model.yml", "sensitive_features: [sex, age_band]",
+         "sensitive_features: [sex, age_band]\ngroup_comparisons: {sex: {pairs: [[F, M]]}}")  # fmt: skip
+    write_policy(root, FAIR_LENDING)
+    args = ["check", str(root), "--results", str(tmp_path / "r.json"), "--junit", str(tmp_path / "j.xml")]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    results = json.loads((tmp_path / "r.json").read_text())
+    messages = [c["message"] for r in results["results"] for c in r.get("checks", [])] or [
+        r["message"] for r in results["results"]
+    ]
+    ratio = next(m for m in messages if m.startswith("fairness.sex.demographic_parity_ratio"))
+    assert re.search(r"\[(F|M) \d\.\d{3} ÷ (F|M) \d\.\d{3} \(selection rate\)\]$", ratio), ratio
+    pair = next(m for m in messages if m.startswith("fairness.sex.pairs.F.M.demographic_parity_difference"))
+    assert re.search(r"\[(F|M) \d\.\d{3} − (F|M) \d\.\d{3} \(selection rate\)\]$", pair), pair
+    assert ratio in out or ratio.split(" [")[1].rstrip("]") in out
+    junit = (tmp_path / "j.xml").read_text()
+    assert "÷" in junit and "(selection rate)" in junit
