@@ -52,7 +52,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from .aggregates import OTHER, CategoricalAggregate, CategoricalPlan, NumericAggregate, NumericPlan
-from .reference import Kind, ReferenceProfile, canonical_text, numeric_edges, profile_reference
+from .reference import Kind, ReferenceProfile, canonical_text, kind_mismatch, numeric_edges, profile_reference
 
 Method = Literal["ks", "wasserstein", "chisquare", "z", "jensenshannon", "psi"]
 PsiBand = Literal["none", "moderate", "major"]
@@ -60,7 +60,6 @@ PsiBand = Literal["none", "moderate", "major"]
 METHODS: tuple[str, ...] = ("ks", "wasserstein", "chisquare", "z", "jensenshannon", "psi")
 DEFAULT_THRESHOLDS = {"ks": 0.05, "chisquare": 0.05, "z": 0.05, "wasserstein": 0.1, "jensenshannon": 0.1, "psi": 0.1}
 TESTS = frozenset({"ks", "chisquare", "z"})  # p-values; the rest are distances
-NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
 SMALL_REFERENCE_ROWS = 1000
 PSI_EPSILON = 1e-4  # share given to an empty PSI bin (either side), so ln(ref/cur) stays finite
 PSI_MODERATE, PSI_MAJOR = 0.1, 0.25
@@ -85,6 +84,7 @@ class FeaturePlan:
     exact: bool  # numeric: every distinct reference value is an edge (KS exact)
     reference_rows: int
     reference_distinct: int
+    declared: bool = False  # the workspace declared the kind; otherwise it was inferred from the reference
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class FeatureDrift:
     new_categories: dict[str, int] = field(default_factory=dict)  # categorical: unseen values → rows
     error_bound: float | None = None  # bound on |statistic − its value on the raw window|; 0 when exact
     note: str | None = None
+    kind_declared: bool = False  # the workspace declared ``kind``; otherwise it was inferred
 
     @property
     def score(self) -> float | None:
@@ -141,7 +142,8 @@ def plan_feature(
 ) -> FeaturePlan:
     """Choose the test (Evidently's default rule unless ``method`` overrides it) and the aggregation.
 
-    The rule also counts the window's values, which are not known yet: the plan's ``method`` counts
+    ``kind`` is the kind the workspace declared; without it, the kind is inferred from the reference
+    (:func:`.reference.infer_kind`). The rule also counts the window's values, which are not known yet: the plan's ``method`` counts
     the reference alone and :func:`feature_drift` re-checks it on each window. ``ks`` and
     ``wasserstein`` need order, so they are refused for categorical features (as Evidently does);
     chi-square, z and Jensen–Shannon treat a numeric feature's values as categories, as its default
@@ -151,8 +153,8 @@ def plan_feature(
         raise ValueError(f"{profile.column}: reference profiled as {profile.kind}, asked for {kind}")
     if method is not None and method not in METHODS:
         raise ValueError(f"{profile.column}: unknown drift method {method!r} (one of {', '.join(METHODS)})")
-    if method in NUMERIC_ONLY and profile.kind == "categorical":
-        raise ValueError(f"{profile.column}: {method} needs a numeric feature; this one is categorical")
+    if (mismatch := kind_mismatch(method, profile.kind)) is not None:
+        raise ValueError(f"{profile.column} is categorical; {mismatch}")
     if threshold is not None and not threshold > 0:
         raise ValueError(f"{profile.column}: the drift threshold must be positive, got {threshold}")
     exact = True
@@ -171,6 +173,7 @@ def plan_feature(
         exact=exact,
         reference_rows=profile.rows,
         reference_distinct=profile.distinct,
+        declared=kind is not None,
     )
 
 
@@ -215,6 +218,7 @@ def feature_drift(
         return FeatureDrift(
             feature=plan.column,
             kind=plan.kind,
+            kind_declared=plan.declared,
             method=plan.method,
             statistic=None,
             p_value=None,
@@ -231,7 +235,14 @@ def feature_drift(
     else:
         assert isinstance(agg, CategoricalAggregate)
         result = _categorical_drift(plan, profile, agg)
-    return FeatureDrift(feature=plan.column, kind=plan.kind, count=count, missing_rate=missing_rate, **result)
+    return FeatureDrift(
+        feature=plan.column,
+        kind=plan.kind,
+        kind_declared=plan.declared,
+        count=count,
+        missing_rate=missing_rate,
+        **result,
+    )
 
 
 def resolve_method(plan: FeaturePlan, n_values: int) -> tuple[str, float]:

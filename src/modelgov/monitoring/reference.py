@@ -30,18 +30,62 @@ EVEN_EDGES = 1000
 #: most this many distinct values are categorical when the kind is inferred.
 INTEGER_CARDINALITY_LIMIT = 10
 DECILES = np.linspace(0.1, 0.9, 9)
+#: Drift methods that compare values in order, so need a numeric feature (Evidently refuses them for
+#: categorical columns too); the others count values and take either kind.
+NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
 
 
 def infer_kind(series: pd.Series) -> Kind:
     """Evidently 0.7's ``infer_column_type``: floats are numeric, integers numeric only with more than
-    ten distinct values, booleans, strings and everything else categorical."""
+    ten distinct values, booleans, strings and everything else categorical.
+
+    The one rule for a feature whose kind the workspace does not declare: drift applies it to the
+    reference column, and ``modelgov init`` to the evaluation table, so what init writes is what drift
+    would have decided (see :func:`kind_reason` for the same decision in words)."""
+    return _inferred(series)[0]
+
+
+def kind_reason(series: pd.Series) -> str:
+    """Why :func:`infer_kind` decides what it does, in a few words (``whole numbers, 4 distinct values``)."""
+    return _inferred(series)[1]
+
+
+def _inferred(series: pd.Series) -> tuple[Kind, str]:
     if pd.api.types.is_bool_dtype(series):
-        return "categorical"
+        return "categorical", "true/false values"
     if pd.api.types.is_float_dtype(series):
-        return "numeric"
+        return "numeric", "floating-point numbers"
     if pd.api.types.is_integer_dtype(series):
-        return "categorical" if series.nunique() <= INTEGER_CARDINALITY_LIMIT else "numeric"
-    return "categorical"
+        distinct = int(series.nunique())
+        if distinct <= INTEGER_CARDINALITY_LIMIT:
+            return "categorical", f"whole numbers, {distinct} distinct values (at most {INTEGER_CARDINALITY_LIMIT})"
+        return "numeric", f"whole numbers, {distinct} distinct values (more than {INTEGER_CARDINALITY_LIMIT})"
+    return "categorical", "text" if pd.api.types.is_string_dtype(series) else f"values of type {series.dtype}"
+
+
+def not_numbers(series: pd.Series) -> str | None:
+    """Why the column cannot be compared as numbers (``values that are not numbers ('low', 'high')``), or
+    None when it can: numbers of any width, missing values allowed; booleans and text are not numbers."""
+    if pd.api.types.is_bool_dtype(series):
+        return "true/false values"
+    if pd.api.types.is_numeric_dtype(series):
+        return None
+    present = series.dropna()
+    if series.dtype == object:
+        present = present[[isinstance(v, bool) or not isinstance(v, int | float | np.number) for v in present]]
+        if present.empty:
+            return None
+    examples = ", ".join(repr(v) for v in pd.unique(present.astype(str))[:3])
+    return f"values that are not numbers ({examples})" if examples else f"values of type {series.dtype}"
+
+
+def kind_mismatch(method: str | None, kind: Kind, *, declarable: bool = True) -> str | None:
+    """Why ``method`` cannot test a feature of ``kind``, or None when it can (:data:`NUMERIC_ONLY`).
+    ``declarable``: the message may suggest declaring the kind (a feature's can be, the output's not)."""
+    if method not in NUMERIC_ONLY or kind != "categorical":
+        return None
+    remedy = "; or declare `kind: numeric` if its values are quantities" if declarable else ""
+    return f"{method} compares numbers in order and needs a numeric feature: use chisquare, z, jensenshannon or psi{remedy}"
 
 
 def category_key(value: object) -> str | None:
@@ -113,8 +157,8 @@ def profile_reference(reference: pd.Series, kind: Kind | None = None, column: st
     kind = kind or infer_kind(reference)
     total = len(reference)
     if kind == "numeric":
-        if not (pd.api.types.is_numeric_dtype(reference) and not pd.api.types.is_bool_dtype(reference)):
-            raise ValueError(f"column {name!r} is not numeric (dtype {reference.dtype}); declare it categorical")
+        if (why := not_numbers(reference)) is not None:
+            raise ValueError(f"column {name!r} holds {why}, so it cannot be compared as numbers")
         raw = pd.to_numeric(reference, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         values = raw[np.isfinite(raw)]
         values.sort()
