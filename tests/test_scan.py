@@ -19,7 +19,7 @@ import pytest
 
 from modelgov.monitoring import scan
 from modelgov.monitoring.aggregates import OTHER, CategoricalPlan, NumericPlan, WindowSpec
-from modelgov.monitoring.scan import ScanError, scan_outcomes, scan_windows
+from modelgov.monitoring.scan import OutcomeCoverage, ScanError, scan_outcomes, scan_windows
 
 UTC = dt.UTC
 MONDAY = pd.Timestamp("2026-08-03", tz="UTC")
@@ -466,12 +466,16 @@ def test_outcomes_join_ground_truth_by_id(tmp_path):
     extra = pd.DataFrame({"record": ["nope", None, str(unknown)], "label": pd.array([1, 1, None], dtype="Int64")})
     truth = pd.concat([truth, truth.head(20), extra])  # a repeated outcome counts once; a missing label is no outcome
     truth.to_json(tmp_path / "truth.jsonl", orient="records", lines=True)
+    coverage = OutcomeCoverage()
     windows = list(
         scan_outcomes(
             path, timestamp="ts", window=WindowSpec("week"), log_id="id", truth=tmp_path / "truth.jsonl", truth_id="record",
-            truth_label="label", prediction="p", score="s", batch_rows=50,
+            truth_label="label", prediction="p", score="s", batch_rows=50, coverage=coverage,
         )
     )  # fmt: skip
+    # every ground-truth row is used or accounted for: 20 repeats, 2 without id or outcome, 1 id never scored
+    assert (coverage.rows, coverage.repeated, coverage.incomplete, coverage.unmatched) == (len(truth), 20, 2, 1)
+    assert coverage.used == len(known) == sum(len(w.labels) for w in windows)
     keys = window_start(frame["ts"], "week")
     assert [w.start for w in windows] == [MONDAY + pd.Timedelta(weeks=i) for i in range(5)]
     labelled = frame["id"].isin(known["id"])

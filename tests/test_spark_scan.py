@@ -149,10 +149,16 @@ def test_spark_and_duckdb_join_the_same_outcomes(spark, tmp_path: Path, truth_id
     log, truth = outcome_tables(tmp_path, truth_ids_as_text=truth_ids_as_text)
     settings = {"timestamp": "ts", "window": WindowSpec("week"), "log_id": "rid", "truth_id": "rid",
                 "truth_label": "outcome", "prediction": "predicted", "score": "score"}  # fmt: skip
-    embedded = list(scan_outcomes(log, truth=truth, **settings))
+    from modelgov.monitoring.scan import OutcomeCoverage
+
+    mine, theirs = OutcomeCoverage(), OutcomeCoverage()
+    embedded = list(scan_outcomes(log, truth=truth, coverage=mine, **settings))
     distributed = list(
-        scan_outcomes_spark(read_log(spark, [str(log)]), read_log(spark, [str(truth)]), truth_name="truth", **settings)
+        scan_outcomes_spark(
+            read_log(spark, [str(log)]), read_log(spark, [str(truth)]), truth_name="truth", coverage=theirs, **settings
+        )
     )
+    assert mine == theirs and (mine.rows, mine.incomplete, mine.repeated, mine.unmatched) == (1512, 40, 10, 2)
     assert [(w.start, w.end, w.rows, w.unlabelled) for w in distributed] == [
         (w.start, w.end, w.rows, w.unlabelled) for w in embedded
     ]

@@ -67,6 +67,7 @@ from .logsource import (
 __all__ = [
     "BATCH_ROWS",
     "LogWindow",
+    "OutcomeCoverage",
     "OutcomeWindow",
     "ScanError",
     "read_window",
@@ -479,6 +480,22 @@ class OutcomeWindow:
     unlabelled: int  # records whose outcome has not arrived (no matching id, or a missing label)
 
 
+@dataclass
+class OutcomeCoverage:
+    """What became of the ground-truth table's rows. Each is used once or counted here with its reason,
+    so no outcome is dropped without the report saying so."""
+
+    rows: int = 0  # rows of the ground-truth table(s)
+    incomplete: int = 0  # rows without an id or without an outcome
+    repeated: int = 0  # rows repeating an id already listed with the same outcome (counted once)
+    unmatched: int = 0  # ids with an outcome that match no scoring record of the log
+
+    @property
+    def used(self) -> int:
+        """Distinct ids whose outcome joined a scoring record."""
+        return self.rows - self.incomplete - self.repeated - self.unmatched
+
+
 def scan_outcomes(
     paths: Paths,
     *,
@@ -493,10 +510,12 @@ def scan_outcomes(
     memory_limit: str = MEMORY_LIMIT,
     threads: int | None = None,
     batch_rows: int = BATCH_ROWS,
+    coverage: OutcomeCoverage | None = None,
 ) -> Iterator[OutcomeWindow]:
     """The log joined with late ground truth by id, one window at a time, in window order (the same
     windows as :func:`scan_windows`, gaps included, except that records tied at a ``rows`` window's
-    boundary are ordered by these columns rather than the features).
+    boundary are ordered by these columns rather than the features). ``coverage``, when given, is
+    filled with what became of the ground truth's rows before the first window is yielded.
 
     DuckDB joins and sorts by window out of core; Python holds one window's labelled records (three
     arrays of that length) at a time, so memory is bounded by the largest window, not the log. The
@@ -515,7 +534,10 @@ def scan_outcomes(
             truth_types = define_log(con, truth_files, None, {truth_id: "raw", truth_label: "raw"}, view="truth")
             _check_truth(con, truth_files, truth_id, truth_label)
             define_windows(con, window, timestamp, ties=list(columns))
-            join = _joined(log_id, truth_id, truth_label, prediction, score, log_types[log_id] == truth_types[truth_id])
+            same_type = log_types[log_id] == truth_types[truth_id]
+            if coverage is not None:
+                _count_coverage(con, coverage, log_id, truth_id, truth_label, same_type)
+            join = _joined(log_id, truth_id, truth_label, prediction, score, same_type)
             yield from _outcome_windows(con, join, window, timestamp, batch_rows)
         except duckdb.Error as exc:
             raise read_error(exc, files) from None
@@ -533,6 +555,25 @@ def _check_truth(con: duckdb.DuckDBPyConnection, files: list[Path], key: str, la
             f"{describe(files)}: {conflict[1]} id(s) in column {key!r} have"
             f" different outcomes in {label!r} (e.g. {conflict[0]!r}); keep one outcome per id"
         )
+
+
+def _count_coverage(
+    con: duckdb.DuckDBPyConnection, coverage: OutcomeCoverage, log_id: str, truth_id: str, label: str, same_type: bool
+) -> None:
+    """Fill ``coverage``: two aggregate queries, out of core like the join itself."""
+    key, value = q(truth_id), q(label)
+    rows, incomplete, usable = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE {key} IS NULL OR {value} IS NULL),"
+        f" count(DISTINCT {key}) FILTER (WHERE {key} IS NOT NULL AND {value} IS NOT NULL) FROM truth"
+    ).fetchall()[0]
+    on = f"l.{q(log_id)} = o.__id" if same_type else f"CAST(l.{q(log_id)} AS VARCHAR) = CAST(o.__id AS VARCHAR)"
+    (matched,) = con.execute(
+        f"SELECT count(*) FROM (SELECT DISTINCT {key} AS __id FROM truth WHERE {key} IS NOT NULL AND {value} IS NOT NULL)"
+        f" o WHERE EXISTS (SELECT 1 FROM wlog l WHERE {on})"
+    ).fetchall()[0]
+    coverage.rows, coverage.incomplete = int(rows), int(incomplete)
+    coverage.repeated = int(rows) - int(incomplete) - int(usable)
+    coverage.unmatched = int(usable) - int(matched)
 
 
 def _joined(log_id, truth_id, truth_label, prediction, score, same_type: bool) -> str:

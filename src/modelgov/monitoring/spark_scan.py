@@ -40,7 +40,7 @@ from .aggregates import (
     WindowSpec,
 )
 from .logsource import ScanError, calendar_span
-from .scan import OutcomeWindow
+from .scan import OutcomeCoverage, OutcomeWindow
 
 if TYPE_CHECKING:  # pyspark is optional: imported only when a workspace selects the Spark engine
     from pyspark.sql import DataFrame, SparkSession
@@ -157,8 +157,9 @@ def scan_outcomes_spark(
     truth_label: str,
     prediction: str | None = None,
     score: str | None = None,
+    coverage: OutcomeCoverage | None = None,
 ) -> Iterator[OutcomeWindow]:
-    """What :func:`.scan.scan_outcomes` yields, computed by Spark: the log joined with late ground
+    """What :func:`.scan.scan_outcomes` yields (and fills in ``coverage``), computed by Spark: the log joined with late ground
     truth by id, one calendar window at a time, gaps included. Only the labelled records reach the
     driver, one partition at a time in window order (``toLocalIterator``), so it holds one window's
     outcomes, not the log. The same outcome listed twice for an id counts once; different outcomes
@@ -197,6 +198,16 @@ def scan_outcomes_spark(
         (F.col(score) if score else F.lit(None)).alias("__score"),
     )
     joined = records.join(right, records["__key"] == right["__id"], "left")
+    if coverage is not None:
+        every = truth.select(F.col(truth_id).alias("__id"), F.col(truth_label).alias("__label"))
+        counts = every.agg(
+            F.count(F.lit(1)), F.count(F.when(F.col("__id").isNull() | F.col("__label").isNull(), 1))
+        ).collect()[0]
+        usable = outcomes.count()
+        matched = right.join(records.select("__key").distinct(), right["__id"] == F.col("__key"), "left_semi").count()
+        coverage.rows, coverage.incomplete = int(counts[0]), int(counts[1])
+        coverage.repeated = coverage.rows - coverage.incomplete - usable
+        coverage.unmatched = usable - matched
     rows = {int(r[0]): int(r[1]) for r in framed.groupBy(_WINDOW).count().collect()}
     if not rows:
         return
