@@ -686,7 +686,10 @@ def _drift_report(
             window=spec_window,
             window_label=window if isinstance(window, str) else f"{window.rows:,} rows",
             overrides=overrides,
+            kinds={feature: test.kind for feature, test in mon.drift.features.items() if test.kind},
             dataset_share=mon.drift.dataset_share,
+            count_output=mon.drift.count_output,
+            seasonal=chosen.seasonal,
             log_id=mon.id,
             log_prediction=mon.prediction,
             log_score=mon.score,
@@ -737,37 +740,59 @@ def _reference(
     """Read the reference the workspace chose: only the monitored columns (and the output's)."""
     from modelgov.monitoring.report import Reference, iso
     from modelgov.monitoring.scan import read_window
+    from modelgov.monitoring.seasonal import parse_times
 
-    def from_table(path: Path) -> tuple[Callable[[str], pd.Series], frozenset[str]]:
-        return (lambda column: read_table(path, [column])[column]), frozenset(read_columns(path))
+    def from_table(rel_path: str) -> dict:
+        path = workspace.files.path(rel_path)
+        columns = frozenset(read_columns(path))
+
+        def load(column: str) -> pd.Series:
+            return read_table(path, [column])[column]
+
+        # The rows' time: the column the workspace names, else one named like the log's. Only a column
+        # the workspace named, or a seasonal reference, must hold times; otherwise one that does not
+        # (an unrelated column of that name) only leaves the reference's span unknown.
+        timestamp = chosen.timestamp or (mon.timestamp if mon.timestamp in columns else None)
+        strict = bool(chosen.timestamp or chosen.seasonal)
+
+        def times() -> pd.Series | None:
+            try:
+                return parse_times(load(timestamp), timestamp, rel_path)
+            except ValueError:
+                if strict:
+                    raise
+                return None
+
+        return {
+            "load": load,
+            "columns": columns,
+            "file": _ref(workspace.files, rel_path),
+            "timestamp": timestamp,
+            "times": times if timestamp is not None else None,
+        }
 
     if evaluation is not None:
         run = next(r for r in evaluations if r.id == evaluation.id)
-        load, columns = from_table(workspace.files.path(evaluation.data))
         return Reference(
-            load=load,
-            columns=columns,
             kind="evaluation",
             name=evaluation.id,
             performance=list(run.performance.metrics),
-            file=_ref(workspace.files, evaluation.data),
+            **from_table(evaluation.data),
         )
     if chosen.data is not None:
-        load, columns = from_table(workspace.files.path(chosen.data))
-        return Reference(
-            load=load,
-            columns=columns,
-            kind="data",
-            name=chosen.data,
-            file=_ref(workspace.files, chosen.data),
-            description=chosen.description,
-        )
+        return Reference(kind="data", name=chosen.data, description=chosen.description, **from_table(chosen.data))
     assert chosen.window is not None
     picked = read_window(
         logs, timestamp=mon.timestamp, window=window, columns=[*mon.features, output], which=chosen.window
     )
     frame = picked.frame
-    return Reference(load=frame.__getitem__, columns=frozenset(frame.columns), kind="window", name=iso(picked.start))
+    return Reference(
+        load=frame.__getitem__,
+        columns=frozenset(frame.columns),
+        kind="window",
+        name=iso(picked.start),
+        span=(picked.start, picked.end),
+    )
 
 
 def _resampling(workspace: Workspace) -> Resampling:

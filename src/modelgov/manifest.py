@@ -442,6 +442,12 @@ class FeatureDrift(Node):
 
     feature: str
     kind: Literal["numeric", "categorical"]
+    kind_source: Literal["declared", "inferred"] = Field(
+        "inferred",
+        description="`declared`: the workspace set the kind (`monitoring.drift.features.<feature>.kind`); "
+        "`inferred`: decided from the reference column as Evidently does (integers with at most 10 distinct "
+        "values, booleans and text are categorical).",
+    )
     method: str = Field(description="`ks`, `wasserstein`, `chisquare`, `z`, `jensenshannon` or `psi`.")
     statistic: float | None = Field(description="p-value for tests, distance otherwise; None when undefined.")
     threshold: float
@@ -465,6 +471,20 @@ class DriftWindow(Node):
     prediction: FeatureDrift | None = Field(None, description="Drift of the score (or prediction) itself.")
     labelled_rows: int = Field(0, description="Records whose outcome has arrived.")
     performance: list[Metric] = Field(default_factory=list, description="Metrics on the labelled records.")
+    columns_drifted: int | None = Field(
+        None, description="Columns that drifted, of `columns_compared`: the share's numerator; None for no records."
+    )
+    columns_compared: int | None = Field(
+        None,
+        description="Columns with a verdict that the share counts: the features, and the model's output when the "
+        "report's `share_counts_output` is true.",
+    )
+    reference_period: str | None = Field(
+        None, description="With a seasonal reference: the period this window was compared with, e.g. `March`, `Q1`."
+    )
+    reference_rows: int | None = Field(
+        None, description="With a seasonal reference: the reference rows of that period (0: none, so no verdicts)."
+    )
 
     @property
     def drifted(self) -> bool:
@@ -484,6 +504,18 @@ class Distribution(Node):
     current_share: list[float]
 
 
+class CalendarNote(Node):
+    """A calendar-like feature compared with a reference that covers more of the calendar than a
+    window does, so that it drifts by construction."""
+
+    feature: str
+    unit: str = Field(description="What its values count: `hour`, `day of the week`, `month`, `season`, `year` ...")
+    matched_by: Literal["name", "values"] = Field(
+        description="How it was recognised: its name, or its values (names of months, weekdays or seasons)."
+    )
+    note: str = Field(description="Why it drifts by construction, and what to do about it.")
+
+
 class MonitoringReport(Node):
     """Drift and performance over time for one version's production logs."""
 
@@ -500,6 +532,21 @@ class MonitoringReport(Node):
     reference_rows: int
     window: str = Field(description="`day`, `week`, `month` or `N rows`.")
     dataset_share: float = Field(description="Share of drifted features that makes a window's dataset drift.")
+    share_counts_output: bool = Field(
+        False,
+        description="The share of drifted columns (and so dataset drift) counts the model's output as one more "
+        "column, as Evidently's DriftedColumnsCount does when the output is among its columns; false: the features "
+        "alone (`monitoring.drift.count_output`).",
+    )
+    seasonal: Literal["month", "quarter"] | None = Field(
+        None,
+        description="Each window was compared with the reference rows of the same calendar month (quarter): the "
+        "one holding the window's midpoint. None: with every reference row.",
+    )
+    calendar_notes: list[CalendarNote] = Field(
+        default_factory=list,
+        description="Calendar-like features that drift by construction against this reference, with what to do.",
+    )
     windows: list[DriftWindow]
     reference_performance: list[Metric] = Field(default_factory=list, description="Baseline: the reference run.")
     latest: list[Distribution] = Field(default_factory=list)

@@ -83,3 +83,38 @@ class WindowAggregate:
     rows: int
     numeric: dict[str, NumericAggregate] = field(default_factory=dict)
     categorical: dict[str, CategoricalAggregate] = field(default_factory=dict)
+
+
+def coarsen(aggregate: NumericAggregate, edges: np.ndarray, onto: np.ndarray) -> NumericAggregate:
+    """The aggregate a scan on ``onto`` would have counted, from one counted on ``edges`` ⊇ ``onto``.
+
+    One scan on the union of several plans' edges serves them all (a seasonal reference plans each
+    period on its own reference rows): a value at a dropped edge, or in a cell between edges, falls
+    in the coarser cell holding that edge or cell, adding its count, and its value to the sum."""
+    edges, onto = np.asarray(edges, dtype="float64"), np.asarray(onto, dtype="float64")
+    if len(onto) == len(edges) and np.array_equal(onto, edges):
+        return aggregate
+    position = np.searchsorted(edges, onto)
+    if len(onto) and (position.max() >= len(edges) or not np.array_equal(edges[position], onto)):
+        raise ValueError("the coarser edges must be a subset of the edges the aggregate was counted on")
+    kept = np.zeros(len(edges), dtype=bool)
+    kept[position] = True
+    at = np.asarray(aggregate.at, dtype="int64")
+    # the coarse cell of each fine cell: how many kept edges lie below it
+    below = np.concatenate([[0], np.cumsum(kept)])  # kept edges among edges[:i], i = 0 … m
+    cell_of_between = below  # fine between[i] lies above edges[i - 1]
+    cell_of_dropped = below[:-1][~kept]  # a dropped edge lies above the kept edges before it
+    size = len(onto) + 1
+    between = np.zeros(size, dtype="int64")
+    np.add.at(between, cell_of_between, np.asarray(aggregate.between, dtype="int64"))
+    np.add.at(between, cell_of_dropped, at[~kept])
+    sums = np.bincount(cell_of_between, weights=aggregate.between_sum, minlength=size)
+    sums += np.bincount(cell_of_dropped, weights=at[~kept] * edges[~kept], minlength=size)
+    return NumericAggregate(
+        missing=aggregate.missing,
+        between=between,
+        at=at[position].copy(),
+        between_sum=sums,
+        minimum=aggregate.minimum,
+        maximum=aggregate.maximum,
+    )

@@ -12,8 +12,10 @@ ever seen as per-window aggregates, so memory does not grow with the log.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator
+import statistics
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,9 +28,27 @@ from modelgov.analysis.evaluation import EvaluationColumns, prepare_arrays
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.monitoring import drift as drift_tests
-from modelgov.monitoring.aggregates import CategoricalAggregate, NumericAggregate, WindowAggregate, WindowSpec
-from modelgov.monitoring.reference import ReferenceProfile, canonical_text, profile_reference
+from modelgov.monitoring.aggregates import (
+    CategoricalAggregate,
+    CategoricalPlan,
+    NumericAggregate,
+    NumericPlan,
+    WindowAggregate,
+    WindowSpec,
+    coarsen,
+)
+from modelgov.monitoring.calendar_features import WINDOW_DAYS, Coverage, calendar_notes
+from modelgov.monitoring.reference import (
+    Kind,
+    ReferenceProfile,
+    canonical_text,
+    kind_mismatch,
+    kind_reason,
+    not_numbers,
+    profile_reference,
+)
 from modelgov.monitoring.scan import OutcomeWindow, scan_outcomes, scan_windows
+from modelgov.monitoring.seasonal import Seasonal, period_label, period_of, period_rows
 
 PREDICTION = "(prediction)"
 NO_INTERVALS = Resampling(resamples=0)
@@ -47,6 +67,11 @@ class MonitoringInputs:
     window_label: str
     overrides: dict[str, tuple[str | None, float | None]]  # feature → (method, threshold)
     dataset_share: float
+    #: the model's output counts in the share of drifted columns, as one more column (Evidently's
+    #: DriftedColumnsCount when the output is among its columns)
+    count_output: bool = False
+    #: each window compared with the reference rows of its calendar month or quarter (:mod:`.seasonal`)
+    seasonal: Seasonal | None = None
     log_id: str | None = None
     log_prediction: str | None = None
     log_score: str | None = None
@@ -57,6 +82,8 @@ class MonitoringInputs:
     spark: SparkEngine | None = None
     #: The bootstrap for each window's metric intervals, as the evaluation's (``resamples=0``: none)
     resampling: Resampling = DEFAULT_RESAMPLING
+    #: feature → the kind the workspace declared; the others' kinds are inferred from the reference
+    kinds: dict[str, Kind] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,6 +128,28 @@ class Reference:
     performance: list[manifest.Metric] = field(default_factory=list)
     file: manifest.FileRef | None = None
     description: str | None = None
+    #: the column holding each row's time, when the table has one
+    timestamp: str | None = None
+    #: each row's time, parsed to UTC (:func:`.seasonal.parse_times`, NaT where empty), in ``load``'s row
+    #: order; it may return None when the times could not be read and nothing needs them
+    times: Callable[[], pd.Series | None] | None = None
+    #: the time a window of the log covers, [start, end): its rows' times are not kept
+    span: tuple[dt.datetime, dt.datetime] | None = None
+
+    @property
+    def where(self) -> str:
+        return self.file.path if self.file else f"the reference window starting {self.name}"
+
+
+@dataclass(frozen=True)
+class _Baseline:
+    """What a window is compared with: each compared column's profile and plan, from every reference
+    row, or (seasonal reference) from the rows of one period."""
+
+    period: str | None  # "March", "Q1"; None: the whole reference
+    rows: int
+    profiles: dict[str, ReferenceProfile] = field(default_factory=dict)
+    plans: dict[str, drift_tests.FeaturePlan] = field(default_factory=dict)
 
 
 def monitoring_report(
@@ -115,29 +164,53 @@ def monitoring_report(
     plans: dict[str, drift_tests.FeaturePlan] = {}
     compared = [*inputs.features, PREDICTION] if inputs.reference_output is not None else list(inputs.features)
     rows = 0
+    seasonal = inputs.seasonal
+    times = _reference_times(reference, seasonal)
+    periods = period_rows(times, seasonal) if seasonal and times is not None else {}
+    seasons = {key: _Baseline(period_label(seasonal, key), len(at)) for key, at in periods.items()} if seasonal else {}
     for feature in compared:
         column = inputs.reference_output if feature == PREDICTION else feature
         log_column = inputs.log_output if feature == PREDICTION else feature
         values = reference.load(column)
         rows = len(values)
-        profile = profile_reference(values, column=log_column)
-        del values
         method, threshold = inputs.overrides.get(feature, (None, None))
-        profiles[feature] = profile
-        plans[feature] = drift_tests.plan_feature(profile, method=method, threshold=threshold)
+        profiles[feature], plans[feature] = _plan(
+            feature, values, column, log_column, inputs.kinds.get(feature), method, threshold, reference
+        )
+        for key, season in seasons.items():
+            # each period in the whole reference's kind, so that every window compares the same way
+            part = profile_reference(values.iloc[periods[key]], profiles[feature].kind, column=log_column)
+            season.profiles[feature] = part
+            season.plans[feature] = drift_tests.plan_feature(
+                part, kind=inputs.kinds.get(feature), method=method, threshold=threshold
+            )
+        del values
 
+    whole = _Baseline(None, rows, profiles, plans)
+    scanned = _scan_plans(plans, [s.plans for s in seasons.values()] if seasonal else [plans])
     windows = _scan(
         inputs,
-        numeric=[p.aggregate for p in plans.values() if p.kind == "numeric"],
-        categorical=[p.aggregate for p in plans.values() if p.kind == "categorical"],
+        numeric=[p for p in scanned.values() if isinstance(p, NumericPlan)],
+        categorical=[p for p in scanned.values() if isinstance(p, CategoricalPlan)],
     )
     performance = _performance_by_window(inputs, task=task, columns=columns)
 
+    def baseline_of(window: WindowAggregate) -> _Baseline:
+        if not seasonal:
+            return whole
+        key = period_of(window.start, window.end, seasonal)
+        return seasons.get(key) or _Baseline(period_label(seasonal, key), 0)
+
     report_windows = []
     for window in windows:
-        results = {feature: _test(plans[feature], profiles[feature], window) for feature in plans}
+        against = baseline_of(window)
+        results = {
+            feature: _test(against, feature, plans[feature], window, scanned[plans[feature].column])
+            for feature in plans
+        }
         features = [results[f] for f in inputs.features]
-        dataset = drift_tests.dataset_drift(features, inputs.dataset_share)
+        counted = [*features, results[PREDICTION]] if inputs.count_output and PREDICTION in results else features
+        dataset = drift_tests.dataset_drift(counted, inputs.dataset_share)
         queue = performance.get((window.start, window.end))
         labelled, metrics = queue.pop(0) if queue else (0, [])
         report_windows.append(
@@ -151,10 +224,15 @@ def monitoring_report(
                 prediction=_to_manifest(results[PREDICTION], PREDICTION) if PREDICTION in results else None,
                 labelled_rows=labelled,
                 performance=metrics,
+                columns_drifted=len(dataset.drifted_features) if window.rows else None,
+                columns_compared=dataset.evaluated if window.rows else None,
+                reference_period=against.period,
+                reference_rows=against.rows if seasonal else None,
             )
         )
 
     latest = next((w for w in reversed(windows) if w.rows), None)
+    coverage = _coverage(inputs, reference, times, windows)
     since = drifting_since(report_windows)
     baseline = list(reference.performance)
     if reference.kind == "window":
@@ -168,12 +246,44 @@ def monitoring_report(
         reference_rows=rows,
         window=inputs.window_label,
         dataset_share=inputs.dataset_share,
+        share_counts_output=inputs.count_output,
+        seasonal=seasonal,
+        calendar_notes=calendar_notes([(f, profiles[f]) for f in inputs.features], coverage),
         windows=report_windows,
         reference_performance=baseline,
-        latest=[_distribution(f, plans[f], profiles[f], latest) for f in inputs.features] if latest else [],
+        latest=_latest(inputs.features, baseline_of(latest), latest, scanned) if latest else [],
         first_drift=since,
         status="no data" if latest is None else ("drift" if since else "no drift"),
     )
+
+
+def _plan(
+    feature: str,
+    values: pd.Series,
+    column: str,
+    log_column: str,
+    declared: Kind | None,
+    method: str | None,
+    threshold: float | None,
+    reference: Reference,
+) -> tuple[ReferenceProfile, drift_tests.FeaturePlan]:
+    """Profile one reference column in the kind the workspace declared (else the inferred one) and plan
+    its test. A kind the data or the method contradicts is reported with the reference's file and
+    the key that asked for it (the loader reports the same with its line, where it could read the
+    reference)."""
+    where = reference.file.path if reference.file else f"the reference window starting {reference.name}"
+    key = f"monitoring.drift.features.{feature}.kind"
+    if declared == "numeric" and (why := not_numbers(values)) is not None:
+        raise ValueError(
+            f"{key} declares {feature!r} numeric, but column {column!r} of {where} holds {why}; "
+            "declare it categorical, or correct the data"
+        )
+    profile = profile_reference(values, declared, column=log_column)
+    if (mismatch := kind_mismatch(method, profile.kind, declarable=feature != PREDICTION)) is not None:
+        label = f"the model's output {column!r}" if feature == PREDICTION else f"feature {feature!r}"
+        origin = f"as {key} declares" if declared else f"as inferred from {where} ({kind_reason(values)})"
+        raise ValueError(f"monitoring.drift: {label} is categorical {origin}; {mismatch}")
+    return profile, drift_tests.plan_feature(profile, kind=declared, method=method, threshold=threshold)
 
 
 def drifting_since(windows: list[manifest.DriftWindow]) -> str | None:
@@ -194,14 +304,126 @@ def drifting_since(windows: list[manifest.DriftWindow]) -> str | None:
     return start.start
 
 
-def _test(
-    plan: drift_tests.FeaturePlan, profile: ReferenceProfile, window: WindowAggregate
-) -> drift_tests.FeatureDrift:
+def _scan_plans(
+    plans: dict[str, drift_tests.FeaturePlan], each: Iterable[dict[str, drift_tests.FeaturePlan]]
+) -> dict[str, NumericPlan | CategoricalPlan]:
+    """Column → what the scan counts: for a numeric column, the union of the edges every baseline
+    plans for it (one scan serves each period of a seasonal reference; :func:`.aggregates.coarsen`
+    gives each its own cells back)."""
+    scanned: dict[str, NumericPlan | CategoricalPlan] = {}
+    for feature, plan in plans.items():
+        if plan.kind == "categorical":
+            scanned[plan.column] = CategoricalPlan(plan.column)
+            continue
+        edges = [p[feature].aggregate.edges for p in each if feature in p]  # type: ignore[union-attr]
+        union = np.unique(np.concatenate(edges)) if edges else np.empty(0)
+        scanned[plan.column] = NumericPlan(plan.column, union.astype("float64"))
+    return scanned
+
+
+def _aggregate(
+    plan: drift_tests.FeaturePlan, window: WindowAggregate, scanned: NumericPlan | CategoricalPlan
+) -> NumericAggregate | CategoricalAggregate:
+    """The window's aggregate of ``plan``'s column, on ``plan``'s own edges."""
     column = plan.column
-    aggregate = window.numeric.get(column) if plan.kind == "numeric" else window.categorical.get(column)
-    if aggregate is None:  # an empty window carries no aggregates
-        aggregate = _empty(plan)
-    return drift_tests.feature_drift(plan, profile, aggregate)
+    if plan.kind == "categorical":
+        return window.categorical.get(column) or CategoricalAggregate(missing=0)
+    found = window.numeric.get(column)
+    if found is None:  # an empty window carries no aggregates
+        return _empty(plan)
+    assert isinstance(scanned, NumericPlan) and isinstance(plan.aggregate, NumericPlan)
+    return coarsen(found, scanned.edges, plan.aggregate.edges)
+
+
+def _test(
+    baseline: _Baseline,
+    feature: str,
+    whole: drift_tests.FeaturePlan,
+    window: WindowAggregate,
+    scanned: NumericPlan | CategoricalPlan,
+) -> drift_tests.FeatureDrift:
+    plan = baseline.plans.get(feature)
+    if plan is None:  # a seasonal reference without rows in this window's period: no verdict
+        found = (window.numeric if whole.kind == "numeric" else window.categorical).get(whole.column)
+        count, missing = (found.count, found.missing) if found is not None else (0, 0)
+        return drift_tests.FeatureDrift(
+            feature=whole.column,
+            kind=whole.kind,
+            method=whole.method,
+            statistic=None,
+            p_value=None,
+            threshold=whole.threshold or drift_tests.DEFAULT_THRESHOLDS[whole.method],
+            drifted=False,
+            count=count,
+            evaluated=False,
+            missing_rate=missing / (count + missing) if count + missing else None,
+            note=f"undefined: the reference has no rows in {baseline.period}",
+        )
+    return drift_tests.feature_drift(plan, baseline.profiles[feature], _aggregate(plan, window, scanned))
+
+
+def _reference_times(reference: Reference, seasonal: Seasonal | None) -> pd.Series | None:
+    """Each reference row's time, when the table has a time column; a seasonal reference needs one
+    for every row."""
+    if reference.times is None:
+        if seasonal:
+            raise ValueError(
+                f"{reference.where}: a seasonal reference needs each row's time; name its column with "
+                "monitoring.reference.timestamp"
+            )
+        return None
+    times = reference.times()
+    if times is not None and seasonal and times.isna().any():
+        empty = np.flatnonzero(times.isna().to_numpy())
+        raise ValueError(
+            f"{reference.where}: column {reference.timestamp!r} is empty on {len(empty):,} row(s) (the first: row "
+            f"{empty[0] + 1}); a seasonal reference places every row in its {seasonal}"
+        )
+    return times
+
+
+def _coverage(
+    inputs: MonitoringInputs, reference: Reference, times: pd.Series | None, windows: list[WindowAggregate]
+) -> Coverage:
+    """How much of the calendar the reference and the windows span, for the calendar notes."""
+    filled = [w for w in windows if w.rows]
+    spans = [(w.end - w.start) / dt.timedelta(days=1) for w in filled]
+    if inputs.window.kind in WINDOW_DAYS:
+        window_days = WINDOW_DAYS[inputs.window.kind]
+    else:
+        window_days = statistics.median(spans) if spans else 0.0
+    window_years = frozenset(y for w in filled for y in (w.start.year, (w.end - dt.timedelta(microseconds=1)).year))
+    first = last = None
+    if times is not None and times.notna().any():
+        first, last = times.min().to_pydatetime(), times.max().to_pydatetime()
+    elif reference.span is not None:
+        first, last = reference.span[0], reference.span[1] - dt.timedelta(microseconds=1)
+    return Coverage(
+        window_days=window_days,
+        window_noun=inputs.window.kind if inputs.window.kind in WINDOW_DAYS else "window",
+        window_years=window_years,
+        reference_days=(last - first) / dt.timedelta(days=1) if first is not None else None,
+        reference_years=frozenset(range(first.year, last.year + 1)) if first is not None else None,
+        seasonal=inputs.seasonal,
+    )
+
+
+def _latest(
+    features: list[str],
+    baseline: _Baseline,
+    window: WindowAggregate,
+    scanned: dict[str, NumericPlan | CategoricalPlan],
+) -> list[manifest.Distribution]:
+    """Reference against the latest window with records, feature by feature (none when a seasonal
+    reference has no rows in its period)."""
+    out = []
+    for feature in features:
+        plan = baseline.plans.get(feature)
+        if plan is None:
+            continue
+        aggregate = _aggregate(plan, window, scanned[plan.column])
+        out.append(_distribution(feature, plan, baseline.profiles[feature], aggregate))
+    return out
 
 
 def _empty(plan: drift_tests.FeaturePlan) -> NumericAggregate | CategoricalAggregate:
@@ -231,15 +453,18 @@ def _to_manifest(result: drift_tests.FeatureDrift, name: str | None = None) -> m
         range_violations=result.range_violations,
         new_categories=dict(result.new_categories),
         note=result.note,
+        kind_source="declared" if result.kind_declared else "inferred",
     )
 
 
 def _distribution(
-    feature: str, plan: drift_tests.FeaturePlan, profile: ReferenceProfile, window: WindowAggregate
+    feature: str,
+    plan: drift_tests.FeaturePlan,
+    profile: ReferenceProfile,
+    aggregate: NumericAggregate | CategoricalAggregate,
 ) -> manifest.Distribution:
     """Reference against the latest window: reference deciles for numeric features, values otherwise."""
-    if plan.kind == "categorical":
-        aggregate = window.categorical.get(plan.column) or CategoricalAggregate(missing=0)
+    if isinstance(aggregate, CategoricalAggregate):
         current: dict[str, int] = {}
         for text, rows in aggregate.counts.items():
             key = canonical_text(str(text), profile.numeric_keys)
@@ -254,7 +479,6 @@ def _distribution(
             reference_share=[profile.categories.get(k, 0) / ref_total for k in keys],
             current_share=[current.get(k, 0) / cur_total for k in keys],
         )
-    aggregate = window.numeric.get(plan.column) or _empty(plan)
     edges = plan.aggregate.edges  # type: ignore[union-attr]
     deciles = profile.deciles
     ref_cum = np.searchsorted(profile.values, deciles, side="right")

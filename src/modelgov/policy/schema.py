@@ -138,7 +138,11 @@ class DriftLimits(Strict):
     """Limits on the monitoring report of the version."""
 
     max_share_drifted: float | None = Field(
-        None, ge=0, le=1, description="Share of drifted features in the latest window with records."
+        None,
+        ge=0,
+        le=1,
+        description="Share of drifted columns in the latest window with records: its features, and the model's "
+        "output too when `monitoring.drift.count_output` is true.",
     )
     max_drifting_windows: int | None = Field(
         None, ge=0, description="Windows in the current run of drift (0: the latest window must not drift)."

@@ -430,7 +430,7 @@ def drift_timeline_chart(model: Model, version: ModelVersion) -> str | None:
     report = view.report
     output = mv.output_name(version)
     has_output = any(r.window.prediction is not None and not r.empty for r in view.windows)
-    titles = ["Share of features that drifted"]
+    titles = [f"Share of {view.counted} that drifted"]
     if has_output:
         titles.append(f"Drift of {output}")
     figure = _panels(titles, len(titles), 1, row_gap=60, panel_height=230)
@@ -453,7 +453,7 @@ def drift_timeline_chart(model: Model, version: ModelVersion) -> str | None:
                 + (
                     "<i>no records</i>"
                     if r.empty
-                    else f"{r.window.rows:,} records<br>{len(r.drifted)} of {r.evaluated} features drifted"
+                    else f"{r.window.rows:,} records<br>{len(r.drifted)} of {r.evaluated} {view.counted} drifted"
                     + (f": {_esc(', '.join(r.drifted))}" if r.drifted else "")
                     + ("<br><b>dataset drift</b>" if r.window.dataset_drift else "<br>no dataset drift")
                 )
@@ -467,7 +467,7 @@ def drift_timeline_chart(model: Model, version: ModelVersion) -> str | None:
         figure["data"].append(
             {"type": "bar", "x": [None], "y": [None], "name": name, "marker": {"color": colour}, "hoverinfo": "skip"}
         )
-    layout["yaxis"].update(range=[0, 1.12], tickformat=".0%", title={"text": "Features drifted"})
+    layout["yaxis"].update(range=[0, 1.12], tickformat=".0%", title={"text": f"{view.counted.capitalize()} drifted"})
     shapes, annotations = _gap_marks(view, "x", "y")
     line, note = _threshold_line(
         "x", "y", report.dataset_share, f"dataset drift at ≥ {report.dataset_share:.0%} of features"
@@ -531,7 +531,7 @@ def drift_timeline_chart(model: Model, version: ModelVersion) -> str | None:
         legend=True,
     )
     label = (
-        f"Share of drifted features per window against the dataset-drift share of {report.dataset_share:.0%}"
+        f"Share of drifted {view.counted} per window against the dataset-drift share of {report.dataset_share:.0%}"
         + (f", and drift of {output} per window" if has_output else "")
         + "."
     )

@@ -235,8 +235,8 @@ class WindowRow:
     index: int
     window: DriftWindow
     label: str
-    drifted: list[str]  # features that drifted, in report order
-    evaluated: int  # features with a verdict (a statistic could be computed)
+    drifted: list[str]  # columns the share counts that drifted, in report order (the output last, when counted)
+    evaluated: int  # columns the share counts with a verdict (a statistic could be computed)
     metrics: dict[str, Metric]
     changed: bool = True  # the drifted features differ from the previous window with records
 
@@ -266,6 +266,17 @@ class MonitoringView:
     @property
     def kind(self) -> str:
         return self.report.window
+
+    @property
+    def output_counted(self) -> bool:
+        """The share of drifted columns counts the model's output too (it was compared in some window)."""
+        return self.report.share_counts_output and any(w.window.prediction is not None for w in self.windows)
+
+    @property
+    def counted(self) -> str:
+        """What the share of drifted columns counts: ``features``, or ``columns`` when the model's
+        output is one of them."""
+        return "columns" if self.output_counted else "features"
 
     @property
     def empty_windows(self) -> list[WindowRow]:
@@ -366,13 +377,14 @@ def monitoring_view(model: Model, version: ModelVersion) -> MonitoringView | Non
         for item in window.features:
             if item.feature not in features:
                 features.append(item.feature)
+    output = output_name(version)
     rows = [
         WindowRow(
             index=i,
             window=w,
             label=window_label(report.window, w.start),
-            drifted=[f.feature for f in w.features if f.drifted] if w.rows else [],
-            evaluated=sum(1 for f in w.features if f.statistic is not None) if w.rows else 0,
+            drifted=_counted_drifted(report, w, output) if w.rows else [],
+            evaluated=_counted_evaluated(report, w) if w.rows else 0,
             metrics={m.name: m for m in w.performance},
         )
         for i, w in enumerate(report.windows)
@@ -402,8 +414,31 @@ def monitoring_view(model: Model, version: ModelVersion) -> MonitoringView | Non
         drift_since=since,
         last_labelled=next((r for r in reversed(rows) if r.window.labelled_rows > 0), None),
         metrics=_metric_choice(model, report),
-        methods=_methods(report, output_name(version)),
+        methods=_methods(report, output),
     )
+
+
+def _output_counted(report: MonitoringReport, window: DriftWindow) -> bool:
+    return report.share_counts_output and window.prediction is not None
+
+
+def _counted_drifted(report: MonitoringReport, window: DriftWindow, output: str) -> list[str]:
+    """The drifted columns the share counts: the features, then the model's output when it counts."""
+    drifted = [f.feature for f in window.features if f.drifted]
+    if _output_counted(report, window) and window.prediction is not None and window.prediction.drifted:
+        drifted.append(output)
+    return drifted
+
+
+def _counted_evaluated(report: MonitoringReport, window: DriftWindow) -> int:
+    """The columns with a verdict the share counts, as the report recorded them (reports before
+    ``columns_compared`` count the features with a statistic)."""
+    if window.columns_compared is not None:
+        return window.columns_compared
+    evaluated = sum(1 for f in window.features if f.statistic is not None)
+    if _output_counted(report, window) and window.prediction is not None and window.prediction.statistic is not None:
+        evaluated += 1
+    return evaluated
 
 
 def output_noun(version: ModelVersion) -> str:

@@ -35,7 +35,7 @@ from modelgov.policy import schema as policy_schema
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
 from modelgov.policy.rules import is_placeholder
 from modelgov.resources import builtin_packs
-from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns, table_format
+from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns, read_table, table_format
 from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.lineage_sources import LineageRecords, load_lineage_sources
@@ -95,6 +95,10 @@ class Workspace:
         candidate = self.root / "templates"
         return candidate if candidate.is_dir() and self.governance.trust_templates else None
 
+
+#: Largest reference table whose columns validation reads to check drift kinds against the data and
+#: the methods (a larger one, or a window of the log, is checked by the build, without a line number).
+KIND_CHECK_MAX_BYTES = 64 * 2**20
 
 #: Set to 1 (by CI) to refuse every pickle, whatever ``trust_pickle`` a workspace sets.
 REFUSE_PICKLE_ENV = "MODELGOV_REFUSE_PICKLE"
@@ -664,6 +668,7 @@ class _Loader:
                     )
                 )
             self._check_reference(doc, spec, model)
+            self._check_drift_kinds(doc, spec)
             for feature in monitoring.drift.features:
                 if feature not in monitoring.features:
                     self.problems.append(
@@ -700,6 +705,7 @@ class _Loader:
         features = {f"features[{i}]": name for i, name in enumerate(monitoring.features)}
         if reference.data is not None:
             self._check_table(doc, ("monitoring", "reference"), reference.data, features, {}, model)
+            self._check_reference_time(doc, monitoring, reference, reference.data)
             return
         if reference.evaluation is None:
             return  # a window of the log: it has the features by construction
@@ -734,6 +740,105 @@ class _Loader:
                     f"evaluation {evaluation.id!r}: drift compares each logged feature with the same column there",
                 )
             )
+        self._check_reference_time(doc, monitoring, reference, evaluation.data)
+
+    def _check_reference_time(
+        self, doc: YamlDocument, monitoring: schema.Monitoring, reference: schema.Reference, table: str
+    ) -> None:
+        """A seasonal reference places each row in its period by its time: the table must have the time
+        column (the one named by ``timestamp``, else one named like the log's)."""
+        if reference.seasonal is None and reference.timestamp is None:
+            return
+        path = self.root / table
+        if Path(table).is_absolute() or refusal(self.root, path) is not None or not path.is_file():
+            return  # reported with the table
+        try:
+            columns = read_columns(path)
+        except TableError:
+            return  # reported with the table
+        column = reference.timestamp or monitoring.timestamp
+        if column in columns:
+            return
+        if reference.timestamp is not None:
+            key: Loc = ("monitoring", "reference", "timestamp")
+            message = f"column {column!r} is not in {table}{did_you_mean(column, columns)}"
+        else:
+            key = ("monitoring", "reference", "seasonal")
+            message = (
+                f"a seasonal reference places each row of {table} in its {reference.seasonal} by its time, but the "
+                f"table has no column {column!r} (the log's timestamp column); name its time column with "
+                f"reference.timestamp{did_you_mean(column, columns)}"
+            )
+        self.problems.append(doc.problem(key, message))
+
+    def _check_drift_kinds(self, doc: YamlDocument, spec: schema.Version) -> None:
+        """Each monitored feature's drift method against its kind — the declared one, or the one drift
+        will infer from the reference column (:func:`modelgov.monitoring.reference.infer_kind`) — and a
+        declared numeric kind against the reference's values. The columns that need it are read from
+        the reference table when it is at most :data:`KIND_CHECK_MAX_BYTES`; otherwise the build makes
+        the same checks."""
+        from modelgov.monitoring.reference import infer_kind, kind_mismatch, kind_reason, not_numbers
+
+        monitoring = spec.monitoring
+        assert monitoring is not None
+        drift = monitoring.drift
+        default: tuple[str | None, Loc] = (drift.default.method, ("monitoring", "drift", "default", "method"))
+        # (feature, or None for the model's output; its reference column; its method and where that is set)
+        to_read: list[tuple[str | None, str, str | None, Loc]] = []
+        for feature in monitoring.features:
+            test = drift.features.get(feature)
+            declared = test.kind if test is not None else None
+            method, loc = (
+                (test.method, ("monitoring", "drift", "features", feature, "method"))
+                if test is not None and test.method
+                else default
+            )
+            if declared == "categorical" and (mismatch := kind_mismatch(method, declared)) is not None:
+                line = doc.line_of(("monitoring", "drift", "features", feature, "kind"))
+                self.problems.append(doc.problem(loc, f"{feature!r} is declared categorical (line {line}); {mismatch}"))
+            elif declared == "numeric" or (declared is None and kind_mismatch(method, "categorical")):
+                to_read.append((feature, feature, method, loc))
+        reference = monitoring.reference_spec(spec.evaluations)
+        evaluation = next((e for e in spec.evaluations if e.id == reference.evaluation), None)
+        table = reference.data or (evaluation.data if evaluation is not None else None)
+        if kind_mismatch(drift.default.method, "categorical"):
+            output = monitoring.score or monitoring.prediction
+            if evaluation is not None:  # paired as the build pairs them: a score with a score
+                output = evaluation.score if monitoring.score and evaluation.score else evaluation.prediction
+            to_read.append((None, output, *default))
+        if table is None or not to_read:
+            return  # a window of the log as reference: the build reads it and checks
+        path = self.root / table
+        if Path(table).is_absolute() or refusal(self.root, path) is not None or not path.is_file():
+            return  # reported with the reference
+        try:
+            present = set(read_columns(path))
+            if path.stat().st_size > KIND_CHECK_MAX_BYTES:
+                return
+            frame = read_table(path, [column for _, column, _, _ in to_read if column in present])
+        except (TableError, OSError):
+            return  # reported with the reference
+        for feature, column, method, loc in to_read:
+            if column not in frame.columns:
+                continue  # reported with the reference
+            values = frame[column]
+            if feature is not None and feature in drift.features and drift.features[feature].kind == "numeric":
+                if (why := not_numbers(values)) is not None:
+                    self.problems.append(
+                        doc.problem(
+                            ("monitoring", "drift", "features", feature, "kind"),
+                            f"column {column!r} of {table} (the reference) holds {why}, so it cannot be compared "
+                            "as numbers; declare it categorical, or correct the data",
+                        )
+                    )
+            elif infer_kind(values) == "categorical":
+                label = repr(feature) if feature is not None else f"the model's output {column!r}"
+                mismatch = kind_mismatch(method, "categorical", declarable=feature is not None)
+                self.problems.append(
+                    doc.problem(
+                        loc, f"{label} is categorical as inferred from {table} ({kind_reason(values)}); {mismatch}"
+                    )
+                )
 
     def _check_logs(
         self, doc: YamlDocument, monitoring: schema.Monitoring, needed: dict[str, str], model: ModelEntry

@@ -236,7 +236,8 @@ class GroupComparisonSpec(Strict):
         None, description="A group every other group is compared with, e.g. the largest or the most favoured."
     )
     pairs: list[Annotated[list[Text], Field(min_length=2, max_length=2)]] = Field(
-        default_factory=list, description="Pairs `[group, reference]` to compare, e.g. `[[African-American, Caucasian]]`."
+        default_factory=list,
+        description="Pairs `[group, reference]` to compare, e.g. `[[African-American, Caucasian]]`.",
     )
 
     @model_validator(mode="after")
@@ -397,11 +398,33 @@ class DriftTest(Strict):
     )
 
 
+class FeatureDriftTest(DriftTest):
+    """One feature's drift settings: its kind, and an override of the default test."""
+
+    kind: Literal["numeric", "categorical"] | None = Field(
+        None,
+        description="How drift compares the feature: `numeric` (its values as numbers in order) or `categorical` "
+        "(the share of each value, numeric codes included). Default: inferred from the reference as Evidently "
+        "does (integers with at most 10 distinct values, booleans and text are categorical); `modelgov init` "
+        "writes the kind it inferred.",
+    )
+
+
 class DriftSettings(Strict):
     default: DriftTest = Field(default_factory=DriftTest, description="Applies to every feature.")
-    features: dict[str, DriftTest] = Field(default_factory=dict, description="Per-feature overrides.")
+    features: dict[str, FeatureDriftTest] = Field(
+        default_factory=dict, description="Per-feature kind, method and threshold."
+    )
     dataset_share: float = Field(
         0.5, gt=0, le=1, description="A window shows dataset drift when at least this share of features drift."
+    )
+    count_output: StrictBool = Field(
+        False,
+        description="Count the model's output (score or prediction) in the share of drifted columns, as one more "
+        "column, as Evidently's DriftedColumnsCount and DataDriftPreset do when the output is among their columns. "
+        "Default false: the share measures the inputs alone, and the output's drift is shown and judged on its own "
+        "(a window drifts when either does); counting it too would weigh one shift twice when the output moves "
+        "because the inputs did.",
     )
 
 
@@ -422,6 +445,19 @@ class Reference(Strict):
         None,
         description="A window of the log: its number (1 = the first) or, for calendar windows, a date inside it.",
     )
+    seasonal: Literal["month", "quarter"] | None = Field(
+        None,
+        description="Compare each window with the reference rows of the same calendar month (or quarter), the one "
+        "holding the window's midpoint, instead of with every reference row: features that follow the calendar "
+        "(season, temperature, demand) then do not drift by construction. Needs each reference row's time "
+        "(`timestamp`) and calendar windows.",
+    )
+    timestamp: Text | None = Field(
+        None,
+        description="Column of the evaluation or `data` table with each row's time (ISO 8601 or a timestamp type; "
+        "none means UTC). Default: a column named like the log's timestamp, when the table has one. Read to place "
+        "rows in their period (`seasonal`) and to tell how much of the calendar the reference spans.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Reference:
@@ -432,6 +468,11 @@ class Reference(Strict):
             )
         if self.description is not None and self.data is None:
             raise ValueError("description describes a data table: set data too")
+        if self.window is not None and (self.seasonal or self.timestamp):
+            raise ValueError(
+                "seasonal and timestamp apply to a reference table (evaluation or data); a window of the log "
+                "covers one period only"
+            )
         if isinstance(self.window, int) and not isinstance(self.window, bool) and self.window < 1:
             raise ValueError("window numbers start at 1")
         return self
@@ -455,7 +496,7 @@ class Monitoring(Strict):
     reference: str | Reference | None = Field(
         None,
         description="An evaluation id, or `{evaluation: id}`, `{data: path}` or `{window: N | date}` "
-        "(default: the most recent evaluation).",
+        "(default: the most recent evaluation); a table can be compared season by season (`seasonal: month`).",
     )
     drift: DriftSettings = Field(default_factory=DriftSettings)
 
@@ -464,6 +505,11 @@ class Monitoring(Strict):
         chosen = self.reference
         if isinstance(chosen, Reference) and isinstance(chosen.window, dt.date) and isinstance(self.window, RowWindow):
             raise ValueError("reference.window: with row-count windows, name the reference window by its number")
+        if isinstance(chosen, Reference) and chosen.seasonal and isinstance(self.window, RowWindow):
+            raise ValueError(
+                f"reference.seasonal: a window of a number of rows has no calendar period; use day, week or month "
+                f"windows to compare each with the same {chosen.seasonal} of the reference"
+            )
         return self
 
     def reference_spec(self, evaluations: list[Evaluation]) -> Reference:
