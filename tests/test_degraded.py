@@ -123,3 +123,41 @@ def test_shap_absent_is_degraded_an_undeclared_model_is_not_and_names_are_escape
     [line] = degraded.lines(degraded.degradations(hostile))
     assert "\x1b" not in line and "\u202e" not in line
     assert line.startswith("note  lo\\x1b[2Jans\\u202e 1.0  explainability: SHAP values not computed")
+
+
+def test_ground_truth_rows_left_out_are_a_degraded_line_and_a_note_on_the_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Outcomes for ids the log never scored, and rows without an outcome, are counted, printed and shown."""
+    import pandas as pd
+
+    from test_monitoring_reference import workspace
+
+    root, log = workspace(tmp_path, "holdout")
+    outcomes = log[["request", "defaulted"]]
+    extra = pd.DataFrame({"request": ["never-scored-1", "never-scored-2", None], "defaulted": [1, 0, 1]})
+    pd.concat([outcomes, outcomes.head(5), extra]).to_csv(root / "logs" / "outcomes.csv", index=False)
+    with_policy(PASSING_POLICY)(root)
+    built = build_manifest(load_workspace(root))
+    accounted = built.models[0].versions[0].drift.outcomes
+    assert (accounted.rows, accounted.used, accounted.repeated, accounted.incomplete, accounted.unmatched) == (
+        len(log) + 8,
+        len(log),
+        5,
+        1,
+        2,
+    )
+    (found,) = degraded.degradations(built)
+    assert found.analysis == "performance over time"
+    assert found.reason == (
+        f"3 of {len(log) + 8:,} ground-truth rows left out (2 name an id no scoring record has; 1 has no id or no outcome)"
+    )
+    from modelgov.build import render_manifest
+
+    render_manifest(built, tmp_path / "site")
+    page = (tmp_path / "site" / "models" / "loans" / "1.0" / "monitoring.html").read_text()
+    assert "3 ground-truth rows were left out" in page and "Where the outcomes went." in page
+    assert "2 named an id that no scoring record" in page
+    code, out = _check(root, tmp_path / "r.json", capsys, "--fail-on-degraded")
+    assert code == 1 and "note  loans 1.0  performance over time: 3 of" in out
+    assert json.loads((tmp_path / "r.json").read_text())["degraded"][0]["analysis"] == "performance over time"

@@ -2,7 +2,8 @@
 
 A model file that was not loaded (a pickle refused, untrusted skops types, a missing file), a model
 that could not score its evaluation table, SHAP or another explanation that could not be computed:
-each leaves a note on the explainability page. :func:`degradations` finds them in the manifest
+each leaves a note on the explainability page. Ground-truth rows left out of performance over time
+(no id or outcome, or an id no scoring record has) leave one on the monitoring page. :func:`degradations` finds them in the manifest
 alone, so ``modelgov build``, ``modelgov check`` and ``policy-results.json`` list the same ones.
 
 Not degraded: a version that declares no model file (a choice, not a failure; the page shows the
@@ -74,7 +75,25 @@ def degradations(built: manifest.Manifest) -> list[Degradation]:
             page = f"models/{slug(model.id)}/{slug(version.version)}/explainability.html"
             for run in version.evaluations:
                 found += _explainability(model, version, run, page)
+            found += _outcomes(model, version)
     return found
+
+
+def _outcomes(model: manifest.Model, version: manifest.ModelVersion) -> list[Degradation]:
+    """Ground-truth rows left out of performance over time: no id or outcome, or no scoring record."""
+    report = version.drift
+    outcomes = report.outcomes if report is not None else None
+    if outcomes is None or not (outcomes.incomplete or outcomes.unmatched):
+        return []
+    parts = []
+    if outcomes.unmatched:
+        parts.append(f"{outcomes.unmatched:,} name an id no scoring record has")
+    if outcomes.incomplete:
+        parts.append(f"{outcomes.incomplete:,} {'has' if outcomes.incomplete == 1 else 'have'} no id or no outcome")
+    left_out = outcomes.unmatched + outcomes.incomplete
+    reason = f"{left_out:,} of {outcomes.rows:,} ground-truth rows left out ({'; '.join(parts)})"
+    page = f"models/{slug(model.id)}/{slug(version.version)}/monitoring.html#performance-over-time"
+    return [Degradation(model.id, version.version, "ground truth", "performance over time", reason, reason, page)]
 
 
 def _explainability(
@@ -110,5 +129,6 @@ def lines(found: list[Degradation]) -> list[str]:
     """One terminal line per degradation; the evaluation is named when a version has several."""
     runs: dict[tuple[str, str], set[str]] = {}
     for item in found:
-        runs.setdefault((item.model, item.version), set()).add(item.evaluation)
-    return [item.line(name_evaluation=len(runs[(item.model, item.version)]) > 1) for item in found]
+        if item.analysis == "explainability":
+            runs.setdefault((item.model, item.version), set()).add(item.evaluation)
+    return [item.line(name_evaluation=len(runs.get((item.model, item.version), ())) > 1) for item in found]

@@ -516,6 +516,16 @@ class CalendarNote(Node):
     note: str = Field(description="Why it drifts by construction, and what to do about it.")
 
 
+class OutcomeAccounting(Node):
+    """What became of the ground-truth table's rows: each is used, or counted here with its reason."""
+
+    rows: int = Field(description="Rows of the ground-truth table.")
+    used: int = Field(description="Distinct ids whose outcome joined a scoring record of the log.")
+    incomplete: int = Field(0, description="Rows without an id or without an outcome: left out.")
+    repeated: int = Field(0, description="Rows repeating an id already listed with the same outcome: counted once.")
+    unmatched: int = Field(0, description="Ids with an outcome that no scoring record has: left out.")
+
+
 class MonitoringReport(Node):
     """Drift and performance over time for one version's production logs."""
 
@@ -549,6 +559,7 @@ class MonitoringReport(Node):
     )
     windows: list[DriftWindow]
     reference_performance: list[Metric] = Field(default_factory=list, description="Baseline: the reference run.")
+    outcomes: OutcomeAccounting | None = Field(None, description="With ground truth: what became of its rows.")
     latest: list[Distribution] = Field(default_factory=list)
     first_drift: str | None = Field(
         None,

@@ -47,7 +47,7 @@ from modelgov.monitoring.reference import (
     not_numbers,
     profile_reference,
 )
-from modelgov.monitoring.scan import OutcomeWindow, scan_outcomes, scan_windows
+from modelgov.monitoring.scan import OutcomeCoverage, OutcomeWindow, scan_outcomes, scan_windows
 from modelgov.monitoring.seasonal import Seasonal, period_label, period_of, period_rows
 
 PREDICTION = "(prediction)"
@@ -193,7 +193,8 @@ def monitoring_report(
         numeric=[p for p in scanned.values() if isinstance(p, NumericPlan)],
         categorical=[p for p in scanned.values() if isinstance(p, CategoricalPlan)],
     )
-    performance = _performance_by_window(inputs, task=task, columns=columns)
+    accounted = OutcomeCoverage() if inputs.truth is not None else None
+    performance = _performance_by_window(inputs, task=task, columns=columns, coverage=accounted)
 
     def baseline_of(window: WindowAggregate) -> _Baseline:
         if not seasonal:
@@ -251,6 +252,15 @@ def monitoring_report(
         calendar_notes=calendar_notes([(f, profiles[f]) for f in inputs.features], coverage),
         windows=report_windows,
         reference_performance=baseline,
+        outcomes=manifest.OutcomeAccounting(
+            rows=accounted.rows,
+            used=accounted.used,
+            incomplete=accounted.incomplete,
+            repeated=accounted.repeated,
+            unmatched=accounted.unmatched,
+        )
+        if accounted is not None and performance
+        else None,
         latest=_latest(inputs.features, baseline_of(latest), latest, scanned) if latest else [],
         first_drift=since,
         status="no data" if latest is None else ("drift" if since else "no drift"),
@@ -503,8 +513,9 @@ def _short(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _outcomes(inputs: MonitoringInputs) -> Iterator[OutcomeWindow]:
-    """The log joined with its ground truth, window by window, from the configured engine."""
+def _outcomes(inputs: MonitoringInputs, coverage: OutcomeCoverage | None = None) -> Iterator[OutcomeWindow]:
+    """The log joined with its ground truth, window by window, from the configured engine
+    (``coverage`` is filled with what became of the ground truth's rows)."""
     assert inputs.truth is not None and inputs.log_id is not None and inputs.truth_id is not None
     assert inputs.truth_label is not None
     if inputs.spark is None:
@@ -518,6 +529,7 @@ def _outcomes(inputs: MonitoringInputs) -> Iterator[OutcomeWindow]:
             truth=inputs.truth,
             truth_id=inputs.truth_id,
             truth_label=inputs.truth_label,
+            coverage=coverage,
         )
         return
     from modelgov.monitoring.spark_scan import read_log, scan_outcomes_spark, spark_session
@@ -534,11 +546,12 @@ def _outcomes(inputs: MonitoringInputs) -> Iterator[OutcomeWindow]:
         truth_label=inputs.truth_label,
         prediction=inputs.log_prediction,
         score=inputs.log_score,
+        coverage=coverage,
     )
 
 
 def _performance_by_window(
-    inputs: MonitoringInputs, *, task: str, columns: EvaluationColumns
+    inputs: MonitoringInputs, *, task: str, columns: EvaluationColumns, coverage: OutcomeCoverage | None = None
 ) -> dict[object, list[tuple[int, list[manifest.Metric]]]]:
     """(window start, end) → [(labelled rows, metrics on them)], computed one window at a time.
 
@@ -552,7 +565,7 @@ def _performance_by_window(
     if inputs.truth is None or inputs.log_id is None or inputs.truth_id is None:
         return {}
     results: dict[object, list[tuple[int, list[manifest.Metric]]]] = {}
-    for window in _outcomes(inputs):
+    for window in _outcomes(inputs, coverage):
         labelled = len(window.labels)
         if not labelled:
             results.setdefault((window.start, window.end), []).append((0, []))
