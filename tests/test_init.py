@@ -113,8 +113,13 @@ def test_init_infers_the_task_positive_class_features_and_timestamp(workspace: P
         and monitoring.timestamp == "scored_at"
         and monitoring.logs == "data/logs/scoring-log.parquet"
     )
+    # the kinds drift will use are written where the user can change them, each with its reason
+    kinds = {name: test.kind for name, test in monitoring.drift.features.items()}
+    assert kinds == {"age": "numeric", "education_num": "numeric", "hours_per_week": "numeric",
+                     "capital_gain": "numeric", "workclass": "categorical", "sex": "categorical",
+                     "race": "categorical"}  # fmt: skip
     text = (workspace / "models/income-above-50k/versions/1.0/version.yml").read_text()
-    assert "#   workclass: categorical" in text and "#   age: numeric" in text
+    assert '"education_num": {kind: numeric}   # whole numbers, 16 distinct values (more than 10)' in text
 
 
 def card_keys(model: type, prefix: str = "") -> set[str]:

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from modelgov.errors import ModelgovError
+from modelgov.monitoring.reference import infer_kind, kind_reason
 from modelgov.sources.tables import TableError, read_columns, read_table, table_format
 from modelgov.workspace import schema
 from modelgov.workspace.load import did_you_mean
@@ -337,12 +338,6 @@ def _model_inputs(model_file: Path) -> list[str] | None:
     return None
 
 
-def _kind(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
-        return "categorical"
-    return "numeric"
-
-
 def scaffold_workspace(
     root: Path,
     *,
@@ -440,6 +435,9 @@ def scaffold_workspace(
     )
     model_id = _slug(name or registered or evaluation.stem)
     made = Scaffold(root=root, model_id=model_id, task=guess, notes=list(feature_notes))
+    kinds = _drift_kinds(table, features, log_table, timestamp)
+    if kinds:
+        made.notes.append(_kinds_note(kinds))
     if trusted is not None:
         made.notes.append(
             f"Trusted the types the skops model file needs (trusted_types in version.yml): {', '.join(trusted)}."
@@ -476,14 +474,35 @@ def scaffold_workspace(
     write(
         f"models/{model_id}/versions/1.0/version.yml",
         _version(
-            today, guess, eval_rel, label, prediction, score, features, table, model_rel, log_rel, log_table,
-            timestamp, log_id, tracked, feature_notes, trusted, truth,
+            today, guess, eval_rel, label, prediction, score, features, model_rel, log_rel, log_table,
+            timestamp, log_id, tracked, feature_notes, trusted, truth, kinds,
         ),
     )  # fmt: skip
     write(f"models/{model_id}/versions/1.0/approvals.yml", _approvals())
     write("datasets/evaluation-data.yml", _datasheet("evaluation data", len(table), sensitive))
     write("datasets/training-data.yml", _datasheet("training data", None, sensitive))
     return made
+
+
+def _drift_kinds(
+    table: pd.DataFrame, features: list[str], log_table: pd.DataFrame | None, timestamp: str | None
+) -> dict[str, tuple[str, str]]:
+    """Each monitored feature → (kind, why), decided from the evaluation table (the reference init
+    writes) by the rule drift applies to a feature whose kind is not declared, so the kinds written are
+    the ones the build would have used."""
+    if log_table is None:
+        return {}
+    monitored = [f for f in features if f in log_table.columns and f != timestamp]
+    return {name: (infer_kind(table[name]), kind_reason(table[name])) for name in monitored}
+
+
+def _kinds_note(kinds: dict[str, tuple[str, str]]) -> str:
+    by_kind = {kind: [name for name, (k, _) in kinds.items() if k == kind] for kind in ("categorical", "numeric")}
+    listed = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in by_kind.items() if names)
+    return (
+        f"Drift compares the monitored features as {listed}. The kinds are written under monitoring.drift.features "
+        "in version.yml; change one that is wrong (codes that are not quantities are categorical)."
+    )
 
 
 @dataclass(frozen=True)
@@ -624,7 +643,6 @@ def _version(
     prediction: str,
     score: str | None,
     features: list[str],
-    table: pd.DataFrame,
     model_rel: str | None,
     log_rel: str | None,
     log_table: pd.DataFrame | None,
@@ -634,8 +652,8 @@ def _version(
     feature_notes: tuple[str, ...] = (),
     trusted: list[str] | None = None,
     truth: tuple[str, str, str] | None = None,
+    kinds: dict[str, tuple[str, str]] | None = None,
 ) -> str:
-    kinds = "".join(f"    #   {name}: {_kind(table[name])}\n" for name in features)
     lines = [
         "# One version of the model: how it was trained, how it was evaluated, and (optionally) how it is",
         "# monitored. Written by `modelgov init`; values starting with TODO are yours to write.",
@@ -704,9 +722,6 @@ def _version(
         lines.append(f"    positive_label: {_q(guess.positive_label)}   # {guess.reason}")
     lines += [f"    # {note}" for note in feature_notes]
     lines.append(f"    features: [{', '.join(_q(f) for f in features)}]")
-    if kinds:
-        lines.append("    # Feature kinds, as found in the table:")
-        lines += kinds.rstrip("\n").split("\n")
     if log_rel is not None and log_table is not None:
         monitored = [f for f in features if f in log_table.columns and f != timestamp]
         lines += [
@@ -732,6 +747,15 @@ def _version(
             "  window: week   # day, week or month (UTC), or {rows: N}",
             "  reference: holdout   # the evaluation production is compared with",
         ]
+        if kinds:
+            lines += [
+                "  drift:",
+                "    # How drift compares each feature: numeric (its values as numbers, in order) or categorical",
+                "    # (the share of each value). Inferred from the holdout table as the build would (integers with",
+                "    # at most 10 distinct values, true/false and text are categorical); change one that is wrong.",
+                "    features:",
+                *(f"      {_q(name)}: {{kind: {kind}}}   # {why}" for name, (kind, why) in kinds.items()),
+            ]
         missing = [f for f in features if f not in log_table.columns]
         if missing:
             lines.append(f"  # Not in the log, so not monitored: {', '.join(missing)}")
