@@ -52,8 +52,8 @@ import numpy as np
 import platformdirs
 
 from modelgov import __version__
-from modelgov.manifest import SCHEMA_VERSION
 from modelgov.errors import ModelgovError
+from modelgov.manifest import SCHEMA_VERSION
 
 #: Bumped when the entry layout or the meaning of a cached result changes (3: HMAC-authenticated).
 FORMAT = 3

@@ -629,6 +629,9 @@ sensitive_features: [{", ".join(_q(s) for s in sensitive)}]
 intersections: []
 # Groups each sensitive feature must have (a group missing from an evaluation is then reported).
 expected_groups: {{}}
+# Groups compared by name, beside the summaries over all groups: a reference group every other group is
+# compared with, and/or pairs [group, reference], e.g. {{race: {{pairs: [[African-American, Caucasian]]}}}}.
+group_comparisons: {{}}
 # The terms the model may be used under, and papers or documents about it.
 licence: null
 references: []
