@@ -290,7 +290,7 @@ CASES: list[Case] = [
     Case("single-class-label", table(assign(defaulted=0)),
          degraded(CARD, "undefined: the evaluation labels contain only one class")),
     Case("group-of-one", table(assign(sex=lambda f: np.where(f.index == 0, "X", f["sex"]))),
-         degraded(CARD, "small: unreliable", "Groups with fewer than 30 rows are marked")),
+         degraded(CARD, "small: unreliable", "A group with fewer than 30 rows is marked")),
     Case("sensitive-all-nan", table(assign(age_band=np.nan)), degraded(CARD, "(missing) 400 100.0%")),
     Case("very-wide-table",
          table(lambda f: pd.concat([f, pd.DataFrame(np.zeros((len(f), 3000)), columns=[f"c{i}" for i in range(3000)])],

@@ -284,11 +284,11 @@ def test_undefined_metrics_render_as_undefined_with_an_explanation(site: Path) -
     rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
     small_group = next(row for row in rows if "<td>66+" in row)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", small_group, re.S)
-    # Group, Rows, Share, Selection rate, TPR, FPR, FNR, Precision
+    # Group, Rows (and share), Selection rate, TPR, FPR, FNR, Precision: each value above its interval
     assert "small: unreliable" in cells[0]
-    assert "undefined" in cells[4] and "0.000" not in cells[4]
-    assert "undefined" in cells[6]
-    assert cells[7] == "0.000"  # a real zero stays a zero
+    assert "undefined" in cells[3] and "0.000" not in cells[3]
+    assert "undefined" in cells[5]
+    assert cells[6].startswith("0.000")  # a real zero stays a zero
     roc_auc_oot = [row for row in rows if "ROC AUC" in row and "undefined" in row]
     assert roc_auc_oot and "No score column" in roc_auc_oot[0]
     assert "it does not mean zero" in page
@@ -612,8 +612,8 @@ def test_a_declared_group_missing_from_the_data_is_reported_absent_not_zero(site
     page = card(site)
     rows = by_first_cell(cells_of(page, "groups-by-sex-on-holdout-2024q1"))
     absent = rows["non-binary absent from the data"]  # the group, flagged
-    assert absent["Rows"] == "0"
-    for label in ["Selection rate", "True positive rate", "Precision"]:
+    assert absent["Rows share"] == "0 0.0%"
+    for label in ["Selection rate", "TPR", "Precision"]:
         assert absent[label] == "absent"
     assert "non-binary is expected by the model card but has no rows in this" in " ".join(page.split())
     chart = plotly_figures(page)["chart--fairness--credit-default--1.1.0--holdout-2024q1--sex"]
@@ -661,13 +661,13 @@ def test_disparities_show_values_intervals_and_undefined_with_its_note(site: Pat
     assert header[:5] == [
         "Measure",
         "Largest gap between two groups",
-        "95% interval",
+        "Groups behind it",
         "Largest gap between a group and all rows",
-        "95% interval",
+        "Group behind it",
     ]
     ratio = next(row for row in rows if row[0].startswith("Demographic parity ratio"))
     assert ratio[1].startswith("undefined") and "0.000" not in ratio[1]
-    assert ratio[3] == "0.244" and ratio[4] == "0.219 – 0.269"
+    assert ratio[3] == "0.244 0.219 – 0.269"  # the value, its interval under it
     assert "denominator is zero" in ratio[5]
     odds = next(row for row in rows if row[0].startswith("Equalized odds difference"))
     assert odds[5] == "leaves out 1 group(s) where tpr is undefined"  # shared by both methods: once

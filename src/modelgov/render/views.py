@@ -25,6 +25,7 @@ from modelgov.manifest import (
     ModelVersion,
     RiskTier,
 )
+from modelgov.render import text
 from modelgov.render.monitoring_views import DriftStatus, drift_status
 
 __all__ = [
@@ -263,10 +264,10 @@ def short_metric(key: str, label: str) -> str:
     name where they differ (the list under the table spells every one out)."""
     short = SHORT_METRICS.get(key)
     if short is None or short == label:
-        return html.escape(label)
+        return text.text(label)
     if label.lower().startswith(short.lower()):
-        return html.escape(short)
-    return f'<abbr title="{html.escape(label)}">{html.escape(short)}</abbr>'
+        return text.text(short)
+    return f'<abbr title="{html.escape(text.plain(label), quote=True)}">{text.text(short)}</abbr>'
 
 
 #: Disparity methods in display order, with the column header a reader sees.
@@ -342,18 +343,18 @@ def disparity_groups(item: Disparity, short: bool = False) -> str:
     if not item.groups or not item.group_rates:
         return ""
     rate = RATE_WORDS.get(item.rate or "", item.rate or "")
-    names = [html.escape(group) for group in item.groups]
+    names = [text.text(group) for group in item.groups]  # user data: escaped for an inline Markdown position
     values = [f"{value:.3f}" for value in item.group_rates]
     sides = [f'<span class="mg-nowrap">{name} {value}</span>' for name, value in zip(names, values, strict=False)]
     difference = item.name.endswith("_difference")
     if short:
         which = f"{names[0]} {'higher' if difference else 'lower'}"
-        return which + (f" ({html.escape(rate)})" if item.name.startswith("equalized_odds") else "")
+        return which + (f" ({text.text(rate)})" if item.name.startswith("equalized_odds") else "")
     if item.method == "to_overall":
         shown = f'{sides[0]} vs <span class="mg-nowrap">all rows {values[-1]}</span>'
     else:
         shown = f"{sides[0]} {'−' if difference else '÷'} {sides[1]}"
-    return f'{shown}<br><span class="mg-detail">{html.escape(rate)}</span>'
+    return f'{shown}<br><span class="mg-detail">{text.text(rate)}</span>'
 
 
 def disparity_rows(result: FairnessResult) -> tuple[list[str], list[DisparityRow]]:
