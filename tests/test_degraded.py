@@ -161,3 +161,19 @@ def test_ground_truth_rows_left_out_are_a_degraded_line_and_a_note_on_the_page(
     code, out = _check(root, tmp_path / "r.json", capsys, "--fail-on-degraded")
     assert code == 1 and "note  loans 1.0  performance over time: 3 of" in out
     assert json.loads((tmp_path / "r.json").read_text())["degraded"][0]["analysis"] == "performance over time"
+
+
+def test_ground_truth_that_matches_no_record_is_said_plainly(tmp_path: Path) -> None:
+    """Outcomes arrived but under another id format: the page says none matched, not "none arrived"."""
+    from modelgov.build import render_manifest
+    from test_monitoring_reference import workspace
+
+    root, log = workspace(tmp_path, "holdout")
+    outcomes = log[["request", "defaulted"]].assign(request=lambda f: "id-" + f["request"])
+    outcomes.to_csv(root / "logs" / "outcomes.csv", index=False)
+    built = build_manifest(load_workspace(root))
+    assert built.models[0].versions[0].drift.outcomes.used == 0
+    render_manifest(built, tmp_path / "site")
+    page = " ".join((tmp_path / "site" / "models" / "loans" / "1.0" / "monitoring.html").read_text().split())
+    assert f"None of the {len(log):,} ground-truth rows matched a scoring record" in page
+    assert "no outcomes have arrived" not in page.lower()

@@ -245,3 +245,58 @@ def test_named_pairs_and_a_reference_group() -> None:
             assert set(item.groups) == {comparison.group, comparison.reference}
     missing = result.comparisons[3]
     assert missing.disparities == [] and "'zz' is not a group" in missing.note
+
+
+def test_a_group_too_small_for_one_rate_of_equalized_odds_is_left_out_of_both() -> None:
+    """Group c has 200 actual negatives but 12 positives: left out of equalized odds entirely, even
+    where its FPR gap would win, so the summary equals fairlearn's on groups a and b alone."""
+    rng = np.random.default_rng(3)
+    group = pd.Series(["a"] * 1000 + ["b"] * 1000 + ["c"] * 212)
+    y = np.r_[rng.random(2000) < 0.4, np.ones(12), np.zeros(200)].astype(int)
+    p = np.r_[rng.random(1000) < 0.3, rng.random(1000) < 0.35, np.ones(12), np.ones(200)].astype(int)  # c: FPR 1.0
+    result = fairness_by_group("g", group, y, p, classification=True, min_group_size=30, resampling=Resampling(200))
+    keep = group.isin(["a", "b"]).to_numpy()
+    for name in ("equalized_odds_difference", "equalized_odds_ratio"):
+        item = next(d for d in result.disparities if d.name == name and d.method == "between_groups")
+        assert item.value == pytest.approx(FAIRLEARN[name](y[keep], p[keep], sensitive_features=group[keep]))
+        assert set(item.groups) == {"a", "b"} and [e.group for e in item.excluded] == ["c"]
+    to_overall = next(
+        d for d in result.disparities if d.name == "demographic_parity_difference" and d.method == "to_overall"
+    )
+    # against all rows: each counted group against the rate over every row, the left-out ones included
+    assert to_overall.group_rates[-1] == pytest.approx(p.mean())
+
+
+def test_equal_rates_name_two_groups_and_the_pair_says_equal() -> None:
+    from modelgov.render.views import disparity_groups
+
+    group = pd.Series(["a"] * 100 + ["b"] * 100)
+    y = np.tile([1, 0], 100)
+    p = np.tile([1, 1, 0, 0], 50)
+    result = fairness_by_group(
+        "g", group, y, p, classification=True, min_group_size=30, pairs=[("a", "b")], resampling=Resampling(0)
+    )
+    dp = next(
+        d for d in result.disparities if d.name == "demographic_parity_difference" and d.method == "between_groups"
+    )
+    assert dp.value == 0 and sorted(dp.groups) == ["a", "b"]
+    pair = next(d for d in result.comparisons[0].disparities if d.name == "demographic_parity_ratio")
+    assert disparity_groups(pair, short=True) == "equal"
+
+
+def test_a_reference_group_is_compared_with_the_largest_groups_and_says_how_many_it_left() -> None:
+    from modelgov.analysis.fairness import MAX_REFERENCE_PAIRS
+
+    rng = np.random.default_rng(1)
+    names = [f"g{i:03d}" for i in range(MAX_REFERENCE_PAIRS + 11)]
+    group = pd.Series(np.repeat(names, np.arange(len(names)) + 40))
+    y = (rng.random(len(group)) < 0.4).astype(int)
+    p = (rng.random(len(group)) < 0.4).astype(int)
+    result = fairness_by_group(
+        "g", group, y, p, classification=True, min_group_size=30, reference_group="g000", resampling=Resampling(0)
+    )
+    compared = [c for c in result.comparisons if c.disparities]
+    assert len(compared) == MAX_REFERENCE_PAIRS and compared[0].group == "g011"  # the 50 largest, in order
+    assert (
+        result.comparisons[-1].group == "(10 smaller groups)" and "only the 50 largest" in result.comparisons[-1].note
+    )

@@ -61,3 +61,16 @@ def test_anything_else_is_left_as_the_engine_wrote_it(message: str) -> None:
 
 def test_unknown_paths_have_no_words() -> None:
     assert evidence_words("fairness.sex.made_up", LABELS) is None and evidence_words("card.nonsense", LABELS) is None
+
+
+def test_group_names_with_dots_get_their_own_paths_and_are_worded_as_written() -> None:
+    from modelgov.policy.paths import group_name, group_segment
+
+    assert group_segment("30.44") != group_segment("30_44") and group_name(group_segment("a.b%2E")) == "a.b%2E"
+    message = "fairness.race.groups.Native American.tpr: 0.4 does not meet >= 0.5"
+    assert (
+        plain_finding(message, LABELS)
+        == "True positive rate of race group Native American is 0.4; the rule requires at least 0.5"
+    )
+    dotted = f"fairness.age.groups.{group_segment('30.44')}.tpr: 0.4 meets >= 0.3"
+    assert plain_finding(dotted, LABELS).startswith("True positive rate of age group 30.44 is 0.4")

@@ -154,6 +154,7 @@ class Disparity(Node):
     rate: str | None = Field(
         None, description="The group metric that defines the value (for equalized odds: whichever of TPR and FPR)."
     )
+    rate_label: str | None = Field(None, description="That metric in words, e.g. `selection rate`.")
     groups: list[str] = Field(
         default_factory=list,
         description="The groups that define the value: for a difference the higher then the lower, for a ratio "

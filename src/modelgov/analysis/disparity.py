@@ -218,6 +218,8 @@ def defining_groups(
         if method == "between_groups":
             high = int(defined[np.argmax(values[defined])])
             low = int(defined[np.argmin(values[defined])])
+            if low == high:  # every group has the same rate: name two of them, not one twice
+                low = int(next(i for i in defined if i != high))
             order = [high, low] if kind == "difference" else [low, high]
             candidates.append((spread, rate, order, [float(values[i]) for i in order]))
         else:
@@ -290,15 +292,13 @@ def classification_statistics(
                 out.append(ExcludedGroup(group=labels[index], reason=" and ".join(dict.fromkeys(reasons)) + rule))
         return out
 
-    kept_points = _masked(point_rates, keep)
+    def summarised(used: tuple[str, ...]) -> np.ndarray:
+        """The groups a summary over ``used`` counts: enough people behind, and a defined value of,
+        *every* rate it uses (equalized odds drops a group for both parts, never for one)."""
+        return np.logical_and.reduce([keep[rate] & np.isfinite(point_rates[rate]) for rate in used])
+
     stats.disparities = _summaries(
-        kept_points,
-        overall_point,
-        _masked(sampled_rates, keep) if sampled_rates is not None else None,
-        sampled_overall,
-        resampling,
-        labels,
-        left_out,
+        point_rates, overall_point, sampled_rates, sampled_overall, resampling, labels, left_out, summarised
     )
     for group, reference in rules.pairs:
         pick = [group, reference]
@@ -325,6 +325,7 @@ def classification_statistics(
                         resampling,
                         [labels[i] for i in pick],
                         lambda used: [],
+                        lambda used: np.ones(2, dtype=bool),
                     )
                     if d.method == "between_groups"
                 ],
@@ -334,20 +335,31 @@ def classification_statistics(
     return stats
 
 
-def _summaries(points, overall, samples, sampled_overall, resampling, labels, left_out) -> list[Disparity]:
-    """The disparity summaries of (possibly masked) group rates, with intervals where resampled."""
-    values = disparity_values(points, overall)
-    drawn = disparity_values(samples, sampled_overall) if samples is not None else {}
+def _summaries(points, overall, samples, sampled_overall, resampling, labels, left_out, counted) -> list[Disparity]:
+    """The disparity summaries over the groups ``counted(used)`` keeps for each, with the groups
+    behind each value and intervals where resampled (the same groups in every resample)."""
     out = []
     for name, (label, description, used, _) in DISPARITIES.items():
         excluded = left_out(used)
+        keep = counted(used)
+        kept = _masked(points, dict.fromkeys(points, keep))
+        values = disparity_values(kept, overall)
+        drawn = disparity_values(_masked(samples, dict.fromkeys(samples, keep)), sampled_overall) if samples else {}
         for method in METHODS:
             value = float(values[name, method])
             defined = np.isfinite(value)
-            behind = defining_groups(points, overall, name, method) if defined else None
+            behind = defining_groups(kept, overall, name, method) if defined else None
+            interval = percentile_interval(drawn[name, method], resampling, CELL_METHOD) if drawn and defined else None
             note = None
             if not defined:
                 note = "undefined: fewer than two groups have a defined rate, or a ratio's denominator is zero"
+            elif interval is not None and interval.low is not None and not interval.low <= value <= interval.high:
+                # a worst-case gap (the largest of several, or |a − b|) is biased away from 0 in
+                # resamples when the groups are close: the percentile interval can miss the value
+                note = (
+                    "the interval leaves out the value: when the groups are close, the largest gap in a resample "
+                    "is larger than in the data; compare the groups' own intervals instead"
+                )
             out.append(
                 Disparity(
                     name=name,
@@ -355,11 +367,10 @@ def _summaries(points, overall, samples, sampled_overall, resampling, labels, le
                     method=method,
                     value=value if defined else None,
                     note=note,
-                    interval=percentile_interval(drawn[name, method], resampling, CELL_METHOD)
-                    if drawn and defined
-                    else None,
+                    interval=interval,
                     description=description,
                     rate=behind[0] if behind else None,
+                    rate_label=RATE_NAMES[behind[0]] if behind else None,
                     groups=[labels[i] for i in behind[1]] if behind else [],
                     group_rates=behind[2] if behind else [],
                     excluded=excluded,

@@ -134,7 +134,8 @@ def fairness_by_group(
     codes = pd.Categorical(groups, categories=ordered).codes.astype(np.int64)
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
-    wanted = _named_pairs(reference_group, pairs or [], ordered)
+    sizes = np.bincount(codes, minlength=len(ordered))
+    wanted = _named_pairs(reference_group, pairs or [], ordered, sizes)
     if classification:
         rules = disparity.SummaryRules(
             min_size=min_group_size,
@@ -180,12 +181,25 @@ def fairness_by_group(
     )
 
 
-def _named_pairs(reference: str | None, pairs: list[tuple[str, str]], present: list) -> list[tuple[str, str]]:
-    """(group, reference) pairs to compare: every present group against ``reference``, then the
-    named pairs, each once. Groups are matched by their displayed label."""
+#: Groups compared with a reference group at most (the largest); the rest are counted in a note.
+MAX_REFERENCE_PAIRS = 50
+
+
+def _named_pairs(
+    reference: str | None, pairs: list[tuple[str, str]], present: list, sizes: np.ndarray
+) -> list[tuple[str, str]]:
+    """(group, reference) pairs to compare: present groups against ``reference`` (the
+    :data:`MAX_REFERENCE_PAIRS` largest, in the groups' order), then the named pairs, each once.
+    Groups are matched by their displayed label."""
     wanted: list[tuple[str, str]] = []
     if reference is not None:
-        wanted += [(str(group), reference) for group in present if str(group) != reference]
+        others = [
+            (int(n), i) for i, (group, n) in enumerate(zip(present, sizes, strict=True)) if str(group) != reference
+        ]
+        largest = sorted(i for _, i in sorted(others, key=lambda item: -item[0])[:MAX_REFERENCE_PAIRS])
+        wanted += [(str(present[i]), reference) for i in largest]
+        if len(others) > MAX_REFERENCE_PAIRS:
+            wanted.append((f"({len(others) - MAX_REFERENCE_PAIRS:,} smaller groups)", reference))
         if reference not in present:
             wanted = [("(every group)", reference)]
     for pair in pairs:
@@ -202,6 +216,17 @@ def _in_order(wanted: list[tuple[str, str]], computed: list[GroupComparison], pr
     for group, reference in wanted:
         if (group, reference) in by_pair:
             out.append(by_pair[group, reference])
+            continue
+        if group.startswith("(") and group.endswith("smaller groups)"):
+            out.append(
+                GroupComparison(
+                    group=group,
+                    reference=reference,
+                    disparities=[],
+                    note=f"not compared: only the {MAX_REFERENCE_PAIRS} largest groups are compared with a reference "
+                    "group; name the pairs that matter in `pairs`",
+                )
+            )
             continue
         missing = [name for name in (group, reference) if name not in present and name != "(every group)"]
         out.append(

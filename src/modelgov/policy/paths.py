@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelgov import manifest
-from modelgov.analysis.disparity import RATE_NAMES
 
 #: Card fields a ``documented`` rule may require (manifest names of the model card).
 CARD_FIELDS = tuple(manifest.Card.model_fields)
@@ -122,9 +121,19 @@ class Evidence:
     detail: str | None = None  # what a bare value hides, e.g. the groups behind a disparity
 
 
-def _segment(name: str) -> str:
-    """A group or feature name as one path segment ('.' would split it)."""
-    return name.replace(".", "_")
+def group_segment(name: str) -> str:
+    """A group name as one path segment: ``%`` and ``.`` (which would split it) percent-encoded, so
+    two groups never share a path (``30.44`` is ``30%2E44``, ``30_44`` stays)."""
+    return name.replace("%", "%25").replace(".", "%2E")
+
+
+def group_name(segment: str) -> str:
+    """The group a path segment names (the inverse of :func:`group_segment`)."""
+    return segment.replace("%2E", ".").replace("%25", "%")
+
+
+#: Left-out groups named in one check's message; the page lists them all.
+DETAIL_GROUPS = 5
 
 
 def disparity_detail(disparity: manifest.Disparity) -> str | None:
@@ -132,7 +141,7 @@ def disparity_detail(disparity: manifest.Disparity) -> str | None:
     ``Other 0.210 ÷ African-American 0.588 (selection rate); left out: Native American (18 rows …)``."""
     parts = []
     if disparity.groups and disparity.group_rates:
-        rate = RATE_NAMES.get(disparity.rate or "", disparity.rate or "")
+        rate = disparity.rate_label or disparity.rate or ""
         values = [f"{v:.3f}" for v in disparity.group_rates]
         if disparity.method == "to_overall":
             parts.append(f"{disparity.groups[0]} {values[0]} against all rows {values[-1]} ({rate})")
@@ -140,7 +149,9 @@ def disparity_detail(disparity: manifest.Disparity) -> str | None:
             sign = "−" if disparity.name.endswith("_difference") else "÷"
             parts.append(f"{disparity.groups[0]} {values[0]} {sign} {disparity.groups[1]} {values[1]} ({rate})")
     if disparity.excluded:
-        parts.append("left out: " + "; ".join(f"{e.group} ({e.reason})" for e in disparity.excluded))
+        shown = "; ".join(f"{e.group} ({e.reason})" for e in disparity.excluded[:DETAIL_GROUPS])
+        more = len(disparity.excluded) - DETAIL_GROUPS
+        parts.append(f"left out: {shown}" + (f"; and {more:,} more groups (see the page)" if more > 0 else ""))
     # e.g. "Other 0.210 ÷ African-American 0.588 (selection rate); left out: Native American (18 rows
     # behind the selection rate, fewer than 30)"
     return "; ".join(parts) or None
@@ -198,14 +209,14 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
                     disparity_detail(disparity),
                 )
             for comparison in result.comparisons:
-                pair = f"fairness.{key}.pairs.{_segment(comparison.group)}.{_segment(comparison.reference)}"
+                pair = f"fairness.{key}.pairs.{group_segment(comparison.group)}.{group_segment(comparison.reference)}"
                 for disparity in comparison.disparities:
                     detail = "; ".join(filter(None, [disparity_detail(disparity), comparison.note]))
                     _with_interval(
                         put, f"{pair}.{disparity.name}", disparity.value, disparity.interval, page, detail or None
                     )
             for group in result.groups:
-                name = group.group.replace(".", "_")
+                name = group_segment(group.group)
                 put(f"fairness.{key}.groups.{name}.count", group.count, page)
                 for metric, value in group.metrics.items():
                     _with_interval(

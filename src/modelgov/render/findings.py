@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from modelgov.manifest import Manifest
+from modelgov.policy.paths import group_name
 
 __all__ = ["Labels", "evidence_words", "labels_of", "plain_finding"]
 
@@ -102,11 +103,12 @@ def evidence_words(path: str, labels: Labels) -> str | None:
         if len(parts) == 4 and parts[2] == "to_overall" and parts[3] in labels.disparities:
             return f"{labels.disparities[parts[3]]} by {feature}, against the overall rate"
         if len(parts) == 5 and parts[2] == "groups" and parts[4] in labels.group_metrics:
-            return f"{labels.group_metrics[parts[4]]} of {feature} group {parts[3]}"
+            return f"{labels.group_metrics[parts[4]]} of {feature} group {group_name(parts[3])}"
         if len(parts) == 5 and parts[2] == "groups" and parts[4] == "count":
-            return f"Rows of {feature} group {parts[3]}"
+            return f"Rows of {feature} group {group_name(parts[3])}"
         if len(parts) == 6 and parts[2] == "pairs" and parts[5] in labels.disparities:
-            return f"{labels.disparities[parts[5]]} of {feature} groups {parts[3]} and {parts[4]}"
+            pair = f"{group_name(parts[3])} and {group_name(parts[4])}"
+            return f"{labels.disparities[parts[5]]} of {feature} groups {pair}"
     if parts[0] == "drift" and len(parts) == 4 and parts[1] == "features":
         what = {"psi": "PSI", "statistic": "drift statistic", "drifted": "drift", "missing_rate": "missing rate"}
         if parts[3] in what:
@@ -122,7 +124,7 @@ def evidence_words(path: str, labels: Labels) -> str | None:
 
 
 _COMPARISON = re.compile(
-    r"^(?P<path>[A-Za-z_][^\s:]*): (?P<value>.+?) (?P<verdict>meets|does not meet) (?P<op>>=|<=|==|!=|>|<) "
+    r"^(?P<path>[A-Za-z_][^:]*?): (?P<value>.+?) (?P<verdict>meets|does not meet) (?P<op>>=|<=|==|!=|>|<) "
     r"(?P<want>.+?)(?: \[(?P<detail>.+)\])?$"
 )
 _PLACEHOLDER = re.compile(r"^(?P<path>[A-Za-z_][^\s:]*)(?:: .*?)? is a placeholder(?P<rest>.*)$")

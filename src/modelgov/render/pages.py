@@ -479,6 +479,7 @@ class _Page:
             "disparity_rows": views.disparity_rows,
             "short_metric": views.short_metric,
             "disparity_groups": views.disparity_groups,
+            "comparison_measures": views.comparison_measures,
             "left_out_groups": views.left_out_groups,
             "disparity_methods": views.DISPARITY_METHODS,
             "interval_header": views.interval_header,

@@ -35,6 +35,7 @@ __all__ = [
     "DisparityRow",
     "InventoryRow",
     "Verdict",
+    "comparison_measures",
     "comparison_tally",
     "counts",
     "delta_verdict",
@@ -324,37 +325,35 @@ def left_out_groups(result: FairnessResult) -> list[LeftOut]:
     ]
 
 
-#: Group-rate keys in a reader's words (the rate that defines a disparity).
-RATE_WORDS = {
-    "selection_rate": "selection rate",
-    "tpr": "true positive rate",
-    "fpr": "false positive rate",
-    "fnr": "false negative rate",
-    "base_rate": "base rate",
-    "accuracy": "accuracy",
-    "precision": "precision",
-}
-
-
 def disparity_groups(item: Disparity, short: bool = False) -> str:
     """The groups that define a disparity value, as escaped HTML: ``Other 0.210 ÷ African-American
     0.588`` with the rate under it; ``short``: only which group is higher or lower (for a named pair,
     whose two groups head the row)."""
     if not item.groups or not item.group_rates:
         return ""
-    rate = RATE_WORDS.get(item.rate or "", item.rate or "")
+    rate = item.rate_label or item.rate or ""
     names = [text.text(group) for group in item.groups]  # user data: escaped for an inline Markdown position
     values = [f"{value:.3f}" for value in item.group_rates]
     sides = [f'<span class="mg-nowrap">{name} {value}</span>' for name, value in zip(names, values, strict=False)]
     difference = item.name.endswith("_difference")
     if short:
-        which = f"{names[0]} {'higher' if difference else 'lower'}"
+        equal = len(set(values)) == 1
+        which = "equal" if equal else f"{names[0]} {'higher' if difference else 'lower'}"
         return which + (f" ({text.text(rate)})" if item.name.startswith("equalized_odds") else "")
     if item.method == "to_overall":
         shown = f'{sides[0]} vs <span class="mg-nowrap">all rows {values[-1]}</span>'
     else:
         shown = f"{sides[0]} {'−' if difference else '÷'} {sides[1]}"
     return f'{shown}<br><span class="mg-detail">{text.text(rate)}</span>'
+
+
+def comparison_measures(result: FairnessResult) -> list[tuple[str, str]]:
+    """(name, label) of the measures of the named comparisons, in order: from any comparison that
+    has them (a pair not compared has none)."""
+    for comparison in result.comparisons:
+        if comparison.disparities:
+            return [(item.name, item.label) for item in comparison.disparities]
+    return []
 
 
 def disparity_rows(result: FairnessResult) -> tuple[list[str], list[DisparityRow]]:

@@ -23,7 +23,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 IDENTIFIER_HINT = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
@@ -229,13 +229,24 @@ class MetricsRationale(Strict):
     )
 
 
+def _group_name(value: object) -> object:
+    """A group written as a YAML number (``18``, ``2.0``) names the group the analysis shows as
+    ``18`` / ``2``; true/false stay refused (a group is data, not a switch)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value
+
+
+GroupName = Annotated[str, BeforeValidator(_group_name), Field(min_length=1)]
+
+
 class GroupComparisonSpec(Strict):
     """Groups of one sensitive feature to compare by name, beside the summaries over all groups."""
 
-    reference: Text | None = Field(
+    reference: GroupName | None = Field(
         None, description="A group every other group is compared with, e.g. the largest or the most favoured."
     )
-    pairs: list[Annotated[list[Text], Field(min_length=2, max_length=2)]] = Field(
+    pairs: list[Annotated[list[GroupName], Field(min_length=2, max_length=2)]] = Field(
         default_factory=list,
         description="Pairs `[group, reference]` to compare, e.g. `[[African-American, Caucasian]]`.",
     )
