@@ -300,3 +300,14 @@ def test_a_reference_group_is_compared_with_the_largest_groups_and_says_how_many
     assert (
         result.comparisons[-1].group == "(10 smaller groups)" and "only the 50 largest" in result.comparisons[-1].note
     )
+
+
+def test_a_value_containing_the_intersection_sign_does_not_break_the_intersection() -> None:
+    frame = pd.DataFrame({"a": ["x × y", "z"] * 50, "b": ["1", "2", "2", "1"] * 25})
+    labels = combined_labels(frame, ["a", "b"])
+    y = np.tile([0, 1], 50)
+    result = fairness_by_group(
+        str(labels.name), labels, y, y, classification=True, min_group_size=1, features=["a", "b"]
+    )
+    odd = next(g for g in result.groups if g.group.startswith("x × y"))
+    assert odd.values == {} and odd.count == 25  # "x × y" with b = 1 (and 25 more with b = 2)

@@ -158,7 +158,7 @@ def fairness_by_group(
                 few=stats.few[index] if stats.few else ([*spec] if n < min_group_size else []),
                 metrics={key: _finite(point[key][index]) for key in spec},
                 intervals=stats.group_intervals[index],
-                values=dict(zip(features, str(group).split(INTERSECTION), strict=True)) if len(features) > 1 else {},
+                values=_parts(str(group), features),
             )
         )
     for group in expected_groups or []:
@@ -268,6 +268,13 @@ def _regression(groups: pd.Series, codes: Array, ordered: list, y_true: Array, y
     overall = {key: float(frame.overall[key]) for key in spec}
     stats = disparity.regression_statistics(codes, len(ordered), y_true, y_pred, resampling)
     return point, overall, stats, spec
+
+
+def _parts(label: str, features: list[str]) -> dict[str, str]:
+    """An intersection group's value of each feature; empty when a value itself contains " × " and
+    the label cannot be split unambiguously (the page then shows the whole label)."""
+    parts = label.split(INTERSECTION)
+    return dict(zip(features, parts, strict=True)) if len(features) > 1 and len(parts) == len(features) else {}
 
 
 def _group_order(group: str) -> tuple:
