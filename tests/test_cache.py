@@ -599,3 +599,17 @@ def test_build_and_check_never_write_into_the_workspace(
     from modelgov.cache import default_cache_dir
 
     assert default_cache_dir().is_relative_to(os.environ["XDG_CACHE_HOME"]) and entries(default_cache_dir())
+
+
+def test_check_reuses_what_a_build_computed_and_writes_nothing_into_the_workspace(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check` is the fast CI gate: after a build it recomputes nothing; without the cache it reads none."""
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    before = snapshot(ws)
+    cli(["build", str(ws), "-o", str(tmp_path / "site"), *cache], capsys)
+    code, err = cli(["check", str(ws), "--results", str(tmp_path / "r.json"), *cache], capsys)
+    assert code == 0 and "Analysis cache:" in err and " 0 computed" in err
+    assert snapshot(ws) == before
+    code, err = cli(["check", str(ws), "--results", str(tmp_path / "r.json"), "--no-cache"], capsys)
+    assert code == 0 and "Analysis cache:" not in err

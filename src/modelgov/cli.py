@@ -65,20 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         help="alias to point at this version (repeatable; default: latest)",
     )
     build.add_argument("--no-alias", action="store_true", help="give this version no alias (e.g. a back-port)")
-    build.add_argument(
-        "--cache-dir",
-        type=Path,
-        help="where analysis results are cached between builds, never inside the workspace "
-        "(default: $MODELGOV_CACHE_DIR, else the user's cache folder, e.g. ~/.cache/modelgov)",
-    )
-    build.add_argument("--no-cache", action="store_true", help="recompute every analysis; read and write no cache")
-    build.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="models analysed in parallel processes (default: the number of CPUs; 1 = in this process)",
-    )
+    _analysis_options(build)
     _policy_options(build)
     _refuse_pickle_option(build)
 
@@ -94,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where to write the results as JSON (default: ./policy-results.json)",
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line and errors")
+    _analysis_options(check)
     _policy_options(check)
     _refuse_pickle_option(check)
 
@@ -207,6 +195,25 @@ def _refuse_pickle_option(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="never load a pickle, and refuse a workspace that sets trust_pickle: true (exit 2); "
         "also MODELGOV_REFUSE_PICKLE=1",
+    )
+
+
+def _analysis_options(command: argparse.ArgumentParser) -> None:
+    """The analysis cache and parallelism, shared by ``build`` and ``check``: a check reuses what the
+    last build computed (and a build what the last check computed)."""
+    command.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="where analysis results are cached between runs, never inside the workspace "
+        "(default: $MODELGOV_CACHE_DIR, else the user's cache folder, e.g. ~/.cache/modelgov)",
+    )
+    command.add_argument("--no-cache", action="store_true", help="recompute every analysis; read and write no cache")
+    command.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="models analysed in parallel processes (default: the number of CPUs; 1 = in this process)",
     )
 
 
@@ -470,15 +477,27 @@ def _init(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from modelgov.assemble import build_manifest
+    from modelgov.cache import default_cache_dir, open_cache
     from modelgov.policy.outputs import results_json
     from modelgov.workspace.load import load_workspace
 
     progress = _Progress(args.quiet)
+    root = args.workspace.resolve()
+    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    cache = open_cache(cache_dir, root, report=progress) if cache_dir is not None else None
     progress(f"Loading workspace {args.workspace}")
     workspace = load_workspace(args.workspace, refuse_pickle=args.refuse_pickle)
     built = build_manifest(
-        workspace, progress=progress, as_of=args.as_of, fail_on=args.fail_on, allowed_signers=args.allowed_signers
+        workspace,
+        progress=progress,
+        as_of=args.as_of,
+        fail_on=args.fail_on,
+        allowed_signers=args.allowed_signers,
+        cache=cache,
+        jobs=max(1, args.jobs),
     )
+    if cache is not None:
+        progress(f"Analysis cache: {cache.stats.hits} result(s) reused, {cache.stats.misses} computed")
     if built.governance is not None:
         _write(args.results, results_json(built.governance, built))
     return _report_policies(built, args, results=args.results if built.governance is not None else None)
