@@ -1,5 +1,5 @@
-"""Bootstrap intervals and curves: the weighted metrics equal scikit-learn, resamples are exact
-bootstrap resamples, and intervals are reproducible."""
+"""Bootstrap intervals and curves: the batched metrics equal scikit-learn, resamples are exact
+bootstrap resamples, and intervals are reproducible whatever the batch size."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
-from modelgov.analysis import weighted
+from modelgov.analysis import resampling, weighted
 from modelgov.analysis.performance import binary_performance, calibration, regression_performance, roc_curve
-from modelgov.analysis.resampling import Resampling, cell_counts, percentile_interval, row_weights
+from modelgov.analysis.resampling import Resampling, cell_counts, identity, percentile_interval, row_draws
 
 
 def binary_data(n: int = 800, seed: int = 1):
@@ -34,19 +34,19 @@ def sklearn_binary(y, p, s) -> dict[str, float]:
     }
 
 
-def test_weighted_binary_metrics_with_unit_weights_equal_scikit_learn() -> None:
+def test_batched_binary_metrics_on_every_row_equal_scikit_learn() -> None:
     y, p, s = binary_data()
-    got = {k: float(v[0]) for k, v in weighted.binary(y, p, s, np.ones((1, len(y)))).items()}
+    got = {k: float(v[0]) for k, v in weighted.binary(y, p, s, identity(len(y))).items()}
     assert got == pytest.approx(sklearn_binary(y, p, s), rel=1e-10)
 
 
 def test_each_bootstrap_resample_equals_scikit_learn_on_the_repeated_rows() -> None:
     y, p, s = binary_data(300)
-    weights = next(row_weights(len(y), Resampling(resamples=5, seed=3)))
-    assert weights.sum(axis=1).tolist() == [len(y)] * 5
-    batch = weighted.binary(y, p, s, weights)
+    draws = next(row_draws(len(y), Resampling(resamples=5, seed=3)))
+    assert draws.shape == (5, len(y)) and draws.min() >= 0 and draws.max() < len(y)
+    batch = weighted.binary(y, p, s, draws)
     for b in range(5):
-        rows = np.repeat(np.arange(len(y)), weights[b].astype(int))
+        rows = draws[b]
         expected = sklearn_binary(y[rows], p[rows], s[rows])
         assert {k: float(v[b]) for k, v in batch.items()} == pytest.approx(expected, rel=1e-10)
 
@@ -55,9 +55,9 @@ def test_weighted_regression_metrics_equal_scikit_learn() -> None:
     rng = np.random.default_rng(2)
     y = rng.normal(50, 10, 400)
     yhat = y + rng.normal(1, 5, 400)
-    weights = np.vstack([np.ones(400), next(row_weights(400, Resampling(resamples=1, seed=9)))])
-    got = weighted.regression(y, yhat, weights)
-    rows = np.repeat(np.arange(400), weights[1].astype(int))
+    drawn = next(row_draws(400, Resampling(resamples=1, seed=9)))
+    got = weighted.regression(y, yhat, np.vstack([identity(400), drawn]))
+    rows = drawn[0]
     for b, idx in enumerate([np.arange(400), rows]):
         assert got["mae"][b] == pytest.approx(skm.mean_absolute_error(y[idx], yhat[idx]))
         assert got["rmse"][b] == pytest.approx(skm.root_mean_squared_error(y[idx], yhat[idx]))
@@ -75,6 +75,16 @@ def test_intervals_are_seeded_and_surround_the_estimate() -> None:
         assert metric.interval.low <= metric.value <= metric.interval.high, metric.name
     auc = next(m for m in first.metrics if m.name == "roc_auc").interval
     assert 0.005 < auc.high - auc.low < 0.2
+
+
+@pytest.mark.parametrize("limit", [400, 7_000, 10**9])
+def test_the_batch_size_never_changes_an_interval(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    """Memory is bounded by the batch of draws; the resamples, and so every figure, are not."""
+    y, p, s = binary_data(2000)
+    expected = binary_performance(y, p, s, threshold=0.5, positive_label="1", resampling=Resampling(150, 0.95, 4))
+    monkeypatch.setattr(resampling, "MAX_DRAW_CELLS", limit)
+    got = binary_performance(y, p, s, threshold=0.5, positive_label="1", resampling=Resampling(150, 0.95, 4))
+    assert got == expected
 
 
 def test_intervals_can_be_turned_off() -> None:

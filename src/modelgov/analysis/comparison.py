@@ -3,8 +3,8 @@
 A retrained version should be promoted only if it is better than the live one *on the same data*.
 Comparing two numbers measured on different samples mixes the model change with the sample change,
 so rows are paired first (by an id column when both runs declare one, otherwise by position when
-both tables hold the same labels in the same order), and each bootstrap resample applies the *same*
-row weights to both versions. The interval of the difference is then much narrower than the two
+both tables hold the same labels in the same order), and each bootstrap resample draws the *same*
+rows for both versions. The interval of the difference is then much narrower than the two
 separate intervals suggest, because the shared sampling noise cancels.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from modelgov.analysis import weighted
 from modelgov.analysis.performance import BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS, bootstrap_samples
-from modelgov.analysis.resampling import ROW_METHOD, Resampling, percentile_interval
+from modelgov.analysis.resampling import ROW_METHOD, Resampling, identity, percentile_interval
 from modelgov.manifest import MetricDelta
 
 
@@ -70,14 +70,15 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
     a = _subset(this, pairing.this_rows)
     b = _subset(other, pairing.other_rows)
     spec, compute = _task_metrics(task, a, b)
-    ones = np.ones((1, len(a.y_true)))
-    this_point = {key: float(v[0]) for key, v in compute(a, ones).items()}
-    other_point = {key: float(v[0]) for key, v in compute(b, ones).items()}
-    samples = {}
-    if resampling.enabled:
-        samples = bootstrap_samples(
-            lambda w: {k: v - compute(b, w)[k] for k, v in compute(a, w).items()}, len(a.y_true), resampling
-        )
+    every_row = identity(len(a.y_true))
+    this_point = {key: float(v[0]) for key, v in compute(a, every_row).items()}
+    other_point = {key: float(v[0]) for key, v in compute(b, every_row).items()}
+
+    def deltas_of(draws: np.ndarray) -> dict[str, np.ndarray]:
+        mine, theirs = compute(a, draws), compute(b, draws)  # the same rows drawn for both versions
+        return {key: values - theirs[key] for key, values in mine.items()}
+
+    samples = bootstrap_samples(deltas_of, len(a.y_true), resampling) if resampling.enabled else {}
     deltas = []
     for key, label, higher_is_better, _ in spec:
         if key not in this_point:

@@ -33,7 +33,7 @@ from modelgov.analysis.resampling import (
     Resampling,
     cell_counts,
     percentile_interval,
-    row_weights,
+    row_draws,
     safe_divide,
 )
 from modelgov.manifest import Disparity, ExcludedGroup, GroupComparison, Interval
@@ -389,16 +389,25 @@ def regression_statistics(
     y = np.asarray(y_true, dtype=float)
     yhat = np.asarray(y_pred, dtype=float)
     error = yhat - y
-    members = np.zeros((len(codes), groups + 1))
-    members[np.arange(len(codes)), codes] = 1.0
-    members[:, groups] = 1.0  # the last column is "all rows"
+    codes = np.asarray(codes, dtype=np.int64)
+    columns = groups + 1  # the last column is "all rows"
+
+    def sums(values: np.ndarray | None, draws: np.ndarray) -> np.ndarray:
+        """(batch, groups + 1): per resample, the sum of ``values`` (or the count) over each group's drawn rows."""
+        batch = len(draws)
+        picked = (codes[draws] + (np.arange(batch, dtype=np.int64) * columns)[:, None]).ravel()
+        weights = None if values is None else values[draws].ravel()
+        out = np.bincount(picked, weights=weights, minlength=batch * columns).reshape(batch, columns)
+        out[:, groups] = out[:, :groups].sum(axis=1)
+        return out
+
     collected: dict[str, list[np.ndarray]] = {key: [] for key in ("mean_label", "mean_prediction", "mae", "rmse")}
-    for weights in row_weights(len(codes), resampling):
-        size = weights @ members
-        collected["mean_label"].append(safe_divide(weights @ (members * y[:, None]), size))
-        collected["mean_prediction"].append(safe_divide(weights @ (members * yhat[:, None]), size))
-        collected["mae"].append(safe_divide(weights @ (members * np.abs(error)[:, None]), size))
-        collected["rmse"].append(np.sqrt(safe_divide(weights @ (members * (error**2)[:, None]), size)))
+    for draws in row_draws(len(codes), resampling):
+        size = sums(None, draws)
+        collected["mean_label"].append(safe_divide(sums(y, draws), size))
+        collected["mean_prediction"].append(safe_divide(sums(yhat, draws), size))
+        collected["mae"].append(safe_divide(sums(np.abs(error), draws), size))
+        collected["rmse"].append(np.sqrt(safe_divide(sums(error**2, draws), size)))
     for key, parts in collected.items():
         values = np.concatenate(parts)
         for index in range(groups):

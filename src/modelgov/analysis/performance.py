@@ -1,7 +1,7 @@
 """Performance of one evaluation run: headline metrics with bootstrap intervals, and the curves.
 
 Pure functions: arrays in, :class:`modelgov.manifest.Performance` out. Point values come from
-scikit-learn; intervals from the same metrics written as weighted sums (:mod:`.weighted`) over
+scikit-learn; intervals from the same metrics as counts and sums over drawn rows (:mod:`.weighted`) over
 bootstrap resamples. A metric that is undefined for the data (ROC AUC with one class, precision
 with no predicted positives) is reported as ``None`` with a note, never as a number scikit-learn
 substituted.
@@ -23,7 +23,7 @@ from modelgov.analysis.resampling import (
     ROW_METHOD,
     Resampling,
     percentile_interval,
-    row_weights,
+    row_draws,
 )
 from modelgov.manifest import (
     Calibration,
@@ -162,10 +162,10 @@ def _binary_values(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray |
 
 
 def bootstrap_samples(arrays_of: Callable[[np.ndarray], dict[str, np.ndarray]], n: int, resampling: Resampling):
-    """Concatenate per-metric resample values over the batches of :func:`row_weights`."""
+    """Concatenate per-metric resample values over the batches of :func:`row_draws`."""
     collected: dict[str, list[np.ndarray]] = {}
-    for weights in row_weights(n, resampling):
-        for key, values in arrays_of(weights).items():
+    for draws in row_draws(n, resampling):
+        for key, values in arrays_of(draws).items():
             collected.setdefault(key, []).append(values)
     return {key: np.concatenate(parts) for key, parts in collected.items()}
 

@@ -1,10 +1,11 @@
 """Bootstrap resampling, done in the two ways that make intervals cheap.
 
-* **Row weights.** A bootstrap resample of ``n`` rows is a vector of multiplicities (how often each
-  row was drawn). Metrics written as weighted sums (see :mod:`.weighted`) evaluate a whole batch of
-  resamples as one matrix product instead of calling scikit-learn once per resample. Used for
-  score-based metrics (ROC AUC needs the rows) and for paired comparisons, where the *same* weights
-  are applied to two versions' predictions.
+* **Row draws.** A bootstrap resample of ``n`` rows is the ``n`` row indices drawn. Metrics are
+  counts and sums over the drawn rows (see :mod:`.weighted`): confusion counts and, for ROC AUC and
+  average precision, counts per distinct score level are one ``bincount`` over a batch of
+  resamples, so no (resamples × rows) weight matrix is built. Used for score-based metrics (ROC AUC
+  needs the rows) and for paired comparisons, where the *same* draws are applied to two versions'
+  predictions.
 * **Cell counts.** Every rate metric (selection rate, TPR, FPR, …) is a function of the confusion
   counts per group. Resampling rows draws those counts from a multinomial over the (group × cell)
   table, exactly, so 1,000 resamples of every group's rates cost one multinomial draw over a few
@@ -27,8 +28,9 @@ from modelgov.manifest import Interval
 #: Below this share of defined resamples an interval would describe a different population.
 MIN_DEFINED_SHARE = 0.5
 
-#: Upper bound on resamples × rows held in memory at once.
-MAX_WEIGHT_CELLS = 20_000_000
+#: Upper bound on resamples × rows held in memory at once (one batch of draws): 8 MB of indices,
+#: whatever the table's size. The draws do not depend on it (see :func:`row_draws`).
+MAX_DRAW_CELLS = 1_000_000
 
 ROW_METHOD = "percentile bootstrap over rows"
 CELL_METHOD = "percentile bootstrap over rows (multinomial draw of the confusion counts)"
@@ -50,21 +52,36 @@ class Resampling:
 DEFAULT_RESAMPLING = Resampling()
 
 
-def row_weights(n: int, resampling: Resampling) -> Iterator[np.ndarray]:
-    """Batches of bootstrap multiplicities, each of shape (batch, n), summing to ``resamples`` rows.
+def row_draws(n: int, resampling: Resampling) -> Iterator[np.ndarray]:
+    """Batches of bootstrap resamples, each of shape (batch, n): the row indices each resample drew.
 
-    Drawn from one seeded generator in a fixed batch order, so two calls with the same settings and
-    ``n`` give the same resamples: paired comparisons rely on that.
+    Resample ``i`` is the ``i``-th draw of ``n`` indices from one generator seeded with
+    ``resampling.seed``, whatever the batch size, so two calls with the same settings and ``n`` give
+    the same resamples (paired comparisons rely on it) and memory can be bounded freely
+    (:data:`MAX_DRAW_CELLS`) without changing a figure.
     """
     rng = np.random.default_rng(resampling.seed)
-    batch = max(1, min(resampling.resamples, MAX_WEIGHT_CELLS // max(n, 1)))
+    batch = max(1, min(resampling.resamples, MAX_DRAW_CELLS // max(n, 1)))
     done = 0
     while done < resampling.resamples:
         size = min(batch, resampling.resamples - done)
-        drawn = rng.integers(0, n, size=(size, n))
-        offsets = (np.arange(size) * n)[:, None]
-        yield np.bincount((drawn + offsets).ravel(), minlength=size * n).reshape(size, n).astype(np.float64)
+        drawn = np.empty((size, n), dtype=np.int64)
+        for row in drawn:  # one call per resample: the stream does not depend on the batch size
+            row[:] = rng.integers(0, n, size=n)
+        yield drawn
         done += size
+
+
+def counts(codes: np.ndarray, draws: np.ndarray, k: int) -> np.ndarray:
+    """(batch, k) counts of each code in ``0..k-1`` among each resample's drawn rows."""
+    batch = len(draws)
+    picked = codes[draws] + (np.arange(batch, dtype=np.int64) * k)[:, None]
+    return np.bincount(picked.ravel(), minlength=batch * k).reshape(batch, k).astype(np.float64)
+
+
+def identity(n: int) -> np.ndarray:
+    """The one "resample" that draws every row once: the point estimate."""
+    return np.arange(n, dtype=np.int64)[None, :]
 
 
 def cell_counts(counts: np.ndarray, resampling: Resampling) -> np.ndarray:

@@ -1,11 +1,15 @@
-"""Headline metrics as weighted sums, evaluated for a whole batch of bootstrap resamples at once.
+"""Headline metrics of a whole batch of bootstrap resamples at once, from the rows each one drew.
 
-Each function takes row multiplicities ``weights`` of shape (resamples, n) — see
-:func:`.resampling.row_weights` — and returns one array of shape (resamples,) per metric. With
-``weights`` all ones they equal scikit-learn's values (the tests check this), so an interval and the
-point estimate it surrounds are the same metric.
+Each function takes ``draws`` of shape (resamples, n) — the row indices of each resample, see
+:func:`.resampling.row_draws` — and returns one array of shape (resamples,) per metric. Every metric
+is a count or a sum over the drawn rows: the confusion counts are one ``bincount`` of each row's
+cell over the batch, so is the count of positives and negatives at each distinct score level that
+ROC AUC and average precision need, and losses are sums of the drawn rows' values. With
+:func:`.resampling.identity` (every row once) they equal scikit-learn's values (the tests check this,
+and each resample against scikit-learn on its repeated rows), so an interval and the point estimate
+it surrounds are the same metric.
 
-ROC AUC and average precision are computed on the distinct score levels, sorted once, with ties
+ROC AUC and average precision are computed on the distinct score levels, ascending, with ties
 handled as scikit-learn does (a tie between a positive and a negative counts one half for AUC; AP
 steps at each distinct score).
 """
@@ -14,19 +18,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from modelgov.analysis.resampling import safe_divide
+from modelgov.analysis.resampling import counts, safe_divide
 
 Arrays = dict[str, np.ndarray]
 
+TN, FP, FN, TP = range(4)  # a row's cell is 2 · actual + predicted
 
-def binary(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, weights: np.ndarray) -> Arrays:
-    """Binary-classification metrics (1 = positive) for every resample in ``weights``."""
+
+def binary(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, draws: np.ndarray) -> Arrays:
+    """Binary-classification metrics (1 = positive) for every resample in ``draws``."""
     y = np.asarray(y_true) == 1
     p = np.asarray(y_pred) == 1
-    tp = weights @ (y & p)
-    fp = weights @ (~y & p)
-    fn = weights @ (y & ~p)
-    tn = weights @ (~y & ~p)
+    cells = counts(2 * y.astype(np.int64) + p, draws, 4)
+    tp, fp, fn, tn = cells[:, TP], cells[:, FP], cells[:, FN], cells[:, TN]
     total = tp + fp + fn + tn
     tpr = safe_divide(tp, tp + fn)
     tnr = safe_divide(tn, tn + fp)
@@ -39,21 +43,19 @@ def binary(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, w
     }
     if y_score is not None:
         score = np.asarray(y_score, dtype=float)
-        out["roc_auc"], out["average_precision"] = _ranking_metrics(y, score, weights)
+        out["roc_auc"], out["average_precision"] = _ranking_metrics(y, score, draws)
         eps = np.finfo(score.dtype).eps
         clipped = np.clip(score, eps, 1 - eps)
         losses = -(y * np.log(clipped) + (~y) * np.log(1 - clipped))
-        out["log_loss"] = safe_divide(weights @ losses, total)
-        out["brier"] = safe_divide(weights @ (score - y) ** 2, total)
+        out["log_loss"] = safe_divide(losses[draws].sum(axis=1), total)
+        out["brier"] = safe_divide(((score - y) ** 2)[draws].sum(axis=1), total)
     return out
 
 
-def _ranking_metrics(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(score, kind="mergesort")
-    sorted_scores = score[order]
-    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    positive = np.add.reduceat(weights[:, order] * y[order], starts, axis=1)  # (B, levels), ascending score
-    negative = np.add.reduceat(weights[:, order] * ~y[order], starts, axis=1)
+def _ranking_metrics(y: np.ndarray, score: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    levels, level_of = np.unique(score, return_inverse=True)
+    by_level = counts(2 * level_of.astype(np.int64) + y, draws, 2 * len(levels))
+    negative, positive = by_level[:, 0::2], by_level[:, 1::2]  # (B, levels), ascending score
     total_pos = positive.sum(axis=1)
     total_neg = negative.sum(axis=1)
 
@@ -69,22 +71,24 @@ def _ranking_metrics(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> t
     return auc, ap
 
 
-def regression(y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray) -> Arrays:
-    """Regression metrics for every resample in ``weights``."""
+def regression(y_true: np.ndarray, y_pred: np.ndarray, draws: np.ndarray) -> Arrays:
+    """Regression metrics for every resample in ``draws``."""
     y = np.asarray(y_true, dtype=float)
     error = np.asarray(y_pred, dtype=float) - y
-    total = weights.sum(axis=1)
-    sse = weights @ error**2
-    sst = weights @ y**2 - safe_divide((weights @ y) ** 2, total)
+    drawn_y, drawn_error = y[draws], error[draws]
+    total = float(draws.shape[1])
+    sse = (drawn_error**2).sum(axis=1)
+    square_sum = (drawn_y**2).sum(axis=1)
+    sst = square_sum - drawn_y.sum(axis=1) ** 2 / total if total else square_sum
     return {
-        "mae": safe_divide(weights @ np.abs(error), total),
+        "mae": safe_divide(np.abs(drawn_error).sum(axis=1), total),
         "rmse": np.sqrt(safe_divide(sse, total)),
-        "r2": 1 - safe_divide(sse, np.where(sst > 1e-12 * np.maximum(1.0, np.abs(weights @ y**2)), sst, 0)),
-        "mean_error": safe_divide(weights @ error, total),
+        "r2": 1 - safe_divide(sse, np.where(sst > 1e-12 * np.maximum(1.0, np.abs(square_sum)), sst, 0)),
+        "mean_error": safe_divide(drawn_error.sum(axis=1), total),
     }
 
 
-def multiclass(y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray) -> Arrays:
+def multiclass(y_true: np.ndarray, y_pred: np.ndarray, draws: np.ndarray) -> Arrays:
     """Accuracy for every resample (macro averages are reported without intervals)."""
     correct = np.asarray(y_true) == np.asarray(y_pred)
-    return {"accuracy": safe_divide(weights @ correct, weights.sum(axis=1))}
+    return {"accuracy": safe_divide(correct[draws].sum(axis=1), float(draws.shape[1]))}

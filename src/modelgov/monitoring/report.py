@@ -559,8 +559,8 @@ def _performance_by_window(
     share their start and end, and each must keep its own result (the report takes them in turn).
 
     Each metric carries its bootstrap interval, computed as the evaluation's are (the same functions
-    and ``inputs.resampling``) on that window's labelled records alone: the resamples are row weights
-    over one window, drawn in batches of at most :data:`.resampling.MAX_WEIGHT_CELLS` cells, so memory
+    and ``inputs.resampling``) on that window's labelled records alone: the resamples are row draws
+    over one window, drawn in batches of at most :data:`.resampling.MAX_DRAW_CELLS` cells, so memory
     is bounded by the largest window, never the log."""
     if inputs.truth is None or inputs.log_id is None or inputs.truth_id is None:
         return {}
