@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from modelgov.workspace.schema import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
+from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
 
 from . import paths
 

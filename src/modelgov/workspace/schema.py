@@ -19,23 +19,13 @@ Layout of a workspace::
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_validator
 
-IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-IDENTIFIER_HINT = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
-
-
-class Strict(BaseModel):
-    """Base for every input model: unknown keys are errors, nothing is silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Text = Annotated[str, Field(min_length=1)]
+# shared with policy files, so defined below both (see modelgov.inputs)
+from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
 
 
 class Task(StrEnum):
@@ -46,15 +36,6 @@ class Task(StrEnum):
     @property
     def is_classification(self) -> bool:
         return self is not Task.regression
-
-
-class Status(StrEnum):
-    """Lifecycle of a model version, in order."""
-
-    candidate = "candidate"
-    staging = "staging"
-    production = "production"
-    retired = "retired"
 
 
 class Decision(StrEnum):

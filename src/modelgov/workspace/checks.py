@@ -1,0 +1,209 @@
+"""The loader's third pass: what spans files. Risk tiers a card names, datasets a version names,
+previous versions (no cycle), unique evaluation ids, sensitive features and their intersections,
+datasheet digests, model files, MLflow runs, and the columns of every evaluation table; a version's
+``monitoring`` section is checked by :mod:`.monitoring_checks`."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from modelgov.workspace import schema
+from modelgov.workspace.monitoring_checks import check_monitoring
+from modelgov.workspace.schema_errors import did_you_mean
+from modelgov.workspace.yamlsource import Loc, YamlDocument
+
+if TYPE_CHECKING:
+    from modelgov.workspace.lineage_sources import LineageRecords
+    from modelgov.workspace.load import DatasetEntry, Loader, ModelEntry, VersionEntry
+
+#: Set to 1 (by CI) to refuse every pickle, whatever ``trust_pickle`` a workspace sets.
+REFUSE_PICKLE_ENV = "MODELGOV_REFUSE_PICKLE"
+
+
+def pickles_refused(flag: bool = False) -> bool:
+    """Whether pickles are refused: ``flag`` (``--refuse-pickle``) or :data:`REFUSE_PICKLE_ENV` set to
+    anything but empty, ``0``, ``false``, ``no`` or ``off``. The variable exists because a pull request
+    can edit ``trust_pickle`` in the workspace but not the CI job's environment; an unexpected value
+    counts as *refuse*, the safe reading."""
+    value = os.environ.get(REFUSE_PICKLE_ENV, "").strip().lower()
+    return flag or value not in ("", "0", "false", "no", "off")
+
+
+def check_cross_references(
+    loader: Loader,
+    governance: schema.Governance,
+    models: dict[str, ModelEntry],
+    datasets: dict[str, DatasetEntry],
+) -> None:
+    gov_doc = loader.docs.get("governance.yml")
+    tier_ids: list[str] = []
+    for index, tier in enumerate(governance.risk_tiers):
+        if tier.id in tier_ids and gov_doc is not None:
+            loader.problems.append(
+                gov_doc.problem(("risk_tiers", index, "id"), f"risk tier {tier.id!r} is declared twice")
+            )
+        tier_ids.append(tier.id)
+
+    for dataset in datasets.values():
+        _check_datasheet_files(loader, dataset)
+
+    for model in models.values():
+        doc = loader.docs[model.source]
+        if model.card.risk_tier not in tier_ids:
+            loader.problems.append(
+                doc.problem(
+                    ("risk_tier",),
+                    f"unknown risk tier {model.card.risk_tier!r}{did_you_mean(model.card.risk_tier, tier_ids)}"
+                    f" (governance.yml declares: {', '.join(tier_ids)})",
+                )
+            )
+        _check_sensitive_declarations(loader, model, doc)
+        for version in model.versions.values():
+            _check_version(loader, model, version, datasets)
+
+
+def check_mlflow_runs(
+    loader: Loader, governance: schema.Governance, models: dict[str, ModelEntry], lineage: LineageRecords
+) -> None:
+    """A version's ``training.mlflow_run`` must name a run of the configured store."""
+    known = {run.run_id for run in lineage.mlflow.runs} if lineage.mlflow is not None else set()
+    for model in models.values():
+        for version in model.versions.values():
+            run_id = version.spec.training.mlflow_run
+            if run_id is None:
+                continue
+            doc = loader.docs[version.source]
+            loc: Loc = ("training", "mlflow_run")
+            if governance.lineage.mlflow is None:
+                loader.problems.append(
+                    doc.problem(loc, "names an MLflow run, but governance.yml sets no lineage.mlflow store")
+                )
+            elif lineage.mlflow is not None and run_id not in known:
+                loader.problems.append(
+                    doc.problem(loc, f"run {run_id} is not in the MLflow store {governance.lineage.mlflow}")
+                )
+
+
+def _check_sensitive_declarations(loader: Loader, model: ModelEntry, doc: YamlDocument) -> None:
+    declared = model.card.sensitive_features
+    for index, combination in enumerate(model.card.intersections):
+        if len(combination) < 2 or len(set(combination)) != len(combination):
+            loader.problems.append(
+                doc.problem(("intersections", index), "an intersection combines two or more different features")
+            )
+        for position, feature in enumerate(combination):
+            if feature not in declared:
+                loader.problems.append(
+                    doc.problem(
+                        ("intersections", index, position),
+                        f"{feature!r} is not one of sensitive_features{did_you_mean(feature, declared)}",
+                    )
+                )
+    for key in ("expected_groups", "group_comparisons"):
+        for feature in getattr(model.card, key):
+            if feature not in declared:
+                loader.problems.append(
+                    doc.problem(
+                        (key, feature),
+                        f"{feature!r} is not one of sensitive_features{did_you_mean(feature, declared)}",
+                    )
+                )
+
+
+def _check_datasheet_files(loader: Loader, dataset: DatasetEntry) -> None:
+    doc = loader.docs[dataset.source]
+    for index, data_file in enumerate(dataset.sheet.files):
+        loc: Loc = ("files", index, "path")
+        if loader.resolve(doc, loc, data_file.path) is None:
+            continue
+        actual = loader.files.register(data_file.path).sha256
+        if data_file.sha256 is not None and data_file.sha256 != actual:
+            loader.problems.append(
+                doc.problem(
+                    ("files", index, "sha256"),
+                    f"does not match {data_file.path} (file has {actual}); the data changed since the "
+                    "datasheet was written",
+                )
+            )
+
+
+def _check_version(loader: Loader, model: ModelEntry, version: VersionEntry, datasets: dict[str, DatasetEntry]) -> None:
+    doc = loader.docs[version.source]
+    spec = version.spec
+    task = model.card.task
+    known_previous = spec.previous in model.versions or (model.id, spec.previous) in loader.invalid_versions
+    if spec.previous is not None and not known_previous:
+        hint = did_you_mean(spec.previous, model.versions)
+        loader.problems.append(doc.problem(("previous",), f"version {spec.previous!r} of {model.id} not found{hint}"))
+    if spec.previous == version.id:
+        loader.problems.append(doc.problem(("previous",), "a version cannot be its own previous version"))
+    elif (cycle := _previous_cycle(model, version.id)) is not None:
+        loader.problems.append(
+            doc.problem(("previous",), f"previous versions form a cycle: {' → '.join(cycle)}; one must be first")
+        )
+    for index, dataset_id in enumerate(spec.training.datasets):
+        _check_dataset_ref(loader, doc, ("training", "datasets", index), dataset_id, datasets)
+    artifact = spec.training.artifact_spec
+    if artifact is not None:
+        loc: Loc = (
+            ("training", "artifact") if isinstance(spec.training.artifact, str) else ("training", "artifact", "path")
+        )
+        if loader.resolve(doc, loc, artifact.path) is not None:
+            loader.files.register(artifact.path)
+        if artifact.trust_pickle and loader.refuse_pickle:
+            loader.problems.append(
+                doc.problem(
+                    ("training", "artifact", "trust_pickle"),
+                    "this build refuses pickles whatever the workspace says (--refuse-pickle or "
+                    f"{REFUSE_PICKLE_ENV}=1): loading a pickle runs its author's code. Save the model with "
+                    "skops (`skops.io.dump(model, 'model.skops')`), or remove trust_pickle",
+                )
+            )
+
+    seen_ids: dict[str, int] = {}
+    for index, evaluation in enumerate(spec.evaluations):
+        if evaluation.id in seen_ids:
+            loader.problems.append(
+                doc.problem(
+                    ("evaluations", index, "id"),
+                    f"duplicate evaluation id {evaluation.id!r} (also evaluations[{seen_ids[evaluation.id]}])",
+                )
+            )
+        seen_ids.setdefault(evaluation.id, index)
+        _check_dataset_ref(loader, doc, ("evaluations", index, "dataset"), evaluation.dataset, datasets)
+        if task == schema.Task.regression and evaluation.score is not None:
+            loader.problems.append(
+                doc.problem(("evaluations", index, "score"), "a regression model has no score column; remove it")
+            )
+        needed = evaluation.column_roles()
+        sensitive = {f"sensitive_features[{i}]": name for i, name in enumerate(model.card.sensitive_features)}
+        loader.check_table(doc, ("evaluations", index, "data"), evaluation.data, needed, sensitive, model)
+
+    if spec.monitoring is not None:
+        check_monitoring(loader, doc, spec, model)
+
+
+def _check_dataset_ref(
+    loader: Loader, doc: YamlDocument, loc: Loc, dataset_id: str, datasets: dict[str, DatasetEntry]
+) -> None:
+    if dataset_id not in datasets and dataset_id not in loader.invalid_datasets:
+        hint = did_you_mean(dataset_id, datasets)
+        loader.problems.append(
+            doc.problem(loc, f"unknown dataset {dataset_id!r}{hint} (expected datasets/{dataset_id}.yml)")
+        )
+
+
+def _previous_cycle(model: ModelEntry, start: str) -> list[str] | None:
+    """The chain ``start → previous → …`` when it comes back to ``start``, else None.
+    Diffs, comparisons and lineage walk this chain, so a cycle must be an error, not an endless loop."""
+    chain = [start]
+    current = model.versions[start].spec.previous
+    while current is not None and current in model.versions:
+        chain.append(current)
+        if current == start:
+            return chain
+        if chain.count(current) > 1:
+            return None  # a cycle further back, reported on the versions that form it
+        current = model.versions[current].spec.previous
+    return None

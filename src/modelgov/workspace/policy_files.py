@@ -1,0 +1,129 @@
+"""Policies and waivers, as the loader reads them: the built-in packs governance.yml names, the
+workspace's ``policies/*.yml`` (ids unique across both), and ``waivers.yml`` checked against them."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from modelgov import manifest
+from modelgov.errors import Problem
+from modelgov.policy import schema as policy_schema
+from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
+from modelgov.resources import builtin_packs
+from modelgov.workspace import schema
+from modelgov.workspace.schema_errors import did_you_mean, problem_from_pydantic, without_union_noise
+from modelgov.workspace.yamlsource import Loc, read_yaml
+
+if TYPE_CHECKING:
+    from modelgov.workspace.load import Loader
+
+
+def load_policies(loader: Loader, governance: schema.Governance) -> list[LoadedPolicy]:
+    """Built-in packs named in governance.yml, then the workspace's ``policies/*.yml``; policy
+    ids are unique across both."""
+    loaded: list[LoadedPolicy] = []
+    available = builtin_packs()
+    listed: set[str] = set()
+    for index, name in enumerate(governance.policies.packs):
+        path = available.get(name)
+        if name in listed:
+            loader.problems.append(
+                loader.docs["governance.yml"].problem(("policies", "packs", index), f"pack {name!r} is listed twice")
+            )
+            continue
+        listed.add(name)
+        if path is None:
+            loader.problems.append(
+                loader.docs["governance.yml"].problem(
+                    ("policies", "packs", index),
+                    f"no built-in policy pack {name!r}{did_you_mean(name, available)}; "
+                    f"packs: {', '.join(sorted(available))}",
+                )
+            )
+            continue
+        policy = _parse_pack(loader, path, f"(built-in pack) {path.name}", policy_schema.PolicyFile)
+        if policy is not None:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            ref = manifest.FileRef(path=f"modelgov:policies/{path.name}", sha256=digest, bytes=path.stat().st_size)
+            loaded.append(LoadedPolicy(policy, ref, pack=name))
+    folder = loader.root / "policies"
+    if loader.may_read("policies/") and folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            rel = f"policies/{path.name}"
+            if path.suffix not in {".yml", ".yaml"} or not loader.may_read(rel) or not path.is_file():
+                continue
+            policy = loader.parse(rel, policy_schema.PolicyFile)
+            if policy is not None:
+                hashed = loader.files.register(rel)
+                ref = manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes)
+                loaded.append(LoadedPolicy(policy, ref))
+    seen: dict[str, str] = {}
+    for item in loaded:
+        if item.policy.id in seen:
+            loader.problems.append(
+                Problem(
+                    item.source.path,
+                    None,
+                    "id",
+                    f"policy id {item.policy.id!r} is also used by {seen[item.policy.id]}",
+                )
+            )
+        seen.setdefault(item.policy.id, item.source.path)
+    return loaded
+
+
+def _parse_pack(loader: Loader, path: Path, display: str, model: type[BaseModel]) -> Any:
+    """Like :meth:`Loader.parse`, for a file outside the workspace (a built-in pack)."""
+    doc = read_yaml(path, display)
+    loader.docs[display] = doc
+    loader.problems.extend(doc.problems)
+    if doc.problems:
+        return None
+    try:
+        return model.model_validate(doc.data if doc.data is not None else {})
+    except ValidationError as exc:
+        for error in without_union_noise(exc.errors()):
+            loader.problems.append(problem_from_pydantic(doc, model, error))
+        return None
+
+
+def load_waivers(loader: Loader, governance: schema.Governance, policies: list[LoadedPolicy]) -> list[LoadedWaiver]:
+    """``waivers.yml``: each waiver names a loaded policy and one of its rules, and runs no longer
+    than governance.yml allows."""
+    parsed = loader.parse("waivers.yml", policy_schema.WaiversFile)
+    if parsed is None:
+        return []
+    doc = loader.docs["waivers.yml"]
+    hashed = loader.files.register("waivers.yml")
+    ref = manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes)
+    rules = {item.policy.id: [r.id for r in item.policy.rules] for item in policies}
+    longest = governance.policies.waiver_max_days
+    out = []
+    for index, waiver in enumerate(parsed.waivers):
+        loc: Loc = ("waivers", index)
+        if waiver.policy not in rules:
+            loader.problems.append(
+                doc.problem((*loc, "policy"), f"no policy {waiver.policy!r}{did_you_mean(waiver.policy, rules)}")
+            )
+        elif waiver.rule not in rules[waiver.policy]:
+            loader.problems.append(
+                doc.problem(
+                    (*loc, "rule"),
+                    f"policy {waiver.policy!r} has no rule {waiver.rule!r}{did_you_mean(waiver.rule, rules[waiver.policy])}",
+                )
+            )
+        days = (waiver.expires - waiver.granted).days
+        if days > longest:
+            loader.problems.append(
+                doc.problem(
+                    (*loc, "expires"),
+                    f"the waiver runs {days} days, longer than the {longest} allowed "
+                    "(governance.yml policies.waiver_max_days)",
+                )
+            )
+        out.append(LoadedWaiver(waiver, ref))
+    return out
