@@ -54,20 +54,22 @@ def binary(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, d
 
 def _ranking_metrics(y: np.ndarray, score: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     levels, level_of = np.unique(score, return_inverse=True)
-    by_level = counts(2 * level_of.astype(np.int64) + y, draws, 2 * len(levels))
-    negative, positive = by_level[:, 0::2], by_level[:, 1::2]  # (B, levels), ascending score
-    total_pos = positive.sum(axis=1)
-    total_neg = negative.sum(axis=1)
+    size = len(levels)
+    # negatives at each level, then positives at each level: two contiguous (B, levels) blocks
+    by_level = counts(level_of.astype(np.int64) + size * y, draws, 2 * size)
+    negative, positive = by_level[:, :size], by_level[:, size:]  # ascending score
+    negatives_upto = np.cumsum(negative, axis=1)
+    positives_upto = np.cumsum(positive, axis=1)
+    total_neg, total_pos = negatives_upto[:, -1], positives_upto[:, -1]
 
-    negatives_below = np.cumsum(negative, axis=1) - negative
-    auc = safe_divide((positive * (negatives_below + 0.5 * negative)).sum(axis=1), total_pos * total_neg)
+    # AUC: each positive beats the negatives below its level and ties half of those at it
+    auc = safe_divide((positive * (negatives_upto - 0.5 * negative)).sum(axis=1), total_pos * total_neg)
 
-    # average precision: thresholds from the highest score down
-    tp_cum = np.cumsum(positive[:, ::-1], axis=1)
-    fp_cum = np.cumsum(negative[:, ::-1], axis=1)
-    precision = safe_divide(tp_cum, tp_cum + fp_cum)
-    step = positive[:, ::-1]
-    ap = safe_divide(np.nansum(step * precision, axis=1), total_pos)
+    # average precision: at each level's threshold, the rows at or above it are flagged
+    flagged_pos = total_pos[:, None] - positives_upto + positive
+    flagged = flagged_pos + total_neg[:, None] - negatives_upto + negative
+    precision = np.divide(flagged_pos, flagged, out=np.zeros_like(flagged), where=flagged > 0)
+    ap = safe_divide((positive * precision).sum(axis=1), total_pos)
     return auc, ap
 
 

@@ -43,6 +43,7 @@ its error is bounded elsewhere (see :func:`_numeric_points`).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -428,6 +429,37 @@ def _ks(ref: np.ndarray, cells: _Cells, n: int) -> tuple[float, float, float]:
     return d, p, bound
 
 
+#: The reference cut into runs by a feature's edges: window-independent, so computed once per
+#: (reference, edges) and reused by every window (a log of 100 windows cut the reference once, not 100
+#: times). Keyed on the reference array's identity and dropped when the array is, so it lives
+#: exactly as long as the profile (arrays are not hashable, so not a WeakKeyDictionary).
+_RUNS: dict[int, dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+
+def _reference_runs(ref: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values per cell, the run of each reference value, each cell's mean reference value).
+
+    The sorted reference, cut by the edges into runs: cell c holds ref[start[c]:stop[c]], strictly
+    between edges[c - 1] and edges[c]; the values equal to edges[c] follow (runs: cell 0, edge 0,
+    cell 1, …, cell m)."""
+    by_edges = _RUNS.get(id(ref))
+    if by_edges is None:
+        by_edges = _RUNS[id(ref)] = {}
+        weakref.finalize(ref, _RUNS.pop, id(ref), None)
+    key = edges.tobytes()
+    if key not in by_edges:
+        m = len(edges)
+        below, upto = np.searchsorted(ref, edges, "left"), np.searchsorted(ref, edges, "right")
+        start, stop = np.concatenate([[0], upto]), np.concatenate([below, [len(ref)]])
+        k = stop - start
+        runs = np.zeros(2 * m + 1, dtype=np.int64)
+        runs[0::2], runs[1::2] = k, upto - below
+        run_of_value = np.repeat(np.arange(2 * m + 1), runs)
+        ref_mean = np.bincount(run_of_value, weights=ref, minlength=2 * m + 1)[0::2] / np.maximum(k, 1)
+        by_edges[key] = (k, run_of_value, ref_mean)
+    return by_edges[key]
+
+
 def _shaped_distance(ref: np.ndarray, edges: np.ndarray, cells: _Cells) -> float:
     """Wasserstein distance between the reference and the window as weighted points, with the values
     of a cell that holds reference values spread like those reference values rather than stacked at
@@ -449,15 +481,7 @@ def _shaped_distance(ref: np.ndarray, edges: np.ndarray, cells: _Cells) -> float
     on the built points). Where neighbouring merged values are equal the step is 0, so the ECDFs only
     matter after the last of equal values, where they count everything at or below it."""
     m = len(edges)
-    # The sorted reference, cut by the edges into runs: cell c holds ref[start[c]:stop[c]], strictly
-    # between edges[c - 1] and edges[c]; the values equal to edges[c] follow.
-    below, upto = np.searchsorted(ref, edges, "left"), np.searchsorted(ref, edges, "right")
-    start, stop = np.concatenate([[0], upto]), np.concatenate([below, [len(ref)]])
-    k = stop - start
-    runs = np.zeros(2 * m + 1, dtype=np.int64)  # cell 0, edge 0, cell 1, …, cell m
-    runs[0::2], runs[1::2] = k, upto - below
-    run_of_value = np.repeat(np.arange(2 * m + 1), runs)
-    ref_mean = np.bincount(run_of_value, weights=ref, minlength=2 * m + 1)[0::2] / np.maximum(k, 1)
+    k, run_of_value, ref_mean = _reference_runs(ref, edges)
     interior = np.zeros(m + 1, dtype=bool)
     interior[1:-1] = True
     shaped = interior & (k > 0) & (cells.between > 0) & ~cells.known
