@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import hmac
 import io
@@ -90,7 +91,11 @@ _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
 
 
+@functools.cache
 def _library_versions() -> dict[str, str | None]:
+    """The numerical libraries' versions, read once per process: a package-metadata lookup scans
+    site-packages, and a fleet build computes thousands of keys (it was 6 s of a warm 100-model
+    build). A process never sees its libraries change."""
     versions: dict[str, str | None] = {}
     for name in _NUMERICAL_LIBRARIES:
         try:
