@@ -157,14 +157,9 @@ def test_positive_label_that_never_occurs(tmp_path: Path) -> None:
     assert metric_values(run.performance)["recall"] is not None
 
 
-@pytest.mark.skipif(
-    not (SHARED_DATA / "compas-scores-two-years.csv").is_file(),
-    reason="ProPublica COMPAS data not found in ../shared/data",
-)
-def test_compas_reproduces_propublica_error_rates(tmp_path: Path) -> None:
-    """ProPublica (2016): FPR 44.85% / 23.45%, FNR 27.99% / 47.72%, all 7,214 rows, decile_score >= 5."""
+def compas_workspace(tmp_path: Path, sensitive: str = "sensitive_features: [race, sex]") -> tuple[pd.DataFrame, Path]:
+    """ProPublica's COMPAS table (decile_score >= 5 is "higher risk") as the evaluation of a workspace."""
     raw = pd.read_csv(SHARED_DATA / "compas-scores-two-years.csv")
-    assert len(raw) == 7214
     table = pd.DataFrame(
         {
             "race": raw["race"],
@@ -180,7 +175,18 @@ def test_compas_reproduces_propublica_error_rates(tmp_path: Path) -> None:
     edit(root, VERSION, "prediction: predicted", "prediction: higher_risk")
     edit(root, VERSION, "    score: score\n", "")
     edit(root, VERSION, "features: [income, age]", "features: []")
-    edit(root, "models/loans/model.yml", "sensitive_features: [sex, age_band]", "sensitive_features: [race, sex]")
+    edit(root, "models/loans/model.yml", "sensitive_features: [sex, age_band]", sensitive)
+    return table, root
+
+
+@pytest.mark.skipif(
+    not (SHARED_DATA / "compas-scores-two-years.csv").is_file(),
+    reason="ProPublica COMPAS data not found in ../shared/data",
+)
+def test_compas_reproduces_propublica_error_rates(tmp_path: Path) -> None:
+    """ProPublica (2016): FPR 44.85% / 23.45%, FNR 27.99% / 47.72%, all 7,214 rows, decile_score >= 5."""
+    table, root = compas_workspace(tmp_path)
+    assert len(table) == 7214
     run = manifest_of(root).models[0].versions[0].evaluations[0]
     race = {g.group: g for g in next(f for f in run.fairness if f.feature == "race").groups}
     assert race["African-American"].count == 3696 and race["Caucasian"].count == 2454
@@ -200,26 +206,8 @@ def test_compas_reproduces_propublica_error_rates(tmp_path: Path) -> None:
 def test_compas_summaries_name_their_groups_and_leave_small_ones_out(tmp_path: Path) -> None:
     """The African-American vs Caucasian pair a reviewer expects (selection rates 0.588 and 0.348, ratio
     0.592), the groups behind each summary, and the small groups left out by each rate's denominator."""
-    raw = pd.read_csv(SHARED_DATA / "compas-scores-two-years.csv")
-    table = pd.DataFrame(
-        {
-            "race": raw["race"],
-            "sex": raw["sex"],
-            "two_year_recid": raw["two_year_recid"],
-            "higher_risk": (raw["decile_score"] >= 5).astype(int),
-        }
-    )
-    root = write_workspace(tmp_path, table=holdout_table())
-    table.to_csv(root / "data" / "compas.csv", index=False)
-    edit(root, VERSION, "data: data/holdout.csv", "data: data/compas.csv")
-    edit(root, VERSION, "label: defaulted", "label: two_year_recid")
-    edit(root, VERSION, "prediction: predicted", "prediction: higher_risk")
-    edit(root, VERSION, "    score: score\n", "")
-    edit(root, VERSION, "features: [income, age]", "features: []")
-    edit(
-        root,
-        "models/loans/model.yml",
-        "sensitive_features: [sex, age_band]",
+    table, root = compas_workspace(
+        tmp_path,
         "sensitive_features: [race, sex]\ngroup_comparisons:\n  race: {pairs: [[African-American, Caucasian]]}",
     )
     built = manifest_of(root)
