@@ -16,8 +16,8 @@ from modelgov.cache import AnalysisCache
 from modelgov.errors import BuildError
 from modelgov.render import site_parts
 from modelgov.render.content import NavItem, SitePage, SiteSource
-from modelgov.render.mkdocs_site import build_site
 from modelgov.render.site import site_source
+from modelgov.render.site_build import build_site
 
 EPOCH = "1719748800"
 

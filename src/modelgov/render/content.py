@@ -1,8 +1,9 @@
 """What the site consists of, independent of the static-site builder.
 
 ``pages`` produces these plain values (Markdown text, plain-text titles, a nav tree, files to
-copy); ``mkdocs_site`` turns them into an MkDocs project and builds it. Keeping this boundary
-small means moving to another builder touches only ``mkdocs_site``.
+copy); the site engine (``site_engine``; MkDocs in ``mkdocs_site``) turns them into its own project
+and builds it. Keeping this boundary small means moving to another builder touches only the
+engine's module.
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
-"""Everything MkDocs-specific: the project layout, the config, the theme override and the build.
+"""The MkDocs engine (and ProperDocs, its maintained fork): the project layout, the config, the
+theme override and the build of one part of the site.
 
-This is the only module that imports mkdocs. It takes a builder-neutral :class:`SiteSource`
-(Markdown pages, plain-text titles, a nav tree, static files), writes an MkDocs project into a
-temporary folder and builds it into ``site_dir``. Moving to another static-site builder means
-replacing this module and nothing else.
+This is the only module that imports mkdocs. :class:`MkDocsEngine` implements
+:class:`.site_engine.SiteEngine`: it takes a builder-neutral :class:`SiteSource` (Markdown pages,
+plain-text titles, a nav tree, static files), writes an MkDocs project into a temporary folder and
+builds one part of it into ``site_dir``. The same code runs on ProperDocs, which keeps MkDocs' API
+and answers its imports once :func:`.site_engine.load` has switched the process to it; the engine's
+name only changes the versions recorded in cache keys, the logger its warnings are collected from
+and the name in messages. Moving to another static-site builder means replacing this module and
+nothing else (:mod:`.site_build` drives whichever engine is loaded).
 
 Choices and why:
 
@@ -32,11 +37,9 @@ import dataclasses
 import html
 import json
 import logging
-import multiprocessing
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -50,14 +53,13 @@ from mkdocs.exceptions import MkDocsException
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import BuildError
 from modelgov.render import site_parts
-from modelgov.render.content import PLOTLY_JS, NavItem, SiteFile, SitePage, SiteSource
-from modelgov.render.site_parts import Part, PartOutput
+from modelgov.render.content import PLOTLY_JS, NavItem, SitePage, SiteSource
+from modelgov.render.site_parts import Part, PartOutput, safe_target
 from modelgov.text_safety import visible
 
-__all__ = ["build_site"]
+__all__ = ["MkDocsEngine"]
 
 _FILE_WORKER_JS = "assets/javascripts/modelgov-file-worker.js"
 _SEARCH_INDEX = "search/search_index.json"
@@ -208,14 +210,6 @@ def _front_matter(page: SitePage) -> str:
     return "\n".join([*lines, "---", "", ""])
 
 
-def _safe_target(root: Path, relative: str) -> Path:
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()):
-        raise BuildError(f"refusing to write {relative!r} outside the site source folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target
-
-
 def write_project(source: SiteSource, project: Path, site_dir: Path) -> Path:
     """Write the MkDocs project (docs, theme override, config) into ``project``; return the config path."""
     docs_dir, theme_dir = project / "docs", project / "theme"
@@ -223,18 +217,18 @@ def write_project(source: SiteSource, project: Path, site_dir: Path) -> Path:
         # controls in a page are shown as escapes here too: whatever reached the page without a text
         # filter (a value a view formatted itself) still cannot hide text or reach MkDocs raw
         markdown = visible(page.markdown, keep="\n\t")
-        _safe_target(docs_dir, page.path).write_text(_front_matter(page) + markdown, encoding="utf-8")
+        safe_target(docs_dir, page.path).write_text(_front_matter(page) + markdown, encoding="utf-8")
     for file in source.files:
-        target = _safe_target(docs_dir, file.path)
+        target = safe_target(docs_dir, file.path)
         if file.source is not None:
             shutil.copyfile(file.source, target)
         else:
             target.write_bytes(file.content or b"")
-    _safe_target(theme_dir, "main.html").write_text(_MAIN_HTML, encoding="utf-8")
-    _safe_target(theme_dir, _FILE_WORKER_JS).write_text(_FILE_WORKER, encoding="utf-8")
+    safe_target(theme_dir, "main.html").write_text(_MAIN_HTML, encoding="utf-8")
+    safe_target(theme_dir, _FILE_WORKER_JS).write_text(_FILE_WORKER, encoding="utf-8")
     config_path = project / "mkdocs.yml"
     config = mkdocs_config(source, docs_dir, theme_dir, site_dir)
-    # the navigation is handed to MkDocs as an object (see _build_part): a fleet's nav is thousands
+    # the navigation is handed to MkDocs as an object (see MkDocsEngine.build_part): a fleet's nav is thousands
     # of entries, and parsing them as YAML would cost every part's build half a second
     config.pop("nav")
     config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -242,7 +236,7 @@ def write_project(source: SiteSource, project: Path, site_dir: Path) -> Path:
 
 
 class _Collect(logging.Handler):
-    """Keeps MkDocs' warnings and errors, so a failed build can say what failed."""
+    """Keeps the engine's warnings and errors, so a failed build can say what failed."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
@@ -253,14 +247,23 @@ class _Collect(logging.Handler):
 
 
 @contextmanager
-def _mkdocs_logging(quiet: bool) -> Iterator[_Collect]:
-    """Route MkDocs' log to a collector (and to stderr at INFO when not quiet), then restore it."""
-    logger = logging.getLogger("mkdocs")
+def _engine_logging(root: str, quiet: bool) -> Iterator[_Collect]:
+    """Route the engine's log (logger ``root``: ``mkdocs`` or ``properdocs``) to a collector, and to
+    stderr at INFO when not quiet, then restore it. Under ProperDocs, plugins written for MkDocs
+    (Material's search and offline plugins) still log to ``mkdocs.*``: that logger is made a child of
+    ``properdocs`` for the build, as ProperDocs' own command line does, so their warnings fail a
+    strict build too."""
+    logger = logging.getLogger(root)
     saved = (logger.level, logger.propagate, list(logger.handlers))
+    legacy = logging.getLogger("mkdocs") if root != "mkdocs" else None
+    saved_legacy = (legacy.parent, legacy.level, legacy.propagate, list(legacy.handlers)) if legacy else None
     collect = _Collect()
     logger.handlers = [collect]
     logger.propagate = False
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    if legacy is not None:
+        legacy.parent, legacy.handlers, legacy.propagate = logger, [], True
+        legacy.setLevel(logging.NOTSET)
     if not quiet:
         stream = logging.StreamHandler()
         stream.addFilter(_QuietExclusions())
@@ -272,6 +275,9 @@ def _mkdocs_logging(quiet: bool) -> Iterator[_Collect]:
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
         logger.handlers = saved[2]
+        if legacy is not None and saved_legacy is not None:
+            legacy.parent, legacy.handlers, legacy.propagate = saved_legacy[0], saved_legacy[3], saved_legacy[2]
+            legacy.setLevel(saved_legacy[1])
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -337,153 +343,73 @@ class _QuietExclusions(logging.Filter):
         return "excluded from the built site" not in record.getMessage()
 
 
-def _builder_versions() -> dict[str, str]:
-    return {name: metadata.version(name) for name in ("mkdocs", "mkdocs-material", "markdown")}
+class MkDocsEngine:
+    """:class:`.site_engine.SiteEngine` on MkDocs 1.6 or ProperDocs (``name``), with Material."""
 
+    def __init__(self, name: str, label: str) -> None:
+        self.name = name  # "mkdocs" or "properdocs": the package that answers `import mkdocs` here
+        self.label = label
 
-def _part_key(source: SiteSource, part: Part, config: dict[str, object]) -> str:
-    """Everything a part's pages are made from: its pages, the whole navigation and configuration,
-    the other pages and files it can link to, the theme override and the builder's versions."""
-    portable = {k: v for k, v in config.items() if k not in ("docs_dir", "site_dir")}
-    portable["theme"] = {k: v for k, v in config["theme"].items() if k != "custom_dir"}  # type: ignore[union-attr]
-    return cache_key(
-        {
-            "kind": "site-part",
-            "part": part.name,
-            "pages": [[p.path, p.title, p.markdown, p.uses_plotly] for p in part.pages],
-            "site_pages": sorted(p.path for p in source.pages),
-            "site_files": sorted(f.path for f in source.files),
+    def versions(self) -> dict[str, str]:
+        """The versions a built page depends on: the engine's, the theme's and Python-Markdown's."""
+        return {package: metadata.version(package) for package in (self.name, "mkdocs-material", "markdown")}
+
+    def cache_material(self, source: SiteSource) -> dict[str, object]:
+        """The configuration (without this machine's paths), the theme override and the versions."""
+        config = mkdocs_config(source, Path("docs"), Path("theme"), Path("site"))
+        portable = {k: v for k, v in config.items() if k not in ("docs_dir", "site_dir")}
+        portable["theme"] = {k: v for k, v in config["theme"].items() if k != "custom_dir"}  # type: ignore[union-attr]
+        return {
+            "engine": self.name,
             "config": portable,
             "theme_override": [_MAIN_HTML, _FILE_WORKER],
-            "builder": _builder_versions(),
+            "builder": self.versions(),
         }
-    )
 
+    def build_part(self, source: SiteSource, part: Part, site_dir: Path, *, quiet: bool) -> PartOutput:
+        """Build ``part`` into ``site_dir`` (the root part also writes the static files and the theme)."""
+        own = {page.path for page in part.pages}
+        external = [page.path for page in source.pages if page.path not in own]
+        is_root = part.name == site_parts.ROOT
+        if not is_root:
+            external += [file.path for file in source.files]
+        part_source = dataclasses.replace(source, pages=part.pages, files=source.files if is_root else ())
+        output = PartOutput()
+        with tempfile.TemporaryDirectory(prefix="modelgov-site-source-") as tmp:
+            config_path = write_project(part_source, Path(tmp), site_dir)
+            with _engine_logging(self.name, quiet) as collected:
+                try:
+                    config = load_config(str(config_path), strict=True, nav=_nav_config(source.nav))
+                    if not is_root:  # the 404 page (and an empty sitemap) are written by the root part
+                        config.theme.static_templates.clear()
+                    others = _OtherParts(external, skip_static=not is_root)
+                    config.plugins["modelgov/other-parts"] = others
+                    mkdocs_build(config)
+                except (MkDocsException, OSError) as exc:
+                    details = "".join(f"\n  {message}" for message in collected.messages)
+                    raise BuildError(f"the static site build ({self.label}) failed: {exc}{details}") from None
+                if collected.messages:  # e.g. config warnings, which MkDocs logs before counting starts
+                    details = "".join(f"\n  {message}" for message in collected.messages)
+                    raise BuildError(f"the static site build ({self.label}) reported problems:{details}")
+        others.record(output)
+        for page in part.pages:
+            html_path = site_parts.output_path(page.path)
+            output.pages[html_path] = (site_dir / html_path).read_text(encoding="utf-8")
+        output.search = list(_read_search_index(site_dir).get("docs", []))
+        return output
 
-def _build_part(source: SiteSource, part: Part, site_dir: Path, quiet: bool) -> PartOutput:
-    """Build ``part`` into ``site_dir`` (the root part also writes the static files and the theme)."""
-    own = {page.path for page in part.pages}
-    external = [page.path for page in source.pages if page.path not in own]
-    is_root = part.name == site_parts.ROOT
-    if not is_root:
-        external += [file.path for file in source.files]
-    part_source = dataclasses.replace(source, pages=part.pages, files=source.files if is_root else ())
-    output = PartOutput()
-    with tempfile.TemporaryDirectory(prefix="modelgov-site-source-") as tmp:
-        config_path = write_project(part_source, Path(tmp), site_dir)
-        with _mkdocs_logging(quiet) as collected:
-            try:
-                config = load_config(str(config_path), strict=True, nav=_nav_config(source.nav))
-                if not is_root:  # the 404 page (and an empty sitemap) are written by the root part
-                    config.theme.static_templates.clear()
-                others = _OtherParts(external, skip_static=not is_root)
-                config.plugins["modelgov/other-parts"] = others
-                mkdocs_build(config)
-            except (MkDocsException, OSError) as exc:
-                details = "".join(f"\n  {message}" for message in collected.messages)
-                raise BuildError(f"the static site build (MkDocs) failed: {exc}{details}") from None
-            if collected.messages:  # e.g. config warnings, which MkDocs logs before counting starts
-                details = "".join(f"\n  {message}" for message in collected.messages)
-                raise BuildError(f"the static site build (MkDocs) reported problems:{details}")
-    others.record(output)
-    for page in part.pages:
-        html_path = site_parts.output_path(page.path)
-        output.pages[html_path] = (site_dir / html_path).read_text(encoding="utf-8")
-    index = _read_search_index(site_dir)
-    output.search = list(index.get("docs", []))
-    return output
-
-
-def _read_search_index(site_dir: Path) -> dict:
-    path = site_dir / _SEARCH_INDEX
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def _cached_part(cache: AnalysisCache, key: str, part: Part) -> PartOutput | None:
-    hit = cache.get(key, part.label)
-    if hit is None:
-        return None
-    try:
-        return PartOutput.from_json(hit[0])
-    except (KeyError, TypeError, ValueError) as exc:
-        cache.reject(key, part.label, f"not a valid result: {exc}")
-        return None
-
-
-def _build_part_alone(source: SiteSource, part: Part, quiet: bool) -> PartOutput:
-    """Build a part that is not the root into a scratch folder (in a worker process, when parallel)."""
-    with tempfile.TemporaryDirectory(prefix="modelgov-site-part-") as scratch:
-        return _build_part(source, part, Path(scratch) / "site", quiet)
-
-
-def build_site(
-    source: SiteSource,
-    site_dir: Path,
-    *,
-    quiet: bool = True,
-    cache: AnalysisCache | None = None,
-    progress: Callable[[str], None] = lambda _: None,
-    jobs: int = 1,
-) -> None:
-    """Build ``source`` into ``site_dir`` with MkDocs in strict mode, part by part (see
-    :mod:`.site_parts`); raise BuildError on any warning. With a ``cache``, a part whose inputs are
-    unchanged since an earlier build is reused instead of built. ``jobs``: parts built in parallel
-    processes (spawned, as the analysis workers are), the site-wide part meanwhile in this one."""
-    site_dir = Path(site_dir).resolve()
-    parts = site_parts.split(source)
-    outputs: dict[str, PartOutput] = {}
-    keys: dict[str, str] = {}
-    config = mkdocs_config(source, Path("docs"), Path("theme"), Path("site")) if cache is not None else {}
-    todo: list[Part] = []
-    for part in parts[1:]:  # parts[0] is the root, always built: it holds the build record
-        if cache is not None:
-            keys[part.name] = _part_key(source, part, config)
-            if (found := _cached_part(cache, keys[part.name], part)) is not None:
-                outputs[part.name] = found
-                continue
-        todo.append(part)
-    # a worker needs only the part's pages and the paths of the others, not every page's text
-    light = dataclasses.replace(
-        source,
-        pages=tuple(SitePage(p.path, p.title, "") for p in source.pages),
-        files=tuple(SiteFile(path=f.path) for f in source.files),
-    )
-    built: dict[str, PartOutput] = {}
-    if jobs > 1 and len(todo) > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
-            futures = {
-                part.name: pool.submit(_build_part_alone, _with_pages(light, part), part, quiet) for part in todo
-            }
-            outputs[site_parts.ROOT] = _build_part(source, parts[0], site_dir, quiet)
-            built = {name: future.result() for name, future in futures.items()}
-    else:
-        outputs[site_parts.ROOT] = _build_part(source, parts[0], site_dir, quiet)
-        built = {part.name: _build_part_alone(source, part, quiet) for part in todo}
-    for name, output in built.items():
-        outputs[name] = output
-        if cache is not None:
-            cache.put(keys[name], output.to_json(), {})
-    if len(parts) > 1:
-        progress(f"Site parts: {len(parts) - 1 - len(todo)} of {len(parts) - 1} reused, {len(todo)} built")
-    problems = site_parts.cross_link_problems(outputs)
-    if problems:
-        details = "".join(f"\n  WARNING: {problem}" for problem in problems)
-        raise BuildError(f"the static site build (MkDocs) reported problems:{details}")
-    for part in parts[1:]:
-        for path, page_html in outputs[part.name].pages.items():
-            _safe_target(site_dir, path).write_text(page_html, encoding="utf-8")
-    root_index = _read_search_index(site_dir)
-    if root_index:
-        others = [{"docs": outputs[part.name].search} for part in parts[1:]]
-        merged = site_parts.merge_search_indexes([root_index, *others])
+    def complete_search_index(self, site_dir: Path, entries: list[dict]) -> None:
+        """Material's index, with the other parts' entries after the root part's."""
+        root_index = _read_search_index(site_dir)
+        if not root_index:
+            return
+        merged = site_parts.merge_search_indexes([root_index, {"docs": entries}])
         data = json.dumps(merged, separators=(",", ":"))
         (site_dir / _SEARCH_INDEX).write_text(data, encoding="utf-8")
         # Material's offline plugin inlines the index into a script for file:// pages; do the same
         (site_dir / _SEARCH_INDEX).with_suffix(".js").write_text(f"var __index = {data}", encoding="utf-8")
 
 
-def _with_pages(light: SiteSource, part: Part) -> SiteSource:
-    """``light`` (every page's path and title, no text) with ``part``'s own pages in full."""
-    own = {page.path: page for page in part.pages}
-    return dataclasses.replace(light, pages=tuple(own.get(p.path, p) for p in light.pages))
+def _read_search_index(site_dir: Path) -> dict:
+    path = site_dir / _SEARCH_INDEX
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}

@@ -2,8 +2,9 @@
 
 Pages come from the templates (:mod:`.pages`), assets are the site stylesheets and the local
 plotly.js, and the manifest itself is published next to the pages so every number on the site can
-be checked against the machine-readable record. The static-site builder (:mod:`.mkdocs_site`)
-does the rest.
+be checked against the machine-readable record. The static-site engine (:mod:`.site_engine`:
+MkDocs, or ProperDocs when ``MODELGOV_SITE_ENGINE=properdocs``) does the rest, part by part
+(:mod:`.site_build`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from modelgov import manifest as manifest_io
 from modelgov import resources
 from modelgov.cache import AnalysisCache
 from modelgov.manifest import Manifest
-from modelgov.render import charts, pages
+from modelgov.render import charts, pages, site_engine
 from modelgov.render.content import PLOTLY_JS, SiteFile, SiteSource
-from modelgov.render.mkdocs_site import build_site
+from modelgov.render.site_build import build_site
 
 __all__ = ["render_site", "site_source"]
 
@@ -79,9 +80,11 @@ def render_site(
     ``site_dir`` must not exist or be empty (the caller moves it into place atomically).
     ``template_dir`` holds workspace overrides of the built-in ``*.md.j2`` templates and assets.
     With a ``cache``, each model's pages and each built part of the site are reused while their
-    inputs are unchanged; ``jobs`` parts of the site are built in parallel processes. Raises :class:`~modelgov.errors.BuildError` when a template or the site
-    build fails.
+    inputs are unchanged; ``jobs`` parts of the site are built in parallel processes. Raises
+    :class:`~modelgov.errors.BuildError` when a template or the site build fails, or when the site
+    engine ``MODELGOV_SITE_ENGINE`` names cannot be loaded (checked before any page is rendered).
     """
+    engine = site_engine.load()
     source = site_source(manifest, template_dir=template_dir, versioned=versioned, cache=cache)
-    progress(f"Building the static site with MkDocs ({len(source.pages)} pages)")
-    build_site(source, Path(site_dir), quiet=quiet, cache=cache, progress=progress, jobs=jobs)
+    progress(f"Building the static site with {engine.label} ({len(source.pages)} pages)")
+    build_site(source, Path(site_dir), engine=engine, quiet=quiet, cache=cache, progress=progress, jobs=jobs)

@@ -10,7 +10,8 @@ its pages are exactly those of a whole-site build; only a part whose inputs chan
 
 This module holds the builder-independent half: which page belongs to which part, what a part's
 output consists of, how the parts' search indexes are merged, and the check of links between
-parts (which no single part's build can see). :mod:`.mkdocs_site` builds the parts.
+parts (which no single part's build can see). :mod:`.site_build` has the parts built by the
+site engine (:mod:`.site_engine`), reuses cached ones and puts the site together.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from modelgov.errors import BuildError
 from modelgov.render.content import SitePage, SiteSource
 
-__all__ = ["Part", "PartOutput", "cross_link_problems", "merge_search_indexes", "split"]
+__all__ = ["Part", "PartOutput", "cross_link_problems", "merge_search_indexes", "safe_target", "split"]
 
 #: The part holding every page outside the declared sections, and the site's static files.
 ROOT = ""
@@ -94,6 +97,15 @@ def output_path(page_path: str) -> str:
     return f"{stem}.html"
 
 
+def safe_target(root: Path, relative: str) -> Path:
+    """Where the site file ``relative`` goes under ``root`` (its folder created); refused outside it."""
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise BuildError(f"refusing to write {relative!r} outside the site source folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 def merge_search_indexes(indexes: list[dict]) -> dict:
     """One search index from the parts' indexes: the first one's settings and every part's entries,
     in part order (Material's search does not depend on the order of entries)."""
@@ -105,8 +117,8 @@ def merge_search_indexes(indexes: list[dict]) -> dict:
 
 
 def cross_link_problems(outputs: Mapping[str, PartOutput]) -> list[str]:
-    """Links from one part to a missing anchor on another part's page, worded as MkDocs words the
-    same problem within one build (which strict mode turns into a failed build)."""
+    """Links from one part to a missing anchor on another part's page, worded as MkDocs (and
+    ProperDocs) word the same problem within one build (which strict mode turns into a failed build)."""
     anchors: dict[str, set[str]] = {}
     for output in outputs.values():
         for page, ids in output.anchors.items():
