@@ -23,14 +23,19 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from modelgov.workspace.paths import refusal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and pyarrow.compute are imported where a table is loaded: reading a header (all that
+# validation and a cached build do) needs neither, and they take longer to import than the rest.
 
 #: Suffixes recognised, mapped to a format name.
 FORMATS = {
@@ -154,6 +159,8 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
     each batch's decoded size is computed from the dictionary's value lengths before anything is
     decoded: one 1 MB value referenced by every row is a few bytes in the file and the footer, and
     gigabytes as a column."""
+    import pyarrow.compute as pc
+
     handle = pq.ParquetFile(path)
     schema = handle.schema_arrow
     missing = [c for c in columns if c not in schema.names]
@@ -244,6 +251,8 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
         if fmt == "parquet":
             frame = _read_parquet(path, wanted)
         elif fmt == "csv":
+            import pandas as pd
+
             check_text_bounds(path)
             frame = pd.read_csv(path, usecols=wanted, encoding="utf-8-sig")
         else:
@@ -312,6 +321,8 @@ def _read_jsonl(path: Path, columns: list[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in seen]
     if missing:
         raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
+    import pandas as pd
+
     return pd.DataFrame(values)
 
 
