@@ -96,8 +96,9 @@ def test_a_warm_build_reuses_every_evaluation_and_gives_the_same_manifest(ws: Pa
     cold, cold_cache = build(ws, tmp_path / "cache")
     warm, warm_cache = build(ws, tmp_path / "cache")
     assert cold == fresh and warm == fresh
-    assert (cold_cache.stats.hits, cold_cache.stats.misses) == (0, 1)
-    assert (warm_cache.stats.hits, warm_cache.stats.misses) == (1, 0)
+    # the evaluation and its explanation
+    assert (cold_cache.stats.hits, cold_cache.stats.misses) == (0, 2)
+    assert (warm_cache.stats.hits, warm_cache.stats.misses) == (2, 0)
     assert (tmp_path / "cache" / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
@@ -107,7 +108,7 @@ def test_a_changed_table_is_a_new_entry_never_a_stale_one(ws: Path, tmp_path: Pa
     table.to_csv(ws / "data" / "holdout.csv", index=False)
     changed, cache = build(ws, tmp_path / "cache")
     assert cache.stats.hits == 0 and changed == build(ws, None)[0]
-    assert len(entries(tmp_path / "cache")) == 2
+    assert len(entries(tmp_path / "cache")) == 4
 
 
 def flip_a_body_byte(entry: Path) -> None:
@@ -137,7 +138,7 @@ def valid_mac_garbage(entry: Path) -> None:
 )
 def test_a_corrupted_entry_is_detected_reported_and_rebuilt(ws: Path, tmp_path: Path, damage, reason: str) -> None:
     expected, _ = build(ws, tmp_path / "cache")
-    [entry] = entries(tmp_path / "cache")
+    entry = evaluation_entry(tmp_path / "cache")
     good = entry.read_bytes()
     damage(entry)
 
@@ -149,7 +150,7 @@ def test_a_corrupted_entry_is_detected_reported_and_rebuilt(ws: Path, tmp_path: 
     assert entry.read_bytes() == good  # rewritten whole
 
     again, cache = build(ws, tmp_path / "cache")
-    assert again == expected and cache.stats.hits == 1
+    assert again == expected and cache.stats.hits == 2
 
 
 def test_an_unwritable_cache_never_fails_a_build(ws: Path, tmp_path: Path) -> None:
@@ -175,14 +176,14 @@ def test_monitoring_reports_are_cached_and_a_changed_log_is_recomputed(ws: Path,
     )
     fresh, _ = build(ws, None)
     cold, cache = build(ws, tmp_path / "cache")
-    assert (cache.stats.hits, cache.stats.misses) == (0, 2)
+    assert (cache.stats.hits, cache.stats.misses) == (0, 3)
     warm, cache = build(ws, tmp_path / "cache")
-    assert (cache.stats.hits, cache.stats.misses) == (2, 0)
+    assert (cache.stats.hits, cache.stats.misses) == (3, 0)
     assert cold == warm == fresh
 
     week.assign(ts="2026-08-10T10:00:00Z").to_csv(ws / "logs" / "w2.csv", index=False)  # a new week arrives
     grown, cache = build(ws, tmp_path / "cache")
-    assert (cache.stats.hits, cache.stats.misses) == (1, 1)  # the evaluation is reused, the drift is not
+    assert (cache.stats.hits, cache.stats.misses) == (2, 1)  # the evaluation is reused, the drift is not
     assert grown == build(ws, None)[0] != fresh
 
 
@@ -199,13 +200,13 @@ def test_parallel_analysis_gives_the_serial_manifest_and_shares_the_cache(ws: Pa
     parallel = manifest_json(build_manifest(load_workspace(ws), jobs=2, cache=cache))
     assert parallel == serial
     assert '"path":"data/holdout.csv"' in parallel  # hashed in a worker, listed as an input
-    assert (cache.stats.hits, cache.stats.misses) == (0, 2)
+    assert (cache.stats.hits, cache.stats.misses) == (0, 4)
 
-    first, _ = entries(tmp_path / "cache")
+    first = entries(tmp_path / "cache")[0]
     flip_a_body_byte(first)
     cache = AnalysisCache(tmp_path / "cache", report=messages.append)
     assert manifest_json(build_manifest(load_workspace(ws), jobs=2, cache=cache)) == serial
-    assert (cache.stats.hits, len(cache.stats.corrupted)) == (1, 1)
+    assert (cache.stats.hits, len(cache.stats.corrupted)) == (3, 1)
     assert any("rejected (" in m for m in messages)  # a worker's report reaches the caller
 
 
@@ -228,11 +229,11 @@ def test_a_card_change_rerenders_only_that_models_pages_and_the_site_is_unchange
         }
 
     build_site(ws, tmp_path / "cold", cache_dir=tmp_path / "cache")
-    # the shared evaluation; each model's pages; the built parts of the site: each model's folder and
-    # the datasets (no policies apply, so there are no compliance pages; the site-wide part is built
-    # every time)
+    # the shared evaluation and its explanation; each model's pages; the built parts of the site: each
+    # model's folder and the datasets (no policies apply, so there are no compliance pages; the
+    # site-wide part is built every time)
     before = set(entries(tmp_path / "cache"))
-    assert len(before) == 1 + 2 + 3
+    assert len(before) == 2 + 2 + 3
     card = ws / "models" / "loans" / "model.yml"
     card.write_text(card.read_text().replace("caveats: ", "caveats: Reviewed again. "))
     messages: list[str] = []
@@ -318,13 +319,13 @@ def test_swapped_entries_are_bound_to_their_keys(ws: Path, tmp_path: Path) -> No
     copy = ws / "models/loans-copy/versions/1.0/version.yml"
     copy.write_text(copy.read_text().replace("date: 2026-01-20", "date: 2026-01-21"))
     expected, _ = build(ws, tmp_path / "cache")
-    first, second = entries(tmp_path / "cache")
+    first, second = [e for e in entries(tmp_path / "cache") if "run" in read_entry(e)[1]]  # the two evaluations
     a, b = first.read_bytes(), second.read_bytes()
     first.write_bytes(b)
     second.write_bytes(a)
     messages: list[str] = []
     swapped, cache = build(ws, tmp_path / "cache", messages)
-    assert swapped == expected and cache.stats.hits == 0 and len(cache.stats.corrupted) == 2
+    assert swapped == expected and cache.stats.hits == 2 and len(cache.stats.corrupted) == 2
     assert sum("rejected (its header names another entry)" in m for m in messages) == 2
 
     header, rest = first.read_bytes().split(b"\n", 1)  # rewritten honestly by the rebuild
@@ -333,7 +334,7 @@ def test_swapped_entries_are_bound_to_their_keys(ws: Path, tmp_path: Path) -> No
     second.write_bytes(json.dumps(claimed).encode() + b"\n" + rest)
     messages.clear()
     rekeyed, cache = build(ws, tmp_path / "cache", messages)
-    assert rekeyed == expected and cache.stats.hits == 1
+    assert rekeyed == expected and cache.stats.hits == 3
     assert any(MAC_MISMATCH in m and str(second) in m for m in messages), messages
 
 
@@ -403,7 +404,7 @@ def test_an_entry_that_is_not_a_small_regular_file_is_refused_without_reading_it
     import signal
 
     expected, _ = build(ws, tmp_path / "cache")
-    [entry] = entries(tmp_path / "cache")
+    entry = evaluation_entry(tmp_path / "cache")
     outside = tmp_path / "outside.txt"
     outside.write_text("not the cache's\n")
     plant(entry, how, outside)
@@ -421,12 +422,13 @@ def test_an_entry_that_is_not_a_small_regular_file_is_refused_without_reading_it
     assert grown_kib < 256 * 1024
     assert outside.read_text() == "not the cache's\n"  # never written through
     assert not entry.is_symlink() and entry.is_file()  # replaced by the recomputed entry
-    assert build(ws, tmp_path / "cache")[1].stats.hits == 1
+    assert build(ws, tmp_path / "cache")[1].stats.hits == 2
 
 
 def test_a_symlinked_shard_folder_is_neither_read_nor_written_through(ws: Path, tmp_path: Path) -> None:
     expected, _ = build(ws, tmp_path / "cache")
-    [entry] = entries(tmp_path / "cache")
+    entry = evaluation_entry(tmp_path / "cache")
+    elsewhere_shards = sum(e.parent != entry.parent for e in entries(tmp_path / "cache"))  # the explanation's
     elsewhere = tmp_path / "elsewhere"
     entry.parent.rename(elsewhere)  # a valid entry, behind a link
     entry.parent.symlink_to(elsewhere, target_is_directory=True)
@@ -434,7 +436,7 @@ def test_a_symlinked_shard_folder_is_neither_read_nor_written_through(ws: Path, 
     before = sorted((p.name, p.stat().st_mtime_ns) for p in elsewhere.iterdir())
     messages: list[str] = []
     rebuilt, cache = build(ws, tmp_path / "cache", messages)
-    assert rebuilt == expected and cache.stats.hits == 0
+    assert rebuilt == expected and cache.stats.hits == elsewhere_shards
     shard = entry.parent.name
     assert any(f"rejected (its folder {shard}/ is a symbolic link)" in m for m in messages), messages
     assert any(f"Not caching {entry}: its folder {shard}/ is a symbolic link" in m for m in messages)
@@ -449,7 +451,7 @@ def test_a_cache_root_that_is_a_link_is_resolved_once_and_checked_against_the_wo
     (tmp_path / "disk").mkdir()
     (tmp_path / "cache-link").symlink_to(tmp_path / "disk", target_is_directory=True)
     build(ws, tmp_path / "cache-link")
-    assert len(entries(tmp_path / "disk")) == 1
+    assert len(entries(tmp_path / "disk")) == 2  # the evaluation and its explanation
 
     (tmp_path / "into-ws").symlink_to(ws / "models", target_is_directory=True)
     for folder in (tmp_path / "into-ws", ws / "cache-link-out"):
@@ -458,7 +460,7 @@ def test_a_cache_root_that_is_a_link_is_resolved_once_and_checked_against_the_wo
         code, err = cli(["build", str(ws), "-o", str(tmp_path / "site"), "--cache-dir", str(folder)], capsys)
         assert code == 2 and err.startswith("error: the analysis cache"), err
         assert "inside the workspace" in err and "a build never writes into the workspace" in err
-    assert len(entries(tmp_path / "disk")) == 1 and not (ws / "models" / ".gitignore").exists()
+    assert len(entries(tmp_path / "disk")) == 2 and not (ws / "models" / ".gitignore").exists()
 
 
 @pytest.mark.parametrize("where", ["inside", "env-inside", "contains"])
@@ -491,7 +493,7 @@ def test_the_key_file_is_made_once_owner_only_and_outside_the_cache(ws: Path, tm
     assert path.stat().st_mode & 0o777 == 0o600 and path.stat().st_size == 32
     assert not path.is_relative_to(tmp_path / "cache") and not path.is_relative_to(ws)
     made = path.read_bytes()
-    assert build(ws, tmp_path / "cache")[1].stats.hits == 1 and path.read_bytes() == made
+    assert build(ws, tmp_path / "cache")[1].stats.hits == 2 and path.read_bytes() == made
     assert [p.name for p in path.parent.iterdir()] == ["cache.key"]  # no temporary left behind
 
 
@@ -551,10 +553,10 @@ def test_runners_sharing_a_secret_share_the_cache_and_a_wrong_secret_is_rejected
     secret = "0123456789abcdef" * 4
     runner(monkeypatch, tmp_path / "runner-a", secret)
     expected, cache = build(ws, shared)
-    assert cache.stats.misses == 1
+    assert cache.stats.misses == 2
     runner(monkeypatch, tmp_path / "runner-b", f"  {secret}\n")  # surrounding whitespace is not the key
     again, cache = build(ws, shared)
-    assert again == expected and cache.stats.hits == 1
+    assert again == expected and cache.stats.hits == 2
     assert not key_file().exists()  # a runner with the secret never makes a key file
 
     for other in ("another secret of at least 32 bytes", None):  # a wrong secret; a runner's own key

@@ -53,9 +53,10 @@ def test_serve_builds_serves_and_rebuilds_only_what_a_change_touches(served) -> 
     wait_for(lambda: "Reviewed again." in fetch(url + "models/loans/1.0/index.html"), "the rebuilt card")
     assert "Changed: models/loans/model.yml; rebuilding" in messages
     wait_for(lambda: session.builds == 2, "the rebuild to finish")  # the site is swapped in just before it counts
-    # the rebuild reused every analysis and every part of the site but the changed model's
+    # the rebuild reused every analysis (the evaluation and its explanation) and every part of the site
+    # but the changed model's
     rebuild = messages[messages.index("Changed: models/loans/model.yml; rebuilding") :]
-    assert any(m.startswith("Analysis cache: 1 result(s) reused, 0 computed") for m in rebuild)
+    assert any(m.startswith("Analysis cache: 2 result(s) reused, 0 computed") for m in rebuild)
     assert "Site parts: 1 of 2 reused, 1 built" in rebuild
 
 

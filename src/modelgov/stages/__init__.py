@@ -1,0 +1,40 @@
+"""The build as a list of stages.
+
+:data:`STAGES` is the build, in order. Each stage (:class:`~modelgov.stages.base.Stage`) declares
+what its result depends on, computes it, and puts it in its place in the manifest; the runner
+(:mod:`.runner`) owns the order, the cache, the file registry and the worker processes. A new
+analysis is one module here and one line in the list.
+
+==============  ========  ===============================================================
+stage           scope     evidence it contributes
+==============  ========  ===============================================================
+evaluation      run       ``models[].versions[].evaluations[].performance``, ``.fairness``
+explanation     run       ``models[].versions[].evaluations[].explainability``
+monitoring      version   ``models[].versions[].drift``
+comparison      model     ``models[].versions[].comparisons``
+review          manifest  each version's ``evidence``, ``approvals``, ``status_change``; ``audit``
+lineage         manifest  ``lineage``
+governance      manifest  ``governance``
+==============  ========  ===============================================================
+
+What the workspace declares (cards, training records, datasheets, the monitoring set-up) is
+recorded by :mod:`.records`, not computed, and is never cached.
+"""
+
+from __future__ import annotations
+
+from modelgov.stages import comparison, evaluation, explanation, governance, lineage, monitoring, review
+from modelgov.stages.base import Stage
+
+#: The build, in order; listed by scope (runs, versions, models, the whole manifest).
+STAGES: tuple[Stage, ...] = (
+    evaluation.STAGE,
+    explanation.STAGE,
+    monitoring.STAGE,
+    comparison.STAGE,
+    review.STAGE,
+    lineage.STAGE,
+    governance.STAGE,
+)
+
+__all__ = ["STAGES", "Stage"]
