@@ -12,7 +12,8 @@ Each stage runs at one scope, once per subject of that scope:
 - ``run``: one evaluation of one version (its table, its model file);
 - ``version``: one model version, after all of its runs;
 - ``model``: one model, after all of its versions (a stage may split it into units: pairs of versions);
-- ``manifest``: the whole workspace, after every model, in the main process.
+- ``manifest``: the whole workspace, after every model, in the main process; not cached (these
+  stages read the manifest the analyses made, and cost little).
 
 A stage signals a failure by raising :class:`StageFailed` with the problems found; they are
 collected over the whole workspace and reported together. A failed run drops its evaluation (and
