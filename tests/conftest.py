@@ -1,12 +1,78 @@
-"""Shared test setup: make the helper modules in tests/ importable."""
+"""Shared test setup: make the helper modules in tests/ importable, keep every test out of the real
+user's cache and config, and build the bundled example once for the whole test session."""
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 
 import pytest
+
+from shared_builds import DemoBuild, build_demo, shared_folder
+
+# --------------------------------------------------------------------------------------------------
+# Parallel runs (pytest-xdist: `-n auto --dist loadscope` in pyproject.toml's addopts)
+# --------------------------------------------------------------------------------------------------
+
+#: At most this many workers for `-n auto`: each worker is a whole test process (with the analysis
+#: stack, sometimes a Spark JVM or a Chromium), and the suite is split by module, so more do not help.
+MAX_WORKERS = 4
+
+#: Modules that take longest, started first so that no worker is left with a long one at the end
+#: (`--dist loadscope` hands each worker whole modules, in this order, then the rest as collected).
+#: Measured with `--durations` on the 2-core machine (docs/performance.md); a module not listed
+#: is only scheduled later, never skipped.
+LONGEST_FIRST = (
+    "test_browser.py",
+    "test_redteam_cache.py",
+    "test_end_to_end.py",
+    "test_spark_scan.py",
+    "test_redteam_decisions.py",
+    "test_cache.py",
+    "test_redteam_render.py",
+    "test_render.py",
+    "test_redteam_boundary.py",
+    "test_hostile_corpus.py",
+    "test_properties.py",
+    "test_interrupted_build.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker per CPU this process may run on, at most :data:`MAX_WORKERS`."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS))
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that reads the shared demo build is `slow` (the build takes half a minute when it is
+    the first). Under pytest-xdist, the longest modules first (:data:`LONGEST_FIRST`); a serial run
+    keeps the collection order. Every worker collects, and sorts, the same items."""
+    for item in items:
+        if "demo_build" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_and_config_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same for module- and session-scoped fixtures, which are set up before the function-scoped
+    fixture below runs: they never read or write the real user's cache or cache key either."""
+    home = tmp_path_factory.mktemp("xdg-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+        patch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+        patch.delenv("MODELGOV_CACHE_DIR", raising=False)
+        patch.delenv("MODELGOV_CACHE_KEY", raising=False)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -18,3 +84,10 @@ def _private_cache_and_config(tmp_path_factory: pytest.TempPathFactory, monkeypa
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.delenv("MODELGOV_CACHE_DIR", raising=False)
     monkeypatch.delenv("MODELGOV_CACHE_KEY", raising=False)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo workspace and its built site, made once for the whole run (see :class:`DemoBuild`)."""
+    folder = shared_folder(tmp_path_factory, "demo", build_demo)
+    return DemoBuild(folder / "workspace", folder / "site", folder / "cache")

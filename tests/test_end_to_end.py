@@ -11,8 +11,8 @@ import hashlib
 import html
 import json
 import re
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -32,20 +32,17 @@ from modelgov.build import build_site
 from modelgov.cli import main
 from modelgov.demo.policies import AS_OF
 from modelgov.errors import BuildError
+from shared_builds import DEMO_EPOCH, DemoBuild
 
 pytestmark = pytest.mark.slow
 
-EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
-REPO = Path(__file__).resolve().parents[1]
+EPOCH = DEMO_EPOCH  # 2026-01-01T00:00:00Z, the shared demo build's
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("demo")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-        assert main(["demo", str(root), "--quiet"]) == 0
-    return root / "workspace", root / "site"
+def demo(demo_build: DemoBuild) -> tuple[Path, Path]:
+    """The demo workspace and its site, built once for the whole test run (tests/conftest.py); read only."""
+    return demo_build.workspace, demo_build.site
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -175,36 +172,46 @@ def test_site_is_offline(demo: tuple[Path, Path]) -> None:
 
 
 def test_rebuild_is_byte_identical(demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    workspace, site = demo
+    """`modelgov demo` from scratch (the workspace generated again from its seed, every analysis
+    computed again, no cache) builds the bytes of the shared build (`modelgov build` with a cache)."""
+    _, site = demo
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    again = build_site(workspace, tmp_path / "again", as_of=AS_OF).site_dir  # the demo's snapshot date
+    assert main(["demo", str(tmp_path), "--quiet"]) == 0  # the demo's snapshot date, AS_OF
+    again = tmp_path / "site"
     assert (again / "manifest.json").read_bytes() == (site / "manifest.json").read_bytes()
     assert tree_digest(again) == tree_digest(site)
 
 
 def test_a_rebuild_from_the_analysis_cache_is_byte_identical(
-    demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every demo evaluation (binary, multiclass, regression; row ids; SHAP or not) round-trips the cache."""
-    workspace, site = demo
+    """Every demo evaluation (binary, multiclass, regression; row ids; SHAP or not) round-trips the cache:
+    the shared demo build computed every analysis into its cache (cold); this build, from a copy of
+    that cache, reads them all."""
+    workspace, site = demo_build.workspace, demo_build.site
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    for name, value in demo_build.cache_env().items():  # the cache's key
+        monkeypatch.setenv(name, value)
+    cache = tmp_path / "cache"
+    shutil.copytree(demo_build.cache_dir, cache)
     messages: list[str] = []
-    build_site(workspace, tmp_path / "cold", as_of=AS_OF, cache_dir=tmp_path / "cache")
-    warm = build_site(workspace, tmp_path / "warm", as_of=AS_OF, cache_dir=tmp_path / "cache", progress=messages.append)
+    warm = build_site(workspace, tmp_path / "warm", as_of=AS_OF, cache_dir=cache, progress=messages.append)
     assert tree_digest(warm.site_dir) == tree_digest(site)
     reuse = next(m for m in messages if m.startswith("Analysis cache:"))
     assert reuse.endswith(" computed") and " 0 computed" in reuse and not reuse.startswith("Analysis cache: 0 ")
 
 
 def test_failed_build_leaves_the_previous_site_untouched(
-    demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    workspace, _ = demo
+    workspace = demo_build.workspace
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    for name, value in demo_build.cache_env().items():  # the analyses are the shared build's, not computed again
+        monkeypatch.setenv(name, value)
     copy = tmp_path / "ws"
     subprocess.run(["cp", "-r", str(workspace), str(copy)], check=True)
     out = tmp_path / "site"
-    build_site(copy, out)
+    build_site(copy, out, cache_dir=demo_build.cache_dir)
     before = tree_digest(out)
 
     # 1. the workspace becomes invalid: nothing is rendered
@@ -221,7 +228,7 @@ def test_failed_build_leaves_the_previous_site_untouched(
     governance = copy / "governance.yml"
     governance.write_text(governance.read_text() + "trust_templates: true\n")
     with pytest.raises(BuildError):
-        build_site(copy, out)
+        build_site(copy, out, cache_dir=demo_build.cache_dir)
     assert tree_digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "ws"]
 
@@ -233,17 +240,6 @@ def test_saved_manifest_renders_the_same_site(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     assert main(["render", str(site / "manifest.json"), "-o", str(tmp_path / "rendered"), "-q"]) == 0
     assert tree_digest(tmp_path / "rendered") == tree_digest(site)
-
-
-def test_the_project_documentation_builds_strict(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(REPO / "mkdocs.yml"), "-d", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "methods.html").is_file()
 
 
 def test_demo_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -13,11 +14,12 @@ import yaml
 
 from modelgov import manifest, schemas
 from modelgov.assemble import build_manifest
-from modelgov.demo import generate_workspace
+from modelgov.cache import AnalysisCache
 from modelgov.demo.policies import AS_OF
 from modelgov.policy.schema import PolicyFile
 from modelgov.resources import builtin_packs
 from modelgov.workspace.load import load_workspace
+from shared_builds import DemoBuild
 from workspace_factory import write_workspace
 
 #: The packs that implement a named framework, and the framework each must cite.
@@ -170,11 +172,16 @@ def test_the_sr_11_7_annual_review_is_a_365_day_freshness_of_the_validators_appr
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> manifest.Manifest:
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_build: DemoBuild) -> manifest.Manifest:
+    """The demo workspace with every pack enabled; its analyses are the test run's shared demo build's
+    (read from that build's cache: the packs change the policy verdicts, not the analyses)."""
     root = tmp_path_factory.mktemp("packs") / "workspace"
-    generate_workspace(root)
+    shutil.copytree(demo_build.workspace, root)
     enable_packs(root, ["baseline", *sorted(FRAMEWORKS)])
-    return build_manifest(load_workspace(root), as_of=AS_OF)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in demo_build.cache_env().items():  # the cache's key, for every process of the build
+            patch.setenv(name, value)
+        return build_manifest(load_workspace(root), as_of=AS_OF, cache=AnalysisCache(demo_build.cache_dir))
 
 
 Key = tuple[str, str, str]  # model, version, rule

@@ -345,8 +345,22 @@ def comparable(site: Path) -> dict:
     return built
 
 
+@pytest.fixture(scope="module")
+def honest_build(template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict]:
+    """The template built without a cache (its exit code and manifest): what every case's build must
+    publish when it is not refused. The same for every case, so built once."""
+    root = tmp_path_factory.mktemp("honest")
+    ws = root / "ws"
+    shutil.copytree(template, ws)
+    code, err = build(ws, root / "honest", "--no-cache")
+    assert code == 1, err
+    return code, comparable(root / "honest")
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
-def test_hostile_cache(case: Case, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_cache(
+    case: Case, template: Path, honest_build: tuple[int, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if case.id == "key-file-other-owner" and os.getuid() != 0:
         pytest.skip("giving a file to another user needs root")
     ws = tmp_path / "ws"
@@ -355,9 +369,7 @@ def test_hostile_cache(case: Case, template: Path, tmp_path: Path, monkeypatch: 
     decoy.mkdir()
     (decoy / "target.txt").write_text("outside everything a build may write\n")
     cache = tmp_path / "cache"
-    honest_code, err = build(ws, tmp_path / "honest", "--no-cache")
-    assert honest_code == 1, err
-    honest = comparable(tmp_path / "honest")
+    honest_code, honest = honest_build
 
     with monkeypatch.context() as priming:
         for name, value in case.prime_env.items():

@@ -16,6 +16,8 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 
+pytestmark = pytest.mark.slow  # a second pytest collects the whole suite
+
 #: class of forge → (file, pattern a case's id must match, minimum cases)
 CLASSES = {
     "cache as untrusted storage": ("test_redteam_cache.py", r".", 15),

@@ -24,8 +24,9 @@ import pytest
 
 from modelgov.errors import BuildError
 from modelgov.render import site_engine, site_parts
+from shared_builds import DEMO_EPOCH, DemoBuild
 
-EPOCH = "1767225600"  # 2026-01-01T00:00:00Z, as the end-to-end demo build
+EPOCH = DEMO_EPOCH  # 2026-01-01T00:00:00Z, as the shared demo build
 TESTS = Path(__file__).resolve().parent
 HAS_PROPERDOCS = importlib.util.find_spec("properdocs") is not None
 NEEDS_PROPERDOCS = pytest.mark.skipif(
@@ -131,16 +132,15 @@ def test_warnings_material_logs_under_mkdocs_reach_the_properdocs_collector() ->
 
 
 @pytest.fixture(scope="module")
-def demo_sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
-    """The demo built with MkDocs (``modelgov demo``), and its manifest rendered with ProperDocs: the
-    pages are a function of the manifest alone (a render equals the build's site, byte for byte), so
-    the two sites differ by the engine and nothing else."""
+def demo_sites(tmp_path_factory: pytest.TempPathFactory, demo_build: DemoBuild) -> tuple[Path, Path, str]:
+    """The demo built with MkDocs (the test run's shared build of ``modelgov demo``'s site,
+    tests/conftest.py), and its manifest rendered with ProperDocs: the pages are a function of the
+    manifest alone (a render equals the build's site, byte for byte), so the two sites differ by the
+    engine and nothing else."""
     if not HAS_PROPERDOCS:
         pytest.skip("ProperDocs is not installed (pip install 'modelgov[properdocs]'; the test extras include it)")
     root = tmp_path_factory.mktemp("engines")
-    made = run_modelgov(["demo", str(root / "demo"), "--quiet"], engine=None, cache=root / "xdg")
-    assert made.returncode == 0, made.stdout + made.stderr
-    mkdocs_site = root / "demo" / "site"
+    mkdocs_site = demo_build.site
     properdocs_site = root / "site-properdocs"
     rendered = run_modelgov(
         ["render", str(mkdocs_site / "manifest.json"), "-o", str(properdocs_site)],

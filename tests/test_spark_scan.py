@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +38,14 @@ EDGES = np.array([-1.0, 0.0, 0.5, 1.0, 2.5])
 
 @pytest.fixture(scope="module")
 def spark():
+    interrupt = signal.getsignal(signal.SIGINT)
     session = spark_session("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    # PySpark's SIGINT handler outlives the session and fails on a stopped one: the test process
+    # (a pytest-xdist worker goes on to other modules) gets its own handler back
+    signal.signal(signal.SIGINT, interrupt)
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,10 @@
 under ``demo/`` of the documentation site, so the guide can link to a real one.
 
 The example is generated with its fixed seed and built with `modelgov`, exactly as `modelgov demo`
-does, into a temporary folder, then copied into the documentation's output. Set
-``MODELGOV_DOCS_DEMO=0`` to skip it (a quicker build while editing the guide); the guide's link
-then leads nowhere, which the page says.
+does, into a temporary folder, then copied into the documentation's output. Its analyses are kept in
+the analysis cache `modelgov build` uses (``MODELGOV_CACHE_DIR``, else the user's cache folder), so
+building the guide again computes none of them. Set ``MODELGOV_DOCS_DEMO=0`` to skip it (a quicker
+build while editing the guide); the guide's link then leads nowhere, which the page says.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ def on_post_build(config, **_: object) -> None:
     if os.environ.get("MODELGOV_DOCS_DEMO", "1") == "0":
         return
     from modelgov.build import build_site
+    from modelgov.cache import default_cache_dir
     from modelgov.demo import generate_workspace
     from modelgov.demo.policies import AS_OF
 
@@ -26,6 +28,7 @@ def on_post_build(config, **_: object) -> None:
     with tempfile.TemporaryDirectory(prefix="modelgov-docs-demo-") as tmp:
         workspace = Path(tmp) / "workspace"
         generate_workspace(workspace)
-        built = build_site(workspace, Path(tmp) / "site", as_of=AS_OF)
+        # the analysis cache `modelgov build` uses: a second build of the guide computes nothing again
+        built = build_site(workspace, Path(tmp) / "site", as_of=AS_OF, cache_dir=default_cache_dir())
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(built.site_dir, target)

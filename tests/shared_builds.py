@@ -1,0 +1,74 @@
+"""What tests share across a test run: folders built once (by the first pytest-xdist worker that
+asks, the others waiting for it), and the bundled example built once. The fixtures are in conftest.py."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+# --------------------------------------------------------------------------------------------------
+# Built once per session, shared by every test that only reads it
+# --------------------------------------------------------------------------------------------------
+
+
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder made once per test run by ``make(folder)``, however many pytest-xdist workers ask
+    for it: the first one makes it under a file lock, the others wait for it and reuse it. It lives
+    beside the workers' own temporary folders (the run's base folder, which xdist shares), and is
+    for reading only: a test that changes what is in it changes it for every other test."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # …/pytest-N/popen-gw0 → …/pytest-N, the same for every worker
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with FileLock(str(root / f"shared-{name}.lock")):
+        if not done.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
+#: Build time of the shared demo site (2026-01-01T00:00:00Z), as the reproducibility tests use.
+DEMO_EPOCH = "1767225600"
+#: The shared demo's analysis-cache secret: a test that wants the demo's analyses without computing
+#: them again sets it with the cache folder (:meth:`DemoBuild.cache_env`).
+DEMO_CACHE_KEY = "modelgov-tests-shared-demo-analysis-cache-key-0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    """The bundled example (``modelgov.demo`` with its seed) built as ``modelgov demo`` builds it:
+    ``modelgov build WORKSPACE -o SITE --as-of AS_OF`` at :data:`DEMO_EPOCH`, with its analysis
+    cache kept in ``cache_dir``. Read only: copy what a test changes."""
+
+    workspace: Path
+    site: Path
+    cache_dir: Path
+
+    def cache_env(self) -> dict[str, str]:
+        """Environment variables under which a build reads (and writes) this demo's analysis cache:
+        a build of the demo workspace, or of a copy, then reuses every analysis instead of computing it."""
+        return {"MODELGOV_CACHE_DIR": str(self.cache_dir), "MODELGOV_CACHE_KEY": DEMO_CACHE_KEY}
+
+
+def build_demo(folder: Path) -> None:
+    from modelgov.demo import generate_workspace
+    from modelgov.demo.policies import AS_OF
+
+    generate_workspace(folder / "workspace")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": DEMO_EPOCH, **DemoBuild(folder, folder, folder / "cache").cache_env()}
+    command = [sys.executable, "-m", "modelgov", "build", str(folder / "workspace"), "-o", str(folder / "site")]
+    done = subprocess.run(
+        [*command, "--as-of", AS_OF.isoformat(), "--quiet"], env=env, capture_output=True, text=True, timeout=900
+    )
+    # the demo's policies block its credit candidate on purpose: the build writes the site and exits 1
+    assert done.returncode in (0, 1) and (folder / "site" / "manifest.json").is_file(), done.stdout + done.stderr
