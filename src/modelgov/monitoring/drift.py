@@ -38,12 +38,11 @@ bin's share replaced by :data:`PSI_EPSILON`; below 0.1 "none", 0.1–0.25 "moder
 
 A window is only known through its aggregates (:mod:`.aggregates`). KS is exact when every distinct
 reference value is an edge; Wasserstein is exact in each cell where the two ECDFs do not cross, and
-its error is bounded elsewhere (see :func:`_numeric_points`).
+its error is bounded elsewhere (see :mod:`.numeric_window`).
 """
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -53,6 +52,10 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from .aggregates import OTHER, CategoricalAggregate, CategoricalPlan, NumericAggregate, NumericPlan
+from .numeric_window import ks as _ks
+from .numeric_window import sturges_js as _sturges_js
+from .numeric_window import wasserstein as _wasserstein
+from .numeric_window import window_cells as _cells
 from .reference import Kind, ReferenceProfile, canonical_text, kind_mismatch, numeric_edges, profile_reference
 
 Method = Literal["ks", "wasserstein", "chisquare", "z", "jensenshannon", "psi"]
@@ -66,10 +69,6 @@ PSI_EPSILON = 1e-4  # share given to an empty PSI bin (either side), so ln(ref/c
 PSI_MODERATE, PSI_MAJOR = 0.1, 0.25
 WASSERSTEIN_MIN_NORM = 0.001  # Evidently's floor on the reference standard deviation
 JS_BINNING_DISTINCT = 20  # Evidently bins numeric Jensen–Shannon above this many reference values
-#: Windows up to this size are rebuilt value by value for ``ks_2samp``; larger ones use scipy's
-#: asymptotic formula on the exact statistic (what ``ks_2samp`` itself does above 10,000 values).
-KS_MATERIALISE_LIMIT = 5_000_000
-_SCIPY_KS_MAX_AUTO_N = 10_000
 
 
 @dataclass(frozen=True)
@@ -341,195 +340,6 @@ def dataset_drift(features: list[FeatureDrift], share: float = 0.5) -> DatasetDr
 # --------------------------------------------------------------------------- numeric windows
 
 
-@dataclass(frozen=True)
-class _Cells:
-    """A numeric window as weighted points, and the cells between edges.
-
-    Every edge with its ``at`` count is a point; each non-empty cell between edges becomes one point
-    at the mean of its values (``between_sum / between``, exact), carrying the cell's count. This keeps
-    the window's ECDF exact at every edge and its integral over every cell exact, so:
-
-    * KS: when no reference value lies strictly inside a cell (every distinct reference value is an
-      edge), reference and window values keep their order, so D is exactly scipy's, and so is the
-      p-value (a function of D and the two sizes). Otherwise both the true and the rebuilt ECDF rise
-      monotonically between the same values across a cell, so |ΔD| ≤ max b/n over cells holding
-      reference values.
-    * Wasserstein, ∫|F_ref − F_cur|: over a cell where the difference keeps its sign the integral
-      is |∫(F_ref − F_cur)|, which the mean preserves: always in the outer cells (F_ref is 0 or 1)
-      and where F_ref is constant outside [F_cur(lo), F_cur(hi−)]. Elsewhere the error is at most
-      (hi − lo)·b/n, less where F_ref is constant (see :func:`_wasserstein`); the sum over those
-      cells is the reported bound.
-
-    A cell whose values are known exactly (``known``: it holds one value, whose mean is that value,
-    or all its values equal the window's minimum or maximum, shown by a sum of count × that extreme)
-    adds no error: its point is stacked at the mean, never spread, and it counts in no bound.
-    """
-
-    points: np.ndarray  # sorted
-    weights: np.ndarray  # int64
-    lo: np.ndarray  # per cell (len(edges) + 1), -inf for the first
-    hi: np.ndarray  # +inf for the last
-    between: np.ndarray
-    before: np.ndarray  # window values ≤ lo, per cell
-    ref_inside: np.ndarray  # bool: a reference value lies strictly inside the cell
-    means_by_cell: np.ndarray  # mean of the window's values in each cell (0 where empty)
-    known: np.ndarray  # bool: the cell's values are known exactly (at most one, or all equal to an extreme)
-
-
-def _cells(edges: np.ndarray, agg: NumericAggregate, ref: np.ndarray) -> _Cells:
-    """The window as weighted points on ``edges``; see :class:`_Cells`."""
-    if len(agg.at) != len(edges) or len(agg.between) != len(edges) + 1 or len(agg.between_sum) != len(edges) + 1:
-        raise ValueError("the aggregate was not counted on this plan's edges")
-    at = np.asarray(agg.at, dtype="int64")
-    between = np.asarray(agg.between, dtype="int64")
-    lo = np.concatenate([[-np.inf], edges])
-    hi = np.concatenate([edges, [np.inf]])
-    full = between > 0
-    means = np.asarray(agg.between_sum, dtype="float64")[full] / between[full]
-    # Rounding must not move a mean onto an edge: keep it strictly inside its cell.
-    means = np.minimum(np.maximum(means, np.nextafter(lo[full], np.inf)), np.nextafter(hi[full], -np.inf))
-    means_by_cell = np.zeros(len(between))
-    means_by_cell[full] = means
-    points = np.concatenate([edges[at > 0], means])
-    weights = np.concatenate([at[at > 0], between[full]])
-    order = np.argsort(points, kind="stable")
-    below_or_at = np.cumsum(between)[:-1] + np.cumsum(at)  # window values ≤ edges[i]
-    before = np.concatenate([[0], below_or_at])
-    ref_inside = np.searchsorted(ref, hi, "left") - np.searchsorted(ref, lo, "right") > 0
-    known = between <= 1
-    sums = np.asarray(agg.between_sum, dtype="float64")
-    for extreme in (agg.minimum, agg.maximum):
-        if extreme is None or not np.isfinite(extreme) or np.isin(extreme, edges):
-            continue
-        cell = int(np.searchsorted(edges, extreme, "left"))
-        if np.isclose(sums[cell], between[cell] * extreme, rtol=1e-12, atol=0):
-            known[cell] = True
-    return _Cells(points[order], weights[order], lo, hi, between, before, ref_inside, means_by_cell, known)
-
-
-def _ks(ref: np.ndarray, cells: _Cells, n: int) -> tuple[float, float, float]:
-    """KS statistic, p-value and the bound on the statistic's error."""
-    interior = np.zeros(len(cells.between), dtype=bool)
-    interior[1:-1] = True
-    inexact = interior & cells.ref_inside & (cells.between > 0) & ~cells.known
-    bound = float(cells.between[inexact].max() / n) if inexact.any() else 0.0
-    if n <= max(KS_MATERIALISE_LIMIT, _SCIPY_KS_MAX_AUTO_N):
-        result = stats.ks_2samp(ref, np.repeat(cells.points, cells.weights))
-        return float(result.statistic), float(result.pvalue), bound
-    # scipy's own computation, on the weighted points: D from both ECDFs at every value, then (the
-    # window having more than 10,000 values) its asymptotic two-sided p-value, kstwo.sf(D, round(en)).
-    values = np.union1d(ref, cells.points)
-    cdf_ref = np.searchsorted(ref, values, "right") / len(ref)
-    cumulative = np.concatenate([[0], np.cumsum(cells.weights)])
-    cdf_cur = cumulative[np.searchsorted(cells.points, values, "right")] / n
-    diff = cdf_ref - cdf_cur
-    d = float(max(diff.max(), np.clip(-diff.min(), 0, 1)))
-    m, k = sorted([float(len(ref)), float(n)], reverse=True)
-    p = float(np.clip(stats.kstwo.sf(d, np.round(m * k / (m + k))), 0, 1))
-    return d, p, bound
-
-
-#: The reference cut into runs by a feature's edges: window-independent, so computed once per
-#: (reference, edges) and reused by every window (a log of 100 windows cut the reference once, not 100
-#: times). Keyed on the reference array's identity and dropped when the array is, so it lives
-#: exactly as long as the profile (arrays are not hashable, so not a WeakKeyDictionary).
-_RUNS: dict[int, dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-
-
-def _reference_runs(ref: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values per cell, the run of each reference value, each cell's mean reference value).
-
-    The sorted reference, cut by the edges into runs: cell c holds ref[start[c]:stop[c]], strictly
-    between edges[c - 1] and edges[c]; the values equal to edges[c] follow (runs: cell 0, edge 0,
-    cell 1, …, cell m)."""
-    by_edges = _RUNS.get(id(ref))
-    if by_edges is None:
-        by_edges = _RUNS[id(ref)] = {}
-        weakref.finalize(ref, _RUNS.pop, id(ref), None)
-    key = edges.tobytes()
-    if key not in by_edges:
-        m = len(edges)
-        below, upto = np.searchsorted(ref, edges, "left"), np.searchsorted(ref, edges, "right")
-        start, stop = np.concatenate([[0], upto]), np.concatenate([below, [len(ref)]])
-        k = stop - start
-        runs = np.zeros(2 * m + 1, dtype=np.int64)
-        runs[0::2], runs[1::2] = k, upto - below
-        run_of_value = np.repeat(np.arange(2 * m + 1), runs)
-        ref_mean = np.bincount(run_of_value, weights=ref, minlength=2 * m + 1)[0::2] / np.maximum(k, 1)
-        by_edges[key] = (k, run_of_value, ref_mean)
-    return by_edges[key]
-
-
-def _shaped_distance(ref: np.ndarray, edges: np.ndarray, cells: _Cells) -> float:
-    """Wasserstein distance between the reference and the window as weighted points, with the values
-    of a cell that holds reference values spread like those reference values rather than stacked at
-    their mean.
-
-    Only reference quantiles are edges then (more than :data:`.reference.MAX_EXACT_EDGES` distinct
-    values), and a window that has not drifted much is, locally, shaped like the reference. Within
-    such a cell the window's b values become the cell's reference values, mixed with a point just
-    inside one end so that the mean is still the exact ``between_sum / b``: the ECDF stays exact at the
-    edges and its integral over the cell stays exact, so the bound of :class:`_Cells` still holds,
-    while the error measured on real-shaped data drops well below it.
-
-    The value is ``stats.wasserstein_distance`` of the reference and those weighted points, computed
-    as scipy does (∫|F_ref − F_cur| over the merged values) without building the points: the spread
-    values *are* reference values, so the merged values are the sorted reference with the few other
-    points (edges, stacked means, the cells' end points) inserted, and each reference value carries
-    its share of the window's weight. Both sides are cumulated along that one array, with no sort or
-    binary search of a million values (1M-row reference: 15 ms a window instead of 55 ms with scipy
-    on the built points). Where neighbouring merged values are equal the step is 0, so the ECDFs only
-    matter after the last of equal values, where they count everything at or below it."""
-    m = len(edges)
-    k, run_of_value, ref_mean = _reference_runs(ref, edges)
-    interior = np.zeros(m + 1, dtype=bool)
-    interior[1:-1] = True
-    shaped = interior & (k > 0) & (cells.between > 0) & ~cells.known
-    # Keep the rest: edge points and the stacked means of cells without reference values.
-    cell_of_point = np.searchsorted(edges, cells.points, "left")
-    on_edge = np.isin(cells.points, edges)
-    keep = on_edge | ~shaped[cell_of_point]
-    mean = np.zeros(m + 1)
-    full = cells.between > 0
-    mean[full] = cells.means_by_cell[full]
-    up = mean >= ref_mean
-    end = np.where(up, np.nextafter(cells.hi, -np.inf), np.nextafter(cells.lo, np.inf))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(up, (cells.hi - mean) / (cells.hi - ref_mean), (mean - cells.lo) / (ref_mean - cells.lo))
-    share = np.clip(np.nan_to_num(share, nan=1.0), 0.0, 1.0)
-    per_value = np.zeros(2 * m + 1)
-    per_value[0::2] = np.where(shaped, cells.between * share / np.maximum(k, 1), 0.0)
-    ref_weights = per_value[run_of_value]
-    others = np.concatenate([cells.points[keep], end[shaped]])
-    other_weights = np.concatenate([cells.weights[keep].astype("float64"), (cells.between * (1 - share))[shaped]])
-    order = np.argsort(others, kind="stable")
-    others, other_weights = others[order], other_weights[order]
-    at = np.searchsorted(ref, others, "left")
-    merged = np.insert(ref, at, others)
-    ref_cdf = np.cumsum(np.insert(np.ones(len(ref), dtype=np.int64), at, 0))[:-1] / len(ref)
-    mass = np.cumsum(np.insert(ref_weights, at, other_weights))
-    return float(np.dot(np.abs(ref_cdf - mass[:-1] / mass[-1]), np.diff(merged)))
-
-
-def _wasserstein(ref: np.ndarray, edges: np.ndarray, cells: _Cells, n: int) -> tuple[float, float]:
-    """Unnormalised Wasserstein distance and the bound on its error."""
-    distance = _shaped_distance(ref, edges, cells)
-    interior = np.zeros(len(cells.between), dtype=bool)
-    interior[1:-1] = True
-    # Where F_ref is constant at R inside a cell and F_cur crosses it (from C to C + b/n), truth and
-    # approximation share ∫(F_ref − F_cur), and ∫|·| − |∫·| = 2·min(∫ above, ∫ below) ≤ 2·min(R − C,
-    # C + b/n − R)·width; one value (b = 1) is exact. Where reference values lie inside, width·b/n.
-    ref_level = np.searchsorted(ref, cells.lo, "right") / len(ref)
-    start = cells.before / n
-    end = start + cells.between / n
-    crossing = interior & ~cells.ref_inside & ~cells.known & (ref_level > start) & (ref_level < end)
-    inside = interior & cells.ref_inside & (cells.between > 0) & ~cells.known
-    width = cells.hi - cells.lo
-    bound = np.sum(width[inside] * cells.between[inside]) / n
-    bound += np.sum(2 * width[crossing] * np.minimum(ref_level - start, end - ref_level)[crossing])
-    return distance, float(bound)
-
-
 def _numeric_drift(plan: FeaturePlan, profile: ReferenceProfile, agg: NumericAggregate) -> dict:
     assert isinstance(plan.aggregate, NumericPlan)
     edges, ref, n = plan.aggregate.edges, profile.values, agg.count
@@ -616,19 +426,3 @@ def _numeric_drift(plan: FeaturePlan, profile: ReferenceProfile, agg: NumericAgg
         "error_bound": bound,
         "note": "; ".join(notes) or None,
     }
-
-
-def _sturges_js(ref: np.ndarray, cells: _Cells, n: int, agg: NumericAggregate) -> float:
-    """Evidently's binning for numeric Jensen–Shannon with many values: numpy's Sturges edges over
-    both samples together (``np.histogram_bin_edges(combined, "sturges")``), rebuilt from sizes and
-    extremes; the window's values are counted at their per-interval means."""
-    low = min(ref[0], cells.points[0], agg.minimum if agg.minimum is not None else np.inf)
-    high = max(ref[-1], cells.points[-1], agg.maximum if agg.maximum is not None else -np.inf)
-    if high == low:
-        bins = np.array([low - 0.5, high + 0.5])
-    else:
-        width = (high - low) / (np.log2(len(ref) + n) + 1.0)
-        bins = np.linspace(low, high, int(np.ceil((high - low) / width)) + 1)
-    reference = np.histogram(ref, bins)[0] / len(ref)
-    current = np.histogram(cells.points, bins, weights=cells.weights)[0] / n
-    return float(jensenshannon(reference, current))
