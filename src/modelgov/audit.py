@@ -1,6 +1,7 @@
 """The audit trail: an append-only, hash-chained JSON Lines log in the workspace (``audit/log.jsonl``).
 
-Each line is one event — an approval, a waiver, a status change, an evaluation registered — with
+Each line is one event — an approval, a waiver, a status change, an evaluation registered, a flag
+from the business or its resolution — with
 who, when, what it concerns (model, version, the SHA-256 of the file it concerns and, for a
 sign-off, of every file of the evidence it decided on), the outcome, a comment, the previous entry's
 hash, optionally the SSH signature of the person (:mod:`modelgov.decisions.signers`), and its own
@@ -21,7 +22,7 @@ whitespace or another key order are refused), with exactly the known keys and ty
 is neither in the future nor earlier than the entry before it. The first line that fails any check
 is where the chain breaks: the site says so and only the entries before it count; nothing crashes.
 
-Entries are written by the CLI (``modelgov approve``, ``waive``, ``promote``), never by a build.
+Entries are written by the CLI (``modelgov approve``, ``waive``, ``promote``, ``flag``), never by a build.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelgov.audit_flags import FlagLedger
+from modelgov.audit_flags import shape_problem as flag_shape_problem
 from modelgov.errors import ModelgovError
 
 LOG_PATH = "audit/log.jsonl"
 GENESIS = "0" * 64
-ACTIONS = ("approval", "waiver", "status", "evaluation")
+ACTIONS = ("approval", "waiver", "status", "evaluation", "flag")
 DECISIONS = ("approved", "rejected", "pending")
 #: Clock skew tolerated between the machine that wrote an entry and the one that reads it.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -188,6 +191,8 @@ def _shape_problem(entry: dict[str, Any]) -> str | None:
             return "an approval needs details.role"
         if not isinstance(subject.get("version"), str):
             return "an approval needs subject.version"
+    if entry["action"] == "flag" and (problem := flag_shape_problem(entry)):
+        return problem
     for key in ("prev", "hash"):
         if not isinstance(entry[key], str) or not _HEX64.match(entry[key]):
             return f"{key} must be a SHA-256 in hex"
@@ -229,12 +234,14 @@ def read_entries(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 def verify(path: Path, *, now: dt.datetime | None = None) -> Verification:
     """Recompute the chain from the first entry; stop at the first one that does not verify (a
-    malformed line, a broken link, an edited entry, or a time in the future or out of order)."""
+    malformed line, a broken link, an edited entry, a time in the future or out of order, or a resolve
+    that closes no open flag of its version: :mod:`modelgov.audit_flags`)."""
     if not path.is_file():
         return Verification(0, GENESIS)
     limit = (now or dt.datetime.now(tz=dt.UTC)) + FUTURE_TOLERANCE
     previous, previous_time = GENESIS, None
     valid: list[dict[str, Any]] = []
+    flags = FlagLedger()
 
     def broken(number: int, reason: str) -> Verification:
         return Verification(len(valid), previous, number, reason, tuple(valid))
@@ -259,6 +266,9 @@ def verify(path: Path, *, now: dt.datetime | None = None) -> Verification:
                 return broken(number, f"dated {entry['time']}, in the future: a future-dated entry is refused")
             if previous_time is not None and moment < previous_time:
                 return broken(number, f"dated {entry['time']}, before the entry it follows (backdated)")
+            if problem := flags.problem(entry):
+                return broken(number, problem)
+            flags.add(entry)
             valid.append(entry)
             previous, previous_time = entry["hash"], moment
     except AuditError as exc:
@@ -401,6 +411,11 @@ def _append_locked(path, now, moment, actor, action, subject, outcome, comment, 
         problem = _shape_problem(entry)
         if problem:
             raise AuditError(f"the entry would be malformed: {problem}")
+        ledger = FlagLedger()
+        for earlier in state.valid:
+            ledger.add(earlier)
+        if problem := ledger.problem(entry):
+            raise AuditError(f"the entry would break the chain: {problem}")
         handle.seek(0, os.SEEK_END)
         handle.write(canonical(entry).decode("utf-8") + "\n")
         handle.flush()

@@ -358,7 +358,7 @@ def _run(args: argparse.Namespace) -> int:
         return _render(args)
     if args.command == "schema":
         return _schema(args.name, args.write)
-    if args.command in ("approve", "waive", "promote", "audit"):
+    if args.command in ("approve", "waive", "promote", "audit", "flag"):
         from modelgov.decisions.commands import run
 
         return run(args)

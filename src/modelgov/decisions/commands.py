@@ -1,4 +1,5 @@
-"""``modelgov approve``, ``waive``, ``promote`` and ``audit verify``: decisions written to the audit log.
+"""``modelgov approve``, ``waive``, ``promote`` and ``audit verify``: decisions written to the audit log
+(``flag`` is in :mod:`modelgov.decisions.flag`).
 
 Each command checks what it can before it writes anything — the chain verifies, the version exists,
 the workspace loads, the signature would be accepted, the policy gate passes — so a refused
@@ -74,6 +75,10 @@ def add_arguments(commands: argparse._SubParsersAction, as_of: Callable[[str], d
     waive.add_argument("--granted", type=as_of, default=None, metavar="DATE", help="default: today (UTC)")
     _signing_options(waive)
 
+    from modelgov.decisions import flag
+
+    flag.add_parser(commands, _signing_options)
+
     audit = commands.add_parser("audit", help="the audit log: verify its hash chain")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     check = audit_commands.add_parser(
@@ -106,7 +111,11 @@ def _signing_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    command = {"approve": approve, "promote": promote, "waive": waive, "audit": audit_verify}[args.command]
+    from modelgov.decisions import flag
+
+    command = {"approve": approve, "promote": promote, "waive": waive, "audit": audit_verify, "flag": flag.run}[
+        args.command
+    ]
     return command(args)
 
 
