@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.8"
+SCHEMA_VERSION = "1.9"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -399,6 +399,46 @@ class StatusChange(Node):
     )
 
 
+class FlagResolution(Node):
+    """The audit entry that closed a flag, with its note."""
+
+    entry: int
+    by: str
+    time: str = Field(description="UTC time of the entry.")
+    note: str
+    signature: Literal["signed", "unsigned", "invalid"] = "unsigned"
+    signer_key: str | None = None
+    signature_problem: str | None = None
+    accepted: bool = Field(
+        description="Whether it closes the flag: never with a signature that is not accepted, nor unsigned "
+        "when the build required signatures (MODELGOV_REQUIRE_SIGNATURES)."
+    )
+
+
+class Flag(Node):
+    """Feedback from the business (``modelgov flag``): results of the version that do not match what the
+    people using them expect."""
+
+    id: str = Field(description="The first 12 hex digits of the hash of the audit entry that raised it.")
+    entry: int = Field(description="That entry's seq.")
+    by: str
+    time: str = Field(description="UTC time it was raised.")
+    scope: Literal["version", "window", "records"]
+    start: str | None = Field(None, description="A window's first day (ISO date).")
+    end: str | None = Field(None, description="A window's last day, inclusive; None for the window starting on `start`.")
+    records: list[str] = Field(default_factory=list, description="The record ids it names.")
+    text: str
+    signature: Literal["signed", "unsigned", "invalid"] = "unsigned"
+    signer_key: str | None = None
+    signature_problem: str | None = None
+    state: Literal["open", "resolved"] = Field(description="`resolved` once an accepted resolution closes it.")
+    age_days: int = Field(
+        description="Days from the day it was raised to the check date (`governance.as_of`, else the build "
+        "date); for a resolved flag, to the day it was resolved."
+    )
+    resolution: FlagResolution | None = None
+
+
 class EvaluationRun(Node):
     id: str
     dataset: str
@@ -588,6 +628,9 @@ class ModelVersion(Node):
         None,
         description="The audit entry that set the current status; None when the log records none (the status "
         "was written by hand, or the workspace keeps no audit log).",
+    )
+    flags: list[Flag] = Field(
+        default_factory=list, description="Flags raised on the version from the audit log, oldest first."
     )
 
     @property

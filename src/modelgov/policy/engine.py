@@ -99,6 +99,9 @@ def requirement_text(rule: Rule) -> str:
         ]
         if limits.approvals is not None:
             parts.append(f"approvals by {', '.join(limits.approved_by)} at most {limits.approvals} days old")
+        if limits.open_flags is not None:
+            only = " (only a signed resolution closes one)" if rule.require_signature else ""
+            parts.append(f"no flag from the business open more than {limits.open_flags} days{only}")
         return "; ".join(parts)
     if kind == "drift_limits":
         limits = rule.drift_limits

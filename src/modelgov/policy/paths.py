@@ -56,6 +56,8 @@ TEMPLATES: tuple[str, ...] = (
     "monitoring.rows",
     "monitoring.last_window.<metric>",
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
+    "flags.open",
+    "flags.oldest_open_days",
     "training.code_commit",
     "training.artifact",
 )
@@ -261,6 +263,13 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         put(f"approvals.{approval.role}.age_days", days_between(approval.date, today), page)
         put(f"approvals.{approval.role}.signed", approval.signature == "signed", page)
 
+    open_flags = [flag for flag in version.flags if flag.state == "open"]
+    put("flags.open", len(open_flags), f"{card_page}#flags-from-the-business")
+    put(
+        "flags.oldest_open_days",
+        max((days_between(flag.time, today) for flag in open_flags), default=0),
+        f"{card_page}#flags-from-the-business",
+    )
     put("training.code_commit", version.training.code_commit, f"{card_page}#training-data")
     put(
         "training.artifact",

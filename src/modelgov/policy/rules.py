@@ -358,7 +358,43 @@ def _max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     page=f"{card}#approvals",
                 )
             )
+    if limits.open_flags is not None:
+        checks.append(_open_flags(rule, ctx, limits.open_flags, f"{card}#flags-from-the-business"))
     return checks or None
+
+
+def _open_flags(rule: Rule, ctx: Context, limit: int, page: str) -> Check:
+    """No flag from the business stays open longer than ``limit`` days on the check date. A flag
+    counts as closed only by a resolution the build accepted, and with ``require_signature`` (or the
+    CI's setting) only by a signed one: a resolution anyone could append by hand closes nothing."""
+    signed_only = rule.require_signature or ctx.require_signatures
+    still_open = [
+        flag
+        for flag in ctx.version.flags
+        if flag.state == "open" or (signed_only and (flag.resolution is None or flag.resolution.signature != "signed"))
+    ]
+    ages = [(max(0, days_between(flag.time, ctx.today)), flag) for flag in still_open]
+    overdue = [(age, flag) for age, flag in ages if age > limit]
+    oldest = max((age for age, _ in ages), default=0)
+    requirement = f"flags.oldest_open_days <= {limit}"
+    if not ages:
+        why = "no flag from the business is open"
+    elif not overdue:
+        why = f"{len(ages)} flag{'s' if len(ages) != 1 else ''} from the business open, the oldest for {days(oldest)} (limit {days(limit)})"
+    else:
+        why = "; ".join(
+            f"flag {flag.id} ({flag.by}, {flag.time[:10]}) open for {days(age)}"
+            + (", its unsigned resolution does not count" if flag.state == "resolved" else "")
+            for age, flag in sorted(overdue, key=lambda item: (-item[0], item[1].id))
+        ) + f" (limit {days(limit)})"
+    return Check(
+        path="flags.oldest_open_days",
+        observed=oldest,
+        requirement=requirement,
+        outcome="fail" if overdue else "pass",
+        message=why,
+        page=page,
+    )
 
 
 # --------------------------------------------------------------------------- drift

@@ -124,11 +124,14 @@ class MaxAge(Strict):
     monitoring: int | None = Field(None, ge=0, description="Days since the end of the latest window with records.")
     approvals: int | None = Field(None, ge=0, description="Days since the latest approval of each required role.")
     approved_by: list[Text] = Field(default_factory=list, description="The roles whose approval must be fresh.")
+    open_flags: int | None = Field(
+        None, ge=0, description="Days a flag from the business (`modelgov flag`) may stay open on the version."
+    )
 
     @model_validator(mode="after")
     def _some(self) -> MaxAge:
-        if self.evaluation is None and self.monitoring is None and self.approvals is None:
-            raise ValueError("give at least one of evaluation, monitoring or approvals")
+        if all(v is None for v in (self.evaluation, self.monitoring, self.approvals, self.open_flags)):
+            raise ValueError("give at least one of evaluation, monitoring, approvals or open_flags")
         if self.approvals is not None and not self.approved_by:
             raise ValueError("approvals: list the roles in approved_by")
         return self
@@ -196,7 +199,8 @@ class Rule(Strict):
     require_signature: bool = Field(
         False,
         description="With approved_by or status_recorded: only sign-offs (or promotions) signed with a key of "
-        "the allowed-signers file count; unsigned ones are shown but do not satisfy the rule.",
+        "the allowed-signers file count; unsigned ones are shown but do not satisfy the rule. With "
+        "max_age_days.open_flags: only a signed resolution closes a flag.",
     )
 
     @field_validator("id")
@@ -229,8 +233,9 @@ class Rule(Strict):
             raise ValueError("pii_legal_basis: write true, or leave the rule out")
         if self.status_recorded is False:
             raise ValueError("status_recorded: write true, or leave the rule out")
-        if self.require_signature and self.approved_by is None and self.status_recorded is None:
-            raise ValueError("require_signature goes with approved_by or status_recorded")
+        flags = self.max_age_days is not None and self.max_age_days.open_flags is not None
+        if self.require_signature and self.approved_by is None and self.status_recorded is None and not flags:
+            raise ValueError("require_signature goes with approved_by, status_recorded or max_age_days.open_flags")
         return self
 
     @property

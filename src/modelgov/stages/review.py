@@ -1,6 +1,7 @@
 """Stage: sign-offs reviewed (:mod:`modelgov.decisions.review`). Each version's evidence digest, its
 sign-offs from approvals.yml and the audit log marked signed, unsigned or invalid and current or
-stale, the audit entry that set its status, and the audit log's summary with every event's
+stale, the audit entry that set its status, its flags from the business (open or resolved, with their
+age on the check date), and the audit log's summary with every event's
 signature checked against the allowed signers.
 
 It runs after the analyses, in the main process: analyses know nothing of signatures, and policies
@@ -9,6 +10,7 @@ and pages read one verdict per sign-off from the manifest.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from modelgov import manifest
@@ -29,16 +31,20 @@ class ReviewStage(Stage):
         "models[].versions[].evidence",
         "models[].versions[].approvals",
         "models[].versions[].status_change",
+        "models[].versions[].flags",
         "audit",
     )
 
     def compute(self, subject: ManifestSubject) -> Reviewed:
         from modelgov.audit import LOG_PATH
+        from modelgov.decisions.flag_review import flag_models
         from modelgov.decisions.review import audit_event, review_models, signers_summary
 
         workspace = subject.workspace
         signers = subject.signers
         models = review_models(subject.manifest.models, workspace, signers)
+        as_of = subject.as_of or dt.date.fromisoformat(subject.manifest.built_at[:10])
+        models = flag_models(models, workspace.audit_entries, signers, as_of)
         state = workspace.audit
         audit = (
             manifest.AuditSummary(
