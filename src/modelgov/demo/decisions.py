@@ -14,7 +14,10 @@ What a reviewer should find on the site:
   production that no audit entry set (the version.yml was edited by hand);
 * diabetes-progression 1.0: a signed promotion, a signed compliance sign-off that is **stale** (the
   model card's intended use was widened after it, see :data:`WIDENED_USE`), and a signed model-risk
-  re-validation made after the change, which is current.
+  re-validation made after the change, which is current;
+* credit-default 1.1: one **open flag** from the business (:data:`CREDIT_FLAG`), signed by the
+  collections lead and recorded by :func:`modelgov.decisions.flag.record_flag`, the code of
+  ``modelgov flag``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from modelgov.audit import append
 from modelgov.decisions.commands import waiver_details
 from modelgov.decisions.evidence import version_evidence
+from modelgov.decisions.flag import record_flag, window_scope
 from modelgov.decisions.sign import openssh_public_key, sign_with_ed25519
 from modelgov.demo import churn, credit, diabetes, policies
 from modelgov.demo.writer import WorkspaceWriter, dump_yaml
@@ -43,7 +47,19 @@ SIGNERS: dict[str, tuple[tuple[str, ...], str]] = {
     "dana.whitfield@acme.example": (("model_owner",), "Dana Whitfield (Retail Credit Risk Analytics)"),
     "amara.nwosu@acme.example": (("model_owner",), "Dr. Amara Nwosu (Health Analytics)"),
     "helena.brandt@acme.example": (("override",), "Helena Brandt (Chief Risk Officer)"),
+    "ines.moreau@acme.example": (("business",), "Inès Moreau (Collections, Retail Credit)"),
 }
+
+#: (time, principal, window, text) of the flag raised on credit-default 1.1, still open at the
+#: example's check date (2026-11-24).
+CREDIT_FLAG = (
+    "2026-11-06T08:30:00",
+    "ines.moreau@acme.example",
+    "2026-10-19/2026-10-25",
+    "Applicants scored low risk in the week of 19 October are reaching early arrears about twice as often as "
+    "low-risk applicants did last quarter (collections report CQ-2026-44). Outcomes for these weeks are not in "
+    "yet; please check whether the scores still rank risk as they should.",
+)
 
 #: The sentence added to the diabetes card after its compliance sign-off, which makes it stale.
 WIDENED_USE = (
@@ -117,6 +133,11 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     for when, by, action, model, version, outcome, details, comment in DECISIONS[5:]:
         record(when, by, action, model, version, outcome, details=details, comment=comment)
     _record_fair_lending_waiver(root, keys["helena.brandt@acme.example"])
+    when, by, window, text = CREDIT_FLAG
+    record_flag(
+        root, credit.MODEL_ID, "1.1", by=by, scope=window_scope(window), text=text,
+        sign=lambda message: sign_with_ed25519(keys[by], message), time=_time(when),
+    )  # fmt: skip
     writer.written[LOG] = hashlib.sha256((root / LOG).read_bytes()).hexdigest()
 
 
