@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import shutil
@@ -102,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="append the results to this JSON file")
     args = parser.parse_args(argv)
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from drift_build_benchmark import machine, source_tree  # the same provenance as the drift benchmark
+
+    load = {"start": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="modelgov-build-benchmark-") as tmp:
         root = Path(tmp)
         workspace = root / "workspace"
@@ -109,8 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         cache = root / "cache"
         cold = build(workspace, root / "site", cache)
         changed = touch_one_card(workspace)
+        load["after_cold"] = os.getloadavg()
         warm = build(workspace, root / "site", cache)
+        load["end"] = os.getloadavg()
     result = {
+        "source": source_tree(),
+        "machine": machine(),
+        "load_average_1_5_15": load,
         "workspace": str(args.workspace),
         "cold": cold,
         "warm": {**warm, "changed": changed},
