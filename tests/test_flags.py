@@ -30,7 +30,9 @@ rules:
     title: No flag from the business stays open more than 14 days
     max_age_days: {open_flags: 14}
 """
-SIGNED_POLICY = POLICY.replace("max_age_days: {open_flags: 14}", "max_age_days: {open_flags: 14}\n    require_signature: true")
+SIGNED_POLICY = POLICY.replace(
+    "max_age_days: {open_flags: 14}", "max_age_days: {open_flags: 14}\n    require_signature: true"
+)
 
 
 def day(text: str) -> dt.datetime:
@@ -249,7 +251,7 @@ def test_a_removed_resolve_is_found(flagged: tuple[Path, Signer, str]) -> None:
 
 
 def test_a_resolve_with_no_matching_flag_breaks_the_chain(flagged: tuple[Path, Signer, str]) -> None:
-    ws, signer, _ = flagged
+    ws, _, _ = flagged
     rows = log_lines(ws)
     forged = json.loads(rows[1])
     forged.update(seq=3, prev=json.loads(rows[1])["hash"], details={"flag": "0123456789ab"})
@@ -279,7 +281,7 @@ def test_a_second_resolve_and_a_resolve_on_another_model_break_the_chain(ws: Pat
 
 
 def test_a_flag_moved_to_another_model_is_an_edit(flagged: tuple[Path, Signer, str]) -> None:
-    ws, signer, _ = flagged
+    ws, _, _ = flagged
     rows = log_lines(ws)
     moved = json.loads(rows[0])
     moved["subject"]["model"] = "mortgages"
@@ -299,7 +301,9 @@ def test_unsigned_resolves_do_not_close_flags_when_signatures_are_required(
         ws, "loans", "1.0", by=signer.principal, scope={"scope": "version"}, text="Odd",
         sign=signer.sign, time=day("2026-11-02T09:00:00"),
     )  # fmt: skip
-    resolve_flag(ws, "loans", "1.0", flag_id(opened), by="Someone", note="closed by hand", time=day("2026-11-03T09:00:00"))
+    resolve_flag(
+        ws, "loans", "1.0", flag_id(opened), by="Someone", note="closed by hand", time=day("2026-11-03T09:00:00")
+    )
     (flag,) = flags_of(built(ws, dt.date(2026, 11, 30), signer))
     assert flag.state == "resolved" and flag.resolution.signature == "unsigned"
 
@@ -320,7 +324,9 @@ def test_unsigned_resolves_do_not_close_flags_when_signatures_are_required(
 def test_a_resolve_signed_with_an_unlisted_key_never_closes_a_flag(ws: Path, tmp_path: Path) -> None:
     signer = Signer(tmp_path / "outside")
     mallory = Signer(tmp_path / "mallory")
-    opened = record_flag(ws, "loans", "1.0", by="Ines", scope={"scope": "version"}, text="Odd", time=day("2026-11-02T09:00:00"))
+    opened = record_flag(
+        ws, "loans", "1.0", by="Ines", scope={"scope": "version"}, text="Odd", time=day("2026-11-02T09:00:00")
+    )
     resolve_flag(
         ws, "loans", "1.0", flag_id(opened), by=signer.principal, note="closed", sign=mallory.sign,
         time=day("2026-11-03T09:00:00"),
@@ -338,7 +344,9 @@ def test_signatures_cover_the_flag(flagged: tuple[Path, Signer, str]) -> None:
     ok = check_signature(signers, entry["actor"], signed_message(entry), entry["signature"], day("2026-11-02T09:00:00"))
     assert ok.status == "signed"
     entry["comment"] = "Nothing to see"
-    bad = check_signature(signers, entry["actor"], signed_message(entry), entry["signature"], day("2026-11-02T09:00:00"))
+    bad = check_signature(
+        signers, entry["actor"], signed_message(entry), entry["signature"], day("2026-11-02T09:00:00")
+    )
     assert bad.status == "invalid"
 
 
@@ -370,7 +378,9 @@ def test_a_resolved_flag_passes_and_evidence_paths_count_open_flags(flagged: tup
     model = manifest.models[0]
     index = evidence_index(model, model.versions[0], dt.date(2027, 1, 31))
     assert index["flags.open"].value == 0 and index["flags.oldest_open_days"].value == 0
-    record_flag(ws, "loans", "1.0", by="Ines", scope={"scope": "version"}, text="Still odd", time=day("2026-11-21T09:00:00"))
+    record_flag(
+        ws, "loans", "1.0", by="Ines", scope={"scope": "version"}, text="Still odd", time=day("2026-11-21T09:00:00")
+    )
     model = built(ws, dt.date(2026, 11, 24), signer).models[0]
     index = evidence_index(model, model.versions[0], dt.date(2026, 11, 24))
     assert index["flags.open"].value == 1 and index["flags.oldest_open_days"].value == 3

@@ -425,7 +425,9 @@ class Flag(Node):
     time: str = Field(description="UTC time it was raised.")
     scope: Literal["version", "window", "records"]
     start: str | None = Field(None, description="A window's first day (ISO date).")
-    end: str | None = Field(None, description="A window's last day, inclusive; None for the window starting on `start`.")
+    end: str | None = Field(
+        None, description="A window's last day, inclusive; None for the window starting on `start`."
+    )
     records: list[str] = Field(default_factory=list, description="The record ids it names.")
     text: str
     signature: Literal["signed", "unsigned", "invalid"] = "unsigned"

@@ -28,7 +28,9 @@ from modelgov.errors import ModelgovError
 Signer = Callable[[bytes], str] | None
 
 
-def add_parser(commands: argparse._SubParsersAction, signing_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction, signing_options: Callable[[argparse.ArgumentParser], None]
+) -> None:
     flag = commands.add_parser(
         "flag",
         help="record that a model version's results do not match business expectations (or close such a flag) "
@@ -178,7 +180,9 @@ def _checked_log(root: Path, model: str, version: str, resolving: str | None) ->
     verifies and, when ``resolving``, that flag is open on this version."""
     rel = f"models/{model}/versions/{version}/version.yml"
     if not (root / rel).is_file():
-        raise ModelgovError(f"{root}: no version {version!r} of model {model!r} ({rel} is missing); nothing was written")
+        raise ModelgovError(
+            f"{root}: no version {version!r} of model {model!r} ({rel} is missing); nothing was written"
+        )
     state = verify(root / LOG_PATH)
     if not state.ok:
         raise ModelgovError(f"{LOG_PATH}:{state.broken_line}: {state.reason}; nothing was written")
@@ -197,7 +201,9 @@ def _checked_log(root: Path, model: str, version: str, resolving: str | None) ->
         )
     elif resolving in ledger.resolved:
         done = ledger.resolved[resolving]
-        problem = f"flag {resolving} was already resolved by {done['actor']} on {done['time'][:10]} (entry {done['seq']})"
+        problem = (
+            f"flag {resolving} was already resolved by {done['actor']} on {done['time'][:10]} (entry {done['seq']})"
+        )
     else:
         return rel
     raise ModelgovError(f"{LOG_PATH}: {problem}; nothing was written")

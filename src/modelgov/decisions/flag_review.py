@@ -44,7 +44,9 @@ def flag_models(
     for model in models:
         versions = [
             version.model_copy(
-                update={"flags": [_flag(e, closed, signers, as_of, required) for e in raised[(model.id, version.version)]]}
+                update={
+                    "flags": [_flag(e, closed, signers, as_of, required) for e in raised[(model.id, version.version)]]
+                }
             )
             if (model.id, version.version) in raised
             else version

@@ -382,11 +382,14 @@ def _open_flags(rule: Rule, ctx: Context, limit: int, page: str) -> Check:
     elif not overdue:
         why = f"{len(ages)} flag{'s' if len(ages) != 1 else ''} from the business open, the oldest for {days(oldest)} (limit {days(limit)})"
     else:
-        why = "; ".join(
-            f"flag {flag.id} ({flag.by}, {flag.time[:10]}) open for {days(age)}"
-            + (", its unsigned resolution does not count" if flag.state == "resolved" else "")
-            for age, flag in sorted(overdue, key=lambda item: (-item[0], item[1].id))
-        ) + f" (limit {days(limit)})"
+        why = (
+            "; ".join(
+                f"flag {flag.id} ({flag.by}, {flag.time[:10]}) open for {days(age)}"
+                + (", its unsigned resolution does not count" if flag.state == "resolved" else "")
+                for age, flag in sorted(overdue, key=lambda item: (-item[0], item[1].id))
+            )
+            + f" (limit {days(limit)})"
+        )
     return Check(
         path="flags.oldest_open_days",
         observed=oldest,
