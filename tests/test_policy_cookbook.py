@@ -22,10 +22,10 @@ def recipes() -> dict[str, str]:
     return {name: body for name, body in blocks}
 
 
-def test_the_cookbook_has_the_five_recipes() -> None:
+def test_the_cookbook_has_the_six_recipes() -> None:
     assert set(recipes()) == {
         "policies/four-fifths.yml", "policies/freshness.yml", "policies/sign-off.yml", "policies/drift.yml",
-        "waivers.yml",
+        "policies/business-feedback.yml", "waivers.yml",
     }  # fmt: skip
 
 
@@ -42,7 +42,7 @@ def results(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_every_recipe_is_evaluated_without_errors(results) -> None:
-    assert {policy for policy, _ in results} == {"four-fifths", "freshness", "sign-off", "drift"}
+    assert {policy for policy, _ in results} == {"four-fifths", "freshness", "sign-off", "drift", "business-feedback"}
     errors = [f"{p}/{r}: {res.message}" for (p, r), res in results.items() if res.outcome == "error"]
     assert errors == []
 
@@ -58,6 +58,7 @@ def test_the_recipes_do_what_they_say(results) -> None:
     assert results["sign-off", "compliance-for-high-risk"].outcome == "fail"  # high risk, no compliance sign-off
     assert results["drift", "sustained-drift"].outcome == "not-applicable"  # no monitoring log
     assert results["freshness", "evaluation-this-year"].outcome == "pass"
+    assert results["business-feedback", "flags-answered"].outcome == "pass"  # no flag is open
     assert results["freshness", "validation-within-a-year"].outcome == "pass"
     # the factory's sex gap fails the rule; the cookbook's waiver covers it, keeping the failure on record
     assert (ratio.outcome, ratio.unwaived_outcome, ratio.waiver) == ("waived", "fail", "WV-2026-014")
