@@ -433,3 +433,29 @@ def test_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(RuntimeError):
         generate_workspace(empty)
     assert empty.is_dir() and not any(empty.iterdir())
+
+
+def test_the_credit_models_live_version_has_one_open_signed_flag(workspace: Path) -> None:
+    from modelgov.audit import LOG_PATH, verify
+    from modelgov.decisions.flag_review import flag_models
+    from modelgov.decisions.signers import read_allowed_signers
+    from modelgov.manifest import Model
+
+    state = verify(workspace / LOG_PATH)
+    assert state.ok
+    flags = [e for e in state.valid if e["action"] == "flag"]
+    assert [(e["subject"]["model"], e["subject"]["version"], e["outcome"]) for e in flags] == [
+        ("credit-default", "1.1", "open")
+    ]
+    signers = read_allowed_signers(workspace / "audit" / "allowed_signers", "audit/allowed_signers", "workspace")
+    version = yaml.safe_load((workspace / "models/credit-default/versions/1.1/version.yml").read_text())
+    assert version["status"] == "production"
+    stub = Model.model_construct(id="credit-default", versions=[_version_stub("1.1")])
+    (flag,) = flag_models([stub], state.valid, signers, dt.date(2026, 11, 24))[0].versions[0].flags
+    assert (flag.state, flag.signature, flag.age_days, flag.scope) == ("open", "signed", 18, "window")
+
+
+def _version_stub(name: str):
+    from modelgov.manifest import ModelVersion
+
+    return ModelVersion.model_construct(version=name, flags=[])

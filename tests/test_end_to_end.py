@@ -367,3 +367,22 @@ def test_demo_lineage_joins_mlflow_and_openlineage_and_every_node_links_to_a_pag
     assert not raw.exists()  # an OpenLineage-only dataset has no datasheet page; it links into the lineage page
     card = (site / "models" / "credit-default" / "2.0" / "index.html").read_text(encoding="utf-8")
     assert 'class="mg-lineage"' in card and "credit-default v2" in card
+
+
+def test_the_credit_models_open_flag_is_on_its_card_monitoring_page_inventory_and_compliance(
+    demo: tuple[Path, Path],
+) -> None:
+    _, site = demo
+
+    def text(rel: str) -> str:
+        return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", (site / rel).read_text())))
+
+    credit = manifest.read(site / "manifest.json").model("credit-default")
+    (flag,) = next(v for v in credit.versions if v.version == "1.1").flags
+    assert (flag.state, flag.signature, flag.age_days) == ("open", "signed", 18)
+    for rel in ("models/credit-default/1.1/index.html", "models/credit-default/1.1/monitoring.html"):
+        page = text(rel)
+        assert "Flags from the business" in page and "A flag is a note from someone" in page
+        assert flag.id in page and "2026-10-19 to 2026-10-25" in page and "18 days" in page
+    assert "1 open , the oldest 18 days" in text("index.html")
+    assert "Open flags from the business" in text("compliance/index.html")

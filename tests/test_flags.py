@@ -363,9 +363,9 @@ def test_the_open_flags_rule_passes_and_fails_with_the_check_date(ws: Path) -> N
     assert failing.outcome == "fail" and failing.checks[0].observed == 15
     assert "open for 15 days (limit 14 days)" in failing.message
 
-    code = main(["check", str(ws), "--as-of", "2026-11-24", "-q"])
-    assert code == 1
-    assert main(["check", str(ws), "--as-of", "2026-11-10", "-q"]) == 0
+    results = ws.parent / "results.json"
+    assert main(["check", str(ws), "--as-of", "2026-11-24", "-q", "--results", str(results)]) == 1
+    assert main(["check", str(ws), "--as-of", "2026-11-10", "-q", "--results", str(results)]) == 0
 
 
 def test_a_resolved_flag_passes_and_evidence_paths_count_open_flags(flagged: tuple[Path, Signer, str]) -> None:
