@@ -150,8 +150,8 @@ def test_calibration_check_equals_a_direct_computation() -> None:
 
 
 def test_calibration_decision() -> None:
-    """Ten simulated references of 5,000 rows. The true probabilities as scores are left alone in 8
-    of 10 (measured 9; over 30 samples 26: the check compares two noisy ECEs, and isotonic
+    """Ten simulated references of 5,000 rows. The true probabilities as scores are left alone in at
+    least 8 of 10 (measured 9; 26 of 30 over other seeds: the check compares two noisy ECEs, and isotonic
     regression of calibrated scores is close to the identity anyway); the miscalibrated model's
     scores are calibrated in all 10; their logits (outside [0, 1]) always are."""
     left_alone = calibrated = 0
@@ -306,10 +306,12 @@ def test_covariate_shift_estimates_hold() -> None:
 
 
 def test_concept_shift_is_caught(fitted) -> None:
-    """The same windows with P(y | x) shifted by −1 on the log-odds scale (fewer positives than the
-    scores say) and the model unchanged. Measured: realized accuracy, precision and F1 fall outside
-    the interval in 20, 20 and 20 of 20 windows; recall and ROC AUC, which a shift of the intercept
-    barely moves, in fewer (recall 10, ROC AUC 0)."""
+    """20 windows with P(y | x) shifted by −1 on the log-odds scale (fewer positives than the
+    scores say) and the model unchanged, against the fixture's reference (one whose base rate
+    happens to be 2 standard errors low, which works against detection here). Measured: the realized
+    value falls outside the interval in 18 (accuracy), 20 (precision), 18 (recall), 20 (F1) and 4
+    (ROC AUC) of 20 windows; a shifted intercept barely changes the ranking, so ROC AUC cannot
+    show it."""
     calibration, refits = fitted
     outside = dict.fromkeys(METRICS, 0)
     for _q, y, scores in windows(-1.0, 20, seed=3):
@@ -360,8 +362,10 @@ def aggregate_by_hand(values: np.ndarray, edges: np.ndarray) -> NumericAggregate
 def test_cells_equal_rows(fitted, reference, extra_edges: int) -> None:
     """From the aggregate alone, on edges = knots ∪ threshold ∪ reference quantiles: expected counts,
     accuracy, precision, recall and F1 equal the row-level estimate within 1e-9; the row-level ROC
-    AUC lies in [cells, cells + roc_auc_resolution]. Measured: the resolution is 1e-3 to 1e-4 on the
-    knots alone (the knots are dense where the mapping rises) and shrinks with more edges."""
+    AUC lies in [cells, cells + roc_auc_resolution]. Measured: the largest difference of the other
+    figures 1.1e-16; the resolution 1.1e-7 to 2.7e-7 and the AUC difference 4.6e-8 to 1.3e-7 with
+    any of the three edge sets (isotonic regression is flat between most knot pairs, and few rows
+    fall where it rises)."""
     calibration, _ = fitted
     _y_ref, s_ref = reference
     quantiles = np.quantile(s_ref, np.linspace(0, 1, extra_edges + 2)[1:-1]) if extra_edges else []
@@ -380,7 +384,7 @@ def test_cells_equal_rows(fitted, reference, extra_edges: int) -> None:
             assert cells.metrics[name].value == pytest.approx(rows.metrics[name].value, abs=1e-9)
         difference = rows.metrics["roc_auc"].value - cells.metrics["roc_auc"].value
         assert -1e-12 <= difference <= cells.roc_auc_resolution + 1e-12
-        assert cells.roc_auc_resolution < 2e-3
+        assert cells.roc_auc_resolution < 1e-5
 
 
 def test_cells_check_their_edges(fitted) -> None:
@@ -423,13 +427,16 @@ NANNYML_SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_estimates_agree_with_nannyml(fitted, reference, tmp_path: Path) -> None:
-    """NannyML's CBPE (0.13.1, run in its own interpreter) on the same reference and the first 10
-    covariate-shift windows. Both decide to calibrate, and since both fit isotonic regression on all
-    reference rows the estimates agree to rounding: accuracy, precision, recall, F1 and ROC AUC
-    within 1e-9 in every window (measured: largest difference 3e-15). NannyML's uncertainty is a
-    different quantity (the standard deviation of the realized metric over reference chunks of the
-    same size, scaled); our interval's half width ÷ 1.96 is 0.9 to 1.5 times NannyML's sampling
-    error (measured), which the test checks loosely (0.5 to 2.5 times)."""
+    """NannyML's CBPE (0.13.1 under pandas 2.3.3, run in its own interpreter) on the same reference
+    and the first 10 covariate-shift windows of 2,000 rows. Both decide to calibrate and fit
+    isotonic regression on all reference rows, so the estimates agree to rounding: accuracy,
+    precision, recall and F1 within 1e-9 (measured 1.1e-16), ROC AUC within 1e-6 (measured 1.2e-8:
+    NannyML rounds its cumulative expected counts to 5 decimals). NannyML's uncertainty is another
+    quantity (the spread of the realized metric over reference chunks of the window's size, which
+    varies the inputs too, and leaves out the calibration's error); our interval's half width ÷ 1.96
+    is 0.80 to 0.91 times NannyML's sampling error for accuracy, 0.76 to 1.34 for F1, 1.21 to 1.99
+    for precision, 1.31 to 2.04 for recall and 1.36 to 2.31 for ROC AUC (measured), which the test
+    checks loosely (0.5 to 3 times)."""
     python = os.environ.get("MODELGOV_NANNYML_PYTHON", "/tmp/nmenv/bin/python")
     if not Path(python).exists():
         pytest.skip(
@@ -467,4 +474,4 @@ def test_estimates_agree_with_nannyml(fitted, reference, tmp_path: Path) -> None
             assert ours.metrics[name].value == pytest.approx(theirs[name][index], abs=tolerance), name
             half_width = (ours.metrics[name].high - ours.metrics[name].low) / 2 / 1.96
             ratios.append(half_width / theirs[name + "_sampling_error"][index])
-    assert min(ratios) > 0.5 and max(ratios) < 2.5, (min(ratios), max(ratios))
+    assert min(ratios) > 0.5 and max(ratios) < 3, (min(ratios), max(ratios))
