@@ -432,8 +432,9 @@ def test_estimates_agree_with_nannyml(fitted, reference, tmp_path: Path) -> None
     isotonic regression on all reference rows, so the estimates agree to rounding: accuracy,
     precision, recall and F1 within 1e-9 (measured 1.1e-16), ROC AUC within 1e-6 (measured 1.2e-8:
     NannyML rounds its cumulative expected counts to 5 decimals). NannyML's uncertainty is another
-    quantity (the spread of the realized metric over reference chunks of the window's size, which
-    varies the inputs too, and leaves out the calibration's error); our interval's half width ÷ 1.96
+    quantity (a standard error of the mean: the reference's spread of a per-row version of the
+    metric ÷ √(window rows), so it takes the inputs' spread from the reference, not from the window,
+    and leaves out the calibration's error; NannyML draws ±3 of them); our interval's half width ÷ 1.96
     is 0.80 to 0.91 times NannyML's sampling error for accuracy, 0.76 to 1.34 for F1, 1.21 to 1.99
     for precision, 1.31 to 2.04 for recall and 1.36 to 2.31 for ROC AUC (measured), which the test
     checks loosely (0.5 to 3 times)."""
