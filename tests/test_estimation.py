@@ -322,6 +322,33 @@ def test_concept_shift_is_caught(fitted) -> None:
     assert outside["accuracy"] >= 18 and outside["precision"] >= 18 and outside["f1"] >= 18, outside
 
 
+def test_simulated_outcomes_are_scored_as_sklearn_scores_them() -> None:
+    """One replicate, reproduced outside: rows ordered by descending score (stable), one uniform
+    draw per row from the generator seeded [seed, 2], outcome = draw < p. The replicate's metrics
+    are scikit-learn's on those outcomes, with tied scores."""
+    rng = np.random.default_rng(8)
+    scores = np.round(rng.random(3000), 2)  # ties
+    calibration = Calibration("isotonic", np.array([0.0, 1.0]), np.array([0.1, 0.9]), None, 0.0, 10, 5, 5)
+    predicted = scores >= 0.45
+    for seed in (0, 7):
+        single = Resampling(resamples=1, seed=seed)
+        estimate = estimate_rows(calibration, scores, predicted, resampling=single)
+        order = np.argsort(-scores, kind="stable")
+        draws = np.random.default_rng([seed, 2]).random(len(scores))
+        y = draws < calibration.apply(scores[order])
+        s, pred = scores[order], predicted[order]
+        expected = {
+            "accuracy": accuracy_score(y, pred),
+            "precision": precision_score(y, pred),
+            "recall": recall_score(y, pred),
+            "f1": f1_score(y, pred),
+            "roc_auc": roc_auc_score(y, s),
+        }
+        for name, value in expected.items():
+            assert estimate.metrics[name].low == pytest.approx(value, abs=1e-12), name
+            assert estimate.metrics[name].high == pytest.approx(value, abs=1e-12), name
+
+
 def test_intervals_are_reproducible_and_do_not_depend_on_the_batch(fitted, monkeypatch) -> None:
     calibration, refits = fitted
     _q, _y, scores = next(windows(0.0, 1, seed=4))

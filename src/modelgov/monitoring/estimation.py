@@ -486,7 +486,7 @@ def estimate_rows(
             r_pos = outcomes.sum(axis=1).astype(float)
             r_fp, r_fn = predicted_count - r_tp, r_pos - r_tp
             r_tn = n - r_tp - r_fp - r_fn
-            group_pos = np.add.reduceat(outcomes, starts, axis=1).astype(float)
+            group_pos = np.add.reduceat(outcomes, starts, axis=1, dtype=np.int64).astype(float)
             for name, values in _ratios(r_tp, r_fp, r_fn, r_tn).items():
                 samples[name][done : done + size] = values
             samples["roc_auc"][done : done + size] = _auc(group_pos, sizes - group_pos)
