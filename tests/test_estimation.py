@@ -503,3 +503,19 @@ def test_estimates_agree_with_nannyml(fitted, reference, tmp_path: Path) -> None
             half_width = (ours.metrics[name].high - ours.metrics[name].low) / 2 / 1.96
             ratios.append(half_width / theirs[name + "_sampling_error"][index])
     assert min(ratios) > 0.5 and max(ratios) < 3, (min(ratios), max(ratios))
+
+
+def test_refits_equal_scikit_learns_isotonic_regression_on_each_resample() -> None:
+    """The grouped, weighted refit is the fit of IsotonicRegression on the resampled rows themselves."""
+    rng = np.random.default_rng(11)
+    scores = np.round(rng.random(3000), 2)  # ties, as real scores have
+    labels = (rng.random(3000) < scores**2).astype(int)
+    calibration = calibrate(labels, scores, seed=0)
+    assert calibration.method == "isotonic"
+    refits = refit(calibration, labels, scores, Resampling(resamples=25, seed=4))
+    draws = np.random.default_rng([4, estimation._REFIT_STREAM])
+    grid = np.linspace(-0.2, 1.2, 1401)
+    for replicate in range(25):
+        drawn = draws.integers(0, len(scores), size=len(scores))
+        fitted = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores[drawn], labels[drawn])
+        np.testing.assert_allclose(refits.apply(replicate, grid), fitted.predict(grid), rtol=0, atol=1e-12)
