@@ -153,7 +153,7 @@ def _per_window(tmp_path, resampling=None):
 
     columns = EvaluationColumns(label="label", prediction="p", score="score", sensitive=(), positive_label=1)
     found = _performance_by_window(_inputs(tmp_path, resampling), task="binary_classification", columns=columns)
-    return [entry for key in sorted(found) for entry in found[key]]
+    return [entry[:2] for key in sorted(found) for entry in found[key]]  # (labelled rows, metrics)
 
 
 def test_each_windows_metrics_carry_a_bootstrap_interval_that_a_direct_bootstrap_reproduces(tmp_path) -> None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.9"
+SCHEMA_VERSION = "1.10"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
@@ -504,6 +504,52 @@ class FeatureDrift(Node):
     note: str | None = None
 
 
+class EstimateCheck(Node):
+    """One metric of a window with outcomes: the value estimated from the scores of the records whose
+    outcome arrived, beside the value those outcomes show."""
+
+    name: str = Field(description="Metric key, e.g. `accuracy`.")
+    estimated: float | None
+    interval: Interval | None = Field(
+        None, description="Where the realized value should fall if P(outcome | inputs) is unchanged."
+    )
+    realized: float | None
+    disagrees: bool | None = Field(
+        None, description="The realized value lies outside the interval; None when either is undefined."
+    )
+
+
+class WindowEstimate(Node):
+    """Performance estimated from a window's scores alone (before its outcomes arrive)."""
+
+    rows: int = Field(description="Records with a score.")
+    metrics: list[Metric] = Field(default_factory=list)
+    roc_auc_resolution: float | None = Field(
+        None,
+        description="The score is known per cell only: the row-level ROC AUC estimate lies in [value, value + this].",
+    )
+
+
+class PerformanceEstimation(Node):
+    """How performance was estimated without outcomes (confidence-based performance estimation), or why
+    it was not."""
+
+    estimated: bool
+    reason: str | None = Field(None, description="Why nothing was estimated.")
+    method: str = Field("CBPE", description="Confidence-based performance estimation.")
+    calibration: Literal["none", "isotonic"] | None = Field(
+        None, description="How scores became probabilities: as they are, or isotonic regression on the reference."
+    )
+    ece_raw: float | None = Field(None, description="Expected calibration error of the raw scores (cross-fitted).")
+    ece_calibrated: float | None = Field(None, description="The same after calibration on the other folds.")
+    ece_bins: int | None = None
+    reference_rows: int | None = None
+    threshold: float | None = Field(
+        None, description="Decision threshold: a score at or above it is predicted positive."
+    )
+    interval_method: str | None = None
+
+
 class DriftWindow(Node):
     start: str = Field(description="UTC start, inclusive (ISO 8601).")
     end: str = Field(description="UTC end, exclusive.")
@@ -527,6 +573,12 @@ class DriftWindow(Node):
     )
     reference_rows: int | None = Field(
         None, description="With a seasonal reference: the reference rows of that period (0: none, so no verdicts)."
+    )
+    estimated: WindowEstimate | None = Field(
+        None, description="Performance estimated from the window's scores (CBPE); None when not estimated."
+    )
+    estimate_checks: list[EstimateCheck] = Field(
+        default_factory=list, description="Estimated against realized on the records whose outcome arrived."
     )
 
     @property
@@ -603,6 +655,9 @@ class MonitoringReport(Node):
     windows: list[DriftWindow]
     reference_performance: list[Metric] = Field(default_factory=list, description="Baseline: the reference run.")
     outcomes: OutcomeAccounting | None = Field(None, description="With ground truth: what became of its rows.")
+    estimation: PerformanceEstimation | None = Field(
+        None, description="Performance estimated without outcomes: how, or why not (binary classifiers)."
+    )
     latest: list[Distribution] = Field(default_factory=list)
     first_drift: str | None = Field(
         None,

@@ -38,6 +38,8 @@ from modelgov.monitoring.aggregates import (
     coarsen,
 )
 from modelgov.monitoring.calendar_features import WINDOW_DAYS, Coverage, calendar_notes
+from modelgov.monitoring.estimated import Estimator
+from modelgov.monitoring.estimated import prepare as prepare_estimator
 from modelgov.monitoring.reference import (
     Kind,
     ReferenceProfile,
@@ -84,6 +86,8 @@ class MonitoringInputs:
     resampling: Resampling = DEFAULT_RESAMPLING
     #: feature → the kind the workspace declared; the others' kinds are inferred from the reference
     kinds: dict[str, Kind] = field(default_factory=dict)
+    #: the decision threshold of a binary classifier's score (for performance estimated without outcomes)
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -188,13 +192,19 @@ def monitoring_report(
 
     whole = _Baseline(None, rows, profiles, plans)
     scanned = _scan_plans(plans, [s.plans for s in seasons.values()] if seasonal else [plans])
+    estimator, estimation = _estimator(inputs, reference, task=task, columns=columns, rows=rows)
+    if estimator is not None:  # the score is also counted on the calibration's knots and the threshold
+        column = estimator.score_column
+        known = scanned.get(column)
+        edges = known.edges if isinstance(known, NumericPlan) else np.empty(0)
+        scanned[column] = NumericPlan(column, np.union1d(edges, estimator.edges).astype("float64"))
     windows = _scan(
         inputs,
         numeric=[p for p in scanned.values() if isinstance(p, NumericPlan)],
         categorical=[p for p in scanned.values() if isinstance(p, CategoricalPlan)],
     )
     accounted = OutcomeCoverage() if inputs.truth is not None else None
-    performance = _performance_by_window(inputs, task=task, columns=columns, coverage=accounted)
+    performance = _performance_by_window(inputs, task=task, columns=columns, coverage=accounted, estimator=estimator)
 
     def baseline_of(window: WindowAggregate) -> _Baseline:
         if not seasonal:
@@ -213,7 +223,11 @@ def monitoring_report(
         counted = [*features, results[PREDICTION]] if inputs.count_output and PREDICTION in results else features
         dataset = drift_tests.dataset_drift(counted, inputs.dataset_share)
         queue = performance.get((window.start, window.end))
-        labelled, metrics = queue.pop(0) if queue else (0, [])
+        labelled, metrics, checks = queue.pop(0) if queue else (0, [], [])
+        estimated = None
+        if estimator is not None and window.rows:
+            plan = scanned[estimator.score_column]
+            estimated = estimator.window(window.numeric.get(estimator.score_column), plan.edges)
         report_windows.append(
             manifest.DriftWindow(
                 start=iso(window.start),
@@ -229,6 +243,8 @@ def monitoring_report(
                 columns_compared=dataset.evaluated if window.rows else None,
                 reference_period=against.period,
                 reference_rows=against.rows if seasonal else None,
+                estimated=estimated,
+                estimate_checks=checks,
             )
         )
 
@@ -264,6 +280,7 @@ def monitoring_report(
         latest=_latest(inputs.features, baseline_of(latest), latest, scanned) if latest else [],
         first_drift=since,
         status="no data" if latest is None else ("drift" if since else "no drift"),
+        estimation=estimation,
     )
 
 
@@ -551,9 +568,15 @@ def _outcomes(inputs: MonitoringInputs, coverage: OutcomeCoverage | None = None)
 
 
 def _performance_by_window(
-    inputs: MonitoringInputs, *, task: str, columns: EvaluationColumns, coverage: OutcomeCoverage | None = None
-) -> dict[object, list[tuple[int, list[manifest.Metric]]]]:
-    """(window start, end) → [(labelled rows, metrics on them)], computed one window at a time.
+    inputs: MonitoringInputs,
+    *,
+    task: str,
+    columns: EvaluationColumns,
+    coverage: OutcomeCoverage | None = None,
+    estimator: Estimator | None = None,
+) -> dict[object, list[tuple[int, list[manifest.Metric], list[manifest.EstimateCheck]]]]:
+    """(window start, end) → [(labelled rows, metrics on them, estimated against realized)], computed
+    one window at a time.
 
     A list per key, in window order: row-count windows inside one long run of identical timestamps
     share their start and end, and each must keep its own result (the report takes them in turn).
@@ -564,11 +587,11 @@ def _performance_by_window(
     is bounded by the largest window, never the log."""
     if inputs.truth is None or inputs.log_id is None or inputs.truth_id is None:
         return {}
-    results: dict[object, list[tuple[int, list[manifest.Metric]]]] = {}
+    results: dict[object, list[tuple[int, list[manifest.Metric], list[manifest.EstimateCheck]]]] = {}
     for window in _outcomes(inputs, coverage):
         labelled = len(window.labels)
         if not labelled:
-            results.setdefault((window.start, window.end), []).append((0, []))
+            results.setdefault((window.start, window.end), []).append((0, [], []))
             continue
         frame = pd.DataFrame({"label": window.labels, "prediction": window.predictions})
         if window.scores is not None:
@@ -601,8 +624,46 @@ def _performance_by_window(
             )
         else:
             performance = multiclass_performance(arrays.y_true, arrays.y_pred, inputs.resampling)
-        results.setdefault((window.start, window.end), []).append((labelled, list(performance.metrics)))
+        checks = []
+        if estimator is not None and arrays.y_score is not None:
+            # the same records, the same predictions as the realized metrics: estimate against realized
+            checks = estimator.checks(arrays.y_score, arrays.y_pred == 1, list(performance.metrics))
+        results.setdefault((window.start, window.end), []).append((labelled, list(performance.metrics), checks))
     return results
+
+
+def _estimator(
+    inputs: MonitoringInputs, reference: Reference, *, task: str, columns: EvaluationColumns, rows: int
+) -> tuple[Estimator | None, manifest.PerformanceEstimation | None]:
+    """Performance estimation for a binary classifier with scores (None for other tasks): the
+    reference's outcomes and scores, read as the evaluation reads them."""
+    if task != "binary_classification":
+        return None, None
+    labels = scores = None
+    if reference.kind == "evaluation" and columns.score and {columns.label, columns.score} <= reference.columns:
+        frame = pd.DataFrame({"label": reference.load(columns.label), "score": reference.load(columns.score)})
+        frame["prediction"] = frame["label"]  # not used: the estimate needs outcomes and scores only
+        arrays = prepare_arrays(
+            frame,
+            EvaluationColumns(
+                label="label",
+                prediction="prediction",
+                score="score",
+                sensitive=(),
+                positive_label=columns.positive_label,
+                threshold=None,
+            ),
+            task=task,
+        )
+        labels, scores = arrays.y_true.astype(np.int64), np.asarray(arrays.y_score, dtype=float)
+    return prepare_estimator(
+        labels=labels,
+        scores=scores,
+        threshold=inputs.threshold,
+        score_column=inputs.log_score,
+        resampling=inputs.resampling,
+        reference_rows=rows,
+    )
 
 
 def iso(moment) -> str:

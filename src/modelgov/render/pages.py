@@ -37,6 +37,8 @@ from modelgov.render import (
     compliance_views,
     decision_views,
     diff_views,
+    estimation_charts,
+    estimation_views,
     flag_views,
     lineage_views,
     monitoring_charts,
@@ -204,6 +206,7 @@ _MONITORING_CHARTS: dict[str, Callable[[Model, ModelVersion], str | None]] = {
     "heatmap": monitoring_charts.drift_heatmap_chart,
     "timeline": monitoring_charts.drift_timeline_chart,
     "performance": monitoring_charts.monitoring_performance_chart,
+    "estimated": estimation_charts.estimated_performance_chart,
     "distributions": monitoring_charts.distribution_chart,
 }
 
@@ -459,6 +462,8 @@ class _Page:
             "monitoring_chart": self.monitoring_chart,
             "monitoring_link": self.monitoring_link,
             "monitoring_view": monitoring_views.monitoring_view,
+            "estimation_view": estimation_views.estimation_view,
+            "estimate_interval": estimation_views.interval_text,
             "latest_drift_items": monitoring_views.latest_items,
             "drift_status": monitoring_views.drift_status,
             "drift_rule": monitoring_views.drift_rule,

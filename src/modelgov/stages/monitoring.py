@@ -130,6 +130,7 @@ class MonitoringStage(Stage):
                 truth_label=truth.label if truth else None,
                 spark=_spark_engine(subject),
                 resampling=resampling(subject.settings),  # the workspace's bootstrap settings, as for evaluations
+                threshold=evaluation.threshold if evaluation is not None else None,
             )
             positive = evaluation.positive_label if evaluation else next(iter(specs.values())).positive_label
             columns = EvaluationColumns(

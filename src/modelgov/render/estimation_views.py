@@ -1,0 +1,76 @@
+"""What the monitoring page says about performance estimated before the outcomes arrive.
+
+Built from the manifest alone: the report's :class:`~modelgov.manifest.PerformanceEstimation`, each
+window's estimate and its checks against the realized values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelgov.manifest import EstimateCheck, Metric, Model, ModelVersion, PerformanceEstimation
+from modelgov.render import monitoring_views as mv
+from modelgov.render.estimation_charts import charted_metrics
+
+
+@dataclass(frozen=True)
+class EstimatedRow:
+    row: mv.WindowRow
+    estimates: dict[str, Metric]
+    checks: dict[str, EstimateCheck]
+
+    @property
+    def disagreeing(self) -> list[str]:
+        """Names of the metrics whose realized value fell outside the interval."""
+        return [name for name, check in self.checks.items() if check.disagrees]
+
+
+@dataclass(frozen=True)
+class EstimationView:
+    summary: PerformanceEstimation
+    metrics: list[tuple[str, str]]  # (name, label) shown
+    rows: list[EstimatedRow]  # windows with records, in order
+
+    @property
+    def latest(self) -> EstimatedRow | None:
+        return next((r for r in reversed(self.rows) if r.estimates), None)
+
+    @property
+    def pending(self) -> list[EstimatedRow]:
+        """Windows with an estimate and no outcomes yet: where the estimate is all there is."""
+        return [r for r in self.rows if r.estimates and r.row.outcomes_pending]
+
+    @property
+    def checked(self) -> list[EstimatedRow]:
+        return [r for r in self.rows if any(c.realized is not None for c in r.checks.values())]
+
+    @property
+    def disagreeing(self) -> list[EstimatedRow]:
+        return [r for r in self.checked if r.disagreeing]
+
+
+def estimation_view(model: Model, version: ModelVersion) -> EstimationView | None:
+    """None when the report has no word on estimation (tasks other than binary classification)."""
+    view = mv.monitoring_view(model, version)
+    report = version.drift
+    if view is None or report is None or report.estimation is None:
+        return None
+    metrics = charted_metrics(model, version)
+    if not metrics:
+        names = {m.name: m.label for w in report.windows if w.estimated for m in w.estimated.metrics}
+        metrics = list(names.items())[:2]
+    rows = []
+    for row in view.windows:
+        if row.empty:
+            continue
+        estimates = {m.name: m for m in row.window.estimated.metrics} if row.window.estimated else {}
+        rows.append(EstimatedRow(row, estimates, {c.name: c for c in row.window.estimate_checks}))
+    return EstimationView(report.estimation, metrics, rows)
+
+
+def interval_text(metric: Metric | EstimateCheck | None) -> str:
+    """``0.723 – 0.804``, or empty when there is no interval."""
+    interval = getattr(metric, "interval", None)
+    if interval is None or interval.low is None or interval.high is None:
+        return ""
+    return f"{interval.low:.3f} – {interval.high:.3f}"
