@@ -256,14 +256,20 @@ def refit(calibration: Calibration, labels: np.ndarray, scores: np.ndarray, resa
     levels, level_of = np.unique(scores, return_inverse=True)
     size = len(levels)
     knots = []
-    for _ in range(resampling.resamples):
-        drawn = rng.integers(0, n, size=n)
-        by_level = np.bincount(level_of[drawn], minlength=size)
-        positives = np.bincount(level_of[drawn], weights=labels[drawn], minlength=size)
-        present = by_level > 0
-        weight = by_level[present].astype(float)
-        fitted = isotonic_regression(positives[present] / weight, sample_weight=weight, y_min=0.0, y_max=1.0)
-        knots.append((levels[present], np.asarray(fitted, float)))
+    # resamples drawn and counted in batches of at most MAX_DRAW_CELLS rows (the draws are the same
+    # values as one resample at a time: a generator's stream does not depend on the batch shape)
+    batch = max(1, min(resampling.resamples, MAX_DRAW_CELLS // max(n, 1)))
+    for done in range(0, resampling.resamples, batch):
+        rows = min(batch, resampling.resamples - done)
+        drawn = rng.integers(0, n, size=(rows, n))
+        cell = (level_of[drawn] + size * np.arange(rows)[:, None]).ravel()
+        by_level = np.bincount(cell, minlength=rows * size).reshape(rows, size)
+        positives = np.bincount(cell, weights=labels[drawn].ravel(), minlength=rows * size).reshape(rows, size)
+        for count, positive in zip(by_level, positives, strict=True):
+            present = count > 0
+            weight = count[present].astype(float)
+            fitted = isotonic_regression(positive[present] / weight, sample_weight=weight, y_min=0.0, y_max=1.0)
+            knots.append((levels[present], np.asarray(fitted, float)))
     return Refits(tuple(knots))
 
 
@@ -491,10 +497,10 @@ def estimate_rows(
         predicted_count = float(predicted.sum())
         for done in range(0, resampling.resamples, batch):
             size = min(batch, resampling.resamples - done)
-            outcomes = np.empty((size, n), dtype=bool)
-            for row, replicate in enumerate(range(done, done + size)):
-                probabilities = refits.apply(replicate, scores) if refits else p
-                outcomes[row] = rng.random(n) < probabilities
+            replicates = range(done, done + size)
+            probabilities = np.stack([refits.apply(r, scores) for r in replicates]) if refits else p
+            # one call for the batch draws what one call per replicate would, in the same order
+            outcomes = rng.random((size, n)) < probabilities
             r_tp = outcomes[:, predicted].sum(axis=1).astype(float)
             r_pos = outcomes.sum(axis=1).astype(float)
             r_fp, r_fn = predicted_count - r_tp, r_pos - r_tp
@@ -628,13 +634,13 @@ def estimate_cells(
         predicted_count = float(unit_counts[unit_predicted].sum())
         for done in range(0, resampling.resamples, batch):
             size = min(batch, resampling.resamples - done)
-            positives = np.empty((size, u))
-            for row, replicate in enumerate(range(done, done + size)):
-                probabilities = mean_p
-                if refits:
-                    shift = refits.apply(replicate, anchor) - fitted_at_anchor
-                    probabilities = np.clip(mean_p + shift, 0.0, 1.0)
-                positives[row] = rng.binomial(units, probabilities)
+            if refits:
+                shifts = np.stack([refits.apply(r, anchor) for r in range(done, done + size)]) - fitted_at_anchor
+                probabilities = np.clip(mean_p + shifts, 0.0, 1.0)
+            else:
+                probabilities = np.broadcast_to(mean_p, (size, u))
+            # one call for the batch draws what one call per replicate would, in the same order
+            positives = rng.binomial(units, probabilities).astype(float)
             r_tp = positives[:, unit_predicted].sum(axis=1)
             r_pos = positives.sum(axis=1)
             r_fp, r_fn = predicted_count - r_tp, r_pos - r_tp
