@@ -168,3 +168,30 @@ def test_the_monitoring_page_states_the_assumption_and_flags_the_disagreeing_win
     assert "outside" in section  # the disagreeing windows are named in the table
     assert "**Estimated performance**" in page and "fell outside the estimate's interval in" in page
     assert "none yet" in section  # the days without outcomes: the estimate is all there is
+
+
+def test_policies_read_the_latest_estimate_and_the_windows_where_outcomes_contradicted_it(tmp_path) -> None:
+    import datetime as dt
+
+    from modelgov.policy.paths import evidence_index
+
+    rng = np.random.default_rng(8)
+    reference = _reference(rng)
+    _log(tmp_path, rng, days=6, rows=1500, labelled_days=4, concept_shift=-1.2)
+    report = _report(tmp_path, reference)
+    built = make_manifest()
+    model = built.models[0]
+    version = model.versions[-1].model_copy(update={"drift": report})
+    index = evidence_index(model, version, dt.date(2026, 8, 20))
+    latest = {m.name: m for m in report.windows[-1].estimated.metrics}  # the last day: no outcomes, an estimate
+    assert index["monitoring.estimated.accuracy"].value == latest["accuracy"].value
+    assert index["monitoring.estimated.roc_auc.ci_low"].value == latest["roc_auc"].interval.low
+    assert index["monitoring.estimated.accuracy"].page.endswith("#performance-estimated-before-the-outcomes-arrive")
+    outside = sum(c.disagrees for w in report.windows for c in w.estimate_checks if c.name == "precision")
+    assert index["monitoring.estimate_outside.precision"].value == outside == 2  # the two shifted days with outcomes
+    unestimated = version.model_copy(
+        update={"drift": report.model_copy(update={"estimation": manifest.PerformanceEstimation(estimated=False)})}
+    )
+    assert not any(
+        p.startswith("monitoring.estimate") for p in evidence_index(model, unestimated, dt.date(2026, 8, 20))
+    )

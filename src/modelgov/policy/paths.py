@@ -55,6 +55,8 @@ TEMPLATES: tuple[str, ...] = (
     "monitoring.age_days",
     "monitoring.rows",
     "monitoring.last_window.<metric>",
+    *(f"monitoring.estimated.<metric>{ci}" for ci in _CI),
+    "monitoring.estimate_outside.<metric>",
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
     "flags.open",
     "flags.oldest_open_days",
@@ -255,6 +257,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         if labelled is not None:
             for metric in labelled.performance:
                 put(f"monitoring.last_window.{metric.name}", metric.value, f"{mon_page}#performance-over-time")
+        _estimated_performance(put, report, f"{mon_page}#performance-estimated-before-the-outcomes-arrive")
 
     for approval in latest_approvals(version).values():
         page = f"{card_page}#approvals"
@@ -277,6 +280,24 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         f"{card_page}#training-data",
     )
     return index
+
+
+def _estimated_performance(put, report: manifest.MonitoringReport, page: str) -> None:
+    """``monitoring.estimated.<metric>``: the latest window's estimate from its scores (it may have no
+    outcomes yet); ``monitoring.estimate_outside.<metric>``: in how many windows with outcomes the
+    realized value fell outside the interval estimated for the same records (0 when none did)."""
+    if report.estimation is None or not report.estimation.estimated:
+        return
+    latest = next((w for w in reversed(report.windows) if w.estimated is not None), None)
+    if latest is not None:
+        for metric in latest.estimated.metrics:
+            _with_interval(put, f"monitoring.estimated.{metric.name}", metric.value, metric.interval, page, metric.note)
+    outside: dict[str, int] = {}
+    for window in report.windows:
+        for check in window.estimate_checks:
+            outside[check.name] = outside.get(check.name, 0) + bool(check.disagrees)
+    for name, count in outside.items():
+        put(f"monitoring.estimate_outside.{name}", count, page)
 
 
 def _with_interval(
