@@ -638,7 +638,15 @@ def _estimator(
     """Performance estimation for a binary classifier with scores (None for other tasks): the
     reference's outcomes and scores, read as the evaluation reads them."""
     if task != "binary_classification":
-        return None, None
+        return None, manifest.PerformanceEstimation(
+            estimated=False,
+            reason=(
+                "performance is estimated without outcomes for binary classifiers with scores only (confidence-based"
+                " estimation needs each record's probability of the positive class); for this "
+                + ("regressor" if task == "regression" else "classifier")
+                + " it is known only where outcomes have arrived"
+            ),
+        )
     labels = scores = None
     if reference.kind == "evaluation" and columns.score and {columns.label, columns.score} <= reference.columns:
         frame = pd.DataFrame({"label": reference.load(columns.label), "score": reference.load(columns.score)})
