@@ -166,7 +166,11 @@ def test_the_monitoring_page_states_the_assumption_and_flags_the_disagreeing_win
     assert "What the estimate assumes" in section and "no concept drift" in section
     assert "calibrated" in section and "isotonic regression" in section
     assert "outside" in section  # the disagreeing windows are named in the table
-    assert "**Estimated performance**" in page and "fell outside the estimate's interval in" in page
+    assert "**Estimated performance**" in page
+    # days 2 and 3 have outcomes and the shifted relation: two in a row, named, beside what chance gives
+    assert "realized values fell outside the interval estimated for the same records" in page
+    assert "by chance alone about 1 would" in page
+    assert "**Every day with outcomes since 2026-08-05** (2 in a row)" in page
     assert "none yet" in section  # the days without outcomes: the estimate is all there is
 
 
@@ -195,3 +199,17 @@ def test_policies_read_the_latest_estimate_and_the_windows_where_outcomes_contra
     assert not any(
         p.startswith("monitoring.estimate") for p in evidence_index(model, unestimated, dt.date(2026, 8, 20))
     )
+
+
+def test_without_a_concept_shift_the_page_says_the_misses_are_what_chance_gives(covariate) -> None:
+    from modelgov.render.pages import render_pages
+
+    _, _, report = covariate
+    built = make_manifest()
+    model = built.models[0]
+    version = model.versions[-1].model_copy(update={"drift": report})
+    built.models[0] = model.model_copy(update={"versions": [*model.versions[:-1], version]})
+    page = next(p.markdown for p in render_pages(built) if p.path.endswith(f"{version.version}/monitoring.md"))
+    outside = sum(c.disagrees for w in report.windows for c in w.estimate_checks)
+    assert f"{outside} of 25 realized values fell outside" in page
+    assert "Not more than chance would give: no sign that the estimates are off." in page

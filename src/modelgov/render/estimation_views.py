@@ -48,6 +48,36 @@ class EstimationView:
     def disagreeing(self) -> list[EstimatedRow]:
         return [r for r in self.checked if r.disagreeing]
 
+    @property
+    def comparisons(self) -> int:
+        """Realized values set beside an interval, over every window and metric."""
+        return sum(1 for r in self.checked for c in r.checks.values() if c.disagrees is not None)
+
+    @property
+    def outside(self) -> int:
+        return sum(len(r.disagreeing) for r in self.checked)
+
+    @property
+    def level(self) -> float:
+        found = next((c.interval.level for r in self.checked for c in r.checks.values() if c.interval), None)
+        return found if found is not None else 0.95
+
+    @property
+    def by_chance(self) -> float:
+        """How many comparisons would fall outside with the assumption holding: 1 − level of them."""
+        return (1 - self.level) * self.comparisons
+
+    @property
+    def outside_since(self) -> list[EstimatedRow]:
+        """The unbroken run of windows with a value outside that reaches the latest window with
+        outcomes: one window outside is often chance; several in a row are a change."""
+        run: list[EstimatedRow] = []
+        for r in reversed(self.checked):
+            if not r.disagreeing:
+                break
+            run.insert(0, r)
+        return run
+
 
 def estimation_view(model: Model, version: ModelVersion) -> EstimationView | None:
     """None when the report has no word on estimation (tasks other than binary classification)."""
