@@ -213,3 +213,39 @@ def test_without_a_concept_shift_the_page_says_the_misses_are_what_chance_gives(
     outside = sum(c.disagrees for w in report.windows for c in w.estimate_checks)
     assert f"{outside} of 25 realized values fell outside" in page
     assert "Not more than chance would give: no sign that the estimates are off." in page
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_the_spark_engine_gives_every_window_the_same_estimate(covariate, tmp_path_factory) -> None:
+    """The estimate rests on the scan's aggregate of the score; Spark's aggregates are DuckDB's, so
+    are the estimates (and the checks, from the same labelled records)."""
+    import shutil
+    import signal
+
+    pytest.importorskip("pyspark", reason="the Spark engine test needs PySpark: pip install 'modelgov[spark]'")
+    if shutil.which("java") is None:
+        pytest.skip("the Spark engine test needs Java 17+ on the PATH")
+    from modelgov.monitoring.report import SparkEngine
+
+    reference, frame, duck = covariate
+    tmp_path = tmp_path_factory.mktemp("spark-estimate")
+    frame[["ts", "id", "pred", "score"]].to_csv(tmp_path / "log.csv", index=False)
+    frame.loc[frame["day"] < 5, ["id", "label"]].to_csv(tmp_path / "truth.csv", index=False)
+    interrupt = signal.getsignal(signal.SIGINT)
+    try:
+        inputs = MonitoringInputs(
+            logs=[str(tmp_path / "log.csv")], timestamp="ts", features=[], log_output="score",
+            reference_output="score", window=WindowSpec("day"), window_label="day", overrides={}, dataset_share=0.5,
+            log_id="id", log_prediction="pred", log_score="score", truth=tmp_path / "truth.csv", truth_id="id",
+            truth_label="label", resampling=RESAMPLING, threshold=THRESHOLD,
+            spark=SparkEngine("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"}),
+        )  # fmt: skip
+        table = Reference(
+            load=reference.__getitem__, columns=frozenset(reference.columns), kind="evaluation", name="holdout"
+        )
+        spark = monitoring_report(inputs, table, task="binary_classification", columns=COLUMNS)
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+    assert [w.estimated for w in spark.windows] == [w.estimated for w in duck.windows]
+    assert [w.estimate_checks for w in spark.windows] == [w.estimate_checks for w in duck.windows]

@@ -195,7 +195,9 @@ def scan_outcomes_spark(
         _WINDOW,
         key.alias("__key"),
         (F.col(prediction) if prediction else F.lit(None)).alias("__prediction"),
-        (F.col(score) if score else F.lit(None)).alias("__score"),
+        # a CSV log's columns are text to Spark (no schema inference): the score is read as a number,
+        # as DuckDB's CSV reader types it; a value that is not one becomes missing and is reported so
+        (F.col(score).cast("double") if score else F.lit(None)).alias("__score"),
     )
     joined = records.join(right, records["__key"] == right["__id"], "left")
     if coverage is not None:
