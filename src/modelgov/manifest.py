@@ -621,6 +621,48 @@ class OutcomeAccounting(Node):
     unmatched: int = Field(0, description="Ids with an outcome that no scoring record has: left out.")
 
 
+class FairnessSnapshot(Node):
+    """One window's group rates and disparities of one sensitive feature, on one basis."""
+
+    basis: Literal["selection", "realized", "estimated"] = Field(
+        description="`selection`: every record with a prediction (selection rates only); `realized`: the records "
+        "whose outcome arrived; `estimated`: expected confusion counts from each record's calibrated score (CBPE), "
+        "before the outcomes arrive."
+    )
+    rows: int = Field(description="Records counted: with a prediction, with an outcome, or with a score.")
+    groups: list[GroupMetrics] = Field(
+        default_factory=list, description="Each group's rates; for `estimated`, counts are expected (fractional)."
+    )
+    disparities: list[Disparity] = Field(
+        default_factory=list,
+        description="`selection`: demographic parity; `realized` and `estimated`: equalized odds and equal opportunity.",
+    )
+
+
+class ProductionFairnessWindow(Node):
+    start: str = Field(description="UTC start, inclusive (ISO 8601).")
+    end: str = Field(description="UTC end, exclusive.")
+    rows: int
+    selection: FairnessSnapshot | None = None
+    realized: FairnessSnapshot | None = None
+    estimated: FairnessSnapshot | None = None
+
+
+class ProductionFairness(Node):
+    """Fairness in production for one sensitive feature of the model card, window by window."""
+
+    feature: str
+    measured: bool = Field(description="False when the log lacks the column or it has too many values.")
+    note: str | None = Field(None, description="Why it was not measured, or what limits it.")
+    groups: list[str] = Field(default_factory=list, description="Every group seen in the log, in display order.")
+    min_group_size: int = 30
+    exclude_small_groups: bool = True
+    estimated_interval: str | None = Field(
+        None, description="Why estimated rates and disparities carry no interval (or what their interval means)."
+    )
+    windows: list[ProductionFairnessWindow] = Field(default_factory=list)
+
+
 class MonitoringReport(Node):
     """Drift and performance over time for one version's production logs."""
 
@@ -657,6 +699,11 @@ class MonitoringReport(Node):
     outcomes: OutcomeAccounting | None = Field(None, description="With ground truth: what became of its rows.")
     estimation: PerformanceEstimation | None = Field(
         None, description="Performance estimated without outcomes: how, or why not (binary classifiers)."
+    )
+    fairness: list[ProductionFairness] = Field(
+        default_factory=list,
+        description="Fairness in production: per sensitive feature of the card, per window, the group rates and "
+        "disparities (selection rates always, realized where outcomes arrived, estimated from scores).",
     )
     latest: list[Distribution] = Field(default_factory=list)
     first_drift: str | None = Field(

@@ -28,6 +28,7 @@ from modelgov.analysis.evaluation import EvaluationColumns, prepare_arrays
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.monitoring import drift as drift_tests
+from modelgov.monitoring import production_fairness
 from modelgov.monitoring.aggregates import (
     CategoricalAggregate,
     CategoricalPlan,
@@ -88,6 +89,10 @@ class MonitoringInputs:
     kinds: dict[str, Kind] = field(default_factory=dict)
     #: the decision threshold of a binary classifier's score (for performance estimated without outcomes)
     threshold: float | None = None
+    #: the card's sensitive features, and the evaluation's small-group rules (fairness in production)
+    sensitive: tuple[str, ...] = ()
+    min_group_size: int = 30
+    exclude_small_groups: bool = True
 
 
 @dataclass(frozen=True)
@@ -204,7 +209,10 @@ def monitoring_report(
         categorical=[p for p in scanned.values() if isinstance(p, CategoricalPlan)],
     )
     accounted = OutcomeCoverage() if inputs.truth is not None else None
-    performance = _performance_by_window(inputs, task=task, columns=columns, coverage=accounted, estimator=estimator)
+    fairness = production_fairness.collector(inputs, estimator, task=task, positive_label=columns.positive_label)
+    performance = _performance_by_window(
+        inputs, task=task, columns=columns, coverage=accounted, estimator=estimator, fairness=fairness
+    )
 
     def baseline_of(window: WindowAggregate) -> _Baseline:
         if not seasonal:
@@ -281,6 +289,7 @@ def monitoring_report(
         first_drift=since,
         status="no data" if latest is None else ("drift" if since else "no drift"),
         estimation=estimation,
+        fairness=fairness.finish(production_fairness.group_windows(fairness, inputs)) if fairness else [],
     )
 
 
@@ -530,7 +539,9 @@ def _short(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _outcomes(inputs: MonitoringInputs, coverage: OutcomeCoverage | None = None) -> Iterator[OutcomeWindow]:
+def _outcomes(
+    inputs: MonitoringInputs, coverage: OutcomeCoverage | None = None, groups: list[str] | None = None
+) -> Iterator[OutcomeWindow]:
     """The log joined with its ground truth, window by window, from the configured engine
     (``coverage`` is filled with what became of the ground truth's rows)."""
     assert inputs.truth is not None and inputs.log_id is not None and inputs.truth_id is not None
@@ -547,6 +558,7 @@ def _outcomes(inputs: MonitoringInputs, coverage: OutcomeCoverage | None = None)
             truth_id=inputs.truth_id,
             truth_label=inputs.truth_label,
             coverage=coverage,
+            groups=groups or (),
         )
         return
     from modelgov.monitoring.spark_scan import read_log, scan_outcomes_spark, spark_session
@@ -564,6 +576,7 @@ def _outcomes(inputs: MonitoringInputs, coverage: OutcomeCoverage | None = None)
         prediction=inputs.log_prediction,
         score=inputs.log_score,
         coverage=coverage,
+        groups=groups or (),
     )
 
 
@@ -574,6 +587,7 @@ def _performance_by_window(
     columns: EvaluationColumns,
     coverage: OutcomeCoverage | None = None,
     estimator: Estimator | None = None,
+    fairness: production_fairness.Collector | None = None,
 ) -> dict[object, list[tuple[int, list[manifest.Metric], list[manifest.EstimateCheck]]]]:
     """(window start, end) → [(labelled rows, metrics on them, estimated against realized)], computed
     one window at a time.
@@ -588,7 +602,9 @@ def _performance_by_window(
     if inputs.truth is None or inputs.log_id is None or inputs.truth_id is None:
         return {}
     results: dict[object, list[tuple[int, list[manifest.Metric], list[manifest.EstimateCheck]]]] = {}
-    for window in _outcomes(inputs, coverage):
+    for window in _outcomes(inputs, coverage, fairness.outcome_columns if fairness else None):
+        if fairness is not None:  # the realized group counts of the same labelled records
+            fairness.add_outcomes(window)
         labelled = len(window.labels)
         if not labelled:
             results.setdefault((window.start, window.end), []).append((0, [], []))

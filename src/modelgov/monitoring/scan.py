@@ -478,6 +478,8 @@ class OutcomeWindow:
     predictions: np.ndarray | None  # None when no prediction column was given
     scores: np.ndarray | None  # None when no score column was given
     unlabelled: int  # records whose outcome has not arrived (no matching id, or a missing label)
+    #: column → its values on the labelled records, for the ``groups`` asked of :func:`scan_outcomes`
+    groups: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -511,6 +513,7 @@ def scan_outcomes(
     threads: int | None = None,
     batch_rows: int = BATCH_ROWS,
     coverage: OutcomeCoverage | None = None,
+    groups: Sequence[str] = (),
 ) -> Iterator[OutcomeWindow]:
     """The log joined with late ground truth by id, one window at a time, in window order (the same
     windows as :func:`scan_windows`, gaps included, except that records tied at a ``rows`` window's
@@ -520,6 +523,8 @@ def scan_outcomes(
     DuckDB joins and sorts by window out of core; Python holds one window's labelled records (three
     arrays of that length) at a time, so memory is bounded by the largest window, not the log. The
     same outcome listed twice for an id is counted once; different outcomes for one id are an error.
+    ``groups`` (sensitive columns) are carried along, as they are in the files, into
+    :attr:`OutcomeWindow.groups`: fairness in production is measured on the same labelled records.
     """
     files, truth_files = resolve_files(paths), resolve_files(truth)
     columns: dict[str, Role] = {log_id: "raw"}
@@ -527,18 +532,21 @@ def scan_outcomes(
         columns.setdefault(prediction, "raw")
     if score:
         columns.setdefault(score, "numeric")
+    ties = list(columns)  # the sensitive columns do not change how records tied at a boundary are ordered
+    for column in groups:
+        columns.setdefault(column, "raw")
     with tempfile.TemporaryDirectory(prefix="modelgov-scan-") as spill:
         con = connect(memory_limit, threads, Path(spill))
         try:
             log_types = define_log(con, files, timestamp, columns)
             truth_types = define_log(con, truth_files, None, {truth_id: "raw", truth_label: "raw"}, view="truth")
             _check_truth(con, truth_files, truth_id, truth_label)
-            define_windows(con, window, timestamp, ties=list(columns))
+            define_windows(con, window, timestamp, ties=ties)
             same_type = log_types[log_id] == truth_types[truth_id]
             if coverage is not None:
                 _count_coverage(con, coverage, log_id, truth_id, truth_label, same_type)
-            join = _joined(log_id, truth_id, truth_label, prediction, score, same_type)
-            yield from _outcome_windows(con, join, window, timestamp, batch_rows)
+            join = _joined(log_id, truth_id, truth_label, prediction, score, same_type, groups)
+            yield from _outcome_windows(con, join, window, timestamp, batch_rows, groups)
         except duckdb.Error as exc:
             raise read_error(exc, files) from None
         finally:
@@ -576,7 +584,7 @@ def _count_coverage(
     coverage.unmatched = int(usable) - int(matched)
 
 
-def _joined(log_id, truth_id, truth_label, prediction, score, same_type: bool) -> str:
+def _joined(log_id, truth_id, truth_label, prediction, score, same_type: bool, groups: Sequence[str] = ()) -> str:
     """The log with each record's outcome (NULL when none), sorted by window: the sort is DuckDB's,
     out of core, and it is what lets Python see one window at a time."""
     log_key, truth_key = f"l.{q(log_id)}", "o.__id"
@@ -586,8 +594,9 @@ def _joined(log_id, truth_id, truth_label, prediction, score, same_type: bool) -
         f"SELECT DISTINCT {q(truth_id)} AS __id, {q(truth_label)} AS __label FROM truth"
         f" WHERE {q(truth_id)} IS NOT NULL AND {q(truth_label)} IS NOT NULL"
     )
+    carried = "".join(f", l.{q(column)}" for column in groups)
     return (
-        f"SELECT l.__w, l.__t, o.__label, {prediction_sql} AS __prediction, {score_sql} AS __score"
+        f"SELECT l.__w, l.__t, o.__label, {prediction_sql} AS __prediction, {score_sql} AS __score{carried}"
         f" FROM wlog l LEFT JOIN ({outcomes}) o ON {on} ORDER BY l.__w NULLS FIRST"
     )
 
@@ -603,7 +612,12 @@ class _Pending:
 
 
 def _outcome_windows(
-    con: duckdb.DuckDBPyConnection, query: str, window: WindowSpec, timestamp: str, batch_rows: int
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    window: WindowSpec,
+    timestamp: str,
+    batch_rows: int,
+    groups: Sequence[str] = (),
 ) -> Iterator[OutcomeWindow]:
     reader = con.sql(query).to_arrow_reader(batch_rows)
     schema = reader.schema
@@ -625,13 +639,15 @@ def _outcome_windows(
             predictions=arrays[1] if has_prediction else None,
             scores=arrays[2] if has_score else None,
             unlabelled=pending.unlabelled,
+            groups={c: table.column(5 + i).to_numpy(zero_copy_only=False) for i, c in enumerate(groups)},
         )
 
     def empty(start: dt.datetime, end: dt.datetime) -> OutcomeWindow:
         blank = pa.Table.from_batches([], schema=schema)
         arrays = [blank.column(i).to_numpy() for i in (2, 3, 4)]
         return OutcomeWindow(start, end, 0, arrays[0], arrays[1] if has_prediction else None,
-                             arrays[2] if has_score else None, 0)  # fmt: skip
+                             arrays[2] if has_score else None, 0,
+                             {c: blank.column(5 + i).to_numpy(zero_copy_only=False) for i, c in enumerate(groups)})  # fmt: skip
 
     pending: _Pending | None = None
     for batch in reader:

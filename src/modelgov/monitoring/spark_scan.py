@@ -158,6 +158,7 @@ def scan_outcomes_spark(
     prediction: str | None = None,
     score: str | None = None,
     coverage: OutcomeCoverage | None = None,
+    groups: Sequence[str] = (),
 ) -> Iterator[OutcomeWindow]:
     """What :func:`.scan.scan_outcomes` yields (and fills in ``coverage``), computed by Spark: the log joined with late ground
     truth by id, one calendar window at a time, gaps included. Only the labelled records reach the
@@ -168,7 +169,7 @@ def scan_outcomes_spark(
 
     if window.kind not in ("day", "week", "month"):
         raise ScanError("row-count windows need the embedded engine; the Spark engine cuts calendar windows")
-    wanted = [c for c in (timestamp, log_id, prediction, score) if c]
+    wanted = [c for c in (timestamp, log_id, prediction, score, *groups) if c]
     if missing := [c for c in wanted if c not in log.columns]:
         raise ScanError(f"log: no column {', '.join(map(repr, missing))} (columns: {', '.join(log.columns)})")
     if missing := [c for c in (truth_id, truth_label) if c not in truth.columns]:
@@ -198,6 +199,7 @@ def scan_outcomes_spark(
         # a CSV log's columns are text to Spark (no schema inference): the score is read as a number,
         # as DuckDB's CSV reader types it; a value that is not one becomes missing and is reported so
         (F.col(score).cast("double") if score else F.lit(None)).alias("__score"),
+        *(F.col(column).alias(f"__g{i}") for i, column in enumerate(groups)),
     )
     joined = records.join(right, records["__key"] == right["__id"], "left")
     if coverage is not None:
@@ -213,18 +215,24 @@ def scan_outcomes_spark(
     rows = {int(r[0]): int(r[1]) for r in framed.groupBy(_WINDOW).count().collect()}
     if not rows:
         return
-    labelled = joined.filter(F.col("__label").isNotNull()).select(_WINDOW, "__label", "__prediction", "__score")
-    kinds = {name: _arrow_type(labelled.schema[name].dataType) for name in ("__label", "__prediction")}
+    carried = [f"__g{i}" for i in range(len(groups))]
+    labelled = joined.filter(F.col("__label").isNotNull()).select(
+        _WINDOW, "__label", "__prediction", "__score", *carried
+    )
+    kinds = {name: _arrow_type(labelled.schema[name].dataType) for name in ("__label", "__prediction", *carried)}
     stream = labelled.orderBy(_WINDOW).toLocalIterator()
     pending = next(stream, None)
     for key_us, start, end in calendar_span(window.kind, min(rows), max(rows)):
         labels: list = []
         predictions: list = []
         scores: list = []
+        values: list[list] = [[] for _ in groups]
         while pending is not None and int(pending[0]) == key_us:
             labels.append(pending[1])
             predictions.append(pending[2])
             scores.append(pending[3])
+            for i, column in enumerate(values):
+                column.append(pending[4 + i])
             pending = next(stream, None)
         total = rows.get(key_us, 0)
         yield OutcomeWindow(
@@ -235,6 +243,7 @@ def scan_outcomes_spark(
             predictions=_array(predictions, kinds["__prediction"]) if prediction else None,
             scores=_array(scores, pa.float64()) if score else None,
             unlabelled=total - len(labels),
+            groups={c: _array(values[i], kinds[carried[i]]) for i, c in enumerate(groups)},
         )
 
 

@@ -57,6 +57,7 @@ class MonitoringStage(Stage):
                 "evaluations": [e.model_dump(mode="json") for e in spec.evaluations],
                 "task": subject.model.card.task.value,
                 "analysis": subject.settings.model_dump(mode="json"),
+                "sensitive": list(subject.model.card.sensitive_features),
             },
         )
 
@@ -131,6 +132,9 @@ class MonitoringStage(Stage):
                 spark=_spark_engine(subject),
                 resampling=resampling(subject.settings),  # the workspace's bootstrap settings, as for evaluations
                 threshold=evaluation.threshold if evaluation is not None else None,
+                sensitive=tuple(subject.model.card.sensitive_features),
+                min_group_size=subject.settings.min_group_size,
+                exclude_small_groups=subject.settings.exclude_small_groups,
             )
             positive = evaluation.positive_label if evaluation else next(iter(specs.values())).positive_label
             columns = EvaluationColumns(
