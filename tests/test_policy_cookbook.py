@@ -26,6 +26,7 @@ def test_the_cookbook_has_its_recipes() -> None:
     assert set(recipes()) == {
         "policies/four-fifths.yml", "policies/freshness.yml", "policies/sign-off.yml", "policies/drift.yml",
         "policies/business-feedback.yml", "policies/estimated-performance.yml", "waivers.yml",
+        "policies/production-fairness.yml",
     }  # fmt: skip
 
 
@@ -44,6 +45,7 @@ def results(tmp_path_factory: pytest.TempPathFactory):
 def test_every_recipe_is_evaluated_without_errors(results) -> None:
     assert {policy for policy, _ in results} == {
         "four-fifths", "freshness", "sign-off", "drift", "business-feedback", "estimated-performance",
+        "production-fairness",
     }  # fmt: skip
     errors = [f"{p}/{r}: {res.message}" for (p, r), res in results.items() if res.outcome == "error"]
     assert errors == []
@@ -64,6 +66,8 @@ def test_the_recipes_do_what_they_say(results) -> None:
     # no monitoring log, so no estimate: not applicable rather than an error
     assert results["estimated-performance", "estimated-roc-auc"].outcome == "not-applicable"
     assert results["estimated-performance", "estimate-confirmed"].outcome == "not-applicable"
+    assert results["production-fairness", "four-fifths-this-week"].outcome == "not-applicable"
+    assert results["production-fairness", "realized-opportunity-gap"].outcome == "not-applicable"
     assert results["freshness", "validation-within-a-year"].outcome == "pass"
     # the factory's sex gap fails the rule; the cookbook's waiver covers it, keeping the failure on record
     assert (ratio.outcome, ratio.unwaived_outcome, ratio.waiver) == ("waived", "fail", "WV-2026-014")

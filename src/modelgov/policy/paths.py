@@ -29,6 +29,8 @@ from modelgov import manifest
 CARD_FIELDS = tuple(manifest.Card.model_fields)
 
 _CI = ("", ".ci_low", ".ci_high")
+#: How a production disparity was measured (:class:`manifest.FairnessSnapshot`).
+PRODUCTION_BASES = ("selection", "realized", "estimated")
 
 #: The grammar. ``<name>`` is any single segment (or ``*``); other segments are literal.
 TEMPLATES: tuple[str, ...] = (
@@ -57,6 +59,8 @@ TEMPLATES: tuple[str, ...] = (
     "monitoring.last_window.<metric>",
     *(f"monitoring.estimated.<metric>{ci}" for ci in _CI),
     "monitoring.estimate_outside.<metric>",
+    *(f"production_fairness.<feature>.<disparity>{ci}" for ci in _CI),
+    *(f"production_fairness.<feature>.{basis}.<disparity>{ci}" for basis in PRODUCTION_BASES for ci in _CI),
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
     "flags.open",
     "flags.oldest_open_days",
@@ -258,6 +262,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
             for metric in labelled.performance:
                 put(f"monitoring.last_window.{metric.name}", metric.value, f"{mon_page}#performance-over-time")
         _estimated_performance(put, report, f"{mon_page}#performance-estimated-before-the-outcomes-arrive")
+        _production_fairness(put, report, f"{mon_page}#fairness-in-production")
 
     for approval in latest_approvals(version).values():
         page = f"{card_page}#approvals"
@@ -298,6 +303,52 @@ def _estimated_performance(put, report: manifest.MonitoringReport, page: str) ->
             outside[check.name] = outside.get(check.name, 0) + bool(check.disagrees)
     for name, count in outside.items():
         put(f"monitoring.estimate_outside.{name}", count, page)
+
+
+def _production_fairness(put, report: manifest.MonitoringReport, page: str) -> None:
+    """``production_fairness.<feature>.<basis>.<measure>``: the between-groups value of the latest
+    window that has one on that basis; ``production_fairness.<feature>.<measure>``: the best basis of
+    that latest window — selection (every record) for demographic parity, realized (outcomes
+    arrived) for the others, else estimated (scores only). The detail names the window and basis."""
+    for result in report.fairness:
+        if not result.measured:
+            continue
+        key = result.feature.replace(".", "_")
+        latest: dict[str, tuple[int, str, manifest.Disparity]] = {}
+        for position, window in enumerate(result.windows):
+            for basis in PRODUCTION_BASES:
+                snapshot = getattr(window, basis)
+                for item in snapshot.disparities if snapshot else []:
+                    if item.method != "between_groups" or item.value is None:
+                        continue
+                    detail = f"{basis}, window starting {window.start[:10]}"
+                    _with_interval(
+                        put,
+                        f"production_fairness.{key}.{basis}.{item.name}",
+                        item.value,
+                        item.interval,
+                        page,
+                        "; ".join(filter(None, [disparity_detail(item), detail])),
+                    )
+                    best = latest.get(item.name)
+                    rank = PRODUCTION_BASES.index(basis)
+                    # a later window wins; within one window, realized before estimated
+                    if (
+                        best is None
+                        or position > best[0]
+                        or (position == best[0] and rank < PRODUCTION_BASES.index(best[1]))
+                    ):
+                        latest[item.name] = (position, basis, item)
+        for name, (position, basis, item) in latest.items():
+            detail = f"{basis}, window starting {result.windows[position].start[:10]}"
+            _with_interval(
+                put,
+                f"production_fairness.{key}.{name}",
+                item.value,
+                item.interval,
+                page,
+                "; ".join(filter(None, [disparity_detail(item), detail])),
+            )
 
 
 def _with_interval(
