@@ -43,6 +43,8 @@ from modelgov.render import (
     lineage_views,
     monitoring_charts,
     monitoring_views,
+    production_fairness_charts,
+    production_fairness_views,
     text,
     views,
 )
@@ -356,6 +358,14 @@ class _Page:
         or ``distributions``; empty when there is nothing to draw."""
         return self._chart(_MONITORING_CHARTS[kind](model, version))
 
+    def production_fairness_chart(self, model: Model, version: ModelVersion, feature: str) -> str:
+        """Each disparity of ``feature`` over the windows, with the policy threshold (the manifest's
+        governance results say which rules apply)."""
+        return self._chart(production_fairness_charts.production_fairness_chart(model, version, feature, self.manifest))
+
+    def production_fairness_view(self, model: Model, version: ModelVersion) -> list:
+        return production_fairness_views.production_fairness_view(model, version, self.manifest)
+
     def monitoring_link(self, model: Model, version: ModelVersion) -> str | None:
         target = monitoring_path(model, version)
         return self.link(target) if target is not None else None
@@ -461,6 +471,11 @@ class _Page:
             "explainability_link": self.explainability_link,
             "monitoring_chart": self.monitoring_chart,
             "monitoring_link": self.monitoring_link,
+            "production_fairness_view": self.production_fairness_view,
+            "production_fairness_chart": self.production_fairness_chart,
+            "fairness_gap": production_fairness_views.gap_sentence,
+            "fairness_threshold": production_fairness_views.threshold_text,
+            "fairness_meets": production_fairness_views.meets,
             "monitoring_view": monitoring_views.monitoring_view,
             "estimation_view": estimation_views.estimation_view,
             "estimate_interval": estimation_views.interval_text,
