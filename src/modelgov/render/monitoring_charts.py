@@ -17,7 +17,7 @@ from typing import Any
 
 from modelgov.manifest import FeatureDrift, Model, ModelVersion
 from modelgov.render import monitoring_views as mv
-from modelgov.render.charts import (
+from modelgov.render.chart_style import (
     LINE_COLOUR,
     OVERALL_COLOUR,
     _axes,
