@@ -41,6 +41,7 @@ from modelgov.monitoring.aggregates import (
 from modelgov.monitoring.calendar_features import WINDOW_DAYS, Coverage, calendar_notes
 from modelgov.monitoring.estimated import Estimator
 from modelgov.monitoring.estimated import prepare as prepare_estimator
+from modelgov.monitoring.kpis import KpiSpec, report_kpis
 from modelgov.monitoring.reference import (
     Kind,
     ReferenceProfile,
@@ -89,6 +90,8 @@ class MonitoringInputs:
     kinds: dict[str, Kind] = field(default_factory=dict)
     #: the decision threshold of a binary classifier's score (for performance estimated without outcomes)
     threshold: float | None = None
+    #: the card's business KPIs, measured per window (:mod:`.kpis`)
+    kpis: tuple[KpiSpec, ...] = ()
     #: the card's sensitive features, and the evaluation's small-group rules (fairness in production)
     sensitive: tuple[str, ...] = ()
     min_group_size: int = 30
@@ -286,6 +289,7 @@ def monitoring_report(
         if accounted is not None and performance
         else None,
         latest=_latest(inputs.features, baseline_of(latest), latest, scanned) if latest else [],
+        kpis=report_kpis(inputs, report_windows),
         first_drift=since,
         status="no data" if latest is None else ("drift" if since else "no drift"),
         estimation=estimation,

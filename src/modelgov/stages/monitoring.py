@@ -58,6 +58,7 @@ class MonitoringStage(Stage):
                 "task": subject.model.card.task.value,
                 "analysis": subject.settings.model_dump(mode="json"),
                 "sensitive": list(subject.model.card.sensitive_features),
+                **_kpi_settings(subject),
             },
         )
 
@@ -135,6 +136,7 @@ class MonitoringStage(Stage):
                 sensitive=tuple(subject.model.card.sensitive_features),
                 min_group_size=subject.settings.min_group_size,
                 exclude_small_groups=subject.settings.exclude_small_groups,
+                kpis=_kpi_specs(subject),
             )
             positive = evaluation.positive_label if evaluation else next(iter(specs.values())).positive_label
             columns = EvaluationColumns(
@@ -159,6 +161,19 @@ class MonitoringStage(Stage):
         self, node: manifest.ModelVersion, subject: VersionSubject, result: manifest.MonitoringReport
     ) -> manifest.ModelVersion:
         return node.model_copy(update={"drift": result})
+
+
+def _kpi_settings(subject: VersionSubject) -> dict:
+    """The card's KPIs, in the cache key only when it has some (a card without KPIs keeps its key)."""
+    business = subject.model.card.business
+    return {"kpis": [k.model_dump(mode="json") for k in business.kpis]} if business and business.kpis else {}
+
+
+def _kpi_specs(subject: VersionSubject) -> tuple:
+    from modelgov.monitoring.kpis import spec_of
+
+    business = subject.model.card.business
+    return tuple(spec_of(kpi) for kpi in business.kpis) if business is not None else ()
 
 
 def _spark_engine(subject: VersionSubject):  # -> SparkEngine | None

@@ -94,10 +94,45 @@ def model_entry(workspace: Workspace, model: ModelEntry, versions: Iterable[mani
             licence=card.licence,
             references=list(card.references),
         ),
+        business=_business(card.business),
         source=ref(workspace.files, model.source),
         live_version=live,
         versions=ordered,
     )
+
+
+def _business(business) -> manifest.Business | None:
+    """The card's business objective and KPI definitions, as pages and policies read them."""
+    if business is None:
+        return None
+    kpis = []
+    for kpi in business.kpis:
+        baseline = kpi.baseline
+        kpis.append(
+            manifest.Kpi(
+                name=kpi.name,
+                title=kpi.label,
+                description=kpi.description,
+                aggregation=kpi.aggregation,
+                columns=list(kpi.definition.columns),
+                table=kpi.definition.table,
+                direction=kpi.direction,
+                target=kpi.target,
+                unit=kpi.unit,
+                symbol=kpi.symbol,
+                decimals=kpi.decimals,
+                baseline=manifest.KpiBaseline(
+                    description=baseline.description,
+                    column=baseline.column,
+                    denominator=(baseline.denominator or kpi.definition.denominator) if baseline.column else None,
+                    value=baseline.value,
+                    source=baseline.source,
+                )
+                if baseline is not None
+                else None,
+            )
+        )
+    return manifest.Business(objective=business.objective, kpis=kpis)
 
 
 def version_entry(

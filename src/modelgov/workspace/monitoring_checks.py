@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns, read_table
 from modelgov.workspace import schema
+from modelgov.workspace.kpi_checks import check_kpis
 from modelgov.workspace.paths import inside, refusal
 from modelgov.workspace.schema_errors import did_you_mean
 from modelgov.workspace.yamlsource import Loc, YamlDocument
@@ -39,6 +40,7 @@ def check_monitoring(loader: Loader, doc: YamlDocument, spec: schema.Version, mo
         )
     _check_reference(loader, doc, spec, model)
     _check_drift_kinds(loader, doc, spec)
+    check_kpis(loader, doc.file, spec, model)
     for feature in monitoring.drift.features:
         if feature not in monitoring.features:
             loader.problems.append(

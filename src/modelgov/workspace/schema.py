@@ -26,6 +26,7 @@ from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_
 
 # shared with policy files, so defined below both (see modelgov.inputs)
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
+from modelgov.workspace.kpi_schema import Business
 
 
 class Task(StrEnum):
@@ -275,6 +276,10 @@ class ModelCard(Strict):
     )
     licence: str | None = None
     references: list[Text] = Field(default_factory=list)
+    business: Business | None = Field(
+        None,
+        description="The business objective and its KPIs, measured per monitoring window of every monitored version.",
+    )
 
 
 # --------------------------------------------------------------------------- version.yml
