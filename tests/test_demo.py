@@ -264,7 +264,19 @@ def test_monitoring_tables_have_declared_columns(workspace: Path) -> None:
         assert sorted(weeks.unique()) == list(range(1, MONITORING_WEEKS + 1))
         assert weeks.value_counts().between(300, 600).all()
         truth = read_table(workspace / spec.ground_truth.data)
-        assert list(truth.columns) == [spec.ground_truth.id, spec.ground_truth.label]
+        assert list(truth.columns)[:2] == [spec.ground_truth.id, spec.ground_truth.label]
+        # the rest are the columns the card's business KPIs read from the outcomes, and only those
+        business = card(workspace, model_id).business
+        kpi_columns = {
+            column
+            for kpi in (business.kpis if business else [])
+            if kpi.definition.table == "outcomes"
+            for column in [
+                *kpi.definition.columns,
+                *([kpi.baseline.column] if kpi.baseline and kpi.baseline.column else []),
+            ]
+        }
+        assert set(truth.columns[2:]) == kpi_columns
         joined = log.merge(truth, left_on=spec.id, right_on=spec.ground_truth.id, how="inner")
         covered = set(weekly(joined))
         assert covered == set(range(1, MONITORING_WEEKS - OUTCOME_LAG_WEEKS + 1))

@@ -19,8 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from modelgov.demo import business, monitoring
 from modelgov.demo import churn_text as text
-from modelgov.demo import monitoring
 from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, stream
 from modelgov.demo.documents import Release, approval, version_doc, write_datasheet
 from modelgov.demo.writer import WorkspaceWriter
@@ -222,7 +222,9 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             {"approvals": [approval(*entry) for entry in entries]},
         )
     rates = _group_rates(tables["1.1"], "age_band")
-    writer.yaml(f"models/{MODEL_ID}/model.yml", text.card(rates, CHURN_DRIFT_START_WEEK))
+    writer.yaml(
+        f"models/{MODEL_ID}/model.yml", {**text.card(rates, CHURN_DRIFT_START_WEEK), "business": business.churn_card()}
+    )
 
 
 def _log_spec(model: Pipeline) -> monitoring.LogSpec:
@@ -235,4 +237,5 @@ def _log_spec(model: Pipeline) -> monitoring.LogSpec:
         drift_start_week=CHURN_DRIFT_START_WEEK,
         draw=lambda rng, n, intensity: customers(rng, n, intensity=intensity),
         score=lambda frame: classify(model, frame, FEATURES, THRESHOLD),
+        business=business.churn_columns,
     )

@@ -23,8 +23,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from modelgov.demo import business, lineage, monitoring
 from modelgov.demo import credit_text as text
-from modelgov.demo import lineage, monitoring
 from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, single_threaded, stream
 from modelgov.demo.documents import Release, approval, version_doc, write_datasheet
 from modelgov.demo.writer import WorkspaceWriter
@@ -328,7 +328,10 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     }
     lineage.write_credit_records(writer, MODEL_ID, _RELEASES, holdouts, dataset_files)
     rates = _rates_by_sex(tables[("1.1", "holdout-2026")])
-    writer.yaml(f"models/{MODEL_ID}/model.yml", text.card(rates, CREDIT_DRIFT_START_WEEK))
+    writer.yaml(
+        f"models/{MODEL_ID}/model.yml",
+        {**text.card(rates, CREDIT_DRIFT_START_WEEK), "business": business.credit_card()},
+    )
 
 
 def _log_spec(model: Pipeline) -> monitoring.LogSpec:
@@ -341,4 +344,5 @@ def _log_spec(model: Pipeline) -> monitoring.LogSpec:
         drift_start_week=CREDIT_DRIFT_START_WEEK,
         draw=lambda rng, n, intensity: applicants(rng, n, year=2026.6, intensity=intensity),
         score=lambda frame: classify(model, frame, FEATURES, THRESHOLD),
+        business=business.credit_columns,
     )

@@ -62,6 +62,11 @@ class LogSpec:
     draw: Callable[[np.random.Generator, int, float], pd.DataFrame]
     #: frame → (prediction, score or None), by the deployed version.
     score: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray | None]]
+    #: (rng, log, outcomes) → both with the business KPIs' columns added (:mod:`.business`), from a
+    #: stream of their own so that no other value changes.
+    business: Callable[[np.random.Generator, pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]] | None = (
+        None
+    )
 
 
 def _timestamps(rng: np.random.Generator, week: int, n: int) -> list[str]:
@@ -115,6 +120,8 @@ def write(
     """Simulate, write ``data/<model>/monitoring/<version>-{scoring-log,outcomes}.<suffix>`` and
     return the ``monitoring:`` block of version.yml that points at them."""
     log, truth = simulate(stream(seed, model_id, "monitoring", version), spec)
+    if spec.business is not None:
+        log, truth = spec.business(stream(seed, model_id, "business", version), log, truth)
     logs = f"data/{model_id}/monitoring/{version}-scoring-log.{suffix}"
     outcomes = f"data/{model_id}/monitoring/{version}-outcomes.{suffix}"
     writer.table(logs, log)
