@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelgov import manifest
+from modelgov.policy.kpi_evidence import TEMPLATES as KPI_TEMPLATES
+from modelgov.policy.kpi_evidence import kpi_evidence
 
 #: Card fields a ``documented`` rule may require (manifest names of the model card).
 CARD_FIELDS = tuple(manifest.Card.model_fields)
@@ -62,6 +64,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"production_fairness.<feature>.<disparity>{ci}" for ci in _CI),
     *(f"production_fairness.<feature>.{basis}.<disparity>{ci}" for basis in PRODUCTION_BASES for ci in _CI),
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
+    *KPI_TEMPLATES,
     "flags.open",
     "flags.oldest_open_days",
     "training.code_commit",
@@ -263,6 +266,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
                 put(f"monitoring.last_window.{metric.name}", metric.value, f"{mon_page}#performance-over-time")
         _estimated_performance(put, report, f"{mon_page}#performance-estimated-before-the-outcomes-arrive")
         _production_fairness(put, report, f"{mon_page}#fairness-in-production")
+        kpi_evidence(put, model, report, f"{mon_page}#business-kpis")
 
     for approval in latest_approvals(version).values():
         page = f"{card_page}#approvals"
