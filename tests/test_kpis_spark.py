@@ -1,0 +1,76 @@
+"""The Spark engine measures the business KPIs exactly as the embedded DuckDB engine does.
+
+Runs Spark in local mode (PySpark and Java 17+ needed; skipped with the reason otherwise), on the
+log of tests/test_kpis.py: missing and infinite values, an empty week, a rate column and a baseline
+column filled on half the records, outcomes joined by id (as numbers and as text) with a repeated row.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from modelgov.monitoring.aggregates import WindowSpec
+from modelgov.monitoring.kpis import kpi_windows
+from test_kpis import SPECS, simulated_log
+
+pyspark = pytest.importorskip("pyspark", reason="the Spark engine tests need PySpark: pip install 'modelgov[spark]'")
+if shutil.which("java") is None:
+    pytest.skip("the Spark engine tests need Java 17+ on the PATH", allow_module_level=True)
+
+from modelgov.monitoring.kpis import kpi_windows_spark  # noqa: E402
+from modelgov.monitoring.logsource import ScanError  # noqa: E402
+from modelgov.monitoring.spark_scan import read_log, spark_session  # noqa: E402
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    interrupt = signal.getsignal(signal.SIGINT)
+    session = spark_session("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+    signal.signal(signal.SIGINT, interrupt)  # as in test_spark_scan: PySpark's handler outlives the session
+
+
+@pytest.mark.parametrize("text_ids", [False, True])
+def test_spark_and_duckdb_give_the_same_kpi_statistics(spark, tmp_path: Path, text_ids: bool) -> None:
+    log, truth = simulated_log(tmp_path, text_ids=text_ids)
+    settings = {"timestamp": "ts", "window": WindowSpec("week"), "log_id": "rid", "truth_id": "rid"}
+    embedded = kpi_windows(log, SPECS, truth=truth, **settings)
+    distributed = kpi_windows_spark(
+        read_log(spark, [str(log)]), SPECS, truth=read_log(spark, [str(truth)]), truth_name="truth", **settings
+    )
+    assert [(w.start, w.end, w.rows, w.matched) for w in distributed] == [
+        (w.start, w.end, w.rows, w.matched) for w in embedded
+    ]
+    assert embedded[2].rows == 0  # the empty week is kept by both
+    for ours, theirs in zip(distributed, embedded, strict=True):
+        assert ours.measures.keys() == theirs.measures.keys()
+        for key, mine in ours.measures.items():
+            other = theirs.measures[key]
+            assert (mine.n, mine.missing) == (other.n, other.missing), key
+            for name in ("total", "variance", "total_x", "variance_x", "covariance"):
+                a, b = getattr(mine, name), getattr(other, name)
+                assert (a is None) == (b is None), (key, name)
+                if a is not None:
+                    assert a == pytest.approx(b, rel=1e-9, abs=1e-9), (key, name)
+
+
+def test_a_bad_rate_value_is_refused_by_spark_as_by_duckdb(spark, tmp_path: Path) -> None:
+    import pandas as pd
+
+    log, _ = simulated_log(tmp_path)
+    frame = pd.read_parquet(log)
+    frame["flag"] = frame["flag"].map({True: "1", False: "0"})
+    frame.loc[3, "flag"] = "2"
+    frame.to_parquet(log, index=False)
+    with pytest.raises(ScanError, match="column 'flag' holds '2' that is not true or false"):
+        kpi_windows_spark(read_log(spark, [str(log)]), SPECS[2:3], timestamp="ts", window=WindowSpec("week"))
+    with pytest.raises(ScanError, match="column 'flag' holds '2' that is not true or false"):
+        kpi_windows(log, SPECS[2:3], timestamp="ts", window=WindowSpec("week"))
