@@ -149,7 +149,8 @@ def render_manifest(
             cache=cache,
             jobs=jobs,
         )
-        manifest.write(the_manifest, staging / "manifest.json")
+        if not (staging / "manifest.json").is_file():  # the site publishes it already, unless versioned
+            manifest.write(the_manifest, staging / "manifest.json")
         if the_manifest.governance is not None:
             from modelgov.policy.outputs import results_csv, results_json
 

@@ -671,10 +671,15 @@ def _cached_model_pages(
 
 
 def render_pages(
-    manifest: Manifest, template_dir: Path | None = None, cache: AnalysisCache | None = None
+    manifest: Manifest,
+    template_dir: Path | None = None,
+    cache: AnalysisCache | None = None,
+    *,
+    manifest_json: bytes | None = None,
 ) -> list[SitePage]:
     """Every page of the site, rendered to Markdown from the templates; with a ``cache``, each model's
-    pages are reused while nothing they depend on changed."""
+    pages are reused while nothing they depend on changed. ``manifest_json`` is the manifest as the
+    site publishes it, when the caller has it already (serialising a fleet's manifest takes seconds)."""
     render = _Renderer(manifest, template_dir)
     shared = index = None
     if cache is not None:
@@ -682,7 +687,8 @@ def render_pages(
         shared = cache_key({"manifest": manifest.model_dump(mode="json", exclude=excluded),
                             "templates": _templates_digest(template_dir)})  # fmt: skip
         index = [[m.id, m.name, [[v.version, v.status] for v in m.versions]] for m in manifest.models]
-    manifest_json = manifest_io.dumps(manifest).encode("utf-8")
+    if manifest_json is None:
+        manifest_json = manifest_io.dumps(manifest).encode("utf-8")
     pages = [
         render.page(
             HOME,

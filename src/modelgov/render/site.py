@@ -47,11 +47,12 @@ def site_source(
     cache: AnalysisCache | None = None,
 ) -> SiteSource:
     """Everything the site consists of, before the static-site builder turns it into HTML."""
-    site_pages = pages.render_pages(manifest, template_dir, cache)
+    manifest_json = manifest_io.dumps(manifest).encode("utf-8")  # once: the build page names its digest
+    site_pages = pages.render_pages(manifest, template_dir, cache, manifest_json=manifest_json)
     assets = _asset_files(template_dir)
     files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]
     files.append(SiteFile(path=PLOTLY_JS, source=charts.plotly_js_path()))
-    files.append(SiteFile(path=pages.MANIFEST_FILE, content=manifest_io.dumps(manifest).encode("utf-8")))
+    files.append(SiteFile(path=pages.MANIFEST_FILE, content=manifest_json))
     return SiteSource(
         title=manifest.site.title,
         organisation=manifest.site.organisation,
