@@ -30,6 +30,8 @@ from modelgov.render.monitoring_charts import (
 )
 
 TARGET_COLOUR = "#1a1a1a"
+#: How the subtitle names each aggregation's interval (docs/methods.md#business-kpis gives the formulas).
+INTERVAL_NAMES = {"mean": "Student's t", "sum": "Student's t", "rate": "Wilson", "ratio": "delta method"}
 
 
 def _scale(kpi: Kpi) -> float:
@@ -63,7 +65,8 @@ def _hover(view: kv.KpiView, row: kv.KpiRow) -> str:
         f" with an outcome, of {window.rows:,}" if kpi.table == "outcomes" else ""
     )
     if value.missing:
-        counted += f"; {value.missing:,} without a value"
+        empty = f"no value in {kpi.columns[0]}" if kpi.aggregation != "ratio" else "not both columns"
+        counted += f"; {value.missing:,} with {_esc(empty)}"
     lines.append(counted)
     if row.small:
         lines.append(f"<i>few records (under {kv.SMALL_WINDOW}): a wide interval</i>")
@@ -178,11 +181,11 @@ def kpi_chart(model: Model, version: ModelVersion) -> str | None:
     layout[_layout_key(_axes(len(titles) - 1)[0])]["title"] = {
         "text": f"{mv.window_noun(monitoring.kind).capitalize()} starting"
     }
-    methods = sorted({v.series.method.split(",")[0].split(" with ")[-1] for v in views})
+    methods = list(dict.fromkeys(INTERVAL_NAMES[v.kpi.aggregation] for v in views))
     figure = _style(
         figure,
         "Business KPIs per window, against their targets and baselines",
-        _subtitle(monitoring, f"intervals: {'; '.join(methods)}"),
+        _subtitle(monitoring, f"{views[0].level:.0%} intervals: {', '.join(methods)}"),
         height=220 * len(titles) + 60 * (len(titles) - 1) + 260,
         panels=len(titles),
         category_x=False,
