@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from sklearn import config_context
 from sklearn.isotonic import IsotonicRegression, isotonic_regression
 from sklearn.model_selection import StratifiedKFold
 
@@ -265,11 +266,13 @@ def refit(calibration: Calibration, labels: np.ndarray, scores: np.ndarray, resa
         cell = (level_of[drawn] + size * np.arange(rows)[:, None]).ravel()
         by_level = np.bincount(cell, minlength=rows * size).reshape(rows, size)
         positives = np.bincount(cell, weights=labels[drawn].ravel(), minlength=rows * size).reshape(rows, size)
-        for count, positive in zip(by_level, positives, strict=True):
-            present = count > 0
-            weight = count[present].astype(float)
-            fitted = isotonic_regression(positive[present] / weight, sample_weight=weight, y_min=0.0, y_max=1.0)
-            knots.append((levels[present], np.asarray(fitted, float)))
+        # the arguments are checked here once; scikit-learn's per-call validation cost more than the fit
+        with config_context(skip_parameter_validation=True):
+            for count, positive in zip(by_level, positives, strict=True):
+                present = count > 0
+                weight = count[present].astype(float)
+                fitted = isotonic_regression(positive[present] / weight, sample_weight=weight, y_min=0.0, y_max=1.0)
+                knots.append((levels[present], np.asarray(fitted, float)))
     return Refits(tuple(knots))
 
 
