@@ -705,11 +705,11 @@ def report_kpis(inputs: MonitoringInputs, report_windows: Sequence[manifest.Drif
         from .spark_scan import read_log, spark_session
 
         session = spark_session(inputs.spark.master, inputs.spark.conf)
-        truth = read_log(session, [str(inputs.truth)]) if inputs.truth is not None else None
+        needed = inputs.truth is not None and any(s.table == "outcomes" for s in specs)
         windows = kpi_windows_spark(
             read_log(session, [str(p) for p in inputs.logs]),
             specs,
-            truth=truth if any(s.table == "outcomes" for s in specs) else None,
+            truth=read_log(session, [str(inputs.truth)]) if needed else None,
             truth_name=str(inputs.truth),
             **settings,
         )
