@@ -74,3 +74,38 @@ def test_a_bad_rate_value_is_refused_by_spark_as_by_duckdb(spark, tmp_path: Path
         kpi_windows_spark(read_log(spark, [str(log)]), SPECS[2:3], timestamp="ts", window=WindowSpec("week"))
     with pytest.raises(ScanError, match="column 'flag' holds '2' that is not true or false"):
         kpi_windows(log, SPECS[2:3], timestamp="ts", window=WindowSpec("week"))
+
+
+def test_the_reports_kpis_are_the_same_from_either_engine(spark, tmp_path: Path) -> None:
+    """Through the report's entry point (engine chosen by the inputs), the series are equal."""
+    from modelgov import manifest
+    from modelgov.monitoring.kpis import report_kpis
+    from modelgov.monitoring.report import MonitoringInputs, SparkEngine
+
+    log, truth = simulated_log(tmp_path)
+    common = {
+        "logs": [log], "timestamp": "ts", "features": [], "log_output": "amount", "reference_output": None,
+        "window": WindowSpec("week"), "window_label": "week", "overrides": {}, "dataset_share": 0.5,
+        "log_id": "rid", "truth": truth, "truth_id": "rid", "truth_label": "loss", "kpis": tuple(SPECS),
+    }  # fmt: skip
+    windows = kpi_windows(log, SPECS, timestamp="ts", window=WindowSpec("week"), log_id="rid", truth=truth,
+                          truth_id="rid")  # fmt: skip
+    report_windows = [
+        manifest.DriftWindow(start=f"{w.start:%Y-%m-%dT%H:%M:%SZ}", end=f"{w.end:%Y-%m-%dT%H:%M:%SZ}", rows=w.rows,
+                             share_drifted=None, dataset_drift=False)
+        for w in windows
+    ]  # fmt: skip
+    embedded = report_kpis(MonitoringInputs(**common), report_windows)
+    distributed = report_kpis(MonitoringInputs(**common, spark=SparkEngine("local[2]", {})), report_windows)
+    assert [s.name for s in distributed] == [s.name for s in embedded]
+    for ours, theirs in zip(distributed, embedded, strict=True):
+        assert (ours.latest, ours.meets_target, ours.windows_missing_target) == (
+            theirs.latest,
+            theirs.meets_target,
+            theirs.windows_missing_target,
+        )
+        for a, b in zip(ours.windows, theirs.windows, strict=True):
+            assert a.status == b.status
+            if a.kpi is not None:
+                assert a.kpi.value == pytest.approx(b.kpi.value, rel=1e-9)
+                assert a.kpi.count == b.kpi.count
