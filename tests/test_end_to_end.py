@@ -71,8 +71,11 @@ def test_inventory_has_a_row_for_every_model(demo: tuple[Path, Path]) -> None:
     model_ids = sorted(p.name for p in (workspace / "models").iterdir())
     assert [m.id for m in built.models] == model_ids and len(model_ids) >= 3
     rows = table_after((site / "index.html").read_text(), "model-inventory")
-    names = [row[0] for row in rows[1:]]
-    assert names == [m.name for m in built.models]
+    # each row's first cell: the model's name, then its task and owner
+    assert [row[0] for row in rows[1:]] == [
+        f"{m.name} {m.task.replace('_', ' ').capitalize()} · {m.owner.name}" + (f" ({m.owner.team})" if m.owner.team else "")
+        for m in built.models
+    ]
     home = (site / "index.html").read_text()
     for model in built.models:
         assert f'href="models/{model.id}/index.html"' in home

@@ -105,6 +105,18 @@ group_comparisons: {{}}
 # The terms the model may be used under, and papers or documents about it.
 licence: null
 references: []
+# The business objective the model serves, and the KPIs that show whether it does, measured window by
+# window on the production log (docs/workspace.md, "Business objective and KPIs"). For example:
+#   kpis:
+#     - name: approval_rate
+#       description: Share of applications approved.
+#       definition: {{aggregation: rate, column: approved}}
+#       direction: higher
+#       target: 0.6
+#       unit: percent
+business:
+  objective: {_todo("the business objective the model serves, in business terms")}
+  kpis: []
 """
 
 
