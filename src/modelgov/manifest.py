@@ -318,6 +318,44 @@ class MetricDelta(Node):
     higher_is_better: bool = True
 
 
+class GroupRateDelta(Node):
+    """One group's rate in this version minus the other's, on the same rows of the group."""
+
+    group: str
+    rate: str = Field(description="E.g. `selection_rate`, `tpr`.")
+    count: int = Field(description="Paired rows in the group.")
+    this: float | None
+    other: float | None
+    delta: float | None = Field(description="this − other.")
+    interval: Interval | None = Field(None, description="Paired bootstrap interval of the delta.")
+
+
+class DisparityDelta(Node):
+    """A disparity summary in this version minus the other's, with the groups behind each value."""
+
+    name: str = Field(description="E.g. `demographic_parity_ratio`.")
+    label: str
+    method: Literal["between_groups", "to_overall"]
+    this: float | None
+    other: float | None
+    delta: float | None = Field(description="this − other.")
+    interval: Interval | None = Field(None, description="Paired bootstrap interval of the delta.")
+    this_groups: list[str] = Field(default_factory=list, description="The groups behind this version's value.")
+    other_groups: list[str] = Field(default_factory=list, description="The groups behind the other version's value.")
+    rate: str | None = Field(None, description="The group rate behind this version's value.")
+
+
+class FairnessDelta(Node):
+    """One sensitive feature (or intersection) compared between two versions on the paired rows."""
+
+    feature: str = Field(description="The feature, or an intersection's parts joined by `+` (`sex+age_band`).")
+    groups: list[GroupRateDelta] = Field(default_factory=list)
+    disparities: list[DisparityDelta] = Field(default_factory=list)
+    excluded: list[ExcludedGroup] = Field(
+        default_factory=list, description="Groups left out of the disparity summaries (the evaluation's rule)."
+    )
+
+
 class Comparison(Node):
     """This version against another one, on the same evaluation rows (paired)."""
 
@@ -329,6 +367,12 @@ class Comparison(Node):
     rows: int
     matched_by: str = Field(description="How rows were paired: `id column <name>` or `row order`.")
     deltas: list[MetricDelta]
+    fairness: list[FairnessDelta] = Field(
+        default_factory=list,
+        description="Each sensitive feature's group rates and disparity summaries, this − other, on the paired rows "
+        "with the same bootstrap draws for both versions.",
+    )
+    fairness_note: str | None = Field(None, description="Why the groups were not compared, when they were not.")
 
 
 # --------------------------------------------------------------------------- versions and models

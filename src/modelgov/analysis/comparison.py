@@ -33,6 +33,9 @@ class RunArrays:
     y_pred: np.ndarray
     y_score: np.ndarray | None = None
     row_ids: pd.Series | None = None
+    #: each sensitive feature's (or intersection's, ``sex+age_band``) group label per row, as the
+    #: evaluation's fairness table grouped them; the groups are compared with these
+    groups: dict[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ as :class:`DataProblem` naming the column; the caller adds the file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from modelgov.analysis.comparison import RunArrays
-from modelgov.analysis.fairness import combined_labels, fairness_by_group
+from modelgov.analysis.fairness import combined_labels, fairness_by_group, group_labels
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.manifest import FairnessResult, Performance
@@ -116,7 +116,19 @@ def analyse_evaluation(
                     **common,
                 )
             )
+    if fairness:
+        arrays = replace(arrays, groups=_group_labels(table, columns))
     return EvaluationAnalysis(performance, tuple(fairness), arrays)
+
+
+def _group_labels(table: pd.DataFrame, columns: EvaluationColumns) -> dict[str, np.ndarray]:
+    """Each row's group for every sensitive feature and intersection, labelled as the fairness table
+    labels it and keyed as evidence paths name it (``sex``, ``sex+age_band``): a comparison with
+    another version groups the paired rows by these."""
+    out = {feature: group_labels(table[feature].reset_index(drop=True)).to_numpy() for feature in columns.sensitive}
+    for combination in columns.intersections:
+        out["+".join(combination)] = combined_labels(table, list(combination)).to_numpy()
+    return out
 
 
 def prepare_arrays(

@@ -48,6 +48,8 @@ class Paired:
     matched_by: str | None = None
     deltas: tuple[manifest.MetricDelta, ...] = ()
     not_comparable: str | None = None
+    fairness: tuple[manifest.FairnessDelta, ...] = ()
+    fairness_note: str | None = None
 
 
 class ComparisonStage(Stage):
@@ -101,6 +103,7 @@ class ComparisonStage(Stage):
                 "row_id": subject.evaluation.row_id,
                 "task": subject.model.card.task.value,
                 "analysis": subject.settings.model_dump(mode="json"),
+                "compared": "metrics, group rates, disparities",  # what a result holds: older ones recompute
             },
         )
 
@@ -122,7 +125,8 @@ class ComparisonStage(Stage):
             task=subject.model.card.task.value,
             resampling=resampling(subject.settings),
         )
-        return Paired(len(pairing.this_rows), pairing.matched_by, tuple(deltas))
+        fairness, note = _fairness(subject, this_arrays, other_arrays, pairing)
+        return Paired(len(pairing.this_rows), pairing.matched_by, tuple(deltas), None, tuple(fairness), note)
 
     def contribute(self, node: manifest.Model, subject: PairSubject, result: Paired) -> manifest.Model:
         if result.not_comparable is not None:
@@ -137,6 +141,8 @@ class ComparisonStage(Stage):
             rows=result.rows,
             matched_by=result.matched_by,
             deltas=list(result.deltas),
+            fairness=list(result.fairness),
+            fairness_note=result.fairness_note,
         )
         versions = [
             version.model_copy(update={"comparisons": [*version.comparisons, comparison]})
@@ -150,7 +156,14 @@ class ComparisonStage(Stage):
         if result.not_comparable is not None:
             return {"not_comparable": result.not_comparable}, {}
         deltas = [delta.model_dump(mode="json") for delta in result.deltas]
-        return {"rows": result.rows, "matched_by": result.matched_by, "deltas": deltas}, {}
+        fairness = [item.model_dump(mode="json") for item in result.fairness]
+        return {
+            "rows": result.rows,
+            "matched_by": result.matched_by,
+            "deltas": deltas,
+            "fairness": fairness,
+            "fairness_note": result.fairness_note,
+        }, {}
 
     def load(self, payload: Any, arrays: dict) -> Paired:
         if not isinstance(payload, dict):
@@ -160,7 +173,37 @@ class ComparisonStage(Stage):
         rows, matched_by = payload.get("rows"), payload.get("matched_by")
         if not isinstance(rows, int) or not isinstance(matched_by, str) or not isinstance(payload.get("deltas"), list):
             raise ValueError("not a comparison")
-        return Paired(rows, matched_by, tuple(manifest.MetricDelta.model_validate(d) for d in payload["deltas"]))
+        if not isinstance(payload.get("fairness"), list):
+            raise ValueError("a comparison without its groups")
+        note = payload.get("fairness_note")
+        return Paired(
+            rows,
+            matched_by,
+            tuple(manifest.MetricDelta.model_validate(d) for d in payload["deltas"]),
+            None,
+            tuple(manifest.FairnessDelta.model_validate(f) for f in payload["fairness"]),
+            note if isinstance(note, str) else None,
+        )
+
+
+def _fairness(subject: PairSubject, this, other, pairing) -> tuple[list[manifest.FairnessDelta], str | None]:
+    """The groups' deltas of a binary classifier, or why they are not compared."""
+    if subject.model.card.task.value != "binary_classification" or not this.groups:
+        return [], None
+    from modelgov.analysis.comparison_fairness import GroupsDiffer, fairness_deltas
+
+    try:
+        found = fairness_deltas(
+            this,
+            other,
+            pairing,
+            resampling=resampling(subject.settings),
+            min_group_size=subject.settings.min_group_size,
+            exclude_small=subject.settings.exclude_small_groups,
+        )
+    except GroupsDiffer as exc:
+        return [], str(exc)
+    return found, None
 
 
 def _newest_first(evaluations: list[Evaluation]) -> list[Evaluation]:

@@ -142,7 +142,14 @@ class EvaluationStage(Stage):
         stored = {"y_true": arrays.y_true, "y_pred": arrays.y_pred}
         if arrays.y_score is not None:
             stored["y_score"] = arrays.y_score
-        payload: dict[str, Any] = {"run": result.run.model_dump(mode="json"), "row_ids": None}
+        import numpy as np
+        import pandas as pd
+
+        payload: dict[str, Any] = {"run": result.run.model_dump(mode="json"), "row_ids": None, "groups": []}
+        for position, (key, labels) in enumerate((arrays.groups or {}).items()):
+            codes, names = pd.factorize(pd.Series(labels, dtype=object))  # labels are text, never missing
+            stored[f"group_{position}"] = codes.astype(np.int64)
+            payload["groups"].append({"key": key, "labels": [str(name) for name in names]})
         ids = arrays.row_ids
         if ids is not None:
             if ids.dtype.kind in "biuf":
@@ -158,14 +165,18 @@ class EvaluationStage(Stage):
     def load(self, payload: dict, stored: dict[str, np.ndarray]) -> Evaluated:
         run = manifest.EvaluationRun.model_validate(payload["run"])
         ids = payload.get("row_ids")
+        if not isinstance(payload.get("groups"), list):
+            raise ValueError("stored before the rows' groups were kept: recompute")
         needed = {"y_true", "y_pred"} | ({"row_ids"} if ids is not None and ids.get("stored") == "array" else set())
+        needed |= {f"group_{position}" for position in range(len(payload["groups"]))}
         if missing := sorted(needed - set(stored)):
             raise ValueError(f"missing array {missing[0]!r}")
-        decode = functools.cache(lambda: _arrays(ids, stored))
+        decode = functools.cache(lambda: _arrays(ids, stored, payload["groups"]))
         return Evaluated(run, decode)
 
 
-def _arrays(ids: dict | None, stored: dict[str, np.ndarray]) -> RunArrays:
+def _arrays(ids: dict | None, stored: dict[str, np.ndarray], groups: list[dict]) -> RunArrays:
+    import numpy as np
     import pandas as pd
 
     from modelgov.analysis.comparison import RunArrays
@@ -174,7 +185,11 @@ def _arrays(ids: dict | None, stored: dict[str, np.ndarray]) -> RunArrays:
     if ids is not None:
         values = stored["row_ids"] if ids["stored"] == "array" else ids["values"]
         row_ids = pd.Series(values, name=ids["name"], dtype=None if ids["stored"] == "array" else object)
-    return RunArrays(stored["y_true"], stored["y_pred"], stored.get("y_score"), row_ids=row_ids)
+    labels = {
+        entry["key"]: np.asarray(entry["labels"], dtype=object)[stored[f"group_{position}"]]
+        for position, entry in enumerate(groups)
+    }
+    return RunArrays(stored["y_true"], stored["y_pred"], stored.get("y_score"), row_ids=row_ids, groups=labels or None)
 
 
 STAGE = EvaluationStage()
