@@ -26,7 +26,7 @@ def test_the_cookbook_has_its_recipes() -> None:
     assert set(recipes()) == {
         "policies/four-fifths.yml", "policies/freshness.yml", "policies/sign-off.yml", "policies/drift.yml",
         "policies/business-feedback.yml", "policies/estimated-performance.yml", "waivers.yml",
-        "policies/production-fairness.yml", "policies/business-kpis.yml",
+        "policies/production-fairness.yml", "policies/business-kpis.yml", "policies/champion-challenger.yml",
     }  # fmt: skip
 
 
@@ -45,7 +45,7 @@ def results(tmp_path_factory: pytest.TempPathFactory):
 def test_every_recipe_is_evaluated_without_errors(results) -> None:
     assert {policy for policy, _ in results} == {
         "four-fifths", "freshness", "sign-off", "drift", "business-feedback", "estimated-performance",
-        "production-fairness", "business-kpis",
+        "production-fairness", "business-kpis", "champion-challenger",
     }  # fmt: skip
     errors = [f"{p}/{r}: {res.message}" for (p, r), res in results.items() if res.outcome == "error"]
     assert errors == []
@@ -72,5 +72,10 @@ def test_the_recipes_do_what_they_say(results) -> None:
     assert results["business-kpis", "kpis-on-target"].outcome == "not-applicable"
     assert results["business-kpis", "no-sustained-miss"].outcome == "not-applicable"
     assert results["freshness", "validation-within-a-year"].outcome == "pass"
+    # one version, in production: no champion to compare with; the sign-off is asked for, and the
+    # factory's model_risk approval is unsigned
+    assert results["champion-challenger", "auc-not-inferior"].outcome == "not-applicable"
+    wide = results["champion-challenger", "wide-variation-needs-a-person"]
+    assert wide.outcome == "fail" and wide.message.startswith("applies because its condition cannot be evaluated")
     # the factory's sex gap fails the rule; the cookbook's waiver covers it, keeping the failure on record
     assert (ratio.outcome, ratio.unwaived_outcome, ratio.waiver) == ("waived", "fail", "WV-2026-014")

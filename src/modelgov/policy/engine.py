@@ -81,6 +81,11 @@ def scope_text(scope: Scope | None, exclude: Scope | None = None) -> str:
 
 
 def requirement_text(rule: Rule) -> str:
+    text = _kind_text(rule)
+    return f"{text}, when {rule.when.text()}" if rule.when is not None else text
+
+
+def _kind_text(rule: Rule) -> str:
     kind = rule.kind
     if kind == "evidence":
         assert rule.require is not None
@@ -181,12 +186,17 @@ def govern(
                 applies = in_scope(policy.applies_to, model, version) and not _excluded(policy.exclude, model, version)
                 for rule in policy.rules:
                     rule_applies = applies and in_scope(rule.applies_to, model, version)
-                    checks = rule_checks.evaluate(rule, ctx) if rule_applies else None
+                    when = rule_checks.condition(rule, ctx) if rule_applies and rule.when is not None else None
+                    checks = (
+                        rule_checks.evaluate(rule, ctx) if rule_applies and (when is None or when.applies) else None
+                    )
                     if checks is None:
                         if not applies:
                             why = "out of the policy's scope"
                         elif not rule_applies:
                             why = "out of the rule's scope"
+                        elif when is not None and not when.applies:
+                            why = when.because
                         else:
                             why = "nothing to check on this version"
                         results.append(
@@ -218,7 +228,8 @@ def govern(
                         manifest.PolicyResult(
                             policy=policy.id, rule=rule.id, model=model.id, version=version.version,
                             severity=rule.severity, outcome=outcome, unwaived_outcome=unwaived, waiver=waiver_id,
-                            message=_message(unwaived or outcome, checks), checks=checks,
+                            message=(f"{when.because}: " if when else "") + _message(unwaived or outcome, checks),
+                            checks=checks,
                         )
                     )  # fmt: skip
 

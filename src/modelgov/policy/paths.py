@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelgov import manifest
+from modelgov.policy.comparison_evidence import TEMPLATES as COMPARISON_TEMPLATES
+from modelgov.policy.comparison_evidence import comparison_evidence
 from modelgov.policy.kpi_evidence import TEMPLATES as KPI_TEMPLATES
 from modelgov.policy.kpi_evidence import kpi_evidence
 
@@ -49,6 +51,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"fairness.<feature>.groups.<group>.<metric>{ci}" for ci in _CI),
     *(f"fairness.<feature>.pairs.<group>.<reference>.<disparity>{ci}" for ci in _CI),
     "fairness.<feature>.groups.<group>.count",
+    *COMPARISON_TEMPLATES,
     "drift.status",
     "drift.drifting",
     "drift.drifting_windows",
@@ -233,6 +236,10 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
                     _with_interval(
                         put, f"fairness.{key}.groups.{name}.{metric}", value, group.intervals.get(metric), page
                     )
+
+    comparison_evidence(
+        put, model, version, run.id if run is not None else None, f"{card_page}#quantitative-analyses", group_segment
+    )
 
     report = version.drift
     if report is not None:

@@ -143,6 +143,48 @@ def threshold_check(path: str, ev: Evidence | None, requirement: Requirement) ->
     )
 
 
+# --------------------------------------------------------------------------- when
+
+
+@dataclass(frozen=True)
+class Applies:
+    """Whether a rule's ``when`` holds on a version, and the evidence that decided it, in words."""
+
+    applies: bool
+    because: str
+
+
+def condition(rule: Rule, ctx: Context) -> Applies:
+    """A rule's ``when`` on one version: it applies when any condition holds on any matching value.
+    When none holds but some value could not be read (no path matches, or a value is undefined), the
+    condition is unknown and ``when.missing`` decides: a change that cannot be measured is not taken
+    for a small one unless the policy says so."""
+    assert rule.when is not None
+    unknown: list[str] = []
+    closest: list[str] = []
+    for item in rule.when.any_of:
+        found = {path: ev for path, ev in ctx.index.items() if matches(item.evidence, path)}
+        if not found:
+            unknown.append(f"no evidence {item.evidence!r}")
+            continue
+        for path, ev in sorted(found.items()):
+            outcome, _ = compare(ev.value, item.require)
+            if outcome == "pass":
+                detail = f" [{ev.detail}]" if ev.detail else ""
+                return Applies(True, f"applies because {path} = {shown(ev.value)} {item.require.text()}{detail}")
+            if outcome == "error":
+                unknown.append(f"{path} is undefined")
+        known = [(path, ev.value) for path, ev in found.items() if isinstance(ev.value, int | float)]
+        if known:
+            path, value = max(known, key=lambda pair: abs(pair[1]))
+            closest.append(f"{path} = {shown(value)}")
+    if unknown and rule.when.missing == "apply":
+        return Applies(True, f"applies because its condition cannot be evaluated ({'; '.join(unknown[:3])})")
+    largest = f" (largest: {', '.join(closest)})" if closest else ""
+    unread = f"; not evaluated: {'; '.join(unknown[:3])}" if unknown else ""
+    return Applies(False, f"its condition does not hold: {rule.when.text()}{largest}{unread}")
+
+
 # --------------------------------------------------------------------------- documentation
 
 

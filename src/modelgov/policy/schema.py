@@ -165,6 +165,37 @@ class DriftLimits(Strict):
         return self
 
 
+class Condition(Strict):
+    """``{evidence: comparison.live.*.abs_delta, require: {">": 0.05}}``: holds when any value the
+    pattern matches meets the comparison."""
+
+    evidence: str = Field(description="Evidence path; `*` ranges over names.")
+    require: Requirement
+
+    @field_validator("evidence")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        problem = paths.check_pattern(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    def text(self) -> str:
+        return f"{self.evidence} {self.require.text()}"
+
+
+class When(Strict):
+    """When a rule applies: if any of its conditions holds. ``missing`` says what an unknown condition
+    (no value matches, or a value is undefined) does: ``apply`` (the default: a change that cannot be
+    measured is treated as one that needs the rule) or ``not-applicable``."""
+
+    any_of: list[Condition] = Field(min_length=1, description="The rule applies when at least one holds.")
+    missing: Literal["apply", "not-applicable"] = "apply"
+
+    def text(self) -> str:
+        return " or ".join(c.text() for c in self.any_of)
+
+
 class Rule(Strict):
     id: Text
     title: Text = Field(description="What the rule requires, as a sentence a risk manager reads.")
@@ -195,6 +226,12 @@ class Rule(Strict):
         None,
         description="true: a version in staging or production got its status through `modelgov promote` "
         "(the audit log's latest status entry for it sets that status), not by an edit of version.yml.",
+    )
+    when: When | None = Field(
+        None,
+        description="Check the rule only when this holds on the version's evidence, e.g. "
+        "`{any_of: [{evidence: comparison.live.*.abs_delta, require: {'>': 0.05}}]}`; otherwise it is not "
+        "applicable.",
     )
     require_signature: bool = Field(
         False,

@@ -62,8 +62,10 @@ class ComparisonStage(Stage):
         live version's on the same dataset (the newest run of that dataset when there are several)."""
         model = subject.model
         versions = records.newest_first(model.versions.values())
-        live = next((v.id for v in versions if v.spec.status.value == "production"), None)
         for version in versions:
+            # the newest other version in production: while a promotion to production is checked, the
+            # version it replaces is still there, and is the champion it must be compared with
+            live = next((v.id for v in versions if v.spec.status.value == "production" and v.id != version.id), None)
             previous = version.spec.previous
             targets = [(previous, "previous")] if previous else []
             if live and live not in (version.id, previous):
