@@ -519,3 +519,23 @@ def test_refits_equal_scikit_learns_isotonic_regression_on_each_resample() -> No
         drawn = draws.integers(0, len(scores), size=len(scores))
         fitted = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores[drawn], labels[drawn])
         np.testing.assert_allclose(refits.apply(replicate, grid), fitted.predict(grid), rtol=0, atol=1e-12)
+
+
+def test_refits_of_a_large_reference_are_drawn_in_batches_and_equal_one_at_a_time(monkeypatch) -> None:
+    """A reference too large for one batch of draws: the refits are still each resample's fit, in
+    order, and capped at MAX_REFITS whatever the number of replicates."""
+    rng = np.random.default_rng(12)
+    scores = np.round(rng.random(4000), 3)
+    labels = (rng.random(4000) < scores**2).astype(int)  # miscalibrated: the mapping is refitted
+    calibration = calibrate(labels, scores, seed=0)
+    assert calibration.method == "isotonic"
+    monkeypatch.setattr(estimation, "MAX_DRAW_CELLS", 10_000)  # 2 resamples a batch
+    monkeypatch.setattr(estimation, "MAX_REFITS", 7)
+    refits = refit(calibration, labels, scores, Resampling(resamples=30, seed=5))
+    assert len(refits.knots) == 7 and refits.index(29) == 29 % 7
+    draws = np.random.default_rng([5, estimation._REFIT_STREAM])
+    grid = np.linspace(0, 1, 501)
+    for replicate in range(7):
+        drawn = draws.integers(0, len(scores), size=len(scores))
+        fitted = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores[drawn], labels[drawn])
+        np.testing.assert_allclose(refits.apply(replicate, grid), fitted.predict(grid), rtol=0, atol=1e-12)

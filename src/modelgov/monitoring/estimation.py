@@ -263,16 +263,16 @@ def refit(calibration: Calibration, labels: np.ndarray, scores: np.ndarray, resa
         return None
     labels, scores = _check_reference(labels, scores)
     rng = np.random.default_rng([resampling.seed, _REFIT_STREAM])
-    count = min(resampling.resamples, MAX_REFITS)
+    wanted = min(resampling.resamples, MAX_REFITS)
     n = len(labels)
     levels, level_of = np.unique(scores, return_inverse=True)
     size = len(levels)
     knots = []
     # resamples drawn and counted in batches of at most MAX_DRAW_CELLS rows (the draws are the same
     # values as one resample at a time: a generator's stream does not depend on the batch shape)
-    batch = max(1, min(count, MAX_DRAW_CELLS // max(n, 1)))
-    for done in range(0, count, batch):
-        rows = min(batch, count - done)
+    batch = max(1, min(wanted, MAX_DRAW_CELLS // max(n, 1)))
+    for done in range(0, wanted, batch):
+        rows = min(batch, wanted - done)
         drawn = rng.integers(0, n, size=(rows, n))
         cell = (level_of[drawn] + size * np.arange(rows)[:, None]).ravel()
         by_level = np.bincount(cell, minlength=rows * size).reshape(rows, size)
