@@ -52,8 +52,9 @@ from modelgov.monitoring.aggregates import NumericAggregate
 #: Refits of the calibration on bootstrap resamples of the reference, whatever the number of
 #: replicates: each replicate draws its own outcomes, and the replicates share the refits in turn. The
 #: calibration's share of the interval's width is small beside the outcomes' (a window's rows are
-#: fewer than the reference's), and 200 draws of it place a 95 % interval's ends as well as the
-#: outcomes' 1,000 do; the refits were most of the estimate's cost.
+#: fewer than the reference's). Measured on 10 windows × 4 metrics, capping 1,000 refits at 200 moved
+#: an interval's ends by a median 3.3 % of its width (at most 11 %), as much as another seed moves
+#: them with 1,000 (median 3.3 %, at most 6.9 %); the refits were most of the estimate's cost.
 MAX_REFITS = 200
 #: Equal-count bins of the expected calibration error (NannyML's default bin count).
 ECE_BINS = 10
