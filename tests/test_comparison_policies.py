@@ -256,3 +256,18 @@ def test_the_cookbook_recipe_gates_a_challenger(tmp_path: Path) -> None:
     same = results(built(root))
     assert same["1.1", "auc-not-inferior"].outcome == "pass"
     assert same["1.1", "wide-variation-needs-a-person"].outcome == "not-applicable"
+
+
+def test_the_card_shows_the_groups_behind_a_changed_gap(tmp_path: Path) -> None:
+    from modelgov.render.pages import render_pages
+
+    made = built(workspace(tmp_path / "ws", change="fairer"))
+    page = next(p for p in render_pages(made) if p.path == "models/loans/1.1/index.md")
+    text = page.markdown
+    start = text.index("**Groups by sex.**")
+    section = text[start : text.index("### ", start)]
+    assert "The equalized odds ratio is wider (0.832 → 0.000, between M and F)." in section
+    assert "| Gap between groups | This version | Version 1&#46;0 | Difference |" in section
+    # the men's selection rate fell clearly (bold), the women's did not move
+    assert "| M | 213 | **-0.019**" in section and "| F | 187 | 0.000" in section
+    assert "(in 1.0: 30-44 and 18-29)" in text, "a gap now between other groups names both pairs"

@@ -34,6 +34,7 @@ from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, LineageNod
 from modelgov.policy.rules import is_placeholder
 from modelgov.render import (
     charts,
+    comparison_views,
     compliance_views,
     decision_views,
     diff_views,
@@ -506,6 +507,10 @@ class _Page:
             "version_card_link": lambda model, version: self.link(version_path(model, version)),
             "delta_verdict": views.delta_verdict,
             "comparison_tally": views.comparison_tally,
+            "fairness_changes": comparison_views.fairness_changes,
+            "gap_behind": comparison_views.behind_text,
+            "comparison_rates": comparison_views.SHOWN_RATES,
+            "comparison_rate_headers": comparison_views.RATE_HEADERS,
             "disparity_rows": views.disparity_rows,
             "short_metric": views.short_metric,
             "disparity_groups": views.disparity_groups,
