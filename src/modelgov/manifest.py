@@ -847,6 +847,116 @@ class KpiSeries(Node):
     )
 
 
+# --------------------------------------------------------------------------- shadow tests
+
+
+class ShadowComparison(Node):
+    """The champion's and the challenger's decisions on the same requests (a window, the whole test or
+    one group): how often they agree and how the decision rate and the mean score move. Rates are
+    over the requests both sides decided; deltas are challenger − champion."""
+
+    requests: int = Field(description="Requests in the log (both sides, after the join when logged apart).")
+    decided: int = Field(description="Requests with a decision from both sides.")
+    both_positive: int = 0
+    challenger_only: int = Field(0, description="Requests the challenger decides positive and the champion not.")
+    champion_only: int = Field(0, description="Requests the champion decides positive and the challenger not.")
+    agreement: float | None = Field(None, description="Share of decided requests with the same decision.")
+    agreement_interval: Interval | None = Field(None, description="Wilson score interval of the agreement.")
+    champion_rate: float | None = Field(None, description="Share of positive decisions by the champion.")
+    challenger_rate: float | None = None
+    decision_rate_delta: float | None = Field(None, description="Challenger's positive rate − champion's.")
+    decision_rate_delta_interval: Interval | None = Field(
+        None, description="Newcombe's score interval for a difference of paired proportions."
+    )
+    decision_rate_p: float | None = Field(
+        None, description="Mid-p McNemar test that both decide positive equally often (the discordant requests)."
+    )
+    scored: int = Field(0, description="Requests with a score from both sides.")
+    champion_mean_score: float | None = None
+    challenger_mean_score: float | None = None
+    mean_score_delta: float | None = Field(None, description="Mean of the paired score differences.")
+    mean_score_delta_interval: Interval | None = Field(None, description="Paired t interval of the mean difference.")
+    labelled: int = Field(0, description="Decided requests whose outcome has arrived.")
+    small: bool = Field(False, description="Fewer decided requests than the workspace's min_group_size.")
+
+    @property
+    def change_rate(self) -> float | None:
+        return None if self.agreement is None else 1 - self.agreement
+
+
+class ShadowWindow(ShadowComparison):
+    start: str
+    end: str
+
+
+class ShadowGroup(ShadowComparison):
+    group: str
+
+
+class ShadowGap(Node):
+    """How much more often the challenger changes decisions for one group than for another."""
+
+    high_group: str = Field(description="The group whose decisions change most often.")
+    low_group: str = Field(description="The group whose decisions change least often.")
+    high_rate: float
+    low_rate: float
+    value: float = Field(description="Difference of the two groups' decision-change rates.")
+    interval: Interval | None = Field(None, description="Newcombe's hybrid score interval (independent groups).")
+
+
+class ShadowFeature(Node):
+    feature: str
+    groups: list[ShadowGroup] = Field(default_factory=list)
+    max_change_gap: ShadowGap | None = Field(
+        None, description="Between the groups with the highest and lowest change rate (small groups left out)."
+    )
+    note: str | None = Field(None, description="Why the feature has no gap (fewer than two groups large enough).")
+
+
+class ShadowMetricDelta(Node):
+    name: str
+    label: str
+    champion: float | None
+    challenger: float | None
+    delta: float | None = Field(description="Challenger − champion, on the same labelled requests.")
+    interval: Interval | None = None
+    p_value: float | None = None
+    test: str | None = Field(None, description="The test behind `p_value`, e.g. `McNemar mid-p`.")
+    higher_is_better: bool = True
+
+
+class ShadowOutcomes(Node):
+    """Paired metric deltas on the requests whose outcome has arrived."""
+
+    labelled: int
+    positives: int
+    challenger_right_champion_wrong: int = Field(description="McNemar's discordant pair b.")
+    champion_right_challenger_wrong: int = Field(description="McNemar's discordant pair c.")
+    metrics: list[ShadowMetricDelta] = Field(default_factory=list)
+    windows: list[str] = Field(default_factory=list, description="Start of each window with outcomes.")
+
+
+class ShadowReport(Node):
+    """A shadow test of a version (the challenger) beside the champion it shadows."""
+
+    champion: str = Field(description="The version shadowed.")
+    logs: list[FileRef] = Field(default_factory=list)
+    window: str = Field(description="How requests are windowed: `week`, `day`, `month` or `N rows`.")
+    positive_label: str
+    decided_by: dict[str, str] = Field(
+        default_factory=dict, description="Side → how its decision is read (its prediction column, or score ≥ t)."
+    )
+    level: float = Field(description="Confidence level of every interval.")
+    min_group_size: int
+    unmatched: int | None = Field(
+        None, description="With two logs: shadow requests without a champion record (left out)."
+    )
+    overall: ShadowComparison
+    windows: list[ShadowWindow] = Field(default_factory=list)
+    features: list[ShadowFeature] = Field(default_factory=list)
+    outcomes: ShadowOutcomes | None = None
+
+
 class ModelVersion(Node):
     version: str
     status: Literal["candidate", "staging", "production", "retired"]
@@ -858,6 +968,7 @@ class ModelVersion(Node):
     evaluations: list[EvaluationRun]
     monitoring: MonitoringSource | None = None
     drift: MonitoringReport | None = None
+    shadow: ShadowReport | None = Field(None, description="The shadow test of this version beside the live one.")
     approvals: list[Approval] = Field(default_factory=list)
     comparisons: list[Comparison] = Field(default_factory=list)
     evidence: VersionEvidence | None = Field(None, description="The digest a sign-off of this version binds.")

@@ -11,6 +11,7 @@ stage           scope     evidence it contributes
 evaluation      run       ``models[].versions[].evaluations[].performance``, ``.fairness``
 explanation     run       ``models[].versions[].evaluations[].explainability``
 monitoring      version   ``models[].versions[].drift``
+shadow          version   ``models[].versions[].shadow``
 comparison      model     ``models[].versions[].comparisons``
 review          manifest  each version's ``evidence``, ``approvals``, ``status_change``; ``audit``
 lineage         manifest  ``lineage``
@@ -23,7 +24,7 @@ recorded by :mod:`.records`, not computed, and is never cached.
 
 from __future__ import annotations
 
-from modelgov.stages import comparison, evaluation, explanation, governance, lineage, monitoring, review
+from modelgov.stages import comparison, evaluation, explanation, governance, lineage, monitoring, review, shadow
 from modelgov.stages.base import Stage
 
 #: The build, in order; listed by scope (runs, versions, models, the whole manifest).
@@ -31,6 +32,7 @@ STAGES: tuple[Stage, ...] = (
     evaluation.STAGE,
     explanation.STAGE,
     monitoring.STAGE,
+    shadow.STAGE,
     comparison.STAGE,
     review.STAGE,
     lineage.STAGE,

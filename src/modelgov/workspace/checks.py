@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from modelgov.workspace import schema
 from modelgov.workspace.monitoring_checks import check_monitoring
 from modelgov.workspace.schema_errors import did_you_mean
+from modelgov.workspace.shadow_checks import check_shadow
 from modelgov.workspace.yamlsource import Loc, YamlDocument
 
 if TYPE_CHECKING:
@@ -182,6 +183,8 @@ def _check_version(loader: Loader, model: ModelEntry, version: VersionEntry, dat
 
     if spec.monitoring is not None:
         check_monitoring(loader, doc, spec, model)
+    if spec.shadow is not None:
+        check_shadow(loader, doc, spec, model, version.id)
 
 
 def _check_dataset_ref(

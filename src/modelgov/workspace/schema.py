@@ -27,6 +27,7 @@ from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_
 # shared with policy files, so defined below both (see modelgov.inputs)
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
 from modelgov.workspace.kpi_schema import Business
+from modelgov.workspace.shadow_schema import ShadowTest
 
 
 class Task(StrEnum):
@@ -527,7 +528,11 @@ class Version(Strict):
     previous: str | None = Field(None, description="The version this one retrains or replaces.")
     training: Training
     evaluations: list[Evaluation] = Field(min_length=1)
-    monitoring: Monitoring | None = None
+    shadow: ShadowTest | None = Field(
+        None,
+        description="A shadow test of this version (the challenger) beside the live version: a log of production "
+        "requests scored by both.",
+    )
 
 
 # --------------------------------------------------------------------------- approvals.yml
