@@ -908,6 +908,153 @@ class ShadowFeature(Node):
     feature: str
     groups: list[ShadowGroup] = Field(default_factory=list)
     max_change_gap: ShadowGap | None = Field(
+class AbArm(Node):
+    """One arm of an A/B test: the requests it served and its primary metric."""
+
+    arm: Literal["challenger", "champion"]
+    version: str
+    requests: int = Field(description="Requests the arm served.")
+    outcomes: int | None = Field(None, description="Requests with an outcome row (a metric read from the outcomes).")
+    metric: KpiValue | None = Field(None, description="The primary metric, with its interval.")
+
+
+class AbSrm(Node):
+    """Sample-ratio mismatch: the arms' request counts against the planned split."""
+
+    statistic: float = Field(description="Pearson's chi-square, 1 degree of freedom.")
+    p_value: float
+    threshold: float = Field(description="p below which a mismatch is flagged (0.001).")
+    expected_challenger: float
+    expected_champion: float
+    mismatch: bool
+
+
+class AbAllocation(Node):
+    """Whether the split moved across windows: chi-square test of homogeneity of the arms' shares."""
+
+    statistic: float
+    p_value: float
+    windows: int
+    moved: bool = Field(description="p below the threshold (0.001).")
+
+
+class AbPower(Node):
+    """The planned sample size against the one the stated effect, alpha and power need."""
+
+    baseline: float = Field(description="The champion's value the calculation assumes.")
+    baseline_source: Literal["design", "champion so far"]
+    sd: float | None = Field(None, description="A mean's standard deviation the calculation assumes.")
+    sd_source: Literal["design", "champion so far"] | None = None
+    required: int = Field(description="Records (both arms) the test needs for the stated power.")
+    planned: int | None = Field(None, description="Records planned (None for a horizon given as a date).")
+    power_at_planned: float | None = Field(None, description="Power of the planned sample size for the effect.")
+    adequate: bool | None = Field(None, description="The planned sample size reaches the stated power.")
+    method: str
+
+
+class AbHorizon(Node):
+    sample_size: int | None = None
+    end: str | None = Field(None, description="Planned last day, as the design states it.")
+    records: int = Field(description="Records with a metric value so far, both arms.")
+    progress: float | None = Field(None, description="Share of the planned sample size reached.")
+    at_horizon: bool
+    reached: str | None = Field(None, description="End of the window in which the horizon was reached.")
+
+
+class AbDifference(Node):
+    """Challenger minus champion on the primary metric."""
+
+    delta: float
+    stderr: float
+    interval: KpiInterval
+    records: int = Field(description="Records with a metric value the difference rests on.")
+    until: str = Field(description="End of the last window the difference includes.")
+
+
+class AbFixed(Node):
+    """The fixed-horizon test, computed only once the horizon is reached."""
+
+    difference: AbDifference
+    statistic: float
+    p_value: float
+    significant: bool
+    method: str
+
+
+class AbLook(Node):
+    """The sequential analysis after one window: the confidence sequence and the always-valid p-value."""
+
+    end: str
+    records: int
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+class AbSequential(Node):
+    method: str
+    mixing: float = Field(description="τ, the standard deviation of the normal mixture over the difference.")
+    alpha: float
+    looks: list[AbLook]
+    p_value: float = Field(description="Always-valid p-value after the latest window.")
+    significant: bool = Field(description="The always-valid p-value is at or below alpha.")
+    first_significant: str | None = Field(None, description="End of the first window with p at or below alpha.")
+
+
+class AbPosterior(Node):
+    probability_better: float = Field(description="Posterior probability that the challenger is better.")
+    method: str
+    prior: str
+
+
+class AbKpi(Node):
+    """A KPI of the card, per arm."""
+
+    name: str
+    challenger: KpiValue | None = None
+    champion: KpiValue | None = None
+    difference: float | None = None
+    difference_interval: KpiInterval | None = None
+    verdict: Literal["better", "worse", "no clear difference"] | None = None
+
+
+class AbTest(Node):
+    """An A/B test of this version (the challenger) against a champion: design checks, then results."""
+
+    name: str
+    champion: str
+    design: Literal["fixed", "sequential"]
+    allocation: Literal["fixed", "adaptive"]
+    weighted: bool = Field(description="Arms compared with inverse-propensity weights (Hajek).")
+    split: float = Field(description="Planned share of the challenger.")
+    window: Literal["day", "week"]
+    minimum_detectable_effect: float
+    alpha: float
+    target_power: float
+    metric: str = Field(description="How pages name the primary metric.")
+    metric_kind: Literal["rate", "mean", "accuracy"]
+    metric_unit: Literal["number", "percent", "currency"] = "number"
+    direction: Literal["higher", "lower"]
+    log: list[FileRef]
+    outcomes: FileRef | None = None
+    start: str | None = Field(None, description="First request.")
+    end: str | None = Field(None, description="Last request.")
+    arms: list[AbArm]
+    srm: AbSrm | None = Field(None, description="None with an adaptive allocation, whose split moves by design.")
+    allocation_check: AbAllocation | None = None
+    power: AbPower | None = None
+    horizon: AbHorizon
+    status: Literal["running", "at horizon", "refused"]
+    refusal: str | None = Field(None, description="Why the results are withheld (status `refused`).")
+    difference: AbDifference | None = Field(None, description="The latest difference; interim before the horizon.")
+    fixed: AbFixed | None = None
+    sequential: AbSequential | None = None
+    posterior: AbPosterior | None = None
+    kpis: list[AbKpi] = Field(default_factory=list)
+    kpi_notes: list[str] = Field(default_factory=list, description="KPIs of the card not measured per arm, and why.")
+
+
         None, description="Between the groups with the highest and lowest change rate (small groups left out)."
     )
     note: str | None = Field(None, description="Why the feature has no gap (fewer than two groups large enough).")
@@ -1059,6 +1206,7 @@ class Policy(Node):
     pack: str | None = Field(None, description="Name of the built-in pack, when the policy is one.")
     source: FileRef = Field(description="The policy file (for a built-in pack, its path inside modelgov).")
     scope: str = Field(description="Which versions it applies to, as text.")
+    experiment: AbTest | None = Field(None, description="The A/B test of this version against a champion.")
     rules: list[PolicyRule]
     coverage: list[CoverageClause] = Field(default_factory=list)
 

@@ -11,6 +11,7 @@ stage           scope     evidence it contributes
 evaluation      run       ``models[].versions[].evaluations[].performance``, ``.fairness``
 explanation     run       ``models[].versions[].evaluations[].explainability``
 monitoring      version   ``models[].versions[].drift``
+experiment      version   ``models[].versions[].experiment`` (an A/B test)
 shadow          version   ``models[].versions[].shadow``
 comparison      model     ``models[].versions[].comparisons``
 review          manifest  each version's ``evidence``, ``approvals``, ``status_change``; ``audit``
@@ -24,7 +25,17 @@ recorded by :mod:`.records`, not computed, and is never cached.
 
 from __future__ import annotations
 
-from modelgov.stages import comparison, evaluation, explanation, governance, lineage, monitoring, review, shadow
+from modelgov.stages import (
+    comparison,
+    evaluation,
+    experiment,
+    explanation,
+    governance,
+    lineage,
+    monitoring,
+    review,
+    shadow,
+)
 from modelgov.stages.base import Stage
 
 #: The build, in order; listed by scope (runs, versions, models, the whole manifest).
@@ -33,6 +44,7 @@ STAGES: tuple[Stage, ...] = (
     explanation.STAGE,
     monitoring.STAGE,
     shadow.STAGE,
+    experiment.STAGE,
     comparison.STAGE,
     review.STAGE,
     lineage.STAGE,

@@ -9,6 +9,7 @@ import os
 from typing import TYPE_CHECKING
 
 from modelgov.workspace import schema
+from modelgov.workspace.experiment_checks import check_experiment
 from modelgov.workspace.monitoring_checks import check_monitoring
 from modelgov.workspace.schema_errors import did_you_mean
 from modelgov.workspace.shadow_checks import check_shadow
@@ -181,6 +182,8 @@ def _check_version(loader: Loader, model: ModelEntry, version: VersionEntry, dat
         sensitive = {f"sensitive_features[{i}]": name for i, name in enumerate(model.card.sensitive_features)}
         loader.check_table(doc, ("evaluations", index, "data"), evaluation.data, needed, sensitive, model)
 
+    if spec.experiment is not None:
+        check_experiment(loader, doc, spec, model, version.id)
     if spec.monitoring is not None:
         check_monitoring(loader, doc, spec, model)
     if spec.shadow is not None:

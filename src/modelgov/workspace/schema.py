@@ -26,6 +26,7 @@ from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_
 
 # shared with policy files, so defined below both (see modelgov.inputs)
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
+from modelgov.workspace.experiment_schema import Experiment
 from modelgov.workspace.kpi_schema import Business
 from modelgov.workspace.shadow_schema import ShadowTest
 
@@ -528,6 +529,12 @@ class Version(Strict):
     previous: str | None = Field(None, description="The version this one retrains or replaces.")
     training: Training
     evaluations: list[Evaluation] = Field(min_length=1)
+    experiment: Experiment | None = Field(
+        None,
+        description="An A/B test of this version (the challenger) against the champion it names: a log of "
+        "requests with the arm that served each, and the test's design.",
+    )
+    monitoring: Monitoring | None = None
     shadow: ShadowTest | None = Field(
         None,
         description="A shadow test of this version (the challenger) beside the live version: a log of production "
