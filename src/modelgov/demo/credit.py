@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from modelgov.demo import business, lineage, monitoring
+from modelgov.demo import business, lineage, monitoring, shadow
 from modelgov.demo import credit_text as text
 from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, single_threaded, stream
 from modelgov.demo.documents import Release, approval, version_doc, write_datasheet
@@ -230,6 +230,9 @@ _EVALUATIONS = {
 }
 
 
+#: (challenger, champion): 2.0 runs in shadow beside 1.1 over the last weeks of the monitoring calendar.
+SHADOWED = ("2.0", "1.1")
+
 #: Versions whose model file was not archived: only the importances recorded at training time remain.
 _UNARCHIVED = {"1.0"}
 
@@ -269,8 +272,9 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         write_datasheet(writer, text.datasheet(dataset_id), [path], rows)
 
     tables: dict[tuple[str, str], pd.DataFrame] = {}
+    fitted: dict[str, Pipeline] = {}
     for version, release in _RELEASES.items():
-        model = fit(release.factory(), frames[release.training], release.features, LABEL)
+        model = fitted[version] = fit(release.factory(), frames[release.training], release.features, LABEL)
         artifact: dict[str, Any] | None = None
         importance = None
         if version in _UNARCHIVED:
@@ -315,6 +319,11 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             feature_importance=importance,
             mlflow_run=lineage.mlflow_run_id(MODEL_ID, version) if version in lineage.TRACKED else None,
         )
+        if version == SHADOWED[0]:  # the challenger runs in shadow beside the live version
+            champion = SHADOWED[1]
+            doc["shadow"] = shadow.write(
+                writer, seed, MODEL_ID, version, champion, _shadow_spec(fitted, champion, version)
+            )
         writer.yaml(f"models/{MODEL_ID}/versions/{version}/version.yml", doc)
         writer.yaml(
             f"models/{MODEL_ID}/versions/{version}/approvals.yml",
@@ -345,4 +354,17 @@ def _log_spec(model: Pipeline) -> monitoring.LogSpec:
         draw=lambda rng, n, intensity: applicants(rng, n, year=2026.6, intensity=intensity),
         score=lambda frame: classify(model, frame, FEATURES, THRESHOLD),
         business=business.credit_columns,
+    )
+
+
+def _shadow_spec(fitted: dict[str, Pipeline], champion: str, challenger: str) -> shadow.ShadowSpec:
+    """Production traffic scored by both versions, each with its own features and the card's threshold."""
+    return shadow.ShadowSpec(
+        prefix="shd",
+        label=LABEL,
+        sensitive=SENSITIVE,
+        drift_start_week=CREDIT_DRIFT_START_WEEK,
+        draw=lambda rng, n, intensity: applicants(rng, n, year=2026.6, intensity=intensity),
+        champion=lambda frame: classify(fitted[champion], frame, _RELEASES[champion].features, THRESHOLD),
+        challenger=lambda frame: classify(fitted[challenger], frame, _RELEASES[challenger].features, THRESHOLD),
     )
