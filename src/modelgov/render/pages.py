@@ -48,6 +48,8 @@ from modelgov.render import (
     monitoring_views,
     production_fairness_charts,
     production_fairness_views,
+    shadow_charts,
+    shadow_views,
     text,
     views,
 )
@@ -117,6 +119,13 @@ def monitoring_path(model: Model, version: ModelVersion) -> str | None:
     if version.drift is None:
         return None
     return posixpath.join(posixpath.dirname(version_path(model, version)), "monitoring.md")
+
+
+def shadow_path(model: Model, version: ModelVersion) -> str | None:
+    """The version's shadow test beside the live version, if it has one."""
+    if version.shadow is None:
+        return None
+    return posixpath.join(posixpath.dirname(version_path(model, version)), "shadow.md")
 
 
 def heading_anchor(heading: str) -> str:
@@ -370,6 +379,16 @@ class _Page:
     def production_fairness_view(self, model: Model, version: ModelVersion) -> list:
         return production_fairness_views.production_fairness_view(model, version, self.manifest)
 
+    def shadow_chart(self, model: Model, version: ModelVersion, feature: str | None = None) -> str:
+        """The shadow test over the windows, or (with ``feature``) by the feature's groups."""
+        if feature is None:
+            return self._chart(shadow_charts.shadow_windows_chart(model, version))
+        return self._chart(shadow_charts.shadow_groups_chart(model, version, feature))
+
+    def shadow_link(self, model: Model, version: ModelVersion) -> str | None:
+        target = shadow_path(model, version)
+        return self.link(target) if target is not None else None
+
     def monitoring_link(self, model: Model, version: ModelVersion) -> str | None:
         target = monitoring_path(model, version)
         return self.link(target) if target is not None else None
@@ -505,6 +524,9 @@ class _Page:
             "output_name": monitoring_views.output_name,
             "output_noun": monitoring_views.output_noun,
             "version_card_link": lambda model, version: self.link(version_path(model, version)),
+            "shadow_chart": self.shadow_chart,
+            "shadow_link": self.shadow_link,
+            "shadow": shadow_views,
             "delta_verdict": views.delta_verdict,
             "comparison_tally": views.comparison_tally,
             "fairness_changes": comparison_views.fairness_changes,
@@ -761,6 +783,7 @@ def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, s
         (performance_path(model, version), "Performance details", "version_performance.md.j2"),
         (explainability_path(model, version), "Explainability", "version_explainability.md.j2"),
         (monitoring_path(model, version), "Monitoring and drift", "version_monitoring.md.j2"),
+        (shadow_path(model, version), "Shadow test", "version_shadow.md.j2"),
     ]
     return [(path, title, template) for path, title, template in found if path]
 

@@ -1,0 +1,192 @@
+"""A shadow test in words a risk manager reads: what share of decisions the challenger changes, for
+whom, whether that differs between groups, and how the two versions compare once outcomes arrive.
+
+Every sentence states its interval and says what the interval allows one to conclude; group and
+version names are escaped here (:func:`modelgov.render.text.text`), so templates print the
+sentences as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelgov.manifest import (
+    Interval,
+    Model,
+    ModelVersion,
+    ShadowComparison,
+    ShadowFeature,
+    ShadowMetricDelta,
+    ShadowReport,
+)
+from modelgov.render import text
+
+
+def pct(value: float | None) -> str:
+    return text.pct(value, 1)
+
+
+def points(value: float | None) -> str:
+    """A difference of two shares in percentage points, signed."""
+    if value is None:
+        return text.pct(None)
+    shown = f"{value * 100:+.1f}"
+    return ("0.0" if shown in ("+0.0", "-0.0") else shown) + " percentage points"
+
+
+def share_interval(interval: Interval | None) -> str:
+    if interval is None or interval.low is None or interval.high is None:
+        return "no interval"
+    return f"{interval.level * 100:g}% interval {pct(interval.low)} – {pct(interval.high)}"
+
+
+def points_interval(interval: Interval | None) -> str:
+    if interval is None or interval.low is None or interval.high is None:
+        return "no interval"
+    low, high = (f"{v * 100:+.1f}" for v in (interval.low, interval.high))
+    return f"{interval.level * 100:g}% interval {low} to {high}"
+
+
+def excludes_zero(interval: Interval | None) -> bool:
+    return (
+        interval is not None
+        and interval.low is not None
+        and interval.high is not None
+        and (interval.low > 0 or interval.high < 0)
+    )
+
+
+def changed_sentence(report: ShadowReport) -> str:
+    """The headline: the share of decisions the challenger changes, and in which direction."""
+    overall = report.overall
+    if not overall.decided:
+        return "No request in the shadow log has a decision from both versions yet."
+    changed = overall.challenger_only + overall.champion_only
+    sentence = (
+        f"The challenger changes **{pct(overall.change_rate)}** of decisions "
+        f"({changed:,} of {overall.decided:,} requests; {share_interval(_flip(overall.agreement_interval))})."
+    )
+    direction = overall.decision_rate_delta or 0.0
+    verb = "more" if direction > 0 else "fewer"
+    if excludes_zero(overall.decision_rate_delta_interval):
+        sentence += (
+            f" It makes {verb} positive decisions than the champion: {pct(overall.challenger_rate)} against "
+            f"{pct(overall.champion_rate)}, {points(direction)} ({points_interval(overall.decision_rate_delta_interval)})."
+        )
+    else:
+        sentence += (
+            f" Its changes go both ways about equally: positive decisions {pct(overall.challenger_rate)} against "
+            f"the champion's {pct(overall.champion_rate)} ({points(direction)}, "
+            f"{points_interval(overall.decision_rate_delta_interval)}, which includes no change)."
+        )
+    return sentence
+
+
+def _flip(interval: Interval | None) -> Interval | None:
+    """The interval of the change rate from the agreement's (1 − agreement)."""
+    if interval is None or interval.low is None or interval.high is None:
+        return interval
+    return interval.model_copy(update={"low": 1 - interval.high, "high": 1 - interval.low})
+
+
+def change_interval(node: ShadowComparison) -> str:
+    return share_interval(_flip(node.agreement_interval))
+
+
+def groups_sentence(feature: ShadowFeature) -> str:
+    """ "For F 10.9 %, for M 9.0 % …", then the gap and what its interval says."""
+    parts = [
+        f"for {text.text(g.group)} {pct(g.change_rate)}" + (" (a small group)" if g.small else "")
+        for g in feature.groups
+        if g.decided
+    ]
+    sentence = f"By {text.text(feature.feature)}, the challenger changes decisions " + ", ".join(parts) + "."
+    gap = feature.max_change_gap
+    if gap is None:
+        return sentence + f" No gap between groups is stated: {text.text(feature.note or 'too few groups')}."
+    between = (
+        f"between {text.text(gap.high_group)} ({pct(gap.high_rate)}) and {text.text(gap.low_group)} "
+        f"({pct(gap.low_rate)}) the gap is {points(gap.value)} ({points_interval(gap.interval)})"
+    )
+    if excludes_zero(gap.interval):
+        return (
+            sentence + f" **Fairness finding:** {between}, so the challenger changes decisions for "
+            f"{text.text(gap.high_group)} more often than for {text.text(gap.low_group)}, beyond what chance explains."
+        )
+    return sentence + f" The largest difference, {between}, is within what chance explains."
+
+
+def group_finding(report: ShadowReport) -> list[ShadowFeature]:
+    """Sensitive features whose gap in decision-change rates is a finding (its interval excludes 0)."""
+    return [f for f in report.features if f.max_change_gap and excludes_zero(f.max_change_gap.interval)]
+
+
+def verdict(metric: ShadowMetricDelta) -> str:
+    """Better, worse or no clear difference, by the interval of the delta."""
+    if metric.interval is None or metric.delta is None:
+        return "not known"
+    if not excludes_zero(metric.interval):
+        return "no clear difference"
+    better = (metric.interval.low > 0) == metric.higher_is_better
+    return "challenger better" if better else "challenger worse"
+
+
+def metric_delta(metric: ShadowMetricDelta) -> str:
+    return text.signed(metric.delta, 3)
+
+
+def metric_interval(metric: ShadowMetricDelta) -> str:
+    return text.interval(metric.interval, 3, differences=True)
+
+
+@dataclass(frozen=True)
+class ShadowLinks:
+    challenger: ModelVersion
+    champion: ModelVersion | None
+
+
+def shadowed_by(model: Model, version: ModelVersion) -> list[ModelVersion]:
+    """The versions running in shadow beside ``version`` (it is their champion)."""
+    return [v for v in model.versions if v.shadow is not None and v.shadow.champion == version.version]
+
+
+def champion_of(model: Model, version: ModelVersion) -> ModelVersion | None:
+    if version.shadow is None:
+        return None
+    return next((v for v in model.versions if v.version == version.shadow.champion), None)
+
+
+ASSUMPTIONS = (
+    (
+        "Agreement and each group's change rate",
+        "Wilson score interval. Assumes requests are independent of each other; a customer who applies "
+        "several times counts several times.",
+    ),
+    (
+        "Change in the positive-decision rate",
+        "Newcombe's score interval for two proportions measured on the same requests, and McNemar's mid-p test "
+        "on the requests whose decision changed. Uses the pairing: both versions decided each request.",
+    ),
+    (
+        "Change in the mean score",
+        "Student's t interval of the per-request score differences. Assumes independent requests; the mean of "
+        "many differences is close to normal even when the scores are not.",
+    ),
+    (
+        "Gap between groups",
+        "Newcombe's hybrid score interval for two independent proportions: the groups hold different requests. "
+        "Groups with fewer decided requests than the workspace's minimum group size are shown but left out.",
+    ),
+    (
+        "Accuracy, recall, false positive rate, precision",
+        "Paired percentile bootstrap over the labelled requests (the same resampled requests for both versions), "
+        "McNemar's mid-p test for accuracy. Assumes the labelled requests stand for all requests: outcomes "
+        "that arrive late for some kinds of request bias the comparison.",
+    ),
+    (
+        "ROC AUC",
+        "DeLong's paired test: each request ranked by both versions, the variance of the difference from those "
+        "rankings. Computed without holding the requests in memory; on large samples it agrees with the paired "
+        "bootstrap the evaluation comparison uses.",
+    ),
+)
