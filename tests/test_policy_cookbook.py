@@ -27,6 +27,7 @@ def test_the_cookbook_has_its_recipes() -> None:
         "policies/four-fifths.yml", "policies/freshness.yml", "policies/sign-off.yml", "policies/drift.yml",
         "policies/business-feedback.yml", "policies/estimated-performance.yml", "waivers.yml",
         "policies/production-fairness.yml", "policies/business-kpis.yml", "policies/champion-challenger.yml",
+        "policies/shadow.yml",
     }  # fmt: skip
 
 
@@ -45,7 +46,7 @@ def results(tmp_path_factory: pytest.TempPathFactory):
 def test_every_recipe_is_evaluated_without_errors(results) -> None:
     assert {policy for policy, _ in results} == {
         "four-fifths", "freshness", "sign-off", "drift", "business-feedback", "estimated-performance",
-        "production-fairness", "business-kpis", "champion-challenger",
+        "production-fairness", "business-kpis", "champion-challenger", "shadow",
     }  # fmt: skip
     errors = [f"{p}/{r}: {res.message}" for (p, r), res in results.items() if res.outcome == "error"]
     assert errors == []
@@ -77,5 +78,9 @@ def test_the_recipes_do_what_they_say(results) -> None:
     assert results["champion-challenger", "auc-not-inferior"].outcome == "not-applicable"
     wide = results["champion-challenger", "wide-variation-needs-a-person"]
     assert wide.outcome == "fail" and wide.message.startswith("applies because its condition cannot be evaluated")
+    # the factory's one version is live, not a challenger in shadow (tests/test_shadow.py runs the recipe on one)
+    assert {results["shadow", rule].outcome for rule in ("few-decisions-changed", "accuracy-not-inferior")} == {
+        "not-applicable"
+    }
     # the factory's sex gap fails the rule; the cookbook's waiver covers it, keeping the failure on record
     assert (ratio.outcome, ratio.unwaived_outcome, ratio.waiver) == ("waived", "fail", "WV-2026-014")

@@ -457,3 +457,28 @@ def test_a_duplicate_request_id_is_a_clear_error(workspace):
         build_manifest(load_workspace(workspace))
     message = str(info.value)
     assert "shadow" in message and "appear more than once" in message and "'rid'" in message
+
+
+def test_the_cookbook_recipe_reads_the_shadow_evidence(workspace):
+    import re
+
+    from modelgov.assemble import build_manifest
+    from modelgov.workspace.load import load_workspace
+
+    cookbook = (Path(__file__).resolve().parents[1] / "docs" / "policy-cookbook.md").read_text(encoding="utf-8")
+    (recipe,) = re.findall(r"```yaml\n# policies/shadow.yml\n(.*?)```", cookbook, flags=re.S)
+    (workspace / "policies").mkdir()
+    (workspace / "policies/shadow.yml").write_text(recipe, encoding="utf-8")
+    built = build_manifest(load_workspace(workspace))
+    results = {r.rule: r for r in built.governance.results if r.policy == "shadow" and r.version == "2.0"}
+    shadow = next(v for v in built.models[0].versions if v.version == "2.0").shadow
+    changed = results["few-decisions-changed"]
+    assert changed.outcome == ("pass" if shadow.overall.change_rate < 0.15 else "fail")
+    (check,) = changed.checks
+    assert check.path == "shadow.change_rate.ci_high"
+    assert check.observed == pytest.approx(1 - shadow.overall.agreement_interval.low)
+    assert check.page == "models/loans/2.0/shadow.html#summary"
+    gap = shadow.features[0].max_change_gap
+    assert results["changes-even-across-groups"].outcome == ("fail" if gap.interval.low > 0 else "pass")
+    accuracy = next(m for m in shadow.outcomes.metrics if m.name == "accuracy")
+    assert results["accuracy-not-inferior"].outcome == ("pass" if accuracy.interval.low >= -0.02 else "fail")

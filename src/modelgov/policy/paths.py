@@ -28,6 +28,8 @@ from modelgov.policy.comparison_evidence import TEMPLATES as COMPARISON_TEMPLATE
 from modelgov.policy.comparison_evidence import comparison_evidence
 from modelgov.policy.kpi_evidence import TEMPLATES as KPI_TEMPLATES
 from modelgov.policy.kpi_evidence import kpi_evidence
+from modelgov.policy.shadow_evidence import TEMPLATES as SHADOW_TEMPLATES
+from modelgov.policy.shadow_evidence import shadow_evidence
 
 #: Card fields a ``documented`` rule may require (manifest names of the model card).
 CARD_FIELDS = tuple(manifest.Card.model_fields)
@@ -68,6 +70,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"production_fairness.<feature>.{basis}.<disparity>{ci}" for basis in PRODUCTION_BASES for ci in _CI),
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
     *KPI_TEMPLATES,
+    *SHADOW_TEMPLATES,
     "flags.open",
     "flags.oldest_open_days",
     "training.code_commit",
@@ -274,6 +277,8 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         _estimated_performance(put, report, f"{mon_page}#performance-estimated-before-the-outcomes-arrive")
         _production_fairness(put, report, f"{mon_page}#fairness-in-production")
         kpi_evidence(put, model, report, f"{mon_page}#business-kpis")
+
+    shadow_evidence(put, version, f"{base}/shadow.html", group_segment)
 
     for approval in latest_approvals(version).values():
         page = f"{card_page}#approvals"
