@@ -984,7 +984,8 @@ class AbFixed(Node):
 class AbLook(Node):
     """The sequential analysis after one window: the confidence sequence and the always-valid p-value."""
 
-    end: str
+    start: str = Field(description="Start of the window (UTC).")
+    end: str = Field(description="End of the window (exclusive): the look includes every record before it.")
     records: int
     delta: float
     ci_low: float

@@ -159,6 +159,7 @@ def report(
 
     # cumulative statistics after each window: the looks of the sequential analysis, and the horizon
     cumulative: list[tuple[str, dict[str, ab.Moments]]] = []
+    starts = {_iso(w.end): _iso(w.start) for w in scan.windows}
     running = {"challenger": ab.Moments(), "champion": ab.Moments()}
     for window in scan.windows:
         running = {arm: running[arm] + window.arms[arm].metric for arm in running}  # type: ignore[index]
@@ -238,7 +239,7 @@ def report(
         status="at horizon" if reached is not None else "running",
         difference=difference,
         fixed=fixed,
-        sequential=_sequential(cumulative, plan),
+        sequential=_sequential(cumulative, starts, plan),
         posterior=_posterior(chal.metric, champ.metric, latest, plan),
         kpis=[] if plan.weighted else _kpis(scan, kpis, level),
         kpi_notes=list(kpi_notes)
@@ -303,7 +304,9 @@ def sequential_method(plan: Plan, tau: float) -> str:
     )
 
 
-def _sequential(cumulative: list[tuple[str, dict[str, ab.Moments]]], plan: Plan) -> manifest.AbSequential | None:
+def _sequential(
+    cumulative: list[tuple[str, dict[str, ab.Moments]]], starts: dict[str, str], plan: Plan
+) -> manifest.AbSequential | None:
     tau = plan.mixing or plan.mde
     ends, records, deltas, variances = [], [], [], []
     for end, m in cumulative:
@@ -321,7 +324,9 @@ def _sequential(cumulative: list[tuple[str, dict[str, ab.Moments]]], plan: Plan)
         return None
     looks = ab.msprt(deltas, variances, tau, plan.alpha)
     nodes = [
-        manifest.AbLook(end=e, records=r, delta=k.delta, ci_low=k.low, ci_high=k.high, p_value=k.p_value)
+        manifest.AbLook(
+            start=starts[e], end=e, records=r, delta=k.delta, ci_low=k.low, ci_high=k.high, p_value=k.p_value
+        )
         for e, r, k in zip(ends, records, looks, strict=True)
     ]
     first_significant = next((n.end for n in nodes if n.p_value <= plan.alpha), None)

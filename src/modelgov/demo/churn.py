@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from modelgov.demo import business, monitoring
+from modelgov.demo import business, experiment, monitoring
 from modelgov.demo import churn_text as text
 from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, stream
 from modelgov.demo.documents import Release, approval, version_doc, write_datasheet
@@ -125,6 +125,7 @@ _DATASETS = {
 }
 
 GB_PARAMS = {"n_estimators": 150, "learning_rate": 0.05, "max_depth": 3, "subsample": 0.8, "random_state": 0}
+GB_PARAMS_1_2 = {**GB_PARAMS, "n_estimators": 300, "max_depth": 4, "learning_rate": 0.03}
 
 
 def _prep() -> ColumnTransformer:
@@ -155,11 +156,23 @@ _RELEASES = {
         status="production",
         previous="1.0",
     ),
+    # the candidate in an A/B test against 1.1 (demo/experiment.py): deeper trees, same data
+    "1.2": Release(
+        features=FEATURES,
+        factory=lambda: Pipeline([("prep", _prep()), ("model", GradientBoostingClassifier(**GB_PARAMS_1_2))]),
+        algorithm="sklearn.ensemble.GradientBoostingClassifier",
+        params={**GB_PARAMS_1_2, "preprocessing": _PREP},
+        training="churn-snapshot-2025-12",
+        created=dt.date(2026, 10, 19),
+        status="candidate",
+        previous="1.1",
+    ),
 }
 #: version → (holdout dataset, evaluation date)
 _EVALUATIONS = {
     "1.0": ("churn-holdout-2025-09", dt.date(2026, 1, 16)),
     "1.1": ("churn-holdout-2025-12", dt.date(2026, 4, 10)),
+    "1.2": ("churn-holdout-2025-12", dt.date(2026, 10, 16)),
 }
 
 
@@ -180,8 +193,10 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         write_datasheet(writer, text.datasheet(dataset_id, north), [path], rows)
 
     tables = {}
+    fitted: dict[str, Pipeline] = {}
     for version, release in _RELEASES.items():
         model = fit(release.factory(), frames[release.training], FEATURES, LABEL)
+        fitted[version] = model
         # kept as joblib (a pickle) to show the opt-in: the team trusts its own training pipeline
         artifact = {"path": f"models/{MODEL_ID}/versions/{version}/model.joblib", "trust_pickle": True}
         writer.model(artifact["path"], model)
@@ -213,6 +228,17 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             evaluations=[entry],
             monitoring=logs,
         )
+        if version == "1.2":
+            doc["experiment"] = experiment.write(
+                writer,
+                seed,
+                MODEL_ID,
+                "1.2",
+                "1.1",
+                draw=lambda rng, n: customers(rng, n, intensity=1.0),
+                flag=lambda v, frame: classify(fitted[v], frame, FEATURES, THRESHOLD),
+                label=LABEL,
+            )
         writer.yaml(f"models/{MODEL_ID}/versions/{version}/version.yml", doc)
 
     north_share = float((frames["churn-snapshot-2025-09"]["region"] == "north").mean())

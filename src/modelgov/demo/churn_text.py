@@ -30,6 +30,12 @@ VERSION_SUMMARIES = {
         complaints-without-contract effects the linear model missed. Same inputs and threshold
         (0.4) as 1.0. In production since 2026-05-04.
     """),
+    "1.2": prose("""
+        Candidate: the same inputs, data and threshold as 1.1, with deeper gradient-boosted trees
+        (300 trees of depth 4) to rank the first-year switchers better. In an A/B test against 1.1
+        since 2026-10-26: half of the customers due for review are scored by each version, and the
+        share still with the bank 90 days later decides.
+    """),
 }
 
 

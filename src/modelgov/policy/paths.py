@@ -26,6 +26,8 @@ from typing import Any
 from modelgov import manifest
 from modelgov.policy.comparison_evidence import TEMPLATES as COMPARISON_TEMPLATES
 from modelgov.policy.comparison_evidence import comparison_evidence
+from modelgov.policy.experiment_evidence import TEMPLATES as EXPERIMENT_TEMPLATES
+from modelgov.policy.experiment_evidence import experiment_evidence
 from modelgov.policy.kpi_evidence import TEMPLATES as KPI_TEMPLATES
 from modelgov.policy.kpi_evidence import kpi_evidence
 from modelgov.policy.shadow_evidence import TEMPLATES as SHADOW_TEMPLATES
@@ -69,6 +71,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"production_fairness.<feature>.<disparity>{ci}" for ci in _CI),
     *(f"production_fairness.<feature>.{basis}.<disparity>{ci}" for basis in PRODUCTION_BASES for ci in _CI),
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
+    *EXPERIMENT_TEMPLATES,
     *KPI_TEMPLATES,
     *SHADOW_TEMPLATES,
     "flags.open",
@@ -243,6 +246,8 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
     comparison_evidence(
         put, model, version, run.id if run is not None else None, f"{card_page}#quantitative-analyses", group_segment
     )
+
+    experiment_evidence(put, version, f"{base}/ab-test.html")
 
     report = version.drift
     if report is not None:

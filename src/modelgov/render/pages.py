@@ -40,6 +40,8 @@ from modelgov.render import (
     diff_views,
     estimation_charts,
     estimation_views,
+    experiment_charts,
+    experiment_views,
     flag_views,
     kpi_charts,
     kpi_views,
@@ -129,6 +131,13 @@ def shadow_path(model: Model, version: ModelVersion) -> str | None:
 
 
 def heading_anchor(heading: str) -> str:
+def experiment_path(model: Model, version: ModelVersion) -> str | None:
+    """The version's A/B test against its champion, if it has one."""
+    if version.experiment is None:
+        return None
+    return posixpath.join(posixpath.dirname(version_path(model, version)), "ab-test.md")
+
+
     """The id Markdown's table of contents gives a heading with this (plain) text, so pages can
     link to a section of another page; the strict build checks every such link."""
     return slugify(text.plain(heading), "-")
@@ -390,6 +399,14 @@ class _Page:
         return self.link(target) if target is not None else None
 
     def monitoring_link(self, model: Model, version: ModelVersion) -> str | None:
+    def ab_chart(self, model: Model, version: ModelVersion) -> str:
+        """The A/B test's sequential analysis over time; empty before the first look."""
+        return self._chart(experiment_charts.sequential_chart(model, version))
+
+    def ab_link(self, model: Model, version: ModelVersion) -> str | None:
+        target = experiment_path(model, version)
+        return self.link(target) if target is not None else None
+
         target = monitoring_path(model, version)
         return self.link(target) if target is not None else None
 
@@ -525,6 +542,9 @@ class _Page:
             "output_noun": monitoring_views.output_noun,
             "version_card_link": lambda model, version: self.link(version_path(model, version)),
             "shadow_chart": self.shadow_chart,
+            "ab_chart": self.ab_chart,
+            "ab_link": self.ab_link,
+            "ab": experiment_views,
             "shadow_link": self.shadow_link,
             "shadow": shadow_views,
             "delta_verdict": views.delta_verdict,
@@ -791,6 +811,7 @@ def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, s
 def _version_nav(model: Model, version: ModelVersion) -> NavItem:
     """A version's card, or a section with the card first and its detail pages after it."""
     title = f"Version {text.plain(version.version)} ({version.status})"
+        (experiment_path(model, version), "A/B test", "version_experiment.md.j2"),
     details = _detail_pages(model, version)
     if not details:
         return NavItem(title=title, path=version_path(model, version))
