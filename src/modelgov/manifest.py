@@ -816,98 +816,6 @@ class KpiValue(Node):
     missing: int = Field(0, description="Records in scope whose value is missing (NULL, NaN, ±inf).")
 
 
-class KpiWindow(Node):
-    start: str
-    end: str
-    rows: int = Field(description="Records of the log in the window.")
-    outcome_rows: int | None = Field(None, description="KPIs on the outcomes: records whose outcome has arrived.")
-    status: Literal["measured", "no records", "no outcomes yet", "no values"]
-    kpi: KpiValue | None = None
-    baseline: KpiValue | None = None
-    meets_target: bool | None = Field(None, description="The value is on the right side of the target.")
-    against_baseline: Literal["better", "worse", "no clear difference"] | None = Field(
-        None, description="The difference from the baseline, judged by its interval (None without a baseline)."
-    )
-    difference: float | None = Field(None, description="KPI minus baseline.")
-    difference_interval: KpiInterval | None = None
-
-
-class KpiSeries(Node):
-    """One KPI of the card measured over a version's monitoring windows."""
-
-    name: str
-    method: str = Field(description="How the value and its interval are computed.")
-    baseline_method: str | None = Field(None, description="How the KPI is compared with its baseline.")
-    windows: list[KpiWindow]
-    latest: str | None = Field(None, description="Start of the latest window with a value.")
-    latest_value: float | None = None
-    meets_target: bool | None = Field(None, description="In the latest window with a value.")
-    windows_missing_target: int = Field(
-        0, description="Consecutive windows with a value, up to the latest, that miss the target."
-    )
-
-
-# --------------------------------------------------------------------------- shadow tests
-
-
-class ShadowComparison(Node):
-    """The champion's and the challenger's decisions on the same requests (a window, the whole test or
-    one group): how often they agree and how the decision rate and the mean score move. Rates are
-    over the requests both sides decided; deltas are challenger − champion."""
-
-    requests: int = Field(description="Requests in the log (both sides, after the join when logged apart).")
-    decided: int = Field(description="Requests with a decision from both sides.")
-    both_positive: int = 0
-    challenger_only: int = Field(0, description="Requests the challenger decides positive and the champion not.")
-    champion_only: int = Field(0, description="Requests the champion decides positive and the challenger not.")
-    agreement: float | None = Field(None, description="Share of decided requests with the same decision.")
-    agreement_interval: Interval | None = Field(None, description="Wilson score interval of the agreement.")
-    champion_rate: float | None = Field(None, description="Share of positive decisions by the champion.")
-    challenger_rate: float | None = None
-    decision_rate_delta: float | None = Field(None, description="Challenger's positive rate − champion's.")
-    decision_rate_delta_interval: Interval | None = Field(
-        None, description="Newcombe's score interval for a difference of paired proportions."
-    )
-    decision_rate_p: float | None = Field(
-        None, description="Mid-p McNemar test that both decide positive equally often (the discordant requests)."
-    )
-    scored: int = Field(0, description="Requests with a score from both sides.")
-    champion_mean_score: float | None = None
-    challenger_mean_score: float | None = None
-    mean_score_delta: float | None = Field(None, description="Mean of the paired score differences.")
-    mean_score_delta_interval: Interval | None = Field(None, description="Paired t interval of the mean difference.")
-    labelled: int = Field(0, description="Decided requests whose outcome has arrived.")
-    small: bool = Field(False, description="Fewer decided requests than the workspace's min_group_size.")
-
-    @property
-    def change_rate(self) -> float | None:
-        return None if self.agreement is None else 1 - self.agreement
-
-
-class ShadowWindow(ShadowComparison):
-    start: str
-    end: str
-
-
-class ShadowGroup(ShadowComparison):
-    group: str
-
-
-class ShadowGap(Node):
-    """How much more often the challenger changes decisions for one group than for another."""
-
-    high_group: str = Field(description="The group whose decisions change most often.")
-    low_group: str = Field(description="The group whose decisions change least often.")
-    high_rate: float
-    low_rate: float
-    value: float = Field(description="Difference of the two groups' decision-change rates.")
-    interval: Interval | None = Field(None, description="Newcombe's hybrid score interval (independent groups).")
-
-
-class ShadowFeature(Node):
-    feature: str
-    groups: list[ShadowGroup] = Field(default_factory=list)
-    max_change_gap: ShadowGap | None = Field(
 class AbArm(Node):
     """One arm of an A/B test: the requests it served and its primary metric."""
 
@@ -1056,6 +964,98 @@ class AbTest(Node):
     kpi_notes: list[str] = Field(default_factory=list, description="KPIs of the card not measured per arm, and why.")
 
 
+class KpiWindow(Node):
+    start: str
+    end: str
+    rows: int = Field(description="Records of the log in the window.")
+    outcome_rows: int | None = Field(None, description="KPIs on the outcomes: records whose outcome has arrived.")
+    status: Literal["measured", "no records", "no outcomes yet", "no values"]
+    kpi: KpiValue | None = None
+    baseline: KpiValue | None = None
+    meets_target: bool | None = Field(None, description="The value is on the right side of the target.")
+    against_baseline: Literal["better", "worse", "no clear difference"] | None = Field(
+        None, description="The difference from the baseline, judged by its interval (None without a baseline)."
+    )
+    difference: float | None = Field(None, description="KPI minus baseline.")
+    difference_interval: KpiInterval | None = None
+
+
+class KpiSeries(Node):
+    """One KPI of the card measured over a version's monitoring windows."""
+
+    name: str
+    method: str = Field(description="How the value and its interval are computed.")
+    baseline_method: str | None = Field(None, description="How the KPI is compared with its baseline.")
+    windows: list[KpiWindow]
+    latest: str | None = Field(None, description="Start of the latest window with a value.")
+    latest_value: float | None = None
+    meets_target: bool | None = Field(None, description="In the latest window with a value.")
+    windows_missing_target: int = Field(
+        0, description="Consecutive windows with a value, up to the latest, that miss the target."
+    )
+
+
+# --------------------------------------------------------------------------- shadow tests
+
+
+class ShadowComparison(Node):
+    """The champion's and the challenger's decisions on the same requests (a window, the whole test or
+    one group): how often they agree and how the decision rate and the mean score move. Rates are
+    over the requests both sides decided; deltas are challenger − champion."""
+
+    requests: int = Field(description="Requests in the log (both sides, after the join when logged apart).")
+    decided: int = Field(description="Requests with a decision from both sides.")
+    both_positive: int = 0
+    challenger_only: int = Field(0, description="Requests the challenger decides positive and the champion not.")
+    champion_only: int = Field(0, description="Requests the champion decides positive and the challenger not.")
+    agreement: float | None = Field(None, description="Share of decided requests with the same decision.")
+    agreement_interval: Interval | None = Field(None, description="Wilson score interval of the agreement.")
+    champion_rate: float | None = Field(None, description="Share of positive decisions by the champion.")
+    challenger_rate: float | None = None
+    decision_rate_delta: float | None = Field(None, description="Challenger's positive rate − champion's.")
+    decision_rate_delta_interval: Interval | None = Field(
+        None, description="Newcombe's score interval for a difference of paired proportions."
+    )
+    decision_rate_p: float | None = Field(
+        None, description="Mid-p McNemar test that both decide positive equally often (the discordant requests)."
+    )
+    scored: int = Field(0, description="Requests with a score from both sides.")
+    champion_mean_score: float | None = None
+    challenger_mean_score: float | None = None
+    mean_score_delta: float | None = Field(None, description="Mean of the paired score differences.")
+    mean_score_delta_interval: Interval | None = Field(None, description="Paired t interval of the mean difference.")
+    labelled: int = Field(0, description="Decided requests whose outcome has arrived.")
+    small: bool = Field(False, description="Fewer decided requests than the workspace's min_group_size.")
+
+    @property
+    def change_rate(self) -> float | None:
+        return None if self.agreement is None else 1 - self.agreement
+
+
+class ShadowWindow(ShadowComparison):
+    start: str
+    end: str
+
+
+class ShadowGroup(ShadowComparison):
+    group: str
+
+
+class ShadowGap(Node):
+    """How much more often the challenger changes decisions for one group than for another."""
+
+    high_group: str = Field(description="The group whose decisions change most often.")
+    low_group: str = Field(description="The group whose decisions change least often.")
+    high_rate: float
+    low_rate: float
+    value: float = Field(description="Difference of the two groups' decision-change rates.")
+    interval: Interval | None = Field(None, description="Newcombe's hybrid score interval (independent groups).")
+
+
+class ShadowFeature(Node):
+    feature: str
+    groups: list[ShadowGroup] = Field(default_factory=list)
+    max_change_gap: ShadowGap | None = Field(
         None, description="Between the groups with the highest and lowest change rate (small groups left out)."
     )
     note: str | None = Field(None, description="Why the feature has no gap (fewer than two groups large enough).")
