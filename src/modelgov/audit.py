@@ -40,6 +40,7 @@ from typing import Any
 
 from modelgov.audit_flags import FlagLedger
 from modelgov.audit_flags import shape_problem as flag_shape_problem
+from modelgov.decisions.promotion_record import shape_problem as record_shape_problem
 from modelgov.errors import ModelgovError
 
 LOG_PATH = "audit/log.jsonl"
@@ -192,6 +193,8 @@ def _shape_problem(entry: dict[str, Any]) -> str | None:
         if not isinstance(subject.get("version"), str):
             return "an approval needs subject.version"
     if entry["action"] == "flag" and (problem := flag_shape_problem(entry)):
+        return problem
+    if "record" in entry["details"] and (problem := record_shape_problem(entry)):
         return problem
     for key in ("prev", "hash"):
         if not isinstance(entry[key], str) or not _HEX64.match(entry[key]):

@@ -443,6 +443,99 @@ class StatusChange(Node):
     )
 
 
+class RecordedDelta(Node):
+    """A metric's or a gap's difference as a promotion recorded it (this − the live version)."""
+
+    name: str
+    label: str
+    feature: str | None = Field(None, description="For a gap between groups: the sensitive feature.")
+    this: float | None = None
+    other: float | None = None
+    delta: float | None = None
+    low: float | None = Field(None, description="Lower bound of the paired interval of the difference.")
+    high: float | None = None
+    higher_is_better: bool | None = None
+    this_groups: list[str] = Field(default_factory=list, description="For a gap: the groups behind this version's value.")
+    other_groups: list[str] = Field(default_factory=list)
+
+
+class RecordedComparison(Node):
+    """The comparison a promotion was decided on, as recorded in its audit entry."""
+
+    other_version: str
+    relation: Literal["previous", "live"]
+    dataset: str
+    evaluation: str
+    other_evaluation: str
+    rows: int
+    metrics: list[RecordedDelta] = Field(default_factory=list)
+    gaps: list[RecordedDelta] = Field(default_factory=list)
+
+
+class RecordedResult(Node):
+    """A policy result at the promotion that was not a pass."""
+
+    rule: str = Field(description="`policy/rule`.")
+    outcome: str
+    message: str
+
+
+class RecordedSignOff(Node):
+    role: str
+    by: str
+    decision: str
+    date: str
+    entry: int | None = None
+    signature: str
+    evidence: str
+
+
+class PromotionRecord(Node):
+    """The decisive evidence of a promotion, summarised by `modelgov promote` in its audit entry (and so
+    covered by the entry's hash and signature): what the decision was made on, kept as it was."""
+
+    version: str = Field(description="The version promoted: the entry's own.")
+    as_of: str = Field(description="The date the policies were checked on.")
+    evidence_digest: str = Field(description="The digest of the evidence files the entry binds.")
+    live: str | None = Field(None, description="The version in production at the decision, other than this one.")
+    comparison: RecordedComparison | None = None
+    blocking: bool = Field(description="Whether the policy gate blocked (then the entry records an override).")
+    counts: dict[str, int] = Field(default_factory=dict, description="The version's policy results by outcome.")
+    results: list[RecordedResult] = Field(
+        default_factory=list, description="The results that were not a pass (at most 40; `more` counts the rest)."
+    )
+    more: int = 0
+    sign_offs: list[RecordedSignOff] = Field(default_factory=list, description="Each role's latest sign-off.")
+    shadow: dict[str, str | float | int | bool | None] | None = Field(
+        None, description="The shadow test's summary at the decision, when the version had one."
+    )
+    experiment: dict[str, str | float | int | bool | None] | None = Field(
+        None, description="The A/B test's summary at the decision, when the version had one."
+    )
+
+
+class Promotion(Node):
+    """One `modelgov promote` of the version to staging or production, with the evidence it recorded."""
+
+    entry: int
+    by: str
+    time: str
+    from_status: str | None = None
+    to_status: str
+    comment: str | None = None
+    signature: Literal["signed", "unsigned", "invalid"] = "unsigned"
+    signature_problem: str | None = None
+    override_reason: str | None = None
+    overridden_rules: list[str] = Field(default_factory=list)
+    record: PromotionRecord | None = Field(None, description="None for a promotion recorded without one.")
+    evidence: Literal["current", "stale", "unbound"] = "unbound"
+    changed: list[str] = Field(default_factory=list, description="Evidence files that changed since the promotion.")
+    moved: list[str] = Field(
+        default_factory=list,
+        description="The recorded comparison's numbers that differ in this build, in words (evidence changed since).",
+    )
+
+
 class FlagResolution(Node):
     """The audit entry that closed a flag, with its note."""
 
@@ -1129,6 +1222,11 @@ class ModelVersion(Node):
         default_factory=list, description="Flags raised on the version from the audit log, oldest first."
     )
 
+    promotions: list[Promotion] = Field(
+        default_factory=list,
+        description="Each promotion of the version to staging or production in the audit log, oldest first, "
+        "with the evidence it was decided on.",
+    )
     @property
     def latest_evaluation(self) -> EvaluationRun:
         return max(self.evaluations, key=lambda e: (e.date, e.id))

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import yaml
 
 from modelgov.audit import LOG_PATH, compare_with_published, verify
 from modelgov.decisions.evidence import STATUS_LINE, Evidence, version_evidence
+from modelgov.decisions.promotion_record import promotion_record, record_json
 from modelgov.decisions.review import OVERRIDE_ROLE
 from modelgov.decisions.sign import sign, signing_key
 from modelgov.decisions.signers import AllowedSigners, check_signature, locate
@@ -246,8 +248,10 @@ def promote(args: argparse.Namespace) -> int:
     _write(path, changed)
     try:
         details: dict[str, Any] = {"from": old, "to": args.to}
+        gate = None
         if args.to in ("staging", "production"):
-            blocked = _gate(root, args)
+            gate = _gate(root, args)
+            blocked = gate.blocking
             if blocked and args.override is None:
                 raise _Blocked(blocked)
             if blocked:
@@ -255,6 +259,9 @@ def promote(args: argparse.Namespace) -> int:
         elif args.override is not None:
             raise ModelgovError(f"--override applies to a promotion to staging or production, not to {args.to}")
         evidence = _current_evidence(root, args.model, args.version)
+        if gate is not None:
+            record = promotion_record(gate.built, args.model, args.version, evidence.digest, gate.skipped)
+            details["record"] = record_json(record)
         entry = append(
             root,
             actor=args.by,
@@ -289,13 +296,22 @@ def promote(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@dataclass(frozen=True)
+class _Gate:
+    """The policy gate's verdict on a promotion, and the manifest it was evaluated on (its record)."""
+
+    blocking: list[tuple[str, str]]
+    built: Any  # manifest.Manifest
+    skipped: set[tuple[str, str]]
+
+
 class _Blocked(Exception):
     def __init__(self, rules: list[tuple[str, str]]):
         super().__init__("blocked")
         self.rules = rules
 
 
-def _gate(root: Path, args: argparse.Namespace) -> list[tuple[str, str]]:
+def _gate(root: Path, args: argparse.Namespace) -> _Gate:
     """The version's blocking results, evaluated as ``check`` evaluates them on the promoted
     workspace; ``status_recorded`` rules are left out (the entry they ask for is the one this
     promotion writes), unless they require a signature and the promotion is unsigned."""
@@ -309,10 +325,11 @@ def _gate(root: Path, args: argparse.Namespace) -> list[tuple[str, str]]:
     built = build_manifest(workspace, as_of=args.as_of, allowed_signers=args.allowed_signers, cache=cache)
     report = built.governance
     if report is None:
-        return []
+        return _Gate([], built, set())
     rules = {(p.policy.id, r.id): r for p in workspace.policies for r in p.policy.rules}
     signed = signing_key(args.key) is not None
     blocking = []
+    skipped = {key for key, rule in rules.items() if rule.kind == "status_recorded"}
     for result in report.results:
         if (result.model, result.version) != (args.model, args.version) or not is_blocking([result], report.fail_on):
             continue
@@ -323,7 +340,7 @@ def _gate(root: Path, args: argparse.Namespace) -> list[tuple[str, str]]:
                 continue
             message = "this rule requires a signed promotion: give --key"
         blocking.append((f"{result.policy}/{result.rule}", message))
-    return blocking
+    return _Gate(blocking, built, skipped)
 
 
 # --------------------------------------------------------------------------- waive

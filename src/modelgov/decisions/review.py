@@ -16,6 +16,7 @@ from typing import Any
 from modelgov import manifest
 from modelgov.audit import LOG_PATH, entry_time, signed_message
 from modelgov.decisions.evidence import Evidence, version_evidence
+from modelgov.decisions.promotion_review import promotions
 from modelgov.decisions.signers import AllowedSigners, SignatureCheck, check_signature
 from modelgov.workspace.load import Workspace
 
@@ -121,6 +122,7 @@ def _review_version(
                 files=[manifest.EvidenceFile(path=p, sha256=h) for p, h in sorted(evidence.files.items())],
             ),
             "status_change": _status_change(entries, version.status, signers, evidence),
+            "promotions": promotions(entries, version, signers, evidence),
         }
     )
 

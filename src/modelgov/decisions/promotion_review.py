@@ -1,0 +1,131 @@
+"""Each promotion of a version, read back from the audit log for the manifest: who promoted it, its
+signature, the evidence it recorded (:mod:`.promotion_record`), and what changed since.
+
+Two things can have changed since a promotion, and the page says which: the evidence files it is
+bound to (a re-scored evaluation table, an edited card: *stale*), and the numbers it was decided on —
+the comparison recorded in the entry against the same comparison in this build. The record is
+never recomputed: what the page shows as the decision is what the entry holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from modelgov import manifest
+from modelgov.decisions.evidence import Evidence
+from modelgov.decisions.signers import AllowedSigners
+
+#: Two recorded numbers closer than this are the same number (JSON round trips are exact; this
+#: only absorbs a last-bit difference between platforms' arithmetic).
+TOLERANCE = 1e-9
+
+
+def promotions(
+    entries: Iterable[dict[str, Any]],
+    version: manifest.ModelVersion,
+    signers: AllowedSigners | None,
+    evidence: Evidence,
+) -> list[manifest.Promotion]:
+    """The version's promotions to staging or production, oldest first."""
+    from modelgov.decisions.review import OVERRIDE_ROLE, signature_of
+
+    out = []
+    for entry in entries:
+        if entry["action"] != "status" or entry["outcome"] not in ("staging", "production"):
+            continue
+        details = entry["details"]
+        override = details.get("override") if isinstance(details.get("override"), dict) else None
+        checked = signature_of(entry, signers, OVERRIDE_ROLE if override else None)
+        recorded = entry["subject"].get("evidence")
+        changed = evidence.changed_since(recorded) if isinstance(recorded, dict) else []
+        record = _record(details.get("record"))
+        rules = override.get("rules") if override else None
+        out.append(
+            manifest.Promotion(
+                entry=entry["seq"],
+                by=entry["actor"],
+                time=entry["time"],
+                from_status=details.get("from") if isinstance(details.get("from"), str) else None,
+                to_status=entry["outcome"],
+                comment=entry["comment"],
+                signature=checked.status,  # type: ignore[arg-type]
+                signature_problem=checked.reason,
+                override_reason=str(override.get("reason")) if override else None,
+                overridden_rules=[str(r) for r in rules] if isinstance(rules, list) else [],
+                record=record,
+                evidence="unbound" if not isinstance(recorded, dict) else ("stale" if changed else "current"),
+                changed=changed,
+                moved=moved_since(record, version) if record is not None else [],
+            )
+        )
+    return out
+
+
+def _record(value: Any) -> manifest.PromotionRecord | None:
+    """The entry's record; the chain check has refused any that does not parse, so None means none."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return manifest.PromotionRecord.model_validate(value, strict=True)
+    except ValidationError:
+        return None
+
+
+def moved_since(record: manifest.PromotionRecord, version: manifest.ModelVersion) -> list[str]:
+    """The recorded comparison's numbers that this build's same comparison no longer gives, in words."""
+    recorded = record.comparison
+    if recorded is None:
+        return []
+    now = next(
+        (
+            c
+            for c in version.comparisons
+            if (c.other_version, c.evaluation, c.other_evaluation)
+            == (recorded.other_version, recorded.evaluation, recorded.other_evaluation)
+        ),
+        None,
+    )
+    against = f"against {recorded.other_version}"
+    if now is None:
+        return [f"the comparison {against} on {recorded.dataset} is not in this build"]
+    out = []
+    if now.rows != recorded.rows:
+        out.append(f"paired rows {against}: {recorded.rows:,} at the promotion, {now.rows:,} now")
+    current = {d.name: d for d in now.deltas}
+    for item in recorded.metrics:
+        delta = current.get(item.name)
+        if delta is None:
+            out.append(f"{item.label} {against}: recorded, not computed now")
+            continue
+        interval = delta.interval
+        then = (item.delta, item.low, item.high)
+        today = (delta.delta, interval.low if interval else None, interval.high if interval else None)
+        if not _same(then, today):
+            out.append(f"{item.label} {against}: {_text(*then)} at the promotion, {_text(*today)} now")
+    gaps = {(f.feature, g.name): g for f in now.fairness for g in f.disparities if g.method == "between_groups"}
+    for item in recorded.gaps:
+        gap = gaps.get((item.feature or "", item.name))
+        label = f"{item.label} by {item.feature}"
+        if gap is None:
+            out.append(f"{label} {against}: recorded, not computed now")
+            continue
+        interval = gap.interval
+        then = (item.delta, item.low, item.high)
+        today = (gap.delta, interval.low if interval else None, interval.high if interval else None)
+        if not _same(then, today):
+            out.append(f"{label} {against}: {_text(*then)} at the promotion, {_text(*today)} now")
+    return out
+
+
+def _same(a: tuple[float | None, ...], b: tuple[float | None, ...]) -> bool:
+    return all((x is None) == (y is None) and (x is None or abs(x - y) <= TOLERANCE) for x, y in zip(a, b, strict=True))
+
+
+def _text(delta: float | None, low: float | None, high: float | None) -> str:
+    if delta is None:
+        return "undefined"
+    bounds = f" ({low:+.4f} to {high:+.4f})" if low is not None and high is not None else ""
+    return f"{delta:+.4f}{bounds}"

@@ -1,0 +1,298 @@
+"""The promotion record: `modelgov promote` writes the evidence a promotion was decided on into its
+audit entry, the pages show it a year later as it was, and every forge of it is detected — an edit
+(the chain), an edit re-hashed (the numbers no longer match; the signature fails), a record copied
+from another version or other evidence (the chain), evidence changed since (stale, and named)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from modelgov.assemble import build_manifest
+from modelgov.audit import LOG_PATH, canonical, entry_hash, signed_message, verify
+from modelgov.cli import main
+from modelgov.decisions.sign import openssh_public_key, sign_with_ed25519
+from modelgov.render.pages import render_pages
+from modelgov.workspace.load import load_workspace
+from test_comparison_policies import AS_OF, workspace
+
+APPROVED = "approvals:\n  - {role: model_risk, by: Rita Reviewer, decision: approved, date: 2026-02-20}\n"
+
+
+@pytest.fixture
+def promoted(tmp_path: Path) -> Path:
+    """1.1 (fewer false alarms for men) promoted to staging beside the live 1.0, model risk approving."""
+    root = workspace(tmp_path / "ws", change="fairer")
+    (root / "models/loans/versions/1.1/approvals.yml").write_text(APPROVED)
+    args = ["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "rita@bank.example"]
+    assert main([*args, "--as-of", AS_OF.isoformat(), "--comment", "Fewer false alarms for men"]) == 0
+    return root
+
+
+def lines(root: Path) -> list[dict]:
+    return [json.loads(line) for line in (root / LOG_PATH).read_text().splitlines()]
+
+
+def write_lines(root: Path, entries: list[dict]) -> None:
+    (root / LOG_PATH).write_text("".join(canonical(e).decode() + "\n" for e in entries))
+
+
+def rechain(entries: list[dict], sign=None) -> list[dict]:
+    """What anyone who can write the file can do: recompute every link and hash after an edit."""
+    previous = "0" * 64
+    for seq, entry in enumerate(entries, start=1):
+        entry.update(seq=seq, prev=previous)
+        entry.pop("hash", None)
+        if sign is not None and "signature" in entry:
+            entry["signature"] = sign(signed_message(entry))
+        entry["hash"] = entry_hash(entry)
+        previous = entry["hash"]
+    return entries
+
+
+def version_of(root: Path, name: str, **kwargs):
+    built = build_manifest(load_workspace(root), as_of=AS_OF, **kwargs)
+    return next(v for v in built.model("loans").versions if v.version == name), built
+
+
+def test_the_entry_records_the_comparison_policies_and_sign_offs(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    record = entry["details"]["record"]
+    assert record["version"] == "1.1" and record["live"] == "1.0" and record["as_of"] == AS_OF.isoformat()
+    assert len(canonical(entry)) < 16_000, "compact: a few kilobytes"
+    version, _ = version_of(promoted, "1.1")
+    comparison = next(c for c in version.comparisons if c.other_version == "1.0")
+    recorded = {m["name"]: m for m in record["comparison"]["metrics"]}
+    for delta in comparison.deltas:
+        item = recorded[delta.name]
+        assert (item["delta"], item["low"], item["high"]) == (delta.delta, delta.interval.low, delta.interval.high)
+    sex = next(f for f in comparison.fairness if f.feature == "sex")
+    gap = next(g for g in sex.disparities if (g.name, g.method) == ("demographic_parity_difference", "between_groups"))
+    recorded_gap = next(g for g in record["comparison"]["gaps"] if (g["feature"], g["name"]) == ("sex", gap.name))
+    assert recorded_gap["delta"] == gap.delta and recorded_gap["this_groups"] == gap.this_groups
+    assert record["counts"] == {"pass": 2}  # both gates of the workspace's policy
+    assert record["sign_offs"] == [
+        {"role": "model_risk", "by": "Rita Reviewer", "decision": "approved", "date": "2026-02-20",
+         "signature": "unsigned", "evidence": "unbound"}
+    ]  # fmt: skip
+    [promotion] = version.promotions
+    assert promotion.record.comparison.other_version == "1.0"
+    assert (promotion.evidence, promotion.changed, promotion.moved) == ("current", [], [])
+    assert promotion.comment == "Fewer false alarms for men"
+
+
+def test_the_card_and_the_model_page_show_the_record(promoted: Path) -> None:
+    _, built = version_of(promoted, "1.1")
+    pages = {p.path: p.markdown for p in render_pages(built)}
+    card = pages["models/loans/1.1/index.md"]
+    section = card[card.index("### Promotion record") :]
+    assert "#### To staging on" in section and "rita@bank.example promoted the version from candidate" in section
+    assert "**Compared with the live version 1&#46;0** on the same 400 rows" in section
+    assert "| ROC AUC | 0.995 | 0.992 | +0.003 | +0.001 to +0.007 |" in section
+    assert "| Demographic parity difference by sex |" in section
+    assert "**Policies at the decision:** nothing blocked; 2 rule results: 2 passed." in section
+    assert "| model&#95;risk | approved (2026-02-20) | Rita Reviewer |" in section
+    assert "unchanged, and this build's comparison gives the recorded numbers" in section
+    history = pages["models/loans/index.md"]
+    row = next(line for line in history.splitlines() if "#promotion-record" in line)
+    assert "| staging | rita@bank.example | 1&#46;0 | ROC AUC +0.003 (+0.001 to +0.007)" in row
+    assert row.endswith("| passed | unchanged |")
+
+
+def test_evidence_changed_since_the_decision_is_named(promoted: Path) -> None:
+    path = promoted / "data" / "holdout-1.1.csv"
+    table = pd.read_csv(path)
+    table.loc[table.index[:40], "score"] = 1 - table.loc[table.index[:40], "score"]
+    table["predicted"] = (table["score"] >= 0.5).astype(int)
+    table.to_csv(path, index=False)
+    version, built = version_of(promoted, "1.1")
+    [promotion] = version.promotions
+    assert promotion.evidence == "stale" and promotion.changed == ["data/holdout-1.1.csv"]
+    roc = next(line for line in promotion.moved if line.startswith("ROC AUC against 1.0"))
+    assert roc.startswith("ROC AUC against 1.0: +0.0033 (+0.0007 to +0.0067) at the promotion, -0.")
+    assert promotion.record.comparison.metrics[5].delta == pytest.approx(0.0033, abs=1e-4), "the record is kept"
+    card = next(p.markdown for p in render_pages(built) if p.path == "models/loans/1.1/index.md")
+    assert '!!! warning "The evidence has changed since this decision"' in card
+    assert "changed since" in next(p.markdown for p in render_pages(built) if p.path == "models/loans/index.md")
+
+
+def test_an_edited_record_breaks_the_chain(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    entry["details"]["record"]["comparison"]["metrics"][5]["delta"] = 0.05
+    write_lines(promoted, [entry])
+    state = verify(promoted / LOG_PATH)
+    assert not state.ok and state.broken_line == 1 and "hash" in state.reason
+
+
+def test_an_edited_record_rehashed_no_longer_matches_the_numbers(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    metrics = entry["details"]["record"]["comparison"]["metrics"]
+    auc = next(m for m in metrics if m["name"] == "roc_auc")
+    auc.update(delta=0.05, low=0.03, high=0.07)
+    write_lines(promoted, rechain([entry]))
+    assert verify(promoted / LOG_PATH).ok, "the chain alone cannot tell an unsigned rewrite"
+    version, _ = version_of(promoted, "1.1")
+    [promotion] = version.promotions
+    assert promotion.evidence == "current"
+    assert promotion.moved == ["ROC AUC against 1.0: +0.0500 (+0.0300 to +0.0700) at the promotion, "
+                               "+0.0033 (+0.0007 to +0.0067) now"]  # fmt: skip
+
+
+def test_a_signed_record_edited_and_rehashed_loses_its_signature(promoted: Path, tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    allowed = tmp_path / "outside" / "allowed_signers"
+    allowed.parent.mkdir()
+    allowed.write_text(f'rita@bank.example namespaces="modelgov" {openssh_public_key(key)} roles=model_risk\n')
+    [entry] = lines(promoted)
+    entry["signature"] = "placeholder BEGIN SSH SIGNATURE"
+    write_lines(promoted, rechain([entry], sign=lambda m: sign_with_ed25519(key, m)))
+    version, _ = version_of(promoted, "1.1", allowed_signers=allowed)
+    assert version.promotions[0].signature == "signed"
+    [entry] = lines(promoted)
+    entry["details"]["record"]["counts"] = {"pass": 9}
+    write_lines(promoted, rechain([entry]))  # re-hashed, not re-signed: the key is not the forger's
+    assert verify(promoted / LOG_PATH).ok
+    version, built = version_of(promoted, "1.1", allowed_signers=allowed)
+    assert version.promotions[0].signature == "invalid"
+    card = next(p.markdown for p in render_pages(built) if p.path == "models/loans/1.1/index.md")
+    assert "signature not accepted" in card[card.index("### Promotion record") :]
+
+
+def forged_promotion(root: Path, version: str, record: dict, evidence: dict) -> list[dict]:
+    """The log with a status entry for ``version`` appended by hand, correctly chained."""
+    entries = lines(root)
+    entries.append(
+        {"time": entries[-1]["time"], "actor": "mallory@bank.example", "action": "status",
+         "subject": {"model": "loans", "version": version, "evidence": evidence,
+                     "file": f"models/loans/versions/{version}/version.yml", "sha256": "0" * 64},
+         "outcome": "production", "comment": None, "details": {"from": "staging", "to": "production", "record": record}}
+    )  # fmt: skip
+    return rechain(entries)
+
+
+def evidence_of(root: Path, version: str) -> dict[str, str]:
+    from modelgov.decisions.evidence import version_evidence
+
+    loaded = load_workspace(root)
+    return dict(version_evidence(loaded, "loans", loaded.models["loans"].versions[version]).files)
+
+
+def test_a_record_of_another_version_breaks_the_chain(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    write_lines(promoted, forged_promotion(promoted, "1.0", entry["details"]["record"], evidence_of(promoted, "1.0")))
+    state = verify(promoted / LOG_PATH)
+    assert state.broken_line == 2 and "record of version '1.1', not of the entry's version" in state.reason
+
+
+def test_a_record_of_other_evidence_breaks_the_chain(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    record = {**entry["details"]["record"], "version": "1.0", "comparison": None}
+    write_lines(promoted, forged_promotion(promoted, "1.0", record, evidence_of(promoted, "1.0")))
+    state = verify(promoted / LOG_PATH)
+    assert state.broken_line == 2 and "describes other evidence than the entry binds" in state.reason
+
+
+def test_a_whole_promotion_copied_onto_another_version_is_promoted_on_other_evidence(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    record = {**entry["details"]["record"], "version": "1.0", "comparison": None}
+    write_lines(promoted, forged_promotion(promoted, "1.0", record, entry["subject"]["evidence"]))
+    assert verify(promoted / LOG_PATH).ok
+    version, _ = version_of(promoted, "1.0")
+    forged = version.promotions[-1]
+    assert forged.evidence == "stale" and "models/loans/versions/1.1/version.yml" in forged.changed
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda r: r["comparison"]["metrics"][0].update(delta="0.9"), "details.record.comparison.metrics.0.delta"),
+        (lambda r: r.update(approved=True), "details.record.approved: extra inputs are not permitted"),
+        (lambda r: r.pop("evidence_digest"), "details.record.evidence_digest: field required"),
+        (lambda r: r["comparison"].update(other_version="1.1"), "compares the version with itself"),
+        (lambda r: r.update(blocking="no"), "details.record.blocking"),
+    ],
+)
+def test_a_malformed_record_breaks_the_chain_naming_its_key(promoted: Path, capsys, edit, reason: str) -> None:
+    [entry] = lines(promoted)
+    edit(entry["details"]["record"])
+    write_lines(promoted, rechain([entry]))
+    state = verify(promoted / LOG_PATH)
+    assert state.broken_line == 1 and reason in state.reason
+    assert main(["audit", "verify", str(promoted)]) == 1
+    err = capsys.readouterr().err
+    assert "log.jsonl:1:" in err and reason in err and "Traceback" not in err
+
+
+def test_a_record_in_an_approval_entry_breaks_the_chain(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    approval = {"time": entry["time"], "actor": "rita@bank.example", "action": "approval",
+                "subject": {"model": "loans", "version": "1.1", "evidence": entry["subject"]["evidence"]},
+                "outcome": "approved", "comment": None,
+                "details": {"role": "model_risk", "record": entry["details"]["record"]}}  # fmt: skip
+    write_lines(promoted, rechain([entry, approval]))
+    state = verify(promoted / LOG_PATH)
+    assert state.broken_line == 2 and "belongs to a promotion to staging or production" in state.reason
+
+
+def test_a_blocked_promotion_records_nothing(tmp_path: Path) -> None:
+    root = workspace(tmp_path / "ws", change="worse")  # non-inferiority fails; nobody signed off
+    code = main(["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "anyone", "--as-of", "2026-03-01"])
+    assert code == 1 and not (root / LOG_PATH).exists(), "blocked: nothing is recorded"
+
+
+def test_a_promotion_recorded_without_a_record_says_so(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    del entry["details"]["record"]
+    write_lines(promoted, rechain([entry]))
+    version, built = version_of(promoted, "1.1")
+    assert version.promotions[0].record is None
+    card = next(p.markdown for p in render_pages(built) if p.path == "models/loans/1.1/index.md")
+    assert "recorded without a summary of its evidence" in card
+    history = next(p.markdown for p in render_pages(built) if p.path == "models/loans/index.md")
+    assert "| not recorded |" in history
+
+
+def test_a_demotion_keeps_no_record(promoted: Path) -> None:
+    assert main(["promote", str(promoted), "loans", "1.1", "--to", "retired", "--by", "rita@bank.example"]) == 0
+    assert "record" not in lines(promoted)[-1]["details"]
+    version, _ = version_of(promoted, "1.1")
+    assert [p.to_status for p in version.promotions] == ["staging"]
+    assert dt.date.fromisoformat(version.promotions[0].time[:10])
+
+
+def test_a_signed_override_records_what_blocked_it(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    root = workspace(tmp_path / "ws", change="worse")  # non-inferiority fails; nobody signed off
+    key = Ed25519PrivateKey.generate()
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    key_file = folder / "carol"
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    )
+    key_file.chmod(0o600)
+    allowed = folder / "allowed_signers"
+    allowed.write_text(f'carol@bank.example namespaces="modelgov" {openssh_public_key(key)} roles=override\n')
+    code = main(["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "carol@bank.example",
+                 "--override", "Committee decision RISK-9", "--key", str(key_file), "--allowed-signers", str(allowed),
+                 "--as-of", AS_OF.isoformat()])  # fmt: skip
+    assert code == 0
+    record = lines(root)[-1]["details"]["record"]
+    assert record["blocking"] is True
+    assert {r["rule"] for r in record["results"]} == {
+        "champion-challenger/non-inferior-auc",
+        "champion-challenger/wide-variation",
+    }
+    version, built = version_of(root, "1.1", allowed_signers=allowed)
+    [promotion] = version.promotions
+    assert promotion.signature == "signed" and promotion.override_reason == "Committee decision RISK-9"
+    card = next(p.markdown for p in render_pages(built) if p.path == "models/loans/1.1/index.md")
+    section = card[card.index("### Promotion record") :]
+    assert '!!! danger "Over a blocked policy gate"' in section and "the gate blocked" in section
+    assert "champion-challenger/non-inferior-auc" in section
