@@ -296,3 +296,9 @@ def test_a_signed_override_records_what_blocked_it(tmp_path: Path) -> None:
     section = card[card.index("### Promotion record") :]
     assert '!!! danger "Over a blocked policy gate"' in section and "the gate blocked" in section
     assert "champion-challenger/non-inferior-auc" in section
+
+
+def test_the_audit_trail_links_a_promotion_to_its_record(promoted: Path) -> None:
+    _, built = version_of(promoted, "1.1")
+    trail = next(p.markdown for p in render_pages(built) if p.path == "audit.md")
+    assert "[what it was decided on](models/loans/1.1/index.md#promotion-record)" in trail
