@@ -27,7 +27,7 @@ def test_the_cookbook_has_its_recipes() -> None:
         "policies/four-fifths.yml", "policies/freshness.yml", "policies/sign-off.yml", "policies/drift.yml",
         "policies/business-feedback.yml", "policies/estimated-performance.yml", "waivers.yml",
         "policies/production-fairness.yml", "policies/business-kpis.yml", "policies/champion-challenger.yml",
-        "policies/shadow.yml",
+        "policies/shadow.yml", "policies/ab-test.yml",
     }  # fmt: skip
 
 
@@ -46,7 +46,7 @@ def results(tmp_path_factory: pytest.TempPathFactory):
 def test_every_recipe_is_evaluated_without_errors(results) -> None:
     assert {policy for policy, _ in results} == {
         "four-fifths", "freshness", "sign-off", "drift", "business-feedback", "estimated-performance",
-        "production-fairness", "business-kpis", "champion-challenger", "shadow",
+        "production-fairness", "business-kpis", "champion-challenger", "shadow", "ab-test",
     }  # fmt: skip
     errors = [f"{p}/{r}: {res.message}" for (p, r), res in results.items() if res.outcome == "error"]
     assert errors == []
@@ -82,5 +82,7 @@ def test_the_recipes_do_what_they_say(results) -> None:
     assert {results["shadow", rule].outcome for rule in ("few-decisions-changed", "accuracy-not-inferior")} == {
         "not-applicable"
     }
+    # nor a challenger in an A/B test (tests/test_ab_test.py runs the recipe on one)
+    assert {r.outcome for (policy, _), r in results.items() if policy == "ab-test"} == {"not-applicable"}
     # the factory's sex gap fails the rule; the cookbook's waiver covers it, keeping the failure on record
     assert (ratio.outcome, ratio.unwaived_outcome, ratio.waiver) == ("waived", "fail", "WV-2026-014")
