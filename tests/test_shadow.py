@@ -482,3 +482,24 @@ def test_the_cookbook_recipe_reads_the_shadow_evidence(workspace):
     assert results["changes-even-across-groups"].outcome == ("fail" if gap.interval.low > 0 else "pass")
     accuracy = next(m for m in shadow.outcomes.metrics if m.name == "accuracy")
     assert results["accuracy-not-inferior"].outcome == ("pass" if accuracy.interval.low >= -0.02 else "fail")
+
+
+def test_the_pages_state_the_shadow_test_in_words(workspace):
+    from modelgov.assemble import build_manifest
+    from modelgov.render.pages import render_pages, shadow_path, version_path
+    from modelgov.workspace.load import load_workspace
+
+    built = build_manifest(load_workspace(workspace))
+    pages = {page.path: page.markdown for page in render_pages(built)}
+    model = built.models[0]
+    challenger = next(v for v in model.versions if v.version == "2.0")
+    champion = next(v for v in model.versions if v.version == "1.0")
+    page, shadow = pages[shadow_path(model, challenger)], challenger.shadow
+    assert f"The challenger changes **{shadow.overall.change_rate * 100:.1f}%** of decisions" in page
+    for group in shadow.features[0].groups:
+        assert f"for {group.group} {group.change_rate * 100:.1f}%" in page
+    assert "## What each test assumes" in page and "DeLong" in page
+    assert "| ROC AUC |" in page  # outcomes have arrived for 500 requests
+    assert "**Shadow test.**" in pages[version_path(model, challenger)]
+    assert "**Being shadowed.**" in pages[version_path(model, champion)]
+    assert shadow_path(model, champion) is None
