@@ -29,7 +29,7 @@ from modelgov.render.chart_style import (
 PANEL_HEIGHT = 230
 
 
-def _whiskers(node: ShadowComparison, value: float | None, interval) -> tuple[float, float]:
+def _whiskers(value: float | None, interval) -> tuple[float, float]:
     if value is None or interval is None or interval.low is None or interval.high is None:
         return 0.0, 0.0
     return value - interval.low, interval.high - value
@@ -71,7 +71,7 @@ def shadow_windows_chart(model: Model, version: ModelVersion) -> str | None:
                 value, interval = _change(window)
             else:
                 value, interval = window.decision_rate_delta, window.decision_rate_delta_interval
-            low, high = _whiskers(window, value, interval)
+            low, high = _whiskers(value, interval)
             ys.append(value)
             lows.append(low)
             highs.append(high)
@@ -127,7 +127,7 @@ def shadow_groups_chart(model: Model, version: ModelVersion, feature: str) -> st
     values, lows, highs, hover, colours = [], [], [], [], []
     for group in groups:
         value, interval = _change(group)
-        low, high = _whiskers(group, value, interval)
+        low, high = _whiskers(value, interval)
         values.append(value)
         lows.append(low)
         highs.append(high)

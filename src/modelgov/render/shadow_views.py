@@ -8,8 +8,6 @@ sentences as they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from modelgov.manifest import (
     Interval,
     Model,
@@ -137,12 +135,6 @@ def metric_delta(metric: ShadowMetricDelta) -> str:
 
 def metric_interval(metric: ShadowMetricDelta) -> str:
     return text.interval(metric.interval, 3, differences=True)
-
-
-@dataclass(frozen=True)
-class ShadowLinks:
-    challenger: ModelVersion
-    champion: ModelVersion | None
 
 
 def shadowed_by(model: Model, version: ModelVersion) -> list[ModelVersion]:
