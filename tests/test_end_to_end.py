@@ -73,7 +73,8 @@ def test_inventory_has_a_row_for_every_model(demo: tuple[Path, Path]) -> None:
     rows = table_after((site / "index.html").read_text(), "model-inventory")
     # each row's first cell: the model's name, then its task and owner
     assert [row[0] for row in rows[1:]] == [
-        f"{m.name} {m.task.replace('_', ' ').capitalize()} · {m.owner.name}" + (f" ({m.owner.team})" if m.owner.team else "")
+        f"{m.name} {m.task.replace('_', ' ').capitalize()} · {m.owner.name}"
+        + (f" ({m.owner.team})" if m.owner.team else "")
         for m in built.models
     ]
     home = (site / "index.html").read_text()
@@ -389,3 +390,27 @@ def test_the_credit_models_open_flag_is_on_its_card_monitoring_page_inventory_an
         assert flag.id in page and "2026-10-19 to 2026-10-25" in page and "18 days" in page
     assert "1 open , the oldest 18 days" in text("index.html")
     assert "Open flags from the business" in text("compliance/index.html")
+
+
+def test_the_home_page_lists_the_tests_under_way(demo: tuple[Path, Path]) -> None:
+    """The demo's credit 2.0 in shadow beside 1.1 and churn 1.2 in an A/B test against 1.1, each with
+    where it stands and what a decision still waits for, linked to its page."""
+    _, site = demo
+    built = manifest.read(site / "manifest.json")
+    rows = table_after((site / "index.html").read_text(), "tests-under-way")
+    assert rows[0] == ["Model", "Version", "Test", "Against", "Where it stands", "Before a decision"]
+    tested = [
+        (m.name, v.version, "Shadow test" if v.shadow else "A/B test")
+        for m in built.models
+        for v in m.versions
+        if (v.shadow or v.experiment) and v.status != "retired"
+    ]
+    assert [(r[0], r[1].split()[0], r[2]) for r in rows[1:]] == tested and len(tested) == 2
+    shadow = next(v for m in built.models for v in m.versions if v.shadow)
+    assert f"{shadow.shadow.overall.requests:,} requests scored by both" in rows[1][4]
+    experiment = next(v for m in built.models for v in m.versions if v.experiment)
+    horizon = experiment.experiment.horizon
+    assert f"{horizon.records:,} records with a value" in rows[2][4] and not horizon.at_horizon
+    assert "the fixed-horizon result must not be read" in rows[2][5]
+    home = (site / "index.html").read_text()
+    assert 'href="models/credit-default/2.0/shadow.html"' in home
