@@ -271,3 +271,22 @@ def test_the_card_shows_the_groups_behind_a_changed_gap(tmp_path: Path) -> None:
     # the men's selection rate fell clearly (bold), the women's did not move
     assert "| M | 213 | **-0.019**" in section and "| F | 187 | 0.000" in section
     assert "(in 1.0: 30-44 and 18-29)" in text, "a gap now between other groups names both pairs"
+
+
+def test_findings_name_the_change_in_words(tmp_path: Path) -> None:
+    from modelgov.render.findings import evidence_words, labels_of
+
+    labels = labels_of(built(workspace(tmp_path / "ws", change="same")))
+    assert evidence_words("comparison.live.roc_auc.delta.ci_low", labels) == (
+        "The lower end of the interval of the change in ROC AUC against the live version"
+    )
+    assert evidence_words("comparison.previous.accuracy.abs_delta", labels) == (
+        "The size of the change in Accuracy against the previous version"
+    )
+    assert evidence_words("comparison.live.fairness.sex.demographic_parity_ratio.delta", labels) == (
+        "The change in Demographic parity ratio by sex against the live version"
+    )
+    assert evidence_words("comparison.live.fairness.sex.groups.F.selection_rate.delta", labels) == (
+        "The change in Selection rate (predicted positives) of sex group F against the live version"
+    )
+    assert evidence_words("comparison.live.version", labels) is None

@@ -113,6 +113,8 @@ def evidence_words(path: str, labels: Labels) -> str | None:
         what = {"psi": "PSI", "statistic": "drift statistic", "drifted": "drift", "missing_rate": "missing rate"}
         if parts[3] in what:
             return f"The {what[parts[3]]} of {parts[2]}"
+    if parts[0] == "comparison" and len(parts) >= 4 and parts[1] in _AGAINST:
+        return _comparison_words(parts, labels)
     if parts[0] == "approvals" and len(parts) == 3 and parts[2] in ("decision", "by", "age_days"):
         role = parts[1].replace("_", " ")
         return {
@@ -120,6 +122,39 @@ def evidence_words(path: str, labels: Labels) -> str | None:
             "by": f"Who decided for {role}",
             "age_days": f"Days since the {role} decision",
         }[parts[2]]
+    return None
+
+
+_AGAINST = {"live": "against the live version", "previous": "against the previous version"}
+_CHANGE = {
+    ("delta",): "The change in {what} {against}",
+    ("delta", "ci_low"): "The lower end of the interval of the change in {what} {against}",
+    ("delta", "ci_high"): "The upper end of the interval of the change in {what} {against}",
+    ("abs_delta",): "The size of the change in {what} {against}",
+}
+
+
+def _comparison_words(parts: list[str], labels: Labels) -> str | None:
+    """``comparison.live.roc_auc.delta.ci_low`` → "The lower end of the interval of the change in ROC
+    AUC against the live version"; the same for a gap or a group's rate."""
+    against = _AGAINST[parts[1]]
+    for size in (2, 1):
+        template = _CHANGE.get(tuple(parts[-size:]))
+        if template is None:
+            continue
+        subject = parts[2:-size]
+        what = None
+        if len(subject) == 1 and subject[0] in labels.metrics:
+            what = labels.metrics[subject[0]]
+        elif len(subject) >= 3 and subject[0] == "fairness":
+            feature = subject[1].replace("+", " × ")
+            if len(subject) == 3 and subject[2] in labels.disparities:
+                what = f"{labels.disparities[subject[2]]} by {feature}"
+            elif len(subject) == 4 and subject[2] == "to_overall" and subject[3] in labels.disparities:
+                what = f"{labels.disparities[subject[3]]} by {feature}, against the overall rate"
+            elif len(subject) == 5 and subject[2] == "groups" and subject[4] in labels.group_metrics:
+                what = f"{labels.group_metrics[subject[4]]} of {feature} group {group_name(subject[3])}"
+        return template.format(what=what, against=against) if what else None
     return None
 
 
