@@ -204,6 +204,7 @@ def test_model_files_load_safely_and_reproduce_the_evaluation_tables(workspace: 
         ("credit-default", "2.0"): (".skops", False, True),
         ("customer-churn", "1.0"): (".joblib", True, False),
         ("customer-churn", "1.1"): (".joblib", True, False),
+        ("customer-churn", "1.2"): (".joblib", True, False),
         ("diabetes-progression", "1.0"): (".skops", False, False),
     }
 

@@ -75,6 +75,16 @@ def approvals(north_share: float) -> dict[str, list[tuple[Any, ...]]]:
                 "breakdown of offer rates in the quarterly report.",
             ),
         ],
+        "1.2": [
+            (
+                "model_owner",
+                MODEL_OWNER,
+                "approved",
+                dt.date(2026, 10, 22),
+                "Approved for an A/B test against 1.1 on half of the customers due for review; promotion "
+                "waits for the test's horizon.",
+            ),
+        ],
     }
 
 
