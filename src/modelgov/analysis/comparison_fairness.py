@@ -7,6 +7,12 @@ this version's labels (which the other version's rows must share), and every boo
 draws the *same* rows for both versions, so the interval is of the difference itself and the
 sampling noise the two share cancels.
 
+A rate needs only each row's group and its confusion cell in each version, so a row is one of
+(groups × 4 × 4) joint cells, and drawing rows with replacement draws the joint counts from a
+multinomial (as :mod:`.resampling` does for one version's group rates): the resamples cost one
+multinomial draw over a few dozen cells whatever the number of rows, and both versions' counts in a
+resample come from the same drawn rows.
+
 Which groups enter a disparity summary follows the evaluation's rule (:mod:`.disparity`: enough
 people behind every rate it uses). Both versions are scored on the same rows and the summaries use
 rates whose denominators depend only on the labels (rows, actual positives, actual negatives), so
@@ -31,8 +37,10 @@ from modelgov.analysis.disparity import (
     rates,
 )
 from modelgov.analysis.fairness import _group_order
-from modelgov.analysis.resampling import ROW_METHOD, Resampling, counts, percentile_interval, row_draws
+from modelgov.analysis.resampling import Resampling, cell_counts, percentile_interval
 from modelgov.manifest import DisparityDelta, ExcludedGroup, FairnessDelta, GroupRateDelta
+
+PAIRED_CELLS = "paired percentile bootstrap over rows (multinomial draw of the paired confusion counts)"
 
 #: The rates compared per group (precision is left out: its denominator differs between versions).
 COMPARED_RATES = tuple(rate for rate in RATE_KEYS if rate != "precision")
@@ -96,18 +104,18 @@ def _feature(key, labels, y_true, a_pred, b_pred, resampling, min_group_size, ex
     point_a, point_b = summaries(rates_a, overall_a), summaries(rates_b, overall_b)
     samples: dict = {}
     if resampling.enabled:
-        cell_of = codes * 4 + _cell(y_true, a_pred), codes * 4 + _cell(y_true, b_pred)
-        collected: dict = {}
-        for draws in row_draws(len(codes), resampling):
-            drawn = [counts(c, draws, size * 4).reshape(len(draws), size, 4) for c in cell_of]
-            ra, rb = rates(drawn[0]), rates(drawn[1])
-            oa, ob = rates(drawn[0].sum(axis=1, keepdims=True)), rates(drawn[1].sum(axis=1, keepdims=True))
-            for rate in COMPARED_RATES:
-                collected.setdefault(("rate", rate), []).append(ra[rate] - rb[rate])
-            sa, sb = summaries(ra, oa), summaries(rb, ob)
-            for item in sa:
-                collected.setdefault(("disparity", item), []).append(sa[item] - sb[item])
-        samples = {item: np.concatenate(parts) for item, parts in collected.items()}
+        # each row's (group, this version's cell, the other's cell): resampling rows draws these joint
+        # counts from a multinomial, exactly, so the resamples cost the same at any row count
+        joint = np.bincount(codes * 16 + _cell(y_true, a_pred) * 4 + _cell(y_true, b_pred), minlength=size * 16)
+        drawn = cell_counts(joint.astype(np.float64), resampling).reshape(-1, size, 4, 4)
+        drawn_a, drawn_b = drawn.sum(axis=3), drawn.sum(axis=2)
+        ra, rb = rates(drawn_a), rates(drawn_b)
+        oa, ob = rates(drawn_a.sum(axis=1, keepdims=True)), rates(drawn_b.sum(axis=1, keepdims=True))
+        for rate in COMPARED_RATES:
+            samples["rate", rate] = ra[rate] - rb[rate]
+        sa, sb = summaries(ra, oa), summaries(rb, ob)
+        for item in sa:
+            samples["disparity", item] = sa[item] - sb[item]
 
     groups = []
     for i, name in enumerate(ordered):
@@ -116,7 +124,7 @@ def _feature(key, labels, y_true, a_pred, b_pred, resampling, min_group_size, ex
             delta = x - y if x is not None and y is not None else None
             interval = None
             if samples and delta is not None:
-                interval = percentile_interval(samples["rate", rate][:, i], resampling, f"paired {ROW_METHOD}")
+                interval = percentile_interval(samples["rate", rate][:, i], resampling, PAIRED_CELLS)
             groups.append(
                 GroupRateDelta(
                     group=str(name), rate=rate, count=int(sizes["base_rate"][i]), this=x, other=y, delta=delta,
@@ -132,7 +140,7 @@ def _feature(key, labels, y_true, a_pred, b_pred, resampling, min_group_size, ex
             delta = x - y if x is not None and y is not None else None
             interval = None
             if samples and delta is not None:
-                interval = percentile_interval(samples["disparity", (name, method)], resampling, f"paired {ROW_METHOD}")
+                interval = percentile_interval(samples["disparity", (name, method)], resampling, PAIRED_CELLS)
             behind_a = defining_groups(kept_a, overall_a, name, method) if x is not None else None
             behind_b = defining_groups(kept_b, overall_b, name, method) if y is not None else None
             disparities.append(
