@@ -302,3 +302,20 @@ def test_the_audit_trail_links_a_promotion_to_its_record(promoted: Path) -> None
     _, built = version_of(promoted, "1.1")
     trail = next(p.markdown for p in render_pages(built) if p.path == "audit.md")
     assert "[what it was decided on](models/loans/1.1/index.md#promotion-record)" in trail
+
+
+def test_hostile_text_in_a_record_is_shown_as_text(promoted: Path) -> None:
+    [entry] = lines(promoted)
+    record = entry["details"]["record"]
+    record["comparison"]["metrics"][0]["label"] = "<script>alert(1)</script>"
+    record["comparison"]["dataset"] = "x` <img src=x onerror=alert(1)> `"
+    record["results"] = [{"rule": "p/r", "outcome": "<b>fail</b>", "message": "[click](javascript:alert(1)) | col"}]
+    record["counts"] = {"<i>x</i>": 1}
+    record["sign_offs"][0]["by"] = "<iframe src=//evil>"
+    write_lines(promoted, rechain([entry]))
+    _, built = version_of(promoted, "1.1")
+    pages = {p.path: p.markdown for p in render_pages(built)}
+    for page in (pages["models/loans/1.1/index.md"], pages["models/loans/index.md"]):
+        for live in ("<script>alert", "<img src=x", "<iframe src", "<b>fail", "<i>x</i>", "](javascript:"):
+            assert live not in page
+    assert "alert(1)" in pages["models/loans/1.1/index.md"], "shown, as text"
