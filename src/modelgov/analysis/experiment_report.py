@@ -314,10 +314,11 @@ def _sequential(
         if first is None or second is None:
             continue
         variance = first.stderr**2 + second.stderr**2
-        if variance <= 0:
-            continue
+        count = m["challenger"].n + m["champion"].n
+        if variance <= 0 or (records and count == records[-1]):
+            continue  # a window without new records (outcomes not yet arrived) is not a new look
         ends.append(end)
-        records.append(m["challenger"].n + m["champion"].n)
+        records.append(count)
         deltas.append(first.value - second.value)
         variances.append(variance)
     if not deltas:

@@ -10,6 +10,7 @@ escaped text, a stable id, one axis label per window, the method in the subtitle
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from modelgov.manifest import Model, ModelVersion
@@ -97,8 +98,10 @@ def sequential_chart(model: Model, version: ModelVersion) -> str | None:
     pad = (max(spread) - min(spread)) * 0.08 or 1.0
     layout[_layout_key(y1)].update({"range": [min(spread) - pad, max(spread) + pad], "title": {"text": unit}})
     layout[_layout_key(y2)].update({"range": [0, 1.05], "title": {"text": "p"}})
-    layout[_layout_key(x1)].update({"showticklabels": False})
-    layout[_layout_key(x2)].update({"title": {"text": "Day" if test.window == "day" else "Week starting"}})
+    step = max(1, math.ceil(len(x) / 12))  # at most a dozen labels: one a week for daily looks
+    ticks = {"tickmode": "array", "tickvals": x[::step], "ticktext": [_esc(v) for v in x[::step]], "tickangle": 0}
+    layout[_layout_key(x1)].update({**ticks, "showticklabels": False})
+    layout[_layout_key(x2)].update({**ticks, "title": {"text": "Day" if test.window == "day" else "Week starting"}})
     layout["shapes"] = shapes
     layout["annotations"] = [*layout.get("annotations", []), *annotations]
     figure = _style(
