@@ -269,6 +269,13 @@ def test_bad_log_values_are_refused_naming_the_column(tmp_path: Path) -> None:
     log.to_csv(log_path, index=False)
     with pytest.raises(ScanError, match=r"request id 'r000008' \(column 'rid'\) appears 2 times"):
         scan(log_path, outcomes_path)
+    log.loc[7, "rid"] = "r000007"
+    log["p"] = 0.5
+    log.loc[9, "p"] = 0.0
+    log.to_csv(log_path, index=False)
+    weighted = ExperimentColumns("ts", "rid", "arm", "B", "A", propensity="p")
+    with pytest.raises(ScanError, match=r"column 'p' holds '0.0' \(1 request\(s\)\); a propensity is the probability"):
+        scan(log_path, outcomes_path, columns=weighted)
 
 
 # --------------------------------------------------------------------------- simulated experiments

@@ -7,7 +7,9 @@ weights w, Σw, Σwy, Σw², Σw²y, Σw²y²) and of each KPI of the card. Memo
 statistics, never the log; being sums, the statistics cumulate over windows into the sequential
 analysis' looks without a second pass. The reading of the files (types, timestamps, windows, rates
 as true/false) is the monitoring scan's (:mod:`.logsource`, :mod:`.kpis`), so a log means the same
-to both.
+to both. The sums are compensated (``fsum``, Kahan–Babuška), so they hardly depend on the order in
+which DuckDB's threads add the records: a plain floating-point sum can differ in its last digits
+from one run to the next, and the site must be rebuilt byte for byte.
 """
 
 from __future__ import annotations
@@ -179,13 +181,13 @@ def scan_experiment(
                 "min(__t)",
                 "max(__t)",
                 f"count(*) FILTER (WHERE {valid})",
-                f"sum(__y) FILTER (WHERE {valid})",
-                f"sum(__y * __y) FILTER (WHERE {valid})",
-                f"sum(__wt) FILTER (WHERE {valid})",
-                f"sum(__wt * __y) FILTER (WHERE {valid})",
-                f"sum(__wt * __wt) FILTER (WHERE {valid})",
-                f"sum(__wt * __wt * __y) FILTER (WHERE {valid})",
-                f"sum(__wt * __wt * __y * __y) FILTER (WHERE {valid})",
+                f"fsum(__y) FILTER (WHERE {valid})",
+                f"fsum(__y * __y) FILTER (WHERE {valid})",
+                f"fsum(__wt) FILTER (WHERE {valid})",
+                f"fsum(__wt * __y) FILTER (WHERE {valid})",
+                f"fsum(__wt * __wt) FILTER (WHERE {valid})",
+                f"fsum(__wt * __wt * __y) FILTER (WHERE {valid})",
+                f"fsum(__wt * __wt * __y * __y) FILTER (WHERE {valid})",
                 "count(*) FILTER (WHERE __y < 0)",
             ]
             for i, kpi in enumerate(kpis):
@@ -283,21 +285,21 @@ def _kpi_aggregates(kpi: KpiSpec, index: int) -> list[str]:
         return [
             f"count(*) FILTER (WHERE {ok})",
             f"count(*) FILTER (WHERE {scope} AND {x} IS NULL)",
-            f"sum({x}) FILTER (WHERE {ok})",
+            f"fsum({x}) FILTER (WHERE {ok})",
             f"count(*) FILTER (WHERE {x} < 0)",
-            f"sum({x} * {x}) FILTER (WHERE {ok})",
+            f"fsum({x} * {x}) FILTER (WHERE {ok})",
         ]
     y, x = f"__k{index}_0", f"__k{index}_1"
     both = f"{y} IS NOT NULL AND {x} IS NOT NULL"
     return [
         f"count(*) FILTER (WHERE {both})",
         f"count(*) FILTER (WHERE {scope} AND NOT ({both}))",
-        f"sum({y}) FILTER (WHERE {both})",
+        f"fsum({y}) FILTER (WHERE {both})",
         "0",
-        f"sum({y} * {y}) FILTER (WHERE {both})",
-        f"sum({x}) FILTER (WHERE {both})",
-        f"sum({x} * {x}) FILTER (WHERE {both})",
-        f"sum({y} * {x}) FILTER (WHERE {both})",
+        f"fsum({y} * {y}) FILTER (WHERE {both})",
+        f"fsum({x}) FILTER (WHERE {both})",
+        f"fsum({x} * {x}) FILTER (WHERE {both})",
+        f"fsum({y} * {x}) FILTER (WHERE {both})",
     ]
 
 
