@@ -319,3 +319,28 @@ def test_hostile_text_in_a_record_is_shown_as_text(promoted: Path) -> None:
         for live in ("<script>alert", "<img src=x", "<iframe src", "<b>fail", "<i>x</i>", "](javascript:"):
             assert live not in page
     assert "alert(1)" in pages["models/loans/1.1/index.md"], "shown, as text"
+
+
+def test_the_record_keeps_the_shadow_and_ab_results_of_the_demo(demo_build) -> None:
+    """The demo's credit 2.0 runs in shadow beside 1.1 and churn 1.2 in an A/B test against 1.1: a
+    promotion of either would record the test's summary as the build described it."""
+    from modelgov import manifest as manifest_io
+    from modelgov.decisions.promotion_record import promotion_record, record_json, shape_problem
+
+    built = manifest_io.read(demo_build.site / "manifest.json")
+    credit = next(v for v in built.model("credit-default").versions if v.version == "2.0")
+    record = promotion_record(built, "credit-default", "2.0", credit.evidence.digest, set())
+    assert record.shadow["overall.agreement"] == credit.shadow.overall.agreement
+    assert record.shadow["overall.agreement_interval.low"] == credit.shadow.overall.agreement_interval.low
+    assert record.live == "1.1" and record.comparison.other_version == "1.1"
+    churn = next(v for v in built.model("customer-churn").versions if v.version == "1.2")
+    record = promotion_record(built, "customer-churn", "1.2", churn.evidence.digest, set())
+    assert record.experiment["posterior.probability_better"] == churn.experiment.posterior.probability_better
+    assert record.experiment["horizon.at_horizon"] is False
+    entry = {
+        "action": "status", "outcome": "staging", "details": {"record": record_json(record)},
+        "subject": {"model": "customer-churn", "version": "1.2",
+                    "evidence": {f.path: f.sha256 for f in churn.evidence.files}},
+    }  # fmt: skip
+    assert shape_problem(entry) is None
+    assert len(canonical(entry)) < 32_000

@@ -17,14 +17,17 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
 from modelgov import manifest
 
 #: Results listed in a record (the counts cover every one).
 MAX_RESULTS = 40
 #: Characters of a result's message kept in a record.
 MAX_MESSAGE = 400
-#: Values of a shadow or A/B summary kept in a record.
-MAX_SUMMARY_VALUES = 60
+#: Values of a shadow or A/B summary kept in a record, and characters of a text value.
+MAX_SUMMARY_VALUES = 80
+MAX_TEXT = 160
 
 
 def promotion_record(
@@ -136,7 +139,7 @@ def summary(node: Any) -> dict[str, str | float | int | bool | None] | None:
     """A test's result as flat ``key: value`` pairs: its own values and those of the objects it holds
     (an interval as ``.low`` and ``.high``), two levels deep; lists such as windows and groups are
     left out. Generic on purpose: a shadow or A/B report is recorded as the build described it."""
-    if node is None or not hasattr(node, "model_fields"):
+    if not isinstance(node, BaseModel):
         return None
     out: dict[str, str | float | int | bool | None] = {}
 
@@ -144,11 +147,15 @@ def summary(node: Any) -> dict[str, str | float | int | bool | None] | None:
         for name in type(item).model_fields:
             value = getattr(item, name)
             key = f"{prefix}{name}"
-            if isinstance(value, bool | int | str) or value is None:
+            if isinstance(value, str):
+                out[key] = value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
+            elif isinstance(value, bool | int) or value is None:
                 out[key] = value
             elif isinstance(value, float):
                 out[key] = _finite(value)
-            elif hasattr(value, "model_fields") and not isinstance(value, manifest.FileRef) and depth > 0:
+            elif isinstance(value, manifest.Interval):  # its bounds; how it was computed is on the page
+                out[f"{key}.low"], out[f"{key}.high"] = _finite(value.low), _finite(value.high)
+            elif isinstance(value, BaseModel) and not isinstance(value, manifest.FileRef) and depth > 0:
                 walk(value, f"{key}.", depth - 1)
 
     walk(node, "", 2)
