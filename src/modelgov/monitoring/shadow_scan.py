@@ -363,21 +363,36 @@ def _delong(con: duckdb.DuckDBPyConnection) -> DelongComponents | None:
                 sum(y) OVER (PARTITION BY b) AS pos_eq_b
             FROM lab),
         parts AS (
+            -- twice each component's numerator: whole numbers (ties count one half), so every sum
+            -- below is exact and the same whatever order DuckDB's threads add the rows in
             SELECT y,
-                CASE WHEN y = 1 THEN (neg_le_a - 0.5 * neg_eq_a) / tot.n END AS v10a,
-                CASE WHEN y = 1 THEN (neg_le_b - 0.5 * neg_eq_b) / tot.n END AS v10b,
-                CASE WHEN y = 0 THEN (tot.m - pos_le_a + 0.5 * pos_eq_a) / tot.m END AS v01a,
-                CASE WHEN y = 0 THEN (tot.m - pos_le_b + 0.5 * pos_eq_b) / tot.m END AS v01b
+                CASE WHEN y = 1 THEN CAST(2 * neg_le_a - neg_eq_a AS HUGEINT) END AS pa,
+                CASE WHEN y = 1 THEN CAST(2 * neg_le_b - neg_eq_b AS HUGEINT) END AS pb,
+                CASE WHEN y = 0 THEN CAST(2 * (tot.m - pos_le_a) + pos_eq_a AS HUGEINT) END AS qa,
+                CASE WHEN y = 0 THEN CAST(2 * (tot.m - pos_le_b) + pos_eq_b AS HUGEINT) END AS qb
             FROM ranked, tot WHERE tot.m > 0 AND tot.n > 0)
-        SELECT count(v10a), count(v01a), avg(v10a), avg(v10b),
-            var_samp(v10a), var_samp(v10b), covar_samp(v10a, v10b),
-            var_samp(v01a), var_samp(v01b), covar_samp(v01a, v01b)
+        SELECT count(pa), count(qa), sum(pa), sum(pb), sum(pa * pa), sum(pb * pb), sum(pa * pb),
+            sum(qa), sum(qb), sum(qa * qa), sum(qb * qb), sum(qa * qb)
         FROM parts"""
     row = con.execute(query).fetchone()
     if row is None or row[0] < 2 or row[1] < 2:
         return None
-    m, n, auc_a, auc_b, *rest = row
-    return DelongComponents(int(m), int(n), float(auc_a), float(auc_b), *(float(v) for v in rest))
+    m, n, pa, pb, paa, pbb, pab, qa, qb, qaa, qbb, qab = (int(v) for v in row)
+    # V10 = p / 2n over the m positives, V01 = q / 2m over the n negatives: means, sample variances
+    # and the covariance from the exact integer sums, divided once (correctly rounded)
+    positive_scale, negative_scale = m * (m - 1) * (2 * n) ** 2, n * (n - 1) * (2 * m) ** 2
+    return DelongComponents(
+        m,
+        n,
+        pa / (2 * n * m),
+        pb / (2 * n * m),
+        (m * paa - pa * pa) / positive_scale,
+        (m * pbb - pb * pb) / positive_scale,
+        (m * pab - pa * pb) / positive_scale,
+        (n * qaa - qa * qa) / negative_scale,
+        (n * qbb - qb * qb) / negative_scale,
+        (n * qab - qa * qb) / negative_scale,
+    )
 
 
 __all__ = ["Cells", "ShadowScan", "Side", "scan_shadow"]
