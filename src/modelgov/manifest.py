@@ -1208,6 +1208,7 @@ class ModelVersion(Node):
     training: TrainingRecord
     evaluations: list[EvaluationRun]
     monitoring: MonitoringSource | None = None
+    experiment: AbTest | None = Field(None, description="The A/B test of this version against a champion.")
     drift: MonitoringReport | None = None
     shadow: ShadowReport | None = Field(None, description="The shadow test of this version beside the live one.")
     approvals: list[Approval] = Field(default_factory=list)
@@ -1221,12 +1222,12 @@ class ModelVersion(Node):
     flags: list[Flag] = Field(
         default_factory=list, description="Flags raised on the version from the audit log, oldest first."
     )
-
     promotions: list[Promotion] = Field(
         default_factory=list,
         description="Each promotion of the version to staging or production in the audit log, oldest first, "
         "with the evidence it was decided on.",
     )
+
     @property
     def latest_evaluation(self) -> EvaluationRun:
         return max(self.evaluations, key=lambda e: (e.date, e.id))
@@ -1305,7 +1306,6 @@ class Policy(Node):
     pack: str | None = Field(None, description="Name of the built-in pack, when the policy is one.")
     source: FileRef = Field(description="The policy file (for a built-in pack, its path inside modelgov).")
     scope: str = Field(description="Which versions it applies to, as text.")
-    experiment: AbTest | None = Field(None, description="The A/B test of this version against a champion.")
     rules: list[PolicyRule]
     coverage: list[CoverageClause] = Field(default_factory=list)
 
