@@ -132,7 +132,6 @@ def shadow_path(model: Model, version: ModelVersion) -> str | None:
     return posixpath.join(posixpath.dirname(version_path(model, version)), "shadow.md")
 
 
-def heading_anchor(heading: str) -> str:
 def experiment_path(model: Model, version: ModelVersion) -> str | None:
     """The version's A/B test against its champion, if it has one."""
     if version.experiment is None:
@@ -140,6 +139,7 @@ def experiment_path(model: Model, version: ModelVersion) -> str | None:
     return posixpath.join(posixpath.dirname(version_path(model, version)), "ab-test.md")
 
 
+def heading_anchor(heading: str) -> str:
     """The id Markdown's table of contents gives a heading with this (plain) text, so pages can
     link to a section of another page; the strict build checks every such link."""
     return slugify(text.plain(heading), "-")
@@ -400,7 +400,6 @@ class _Page:
         target = shadow_path(model, version)
         return self.link(target) if target is not None else None
 
-    def monitoring_link(self, model: Model, version: ModelVersion) -> str | None:
     def ab_chart(self, model: Model, version: ModelVersion) -> str:
         """The A/B test's sequential analysis over time; empty before the first look."""
         return self._chart(experiment_charts.sequential_chart(model, version))
@@ -409,6 +408,7 @@ class _Page:
         target = experiment_path(model, version)
         return self.link(target) if target is not None else None
 
+    def monitoring_link(self, model: Model, version: ModelVersion) -> str | None:
         target = monitoring_path(model, version)
         return self.link(target) if target is not None else None
 
@@ -543,10 +543,10 @@ class _Page:
             "output_name": monitoring_views.output_name,
             "output_noun": monitoring_views.output_noun,
             "version_card_link": lambda model, version: self.link(version_path(model, version)),
-            "shadow_chart": self.shadow_chart,
             "ab_chart": self.ab_chart,
             "ab_link": self.ab_link,
             "ab": experiment_views,
+            "shadow_chart": self.shadow_chart,
             "shadow_link": self.shadow_link,
             "tests_under_way": lambda: fleet_tests.tests_under_way(self.manifest),
             "shadow": shadow_views,
@@ -813,6 +813,7 @@ def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, s
         (explainability_path(model, version), "Explainability", "version_explainability.md.j2"),
         (monitoring_path(model, version), "Monitoring and drift", "version_monitoring.md.j2"),
         (shadow_path(model, version), "Shadow test", "version_shadow.md.j2"),
+        (experiment_path(model, version), "A/B test", "version_experiment.md.j2"),
     ]
     return [(path, title, template) for path, title, template in found if path]
 
@@ -820,7 +821,6 @@ def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, s
 def _version_nav(model: Model, version: ModelVersion) -> NavItem:
     """A version's card, or a section with the card first and its detail pages after it."""
     title = f"Version {text.plain(version.version)} ({version.status})"
-        (experiment_path(model, version), "A/B test", "version_experiment.md.j2"),
     details = _detail_pages(model, version)
     if not details:
         return NavItem(title=title, path=version_path(model, version))
