@@ -16,7 +16,7 @@ from typing import Any
 from modelgov.manifest import Model, ModelVersion
 from modelgov.render import monitoring_views as mv
 from modelgov.render.chart_style import LINE_COLOUR, _axes, _esc, _html, _layout_key, _panels, _round, _style
-from modelgov.render.monitoring_charts import (
+from modelgov.render.monitoring_chart_parts import (
     DRIFT_COLOUR,
     _chart_key,
     _gap_marks,

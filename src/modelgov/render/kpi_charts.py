@@ -17,7 +17,7 @@ from modelgov.manifest import Kpi, Model, ModelVersion
 from modelgov.render import kpi_views as kv
 from modelgov.render import monitoring_views as mv
 from modelgov.render.chart_style import LINE_COLOUR, _axes, _esc, _html, _layout_key, _panels, _round, _style
-from modelgov.render.monitoring_charts import (
+from modelgov.render.monitoring_chart_parts import (
     DRIFT_COLOUR,
     PENDING_FILL,
     REFERENCE_COLOUR,

@@ -15,14 +15,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from modelgov.manifest import FeatureDrift, Model, ModelVersion
+from modelgov.manifest import Model, ModelVersion
 from modelgov.render import monitoring_views as mv
 from modelgov.render.chart_style import (
     LINE_COLOUR,
-    OVERALL_COLOUR,
     _axes,
-    _caption,
-    _chart_id,
     _esc,
     _html,
     _layout_key,
@@ -31,6 +28,33 @@ from modelgov.render.chart_style import (
     _style,
     _value,
 )
+from modelgov.render.monitoring_chart_parts import (  # noqa: F401 — importable from here as before
+    _DARK_CELL,
+    _DIVERGING,
+    _P_FLOOR,
+    _STRENGTH_TICKS,
+    DRIFT_COLOUR,
+    GAP_FILL,
+    PENDING_FILL,
+    REFERENCE_COLOUR,
+    STABLE_COLOUR,
+    STRENGTH_LIMIT,
+    _bounds,
+    _chart_key,
+    _column,
+    _detail,
+    _drift_line,
+    _gap_marks,
+    _interval_words,
+    _pending_marks,
+    _performance_range,
+    _stat_text,
+    _subtitle,
+    _threshold_line,
+    _time_axis,
+    strength,
+)
+from modelgov.render.performance_over_time_chart import monitoring_performance_chart
 
 __all__ = [
     "distribution_chart",
@@ -39,244 +63,6 @@ __all__ = [
     "monitoring_performance_chart",
     "strength",
 ]
-
-#: Drift strength is drawn on a log2 scale of "times the threshold", saturating at 4× either way.
-STRENGTH_LIMIT = 2.0
-_STRENGTH_TICKS = {-2: "¼× or less", -1: "½×", 0: "threshold", 1: "2×", 2: "4× or more"}
-#: Blue (well within the threshold) through white (at it) to red (well past it): a diverging scale
-#: that stays readable with the common colour-vision deficiencies.
-#: The calm side is kept pale so the eye goes to the drifted cells.
-_DIVERGING = [[0.0, "#bcd6ea"], [0.5, "#f7f7f7"], [0.6, "#fddbc7"], [0.8, "#ef8a62"], [1.0, "#b2182b"]]
-#: Above this strength (2×) the cell is dark enough that its mark is written in white.
-_DARK_CELL = 1.0
-DRIFT_COLOUR = "#b2182b"
-STABLE_COLOUR = "#7fa9cf"
-REFERENCE_COLOUR = "#9e9e9e"
-GAP_FILL = "rgba(0,0,0,0.06)"
-PENDING_FILL = "rgba(230,159,0,0.10)"
-_P_FLOOR = 1e-12  # p-values below this are drawn at it (and say so on hover)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def strength(item: FeatureDrift) -> float | None:
-    """How far past its threshold a result is, on a log2 scale clipped to ±2 (¼× to 4×): 0 at the
-    threshold, positive when drifted. A distance counts as ``statistic / threshold``; a test as
-    ``threshold / p`` (a p-value half the threshold is 2×). The sign always follows the report's
-    verdict, so a drifted cell is never drawn on the calm side. None when the statistic is undefined."""
-    statistic = _value(item.statistic)
-    if statistic is None or item.threshold <= 0:
-        return None
-    if mv.is_test(item.method):
-        ratio = item.threshold / max(statistic, 1e-300)
-    else:
-        ratio = statistic / item.threshold if statistic > 0 else 0.0
-    value = max(-STRENGTH_LIMIT, min(STRENGTH_LIMIT, math.log2(ratio) if ratio > 0 else -STRENGTH_LIMIT))
-    if item.drifted:
-        value = max(value, 0.08)
-    elif value >= 0:
-        value = -0.08
-    return round(value, 4)
-
-
-def _stat_text(item: FeatureDrift) -> str:
-    """``p = 0.031`` or ``0.214``, or the word undefined."""
-    statistic = _value(item.statistic)
-    if statistic is None:
-        return "undefined"
-    if mv.is_test(item.method):
-        return f"p = {statistic:.3g}" if statistic >= 0.001 or statistic == 0 else f"p = {statistic:.2e}"
-    return f"{statistic:.3f}"
-
-
-def _detail(item: FeatureDrift, name: str, window: str) -> str:
-    """Hover text of one result (escaped HTML)."""
-    verdict = "<b>drifted</b>" if item.drifted else "no drift" if _value(item.statistic) is not None else "no verdict"
-    lines = [
-        f"<b>{_esc(name)}</b> · {_esc(window)}",
-        f"{_esc(mv.method_name(item.method))}: {_esc(_stat_text(item))}",
-        f"Drift when {_esc(mv.drift_rule(item.method, item.threshold))} → {verdict}",
-        f"{item.rows:,} values" + (f", {item.missing_rate:.1%} missing" if item.missing_rate is not None else ""),
-    ]
-    if item.psi is not None:
-        lines.append(f"PSI {item.psi:.3f} ({_esc(item.psi_band or '')})")
-    if item.new_categories:
-        lines.append("New values: " + ", ".join(f"{_esc(k)} ({v:,})" for k, v in item.new_categories.items()))
-    if item.range_violations:
-        lines.append(f"{item.range_violations:,} values outside the reference range")
-    if item.note:
-        lines.append(f"<i>{_esc(item.note)}</i>")
-    return "<br>".join(lines)
-
-
-def _subtitle(view: mv.MonitoringView, extra: str = "") -> str:
-    """``Reference: Evaluation <id> · <rows> rows · <date> · 16 weekly windows from <start>``."""
-    report = view.report
-    if view.reference_run is not None:
-        reference = _caption(view.reference_run, report.reference_rows)
-    else:
-        text = mv.reference_text(report)
-        reference = f"{text[0].upper()}{text[1:]} · {report.reference_rows:,} rows"
-    windows = mv.windows_phrase(report.window, len(report.windows))
-    return f"Reference: {reference} · {windows}" + (f" · {extra}" if extra else "")
-
-
-def _chart_key(model: Model, version: ModelVersion, kind: str, view: mv.MonitoringView) -> str:
-    return _chart_id(kind, model.id, version.version, view.report.reference)
-
-
-def _time_axis(view: mv.MonitoringView, *, labels: bool = True) -> dict[str, Any]:
-    """A category-like linear axis: one tick per window (thinned when there are many). Panels
-    stacked over the same windows label only the bottom axis."""
-    count = len(view.windows)
-    step = max(1, math.ceil(count / 24))
-    shown = [w for w in view.windows if w.index % step == 0]
-    return {
-        "type": "linear",
-        "tickmode": "array",
-        "tickvals": [w.index for w in shown],
-        "ticktext": [_esc(w.label) for w in shown],
-        "range": [-0.5, count - 0.5],
-        "tickangle": -45 if count > 6 else 0,
-        "showticklabels": labels,
-        "zeroline": False,
-        "showgrid": False,
-        "ticks": "outside",
-    }
-
-
-def _gap_marks(view: mv.MonitoringView, x_axis: str, y_axis: str, *, label: bool = True) -> tuple[list, list]:
-    """Grey columns (shapes) and "no records" labels (annotations) for windows without records."""
-    shapes, annotations = [], []
-    for row in view.empty_windows:
-        shapes.append(_column(x_axis, y_axis, row.index, row.index, GAP_FILL))
-        if label:
-            annotations.append(
-                {
-                    "x": row.index,
-                    "y": 0.5,
-                    "xref": x_axis,
-                    "yref": f"{y_axis} domain",
-                    "text": "<i>no records</i>",
-                    "textangle": -90,
-                    "showarrow": False,
-                    "font": {"color": "#666666", "size": 11},
-                }
-            )
-    return shapes, annotations
-
-
-def _column(x_axis: str, y_axis: str, first: int, last: int, fill: str) -> dict[str, Any]:
-    return {
-        "type": "rect",
-        "xref": x_axis,
-        "yref": f"{y_axis} domain",
-        "x0": first - 0.5,
-        "x1": last + 0.5,
-        "y0": 0,
-        "y1": 1,
-        "fillcolor": fill,
-        "line": {"width": 0},
-        "layer": "below",
-    }
-
-
-def _drift_line(
-    view: mv.MonitoringView, x_axis: str, y_axis: str, *, label: bool, inside: bool = True
-) -> tuple[list, list]:
-    """A dashed vertical line where drift starts (the run that reaches the latest window, else the
-    first drifted window; inputs or output, as the report defines it), labelled at the top of the panel (``inside``) or above it."""
-    row = view.drift_since or view.first_drift
-    if row is None:
-        return [], []
-    shape = {
-        "type": "line",
-        "xref": x_axis,
-        "yref": f"{y_axis} domain",
-        "x0": row.index - 0.5,
-        "x1": row.index - 0.5,
-        "y0": 0,
-        "y1": 1,
-        "line": {"color": DRIFT_COLOUR, "width": 1.5, "dash": "dash"},
-    }
-    if not label:
-        return [shape], []
-    words = "drifting from" if view.drift_since is row else "first drift:"
-    note = {
-        "x": row.index - 0.5,
-        "y": 1,
-        "xref": x_axis,
-        "yref": f"{y_axis} domain",
-        "text": f"<b>{words} {_esc(row.label)}</b>",
-        "showarrow": False,
-        "xanchor": "left",
-        "yanchor": "top" if inside else "bottom",
-        "xshift": 4,
-        "font": {"color": DRIFT_COLOUR, "size": 12},
-        "bgcolor": "rgba(255,255,255,0.85)",
-    }
-    return [shape], [note]
-
-
-def _pending_marks(view: mv.MonitoringView, x_axis: str, y_axis: str, *, label: bool) -> tuple[list, list]:
-    """Shaded runs of windows whose outcomes have not arrived, labelled once per run."""
-    shapes, annotations = [], []
-    runs: list[list[int]] = []
-    for row in view.windows:
-        if row.outcomes_pending or (row.empty and runs and runs[-1][-1] == row.index - 1):
-            if runs and runs[-1][-1] == row.index - 1:
-                runs[-1].append(row.index)
-            else:
-                runs.append([row.index])
-    for run in runs:
-        pending = [i for i in run if view.windows[i].outcomes_pending]
-        if not pending:
-            continue
-        first, last = min(pending), max(pending)
-        shapes.append(_column(x_axis, y_axis, first, last, PENDING_FILL))
-        if label:
-            annotations.append(
-                {
-                    "x": (first + last) / 2,
-                    "y": 0.04,
-                    "xref": x_axis,
-                    "yref": f"{y_axis} domain",
-                    "text": "<i>outcomes not yet<br>arrived</i>"
-                    if last - first < 2
-                    else "<i>outcomes not yet arrived</i>",
-                    "showarrow": False,
-                    "yanchor": "bottom",
-                    "font": {"color": "#7a4f01", "size": 11},
-                }
-            )
-    return shapes, annotations
-
-
-def _threshold_line(x_axis: str, y_axis: str, y: float, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    line = {
-        "type": "line",
-        "xref": f"{x_axis} domain",
-        "yref": y_axis,
-        "x0": 0,
-        "x1": 1,
-        "y0": y,
-        "y1": y,
-        "line": {"color": OVERALL_COLOUR, "width": 1.5, "dash": "dot"},
-    }
-    note = {
-        "x": 0,
-        "y": y,
-        "xref": f"{x_axis} domain",
-        "yref": y_axis,
-        "text": text,
-        "showarrow": False,
-        "xanchor": "left",
-        "yanchor": "bottom",
-        "font": {"color": OVERALL_COLOUR, "size": 11},
-        "bgcolor": "rgba(255,255,255,0.8)",
-    }
-    return line, note
 
 
 # --------------------------------------------------------------------------- (1) heatmap
@@ -536,162 +322,6 @@ def drift_timeline_chart(model: Model, version: ModelVersion) -> str | None:
         + "."
     )
     return _html(figure, _chart_key(model, version, "drift-timeline", view), label)
-
-
-# --------------------------------------------------------------------------- (3) performance
-
-
-def _performance_range(values: list[float | None], reference: float | None) -> dict[str, Any]:
-    """Shares and AUCs span at least 0.2 so week-to-week noise is not blown up; other metrics
-    start at zero."""
-    defined = [v for v in [*values, reference] if v is not None]
-    if not defined:
-        return {}
-    low, high = min(defined), max(defined)
-    if low >= 0.0 and high <= 1.0:
-        span = max(0.2, (high - low) * 1.3)
-        middle = (low + high) / 2
-        bottom = max(0.0, min(middle - span / 2, 1.0 - span))
-        return {"range": [round(bottom, 4), round(min(1.0, bottom + span), 4)]}
-    return {"rangemode": "tozero"} if low >= 0 else {}
-
-
-def _bounds(metric: Any) -> tuple[float, float] | None:
-    """A metric's interval as (low, high), or None when it has none or its bounds are undefined."""
-    interval = getattr(metric, "interval", None)
-    if metric is None or metric.value is None or interval is None or interval.low is None or interval.high is None:
-        return None
-    return float(interval.low), float(interval.high)
-
-
-def _interval_words(metric: Any) -> str:
-    bounds = _bounds(metric)
-    if bounds is None:
-        return ""
-    return f" ({metric.interval.level:.0%} interval {bounds[0]:.3f} – {bounds[1]:.3f})"
-
-
-def monitoring_performance_chart(model: Model, version: ModelVersion) -> str | None:
-    """One panel per charted metric: its value per window with outcomes and its bootstrap interval
-    as whiskers, the reference value as a dashed baseline inside a shaded band of its own interval,
-    windows whose outcomes have not arrived shaded and labelled."""
-    view = mv.monitoring_view(model, version)
-    if view is None or not view.metrics or not view.has_performance:
-        return None
-    reference = view.reference_metrics
-    titles = []
-    for _name, label, up in view.metrics:
-        titles.append(f"{label} ({'higher' if up else 'lower'} is better)")
-    figure = _panels(titles, len(titles), 1, row_gap=60, panel_height=220)
-    layout = figure["layout"]
-    shapes: list[dict[str, Any]] = []
-    annotations: list[dict[str, Any]] = []
-    x = [r.index for r in view.windows]
-    for index, (name, label, _) in enumerate(view.metrics):
-        x_axis, y_axis = _axes(index)
-        metrics = [r.metrics.get(name) for r in view.windows]
-        values = [None if m is None else _value(m.value) for m in metrics]
-        base = reference.get(name)
-        base_value = None if base is None else _value(base.value)
-        bounds = [_bounds(m) for m in metrics]
-        whiskers: dict[str, Any] = {}
-        if any(bounds):
-            whiskers["error_y"] = {
-                "type": "data",
-                "symmetric": False,
-                "array": [
-                    None if b is None or v is None else round(b[1] - v, 6) for v, b in zip(values, bounds, strict=True)
-                ],
-                "arrayminus": [
-                    None if b is None or v is None else round(v - b[0], 6) for v, b in zip(values, bounds, strict=True)
-                ],
-                "color": LINE_COLOUR,
-                "thickness": 1.2,
-                "width": 4,
-            }
-        figure["data"].append(
-            {
-                **whiskers,
-                "type": "scatter",
-                "x": x,
-                "y": _round(values),
-                "xaxis": x_axis,
-                "yaxis": y_axis,
-                "mode": "lines+markers",
-                "connectgaps": False,
-                "line": {"color": LINE_COLOUR, "width": 2},
-                "marker": {"size": 8, "color": LINE_COLOUR},
-                "customdata": [
-                    f"<b>{_esc(r.label)}</b><br>"
-                    + (
-                        "<i>no records</i>"
-                        if r.empty
-                        else "<i>outcomes not yet arrived</i>"
-                        if r.outcomes_pending
-                        else f"{_esc(label)}: "
-                        + ("undefined" if v is None else f"{v:.3f}")
-                        + _interval_words(m)
-                        + (f" ({_esc(m.note)})" if m is not None and m.note else "")
-                        + f"<br>on {r.window.labelled_rows:,} of {r.window.rows:,} records with outcomes"
-                    )
-                    + ("" if base_value is None else f"<br>Reference: {base_value:.3f}{_interval_words(base)}")
-                    for r, m, v in zip(view.windows, metrics, values, strict=True)
-                ],
-                "hovertemplate": "%{customdata}<extra></extra>",
-                "showlegend": False,
-            }
-        )
-        base_bounds = _bounds(base)
-        if base_value is not None and base_bounds is not None:
-            shapes.append(
-                {
-                    "type": "rect",
-                    "xref": f"{x_axis} domain",
-                    "yref": y_axis,
-                    "x0": 0,
-                    "x1": 1,
-                    "y0": base_bounds[0],
-                    "y1": base_bounds[1],
-                    "fillcolor": "rgba(68,68,68,0.12)",
-                    "line": {"width": 0},
-                    "layer": "below",
-                    "name": "reference interval",
-                }
-            )
-        if base_value is not None:
-            line, note = _threshold_line(
-                x_axis, y_axis, base_value, f"reference {base_value:.3f}{_interval_words(base)}"
-            )
-            line["line"] = {"color": OVERALL_COLOUR, "width": 1.5, "dash": "dash"}
-            note.update(x=1, xanchor="right")
-            shapes.append(line)
-            annotations.append(note)
-        gap_shapes, gap_notes = _gap_marks(view, x_axis, y_axis)
-        pending_shapes, pending_notes = _pending_marks(view, x_axis, y_axis, label=True)
-        drift_shapes, drift_notes = _drift_line(view, x_axis, y_axis, label=index == 0)
-        shapes += gap_shapes + pending_shapes + drift_shapes
-        annotations += gap_notes + pending_notes + drift_notes
-        layout[_layout_key(x_axis)].update(_time_axis(view, labels=index == len(view.metrics) - 1))
-        spread = [x for b in [*bounds, base_bounds] if b for x in b]
-        layout[_layout_key(y_axis)].update(_performance_range([*values, *spread], base_value))
-    layout["shapes"] = shapes
-    layout["annotations"] = [*layout.get("annotations", []), *annotations]
-    layout[_layout_key(_axes(len(titles) - 1)[0])]["title"] = {
-        "text": f"{mv.window_noun(view.kind).capitalize()} starting"
-    }
-    figure = _style(
-        figure,
-        "Performance over time, where outcomes have arrived",
-        _subtitle(view),
-        height=220 * len(titles) + 60 * (len(titles) - 1) + 200,
-        panels=len(titles),
-        category_x=False,
-    )
-    label = (
-        f"{' and '.join(label for _, label, _ in view.metrics)} per window, against the reference: "
-        f"{mv.reference_text(view.report)}."
-    )
-    return _html(figure, _chart_key(model, version, "monitoring-performance", view), label)
 
 
 # --------------------------------------------------------------------------- (4) distributions

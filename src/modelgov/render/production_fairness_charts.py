@@ -28,7 +28,7 @@ from modelgov.render.chart_style import (
     _round,
     _style,
 )
-from modelgov.render.monitoring_charts import _chart_key, _gap_marks, _subtitle, _time_axis
+from modelgov.render.monitoring_chart_parts import _chart_key, _gap_marks, _subtitle, _time_axis
 
 ESTIMATE_COLOUR = "#e69f00"  # orange: estimated, not measured (as on the estimated-performance chart)
 PANEL_HEIGHT = 220
