@@ -1,7 +1,9 @@
 """Shared test setup: make the helper modules in tests/ importable, keep every test out of the real
-user's cache and config, and build the bundled example once for the whole test session."""
+user's cache and config, build the bundled example once for the whole test session, and give each
+Spark test module one local session."""
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,3 +93,19 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """The demo workspace and its built site, made once for the whole run (see :class:`DemoBuild`)."""
     folder = shared_folder(tmp_path_factory, "demo", build_demo)
     return DemoBuild(folder / "workspace", folder / "site", folder / "cache")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A local Spark session for a Spark test module (see spark_support.require_spark), with two cores and
+    few shuffle partitions."""
+    from modelgov.monitoring.spark_scan import spark_session
+
+    interrupt = signal.getsignal(signal.SIGINT)
+    session = spark_session("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+    # PySpark's SIGINT handler outlives the session and fails on a stopped one: the test process
+    # (a pytest-xdist worker goes on to other modules) gets its own handler back
+    signal.signal(signal.SIGINT, interrupt)

@@ -7,35 +7,22 @@ column filled on half the records, outcomes joined by id (as numbers and as text
 
 from __future__ import annotations
 
-import shutil
-import signal
 from pathlib import Path
 
 import pytest
 
 from modelgov.monitoring.aggregates import WindowSpec
 from modelgov.monitoring.kpis import kpi_windows
+from spark_support import require_spark
 from test_kpis import SPECS, simulated_log
 
-pyspark = pytest.importorskip("pyspark", reason="the Spark engine tests need PySpark: pip install 'modelgov[spark]'")
-if shutil.which("java") is None:
-    pytest.skip("the Spark engine tests need Java 17+ on the PATH", allow_module_level=True)
+require_spark()
 
 from modelgov.monitoring.kpis import kpi_windows_spark  # noqa: E402
 from modelgov.monitoring.logsource import ScanError  # noqa: E402
-from modelgov.monitoring.spark_scan import read_log, spark_session  # noqa: E402
+from modelgov.monitoring.spark_scan import read_log  # noqa: E402
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    interrupt = signal.getsignal(signal.SIGINT)
-    session = spark_session("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-    signal.signal(signal.SIGINT, interrupt)  # as in test_spark_scan: PySpark's handler outlives the session
 
 
 @pytest.mark.parametrize("text_ids", [False, True])

@@ -4,9 +4,6 @@ needed; skipped with the reason otherwise)."""
 
 from __future__ import annotations
 
-import shutil
-import signal
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,25 +11,14 @@ import pytest
 from modelgov.monitoring.aggregates import WindowSpec
 from modelgov.monitoring.group_scan import scan_groups
 from modelgov.monitoring.scan import scan_outcomes
+from spark_support import require_spark
 
-pyspark = pytest.importorskip("pyspark", reason="the Spark engine tests need PySpark: pip install 'modelgov[spark]'")
-if shutil.which("java") is None:
-    pytest.skip("the Spark engine tests need Java 17+ on the PATH", allow_module_level=True)
+require_spark()
 
 from modelgov.monitoring.group_scan import scan_groups_spark  # noqa: E402
-from modelgov.monitoring.spark_scan import read_log, scan_outcomes_spark, spark_session  # noqa: E402
+from modelgov.monitoring.spark_scan import read_log, scan_outcomes_spark  # noqa: E402
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    interrupt = signal.getsignal(signal.SIGINT)
-    session = spark_session("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-    signal.signal(signal.SIGINT, interrupt)
 
 
 @pytest.fixture(scope="module")

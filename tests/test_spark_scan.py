@@ -9,8 +9,6 @@ in one week than are kept (so the folding into "(other)" and its tie-break are c
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 from pathlib import Path
 
 import numpy as np
@@ -19,33 +17,19 @@ import pytest
 
 from modelgov.monitoring.aggregates import MAX_CATEGORIES, OTHER, CategoricalPlan, NumericPlan, WindowSpec
 from modelgov.monitoring.scan import scan_windows
+from spark_support import require_spark
 
-pyspark = pytest.importorskip("pyspark", reason="the Spark engine tests need PySpark: pip install 'modelgov[spark]'")
-if shutil.which("java") is None:
-    pytest.skip("the Spark engine tests need Java 17+ on the PATH", allow_module_level=True)
+require_spark()
 
 from modelgov.monitoring.spark_scan import (  # noqa: E402
     read_log,
     scan_outcomes_spark,
     scan_windows_spark,
-    spark_session,
 )
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 EDGES = np.array([-1.0, 0.0, 0.5, 1.0, 2.5])
-
-
-@pytest.fixture(scope="module")
-def spark():
-    interrupt = signal.getsignal(signal.SIGINT)
-    session = spark_session("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-    # PySpark's SIGINT handler outlives the session and fails on a stopped one: the test process
-    # (a pytest-xdist worker goes on to other modules) gets its own handler back
-    signal.signal(signal.SIGINT, interrupt)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from modelgov.render.chart_style import LINE_COLOUR, _axes, _esc, _html, _layout
 from modelgov.render.monitoring_chart_parts import (
     DRIFT_COLOUR,
     _chart_key,
+    _finish_panels,
     _gap_marks,
     _performance_range,
     _subtitle,
@@ -125,11 +126,7 @@ def estimated_performance_chart(model: Model, version: ModelVersion) -> str | No
         layout[_layout_key(x_axis)].update(_time_axis(view, labels=index == len(metrics) - 1))
         spread = [v for v in [*lows, *highs, *realized] if v is not None]
         layout[_layout_key(y_axis)].update(_performance_range([*values, *spread], None))
-    layout["shapes"] = shapes
-    layout["annotations"] = [*layout.get("annotations", []), *annotations]
-    layout[_layout_key(_axes(len(titles) - 1)[0])]["title"] = {
-        "text": f"{mv.window_noun(view.kind).capitalize()} starting"
-    }
+    _finish_panels(figure, view.kind, len(titles), shapes, annotations)
     figure = _style(
         figure,
         "Performance estimated from the scores, and realized where outcomes arrived",

@@ -23,6 +23,7 @@ from modelgov.render.monitoring_chart_parts import (
     REFERENCE_COLOUR,
     _chart_key,
     _column,
+    _finish_panels,
     _gap_marks,
     _subtitle,
     _threshold_line,
@@ -176,11 +177,7 @@ def kpi_chart(model: Model, version: ModelVersion) -> str | None:
             bottom = 0.0 if low >= 0 and low - pad < 0 else low - pad
             axis["range"] = [round(bottom, 6), round(high + pad, 6)]
         layout[_layout_key(y_axis)].update(axis)
-    layout["shapes"] = shapes
-    layout["annotations"] = [*layout.get("annotations", []), *annotations]
-    layout[_layout_key(_axes(len(titles) - 1)[0])]["title"] = {
-        "text": f"{mv.window_noun(monitoring.kind).capitalize()} starting"
-    }
+    _finish_panels(figure, monitoring.kind, len(titles), shapes, annotations)
     methods = list(dict.fromkeys(INTERVAL_NAMES[v.kpi.aggregation] for v in views))
     figure = _style(
         figure,

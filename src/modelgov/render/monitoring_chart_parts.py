@@ -17,9 +17,11 @@ from modelgov.manifest import FeatureDrift, Model, ModelVersion
 from modelgov.render import monitoring_views as mv
 from modelgov.render.chart_style import (
     OVERALL_COLOUR,
+    _axes,
     _caption,
     _chart_id,
     _esc,
+    _layout_key,
     _value,
 )
 
@@ -107,6 +109,15 @@ def _subtitle(view: mv.MonitoringView, extra: str = "") -> str:
 
 def _chart_key(model: Model, version: ModelVersion, kind: str, view: mv.MonitoringView) -> str:
     return _chart_id(kind, model.id, version.version, view.report.reference)
+
+
+def _finish_panels(figure: dict[str, Any], kind: str, panels: int, shapes: list, annotations: list) -> None:
+    """Put the marks on a figure of panels stacked over the windows, after the panel titles, and
+    name the bottom panel's time axis by the kind of window (``Week starting``)."""
+    layout = figure["layout"]
+    layout["shapes"] = shapes
+    layout["annotations"] = [*layout.get("annotations", []), *annotations]
+    layout[_layout_key(_axes(panels - 1)[0])]["title"] = {"text": f"{mv.window_noun(kind).capitalize()} starting"}
 
 
 def _time_axis(view: mv.MonitoringView, *, labels: bool = True) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from modelgov.render.monitoring_chart_parts import (  # noqa: F401 — importabl
     _column,
     _detail,
     _drift_line,
+    _finish_panels,
     _gap_marks,
     _interval_words,
     _pending_marks,
@@ -302,11 +303,7 @@ def drift_timeline_chart(model: Model, version: ModelVersion) -> str | None:
         drift_shapes, _ = _drift_line(view, "x2", "y2", label=False)
         shapes += gap_shapes + drift_shapes
         annotations += gap_notes
-    layout["shapes"] = shapes
-    layout["annotations"] = [*layout.get("annotations", []), *annotations]
-    layout[_layout_key(_axes(len(titles) - 1)[0])]["title"] = {
-        "text": f"{mv.window_noun(view.kind).capitalize()} starting"
-    }
+    _finish_panels(figure, view.kind, len(titles), shapes, annotations)
     figure = _style(
         figure,
         "Drift over time",

@@ -26,6 +26,7 @@ from modelgov.render.monitoring_chart_parts import (
     _bounds,
     _chart_key,
     _drift_line,
+    _finish_panels,
     _gap_marks,
     _interval_words,
     _pending_marks,
@@ -139,11 +140,7 @@ def monitoring_performance_chart(model: Model, version: ModelVersion) -> str | N
         layout[_layout_key(x_axis)].update(_time_axis(view, labels=index == len(view.metrics) - 1))
         spread = [x for b in [*bounds, base_bounds] if b for x in b]
         layout[_layout_key(y_axis)].update(_performance_range([*values, *spread], base_value))
-    layout["shapes"] = shapes
-    layout["annotations"] = [*layout.get("annotations", []), *annotations]
-    layout[_layout_key(_axes(len(titles) - 1)[0])]["title"] = {
-        "text": f"{mv.window_noun(view.kind).capitalize()} starting"
-    }
+    _finish_panels(figure, view.kind, len(titles), shapes, annotations)
     figure = _style(
         figure,
         "Performance over time, where outcomes have arrived",

@@ -28,7 +28,7 @@ from modelgov.render.chart_style import (
     _round,
     _style,
 )
-from modelgov.render.monitoring_chart_parts import _chart_key, _gap_marks, _subtitle, _time_axis
+from modelgov.render.monitoring_chart_parts import _chart_key, _finish_panels, _gap_marks, _subtitle, _time_axis
 
 ESTIMATE_COLOUR = "#e69f00"  # orange: estimated, not measured (as on the estimated-performance chart)
 PANEL_HEIGHT = 220
@@ -123,11 +123,7 @@ def production_fairness_chart(
         high = max([*values_seen, 0.05]) if measure.name.endswith("_difference") else max([1.0, *values_seen])
         pad = (high - low) * 0.08 or 0.05
         layout[_layout_key(y_axis)].update({"range": [low - pad, high + pad]})
-    layout["shapes"] = shapes
-    layout["annotations"] = [*layout.get("annotations", []), *annotations]
-    layout[_layout_key(_axes(len(titles) - 1)[0])]["title"] = {
-        "text": f"{mv.window_noun(view.kind).capitalize()} starting"
-    }
+    _finish_panels(figure, view.kind, len(titles), shapes, annotations)
     figure = _style(
         figure,
         f"Gaps between the groups of {feature} in production",
