@@ -40,14 +40,24 @@ def _reference(rng: np.random.Generator, n: int = 4000) -> pd.DataFrame:
     return pd.DataFrame({"label": label, "score": score, "pred": (score >= THRESHOLD).astype(int)})
 
 
-def _log(tmp_path, rng: np.random.Generator, *, days: int, rows: int, labelled_days: int, concept_shift: float):
+def _log(
+    tmp_path,
+    rng: np.random.Generator,
+    *,
+    days: int,
+    rows: int,
+    labelled_days: int,
+    concept_shift: float,
+    slope: float = 1.0,
+):
     """Day d's inputs drift (the mean of x moves); outcomes follow P(y | x) plus ``concept_shift`` on
-    the log-odds from day 2 on; outcomes only for the first ``labelled_days`` days."""
+    the log-odds, and with the log-odds' slope in x times ``slope``, from day 2 on; outcomes only
+    for the first ``labelled_days`` days."""
     frames = []
     for day in range(days):
         x = rng.normal(0.15 * day, 1, rows)
-        shift = concept_shift if day >= 2 else 0.0
-        label = (rng.random(rows) < expit(x + shift)).astype(int)
+        shift, steep = (concept_shift, slope) if day >= 2 else (0.0, 1.0)
+        label = (rng.random(rows) < expit(steep * x + shift)).astype(int)
         stamp = pd.Timestamp("2026-08-03", tz="UTC") + pd.Timedelta(days=day) + pd.to_timedelta(np.arange(rows), "s")
         score = _scores(x)
         frames.append(
@@ -170,7 +180,11 @@ def test_the_monitoring_page_states_the_assumption_and_flags_the_disagreeing_win
     # days 2 and 3 have outcomes and the shifted relation: two in a row, named, beside what chance gives
     assert "realized values fell outside the interval estimated for the same records" in page
     assert "by chance alone about 1 would" in page
-    assert "**Every day with outcomes since 2026-08-05** (2 in a row)" in page
+    assert (
+        "**Every day with outcomes since 2026-08-05** (2 in a row) has at least one of the five metrics outside" in page
+    )
+    # fewer positives than the scores promise: precision falls below its interval, recall above it
+    assert "may be off in either direction" in page
     assert "none yet" in section  # the days without outcomes: the estimate is all there is
 
 
@@ -249,3 +263,22 @@ def test_the_spark_engine_gives_every_window_the_same_estimate(covariate, tmp_pa
         signal.signal(signal.SIGINT, interrupt)
     assert [w.estimated for w in spark.windows] == [w.estimated for w in duck.windows]
     assert [w.estimate_checks for w in spark.windows] == [w.estimate_checks for w in duck.windows]
+
+
+def test_when_the_relation_weakens_the_page_says_the_estimates_are_too_optimistic(tmp_path) -> None:
+    """Outcomes that follow the inputs less closely than on the reference: every metric is realized
+    below its estimate, so the estimates of the days without outcomes are too optimistic."""
+    from modelgov.render.pages import render_pages
+
+    rng = np.random.default_rng(8)
+    reference = _reference(rng)
+    _log(tmp_path, rng, days=6, rows=1500, labelled_days=4, concept_shift=0.0, slope=0.25)
+    report = _report(tmp_path, reference)
+    outside = [c for w in report.windows for c in w.estimate_checks if c.disagrees]
+    assert outside and all(c.realized < c.interval.low for c in outside)
+    built = make_manifest()
+    model = built.models[0]
+    version = model.versions[-1].model_copy(update={"drift": report})
+    built.models[0] = model.model_copy(update={"versions": [*model.versions[:-1], version]})
+    page = next(p.markdown for p in render_pages(built) if p.path.endswith(f"{version.version}/monitoring.md"))
+    assert "probably too optimistic: every value outside its interval fell below it" in page

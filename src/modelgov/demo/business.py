@@ -4,8 +4,8 @@ The columns are added to the scoring log and the outcome table after they are si
 own random stream (:func:`~modelgov.demo.common.stream` with the label ``business``), so every value
 the other pages show stays as it was.
 
-* **credit-default**: the share of applicants approved (the model declines those it predicts will
-  default), beside the previous scorecard's decision logged in shadow mode; and credit losses as a
+* **credit-default**: the share of applicants the model approves outright (those it predicts will
+  default are referred to an underwriter, and are not counted as approved), beside the previous scorecard's decision logged in shadow mode; and credit losses as a
   share of the volume lent, which the downturn from the drift week pushes past its target once those
   weeks' outcomes arrive.
 * **customer-churn**: the share of flagged customers still with the bank 90 days later, among those
@@ -74,7 +74,10 @@ def credit_card() -> dict[str, Any]:
             {
                 "name": "approval_rate",
                 "title": "Approval rate",
-                "description": "Share of applicants approved (the model declines those it predicts will default).",
+                "description": (
+                    "Share of applicants the model approves outright (those it predicts will default are referred"
+                    " to an underwriter, and are not counted here)."
+                ),
                 "definition": {"aggregation": "rate", "column": "approved"},
                 "direction": "higher",
                 "target": 0.6,

@@ -68,6 +68,25 @@ class EstimationView:
         return (1 - self.level) * self.comparisons
 
     @property
+    def direction(self) -> str | None:
+        """``optimistic`` when every value outside its interval fell below it (realized worse than
+        estimated, for metrics where higher is better), ``pessimistic`` when every one fell above it,
+        None when they go both ways or none is outside."""
+        below = above = 0
+        for row in self.checked:
+            for check in row.checks.values():
+                if check.disagrees and check.interval is not None and check.realized is not None:
+                    if check.interval.low is not None and check.realized < check.interval.low:
+                        below += 1
+                    elif check.interval.high is not None and check.realized > check.interval.high:
+                        above += 1
+        if below and not above:
+            return "optimistic"
+        if above and not below:
+            return "pessimistic"
+        return None
+
+    @property
     def outside_since(self) -> list[EstimatedRow]:
         """The unbroken run of windows with a value outside that reaches the latest window with
         outcomes: one window outside is often chance; several in a row are a change."""
