@@ -209,9 +209,10 @@ def card(rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
             """),
             "evaluation": prose("""
                 Every evaluation is broken down by `sex` (F/M) and `age_band` (18-29, 30-44, 45-59,
-                60+). Employment type is examined in the subgroup error analysis. Groups with fewer
-                than 30 rows are flagged as unreliable rather than dropped; the 18-29 and 60+ bands
-                are the smallest.
+                60+). Employment type is examined in the subgroup error analysis. A rate resting on
+                fewer than 30 people is marked as such in the group tables, and a group with too few
+                people behind a rate is left out of the gaps that use it, and named there; the 18-29
+                and 60+ bands are the smallest.
             """),
         },
         "metrics": {
