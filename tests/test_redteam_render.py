@@ -478,3 +478,40 @@ def test_the_policy_csv_of_a_hostile_site_opens_as_data(hostile_build: tuple[Pat
             assert not cell.startswith(("=", "+", "@", "\t", "\r")), row
             assert not (cell.startswith("-") and not re.fullmatch(r"-[\d.eE+-]+", cell)), row
             assert CONTROL_CHARACTERS.search(cell.replace("\n", "").replace("\t", "")) is None, row
+
+
+@pytest.mark.slow
+def test_hostile_text_in_kpis_flags_and_production_tests_is_shown_as_text(demo_build) -> None:
+    """The card's business objective and KPIs, a flag's text, an A/B test's name and metric and a
+    shadow test's champion and groups are all workspace text: none reaches a page as markup."""
+    import json
+
+    from modelgov import manifest as manifest_io
+    from modelgov.render.pages import render_pages
+
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    data = json.loads((demo_build.site / "manifest.json").read_text(encoding="utf-8"))
+    seen = 0
+    for model in data["models"]:
+        if model.get("business"):
+            model["business"]["objective"] = hostile
+            for kpi in model["business"]["kpis"]:
+                kpi["title"] = kpi["description"] = hostile
+                seen += 1
+        for version in model["versions"]:
+            for flag in version.get("flags", []):
+                flag["text"] = hostile
+                seen += 1
+            if version.get("experiment"):
+                version["experiment"]["name"] = version["experiment"]["metric"] = hostile
+                seen += 1
+            if version.get("shadow"):
+                version["shadow"]["champion"] = hostile
+                for feature in version["shadow"]["features"]:
+                    feature["feature"] = hostile
+                seen += 1
+    assert seen >= 5  # the demo has KPIs, a flag, an A/B test and a shadow test
+    built = manifest_io.Manifest.model_validate(data)
+    for page in render_pages(built):  # (charts' own inline scripts are expected; the payload is not)
+        assert "<script>alert" not in page.markdown, page.path
+        assert "<img src=x" not in page.markdown, page.path
