@@ -544,3 +544,16 @@ def test_the_cookbook_recipe_reads_the_test(tmp_path: Path) -> None:
     assert outcomes["planned-power"] == "pass"  # about 8,300 records detect 3 points from 60% at 80% power
     assert outcomes["not-worse-at-horizon"] == "not-applicable"  # short of the horizon: no verdict on a peek
     assert outcomes["not-worse-sequentially"] == "pass"  # the log's true effect is +2 points
+
+
+@pytest.mark.parametrize("outside", ["../ab-log.csv", "/etc/passwd"])
+def test_an_experiment_log_outside_the_workspace_is_refused(tmp_path: Path, outside: str) -> None:
+    """Only files inside the workspace: a pull request cannot point the A/B analysis at a file
+    elsewhere on the CI machine."""
+    root = _with_experiment(tmp_path / "ws")
+    (root.parent / "ab-log.csv").write_text((root / "data/ab-log.csv").read_text(), encoding="utf-8")
+    edit(root, "models/loans/versions/1.1/version.yml", "  log: data/ab-log.csv", f"  log: {outside!r}")
+    with pytest.raises(WorkspaceError) as caught:
+        load_workspace(root)
+    found = [str(p) for p in caught.value.problems]
+    assert any(p.startswith("models/loans/versions/1.1/version.yml:") and "experiment" in p for p in found), found

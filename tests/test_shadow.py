@@ -503,3 +503,13 @@ def test_the_pages_state_the_shadow_test_in_words(workspace):
     assert "**Shadow test.**" in pages[version_path(model, challenger)]
     assert "**Being shadowed.**" in pages[version_path(model, champion)]
     assert shadow_path(model, champion) is None
+
+
+@pytest.mark.parametrize("outside", ["../shadow.csv", "/etc/passwd", "data/../../shadow.csv"])
+def test_a_shadow_log_outside_the_workspace_is_refused(workspace, outside: str) -> None:
+    """A version.yml may name only files inside the workspace: a pull request cannot make the build
+    read (and publish aggregates of) a file elsewhere on the CI machine."""
+    (workspace.parent / "shadow.csv").write_text((workspace / "data/shadow.csv").read_text(), encoding="utf-8")
+    _set(workspace, "  logs: data/shadow.csv", f"  logs: {outside!r}")
+    problems = _problems(workspace)
+    assert any(p.startswith("models/loans/versions/2.0/version.yml:") and "shadow" in p for p in problems), problems
