@@ -6,11 +6,11 @@ checked by the scan, which reads them."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modelgov.sources.tables import TableError, expand_table_paths, read_columns
+from modelgov.sources.tables import TableError, read_columns
 from modelgov.workspace import schema
+from modelgov.workspace.monitoring_checks import log_files
 from modelgov.workspace.schema_errors import did_you_mean
 from modelgov.workspace.yamlsource import Loc, YamlDocument
 
@@ -87,17 +87,7 @@ def check_experiment(loader: Loader, doc: YamlDocument, spec: schema.Version, mo
 
 
 def _files(loader: Loader, doc: YamlDocument, loc: Loc, pattern: str) -> list[str]:
-    if Path(pattern).is_absolute() or ".." in Path(pattern).parts or "://" in pattern:
-        loader.problems.append(doc.problem(loc, f"{pattern!r} must be a relative path inside the workspace"))
-        return []
-    try:
-        files = expand_table_paths(loader.root, pattern)
-    except TableError as exc:
-        loader.problems.append(doc.problem(loc, str(exc)))
-        return []
-    if not files:
-        loader.problems.append(doc.problem(loc, f"no table file matches {pattern!r}"))
-    return [f for f in files if loader.resolve(doc, loc, f) is not None]
+    return [f for f in log_files(loader, doc, loc, pattern) if loader.resolve(doc, loc, f) is not None]
 
 
 def _check_columns(loader: Loader, doc: YamlDocument, loc: Loc, rel_path: str, needed: dict[Loc, str]) -> None:

@@ -225,19 +225,25 @@ def _check_logs(
     if is_uri(pattern):
         _check_log_uri(loader, doc, monitoring)
         return
-    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+    for rel_path in log_files(loader, doc, loc, pattern):
+        loader.check_table(doc, loc, rel_path, needed, {}, model)
+
+
+def log_files(loader: Loader, doc: YamlDocument, loc: Loc, pattern: str) -> list[str]:
+    """The workspace files a log's pattern (a file, a glob or a folder) names, or none, with the
+    problem reported at ``loc``: a pattern must stay inside the workspace and match a table file.
+    Every log a version.yml names (monitoring, shadow, experiment) is read through this one rule."""
+    if Path(pattern).is_absolute() or ".." in Path(pattern).parts or "://" in pattern:
         loader.problems.append(doc.problem(loc, f"{pattern!r} must be a relative path inside the workspace"))
-        return
+        return []
     try:
         files = expand_table_paths(loader.root, pattern)
     except TableError as exc:
         loader.problems.append(doc.problem(loc, str(exc)))
-        return
+        return []
     if not files:
         loader.problems.append(doc.problem(loc, f"no table file matches {pattern!r}"))
-        return
-    for rel_path in files:
-        loader.check_table(doc, loc, rel_path, needed, {}, model)
+    return files
 
 
 def _check_log_uri(loader: Loader, doc: YamlDocument, monitoring: schema.Monitoring) -> None:

@@ -5,10 +5,10 @@ points at the key that names the column, so ``version.yml:31: shadow.champion.sc
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modelgov.sources.tables import TableError, expand_table_paths, read_columns
+from modelgov.sources.tables import TableError, read_columns
+from modelgov.workspace.monitoring_checks import log_files
 from modelgov.workspace.schema_errors import did_you_mean
 from modelgov.workspace.yamlsource import Loc, YamlDocument
 
@@ -72,19 +72,8 @@ def check_shadow(loader: Loader, doc: YamlDocument, spec: Version, model: ModelE
 def _check_files(loader: Loader, doc: YamlDocument, loc: Loc, pattern: str, needed: dict[str, str]) -> None:
     """Every file ``pattern`` names is in the workspace and has each column of ``needed``; a missing
     column is reported once, at the key naming it, with the first file that lacks it."""
-    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-        loader.problems.append(doc.problem(loc, f"{pattern!r} must be a relative path inside the workspace"))
-        return
-    try:
-        files = expand_table_paths(loader.root, pattern)
-    except TableError as exc:
-        loader.problems.append(doc.problem(loc, str(exc)))
-        return
-    if not files:
-        loader.problems.append(doc.problem(loc, f"no table file matches {pattern!r}"))
-        return
     reported: set[str] = set()
-    for rel_path in files:
+    for rel_path in log_files(loader, doc, loc, pattern):
         if loader.resolve(doc, loc, rel_path) is None:
             continue
         try:
