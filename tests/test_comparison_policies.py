@@ -119,6 +119,8 @@ def test_the_comparison_enters_the_evidence_index(tmp_path: Path) -> None:
     assert index["comparison.live.roc_auc.delta.ci_low"].value == auc.interval.low
     assert index["comparison.live.roc_auc.delta.ci_high"].value == auc.interval.high
     assert index["comparison.live.roc_auc.abs_delta"].value == abs(auc.delta)
+    assert index["comparison.live.roc_auc.delta.joint_low"].value == auc.joint_interval.low
+    assert index["comparison.live.roc_auc.delta.joint_high"].value == auc.joint_interval.high
     sex = next(f for f in comparison.fairness if f.feature == "sex")
     gap = next(d for d in sex.disparities if (d.name, d.method) == ("demographic_parity_difference", "between_groups"))
     assert index["comparison.live.fairness.sex.demographic_parity_difference.delta"].value == gap.delta

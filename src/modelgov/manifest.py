@@ -316,6 +316,12 @@ class MetricDelta(Node):
     delta: float | None = Field(description="this − other.")
     interval: Interval | None = Field(None, description="Paired bootstrap interval of the delta.")
     higher_is_better: bool = True
+    joint_interval: Interval | None = Field(
+        None,
+        description="This delta's part of one band that covers every metric's delta of the comparison at once "
+        "(bootstrap sup-t band, same resamples): a difference whose joint interval also excludes zero holds "
+        "when all the metrics are judged together.",
+    )
 
 
 class GroupRateDelta(Node):

@@ -18,7 +18,9 @@ import pandas as pd
 from modelgov.analysis import weighted
 from modelgov.analysis.performance import BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS, bootstrap_samples
 from modelgov.analysis.resampling import ROW_METHOD, Resampling, identity, percentile_interval
-from modelgov.manifest import MetricDelta
+from modelgov.analysis.simultaneous import METHOD as SIMULTANEOUS
+from modelgov.analysis.simultaneous import sup_t_band
+from modelgov.manifest import Interval, MetricDelta
 
 
 class NotComparable(Exception):
@@ -82,6 +84,13 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
         return {key: values - theirs[key] for key, values in mine.items()}
 
     samples = bootstrap_samples(deltas_of, len(a.y_true), resampling) if resampling.enabled else {}
+    shown = [key for key, *_ in spec if key in this_point and key in other_point]
+    points = {
+        key: this_point[key] - other_point[key]
+        for key in shown
+        if np.isfinite(this_point[key]) and np.isfinite(other_point[key])
+    }
+    joint = sup_t_band(samples, points, resampling.level) if samples else {}
     deltas = []
     for key, label, higher_is_better, _ in spec:
         if key not in this_point:
@@ -99,9 +108,24 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
                 if samples and delta is not None
                 else None,
                 higher_is_better=higher_is_better,
+                joint_interval=_joint(joint.get(key), samples.get(key), resampling, len(joint)),
             )
         )
     return deltas
+
+
+def _joint(band: tuple[float, float] | None, drawn: np.ndarray | None, resampling: Resampling, metrics: int):
+    """The metric's part of the band that covers every metric of the comparison at once."""
+    if band is None or drawn is None:
+        return None
+    return Interval(
+        low=band[0],
+        high=band[1],
+        level=resampling.level,
+        resamples=len(drawn),
+        method=f"{SIMULTANEOUS} ({metrics} metrics together)",
+        defined_share=round(float(np.isfinite(drawn).mean()), 6),
+    )
 
 
 def _task_metrics(task: str, a: RunArrays, b: RunArrays):

@@ -1,6 +1,7 @@
 """Evidence paths of a version's comparisons with the live version and with its previous one.
 
-``comparison.live.roc_auc.delta`` (``.ci_low``, ``.ci_high``), ``comparison.previous.roc_auc.abs_delta``,
+``comparison.live.roc_auc.delta`` (``.ci_low``, ``.ci_high``; ``.joint_low``, ``.joint_high``: its part of
+the band that covers every metric's delta at once), ``comparison.previous.roc_auc.abs_delta``,
 ``comparison.live.fairness.sex.demographic_parity_ratio.delta``,
 ``comparison.live.fairness.sex.groups.F.selection_rate.delta``, ``comparison.live.version``…
 
@@ -34,6 +35,8 @@ TEMPLATES: tuple[str, ...] = tuple(
         f"comparison.{relation}.rows",
         f"comparison.{relation}.dataset",
         *(f"comparison.{relation}.<metric>{change}" for change in _CHANGE),
+        f"comparison.{relation}.<metric>.delta.joint_low",
+        f"comparison.{relation}.<metric>.delta.joint_high",
         *(f"comparison.{relation}.fairness.<feature>.<disparity>{change}" for change in _CHANGE),
         *(f"comparison.{relation}.fairness.<feature>.to_overall.<disparity>{change}" for change in _CHANGE),
         *(f"comparison.{relation}.fairness.<feature>.groups.<group>.<rate>{change}" for change in _CHANGE),
@@ -78,6 +81,9 @@ def comparison_evidence(
         for delta in comparison.deltas:
             detail = f"{delta.label}: {_pair(delta.this, delta.other, other)}, on {comparison.rows:,} paired rows"
             _change(put, f"{base}.{delta.name}", delta.delta, delta.interval, page, detail)
+            joint = delta.joint_interval
+            put(f"{base}.{delta.name}.delta.joint_low", joint.low if joint else None, page, detail)
+            put(f"{base}.{delta.name}.delta.joint_high", joint.high if joint else None, page, detail)
         for feature in comparison.fairness:
             key = feature.feature.replace(".", "_")
             for item in feature.disparities:

@@ -552,6 +552,7 @@ class _Page:
             "shadow": shadow_views,
             "delta_verdict": views.delta_verdict,
             "comparison_tally": views.comparison_tally,
+            "joint_verdict": views.joint_verdict,
             "fairness_changes": comparison_views.fairness_changes,
             "recorded_verdict": promotion_views.recorded_verdict,
             "promotion_counts": promotion_views.counts_text,

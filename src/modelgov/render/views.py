@@ -48,6 +48,7 @@ __all__ = [
     "interval_header",
     "interval_methods",
     "inventory",
+    "joint_verdict",
     "last_evaluation",
     "left_out_groups",
     "metric_names",
@@ -236,11 +237,42 @@ def delta_verdict(delta: MetricDelta) -> Verdict:
     return Verdict("no clear difference")
 
 
+def holds_jointly(delta: MetricDelta) -> bool | None:
+    """For a better or worse verdict: whether the difference also holds when every metric of the
+    comparison is judged together (its part of the joint band lies on the same side of zero).
+    None when the verdict is neither, or no joint band was computed (older manifests)."""
+    if delta_verdict(delta).word not in ("better", "worse"):
+        return None
+    joint = delta.joint_interval
+    if joint is None or joint.low is None or joint.high is None:
+        return None
+    positive = delta.interval is not None and delta.interval.low is not None and delta.interval.low > 0
+    return joint.low > 0 if positive else joint.high < 0
+
+
+def joint_verdict(delta: MetricDelta) -> str:
+    """The card's "judged together" cell: ``holds``, ``may be chance`` or empty."""
+    held = holds_jointly(delta)
+    return "" if held is None else ("holds" if held else "may be chance")
+
+
 def comparison_tally(comparison: Comparison) -> dict[str, int]:
-    """How many metrics are better, worse, unclear, or cannot be told, in that order."""
-    tally = {"better": 0, "worse": 0, "no clear difference": 0, "cannot tell": 0}
+    """How many metrics are better, worse, unclear, or cannot be told, in that order; then how
+    many of the better or worse ones hold, and how many were judged, with all the metrics together."""
+    tally = {
+        "better": 0,
+        "worse": 0,
+        "no clear difference": 0,
+        "cannot tell": 0,
+        "hold jointly": 0,
+        "judged jointly": 0,
+    }
     for delta in comparison.deltas:
         tally[delta_verdict(delta).word] += 1
+        held = holds_jointly(delta)
+        if held is not None:
+            tally["judged jointly"] += 1
+            tally["hold jointly"] += held
     return tally
 
 
