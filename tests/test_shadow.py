@@ -479,7 +479,7 @@ def test_the_cookbook_recipe_reads_the_shadow_evidence(workspace):
     assert check.observed == pytest.approx(1 - shadow.overall.agreement_interval.low)
     assert check.page == "models/loans/2.0/shadow.html#summary"
     gap = shadow.features[0].max_change_gap
-    assert results["changes-even-across-groups"].outcome == ("fail" if gap.interval.low > 0 else "pass")
+    assert results["changes-even-across-groups"].outcome == ("fail" if gap.joint_interval.low > 0 else "pass")
     accuracy = next(m for m in shadow.outcomes.metrics if m.name == "accuracy")
     assert results["accuracy-not-inferior"].outcome == ("pass" if accuracy.interval.low >= -0.02 else "fail")
 
@@ -513,3 +513,98 @@ def test_a_shadow_log_outside_the_workspace_is_refused(workspace, outside: str) 
     _set(workspace, "  logs: data/shadow.csv", f"  logs: {outside!r}")
     problems = _problems(workspace)
     assert any(p.startswith("models/loans/versions/2.0/version.yml:") and "shadow" in p for p in problems), problems
+
+
+def _group_cells(rng: np.random.Generator, sizes: dict[str, int], change: dict[str, float]):
+    from modelgov.monitoring.shadow_scan import Cells
+
+    out = {}
+    for group, n in sizes.items():
+        changed = int(rng.binomial(n, change[group]))
+        up = int(rng.binomial(changed, 0.5))
+        out[group] = Cells(
+            requests=n, decided=n, both_positive=(n - changed) // 3, challenger_only=up, champion_only=changed - up
+        )
+    return out
+
+
+def _settings():
+    return ShadowSettings(
+        champion="1.0",
+        window_label="week",
+        positive_label=1,
+        decided_by={},
+        level=LEVEL,
+        min_group_size=30,
+        exclude_small_groups=True,
+        resampling=Resampling(0, LEVEL, 0),
+        logs=[],
+    )
+
+
+def test_the_largest_gap_among_equal_groups_is_rarely_called_a_finding():
+    """Known truth: six groups whose decisions the challenger changes equally often (10 %). The
+    largest gap's own 95 % interval excludes zero far more often than 5 % of the time (it is picked
+    as the extreme pair); the interval over every pair, which the finding uses, at most about 5 %."""
+    from modelgov.monitoring.shadow_report import _feature
+    from modelgov.render.shadow_views import is_finding
+
+    rng = np.random.default_rng(8)
+    sizes = {f"g{i}": 800 for i in range(6)}
+    studies, naive, findings = 1000, 0, 0
+    for _ in range(studies):
+        gap = _feature("band", _group_cells(rng, sizes, dict.fromkeys(sizes, 0.10)), _settings()).max_change_gap
+        assert gap.pairs == 15
+        naive += gap.interval.low > 0
+        findings += is_finding(gap)
+    assert naive / studies > 0.12
+    assert findings / studies <= 0.06
+
+
+def test_the_joint_interval_is_newcombes_at_the_bonferroni_level():
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from modelgov.monitoring.shadow_report import _feature
+
+    rng = np.random.default_rng(9)
+    sizes = {"a": 900, "b": 700, "c": 500}
+    cells = _group_cells(rng, sizes, {"a": 0.2, "b": 0.1, "c": 0.12})
+    gap = _feature("band", cells, _settings()).max_change_gap
+    high, low = cells[gap.high_group], cells[gap.low_group]
+    changed = {name: c.challenger_only + c.champion_only for name, c in cells.items()}
+    expected = confint_proportions_2indep(
+        changed[gap.high_group], high.decided, changed[gap.low_group], low.decided, method="newcomb", alpha=0.05 / 3
+    )
+    assert (gap.joint_interval.low, gap.joint_interval.high) == pytest.approx(expected, abs=1e-9)
+    assert gap.joint_interval.level == LEVEL and "Bonferroni over 3 pairs" in gap.joint_interval.method
+    assert gap.joint_interval.low < gap.interval.low and gap.joint_interval.high > gap.interval.high
+    assert gap.joint_interval.low > 0, "a real difference of ten points on hundreds of requests is still found"
+
+
+def test_a_gap_only_the_unadjusted_interval_excludes_is_said_to_be_possibly_chance():
+    from modelgov.manifest import Interval, ShadowFeature, ShadowGap, ShadowGroup
+    from modelgov.render.shadow_views import groups_sentence
+
+    def interval(low, high):
+        return Interval(low=low, high=high, level=LEVEL, resamples=0, method="m")
+
+    gap = ShadowGap(
+        high_group="60+",
+        low_group="45-59",
+        high_rate=0.131,
+        low_rate=0.083,
+        value=0.048,
+        interval=interval(0.006, 0.100),
+        pairs=6,
+        joint_interval=interval(-0.005, 0.112),
+    )
+    groups = [
+        ShadowGroup(group=g, requests=1000, decided=1000, agreement=1 - rate)
+        for g, rate in (("60+", 0.131), ("45-59", 0.083))
+    ]
+    sentence = groups_sentence(ShadowFeature(feature="age_band", groups=groups, max_change_gap=gap))
+    assert "could be chance" in sentence and "largest of 6 pairs" in sentence and "Fairness finding" not in sentence
+    assert "+0.6 to +10.0" in sentence and "-0.5 to +11.2" in sentence
+    found = gap.model_copy(update={"joint_interval": interval(0.001, 0.11)})
+    sentence = groups_sentence(ShadowFeature(feature="age_band", groups=groups, max_change_gap=found))
+    assert "Fairness finding" in sentence

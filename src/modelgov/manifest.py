@@ -1149,6 +1149,12 @@ class ShadowGap(Node):
     low_rate: float
     value: float = Field(description="Difference of the two groups' decision-change rates.")
     interval: Interval | None = Field(None, description="Newcombe's hybrid score interval (independent groups).")
+    pairs: int = Field(1, description="Pairs of groups the largest gap was picked from: k(k − 1)/2 for k groups.")
+    joint_interval: Interval | None = Field(
+        None,
+        description="Newcombe's interval at the level that covers every pair of groups at once (Bonferroni over "
+        "`pairs`), so it allows for this pair being the extreme one; a finding needs it to exclude zero.",
+    )
 
 
 class ShadowFeature(Node):

@@ -3,8 +3,9 @@
 Per window, overall and per group: agreement (Wilson), the change in the positive-decision rate
 (Newcombe's paired interval, McNemar's mid-p test) and in the mean score (paired t). Between groups:
 the gap in decision-change rates between the groups changed most and least (Newcombe's hybrid
-interval for independent groups; small groups left out as the evaluation leaves them out of
-disparities). On the labelled requests: paired deltas of accuracy, recall, false positive rate and
+interval for independent groups, and the same at the Bonferroni level over every pair of groups,
+since the pair is picked as the extreme one; small groups left out as the evaluation leaves them out
+of disparities). On the labelled requests: paired deltas of accuracy, recall, false positive rate and
 precision with percentile intervals from a multinomial bootstrap of the 2 × 2 × 2 table (the
 project's cell-count bootstrap, :func:`~modelgov.analysis.resampling.cell_counts`), McNemar's mid-p
 test for accuracy, and DeLong's test for ROC AUC.
@@ -113,6 +114,12 @@ def _feature(feature: str, groups: dict[str, Cells], settings: ShadowSettings) -
     low = min(eligible, key=lambda g: (g.change_rate, g.group))
     changes = {g.group: g.challenger_only + g.champion_only for g in eligible}
     bounds = pt.newcombe_independent(changes[high.group], high.decided, changes[low.group], low.decided, level)
+    # the pair is the most extreme of every pair of groups, so its own 95 % interval excludes zero by
+    # chance more often than one time in twenty; the interval that covers all pairs at once does not
+    pairs = len(eligible) * (len(eligible) - 1) // 2
+    joint_level = 1 - (1 - level) / pairs
+    joint = pt.newcombe_independent(changes[high.group], high.decided, changes[low.group], low.decided, joint_level)
+    joint_interval = _interval(joint, level, f"{NEWCOMBE_INDEPENDENT}, Bonferroni over {pairs} pairs of groups")
     gap = manifest.ShadowGap(
         high_group=high.group,
         low_group=low.group,
@@ -120,6 +127,8 @@ def _feature(feature: str, groups: dict[str, Cells], settings: ShadowSettings) -
         low_rate=float(low.change_rate),  # type: ignore[arg-type]
         value=float(high.change_rate - low.change_rate),  # type: ignore[operator]
         interval=_interval(bounds, level, NEWCOMBE_INDEPENDENT),
+        pairs=pairs,
+        joint_interval=joint_interval,
     )
     return manifest.ShadowFeature(feature=feature, groups=rows, max_change_gap=gap)
 

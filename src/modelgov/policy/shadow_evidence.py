@@ -29,6 +29,8 @@ TEMPLATES: tuple[str, ...] = (
     ),
     "shadow.decision_rate_p",
     *(f"shadow.groups.<feature>.max_change_gap{ci}" for ci in _CI),
+    "shadow.groups.<feature>.max_change_gap.joint_low",
+    "shadow.groups.<feature>.max_change_gap.joint_high",
     *(f"shadow.groups.<feature>.<group>.change_rate{ci}" for ci in _CI),
     *(f"shadow.groups.<feature>.<group>.decision_rate_delta{ci}" for ci in _CI),
     "shadow.groups.<feature>.<group>.count",
@@ -88,6 +90,9 @@ def shadow_evidence(
                 f"{gap.high_group} {gap.high_rate:.1%} of decisions changed against {gap.low_group} {gap.low_rate:.1%}"
             )
             with_ci(f"{base}.max_change_gap", gap.value, _bounds(gap.interval), groups, gap_detail)
+            joint = _bounds(gap.joint_interval)
+            put(f"{base}.max_change_gap.joint_low", joint[0], groups, gap_detail)
+            put(f"{base}.max_change_gap.joint_high", joint[1], groups, gap_detail)
         for group in feature.groups:
             name = f"{base}.{segment(group.group)}"
             put(f"{name}.count", group.decided, groups)

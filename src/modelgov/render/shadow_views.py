@@ -14,6 +14,7 @@ from modelgov.manifest import (
     ModelVersion,
     ShadowComparison,
     ShadowFeature,
+    ShadowGap,
     ShadowMetricDelta,
     ShadowReport,
 )
@@ -38,11 +39,18 @@ def share_interval(interval: Interval | None) -> str:
     return f"{interval.level * 100:g}% interval {pct(interval.low)} – {pct(interval.high)}"
 
 
-def points_interval(interval: Interval | None) -> str:
+def points_range(interval: Interval | None) -> str:
+    """``+0.6 to +10.0``: an interval of a difference in percentage points, without its level."""
     if interval is None or interval.low is None or interval.high is None:
         return "no interval"
     low, high = (f"{v * 100:+.1f}" for v in (interval.low, interval.high))
-    return f"{interval.level * 100:g}% interval {low} to {high}"
+    return f"{low} to {high}"
+
+
+def points_interval(interval: Interval | None) -> str:
+    if interval is None or interval.low is None or interval.high is None:
+        return "no interval"
+    return f"{interval.level * 100:g}% interval {points_range(interval)}"
 
 
 def excludes_zero(interval: Interval | None) -> bool:
@@ -104,9 +112,21 @@ def groups_sentence(feature: ShadowFeature) -> str:
         return sentence + f" No gap between groups is stated: {text.text(feature.note or 'too few groups')}."
     between = (
         f"between {text.text(gap.high_group)} ({pct(gap.high_rate)}) and {text.text(gap.low_group)} "
-        f"({pct(gap.low_rate)}) the gap is {points(gap.value)} ({points_interval(gap.interval)})"
+        f"({pct(gap.low_rate)}) the gap is {points(gap.value)} ({points_interval(gap.interval)}"
     )
-    if excludes_zero(gap.interval):
+    if gap.joint_interval is not None and gap.pairs > 1:
+        between += (
+            f"; allowing for its being the largest of the {gap.pairs} pairs of groups, "
+            f"{points_range(gap.joint_interval)})"
+        )
+        if excludes_zero(gap.interval) and not excludes_zero(gap.joint_interval):
+            return (
+                sentence + f" The largest difference, {between}, could be chance: picked as the largest of "
+                f"{gap.pairs} pairs, a gap this size is not unusual when the groups are treated alike."
+            )
+    else:
+        between += ")"
+    if is_finding(gap):
         return (
             sentence + f" **Fairness finding:** {between}, so the challenger changes decisions for "
             f"{text.text(gap.high_group)} more often than for {text.text(gap.low_group)}, beyond what chance explains."
@@ -114,9 +134,15 @@ def groups_sentence(feature: ShadowFeature) -> str:
     return sentence + f" The largest difference, {between}, is within what chance explains."
 
 
+def is_finding(gap: ShadowGap) -> bool:
+    """The gap excludes zero by the interval that allows for its being the largest of every pair of
+    groups (by its own interval in a manifest written before that interval was recorded)."""
+    return excludes_zero(gap.joint_interval if gap.joint_interval is not None else gap.interval)
+
+
 def group_finding(report: ShadowReport) -> list[ShadowFeature]:
-    """Sensitive features whose gap in decision-change rates is a finding (its interval excludes 0)."""
-    return [f for f in report.features if f.max_change_gap and excludes_zero(f.max_change_gap.interval)]
+    """Sensitive features whose gap in decision-change rates is a finding (see :func:`is_finding`)."""
+    return [f for f in report.features if f.max_change_gap and is_finding(f.max_change_gap)]
 
 
 def verdict(metric: ShadowMetricDelta) -> str:
