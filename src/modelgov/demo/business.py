@@ -92,7 +92,8 @@ def credit_card() -> dict[str, Any]:
                 "title": "Credit losses",
                 "description": (
                     "Amount written off on approved loans as a share of the amount lent, once the 12-month "
-                    "outcome is known."
+                    "outcome is known (in this example the 12 months are compressed to a few weeks, so that a "
+                    "short log shows the outcomes arriving)."
                 ),
                 "definition": {
                     "aggregation": "ratio",
@@ -125,7 +126,9 @@ def churn_card() -> dict[str, Any]:
                 "name": "retained_after_call",
                 "title": "Flagged customers retained after a call",
                 "description": (
-                    "Share of the flagged customers the retention team called who are still customers 90 days later."
+                    "Share of the flagged customers the retention team called who are still customers 90 days "
+                    "later (in this example the 90 days are compressed to a few weeks, so that a short log shows "
+                    "the outcomes arriving)."
                 ),
                 "definition": {"aggregation": "rate", "column": "stayed_called", "table": "outcomes"},
                 "direction": "higher",
