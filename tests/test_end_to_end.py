@@ -392,6 +392,28 @@ def test_the_credit_models_open_flag_is_on_its_card_monitoring_page_inventory_an
     assert "Open flags from the business" in text("compliance/index.html")
 
 
+def test_the_demos_shadow_test_scores_the_live_versions_own_requests(demo: tuple[Path, Path]) -> None:
+    """A shadow test sees the traffic the live version answers: the demo's shadow log is the champion's
+    production log from the week the test started (same ids, same champion decisions), and its outcomes
+    are those requests' outcomes, so the shadow page's counts agree with the monitoring page's."""
+    workspace, site = demo
+    built = manifest.read(site / "manifest.json")
+    challenger = next(v for m in built.models for v in m.versions if v.shadow)
+    data = workspace / "data/credit-default"
+    shadow_log = pd.read_parquet(data / f"shadow/{challenger.version}-shadow-log.parquet")
+    production = pd.read_parquet(data / f"monitoring/{challenger.shadow.champion}-scoring-log.parquet")
+    start = pd.to_datetime(shadow_log["timestamp"], utc=True).min()
+    first_week = start.normalize() - pd.Timedelta(days=start.dayofweek)
+    live = production[pd.to_datetime(production["timestamp"], utc=True) >= first_week]
+    assert sorted(shadow_log["request_id"]) == sorted(live["request_id"])
+    merged = shadow_log.merge(live[["request_id", "prediction"]], on="request_id")
+    assert (merged["champion_prediction"] == merged["prediction"]).all()
+    outcomes = pd.read_parquet(data / f"shadow/{challenger.version}-outcomes.parquet")
+    production_outcomes = pd.read_parquet(data / f"monitoring/{challenger.shadow.champion}-outcomes.parquet")
+    assert set(outcomes["request_id"]) == set(production_outcomes["request_id"]) & set(live["request_id"])
+    assert challenger.shadow.overall.requests == len(live)
+
+
 def test_the_home_page_lists_the_tests_under_way(demo: tuple[Path, Path]) -> None:
     """The demo's credit 2.0 in shadow beside 1.1 and churn 1.2 in an A/B test against 1.1, each with
     where it stands and what a decision still waits for, linked to its page."""

@@ -272,6 +272,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         write_datasheet(writer, text.datasheet(dataset_id), [path], rows)
 
     tables: dict[tuple[str, str], pd.DataFrame] = {}
+    production_logs: dict[str, dict] = {}  # version → its monitoring block, for the shadow test
     fitted: dict[str, Pipeline] = {}
     for version, release in _RELEASES.items():
         model = fitted[version] = fit(release.factory(), frames[release.training], release.features, LABEL)
@@ -308,6 +309,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         if release.status == "production":
             spec = _log_spec(model)
             logs = monitoring.write(writer, seed, MODEL_ID, version, spec, suffix="parquet")
+            production_logs[version] = logs
         doc = version_doc(
             MODEL_ID,
             version,
@@ -322,7 +324,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         if version == SHADOWED[0]:  # the challenger runs in shadow beside the live version
             champion = SHADOWED[1]
             doc["shadow"] = shadow.write(
-                writer, seed, MODEL_ID, version, champion, _shadow_spec(fitted, champion, version)
+                writer, MODEL_ID, version, champion, production_logs[champion], _shadow_spec(fitted, champion, version)
             )
         writer.yaml(f"models/{MODEL_ID}/versions/{version}/version.yml", doc)
         writer.yaml(
@@ -360,11 +362,8 @@ def _log_spec(model: Pipeline) -> monitoring.LogSpec:
 def _shadow_spec(fitted: dict[str, Pipeline], champion: str, challenger: str) -> shadow.ShadowSpec:
     """Production traffic scored by both versions, each with its own features and the card's threshold."""
     return shadow.ShadowSpec(
-        prefix="shd",
         label=LABEL,
         sensitive=SENSITIVE,
-        drift_start_week=CREDIT_DRIFT_START_WEEK,
-        draw=lambda rng, n, intensity: applicants(rng, n, year=2026.6, intensity=intensity),
         champion=lambda frame: classify(fitted[champion], frame, _RELEASES[champion].features, THRESHOLD),
         challenger=lambda frame: classify(fitted[challenger], frame, _RELEASES[challenger].features, THRESHOLD),
     )
