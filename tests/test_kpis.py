@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import shutil
@@ -403,3 +404,28 @@ def test_the_demo_churn_kpi_does_not_move_while_accuracy_holds(demo_build) -> No
     assert "mg-outcome--fail" in card and "Flagged customers retained after a call:" in card
     home = (demo_build.site / "index.html").read_text(encoding="utf-8")
     assert "Credit losses:" in home and "misses its target" in home and "Approval rate:" in home
+
+
+def test_the_one_line_summary_gives_the_interval_the_records_and_whether_chance_could_explain_it(demo_build) -> None:
+    """The line on the card and the inventory says how firmly: the latest value's interval and its
+    record count, and, when that interval reaches the target, that the verdict could be chance."""
+    from modelgov.render.kpi_views import interval_text, kpi_views
+
+    built = demo_manifest(demo_build)
+    credit = built.model("credit-default")
+    version = next(v for v in credit.versions if v.drift is not None and v.drift.kpis)
+    views = {view.kpi.name: view for view in kpi_views(credit, version)}
+    losses = views["loss_rate"]
+    latest = losses.latest.window.kpi
+    line = losses.summary()
+    assert (
+        f"(95% interval {interval_text(losses.kpi, latest)}, {latest.count:,} records; target at most 4.00 %)" in line
+    )
+    assert losses.clearly and "could lie on either side" not in line
+    # the same week with an interval that reaches the target: the verdict stands, with its caveat
+    wide = latest.model_copy(update={"interval": latest.interval.model_copy(update={"low": 0.035})})
+    row = losses.latest
+    moved = dataclasses.replace(row, window=row.window.model_copy(update={"kpi": wide}))
+    widened = dataclasses.replace(losses, rows=[moved if r is row else r for r in losses.rows])
+    assert not widened.clearly
+    assert widened.summary().endswith("though its interval reaches the target: it could lie on either side by chance")

@@ -166,8 +166,9 @@ class KpiView:
         return mv.window_phrase(self.kind, row.window.start)
 
     def summary(self) -> str:
-        """One line in business words, e.g. ``Credit losses: 5.61 % in the week of 2026-10-26 (target
-        at most 4.00 %) — misses its target, 5 weeks in a row``."""
+        """One line in business words, e.g. ``Credit losses: 5.61 % in the week of 2026-10-26 (95% interval
+        4.12 % – 6.87 %, 337 records; target at most 4.00 %) — misses its target, 5 weeks in a row``:
+        the interval and the count say how firmly, and a value whose interval reaches the target says so."""
         kpi = self.kpi
         latest = self.latest
         if latest is None:
@@ -178,7 +179,13 @@ class KpiView:
             )
             return f"{kpi.title}: not measured yet, {reason} (target {target_text(kpi)})"
         value = format_value(kpi, latest.window.kpi.value if latest.window.kpi else None)
-        text = f"{kpi.title}: {value} in {self.phrase(latest)} (target {target_text(kpi)}) — "
+        interval = interval_text(kpi, latest.window.kpi)
+        basis = ", ".join(
+            ([f"{self.level:.0%} interval {interval}"] if interval else [])
+            + ([f"{latest.window.kpi.count:,} records"] if latest.window.kpi else [])
+        )
+        basis = f"{basis}; " if basis else ""
+        text = f"{kpi.title}: {value} in {self.phrase(latest)} ({basis}target {target_text(kpi)}) — "
         if self.verdict == "meets":
             text += "meets its target"
         else:
@@ -186,6 +193,8 @@ class KpiView:
             text += "misses its target"
             if run > 1:
                 text += f", {run} {self.noun}s in a row"
+        if interval and not self.clearly:
+            text += ", though its interval reaches the target: it could lie on either side by chance"
         if self.flat_while_accurate:
             text += "; no better than " + ("its baseline" if kpi.baseline is not None else "before")
             text += " although the model predicts as validated"
