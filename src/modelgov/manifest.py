@@ -455,7 +455,9 @@ class RecordedDelta(Node):
     low: float | None = Field(None, description="Lower bound of the paired interval of the difference.")
     high: float | None = None
     higher_is_better: bool | None = None
-    this_groups: list[str] = Field(default_factory=list, description="For a gap: the groups behind this version's value.")
+    this_groups: list[str] = Field(
+        default_factory=list, description="For a gap: the groups behind this version's value."
+    )
     other_groups: list[str] = Field(default_factory=list)
 
 
@@ -1198,6 +1200,54 @@ class ShadowReport(Node):
     outcomes: ShadowOutcomes | None = None
 
 
+class RiskMatrix(Node):
+    """The risk matrix the assessments were rated on (governance.yml ``risk_matrix``, or the default)."""
+
+    probability: list[str] = Field(description="Probability levels, least likely first.")
+    impact: list[str] = Field(description="Impact levels, mildest first.")
+    levels: list[str] = Field(description="Severity levels, least severe first.")
+    cells: list[list[str]] = Field(description="cells[probability][impact]: the severity level of each cell.")
+    scores: list[list[int]] | None = Field(
+        None, description="scores[probability][impact] = (p + 1) × (i + 1), when levels come from score bands."
+    )
+    bands: dict[str, int] | None = Field(None, description="Severity level → the highest score it covers.")
+    tiers: dict[str, str] = Field(description="Severity level → the risk tier it implies.")
+    reassess_every: dict[str, int] = Field(description="Risk tier → days from one assessment to the next.")
+    default: bool = Field(description="True when governance.yml sets no risk_matrix and the default applies.")
+
+
+class AssessedRisk(Node):
+    name: str = Field(description="Key in model.yml, e.g. `bad_prediction`.")
+    title: str
+    probability: str
+    impact: str
+    severity: str
+    severity_rank: int = Field(description="1 = the least severe level.")
+    score: int | None = Field(None, description="Probability rank × impact rank, when the matrix is banded.")
+    note: str | None = None
+
+
+class RiskAssessment(Node):
+    """A model's risk assessment, rated on the manifest's ``risk_matrix``."""
+
+    assessed_by: str
+    assessed_on: str
+    risks: list[AssessedRisk] = Field(description="In the order of model.yml.")
+    severity: str = Field(description="The most severe level over the risks.")
+    severity_rank: int
+    set_by: list[str] = Field(description="The risks at that level (their names).")
+    implied_tier: str = Field(description="The tier the matrix maps that level to.")
+    declared_tier: str
+    implied_tier_met: bool = Field(description="The declared tier is at least the implied one (governance.yml order).")
+    reassess_tier: str = Field(description="The higher of the declared and implied tiers: it sets the interval.")
+    reassess_days: int
+    due: str = Field(description="The date the next assessment is due: assessed_on + reassess_days.")
+
+    def overdue_on(self, day: str) -> bool:
+        """Overdue on ``day`` (an ISO date): after the due date; on the due date itself it is not."""
+        return day[:10] > self.due
+
+
 class ModelVersion(Node):
     version: str
     status: Literal["candidate", "staging", "production", "retired"]
@@ -1243,6 +1293,7 @@ class Model(Node):
     sensitive_features: list[str] = Field(default_factory=list)
     card: Card
     business: Business | None = Field(None, description="The business objective and its KPIs, from the card.")
+    risk: RiskAssessment | None = Field(None, description="The card's risk assessment, rated; None when it has none.")
     source: FileRef = Field(description="The model.yml this entry was read from.")
     live_version: str | None = Field(
         description="The version with status `production` (the newest one if several), else None."
@@ -1506,6 +1557,9 @@ class Manifest(Node):
     site_version: str | None = Field(None, description="The site version (`--site-version`); None for a single site.")
     site: Site
     risk_tiers: list[RiskTier]
+    risk_matrix: RiskMatrix | None = Field(
+        None, description="The matrix risk assessments are rated on; None when no model has one and none is set."
+    )
     inputs: list[FileRef] = Field(description="Every workspace file the build read, sorted by path.")
     models: list[Model]
     datasets: list[Dataset]
