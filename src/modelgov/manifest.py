@@ -580,6 +580,47 @@ class Flag(Node):
     resolution: FlagResolution | None = None
 
 
+class AuditCategory(Node):
+    """One category of a Local Law 144 bias audit table."""
+
+    category: str = Field(description="E.g. `Female`, or `Female × Black` for an intersection.")
+    applicants: int
+    share: float = Field(description="Its share of every applicant audited, unknown categories included.")
+    selected: int = Field(description="Applicants selected (or scoring above the median).")
+    rate: float | None = Field(description="selected ÷ applicants: the selection or scoring rate.")
+    impact_ratio: float | None = Field(description="rate ÷ the highest rate; None for an excluded category.")
+    interval: Interval | None = Field(None, description="Bootstrap interval of the impact ratio (not required by law).")
+    excluded: bool = Field(False, description="Under 2 % of the data: left out of the impact ratios, disclosed.")
+
+
+class AuditTable(Node):
+    dimension: Literal["sex", "race_ethnicity", "intersectional"]
+    categories: list[AuditCategory] = Field(description="In name order.")
+    unknown: int = Field(description="Applicants whose category is unknown, left out of this table's rates.")
+    highest: list[str] = Field(default_factory=list, description="The categories with the highest included rate.")
+    min_impact_ratio: float | None = None
+    min_category: str | None = Field(None, description="The included category with the lowest impact ratio.")
+
+
+class BiasAudit(Node):
+    """A Local Law 144 bias-audit summary of one evaluation run (the version's most recent)."""
+
+    audit_date: str
+    data_source: Literal["historical", "test"]
+    data_description: str
+    distribution_date: str | None = None
+    output: Literal["selection", "score"]
+    sex_column: str
+    race_column: str
+    applicants: int = Field(description="Every applicant assessed: the rows of the evaluation table.")
+    selected: int
+    median_score: float | None = Field(None, description="For a scoring tool: the median over every applicant.")
+    min_share: float = Field(0.02, description="Categories below this share of the data may be excluded.")
+    exclude_small_categories: bool = True
+    tables: list[AuditTable]
+    min_impact_ratio: float | None = Field(None, description="The lowest impact ratio over the three tables.")
+
+
 class EvaluationRun(Node):
     id: str
     dataset: str
@@ -592,6 +633,9 @@ class EvaluationRun(Node):
     performance: Performance
     fairness: list[FairnessResult] = Field(default_factory=list)
     explainability: Explainability | None = None
+    bias_audit: BiasAudit | None = Field(
+        None, description="The NYC Local Law 144 bias-audit summary, on the run it is computed from."
+    )
 
 
 class TrainingRecord(Node):

@@ -30,6 +30,8 @@ from modelgov.policy.experiment_evidence import TEMPLATES as EXPERIMENT_TEMPLATE
 from modelgov.policy.experiment_evidence import experiment_evidence
 from modelgov.policy.kpi_evidence import TEMPLATES as KPI_TEMPLATES
 from modelgov.policy.kpi_evidence import kpi_evidence
+from modelgov.policy.ll144_evidence import TEMPLATES as LL144_TEMPLATES
+from modelgov.policy.ll144_evidence import ll144_evidence
 from modelgov.policy.risk_evidence import TEMPLATES as RISK_TEMPLATES
 from modelgov.policy.risk_evidence import risk_evidence
 from modelgov.policy.shadow_evidence import TEMPLATES as SHADOW_TEMPLATES
@@ -76,6 +78,7 @@ TEMPLATES: tuple[str, ...] = (
     *EXPERIMENT_TEMPLATES,
     *KPI_TEMPLATES,
     *RISK_TEMPLATES,
+    *LL144_TEMPLATES,
     *SHADOW_TEMPLATES,
     "flags.open",
     "flags.oldest_open_days",
@@ -252,6 +255,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
     )
 
     experiment_evidence(put, version, f"{base}/ab-test.html")
+    ll144_evidence(put, version, today, f"{base}/bias-audit.html")
 
     report = version.drift
     if report is not None:

@@ -31,6 +31,7 @@ from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import BuildError
 from modelgov.lineage import queries as lineage_graph
 from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, LineageNode, Manifest, Model, ModelVersion
+from modelgov.policy import ll144_evidence
 from modelgov.policy.risk_evidence import RISK_PAGE
 from modelgov.policy.rules import is_placeholder
 from modelgov.render import (
@@ -149,6 +150,13 @@ def has_risk_page(manifest: Manifest) -> bool:
     return manifest.risk_matrix is not None
 
 
+def bias_audit_path(model: Model, version: ModelVersion) -> str | None:
+    """The version's NYC Local Law 144 bias-audit summary, if the card marks an employment tool."""
+    if ll144_evidence.audited_run(version) is None:
+        return None
+    return posixpath.join(posixpath.dirname(version_path(model, version)), "bias-audit.md")
+
+
 def heading_anchor(heading: str) -> str:
     """The id Markdown's table of contents gives a heading with this (plain) text, so pages can
     link to a section of another page; the strict build checks every such link."""
@@ -199,6 +207,7 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         requirement=compliance_views.requirement_html,
     )
     env.tests["placeholder"] = lambda value: isinstance(value, str) and is_placeholder(value)
+    env.tests["bias_audited"] = lambda version: ll144_evidence.audited_run(version) is not None
     return env
 
 
@@ -427,6 +436,10 @@ class _Page:
         target = monitoring_path(model, version)
         return self.link(target) if target is not None else None
 
+    def bias_audit_link(self, model: Model, version: ModelVersion) -> str | None:
+        target = bias_audit_path(model, version)
+        return self.link(target) if target is not None else None
+
     def risk_link(self, model: Model | None = None) -> str | None:
         """The risk page (with a model: its section); None when the site has none."""
         if not has_risk_page(self.manifest):
@@ -643,6 +656,11 @@ class _Page:
             "all_open_flags": lambda: flag_views.all_open(self.manifest),
             "other_versions_open_flags": flag_views.other_versions_open,
             "gate_overrides": lambda: decision_views.overrides(self.manifest),
+            "bias_audit_run": ll144_evidence.audited_run,
+            "bias_audit_link": self.bias_audit_link,
+            "bias_audits": lambda: [
+                (m, v) for m in self.manifest.models for v in m.versions if bias_audit_path(m, v) is not None
+            ],
             "risk_rows": lambda: risk_views.risk_rows(self.manifest),
             "risk_as_of": lambda: risk_views.as_of(self.manifest),
             "risk_anchor": risk_views.model_anchor,
@@ -846,6 +864,7 @@ def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, s
         (monitoring_path(model, version), "Monitoring and drift", "version_monitoring.md.j2"),
         (shadow_path(model, version), "Shadow test", "version_shadow.md.j2"),
         (experiment_path(model, version), "A/B test", "version_experiment.md.j2"),
+        (bias_audit_path(model, version), "Bias audit (NYC LL 144)", "version_bias_audit.md.j2"),
     ]
     return [(path, title, template) for path, title, template in found if path]
 

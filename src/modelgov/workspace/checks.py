@@ -9,6 +9,7 @@ import os
 from typing import TYPE_CHECKING
 
 from modelgov.workspace import schema
+from modelgov.workspace.aedt_checks import check_employment_tools
 from modelgov.workspace.experiment_checks import check_experiment
 from modelgov.workspace.monitoring_checks import check_monitoring
 from modelgov.workspace.risk_checks import check_risk
@@ -65,6 +66,7 @@ def check_cross_references(
         for version in model.versions.values():
             _check_version(loader, model, version, datasets)
     check_risk(loader, governance, models)
+    check_employment_tools(loader, models)
 
 
 def check_mlflow_runs(

@@ -26,6 +26,7 @@ from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_
 
 # shared with policy files, so defined below both (see modelgov.inputs)
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
+from modelgov.workspace.aedt_schema import EmploymentDecisionTool
 from modelgov.workspace.experiment_schema import Experiment
 from modelgov.workspace.kpi_schema import Business
 from modelgov.workspace.risk_schema import RiskAssessment, RiskMatrixSpec
@@ -287,6 +288,11 @@ class ModelCard(Strict):
     business: Business | None = Field(
         None,
         description="The business objective and its KPIs, measured per monitoring window of every monitored version.",
+    )
+    employment_decision_tool: EmploymentDecisionTool | None = Field(
+        None,
+        description="The model is an automated employment decision tool (NYC Local Law 144): its bias-audit "
+        "summary is computed from each version's most recent evaluation (see docs/bias-audit.md).",
     )
     risk_assessment: RiskAssessment | None = Field(
         None,
