@@ -438,3 +438,33 @@ def test_the_risk_page_says_what_a_risk_manager_needs() -> None:
     assert "**below what the assessment implies**" in body
     model_page = next(page.markdown for page in render_pages(built) if page.path == "models/m0/index.md")
     assert "[severity **high**](../../risk.md#risk-m0)" in model_page
+
+
+def test_a_matrix_written_cell_by_cell_renders_without_scores() -> None:
+    spec = RiskMatrixSpec.model_validate(
+        {
+            "probability": ["low", "high"],
+            "impact": ["small", "large"],
+            "levels": ["green", "red"],
+            "table": {"low": ["green", "red"], "high": ["red", "red"]},
+            "tiers": {"green": "low", "red": "high"},
+        }
+    )
+    matrix = rated_matrix(spec)
+    assessment = RiskAssessment.model_validate(
+        {
+            "assessed_by": "x",
+            "assessed_on": "2026-03-01",
+            "risks": {n: {"probability": "low", "impact": "small"} for n in ("unavailable", "decay", "skills_lost")}
+            | {"bad_prediction": {"probability": "low", "impact": "large"}},
+        }
+    )
+    built = _manifest_with([assess(assessment, matrix, "medium", TIERS), None]).model_copy(
+        update={"risk_matrix": matrix}
+    )
+    body = next(page.markdown for page in render_pages(built) if page.path == "risk.md")
+    assert "governance.yml writes out the severity of each cell" in body
+    assert "score" not in body.split("## Models by severity")[1]
+    assert "**No risk assessment recorded** for [Model 1]" in body
+    data, _ = _figure(body)
+    assert data[0]["text"][0][1].count("<b>Model 0</b>") == 1
