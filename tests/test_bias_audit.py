@@ -206,7 +206,7 @@ employment_decision_tool:
   race_ethnicity: race
   audit_date: 2026-03-01
   data_source: historical
-  data_description: Applications screened in 2025, from the applicant tracking system.
+  data_description: "Applications screened in 2025, from the <i>applicant tracking</i> system [x](javascript:y)."
   unknown_values: [Declined]
 """
 
@@ -266,6 +266,7 @@ def test_the_build_puts_the_audit_on_the_versions_latest_evaluation(tmp_path: Pa
     assert "not a threshold of Local Law 144" in body
     rendered = page_render(body)
     assert "<b>Other</b>" not in rendered and "<strong>x</strong>" not in rendered
+    assert "<i>applicant" not in rendered and 'href="javascript:' not in rendered
     assert "bias-audit.md" in pages["models/loans/index.md"]
 
 

@@ -375,27 +375,33 @@ def test_the_heat_map_places_each_model_on_its_worst_cell() -> None:
     data, layout = _figure(risk_charts.risk_matrix_chart(built) or "")
     [heatmap] = data
     assert heatmap["x"] == IMPACT and heatmap["y"] == PROBABILITY
+    # numbered as in the risk page's table: most severe first, ties in the manifest's order
+    assert [row.model.name for row in risk_views.risk_rows(built)] == ["Alpha", "Beta", "Epsilon", "Gamma"]
     expected = {
         ("likely", "major"): ["Alpha", "Beta"],
         ("unlikely", "minor"): ["Gamma"],
         ("possible", "major"): ["Epsilon"],
     }
+    numbers = {"Alpha": "1", "Beta": "2", "Epsilon": "3", "Gamma": "4"}
     for p, probability in enumerate(PROBABILITY):
         for i, impact in enumerate(IMPACT):
             cell = heatmap["text"][p][i]
-            names = re.findall(r"<b>([^<]+)</b>", cell)
-            assert names == expected.get((probability, impact), []), (probability, impact, cell)
+            placed = expected.get((probability, impact), [])
+            assert re.findall(r"<b>([^<]+)</b>", cell) == [numbers[n] for n in placed], (probability, impact, cell)
+            hover = heatmap["customdata"][p][i]
+            assert all(f"{numbers[n]}. {n}" in hover for n in placed) and ("no model" in hover) is (not placed)
             assert f"<i>{HAND_TABLE[probability][i]}</i>" in cell
             # the colour index is the level's rank (z in the middle of its step)
             assert heatmap["z"][p][i] == ["low", "medium", "high", "critical"].index(HAND_TABLE[probability][i]) + 0.5
     assert "4 assessed models" in layout["title"]["subtitle"]["text"]
 
 
-def test_a_crowded_cell_names_four_and_counts_the_rest() -> None:
-    built = _manifest_with([_rated(("likely", "major")) for _ in range(6)])
+def test_a_crowded_cell_numbers_twelve_and_names_all_on_hover() -> None:
+    built = _manifest_with([_rated(("likely", "major")) for _ in range(14)])
     data, _ = _figure(risk_charts.risk_matrix_chart(built) or "")
-    cell = data[0]["text"][3][3]
-    assert len(re.findall(r"<b>", cell)) == 4 and "and 2 more" in cell
+    cell, hover = data[0]["text"][3][3], data[0]["customdata"][3][3]
+    assert re.findall(r"<b>(\d+)</b>", cell) == [str(n) for n in range(1, 13)] and cell.endswith("…</span>")
+    assert all(f"{n + 1}. Model {n}" in hover for n in range(14))
 
 
 HOSTILE = '<script>alert("x")</script> **bold** [link](javascript:alert(1))'
@@ -415,7 +421,7 @@ def test_hostile_text_in_assessments_reaches_no_page_as_markup() -> None:
         assert "&lt;script&gt;alert" in html.unescape(rendered) or "&#60;script&#62;" in pages[path], path
     chart = pages["risk.md"][pages["risk.md"].index("Plotly.newPlot") :]
     assert "<script>alert" not in html.unescape(chart.replace("\\u003c", "<").replace("\\u003e", ">").split("</b>")[0])
-    assert "&lt;script&gt;" in json.loads(json.dumps(_figure(pages["risk.md"])[0]))[0]["text"][3][3]
+    assert "1. &lt;script&gt;alert" in _figure(pages["risk.md"])[0][0]["customdata"][3][3]
 
 
 def test_the_risk_page_says_what_a_risk_manager_needs() -> None:
@@ -428,7 +434,7 @@ def test_the_risk_page_says_what_a_risk_manager_needs() -> None:
     )
     as_of = built.governance.as_of if built.governance else built.built_at[:10]
     body = next(page.markdown for page in render_pages(built) if page.path == "risk.md")
-    assert "| [Churn](#risk-m0) | **high** |" in body
+    assert "| 1 | [Churn](#risk-m0) | **high** |" in body
     assert "above the declared tier" in body
     churn_due = dt.date(2026, 1, 10) + dt.timedelta(days=180)
     late = (dt.date.fromisoformat(as_of) - churn_due).days
@@ -467,4 +473,4 @@ def test_a_matrix_written_cell_by_cell_renders_without_scores() -> None:
     assert "score" not in body.split("## Models by severity")[1]
     assert "**No risk assessment recorded** for [Model 1]" in body
     data, _ = _figure(body)
-    assert data[0]["text"][0][1].count("<b>Model 0</b>") == 1
+    assert data[0]["text"][0][1].count("<b>1</b>") == 1 and "1. Model 0" in data[0]["customdata"][0][1]

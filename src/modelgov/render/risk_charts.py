@@ -1,5 +1,6 @@
 """The risk matrix as a heat map: probability up the side, impact along the bottom, each cell coloured
-by its severity level and naming the models placed on it.
+by its severity level and numbering the models placed on it (the numbers of the risk page's table,
+since names do not fit a cell; hovering a cell names them).
 
 The conventions of :mod:`.chart_style` hold: a stable id, deterministic script-safe JSON, every user
 string (level names, model names) HTML-escaped. Colours run from pale to dark with the severity, so
@@ -18,7 +19,7 @@ from modelgov.render.chart_style import _chart_id, _esc, _html, _style
 _RAMP = ("#fff3e0", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000")
 #: Cells darker than this get white text.
 _DARK_FROM = 2.5
-#: Models named in a cell; more are counted.
+#: Model numbers on one line of a cell (three lines at most; more are marked "…", and listed on hover).
 CELL_NAMES = 4
 
 
@@ -45,6 +46,7 @@ def risk_matrix_chart(manifest: Manifest) -> str | None:
     if matrix is None:
         return None
     placed = risk_views.placements(manifest)
+    number = {row.model.id: position for position, row in enumerate(risk_views.risk_rows(manifest), 1)}
     levels = len(matrix.levels)
     z, text, hover = [], [], []
     for p, probability in enumerate(matrix.probability):
@@ -54,14 +56,13 @@ def risk_matrix_chart(manifest: Manifest) -> str | None:
             rank = matrix.levels.index(level)
             z_row.append(rank + 0.5)
             models = placed.get((p, i), [])
-            names = [f"<b>{_esc(m.name)}</b>" for m in models[:CELL_NAMES]]
-            if len(models) > CELL_NAMES:
-                names.append(f"and {len(models) - CELL_NAMES} more")
+            marks = [f"<b>{number[m.id]}</b>" for m in models]
+            lines = [" · ".join(marks[k : k + CELL_NAMES]) for k in range(0, len(marks), CELL_NAMES)]
             colour = "#ffffff" if rank * (len(_RAMP) - 1) / max(levels - 1, 1) >= _DARK_FROM else "#222222"
-            body = "<br>".join(names)
+            body = "<br>".join(lines[:3]) + (" …" if len(lines) > 3 else "")
             text_row.append(f"<span style='color:{colour}'><i>{_esc(level)}</i>{'<br>' + body if body else ''}</span>")
             score = f" (score {matrix.scores[p][i]})" if matrix.scores is not None else ""
-            who = "<br>".join(_esc(m.name) for m in models) or "no model"
+            who = "<br>".join(f"{number[m.id]}. {_esc(m.name)}" for m in models) or "no model"
             hover_row.append(
                 f"probability <b>{_esc(probability)}</b> × impact <b>{_esc(impact)}</b>{score}<br>"
                 f"severity <b>{_esc(level)}</b><br>{who}"
@@ -96,7 +97,8 @@ def risk_matrix_chart(manifest: Manifest) -> str | None:
     }
     assessed = sum(len(models) for models in placed.values())
     subtitle = (
-        f"{assessed} assessed model{'s' if assessed != 1 else ''}, each on the cell of its most severe risk; "
+        f"{assessed} assessed model{'s' if assessed != 1 else ''}, each numbered as in the table below and placed on "
+        "the cell of its most severe risk; "
         + ("the default matrix" if matrix.default else "governance.yml's risk_matrix")
     )
     _style(figure, "Risk matrix", subtitle, height=max(360, 90 * len(matrix.probability) + 170))
