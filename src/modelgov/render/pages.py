@@ -657,6 +657,8 @@ class _Page:
             "other_versions_open_flags": flag_views.other_versions_open,
             "gate_overrides": lambda: decision_views.overrides(self.manifest),
             "bias_audit_run": ll144_evidence.audited_run,
+            "days_since": risk_views.days_between,
+            "check_date": lambda: risk_views.as_of(self.manifest),
             "bias_audit_link": self.bias_audit_link,
             "bias_audits": lambda: [
                 (m, v) for m in self.manifest.models for v in m.versions if bias_audit_path(m, v) is not None

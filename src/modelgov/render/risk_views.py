@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from modelgov.manifest import AssessedRisk, Manifest, Model, RiskAssessment, RiskMatrix
 from modelgov.policy.risk_evidence import model_anchor
 
-__all__ = ["RiskRow", "as_of", "cell_of", "model_anchor", "placements", "risk_rows", "severity_order", "unassessed"]
+__all__ = [
+    "RiskRow",
+    "as_of",
+    "cell_of",
+    "days_between",
+    "model_anchor",
+    "placements",
+    "risk_rows",
+    "severity_order",
+    "unassessed",
+]
 
 
 @dataclass(frozen=True)
@@ -27,11 +37,12 @@ class RiskRow:
 
 
 def as_of(manifest: Manifest) -> str:
-    """The day an assessment's age is judged on: the policies' date, else the build's."""
+    """The day an assessment's (or an audit's) age is judged on: the policies' date, else the build's."""
     return manifest.governance.as_of if manifest.governance is not None else manifest.built_at[:10]
 
 
-def _days(earlier: str, later: str) -> int:
+def days_between(earlier: str, later: str) -> int:
+    """Days from one ISO date (or timestamp) to another."""
     return (dt.date.fromisoformat(later[:10]) - dt.date.fromisoformat(earlier[:10])).days
 
 
@@ -65,7 +76,7 @@ def risk_rows(manifest: Manifest) -> list[RiskRow]:
             model=model,
             risk=model.risk,
             overdue=model.risk.overdue_on(day),
-            days_to_due=_days(day, model.risk.due),
+            days_to_due=days_between(day, model.risk.due),
             worst=cell_of(manifest.risk_matrix, model.risk),
         )
         for model in severity_order(manifest.models)
