@@ -461,7 +461,9 @@ class RecordedDelta(Node):
     low: float | None = Field(None, description="Lower bound of the paired interval of the difference.")
     high: float | None = None
     higher_is_better: bool | None = None
-    this_groups: list[str] = Field(default_factory=list, description="For a gap: the groups behind this version's value.")
+    this_groups: list[str] = Field(
+        default_factory=list, description="For a gap: the groups behind this version's value."
+    )
     other_groups: list[str] = Field(default_factory=list)
 
 
@@ -584,6 +586,47 @@ class Flag(Node):
     resolution: FlagResolution | None = None
 
 
+class AuditCategory(Node):
+    """One category of a Local Law 144 bias audit table."""
+
+    category: str = Field(description="E.g. `Female`, or `Female × Black` for an intersection.")
+    applicants: int
+    share: float = Field(description="Its share of every applicant audited, unknown categories included.")
+    selected: int = Field(description="Applicants selected (or scoring above the median).")
+    rate: float | None = Field(description="selected ÷ applicants: the selection or scoring rate.")
+    impact_ratio: float | None = Field(description="rate ÷ the highest rate; None for an excluded category.")
+    interval: Interval | None = Field(None, description="Bootstrap interval of the impact ratio (not required by law).")
+    excluded: bool = Field(False, description="Under 2 % of the data: left out of the impact ratios, disclosed.")
+
+
+class AuditTable(Node):
+    dimension: Literal["sex", "race_ethnicity", "intersectional"]
+    categories: list[AuditCategory] = Field(description="In name order.")
+    unknown: int = Field(description="Applicants whose category is unknown, left out of this table's rates.")
+    highest: list[str] = Field(default_factory=list, description="The categories with the highest included rate.")
+    min_impact_ratio: float | None = None
+    min_category: str | None = Field(None, description="The included category with the lowest impact ratio.")
+
+
+class BiasAudit(Node):
+    """A Local Law 144 bias-audit summary of one evaluation run (the version's most recent)."""
+
+    audit_date: str
+    data_source: Literal["historical", "test"]
+    data_description: str
+    distribution_date: str | None = None
+    output: Literal["selection", "score"]
+    sex_column: str
+    race_column: str
+    applicants: int = Field(description="Every applicant assessed: the rows of the evaluation table.")
+    selected: int
+    median_score: float | None = Field(None, description="For a scoring tool: the median over every applicant.")
+    min_share: float = Field(0.02, description="Categories below this share of the data may be excluded.")
+    exclude_small_categories: bool = True
+    tables: list[AuditTable]
+    min_impact_ratio: float | None = Field(None, description="The lowest impact ratio over the three tables.")
+
+
 class EvaluationRun(Node):
     id: str
     dataset: str
@@ -596,6 +639,9 @@ class EvaluationRun(Node):
     performance: Performance
     fairness: list[FairnessResult] = Field(default_factory=list)
     explainability: Explainability | None = None
+    bias_audit: BiasAudit | None = Field(
+        None, description="The NYC Local Law 144 bias-audit summary, on the run it is computed from."
+    )
 
 
 class TrainingRecord(Node):
@@ -1210,6 +1256,54 @@ class ShadowReport(Node):
     outcomes: ShadowOutcomes | None = None
 
 
+class RiskMatrix(Node):
+    """The risk matrix the assessments were rated on (governance.yml ``risk_matrix``, or the default)."""
+
+    probability: list[str] = Field(description="Probability levels, least likely first.")
+    impact: list[str] = Field(description="Impact levels, mildest first.")
+    levels: list[str] = Field(description="Severity levels, least severe first.")
+    cells: list[list[str]] = Field(description="cells[probability][impact]: the severity level of each cell.")
+    scores: list[list[int]] | None = Field(
+        None, description="scores[probability][impact] = (p + 1) × (i + 1), when levels come from score bands."
+    )
+    bands: dict[str, int] | None = Field(None, description="Severity level → the highest score it covers.")
+    tiers: dict[str, str] = Field(description="Severity level → the risk tier it implies.")
+    reassess_every: dict[str, int] = Field(description="Risk tier → days from one assessment to the next.")
+    default: bool = Field(description="True when governance.yml sets no risk_matrix and the default applies.")
+
+
+class AssessedRisk(Node):
+    name: str = Field(description="Key in model.yml, e.g. `bad_prediction`.")
+    title: str
+    probability: str
+    impact: str
+    severity: str
+    severity_rank: int = Field(description="1 = the least severe level.")
+    score: int | None = Field(None, description="Probability rank × impact rank, when the matrix is banded.")
+    note: str | None = None
+
+
+class RiskAssessment(Node):
+    """A model's risk assessment, rated on the manifest's ``risk_matrix``."""
+
+    assessed_by: str
+    assessed_on: str
+    risks: list[AssessedRisk] = Field(description="In the order of model.yml.")
+    severity: str = Field(description="The most severe level over the risks.")
+    severity_rank: int
+    set_by: list[str] = Field(description="The risks at that level (their names).")
+    implied_tier: str = Field(description="The tier the matrix maps that level to.")
+    declared_tier: str
+    implied_tier_met: bool = Field(description="The declared tier is at least the implied one (governance.yml order).")
+    reassess_tier: str = Field(description="The higher of the declared and implied tiers: it sets the interval.")
+    reassess_days: int
+    due: str = Field(description="The date the next assessment is due: assessed_on + reassess_days.")
+
+    def overdue_on(self, day: str) -> bool:
+        """Overdue on ``day`` (an ISO date): after the due date; on the due date itself it is not."""
+        return day[:10] > self.due
+
+
 class ModelVersion(Node):
     version: str
     status: Literal["candidate", "staging", "production", "retired"]
@@ -1255,6 +1349,7 @@ class Model(Node):
     sensitive_features: list[str] = Field(default_factory=list)
     card: Card
     business: Business | None = Field(None, description="The business objective and its KPIs, from the card.")
+    risk: RiskAssessment | None = Field(None, description="The card's risk assessment, rated; None when it has none.")
     source: FileRef = Field(description="The model.yml this entry was read from.")
     live_version: str | None = Field(
         description="The version with status `production` (the newest one if several), else None."
@@ -1518,6 +1613,9 @@ class Manifest(Node):
     site_version: str | None = Field(None, description="The site version (`--site-version`); None for a single site.")
     site: Site
     risk_tiers: list[RiskTier]
+    risk_matrix: RiskMatrix | None = Field(
+        None, description="The matrix risk assessments are rated on; None when no model has one and none is set."
+    )
     inputs: list[FileRef] = Field(description="Every workspace file the build read, sorted by path.")
     models: list[Model]
     datasets: list[Dataset]

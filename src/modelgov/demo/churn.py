@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from modelgov.demo import business, experiment, monitoring
+from modelgov.demo import business, experiment, monitoring, risk
 from modelgov.demo import churn_text as text
 from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, stream
 from modelgov.demo.documents import Release, approval, version_doc, write_datasheet
@@ -249,7 +249,12 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         )
     rates = _group_rates(tables["1.1"], "age_band")
     writer.yaml(
-        f"models/{MODEL_ID}/model.yml", {**text.card(rates, CHURN_DRIFT_START_WEEK), "business": business.churn_card()}
+        f"models/{MODEL_ID}/model.yml",
+        {
+            **text.card(rates, CHURN_DRIFT_START_WEEK),
+            "business": business.churn_card(),
+            "risk_assessment": risk.churn_assessment(),
+        },
     )
 
 

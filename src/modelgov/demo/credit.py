@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from modelgov.demo import business, lineage, monitoring, shadow
+from modelgov.demo import business, lineage, monitoring, risk, shadow
 from modelgov.demo import credit_text as text
 from modelgov.demo.common import age_band, classify, evaluate_classifier, fit, single_threaded, stream
 from modelgov.demo.documents import Release, approval, version_doc, write_datasheet
@@ -341,7 +341,11 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     rates = _rates_by_sex(tables[("1.1", "holdout-2026")])
     writer.yaml(
         f"models/{MODEL_ID}/model.yml",
-        {**text.card(rates, CREDIT_DRIFT_START_WEEK), "business": business.credit_card()},
+        {
+            **text.card(rates, CREDIT_DRIFT_START_WEEK),
+            "business": business.credit_card(),
+            "risk_assessment": risk.credit_assessment(),
+        },
     )
 
 

@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from modelgov.demo import diabetes_text as text
-from modelgov.demo import monitoring
+from modelgov.demo import monitoring, risk
 from modelgov.demo.common import age_band, evaluation_table, fit, regress, stream
 from modelgov.demo.documents import Release, approval, evaluation_entry, version_doc, write_datasheet
 from modelgov.demo.writer import WorkspaceWriter
@@ -168,4 +168,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         f"models/{MODEL_ID}/versions/{version}/approvals.yml",
         {"approvals": [approval(*entry) for entry in text.APPROVALS]},
     )
-    writer.yaml(f"models/{MODEL_ID}/model.yml", text.card(DIABETES_DRIFT_START_WEEK, len(population)))
+    writer.yaml(
+        f"models/{MODEL_ID}/model.yml",
+        {**text.card(DIABETES_DRIFT_START_WEEK, len(population)), "risk_assessment": risk.diabetes_assessment()},
+    )

@@ -92,6 +92,33 @@ DECISIONS = {
 }
 
 
+MODEL_RISK = {
+    "id": "acme-model-risk",
+    "title": "Acme model risk standard",
+    "description": (
+        "Every model's risks are assessed on the group's risk matrix, the model is governed at least "
+        "at the tier its assessment implies, and the assessment is repeated on the tier's schedule."
+    ),
+    "applies_to": {"status": ["candidate", "staging", "production"]},
+    "rules": [
+        {
+            "id": "tier-covers-assessed-risk",
+            "title": "The declared risk tier is at least the tier the risk assessment implies",
+            "evidence": "risk.implied_tier_met",
+            "require": {"==": True},
+            "severity": "warning",
+        },
+        {
+            "id": "risk-reassessed-on-time",
+            "title": "The risk assessment is not overdue for reassessment",
+            "evidence": "risk.reassessment_overdue",
+            "require": {"==": False},
+            "severity": "warning",
+        },
+    ],
+}
+
+
 def waivers() -> dict:
     return {
         "waivers": [
@@ -128,4 +155,5 @@ def waivers() -> dict:
 def build(writer: WorkspaceWriter) -> None:
     writer.yaml("policies/acme-fair-lending.yml", FAIR_LENDING)
     writer.yaml("policies/acme-decisions.yml", DECISIONS)
+    writer.yaml("policies/acme-model-risk.yml", MODEL_RISK)
     writer.yaml("waivers.yml", waivers())

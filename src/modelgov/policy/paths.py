@@ -30,6 +30,10 @@ from modelgov.policy.experiment_evidence import TEMPLATES as EXPERIMENT_TEMPLATE
 from modelgov.policy.experiment_evidence import experiment_evidence
 from modelgov.policy.kpi_evidence import TEMPLATES as KPI_TEMPLATES
 from modelgov.policy.kpi_evidence import kpi_evidence
+from modelgov.policy.ll144_evidence import TEMPLATES as LL144_TEMPLATES
+from modelgov.policy.ll144_evidence import ll144_evidence
+from modelgov.policy.risk_evidence import TEMPLATES as RISK_TEMPLATES
+from modelgov.policy.risk_evidence import risk_evidence
 from modelgov.policy.shadow_evidence import TEMPLATES as SHADOW_TEMPLATES
 from modelgov.policy.shadow_evidence import shadow_evidence
 
@@ -73,6 +77,8 @@ TEMPLATES: tuple[str, ...] = (
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
     *EXPERIMENT_TEMPLATES,
     *KPI_TEMPLATES,
+    *RISK_TEMPLATES,
+    *LL144_TEMPLATES,
     *SHADOW_TEMPLATES,
     "flags.open",
     "flags.oldest_open_days",
@@ -207,6 +213,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
     put("version.age_days", days_between(version.created, today), f"{card_page}#model-details")
     for field in CARD_FIELDS:
         put(f"card.{field}", getattr(model.card, field), card_page)
+    risk_evidence(put, model, today)
 
     run = primary_evaluation(version)
     if run is not None:
@@ -248,6 +255,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
     )
 
     experiment_evidence(put, version, f"{base}/ab-test.html")
+    ll144_evidence(put, version, today, f"{base}/bias-audit.html")
 
     report = version.drift
     if report is not None:

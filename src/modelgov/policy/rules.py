@@ -27,6 +27,7 @@ from .paths import (
     primary_evaluation,
     why_not_counted,
 )
+from .risk_evidence import missing_reason
 from .schema import Requirement, Rule
 
 Check = manifest.PolicyCheck
@@ -117,13 +118,14 @@ def _evidence(rule: Rule, ctx: Context) -> list[Check] | None:
         if rule.missing == "not-applicable":
             return None
         hint = did_you_mean(rule.evidence, ctx.index) if "*" not in rule.evidence else ""
+        reason = missing_reason(rule.evidence, ctx.index)
         return [
             Check(
                 path=rule.evidence,
                 observed=None,
                 requirement=requirement,
                 outcome="fail" if rule.missing == "fail" else "error",
-                message=f"no evidence {rule.evidence!r} for this version{hint}",
+                message=reason or f"no evidence {rule.evidence!r} for this version{hint}",
             )
         ]
     return [threshold_check(path, ev, rule.require) for path, ev in sorted(found.items())]

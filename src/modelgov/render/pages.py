@@ -31,6 +31,8 @@ from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import BuildError
 from modelgov.lineage import queries as lineage_graph
 from modelgov.manifest import Dataset, EvaluationRun, FairnessResult, LineageNode, Manifest, Model, ModelVersion
+from modelgov.policy import ll144_evidence
+from modelgov.policy.risk_evidence import RISK_PAGE
 from modelgov.policy.rules import is_placeholder
 from modelgov.render import (
     charts,
@@ -52,6 +54,8 @@ from modelgov.render import (
     production_fairness_charts,
     production_fairness_views,
     promotion_views,
+    risk_charts,
+    risk_views,
     shadow_charts,
     shadow_views,
     text,
@@ -83,6 +87,7 @@ DATASETS = "datasets/index.md"
 BUILD_RECORD = "build.md"
 AUDIT_TRAIL = "audit.md"
 LINEAGE = "lineage.md"
+RISK = "risk.md"
 MANIFEST_FILE = "manifest.json"
 COMPLIANCE = "compliance/index.md"
 WAIVERS = "compliance/waivers.md"
@@ -139,6 +144,19 @@ def experiment_path(model: Model, version: ModelVersion) -> str | None:
     return posixpath.join(posixpath.dirname(version_path(model, version)), "ab-test.md")
 
 
+def has_risk_page(manifest: Manifest) -> bool:
+    """The risk page exists when the manifest carries a risk matrix (a model is assessed, or
+    governance.yml sets one)."""
+    return manifest.risk_matrix is not None
+
+
+def bias_audit_path(model: Model, version: ModelVersion) -> str | None:
+    """The version's NYC Local Law 144 bias-audit summary, if the card marks an employment tool."""
+    if ll144_evidence.audited_run(version) is None:
+        return None
+    return posixpath.join(posixpath.dirname(version_path(model, version)), "bias-audit.md")
+
+
 def heading_anchor(heading: str) -> str:
     """The id Markdown's table of contents gives a heading with this (plain) text, so pages can
     link to a section of another page; the strict build checks every such link."""
@@ -189,6 +207,7 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         requirement=compliance_views.requirement_html,
     )
     env.tests["placeholder"] = lambda value: isinstance(value, str) and is_placeholder(value)
+    env.tests["bias_audited"] = lambda version: ll144_evidence.audited_run(version) is not None
     return env
 
 
@@ -250,6 +269,7 @@ class _Lookups:
 
 _HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _TAG = re.compile(r"<[^>]+>")
+_SPAN_ID = re.compile(r'<span id="([A-Za-z0-9._-]+)"></span>')
 
 
 def _heading_anchors(markdown: str) -> dict[str, str]:
@@ -266,6 +286,8 @@ def _heading_anchors(markdown: str) -> dict[str, str]:
         if match:
             heading = text.plain(html.unescape(_TAG.sub("", match.group(2))))
             found.setdefault(heading_anchor(heading), heading)
+            for span_id in _SPAN_ID.findall(match.group(2)):  # a stable id set beside a heading of user text
+                found.setdefault(span_id, heading)
     return found
 
 
@@ -290,6 +312,8 @@ class _Evidence:
                     self._targets[f"{base}/{posixpath.splitext(posixpath.basename(path))[0]}.html"] = (path, name)
         for dataset in manifest.datasets:
             self._targets[f"datasets/{dataset.id}.html"] = (dataset_path(dataset.id), f"Datasheet: {dataset.name}")
+        if has_risk_page(manifest):
+            self._targets[RISK_PAGE] = (RISK, "Risk assessment")
         self._headings: dict[str, dict[str, str]] = {}
 
     def add(self, pages: list[SitePage]) -> None:
@@ -411,6 +435,17 @@ class _Page:
     def monitoring_link(self, model: Model, version: ModelVersion) -> str | None:
         target = monitoring_path(model, version)
         return self.link(target) if target is not None else None
+
+    def bias_audit_link(self, model: Model, version: ModelVersion) -> str | None:
+        target = bias_audit_path(model, version)
+        return self.link(target) if target is not None else None
+
+    def risk_link(self, model: Model | None = None) -> str | None:
+        """The risk page (with a model: its section); None when the site has none."""
+        if not has_risk_page(self.manifest):
+            return None
+        anchor = f"#{risk_views.model_anchor(model.id)}" if model is not None and model.risk is not None else ""
+        return self.link(RISK) + anchor
 
     # ----------------------------------------------------------------------- lineage
 
@@ -622,6 +657,21 @@ class _Page:
             "all_open_flags": lambda: flag_views.all_open(self.manifest),
             "other_versions_open_flags": flag_views.other_versions_open,
             "gate_overrides": lambda: decision_views.overrides(self.manifest),
+            "bias_audit_run": ll144_evidence.audited_run,
+            "days_since": risk_views.days_between,
+            "check_date": lambda: risk_views.as_of(self.manifest),
+            "bias_audit_link": self.bias_audit_link,
+            "bias_audits": lambda: [
+                (m, v) for m in self.manifest.models for v in m.versions if bias_audit_path(m, v) is not None
+            ],
+            "risk_rows": lambda: risk_views.risk_rows(self.manifest),
+            "risk_as_of": lambda: risk_views.as_of(self.manifest),
+            "risk_anchor": risk_views.model_anchor,
+            "risk_title": lambda risk, name: next((r.title for r in risk.risks if r.name == name), name),
+            "risk_chart": lambda: self._chart(risk_charts.risk_matrix_chart(self.manifest)),
+            "risk_link": self.risk_link,
+            "unassessed_models": lambda: risk_views.unassessed(self.manifest),
+            "tier_title": lambda tier_id: views.tier_title(self.manifest, tier_id),
             "unrecorded_statuses": lambda: decision_views.unrecorded_statuses(self.manifest),
         }
         return {
@@ -763,6 +813,8 @@ def render_pages(
         for dataset in manifest.datasets
     ]
     pages.append(render.page(LINEAGE, "Lineage", "lineage.md.j2", lineage=manifest.lineage))
+    if has_risk_page(manifest):
+        pages.append(render.page(RISK, "Risk assessment", "risk.md.j2"))
     pages += _compliance_pages(render, manifest, pages)
     if manifest.audit is not None:
         pages.append(render.page(AUDIT_TRAIL, "Audit trail", "audit.md.j2", audit=manifest.audit))
@@ -815,6 +867,7 @@ def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, s
         (monitoring_path(model, version), "Monitoring and drift", "version_monitoring.md.j2"),
         (shadow_path(model, version), "Shadow test", "version_shadow.md.j2"),
         (experiment_path(model, version), "A/B test", "version_experiment.md.j2"),
+        (bias_audit_path(model, version), "Bias audit (NYC LL 144)", "version_bias_audit.md.j2"),
     ]
     return [(path, title, template) for path, title, template in found if path]
 
@@ -875,6 +928,8 @@ def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
             )
         )
     nav.append(NavItem(title="Datasets", children=(NavItem(title="All datasets", path=DATASETS), *datasets)))
+    if has_risk_page(manifest):
+        nav.append(NavItem(title="Risk assessment", path=RISK))
     nav.append(NavItem(title="Lineage", path=LINEAGE))
     if manifest.audit is not None:
         nav.append(NavItem(title="Audit trail", path=AUDIT_TRAIL))

@@ -23,10 +23,12 @@ from modelgov.manifest import (
     MetricDelta,
     Model,
     ModelVersion,
+    RiskAssessment,
     RiskTier,
 )
 from modelgov.render import text
 from modelgov.render.monitoring_views import DriftStatus, drift_status
+from modelgov.render.risk_views import severity_order
 
 __all__ = [
     "DISPARITY_METHODS",
@@ -74,6 +76,11 @@ def tier_of(manifest: Manifest, model: Model) -> RiskTier:
         if tier.id == model.risk_tier:
             return tier
     return RiskTier(id=model.risk_tier, title=model.risk_tier)
+
+
+def tier_title(manifest: Manifest, tier_id: str) -> str:
+    """A tier's title by its id; an id the manifest does not describe is shown as written."""
+    return next((tier.title for tier in manifest.risk_tiers if tier.id == tier_id), tier_id)
 
 
 def highest_tier(manifest: Manifest) -> RiskTier | None:
@@ -156,13 +163,15 @@ class InventoryRow:
     is_live: bool
     last_evaluation: EvaluationRun | None
     drift: DriftStatus  # of the shown version
+    risk: RiskAssessment | None = None  # the model's rated risk assessment
 
 
 def inventory(manifest: Manifest) -> list[InventoryRow]:
-    """One row per model, in manifest order; the drift status is the shown version's (see
+    """One row per model, the most severe risk assessment first (ties, and models without an
+    assessment after them, in manifest order); the drift status is the shown version's (see
     :func:`~modelgov.render.monitoring_views.drift_status`)."""
     rows = []
-    for model in manifest.models:
+    for model in severity_order(manifest.models):
         shown = live_or_newest(model)
         rows.append(
             InventoryRow(
@@ -172,6 +181,7 @@ def inventory(manifest: Manifest) -> list[InventoryRow]:
                 is_live=shown is not None and shown.version == model.live_version,
                 last_evaluation=last_evaluation(model),
                 drift=drift_status(model, shown),
+                risk=model.risk,
             )
         )
     return rows

@@ -10,6 +10,7 @@ stage           scope     evidence it contributes
 ==============  ========  ===============================================================
 evaluation      run       ``models[].versions[].evaluations[].performance``, ``.fairness``
 explanation     run       ``models[].versions[].evaluations[].explainability``
+bias_audit      run       ``models[].versions[].evaluations[].bias_audit`` (NYC Local Law 144)
 monitoring      version   ``models[].versions[].drift``
 experiment      version   ``models[].versions[].experiment`` (an A/B test)
 shadow          version   ``models[].versions[].shadow``
@@ -26,6 +27,7 @@ recorded by :mod:`.records`, not computed, and is never cached.
 from __future__ import annotations
 
 from modelgov.stages import (
+    bias_audit,
     comparison,
     evaluation,
     experiment,
@@ -42,6 +44,7 @@ from modelgov.stages.base import Stage
 STAGES: tuple[Stage, ...] = (
     evaluation.STAGE,
     explanation.STAGE,
+    bias_audit.STAGE,
     monitoring.STAGE,
     shadow.STAGE,
     experiment.STAGE,

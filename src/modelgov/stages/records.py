@@ -95,10 +95,22 @@ def model_entry(workspace: Workspace, model: ModelEntry, versions: Iterable[mani
             references=list(card.references),
         ),
         business=_business(card.business),
+        risk=_risk(workspace, card),
         source=ref(workspace.files, model.source),
         live_version=live,
         versions=ordered,
     )
+
+
+def _risk(workspace: Workspace, card) -> manifest.RiskAssessment | None:
+    """The card's risk assessment rated on governance.yml's matrix (see :mod:`modelgov.risk.matrix`)."""
+    if card.risk_assessment is None:
+        return None
+    from modelgov.risk.matrix import assess, rated_matrix
+
+    gov = workspace.governance
+    tiers = [tier.id for tier in gov.risk_tiers]
+    return assess(card.risk_assessment, rated_matrix(gov.risk_matrix), card.risk_tier, tiers)
 
 
 def _business(business) -> manifest.Business | None:
@@ -230,6 +242,16 @@ def datasets(workspace: Workspace) -> list[manifest.Dataset]:
     return result
 
 
+def _risk_matrix(workspace: Workspace, models: list[manifest.Model]) -> manifest.RiskMatrix | None:
+    """The matrix, when governance.yml sets one or a model has an assessment rated on it."""
+    spec = workspace.governance.risk_matrix
+    if spec is None and not any(model.risk is not None for model in models):
+        return None
+    from modelgov.risk.matrix import rated_matrix
+
+    return rated_matrix(spec)
+
+
 def manifest_of(workspace: Workspace, models: list[manifest.Model]) -> manifest.Manifest:
     """The manifest before the workspace-wide stages: site, risk tiers, models and datasets. Its
     ``inputs`` are filled in last, when every stage has hashed what it read."""
@@ -241,6 +263,7 @@ def manifest_of(workspace: Workspace, models: list[manifest.Model]) -> manifest.
         risk_tiers=[
             manifest.RiskTier(id=t.id, title=t.title or t.id.title(), description=t.description) for t in gov.risk_tiers
         ],
+        risk_matrix=_risk_matrix(workspace, models),
         inputs=[],
         models=sorted(models, key=lambda m: m.id),
         datasets=datasets(workspace),

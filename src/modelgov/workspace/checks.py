@@ -9,8 +9,10 @@ import os
 from typing import TYPE_CHECKING
 
 from modelgov.workspace import schema
+from modelgov.workspace.aedt_checks import check_employment_tools
 from modelgov.workspace.experiment_checks import check_experiment
 from modelgov.workspace.monitoring_checks import check_monitoring
+from modelgov.workspace.risk_checks import check_risk
 from modelgov.workspace.schema_errors import did_you_mean
 from modelgov.workspace.shadow_checks import check_shadow
 from modelgov.workspace.yamlsource import Loc, YamlDocument
@@ -63,6 +65,8 @@ def check_cross_references(
         _check_sensitive_declarations(loader, model, doc)
         for version in model.versions.values():
             _check_version(loader, model, version, datasets)
+    check_risk(loader, governance, models)
+    check_employment_tools(loader, models)
 
 
 def check_mlflow_runs(

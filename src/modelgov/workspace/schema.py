@@ -26,8 +26,10 @@ from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_
 
 # shared with policy files, so defined below both (see modelgov.inputs)
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
+from modelgov.workspace.aedt_schema import EmploymentDecisionTool
 from modelgov.workspace.experiment_schema import Experiment
 from modelgov.workspace.kpi_schema import Business
+from modelgov.workspace.risk_schema import RiskAssessment, RiskMatrixSpec
 from modelgov.workspace.shadow_schema import ShadowTest
 
 
@@ -168,6 +170,11 @@ class Governance(Strict):
         description="Risk tiers a model can be assigned to. Defaults to low / medium / high.",
     )
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    risk_matrix: RiskMatrixSpec | None = Field(
+        None,
+        description="How a model's risk assessment becomes a severity and the tier it implies; a 5 × 5 matrix "
+        "scored probability rank × impact rank when left out (see docs/risk.md).",
+    )
     policies: PolicySettings = Field(default_factory=PolicySettings)
     lineage: LineageSources = Field(default_factory=LineageSources)
     monitoring: MonitoringEngine = Field(default_factory=MonitoringEngine)
@@ -281,6 +288,16 @@ class ModelCard(Strict):
     business: Business | None = Field(
         None,
         description="The business objective and its KPIs, measured per monitoring window of every monitored version.",
+    )
+    employment_decision_tool: EmploymentDecisionTool | None = Field(
+        None,
+        description="The model is an automated employment decision tool (NYC Local Law 144): its bias-audit "
+        "summary is computed from each version's most recent evaluation (see docs/bias-audit.md).",
+    )
+    risk_assessment: RiskAssessment | None = Field(
+        None,
+        description="Probability and impact of each adverse event, who assessed them and when; rated on "
+        "governance.yml's `risk_matrix`.",
     )
 
 
