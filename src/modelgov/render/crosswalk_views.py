@@ -1,0 +1,96 @@
+"""The crosswalk: one table of every clause of every enabled policy against the evidence that covers it.
+
+A compliance team asks two questions the per-policy pages cannot answer: which single piece of
+evidence satisfies which obligations across frameworks, and which obligations nothing covers. Both
+are read off the manifest's policies alone:
+
+* a **row** is one piece of evidence, as the rules name what they read (``evaluation.rows``;
+  ``card.description, card.primary_uses``; ``approvals.model_risk``). Every rule whose list of
+  evidence is the same sits in that row, with the clauses it cites in its references; so each
+  clause appears once for each rule that covers it, and rows are ordered by how many frameworks
+  the evidence serves (most first);
+* the **uncovered** list is every clause of a policy's coverage that no rule checks: those a person
+  must attest, and those left open.
+
+Clauses keep their standing (in force, coming, rescinded) so the table separates what applies today
+from what is coming and what is history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from modelgov.manifest import CoverageClause, GovernanceReport, Policy, PolicyReference, PolicyRule
+
+__all__ = ["CrosswalkRow", "CrosswalkRule", "CrosswalkView", "UncoveredClause", "crosswalk_view"]
+
+
+@dataclass(frozen=True)
+class CrosswalkRule:
+    policy: Policy
+    rule: PolicyRule
+
+    @property
+    def clauses(self) -> list[PolicyReference]:
+        return list(self.rule.references)
+
+
+@dataclass
+class CrosswalkRow:
+    reads: tuple[str, ...]  # the evidence, as the rules name it
+    rules: list[CrosswalkRule] = field(default_factory=list)
+
+    @property
+    def frameworks(self) -> list[str]:
+        """The frameworks the evidence serves, in first-seen order."""
+        found = [ref.framework for item in self.rules for ref in item.rule.references]
+        return list(dict.fromkeys(found))
+
+    @property
+    def clause_count(self) -> int:
+        return sum(len(item.rule.references) for item in self.rules)
+
+
+@dataclass(frozen=True)
+class UncoveredClause:
+    policy: Policy
+    clause: CoverageClause
+
+    @property
+    def kind(self) -> str:
+        """``attestation`` when a person must attest it, else ``open``."""
+        return "attestation" if self.clause.attestation else "open"
+
+
+@dataclass(frozen=True)
+class CrosswalkView:
+    rows: list[CrosswalkRow]
+    uncovered: list[UncoveredClause]
+    uncited: list[CrosswalkRule]  # rules that cite no clause at all (a workspace policy without references)
+
+    @property
+    def clause_total(self) -> int:
+        return sum(row.clause_count for row in self.rows)
+
+    @property
+    def shared_rows(self) -> list[CrosswalkRow]:
+        """Evidence that serves more than one framework."""
+        return [row for row in self.rows if len(row.frameworks) > 1]
+
+
+def crosswalk_view(report: GovernanceReport) -> CrosswalkView:
+    rows: dict[tuple[str, ...], CrosswalkRow] = {}
+    uncited: list[CrosswalkRule] = []
+    for policy in report.policies:
+        for rule in policy.rules:
+            item = CrosswalkRule(policy, rule)
+            if not rule.references:
+                uncited.append(item)
+                continue
+            key = tuple(rule.reads) or (f"rule {rule.id}",)
+            rows.setdefault(key, CrosswalkRow(key)).rules.append(item)
+    ordered = sorted(rows.values(), key=lambda row: (-len(row.frameworks), -row.clause_count, row.reads))
+    uncovered = [
+        UncoveredClause(policy, clause) for policy in report.policies for clause in policy.coverage if not clause.rules
+    ]
+    return CrosswalkView(rows=ordered, uncovered=uncovered, uncited=uncited)
