@@ -137,7 +137,10 @@ def test_the_clauses_the_packs_promise_are_covered() -> None:
     assert eu["Art. 13(3)(b)(v)"] == eu["Annex IV, point 2(g)"] == "automatic"
     assert eu["Art. 14"] == eu["Art. 9"] == eu["Art. 10(5)"] == "attestation"
     assert eu["Art. 15(4)"] == eu["Art. 15(5)"] == "open"
-    assert eu["Art. 72(3)"] == eu["Art. 12(2)(a)"] == eu["Art. 12(2)(c)"] == "automatic"  # the monitoring plan
+    assert eu["Art. 12(2)(a)"] == eu["Art. 12(2)(c)"] == "automatic"
+    assert eu["Art. 72(3)"] == "attestation"  # the plan's text is attested; a rule checks that it runs
+    plan = next(c for c in read_pack("eu-ai-act-high-risk").coverage if c.clause == "Art. 72(3)")
+    assert "monitoring-plan-in-place" in plan.rules
     annex = [c for c in eu if c.startswith("Annex IV")]
     assert annex == [
         f"Annex IV, point {p}" for p in ("1(a)", "2(d)", "2(e)", "2(g)", "3", "4", "5", "6", "7", "8", "9")
