@@ -294,3 +294,25 @@ def test_hostile_sources_reach_no_page_as_markup_or_a_live_link() -> None:
         assert "<script" not in page and "<img" not in page, path
         assert not re.search(r"\]\(\s*javascript:", page, re.I), path
         assert 'href="javascript:' not in page.lower(), path
+
+
+# --------------------------------------------------------------------------- what blocks
+
+
+def test_a_failure_under_a_coming_or_rescinded_text_is_reported_but_never_blocks() -> None:
+    built = make_manifest()
+    model, version = built.models[0], built.models[0].versions[0]
+    rule = {"id": "owner", "title": "Owner", "evidence": "model.owner.email", "require": {"==": "nobody@nowhere"}}
+    as_of = dt.date(2026, 11, 24)
+
+    def verdict(**dates: object) -> tuple[str, str | None, bool]:
+        policy = LoadedPolicy(pack(rules=[rule], **dates), SOURCE)
+        report = govern(built, [policy], [], as_of)
+        mine = next(r for r in report.results if (r.model, r.version) == (model.id, version.version))
+        return mine.outcome, mine.not_in_force, report.blocking
+
+    assert verdict(applies_from=as_of) == ("fail", None, True)  # in force from today: blocks
+    assert verdict(applies_from=as_of + dt.timedelta(days=1)) == ("fail", "coming", False)
+    assert verdict(status="rescinded", rescinded_on=as_of) == ("fail", "rescinded", False)
+    assert verdict(status="rescinded", rescinded_on=as_of + dt.timedelta(days=1)) == ("fail", None, True)
+    assert verdict() == ("fail", None, True)  # no dates declared: the workspace's own policy blocks as before

@@ -1385,6 +1385,12 @@ class PolicyResult(Node):
     waiver: str | None = None
     message: str
     checks: list[PolicyCheck] = Field(default_factory=list)
+    not_in_force: Literal["coming", "rescinded"] | None = Field(
+        None,
+        description="The rule's obligation does not apply on the check date: it is coming (the text, or every "
+        "clause the rule cites, applies later) or its text was rescinded. Such a result is reported but never "
+        "blocks the release.",
+    )
 
 
 class WaiverRecord(Node):

@@ -176,6 +176,7 @@ def govern(
     used: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
     would: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
     accepted = [w for w in waivers if not require_signed_waivers or w.record.accepted]
+    standings = {loaded.policy.id: standing.pack_standing(loaded.policy, today) for loaded in policies}
     active = [w for w in accepted if w.waiver.expires >= today and w.waiver.granted <= today]
 
     for model in built.models:
@@ -184,6 +185,7 @@ def govern(
             ctx = rule_checks.Context(model, version, index, datasets, today, require_signatures)
             for loaded in policies:
                 policy = loaded.policy
+                pack = standings[policy.id]
                 applies = in_scope(policy.applies_to, model, version) and not _excluded(policy.exclude, model, version)
                 for rule in policy.rules:
                     rule_applies = applies and in_scope(rule.applies_to, model, version)
@@ -231,6 +233,7 @@ def govern(
                             severity=rule.severity, outcome=outcome, unwaived_outcome=unwaived, waiver=waiver_id,
                             message=(f"{when.because}: " if when else "") + _message(unwaived or outcome, checks),
                             checks=checks,
+                            not_in_force=standing.rule_not_in_force(rule, pack, today),
                         )
                     )  # fmt: skip
 
@@ -270,8 +273,11 @@ def govern(
 
 def is_blocking(results: list[manifest.PolicyResult], fail_on: str) -> bool:
     """A blocking rule that fails or cannot be checked blocks; with ``fail_on: warning``, so does any
-    warning, and an error on any rule."""
+    warning, and an error on any rule. A result whose obligation is not in force on the check date
+    (coming, or rescinded) never blocks: it shows readiness, or history."""
     for result in results:
+        if result.not_in_force is not None:  # a coming or rescinded obligation is reported, never blocks
+            continue
         if result.outcome == "fail":
             return True
         if result.outcome == "error" and (result.severity == "blocking" or fail_on == "warning"):

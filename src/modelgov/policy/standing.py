@@ -45,6 +45,17 @@ def clause_standing(clause: Clause | Reference, pack: manifest.Standing, as_of: 
     return _dated("coming" if clause.applies_from > as_of else "in force", clause.applies_from, as_of)
 
 
+def rule_not_in_force(rule: Rule, pack: manifest.Standing, as_of: dt.date) -> str | None:
+    """``rescinded`` or ``coming`` when the rule's obligation does not apply on the check date: its pack
+    is rescinded or coming, or every clause it cites phases in later; None when it applies."""
+    if pack.state in ("rescinded", "coming"):
+        return pack.state
+    dates = [ref.applies_from for ref in rule.references]
+    if dates and all(day is not None and day > as_of for day in dates):
+        return "coming"
+    return None
+
+
 def _dated(state: str, day: dt.date, as_of: dt.date, by: str | None = None) -> manifest.Standing:
     return manifest.Standing(state=state, date=day.isoformat(), days=(day - as_of).days, by=by)  # type: ignore[arg-type]
 
