@@ -316,3 +316,18 @@ def test_a_failure_under_a_coming_or_rescinded_text_is_reported_but_never_blocks
     assert verdict(status="rescinded", rescinded_on=as_of) == ("fail", "rescinded", False)
     assert verdict(status="rescinded", rescinded_on=as_of + dt.timedelta(days=1)) == ("fail", None, True)
     assert verdict() == ("fail", None, True)  # no dates declared: the workspace's own policy blocks as before
+
+
+def test_the_ci_reports_show_a_result_not_in_force_without_failing() -> None:
+    from modelgov.policy.outputs import junit_xml, results_csv
+
+    built = make_manifest()
+    rule = {"id": "owner", "title": "Owner", "evidence": "model.owner.email", "require": {"==": "nobody@nowhere"}}
+    as_of = dt.date(2026, 11, 24)
+    policy = LoadedPolicy(pack(rules=[rule], applies_from=as_of + dt.timedelta(days=10)), SOURCE)
+    report = govern(built, [policy], [], as_of)
+    assert not report.blocking
+    xml = junit_xml(report)
+    assert 'failures="0"' in xml and "fail, not yet in force" in xml
+    rows = results_csv(report).splitlines()
+    assert rows[0].endswith(",not_in_force") and all(row.endswith(",coming") for row in rows[1:] if ",fail," in row)

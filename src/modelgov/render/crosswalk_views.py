@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from modelgov.manifest import CoverageClause, GovernanceReport, Policy, PolicyReference, PolicyRule
 
-__all__ = ["CrosswalkRow", "CrosswalkRule", "CrosswalkView", "UncoveredClause", "crosswalk_view"]
+__all__ = ["CrosswalkRow", "CrosswalkRule", "CrosswalkView", "UncoveredClause", "crosswalk_view", "evidence_words"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,46 @@ def crosswalk_view(report: GovernanceReport) -> CrosswalkView:
         UncoveredClause(policy, clause) for policy in report.policies for clause in policy.coverage if not clause.rules
     ]
     return CrosswalkView(rows=ordered, uncovered=uncovered, uncited=uncited)
+
+
+#: Evidence named in words, for a reader who does not know the evidence paths (exact paths first).
+_WORDS = {
+    "evaluation.rows": "Held-out evaluation: its rows",
+    "evaluation.age_days": "Age of the latest evaluation",
+    "monitoring.rows": "Production monitoring log: its records",
+    "monitoring.age_days": "Production monitoring log: days since its latest record",
+    "monitoring.last_window.*": "Production performance on realised outcomes (latest window with outcomes)",
+    "drift.status": "Production monitoring compared with its reference",
+    "drift.drifting_windows": "Input drift: windows in a row",
+    "drift.share_drifted": "Input drift: share of drifted features",
+    "drift.features.*.psi": "Input drift: each feature's PSI",
+    "drift.output.drifted": "Drift of the model's output",
+    "model.owner.email": "Inventory: the owner's e-mail",
+    "model.risk_tier": "Inventory: the model's risk tier",
+    "training.code_commit": "Training record: the code commit",
+    "fairness.*.groups.*.count": "Evaluation rows of each group of the sensitive features",
+    "flags.oldest_open_days": "Flags from the business: the oldest open one",
+    "model inputs": "The model's inputs",
+    "audit log: promotions": "Audit log: the recorded promotions",
+}
+_PREFIXES = (
+    ("card.", "Model card: "),
+    ("datasheets.", "Datasheets: "),
+    ("performance.", "Evaluation: "),
+    ("fairness.", "Evaluation by group: "),
+    ("monitoring.last_window.", "Production performance on realised outcomes: "),
+)
+
+
+def evidence_words(read: str) -> str:
+    """``approvals.model_risk`` → "Sign-off by model_risk"; ``card.caveats`` → "Model card: caveats"."""
+    if read in _WORDS:
+        return _WORDS[read]
+    if read.startswith("approvals.") and read.endswith(".age_days"):
+        return f"Age of the latest sign-off by {read[len('approvals.') : -len('.age_days')]}"
+    if read.startswith("approvals."):
+        return f"Sign-off by {read[len('approvals.') :]}"
+    for prefix, words in _PREFIXES:
+        if read.startswith(prefix):
+            return words + read[len(prefix) :].replace("_", " ")
+    return read

@@ -582,6 +582,7 @@ class _Page:
             "rule_link": self.rule_link,
             "waivers_link": self.waivers_link,
             "crosswalk_link": lambda: self.link(CROSSWALK),
+            "evidence_words": crosswalk_views.evidence_words,
             "standing_text": standing_views.standing_text,
             "standing_label": standing_views.standing_label,
             "coming_groups": lambda: (
