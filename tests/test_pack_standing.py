@@ -331,3 +331,18 @@ def test_the_ci_reports_show_a_result_not_in_force_without_failing() -> None:
     assert 'failures="0"' in xml and "fail, not yet in force" in xml
     rows = results_csv(report).splitlines()
     assert rows[0].endswith(",not_in_force") and all(row.endswith(",coming") for row in rows[1:] if ",fail," in row)
+
+
+def test_the_crosswalk_names_the_clauses_only_a_sign_off_covers() -> None:
+    view = crosswalk_view(_report(ALL_PACKS))
+    expected = set()
+    for name in ALL_PACKS:
+        data = yaml.safe_load(builtin_packs()[name].read_text(encoding="utf-8"))
+        sign_offs = {r["id"] for r in data["rules"] if "approved_by" in r}
+        expected |= {
+            (data["id"], str(c["clause"]))
+            for c in data.get("coverage", [])
+            if c.get("rules") and set(c["rules"]) <= sign_offs
+        }
+    assert {(c.policy.id, c.clause.clause) for c in view.signed_only} == expected
+    assert ("eu-ai-act-high-risk", "Art. 14") in expected  # human oversight rests on a person's word

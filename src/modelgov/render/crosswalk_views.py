@@ -10,7 +10,8 @@ are read off the manifest's policies alone:
   clause appears once for each rule that covers it, and rows are ordered by how many frameworks
   the evidence serves (most first);
 * the **uncovered** list is every clause of a policy's coverage that no rule checks: those a person
-  must attest, and those left open.
+  must attest, and those left open; and the clauses whose only evidence is a person's sign-off (every
+  rule covering them is an ``approved_by`` rule), which a reader should know rest on an attestation.
 
 Clauses keep their standing (in force, coming, rescinded) so the table separates what applies today
 from what is coming and what is history.
@@ -67,6 +68,7 @@ class CrosswalkView:
     rows: list[CrosswalkRow]
     uncovered: list[UncoveredClause]
     uncited: list[CrosswalkRule]  # rules that cite no clause at all (a workspace policy without references)
+    signed_only: list[UncoveredClause] = field(default_factory=list)  # every covering rule is a sign-off
 
     @property
     def clause_total(self) -> int:
@@ -93,7 +95,13 @@ def crosswalk_view(report: GovernanceReport) -> CrosswalkView:
     uncovered = [
         UncoveredClause(policy, clause) for policy in report.policies for clause in policy.coverage if not clause.rules
     ]
-    return CrosswalkView(rows=ordered, uncovered=uncovered, uncited=uncited)
+    signed_only = []
+    for policy in report.policies:
+        kinds = {rule.id: rule.kind for rule in policy.rules}
+        for clause in policy.coverage:
+            if clause.rules and all(kinds.get(rule_id) == "approved_by" for rule_id in clause.rules):
+                signed_only.append(UncoveredClause(policy, clause))
+    return CrosswalkView(rows=ordered, uncovered=uncovered, uncited=uncited, signed_only=signed_only)
 
 
 #: Evidence named in words, for a reader who does not know the evidence paths (exact paths first).
