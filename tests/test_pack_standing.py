@@ -274,7 +274,11 @@ def test_coming_obligations_are_listed_with_the_days_to_go() -> None:
     overview = pages["compliance/index.md"]
     assert "| 2027-05-01 | 158 |" in overview  # OSFI E-23, 158 days after 24 November 2026
     assert "| 2027-12-02 | 373 |" in overview
-    assert "coming: applies from 2027-12-02, in 373 days" in pages["compliance/eu-ai-act-high-risk.md"]
+    eu = pages["compliance/eu-ai-act-high-risk.md"]
+    assert "coming: applies from 2027-12-02, in 373 days" in eu
+    row = next(line for line in eu.splitlines() if line.startswith("| **Annex IV, point 2(g)**"))
+    assert "not verified against its source" in row  # the pack marks it verified: false
+    assert "## Sources" in eu and "Regulation (EU) 2024/1689" in eu
 
 
 def test_hostile_sources_reach_no_page_as_markup_or_a_live_link() -> None:

@@ -69,11 +69,6 @@ class Reference(Strict):
         None, description="false: the clause could not be checked against its source; the pages say so."
     )
 
-    @field_validator("url")
-    @classmethod
-    def _web_url(cls, value: str | None) -> str | None:
-        return web_url(value)
-
 
 class Scope(Strict):
     """Which model versions a policy or rule is about. Every key given must match (and within a key,
