@@ -326,6 +326,7 @@ def test_nav_has_a_compliance_section_only_when_there_are_policy_results() -> No
     compliance = nav["Compliance"]
     assert [(c.title, c.path) for c in compliance.children] == [
         ("Overview", "compliance/index.md"),
+        ("Crosswalk", "compliance/crosswalk.md"),
         *[(p.title, f"compliance/{p.id}.md") for p in manifest.governance.policies],
         ("Waivers", "compliance/waivers.md"),
     ]

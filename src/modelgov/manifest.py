@@ -1379,11 +1379,41 @@ class Dataset(Node):
     )
 
 
+class Standing(Node):
+    """Whether a pack, or one of its clauses, applies on the check date (``governance.as_of``),
+    computed from the pack's dates by :mod:`modelgov.policy.standing`."""
+
+    state: Literal["in force", "coming", "rescinded", "no dates"] = Field(
+        description="`coming`: it starts to apply after the check date; `rescinded`: it stopped applying on or "
+        "before it; `no dates`: the pack declares none."
+    )
+    date: str | None = Field(None, description="The day it starts to apply, or (rescinded) stopped applying.")
+    days: int | None = Field(None, description="`date` minus the check date, in days (negative when past).")
+    by: str | None = Field(None, description="Rescinded: what replaced it.")
+
+
+class PolicySource(Node):
+    id: str
+    title: str
+    url: str | None = None
+    date: str | None = None
+
+
+class PolicyInstrument(Node):
+    name: str
+    number: str | None = None
+    issuer: str | None = None
+
+
 class PolicyReference(Node):
     framework: str
     clause: str
     title: str | None = None
     url: str | None = None
+    source: str | None = Field(None, description="The id of the policy's source the clause was read in.")
+    applies_from: str | None = None
+    verified: bool | None = Field(None, description="False: the clause could not be checked against its source.")
+    standing: Standing | None = None
 
 
 class PolicyRule(Node):
@@ -1395,6 +1425,11 @@ class PolicyRule(Node):
     severity: Literal["blocking", "warning", "info"]
     scope: str = Field(description="The rule's own narrowing of the policy's scope, as text; empty when none.")
     references: list[PolicyReference] = Field(default_factory=list)
+    reads: list[str] = Field(
+        default_factory=list,
+        description="The evidence the rule reads (evidence paths, card fields, approval roles, datasheet fields), "
+        "so one piece of evidence can be traced to every rule and clause it serves.",
+    )
 
 
 class CoverageClause(Node):
@@ -1403,6 +1438,10 @@ class CoverageClause(Node):
     rules: list[str] = Field(default_factory=list)
     attestation: str | None = None
     note: str | None = None
+    source: str | None = None
+    applies_from: str | None = None
+    verified: bool | None = None
+    standing: Standing | None = None
 
 
 class Policy(Node):
@@ -1415,6 +1454,15 @@ class Policy(Node):
     scope: str = Field(description="Which versions it applies to, as text.")
     rules: list[PolicyRule]
     coverage: list[CoverageClause] = Field(default_factory=list)
+    instrument: PolicyInstrument | None = None
+    version: str | None = None
+    declared_status: str | None = Field(None, description="The status the pack declares (as of its writing).")
+    superseded_by: str | None = None
+    rescinded_on: str | None = None
+    published: str | None = None
+    applies_from: str | None = None
+    sources: list[PolicySource] = Field(default_factory=list)
+    standing: Standing | None = Field(None, description="Whether it applies on the check date; None: no result yet.")
 
 
 Outcome = Literal["pass", "fail", "warn", "waived", "error", "not-applicable"]
@@ -1442,6 +1490,12 @@ class PolicyResult(Node):
     waiver: str | None = None
     message: str
     checks: list[PolicyCheck] = Field(default_factory=list)
+    not_in_force: Literal["coming", "rescinded"] | None = Field(
+        None,
+        description="The rule's obligation does not apply on the check date: it is coming (the text, or every "
+        "clause the rule cites, applies later) or its text was rescinded. Such a result is reported but never "
+        "blocks the release.",
+    )
 
 
 class WaiverRecord(Node):

@@ -56,6 +56,8 @@ description: {_todo("one paragraph for the home page: which models this site cov
 policies:
   # The built-in baseline: a complete card, an owner, a recent evaluation, sign-off and datasheets.
   # Until the card's {TODO} fields are written, its card rule fails and `modelgov build` exits 1.
+  # Other built-in packs, each dated and sourced (docs/policy-packs.md): sr-26-2, osfi-e-23,
+  # eu-ai-act-high-risk, colorado-sb-26-189, iso-42001, nist-ai-rmf, and sr-11-7 (rescinded).
   packs: [baseline]
 {lineage}"""
 

@@ -265,6 +265,6 @@ def card(rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
         "references": [
             "Mitchell et al. (2019), Model Cards for Model Reporting, FAT* '19",
             "Regulation (EU) 2024/1689 (AI Act), Annex III point 5(b): creditworthiness evaluation",
-            "Federal Reserve SR 11-7, Guidance on Model Risk Management",
+            "Federal Reserve SR 26-2 / OCC Bulletin 2026-13, Revised Guidance on Model Risk Management (2026)",
         ],
     }

@@ -3,8 +3,11 @@
 Acme's fair-lending policy holds credit models to the four-fifths rule on selection rates by sex.
 Every credit version misses it (the planted income gap): the live 1.1 under a waiver granted while
 the 2.0 retrain was prepared, the candidate 2.0 without one, so the build reports a blocking
-failure: the release of 2.0 is blocked, as it should be. A waiver that accepted the churn model's
-drift while the fee change bedded in has expired, and drift on the diabetes model is a warning.
+failure: the release of 2.0 is blocked, as it should be. Under SR 26-2 the live 1.1, a
+high-materiality model whose last independent review was in February 2025, is overdue for review,
+which blocks too; the packs coming in 2027 report what is missing (no human-oversight sign-off)
+without blocking. A waiver that accepted the churn model's drift while the fee change bedded in has
+expired, and drift on the diabetes model is a warning.
 
 The workspace is a snapshot: :data:`AS_OF` is the day its policies are checked on (``modelgov demo``
 passes it as ``--as-of``), so waiver expiry and freshness read the same whenever the demo is built.
@@ -21,7 +24,11 @@ from modelgov.demo.writer import WorkspaceWriter
 #: The day after the last monitored week ends.
 AS_OF = MONITORING_START + dt.timedelta(weeks=MONITORING_WEEKS, days=1)
 
-PACKS = ["baseline"]
+#: The built-in packs a US and EU lender with Canadian and Colorado business would enable in late
+#: 2026: the bank supervisors' guidance in force (SR 26-2, whose materiality cadence finds the live
+#: credit model's validation overdue), and the texts coming in 2027 (Colorado SB 26-189, OSFI E-23,
+#: the EU AI Act's Annex III obligations), whose results show readiness and do not block yet.
+PACKS = ["baseline", "sr-26-2", "colorado-sb-26-189", "osfi-e-23", "eu-ai-act-high-risk"]
 
 FAIR_LENDING = {
     "id": "acme-fair-lending",

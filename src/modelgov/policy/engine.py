@@ -24,6 +24,7 @@ from fnmatch import fnmatchcase
 from modelgov import manifest
 
 from . import rules as rule_checks
+from . import standing
 from .paths import evidence_index
 from .schema import PolicyFile, Rule, Scope, Waiver
 
@@ -175,6 +176,7 @@ def govern(
     used: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
     would: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
     accepted = [w for w in waivers if not require_signed_waivers or w.record.accepted]
+    standings = {loaded.policy.id: standing.pack_standing(loaded.policy, today) for loaded in policies}
     active = [w for w in accepted if w.waiver.expires >= today and w.waiver.granted <= today]
 
     for model in built.models:
@@ -183,6 +185,7 @@ def govern(
             ctx = rule_checks.Context(model, version, index, datasets, today, require_signatures)
             for loaded in policies:
                 policy = loaded.policy
+                pack = standings[policy.id]
                 applies = in_scope(policy.applies_to, model, version) and not _excluded(policy.exclude, model, version)
                 for rule in policy.rules:
                     rule_applies = applies and in_scope(rule.applies_to, model, version)
@@ -230,6 +233,7 @@ def govern(
                             severity=rule.severity, outcome=outcome, unwaived_outcome=unwaived, waiver=waiver_id,
                             message=(f"{when.because}: " if when else "") + _message(unwaived or outcome, checks),
                             checks=checks,
+                            not_in_force=standing.rule_not_in_force(rule, pack, today),
                         )
                     )  # fmt: skip
 
@@ -259,7 +263,7 @@ def govern(
     return manifest.GovernanceReport(
         as_of=today.isoformat(),
         fail_on=fail_on,  # type: ignore[arg-type]
-        policies=[_policy(p) for p in policies],
+        policies=[_policy(p, today) for p in policies],
         results=results,
         waivers=states,
         blocking=is_blocking(results, fail_on),
@@ -269,8 +273,11 @@ def govern(
 
 def is_blocking(results: list[manifest.PolicyResult], fail_on: str) -> bool:
     """A blocking rule that fails or cannot be checked blocks; with ``fail_on: warning``, so does any
-    warning, and an error on any rule."""
+    warning, and an error on any rule. A result whose obligation is not in force on the check date
+    (coming, or rescinded) never blocks: it shows readiness, or history."""
     for result in results:
+        if result.not_in_force is not None:  # a coming or rescinded obligation is reported, never blocks
+            continue
         if result.outcome == "fail":
             return True
         if result.outcome == "error" and (result.severity == "blocking" or fail_on == "warning"):
@@ -280,8 +287,13 @@ def is_blocking(results: list[manifest.PolicyResult], fail_on: str) -> bool:
     return False
 
 
-def _policy(loaded: LoadedPolicy) -> manifest.Policy:
+def _policy(loaded: LoadedPolicy, today: dt.date) -> manifest.Policy:
     policy = loaded.policy
+    pack = standing.pack_standing(policy, today)
+
+    def day(value: dt.date | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
     return manifest.Policy(
         id=policy.id,
         title=policy.title,
@@ -299,9 +311,44 @@ def _policy(loaded: LoadedPolicy) -> manifest.Policy:
                 requirement=requirement_text(rule),
                 severity=rule.severity,
                 scope=scope_text(rule.applies_to),
-                references=[manifest.PolicyReference(**r.model_dump()) for r in rule.references],
+                references=[
+                    manifest.PolicyReference(
+                        framework=r.framework,
+                        clause=r.clause,
+                        title=r.title,
+                        url=r.url,
+                        source=r.source,
+                        applies_from=day(r.applies_from),
+                        verified=r.verified,
+                        standing=standing.clause_standing(r, pack, today),
+                    )
+                    for r in rule.references
+                ],
+                reads=standing.rule_reads(rule),
             )
             for rule in policy.rules
         ],
-        coverage=[manifest.CoverageClause(**c.model_dump()) for c in policy.coverage],
+        coverage=[
+            manifest.CoverageClause(
+                clause=c.clause,
+                title=c.title,
+                rules=list(c.rules),
+                attestation=c.attestation,
+                note=c.note,
+                source=c.source,
+                applies_from=day(c.applies_from),
+                verified=c.verified,
+                standing=standing.clause_standing(c, pack, today),
+            )
+            for c in policy.coverage
+        ],
+        instrument=manifest.PolicyInstrument(**policy.instrument.model_dump()) if policy.instrument else None,
+        version=policy.version,
+        declared_status=policy.status,
+        superseded_by=policy.superseded_by,
+        rescinded_on=day(policy.rescinded_on),
+        published=day(policy.published),
+        applies_from=day(policy.applies_from),
+        sources=[manifest.PolicySource(id=s.id, title=s.title, url=s.url, date=day(s.date)) for s in policy.sources],
+        standing=pack,
     )

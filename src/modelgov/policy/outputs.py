@@ -61,10 +61,12 @@ def results_csv(report: manifest.GovernanceReport) -> str:
     and a cell such as ``=HYPERLINK(…)`` must open as text, not run as a formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["model", "version", "policy", "rule", "severity", "outcome", "waiver", "message", "evidence"])
+    header = ["model", "version", "policy", "rule", "severity", "outcome", "waiver", "message", "evidence"]
+    writer.writerow([*header, "not_in_force"])
     for r in report.results:
         evidence = "; ".join(f"{c.path}={c.observed}" for c in r.checks)
         row = [r.model, r.version, r.policy, r.rule, r.severity, r.outcome, r.waiver or "", r.message, evidence]
+        row.append(r.not_in_force or "")
         writer.writerow([spreadsheet_cell(cell) for cell in row])
     return out.getvalue()
 
@@ -80,7 +82,8 @@ def _detail(result: manifest.PolicyResult) -> str:
 def junit_xml(report: manifest.GovernanceReport) -> str:
     """One ``<testsuite>`` per policy, one ``<testcase>`` per model version × rule: ``fail`` (and
     ``warn`` when warnings block) are failures, ``error`` errors, ``waived`` and ``not-applicable``
-    skipped with the reason; the evidence is in the message and the element text."""
+    skipped with the reason, and so is any result under a text not in force (it never blocks); the
+    evidence is in the message and the element text."""
     titles = {p.id: p.title for p in report.policies}
     rule_titles = {(p.id, r.id): r.title for p in report.policies for r in p.rules}
     root = ET.Element("testsuites", name="modelgov policies")
@@ -99,7 +102,11 @@ def junit_xml(report: manifest.GovernanceReport) -> str:
             )
             tally["tests"] += 1
             blocking_warning = result.outcome == "warn" and report.fail_on == "warning"
-            if result.outcome == "fail" or blocking_warning:
+            if result.not_in_force and result.outcome in ("fail", "error", "warn"):  # reported, never a CI failure
+                why = "not yet in force" if result.not_in_force == "coming" else "its text was rescinded"
+                ET.SubElement(case, "skipped", message=f"{result.outcome}, {why}: {result.message}")
+                tally["skipped"] += 1
+            elif result.outcome == "fail" or blocking_warning:
                 ET.SubElement(case, "failure", message=result.message, type=result.severity).text = _detail(result)
                 tally["failures"] += 1
             elif result.outcome == "error":

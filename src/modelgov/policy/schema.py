@@ -61,6 +61,13 @@ class Reference(Strict):
     clause: Text
     title: str | None = Field(None, description="The clause's heading or a short paraphrase.")
     url: str | None = None
+    source: str | None = Field(None, description="The id of the pack's `sources` entry the clause was read in.")
+    applies_from: dt.date | None = Field(
+        None, description="The day this obligation starts to apply, when it phases in later than the pack's."
+    )
+    verified: bool | None = Field(
+        None, description="false: the clause could not be checked against its source; the pages say so."
+    )
 
 
 class Scope(Strict):
@@ -294,6 +301,19 @@ class PolicyFile(Strict):
         default_factory=list,
         description="The framework's clauses and how this pack covers each: rules, human attestation, or open.",
     )
+    # What the pack implements, and since when (see :mod:`modelgov.policy.standing`):
+    instrument: Instrument | None = Field(None, description="The legal or supervisory text the pack implements.")
+    version: str | None = Field(None, description="The text's version or edition, e.g. `2023` or `final, 2025-09`.")
+    status: PackStatus | None = Field(
+        None,
+        description="The text's status when the pack was written: `in_force`, `not_yet_applicable`, `rescinded` "
+        "or `superseded`. The pages compute the status on the day of the check from the dates.",
+    )
+    superseded_by: str | None = Field(None, description="What rescinded or replaced the text, e.g. `SR 26-2`.")
+    rescinded_on: dt.date | None = Field(None, description="The day the text stopped applying.")
+    published: dt.date | None = Field(None, description="The day the text was issued or adopted.")
+    applies_from: dt.date | None = Field(None, description="The day its obligations start to apply.")
+    sources: list[Source] = Field(default_factory=list, description="Where the pack's clauses were read.")
 
     @field_validator("id")
     @classmethod
@@ -308,6 +328,13 @@ class PolicyFile(Strict):
                 raise ValueError(f"rule id {rule.id!r} is used twice")
             seen.add(rule.id)
         known = {r.id for r in self.rules}
+        if self.status in ("rescinded", "superseded") and self.rescinded_on is None:
+            raise ValueError(f"status {self.status}: give rescinded_on, the day it stopped applying")
+        if self.status == "not_yet_applicable" and self.applies_from is None:
+            raise ValueError("status not_yet_applicable: give applies_from, the day it starts to apply")
+        sources = [s.id for s in self.sources]
+        if len(sources) != len(set(sources)):
+            raise ValueError("a source id is used twice in sources")
         for clause in self.coverage:
             for rule_id in clause.rules:
                 if rule_id not in known:
@@ -323,7 +350,52 @@ class Clause(Strict):
     rules: list[Text] = Field(default_factory=list, description="Rules of this pack that check it automatically.")
     attestation: str | None = Field(None, description="What a person must attest, when a rule cannot check it.")
     note: str | None = None
+    source: str | None = Field(None, description="The id of the pack's `sources` entry the clause was read in.")
+    applies_from: dt.date | None = Field(
+        None, description="The day this obligation starts to apply, when it phases in later than the pack's."
+    )
+    verified: bool | None = Field(
+        None, description="false: the clause could not be checked against its source; the pages say so."
+    )
 
+
+def web_url(value: str | None) -> str | None:
+    """Only ``http://`` and ``https://`` addresses: a source link must not run code or open a local file."""
+    if value is not None and not value.lower().startswith(("http://", "https://")):
+        raise ValueError("give an http:// or https:// address")
+    return value
+
+
+class Instrument(Strict):
+    """The text a pack implements: ``{name: Guideline on Model Risk Management, number: SR 26-2, issuer: ...}``."""
+
+    name: Text
+    number: str | None = Field(
+        None, description="Its number or reference, e.g. `SR 26-2`, `Regulation (EU) 2024/1689`."
+    )
+    issuer: str | None = Field(None, description="Who issued or adopted it.")
+
+
+class Source(Strict):
+    """A document the pack's clauses were read in, as a reader can find it again."""
+
+    id: Text
+    title: Text
+    url: str | None = None
+    date: dt.date | None = Field(None, description="The source's date of publication.")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _identifier(value)
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        return web_url(value)
+
+
+PackStatus = Literal["in_force", "not_yet_applicable", "rescinded", "superseded"]
 
 PolicyFile.model_rebuild()
 

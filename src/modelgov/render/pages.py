@@ -38,6 +38,7 @@ from modelgov.render import (
     charts,
     comparison_views,
     compliance_views,
+    crosswalk_views,
     decision_views,
     diff_views,
     estimation_charts,
@@ -58,6 +59,7 @@ from modelgov.render import (
     risk_views,
     shadow_charts,
     shadow_views,
+    standing_views,
     text,
     views,
 )
@@ -91,6 +93,7 @@ RISK = "risk.md"
 MANIFEST_FILE = "manifest.json"
 COMPLIANCE = "compliance/index.md"
 WAIVERS = "compliance/waivers.md"
+CROSSWALK = "compliance/crosswalk.md"
 #: Written at the site root by ``modelgov build`` (see :mod:`modelgov.build`), not by the renderer:
 #: the compliance overview links them as plain HTML, which the site builder does not check.
 POLICY_RESULTS_FILES = ("policy-results.json", "policy-results.csv")
@@ -170,7 +173,7 @@ def dataset_path(dataset_id: str) -> str:
 def policy_path(policy_id: str) -> str:
     """A policy's page, next to the compliance overview and the waivers page (whose names it never takes)."""
     name = text.slug(policy_id)
-    if name.lower() == posixpath.splitext(posixpath.basename(WAIVERS))[0]:
+    if name.lower() in {posixpath.splitext(posixpath.basename(p))[0] for p in (WAIVERS, CROSSWALK)}:
         name = f"{name}-policy"
     return f"compliance/{name}.md"
 
@@ -614,6 +617,13 @@ class _Page:
             "policy_link": self.policy_link,
             "rule_link": self.rule_link,
             "waivers_link": self.waivers_link,
+            "crosswalk_link": lambda: self.link(CROSSWALK),
+            "evidence_words": crosswalk_views.evidence_words,
+            "standing_text": standing_views.standing_text,
+            "standing_label": standing_views.standing_label,
+            "coming_groups": lambda: (
+                standing_views.coming_groups(self.manifest.governance) if self.manifest.governance else []
+            ),
             "version_link_by_id": self.version_link_by_id,
             "version_name_by_id": self.version_name_by_id,
             "evidence": self.evidence,
@@ -856,6 +866,14 @@ def _compliance_pages(render: _Renderer, manifest: Manifest, rendered: list[Site
     pages.append(
         render.page(WAIVERS, "Waivers", "compliance_waivers.md.j2", waivers=compliance_views.waiver_rows(manifest))
     )
+    pages.append(
+        render.page(
+            CROSSWALK,
+            "Crosswalk",
+            "compliance_crosswalk.md.j2",
+            view=crosswalk_views.crosswalk_view(manifest.governance),
+        )
+    )
     return pages
 
 
@@ -922,6 +940,7 @@ def site_nav(manifest: Manifest) -> tuple[NavItem, ...]:
                 title="Compliance",
                 children=(
                     NavItem(title="Overview", path=COMPLIANCE),
+                    NavItem(title="Crosswalk", path=CROSSWALK),
                     *policies,
                     NavItem(title="Waivers", path=WAIVERS),
                 ),

@@ -45,8 +45,10 @@ def load_policies(loader: Loader, governance: schema.Governance) -> list[LoadedP
                 )
             )
             continue
-        policy = _parse_pack(loader, path, f"(built-in pack) {path.name}", policy_schema.PolicyFile)
+        display = f"(built-in pack) {path.name}"
+        policy = _parse_pack(loader, path, display, policy_schema.PolicyFile)
         if policy is not None:
+            _check_sources(loader, display, policy)
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             ref = manifest.FileRef(path=f"modelgov:policies/{path.name}", sha256=digest, bytes=path.stat().st_size)
             loaded.append(LoadedPolicy(policy, ref, pack=name))
@@ -58,6 +60,7 @@ def load_policies(loader: Loader, governance: schema.Governance) -> list[LoadedP
                 continue
             policy = loader.parse(rel, policy_schema.PolicyFile)
             if policy is not None:
+                _check_sources(loader, rel, policy)
                 hashed = loader.files.register(rel)
                 ref = manifest.FileRef(path=hashed.path, sha256=hashed.sha256, bytes=hashed.bytes)
                 loaded.append(LoadedPolicy(policy, ref))
@@ -74,6 +77,25 @@ def load_policies(loader: Loader, governance: schema.Governance) -> list[LoadedP
             )
         seen.setdefault(item.policy.id, item.source.path)
     return loaded
+
+
+def _check_sources(loader: Loader, file: str, policy: policy_schema.PolicyFile) -> None:
+    """Every clause's ``source`` names an entry of the pack's ``sources``, reported at its line."""
+    doc = loader.docs[file]
+    known = [source.id for source in policy.sources]
+    cited: list[tuple[Loc, str]] = [
+        (("rules", i, "references", j, "source"), ref.source)
+        for i, rule in enumerate(policy.rules)
+        for j, ref in enumerate(rule.references)
+        if ref.source is not None
+    ]
+    cited += [(("coverage", i, "source"), c.source) for i, c in enumerate(policy.coverage) if c.source is not None]
+    for loc, source in cited:
+        if source not in known:
+            hint = f"; sources: {', '.join(known)}" if known else "; list it under `sources` first"
+            loader.problems.append(
+                doc.problem(loc, f"no source {source!r} in this policy's sources{did_you_mean(source, known)}{hint}")
+            )
 
 
 def _parse_pack(loader: Loader, path: Path, display: str, model: type[BaseModel]) -> Any:
