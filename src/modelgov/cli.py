@@ -169,6 +169,10 @@ def _parser() -> argparse.ArgumentParser:
 
     decision_commands(commands, _as_of)
 
+    from modelgov.dossier.commands import add_arguments as dossier_commands
+
+    dossier_commands(commands)
+
     schema = commands.add_parser("schema", help="print a JSON Schema (manifest or a workspace file kind)")
     schema.add_argument(
         "name",
@@ -358,6 +362,10 @@ def _run(args: argparse.Namespace) -> int:
         return _render(args)
     if args.command == "schema":
         return _schema(args.name, args.write)
+    if args.command == "dossier":
+        from modelgov.dossier.commands import run as dossier
+
+        return dossier(args)
     if args.command in ("approve", "waive", "promote", "audit", "flag"):
         from modelgov.decisions.commands import run
 
