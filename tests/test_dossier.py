@@ -43,12 +43,30 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 @pytest.fixture(scope="module")
-def dossier(demo_build, tmp_path_factory) -> tuple[Path, mf.Manifest]:
-    """The demo's production credit model's dossier, written by the command line from the built site's manifest."""
-    out = tmp_path_factory.mktemp("dossier") / "credit.pdf"
+def dossier(demo_build) -> tuple[Path, mf.Manifest]:
+    """The demo's production credit model's dossier, as the shared build wrote it (``--dossiers production``)."""
+    return demo_build.site / "dossiers" / f"{MODEL}-{VERSION}.pdf", mf.read(demo_build.site / "manifest.json")
+
+
+def test_the_build_writes_a_dossier_of_each_production_version_and_links_it(demo_build) -> None:
+    the_manifest = mf.read(demo_build.site / "manifest.json")
+    production = {
+        f"{m.id}-{v.version}.pdf" for m in the_manifest.models for v in m.versions if v.status == "production"
+    }
+    assert {p.name for p in (demo_build.site / "dossiers").iterdir()} == production and len(production) == 3
+    for model in the_manifest.models:
+        for version in model.versions:
+            page = (demo_build.site / "models" / model.id / version.version / "index.html").read_text()
+            link = f'href="../../../dossiers/{model.id}-{version.version}.pdf"'
+            assert (link in page and "Download the dossier" in page) == (version.status == "production")
+
+
+def test_the_command_line_writes_the_bytes_the_build_wrote(dossier, demo_build, tmp_path) -> None:
+    path, _ = dossier
+    out = tmp_path / "credit.pdf"
     done = _run("dossier", str(demo_build.site / "manifest.json"), MODEL, VERSION, "-o", str(out))
     assert done.returncode == 0, done.stderr
-    return out, mf.read(demo_build.site / "manifest.json")
+    assert out.read_bytes() == path.read_bytes()
 
 
 def _text(pdf: Path) -> str:

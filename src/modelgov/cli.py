@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
         help="alias to point at this version (repeatable; default: latest)",
     )
     build.add_argument("--no-alias", action="store_true", help="give this version no alias (e.g. a back-port)")
+    build.add_argument(
+        "--dossiers",
+        nargs="?",
+        const="production,staging,candidate",
+        type=_statuses,
+        metavar="STATUSES",
+        help="also write an archival PDF/A dossier of each version in production or awaiting a decision "
+        "(or of the statuses given, e.g. `production`) into OUTPUT/dossiers/, linked from the version's page; "
+        "signed with MODELGOV_SIGNING_KEY when set",
+    )
     _analysis_options(build)
     _policy_options(build)
     _refuse_pickle_option(build)
@@ -189,6 +199,15 @@ def _as_of(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _statuses(text: str) -> tuple[str, ...]:
+    known = ("candidate", "staging", "production", "retired")
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in known]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: statuses are a comma-separated list of {', '.join(known)}")
+    return chosen
 
 
 def _refuse_pickle_option(parser: argparse.ArgumentParser) -> None:
@@ -327,6 +346,7 @@ def _run(args: argparse.Namespace) -> int:
             jobs=max(1, args.jobs),
             refuse_pickle=args.refuse_pickle,
             allowed_signers=args.allowed_signers,
+            dossiers=args.dossiers or (),
         )
         if not args.quiet:
             _print_open_hint(result.site_dir)
@@ -575,7 +595,8 @@ def _demo(args: argparse.Namespace) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     progress(f"Generating the example workspace in {workspace} (seed {seed})")
     generate_workspace(workspace, seed=seed)
-    result = build_site(workspace, root / "site", progress=progress, as_of=AS_OF)
+    # a dossier of each production version, as an auditor would file it (docs/dossier.md)
+    result = build_site(workspace, root / "site", progress=progress, as_of=AS_OF, dossiers=("production",))
     if not args.quiet:
         _print_open_hint(result.site_dir)
     report = result.manifest.governance
