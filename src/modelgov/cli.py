@@ -65,16 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         help="alias to point at this version (repeatable; default: latest)",
     )
     build.add_argument("--no-alias", action="store_true", help="give this version no alias (e.g. a back-port)")
-    build.add_argument(
-        "--dossiers",
-        nargs="?",
-        const="production,staging,candidate",
-        type=_statuses,
-        metavar="STATUSES",
-        help="also write an archival PDF/A dossier of each version in production or awaiting a decision "
-        "(or of the statuses given, e.g. `production`) into OUTPUT/dossiers/, linked from the version's page; "
-        "signed with MODELGOV_SIGNING_KEY when set",
-    )
+    _dossiers_option(build)
     _analysis_options(build)
     _policy_options(build)
     _refuse_pickle_option(build)
@@ -174,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("manifest", type=Path)
     render.add_argument("-o", "--output", type=Path, required=True)
     render.add_argument("-q", "--quiet", action="store_true")
+    _dossiers_option(render)
 
     from modelgov.decisions.commands import add_arguments as decision_commands
 
@@ -199,6 +191,19 @@ def _as_of(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _dossiers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dossiers",
+        nargs="?",
+        const="production,staging,candidate",
+        type=_statuses,
+        metavar="STATUSES",
+        help="also write an archival PDF/A dossier of each version in production or awaiting a decision "
+        "(or of the statuses given, e.g. `production`) into OUTPUT/dossiers/, linked from the version's page; "
+        "signed with MODELGOV_SIGNING_KEY when set",
+    )
 
 
 def _statuses(text: str) -> tuple[str, ...]:
@@ -616,7 +621,7 @@ def _render(args: argparse.Namespace) -> int:
     from modelgov.build import render_manifest
 
     the_manifest = manifest.read(args.manifest)
-    result = render_manifest(the_manifest, args.output, progress=_Progress(args.quiet))
+    result = render_manifest(the_manifest, args.output, progress=_Progress(args.quiet), dossiers=args.dossiers or ())
     if not args.quiet:
         _print_open_hint(result.site_dir)
     return EXIT_OK
