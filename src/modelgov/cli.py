@@ -600,8 +600,14 @@ def _demo(args: argparse.Namespace) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     progress(f"Generating the example workspace in {workspace} (seed {seed})")
     generate_workspace(workspace, seed=seed)
-    # a dossier of each production version, as an auditor would file it (docs/dossier.md)
-    result = build_site(workspace, root / "site", progress=progress, as_of=AS_OF, dossiers=("production",))
+    # a dossier of each production version, as an auditor would file it (docs/dossier.md); a machine
+    # without Pango still gets the site, and is told why the dossiers are missing
+    from modelgov.dossier.pdf import available
+
+    if problem := available():
+        progress(f"No dossiers: {problem}")
+    dossiers = () if problem else ("production",)
+    result = build_site(workspace, root / "site", progress=progress, as_of=AS_OF, dossiers=dossiers)
     if not args.quiet:
         _print_open_hint(result.site_dir)
     report = result.manifest.governance

@@ -207,7 +207,11 @@ def _bar(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis, layout: dict[s
     fills = [colour(c, o) for c, o in zip(_per_point(marker.get("color"), n, "#0072B2"), opacity, strict=False)]
     edges = [colour(c) for c in _per_point(marker.get("line", {}).get("color"), n, "none")]
     hatches = [_HATCH.get(s) for s in _per_point(marker.get("pattern", {}).get("shape"), n, "")]
-    width = trace.get("width") if isinstance(trace.get("width"), int | float) else 1 - float(layout.get("bargap", 0.3))
+    width: Any = trace.get("width")
+    if isinstance(width, list):  # one width per bar, in the axis' units (a histogram's bins)
+        width = [1.0 if w is None else float(w) for w in _per_point(width, n, None)]
+    elif not isinstance(width, int | float):
+        width = 1 - float(layout.get("bargap", 0.3))
     draw = ax.barh if horizontal else ax.bar
     bars = draw(
         positions, [0 if math.isnan(v) else v for v in values], width, color=fills, edgecolor=edges, linewidth=0.75
@@ -243,7 +247,15 @@ def _scatter(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis) -> None:
     if "markers" in mode:
         size = marker.get("size", 6)
         sizes = [((s or 6) * _PX_TO_PT) ** 2 for s in _per_point(size, len(xs), 6)]
-        fills = [colour(c) for c in _per_point(marker.get("color", line.get("color", "#0072B2")), len(xs), "#0072B2")]
+        opacity = marker.get("opacity", 1.0)
+        fills = [
+            colour(c, o)
+            for c, o in zip(
+                _per_point(marker.get("color", line.get("color", "#0072B2")), len(xs), "#0072B2"),
+                _per_point(opacity, len(xs), 1.0),
+                strict=False,
+            )
+        ]
         ax.scatter(xs, ys, s=sizes, c=fills, zorder=3, label=None if "lines" in mode else name)
     error = _error(trace.get("error_y"), len(ys))
     if error is not None:
