@@ -22,10 +22,6 @@ from modelgov.manifest import EvaluationRun, Manifest, Model, ModelVersion
 MANIFEST_NAME = "manifest.json"
 RESULTS_NAME = "policy-results.json"
 
-#: The statuses whose versions get a dossier from ``build --dossiers``: in production, or awaiting
-#: a decision to go there (a candidate or a version in staging).
-DOSSIER_STATUSES = ("production", "staging", "candidate")
-
 
 @dataclass(frozen=True)
 class Dossier:
@@ -50,11 +46,6 @@ def find_version(manifest: Manifest, model_id: str, version: str) -> tuple[Model
         known = ", ".join(v.version for v in model.versions)
         raise DossierError(f"model {model_id!r} has no version {version!r} (versions: {known})")
     return model, found
-
-
-def dossier_versions(manifest: Manifest) -> list[tuple[Model, ModelVersion]]:
-    """The versions ``build --dossiers`` writes a dossier for."""
-    return [(m, v) for m in manifest.models for v in m.versions if v.status in DOSSIER_STATUSES]
 
 
 def _run_chart(kind: str, model: Model, version: ModelVersion, run: EvaluationRun) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from modelgov.dossier.html import badge, code, facts, h, interval, md, num, p, signed, t, table
+from modelgov.dossier.html import badge, code, h, interval, md, num, p, signed, t, table
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
 from modelgov.render.compliance_views import OUTCOMES, observed_text, version_results
@@ -260,7 +260,3 @@ def lineage_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
         ]
         + [p(t(note), "note") for note in manifest.lineage.notes]
     )
-
-
-def facts_for_cover(pairs: list[tuple[str, str]]) -> str:
-    return facts(pairs)
