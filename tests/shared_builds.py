@@ -47,7 +47,7 @@ DEMO_CACHE_KEY = "modelgov-tests-shared-demo-analysis-cache-key-0123456789abcdef
 @dataclass(frozen=True)
 class DemoBuild:
     """The bundled example (``modelgov.demo`` with its seed) built as ``modelgov demo`` builds it:
-    ``modelgov build WORKSPACE -o SITE --as-of AS_OF`` at :data:`DEMO_EPOCH`, with its analysis
+    ``modelgov build WORKSPACE -o SITE --as-of AS_OF --dossiers production`` at :data:`DEMO_EPOCH`, with its analysis
     cache kept in ``cache_dir``. Read only: copy what a test changes."""
 
     workspace: Path
@@ -67,6 +67,7 @@ def build_demo(folder: Path) -> None:
     generate_workspace(folder / "workspace")
     env = {**os.environ, "SOURCE_DATE_EPOCH": DEMO_EPOCH, **DemoBuild(folder, folder, folder / "cache").cache_env()}
     command = [sys.executable, "-m", "modelgov", "build", str(folder / "workspace"), "-o", str(folder / "site")]
+    command += ["--dossiers", "production"]  # as `modelgov demo` does
     done = subprocess.run(
         [*command, "--as-of", AS_OF.isoformat(), "--quiet"], env=env, capture_output=True, text=True, timeout=900
     )

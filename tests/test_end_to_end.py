@@ -199,7 +199,9 @@ def test_a_rebuild_from_the_analysis_cache_is_byte_identical(
     cache = tmp_path / "cache"
     shutil.copytree(demo_build.cache_dir, cache)
     messages: list[str] = []
-    warm = build_site(workspace, tmp_path / "warm", as_of=AS_OF, cache_dir=cache, progress=messages.append)
+    warm = build_site(
+        workspace, tmp_path / "warm", as_of=AS_OF, cache_dir=cache, progress=messages.append, dossiers=("production",)
+    )
     assert tree_digest(warm.site_dir) == tree_digest(site)
     reuse = next(m for m in messages if m.startswith("Analysis cache:"))
     assert reuse.endswith(" computed") and " 0 computed" in reuse and not reuse.startswith("Analysis cache: 0 ")
@@ -242,7 +244,8 @@ def test_saved_manifest_renders_the_same_site(
 ) -> None:
     _, site = demo
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    assert main(["render", str(site / "manifest.json"), "-o", str(tmp_path / "rendered"), "-q"]) == 0
+    rendered = ["render", str(site / "manifest.json"), "-o", str(tmp_path / "rendered"), "-q"]
+    assert main([*rendered, "--dossiers", "production"]) == 0  # as the shared build, `modelgov demo`
     assert tree_digest(tmp_path / "rendered") == tree_digest(site)
 
 

@@ -143,7 +143,7 @@ def demo_sites(tmp_path_factory: pytest.TempPathFactory, demo_build: DemoBuild) 
     mkdocs_site = demo_build.site
     properdocs_site = root / "site-properdocs"
     rendered = run_modelgov(
-        ["render", str(mkdocs_site / "manifest.json"), "-o", str(properdocs_site)],
+        ["render", str(mkdocs_site / "manifest.json"), "-o", str(properdocs_site), "--dossiers", "production"],
         engine="properdocs",
         cache=root / "xdg",
     )

@@ -57,6 +57,7 @@ def build_site(
     jobs: int = 1,
     refuse_pickle: bool = False,
     allowed_signers: Path | None = None,
+    dossiers: tuple[str, ...] = (),
 ) -> BuildResult:
     """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically).
     ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`).
@@ -71,8 +72,10 @@ def build_site(
     workspace is refused (CacheError, exit 2) before anything is read: a build never writes into the
     workspace, and whoever can write the workspace must not be able to write the cache.
     ``jobs``: models analysed, and parts of the site built, in parallel processes (the command line
-    uses every CPU). ``allowed_signers``: the file signatures are checked against, from outside the
-    workspace (see :mod:`modelgov.decisions.signers`). ``refuse_pickle``: no pickle is loaded whatever the workspace says, and one that
+    uses every CPU). ``dossiers``: the statuses whose versions get an archival dossier in
+    ``dossiers/`` of the site, linked from their pages (see :mod:`modelgov.dossier`).
+    ``allowed_signers``: the file signatures are checked against, from outside the workspace (see
+    :mod:`modelgov.decisions.signers`). ``refuse_pickle``: no pickle is loaded whatever the workspace says, and one that
     asks with ``trust_pickle: true`` is refused (see :func:`~modelgov.workspace.load.load_workspace`)."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
@@ -100,7 +103,13 @@ def build_site(
         progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")
     if site_version is None:
         return render_manifest(
-            the_manifest, out_dir, template_dir=workspace.templates_dir, progress=progress, cache=cache, jobs=jobs
+            the_manifest,
+            out_dir,
+            template_dir=workspace.templates_dir,
+            progress=progress,
+            cache=cache,
+            jobs=jobs,
+            dossiers=dossiers,
         )
     the_manifest = the_manifest.model_copy(update={"site_version": site_version})
     result = render_manifest(
@@ -111,6 +120,7 @@ def build_site(
         versioned=True,
         cache=cache,
         jobs=jobs,
+        dossiers=dossiers,
     )
     record_version(out_dir, site_version, tuple(aliases))
     progress(f"Recorded version {site_version} in {out_dir / 'versions.json'}")
@@ -126,10 +136,12 @@ def render_manifest(
     versioned: bool = False,
     cache: AnalysisCache | None = None,
     jobs: int = 1,
+    dossiers: tuple[str, ...] = (),
 ) -> BuildResult:
     """Render a manifest into ``out_dir``: staged beside it, then swapped in only on success.
     ``versioned``: the site is one version among others (Material's version selector is shown);
-    ``jobs``: parts of the site built in parallel processes."""
+    ``jobs``: parts of the site built in parallel processes; ``dossiers``: the statuses whose versions
+    get a dossier (written into the staged site, so a failure leaves the previous site as it was)."""
     from modelgov.render import render_site  # keeps `modelgov validate` free of the MkDocs import cost
 
     out_dir = out_dir.resolve()
@@ -139,6 +151,7 @@ def render_manifest(
     _remove_abandoned(out_dir)
     staging = out_dir.parent / f".{out_dir.name}.building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
+    chosen = [(m, v) for m in the_manifest.models for v in m.versions if v.status in dossiers]
     try:
         render_site(
             the_manifest,
@@ -148,7 +161,12 @@ def render_manifest(
             progress=progress,
             cache=cache,
             jobs=jobs,
+            dossiers=frozenset(f"{m.id}/{v.version}" for m, v in chosen),
         )
+        if chosen:
+            from modelgov.dossier.site import write_site_dossiers
+
+            write_site_dossiers(the_manifest, chosen, staging, progress)
         if not (staging / "manifest.json").is_file():  # the site publishes it already, unless versioned
             manifest.write(the_manifest, staging / "manifest.json")
         if the_manifest.governance is not None:

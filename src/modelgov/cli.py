@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         help="alias to point at this version (repeatable; default: latest)",
     )
     build.add_argument("--no-alias", action="store_true", help="give this version no alias (e.g. a back-port)")
+    _dossiers_option(build)
     _analysis_options(build)
     _policy_options(build)
     _refuse_pickle_option(build)
@@ -164,10 +165,15 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("manifest", type=Path)
     render.add_argument("-o", "--output", type=Path, required=True)
     render.add_argument("-q", "--quiet", action="store_true")
+    _dossiers_option(render)
 
     from modelgov.decisions.commands import add_arguments as decision_commands
 
     decision_commands(commands, _as_of)
+
+    from modelgov.dossier.commands import add_arguments as dossier_commands
+
+    dossier_commands(commands)
 
     schema = commands.add_parser("schema", help="print a JSON Schema (manifest or a workspace file kind)")
     schema.add_argument(
@@ -185,6 +191,28 @@ def _as_of(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _dossiers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dossiers",
+        nargs="?",
+        const="production,staging,candidate",
+        type=_statuses,
+        metavar="STATUSES",
+        help="also write an archival PDF/A dossier of each version in production or awaiting a decision "
+        "(or of the statuses given, e.g. `production`) into OUTPUT/dossiers/, linked from the version's page; "
+        "signed with MODELGOV_SIGNING_KEY when set",
+    )
+
+
+def _statuses(text: str) -> tuple[str, ...]:
+    known = ("candidate", "staging", "production", "retired")
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in known]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: statuses are a comma-separated list of {', '.join(known)}")
+    return chosen
 
 
 def _refuse_pickle_option(parser: argparse.ArgumentParser) -> None:
@@ -323,6 +351,7 @@ def _run(args: argparse.Namespace) -> int:
             jobs=max(1, args.jobs),
             refuse_pickle=args.refuse_pickle,
             allowed_signers=args.allowed_signers,
+            dossiers=args.dossiers or (),
         )
         if not args.quiet:
             _print_open_hint(result.site_dir)
@@ -358,6 +387,10 @@ def _run(args: argparse.Namespace) -> int:
         return _render(args)
     if args.command == "schema":
         return _schema(args.name, args.write)
+    if args.command == "dossier":
+        from modelgov.dossier.commands import run as dossier
+
+        return dossier(args)
     if args.command in ("approve", "waive", "promote", "audit", "flag"):
         from modelgov.decisions.commands import run
 
@@ -567,7 +600,14 @@ def _demo(args: argparse.Namespace) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     progress(f"Generating the example workspace in {workspace} (seed {seed})")
     generate_workspace(workspace, seed=seed)
-    result = build_site(workspace, root / "site", progress=progress, as_of=AS_OF)
+    # a dossier of each production version, as an auditor would file it (docs/dossier.md); a machine
+    # without Pango still gets the site, and is told why the dossiers are missing
+    from modelgov.dossier.pdf import available
+
+    if problem := available():
+        progress(f"No dossiers: {problem}")
+    dossiers = () if problem else ("production",)
+    result = build_site(workspace, root / "site", progress=progress, as_of=AS_OF, dossiers=dossiers)
     if not args.quiet:
         _print_open_hint(result.site_dir)
     report = result.manifest.governance
@@ -587,7 +627,7 @@ def _render(args: argparse.Namespace) -> int:
     from modelgov.build import render_manifest
 
     the_manifest = manifest.read(args.manifest)
-    result = render_manifest(the_manifest, args.output, progress=_Progress(args.quiet))
+    result = render_manifest(the_manifest, args.output, progress=_Progress(args.quiet), dossiers=args.dossiers or ())
     if not args.quiet:
         _print_open_hint(result.site_dir)
     return EXIT_OK

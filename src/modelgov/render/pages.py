@@ -160,6 +160,11 @@ def bias_audit_path(model: Model, version: ModelVersion) -> str | None:
     return posixpath.join(posixpath.dirname(version_path(model, version)), "bias-audit.md")
 
 
+def dossier_path(model: Model, version: ModelVersion) -> str:
+    """Where ``build --dossiers`` writes the version's archival dossier (a file beside the pages)."""
+    return f"dossiers/{text.slug(model.id)}-{text.slug(version.version)}.pdf"
+
+
 def heading_anchor(heading: str) -> str:
     """The id Markdown's table of contents gives a heading with this (plain) text, so pages can
     link to a section of another page; the strict build checks every such link."""
@@ -698,7 +703,8 @@ class _Page:
 class _Renderer:
     """Renders pages of one site: the Jinja environment, the manifest and its lookups."""
 
-    def __init__(self, manifest: Manifest, template_dir: Path | None):
+    def __init__(self, manifest: Manifest, template_dir: Path | None, dossiers: frozenset[str] = frozenset()):
+        self.dossiers = dossiers  # `model/version` of each version whose dossier is written beside the site
         if template_dir is not None and not Path(template_dir).is_dir():
             raise BuildError(f"template folder {template_dir} does not exist")
         self.env = environment(template_dir, resources.site_templates_dir())
@@ -709,11 +715,21 @@ class _Renderer:
 
     def page(self, path: str, title: str, template: str, **extra: Any) -> SitePage:
         page = _Page(self.manifest, self.lookups, path)
-        context = {**page.context(), **extra}
+        context = {
+            **page.context(),
+            "dossier_href": lambda model, version: self.dossier_href(page, model, version),
+            **extra,
+        }
         body = _render(self.env, template, path, context)
         if text.UNDEFINED_MARKER in body:  # explain every "undefined" on the page, once
             body = body.rstrip("\n") + "\n\n" + _render(self.env, UNDEFINED_NOTE_TEMPLATE, path, context)
         return SitePage(path=path, title=text.plain(title), markdown=body, uses_plotly=page.uses_plotly)
+
+    def dossier_href(self, page: _Page, model: Model, version: ModelVersion) -> str | None:
+        """The version's dossier relative to ``page``, for a raw HTML link; None when none is written."""
+        if f"{model.id}/{version.version}" not in self.dossiers:
+            return None
+        return page.link(dossier_path(model, version))
 
 
 def _templates_digest(template_dir: Path | None) -> str:
@@ -775,6 +791,8 @@ def _cached_model_pages(
     if cache is None:
         return _model_pages(render, model)
     key = _model_pages_key(render.manifest, shared, index, model)
+    if mine := sorted(d for d in render.dossiers if d.split("/", 1)[0] == model.id):
+        key = cache_key({"pages": key, "dossiers": mine})  # the version pages link the dossiers
     label = f"the pages of {model.id}"
     hit = cache.get(key, label)
     if hit is not None:
@@ -793,11 +811,13 @@ def render_pages(
     cache: AnalysisCache | None = None,
     *,
     manifest_json: bytes | None = None,
+    dossiers: frozenset[str] = frozenset(),
 ) -> list[SitePage]:
     """Every page of the site, rendered to Markdown from the templates; with a ``cache``, each model's
     pages are reused while nothing they depend on changed. ``manifest_json`` is the manifest as the
-    site publishes it, when the caller has it already (serialising a fleet's manifest takes seconds)."""
-    render = _Renderer(manifest, template_dir)
+    site publishes it, when the caller has it already (serialising a fleet's manifest takes seconds).
+    ``dossiers``: ``model/version`` of the versions whose dossier the build writes (their pages link it)."""
+    render = _Renderer(manifest, template_dir, dossiers)
     shared = index = None
     if cache is not None:
         excluded: dict[str, Any] = {"models": True, "inputs": True, "built_at": True, "governance": {"results"}}

@@ -45,10 +45,11 @@ def site_source(
     template_dir: Path | None = None,
     versioned: bool = False,
     cache: AnalysisCache | None = None,
+    dossiers: frozenset[str] = frozenset(),
 ) -> SiteSource:
     """Everything the site consists of, before the static-site builder turns it into HTML."""
     manifest_json = manifest_io.dumps(manifest).encode("utf-8")  # once: the build page names its digest
-    site_pages = pages.render_pages(manifest, template_dir, cache, manifest_json=manifest_json)
+    site_pages = pages.render_pages(manifest, template_dir, cache, manifest_json=manifest_json, dossiers=dossiers)
     assets = _asset_files(template_dir)
     files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]
     files.append(SiteFile(path=PLOTLY_JS, source=charts.plotly_js_path()))
@@ -75,6 +76,7 @@ def render_site(
     progress: Callable[[str], None] = lambda _: None,
     cache: AnalysisCache | None = None,
     jobs: int = 1,
+    dossiers: frozenset[str] = frozenset(),
 ) -> None:
     """Write the governance website for ``manifest`` into ``site_dir``.
 
@@ -86,6 +88,6 @@ def render_site(
     engine ``MODELGOV_SITE_ENGINE`` names cannot be loaded (checked before any page is rendered).
     """
     engine = site_engine.load()
-    source = site_source(manifest, template_dir=template_dir, versioned=versioned, cache=cache)
+    source = site_source(manifest, template_dir=template_dir, versioned=versioned, cache=cache, dossiers=dossiers)
     progress(f"Building the static site with {engine.label} ({len(source.pages)} pages)")
     build_site(source, Path(site_dir), engine=engine, quiet=quiet, cache=cache, progress=progress, jobs=jobs)

@@ -1,0 +1,88 @@
+"""``modelgov dossier``: write one version's dossier, or verify one (called by :mod:`modelgov.cli`).
+
+modelgov dossier WORKSPACE|manifest.json MODEL VERSION -o FILE.pdf [--key KEY]
+modelgov dossier verify FILE.pdf [--allowed-signers FILE] [--signature FILE.sig] [--require-signature]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from modelgov.errors import ModelgovError
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def add_arguments(commands: argparse._SubParsersAction) -> None:
+    dossier = commands.add_parser(
+        "dossier",
+        help="write a model version's archival dossier (a signed PDF/A-3), or `dossier verify FILE.pdf`",
+        description="`modelgov dossier WORKSPACE MODEL VERSION -o FILE.pdf` writes the version's dossier from the "
+        "manifest (WORKSPACE may also be a built site's manifest.json); `modelgov dossier verify FILE.pdf` checks "
+        "that its attached manifest matches the digest on its cover, and its signature (FILE.pdf.sig).",
+    )
+    dossier.add_argument("target", nargs="+", metavar="ARG", help="WORKSPACE MODEL VERSION, or: verify FILE.pdf")
+    dossier.add_argument("-o", "--output", type=Path, help="the PDF to write (default: MODEL-VERSION.pdf)")
+    dossier.add_argument("--key", type=Path, help="sign the dossier with this SSH key (default: MODELGOV_SIGNING_KEY)")
+    dossier.add_argument("--allowed-signers", type=Path, metavar="FILE", help="verify: whose keys to accept "
+                         "(default: MODELGOV_ALLOWED_SIGNERS)")  # fmt: skip
+    dossier.add_argument("--signature", type=Path, metavar="FILE", help="verify: the signature (default: FILE.pdf.sig)")
+    dossier.add_argument("--require-signature", action="store_true", help="verify: an unsigned dossier fails")
+    dossier.add_argument("--refuse-pickle", action="store_true", help="never load a pickle while analysing")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.target[0] == "verify":
+        if len(args.target) != 2:
+            raise ModelgovError("usage: modelgov dossier verify FILE.pdf")
+        return _verify(Path(args.target[1]), args)
+    if len(args.target) != 3:
+        raise ModelgovError("usage: modelgov dossier WORKSPACE MODEL VERSION -o FILE.pdf (or: dossier verify FILE.pdf)")
+    source, model_id, version = Path(args.target[0]), args.target[1], args.target[2]
+    from modelgov.decisions.sign import signing_key
+    from modelgov.dossier import write_dossier
+    from modelgov.dossier.document import find_version
+    from modelgov.dossier.verify import sign_dossier
+
+    the_manifest = _manifest(source, args.refuse_pickle)
+    find_version(the_manifest, model_id, version)  # a clear error before any work
+    output = args.output or Path(f"{model_id}-{version}.pdf")
+    write_dossier(the_manifest, model_id, version, output)
+    print(output)
+    key = signing_key(args.key)
+    if key is not None:
+        print(sign_dossier(output, key))
+    return EXIT_OK
+
+
+def _manifest(source: Path, refuse_pickle: bool):
+    from modelgov import manifest
+
+    if source.is_dir():
+        from modelgov.assemble import build_manifest
+        from modelgov.cache import default_cache_dir, open_cache
+        from modelgov.workspace.load import load_workspace
+
+        cache = open_cache(default_cache_dir(), source, report=lambda message: print(message, file=sys.stderr))
+        return build_manifest(load_workspace(source, refuse_pickle=refuse_pickle), cache=cache)
+    if not source.is_file():
+        raise ModelgovError(f"{source}: no such workspace folder or manifest.json")
+    return manifest.read(source)
+
+
+def _verify(pdf: Path, args: argparse.Namespace) -> int:
+    from modelgov.dossier.verify import verify_dossier
+
+    found = verify_dossier(pdf, args.allowed_signers, args.signature)
+    for line in found.lines:
+        print(line)
+    problems = list(found.problems)
+    if args.require_signature and found.signature == "unsigned":
+        problems.append("the dossier is unsigned and --require-signature was given")
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    if not problems:
+        print(f"{pdf}: verified")
+    return EXIT_FAILED if problems else EXIT_OK

@@ -1,0 +1,244 @@
+"""The archival dossier (``modelgov dossier``): a PDF/A-3 per model version, from the manifest alone.
+
+Checked with readers other than the writer: pikepdf (qpdf) for the PDF/A structure (output intent,
+XMP identification, embedded fonts, attachments with their relationship), pypdf for the text and the
+attachments, pdftoppm (poppler) for page images; numbers against the manifest, attachments byte for
+byte against the manifest the build wrote; the same manifest twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from modelgov import manifest as mf
+from modelgov.dossier.pdf import available
+
+pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
+
+pikepdf = pytest.importorskip("pikepdf", reason="pikepdf (test extras) checks the PDF/A structure")
+pypdf = pytest.importorskip("pypdf")
+
+MODEL, VERSION = "credit-default", "1.1"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modelgov", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def dossier(demo_build) -> tuple[Path, mf.Manifest]:
+    """The demo's production credit model's dossier, as the shared build wrote it (``--dossiers production``)."""
+    return demo_build.site / "dossiers" / f"{MODEL}-{VERSION}.pdf", mf.read(demo_build.site / "manifest.json")
+
+
+def test_the_build_writes_a_dossier_of_each_production_version_and_links_it(demo_build) -> None:
+    the_manifest = mf.read(demo_build.site / "manifest.json")
+    production = {
+        f"{m.id}-{v.version}.pdf" for m in the_manifest.models for v in m.versions if v.status == "production"
+    }
+    assert {p.name for p in (demo_build.site / "dossiers").iterdir()} == production and len(production) == 3
+    for model in the_manifest.models:
+        for version in model.versions:
+            page = (demo_build.site / "models" / model.id / version.version / "index.html").read_text()
+            link = f'href="../../../dossiers/{model.id}-{version.version}.pdf"'
+            assert (link in page and "Download the dossier" in page) == (version.status == "production")
+
+
+def test_the_command_line_writes_the_bytes_the_build_wrote(dossier, demo_build, tmp_path) -> None:
+    path, _ = dossier
+    out = tmp_path / "credit.pdf"
+    done = _run("dossier", str(demo_build.site / "manifest.json"), MODEL, VERSION, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == path.read_bytes()
+
+
+def _text(pdf: Path) -> str:
+    reader = pypdf.PdfReader(str(pdf))
+    return re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in reader.pages))
+
+
+def test_the_pdf_is_pdfa3_with_embedded_fonts_an_output_intent_and_attachments(dossier) -> None:
+    path, _ = dossier
+    with pikepdf.open(path) as pdf:
+        assert pdf.pdf_version == "1.7"
+        assert not pdf.is_encrypted
+        meta = pdf.open_metadata()
+        assert meta.pdfa_status == "3U"
+        intents = pdf.Root.OutputIntents
+        assert len(intents) == 1 and intents[0].S == "/GTS_PDFA1" and "/DestOutputProfile" in intents[0]
+        fonts = 0
+        for page in pdf.pages:
+            for _, font in (page.Resources.get("/Font") or {}).items():
+                fonts += 1
+                descendants = font.get("/DescendantFonts")
+                descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
+                if font.Subtype == "/Type3":
+                    continue  # glyphs drawn in the file itself: nothing to embed
+                assert descriptor is not None and any(
+                    k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")
+                ), font
+        assert fonts > 0
+        names = pdf.Root.Names.EmbeddedFiles.Names
+        specs = {str(names[i]): names[i + 1] for i in range(0, len(names), 2)}
+        assert set(specs) == {"manifest.json", "policy-results.json"}
+        assert all(spec.AFRelationship == "/Data" for spec in specs.values())
+        # the catalog's /AF names each attachment (WeasyPrint lists each one twice: the same object)
+        assert {spec.objgen for spec in pdf.Root.AF} == {spec.objgen for spec in specs.values()}
+        assert "/ID" in pdf.trailer
+
+
+def test_the_attachments_are_the_manifest_and_the_versions_policy_results(dossier, demo_build) -> None:
+    path, the_manifest = dossier
+    with pikepdf.open(path) as pdf:
+        files = {name: att.get_file().read_bytes() for name, att in pdf.attachments.items()}
+    assert files["manifest.json"] == (demo_build.site / "manifest.json").read_bytes()
+    results = json.loads(files["policy-results.json"])
+    expected = [r for r in the_manifest.governance.results if (r.model, r.version) == (MODEL, VERSION)]
+    assert results["model"] == MODEL and results["version"] == VERSION
+    assert results["results"] == [r.model_dump(mode="json") for r in expected] and expected
+    digest = hashlib.sha256(files["manifest.json"]).hexdigest()
+    assert digest in _text(path).replace(" ", "")
+
+
+def test_every_section_is_there_and_its_numbers_are_the_manifests(dossier) -> None:
+    from modelgov.render.text import num
+
+    path, the_manifest = dossier
+    text = _text(path)
+    model = the_manifest.model(MODEL)
+    version = next(v for v in model.versions if v.version == VERSION)
+    for title in (
+        "Model card",
+        "The version",
+        "Performance",
+        "Fairness by sex",
+        "Explainability",
+        "Monitoring in production",
+        "Comparison with the live version",
+        "Policy outcomes",
+        "Sign-offs and decisions",
+        "Obligations of the enabled packs",
+        "Lineage",
+    ):
+        assert title in text, title
+    for heading in (model.name, version.status, the_manifest.audit.head, the_manifest.built_at):
+        assert heading in text.replace(" ", "") or heading in text, heading
+    compact = text.replace(" ", "")
+    for run in version.evaluations:
+        for metric in run.performance.metrics:
+            assert num(metric.value) in text, metric.name
+            if metric.interval is not None and metric.interval.low is not None:
+                assert f"{num(metric.interval.low)}–{num(metric.interval.high)}" in compact, metric.name
+        for result in run.fairness:
+            for group in result.groups:
+                assert num(group.count) in text
+    for approval in version.approvals:
+        assert approval.by in text and approval.signature in text
+    for window in version.drift.windows:
+        assert window.start[:10] in text
+
+
+def test_the_same_manifest_gives_the_same_bytes(dossier) -> None:
+    from modelgov.dossier import render_dossier
+
+    path, the_manifest = dossier
+    assert render_dossier(the_manifest, MODEL, VERSION) == path.read_bytes()
+
+
+def test_verify_checks_the_cover_digest_and_the_signature(dossier, tmp_path) -> None:
+    from modelgov.decisions.sign import openssh_public_key, sign_with_ed25519
+
+    path, _ = dossier
+    pdf = tmp_path / "d.pdf"
+    shutil.copy(path, pdf)
+    unsigned = _run("dossier", "verify", str(pdf))
+    assert unsigned.returncode == 0 and "unsigned" in unsigned.stdout and "matches the cover" in unsigned.stdout
+    assert _run("dossier", "verify", str(pdf), "--require-signature").returncode == 1
+
+    key, stranger = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'auditor@example.org namespaces="modelgov" {openssh_public_key(key)}\n')
+    (tmp_path / "d.pdf.sig").write_text(sign_with_ed25519(key, pdf.read_bytes()))
+    good = _run("dossier", "verify", str(pdf), "--allowed-signers", str(allowed), "--require-signature")
+    assert good.returncode == 0 and "signed by auditor@example.org" in good.stdout, good.stdout
+    # OpenSSH agrees, without modelgov
+    if shutil.which("ssh-keygen"):
+        check = subprocess.run(
+            ["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I", "auditor@example.org", "-n", "modelgov",
+             "-s", str(tmp_path / "d.pdf.sig")],
+            input=pdf.read_bytes(), capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert check.returncode == 0, check.stderr
+
+    (tmp_path / "d.pdf.sig").write_text(sign_with_ed25519(stranger, pdf.read_bytes()))
+    unknown = _run("dossier", "verify", str(pdf), "--allowed-signers", str(allowed))
+    assert unknown.returncode == 1 and "is not listed" in unknown.stdout
+
+    (tmp_path / "d.pdf.sig").write_text(sign_with_ed25519(key, pdf.read_bytes()))
+    changed = (
+        pdf.read_bytes().replace(b"/Producer", b"/Producxr", 1)
+        if b"/Producer" in pdf.read_bytes()
+        else pdf.read_bytes() + b"\n"
+    )
+    pdf.write_bytes(changed)
+    tampered = _run("dossier", "verify", str(pdf), "--allowed-signers", str(allowed))
+    assert tampered.returncode == 1 and "does not verify" in tampered.stdout
+
+
+def test_verify_finds_an_attached_manifest_that_is_not_the_one_on_the_cover(dossier, tmp_path) -> None:
+    path, _ = dossier
+    swapped = tmp_path / "swapped.pdf"
+    with pikepdf.open(path) as pdf:
+        spec = pdf.attachments["manifest.json"]
+        other = spec.get_file().read_bytes().replace(b'"credit-default"', b'"credit-defaulT"', 1)
+        pdf.attachments["manifest.json"] = pikepdf.AttachedFileSpec(pdf, other, filename="manifest.json")
+        pdf.save(swapped)
+    done = _run("dossier", "verify", str(swapped))
+    assert done.returncode == 1 and "the cover says" in done.stdout, done.stdout
+
+
+def test_bad_requests_are_clear_errors(demo_build, tmp_path) -> None:
+    source = str(demo_build.site / "manifest.json")
+    unknown = _run("dossier", source, "no-such-model", "1.0", "-o", str(tmp_path / "x.pdf"))
+    assert (
+        unknown.returncode == 2 and "no model 'no-such-model'" in unknown.stderr and "Traceback" not in unknown.stderr
+    )
+    version = _run("dossier", source, MODEL, "9.9", "-o", str(tmp_path / "x.pdf"))
+    assert version.returncode == 2 and "has no version '9.9'" in version.stderr
+    not_pdf = tmp_path / "n.pdf"
+    not_pdf.write_text("hello")
+    assert _run("dossier", "verify", str(not_pdf)).returncode == 2
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) renders the pages")
+def test_pages_render_as_images_for_a_reader(dossier, tmp_path) -> None:
+    """Every page renders; the images are kept beside the browser screenshots for a person to look at."""
+    from PIL import Image
+
+    path, _ = dossier
+    folder = Path(os.environ.get("MODELGOV_SCREENSHOTS") or REPO / "ci-artifacts" / "screenshots") / "dossier"
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(folder / "page")], check=True, timeout=300)
+    pages = sorted(folder.glob("page-*.png"))
+    assert len(pages) == len(pypdf.PdfReader(str(path)).pages) > 10
+    for page in pages:
+        image = Image.open(page).convert("L")
+        low, high = image.getextrema()
+        assert high - low > 100, f"{page.name} is blank"  # ink on every page

@@ -1,0 +1,133 @@
+"""The dossier's parts, without writing a PDF: the site's chart specifications drawn again with the
+same numbers and colours, user text sanitised as on the site, the EU pack's obligations in the order
+of Annex IV, and a fetcher that fetches nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from modelgov import manifest as mf
+from modelgov.dossier import charts
+from modelgov.dossier.governance import _pack_table
+from modelgov.manifest import Policy, PolicyReference, PolicyResult, PolicyRule
+
+
+@pytest.fixture(scope="module")
+def demo(demo_build) -> mf.Manifest:
+    return mf.read(demo_build.site / "manifest.json")
+
+
+def _credit(demo: mf.Manifest):
+    model = demo.model("credit-default")
+    version = next(v for v in model.versions if v.status == "production")
+    return model, version, version.evaluations[0]
+
+
+def test_a_fairness_chart_is_drawn_with_the_specs_numbers_and_colours(demo) -> None:
+    import matplotlib
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Rectangle
+
+    from modelgov.render.chart_style import PALETTE
+    from modelgov.render.fairness_charts import fairness_chart
+
+    model, version, run = _credit(demo)
+    result = run.fairness[0]
+    data, layout = charts.figure_spec(fairness_chart(model, version, run, result))
+    bars = [t for t in data if t.get("type") == "bar"]
+    with matplotlib.rc_context(charts._RC):
+        figure = charts.draw(data, layout)
+    drawn = [
+        patch
+        for ax in figure.axes
+        for patch in ax.patches
+        if isinstance(patch, Rectangle) and patch.get_visible() and patch.get_height() > 0 and patch.get_width() < 1
+    ]
+    expected = [(y, c) for t in bars for y, c in zip(t["y"], t["marker"]["color"], strict=True) if y is not None]
+    assert len(drawn) == len(expected) > 0
+    for patch, (height, colour) in zip(drawn, expected, strict=True):
+        assert patch.get_height() == pytest.approx(height, abs=1e-12)
+        assert to_hex(patch.get_facecolor()) == colour.lower()
+    # the bars' heights are the manifest's group rates, in the colours of the site's palette
+    first = [g.metrics[next(iter(result.metric_labels))] for g in result.groups if not g.absent]
+    assert [p.get_height() for p in drawn[: len(first)]] == pytest.approx([v for v in first if v is not None])
+    assert {to_hex(p.get_facecolor()).upper() for p in drawn} <= set(PALETTE)
+    svg = charts.svg(data, layout)
+    for group in result.groups:
+        assert f">{group.group}<" in svg.replace("\n", "")  # tick labels stay text
+    assert "sex: metrics by group" in svg
+
+
+def test_svg_output_is_deterministic_and_dollar_signs_are_not_mathematics(demo) -> None:
+    from modelgov.render.explanation_charts import importance_chart
+
+    model, version, run = _credit(demo)
+    data, layout = charts.figure_spec(importance_chart(model, version, run))
+    assert charts.svg(data, layout) == charts.svg(data, layout)
+    assert charts.label("<b>cost</b> in $ &amp; $x$") == r"cost in \$ & \$x\$"
+    assert charts.colour("rgba(0,114,178,0.16)") == pytest.approx((0, 114 / 255, 178 / 255, 0.16))
+
+
+def test_user_text_is_sanitised_as_on_the_site_and_nothing_is_fetched(demo) -> None:
+    from modelgov.dossier.document import build_dossier
+
+    model, version, _ = _credit(demo)
+    hostile = "**kept**\n\n<script>alert(1)</script> [x](javascript:alert(1)) <img src=http://evil.example/p.png>"
+    card = model.card.model_copy(
+        update={"description": hostile, "caveats": "<style>@import url(http://evil.example)</style>"}
+    )
+    models = [m.model_copy(update={"card": card}) if m.id == model.id else m for m in demo.models]
+    dossier = build_dossier(demo.model_copy(update={"models": models}), model.id, version.version)
+    body = dossier.html
+    assert "<script" not in body and "<style" not in body.split("</head>")[1]
+    assert not re.search(r"""(?:src|href)=["']?(?:javascript:|https?://evil)""", body)
+    assert "<strong>kept</strong>" in body
+    assert "Not shown for safety" in body  # the site's note that sanitising took something out
+
+
+def test_the_fetcher_refuses_every_address_but_its_own_data(tmp_path) -> None:
+    from modelgov.dossier.pdf import _fetcher, available
+
+    if available() is not None:
+        pytest.skip(available())
+    from weasyprint.urls import URLFetchingError
+
+    fetcher = _fetcher()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    for url in (f"file://{secret}", "http://127.0.0.1:9/x.png", "https://example.org/font.woff"):
+        with pytest.raises(URLFetchingError):
+            fetcher.fetch(url)
+    assert fetcher.fetch("data:text/plain;base64,aGk=") is not None
+
+
+def _rule(rule_id: str, clause: str) -> PolicyRule:
+    return PolicyRule(
+        id=rule_id,
+        title=rule_id,
+        kind="evidence",
+        requirement="x",
+        severity="blocking",
+        scope="",
+        references=[PolicyReference(framework="EU AI Act", clause=clause)],
+    )
+
+
+def test_the_eu_packs_obligations_follow_annex_iv() -> None:
+    from modelgov.manifest import FileRef
+
+    rules = [_rule("monitoring", "Annex IV, point 9"), _rule("oversight", "Art. 14"),
+             _rule("metrics", "Annex IV, point 4"), _rule("purpose", "Annex IV, point 1(a)"),
+             _rule("testing", "Annex IV, point 2(g)"), _rule("data", "Annex IV, point 2(d)")]  # fmt: skip
+    source = FileRef(path="eu.yml", sha256="0" * 64, bytes=1)
+    policy = Policy(id="eu", title="EU", pack="eu-ai-act-high-risk", source=source, scope="all", rules=rules)
+    result = PolicyResult(
+        policy="eu", rule="metrics", model="m", version="1", severity="blocking", outcome="pass", message="ok"
+    )
+    html = _pack_table(policy, {("eu", "metrics"): result})
+    order = [m for m in re.findall(r"<code>([a-z]+)</code><br/>", html)]
+    assert order == ["purpose", "data", "testing", "metrics", "monitoring", "oversight"]
+    other = policy.model_copy(update={"pack": "nist-ai-rmf"})
+    assert re.findall(r"<code>([a-z]+)</code><br/>", _pack_table(other, {})) == [r.id for r in rules]
