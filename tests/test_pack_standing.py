@@ -245,13 +245,15 @@ def _pages(built: manifest.Manifest) -> dict[str, str]:
 
 
 def _with_policies(
-    policies: list[manifest.Policy], results: list[manifest.PolicyResult] | None = None
+    policies: list[manifest.Policy], results: list[manifest.PolicyResult] | None = None, as_of: dt.date | None = None
 ) -> manifest.Manifest:
     built = make_manifest()
     report = built.governance
     assert report is not None
-    report = report.model_copy(update={"policies": policies, "results": results or [], "waivers": []})
-    return built.model_copy(update={"governance": report})
+    update: dict = {"policies": policies, "results": results or [], "waivers": []}
+    if as_of is not None:
+        update["as_of"] = as_of.isoformat()
+    return built.model_copy(update={"governance": report.model_copy(update=update)})
 
 
 def test_the_rescinded_sr_11_7_still_renders_its_results_under_a_banner() -> None:
@@ -260,7 +262,7 @@ def test_the_rescinded_sr_11_7_still_renders_its_results_under_a_banner() -> Non
     report = _report(["sr-11-7", "sr-26-2"])
     result = manifest.PolicyResult(policy="sr-11-7", rule="annual-review", model=model.id, version=version.version,
                                    severity="blocking", outcome="fail", message="model_risk approval 648 days old")  # fmt: skip
-    pages = _pages(_with_policies(report.policies, [result]))
+    pages = _pages(_with_policies(report.policies, [result], as_of=dt.date(2026, 11, 24)))
     page = pages["compliance/sr-11-7.md"]
     assert '!!! danger "Rescinded on 2026-04-17, replaced by SR 26-2' in page
     assert "approval 648 days old" in page  # the history still reads
@@ -270,7 +272,12 @@ def test_the_rescinded_sr_11_7_still_renders_its_results_under_a_banner() -> Non
 
 
 def test_coming_obligations_are_listed_with_the_days_to_go() -> None:
-    pages = _pages(_with_policies(_report(["eu-ai-act-high-risk", "osfi-e-23"], as_of=dt.date(2026, 11, 24)).policies))
+    pages = _pages(
+        _with_policies(
+            _report(["eu-ai-act-high-risk", "osfi-e-23"], as_of=dt.date(2026, 11, 24)).policies,
+            as_of=dt.date(2026, 11, 24),
+        )
+    )
     overview = pages["compliance/index.md"]
     assert "| 2027-05-01 | 158 |" in overview  # OSFI E-23, 158 days after 24 November 2026
     assert "| 2027-12-02 | 373 |" in overview
@@ -350,3 +357,15 @@ def test_the_crosswalk_names_the_clauses_only_a_sign_off_covers() -> None:
         }
     assert {(c.policy.id, c.clause.clause) for c in view.signed_only} == expected
     assert ("eu-ai-act-high-risk", "Art. 14") in expected  # human oversight rests on a person's word
+
+
+def test_a_pack_whose_date_has_passed_says_its_declared_status_is_out_of_date() -> None:
+    """The EU pack is written as not yet applicable; checked after 2 December 2027 it is in force, and
+    the page says the declaration is behind the dates rather than repeating it."""
+    after = _report(["eu-ai-act-high-risk"], as_of=dt.date(2027, 12, 3)).policies
+    page = _pages(_with_policies(after, as_of=dt.date(2027, 12, 3)))["compliance/eu-ai-act-high-risk.md"]
+    assert "in force since 2027-12-02" in page
+    assert "declares it not yet applicable; on 2027-12-03 its dates say otherwise" in page
+    before = _report(["eu-ai-act-high-risk"], as_of=dt.date(2027, 12, 1)).policies
+    page = _pages(_with_policies(before, as_of=dt.date(2027, 12, 1)))["compliance/eu-ai-act-high-risk.md"]
+    assert "its dates say otherwise" not in page
