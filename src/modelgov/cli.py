@@ -612,12 +612,15 @@ def _demo(args: argparse.Namespace) -> int:
         _print_open_hint(result.site_dir)
     report = result.manifest.governance
     if report is not None and not args.quiet:
+        from modelgov.policy.engine import is_blocking
         from modelgov.policy.outputs import summary_table
 
         print(f"\n{summary_table(report)}")
+        blocked = sorted({f"{r.model}@{r.version}" for r in report.results if is_blocking([r], report.fail_on)})
         print(
-            f"\nThe example is a snapshot checked as of {AS_OF}. Its policies block the release of the"
-            " credit candidate on purpose (see the Compliance pages); `modelgov demo` itself succeeded."
+            f"\nThe example is a snapshot checked as of {AS_OF}. Its policies find problems on purpose:"
+            f" they block {', '.join(blocked) or 'nothing'} (see the Compliance pages);"
+            " `modelgov demo` itself succeeded."
         )
     return EXIT_OK
 
