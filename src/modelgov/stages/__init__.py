@@ -19,6 +19,9 @@ lineage         manifest  ``lineage``
 governance      manifest  ``governance``
 ==============  ========  ===============================================================
 
+``record_explanation`` (scope run, after ``explanation``) contributes
+``models[].versions[].evaluations[].explainability.records``: individual decisions explained.
+
 What the workspace declares (cards, training records, datasheets, the monitoring set-up) is
 recorded by :mod:`.records`, not computed, and is never cached.
 """
@@ -33,6 +36,7 @@ from modelgov.stages import (
     governance,
     lineage,
     monitoring,
+    record_explanation,
     review,
     shadow,
 )
@@ -42,6 +46,7 @@ from modelgov.stages.base import Stage
 STAGES: tuple[Stage, ...] = (
     evaluation.STAGE,
     explanation.STAGE,
+    record_explanation.STAGE,
     monitoring.STAGE,
     shadow.STAGE,
     experiment.STAGE,

@@ -27,6 +27,7 @@ from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_
 # shared with policy files, so defined below both (see modelgov.inputs)
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
 from modelgov.workspace.experiment_schema import Experiment
+from modelgov.workspace.explanation_schema import Explanations
 from modelgov.workspace.kpi_schema import Business
 from modelgov.workspace.shadow_schema import ShadowTest
 
@@ -281,6 +282,11 @@ class ModelCard(Strict):
     business: Business | None = Field(
         None,
         description="The business objective and its KPIs, measured per monitoring window of every monitored version.",
+    )
+    explanations: Explanations | None = Field(
+        None,
+        description="Individual decisions explained in every evaluation run: records named by id, reason codes, "
+        "what-if curves and counterfactuals, and what each feature is called and may change.",
     )
 
 
@@ -584,6 +590,11 @@ class Datasheet(Strict):
     rows: int | None = Field(None, ge=0)
     contains_pii: bool = False
     pii_fields: list[Text] = Field(default_factory=list)
+    publish_records: StrictBool = Field(
+        False,
+        description="Individual records of this dataset (their ids and feature values) may appear on the site, "
+        "except the `pii_fields`, which stay masked. false: explained decisions show no id and no value.",
+    )
     legal_basis: str | None = None
     known_gaps: str | None = None
     files: list[DataFile] = Field(default_factory=list)
