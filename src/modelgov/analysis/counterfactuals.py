@@ -123,7 +123,9 @@ def search(
             (feature, value)
             for feature in record.columns
             if feature not in changed
-            for value in allowed_values(original[feature], grids[feature], constraints.get(feature, Constraint()), numeric[feature])
+            for value in allowed_values(
+                original[feature], grids[feature], constraints.get(feature, Constraint()), numeric[feature]
+            )
         ]
         candidates.sort(key=lambda item: (cost(*item), item[0]))  # cut by the budget, the nearest are kept
         candidates = candidates[: max(0, budget - used)]

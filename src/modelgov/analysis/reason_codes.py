@@ -35,7 +35,9 @@ def reason_codes(
     pushes.sort(key=lambda item: (-item[0], item[1]))
     return [
         ReasonCode(
-            feature=features[index], label=labels.get(features[index], features[index]), attribution=float(attributions[index])
+            feature=features[index],
+            label=labels.get(features[index], features[index]),
+            attribution=float(attributions[index]),
         )
         for _, index in pushes[:count]
     ]

@@ -159,7 +159,11 @@ def _tree_route(shap: Any, model: Any, records: pd.DataFrame, background: pd.Dat
         return None
     if values.shape != (len(records), len(sources)):
         return None
-    return "TreeExplainer", _by_input(values, sources, list(records.columns)), _base(explainer.expected_value, positive_index)
+    return (
+        "TreeExplainer",
+        _by_input(values, sources, list(records.columns)),
+        _base(explainer.expected_value, positive_index),
+    )
 
 
 def _linear_route(shap: Any, model: Any, records: pd.DataFrame, background: pd.DataFrame, *, positive_index: int):

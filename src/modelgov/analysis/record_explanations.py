@@ -94,7 +94,9 @@ def explain_records(
     if missing:
         notes.append(f"{missing} record id(s) named in model.yml are not in this run's table.")
     if id_column is None and spec.records:
-        notes.append("Records named by id are not explained: neither `explanations.id_column` nor the run's `row_id` is set.")
+        notes.append(
+            "Records named by id are not explained: neither `explanations.id_column` nor the run's `row_id` is set."
+        )
     for feature in spec.features:
         if feature not in features and feature not in sensitive:
             notes.append(f"`explanations.features.{feature}` names no input of this run.")
@@ -107,7 +109,9 @@ def explain_records(
     if attributions.explainer == "PermutationExplainer":
         sample_size = SAMPLED_EXPLAINER_ROWS
     sample = _sample_index(len(table), sample_size, seed)
-    lens = attribute(model, X.iloc[sample].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed)
+    lens = attribute(
+        model, X.iloc[sample].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed
+    )
 
     constraints = _constraints(spec, sensitive)
     sensitive_set = set(sensitive) | {f for f, s in spec.features.items() if s.sensitive}
@@ -117,10 +121,22 @@ def explain_records(
         position = rows.index(row)
         values = attributions.values[position]
         record = X.iloc[[row]].reset_index(drop=True)
-        codes = reason_codes(values, features, adverse=adverse_side, count=spec.reason_codes, labels=labels) if adverse[row] else []
+        codes = (
+            reason_codes(values, features, adverse=adverse_side, count=spec.reason_codes, labels=labels)
+            if adverse[row]
+            else []
+        )
         top = sorted(range(len(features)), key=lambda i: (-abs(values[i]), i))[: spec.what_if_features]
         curves = [
-            what_if(score, record, features[i], grid(X[features[i]]), threshold=cut, adverse=adverse_side, label=labels[features[i]])
+            what_if(
+                score,
+                record,
+                features[i],
+                grid(X[features[i]]),
+                threshold=cut,
+                adverse=adverse_side,
+                label=labels[features[i]],
+            )
             for i in top
             if grid(X[features[i]])
         ]
@@ -150,7 +166,12 @@ def explain_records(
 
     lens_adverse = adverse[sample]
     lens_codes = [
-        [c.feature for c in reason_codes(lens.values[i], features, adverse=adverse_side, count=spec.reason_codes, labels=labels)]
+        [
+            c.feature
+            for c in reason_codes(
+                lens.values[i], features, adverse=adverse_side, count=spec.reason_codes, labels=labels
+            )
+        ]
         for i in range(len(sample))
         if lens_adverse[i]
     ]
@@ -158,7 +179,9 @@ def explain_records(
     for feature in sensitive:
         if feature in table.columns:
             members = table[feature].iloc[sample][lens_adverse].reset_index(drop=True)
-            groups.append(group_table(lens_codes, members, feature=feature, labels=labels, min_group_size=min_group_size))
+            groups.append(
+                group_table(lens_codes, members, feature=feature, labels=labels, min_group_size=min_group_size)
+            )
     return RecordExplanations(
         explainer=attributions.explainer,
         scale=attributions.scale,
@@ -216,7 +239,9 @@ def _counterfactual(found: cf.Result, labels, publish: bool, hidden: set[str], s
         )
         for feature, (before, after) in found.changes.items()
     ]
-    return Counterfactual(found=True, changes=changes, score=found.score, distance=found.distance, evaluations=found.evaluations)
+    return Counterfactual(
+        found=True, changes=changes, score=found.score, distance=found.distance, evaluations=found.evaluations
+    )
 
 
 def _choose(
