@@ -149,7 +149,7 @@ def _tree_route(shap: Any, model: Any, records: pd.DataFrame, background: pd.Dat
     parts = _transformed(model, records, background)
     if parts is None:
         return None
-    final, rows, reference, sources = parts
+    final, rows, _background, sources = parts
     try:
         # path-dependent: exact for every supported ensemble (the interventional variant did not add up
         # to scikit-learn's HistGradientBoosting output in shap 0.51)

@@ -339,8 +339,20 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     rates = _rates_by_sex(tables[("1.1", "holdout-2026")])
     writer.yaml(
         f"models/{MODEL_ID}/model.yml",
-        {**text.card(rates, CREDIT_DRIFT_START_WEEK), "business": business.credit_card()},
+        {
+            **text.card(rates, CREDIT_DRIFT_START_WEEK),
+            "business": business.credit_card(),
+            "explanations": text.explanations(_named_applicants(tables[("1.1", "holdout-2026")])),
+        },
     )
+
+
+def _named_applicants(table: pd.DataFrame) -> list[str]:
+    """Ten applicants of the 2026 holdout the card names for explanation, as complaints and audits
+    would: seven the live version refers (adverse), three it approves."""
+    referred = table.loc[table["prediction"] == 1, ID].tolist()
+    approved = table.loc[table["prediction"] == 0, ID].tolist()
+    return [*referred[3:73:10], *approved[5:35:10]]
 
 
 def _log_spec(model: Pipeline) -> monitoring.LogSpec:

@@ -28,6 +28,8 @@ from modelgov.policy.comparison_evidence import TEMPLATES as COMPARISON_TEMPLATE
 from modelgov.policy.comparison_evidence import comparison_evidence
 from modelgov.policy.experiment_evidence import TEMPLATES as EXPERIMENT_TEMPLATES
 from modelgov.policy.experiment_evidence import experiment_evidence
+from modelgov.policy.explanation_evidence import TEMPLATES as EXPLANATION_TEMPLATES
+from modelgov.policy.explanation_evidence import explanation_evidence
 from modelgov.policy.kpi_evidence import TEMPLATES as KPI_TEMPLATES
 from modelgov.policy.kpi_evidence import kpi_evidence
 from modelgov.policy.shadow_evidence import TEMPLATES as SHADOW_TEMPLATES
@@ -72,6 +74,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"production_fairness.<feature>.{basis}.<disparity>{ci}" for basis in PRODUCTION_BASES for ci in _CI),
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
     *EXPERIMENT_TEMPLATES,
+    *EXPLANATION_TEMPLATES,
     *KPI_TEMPLATES,
     *SHADOW_TEMPLATES,
     "flags.open",
@@ -248,6 +251,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
     )
 
     experiment_evidence(put, version, f"{base}/ab-test.html")
+    explanation_evidence(put, run, f"{base}/decisions.html")
 
     report = version.drift
     if report is not None:
