@@ -1,0 +1,76 @@
+"""Explained decisions on a built site: a record is found by id from the search box only when its
+datasheet allows publishing records; hostile text in the card's feature wording and in record ids
+reaches no page as markup; a bad key in ``explanations`` is an error naming the file and line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import skops.io
+from sklearn.linear_model import LogisticRegression
+
+from modelgov.cli import main
+from workspace_factory import edit, holdout_table, write_workspace
+
+pytestmark = pytest.mark.slow
+
+HOSTILE_LABEL = "<img src=x onerror=alert(1)>Income"
+HOSTILE_ID = "R7<script>alert(2)</script>"
+EXPLANATIONS = f"""\
+explanations:
+  id_column: rid
+  records: ["R5", "{HOSTILE_ID.replace('"', "")}"]
+  features:
+    income: {{label: "{HOSTILE_LABEL}", monotone: increase}}
+    age: {{immutable: true}}
+"""
+
+
+def _workspace(root: Path, *, publish: bool) -> Path:
+    table = holdout_table()
+    table.insert(0, "rid", [f"R{i}" for i in range(len(table))])
+    table.loc[7, "rid"] = HOSTILE_ID
+    ws = write_workspace(root, table=table)
+    model = LogisticRegression().fit(table[["income", "age"]], table["defaulted"])
+    skops.io.dump(model, ws / "models/loans/versions/1.0/model.skops")
+    edit(
+        ws,
+        "models/loans/versions/1.0/version.yml",
+        "  params:\n",
+        "  artifact: models/loans/versions/1.0/model.skops\n  params:\n",
+    )
+    with (ws / "models/loans/model.yml").open("a", encoding="utf-8") as handle:
+        handle.write(EXPLANATIONS)
+    if publish:
+        with (ws / "datasets/loans-holdout.yml").open("a", encoding="utf-8") as handle:
+            handle.write("publish_records: true\n")
+    return ws
+
+
+@pytest.mark.parametrize("publish", [True, False])
+def test_a_record_is_found_by_id_only_when_its_records_may_be_published(tmp_path: Path, publish: bool) -> None:
+    ws = _workspace(tmp_path / "ws", publish=publish)
+    site = tmp_path / "site"
+    assert main(["build", str(ws), "-o", str(site), "-q"]) in (0, 1)
+    page = (site / "models/loans/1.0/decisions.html").read_text(encoding="utf-8")
+    index = (site / "search/search_index.json").read_text(encoding="utf-8")
+    docs = [d for d in json.loads(index)["docs"] if d["location"].startswith("models/loans/1.0/decisions.html")]
+    assert docs, "the explained decisions page is in the search index"
+    assert ("R5" in " ".join(d["title"] + d["text"] for d in docs)) is publish
+    assert ("Record R5" in page) is publish
+    manifest = (site / "manifest.json").read_text(encoding="utf-8")
+    assert ('"R5"' in manifest) is publish
+    # hostile text is shown as text, never as markup
+    for html in (page, (site / "models/loans/1.0/explainability.html").read_text(encoding="utf-8")):
+        assert "<img src=x" not in html and "<script>alert(2)" not in html
+    assert "onerror=alert(1)&gt;Income" in page or "&lt;img src=x onerror=alert(1)&gt;Income" in page
+
+
+def test_a_bad_key_in_explanations_names_the_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = _workspace(tmp_path / "ws", publish=False)
+    edit(ws, "models/loans/model.yml", "    age: {immutable: true}", "    age: {immutable: true, monotonic: up}")
+    assert main(["validate", str(ws)]) == 2
+    err = capsys.readouterr().err
+    assert "model.yml:" in err and "explanations.features.age.monotonic" in err
