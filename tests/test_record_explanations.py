@@ -244,3 +244,37 @@ def test_uci_adult_reason_codes_by_sex() -> None:
             k: v for k, v in counts[sex].items() if k in {c.feature for c in rows}
         }
         assert table.adverse[sex] == int(((scores < 0.5) & (sample["sex"] == sex).to_numpy()).sum())
+
+
+def test_policy_paths_read_the_explanations(data) -> None:
+    from modelgov.manifest import EvaluationRun, Explainability
+    from modelgov.policy.explanation_evidence import explanation_evidence
+    from modelgov.policy.paths import check_pattern
+
+    X, y = data
+    table = _credit_frame(data)
+    spec = Explanations(records=["R5"], features={"a": {"sensitive": True}})
+    found = explain_records(
+        _fitted(X, y), table, spec=spec, features=FEATURES, label="label", task="binary_classification",
+        positive_label=1, positive_index=1, sensitive=["sex"], id_column="rid", threshold=0.5, min_group_size=30,
+        seed=0, publish=False,
+    )  # fmt: skip
+    run = EvaluationRun.model_construct(id="holdout", explainability=Explainability(records=found))
+    index: dict[str, object] = {}
+    explanation_evidence(lambda path, value, page, detail=None: index.__setitem__(path, value), run, "decisions.html")
+    assert index["explanations.a.attribution_share"] == found.attribution_share["a"]
+    assert sum(v for k, v in index.items() if k.endswith(".attribution_share")) == pytest.approx(1.0)
+    # by hand: the sample is every row (600 ≤ 1,000); count the adverse decisions' reason codes naming `a`
+    model = _fitted(X, y)
+    values = attribute(model, X, X, task="binary_classification", positive_index=1, seed=0).values
+    adverse = model.predict_proba(X)[:, 1] >= 0.5
+    by_hand = sum(
+        code.feature == "a"
+        for row in np.flatnonzero(adverse)
+        for code in reason_codes(values[row], FEATURES, adverse="high", count=spec.reason_codes, labels={})
+    )
+    assert index["explanations.reason_codes.sensitive_features"] == by_hand > 0
+    assert found.sensitive_features == ["a", "sex"]
+    assert index["explanations.records"] == len(found.records)
+    for path in index:
+        assert check_pattern(path) is None, path
