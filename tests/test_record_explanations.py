@@ -278,3 +278,26 @@ def test_policy_paths_read_the_explanations(data) -> None:
     assert index["explanations.records"] == len(found.records)
     for path in index:
         assert check_pattern(path) is None, path
+
+
+def test_tree_values_that_do_not_add_up_are_not_used() -> None:
+    """scikit-learn's native categorical splits: TreeExplainer's values miss the model's output, so both
+    the global summary and the record attributions take the sampled route, which adds up."""
+    import shap
+
+    from modelgov.analysis.shapley import shap_summary
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"cat": rng.integers(0, 6, 800).astype(float), "x": rng.normal(size=800)})
+    y = ((X.cat.isin([1, 4])) ^ (X.x > 0.3)).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=30, categorical_features=[0], random_state=0).fit(X, y)
+    tree = shap.TreeExplainer(model)
+    raw = np.asarray(tree.expected_value).ravel()[0] + tree.shap_values(X.iloc[:50], check_additivity=False).sum(axis=1)
+    assert not np.allclose(raw, model.decision_function(X.iloc[:50]), atol=1e-3)  # the premise
+    assert (
+        shap_summary(model, X, task="binary_classification", positive_index=1, seed=0).explainer
+        == "PermutationExplainer"
+    )
+    found = attribute(model, X.iloc[:5], X, task="binary_classification", positive_index=1, seed=0)
+    assert found.explainer == "PermutationExplainer"
+    np.testing.assert_allclose(found.base + found.values.sum(axis=1), model.predict_proba(X.iloc[:5])[:, 1], atol=1e-6)

@@ -3,7 +3,8 @@
 Two routes, chosen per model:
 
 * **TreeExplainer** when the model (or the last step of a scikit-learn pipeline) is a tree ensemble
-  shap supports: exact, and fast enough for a few hundred rows (:func:`tree_rows`). For a pipeline it explains the last step on the transformed
+  shap supports and its values add up to the model's own output (:func:`_adds_up`; they do not on
+  scikit-learn's native categorical splits): exact, and fast enough for a few hundred rows (:func:`tree_rows`). For a pipeline it explains the last step on the transformed
   columns, then adds the values of the columns made from the same input (the one-hot columns of
   ``employment_type``) — SHAP values are additive, so the sum is the input's value. When the
   transformed columns cannot be traced back to the inputs, the sampled route is used instead.
@@ -145,10 +146,31 @@ def _tree_route(
         return None
     if values.shape != (len(rows), len(sources)):
         return None
+    if not _adds_up(model, rows, values, explainer.expected_value, task=task, positive_index=positive_index):
+        return None
     by_input = np.zeros((len(rows), len(features)))
     for column, source in enumerate(sources):
         by_input[:, features.index(source)] += values[:, column]
     return _summary("TreeExplainer", by_input, features, rows)
+
+
+def _adds_up(
+    model: Any, rows: pd.DataFrame, values: np.ndarray, expected: Any, *, task: str, positive_index: int
+) -> bool:
+    """Whether base + Σ values equals the model's own output on the rows (on some scale). TreeExplainer
+    does not follow every split it accepts (scikit-learn's native categorical splits), and values that do
+    not add up would rank the inputs wrongly: the sampled route is used instead."""
+    from modelgov.analysis.record_attributions import model_output, output_scale
+
+    base = np.atleast_1d(np.asarray(expected, dtype=float))
+    base_value = float(base[positive_index] if base.size > 1 else base[0])
+    try:
+        output_scale(
+            base_value + values.sum(axis=1), model_output(model, rows, task=task, positive_index=positive_index), task
+        )
+    except ShapUnavailable:
+        return False
+    return True
 
 
 def tree_rows(explainer: Any) -> int:
