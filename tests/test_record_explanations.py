@@ -188,15 +188,24 @@ def test_named_records_are_explained_and_private_ones_publish_nothing(data) -> N
     assert [r.id for r in named] == ["R5", "R7"] and public.missing_ids == 1
     assert all(r.inputs["b"] is None and r.inputs["a"] is not None for r in public.records)
     for record in public.records:
-        assert record.base_value + sum(record.attributions.values()) == pytest.approx(record.output, abs=1e-6)
+        assert record.attributions["b"] is None and record.attributions["a"] is not None
+        assert "b" not in [curve.feature for curve in record.what_if]
+        assert all(code.attribution is None for code in record.reason_codes if code.feature == "b")
         row = table.loc[table.rid == record.id, FEATURES]
         assert record.score == pytest.approx(model.predict_proba(row)[:, 1][0])
         if record.counterfactual and record.counterfactual.found:
             assert "a" not in [c.feature for c in record.counterfactual.changes]
         assert bool(record.reason_codes) <= record.adverse
     assert sum(public.attribution_share.values()) == pytest.approx(1.0)
+    everything = explain_records(model, table, publish=True, **common)
+    for record in everything.records:
+        assert record.base_value + sum(record.attributions.values()) == pytest.approx(record.output, abs=1e-6)
     private = explain_records(model, table, publish=False, **common)
     assert all(r.id is None and set(r.inputs.values()) == {None} for r in private.records)
+    assert all(set(r.attributions.values()) == {None} and not r.what_if for r in private.records)
+    assert [[c.feature for c in r.reason_codes] for r in private.records] == [
+        [c.feature for c in r.reason_codes] for r in everything.records
+    ]
     for record in private.records:
         if record.counterfactual:
             assert all(c.before is None and c.after is None for c in record.counterfactual.changes)

@@ -306,8 +306,12 @@ class ReasonCode(Node):
     """A feature that pushed one decision toward the adverse outcome, in the card's words."""
 
     feature: str
-    label: str = Field(description="The card's wording of the feature (`explanations.features.<f>.label`), else its name.")
-    attribution: float = Field(description="Its SHAP value, on the explainer's output scale (signed).")
+    label: str = Field(
+        description="The card's wording of the feature (`explanations.features.<f>.label`), else its name."
+    )
+    attribution: float | None = Field(
+        description="Its SHAP value, on the explainer's output scale (signed); None: withheld with the feature's value."
+    )
 
 
 class WhatIf(Node):
@@ -345,12 +349,16 @@ class Counterfactual(Node):
 class ExplainedRecord(Node):
     number: int = Field(description="Its place on the page (1, 2, …): how a record without a published id is named.")
     id: str | None = Field(None, description="None when the datasheet does not allow publishing records.")
-    selected_because: list[str] = Field(description="Why it was explained: named in the card, an error, a group sample.")
+    selected_because: list[str] = Field(
+        description="Why it was explained: named in the card, an error, a group sample."
+    )
     inputs: dict[str, str | None] = Field(default_factory=dict, description="Feature → value; None: withheld.")
     score: float
     adverse: bool
     base_value: float
-    attributions: dict[str, float] = Field(description="Feature → SHAP value; base + Σ = the output on `scale`.")
+    attributions: dict[str, float | None] = Field(
+        description="Feature → SHAP value; base + Σ = the output on `scale`. None: withheld with the feature's value."
+    )
     output: float = Field(description="The model's output on the explainer's scale (base + Σ attributions).")
     reason_codes: list[ReasonCode] = Field(default_factory=list)
     what_if: list[WhatIf] = Field(default_factory=list)
@@ -383,7 +391,9 @@ class RecordExplanations(Node):
     scale: str = Field(description="What base + Σ attributions equals: `probability`, `log-odds` or `value`.")
     threshold: float
     adverse_side: Literal["high", "low"]
-    published: bool = Field(description="Whether ids and feature values may be shown (the datasheet's `publish_records`).")
+    published: bool = Field(
+        description="Whether ids and feature values may be shown (the datasheet's `publish_records`)."
+    )
     records: list[ExplainedRecord] = Field(default_factory=list)
     missing_ids: int = Field(0, description="Ids named in the card that this run's table does not hold.")
     sample_rows: int = Field(0, description="Rows the group table and the attribution shares were computed on.")
@@ -410,7 +420,9 @@ class Explainability(Node):
     precomputed_importance: dict[str, float] = Field(
         default_factory=dict, description="Importances declared in the training metadata (shown when no model)."
     )
-    records: RecordExplanations | None = Field(None, description="Individual decisions explained (model.yml `explanations`).")
+    records: RecordExplanations | None = Field(
+        None, description="Individual decisions explained (model.yml `explanations`)."
+    )
 
 
 # --------------------------------------------------------------------------- comparisons

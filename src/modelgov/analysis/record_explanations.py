@@ -121,12 +121,17 @@ def explain_records(
         position = rows.index(row)
         values = attributions.values[position]
         record = X.iloc[[row]].reset_index(drop=True)
+        shown = {f for f in features if publish and f not in hidden}
         codes = (
             reason_codes(values, features, adverse=adverse_side, count=spec.reason_codes, labels=labels)
             if adverse[row]
             else []
         )
-        top = sorted(range(len(features)), key=lambda i: (-abs(values[i]), i))[: spec.what_if_features]
+        # a withheld value stays withheld in everything that would give it away: its contribution
+        # (for a linear model, β(x − mean) is the value itself) and its what-if curve (which passes
+        # through the record's own score at the record's own value)
+        codes = [c if c.feature in shown else c.model_copy(update={"attribution": None}) for c in codes]
+        top = [i for i in sorted(range(len(features)), key=lambda i: (-abs(values[i]), i)) if features[i] in shown]
         curves = [
             what_if(
                 score,
@@ -137,7 +142,7 @@ def explain_records(
                 adverse=adverse_side,
                 label=labels[features[i]],
             )
-            for i in top
+            for i in top[: spec.what_if_features]
             if grid(X[features[i]])
         ]
         counterfactual = None
@@ -156,7 +161,7 @@ def explain_records(
                 score=float(scores[row]),
                 adverse=bool(adverse[row]),
                 base_value=attributions.base,
-                attributions={f: float(v) for f, v in zip(features, values, strict=True)},
+                attributions={f: (float(v) if f in shown else None) for f, v in zip(features, values, strict=True)},
                 output=float(attributions.output[position]),
                 reason_codes=codes,
                 what_if=curves,
