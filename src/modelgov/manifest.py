@@ -403,6 +403,7 @@ class RecordExplanations(Node):
     )
     sensitive_reason_codes: int = Field(0, description="Reason codes in the sample that name a sensitive feature.")
     sensitive_features: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict, description="Feature → the card's wording of it.")
     notes: list[str] = Field(default_factory=list)
 
 

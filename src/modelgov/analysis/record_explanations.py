@@ -200,6 +200,7 @@ def explain_records(
         attribution_share=attribution_share(lens.values, features),
         sensitive_reason_codes=sum(code in sensitive_set for record in lens_codes for code in record),
         sensitive_features=sorted(sensitive_set),
+        labels={f: labels[f] for f in features if labels[f] != f},
         notes=notes,
     )
 
