@@ -74,3 +74,29 @@ def test_a_bad_key_in_explanations_names_the_file_and_line(tmp_path: Path, capsy
     assert main(["validate", str(ws)]) == 2
     err = capsys.readouterr().err
     assert "model.yml:" in err and "explanations.features.age.monotonic" in err
+
+
+def test_explained_decisions_are_cached_and_recomputed_when_what_they_read_changes(tmp_path: Path) -> None:
+    from modelgov.assemble import build_manifest
+    from modelgov.cache import AnalysisCache
+    from modelgov.workspace.load import load_workspace
+
+    ws = _workspace(tmp_path / "ws", publish=False)
+
+    def build() -> tuple[str, AnalysisCache]:
+        cache = AnalysisCache(tmp_path / "cache")
+        built = build_manifest(load_workspace(ws), cache=cache)
+        return built.model_copy(update={"built_at": "fixed"}).model_dump_json(), cache
+
+    cold, cache = build()
+    assert '"records":{"explainer"' in cold.replace(" ", "")
+    assert (cache.stats.hits, cache.stats.misses) == (0, 3)  # evaluation, explanation, explained decisions
+    warm, cache = build()
+    assert warm == cold and (cache.stats.hits, cache.stats.misses) == (3, 0)
+    with (ws / "datasets/loans-holdout.yml").open("a", encoding="utf-8") as handle:
+        handle.write("publish_records: true\n")
+    published, cache = build()
+    assert (cache.stats.hits, cache.stats.misses) == (2, 1) and '"R5"' in published
+    edit(ws, "models/loans/model.yml", "  id_column: rid\n", "  id_column: rid\n  reason_codes: 1\n")
+    _, cache = build()
+    assert (cache.stats.hits, cache.stats.misses) == (2, 1)
