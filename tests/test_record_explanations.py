@@ -18,6 +18,7 @@ from modelgov.analysis import counterfactuals as cf
 from modelgov.analysis.reason_codes import group_table, reason_codes
 from modelgov.analysis.record_attributions import attribute
 from modelgov.analysis.record_explanations import explain_records
+from modelgov.analysis.shapley import ShapUnavailable
 from modelgov.analysis.what_if import decision, grid, what_if
 from modelgov.workspace.explanation_schema import Explanations
 
@@ -310,3 +311,29 @@ def test_tree_values_that_do_not_add_up_are_not_used() -> None:
     found = attribute(model, X.iloc[:5], X, task="binary_classification", positive_index=1, seed=0)
     assert found.explainer == "PermutationExplainer"
     np.testing.assert_allclose(found.base + found.values.sum(axis=1), model.predict_proba(X.iloc[:5])[:, 1], atol=1e-6)
+
+
+def test_a_regression_is_explained_against_the_cards_threshold(data) -> None:
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    X, _ = data
+    target = 2 * X.a - X.b + np.random.default_rng(1).normal(size=len(X))
+    model = GradientBoostingRegressor(n_estimators=30, random_state=0).fit(X, target)
+    table = X.assign(label=target, sex=np.where(np.arange(len(X)) % 2, "F", "M"))
+    common = dict(
+        features=FEATURES, label="label", task="regression", positive_label=1, positive_index=0, sensitive=["sex"],
+        id_column=None, threshold=None, min_group_size=30, seed=0, publish=True,
+    )  # fmt: skip
+    with pytest.raises(ShapUnavailable, match=r"explanations\.threshold"):
+        explain_records(model, table, spec=Explanations(), **common)
+    result = explain_records(model, table, spec=Explanations(threshold=1.0, adverse="low"), **common)
+    assert result.scale == "value" and result.threshold == 1.0
+    error = model.predict(X) - target.to_numpy()
+    over = {round(float(model.predict(X.iloc[[i]])[0]), 9) for i in np.argsort(-error)[:2]}
+    chosen = {round(r.score, 9) for r in result.records if "largest over-estimate" in r.selected_because}
+    assert chosen == over  # the two largest over-estimates, by hand
+    for record in result.records:
+        assert record.base_value + sum(record.attributions.values()) == pytest.approx(record.output, abs=1e-6)
+        assert record.output == pytest.approx(record.score, abs=1e-6)
+        assert record.adverse == (record.score < 1.0)
+        assert all(code.attribution < 0 for code in record.reason_codes)  # adverse is low: codes push down
