@@ -100,3 +100,31 @@ def test_explained_decisions_are_cached_and_recomputed_when_what_they_read_chang
     edit(ws, "models/loans/model.yml", "  id_column: rid\n", "  id_column: rid\n  reason_codes: 1\n")
     _, cache = build()
     assert (cache.stats.hits, cache.stats.misses) == (2, 1)
+
+
+def test_the_demo_explains_ten_named_applicants_without_touching_age_or_sex(demo_build) -> None:
+    """Done when: the credit model shows, with SHAP, ten applicants named in the card, their reason
+    codes, what-if curves and counterfactuals that never change age or sex."""
+    import yaml
+
+    card = yaml.safe_load((demo_build.workspace / "models/credit-default/model.yml").read_text(encoding="utf-8"))
+    named = card["explanations"]["records"]
+    assert len(named) == 10 and card["explanations"]["features"]["age"]["immutable"] is True
+    built = json.loads((demo_build.site / "manifest.json").read_text(encoding="utf-8"))
+    model = next(m for m in built["models"] if m["id"] == "credit-default")
+    version = next(v for v in model["versions"] if v["version"] == "1.1")
+    run = next(r for r in version["evaluations"] if r["id"] == "holdout-2026")
+    assert run["explainability"]["shap"] is not None and run["explainability"]["shap"]["distribution"]
+    explained = run["explainability"]["records"]
+    by_id = {r["id"]: r for r in explained["records"] if "named in model.yml" in r["selected_because"]}
+    assert sorted(by_id) == sorted(named)
+    adverse = [r for r in by_id.values() if r["adverse"]]
+    assert len(adverse) == 7 and all(r["reason_codes"] for r in adverse)
+    assert all(r["what_if"] for r in by_id.values())
+    for record in explained["records"]:
+        if record["counterfactual"]:
+            assert not {c["feature"] for c in record["counterfactual"]["changes"]} & {"age", "sex", "num_late_payments"}
+    assert [t["feature"] for t in explained["groups"]] == ["sex", "age_band"]
+    page = (demo_build.site / "models/credit-default/1.1/decisions.html").read_text(encoding="utf-8")
+    assert all(f"Record {name}" in page for name in named)
+    assert "Applicant&#39;s age" in page  # the card's wording of `age`, escaped
