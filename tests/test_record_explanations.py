@@ -337,3 +337,18 @@ def test_a_regression_is_explained_against_the_cards_threshold(data) -> None:
         assert record.output == pytest.approx(record.score, abs=1e-6)
         assert record.adverse == (record.score < 1.0)
         assert all(code.attribution < 0 for code in record.reason_codes)  # adverse is low: codes push down
+
+
+def test_at_most_max_records_are_explained_named_ones_first(data, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelgov.analysis import record_explanations
+
+    monkeypatch.setattr(record_explanations, "MAX_RECORDS", 4)
+    X, y = data
+    spec = Explanations(records=["R5", "R9"], largest_errors=2, per_group=2)
+    result = explain_records(
+        _fitted(X, y), _credit_frame(data), spec=spec, features=FEATURES, label="label", task="binary_classification",
+        positive_label=1, positive_index=1, sensitive=["sex"], id_column="rid", threshold=0.5, min_group_size=30,
+        seed=0, publish=True,
+    )  # fmt: skip
+    assert len(result.records) == 4 and {"R5", "R9"} <= {r.id for r in result.records}
+    assert any("at most 4 are" in note for note in result.notes)

@@ -38,6 +38,8 @@ from modelgov.analysis.what_if import grid, what_if
 from modelgov.manifest import Counterfactual, CounterfactualChange, ExplainedRecord, RecordExplanations
 from modelgov.workspace.explanation_schema import Explanations
 
+#: Records explained per run at most (50 named, the rest defaults), so a run's cost is bounded.
+MAX_RECORDS = 100
 #: Groups per sensitive feature a sample is drawn from (the most frequent first).
 MAX_GROUPS = 10
 #: Rows of the sample the group table and the attribution shares are computed on.
@@ -102,6 +104,12 @@ def explain_records(
             notes.append(f"`explanations.features.{feature}` names no input of this run.")
 
     sample_size = SAMPLE_ROWS
+    if len(chosen) > MAX_RECORDS:  # named records first, then the defaults in the order they were chosen
+        kept = sorted(chosen, key=lambda row: "named in model.yml" not in chosen[row])[:MAX_RECORDS]
+        notes.append(
+            f"{len(chosen) - MAX_RECORDS} of {len(chosen)} chosen records not explained: at most {MAX_RECORDS} are."
+        )
+        chosen = {row: chosen[row] for row in kept}
     rows = sorted(chosen)
     attributions = attribute(
         model, X.iloc[rows].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed
