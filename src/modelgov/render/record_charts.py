@@ -67,9 +67,7 @@ def beeswarm_chart(model: Model, version: ModelVersion, run: EvaluationRun) -> s
         },
     }
     rows = max(len(item.values) for item in shap.distribution)
-    subtitle = (
-        f"{_caption(run, rows)} · {shap.explainer} · orange: high value, blue: low"
-    )
+    subtitle = f"{_caption(run, rows)} · {shap.explainer} · orange: high value, blue: low"
     figure = _style(
         figure, "SHAP values of each feature, row by row", subtitle, height=190 + 34 * len(features), category_x=False
     )
