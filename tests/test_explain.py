@@ -400,11 +400,11 @@ def test_shap_missing_gives_the_install_note(binary, monkeypatch: pytest.MonkeyP
     model, table = binary
     result = run(model, table)
     assert result.shap is None
-    assert "SHAP values not computed: the build ran without the optional shap package (modelgov[shap])" in result.notes
+    assert shapley.NOT_INSTALLED in result.notes and "dependency of modelgov" in shapley.NOT_INSTALLED
     assert result.permutation_importance is not None  # the rest is unaffected
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap is not installed (pip install 'modelgov[shap]')")
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
 def test_shap_tree_explainer_equals_shap_directly(regression) -> None:
     import shap
 
@@ -416,9 +416,16 @@ def test_shap_tree_explainer_equals_shap_directly(regression) -> None:
     assert summary.explainer == "TreeExplainer" and summary.rows == len(X)
     assert summary.mean_abs == pytest.approx(dict(zip(X.columns, direct, strict=True)))
     assert list(summary.mean_abs.values()) == sorted(summary.mean_abs.values(), reverse=True)
+    # the beeswarm keeps each feature's values on the first rows, coloured by the rank of its own value
+    values = shap.TreeExplainer(model).shap_values(X)
+    for item in summary.distribution:
+        column = list(X.columns).index(item.feature)
+        count = min(len(X), shapley.BEESWARM_ROWS)
+        assert item.values == pytest.approx(values[:count, column], abs=1e-6)
+        assert item.colour == pytest.approx(X[item.feature].iloc[:count].rank(pct=True).round(4).tolist())
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap is not installed (pip install 'modelgov[shap]')")
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
 def test_shap_tree_explainer_in_a_pipeline_adds_one_hot_columns(binary) -> None:
     _, table = binary
     # sparse output on purpose: the explainer gets dense data, the model's own input stays sparse
@@ -434,7 +441,7 @@ def test_shap_tree_explainer_in_a_pipeline_adds_one_hot_columns(binary) -> None:
     assert not any("SHAP" in note for note in result.notes)
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap is not installed (pip install 'modelgov[shap]')")
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
 def test_shap_sampled_explainer_for_other_models(binary) -> None:
     model, table = binary
     result = run(model, table)

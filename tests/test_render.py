@@ -778,7 +778,7 @@ def test_explainability_page_shows_results_and_the_manifests_notes(site: Path) -
 
     bike = (site / "models/bike-demand/2024.1/explainability.html").read_text(encoding="utf-8")
     warning = bike[bike.index('class="admonition warning"') :]
-    assert "SHAP values were not computed: the optional <code>shap</code> package is not installed." in warning
+    assert "SHAP values not computed: the shap package, a dependency of modelgov, is not installed" in warning
     assert "chart--shap--" not in bike
 
 

@@ -1,9 +1,10 @@
-"""SHAP values, when the optional ``shap`` package is installed (``pip install 'modelgov[shap]'``).
+"""SHAP values of a sample of the evaluation table (``shap`` is a dependency of modelgov).
 
 Two routes, chosen per model:
 
 * **TreeExplainer** when the model (or the last step of a scikit-learn pipeline) is a tree ensemble
-  shap supports: exact, and fast enough for a few hundred rows (:func:`tree_rows`). For a pipeline it explains the last step on the transformed
+  shap supports and its values add up to the model's own output (:func:`_adds_up`; they do not on
+  scikit-learn's native categorical splits): exact, and fast enough for a few hundred rows (:func:`tree_rows`). For a pipeline it explains the last step on the transformed
   columns, then adds the values of the columns made from the same input (the one-hot columns of
   ``employment_type``) — SHAP values are additive, so the sum is the input's value. When the
   transformed columns cannot be traced back to the inputs, the sampled route is used instead.
@@ -13,8 +14,9 @@ Two routes, chosen per model:
   given integer codes for shap's masker and decoded before the model sees them.
 
 For binary classification the values explain the positive class: TreeExplainer in the model's raw
-output (log-odds for gradient boosting), PermutationExplainer in probability. Only the mean absolute
-value per input is kept — a ranking, which is what the page shows.
+output (log-odds for gradient boosting), PermutationExplainer in probability. Kept: the mean absolute
+value per input (a ranking) and, for a beeswarm chart, each input's values on at most
+:data:`BEESWARM_ROWS` rows with the rank of the input's own value on the row (its colour).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modelgov.manifest import ShapSummary
+from modelgov.manifest import ShapDistribution, ShapSummary
 
 #: Rows explained by TreeExplainer: at most TREE_ROWS, fewer for big ensembles so that rows × tree
 #: nodes × depth stays within TREE_WORK (about two seconds on one core: a default random forest on
@@ -38,7 +40,13 @@ TREE_WORK = 500_000_000
 SAMPLED_ROWS = 200
 BACKGROUND_ROWS = 50
 
-NOT_INSTALLED = "SHAP values not computed: the build ran without the optional shap package (modelgov[shap])"
+#: Rows of each input's SHAP values kept for the beeswarm chart.
+BEESWARM_ROWS = 200
+
+NOT_INSTALLED = (
+    "SHAP values not computed: the shap package, a dependency of modelgov, is not installed in the environment "
+    "that ran the build (reinstall modelgov)"
+)
 
 
 class ShapUnavailable(Exception):
@@ -72,14 +80,29 @@ def _sample(X: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     return X.iloc[chosen]
 
 
-def _summary(explainer: str, values: np.ndarray, features: Sequence[str]) -> ShapSummary:
+def _summary(explainer: str, values: np.ndarray, features: Sequence[str], rows: pd.DataFrame) -> ShapSummary:
     means = np.abs(values).mean(axis=0)
     if not np.all(np.isfinite(means)):
         raise ShapUnavailable("SHAP values not computed: shap returned non-finite values")
     order = sorted(range(len(features)), key=lambda i: (-means[i], i))
     return ShapSummary(
-        explainer=explainer, rows=int(values.shape[0]), mean_abs={features[i]: float(means[i]) for i in order}
+        explainer=explainer,
+        rows=int(values.shape[0]),
+        mean_abs={features[i]: float(means[i]) for i in order},
+        distribution=[beeswarm(features[i], values[:, i], rows[features[i]]) for i in order],
     )
+
+
+def beeswarm(feature: str, values: np.ndarray, column: pd.Series) -> ShapDistribution:
+    """One input's SHAP values on the first :data:`BEESWARM_ROWS` rows, each with the rank (0 to 1) of
+    the row's own value among the rows — what colours a beeswarm's points (None: not a number)."""
+    values = np.asarray(values[:BEESWARM_ROWS], dtype=float)
+    column = column.iloc[:BEESWARM_ROWS]
+    colour: list[float | None] = [None] * len(values)
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        ranks = pd.to_numeric(column, errors="coerce").rank(pct=True, method="average")
+        colour = [None if pd.isna(rank) else round(float(rank), 4) for rank in ranks]
+    return ShapDistribution(feature=feature, values=[round(float(v), 6) for v in values], colour=colour)
 
 
 def _one_output(values: Any, positive_index: int) -> np.ndarray:
@@ -123,10 +146,31 @@ def _tree_route(
         return None
     if values.shape != (len(rows), len(sources)):
         return None
+    if not _adds_up(model, rows, values, explainer.expected_value, task=task, positive_index=positive_index):
+        return None
     by_input = np.zeros((len(rows), len(features)))
     for column, source in enumerate(sources):
         by_input[:, features.index(source)] += values[:, column]
-    return _summary("TreeExplainer", by_input, features)
+    return _summary("TreeExplainer", by_input, features, rows)
+
+
+def _adds_up(
+    model: Any, rows: pd.DataFrame, values: np.ndarray, expected: Any, *, task: str, positive_index: int
+) -> bool:
+    """Whether base + Σ values equals the model's own output on the rows (on some scale). TreeExplainer
+    does not follow every split it accepts (scikit-learn's native categorical splits), and values that do
+    not add up would rank the inputs wrongly: the sampled route is used instead."""
+    from modelgov.analysis.record_attributions import model_output, output_scale
+
+    base = np.atleast_1d(np.asarray(expected, dtype=float))
+    base_value = float(base[positive_index] if base.size > 1 else base[0])
+    try:
+        output_scale(
+            base_value + values.sum(axis=1), model_output(model, rows, task=task, positive_index=positive_index), task
+        )
+    except ShapUnavailable:
+        return False
+    return True
 
 
 def tree_rows(explainer: Any) -> int:
@@ -177,7 +221,7 @@ def _sampled_route(shap: Any, model: Any, X: pd.DataFrame, *, task: str, positiv
         explanation = explainer(encode(rows), max_evals=2 * len(features) + 1, silent=True)
     except Exception as exc:
         raise ShapUnavailable(f"SHAP values not computed: the sampled explainer failed ({exc})") from None
-    return _summary("PermutationExplainer", _one_output(explanation.values, positive_index), features)
+    return _summary("PermutationExplainer", _one_output(explanation.values, positive_index), features, rows)
 
 
 def _codec(X: pd.DataFrame) -> tuple[Callable[[pd.DataFrame], np.ndarray], Callable[[np.ndarray], pd.DataFrame]]:

@@ -345,8 +345,17 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             **text.card(rates, CREDIT_DRIFT_START_WEEK),
             "business": business.credit_card(),
             "risk_assessment": risk.credit_assessment(),
+            "explanations": text.explanations(_named_applicants(tables[("1.1", "holdout-2026")])),
         },
     )
+
+
+def _named_applicants(table: pd.DataFrame) -> list[str]:
+    """Ten applicants of the 2026 holdout the card names for explanation, as complaints and audits
+    would: seven the live version refers (adverse), three it approves."""
+    referred = table.loc[table["prediction"] == 1, ID].tolist()
+    approved = table.loc[table["prediction"] == 0, ID].tolist()
+    return [*referred[3:73:10], *approved[5:35:10]]
 
 
 def _log_spec(model: Pipeline) -> monitoring.LogSpec:

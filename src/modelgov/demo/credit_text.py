@@ -143,6 +143,8 @@ def datasheet(dataset_id: str) -> Sheet:
         period=period,
         contains_pii=True,
         pii_fields=("age", "sex", "annual_income", "employment_type"),
+        # application ids are pseudonymous keys: explained decisions may name them, the fields above stay masked
+        publish_records=True,
         legal_basis=(
             "GDPR Art. 6(1)(b) (steps prior to a credit contract) and Art. 6(1)(c) (creditworthiness "
             "assessment required by consumer-credit law); `sex` is kept only for fairness monitoring "
@@ -267,4 +269,30 @@ def card(rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
             "Regulation (EU) 2024/1689 (AI Act), Annex III point 5(b): creditworthiness evaluation",
             "Federal Reserve SR 26-2 / OCC Bulletin 2026-13, Revised Guidance on Model Risk Management (2026)",
         ],
+    }
+
+
+#: What the explained-decisions page calls each input, and what a counterfactual may change.
+EXPLAINED_FEATURES: dict[str, dict[str, Any]] = {
+    "age": {"label": "Applicant's age", "immutable": True, "sensitive": True},
+    "sex": {"label": "Sex", "immutable": True},
+    "annual_income": {"label": "Annual income", "range": [0, 1_000_000]},
+    "employment_type": {"label": "Type of employment"},
+    "debt_ratio": {"label": "Debt-to-income ratio", "range": [0, 1]},
+    "credit_history_months": {"label": "Length of credit history", "monotone": "increase"},
+    "num_late_payments": {"label": "Late payments on record", "immutable": True},
+    "open_credit_lines": {"label": "Open credit lines"},
+    "loan_amount": {"label": "Amount requested", "range": [1000, 50000]},
+    "loan_term_months": {"label": "Loan term"},
+}
+
+
+def explanations(records: list[str]) -> dict[str, Any]:
+    """The card's ``explanations``: ten applicants named by id (complaints and audited cases)."""
+    return {
+        "records": records,
+        "id_column": "application_id",
+        "adverse": "high",
+        "reason_codes": 4,
+        "features": EXPLAINED_FEATURES,
     }

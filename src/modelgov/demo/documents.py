@@ -53,6 +53,7 @@ class Sheet:
     period: str
     contains_pii: bool = False
     pii_fields: tuple[str, ...] = ()
+    publish_records: bool = False
     legal_basis: str | None = None
     known_gaps: str | None = None
     references: tuple[str, ...] = field(default_factory=tuple)
@@ -71,6 +72,8 @@ def write_datasheet(writer: WorkspaceWriter, sheet: Sheet, files: Sequence[str],
     }
     if sheet.pii_fields:
         doc["pii_fields"] = list(sheet.pii_fields)
+    if sheet.publish_records:
+        doc["publish_records"] = True
     if sheet.legal_basis:
         doc["legal_basis"] = sheet.legal_basis
     if sheet.known_gaps:

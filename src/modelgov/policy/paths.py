@@ -28,6 +28,8 @@ from modelgov.policy.comparison_evidence import TEMPLATES as COMPARISON_TEMPLATE
 from modelgov.policy.comparison_evidence import comparison_evidence
 from modelgov.policy.experiment_evidence import TEMPLATES as EXPERIMENT_TEMPLATES
 from modelgov.policy.experiment_evidence import experiment_evidence
+from modelgov.policy.explanation_evidence import TEMPLATES as EXPLANATION_TEMPLATES
+from modelgov.policy.explanation_evidence import explanation_evidence
 from modelgov.policy.kpi_evidence import TEMPLATES as KPI_TEMPLATES
 from modelgov.policy.kpi_evidence import kpi_evidence
 from modelgov.policy.ll144_evidence import TEMPLATES as LL144_TEMPLATES
@@ -76,6 +78,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"production_fairness.<feature>.{basis}.<disparity>{ci}" for basis in PRODUCTION_BASES for ci in _CI),
     *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
     *EXPERIMENT_TEMPLATES,
+    *EXPLANATION_TEMPLATES,
     *KPI_TEMPLATES,
     *RISK_TEMPLATES,
     *LL144_TEMPLATES,
@@ -256,6 +259,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
 
     experiment_evidence(put, version, f"{base}/ab-test.html")
     ll144_evidence(put, version, today, f"{base}/bias-audit.html")
+    explanation_evidence(put, run, f"{base}/decisions.html")
 
     report = version.drift
     if report is not None:

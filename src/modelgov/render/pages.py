@@ -55,6 +55,7 @@ from modelgov.render import (
     production_fairness_charts,
     production_fairness_views,
     promotion_views,
+    record_charts,
     risk_charts,
     risk_views,
     shadow_charts,
@@ -124,6 +125,13 @@ def explainability_path(model: Model, version: ModelVersion) -> str | None:
     if not views.has_explainability(version):
         return None
     return posixpath.join(posixpath.dirname(version_path(model, version)), "explainability.md")
+
+
+def decisions_path(model: Model, version: ModelVersion) -> str | None:
+    """Individual decisions explained, if any run of the version explained some."""
+    if not any(run.explainability and run.explainability.records for run in version.evaluations):
+        return None
+    return posixpath.join(posixpath.dirname(version_path(model, version)), "decisions.md")
 
 
 def monitoring_path(model: Model, version: ModelVersion) -> str | None:
@@ -251,6 +259,7 @@ _RUN_CHARTS: dict[str, Callable[[Model, ModelVersion, EvaluationRun], str | None
     "importance": charts.importance_chart,
     "shap": charts.shap_chart,
     "partial_dependence": charts.partial_dependence_chart,
+    "beeswarm": record_charts.beeswarm_chart,
 }
 
 
@@ -409,6 +418,15 @@ class _Page:
             return None
         return self.link(target) + (f"#{heading_anchor(f'Evaluation {run.id}')}" if run is not None else "")
 
+    def what_if_chart(self, model: Model, version: ModelVersion, run: EvaluationRun, record: Any) -> str:
+        return self._chart(record_charts.what_if_chart(model, version, run, record))
+
+    def decisions_link(self, model: Model, version: ModelVersion, run: EvaluationRun | None = None) -> str | None:
+        target = decisions_path(model, version)
+        if target is None:
+            return None
+        return self.link(target) + (f"#{heading_anchor(f'Evaluation {run.id}')}" if run is not None else "")
+
     def monitoring_chart(self, kind: str, model: Model, version: ModelVersion) -> str:
         """A chart of the version's monitoring report: ``heatmap``, ``timeline``, ``performance``
         or ``distributions``; empty when there is nothing to draw."""
@@ -554,6 +572,8 @@ class _Page:
             "run_chart": self.run_chart,
             "performance_link": self.performance_link,
             "explainability_link": self.explainability_link,
+            "decisions_link": self.decisions_link,
+            "what_if_chart": self.what_if_chart,
             "monitoring_chart": self.monitoring_chart,
             "monitoring_link": self.monitoring_link,
             "production_fairness_view": self.production_fairness_view,
@@ -902,6 +922,7 @@ def _detail_pages(model: Model, version: ModelVersion) -> list[tuple[str, str, s
     found = [
         (performance_path(model, version), "Performance details", "version_performance.md.j2"),
         (explainability_path(model, version), "Explainability", "version_explainability.md.j2"),
+        (decisions_path(model, version), "Explained decisions", "version_decisions.md.j2"),
         (monitoring_path(model, version), "Monitoring and drift", "version_monitoring.md.j2"),
         (shadow_path(model, version), "Shadow test", "version_shadow.md.j2"),
         (experiment_path(model, version), "A/B test", "version_experiment.md.j2"),

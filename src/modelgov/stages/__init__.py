@@ -20,6 +20,9 @@ lineage         manifest  ``lineage``
 governance      manifest  ``governance``
 ==============  ========  ===============================================================
 
+``record_explanation`` (scope run, after ``explanation``) contributes
+``models[].versions[].evaluations[].explainability.records``: individual decisions explained.
+
 What the workspace declares (cards, training records, datasheets, the monitoring set-up) is
 recorded by :mod:`.records`, not computed, and is never cached.
 """
@@ -35,6 +38,7 @@ from modelgov.stages import (
     governance,
     lineage,
     monitoring,
+    record_explanation,
     review,
     shadow,
 )
@@ -45,6 +49,7 @@ STAGES: tuple[Stage, ...] = (
     evaluation.STAGE,
     explanation.STAGE,
     bias_audit.STAGE,
+    record_explanation.STAGE,
     monitoring.STAGE,
     shadow.STAGE,
     experiment.STAGE,

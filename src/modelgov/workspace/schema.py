@@ -28,6 +28,7 @@ from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
 from modelgov.workspace.aedt_schema import EmploymentDecisionTool
 from modelgov.workspace.experiment_schema import Experiment
+from modelgov.workspace.explanation_schema import Explanations
 from modelgov.workspace.kpi_schema import Business
 from modelgov.workspace.risk_schema import RiskAssessment, RiskMatrixSpec
 from modelgov.workspace.shadow_schema import ShadowTest
@@ -298,6 +299,11 @@ class ModelCard(Strict):
         None,
         description="Probability and impact of each adverse event, who assessed them and when; rated on "
         "governance.yml's `risk_matrix`.",
+    )
+    explanations: Explanations | None = Field(
+        None,
+        description="Individual decisions explained in every evaluation run: records named by id, reason codes, "
+        "what-if curves and counterfactuals, and what each feature is called and may change.",
     )
 
 
@@ -601,6 +607,11 @@ class Datasheet(Strict):
     rows: int | None = Field(None, ge=0)
     contains_pii: bool = False
     pii_fields: list[Text] = Field(default_factory=list)
+    publish_records: StrictBool = Field(
+        False,
+        description="Individual records of this dataset (their ids and feature values) may appear on the site, "
+        "except the `pii_fields`, which stay masked. false: explained decisions show no id and no value.",
+    )
     legal_basis: str | None = None
     known_gaps: str | None = None
     files: list[DataFile] = Field(default_factory=list)
