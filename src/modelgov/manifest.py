@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelgov.errors import ManifestError
 
-SCHEMA_VERSION = "1.11"
+SCHEMA_VERSION = "1.12"
 SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
 
 
