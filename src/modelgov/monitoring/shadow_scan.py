@@ -265,6 +265,41 @@ _DECIDED = "__ch IS NOT NULL AND __cp IS NOT NULL"
 _SCORED = "__sch IS NOT NULL AND __scp IS NOT NULL"
 
 
+#: Scores within this bound are summed exactly (as DECIMAL(38, 16): at most 1e6 × rows, far below
+#: its 1e22), so a mean or variance is the same whatever order DuckDB's threads add the rows in and a
+#: rebuild gives the same bytes; a group holding a larger score falls back to floating-point sums.
+EXACT_BOUND = 1e6
+_EXACT = "DECIMAL(38, 16)"
+
+
+def _exact_sum(expression: str, where: str) -> str:
+    return (
+        f"CAST(sum(CASE WHEN abs({expression}) <= {EXACT_BOUND} THEN CAST({expression} AS {_EXACT}) END)"
+        f" FILTER (WHERE {where}) AS DOUBLE)"
+    )
+
+
+def _mean(value: str, where: str) -> str:
+    """The mean of ``value`` over the rows ``where`` holds: an exact sum divided once."""
+    exact = f"{_exact_sum(value, where)} / count(*) FILTER (WHERE {where})"
+    return (
+        f"CASE WHEN max(abs({value})) FILTER (WHERE {where}) <= {EXACT_BOUND} THEN {exact}"
+        f" ELSE avg({value}) FILTER (WHERE {where}) END"
+    )
+
+
+def _variance(value: str, where: str) -> str:
+    """The sample variance of ``value`` from exact sums of the values and of their squares (each
+    square rounded once, row by row); NULL with fewer than two rows, as ``var_samp``."""
+    n = f"count(*) FILTER (WHERE {where})"
+    total, squares = _exact_sum(value, where), _exact_sum(f"({value}) * ({value})", where)
+    exact = f"CASE WHEN {n} > 1 THEN ({squares} - {total} * {total} / {n}) / ({n} - 1) END"
+    return (
+        f"CASE WHEN max(abs({value})) FILTER (WHERE {where}) <= {EXACT_BOUND} THEN greatest({exact}, 0)"
+        f" ELSE var_samp({value}) FILTER (WHERE {where}) END"
+    )
+
+
 def _aggregate(con: duckdb.DuckDBPyConnection, groups: int) -> list[tuple]:
     keys = ["__w", *(f"__g{i}" for i in range(groups))]
     sets = ", ".join(["(__w)", "()", *(f"(__g{i})" for i in range(groups))])
@@ -281,8 +316,8 @@ def _aggregate(con: duckdb.DuckDBPyConnection, groups: int) -> list[tuple]:
             count(*) FILTER (WHERE __ch = 1 AND __cp = 0),
             count(*) FILTER (WHERE __ch = 0 AND __cp = 1),
             count(*) FILTER (WHERE {_SCORED}),
-            avg(__scp) FILTER (WHERE {_SCORED}), avg(__sch) FILTER (WHERE {_SCORED}),
-            avg(__sch - __scp), var_samp(__sch - __scp),
+            {_mean("__scp", _SCORED)}, {_mean("__sch", _SCORED)},
+            {_mean("__sch - __scp", _SCORED)}, {_variance("__sch - __scp", _SCORED)},
             count(*) FILTER (WHERE {_DECIDED} AND __y IS NOT NULL),
             {cells},
             min(__t), max(__t), count(*) FILTER (WHERE __t IS NULL)
