@@ -242,3 +242,35 @@ def test_pages_render_as_images_for_a_reader(dossier, tmp_path) -> None:
         image = Image.open(page).convert("L")
         low, high = image.getextrema()
         assert high - low > 100, f"{page.name} is blank"  # ink on every page
+
+
+def test_from_a_workspace_with_the_eu_pack_its_obligations_follow_annex_iv(demo_build, tmp_path) -> None:
+    """`modelgov dossier WORKSPACE …` analyses through the cache, and the EU AI Act pack's rules come
+    in the order of the Annex IV points they document."""
+    workspace = tmp_path / "ws"
+    shutil.copytree(demo_build.workspace, workspace)
+    governance = workspace / "governance.yml"
+    governance.write_text(
+        governance.read_text().replace("  packs:\n  - baseline\n", "  packs:\n  - baseline\n  - eu-ai-act-high-risk\n")
+    )
+    out = tmp_path / "eu.pdf"
+    env = {
+        **demo_build.cache_env(),
+        "MODELGOV_CACHE_DIR": str(tmp_path / "cache"),
+    }  # a copy: the shared one is read only
+    shutil.copytree(demo_build.cache_dir, tmp_path / "cache")
+    done = _run("dossier", str(workspace), MODEL, VERSION, "-o", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    # the manifest the dossier carries says which rules the pack has; the pages list them by Annex IV point
+    from modelgov.dossier.governance import _annex_key
+
+    carried = mf.Manifest.model_validate_json(pypdf.PdfReader(str(out)).attachments["manifest.json"][0])
+    pack = next(p for p in carried.governance.policies if p.pack == "eu-ai-act-high-risk")
+    keys = [min((_annex_key(r.clause) for r in rule.references), default=(99, "")) for rule in pack.rules]
+    expected = [rule.id for _, _, rule in sorted(zip(keys, range(len(keys)), pack.rules, strict=True))]
+    assert expected != [rule.id for rule in pack.rules]  # the pack's own order is not Annex IV's
+    assert keys and min(keys)[0] == 1
+    text = _text(out).replace(" ", "")
+    position = text.index("(eu-ai-act-high-risk)")
+    for rule_id in expected:  # each rule's row after the previous one's
+        position = text.index(rule_id.replace(" ", ""), position) + 1
