@@ -983,7 +983,9 @@ def _bike_explainability(hostile: bool) -> Explainability:
             ErrorSlice(conditions={"income_band": "low"}, count=540, error=36.1, overall_error=31.42),
         ],
         error_metric="mean absolute error",
-        notes=["SHAP values not computed: the shap package, a dependency of modelgov, is not installed in the environment that ran the build (reinstall modelgov)."],
+        notes=[
+            "SHAP values not computed: the shap package, a dependency of modelgov, is not installed in the environment that ran the build (reinstall modelgov)."
+        ],
     )
 
 

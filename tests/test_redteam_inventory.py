@@ -22,7 +22,11 @@ pytestmark = pytest.mark.slow  # a second pytest collects the whole suite
 CLASSES = {
     "cache as untrusted storage": ("test_redteam_cache.py", r".", 15),
     "signed sign-offs bound to evidence": ("test_redteam_decisions.py", r"sign|key|stale|evidence|name", 10),
-    "anchored, strictly read audit log": ("test_redteam_decisions.py", r"entry|chain|line|truncat|rewrite|dated|duplicate", 10),
+    "anchored, strictly read audit log": (
+        "test_redteam_decisions.py",
+        r"entry|chain|line|truncat|rewrite|dated|duplicate",
+        10,
+    ),
     "promotion obeys the gate": ("test_redteam_decisions.py", r"promot|override|status", 4),
     "the workspace boundary": ("test_redteam_boundary.py", r"link|fifo|device|socket|outside|pickle|folder", 15),
     "bounded work": ("test_redteam_boundary.py", r"bomb|field|expand|zip|large|huge|memory|record|limit|serve|host", 5),
