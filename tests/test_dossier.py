@@ -250,9 +250,13 @@ def test_from_a_workspace_with_the_eu_pack_its_obligations_follow_annex_iv(demo_
     workspace = tmp_path / "ws"
     shutil.copytree(demo_build.workspace, workspace)
     governance = workspace / "governance.yml"
-    governance.write_text(
-        governance.read_text().replace("  packs:\n  - baseline\n", "  packs:\n  - baseline\n  - eu-ai-act-high-risk\n")
-    )
+    if "- eu-ai-act-high-risk\n" not in governance.read_text():  # the demo may enable it already
+        governance.write_text(
+            governance.read_text().replace(
+                "  packs:\n  - baseline\n", "  packs:\n  - baseline\n  - eu-ai-act-high-risk\n"
+            )
+        )
+    assert "- eu-ai-act-high-risk\n" in governance.read_text()
     out = tmp_path / "eu.pdf"
     env = {
         **demo_build.cache_env(),

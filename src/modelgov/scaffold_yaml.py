@@ -119,6 +119,17 @@ references: []
 business:
   objective: {_todo("the business objective the model serves, in business terms")}
   kpis: []
+# Individual decisions explained in every evaluation run: records named by id, reason codes, what-if
+# curves and counterfactuals, and each feature's wording and what it may change (docs/workspace.md,
+# "Explained decisions"). null: no decision is explained one by one.
+explanations: null
+# The model's risk assessment, rated on governance.yml's risk_matrix: who assessed it, when, and the
+# probability and impact of each risk (unavailable, bad_prediction, decay, skills_lost and your own);
+# see docs/workspace.md, "Risk assessment". null: not assessed (a rule reading risk.* says so).
+risk_assessment: null
+# For an automated employment decision tool (NYC Local Law 144): its sex and race/ethnicity columns,
+# the audit date and data source (docs/workspace.md, "Employment decision tools"). null: not one.
+employment_decision_tool: null
 """
 
 
@@ -271,6 +282,11 @@ def _datasheet(what: str, rows: int | None, sensitive: tuple[str, ...] = ()) -> 
         f"legal_basis: {_todo('the legal basis for processing these personal data')}\n"
         if sensitive
         else "contains_pii: false\npii_fields: []\nlegal_basis: null\n"
+    )
+    pii += (
+        "# Whether one person's record (its id and values, the pii_fields always masked) may appear on the\n"
+        "# site in an explained decision; false: explained decisions show no id and no value.\n"
+        "publish_records: false\n"
     )
     return f"""\
 # A datasheet (Gebru et al., 2021) for the {what}. Written by `modelgov init`.
