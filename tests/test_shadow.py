@@ -128,21 +128,22 @@ def _shadow_log(rng: np.random.Generator, n: int, *, flip: dict[str, float] | No
     return frame
 
 
-def _report(scan, resamples: int = 400):
-    return shadow_report(
-        scan,
-        ShadowSettings(
-            champion="1.0",
-            window_label="week",
-            positive_label=1,
-            decided_by={},
-            level=LEVEL,
-            min_group_size=30,
-            exclude_small_groups=True,
-            resampling=Resampling(resamples, LEVEL, 0),
-            logs=[],
-        ),
+def _settings(resamples: int = 0) -> ShadowSettings:
+    return ShadowSettings(
+        champion="1.0",
+        window_label="week",
+        positive_label=1,
+        decided_by={},
+        level=LEVEL,
+        min_group_size=30,
+        exclude_small_groups=True,
+        resampling=Resampling(resamples, LEVEL, 0),
+        logs=[],
     )
+
+
+def _report(scan, resamples: int = 400):
+    return shadow_report(scan, _settings(resamples))
 
 
 @pytest.fixture(scope="module")
@@ -526,20 +527,6 @@ def _group_cells(rng: np.random.Generator, sizes: dict[str, int], change: dict[s
             requests=n, decided=n, both_positive=(n - changed) // 3, challenger_only=up, champion_only=changed - up
         )
     return out
-
-
-def _settings():
-    return ShadowSettings(
-        champion="1.0",
-        window_label="week",
-        positive_label=1,
-        decided_by={},
-        level=LEVEL,
-        min_group_size=30,
-        exclude_small_groups=True,
-        resampling=Resampling(0, LEVEL, 0),
-        logs=[],
-    )
 
 
 def test_the_largest_gap_among_equal_groups_is_rarely_called_a_finding():
