@@ -131,3 +131,13 @@ def test_the_eu_packs_obligations_follow_annex_iv() -> None:
     assert order == ["purpose", "data", "testing", "metrics", "monitoring", "oversight"]
     other = policy.model_copy(update={"pack": "nist-ai-rmf"})
     assert re.findall(r"<code>([a-z]+)</code><br/>", _pack_table(other, {})) == [r.id for r in rules]
+
+
+def test_the_cover_names_the_organisation_once() -> None:
+    from modelgov.dossier.document import _masthead
+
+    assert _masthead("Acme Financial Group", "Acme Financial Group — Model Governance") == (
+        "Acme Financial Group — Model Governance"
+    )
+    assert _masthead("Acme", "Model Governance") == "Acme · Model Governance"
+    assert "<" not in _masthead("A & B", "<Risk>") and "&#60;Risk&#62;" in _masthead("A & B", "<Risk>")

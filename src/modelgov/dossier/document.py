@@ -92,7 +92,7 @@ def _cover(manifest: Manifest, model: Model, version: ModelVersion, digest: str)
     return "\n".join(
         [
             '<section class="cover">',
-            p(t(manifest.site.organisation) + " · " + t(manifest.site.title), "org"),
+            p(_masthead(manifest.site.organisation, manifest.site.title), "org"),
             f"<h1>{t(model.name)}</h1>",
             p(f"Model version dossier · {code(model.id)} version <strong>{t(version.version)}</strong>", "subtitle"),
             facts(
@@ -194,3 +194,10 @@ def build_dossier(manifest: Manifest, model_id: str, version_name: str) -> Dossi
     ]
     stylesheet = resources.files("modelgov.dossier").joinpath("dossier.css").read_text(encoding="utf-8")
     return Dossier(html, stylesheet, attachments, digest)
+
+
+def _masthead(organisation: str | None, title: str) -> str:
+    """The organisation and the site's title, the organisation once when the title already names it."""
+    if not organisation or organisation.strip() in title:
+        return t(title)
+    return t(organisation) + " · " + t(title)
