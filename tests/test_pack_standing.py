@@ -369,3 +369,32 @@ def test_a_pack_whose_date_has_passed_says_its_declared_status_is_out_of_date() 
     before = _report(["eu-ai-act-high-risk"], as_of=dt.date(2027, 12, 1)).policies
     page = _pages(_with_policies(before, as_of=dt.date(2027, 12, 1)))["compliance/eu-ai-act-high-risk.md"]
     assert "its dates say otherwise" not in page
+
+
+def test_a_version_without_a_code_commit_fails_the_traceability_rules_and_says_why(tmp_path: Path) -> None:
+    """A version.yml without training.code records no commit: the EU and Colorado traceability rules
+    fail (as the warnings they are) and say what is missing, not that a value is undefined; with a
+    commit recorded they pass."""
+    from modelgov.assemble import build_manifest
+
+    root = write_workspace(tmp_path / "ws")
+    governance = root / "governance.yml"
+    governance.write_text(
+        governance.read_text() + "policies:\n  packs: [eu-ai-act-high-risk, colorado-sb-26-189]\n", encoding="utf-8"
+    )
+    as_of = dt.date(2028, 1, 1)  # both in force
+    results = {(r.policy, r.rule): r for r in build_manifest(load_workspace(root), as_of=as_of).governance.results}
+    for key in (("eu-ai-act-high-risk", "version-traceable"), ("colorado-sb-26-189", "updates-traceable")):
+        result = results[key]
+        assert (result.outcome, result.severity) == ("warn", "warning"), key
+        assert "no code commit recorded for this version (version.yml training.code.commit)" in result.message
+    version = root / "models/loans/versions/1.0/version.yml"
+    version.write_text(
+        version.read_text().replace(
+            "training:\n", "training:\n  code: {repository: https://git.example/loans, commit: 4f2a9c1}\n", 1
+        ),
+        encoding="utf-8",
+    )
+    results = {(r.policy, r.rule): r for r in build_manifest(load_workspace(root), as_of=as_of).governance.results}
+    assert results["eu-ai-act-high-risk", "version-traceable"].outcome == "pass"
+    assert results["colorado-sb-26-189", "updates-traceable"].outcome == "pass"

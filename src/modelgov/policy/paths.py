@@ -311,7 +311,8 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         max((days_between(flag.time, today) for flag in open_flags), default=0),
         f"{card_page}#flags-from-the-business",
     )
-    put("training.code_commit", version.training.code_commit, f"{card_page}#training-data")
+    if version.training.code_commit:  # not recorded: no evidence, so a rule's `missing:` decides
+        put("training.code_commit", version.training.code_commit, f"{card_page}#training-data")
     put(
         "training.artifact",
         version.training.artifact.path if version.training.artifact else None,

@@ -64,7 +64,10 @@ def risk_evidence(put: Callable[..., None], model: manifest.Model, today: dt.dat
 
 
 def missing_reason(pattern: str, index: dict[str, object]) -> str | None:
-    """Why a ``risk.*`` rule found nothing, when the model has no assessment at all."""
+    """Why a rule found nothing, where the workspace simply does not record it: a ``risk.*`` rule
+    when the model has no assessment at all, the training commit when version.yml names none."""
     if pattern.startswith("risk.") and not any(path.startswith("risk.") for path in index):
         return "no risk assessment recorded (model.yml risk_assessment)"
+    if pattern == "training.code_commit":
+        return "no code commit recorded for this version (version.yml training.code.commit)"
     return None
