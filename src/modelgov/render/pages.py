@@ -35,6 +35,7 @@ from modelgov.policy import ll144_evidence
 from modelgov.policy.risk_evidence import RISK_PAGE
 from modelgov.policy.rules import is_placeholder
 from modelgov.render import (
+    bias_audit_csv,
     charts,
     comparison_views,
     compliance_views,
@@ -166,6 +167,12 @@ def bias_audit_path(model: Model, version: ModelVersion) -> str | None:
     if ll144_evidence.audited_run(version) is None:
         return None
     return posixpath.join(posixpath.dirname(version_path(model, version)), "bias-audit.md")
+
+
+def bias_audit_csv_path(model: Model, version: ModelVersion) -> str | None:
+    """The same summary as a CSV file beside its page (:mod:`.bias_audit_csv`), for the versions that have one."""
+    page = bias_audit_path(model, version)
+    return None if page is None else posixpath.join(posixpath.dirname(page), bias_audit_csv.FILE_NAME)
 
 
 def dossier_path(model: Model, version: ModelVersion) -> str:
@@ -466,6 +473,10 @@ class _Page:
         target = bias_audit_path(model, version)
         return self.link(target) if target is not None else None
 
+    def bias_audit_csv_link(self, model: Model, version: ModelVersion) -> str | None:
+        target = bias_audit_csv_path(model, version)
+        return self.link(target) if target is not None else None
+
     def risk_link(self, model: Model | None = None) -> str | None:
         """The risk page (with a model: its section); None when the site has none."""
         if not has_risk_page(self.manifest):
@@ -696,6 +707,7 @@ class _Page:
             "days_since": risk_views.days_between,
             "check_date": lambda: risk_views.as_of(self.manifest),
             "bias_audit_link": self.bias_audit_link,
+            "bias_audit_csv_link": self.bias_audit_csv_link,
             "bias_audits": lambda: [
                 (m, v) for m in self.manifest.models for v in m.versions if bias_audit_path(m, v) is not None
             ],

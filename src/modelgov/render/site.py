@@ -2,7 +2,8 @@
 
 Pages come from the templates (:mod:`.pages`), assets are the site stylesheets and the local
 plotly.js, and the manifest itself is published next to the pages so every number on the site can
-be checked against the machine-readable record. The static-site engine (:mod:`.site_engine`:
+be checked against the machine-readable record; each bias-audit summary is also published as CSV
+beside its page (:mod:`.bias_audit_csv`). The static-site engine (:mod:`.site_engine`:
 MkDocs, or ProperDocs when ``MODELGOV_SITE_ENGINE=properdocs``) does the rest, part by part
 (:mod:`.site_build`).
 """
@@ -16,7 +17,7 @@ from modelgov import manifest as manifest_io
 from modelgov import resources
 from modelgov.cache import AnalysisCache
 from modelgov.manifest import Manifest
-from modelgov.render import charts, pages, site_engine
+from modelgov.render import bias_audit_csv, charts, pages, site_engine
 from modelgov.render.content import PLOTLY_JS, SiteFile, SiteSource
 from modelgov.render.site_build import build_site
 
@@ -54,6 +55,7 @@ def site_source(
     files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]
     files.append(SiteFile(path=PLOTLY_JS, source=charts.plotly_js_path()))
     files.append(SiteFile(path=pages.MANIFEST_FILE, content=manifest_json))
+    files += bias_audit_csv.bias_audit_files(manifest, pages.bias_audit_csv_path)  # each beside its page
     return SiteSource(
         title=manifest.site.title,
         organisation=manifest.site.organisation,
