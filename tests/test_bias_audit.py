@@ -220,8 +220,8 @@ def _table(rows: int = 600) -> pd.DataFrame:
     return table
 
 
-def _workspace(tmp_path: Path, tool: str = TOOL) -> Path:
-    root = write_workspace(tmp_path / "ws", table=_table())
+def mark_employment_tool(root: Path, tool: str = TOOL) -> Path:
+    """The workspace's loans model marked as an employment decision tool, race among its features."""
     edit(
         root,
         "models/loans/model.yml",
@@ -231,6 +231,10 @@ def _workspace(tmp_path: Path, tool: str = TOOL) -> Path:
     path = root / "models/loans/model.yml"
     path.write_text(path.read_text(encoding="utf-8") + tool, encoding="utf-8")
     return root
+
+
+def _workspace(tmp_path: Path, tool: str = TOOL) -> Path:
+    return mark_employment_tool(write_workspace(tmp_path / "ws", table=_table()), tool)
 
 
 def test_the_build_puts_the_audit_on_the_versions_latest_evaluation(tmp_path: Path) -> None:

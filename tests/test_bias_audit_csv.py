@@ -24,7 +24,7 @@ from modelgov.render import text
 from modelgov.render.bias_audit_csv import COLUMNS, FACTS, bias_audit_csv, bias_audit_files
 from modelgov.render.pages import bias_audit_csv_path, render_pages
 from modelgov.workspace.load import load_workspace
-from test_bias_audit import TOOL
+from test_bias_audit import TOOL, mark_employment_tool
 from test_redteam_render import page_render
 from workspace_factory import edit, holdout_table, write_workspace
 
@@ -57,15 +57,7 @@ def _workspace(tmp_path: Path, tool: str = TOOL, *, other_model: bool = False) -
     if other_model:
         shutil.copytree(root / "models" / "loans", root / "models" / "other")
         edit(root, "models/other/model.yml", "name: Loan approval", "name: Other model")
-    edit(
-        root,
-        "models/loans/model.yml",
-        "sensitive_features: [sex, age_band]",
-        "sensitive_features: [sex, age_band, race]",
-    )
-    path = root / "models/loans/model.yml"
-    path.write_text(path.read_text(encoding="utf-8") + tool, encoding="utf-8")
-    return root
+    return mark_employment_tool(root, tool)
 
 
 @pytest.fixture(scope="module")
