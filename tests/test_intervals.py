@@ -87,6 +87,22 @@ def test_the_batch_size_never_changes_an_interval(monkeypatch: pytest.MonkeyPatc
     assert got == expected
 
 
+@pytest.mark.parametrize("decimals", [1, 3, 8])
+def test_the_ranking_step_never_changes_a_value(monkeypatch: pytest.MonkeyPatch, decimals: int) -> None:
+    """ROC AUC and AP are computed a few resamples at a time to stay in cache; bit for bit the same
+    as the whole batch at once (a step of 10⁹ cells is the earlier single pass)."""
+    rng = np.random.default_rng(decimals)
+    y = rng.random(3000) < 0.3
+    score = np.clip(0.25 * y + rng.random(3000) * 0.8, 0, 1).round(decimals)
+    draws = np.vstack(list(row_draws(len(y), Resampling(97, 0.95, 5))))
+    monkeypatch.setattr(weighted, "RANKING_STEP_CELLS", 10**9)
+    whole = weighted._ranking_metrics(y, score, draws)
+    for step in (1, 5_000, 60_000):
+        monkeypatch.setattr(weighted, "RANKING_STEP_CELLS", step)
+        auc, ap = weighted._ranking_metrics(y, score, draws)
+        assert np.array_equal(auc, whole[0]) and np.array_equal(ap, whole[1])
+
+
 def test_intervals_can_be_turned_off() -> None:
     y, p, s = binary_data()
     performance = binary_performance(y, p, s, threshold=0.5, positive_label="1", resampling=Resampling(0))

@@ -244,3 +244,24 @@ def test_parts_built_with_one_engine_are_not_reused_by_the_other(
     with_mkdocs = files_of(tmp_path / "mkdocs")
     assert sorted(first) == sorted(with_mkdocs)
     assert all(_GENERATOR.sub(b"", first[p]) == _GENERATOR.sub(b"", with_mkdocs[p]) for p in first)
+
+
+def test_the_theme_is_listed_once_and_the_part_override_every_time(tmp_path: Path) -> None:
+    """Each part's build lists the theme's files; the installed theme's listing is kept for the
+    process (it does not change during a build), the part's own override folder is walked again."""
+    import jinja2
+    import material
+
+    from modelgov.render import mkdocs_site
+
+    theme = str(Path(material.__file__).parent / "templates")
+    override = tmp_path / "part" / "overrides"
+    override.mkdir(parents=True)
+    (override / "main.html").write_text("{% extends 'base.html' %}")
+    paths = [str(override), theme]
+    loader = mkdocs_site._ThemeLoader(paths, encoding="utf-8", followlinks=False, fresh=tmp_path / "part")
+    assert loader.list_templates() == jinja2.FileSystemLoader(paths).list_templates()
+    (override / "partials").mkdir()
+    (override / "partials" / "extra.html").write_text("")
+    assert "partials/extra.html" in loader.list_templates()
+    assert loader.list_templates() == jinja2.FileSystemLoader(paths).list_templates()

@@ -140,7 +140,7 @@ def render_manifest(
 ) -> BuildResult:
     """Render a manifest into ``out_dir``: staged beside it, then swapped in only on success.
     ``versioned``: the site is one version among others (Material's version selector is shown);
-    ``jobs``: parts of the site built in parallel processes; ``dossiers``: the statuses whose versions
+    ``jobs``: parts of the site (and dossiers) built in parallel processes; ``dossiers``: the statuses whose versions
     get a dossier (written into the staged site, so a failure leaves the previous site as it was)."""
     from modelgov.render import render_site  # keeps `modelgov validate` free of the MkDocs import cost
 
@@ -166,7 +166,7 @@ def render_manifest(
         if chosen:
             from modelgov.dossier.site import write_site_dossiers
 
-            write_site_dossiers(the_manifest, chosen, staging, progress)
+            write_site_dossiers(the_manifest, chosen, staging, progress, jobs=jobs)
         if not (staging / "manifest.json").is_file():  # the site publishes it already, unless versioned
             manifest.write(the_manifest, staging / "manifest.json")
         if the_manifest.governance is not None:

@@ -96,7 +96,7 @@ def _feature(key, labels, y_true, a_pred, b_pred, resampling, min_group_size, ex
 
     def summaries(group_rates, overall):
         return {
-            (name, method): disparity_values(_masked(group_rates, counted[name]), overall)[name, method]
+            (name, method): disparity_values(_masked(group_rates, counted[name]), overall, [name])[name, method]
             for name in DISPARITIES
             for method in METHODS
         }

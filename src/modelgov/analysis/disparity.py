@@ -23,6 +23,7 @@ lists) are summarised the same way, whatever their size, with a note when a side
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,10 +182,16 @@ def _spread(group: np.ndarray, overall: np.ndarray, kind: str, method: str) -> n
     return np.where(enough & np.isfinite(value), value, np.nan)
 
 
-def disparity_values(group_rates: dict[str, np.ndarray], overall_rates: dict[str, np.ndarray]) -> dict:
-    """(name, method) → values, for arrays of shape (..., groups) and overall (..., 1)."""
+def disparity_values(
+    group_rates: dict[str, np.ndarray], overall_rates: dict[str, np.ndarray], names: Iterable[str] | None = None
+) -> dict:
+    """(name, method) → values, for arrays of shape (..., groups) and overall (..., 1).
+
+    ``names`` limits the work to those disparities (all by default): a caller that needs one
+    summary over a thousand resamples should not pay for every other one."""
     out = {}
-    for name, (_, _, used, kind) in DISPARITIES.items():
+    for name in DISPARITIES if names is None else names:
+        _, _, used, kind = DISPARITIES[name]
         for method in METHODS:
             parts = [_spread(group_rates[rate], overall_rates[rate], kind, method) for rate in used]
             if len(parts) == 1:
@@ -343,8 +350,10 @@ def _summaries(points, overall, samples, sampled_overall, resampling, labels, le
         excluded = left_out(used)
         keep = counted(used)
         kept = _masked(points, dict.fromkeys(points, keep))
-        values = disparity_values(kept, overall)
-        drawn = disparity_values(_masked(samples, dict.fromkeys(samples, keep)), sampled_overall) if samples else {}
+        values = disparity_values(kept, overall, [name])
+        drawn = (
+            disparity_values(_masked(samples, dict.fromkeys(samples, keep)), sampled_overall, [name]) if samples else {}
+        )
         for method in METHODS:
             value = float(values[name, method])
             defined = np.isfinite(value)

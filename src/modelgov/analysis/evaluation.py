@@ -183,7 +183,9 @@ def _shown(value: object) -> str:
 
 
 def _scalars_only(table: pd.DataFrame, column: str) -> None:
-    nested = table[column].map(lambda v: isinstance(v, dict | list)).to_numpy()
+    if table[column].dtype != object:  # numbers, booleans, categoricals and Arrow text hold no lists
+        return
+    nested = table[column].map(lambda v: isinstance(v, dict | list | tuple | set | np.ndarray)).to_numpy()
     if nested.any():
         raise DataProblem(column, f"{int(nested.sum()):,} values are lists or objects, not single values")
 

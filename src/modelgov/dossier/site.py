@@ -1,17 +1,29 @@
 """``build --dossiers``: each chosen version's dossier written beside the site's pages, where the
-version's page links it (``render.pages.dossier_path``); signed when MODELGOV_SIGNING_KEY is set."""
+version's page links it (``render.pages.dossier_path``); signed when MODELGOV_SIGNING_KEY is set.
+
+A dossier takes seconds of layout (WeasyPrint) and depends only on the manifest, so with ``jobs``
+above one they are written in parallel processes, spawned as the analysis and site workers are.
+Each file is the same bytes whichever process writes it (a test compares them); signing stays in
+this process, which alone reads the signing key."""
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from modelgov.manifest import Manifest, Model, ModelVersion
 
 
 def write_site_dossiers(
-    manifest: Manifest, chosen: list[tuple[Model, ModelVersion]], site_dir: Path, progress: Callable[[str], None]
+    manifest: Manifest,
+    chosen: list[tuple[Model, ModelVersion]],
+    site_dir: Path,
+    progress: Callable[[str], None],
+    *,
+    jobs: int = 1,
 ) -> list[Path]:
     from modelgov.decisions.sign import signing_key
     from modelgov.dossier import write_dossier
@@ -19,13 +31,18 @@ def write_site_dossiers(
     from modelgov.render.pages import dossier_path
 
     key = signing_key(None)
-    written = []
     start = time.perf_counter()
-    for model, version in chosen:
-        path = write_dossier(manifest, model.id, version.version, site_dir / dossier_path(model, version))
-        if key is not None:
+    tasks = [(model.id, version.version, site_dir / dossier_path(model, version)) for model, version in chosen]
+    workers = min(jobs, len(tasks))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(write_dossier, manifest, *task) for task in tasks]
+            written = [future.result() for future in futures]  # in order; the first failure is raised
+    else:
+        written = [write_dossier(manifest, *task) for task in tasks]
+    if key is not None:
+        for path in written:
             sign_dossier(path, key)
-        written.append(path)
     seconds = time.perf_counter() - start
     progress(
         f"Wrote {len(written)} dossier(s) into the site's dossiers/ folder ({seconds / max(len(written), 1):.1f} s each)"
