@@ -300,6 +300,8 @@ def read(path: Path) -> Manifest:
         raise ManifestError(f"{path}: {where}: {first['msg']} ({exc.error_count()} problems)") from None
 
 
+# Every public name of the package, so that `from modelgov.manifest import X` reaches any model whatever
+# module defines it (tests/test_manifest_package.py checks that none is left out). Packed, not one a line.
 # fmt: off
 __all__ = [
     "SCHEMA_ID", "SCHEMA_VERSION", "AbAllocation", "AbArm", "AbDifference", "AbFixed", "AbHorizon", "AbKpi",
