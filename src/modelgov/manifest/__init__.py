@@ -1,0 +1,328 @@
+"""The manifest: the one artifact between analysis and rendering.
+
+Everything a page shows is in here, so a saved ``manifest.json`` can be re-rendered, diffed by an
+auditor, or read by other tools without pandas or scikit-learn. The JSON Schema generated from these
+models is committed (``schemas/manifest.schema.json``); a test keeps the two in step.
+
+Versioning rule (after dbt's artifacts): adding an optional field is not a breaking change; anything
+else bumps :data:`SCHEMA_VERSION`'s major number, and readers refuse a major they do not know.
+
+The models live in one module per part of the manifest, each saying why it is a part of its own:
+:mod:`.base` (the small nodes they all share), :mod:`.evaluation`, :mod:`.explainability`,
+:mod:`.monitoring`, :mod:`.business`, :mod:`.experiments`, :mod:`.decisions`, :mod:`.governance` and
+:mod:`.lineage`. This module holds the top of the tree (the manifest, its models, their versions, the
+datasets), the schema version, and reading and writing; it re-exports every model, so that
+``from modelgov.manifest import X`` stays the one import of the whole contract.
+
+This package imports nothing from the rest of modelgov except ``errors``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError
+
+from modelgov.errors import ManifestError
+from modelgov.manifest.base import Card, FileRef, Generator, Interval, Metric, Node, Owner
+from modelgov.manifest.business import Business, Kpi, KpiBaseline, KpiInterval, KpiSeries, KpiValue, KpiWindow
+from modelgov.manifest.decisions import (
+    Approval,
+    EvidenceFile,
+    Flag,
+    FlagResolution,
+    Promotion,
+    PromotionRecord,
+    RecordedComparison,
+    RecordedDelta,
+    RecordedResult,
+    RecordedSignOff,
+    StatusChange,
+    VersionEvidence,
+)
+from modelgov.manifest.evaluation import (
+    AuditCategory,
+    AuditTable,
+    BiasAudit,
+    Calibration,
+    CalibrationBin,
+    Comparison,
+    ConfusionMatrix,
+    Curve,
+    Disparity,
+    DisparityDelta,
+    EvaluationRun,
+    ExcludedGroup,
+    FairnessDelta,
+    FairnessResult,
+    GroupComparison,
+    GroupMetrics,
+    GroupRateDelta,
+    Histogram,
+    MetricDelta,
+    Performance,
+    TrainingRecord,
+)
+from modelgov.manifest.experiments import (
+    AbAllocation,
+    AbArm,
+    AbDifference,
+    AbFixed,
+    AbHorizon,
+    AbKpi,
+    AbLook,
+    AbPosterior,
+    AbPower,
+    AbSequential,
+    AbSrm,
+    AbTest,
+    ShadowComparison,
+    ShadowFeature,
+    ShadowGap,
+    ShadowGroup,
+    ShadowMetricDelta,
+    ShadowOutcomes,
+    ShadowReport,
+    ShadowWindow,
+)
+from modelgov.manifest.explainability import (
+    Counterfactual,
+    CounterfactualChange,
+    ErrorSlice,
+    Explainability,
+    ExplainedRecord,
+    FeatureImportance,
+    GroupReasonCodes,
+    PartialDependence,
+    PermutationImportance,
+    ReasonCode,
+    ReasonCodeShare,
+    RecordExplanations,
+    ShapDistribution,
+    ShapSummary,
+    WhatIf,
+)
+from modelgov.manifest.governance import (
+    AssessedRisk,
+    AuditEvent,
+    AuditSummary,
+    CoverageClause,
+    GovernanceReport,
+    Outcome,
+    Policy,
+    PolicyCheck,
+    PolicyInstrument,
+    PolicyReference,
+    PolicyResult,
+    PolicyRule,
+    PolicySource,
+    RiskAssessment,
+    RiskMatrix,
+    RiskTier,
+    SignerRecord,
+    SignersSummary,
+    Standing,
+    WaiverRecord,
+    WaiverState,
+)
+from modelgov.manifest.lineage import Lineage, LineageEdge, LineageKind, LineageNode, LineageOrigin
+from modelgov.manifest.monitoring import (
+    CalendarNote,
+    Distribution,
+    DriftWindow,
+    EstimateCheck,
+    FairnessSnapshot,
+    FeatureDrift,
+    MonitoringReport,
+    MonitoringSource,
+    OutcomeAccounting,
+    PerformanceEstimation,
+    ProductionFairness,
+    ProductionFairnessWindow,
+    WindowEstimate,
+)
+
+SCHEMA_VERSION = "1.12"
+SCHEMA_ID = "https://modelgov.dev/schemas/manifest-1.json"
+
+
+# --------------------------------------------------------------------------- versions and models
+
+
+class ModelVersion(Node):
+    version: str
+    status: Literal["candidate", "staging", "production", "retired"]
+    created: str
+    summary: str
+    previous: str | None = None
+    source: FileRef = Field(description="The version.yml this entry was read from.")
+    training: TrainingRecord
+    evaluations: list[EvaluationRun]
+    monitoring: MonitoringSource | None = None
+    experiment: AbTest | None = Field(None, description="The A/B test of this version against a champion.")
+    drift: MonitoringReport | None = None
+    shadow: ShadowReport | None = Field(None, description="The shadow test of this version beside the live one.")
+    approvals: list[Approval] = Field(default_factory=list)
+    comparisons: list[Comparison] = Field(default_factory=list)
+    evidence: VersionEvidence | None = Field(None, description="The digest a sign-off of this version binds.")
+    status_change: StatusChange | None = Field(
+        None,
+        description="The audit entry that set the current status; None when the log records none (the status "
+        "was written by hand, or the workspace keeps no audit log).",
+    )
+    flags: list[Flag] = Field(
+        default_factory=list, description="Flags raised on the version from the audit log, oldest first."
+    )
+    promotions: list[Promotion] = Field(
+        default_factory=list,
+        description="Each promotion of the version to staging or production in the audit log, oldest first, "
+        "with the evidence it was decided on.",
+    )
+
+    @property
+    def latest_evaluation(self) -> EvaluationRun:
+        return max(self.evaluations, key=lambda e: (e.date, e.id))
+
+
+class Model(Node):
+    id: str
+    name: str
+    owner: Owner
+    task: Literal["binary_classification", "multiclass_classification", "regression"]
+    risk_tier: str
+    tags: list[str] = Field(default_factory=list)
+    sensitive_features: list[str] = Field(default_factory=list)
+    card: Card
+    business: Business | None = Field(None, description="The business objective and its KPIs, from the card.")
+    risk: RiskAssessment | None = Field(None, description="The card's risk assessment, rated; None when it has none.")
+    source: FileRef = Field(description="The model.yml this entry was read from.")
+    live_version: str | None = Field(
+        description="The version with status `production` (the newest one if several), else None."
+    )
+    versions: list[ModelVersion] = Field(description="Newest first (by creation date, then version).")
+
+
+class Dataset(Node):
+    id: str
+    name: str
+    description: str
+    source: str
+    licence: str
+    collection_method: str
+    collection_period: str | None = None
+    rows: int | None = None
+    contains_pii: bool = False
+    pii_fields: list[str] = Field(default_factory=list)
+    legal_basis: str | None = None
+    known_gaps: str | None = None
+    files: list[FileRef] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    datasheet: FileRef
+    used_by: list[str] = Field(
+        default_factory=list,
+        description="`model-id/version` of every version that trained or evaluated on it.",
+    )
+
+
+class Site(Node):
+    title: str
+    organisation: str
+    description: str | None = None
+
+
+class Manifest(Node):
+    """The root object of ``manifest.json``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"$id": SCHEMA_ID})
+
+    schema_version: str = Field(SCHEMA_VERSION, pattern=r"^1\.\d+$", description="`major.minor` of this format.")
+    generator: Generator
+    built_at: str = Field(description="UTC build time; from SOURCE_DATE_EPOCH when set.")
+    site_version: str | None = Field(None, description="The site version (`--site-version`); None for a single site.")
+    site: Site
+    risk_tiers: list[RiskTier]
+    risk_matrix: RiskMatrix | None = Field(
+        None, description="The matrix risk assessments are rated on; None when no model has one and none is set."
+    )
+    inputs: list[FileRef] = Field(description="Every workspace file the build read, sorted by path.")
+    models: list[Model]
+    datasets: list[Dataset]
+    governance: GovernanceReport | None = Field(None, description="Policy results; None when no policy applies.")
+    audit: AuditSummary | None = Field(None, description="The audit log's state; None without audit/log.jsonl.")
+    lineage: Lineage = Field(default_factory=lambda: Lineage(nodes=[], edges=[]))
+
+    def model(self, model_id: str) -> Model:
+        for model in self.models:
+            if model.id == model_id:
+                return model
+        raise KeyError(model_id)
+
+
+# --------------------------------------------------------------------------- read / write
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the manifest, as committed to ``schemas/manifest.schema.json``."""
+    schema = Manifest.model_json_schema(mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def dumps(manifest: Manifest) -> str:
+    """Canonical JSON: keys in schema order (user-written mappings keep the user's order, so a saved
+    manifest renders exactly like the one in memory), two-space indent, trailing newline."""
+    data = manifest.model_dump(mode="json")
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write(manifest: Manifest, path: Path) -> None:
+    path.write_text(dumps(manifest), encoding="utf-8")
+
+
+def read(path: Path) -> Manifest:
+    """Read and validate a manifest, refusing schema majors this version does not understand."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"{path}: cannot read manifest: {exc}") from None
+    found = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
+    if found.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise ManifestError(
+            f"{path}: schema_version {found or '(none)'!r} is not supported; "
+            f"this modelgov reads {SCHEMA_VERSION.split('.')[0]}.x"
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ManifestError(f"{path}: {where}: {first['msg']} ({exc.error_count()} problems)") from None
+
+
+# Every public name of the package, so that `from modelgov.manifest import X` reaches any model whatever
+# module defines it (tests/test_manifest_package.py checks that none is left out). Packed, not one a line.
+# fmt: off
+__all__ = [
+    "SCHEMA_ID", "SCHEMA_VERSION", "AbAllocation", "AbArm", "AbDifference", "AbFixed", "AbHorizon", "AbKpi",
+    "AbLook", "AbPosterior", "AbPower", "AbSequential", "AbSrm", "AbTest", "Approval", "AssessedRisk",
+    "AuditCategory", "AuditEvent", "AuditSummary", "AuditTable", "BiasAudit", "Business", "CalendarNote",
+    "Calibration", "CalibrationBin", "Card", "Comparison", "ConfusionMatrix", "Counterfactual",
+    "CounterfactualChange", "CoverageClause", "Curve", "Dataset", "Disparity", "DisparityDelta", "Distribution",
+    "DriftWindow", "ErrorSlice", "EstimateCheck", "EvaluationRun", "EvidenceFile", "ExcludedGroup",
+    "Explainability", "ExplainedRecord", "FairnessDelta", "FairnessResult", "FairnessSnapshot", "FeatureDrift",
+    "FeatureImportance", "FileRef", "Flag", "FlagResolution", "Generator", "GovernanceReport", "GroupComparison",
+    "GroupMetrics", "GroupRateDelta", "GroupReasonCodes", "Histogram", "Interval", "Kpi", "KpiBaseline",
+    "KpiInterval", "KpiSeries", "KpiValue", "KpiWindow", "Lineage", "LineageEdge", "LineageKind", "LineageNode",
+    "LineageOrigin", "Manifest", "Metric", "MetricDelta", "Model", "ModelVersion", "MonitoringReport",
+    "MonitoringSource", "Node", "Outcome", "OutcomeAccounting", "Owner", "PartialDependence", "Performance",
+    "PerformanceEstimation", "PermutationImportance", "Policy", "PolicyCheck", "PolicyInstrument",
+    "PolicyReference", "PolicyResult", "PolicyRule", "PolicySource", "ProductionFairness",
+    "ProductionFairnessWindow", "Promotion", "PromotionRecord", "ReasonCode", "ReasonCodeShare",
+    "RecordExplanations", "RecordedComparison", "RecordedDelta", "RecordedResult", "RecordedSignOff",
+    "RiskAssessment", "RiskMatrix", "RiskTier", "ShadowComparison", "ShadowFeature", "ShadowGap", "ShadowGroup",
+    "ShadowMetricDelta", "ShadowOutcomes", "ShadowReport", "ShadowWindow", "ShapDistribution", "ShapSummary",
+    "SignerRecord", "SignersSummary", "Site", "Standing", "StatusChange", "TrainingRecord", "VersionEvidence",
+    "WaiverRecord", "WaiverState", "WhatIf", "WindowEstimate", "dumps", "manifest_json_schema", "read", "write",
+]
+# fmt: on

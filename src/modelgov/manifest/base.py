@@ -1,0 +1,98 @@
+"""The small nodes every part of the manifest is built from.
+
+``Node`` is the base of every manifest model: frozen (a built manifest is a record, not a working
+state) and strict about extra keys (a misspelt field in a saved manifest is an error, never dropped
+in silence). ``FileRef`` is the evidence trail (each number points back at the file it came from);
+``Interval`` and ``Metric`` are how every section states a number with its uncertainty; ``Owner`` and
+``Card`` hold the card's human-written text. They live apart from the sections so that every other
+module of this package imports them and none imports another section just for them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+class FileRef(Node):
+    """A file the build read: the evidence trail for every number derived from it."""
+
+    path: str = Field(
+        description="Path relative to the workspace root, with '/' separators; or, for a log the Spark engine "
+        "read where it lives, the object's URI."
+    )
+    sha256: str = Field(description="SHA-256 of the file's bytes, or of its listing entry (see `identity`).")
+    bytes: int
+    identity: Literal["content", "listing"] = Field(
+        "content",
+        description="`content`: `sha256` is the hash of the bytes. `listing`: an object in remote storage, which "
+        "is not downloaded to hash it; `sha256` is the hash of its URI, size, modification time and ETag.",
+    )
+
+
+class Generator(Node):
+    name: Literal["modelgov"] = "modelgov"
+    version: str
+
+
+# --------------------------------------------------------------------------- card
+
+
+class Owner(Node):
+    name: str
+    email: str | None = None
+    team: str | None = None
+
+
+class Card(Node):
+    """Human-written card fields (Mitchell et al., 2019). Markdown strings, as the user wrote them."""
+
+    description: str
+    primary_uses: str
+    primary_users: str
+    out_of_scope: str
+    factors_relevant: str
+    factors_evaluation: str
+    performance_measures: str
+    decision_threshold: str | None = None
+    variation_approaches: str | None = None
+    ethical_considerations: str
+    caveats: str
+    licence: str | None = None
+    references: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+class Interval(Node):
+    """A bootstrap confidence interval. ``None`` bounds mean the metric was undefined in too many
+    resamples for an interval to be meaningful (see ``defined_share``)."""
+
+    low: float | None
+    high: float | None
+    level: float = Field(description="Confidence level, e.g. 0.95.")
+    resamples: int
+    method: str = Field(description="How the resamples were drawn, e.g. `percentile bootstrap over rows`.")
+    defined_share: float = Field(1.0, description="Share of resamples in which the metric was defined.")
+
+
+class Metric(Node):
+    """A headline number. ``value`` is ``None`` when the metric is undefined for the data
+    (e.g. ROC AUC with a single class), and ``note`` says why."""
+
+    name: str = Field(description="Stable key, e.g. `roc_auc`.")
+    label: str = Field(description="Human-readable name, e.g. `ROC AUC`.")
+    value: float | None
+    note: str | None = None
+    higher_is_better: bool = True
+    description: str | None = Field(None, description="What the metric measures, in plain language.")
+    interval: Interval | None = None
