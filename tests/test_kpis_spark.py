@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from modelgov.monitoring.aggregates import WindowSpec
-from modelgov.monitoring.kpis import kpi_windows
+from modelgov.monitoring.kpi_scan import kpi_windows
 from spark_support import require_spark
 from test_kpis import SPECS, simulated_log
 
 require_spark()
 
-from modelgov.monitoring.kpis import kpi_windows_spark  # noqa: E402
+from modelgov.monitoring.kpi_spark import kpi_windows_spark  # noqa: E402
 from modelgov.monitoring.logsource import ScanError  # noqa: E402
 from modelgov.monitoring.spark_scan import read_log  # noqa: E402
 

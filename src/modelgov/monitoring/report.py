@@ -41,7 +41,8 @@ from modelgov.monitoring.aggregates import (
 from modelgov.monitoring.calendar_features import WINDOW_DAYS, Coverage, calendar_notes
 from modelgov.monitoring.estimated import Estimator
 from modelgov.monitoring.estimated import prepare as prepare_estimator
-from modelgov.monitoring.kpis import KpiSpec, report_kpis
+from modelgov.monitoring.kpi_definitions import KpiSpec
+from modelgov.monitoring.kpis import report_kpis
 from modelgov.monitoring.reference import (
     Kind,
     ReferenceProfile,

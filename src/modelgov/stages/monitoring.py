@@ -170,7 +170,7 @@ def _kpi_settings(subject: VersionSubject) -> dict:
 
 
 def _kpi_specs(subject: VersionSubject) -> tuple:
-    from modelgov.monitoring.kpis import spec_of
+    from modelgov.monitoring.kpi_definitions import spec_of
 
     business = subject.model.card.business
     return tuple(spec_of(kpi) for kpi in business.kpis) if business is not None else ()
