@@ -45,7 +45,7 @@ from modelgov.monitoring.group_scan import (
     scan_groups,
     scan_groups_spark,
 )
-from modelgov.monitoring.scan import OutcomeWindow
+from modelgov.monitoring.outcome_scan import OutcomeWindow
 
 NO_INTERVALS = Resampling(resamples=0)
 

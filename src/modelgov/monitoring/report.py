@@ -43,6 +43,7 @@ from modelgov.monitoring.estimated import Estimator
 from modelgov.monitoring.estimated import prepare as prepare_estimator
 from modelgov.monitoring.kpi_definitions import KpiSpec
 from modelgov.monitoring.kpis import report_kpis
+from modelgov.monitoring.outcome_scan import OutcomeCoverage, OutcomeWindow, scan_outcomes
 from modelgov.monitoring.reference import (
     Kind,
     ReferenceProfile,
@@ -52,7 +53,7 @@ from modelgov.monitoring.reference import (
     not_numbers,
     profile_reference,
 )
-from modelgov.monitoring.scan import OutcomeCoverage, OutcomeWindow, scan_outcomes, scan_windows
+from modelgov.monitoring.scan import scan_windows
 from modelgov.monitoring.seasonal import Seasonal, period_label, period_of, period_rows
 
 PREDICTION = "(prediction)"

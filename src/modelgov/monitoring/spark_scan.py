@@ -40,7 +40,7 @@ from .aggregates import (
     WindowSpec,
 )
 from .logsource import ScanError, calendar_span
-from .scan import OutcomeCoverage, OutcomeWindow
+from .outcome_scan import OutcomeCoverage, OutcomeWindow
 
 if TYPE_CHECKING:  # pyspark is optional: imported only when a workspace selects the Spark engine
     from pyspark.sql import DataFrame, SparkSession
