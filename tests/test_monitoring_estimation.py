@@ -20,7 +20,8 @@ from modelgov import manifest
 from modelgov.analysis.evaluation import EvaluationColumns
 from modelgov.analysis.resampling import Resampling
 from modelgov.monitoring.aggregates import WindowSpec
-from modelgov.monitoring.estimation import calibrate, estimate_rows, refit
+from modelgov.monitoring.cbpe_calibration import calibrate, refit
+from modelgov.monitoring.estimation import estimate_rows
 from modelgov.monitoring.report import MonitoringInputs, Reference, monitoring_report
 
 COLUMNS = EvaluationColumns(label="label", prediction="pred", score="score", sensitive=(), positive_label=1)
