@@ -67,7 +67,7 @@ def test_the_reports_kpis_are_the_same_from_either_engine(spark, tmp_path: Path)
     """Through the report's entry point (engine chosen by the inputs), the series are equal."""
     from modelgov import manifest
     from modelgov.monitoring.kpis import report_kpis
-    from modelgov.monitoring.report import MonitoringInputs, SparkEngine
+    from modelgov.monitoring.report_inputs import MonitoringInputs, SparkEngine
 
     log, truth = simulated_log(tmp_path)
     common = {

@@ -6,7 +6,7 @@ row, and the additive statistics of the primary metric (n, Σy, Σy² and, with 
 weights w, Σw, Σwy, Σw², Σw²y, Σw²y²) and of each KPI of the card. Memory holds arms × windows ×
 statistics, never the log; being sums, the statistics cumulate over windows into the sequential
 analysis' looks without a second pass. The reading of the files (types, timestamps, windows, rates
-as true/false) is the monitoring scan's (:mod:`.logsource`, :mod:`.kpis`), so a log means the same
+as true/false) is the monitoring scan's (:mod:`.logsource`, :mod:`.kpi_scan`), so a log means the same
 to both. The sums are compensated (``fsum``, Kahan–Babuška), so they hardly depend on the order in
 which DuckDB's threads add the records: a plain floating-point sum can differ in its last digits
 from one run to the next, and the site must be rebuilt byte for byte.
@@ -356,7 +356,7 @@ def _assemble(rows: list[tuple], kpis: Sequence[KpiSpec], window: str, on_outcom
 
 
 def _statistics(kpi: KpiSpec, values: list[float]) -> Statistics:
-    """Additive sums as the :class:`~.kpis.Statistics` :func:`~.kpis.measure` reads: s² =
+    """Additive sums as the :class:`~.kpi_definitions.Statistics` :func:`~.kpis.measure` reads: s² =
     (Σy² − (Σy)²/n)/(n − 1) and s_xy = (Σxy − ΣyΣx/n)/(n − 1)."""
     if not values:
         return Statistics(0, 0, 0.0)

@@ -41,7 +41,7 @@ def kpi_windows_spark(
     log_id: str | None = None,
     truth_id: str | None = None,
 ) -> list[KpiWindowStats]:
-    """What :func:`kpi_windows` returns, computed by Spark (calendar windows only): one ``groupBy``
+    """What :func:`.kpi_scan.kpi_windows` returns, computed by Spark (calendar windows only): one ``groupBy``
     of the log (left-joined with the distinct outcome rows by id) with the same aggregates; only
     windows × KPIs numbers reach the driver."""
     from pyspark.sql import functions as F

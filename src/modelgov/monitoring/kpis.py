@@ -24,7 +24,7 @@ from .kpi_scan import kpi_windows
 from .kpi_spark import kpi_windows_spark
 
 if TYPE_CHECKING:
-    from .report import MonitoringInputs
+    from .report_inputs import MonitoringInputs
 
 METHODS = {
     "mean": "the mean of the window's values, with Student's t interval (x̄ ± t·s/√n)",

@@ -88,7 +88,7 @@ def scan_outcomes(
     groups: Sequence[str] = (),
 ) -> Iterator[OutcomeWindow]:
     """The log joined with late ground truth by id, one window at a time, in window order (the same
-    windows as :func:`scan_windows`, gaps included, except that records tied at a ``rows`` window's
+    windows as :func:`.scan.scan_windows`, gaps included, except that records tied at a ``rows`` window's
     boundary are ordered by these columns rather than the features). ``coverage``, when given, is
     filled with what became of the ground truth's rows before the first window is yielded.
 
