@@ -410,9 +410,9 @@ BREAKDOWN = (
     ("modelgov.stages.evaluation", "EvaluationStage", "compute", "evaluation (metrics, intervals, fairness)"),
     ("modelgov.stages.explanation", "ExplanationStage", "compute", "explanation (error slices)"),
     ("modelgov.stages.monitoring", "MonitoringStage", "compute", "monitoring"),
-    ("modelgov.monitoring.report", None, "_plan", "monitoring: reference read, profiled, planned"),
+    ("modelgov.monitoring.report", None, "plan_column", "monitoring: reference read, profiled, planned"),
     ("modelgov.monitoring.report", None, "_scan", "monitoring: log scan (DuckDB)"),
-    ("modelgov.monitoring.report", None, "_test", "monitoring: drift statistics"),
+    ("modelgov.monitoring.report", None, "window_drift", "monitoring: drift statistics"),
     ("modelgov.render.site", None, "render_site", "pages and MkDocs"),
 )
 

@@ -175,7 +175,7 @@ def run_ours(reference_path: Path, current_path: Path) -> dict:
     from modelgov.sources.tables import read_table
 
     phases.done("import")
-    # as a build does (monitoring.report.Reference): one reference column at a time, profiled, let go
+    # as a build does (monitoring.report_inputs.Reference): one reference column at a time, profiled, let go
     profiles = {c: profile_reference(read_table(reference_path, [c])[c], column=c) for c in FEATURES}
     phases.done("read reference")
     plans = {c: plan_feature(profiles[c]) for c in FEATURES}

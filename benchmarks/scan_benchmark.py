@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from modelgov.monitoring import scan
+from modelgov.monitoring import numeric_cells, outcome_scan, scan
 from modelgov.monitoring.aggregates import CategoricalPlan, NumericPlan, WindowSpec
 
 START = dt.datetime(2026, 8, 3, tzinfo=dt.UTC)  # a Monday
@@ -100,7 +100,7 @@ def generate_truth(path: Path, rows: int) -> None:
 def run_outcomes(path: Path, truth: Path, args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     windows = labelled = unlabelled = largest = 0
-    for window in scan.scan_outcomes(
+    for window in outcome_scan.scan_outcomes(
         path,
         timestamp="timestamp",
         window=WindowSpec(args.window, rows=args.rows_per_window if args.window == "rows" else None),
@@ -203,7 +203,7 @@ def main() -> None:
             record(args.json, result)
         return
     if args.plain_search:
-        scan._Locator.MIN_EDGES = 10**9
+        numeric_cells.Locator.MIN_EDGES = 10**9
     numeric, categorical = plans()
     window = WindowSpec(args.window, rows=args.rows_per_window if args.window == "rows" else None)
     started = time.perf_counter()

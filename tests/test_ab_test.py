@@ -34,7 +34,7 @@ from modelgov.analysis import ab_test as ab
 from modelgov.analysis.experiment_report import Plan, report
 from modelgov.errors import WorkspaceError
 from modelgov.monitoring.experiment_scan import ExperimentColumns, MetricSpec, scan_experiment
-from modelgov.monitoring.kpis import KpiSpec, Measure
+from modelgov.monitoring.kpi_definitions import KpiSpec, Measure
 from modelgov.monitoring.logsource import ScanError
 from modelgov.workspace.experiment_schema import Experiment
 from modelgov.workspace.load import load_workspace

@@ -22,7 +22,8 @@ from manifest_factory import make_manifest
 from modelgov import manifest
 from modelgov.analysis.evaluation import EvaluationColumns
 from modelgov.monitoring.aggregates import WindowSpec
-from modelgov.monitoring.report import MonitoringInputs, Reference, monitoring_report
+from modelgov.monitoring.report import monitoring_report
+from modelgov.monitoring.report_inputs import MonitoringInputs, Reference
 from modelgov.render import monitoring_views as mv
 from modelgov.render.pages import render_pages
 

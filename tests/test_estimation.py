@@ -17,18 +17,11 @@ from sklearn.metrics import accuracy_score, auc, f1_score, precision_score, reca
 from sklearn.model_selection import StratifiedKFold
 
 from modelgov.analysis.resampling import Resampling
-from modelgov.monitoring import estimation
+from modelgov.monitoring import cbpe_calibration, estimation
 from modelgov.monitoring.aggregates import NumericAggregate
-from modelgov.monitoring.estimation import (
-    Calibration,
-    calibrate,
-    disagreement,
-    estimate_cells,
-    estimate_rows,
-    expected_calibration_error,
-    expected_roc_auc,
-    refit,
-)
+from modelgov.monitoring.cbpe_calibration import Calibration, calibrate, expected_calibration_error, refit
+from modelgov.monitoring.cbpe_metrics import disagreement, expected_roc_auc
+from modelgov.monitoring.estimation import estimate_cells, estimate_rows
 
 # The simulated world: P(y = 1 | x) = expit(A + B·x). The model ranks by x but its score is a
 # miscalibrated monotone transform of the true probability (under-confident and shifted up).
@@ -513,7 +506,7 @@ def test_refits_equal_scikit_learns_isotonic_regression_on_each_resample() -> No
     calibration = calibrate(labels, scores, seed=0)
     assert calibration.method == "isotonic"
     refits = refit(calibration, labels, scores, Resampling(resamples=25, seed=4))
-    draws = np.random.default_rng([4, estimation._REFIT_STREAM])
+    draws = np.random.default_rng([4, cbpe_calibration.REFIT_STREAM])
     grid = np.linspace(-0.2, 1.2, 1401)
     for replicate in range(25):
         drawn = draws.integers(0, len(scores), size=len(scores))
@@ -529,11 +522,11 @@ def test_refits_of_a_large_reference_are_drawn_in_batches_and_equal_one_at_a_tim
     labels = (rng.random(4000) < scores**2).astype(int)  # miscalibrated: the mapping is refitted
     calibration = calibrate(labels, scores, seed=0)
     assert calibration.method == "isotonic"
-    monkeypatch.setattr(estimation, "MAX_DRAW_CELLS", 10_000)  # 2 resamples a batch
-    monkeypatch.setattr(estimation, "MAX_REFITS", 7)
+    monkeypatch.setattr(cbpe_calibration, "MAX_DRAW_CELLS", 10_000)  # 2 resamples a batch
+    monkeypatch.setattr(cbpe_calibration, "MAX_REFITS", 7)
     refits = refit(calibration, labels, scores, Resampling(resamples=30, seed=5))
     assert len(refits.knots) == 7 and refits.index(29) == 29 % 7
-    draws = np.random.default_rng([5, estimation._REFIT_STREAM])
+    draws = np.random.default_rng([5, cbpe_calibration.REFIT_STREAM])
     grid = np.linspace(0, 1, 501)
     for replicate in range(7):
         drawn = draws.integers(0, len(scores), size=len(scores))

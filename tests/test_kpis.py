@@ -1,4 +1,4 @@
-"""Business KPIs per monitoring window (monitoring/kpis.py), checked against independent computations.
+"""Business KPIs per monitoring window (monitoring/kpis.py and its kpi_* modules), checked against independent computations.
 
 * the DuckDB statistics equal pandas' on the raw log, outcomes joined by id included, windows without
   records kept as gaps, windows of N records cut as the drift scan cuts them;
@@ -27,7 +27,9 @@ from scipy import optimize, stats
 from modelgov import manifest
 from modelgov.errors import WorkspaceError
 from modelgov.monitoring.aggregates import WindowSpec
-from modelgov.monitoring.kpis import KpiSpec, Measure, Statistics, kpi_series, kpi_windows, measure, wilson
+from modelgov.monitoring.kpi_definitions import KpiSpec, Measure, Statistics
+from modelgov.monitoring.kpi_scan import kpi_windows
+from modelgov.monitoring.kpis import kpi_series, measure, wilson
 from modelgov.monitoring.logsource import ScanError
 from modelgov.monitoring.scan import scan_windows
 from modelgov.workspace.load import load_workspace

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from modelgov.monitoring.aggregates import WindowSpec
-from modelgov.monitoring.kpis import kpi_windows
+from modelgov.monitoring.kpi_scan import kpi_windows
 from spark_support import require_spark
 from test_kpis import SPECS, simulated_log
 
 require_spark()
 
-from modelgov.monitoring.kpis import kpi_windows_spark  # noqa: E402
+from modelgov.monitoring.kpi_spark import kpi_windows_spark  # noqa: E402
 from modelgov.monitoring.logsource import ScanError  # noqa: E402
 from modelgov.monitoring.spark_scan import read_log  # noqa: E402
 
@@ -67,7 +67,7 @@ def test_the_reports_kpis_are_the_same_from_either_engine(spark, tmp_path: Path)
     """Through the report's entry point (engine chosen by the inputs), the series are equal."""
     from modelgov import manifest
     from modelgov.monitoring.kpis import report_kpis
-    from modelgov.monitoring.report import MonitoringInputs, SparkEngine
+    from modelgov.monitoring.report_inputs import MonitoringInputs, SparkEngine
 
     log, truth = simulated_log(tmp_path)
     common = {

@@ -20,8 +20,10 @@ from modelgov import manifest
 from modelgov.analysis.evaluation import EvaluationColumns
 from modelgov.analysis.resampling import Resampling
 from modelgov.monitoring.aggregates import WindowSpec
-from modelgov.monitoring.estimation import calibrate, estimate_rows, refit
-from modelgov.monitoring.report import MonitoringInputs, Reference, monitoring_report
+from modelgov.monitoring.cbpe_calibration import calibrate, refit
+from modelgov.monitoring.estimation import estimate_rows
+from modelgov.monitoring.report import monitoring_report
+from modelgov.monitoring.report_inputs import MonitoringInputs, Reference
 
 COLUMNS = EvaluationColumns(label="label", prediction="pred", score="score", sensitive=(), positive_label=1)
 RESAMPLING = Resampling(resamples=300, seed=3)
@@ -240,7 +242,7 @@ def test_the_spark_engine_gives_every_window_the_same_estimate(covariate, tmp_pa
     pytest.importorskip("pyspark", reason="the Spark engine test needs PySpark: pip install 'modelgov[spark]'")
     if shutil.which("java") is None:
         pytest.skip("the Spark engine test needs Java 17+ on the PATH")
-    from modelgov.monitoring.report import SparkEngine
+    from modelgov.monitoring.report_inputs import SparkEngine
 
     reference, frame, duck = covariate
     tmp_path = tmp_path_factory.mktemp("spark-estimate")

@@ -12,7 +12,7 @@ from scipy import stats
 from modelgov import manifest
 from modelgov.monitoring.aggregates import NumericAggregate
 from modelgov.monitoring.drift import feature_drift, plan_feature
-from modelgov.monitoring.report import drifting_since
+from modelgov.monitoring.report_drift import drifting_since
 
 
 def window(day: int, rows: int, dataset: bool, output: bool) -> manifest.DriftWindow:
@@ -137,7 +137,7 @@ def _labelled_log(tmp_path, rows_per_day: list[int], seed: int = 3):
 def _inputs(tmp_path, resampling=None):
     from modelgov.analysis.resampling import DEFAULT_RESAMPLING
     from modelgov.monitoring.aggregates import WindowSpec
-    from modelgov.monitoring.report import MonitoringInputs
+    from modelgov.monitoring.report_inputs import MonitoringInputs
 
     return MonitoringInputs(
         logs=[tmp_path / "log.csv"], timestamp="ts", features=[], log_output="score", reference_output=None,
@@ -149,10 +149,10 @@ def _inputs(tmp_path, resampling=None):
 
 def _per_window(tmp_path, resampling=None):
     from modelgov.analysis.evaluation import EvaluationColumns
-    from modelgov.monitoring.report import _performance_by_window
+    from modelgov.monitoring.report_performance import performance_by_window
 
     columns = EvaluationColumns(label="label", prediction="p", score="score", sensitive=(), positive_label=1)
-    found = _performance_by_window(_inputs(tmp_path, resampling), task="binary_classification", columns=columns)
+    found = performance_by_window(_inputs(tmp_path, resampling), task="binary_classification", columns=columns)
     return [entry[:2] for key in sorted(found) for entry in found[key]]  # (labelled rows, metrics)
 
 

@@ -15,8 +15,8 @@ from modelgov.monitoring.aggregates import WindowSpec
 from modelgov.monitoring.estimated import prepare
 from modelgov.monitoring.estimation import estimate_rows
 from modelgov.monitoring.group_scan import scan_groups
+from modelgov.monitoring.outcome_scan import scan_outcomes
 from modelgov.monitoring.production_fairness import Collector, Settings, _estimated, _selection
-from modelgov.monitoring.scan import scan_outcomes
 
 WEEKS = 4
 

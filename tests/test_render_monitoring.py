@@ -135,7 +135,7 @@ def test_new_categories_and_empty_windows_are_named_not_hidden(site: Path) -> No
 
 
 def report_with(windows: list[DriftWindow]) -> MonitoringReport:
-    from modelgov.monitoring.report import drifting_since
+    from modelgov.monitoring.report_drift import drifting_since
 
     since = drifting_since(windows)
     return MonitoringReport(

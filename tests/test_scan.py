@@ -2,7 +2,7 @@
 
 The expected aggregates are built here from the DataFrame that was written out, with the contract's
 definitions spelled out as comparisons (no ``searchsorted``), and the expected windows with pandas'
-calendar arithmetic, so nothing is shared with ``monitoring/scan.py`` but the data.
+calendar arithmetic, so nothing is shared with ``monitoring/scan.py`` (and its ``numeric_cells.py`` and ``outcome_scan.py``) but the data.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ import pytest
 
 from modelgov.monitoring import scan
 from modelgov.monitoring.aggregates import OTHER, CategoricalPlan, NumericPlan, WindowSpec
-from modelgov.monitoring.scan import OutcomeCoverage, ScanError, scan_outcomes, scan_windows
+from modelgov.monitoring.numeric_cells import Locator
+from modelgov.monitoring.outcome_scan import OutcomeCoverage, scan_outcomes
+from modelgov.monitoring.scan import ScanError, scan_windows
 
 UTC = dt.UTC
 MONDAY = pd.Timestamp("2026-08-03", tz="UTC")
@@ -441,7 +443,7 @@ def test_lookup_search_equals_searchsorted():
         np.array([1e15, 1e15 + 1, 1e15 + 2] + [1e15 + 3 + i for i in range(30)]),  # cells near the ulp
     ]
     for edges in cases:
-        locator = scan._Locator(edges)
+        locator = Locator(edges)
         x = np.concatenate(
             [
                 edges,

@@ -21,7 +21,8 @@ from modelgov.errors import WorkspaceError
 from modelgov.monitoring.aggregates import NumericAggregate, WindowSpec, coarsen
 from modelgov.monitoring.calendar_features import Coverage, calendar_notes, calendar_unit
 from modelgov.monitoring.reference import profile_reference
-from modelgov.monitoring.report import MonitoringInputs, Reference, monitoring_report
+from modelgov.monitoring.report import monitoring_report
+from modelgov.monitoring.report_inputs import MonitoringInputs, Reference
 from modelgov.monitoring.seasonal import parse_times, period_label, period_of
 from modelgov.workspace.load import load_workspace
 from workspace_factory import edit, holdout_table, write_workspace

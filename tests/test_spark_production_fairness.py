@@ -10,7 +10,7 @@ import pytest
 
 from modelgov.monitoring.aggregates import WindowSpec
 from modelgov.monitoring.group_scan import scan_groups
-from modelgov.monitoring.scan import scan_outcomes
+from modelgov.monitoring.outcome_scan import scan_outcomes
 from spark_support import require_spark
 
 require_spark()

@@ -133,12 +133,12 @@ def outcome_tables(folder: Path, *, truth_ids_as_text: bool) -> tuple[Path, Path
 
 @pytest.mark.parametrize("truth_ids_as_text", [False, True])
 def test_spark_and_duckdb_join_the_same_outcomes(spark, tmp_path: Path, truth_ids_as_text: bool) -> None:
-    from modelgov.monitoring.scan import scan_outcomes
+    from modelgov.monitoring.outcome_scan import scan_outcomes
 
     log, truth = outcome_tables(tmp_path, truth_ids_as_text=truth_ids_as_text)
     settings = {"timestamp": "ts", "window": WindowSpec("week"), "log_id": "rid", "truth_id": "rid",
                 "truth_label": "outcome", "prediction": "predicted", "score": "score"}  # fmt: skip
-    from modelgov.monitoring.scan import OutcomeCoverage
+    from modelgov.monitoring.outcome_scan import OutcomeCoverage
 
     mine, theirs = OutcomeCoverage(), OutcomeCoverage()
     embedded = list(scan_outcomes(log, truth=truth, coverage=mine, **settings))

@@ -17,7 +17,8 @@ from scipy import stats
 from modelgov import manifest
 from modelgov.analysis import ab_test as ab
 from modelgov.monitoring.experiment_scan import ArmWindow, ExperimentScan
-from modelgov.monitoring.kpis import KpiSpec, Statistics, compare, measure
+from modelgov.monitoring.kpi_definitions import KpiSpec, Statistics
+from modelgov.monitoring.kpis import compare, measure
 
 
 @dataclass(frozen=True)

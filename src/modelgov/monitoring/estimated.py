@@ -23,17 +23,9 @@ import numpy as np
 from modelgov import manifest
 from modelgov.analysis.resampling import Resampling
 from modelgov.monitoring.aggregates import NumericAggregate, coarsen
-from modelgov.monitoring.estimation import (
-    METRICS,
-    Calibration,
-    Estimate,
-    Refits,
-    calibrate,
-    disagreement,
-    estimate_cells,
-    estimate_rows,
-    refit,
-)
+from modelgov.monitoring.cbpe_calibration import Calibration, Refits, calibrate, refit
+from modelgov.monitoring.cbpe_metrics import METRICS, Estimate, disagreement
+from modelgov.monitoring.estimation import estimate_cells, estimate_rows
 
 LABELS = {
     "accuracy": "Accuracy",

@@ -6,7 +6,7 @@ row, and the additive statistics of the primary metric (n, Σy, Σy² and, with 
 weights w, Σw, Σwy, Σw², Σw²y, Σw²y²) and of each KPI of the card. Memory holds arms × windows ×
 statistics, never the log; being sums, the statistics cumulate over windows into the sequential
 analysis' looks without a second pass. The reading of the files (types, timestamps, windows, rates
-as true/false) is the monitoring scan's (:mod:`.logsource`, :mod:`.kpis`), so a log means the same
+as true/false) is the monitoring scan's (:mod:`.logsource`, :mod:`.kpi_scan`), so a log means the same
 to both. The sums are compensated (``fsum``, Kahan–Babuška), so they hardly depend on the order in
 which DuckDB's threads add the records: a plain floating-point sum can differ in its last digits
 from one run to the next, and the site must be rebuilt byte for byte.
@@ -26,7 +26,8 @@ import duckdb
 from modelgov.analysis.ab_test import Moments
 
 from .aggregates import WindowSpec
-from .kpis import KpiSpec, Statistics, _check_unique, _numeric_sql, _rate_sql
+from .kpi_definitions import KpiSpec, Statistics
+from .kpi_scan import check_unique, numeric_sql, rate_sql
 from .logsource import (
     Role,
     ScanError,
@@ -148,7 +149,7 @@ def scan_experiment(
                 assert outcomes is not None and outcomes_id is not None
                 truth_files = resolve_files(outcomes)
                 truth_types = define_log(con, truth_files, None, {outcomes_id: "raw", **truth_columns}, view="truth")
-                _check_unique(con, truth_files, outcomes_id, list(truth_columns))
+                check_unique(con, truth_files, outcomes_id, list(truth_columns))
                 same = types[columns.id] == truth_types[outcomes_id]
                 left = f"l.{q(columns.id)}"
                 on = f"{left} = o.__id" if same else f"CAST({left} AS VARCHAR) = CAST(o.__id AS VARCHAR)"
@@ -167,7 +168,7 @@ def scan_experiment(
                 prefix = "l." if kpi.table == "log" else "o."
                 for j, column in enumerate(kpi.measure.columns):
                     expr = f"{prefix}{q(column)}"
-                    sql = _rate_sql(expr) if kpi.measure.aggregation == "rate" else _numeric_sql(expr)
+                    sql = rate_sql(expr) if kpi.measure.aggregation == "rate" else numeric_sql(expr)
                     values.append(f"{sql} AS __k{i}_{j}")
             matched = "o.__id IS NOT NULL" if on_outcomes else "false"
             inner = (
@@ -221,9 +222,9 @@ def _metric_sql(metric: MetricSpec, types: dict[str, str], truth_types: dict[str
     prefix = "l." if metric.table == "log" else "o."
     expr = f"{prefix}{q(metric.column)}"
     if metric.kind == "rate":
-        return _rate_sql(expr)
+        return rate_sql(expr)
     if metric.kind == "mean":
-        return _numeric_sql(expr)
+        return numeric_sql(expr)
     assert metric.label is not None
     label = f"o.{q(metric.label)}"
     numeric = types.get(metric.column, "").split("(")[0] in _NUMERIC_TYPES and (
@@ -355,7 +356,7 @@ def _assemble(rows: list[tuple], kpis: Sequence[KpiSpec], window: str, on_outcom
 
 
 def _statistics(kpi: KpiSpec, values: list[float]) -> Statistics:
-    """Additive sums as the :class:`~.kpis.Statistics` :func:`~.kpis.measure` reads: s² =
+    """Additive sums as the :class:`~.kpi_definitions.Statistics` :func:`~.kpis.measure` reads: s² =
     (Σy² − (Σy)²/n)/(n − 1) and s_xy = (Σxy − ΣyΣx/n)/(n − 1)."""
     if not values:
         return Statistics(0, 0, 0.0)

@@ -42,7 +42,8 @@ from .logsource import (
     table_format,
     timestamp_problem,
 )
-from .scan import BATCH_ROWS, MEMORY_LIMIT, Paths, _Locator
+from .numeric_cells import Locator
+from .scan import BATCH_ROWS, MEMORY_LIMIT, Paths
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -175,7 +176,7 @@ def scan_groups(
         columns.setdefault(score, "numeric")
     if prediction is None and (score is None or threshold is None):
         raise ValueError("a selection rate needs the prediction column, or the score and the decision threshold")
-    locator = _Locator(np.asarray(edges, dtype="float64")) if score and edges is not None else None
+    locator = Locator(np.asarray(edges, dtype="float64")) if score and edges is not None else None
     width = 2 * len(locator.edges) + 2 if locator is not None else None
     labellers = {c: _Labeller(c) for c in groups}
     states: dict[int, dict[str, GroupCounts]] = {}

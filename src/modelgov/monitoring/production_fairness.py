@@ -6,7 +6,7 @@ Three bases, never mixed in one number, because they rest on different records a
 * **selection** — every record with a prediction: each group's selection rate (predicted
   positives ÷ records), and demographic parity. Known the day the scores are logged.
 * **realized** — the records whose outcome arrived (the labelled records of
-  :func:`.scan.scan_outcomes`, which carries the sensitive columns along): each group's confusion
+  :func:`.outcome_scan.scan_outcomes`, which carries the sensitive columns along): each group's confusion
   counts, and from them every rate of the evaluation's group tables and equalized odds and equal
   opportunity.
 * **estimated** — before the outcomes arrive, each group's *expected* confusion counts from its
@@ -45,7 +45,7 @@ from modelgov.monitoring.group_scan import (
     scan_groups,
     scan_groups_spark,
 )
-from modelgov.monitoring.scan import OutcomeWindow
+from modelgov.monitoring.outcome_scan import OutcomeWindow
 
 NO_INTERVALS = Resampling(resamples=0)
 
@@ -91,7 +91,7 @@ class Collector:
 
     @property
     def outcome_columns(self) -> list[str]:
-        """The sensitive columns :func:`.scan.scan_outcomes` must carry along."""
+        """The sensitive columns :func:`.outcome_scan.scan_outcomes` must carry along."""
         return list(self.present)
 
     def add_outcomes(self, window: OutcomeWindow) -> None:
@@ -184,7 +184,7 @@ class Collector:
 def collector(inputs, estimator: Estimator | None, *, task: str, positive_label: object) -> Collector | None:
     """The report's collector, or None when there is nothing to measure: a task other than binary
     classification, or a card without sensitive features. ``inputs`` is the report's
-    :class:`~.report.MonitoringInputs`."""
+    :class:`~.report_inputs.MonitoringInputs`."""
     if task != "binary_classification" or not inputs.sensitive:
         return None
     if inputs.log_prediction is None and (inputs.log_score is None or inputs.threshold is None):

@@ -40,7 +40,7 @@ from .aggregates import (
     WindowSpec,
 )
 from .logsource import ScanError, calendar_span
-from .scan import OutcomeCoverage, OutcomeWindow
+from .outcome_scan import OutcomeCoverage, OutcomeWindow
 
 if TYPE_CHECKING:  # pyspark is optional: imported only when a workspace selects the Spark engine
     from pyspark.sql import DataFrame, SparkSession
@@ -160,7 +160,7 @@ def scan_outcomes_spark(
     coverage: OutcomeCoverage | None = None,
     groups: Sequence[str] = (),
 ) -> Iterator[OutcomeWindow]:
-    """What :func:`.scan.scan_outcomes` yields (and fills in ``coverage``), computed by Spark: the log joined with late ground
+    """What :func:`.outcome_scan.scan_outcomes` yields (and fills in ``coverage``), computed by Spark: the log joined with late ground
     truth by id, one calendar window at a time, gaps included. Only the labelled records reach the
     driver, one partition at a time in window order (``toLocalIterator``), so it holds one window's
     outcomes, not the log. The same outcome listed twice for an id counts once; different outcomes

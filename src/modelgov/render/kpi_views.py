@@ -17,7 +17,7 @@ from modelgov.manifest import Kpi, KpiSeries, KpiValue, KpiWindow, Metric, Model
 from modelgov.render import monitoring_views as mv
 
 #: Fewer values than this in a window and the page calls it small (kept in step with
-#: :data:`modelgov.monitoring.kpis.SMALL_WINDOW`, which render may not import).
+#: :data:`modelgov.monitoring.kpi_definitions.SMALL_WINDOW`, which render may not import).
 SMALL_WINDOW = 30
 #: Realized accuracy counts as "as validated" when the median over windows with outcomes is at least
 #: the reference's interval low, or within this much of the reference value when it has no interval.

@@ -16,7 +16,7 @@ from modelgov.errors import Problem
 from modelgov.stages.base import Inputs, Stage, StageFailed, VersionSubject
 
 if TYPE_CHECKING:
-    from modelgov.monitoring.kpis import KpiSpec
+    from modelgov.monitoring.kpi_definitions import KpiSpec
     from modelgov.workspace.experiment_schema import Experiment
 
 
@@ -155,7 +155,7 @@ def _metric(subject: VersionSubject, experiment: Experiment):
 
 def _kpis(subject: VersionSubject, experiment: Experiment, paths: list[str]) -> tuple[list[KpiSpec], list[str]]:
     """The card's KPIs whose columns the experiment's log (or outcomes) holds; the others, with why."""
-    from modelgov.monitoring.kpis import spec_of
+    from modelgov.monitoring.kpi_definitions import spec_of
     from modelgov.sources.tables import read_columns
 
     business = subject.model.card.business

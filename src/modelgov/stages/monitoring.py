@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from modelgov.monitoring.aggregates import WindowSpec
-    from modelgov.monitoring.report import Reference
+    from modelgov.monitoring.report_inputs import Reference
     from modelgov.workspace.schema import Evaluation, Monitoring
     from modelgov.workspace.schema import Reference as ReferenceSpec
 
@@ -67,7 +67,8 @@ class MonitoringStage(Stage):
         from modelgov.analysis.evaluation import DataProblem, EvaluationColumns
         from modelgov.monitoring.aggregates import WindowSpec
         from modelgov.monitoring.logsource import ScanError
-        from modelgov.monitoring.report import PREDICTION, MonitoringInputs, monitoring_report
+        from modelgov.monitoring.report import monitoring_report
+        from modelgov.monitoring.report_inputs import PREDICTION, MonitoringInputs
         from modelgov.sources.tables import TableError
 
         workspace = subject.workspace
@@ -170,14 +171,14 @@ def _kpi_settings(subject: VersionSubject) -> dict:
 
 
 def _kpi_specs(subject: VersionSubject) -> tuple:
-    from modelgov.monitoring.kpis import spec_of
+    from modelgov.monitoring.kpi_definitions import spec_of
 
     business = subject.model.card.business
     return tuple(spec_of(kpi) for kpi in business.kpis) if business is not None else ()
 
 
 def _spark_engine(subject: VersionSubject):  # -> SparkEngine | None
-    from modelgov.monitoring.report import SparkEngine
+    from modelgov.monitoring.report_inputs import SparkEngine
 
     engine = subject.workspace.governance.monitoring
     return SparkEngine(engine.master, dict(engine.conf)) if engine.engine == "spark" else None
@@ -193,7 +194,8 @@ def _reference(
     output: str,
 ) -> Reference:
     """Read the reference the workspace chose: only the monitored columns (and the output's)."""
-    from modelgov.monitoring.report import Reference, iso
+    from modelgov.monitoring.report import iso
+    from modelgov.monitoring.report_inputs import Reference
     from modelgov.monitoring.scan import read_window
     from modelgov.monitoring.seasonal import parse_times
     from modelgov.sources.tables import read_columns, read_table
