@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from modelgov.audit import LOG_PATH, Verification, verify
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
-from modelgov.policy.rules import is_placeholder
+from modelgov.policy.placeholders import is_placeholder
 from modelgov.sources.tables import TableError, read_columns, table_format
 from modelgov.workspace import schema
 from modelgov.workspace.checks import REFUSE_PICKLE_ENV, check_cross_references, check_mlflow_runs, pickles_refused
