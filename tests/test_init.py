@@ -14,7 +14,8 @@ import yaml
 
 from modelgov.cli import main
 from modelgov.inputs import Strict
-from modelgov.scaffold import InitError, infer_task, scaffold_workspace
+from modelgov.scaffold import scaffold_workspace
+from modelgov.scaffold_inference import InitError, infer_task
 from modelgov.workspace.approvals_schema import Approvals
 from modelgov.workspace.datasheet_schema import Datasheet
 from modelgov.workspace.load import load_workspace

@@ -17,7 +17,7 @@ import pandas as pd
 from modelgov.workspace.approvals_schema import Decision
 
 if TYPE_CHECKING:
-    from modelgov.scaffold import TaskGuess, TrackedRun
+    from modelgov.scaffold_inference import TaskGuess, TrackedRun
 
 #: Card and datasheet text the scaffold leaves for a person to write starts with this.
 TODO = "TODO"
