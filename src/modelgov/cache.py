@@ -176,7 +176,8 @@ class CacheStats:
 class AnalysisCache:
     """Entries under ``folder`` (resolved once; created on first write, with a ``.gitignore`` so a
     cache kept in a repository is never committed), authenticated with ``secret`` (default:
-    :func:`load_secret`; when the key file is unusable the cache is off and :attr:`disabled` says why).
+    :func:`~modelgov.cache_secret.load_secret`; when the key file is unusable the cache is off and
+    :attr:`disabled` says why).
     """
 
     def __init__(self, folder: Path, *, report: Callable[[str], None] = lambda _: None, secret: bytes | None = None):
