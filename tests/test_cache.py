@@ -18,7 +18,8 @@ import pytest
 
 from modelgov import manifest
 from modelgov.assemble import build_manifest
-from modelgov.cache import FORMAT, MAX_ENTRY_BYTES, AnalysisCache, _mac, load_secret
+from modelgov.cache import FORMAT, MAX_ENTRY_BYTES, AnalysisCache, _mac
+from modelgov.cache_secret import load_secret
 from modelgov.workspace.load import load_workspace
 from workspace_factory import holdout_table, write_workspace
 
@@ -482,7 +483,7 @@ def test_a_cache_folder_inside_the_workspace_is_refused(
 
 
 def key_file() -> Path:
-    from modelgov.cache import key_file_path
+    from modelgov.cache_secret import key_file_path
 
     return key_file_path()
 

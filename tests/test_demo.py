@@ -23,16 +23,14 @@ from modelgov.demo import (
 )
 from modelgov.demo.monitoring import MONITORING_START, MONITORING_WEEKS, OUTCOME_LAG_WEEKS
 from modelgov.errors import ModelgovError
+from modelgov.inputs import IDENTIFIER
 from modelgov.policy.schema import PolicyFile, WaiversFile
 from modelgov.sources.models import LoadedModel, load_model
-from modelgov.workspace.schema import (
-    IDENTIFIER,
-    Approvals,
-    Datasheet,
-    Governance,
-    ModelCard,
-    Version,
-)
+from modelgov.workspace.approvals_schema import Approvals
+from modelgov.workspace.datasheet_schema import Datasheet
+from modelgov.workspace.governance_schema import Governance
+from modelgov.workspace.model_schema import ModelCard
+from modelgov.workspace.version_schema import Version
 
 CREDIT = "models/credit-default/versions"
 

@@ -91,20 +91,20 @@ def test_the_gitlab_recipe_builds_reports_and_publishes_pages() -> None:
 
 @pytest.mark.parametrize("recipe", ["github-actions.yml", "gitlab-ci.yml"])
 def test_the_recipes_commands_are_real_modelgov_commands(recipe: str) -> None:
-    from modelgov.cli import _parser
+    from modelgov.cli_parser import build_parser
 
     text = (CI / recipe).read_text(encoding="utf-8")
     for line in text.splitlines():
         for part in line.split("run:")[-1].replace("&&", ";").split(";"):
             command = part.strip().lstrip("- ").strip()
             if command.startswith("modelgov "):
-                _parser().parse_args(command.split()[1:])  # raises SystemExit on an unknown option
+                build_parser().parse_args(command.split()[1:])  # raises SystemExit on an unknown option
 
 
 def test_every_command_is_documented() -> None:
-    from modelgov.cli import _parser
+    from modelgov.cli_parser import build_parser
 
-    parser = _parser()
+    parser = build_parser()
     commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
     reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     missing = [name for name in commands if f"`modelgov {name}" not in reference]

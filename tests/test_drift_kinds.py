@@ -20,8 +20,8 @@ from modelgov.errors import Problem, WorkspaceError
 from modelgov.monitoring.aggregates import CategoricalAggregate
 from modelgov.monitoring.drift import feature_drift, plan_feature
 from modelgov.monitoring.reference import infer_kind, profile_reference
-from modelgov.workspace import schema
 from modelgov.workspace.load import load_workspace
+from modelgov.workspace.monitoring_schema import DriftSettings
 from workspace_factory import holdout_table, write_workspace
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -39,7 +39,7 @@ def rng() -> np.random.Generator:
 
 
 def test_a_feature_takes_a_kind_beside_its_method_and_threshold() -> None:
-    settings = schema.DriftSettings.model_validate(
+    settings = DriftSettings.model_validate(
         {
             "features": {
                 "season": {"kind": "categorical"},
@@ -50,9 +50,9 @@ def test_a_feature_takes_a_kind_beside_its_method_and_threshold() -> None:
     assert settings.features["season"].kind == "categorical" and settings.features["season"].method is None
     assert (settings.features["temp"].kind, settings.features["temp"].method) == ("numeric", "ks")
     with pytest.raises(ValidationError, match="'numeric' or 'categorical'"):
-        schema.DriftSettings.model_validate({"features": {"season": {"kind": "ordinal"}}})
+        DriftSettings.model_validate({"features": {"season": {"kind": "ordinal"}}})
     with pytest.raises(ValidationError, match="kind"):  # a kind belongs to one feature, not to the default
-        schema.DriftSettings.model_validate({"default": {"kind": "categorical"}})
+        DriftSettings.model_validate({"default": {"kind": "categorical"}})
 
 
 # --------------------------------------------------------------------------- drift with a declared kind

@@ -25,7 +25,8 @@ from modelgov.analysis.explain import NO_MODEL_FILE, dependence, explain, sample
 from modelgov.analysis.slices import DISCRETE_MAX, number, slice_labels
 from modelgov.manifest import Explainability, FileRef
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
-from modelgov.workspace.schema import AnalysisSettings, Artifact
+from modelgov.workspace.governance_schema import AnalysisSettings
+from modelgov.workspace.training_schema import Artifact
 
 FEATURES = ["income", "debt_ratio", "late_payments", "employment"]
 

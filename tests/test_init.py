@@ -13,9 +13,15 @@ import pytest
 import yaml
 
 from modelgov.cli import main
-from modelgov.scaffold import InitError, infer_task, scaffold_workspace
-from modelgov.workspace import schema
+from modelgov.inputs import Strict
+from modelgov.scaffold import scaffold_workspace
+from modelgov.scaffold_inference import InitError, infer_task
+from modelgov.workspace.approvals_schema import Approvals
+from modelgov.workspace.datasheet_schema import Datasheet
 from modelgov.workspace.load import load_workspace
+from modelgov.workspace.model_schema import ModelCard, Task
+from modelgov.workspace.monitoring_schema import GroundTruth
+from modelgov.workspace.version_schema import Version
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ADULT = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
@@ -102,7 +108,7 @@ def workspace(adult_files: tuple[Path, Path], tmp_path_factory: pytest.TempPathF
 def test_init_infers_the_task_positive_class_features_and_timestamp(workspace: Path) -> None:
     loaded = load_workspace(workspace)
     model = loaded.models["income-above-50k"]
-    assert model.card.task == schema.Task.binary_classification and model.card.sensitive_features == ["sex", "race"]
+    assert model.card.task == Task.binary_classification and model.card.sensitive_features == ["sex", "race"]
     run = model.versions["1.0"].spec.evaluations[0]
     assert (run.label, run.prediction, run.score, run.positive_label) == ("high_income", "predicted", "p_high", "yes")
     # sensitive columns are model inputs unless said otherwise: explainability needs every input
@@ -127,7 +133,7 @@ def card_keys(model: type, prefix: str = "") -> set[str]:
     for name, field in model.model_fields.items():
         keys.add(prefix + name)
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, schema.Strict):
+        if isinstance(annotation, type) and issubclass(annotation, Strict):
             keys |= card_keys(annotation, f"{prefix}{name}.")
     return keys
 
@@ -143,9 +149,9 @@ def flat_keys(data: dict, prefix: str = "") -> set[str]:
 
 def test_every_card_and_datasheet_field_is_present_in_the_scaffold(workspace: Path) -> None:
     card = yaml.safe_load((workspace / "models/income-above-50k/model.yml").read_text())
-    assert card_keys(schema.ModelCard) <= flat_keys(card)
+    assert card_keys(ModelCard) <= flat_keys(card)
     datasheet = yaml.safe_load((workspace / "datasets/evaluation-data.yml").read_text())
-    assert card_keys(schema.Datasheet) <= flat_keys(datasheet)
+    assert card_keys(Datasheet) <= flat_keys(datasheet)
 
 
 def test_validate_lists_every_value_still_to_be_written(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -393,7 +399,7 @@ def test_every_missing_column_is_reported_at_once(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- comments match the schema
 
 _OFFERED = re.compile(r"#\s*([a-z_]+(?:, [a-z_]+)+,? or [a-z_]+)\b")
-_SCHEMAS = {"approvals.yml": schema.Approvals, "version.yml": schema.Version, "model.yml": schema.ModelCard}
+_SCHEMAS = {"approvals.yml": Approvals, "version.yml": Version, "model.yml": ModelCard}
 
 
 def _replace(data: object, key: str, value: str) -> bool:
@@ -573,9 +579,7 @@ def test_late_ground_truth_is_written_under_monitoring_and_loads(tmp_path: Path)
     assert code == 0
     monitoring = load_workspace(tmp_path / "ws").models["preds"].versions["1.0"].spec.monitoring
     assert monitoring.id == "request_id"
-    assert monitoring.ground_truth == schema.GroundTruth(
-        data="data/ground-truth/outcomes.csv", id="req", label="outcome"
-    )
+    assert monitoring.ground_truth == GroundTruth(data="data/ground-truth/outcomes.csv", id="req", label="outcome")
     assert (tmp_path / "ws/data/ground-truth/outcomes.csv").read_bytes() == truth.read_bytes()
     from modelgov.assemble import build_manifest
 

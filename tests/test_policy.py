@@ -25,7 +25,7 @@ from modelgov.errors import WorkspaceError
 from modelgov.policy import paths
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver, govern
 from modelgov.policy.outputs import exit_code, junit_xml, results_csv
-from modelgov.policy.rules import compare
+from modelgov.policy.rule_context import compare
 from modelgov.policy.schema import PolicyFile, Requirement, Waiver
 from modelgov.workspace.load import load_workspace
 from workspace_factory import edit, write_workspace

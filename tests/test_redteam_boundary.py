@@ -470,7 +470,7 @@ def test_ci_refuses_pickles_whatever_the_workspace_says(
 def test_the_loader_never_opens_a_refused_pickle(tmp_path: Path) -> None:
     """Second line of defence: even handed an artifact that trusts pickles, a refusing load does not."""
     from modelgov.sources.models import ModelUnavailable, load_model
-    from modelgov.workspace.schema import Artifact
+    from modelgov.workspace.training_schema import Artifact
 
     ws = _trusting_workspace(tmp_path)
     path = ws / "models/loans/versions/1.0/model.pkl"

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from modelgov.cache import FORMAT, MAX_ENTRY_BYTES, _mac, key_file_path
+from modelgov.cache import FORMAT, MAX_ENTRY_BYTES, _mac
+from modelgov.cache_secret import key_file_path
 from modelgov.cli import main
 from test_cache import (
     AUC_POLICY,

@@ -32,7 +32,8 @@ import markdown
 import pytest
 import yaml
 
-from modelgov.cli import _Progress, main
+from modelgov.cli import main
+from modelgov.cli_output import Progress
 from modelgov.render import mkdocs_site
 from modelgov.render.text import code, md, md_inline, text
 from modelgov.text_safety import CONTROL_CHARACTERS, spreadsheet_cell, visible
@@ -266,7 +267,7 @@ def test_an_unknown_key_made_of_escape_sequences_does_not_repaint_the_terminal(
 
 
 def test_progress_lines_show_controls_as_escapes(capsys: pytest.CaptureFixture[str]) -> None:
-    _Progress(quiet=False)("analysing model \x1b[31mloans\x1b[0m\u202e")
+    Progress(quiet=False)("analysing model \x1b[31mloans\x1b[0m\u202e")
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\u202e" not in err and "\\x1b[31mloans" in err
 

@@ -18,7 +18,8 @@ from modelgov import manifest
 from modelgov.assemble import build_manifest
 from modelgov.errors import WorkspaceError
 from modelgov.policy.paths import check_pattern, evidence_index
-from modelgov.policy.rules import Context, evaluate
+from modelgov.policy.rule_context import Context
+from modelgov.policy.rules import evaluate
 from modelgov.policy.schema import Rule
 from modelgov.render import risk_charts, risk_views, views
 from modelgov.render.pages import render_pages

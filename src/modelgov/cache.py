@@ -13,7 +13,7 @@ and HTML a build publishes (a forged entry once showed a ROC AUC of 0.527 as 0.9
   containing it, is refused (:func:`check_location`): anyone who can open a pull request can write
   the workspace, and a build never writes into it.
 - **Every entry is authenticated** with HMAC-SHA256 over the format, the key the entry is read for,
-  and the body, with a secret that is never in the workspace (:func:`load_secret`): the CI's
+  and the body, with a secret that is never in the workspace (:func:`~modelgov.cache_secret.load_secret`): the CI's
   ``MODELGOV_CACHE_KEY``, so runners can share a cache, or else a per-user key file created on first
   use with owner-only permissions. A copied, swapped, edited or forged entry fails the check.
 - **Reads are bounded and never follow links.** The folder is resolved once; below it, shard folders
@@ -28,6 +28,9 @@ planted link or FIFO is replaced, never followed). Writes go to a temporary file
 leaves no half entry under a real key. A cache that cannot be written (a read-only disk) is skipped
 with a note; a cache whose key file is unusable is switched off for the build with a note saying how
 to fix it. Neither ever fails a build.
+The secret is found, checked and created by :mod:`modelgov.cache_secret`, and files are opened
+without following links by :mod:`modelgov.cache_files`; this module keeps the keys, the location
+and the entries.
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ import numpy as np
 import platformdirs
 
 from modelgov import __version__
-from modelgov.errors import ModelgovError
+from modelgov.cache_files import CREATE_FLAGS, DIR_FLAGS, READ_FLAGS, describe_mode, read_exactly
+from modelgov.cache_secret import KeyUnusable, load_secret
+from modelgov.errors import CacheError
 from modelgov.manifest import SCHEMA_VERSION
 
 #: Bumped when the entry layout or the meaning of a cached result changes (3: HMAC-authenticated).
@@ -66,29 +71,12 @@ MAX_ENTRY_BYTES = 512 * 1024 * 1024
 #: Overrides the default cache folder (``--cache-dir`` overrides both).
 CACHE_DIR_ENV = "MODELGOV_CACHE_DIR"
 
-#: The cache's secret, given by the CI; any string of at least :data:`MIN_SECRET_BYTES` bytes.
-CACHE_KEY_ENV = "MODELGOV_CACHE_KEY"
-
-#: HMAC-SHA256 is as strong as its key up to the hash's 32 bytes; a shorter secret is refused.
-MIN_SECRET_BYTES = 32
-
-#: Size of the generated per-user key file.
-KEY_FILE_BYTES = 32
-
 #: Libraries whose versions can change a number; their versions are part of every key.
 _NUMERICAL_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "shap", "skops")
 
 _PAYLOAD = "__payload__"
 _MAX_HEADER = 1024  # the header line holds the format, a 64-digit key and a 64-digit MAC
-_CHUNK = 1 << 20
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
-
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC
-_DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
 
 
 @functools.cache
@@ -121,11 +109,6 @@ def cache_key(material: Mapping[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------- location
-
-
-class CacheError(ModelgovError):
-    """The cache is configured in a way that cannot be made safe (a folder inside the workspace, a
-    ``MODELGOV_CACHE_KEY`` too short to be a secret): the user has to change it, so the build stops."""
 
 
 def default_cache_dir() -> Path:
@@ -161,135 +144,12 @@ def check_location(folder: Path, workspace_root: Path) -> None:
 # ---------------------------------------------------------------------- the secret
 
 
-class KeyUnusable(Exception):
-    """The per-user key file cannot be trusted or created; the message says why and how to fix it."""
-
-
-def key_file_path() -> Path:
-    """The per-user key: in the user's *config* folder, not beside the cache, because a cache folder
-    is something CI systems save and restore from shared storage; a key stored with the entries would
-    be restored (or forged) together with them."""
-    return Path(platformdirs.user_config_dir("modelgov")) / "cache.key"
-
-
-def load_secret() -> bytes:
-    """The HMAC key: ``$MODELGOV_CACHE_KEY`` when set and not empty (its UTF-8 bytes, surrounding
-    whitespace removed; at least 32 bytes, or :class:`CacheError`), else the per-user key file,
-    generated on first use (:class:`KeyUnusable` when it exists but cannot be trusted).
-
-    An empty variable counts as unset because CI systems give an empty string for a secret a job may
-    not see (pull requests from forks): such a build then uses its runner's own key, finds restored
-    entries unauthenticated and recomputes them, which is slow but honest."""
-    given = os.environ.get(CACHE_KEY_ENV, "").strip()
-    if given:
-        secret = given.encode("utf-8")
-        if len(secret) < MIN_SECRET_BYTES:
-            raise CacheError(
-                f"{CACHE_KEY_ENV} is {len(secret)} bytes long; it must be a secret of at least "
-                f"{MIN_SECRET_BYTES} bytes (for example the 64 characters of `openssl rand -hex 32`)"
-            )
-        return secret
-    path = key_file_path()
-    try:
-        return _read_key_file(path)
-    except FileNotFoundError:
-        pass
-    _create_key_file(path)
-    return _read_key_file(path)
-
-
-def _read_key_file(path: Path) -> bytes:
-    """The key file's bytes, after checking it is a regular file (not a link), owned by this user,
-    readable and writable by nobody else, and exactly :data:`KEY_FILE_BYTES` long."""
-    fix = f"delete {path} and a new key is made on the next build (cached results are then computed once more)"
-    try:
-        fd = os.open(path, _READ_FLAGS)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        if exc.errno == errno.ELOOP or path.is_symlink():
-            raise KeyUnusable(f"the key file {path} is a symbolic link; {fix}") from None
-        raise KeyUnusable(f"the key file {path} cannot be read ({exc.strerror}); {fix}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise KeyUnusable(f"the key file {path} is not a regular file; {fix}")
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            raise KeyUnusable(f"the key file {path} belongs to user id {info.st_uid}, not to you; {fix}")
-        if info.st_mode & 0o077:
-            raise KeyUnusable(
-                f"the key file {path} can be read or written by other users (mode "
-                f"{stat.S_IMODE(info.st_mode):04o}); run `chmod 600 {path}` if nobody else could have read "
-                f"it, or {fix}"
-            )
-        if info.st_size != KEY_FILE_BYTES:
-            raise KeyUnusable(f"the key file {path} is {info.st_size} bytes, not {KEY_FILE_BYTES}; {fix}")
-        return bytes(_read_exactly(fd, KEY_FILE_BYTES))
-    except EOFError:
-        raise KeyUnusable(f"the key file {path} changed while it was read; {fix}") from None
-    finally:
-        os.close(fd)
-
-
-def _create_key_file(path: Path) -> None:
-    """Write 32 random bytes to ``path``, mode 0600, never replacing a file that is already there.
-
-    The bytes go to a temporary file (``O_CREAT|O_EXCL``, 0600) that is then hard-linked to the final
-    name, so a reader never sees a half-written key and two builds starting at once agree on one key
-    (the second link fails and that build reads the first one's). Filesystems without hard links get
-    the final name created directly with ``O_EXCL``."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(temporary, _CREATE_FLAGS, 0o600)
-        try:
-            os.write(fd, os.urandom(KEY_FILE_BYTES))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another build made it first: use that one
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-                raise
-            with contextlib.suppress(FileExistsError):
-                fd = os.open(path, _CREATE_FLAGS, 0o600)
-                try:
-                    os.write(fd, os.urandom(KEY_FILE_BYTES))
-                finally:
-                    os.close(fd)
-        finally:
-            temporary.unlink(missing_ok=True)
-    except OSError as exc:
-        raise KeyUnusable(
-            f"the key file {path} cannot be created ({exc.strerror or exc}); set {CACHE_KEY_ENV} to a secret "
-            "of at least 32 bytes, or build with --no-cache"
-        ) from None
-
-
 def _mac(secret: bytes, key: str, body: bytes | memoryview) -> str:
     """HMAC-SHA256 binding the entry to this format, to the key it is read for and to its body: an
     entry copied to another key's file, or from another format, fails as surely as an edited one."""
     mac = hmac.new(secret, f"modelgov analysis cache\nformat {FORMAT}\nkey {key}\n".encode(), hashlib.sha256)
     mac.update(body)
     return mac.hexdigest()
-
-
-def _read_exactly(fd: int, size: int) -> bytearray:
-    """``size`` bytes from ``fd`` in chunks of at most 1 MiB into one preallocated buffer (peak memory
-    is the entry's size, checked beforehand); EOFError when the file is shorter than it said."""
-    buffer = bytearray(size)
-    view = memoryview(buffer)
-    with open(fd, "rb", buffering=0, closefd=False) as stream:
-        done = 0
-        while done < size:
-            read = stream.readinto(view[done : done + min(_CHUNK, size - done)])
-            if not read:
-                raise EOFError
-            done += read
-    return buffer
 
 
 # ---------------------------------------------------------------------- entries
@@ -301,18 +161,6 @@ class CorruptEntry(Exception):
 
 class _Refused(Exception):
     """An entry, or its folder, is something a build does not read (a link, a FIFO, too large)."""
-
-
-def _describe(mode: int) -> str:
-    kinds = [
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ]
-    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 @dataclass
@@ -328,7 +176,8 @@ class CacheStats:
 class AnalysisCache:
     """Entries under ``folder`` (resolved once; created on first write, with a ``.gitignore`` so a
     cache kept in a repository is never committed), authenticated with ``secret`` (default:
-    :func:`load_secret`; when the key file is unusable the cache is off and :attr:`disabled` says why).
+    :func:`~modelgov.cache_secret.load_secret`; when the key file is unusable the cache is off and
+    :attr:`disabled` says why).
     """
 
     def __init__(self, folder: Path, *, report: Callable[[str], None] = lambda _: None, secret: bytes | None = None):
@@ -380,7 +229,7 @@ class AnalysisCache:
     @staticmethod
     def _open_folder(name: str, parent: int | None, what: str) -> int:
         try:
-            return os.open(name, _DIR_FLAGS, dir_fd=parent)
+            return os.open(name, DIR_FLAGS, dir_fd=parent)
         except FileNotFoundError:
             raise
         except OSError as exc:
@@ -389,7 +238,7 @@ class AnalysisCache:
                     mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
                 except OSError:
                     mode = 0
-                raise _Refused(f"{what} is {_describe(mode)}") from None
+                raise _Refused(f"{what} is {describe_mode(mode)}") from None
             raise
 
     def _ensure_root(self) -> None:
@@ -400,7 +249,7 @@ class AnalysisCache:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         root = self._open_folder(str(self.folder), None, f"the cache folder {self.folder}")
         try:
-            fd = os.open(".gitignore", _CREATE_FLAGS, 0o644, dir_fd=root)
+            fd = os.open(".gitignore", CREATE_FLAGS, 0o644, dir_fd=root)
             with open(fd, "wb") as out:
                 out.write(b"# modelgov's analysis cache: safe to delete\n*\n")
         except FileExistsError:
@@ -445,7 +294,7 @@ class AnalysisCache:
     def _read(self, key: str) -> bytearray:
         with self._shard(key) as shard:
             try:
-                fd = os.open(f"{key}.entry", _READ_FLAGS, dir_fd=shard)
+                fd = os.open(f"{key}.entry", READ_FLAGS, dir_fd=shard)
             except FileNotFoundError:
                 raise
             except OSError as exc:
@@ -455,11 +304,11 @@ class AnalysisCache:
             try:
                 info = os.fstat(fd)
                 if not stat.S_ISREG(info.st_mode):
-                    raise _Refused(f"it is {_describe(info.st_mode)}, not a regular file")
+                    raise _Refused(f"it is {describe_mode(info.st_mode)}, not a regular file")
                 if info.st_size > MAX_ENTRY_BYTES:
                     raise _Refused(f"it is {info.st_size:,} bytes, over the limit of {MAX_ENTRY_BYTES:,}")
                 try:
-                    return _read_exactly(fd, info.st_size)
+                    return read_exactly(fd, info.st_size)
                 except EOFError:
                     raise _Refused("it changed while it was read") from None
             finally:
@@ -522,7 +371,7 @@ class AnalysisCache:
         try:
             with self._shard(key, create=True) as shard:
                 temporary = f".{secrets.token_hex(8)}.tmp"
-                fd = os.open(temporary, _CREATE_FLAGS, 0o600, dir_fd=shard)
+                fd = os.open(temporary, CREATE_FLAGS, 0o600, dir_fd=shard)
                 try:
                     with open(fd, "wb") as out:
                         out.write(header + b"\n")

@@ -51,3 +51,8 @@ class BuildError(ModelgovError):
 
 class OutputPathError(ModelgovError):
     """The output folder is unsafe to write (inside the workspace, or not a modelgov site)."""
+
+
+class CacheError(ModelgovError):
+    """The cache is configured in a way that cannot be made safe (a folder inside the workspace, a
+    ``MODELGOV_CACHE_KEY`` too short to be a secret): the user has to change it, so the build stops."""

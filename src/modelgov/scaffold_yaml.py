@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from modelgov.workspace import schema
+from modelgov.workspace.approvals_schema import Decision
 
 if TYPE_CHECKING:
-    from modelgov.scaffold import TaskGuess, TrackedRun
+    from modelgov.scaffold_inference import TaskGuess, TrackedRun
 
 #: Card and datasheet text the scaffold leaves for a person to write starts with this.
 TODO = "TODO"
@@ -262,7 +262,7 @@ def _version(
 
 def _approvals() -> str:
     # the decisions offered are the schema's, so the comment can never suggest a value it refuses
-    decisions = [d.value for d in schema.Decision]
+    decisions = [d.value for d in Decision]
     offered = ", ".join(decisions[:-1]) + f" or {decisions[-1]}"
     return f"""\
 # Sign-offs of this version. Add one entry per decision, for example:

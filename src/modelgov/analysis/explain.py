@@ -38,7 +38,7 @@ from modelgov.manifest import (
     PartialDependence,
     PermutationImportance,
 )
-from modelgov.workspace.schema import AnalysisSettings
+from modelgov.workspace.governance_schema import AnalysisSettings
 
 PD_FEATURES = 3
 PD_GRID = 20

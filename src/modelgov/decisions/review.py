@@ -4,7 +4,7 @@ Runs in the build's main process after the analyses (which know nothing of signa
 model version it records the evidence digest a sign-off binds, adds the sign-offs from the audit
 log with their signature status (signed, unsigned, invalid) and evidence status (current, stale,
 unbound), and names the audit entry that set the version's status, with any override of the gate.
-Policies then read only these statuses (:mod:`modelgov.policy.rules`), and pages only the manifest.
+Policies then read only these statuses (:mod:`modelgov.policy.approval_rules`), and pages only the manifest.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def pick_versions(
 def unwritten(model: m.Model, version: m.ModelVersion) -> list[str]:
     """Card fields, the version summary and the algorithm that still hold a placeholder: an export
     carries them as written, so the command says which."""
-    from modelgov.policy.rules import is_placeholder
+    from modelgov.policy.placeholders import is_placeholder
 
     fields = [(f"card.{name}", value) for name, value in model.card.model_dump().items() if isinstance(value, str)]
     fields += [("owner.name", model.owner.name), ("owner.email", model.owner.email or "")]

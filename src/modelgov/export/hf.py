@@ -31,7 +31,7 @@ import yaml
 
 from modelgov import manifest as m
 from modelgov.export.common import headline_metrics
-from modelgov.policy.rules import is_placeholder
+from modelgov.policy.placeholders import is_placeholder
 
 __all__ = ["hf_model_card", "merge_readme"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from modelgov.errors import ModelgovError
-from modelgov.policy.rules import is_placeholder
+from modelgov.policy.placeholders import is_placeholder
 
 __all__ = ["SECTIONS", "ImportReport", "card_fields_from_hf", "import_hf_card"]
 

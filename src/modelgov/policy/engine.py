@@ -26,6 +26,7 @@ from modelgov import manifest
 from . import rules as rule_checks
 from . import standing
 from .paths import evidence_index
+from .rule_context import Context
 from .schema import PolicyFile, Rule, Scope, Waiver
 
 #: A waiver ending within this many days is listed as expiring.
@@ -182,7 +183,7 @@ def govern(
     for model in built.models:
         for version in model.versions:
             index = evidence_index(model, version, today)
-            ctx = rule_checks.Context(model, version, index, datasets, today, require_signatures)
+            ctx = Context(model, version, index, datasets, today, require_signatures)
             for loaded in policies:
                 policy = loaded.policy
                 pack = standings[policy.id]

@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
     from modelgov.decisions.signers import AllowedSigners
     from modelgov.sources.models import LoadedModel, ModelUnavailable
+    from modelgov.workspace.governance_schema import AnalysisSettings
     from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
-    from modelgov.workspace.schema import AnalysisSettings, Evaluation
+    from modelgov.workspace.training_schema import Evaluation
 
 Scope = Literal["run", "version", "model", "manifest"]
 SCOPES: tuple[Scope, ...] = ("run", "version", "model", "manifest")

@@ -19,7 +19,7 @@ from modelgov.stages.evaluation import resampling
 
 if TYPE_CHECKING:
     from modelgov.workspace.load import VersionEntry
-    from modelgov.workspace.schema import Evaluation
+    from modelgov.workspace.training_schema import Evaluation
 
 
 @dataclass(kw_only=True)

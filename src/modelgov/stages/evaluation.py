@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from modelgov.analysis.comparison import RunArrays
     from modelgov.analysis.resampling import Resampling
-    from modelgov.workspace.schema import AnalysisSettings
+    from modelgov.workspace.governance_schema import AnalysisSettings
 
 
 @dataclass(frozen=True)

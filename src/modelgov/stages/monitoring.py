@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
     from modelgov.monitoring.aggregates import WindowSpec
     from modelgov.monitoring.report_inputs import Reference
-    from modelgov.workspace.schema import Evaluation, Monitoring
-    from modelgov.workspace.schema import Reference as ReferenceSpec
+    from modelgov.workspace.monitoring_schema import Monitoring
+    from modelgov.workspace.monitoring_schema import Reference as ReferenceSpec
+    from modelgov.workspace.training_schema import Evaluation
 
 
 class MonitoringStage(Stage):

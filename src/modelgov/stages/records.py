@@ -18,7 +18,7 @@ from modelgov.sources.tables import expand_table_paths, is_uri
 if TYPE_CHECKING:
     from modelgov.workspace.files import FileRegistry, HashedFile
     from modelgov.workspace.load import ModelEntry, VersionEntry, Workspace
-    from modelgov.workspace.schema import Monitoring
+    from modelgov.workspace.monitoring_schema import Monitoring
 
 
 def build_time() -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from modelgov.workspace import schema
 from modelgov.workspace.aedt_checks import check_employment_tools
 from modelgov.workspace.experiment_checks import check_experiment
+from modelgov.workspace.governance_schema import Governance
+from modelgov.workspace.model_schema import Task
 from modelgov.workspace.monitoring_checks import check_monitoring
 from modelgov.workspace.risk_checks import check_risk
 from modelgov.workspace.schema_errors import did_you_mean
@@ -36,7 +37,7 @@ def pickles_refused(flag: bool = False) -> bool:
 
 def check_cross_references(
     loader: Loader,
-    governance: schema.Governance,
+    governance: Governance,
     models: dict[str, ModelEntry],
     datasets: dict[str, DatasetEntry],
 ) -> None:
@@ -70,7 +71,7 @@ def check_cross_references(
 
 
 def check_mlflow_runs(
-    loader: Loader, governance: schema.Governance, models: dict[str, ModelEntry], lineage: LineageRecords
+    loader: Loader, governance: Governance, models: dict[str, ModelEntry], lineage: LineageRecords
 ) -> None:
     """A version's ``training.mlflow_run`` must name a run of the configured store."""
     known = {run.run_id for run in lineage.mlflow.runs} if lineage.mlflow is not None else set()
@@ -178,7 +179,7 @@ def _check_version(loader: Loader, model: ModelEntry, version: VersionEntry, dat
             )
         seen_ids.setdefault(evaluation.id, index)
         _check_dataset_ref(loader, doc, ("evaluations", index, "dataset"), evaluation.dataset, datasets)
-        if task == schema.Task.regression and evaluation.score is not None:
+        if task == Task.regression and evaluation.score is not None:
             loader.problems.append(
                 doc.problem(("evaluations", index, "score"), "a regression model has no score column; remove it")
             )

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from modelgov.sources.tables import TableError, read_columns
-from modelgov.workspace import schema
 from modelgov.workspace.monitoring_checks import log_files
 from modelgov.workspace.schema_errors import did_you_mean
+from modelgov.workspace.version_schema import Version
 from modelgov.workspace.yamlsource import Loc, YamlDocument
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 ROOT: Loc = ("experiment",)
 
 
-def check_experiment(loader: Loader, doc: YamlDocument, spec: schema.Version, model: ModelEntry, version: str) -> None:
+def check_experiment(loader: Loader, doc: YamlDocument, spec: Version, model: ModelEntry, version: str) -> None:
     experiment = spec.experiment
     assert experiment is not None
     problem = loader.problems.append

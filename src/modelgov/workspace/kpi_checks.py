@@ -12,16 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns
-from modelgov.workspace import schema
 from modelgov.workspace.paths import refusal
 from modelgov.workspace.schema_errors import did_you_mean
+from modelgov.workspace.version_schema import Version
 from modelgov.workspace.yamlsource import Loc
 
 if TYPE_CHECKING:
     from modelgov.workspace.load import Loader, ModelEntry
 
 
-def check_kpis(loader: Loader, version_file: str, spec: schema.Version, model: ModelEntry) -> None:
+def check_kpis(loader: Loader, version_file: str, spec: Version, model: ModelEntry) -> None:
     """Every KPI column of the card in this version's log (or outcome table)."""
     business = model.card.business
     monitoring = spec.monitoring

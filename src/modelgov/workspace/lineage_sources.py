@@ -15,8 +15,8 @@ from pathlib import Path
 from modelgov.errors import Problem
 from modelgov.sources.mlflow_store import MlflowStore, MlflowStoreError, read_store
 from modelgov.sources.openlineage import OpenLineageError, OpenLineageRecords, read_events
-from modelgov.workspace import schema
 from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.governance_schema import Governance
 from modelgov.workspace.paths import refusal
 from modelgov.workspace.yamlsource import YamlDocument
 
@@ -43,7 +43,7 @@ def _inside(root: Path, doc: YamlDocument, key: str, rel: str, problems: list[Pr
 
 
 def load_lineage_sources(
-    root: Path, governance: schema.Governance, doc: YamlDocument, files: FileRegistry, problems: list[Problem]
+    root: Path, governance: Governance, doc: YamlDocument, files: FileRegistry, problems: list[Problem]
 ) -> LineageRecords:
     """Read ``governance.lineage``; append problems (never raise) and return what could be read."""
     spec = governance.lineage

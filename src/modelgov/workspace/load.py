@@ -24,16 +24,21 @@ from pydantic import BaseModel, ValidationError
 
 from modelgov.audit import LOG_PATH, Verification, verify
 from modelgov.errors import Problem, WorkspaceError
+from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
-from modelgov.policy.rules import is_placeholder
+from modelgov.policy.placeholders import is_placeholder
 from modelgov.sources.tables import TableError, read_columns, table_format
-from modelgov.workspace import schema
+from modelgov.workspace.approvals_schema import Approval, Approvals
 from modelgov.workspace.checks import REFUSE_PICKLE_ENV, check_cross_references, check_mlflow_runs, pickles_refused
+from modelgov.workspace.datasheet_schema import Datasheet
 from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.governance_schema import Governance
 from modelgov.workspace.lineage_sources import LineageRecords, load_lineage_sources
+from modelgov.workspace.model_schema import ModelCard
 from modelgov.workspace.paths import refusal
 from modelgov.workspace.policy_files import load_policies, load_waivers
 from modelgov.workspace.schema_errors import did_you_mean, kind_of, problem_from_pydantic, without_union_noise
+from modelgov.workspace.version_schema import Version
 from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_yaml
 
 __all__ = [
@@ -54,16 +59,16 @@ __all__ = [
 class VersionEntry:
     model_id: str
     id: str
-    spec: schema.Version
+    spec: Version
     source: str
-    approvals: tuple[schema.Approval, ...] = ()
+    approvals: tuple[Approval, ...] = ()
     approvals_source: str | None = None
 
 
 @dataclass(frozen=True)
 class ModelEntry:
     id: str
-    card: schema.ModelCard
+    card: ModelCard
     source: str
     versions: dict[str, VersionEntry]
 
@@ -71,7 +76,7 @@ class ModelEntry:
 @dataclass(frozen=True)
 class DatasetEntry:
     id: str
-    sheet: schema.Datasheet
+    sheet: Datasheet
     source: str
 
 
@@ -80,7 +85,7 @@ class Workspace:
     """A validated workspace. ``files`` hashes every file that was read, once."""
 
     root: Path
-    governance: schema.Governance
+    governance: Governance
     models: dict[str, ModelEntry]
     datasets: dict[str, DatasetEntry]
     files: FileRegistry = field(repr=False)
@@ -139,7 +144,7 @@ class Loader:
     def load(self) -> Workspace:
         if not self.root.is_dir():
             raise WorkspaceError([Problem(str(self.root), None, "", "workspace folder does not exist")])
-        governance = self.parse("governance.yml", schema.Governance, required=True)
+        governance = self.parse("governance.yml", Governance, required=True)
         self.engine = governance.monitoring.engine if governance is not None else None
         datasets = self._load_datasets()
         models = self._load_models()
@@ -280,7 +285,7 @@ class Loader:
                 other = datasets[dataset_id].source
                 self.problems.append(Problem(rel, None, "", f"duplicate dataset id {dataset_id!r} (also {other})"))
                 continue
-            sheet = self.parse(rel, schema.Datasheet)
+            sheet = self.parse(rel, Datasheet)
             if sheet is None:
                 self.invalid_datasets.add(dataset_id)
             else:
@@ -305,7 +310,7 @@ class Loader:
                 continue
             if not self._check_identifier(rel, model_id, "model id (folder name)"):
                 continue
-            card = self.parse(rel, schema.ModelCard)
+            card = self.parse(rel, ModelCard)
             versions = self._load_versions(model_dir, model_id)
             if card is not None:
                 models[model_id] = ModelEntry(model_id, card, rel, versions)
@@ -333,9 +338,9 @@ class Loader:
                 continue
             if not self._check_identifier(rel, version_dir.name, "version (folder name)"):
                 continue
-            spec = self.parse(rel, schema.Version)
+            spec = self.parse(rel, Version)
             approvals_rel = f"{rel_folder}{version_dir.name}/approvals.yml"
-            approvals = self.parse(approvals_rel, schema.Approvals)
+            approvals = self.parse(approvals_rel, Approvals)
             if approvals is not None:
                 self._check_approval_dates(approvals_rel, approvals)
             if spec is None:
@@ -353,7 +358,7 @@ class Loader:
             self.problems.append(Problem(rel_folder, None, "", "no versions found; add versions/<version>/version.yml"))
         return versions
 
-    def _check_approval_dates(self, rel: str, approvals: schema.Approvals) -> None:
+    def _check_approval_dates(self, rel: str, approvals: Approvals) -> None:
         """A sign-off dated after today would pass every freshness rule until that day: refused."""
         today = dt.datetime.now(tz=dt.UTC).date()
         for index, approval in enumerate(approvals.approvals):
@@ -366,9 +371,9 @@ class Loader:
                 )
 
     def _check_identifier(self, rel: str, value: str, what: str) -> bool:
-        if schema.IDENTIFIER.match(value):
+        if IDENTIFIER.match(value):
             return True
-        self.problems.append(Problem(rel, None, "", f"{what} {value!r} must be {schema.IDENTIFIER_HINT}"))
+        self.problems.append(Problem(rel, None, "", f"{what} {value!r} must be {IDENTIFIER_HINT}"))
         return False
 
     # ------------------------------------------------------------------ primitives of the checks

@@ -10,17 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns, read_table
-from modelgov.workspace import schema
 from modelgov.workspace.kpi_checks import check_kpis
+from modelgov.workspace.monitoring_schema import Monitoring, Reference, RowWindow
 from modelgov.workspace.paths import inside, refusal
 from modelgov.workspace.schema_errors import did_you_mean
+from modelgov.workspace.version_schema import Version
 from modelgov.workspace.yamlsource import Loc, YamlDocument
 
 if TYPE_CHECKING:
     from modelgov.workspace.load import Loader, ModelEntry
 
 
-def check_monitoring(loader: Loader, doc: YamlDocument, spec: schema.Version, model: ModelEntry) -> None:
+def check_monitoring(loader: Loader, doc: YamlDocument, spec: Version, model: ModelEntry) -> None:
     monitoring = spec.monitoring
     assert monitoring is not None
     needed = {"timestamp": monitoring.timestamp, "prediction": monitoring.prediction}
@@ -68,7 +69,7 @@ def check_monitoring(loader: Loader, doc: YamlDocument, spec: schema.Version, mo
         )
 
 
-def _check_reference(loader: Loader, doc: YamlDocument, spec: schema.Version, model: ModelEntry) -> None:
+def _check_reference(loader: Loader, doc: YamlDocument, spec: Version, model: ModelEntry) -> None:
     """The reference must hold every monitored feature: an evaluation's table, or the named table
     (whose output column is optional: without it, only the inputs are compared)."""
     monitoring = spec.monitoring
@@ -116,7 +117,7 @@ def _check_reference(loader: Loader, doc: YamlDocument, spec: schema.Version, mo
 
 
 def _check_reference_time(
-    loader: Loader, doc: YamlDocument, monitoring: schema.Monitoring, reference: schema.Reference, table: str
+    loader: Loader, doc: YamlDocument, monitoring: Monitoring, reference: Reference, table: str
 ) -> None:
     """A seasonal reference places each row in its period by its time: the table must have the time
     column (the one named by ``timestamp``, else one named like the log's)."""
@@ -145,7 +146,7 @@ def _check_reference_time(
     loader.problems.append(doc.problem(key, message))
 
 
-def _check_drift_kinds(loader: Loader, doc: YamlDocument, spec: schema.Version) -> None:
+def _check_drift_kinds(loader: Loader, doc: YamlDocument, spec: Version) -> None:
     """Each monitored feature's drift method against its kind — the declared one, or the one drift
     will infer from the reference column (:func:`modelgov.monitoring.reference.infer_kind`) — and a
     declared numeric kind against the reference's values. The columns that need it are read from
@@ -216,7 +217,7 @@ def _check_drift_kinds(loader: Loader, doc: YamlDocument, spec: schema.Version) 
 
 
 def _check_logs(
-    loader: Loader, doc: YamlDocument, monitoring: schema.Monitoring, needed: dict[str, str], model: ModelEntry
+    loader: Loader, doc: YamlDocument, monitoring: Monitoring, needed: dict[str, str], model: ModelEntry
 ) -> None:
     """A log may be a file, a glob or a folder: every file must exist inside the workspace and
     carry the declared columns (checked on the header of each)."""
@@ -246,7 +247,7 @@ def log_files(loader: Loader, doc: YamlDocument, loc: Loc, pattern: str) -> list
     return files
 
 
-def _check_log_uri(loader: Loader, doc: YamlDocument, monitoring: schema.Monitoring) -> None:
+def _check_log_uri(loader: Loader, doc: YamlDocument, monitoring: Monitoring) -> None:
     """A URI log is read where it lives by the Spark engine, which checks its columns when it
     scans it; a ``file://`` URI must still point inside the workspace."""
     loc: Loc = ("monitoring", "logs")
@@ -264,7 +265,7 @@ def _check_log_uri(loader: Loader, doc: YamlDocument, monitoring: schema.Monitor
         local = Path(urllib.parse.unquote(urllib.parse.urlsplit(uri).path))
         if not inside(loader.root, local):
             loader.problems.append(doc.problem(loc, f"{uri!r} points outside the workspace"))
-    if isinstance(monitoring.window, schema.RowWindow):
+    if isinstance(monitoring.window, RowWindow):
         loader.problems.append(
             doc.problem(
                 ("monitoring", "window"),
@@ -273,7 +274,7 @@ def _check_log_uri(loader: Loader, doc: YamlDocument, monitoring: schema.Monitor
             )
         )
     reference = monitoring.reference
-    if isinstance(reference, schema.Reference) and reference.window is not None:
+    if isinstance(reference, Reference) and reference.window is not None:
         loader.problems.append(
             doc.problem(
                 ("monitoring", "reference", "window"),

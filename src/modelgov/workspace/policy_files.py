@@ -14,7 +14,7 @@ from modelgov.errors import Problem
 from modelgov.policy import schema as policy_schema
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
 from modelgov.resources import builtin_packs
-from modelgov.workspace import schema
+from modelgov.workspace.governance_schema import Governance
 from modelgov.workspace.schema_errors import did_you_mean, problem_from_pydantic, without_union_noise
 from modelgov.workspace.yamlsource import Loc, read_yaml
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from modelgov.workspace.load import Loader
 
 
-def load_policies(loader: Loader, governance: schema.Governance) -> list[LoadedPolicy]:
+def load_policies(loader: Loader, governance: Governance) -> list[LoadedPolicy]:
     """Built-in packs named in governance.yml, then the workspace's ``policies/*.yml``; policy
     ids are unique across both."""
     loaded: list[LoadedPolicy] = []
@@ -113,7 +113,7 @@ def _parse_pack(loader: Loader, path: Path, display: str, model: type[BaseModel]
         return None
 
 
-def load_waivers(loader: Loader, governance: schema.Governance, policies: list[LoadedPolicy]) -> list[LoadedWaiver]:
+def load_waivers(loader: Loader, governance: Governance, policies: list[LoadedPolicy]) -> list[LoadedWaiver]:
     """``waivers.yml``: each waiver names a loaded policy and one of its rules, and runs no longer
     than governance.yml allows."""
     parsed = loader.parse("waivers.yml", policy_schema.WaiversFile)

@@ -15,11 +15,11 @@ from modelgov.workspace.risk_schema import REQUIRED_RISKS, RiskMatrixSpec
 from modelgov.workspace.schema_errors import did_you_mean
 
 if TYPE_CHECKING:
-    from modelgov.workspace import schema
+    from modelgov.workspace.governance_schema import Governance
     from modelgov.workspace.load import Loader, ModelEntry
 
 
-def check_risk(loader: Loader, governance: schema.Governance, models: dict[str, ModelEntry]) -> None:
+def check_risk(loader: Loader, governance: Governance, models: dict[str, ModelEntry]) -> None:
     """Every model's ``risk_assessment`` against governance.yml's ``risk_matrix`` (or the default)."""
     assessed = [m for m in models.values() if m.card.risk_assessment is not None]
     explicit = governance.risk_matrix is not None
@@ -32,7 +32,7 @@ def check_risk(loader: Loader, governance: schema.Governance, models: dict[str, 
         _check_assessment(loader, model, matrix, today)
 
 
-def _check_matrix_tiers(loader: Loader, governance: schema.Governance, matrix: RiskMatrixSpec, explicit: bool) -> None:
+def _check_matrix_tiers(loader: Loader, governance: Governance, matrix: RiskMatrixSpec, explicit: bool) -> None:
     doc = loader.docs.get("governance.yml")
     if doc is None:
         return

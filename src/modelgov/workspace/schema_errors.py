@@ -13,7 +13,15 @@ from pydantic import BaseModel
 
 from modelgov.errors import Problem
 from modelgov.policy import schema as policy_schema
-from modelgov.workspace import schema
+from modelgov.workspace import (
+    approvals_schema,
+    datasheet_schema,
+    governance_schema,
+    model_schema,
+    monitoring_schema,
+    training_schema,
+    version_schema,
+)
 from modelgov.workspace.yamlsource import Loc, YamlDocument
 
 
@@ -95,7 +103,16 @@ def _is_union_tag(part: object) -> bool:
 #: Class names of the input models, which pydantic uses as union tags in error locations.
 _MODEL_NAMES = frozenset(
     name
-    for module in (schema, policy_schema)
+    for module in (
+        governance_schema,
+        model_schema,
+        training_schema,
+        monitoring_schema,
+        version_schema,
+        approvals_schema,
+        datasheet_schema,
+        policy_schema,
+    )
     for name, value in vars(module).items()
     if isinstance(value, type) and issubclass(value, BaseModel)
 )

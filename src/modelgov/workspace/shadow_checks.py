@@ -14,7 +14,7 @@ from modelgov.workspace.yamlsource import Loc, YamlDocument
 
 if TYPE_CHECKING:
     from modelgov.workspace.load import Loader, ModelEntry
-    from modelgov.workspace.schema import Version
+    from modelgov.workspace.version_schema import Version
 
 
 def _loc(key: str) -> Loc:

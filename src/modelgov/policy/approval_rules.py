@@ -1,0 +1,238 @@
+"""The rule kinds about people's decisions and their age: sign-offs (``approved_by``), a status
+reached through ``modelgov promote`` (``status_recorded``), and freshness (``max_age_days``: of the
+evaluation, the monitoring, the sign-offs, and of flags from the business left open).
+
+Each function returns the checks of one rule on one version, or ``None`` when the rule does not
+apply to it; :func:`modelgov.policy.rules.evaluate` picks the function by the rule's kind.
+"""
+
+from __future__ import annotations
+
+from .paths import days_between, latest_approvals, primary_evaluation, why_not_counted
+from .rule_context import Check, Context, days
+from .schema import Rule
+
+
+def approved_by(rule: Rule, ctx: Context) -> list[Check]:
+    """Each role's latest sign-off that counts must approve the version. Stale sign-offs (evidence
+    changed since) and failing signatures never count; unsigned ones count unless the rule says
+    ``require_signature``."""
+    assert rule.approved_by is not None
+    signed_only = rule.require_signature or ctx.require_signatures
+    latest = latest_approvals(ctx.version, signed_only=signed_only)
+    page = f"models/{ctx.model.id}/{ctx.version.version}/index.html#approvals"
+    checks = []
+    for role in rule.approved_by:
+        approval = latest.get(role)
+        kind = "signed decision" if signed_only else "decision"
+        requirement = f"the latest {role} {kind} is approved, on or after {ctx.version.created}"
+        if approval is None:
+            why = why_not_counted(ctx.version, role, signed_only=signed_only) or f"no {role} {kind} is recorded"
+            outcome, observed = "fail", None
+        elif approval.decision != "approved":
+            outcome, observed, why = (
+                "fail",
+                approval.decision,
+                f"the latest {role} decision is {approval.decision} ({approval.by}, {approval.date})",
+            )
+        elif approval.date < ctx.version.created:
+            outcome, observed, why = (
+                "fail",
+                approval.date,
+                f"{role} approved on {approval.date}, before the version was created ({ctx.version.created})",
+            )
+        else:
+            signed = "signed" if approval.signature == "signed" else "unsigned"
+            outcome, observed, why = (
+                "pass",
+                approval.decision,
+                f"{role}: approved by {approval.by} on {approval.date} ({signed})",
+            )
+        newer = why_not_counted(ctx.version, role, signed_only=signed_only) if approval is not None else None
+        if newer:
+            why += f"; {newer}, and is not counted"
+        checks.append(
+            Check(
+                path=f"approvals.{role}",
+                observed=observed,
+                requirement=requirement,
+                outcome=outcome,
+                message=why,
+                page=page,
+            )  # type: ignore[arg-type]
+        )
+    return checks
+
+
+def status_recorded(rule: Rule, ctx: Context) -> list[Check] | None:
+    """A version in staging or production got there through ``modelgov promote``: the audit log's
+    latest status entry for it sets that status (and, with ``require_signature``, is signed)."""
+    version = ctx.version
+    if version.status not in ("staging", "production"):
+        return None
+    page = f"models/{ctx.model.id}/{version.version}/index.html#status"
+    change = version.status_change
+    signed = rule.require_signature or ctx.require_signatures
+    requirement = f"status {version.status} set by a{' signed' if signed else 'n'} audit entry"
+    if change is None:
+        outcome, observed = "fail", None
+        why = f"status {version.status} is not recorded in the audit log: version.yml was edited, not promoted"
+    elif change.evidence == "stale":
+        outcome, observed = "fail", "stale"
+        why = (
+            f"audit entry {change.entry} set the status on other evidence: changed since the promotion "
+            f"({', '.join(change.changed)})"
+        )
+    elif signed and change.evidence != "current":
+        outcome, observed = "fail", "unbound"
+        why = f"audit entry {change.entry} set the status without naming the evidence it was promoted on"
+    elif change.signature == "invalid":
+        outcome, observed = "fail", "invalid"
+        why = (
+            f"audit entry {change.entry} set the status, but its signature is not accepted: {change.signature_problem}"
+        )
+    elif signed and change.signature != "signed":
+        outcome, observed = "fail", "unsigned"
+        why = f"audit entry {change.entry} ({change.by}, {change.date}) set the status without a signature"
+    else:
+        outcome, observed = "pass", change.signature
+        why = f"audit entry {change.entry}: {change.by} set {change.to_status} on {change.date} ({change.signature})"
+        if change.override_reason:
+            why += f", overriding {', '.join(change.overridden_rules)}: {change.override_reason}"
+    return [
+        Check(
+            path="status",
+            observed=observed,
+            requirement=requirement,
+            outcome=outcome,  # type: ignore[arg-type]
+            message=why,
+            page=page,
+        )
+    ]
+
+
+def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
+    limits = rule.max_age_days
+    assert limits is not None
+    checks = []
+    card = f"models/{ctx.model.id}/{ctx.version.version}/index.html"
+    if limits.evaluation is not None:
+        run = primary_evaluation(ctx.version)
+        if run is None:
+            checks.append(
+                Check(
+                    path="evaluation.age_days",
+                    observed=None,
+                    requirement=f"evaluation.age_days <= {limits.evaluation}",
+                    outcome="error",
+                    message="the version has no evaluation",
+                )
+            )
+        else:
+            age = days_between(run.date, ctx.today)
+            ok = age <= limits.evaluation
+            checks.append(
+                Check(
+                    path="evaluation.age_days",
+                    observed=age,
+                    requirement=f"evaluation.age_days <= {limits.evaluation}",
+                    outcome="pass" if ok else "fail",
+                    message=f"evaluation {run.id} of {run.date} is {days(age)} old (limit {days(limits.evaluation)})",
+                    page=f"{card}#evaluation-data",
+                )
+            )
+    if limits.monitoring is not None:
+        ev = ctx.index.get("monitoring.age_days")
+        if ctx.version.monitoring is None and ctx.version.drift is None:
+            pass  # no production log: freshness of monitoring does not apply
+        elif ev is None:
+            checks.append(
+                Check(
+                    path="monitoring.age_days",
+                    observed=None,
+                    requirement=f"monitoring.age_days <= {limits.monitoring}",
+                    outcome="error",
+                    message="the monitoring log has no window with records",
+                )
+            )
+        else:
+            ok = ev.value <= limits.monitoring
+            checks.append(
+                Check(
+                    path="monitoring.age_days",
+                    observed=ev.value,
+                    requirement=f"monitoring.age_days <= {limits.monitoring}",
+                    outcome="pass" if ok else "fail",
+                    message=f"the latest monitored window ended {days(ev.value)} ago (limit {days(limits.monitoring)})",
+                    page=ev.page,
+                )
+            )
+    if limits.approvals is not None:
+        latest = latest_approvals(ctx.version)
+        for role in limits.approved_by:
+            approval = latest.get(role)
+            requirement = f"approvals.{role}.age_days <= {limits.approvals}"
+            if approval is None:
+                checks.append(
+                    Check(
+                        path=f"approvals.{role}.age_days",
+                        observed=None,
+                        requirement=requirement,
+                        outcome="fail",
+                        message=f"no {role} decision is recorded",
+                        page=f"{card}#approvals",
+                    )
+                )
+                continue
+            age = days_between(approval.date, ctx.today)
+            ok = age <= limits.approvals
+            checks.append(
+                Check(
+                    path=f"approvals.{role}.age_days",
+                    observed=age,
+                    requirement=requirement,
+                    outcome="pass" if ok else "fail",
+                    message=f"the latest {role} decision ({approval.date}) is {days(age)} old (limit {days(limits.approvals)})",
+                    page=f"{card}#approvals",
+                )
+            )
+    if limits.open_flags is not None:
+        checks.append(_open_flags(rule, ctx, limits.open_flags, f"{card}#flags-from-the-business"))
+    return checks or None
+
+
+def _open_flags(rule: Rule, ctx: Context, limit: int, page: str) -> Check:
+    """No flag from the business stays open longer than ``limit`` days on the check date. A flag
+    counts as closed only by a resolution the build accepted, and with ``require_signature`` (or the
+    CI's setting) only by a signed one: a resolution anyone could append by hand closes nothing."""
+    signed_only = rule.require_signature or ctx.require_signatures
+    still_open = [
+        flag
+        for flag in ctx.version.flags
+        if flag.state == "open" or (signed_only and (flag.resolution is None or flag.resolution.signature != "signed"))
+    ]
+    ages = [(max(0, days_between(flag.time, ctx.today)), flag) for flag in still_open]
+    overdue = [(age, flag) for age, flag in ages if age > limit]
+    oldest = max((age for age, _ in ages), default=0)
+    requirement = f"flags.oldest_open_days <= {limit}"
+    if not ages:
+        why = "no flag from the business is open"
+    elif not overdue:
+        why = f"{len(ages)} flag{'s' if len(ages) != 1 else ''} from the business open, the oldest for {days(oldest)} (limit {days(limit)})"
+    else:
+        why = (
+            "; ".join(
+                f"flag {flag.id} ({flag.by}, {flag.time[:10]}) open for {days(age)}"
+                + (", its unsigned resolution does not count" if flag.state == "resolved" else "")
+                for age, flag in sorted(overdue, key=lambda item: (-item[0], item[1].id))
+            )
+            + f" (limit {days(limit)})"
+        )
+    return Check(
+        path="flags.oldest_open_days",
+        observed=oldest,
+        requirement=requirement,
+        outcome="fail" if overdue else "pass",
+        message=why,
+        page=page,
+    )
