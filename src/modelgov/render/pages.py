@@ -38,6 +38,7 @@ from modelgov.render import (
     bias_audit_csv,
     charts,
     comparison_views,
+    compliance_outcomes,
     compliance_views,
     crosswalk_views,
     decision_views,
@@ -53,6 +54,7 @@ from modelgov.render import (
     lineage_views,
     monitoring_charts,
     monitoring_views,
+    policy_views,
     production_fairness_charts,
     production_fairness_views,
     promotion_views,
@@ -64,6 +66,7 @@ from modelgov.render import (
     standing_views,
     text,
     views,
+    waiver_views,
 )
 from modelgov.render.content import NavItem, SitePage
 from modelgov.render.findings import labels_of, plain_finding
@@ -226,8 +229,8 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         filesize=text.filesize,
         url=text.safe_url,
         slug=text.slug,
-        path_code=compliance_views.breakable_code,
-        requirement=compliance_views.requirement_html,
+        path_code=compliance_outcomes.breakable_code,
+        requirement=compliance_outcomes.requirement_html,
     )
     env.tests["placeholder"] = lambda value: isinstance(value, str) and is_placeholder(value)
     env.tests["bias_audited"] = lambda version: ll144_evidence.audited_run(version) is not None
@@ -523,24 +526,24 @@ class _Page:
 
     def compliance_link(self, model: Model | None = None, version: ModelVersion | None = None) -> str:
         """The compliance overview; with a version, its row of the matrix."""
-        anchor = f"#{compliance_views.version_anchor(model.id, version.version)}" if model and version else ""
+        anchor = f"#{compliance_outcomes.version_anchor(model.id, version.version)}" if model and version else ""
         return self.link(COMPLIANCE) + anchor
 
     def policy_link(self, policy_id: str, model_id: str | None = None, version: str | None = None) -> str | None:
         """A policy's page (with a version: its results on that version); None for an unknown policy."""
         if policy_id not in self._policies:
             return None
-        anchor = f"#{compliance_views.version_anchor(model_id, version)}" if model_id and version else ""
+        anchor = f"#{compliance_outcomes.version_anchor(model_id, version)}" if model_id and version else ""
         return self.link(policy_path(policy_id)) + anchor
 
     def rule_link(self, policy_id: str, rule_id: str) -> str | None:
         policy = self._policies.get(policy_id)
         if policy is None or not any(rule.id == rule_id for rule in policy.rules):
             return None
-        return self.link(policy_path(policy_id)) + f"#{compliance_views.rule_anchor(rule_id)}"
+        return self.link(policy_path(policy_id)) + f"#{compliance_outcomes.rule_anchor(rule_id)}"
 
     def waivers_link(self, waiver_id: str | None = None) -> str:
-        anchor = f"#{compliance_views.waiver_anchor(waiver_id)}" if waiver_id in self._waivers else ""
+        anchor = f"#{compliance_outcomes.waiver_anchor(waiver_id)}" if waiver_id in self._waivers else ""
         return self.link(WAIVERS) + anchor
 
     def version_link_by_id(self, model_id: str, version: str) -> str | None:
@@ -664,17 +667,17 @@ class _Page:
             "version_name_by_id": self.version_name_by_id,
             "evidence": self.evidence,
             "evidence_links": self.evidence_links,
-            "version_results": lambda model, version: compliance_views.version_results(self.manifest, model, version),
-            "policy_status": lambda model, version: compliance_views.policy_status(self.manifest, model, version),
-            "outcome_info": compliance_views.OUTCOMES,
-            "outcome_order": compliance_views.OUTCOME_ORDER,
-            "severities": compliance_views.SEVERITIES,
-            "check_labels": compliance_views.CHECK_LABELS,
-            "coverage_kinds": compliance_views.COVERAGE_KINDS,
-            "waiver_groups": compliance_views.WAIVER_GROUPS,
-            "observed_text": compliance_views.observed_text,
-            "counts_phrase": compliance_views.counts_phrase,
-            "outcome_tally": compliance_views.tally,
+            "version_results": lambda model, version: policy_views.version_results(self.manifest, model, version),
+            "policy_status": lambda model, version: policy_views.policy_status(self.manifest, model, version),
+            "outcome_info": compliance_outcomes.OUTCOMES,
+            "outcome_order": compliance_outcomes.OUTCOME_ORDER,
+            "severities": compliance_outcomes.SEVERITIES,
+            "check_labels": compliance_outcomes.CHECK_LABELS,
+            "coverage_kinds": policy_views.COVERAGE_KINDS,
+            "waiver_groups": waiver_views.WAIVER_GROUPS,
+            "observed_text": compliance_outcomes.observed_text,
+            "counts_phrase": compliance_outcomes.counts_phrase,
+            "outcome_tally": compliance_outcomes.tally,
             "compliance_view": lambda: compliance_views.compliance_view(self.manifest),
             "lineage_href": self.lineage_href,
             "lineage_graph": self.lineage_graph,
@@ -689,10 +692,10 @@ class _Page:
             "dataset_impact": lambda dataset_id: lineage_views.dataset_impact(self.manifest, dataset_id),
             "version_changes": lambda model, version: diff_views.version_changes(self.manifest, model, version),
             "version_comparisons": lambda model, version: diff_views.version_comparisons(self.manifest, model, version),
-            "days_phrase": compliance_views.days_phrase,
-            "version_anchor": compliance_views.version_anchor,
-            "rule_anchor": compliance_views.rule_anchor,
-            "waiver_anchor": compliance_views.waiver_anchor,
+            "days_phrase": compliance_outcomes.days_phrase,
+            "version_anchor": compliance_outcomes.version_anchor,
+            "rule_anchor": compliance_outcomes.rule_anchor,
+            "waiver_anchor": compliance_outcomes.waiver_anchor,
             "signature_words": decision_views.signature_words,
             "flag_meaning": flag_views.MEANING,
             "flag_scope": flag_views.scope_words,
@@ -911,12 +914,12 @@ def _compliance_pages(render: _Renderer, manifest: Manifest, rendered: list[Site
             policy.title,
             "compliance_policy.md.j2",
             policy=policy,
-            view=compliance_views.policy_view(manifest, policy),
+            view=policy_views.policy_view(manifest, policy),
         )
         for policy in manifest.governance.policies
     ]
     pages.append(
-        render.page(WAIVERS, "Waivers", "compliance_waivers.md.j2", waivers=compliance_views.waiver_rows(manifest))
+        render.page(WAIVERS, "Waivers", "compliance_waivers.md.j2", waivers=waiver_views.waiver_rows(manifest))
     )
     pages.append(
         render.page(
