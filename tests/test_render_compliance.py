@@ -23,7 +23,8 @@ from modelgov.manifest import Manifest, PolicyResult
 from modelgov.policy.engine import is_blocking
 from modelgov.render import compliance_outcomes, render_site
 from modelgov.render.findings import labels_of, plain_finding
-from modelgov.render.pages import render_pages, site_nav
+from modelgov.render.navigation import site_nav
+from modelgov.render.pages import render_pages
 from modelgov.render.waiver_views import waiver_rows
 from test_render import EPOCH, _live_html, parse
 
@@ -338,7 +339,7 @@ def test_nav_has_a_compliance_section_only_when_there_are_policy_results() -> No
 
 
 def test_a_policy_named_like_a_compliance_page_gets_its_own_file() -> None:
-    from modelgov.render.pages import policy_path
+    from modelgov.render.page_paths import policy_path
 
     assert policy_path("waivers") != "compliance/waivers.md"
     assert policy_path("index") != "compliance/index.md"

@@ -1,5 +1,5 @@
 """``build --dossiers``: each chosen version's dossier written beside the site's pages, where the
-version's page links it (``render.pages.dossier_path``); signed when MODELGOV_SIGNING_KEY is set."""
+version's page links it (``render.page_paths.dossier_path``); signed when MODELGOV_SIGNING_KEY is set."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def write_site_dossiers(
     from modelgov.decisions.sign import signing_key
     from modelgov.dossier import write_dossier
     from modelgov.dossier.verify import sign_dossier
-    from modelgov.render.pages import dossier_path
+    from modelgov.render.page_paths import dossier_path
 
     key = signing_key(None)
     written = []
