@@ -1,9 +1,10 @@
-"""The policy engine's evidence links resolved to this site's pages.
+"""Where a policy result's evidence is on this site.
 
-A policy result names its evidence as a site-relative HTML page with an anchor; the compliance
-pages, the model cards and the dossiers link it. Here such a link becomes a page the site really
-has, and its anchor is kept only when that page has the heading, so an evidence link never breaks
-the strict build (which checks every link and anchor).
+The policy engine names each check's evidence as an HTML page with an anchor, without knowing which
+pages a build writes. The compliance pages, rendered after every other page, link that evidence:
+this module maps the engine's link to a page the site has and keeps the anchor only when that page
+has such a heading, so an evidence link never breaks the strict build (which checks every link and
+anchor).
 """
 
 from __future__ import annotations
