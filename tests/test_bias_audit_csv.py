@@ -22,7 +22,8 @@ from modelgov.errors import BuildError
 from modelgov.manifest import BiasAudit, Manifest
 from modelgov.render import text
 from modelgov.render.bias_audit_csv import COLUMNS, FACTS, bias_audit_csv, bias_audit_files
-from modelgov.render.pages import bias_audit_csv_path, render_pages
+from modelgov.render.page_paths import bias_audit_csv_path
+from modelgov.render.pages import render_pages
 from modelgov.workspace.load import load_workspace
 from test_bias_audit import TOOL, mark_employment_tool
 from test_redteam_render import page_render

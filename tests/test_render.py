@@ -14,7 +14,7 @@ from manifest_factory import make_manifest
 from modelgov import manifest as manifest_io
 from modelgov.errors import BuildError
 from modelgov.render import render_site
-from modelgov.render.pages import site_nav
+from modelgov.render.navigation import site_nav
 from modelgov.render.text import md, num, pct, slug, text
 
 EPOCH = "1719748800"  # 2024-06-30T12:00:00Z

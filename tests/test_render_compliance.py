@@ -21,10 +21,11 @@ from manifest_factory import HOSTILE, make_manifest
 from modelgov.build import render_manifest
 from modelgov.manifest import Manifest, PolicyResult
 from modelgov.policy.engine import is_blocking
-from modelgov.render import compliance_views as cv
-from modelgov.render import render_site
+from modelgov.render import compliance_outcomes, render_site
 from modelgov.render.findings import labels_of, plain_finding
-from modelgov.render.pages import render_pages, site_nav
+from modelgov.render.navigation import site_nav
+from modelgov.render.pages import render_pages
+from modelgov.render.waiver_views import waiver_rows
 from test_render import EPOCH, _live_html, parse
 
 #: Worst first, as the pages promise; written out here rather than imported, so a change of the
@@ -205,7 +206,7 @@ def test_every_result_of_each_policy_is_on_its_page_with_its_messages(site: Path
                     assert LABELS[result.outcome] in shown
                     for check in result.checks:
                         assert plain_finding(check.message, LABELS_OF) in shown, check.message
-                        assert " ".join(cv.observed_text(check.observed).split()) in shown
+                        assert " ".join(compliance_outcomes.observed_text(check.observed).split()) in shown
 
 
 @pytest.mark.slow
@@ -231,7 +232,7 @@ def test_coverage_says_how_each_clause_is_covered(site: Path) -> None:
 
 
 def test_waivers_fall_in_one_group_each() -> None:
-    rows = {row.waiver.id: row for row in cv.waiver_rows(make_manifest())}
+    rows = {row.waiver.id: row for row in waiver_rows(make_manifest())}
     assert {i: r.group for i, r in rows.items()} == {
         "W-2024-031": "active",
         "W-2024-044": "expiring",
@@ -246,7 +247,7 @@ def test_waivers_fall_in_one_group_each() -> None:
     report = manifest.governance
     waivers = [w.model_copy(update={"state": "expiring"}) if w.id == "W-2024-050" else w for w in report.waivers]
     changed = manifest.model_copy(update={"governance": report.model_copy(update={"waivers": waivers})})
-    assert next(r.group for r in cv.waiver_rows(changed) if r.waiver.id == "W-2024-050") == "unused"
+    assert next(r.group for r in waiver_rows(changed) if r.waiver.id == "W-2024-050") == "unused"
 
 
 @pytest.mark.slow
@@ -338,7 +339,7 @@ def test_nav_has_a_compliance_section_only_when_there_are_policy_results() -> No
 
 
 def test_a_policy_named_like_a_compliance_page_gets_its_own_file() -> None:
-    from modelgov.render.pages import policy_path
+    from modelgov.render.page_paths import policy_path
 
     assert policy_path("waivers") != "compliance/waivers.md"
     assert policy_path("index") != "compliance/index.md"
@@ -413,7 +414,7 @@ def test_evidence_links_follow_the_sites_file_names_and_drop_missing_anchors(tmp
     odd = manifest.model_copy(update={"models": [credit, manifest.models[1]], "governance": governance})
     site = tmp_path / "site"
     render_site(odd, site)  # strict: a broken link or anchor would fail here
-    slugged = cv.version_anchor("Credit Default", "1.1.0")
+    slugged = compliance_outcomes.version_anchor("Credit Default", "1.1.0")
     page = read(site, "compliance/fair-lending.html")
     body = section(page, slugged)
     card = f"../models/{slugged.split('--')[0]}/1.1.0/index.html"
@@ -448,29 +449,35 @@ def test_hostile_strings_on_the_compliance_pages_are_shown_as_text(hostile_site:
 
 
 def test_worst_follows_the_documented_order() -> None:
-    assert tuple(ORDER) == cv.OUTCOME_ORDER
-    assert cv.worst(["pass", "waived", "not-applicable"]) == "waived"
-    assert cv.worst(["pass", "error", "fail"]) == "error"
-    assert cv.worst(["not-applicable"]) == "not-applicable"
-    assert cv.worst([]) is None
-    assert cv.worst(["pass", "something-new"]) == "something-new"  # never hidden
+    assert tuple(ORDER) == compliance_outcomes.OUTCOME_ORDER
+    assert compliance_outcomes.worst(["pass", "waived", "not-applicable"]) == "waived"
+    assert compliance_outcomes.worst(["pass", "error", "fail"]) == "error"
+    assert compliance_outcomes.worst(["not-applicable"]) == "not-applicable"
+    assert compliance_outcomes.worst([]) is None
+    assert compliance_outcomes.worst(["pass", "something-new"]) == "something-new"  # never hidden
 
 
 def test_observed_values_read_like_the_engines_messages() -> None:
-    assert cv.observed_text(0.5027435943936371) == "0.5027"
-    assert cv.observed_text(2500) == "2,500"
-    assert cv.observed_text(None) == "—"
-    assert cv.observed_text(False) == "false"
-    assert cv.observed_text(["sex", "age"]) == "sex, age"
-    assert cv.observed_text(float("nan")) == "not a number"
-    assert cv.days_phrase(-4) == "4 days ago" and cv.days_phrase(26) == "in 26 days" and cv.days_phrase(0) == "today"
+    assert compliance_outcomes.observed_text(0.5027435943936371) == "0.5027"
+    assert compliance_outcomes.observed_text(2500) == "2,500"
+    assert compliance_outcomes.observed_text(None) == "—"
+    assert compliance_outcomes.observed_text(False) == "false"
+    assert compliance_outcomes.observed_text(["sex", "age"]) == "sex, age"
+    assert compliance_outcomes.observed_text(float("nan")) == "not a number"
+    assert (
+        compliance_outcomes.days_phrase(-4) == "4 days ago"
+        and compliance_outcomes.days_phrase(26) == "in 26 days"
+        and compliance_outcomes.days_phrase(0) == "today"
+    )
 
 
 def test_requirements_and_paths_are_escaped() -> None:
-    shown = cv.requirement_html("fairness.sex.demographic_parity_ratio >= 0.8")
+    shown = compliance_outcomes.requirement_html("fairness.sex.demographic_parity_ratio >= 0.8")
     assert shown.startswith('<code class="mg-path">fairness.<wbr>sex.<wbr>demographic&#95;<wbr>parity')
     assert shown.endswith("</code> &#62;= 0.8")
-    assert cv.requirement_html("approved by: compliance") == "approved by: compliance"
+    assert compliance_outcomes.requirement_html("approved by: compliance") == "approved by: compliance"
     for hostile in [HOSTILE, f"card.x {HOSTILE}", "a.b<script>.c"]:
-        assert "<script" not in cv.requirement_html(hostile) and "<img" not in cv.requirement_html(hostile)
-        assert "<script" not in cv.breakable_code(hostile)
+        assert "<script" not in compliance_outcomes.requirement_html(
+            hostile
+        ) and "<img" not in compliance_outcomes.requirement_html(hostile)
+        assert "<script" not in compliance_outcomes.breakable_code(hostile)

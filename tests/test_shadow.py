@@ -487,7 +487,8 @@ def test_the_cookbook_recipe_reads_the_shadow_evidence(workspace):
 
 def test_the_pages_state_the_shadow_test_in_words(workspace):
     from modelgov.assemble import build_manifest
-    from modelgov.render.pages import render_pages, shadow_path, version_path
+    from modelgov.render.page_paths import shadow_path, version_path
+    from modelgov.render.pages import render_pages
     from modelgov.workspace.load import load_workspace
 
     built = build_manifest(load_workspace(workspace))

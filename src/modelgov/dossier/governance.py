@@ -10,8 +10,9 @@ import re
 from modelgov.dossier.html import badge, code, h, interval, md, num, p, signed, t, table
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
-from modelgov.render.compliance_views import OUTCOMES, observed_text, version_results
+from modelgov.render.compliance_outcomes import OUTCOMES, observed_text
 from modelgov.render.lineage_svg import lineage_svg
+from modelgov.render.policy_views import version_results
 from modelgov.render.views import delta_verdict
 
 _ANNEX_IV = re.compile(r"Annex IV, point (\d+)(?:\(([a-z])\))?")

@@ -1,5 +1,5 @@
 """``build --dossiers``: each chosen version's dossier written beside the site's pages, where the
-version's page links it (``render.pages.dossier_path``); signed when MODELGOV_SIGNING_KEY is set.
+version's page links it (``render.page_paths.dossier_path``); signed when MODELGOV_SIGNING_KEY is set.
 
 A dossier takes seconds of layout (WeasyPrint) and depends only on the manifest, so with ``jobs``
 above one they are written in parallel processes, spawned as the analysis and site workers are.
@@ -28,7 +28,7 @@ def write_site_dossiers(
     from modelgov.decisions.sign import signing_key
     from modelgov.dossier import write_dossier
     from modelgov.dossier.verify import sign_dossier
-    from modelgov.render.pages import dossier_path
+    from modelgov.render.page_paths import dossier_path
 
     key = signing_key(None)
     start = time.perf_counter()

@@ -171,7 +171,7 @@ def bias_audit_csv(model: Model, version: ModelVersion) -> str | None:
 
 def bias_audit_files(manifest: Manifest, path_of: Callable[[Model, ModelVersion], str | None]) -> list[SiteFile]:
     """One file per audited version, where ``path_of`` puts it
-    (:func:`modelgov.render.pages.bias_audit_csv_path`: beside the version's summary page)."""
+    (:func:`modelgov.render.page_paths.bias_audit_csv_path`: beside the version's summary page)."""
     files = []
     for model in manifest.models:
         for version in model.versions:

@@ -17,7 +17,7 @@ from modelgov import manifest as manifest_io
 from modelgov import resources
 from modelgov.cache import AnalysisCache
 from modelgov.manifest import Manifest
-from modelgov.render import bias_audit_csv, charts, pages, site_engine
+from modelgov.render import bias_audit_csv, charts, navigation, page_paths, pages, site_engine
 from modelgov.render.content import PLOTLY_JS, SiteFile, SiteSource
 from modelgov.render.site_build import build_site
 
@@ -54,17 +54,17 @@ def site_source(
     assets = _asset_files(template_dir)
     files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]
     files.append(SiteFile(path=PLOTLY_JS, source=charts.plotly_js_path()))
-    files.append(SiteFile(path=pages.MANIFEST_FILE, content=manifest_json))
-    files += bias_audit_csv.bias_audit_files(manifest, pages.bias_audit_csv_path)  # each beside its page
+    files.append(SiteFile(path=page_paths.MANIFEST_FILE, content=manifest_json))
+    files += bias_audit_csv.bias_audit_files(manifest, page_paths.bias_audit_csv_path)  # each beside its page
     return SiteSource(
         title=manifest.site.title,
         organisation=manifest.site.organisation,
         pages=tuple(site_pages),
-        nav=pages.site_nav(manifest),
+        nav=navigation.site_nav(manifest),
         files=tuple(files),
         stylesheets=tuple(path for path in sorted(assets) if path.endswith(".css")),
         versioned=versioned,
-        sections=pages.site_sections(manifest),
+        sections=navigation.site_sections(manifest),
     )
 
 
