@@ -110,15 +110,7 @@ def pii_legal_basis(rule: Rule, ctx: Context) -> list[Check] | None:
         dataset = ctx.datasets.get(dataset_id)
         page = f"datasets/{dataset_id}.html"
         if dataset is None:
-            checks.append(
-                Check(
-                    path=f"datasets.{dataset_id}",
-                    observed=None,
-                    requirement="a datasheet",
-                    outcome="error",
-                    message=f"no datasheet for {dataset_id}",
-                )
-            )
+            checks.append(_no_datasheet(dataset_id))
         elif dataset.contains_pii:
             ok = bool(dataset.legal_basis and dataset.legal_basis.strip() and not is_placeholder(dataset.legal_basis))
             checks.append(
@@ -134,21 +126,24 @@ def pii_legal_basis(rule: Rule, ctx: Context) -> list[Check] | None:
     return checks or None  # no personal data: the rule does not apply
 
 
+def _no_datasheet(dataset_id: str) -> Check:
+    """A version names a dataset the workspace has no datasheet for: an error, whatever the rule."""
+    return Check(
+        path=f"datasets.{dataset_id}",
+        observed=None,
+        requirement="a datasheet",
+        outcome="error",
+        message=f"no datasheet for {dataset_id}",
+    )
+
+
 def datasheet_fields(rule: Rule, ctx: Context) -> list[Check]:
     assert rule.datasheet_fields is not None
     checks = []
     for dataset_id in _used_datasets(ctx):
         dataset = ctx.datasets.get(dataset_id)
         if dataset is None:
-            checks.append(
-                Check(
-                    path=f"datasets.{dataset_id}",
-                    observed=None,
-                    requirement="a datasheet",
-                    outcome="error",
-                    message=f"no datasheet for {dataset_id}",
-                )
-            )
+            checks.append(_no_datasheet(dataset_id))
             continue
         missing = [f for f in rule.datasheet_fields if getattr(dataset, f) in (None, "", [])]
         # a placeholder ("TODO: …", as `modelgov init` writes them) is not a filled-in field
