@@ -588,3 +588,20 @@ def test_library_version_mismatch_is_a_note(tmp_path: Path, binary, monkeypatch:
     assert len(loaded.notes) == 1 and "scikit-learn 1.0.2" in loaded.notes[0]
     result = run(model, applicants(300, 11).assign(prediction=0), model_notes=loaded.notes)
     assert loaded.notes[0] in result.notes
+
+
+def test_counted_slices_are_pandas_groupby_slices_bit_for_bit(binary) -> None:
+    """0/1 errors are counted with ``bincount`` instead of grouped by pandas: every slice of every
+    column and pair, with its rows and its error, comes out exactly as pandas' groupby gives it."""
+    from modelgov.analysis import slices
+
+    _, table = binary
+    table = table.copy()
+    table.loc[table.index[::7], FEATURES[0]] = np.nan  # a missing group too
+    labelled = {f: labels for f in FEATURES if (labels := slices.slice_labels(table[f])) is not None}
+    errors = (table["default"] != table["prediction"]).to_numpy(dtype=float)
+    counted, grouped = slices._counted_stats(labelled, errors), slices._grouped_stats(labelled, errors)
+    keys = [[f] for f in labelled] + [[a, b] for i, a in enumerate(labelled) for b in list(labelled)[i + 1 :]]
+    assert len(keys) > len(labelled)
+    for key in keys:
+        assert sorted(counted(key)) == sorted(grouped(key)), key

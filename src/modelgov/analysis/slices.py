@@ -24,7 +24,7 @@ absolute error for regression.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import combinations
 
 import numpy as np
@@ -92,6 +92,48 @@ def slice_labels(values: pd.Series) -> pd.Series | None:
     return labels
 
 
+Stats = Callable[[list[str]], Iterator[tuple[tuple[str, ...], int, float]]]
+
+
+def _grouped_stats(labelled: dict[str, pd.Series], errors: np.ndarray) -> Stats:
+    """Each slice's (condition values, rows, mean error) by pandas' groupby, whose compensated sum
+    is what a continuous error (regression) is averaged with."""
+    frame = pd.DataFrame({**labelled, "__error__": errors})
+
+    def stats(key: list[str]) -> Iterator[tuple[tuple[str, ...], int, float]]:
+        table = frame.groupby(key, sort=True)["__error__"].agg(["size", "mean"])
+        for values, size, mean in zip(table.index, table["size"], table["mean"], strict=True):
+            values = values if isinstance(values, tuple) else (values,)
+            yield tuple(map(str, values)), int(size), float(mean)
+
+    return stats
+
+
+def _counted_stats(labelled: dict[str, pd.Series], errors: np.ndarray) -> Stats:
+    """The same for 0/1 errors, by counting: each column's labels are numbered once and a slice of
+    one or two columns is one ``bincount`` of rows and of errors. The sums are whole numbers, so each
+    mean is the same division pandas makes (a test compares the two on every demo model)."""
+    coded = {name: pd.factorize(labels, sort=False) for name, labels in labelled.items()}
+    if any((codes < 0).any() for codes, _ in coded.values()):  # a label pandas would leave out
+        return _grouped_stats(labelled, errors)
+
+    def stats(key: list[str]) -> Iterator[tuple[tuple[str, ...], int, float]]:
+        codes, levels = coded[key[0]]
+        shape = [len(levels)]
+        if len(key) == 2:
+            second, second_levels = coded[key[1]]
+            codes = codes.astype(np.int64) * len(second_levels) + second
+            shape.append(len(second_levels))
+        size = np.bincount(codes, minlength=int(np.prod(shape)))
+        wrong = np.bincount(codes, weights=errors, minlength=len(size))
+        for cell in np.flatnonzero(size):
+            index = np.unravel_index(cell, shape)
+            values = tuple(str(coded[name][1][i]) for name, i in zip(key, index, strict=True))
+            yield values, int(size[cell]), float(wrong[cell] / size[cell])
+
+    return stats
+
+
 def number(value: float) -> str:
     """A readable number: thousands separators, whole numbers without decimals, and about three
     significant digits otherwise (``12,000``, ``0.452``, ``27.5``)."""
@@ -129,22 +171,15 @@ def error_slices(
             )
         else:
             labelled[feature] = labels
-    frame = pd.DataFrame({**labelled, "__error__": errors})
-    found: list[ErrorSlice] = []
     keys = [[name] for name in labelled] + [list(pair) for pair in combinations(labelled, 2)]
-    for key in keys:
-        stats = frame.groupby(key, sort=True)["__error__"].agg(["size", "mean"])
-        stats = stats[stats["size"] >= min_group_size]
-        for values, row in stats.iterrows():
-            values = values if isinstance(values, tuple) else (values,)
-            found.append(
-                ErrorSlice(
-                    conditions=dict(zip(key, map(str, values), strict=True)),
-                    count=int(row["size"]),
-                    error=float(row["mean"]),
-                    overall_error=overall,
-                )
-            )
+    # 0/1 errors: a slice's mean is a count over a count, exact in any order
+    stats_of = (_counted_stats if metric == ERROR_RATE else _grouped_stats)(labelled, errors)
+    found = [
+        ErrorSlice(conditions=dict(zip(key, values, strict=True)), count=count, error=error, overall_error=overall)
+        for key in keys
+        for values, count, error in stats_of(key)
+        if count >= min_group_size
+    ]
     # worst first; among equals the larger slice, then the simpler one, then by text (deterministic)
     found.sort(key=lambda s: (-s.error, -s.count, len(s.conditions), list(s.conditions.items())))
     return found[:top], metric, notes
