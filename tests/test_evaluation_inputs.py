@@ -49,3 +49,10 @@ def test_a_parquet_list_column_is_refused(tmp_path: Path) -> None:
     assert isinstance(table["s"].iloc[0], np.ndarray)
     with pytest.raises(DataProblem, match="2 values are lists or objects"):
         prepare_arrays(table, COLUMNS, task="binary_classification")
+
+
+def test_an_arrow_list_column_is_refused() -> None:
+    """A column typed as an Arrow list is not an object column, and is looked at all the same."""
+    table = _table(s=pd.Series([[0.1], [0.9], [0.4], [0.2]], dtype=pd.ArrowDtype(pa.list_(pa.float64()))))
+    with pytest.raises(DataProblem, match="4 values are lists or objects"):
+        prepare_arrays(table, COLUMNS, task="binary_classification")

@@ -183,8 +183,9 @@ def _shown(value: object) -> str:
 
 
 def _scalars_only(table: pd.DataFrame, column: str) -> None:
-    if table[column].dtype != object:  # numbers, booleans, categoricals and Arrow text hold no lists
-        return
+    dtype = table[column].dtype
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.StringDtype):
+        return  # these hold one value per row; anything else (objects, Arrow lists, …) is looked at
     nested = table[column].map(lambda v: isinstance(v, dict | list | tuple | set | np.ndarray)).to_numpy()
     if nested.any():
         raise DataProblem(column, f"{int(nested.sum()):,} values are lists or objects, not single values")
