@@ -35,8 +35,10 @@ def write_site_dossiers(
     tasks = [(model.id, version.version, site_dir / dossier_path(model, version)) for model, version in chosen]
     workers = min(jobs, len(tasks))
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(write_dossier, manifest, *task) for task in tasks]
+        # the manifest (tens of MB for a fleet) goes to each worker once, not with every dossier
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_receive, initargs=(manifest,)) as pool:
+            futures = [pool.submit(_write_received, *task) for task in tasks]
             written = [future.result() for future in futures]  # in order; the first failure is raised
     else:
         written = [write_dossier(manifest, *task) for task in tasks]
@@ -48,3 +50,19 @@ def write_site_dossiers(
         f"Wrote {len(written)} dossier(s) into the site's dossiers/ folder ({seconds / max(len(written), 1):.1f} s each)"
     )
     return written
+
+
+_received: Manifest | None = None
+
+
+def _receive(manifest: Manifest) -> None:
+    """A dossier worker's initializer: keep the manifest every dossier of this build is written from."""
+    global _received
+    _received = manifest
+
+
+def _write_received(model_id: str, version: str, path: Path) -> Path:
+    from modelgov.dossier import write_dossier
+
+    assert _received is not None, "the worker was not given the manifest"
+    return write_dossier(_received, model_id, version, path)
