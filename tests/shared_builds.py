@@ -14,6 +14,13 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+#: The real public datasets beside the checkout (``../shared/data``; for a git worktree one level
+#: deeper, its parent's). Tests that need a file there skip, naming it, when it is absent.
+SHARED_DATA = next(
+    (p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4] if (p / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[1] / "shared" / "data",
+)
+
 # --------------------------------------------------------------------------------------------------
 # Built once per session, shared by every test that only reads it
 # --------------------------------------------------------------------------------------------------

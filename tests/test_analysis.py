@@ -25,9 +25,9 @@ from modelgov.analysis.performance import regression_performance
 from modelgov.assemble import build_manifest
 from modelgov.errors import WorkspaceError
 from modelgov.workspace.load import load_workspace
+from shared_builds import SHARED_DATA
 from workspace_factory import edit, holdout_table, write_workspace
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 VERSION = "models/loans/versions/1.0/version.yml"
 
 

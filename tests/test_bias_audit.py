@@ -19,14 +19,10 @@ from modelgov.errors import WorkspaceError
 from modelgov.policy.paths import check_pattern, evidence_index
 from modelgov.render.pages import render_pages
 from modelgov.workspace.load import load_workspace
+from shared_builds import SHARED_DATA
 from test_redteam_render import page_render
 from workspace_factory import edit, holdout_table, write_workspace
 
-#: ../shared/data of the checkout (of its parent folder, for a worktree one level deeper)
-SHARED_DATA = next(
-    (p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4] if (p / "shared" / "data").is_dir()),
-    Path(__file__).resolve().parents[2] / "shared" / "data",
-)
 OFF = Resampling(0)
 
 

@@ -18,6 +18,7 @@ from fairlearn.metrics import (
 
 from modelgov.analysis.fairness import combined_labels, fairness_by_group
 from modelgov.analysis.resampling import Resampling
+from shared_builds import SHARED_DATA
 
 FAIRLEARN = {
     "demographic_parity_difference": demographic_parity_difference,
@@ -127,9 +128,6 @@ def test_regression_group_intervals() -> None:
         interval = row.intervals["mae"]
         assert interval.low <= row.metrics["mae"] <= interval.high
     assert result.disparities == []
-
-
-SHARED_DATA = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "adult.data").is_file(), reason="UCI Adult not found in ../shared/data")

@@ -24,9 +24,10 @@ from modelgov.monitoring import drift, numeric_window
 from modelgov.monitoring.aggregates import CategoricalAggregate, NumericAggregate, NumericPlan
 from modelgov.monitoring.drift import dataset_drift, feature_drift, plan_feature
 from modelgov.monitoring.reference import profile_reference
+from shared_builds import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
-BIKE = ROOT.parent / "shared" / "data" / "bike_hour.csv"
+BIKE = SHARED_DATA / "bike_hour.csv"
 
 
 # --------------------------------------------------------------------------- aggregates from raw arrays
@@ -318,7 +319,7 @@ def test_merged_distance_keeps_full_precision_over_long_runs_of_ties(rng: np.ran
     assert abs(got - exact) <= abs(scipy_merged(ref, runs, per_value, points, weights) - exact)
 
 
-ADULT = ROOT.parent / "shared" / "data"
+ADULT = SHARED_DATA
 
 
 def test_wasserstein_within_1e3_relative_on_adult_fnlwgt() -> None:

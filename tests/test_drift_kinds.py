@@ -22,9 +22,9 @@ from modelgov.monitoring.drift import feature_drift, plan_feature
 from modelgov.monitoring.reference import infer_kind, profile_reference
 from modelgov.workspace.load import load_workspace
 from modelgov.workspace.monitoring_schema import DriftSettings
+from shared_builds import SHARED_DATA
 from workspace_factory import holdout_table, write_workspace
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BIKE_DAY = SHARED_DATA / "bike_day.csv"
 VERSION = "models/loans/versions/1.0/version.yml"
 TODAY = dt.date(2026, 11, 24)

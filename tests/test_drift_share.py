@@ -26,9 +26,10 @@ from modelgov.monitoring.report import monitoring_report
 from modelgov.monitoring.report_inputs import MonitoringInputs, Reference
 from modelgov.render import monitoring_views as mv
 from modelgov.render.pages import render_pages
+from shared_builds import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
-BIKE_DAY = ROOT.parent / "shared" / "data" / "bike_day.csv"
+BIKE_DAY = SHARED_DATA / "bike_day.csv"
 FIXTURE = ROOT / "benchmarks" / "results-evidently-bike-sharing.json"
 COLUMNS = EvaluationColumns(label="y", prediction="y", score=None, sensitive=(), positive_label=1)
 

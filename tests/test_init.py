@@ -22,8 +22,8 @@ from modelgov.workspace.load import load_workspace
 from modelgov.workspace.model_schema import ModelCard, Task
 from modelgov.workspace.monitoring_schema import GroundTruth
 from modelgov.workspace.version_schema import Version
+from shared_builds import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ADULT = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
          "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
          "income"]  # fmt: skip

@@ -3,8 +3,6 @@ group table equal hand computations; counterfactuals keep every constraint and f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,8 +19,8 @@ from modelgov.analysis.record_explanations import explain_records
 from modelgov.analysis.shapley import ShapUnavailable
 from modelgov.analysis.what_if import decision, grid, what_if
 from modelgov.workspace.explanation_schema import Explanations
+from shared_builds import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 FEATURES = ["a", "b", "c", "d"]
 
 
