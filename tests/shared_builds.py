@@ -75,6 +75,10 @@ def build_demo(folder: Path) -> None:
     env = {**os.environ, "SOURCE_DATE_EPOCH": DEMO_EPOCH, **DemoBuild(folder, folder, folder / "cache").cache_env()}
     command = [sys.executable, "-m", "modelgov", "build", str(folder / "workspace"), "-o", str(folder / "site")]
     command += ["--dossiers", "production"]  # as `modelgov demo` does
+    # in this process: analysis workers would each import the analysis stack and contend for the same
+    # two cores (on the development machine, 35 s more CPU for the same wall time), while the other
+    # pytest-xdist worker has tests of its own to run
+    command += ["--jobs", "1"]
     done = subprocess.run(
         [*command, "--as-of", AS_OF.isoformat(), "--quiet"], env=env, capture_output=True, text=True, timeout=900
     )

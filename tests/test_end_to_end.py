@@ -190,8 +190,8 @@ def test_a_rebuild_from_the_analysis_cache_is_byte_identical(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every demo evaluation (binary, multiclass, regression; row ids; SHAP or not) round-trips the cache:
-    the shared demo build computed every analysis into its cache (cold); this build, from a copy of
-    that cache, reads them all."""
+    the shared demo build computed every analysis, and laid out every dossier, into its cache (cold);
+    this build, from a copy of that cache, reads them all."""
     workspace, site = demo_build.workspace, demo_build.site
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     for name, value in demo_build.cache_env().items():  # the cache's key
@@ -205,6 +205,8 @@ def test_a_rebuild_from_the_analysis_cache_is_byte_identical(
     assert tree_digest(warm.site_dir) == tree_digest(site)
     reuse = next(m for m in messages if m.startswith("Analysis cache:"))
     assert reuse.endswith(" computed") and " 0 computed" in reuse and not reuse.startswith("Analysis cache: 0 ")
+    # the dossiers too: the manifest is the same bytes, so each PDF is read from the cache, not laid out
+    assert any(m.startswith("Wrote 3 dossier(s)") and m.endswith("; 3 reused from the cache") for m in messages)
 
 
 def test_failed_build_leaves_the_previous_site_untouched(

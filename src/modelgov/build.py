@@ -166,7 +166,7 @@ def render_manifest(
         if chosen:
             from modelgov.dossier.site import write_site_dossiers
 
-            write_site_dossiers(the_manifest, chosen, staging, progress, jobs=jobs)
+            write_site_dossiers(the_manifest, chosen, staging, progress, jobs=jobs, cache=cache)
         if not (staging / "manifest.json").is_file():  # the site publishes it already, unless versioned
             manifest.write(the_manifest, staging / "manifest.json")
         if the_manifest.governance is not None:

@@ -1,0 +1,85 @@
+"""Dossiers kept in the analysis cache: a build whose manifest has not changed reads each dossier
+from the cache instead of laying it out again, the same bytes; a planted or altered entry is
+refused and the dossier laid out afresh; a changed manifest is never served an old dossier."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelgov import manifest as mf
+from modelgov.build import build_site
+from modelgov.cache import AnalysisCache
+from modelgov.dossier.pdf import available
+from modelgov.dossier.site import _cache_keys
+from test_cache import MAC_MISMATCH, read_entry, write_entry
+from workspace_factory import edit, write_workspace
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(available() is not None, reason=f"dossiers need WeasyPrint and Pango: {available()}"),
+]
+
+EPOCH = "1767225600"
+DOSSIER = Path("dossiers/loans-1.0.pdf")
+
+
+def _build(workspace: Path, out: Path, cache: Path) -> tuple[list[str], bytes]:
+    messages: list[str] = []
+    build_site(workspace, out, cache_dir=cache, progress=messages.append, dossiers=("production",))
+    return [m for m in messages if m.startswith("Wrote ") or "dossier" in m], (out / DOSSIER).read_bytes()
+
+
+@pytest.fixture
+def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, bytes, str]:
+    """A workspace built once with dossiers and a cache: (workspace, cache, the dossier, its key)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    workspace, cache = write_workspace(tmp_path / "ws"), tmp_path / "cache"
+    messages, pdf = _build(workspace, tmp_path / "first", cache)
+    assert any(re.search(r"Wrote 1 dossier\(s\) .*\(\d+\.\d s each\)$", m) for m in messages), messages
+    site = tmp_path / "first"
+    keys = _cache_keys(mf.read(site / "manifest.json"), site, [("loans", "1.0", site / DOSSIER)])
+    return workspace, cache, pdf, keys["loans", "1.0"]
+
+
+def test_an_unchanged_manifest_reuses_the_dossier_byte_for_byte(built, tmp_path: Path) -> None:
+    workspace, cache, first, _ = built
+    messages, again = _build(workspace, tmp_path / "again", cache)
+    assert messages[-1].endswith("Wrote 1 dossier(s) into the site's dossiers/ folder; 1 reused from the cache")
+    assert again == first
+
+
+def test_a_changed_manifest_lays_the_dossier_out_again(built, tmp_path: Path) -> None:
+    workspace, cache, first, _ = built
+    edit(workspace, "models/loans/model.yml", "description: Predicts loan default.", "description: Predicts default.")
+    messages, again = _build(workspace, tmp_path / "changed", cache)
+    assert "reused" not in messages[-1]
+    assert again != first and b"Predicts default." not in first
+
+
+@pytest.mark.redteam
+@pytest.mark.parametrize("forgery", ["anyone's hash", "another entry's body", "authenticated, not a PDF"])
+def test_a_planted_dossier_is_refused_and_the_honest_one_written(built, tmp_path: Path, forgery: str) -> None:
+    """Whoever can write the cache folder tries to publish their own PDF as the version's dossier."""
+    workspace, cache, honest, key = built
+    planted = b"%PDF-1.7\n% forged: this model was approved by nobody\n"
+    entry = AnalysisCache(cache).entry_path(key)
+    if forgery == "anyone's hash":  # the right layout, the forger's PDF, a digest anyone can compute
+        write_entry(entry, {"kind": "dossier"}, {"pdf": np.frombuffer(planted, np.uint8)})
+        expected = MAC_MISMATCH
+    elif forgery == "another entry's body":  # an authentic entry of another result, renamed
+        other = next(e for e in cache.rglob("*.entry") if e != entry and isinstance(read_entry(e)[1], dict))
+        entry.write_bytes(other.read_bytes())
+        expected = "its header names another entry"
+    else:  # written with the cache's own secret (an older, buggy build), but not a dossier
+        AnalysisCache(cache).put(key, {"kind": "dossier"}, {"pdf": np.frombuffer(b"<html>not a pdf</html>", np.uint8)})
+        expected = "not a PDF"
+    messages: list[str] = []
+    build_site(workspace, tmp_path / "site", cache_dir=cache, progress=messages.append, dossiers=("production",))
+    refused = [m for m in messages if "the dossier of loans 1.0" in m]
+    assert refused and expected in refused[0], messages
+    assert (tmp_path / "site" / DOSSIER).read_bytes() == honest
+    assert not any(m.endswith("reused from the cache") for m in messages if m.startswith("Wrote "))
