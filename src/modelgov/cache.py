@@ -80,12 +80,13 @@ _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
 @functools.cache
-def _library_versions() -> dict[str, str | None]:
-    """The numerical libraries' versions, read once per process: a package-metadata lookup scans
-    site-packages, and a fleet build computes thousands of keys (it was 6 s of a warm 100-model
-    build). A process never sees its libraries change."""
+def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    """The installed versions of the packages ``names`` (None: not installed), read once per process
+    for each tuple: a package-metadata lookup scans site-packages, and a fleet build computes
+    thousands of keys (it was 6 s of a warm 100-model build). A process never sees its libraries
+    change."""
     versions: dict[str, str | None] = {}
-    for name in _NUMERICAL_LIBRARIES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -101,7 +102,7 @@ def cache_key(material: Mapping[str, Any]) -> str:
         "format": FORMAT,
         "modelgov": __version__,
         "manifest": SCHEMA_VERSION,
-        "libraries": _library_versions(),
+        "libraries": package_versions(_NUMERICAL_LIBRARIES),
         **material,
     }
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)

@@ -88,14 +88,9 @@ def write_site_dossiers(
 
 @functools.cache
 def _renderer_versions() -> dict[str, str | None]:
-    from importlib import metadata
+    from modelgov.cache import package_versions
 
-    versions: dict[str, str | None] = {}
-    for name in _RENDERERS:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    versions = dict(package_versions(_RENDERERS))
     try:
         from weasyprint.text.ffi import pango
 
