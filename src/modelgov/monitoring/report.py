@@ -22,6 +22,7 @@ import statistics
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from modelgov import manifest
 from modelgov.analysis.evaluation import EvaluationColumns
@@ -46,6 +47,7 @@ from modelgov.monitoring.report_inputs import PREDICTION, MonitoringInputs, Refe
 from modelgov.monitoring.report_performance import estimator_for, performance_by_window
 from modelgov.monitoring.scan import scan_windows
 from modelgov.monitoring.seasonal import period_label, period_of, period_rows
+from modelgov.monitoring.spill import ReferenceSpill, loaded
 
 
 def _scan(inputs: MonitoringInputs, numeric: list, categorical: list) -> list:
@@ -74,6 +76,13 @@ def monitoring_report(
     columns: EvaluationColumns,
 ) -> manifest.MonitoringReport:
     """Drift of every feature and of the model's output per window, and performance over time."""
+    with ReferenceSpill() as spill:
+        return _report(inputs, reference, task, columns, spill)
+
+
+def _report(
+    inputs: MonitoringInputs, reference: Reference, task: str, columns: EvaluationColumns, spill: ReferenceSpill
+) -> manifest.MonitoringReport:
     profiles: dict[str, ReferenceProfile] = {}
     plans: dict[str, drift_tests.FeaturePlan] = {}
     compared = [*inputs.features, PREDICTION] if inputs.reference_output is not None else list(inputs.features)
@@ -94,11 +103,13 @@ def monitoring_report(
         for key, season in seasons.items():
             # each period in the whole reference's kind, so that every window compares the same way
             part = profile_reference(values.iloc[periods[key]], profiles[feature].kind, column=log_column)
-            season.profiles[feature] = part
             season.plans[feature] = drift_tests.plan_feature(
                 part, kind=inputs.kinds.get(feature), method=method, threshold=threshold
             )
+            season.profiles[feature] = spill.keep(part)
+        profiles[feature] = spill.keep(profiles[feature])  # planned: on disk until the statistics
         del values
+        pa.default_memory_pool().release_unused()  # the column's Arrow buffers, which its pool would keep
 
     whole = Baseline(None, rows, profiles, plans)
     scanned = scan_plans(plans, [s.plans for s in seasons.values()] if seasonal else [plans])
@@ -125,13 +136,19 @@ def monitoring_report(
         key = period_of(window.start, window.end, seasonal)
         return seasons.get(key) or Baseline(period_label(seasonal, key), 0)
 
+    # column by column, each column's reference values read back once for every window
+    baselines = [baseline_of(window) for window in windows]
+    drift_of: list[dict[str, drift_tests.FeatureDrift]] = [{} for _ in windows]
+    every_profile = [whole.profiles, *(season.profiles for season in seasons.values())]
+    for feature in plans:
+        with loaded(every_profile, feature):
+            for index, window in enumerate(windows):
+                drift_of[index][feature] = window_drift(
+                    baselines[index], feature, plans[feature], window, scanned[plans[feature].column]
+                )
+
     report_windows = []
-    for window in windows:
-        against = baseline_of(window)
-        results = {
-            feature: window_drift(against, feature, plans[feature], window, scanned[plans[feature].column])
-            for feature in plans
-        }
+    for window, against, results in zip(windows, baselines, drift_of, strict=True):
         features = [results[f] for f in inputs.features]
         counted = [*features, results[PREDICTION]] if inputs.count_output and PREDICTION in results else features
         dataset = drift_tests.dataset_drift(counted, inputs.dataset_share)

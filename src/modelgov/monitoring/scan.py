@@ -81,7 +81,9 @@ MEMORY_LIMIT = "512MB"
 
 #: Records per Arrow batch. Peak memory grows with it (8 bytes × (numeric features + 2) per record,
 #: plus numpy's temporaries for two features at a time): on the 10M-row benchmark, 65,536 / 131,072 /
-#: 262,144 / 1,048,576 gave 714 / 870 / 1,056 / 1,616 MB peak RSS in 4.6 / 4.0 / 4.5 / 5.7 s.
+#: 262,144 / 1,048,576 gave 714 / 870 / 1,056 / 1,616 MB peak RSS in 4.6 / 4.0 / 4.5 / 5.7 s. The
+#: batch size is part of the figures: each batch's sums are added to the running sums, so another
+#: size rounds the sums (and the drift statistics) differently in their last digits.
 BATCH_ROWS = 131_072
 
 
@@ -181,7 +183,15 @@ def scan_windows(
         try:
             define_log(con, files, timestamp, columns)
             define_windows(con, window, timestamp, ties=list(columns))
+            # One DuckDB thread feeds the numeric pass (numpy's threads do its work). With more, the
+            # batches arrive in whichever order the threads finish, and the per-cell sums, added batch
+            # by batch, came out different in their last digits from one build of a multi-row-group
+            # log to the next; one thread reads the files in order, so the same log gives the same
+            # figures. It also holds one thread's read buffers instead of two (a 10M-record log's
+            # build: about 60 MB less at its peak) and, on 2 cores, was no slower.
+            con.execute("SET threads = 1")
             windows, untimed = stream_cells(con, numeric, _workers(threads), batch_rows)
+            con.execute(f"SET threads = {int(threads)}" if threads else "RESET threads")
             if untimed:
                 raise timestamp_problem(con, timestamp)
             categories = _categories(con, categorical) if categorical and windows else {}
