@@ -164,7 +164,8 @@ def scan_windows(
     0, no aggregates) so that a gap in logging shows; ``rows`` windows start at their first record's
     timestamp and end 1 µs after their last. Memory is DuckDB's ``memory_limit`` (it spills beyond)
     plus one batch of ``batch_rows`` records and the aggregates themselves (windows × features ×
-    edges), never the log. ``threads`` (default: every core) applies to DuckDB and to the numpy work.
+    edges), never the log. ``threads`` (default: every core) applies to the numpy work and to
+    DuckDB's categorical pass; the numeric pass reads with one DuckDB thread, in file order.
 
     Raises :class:`ScanError` (a message naming the file and column, no traceback in the CLI) for
     missing files or columns, timestamps that are empty or not date-times, and values that do not
