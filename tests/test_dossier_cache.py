@@ -4,10 +4,12 @@ refused and the dossier laid out afresh; a changed manifest is never served an o
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import numpy as np
+import pypdf
 import pytest
 
 from modelgov import manifest as mf
@@ -24,6 +26,15 @@ pytestmark = [
 ]
 
 EPOCH = "1767225600"
+
+
+def _text(pdf: bytes) -> str:
+    import io
+
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return "".join(page.extract_text() for page in reader.pages[:1]).replace(" ", "").replace("\n", "")
+
+
 DOSSIER = Path("dossiers/loans-1.0.pdf")
 
 
@@ -57,7 +68,19 @@ def test_a_changed_manifest_lays_the_dossier_out_again(built, tmp_path: Path) ->
     edit(workspace, "models/loans/model.yml", "description: Predicts loan default.", "description: Predicts default.")
     messages, again = _build(workspace, tmp_path / "changed", cache)
     assert "reused" not in messages[-1]
-    assert again != first and b"Predicts default." not in first
+    # the new dossier carries the new manifest: its cover names that manifest's digest
+    digest = hashlib.sha256((tmp_path / "changed" / "manifest.json").read_bytes()).hexdigest()
+    assert again != first and digest in _text(again)
+
+
+def test_without_a_fixed_build_time_nothing_is_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without SOURCE_DATE_EPOCH the manifest is dated by the clock, so no later build has its digest:
+    the dossiers are laid out, and the cache is not filled with PDFs nobody will read."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    workspace, cache = write_workspace(tmp_path / "ws"), tmp_path / "cache"
+    messages, _ = _build(workspace, tmp_path / "site", cache)
+    assert "reused" not in messages[-1]
+    assert not any(isinstance(read_entry(e)[2].get("pdf"), np.ndarray) for e in cache.rglob("*.entry"))
 
 
 @pytest.mark.redteam

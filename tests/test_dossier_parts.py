@@ -141,3 +141,35 @@ def test_the_cover_names_the_organisation_once() -> None:
     )
     assert _masthead("Acme", "Model Governance") == "Acme · Model Governance"
     assert "<" not in _masthead("A & B", "<Risk>") and "&#60;Risk&#62;" in _masthead("A & B", "<Risk>")
+
+
+_DRAW = """
+import sys
+from modelgov.dossier import charts
+data = [{"type": "bar", "x": ["a", "b"], "y": [0.25, 0.75], "name": "rate"}]
+layout = {"title": {"text": "A chart"}, "yaxis": {"title": {"text": "rate"}}}
+sys.stdout.write(charts.svg(data, layout))
+"""
+
+
+def test_a_matplotlibrc_in_the_working_folder_does_not_change_a_chart(tmp_path) -> None:
+    """matplotlib reads ``matplotlibrc`` from the working folder (and MATPLOTLIBRC, MPLCONFIGDIR) when
+    it is imported; the dossier draws with matplotlib's own defaults, so a file a pull request adds
+    beside the workspace cannot change a chart, nor an entry cached under the same manifest."""
+    import os
+    import subprocess
+    import sys
+
+    clean, hostile = tmp_path / "clean", tmp_path / "hostile"
+    clean.mkdir()
+    hostile.mkdir()
+    (hostile / "matplotlibrc").write_text("ytick.labelsize: 0\naxes.facecolor: red\nlines.linewidth: 40\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("MATPLOTLIBRC", "MPLCONFIGDIR")}
+
+    def drawn(folder):
+        done = subprocess.run([sys.executable, "-c", _DRAW], cwd=folder, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    plain = drawn(clean)
+    assert "<svg" in plain and drawn(hostile) == plain

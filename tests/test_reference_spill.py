@@ -62,3 +62,26 @@ def test_small_columns_stay_in_memory() -> None:
             assert type(profiles["x"].values) is np.ndarray and np.array_equal(profiles["x"].values, large.values)
         assert profiles["x"] is kept
     assert not Path(kept.values.filename).exists()
+
+
+def test_the_spill_is_bounded_and_never_fails_a_build(monkeypatch) -> None:
+    """Each spilled column holds an open file, so their number is capped; a temporary folder that
+    cannot be written keeps the values in memory rather than failing the build."""
+    import pandas as pd
+
+    from modelgov.monitoring.reference import profile_reference
+
+    rng = np.random.default_rng(2)
+    large = [profile_reference(pd.Series(rng.normal(size=200_000))) for _ in range(3)]
+    monkeypatch.setattr(spill, "MAX_SPILLED", 2)
+    with spill.ReferenceSpill() as folder:
+        kept = [folder.keep(p) for p in large]
+        assert [isinstance(k.values, np.memmap) for k in kept] == [True, True, False]
+        assert kept[2] is large[2]
+
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spill.tempfile, "TemporaryDirectory", no_room)
+    with spill.ReferenceSpill() as folder:
+        assert folder.keep(large[0]) is large[0]

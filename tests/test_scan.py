@@ -450,7 +450,9 @@ def test_a_log_of_many_row_groups_gives_the_same_sums_every_time(tmp_path):
     plan = NumericPlan("x", np.quantile(frame["x"], np.linspace(0, 1, 301)))
     sums = set()
     for _ in range(6):
-        (window,) = scan_windows(path, timestamp="ts", window=WindowSpec("week"), numeric=[plan], categorical=[])
+        (window,) = scan_windows(
+            path, timestamp="ts", window=WindowSpec("week"), numeric=[plan], categorical=[], threads=2
+        )
         sums.add(window.numeric["x"].between_sum.tobytes())
     assert len(sums) == 1
 

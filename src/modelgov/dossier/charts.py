@@ -336,7 +336,12 @@ def svg(data: list[dict[str, Any]], layout: dict[str, Any]) -> str:
     """The figure as SVG text: deterministic (fixed hash salt, no date), text kept as text."""
     import matplotlib
 
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context():
+        # matplotlib's own defaults, never a matplotlibrc from the working folder, MATPLOTLIBRC or the
+        # user's configuration: the same manifest draws the same charts wherever it is built (and a
+        # dossier's cache key, which holds the manifest and the libraries' versions, covers them)
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(_RC)
         figure = draw(data, layout)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
 
 #: Besides modelgov's and the numerical libraries' versions (in every cache key), what the bytes of
 #: a dossier depend on: the libraries that draw, lay out and write it.
-_RENDERERS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "fonttools", "matplotlib", "pillow")
+_RENDERERS = (
+    "weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "fonttools", "matplotlib", "pillow",
+)  # fmt: skip
 
 
 def write_site_dossiers(
@@ -48,7 +51,7 @@ def write_site_dossiers(
     """Write the dossier of each ``chosen`` version into ``site_dir``; with a ``cache``, reuse the
     ones an earlier build wrote from the same manifest."""
     from modelgov.decisions.sign import signing_key
-    from modelgov.dossier import write_dossier
+    from modelgov.dossier import render_dossier
     from modelgov.dossier.pdf import write_file
     from modelgov.dossier.verify import sign_dossier
     from modelgov.render.page_paths import dossier_path
@@ -56,6 +59,10 @@ def write_site_dossiers(
     key = signing_key(None)
     start = time.perf_counter()
     tasks = [(model.id, version.version, site_dir / dossier_path(model, version)) for model, version in chosen]
+    if not os.environ.get("SOURCE_DATE_EPOCH"):
+        # the manifest is dated by the clock, so no later build can have its digest: nothing to reuse,
+        # and nothing worth storing
+        cache = None
     keys = _cache_keys(manifest, site_dir, tasks) if cache is not None else {}
     reused = []
     for model_id, version, path in tasks:
@@ -68,13 +75,14 @@ def write_site_dossiers(
         # the manifest (tens of MB for a fleet) goes to each worker once, not with every dossier
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_receive, initargs=(manifest,)) as pool:
-            futures = [pool.submit(_write_received, *task) for task in todo]
+            futures = [pool.submit(_render_received, model_id, version) for model_id, version, _ in todo]
             made = [future.result() for future in futures]  # in order; the first failure is raised
     else:
-        made = [write_dossier(manifest, *task) for task in todo]
-    if cache is not None:
-        for (model_id, version, _), path in zip(todo, made, strict=True):
-            cache.put(keys[model_id, version], {"kind": "dossier"}, {"pdf": np.frombuffer(path.read_bytes(), np.uint8)})
+        made = [render_dossier(manifest, model_id, version) for model_id, version, _ in todo]
+    for (model_id, version, path), pdf in zip(todo, made, strict=True):
+        write_file(path, pdf)
+        if cache is not None:  # the bytes just laid out, not the file, which is read by nobody else
+            cache.put(keys[model_id, version], {"kind": "dossier"}, {"pdf": np.frombuffer(pdf, np.uint8)})
     written = [path for _, _, path in tasks]
     if key is not None:
         for path in written:
@@ -150,8 +158,8 @@ def _receive(manifest: Manifest) -> None:
     _received = manifest
 
 
-def _write_received(model_id: str, version: str, path: Path) -> Path:
-    from modelgov.dossier import write_dossier
+def _render_received(model_id: str, version: str) -> bytes:
+    from modelgov.dossier import render_dossier
 
     assert _received is not None, "the worker was not given the manifest"
-    return write_dossier(_received, model_id, version, path)
+    return render_dossier(_received, model_id, version)

@@ -6,9 +6,16 @@ row and column: a 1M-row reference with 21 numeric columns holds 168 MB of them.
 while the log is scanned, which is when the scan's own buffers are at their largest, so after
 planning each large column is written to a file in the report's temporary folder and its profile
 keeps a read-only memory map of it (the same values, in the same order: every figure is unchanged,
-and a read of the map, such as a profile's minimum, still works). The map's pages are not read, so
-they take no memory. For the statistics, :func:`loaded` reads one column's values back into memory,
-for every window at once, and lets them go before the next column.
+and a read of the map, such as a profile's minimum, still works). While the map's pages are not
+read they are no part of the build's resident memory; the file's pages sit in the operating
+system's page cache (in RAM when the temporary folder is a tmpfs), which the system can write out
+and drop when memory is short, as it cannot the process's own. For the statistics, :func:`loaded`
+reads one column's values back into memory, for every window at once, and lets them go before the
+next column.
+
+Each map holds an open file, so at most :data:`MAX_SPILLED` columns are spilled (a wide or seasonal
+reference keeps the rest in memory), and a temporary folder that cannot be written (full, read-only)
+only keeps the values in memory, as before.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from .reference import ReferenceProfile
 
 #: Columns whose values take less than this stay in memory: a file would save nothing worth its cost.
 SPILL_BYTES = 1 << 20
+#: At most this many columns on disk per report: each memory map holds an open file descriptor.
+MAX_SPILLED = 128
 
 
 class ReferenceSpill:
@@ -45,12 +54,17 @@ class ReferenceSpill:
         values = profile.values
         if not values.size or values.nbytes < SPILL_BYTES or isinstance(values, np.memmap):
             return profile
-        if self._folder is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="modelgov-reference-")
+        if self._count >= MAX_SPILLED:
+            return profile
+        try:
+            if self._folder is None:
+                self._folder = tempfile.TemporaryDirectory(prefix="modelgov-reference-")
+            path = Path(self._folder.name) / f"{self._count + 1}.f8"
+            np.ascontiguousarray(values, dtype="float64").tofile(path)
+            mapped = np.memmap(path, dtype="float64", mode="r", shape=values.shape)
+        except OSError:  # no room, or no writable temporary folder: the values stay in memory
+            return profile
         self._count += 1
-        path = Path(self._folder.name) / f"{self._count}.f8"
-        np.ascontiguousarray(values, dtype="float64").tofile(path)
-        mapped = np.memmap(path, dtype="float64", mode="r", shape=values.shape)
         return dataclasses.replace(profile, values=mapped)
 
     def close(self) -> None:
