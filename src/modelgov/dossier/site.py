@@ -64,12 +64,13 @@ def write_site_dossiers(
         # and nothing worth storing
         cache = None
     keys = _cache_keys(manifest, site_dir, tasks) if cache is not None else {}
-    reused = []
+    todo, reused = [], 0
     for model_id, version, path in tasks:
         if cache is not None and (pdf := _cached(cache, keys[model_id, version], model_id, version)) is not None:
             write_file(path, pdf)
-            reused.append(path)
-    todo = [task for task in tasks if task[2] not in reused]
+            reused += 1
+        else:
+            todo.append((model_id, version, path))
     workers = min(jobs, len(todo))
     if workers > 1:
         # the manifest (tens of MB for a fleet) goes to each worker once, not with every dossier
@@ -89,7 +90,7 @@ def write_site_dossiers(
             sign_dossier(path, key)
     seconds = time.perf_counter() - start
     laid_out = f" ({seconds / len(made):.1f} s each)" if made else ""
-    from_cache = f"; {len(reused)} reused from the cache" if reused else ""
+    from_cache = f"; {reused} reused from the cache" if reused else ""
     progress(f"Wrote {len(written)} dossier(s) into the site's dossiers/ folder{laid_out}{from_cache}")
     return written
 
