@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(tmp)
         demo = scratch / "demo"
         generated = subprocess.run(
-            [sys.executable, "-m", "modelgov", "demo", str(demo), "-q"],
+            [sys.executable, "-m", "modelgov", "demo", str(demo), "-q", "--no-cache"],
             env={**os.environ, "PYTHONPATH": str(sources[-1])},
             cwd=scratch,
             capture_output=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -470,3 +471,37 @@ def _version_stub(name: str):
     from modelgov.manifest import ModelVersion
 
     return ModelVersion.model_construct(version=name, flags=[])
+
+
+@pytest.mark.parametrize(
+    ("options", "cache", "jobs"),
+    [
+        ([], "default", None),
+        (["--no-cache", "-j", "1"], None, 1),
+        (["--cache-dir", "{tmp}/c", "-j", "3"], "{tmp}/c", 3),
+    ],
+)
+def test_the_demo_builds_with_builds_cache_and_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], cache: str | None, jobs: int | None
+) -> None:
+    """`modelgov demo` takes `build`'s cache and parallelism options, with `build`'s defaults: the
+    user's analysis cache, one process per CPU."""
+    import os
+
+    import modelgov.build
+    from modelgov.cache import default_cache_dir
+    from modelgov.cli import main
+
+    seen: dict = {}
+
+    def build_site(workspace, site, **options):  # what the demo asks of the build, nothing built
+        seen.update(options)
+        return SimpleNamespace(site_dir=site, manifest=SimpleNamespace(governance=None))
+
+    monkeypatch.setattr(modelgov.build, "build_site", build_site)
+    monkeypatch.setattr(modelgov.demo, "generate_workspace", lambda folder, seed: None)
+    assert main(["demo", str(tmp_path / "demo"), "-q", *[o.format(tmp=tmp_path) for o in options]]) == 0
+    expected = default_cache_dir() if cache == "default" else cache and Path(cache.format(tmp=tmp_path))
+    assert seen["cache_dir"] == expected
+    assert seen["jobs"] == (jobs or os.cpu_count() or 1)
+    assert seen["dossiers"] in ((), ("production",))

@@ -235,6 +235,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from modelgov.build import build_site
+    from modelgov.cache import default_cache_dir
     from modelgov.demo import DEFAULT_SEED, generate_workspace
     from modelgov.demo.policies import AS_OF
 
@@ -251,7 +252,15 @@ def _demo(args: argparse.Namespace) -> int:
     if problem := available():
         progress(f"No dossiers: {problem}")
     dossiers = () if problem else ("production",)
-    result = build_site(workspace, root / "site", progress=progress, as_of=AS_OF, dossiers=dossiers)
+    result = build_site(
+        workspace,
+        root / "site",
+        progress=progress,
+        as_of=AS_OF,
+        dossiers=dossiers,
+        cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
+        jobs=max(1, args.jobs),
+    )
     if not args.quiet:
         print_open_hint(result.site_dir)
     report = result.manifest.governance

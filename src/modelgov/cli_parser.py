@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=None, help="random seed of the generated data")
     demo.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    _analysis_options(demo)  # the same cache as `build`: a second demo reuses the first one's analyses
 
     validate = commands.add_parser(
         "validate", help="load and check a workspace without building; list the text still to be written"
