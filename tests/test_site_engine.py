@@ -265,6 +265,10 @@ def test_the_theme_is_listed_once_and_the_part_override_every_time(tmp_path: Pat
     override.mkdir(parents=True)
     (override / "main.html").write_text("{% extends 'base.html' %}")
     paths = [str(override), theme]
+    # listed now, as Jinja lists it below: an earlier build in this process may have kept a listing
+    # from before Python wrote Material's bytecode into the theme's folder (`__pycache__/*.pyc`, which
+    # MkDocs never copies), as it does after an installer that compiles none, such as uv
+    mkdocs_site._installed_templates.cache_clear()
     loader = mkdocs_site._ThemeLoader(paths, encoding="utf-8", followlinks=False, fresh=tmp_path / "part")
     assert loader.list_templates() == jinja2.FileSystemLoader(paths).list_templates()
     (override / "partials").mkdir()
