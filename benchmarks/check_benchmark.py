@@ -109,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(tmp)
         demo = scratch / "demo"
         generated = subprocess.run(
-            [sys.executable, "-m", "modelgov", "demo", str(demo), "-q", "--no-cache"],
-            env={**os.environ, "PYTHONPATH": str(sources[-1])},
+            [sys.executable, "-m", "modelgov", "demo", str(demo), "-q"],
+            # its own cache, which the checks below do not read (an older checkout's demo has no --no-cache)
+            env={**os.environ, "PYTHONPATH": str(sources[-1]), "MODELGOV_CACHE_DIR": str(scratch / "demo-cache")},
             cwd=scratch,
             capture_output=True,
             text=True,

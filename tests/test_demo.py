@@ -505,3 +505,20 @@ def test_the_demo_builds_with_builds_cache_and_processes(
     assert seen["cache_dir"] == expected
     assert seen["jobs"] == (jobs or os.cpu_count() or 1)
     assert seen["dossiers"] in ((), ("production",))
+
+
+@pytest.mark.parametrize("setting", ["cache inside", "short key"])
+def test_a_cache_setting_that_stops_the_demo_stops_it_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], setting: str
+) -> None:
+    """Exit 2 naming the setting, and the folder left empty: the same command works once it is fixed."""
+    from modelgov.cli import main
+
+    target = tmp_path / "demo"
+    options = ["--cache-dir", str(target / "workspace" / "cache")] if setting == "cache inside" else []
+    if setting == "short key":
+        monkeypatch.setenv("MODELGOV_CACHE_KEY", "too short")
+    assert main(["demo", str(target), "-q", *options]) == 2
+    said = capsys.readouterr().err
+    assert ("inside the workspace" if setting == "cache inside" else "MODELGOV_CACHE_KEY is 9 bytes long") in said
+    assert not target.exists() or not any(target.iterdir())

@@ -113,7 +113,7 @@ def cache_key(material: Mapping[str, Any]) -> str:
 
 
 def default_cache_dir() -> Path:
-    """Where ``build``, ``serve`` and ``export`` keep the cache: ``$MODELGOV_CACHE_DIR``, else the
+    """Where ``build``, ``check``, ``demo``, ``serve`` and ``export`` keep the cache: ``$MODELGOV_CACHE_DIR``, else the
     user's cache folder (``~/.cache/modelgov`` on Linux, honouring ``XDG_CACHE_HOME``). Never the
     workspace: whoever can write the workspace must not be able to write the cache."""
     given = os.environ.get(CACHE_DIR_ENV, "").strip()

@@ -243,6 +243,18 @@ def _demo(args: argparse.Namespace) -> int:
     root: Path = args.directory
     workspace = root / "workspace"
     seed = DEFAULT_SEED if args.seed is None else args.seed
+    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    if cache_dir is not None:
+        # a cache setting that stops the build stops it before the workspace is written, so the
+        # same command works once the setting is fixed (the folder must be empty to start)
+        from contextlib import suppress
+
+        from modelgov.cache import check_location
+        from modelgov.cache_secret import KeyUnusable, load_secret
+
+        check_location(cache_dir, workspace)
+        with suppress(KeyUnusable):  # not an error: the build turns the cache off and says why
+            load_secret()
     progress(f"Generating the example workspace in {workspace} (seed {seed})")
     generate_workspace(workspace, seed=seed)
     # a dossier of each production version, as an auditor would file it (docs/dossier.md); a machine
@@ -258,7 +270,7 @@ def _demo(args: argparse.Namespace) -> int:
         progress=progress,
         as_of=AS_OF,
         dossiers=dossiers,
-        cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
+        cache_dir=cache_dir,
         jobs=max(1, args.jobs),
     )
     if not args.quiet:

@@ -204,8 +204,8 @@ def _refuse_pickle_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _analysis_options(command: argparse.ArgumentParser) -> None:
-    """The analysis cache and parallelism, shared by ``build`` and ``check``: a check reuses what the
-    last build computed (and a build what the last check computed)."""
+    """The analysis cache and parallelism, shared by ``build``, ``check`` and ``demo``: a check reuses
+    what the last build computed (and a build what the last check computed)."""
     command.add_argument(
         "--cache-dir",
         type=Path,
