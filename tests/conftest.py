@@ -19,8 +19,11 @@ from shared_builds import DemoBuild, build_demo, shared_folder
 # small queries once each, which the JIT's optimising tier never repays: with the first tier only and
 # the serial collector, the Spark modules take the same time alone and about a third less CPU (98 s
 # against 62 s on the 2-core machine), CPU the other test worker has work for. Speed only: the JVM
-# computes the same results. A value the caller set is kept.
-os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+# computes the same results. Options the caller set (a proxy, a trust store) are kept, after these,
+# so that where they set the same thing theirs win.
+_JIT_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+if _JIT_OPTIONS not in os.environ.get("JAVA_TOOL_OPTIONS", ""):
+    os.environ["JAVA_TOOL_OPTIONS"] = f"{_JIT_OPTIONS} {os.environ.get('JAVA_TOOL_OPTIONS', '')}".strip()
 
 # --------------------------------------------------------------------------------------------------
 # Parallel runs (pytest-xdist: `-n auto --dist loadscope` in pyproject.toml's addopts)
