@@ -27,7 +27,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the command ``args`` names; its exit code."""
     if args.command == "build":
         from modelgov.build import build_site
-        from modelgov.cache import default_cache_dir
 
         if (args.alias or args.no_alias) and args.site_version is None:
             raise ModelgovError("--alias and --no-alias need --site-version")
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             fail_on=args.fail_on,
             site_version=args.site_version,
             aliases=aliases,
-            cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
+            cache_dir=_cache_dir(args),
             jobs=max(1, args.jobs),
             refuse_pickle=args.refuse_pickle,
             allowed_signers=args.allowed_signers,
@@ -207,13 +206,13 @@ def _init(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from modelgov.assemble import build_manifest
-    from modelgov.cache import default_cache_dir, open_cache
+    from modelgov.cache import open_cache
     from modelgov.policy.outputs import results_json
     from modelgov.workspace.load import load_workspace
 
     progress = Progress(args.quiet)
     root = args.workspace.resolve()
-    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    cache_dir = _cache_dir(args)
     cache = open_cache(cache_dir, root, report=progress) if cache_dir is not None else None
     progress(f"Loading workspace {args.workspace}")
     workspace = load_workspace(args.workspace, refuse_pickle=args.refuse_pickle)
@@ -233,9 +232,16 @@ def _check(args: argparse.Namespace) -> int:
     return report_policies(built, args, results=args.results if built.governance is not None else None)
 
 
+def _cache_dir(args: argparse.Namespace) -> Path | None:
+    """The analysis cache of ``build``, ``check`` and ``demo``: ``--cache-dir``, else the default
+    (:func:`~modelgov.cache.default_cache_dir`); None with ``--no-cache``."""
+    from modelgov.cache import default_cache_dir
+
+    return None if args.no_cache else (args.cache_dir or default_cache_dir())
+
+
 def _demo(args: argparse.Namespace) -> int:
     from modelgov.build import build_site
-    from modelgov.cache import default_cache_dir
     from modelgov.demo import DEFAULT_SEED, generate_workspace
     from modelgov.demo.policies import AS_OF
 
@@ -243,7 +249,7 @@ def _demo(args: argparse.Namespace) -> int:
     root: Path = args.directory
     workspace = root / "workspace"
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    cache_dir = _cache_dir(args)
     if cache_dir is not None:
         # a cache setting that stops the build stops it before the workspace is written, so the
         # same command works once the setting is fixed (the folder must be empty to start)
