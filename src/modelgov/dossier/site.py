@@ -2,9 +2,9 @@
 version's page links it (``render.page_paths.dossier_path``); signed when MODELGOV_SIGNING_KEY is set.
 
 A dossier takes seconds of layout (WeasyPrint) and depends only on the manifest, so with ``jobs``
-above one they are written in parallel processes, spawned as the analysis and site workers are.
-Each file is the same bytes whichever process writes it (a test compares them); signing stays in
-this process, which alone reads the signing key.
+above one they are written in parallel processes, started as the analysis and site workers are
+(:mod:`modelgov.processes`). Each file is the same bytes whichever process writes it (a test
+compares them); signing stays in this process, which alone reads the signing key.
 
 With the build's analysis cache, a dossier is also kept there, under a key made of the manifest's
 digest (the one its cover carries), the version, and the versions of the code and of the libraries
@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from modelgov.manifest import Manifest, Model, ModelVersion
+from modelgov.processes import worker_pool
 
 if TYPE_CHECKING:
     from modelgov.cache import AnalysisCache
@@ -74,8 +73,7 @@ def write_site_dossiers(
     workers = min(jobs, len(todo))
     if workers > 1:
         # the manifest (tens of MB for a fleet) goes to each worker once, not with every dossier
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_receive, initargs=(manifest,)) as pool:
+        with worker_pool(workers, initializer=_receive, initargs=(manifest,)) as pool:
             futures = [pool.submit(_render_received, model_id, version) for model_id, version, _ in todo]
             made = [future.result() for future in futures]  # in order; the first failure is raised
     else:

@@ -12,14 +12,13 @@ pages copied in, after the links between parts were checked.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import BuildError
+from modelgov.processes import worker_pool
 from modelgov.render import site_engine, site_parts
 from modelgov.render.content import SiteFile, SitePage, SiteSource
 from modelgov.render.site_engine import SiteEngine
@@ -61,8 +60,8 @@ def _build_part_alone(engine: SiteEngine, source: SiteSource, part: Part, quiet:
 
 
 def _build_part_in_worker(engine_name: str, source: SiteSource, part: Part, quiet: bool) -> PartOutput:
-    """:func:`_build_part_alone` in a worker process, which loads the engine by name: a spawned
-    process starts with no engine imported, and builds with the same one as the main process."""
+    """:func:`_build_part_alone` in a worker process, which loads the engine by name: a worker
+    starts with no engine imported (:mod:`modelgov.processes`), and builds with the main process's."""
     return _build_part_alone(site_engine.load(engine_name), source, part, quiet)
 
 
@@ -85,8 +84,8 @@ def build_site(
     """Build ``source`` into ``site_dir`` with ``engine`` (default: the one ``MODELGOV_SITE_ENGINE``
     selects) in strict mode, part by part (see :mod:`.site_parts`); raise BuildError on any warning.
     With a ``cache``, a part whose inputs are unchanged since an earlier build is reused instead of
-    built. ``jobs``: parts built in parallel processes (spawned, as the analysis workers are), the
-    site-wide part meanwhile in this one."""
+    built. ``jobs``: parts built in parallel processes (:mod:`modelgov.processes`, as the analysis
+    workers are), the site-wide part meanwhile in this one."""
     engine = site_engine.load() if engine is None else engine
     site_dir = Path(site_dir).resolve()
     parts = site_parts.split(source)
@@ -109,8 +108,7 @@ def build_site(
     )
     built: dict[str, PartOutput] = {}
     if jobs > 1 and len(todo) > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+        with worker_pool(min(jobs, len(todo))) as pool:
             futures = {
                 part.name: pool.submit(_build_part_in_worker, engine.name, _with_pages(light, part), part, quiet)
                 for part in todo

@@ -128,8 +128,9 @@ def analyse_models(
 ) -> list[ModelResult]:
     """Analyse every model, in ``jobs`` processes when there is more than one model to share out.
 
-    Workers are started with *spawn*, not fork: the parent may hold thread pools (BLAS, DuckDB) that a
-    forked child would inherit in an unusable state. Each worker gets a copy of the loaded workspace
+    Workers are never forks of this process, which may hold thread pools (BLAS, DuckDB) that a forked
+    child would inherit in an unusable state; they come from :func:`modelgov.processes.worker_pool`
+    (forked from a fork server that has only imported modules). Each worker gets a copy of the loaded workspace
     (small: metadata, not tables) and sends back the model's manifest entry, its problems, the files
     it hashed and its cache statistics; results are merged in model order, so the manifest does not
     depend on which worker finished first."""
@@ -162,12 +163,13 @@ def analyse_models(
         progress(f"Analysing {label(model_id)}")
         absorb(model_id, analyse_model(workspace, model_id, analyses, folder))
     if todo:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
+
+        from modelgov.processes import worker_pool
 
         workers = min(jobs, len(todo))
         progress(f"Analysing {len(todo)} models in {workers} processes")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(workers) as pool:
             futures = {pool.submit(analyse_model, workspace, model_id, analyses, folder): model_id for model_id in todo}
             for done, future in enumerate(as_completed(futures), start=1):
                 model_id = futures[future]
