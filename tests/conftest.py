@@ -29,9 +29,11 @@ if _JIT_OPTIONS not in os.environ.get("JAVA_TOOL_OPTIONS", ""):
 # worker pools). uv installs packages without their bytecode, which Python writes on first import;
 # where the environment sets PYTHONDONTWRITEBYTECODE, nothing ever writes it, and every interpreter
 # compiles NumPy, pandas, scikit-learn, SciPy and MkDocs from source again (8 s of CPU for a build's
-# imports instead of 3 s). The test workers and every command the suite runs inherit this process's
-# environment, so bytecode is written once, into the virtual environment the suite was installed in
-# and the source tree (both ignored by Git). Speed only: the same code runs.
+# imports instead of 3 s). The test workers (pytest-xdist) and the commands the suite runs start
+# with this process's environment, so they write bytecode once, into the virtual environment the
+# suite was installed in and the source tree (both ignored by Git). (With `-n 0`, this process's
+# own worker pools still start without writing it: Python passes on its start-up flags, not this
+# setting.) Speed only: the same code runs.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
 

@@ -1,23 +1,34 @@
 """The worker processes of a build's parallel parts (analysis, site parts, dossiers): one way to
 start them, shared by every pool.
 
-A spawned worker is a new interpreter that imports NumPy, pandas, pydantic's models, Jinja and
-MkDocs before its first task: about a second of CPU with compiled bytecode and several without it
+A spawned worker is a new interpreter that imports NumPy, Arrow, the manifest's pydantic models and
+the rest before its first task: about a second of CPU with compiled bytecode and several without it
 (a read-only or ``PYTHONDONTWRITEBYTECODE`` environment compiles every module again), paid by every
 worker of every pool; a build with ``--jobs 2`` starts up to six. Where the platform has it, workers
-are forked from a *fork server* instead: one fresh interpreter, started on the first pool, which
-imports the workers' modules (:data:`PRELOAD`) once and forks each worker from itself. The build's
-own process is never forked: it holds DuckDB connections, Arrow's thread pools and open files; the
-server has done nothing but import.
+are forked from a *fork server* instead: a fresh interpreter, started by the first pool a process
+creates and kept until the process ends (a build; or a long-lived process that runs several, such
+as the test suite), which imports the workers' modules (:mod:`modelgov.worker_preload`) once and
+forks each worker from itself. The build's own process is never forked: it holds DuckDB
+connections, Arrow's thread pools and open files.
 
-What a spawned worker got from the build at its start it still gets:
+The server finds modules exactly as the process that started it does: it is started with that
+process's ``sys.path`` and with ``PYTHONSAFEPATH``, so the folder the build runs in is not searched
+first. (multiprocessing starts the server as ``python -c``, which would put the working folder at
+the head of the path, and does not apply the caller's path to what the server imports: a ``yaml.py``
+in the folder where ``modelgov build`` runs, which a pull request can write, would have run in the
+server and every worker forked from it. A test plants one.)
+
+What a worker takes from the process that created its pool, when the pool is created:
 
 - the working folder and ``sys.path``: :mod:`multiprocessing` sets them in every worker;
-- the environment: a fork inherits the *server's*, which was the build's when the server started,
-  so each worker first takes the one its pool was created with (a cache key or
-  ``SOURCE_DATE_EPOCH`` set since then reaches it, as it would a spawned worker);
-- nothing else: the server imports modules and runs no modelgov code, so no result of one build can
-  reach another through it (the test suite runs many builds in one process).
+- the environment and the file-creation mask (umask): a fork inherits the *server's*, taken when
+  the server started, so each worker first takes its pool creator's (a cache key or
+  ``SOURCE_DATE_EPOCH`` set since then reaches it, as it would a spawned worker).
+
+What a worker still has from the server's start, which matters only in a process that creates pools
+after changing them: its standard error and output, and what libraries read from the environment
+when they are imported (``OPENBLAS_NUM_THREADS``, for one). The server runs only imports; no result
+of one build can reach another through it.
 
 Figures do not depend on the start method: every worker computes from what it is sent, and tests
 compare builds made in one process with builds made in several, byte for byte.
@@ -27,39 +38,76 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["PRELOAD", "START_METHOD", "worker_pool"]
-
-#: What the fork server imports before it forks the first worker: the modules every pool's tasks
-#: start from, with NumPy, pandas, Arrow and the manifest's models. Not the site engine: a process
-#: builds with one engine, chosen by name in each worker (:mod:`.render.site_engine`), so the server
-#: must not have imported MkDocs (a test checks). A module that fails to import is skipped: the worker
-#: imports it again and reports the error.
-PRELOAD = (
-    "modelgov.stages.runner",
-    "modelgov.render.site_build",
-    "modelgov.dossier.site",
-)
+__all__ = ["START_METHOD", "worker_pool"]
 
 #: ``forkserver`` where the platform has it (Linux, macOS), else ``spawn``.
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+#: The one module the server imports (it imports the others, and survives their failures).
+_PRELOAD = "modelgov.worker_preload"
+
+
+@contextmanager
+def _server_environment() -> Iterator[None]:
+    """This process's environment, while the server starts, with this process's ``sys.path`` as
+    ``PYTHONPATH`` and ``PYTHONSAFEPATH`` set (see the module docstring); put back afterwards. The
+    workers do not keep it: each takes its pool creator's environment."""
+    changed = {
+        "PYTHONSAFEPATH": "1",
+        "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in sys.path if p),
+    }
+    saved = {name: os.environ.get(name) for name in changed}
+    os.environ.update(changed)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context(START_METHOD)
     if START_METHOD == "forkserver":
-        # read when the server starts, the first time any pool needs it; later calls change nothing
-        context.set_forkserver_preload(list(PRELOAD))
+        from multiprocessing import forkserver
+
+        context.set_forkserver_preload([_PRELOAD])
+        with _server_environment():
+            forkserver.ensure_running()  # started here, once per process (again if it died)
     return context
 
 
-def _start_worker(environment: dict[str, str], initializer: Callable[..., Any] | None, initargs: tuple) -> None:
-    """In the worker, before its first task: the pool creator's environment, then its own initializer."""
+def _current_umask() -> int:
+    """This process's umask, read without changing it where Linux says it (setting it to read it
+    would change it for a moment for every thread of the build)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def _start_worker(
+    environment: dict[str, str], umask: int, initializer: Callable[..., Any] | None, initargs: tuple
+) -> None:
+    """In the worker, before its first task: the pool creator's environment and umask, then its own
+    initializer."""
     os.environ.clear()
     os.environ.update(environment)
+    os.umask(umask)
     if initializer is not None:
         initializer(*initargs)
 
@@ -72,5 +120,5 @@ def worker_pool(
         max_workers=workers,
         mp_context=_context(),
         initializer=_start_worker,
-        initargs=(dict(os.environ), initializer, initargs),
+        initargs=(dict(os.environ), _current_umask(), initializer, initargs),
     )
