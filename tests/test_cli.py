@@ -87,3 +87,33 @@ def test_an_internal_error_is_reported_without_a_traceback(
     assert main(["validate", str(ws)]) == 3
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError: boom" in err and "Traceback" not in err
+
+
+def _killed() -> None:
+    """Run in a worker: the death the OOM killer deals."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_killed_worker_is_reported_as_such_not_as_a_bug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker process (--jobs) killed by a signal or the OOM killer breaks its pool: the message says
+    what happened and what to do, not that modelgov has a bug."""
+    import os
+
+    from modelgov.processes import worker_pool
+
+    def build_whose_worker_is_killed(*args, **kwargs):
+        with worker_pool(1) as pool:
+            assert pool.submit(os.getpid).result() != os.getpid()  # the pool works …
+            pool.submit(_killed).result()  # … until its worker is killed
+        raise AssertionError("the pool survived its worker's death")
+
+    monkeypatch.setattr("modelgov.cli.run", build_whose_worker_is_killed)
+    assert main(["validate", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "a worker process of the build stopped abruptly" in err and "--jobs 1" in err
+    assert "bug" not in err and "Traceback" not in err

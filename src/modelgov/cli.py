@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 
 from modelgov.cli_commands import run
 from modelgov.cli_output import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
@@ -69,6 +70,14 @@ def _main(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # the output was piped into a command that stopped reading (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except BrokenProcessPool:  # a worker (--jobs) ended without a word: a signal, or the system's OOM killer
+        print(
+            "error: a worker process of the build stopped abruptly (killed by a signal, or by the system when "
+            "memory ran out); the previous output was left untouched.\n"
+            "Run again, or with --jobs 1 to build in one process.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     except Exception as exc:  # a bug in modelgov: say so plainly, keep the traceback for a report
         if os.environ.get("MODELGOV_DEBUG"):
             raise
