@@ -130,10 +130,10 @@ def analyse_models(
 
     Workers are never forks of this process, which may hold thread pools (BLAS, DuckDB) that a forked
     child would inherit in an unusable state; they come from :func:`modelgov.processes.worker_pool`
-    (forked from a fork server that has only imported modules). Each worker gets a copy of the loaded workspace
-    (small: metadata, not tables) and sends back the model's manifest entry, its problems, the files
-    it hashed and its cache statistics; results are merged in model order, so the manifest does not
-    depend on which worker finished first."""
+    (forked from a fork server that has only imported modules). Each worker gets a copy of the
+    loaded workspace (small: metadata, not tables) and sends back the model's manifest entry, its
+    problems, the files it hashed and its cache statistics; results are merged in model order, so
+    the manifest does not depend on which worker finished first."""
     ids = list(workspace.models)
     folder = cache.folder if cache is not None else None
     analyses = [s for s in stages if s.scope != "manifest"]
