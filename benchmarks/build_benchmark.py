@@ -4,9 +4,10 @@
     python benchmarks/build_benchmark.py /tmp/fleet --json benchmarks/results-build.json
 
 Each build runs in its own process (``modelgov build``, as CI runs it), so its peak resident memory
-is that build's alone; ``worker_peak_mb`` is the largest analysis worker's (``--jobs``). The phases come from the build's own progress lines: analysis (every model
-version: metrics, intervals, fairness, explainability, drift), policies, page rendering (templates
-and charts) and MkDocs. The warm build follows a change to one model's card text, with the analysis
+is that build's alone; ``worker_peak_mb`` is the largest worker's (``--jobs``: analysis, site
+parts). The phases come from the build's own progress lines: analysis (every model version:
+metrics, intervals, fairness, explainability, drift), policies, page rendering (templates and
+charts) and MkDocs. The warm build follows a change to one model's card text, with the analysis
 cache the cold build filled.
 """
 
@@ -41,8 +42,14 @@ def _child(argv: list[str]) -> int:
     from modelgov.cli import main
 
     code = main(argv)
+    # Workers are the fork server's children (modelgov.processes), counted in this process's children
+    # only once the server, which reaped them, is itself waited for: stop it (a private method of
+    # multiprocessing's, the one its own tests use; the build is over).
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest analysis worker
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker of any pool
     summary = {"exit": code, "peak_mb": round(own / 1024, 1), "worker_peak_mb": round(workers / 1024, 1)}
     print(json.dumps(summary), file=sys.stderr)
     return 0
