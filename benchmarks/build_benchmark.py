@@ -40,14 +40,11 @@ PHASES = (
 def _child(argv: list[str]) -> int:
     """Run one build in this process and print its peak memory (so the parent can read it)."""
     from modelgov.cli import main
+    from modelgov.processes import stop_server
 
     code = main(argv)
-    # Workers are the fork server's children (modelgov.processes), counted in this process's children
-    # only once the server, which reaped them, is itself waited for: stop it (a private method of
-    # multiprocessing's, the one its own tests use; the build is over).
-    from multiprocessing import forkserver
-
-    forkserver._forkserver._stop()
+    # workers are the fork server's children, counted in this process's once it is waited for
+    stop_server()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker of any pool
     summary = {"exit": code, "peak_mb": round(own / 1024, 1), "worker_peak_mb": round(workers / 1024, 1)}

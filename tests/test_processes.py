@@ -144,3 +144,35 @@ def test_the_server_never_imports_from_the_folder_the_build_runs_in(tmp_path):
     assert not yaml_file.startswith(str(folder)) and not numpy_file.startswith(str(folder))
     # the server resolved modelgov through the path this process added, as this process did
     assert same_modelgov == "True"
+
+
+@linux_only
+def test_stopping_the_server_waits_for_it_and_a_later_pool_starts_another():
+    from multiprocessing import forkserver
+
+    with worker_pool(1) as pool:
+        first = pool.submit(os.getppid).result()
+    processes.stop_server()
+    with pytest.raises(ChildProcessError):  # waited for: its use counts in this process's children
+        os.waitpid(first, os.WNOHANG)
+    with worker_pool(1) as pool:
+        assert pool.submit(os.getppid).result() not in (first, os.getpid())
+    assert forkserver._forkserver._forkserver_pid is not None
+
+
+@linux_only
+def test_the_modelgov_command_stops_the_server_before_it_exits(monkeypatch):
+    """So that its workers' CPU and memory count in the command's (GNU time, CI accounting)."""
+    from multiprocessing import forkserver
+
+    from modelgov import cli
+
+    def a_build_with_workers() -> int:
+        with worker_pool(1) as pool:
+            pool.submit(os.getpid).result()
+        assert forkserver._forkserver._forkserver_pid is not None
+        return 0
+
+    monkeypatch.setattr(cli, "main", a_build_with_workers)
+    assert cli.command() == 0
+    assert forkserver._forkserver._forkserver_pid is None

@@ -1,3 +1,3 @@
-from modelgov.cli import main
+from modelgov.cli import command
 
-raise SystemExit(main())
+raise SystemExit(command())

@@ -52,6 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(args)
 
 
+def command() -> int:
+    """The ``modelgov`` command (and ``python -m modelgov``): :func:`main`, then the fork server of
+    the build's workers stopped (:func:`modelgov.processes.stop_server`), so that their resource use
+    counts in the command's. :func:`main` alone keeps the server for the next build in the process."""
+    try:
+        return main()
+    finally:
+        from modelgov.processes import stop_server
+
+        stop_server()
+
+
 def _main(args: argparse.Namespace) -> int:
     # Errors quote what the workspace says (an unknown key, a value, a path): every one is printed
     # through `visible`, so a key made of ANSI escape sequences shows as `\x1b[2J` instead of
@@ -91,4 +103,4 @@ def _main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(command())

@@ -44,7 +44,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["START_METHOD", "worker_pool"]
+__all__ = ["START_METHOD", "stop_server", "worker_pool"]
 
 #: ``forkserver`` where the platform has it (Linux, macOS), else ``spawn``.
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -122,3 +122,20 @@ def worker_pool(
         initializer=_start_worker,
         initargs=(dict(os.environ), _current_umask(), initializer, initargs),
     )
+
+
+def stop_server() -> None:
+    """Stop this process's fork server, if one runs, and wait for it to end.
+
+    The ``modelgov`` command does so before it exits: the workers are the server's children, so only
+    once the server has been waited for do their CPU time and peak memory count in the command's
+    (GNU time, a CI job's accounting), as a spawned worker's did; and no server outlives the command.
+    A later pool starts a new server. multiprocessing has no public way to do this; where its private
+    one is missing, the server ends with the process, as it would anyway."""
+    if START_METHOD != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
