@@ -115,5 +115,5 @@ def test_a_killed_worker_is_reported_as_such_not_as_a_bug(
     monkeypatch.setattr("modelgov.cli.run", build_whose_worker_is_killed)
     assert main(["validate", str(tmp_path)]) == 3
     err = capsys.readouterr().err
-    assert "a worker process of the build stopped abruptly" in err and "--jobs 1" in err
+    assert "a worker process of the build stopped before finishing its task" in err and "--jobs 1" in err
     assert "bug" not in err and "Traceback" not in err

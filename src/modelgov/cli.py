@@ -82,10 +82,12 @@ def _main(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # the output was piped into a command that stopped reading (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except BrokenProcessPool:  # a worker (--jobs) ended without a word: a signal, or the system's OOM killer
+    except BrokenProcessPool:  # a worker (--jobs) ended before its task did: a signal, the OOM killer,
+        # or an error as it started (which concurrent.futures has already written to standard error)
         print(
-            "error: a worker process of the build stopped abruptly (killed by a signal, or by the system when "
-            "memory ran out); the previous output was left untouched.\n"
+            "error: a worker process of the build stopped before finishing its task: killed by a signal, "
+            "stopped by the system when memory ran out, or failed as it started (its own message, if any, "
+            "is above); the previous output was left untouched.\n"
             "Run again, or with --jobs 1 to build in one process.",
             file=sys.stderr,
         )
