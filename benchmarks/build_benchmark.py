@@ -4,8 +4,10 @@
     python benchmarks/build_benchmark.py /tmp/fleet --json benchmarks/results-build.json
 
 Each build runs in its own process (``modelgov build``, as CI runs it), so its peak resident memory
-is that build's alone; ``worker_peak_mb`` is the largest worker's (``--jobs``: analysis, site
-parts). The phases come from the build's own progress lines: analysis (every model version:
+is that build's alone; ``worker_peak_mb`` is an upper bound of the largest worker's (``--jobs``:
+analysis, site parts): the largest of the workers and of their fork server, whose figure includes
+the build's own memory when it started the server (Linux carries the high-water mark across fork
+and exec). The phases come from the build's own progress lines: analysis (every model version:
 metrics, intervals, fairness, explainability, drift), policies, page rendering (templates and
 charts) and MkDocs. The warm build follows a change to one model's card text, with the analysis
 cache the cold build filled.
@@ -46,7 +48,7 @@ def _child(argv: list[str]) -> int:
     # workers are the fork server's children, counted in this process's once it is waited for
     stop_server()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker of any pool
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # workers and server: an upper bound
     summary = {"exit": code, "peak_mb": round(own / 1024, 1), "worker_peak_mb": round(workers / 1024, 1)}
     print(json.dumps(summary), file=sys.stderr)
     return 0

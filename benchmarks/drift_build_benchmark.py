@@ -20,8 +20,8 @@ Each run is its own process under GNU time (``/usr/bin/time -v``: wall time and 
 set size, interpreter and imports included), interleaved A, B, A, B … ``--repeat`` times:
 
 * **A, modelgov**: ``modelgov build WORKSPACE -o SITE --no-cache -q -j 1`` into an empty folder
-  (``--jobs 1 2`` adds ``-j 2`` runs, whose peak under GNU time is the build process's own: its
-  workers are children of the fork server of ``modelgov.processes``, which the build does not wait for);
+  (``--jobs 1 2`` adds ``-j 2`` runs, whose peak under GNU time is the largest of the build, its
+  workers and their fork server, whose own figure includes the build's memory when it started it);
 * **B, Evidently**: ``Report([DataDriftPreset(columns=...)], include_tests=True)`` on the reference
   and the log read from the same Parquet files with pandas (the 25 features and the score), run and
   saved with ``snapshot.save_html``, in Evidently's own Python (``MODELGOV_EVIDENTLY_PYTHON``,

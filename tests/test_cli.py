@@ -117,3 +117,21 @@ def test_a_killed_worker_is_reported_as_such_not_as_a_bug(
     err = capsys.readouterr().err
     assert "a worker process of the build stopped before finishing its task" in err and "--jobs 1" in err
     assert "bug" not in err and "Traceback" not in err
+
+
+def test_a_workers_own_error_is_an_internal_error_with_its_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker that raised an error the pool could not send back (its traceback arrives as the cause)
+    is a bug to report, not a killed process."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    def worker_failed(*args, **kwargs):
+        cause = RuntimeError('\n"""\nTraceback (most recent call last):\n  ...\nValueError: half-built result\n"""')
+        raise BrokenProcessPool("A task has failed to un-serialize.") from cause
+
+    monkeypatch.setattr("modelgov.cli.run", worker_failed)
+    assert main(["validate", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "internal error" in err and "in a worker process" in err and "half-built result" in err
+    assert "stopped before finishing its task" not in err

@@ -176,3 +176,21 @@ def test_the_modelgov_command_stops_the_server_before_it_exits(monkeypatch):
     monkeypatch.setattr(cli, "main", a_build_with_workers)
     assert cli.command() == 0
     assert forkserver._forkserver._forkserver_pid is None
+
+
+@linux_only
+def test_after_an_interrupt_the_command_does_not_wait_for_the_server(monkeypatch):
+    """Workers may still be ending after Ctrl-C; waiting for the server would wait for them."""
+    from multiprocessing import forkserver
+
+    from modelgov import cli
+    from modelgov.cli_output import EXIT_INTERRUPTED
+
+    def an_interrupted_build() -> int:
+        with worker_pool(1) as pool:
+            pool.submit(os.getpid).result()
+        return EXIT_INTERRUPTED
+
+    monkeypatch.setattr(cli, "main", an_interrupted_build)
+    assert cli.command() == EXIT_INTERRUPTED
+    assert forkserver._forkserver._forkserver_pid is not None

@@ -56,12 +56,13 @@ def command() -> int:
     """The ``modelgov`` command (and ``python -m modelgov``): :func:`main`, then the fork server of
     the build's workers stopped (:func:`modelgov.processes.stop_server`), so that their resource use
     counts in the command's. :func:`main` alone keeps the server for the next build in the process."""
-    try:
-        return main()
-    finally:
+    code = main()
+    if code != EXIT_INTERRUPTED:  # after an interrupt, workers may still be ending: do not wait for them
         from modelgov.processes import stop_server
 
-        stop_server()
+        with contextlib.suppress(OSError, KeyboardInterrupt):
+            stop_server()
+    return code
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -82,19 +83,23 @@ def _main(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # the output was piped into a command that stopped reading (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except BrokenProcessPool:  # a worker (--jobs) ended before its task did: a signal, the OOM killer,
-        # or an error as it started (which concurrent.futures has already written to standard error)
-        print(
-            "error: a worker process of the build stopped before finishing its task: killed by a signal, "
-            "stopped by the system when memory ran out, or failed as it started (its own message, if any, "
-            "is above); the previous output was left untouched.\n"
-            "Run again, or with --jobs 1 to build in one process.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
     except Exception as exc:  # a bug in modelgov: say so plainly, keep the traceback for a report
         if os.environ.get("MODELGOV_DEBUG"):
             raise
+        if isinstance(exc, BrokenProcessPool) and exc.__cause__ is None:
+            # a worker (--jobs) ended before its task did, without an exception to send back: a signal,
+            # the OOM killer, or an error as it started (which concurrent.futures wrote to standard error)
+            print(
+                "error: a worker process of the build stopped before finishing its task: killed by a signal, "
+                "stopped by the system when memory ran out, or failed as it started (its own message, if any, "
+                "is above); the previous output was left untouched.\n"
+                "Run again, or with --jobs 1 to build in one process.",
+                file=sys.stderr,
+            )
+            return EXIT_INTERNAL
+        if isinstance(exc, BrokenProcessPool):  # a worker's own error, which could not be sent back whole
+            lines = [line for line in str(exc.__cause__).strip().splitlines() if line.strip(' "')]
+            exc = RuntimeError(f"in a worker process: {lines[-1] if lines else exc}")
         print(
             f"internal error: {type(exc).__name__}: {visible(str(exc))}\n"
             "This is a bug in modelgov, not in your workspace; the previous output was left untouched.\n"

@@ -1,9 +1,12 @@
 """What the fork server of :mod:`modelgov.processes` imports before it forks the first worker.
 
 The server imports this one module; it imports the modules every pool's tasks start from, each on
-its own, and lets a failure pass: the worker that needs a module imports it again and reports what
-went wrong with its task. (The server itself skips only an ``ImportError``: any other error would
-stop it, and every pool of the process would then fail with an unexplained end of file.)
+its own, and lets a failure pass, so that the server keeps running (it skips only an
+``ImportError`` itself: any other error would stop it, and every pool of the process would then
+fail with an unexplained end of file). A module the server could not import is imported again by
+each worker when its first task arrives: if it fails there too, the worker writes the error to
+standard error and stops, and the build stops with a message that a worker stopped; if it was a
+passing failure, the build goes on, only slower.
 """
 
 from __future__ import annotations
