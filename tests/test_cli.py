@@ -135,3 +135,19 @@ def test_a_workers_own_error_is_an_internal_error_with_its_message(
     err = capsys.readouterr().err
     assert "internal error" in err and "in a worker process" in err and "half-built result" in err
     assert "stopped before finishing its task" not in err
+
+
+def test_a_workers_error_quoting_the_workspace_cannot_repaint_the_ci_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker's error can quote what the workspace says (a column name): its escape sequences are
+    shown, not obeyed, as in every other error."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    def worker_failed(*args, **kwargs):
+        raise BrokenProcessPool("A task has failed to un-serialize.") from KeyError("\x1b[2J\x1b[Hcolumn")
+
+    monkeypatch.setattr("modelgov.cli.run", worker_failed)
+    assert main(["validate", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[2J" in err
