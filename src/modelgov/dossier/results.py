@@ -185,7 +185,7 @@ def _fairness(model: Model, version: ModelVersion, run: EvaluationRun, result, c
             ]
             for d in result.disparities
         ]
-        parts.append(table(["Gap", "Value", "Interval", "Between", "Left out"], rows, numeric=(1,)))
+        parts.append(table(["Gap", "Value", "Interval", "Between", "Left out"], rows, "gaps", numeric=(1,)))
     parts.append(chart(f"fairness:{result.feature}", model, version, run))
     return "\n".join(part for part in parts if part)
 
