@@ -9,6 +9,7 @@ byte against the manifest the build wrote; the same manifest twice gives the sam
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -252,7 +253,7 @@ def test_the_long_tables_never_break_a_word_across_lines(dossier) -> None:
     broken = []
     for number, page in enumerate(pypdf.PdfReader(str(path)).pages, 1):
         lines = [line.split() for line in page.extract_text().splitlines() if line.strip()]
-        for first, second in zip(lines, lines[1:]):
+        for first, second in itertools.pairwise(lines):
             if first[-1] not in words and not first[-1].endswith("-") and first[-1] + second[0] in words:
                 broken.append(f"page {number}: {first[-1]}|{second[0]}")
     assert not broken
