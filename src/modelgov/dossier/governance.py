@@ -240,7 +240,9 @@ def _pack_table(policy: Policy, mine: dict[tuple[str, str], PolicyResult]) -> st
         rows = [
             [t(c.clause), t(c.title), t(c.attestation or c.note or "not checked automatically")] for c in open_clauses
         ]
-        table_html += h(4, "Clauses a person must attest") + table(["Clause", "Title", "What is needed"], rows, "attest")
+        table_html += h(4, "Clauses a person must attest") + table(
+            ["Clause", "Title", "What is needed"], rows, "attest"
+        )
     return table_html
 
 
