@@ -16,7 +16,7 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 
-pytestmark = pytest.mark.slow  # a second pytest collects the whole suite
+pytestmark = pytest.mark.slow  # a second pytest collects the whole suite when this one did not
 
 #: class of forge → (file, pattern a case's id must match, minimum cases)
 CLASSES = {
@@ -45,8 +45,19 @@ def collected() -> list[str]:
     return [line for line in done.stdout.splitlines() if "::" in line]
 
 
+def _whole_suite_collected(config: pytest.Config) -> bool:
+    """Whether this session collected every test, unfiltered: then its own items are the inventory."""
+    option = config.option
+    filtered = option.keyword or option.markexpr or option.deselect or option.lf or option.ignore or option.ignore_glob
+    return not filtered and [Path(arg).resolve() for arg in config.args] == [TESTS]
+
+
 @pytest.fixture(scope="module")
-def cases() -> list[str]:
+def cases(request: pytest.FixtureRequest) -> list[str]:
+    """The red-team cases as ``path::id``: the running session's own items when it collected the whole
+    suite (each xdist worker collects it all), else a second pytest's collection."""
+    if _whole_suite_collected(request.config):
+        return [item.nodeid for item in request.session.items if item.get_closest_marker("redteam")]
     return collected()
 
 
