@@ -4,6 +4,7 @@ model files are loaded only under the workspace's rules, and every failure becom
 from __future__ import annotations
 
 import pickle
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -450,6 +451,56 @@ def test_shap_sampled_explainer_for_other_models(binary) -> None:
     assert set(result.shap.mean_abs) == set(FEATURES)
     assert result.shap.rows == shapley.SAMPLED_ROWS
     assert max(result.shap.mean_abs, key=result.shap.mean_abs.get) in {"debt_ratio", "income"}
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+def test_interpreted_masking_gives_the_bits_of_the_compiled_kernels(binary) -> None:
+    """The sampled explainer, its copy kernels run as Python, gives the same bits as with numba's
+    compiled kernels; and the block puts the compiled kernels back."""
+    import shap
+    from shap.maskers import _tabular
+
+    model, table = binary
+    X = table[FEATURES]
+    compiled = _tabular._delta_masking
+
+    def values() -> np.ndarray:
+        encode, decode = shapley._codec(X)
+        masker = shap.maskers.Independent(encode(X.iloc[:50]), max_samples=50)
+        output = lambda data: model.predict_proba(decode(data))[:, 1]  # noqa: E731
+        explainer = shap.PermutationExplainer(output, masker, seed=3)
+        return explainer(encode(X.iloc[100:160]), max_evals=2 * len(FEATURES) + 1, silent=True).values
+
+    with shapley.interpreted_masking(shap):
+        assert _tabular._delta_masking is compiled.py_func
+        assert not hasattr(_tabular._single_delta_mask, "py_func")  # a plain function, not a dispatcher
+        with shapley.interpreted_masking(shap):  # nested: left as the enclosing block set it
+            pass
+        assert _tabular._delta_masking is compiled.py_func
+        interpreted = values()
+    assert _tabular._delta_masking is compiled
+    assert interpreted.tobytes() == values().tobytes()
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+def test_a_sampled_explanation_compiles_no_copy_kernel() -> None:
+    """In a new process, a model explained by the sampled route leaves shap's copy kernels
+    uncompiled: numba's compile of them (about 2 s) is not paid."""
+    script = f"""
+import sys
+sys.path[:0] = {[str(Path(__file__).parent)]!r}
+from test_explain import FEATURES, applicants, logistic
+from modelgov.analysis import shapley
+from shap.maskers import _tabular
+train = applicants(600, 1)
+model = logistic().fit(train[FEATURES], train["default"])
+summary = shapley.shap_summary(model, applicants(300, 2)[FEATURES], task="binary_classification", positive_index=1, seed=1)
+assert summary.explainer == "PermutationExplainer", summary.explainer
+print(len(_tabular._delta_masking.signatures), len(_tabular._single_delta_mask.signatures))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "0"]
 
 
 def test_source_features_traces_transformed_columns() -> None:

@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modelgov.analysis.shapley import ShapUnavailable, _codec, _one_output, import_shap, source_features
+from modelgov.analysis.shapley import (
+    ShapUnavailable,
+    _codec,
+    _one_output,
+    import_shap,
+    interpreted_masking,
+    source_features,
+)
 
 #: Background rows the attributions are measured against.
 BACKGROUND_ROWS = 100
@@ -201,7 +208,8 @@ def _permutation_route(
     explainer = shap.PermutationExplainer(output, masker, seed=seed)
     features = records.shape[1]
     try:
-        explanation = explainer(encode(records), max_evals=PERMUTATIONS * (2 * features + 1), silent=True)
+        with interpreted_masking(shap):
+            explanation = explainer(encode(records), max_evals=PERMUTATIONS * (2 * features + 1), silent=True)
     except Exception as exc:
         raise ShapUnavailable(f"Attributions not computed: the sampled explainer failed ({exc})") from None
     values = _one_output(explanation.values, positive_index)
