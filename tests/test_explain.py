@@ -454,53 +454,90 @@ def test_shap_sampled_explainer_for_other_models(binary) -> None:
 
 
 @pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
-def test_interpreted_masking_gives_the_bits_of_the_compiled_kernels(binary) -> None:
-    """The sampled explainer, its copy kernels run as Python, gives the same bits as with numba's
+@pytest.mark.parametrize("task", ["binary_classification", "regression"])
+def test_interpreted_kernels_give_the_bits_of_the_compiled_ones(binary, regression, task: str) -> None:
+    """The sampled explainer, its numba kernels run as Python, gives the same bits as with numba's
     compiled kernels; and the block puts the compiled kernels back."""
     import shap
     from shap.maskers import _tabular
+    from shap.utils import _masked_model
 
-    model, table = binary
+    model, table = binary if task == "binary_classification" else regression
     X = table[FEATURES]
-    compiled = _tabular._delta_masking
+    masking, averaging = _tabular._delta_masking, _masked_model._build_fixed_single_output
+    if task == "regression":
+        output = lambda data: model.predict(decode(data))  # noqa: E731
+    else:
+        output = lambda data: model.predict_proba(decode(data))[:, 1]  # noqa: E731
+    encode, decode = shapley._codec(X)
 
     def values() -> np.ndarray:
-        encode, decode = shapley._codec(X)
-        masker = shap.maskers.Independent(encode(X.iloc[:50]), max_samples=50)
-        output = lambda data: model.predict_proba(decode(data))[:, 1]  # noqa: E731
+        masker = shap.maskers.Independent(encode(X.iloc[:80]), max_samples=80)
         explainer = shap.PermutationExplainer(output, masker, seed=3)
-        return explainer(encode(X.iloc[100:160]), max_evals=2 * len(FEATURES) + 1, silent=True).values
+        return explainer(encode(X.iloc[100:160]), max_evals=4 * len(FEATURES) + 2, silent=True).values
 
-    with shapley.interpreted_masking(shap):
-        assert _tabular._delta_masking is compiled.py_func
+    with shapley.interpreted_kernels(shap):
+        assert _tabular._delta_masking is masking.py_func
         assert not hasattr(_tabular._single_delta_mask, "py_func")  # a plain function, not a dispatcher
-        with shapley.interpreted_masking(shap):  # nested: left as the enclosing block set it
+        assert _masked_model._build_fixed_single_output is not averaging
+        with shapley.interpreted_kernels(shap):  # nested: left as the enclosing block set it
             pass
-        assert _tabular._delta_masking is compiled.py_func
+        assert _tabular._delta_masking is masking.py_func
         interpreted = values()
-    assert _tabular._delta_masking is compiled
+    assert (_tabular._delta_masking, _masked_model._build_fixed_single_output) == (masking, averaging)
     assert interpreted.tobytes() == values().tobytes()
 
 
 @pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
-def test_a_sampled_explanation_compiles_no_copy_kernel() -> None:
-    """In a new process, a model explained by the sampled route leaves shap's copy kernels
-    uncompiled: numba's compile of them (about 2 s) is not paid."""
+def test_the_mean_adds_in_numbas_order_not_numpys() -> None:
+    """numba's mean adds the values one after another; NumPy's adds them pairwise, which differs in
+    the last digits. The interpreted kernel's mean is numba's, bit for bit."""
+    import numba
+
+    compiled_mean = numba.njit(lambda a: np.mean(a))
+    rng = np.random.default_rng(11)
+    arrays = [rng.random(n) * 10.0 ** rng.integers(-3, 4) for n in (1, 2, 7, 50, 80, 129, 1000) for _ in range(30)]
+    assert all(shapley._sequential_mean(a) == compiled_mean(a) for a in arrays)
+    assert any(np.mean(a) != compiled_mean(a) for a in arrays)  # the order matters
+    assert np.isnan(shapley._sequential_mean(np.array([])))
+
+
+def test_other_links_and_weights_keep_the_compiled_averaging() -> None:
+    calls = []
+    identity, logit = object(), object()
+    build = shapley._averaged_outputs(lambda *args: calls.append(args[6:]), identity)
+    averaged, last = np.zeros(2), np.zeros(3)
+    outputs, positions = np.arange(6, dtype=float), np.array([0, 3, 6])
+    varying, counts = np.ones((2, 3), dtype=bool), np.array([3, 3])
+    build(averaged, last, outputs, positions, varying, counts, logit, None)
+    build(averaged, last, outputs, positions, varying, counts, identity, np.ones(3))
+    assert calls[0][0] is logit and calls[1][0] is identity and len(calls) == 2
+    assert not averaged.any()
+    build(averaged, last, outputs, positions, varying, counts, identity, None)
+    assert averaged.tolist() == [1.0, 4.0] and len(calls) == 2
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+def test_a_sampled_explanation_compiles_no_kernel() -> None:
+    """In a new process, a model explained by the sampled route leaves shap's kernels uncompiled:
+    numba's compile of them (about 4.5 s) is not paid."""
     script = f"""
 import sys
 sys.path[:0] = {[str(Path(__file__).parent)]!r}
 from test_explain import FEATURES, applicants, logistic
 from modelgov.analysis import shapley
 from shap.maskers import _tabular
+from shap.utils import _masked_model
 train = applicants(600, 1)
 model = logistic().fit(train[FEATURES], train["default"])
 summary = shapley.shap_summary(model, applicants(300, 2)[FEATURES], task="binary_classification", positive_index=1, seed=1)
 assert summary.explainer == "PermutationExplainer", summary.explainer
-print(len(_tabular._delta_masking.signatures), len(_tabular._single_delta_mask.signatures))
+kernels = [_tabular._delta_masking, _tabular._single_delta_mask, _masked_model._build_fixed_single_output]
+print(*(len(kernel.signatures) for kernel in kernels))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "0"]
+    assert done.stdout.split() == ["0", "0", "0"]
 
 
 def test_source_features_traces_transformed_columns() -> None:

@@ -31,7 +31,7 @@ from modelgov.analysis.shapley import (
     _codec,
     _one_output,
     import_shap,
-    interpreted_masking,
+    interpreted_kernels,
     source_features,
 )
 
@@ -208,7 +208,7 @@ def _permutation_route(
     explainer = shap.PermutationExplainer(output, masker, seed=seed)
     features = records.shape[1]
     try:
-        with interpreted_masking(shap):
+        with interpreted_kernels(shap):
             explanation = explainer(encode(records), max_evals=PERMUTATIONS * (2 * features + 1), silent=True)
     except Exception as exc:
         raise ShapUnavailable(f"Attributions not computed: the sampled explainer failed ({exc})") from None

@@ -65,33 +65,73 @@ def import_shap() -> Any:
     return shap
 
 
-#: shap's tabular-masker kernels that only copy values (``shap.maskers._tabular``), see :func:`interpreted_masking`.
+#: shap's tabular-masker kernels that only copy values (``shap.maskers._tabular``), see :func:`interpreted_kernels`.
 _COPY_KERNELS = ("_delta_masking", "_single_delta_mask")
 
 
 @contextmanager
-def interpreted_masking(shap: Any) -> Iterator[None]:
-    """Run shap's delta-masking kernels as Python while the block runs.
+def interpreted_kernels(shap: Any) -> Iterator[None]:
+    """Run a sampled explanation's numba kernels as Python while the block runs, with the same bits.
 
-    A sampled explanation masks its rows through two numba kernels of shap's tabular masker, which
-    flip columns between a row's values and the background's. numba compiles them in every process
-    that calls them, about 2 s of one core: most of a small model's explanation, paid again by each
-    worker of a build. They only copy values, so their Python source (numba's ``py_func``, shap's own
-    code) gives the same bits, about 20 ms slower per 200 rows. The kernels that average the model's
-    outputs stay compiled: numba sums in another order than NumPy, so their results would change.
-    With another shap that lacks these kernels, nothing is changed."""
-    module = getattr(getattr(shap, "maskers", None), "_tabular", None)
-    kernels = {name: getattr(module, name, None) for name in _COPY_KERNELS}
-    if not all(callable(getattr(kernel, "py_func", None)) for kernel in kernels.values()):
+    shap's PermutationExplainer masks rows and averages the model's outputs with four numba kernels,
+    which numba compiles in every process that calls them: about 4.5 s of one core, most of a small
+    model's explanation, paid again by each worker of a build. As Python they take about 0.07 s per
+    200 rows. Two of them only copy values (the masker's), so their own source (numba's
+    ``py_func``) runs. The one that averages one output per row is :func:`_averaged_outputs`, which
+    sums in numba's order. Other cases (several outputs, a link other than the identity) keep
+    shap's compiled kernel. With a shap that lacks these kernels, nothing is changed."""
+    tabular = getattr(getattr(shap, "maskers", None), "_tabular", None)
+    masked_model = getattr(getattr(shap, "utils", None), "_masked_model", None)
+    kernels = {name: getattr(tabular, name, None) for name in _COPY_KERNELS}
+    averaging = getattr(masked_model, "_build_fixed_single_output", None)
+    identity = getattr(getattr(shap, "links", None), "identity", None)
+    if not all(callable(getattr(k, "py_func", None)) for k in [*kernels.values(), averaging]) or identity is None:
         yield  # another shap, or already interpreted by an enclosing block
         return
     for name, kernel in kernels.items():
-        setattr(module, name, kernel.py_func)
+        setattr(tabular, name, kernel.py_func)
+    masked_model._build_fixed_single_output = _averaged_outputs(averaging, identity)
     try:
         yield
     finally:
         for name, kernel in kernels.items():
-            setattr(module, name, kernel)
+            setattr(tabular, name, kernel)
+        masked_model._build_fixed_single_output = averaging
+
+
+def _averaged_outputs(compiled: Any, identity: Any) -> Callable[..., None]:
+    """shap's ``_build_fixed_single_output`` in Python: for each mask, the model's outputs on the
+    background rows it changed replace those rows' last outputs, and the mask's value is their mean.
+    numba's mean adds the values one after another (NumPy's adds them pairwise, which changes the last
+    digits), so :func:`_sequential_mean` does too. With a link other than the identity, or
+    linearising weights, shap's compiled kernel runs."""
+
+    def build(averaged, last, outputs, positions, varying, counts, link, weights) -> None:
+        if link is not identity or weights is not None:
+            compiled(averaged, last, outputs, positions, varying, counts, link, weights)
+            return
+        rows = last.shape[0]
+        for i in range(len(averaged)):
+            if positions[i] < positions[i + 1]:
+                if counts[i] == rows:
+                    last[:] = outputs[positions[i] : positions[i + 1]]
+                else:
+                    last[varying[i]] = outputs[positions[i] : positions[i + 1]]
+                averaged[i] = _sequential_mean(last)
+            else:
+                averaged[i] = averaged[i - 1]
+
+    return build
+
+
+def _sequential_mean(values: np.ndarray) -> float:
+    """The mean as numba computes it: a float64 sum from the first value to the last, then one division."""
+    if values.size == 0:
+        return float("nan")
+    total = 0.0
+    for value in values.ravel().tolist():
+        total += value
+    return total / values.size
 
 
 def shap_summary(model: Any, X: pd.DataFrame, *, task: str, positive_index: int, seed: int) -> ShapSummary:
@@ -248,7 +288,7 @@ def _sampled_route(shap: Any, model: Any, X: pd.DataFrame, *, task: str, positiv
     masker = shap.maskers.Independent(encode(background), max_samples=BACKGROUND_ROWS)
     explainer = shap.PermutationExplainer(output, masker, seed=seed)
     try:
-        with interpreted_masking(shap):
+        with interpreted_kernels(shap):
             explanation = explainer(encode(rows), max_evals=2 * len(features) + 1, silent=True)
     except Exception as exc:
         raise ShapUnavailable(f"SHAP values not computed: the sampled explainer failed ({exc})") from None
