@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
 
-from shared_builds import DemoBuild, build_demo, shared_folder
+from shared_builds import DESELECTED, DemoBuild, build_demo, shared_folder
 
 # The Spark tests' JVM (one per test process: PySpark keeps its gateway after a session stops) runs
 # small queries once each, which the JIT's optimising tier never repays: with the first tier only and
@@ -85,6 +85,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Note on the session's config that a collected test was deselected (:data:`DESELECTED`)."""
+    if items:
+        items[0].config.stash[DESELECTED] = True
 
 
 @pytest.fixture(scope="session", autouse=True)

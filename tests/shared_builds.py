@@ -21,6 +21,10 @@ SHARED_DATA = next(
     Path(__file__).resolve().parents[1] / "shared" / "data",
 )
 
+#: Set on a session's config when any collected test was deselected (``-k``, ``-m``, ``--lf``,
+#: ``--sw``, ``--deselect`` or a plugin; tests/conftest.py): its items are then not the whole suite.
+DESELECTED = pytest.StashKey[bool]()
+
 # --------------------------------------------------------------------------------------------------
 # Built once per session, shared by every test that only reads it
 # --------------------------------------------------------------------------------------------------

@@ -519,8 +519,8 @@ def test_other_links_and_weights_keep_the_compiled_averaging() -> None:
 
 @pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
 def test_a_sampled_explanation_compiles_no_kernel() -> None:
-    """In a new process, a model explained by the sampled route leaves shap's kernels uncompiled:
-    numba's compile of them (about 4.5 s) is not paid."""
+    """In a new process, a model explained by the sampled route leaves shap's kernels, and every other
+    numba function, uncompiled: numba's compile of them (about 4.5 s) is not paid."""
     script = f"""
 import sys
 sys.path[:0] = {[str(Path(__file__).parent)]!r}
@@ -534,10 +534,32 @@ summary = shapley.shap_summary(model, applicants(300, 2)[FEATURES], task="binary
 assert summary.explainer == "PermutationExplainer", summary.explainer
 kernels = [_tabular._delta_masking, _tabular._single_delta_mask, _masked_model._build_fixed_single_output]
 print(*(len(kernel.signatures) for kernel in kernels))
+import gc
+from numba.core.dispatcher import Dispatcher
+print(sorted(o.py_func.__qualname__ for o in gc.get_objects() if isinstance(o, Dispatcher) and o.signatures))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "0", "0"]
+    counts, compiled = done.stdout.splitlines()
+    assert counts.split() == ["0", "0", "0"]
+    assert compiled == "[]", f"numba compiled {compiled} (every numba function in the process)"
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+def test_a_shap_whose_averaging_kernel_changed_keeps_it_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python averaging reproduces one version of shap's kernel: with any other source (another
+    shap), shap's own compiled kernel runs; the copy kernels, run as their own source, still do."""
+    import shap
+    from shap.maskers import _tabular
+    from shap.utils import _masked_model
+
+    averaging = _masked_model._build_fixed_single_output
+    assert shapley._source_digest(averaging.py_func) == shapley._AVERAGING_SOURCE  # this shap: replaced
+    monkeypatch.setattr(shapley, "_AVERAGING_SOURCE", "0" * 64)
+    with shapley.interpreted_kernels(shap):
+        assert _masked_model._build_fixed_single_output is averaging
+        assert not hasattr(_tabular._delta_masking, "py_func")
+    assert hasattr(_tabular._delta_masking, "py_func")
 
 
 def test_source_features_traces_transformed_columns() -> None:

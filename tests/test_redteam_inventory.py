@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from shared_builds import DESELECTED
+
 TESTS = Path(__file__).resolve().parent
 
 pytestmark = pytest.mark.slow  # a second pytest collects the whole suite when this one did not
@@ -46,10 +48,11 @@ def collected() -> list[str]:
 
 
 def _whole_suite_collected(config: pytest.Config) -> bool:
-    """Whether this session collected every test, unfiltered: then its own items are the inventory."""
-    option = config.option
-    filtered = option.keyword or option.markexpr or option.deselect or option.lf or option.ignore or option.ignore_glob
-    return not filtered and [Path(arg).resolve() for arg in config.args] == [TESTS]
+    """Whether this session collected every test and deselected none (tests/conftest.py notes any
+    deselection, whoever made it): then its own items are the inventory."""
+    ignored = config.getoption("ignore", None) or config.getoption("ignore_glob", None)
+    everything = [Path(arg).resolve() for arg in config.args] == [TESTS]
+    return everything and not ignored and not config.stash.get(DESELECTED, False)
 
 
 @pytest.fixture(scope="module")

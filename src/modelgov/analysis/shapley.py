@@ -67,19 +67,23 @@ def import_shap() -> Any:
 
 #: shap's tabular-masker kernels that only copy values (``shap.maskers._tabular``), see :func:`interpreted_kernels`.
 _COPY_KERNELS = ("_delta_masking", "_single_delta_mask")
+#: SHA-256 of the source of shap's ``_build_fixed_single_output`` that :func:`_averaged_outputs`
+#: reproduces (shap 0.51). Another source (another shap) keeps the compiled kernel.
+_AVERAGING_SOURCE = "0e66bf5290b2797c91b67159cbe556dedb421c845ccc8b2820140faf55da5e5b"
 
 
 @contextmanager
 def interpreted_kernels(shap: Any) -> Iterator[None]:
     """Run a sampled explanation's numba kernels as Python while the block runs, with the same bits.
 
-    shap's PermutationExplainer masks rows and averages the model's outputs with four numba kernels,
-    which numba compiles in every process that calls them: about 4.5 s of one core, most of a small
-    model's explanation, paid again by each worker of a build. As Python they take about 0.07 s per
-    200 rows. Two of them only copy values (the masker's), so their own source (numba's
-    ``py_func``) runs. The one that averages one output per row is :func:`_averaged_outputs`, which
-    sums in numba's order. Other cases (several outputs, a link other than the identity) keep
-    shap's compiled kernel. With a shap that lacks these kernels, nothing is changed."""
+    shap's PermutationExplainer masks rows and averages the model's outputs with three numba kernels
+    (for one output per row), which numba compiles in every process that calls them: about 4.5 s of
+    one core, most of a small model's explanation, paid again by each worker of a build. As Python
+    they take about 0.07 s per 200 rows. Two of them only copy values (the masker's), so their own
+    source (numba's ``py_func``) runs. The one that averages is :func:`_averaged_outputs`, which sums
+    in numba's order; it replaces shap's only when that kernel's source is the one it reproduces
+    (:data:`_AVERAGING_SOURCE`). Other cases (several outputs, a link other than the identity) keep
+    shap's compiled kernels; so does a shap that lacks these kernels."""
     tabular = getattr(getattr(shap, "maskers", None), "_tabular", None)
     masked_model = getattr(getattr(shap, "utils", None), "_masked_model", None)
     kernels = {name: getattr(tabular, name, None) for name in _COPY_KERNELS}
@@ -88,15 +92,28 @@ def interpreted_kernels(shap: Any) -> Iterator[None]:
     if not all(callable(getattr(k, "py_func", None)) for k in [*kernels.values(), averaging]) or identity is None:
         yield  # another shap, or already interpreted by an enclosing block
         return
-    for name, kernel in kernels.items():
-        setattr(tabular, name, kernel.py_func)
-    masked_model._build_fixed_single_output = _averaged_outputs(averaging, identity)
+    known = _source_digest(averaging.py_func) == _AVERAGING_SOURCE
     try:
+        for name, kernel in kernels.items():
+            setattr(tabular, name, kernel.py_func)
+        if known:
+            masked_model._build_fixed_single_output = _averaged_outputs(averaging, identity)
         yield
     finally:
         for name, kernel in kernels.items():
             setattr(tabular, name, kernel)
         masked_model._build_fixed_single_output = averaging
+
+
+def _source_digest(function: Callable[..., Any]) -> str | None:
+    """SHA-256 of a function's source text, or None when it cannot be read."""
+    import hashlib
+    import inspect
+
+    try:
+        return hashlib.sha256(inspect.getsource(function).encode("utf-8")).hexdigest()
+    except (OSError, TypeError):
+        return None
 
 
 def _averaged_outputs(compiled: Any, identity: Any) -> Callable[..., None]:
