@@ -502,7 +502,7 @@ def test_the_mean_adds_in_numbas_order_not_numpys() -> None:
     assert np.isnan(shapley._sequential_mean(np.array([])))
 
 
-def test_other_links_and_weights_keep_the_compiled_averaging() -> None:
+def test_other_links_weights_and_types_keep_the_compiled_averaging() -> None:
     calls = []
     identity, logit = object(), object()
     build = shapley._averaged_outputs(lambda *args: calls.append(args[6:]), identity)
@@ -511,10 +511,11 @@ def test_other_links_and_weights_keep_the_compiled_averaging() -> None:
     varying, counts = np.ones((2, 3), dtype=bool), np.array([3, 3])
     build(averaged, last, outputs, positions, varying, counts, logit, None)
     build(averaged, last, outputs, positions, varying, counts, identity, np.ones(3))
-    assert calls[0][0] is logit and calls[1][0] is identity and len(calls) == 2
+    build(averaged, last.astype(np.float32), outputs, positions, varying, counts, identity, None)
+    assert calls[0][0] is logit and calls[1][0] is identity and calls[2][0] is identity and len(calls) == 3
     assert not averaged.any()
     build(averaged, last, outputs, positions, varying, counts, identity, None)
-    assert averaged.tolist() == [1.0, 4.0] and len(calls) == 2
+    assert averaged.tolist() == [1.0, 4.0] and len(calls) == 3
 
 
 @pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")

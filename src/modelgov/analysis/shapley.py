@@ -120,11 +120,12 @@ def _averaged_outputs(compiled: Any, identity: Any) -> Callable[..., None]:
     """shap's ``_build_fixed_single_output`` in Python: for each mask, the model's outputs on the
     background rows it changed replace those rows' last outputs, and the mask's value is their mean.
     numba's mean adds the values one after another (NumPy's adds them pairwise, which changes the last
-    digits), so :func:`_sequential_mean` does too. With a link other than the identity, or
-    linearising weights, shap's compiled kernel runs."""
+    digits), so :func:`_sequential_mean` does too, in float64, as numba does for shap's float64 last
+    outputs. With a link other than the identity, linearising weights or last outputs of another
+    type, shap's compiled kernel runs."""
 
     def build(averaged, last, outputs, positions, varying, counts, link, weights) -> None:
-        if link is not identity or weights is not None:
+        if link is not identity or weights is not None or last.dtype != np.float64:
             compiled(averaged, last, outputs, positions, varying, counts, link, weights)
             return
         rows = last.shape[0]
