@@ -7,16 +7,18 @@ the rest before its first task: about a second of CPU with compiled bytecode and
 worker of every pool; a build with ``--jobs 2`` starts up to six. Where the platform has it, workers
 are forked from a *fork server* instead: a fresh interpreter, started by the first pool a process
 creates and kept until the process ends or the ``modelgov`` command stops it (:func:`stop_server`;
-a long-lived process, such as the test suite, keeps one for all its builds), which imports the workers' modules (:mod:`modelgov.worker_preload`) once and
-forks each worker from itself. The build's own process is never forked: it holds DuckDB
-connections, Arrow's thread pools and open files.
+a long-lived process, such as the test suite, keeps one for all its builds), which imports the
+workers' modules (:mod:`modelgov.worker_preload`) once and forks each worker from itself. The
+build's own process is never forked: it holds DuckDB connections, Arrow's thread pools and open
+files.
 
 The server finds modules exactly as the process that started it does: it is started with that
 process's ``sys.path`` and with ``PYTHONSAFEPATH``, so the folder the build runs in is not searched
-first (unless Python runs with ``-E``, which ignores both variables). (multiprocessing starts the server as ``python -c``, which would put the working folder at
-the head of the path, and does not apply the caller's path to what the server imports: a ``yaml.py``
-in the folder where ``modelgov build`` runs, which a pull request can write, would have run in the
-server and every worker forked from it. A test plants one.)
+first (unless Python runs with ``-E``, which ignores both variables). (multiprocessing starts the
+server as ``python -c``, which would put the working folder at the head of the path, and does not
+apply the caller's path to what the server imports: a ``yaml.py`` in the folder where ``modelgov
+build`` runs, which a pull request can write, would have run in the server and every worker forked
+from it. A test plants one.)
 
 What a worker takes from the process that created its pool, when the pool is created:
 

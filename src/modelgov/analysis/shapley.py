@@ -21,6 +21,7 @@ value per input (a ranking) and, for a beeswarm chart, each input's values on at
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -105,8 +106,10 @@ def interpreted_kernels(shap: Any) -> Iterator[None]:
         masked_model._build_fixed_single_output = averaging
 
 
+@functools.cache
 def _source_digest(function: Callable[..., Any]) -> str | None:
-    """SHA-256 of a function's source text, or None when it cannot be read."""
+    """SHA-256 of a function's source text, or None when it cannot be read; read once per process,
+    not once per explanation."""
     import hashlib
     import inspect
 
