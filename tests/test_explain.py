@@ -453,6 +453,28 @@ def test_shap_sampled_explainer_for_other_models(binary) -> None:
     assert max(result.shap.mean_abs, key=result.shap.mean_abs.get) in {"debt_ratio", "income"}
 
 
+def test_a_wide_table_is_explained_on_fewer_rows_so_the_work_stays_bounded() -> None:
+    """Each explained row costs (2 × features + 1) × BACKGROUND_ROWS model evaluations: up to 30
+    features every table gets SAMPLED_ROWS rows (the figures of narrower tables do not move), beyond
+    that fewer, so the evaluations stay within SAMPLED_WORK until the floor of MIN_SAMPLED_ROWS."""
+    evaluations = lambda f: shapley.sampled_rows(f) * (2 * f + 1) * shapley.BACKGROUND_ROWS  # noqa: E731
+    assert [shapley.sampled_rows(f) for f in (1, 4, 30)] == [shapley.SAMPLED_ROWS] * 3
+    assert shapley.sampled_rows(31) < shapley.SAMPLED_ROWS and shapley.sampled_rows(60) == 100
+    assert all(evaluations(f) <= shapley.SAMPLED_WORK for f in range(1, 305))
+    assert shapley.sampled_rows(1_000) == shapley.sampled_rows(10_000) == shapley.MIN_SAMPLED_ROWS
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+def test_a_wide_model_is_explained_on_the_rows_its_width_allows() -> None:
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(400, 60)), columns=[f"x{i}" for i in range(60)])
+    model = LogisticRegression(max_iter=500).fit(X, (X["x0"] + X["x1"] + rng.normal(size=400) > 0).astype(int))
+    summary = shapley.shap_summary(model, X, task="binary_classification", positive_index=1, seed=2)
+    assert summary.explainer == "PermutationExplainer"
+    assert summary.rows == shapley.sampled_rows(60) == 100
+    assert set(list(summary.mean_abs)[:2]) == {"x0", "x1"}
+
+
 @pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
 @pytest.mark.parametrize("task", ["binary_classification", "regression"])
 def test_interpreted_kernels_give_the_bits_of_the_compiled_ones(binary, regression, task: str) -> None:

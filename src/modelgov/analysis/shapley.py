@@ -9,9 +9,10 @@ Two routes, chosen per model:
   ``employment_type``) — SHAP values are additive, so the sum is the input's value. When the
   transformed columns cannot be traced back to the inputs, the sampled route is used instead.
 * **PermutationExplainer** otherwise: model-agnostic and sampled, so it is kept small
-  (:data:`SAMPLED_ROWS` rows against a :data:`BACKGROUND_ROWS`-row background, one antithetic
-  permutation pass per row) to stay within seconds for any scikit-learn model. Text columns are
-  given integer codes for shap's masker and decoded before the model sees them.
+  (:data:`SAMPLED_ROWS` rows, fewer for a table of more than 30 inputs (:func:`sampled_rows`),
+  against a :data:`BACKGROUND_ROWS`-row background, one antithetic permutation pass per row) to stay
+  within seconds for any scikit-learn model. Text columns are given integer codes for shap's masker
+  and decoded before the model sees them.
 
 For binary classification the values explain the positive class: TreeExplainer in the model's raw
 output (log-odds for gradient boosting), PermutationExplainer in probability. Kept: the mean absolute
@@ -41,6 +42,11 @@ TREE_WORK = 500_000_000
 #: Rows explained by the sampled explainer, and its background sample.
 SAMPLED_ROWS = 200
 BACKGROUND_ROWS = 50
+#: The sampled explainer evaluates the model on (2 × features + 1) × BACKGROUND_ROWS rows for each row
+#: it explains, so a wide table gets fewer rows (:func:`sampled_rows`): the evaluations stay within
+#: SAMPLED_WORK (SAMPLED_ROWS rows up to 30 features), never fewer than MIN_SAMPLED_ROWS rows.
+SAMPLED_WORK = SAMPLED_ROWS * (2 * 30 + 1) * BACKGROUND_ROWS
+MIN_SAMPLED_ROWS = 20
 
 #: Rows of each input's SHAP values kept for the beeswarm chart.
 BEESWARM_ROWS = 200
@@ -292,10 +298,17 @@ def source_features(names: Sequence[str], features: Sequence[str]) -> list[str] 
     return sources
 
 
+def sampled_rows(features: int) -> int:
+    """Rows the sampled explainer explains for a table of ``features`` inputs (see :data:`SAMPLED_WORK`).
+    Counted, not timed, so the same table is explained on the same rows on every machine."""
+    per_row = (2 * features + 1) * BACKGROUND_ROWS
+    return int(np.clip(SAMPLED_WORK // per_row, MIN_SAMPLED_ROWS, SAMPLED_ROWS))
+
+
 def _sampled_route(shap: Any, model: Any, X: pd.DataFrame, *, task: str, positive_index: int, seed: int) -> ShapSummary:
     features = list(X.columns)
     encode, decode = _codec(X)
-    rows = _sample(X, SAMPLED_ROWS, seed)
+    rows = _sample(X, sampled_rows(len(features)), seed)
     background = _sample(X, BACKGROUND_ROWS, seed + 1)
     if task == "regression":
 
