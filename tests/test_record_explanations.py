@@ -350,3 +350,108 @@ def test_at_most_max_records_are_explained_named_ones_first(data, monkeypatch: p
     )  # fmt: skip
     assert len(result.records) == 4 and {"R5", "R9"} <= {r.id for r in result.records}
     assert any("at most 4 are" in note for note in result.notes)
+
+
+def test_the_sampled_plan_bounds_the_explainers_work_whatever_the_width() -> None:
+    """Up to 30 inputs and 100 records nothing is cut; beyond, evaluations stay within SAMPLED_WORK: a
+    sample loses rows first, then the background shrinks, and records are left out only at its floor."""
+    from modelgov.analysis.record_attributions import (
+        MIN_SAMPLED_BACKGROUND_ROWS,
+        PERMUTATIONS,
+        SAMPLED_BACKGROUND_ROWS,
+        SAMPLED_WORK,
+        sampled_plan,
+    )
+
+    for features in range(1, 31):
+        for rows in (1, 20, 100):
+            assert sampled_plan(rows, features, min_rows=rows) == (rows, SAMPLED_BACKGROUND_ROWS)
+    for features in [*range(1, 400), 1_000, 10_000, 100_000]:
+        per_row = PERMUTATIONS * (2 * features + 1)
+        for rows, min_rows in ((100, 100), (100, 20), (20, 20), (3, 3)):
+            explained, background = sampled_plan(rows, features, min_rows=min_rows)
+            assert explained * per_row * background <= SAMPLED_WORK
+            assert MIN_SAMPLED_BACKGROUND_ROWS <= background <= SAMPLED_BACKGROUND_ROWS
+            assert explained <= rows
+            if background < SAMPLED_BACKGROUND_ROWS:  # rows are cut to min_rows before the background shrinks
+                assert explained == min(rows, min_rows) or background == MIN_SAMPLED_BACKGROUND_ROWS
+            if explained < min(rows, min_rows):  # records are left out only at the background's floor
+                assert background == MIN_SAMPLED_BACKGROUND_ROWS
+                assert (explained + 1) * per_row * MIN_SAMPLED_BACKGROUND_ROWS > SAMPLED_WORK  # as many as fit
+    assert sampled_plan(20, 10_000, min_rows=20)[0] == 1
+    assert sampled_plan(20, 20_000, min_rows=20)[0] == 0
+
+
+class _WideScorer:
+    """A classifier no tree or linear explainer recognises (no ``coef_``), so the sampled route explains
+    it; it counts the rows it scores."""
+
+    classes_ = np.array([0, 1])
+
+    def __init__(self, weights: np.ndarray) -> None:
+        self.weights = weights
+        self.rows = 0
+
+    def predict_proba(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        self.rows += len(X)
+        p = 1 / (1 + np.exp(-(X @ self.weights)))
+        return np.column_stack([1 - p, p])
+
+
+def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_cut() -> None:
+    """A pull request that widens the evaluation table cannot make the record attributions grow with the
+    square of its width: the explainer scores at most SAMPLED_WORK rows a call, the named records are
+    explained first, and the notes say what was cut."""
+    import re
+
+    from modelgov.analysis.record_attributions import SAMPLED_WORK, sampled_plan
+
+    width = 400
+    rng = np.random.default_rng(5)
+    features = [f"x{i}" for i in range(width)]
+    X = pd.DataFrame(rng.normal(size=(300, width)), columns=features)
+    weights = np.zeros(width)
+    weights[:2] = (1.5, -1.0)
+    model = _WideScorer(weights)
+
+    found = attribute(model, X.iloc[:40], X, task="binary_classification", positive_index=1, seed=0)
+    assert (found.explained, found.background_rows) == sampled_plan(40, width, min_rows=40) == (38, 10)
+    assert model.rows <= SAMPLED_WORK + 38  # the explainer's evaluations, and the check that they add up
+    p = model.predict_proba(X.iloc[: found.explained])[:, 1]
+    np.testing.assert_allclose(found.base + found.values.sum(axis=1), p, atol=1e-6)
+    assert set(np.argsort(-np.abs(found.values).mean(axis=0))[:2]) == {0, 1}  # the true drivers lead
+
+    table = X.assign(
+        label=(rng.random(300) < 0.5).astype(int), sex=np.where(np.arange(300) % 2, "F", "M"),
+        rid=[f"R{i}" for i in range(300)],
+    )  # fmt: skip
+    named = [f"R{i}" for i in range(299, 259, -1)]  # 40 records, none of them first in the table
+    result = explain_records(
+        model, table, spec=Explanations(records=named, largest_errors=2, per_group=4, what_if_features=1),
+        features=features, label="label", task="binary_classification", positive_label=1, positive_index=1,
+        sensitive=["sex"], id_column="rid", threshold=0.5, min_group_size=5, seed=0, publish=True,
+    )  # fmt: skip
+    notes = " ".join(result.notes)
+    left_out, chosen = map(int, re.search(r"(\d+) of (\d+) chosen records not explained", notes).groups())
+    assert chosen > 40 and len(result.records) == chosen - left_out == sampled_plan(chosen, width, min_rows=chosen)[0]
+    assert {record.id for record in result.records} <= set(named)  # named records first
+    assert [record.number for record in result.records] == list(range(1, len(result.records) + 1))
+    for record in result.records:
+        assert record.base_value + sum(record.attributions.values()) == pytest.approx(record.score, abs=1e-6)
+    assert "against 10 background rows" in notes and "400 inputs" in notes
+    assert (result.sample_rows, 19) == sampled_plan(100, width, min_rows=20) == (20, 19)
+    assert "measured on 20 rows against 19 background rows" in notes
+
+
+def test_a_table_too_wide_for_one_record_is_refused_with_a_reason() -> None:
+    from modelgov.analysis.record_attributions import sampled_plan
+
+    width = 20_000
+    assert sampled_plan(1, width, min_rows=1)[0] == 0
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(30, width)))
+    X.columns = [f"x{i}" for i in range(width)]
+    model = _WideScorer(np.zeros(width))
+    with pytest.raises(ShapUnavailable, match=r"with 20,000 inputs, one record needs more than"):
+        attribute(model, X.iloc[:1], X, task="binary_classification", positive_index=1, seed=0)
+    assert model.rows == 0  # refused before any evaluation

@@ -30,8 +30,8 @@ from modelgov.analysis.shapley import (
     ShapUnavailable,
     _codec,
     _one_output,
+    explain_sampled,
     import_shap,
-    interpreted_kernels,
     source_features,
 )
 
@@ -45,6 +45,12 @@ SAMPLED_BACKGROUND_ROWS = 50
 PERMUTATIONS = 1
 #: Largest gap between base + Σ attributions and the model output still called additive.
 ADDITIVITY_TOLERANCE = 1e-4
+#: Model evaluations one call of the sampled explainer may make: 100 records of a 30-input table
+#: against the full background. A record costs PERMUTATIONS × (2 × inputs + 1) × background rows, so
+#: a wide table would otherwise grow the work with the square of its width (see :func:`sampled_plan`).
+SAMPLED_WORK = 100 * PERMUTATIONS * (2 * 30 + 1) * SAMPLED_BACKGROUND_ROWS
+#: Fewest background rows the sampled explainer is measured against when the work bound binds.
+MIN_SAMPLED_BACKGROUND_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,39 @@ class Attributions:
     base: float
     output: np.ndarray
     scale: str
+    #: Background rows of the sampled explainer (None for the tree and linear routes, whose background is
+    #: the trees' cover or BACKGROUND_ROWS rows); fewer than SAMPLED_BACKGROUND_ROWS when the bound binds.
+    background_rows: int | None = None
+    #: Positions, among the records given, of the records explained (the rows of ``values``): all of
+    #: them unless the sampled explainer's bound binds (None stands for all).
+    positions: tuple[int, ...] | None = None
+
+    @property
+    def explained(self) -> int:
+        """How many records are explained."""
+        return len(self.values)
+
+
+def sampled_plan(rows: int, features: int, *, min_rows: int) -> tuple[int, int]:
+    """(rows explained, background rows) for ``rows`` records of a ``features``-input table, so that the
+    sampled explainer makes at most :data:`SAMPLED_WORK` model evaluations.
+
+    Counted, not timed, so a table gets the same plan on every machine. Up to 30 inputs nothing is cut.
+    Beyond, in this order: rows down to ``min_rows`` (a sample can lose rows; records asked for by name,
+    passed with ``min_rows=rows``, cannot), then the background down to MIN_SAMPLED_BACKGROUND_ROWS
+    (the attributions still add up exactly; their reference, the background's mean output, is measured
+    on fewer rows), and only then rows below ``min_rows``: 0 when even one record does not fit.
+    """
+    per_row = PERMUTATIONS * (2 * features + 1)
+    if rows * per_row * SAMPLED_BACKGROUND_ROWS <= SAMPLED_WORK:
+        return rows, SAMPLED_BACKGROUND_ROWS
+    rows = max(min(rows, min_rows), SAMPLED_WORK // (per_row * SAMPLED_BACKGROUND_ROWS))
+    if rows * per_row * SAMPLED_BACKGROUND_ROWS <= SAMPLED_WORK:
+        return rows, SAMPLED_BACKGROUND_ROWS
+    background = SAMPLED_WORK // (rows * per_row)
+    if background >= MIN_SAMPLED_BACKGROUND_ROWS:
+        return rows, int(background)
+    return int(SAMPLED_WORK // (per_row * MIN_SAMPLED_BACKGROUND_ROWS)), MIN_SAMPLED_BACKGROUND_ROWS
 
 
 def model_output(model: Any, X: pd.DataFrame, *, task: str, positive_index: int) -> np.ndarray:
@@ -68,9 +107,21 @@ def model_output(model: Any, X: pd.DataFrame, *, task: str, positive_index: int)
 
 
 def attribute(
-    model: Any, records: pd.DataFrame, background: pd.DataFrame, *, task: str, positive_index: int, seed: int
+    model: Any,
+    records: pd.DataFrame,
+    background: pd.DataFrame,
+    *,
+    task: str,
+    positive_index: int,
+    seed: int,
+    priority: Sequence[int] | None = None,
 ) -> Attributions:
-    """SHAP values of ``records`` (the model's input columns) against ``background``."""
+    """SHAP values of ``records`` (the model's input columns) against ``background``.
+
+    The tree and linear routes explain every record. The sampled explainer explains as many records as
+    its work bound allows (:func:`sampled_plan`): the first of ``priority`` (positions in ``records``;
+    by default their own order), explained in ``records``' order all the same, so that a record's values
+    do not depend on which others were cut. It raises ShapUnavailable when not even one fits."""
     shap = import_shap()
     background = _sample(background, BACKGROUND_ROWS, seed)
     for route in (_tree_route, _linear_route):
@@ -81,7 +132,9 @@ def attribute(
             except ShapUnavailable:
                 # e.g. native categorical splits TreeExplainer does not follow: the sampled route is exact
                 continue
-    found = _permutation_route(shap, model, records, background, task=task, positive_index=positive_index, seed=seed)
+    found = _permutation_route(
+        shap, model, records, background, task=task, positive_index=positive_index, seed=seed, priority=priority
+    )
     return _finish(model, records, found, task=task, positive_index=positive_index)
 
 
@@ -103,15 +156,21 @@ def output_scale(total: np.ndarray, probability: np.ndarray, task: str) -> str:
 
 
 def _finish(
-    model: Any, records: pd.DataFrame, found: tuple[str, np.ndarray, float], *, task: str, positive_index: int
+    model: Any,
+    records: pd.DataFrame,
+    found: tuple[str, np.ndarray, float] | tuple[str, np.ndarray, float, int, tuple[int, ...]],
+    *,
+    task: str,
+    positive_index: int,
 ) -> Attributions:
-    explainer, values, base = found
+    explainer, values, base, *sampled = found
     if not (np.all(np.isfinite(values)) and np.isfinite(base)):
         raise ShapUnavailable("Attributions not computed: shap returned non-finite values")
-    score = model_output(model, records, task=task, positive_index=positive_index)
+    explained = records.iloc[list(sampled[1])] if sampled else records
+    score = model_output(model, explained, task=task, positive_index=positive_index)
     total = base + values.sum(axis=1)
     scale = output_scale(total, score, task)
-    return Attributions(explainer, list(records.columns), values, float(base), total, scale)
+    return Attributions(explainer, list(records.columns), values, float(base), total, scale, *sampled)
 
 
 def _sample(X: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -196,22 +255,37 @@ def _linear_route(shap: Any, model: Any, records: pd.DataFrame, background: pd.D
 
 
 def _permutation_route(
-    shap: Any, model: Any, records: pd.DataFrame, background: pd.DataFrame, *, task: str, positive_index: int, seed: int
+    shap: Any,
+    model: Any,
+    records: pd.DataFrame,
+    background: pd.DataFrame,
+    *,
+    task: str,
+    positive_index: int,
+    seed: int,
+    priority: Sequence[int] | None,
 ):
     encode, decode = _codec(pd.concat([records, background]))
 
     def output(data: np.ndarray) -> np.ndarray:
         return model_output(model, decode(data), task=task, positive_index=positive_index)
 
-    background = _sample(background, SAMPLED_BACKGROUND_ROWS, seed)
-    masker = shap.maskers.Independent(encode(background), max_samples=SAMPLED_BACKGROUND_ROWS)
-    explainer = shap.PermutationExplainer(output, masker, seed=seed)
     features = records.shape[1]
+    explained, background_rows = sampled_plan(len(records), features, min_rows=len(records))
+    if explained == 0:
+        raise ShapUnavailable(
+            f"Attributions not computed: with {features:,} inputs, one record needs more than the sampled "
+            f"explainer's bound of {SAMPLED_WORK:,} model evaluations"
+        )
+    positions = tuple(sorted((range(len(records)) if priority is None else priority)[:explained]))
+    records = records.iloc[list(positions)]
+    background = _sample(background, background_rows, seed)
+    masker = shap.maskers.Independent(encode(background), max_samples=background_rows)
+    explainer = shap.PermutationExplainer(output, masker, seed=seed)
     try:
-        with interpreted_kernels(shap):
-            explanation = explainer(encode(records), max_evals=PERMUTATIONS * (2 * features + 1), silent=True)
+        explanation = explain_sampled(shap, explainer, encode(records), max_evals=PERMUTATIONS * (2 * features + 1))
     except Exception as exc:
         raise ShapUnavailable(f"Attributions not computed: the sampled explainer failed ({exc})") from None
     values = _one_output(explanation.values, positive_index)
     base = np.asarray(explanation.base_values, dtype=float).reshape(len(records), -1)[:, 0]
-    return "PermutationExplainer", values, float(base[0])
+    return "PermutationExplainer", values, float(base[0]), background_rows, positions

@@ -15,7 +15,10 @@ For each: its inputs, score and decision, SHAP attributions with their base valu
 influential features (:mod:`.what_if`) and, for an adverse decision, a counterfactual
 (:mod:`.counterfactuals`). The group table and the attribution shares policies read are computed on
 a seeded sample of at most :data:`SAMPLE_ROWS` rows. Cost is bounded per record: the what-if grid,
-the counterfactual budget and the explainer's evaluations are all capped.
+the counterfactual budget and the explainer's evaluations are all capped. When only the sampled
+explainer applies, its total work is bounded too, whatever the table's width
+(:func:`~.record_attributions.sampled_plan`): a wide table's sample loses rows, then the background
+shrinks, and only then are records left out, named ones last, each cut said in a note.
 
 Privacy is applied here, before anything reaches the manifest (which is published with the site):
 without the datasheet's ``publish_records``, no id and no feature value is kept; with it, the
@@ -32,7 +35,14 @@ import pandas as pd
 
 from modelgov.analysis import counterfactuals as cf
 from modelgov.analysis.reason_codes import attribution_share, group_table, reason_codes
-from modelgov.analysis.record_attributions import Attributions, attribute, model_output
+from modelgov.analysis.record_attributions import (
+    SAMPLED_BACKGROUND_ROWS,
+    SAMPLED_WORK,
+    Attributions,
+    attribute,
+    model_output,
+    sampled_plan,
+)
 from modelgov.analysis.shapley import ShapUnavailable
 from modelgov.analysis.what_if import grid, what_if
 from modelgov.manifest import Counterfactual, CounterfactualChange, ExplainedRecord, RecordExplanations
@@ -46,6 +56,8 @@ MAX_GROUPS = 10
 SAMPLE_ROWS = 1000
 #: ... when the only explainer is the sampled one (its cost per row is ~100× a tree's).
 SAMPLED_EXPLAINER_ROWS = 100
+#: ... down to this many for a wide table, before its background shrinks (see ``sampled_plan``).
+MIN_SAMPLED_EXPLAINER_ROWS = 20
 #: Longest value text kept.
 MAX_VALUE = 120
 
@@ -104,29 +116,57 @@ def explain_records(
             notes.append(f"`explanations.features.{feature}` names no input of this run.")
 
     sample_size = SAMPLE_ROWS
-    if len(chosen) > MAX_RECORDS:  # named records first, then the defaults in the order they were chosen
-        kept = sorted(chosen, key=lambda row: "named in model.yml" not in chosen[row])[:MAX_RECORDS]
+    # named records first, then the defaults in the order they were chosen
+    priority = sorted(chosen, key=lambda row: "named in model.yml" not in chosen[row])
+    if len(chosen) > MAX_RECORDS:
         notes.append(
             f"{len(chosen) - MAX_RECORDS} of {len(chosen)} chosen records not explained: at most {MAX_RECORDS} are."
         )
-        chosen = {row: chosen[row] for row in kept}
-    rows = sorted(chosen)
+        priority = priority[:MAX_RECORDS]
+    # explained in table order; when the sampled explainer's bound binds, it keeps the first by priority
+    rows = sorted(priority)
     attributions = attribute(
-        model, X.iloc[rows].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed
-    )
+        model, X.iloc[rows].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed,
+        priority=[rows.index(row) for row in priority],
+    )  # fmt: skip
+    positions = attributions.positions if attributions.positions is not None else range(len(rows))
+    order = {rows[position]: index for index, position in enumerate(positions)}
+    if attributions.explained < len(priority):
+        notes.append(
+            f"{len(priority) - attributions.explained} of {len(priority)} chosen records not explained: with "
+            f"{len(features):,} inputs, the sampled explainer's bound of {SAMPLED_WORK:,} model evaluations covers "
+            f"{attributions.explained} (records named in model.yml first)."
+        )
+    if attributions.background_rows is not None and attributions.background_rows < SAMPLED_BACKGROUND_ROWS:
+        notes.append(
+            f"The records' attributions are measured against {attributions.background_rows} background rows, "
+            f"not {SAMPLED_BACKGROUND_ROWS}: with {len(features):,} inputs, that keeps the sampled explainer within "
+            f"{SAMPLED_WORK:,} model evaluations. They still add up to each record's score; the base value they "
+            "add up from is the mean score of fewer rows."
+        )
+    chosen = {row: chosen[row] for row in order}
+    rows = sorted(chosen)
     if attributions.explainer == "PermutationExplainer":
-        sample_size = SAMPLED_EXPLAINER_ROWS
+        sample_size, _ = sampled_plan(SAMPLED_EXPLAINER_ROWS, len(features), min_rows=MIN_SAMPLED_EXPLAINER_ROWS)
     sample = _sample_index(len(table), sample_size, seed)
     lens = attribute(
         model, X.iloc[sample].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed
     )
+    if lens.positions is not None:
+        sample = [sample[position] for position in lens.positions]
+    if lens.background_rows is not None and lens.background_rows < SAMPLED_BACKGROUND_ROWS:
+        notes.append(
+            f"The sample's attributions (reason codes by group, attribution shares) are measured on {len(sample)} "
+            f"rows against {lens.background_rows} background rows, to keep the sampled explainer within "
+            f"{SAMPLED_WORK:,} model evaluations."
+        )
 
     constraints = _constraints(spec, sensitive)
     sensitive_set = set(sensitive) | {f for f, s in spec.features.items() if s.sensitive}
     hidden = set(withheld)
     records = []
     for number, row in enumerate(rows, start=1):
-        position = rows.index(row)
+        position = order[row]
         values = attributions.values[position]
         record = X.iloc[[row]].reset_index(drop=True)
         shown = {f for f in features if publish and f not in hidden}
