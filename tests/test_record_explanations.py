@@ -399,15 +399,22 @@ class _WideScorer:
         return np.column_stack([1 - p, p])
 
 
-def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_cut() -> None:
+def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_cut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A pull request that widens the evaluation table cannot make the record attributions grow with the
     square of its width: the explainer scores at most SAMPLED_WORK rows a call, the named records are
-    explained first, and the notes say what was cut."""
+    explained first, and the notes say what was cut. The bound is cut tenfold here, with the width, so
+    that the same cuts happen in a second (the bound's own value is the test above's)."""
     import re
 
-    from modelgov.analysis.record_attributions import SAMPLED_WORK, sampled_plan
+    from modelgov.analysis import record_attributions, record_explanations
+    from modelgov.analysis.record_attributions import sampled_plan
 
-    width = 400
+    SAMPLED_WORK = record_attributions.SAMPLED_WORK // 10
+    monkeypatch.setattr(record_attributions, "SAMPLED_WORK", SAMPLED_WORK)
+    monkeypatch.setattr(record_explanations, "SAMPLED_WORK", SAMPLED_WORK)
+    width = 40
     rng = np.random.default_rng(5)
     features = [f"x{i}" for i in range(width)]
     X = pd.DataFrame(rng.normal(size=(300, width)), columns=features)
@@ -416,8 +423,8 @@ def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_
     model = _WideScorer(weights)
 
     found = attribute(model, X.iloc[:40], X, task="binary_classification", positive_index=1, seed=0)
-    assert (found.explained, found.background_rows) == sampled_plan(40, width, min_rows=40) == (38, 10)
-    assert model.rows <= SAMPLED_WORK + 38  # the explainer's evaluations, and the check that they add up
+    assert (found.explained, found.background_rows) == sampled_plan(40, width, min_rows=40) == (37, 10)
+    assert model.rows <= SAMPLED_WORK + 37  # the explainer's evaluations, and the check that they add up
     p = model.predict_proba(X.iloc[: found.explained])[:, 1]
     np.testing.assert_allclose(found.base + found.values.sum(axis=1), p, atol=1e-6)
     assert set(np.argsort(-np.abs(found.values).mean(axis=0))[:2]) == {0, 1}  # the true drivers lead
@@ -439,9 +446,9 @@ def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_
     assert [record.number for record in result.records] == list(range(1, len(result.records) + 1))
     for record in result.records:
         assert record.base_value + sum(record.attributions.values()) == pytest.approx(record.score, abs=1e-6)
-    assert "against 10 background rows" in notes and "400 inputs" in notes
-    assert (result.sample_rows, 19) == sampled_plan(100, width, min_rows=20) == (20, 19)
-    assert "measured on 20 rows against 19 background rows" in notes
+    assert "against 10 background rows" in notes and "40 inputs" in notes and "30,500 model evaluations" in notes
+    assert (result.sample_rows, 18) == sampled_plan(100, width, min_rows=20) == (20, 18)
+    assert "measured on 20 rows against 18 background rows" in notes
 
 
 def test_a_table_too_wide_for_one_record_is_refused_with_a_reason() -> None:
