@@ -175,24 +175,27 @@ def test_site_is_offline(demo: tuple[Path, Path]) -> None:
     assert (site / "assets/javascripts/plotly.min.js").stat().st_size > 1_000_000
 
 
-def _dossiers_only(demo_build: DemoBuild, folder: Path) -> dict[str, str]:
-    """The environment of a cache that holds nothing but the shared build's three dossiers, each under
-    the key that a build whose manifest is the shared build's bytes looks it up by."""
+def _dossiers_only(demo_build: DemoBuild, folder: Path, only: set[tuple[str, str]] | None = None) -> dict[str, str]:
+    """The environment of a cache that holds nothing but the shared build's three dossiers (or those of
+    ``only``: model id and version), each under the key that a build whose manifest is the shared
+    build's bytes looks it up by."""
     from modelgov.cache import AnalysisCache
     from modelgov.dossier.site import _cache_keys
 
     env = {**demo_build.cache_env(), "MODELGOV_CACHE_DIR": str(folder)}
     secret = env["MODELGOV_CACHE_KEY"].encode()
-    shared, only = AnalysisCache(demo_build.cache_dir, secret=secret), AnalysisCache(folder, secret=secret)
+    shared, kept = AnalysisCache(demo_build.cache_dir, secret=secret), AnalysisCache(folder, secret=secret)
     site = demo_build.site
     built = manifest.read(site / "manifest.json")
     tasks = [(m.id, v.version, site) for m in built.models for v in m.versions if v.status == "production"]
     keys = _cache_keys(built, site, tasks)
     assert len(keys) == len(list(site.glob("dossiers/**/*.pdf"))) == 3
-    for key in keys.values():
+    for task, key in keys.items():
+        if only is not None and task not in only:
+            continue
         hit = shared.get(key, "a dossier of the shared build")
         assert hit is not None, "the shared build did not cache its dossiers"
-        only.put(key, *hit)
+        kept.put(key, *hit)
     return env
 
 
@@ -204,8 +207,8 @@ def test_rebuild_is_byte_identical(
 
     The site's cache holds only the shared build's dossiers, found only if the manifest comes out the
     same bytes. Laying the dossiers out afresh from that manifest gives the same bytes too: that is
-    `test_saved_manifest_renders_the_same_site` (all three) and, in a new process, `modelgov dossier`
-    in tests/test_dossier.py."""
+    `test_saved_manifest_renders_the_same_site` (churn and diabetes) and, in a new process,
+    `modelgov dossier` in tests/test_dossier.py (credit)."""
     import modelgov.build
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
@@ -281,12 +284,25 @@ def test_failed_build_leaves_the_previous_site_untouched(
 
 
 def test_saved_manifest_renders_the_same_site(
-    demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, site = demo
+    """The saved manifest, rendered as `modelgov render` renders it, gives the shared build's bytes,
+    dossiers included. The credit dossier comes from a cache that holds only it, found only if the
+    manifest is the same bytes: laying it out afresh, in a new process, is tests/test_dossier.py's
+    `modelgov dossier` test; the other two are laid out here."""
+    from modelgov.build import render_manifest
+    from modelgov.cache import AnalysisCache
+
+    site = demo_build.site
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    rendered = ["render", str(site / "manifest.json"), "-o", str(tmp_path / "rendered"), "-q"]
-    assert main([*rendered, "--dossiers", "production"]) == 0  # as the shared build, `modelgov demo`
+    env = _dossiers_only(demo_build, tmp_path / "cache", only={("credit-default", "1.1")})
+    cache = AnalysisCache(Path(env["MODELGOV_CACHE_DIR"]), secret=env["MODELGOV_CACHE_KEY"].encode())
+    said: list[str] = []
+    render_manifest(
+        manifest.read(site / "manifest.json"), tmp_path / "rendered", progress=said.append, cache=cache,
+        dossiers=("production",),  # as the shared build, `modelgov demo`
+    )  # fmt: skip
+    assert any(re.search(r"Wrote 3 dossier\(s\) .*; 1 reused from the cache", line) for line in said), said
     assert tree_digest(tmp_path / "rendered") == tree_digest(site)
 
 

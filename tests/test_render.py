@@ -918,3 +918,26 @@ def test_a_very_long_inline_value_is_cut_visibly_and_saying_where_the_rest_is() 
         assert "a" * INLINE_LIMIT in shown and "b" not in shown.split("…")[0]
         assert "6,000 more characters, not shown; the full text is in manifest.json" in shown
     assert text("short") == "short"
+
+
+def test_the_render_command_writes_the_site_of_a_saved_manifest(site: Path, tmp_path: Path) -> None:
+    """`modelgov render` of a manifest saved to JSON writes the bytes of the in-memory render, plus what
+    a build writes beside the pages: the policy results and the marker of a modelgov site (the demo's
+    saved manifest, with its dossiers, is tests/test_end_to_end.py's)."""
+    import hashlib
+
+    from modelgov.cli import main
+
+    saved = tmp_path / "manifest.json"
+    manifest_io.write(make_manifest(), saved)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        assert main(["render", str(saved), "-o", str(tmp_path / "rendered"), "-q"]) == 0
+
+    def digest(folder: Path) -> dict[str, str]:
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+    rendered, pages = digest(tmp_path / "rendered"), digest(site)
+    assert {name: rendered[name] for name in pages if name in rendered} == pages
+    assert set(rendered) - set(pages) == {".modelgov-site", "policy-results.csv", "policy-results.json"}
