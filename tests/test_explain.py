@@ -453,15 +453,40 @@ def test_shap_sampled_explainer_for_other_models(binary) -> None:
     assert max(result.shap.mean_abs, key=result.shap.mean_abs.get) in {"debt_ratio", "income"}
 
 
-def test_a_wide_table_is_explained_on_fewer_rows_so_the_work_stays_bounded() -> None:
-    """Each explained row costs (2 × features + 1) × BACKGROUND_ROWS model evaluations: up to 30
-    features every table gets SAMPLED_ROWS rows (the figures of narrower tables do not move), beyond
-    that fewer, so the evaluations stay within SAMPLED_WORK until the floor of MIN_SAMPLED_ROWS."""
-    evaluations = lambda f: shapley.sampled_rows(f) * (2 * f + 1) * shapley.BACKGROUND_ROWS  # noqa: E731
-    assert [shapley.sampled_rows(f) for f in (1, 4, 30)] == [shapley.SAMPLED_ROWS] * 3
-    assert shapley.sampled_rows(31) < shapley.SAMPLED_ROWS and shapley.sampled_rows(60) == 100
-    assert all(evaluations(f) <= shapley.SAMPLED_WORK for f in range(1, 305))
-    assert shapley.sampled_rows(1_000) == shapley.sampled_rows(10_000) == shapley.MIN_SAMPLED_ROWS
+def test_the_sampled_plan_bounds_memory_and_work_whatever_the_width() -> None:
+    """Each explained row masks (2 × inputs + 1) × background rows × inputs values at once: up to 30
+    inputs every table gets SAMPLED_ROWS rows against BACKGROUND_ROWS (the figures of narrower tables
+    do not move); beyond, the masked values stay within MAX_ROW_CELLS per row and the budget in all:
+    rows are cut to the floor first, then the background, then rows below the floor; and a table too
+    wide for one row gets none."""
+    budget = shapley.SAMPLED_CELLS
+    for features in range(1, 31):
+        assert shapley.sampled_plan(200, features, min_rows=20, budget=budget) == (200, shapley.BACKGROUND_ROWS)
+    assert shapley.sampled_plan(200, 60, min_rows=20, budget=budget) == (50, 50)
+    for features in [*range(1, 460), 1_000, 10_000, 1_000_000]:
+        per_row = (2 * features + 1) * features
+        for rows, floor in ((200, 20), (100, 100), (20, 20), (1, 1)):
+            explained, background = shapley.sampled_plan(rows, features, min_rows=floor, budget=budget)
+            assert shapley.MIN_BACKGROUND_ROWS <= background <= shapley.BACKGROUND_ROWS and explained <= rows
+            if explained == 0:  # too wide: even one row at the smallest background is out of bounds
+                assert per_row * shapley.MIN_BACKGROUND_ROWS > min(shapley.MAX_ROW_CELLS, budget)
+                continue
+            assert per_row * background <= shapley.MAX_ROW_CELLS  # one row's masks, held at once
+            assert explained * per_row * background <= budget
+            if explained < min(rows, floor):  # rows below the floor only at the smallest background
+                assert background == shapley.MIN_BACKGROUND_ROWS
+                assert (explained + 1) * per_row * background > budget  # as many as fit
+    assert shapley.sampled_plan(200, 446, min_rows=20, budget=budget)[0] > 0
+    assert shapley.sampled_plan(200, 447, min_rows=20, budget=budget)[0] == 0
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+def test_a_table_too_wide_to_explain_by_sampling_gets_a_note_not_a_crash() -> None:
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(60, 500)), columns=[f"x{i}" for i in range(500)])
+    model = LogisticRegression().fit(X, (X["x0"] > 0).astype(int))
+    with pytest.raises(shapley.ShapUnavailable, match=r"SHAP values not computed: with 500 inputs, explaining one row"):
+        shapley.shap_summary(model, X, task="binary_classification", positive_index=1, seed=2)
 
 
 @pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
@@ -471,8 +496,23 @@ def test_a_wide_model_is_explained_on_the_rows_its_width_allows() -> None:
     model = LogisticRegression(max_iter=500).fit(X, (X["x0"] + X["x1"] + rng.normal(size=400) > 0).astype(int))
     summary = shapley.shap_summary(model, X, task="binary_classification", positive_index=1, seed=2)
     assert summary.explainer == "PermutationExplainer"
-    assert summary.rows == shapley.sampled_rows(60) == 100
+    assert summary.rows == shapley.sampled_plan(200, 60, min_rows=20, budget=shapley.SAMPLED_CELLS)[0] == 50
     assert set(list(summary.mean_abs)[:2]) == {"x0", "x1"}
+
+
+@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+def test_a_smaller_background_is_said_on_the_page() -> None:
+    """100 inputs: the summary is explained on 20 rows against 45 background rows, and a note says so."""
+    rng = np.random.default_rng(4)
+    features = [f"x{i}" for i in range(100)]
+    table = pd.DataFrame(rng.normal(size=(300, 100)), columns=features)
+    table["default"] = (table["x0"] - table["x1"] + rng.normal(size=300) > 0).astype(int)
+    model = LogisticRegression(max_iter=500).fit(table[features], table["default"])
+    table["prediction"] = model.predict(table[features])
+    assert shapley.sampled_plan(200, 100, min_rows=20, budget=shapley.SAMPLED_CELLS) == (20, 45)
+    result = run(model, table, features=features, settings=SETTINGS.model_copy(update={"permutation_repeats": 1}))
+    assert result.shap is not None and result.shap.explainer == "PermutationExplainer" and result.shap.rows == 20
+    assert any("measured against 45 background rows, not 50: with 100 inputs" in note for note in result.notes)
 
 
 @pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")

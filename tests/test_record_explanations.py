@@ -352,34 +352,23 @@ def test_at_most_max_records_are_explained_named_ones_first(data, monkeypatch: p
     assert any("at most 4 are" in note for note in result.notes)
 
 
-def test_the_sampled_plan_bounds_the_explainers_work_whatever_the_width() -> None:
-    """Up to 30 inputs and 100 records nothing is cut; beyond, evaluations stay within SAMPLED_WORK: a
-    sample loses rows first, then the background shrinks, and records are left out only at its floor."""
-    from modelgov.analysis.record_attributions import (
-        MIN_SAMPLED_BACKGROUND_ROWS,
-        PERMUTATIONS,
-        SAMPLED_BACKGROUND_ROWS,
-        SAMPLED_WORK,
-        sampled_plan,
-    )
+def test_the_record_plan_cuts_nothing_up_to_30_inputs_and_keeps_named_records_longest() -> None:
+    """The record explainer's plan (:func:`modelgov.analysis.shapley.sampled_plan` under RECORD_CELLS,
+    whose bounds tests/test_explain.py checks at every width): up to 30 inputs and 100 records nothing is
+    cut; records asked for by name (``min_rows=rows``) lose background rows before any is left out."""
+    from modelgov.analysis.record_attributions import RECORD_CELLS, SAMPLED_BACKGROUND_ROWS, sampled_plan
+    from modelgov.analysis.shapley import MIN_BACKGROUND_ROWS
 
     for features in range(1, 31):
         for rows in (1, 20, 100):
             assert sampled_plan(rows, features, min_rows=rows) == (rows, SAMPLED_BACKGROUND_ROWS)
-    for features in [*range(1, 400), 1_000, 10_000, 100_000]:
-        per_row = PERMUTATIONS * (2 * features + 1)
-        for rows, min_rows in ((100, 100), (100, 20), (20, 20), (3, 3)):
-            explained, background = sampled_plan(rows, features, min_rows=min_rows)
-            assert explained * per_row * background <= SAMPLED_WORK
-            assert MIN_SAMPLED_BACKGROUND_ROWS <= background <= SAMPLED_BACKGROUND_ROWS
-            assert explained <= rows
-            if background < SAMPLED_BACKGROUND_ROWS:  # rows are cut to min_rows before the background shrinks
-                assert explained == min(rows, min_rows) or background == MIN_SAMPLED_BACKGROUND_ROWS
-            if explained < min(rows, min_rows):  # records are left out only at the background's floor
-                assert background == MIN_SAMPLED_BACKGROUND_ROWS
-                assert (explained + 1) * per_row * MIN_SAMPLED_BACKGROUND_ROWS > SAMPLED_WORK  # as many as fit
-    assert sampled_plan(20, 10_000, min_rows=20)[0] == 1
-    assert sampled_plan(20, 20_000, min_rows=20)[0] == 0
+    for features in range(31, 447):
+        per_row = (2 * features + 1) * features
+        explained, background = sampled_plan(40, features, min_rows=40)
+        assert explained * per_row * background <= RECORD_CELLS
+        assert explained == 40 or background == MIN_BACKGROUND_ROWS
+    assert sampled_plan(40, 400, min_rows=40) == (2, 10)
+    assert sampled_plan(1, 447, min_rows=1)[0] == 0
 
 
 class _WideScorer:
@@ -403,17 +392,16 @@ def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A pull request that widens the evaluation table cannot make the record attributions grow with the
-    square of its width: the explainer scores at most SAMPLED_WORK rows a call, the named records are
-    explained first, and the notes say what was cut. The bound is cut tenfold here, with the width, so
-    that the same cuts happen in a second (the bound's own value is the test above's)."""
+    square of its width: the explainer masks at most RECORD_CELLS values a call, the named records are
+    explained first, and the notes say what was cut. The bound is cut tenfold here, so that the same
+    cuts happen on a 40-input table in a second (the bound's own value is the test above's)."""
     import re
 
-    from modelgov.analysis import record_attributions, record_explanations
+    from modelgov.analysis import record_attributions
     from modelgov.analysis.record_attributions import sampled_plan
 
-    SAMPLED_WORK = record_attributions.SAMPLED_WORK // 10
-    monkeypatch.setattr(record_attributions, "SAMPLED_WORK", SAMPLED_WORK)
-    monkeypatch.setattr(record_explanations, "SAMPLED_WORK", SAMPLED_WORK)
+    bound = record_attributions.RECORD_CELLS // 10
+    monkeypatch.setattr(record_attributions, "RECORD_CELLS", bound)
     width = 40
     rng = np.random.default_rng(5)
     features = [f"x{i}" for i in range(width)]
@@ -423,8 +411,8 @@ def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_
     model = _WideScorer(weights)
 
     found = attribute(model, X.iloc[:40], X, task="binary_classification", positive_index=1, seed=0)
-    assert (found.explained, found.background_rows) == sampled_plan(40, width, min_rows=40) == (37, 10)
-    assert model.rows <= SAMPLED_WORK + 37  # the explainer's evaluations, and the check that they add up
+    assert (found.explained, found.background_rows) == sampled_plan(40, width, min_rows=40) == (28, 10)
+    assert (model.rows - 28) * width <= bound  # the explainer's masked values, and the check that they add up
     p = model.predict_proba(X.iloc[: found.explained])[:, 1]
     np.testing.assert_allclose(found.base + found.values.sum(axis=1), p, atol=1e-6)
     assert set(np.argsort(-np.abs(found.values).mean(axis=0))[:2]) == {0, 1}  # the true drivers lead
@@ -440,25 +428,46 @@ def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_
         sensitive=["sex"], id_column="rid", threshold=0.5, min_group_size=5, seed=0, publish=True,
     )  # fmt: skip
     notes = " ".join(result.notes)
-    left_out, chosen = map(int, re.search(r"(\d+) of (\d+) chosen records not explained", notes).groups())
-    assert chosen > 40 and len(result.records) == chosen - left_out == sampled_plan(chosen, width, min_rows=chosen)[0]
+    left, chosen, named_left = map(
+        int, re.search(r"(\d+) of (\d+) chosen records not explained, (\d+) of them named in model.yml", notes).groups()
+    )
+    assert chosen > 40 and len(result.records) == chosen - left == sampled_plan(chosen, width, min_rows=chosen)[0]
+    assert named_left == 40 - len(result.records)
+    assert "with 40 inputs, the sampled explainer's bounds cover 28" in notes
     assert {record.id for record in result.records} <= set(named)  # named records first
     assert [record.number for record in result.records] == list(range(1, len(result.records) + 1))
     for record in result.records:
         assert record.base_value + sum(record.attributions.values()) == pytest.approx(record.score, abs=1e-6)
-    assert "against 10 background rows" in notes and "40 inputs" in notes and "30,500 model evaluations" in notes
-    assert (result.sample_rows, 18) == sampled_plan(100, width, min_rows=20) == (20, 18)
-    assert "measured on 20 rows against 18 background rows" in notes
+        assert record.score == pytest.approx(model.predict_proba(X.iloc[[int(record.id[1:])]])[0, 1])
+    assert "measured against 10 background rows, not 50: with 40 inputs" in notes
+    assert (result.sample_rows, 14) == sampled_plan(100, width, min_rows=20) == (20, 14)
+    assert "computed on 20 rows (not 100) against 14 background rows (not 50)" in notes
 
 
 def test_a_table_too_wide_for_one_record_is_refused_with_a_reason() -> None:
     from modelgov.analysis.record_attributions import sampled_plan
 
-    width = 20_000
+    width = 500
     assert sampled_plan(1, width, min_rows=1)[0] == 0
     X = pd.DataFrame(np.random.default_rng(0).normal(size=(30, width)))
     X.columns = [f"x{i}" for i in range(width)]
     model = _WideScorer(np.zeros(width))
-    with pytest.raises(ShapUnavailable, match=r"with 20,000 inputs, one record needs more than"):
+    with pytest.raises(ShapUnavailable, match=r"with 500 inputs, explaining one row by sampling needs more than"):
         attribute(model, X.iloc[:1], X, task="binary_classification", positive_index=1, seed=0)
     assert model.rows == 0  # refused before any evaluation
+
+
+@pytest.mark.parametrize("sampled", [False, True])
+def test_no_record_chosen_explains_none_and_still_reads_the_sample(data, sampled: bool) -> None:
+    """`largest_errors: 0`, `per_group: 0` and no ids: nothing to explain, no crash, no note about
+    records left out; the sample's reason codes are still computed, by the route the model takes."""
+    X, y = data
+    model = _WideScorer(np.array([1.0, 0.8, -0.5, 0.0])) if sampled else _fitted(X, y)
+    result = explain_records(
+        model, _credit_frame(data), spec=Explanations(largest_errors=0, per_group=0), features=FEATURES,
+        label="label", task="binary_classification", positive_label=1, positive_index=1, sensitive=["sex"],
+        id_column="rid", threshold=0.5, min_group_size=30, seed=0, publish=True,
+    )  # fmt: skip
+    assert result.records == [] and not [note for note in result.notes if "not explained" in note]
+    assert result.explainer == ("PermutationExplainer" if sampled else "LinearExplainer")
+    assert result.sample_rows == (100 if sampled else 600) and result.attribution_share

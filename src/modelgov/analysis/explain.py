@@ -29,7 +29,15 @@ import pandas as pd
 from sklearn.inspection import partial_dependence, permutation_importance
 from threadpoolctl import threadpool_limits
 
-from modelgov.analysis.shapley import ShapUnavailable, shap_summary
+from modelgov.analysis.shapley import (
+    BACKGROUND_ROWS,
+    MIN_SAMPLED_ROWS,
+    SAMPLED_CELLS,
+    SAMPLED_ROWS,
+    ShapUnavailable,
+    sampled_plan,
+    shap_summary,
+)
 from modelgov.analysis.slices import error_slices
 from modelgov.manifest import (
     Explainability,
@@ -190,6 +198,14 @@ def _model_parts(
         notes.append(str(exc))
     except Exception as exc:
         notes.append(f"SHAP values not computed: {_describe(exc)}.")
+    if shap is not None and shap.explainer == "PermutationExplainer":
+        _, background = sampled_plan(SAMPLED_ROWS, X.shape[1], min_rows=MIN_SAMPLED_ROWS, budget=SAMPLED_CELLS)
+        if background < min(BACKGROUND_ROWS, len(X)):
+            notes.append(
+                f"SHAP values are measured against {background} background rows, not {BACKGROUND_ROWS}: with "
+                f"{X.shape[1]:,} inputs, that keeps the sampled explainer within its bounds. They still add up "
+                "to each row's score; the base value they add up from is the mean score of fewer rows."
+            )
     return importance, curves, shap
 
 

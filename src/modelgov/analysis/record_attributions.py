@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelgov.analysis import shapley
 from modelgov.analysis.shapley import (
     ShapUnavailable,
     _codec,
@@ -37,20 +38,18 @@ from modelgov.analysis.shapley import (
 
 #: Background rows the attributions are measured against.
 BACKGROUND_ROWS = 100
-#: ... for the sampled explainer, whose cost is its evaluations × these rows.
-SAMPLED_BACKGROUND_ROWS = 50
+#: ... for the sampled explainer, whose cost is its evaluations × these rows (at most; see RECORD_CELLS).
+SAMPLED_BACKGROUND_ROWS = shapley.BACKGROUND_ROWS
 #: Antithetic permutation passes of the sampled explainer per record: any number adds up exactly; more
 #: passes split the total more precisely, at a cost linear in them (one pass: ~0.25 s a record on
 #: the demo's boosted trees).
 PERMUTATIONS = 1
 #: Largest gap between base + Σ attributions and the model output still called additive.
 ADDITIVITY_TOLERANCE = 1e-4
-#: Model evaluations one call of the sampled explainer may make: 100 records of a 30-input table
-#: against the full background. A record costs PERMUTATIONS × (2 × inputs + 1) × background rows, so
-#: a wide table would otherwise grow the work with the square of its width (see :func:`sampled_plan`).
-SAMPLED_WORK = 100 * PERMUTATIONS * (2 * 30 + 1) * SAMPLED_BACKGROUND_ROWS
-#: Fewest background rows the sampled explainer is measured against when the work bound binds.
-MIN_SAMPLED_BACKGROUND_ROWS = 10
+#: Masked values (rows × inputs) one call of the sampled explainer may score: 100 records of a 30-input
+#: table against the full background. A record costs (2 × inputs + 1) × background rows × inputs, the
+#: square of the table's width, so a wide table is cut (:func:`modelgov.analysis.shapley.sampled_plan`).
+RECORD_CELLS = 100 * (2 * 30 + 1) * 30 * SAMPLED_BACKGROUND_ROWS
 
 
 @dataclass(frozen=True)
@@ -78,25 +77,9 @@ class Attributions:
 
 
 def sampled_plan(rows: int, features: int, *, min_rows: int) -> tuple[int, int]:
-    """(rows explained, background rows) for ``rows`` records of a ``features``-input table, so that the
-    sampled explainer makes at most :data:`SAMPLED_WORK` model evaluations.
-
-    Counted, not timed, so a table gets the same plan on every machine. Up to 30 inputs nothing is cut.
-    Beyond, in this order: rows down to ``min_rows`` (a sample can lose rows; records asked for by name,
-    passed with ``min_rows=rows``, cannot), then the background down to MIN_SAMPLED_BACKGROUND_ROWS
-    (the attributions still add up exactly; their reference, the background's mean output, is measured
-    on fewer rows), and only then rows below ``min_rows``: 0 when even one record does not fit.
-    """
-    per_row = PERMUTATIONS * (2 * features + 1)
-    if rows * per_row * SAMPLED_BACKGROUND_ROWS <= SAMPLED_WORK:
-        return rows, SAMPLED_BACKGROUND_ROWS
-    rows = max(min(rows, min_rows), SAMPLED_WORK // (per_row * SAMPLED_BACKGROUND_ROWS))
-    if rows * per_row * SAMPLED_BACKGROUND_ROWS <= SAMPLED_WORK:
-        return rows, SAMPLED_BACKGROUND_ROWS
-    background = SAMPLED_WORK // (rows * per_row)
-    if background >= MIN_SAMPLED_BACKGROUND_ROWS:
-        return rows, int(background)
-    return int(SAMPLED_WORK // (per_row * MIN_SAMPLED_BACKGROUND_ROWS)), MIN_SAMPLED_BACKGROUND_ROWS
+    """(records explained, background rows) of the sampled explainer for ``rows`` records of a
+    ``features``-input table, within :data:`RECORD_CELLS` (see :func:`.shapley.sampled_plan`)."""
+    return shapley.sampled_plan(rows, features, min_rows=min_rows, budget=RECORD_CELLS // PERMUTATIONS)
 
 
 def model_output(model: Any, X: pd.DataFrame, *, task: str, positive_index: int) -> np.ndarray:
@@ -119,9 +102,10 @@ def attribute(
     """SHAP values of ``records`` (the model's input columns) against ``background``.
 
     The tree and linear routes explain every record. The sampled explainer explains as many records as
-    its work bound allows (:func:`sampled_plan`): the first of ``priority`` (positions in ``records``;
-    by default their own order), explained in ``records``' order all the same, so that a record's values
-    do not depend on which others were cut. It raises ShapUnavailable when not even one fits."""
+    its bounds allow (:func:`sampled_plan`): the first of ``priority`` (positions in ``records``; by
+    default their own order), explained in ``records``' order. It draws each record's permutation from
+    one seeded stream, so a record's values can depend on the records explained before it (the same
+    inputs give the same values). It raises ShapUnavailable when not even one record fits."""
     shap = import_shap()
     background = _sample(background, BACKGROUND_ROWS, seed)
     for route in (_tree_route, _linear_route):
@@ -273,13 +257,11 @@ def _permutation_route(
     features = records.shape[1]
     explained, background_rows = sampled_plan(len(records), features, min_rows=len(records))
     if explained == 0:
-        raise ShapUnavailable(
-            f"Attributions not computed: with {features:,} inputs, one record needs more than the sampled "
-            f"explainer's bound of {SAMPLED_WORK:,} model evaluations"
-        )
+        raise ShapUnavailable(f"Attributions not computed: {shapley.too_wide(features, RECORD_CELLS)}")
     positions = tuple(sorted((range(len(records)) if priority is None else priority)[:explained]))
     records = records.iloc[list(positions)]
     background = _sample(background, background_rows, seed)
+    background_rows = len(background)
     masker = shap.maskers.Independent(encode(background), max_samples=background_rows)
     explainer = shap.PermutationExplainer(output, masker, seed=seed)
     try:

@@ -17,8 +17,9 @@ influential features (:mod:`.what_if`) and, for an adverse decision, a counterfa
 a seeded sample of at most :data:`SAMPLE_ROWS` rows. Cost is bounded per record: the what-if grid,
 the counterfactual budget and the explainer's evaluations are all capped. When only the sampled
 explainer applies, its total work is bounded too, whatever the table's width
-(:func:`~.record_attributions.sampled_plan`): a wide table's sample loses rows, then the background
-shrinks, and only then are records left out, named ones last, each cut said in a note.
+(:func:`~.record_attributions.sampled_plan`): for a wide table the sample loses rows, then background
+rows; the chosen records keep their number while the background shrinks, and only then are some left
+out, named ones last. Each cut is said in a note.
 
 Privacy is applied here, before anything reaches the manifest (which is published with the site):
 without the datasheet's ``publish_records``, no id and no feature value is kept; with it, the
@@ -37,7 +38,6 @@ from modelgov.analysis import counterfactuals as cf
 from modelgov.analysis.reason_codes import attribution_share, group_table, reason_codes
 from modelgov.analysis.record_attributions import (
     SAMPLED_BACKGROUND_ROWS,
-    SAMPLED_WORK,
     Attributions,
     attribute,
     model_output,
@@ -116,37 +116,26 @@ def explain_records(
             notes.append(f"`explanations.features.{feature}` names no input of this run.")
 
     sample_size = SAMPLE_ROWS
-    # named records first, then the defaults in the order they were chosen
-    priority = sorted(chosen, key=lambda row: "named in model.yml" not in chosen[row])
-    if len(chosen) > MAX_RECORDS:
-        notes.append(
-            f"{len(chosen) - MAX_RECORDS} of {len(chosen)} chosen records not explained: at most {MAX_RECORDS} are."
-        )
-        priority = priority[:MAX_RECORDS]
-    # explained in table order; when the sampled explainer's bound binds, it keeps the first by priority
+    # named records first, then the defaults in the order they were chosen; explained in table order,
+    # and when the sampled explainer's bounds bind, the first by priority are kept
+    priority = sorted(chosen, key=lambda row: "named in model.yml" not in chosen[row])[:MAX_RECORDS]
     rows = sorted(priority)
-    attributions = attribute(
-        model, X.iloc[rows].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed,
-        priority=[rows.index(row) for row in priority],
-    )  # fmt: skip
-    positions = attributions.positions if attributions.positions is not None else range(len(rows))
+    if rows:
+        attributions = attribute(
+            model, X.iloc[rows].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed,
+            priority=[rows.index(row) for row in priority],
+        )  # fmt: skip
+        explainer = attributions.explainer
+        positions = attributions.positions if attributions.positions is not None else range(len(rows))
+    else:  # nothing chosen: one row says which explainer applies, and so how large the sample is
+        attributions = None
+        explainer = attribute(model, X.iloc[:1], X, task=task, positive_index=positive_index, seed=seed).explainer
+        positions = range(0)
     order = {rows[position]: index for index, position in enumerate(positions)}
-    if attributions.explained < len(priority):
-        notes.append(
-            f"{len(priority) - attributions.explained} of {len(priority)} chosen records not explained: with "
-            f"{len(features):,} inputs, the sampled explainer's bound of {SAMPLED_WORK:,} model evaluations covers "
-            f"{attributions.explained} (records named in model.yml first)."
-        )
-    if attributions.background_rows is not None and attributions.background_rows < SAMPLED_BACKGROUND_ROWS:
-        notes.append(
-            f"The records' attributions are measured against {attributions.background_rows} background rows, "
-            f"not {SAMPLED_BACKGROUND_ROWS}: with {len(features):,} inputs, that keeps the sampled explainer within "
-            f"{SAMPLED_WORK:,} model evaluations. They still add up to each record's score; the base value they "
-            "add up from is the mean score of fewer rows."
-        )
+    notes += _left_out_notes(chosen, order, attributions, width=len(features), table_rows=len(X))
     chosen = {row: chosen[row] for row in order}
     rows = sorted(chosen)
-    if attributions.explainer == "PermutationExplainer":
+    if explainer == "PermutationExplainer":
         sample_size, _ = sampled_plan(SAMPLED_EXPLAINER_ROWS, len(features), min_rows=MIN_SAMPLED_EXPLAINER_ROWS)
     sample = _sample_index(len(table), sample_size, seed)
     lens = attribute(
@@ -154,12 +143,17 @@ def explain_records(
     )
     if lens.positions is not None:
         sample = [sample[position] for position in lens.positions]
-    if lens.background_rows is not None and lens.background_rows < SAMPLED_BACKGROUND_ROWS:
-        notes.append(
-            f"The sample's attributions (reason codes by group, attribution shares) are measured on {len(sample)} "
-            f"rows against {lens.background_rows} background rows, to keep the sampled explainer within "
-            f"{SAMPLED_WORK:,} model evaluations."
-        )
+    if lens.background_rows is not None:
+        fewer_rows = len(sample) < min(SAMPLED_EXPLAINER_ROWS, len(table))
+        fewer_background = lens.background_rows < min(SAMPLED_BACKGROUND_ROWS, len(X))
+        if fewer_rows or fewer_background:
+            notes.append(
+                f"Reason codes by group and the attribution shares are computed on {len(sample)} rows"
+                + (f" (not {min(SAMPLED_EXPLAINER_ROWS, len(table))})" if fewer_rows else "")
+                + f" against {lens.background_rows} background rows"
+                + (f" (not {min(SAMPLED_BACKGROUND_ROWS, len(X))})" if fewer_background else "")
+                + f": with {len(features):,} inputs, that keeps the sampled explainer within its bounds."
+            )
 
     constraints = _constraints(spec, sensitive)
     sensitive_set = set(sensitive) | {f for f, s in spec.features.items() if s.sensitive}
@@ -236,8 +230,8 @@ def explain_records(
                 group_table(lens_codes, members, feature=feature, labels=labels, min_group_size=min_group_size)
             )
     return RecordExplanations(
-        explainer=attributions.explainer,
-        scale=attributions.scale,
+        explainer=explainer,
+        scale=attributions.scale if attributions is not None else lens.scale,
         threshold=cut,
         adverse_side=adverse_side,
         published=publish,
@@ -251,6 +245,40 @@ def explain_records(
         labels={f: labels[f] for f in features if labels[f] != f},
         notes=notes,
     )
+
+
+def _left_out_notes(
+    chosen: dict[int, list[str]],
+    explained: dict[int, int],
+    attributions: Attributions | None,
+    *,
+    width: int,
+    table_rows: int,
+) -> list[str]:
+    """What a reader must be told about the records chosen but not explained, and about a background
+    smaller than usual: each cut, and why."""
+    notes = []
+    left_out = [row for row in chosen if row not in explained]
+    if left_out:
+        named = sum("named in model.yml" in chosen[row] for row in left_out)
+        reasons = []
+        if len(chosen) > MAX_RECORDS:
+            reasons.append(f"at most {MAX_RECORDS} are explained")
+        if attributions is not None and attributions.explained < min(len(chosen), MAX_RECORDS):
+            reasons.append(f"with {width:,} inputs, the sampled explainer's bounds cover {attributions.explained}")
+        notes.append(
+            f"{len(left_out)} of {len(chosen)} chosen records not explained"
+            + (f", {named} of them named in model.yml" if named else "")
+            + f": {'; '.join(reasons)} (records named in model.yml first)."
+        )
+    usual = min(SAMPLED_BACKGROUND_ROWS, table_rows)
+    if attributions is not None and attributions.background_rows is not None and attributions.background_rows < usual:
+        notes.append(
+            f"The records' attributions are measured against {attributions.background_rows} background rows, "
+            f"not {usual}: with {width:,} inputs, that keeps the sampled explainer within its bounds. They still "
+            "add up to each record's score; the base value they add up from is the mean score of fewer rows."
+        )
+    return notes
 
 
 def _text(value: object) -> str:

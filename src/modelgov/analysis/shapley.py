@@ -9,9 +9,10 @@ Two routes, chosen per model:
   ``employment_type``) — SHAP values are additive, so the sum is the input's value. When the
   transformed columns cannot be traced back to the inputs, the sampled route is used instead.
 * **PermutationExplainer** otherwise: model-agnostic and sampled, so it is kept small
-  (:data:`SAMPLED_ROWS` rows, fewer for a table of more than 30 inputs (:func:`sampled_rows`),
-  against a :data:`BACKGROUND_ROWS`-row background, one antithetic permutation pass per row) to stay
-  within seconds for any scikit-learn model. Text columns are given integer codes for shap's masker
+  (:data:`SAMPLED_ROWS` rows against a :data:`BACKGROUND_ROWS`-row background, one antithetic
+  permutation pass per row; fewer rows, then a smaller background, for a table of more than 30
+  inputs, and none beyond about 440 (:func:`sampled_plan`)) to stay within seconds and bounded
+  memory for any scikit-learn model. Text columns are given integer codes for shap's masker
   and decoded before the model sees them.
 
 For binary classification the values explain the positive class: TreeExplainer in the model's raw
@@ -39,14 +40,19 @@ from modelgov.manifest import ShapDistribution, ShapSummary
 TREE_ROWS = 500
 MIN_TREE_ROWS = 50
 TREE_WORK = 500_000_000
-#: Rows explained by the sampled explainer, and its background sample.
+#: Rows explained by the sampled explainer, and its background sample (at most; see sampled_plan).
 SAMPLED_ROWS = 200
 BACKGROUND_ROWS = 50
-#: The sampled explainer evaluates the model on (2 × features + 1) × BACKGROUND_ROWS rows for each row
-#: it explains, so a wide table gets fewer rows (:func:`sampled_rows`): the evaluations stay within
-#: SAMPLED_WORK (SAMPLED_ROWS rows up to 30 features), never fewer than MIN_SAMPLED_ROWS rows.
-SAMPLED_WORK = SAMPLED_ROWS * (2 * 30 + 1) * BACKGROUND_ROWS
+#: For each row it explains, the sampled explainer masks (2 × inputs + 1) × background rows of all the
+#: inputs, holds them at once and scores them: its memory and time grow with the square of the
+#: table's width. Its bounds, in masked values (rows × inputs): per row explained (memory: 32 MB of
+#: float64, a few copies of which shap holds), and in all for the summary (SAMPLED_ROWS rows of a
+#: 30-input table against the full background); see :func:`sampled_plan`.
+MAX_ROW_CELLS = 4_000_000
+SAMPLED_CELLS = SAMPLED_ROWS * (2 * 30 + 1) * 30 * BACKGROUND_ROWS
+#: Fewest rows the summary is cut to before its background shrinks, and fewest background rows.
 MIN_SAMPLED_ROWS = 20
+MIN_BACKGROUND_ROWS = 10
 
 #: Rows of each input's SHAP values kept for the beeswarm chart.
 BEESWARM_ROWS = 200
@@ -318,18 +324,51 @@ def source_features(names: Sequence[str], features: Sequence[str]) -> list[str] 
     return sources
 
 
-def sampled_rows(features: int) -> int:
-    """Rows the sampled explainer explains for a table of ``features`` inputs (see :data:`SAMPLED_WORK`).
-    Counted, not timed, so the same table is explained on the same rows on every machine."""
-    per_row = (2 * features + 1) * BACKGROUND_ROWS
-    return int(np.clip(SAMPLED_WORK // per_row, MIN_SAMPLED_ROWS, SAMPLED_ROWS))
+def sampled_plan(rows: int, features: int, *, min_rows: int, budget: int) -> tuple[int, int]:
+    """(rows explained, background rows) for ``rows`` rows of a ``features``-input table, so that the
+    sampled explainer masks at most MAX_ROW_CELLS values per row and ``budget`` in all.
+
+    Counted, not timed, so a table gets the same plan on every machine; up to 30 inputs, with the
+    budgets used here, nothing is cut. Beyond, in this order: the background, if one row's masks would
+    not fit in memory; the rows down to ``min_rows`` (a sample can lose rows; records asked for by
+    name, passed with ``min_rows=rows``, cannot); the background down to MIN_BACKGROUND_ROWS (the
+    values still add up exactly; their reference, the background's mean output, is measured on fewer
+    rows); and only then the rows below ``min_rows``. (0, …) when not even one row fits: the table is
+    too wide to explain by sampling."""
+    per_background_row = (2 * features + 1) * features
+    background = min(BACKGROUND_ROWS, MAX_ROW_CELLS // per_background_row)
+    if background < MIN_BACKGROUND_ROWS:
+        return 0, MIN_BACKGROUND_ROWS
+    if rows * per_background_row * background <= budget:
+        return rows, background
+    rows = max(min(rows, min_rows), budget // (per_background_row * background))
+    if rows * per_background_row * background <= budget:
+        return rows, background
+    background = budget // (rows * per_background_row)
+    if background >= MIN_BACKGROUND_ROWS:
+        return rows, int(background)
+    return int(budget // (per_background_row * MIN_BACKGROUND_ROWS)), MIN_BACKGROUND_ROWS
+
+
+def too_wide(features: int, budget: int) -> str:
+    """Why a ``features``-input table is not explained by sampling (:func:`sampled_plan` gave 0 rows)."""
+    return (
+        f"with {features:,} inputs, explaining one row by sampling needs more than the sampled explainer's "
+        f"bounds ({MAX_ROW_CELLS:,} masked values per row, {budget:,} in all, against at least "
+        f"{MIN_BACKGROUND_ROWS} background rows)"
+    )
 
 
 def _sampled_route(shap: Any, model: Any, X: pd.DataFrame, *, task: str, positive_index: int, seed: int) -> ShapSummary:
     features = list(X.columns)
     encode, decode = _codec(X)
-    rows = _sample(X, sampled_rows(len(features)), seed)
-    background = _sample(X, BACKGROUND_ROWS, seed + 1)
+    explained, background_rows = sampled_plan(
+        SAMPLED_ROWS, len(features), min_rows=MIN_SAMPLED_ROWS, budget=SAMPLED_CELLS
+    )
+    if explained == 0:
+        raise ShapUnavailable(f"SHAP values not computed: {too_wide(len(features), SAMPLED_CELLS)}")
+    rows = _sample(X, explained, seed)
+    background = _sample(X, background_rows, seed + 1)
     if task == "regression":
 
         def output(data: np.ndarray) -> np.ndarray:
@@ -339,7 +378,7 @@ def _sampled_route(shap: Any, model: Any, X: pd.DataFrame, *, task: str, positiv
         def output(data: np.ndarray) -> np.ndarray:
             return np.asarray(model.predict_proba(decode(data)), dtype=float)[:, positive_index]
 
-    masker = shap.maskers.Independent(encode(background), max_samples=BACKGROUND_ROWS)
+    masker = shap.maskers.Independent(encode(background), max_samples=background_rows)
     explainer = shap.PermutationExplainer(output, masker, seed=seed)
     try:
         explanation = explain_sampled(shap, explainer, encode(rows), max_evals=2 * len(features) + 1)
