@@ -151,3 +151,16 @@ def test_a_workers_error_quoting_the_workspace_cannot_repaint_the_ci_log(
     assert main(["validate", str(tmp_path)]) == 3
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b[2J" in err
+
+
+def test_building_the_parser_imports_nothing_heavy() -> None:
+    """`modelgov --help` and a mistyped command answer at once: building the parser imports no
+    NumPy, pandas, Arrow, YAML, manifest models or audit log (each command's handler imports what it
+    needs when it runs). In a new interpreter, so that what other tests imported does not count."""
+    probe = (
+        "import sys; import modelgov.cli_parser as p; p.build_parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'numpy', 'pandas', 'pyarrow', 'yaml'} "
+        "or m.startswith(('modelgov.manifest', 'modelgov.audit', 'modelgov.workspace'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-q", "--quiet", action="store_true")
     _dossiers_option(render)
 
-    from modelgov.decisions.commands import add_arguments as decision_commands
+    from modelgov.decisions.arguments import add_arguments as decision_commands
 
     decision_commands(commands, _as_of)
 

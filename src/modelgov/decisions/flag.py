@@ -28,26 +28,6 @@ from modelgov.errors import ModelgovError
 Signer = Callable[[bytes], str] | None
 
 
-def add_parser(
-    commands: argparse._SubParsersAction, signing_options: Callable[[argparse.ArgumentParser], None]
-) -> None:
-    flag = commands.add_parser(
-        "flag",
-        help="record that a model version's results do not match business expectations (or close such a flag) "
-        "in the audit log",
-    )
-    flag.add_argument("workspace", type=Path)
-    flag.add_argument("model", help="model id")
-    flag.add_argument("version", help="version")
-    flag.add_argument("--by", required=True, help="who raises (or closes) the flag: their principal when signing")
-    flag.add_argument("--text", required=True, help="what does not match expectations (with --resolve: the note)")
-    what = flag.add_mutually_exclusive_group()
-    what.add_argument("--window", metavar="START[/END]", help="the dates concerned, e.g. 2026-10-05/2026-10-11")
-    what.add_argument("--records", metavar="ID[,ID...]", help="the records concerned, by id")
-    what.add_argument("--resolve", metavar="FLAG_ID", help="close this open flag, with --text as the note")
-    signing_options(flag)
-
-
 def run(args: argparse.Namespace) -> int:
     from modelgov.decisions.commands import _signed_note, _signer
 

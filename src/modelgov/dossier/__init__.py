@@ -9,8 +9,10 @@ an SSH key and checks it (see docs/dossier.md).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from modelgov.manifest import Manifest
+if TYPE_CHECKING:  # importing the package (for its command's parser) stays free of the manifest's models
+    from modelgov.manifest import Manifest
 
 
 def render_dossier(manifest: Manifest, model_id: str, version: str) -> bytes:
