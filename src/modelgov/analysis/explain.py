@@ -200,9 +200,10 @@ def _model_parts(
         notes.append(f"SHAP values not computed: {_describe(exc)}.")
     if shap is not None and shap.explainer == "PermutationExplainer":
         _, background = sampled_plan(SAMPLED_ROWS, X.shape[1], min_rows=MIN_SAMPLED_ROWS, budget=SAMPLED_CELLS)
-        if background < min(BACKGROUND_ROWS, len(X)):
+        usual = min(BACKGROUND_ROWS, len(X))
+        if background < usual:
             notes.append(
-                f"SHAP values are measured against {background} background rows, not {BACKGROUND_ROWS}: with "
+                f"SHAP values are measured against {background} background rows, not {usual}: with "
                 f"{X.shape[1]:,} inputs, that keeps the sampled explainer within its bounds. They still add up "
                 "to each row's score; the base value they add up from is the mean score of fewer rows."
             )

@@ -127,9 +127,10 @@ def explain_records(
         )  # fmt: skip
         explainer = attributions.explainer
         positions = attributions.positions if attributions.positions is not None else range(len(rows))
-    else:  # nothing chosen: one row says which explainer applies, and so how large the sample is
+    else:  # nothing chosen: a few rows say which explainer applies, and so how large the sample is
         attributions = None
-        explainer = attribute(model, X.iloc[:1], X, task=task, positive_index=positive_index, seed=seed).explainer
+        probe = X.iloc[:MIN_SAMPLED_EXPLAINER_ROWS]
+        explainer = attribute(model, probe, X, task=task, positive_index=positive_index, seed=seed).explainer
         positions = range(0)
     order = {rows[position]: index for index, position in enumerate(positions)}
     notes += _left_out_notes(chosen, order, attributions, width=len(features), table_rows=len(X))

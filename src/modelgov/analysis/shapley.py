@@ -11,7 +11,7 @@ Two routes, chosen per model:
 * **PermutationExplainer** otherwise: model-agnostic and sampled, so it is kept small
   (:data:`SAMPLED_ROWS` rows against a :data:`BACKGROUND_ROWS`-row background, one antithetic
   permutation pass per row; fewer rows, then a smaller background, for a table of more than 30
-  inputs, and none beyond about 440 (:func:`sampled_plan`)) to stay within seconds and bounded
+  inputs, and none beyond 446 (:func:`sampled_plan`)) to stay within seconds and bounded
   memory for any scikit-learn model. Text columns are given integer codes for shap's masker
   and decoded before the model sees them.
 
