@@ -29,15 +29,7 @@ import pandas as pd
 from sklearn.inspection import partial_dependence, permutation_importance
 from threadpoolctl import threadpool_limits
 
-from modelgov.analysis.shapley import (
-    BACKGROUND_ROWS,
-    MIN_SAMPLED_ROWS,
-    SAMPLED_CELLS,
-    SAMPLED_ROWS,
-    ShapUnavailable,
-    sampled_plan,
-    shap_summary,
-)
+from modelgov.analysis.shapley import BACKGROUND_ROWS, ShapUnavailable, shap_summary, summary_plan
 from modelgov.analysis.slices import error_slices
 from modelgov.manifest import (
     Explainability,
@@ -199,7 +191,7 @@ def _model_parts(
     except Exception as exc:
         notes.append(f"SHAP values not computed: {_describe(exc)}.")
     if shap is not None and shap.explainer == "PermutationExplainer":
-        _, background = sampled_plan(SAMPLED_ROWS, X.shape[1], min_rows=MIN_SAMPLED_ROWS, budget=SAMPLED_CELLS)
+        _, background = summary_plan(X.shape[1])  # the plan the summary was computed with
         usual = min(BACKGROUND_ROWS, len(X))
         if background < usual:
             notes.append(

@@ -108,6 +108,29 @@ def attribute(
     inputs give the same values). It raises ShapUnavailable when not even one record fits."""
     shap = import_shap()
     background = _sample(background, BACKGROUND_ROWS, seed)
+    exact = _exact(shap, model, records, background, task=task, positive_index=positive_index)
+    if exact is not None:
+        return exact
+    found = _permutation_route(
+        shap, model, records, background, task=task, positive_index=positive_index, seed=seed, priority=priority
+    )
+    return _finish(model, records, found, task=task, positive_index=positive_index)
+
+
+def explainer_for(
+    model: Any, records: pd.DataFrame, background: pd.DataFrame, *, task: str, positive_index: int, seed: int
+) -> str:
+    """The explainer :func:`attribute` would use on ``records``, found without running the sampled one
+    (the tree and linear routes are cheap; when neither applies, it is PermutationExplainer)."""
+    background = _sample(background, BACKGROUND_ROWS, seed)
+    exact = _exact(import_shap(), model, records, background, task=task, positive_index=positive_index)
+    return exact.explainer if exact is not None else "PermutationExplainer"
+
+
+def _exact(
+    shap: Any, model: Any, records: pd.DataFrame, background: pd.DataFrame, *, task: str, positive_index: int
+) -> Attributions | None:
+    """The tree or the linear route's attributions when one applies and adds up, else None."""
     for route in (_tree_route, _linear_route):
         found = route(shap, model, records, background, positive_index=positive_index)
         if found is not None:
@@ -116,10 +139,7 @@ def attribute(
             except ShapUnavailable:
                 # e.g. native categorical splits TreeExplainer does not follow: the sampled route is exact
                 continue
-    found = _permutation_route(
-        shap, model, records, background, task=task, positive_index=positive_index, seed=seed, priority=priority
-    )
-    return _finish(model, records, found, task=task, positive_index=positive_index)
+    return None
 
 
 def output_scale(total: np.ndarray, probability: np.ndarray, task: str) -> str:

@@ -40,6 +40,7 @@ from modelgov.analysis.record_attributions import (
     SAMPLED_BACKGROUND_ROWS,
     Attributions,
     attribute,
+    explainer_for,
     model_output,
     sampled_plan,
 )
@@ -121,16 +122,17 @@ def explain_records(
     priority = sorted(chosen, key=lambda row: "named in model.yml" not in chosen[row])[:MAX_RECORDS]
     rows = sorted(priority)
     if rows:
+        at = {row: position for position, row in enumerate(rows)}
         attributions = attribute(
             model, X.iloc[rows].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed,
-            priority=[rows.index(row) for row in priority],
+            priority=[at[row] for row in priority],
         )  # fmt: skip
         explainer = attributions.explainer
         positions = attributions.positions if attributions.positions is not None else range(len(rows))
     else:  # nothing chosen: a few rows say which explainer applies, and so how large the sample is
         attributions = None
         probe = X.iloc[:MIN_SAMPLED_EXPLAINER_ROWS]
-        explainer = attribute(model, probe, X, task=task, positive_index=positive_index, seed=seed).explainer
+        explainer = explainer_for(model, probe, X, task=task, positive_index=positive_index, seed=seed)
         positions = range(0)
     order = {rows[position]: index for index, position in enumerate(positions)}
     notes += _left_out_notes(chosen, order, attributions, width=len(features), table_rows=len(X))

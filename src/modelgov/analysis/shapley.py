@@ -350,6 +350,11 @@ def sampled_plan(rows: int, features: int, *, min_rows: int, budget: int) -> tup
     return int(budget // (per_background_row * MIN_BACKGROUND_ROWS)), MIN_BACKGROUND_ROWS
 
 
+def summary_plan(features: int) -> tuple[int, int]:
+    """(rows, background rows) of the sampled summary of a ``features``-input table."""
+    return sampled_plan(SAMPLED_ROWS, features, min_rows=MIN_SAMPLED_ROWS, budget=SAMPLED_CELLS)
+
+
 def too_wide(features: int, budget: int) -> str:
     """Why a ``features``-input table is not explained by sampling (:func:`sampled_plan` gave 0 rows)."""
     return (
@@ -362,9 +367,7 @@ def too_wide(features: int, budget: int) -> str:
 def _sampled_route(shap: Any, model: Any, X: pd.DataFrame, *, task: str, positive_index: int, seed: int) -> ShapSummary:
     features = list(X.columns)
     encode, decode = _codec(X)
-    explained, background_rows = sampled_plan(
-        SAMPLED_ROWS, len(features), min_rows=MIN_SAMPLED_ROWS, budget=SAMPLED_CELLS
-    )
+    explained, background_rows = summary_plan(len(features))
     if explained == 0:
         raise ShapUnavailable(f"SHAP values not computed: {too_wide(len(features), SAMPLED_CELLS)}")
     rows = _sample(X, explained, seed)
