@@ -817,3 +817,27 @@ def test_counted_slices_are_pandas_groupby_slices_bit_for_bit(binary) -> None:
     assert len(keys) > len(labelled)
     for key in keys:
         assert sorted(counted(key)) == sorted(grouped(key)), key
+
+
+def test_a_wide_table_slices_pairs_of_its_worst_features_only_and_says_so() -> None:
+    """Every pair of 1,000 features is 499,500 pairs, each a pass over the rows: beyond
+    MAX_PAIR_FEATURES usable features, pairs are formed among those whose single slices have the
+    highest error, and a note says so. The planted weak spot (two features high together) is found."""
+    from modelgov.analysis import slices
+
+    rng = np.random.default_rng(8)
+    width, rows = 60, 4000
+    table = pd.DataFrame(rng.normal(size=(rows, width)), columns=[f"x{i}" for i in range(width)])
+    table["label"] = rng.integers(0, 2, rows)
+    wrong = (table["x7"] > 0.67) & (table["x42"] > 0.67)  # the top quartile of both, wrong on most rows
+    flip = wrong.to_numpy() & (rng.random(rows) < 0.9) | (rng.random(rows) < 0.1)
+    table["prediction"] = np.where(flip, 1 - table["label"], table["label"])
+    features = [f"x{i}" for i in range(width)]
+    common = dict(features=features, label="label", prediction="prediction", task="binary_classification")
+    found, _, notes = slices.error_slices(table, **common, min_group_size=30)
+    assert set(found[0].conditions) == {"x7", "x42"}
+    assert any(f"among the {slices.MAX_PAIR_FEATURES} of {width} whose single slices" in note for note in notes)
+    paired = {name for s in found for name in s.conditions if len(s.conditions) == 2}
+    assert len(paired) <= slices.MAX_PAIR_FEATURES
+    _, _, narrow_notes = slices.error_slices(table, **{**common, "features": features[:40]}, min_group_size=30)
+    assert not [note for note in narrow_notes if "Pairs of features" in note]  # up to 40: every pair, as before

@@ -14,7 +14,10 @@ How columns become conditions, chosen for readability over resolution:
 * missing values: their own slice, ``(missing)`` — the rows a reviewer should ask about are never
   dropped;
 * columns with more than :data:`MAX_LEVELS` distinct text values (identifiers, free text) are not
-  sliced: their slices would be too small to mean anything.
+  sliced: their slices would be too small to mean anything;
+* pairs: every pair of up to :data:`MAX_PAIR_FEATURES` usable features; beyond, the pairs of those
+  whose single slices have the highest error, with a note (the pairs of every feature would grow with
+  the square of the table's width: 26 s at 300 features, hours at a few thousand).
 
 Slices with fewer than ``min_group_size`` rows are left out: the page shows where error is high
 *and* the evidence is large enough to act on. Error is 1 − accuracy for classification and the mean
@@ -39,6 +42,9 @@ QUANTILE_BINS = 4
 DISCRETE_MAX = 10
 #: Text columns with more distinct values than this are not sliced.
 MAX_LEVELS = 30
+#: Features whose pairs are sliced: beyond this many usable features, the pairs are formed among those
+#: whose single slices have the highest error (a table of 1,000 features has 499,500 pairs).
+MAX_PAIR_FEATURES = 40
 
 ERROR_RATE = "error rate"
 MAE = "mean absolute error"
@@ -171,15 +177,31 @@ def error_slices(
             )
         else:
             labelled[feature] = labels
-    keys = [[name] for name in labelled] + [list(pair) for pair in combinations(labelled, 2)]
     # 0/1 errors: a slice's mean is a count over a count, exact in any order
     stats_of = (_counted_stats if metric == ERROR_RATE else _grouped_stats)(labelled, errors)
-    found = [
-        ErrorSlice(conditions=dict(zip(key, values, strict=True)), count=count, error=error, overall_error=overall)
-        for key in keys
-        for values, count, error in stats_of(key)
-        if count >= min_group_size
-    ]
+
+    def slices(keys: list[list[str]]) -> list[ErrorSlice]:
+        return [
+            ErrorSlice(conditions=dict(zip(key, values, strict=True)), count=count, error=error, overall_error=overall)
+            for key in keys
+            for values, count, error in stats_of(key)
+            if count >= min_group_size
+        ]
+
+    found = slices([[name] for name in labelled])
+    paired = list(labelled)
+    if len(paired) > MAX_PAIR_FEATURES:  # every pair would grow with the square of the table's width
+        worst = {name: -1.0 for name in paired}
+        for single in found:
+            (name,) = single.conditions
+            worst[name] = max(worst[name], single.error)
+        paired = sorted(paired, key=lambda name: -worst[name])[:MAX_PAIR_FEATURES]  # stable: ties by order
+        notes.append(
+            f"Pairs of features are sliced among the {MAX_PAIR_FEATURES} of {len(labelled):,} whose single slices "
+            f"have the highest error: slicing every pair would grow with the square of the number of features. "
+            "A worse pair of two other features would not be found."
+        )
+    found += slices([list(pair) for pair in combinations([name for name in labelled if name in paired], 2)])
     # worst first; among equals the larger slice, then the simpler one, then by text (deterministic)
     found.sort(key=lambda s: (-s.error, -s.count, len(s.conditions), list(s.conditions.items())))
     return found[:top], metric, notes
