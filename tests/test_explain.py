@@ -21,8 +21,9 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from modelgov.analysis import explain as explain_module
 from modelgov.analysis import shapley
-from modelgov.analysis.explain import NO_MODEL_FILE, dependence, explain, sample_rows
+from modelgov.analysis.explain import NO_MODEL_FILE, dependence, explain, permutation_rows, sample_rows
 from modelgov.analysis.slices import DISCRETE_MAX, number, slice_labels
 from modelgov.manifest import Explainability, FileRef
 from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
@@ -113,6 +114,68 @@ def test_sample_is_seeded_and_bounded(binary) -> None:
     assert sample_rows(table, 5000, 7).equals(table)
     merged = sample.merge(table.reset_index(), on=list(table.columns))
     assert merged["index"].is_monotonic_increasing  # kept in table order
+
+
+def test_permutation_importance_rows_keep_its_work_within_the_bound() -> None:
+    """rows × inputs² × shuffles never passes the bound; the defaults are untouched up to 30 inputs;
+    a table too wide for even the fewest rows is refused; fewer shuffles allow a wider one."""
+    bound, floor = explain_module.PERMUTATION_CELLS, explain_module.PERMUTATION_MIN_ROWS
+    assert permutation_rows(5_000, 30, 5) == 5_000
+    assert permutation_rows(5_000, 31, 5) < 5_000
+    assert permutation_rows(60, 200, 5) == 60  # a small sample fits whole
+    for features in (1, 10, 30, 31, 60, 100, 212):
+        for repeats in (1, 5, 100):
+            try:
+                rows = permutation_rows(5_000, features, repeats)
+            except Exception as exc:
+                assert "fewer shuffles (`analysis.permutation_repeats`) allow a wider table" in str(exc)
+                assert floor * features * features * repeats > bound
+                continue
+            assert floor <= rows <= 5_000 and rows * features * features * repeats <= bound
+            assert rows == 5_000 or (rows + 1) * features * features * repeats > bound  # as many as fit
+    assert permutation_rows(5_000, 212, 5) >= floor
+    with pytest.raises(Exception, match=r"with 213 inputs and 5 shuffles of each, even 100 rows"):
+        permutation_rows(5_000, 213, 5)
+    assert permutation_rows(5_000, 474, 1) == floor
+
+
+def test_a_wide_table_gets_permutation_importance_on_fewer_rows_and_says_so(monkeypatch) -> None:
+    """With the bound cut so that 40 inputs allow 200 of the 500 sampled rows, the importances are
+    scikit-learn's on those 200 rows (a seeded sample, in order) and a note says why; cut further, the
+    importances are refused with a note and partial dependence falls back to the first inputs."""
+    rng = np.random.default_rng(6)
+    features = [f"x{i}" for i in range(40)]
+    table = pd.DataFrame(rng.normal(size=(800, 40)), columns=features)
+    table["default"] = (table["x3"] - table["x7"] + rng.normal(size=800) > 0).astype(int)
+    model = LogisticRegression(max_iter=500).fit(table[features], table["default"])
+    table["prediction"] = model.predict(table[features])
+    settings = SETTINGS.model_copy(update={"permutation_repeats": 2})
+    monkeypatch.setattr(explain_module, "PERMUTATION_CELLS", 200 * 40 * 40 * 2)
+
+    result = run(model, table, features=features, settings=settings)
+    importance = result.permutation_importance
+    assert importance is not None and importance.rows == 200
+    sample = sample_rows(sample_rows(table, 500, settings.seed), 200, settings.seed)
+    expected = permutation_importance(
+        model, sample[features], sample["default"], scoring="roc_auc", n_repeats=2, random_state=settings.seed
+    )
+    by_feature = {item.feature: item for item in importance.features}
+    for index, feature in enumerate(features):
+        assert by_feature[feature].mean == pytest.approx(expected["importances_mean"][index], abs=1e-12)
+    assert {item.feature for item in importance.features[:2]} == {"x3", "x7"}
+    assert any(
+        note.startswith("Permutation importance is measured on 200 of the 500 sampled rows: with 40 inputs and 2")
+        for note in result.notes
+    )
+
+    monkeypatch.setattr(explain_module, "PERMUTATION_CELLS", 99 * 40 * 40 * 2)
+    refused = run(model, table, features=features, settings=settings)
+    assert refused.permutation_importance is None
+    assert any(
+        note.startswith("Permutation importance not computed: with 40 inputs and 2 shuffles of each, even 100 rows")
+        for note in refused.notes
+    )
+    assert [curve.feature for curve in refused.partial_dependence] == features[:3]
 
 
 def test_permutation_importance_equals_scikit_learn(binary) -> None:

@@ -44,6 +44,13 @@ PD_FEATURES = 3
 PD_GRID = 20
 PD_PERCENTILES = (0.05, 0.95)
 ICE_LINES = 50
+#: Permutation importance scores the sample once per input and shuffle, each time on every input: its
+#: work grows with rows × inputs² × shuffles. Its bound, in shuffled values: the defaults' work on a
+#: 30-input table (5,000 rows, 5 shuffles), so nothing changes up to 30 inputs with the defaults.
+#: Beyond, the rows are cut (seeded, in table order), never below PERMUTATION_MIN_ROWS; a table too
+#: wide even then gets a note instead (:func:`permutation_rows`).
+PERMUTATION_CELLS = 5_000 * 30 * 30 * 5
+PERMUTATION_MIN_ROWS = 100
 #: Longest exception text quoted in a note.
 MAX_MESSAGE = 300
 
@@ -57,10 +64,7 @@ class _Skip(Exception):
 def sample_rows(table: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     """The seeded sample the model-based parts run on: every row when there are at most
     ``max_rows``, else ``max_rows`` rows drawn without replacement, kept in table order."""
-    if len(table) <= max_rows:
-        return table.reset_index(drop=True)
-    chosen = np.sort(np.random.default_rng(seed).choice(len(table), size=max_rows, replace=False))
-    return table.iloc[chosen].reset_index(drop=True)
+    return table.iloc[_subsample(len(table), max_rows, seed)].reset_index(drop=True)
 
 
 def explain(
@@ -162,7 +166,12 @@ def _model_parts(
     """Permutation importance, partial dependence and SHAP, each skipped with a note on failure."""
     importance = None
     try:
-        importance = permutation(model, X, _target(model, y, task), task=task, settings=settings)
+        rows = permutation_rows(len(X), X.shape[1], settings.permutation_repeats)
+        kept = _subsample(len(X), rows, settings.seed)
+        target = _target(model, y, task)[kept]
+        importance = permutation(model, X.iloc[kept].reset_index(drop=True), target, task=task, settings=settings)
+        if rows < len(X):
+            notes.append(_fewer_rows_note(rows, len(X), X.shape[1], settings.permutation_repeats))
     except Exception as exc:  # the model is third-party code: any failure is a note, not a crash
         notes.append(f"Permutation importance not computed: {_describe(exc)}.")
 
@@ -243,6 +252,39 @@ def positive_index(model: Any, positive_label: object) -> int:
         if value == positive_label or str(value) == str(positive_label):
             return index
     return len(classes) - 1
+
+
+def permutation_rows(rows: int, features: int, repeats: int) -> int:
+    """How many of ``rows`` sampled rows permutation importance scores, so that rows × inputs² ×
+    shuffles stays within :data:`PERMUTATION_CELLS`. Counted, not timed, so a table gets the same rows
+    on every machine. Raises :class:`_Skip` when even :data:`PERMUTATION_MIN_ROWS` would not fit."""
+    per_row = features * features * repeats
+    allowed = PERMUTATION_CELLS // max(per_row, 1)
+    if allowed >= rows:
+        return rows
+    if allowed < min(rows, PERMUTATION_MIN_ROWS):
+        raise _Skip(
+            f"with {features:,} inputs and {repeats} shuffles of each, even {min(rows, PERMUTATION_MIN_ROWS)} rows "
+            f"would need more than its bound of {PERMUTATION_CELLS:,} shuffled values (rows × inputs, for every "
+            "input and shuffle); fewer shuffles (`analysis.permutation_repeats`) allow a wider table"
+        )
+    return allowed
+
+
+def _fewer_rows_note(rows: int, sampled: int, features: int, repeats: int) -> str:
+    return (
+        f"Permutation importance is measured on {rows:,} of the {sampled:,} sampled rows: with {features:,} inputs "
+        f"and {repeats} shuffles of each, its work grows with the square of the width, and more rows would pass "
+        f"its bound of {PERMUTATION_CELLS:,} shuffled values. Fewer rows make the importances noisier; the "
+        "whiskers show their spread across shuffles."
+    )
+
+
+def _subsample(rows: int, keep: int, seed: int) -> np.ndarray:
+    """Positions of a seeded sample of ``keep`` of ``rows`` rows, in order (all of them if they fit)."""
+    if keep >= rows:
+        return np.arange(rows)
+    return np.sort(np.random.default_rng(seed).choice(rows, size=keep, replace=False))
 
 
 def permutation(
