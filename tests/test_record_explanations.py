@@ -388,6 +388,28 @@ class _WideScorer:
         return np.column_stack([1 - p, p])
 
 
+def test_a_sampled_records_values_do_not_depend_on_the_other_records_explained(data) -> None:
+    """The sampled explainer draws each record's permutation from a seed of its own (the build's seed and
+    the record's position in the table): a record explained with nine others, or alone, or after others
+    were added to the list, gets the same values, bit for bit; another seed gives other values that add
+    up to the same scores."""
+    X, _ = data
+    model = _WideScorer(np.array([1.2, -0.9, 0.6, 0.3]))  # non-linear on the probability: order matters
+
+    def values(rows: list[int], seed: int = 0) -> np.ndarray:
+        found = attribute(model, X.iloc[rows], X, task="binary_classification", positive_index=1, seed=seed, keys=rows)
+        assert found.explainer == "PermutationExplainer"
+        return found.values
+
+    ten = values(list(range(10)))
+    assert values([3, 7]).tobytes() == ten[[3, 7]].tobytes()
+    assert values([7]).tobytes() == ten[[7]].tobytes()
+    assert values([3, 7, 400]).tobytes() == np.vstack([ten[[3, 7]], values([400])]).tobytes()
+    other = attribute(model, X.iloc[:10], X, task="binary_classification", positive_index=1, seed=1, keys=range(10))
+    assert not np.array_equal(other.values, ten)
+    np.testing.assert_allclose(other.output, model.predict_proba(X.iloc[:10])[:, 1], atol=1e-9)
+
+
 def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_cut(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

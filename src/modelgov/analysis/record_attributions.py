@@ -98,22 +98,26 @@ def attribute(
     positive_index: int,
     seed: int,
     priority: Sequence[int] | None = None,
+    keys: Sequence[int] | None = None,
 ) -> Attributions:
     """SHAP values of ``records`` (the model's input columns) against ``background``.
 
     The tree and linear routes explain every record. The sampled explainer explains as many records as
     its bounds allow (:func:`sampled_plan`): the first of ``priority`` (positions in ``records``; by
     default their own order), explained in ``records``' order. It draws each record's permutation from
-    one seeded stream, so a record's values can depend on the records explained before it (the same
-    inputs give the same values). It raises ShapUnavailable when not even one record fits."""
+    a seed of its own, made from ``seed`` and the record's key (``keys``, one per record: its position
+    in the evaluation table; by default its position in ``records``), so a record's values do not
+    depend on which other records are explained with it. It raises ShapUnavailable when not even one
+    record fits."""
     shap = import_shap()
     background = _sample(background, BACKGROUND_ROWS, seed)
     exact = _exact(shap, model, records, background, task=task, positive_index=positive_index)
     if exact is not None:
         return exact
     found = _permutation_route(
-        shap, model, records, background, task=task, positive_index=positive_index, seed=seed, priority=priority
-    )
+        shap, model, records, background, task=task, positive_index=positive_index, seed=seed, priority=priority,
+        keys=range(len(records)) if keys is None else keys,
+    )  # fmt: skip
     return _finish(model, records, found, task=task, positive_index=positive_index)
 
 
@@ -175,6 +179,12 @@ def _finish(
     total = base + values.sum(axis=1)
     scale = output_scale(total, score, task)
     return Attributions(explainer, list(records.columns), values, float(base), total, scale, *sampled)
+
+
+def record_seed(seed: int, key: int) -> int:
+    """The seed of one record's permutation: the build's ``seed`` and the record's ``key`` mixed by
+    NumPy's SeedSequence, as a 32-bit seed for the global stream shap draws from."""
+    return int(np.random.SeedSequence([seed, key]).generate_state(1)[0])
 
 
 def _sample(X: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -268,6 +278,7 @@ def _permutation_route(
     positive_index: int,
     seed: int,
     priority: Sequence[int] | None,
+    keys: Sequence[int],
 ):
     encode, decode = _codec(pd.concat([records, background]))
 
@@ -285,7 +296,10 @@ def _permutation_route(
     masker = shap.maskers.Independent(encode(background), max_samples=background_rows)
     explainer = shap.PermutationExplainer(output, masker, seed=seed)
     try:
-        explanation = explain_sampled(shap, explainer, encode(records), max_evals=PERMUTATIONS * (2 * features + 1))
+        explanation = explain_sampled(
+            shap, explainer, encode(records), max_evals=PERMUTATIONS * (2 * features + 1),
+            row_seeds=[record_seed(seed, keys[position]) for position in positions],
+        )  # fmt: skip
     except Exception as exc:
         raise ShapUnavailable(f"Attributions not computed: the sampled explainer failed ({exc})") from None
     values = _one_output(explanation.values, positive_index)

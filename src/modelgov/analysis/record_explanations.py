@@ -125,7 +125,7 @@ def explain_records(
         at = {row: position for position, row in enumerate(rows)}
         attributions = attribute(
             model, X.iloc[rows].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed,
-            priority=[at[row] for row in priority],
+            priority=[at[row] for row in priority], keys=rows,
         )  # fmt: skip
         explainer = attributions.explainer
         positions = attributions.positions if attributions.positions is not None else range(len(rows))
@@ -142,8 +142,9 @@ def explain_records(
         sample_size, _ = sampled_plan(SAMPLED_EXPLAINER_ROWS, len(features), min_rows=MIN_SAMPLED_EXPLAINER_ROWS)
     sample = _sample_index(len(table), sample_size, seed)
     lens = attribute(
-        model, X.iloc[sample].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed
-    )
+        model, X.iloc[sample].reset_index(drop=True), X, task=task, positive_index=positive_index, seed=seed,
+        keys=sample,
+    )  # fmt: skip
     if lens.positions is not None:
         sample = [sample[position] for position in lens.positions]
     if lens.background_rows is not None:

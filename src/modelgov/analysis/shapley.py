@@ -118,7 +118,9 @@ def interpreted_kernels(shap: Any) -> Iterator[None]:
         masked_model._build_fixed_single_output = averaging
 
 
-def explain_sampled(shap: Any, explainer: Any, data: Any, *, max_evals: int) -> Any:
+def explain_sampled(
+    shap: Any, explainer: Any, data: Any, *, max_evals: int, row_seeds: Sequence[int] | None = None
+) -> Any:
     """``explainer(data)`` for a PermutationExplainer, without the work nobody asked for.
 
     shap 0.51's ``Explainer.__call__`` collects each row's main effects in a list that shadows its own
@@ -126,11 +128,18 @@ def explain_sampled(shap: Any, explainer: Any, data: Any, *, max_evals: int) -> 
     list is not empty, so it counts as true and every row also computes main effects, one more masked
     evaluation per input: about a third of the model evaluations, for a result modelgov never reads.
     Each row is told ``main_effects=False`` (what was asked); the SHAP values are the same bits (a
-    test compares them). The kernels run as Python (:func:`interpreted_kernels`)."""
+    test compares them). The kernels run as Python (:func:`interpreted_kernels`).
+
+    shap draws every row's permutation from NumPy's global stream, seeded once by the explainer, so a
+    row's values depend on the rows explained before it. With ``row_seeds`` (one per row of ``data``),
+    the stream is seeded again before each row, so each row's values depend on its own seed alone."""
     row = explainer.explain_row
+    seeds = iter(row_seeds) if row_seeds is not None else None
 
     def explain_row(*args: Any, **kwargs: Any) -> Any:
         kwargs["main_effects"] = False
+        if seeds is not None:
+            np.random.seed(next(seeds))
         return row(*args, **kwargs)
 
     explainer.explain_row = explain_row
