@@ -151,6 +151,15 @@ def test_regression_card_group_errors_equal_fairlearn(demo: tuple[Path, Path]) -
         assert shown[group] == f"{value:.3f}"
 
 
+def test_the_demos_manifest_is_the_bytes_the_standard_library_writes(demo: tuple[Path, Path]) -> None:
+    """manifest.json is written by pydantic's serialiser (manifest.dump_bytes): on the demo, every
+    number and every text is spelt as ``json.dumps`` spells it, the bytes every earlier build wrote."""
+    _, site = demo
+    written = (site / "manifest.json").read_bytes()
+    data = manifest.read(site / "manifest.json").model_dump(mode="json")
+    assert written == (json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
 def test_every_input_is_hashed_in_the_manifest(demo: tuple[Path, Path]) -> None:
     workspace, site = demo
     built = manifest.read(site / "manifest.json")

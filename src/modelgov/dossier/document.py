@@ -33,7 +33,7 @@ class Dossier:
 
 def manifest_bytes(manifest: Manifest) -> bytes:
     """The canonical ``manifest.json`` (as ``build`` writes it): what the cover's digest is of."""
-    return mf.dumps(manifest).encode("utf-8")
+    return mf.dump_bytes(manifest)
 
 
 def find_version(manifest: Manifest, model_id: str, version: str) -> tuple[Model, ModelVersion]:

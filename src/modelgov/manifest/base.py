@@ -1,7 +1,7 @@
 """The small nodes every part of the manifest is built from.
 
 ``Node`` is the base of every manifest model: frozen (a built manifest is a record, not a working
-state) and strict about extra keys (a misspelt field in a saved manifest is an error, never dropped
+state), strict about extra keys (a misspelt field in a saved manifest is an error, never dropped
 in silence). ``FileRef`` is the evidence trail (each number points back at the file it came from);
 ``Interval`` and ``Metric`` are how every section states a number with its uncertainty; ``Owner`` and
 ``Card`` hold the card's human-written text. They live apart from the sections so that every other
@@ -10,13 +10,33 @@ module of this package imports them and none imports another section just for th
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A NaN or infinity in a number field is written as JSON's non-standard `NaN` / `Infinity`, for
+    # manifest.dump_bytes to refuse (JSON has neither; an undefined figure is None), never as `null`,
+    # which would read back as "no value". A free-form value (FreeValue) holds None instead.
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
+
+
+def _finite_or_none(value: Any) -> Any:
+    """``value`` with each NaN or infinity in it replaced by None, as JSON has neither."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(item) for item in value]
+    return value
+
+
+#: A value of any shape a user or a policy wrote (training parameters, a check's observed value): in
+#: JSON, a NaN or infinity anywhere in it is None.
+FreeValue = Annotated[Any, PlainSerializer(_finite_or_none, when_used="json")]
 
 
 # --------------------------------------------------------------------------- provenance

@@ -9,11 +9,11 @@ production fairness (:mod:`.monitoring`), so a page shows the two the same way.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from modelgov.manifest.base import FileRef, Interval, Metric, Node
+from modelgov.manifest.base import FileRef, FreeValue, Interval, Metric, Node
 from modelgov.manifest.explainability import Explainability
 
 # --------------------------------------------------------------------------- fairness
@@ -310,7 +310,7 @@ class TrainingRecord(Node):
     algorithm: str
     code_repository: str | None = None
     code_commit: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, FreeValue] = Field(default_factory=dict)
     python: str | None = None
     packages: dict[str, str] = Field(default_factory=dict)
     artifact: FileRef | None = None

@@ -8,11 +8,11 @@ pages, the policy outputs (JSON, CSV, JUnit) and the exit code of ``build`` and 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from modelgov.manifest.base import FileRef, Node
+from modelgov.manifest.base import FileRef, FreeValue, Node
 
 # --------------------------------------------------------------------------- risk
 
@@ -170,7 +170,7 @@ class PolicyCheck(Node):
     """One comparison inside a rule's result (a wildcard rule has one per matched path)."""
 
     path: str = Field(description="Evidence path, or what was checked (e.g. `approvals.model_risk`).")
-    observed: Any = Field(description="The value found; None when there was none.")
+    observed: FreeValue = Field(description="The value found; None when there was none.")
     requirement: str
     outcome: Literal["pass", "fail", "error"]
     message: str
@@ -267,7 +267,7 @@ class AuditEvent(Node):
     sha256: str | None = Field(None, description="That file's SHA-256 when the event was recorded.")
     outcome: str
     comment: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, FreeValue] = Field(default_factory=dict)
     hash: str
     signature: Literal["signed", "unsigned", "invalid"] = "unsigned"
     signer_key: str | None = None

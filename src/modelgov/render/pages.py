@@ -55,7 +55,7 @@ def render_pages(
     if cache is not None:
         shared, index = cache_scope(manifest, template_dir)
     if manifest_json is None:
-        manifest_json = manifest_io.dumps(manifest).encode("utf-8")
+        manifest_json = manifest_io.dump_bytes(manifest)
     pages = [
         render.page(
             HOME,

@@ -49,7 +49,7 @@ def site_source(
     dossiers: frozenset[str] = frozenset(),
 ) -> SiteSource:
     """Everything the site consists of, before the static-site builder turns it into HTML."""
-    manifest_json = manifest_io.dumps(manifest).encode("utf-8")  # once: the build page names its digest
+    manifest_json = manifest_io.dump_bytes(manifest)  # once: the build page names its digest
     site_pages = pages.render_pages(manifest, template_dir, cache, manifest_json=manifest_json, dossiers=dossiers)
     assets = _asset_files(template_dir)
     files = [SiteFile(path=path, source=source) for path, source in sorted(assets.items())]

@@ -1,0 +1,149 @@
+"""The manifest's JSON: written by pydantic's serialiser, it must be the bytes the standard library
+writes (``json.dumps(model_dump(mode="json"), indent=2, ensure_ascii=False)``), which every saved
+manifest and every digest a page names has been; and a number JSON cannot hold is refused as the
+standard library refused it."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pydantic_core
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from manifest_factory import iv, make_manifest
+from modelgov import manifest
+from modelgov.manifest import Metric
+
+
+def reference(document: object) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+#: Numbers where the two serialisers spell things differently, or nearly: exponents both ways, small
+#: numbers pydantic writes out in full, the ends of the float range, negative zero, big integers.
+EDGES = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.5,
+    1e-4,
+    1e-5,
+    -1e-5,
+    0.00011,
+    9.99999e-5,
+    1e-6,
+    1e-7,
+    3.8e-08,
+    1e-10,
+    5e-324,
+    2.2250738585072014e-308,
+    1e15,
+    1e16,
+    9999999999999998.0,
+    1.2345678901234568e17,
+    1e21,
+    1e22,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    0.1,
+    1 / 3,
+    123456789.0,
+]
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(EDGES)
+    | st.text(st.characters(blacklist_categories=("Cs",))),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), JSON, max_size=6))  # a manifest is an object, never a bare value
+def test_numbers_and_text_are_spelt_as_the_standard_library_spells_them(document) -> None:
+    written = manifest._as_python_numbers(pydantic_core.to_json(document, indent=2)) + b"\n"
+    assert written == reference(document)
+
+
+def test_text_that_looks_like_a_number_is_left_as_it_is() -> None:
+    """A hint inside a key or a string (`1e-8`, `0.00001`, a key ending `": 1e-8`) is text: only a
+    number that is a whole value is respelt."""
+    document = {
+        '": 1e-8': '": 1e-8',
+        "list": ["1e-8", " 0.00001", "a\\", '\\"', "0.00001", "x 1e-05", " 1e-8"],
+        "values": [1e-8, 0.00001, -0.00002, 10.00001, 1e-8],
+        "re-fit one-sided e+": 2.5e-7,
+    }
+    written = manifest._as_python_numbers(pydantic_core.to_json(document, indent=2)) + b"\n"
+    assert written == reference(document)
+
+
+@pytest.mark.parametrize("hostile", [False, True])
+def test_a_whole_manifest_is_the_bytes_json_dumps_writes(hostile: bool) -> None:
+    """The hand-made manifest (every optional part, hostile text with `hostile`), with numbers that
+    are spelt differently put into the places that take any value (training parameters) and a few
+    typed ones."""
+    base = make_manifest(hostile=hostile)
+    model = base.models[0]
+    version = model.versions[0]
+    params = {**version.training.params, "tiny": 3.8e-08, "small": 1e-05, "huge": 1e22, "text": "1e-8"}
+    run = version.evaluations[0]
+    metrics = [*run.performance.metrics, Metric(name="tiny", label="Tiny", value=1e-05, interval=iv(3e-09, 2e-05))]
+    version = version.model_copy(
+        update={
+            "training": version.training.model_copy(update={"params": params}),
+            "evaluations": [
+                run.model_copy(update={"performance": run.performance.model_copy(update={"metrics": metrics})}),
+                *version.evaluations[1:],
+            ],
+        }
+    )
+    model = model.model_copy(update={"versions": [version, *model.versions[1:]]})
+    tricky = base.model_copy(update={"models": [model, *base.models[1:]]})
+    written = manifest.dump_bytes(tricky)
+    assert b'"tiny": 3.8e-08' in written and b'"small": 1e-05' in written and b'"high": 2e-05' in written
+    assert written == reference(tricky.model_dump(mode="json"))
+    assert manifest.dumps(tricky) == written.decode("utf-8")
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_number_json_cannot_hold_is_refused_in_a_number_field_and_none_in_a_free_value(bad: float) -> None:
+    """As the standard library did: NaN or infinity in a number field is refused when the manifest is
+    written (writing `null` would read back as "no value"); in a free-form value (training parameters,
+    a check's observed value) it is written as `null`, as ``model_dump(mode="json")`` made it."""
+    base = make_manifest()
+    model = base.models[0]
+    version = model.versions[0]
+    free = version.model_copy(
+        update={
+            "training": version.training.model_copy(
+                update={"params": {**version.training.params, "alpha": bad, "grid": [1.0, bad, {"x": bad}]}}
+            )
+        }
+    )
+    with_free = base.model_copy(update={"models": [model.model_copy(update={"versions": [free]}), *base.models[1:]]})
+    written = manifest.dump_bytes(with_free)
+    assert written == reference(with_free.model_dump(mode="json"))
+    assert b'"alpha": null' in written
+
+    run = version.evaluations[0]
+    metrics = [*run.performance.metrics, Metric(name="odd", label="Odd", value=bad)]
+    typed = version.model_copy(
+        update={
+            "evaluations": [
+                run.model_copy(update={"performance": run.performance.model_copy(update={"metrics": metrics})}),
+                *version.evaluations[1:],
+            ]
+        }
+    )
+    with_typed = base.model_copy(update={"models": [model.model_copy(update={"versions": [typed]}), *base.models[1:]]})
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        json.dumps(with_typed.model_dump(mode="json"), allow_nan=False)
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        manifest.dump_bytes(with_typed)
