@@ -117,26 +117,35 @@ def test_sample_is_seeded_and_bounded(binary) -> None:
 
 
 def test_permutation_importance_rows_keep_its_work_within_the_bound() -> None:
-    """rows × inputs² × shuffles never passes the bound; the defaults are untouched up to 30 inputs;
-    a table too wide for even the fewest rows is refused; fewer shuffles allow a wider one."""
+    """rows × inputs² × shuffles never passes the bound, every table being charged for at least 100
+    rows (below that the model calls are the cost); the defaults are untouched up to 30 inputs; a table
+    too wide, however few its rows, is refused; the advice to shuffle less is given when it would help."""
     bound, floor = explain_module.PERMUTATION_CELLS, explain_module.PERMUTATION_MIN_ROWS
     assert permutation_rows(5_000, 30, 5) == 5_000
     assert permutation_rows(5_000, 31, 5) < 5_000
-    assert permutation_rows(60, 200, 5) == 60  # a small sample fits whole
-    for features in (1, 10, 30, 31, 60, 100, 212):
-        for repeats in (1, 5, 100):
-            try:
-                rows = permutation_rows(5_000, features, repeats)
-            except Exception as exc:
-                assert "fewer shuffles (`analysis.permutation_repeats`) allow a wider table" in str(exc)
-                assert floor * features * features * repeats > bound
-                continue
-            assert floor <= rows <= 5_000 and rows * features * features * repeats <= bound
-            assert rows == 5_000 or (rows + 1) * features * features * repeats > bound  # as many as fit
-    assert permutation_rows(5_000, 212, 5) >= floor
-    with pytest.raises(Exception, match=r"with 213 inputs and 5 shuffles of each, even 100 rows"):
-        permutation_rows(5_000, 213, 5)
+    assert permutation_rows(60, 200, 5) == 60  # a small sample of a table that fits is used whole
+    for rows in (2, 60, 5_000):
+        for features in (1, 10, 30, 31, 60, 100, 212, 213, 335, 474, 475):
+            for repeats in (1, 5, 10, 100):
+                try:
+                    kept = permutation_rows(rows, features, repeats)
+                except Exception:
+                    assert floor * features * features * repeats > bound
+                    continue
+                assert max(kept, floor) * features * features * repeats <= bound
+                assert kept == rows or (floor <= kept < rows and (kept + 1) * features * features * repeats > bound)
+    assert permutation_rows(5_000, 212, 5) == floor
     assert permutation_rows(5_000, 474, 1) == floor
+    with pytest.raises(
+        Exception, match=r"with 213 inputs and 5 shuffles of each, the model would score more"
+    ) as refused:
+        permutation_rows(5_000, 213, 5)
+    assert "at most 4 shuffles (`analysis.permutation_repeats`) would allow this width" in str(refused.value)
+    with pytest.raises(Exception, match=r"with 335 inputs and 10 shuffles") as tiny:  # 2 rows: calls are the cost
+        permutation_rows(2, 335, 10)
+    assert "at most 2 shuffles" in str(tiny.value)
+    with pytest.raises(Exception, match=r"on 100 rows, the fewest it is measured on$"):  # no advice that cannot help
+        permutation_rows(5_000, 475, 1)
 
 
 def test_a_wide_table_gets_permutation_importance_on_fewer_rows_and_says_so(monkeypatch) -> None:
@@ -172,7 +181,7 @@ def test_a_wide_table_gets_permutation_importance_on_fewer_rows_and_says_so(monk
     refused = run(model, table, features=features, settings=settings)
     assert refused.permutation_importance is None
     assert any(
-        note.startswith("Permutation importance not computed: with 40 inputs and 2 shuffles of each, even 100 rows")
+        note.startswith("Permutation importance not computed: with 40 inputs and 2 shuffles of each, the model would")
         for note in refused.notes
     )
     assert [curve.feature for curve in refused.partial_dependence] == features[:3]
@@ -286,6 +295,35 @@ def test_partial_dependence_equals_scikit_learn(binary, positive_label: int) -> 
         assert 0 < len(curve.ice) <= 50
         for line in curve.ice:  # every ICE line is one row's curve
             assert np.isclose(individual, line, rtol=0, atol=1e-12).all(axis=1).any()
+
+
+def test_a_category_with_many_values_is_drawn_for_its_most_frequent(binary) -> None:
+    """A categorical input with 60 values: partial dependence is drawn for its 20 most frequent (each
+    value drawn scores every sampled row), each point the mean score with the column set to it,
+    computed here by hand, and the notes say so."""
+    _, table = binary
+    rng = np.random.default_rng(3)
+    cities = np.array([f"city-{i:02d}" for i in range(60)], dtype=object)
+    weights = np.linspace(2, 1, 60)
+    wide = table.assign(city=rng.choice(cities, len(table), p=weights / weights.sum()))
+    features = ["income", "debt_ratio", "city"]  # three inputs: each gets its curve
+    prep = ColumnTransformer(
+        [("num", StandardScaler(), ["income", "debt_ratio"]), ("cat", OneHotEncoder(handle_unknown="ignore"), ["city"])]
+    )
+    model = Pipeline([("prep", prep), ("model", LogisticRegression(max_iter=1000))]).fit(
+        wide[features], wide["default"]
+    )
+    curve = dependence(model, wide[features], "city", task="binary_classification", positive_index=1, seed=0)
+    counts = wide["city"].value_counts()
+    expected = sorted(counts.index, key=lambda value: (-counts[value], value))[:20]
+    assert sorted(curve.grid) == sorted(expected) and len(curve.grid) == 20
+    for value, average in zip(curve.grid, curve.average, strict=True):
+        by_hand = model.predict_proba(wide[features].assign(city=value))[:, 1].mean()
+        assert average == pytest.approx(by_hand, abs=1e-12)
+    wide["prediction"] = model.predict(wide[features])
+    result = run(model, wide, features=features, settings=SETTINGS.model_copy(update={"permutation_repeats": 1}))
+    assert "city" in {item.feature for item in result.partial_dependence}
+    assert any("`city` is drawn for its 20 most frequent of 60 categories" in note for note in result.notes)
 
 
 def test_partial_dependence_for_regression_and_integer_inputs(regression) -> None:

@@ -410,6 +410,25 @@ def test_a_sampled_records_values_do_not_depend_on_the_other_records_explained(d
     np.testing.assert_allclose(other.output, model.predict_proba(X.iloc[:10])[:, 1], atol=1e-9)
 
 
+def test_a_named_records_explanation_is_the_same_when_more_records_are_named(data) -> None:
+    """Through explain_records, whose keys are the records' positions in the table: R5 and R7 named
+    alone, or with R3 and R300 beside them, get the same attributions bit for bit (sampled route)."""
+    model = _WideScorer(np.array([1.2, -0.9, 0.6, 0.3]))
+
+    def attributions(ids: list[str]) -> dict[str, dict]:
+        result = explain_records(
+            model, _credit_frame(data), spec=Explanations(records=ids, largest_errors=0, per_group=0),
+            features=FEATURES, label="label", task="binary_classification", positive_label=1, positive_index=1,
+            sensitive=["sex"], id_column="rid", threshold=0.5, min_group_size=30, seed=0, publish=True,
+        )  # fmt: skip
+        assert result.explainer == "PermutationExplainer"
+        return {record.id: record.attributions for record in result.records}
+
+    two, four = attributions(["R5", "R7"]), attributions(["R5", "R7", "R3", "R300"])
+    assert set(two) == {"R5", "R7"} and set(four) == {"R3", "R5", "R7", "R300"}
+    assert {rid: four[rid] for rid in two} == two
+
+
 def test_a_wide_table_keeps_the_record_explainers_work_bounded_and_says_what_it_cut(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

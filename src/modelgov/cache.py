@@ -61,8 +61,9 @@ from modelgov.cache_secret import KeyUnusable, load_secret
 from modelgov.errors import CacheError
 from modelgov.manifest import SCHEMA_VERSION
 
-#: Bumped when the entry layout or the meaning of a cached result changes (3: HMAC-authenticated).
-FORMAT = 3
+#: Bumped when the entry layout or the meaning of a cached result changes (3: HMAC-authenticated;
+#: 4: each sampled record attribution drawn from its own seed, permutation importance bounded).
+FORMAT = 4
 
 #: The largest entry read (or written). An entry above it is refused before a byte of it is read, so
 #: a planted sparse file or device cannot make a build allocate more than this for one entry.

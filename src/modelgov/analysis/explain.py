@@ -45,10 +45,10 @@ PD_GRID = 20
 PD_PERCENTILES = (0.05, 0.95)
 ICE_LINES = 50
 #: Permutation importance scores the sample once per input and shuffle, each time on every input: its
-#: work grows with rows × inputs² × shuffles. Its bound, in shuffled values: the defaults' work on a
+#: work grows with rows × inputs² × shuffles. Its bound, in values scored: the defaults' work on a
 #: 30-input table (5,000 rows, 5 shuffles), so nothing changes up to 30 inputs with the defaults.
 #: Beyond, the rows are cut (seeded, in table order), never below PERMUTATION_MIN_ROWS; a table too
-#: wide even then gets a note instead (:func:`permutation_rows`).
+#: wide even then, however few its rows, gets a note instead (:func:`permutation_rows`).
 PERMUTATION_CELLS = 5_000 * 30 * 30 * 5
 PERMUTATION_MIN_ROWS = 100
 #: Longest exception text quoted in a note.
@@ -189,6 +189,11 @@ def _model_parts(
     for feature in top:
         try:
             curves.append(dependence(model, X, feature, task=task, positive_index=index, seed=settings.seed))
+            if is_categorical(X[feature]) and (categories := X[feature].nunique()) > PD_GRID:
+                notes.append(
+                    f"Partial dependence on `{feature}` is drawn for its {PD_GRID} most frequent of {categories:,} "
+                    "categories in the sample: each category drawn scores every sampled row once more."
+                )
         except Exception as exc:
             notes.append(f"Partial dependence on `{feature}` not computed: {_describe(exc)}.")
 
@@ -255,28 +260,35 @@ def positive_index(model: Any, positive_label: object) -> int:
 
 
 def permutation_rows(rows: int, features: int, repeats: int) -> int:
-    """How many of ``rows`` sampled rows permutation importance scores, so that rows × inputs² ×
-    shuffles stays within :data:`PERMUTATION_CELLS`. Counted, not timed, so a table gets the same rows
-    on every machine. Raises :class:`_Skip` when even :data:`PERMUTATION_MIN_ROWS` would not fit."""
+    """How many of ``rows`` sampled rows permutation importance scores, so that the values the model
+    scores (rows × inputs, for each input and shuffle) stay within :data:`PERMUTATION_CELLS`. Counted,
+    not timed, so a table gets the same rows on every machine. Every table is charged for at least
+    :data:`PERMUTATION_MIN_ROWS` rows, since with fewer the model calls (inputs × shuffles) are the
+    cost; :class:`_Skip` when even those do not fit."""
     per_row = features * features * repeats
-    allowed = PERMUTATION_CELLS // max(per_row, 1)
-    if allowed >= rows:
-        return rows
-    if allowed < min(rows, PERMUTATION_MIN_ROWS):
-        raise _Skip(
-            f"with {features:,} inputs and {repeats} shuffles of each, even {min(rows, PERMUTATION_MIN_ROWS)} rows "
-            f"would need more than its bound of {PERMUTATION_CELLS:,} shuffled values (rows × inputs, for every "
-            "input and shuffle); fewer shuffles (`analysis.permutation_repeats`) allow a wider table"
+    if PERMUTATION_MIN_ROWS * per_row > PERMUTATION_CELLS:
+        fitting = PERMUTATION_CELLS // (PERMUTATION_MIN_ROWS * features * features)
+        advice = (
+            f"; at most {fitting} shuffle{'s' if fitting > 1 else ''} (`analysis.permutation_repeats`) would allow "
+            "this width"
+            if fitting >= 1
+            else ""
         )
-    return allowed
+        raise _Skip(
+            f"with {features:,} inputs and {repeats} shuffle{'s' if repeats > 1 else ''} of each, the model would "
+            f"score more than its bound of {PERMUTATION_CELLS:,} values (rows × inputs, for each input and shuffle) "
+            f"on {PERMUTATION_MIN_ROWS} rows, the fewest it is measured on{advice}"
+        )
+    return min(rows, PERMUTATION_CELLS // per_row)
 
 
 def _fewer_rows_note(rows: int, sampled: int, features: int, repeats: int) -> str:
     return (
         f"Permutation importance is measured on {rows:,} of the {sampled:,} sampled rows: with {features:,} inputs "
-        f"and {repeats} shuffles of each, its work grows with the square of the width, and more rows would pass "
-        f"its bound of {PERMUTATION_CELLS:,} shuffled values. Fewer rows make the importances noisier; the "
-        "whiskers show their spread across shuffles."
+        f"and {repeats} shuffle{'s' if repeats > 1 else ''} of each, its work grows with the square of the width, "
+        f"and more rows would pass its bound of {PERMUTATION_CELLS:,} values scored (rows × inputs, for each input "
+        "and shuffle). Fewer rows make the importances noisier; the whiskers, their spread across shuffles on "
+        "these rows, do not show that."
     )
 
 
@@ -323,23 +335,35 @@ def as_pd_input(X: pd.DataFrame, feature: str) -> pd.DataFrame:
     return X
 
 
+def pd_categories(values: pd.Series) -> list:
+    """The :data:`PD_GRID` most frequent categories of ``values`` (ties by their text), in that order:
+    the grid of a categorical input with more. Every grid point scores every sampled row, so a column
+    with thousands of categories would cost thousands of passes."""
+    counts = values.dropna().value_counts()
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+    return [value for value, _ in ranked[:PD_GRID]]
+
+
 def dependence(
     model: Any, X: pd.DataFrame, feature: str, *, task: str, positive_index: int, seed: int
 ) -> PartialDependence:
     """Partial dependence of the prediction (the positive-class probability for a binary model) on
     one input: numbers on a grid of up to :data:`PD_GRID` points between their 5th and 95th
     percentiles, categories one by one (scikit-learn's rules; a number with fewer distinct values
-    than grid points uses those values), plus ICE curves for a seeded sample of at most
+    than grid points uses those values; a category with more than :data:`PD_GRID` values, its most
+    frequent, :func:`pd_categories`), plus ICE curves for a seeded sample of at most
     :data:`ICE_LINES` rows."""
     categorical = is_categorical(X[feature])
     classifier = task != "regression"
     if classifier and not hasattr(model, "predict_proba"):
         raise _Skip("the model gives no probabilities (`predict_proba`)")
+    grid = {feature: pd_categories(X[feature])} if categorical and X[feature].nunique() > PD_GRID else None
     result = partial_dependence(
         model,
         as_pd_input(X, feature),
         [feature],
         categorical_features=[feature] if categorical else None,
+        custom_values=grid,
         percentiles=PD_PERCENTILES,
         grid_resolution=PD_GRID,
         method="brute",

@@ -107,8 +107,9 @@ def attribute(
     default their own order), explained in ``records``' order. It draws each record's permutation from
     a seed of its own, made from ``seed`` and the record's key (``keys``, one per record: its position
     in the evaluation table; by default its position in ``records``), so a record's values do not
-    depend on which other records are explained with it. It raises ShapUnavailable when not even one
-    record fits."""
+    depend on which other records are explained with it, unless a wide table's bounds cut the
+    background, whose size depends on how many records are explained. It raises ShapUnavailable when
+    not even one record fits."""
     shap = import_shap()
     background = _sample(background, BACKGROUND_ROWS, seed)
     exact = _exact(shap, model, records, background, task=task, positive_index=positive_index)
