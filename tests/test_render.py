@@ -941,3 +941,32 @@ def test_the_render_command_writes_the_site_of_a_saved_manifest(site: Path, tmp_
     rendered, pages = digest(tmp_path / "rendered"), digest(site)
     assert {name: rendered[name] for name in pages if name in rendered} == pages
     assert set(rendered) - set(pages) == {".modelgov-site", "policy-results.csv", "policy-results.json"}
+
+
+def test_a_models_page_key_follows_what_its_pages_can_read(tmp_path: Path) -> None:
+    """The page cache's key of a model changes when its own entry changes, including a user's mapping
+    reordered (the page shows it in the new order), and not when another model's does; every model's
+    key changes when a template does."""
+    from modelgov.render.model_pages import _model_pages_key, cache_scope
+
+    def keys(manifest, template_dir=None) -> list[str]:
+        shared, index = cache_scope(manifest, template_dir)
+        return [_model_pages_key(manifest, shared, index, model) for model in manifest.models]
+
+    base = make_manifest()
+    before = keys(base)
+    assert before == keys(make_manifest()) and len(set(before)) == len(before)
+
+    model = base.models[0]
+    version = model.versions[0]
+    params = dict(reversed(list(version.training.params.items())))
+    assert len(params) > 1 and list(params) != list(version.training.params)
+    reordered = version.model_copy(update={"training": version.training.model_copy(update={"params": params})})
+    changed = base.model_copy(
+        update={"models": [model.model_copy(update={"versions": [reordered, *model.versions[1:]]}), *base.models[1:]]}
+    )
+    after = keys(changed)
+    assert after[0] != before[0] and after[1:] == before[1:]
+
+    (tmp_path / "model.md.j2").write_text("{{ model.name }}\n", encoding="utf-8")
+    assert all(a != b for a, b in zip(keys(base, tmp_path), before, strict=True))
