@@ -28,11 +28,15 @@ def downstream(lineage: Lineage, node_id: str) -> set[str]:
     return set(nx.descendants(graph(lineage), node_id))
 
 
-def neighbourhood(lineage: Lineage, node_id: str, *, inputs_of_results: bool = True) -> Lineage:
+def neighbourhood(
+    lineage: Lineage, node_id: str, *, inputs_of_results: bool = True, directed: nx.DiGraph | None = None
+) -> Lineage:
     """What ``node_id`` came from and what came of it, for the lineage section of one version's or
     dataset's page. ``inputs_of_results`` adds what those results also used (the dataset an
-    evaluation of the version ran on); a dataset's page leaves it out to show only its impact."""
-    directed = graph(lineage)
+    evaluation of the version ran on); a dataset's page leaves it out to show only its impact.
+    ``directed`` is ``graph(lineage)`` when the caller keeps it for many pages (building it for each
+    page made the site's pages grow with the square of a fleet's size)."""
+    directed = graph(lineage) if directed is None else directed
     if node_id not in directed:
         return Lineage(nodes=[], edges=[], sources=lineage.sources)
     after = nx.descendants(directed, node_id)

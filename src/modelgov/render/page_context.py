@@ -8,6 +8,7 @@ sits; what they look up is built once per site (:class:`SiteLookups`).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable
 from typing import Any
@@ -98,7 +99,7 @@ _MONITORING_CHARTS: dict[str, Callable[[Model, ModelVersion], str | None]] = {
 
 
 class SiteLookups:
-    """Datasets by id and versions by ``model-id/version``, built once per site."""
+    """Datasets by id, versions by ``model-id/version`` and the lineage graph, built once per site."""
 
     def __init__(self, manifest: Manifest):
         self.datasets = {dataset.id: dataset for dataset in manifest.datasets}
@@ -106,6 +107,12 @@ class SiteLookups:
             f"{model.id}/{version.version}": (model, version) for model in manifest.models for version in model.versions
         }
         self.evidence = EvidenceLinks(manifest)
+        self._manifest = manifest
+
+    @functools.cached_property
+    def lineage(self) -> Any:
+        """The lineage as a graph, built once for every page that shows a part of it."""
+        return lineage_graph.graph(self._manifest.lineage)
 
 
 class PageContext:
@@ -119,6 +126,7 @@ class PageContext:
         self._datasets = lookups.datasets
         self._versions = lookups.versions
         self._evidence = lookups.evidence
+        self._lookups = lookups
         governance = manifest.governance
         self._policies = {p.id: p for p in governance.policies} if governance else {}
         self._waivers = {w.id for w in governance.waivers} if governance else set()
@@ -267,7 +275,9 @@ class PageContext:
         return (target[: -len(".md")] + ".html" if target.endswith(".md") else target) + hash_ + anchor
 
     def lineage_part(self, focus: str, inputs_of_results: bool = True) -> Any:
-        return lineage_graph.neighbourhood(self.manifest.lineage, focus, inputs_of_results=inputs_of_results)
+        return lineage_graph.neighbourhood(
+            self.manifest.lineage, focus, inputs_of_results=inputs_of_results, directed=self._lookups.lineage
+        )
 
     # ----------------------------------------------------------------------- compliance
 
