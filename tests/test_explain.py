@@ -91,6 +91,18 @@ def regression() -> tuple[Pipeline, pd.DataFrame]:
     return model, table
 
 
+def wide_binary(width: int, rows: int, drivers: tuple[str, str], *, seed: int):
+    """A logistic regression on ``width`` normal inputs whose label is the first driver minus the
+    second plus noise: (model, table with `default` and `prediction`, the input columns)."""
+    rng = np.random.default_rng(seed)
+    features = [f"x{i}" for i in range(width)]
+    table = pd.DataFrame(rng.normal(size=(rows, width)), columns=features)
+    table["default"] = (table[drivers[0]] - table[drivers[1]] + rng.normal(size=rows) > 0).astype(int)
+    model = LogisticRegression(max_iter=500).fit(table[features], table["default"])
+    table["prediction"] = model.predict(table[features])
+    return model, table, features
+
+
 SETTINGS = AnalysisSettings(seed=7, permutation_repeats=4, explain_max_rows=500, min_group_size=25)
 
 
@@ -152,12 +164,7 @@ def test_a_wide_table_gets_permutation_importance_on_fewer_rows_and_says_so(monk
     """With the bound cut so that 40 inputs allow 200 of the 500 sampled rows, the importances are
     scikit-learn's on those 200 rows (a seeded sample, in order) and a note says why; cut further, the
     importances are refused with a note and partial dependence falls back to the first inputs."""
-    rng = np.random.default_rng(6)
-    features = [f"x{i}" for i in range(40)]
-    table = pd.DataFrame(rng.normal(size=(800, 40)), columns=features)
-    table["default"] = (table["x3"] - table["x7"] + rng.normal(size=800) > 0).astype(int)
-    model = LogisticRegression(max_iter=500).fit(table[features], table["default"])
-    table["prediction"] = model.predict(table[features])
+    model, table, features = wide_binary(40, 800, ("x3", "x7"), seed=6)
     settings = SETTINGS.model_copy(update={"permutation_repeats": 2})
     monkeypatch.setattr(explain_module, "PERMUTATION_CELLS", 200 * 40 * 40 * 2)
 
@@ -604,12 +611,7 @@ def test_a_wide_model_is_explained_on_the_rows_its_width_allows() -> None:
 @pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
 def test_a_smaller_background_is_said_on_the_page() -> None:
     """100 inputs: the summary is explained on 20 rows against 45 background rows, and a note says so."""
-    rng = np.random.default_rng(4)
-    features = [f"x{i}" for i in range(100)]
-    table = pd.DataFrame(rng.normal(size=(300, 100)), columns=features)
-    table["default"] = (table["x0"] - table["x1"] + rng.normal(size=300) > 0).astype(int)
-    model = LogisticRegression(max_iter=500).fit(table[features], table["default"])
-    table["prediction"] = model.predict(table[features])
+    model, table, features = wide_binary(100, 300, ("x0", "x1"), seed=4)
     assert shapley.sampled_plan(200, 100, min_rows=20, budget=shapley.SAMPLED_CELLS) == (20, 45)
     result = run(model, table, features=features, settings=SETTINGS.model_copy(update={"permutation_repeats": 1}))
     assert result.shap is not None and result.shap.explainer == "PermutationExplainer" and result.shap.rows == 20
