@@ -147,3 +147,19 @@ def test_a_number_json_cannot_hold_is_refused_in_a_number_field_and_none_in_a_fr
         json.dumps(with_typed.model_dump(mode="json"), allow_nan=False)
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         manifest.dump_bytes(with_typed)
+
+
+def test_a_yaml_set_or_key_holding_nan_is_written_as_before() -> None:
+    """YAML can write `.nan` as a mapping's key or in a `!!set` (the workspace loader builds both): they
+    are written `null` and `"None"`, as ``model_dump(mode="json")`` wrote them, not refused."""
+    import yaml
+
+    params = yaml.safe_load("grid: !!set {.nan: null, 0.1: null}\nby_key: {.nan: 1, .inf: 2}\nflat: [.nan]\n")
+    base = make_manifest()
+    model = base.models[0]
+    version = model.versions[0]
+    free = version.model_copy(update={"training": version.training.model_copy(update={"params": params})})
+    with_free = base.model_copy(update={"models": [model.model_copy(update={"versions": [free]}), *base.models[1:]]})
+    section = json.loads(manifest.dump_bytes(with_free))["models"][0]["versions"][0]["training"]["params"]
+    assert sorted(section["grid"], key=str) == [0.1, None]
+    assert section["by_key"] == {"None": 2} and section["flat"] == [None]

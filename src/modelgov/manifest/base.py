@@ -24,12 +24,13 @@ class Node(BaseModel):
 
 
 def _finite_or_none(value: Any) -> Any:
-    """``value`` with each NaN or infinity in it replaced by None, as JSON has neither."""
+    """``value`` with each NaN or infinity in it, a key included, replaced by None, as JSON has
+    neither (a YAML file can write `.nan` as a key, or in a `!!set`)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _finite_or_none(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+        return {_finite_or_none(key): _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
         return [_finite_or_none(item) for item in value]
     return value
 
