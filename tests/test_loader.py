@@ -449,3 +449,14 @@ def problems_of_refusing(root: Path) -> Problem:
         load_workspace(root, refuse_pickle=True)
     (problem,) = info.value.problems
     return problem
+
+
+def test_a_lone_surrogate_escape_is_a_problem_naming_the_file_line_and_key(ws: Path) -> None:
+    """`"\\ud800"` in a double-quoted YAML string is no character: it could never be written into the
+    manifest (UTF-8 has no encoding for it), so the file, line and key are named when it is read."""
+    edit(ws, MODEL, "description: Predicts loan default.", 'description: "Predicts \\ud800 default."')
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == (MODEL, "description") and problem.line is not None
+    assert "lone UTF-16 surrogate" in problem.message
+    edit(ws, MODEL, 'description: "Predicts \\ud800 default."', 'description: "Predicts \\U0001F600 default."')
+    load_workspace(ws)  # a character outside the BMP written as one escape is fine

@@ -163,3 +163,20 @@ def test_a_yaml_set_or_key_holding_nan_is_written_as_before() -> None:
     section = json.loads(manifest.dump_bytes(with_free))["models"][0]["versions"][0]["training"]["params"]
     assert sorted(section["grid"], key=str) == [0.1, None]
     assert section["by_key"] == {"None": 2} and section["flat"] == [None]
+
+
+def test_a_lone_surrogate_is_a_clear_error_not_a_crash() -> None:
+    """A JSON input can write `"\\ud800"` (an OpenLineage event, an MLflow file): no character, so the
+    manifest cannot be written as UTF-8. The build says so in words (YAML inputs are refused earlier,
+    naming the file and key)."""
+    from modelgov.errors import ManifestError
+
+    base = make_manifest()
+    model = base.models[0]
+    version = model.versions[0]
+    odd = version.model_copy(
+        update={"training": version.training.model_copy(update={"params": {"name": "job \ud800"}})}
+    )
+    with_odd = base.model_copy(update={"models": [model.model_copy(update={"versions": [odd]}), *base.models[1:]]})
+    with pytest.raises(ManifestError, match=r"holds a lone UTF-16 surrogate .* write the character itself"):
+        manifest.dump_bytes(with_odd)

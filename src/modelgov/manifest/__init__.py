@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from modelgov.errors import ManifestError
 from modelgov.manifest.base import Card, FileRef, Generator, Interval, Metric, Node, Owner
@@ -291,7 +292,16 @@ def dump_bytes(manifest: Manifest) -> bytes:
 
     A NaN or infinity in a number field raises ValueError, as ``json.dumps(..., allow_nan=False)``
     does: JSON has neither, and writing ``null`` would read back as "no value"."""
-    text = type(manifest).__pydantic_serializer__.to_json(manifest, indent=2)
+    try:
+        text = type(manifest).__pydantic_serializer__.to_json(manifest, indent=2)
+    except PydanticSerializationError as exc:
+        if "surrogates not allowed" not in str(exc):
+            raise
+        raise ManifestError(
+            "the manifest cannot be written: a text in it holds a lone UTF-16 surrogate (an escape such as "
+            "\\ud800 in a JSON input: an OpenLineage event, an MLflow file, a log), which is not a character; "
+            "find that escape in the workspace's inputs and write the character itself"
+        ) from None
     for hint in (b"NaN", b"Infinity"):
         at = text.find(hint)
         while at != -1:

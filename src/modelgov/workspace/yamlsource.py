@@ -139,6 +139,22 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     return doc
 
 
+#: A double-quoted YAML string can write a UTF-16 surrogate on its own (`"\\ud800"`): it is no
+#: character, cannot be written as UTF-8, and would fail the build when the manifest is written.
+SURROGATE = (
+    "holds a lone UTF-16 surrogate (an escape such as \\ud800), which is not a character; write the "
+    "character itself, or both halves of the pair as one escape (\\U0001F600)"
+)
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, ancestors: set[int], visited: list[int]) -> None:
     """Record key lines; refuse recursive aliases and documents that expand past MAX_YAML_NODES."""
     visited[0] += 1
@@ -147,12 +163,19 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, ancestors: set[int], vis
     if id(node) in ancestors:
         raise _Refused(f"recursive YAML alias at line {node.start_mark.line + 1}; a value cannot contain itself")
     doc.lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode) and _has_surrogate(node.value):
+        doc.problems.append(Problem(doc.file, node.start_mark.line + 1, format_loc(loc), SURROGATE))
     if isinstance(node, yaml.MappingNode):
         ancestors = ancestors | {id(node)}
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and _has_surrogate(key):
+                doc.problems.append(
+                    Problem(doc.file, line, format_loc(loc), f"a key {SURROGATE[0].lower()}{SURROGATE[1:]}")
+                )
+                continue
             if key in seen:
                 doc.problems.append(
                     Problem(
