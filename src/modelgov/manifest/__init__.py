@@ -302,15 +302,26 @@ def dump_bytes(manifest: Manifest) -> bytes:
             "\\ud800 in a JSON input: an OpenLineage event, an MLflow file, a log), which is not a character; "
             "find that escape in the workspace's inputs and write the character itself"
         ) from None
-    for hint in (b"NaN", b"Infinity"):
+    for start, end in _lines_with(text, (b"NaN", b"Infinity")):
+        if (found := _NOT_JSON.search(text[start:end])) is not None:
+            raise ValueError(f"Out of range float values are not JSON compliant: {found.group(1).decode()}")
+    return _as_python_numbers(text) + b"\n"
+
+
+def _lines_with(text: bytes, hints: tuple[bytes, ...]) -> list[tuple[int, int]]:
+    """(start, end) of each line of ``text`` holding one of ``hints``, in order, found with
+    ``bytes.find``: a manifest has few, and a regular expression over the whole text would cost more
+    than the serialiser saves."""
+    lines: set[tuple[int, int]] = set()
+    for hint in hints:
         at = text.find(hint)
         while at != -1:
+            start = text.rfind(b"\n", 0, at) + 1
             end = text.find(b"\n", at)
-            line = text[text.rfind(b"\n", 0, at) + 1 : len(text) if end == -1 else end]
-            if (found := _NOT_JSON.search(line)) is not None:
-                raise ValueError(f"Out of range float values are not JSON compliant: {found.group(1).decode()}")
-            at = -1 if end == -1 else text.find(hint, end)
-    return _as_python_numbers(text) + b"\n"
+            end = len(text) if end == -1 else end
+            lines.add((start, end))
+            at = text.find(hint, end)
+    return sorted(lines)
 
 
 #: NaN or infinity as a value (pydantic's spelling under ``ser_json_inf_nan="constants"``).
@@ -327,22 +338,13 @@ _FLOAT = re.compile(rb"(?<= )(-?0\.0000\d*|-?\d(?:\.\d+)?e[+-]?\d+)(?=,?$)")
 
 def _as_python_numbers(text: bytes) -> bytes:
     """``text`` (JSON indented one value a line) with each number that has an exponent or starts
-    ``0.0000`` spelt as Python's ``repr`` spells it. Only the lines that hold one of those hints are
-    looked at, found with ``bytes.find``: a manifest has few, and a regular expression over the whole
-    text would cost more than the serialiser saves."""
-    lines: set[tuple[int, int]] = set()
-    for hint in _NUMBER_HINTS:
-        at = text.find(hint)
-        while at != -1:
-            start = text.rfind(b"\n", 0, at) + 1
-            end = text.find(b"\n", at)
-            end = len(text) if end == -1 else end
-            lines.add((start, end))
-            at = text.find(hint, end)
+    ``0.0000`` spelt as Python's ``repr`` spells it; only the lines holding one of those hints are
+    looked at (:func:`_lines_with`)."""
+    lines = _lines_with(text, _NUMBER_HINTS)
     if not lines:
         return text
     pieces, last = [], 0
-    for start, end in sorted(lines):
+    for start, end in lines:
         line = _FLOAT.sub(lambda found: repr(float(found.group(1))).encode("ascii"), text[start:end])
         pieces += [text[last:start], line]
         last = end

@@ -1,7 +1,7 @@
 """The small nodes every part of the manifest is built from.
 
 ``Node`` is the base of every manifest model: frozen (a built manifest is a record, not a working
-state), strict about extra keys (a misspelt field in a saved manifest is an error, never dropped
+state) and strict about extra keys (a misspelt field in a saved manifest is an error, never dropped
 in silence). ``FileRef`` is the evidence trail (each number points back at the file it came from);
 ``Interval`` and ``Metric`` are how every section states a number with its uncertainty; ``Owner`` and
 ``Card`` hold the card's human-written text. They live apart from the sections so that every other

@@ -172,9 +172,7 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, ancestors: set[int], vis
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             line = key_node.start_mark.line + 1
             if isinstance(key_node, yaml.ScalarNode) and _has_surrogate(key):
-                doc.problems.append(
-                    Problem(doc.file, line, format_loc(loc), f"a key {SURROGATE[0].lower()}{SURROGATE[1:]}")
-                )
+                doc.problems.append(Problem(doc.file, line, format_loc(loc), f"a key {SURROGATE}"))
                 continue
             if key in seen:
                 doc.problems.append(
