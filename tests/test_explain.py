@@ -944,3 +944,29 @@ def test_a_wide_table_slices_pairs_of_its_worst_features_only_and_says_so() -> N
     assert len(paired) <= slices.MAX_PAIR_FEATURES
     _, _, narrow_notes = slices.error_slices(table, **{**common, "features": features[:40]}, min_group_size=30)
     assert not [note for note in narrow_notes if "Pairs of features" in note]  # up to 40: every pair, as before
+
+
+def test_a_hostile_feature_name_in_the_categories_note_stays_text(binary) -> None:
+    """The note on a many-valued category names the feature as the workspace wrote it; rendered like
+    every note, it is text on the page, never markup."""
+    from modelgov.render.text import md_inline
+
+    _, table = binary
+    hostile = "</code><script>alert(1)</script>`x"
+    rng = np.random.default_rng(5)
+    wide = table.assign(**{hostile: rng.choice(np.array([f"v{i}" for i in range(30)], dtype=object), len(table))})
+    features = ["income", "debt_ratio", hostile]
+    prep = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["income", "debt_ratio"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), [hostile]),
+        ]
+    )
+    model = Pipeline([("prep", prep), ("model", LogisticRegression(max_iter=1000))]).fit(
+        wide[features], wide["default"]
+    )
+    wide["prediction"] = model.predict(wide[features])
+    result = run(model, wide, features=features, settings=SETTINGS.model_copy(update={"permutation_repeats": 1}))
+    (note,) = [note for note in result.notes if "most frequent of 30 categories" in note]
+    shown = md_inline(note)
+    assert "<script" not in shown and "&lt;script&gt;" in shown

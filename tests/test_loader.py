@@ -460,3 +460,11 @@ def test_a_lone_surrogate_escape_is_a_problem_naming_the_file_line_and_key(ws: P
     assert "lone UTF-16 surrogate" in problem.message
     edit(ws, MODEL, 'description: "Predicts \\ud800 default."', 'description: "Predicts \\U0001F600 default."')
     load_workspace(ws)  # a character outside the BMP written as one escape is fine
+
+
+def test_a_binary_value_is_a_problem_naming_the_file_and_key(ws: Path) -> None:
+    """`!!binary` gives bytes, which no page can show and the manifest's JSON cannot hold (bytes that
+    are not UTF-8 made the build fail with an internal error when the manifest was written)."""
+    edit(ws, MODEL, "description: Predicts loan default.", "description: !!binary /w==")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == (MODEL, "description") and "binary value (`!!binary`)" in problem.message

@@ -180,3 +180,17 @@ def test_a_lone_surrogate_is_a_clear_error_not_a_crash() -> None:
     with_odd = base.model_copy(update={"models": [model.model_copy(update={"versions": [odd]}), *base.models[1:]]})
     with pytest.raises(ManifestError, match=r"holds a lone UTF-16 surrogate .* write the character itself"):
         manifest.dump_bytes(with_odd)
+
+
+def test_a_value_json_cannot_hold_is_a_clear_error_not_a_crash() -> None:
+    """Bytes that are not UTF-8 in a free-form value (no workspace file can put them there any more:
+    the YAML loader refuses `!!binary`) stop the writer with an error in words, not a traceback."""
+    from modelgov.errors import ManifestError
+
+    base = make_manifest()
+    model = base.models[0]
+    version = model.versions[0]
+    odd = version.model_copy(update={"training": version.training.model_copy(update={"params": {"blob": b"\xff"}})})
+    with_odd = base.model_copy(update={"models": [model.model_copy(update={"versions": [odd]}), *base.models[1:]]})
+    with pytest.raises(ManifestError, match=r"a value in it cannot be written as JSON \(invalid utf-8"):
+        manifest.dump_bytes(with_odd)

@@ -295,12 +295,15 @@ def dump_bytes(manifest: Manifest) -> bytes:
     try:
         text = type(manifest).__pydantic_serializer__.to_json(manifest, indent=2)
     except PydanticSerializationError as exc:
-        if "surrogates not allowed" not in str(exc):
-            raise
+        if "surrogates not allowed" in str(exc):
+            raise ManifestError(
+                "the manifest cannot be written: a text in it holds a lone UTF-16 surrogate (an escape such as "
+                "\\ud800 in a JSON input: an OpenLineage event, an MLflow file, a log), which is not a character; "
+                "find that escape in the workspace's inputs and write the character itself"
+            ) from None
+        reason = str(exc).removeprefix("Error serializing to JSON: ")[:300]
         raise ManifestError(
-            "the manifest cannot be written: a text in it holds a lone UTF-16 surrogate (an escape such as "
-            "\\ud800 in a JSON input: an OpenLineage event, an MLflow file, a log), which is not a character; "
-            "find that escape in the workspace's inputs and write the character itself"
+            f"the manifest cannot be written: a value in it cannot be written as JSON ({reason})"
         ) from None
     for start, end in _lines_with(text, (b"NaN", b"Infinity")):
         if (found := _NOT_JSON.search(text[start:end])) is not None:

@@ -147,6 +147,12 @@ SURROGATE = (
 )
 
 
+#: `!!binary` gives bytes, which no page can show and JSON cannot hold (bytes that are not UTF-8 would
+#: fail the build when the manifest is written).
+BINARY_TAG = "tag:yaml.org,2002:binary"
+BINARY = "is a binary value (`!!binary`), which cannot be shown on a page or kept in the manifest; write it as text"
+
+
 def _has_surrogate(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -165,6 +171,8 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, ancestors: set[int], vis
     doc.lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode) and _has_surrogate(node.value):
         doc.problems.append(Problem(doc.file, node.start_mark.line + 1, format_loc(loc), SURROGATE))
+    if node.tag == BINARY_TAG:
+        doc.problems.append(Problem(doc.file, node.start_mark.line + 1, format_loc(loc), BINARY))
     if isinstance(node, yaml.MappingNode):
         ancestors = ancestors | {id(node)}
         seen: dict[str, int] = {}
