@@ -47,7 +47,6 @@ from importlib import metadata
 from pathlib import Path
 
 import jinja2
-import jinja2.bccache
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -57,6 +56,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 
 from modelgov.errors import BuildError
 from modelgov.render import site_parts
+from modelgov.render.compiled_templates import CompiledTemplates
 from modelgov.render.content import PLOTLY_JS, NavItem, SitePage, SiteSource
 from modelgov.render.site_parts import Part, PartOutput, safe_target
 from modelgov.text_safety import visible
@@ -282,22 +282,9 @@ def _engine_logging(root: str, quiet: bool) -> Iterator[_Collect]:
             legacy.setLevel(saved_legacy[1])
 
 
-class _CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled Jinja templates kept in memory across the parts' builds. Jinja checks each entry
-    against its template's source, so an edited template is compiled again."""
-
-    def __init__(self) -> None:
-        self._code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if (code := self._code.get(bucket.key)) is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
-
-
-_TEMPLATE_CODE = _CompiledTemplates()
+#: The theme's templates compiled once per process (MkDocs makes a new environment for every part),
+#: filed by name and source: the theme override is written into a new folder for every part.
+_TEMPLATE_CODE = CompiledTemplates(by_file=False)
 
 
 class _ThemeLoader(jinja2.FileSystemLoader):
@@ -338,11 +325,14 @@ _installed_templates = functools.lru_cache(maxsize=16)(_walk_templates)
 
 
 def _list_theme_once(config: MkDocsConfig, fresh: Path) -> None:
-    """Give this part's theme environments a :class:`_ThemeLoader`."""
+    """Give each of this part's theme environments a :class:`_ThemeLoader` and the templates compiled
+    once per process (:data:`_TEMPLATE_CODE`). MkDocs makes one for the pages; Material's search
+    plugin makes three more while reading the configuration, each compiling the language partials."""
     make_env = config.theme.get_env
 
     def get_env() -> jinja2.Environment:
         env = make_env()
+        env.bytecode_cache = _TEMPLATE_CODE
         loader = env.loader
         if type(loader) is jinja2.FileSystemLoader:
             env.loader = _ThemeLoader(
@@ -374,10 +364,6 @@ class _OtherParts(BasePlugin):
             files.append(File.generated(config, uri, content=b"", inclusion=InclusionLevel.EXCLUDED))
         self.files = files
         return files
-
-    def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
-        env.bytecode_cache = _TEMPLATE_CODE  # the theme's templates are compiled once per process
-        return env
 
     def record(self, output: PartOutput) -> None:
         assert self.files is not None

@@ -25,6 +25,7 @@ from modelgov.manifest import Manifest, Model, ModelVersion
 from modelgov.policy import ll144_evidence
 from modelgov.policy.placeholders import is_placeholder
 from modelgov.render import compliance_outcomes, text
+from modelgov.render.compiled_templates import CompiledTemplates
 from modelgov.render.content import SitePage
 from modelgov.render.findings import labels_of, plain_finding
 from modelgov.render.page_context import PageContext, SiteLookups
@@ -33,6 +34,10 @@ from modelgov.render.page_paths import dossier_path
 __all__ = ["PageRenderer", "environment"]
 
 UNDEFINED_NOTE_TEMPLATE = "_undefined_note.md.j2"
+
+#: The pages' templates compiled once per process, for every environment :func:`environment` makes
+#: (they all have its settings).
+_COMPILED = CompiledTemplates()
 
 
 def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
@@ -46,6 +51,7 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_COMPILED,
     )
     env.filters.update(
         text=text.text,

@@ -1,0 +1,124 @@
+"""Templates compiled once per process (modelgov.render.compiled_templates): a later environment is
+handed the code, an edited template is compiled again, templates of the same name in different
+folders are never confused, and the number of entries kept is bounded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from manifest_factory import make_manifest
+from modelgov import resources
+from modelgov.render import render_site
+from modelgov.render.compiled_templates import CompiledTemplates
+from modelgov.render.page_renderer import environment
+
+
+def folder(root: Path, **templates: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, source in templates.items():
+        (root / f"{name}.md.j2").write_text(source, encoding="utf-8")
+    return root
+
+
+def never_compiles(env: jinja2.Environment) -> jinja2.Environment:
+    def compile_(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"compiled again: {args[1] if len(args) > 1 else kwargs}")
+
+    env.compile = compile_  # type: ignore[method-assign]
+    return env
+
+
+def test_a_later_environment_is_handed_the_compiled_code(tmp_path: Path) -> None:
+    templates = folder(tmp_path / "t", page="# {{ title|text }}\n{% for x in items %}- {{ x }}\n{% endfor %}")
+    first = environment(templates, resources.site_templates_dir()).get_template("page.md.j2")
+    second = never_compiles(environment(templates, resources.site_templates_dir()))
+    assert second.get_template("page.md.j2").render(title="T", items=[1, 2]) == first.render(title="T", items=[1, 2])
+    assert second.get_template("page.md.j2").render(title="T", items=[1, 2]) == "# T\n- 1\n- 2\n"
+
+
+def test_a_built_in_template_is_compiled_once_per_process(tmp_path: Path) -> None:
+    environment(None, resources.site_templates_dir()).get_template("home.md.j2")
+    never_compiles(environment(None, resources.site_templates_dir())).get_template("home.md.j2")
+
+
+def test_an_edited_template_is_compiled_again(tmp_path: Path) -> None:
+    templates = folder(tmp_path / "t", page="before {{ x }}")
+    assert environment(templates, resources.site_templates_dir()).get_template("page.md.j2").render(x=1) == "before 1"
+    folder(templates, page="after {{ x }}")
+    assert environment(templates, resources.site_templates_dir()).get_template("page.md.j2").render(x=1) == "after 1"
+
+
+def test_templates_of_the_same_name_in_two_folders_are_not_confused(tmp_path: Path) -> None:
+    one = folder(tmp_path / "one", page="one")
+    two = folder(tmp_path / "two", page="two")
+    for _ in range(2):
+        assert environment(one, resources.site_templates_dir()).get_template("page.md.j2").render() == "one"
+        assert environment(two, resources.site_templates_dir()).get_template("page.md.j2").render() == "two"
+
+
+def test_a_workspace_template_still_runs_in_the_sandbox_when_it_comes_from_the_cache(tmp_path: Path) -> None:
+    templates = folder(tmp_path / "t", page="{{ ''.__class__.__mro__ }}")
+    for _ in range(2):
+        with pytest.raises(jinja2.exceptions.SecurityError):
+            environment(templates, resources.site_templates_dir()).get_template("page.md.j2").render()
+
+
+def test_the_entries_kept_are_bounded_the_least_recently_used_dropped_first(tmp_path: Path) -> None:
+    cache = CompiledTemplates(max_entries=2)
+    templates = folder(tmp_path / "t", a="a", b="b", c="c")
+
+    def env() -> jinja2.Environment:
+        return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), bytecode_cache=cache)
+
+    env().get_template("a.md.j2")
+    env().get_template("b.md.j2")
+    never_compiles(env()).get_template("a.md.j2")  # a is now the most recently used
+    env().get_template("c.md.j2")  # drops b
+    assert len(cache) == 2
+    never_compiles(env()).get_template("a.md.j2")
+    never_compiles(env()).get_template("c.md.j2")
+    with pytest.raises(AssertionError, match="compiled again"):
+        never_compiles(env()).get_template("b.md.j2")
+
+
+@pytest.mark.slow
+def test_a_second_site_built_in_the_same_process_compiles_no_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages' templates and the theme's, including the environments Material's search plugin makes."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719748800")
+    render_site(make_manifest(), tmp_path / "first")
+    compiled: list[str] = []
+    original = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, name: str | None = None, filename: str | None = None, *a, **k):
+        compiled.append(str(filename or name))
+        return original(self, source, name, filename, *a, **k)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    render_site(make_manifest(), tmp_path / "second")
+    assert compiled == []
+    first, second = tmp_path / "first", tmp_path / "second"
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert [p for p in files if (first / p).read_bytes() != (second / p).read_bytes()] == []
+
+
+def test_filed_by_name_a_template_is_still_told_apart_by_its_source(tmp_path: Path) -> None:
+    """The theme's cache ignores the folder (a new one every part) but never the text."""
+    cache = CompiledTemplates(by_file=False)
+
+    def render(root: Path) -> str:
+        return (
+            jinja2.Environment(loader=jinja2.FileSystemLoader(str(root)), bytecode_cache=cache)
+            .get_template("main.md.j2")
+            .render()
+        )
+
+    assert render(folder(tmp_path / "a", main="same")) == "same"
+    assert render(folder(tmp_path / "b", main="same")) == "same"
+    assert len(cache) == 1
+    assert render(folder(tmp_path / "c", main="other")) == "other"
+    assert len(cache) == 2
