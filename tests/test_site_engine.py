@@ -270,8 +270,36 @@ def test_the_theme_is_listed_once_and_the_part_override_every_time(tmp_path: Pat
     # MkDocs never copies), as it does after an installer that compiles none, such as uv
     mkdocs_site._installed_templates.cache_clear()
     loader = mkdocs_site._ThemeLoader(paths, encoding="utf-8", followlinks=False, fresh=tmp_path / "part")
-    assert loader.list_templates() == jinja2.FileSystemLoader(paths).list_templates()
+
+    def visible() -> list[str]:  # MkDocs drops every name under a hidden folder or file at the top
+        return [name for name in jinja2.FileSystemLoader(paths).list_templates() if not name.startswith(".")]
+
+    assert loader.list_templates() == visible()
     (override / "partials").mkdir()
     (override / "partials" / "extra.html").write_text("")
+    (override / ".hidden").write_text("")
     assert "partials/extra.html" in loader.list_templates()
-    assert loader.list_templates() == jinja2.FileSystemLoader(paths).list_templates()
+    assert loader.list_templates() == visible()
+
+
+def test_mkdocs_takes_the_same_theme_files_from_the_shorter_listing(tmp_path: Path) -> None:
+    """The listing leaves out Material's hidden icons; the files MkDocs copies from the theme are the same."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import Files
+
+    from modelgov.render import mkdocs_site
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\ntheme:\n  name: material\n")
+    config = load_config(str(tmp_path / "mkdocs.yml"))
+    env = config.theme.get_env()
+    plain = Files([])
+    plain.add_files_from_theme(env, config)
+    env.loader = mkdocs_site._ThemeLoader(
+        list(env.loader.searchpath), encoding="utf-8", followlinks=False, fresh=tmp_path / "none"
+    )
+    ours = Files([])
+    ours.add_files_from_theme(env, config)
+    assert len(plain) > 10
+    assert [(f.src_uri, f.abs_src_path) for f in ours] == [(f.src_uri, f.abs_src_path) for f in plain]
