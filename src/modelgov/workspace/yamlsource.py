@@ -5,6 +5,10 @@ Pydantic reports errors by location (``("evaluations", 0, "label")``); users nee
 composed once into nodes, walked to record where every key sits, then constructed with the safe
 constructor. Duplicate keys, which PyYAML would silently collapse (losing what the user wrote), are
 reported as problems.
+
+The text is parsed by libyaml (C) when PyYAML has it, under PyYAML's own composer, nesting limit and
+safe constructor; a file with anything to report is read again all in Python, so every message is
+the Python reader's (a property test reads arbitrary files both ways and compares everything).
 """
 
 from __future__ import annotations
@@ -14,8 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from modelgov.errors import Problem
+
+try:  # PyYAML's wheels include libyaml; a build from source without it reads every file in Python
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    CParser = None
 
 #: YAML files larger than this are refused: workspace YAML is hand-written metadata, not data.
 MAX_YAML_BYTES = 2_000_000
@@ -35,12 +47,10 @@ class _Refused(Exception):
 Loc = tuple[str | int, ...]
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with a nesting limit: its composer recurses once per level."""
+class _DepthLimit(Composer):
+    """PyYAML's composer with a nesting limit: it recurses once per level."""
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         self._depth += 1
@@ -53,6 +63,25 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class _BoundedLoader(_DepthLimit, yaml.SafeLoader):
+    """PyYAML's safe loader, all in Python, with the nesting limit. Its messages are the ones users see."""
+
+
+if CParser is not None:
+
+    class _FastLoader(_DepthLimit, CParser, SafeConstructor, Resolver):  # type: ignore[misc, valid-type]
+        """libyaml's scanner and parser (C) under the same Python composer, nesting limit and safe
+        constructor: the events are the same, read about seven times faster (0.08 s → 0.01 s for the
+        demo's 51 files). Only ever used on files it reads without a problem; any other file is read
+        again by :class:`_BoundedLoader`, whose messages users see (see :func:`_load`)."""
+
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
 
 
 @dataclass
@@ -107,6 +136,8 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
         doc.problems.append(Problem(display, None, "", f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8"))
         return doc
 
+    if CParser is not None and _read_fast(text, doc):
+        return doc
     try:
         loader = _BoundedLoader(text)  # the reader refuses control characters here
     except yaml.YAMLError as exc:
@@ -137,6 +168,30 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     finally:
         loader.dispose()
     return doc
+
+
+def _read_fast(text: str, doc: YamlDocument) -> bool:
+    """Read ``text`` into ``doc`` with :class:`_FastLoader`; False, with ``doc`` untouched, when the
+    file has anything to report (an error of any kind, or a problem :func:`_walk` finds), so that
+    the Python loader reads it again and reports it in its own words."""
+    found = YamlDocument(doc.file, None)
+    try:
+        loader = _FastLoader(text)
+    except Exception:
+        return False
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _walk(node, (), found, set(), [0])
+            if found.problems:
+                return False
+            found.data = loader.construct_document(node)
+    except Exception:
+        return False
+    finally:
+        loader.dispose()
+    doc.data, doc.lines = found.data, found.lines
+    return True
 
 
 #: A double-quoted YAML string can write a UTF-16 surrogate on its own (`"\\ud800"`): it is no
