@@ -8,6 +8,7 @@ reuses every other, and a cached build reads them without decoding a run's array
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -167,7 +168,8 @@ class ComparisonStage(Stage):
             "fairness_note": result.fairness_note,
         }, {}
 
-    def load(self, payload: Any, arrays: dict) -> Paired:
+    def load(self, text: bytes, arrays: dict) -> Paired:
+        payload = json.loads(text)
         if not isinstance(payload, dict):
             raise ValueError("not a comparison")
         if "not_comparable" in payload:

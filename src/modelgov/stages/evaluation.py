@@ -9,6 +9,7 @@ reuses it.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -162,7 +163,8 @@ class EvaluationStage(Stage):
                 payload["row_ids"] = {"name": ids.name, "stored": "json", "values": values}
         return payload, stored
 
-    def load(self, payload: dict, stored: dict[str, np.ndarray]) -> Evaluated:
+    def load(self, text: bytes, stored: dict[str, np.ndarray]) -> Evaluated:
+        payload = json.loads(text)
         run = manifest.EvaluationRun.model_validate(payload["run"])
         ids = payload.get("row_ids")
         if not isinstance(payload.get("groups"), list):

@@ -299,7 +299,7 @@ class ModelAnalysis:
             if key is not None:
                 assert self.cache is not None
                 label = stage.label(subject)
-                hit = self.cache.get(key, label)
+                hit = self.cache.get(key, label, raw_json=True)
                 if hit is not None:
                     try:
                         return Outcome(key, stage.load(*hit))
