@@ -223,6 +223,9 @@ CASES: list[Case] = [
          refused("governance.yml", "recursive YAML alias")),
     Case("yaml-deep-nesting", write("governance.yml", "title: " + "[" * 5000 + "]" * 5000 + "\n"),
          refused("governance.yml", "nested more than 100 levels")),
+    Case("yaml-deep-nesting-through-aliases", write("governance.yml", "title: x\na0: &a0 1\n" + "".join(
+        f"a{n}: &a{n} " + "[" * 95 + f"*a{n - 1}" + "]" * 95 + "\n" for n in range(1, 16))),
+         refused("governance.yml", "nested more than 100 levels deep once aliases are expanded")),
     Case("yaml-too-large", write("governance.yml", "title: x\norganisation: y\ndescription: " + "a" * 2_100_000),
          refused("governance.yml", "limited to")),
     Case("yaml-python-tag", write("governance.yml", "title: !!python/object/apply:os.system ['true']\n"),

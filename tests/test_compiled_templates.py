@@ -122,3 +122,45 @@ def test_filed_by_name_a_template_is_still_told_apart_by_its_source(tmp_path: Pa
     assert len(cache) == 1
     assert render(folder(tmp_path / "c", main="other")) == "other"
     assert len(cache) == 2
+
+
+def test_a_filter_on_a_literal_is_not_worked_out_once_for_every_later_build(tmp_path: Path) -> None:
+    """Jinja runs a filter on a literal while it compiles; ``finding`` depends on the manifest's
+    labels, so it must be run for each page, never baked into the shared compiled code."""
+    from modelgov.render.findings import Labels
+
+    templates = folder(tmp_path / "t", page='{{ "performance.roc_auc.ci_low: 0.753 meets >= 0.7"|finding }}')
+    rendered = []
+    for label in ("ROC AUC", "Area under the ROC curve"):
+        env = environment(templates, resources.site_templates_dir())
+        env.finding_labels = Labels(metrics={"roc_auc": label})  # type: ignore[attr-defined]
+        rendered.append(env.get_template("page.md.j2").render())
+    assert rendered == [
+        "The lower end of the ROC AUC interval is 0.753 (the rule requires at least 0.7)",
+        "The lower end of the Area under the ROC curve interval is 0.753 (the rule requires at least 0.7)",
+    ]
+
+
+def test_code_compiled_outside_the_sandbox_is_never_handed_to_a_sandboxed_environment(tmp_path: Path) -> None:
+    """While it compiles, Jinja works out constant expressions with the compiling environment's
+    attribute checks: an unsandboxed compile of this template holds the forbidden value as text."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    cache = CompiledTemplates()
+    templates = folder(tmp_path / "t", page="{{ ''.__class__.__mro__ }}")
+    loader = jinja2.FileSystemLoader(str(templates))
+    plain = jinja2.Environment(loader=loader, bytecode_cache=cache).get_template("page.md.j2").render()
+    assert "class 'object'" in plain
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        SandboxedEnvironment(loader=loader, bytecode_cache=cache).get_template("page.md.j2").render()
+    assert len(cache) == 2
+
+
+def test_environments_with_other_syntax_options_get_their_own_code(tmp_path: Path) -> None:
+    cache = CompiledTemplates()
+    templates = folder(tmp_path / "t", page="{% if true %}\nx\n{% endif %}\n")
+    loader = jinja2.FileSystemLoader(str(templates))
+    kept = jinja2.Environment(loader=loader, bytecode_cache=cache, keep_trailing_newline=True)
+    trimmed = jinja2.Environment(loader=loader, bytecode_cache=cache, keep_trailing_newline=True, trim_blocks=True)
+    assert kept.get_template("page.md.j2").render() == "\nx\n\n"
+    assert trimmed.get_template("page.md.j2").render() == "x\n"

@@ -452,61 +452,6 @@ def test_loader_generated_yaml_documents(bases: dict[str, Path], target: tuple[s
         check_load(root)
 
 
-def _read_both_ways(text: str) -> tuple[tuple, tuple]:
-    """``read_yaml`` of ``text`` with libyaml's parser and all in Python: data, key lines, problems."""
-    from modelgov.workspace import yamlsource
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "file.yml"
-        path.write_bytes(text.encode("utf-8", "surrogatepass"))
-        fast = yamlsource.read_yaml(path, "file.yml")
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(yamlsource, "CParser", None)
-            python = yamlsource.read_yaml(path, "file.yml")
-    return (repr(fast.data), fast.lines, fast.problems), (repr(python.data), python.lines, python.problems)
-
-
-@settings(max_examples=300, **FUZZ)
-@given(data=st.data(), target=targets)
-def test_libyamls_parser_reads_every_file_as_the_python_parser_does(
-    bases: dict[str, Path], target: tuple[str, str], data: st.DataObject
-) -> None:
-    """The workspace's YAML is read with libyaml's parser under PyYAML's Python composer; a file it
-    cannot read cleanly is read again in Python. Either way, the same data, lines and problems."""
-    base, rel = target
-    text = data.draw(
-        st.one_of(
-            st.text(max_size=300),
-            yaml_documents,
-            nested_documents,
-            mutated_text(original_text(bases, base, rel)),
-            mutated_data(original_text(bases, base, rel)),
-        ),
-        label="file text",
-    )
-    fast, python = _read_both_ways(text)
-    assert fast == python
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        'a: "\\ud800"\n',  # a lone surrogate escape: libyaml refuses it, the Python reader's words say why
-        "a: !!binary aGVsbG8=\n",
-        "a: 1\na: 2\n",
-        "[" * 150 + "]" * 150,
-        "a: *nope\n",
-        "a: \x07\n",
-        "a: !!python/object:os.system {}\n",
-        "\ufeffa: [1, 2\n",
-    ],
-)
-def test_a_file_with_a_problem_is_reported_in_the_python_readers_words(text: str) -> None:
-    fast, python = _read_both_ways(text)
-    assert fast == python
-    assert fast[2], "each of these files has a problem to report"
-
-
 @settings(max_examples=250, **FUZZ)
 @given(target=targets, data=st.data())
 def test_loader_mutated_valid_file(bases: dict[str, Path], target: tuple[str, str], data: st.DataObject) -> None:

@@ -10,9 +10,17 @@ hands it the code compiled the first time.
 Only in memory, never on disk: a folder that the workspace's CI job can write could hold code that
 a pull request planted, which Jinja would then run. An entry here is code Jinja's own compiler
 produced in this process. It is filed under the template's name and file and the SHA-256 of its
-source, so a template whose text changed is compiled again. One instance serves environments made
-with the same settings only (the compiled code depends on them, e.g. ``trim_blocks``); each kind of
-environment has its own. The number of entries is bounded, the oldest used dropped first.
+source, so a template whose text changed is compiled again, and under the settings of the
+environment that compiled it (:func:`_settings`): the code depends on them (``trim_blocks``, the
+extensions), and Jinja works out constant expressions while it compiles, with that environment's
+attribute checks, so code compiled outside the sandbox must never reach a sandboxed environment.
+Each kind of environment still has its own instance. The number of entries is bounded, the oldest
+used dropped first.
+
+Jinja also runs a filter on a literal argument while it compiles (``{{ "x"|f }}`` becomes the text
+of ``f("x")``), unless the filter takes the render context. A filter whose output depends on the
+build must therefore take the context (``pass_context``), or the first build's output would be
+handed to every later one (see the ``finding`` filter in :mod:`.page_renderer`).
 
 ``by_file=False`` files a template under its name and source alone, for templates written afresh
 into a new temporary folder by every build (the theme override): the code Jinja generates is the
@@ -38,7 +46,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
     def __init__(self, max_entries: int = 512, *, by_file: bool = True) -> None:
         self.max_entries = max_entries
         self.by_file = by_file
-        self._code: OrderedDict[tuple[str, str], CodeType] = OrderedDict()
+        self._code: OrderedDict[tuple[str, str, tuple], CodeType] = OrderedDict()
         self._lock = threading.Lock()
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
@@ -48,19 +56,21 @@ class CompiledTemplates(jinja2.BytecodeCache):
         return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        entry = (bucket.key, bucket.checksum, _settings(bucket.environment))
         with self._lock:
-            code = self._code.get((bucket.key, bucket.checksum))
+            code = self._code.get(entry)
             if code is not None:
-                self._code.move_to_end((bucket.key, bucket.checksum))
+                self._code.move_to_end(entry)
         if code is not None:
             bucket.code = code
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         if bucket.code is None:
             return
+        entry = (bucket.key, bucket.checksum, _settings(bucket.environment))
         with self._lock:
-            self._code[(bucket.key, bucket.checksum)] = bucket.code
-            self._code.move_to_end((bucket.key, bucket.checksum))
+            self._code[entry] = bucket.code
+            self._code.move_to_end(entry)
             while len(self._code) > self.max_entries:
                 self._code.popitem(last=False)
 
@@ -70,3 +80,37 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
     def __len__(self) -> int:
         return len(self._code)
+
+
+def _name_of(value: object) -> object:
+    """A setting as it can be compared: plain values as they are, a function or class by its name."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+
+
+def _settings(environment: jinja2.Environment) -> tuple:
+    """What the code Jinja compiles depends on besides the source: the environment's class (the
+    sandbox checks attributes while constant expressions are worked out), its syntax and whitespace
+    options, its extensions, and how it escapes, finalises and optimises."""
+    return (
+        _name_of(type(environment)),
+        environment.sandboxed,
+        environment.block_start_string,
+        environment.block_end_string,
+        environment.variable_start_string,
+        environment.variable_end_string,
+        environment.comment_start_string,
+        environment.comment_end_string,
+        environment.line_statement_prefix,
+        environment.line_comment_prefix,
+        environment.trim_blocks,
+        environment.lstrip_blocks,
+        environment.newline_sequence,
+        environment.keep_trailing_newline,
+        tuple(sorted(environment.extensions)),
+        _name_of(environment.autoescape),
+        _name_of(environment.finalize),
+        environment.optimized,
+        environment.is_async,
+    )

@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.exceptions import TemplateNotFound, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -27,7 +27,7 @@ from modelgov.policy.placeholders import is_placeholder
 from modelgov.render import compliance_outcomes, text
 from modelgov.render.compiled_templates import CompiledTemplates
 from modelgov.render.content import SitePage
-from modelgov.render.findings import labels_of, plain_finding
+from modelgov.render.findings import Labels, labels_of, plain_finding
 from modelgov.render.page_context import PageContext, SiteLookups
 from modelgov.render.page_paths import dossier_path
 
@@ -40,11 +40,25 @@ UNDEFINED_NOTE_TEMPLATE = "_undefined_note.md.j2"
 _COMPILED = CompiledTemplates()
 
 
+class _PageEnvironment(SandboxedEnvironment):
+    """The pages' sandboxed environment, holding the manifest's labels for the ``finding`` filter."""
+
+    finding_labels: Labels = Labels()
+
+
+@pass_context
+def _finding(context: Any, message: str) -> str:
+    """A policy finding in words, with the labels of the manifest the page is rendered from. It takes
+    the render context so that Jinja never runs it while compiling (on a literal), which would hand
+    one build's labels to every later build that reuses the compiled code (:mod:`.compiled_templates`)."""
+    return plain_finding(message, context.environment.finding_labels)
+
+
 def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
     """The Jinja environment: user templates first, then the built-in ones; escaping by filter."""
     loaders = [FileSystemLoader(str(template_dir))] if template_dir is not None else []
     loaders.append(FileSystemLoader(str(builtin_dir)))
-    env = SandboxedEnvironment(
+    env = _PageEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=False,  # output is Markdown; see the filters below
@@ -68,6 +82,7 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         slug=text.slug,
         path_code=compliance_outcomes.breakable_code,
         requirement=compliance_outcomes.requirement_html,
+        finding=_finding,
     )
     env.tests["placeholder"] = lambda value: isinstance(value, str) and is_placeholder(value)
     env.tests["bias_audited"] = lambda version: ll144_evidence.audited_run(version) is not None
@@ -107,8 +122,7 @@ class PageRenderer:
         if template_dir is not None and not Path(template_dir).is_dir():
             raise BuildError(f"template folder {template_dir} does not exist")
         self.env = environment(template_dir, resources.site_templates_dir())
-        labels = labels_of(manifest)
-        self.env.filters["finding"] = lambda message: plain_finding(message, labels)
+        self.env.finding_labels = labels_of(manifest)
         self.manifest = manifest
         self.lookups = SiteLookups(manifest)
 
