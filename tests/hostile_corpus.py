@@ -226,6 +226,9 @@ CASES: list[Case] = [
     Case("yaml-deep-nesting-through-aliases", write("governance.yml", "title: x\na0: &a0 1\n" + "".join(
         f"a{n}: &a{n} " + "[" * 95 + f"*a{n - 1}" + "]" * 95 + "\n" for n in range(1, 16))),
          refused("governance.yml", "nested more than 100 levels deep once aliases are expanded")),
+    Case("yaml-key-laughs", write("governance.yml", "title: x\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"? &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n: 1\n" for i in range(8))),
+         refused("governance.yml", "is a list or a mapping; a key is written as plain text")),
     Case("yaml-too-large", write("governance.yml", "title: x\norganisation: y\ndescription: " + "a" * 2_100_000),
          refused("governance.yml", "limited to")),
     Case("yaml-python-tag", write("governance.yml", "title: !!python/object/apply:os.system ['true']\n"),

@@ -10,12 +10,16 @@ hands it the code compiled the first time.
 Only in memory, never on disk: a folder that the workspace's CI job can write could hold code that
 a pull request planted, which Jinja would then run. An entry here is code Jinja's own compiler
 produced in this process. It is filed under the template's name and file and the SHA-256 of its
-source, so a template whose text changed is compiled again, and under the settings of the
-environment that compiled it (:func:`_settings`): the code depends on them (``trim_blocks``, the
-extensions), and Jinja works out constant expressions while it compiles, with that environment's
-attribute checks, so code compiled outside the sandbox must never reach a sandboxed environment.
-Each kind of environment still has its own instance. The number of entries is bounded, the oldest
-used dropped first.
+source, so a template whose text changed is compiled again. The code also depends on the
+environment that compiled it: its settings (``trim_blocks``, the extensions), its filters and tests
+(which Jinja may run on literals while it compiles), and its class (Jinja works out constant
+expressions with that environment's attribute checks, so code compiled outside the sandbox must
+never reach a sandboxed environment). One instance therefore serves the environments of one
+factory, which all have the same filters, tests and settings (``page_renderer.environment``, the
+theme's ``get_env``); as a guard besides, each entry is also filed under the class, the sandbox, the
+syntax and whitespace options and the other compile settings of the environment (:func:`_settings`),
+which are compared by name, not identity. The number of entries is bounded, the oldest used dropped
+first.
 
 Jinja also runs a filter on a literal argument while it compiles (``{{ "x"|f }}`` becomes the text
 of ``f("x")``), unless the filter takes the render context. A filter whose output depends on the
@@ -111,6 +115,7 @@ def _settings(environment: jinja2.Environment) -> tuple:
         tuple(sorted(environment.extensions)),
         _name_of(environment.autoescape),
         _name_of(environment.finalize),
+        _name_of(environment.undefined),
         environment.optimized,
         environment.is_async,
     )
