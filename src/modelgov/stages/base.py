@@ -256,7 +256,8 @@ class Stage:
 
     def load(self, payload: bytes, arrays: dict[str, np.ndarray]) -> Any:
         """A result from a cache entry (``payload``: the JSON text :meth:`dump`'s result was stored
-        as); raises ValueError when it is not one. Validated by pydantic's own JSON parser: a warm
-        build reads every result, and ``json.loads`` then ``model_validate`` took twice as long."""
+        as); raises ValueError when it is not one. Validated by pydantic's own JSON parser, in one
+        step: a warm build reads every result, and ``json.loads`` then ``model_validate`` was a tenth
+        of a warm fleet build."""
         assert self.result is not None, f"stage {self.name} needs its own load()"
         return self.result.model_validate_json(payload)
