@@ -154,6 +154,27 @@ def test_a_corrupted_entry_is_detected_reported_and_rebuilt(ws: Path, tmp_path: 
     assert again == expected and cache.stats.hits == 2
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [{"nope": 1}, {"error_metric": "\ud800"}, [1, 2]],
+    ids=["wrong-shape", "lone-surrogate", "not-an-object"],
+)
+def test_an_authentic_result_pydantic_refuses_is_recomputed(ws: Path, tmp_path: Path, payload: Any) -> None:
+    """A result read through a stage's default ``load`` goes to pydantic's JSON parser (after its MAC
+    is checked); whatever that parser refuses, even text ``json.loads`` would accept (a lone surrogate
+    in the explanation's own, otherwise valid result), is rejected and recomputed, never a failed build."""
+    expected, _ = build(ws, tmp_path / "cache")
+    entry = next(e for e in entries(tmp_path / "cache") if "run" not in read_entry(e)[1])  # the explanation
+    if "error_metric" in payload:
+        payload = {**read_entry(entry)[1], **payload}
+    write_entry(entry, payload, {}, mac=lambda key, body: _mac(load_secret(), key, body))
+    messages: list[str] = []
+    rebuilt, cache = build(ws, tmp_path / "cache", messages)
+    assert rebuilt == expected
+    assert len(cache.stats.corrupted) == 1
+    assert any("rejected (not a valid result" in m for m in messages), messages
+
+
 def test_an_unwritable_cache_never_fails_a_build(ws: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
