@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env(src: Path, cache: Path) -> dict[str, str]:
+def env_for(src: Path, cache: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(src), "MODELGOV_CACHE_DIR": str(cache)}
 
 
@@ -54,7 +54,7 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict:
 
 def check(src: Path, workspace: Path, cache: Path, scratch: Path) -> dict:
     argv = [sys.executable, "-m", "modelgov", "check", str(workspace), "--results", str(scratch / "results.json")]
-    result = timed(argv, _env(src, cache), scratch)
+    result = timed(argv, env_for(src, cache), scratch)
     if result["exit"] not in (0, 1):
         raise SystemExit(f"check failed ({result['exit']}):\n{result['stderr']}")
     reuse = next((line for line in result.pop("stderr").splitlines() if "Analysis cache:" in line), "")
@@ -68,7 +68,7 @@ def import_times(src: Path, workspace: Path, cache: Path, scratch: Path, top: in
     (each package's own modules)."""
     argv = [sys.executable, "-X", "importtime", "-m", "modelgov", "check", str(workspace), "-q"]
     argv += ["--results", str(scratch / "results.json")]
-    done = subprocess.run(argv, env=_env(src, cache), cwd=scratch, capture_output=True, text=True)
+    done = subprocess.run(argv, env=env_for(src, cache), cwd=scratch, capture_output=True, text=True)
     own: Counter[str] = Counter()
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
@@ -80,10 +80,16 @@ def import_times(src: Path, workspace: Path, cache: Path, scratch: Path, top: in
     }
 
 
-def _commit(src: Path) -> str | None:
+def commit_of(src: Path) -> str | None:
     """The checkout's commit, when it is a git checkout."""
     done = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def append_report(path: Path, report: dict) -> None:
+    """Add ``report`` to the JSON list in ``path`` (a new list when there is none)."""
+    previous = json.loads(path.read_text()) if path.exists() else []
+    path.write_text(json.dumps([*previous, report], indent=1) + "\n")
 
 
 def summary(runs: list[dict]) -> dict:
@@ -140,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             "checkouts": [
                 {
                     "src": str(src),
-                    "commit": _commit(src),
+                    "commit": commit_of(src),
                     "cold": cold[src],
                     "cached": summary(warm[src]),
                     "cached_runs_wall_s": [r["wall_s"] for r in warm[src]],
@@ -151,8 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     print(json.dumps(report, indent=1))
     if args.json:
-        previous = json.loads(args.json.read_text()) if args.json.exists() else []
-        args.json.write_text(json.dumps([*previous, report], indent=1) + "\n")
+        append_report(args.json, report)
     return 0
 
 

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from check_benchmark import append_report, commit_of, env_for  # the same checkouts, caches and results file
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Runs in the child process: builds the workspace several times and writes the times as JSON.
@@ -46,24 +48,15 @@ with open(out, "w") as handle:
 """
 
 
-def _env(src: Path, cache: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(src), "MODELGOV_CACHE_DIR": str(cache)}
-
-
 def builds_in_one_process(
     src: Path, workspace: Path, cache: Path, scratch: Path, builds: int, extra: list[str]
 ) -> list:
     out = scratch / "times.json"
     argv = [sys.executable, "-c", CHILD, str(workspace), str(scratch / "site"), str(builds), str(out), *extra]
-    done = subprocess.run(argv, env=_env(src, cache), cwd=scratch, capture_output=True, text=True)
+    done = subprocess.run(argv, env=env_for(src, cache), cwd=scratch, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"the builds failed ({src}):\n{done.stderr}")
     return json.loads(out.read_text())
-
-
-def _commit(src: Path) -> str | None:
-    done = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.workspace is None:
             generated = subprocess.run(
                 [sys.executable, "-m", "modelgov", "demo", str(workspace.parent), "-q"],
-                env=_env(sources[-1], scratch / "demo-cache"),
+                env=env_for(sources[-1], scratch / "demo-cache"),
                 cwd=scratch,
                 capture_output=True,
                 text=True,
@@ -109,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "checkouts": [
             {
                 "src": str(src),
-                "commit": _commit(src),
+                "commit": commit_of(src),
                 "first_build_s": [times[0] for times in runs[src]],
                 "later_builds_s": [t for times in runs[src] for t in times[1:]],
                 "later_builds_median_s": statistics.median(t for times in runs[src] for t in times[1:]),
@@ -119,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(report, indent=1))
     if args.json:
-        previous = json.loads(args.json.read_text()) if args.json.exists() else []
-        args.json.write_text(json.dumps([*previous, report], indent=1) + "\n")
+        append_report(args.json, report)
     return 0
 
 

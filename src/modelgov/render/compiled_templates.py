@@ -78,10 +78,6 @@ class CompiledTemplates(jinja2.BytecodeCache):
             while len(self._code) > self.max_entries:
                 self._code.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._code.clear()
-
     def __len__(self) -> int:
         return len(self._code)
 
