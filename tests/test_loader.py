@@ -470,6 +470,18 @@ def test_a_binary_value_is_a_problem_naming_the_file_and_key(ws: Path) -> None:
     assert (problem.file, problem.key) == (MODEL, "description") and "binary value (`!!binary`)" in problem.message
 
 
+@pytest.mark.parametrize("key", ["aGk=", "gA=="], ids=["utf-8-bytes", "other-bytes"])
+def test_a_binary_key_is_a_problem_naming_the_file_and_line(ws: Path, key: str) -> None:
+    """As a key, `!!binary` became text without a word when its bytes were UTF-8 (`aGk=` is "hi"),
+    and an error quoting Python bytes when not."""
+    edit(
+        ws, MODEL, "description: Predicts loan default.", f"description: Predicts loan default.\n? !!binary {key}\n: 1"
+    )
+    problem = only_problem(ws)
+    assert problem.file == MODEL and problem.line is not None
+    assert problem.message.startswith("a key is a binary value (`!!binary`)"), problem.message
+
+
 def test_a_file_writing_more_values_than_the_limit_is_refused_while_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -201,6 +201,9 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, ancestors: set[int], vis
             if _has_surrogate(key):
                 doc.problems.append(Problem(doc.file, line, format_loc(loc), f"a key {SURROGATE}"))
                 continue
+            if key_node.tag == BINARY_TAG:  # bytes as a key: silently text when UTF-8, an odd error when not
+                doc.problems.append(Problem(doc.file, line, format_loc(loc), f"a key {BINARY}"))
+                continue
             if key in seen:
                 doc.problems.append(
                     Problem(
