@@ -371,6 +371,12 @@ def script_everywhere(value: Any) -> Any:
     return value
 
 
+def script_pages(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A cached site part's pages (arrays of their HTML bytes), each with a live script appended."""
+    script = np.frombuffer(b"<script>alert('forged')</script>", dtype=np.uint8)
+    return {name: np.concatenate([a, script]) if name.startswith("page-") else a for name, a in arrays.items()}
+
+
 def site_text(site: Path) -> str:
     return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(site.rglob("*")) if p.is_file())
 
@@ -387,7 +393,7 @@ def test_forged_pages_and_site_parts_never_reach_the_site(
     assert len(forged) >= 3  # the model's pages, and the built parts of the site
     for entry in forged:
         _, payload, arrays = read_entry(entry)
-        write_entry(entry, script_everywhere(payload), arrays)
+        write_entry(entry, script_everywhere(payload), script_pages(arrays))
     code, err = cli(["build", str(ws), "-o", str(tmp_path / "warm"), *cache], capsys)
     assert code == 0 and "alert('forged')" not in site_text(tmp_path / "warm")
     assert "Cached result for the pages of loans rejected (its MAC does not match" in err

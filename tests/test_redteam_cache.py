@@ -36,6 +36,7 @@ from test_cache import (
     forge_auc,
     read_entry,
     script_everywhere,
+    script_pages,
     self_hash,
     snapshot,
     write_entry,
@@ -133,7 +134,7 @@ def scripted_pages(a: Attack) -> None:
 def scripted_parts(a: Attack) -> None:
     for entry in a.parts():
         _, payload, arrays = read_entry(entry)
-        write_entry(entry, script_everywhere(payload), arrays)
+        write_entry(entry, script_everywhere(payload), script_pages(arrays))
 
 
 def swapped(a: Attack) -> None:

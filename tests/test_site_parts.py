@@ -9,6 +9,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from manifest_factory import make_manifest
@@ -153,9 +154,30 @@ def test_merge_keeps_the_first_index_settings_and_every_entry() -> None:
     assert site_parts.merge_search_indexes([]) == {}
 
 
-def test_a_cached_part_of_the_wrong_shape_is_refused() -> None:
+def test_a_part_output_round_trips_the_cache_layout_byte_for_byte() -> None:
+    pages = {"a.html": "<p>é ✓</p>\n".encode(), "b/c.html": b"", "d.html": bytes(range(256))}
+    output = site_parts.PartOutput(pages, [{"location": "a.html"}], {"a.md": ["x"]}, [["a.md", "b.md", "y", "b.md#y"]])
+    payload, arrays = output.to_cache()
+    assert payload["pages"] == list(pages) and all(a.dtype == np.uint8 for a in arrays.values())
+    assert site_parts.PartOutput.from_cache(json.loads(json.dumps(payload)), arrays) == output
+
+
+@pytest.mark.parametrize(
+    ("payload", "arrays"),
+    [
+        ({"pages": {"a.html": "<p>"}}, {}),  # the earlier layout: HTML in the JSON
+        ({"pages": ["a.html"]}, {}),  # a page without its bytes
+        ({"pages": ["a.html"]}, {"page-0": np.zeros(3, np.uint8), "page-1": np.zeros(3, np.uint8)}),  # one too many
+        ({"pages": ["a.html", "a.html"]}, {"page-0": np.zeros(3, np.uint8), "page-1": np.zeros(3, np.uint8)}),
+        ({"pages": ["a.html"]}, {"page-0": np.zeros(3, np.int64)}),  # not bytes
+        ({"pages": ["a.html"]}, {"page-0": np.zeros((3, 1), np.uint8)}),
+        ({"pages": [3]}, {"page-0": np.zeros(3, np.uint8)}),
+    ],
+    ids=["html-in-json", "missing-bytes", "extra-array", "duplicate-path", "wrong-dtype", "two-dimensional", "not-a-path"],
+)
+def test_a_cached_part_of_the_wrong_shape_is_refused(payload: dict, arrays: dict) -> None:
     with pytest.raises(ValueError):
-        site_parts.PartOutput.from_json({"pages": {"a.html": 3}, "search": [], "anchors": {}, "links": []})
+        site_parts.PartOutput.from_cache({"search": [], "anchors": {}, "links": [], **payload}, arrays)
 
 
 def test_parts_built_in_parallel_processes_are_identical_to_a_serial_build(tmp_path: Path, source: SiteSource) -> None:

@@ -446,7 +446,7 @@ class MkDocsEngine:
         others.record(output)
         for page in part.pages:
             html_path = site_parts.output_path(page.path)
-            output.pages[html_path] = (site_dir / html_path).read_text(encoding="utf-8")
+            output.pages[html_path] = (site_dir / html_path).read_bytes()
         output.search = list(_read_search_index(site_dir).get("docs", []))
         return output
 

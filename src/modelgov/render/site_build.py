@@ -33,6 +33,7 @@ def _part_key(part: Part, source: SiteSource, material: dict[str, object]) -> st
     return cache_key(
         {
             "kind": "site-part",
+            "layout": 2,  # pages stored as arrays of bytes (PartOutput.to_cache)
             "part": part.name,
             "pages": [[p.path, p.title, p.markdown, p.uses_plotly] for p in part.pages],
             "site_pages": sorted(p.path for p in source.pages),
@@ -47,7 +48,7 @@ def _cached_part(cache: AnalysisCache, key: str, part: Part) -> PartOutput | Non
     if hit is None:
         return None
     try:
-        return PartOutput.from_json(hit[0])
+        return PartOutput.from_cache(*hit)
     except (KeyError, TypeError, ValueError) as exc:
         cache.reject(key, part.label, f"not a valid result: {exc}")
         return None
@@ -121,7 +122,7 @@ def build_site(
     for name, output in built.items():
         outputs[name] = output
         if cache is not None:
-            cache.put(keys[name], output.to_json(), {})
+            cache.put(keys[name], *output.to_cache())
     if len(parts) > 1:
         progress(f"Site parts: {len(parts) - 1 - len(todo)} of {len(parts) - 1} reused, {len(todo)} built")
     problems = site_parts.cross_link_problems(outputs)
@@ -130,5 +131,5 @@ def build_site(
         raise BuildError(f"the static site build ({engine.label}) reported problems:{details}")
     for part in parts[1:]:
         for path, page_html in outputs[part.name].pages.items():
-            safe_target(site_dir, path).write_text(page_html, encoding="utf-8")
+            safe_target(site_dir, path).write_bytes(page_html)
     engine.complete_search_index(site_dir, [entry for part in parts[1:] for entry in outputs[part.name].search])

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from modelgov.errors import BuildError
 from modelgov.render.content import SitePage, SiteSource
 
@@ -46,24 +48,34 @@ class Part:
 class PartOutput:
     """What building a part produced, all a later build needs to reuse it.
 
-    ``pages``: output path → HTML; ``search``: the part's search index entries; ``anchors``: page →
-    the ids its content defines; ``links``: (page, target page, anchor, link as written) for every
-    link from this part to an anchor on another part's page."""
+    ``pages``: output path → HTML (UTF-8 bytes, as the engine wrote it); ``search``: the part's
+    search index entries; ``anchors``: page → the ids its content defines; ``links``: (page, target
+    page, anchor, link as written) for every link from this part to an anchor on another part's page."""
 
-    pages: dict[str, str] = field(default_factory=dict)
+    pages: dict[str, bytes] = field(default_factory=dict)
     search: list[dict] = field(default_factory=list)
     anchors: dict[str, list[str]] = field(default_factory=dict)
     links: list[list[str]] = field(default_factory=list)
 
-    def to_json(self) -> dict:
-        return {"pages": self.pages, "search": self.search, "anchors": self.anchors, "links": self.links}
+    def to_cache(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(JSON result, arrays) as the analysis cache stores them. Each page's HTML is an array of
+        its bytes, not a JSON string: a fleet's parts hold hundreds of megabytes of HTML, which a
+        warm build then copies to the site as it is, instead of unescaping it from JSON and encoding
+        it again (most of a warm fleet build's reading of its parts)."""
+        paths = list(self.pages)
+        arrays = {_page_array(i): np.frombuffer(self.pages[path], dtype=np.uint8) for i, path in enumerate(paths)}
+        return {"pages": paths, "search": self.search, "anchors": self.anchors, "links": self.links}, arrays
 
     @classmethod
-    def from_json(cls, data: Mapping) -> PartOutput:
+    def from_cache(cls, data: Mapping, arrays: Mapping[str, np.ndarray]) -> PartOutput:
+        """The output :meth:`to_cache` stored; ValueError when the entry does not have its shape."""
         pages, search, anchors, links = data["pages"], data["search"], data["anchors"], data["links"]
         valid = (
-            isinstance(pages, dict)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in pages.items())
+            isinstance(pages, list)
+            and all(isinstance(path, str) for path in pages)
+            and len(set(pages)) == len(pages)
+            and set(arrays) == {_page_array(i) for i in range(len(pages))}
+            and all(a.dtype == np.uint8 and a.ndim == 1 for a in arrays.values())
             and isinstance(search, list)
             and all(isinstance(e, dict) for e in search)
             and isinstance(anchors, dict)
@@ -73,7 +85,12 @@ class PartOutput:
         )
         if not valid:
             raise ValueError("a part output has the wrong shape")
-        return cls(pages=dict(pages), search=list(search), anchors=dict(anchors), links=list(links))
+        html = {path: arrays[_page_array(i)].tobytes() for i, path in enumerate(pages)}
+        return cls(pages=html, search=list(search), anchors=dict(anchors), links=list(links))
+
+
+def _page_array(index: int) -> str:
+    return f"page-{index}"
 
 
 def section_of(path: str, sections: Iterable[str]) -> str:
