@@ -173,7 +173,15 @@ def test_a_part_output_round_trips_the_cache_layout_byte_for_byte() -> None:
         ({"pages": ["a.html"]}, {"page-0": np.zeros((3, 1), np.uint8)}),
         ({"pages": [3]}, {"page-0": np.zeros(3, np.uint8)}),
     ],
-    ids=["html-in-json", "missing-bytes", "extra-array", "duplicate-path", "wrong-dtype", "two-dimensional", "not-a-path"],
+    ids=[
+        "html-in-json",
+        "missing-bytes",
+        "extra-array",
+        "duplicate-path",
+        "wrong-dtype",
+        "two-dimensional",
+        "not-a-path",
+    ],
 )
 def test_a_cached_part_of_the_wrong_shape_is_refused(payload: dict, arrays: dict) -> None:
     with pytest.raises(ValueError):
