@@ -676,9 +676,9 @@ def test_redteam_every_page_and_every_user_link_stays_inert(redteam_site: Served
             if link["html"] in tried:  # the same element again (a heading's "#top"): a click does the same
                 continue
             tried.add(link["html"])
-            # each link is clicked on the page as opened: when the last click left it, the browser goes
-            # back to it (restored from its back-forward cache, as it was left: no page is loaded,
-            # laid out and drawn again), or opens it again when it cannot
+            # each link is clicked on its page: when the last click left it, the browser goes back to
+            # it (restored from its back-forward cache as it was left, with anything a click had run
+            # still in it: no page is loaded, laid out and drawn again), or opens it again when it cannot
             if urldefrag(page.url).url != redteam_site.at(path):
                 page.go_back(wait_until="commit")  # a page restored from the cache fires no load event
                 if urldefrag(page.url).url != redteam_site.at(path):

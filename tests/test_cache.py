@@ -175,6 +175,30 @@ def test_an_authentic_result_pydantic_refuses_is_recomputed(ws: Path, tmp_path: 
     assert any("rejected (not a valid result" in m for m in messages), messages
 
 
+def test_an_authentic_archive_member_that_is_not_an_array_is_refused(ws: Path, tmp_path: Path) -> None:
+    """``np.load`` gives a zip member that is not in NumPy's format as its raw bytes: an entry holding
+    one (authentic, the payload intact) is refused and recomputed, never a traceback."""
+    import zipfile
+
+    expected, _ = build(ws, tmp_path / "cache")
+    entry = next(e for e in entries(tmp_path / "cache") if "run" in read_entry(e)[1])
+    body = io.BytesIO()
+    with (
+        zipfile.ZipFile(body, "w") as archive,
+        zipfile.ZipFile(io.BytesIO(entry.read_bytes().split(b"\n", 1)[1])) as honest,
+    ):
+        for name in honest.namelist():
+            archive.writestr(name, honest.read(name))
+        archive.writestr("page-0", b"<p>not an array</p>")
+    key = entry.name.removesuffix(".entry")
+    header = {"format": FORMAT, "key": key, "mac": _mac(load_secret(), key, body.getvalue())}
+    entry.write_bytes(json.dumps(header).encode() + b"\n" + body.getvalue())
+    messages: list[str] = []
+    rebuilt, cache = build(ws, tmp_path / "cache", messages)
+    assert rebuilt == expected and len(cache.stats.corrupted) == 1
+    assert any("the archive holds a member that is not an array" in m for m in messages), messages
+
+
 def test_an_unwritable_cache_never_fails_a_build(ws: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

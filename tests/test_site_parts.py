@@ -146,6 +146,26 @@ def test_a_corrupted_part_is_built_again(tmp_path: Path) -> None:
     assert files_of(tmp_path / "warm") == files_of(tmp_path / "cold")
 
 
+@pytest.mark.parametrize("path", ["index.html", "../outside.html", "models/a/other.html"])
+def test_an_authentic_part_naming_pages_not_its_own_is_built_again(tmp_path: Path, path: str) -> None:
+    """A part entry that authenticates but lists a page of another part (which it would overwrite), a
+    path outside the site, or a page the part does not have, is refused and the part built again."""
+    source = small_site("models/a/index.md#fairness", "../../index.md")
+    build_site(source, tmp_path / "cold", cache=AnalysisCache(tmp_path / "cache"))
+    cache = AnalysisCache(tmp_path / "cache")
+    keys = [e.name.removesuffix(".entry") for e in sorted((tmp_path / "cache").rglob("*.entry"))]
+    ((key, (payload, arrays)),) = [
+        (k, hit)
+        for k in keys
+        if (hit := cache.get(k, "a part")) is not None and "models/a/index.html" in hit[0]["pages"]
+    ]
+    cache.put(key, {**payload, "pages": [path]}, arrays)
+    reports: list[str] = []
+    build_site(source, tmp_path / "warm", cache=AnalysisCache(tmp_path / "cache", report=reports.append))
+    assert any("the pages under models/a/ rejected (not a valid result: its pages are not" in r for r in reports)
+    assert files_of(tmp_path / "warm") == files_of(tmp_path / "cold")
+
+
 def test_merge_keeps_the_first_index_settings_and_every_entry() -> None:
     merged = site_parts.merge_search_indexes(
         [{"config": {"lang": ["en"]}, "docs": [{"location": "a.html"}]}, {"docs": [{"location": "b.html"}]}]

@@ -341,6 +341,9 @@ class AnalysisCache:
         try:
             with np.load(io.BytesIO(body), allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
+            if not all(isinstance(array, np.ndarray) for array in arrays.values()):
+                # np.load gives a member that is not in NumPy's format as its raw bytes
+                raise CorruptEntry("the archive holds a member that is not an array")
             text = arrays.pop(_PAYLOAD).tobytes()
             payload = text if raw_json else json.loads(text.decode("utf-8"))
         except (ValueError, KeyError, OSError, UnicodeDecodeError) as exc:

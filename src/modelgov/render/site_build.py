@@ -48,10 +48,13 @@ def _cached_part(cache: AnalysisCache, key: str, part: Part) -> PartOutput | Non
     if hit is None:
         return None
     try:
-        return PartOutput.from_cache(*hit)
+        found = PartOutput.from_cache(*hit)
+        if sorted(found.pages) != sorted(site_parts.output_path(page.path) for page in part.pages):
+            raise ValueError("its pages are not the part's pages")
     except (KeyError, TypeError, ValueError) as exc:
         cache.reject(key, part.label, f"not a valid result: {exc}")
         return None
+    return found
 
 
 def _build_part_alone(engine: SiteEngine, source: SiteSource, part: Part, quiet: bool) -> PartOutput:

@@ -75,7 +75,7 @@ class PartOutput:
             and all(isinstance(path, str) for path in pages)
             and len(set(pages)) == len(pages)
             and set(arrays) == {_page_array(i) for i in range(len(pages))}
-            and all(a.dtype == np.uint8 and a.ndim == 1 for a in arrays.values())
+            and all(isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 1 for a in arrays.values())
             and isinstance(search, list)
             and all(isinstance(e, dict) for e in search)
             and isinstance(anchors, dict)
