@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pydantic_core
 import pytest
@@ -112,25 +113,41 @@ def test_a_whole_manifest_is_the_bytes_json_dumps_writes(hostile: bool) -> None:
     assert manifest.dumps(tricky) == written.decode("utf-8")
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
-def test_a_number_json_cannot_hold_is_refused_in_a_number_field_and_none_in_a_free_value(bad: float) -> None:
-    """As the standard library did: NaN or infinity in a number field is refused when the manifest is
-    written (writing `null` would read back as "no value"); in a free-form value (training parameters,
-    a check's observed value) it is written as `null`, as ``model_dump(mode="json")`` made it."""
+def with_params(params: dict) -> manifest.Manifest:
+    """The hand-made manifest with its first version trained with ``params``, validated as the build
+    makes it (``model_copy`` would not validate)."""
     base = make_manifest()
     model = base.models[0]
     version = model.versions[0]
-    free = version.model_copy(
-        update={
-            "training": version.training.model_copy(
-                update={"params": {**version.training.params, "alpha": bad, "grid": [1.0, bad, {"x": bad}]}}
-            )
-        }
-    )
-    with_free = base.model_copy(update={"models": [model.model_copy(update={"versions": [free]}), *base.models[1:]]})
+    training = manifest.TrainingRecord.model_validate({**version.training.model_dump(), "params": params})
+    free = version.model_copy(update={"training": training})
+    return base.model_copy(update={"models": [model.model_copy(update={"versions": [free]}), *base.models[1:]]})
+
+
+@pytest.mark.parametrize(("bad", "text"), [(math.nan, "NaN"), (math.inf, "Infinity"), (-math.inf, "-Infinity")])
+def test_a_number_json_cannot_hold_is_refused_in_a_number_field_and_text_in_a_free_value(bad: float, text: str) -> None:
+    """NaN or infinity in a number field is refused when the manifest is written (writing `null` would
+    read back as "no value"); in a free-form value (training parameters, a check's observed value) it
+    is held as the text JSON5 and JavaScript spell it, in memory as in the file, so the build's pages
+    and those rendered from the saved manifest say the same (it was `null` in the file and `nan` on
+    the build's pages)."""
+    with_free = with_params({"alpha": bad, "grid": [1.0, bad, {"x": bad}]})
+    params = with_free.models[0].versions[0].training.params
+    assert params == {"alpha": text, "grid": [1.0, text, {"x": text}]}
     written = manifest.dump_bytes(with_free)
     assert written == reference(with_free.model_dump(mode="json"))
-    assert b'"alpha": null' in written
+    assert f'"alpha": "{text}"'.encode() in written
+    assert manifest.Manifest.model_validate_json(written) == with_free
+
+    # a value that reached a node without validation is still never written as a number JSON lacks
+    base = make_manifest()
+    model = base.models[0]
+    version = model.versions[0]
+    unvalidated = version.model_copy(
+        update={"training": version.training.model_copy(update={"params": {"alpha": bad}})}
+    )
+    raw = base.model_copy(update={"models": [model.model_copy(update={"versions": [unvalidated]}), *base.models[1:]]})
+    assert b'"alpha": null' in manifest.dump_bytes(raw)
 
     run = version.evaluations[0]
     metrics = [*run.performance.metrics, Metric(name="odd", label="Odd", value=bad)]
@@ -149,20 +166,67 @@ def test_a_number_json_cannot_hold_is_refused_in_a_number_field_and_none_in_a_fr
         manifest.dump_bytes(with_typed)
 
 
-def test_a_yaml_set_or_key_holding_nan_is_written_as_before() -> None:
-    """YAML can write `.nan` as a mapping's key or in a `!!set` (the workspace loader builds both): they
-    are written `null` and `"None"`, as ``model_dump(mode="json")`` wrote them, not refused."""
+def test_a_yaml_set_dates_and_keys_holding_nan_are_held_as_the_file_holds_them() -> None:
+    """YAML can write `.nan` as a mapping's key or in a `!!set`, and dates and times (the workspace
+    loader builds them all): each is held as the manifest's JSON holds it. A set is a sorted list (its
+    own order changes between processes, and the manifest's bytes with it); two keys that were both
+    `null` before (NaN and infinity) are both kept."""
     import yaml
 
-    params = yaml.safe_load("grid: !!set {.nan: null, 0.1: null}\nby_key: {.nan: 1, .inf: 2}\nflat: [.nan]\n")
-    base = make_manifest()
-    model = base.models[0]
-    version = model.versions[0]
-    free = version.model_copy(update={"training": version.training.model_copy(update={"params": params})})
-    with_free = base.model_copy(update={"models": [model.model_copy(update={"versions": [free]}), *base.models[1:]]})
+    params = yaml.safe_load(
+        "grid: !!set {.nan: null, 0.1: null}\nby_key: {.nan: 1, .inf: 2}\nflat: [.nan]\n"
+        "names: !!set {c, a, b}\nwhen: 2026-01-02 10:00:00\nday: 2026-01-02\n"
+    )
+    with_free = with_params(params)
+    held = with_free.models[0].versions[0].training.params
+    assert held == {
+        "grid": ["NaN", 0.1],
+        "by_key": {"NaN": 1, "Infinity": 2},
+        "flat": ["NaN"],
+        "names": ["a", "b", "c"],
+        "when": "2026-01-02T10:00:00",
+        "day": "2026-01-02",
+    }
     section = json.loads(manifest.dump_bytes(with_free))["models"][0]["versions"][0]["training"]["params"]
-    assert sorted(section["grid"], key=str) == [0.1, None]
-    assert section["by_key"] == {"None": 2} and section["flat"] == [None]
+    assert section == held
+
+
+def test_a_sets_order_does_not_depend_on_the_process() -> None:
+    """Strings hash differently in every process (PYTHONHASHSEED): a set of them is held in one order."""
+    import subprocess
+    import sys
+
+    code = "from modelgov.manifest.base import as_written; print(as_written({'kinds': {'c', 'a', 'b', 'z', 'y'}}))"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert seen == {"{'kinds': ['a', 'b', 'c', 'y', 'z']}\n"}
+
+
+_FREE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.dates() | st.datetimes(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        | st.frozensets(st.integers() | st.text(max_size=5) | st.floats(), max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_FREE)
+def test_a_free_value_in_memory_is_what_the_saved_manifest_reads_back(value: object) -> None:
+    """Any value a YAML file or a policy can put in a free-form field round-trips the manifest's JSON
+    unchanged, so a page rendered in memory and one rendered from the saved file show the same."""
+    from modelgov.manifest.base import as_written
+
+    node = manifest.TrainingRecord(datasets=[], algorithm="x", params={"p": value})
+    assert manifest.TrainingRecord.model_validate_json(node.model_dump_json()) == node
+    assert as_written(node.params["p"]) == node.params["p"]
 
 
 def test_a_lone_surrogate_is_a_clear_error_not_a_crash() -> None:

@@ -943,6 +943,37 @@ def test_the_render_command_writes_the_site_of_a_saved_manifest(site: Path, tmp_
     assert set(rendered) - set(pages) == {".modelgov-site", "policy-results.csv", "policy-results.json"}
 
 
+def test_odd_training_parameters_read_the_same_from_a_build_and_from_its_saved_manifest(tmp_path: Path) -> None:
+    """Parameters YAML writes as NaN, infinity, a set or a date and time: the card says them as the
+    saved manifest holds them (`NaN`, not `nan` on the build's page and nothing in the file), a set in
+    one order, and `modelgov render` of the saved manifest writes the build's pages byte for byte."""
+    from modelgov.cli import main
+    from workspace_factory import write_workspace
+
+    workspace = write_workspace(tmp_path / "ws")
+    version = workspace / "models/loans/versions/1.0/version.yml"
+    odd = "    C: 1.0\n    tol: .nan\n    max_iter: .inf\n    kinds: !!set {c, a, b}\n    when: 2026-01-02 10:00:00\n"
+    version.write_text(version.read_text().replace("    C: 1.0\n", odd))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        assert main(["build", str(workspace), "-o", str(tmp_path / "built"), "-q", "--no-cache"]) in (0, 1)
+        assert main(["render", str(tmp_path / "built/manifest.json"), "-o", str(tmp_path / "rendered"), "-q"]) == 0
+    saved = json.loads((tmp_path / "built/manifest.json").read_text())["models"][0]["versions"][0]["training"]
+    assert saved["params"] == {
+        "C": 1.0,
+        "tol": "NaN",
+        "max_iter": "Infinity",
+        "kinds": ["a", "b", "c"],
+        "when": "2026-01-02T10:00:00",
+    }
+    pages = sorted(p.relative_to(tmp_path / "built") for p in (tmp_path / "built").rglob("*.html"))
+    assert pages and all(
+        (tmp_path / "built" / p).read_bytes() == (tmp_path / "rendered" / p).read_bytes() for p in pages
+    )
+    card = html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "built/models/loans/1.0/index.html").read_text()))
+    assert "tol = NaN" in card and "max_iter = Infinity" in card and "kinds = ['a', 'b', 'c']" in card
+
+
 def test_a_models_page_key_follows_what_its_pages_can_read(tmp_path: Path) -> None:
     """The page cache's key of a model changes when its own entry changes, including a user's mapping
     reordered (the page shows it in the new order), and not when another model's does; every model's

@@ -464,6 +464,10 @@ def test_observed_values_read_like_the_engines_messages() -> None:
     assert compliance_outcomes.observed_text(False) == "false"
     assert compliance_outcomes.observed_text(["sex", "age"]) == "sex, age"
     assert compliance_outcomes.observed_text(float("nan")) == "not a number"
+    # as the manifest holds them (in memory too): the same words, from a build or a saved manifest
+    assert compliance_outcomes.observed_text("NaN") == "not a number"
+    assert compliance_outcomes.observed_text("-Infinity") == "minus infinity"
+    assert compliance_outcomes.observed_text(float("inf")) == "infinity"
     assert (
         compliance_outcomes.days_phrase(-4) == "4 days ago"
         and compliance_outcomes.days_phrase(26) == "in 26 days"

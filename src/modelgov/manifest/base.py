@@ -10,22 +10,57 @@ module of this package imports them and none imports another section just for th
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic_core import to_jsonable_python
 
 
 class Node(BaseModel):
     # A NaN or infinity in a number field is written as JSON's non-standard `NaN` / `Infinity`, for
     # manifest.dump_bytes to refuse (JSON has neither; an undefined figure is None), never as `null`,
-    # which would read back as "no value". A free-form value (FreeValue) holds None instead.
+    # which would read back as "no value". A free-form value (FreeValue) holds the text `NaN` instead.
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
 
+#: How a free-form value spells a float JSON cannot hold (JavaScript's and JSON5's spelling).
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def as_written(value: Any) -> Any:
+    """``value`` as the manifest's JSON holds it, so that a page rendered from the manifest in memory
+    (as a build renders) says what one rendered from the saved file says (``modelgov render``):
+
+    * a NaN or infinity is the text ``NaN``, ``Infinity`` or ``-Infinity`` (JSON has no such number;
+      writing ``null`` lost what the user wrote, and the build's page said ``nan`` where the saved
+      manifest said nothing);
+    * a set is a list, sorted by each item's JSON (a set's own order changes from one process to the
+      next, and with it the manifest's bytes); a tuple is a list;
+    * a date or time is its ISO text, as the manifest writes it; a key is text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else NON_FINITE[repr(value)]
+    if isinstance(value, dict):
+        return {_key(key): as_written(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_written(item) for item in value]
+    if isinstance(value, set | frozenset):
+        items = [as_written(item) for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+    return as_written(to_jsonable_python(value))
+
+
+def _key(key: Any) -> str:
+    written = as_written(key)
+    return written if isinstance(written, str) else json.dumps(written)
+
+
 def _finite_or_none(value: Any) -> Any:
-    """``value`` with each NaN or infinity in it, a key included, replaced by None, as JSON has
-    neither (a YAML file can write `.nan` as a key, or in a `!!set`)."""
+    """A guard when writing: a NaN or infinity that reached a free-form value without
+    :func:`as_written` (which every validated node applies) is written as None, as JSON has neither."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
@@ -35,9 +70,9 @@ def _finite_or_none(value: Any) -> Any:
     return value
 
 
-#: A value of any shape a user or a policy wrote (training parameters, a check's observed value): in
-#: JSON, a NaN or infinity anywhere in it is None.
-FreeValue = Annotated[Any, PlainSerializer(_finite_or_none, when_used="json")]
+#: A value of any shape a user or a policy wrote (training parameters, a check's observed value),
+#: held as the manifest's JSON holds it (:func:`as_written`).
+FreeValue = Annotated[Any, AfterValidator(as_written), PlainSerializer(_finite_or_none, when_used="json")]
 
 
 # --------------------------------------------------------------------------- provenance

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelgov.manifest import PolicyResult
+from modelgov.manifest.base import as_written
 from modelgov.policy.engine import is_blocking
 from modelgov.render import text
 
@@ -175,6 +176,10 @@ def requirement_html(value: object) -> str:
     return breakable_code(match.group(1)) + (f" {text.text(rest)}" if rest else "")
 
 
+#: What a page says for a number JSON cannot hold, by the text the manifest holds it as (:func:`as_written`).
+_NOT_A_NUMBER = {"NaN": "not a number", "Infinity": "infinity", "-Infinity": "minus infinity"}
+
+
 def observed_text(value: Any) -> str:
     """A check's observed value as a short plain text, as the engine's messages show it: numbers
     to four significant digits, true/false, lists joined by commas; ``—`` when nothing was found."""
@@ -184,8 +189,12 @@ def observed_text(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, float) and not math.isfinite(value):
+        value = as_written(value)
     if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else "not a number"
+        return f"{value:.4g}"
+    if isinstance(value, str) and value in _NOT_A_NUMBER:
+        return _NOT_A_NUMBER[value]
     if isinstance(value, list | tuple):
         return ", ".join(observed_text(v) for v in value) if value else "none"
     if isinstance(value, dict):
