@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from manifest_factory import make_manifest
 from modelgov import manifest
 from modelgov.errors import Problem, WorkspaceError
+from modelgov.free_values import as_written
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver, govern
 from modelgov.policy.outputs import EXIT_BLOCKED, EXIT_PASSED, exit_code
 from modelgov.policy.schema import PolicyFile, Waiver, WaiversFile
@@ -938,11 +939,11 @@ def test_threshold_rule_passes_exactly_when_the_comparison_holds(
             expected = expected_outcome(values, evidence, op, threshold, severity, missing)
             assert result.outcome == expected, (values, result)
             for check in result.checks:  # every check records what it read, and undefined is never a pass
-                observed = check.observed
-                if observed is None or (isinstance(observed, float) and math.isnan(observed)):
+                observed = check.observed  # as the manifest holds it: a NaN is the text "NaN" (free_values)
+                if observed is None or observed == "NaN":
                     assert check.outcome != "pass", check
                 elif evidence != "performance.*":
-                    assert observed == values[evidence.split(".", 1)[1]] or (observed != observed), check
+                    assert observed == as_written(values[evidence.split(".", 1)[1]]), check
 
 
 @settings(max_examples=200, **SETTINGS)

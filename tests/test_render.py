@@ -974,6 +974,24 @@ def test_odd_training_parameters_read_the_same_from_a_build_and_from_its_saved_m
     assert "tol = NaN" in card and "max_iter = Infinity" in card and "kinds = ['a', 'b', 'c']" in card
 
 
+def test_parameters_whose_keys_would_be_written_alike_are_a_clear_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`.nan` and `"NaN"` as keys of one mapping would both be the key `NaN` in the manifest: the build
+    refuses the file, naming it, the line and the keys, rather than keep one value and drop the other."""
+    from modelgov.cli import main
+    from workspace_factory import write_workspace
+
+    workspace = write_workspace(tmp_path / "ws")
+    version = workspace / "models/loans/versions/1.0/version.yml"
+    version.write_text(version.read_text().replace("    C: 1.0\n", '    C: 1.0\n    grid: {.nan: 1, "NaN": 2}\n'))
+    assert main(["build", str(workspace), "-o", str(tmp_path / "site"), "-q", "--no-cache"]) == 2
+    said = capsys.readouterr().err
+    assert "models/loans/versions/1.0/version.yml:" in said and "training.params" in said
+    assert "the keys nan and 'NaN' would both be written as 'NaN'" in said
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_models_page_key_follows_what_its_pages_can_read(tmp_path: Path) -> None:
     """The page cache's key of a model changes when its own entry changes, including a user's mapping
     reordered (the page shows it in the new order), and not when another model's does; every model's

@@ -10,12 +10,12 @@ module of this package imports them and none imports another section just for th
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
-from pydantic_core import to_jsonable_python
+
+from modelgov.free_values import as_written
 
 
 class Node(BaseModel):
@@ -23,39 +23,6 @@ class Node(BaseModel):
     # manifest.dump_bytes to refuse (JSON has neither; an undefined figure is None), never as `null`,
     # which would read back as "no value". A free-form value (FreeValue) holds the text `NaN` instead.
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
-
-
-#: How a free-form value spells a float JSON cannot hold (JavaScript's and JSON5's spelling).
-NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-
-
-def as_written(value: Any) -> Any:
-    """``value`` as the manifest's JSON holds it, so that a page rendered from the manifest in memory
-    (as a build renders) says what one rendered from the saved file says (``modelgov render``):
-
-    * a NaN or infinity is the text ``NaN``, ``Infinity`` or ``-Infinity`` (JSON has no such number;
-      writing ``null`` lost what the user wrote, and the build's page said ``nan`` where the saved
-      manifest said nothing);
-    * a set is a list, sorted by each item's JSON (a set's own order changes from one process to the
-      next, and with it the manifest's bytes); a tuple is a list;
-    * a date or time is its ISO text, as the manifest writes it; a key is text."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else NON_FINITE[repr(value)]
-    if isinstance(value, dict):
-        return {_key(key): as_written(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [as_written(item) for item in value]
-    if isinstance(value, set | frozenset):
-        items = [as_written(item) for item in value]
-        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
-    return as_written(to_jsonable_python(value))
-
-
-def _key(key: Any) -> str:
-    written = as_written(key)
-    return written if isinstance(written, str) else json.dumps(written)
 
 
 def _finite_or_none(value: Any) -> Any:

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from modelgov.free_values import as_written
 from modelgov.manifest import PolicyResult
-from modelgov.manifest.base import as_written
 from modelgov.policy.engine import is_blocking
 from modelgov.render import text
 

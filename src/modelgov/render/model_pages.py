@@ -59,7 +59,14 @@ def _model_pages_key(manifest: Manifest, shared: str, index: list[Any], model: M
         [_json_digest(r) for r in manifest.governance.results if r.model == model.id] if manifest.governance else []
     )
     return cache_key(
-        {"kind": "model-pages", "shared": shared, "index": index, "model": _json_digest(model), "results": results}
+        {
+            "kind": "model-pages",
+            "layout": 2,  # free-form values held as written (free_values.as_written): pages cached before differ
+            "shared": shared,
+            "index": index,
+            "model": _json_digest(model),
+            "results": results,
+        }
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, StrictBool, field_validator
 
+from modelgov.free_values import as_written
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Strict, Text
 
 
@@ -60,6 +61,14 @@ class Training(Strict):
         description="MLflow run id of this training run (32 hex digits), joining it to the store in "
         "governance.yml `lineage.mlflow`.",
     )
+
+    @field_validator("params")
+    @classmethod
+    def _params_can_be_written(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The manifest writes keys as text; two nested keys that would be the same text (``.nan``
+        and ``"NaN"``) are refused here, naming them, rather than one of their values lost."""
+        as_written(params)
+        return params
 
     @property
     def artifact_spec(self) -> Artifact | None:
