@@ -241,6 +241,8 @@ CASES: list[Case] = [
     Case("yaml-top-level-list", write(MODEL, "- name: Loan approval\n"), refused(MODEL, "expected a mapping of keys, found a list")),
     Case("yaml-empty-file", write(MODEL, ""), refused(MODEL, "name", "required key is missing")),
     Case("yaml-duplicate-key", append(MODEL, "risk_tier: low\n"), refused(MODEL, "risk_tier", "duplicate key")),
+    Case("yaml-keys-written-alike", replace(VERSION, "    C: 1.0\n", '    C: 1.0\n    grid: {.nan: 1, "NaN": 2}\n'),
+         refused(VERSION, "training.params", "would both be written as 'NaN'")),
     # ---- wrong types and unknown keys
     Case("wrong-type-date", replace(VERSION, "created: 2026-01-15", "created: last tuesday"),
          refused(VERSION, "created", "valid date", "'last tuesday'")),
