@@ -86,10 +86,12 @@ def commit_of(src: Path) -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
-def append_report(path: Path, report: dict) -> None:
-    """Add ``report`` to the JSON list in ``path`` (a new list when there is none)."""
-    previous = json.loads(path.read_text()) if path.exists() else []
-    path.write_text(json.dumps([*previous, report], indent=1) + "\n")
+def publish_report(report: dict, path: Path | None) -> None:
+    """Print ``report``, and add it to the JSON list in ``path`` when given (a new list when there is none)."""
+    print(json.dumps(report, indent=1))
+    if path is not None:
+        previous = json.loads(path.read_text()) if path.exists() else []
+        path.write_text(json.dumps([*previous, report], indent=1) + "\n")
 
 
 def summary(runs: list[dict]) -> dict:
@@ -155,9 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 for src in sources
             ],
         }
-    print(json.dumps(report, indent=1))
-    if args.json:
-        append_report(args.json, report)
+    publish_report(report, args.json)
     return 0
 
 

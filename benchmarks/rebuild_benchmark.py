@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from check_benchmark import append_report, commit_of, env_for  # the same checkouts, caches and results file
+from check_benchmark import commit_of, env_for, publish_report  # the same checkouts, caches and results file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             for src in sources
         ],
     }
-    print(json.dumps(report, indent=1))
-    if args.json:
-        append_report(args.json, report)
+    publish_report(report, args.json)
     return 0
 
 
