@@ -15,10 +15,10 @@ import pytest
 from manifest_factory import make_manifest
 from modelgov.cache import AnalysisCache
 from modelgov.errors import BuildError
-from modelgov.render import site_parts
+from modelgov.render import site_build, site_parts
 from modelgov.render.content import NavItem, SitePage, SiteSource
 from modelgov.render.site import site_source
-from modelgov.render.site_build import build_site
+from modelgov.render.site_build import build_site, part_workers
 
 EPOCH = "1719748800"
 
@@ -208,7 +208,46 @@ def test_a_cached_part_of_the_wrong_shape_is_refused(payload: dict, arrays: dict
         site_parts.PartOutput.from_cache({"search": [], "anchors": {}, "links": [], **payload}, arrays)
 
 
-def test_parts_built_in_parallel_processes_are_identical_to_a_serial_build(tmp_path: Path, source: SiteSource) -> None:
-    build_site(source, tmp_path / "serial")
+def test_parts_built_in_parallel_processes_are_identical_to_a_serial_build(
+    tmp_path: Path, source: SiteSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools: list[int] = []
+
+    def counted_pool(workers: int):
+        pools.append(workers)
+        return worker_pool(workers)
+
+    worker_pool = site_build.worker_pool
+    monkeypatch.setattr(site_build, "worker_pool", counted_pool)
+    build_site(source, tmp_path / "serial", jobs=2)
+    assert pools == []  # too few pages to repay a worker: built in this process, though two were allowed
+    monkeypatch.setattr(site_build, "PAGES_PER_WORKER", 1)  # this small site in workers all the same
     build_site(source, tmp_path / "parallel", jobs=2)
+    assert pools == [2]
     assert files_of(tmp_path / "parallel") == files_of(tmp_path / "serial")
+
+
+def _parts(*sizes: int) -> list[site_parts.Part]:
+    return [
+        site_parts.Part(
+            f"models/m{index}/", tuple(SitePage(f"models/m{index}/{page}.md", "P", "") for page in range(size))
+        )
+        for index, size in enumerate(sizes)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("jobs", "sizes", "workers"),
+    [
+        (2, (5, 3, 3), 1),  # a small site: starting a worker would cost more than it saves
+        (2, (60, 30), 1),  # work for one worker: it is this process
+        (2, (60, 40), 2),
+        (2, (500,), 1),  # one part cannot be shared
+        (8, (50,) * 10, 8),  # never more than asked
+        (8, (50,) * 5, 5),
+        (1, (500, 500), 1),
+    ],
+)
+def test_workers_are_started_only_for_enough_pages(jobs: int, sizes: tuple[int, ...], workers: int) -> None:
+    assert site_build.PAGES_PER_WORKER == 50
+    assert part_workers(jobs, _parts(*sizes)) == workers

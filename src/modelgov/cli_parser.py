@@ -218,7 +218,9 @@ def _analysis_options(command: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
-        help="models analysed in parallel processes (default: the number of CPUs; 1 = in this process)",
+        help="at most this many parallel processes for analysing models, building the site's parts (when a "
+        "site is large enough to repay them) and laying out dossiers (default: the number of CPUs; "
+        "1 = everything in this process)",
     )
 
 

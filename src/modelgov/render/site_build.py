@@ -24,7 +24,15 @@ from modelgov.render.content import SiteFile, SitePage, SiteSource
 from modelgov.render.site_engine import SiteEngine
 from modelgov.render.site_parts import Part, PartOutput, safe_target
 
-__all__ = ["build_site"]
+__all__ = ["build_site", "part_workers"]
+
+#: Pages a worker process must take off this one before starting it pays. A worker is a new process
+#: that imports the engine, reads the configuration and compiles the theme's templates (about 0.5 s
+#: of CPU on the 2-core development machine), while a page costs about 25 ms to build in a process
+#: that has done all that already; so a worker given fewer pages than this makes the build use more
+#: CPU and finish no sooner (a one-model site, 11 pages, took 3.2 s with two workers against 2.7 s
+#: without; docs/performance.md).
+PAGES_PER_WORKER = 50
 
 
 def _part_key(part: Part, source: SiteSource, material: dict[str, object]) -> str:
@@ -69,6 +77,13 @@ def _build_part_in_worker(engine_name: str, source: SiteSource, part: Part, quie
     return _build_part_alone(site_engine.load(engine_name), source, part, quiet)
 
 
+def part_workers(jobs: int, todo: list[Part]) -> int:
+    """Worker processes for building ``todo``: at most ``jobs`` and one per part, and only as many as
+    have :data:`PAGES_PER_WORKER` pages each; 1 means the parts are built in this process."""
+    pages = sum(len(part.pages) for part in todo)
+    return max(1, min(jobs, len(todo), pages // PAGES_PER_WORKER))
+
+
 def _with_pages(light: SiteSource, part: Part) -> SiteSource:
     """``light`` (every page's path and title, no text) with ``part``'s own pages in full."""
     own = {page.path: page for page in part.pages}
@@ -89,7 +104,8 @@ def build_site(
     selects) in strict mode, part by part (see :mod:`.site_parts`); raise BuildError on any warning.
     With a ``cache``, a part whose inputs are unchanged since an earlier build is reused instead of
     built. ``jobs``: parts built in parallel processes (:mod:`modelgov.processes`, as the analysis
-    workers are), the site-wide part meanwhile in this one."""
+    workers are, and only as many as have enough pages to repay starting them: :func:`part_workers`),
+    the site-wide part meanwhile in this one."""
     engine = site_engine.load() if engine is None else engine
     site_dir = Path(site_dir).resolve()
     parts = site_parts.split(source)
@@ -111,8 +127,9 @@ def build_site(
         files=tuple(SiteFile(path=f.path) for f in source.files),
     )
     built: dict[str, PartOutput] = {}
-    if jobs > 1 and len(todo) > 1:
-        with worker_pool(min(jobs, len(todo))) as pool:
+    workers = part_workers(jobs, todo)
+    if workers > 1:
+        with worker_pool(workers) as pool:
             futures = {
                 part.name: pool.submit(_build_part_in_worker, engine.name, _with_pages(light, part), part, quiet)
                 for part in todo
