@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -44,16 +45,36 @@ def _build(workspace: Path, out: Path, cache: Path) -> tuple[list[str], bytes]:
     return [m for m in messages if m.startswith("Wrote ") or "dossier" in m], (out / DOSSIER).read_bytes()
 
 
-@pytest.fixture
-def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, bytes, str]:
+#: The cache's secret, the same for the first build and every test's copy of its cache (each test
+#: otherwise gets a key of its own, tests/conftest.py, and would find every entry unreadable).
+CACHE_KEY = "modelgov-tests-dossier-cache-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, bytes, str]:
     """A workspace built once with dossiers and a cache: (workspace, cache, the dossier, its key)."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    workspace, cache = write_workspace(tmp_path / "ws"), tmp_path / "cache"
-    messages, pdf = _build(workspace, tmp_path / "first", cache)
+    root = tmp_path_factory.mktemp("dossier-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        patch.setenv("MODELGOV_CACHE_KEY", CACHE_KEY)
+        workspace, cache = write_workspace(root / "ws"), root / "cache"
+        messages, pdf = _build(workspace, root / "first", cache)
     assert any(re.search(r"Wrote 1 dossier\(s\) .*\(\d+\.\d s each\)$", m) for m in messages), messages
-    site = tmp_path / "first"
+    site = root / "first"
     keys = _cache_keys(mf.read(site / "manifest.json"), site, [("loans", "1.0", site / DOSSIER)])
     return workspace, cache, pdf, keys["loans", "1.0"]
+
+
+@pytest.fixture
+def built(first_build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, bytes, str]:
+    """The first build's workspace and cache, copied for one test to change: (workspace, cache, the
+    dossier, its key)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setenv("MODELGOV_CACHE_KEY", CACHE_KEY)
+    workspace, cache, pdf, key = first_build
+    shutil.copytree(workspace, tmp_path / "ws")
+    shutil.copytree(cache, tmp_path / "cache")
+    return tmp_path / "ws", tmp_path / "cache", pdf, key
 
 
 def test_an_unchanged_manifest_reuses_the_dossier_byte_for_byte(built, tmp_path: Path) -> None:
