@@ -16,6 +16,7 @@ from modelgov import manifest, schemas
 from modelgov.assemble import build_manifest
 from modelgov.cache import AnalysisCache
 from modelgov.demo.policies import AS_OF
+from modelgov.errors import WorkspaceError
 from modelgov.policy.schema import PolicyFile
 from modelgov.resources import builtin_packs
 from modelgov.workspace.load import load_workspace
@@ -78,6 +79,45 @@ def test_all_packs_load_together(tmp_path: Path) -> None:
     enable_packs(root, ALL_PACKS)
     ids = [p.policy.id for p in load_workspace(root).policies]
     assert ids == ALL_PACKS
+
+
+def test_a_pack_is_parsed_once_per_process_and_again_when_its_bytes_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading a workspace again (``modelgov serve`` after each change) reuses the packs it parsed;
+    a pack file whose bytes changed is parsed again, and a broken one is reported on every load."""
+    from modelgov.workspace import policy_files
+
+    parsed: list[str] = []
+
+    def counted(raw: bytes, display: str):
+        parsed.append(display)
+        return parse_yaml(raw, display)
+
+    parse_yaml = policy_files.parse_yaml
+    monkeypatch.setattr(policy_files, "parse_yaml", counted)
+    monkeypatch.setattr(policy_files, "_PACKS", {})
+    pack = tmp_path / "packs" / "baseline.yml"
+    pack.parent.mkdir()
+    shutil.copy(builtin_packs()["baseline"], pack)
+    monkeypatch.setattr(policy_files, "builtin_packs", lambda: {"baseline": pack})
+    root = write_workspace(tmp_path / "ws")
+    enable_packs(root, ["baseline"])
+
+    first, again = load_workspace(root).policies, load_workspace(root).policies
+    assert parsed == ["(built-in pack) baseline.yml"]
+    assert again[0].policy is first[0].policy and again[0].source == first[0].source
+
+    pack.write_text(pack.read_text(encoding="utf-8").replace("title:", "title:  ", 1), encoding="utf-8")
+    changed = load_workspace(root).policies
+    assert len(parsed) == 2 and changed[0].policy == first[0].policy
+    assert changed[0].source.sha256 != first[0].source.sha256  # the manifest names the bytes read
+
+    pack.write_text("id: baseline\nrules: [", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(WorkspaceError, match=r"\(built-in pack\) baseline.yml"):
+            load_workspace(root)
+    assert len(parsed) == 3
 
 
 @pytest.mark.parametrize("name", ALL_PACKS)

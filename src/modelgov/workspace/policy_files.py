@@ -4,10 +4,9 @@ workspace's ``policies/*.yml`` (ids unique across both), and ``waivers.yml`` che
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from modelgov import manifest
 from modelgov.errors import Problem
@@ -16,7 +15,7 @@ from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
 from modelgov.resources import builtin_packs
 from modelgov.workspace.governance_schema import Governance
 from modelgov.workspace.schema_errors import did_you_mean, problem_from_pydantic, without_union_noise
-from modelgov.workspace.yamlsource import Loc, read_yaml
+from modelgov.workspace.yamlsource import Loc, YamlDocument, parse_yaml
 
 if TYPE_CHECKING:
     from modelgov.workspace.load import Loader
@@ -46,11 +45,12 @@ def load_policies(loader: Loader, governance: Governance) -> list[LoadedPolicy]:
             )
             continue
         display = f"(built-in pack) {path.name}"
-        policy = _parse_pack(loader, path, display, policy_schema.PolicyFile)
+        raw = path.read_bytes()
+        policy = _parse_pack(loader, raw, display)
         if policy is not None:
             _check_sources(loader, display, policy)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            ref = manifest.FileRef(path=f"modelgov:policies/{path.name}", sha256=digest, bytes=path.stat().st_size)
+            digest = hashlib.sha256(raw).hexdigest()
+            ref = manifest.FileRef(path=f"modelgov:policies/{path.name}", sha256=digest, bytes=len(raw))
             loaded.append(LoadedPolicy(policy, ref, pack=name))
     folder = loader.root / "policies"
     if loader.may_read("policies/") and folder.is_dir():
@@ -98,19 +98,37 @@ def _check_sources(loader: Loader, file: str, policy: policy_schema.PolicyFile) 
             )
 
 
-def _parse_pack(loader: Loader, path: Path, display: str, model: type[BaseModel]) -> Any:
-    """Like :meth:`Loader.parse`, for a file outside the workspace (a built-in pack)."""
-    doc = read_yaml(path, display)
+#: The built-in packs parsed so far in this process, by name and bytes: (document, policy or None,
+#: problems). A pack is package data, the same on every load, and parsing the EU AI Act pack's YAML
+#: alone takes 60 ms, while ``modelgov serve`` loads the workspace again after every change (and the
+#: tests load hundreds). Keyed by the file's bytes, so a changed file is parsed again; at most
+#: :data:`_PACKS_KEPT` entries, the oldest dropped first. The policy models are frozen.
+_PACKS: dict[tuple[str, bytes], tuple[YamlDocument, Any, tuple[Problem, ...]]] = {}
+_PACKS_KEPT = 32
+
+
+def _parse_pack(loader: Loader, raw: bytes, display: str) -> Any:
+    """Like :meth:`Loader.parse`, for the bytes of a file outside the workspace (a built-in pack)."""
+    key = (display, raw)
+    if key not in _PACKS:
+        while len(_PACKS) >= _PACKS_KEPT:
+            del _PACKS[next(iter(_PACKS))]
+        _PACKS[key] = _parsed_pack(raw, display)
+    doc, policy, problems = _PACKS[key]
     loader.docs[display] = doc
-    loader.problems.extend(doc.problems)
+    loader.problems.extend(problems)
+    return policy
+
+
+def _parsed_pack(raw: bytes, display: str) -> tuple[YamlDocument, Any, tuple[Problem, ...]]:
+    doc = parse_yaml(raw, display)
     if doc.problems:
-        return None
+        return doc, None, tuple(doc.problems)
     try:
-        return model.model_validate(doc.data if doc.data is not None else {})
+        return doc, policy_schema.PolicyFile.model_validate(doc.data if doc.data is not None else {}), ()
     except ValidationError as exc:
-        for error in without_union_noise(exc.errors()):
-            loader.problems.append(problem_from_pydantic(doc, model, error))
-        return None
+        problems = [problem_from_pydantic(doc, policy_schema.PolicyFile, e) for e in without_union_noise(exc.errors())]
+        return doc, None, tuple(problems)
 
 
 def load_waivers(loader: Loader, governance: Governance, policies: list[LoadedPolicy]) -> list[LoadedWaiver]:

@@ -97,7 +97,7 @@ def format_loc(loc: Loc) -> str:
 
 
 def read_yaml(path: Path, display: str) -> YamlDocument:
-    """Parse ``path``; ``display`` is the workspace-relative name used in messages."""
+    """Read and parse ``path``; ``display`` is the workspace-relative name used in messages."""
     doc = YamlDocument(display, None)
     try:
         size = path.stat().st_size
@@ -110,6 +110,13 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     except OSError as exc:
         doc.problems.append(Problem(display, None, "", f"cannot read file: {exc.strerror or exc}"))
         return doc
+    return parse_yaml(raw, display)
+
+
+def parse_yaml(raw: bytes, display: str) -> YamlDocument:
+    """Parse the bytes of a YAML file (at most :data:`MAX_YAML_BYTES`, which :func:`read_yaml` checks
+    before reading them); ``display`` as for :func:`read_yaml`."""
+    doc = YamlDocument(display, None)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
