@@ -119,6 +119,10 @@ def test_a_pack_is_parsed_once_per_process_and_again_when_its_bytes_change(
             load_workspace(root)
     assert len(parsed) == 3
 
+    pack.unlink()  # an installation with the file missing: a problem naming it, as for any file
+    with pytest.raises(WorkspaceError, match=r"\(built-in pack\) baseline.yml: cannot read file"):
+        load_workspace(root)
+
 
 @pytest.mark.parametrize("name", ALL_PACKS)
 def test_every_pack_validates_against_the_published_policy_schema(name: str) -> None:

@@ -45,7 +45,11 @@ def load_policies(loader: Loader, governance: Governance) -> list[LoadedPolicy]:
             )
             continue
         display = f"(built-in pack) {path.name}"
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:  # an installation with a file missing or unreadable
+            loader.problems.append(Problem(display, None, "", f"cannot read file: {exc.strerror or exc}"))
+            continue
         policy = _parse_pack(loader, raw, display)
         if policy is not None:
             _check_sources(loader, display, policy)
