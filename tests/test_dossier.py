@@ -248,6 +248,43 @@ def test_pages_render_as_images_for_a_reader(dossier, tmp_path) -> None:
         assert high - low > 100, f"{page.name} is blank"  # ink on every page
 
 
+def _page_texts(pdf: Path) -> list[str]:
+    """Each page's text, line by line as drawn: pdftotext (``-raw``) where installed, else pypdf."""
+    if shutil.which("pdftotext"):
+        done = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.decode("utf-8").split("\f")[:-1]  # each page ends with a form feed
+    return [page.extract_text() for page in pypdf.PdfReader(str(pdf)).pages]
+
+
+def _broken_words(pdf: Path, words: set[str]) -> list[str]:
+    """Where a line ends with part of one of ``words`` and the next line starts with the rest."""
+    broken = []
+    for number, text in enumerate(_page_texts(pdf), 1):
+        lines = [line.split() for line in text.splitlines() if line.strip()]
+        for first, second in itertools.pairwise(lines):
+            if first[-1] not in words and not first[-1].endswith("-") and first[-1] + second[0] in words:
+                broken.append(f"{pdf.name} page {number}: {first[-1]}|{second[0]}")
+    return broken
+
+
+def test_a_word_broken_across_a_cells_lines_is_found(tmp_path: Path) -> None:
+    """The check below finds what it looks for: a column too narrow for its words, laid out with the
+    dossier's own stylesheet, breaks them, and the check names each break."""
+    from importlib import resources
+
+    from modelgov.dossier.pdf import write_pdf
+
+    stylesheet = resources.files("modelgov.dossier").joinpath("dossier.css").read_text(encoding="utf-8")
+    html = (
+        '<table style="width:30mm"><tr><td style="width:12mm">Equal opportunity</td><td>Demographic</td></tr></table>'
+    )
+    pdf = tmp_path / "narrow.pdf"
+    pdf.write_bytes(write_pdf(html, stylesheet, [], "2026-01-01T00:00:00Z"))
+    found = _broken_words(pdf, {"Equal", "opportunity", "Demographic"})
+    assert [f.split(": ")[1] for f in found] == ["opportu|nity", "Demogr|aphic"]
+
+
 def test_the_long_tables_never_break_a_word_across_lines(demo_build) -> None:
     """The fairness gaps and the clauses a person must attest can run to a hundred rows, so their
     columns have fixed widths (automatic widths measure every cell's text): wide enough that no word of
@@ -265,11 +302,7 @@ def test_the_long_tables_never_break_a_word_across_lines(demo_build) -> None:
                 w for run in version.evaluations for r in run.fairness for d in r.disparities for w in d.label.split()
             }
             checked, seen = checked + 1, seen | words
-            for number, page in enumerate(pypdf.PdfReader(str(path)).pages, 1):
-                lines = [line.split() for line in page.extract_text().splitlines() if line.strip()]
-                for first, second in itertools.pairwise(lines):
-                    if first[-1] not in words and not first[-1].endswith("-") and first[-1] + second[0] in words:
-                        broken.append(f"{path.name} page {number}: {first[-1]}|{second[0]}")
+            broken += _broken_words(path, words)
     assert checked == 3 and {"opportunity", "Demographic"} <= seen
     assert not broken
 
