@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
 
-from shared_builds import DESELECTED, DemoBuild, build_demo, shared_folder
+from shared_builds import DESELECTED, DemoBuild, build_demo, demo_workspace, shared_folder
 
 # The Spark tests' JVM (one per test process: PySpark keeps its gateway after a session stops) runs
 # small queries once each, which the JIT's optimising tier never repays: with the first tier only and
@@ -120,7 +120,8 @@ def _private_cache_and_config(tmp_path_factory: pytest.TempPathFactory, monkeypa
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """The demo workspace and its built site, made once for the whole run (see :class:`DemoBuild`)."""
-    folder = shared_folder(tmp_path_factory, "demo", build_demo)
+    workspace = demo_workspace(tmp_path_factory)
+    folder = shared_folder(tmp_path_factory, "demo", lambda folder: build_demo(folder, workspace))
     return DemoBuild(folder / "workspace", folder / "site", folder / "cache")
 
 

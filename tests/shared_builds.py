@@ -71,11 +71,20 @@ class DemoBuild:
         return {"MODELGOV_CACHE_DIR": str(self.cache_dir), "MODELGOV_CACHE_KEY": DEMO_CACHE_KEY}
 
 
-def build_demo(folder: Path) -> None:
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled example's workspace (``modelgov.demo`` with its seed), generated once per test run
+    (about 6 s: it trains the demo's models) for every test that reads it. Read only."""
     from modelgov.demo import generate_workspace
+
+    folder = shared_folder(tmp_path_factory, "demo-workspace", lambda into: generate_workspace(into / "workspace"))
+    return folder / "workspace"
+
+
+def build_demo(folder: Path, workspace: Path) -> None:
+    """The shared demo build (:class:`DemoBuild`) into ``folder``, from a copy of ``workspace``."""
     from modelgov.demo.policies import AS_OF
 
-    generate_workspace(folder / "workspace")
+    shutil.copytree(workspace, folder / "workspace")
     env = {**os.environ, "SOURCE_DATE_EPOCH": DEMO_EPOCH, **DemoBuild(folder, folder, folder / "cache").cache_env()}
     command = [sys.executable, "-m", "modelgov", "build", str(folder / "workspace"), "-o", str(folder / "site")]
     command += ["--dossiers", "production"]  # as `modelgov demo` does

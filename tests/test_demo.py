@@ -32,15 +32,15 @@ from modelgov.workspace.datasheet_schema import Datasheet
 from modelgov.workspace.governance_schema import Governance
 from modelgov.workspace.model_schema import ModelCard
 from modelgov.workspace.version_schema import Version
+from shared_builds import demo_workspace
 
 CREDIT = "models/credit-default/versions"
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("demo") / "workspace"
-    generate_workspace(target)
-    return target
+    """The demo workspace generated with its seed, once per test run (read only)."""
+    return demo_workspace(tmp_path_factory)
 
 
 def files(root: Path) -> dict[str, bytes]:
