@@ -94,6 +94,22 @@ def test_a_changed_manifest_lays_the_dossier_out_again(built, tmp_path: Path) ->
     assert again != first and digest in _text(again)
 
 
+def test_a_changed_stylesheet_lays_the_dossier_out_again(
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same manifest under a changed stylesheet (a layout fix within one release) is laid out
+    again, not answered with the PDF laid out before the fix."""
+    from modelgov.dossier import site
+
+    workspace, cache, first, _ = built
+    monkeypatch.setattr(
+        site, "_stylesheet_digest", lambda: hashlib.sha256(b"figure img { max-height: 1mm; }").hexdigest()
+    )
+    messages, again = _build(workspace, tmp_path / "restyled", cache)
+    assert "reused" not in messages[-1]
+    assert again == first  # the stylesheet itself did not change: the same layout, laid out afresh
+
+
 def test_without_a_fixed_build_time_nothing_is_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without SOURCE_DATE_EPOCH the manifest is dated by the clock, so no later build has its digest:
     the dossiers are laid out, and the cache is not filled with PDFs nobody will read."""

@@ -71,8 +71,9 @@ def build_site(
     (:func:`~modelgov.cache.default_cache_dir`) unless ``--no-cache``. A ``cache_dir`` inside the
     workspace is refused (CacheError, exit 2) before anything is read: a build never writes into the
     workspace, and whoever can write the workspace must not be able to write the cache.
-    ``jobs``: models analysed, and parts of the site built, in parallel processes (the command line
-    uses every CPU). ``dossiers``: the statuses whose versions get an archival dossier in
+    ``jobs``: at most this many parallel processes for analysing models, laying out dossiers and
+    building the site's parts, when there are enough pages to repay them (the command line uses every
+    CPU; :func:`modelgov.render.site_build.part_workers`). ``dossiers``: the statuses whose versions get an archival dossier in
     ``dossiers/`` of the site, linked from their pages (see :mod:`modelgov.dossier`).
     ``allowed_signers``: the file signatures are checked against, from outside the workspace (see
     :mod:`modelgov.decisions.signers`). ``refuse_pickle``: no pickle is loaded whatever the workspace says, and one that
@@ -140,7 +141,8 @@ def render_manifest(
 ) -> BuildResult:
     """Render a manifest into ``out_dir``: staged beside it, then swapped in only on success.
     ``versioned``: the site is one version among others (Material's version selector is shown);
-    ``jobs``: parts of the site (and dossiers) built in parallel processes; ``dossiers``: the statuses whose versions
+    ``jobs``: at most this many parallel processes for the site's parts (when there are enough pages
+    to repay them) and the dossiers; ``dossiers``: the statuses whose versions
     get a dossier (written into the staged site, so a failure leaves the previous site as it was)."""
     from modelgov.render import render_site  # keeps `modelgov validate` free of the MkDocs import cost
 

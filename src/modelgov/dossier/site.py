@@ -107,6 +107,14 @@ def _renderer_versions() -> dict[str, str | None]:
     return versions
 
 
+def _stylesheet_digest() -> str:
+    """The dossier's stylesheet, in the key: a fix to the layout must not be answered with a PDF laid
+    out before it by the same release."""
+    from importlib import resources
+
+    return hashlib.sha256(resources.files("modelgov.dossier").joinpath("dossier.css").read_bytes()).hexdigest()
+
+
 def _cache_keys(manifest: Manifest, site_dir: Path, tasks: list[tuple[str, str, Path]]) -> dict[tuple[str, str], str]:
     """Each dossier's cache key. The manifest's digest is of the bytes the cover's digest is of: the
     site's own ``manifest.json`` when the site publishes it (the same bytes), else serialised here."""
@@ -124,6 +132,7 @@ def _cache_keys(manifest: Manifest, site_dir: Path, tasks: list[tuple[str, str, 
                 "model": model_id,
                 "version": version,
                 "renderers": _renderer_versions(),
+                "stylesheet": _stylesheet_digest(),
             }
         )
         for model_id, version, _ in tasks

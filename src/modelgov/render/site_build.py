@@ -26,12 +26,12 @@ from modelgov.render.site_parts import Part, PartOutput, safe_target
 
 __all__ = ["build_site", "part_workers"]
 
-#: Pages a worker process must take off this one before starting it pays. A worker is a new process
-#: that imports the engine, reads the configuration and compiles the theme's templates (about 0.5 s
-#: of CPU on the 2-core development machine), while a page costs about 25 ms to build in a process
-#: that has done all that already; so a worker given fewer pages than this makes the build use more
-#: CPU and finish no sooner (a one-model site, 11 pages, took 3.2 s with two workers against 2.7 s
-#: without; docs/performance.md).
+#: Pages to build for each worker process started. A worker is a new process that imports the
+#: engine, reads the configuration and compiles the theme's templates (about 0.5 s of CPU on the
+#: 2-core development machine), while a page costs about 25 ms in a process that has done all that
+#: already. With fewer pages a worker costs more CPU than it saves and little or no time: a
+#: one-model site (11 pages) took 3.2 s with two workers against 2.7 s without, the demo (62 pages)
+#: 3.2–3.4 s against 3.5 s, for a third more CPU (docs/performance.md).
 PAGES_PER_WORKER = 50
 
 
@@ -78,8 +78,9 @@ def _build_part_in_worker(engine_name: str, source: SiteSource, part: Part, quie
 
 
 def part_workers(jobs: int, todo: list[Part]) -> int:
-    """Worker processes for building ``todo``: at most ``jobs`` and one per part, and only as many as
-    have :data:`PAGES_PER_WORKER` pages each; 1 means the parts are built in this process."""
+    """Worker processes for building ``todo``: at most ``jobs``, at most one per part, and one for every
+    :data:`PAGES_PER_WORKER` pages in all (however the pages are spread over the parts); 1 means the
+    parts are built in this process."""
     pages = sum(len(part.pages) for part in todo)
     return max(1, min(jobs, len(todo), pages // PAGES_PER_WORKER))
 

@@ -13,6 +13,7 @@ from modelgov.errors import Problem
 from modelgov.policy import schema as policy_schema
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
 from modelgov.resources import builtin_packs
+from modelgov.workspace import yamlsource
 from modelgov.workspace.governance_schema import Governance
 from modelgov.workspace.schema_errors import did_you_mean, problem_from_pydantic, without_union_noise
 from modelgov.workspace.yamlsource import Loc, YamlDocument, parse_yaml
@@ -105,15 +106,17 @@ def _check_sources(loader: Loader, file: str, policy: policy_schema.PolicyFile) 
 #: The built-in packs parsed so far in this process, by name and bytes: (document, policy or None,
 #: problems). A pack is package data, the same on every load, and parsing the EU AI Act pack's YAML
 #: alone takes 60 ms, while ``modelgov serve`` loads the workspace again after every change (and the
-#: tests load hundreds). Keyed by the file's bytes, so a changed file is parsed again; at most
-#: :data:`_PACKS_KEPT` entries, the oldest dropped first. The policy models are frozen.
-_PACKS: dict[tuple[str, bytes], tuple[YamlDocument, Any, tuple[Problem, ...]]] = {}
+#: tests load hundreds). Keyed by the file's bytes and the reader's limits, so a changed file is
+#: parsed again; at most :data:`_PACKS_KEPT` entries, the oldest dropped first. What is kept is
+#: shared by every later load: the policy models are frozen, and nothing changes the lists inside
+#: them or the document after parsing (a change that did would reach every later load in the process).
+_PACKS: dict[tuple[object, ...], tuple[YamlDocument, Any, tuple[Problem, ...]]] = {}
 _PACKS_KEPT = 32
 
 
 def _parse_pack(loader: Loader, raw: bytes, display: str) -> Any:
     """Like :meth:`Loader.parse`, for the bytes of a file outside the workspace (a built-in pack)."""
-    key = (display, raw)
+    key = (display, raw, yamlsource.MAX_YAML_BYTES, yamlsource.MAX_YAML_NODES, yamlsource.MAX_YAML_DEPTH)
     if key not in _PACKS:
         while len(_PACKS) >= _PACKS_KEPT:
             del _PACKS[next(iter(_PACKS))]

@@ -101,10 +101,8 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     doc = YamlDocument(display, None)
     try:
         size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            doc.problems.append(
-                Problem(display, None, "", f"file is {size:,} bytes; YAML files are limited to {MAX_YAML_BYTES:,}")
-            )
+        if size > MAX_YAML_BYTES:  # before reading it
+            doc.problems.append(_too_large(display, size))
             return doc
         raw = path.read_bytes()
     except OSError as exc:
@@ -113,10 +111,16 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     return parse_yaml(raw, display)
 
 
+def _too_large(display: str, size: int) -> Problem:
+    return Problem(display, None, "", f"file is {size:,} bytes; YAML files are limited to {MAX_YAML_BYTES:,}")
+
+
 def parse_yaml(raw: bytes, display: str) -> YamlDocument:
-    """Parse the bytes of a YAML file (at most :data:`MAX_YAML_BYTES`, which :func:`read_yaml` checks
-    before reading them); ``display`` as for :func:`read_yaml`."""
+    """Parse the bytes of a YAML file of at most :data:`MAX_YAML_BYTES`; ``display`` as for :func:`read_yaml`."""
     doc = YamlDocument(display, None)
+    if len(raw) > MAX_YAML_BYTES:
+        doc.problems.append(_too_large(display, len(raw)))
+        return doc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
