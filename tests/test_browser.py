@@ -14,6 +14,7 @@ whole module is skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html.parser
 import itertools
@@ -76,6 +77,7 @@ def find_chromium() -> tuple[str | None, str]:
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 except ImportError:  # pragma: no cover - depends on the environment
     pytest.skip(
         "browser tests need the `playwright` package: pip install -e '.[test]' (or pip install playwright)",
@@ -666,8 +668,15 @@ def test_redteam_every_page_and_every_user_link_stays_inert(redteam_site: Served
     assert len(pages) > 8
     clicked = 0
     for path in pages:
-        response = page.goto(redteam_site.at(path), wait_until="networkidle")
+        # Opened to its load event, then given up to 10 s to fall quiet. Waiting for quiet as part of
+        # the navigation failed once in CI after 15 s on a page that opens in under a second, right
+        # after the previous page was left mid-load (its requests aborted), which no rerun under load
+        # reproduced; every request is recorded by the context whatever the wait, and each check
+        # below, and the last ones, see all of them
+        response = page.goto(redteam_site.at(path), wait_until="load")
         assert response is not None and response.status == 200, path
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_load_state("networkidle", timeout=10_000)
         _check_inert(watched, path)
         links = page.evaluate(_USER_LINKS)
         tried: set[str] = set()
