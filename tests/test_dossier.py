@@ -129,6 +129,46 @@ def test_the_attachments_are_the_manifest_and_the_versions_policy_results(dossie
     assert digest in _text(path).replace(" ", "")
 
 
+def test_a_chart_taller_than_a_page_is_drawn_in_parts_of_its_metrics(demo_build) -> None:
+    """The site stacks the seven panels of the credit model's sex × age band chart in one column, a
+    chart as tall as two pages: the dossier draws it as the site's chart of a few metrics at a time,
+    each part short enough for a page at (nearly) the text's width, every metric once and in order."""
+    import html as html_text
+
+    from modelgov.dossier.document import PAGE_HEIGHT_PX, build_dossier
+    from modelgov.render import fairness_charts
+
+    the_manifest = mf.read(demo_build.site / "manifest.json")
+    version = next(v for v in the_manifest.model(MODEL).versions if v.version == VERSION)
+    run = version.evaluations[0]
+    result = next(r for r in run.fairness if len(r.features) == 2)
+    whole = fairness_charts.fairness_chart(the_manifest.model(MODEL), version, run, result)
+    assert charts_height(whole) > 2 * PAGE_HEIGHT_PX  # the site's chart
+    captions = [
+        html_text.unescape(c)
+        for c in re.findall(r"<figcaption>(.*?)</figcaption>", build_dossier(the_manifest, MODEL, VERSION).html)
+    ]
+    prefix = f"Figure: {result.feature}: metrics by group (part "
+    parts = [c for c in captions if c.startswith(prefix) and f"evaluation {run.id}." in c]
+    assert len(parts) == 3 and all(f"of {len(parts)}: " in c for c in parts)
+    labels = [re.search(r"\(part \d+ of \d+: (.*)\)\. Drawn", c).group(1).split(", ") for c in parts]
+    assert [label for part in labels for label in part] == list(result.metric_labels.values())
+    for part_labels in labels:  # each part is the site's chart of its metrics, and fits
+        subset = {k: v for k, v in result.metric_labels.items() if v in part_labels}
+        part = fairness_charts.fairness_chart(
+            the_manifest.model(MODEL), version, run, result.model_copy(update={"metric_labels": subset})
+        )
+        assert charts_height(part) <= PAGE_HEIGHT_PX
+
+
+def charts_height(chart_html: str | None) -> int:
+    from modelgov.dossier import charts
+
+    spec = charts.figure_spec(chart_html)
+    assert spec is not None
+    return int(spec[1]["height"])
+
+
 def test_every_section_is_there_and_its_numbers_are_the_manifests(dossier) -> None:
     from modelgov.render.text import num
 

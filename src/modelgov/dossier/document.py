@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 
@@ -48,30 +49,70 @@ def find_version(manifest: Manifest, model_id: str, version: str) -> tuple[Model
     return model, found
 
 
+#: The tallest chart, in the site's pixels at its width (charts._WIDTH_PX), drawn as one figure: a
+#: figure may be 235 mm tall (dossier.css; the rest of the page's 259 mm is for its caption), which is
+#: 1,000 pixels at the text's full width, so a chart of up to 1,200 is drawn at 85 % of it or more
+#: (three rows of the site's panels, 1,120 pixels, at 90 %).
+PAGE_HEIGHT_PX = 1200
+
+
 def _run_chart(kind: str, model: Model, version: ModelVersion, run: EvaluationRun) -> str:
-    from modelgov.render import explanation_charts, fairness_charts, performance_charts
+    from modelgov.render import explanation_charts, performance_charts
 
     if kind.startswith("fairness:"):
         feature = kind.split(":", 1)[1]
-        result = next(r for r in run.fairness if r.feature == feature)
-        chart_html = fairness_charts.fairness_chart(model, version, run, result)
-    else:
-        build = {
-            "curves": performance_charts.curves_chart,
-            "calibration": performance_charts.calibration_chart,
-            "regression": performance_charts.regression_chart,
-            "importance": explanation_charts.importance_chart,
-        }[kind]
-        chart_html = build(model, version, run)
+        return _fairness_figures(model, version, run, next(r for r in run.fairness if r.feature == feature))
+    build = {
+        "curves": performance_charts.curves_chart,
+        "calibration": performance_charts.calibration_chart,
+        "regression": performance_charts.regression_chart,
+        "importance": explanation_charts.importance_chart,
+    }[kind]
+    return _figure(build(model, version, run), run)
+
+
+def _fairness_figures(model: Model, version: ModelVersion, run: EvaluationRun, result: mf.FairnessResult) -> str:
+    """The site's chart of the groups' metrics, as one figure when it fits a page, else as several,
+    each the site's chart of some of the metrics (in order), so that every panel is drawn at the
+    text's width: an intersection such as sex × age band has so many groups that the site stacks its
+    seven panels in one column, a chart as tall as two pages."""
+    from modelgov.render import fairness_charts
+
+    metrics = list(result.metric_labels.items())
+    whole = fairness_charts.fairness_chart(model, version, run, result)
+    if _height(whole) <= PAGE_HEIGHT_PX:
+        return _figure(whole, run)
+    for figures in range(2, len(metrics) + 1):  # the fewest figures whose charts each fit
+        size = math.ceil(len(metrics) / figures)
+        chunks = [metrics[i : i + size] for i in range(0, len(metrics), size)]
+        parts = [
+            fairness_charts.fairness_chart(model, version, run, result.model_copy(update={"metric_labels": dict(c)}))
+            for c in chunks
+        ]
+        if all(_height(part) <= PAGE_HEIGHT_PX for part in parts) or size == 1:
+            return "\n".join(
+                _figure(part, run, f"part {i} of {len(parts)}: {', '.join(label for _, label in chunk)}")
+                for i, (part, chunk) in enumerate(zip(parts, chunks, strict=True), 1)
+            )
+    return _figure(whole, run)  # one metric: drawn whole, scaled to the page (dossier.css)
+
+
+def _height(chart_html: str | None) -> int:
+    spec = charts.figure_spec(chart_html)
+    return int(spec[1].get("height", 400)) if spec else 0
+
+
+def _figure(chart_html: str | None, run: EvaluationRun, part: str = "") -> str:
     spec = charts.figure_spec(chart_html)
     if spec is None:
         return ""
     data, layout = spec
-    title = charts.label(layout.get("title", {}).get("text", kind)).strip()
+    title = charts.label(layout.get("title", {}).get("text", "chart")).strip()
+    shown = f"{title} ({part})" if part else title
     return figure(
         charts.data_uri(charts.svg(data, layout)),
-        t(f"Figure: {title}. Drawn from the site's chart of evaluation {run.id}."),
-        title,
+        t(f"Figure: {shown}. Drawn from the site's chart of evaluation {run.id}."),
+        shown,
     )
 
 
