@@ -395,7 +395,7 @@ def test_from_a_workspace_with_the_eu_pack_its_obligations_follow_annex_iv(demo_
         "MODELGOV_CACHE_DIR": str(tmp_path / "cache"),
     }  # a copy: the shared one is read only
     shutil.copytree(demo_build.cache_dir, tmp_path / "cache")
-    # the candidate's dossier (25 pages against the production version's 40): the pack's obligations
+    # the candidate's dossier (46 pages against the production version's 69): the pack's obligations
     # are the same section in every version's dossier
     done = _run("dossier", str(workspace), MODEL, "2.0", "-o", str(out), env=env)
     assert done.returncode == 0, done.stderr
