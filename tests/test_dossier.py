@@ -151,6 +151,7 @@ def test_a_chart_taller_than_a_page_is_drawn_in_parts_of_its_metrics(demo_build)
     prefix = f"Figure: {result.feature}: metrics by group (part "
     parts = [c for c in captions if c.startswith(prefix) and f"evaluation {run.id}." in c]
     assert len(parts) == 3 and all(f"of {len(parts)}: " in c for c in parts)
+    assert not [c for c in captions if c.startswith(f"Figure: {result.feature}: metrics by group. ")]  # not whole too
     labels = [re.search(r"\(part \d+ of \d+: (.*)\)\. Drawn", c).group(1).split(", ") for c in parts]
     assert [label for part in labels for label in part] == list(result.metric_labels.values())
     for part_labels in labels:  # each part is the site's chart of its metrics, and fits

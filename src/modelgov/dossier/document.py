@@ -49,11 +49,11 @@ def find_version(manifest: Manifest, model_id: str, version: str) -> tuple[Model
     return model, found
 
 
-#: The tallest chart, in the site's pixels at its width (charts._WIDTH_PX), drawn as one figure: a
-#: figure may be 235 mm tall (dossier.css; the rest of the page's 259 mm is for its caption), which is
-#: 1,000 pixels at the text's full width, so a chart of up to 1,200 is drawn at 85 % of it or more
-#: (three rows of the site's panels, 1,120 pixels, at 90 %).
-PAGE_HEIGHT_PX = 1200
+#: The tallest chart, in the site's pixels at its width (charts._WIDTH_PX, 760), drawn as one figure.
+#: A figure may be 235 mm tall (dossier.css; the rest of the page's 259 mm is for its caption), which
+#: at the text's full width (178 mm) is 1,003 pixels; a chart of up to 1,180 is therefore drawn at
+#: 85 % of the text's width or more (three rows of the site's panels, 1,120 pixels, at 90 %).
+PAGE_HEIGHT_PX = 1180
 
 
 def _run_chart(kind: str, model: Model, version: ModelVersion, run: EvaluationRun) -> str:
@@ -72,10 +72,10 @@ def _run_chart(kind: str, model: Model, version: ModelVersion, run: EvaluationRu
 
 
 def _fairness_figures(model: Model, version: ModelVersion, run: EvaluationRun, result: mf.FairnessResult) -> str:
-    """The site's chart of the groups' metrics, as one figure when it fits a page, else as several,
-    each the site's chart of some of the metrics (in order), so that every panel is drawn at the
-    text's width: an intersection such as sex × age band has so many groups that the site stacks its
-    seven panels in one column, a chart as tall as two pages."""
+    """The site's chart of the groups' metrics, as one figure when it fits a page, else as the fewest
+    figures that each do, each the site's chart of some of the metrics (in order, as evenly shared as
+    they can be): with many groups the site stacks the panels in one column or two, and an
+    intersection such as sex × age band gives a chart as tall as two pages."""
     from modelgov.render import fairness_charts
 
     metrics = list(result.metric_labels.items())
@@ -84,7 +84,11 @@ def _fairness_figures(model: Model, version: ModelVersion, run: EvaluationRun, r
         return _figure(whole, run)
     for figures in range(2, len(metrics) + 1):  # the fewest figures whose charts each fit
         size = math.ceil(len(metrics) / figures)
-        chunks = [metrics[i : i + size] for i in range(0, len(metrics), size)]
+        if figures > 2 and size == math.ceil(len(metrics) / (figures - 1)):
+            continue  # the largest part is as large as with one figure fewer: it does not fit either
+        sizes = [len(metrics) // figures + (i < len(metrics) % figures) for i in range(figures)]
+        starts = [sum(sizes[:i]) for i in range(figures)]
+        chunks = [metrics[start : start + n] for start, n in zip(starts, sizes, strict=True)]
         parts = [
             fairness_charts.fairness_chart(model, version, run, result.model_copy(update={"metric_labels": dict(c)}))
             for c in chunks
