@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from importlib import resources
 
@@ -83,9 +82,6 @@ def _fairness_figures(model: Model, version: ModelVersion, run: EvaluationRun, r
     if _height(whole) <= PAGE_HEIGHT_PX:
         return _figure(whole, run)
     for figures in range(2, len(metrics) + 1):  # the fewest figures whose charts each fit
-        size = math.ceil(len(metrics) / figures)
-        if figures > 2 and size == math.ceil(len(metrics) / (figures - 1)):
-            continue  # the largest part is as large as with one figure fewer: it does not fit either
         sizes = [len(metrics) // figures + (i < len(metrics) % figures) for i in range(figures)]
         starts = [sum(sizes[:i]) for i in range(figures)]
         chunks = [metrics[start : start + n] for start, n in zip(starts, sizes, strict=True)]
@@ -93,7 +89,7 @@ def _fairness_figures(model: Model, version: ModelVersion, run: EvaluationRun, r
             fairness_charts.fairness_chart(model, version, run, result.model_copy(update={"metric_labels": dict(c)}))
             for c in chunks
         ]
-        if all(_height(part) <= PAGE_HEIGHT_PX for part in parts) or size == 1:
+        if all(_height(part) <= PAGE_HEIGHT_PX for part in parts) or max(sizes) == 1:
             return "\n".join(
                 _figure(part, run, f"part {i} of {len(parts)}: {', '.join(label for _, label in chunk)}")
                 for i, (part, chunk) in enumerate(zip(parts, chunks, strict=True), 1)
