@@ -115,6 +115,35 @@ def test_sensitive_feature_not_in_table(ws: Path) -> None:
     assert "'region' is not a column of data/holdout.csv" in problem.message
 
 
+def test_a_sensitive_feature_or_intersection_named_twice_is_refused(ws: Path) -> None:
+    # analysed twice, the two results would share one name on every page and in the manifest
+    edit(
+        ws,
+        MODEL,
+        "sensitive_features: [sex, age_band]",
+        "sensitive_features: [sex, age_band, sex]\nintersections: [[sex, age_band], [age_band, sex]]",
+    )
+    problems = sorted(problems_of(ws), key=lambda p: p.key)
+    assert [(p.file, p.key) for p in problems] == [(MODEL, "intersections[1]"), (MODEL, "sensitive_features[2]")]
+    assert "combines the same features as intersections[0]" in problems[0].message
+    assert "'sex' is listed twice (also sensitive_features[0])" in problems[1].message
+
+
+def test_an_intersection_named_as_a_sensitive_feature_is_refused(ws: Path) -> None:
+    frame = pd.read_csv(ws / "data/holdout.csv")
+    frame["sex × age_band"] = frame["sex"]
+    frame.to_csv(ws / "data/holdout.csv", index=False)
+    edit(
+        ws,
+        MODEL,
+        "sensitive_features: [sex, age_band]",
+        "sensitive_features: [sex, age_band, sex × age_band]\nintersections: [[sex, age_band]]",
+    )
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == (MODEL, "intersections[0]")
+    assert "is named 'sex × age_band', as a sensitive feature is" in problem.message
+
+
 def test_duplicate_evaluation_id(ws: Path) -> None:
     block = "  - id: holdout\n    data: data/holdout.csv\n    dataset: loans-holdout\n    date: 2026-01-21\n"
     block += "    label: defaulted\n    prediction: predicted\n"

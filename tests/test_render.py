@@ -1019,3 +1019,31 @@ def test_a_models_page_key_follows_what_its_pages_can_read(tmp_path: Path) -> No
 
     (tmp_path / "model.md.j2").write_text("{{ model.name }}\n", encoding="utf-8")
     assert all(a != b for a, b in zip(keys(base, tmp_path), before, strict=True))
+
+
+def test_a_chart_shown_twice_on_a_page_gets_an_element_of_its_own() -> None:
+    # a workspace template may show a chart twice: each must be drawn into its own element
+    from modelgov.render.page_context import PageContext, SiteLookups
+
+    manifest = make_manifest()
+    model = manifest.model("credit-default")
+    version = model.versions[-1]
+    run = version.evaluations[0]
+    page = PageContext(manifest, SiteLookups(manifest), "models/credit-default/index.md")
+    first, second = (page.fairness_chart(model, version, run, run.fairness[0]) for _ in range(2))
+    ids = [re.search(r'<div class="mg-chart" id="([^"]+)"', chart).group(1) for chart in (first, second)]
+    targets = [re.search(r'Plotly\.newPlot\("([^"]+)"', chart).group(1) for chart in (first, second)]
+    assert ids == targets
+    assert ids[1] == ids[0] + "--2"
+    assert second.replace(ids[1], ids[0]) == first  # nothing else changed
+
+
+def test_a_saved_manifest_with_two_fairness_results_of_one_feature_is_refused(tmp_path: Path) -> None:
+    from modelgov.errors import ManifestError
+
+    data = json.loads(manifest_io.dump_bytes(make_manifest()))
+    run = data["models"][0]["versions"][-1]["evaluations"][0]
+    run["fairness"].append(run["fairness"][0])
+    (tmp_path / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ManifestError, match=r"fairness holds more than one result for 'sex'"):
+        manifest_io.read(tmp_path / "manifest.json")

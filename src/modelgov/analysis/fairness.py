@@ -33,9 +33,9 @@ from fairlearn.metrics import MetricFrame, count
 from modelgov.analysis import disparity
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.manifest import FairnessResult, GroupComparison, GroupMetrics
+from modelgov.workspace.model_schema import INTERSECTION
 
 MISSING_GROUP = "(missing)"
-INTERSECTION = " × "
 
 Array = np.ndarray
 

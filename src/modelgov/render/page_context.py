@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +78,9 @@ from modelgov.render.page_paths import (
 
 __all__ = ["PageContext", "SiteLookups"]
 
+#: A chart's element id, as :func:`.chart_style._html` writes it (ids are slugs: no quote inside).
+_CHART_ID = re.compile(r'<div class="mg-chart" id="([^"]+)"')
+
 _RUN_CHARTS: dict[str, Callable[[Model, ModelVersion, EvaluationRun], str | None]] = {
     "curves": charts.curves_chart,
     "calibration": charts.calibration_chart,
@@ -123,6 +127,7 @@ class PageContext:
         self.manifest = manifest
         self.path = path
         self.uses_plotly = False
+        self._chart_ids: dict[str, int] = {}  # each chart's id → how many times it is on the page
         self._datasets = lookups.datasets
         self._versions = lookups.versions
         self._evidence = lookups.evidence
@@ -155,10 +160,23 @@ class PageContext:
         return next((v for v in model.versions if v.version == name), None)
 
     def _chart(self, html: str | None) -> str:
+        """A chart for this page, its element id made unique on the page: a chart's id names what it
+        draws, and a template that shows one chart twice would otherwise have the browser draw both
+        figures into the first one's element, leaving the second empty."""
         if not html:
             return ""
         self.uses_plotly = True
-        return html
+        found = _CHART_ID.search(html)
+        if found is None:
+            return html
+        chart_id = found.group(1)
+        self._chart_ids[chart_id] = shown = self._chart_ids.get(chart_id, 0) + 1
+        if shown == 1:
+            return html
+        unique = f"{chart_id}--{shown}"
+        return html.replace(f'id="{chart_id}"', f'id="{unique}"', 1).replace(
+            f'Plotly.newPlot("{chart_id}"', f'Plotly.newPlot("{unique}"', 1
+        )
 
     def history_chart(self, model: Model) -> str:
         return self._chart(charts.history_chart(model))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from modelgov.workspace.aedt_checks import check_employment_tools
 from modelgov.workspace.experiment_checks import check_experiment
 from modelgov.workspace.governance_schema import Governance
-from modelgov.workspace.model_schema import Task
+from modelgov.workspace.model_schema import INTERSECTION, Task
 from modelgov.workspace.monitoring_checks import check_monitoring
 from modelgov.workspace.risk_checks import check_risk
 from modelgov.workspace.schema_errors import did_you_mean
@@ -93,11 +93,38 @@ def check_mlflow_runs(
 
 
 def _check_sensitive_declarations(loader: Loader, model: ModelEntry, doc: YamlDocument) -> None:
+    """Every feature and intersection named once, each intersection of declared features: a name
+    listed twice would be analysed twice, and its two results would share one name on every page."""
     declared = model.card.sensitive_features
+    for index, feature in enumerate(declared):
+        if feature in declared[:index]:
+            loader.problems.append(
+                doc.problem(
+                    ("sensitive_features", index),
+                    f"{feature!r} is listed twice (also sensitive_features[{declared.index(feature)}])",
+                )
+            )
+    seen: dict[frozenset[str], int] = {}
     for index, combination in enumerate(model.card.intersections):
         if len(combination) < 2 or len(set(combination)) != len(combination):
             loader.problems.append(
                 doc.problem(("intersections", index), "an intersection combines two or more different features")
+            )
+        elif frozenset(combination) in seen:
+            loader.problems.append(
+                doc.problem(
+                    ("intersections", index),
+                    f"combines the same features as intersections[{seen[frozenset(combination)]}]",
+                )
+            )
+        else:
+            seen[frozenset(combination)] = index
+        if INTERSECTION.join(combination) in declared:
+            loader.problems.append(
+                doc.problem(
+                    ("intersections", index),
+                    f"is named {INTERSECTION.join(combination)!r}, as a sensitive feature is: rename that column",
+                )
             )
         for position, feature in enumerate(combination):
             if feature not in declared:

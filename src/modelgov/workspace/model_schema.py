@@ -17,6 +17,10 @@ from modelgov.workspace.explanation_schema import Explanations
 from modelgov.workspace.kpi_schema import Business
 from modelgov.workspace.risk_schema import RiskAssessment
 
+#: What joins an intersection's features into its name (``sex × age_band``), the name its results
+#: carry on every page; the loader refuses a sensitive feature that already has that name.
+INTERSECTION = " × "
+
 
 class Task(StrEnum):
     binary_classification = "binary_classification"
@@ -107,11 +111,12 @@ class ModelCard(Strict):
     caveats: Text = Field(description="Caveats and recommendations.")
     sensitive_features: list[Text] = Field(
         default_factory=list,
-        description="Columns of the evaluation tables whose groups are compared for fairness.",
+        description="Columns of the evaluation tables whose groups are compared for fairness, each named once.",
     )
     intersections: list[list[Text]] = Field(
         default_factory=list,
-        description="Combinations of sensitive features analysed together, e.g. `[[sex, age_band]]`.",
+        description="Combinations of sensitive features analysed together, e.g. `[[sex, age_band]]`; each combination "
+        "once, in any order.",
     )
     expected_groups: dict[str, list[str]] = Field(
         default_factory=dict,
