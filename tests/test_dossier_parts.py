@@ -70,6 +70,36 @@ def test_svg_output_is_deterministic_and_dollar_signs_are_not_mathematics(demo) 
     assert charts.colour("rgba(0,114,178,0.16)") == pytest.approx((0, 114 / 255, 178 / 255, 0.16))
 
 
+def test_an_intersections_legend_names_the_colours_as_the_site_does(demo) -> None:
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    from modelgov.render.fairness_charts import fairness_chart
+
+    model, version, run = _credit(demo)
+    result = next(r for r in run.fairness if " × " in r.feature)
+    data, layout = charts.figure_spec(fairness_chart(model, version, run, result))
+    entries = [t for t in data if t.get("showlegend")]  # the site's legend: the first feature's values
+    assert layout["showlegend"] and len(entries) >= 2
+    with matplotlib.rc_context(charts._RC):
+        figure = charts.draw(data, layout)
+    (legend,) = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == [charts.label(t["name"]) for t in entries]
+    assert [to_hex(h.get_facecolor()) for h in legend.legend_handles] == [t["marker"]["color"].lower() for t in entries]
+    # a legend-only trace draws no bar of its own
+    assert all(p.get_visible() for ax in figure.axes for p in ax.patches if p.get_height() and p.get_width() < 1)
+
+
+def test_a_charts_caption_shows_a_dollar_sign_as_written(demo) -> None:
+    from modelgov.dossier.document import _fairness_figures
+
+    model, version, run = _credit(demo)
+    result = run.fairness[0].model_copy(update={"feature": "income $ band"})
+    body = _fairness_figures(model, version, run, result)
+    assert "Figure: income $ band: metrics by group" in body
+    assert "\\$" not in body and "&#92;$" not in body
+
+
 def test_user_text_is_sanitised_as_on_the_site_and_nothing_is_fetched(demo) -> None:
     from modelgov.dossier.document import build_dossier
 

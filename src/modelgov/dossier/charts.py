@@ -50,11 +50,16 @@ def figure_spec(chart_html: str | None) -> tuple[list[dict[str, Any]], dict[str,
     return data, layout
 
 
+def plain(value: object) -> str:
+    """A plotly string (HTML-escaped, with <b>/<br> tags) as plain text: the tags dropped, a line
+    break for each ``<br>``, the entities read."""
+    return html.unescape(_TAGS.sub(lambda m: "\n" if m.group(0).startswith("<br") else "", str(value)))
+
+
 def label(value: object) -> str:
-    """A plotly string (HTML-escaped, with <b>/<br> tags) as the plain text matplotlib draws; ``$``
-    escaped so matplotlib never reads a group name as mathematics."""
-    shown = html.unescape(_TAGS.sub(lambda m: "\n" if m.group(0).startswith("<br") else "", str(value)))
-    return shown.replace("$", r"\$")
+    """A plotly string as the text matplotlib draws: :func:`plain`, with ``$`` escaped so matplotlib
+    never reads a group name as mathematics (a caption, set by the page, takes :func:`plain`)."""
+    return plain(value).replace("$", r"\$")
 
 
 def colour(value: object, opacity: float = 1.0) -> tuple[float, float, float, float] | str:
@@ -108,15 +113,16 @@ def draw(data: list[dict[str, Any]], layout: dict[str, Any], width_px: int = _WI
     bottom, top = margin.get("b", 60) / height_px, 1 - margin.get("t", 100) / height_px
     area = (left, bottom, right - left, top - bottom)
     axes = _make_axes(figure, data, layout, area)
+    handles = []  # the legend's entries, in the traces' order (as plotly lists them)
     for trace in data:
         suffix = str(trace.get("xaxis", "x"))[1:]
         if suffix not in axes:
             continue
         ax, x_axis, y_axis = axes[suffix]
         if trace.get("type") == "bar":
-            _bar(ax, trace, x_axis, y_axis, layout)
+            handles.append(_bar(ax, trace, x_axis, y_axis, layout))
         elif trace.get("type", "scatter") == "scatter":
-            _scatter(ax, trace, x_axis, y_axis)
+            handles.append(_scatter(ax, trace, x_axis, y_axis))
     _shapes(figure, axes, layout, area)
     _annotations(figure, axes, layout, area)
     title = layout.get("title", {})
@@ -128,11 +134,15 @@ def draw(data: list[dict[str, Any]], layout: dict[str, Any], width_px: int = _WI
         )
     if subtitle:
         figure.text(0.01, 1 - 34 / height_px, subtitle, ha="left", va="top", fontsize=8.5, color="#555555", wrap=True)
-    if layout.get("showlegend") and any(t.get("name") and t.get("showlegend", True) for t in data):
-        handles = [h for ax, _, _ in axes.values() for h in ax.get_legend_handles_labels()[0]]
-        if handles:
-            figure.legend(loc="lower center", ncol=4, fontsize=8, frameon=False)
+    shown = [handle for handle in handles if handle is not None]
+    if layout.get("showlegend") and shown:
+        figure.legend(handles=shown, loc="lower center", ncol=4, fontsize=8, frameon=False)
     return figure
+
+
+def _legend_name(trace: dict[str, Any]) -> str | None:
+    """The trace's entry in the legend, as plotly shows it: its name unless ``showlegend`` is false."""
+    return label(trace["name"]) if trace.get("name") and trace.get("showlegend", True) else None
 
 
 def _make_axes(figure, data, layout, area):
@@ -196,7 +206,10 @@ def _per_point(value: Any, count: int, default: Any) -> list[Any]:
     return [default if value is None else value] * count
 
 
-def _bar(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis, layout: dict[str, Any]) -> None:
+def _bar(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis, layout: dict[str, Any]):
+    """Draw a bar trace; its legend entry (a patch in its first bar's colour and pattern), or None.
+    A trace whose every value is empty only adds its entry: the site's charts use such traces to
+    name the colours of bars drawn by other traces."""
     horizontal = trace.get("orientation") == "h"
     cats, vals = (trace.get("y", []), trace.get("x", [])) if horizontal else (trace.get("x", []), trace.get("y", []))
     positions = (y_axis if horizontal else x_axis).positions(cats)
@@ -212,6 +225,16 @@ def _bar(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis, layout: dict[s
         width = [1.0 if w is None else float(w) for w in _per_point(width, n, None)]
     elif not isinstance(width, int | float):
         width = 1 - float(layout.get("bargap", 0.3))
+    from matplotlib.patches import Patch
+
+    name = _legend_name(trace)
+    entry = (
+        Patch(facecolor=fills[0], edgecolor=edges[0], hatch=hatches[0], linewidth=0.75, label=name)
+        if name and n
+        else None
+    )
+    if all(math.isnan(v) for v in values):
+        return entry
     draw = ax.barh if horizontal else ax.bar
     bars = draw(
         positions, [0 if math.isnan(v) else v for v in values], width, color=fills, edgecolor=edges, linewidth=0.75
@@ -233,16 +256,19 @@ def _bar(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis, layout: dict[s
             xy = (value, position) if horizontal else (position, value)
             ax.annotate(label(text), xy, xytext=(3, 0) if horizontal else (0, 3), textcoords="offset points",
                         ha="left" if horizontal else "center", va="center" if horizontal else "bottom", fontsize=7.5)  # fmt: skip
+    return entry
 
 
-def _scatter(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis) -> None:
+def _scatter(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis):
+    """Draw a scatter trace (lines, markers, text); its legend entry (its line, else its markers), or None."""
     xs, ys = x_axis.positions(trace.get("x", [])), y_axis.positions(trace.get("y", []))
     mode = str(trace.get("mode", "lines"))
     line = trace.get("line", {})
-    name = label(trace["name"]) if trace.get("name") and trace.get("showlegend", True) else None
+    name = _legend_name(trace)
+    entry = None
     if "lines" in mode:
-        ax.plot(xs, ys, color=colour(line.get("color", "#0072B2")), linewidth=line.get("width", 2) * _PX_TO_PT,
-                linestyle=_DASH.get(line.get("dash", "solid"), "-"), label=name)  # fmt: skip
+        (entry,) = ax.plot(xs, ys, color=colour(line.get("color", "#0072B2")), linewidth=line.get("width", 2) * _PX_TO_PT,
+                           linestyle=_DASH.get(line.get("dash", "solid"), "-"), label=name)  # fmt: skip
     marker = trace.get("marker", {})
     if "markers" in mode:
         size = marker.get("size", 6)
@@ -256,7 +282,8 @@ def _scatter(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis) -> None:
                 strict=False,
             )
         ]
-        ax.scatter(xs, ys, s=sizes, c=fills, zorder=3, label=None if "lines" in mode else name)
+        dots = ax.scatter(xs, ys, s=sizes, c=fills, zorder=3, label=None if "lines" in mode else name)
+        entry = entry or dots
     error = _error(trace.get("error_y"), len(ys))
     if error is not None:
         spec = trace["error_y"]
@@ -266,6 +293,7 @@ def _scatter(ax, trace: dict[str, Any], x_axis: _Axis, y_axis: _Axis) -> None:
         for x, y, text in zip(xs, ys, trace.get("text") or [], strict=False):
             if text:
                 ax.annotate(label(text), (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7.5)
+    return entry if name else None
 
 
 def _transform(figure, axes, area, xref: str, yref: str):

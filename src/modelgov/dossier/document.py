@@ -107,7 +107,7 @@ def _figure(chart_html: str | None, run: EvaluationRun, part: str = "") -> str:
     if spec is None:
         return ""
     data, layout = spec
-    title = charts.label(layout.get("title", {}).get("text", "chart")).strip()
+    title = charts.plain(layout.get("title", {}).get("text", "chart")).strip()
     shown = f"{title} ({part})" if part else title
     return figure(
         charts.data_uri(charts.svg(data, layout)),
