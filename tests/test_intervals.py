@@ -103,6 +103,36 @@ def test_the_ranking_step_never_changes_a_value(monkeypatch: pytest.MonkeyPatch,
         assert np.array_equal(auc, whole[0]) and np.array_equal(ap, whole[1])
 
 
+def _ranking_by_ascending_levels(y: np.ndarray, score: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ROC AUC and AP as they were computed before the levels ran downwards: counts per level in
+    ascending score, negatives and positives below each level, precision where something is flagged."""
+    levels, level_of = np.unique(score, return_inverse=True)
+    size = len(levels)
+    by_level = resampling.counts(level_of.astype(np.int64) + size * y, draws, 2 * size)
+    negative, positive = by_level[:, :size], by_level[:, size:]
+    negatives_upto, positives_upto = np.cumsum(negative, axis=1), np.cumsum(positive, axis=1)
+    total_neg, total_pos = negatives_upto[:, -1], positives_upto[:, -1]
+    auc = resampling.safe_divide(((negatives_upto - 0.5 * negative) * positive).sum(axis=1), total_pos * total_neg)
+    flagged_pos = total_pos[:, None] - positives_upto + positive
+    flagged = flagged_pos + total_neg[:, None] - negatives_upto + negative
+    precision = np.divide(flagged_pos, flagged, out=np.zeros_like(flagged), where=flagged > 0) * positive
+    return auc, resampling.safe_divide(precision.sum(axis=1), total_pos)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_ranking_metrics_are_the_ascending_formulas_to_the_last_bit(seed: int) -> None:
+    """The running sums from the highest score down are whole numbers, so exact: every AUC and AP
+    equals the formulas over ascending levels bit for bit (ties, one class only, a single row)."""
+    rng = np.random.default_rng(seed)
+    n = [1, 2, 7, 60, 900, 4000][seed % 6]
+    y = rng.random(n) < [0.0, 0.02, 0.3, 0.95, 1.0, 0.5][seed // 2 % 6]
+    score = np.clip(0.25 * y + rng.random(n) * 0.8, 0, 1).round([0, 2, 12][seed % 3])
+    draws = np.vstack(list(row_draws(n, Resampling(150, 0.95, seed))))
+    got, expected = weighted._ranking_metrics(y, score, draws), _ranking_by_ascending_levels(y, score, draws)
+    for value, reference in zip(got, expected, strict=True):
+        assert np.array_equal(value, reference, equal_nan=True)
+
+
 def test_intervals_can_be_turned_off() -> None:
     y, p, s = binary_data()
     performance = binary_performance(y, p, s, threshold=0.5, positive_label="1", resampling=Resampling(0))

@@ -61,7 +61,9 @@ RANKING_STEP_CELLS = 262_144
 def _ranking_metrics(y: np.ndarray, score: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     levels, level_of = np.unique(score, return_inverse=True)
     size = len(levels)
-    codes = level_of.astype(np.int64) + size * y  # negatives at each level, then positives
+    # level codes in *descending* score, negatives then positives: the counts "at or above a level"
+    # that both metrics need are then running sums, one pass each
+    codes = (size - 1 - level_of.astype(np.int64)) + size * y
     step = max(1, RANKING_STEP_CELLS // (2 * size))
     parts = [
         _ranking_step(counts(codes, draws[start : start + step], 2 * size), size)
@@ -71,26 +73,33 @@ def _ranking_metrics(y: np.ndarray, score: np.ndarray, draws: np.ndarray) -> tup
 
 
 def _ranking_step(by_level: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """ROC AUC and AP of a few resamples from their (resamples, 2 · levels) counts, in place."""
-    negative, positive = by_level[:, :size], by_level[:, size:]  # ascending score
-    negatives_upto = np.cumsum(negative, axis=1)
-    positives_upto = np.cumsum(positive, axis=1)
-    total_neg, total_pos = negatives_upto[:, -1].copy(), positives_upto[:, -1].copy()
+    """ROC AUC and AP of a few resamples from their (resamples, 2 · levels) counts, in place.
 
-    # AUC: each positive beats the negatives below its level and ties half of those at it
-    beaten = negatives_upto - 0.5 * negative
-    beaten *= positive
-    auc = safe_divide(beaten.sum(axis=1), total_pos * total_neg)
+    The levels run from the highest score down. Every count and running sum is a whole number below
+    2⁵³, so each is exact in floating point whatever the order it is added in: the AUC's sums are
+    exact, and each level's precision is the same division of the same two whole numbers as when
+    the levels ran upwards. The precisions are summed in ascending order of score, as before, so
+    that the rounding of that sum, and every AP, is the same to the last bit (a test holds this)."""
+    negative, positive = by_level[:, :size], by_level[:, size:]  # descending score
+    flagged_pos = np.cumsum(positive, axis=1)  # positives at or above each level
+    flagged = negative + positive
+    np.cumsum(flagged, axis=1, out=flagged)  # rows at or above each level
+    total_pos, total_all = flagged_pos[:, -1].copy(), flagged[:, -1].copy()
+    total_neg = total_all - total_pos
 
-    # average precision: at each level's threshold, the rows at or above it are flagged
-    flagged_pos = total_pos[:, None] - positives_upto
-    flagged_pos += positive
-    flagged = flagged_pos + total_neg[:, None]
-    flagged -= negatives_upto
-    flagged += negative
-    precision = np.divide(flagged_pos, flagged, out=np.zeros_like(flagged), where=flagged > 0)
+    # AUC: each positive beats the negatives below its level and ties half of those at it;
+    # negatives below = all negatives − those at or above, so Σ pos·(N − neg_at_or_above + ½ neg)
+    neg_at_or_above = flagged - flagged_pos
+    beaten = total_pos * total_neg - np.einsum("ij,ij->i", positive, neg_at_or_above)
+    beaten += 0.5 * np.einsum("ij,ij->i", positive, negative)
+    auc = safe_divide(beaten, total_pos * total_neg)
+
+    # average precision: at each level's threshold, the rows at or above it are flagged (a level
+    # with none flagged has no positive: its term is 0, as 0 / 1 gives)
+    np.maximum(flagged, 1, out=flagged)
+    precision = np.divide(flagged_pos, flagged, out=flagged_pos)
     precision *= positive
-    ap = safe_divide(precision.sum(axis=1), total_pos)
+    ap = safe_divide(np.ascontiguousarray(precision[:, ::-1]).sum(axis=1), total_pos)
     return auc, ap
 
 
