@@ -73,6 +73,7 @@ def test_svg_output_is_deterministic_and_dollar_signs_are_not_mathematics(demo) 
 def test_an_intersections_legend_names_the_colours_as_the_site_does(demo) -> None:
     import matplotlib
     from matplotlib.colors import to_hex
+    from matplotlib.container import BarContainer
 
     from modelgov.render.fairness_charts import fairness_chart
 
@@ -86,8 +87,16 @@ def test_an_intersections_legend_names_the_colours_as_the_site_does(demo) -> Non
     (legend,) = figure.legends
     assert [text.get_text() for text in legend.get_texts()] == [charts.label(t["name"]) for t in entries]
     assert [to_hex(h.get_facecolor()) for h in legend.legend_handles] == [t["marker"]["color"].lower() for t in entries]
-    # a legend-only trace draws no bar of its own
-    assert all(p.get_visible() for ax in figure.axes for p in ax.patches if p.get_height() and p.get_width() < 1)
+    # a legend-only trace draws no bar of its own: one bar for each value the traces hold
+    bars = [bar for ax in figure.axes for drawn in ax.containers if isinstance(drawn, BarContainer) for bar in drawn]
+    drawn_traces = [t for t in data if t.get("type") == "bar" and any(v is not None for v in t["y"])]
+    assert len(bars) == sum(len(t["y"]) for t in drawn_traces)
+    assert sum(bar.get_visible() for bar in bars) == sum(v is not None for t in drawn_traces for v in t["y"])
+    # a chart of one feature's groups has no legend, as on the site
+    single = next(r for r in run.fairness if " × " not in r.feature)
+    data, layout = charts.figure_spec(fairness_chart(model, version, run, single))
+    with matplotlib.rc_context(charts._RC):
+        assert not charts.draw(data, layout).legends
 
 
 def test_a_charts_caption_shows_a_dollar_sign_as_written(demo) -> None:

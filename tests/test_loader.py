@@ -125,23 +125,38 @@ def test_a_sensitive_feature_or_intersection_named_twice_is_refused(ws: Path) ->
     )
     problems = sorted(problems_of(ws), key=lambda p: p.key)
     assert [(p.file, p.key) for p in problems] == [(MODEL, "intersections[1]"), (MODEL, "sensitive_features[2]")]
-    assert "combines the same features as intersections[0]" in problems[0].message
-    assert "'sex' is listed twice (also sensitive_features[0])" in problems[1].message
+    assert "combines the same features as intersections[0] (the same features in another order" in problems[0].message
+    assert "'sex' is already listed (sensitive_features[0]); list it once" in problems[1].message
 
 
-def test_an_intersection_named_as_a_sensitive_feature_is_refused(ws: Path) -> None:
+@pytest.mark.parametrize(
+    ("columns", "declared", "clash", "named", "earlier"),
+    [
+        # an intersection's name on the pages is a column's name
+        (["sex × age_band"], "[sex, age_band, sex × age_band]\nintersections: [[sex, age_band]]",
+         "intersections[0]", "sex × age_band", "sensitive_features[2]"),
+        # two different intersections with one name: a column whose name holds " × "
+        (["sex × age_band", "c"], "[sex, age_band, sex × age_band, c]\nintersections: [[sex × age_band, c], [sex, age_band, c]]",
+         "intersections[1]", "sex × age_band × c", "intersections[0]"),
+        # the name comparisons and policy paths give an intersection is a column's name
+        (["sex+age_band"], "[sex, age_band, sex+age_band]\nintersections: [[sex, age_band]]",
+         "intersections[0]", "sex × age_band", "sensitive_features[2]"),
+        # policy paths write "." as "_": two columns, one path
+        (["age.band"], "[sex, age_band, age.band]", "sensitive_features[2]", "age.band", "sensitive_features[1]"),
+    ],
+)  # fmt: skip
+def test_two_results_that_would_share_a_name_are_refused(
+    ws: Path, columns: list[str], declared: str, clash: str, named: str, earlier: str
+) -> None:
     frame = pd.read_csv(ws / "data/holdout.csv")
-    frame["sex × age_band"] = frame["sex"]
+    for column in columns:
+        frame[column] = frame["sex"]
     frame.to_csv(ws / "data/holdout.csv", index=False)
-    edit(
-        ws,
-        MODEL,
-        "sensitive_features: [sex, age_band]",
-        "sensitive_features: [sex, age_band, sex × age_band]\nintersections: [[sex, age_band]]",
-    )
+    edit(ws, MODEL, "sensitive_features: [sex, age_band]", f"sensitive_features: {declared}")
     problem = only_problem(ws)
-    assert (problem.file, problem.key) == (MODEL, "intersections[0]")
-    assert "is named 'sex × age_band', as a sensitive feature is" in problem.message
+    assert (problem.file, problem.key) == (MODEL, clash)
+    assert f"its results would be named {named!r}, as those of {earlier}" in problem.message
+    assert "rename a column or remove one of the two" in problem.message
 
 
 def test_duplicate_evaluation_id(ws: Path) -> None:

@@ -19,7 +19,9 @@ def render_dossier(manifest: Manifest, model_id: str, version: str) -> bytes:
     """The PDF bytes of the dossier of ``model_id`` ``version``: the same manifest gives the same bytes."""
     from modelgov.dossier.document import build_dossier
     from modelgov.dossier.pdf import write_pdf
+    from modelgov.render.result_names import check_result_names
 
+    check_result_names(manifest)
     dossier = build_dossier(manifest, model_id, version)
     return write_pdf(dossier.html, dossier.stylesheet, dossier.attachments, manifest.built_at)
 

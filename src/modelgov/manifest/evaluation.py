@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from modelgov.manifest.base import FileRef, FreeValue, Interval, Metric, Node
 from modelgov.manifest.explainability import Explainability
@@ -303,16 +303,6 @@ class EvaluationRun(Node):
     bias_audit: BiasAudit | None = Field(
         None, description="The NYC Local Law 144 bias-audit summary, on the run it is computed from."
     )
-
-    @model_validator(mode="after")
-    def _one_result_per_feature(self) -> EvaluationRun:
-        """Pages and dossiers name a fairness result by its feature: two with one name would be drawn
-        as one (the workspace loader refuses a feature or intersection listed twice)."""
-        features = [result.feature for result in self.fairness]
-        twice = sorted({feature for feature in features if features.count(feature) > 1})
-        if twice:
-            raise ValueError(f"fairness holds more than one result for {', '.join(map(repr, twice))}")
-        return self
 
 
 class TrainingRecord(Node):

@@ -127,7 +127,7 @@ class PageContext:
         self.manifest = manifest
         self.path = path
         self.uses_plotly = False
-        self._chart_ids: dict[str, int] = {}  # each chart's id → how many times it is on the page
+        self._chart_ids: set[str] = set()  # the element ids of the charts on the page so far
         self._datasets = lookups.datasets
         self._versions = lookups.versions
         self._evidence = lookups.evidence
@@ -169,11 +169,14 @@ class PageContext:
         found = _CHART_ID.search(html)
         if found is None:
             return html
-        chart_id = found.group(1)
-        self._chart_ids[chart_id] = shown = self._chart_ids.get(chart_id, 0) + 1
-        if shown == 1:
+        chart_id = unique = found.group(1)
+        shown = 1
+        while unique in self._chart_ids:  # a chart's own id may end in "--2"
+            shown += 1
+            unique = f"{chart_id}--{shown}"
+        self._chart_ids.add(unique)
+        if unique == chart_id:
             return html
-        unique = f"{chart_id}--{shown}"
         return html.replace(f'id="{chart_id}"', f'id="{unique}"', 1).replace(
             f'Plotly.newPlot("{chart_id}"', f'Plotly.newPlot("{unique}"', 1
         )

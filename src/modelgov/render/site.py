@@ -19,6 +19,7 @@ from modelgov.cache import AnalysisCache
 from modelgov.manifest import Manifest
 from modelgov.render import bias_audit_csv, charts, navigation, page_paths, pages, site_engine
 from modelgov.render.content import PLOTLY_JS, SiteFile, SiteSource
+from modelgov.render.result_names import check_result_names
 from modelgov.render.site_build import build_site
 
 __all__ = ["render_site", "site_source"]
@@ -89,6 +90,7 @@ def render_site(
     :class:`~modelgov.errors.BuildError` when a template or the site build fails, or when the site
     engine ``MODELGOV_SITE_ENGINE`` names cannot be loaded (checked before any page is rendered).
     """
+    check_result_names(manifest)
     engine = site_engine.load()
     source = site_source(manifest, template_dir=template_dir, versioned=versioned, cache=cache, dossiers=dossiers)
     progress(f"Building the static site with {engine.label} ({len(source.pages)} pages)")

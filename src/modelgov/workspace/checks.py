@@ -92,18 +92,49 @@ def check_mlflow_runs(
                 )
 
 
+def _result_names(parts: list[str]) -> dict[str, str]:
+    """Every name the results of a sensitive feature (one part) or an intersection get, by where it
+    is used: on the pages (``sex × age_band``), in the rows' groups that comparisons pair
+    (``sex+age_band``), and in policy paths, which write ``.`` as ``_`` (``fairness.sex+age_band``)."""
+    evidence = "+".join(parts)
+    return {"page": INTERSECTION.join(parts), "evidence": evidence, "policy": evidence.replace(".", "_")}
+
+
 def _check_sensitive_declarations(loader: Loader, model: ModelEntry, doc: YamlDocument) -> None:
-    """Every feature and intersection named once, each intersection of declared features: a name
-    listed twice would be analysed twice, and its two results would share one name on every page."""
+    """Every feature and intersection declared once, each intersection of declared features, and no
+    two with one name: two results of one name would be drawn as one on the pages, and one's groups
+    and policy evidence would silently replace the other's."""
     declared = model.card.sensitive_features
+    named: dict[str, tuple[str, str]] = {}  # each name already given → (where it was declared, what)
+
+    def claim(loc: Loc, parts: list[str]) -> None:
+        names = _result_names(parts)
+        clash = next((named[name] for name in names.values() if name in named), None)
+        if clash is not None:
+            where, what = clash
+            loader.problems.append(
+                doc.problem(
+                    loc,
+                    f"its results would be named {names['page']!r}, as those of {where} ({what!r}) are, on the "
+                    f"pages or in policy paths (fairness.{names['policy']}…), and one would hide the other: "
+                    "rename a column or remove one of the two",
+                )
+            )
+            return
+        where = f"{loc[0]}[{loc[1]}]"
+        for name in names.values():
+            named[name] = (where, names["page"])
+
     for index, feature in enumerate(declared):
         if feature in declared[:index]:
             loader.problems.append(
                 doc.problem(
                     ("sensitive_features", index),
-                    f"{feature!r} is listed twice (also sensitive_features[{declared.index(feature)}])",
+                    f"{feature!r} is already listed (sensitive_features[{declared.index(feature)}]); list it once",
                 )
             )
+        else:
+            claim(("sensitive_features", index), [feature])
     seen: dict[frozenset[str], int] = {}
     for index, combination in enumerate(model.card.intersections):
         if len(combination) < 2 or len(set(combination)) != len(combination):
@@ -114,18 +145,13 @@ def _check_sensitive_declarations(loader: Loader, model: ModelEntry, doc: YamlDo
             loader.problems.append(
                 doc.problem(
                     ("intersections", index),
-                    f"combines the same features as intersections[{seen[frozenset(combination)]}]",
+                    f"combines the same features as intersections[{seen[frozenset(combination)]}] (the same "
+                    "features in another order are the same combination); list it once",
                 )
             )
         else:
             seen[frozenset(combination)] = index
-        if INTERSECTION.join(combination) in declared:
-            loader.problems.append(
-                doc.problem(
-                    ("intersections", index),
-                    f"is named {INTERSECTION.join(combination)!r}, as a sensitive feature is: rename that column",
-                )
-            )
+            claim(("intersections", index), list(combination))
         for position, feature in enumerate(combination):
             if feature not in declared:
                 loader.problems.append(

@@ -116,7 +116,7 @@ class ModelCard(Strict):
     intersections: list[list[Text]] = Field(
         default_factory=list,
         description="Combinations of sensitive features analysed together, e.g. `[[sex, age_band]]`; each combination "
-        "once, in any order.",
+        "once (the same features in another order are the same combination).",
     )
     expected_groups: dict[str, list[str]] = Field(
         default_factory=dict,
