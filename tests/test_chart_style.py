@@ -39,3 +39,29 @@ def test_unused_cells_have_no_visible_axes() -> None:
     assert figure["layout"]["xaxis5"]["visible"] is False and figure["layout"]["yaxis6"]["visible"] is False
     assert "visible" not in figure["layout"]["xaxis4"]
     assert [a["text"] for a in figure["layout"]["annotations"]] == ["a", "b", "c", "d"]
+
+
+def test_each_calibration_chart_is_drawn_as_if_it_were_the_first() -> None:
+    """The calibration chart's panels are laid out once per process; each chart starts from a copy,
+    so one chart's traces and axes never reach the next."""
+    from manifest_factory import make_manifest
+
+    from modelgov.render import performance_charts
+
+    manifest = make_manifest()
+    model, version, run = next(
+        (m, v, r) for m in manifest.models for v in m.versions for r in v.evaluations if r.performance.calibration
+    )
+    calibration = run.performance.calibration
+    fewer = calibration.model_copy(update={"bins": calibration.bins[1:]})
+    other = run.model_copy(
+        update={"id": "other", "performance": run.performance.model_copy(update={"calibration": fewer})}
+    )
+    runs = [(model, version, run), (model, version, other), (model, version, run)]
+    in_turn = [performance_charts.calibration_chart(*run) for run in runs]
+    alone = []
+    for run in runs:
+        performance_charts._calibration_panels.cache_clear()
+        alone.append(performance_charts.calibration_chart(*run))
+    assert in_turn == alone
+    assert len({chart.count('"type":"scatter"') for chart in in_turn}) == 1  # each has its own traces only

@@ -6,8 +6,11 @@ The conventions of :mod:`.chart_style` hold; the subtitle names the evaluation r
 
 from __future__ import annotations
 
+import copy
+import functools
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 from plotly.subplots import make_subplots
 
@@ -130,14 +133,12 @@ def curves_chart(model: Model, version: ModelVersion, run: EvaluationRun) -> str
     return _html(figure, _chart_id("curves", model.id, version.version, run.id), label)
 
 
-def calibration_chart(model: Model, version: ModelVersion, run: EvaluationRun) -> str | None:
-    """Reliability diagram: observed share of positives against the mean score per bin, with
-    the rows per bin underneath (a bin far off the diagonal matters less when it is nearly empty)."""
-    calibration = run.performance.calibration
-    if calibration is None or not calibration.bins:
-        return None
-    bins = calibration.bins
-    figure = make_subplots(
+@functools.cache
+def _calibration_panels() -> dict[str, Any]:
+    """The calibration chart's two panels as ``make_subplots`` lays them out, built once per process
+    (each chart gets a copy): the layout is the same for every chart, and building it, a plotly
+    Figure that validates every property it is given, took more time than the rest of the chart."""
+    return make_subplots(
         rows=2,
         cols=1,
         shared_xaxes=True,
@@ -145,6 +146,16 @@ def calibration_chart(model: Model, version: ModelVersion, run: EvaluationRun) -
         vertical_spacing=0.1,
         subplot_titles=["Observed share of positives against the predicted probability", "Rows per score bin"],
     ).to_plotly_json()
+
+
+def calibration_chart(model: Model, version: ModelVersion, run: EvaluationRun) -> str | None:
+    """Reliability diagram: observed share of positives against the mean score per bin, with
+    the rows per bin underneath (a bin far off the diagonal matters less when it is nearly empty)."""
+    calibration = run.performance.calibration
+    if calibration is None or not calibration.bins:
+        return None
+    bins = calibration.bins
+    figure = copy.deepcopy(_calibration_panels())
     layout = figure["layout"]
     plotted = [b for b in bins if b.count > 0 and _value(b.mean_predicted) is not None]
     plotted = [b for b in plotted if _value(b.fraction_positive) is not None]
