@@ -9,9 +9,9 @@ ROC AUC and average precision need, and losses are sums of the drawn rows' value
 and each resample against scikit-learn on its repeated rows), so an interval and the point estimate
 it surrounds are the same metric.
 
-ROC AUC and average precision are computed on the distinct score levels, ascending, with ties
-handled as scikit-learn does (a tie between a positive and a negative counts one half for AUC; AP
-steps at each distinct score).
+ROC AUC and average precision are computed on the distinct score levels, counted from the highest
+score down (AP's precisions are summed from the lowest up), with ties handled as scikit-learn does
+(a tie between a positive and a negative counts one half for AUC; AP steps at each distinct score).
 """
 
 from __future__ import annotations
@@ -75,11 +75,13 @@ def _ranking_metrics(y: np.ndarray, score: np.ndarray, draws: np.ndarray) -> tup
 def _ranking_step(by_level: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """ROC AUC and AP of a few resamples from their (resamples, 2 · levels) counts, in place.
 
-    The levels run from the highest score down. Every count and running sum is a whole number below
-    2⁵³, so each is exact in floating point whatever the order it is added in: the AUC's sums are
-    exact, and each level's precision is the same division of the same two whole numbers as when
-    the levels ran upwards. The precisions are summed in ascending order of score, as before, so
-    that the rounding of that sum, and every AP, is the same to the last bit (a test holds this)."""
+    The levels run from the highest score down. Every count and running sum is a whole number, and
+    the AUC's sums are multiples of ½ no larger than positives × negatives, so each is exact in
+    floating point whatever the order it is added in while that product is below 2⁵² (a table of
+    up to about 130 million rows; the evaluation limit is 20 million by default). Each level's
+    precision is the same division of the same two whole numbers as when the levels ran upwards,
+    and the precisions are summed in ascending order of score, as before, so that the rounding of
+    that sum, and every AP, is the same to the last bit (a test holds this)."""
     negative, positive = by_level[:, :size], by_level[:, size:]  # descending score
     flagged_pos = np.cumsum(positive, axis=1)  # positives at or above each level
     flagged = negative + positive
