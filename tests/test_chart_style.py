@@ -45,7 +45,6 @@ def test_each_calibration_chart_is_drawn_as_if_it_were_the_first() -> None:
     """The calibration chart's panels are laid out once per process; each chart starts from a copy,
     so one chart's traces and axes never reach the next."""
     from manifest_factory import make_manifest
-
     from modelgov.render import performance_charts
 
     manifest = make_manifest()
