@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelgov import long_lived
 from modelgov.stages import STAGES
 from modelgov.stages.base import Progress, _silent
 from modelgov.stages.records import build_time
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Progress", "build_manifest", "build_time"]
 
 
+@long_lived.for_the_build()
 def build_manifest(
     workspace: Workspace,
     *,

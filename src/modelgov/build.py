@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelgov import manifest
+from modelgov import long_lived, manifest
 from modelgov.assemble import Progress, build_manifest
 from modelgov.cache import AnalysisCache, open_cache
 from modelgov.errors import BuildError, OutputPathError
@@ -44,6 +44,7 @@ class BuildResult:
         return self.site_dir / "index.html"
 
 
+@long_lived.for_the_build()
 def build_site(
     workspace_root: Path,
     out_dir: Path,
@@ -90,6 +91,7 @@ def build_site(
     _remove_abandoned(out_dir / site_version if site_version else out_dir)
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root, refuse_pickle=refuse_pickle)
+    long_lived.keep()
     the_manifest = build_manifest(
         workspace,
         progress=progress,
@@ -99,6 +101,7 @@ def build_site(
         jobs=jobs,
         allowed_signers=allowed_signers,
     )
+    long_lived.keep()
     if cache is not None:
         stats = cache.stats
         progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")
@@ -128,6 +131,7 @@ def build_site(
     return result
 
 
+@long_lived.for_the_build()
 def render_manifest(
     the_manifest: manifest.Manifest,
     out_dir: Path,
@@ -146,6 +150,7 @@ def render_manifest(
     get a dossier (written into the staged site, so a failure leaves the previous site as it was)."""
     from modelgov.render import render_site  # keeps `modelgov validate` free of the MkDocs import cost
 
+    long_lived.keep()  # the manifest, which every page reads
     out_dir = out_dir.resolve()
     _check_replaceable(out_dir)
     progress("Rendering site")

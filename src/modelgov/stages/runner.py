@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelgov import manifest
+from modelgov import long_lived, manifest
 from modelgov.cache import AnalysisCache, cache_key
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.stages import records
@@ -141,6 +141,7 @@ def analyse_models(
 
     def absorb(model_id: str, result: ModelResult) -> None:
         results[model_id] = result
+        long_lived.keep()  # the model's results stay to the end of the build
         workspace.files.merge(result.hashed)
         if cache is not None:
             for message in result.messages:
