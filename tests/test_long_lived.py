@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import gc
-import shutil
+import weakref
 from pathlib import Path
 
 import pytest
 
-from modelgov import long_lived
-from modelgov.build import build_site
-from modelgov.errors import WorkspaceError
+from modelgov import build, long_lived
+from modelgov.errors import BuildError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "minimal"
 
 
+class Node:
+    """An object that can be in a reference cycle and be watched with a weak reference."""
+
+    other: Node | None = None
+
+
+def cycle() -> weakref.ref:
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    return weakref.ref(first)
+
+
 @pytest.fixture(autouse=True)
 def _nothing_frozen():
-    gc.unfreeze()
+    gc.unfreeze()  # a test that ran `modelgov` in this process froze what it left, as the command does
     yield
     gc.unfreeze()
 
@@ -27,30 +38,52 @@ def test_keep_outside_a_build_freezes_nothing() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_what_a_build_keeps_is_handed_back_when_the_outermost_block_ends() -> None:
+def test_what_a_build_keeps_is_frozen_what_it_dropped_is_collected_and_all_is_handed_back() -> None:
     with long_lived.for_the_build():
-        kept = [object() for _ in range(10)]  # noqa: F841 - alive while kept
+        kept = Node()
+        dropped = cycle()  # garbage already: a keep() must not freeze it
         long_lived.keep()
+        assert dropped() is None
         frozen = gc.get_freeze_count()
         assert frozen > 0
         with long_lived.for_the_build():
             long_lived.keep()
         assert gc.get_freeze_count() >= frozen  # an inner block's end hands nothing back
+        kept.other = kept  # kept to the build's end, then garbage
+        watched = weakref.ref(kept)
+        long_lived.keep()
+        del kept
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert watched() is None  # a process that builds again collects what the last build kept
+
+
+def test_a_failed_build_hands_everything_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args, **kwargs):
+        assert gc.get_freeze_count() > 0  # the workspace, the model's results and the manifest
+        raise BuildError("the renderer failed")
+
+    monkeypatch.setattr(build, "render_manifest", fail)
+    with pytest.raises(BuildError, match="the renderer failed"):
+        build.build_site(EXAMPLE, tmp_path / "site")
+    assert gc.get_freeze_count() == 0
+    long_lived.keep()  # not inside a build any more
     assert gc.get_freeze_count() == 0
 
 
-def test_a_build_leaves_nothing_frozen_whether_it_succeeds_or_fails(tmp_path: Path) -> None:
-    """A process that builds again (``modelgov serve``, the tests) must be able to collect what the
-    last build left, including after a build that failed."""
-    frozen, freeze = [], gc.freeze
+def test_a_build_leaves_nothing_frozen_and_builds_again(tmp_path: Path) -> None:
+    for name in ("first", "second"):
+        build.build_site(EXAMPLE, tmp_path / name)
+        assert gc.get_freeze_count() == 0
+    assert (tmp_path / "second/index.html").is_file()
+
+
+def test_what_something_else_froze_stays_frozen_and_the_build_freezes_nothing(tmp_path: Path) -> None:
+    """A host process that froze objects itself: unfreezing at the build's end would undo that."""
+    gc.freeze()
+    calls = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(gc, "freeze", lambda: frozen.append(freeze()))
-        build_site(EXAMPLE, tmp_path / "site", cache_dir=None)
-    assert len(frozen) >= 3  # the workspace, the model's results, the manifest
-    assert gc.get_freeze_count() == 0
-    broken = tmp_path / "broken"
-    shutil.copytree(EXAMPLE, broken)
-    (broken / "governance.yml").write_text("risk_tiers: [", encoding="utf-8")
-    with pytest.raises(WorkspaceError):
-        build_site(broken, tmp_path / "site2", cache_dir=None)
-    assert gc.get_freeze_count() == 0
+        patch.setattr(gc, "freeze", lambda: calls.append(1))
+        build.build_site(EXAMPLE, tmp_path / "site")
+    assert calls == []
+    assert gc.get_freeze_count() > 0  # not handed back (objects freed since are no longer counted)

@@ -66,7 +66,8 @@ def command() -> int:
     # The process ends here: what the command made is left for the operating system to reclaim, not
     # traversed by the interpreter's last garbage collection (over a second after a fleet's build,
     # whose manifest is still waiting for a collection). Exit handlers still run, and every file the
-    # command wrote was closed as it was written.
+    # command wrote was closed as it was written; the finalizers (``__del__``) of objects in
+    # reference cycles do not run, so nothing may rely on them to flush or clean up.
     gc.freeze()
     return code
 

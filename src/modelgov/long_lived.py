@@ -3,13 +3,20 @@
 A build holds its workspace, every model's results and the manifest until it ends: for a fleet of
 100 models, close to a million Python objects. CPython's collector passes over every object of its
 oldest generation whenever that generation has grown by a quarter, so while a build's objects
-accumulate it traverses them again and again: ten full passes in a warm build of that fleet, 2–3 s
-of its 17 s, each finding almost nothing to free (docs/performance.md). :func:`keep` moves every
-object alive into the collector's permanent generation (``gc.freeze``), which it never traverses;
-whatever is made afterwards is collected as before, so memory stays bounded by what is live.
-:func:`for_the_build` hands them back at its end (``gc.unfreeze``), so that a process that builds
-again (``modelgov serve``, the tests) collects what the last build left; :func:`keep` outside it
-does nothing.
+accumulate it traverses them again and again: ten full passes in a warm build of that fleet, about
+2 s of it, each finding almost nothing to free (docs/performance.md).
+
+:func:`keep` first collects what is garbage among the objects made since the last call (a pass over
+those objects only: the older ones are frozen already), then moves every object still alive into
+the collector's permanent generation (``gc.freeze``), which its passes skip. Nothing that is garbage
+is frozen, so memory stays bounded by what the build keeps, and objects made afterwards are collected
+as before. :func:`for_the_build` hands them back at its end (``gc.unfreeze``), also when the build
+fails, so that a process that builds again (``modelgov serve``, the tests) collects what the last
+build left. Outside it :func:`keep` does nothing, and so does a build in a process where something
+else has frozen objects already: unfreezing at its end would undo that.
+
+Builds in one process run one after another (``modelgov serve`` rebuilds in its main loop), never
+at once: the block's depth is one count for the process.
 """
 
 from __future__ import annotations
@@ -20,24 +27,29 @@ from contextlib import contextmanager
 
 __all__ = ["for_the_build", "keep"]
 
-_depth = 0  # how many for_the_build() blocks this thread of work is inside
+_depth = 0  # how many for_the_build() blocks the process is inside
+_owned = False  # whether the outermost block found nothing frozen, and so may freeze and unfreeze
 
 
 @contextmanager
 def for_the_build() -> Iterator[None]:
     """Within the block, :func:`keep` freezes the objects alive; at its end, they are all unfrozen."""
-    global _depth
+    global _depth, _owned
+    if _depth == 0:
+        _owned = gc.get_freeze_count() == 0
     _depth += 1
     try:
         yield
     finally:
         _depth -= 1
-        if _depth == 0:
+        if _depth == 0 and _owned:
+            _owned = False
             gc.unfreeze()
 
 
 def keep() -> None:
     """Keep every object alive now out of the collector's full passes until the build ends. Call it
     after a step that made objects the build keeps (the workspace, a model's results, the manifest)."""
-    if _depth:
+    if _depth and _owned:
+        gc.collect()
         gc.freeze()

@@ -8,7 +8,7 @@ worker of every pool; a build with ``--jobs 2`` starts up to six. Where the plat
 are forked from a *fork server* instead: a fresh interpreter, started by the first pool a process
 creates and kept until the process ends or the ``modelgov`` command stops it (:func:`stop_server`;
 a long-lived process, such as the test suite, keeps one for all its builds), which imports the
-workers' modules (:mod:`modelgov.worker_preload`) once and forks each worker from itself. The
+workers' modules (:mod:`modelgov.worker_server`) once and forks each worker from itself. The
 build's own process is never forked: it holds DuckDB connections, Arrow's thread pools and open
 files.
 
@@ -51,8 +51,9 @@ __all__ = ["START_METHOD", "stop_server", "worker_pool"]
 #: ``forkserver`` where the platform has it (Linux, macOS), else ``spawn``.
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
-#: The one module the server imports (it imports the others, and survives their failures).
-_PRELOAD = "modelgov.worker_preload"
+#: The one module the server imports (it imports the others, survives their failures, and freezes
+#: what they made: see :mod:`modelgov.worker_server`).
+_PRELOAD = "modelgov.worker_server"
 
 
 @contextmanager

@@ -11,7 +11,6 @@ passing failure, the build goes on, only slower.
 
 from __future__ import annotations
 
-import gc
 import importlib
 from collections.abc import Iterable
 
@@ -36,8 +35,3 @@ def preload(names: Iterable[str]) -> list[str]:
 
 
 preload(MODULES)
-# Every worker is forked from here: the objects of the modules it starts with are kept out of its
-# garbage collector's full passes, which would otherwise traverse them again and again, and write
-# to (so copy) the memory pages the workers share with the server (Python's documentation for
-# ``gc.freeze``).
-gc.freeze()
