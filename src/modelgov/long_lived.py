@@ -6,11 +6,12 @@ oldest generation whenever that generation has grown by a quarter, so while a bu
 accumulate it traverses them again and again: ten full passes in a warm build of that fleet, about
 2 s of it, each finding almost nothing to free (docs/performance.md).
 
-:func:`keep` first collects what is garbage among the objects made since the last call (a pass over
-those objects only: the older ones are frozen already), then moves every object still alive into
-the collector's permanent generation (``gc.freeze``), which its passes skip. Nothing that is garbage
-is frozen, so memory stays bounded by what the build keeps, and objects made afterwards are collected
-as before. :func:`for_the_build` hands them back at its end (``gc.unfreeze``), also when the build
+:func:`for_the_build` begins by moving every object the process holds into the collector's
+permanent generation (``gc.freeze``), which its passes skip. :func:`keep` then collects what is
+garbage among the objects made since the block began or since the last call (a pass over those
+objects only: the older ones are frozen), and freezes the rest. Nothing the build made and dropped
+is frozen, so its memory stays bounded by what it keeps, and objects made afterwards are collected
+as before; only garbage the process held before the build waits for the build's end. :func:`for_the_build` hands them back at its end (``gc.unfreeze``), also when the build
 fails, so that a process that builds again (``modelgov serve``, the tests) collects what the last
 build left. Outside it :func:`keep` does nothing, and so does a build in a process where something
 else has frozen objects already: unfreezing at its end would undo that.
@@ -37,6 +38,8 @@ def for_the_build() -> Iterator[None]:
     global _depth, _owned
     if _depth == 0:
         _owned = gc.get_freeze_count() == 0
+        if _owned:  # what the process held before the build: its passes in the build skip it too
+            gc.freeze()
     _depth += 1
     try:
         yield
