@@ -101,7 +101,6 @@ def build_site(
         jobs=jobs,
         allowed_signers=allowed_signers,
     )
-    long_lived.keep()
     if cache is not None:
         stats = cache.stats
         progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")
@@ -150,7 +149,7 @@ def render_manifest(
     get a dossier (written into the staged site, so a failure leaves the previous site as it was)."""
     from modelgov.render import render_site  # keeps `modelgov validate` free of the MkDocs import cost
 
-    long_lived.keep()  # the manifest, which every page reads
+    long_lived.keep()  # the manifest, which every page reads (a build's, or one read from a file)
     out_dir = out_dir.resolve()
     _check_replaceable(out_dir)
     progress("Rendering site")

@@ -11,9 +11,9 @@ permanent generation (``gc.freeze``), which its passes skip. :func:`keep` then c
 garbage among the objects made since the block began or since the last call (a pass over those
 objects only: the older ones are frozen), and freezes the rest. Nothing the build made and dropped
 is frozen, so its memory stays bounded by what it keeps, and objects made afterwards are collected
-as before; only garbage the process held before the build waits for the build's end. :func:`for_the_build` hands them back at its end (``gc.unfreeze``), also when the build
-fails, so that a process that builds again (``modelgov serve``, the tests) collects what the last
-build left. Outside it :func:`keep` does nothing, and so does a build in a process where something
+as before; only garbage the process held before the build waits for the build's end. The block
+hands everything back at its end (``gc.unfreeze``), also when the build fails, so that a process
+that builds again (``modelgov serve``, the tests) collects what the last build left. Outside it :func:`keep` does nothing, and so does a build in a process where something
 else has frozen objects already: unfreezing at its end would undo that.
 
 Builds in one process run one after another (``modelgov serve`` rebuilds in its main loop), never
