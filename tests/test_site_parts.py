@@ -46,10 +46,21 @@ def test_the_manifest_declares_one_part_per_model_and_the_shared_folders(source:
     parts = site_parts.split(source)
     names = [part.name for part in parts]
     assert names[0] == site_parts.ROOT
-    assert set(names[1:]) == {"models/credit-default/", "models/bike-demand/", "compliance/", "datasets/"}
+    assert set(names[1:]) == {"models/credit-default/", "models/bike-demand/", "compliance/", "datasets/", "lineage.md"}
     assert sorted(p.path for part in parts for p in part.pages) == sorted(p.path for p in source.pages)
     root = next(part for part in parts if part.name == site_parts.ROOT)
     assert "index.md" in {p.path for p in root.pages}
+    (lineage,) = (part for part in parts if part.name == "lineage.md")
+    assert [p.path for p in lineage.pages] == ["lineage.md"] and lineage.label == "the page lineage.md"
+
+
+def test_a_page_section_holds_that_page_only() -> None:
+    """A section named by a page holds that page; one named by a folder holds what is under it."""
+    sections = ("models/a/", "lineage.md")
+    assert site_parts.section_of("lineage.md", sections) == "lineage.md"
+    assert site_parts.section_of("lineage.md.bak", sections) == site_parts.ROOT
+    assert site_parts.section_of("models/a/lineage.md", sections) == "models/a/"
+    assert site_parts.section_of("models/ab/index.md", sections) == site_parts.ROOT
 
 
 def test_pages_built_in_parts_are_identical_to_a_whole_site_build(tmp_path: Path, source: SiteSource) -> None:

@@ -55,5 +55,6 @@ class SiteSource:
     stylesheets: tuple[str, ...] = ()
     versioned: bool = False  # one of several site versions: show the version selector (versions.json)
     #: Folders (``models/credit/``) whose pages change together and are built, and reused, as one
-    #: part; every other page belongs to the site-wide part (see :mod:`.site_parts`).
+    #: part, and pages (``lineage.md``) built and reused alone; every other page belongs to the
+    #: site-wide part (see :mod:`.site_parts`).
     sections: tuple[str, ...] = ()

@@ -36,12 +36,14 @@ ROOT = ""
 class Part:
     """Some of the site's pages, built together."""
 
-    name: str  # ROOT, or a section folder such as "models/credit/"
+    name: str  # ROOT, a section folder such as "models/credit/", or a section page such as "lineage.md"
     pages: tuple[SitePage, ...]
 
     @property
     def label(self) -> str:
-        return "the site-wide pages" if self.name == ROOT else f"the pages under {self.name}"
+        if self.name == ROOT:
+            return "the site-wide pages"
+        return f"the pages under {self.name}" if self.name.endswith("/") else f"the page {self.name}"
 
 
 @dataclass
@@ -94,14 +96,15 @@ def _page_array(index: int) -> str:
 
 
 def section_of(path: str, sections: Iterable[str]) -> str:
-    """The section folder holding ``path``, or :data:`ROOT`."""
-    return next((section for section in sections if path.startswith(section)), ROOT)
+    """The section holding the page ``path``: the page itself when it is a section, else the folder
+    section holding it, else :data:`ROOT`."""
+    return next((s for s in sections if path == s or (s.endswith("/") and path.startswith(s))), ROOT)
 
 
 def split(source: SiteSource) -> list[Part]:
     """The root part first (it is always built: it carries the static files), then one part per
     section that has pages, in the order the sections were declared."""
-    sections = sorted(source.sections, key=len, reverse=True)  # the innermost folder wins
+    sections = sorted(source.sections, key=len, reverse=True)  # the innermost section wins
     grouped: dict[str, list[SitePage]] = {ROOT: [], **{s: [] for s in source.sections}}
     for page in source.pages:
         grouped[section_of(page.path, sections)].append(page)
