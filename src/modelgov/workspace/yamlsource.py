@@ -14,19 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
-from yaml.parser import Parser
-from yaml.reader import Reader
-from yaml.resolver import Resolver
-from yaml.scanner import Scanner
 
 from modelgov.errors import Problem
-
-try:  # PyYAML's wheels carry libyaml; a build of PyYAML without it has no yaml.cyaml
-    from yaml.cyaml import CParser
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    CParser = None
 
 #: YAML files larger than this are refused: workspace YAML is hand-written metadata, not data.
 MAX_YAML_BYTES = 2_000_000
@@ -46,13 +35,13 @@ class _Refused(Exception):
 Loc = tuple[str | int, ...]
 
 
-class _BoundedComposer(Composer):
-    """PyYAML's composer with a nesting limit (it recurses once per level) and a limit on the values
-    and keys written, checked as they are read: a 2 MB list of a million values took 22 s to read in
-    full before the expanded size was checked, 4.5 s to refuse now."""
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting limit (its composer recurses once per level) and a limit
+    on the values and keys written, checked as they are read: a 2 MB list of a million values took
+    22 s to read in full before the expanded size was checked, 4.5 s to refuse now."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, stream: str):
+        super().__init__(stream)
         self._depth = 0
         self._values = 0
 
@@ -75,40 +64,6 @@ class _BoundedComposer(Composer):
             self._depth -= 1
 
 
-class _PythonLoader(_BoundedComposer, Reader, Scanner, Parser, SafeConstructor, Resolver):
-    """PyYAML's pure-Python ``SafeLoader``, bounded: what explains a file that does not parse."""
-
-    def __init__(self, stream: str):
-        Reader.__init__(self, stream)  # refuses control characters here
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        _BoundedComposer.__init__(self)
-        SafeConstructor.__init__(self)
-        Resolver.__init__(self)
-
-
-class _LibyamlLoader(_BoundedComposer, CParser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
-    """The same loader with libyaml's C reader, scanner and parser as the source of its events.
-
-    Reading, scanning and parsing are most of the pure-Python loader's time: the 901 files of a
-    100-model workspace took 0.6 s and take 0.1 s. Composing the events into nodes stays in PyYAML's
-    Python composer (listed before ``CParser``, whose own composer is C), so the limits above are
-    checked as each node is composed, and the nodes, their lines, the types the values resolve to
-    and the data constructed are those of the pure-Python loader. A file libyaml does not parse is
-    read again by :class:`_PythonLoader`, whose messages say more (the character a tab is, the key
-    holding a lone surrogate escape, which libyaml refuses without naming it)."""
-
-    def __init__(self, stream: str):
-        CParser.__init__(self, stream)
-        _BoundedComposer.__init__(self)
-        SafeConstructor.__init__(self)
-        Resolver.__init__(self)
-
-
-#: The loaders tried in turn; a later one reads a file only when an earlier one found a syntax error.
-_LOADERS: tuple[type, ...] = (_LibyamlLoader, _PythonLoader) if CParser is not None else (_PythonLoader,)
-
-
 @dataclass
 class YamlDocument:
     """A parsed YAML file: its data, where each key path starts, and problems found while reading."""
@@ -117,8 +72,6 @@ class YamlDocument:
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    #: The file did not parse as YAML (as opposed to parsing into values refused or unreadable).
-    syntax_error: bool = False
 
     def line_of(self, loc: Loc) -> int | None:
         """Line of the deepest existing prefix of ``loc`` (a missing key points at its parent)."""
@@ -174,20 +127,10 @@ def parse_yaml(raw: bytes, display: str) -> YamlDocument:
         doc.problems.append(Problem(display, None, "", f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8"))
         return doc
 
-    for loader_class in _LOADERS:
-        doc = _load(loader_class, text, display)
-        if not doc.syntax_error:
-            break
-    return doc
-
-
-def _load(loader_class: type, text: str, display: str) -> YamlDocument:
-    doc = YamlDocument(display, None)
     try:
-        loader = loader_class(text)
+        loader = _BoundedLoader(text)  # the reader refuses control characters here
     except yaml.YAMLError as exc:
         doc.problems.append(Problem(display, None, "", f"invalid YAML: {exc}".splitlines()[0]))
-        doc.syntax_error = True
         return doc
     try:
         node = loader.get_single_node()
@@ -206,11 +149,9 @@ def _load(loader_class: type, text: str, display: str) -> YamlDocument:
         reason = " ".join(filter(None, [exc.context, exc.problem]))
         doc.problems.append(Problem(display, line, "", f"invalid YAML: {reason}"))
         doc.data = None
-        doc.syntax_error = True
     except yaml.YAMLError as exc:
-        doc.problems.append(Problem(display, None, "", f"invalid YAML: {exc}".splitlines()[0]))
+        doc.problems.append(Problem(display, None, "", f"invalid YAML: {exc}"))
         doc.data = None
-        doc.syntax_error = True
     except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
         # PyYAML's constructors raise these on values that parse but cannot be built
         # (a date in year 0, an empty `!!int` or `!!bool`, a `!!timestamp` that is not a date)
