@@ -17,6 +17,7 @@ from modelgov.analysis.comparison import RunArrays
 from modelgov.analysis.fairness import combined_labels, fairness_by_group, group_labels
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
+from modelgov.feature_names import evidence_name
 from modelgov.manifest import FairnessResult, Performance
 
 
@@ -127,7 +128,7 @@ def _group_labels(table: pd.DataFrame, columns: EvaluationColumns) -> dict[str, 
     another version groups the paired rows by these."""
     out = {feature: group_labels(table[feature].reset_index(drop=True)).to_numpy() for feature in columns.sensitive}
     for combination in columns.intersections:
-        out["+".join(combination)] = combined_labels(table, list(combination)).to_numpy()
+        out[evidence_name(combination)] = combined_labels(table, list(combination)).to_numpy()
     return out
 
 

@@ -32,8 +32,8 @@ from fairlearn.metrics import MetricFrame, count
 
 from modelgov.analysis import disparity
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
+from modelgov.feature_names import INTERSECTION, page_name
 from modelgov.manifest import FairnessResult, GroupComparison, GroupMetrics
-from modelgov.workspace.model_schema import INTERSECTION
 
 MISSING_GROUP = "(missing)"
 
@@ -102,7 +102,7 @@ def combined_labels(frame: pd.DataFrame, features: list[str]) -> pd.Series:
     combined = parts[0]
     for part in parts[1:]:
         combined = combined + INTERSECTION + part
-    return combined.rename(INTERSECTION.join(features))
+    return combined.rename(page_name(features))
 
 
 def fairness_by_group(

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from modelgov import manifest
+from modelgov.feature_names import policy_key
 
 RELATIONS = ("live", "previous")
 _CI = ("", ".ci_low", ".ci_high")
@@ -85,7 +86,7 @@ def comparison_evidence(
             put(f"{base}.{delta.name}.delta.joint_low", joint.low if joint else None, page, detail)
             put(f"{base}.{delta.name}.delta.joint_high", joint.high if joint else None, page, detail)
         for feature in comparison.fairness:
-            key = feature.feature.replace(".", "_")
+            key = policy_key(feature.feature)
             for item in feature.disparities:
                 where = "" if item.method == "between_groups" else ".to_overall"
                 detail = f"{item.label}: {_pair(item.this, item.other, other)}{_behind(item)}, on the paired rows"

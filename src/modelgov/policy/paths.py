@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelgov import manifest
+from modelgov.feature_names import evidence_name, policy_key
 from modelgov.policy.comparison_evidence import TEMPLATES as COMPARISON_TEMPLATES
 from modelgov.policy.comparison_evidence import comparison_evidence
 from modelgov.policy.experiment_evidence import TEMPLATES as EXPERIMENT_TEMPLATES
@@ -226,7 +227,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         for metric in run.performance.metrics:
             _with_interval(put, f"performance.{metric.name}", metric.value, metric.interval, f"{card_page}#metrics")
         for result in run.fairness:
-            key = "+".join(result.features or [result.feature]).replace(".", "_")  # sex+age_band
+            key = policy_key(evidence_name(result.features or [result.feature]))  # sex+age_band
             page = f"{card_page}#quantitative-analyses"
             for disparity in result.disparities:
                 where = "" if disparity.method == "between_groups" else ".to_overall"
@@ -347,7 +348,7 @@ def _production_fairness(put, report: manifest.MonitoringReport, page: str) -> N
     for result in report.fairness:
         if not result.measured:
             continue
-        key = result.feature.replace(".", "_")
+        key = policy_key(result.feature)
         latest: dict[str, tuple[int, str, manifest.Disparity]] = {}
         for position, window in enumerate(result.windows):
             for basis in PRODUCTION_BASES:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from modelgov import manifest
+from modelgov.feature_names import policy_key
 
 _CI = ("", ".ci_low", ".ci_high")
 
@@ -83,7 +84,7 @@ def shadow_evidence(
         "shadow.mean_score_delta", overall.mean_score_delta, _bounds(overall.mean_score_delta_interval), summary, detail
     )
     for feature in report.features:
-        base = f"shadow.groups.{feature.feature.replace('.', '_')}"
+        base = f"shadow.groups.{policy_key(feature.feature)}"
         gap = feature.max_change_gap
         if gap is not None:
             gap_detail = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from modelgov.feature_names import page_name_of
 from modelgov.manifest import Manifest
 from modelgov.policy.paths import group_name
 
@@ -97,7 +98,7 @@ def evidence_words(path: str, labels: Labels) -> str | None:
         bound = {"ci_low": "lower", "ci_high": "upper"}.get(parts[2])
         return f"The {bound} end of the {label} interval" if bound else None
     if parts[0] == "fairness" and len(parts) >= 3:
-        feature = parts[1].replace("+", " × ")
+        feature = page_name_of(parts[1])
         if len(parts) == 3 and parts[2] in labels.disparities:
             return f"{labels.disparities[parts[2]]} by {feature}"
         if len(parts) == 4 and parts[2] == "to_overall" and parts[3] in labels.disparities:
@@ -147,7 +148,7 @@ def _comparison_words(parts: list[str], labels: Labels) -> str | None:
         if len(subject) == 1 and subject[0] in labels.metrics:
             what = labels.metrics[subject[0]]
         elif len(subject) >= 3 and subject[0] == "fairness":
-            feature = subject[1].replace("+", " × ")
+            feature = page_name_of(subject[1])
             if len(subject) == 3 and subject[2] in labels.disparities:
                 what = f"{labels.disparities[subject[2]]} by {feature}"
             elif len(subject) == 4 and subject[2] == "to_overall" and subject[3] in labels.disparities:

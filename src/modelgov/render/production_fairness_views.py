@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from modelgov.feature_names import policy_key
 from modelgov.manifest import Disparity, FairnessSnapshot, Manifest, Model, ModelVersion, ProductionFairness
 from modelgov.render import monitoring_views as mv
 
@@ -131,7 +132,7 @@ def policy_threshold(
     a production rule if there is one, else the evaluation's; None when no rule sets one."""
     if manifest is None or manifest.governance is None:
         return None
-    key = feature.replace(".", "_")
+    key = policy_key(feature)
     found: list[Threshold] = []
     for result in manifest.governance.results:
         if result.model != model.id or result.version != version.version:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from modelgov.feature_names import every_name
 from modelgov.workspace.aedt_checks import check_employment_tools
 from modelgov.workspace.experiment_checks import check_experiment
 from modelgov.workspace.governance_schema import Governance
-from modelgov.workspace.model_schema import INTERSECTION, Task
+from modelgov.workspace.model_schema import Task
 from modelgov.workspace.monitoring_checks import check_monitoring
 from modelgov.workspace.risk_checks import check_risk
 from modelgov.workspace.schema_errors import did_you_mean
@@ -92,14 +93,6 @@ def check_mlflow_runs(
                 )
 
 
-def _result_names(parts: list[str]) -> dict[str, str]:
-    """Every name the results of a sensitive feature (one part) or an intersection get, by where it
-    is used: on the pages (``sex × age_band``), in the rows' groups that comparisons pair
-    (``sex+age_band``), and in policy paths, which write ``.`` as ``_`` (``fairness.sex+age_band``)."""
-    evidence = "+".join(parts)
-    return {"page": INTERSECTION.join(parts), "evidence": evidence, "policy": evidence.replace(".", "_")}
-
-
 def _check_sensitive_declarations(loader: Loader, model: ModelEntry, doc: YamlDocument) -> None:
     """Every feature and intersection declared once, each intersection of declared features, and no
     two with one name: two results of one name would be drawn as one on the pages, and one's groups
@@ -108,7 +101,7 @@ def _check_sensitive_declarations(loader: Loader, model: ModelEntry, doc: YamlDo
     named: dict[str, tuple[str, str]] = {}  # each name already given → (where it was declared, what)
 
     def claim(loc: Loc, parts: list[str]) -> None:
-        names = _result_names(parts)
+        names = every_name(parts)
         clash = next((named[name] for name in names.values() if name in named), None)
         if clash is not None:
             where, what = clash

@@ -17,10 +17,6 @@ from modelgov.workspace.explanation_schema import Explanations
 from modelgov.workspace.kpi_schema import Business
 from modelgov.workspace.risk_schema import RiskAssessment
 
-#: What joins an intersection's features into its name (``sex × age_band``), the name its results
-#: carry on every page; the loader refuses a sensitive feature that already has that name.
-INTERSECTION = " × "
-
 
 class Task(StrEnum):
     binary_classification = "binary_classification"

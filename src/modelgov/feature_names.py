@@ -1,0 +1,54 @@
+"""The names the results of a sensitive feature, or of an intersection of features, go by.
+
+A card declares ``sensitive_features: [sex, age_band]`` and ``intersections: [[sex, age_band]]``;
+the results of each are named in three forms, each where it is read:
+
+- on the pages and in the manifest's fairness results, an intersection's features (and its groups'
+  values) are joined by :data:`INTERSECTION`: ``sex × age_band``, group ``F × 30-44``;
+- in the evidence (the rows' groups a comparison with another version pairs, the policy paths),
+  they are joined by :data:`JOINED`: ``sex+age_band``;
+- in a policy path, whose parts are separated by ``.``, a ``.`` within a name is written ``_``:
+  ``fairness.age_band.demographic_parity_difference`` for a column called ``age.band``.
+
+Every place that names a result uses these functions, and the loader refuses a card whose
+declarations would give two results one name in any form (``workspace/checks.py``), so a name
+built here can never stand for two results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["INTERSECTION", "JOINED", "every_name", "evidence_name", "page_name", "page_name_of", "policy_key"]
+
+#: Joins an intersection's features, and its groups' values, on the pages and in the manifest.
+INTERSECTION = " × "
+
+#: Joins an intersection's features in the evidence and in policy paths.
+JOINED = "+"
+
+
+def page_name(features: Sequence[str]) -> str:
+    """``[sex, age_band]`` → ``sex × age_band``; a single feature is its own name."""
+    return INTERSECTION.join(features)
+
+
+def evidence_name(features: Sequence[str]) -> str:
+    """``[sex, age_band]`` → ``sex+age_band``; a single feature is its own name."""
+    return JOINED.join(features)
+
+
+def policy_key(name: str) -> str:
+    """A feature's or intersection's evidence name as one part of a policy path: ``.`` → ``_``."""
+    return name.replace(".", "_")
+
+
+def page_name_of(evidence: str) -> str:
+    """An evidence name as the pages write it: ``sex+age_band`` → ``sex × age_band``."""
+    return evidence.replace(JOINED, INTERSECTION)
+
+
+def every_name(features: Sequence[str]) -> dict[str, str]:
+    """The name in each form (``page``, ``evidence``, ``policy``): what two declarations must not share."""
+    evidence = evidence_name(features)
+    return {"page": page_name(features), "evidence": evidence, "policy": policy_key(evidence)}
