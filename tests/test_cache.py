@@ -276,10 +276,10 @@ def test_a_card_change_rerenders_only_that_models_pages_and_the_site_is_unchange
 
     build_site(ws, tmp_path / "cold", cache_dir=tmp_path / "cache")
     # the shared evaluation and its explanation; each model's pages; the built parts of the site: each
-    # model's folder and the datasets (no policies apply, so there are no compliance pages; the
-    # site-wide part is built every time)
+    # model's folder, the datasets and the lineage page (no policies apply, so there are no compliance
+    # pages; the site-wide part is built every time)
     before = set(entries(tmp_path / "cache"))
-    assert len(before) == 2 + 2 + 3
+    assert len(before) == 2 + 2 + 4
     card = ws / "models" / "loans" / "model.yml"
     card.write_text(card.read_text().replace("caveats: ", "caveats: Reviewed again. "))
     messages: list[str] = []
@@ -289,7 +289,7 @@ def test_a_card_change_rerenders_only_that_models_pages_and_the_site_is_unchange
     assert "Reviewed again." in (warm.site_dir / "models/loans/1.0/index.html").read_text()
     # two new entries: the changed model's pages and its built part; everything else was reused
     assert len(set(entries(tmp_path / "cache")) - before) == 2
-    assert "Site parts: 2 of 3 reused, 1 built" in messages
+    assert "Site parts: 3 of 4 reused, 1 built" in messages
 
 
 # ---------------------------------------------------------------------- the cache as untrusted storage

@@ -63,6 +63,12 @@ def test_a_page_section_holds_that_page_only() -> None:
     assert site_parts.section_of("models/ab/index.md", sections) == site_parts.ROOT
 
 
+def test_a_section_that_is_neither_a_folder_nor_a_page_is_refused(source: SiteSource) -> None:
+    """``models/a`` without its ``/`` would match no page at all: refused, not silently empty."""
+    with pytest.raises(ValueError, match="a site section is a folder ending in '/'"):
+        site_parts.split(dataclasses.replace(source, sections=("models/credit-default",)))
+
+
 def test_pages_built_in_parts_are_identical_to_a_whole_site_build(tmp_path: Path, source: SiteSource) -> None:
     build_site(source, tmp_path / "parts")
     build_site(dataclasses.replace(source, sections=()), tmp_path / "whole")

@@ -1,5 +1,6 @@
 """The site's navigation and its sections: the order in which a reader finds the pages, and the
-folders whose pages change together (the parts the site is built in, :mod:`.site_parts`).
+folders whose pages change together and the pages that change alone (the parts the site is built
+in, :mod:`.site_parts`).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 MkDocs has no incremental build: it renders every page on every build, and at fleet scale (1,500
 pages) that full rebuild alone costs more than a tenth of a cold build, so a rebuild after one card
 changed could never be cheap. The site is therefore built in parts: the site-wide pages (home,
-lineage, audit trail, build record), and each of the folders the page layer declares in
-:attr:`~.content.SiteSource.sections` (one per model, the compliance pages, the datasets). Every part
+audit trail, build record), and each section the page layer declares in
+:attr:`~.content.SiteSource.sections`: a folder (one per model, the compliance pages, the datasets)
+or a page built alone (the lineage page, which draws the whole fleet). Every part
 is built with the whole navigation and with every page of the other parts known to the builder, so
 its pages are exactly those of a whole-site build; only a part whose inputs changed is built again.
 
@@ -104,6 +105,8 @@ def section_of(path: str, sections: Iterable[str]) -> str:
 def split(source: SiteSource) -> list[Part]:
     """The root part first (it is always built: it carries the static files), then one part per
     section that has pages, in the order the sections were declared."""
+    if malformed := [s for s in source.sections if not s.endswith(("/", ".md"))]:
+        raise ValueError(f"a site section is a folder ending in '/' or a page ending in '.md', not {malformed}")
     sections = sorted(source.sections, key=len, reverse=True)  # the innermost section wins
     grouped: dict[str, list[SitePage]] = {ROOT: [], **{s: [] for s in source.sections}}
     for page in source.pages:
