@@ -472,7 +472,7 @@ def test_the_demos_shadow_test_scores_the_live_versions_own_requests(demo: tuple
     shadow_log = pd.read_parquet(data / f"shadow/{challenger.version}-shadow-log.parquet")
     production = pd.read_parquet(data / f"monitoring/{challenger.shadow.champion}-scoring-log.parquet")
     start = pd.to_datetime(shadow_log["timestamp"], utc=True).min()
-    first_week = start.normalize() - pd.Timedelta(days=start.dayofweek)
+    first_week = start.normalize() - pd.Timedelta(days=start.day_of_week)
     live = production[pd.to_datetime(production["timestamp"], utc=True) >= first_week]
     assert sorted(shadow_log["request_id"]) == sorted(live["request_id"])
     merged = shadow_log.merge(live[["request_id", "prediction"]], on="request_id")
