@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "cold": cold,
         "warm": {**warm, "changed": changed},
         "warm_over_cold": round(warm["wall_s"] / cold["wall_s"], 3),
+        "flushed_before_builds": True,
     }
     print(json.dumps(result, indent=2))
     if args.json:

@@ -5,14 +5,16 @@ the results of each are named in three forms, each where it is read:
 
 - on the pages and in the manifest's fairness results, an intersection's features (and its groups'
   values) are joined by :data:`INTERSECTION`: ``sex × age_band``, group ``F × 30-44``;
-- in the evidence (the rows' groups a comparison with another version pairs, the policy paths),
-  they are joined by :data:`JOINED`: ``sex+age_band``;
+- in the evidence (the rows' groups a comparison with another version pairs, and so the manifest's
+  comparisons, and the policy paths), they are joined by :data:`JOINED`: ``sex+age_band``;
 - in a policy path, whose parts are separated by ``.``, a ``.`` within a name is written ``_``:
   ``fairness.age_band.demographic_parity_difference`` for a column called ``age.band``.
 
-Every place that names a result uses these functions, and the loader refuses a card whose
-declarations would give two results one name in any form (``workspace/checks.py``), so a name
-built here can never stand for two results.
+The code that makes or shows these names (the analysis, the policy paths, the pages and their
+templates, the dossier) takes them from here, and the loader refuses a card whose declarations
+would give two results one name in any form (``workspace/checks.py``), so a name built here can
+never stand for two results. (Other columns in policy paths, such as a drifting feature's, are
+not sensitive features and are not named here.)
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def policy_key(name: str) -> str:
 
 
 def page_name_of(evidence: str) -> str:
-    """An evidence name as the pages write it: ``sex+age_band`` → ``sex × age_band``."""
+    """An evidence name (or its policy key) as the pages write an intersection: ``sex+age_band`` →
+    ``sex × age_band``. A policy key keeps its ``_`` for a ``.`` (``age.band`` is shown ``age_band``):
+    the ``.`` cannot be told apart from a ``_`` the column's name had."""
     return evidence.replace(JOINED, INTERSECTION)
 
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from modelgov.analysis.fairness import INTERSECTION, MISSING_GROUP, group_labels
+from modelgov.analysis.fairness import MISSING_GROUP, group_labels
 from modelgov.analysis.resampling import Resampling, cell_counts, percentile_interval, safe_divide
+from modelgov.feature_names import INTERSECTION
 from modelgov.manifest import AuditCategory, AuditTable, BiasAudit
 
 #: Categories under this share of the audited data may be left out of the impact ratios (§ 5-301).

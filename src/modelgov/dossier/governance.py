@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from modelgov.dossier.html import badge, code, h, interval, md, num, p, signed, t, table
+from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
 from modelgov.render.compliance_outcomes import OUTCOMES, observed_text
@@ -61,7 +62,7 @@ def comparison_section(model: Model, version: ModelVersion) -> str:
             ]
             if rows:
                 parts += [
-                    h(4, f"Gaps by {t(feature.feature)}"),
+                    h(4, f"Gaps by {t(page_name_of(feature.feature))}"),
                     table(["Gap", "This version", "Other", "Difference", "Interval"], rows, numeric=(1, 2, 3)),
                 ]
         if comparison.fairness_note:

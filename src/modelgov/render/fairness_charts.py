@@ -11,6 +11,7 @@ import math
 import re
 from typing import Any
 
+from modelgov.feature_names import INTERSECTION
 from modelgov.manifest import (
     EvaluationRun,
     FairnessResult,
@@ -110,7 +111,7 @@ def fairness_chart(model: Model, version: ModelVersion, run: EvaluationRun, resu
     groups = result.groups
     intersection = _is_intersection(result)
     rows, cols = _grid(len(metrics), len(groups))
-    parts = re.compile(r"(?<=-)|\s+|×")  # where a label may break (intersections join values with " × ")
+    parts = re.compile(rf"(?<=-)|\s+|{re.escape(INTERSECTION.strip())}")  # where a label may break
     word = max((len(w) for g in groups for w in parts.split(g.group)), default=1)
     while cols > 1 and word > _tick_width(result, cols):  # fewer, wider panels before slanting labels
         cols -= 1

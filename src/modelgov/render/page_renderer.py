@@ -21,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from modelgov import resources
 from modelgov.errors import BuildError
+from modelgov.feature_names import INTERSECTION, page_name_of
 from modelgov.manifest import Manifest, Model, ModelVersion
 from modelgov.policy import ll144_evidence
 from modelgov.policy.placeholders import is_placeholder
@@ -83,7 +84,9 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
         path_code=compliance_outcomes.breakable_code,
         requirement=compliance_outcomes.requirement_html,
         finding=_finding,
+        feature_name=page_name_of,
     )
+    env.globals["INTERSECTION"] = INTERSECTION
     env.tests["placeholder"] = lambda value: isinstance(value, str) and is_placeholder(value)
     env.tests["bias_audited"] = lambda version: ll144_evidence.audited_run(version) is not None
     return env
