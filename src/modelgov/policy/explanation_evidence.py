@@ -22,14 +22,17 @@ TEMPLATES: tuple[str, ...] = (
 )
 
 
-def explanation_evidence(put: Callable[..., None], run: manifest.EvaluationRun | None, page: str) -> None:
-    """The paths of one run's explained decisions; none when it has none (or they could not be computed)."""
+def explanation_evidence(
+    put: Callable[..., None], run: manifest.EvaluationRun | None, page: str, segment: Callable[[str], str]
+) -> None:
+    """The paths of one run's explained decisions; none when it has none (or they could not be computed).
+    ``segment`` writes a feature's name as one path segment (:func:`modelgov.policy.paths.group_segment`)."""
     found = run.explainability.records if run is not None and run.explainability else None
     if found is None or not found.records:
         return
     detail = f"evaluation {run.id}, a sample of {found.sample_rows:,} rows"
     for feature, share in found.attribution_share.items():
-        put(f"explanations.{feature}.attribution_share", share, page, detail)
+        put(f"explanations.{segment(feature)}.attribution_share", share, page, detail)
     put("explanations.reason_codes.sensitive_features", found.sensitive_reason_codes, page, detail)
     put("explanations.records", len(found.records), page)
     put(

@@ -152,8 +152,8 @@ class Evidence:
 
 
 def group_segment(name: str) -> str:
-    """A group name as one path segment: ``%`` and ``.`` (which would split it) percent-encoded, so
-    two groups never share a path (``30.44`` is ``30%2E44``, ``30_44`` stays)."""
+    """A group's or a column's name as one path segment: ``%`` and ``.`` (which would split it)
+    percent-encoded, so two names never share a path (``30.44`` is ``30%2E44``, ``30_44`` stays)."""
     return name.replace("%", "%25").replace(".", "%2E")
 
 
@@ -260,7 +260,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
 
     experiment_evidence(put, version, f"{base}/ab-test.html")
     ll144_evidence(put, version, today, f"{base}/bias-audit.html")
-    explanation_evidence(put, run, f"{base}/decisions.html")
+    explanation_evidence(put, run, f"{base}/decisions.html", group_segment)
 
     report = version.drift
     if report is not None:
@@ -280,11 +280,14 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
             put("monitoring.age_days", days_between(latest.end, today), f"{mon_page}#summary")
             for item in latest.features:
                 page = f"{mon_page}#features-in-the-latest-window"
-                put(f"drift.features.{item.feature}.statistic", item.statistic, page)
-                put(f"drift.features.{item.feature}.drifted", item.drifted, page)
-                put(f"drift.features.{item.feature}.psi", item.psi, page)
-                put(f"drift.features.{item.feature}.missing_rate", item.missing_rate, page)
-                put(f"drift.features.{item.feature}.range_violations", item.range_violations, page)
+                # one segment whatever the column's name: a `.` in it would otherwise split the path, and
+                # `drift.features.*.psi` (a rule's, or the data limits' max_feature_psi) would pass it by
+                feature = f"drift.features.{group_segment(item.feature)}"
+                put(f"{feature}.statistic", item.statistic, page)
+                put(f"{feature}.drifted", item.drifted, page)
+                put(f"{feature}.psi", item.psi, page)
+                put(f"{feature}.missing_rate", item.missing_rate, page)
+                put(f"{feature}.range_violations", item.range_violations, page)
             if latest.prediction is not None:
                 put("drift.output.statistic", latest.prediction.statistic, f"{mon_page}#drift-over-time")
                 put("drift.output.drifted", latest.prediction.drifted, f"{mon_page}#drift-over-time")

@@ -113,7 +113,7 @@ def evidence_words(path: str, labels: Labels) -> str | None:
     if parts[0] == "drift" and len(parts) == 4 and parts[1] == "features":
         what = {"psi": "PSI", "statistic": "drift statistic", "drifted": "drift", "missing_rate": "missing rate"}
         if parts[3] in what:
-            return f"The {what[parts[3]]} of {parts[2]}"
+            return f"The {what[parts[3]]} of {group_name(parts[2])}"
     if parts[0] == "comparison" and len(parts) >= 4 and parts[1] in _AGAINST:
         return _comparison_words(parts, labels)
     if parts[0] == "approvals" and len(parts) == 3 and parts[2] in ("decision", "by", "age_days"):
