@@ -8,10 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import pytest
+
 from manifest_factory import make_manifest
 from modelgov.manifest import Manifest, Model, ModelVersion
 from modelgov.policy.explanation_evidence import explanation_evidence
-from modelgov.policy.paths import evidence_index, group_segment, matches
+from modelgov.policy.paths import check_pattern, evidence_index, group_segment, matches
+from modelgov.render.compliance_outcomes import requirement_html
 from modelgov.render.findings import evidence_words, labels_of
 
 TODAY = dt.date(2026, 12, 1)
@@ -64,3 +67,48 @@ def test_a_dotted_feature_of_the_explanations_is_one_segment() -> None:
         "explanations.age.attribution_share",
         "explanations.income%2Ev2.attribution_share",
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("drift.features.income.v2.psi", "'drift.features.income%2Ev2.psi'"),
+        ("explanations.income.v2.attribution_share", "'explanations.income%2Ev2.attribution_share'"),
+        ("approvals.risk.committee.decision", "'approvals.risk%2Ecommittee.decision'"),
+        ("fairness.age.band.demographic_parity_ratio", "'fairness.age_band.demographic_parity_ratio'"),
+        ("shadow.groups.age.band.max_change_gap", "'shadow.groups.age_band.max_change_gap'"),
+        ("fairness.age.groups.30.44.tpr", "did you mean 'fairness.age.groups.30%2E44.tpr'"),
+    ],
+)
+def test_a_name_written_with_its_dot_is_refused_with_the_path_it_means(written: str, meant: str) -> None:
+    """A rule naming a dotted column as it is spelt fails to load, and the suggestion is that column's
+    path, never another column's (``drift.features.income.psi`` was suggested for ``income.v2``)."""
+    problem = check_pattern(written)
+    assert problem is not None and meant in problem
+
+
+def test_a_percent_the_paths_never_write_is_refused_and_the_encoded_names_load() -> None:
+    for stray in ("drift.features.income%2ev2.psi", "drift.features.income%v2.psi", "drift.features.income%2.psi"):
+        assert "'%' is written %25" in (check_pattern(stray) or "")
+    for written in ("drift.features.income%2Ev2.psi", "explanations.a%25b.attribution_share", "approvals.*.decision"):
+        assert check_pattern(written) is None
+
+
+def test_a_role_with_a_dot_is_one_segment_and_its_words_decode_it() -> None:
+    manifest = make_manifest()
+    model, version = next((m, v) for m in manifest.models for v in m.versions if v.approvals)
+    first = version.approvals[0]
+    version = version.model_copy(
+        update={"approvals": [first.model_copy(update={"role": "risk.committee"}), *version.approvals[1:]]}
+    )
+    index = evidence_index(model, version, TODAY)
+    path = "approvals.risk%2Ecommittee.decision"
+    assert path in index and path in [p for p in index if matches("approvals.*.decision", p)]
+    assert evidence_words(path, labels_of(manifest)) == "The risk.committee decision"
+
+
+def test_the_words_and_the_page_show_an_encoded_path() -> None:
+    manifest, _, _, _ = _renamed_drift()
+    words = evidence_words("drift.features.income%2Ev2.range_violations", labels_of(manifest))
+    assert words == f"Values of {NAME} outside the reference's range"
+    assert requirement_html("drift.features.income%2Ev2.psi < 0.25").startswith('<code class="mg-path">')

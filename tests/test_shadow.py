@@ -437,6 +437,8 @@ def test_workspace_builds_the_shadow_report(workspace):
         ("logs: data/shadow.csv", "logs: data/missing.csv", "shadow.logs: "),
         ("    threshold: 0.5\n", "", "shadow.champion: a decision needs a prediction column"),
         ("ts\n  id: rid\n", "ts\n", "shadow: ground_truth is joined to the shadow log on the request id: set id too"),
+        ("[sex]", "[sex, sex]", "shadow: sensitive: 'sex' and 'sex' would both be shadow.groups.sex in policy paths"),
+        ("[sex]", "[age.band, age_band]", "would both be shadow.groups.age_band in policy paths"),
     ],
 )
 def test_bad_shadow_sections_name_file_line_and_key(workspace, old, new, expected):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -115,15 +116,60 @@ def _instances(pattern: list[str]) -> list[str]:
     return out
 
 
+#: A ``%`` in a name segment that :func:`group_segment` never writes: the path could match nothing.
+_STRAY_PERCENT = re.compile(r"%(?!25|2E)")
+
+
+#: The name slots the workspace writes (a column, a group, an approval role), which may hold a '.';
+#: metric, rate and disparity names come from the analysis and KPI and risk names are one word.
+_WRITTEN_NAMES = frozenset({"<feature>", "<group>", "<reference>", "<role>"})
+
+
+def _joined(parts: list[str], templates: list[list[str]]) -> list[str]:
+    """The valid paths ``parts`` would be if a name written with its ``.`` (``income.v2``) were one
+    segment, as the index writes it (``income%2Ev2``; a sensitive feature ``age_band`` for
+    ``age.band``, :mod:`modelgov.feature_names`); those that join fewer of the grammar's own
+    words into a name first (``fairness.age.groups.30.44.tpr`` means group ``30.44``, not a feature
+    called ``age.groups.30.44``)."""
+    fixed = {word for template in templates for word in template if not word.startswith("<")}
+    found: dict[str, int] = {}
+    for template in templates:
+        extra = len(parts) - len(template)
+        if extra <= 0:
+            continue
+        for slot, word in enumerate(template):
+            if word not in _WRITTEN_NAMES:
+                continue
+            joined = parts[slot : slot + extra + 1]
+            # a sensitive feature (under fairness, or a shadow test's groups) is written with '_' for '.'
+            sensitive = word == "<feature>" and ("fairness" in template[:slot] or template[:2] == ["shadow", "groups"])
+            name = policy_key(".".join(joined)) if sensitive else group_segment(".".join(joined))
+            candidate = [*parts[:slot], name, *parts[slot + extra + 1 :]]
+            if _fits(candidate, template):
+                found.setdefault(".".join(candidate), sum(part in fixed for part in joined))
+    return sorted(found, key=found.__getitem__)
+
+
 def check_pattern(path: str) -> str | None:
     """None when ``path`` is a valid evidence path or pattern; otherwise what is wrong, with the
     closest valid spelling."""
     parts = path.split(".")
     if any(not part for part in parts):
         return f"{path!r} has an empty segment"
+    if any(_STRAY_PERCENT.search(part) for part in parts):
+        return (
+            f"{path!r}: within a name, '%' is written %25 and '.' is written %2E (upper case); "
+            "any other '%' matches no evidence"
+        )
     templates = [t.split(".") for t in TEMPLATES]
     if any(_fits(parts, t) for t in templates):
         return None
+    if joined := _joined(parts, templates):
+        listed = " or ".join(repr(p) for p in joined[:3])
+        return (
+            f"{path!r} is not an evidence path: a name holding a '.' is one segment of a path (a column's, "
+            f"a group's or a role's '.' is written %2E, a sensitive feature's '_'); did you mean {listed}?"
+        )
     for template in templates:  # a '*' where the grammar has a fixed word
         if len(template) == len(parts) and all(
             t.startswith("<") or p == t or p == "*" for p, t in zip(parts, template, strict=True)
@@ -303,10 +349,11 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
 
     for approval in latest_approvals(version).values():
         page = f"{card_page}#approvals"
-        put(f"approvals.{approval.role}.decision", approval.decision, page)
-        put(f"approvals.{approval.role}.by", approval.by, page)
-        put(f"approvals.{approval.role}.age_days", days_between(approval.date, today), page)
-        put(f"approvals.{approval.role}.signed", approval.signature == "signed", page)
+        role = f"approvals.{group_segment(approval.role)}"  # one segment: a role may hold a '.'
+        put(f"{role}.decision", approval.decision, page)
+        put(f"{role}.by", approval.by, page)
+        put(f"{role}.age_days", days_between(approval.date, today), page)
+        put(f"{role}.signed", approval.signature == "signed", page)
 
     open_flags = [flag for flag in version.flags if flag.state == "open"]
     put("flags.open", len(open_flags), f"{card_page}#flags-from-the-business")

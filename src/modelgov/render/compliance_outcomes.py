@@ -162,7 +162,7 @@ def breakable_code(value: object) -> str:
     return '<code class="mg-path">' + _BREAK_AFTER.sub(lambda m: m.group(0) + "<wbr>", escaped) + "</code>"
 
 
-_LEADING_PATH = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w*+-]+)+)(\s.*)?$", re.S)
+_LEADING_PATH = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w*+%-]+)+)(\s.*)?$", re.S)
 
 
 def requirement_html(value: object) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from modelgov.feature_names import policy_key
 from modelgov.inputs import Strict, Text
 
 
@@ -103,6 +104,15 @@ class ShadowTest(Strict):
             raise ValueError("ground_truth is joined to the shadow log on the request id: set id too")
         if self.timestamp in self.sensitive:
             raise ValueError(f"sensitive: the timestamp column {self.timestamp!r} is not a group")
+        named: dict[str, str] = {}
+        for column in self.sensitive:  # each column's evidence is shadow.groups.<policy key>.…
+            key = policy_key(column)
+            if key in named:
+                raise ValueError(
+                    f"sensitive: {named[key]!r} and {column!r} would both be shadow.groups.{key} in policy paths "
+                    "('.' is written '_'), and one would hide the other: list each column once, or rename one"
+                )
+            named[key] = column
         return self
 
     def log_columns(self) -> dict[str, str]:
