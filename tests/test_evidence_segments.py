@@ -11,9 +11,10 @@ from types import SimpleNamespace
 import pytest
 
 from manifest_factory import make_manifest
+from modelgov.feature_names import group_segment
 from modelgov.manifest import Manifest, Model, ModelVersion
 from modelgov.policy.explanation_evidence import explanation_evidence
-from modelgov.policy.paths import check_pattern, evidence_index, group_segment, matches
+from modelgov.policy.paths import check_pattern, evidence_index, matches
 from modelgov.render.compliance_outcomes import requirement_html
 from modelgov.render.findings import evidence_words, labels_of
 
@@ -112,3 +113,37 @@ def test_the_words_and_the_page_show_an_encoded_path() -> None:
     words = evidence_words("drift.features.income%2Ev2.range_violations", labels_of(manifest))
     assert words == f"Values of {NAME} outside the reference's range"
     assert requirement_html("drift.features.income%2Ev2.psi < 0.25").startswith('<code class="mg-path">')
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("fairness.sex.demographic_parity_ratio.ci_lo", "did you mean 'fairness.sex.demographic_parity_ratio.ci_low'?"),
+        ("performance.roc_auc.ci.low", "did you mean 'performance.roc_auc.ci_low'?"),
+        ("fairness.sex.*.tpr", "'*' ranges over names"),
+        (
+            "production_fairness.age.band.demographic_parity_ratio",
+            "'production_fairness.age_band.demographic_parity_ratio'",
+        ),
+    ],
+)
+def test_a_typo_keeps_its_nearest_spelling_and_a_star_is_never_joined(written: str, meant: str) -> None:
+    """A misspelt word is a typo, not a name with a '.'; a '*' is never made part of a name; a
+    sensitive feature in production fairness is written with '_' as under fairness."""
+    problem = check_pattern(written)
+    assert problem is not None and meant in problem
+    assert "%2E" not in problem.split("did you mean")[-1] or "production" in written
+
+
+def test_a_sensitive_feature_with_a_percent_in_its_name_is_a_valid_path() -> None:
+    """Sensitive features are written with '_' for '.', not percent-encoded: their '%' is literal."""
+    assert check_pattern("fairness.share%.demographic_parity_ratio") is None
+    assert check_pattern("shadow.groups.share%.max_change_gap") is None
+
+
+def test_the_sign_off_checks_name_an_encoded_role_as_the_evidence_does() -> None:
+    from modelgov.policy.schema import Rule
+    from modelgov.policy.standing import rule_reads
+
+    rule = Rule.model_validate({"id": "r", "title": "t", "approved_by": ["risk.committee"]})
+    assert rule_reads(rule) == ["approvals.risk%2Ecommittee"]

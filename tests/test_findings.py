@@ -64,7 +64,7 @@ def test_unknown_paths_have_no_words() -> None:
 
 
 def test_group_names_with_dots_get_their_own_paths_and_are_worded_as_written() -> None:
-    from modelgov.policy.paths import group_name, group_segment
+    from modelgov.feature_names import group_name, group_segment
 
     assert group_segment("30.44") != group_segment("30_44") and group_name(group_segment("a.b%2E")) == "a.b%2E"
     message = "fairness.race.groups.Native American.tpr: 0.4 does not meet >= 0.5"

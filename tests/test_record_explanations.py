@@ -255,9 +255,10 @@ def test_uci_adult_reason_codes_by_sex() -> None:
 
 
 def test_policy_paths_read_the_explanations(data) -> None:
+    from modelgov.feature_names import group_segment
     from modelgov.manifest import EvaluationRun, Explainability
     from modelgov.policy.explanation_evidence import explanation_evidence
-    from modelgov.policy.paths import check_pattern, group_segment
+    from modelgov.policy.paths import check_pattern
 
     X, y = data
     table = _credit_frame(data)

@@ -13,8 +13,9 @@ the results of each are named in three forms, each where it is read:
 The code that makes or shows these names (the analysis, the policy paths, the pages and their
 templates, the dossier) takes them from here, and the loader refuses a card whose declarations
 would give two results one name in any form (``workspace/checks.py``), so a name built here can
-never stand for two results. (Other columns in policy paths, such as a drifting feature's, are
-not sensitive features and are not named here.)
+never stand for two results. The other names the workspace writes into evidence paths (a group's,
+a drifting or explained column's, an approval's role) are percent-encoded by
+:func:`group_segment` instead, which no two names share.
 """
 
 from __future__ import annotations
@@ -56,3 +57,14 @@ def every_name(features: Sequence[str]) -> dict[str, str]:
     """The name in each form (``page``, ``evidence``, ``policy``): what two declarations must not share."""
     evidence = evidence_name(features)
     return {"page": page_name(features), "evidence": evidence, "policy": policy_key(evidence)}
+
+
+def group_segment(name: str) -> str:
+    """A group's or a column's name as one path segment: ``%`` and ``.`` (which would split it)
+    percent-encoded, so two names never share a path (``30.44`` is ``30%2E44``, ``30_44`` stays)."""
+    return name.replace("%", "%25").replace(".", "%2E")
+
+
+def group_name(segment: str) -> str:
+    """The group a path segment names (the inverse of :func:`group_segment`)."""
+    return segment.replace("%2E", ".").replace("%25", "%")

@@ -8,6 +8,8 @@ apply to it; :func:`modelgov.policy.rules.evaluate` picks the function by the ru
 
 from __future__ import annotations
 
+from modelgov.feature_names import group_segment
+
 from .paths import days_between, latest_approvals, primary_evaluation, why_not_counted
 from .rule_context import Check, Context, days
 from .schema import Rule
@@ -53,7 +55,7 @@ def approved_by(rule: Rule, ctx: Context) -> list[Check]:
             why += f"; {newer}, and is not counted"
         checks.append(
             Check(
-                path=f"approvals.{role}",
+                path=f"approvals.{group_segment(role)}",
                 observed=observed,
                 requirement=requirement,
                 outcome=outcome,
@@ -171,11 +173,11 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
         latest = latest_approvals(ctx.version)
         for role in limits.approved_by:
             approval = latest.get(role)
-            requirement = f"approvals.{role}.age_days <= {limits.approvals}"
+            requirement = f"approvals.{group_segment(role)}.age_days <= {limits.approvals}"
             if approval is None:
                 checks.append(
                     Check(
-                        path=f"approvals.{role}.age_days",
+                        path=f"approvals.{group_segment(role)}.age_days",
                         observed=None,
                         requirement=requirement,
                         outcome="fail",
@@ -188,7 +190,7 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
             ok = age <= limits.approvals
             checks.append(
                 Check(
-                    path=f"approvals.{role}.age_days",
+                    path=f"approvals.{group_segment(role)}.age_days",
                     observed=age,
                     requirement=requirement,
                     outcome="pass" if ok else "fail",

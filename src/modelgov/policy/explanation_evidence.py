@@ -26,7 +26,7 @@ def explanation_evidence(
     put: Callable[..., None], run: manifest.EvaluationRun | None, page: str, segment: Callable[[str], str]
 ) -> None:
     """The paths of one run's explained decisions; none when it has none (or they could not be computed).
-    ``segment`` writes a feature's name as one path segment (:func:`modelgov.policy.paths.group_segment`)."""
+    ``segment`` writes a feature's name as one path segment (:func:`modelgov.feature_names.group_segment`)."""
     found = run.explainability.records if run is not None and run.explainability else None
     if found is None or not found.records:
         return

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelgov import manifest
-from modelgov.feature_names import evidence_name, policy_key
+from modelgov.feature_names import evidence_name, group_segment, policy_key
 from modelgov.policy.comparison_evidence import TEMPLATES as COMPARISON_TEMPLATES
 from modelgov.policy.comparison_evidence import comparison_evidence
 from modelgov.policy.experiment_evidence import TEMPLATES as EXPERIMENT_TEMPLATES
@@ -116,21 +116,35 @@ def _instances(pattern: list[str]) -> list[str]:
     return out
 
 
-#: A ``%`` in a name segment that :func:`group_segment` never writes: the path could match nothing.
-_STRAY_PERCENT = re.compile(r"%(?!25|2E)")
-
-
 #: The name slots the workspace writes (a column, a group, an approval role), which may hold a '.';
 #: metric, rate and disparity names come from the analysis and KPI and risk names are one word.
 _WRITTEN_NAMES = frozenset({"<feature>", "<group>", "<reference>", "<role>"})
+
+#: A ``%`` that :func:`group_segment` never writes: in an encoded name the path could match nothing.
+_STRAY_PERCENT = re.compile(r"%(?!25|2E)")
+
+
+def _sensitive_slot(template: list[str], slot: int) -> bool:
+    """A sensitive feature's slot (under ``fairness``, ``production_fairness``, a comparison's
+    ``fairness`` or a shadow test's ``groups``), whose name is written with ``_`` for ``.``
+    (:func:`modelgov.feature_names.policy_key`), not percent-encoded."""
+    before = template[:slot]
+    return template[slot] == "<feature>" and (
+        any(word.endswith("fairness") for word in before) or before[:2] == ["shadow", "groups"]
+    )
+
+
+def _encoded(template: list[str], slot: int) -> bool:
+    """A slot whose name is percent-encoded (:func:`group_segment`)."""
+    return template[slot] in _WRITTEN_NAMES and not _sensitive_slot(template, slot)
 
 
 def _joined(parts: list[str], templates: list[list[str]]) -> list[str]:
     """The valid paths ``parts`` would be if a name written with its ``.`` (``income.v2``) were one
     segment, as the index writes it (``income%2Ev2``; a sensitive feature ``age_band`` for
-    ``age.band``, :mod:`modelgov.feature_names`); those that join fewer of the grammar's own
-    words into a name first (``fairness.age.groups.30.44.tpr`` means group ``30.44``, not a feature
-    called ``age.groups.30.44``)."""
+    ``age.band``, :mod:`modelgov.feature_names`); first those that join fewer of the grammar's own
+    words into the name (``fairness.age.groups.30.44.tpr`` means group ``30.44`` before a feature
+    called ``age.groups.30.44``). A ``*`` is never joined into a name."""
     fixed = {word for template in templates for word in template if not word.startswith("<")}
     found: dict[str, int] = {}
     for template in templates:
@@ -141,13 +155,23 @@ def _joined(parts: list[str], templates: list[list[str]]) -> list[str]:
             if word not in _WRITTEN_NAMES:
                 continue
             joined = parts[slot : slot + extra + 1]
-            # a sensitive feature (under fairness, or a shadow test's groups) is written with '_' for '.'
-            sensitive = word == "<feature>" and ("fairness" in template[:slot] or template[:2] == ["shadow", "groups"])
-            name = policy_key(".".join(joined)) if sensitive else group_segment(".".join(joined))
-            candidate = [*parts[:slot], name, *parts[slot + extra + 1 :]]
-            if _fits(candidate, template):
-                found.setdefault(".".join(candidate), sum(part in fixed for part in joined))
+            if "*" in joined or any(part in template for part in joined):
+                continue
+            name = ".".join(joined)
+            name = policy_key(name) if _sensitive_slot(template, slot) else group_segment(name)
+            candidate = ".".join([*parts[:slot], name, *parts[slot + extra + 1 :]])
+            if _fits(candidate.split("."), template):
+                found.setdefault(candidate, sum(part in fixed for part in joined))
     return sorted(found, key=found.__getitem__)
+
+
+def _misspelt(parts: list[str], template: list[str]) -> bool:
+    """``parts`` is ``template`` with one of its own words misspelt (``ci_lo`` for ``ci_low``): a
+    typo, not a name holding a '.', so the nearest spelling is the suggestion."""
+    if len(parts) != len(template):
+        return False
+    wrong = [(p, t) for p, t in zip(parts, template, strict=True) if not t.startswith("<") and p != t]
+    return len(wrong) == 1 and difflib.SequenceMatcher(None, *wrong[0]).ratio() >= 0.75
 
 
 def check_pattern(path: str) -> str | None:
@@ -156,20 +180,18 @@ def check_pattern(path: str) -> str | None:
     parts = path.split(".")
     if any(not part for part in parts):
         return f"{path!r} has an empty segment"
-    if any(_STRAY_PERCENT.search(part) for part in parts):
-        return (
-            f"{path!r}: within a name, '%' is written %25 and '.' is written %2E (upper case); "
-            "any other '%' matches no evidence"
-        )
     templates = [t.split(".") for t in TEMPLATES]
-    if any(_fits(parts, t) for t in templates):
+    fitting = [t for t in templates if _fits(parts, t)]
+    if fitting:
+        if all(
+            any(_STRAY_PERCENT.search(part) for slot, part in enumerate(parts) if _encoded(template, slot))
+            for template in fitting
+        ):
+            return (
+                f"{path!r}: within a name, '%' is written %25 and '.' is written %2E (upper case); "
+                "any other '%' matches no evidence"
+            )
         return None
-    if joined := _joined(parts, templates):
-        listed = " or ".join(repr(p) for p in joined[:3])
-        return (
-            f"{path!r} is not an evidence path: a name holding a '.' is one segment of a path (a column's, "
-            f"a group's or a role's '.' is written %2E, a sensitive feature's '_'); did you mean {listed}?"
-        )
     for template in templates:  # a '*' where the grammar has a fixed word
         if len(template) == len(parts) and all(
             t.startswith("<") or p == t or p == "*" for p, t in zip(parts, template, strict=True)
@@ -178,6 +200,12 @@ def check_pattern(path: str) -> str | None:
                 f"{path!r}: '*' ranges over names (features, groups, metrics, roles), "
                 f"not over the fixed words of {'.'.join(template)!r}"
             )
+    if not any(_misspelt(parts, t) for t in templates) and (joined := _joined(parts, templates)):
+        listed = " or ".join(repr(p) for p in joined[:3])
+        return (
+            f"{path!r} is not an evidence path: a name holding a '.' is one segment of a path (a column's, "
+            f"a group's or a role's '.' is written %2E, a sensitive feature's '_'); did you mean {listed}?"
+        )
     return f"{path!r} is not an evidence path{did_you_mean(path, _instances(parts))}"
 
 
@@ -195,17 +223,6 @@ class Evidence:
     value: Any
     page: str  # site-relative link, with an anchor where one exists
     detail: str | None = None  # what a bare value hides, e.g. the groups behind a disparity
-
-
-def group_segment(name: str) -> str:
-    """A group's or a column's name as one path segment: ``%`` and ``.`` (which would split it)
-    percent-encoded, so two names never share a path (``30.44`` is ``30%2E44``, ``30_44`` stays)."""
-    return name.replace("%", "%25").replace(".", "%2E")
-
-
-def group_name(segment: str) -> str:
-    """The group a path segment names (the inverse of :func:`group_segment`)."""
-    return segment.replace("%2E", ".").replace("%25", "%")
 
 
 #: Left-out groups named in one check's message; the page lists them all.

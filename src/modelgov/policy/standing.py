@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 
 from modelgov import manifest
+from modelgov.feature_names import group_segment
 
 from .schema import Clause, PolicyFile, Reference, Rule
 
@@ -70,7 +71,7 @@ def rule_reads(rule: Rule) -> list[str]:
     if kind == "documented":
         return [f"card.{field}" for field in rule.documented or []]
     if kind == "approved_by":
-        return [f"approvals.{role}" for role in rule.approved_by or []]
+        return [f"approvals.{group_segment(role)}" for role in rule.approved_by or []]
     if kind == "max_age_days":
         limits = rule.max_age_days
         assert limits is not None
@@ -80,7 +81,7 @@ def rule_reads(rule: Rule) -> list[str]:
         if limits.monitoring is not None:
             out.append("monitoring.age_days")
         if limits.approvals is not None:
-            out += [f"approvals.{role}.age_days" for role in limits.approved_by]
+            out += [f"approvals.{group_segment(role)}.age_days" for role in limits.approved_by]
         if limits.open_flags is not None:
             out.append("flags.oldest_open_days")
         return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from modelgov.feature_names import group_name
 from modelgov.manifest import CoverageClause, GovernanceReport, Policy, PolicyReference, PolicyRule
 
 __all__ = ["CrosswalkRow", "CrosswalkRule", "CrosswalkView", "UncoveredClause", "crosswalk_view", "evidence_words"]
@@ -140,7 +141,7 @@ def evidence_words(read: str) -> str:
     if read.startswith("approvals.") and read.endswith(".age_days"):
         return f"Age of the latest sign-off by {read[len('approvals.') : -len('.age_days')]}"
     if read.startswith("approvals."):
-        return f"Sign-off by {read[len('approvals.') :]}"
+        return f"Sign-off by {group_name(read[len('approvals.') :])}"
     for prefix, words in _PREFIXES:
         if read.startswith(prefix):
             return words + read[len(prefix) :].replace("_", " ")

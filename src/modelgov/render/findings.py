@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from modelgov.feature_names import page_name_of
+from modelgov.feature_names import group_name, page_name_of
 from modelgov.manifest import Manifest
-from modelgov.policy.paths import group_name
 
 __all__ = ["Labels", "evidence_words", "labels_of", "plain_finding"]
 
