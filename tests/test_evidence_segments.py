@@ -11,7 +11,6 @@ from types import SimpleNamespace
 import pytest
 
 from manifest_factory import make_manifest
-from modelgov.feature_names import group_segment
 from modelgov.manifest import Manifest, Model, ModelVersion
 from modelgov.policy.explanation_evidence import explanation_evidence
 from modelgov.policy.paths import check_pattern, evidence_index, matches
@@ -60,9 +59,7 @@ def test_a_dotted_feature_of_the_explanations_is_one_segment() -> None:
     )
     run = SimpleNamespace(id="holdout", explainability=SimpleNamespace(records=found))
     index: dict[str, object] = {}
-    explanation_evidence(
-        lambda path, value, page, detail=None: index.__setitem__(path, value), run, "d.html", group_segment
-    )
+    explanation_evidence(lambda path, value, page, detail=None: index.__setitem__(path, value), run, "d.html")
     assert index["explanations.income%2Ev2.attribution_share"] == 0.4
     assert sorted(p for p in index if matches("explanations.*.attribution_share", p)) == [
         "explanations.age.attribution_share",

@@ -255,7 +255,6 @@ def test_uci_adult_reason_codes_by_sex() -> None:
 
 
 def test_policy_paths_read_the_explanations(data) -> None:
-    from modelgov.feature_names import group_segment
     from modelgov.manifest import EvaluationRun, Explainability
     from modelgov.policy.explanation_evidence import explanation_evidence
     from modelgov.policy.paths import check_pattern
@@ -270,9 +269,7 @@ def test_policy_paths_read_the_explanations(data) -> None:
     )  # fmt: skip
     run = EvaluationRun.model_construct(id="holdout", explainability=Explainability(records=found))
     index: dict[str, object] = {}
-    explanation_evidence(
-        lambda path, value, page, detail=None: index.__setitem__(path, value), run, "decisions.html", group_segment
-    )
+    explanation_evidence(lambda path, value, page, detail=None: index.__setitem__(path, value), run, "decisions.html")
     assert index["explanations.a.attribution_share"] == found.attribution_share["a"]
     assert sum(v for k, v in index.items() if k.endswith(".attribution_share")) == pytest.approx(1.0)
     # by hand: the sample is every row (600 ≤ 1,000); count the adverse decisions' reason codes naming `a`

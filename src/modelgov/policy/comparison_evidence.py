@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from modelgov import manifest
-from modelgov.feature_names import policy_key
+from modelgov.feature_names import group_segment, policy_key
 
 RELATIONS = ("live", "previous")
 _CI = ("", ".ci_low", ".ci_high")
@@ -66,9 +66,8 @@ def comparison_evidence(
     version: manifest.ModelVersion,
     primary: str | None,
     page: str,
-    segment: Callable[[str], str],
 ) -> None:
-    """Every comparison path of one version; ``segment`` writes a group name as one path segment."""
+    """Every comparison path of one version."""
     for relation in RELATIONS:
         comparison = chosen_comparison(model, version, relation, primary)
         if comparison is None:
@@ -93,7 +92,7 @@ def comparison_evidence(
                 _change(put, f"{base}.fairness.{key}{where}.{item.name}", item.delta, item.interval, page, detail)
             for group in feature.groups:
                 detail = f"{group.group}, {group.rate}: {_pair(group.this, group.other, other)}, on {group.count:,} paired rows"
-                path = f"{base}.fairness.{key}.groups.{segment(group.group)}.{group.rate}"
+                path = f"{base}.fairness.{key}.groups.{group_segment(group.group)}.{group.rate}"
                 _change(put, path, group.delta, group.interval, page, detail)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from modelgov import manifest
+from modelgov.feature_names import group_segment
 
 #: The grammar's explanation paths (see :data:`modelgov.policy.paths.TEMPLATES`).
 TEMPLATES: tuple[str, ...] = (
@@ -22,17 +23,15 @@ TEMPLATES: tuple[str, ...] = (
 )
 
 
-def explanation_evidence(
-    put: Callable[..., None], run: manifest.EvaluationRun | None, page: str, segment: Callable[[str], str]
-) -> None:
+def explanation_evidence(put: Callable[..., None], run: manifest.EvaluationRun | None, page: str) -> None:
     """The paths of one run's explained decisions; none when it has none (or they could not be computed).
-    ``segment`` writes a feature's name as one path segment (:func:`modelgov.feature_names.group_segment`)."""
+    A feature's name is one path segment whatever it holds (:func:`modelgov.feature_names.group_segment`)."""
     found = run.explainability.records if run is not None and run.explainability else None
     if found is None or not found.records:
         return
     detail = f"evaluation {run.id}, a sample of {found.sample_rows:,} rows"
     for feature, share in found.attribution_share.items():
-        put(f"explanations.{segment(feature)}.attribution_share", share, page, detail)
+        put(f"explanations.{group_segment(feature)}.attribution_share", share, page, detail)
     put("explanations.reason_codes.sensitive_features", found.sensitive_reason_codes, page, detail)
     put("explanations.records", len(found.records), page)
     put(

@@ -317,13 +317,11 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
                         put, f"fairness.{key}.groups.{name}.{metric}", value, group.intervals.get(metric), page
                     )
 
-    comparison_evidence(
-        put, model, version, run.id if run is not None else None, f"{card_page}#quantitative-analyses", group_segment
-    )
+    comparison_evidence(put, model, version, run.id if run is not None else None, f"{card_page}#quantitative-analyses")
 
     experiment_evidence(put, version, f"{base}/ab-test.html")
     ll144_evidence(put, version, today, f"{base}/bias-audit.html")
-    explanation_evidence(put, run, f"{base}/decisions.html", group_segment)
+    explanation_evidence(put, run, f"{base}/decisions.html")
 
     report = version.drift
     if report is not None:
@@ -362,7 +360,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
         _production_fairness(put, report, f"{mon_page}#fairness-in-production")
         kpi_evidence(put, model, report, f"{mon_page}#business-kpis")
 
-    shadow_evidence(put, version, f"{base}/shadow.html", group_segment)
+    shadow_evidence(put, version, f"{base}/shadow.html")
 
     for approval in latest_approvals(version).values():
         page = f"{card_page}#approvals"

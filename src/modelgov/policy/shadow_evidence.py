@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from modelgov import manifest
-from modelgov.feature_names import policy_key
+from modelgov.feature_names import group_segment, policy_key
 
 _CI = ("", ".ci_low", ".ci_high")
 
@@ -50,10 +50,8 @@ def _bounds(interval: manifest.Interval | None, flip: bool = False) -> tuple[flo
     return interval.low, interval.high
 
 
-def shadow_evidence(
-    put: Callable[..., None], version: manifest.ModelVersion, page: str, segment: Callable[[str], str]
-) -> None:
-    """Every shadow path of one version; ``segment`` writes a group name as one path segment."""
+def shadow_evidence(put: Callable[..., None], version: manifest.ModelVersion, page: str) -> None:
+    """Every shadow path of one version."""
     report = version.shadow
     if report is None:
         return
@@ -95,7 +93,7 @@ def shadow_evidence(
             put(f"{base}.max_change_gap.joint_low", joint[0], groups, gap_detail)
             put(f"{base}.max_change_gap.joint_high", joint[1], groups, gap_detail)
         for group in feature.groups:
-            name = f"{base}.{segment(group.group)}"
+            name = f"{base}.{group_segment(group.group)}"
             put(f"{name}.count", group.decided, groups)
             with_ci(f"{name}.change_rate", group.change_rate, _bounds(group.agreement_interval, True), groups)
             with_ci(

@@ -110,12 +110,7 @@ def evidence_words(path: str, labels: Labels) -> str | None:
             pair = f"{group_name(parts[3])} and {group_name(parts[4])}"
             return f"{labels.disparities[parts[5]]} of {feature} groups {pair}"
     if parts[0] == "drift" and len(parts) == 4 and parts[1] == "features":
-        what = {
-            "psi": "PSI",
-            "statistic": "drift statistic",
-            "drifted": "drift",
-            "missing_rate": "missing rate",
-        }
+        what = {"psi": "PSI", "statistic": "drift statistic", "drifted": "drift", "missing_rate": "missing rate"}
         if parts[3] == "range_violations":
             return f"Values of {group_name(parts[2])} outside the reference's range"
         if parts[3] in what:
