@@ -174,10 +174,18 @@ def _misspelt(parts: list[str], template: list[str]) -> bool:
     return len(wrong) == 1 and difflib.SequenceMatcher(None, *wrong[0]).ratio() >= 0.75
 
 
+#: More segments than any path has, even with names holding a few '.': a longer one is refused
+#: before any spelling is suggested for it (each suggestion tries every template, and a policy
+#: file's 2 MB could otherwise make the loader spend seconds on one rule).
+MAX_PATH_SEGMENTS = 64
+
+
 def check_pattern(path: str) -> str | None:
     """None when ``path`` is a valid evidence path or pattern; otherwise what is wrong, with the
     closest valid spelling."""
     parts = path.split(".")
+    if len(parts) > MAX_PATH_SEGMENTS:
+        return f"{path[:80]!r}… has {len(parts):,} segments; an evidence path has at most {MAX_PATH_SEGMENTS}"
     if any(not part for part in parts):
         return f"{path!r} has an empty segment"
     templates = [t.split(".") for t in TEMPLATES]
