@@ -96,11 +96,12 @@ def test_the_ranking_step_never_changes_a_value(monkeypatch: pytest.MonkeyPatch,
     score = np.clip(0.25 * y + rng.random(3000) * 0.8, 0, 1).round(decimals)
     draws = np.vstack(list(row_draws(len(y), Resampling(97, 0.95, 5))))
     monkeypatch.setattr(weighted, "RANKING_STEP_CELLS", 10**9)
-    whole = weighted._ranking_metrics(y, score, draws)
+    predicted = score >= 0.5
+    whole = weighted._ranking_metrics(y, score, draws, predicted)
     for step in (1, 5_000, 60_000):
         monkeypatch.setattr(weighted, "RANKING_STEP_CELLS", step)
-        auc, ap = weighted._ranking_metrics(y, score, draws)
-        assert np.array_equal(auc, whole[0]) and np.array_equal(ap, whole[1])
+        auc, ap, cells = weighted._ranking_metrics(y, score, draws, predicted)
+        assert np.array_equal(auc, whole[0]) and np.array_equal(ap, whole[1]) and np.array_equal(cells, whole[2])
 
 
 def _ranking_by_ascending_levels(y: np.ndarray, score: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,9 +129,37 @@ def test_ranking_metrics_are_the_ascending_formulas_to_the_last_bit(seed: int) -
     y = rng.random(n) < [0.0, 0.02, 0.3, 0.95, 1.0, 0.5][seed // 2 % 6]
     score = np.clip(0.25 * y + rng.random(n) * 0.8, 0, 1).round([0, 2, 12][seed % 3])
     draws = np.vstack(list(row_draws(n, Resampling(150, 0.95, seed))))
-    got, expected = weighted._ranking_metrics(y, score, draws), _ranking_by_ascending_levels(y, score, draws)
+    got, expected = weighted._ranking_metrics(y, score, draws)[:2], _ranking_by_ascending_levels(y, score, draws)
     for value, reference in zip(got, expected, strict=True):
         assert np.array_equal(value, reference, equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_confusion_counts_from_the_score_levels_are_the_counts_of_the_drawn_rows(seed: int) -> None:
+    """When every row of a score level has the same prediction, the confusion counts are read from
+    the counts per level that ROC AUC needs; they are the counts of every drawn row's cell, bit for
+    bit, whether the prediction is a threshold on the score or any other function of it; when a
+    level holds both predictions they are counted from the rows."""
+    rng = np.random.default_rng(seed)
+    n = [1, 5, 80, 700, 3000, 3000][seed]
+    y = rng.random(n) < [0.5, 0.4, 0.3, 0.05, 0.5, 0.99][seed]
+    score = np.clip(0.25 * y + rng.random(n) * 0.8, 0, 1).round([1, 2, 2, 3, 12, 2][seed])
+    draws = np.vstack(list(row_draws(n, Resampling(120, 0.95, seed))))
+    by_rows = resampling.counts(2 * y.astype(np.int64) + (score >= 0.5), draws, 4)
+    assert np.array_equal(weighted._ranking_metrics(y, score, draws, score >= 0.5)[2], by_rows)
+    levels = np.unique(score)
+    chosen = set(rng.choice(levels, size=len(levels) // 2 + 1, replace=False).tolist())
+    not_monotone = np.isin(score, list(chosen))
+    expected = resampling.counts(2 * y.astype(np.int64) + not_monotone, draws, 4)
+    assert np.array_equal(weighted._ranking_metrics(y, score, draws, not_monotone)[2], expected)
+    if n > 1 and len(levels) < n:  # a level shared by two rows, given different predictions
+        tied = np.flatnonzero(score == levels[np.argmax(np.bincount(np.unique(score, return_inverse=True)[1]))])
+        mixed = not_monotone.copy()
+        mixed[tied[0]], mixed[tied[1]] = True, False
+        assert weighted._ranking_metrics(y, score, draws, mixed)[2] is None
+        metrics = weighted.binary(y, mixed, score, draws)
+        cells = resampling.counts(2 * y.astype(np.int64) + mixed, draws, 4)
+        assert np.array_equal(metrics["accuracy"], resampling.safe_divide(cells[:, 0] + cells[:, 3], cells.sum(axis=1)))
 
 
 def test_intervals_can_be_turned_off() -> None:

@@ -29,7 +29,12 @@ def binary(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, d
     """Binary-classification metrics (1 = positive) for every resample in ``draws``."""
     y = np.asarray(y_true) == 1
     p = np.asarray(y_pred) == 1
-    cells = counts(2 * y.astype(np.int64) + p, draws, 4)
+    score = None if y_score is None else np.asarray(y_score, dtype=float)
+    auc = ap = cells = None
+    if score is not None:
+        auc, ap, cells = _ranking_metrics(y, score, draws, predicted=p)
+    if cells is None:
+        cells = counts(2 * y.astype(np.int64) + p, draws, 4)
     tp, fp, fn, tn = cells[:, TP], cells[:, FP], cells[:, FN], cells[:, TN]
     total = tp + fp + fn + tn
     tpr = safe_divide(tp, tp + fn)
@@ -41,9 +46,8 @@ def binary(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, d
         "recall": tpr,
         "f1": safe_divide(2 * tp, 2 * tp + fp + fn),
     }
-    if y_score is not None:
-        score = np.asarray(y_score, dtype=float)
-        out["roc_auc"], out["average_precision"] = _ranking_metrics(y, score, draws)
+    if score is not None and auc is not None and ap is not None:
+        out["roc_auc"], out["average_precision"] = auc, ap
         eps = np.finfo(score.dtype).eps
         clipped = np.clip(score, eps, 1 - eps)
         losses = -(y * np.log(clipped) + (~y) * np.log(1 - clipped))
@@ -58,22 +62,42 @@ def binary(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, d
 RANKING_STEP_CELLS = 262_144
 
 
-def _ranking_metrics(y: np.ndarray, score: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ranking_metrics(
+    y: np.ndarray, score: np.ndarray, draws: np.ndarray, predicted: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """ROC AUC and AP of every resample, and its confusion counts (TN, FP, FN, TP) when
+    ``predicted`` is the same for every row of a score level (a threshold on the score is), else
+    ``None``: the counts per level already hold them, which saves a count of every drawn row."""
     levels, level_of = np.unique(score, return_inverse=True)
     size = len(levels)
     # level codes in *descending* score, negatives then positives: the counts "at or above a level"
     # that both metrics need are then running sums, one pass each
     codes = (size - 1 - level_of.astype(np.int64)) + size * y
+    flagged = None if predicted is None else _predicted_levels(level_of, predicted, size)
     step = max(1, RANKING_STEP_CELLS // (2 * size))
     parts = [
-        _ranking_step(counts(codes, draws[start : start + step], 2 * size), size)
+        _ranking_step(counts(codes, draws[start : start + step], 2 * size), size, flagged)
         for start in range(0, len(draws), step)
     ]
-    return np.concatenate([auc for auc, _ in parts]), np.concatenate([ap for _, ap in parts])
+    cells = None if flagged is None else np.concatenate([part[2] for part in parts])
+    return np.concatenate([part[0] for part in parts]), np.concatenate([part[1] for part in parts]), cells
 
 
-def _ranking_step(by_level: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """ROC AUC and AP of a few resamples from their (resamples, 2 · levels) counts, in place.
+def _predicted_levels(level_of: np.ndarray, predicted: np.ndarray, size: int) -> np.ndarray | None:
+    """1.0 for each level (highest score first) whose rows are all predicted positive, 0.0 where
+    none is; ``None`` when some level holds both predictions (the prediction is not the score's)."""
+    rows = np.bincount(level_of, minlength=size)
+    positive = np.bincount(level_of, weights=np.asarray(predicted, dtype=float), minlength=size)
+    if not np.all((positive == 0) | (positive == rows)):
+        return None
+    return np.ascontiguousarray((positive[::-1] > 0).astype(np.float64))
+
+
+def _ranking_step(
+    by_level: np.ndarray, size: int, flagged_levels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """ROC AUC and AP of a few resamples from their (resamples, 2 · levels) counts, in place, and
+    their confusion counts when ``flagged_levels`` marks the levels predicted positive.
 
     The levels run from the highest score down. Every count and running sum is a whole number, and
     the AUC's sums are multiples of ½ no larger than positives × negatives, so each is exact in
@@ -83,6 +107,10 @@ def _ranking_step(by_level: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
     and the precisions are summed in ascending order of score, as before, so that the rounding of
     that sum, and every AP, is the same to the last bit (a test holds this)."""
     negative, positive = by_level[:, :size], by_level[:, size:]  # descending score
+    # predicted positives among each class: sums of whole numbers, exact in any order, so the same
+    # counts as counting every drawn row's cell
+    flagged_pos_rows = None if flagged_levels is None else positive @ flagged_levels
+    flagged_neg_rows = None if flagged_levels is None else negative @ flagged_levels
     flagged_pos = np.cumsum(positive, axis=1)  # positives at or above each level
     flagged = negative + positive
     np.cumsum(flagged, axis=1, out=flagged)  # rows at or above each level
@@ -102,7 +130,12 @@ def _ranking_step(by_level: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
     precision = np.divide(flagged_pos, flagged, out=flagged_pos)
     precision *= positive
     ap = safe_divide(np.ascontiguousarray(precision[:, ::-1]).sum(axis=1), total_pos)
-    return auc, ap
+    if flagged_pos_rows is None or flagged_neg_rows is None:
+        return auc, ap, None
+    cells = np.empty((len(by_level), 4))
+    cells[:, TP], cells[:, FP] = flagged_pos_rows, flagged_neg_rows
+    cells[:, FN], cells[:, TN] = total_pos - flagged_pos_rows, total_neg - flagged_neg_rows
+    return auc, ap, cells
 
 
 def regression(y_true: np.ndarray, y_pred: np.ndarray, draws: np.ndarray) -> Arrays:
