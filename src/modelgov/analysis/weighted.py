@@ -117,11 +117,10 @@ def _ranking_step(
     total_pos, total_all = flagged_pos[:, -1].copy(), flagged[:, -1].copy()
     total_neg = total_all - total_pos
 
-    # AUC: each positive beats the negatives below its level and ties half of those at it;
-    # negatives below = all negatives − those at or above, so Σ pos·(N − neg_at_or_above + ½ neg)
-    neg_at_or_above = flagged - flagged_pos
-    beaten = total_pos * total_neg - np.einsum("ij,ij->i", positive, neg_at_or_above)
-    beaten += 0.5 * np.einsum("ij,ij->i", positive, negative)
+    # AUC: each negative is beaten by the positives above its level and half of those at it:
+    # Σ neg·(pos_at_or_above − pos + ½ pos) = Σ neg·pos_at_or_above − ½ Σ neg·pos
+    beaten = np.einsum("ij,ij->i", negative, flagged_pos)
+    beaten -= 0.5 * np.einsum("ij,ij->i", positive, negative)
     auc = safe_divide(beaten, total_pos * total_neg)
 
     # average precision: at each level's threshold, the rows at or above it are flagged (a level
