@@ -514,6 +514,25 @@ def test_refits_equal_scikit_learns_isotonic_regression_on_each_resample() -> No
         np.testing.assert_allclose(refits.apply(replicate, grid), fitted.predict(grid), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_the_bounded_isotonic_fit_is_scikit_learns_to_the_last_bit(seed: int) -> None:
+    """The refits call SciPy's fit directly; scikit-learn's ``isotonic_regression`` with the same
+    bounds gives the same values bit for bit (shares of positives, whole-number weights, ties,
+    one value, values already in order or reversed)."""
+    from sklearn.isotonic import isotonic_regression
+
+    rng = np.random.default_rng(seed)
+    n = [1, 2, 5, 40, 700, 6000, 300, 300][seed]
+    weights = rng.integers(1, 6, n).astype(float)
+    values = rng.integers(0, weights + 1) / weights
+    if seed == 6:
+        values = np.sort(values)
+    elif seed == 7:
+        values = np.sort(values)[::-1].copy()
+    expected = isotonic_regression(values, sample_weight=weights, y_min=0.0, y_max=1.0)
+    assert np.array_equal(cbpe_calibration.bounded_isotonic(values, weights), expected)
+
+
 def test_refits_of_a_large_reference_are_drawn_in_batches_and_equal_one_at_a_time(monkeypatch) -> None:
     """A reference too large for one batch of draws: the refits are still each resample's fit, in
     order, and capped at MAX_REFITS whatever the number of replicates."""
