@@ -159,6 +159,31 @@ def test_documented_fields_must_be_written_and_not_placeholders(tmp_path: Path) 
     assert "placeholder" in result.checks[1].message
 
 
+@pytest.mark.parametrize(
+    "text", ["\u200b", "<b></b>", "&nbsp;", "TO\u00adDO", "ＴＢＤ", "<!-- to do -->", "\ufeff\u2060"]
+)
+def test_documented_fields_that_show_nothing_or_a_placeholder_are_not_written(tmp_path: Path, text: str) -> None:
+    """A field is read as a page shows it: a zero-width space, an empty tag, an entity for a space, a
+    soft hyphen inside TODO or a full-width TBD is not a written field."""
+    root = write_workspace(tmp_path / "ws")
+    edit(
+        root,
+        "models/loans/model.yml",
+        "caveats: Not validated outside the home market.",
+        f"caveats: {json.dumps(text)}",
+    )
+    built = build_manifest(load_workspace(root), as_of=TODAY)
+    result = only(run(built, policy(rule(documented=["description", "caveats"]))))
+    assert [(c.path, c.outcome) for c in result.checks] == [("card.description", "pass"), ("card.caveats", "fail")]
+
+
+def test_documented_fields_with_markup_around_words_are_written() -> None:
+    from modelgov.policy.placeholders import is_placeholder
+
+    for text in ["Credit <b>scoring</b>", "a < b and c > d", "Caf\u00e9 \u2014 ok", "Not for loans &amp; leases"]:
+        assert not is_placeholder(text), text
+
+
 def test_approvals_need_the_latest_decision_approved_after_creation(tmp_path: Path, built: manifest.Manifest) -> None:
     result = only(run(built, policy(rule(approved_by=["model_risk", "compliance"]))))
     assert result.outcome == "fail"
@@ -192,6 +217,29 @@ def test_freshness_at_the_boundary(built: manifest.Manifest, days_after: int, ou
 
 def test_drift_limits_do_not_apply_without_a_production_log(built: manifest.Manifest) -> None:
     assert only(run(built, policy(rule(drift_limits={"max_share_drifted": 0.5})))).outcome == "not-applicable"
+
+
+@pytest.mark.parametrize("lookalike", ["age\u200b", "ＡＧＥ", "\u0430ge", "a-g-e", "Age ", "\u0430\u0261\u0435"])
+def test_prohibited_features_are_compared_as_they_look(built: manifest.Manifest, lookalike: str) -> None:
+    """A zero-width space, full-width letters, a Cyrillic а, dashes or a trailing space do not hide a
+    prohibited input: the rule fails and says which name it took for which."""
+
+    def rename(features: list[str]) -> list[str]:
+        return [lookalike if f == "age" else f for f in features]
+
+    model, version = built.models[0], built.models[0].versions[0]
+    evaluations = [run_.model_copy(update={"features": rename(run_.features)}) for run_ in version.evaluations]
+    monitoring = version.monitoring and version.monitoring.model_copy(
+        update={"features": rename(version.monitoring.features)}
+    )
+    version = version.model_copy(update={"evaluations": evaluations, "monitoring": monitoring})
+    model = model.model_copy(update={"versions": [version, *model.versions[1:]]})
+    renamed = built.model_copy(update={"models": [model, *built.models[1:]]})
+    assert lookalike in renamed.models[0].versions[0].evaluations[0].features
+    result = only(run(renamed, policy(rule(prohibited_features=["age"]))))
+    assert result.outcome == "fail", result.message
+    assert "looks like age" in result.message and "\u200b" not in result.message.replace("\\u200b", "")
+    assert result.checks[0].observed == [lookalike]
 
 
 def test_prohibited_features_pii_and_datasheets(tmp_path: Path, built: manifest.Manifest) -> None:

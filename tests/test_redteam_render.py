@@ -246,6 +246,11 @@ def test_mkdocs_runs_no_extension_that_gives_text_powers() -> None:
         ("\u2066x\u2069", "\\u2066x\\u2069"),
         ("line\u2028break", "line\\u2028break"),
         ("tab\tand\nnewline", "tab\tand\nnewline"),
+        ("F\u200b", "F\\u200b"),  # a group that would read as F
+        ("\ufeffsex", "\\ufeffsex"),
+        ("TO\u00adDO", "TO\\xadDO"),
+        ("a\u2060b\u200dc", "a\\u2060b\\u200dc"),
+        ("\u3164", "\\u3164"),
     ],
 )
 def test_visible_shows_each_control_as_an_escape(raw: str, shown: str) -> None:

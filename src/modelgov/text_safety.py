@@ -8,7 +8,12 @@ request writes. Some characters in such a string do not show as themselves:
 * bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which reorder what is shown
   so that the text a reviewer reads is not the text that is there ("Trojan Source");
 * the Unicode line and paragraph separators (U+2028, U+2029), which some viewers treat as line
-  breaks where nothing else does.
+  breaks where nothing else does;
+* characters that take no space or show as blank: zero-width spaces and joiners, left-to-right and
+  right-to-left marks (U+200B–U+200F), the word joiner and invisible operators (U+2060–U+2064), the
+  byte-order mark (U+FEFF), the soft hyphen (U+00AD), the Arabic letter mark (U+061C), the
+  Mongolian vowel separator (U+180E) and the Hangul fillers. ``F\u200b`` beside ``F`` would
+  otherwise be two groups that read as one.
 
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
 whoever reads a page, a chart or a log sees that something was there and what it was, and nothing
@@ -26,8 +31,11 @@ import re
 __all__ = ["CONTROL_CHARACTERS", "spreadsheet_cell", "visible"]
 
 #: What :func:`visible` replaces: C0 controls, DEL, C1 controls, the line and paragraph separators,
-#: and the bidirectional embeddings, overrides and isolates.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: the bidirectional marks, embeddings, overrides and isolates, and the characters that show as nothing.
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]"
+)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -9,6 +9,8 @@ apply to it; :func:`modelgov.policy.rules.evaluate` picks the function by the ru
 from __future__ import annotations
 
 from modelgov import manifest
+from modelgov.lookalikes import lookalike_key
+from modelgov.text_safety import visible
 
 from .paths import matches
 from .placeholders import is_placeholder
@@ -63,7 +65,16 @@ def prohibited_features(rule: Rule, ctx: Context) -> list[Check]:
     assert rule.prohibited_features is not None
     inputs = _inputs(ctx.version)
     page = f"models/{ctx.model.id}/{ctx.version.version}/index.html#evaluation-data"
-    found = sorted(f for f in inputs if f.lower() in {p.lower() for p in rule.prohibited_features})
+    # compared as they look, not as written: a zero-width space, a full-width or Cyrillic letter or
+    # another dash must not let a prohibited column through under a name a reviewer reads as its own
+    prohibited = {lookalike_key(p): p for p in rule.prohibited_features}
+    found = sorted(f for f in inputs if lookalike_key(f) in prohibited)
+    named = [
+        visible(f, keep="")
+        if f.casefold() == prohibited[lookalike_key(f)].casefold()
+        else f"{visible(f, keep='')!r} (looks like {prohibited[lookalike_key(f)]})"
+        for f in found
+    ]
     requirement = f"none of {', '.join(rule.prohibited_features)} is a model input"
     if not inputs:
         return [
@@ -83,7 +94,7 @@ def prohibited_features(rule: Rule, ctx: Context) -> list[Check]:
                 observed=found,
                 requirement=requirement,
                 outcome="fail",
-                message=f"prohibited input(s): {', '.join(found)}",
+                message=f"prohibited input(s): {', '.join(named)}",
                 page=page,
             )
         ]

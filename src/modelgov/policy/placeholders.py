@@ -7,7 +7,9 @@ its own module because all of those use it and none of them needs the rules.
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 
 #: Text that marks a card field as not really written.
 PLACEHOLDER = re.compile(
@@ -17,8 +19,32 @@ PLACEHOLDER = re.compile(
 TODO_PREFIX = re.compile(r"^\W*(todo|tbd)\b", re.I)
 
 
+#: An HTML tag or comment: a card's Markdown may hold HTML, which a page shows as nothing.
+_TAG = re.compile(r"<[^<>]*>")
+#: Characters that show as nothing but are not format characters (Unicode category Cf, removed too):
+#: fillers that render blank.
+_BLANK = dict.fromkeys(map(ord, "\u115f\u1160\u3164\uffa0\u2800"))
+
+
+def shown_text(text: str) -> str:
+    """What a reader sees of ``text`` on a page: HTML tags and comments dropped, entities read
+    (``&nbsp;``), compatibility forms folded (NFKC: a full-width letter is the letter, a no-break
+    space a space), invisible characters removed (zero-width spaces and joiners, the soft hyphen,
+    a byte-order mark, bidirectional marks, blank fillers), runs of space made one."""
+    if text.isascii() and "<" not in text and "&" not in text:  # nothing to drop, read or fold
+        return " ".join(text.split())
+    seen = unicodedata.normalize("NFKC", html.unescape(_TAG.sub("", text)))
+    seen = "".join(c for c in seen if unicodedata.category(c) != "Cf").translate(_BLANK)
+    return " ".join(seen.split())
+
+
 def is_placeholder(text: str) -> bool:
     """Text that stands in for what is still to be written: ``TODO``, ``TBD``, ``n/a``, ``...``, or
-    anything starting ``TODO:`` / ``TBD``."""
+    anything starting ``TODO:`` / ``TBD``, read as a page shows it (:func:`shown_text`), so that
+    ``TO\u00adDO`` is a to-do too; and text that is there but shows nothing (a zero-width space,
+    ``<b></b>``, ``&nbsp;``). Empty text is not a placeholder: it is empty, which its readers say."""
     stripped = text.strip()
-    return bool(PLACEHOLDER.match(stripped) or TODO_PREFIX.match(stripped))
+    if not stripped:
+        return False
+    seen = shown_text(stripped)
+    return not seen or bool(PLACEHOLDER.match(seen) or TODO_PREFIX.match(seen))
