@@ -544,3 +544,19 @@ def test_a_file_writing_more_values_than_the_limit_is_refused_while_it_is_read(
     ]
     path.write_text("a: [" + "1, " * 996 + "1]\n", encoding="utf-8")  # the mapping, its key, the list, 997 items
     assert yamlsource.read_yaml(path, "long.yml").problems == []
+
+
+@pytest.mark.parametrize("level", ["0.01", "0.5", "0.9999"])
+def test_a_confidence_level_that_would_let_interval_rules_pass_on_noise_is_refused(ws: Path, level: str) -> None:
+    """A rule on an interval's end (``ci_low >= …``) reads the workspace's level; a pull request
+    that set it to 1 % would make every interval a point and let such a rule pass."""
+    with (ws / "governance.yml").open("a", encoding="utf-8") as handle:
+        handle.write(f"analysis:\n  confidence_level: {level}\n")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == ("governance.yml", "analysis.confidence_level")
+
+
+def test_confidence_levels_a_reviewer_would_use_load(ws: Path) -> None:
+    with (ws / "governance.yml").open("a", encoding="utf-8") as handle:
+        handle.write("analysis:\n  confidence_level: 0.9\n")
+    assert load_workspace(ws).governance.analysis.confidence_level == 0.9

@@ -45,7 +45,13 @@ class AnalysisSettings(Strict):
     bootstrap_resamples: int = Field(
         1000, ge=0, le=100_000, description="Resamples for every confidence interval; 0 turns intervals off."
     )
-    confidence_level: float = Field(0.95, gt=0, lt=1, description="Level of the confidence intervals.")
+    confidence_level: float = Field(
+        0.95,
+        ge=0.8,
+        le=0.999,
+        description="Level of the confidence intervals, from 0.8 to 0.999: a rule on an interval's end "
+        "(`ci_low`, `ci_high`) reads it, and a narrower interval would let such a rule pass on noise.",
+    )
     seed: int = Field(0, ge=0, description="Seed of every resampling, so intervals are reproducible.")
     permutation_repeats: int = Field(5, ge=1, le=100, description="Shuffles per feature for permutation importance.")
     explain_max_rows: int = Field(
