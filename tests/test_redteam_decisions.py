@@ -576,12 +576,13 @@ def test_a_decision_is_never_written_outside_the_workspace_or_into_a_fifo(
 # --------------------------------------------------------------------------- waivers
 
 
-def waive(root: Path, keys: Keys | None, *extra: str) -> int:
+def waive(root: Path, keys: Keys | None, *extra: str, by: str = "carol@bank.example") -> int:
+    """``modelgov waive`` as the holder of the override role (a waiver lets a version through the gate)."""
     args = ["waive", str(root), "--id", "W-1", "--policy", "floor", "--rule", "impossible-auc", "--model", "loans",
-            "--reason", "Known limit", "--by", "alice@bank.example", "--ticket", "RISK-1", "--expires", "2026-12-31",
+            "--reason", "Known limit", "--by", by, "--ticket", "RISK-1", "--expires", "2026-12-31",
             "--granted", "2026-01-30"]  # fmt: skip
     if keys is not None:
-        args += ["--key", str(keys.key_file("alice@bank.example")), "--allowed-signers", str(keys.allowed)]
+        args += ["--key", str(keys.key_file(by)), "--allowed-signers", str(keys.allowed)]
     return main([*args, *extra])
 
 
@@ -631,6 +632,30 @@ def test_a_signed_waiver_applies_and_one_extended_by_hand_no_longer_does(
     main(["check", str(strict_waivers), "--results", str(tmp_path / "r.json"), "--as-of", "2026-03-01",
           "--allowed-signers", str(keys.allowed)])  # fmt: skip
     assert "W-1 is not accepted: changed since it was signed (expires)" in capsys.readouterr().out
+
+
+@needs_ssh
+def test_a_waiver_signed_without_the_override_role_is_refused_and_never_applies(
+    strict_waivers: Path, keys: Keys, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A waiver lets a version through a rule that blocks it, as an overriding promotion does: the
+    signer must hold the override role. ``modelgov waive`` refuses another signer before writing
+    anything, and an entry such a signer appended to the log does not make the waiver apply."""
+    before = (strict_waivers / "waivers.yml").read_bytes() if (strict_waivers / "waivers.yml").exists() else None
+    assert waive(strict_waivers, keys, by="alice@bank.example") != 0
+    assert "does not hold the role 'override'" in capsys.readouterr().err
+    after = (strict_waivers / "waivers.yml").read_bytes() if (strict_waivers / "waivers.yml").exists() else None
+    assert after == before
+    # the same entry, signed by alice and appended as the command would have without the check
+    from modelgov.decisions import commands
+
+    real = commands._signer
+    monkeypatch.setattr(commands, "_signer", lambda args, root, role: real(args, root, None))
+    assert waive(strict_waivers, keys, by="alice@bank.example") == 0
+    code, results = check(strict_waivers, tmp_path, keys, "--as-of", "2026-03-01")
+    assert code == 1 and result(results, "impossible-auc")["outcome"] == "fail"
+    record = results["waivers"][0]["record"]
+    assert record["signature"] == "invalid" and "does not hold the role 'override'" in record["signature_problem"]
 
 
 def test_without_the_requirement_a_hand_written_waiver_applies_but_says_so(
@@ -696,7 +721,7 @@ def test_a_flow_style_version_file_cannot_hide_a_change_behind_its_status(ws: Pa
     ("field", "old", "new"),
     [
         ("versions", '"versions": ["1.0"], ', ""),
-        ("approved_by", '"approved_by": "alice@bank.example"', '"approved_by": "Chief Risk Officer"'),
+        ("approved_by", '"approved_by": "carol@bank.example"', '"approved_by": "Chief Risk Officer"'),
         ("granted", '"granted": "2026-01-30"', '"granted": "2026-01-31"'),
         ("models", '"models": ["loans"]', '"models": ["loans", "other"]'),
         ("reason", '"reason": "Known limit"', '"reason": "Known limit, and more"'),

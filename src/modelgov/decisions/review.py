@@ -20,8 +20,21 @@ from modelgov.decisions.promotion_review import promotions
 from modelgov.decisions.signers import AllowedSigners, SignatureCheck, check_signature
 from modelgov.workspace.load import Workspace
 
-#: The role a signer needs to promote a version past a blocked policy gate.
+#: The role a signer needs to promote a version past a blocked policy gate, and to grant a waiver:
+#: a waiver lets a version through a rule that would block it, which is the same decision.
 OVERRIDE_ROLE = "override"
+
+
+def required_role(entry: dict[str, Any]) -> str | None:
+    """The role whoever signed ``entry`` must hold for it to count: the approval's role, the
+    override role for a waiver or an overriding promotion, none for the other entries."""
+    details = entry["details"]
+    if entry["action"] == "approval":
+        role = details.get("role")
+        return role if isinstance(role, str) else None
+    if entry["action"] == "waiver" or (entry["action"] == "status" and isinstance(details.get("override"), dict)):
+        return OVERRIDE_ROLE
+    return None
 
 
 def signature_of(entry: dict[str, Any], signers: AllowedSigners | None, role: str | None) -> SignatureCheck:
@@ -54,8 +67,7 @@ def signers_summary(signers: AllowedSigners | None) -> manifest.SignersSummary |
 
 def audit_event(entry: dict[str, Any], signers: AllowedSigners | None) -> manifest.AuditEvent:
     subject = entry["subject"]
-    role = entry["details"].get("role") if entry["action"] == "approval" else None
-    checked = signature_of(entry, signers, role if isinstance(role, str) else None)
+    checked = signature_of(entry, signers, required_role(entry))
     return manifest.AuditEvent(
         seq=entry["seq"],
         time=entry["time"],
@@ -205,7 +217,7 @@ def waiver_records(workspace: Workspace, signers: AllowedSigners | None) -> dict
         if entry is None:
             records[waiver.id] = manifest.WaiverRecord()
             continue
-        checked = signature_of(entry, signers, None)
+        checked = signature_of(entry, signers, OVERRIDE_ROLE)
         recorded = {key: entry["details"].get(key) for key in WAIVER_FIELDS} | {"reason": entry["comment"]}
         now = {
             "policy": waiver.policy,
