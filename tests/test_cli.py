@@ -164,3 +164,46 @@ def test_building_the_parser_imports_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_every_command_that_refuses_pickles_also_refuses_the_workspaces_code() -> None:
+    from modelgov.cli_parser import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
+    options = {name: {o for a in command._actions for o in a.option_strings} for name, command in commands.items()}
+    refusing = sorted(name for name, given in options.items() if "--refuse-pickle" in given)
+    assert refusing == ["build", "check", "dossier", "serve"]
+    assert all("--refuse-workspace-code" in options[name] for name in refusing)
+
+
+def _trusting_templates(tmp_path: Path) -> Path:
+    ws = write_workspace(tmp_path / "ws")
+    (ws / "governance.yml").write_text((ws / "governance.yml").read_text() + "trust_templates: true\n")
+    (ws / "templates").mkdir()
+    return ws
+
+
+def test_serve_refuses_the_workspaces_templates_when_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelgov.serve import ServeSession
+
+    built: list[bool] = []
+    monkeypatch.setattr(ServeSession, "run", lambda session, ready=None: built.append(session.build()))
+    ws = _trusting_templates(tmp_path)
+    assert main(["serve", str(ws), "-o", str(tmp_path / "site"), "--refuse-workspace-code"]) == 0
+    out = capsys.readouterr().out
+    assert built == [False] and "Build failed" in out
+    assert "governance.yml:4: trust_templates: this build refuses the workspace's templates" in out
+
+
+def test_the_dossier_command_refuses_the_workspaces_templates_when_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = _trusting_templates(tmp_path)
+    args = ["dossier", str(ws), "loans", "1.0", "-o", str(tmp_path / "d.pdf"), "--refuse-workspace-code"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "governance.yml:4: trust_templates:" in err and "--refuse-workspace-code" in err
+    assert not (tmp_path / "d.pdf").exists()

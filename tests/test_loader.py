@@ -9,6 +9,7 @@ import pytest
 
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.workspace.load import load_workspace
+from modelgov.workspace.refusals import Refusals
 from workspace_factory import edit, write_workspace
 
 MODEL = "models/loans/model.yml"
@@ -488,11 +489,80 @@ def test_trust_pickle_refused_by_the_caller_or_the_environment(ws: Path, monkeyp
     load_workspace(ws)
 
 
-def problems_of_refusing(root: Path) -> Problem:
+def problems_of_refusing(root: Path, refusals: Refusals = Refusals(pickle=True)) -> Problem:  # noqa: B008
     with pytest.raises(WorkspaceError) as info:
-        load_workspace(root, refuse_pickle=True)
+        load_workspace(root, refusals=refusals)
     (problem,) = info.value.problems
     return problem
+
+
+def line_of(root: Path, rel: str, start: str) -> int:
+    """The number of the line of ``rel`` that starts with ``start``."""
+    lines = (root / rel).read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if line.startswith(start))
+
+
+def keys_refused(root: Path, refusals: Refusals) -> list[tuple[str, int | None, str]]:
+    """Where each problem of loading ``root`` with ``refusals`` is: its file, line and key."""
+    with pytest.raises(WorkspaceError) as info:
+        load_workspace(root, refusals=refusals)
+    return [(problem.file, problem.line, problem.key) for problem in info.value.problems]
+
+
+def trusting_everything(ws: Path) -> Path:
+    """A workspace with every opt-in to its code: a pickle, skops types and templates."""
+    edit(
+        ws,
+        VERSION,
+        "  params:\n",
+        "  artifact:\n    path: data/holdout.csv\n    trust_pickle: true\n    trusted_types: [pydoc.pipepager]\n"
+        "  params:\n",
+    )
+    (ws / "governance.yml").write_text((ws / "governance.yml").read_text() + "trust_templates: true\n")
+    (ws / "templates").mkdir()
+    return ws
+
+
+def test_refusing_pickles_refuses_trust_pickle_and_trusted_types_and_leaves_templates(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trusting_everything(ws)
+    assert load_workspace(ws).templates_dir == ws.resolve() / "templates"  # trusted, and not refused: loads
+    refused = [
+        (VERSION, line_of(ws, VERSION, "    trust_pickle:"), "training.artifact.trust_pickle"),
+        (VERSION, line_of(ws, VERSION, "    trusted_types:"), "training.artifact.trusted_types"),
+    ]
+    assert keys_refused(ws, Refusals(pickle=True)) == refused
+    monkeypatch.setenv("MODELGOV_REFUSE_PICKLE", "yes")
+    assert keys_refused(ws, Refusals()) == refused
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_refusing_workspace_code_refuses_every_opt_in(how: str, ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trusting_everything(ws)
+    if how == "option":
+        refusals = Refusals(workspace_code=True)
+    else:
+        refusals = Refusals()
+        monkeypatch.setenv("MODELGOV_REFUSE_WORKSPACE_CODE", "1")
+    with pytest.raises(WorkspaceError) as info:
+        load_workspace(ws, refusals=refusals)
+    assert [(p.file, p.line, p.key) for p in info.value.problems] == [
+        ("governance.yml", line_of(ws, "governance.yml", "trust_templates:"), "trust_templates"),
+        (VERSION, line_of(ws, VERSION, "    trust_pickle:"), "training.artifact.trust_pickle"),
+        (VERSION, line_of(ws, VERSION, "    trusted_types:"), "training.artifact.trusted_types"),
+    ]
+    assert all(
+        "(--refuse-workspace-code or MODELGOV_REFUSE_WORKSPACE_CODE=1)" in p.message for p in info.value.problems
+    )
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "No", " off "])
+def test_the_variables_off_values_refuse_nothing(value: str, ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trusting_everything(ws)
+    monkeypatch.setenv("MODELGOV_REFUSE_PICKLE", value)
+    monkeypatch.setenv("MODELGOV_REFUSE_WORKSPACE_CODE", value)
+    load_workspace(ws)
 
 
 def test_a_lone_surrogate_escape_is_a_problem_naming_the_file_line_and_key(ws: Path) -> None:

@@ -1,4 +1,5 @@
-"""Red-team cases: the workspace boundary, pickle opt-in, bounded input and ``serve``'s Host check.
+"""Red-team cases: the workspace boundary, the opt-ins to the workspace's code (pickles, skops
+trusted types, templates) and CI's refusal of them, bounded input and ``serve``'s Host check.
 
 A workspace is written by anyone who can open a pull request. Each case here is one thing such a
 person can commit, run through the command line as CI would, with the outcome docs/security.md
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -153,8 +155,8 @@ def _datasheet_file(ws: Path) -> None:
     edit(ws, TRAIN, "licence: Internal\n", "licence: Internal\nfiles:\n  - path: data/train.csv\n")
 
 
-def _templates(ws: Path) -> None:
-    (ws / GOVERNANCE).write_text((ws / GOVERNANCE).read_text() + "trust_templates: true\n")
+def _templates(ws: Path, trust: str = "true") -> None:
+    (ws / GOVERNANCE).write_text((ws / GOVERNANCE).read_text() + f"trust_templates: {trust}\n")
     (ws / "templates").mkdir(exist_ok=True)
 
 
@@ -444,26 +446,43 @@ def _trusting_workspace(tmp_path: Path) -> Path:
     return ws
 
 
-@pytest.mark.parametrize(
-    "how", ["build --refuse-pickle", "check --refuse-pickle", "build with env", "validate with env"]
-)
+def ci_command(how: str, ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The arguments of the command ``how`` names: ``build --refuse-pickle``, or ``validate with
+    MODELGOV_REFUSE_PICKLE`` (the variable set to 1 instead of the option)."""
+    command, *rest = how.split()
+    args = [command, str(ws)]
+    if command == "build":
+        args += ["-o", str(tmp_path / "site"), "--quiet", "--no-cache", "--jobs", "1"]
+    if command == "check":
+        args += ["--results", str(tmp_path / "results.json"), "--quiet", "--no-cache", "--jobs", "1"]
+    if rest[0] == "with":
+        monkeypatch.setenv(rest[1], "1")
+    else:
+        args.append(rest[0])
+    return args
+
+
+REFUSING_PICKLES = [
+    "build --refuse-pickle",
+    "check --refuse-pickle",
+    "build with MODELGOV_REFUSE_PICKLE",
+    "validate with MODELGOV_REFUSE_PICKLE",
+]
+REFUSING_WORKSPACE_CODE = [
+    "build --refuse-workspace-code",
+    "check --refuse-workspace-code",
+    "build with MODELGOV_REFUSE_WORKSPACE_CODE",
+    "validate with MODELGOV_REFUSE_WORKSPACE_CODE",
+]
+
+
+@pytest.mark.parametrize("how", REFUSING_PICKLES)
 def test_ci_refuses_pickles_whatever_the_workspace_says(
     how: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = _trusting_workspace(tmp_path)
-    site = tmp_path / "site"
-    command = how.split()[0]
-    args = [command, str(ws)]
-    if command == "build":
-        args += ["-o", str(site), "--quiet", "--no-cache", "--jobs", "1"]
-    if command == "check":
-        args += ["--results", str(tmp_path / "results.json"), "--quiet"]
-    if how.endswith("with env"):
-        monkeypatch.setenv("MODELGOV_REFUSE_PICKLE", "1")
-    else:
-        args.append("--refuse-pickle")
-    code, err = run(args, capsys)
-    assert_refused(code, err, VERSION, ("training.artifact.trust_pickle", "refuses pickles"), site)
+    code, err = run(ci_command(how, ws, tmp_path, monkeypatch), capsys)
+    assert_refused(code, err, VERSION, ("training.artifact.trust_pickle", "refuses pickles"), tmp_path / "site")
     assert not (tmp_path / TRIPWIRE).exists(), "a pickle was opened"
 
 
@@ -474,9 +493,120 @@ def test_the_loader_never_opens_a_refused_pickle(tmp_path: Path) -> None:
 
     ws = _trusting_workspace(tmp_path)
     path = ws / "models/loans/versions/1.0/model.pkl"
-    result = load_model(path, Artifact(path="model.pkl", trust_pickle=True), refuse_pickle=True)
+    result = load_model(path, Artifact(path="model.pkl", trust_pickle=True), refuse_model_code=True)
     assert isinstance(result, ModelUnavailable) and "refuses pickle" in result.reason
     assert not (tmp_path / TRIPWIRE).exists()
+
+
+# --------------------------------------------------------------------------- skops trusted types
+
+
+MARKER = "ran-id"
+
+
+def pipepager_skops(path: Path, marker: Path) -> None:
+    """A ``.skops`` pipeline that runs ``id > marker`` when it scores: its first step is a
+    ``FunctionTransformer`` whose function is :func:`pydoc.pipepager`, handed a shell command. skops
+    refuses it unless ``pydoc.pipepager`` is trusted, and nothing here calls it."""
+    import pydoc
+
+    import skops.io
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    table = holdout_table()
+    scorer = LogisticRegression().fit(table[["income", "age"]], table["defaulted"])
+    command = FunctionTransformer(func=pydoc.pipepager, kw_args={"cmd": f"id > {marker}; true"})
+    skops.io.dump(make_pipeline(command, scorer), path)
+    assert skops.io.get_untrusted_types(file=path) == ["pydoc.pipepager"]
+
+
+def _trusted_types_workspace(tmp_path: Path) -> Path:
+    """A workspace whose model file runs a command when it scores, and whose version.yml trusts the
+    function that runs it, as a pull request would write it."""
+    ws = write_workspace(tmp_path / "ws")
+    pipepager_skops(ws / "models/loans/versions/1.0/model.skops", tmp_path / MARKER)
+    _artifact(ws, "model.skops", "    trusted_types: [pydoc.pipepager]\n")
+    return ws
+
+
+@pytest.mark.parametrize("how", REFUSING_PICKLES)
+def test_ci_refuses_skops_trusted_types_whatever_the_workspace_says(
+    how: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trusted type is code the file calls (here a shell command): the refusal of pickles covers it."""
+    ws = _trusted_types_workspace(tmp_path)
+    code, err = run(ci_command(how, ws, tmp_path, monkeypatch), capsys)
+    says = ("training.artifact.trusted_types", "refuses skops trusted types", "--refuse-pickle")
+    assert_refused(code, err, VERSION, says, tmp_path / "site")
+    lines = (ws / VERSION).read_text().splitlines()
+    listed = next(number for number, line in enumerate(lines, 1) if "trusted_types" in line)
+    assert f"{VERSION}:{listed}: training.artifact.trusted_types:" in err  # the line that lists them
+    assert not (tmp_path / MARKER).exists(), "the model file's command ran"
+
+
+def test_the_loader_never_uses_a_refused_trusted_type(tmp_path: Path) -> None:
+    """Second line of defence: a refusing load does not build the model; a trusting one does, and its
+    first prediction runs the command (so the refusals above are tested on a live payload)."""
+    from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
+    from modelgov.workspace.training_schema import Artifact
+
+    ws = _trusted_types_workspace(tmp_path)
+    path, marker = ws / "models/loans/versions/1.0/model.skops", tmp_path / MARKER
+    artifact = Artifact(path="model.skops", trusted_types=["pydoc.pipepager"])
+    refused = load_model(path, artifact, refuse_model_code=True)
+    assert isinstance(refused, ModelUnavailable) and "refuses skops trusted types" in refused.reason
+    assert not marker.exists()
+    loaded = load_model(path, artifact)
+    assert isinstance(loaded, LoadedModel) and not marker.exists()  # built, not yet called
+    with pytest.raises(TypeError):  # pipepager writes the rows to the command, which is not text
+        loaded.estimator.predict(holdout_table()[["income", "age"]])
+    for _ in range(100):  # the shell runs beside this process
+        if marker.exists():
+            break
+        time.sleep(0.05)
+    assert marker.exists(), "the payload did not run: the refusals above would prove nothing"
+
+
+# --------------------------------------------------------------------------- templates
+
+
+@pytest.mark.parametrize("value", ['"true"', "1", '"yes"', "0", "yes please"])
+def test_trust_templates_accepts_only_a_yaml_boolean(value: str, tmp_path: Path, capsys) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    _templates(ws, value)
+    site = tmp_path / "site"
+    code, err = run(["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"], capsys)
+    assert_refused(code, err, GOVERNANCE, ("trust_templates", "valid boolean"), site)
+
+
+# --------------------------------------------------------------------------- every opt-in to the workspace's code
+
+
+def _trusting_templates_workspace(tmp_path: Path) -> Path:
+    ws = write_workspace(tmp_path / "ws")
+    _templates(ws)
+    return ws
+
+
+OPT_INS = {
+    "trust_pickle": (_trusting_workspace, VERSION, "training.artifact.trust_pickle", "refuses pickles"),
+    "trusted_types": (_trusted_types_workspace, VERSION, "training.artifact.trusted_types", "refuses skops trusted"),
+    "trust_templates": (_trusting_templates_workspace, GOVERNANCE, "trust_templates", "refuses the workspace's templ"),
+}
+
+
+@pytest.mark.parametrize("how", REFUSING_WORKSPACE_CODE)
+@pytest.mark.parametrize("opt_in", OPT_INS)
+def test_ci_refuses_every_opt_in_to_the_workspaces_code(
+    opt_in: str, how: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make, file, key, says = OPT_INS[opt_in]
+    ws = make(tmp_path)
+    code, err = run(ci_command(how, ws, tmp_path, monkeypatch), capsys)
+    assert_refused(code, err, file, (key, says, "--refuse-workspace-code"), tmp_path / "site")
+    assert not (tmp_path / TRIPWIRE).exists() and not (tmp_path / MARKER).exists(), "the workspace's code ran"
 
 
 # --------------------------------------------------------------------------- bombs, measured

@@ -20,6 +20,7 @@ from modelgov.cache import AnalysisCache, open_cache
 from modelgov.errors import BuildError, OutputPathError
 from modelgov.site_versions import VERSIONS_MARKER, check_versions_root, git_version, record_version, validate_name
 from modelgov.workspace.load import load_workspace
+from modelgov.workspace.refusals import Refusals
 
 #: Written into every site modelgov builds: only a folder holding it is ever replaced. A copied
 #: manifest.json alone does not count, so a folder of someone's files is never deleted.
@@ -56,7 +57,7 @@ def build_site(
     aliases: tuple[str, ...] = ("latest",),
     cache_dir: Path | None = None,
     jobs: int = 1,
-    refuse_pickle: bool = False,
+    refusals: Refusals = Refusals(),  # noqa: B008 - frozen
     allowed_signers: Path | None = None,
     dossiers: tuple[str, ...] = (),
 ) -> BuildResult:
@@ -77,8 +78,9 @@ def build_site(
     CPU; :func:`modelgov.render.site_build.part_workers`). ``dossiers``: the statuses whose versions get an archival dossier in
     ``dossiers/`` of the site, linked from their pages (see :mod:`modelgov.dossier`).
     ``allowed_signers``: the file signatures are checked against, from outside the workspace (see
-    :mod:`modelgov.decisions.signers`). ``refuse_pickle``: no pickle is loaded whatever the workspace says, and one that
-    asks with ``trust_pickle: true`` is refused (see :func:`~modelgov.workspace.load.load_workspace`)."""
+    :mod:`modelgov.decisions.signers`). ``refusals``: what the build refuses whatever the workspace says (no pickle or skops trusted type
+    with ``pickle``; no template either with ``workspace_code``); a workspace that asks for it is refused (see
+    :mod:`modelgov.workspace.refusals`)."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
     if site_version is not None:
@@ -90,7 +92,7 @@ def build_site(
     cache = open_cache(cache_dir, workspace_root, report=progress) if cache_dir is not None else None
     _remove_abandoned(out_dir / site_version if site_version else out_dir)
     progress(f"Loading workspace {workspace_root}")
-    workspace = load_workspace(workspace_root, refuse_pickle=refuse_pickle)
+    workspace = load_workspace(workspace_root, refusals=refusals)
     long_lived.keep()
     the_manifest = build_manifest(
         workspace,

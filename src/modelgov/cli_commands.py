@@ -20,6 +20,7 @@ from modelgov.cli_output import (
     report_policies,
     write_report,
 )
+from modelgov.cli_parser import refusals_of
 from modelgov.errors import ModelgovError
 
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             aliases=aliases,
             cache_dir=_cache_dir(args),
             jobs=max(1, args.jobs),
-            refuse_pickle=args.refuse_pickle,
+            refusals=refusals_of(args),
             allowed_signers=args.allowed_signers,
             dossiers=args.dossiers or (),
         )
@@ -152,7 +153,7 @@ def _serve(args: argparse.Namespace) -> int:
     scratch = None if args.output else tempfile.TemporaryDirectory(prefix="modelgov-serve-")
     output = args.output or Path(scratch.name) / "site"  # type: ignore[union-attr]
     session = ServeSession(
-        args.workspace, output, port=args.port, progress=Progress(args.quiet), refuse_pickle=args.refuse_pickle
+        args.workspace, output, port=args.port, progress=Progress(args.quiet), refusals=refusals_of(args)
     )
     try:
         session.run()
@@ -215,7 +216,7 @@ def _check(args: argparse.Namespace) -> int:
     cache_dir = _cache_dir(args)
     cache = open_cache(cache_dir, root, report=progress) if cache_dir is not None else None
     progress(f"Loading workspace {args.workspace}")
-    workspace = load_workspace(args.workspace, refuse_pickle=args.refuse_pickle)
+    workspace = load_workspace(args.workspace, refusals=refusals_of(args))
     built = build_manifest(
         workspace,
         progress=progress,

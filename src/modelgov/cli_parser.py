@@ -11,8 +11,12 @@ import argparse
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelgov import __version__
+
+if TYPE_CHECKING:
+    from modelgov.workspace.refusals import Refusals
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dossiers_option(build)
     _analysis_options(build)
     _policy_options(build)
-    _refuse_pickle_option(build)
+    refusal_options(build)
 
     check = commands.add_parser(
         "check", help="analyse a workspace and evaluate its policies, without building the site (fast CI gate)"
@@ -60,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line and errors")
     _analysis_options(check)
     _policy_options(check)
-    _refuse_pickle_option(check)
+    refusal_options(check)
 
     demo = commands.add_parser("demo", help="generate the bundled example workspace and build its site")
     demo.add_argument(
@@ -106,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, help="site folder (default: a temporary folder, removed when serve stops)"
     )
     serve.add_argument("-q", "--quiet", action="store_true", help="print only rebuilds and errors")
-    _refuse_pickle_option(serve)
+    refusal_options(serve)
 
     init = commands.add_parser(
         "init",
@@ -192,15 +196,29 @@ def _statuses(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def _refuse_pickle_option(parser: argparse.ArgumentParser) -> None:
-    """``--refuse-pickle``: CI's say over pickles, which a pull request cannot change (unlike
-    ``trust_pickle`` in the workspace). MODELGOV_REFUSE_PICKLE=1 does the same for every command."""
+def refusal_options(parser: argparse.ArgumentParser) -> None:
+    """``--refuse-pickle`` and ``--refuse-workspace-code``: CI's say over the workspace's code, which a
+    pull request cannot change (unlike ``trust_pickle``, ``trusted_types`` and ``trust_templates`` in
+    the workspace). Their variables do the same for every command (see :mod:`modelgov.workspace.refusals`)."""
     parser.add_argument(
         "--refuse-pickle",
         action="store_true",
-        help="never load a pickle, and refuse a workspace that sets trust_pickle: true (exit 2); "
-        "also MODELGOV_REFUSE_PICKLE=1",
+        help="never run a model file's code: refuse a workspace that sets trust_pickle: true or lists skops "
+        "trusted_types (exit 2); also MODELGOV_REFUSE_PICKLE=1",
     )
+    parser.add_argument(
+        "--refuse-workspace-code",
+        action="store_true",
+        help="never run the workspace's code or HTML: as --refuse-pickle, and refuse trust_templates: true "
+        "too (exit 2); also MODELGOV_REFUSE_WORKSPACE_CODE=1",
+    )
+
+
+def refusals_of(args: argparse.Namespace) -> Refusals:
+    """What the options of :func:`refusal_options` refuse (the loader adds the environment's)."""
+    from modelgov.workspace.refusals import Refusals
+
+    return Refusals(pickle=args.refuse_pickle, workspace_code=args.refuse_workspace_code)
 
 
 def _analysis_options(command: argparse.ArgumentParser) -> None:

@@ -42,6 +42,7 @@ from watchdog.observers.polling import PollingObserver
 from modelgov.build import BuildResult, build_site
 from modelgov.cache import default_cache_dir
 from modelgov.errors import ModelgovError
+from modelgov.workspace.refusals import Refusals
 
 __all__ = ["ServeSession"]
 
@@ -137,8 +138,8 @@ class ServeSession:
     stop: threading.Event = field(default_factory=threading.Event)
     builds: int = 0
     last: BuildResult | None = None
-    #: Never load a pickle (``--refuse-pickle``), whatever the workspace says.
-    refuse_pickle: bool = False
+    #: What every build refuses whatever the workspace says (``--refuse-pickle``, ``--refuse-workspace-code``).
+    refusals: Refusals = field(default_factory=Refusals)
     #: Makes the file watcher (watchdog's native observer; tests substitute one that fails).
     observer_factory: Callable[[], BaseObserver] = Observer
 
@@ -156,7 +157,7 @@ class ServeSession:
                 self.out_dir,
                 progress=self.progress,
                 cache_dir=self.cache_dir,
-                refuse_pickle=self.refuse_pickle,
+                refusals=self.refusals,
             )
         except ModelgovError as exc:
             kept = "still serving the previous site" if self.last else "the site appears once the workspace builds"

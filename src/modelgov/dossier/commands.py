@@ -9,8 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from modelgov.cli_parser import refusal_options, refusals_of
 from modelgov.errors import ModelgovError
+
+if TYPE_CHECKING:
+    from modelgov.workspace.refusals import Refusals
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -30,7 +35,7 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:
                          "(default: MODELGOV_ALLOWED_SIGNERS)")  # fmt: skip
     dossier.add_argument("--signature", type=Path, metavar="FILE", help="verify: the signature (default: FILE.pdf.sig)")
     dossier.add_argument("--require-signature", action="store_true", help="verify: an unsigned dossier fails")
-    dossier.add_argument("--refuse-pickle", action="store_true", help="never load a pickle while analysing")
+    refusal_options(dossier)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from modelgov.dossier.document import find_version
     from modelgov.dossier.verify import sign_dossier
 
-    the_manifest = _manifest(source, args.refuse_pickle)
+    the_manifest = _manifest(source, refusals_of(args))
     find_version(the_manifest, model_id, version)  # a clear error before any work
     output = args.output or Path(f"{model_id}-{version}.pdf")
     write_dossier(the_manifest, model_id, version, output)
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _manifest(source: Path, refuse_pickle: bool):
+def _manifest(source: Path, refusals: Refusals):
     from modelgov import manifest
 
     if source.is_dir():
@@ -66,7 +71,7 @@ def _manifest(source: Path, refuse_pickle: bool):
         from modelgov.workspace.load import load_workspace
 
         cache = open_cache(default_cache_dir(), source, report=lambda message: print(message, file=sys.stderr))
-        return build_manifest(load_workspace(source, refuse_pickle=refuse_pickle), cache=cache)
+        return build_manifest(load_workspace(source, refusals=refusals), cache=cache)
     if not source.is_file():
         raise ModelgovError(f"{source}: no such workspace folder or manifest.json")
     return manifest.read(source)

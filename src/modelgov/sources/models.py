@@ -7,7 +7,8 @@ someone else's code on a reviewer's machine. The rules here:
 * ``.skops`` is the default. :func:`skops.io.get_untrusted_types` lists the types in the file that skops
   does not trust on its own; the file is loaded only if every one of them is in the artifact's
   ``trusted_types`` (a decision written down in version.yml, where it can be reviewed), and skops
-  then builds the object without running pickle.
+  then builds the object without running pickle. A trusted type is code all the same: a function or
+  class the file names, called when the model is built or used (``FunctionTransformer(func=…)``).
 * ``.pkl``, ``.pickle`` and ``.joblib`` are refused unless the artifact says ``trust_pickle: true``.
   Without it the file is never opened.
 * Small files must not become huge objects: a ``.skops`` file is a zip archive, and a zip can declare
@@ -15,8 +16,9 @@ someone else's code on a reviewer's machine. The rules here:
   limited to :data:`MAX_MODEL_BYTES` *and* every member is decompressed once, in chunks, counting
   what it really holds, before skops reads it — the directory can lie. A compressed joblib file
   (when trusted) is likewise decompressed once, counting, before it is unpickled.
-* With ``refuse_pickle`` (CI's ``--refuse-pickle`` or ``MODELGOV_REFUSE_PICKLE=1``) no pickle is
-  opened whatever the artifact says; the loader has already refused the workspace in that case.
+* With ``refuse_model_code`` (CI's ``--refuse-pickle``, ``--refuse-workspace-code`` or their
+  variables) no pickle is opened and no trusted type is used, whatever the artifact says; the loader
+  has already refused the workspace in that case (:mod:`modelgov.workspace.refusals`).
 * Anything else, and any failure while loading (a corrupt file, a model saved by an incompatible
   library version), is a :class:`ModelUnavailable` with the reason, never a traceback: the analyses
   that need only predictions still run, and the page says why the rest is missing.
@@ -48,6 +50,9 @@ MAX_MESSAGE = 300
 #: compressed joblib file decompressed. Models a governance site explains are far smaller.
 MAX_MODEL_BYTES = 1 * 2**30
 
+#: What turns ``refuse_model_code`` on, as a reason names it.
+_REFUSED_BY = "--refuse-pickle, --refuse-workspace-code or their environment variables"
+
 #: Most members a ``.skops`` archive may have (one per array or object; a model has hundreds).
 MAX_MODEL_MEMBERS = 100_000
 
@@ -72,16 +77,17 @@ class ModelUnavailable:
     reason: str
 
 
-def load_model(path: Path, artifact: Artifact, *, refuse_pickle: bool = False) -> LoadedModel | ModelUnavailable:
+def load_model(path: Path, artifact: Artifact, *, refuse_model_code: bool = False) -> LoadedModel | ModelUnavailable:
     """Load the model file at ``path`` (the resolved ``artifact.path``) under ``artifact``'s rules;
-    ``refuse_pickle`` overrides ``trust_pickle`` (a build told by CI never to unpickle)."""
+    ``refuse_model_code`` overrides ``trust_pickle`` and ``trusted_types`` (a build told by CI never
+    to run a model file's code)."""
     suffix = path.suffix.lower()
     shown = artifact.path
     if suffix in PICKLE_SUFFIXES:
-        if refuse_pickle:
+        if refuse_model_code:
             return ModelUnavailable(
                 f"{shown} was not loaded: this build refuses pickle-based files whatever the workspace says "
-                "(--refuse-pickle or MODELGOV_REFUSE_PICKLE=1)"
+                f"({_REFUSED_BY})"
             )
         if not artifact.trust_pickle:
             # Checked before the file is touched: refusing must not depend on what the file contains.
@@ -95,6 +101,12 @@ def load_model(path: Path, artifact: Artifact, *, refuse_pickle: bool = False) -
             return ModelUnavailable(f"{shown} was not loaded: the file does not exist")
         return _load_pickle(path, shown)
     if suffix in SKOPS_SUFFIXES:
+        if refuse_model_code and artifact.trusted_types:
+            # Checked before the file is touched, like a refused pickle.
+            return ModelUnavailable(
+                f"{shown} was not loaded: this build refuses skops trusted types whatever the workspace says "
+                f"({_REFUSED_BY}): each is code the model file calls"
+            )
         if not path.is_file():
             return ModelUnavailable(f"{shown} was not loaded: the file does not exist")
         return _load_skops(path, shown, artifact.trusted_types)
@@ -123,8 +135,9 @@ def _load_skops(path: Path, shown: str, trusted_types: list[str]) -> LoadedModel
         listed = ", ".join(f"`{name}`" for name in missing)
         return ModelUnavailable(
             f"{shown} was not loaded: it contains types that skops does not trust by default and "
-            f"version.yml does not list: {listed}. If you have checked them and trust where the file "
-            "came from, add them to `trusted_types` under `training.artifact`."
+            f"version.yml does not list: {listed}. Each is called when the model is loaded or used: if you "
+            "have checked them and trust where the file came from, add them to `trusted_types` under "
+            "`training.artifact`."
         )
     return _loaded(lambda: skops.io.load(path, trusted=untrusted), "skops", shown)
 

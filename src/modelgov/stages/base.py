@@ -143,7 +143,9 @@ class VersionSubject(ModelSubject):
             self.loaded["model"] = (
                 None
                 if artifact is None
-                else load_model(self.path(artifact.path), artifact, refuse_pickle=self.workspace.refuse_pickle)
+                else load_model(
+                    self.path(artifact.path), artifact, refuse_model_code=self.workspace.refusals.model_code
+                )
             )
         return self.loaded["model"]
 

@@ -5,7 +5,6 @@ datasheet digests, model files, MLflow runs, and the columns of every evaluation
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from modelgov.feature_names import every_name
@@ -22,18 +21,7 @@ from modelgov.workspace.yamlsource import Loc, YamlDocument
 if TYPE_CHECKING:
     from modelgov.workspace.lineage_sources import LineageRecords
     from modelgov.workspace.load import DatasetEntry, Loader, ModelEntry, VersionEntry
-
-#: Set to 1 (by CI) to refuse every pickle, whatever ``trust_pickle`` a workspace sets.
-REFUSE_PICKLE_ENV = "MODELGOV_REFUSE_PICKLE"
-
-
-def pickles_refused(flag: bool = False) -> bool:
-    """Whether pickles are refused: ``flag`` (``--refuse-pickle``) or :data:`REFUSE_PICKLE_ENV` set to
-    anything but empty, ``0``, ``false``, ``no`` or ``off``. The variable exists because a pull request
-    can edit ``trust_pickle`` in the workspace but not the CI job's environment; an unexpected value
-    counts as *refuse*, the safe reading."""
-    value = os.environ.get(REFUSE_PICKLE_ENV, "").strip().lower()
-    return flag or value not in ("", "0", "false", "no", "off")
+    from modelgov.workspace.training_schema import Artifact
 
 
 def check_cross_references(
@@ -204,15 +192,8 @@ def _check_version(loader: Loader, model: ModelEntry, version: VersionEntry, dat
         )
         if loader.resolve(doc, loc, artifact.path) is not None:
             loader.files.register(artifact.path)
-        if artifact.trust_pickle and loader.refuse_pickle:
-            loader.problems.append(
-                doc.problem(
-                    ("training", "artifact", "trust_pickle"),
-                    "this build refuses pickles whatever the workspace says (--refuse-pickle or "
-                    f"{REFUSE_PICKLE_ENV}=1): loading a pickle runs its author's code. Save the model with "
-                    "skops (`skops.io.dump(model, 'model.skops')`), or remove trust_pickle",
-                )
-            )
+        if loader.refusals.model_code:
+            _refuse_model_code(loader, doc, artifact)
 
     seen_ids: dict[str, int] = {}
     for index, evaluation in enumerate(spec.evaluations):
@@ -239,6 +220,31 @@ def _check_version(loader: Loader, model: ModelEntry, version: VersionEntry, dat
         check_monitoring(loader, doc, spec, model)
     if spec.shadow is not None:
         check_shadow(loader, doc, spec, model, version.id)
+
+
+def _refuse_model_code(loader: Loader, doc: YamlDocument, artifact: Artifact) -> None:
+    """A build told to refuse model code (see :mod:`.refusals`) refuses the artifact's opt-ins to it,
+    rather than leaving the model silently missing from the explanations."""
+    asked_by = loader.refusals.asked_by
+    if artifact.trust_pickle:
+        loader.problems.append(
+            doc.problem(
+                ("training", "artifact", "trust_pickle"),
+                f"this build refuses pickles whatever the workspace says ({asked_by}): loading a pickle runs "
+                "its author's code. Save the model with skops (`skops.io.dump(model, 'model.skops')`), or "
+                "remove trust_pickle",
+            )
+        )
+    if artifact.trusted_types:
+        loader.problems.append(
+            doc.problem(
+                ("training", "artifact", "trusted_types"),
+                f"this build refuses skops trusted types whatever the workspace says ({asked_by}): each is a "
+                "function or class the model file calls when the model is loaded or used, its author's code "
+                "as much as a pickle's. Save the model with types skops trusts by default, or remove "
+                "trusted_types (the model is then not loaded, and its explainability page says why)",
+            )
+        )
 
 
 def _check_dataset_ref(

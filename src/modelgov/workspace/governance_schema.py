@@ -148,8 +148,10 @@ class Governance(Strict):
     lineage: LineageSources = Field(default_factory=LineageSources)
     monitoring: MonitoringEngine = Field(default_factory=MonitoringEngine)
     signing: Signing = Field(default_factory=Signing)
-    trust_templates: bool = Field(
+    #: Strict, like ``trust_pickle``: only a YAML boolean, so the opt-in is always the literal ``true``.
+    trust_templates: StrictBool = Field(
         False,
         description="Use the workspace's `templates/` overrides. A template writes the page's HTML as it "
-        "likes (script included), so, like a pickle, it is used only when the workspace says so.",
+        "likes (script included), so, like a pickle, it is used only when the workspace says so. Only `true` or "
+        "`false`. A build with `--refuse-workspace-code` refuses `true`.",
     )

@@ -29,7 +29,7 @@ from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
 from modelgov.policy.placeholders import is_placeholder
 from modelgov.sources.tables import TableError, read_columns, table_format
 from modelgov.workspace.approvals_schema import Approval, Approvals
-from modelgov.workspace.checks import REFUSE_PICKLE_ENV, check_cross_references, check_mlflow_runs, pickles_refused
+from modelgov.workspace.checks import check_cross_references, check_mlflow_runs
 from modelgov.workspace.datasheet_schema import Datasheet
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.governance_schema import Governance
@@ -37,6 +37,7 @@ from modelgov.workspace.lineage_sources import LineageRecords, load_lineage_sour
 from modelgov.workspace.model_schema import ModelCard
 from modelgov.workspace.paths import refusal
 from modelgov.workspace.policy_files import load_policies, load_waivers
+from modelgov.workspace.refusals import REFUSE_PICKLE_ENV, REFUSE_WORKSPACE_CODE_ENV, Refusals
 from modelgov.workspace.schema_errors import did_you_mean, kind_of, problem_from_pydantic, without_union_noise
 from modelgov.workspace.version_schema import Version
 from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_yaml
@@ -44,14 +45,15 @@ from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_ya
 __all__ = [
     "KIND_CHECK_MAX_BYTES",
     "REFUSE_PICKLE_ENV",
+    "REFUSE_WORKSPACE_CODE_ENV",
     "DatasetEntry",
     "Loader",
     "ModelEntry",
+    "Refusals",
     "VersionEntry",
     "Workspace",
     "did_you_mean",
     "load_workspace",
-    "pickles_refused",
 ]
 
 
@@ -97,15 +99,17 @@ class Workspace:
     #: Text still a placeholder ("TODO: …", "TBD", "n/a"), e.g. left by `modelgov init`: not errors
     #: (the workspace builds), but `modelgov validate` lists them and policies can require the text.
     placeholders: list[Problem] = field(default_factory=list)
-    #: The build refuses pickles whatever the workspace says (``--refuse-pickle``, ``MODELGOV_REFUSE_PICKLE``).
-    refuse_pickle: bool = False
+    #: What the build refuses whatever the workspace says (``--refuse-pickle``, ``--refuse-workspace-code``
+    #: and their variables): the workspace loaded only because it asks for none of it.
+    refusals: Refusals = field(default_factory=Refusals)
 
     @property
     def templates_dir(self) -> Path | None:
         """``templates/`` in the workspace overrides built-in site templates of the same name (only
         with ``trust_templates: true``; the loader refuses an untrusted ``templates/`` folder)."""
         candidate = self.root / "templates"
-        return candidate if candidate.is_dir() and self.governance.trust_templates else None
+        trusted = self.governance.trust_templates and not self.refusals.templates
+        return candidate if candidate.is_dir() and trusted else None
 
 
 #: Largest reference table whose columns validation reads to check drift kinds against the data and
@@ -113,13 +117,14 @@ class Workspace:
 KIND_CHECK_MAX_BYTES = 64 * 2**20
 
 
-def load_workspace(root: Path, *, refuse_pickle: bool = False) -> Workspace:
+def load_workspace(root: Path, *, refusals: Refusals = Refusals()) -> Workspace:  # noqa: B008 - frozen
     """Load and validate the workspace at ``root``; raise :class:`WorkspaceError` listing all problems.
 
-    With ``refuse_pickle`` (or :data:`REFUSE_PICKLE_ENV` set), an artifact with ``trust_pickle: true``
-    is a problem: the workspace asks for what the build will not do, and saying so beats a model
-    silently missing from the explanations."""
-    return Loader(root, refuse_pickle=pickles_refused(refuse_pickle)).load()
+    ``refusals``, with those the environment adds (:data:`REFUSE_PICKLE_ENV`,
+    :data:`REFUSE_WORKSPACE_CODE_ENV`), make each opt-in they refuse a problem (``trust_pickle: true``
+    and ``trusted_types``; with ``workspace_code``, ``trust_templates: true`` too): the workspace asks
+    for what the build will not do, and saying so beats a model silently missing from the explanations."""
+    return Loader(root, refusals=refusals.with_environment()).load()
 
 
 class Loader:
@@ -127,9 +132,9 @@ class Loader:
     and the reading primitives the checks share (:mod:`.checks`, :mod:`.monitoring_checks`,
     :mod:`.policy_files`)."""
 
-    def __init__(self, root: Path, *, refuse_pickle: bool = False):
+    def __init__(self, root: Path, *, refusals: Refusals = Refusals()):  # noqa: B008 - frozen
         self.root = root.resolve()
-        self.refuse_pickle = refuse_pickle
+        self.refusals = refusals
         self.kind_check_max_bytes = KIND_CHECK_MAX_BYTES
         self.engine: str | None = None  # governance.yml's monitoring engine, once it is read
         self.problems: list[Problem] = []
@@ -160,16 +165,8 @@ class Loader:
             check_mlflow_runs(self, governance, models, lineage)
         self._check_tree("templates/")
         self._check_audit_location()
-        if governance is not None and (self.root / "templates").is_dir() and not governance.trust_templates:
-            self.problems.append(
-                Problem(
-                    "templates/",
-                    None,
-                    "",
-                    "the workspace overrides the site's templates; a template can put script in every reviewer's "
-                    "browser, so set `trust_templates: true` in governance.yml to use them (or remove the folder)",
-                )
-            )
+        if governance is not None:
+            self._check_templates(governance)
         if self.problems or governance is None:
             raise WorkspaceError(self.problems)
         audit, entries = self._read_audit()
@@ -185,8 +182,31 @@ class Loader:
             entries,
             lineage,
             placeholders=self._placeholders(),
-            refuse_pickle=self.refuse_pickle,
+            refusals=self.refusals,
         )
+
+    def _check_templates(self, governance: Governance) -> None:
+        """A ``templates/`` folder needs ``trust_templates: true``, which a build that refuses the
+        workspace's code refuses (templates write the pages' HTML, script included)."""
+        if governance.trust_templates and self.refusals.templates:
+            self.problems.append(
+                self.docs["governance.yml"].problem(
+                    ("trust_templates",),
+                    f"this build refuses the workspace's templates whatever the workspace says "
+                    f"({self.refusals.asked_by}): a template writes the pages' HTML, script included, and can "
+                    "show any verdict. Remove trust_templates and the templates/ folder",
+                )
+            )
+        elif (self.root / "templates").is_dir() and not governance.trust_templates:
+            self.problems.append(
+                Problem(
+                    "templates/",
+                    None,
+                    "",
+                    "the workspace overrides the site's templates; a template can put script in every reviewer's "
+                    "browser, so set `trust_templates: true` in governance.yml to use them (or remove the folder)",
+                )
+            )
 
     def _placeholders(self) -> list[Problem]:
         """Every text value of the workspace's YAML that is still a placeholder, by file and line."""

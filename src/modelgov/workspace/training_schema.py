@@ -29,17 +29,22 @@ class Environment(Strict):
 
 class Artifact(Strict):
     """A model file. Pickle-based formats (``.pkl``, ``.joblib``) run code when loaded, so they are
-    loaded only when ``trust_pickle`` is true; ``.skops`` files load with a list of trusted types."""
+    loaded only when ``trust_pickle`` is true; ``.skops`` files load with a list of trusted types,
+    which are code too (see :mod:`modelgov.workspace.refusals` for CI's refusal of both)."""
 
     path: Text = Field(description="Path of the model file, relative to the workspace.")
     #: Strict: only a YAML boolean. ``"yes"``, ``1`` or ``"true"`` are errors rather than coerced, so
     #: opting in to running a file's code is always the literal ``true`` a reviewer can see.
     trust_pickle: StrictBool = Field(
-        False, description="Allow loading a pickle/joblib file (it can run arbitrary code). Only `true` or `false`."
+        False,
+        description="Allow loading a pickle/joblib file (it can run arbitrary code). Only `true` or `false`. A build "
+        "with `--refuse-pickle` refuses `true`.",
     )
     trusted_types: list[Text] = Field(
         default_factory=list,
-        description="Extra types a `.skops` file may contain beyond those skops trusts by default.",
+        description="Extra types a `.skops` file may contain beyond those skops trusts by default. Each is code "
+        "the file calls when the model loads or scores (`pydoc.pipepager` runs a shell command), as dangerous as a "
+        "pickle: list a type only after reviewing it. A build with `--refuse-pickle` refuses a list that is not empty.",
     )
 
 
