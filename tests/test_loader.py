@@ -437,6 +437,74 @@ def test_what_the_spark_engine_cannot_do_with_a_log_uri_is_said_at_load(
     assert problem.key == key and words in problem.message
 
 
+def spark_engine(ws: Path, settings: str) -> Path:
+    """governance.yml choosing the Spark engine with ``settings`` (YAML lines under ``monitoring``)."""
+    governance = ws / "governance.yml"
+    governance.write_text(governance.read_text(encoding="utf-8") + "monitoring:\n  engine: spark\n" + settings)
+    return ws
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "spark.driver.extraJavaOptions",  # -javaagent:tools/agent.jar runs a jar of the workspace in the JVM
+        "spark.executor.extraJavaOptions",
+        "spark.jars",
+        "spark.jars.packages",
+        "spark.plugins",
+        "spark.driver.extraClassPath",
+        "spark.hadoop.fs.s3a.aws.credentials.provider",  # a class name
+        "spark.master",  # the master by another name
+        "spark.executor.memroy",
+    ],
+)
+def test_a_spark_setting_that_could_load_code_is_refused_at_load(ws: Path, key: str) -> None:
+    problem = only_problem(spark_engine(ws, f"  conf:\n    spark.executor.memory: 8g\n    {key}: x\n"))
+    assert (problem.file, problem.line, problem.key) == (
+        "governance.yml",
+        line_of(ws, "governance.yml", f"    {key}:"),
+        f"monitoring.conf.{key}",
+    )
+    assert (
+        "settings that load code or name a cluster belong in the machine's own Spark configuration" in problem.message
+    )
+    assert "spark-defaults.conf" in problem.message and "SPARK_CONF_DIR" in problem.message
+
+
+@pytest.mark.parametrize(
+    "master",
+    [
+        "spark://spark-master:7077",
+        "yarn",
+        "k8s://https://k8s:443",
+        "local-cluster[2,1,1024]",
+        "local[0]",
+        "mesos://h:5050",
+    ],
+)
+def test_a_spark_master_other_than_local_is_refused_at_load(ws: Path, master: str) -> None:
+    problem = only_problem(spark_engine(ws, f"  master: {master!r}\n"))
+    assert (problem.file, problem.line, problem.key) == (
+        "governance.yml",
+        line_of(ws, "governance.yml", "  master:"),
+        "monitoring.master",
+    )
+    assert "only `local`, `local[N]` or `local[*]`" in problem.message
+    assert "machine's own Spark configuration" in problem.message and "leave master out" in problem.message
+
+
+def test_the_spark_settings_that_cannot_load_code_and_local_masters_load(ws: Path) -> None:
+    from modelgov.workspace.governance_schema import SPARK_CONF_KEYS
+
+    conf = "".join(f"    {key}: '4'\n" for key in SPARK_CONF_KEYS)
+    loaded = load_workspace(spark_engine(ws, f"  master: local[*]\n  conf:\n{conf}")).governance.monitoring
+    assert loaded.master == "local[*]" and list(loaded.conf) == list(SPARK_CONF_KEYS)
+    assert len(SPARK_CONF_KEYS) == 12 and "spark.hadoop.fs.s3a.endpoint" in SPARK_CONF_KEYS
+    for master in ("local", "local[2]"):
+        edit(ws, "governance.yml", "master: local[*]" if master == "local" else "master: local", f"master: {master}")
+        assert load_workspace(ws).governance.monitoring.master == master
+
+
 def test_the_path_check_follows_links_and_names_what_it_refuses(tmp_path: Path) -> None:
     """workspace/paths.py, the one check every reader uses: a link that stays inside is fine, one
     that leaves (directly, through a linked folder, or dangling) is not; FIFOs and devices are

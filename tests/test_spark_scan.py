@@ -207,13 +207,17 @@ def monitored_workspace(root: Path, *, logs: str = "logs/") -> Path:
 
 
 def use_spark(ws: Path) -> None:
+    """Choose the Spark engine in governance.yml. The workspace may set only settings that cannot load
+    code, so the web UI stays off through the module's session (the ``spark`` fixture), which the
+    build's session reuses."""
     governance = ws / "governance.yml"
     governance.write_text(
         governance.read_text()
-        + "monitoring:\n  engine: spark\n  master: local[2]\n  conf:\n    spark.ui.enabled: 'false'\n"
+        + "monitoring:\n  engine: spark\n  master: local[2]\n  conf:\n    spark.sql.shuffle.partitions: '4'\n"
     )
 
 
+@pytest.mark.usefixtures("spark")
 def test_a_workspace_set_to_the_spark_engine_builds_the_same_drift_report(tmp_path: Path) -> None:
     from modelgov.assemble import build_manifest
     from modelgov.workspace.load import load_workspace
@@ -229,6 +233,7 @@ def test_a_workspace_set_to_the_spark_engine_builds_the_same_drift_report(tmp_pa
     assert distributed.model_dump_json() == embedded.model_dump_json()
 
 
+@pytest.mark.usefixtures("spark")
 def test_logs_given_as_a_uri_are_read_where_they_are_and_identified_by_their_listing(tmp_path: Path) -> None:
     from modelgov.assemble import build_manifest
     from modelgov.cache import AnalysisCache
@@ -267,6 +272,7 @@ def test_logs_given_as_a_uri_are_read_where_they_are_and_identified_by_their_lis
     assert changed.models[0].versions[0].drift != by_uri.drift
 
 
+@pytest.mark.usefixtures("spark")
 def test_a_uri_that_names_no_log_is_a_clear_problem(tmp_path: Path) -> None:
     from modelgov.assemble import build_manifest
     from modelgov.errors import WorkspaceError

@@ -7,9 +7,10 @@ One input model per section, validated strictly like every workspace file (see
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema, model_validator
 
 from modelgov.inputs import Strict, Text
 from modelgov.workspace.risk_schema import RiskMatrixSpec
@@ -107,18 +108,80 @@ class LineageSources(Strict):
     )
 
 
+#: The Spark settings a workspace may write: sizes and parallelism, and where the S3A connector finds
+#: its store. None of them names a class, a jar, a file or a command, so none can load code into the
+#: JVM; every other setting (``spark.jars``, ``spark.plugins``, ``*.extraJavaOptions``,
+#: ``*.extraClassPath``, credential providers …) and a cluster's master come from the machine's own
+#: Spark configuration, which a pull request cannot write.
+SPARK_CONF_KEYS = (
+    "spark.driver.memory",
+    "spark.executor.memory",
+    "spark.executor.cores",
+    "spark.executor.instances",
+    "spark.cores.max",
+    "spark.default.parallelism",
+    "spark.sql.shuffle.partitions",
+    "spark.sql.files.maxPartitionBytes",
+    "spark.hadoop.fs.s3a.endpoint",
+    "spark.hadoop.fs.s3a.endpoint.region",
+    "spark.hadoop.fs.s3a.path.style.access",
+    "spark.hadoop.fs.s3a.connection.ssl.enabled",
+)
+
+#: Where the machine's own Spark configuration is, as the refusals name it.
+_MACHINE_CONF = (
+    "the machine's own Spark configuration (spark-defaults.conf in SPARK_CONF_DIR), which the workspace cannot write"
+)
+
+#: The masters a workspace may name: Spark inside the build's process, on this machine.
+_LOCAL_MASTER = re.compile(r"local(\[(\*|[1-9][0-9]*)\])?")
+
+
+def _allowed_conf_key(key: str) -> str:
+    if key not in SPARK_CONF_KEYS:
+        raise ValueError(
+            f"{key!r} is not a setting the workspace may write: settings that load code or name a cluster "
+            f"belong in {_MACHINE_CONF}. The workspace may set {', '.join(SPARK_CONF_KEYS)}"
+        )
+    return key
+
+
+SparkConfKey = Annotated[
+    str, AfterValidator(_allowed_conf_key), WithJsonSchema({"type": "string", "enum": list(SPARK_CONF_KEYS)})
+]
+
+
+def _local_master(master: str | None) -> str | None:
+    if master is not None and not _LOCAL_MASTER.fullmatch(master):
+        raise ValueError(
+            f"{master!r}: the workspace may name only `local`, `local[N]` or `local[*]`, Spark on this machine; "
+            f"a cluster's master (spark://, yarn, k8s://) comes from {_MACHINE_CONF}: leave master out to use it"
+        )
+    return master
+
+
 class MonitoringEngine(Strict):
     """Where the per-window aggregation of production logs runs. Both engines give the same aggregates."""
 
     engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="`duckdb`: embedded, out of core on this machine. `spark`: Apache Spark (PySpark)."
     )
-    master: str | None = Field(
+    master: Annotated[str | None, AfterValidator(_local_master)] = Field(
         None,
-        description="Spark master URL (`local[*]`, `spark://host:7077`, `yarn`, `k8s://…`); Spark's default when unset.",
+        description="`local`, `local[N]` or `local[*]`: Spark on this machine, with N or all cores. A cluster's "
+        "master (`spark://…`, `yarn`, `k8s://…`) is not written here but in the machine's own Spark configuration "
+        "(`spark.master` in spark-defaults.conf, under SPARK_CONF_DIR), which the workspace cannot write; Spark's "
+        "configuration decides when unset.",
     )
-    conf: dict[str, str] = Field(
-        default_factory=dict, description="Spark configuration, e.g. `spark.hadoop.fs.s3a.endpoint`."
+    conf: dict[SparkConfKey, str] = Field(
+        default_factory=dict,
+        description="Spark settings that cannot load code: memory, cores, parallelism and partitions "
+        "(`spark.driver.memory`, `spark.executor.memory`, `spark.executor.cores`, `spark.executor.instances`, "
+        "`spark.cores.max`, `spark.default.parallelism`, `spark.sql.shuffle.partitions`, "
+        "`spark.sql.files.maxPartitionBytes`), and the S3A store's endpoint (`spark.hadoop.fs.s3a.endpoint`, "
+        "`spark.hadoop.fs.s3a.endpoint.region`, `spark.hadoop.fs.s3a.path.style.access`, "
+        "`spark.hadoop.fs.s3a.connection.ssl.enabled`). Any other setting (jars, packages, plugins, Java options, "
+        "class paths, credential providers) goes in the machine's own Spark configuration.",
     )
 
     @model_validator(mode="after")
