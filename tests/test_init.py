@@ -23,6 +23,7 @@ from modelgov.workspace.model_schema import ModelCard, Task
 from modelgov.workspace.monitoring_schema import GroundTruth
 from modelgov.workspace.version_schema import Version
 from shared_builds import SHARED_DATA
+from workspace_factory import edit
 
 ADULT = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
          "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
@@ -509,13 +510,15 @@ def test_the_flag_is_refused_when_the_model_takes_the_sensitive_column(tmp_path:
 # --------------------------------------------------------------------------- skops trusted types
 
 
-def test_a_skops_model_gets_the_trusted_types_it_needs_and_loads(
+def test_a_skops_model_needing_more_types_is_scaffolded_without_trusting_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A trusted type is code the file calls when the model loads or scores: init names each type and
+    leaves `trusted_types` out, so that a person who reviewed them lists them by hand."""
     pytest.importorskip("skops")
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from modelgov.sources.models import LoadedModel, load_model
+    from modelgov.sources.models import LoadedModel, ModelUnavailable, load_model
 
     table = sensitive_table(tmp_path / "preds.csv")
     model = fitted_skops(table, ["x", "z", "sex"], tmp_path / "model.skops", HistGradientBoostingClassifier(max_iter=5))
@@ -523,15 +526,37 @@ def test_a_skops_model_gets_the_trusted_types_it_needs_and_loads(
                  "--score", "p", "--sensitive", "sex", "--model", str(model)])  # fmt: skip
     out = capsys.readouterr().out
     needed = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
-    assert (
-        code == 0 and f"Trusted the types the skops model file needs (trusted_types in version.yml): {needed}." in out
-    )
-    text = (tmp_path / "ws/models/preds/versions/1.0/version.yml").read_text()
-    assert "# skops loads only the types it trusts by default" in text
+    assert code == 0
+    assert f"holds types skops does not trust by default: `{needed}`" in out
+    assert "called when the model loads" in out and "listed them by hand" in out and "--refuse-pickle" in out
+    assert "Trusted the types" not in out
+    version_yml = tmp_path / "ws/models/preds/versions/1.0/version.yml"
+    assert f"#   `{needed}`" in version_yml.read_text()  # named in a comment beside the artifact, not trusted
     artifact = load_workspace(tmp_path / "ws").models["preds"].versions["1.0"].spec.training.artifact
-    assert artifact.trusted_types == [needed]
+    assert artifact.trusted_types == []
+    refused = load_model(tmp_path / "ws" / artifact.path, artifact)
+    assert isinstance(refused, ModelUnavailable) and f"`{needed}`" in refused.reason
+    # listed by hand, after review, the model loads
+    edit(
+        tmp_path / "ws",
+        "models/preds/versions/1.0/version.yml",
+        "    path:",
+        f"    trusted_types: [{needed}]\n    path:",
+    )
+    artifact = load_workspace(tmp_path / "ws").models["preds"].versions["1.0"].spec.training.artifact
     loaded = load_model(tmp_path / "ws" / artifact.path, artifact)
     assert isinstance(loaded, LoadedModel) and loaded.estimator.n_features_in_ == 3
+
+
+def test_the_types_init_names_stay_on_their_lines(tmp_path: Path) -> None:
+    """The type names come from the file: a line break in one cannot end the comment that names it."""
+    from modelgov.scaffold_yaml import shown_types
+
+    assert shown_types(["a.b\ntrust_pickle: true", "c\u2028d", "e\x1b[2Jf"]) == [
+        "`a.b\\x0atrust_pickle: true`",
+        "`c\\u2028d`",
+        "`e\\x1b[2Jf`",
+    ]
 
 
 def test_a_skops_model_needing_no_extra_types_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

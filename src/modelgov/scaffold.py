@@ -38,6 +38,7 @@ from modelgov.scaffold_inference import (
     skops_types,
     timestamp_column,
     tracked_run,
+    untrusted_note,
 )
 from modelgov.scaffold_yaml import TODO, _approvals, _datasheet, _governance, _model_card, _plain, _version
 from modelgov.sources.tables import TableError, read_columns, read_table, table_format
@@ -210,7 +211,7 @@ def scaffold_workspace(
         if log_id:
             _require(log_table, log, "--log-id", [log_id])
     truth = _ground_truth(ground_truth, ground_truth_id, ground_truth_label, log, log_id, label)
-    trusted = skops_types(model_file) if model_file is not None and model_file.suffix.lower() == ".skops" else None
+    untrusted = skops_types(model_file) if model_file is not None and model_file.suffix.lower() == ".skops" else None
     tracked = tracked_run(mlflow, mlflow_run) if mlflow is not None else None
 
     registered = tracked.registered if tracked else None
@@ -222,12 +223,8 @@ def scaffold_workspace(
     kinds = drift_kinds(table, features, log_table, timestamp)
     if kinds:
         made.notes.append(kinds_note(kinds))
-    if trusted is not None:
-        made.notes.append(
-            f"Trusted the types the skops model file needs (trusted_types in version.yml): {', '.join(trusted)}."
-            if trusted
-            else "The skops model file needs no types beyond those skops trusts by default."
-        )
+    if untrusted is not None:
+        made.notes.append(untrusted_note(untrusted))
     root.mkdir(parents=True, exist_ok=True)
 
     def copy(source: Path, relative: str) -> str:
@@ -259,7 +256,7 @@ def scaffold_workspace(
         f"models/{model_id}/versions/1.0/version.yml",
         _version(
             today, guess, eval_rel, label, prediction, score, features, model_rel, log_rel, log_table,
-            timestamp, log_id, tracked, feature_notes, trusted, truth, kinds,
+            timestamp, log_id, tracked, feature_notes, untrusted, truth, kinds,
         ),
     )  # fmt: skip
     write(f"models/{model_id}/versions/1.0/approvals.yml", _approvals())

@@ -19,7 +19,7 @@ import pandas as pd
 
 from modelgov.errors import ModelgovError
 from modelgov.monitoring.reference import infer_kind, kind_reason
-from modelgov.scaffold_yaml import _plain
+from modelgov.scaffold_yaml import _plain, shown_types
 
 #: Up to this many distinct label values, a label of whole numbers is a class, not a quantity.
 MAX_CLASSES = 20
@@ -195,6 +195,19 @@ def skops_types(model_file: Path) -> list[str]:
         return [str(name) for name in skops.io.get_untrusted_types(file=model_file)]
     except Exception as exc:  # any failure to read the user's file is their error to fix, not a crash
         raise InitError(f"model file {model_file} is not a readable .skops file: {exc}") from None
+
+
+def untrusted_note(untrusted: list[str]) -> str:
+    """What ``init`` says of the types of a ``.skops`` file that skops does not trust by default. It
+    never trusts them itself: a trusted type is code the file calls, chosen by whoever wrote the file."""
+    if not untrusted:
+        return "The skops model file needs no types beyond those skops trusts by default."
+    return (
+        f"The skops model file holds types skops does not trust by default: {', '.join(shown_types(untrusted))}. "
+        "Each is code the file names, called when the model loads or scores, so none was trusted: the model "
+        "is not loaded until a person has reviewed them and listed them by hand under `trusted_types` in "
+        "version.yml. A CI build with --refuse-pickle refuses them."
+    )
 
 
 def _model_inputs(model_file: Path) -> list[str] | None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from modelgov.text_safety import visible
 from modelgov.workspace.approvals_schema import Decision
 
 if TYPE_CHECKING:
@@ -31,6 +32,12 @@ def _plain(value: object) -> object:
 def _q(value: object) -> str:
     """A YAML scalar: JSON's quoting is valid YAML and keeps any text exactly."""
     return json.dumps(_plain(value), ensure_ascii=False)
+
+
+def shown_types(untrusted: list[str]) -> list[str]:
+    """The type names a ``.skops`` file gives, each kept on one line whatever it holds: they come from
+    the file, and a line break in one would end a YAML comment, a control character act on a terminal."""
+    return [f"`{visible(name, keep='')}`" for name in untrusted]
 
 
 def _todo(what: str) -> str:
@@ -148,7 +155,7 @@ def _version(
     log_id: str | None,
     tracked: TrackedRun | None = None,
     feature_notes: tuple[str, ...] = (),
-    trusted: list[str] | None = None,
+    untrusted: list[str] | None = None,
     truth: tuple[str, str, str] | None = None,
     kinds: dict[str, tuple[str, str]] | None = None,
 ) -> str:
@@ -196,12 +203,14 @@ def _version(
             ),
             *(
                 [
-                    "    # skops loads only the types it trusts by default and those listed here. `modelgov init`",
-                    "    # listed the ones this file holds (skops.io.get_untrusted_types) so that the model loads;",
-                    "    # keep them only if you trust where the file came from, and check them when it changes.",
-                    f"    trusted_types: [{', '.join(_q(t) for t in trusted)}]",
+                    "    # skops loads only the types it trusts by default and those listed under trusted_types.",
+                    "    # This file also holds these types (skops.io.get_untrusted_types), each code the file",
+                    "    # names, called when the model loads or scores:",
+                    *(f"    #   {name}" for name in shown_types(untrusted or [])),
+                    "    # `modelgov init` did not trust them, and the model is not loaded until you have reviewed",
+                    "    # them and listed them here as `trusted_types: [...]`. CI with --refuse-pickle refuses them.",
                 ]
-                if trusted
+                if untrusted
                 else []
             ),
         ]
