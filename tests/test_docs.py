@@ -62,7 +62,7 @@ def test_the_github_actions_recipe_builds_annotates_publishes_and_gates() -> Non
     assert uses["actions/cache"]["with"]["path"] == ".modelgov-cache"  # outside the workspace, never in it
     assert workflow["env"]["MODELGOV_CACHE_DIR"].endswith("/.modelgov-cache")
     assert "secrets.MODELGOV_CACHE_KEY" in workflow["env"]["MODELGOV_CACHE_KEY"]
-    assert "pull_request" in workflow["env"]["MODELGOV_REFUSE_PICKLE"]
+    assert "pull_request" in workflow["env"]["MODELGOV_REFUSE_WORKSPACE_CODE"]  # pickles, skops types, templates
     assert workflow["env"]["MODELGOV_NO_WORKSPACE_SIGNERS"] == "1"  # fail closed when the secret is missing
     assert any("MODELGOV_ALLOWED_SIGNERS" in r for r in runs)
     assert any("audit verify governance --against" in r for r in runs)
@@ -81,7 +81,7 @@ def test_the_gitlab_recipe_builds_reports_and_publishes_pages() -> None:
     assert job["artifacts"]["reports"]["junit"] == "policy-results.xml" and job["artifacts"]["when"] == "always"
     assert ".modelgov-cache" in job["cache"]["paths"]
     assert pipeline["variables"]["MODELGOV_CACHE_DIR"].endswith("/.modelgov-cache")
-    assert any("MODELGOV_REFUSE_PICKLE=1" in c for c in script)
+    assert any("MODELGOV_REFUSE_WORKSPACE_CODE=1" in c for c in script)
     assert pipeline["variables"]["MODELGOV_NO_WORKSPACE_SIGNERS"] == "1"
     pages = pipeline["pages"]
     assert commands_in(pages["script"]) == ["mv site public"] and pages["artifacts"]["paths"] == ["public"]
