@@ -122,6 +122,71 @@ def test_regression_metrics_equal_scikit_learn() -> None:
     assert got["mean_error"] == pytest.approx(np.mean(yhat - y))
 
 
+def multiclass_workspace(root: Path, labels, predictions) -> Path:
+    """The factory's workspace as a three-class classifier without scores."""
+    root = write_workspace(root, table=holdout_table().assign(defaulted=labels, predicted=predictions))
+    edit(root, "models/loans/model.yml", "task: binary_classification", "task: multiclass_classification")
+    edit(root, VERSION, "    score: score\n    threshold: 0.5\n", "")
+    return root
+
+
+def three_classes() -> tuple[np.ndarray, np.ndarray]:
+    """400 labels of three classes (0, 1, 2) and predictions that are right about 80% of the time."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 3, 400)
+    return labels, np.where(rng.random(400) < 0.7, labels, rng.integers(0, 3, 400))
+
+
+#: The multiclass figures of :func:`three_classes` as the build computed them before class labels
+#: were written exactly (``1e19`` was the 64-bit integer's minimum, like every label of 2**63 or more).
+MULTICLASS_FIGURES = {
+    "accuracy": 0.7925,
+    "balanced_accuracy": 0.7921188630490956,
+    "precision_macro": 0.7929153952339436,
+    "recall_macro": 0.7921188630490956,
+    "f1_macro": 0.7913721408957278,
+}
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["text", "integers", "float labels, integer predictions", "numeric text labels", "2**53 - 3 and up"],
+)
+def test_multiclass_figures_equal_scikit_learn_whatever_the_classes_are_written_as(
+    written: str, tmp_path: Path
+) -> None:
+    """The same three classes, however the table writes them, give scikit-learn's figures, the ones
+    the build gave before class labels were written exactly; and error slices compare classes as the
+    evaluation does (a label of 1.0 and a prediction of 1 were an error for the slices, and right for
+    the accuracy)."""
+    labels, predictions = three_classes()
+    names = {
+        "text": np.array(["low", "medium", "high"]),
+        "integers": np.array([0, 1, 2]),
+        "float labels, integer predictions": np.array([0, 1, 2]),
+        "numeric text labels": np.array([0, 1, 2]),
+        "2**53 - 3 and up": np.array([2**53 - 3, 2**53 - 2, 2**53 - 1]),  # integers: exact in int64
+    }[written]
+    y, p = names[labels], names[predictions]
+    written_labels = y.astype(float) if written.startswith("float") else y.astype(str) if "text" in written else y
+    run = manifest_of(multiclass_workspace(tmp_path, written_labels, p)).models[0].versions[0].evaluations[0]
+    got = metric_values(run.performance)
+    expected = {
+        "accuracy": skm.accuracy_score(y, p),
+        "balanced_accuracy": skm.balanced_accuracy_score(y, p),
+        "precision_macro": skm.precision_score(y, p, average="macro"),
+        "recall_macro": skm.recall_score(y, p, average="macro"),
+        "f1_macro": skm.f1_score(y, p, average="macro"),
+    }
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert got == pytest.approx(MULTICLASS_FIGURES, rel=1e-12)
+    matrix = run.performance.confusion_matrix
+    assert matrix.labels == sorted(map(str, names), key=str)
+    order = sorted(names, key=str)
+    assert matrix.counts == skm.confusion_matrix(y, p, labels=order).tolist()
+    assert run.explainability.error_slices[0].overall_error == pytest.approx(1 - got["accuracy"], rel=1e-12)
+
+
 def test_single_class_labels_give_undefined_auc(tmp_path: Path) -> None:
     table = holdout_table()
     table["defaulted"] = 0

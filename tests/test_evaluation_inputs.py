@@ -4,6 +4,7 @@ table's other dtypes, and plain columns pass through the check untouched."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, prepare_arrays
+from modelgov.cli import main
+from workspace_factory import edit, holdout_table, write_workspace
 
 COLUMNS = EvaluationColumns(label="y", prediction="p", score="s", sensitive=())
+VERSION = "models/loans/versions/1.0/version.yml"
 
 
 def _table(**columns) -> pd.DataFrame:
@@ -56,3 +60,116 @@ def test_an_arrow_list_column_is_refused() -> None:
     table = _table(s=pd.Series([[0.1], [0.9], [0.4], [0.2]], dtype=pd.ArrowDtype(pa.list_(pa.float64()))))
     with pytest.raises(DataProblem, match="4 values are lists or objects"):
         prepare_arrays(table, COLUMNS, task="binary_classification")
+
+
+# --------------------------------------------------------------------------- class labels
+
+
+def _classes(label: str, prediction: str, **columns) -> EvaluationColumns:
+    return EvaluationColumns(label=label, prediction=prediction, score=None, sensitive=(), **columns)
+
+
+def test_whole_numbers_beyond_64_bits_stay_distinct_classes() -> None:
+    """Every label of 2**63 or more was cast to int64's minimum: three classes became one, and a
+    model wrong about every row scored an accuracy of 1.0. An integer column keeps them exactly."""
+    big = pd.Series([10**19, 10**19 + 1, 18 * 10**18], dtype="uint64")
+    table = pd.DataFrame({"y": big, "p": big.iloc[[1, 2, 0]].reset_index(drop=True)})
+    arrays = prepare_arrays(table, _classes("y", "p"), task="multiclass_classification")
+    assert arrays.y_true.tolist() == ["10000000000000000000", "10000000000000000001", "18000000000000000000"]
+    assert (arrays.y_true == arrays.y_pred).sum() == 0
+
+
+@pytest.mark.parametrize("task", ["multiclass_classification", "binary_classification"])
+@pytest.mark.parametrize("column", ["y", "p"])
+def test_whole_numbers_floating_point_cannot_tell_apart_are_refused_naming_the_column(task: str, column: str) -> None:
+    """As floating point, 1e19 is also 10**19 + 1 (and 2**53 is 2**53 + 1): refused, not guessed."""
+    table = pd.DataFrame({"y": [1.0, 2.0, 1.0, 2.0], "p": [1.0, 2.0, 2.0, 2.0]})
+    table[column] = [1e19, 2.0**53, 1e19, 2.0**53]
+    with pytest.raises(
+        DataProblem, match=r"^4 values are whole numbers of 2\*\*53 \(9,007,199,254,740,992\)"
+    ) as caught:
+        prepare_arrays(table, _classes("y", "p"), task=task)
+    assert caught.value.column == column
+    assert "(e.g. 1e+19)" in caught.value.message
+
+
+@pytest.mark.parametrize("task", ["multiclass_classification", "binary_classification"])
+@pytest.mark.parametrize("column", ["y", "p"])
+@pytest.mark.parametrize("value", [np.inf, -np.inf, "inf"], ids=["inf", "-inf", "text inf"])
+def test_an_infinite_label_or_prediction_is_refused_naming_the_column(task: str, column: str, value) -> None:
+    """``inf`` (or ``1e309``, which a CSV reader makes infinite) stopped the build with an internal error."""
+    table = pd.DataFrame({"y": [0, 1, 1, 0], "p": [0, 1, 0, 0]}, dtype=object if isinstance(value, str) else float)
+    table.loc[2, column] = value
+    with pytest.raises(DataProblem, match=r"^1 values are infinite$") as caught:
+        prepare_arrays(table, _classes("y", "p"), task=task)
+    assert caught.value.column == column
+
+
+def test_a_positive_label_that_cannot_be_a_class_is_refused_naming_it() -> None:
+    table = pd.DataFrame({"y": [0, 1, 1, 0], "p": [0, 1, 0, 0]})
+    for positive in (float("inf"), 1e19):
+        with pytest.raises(DataProblem, match=re.escape(f"positive_label {positive!r} cannot be a class")) as caught:
+            prepare_arrays(table, _classes("y", "p", positive_label=positive), task="binary_classification")
+        assert caught.value.column == "y"
+
+
+def test_numbers_are_compared_as_numbers_whole_or_not() -> None:
+    """``1.0`` among ``2.5`` is the class ``1``, as it is among whole numbers: a float column mixing
+    whole and other numbers was compared as text (``"1.0"``) with an integer column's ``"1"``."""
+    table = pd.DataFrame({"y": [1.0, 2.5, 3.0, 1.0], "p": [1, 3, 3, 2], "t": ["1", "2.50", "3.0", "1"]})
+    arrays = prepare_arrays(table, _classes("y", "p"), task="multiclass_classification")
+    assert arrays.y_true.tolist() == ["1", "2.5", "3", "1"]
+    assert (arrays.y_true == arrays.y_pred).tolist() == [True, False, True, False]
+    written = prepare_arrays(table, _classes("t", "y"), task="multiclass_classification")
+    assert written.y_true.tolist() == written.y_pred.tolist()  # "2.50" and 2.5, "3.0" and 3.0: one class each
+
+
+# --------------------------------------------------------------------------- through the command line
+
+
+def _build(ws: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["build", str(ws), "-o", str(ws.parent / "site"), "--quiet", "--no-cache", "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err, err
+    return code, err
+
+
+def _multiclass(ws: Path) -> None:
+    edit(ws, "models/loans/model.yml", "task: binary_classification", "task: multiclass_classification")
+    edit(ws, VERSION, "    score: score\n    threshold: 0.5\n", "")
+
+
+def test_labels_of_2_to_the_63_or_more_do_not_make_a_wrong_model_right(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The red team's case: three classes 1e19, 2e19 and 3e19, every prediction wrong, read an
+    accuracy of 1.000 (each label was cast to the same 64-bit integer) and passed `>= 0.9`."""
+    rng = np.random.default_rng(0)
+    classes = rng.integers(1, 4, 400)
+    table = holdout_table().assign(defaulted=classes * 1e19, predicted=(classes % 3 + 1) * 1e19)
+    ws = write_workspace(tmp_path / "ws", table=table)
+    _multiclass(ws)
+    code, err = _build(ws, capsys)
+    assert code == 2, err
+    assert "data/holdout.csv: column 'defaulted': 400 values are whole numbers of 2**53" in err
+
+
+@pytest.mark.parametrize("task", ["binary_classification", "multiclass_classification"])
+@pytest.mark.parametrize("column", ["defaulted", "predicted"])
+@pytest.mark.parametrize("written", ["inf", "1e309", "-inf"])
+def test_an_infinite_label_or_prediction_stops_the_build_naming_the_file_and_column(
+    task: str, column: str, written: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 3, "internal error: IntCastingNaNError", before: now the message the score column gets."""
+    ws = write_workspace(tmp_path / "ws")
+    if task == "multiclass_classification":
+        _multiclass(ws)
+    lines = (ws / "data/holdout.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[5].split(",")
+    cells[header.index(column)] = written
+    lines[5] = ",".join(cells)
+    (ws / "data/holdout.csv").write_text("\n".join(lines) + "\n")
+    code, err = _build(ws, capsys)
+    assert code == 2, err
+    assert f"data/holdout.csv: column {column!r}: 1 values are infinite" in err

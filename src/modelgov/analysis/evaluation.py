@@ -168,7 +168,8 @@ def prepare_arrays(
         if arrays.y_score is not None and columns.threshold is not None:
             _threshold_holds(arrays, columns)
         return arrays
-    labels, predictions = _class_labels(table[columns.label]), _class_labels(table[columns.prediction])
+    labels = class_labels(table[columns.label], columns.label)
+    predictions = class_labels(table[columns.prediction], columns.prediction)
     if not set(predictions) & set(labels):
         raise DataProblem(
             columns.prediction,
@@ -192,22 +193,63 @@ def _scalars_only(table: pd.DataFrame, column: str) -> None:
         raise DataProblem(column, f"{int(nested.sum()):,} values are lists or objects, not single values")
 
 
-def _class_labels(values: pd.Series) -> np.ndarray:
-    """Class values as text, with whole numbers written alike (``1``, ``1.0`` and ``"1"`` are one class)."""
+#: Every whole number below this magnitude is exactly one floating-point value, and no other whole
+#: number is rounded to it; from here on, neighbouring whole numbers share one (``2**53 + 1`` is read
+#: as ``2**53``), so a label held as floating point cannot be told from its neighbours.
+EXACT_WHOLE_FLOAT = 2**53
+
+
+def class_labels(values: pd.Series, column: str) -> np.ndarray:
+    """Class values as text, numbers written alike: ``1``, ``1.0`` and ``"1"`` are one class, and
+    ``2.5`` and ``"2.50"`` another.
+
+    A column whose every value reads as a number is compared as numbers: a whole number is written
+    as an integer, exactly (an integer column's ``10000000000000000000`` stays itself), any other
+    number as its shortest decimal. Refused, as :class:`DataProblem` naming ``column``: an infinite
+    value, which is no class, and a whole number of 2**53 or more held as floating point, which
+    cannot be told from its neighbours (distinct classes may have been rounded to one when the table
+    was written or read). A column with any value that is not a number is compared as text."""
     numeric = pd.to_numeric(values, errors="coerce")
-    if numeric.notna().all() and (numeric == numeric.round()).all():
+    if not numeric.notna().all():
+        return values.astype(str).to_numpy()
+    if pd.api.types.is_bool_dtype(numeric):
         return numeric.astype("int64").astype(str).to_numpy()
-    return values.astype(str).to_numpy()
+    if pd.api.types.is_integer_dtype(numeric):
+        return numeric.astype(str).to_numpy()  # int64 or uint64: every value exactly
+    numbers = numeric.to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(numbers).any():  # text in an Arrow column reads as NaN, not as missing
+        return values.astype(str).to_numpy()
+    _finite_classes(numbers, column)
+    whole = numbers == np.round(numbers)
+    if whole.all():
+        return numeric.astype("int64").astype(str).to_numpy()
+    texts = numeric.astype(str).to_numpy()
+    texts[whole] = numeric[whole].astype("int64").astype(str).to_numpy()
+    return texts
+
+
+def _finite_classes(numbers: np.ndarray, column: str) -> None:
+    """Refuse the floating-point class values :func:`class_labels` cannot write as one class each."""
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        raise DataProblem(column, f"{int(infinite.sum()):,} values are infinite")
+    beyond = np.abs(numbers) >= EXACT_WHOLE_FLOAT
+    if beyond.any():
+        raise DataProblem(
+            column,
+            f"{int(beyond.sum()):,} values are whole numbers of 2**53 ({EXACT_WHOLE_FLOAT:,}) or more read as "
+            f"floating point (e.g. {_shown(numbers[beyond][0])}), where neighbouring whole numbers are one value: "
+            "distinct classes could be counted as one; write the classes as 64-bit integers, or as names that "
+            "are not numbers",
+        )
 
 
 def _predictions_are_label_values(
     table: pd.DataFrame, columns: EvaluationColumns, *, two_classes_suffice: bool = False
 ) -> None:
     """A prediction that is neither class would silently count as a negative: refuse it."""
-    allowed = set(_class_labels(table[columns.label]).tolist()) | set(
-        _class_labels(pd.Series([columns.positive_label])).tolist()
-    )
-    predicted = _class_labels(table[columns.prediction])
+    allowed = set(class_labels(table[columns.label], columns.label).tolist()) | {_positive_class(columns)}
+    predicted = class_labels(table[columns.prediction], columns.prediction)
     if two_classes_suffice and len(allowed | set(predicted.tolist())) <= 2:
         return
     unknown = sorted(set(predicted.tolist()) - allowed)
@@ -218,6 +260,19 @@ def _predictions_are_label_values(
             columns.prediction,
             f"{count:,} predictions ({shown}) are not values of the label column {columns.label!r}",
         )
+
+
+def _positive_class(columns: EvaluationColumns) -> str:
+    """``positive_label`` written as :func:`class_labels` writes the label column's values."""
+    try:
+        (text,) = class_labels(pd.Series([columns.positive_label]), columns.label)
+    except DataProblem:
+        raise DataProblem(
+            columns.label,
+            f"positive_label {columns.positive_label!r} cannot be a class: a class that is a number must be finite, "
+            f"and below 2**53 ({EXACT_WHOLE_FLOAT:,}) unless written as an integer",
+        ) from None
+    return str(text)
 
 
 def _threshold_holds(arrays: RunArrays, columns: EvaluationColumns) -> None:

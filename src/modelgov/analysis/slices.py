@@ -53,7 +53,9 @@ MAE = "mean absolute error"
 def row_errors(
     label: pd.Series, prediction: pd.Series, *, task: str, positive_label: object = 1
 ) -> tuple[np.ndarray, str]:
-    """Per-row error (0/1 for a wrong class, |prediction − label| for regression) and its name."""
+    """Per-row error (0/1 for a wrong class, |prediction − label| for regression) and its name.
+    Classes are compared as the evaluation compares them (:func:`.evaluation.class_labels`: ``1`` and
+    ``1.0`` are one class), so the slices' overall error is 1 − the evaluation's accuracy."""
     if task == "regression":
         y_true = pd.to_numeric(label, errors="raise").to_numpy(dtype=float)
         y_pred = pd.to_numeric(prediction, errors="raise").to_numpy(dtype=float)
@@ -61,7 +63,9 @@ def row_errors(
     if task == "binary_classification":
         wrong = positive(label, positive_label) != positive(prediction, positive_label)
     else:
-        wrong = label.astype(str).to_numpy() != prediction.astype(str).to_numpy()
+        from modelgov.analysis.evaluation import class_labels
+
+        wrong = class_labels(label, str(label.name)) != class_labels(prediction, str(prediction.name))
     return wrong.astype(float), ERROR_RATE
 
 
