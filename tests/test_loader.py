@@ -537,6 +537,24 @@ def test_the_path_check_follows_links_and_names_what_it_refuses(tmp_path: Path) 
         require(root, "pipe.csv")
 
 
+def test_the_path_check_refuses_a_nul_character_instead_of_raising(tmp_path: Path) -> None:
+    """The operating system's calls raise ``ValueError: embedded null byte`` on such a path (an
+    internal error when a version.yml wrote one): every function of the check says why instead."""
+    from modelgov.workspace.paths import NUL_REFUSAL, PathRefused, inside, kind_refusal, refusal, require
+
+    root = (tmp_path / "ws").resolve()
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "t.csv").write_text("a\n1\n")
+    for rel in ("data/t.csv\x00", "data\x00/t.csv", "\x00"):
+        assert (
+            refusal(root, root / rel) == NUL_REFUSAL == "contains a NUL character (\\x00), which no file name can hold"
+        )
+        assert kind_refusal(root / rel) == NUL_REFUSAL
+        assert inside(root, root / rel) is False
+        with pytest.raises(PathRefused, match="contains a NUL character"):
+            require(root, rel)
+
+
 def test_a_log_glob_that_matches_a_link_out_is_refused_not_shortened(ws: Path, tmp_path: Path) -> None:
     _with_logs(ws, "week-1.csv")
     (tmp_path / "elsewhere.csv").write_text((ws / "logs" / "week-1.csv").read_text())

@@ -399,6 +399,183 @@ def test_paths_leaving_the_workspace_or_not_files_are_refused(
     assert_refused(code, err, hostile.file, hostile.says, site)
 
 
+NUL = "contains a NUL character (\\x00)"
+
+
+def _nul(ws: Path, rel: str, old: str, new: str) -> None:
+    """Write ``new`` for ``old`` in ``rel``, its ``{NUL}`` a NUL character written as YAML's ``\\0``."""
+    edit(ws, rel, old, new.replace("{NUL}", "\\0"))
+
+
+def _append(ws: Path, rel: str, text: str) -> None:
+    (ws / rel).write_text((ws / rel).read_text() + text.replace("{NUL}", "\\0"))
+
+
+SHADOW_NUL = """\
+shadow:
+  logs: "data/shadow{NUL}.csv"
+  timestamp: ts
+  id: rid
+  champion: {version: "0.9", logs: "data/champion{NUL}.csv", prediction: p}
+  challenger: {prediction: q}
+  ground_truth: {data: "data/outcomes{NUL}.csv", id: rid, label: y}
+"""
+
+EXPERIMENT_NUL = """\
+experiment:
+  name: A/B
+  log: "data/ab{NUL}.csv"
+  timestamp: ts
+  id: rid
+  arm: arm
+  champion: "0.9"
+  split: 0.5
+  design: {type: fixed, sample_size: 9000, minimum_detectable_effect: 0.03}
+  metric: {aggregation: rate, column: converted, table: outcomes, direction: higher, title: Converted}
+  outcomes: {data: "data/outcomes{NUL}.csv", id: rid}
+"""
+
+# Every key that names a file, with a NUL character in its path ("embedded null byte" was an internal
+# error): each is refused at load, naming the file and the key, before anything is opened.
+NUL_CASES = [
+    case(
+        "nul-evaluation-table",
+        lambda ws, out: _nul(ws, VERSION, "data: data/holdout.csv", 'data: "data/holdout.csv{NUL}"'),
+        VERSION,
+        "evaluations[0].data",
+        NUL,
+    ),
+    case(
+        "nul-in-a-folder-name",
+        lambda ws, out: _nul(ws, VERSION, "data: data/holdout.csv", 'data: "data{NUL}/holdout.csv"'),
+        VERSION,
+        "evaluations[0].data",
+        NUL,
+    ),
+    case(
+        "nul-model-file",
+        lambda ws, out: _nul(ws, VERSION, "  params:\n", '  artifact: {path: "model{NUL}.skops"}\n  params:\n'),
+        VERSION,
+        "training.artifact.path",
+        NUL,
+    ),
+    case(
+        "nul-model-file-short-form",
+        lambda ws, out: _nul(ws, VERSION, "  params:\n", '  artifact: "model{NUL}.skops"\n  params:\n'),
+        VERSION,
+        "training.artifact",
+        NUL,
+    ),
+    case(
+        "nul-datasheet-file",
+        lambda ws, out: _nul(
+            ws, TRAIN, "licence: Internal\n", 'licence: Internal\nfiles:\n  - path: "data/t{NUL}.csv"\n'
+        ),
+        TRAIN,
+        "files[0].path",
+        NUL,
+    ),
+    case(
+        "nul-log-glob",
+        lambda ws, out: (with_monitoring(ws), _nul(ws, VERSION, "logs: logs/*.csv", 'logs: "logs/*{NUL}.csv"')),
+        VERSION,
+        "monitoring.logs",
+        NUL,
+    ),
+    case(
+        "nul-log-folder",
+        lambda ws, out: (with_monitoring(ws), _nul(ws, VERSION, "logs: logs/*.csv", 'logs: "logs{NUL}/"')),
+        VERSION,
+        "monitoring.logs",
+        NUL,
+    ),
+    case(
+        "nul-log-file-uri",
+        lambda ws, out: (
+            with_monitoring(ws),
+            _append(ws, GOVERNANCE, "monitoring:\n  engine: spark\n"),
+            edit(ws, VERSION, "logs: logs/*.csv", f"logs: {(ws / 'logs').as_uri()}%00/"),
+        ),
+        VERSION,
+        "monitoring.logs",
+        NUL,
+    ),
+    case(
+        "nul-reference-table",
+        lambda ws, out: (
+            with_monitoring(ws),
+            _nul(ws, VERSION, "  reference: holdout\n", '  reference: {data: "data/reference{NUL}.csv"}\n'),
+        ),
+        VERSION,
+        "monitoring.reference",
+        NUL,
+    ),
+    case(
+        "nul-ground-truth",
+        lambda ws, out: with_monitoring(ws, '  ground_truth: {data: "data/truth\\0.csv", id: id, label: defaulted}\n'),
+        VERSION,
+        "monitoring.ground_truth.data",
+        NUL,
+    ),
+    case("nul-shadow-log", lambda ws, out: _append(ws, VERSION, SHADOW_NUL), VERSION, "shadow.logs", NUL),
+    case(
+        "nul-shadow-champion-log",
+        lambda ws, out: _append(ws, VERSION, SHADOW_NUL),
+        VERSION,
+        "shadow.champion.logs",
+        NUL,
+    ),
+    case(
+        "nul-shadow-outcomes",
+        lambda ws, out: _append(ws, VERSION, SHADOW_NUL),
+        VERSION,
+        "shadow.ground_truth.data",
+        NUL,
+    ),
+    case("nul-experiment-log", lambda ws, out: _append(ws, VERSION, EXPERIMENT_NUL), VERSION, "experiment.log", NUL),
+    case(
+        "nul-experiment-outcomes",
+        lambda ws, out: _append(ws, VERSION, EXPERIMENT_NUL),
+        VERSION,
+        "experiment.outcomes.data",
+        NUL,
+    ),
+    case(
+        "nul-mlflow-store",
+        lambda ws, out: _append(ws, GOVERNANCE, 'lineage:\n  mlflow: "mlruns{NUL}/"\n'),
+        GOVERNANCE,
+        "lineage.mlflow",
+        NUL,
+    ),
+    case(
+        "nul-openlineage-glob",
+        lambda ws, out: _append(ws, GOVERNANCE, 'lineage:\n  openlineage: "lineage/*{NUL}.json"\n'),
+        GOVERNANCE,
+        "lineage.openlineage",
+        NUL,
+    ),
+    case(
+        "nul-allowed-signers",
+        lambda ws, out: _append(ws, GOVERNANCE, 'signing:\n  allowed_signers: "audit/allowed{NUL}"\n'),
+        GOVERNANCE,
+        "signing.allowed_signers",
+        NUL,
+    ),
+]
+
+
+@pytest.mark.parametrize("hostile", NUL_CASES, ids=lambda c: c.id)
+def test_a_path_with_a_nul_character_is_refused_naming_the_file_and_key(
+    hostile: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    hostile.mutate(ws, tmp_path)
+    site = tmp_path / "site"
+    code, err = run(["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"], capsys)
+    assert_refused(code, err, hostile.file, hostile.says, site)
+    assert f"{hostile.says[0]}: " in err and NUL in err.split(f"{hostile.says[0]}: ", 1)[1].splitlines()[0]
+
+
 def test_the_refusals_are_listed_with_the_workspaces_other_problems(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

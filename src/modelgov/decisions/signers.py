@@ -31,6 +31,7 @@ import sshsig
 from sshsig.allowed_signers import AllowedSigner, load_allowed_signers_file
 
 from modelgov.errors import ModelgovError
+from modelgov.workspace.paths import refusal
 
 #: The SSHSIG namespace of every modelgov signature (git's is "git"): a signature made for one
 #: purpose cannot be replayed for another.
@@ -44,6 +45,10 @@ _ROLES = re.compile(r"(?:^|\s)roles=([A-Za-z0-9_.,-]+)")
 
 class SignersError(ModelgovError):
     """The allowed-signers file cannot be used; the message names it and the line."""
+
+
+#: Where a workspace names its allowed-signers file, as the messages about that name say.
+CONFIGURED_AT = "governance.yml: signing.allowed_signers"
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
@@ -192,10 +197,10 @@ def locate(root: Path, configured: str | None, external: Path | None) -> Allowed
     if workspace_signers_refused():
         return AllowedSigners(configured, "ignored", ())
     path = root / configured
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root.resolve()):
-        raise SignersError(f"governance.yml: signing.allowed_signers: {configured} leaves the workspace")
-    return read_allowed_signers(resolved, configured, "workspace")
+    reason = refusal(root.resolve(), path)  # outside the workspace, a FIFO or device, a NUL character
+    if reason is not None:
+        raise SignersError(f"{CONFIGURED_AT}: {configured!r} {reason}")
+    return read_allowed_signers(path.resolve(), configured, "workspace")
 
 
 def check_signature(

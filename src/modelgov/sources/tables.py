@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from modelgov.workspace.paths import refusal
+from modelgov.workspace.paths import NUL_REFUSAL, refusal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -340,7 +340,10 @@ def expand_table_paths(root: Path, pattern: str) -> list[str]:
     a glob (``logs/*.parquet``, ``logs/**/*.csv.gz``), or every table file under a folder (e.g. a
     hive-partitioned ``logs/date=2026-08-03/part-0.parquet`` layout). Sorted. A match that leads
     outside ``root`` (a symbolic link) or is a FIFO, device or socket is a :class:`TableError` naming
-    it — not skipped, which would silently drop records from the log; so is an invalid glob."""
+    it — not skipped, which would silently drop records from the log; so is an invalid glob, and a
+    pattern holding a NUL character."""
+    if "\x00" in pattern:  # the operating system's calls raise on it, and a glob would silently match nothing
+        raise TableError(f"{pattern!r} {NUL_REFUSAL}")
     root = root.resolve()
     if any(char in pattern for char in "*?["):
         try:

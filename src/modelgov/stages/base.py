@@ -203,7 +203,7 @@ class ManifestSubject(Subject):
     def signers(self) -> AllowedSigners | None:
         """The allowed signers: ``allowed_signers`` (outside the workspace), else
         ``MODELGOV_ALLOWED_SIGNERS``, else the workspace's ``signing.allowed_signers``."""
-        from modelgov.decisions.signers import SignersError
+        from modelgov.decisions.signers import CONFIGURED_AT, SignersError
         from modelgov.decisions.signers import locate as locate_signers
 
         try:
@@ -211,7 +211,8 @@ class ManifestSubject(Subject):
                 self.workspace.root, self.workspace.governance.signing.allowed_signers, self.allowed_signers
             )
         except SignersError as exc:
-            raise StageFailed(Problem("governance.yml", None, "signing.allowed_signers", str(exc))) from None
+            message = str(exc).removeprefix(f"{CONFIGURED_AT}: ")  # the problem names the file and key itself
+            raise StageFailed(Problem("governance.yml", None, "signing.allowed_signers", message)) from None
 
 
 # ---------------------------------------------------------------------- stages

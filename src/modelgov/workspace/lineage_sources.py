@@ -17,7 +17,7 @@ from modelgov.sources.mlflow_store import MlflowStore, MlflowStoreError, read_st
 from modelgov.sources.openlineage import OpenLineageError, OpenLineageRecords, read_events
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.governance_schema import Governance
-from modelgov.workspace.paths import refusal
+from modelgov.workspace.paths import NUL_REFUSAL, refusal
 from modelgov.workspace.yamlsource import YamlDocument
 
 __all__ = ["LineageRecords", "load_lineage_sources"]
@@ -38,6 +38,9 @@ class LineageRecords:
 def _inside(root: Path, doc: YamlDocument, key: str, rel: str, problems: list[Problem]) -> Path | None:
     if Path(rel).is_absolute() or "\\" in rel or ".." in Path(rel).parts:
         problems.append(doc.problem(("lineage", key), f"{rel!r} must be a relative path inside the workspace"))
+        return None
+    if "\x00" in rel:  # a glob of event files would match nothing rather than say why
+        problems.append(doc.problem(("lineage", key), f"{rel!r} {NUL_REFUSAL}"))
         return None
     return root / rel
 

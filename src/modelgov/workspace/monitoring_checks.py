@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from modelgov.sources.tables import TableError, expand_table_paths, is_uri, read_columns, read_table
 from modelgov.workspace.kpi_checks import check_kpis
 from modelgov.workspace.monitoring_schema import Monitoring, Reference, RowWindow
-from modelgov.workspace.paths import inside, refusal
+from modelgov.workspace.paths import NUL_REFUSAL, inside, refusal
 from modelgov.workspace.schema_errors import did_you_mean
 from modelgov.workspace.version_schema import Version
 from modelgov.workspace.yamlsource import Loc, YamlDocument
@@ -263,7 +263,9 @@ def _check_log_uri(loader: Loader, doc: YamlDocument, monitoring: Monitoring) ->
         return
     if uri.lower().startswith("file:"):
         local = Path(urllib.parse.unquote(urllib.parse.urlsplit(uri).path))
-        if not inside(loader.root, local):
+        if "\x00" in str(local):  # written %00
+            loader.problems.append(doc.problem(loc, f"{uri!r} {NUL_REFUSAL}"))
+        elif not inside(loader.root, local):
             loader.problems.append(doc.problem(loc, f"{uri!r} points outside the workspace"))
     if isinstance(monitoring.window, RowWindow):
         loader.problems.append(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from modelgov.errors import ModelgovError
 
-__all__ = ["PathRefused", "inside", "kind_refusal", "refusal", "require"]
+__all__ = ["NUL_REFUSAL", "PathRefused", "inside", "kind_refusal", "refusal", "require"]
 
 
 class PathRefused(ModelgovError):
@@ -36,8 +36,15 @@ class PathRefused(ModelgovError):
         super().__init__(f"{rel}: {reason}")
 
 
+#: Why a path holding a NUL character is refused: no file name can hold one, and the operating
+#: system's calls raise on it instead of answering (``ValueError: embedded null byte``).
+NUL_REFUSAL = "contains a NUL character (\\x00), which no file name can hold"
+
+
 def _real(path: Path) -> Path | str:
-    """``path`` with every symbolic link followed, or why that is impossible (a link loop)."""
+    """``path`` with every symbolic link followed, or why that is impossible (a link loop, a NUL)."""
+    if "\x00" in str(path):
+        return NUL_REFUSAL
     try:
         return path.resolve()
     except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop; later versions OSError
@@ -55,6 +62,8 @@ def kind_refusal(path: Path) -> str | None:
     """Why ``path`` (followed through links) is not something a reader may open: a FIFO, a device or
     a socket. None for a regular file, a folder, or a path that does not exist (the caller says
     "missing" in its own words). Uses ``stat`` only: the path is never opened."""
+    if "\x00" in str(path):
+        return NUL_REFUSAL
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
