@@ -62,6 +62,70 @@ def test_an_arrow_list_column_is_refused() -> None:
         prepare_arrays(table, COLUMNS, task="binary_classification")
 
 
+# --------------------------------------------------------------------------- columns grouped or paired on
+
+NESTED = {
+    "list": [["F"], ["M"], ["F"], ["M"]],
+    "dict": [{"v": "F"}, {"v": "M"}, {"v": "F"}, {"v": "M"}],
+    "arrow-list": pd.Series([["F"], ["M"], ["F"], ["M"]], dtype=pd.ArrowDtype(pa.list_(pa.string()))),
+    "arrow-struct": pd.Series(
+        [{"v": "F"}, {"v": "M"}, {"v": "F"}, {"v": "M"}], dtype=pd.ArrowDtype(pa.struct([("v", pa.string())]))
+    ),
+    "one-among-text": ["F", "M", ["F"], "M"],
+}
+
+
+@pytest.mark.parametrize("role", ["sensitive", "feature", "row_id"])
+@pytest.mark.parametrize("nested", list(NESTED), ids=list(NESTED))
+def test_a_grouped_column_of_lists_or_objects_is_refused_naming_it(role: str, nested: str) -> None:
+    """Sensitive features are grouped, features sliced, row ids paired: a list there was the internal
+    error "unhashable type" (a Parquet list or struct column as a sensitive feature, the red team's case)."""
+    table = _table(g=NESTED[nested])
+    columns = EvaluationColumns(
+        label="y",
+        prediction="p",
+        score="s",
+        sensitive=("g",) if role == "sensitive" else (),
+        features=("g",) if role == "feature" else (),
+    )
+    with pytest.raises(DataProblem, match="values are lists or objects, not single values") as caught:
+        prepare_arrays(table, columns, task="binary_classification", row_id="g" if role == "row_id" else None)
+    assert caught.value.column == "g"
+
+
+def test_grouped_columns_of_single_values_of_every_dtype_pass() -> None:
+    values = {
+        "text": ["F", "M", "F", "M"],
+        "objects": pd.Series(["F", 2, 2.5, None], dtype=object),
+        "category": pd.Categorical(["F", "M", "F", "M"]),
+        "times": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-01", "2026-01-03"]),
+        "arrow-text": pd.Series(["F", "M", "F", "M"], dtype=pd.ArrowDtype(pa.string())),
+        "arrow-dictionary": pd.Series(
+            ["F", "M", "F", "M"], dtype=pd.ArrowDtype(pa.dictionary(pa.int32(), pa.string()))
+        ),
+    }
+    for name, column in values.items():
+        columns = EvaluationColumns(label="y", prediction="p", score="s", sensitive=("g",), features=("g",))
+        arrays = prepare_arrays(_table(g=column), columns, task="binary_classification", row_id="g")
+        assert arrays.y_true.tolist() == [0, 1, 1, 0], name
+
+
+@pytest.mark.parametrize("kind", ["list", "struct"])
+def test_a_parquet_list_or_struct_sensitive_feature_stops_the_build_naming_the_file_and_column(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = holdout_table()
+    ws = write_workspace(tmp_path / "ws", table=table)
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    nested = [[v] for v in table["sex"]] if kind == "list" else [{"code": v} for v in table["sex"]]
+    arrow = arrow.set_column(arrow.column_names.index("sex"), "sex", pa.array(nested))
+    pq.write_table(arrow, ws / "data/holdout.parquet")
+    edit(ws, VERSION, "data: data/holdout.csv", "data: data/holdout.parquet")
+    code, err = _build(ws, capsys)
+    assert code == 2, err
+    assert "data/holdout.parquet: column 'sex': 400 values are lists or objects, not single values" in err
+
+
 # --------------------------------------------------------------------------- class labels
 
 

@@ -930,6 +930,82 @@ def test_a_parquet_log_that_expands_to_gigabytes_is_refused_in_bounded_memory(tm
     assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
 
 
+# --------------------------------------------------------------------------- lists where one value is due
+
+
+def _listed(table: pa.Table, column: str) -> pa.Table:
+    """``table`` with each value of ``column`` wrapped in a list of one."""
+    values = pa.array([[value] for value in table.column(column).to_pylist()])
+    return table.set_column(table.column_names.index(column), column, values)
+
+
+def _parquet_monitoring(ws: Path, log_list: str | None = None, reference_list: str | None = None) -> None:
+    """A Parquet log, and a Parquet reference table; ``log_list`` and ``reference_list`` name a column
+    each that holds lists instead of values."""
+    with_monitoring(ws)
+    (ws / "logs" / "week-1.csv").unlink()
+    log = pa.Table.from_pandas(log_table().assign(ts=pd.Timestamp("2026-08-03T10:00:00Z")), preserve_index=False)
+    reference = pa.Table.from_pandas(holdout_table(), preserve_index=False)
+    pq.write_table(_listed(log, log_list) if log_list else log, ws / "logs" / "week-1.parquet")
+    pq.write_table(
+        _listed(reference, reference_list) if reference_list else reference, ws / "data" / "reference.parquet"
+    )
+    edit(ws, VERSION, "logs: logs/*.csv", "logs: logs/*.parquet")
+    edit(
+        ws,
+        VERSION,
+        "  features: [income, age]\n  reference: holdout\n",
+        "  features: [income, age_band]\n  reference: {data: data/reference.parquet}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("log_list", "reference_list", "file", "says"),
+    [
+        ("sex", None, "logs/week-1.parquet", "column 'sex' holds lists or objects (VARCHAR[]), not single values"),
+        (
+            "age_band",
+            None,
+            "logs/week-1.parquet",
+            "column 'age_band' holds lists or objects (VARCHAR[]), not single values",
+        ),
+        (
+            None,
+            "age_band",
+            "data/reference.parquet",
+            "column 'age_band': 400 values are lists or objects, not single values",
+        ),
+        (
+            None,
+            "income",
+            "data/reference.parquet",
+            "column 'income': 400 values are lists or objects, not single values",
+        ),
+    ],
+    ids=["log-sensitive-feature", "log-feature", "reference-categorical", "reference-numeric"],
+)
+def test_a_monitored_column_of_lists_is_refused_naming_the_file_and_column(
+    log_list: str | None, reference_list: str | None, file: str, says: str, tmp_path: Path, capsys
+) -> None:
+    """A list in a log's sensitive feature was the internal error "unhashable type" (production
+    fairness groups it); in a log's or the reference's feature, drift compared lists' text."""
+    ws = write_workspace(tmp_path / "ws")
+    _parquet_monitoring(ws, log_list, reference_list)
+    site = tmp_path / "site"
+    code, err = run(["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"], capsys)
+    assert_refused(code, err, file, (says,), site)
+
+
+def test_the_same_monitoring_with_single_values_is_analysed(tmp_path: Path) -> None:
+    from modelgov.assemble import build_manifest
+    from modelgov.workspace.load import load_workspace
+
+    ws = write_workspace(tmp_path / "ws")
+    _parquet_monitoring(ws)
+    drift = build_manifest(load_workspace(ws)).models[0].versions[0].drift
+    assert drift is not None and drift.windows
+
+
 # --------------------------------------------------------------------------- model archives
 
 

@@ -41,6 +41,8 @@ class EvaluationColumns:
     positive_label: object = 1
     threshold: float | None = None
     intersections: tuple[tuple[str, ...], ...] = ()
+    #: the model's input columns: explanations slice the rows by them, so they too must hold single values
+    features: tuple[str, ...] = ()
     expected_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: feature → pairs (group, reference) to compare by name; a reference group becomes one pair per group
     comparisons: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -152,8 +154,11 @@ def prepare_arrays(
         missing = int(table[column].isna().sum())
         if missing:
             raise DataProblem(column, f"{missing:,} of {len(table):,} rows have no value")
-    for column in (columns.label, columns.prediction, *([columns.score] if columns.score else [])):
-        _scalars_only(table, column)
+    grouped = (*columns.sensitive, *columns.features, *([row_id] if row_id else []))  # grouped, or paired on
+    for column in dict.fromkeys(
+        (columns.label, columns.prediction, *([columns.score] if columns.score else []), *grouped)
+    ):
+        scalars_only(table, column)
     ids = table[row_id].reset_index(drop=True) if row_id else None
     if task == "regression":
         return RunArrays(_numeric(table, columns.label), _numeric(table, columns.prediction), row_ids=ids)
@@ -184,13 +189,36 @@ def _shown(value: object) -> str:
     return repr(item() if callable(item) else value)
 
 
-def _scalars_only(table: pd.DataFrame, column: str) -> None:
-    dtype = table[column].dtype
-    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.StringDtype):
-        return  # these hold one value per row; anything else (objects, Arrow lists, …) is looked at
-    nested = table[column].map(lambda v: isinstance(v, dict | list | tuple | set | np.ndarray)).to_numpy()
+#: What :func:`pandas.api.types.infer_dtype` says of an object column that holds single values only.
+_SCALAR_KINDS = frozenset(
+    {"string", "bytes", "integer", "floating", "mixed-integer-float", "decimal", "complex", "boolean", "empty"}
+    | {"datetime64", "datetime", "date", "timedelta64", "timedelta", "time", "period", "interval"}
+)
+
+
+def scalars_only(table: pd.DataFrame, column: str) -> None:
+    """Refuse a column of lists or objects (a Parquet list or struct column, objects in JSON Lines):
+    a value that is not one value cannot be a class, a number, a group or an id."""
+    values = table[column]
+    dtype = values.dtype
+    objects = pd.api.types.is_object_dtype(dtype)
+    if not (objects or isinstance(dtype, pd.CategoricalDtype | pd.ArrowDtype)):
+        return  # numbers, booleans, text, times: one value per row
+    if isinstance(dtype, pd.ArrowDtype) and not _arrow_nested(dtype):
+        return
+    if objects and pd.api.types.infer_dtype(values, skipna=True) in _SCALAR_KINDS:
+        return  # looked at in C, where only a mix of kinds is looked at value by value
+    nested = values.map(lambda v: isinstance(v, dict | list | tuple | set | np.ndarray)).to_numpy()
     if nested.any():
         raise DataProblem(column, f"{int(nested.sum()):,} values are lists or objects, not single values")
+
+
+def _arrow_nested(dtype: pd.ArrowDtype) -> bool:
+    """Whether an Arrow-backed column holds lists, structs or maps (directly or as a dictionary's values)."""
+    import pyarrow as pa
+
+    kind = dtype.pyarrow_dtype
+    return pa.types.is_nested(kind) or (pa.types.is_dictionary(kind) and pa.types.is_nested(kind.value_type))
 
 
 #: Every whole number below this magnitude is exactly one floating-point value, and no other whole

@@ -149,11 +149,22 @@ def define_log(
         if absent:
             names = ", ".join(map(repr, absent))
             raise ScanError(f"{describe(group)}: no column {names} (columns: {', '.join(found)})")
+        if nested := [c for c in wanted if _nested(found[c])]:
+            raise ScanError(
+                f"{describe(group)}: column {nested[0]!r} holds lists or objects ({found[nested[0]]}), not single values"
+            )
         parts.append(_select(fmt, group, wanted, found, timestamp))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS " + " UNION ALL BY NAME ".join(parts))
     if timestamp and any(_schema_type(con, fmt, group, timestamp) == "VARCHAR" for fmt, group in by_format.items()):
         _check_offsets(con, timestamp, view)
     return {name: kind for name, kind, *_ in con.execute(f"DESCRIBE {view}").fetchall()}
+
+
+def _nested(kind: str) -> bool:
+    """Whether a DuckDB type holds more than one value a row: a list or array (``VARCHAR[]``,
+    ``DOUBLE[3]``), a struct, a map or a union. A value of such a column cannot be a category, a
+    number, a group or an id."""
+    return kind.endswith("]") or kind.split("(", 1)[0] in {"STRUCT", "MAP", "UNION"}
 
 
 def _reader(fmt: str, files: list[Path], options: str = "") -> str:

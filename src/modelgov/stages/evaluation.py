@@ -87,6 +87,7 @@ class EvaluationStage(Stage):
             positive_label=evaluation.positive_label,
             threshold=evaluation.threshold,
             intersections=tuple(tuple(c) for c in card.intersections),
+            features=tuple(evaluation.features),
             expected_groups=tuple((k, tuple(v)) for k, v in card.expected_groups.items()),
             comparisons=tuple(
                 (k, tuple((pair[0], pair[1]) for pair in spec.pairs)) for k, spec in card.group_comparisons.items()

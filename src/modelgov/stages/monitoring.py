@@ -154,8 +154,9 @@ class MonitoringStage(Stage):
             # a single log file is named once, not as the key's value and again by the scan
             message = message.removeprefix(f"{mon.logs}: ")
             raise StageFailed(Problem(mon.logs, None, "", message)) from None
-        except TableError as exc:
-            raise StageFailed(Problem(chosen.data or mon.logs, None, "", str(exc))) from None
+        except TableError as exc:  # the reference table's (the logs are scanned, and fail as ScanError)
+            table = chosen.data or (evaluation.data if evaluation is not None else mon.logs)
+            raise StageFailed(Problem(table, None, "", str(exc))) from None
         except (DataProblem, ValueError) as exc:
             raise StageFailed(Problem(subject.version.source, None, "monitoring", str(exc))) from None
 
@@ -195,18 +196,24 @@ def _reference(
     output: str,
 ) -> Reference:
     """Read the reference the workspace chose: only the monitored columns (and the output's)."""
+    from modelgov.analysis.evaluation import DataProblem, scalars_only
     from modelgov.monitoring.report import iso
     from modelgov.monitoring.report_inputs import Reference
     from modelgov.monitoring.scan import read_window
     from modelgov.monitoring.seasonal import parse_times
-    from modelgov.sources.tables import read_columns, read_table
+    from modelgov.sources.tables import TableError, read_columns, read_table
 
     def from_table(rel_path: str) -> dict:
         path = subject.path(rel_path)
         columns = frozenset(read_columns(path))
 
         def load(column: str) -> pd.Series:
-            return read_table(path, [column])[column]
+            frame = read_table(path, [column])
+            try:
+                scalars_only(frame, column)  # drift counts a column's values, fairness groups them
+            except DataProblem as exc:
+                raise TableError(f"column {column!r}: {exc.message}") from None
+            return frame[column]
 
         # The rows' time: the column the workspace names, else one named like the log's. Only a column
         # the workspace named, or a seasonal reference, must hold times; otherwise one that does not
