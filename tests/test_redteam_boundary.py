@@ -16,6 +16,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -830,13 +831,26 @@ def huge_field_csv(path: Path, size: int = 500 * 2**20, *, compressed: bool) -> 
         handle.write(b'",0,0.5,0\n')
 
 
-def dictionary_bomb(path: Path, column: str, rows: int = 4000, value: int = 2**20, base: pd.DataFrame | None = None):
+def dictionary_bomb(
+    path: Path,
+    column: str,
+    rows: int = 4000,
+    value: int = 2**20,
+    base: pd.DataFrame | None = None,
+    *,
+    value_type: pa.DataType | None = None,
+    store_schema: bool = False,
+):
     """A Parquet file of a few kilobytes whose ``column`` repeats one 1 MiB string on every row
-    (dictionary encoding): 4 GB once decoded, while the footer reports about 1 MB."""
+    (dictionary encoding): 4 GB once decoded, while the footer reports about 1 MB. With
+    ``store_schema`` (pyarrow's default) the file keeps its Arrow schema, and the column reads back as
+    a dictionary, whose ``nbytes`` count the 1 MiB once: the defence once sized it so."""
     base = holdout_table(rows=rows) if base is None else base
     table = pa.Table.from_pandas(base.drop(columns=[column]), preserve_index=False)
-    bomb = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(base), dtype=np.int32)), pa.array(["x" * value]))
-    pq.write_table(table.append_column(column, bomb), path, compression="zstd", store_schema=False)
+    value_type = pa.string() if value_type is None else value_type
+    one = "x" * value if pa.types.is_string(value_type) or pa.types.is_large_string(value_type) else b"x" * value
+    bomb = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(base), dtype=np.int32)), pa.array([one], value_type))
+    pq.write_table(table.append_column(column, bomb), path, compression="zstd", store_schema=store_schema)
     assert path.stat().st_size < 200_000
 
 
@@ -887,13 +901,109 @@ def test_a_json_lines_table_with_one_huge_line_is_refused_in_bounded_memory(tmp_
 
 
 @pytest.mark.slow
-def test_a_parquet_column_that_expands_to_gigabytes_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("value_type", "store_schema"),
+    [(pa.string(), False), (pa.string(), True), (pa.large_string(), True), (pa.large_binary(), True)],
+    ids=["string", "string-arrow-schema", "large-string-arrow-schema", "large-binary-arrow-schema"],
+)
+def test_a_parquet_column_that_expands_to_gigabytes_is_refused_in_bounded_memory(
+    value_type: pa.DataType, store_schema: bool, tmp_path: Path
+) -> None:
+    """With the Arrow schema stored, the red team's 11.5 KB file was not refused: 42 s and 10 GB."""
     ws = write_workspace(tmp_path / "ws")
-    dictionary_bomb(ws / "data" / "holdout.parquet", "sex")
+    dictionary_bomb(ws / "data" / "holdout.parquet", "sex", value_type=value_type, store_schema=store_schema)
     edit(ws, VERSION, "data: data/holdout.csv", "data: data/holdout.parquet")
     code, err, peak = measured_build(ws, tmp_path / "site")
     assert_refused(code, err, "data/holdout.parquet", ("expand to more than 2,147,483,648 bytes",), tmp_path / "site")
     assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
+
+
+ROWS, VALUE = 4000, 32 * 2**10  # 125 MiB decoded, against limits lowered to 64 MiB and 16 KiB
+
+
+def _repeated(typ: pa.DataType) -> pa.Array:
+    """One :data:`VALUE`-byte value on each of :data:`ROWS` rows, held once (a dictionary)."""
+    one = "x" * VALUE if pa.types.is_string(typ) or pa.types.is_large_string(typ) else b"x" * VALUE
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(ROWS, dtype=np.int32)), pa.array([one], typ))
+
+
+def _viewed(typ: pa.DataType) -> pa.Array:
+    """The same as a string or binary view column, every row's view pointing at one buffer."""
+    data = b"x" * VALUE
+    views = pa.py_buffer(struct.pack("<i4sii", VALUE, data[:4], 0, 0) * ROWS)
+    return pa.Array.from_buffers(typ, ROWS, [None, views, pa.py_buffer(data)])
+
+
+REPEATED_COLUMNS = {
+    "dictionary": lambda: _repeated(pa.string()),
+    "large-string-dictionary": lambda: _repeated(pa.large_string()),
+    "binary-dictionary": lambda: _repeated(pa.binary()),
+    "large-binary-dictionary": lambda: _repeated(pa.large_binary()),
+    "list-of-strings": lambda: pa.ListArray.from_arrays(
+        pa.array(np.arange(ROWS + 1, dtype=np.int32)), _repeated(pa.string())
+    ),
+    "struct-of-a-string": lambda: pa.StructArray.from_arrays([_repeated(pa.string())], names=["code"]),
+    "fixed-size-binary": lambda: pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(ROWS, dtype=np.int32)), pa.array([b"x" * VALUE], pa.binary(VALUE))
+    ),
+    "string-view": lambda: _viewed(pa.string_view()),
+    "binary-view": lambda: _viewed(pa.binary_view()),
+}
+
+
+@pytest.mark.parametrize("store_schema", [True, False], ids=["arrow-schema", "parquet-schema"])
+@pytest.mark.parametrize("name", ["sex", "sex.code"])
+@pytest.mark.parametrize("kind", list(REPEATED_COLUMNS))
+def test_a_parquet_column_is_sized_as_it_decodes_whatever_its_type(
+    kind: str, name: str, store_schema: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One value repeated by a dictionary, at any depth of a column, in any string or binary type,
+    under a name with a dot (the footer's sizes were matched to columns by the part before a dot)
+    or not: refused before it is decoded, by its decoded size or its value's. Limits are lowered
+    so that a regression costs this process 125 MiB, not 4 GB (the measured test above)."""
+    from modelgov.sources import tables
+
+    monkeypatch.setattr(tables, "MAX_EXPANDED_BYTES", 64 * 2**20)
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"y": np.zeros(ROWS), name: REPEATED_COLUMNS[kind]()}), path, store_schema=store_schema)
+    assert path.stat().st_size < 200_000
+    with pytest.raises(tables.TableError, match=r"expand to (more than )?[\d,]+ bytes"):
+        tables.read_table(path, ["y", name])
+    monkeypatch.setattr(tables, "MAX_EXPANDED_BYTES", 2**30)
+    monkeypatch.setattr(tables, "MAX_FIELD_BYTES", 16 * 2**10)
+    with pytest.raises(tables.TableError, match=rf"column '{re.escape(name)}' holds (a value|values) of 32,768 bytes"):
+        tables.read_table(path, ["y", name])
+
+
+def test_parquet_columns_of_every_type_read_as_pyarrow_reads_them(tmp_path: Path) -> None:
+    """Reading string and binary values as dictionaries, one row group at a time, and decoding them
+    once sized changes no table: each column, dictionary or not, nested or not, in several row groups
+    and more than one batch, is what pyarrow reads."""
+    rows = 70_000
+    values = np.array(["a", "bb", "ccc", None], dtype=object)[np.random.default_rng(1).integers(0, 4, rows)]
+    table = pa.table(
+        {
+            "number": np.arange(rows),
+            "text": pa.array(values),
+            "large": pa.array(values, pa.large_string()),
+            "view": pa.array(values, pa.string_view()),
+            "dictionary": pa.array(values).dictionary_encode(),
+            "binary": pa.array([v.encode() if v else None for v in values]),
+            "list": pa.array([[v, "z"] if v else None for v in values]),
+            "struct": pa.array([{"k": v, "n": 1} for v in values]),
+            "map": pa.array([[("k", v)] if v else [] for v in values], pa.map_(pa.string(), pa.string())),
+            "fixed": pa.array([b"abcd"] * rows, pa.binary(4)),
+            "a.b": pa.array(values),
+        }
+    )
+    from modelgov.sources.tables import read_table
+
+    for store_schema in (True, False):
+        path = tmp_path / f"valid-{store_schema}.parquet"
+        pq.write_table(table, path, store_schema=store_schema, row_group_size=30_000)
+        for columns in (table.column_names, ["dictionary", "number"], ["list", "map", "struct"], ["view", "a.b"]):
+            expected = pq.read_table(path, columns=columns).to_pandas()
+            pd.testing.assert_frame_equal(read_table(path, columns), expected, check_exact=True)
 
 
 @pytest.mark.slow

@@ -154,60 +154,178 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
     """Load ``columns`` of a Parquet file within :data:`MAX_FIELD_BYTES` per value and
     :data:`MAX_EXPANDED_BYTES` in all.
 
-    The footer's uncompressed sizes are checked first (a plain page that decompresses to gigabytes is
-    refused unread). String and binary columns are then read as dictionaries, batch by batch, and
-    each batch's decoded size is computed from the dictionary's value lengths before anything is
-    decoded: one 1 MB value referenced by every row is a few bytes in the file and the footer, and
-    gigabytes as a column."""
-    import pyarrow.compute as pc
-
+    The footer is checked first, nothing read: each column chunk's uncompressed size, or, for values
+    of a fixed width, their count times that width (a plain page that decompresses to gigabytes, or
+    a dictionary-encoded column of wide fixed-size values, is refused unread). Every string and
+    binary column — at any depth, and whatever type the file's stored Arrow schema gives it (plain,
+    large, view or dictionary) — is then read as a dictionary, batch by batch, and each batch's
+    decoded size is computed from the dictionary's value lengths before anything is decoded: one
+    1 MB value referenced by every row is a few bytes in the file and the footer, and gigabytes as a
+    column."""
     handle = pq.ParquetFile(path)
     schema = handle.schema_arrow
     missing = [c for c in columns if c not in schema.names]
     if missing:
         raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
     meta = handle.metadata
-    positions = {meta.schema.column(i).path.split(".")[0]: i for i in range(meta.num_columns)}
+    leaves = _leaves_read(handle.reader.column_paths, columns)
     declared = 0
     for group in range(meta.num_row_groups):
         row_group = meta.row_group(group)
-        for i in range(row_group.num_columns):
-            if meta.schema.column(i).path.split(".")[0] in columns:
-                declared += row_group.column(i).total_uncompressed_size
+        for leaf, _ in leaves:
+            chunk = row_group.column(leaf)
+            fixed = chunk.num_values * _fixed_bits(meta.schema.column(leaf)) // 8
+            declared += max(chunk.total_uncompressed_size, fixed)
+    for leaf, name in leaves:
+        width = _fixed_bits(meta.schema.column(leaf)) // 8
+        if width > MAX_FIELD_BYTES:
+            raise TableError(
+                f"column {name!r} holds values of {width:,} bytes each, more than the {MAX_FIELD_BYTES:,} "
+                "allowed for one field"
+            )
     if declared > MAX_EXPANDED_BYTES:
         raise TableError(
             f"the columns read expand to {declared:,} bytes (the file's footer), more than the "
             f"{MAX_EXPANDED_BYTES:,} allowed for a table in memory"
         )
-    texts = [c for c in columns if c in positions and _is_bytes_like(schema.field(c).type)]
+    texts = [leaf for leaf, _ in leaves if meta.schema.column(leaf).physical_type == "BYTE_ARRAY"]
     reader = pq.ParquetFile(path, read_dictionary=texts) if texts else handle
     batches = []
     total = 0
-    for batch in reader.iter_batches(batch_size=_PARQUET_BATCH, columns=columns, use_pandas_metadata=False):
-        size = 0
+    for batch in _batches(reader, columns):
         for name in batch.schema.names:
-            column = batch.column(name)
-            if name in texts and pa.types.is_dictionary(column.type):
-                lengths = pc.binary_length(column.dictionary).fill_null(0)
-                per_row = pc.take(lengths, column.indices).fill_null(0)
-                longest = pc.max(per_row).as_py() or 0
-                if longest > MAX_FIELD_BYTES:
-                    raise TableError(
-                        f"column {name!r} holds a value of {longest:,} bytes, more than the {MAX_FIELD_BYTES:,} "
-                        "allowed for one field"
-                    )
-                size += int(pc.sum(per_row).as_py() or 0) + 8 * len(column)
-            else:
-                size += column.nbytes
-        total += size
+            size, longest = _decoded_size(batch.column(name))
+            if longest > MAX_FIELD_BYTES:
+                raise TableError(
+                    f"column {name!r} holds a value of {longest:,} bytes, more than the {MAX_FIELD_BYTES:,} "
+                    "allowed for one field"
+                )
+            total += size
         if total > MAX_EXPANDED_BYTES:
             raise TableError(
                 f"the columns read expand to more than {MAX_EXPANDED_BYTES:,} bytes in memory (a small file "
                 "can repeat one large value on every row); compressed tables are limited by their expanded size"
             )
-        batches.append(batch.cast(pa.schema([schema.field(n) for n in batch.schema.names])) if texts else batch)
+        batches.append(_as_declared(batch, pa.schema([schema.field(n) for n in batch.schema.names])))
     table = pa.Table.from_batches(batches, schema=pa.schema([schema.field(c) for c in columns]))
     return table.to_pandas()
+
+
+def _batches(reader: pq.ParquetFile, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """The file's rows, :data:`_PARQUET_BATCH` at a time, one row group at a time: each row group has
+    its own dictionaries, and pyarrow cannot put two of them in one batch of a nested column."""
+    for group in range(reader.metadata.num_row_groups):
+        yield from reader.iter_batches(
+            batch_size=_PARQUET_BATCH, row_groups=[group], columns=columns, use_pandas_metadata=False
+        )
+
+
+def _as_declared(batch: pa.RecordBatch, declared: pa.Schema) -> pa.RecordBatch:
+    """``batch`` with the types the file declares, its dictionaries decoded (once sized). Arrow cannot
+    cast a dictionary straight to a string or binary view, so views are reached through the large types."""
+    if batch.schema == declared:
+        return batch
+    unviewed = pa.schema([field.with_type(_unviewed(field.type)) for field in declared])
+    if unviewed != declared:
+        batch = batch.cast(unviewed)
+    return batch.cast(declared)
+
+
+def _unviewed(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with every string or binary view, at any depth, replaced by the large string or binary."""
+    if pa.types.is_string_view(kind):
+        return pa.large_string()
+    if pa.types.is_binary_view(kind):
+        return pa.large_binary()
+    if pa.types.is_struct(kind):
+        return pa.struct([field.with_type(_unviewed(field.type)) for field in kind])
+    if pa.types.is_map(kind):
+        return pa.map_(
+            kind.key_field.with_type(_unviewed(kind.key_type)),
+            kind.item_field.with_type(_unviewed(kind.item_type)),
+            keys_sorted=kind.keys_sorted,
+        )
+    lists = {
+        pa.types.is_list: pa.list_,
+        pa.types.is_large_list: pa.large_list,
+        pa.types.is_list_view: pa.list_view,
+        pa.types.is_large_list_view: pa.large_list_view,
+    }
+    for check, make in lists.items():
+        if check(kind):
+            return make(kind.value_field.with_type(_unviewed(kind.value_type)))
+    if pa.types.is_fixed_size_list(kind):
+        return pa.list_(kind.value_field.with_type(_unviewed(kind.value_type)), kind.list_size)
+    return kind
+
+
+def _leaves_read(paths: list[list[str]], columns: list[str]) -> list[tuple[int, str]]:
+    """The leaf columns (index, name of the column read) that pyarrow reads for ``columns``: every
+    leaf whose path, its parts joined by ``.``, starts with a name asked for (pyarrow's own rule, so
+    ``a.b`` reads a top-level column ``a.b`` and the field ``b`` of a struct ``a`` alike)."""
+    wanted = set(columns)
+    found = []
+    for index, parts in enumerate(paths):
+        prefixes = (".".join(parts[:end]) for end in range(1, len(parts) + 1))
+        name = next((prefix for prefix in prefixes if prefix in wanted), None)
+        if name is not None:
+            found.append((index, name))
+    return found
+
+
+#: Bits one value of each fixed-width Parquet physical type takes once decoded into Arrow.
+_PHYSICAL_BITS = {"BOOLEAN": 1, "INT32": 32, "INT64": 64, "INT96": 64, "FLOAT": 32, "DOUBLE": 64}
+
+
+def _fixed_bits(column: pq.ColumnSchema) -> int:
+    """Bits one decoded value of a leaf column takes when its physical type has a fixed width (a
+    ``FIXED_LEN_BYTE_ARRAY`` its declared length); 0 for strings and binaries, sized as they are read."""
+    if column.physical_type == "FIXED_LEN_BYTE_ARRAY":
+        return 8 * max(column.length, 0)
+    return _PHYSICAL_BITS.get(column.physical_type, 0)
+
+
+#: The list-like types, whose values are one child array.
+_LISTS = (
+    pa.types.is_list,
+    pa.types.is_large_list,
+    pa.types.is_fixed_size_list,
+    pa.types.is_list_view,
+    pa.types.is_large_list_view,
+    pa.types.is_map,
+)
+
+
+def _decoded_size(array: pa.Array) -> tuple[int, int]:
+    """The bytes ``array`` takes once every dictionary in it (at any depth) is decoded, and its
+    longest string or binary value — from the dictionaries' value lengths taken by their indices,
+    so nothing is decoded to find out."""
+    import pyarrow.compute as pc
+
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        if _is_bytes_like(kind.value_type):
+            lengths = pc.take(pc.binary_length(array.dictionary).fill_null(0), array.indices).fill_null(0)
+            return int(pc.sum(lengths).as_py() or 0) + 8 * len(array), int(pc.max(lengths).as_py() or 0)
+        try:
+            bits = kind.value_type.bit_width
+        except ValueError:  # a dictionary of lists or structs: no Parquet reader makes one
+            raise TableError(f"dictionary-encoded values of type {kind.value_type} are not read") from None
+        return bits * len(array) // 8, bits // 8
+    if pa.types.is_struct(kind) or pa.types.is_union(kind):
+        parts = [_decoded_size(array.field(i)) for i in range(kind.num_fields)]
+        return sum(size for size, _ in parts) + len(array), max((longest for _, longest in parts), default=0)
+    if any(check(kind) for check in _LISTS):
+        size, longest = _decoded_size(array.values)  # every value held, referenced or not
+        return size + 8 * (len(array) + 1), longest
+    if isinstance(array, pa.ExtensionArray):
+        return _decoded_size(array.storage)
+    if _is_bytes_like(kind):  # a view array's values may share one buffer: count each row's own
+        lengths = pc.binary_length(array).fill_null(0)
+        return int(pc.sum(lengths).as_py() or 0) + 8 * len(array), int(pc.max(lengths).as_py() or 0)
+    if pa.types.is_fixed_size_binary(kind):
+        return array.nbytes, kind.byte_width
+    return array.nbytes, 0
 
 
 def read_columns(path: Path) -> list[str]:
@@ -293,10 +411,17 @@ def rows_at_most(path: Path, limit: int) -> int | None:
 
 
 def _is_bytes_like(kind: pa.DataType) -> bool:
-    """String and binary columns: the ones whose values have no fixed size."""
+    """String and binary types (plain, large or view): the ones whose values have no fixed size."""
     return any(
         check(kind)
-        for check in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
+        for check in (
+            pa.types.is_string,
+            pa.types.is_large_string,
+            pa.types.is_string_view,
+            pa.types.is_binary,
+            pa.types.is_large_binary,
+            pa.types.is_binary_view,
+        )
     )
 
 
