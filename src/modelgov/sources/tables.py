@@ -169,13 +169,13 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
         raise TableError(f"missing column(s) {', '.join(map(repr, missing))}")
     meta = handle.metadata
     leaves = _leaves_read(handle.reader.column_paths, columns)
-    declared = 0
+    declared: dict[str, int] = dict.fromkeys(columns, 0)
     for group in range(meta.num_row_groups):
         row_group = meta.row_group(group)
-        for leaf, _ in leaves:
+        for leaf, name in leaves:
             chunk = row_group.column(leaf)
             fixed = chunk.num_values * _fixed_bits(meta.schema.column(leaf)) // 8
-            declared += max(chunk.total_uncompressed_size, fixed)
+            declared[name] += max(chunk.total_uncompressed_size, fixed)
     for leaf, name in leaves:
         width = _fixed_bits(meta.schema.column(leaf)) // 8
         if width > MAX_FIELD_BYTES:
@@ -183,15 +183,15 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
                 f"column {name!r} holds values of {width:,} bytes each, more than the {MAX_FIELD_BYTES:,} "
                 "allowed for one field"
             )
-    if declared > MAX_EXPANDED_BYTES:
+    if sum(declared.values()) > MAX_EXPANDED_BYTES:
         raise TableError(
-            f"the columns read expand to {declared:,} bytes (the file's footer), more than the "
-            f"{MAX_EXPANDED_BYTES:,} allowed for a table in memory"
+            f"the columns read expand to {sum(declared.values()):,} bytes (the file's footer; {_largest(declared)}), "
+            f"more than the {MAX_EXPANDED_BYTES:,} allowed for a table in memory"
         )
     texts = [leaf for leaf, _ in leaves if meta.schema.column(leaf).physical_type == "BYTE_ARRAY"]
     reader = pq.ParquetFile(path, read_dictionary=texts) if texts else handle
     batches = []
-    total = 0
+    decoded: dict[str, int] = {}
     for batch in _batches(reader, columns):
         for name in batch.schema.names:
             size, longest = _decoded_size(batch.column(name))
@@ -200,15 +200,22 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
                     f"column {name!r} holds a value of {longest:,} bytes, more than the {MAX_FIELD_BYTES:,} "
                     "allowed for one field"
                 )
-            total += size
-        if total > MAX_EXPANDED_BYTES:
+            decoded[name] = decoded.get(name, 0) + size
+        if sum(decoded.values()) > MAX_EXPANDED_BYTES:
             raise TableError(
-                f"the columns read expand to more than {MAX_EXPANDED_BYTES:,} bytes in memory (a small file "
-                "can repeat one large value on every row); compressed tables are limited by their expanded size"
+                f"the columns read expand to more than {MAX_EXPANDED_BYTES:,} bytes in memory ({_largest(decoded)}; "
+                "a small file can repeat one large value on every row); compressed tables are limited by their "
+                "expanded size"
             )
         batches.append(_as_declared(batch, pa.schema([schema.field(n) for n in batch.schema.names])))
     table = pa.Table.from_batches(batches, schema=pa.schema([schema.field(c) for c in columns]))
     return table.to_pandas()
+
+
+def _largest(sizes: dict[str, int]) -> str:
+    """The largest column of ``sizes`` and its size, for a message: the one to look at."""
+    name = max(sizes, key=lambda column: sizes[column])
+    return f"column {name!r}: {sizes[name]:,}"
 
 
 def _batches(reader: pq.ParquetFile, columns: list[str]) -> Iterator[pa.RecordBatch]:
