@@ -126,6 +126,51 @@ def test_a_parquet_list_or_struct_sensitive_feature_stops_the_build_naming_the_f
     assert "data/holdout.parquet: column 'sex': 400 values are lists or objects, not single values" in err
 
 
+# --------------------------------------------------------------------------- groups that look alike
+
+LOOKALIKES = {
+    "trailing space": "F ",
+    "zero-width space": "F\u200b",
+    "full width": "\uff26",
+    "lower case": "f",
+    "byte-order mark": "\ufeffF",
+}
+
+
+@pytest.mark.parametrize("respelt", list(LOOKALIKES.values()), ids=list(LOOKALIKES))
+def test_a_group_respelt_to_look_like_another_is_refused_naming_both(respelt: str) -> None:
+    """Respelling part of a group splits it into groups that read as one, each perhaps too small
+    to be measured: the red team's way to make a fairness rule pass. The column is refused."""
+    table = _table(g=["F", "M", respelt, "M"])
+    columns = EvaluationColumns(label="y", prediction="p", score="s", sensitive=("g",))
+    with pytest.raises(DataProblem, match="groups look alike but are different values") as caught:
+        prepare_arrays(table, columns, task="binary_classification")
+    assert caught.value.column == "g" and "'F'" in str(caught.value)
+
+
+def test_groups_that_only_look_different_in_numbers_or_are_distinct_names_pass() -> None:
+    for groups in (
+        ["F", "M", "X", None],
+        [1.5, 15.0, 1.5, 15.0],
+        ["18-29", "30-44", "45-59", "60+"],
+        ["a", "b", "c", "d"],
+    ):
+        columns = EvaluationColumns(label="y", prediction="p", score="s", sensitive=("g",))
+        prepare_arrays(_table(g=groups), columns, task="binary_classification")
+
+
+def test_a_respelt_group_stops_the_build_naming_the_file_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = holdout_table()
+    females = table.index[table["sex"] == "F"][:20]
+    table.loc[females, "sex"] = "F\u200b"
+    ws = write_workspace(tmp_path / "ws", table=table)
+    code, err = _build(ws, capsys)
+    assert code == 2, err
+    assert "data/holdout.csv: column 'sex': 1 set(s) of groups look alike" in err and "'F\\u200b'" in err
+
+
 # --------------------------------------------------------------------------- class labels
 
 

@@ -148,3 +148,17 @@ def test_estimated_group_rates_equal_cbpe_on_each_groups_rows(data) -> None:
         assert group.metrics["fpr"] == pytest.approx(e["fp"] / (e["fp"] + e["tn"]), abs=1e-9)
         assert group.metrics["precision"] == pytest.approx(direct.metrics["precision"].value, abs=1e-9)
     assert all(d.interval is None for d in snapshot.disparities)
+
+
+def test_a_group_respelt_in_the_log_to_look_like_another_is_refused(tmp_path) -> None:
+    """The log's twin of the evaluation's check: some F records written "F\u200b" would be a group of
+    their own that reads as F, perhaps too small to be measured; the scan refuses the column."""
+    from modelgov.monitoring.logsource import ScanError
+
+    log, _ = _log(np.random.default_rng(6))
+    log.loc[log.index[log["sex"] == "F"][:30], "sex"] = "F\u200b"
+    log.to_parquet(tmp_path / "log.parquet")
+    with pytest.raises(ScanError, match=r"column 'sex': 1 set\(s\) of groups look alike") as caught:
+        scan_groups(tmp_path / "log.parquet", timestamp="ts", window=WindowSpec("week"), groups=["sex"],
+                    prediction="prediction", positive_label=1)  # fmt: skip
+    assert "log.parquet" in str(caught.value) and "'F\\u200b'" in str(caught.value)

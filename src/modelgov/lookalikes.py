@@ -16,8 +16,9 @@ may be different names; a check that must not be fooled treats them as the same 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
-__all__ = ["lookalike_key"]
+__all__ = ["lookalike_key", "lookalike_sets"]
 
 #: Letters drawn like a Latin letter in common fonts (from Unicode's confusables.txt), and the digits
 #: read as letters; mapped before case is folded, so both cases are listed.
@@ -51,3 +52,22 @@ def lookalike_key(name: str) -> str:
     visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
     latin = visible.translate(_AS_LATIN).casefold()
     return "".join(c for c in latin if c not in _SEPARATORS and not c.isspace())
+
+
+def lookalike_sets(names: Iterable[str]) -> list[list[str]]:
+    """The sets of two or more distinct ``names`` that share a key, each sorted, in order. Names that
+    read as numbers are left out: a number is written one way (``1.5`` and ``15`` are two numbers,
+    not one respelt)."""
+    by_key: dict[str, set[str]] = {}
+    for name in names:
+        if not _is_number(name):
+            by_key.setdefault(lookalike_key(name), set()).add(name)
+    return sorted(sorted(same) for same in by_key.values() if len(same) > 1)
+
+
+def _is_number(name: str) -> bool:
+    try:
+        float(name)
+    except ValueError:
+        return False
+    return True

@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 
 from modelgov.analysis.comparison import RunArrays
-from modelgov.analysis.fairness import combined_labels, fairness_by_group, group_labels
+from modelgov.analysis.fairness import MISSING_GROUP, combined_labels, fairness_by_group, group_labels
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.feature_names import evidence_name
+from modelgov.lookalikes import lookalike_sets
 from modelgov.manifest import FairnessResult, Performance
+from modelgov.text_safety import visible
 
 
 class DataProblem(Exception):
@@ -159,6 +161,8 @@ def prepare_arrays(
         (columns.label, columns.prediction, *([columns.score] if columns.score else []), *grouped)
     ):
         scalars_only(table, column)
+    for feature in columns.sensitive:
+        groups_look_distinct(table[feature], feature)
     ids = table[row_id].reset_index(drop=True) if row_id else None
     if task == "regression":
         return RunArrays(_numeric(table, columns.label), _numeric(table, columns.prediction), row_ids=ids)
@@ -181,6 +185,27 @@ def prepare_arrays(
             f"no predicted class occurs among the labels (e.g. prediction {_shown(predictions[0])}, label {_shown(labels[0])})",
         )
     return RunArrays(labels, predictions, row_ids=ids)
+
+
+def groups_look_distinct(values: pd.Series, column: str) -> None:
+    """Refuse a sensitive feature whose groups a reader cannot tell apart.
+
+    ``F``, ``f``, ``F `` (a trailing space), a full-width ``Ｆ`` and ``F`` followed by a zero-width
+    space are different values, so the analysis would count them as five groups, each perhaps too small to be measured
+    and left out of the disparity summaries, while the page shows five groups that read as one: a
+    way to hide a gap by respelling one group. Groups whose labels share a look-alike key
+    (:func:`modelgov.lookalikes.lookalike_key`: case, width, invisible characters, spaces, dashes
+    and look-alike letters set aside) are refused, naming them, so that each group is spelt one way."""
+    names = (str(name) for name in pd.unique(group_labels(values.reset_index(drop=True))) if name != MISSING_GROUP)
+    alike = lookalike_sets(names)
+    if alike:
+        shown = "; ".join(", ".join(f"'{visible(name, keep='')}'" for name in same) for same in alike[:5])
+        raise DataProblem(
+            column,
+            f"{len(alike)} set(s) of groups look alike but are different values ({shown}): they differ only in "
+            "case, spacing, width, invisible characters or letters drawn alike, and would be measured as separate "
+            "groups; write each group one way",
+        )
 
 
 def _shown(value: object) -> str:

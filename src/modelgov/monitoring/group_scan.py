@@ -27,14 +27,18 @@ import numpy as np
 import pandas as pd
 
 from modelgov.analysis.fairness import MISSING_GROUP, _label
+from modelgov.lookalikes import lookalike_sets
+from modelgov.text_safety import visible
 
 from .aggregates import NumericAggregate, WindowSpec
 from .logsource import (
+    ScanError,
     _schema,
     calendar_span,
     connect,
     define_log,
     define_windows,
+    describe,
     from_us,
     q,
     read_error,
@@ -199,6 +203,17 @@ def scan_groups(
             raise read_error(exc, files) from None
         finally:
             con.close()
+    for column, labeller in labellers.items():
+        if len(labeller.index) > MAX_GROUPS:
+            continue  # dropped from the result, and said so (_windows)
+        alike = lookalike_sets(name for name in labeller.index if name != MISSING_GROUP)
+        if alike:
+            shown = "; ".join(", ".join(f"'{visible(name, keep='')}'" for name in same) for same in alike[:5])
+            raise ScanError(
+                f"{describe(files)}: column {visible(column, keep='')!r}: {len(alike)} set(s) of groups look alike but "
+                f"are different values ({shown}): they differ only in case, spacing, width, invisible characters or "
+                "letters drawn alike, and would be measured as separate groups; write each group one way"
+            )
     return _windows(states, totals, window, groups, labellers, width)
 
 
