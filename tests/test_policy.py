@@ -215,6 +215,26 @@ def test_freshness_at_the_boundary(built: manifest.Manifest, days_after: int, ou
     assert result.outcome == outcome and result.checks[0].observed == 30 + days_after
 
 
+def test_a_record_dated_after_the_check_date_has_no_age(built: manifest.Manifest) -> None:
+    """The loader refuses a date after the day it runs; a check date set earlier (``--as-of``) can
+    still precede a record: its age is not negative, and never a pass."""
+    version = built.models[0].versions[0]  # evaluated 2026-01-20, model_risk approved 2026-01-25
+    early = only(run(built, policy(rule(max_age_days={"evaluation": 30})), today=dt.date(2026, 1, 19)))
+    assert early.outcome == "error" and early.checks[0].observed is None
+    evaluation = version.evaluations[0]
+    assert early.message == (
+        f"evaluation {evaluation.id} is dated 2026-01-20, after the check date 2026-01-19: it has no age on that day"
+    )
+    fresh = policy(rule(max_age_days={"evaluation": 30, "approvals": 30, "approved_by": ["model_risk"]}))
+    between = only(run(built, fresh, today=dt.date(2026, 1, 22)))
+    assert [(c.path, c.outcome) for c in between.checks] == [
+        ("evaluation.age_days", "pass"),
+        ("approvals.model_risk.age_days", "error"),
+    ]
+    assert between.outcome == "error" and "the latest model_risk approval is dated 2026-01-25" in between.message
+    assert only(run(built, fresh, today=dt.date(2026, 1, 25))).outcome == "pass"
+
+
 def test_drift_limits_do_not_apply_without_a_production_log(built: manifest.Manifest) -> None:
     assert only(run(built, policy(rule(drift_limits={"max_share_drifted": 0.5})))).outcome == "not-applicable"
 

@@ -388,6 +388,30 @@ def test_a_future_dated_approvals_file_is_refused(ws: Path, tmp_path: Path, caps
 
 
 @pytest.mark.parametrize(
+    ("old", "new", "key", "dated"),
+    [
+        ("date: 2026-01-20", "date: 2099-01-20", "evaluations[0].date", "an evaluation is dated when it is run"),
+        ("created: 2026-01-15", "created: 2099-01-15", "created", "a version is dated when it is created"),
+    ],
+)
+def test_a_future_dated_version_or_evaluation_is_refused(
+    ws: Path, tmp_path: Path, capsys, old: str, new: str, key: str, dated: str
+) -> None:
+    """An evaluation dated 2099 was -26,343 days old: it passed every freshness rule until then, and,
+    the most recent by date, was the evaluation every policy read."""
+    (ws / "policies" / "fresh.yml").write_text(
+        "id: fresh\ntitle: Fresh\nrules:\n  - id: eval\n    title: t\n    max_age_days: {evaluation: 30}\n"
+    )
+    edit(ws, VERSION_FILE, old, new)
+    assert main(["check", str(ws), "--results", str(tmp_path / "r.json"), "-q"]) == 2
+    err = capsys.readouterr().err
+    line = next(n for n, text in enumerate((ws / VERSION_FILE).read_text().splitlines(), 1) if new in text)
+    assert f"{VERSION_FILE}:{line}: {key}: {new.split()[1]} is in the future (today is " in err, err
+    assert dated in err and "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize(
     ("case", "fields", "says"),
     [
         ("details-not-an-object", {"details": ["model_risk"]}, "details must be an object"),

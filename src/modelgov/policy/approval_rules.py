@@ -130,6 +130,16 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     message="the version has no evaluation",
                 )
             )
+        elif run.date[:10] > ctx.today.isoformat():
+            checks.append(
+                _after_check_date(
+                    "evaluation.age_days",
+                    f"evaluation.age_days <= {limits.evaluation}",
+                    f"evaluation {run.id}",
+                    run.date,
+                    ctx,
+                )
+            )
         else:
             age = days_between(run.date, ctx.today)
             ok = age <= limits.evaluation
@@ -186,6 +196,17 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     )
                 )
                 continue
+            if approval.date[:10] > ctx.today.isoformat():
+                checks.append(
+                    _after_check_date(
+                        f"approvals.{group_segment(role)}.age_days",
+                        requirement,
+                        f"the latest {role} approval",
+                        approval.date,
+                        ctx,
+                    )
+                )
+                continue
             age = days_between(approval.date, ctx.today)
             ok = age <= limits.approvals
             checks.append(
@@ -201,6 +222,19 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
     if limits.open_flags is not None:
         checks.append(_open_flags(rule, ctx, limits.open_flags, f"{card}#flags-from-the-business"))
     return checks or None
+
+
+def _after_check_date(path: str, requirement: str, what: str, day: str, ctx: Context) -> Check:
+    """A record dated after the check date has no age on that day: an error, never a pass. The loader
+    refuses a date after the day it runs; this is a check date set earlier (``--as-of``, or the build
+    date ``SOURCE_DATE_EPOCH`` gives) than records the workspace holds."""
+    return Check(
+        path=path,
+        observed=None,
+        requirement=requirement,
+        outcome="error",
+        message=f"{what} is dated {day[:10]}, after the check date {ctx.today}: it has no age on that day",
+    )
 
 
 def _open_flags(rule: Rule, ctx: Context, limit: int, page: str) -> Check:

@@ -3,7 +3,6 @@ of the card and its versions, each at the line of its key."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from modelgov.workspace.schema_errors import did_you_mean
@@ -19,7 +18,6 @@ def audited_evaluation(version_spec):
 
 
 def check_employment_tools(loader: Loader, models: dict[str, ModelEntry]) -> None:
-    today = dt.datetime.now(tz=dt.UTC).date()
     for model in models.values():
         tool = model.card.employment_decision_tool
         if tool is None:
@@ -40,13 +38,12 @@ def check_employment_tools(loader: Loader, models: dict[str, ModelEntry]) -> Non
             loader.problems.append(
                 doc.problem(("employment_decision_tool", "race_ethnicity"), "sex and race_ethnicity name one column")
             )
-        if tool.audit_date > today:
-            loader.problems.append(
-                doc.problem(
-                    ("employment_decision_tool", "audit_date"),
-                    f"{tool.audit_date} is in the future (today is {today}); an audit is dated when it is made",
-                )
-            )
+        loader.refuse_future(
+            model.source,
+            ("employment_decision_tool", "audit_date"),
+            tool.audit_date,
+            "an audit is dated when it is made",
+        )
         task = model.card.task.value
         if tool.output == "selection" and task != "binary_classification":
             loader.problems.append(

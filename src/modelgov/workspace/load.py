@@ -135,6 +135,10 @@ class Loader:
     def __init__(self, root: Path, *, refusals: Refusals = Refusals()):  # noqa: B008 - frozen
         self.root = root.resolve()
         self.refusals = refusals
+        #: The day the workspace is loaded (UTC): no record in it may be dated later (:meth:`refuse_future`).
+        #: Neither ``--as-of`` nor ``SOURCE_DATE_EPOCH``: those set the day policies are checked on, which
+        #: may be earlier than records that exist, and the freshness rules say so (see policies.md, "Dates").
+        self.today = dt.datetime.now(tz=dt.UTC).date()
         self.kind_check_max_bytes = KIND_CHECK_MAX_BYTES
         self.engine: str | None = None  # governance.yml's monitoring engine, once it is read
         self.problems: list[Problem] = []
@@ -359,6 +363,8 @@ class Loader:
             if not self._check_identifier(rel, version_dir.name, "version (folder name)"):
                 continue
             spec = self.parse(rel, Version)
+            if spec is not None:
+                self._check_version_dates(rel, spec)
             approvals_rel = f"{rel_folder}{version_dir.name}/approvals.yml"
             approvals = self.parse(approvals_rel, Approvals)
             if approvals is not None:
@@ -378,17 +384,25 @@ class Loader:
             self.problems.append(Problem(rel_folder, None, "", "no versions found; add versions/<version>/version.yml"))
         return versions
 
+    def refuse_future(self, rel: str, loc: Loc, day: dt.date, dated: str) -> None:
+        """A record dated after :attr:`today` is refused, at the line of its key: it would pass every
+        freshness rule until that day (its age counted negative), and the most recent evaluation, the
+        one policies read, is chosen by date. ``dated`` says when such a record is dated."""
+        if day > self.today:
+            self.problems.append(
+                self.docs[rel].problem(loc, f"{day} is in the future (today is {self.today}); {dated}")
+            )
+
+    def _check_version_dates(self, rel: str, spec: Version) -> None:
+        self.refuse_future(rel, ("created",), spec.created, "a version is dated when it is created")
+        for index, evaluation in enumerate(spec.evaluations):
+            self.refuse_future(
+                rel, ("evaluations", index, "date"), evaluation.date, "an evaluation is dated when it is run"
+            )
+
     def _check_approval_dates(self, rel: str, approvals: Approvals) -> None:
-        """A sign-off dated after today would pass every freshness rule until that day: refused."""
-        today = dt.datetime.now(tz=dt.UTC).date()
         for index, approval in enumerate(approvals.approvals):
-            if approval.date > today:
-                self.problems.append(
-                    self.docs[rel].problem(
-                        ("approvals", index, "date"),
-                        f"{approval.date} is in the future (today is {today}); a sign-off is dated when it is made",
-                    )
-                )
+            self.refuse_future(rel, ("approvals", index, "date"), approval.date, "a sign-off is dated when it is made")
 
     def _check_identifier(self, rel: str, value: str, what: str) -> bool:
         if IDENTIFIER.match(value):

@@ -8,7 +8,6 @@ reported at the line of their key, with a "did you mean" where a close spelling 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from modelgov.workspace.risk_schema import REQUIRED_RISKS, RiskMatrixSpec
@@ -27,9 +26,8 @@ def check_risk(loader: Loader, governance: Governance, models: dict[str, ModelEn
         return
     matrix = governance.risk_matrix or RiskMatrixSpec()
     _check_matrix_tiers(loader, governance, matrix, explicit)
-    today = dt.datetime.now(tz=dt.UTC).date()
     for model in assessed:
-        _check_assessment(loader, model, matrix, today)
+        _check_assessment(loader, model, matrix)
 
 
 def _check_matrix_tiers(loader: Loader, governance: Governance, matrix: RiskMatrixSpec, explicit: bool) -> None:
@@ -79,7 +77,7 @@ def _check_matrix_tiers(loader: Loader, governance: Governance, matrix: RiskMatr
         )
 
 
-def _check_assessment(loader: Loader, model: ModelEntry, matrix: RiskMatrixSpec, today: dt.date) -> None:
+def _check_assessment(loader: Loader, model: ModelEntry, matrix: RiskMatrixSpec) -> None:
     doc = loader.docs[model.source]
     assessment = model.card.risk_assessment
     assert assessment is not None
@@ -92,13 +90,12 @@ def _check_assessment(loader: Loader, model: ModelEntry, matrix: RiskMatrixSpec,
                 "(and may add risks of its own)",
             )
         )
-    if assessment.assessed_on > today:
-        loader.problems.append(
-            doc.problem(
-                ("risk_assessment", "assessed_on"),
-                f"{assessment.assessed_on} is in the future (today is {today}); an assessment is dated when it is made",
-            )
-        )
+    loader.refuse_future(
+        model.source,
+        ("risk_assessment", "assessed_on"),
+        assessment.assessed_on,
+        "an assessment is dated when it is made",
+    )
     scales = {"probability": matrix.probability, "impact": matrix.impact}
     for name, risk in assessment.risks.items():
         for key, levels in scales.items():
