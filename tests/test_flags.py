@@ -386,12 +386,13 @@ def test_a_resolved_flag_passes_and_evidence_paths_count_open_flags(flagged: tup
     assert index["flags.open"].value == 1 and index["flags.oldest_open_days"].value == 3
 
 
-def test_require_signature_goes_with_open_flags_only_among_the_age_limits() -> None:
+def test_require_signature_goes_with_open_flags_and_approvals_only_among_the_age_limits() -> None:
     from pydantic import ValidationError
 
     from modelgov.policy.schema import Rule
 
     Rule(id="r", title="t", max_age_days={"open_flags": 30}, require_signature=True)
+    Rule(id="r", title="t", max_age_days={"approvals": 90, "approved_by": ["model_risk"]}, require_signature=True)
     with pytest.raises(ValidationError, match="require_signature goes with"):
         Rule(id="r", title="t", max_age_days={"evaluation": 30}, require_signature=True)
 

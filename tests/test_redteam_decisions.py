@@ -362,6 +362,108 @@ def test_promotion_does_not_make_sign_offs_stale(ws: Path, keys: Keys, tmp_path:
     assert result(results, "through-the-gate")["outcome"] == "pass"
 
 
+# --------------------------------------------------------------------------- the freshness of sign-offs
+
+FRESH_SIGN_OFF = """\
+id: fresh
+title: Fresh sign-offs
+rules:
+  - id: model-risk-within-90-days
+    title: Model Risk approved the version within 90 days
+    max_age_days: {approvals: 90, approved_by: [model_risk]}
+"""
+APPROVALS_FILE = "models/loans/versions/1.0/approvals.yml"
+AS_OF = "2026-06-01"
+
+
+def freshness(ws: Path, tmp_path: Path, keys: Keys, *extra: str) -> tuple[int, dict]:
+    code, results = check(ws, tmp_path, keys, "--as-of", AS_OF, *extra)
+    return code, result(results, "model-risk-within-90-days")
+
+
+@pytest.fixture
+def signed_months_ago(ws: Path, keys: Keys) -> Path:
+    """A genuine sign-off, signed by alice (model_risk in the CI's file) on 2026-02-01, 120 days before
+    the check; then a hand-written approvals.yml entry for the same role, dated two days before it."""
+    (ws / "policies" / "fresh.yml").write_text(FRESH_SIGN_OFF)
+    forge(ws, time="2026-02-01T10:00:00Z", _sign_with=lambda m: keys.sign("alice@bank.example", m))
+    edit(ws, APPROVALS_FILE, "date: 2026-01-25", "date: 2026-05-30")
+    return ws
+
+
+def test_a_fresh_unsigned_sign_off_counts_only_where_unsigned_ones_do(
+    signed_months_ago: Path, keys: Keys, tmp_path: Path
+) -> None:
+    """Without a requirement of signatures, the freshness of approvals counts what ``approved_by``
+    counts: the unsigned entry of 2026-05-30 is the latest approval, 2 days old."""
+    _code, found = freshness(signed_months_ago, tmp_path, keys)
+    assert found["outcome"] == "pass", found
+    assert found["checks"][0]["observed"] == 2
+
+
+@pytest.mark.parametrize("required_by", ["environment", "policy"])
+def test_a_fresh_unsigned_sign_off_does_not_refresh_a_signed_one(
+    signed_months_ago: Path, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, required_by: str
+) -> None:
+    """The red team's forge: a hand-written approvals.yml entry dated today passed the freshness rule
+    even when the CI required signatures, and a policy could not ask for them on this rule."""
+    if required_by == "environment":
+        monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
+    else:
+        edit(
+            signed_months_ago,
+            "policies/fresh.yml",
+            "approved_by: [model_risk]}",
+            "approved_by: [model_risk]}\n    require_signature: true",
+        )
+    code, found = freshness(signed_months_ago, tmp_path, keys)
+    assert code == 1 and found["outcome"] == "fail", found
+    assert found["checks"][0]["observed"] == 120
+    assert found["message"] == "the latest model_risk decision (2026-02-01) is 120 days old (limit 90 days)"
+    assert "(signed approvals only)" in found["checks"][0]["requirement"]
+
+
+def test_an_unsigned_sign_off_alone_is_no_fresh_approval_when_signatures_are_required(
+    ws: Path, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (ws / "policies" / "fresh.yml").write_text(FRESH_SIGN_OFF)
+    edit(ws, APPROVALS_FILE, "date: 2026-01-25", "date: 2026-05-30")
+    monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
+    code, found = freshness(ws, tmp_path, keys)
+    assert code == 1 and found["outcome"] == "fail"
+    assert "the latest model_risk sign-off (Rita Reviewer, 2026-05-30) is unsigned" in found["message"], found
+
+
+def test_a_fresh_rejection_is_not_a_fresh_approval(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    """The freshness rule asks for an approval: a recent decision of another kind does not make one."""
+    (ws / "policies" / "fresh.yml").write_text(FRESH_SIGN_OFF)
+    edit(ws, APPROVALS_FILE, "date: 2026-01-25", "date: 2026-05-30")
+    edit(ws, APPROVALS_FILE, "decision: approved", "decision: rejected")
+    code, found = freshness(ws, tmp_path, keys)
+    assert code == 1 and found["outcome"] == "fail"
+    assert found["message"] == "the latest model_risk decision is rejected (Rita Reviewer, 2026-05-30)", found
+
+
+@pytest.mark.parametrize("required_by", ["environment", "policy"])
+def test_a_fresh_signed_approval_still_passes_when_signatures_are_required(
+    ws: Path, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, required_by: str
+) -> None:
+    (ws / "policies" / "fresh.yml").write_text(FRESH_SIGN_OFF)
+    forge(ws, time="2026-05-30T10:00:00Z", _sign_with=lambda m: keys.sign("alice@bank.example", m))
+    if required_by == "environment":
+        monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
+    else:
+        edit(
+            ws,
+            "policies/fresh.yml",
+            "approved_by: [model_risk]}",
+            "approved_by: [model_risk]}\n    require_signature: true",
+        )
+    code, found = freshness(ws, tmp_path, keys)
+    assert code == 0 and found["outcome"] == "pass", found
+    assert found["checks"][0]["observed"] == 2
+
+
 # --------------------------------------------------------------------------- the log itself
 
 

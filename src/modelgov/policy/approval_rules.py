@@ -8,6 +8,9 @@ apply to it; :func:`modelgov.policy.rules.evaluate` picks the function by the ru
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from modelgov import manifest
 from modelgov.feature_names import group_segment
 
 from .paths import days_between, latest_approvals, primary_evaluation, why_not_counted
@@ -15,55 +18,68 @@ from .rule_context import Check, Context, days
 from .schema import Rule
 
 
-def approved_by(rule: Rule, ctx: Context) -> list[Check]:
-    """Each role's latest sign-off that counts must approve the version. Stale sign-offs (evidence
-    changed since) and failing signatures never count; unsigned ones count unless the rule says
-    ``require_signature``."""
-    assert rule.approved_by is not None
+@dataclass(frozen=True)
+class SignOff:
+    """One role's standing under a rule on sign-offs: its latest decision that counts (``None`` when
+    none does), whether that decision approves the version, the value a check records, and why."""
+
+    approval: manifest.Approval | None
+    approves: bool
+    observed: object
+    why: str
+
+
+def sign_offs(rule: Rule, ctx: Context, roles: list[str]) -> tuple[bool, dict[str, SignOff]]:
+    """Whether the rule counts signed sign-offs only (its ``require_signature``, or the CI's
+    ``MODELGOV_REQUIRE_SIGNATURES``), and each role's :class:`SignOff` under it. Every rule that reads
+    sign-offs (``approved_by``, and the freshness of approvals) counts them here, so a sign-off that
+    cannot satisfy one cannot satisfy the other. Stale sign-offs (evidence changed since) and failing
+    signatures never count; an approval must be the role's latest decision that counts, and dated on or
+    after the version's creation."""
     signed_only = rule.require_signature or ctx.require_signatures
     latest = latest_approvals(ctx.version, signed_only=signed_only)
+    return signed_only, {role: _sign_off(ctx, role, latest.get(role), signed_only) for role in roles}
+
+
+def _sign_off(ctx: Context, role: str, approval: manifest.Approval | None, signed_only: bool) -> SignOff:
+    kind = "signed decision" if signed_only else "decision"
+    if approval is None:
+        why = why_not_counted(ctx.version, role, signed_only=signed_only) or f"no {role} {kind} is recorded"
+        return SignOff(None, False, None, why)
+    if approval.decision != "approved":
+        approves, observed = False, approval.decision
+        why = f"the latest {role} decision is {approval.decision} ({approval.by}, {approval.date})"
+    elif approval.date < ctx.version.created:
+        approves, observed = False, approval.date
+        why = f"{role} approved on {approval.date}, before the version was created ({ctx.version.created})"
+    else:
+        signed = "signed" if approval.signature == "signed" else "unsigned"
+        approves, observed = True, approval.decision
+        why = f"{role}: approved by {approval.by} on {approval.date} ({signed})"
+    newer = why_not_counted(ctx.version, role, signed_only=signed_only)
+    if newer:
+        why += f"; {newer}, and is not counted"
+    return SignOff(approval, approves, observed, why)
+
+
+def approved_by(rule: Rule, ctx: Context) -> list[Check]:
+    """Each role's latest sign-off that counts must approve the version (see :func:`sign_offs`);
+    unsigned ones count unless the rule says ``require_signature`` or the CI requires signatures."""
+    assert rule.approved_by is not None
+    signed_only, standing = sign_offs(rule, ctx, rule.approved_by)
     page = f"models/{ctx.model.id}/{ctx.version.version}/index.html#approvals"
-    checks = []
-    for role in rule.approved_by:
-        approval = latest.get(role)
-        kind = "signed decision" if signed_only else "decision"
-        requirement = f"the latest {role} {kind} is approved, on or after {ctx.version.created}"
-        if approval is None:
-            why = why_not_counted(ctx.version, role, signed_only=signed_only) or f"no {role} {kind} is recorded"
-            outcome, observed = "fail", None
-        elif approval.decision != "approved":
-            outcome, observed, why = (
-                "fail",
-                approval.decision,
-                f"the latest {role} decision is {approval.decision} ({approval.by}, {approval.date})",
-            )
-        elif approval.date < ctx.version.created:
-            outcome, observed, why = (
-                "fail",
-                approval.date,
-                f"{role} approved on {approval.date}, before the version was created ({ctx.version.created})",
-            )
-        else:
-            signed = "signed" if approval.signature == "signed" else "unsigned"
-            outcome, observed, why = (
-                "pass",
-                approval.decision,
-                f"{role}: approved by {approval.by} on {approval.date} ({signed})",
-            )
-        newer = why_not_counted(ctx.version, role, signed_only=signed_only) if approval is not None else None
-        if newer:
-            why += f"; {newer}, and is not counted"
-        checks.append(
-            Check(
-                path=f"approvals.{group_segment(role)}",
-                observed=observed,
-                requirement=requirement,
-                outcome=outcome,
-                message=why,
-                page=page,
-            )  # type: ignore[arg-type]
-        )
-    return checks
+    kind = "signed decision" if signed_only else "decision"
+    return [
+        Check(
+            path=f"approvals.{group_segment(role)}",
+            observed=standing[role].observed,
+            requirement=f"the latest {role} {kind} is approved, on or after {ctx.version.created}",
+            outcome="pass" if standing[role].approves else "fail",
+            message=standing[role].why,
+            page=page,
+        )  # type: ignore[arg-type]
+        for role in rule.approved_by
+    ]
 
 
 def status_recorded(rule: Rule, ctx: Context) -> list[Check] | None:
@@ -180,38 +196,31 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                 )
             )
     if limits.approvals is not None:
-        latest = latest_approvals(ctx.version)
+        signed_only, standing = sign_offs(rule, ctx, limits.approved_by)
         for role in limits.approved_by:
-            approval = latest.get(role)
-            requirement = f"approvals.{group_segment(role)}.age_days <= {limits.approvals}"
-            if approval is None:
+            path = f"approvals.{group_segment(role)}.age_days"
+            requirement = f"{path} <= {limits.approvals}" + (" (signed approvals only)" if signed_only else "")
+            approval = standing[role].approval
+            if not standing[role].approves or approval is None:  # no approval that counts: nothing is fresh
                 checks.append(
                     Check(
-                        path=f"approvals.{group_segment(role)}.age_days",
+                        path=path,
                         observed=None,
                         requirement=requirement,
                         outcome="fail",
-                        message=f"no {role} decision is recorded",
+                        message=standing[role].why,
                         page=f"{card}#approvals",
                     )
                 )
                 continue
             if approval.date[:10] > ctx.today.isoformat():
-                checks.append(
-                    _after_check_date(
-                        f"approvals.{group_segment(role)}.age_days",
-                        requirement,
-                        f"the latest {role} approval",
-                        approval.date,
-                        ctx,
-                    )
-                )
+                checks.append(_after_check_date(path, requirement, f"the latest {role} approval", approval.date, ctx))
                 continue
             age = days_between(approval.date, ctx.today)
             ok = age <= limits.approvals
             checks.append(
                 Check(
-                    path=f"approvals.{group_segment(role)}.age_days",
+                    path=path,
                     observed=age,
                     requirement=requirement,
                     outcome="pass" if ok else "fail",

@@ -105,7 +105,8 @@ def _kind_text(rule: Rule) -> str:
             if days is not None
         ]
         if limits.approvals is not None:
-            parts.append(f"approvals by {', '.join(limits.approved_by)} at most {limits.approvals} days old")
+            signed = "signed " if rule.require_signature else ""
+            parts.append(f"{signed}approvals by {', '.join(limits.approved_by)} at most {limits.approvals} days old")
         if limits.open_flags is not None:
             only = " (only a signed resolution closes one)" if rule.require_signature else ""
             parts.append(f"no flag from the business open more than {limits.open_flags} days{only}")

@@ -129,7 +129,12 @@ class MaxAge(Strict):
 
     evaluation: int | None = Field(None, ge=0, description="Days since the most recent evaluation.")
     monitoring: int | None = Field(None, ge=0, description="Days since the end of the latest window with records.")
-    approvals: int | None = Field(None, ge=0, description="Days since the latest approval of each required role.")
+    approvals: int | None = Field(
+        None,
+        ge=0,
+        description="Days since the latest approval of each required role: the approval an `approved_by` rule "
+        "with the same `require_signature` would count.",
+    )
     approved_by: list[Text] = Field(default_factory=list, description="The roles whose approval must be fresh.")
     open_flags: int | None = Field(
         None, ge=0, description="Days a flag from the business (`modelgov flag`) may stay open on the version."
@@ -242,9 +247,9 @@ class Rule(Strict):
     )
     require_signature: bool = Field(
         False,
-        description="With approved_by or status_recorded: only sign-offs (or promotions) signed with a key of "
-        "the allowed-signers file count; unsigned ones are shown but do not satisfy the rule. With "
-        "max_age_days.open_flags: only a signed resolution closes a flag.",
+        description="With approved_by, status_recorded or max_age_days.approvals: only sign-offs (or promotions) "
+        "signed with a key of the allowed-signers file count; unsigned ones are shown but do not satisfy the rule. "
+        "With max_age_days.open_flags: only a signed resolution closes a flag.",
     )
 
     @field_validator("id")
@@ -277,9 +282,13 @@ class Rule(Strict):
             raise ValueError("pii_legal_basis: write true, or leave the rule out")
         if self.status_recorded is False:
             raise ValueError("status_recorded: write true, or leave the rule out")
-        flags = self.max_age_days is not None and self.max_age_days.open_flags is not None
-        if self.require_signature and self.approved_by is None and self.status_recorded is None and not flags:
-            raise ValueError("require_signature goes with approved_by, status_recorded or max_age_days.open_flags")
+        ages = self.max_age_days
+        signed = ages is not None and (ages.approvals is not None or ages.open_flags is not None)
+        if self.require_signature and self.approved_by is None and self.status_recorded is None and not signed:
+            raise ValueError(
+                "require_signature goes with approved_by, status_recorded, max_age_days.approvals or "
+                "max_age_days.open_flags"
+            )
         return self
 
     @property
