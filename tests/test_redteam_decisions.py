@@ -464,6 +464,24 @@ def test_a_fresh_signed_approval_still_passes_when_signatures_are_required(
     assert found["checks"][0]["observed"] == 2
 
 
+def test_under_required_signatures_the_approvals_evidence_reads_signed_sign_offs(
+    signed_months_ago: Path, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same freshness written as an evidence rule reads the same sign-off: under the CI's
+    setting, the latest signed one."""
+    (signed_months_ago / "policies" / "fresh.yml").write_text(
+        FRESH_SIGN_OFF.replace(
+            "max_age_days: {approvals: 90, approved_by: [model_risk]}",
+            "evidence: approvals.model_risk.age_days\n    require: {'<=': 90}",
+        )
+    )
+    _code, found = freshness(signed_months_ago, tmp_path, keys)
+    assert (found["outcome"], found["checks"][0]["observed"]) == ("pass", 2)  # unsigned ones count here
+    monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
+    code, found = freshness(signed_months_ago, tmp_path, keys)
+    assert code == 1 and (found["outcome"], found["checks"][0]["observed"]) == ("fail", 120), found
+
+
 # --------------------------------------------------------------------------- the log itself
 
 

@@ -183,7 +183,7 @@ def govern(
 
     for model in built.models:
         for version in model.versions:
-            index = evidence_index(model, version, today)
+            index = evidence_index(model, version, today, signed_only=require_signatures)
             ctx = Context(model, version, index, datasets, today, require_signatures)
             for loaded in policies:
                 policy = loaded.policy

@@ -268,8 +268,12 @@ def days_between(earlier: str, today: dt.date) -> int:
     return (today - dt.date.fromisoformat(earlier[:10])).days
 
 
-def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today: dt.date) -> dict[str, Evidence]:
-    """Every evidence path of one model version, with its value and the page that shows it."""
+def evidence_index(
+    model: manifest.Model, version: manifest.ModelVersion, today: dt.date, *, signed_only: bool = False
+) -> dict[str, Evidence]:
+    """Every evidence path of one model version, with its value and the page that shows it. With
+    ``signed_only`` (the CI's ``MODELGOV_REQUIRE_SIGNATURES``), ``approvals.<role>.*`` describe the
+    role's latest *signed* decision that counts, as every rule on sign-offs then reads them."""
     base = f"models/{model.id}/{version.version}"
     card_page, mon_page = f"{base}/index.html", f"{base}/monitoring.html"
     index: dict[str, Evidence] = {}
@@ -370,7 +374,7 @@ def evidence_index(model: manifest.Model, version: manifest.ModelVersion, today:
 
     shadow_evidence(put, version, f"{base}/shadow.html")
 
-    for approval in latest_approvals(version).values():
+    for approval in latest_approvals(version, signed_only=signed_only).values():
         page = f"{card_page}#approvals"
         role = f"approvals.{group_segment(approval.role)}"  # one segment: a role may hold a '.'
         put(f"{role}.decision", approval.decision, page)
