@@ -13,20 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 
 from modelgov import manifest
 from modelgov.assemble import build_manifest
 from modelgov.cli import main
 from modelgov.errors import WorkspaceError
-from modelgov.policy import paths
+from modelgov.policy import paths, rule_context
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver, govern
 from modelgov.policy.outputs import exit_code, junit_xml, results_csv
 from modelgov.policy.rule_context import compare
 from modelgov.policy.schema import PolicyFile, Requirement, Waiver
+from modelgov.resources import builtin_packs
 from modelgov.workspace.load import load_workspace
 from workspace_factory import edit, write_workspace
 
@@ -477,6 +480,114 @@ def test_a_rule_checks_exactly_one_thing() -> None:
         PolicyFile.model_validate(
             {"id": "p", "title": "t", "rules": [rule(evidence="performance.roc_auc.*", require={">": 0})]}
         )
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def many_rules(count: int, evidence: str = "fairness.*.groups.*.*", start: int = 0, **extra: str) -> str:
+    more = "".join(f", {key}: {value}" for key, value in extra.items())
+    return "rules:\n" + "".join(
+        f"  - {{id: r{i}, title: t, evidence: '{evidence}', require: {{'>=': 0}}{more}}}\n"
+        for i in range(start, start + count)
+    )
+
+
+def test_a_workspace_holds_at_most_2000_rules(tmp_path: Path, capsys) -> None:
+    """The red team's 1.2 MB file of 15,000 rules took 10 minutes and 8.3 GB; it is refused at its
+    ``rules`` key, before its rules are validated."""
+    root = write_workspace(tmp_path / "ws")
+    write_policy(root, "id: gate\ntitle: Gate\n" + many_rules(15_000))
+    started = time.perf_counter()
+    assert main(["check", str(root), "--results", str(tmp_path / "r.json"), "-q"]) == 2
+    assert time.perf_counter() - started < 30
+    err = capsys.readouterr().err
+    assert "policies/gate.yml:3: rules: 15,000 rules, which bring the workspace's policies to 15,000" in err, err
+    assert "more than the 2,000 a workspace may hold" in err and "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_the_bound_on_rules_counts_the_packs_and_every_file(tmp_path: Path, capsys) -> None:
+    root = write_workspace(tmp_path / "ws")
+    (root / "governance.yml").write_text((root / "governance.yml").read_text() + "policies: {packs: [baseline]}\n")
+    baseline = len(yaml.safe_load(builtin_packs()["baseline"].read_text())["rules"])
+    write_policy(root, "id: a\ntitle: A\n" + many_rules(2_000 - baseline))
+    assert main(["check", str(root), "--results", str(tmp_path / "r.json"), "-q"]) in (0, 1)  # at the bound
+    (root / "policies" / "more.yml").write_text("id: b\ntitle: B\n" + many_rules(1, start=5_000))
+    assert main(["check", str(root), "--results", str(tmp_path / "r.json"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "policies/more.yml:3: rules: 1 rules, which bring the workspace's policies to 2,001" in err, err
+    assert "policies/gate.yml" not in err
+
+
+def test_a_workspace_holds_at_most_2000_conditions(tmp_path: Path, capsys) -> None:
+    root = write_workspace(tmp_path / "ws")
+    condition = "{evidence: performance.roc_auc, require: {'>': 0}}"
+    when = "{any_of: [" + ", ".join([condition] * 401) + "]}"
+    write_policy(root, "id: gate\ntitle: Gate\n" + many_rules(5, "performance.roc_auc", when=when))
+    assert main(["check", str(root), "--results", str(tmp_path / "r.json"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "policies/gate.yml:3: rules: 2,005 `when` conditions, which bring the workspace's policies to 2,005" in err
+
+
+def test_a_pattern_that_matches_too_much_is_an_error_naming_it_never_expanded(
+    built: manifest.Manifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matched = len(only(run(built, policy(rule(evidence="fairness.*.groups.*.*", require={">=": 0})))).checks)
+    monkeypatch.setattr(rule_context, "MAX_MATCHES", matched - 1)
+    wide = only(run(built, policy(rule(evidence="fairness.*.groups.*.*", require={">=": 0}))))
+    assert wide.outcome == "error" and len(wide.checks) == 1 and wide.checks[0].path == "fairness.*.groups.*.*"
+    assert wide.message == (
+        f"fairness.*.groups.*.* matches {matched:,} evidence values on this version, more than the "
+        f"{matched - 1:,} one pattern may check; name the feature, group or metric where it says '*'"
+    )
+    condition = {"any_of": [{"evidence": "fairness.*.groups.*.*", "require": {">": 2}}]}
+    guarded = only(run(built, policy(rule(when=condition, evidence="performance.roc_auc", require={">": 0}))))
+    assert guarded.outcome == "error" and "fairness.*.groups.*.* matches" in guarded.message
+    monkeypatch.setattr(rule_context, "MAX_MATCHES", 1)  # a long list in the rule itself
+    roles = only(run(built, policy(rule(approved_by=["model_risk", "compliance"]))))
+    assert roles.outcome == "error" and roles.message == (
+        "the rule makes 2 checks on this version, more than the 1 one may"
+    )
+
+
+def test_a_version_s_rules_read_a_bounded_number_of_values(
+    built: manifest.Manifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rules are read in order until the version's budget is spent; every later one is an error, never
+    a pass, naming the rules that spent it."""
+    wide = rule(evidence="fairness.*.groups.*.*", require={">=": 0})
+    matched = len(only(run(built, policy(wide))).checks)
+    monkeypatch.setattr(rule_context, "MAX_CHECKS_PER_VERSION", 2 * matched)
+    report = run(built, policy(*(rule(f"r{i}", **{k: v for k, v in wide.items() if k != "id"}) for i in range(4))))
+    assert [r.outcome for r in report.results] == ["pass", "pass", "error", "error"]
+    assert report.results[2].message == (
+        f"not checked: the rules before it read {2 * matched:,} evidence values on this version, and the "
+        f"policies may read at most {2 * matched:,} on one version; narrow the patterns of the rules that "
+        f"read the most (p/r0 ({matched:,}), p/r1 ({matched:,}))"
+    )
+    assert report.blocking
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "fairness.*.groups.*.*",
+        "fairness.sex.groups.*.tpr",
+        "fairness.*.demographic_parity_ratio",
+        "performance.roc_auc",
+        "performance.*",
+        "performance.*.ci_low",
+        "performance.roc_acu",
+        "approvals.*.decision",
+        "drift.features.*.psi",
+    ],
+)
+def test_the_evidence_tree_matches_what_matches_matches(built: manifest.Manifest, pattern: str) -> None:
+    model = built.models[0]
+    index = paths.evidence_index(model, model.versions[0], TODAY)
+    expected = sorted(path for path in index if paths.matches(pattern, path))
+    assert sorted(paths.EvidenceTree(index).expand(pattern)) == expected
 
 
 def test_build_writes_results_and_exit_code(tmp_path: Path) -> None:

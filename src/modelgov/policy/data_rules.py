@@ -12,7 +12,6 @@ from modelgov import manifest
 from modelgov.lookalikes import lookalike_key
 from modelgov.text_safety import visible
 
-from .paths import matches
 from .placeholders import is_placeholder
 from .rule_context import Check, Context, threshold_check
 from .schema import Requirement, Rule
@@ -43,7 +42,7 @@ def drift_limits(rule: Rule, ctx: Context) -> list[Check] | None:
     if limits.max_drifting_windows is not None:
         add("drift.drifting_windows", Requirement(le=limits.max_drifting_windows))
     if limits.max_feature_psi is not None:
-        for path in sorted(p for p in ctx.index if matches("drift.features.*.psi", p)):
+        for path in sorted(ctx.matching("drift.features.*.psi")):
             add(path, Requirement(lt=limits.max_feature_psi))
     if limits.output_drift is False and "drift.output.drifted" in ctx.index:
         add("drift.output.drifted", Requirement(eq=False))

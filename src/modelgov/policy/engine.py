@@ -23,10 +23,10 @@ from fnmatch import fnmatchcase
 
 from modelgov import manifest
 
+from . import rule_context, standing
 from . import rules as rule_checks
-from . import standing
 from .paths import evidence_index
-from .rule_context import Context
+from .rule_context import Context, TooManyChecks
 from .schema import PolicyFile, Rule, Scope, Waiver
 
 #: A waiver ending within this many days is listed as expiring.
@@ -148,6 +148,38 @@ def _message(outcome: str, checks: list[manifest.PolicyCheck]) -> str:
     return shown + more
 
 
+def _checked(
+    rule: Rule, ctx: Context, key: tuple[str, str]
+) -> tuple[rule_checks.Applies | None, list[manifest.PolicyCheck] | None]:
+    """A rule's condition and checks on a version in its scope, within the version's budget of
+    evidence values (:data:`~.rule_context.MAX_CHECKS_PER_VERSION`) and one rule's bound
+    (:data:`~.rule_context.MAX_MATCHES`): a rule that would go past either is one ``error`` check
+    saying why, never its expansion."""
+    budget = ctx.budget
+    if budget.exhausted:
+        return None, [_too_many(rule, budget.why_not_checked())]
+    before = budget.spent
+    try:
+        when = rule_checks.condition(rule, ctx) if rule.when is not None else None
+        checks = rule_checks.evaluate(rule, ctx) if when is None or when.applies else None
+    except TooManyChecks as exc:
+        budget.by_rule[key] = budget.spent - before
+        return None, [_too_many(rule, str(exc))]
+    count = len(checks or ())
+    bound = rule_context.MAX_MATCHES
+    if count > bound:  # a list in the rule itself (roles, fields) as long as that
+        checks = [_too_many(rule, f"the rule makes {count:,} checks on this version, more than the {bound:,} one may")]
+    budget.spend(max(0, count - (budget.spent - before)))  # the values of kinds that match no pattern
+    budget.by_rule[key] = budget.spent - before
+    return when, checks
+
+
+def _too_many(rule: Rule, why: str) -> manifest.PolicyCheck:
+    return manifest.PolicyCheck(
+        path=rule.evidence or rule.kind, observed=None, requirement=requirement_text(rule), outcome="error", message=why
+    )
+
+
 def _waiver_covers(waiver: Waiver, policy_id: str, rule_id: str, model_id: str, version: str) -> bool:
     return (
         waiver.policy == policy_id
@@ -191,10 +223,7 @@ def govern(
                 applies = in_scope(policy.applies_to, model, version) and not _excluded(policy.exclude, model, version)
                 for rule in policy.rules:
                     rule_applies = applies and in_scope(rule.applies_to, model, version)
-                    when = rule_checks.condition(rule, ctx) if rule_applies and rule.when is not None else None
-                    checks = (
-                        rule_checks.evaluate(rule, ctx) if rule_applies and (when is None or when.applies) else None
-                    )
+                    when, checks = _checked(rule, ctx, (policy.id, rule.id)) if rule_applies else (None, None)
                     if checks is None:
                         if not applies:
                             why = "out of the policy's scope"

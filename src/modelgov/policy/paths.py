@@ -223,6 +223,44 @@ def matches(pattern: str, path: str) -> bool:
     return len(p) == len(q) and all(a == "*" or a == b for a, b in zip(p, q, strict=True))
 
 
+class EvidenceTree:
+    """The paths of one version's evidence as a tree of segments, so that a pattern is expanded by
+    walking the names it matches (a ``*`` takes every child of a node) instead of testing every path
+    of the index: a rule costs what it matches, not the size of the evidence. Matches exactly what
+    :func:`matches` matches."""
+
+    def __init__(self, paths: Iterable[str]):
+        self.root: dict[str | None, Any] = {}
+        for path in paths:
+            node = self.root
+            for part in path.split("."):
+                node = node.setdefault(part, {})
+            node[None] = path  # a path can be a prefix of others: performance.roc_auc, ….ci_low
+
+    def expand(self, pattern: str) -> list[str]:
+        """Every path ``pattern`` matches, unsorted."""
+        nodes = [self.root]
+        for part in pattern.split("."):
+            if part == "*":
+                nodes = [child for node in nodes for key, child in node.items() if key is not None]
+            else:
+                nodes = [node[part] for node in nodes if part in node]
+            if not nodes:
+                return []
+        return [node[None] for node in nodes if None in node]
+
+    def heads(self) -> set[str]:
+        """The first segments the evidence has (``performance``, ``risk``, …)."""
+        return {key for key in self.root if key is not None}
+
+    def near(self, path: str) -> list[str]:
+        """The paths a misspelling of ``path`` is looked for among: those under its first segment with
+        as many segments (a misspelt name keeps its place), so that a suggestion costs what one
+        family of evidence holds, however many groups the version has."""
+        parts = path.split(".")
+        return self.expand(".".join([parts[0], *["*"] * (len(parts) - 1)]))
+
+
 # --------------------------------------------------------------------------- the index
 
 

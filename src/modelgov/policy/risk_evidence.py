@@ -10,7 +10,7 @@ on one says "no risk assessment recorded" (:func:`missing_reason`) rather than n
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 from modelgov import manifest
 
@@ -63,10 +63,11 @@ def risk_evidence(put: Callable[..., None], model: manifest.Model, today: dt.dat
             put(f"risk.risks.{item.name}.{key}", getattr(item, key), page)
 
 
-def missing_reason(pattern: str, index: dict[str, object]) -> str | None:
+def missing_reason(pattern: str, heads: Container[str]) -> str | None:
     """Why a rule found nothing, where the workspace simply does not record it: a ``risk.*`` rule
-    when the model has no assessment at all, the training commit when version.yml names none."""
-    if pattern.startswith("risk.") and not any(path.startswith("risk.") for path in index):
+    when the model has no assessment at all (``heads``, the first segments of the version's evidence,
+    lack ``risk``), the training commit when version.yml names none."""
+    if pattern.startswith("risk.") and "risk" not in heads:
         return "no risk assessment recorded (model.yml risk_assessment)"
     if pattern == "training.code_commit":
         return "no code commit recorded for this version (version.yml training.code.commit)"

@@ -9,15 +9,16 @@ each kind's module reads this vocabulary without importing the others.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelgov import manifest
 
-from .paths import Evidence
+from .paths import Evidence, EvidenceTree
 from .placeholders import is_placeholder
 from .schema import Requirement
 
@@ -33,6 +34,47 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+#: The most evidence values one pattern (a rule's ``evidence``, a condition of its ``when``, a drift
+#: limit's features) may match on one version. Each is a check, a line of the compliance page and of
+#: policy-results.json: a rule that matches more is an error naming its pattern, never expanded.
+MAX_MATCHES = 10_000
+
+#: The most evidence values all the rules of all the policies may read on one version (their checks,
+#: and the values their conditions compare). Once a version's rules have read this many, every later
+#: rule on it is an error, never evaluated: a page, a manifest and a build stay bounded whatever the
+#: policies say. Rules are read in the order of the compliance overview.
+MAX_CHECKS_PER_VERSION = 20_000
+
+
+class TooManyChecks(Exception):
+    """A rule would check more than the bounds above allow; the message says which and what to do."""
+
+
+@dataclass
+class Budget:
+    """The evidence values the rules have read on one version so far (:data:`MAX_CHECKS_PER_VERSION`)."""
+
+    spent: int = 0
+    #: per (policy, rule) the values it read, to name the rules that spent the most
+    by_rule: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def spend(self, count: int) -> None:
+        self.spent += count
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent >= MAX_CHECKS_PER_VERSION
+
+    def why_not_checked(self) -> str:
+        largest = sorted(self.by_rule.items(), key=lambda item: (-item[1], item[0]))[:3]
+        named = ", ".join(f"{policy}/{rule} ({count:,})" for (policy, rule), count in largest)
+        return (
+            f"not checked: the rules before it read {self.spent:,} evidence values on this version, and "
+            f"the policies may read at most {MAX_CHECKS_PER_VERSION:,} on one version; narrow the patterns "
+            f"of the rules that read the most ({named})"
+        )
+
+
 @dataclass(frozen=True)
 class Context:
     model: manifest.Model
@@ -43,6 +85,27 @@ class Context:
     #: set by the CI (``MODELGOV_REQUIRE_SIGNATURES``): every sign-off and promotion rule requires a
     #: signature, whatever the workspace's policies say
     require_signatures: bool = False
+    budget: Budget = field(default_factory=Budget, compare=False)
+
+    @functools.cached_property
+    def tree(self) -> EvidenceTree:
+        """The index's paths as a tree, built when a pattern is first matched on this version."""
+        return EvidenceTree(self.index)
+
+    def matching(self, pattern: str) -> dict[str, Evidence]:
+        """The evidence ``pattern`` matches, charged to the version's :class:`Budget`. More than
+        :data:`MAX_MATCHES` values, or more than the budget has left, raise :class:`TooManyChecks`
+        without making a check of any of them."""
+        found = self.tree.expand(pattern)
+        if len(found) > MAX_MATCHES:
+            raise TooManyChecks(
+                f"{pattern} matches {len(found):,} evidence values on this version, more than the "
+                f"{MAX_MATCHES:,} one pattern may check; name the feature, group or metric where it says '*'"
+            )
+        if self.budget.spent + len(found) > MAX_CHECKS_PER_VERSION:
+            raise TooManyChecks(self.budget.why_not_checked())
+        self.budget.spend(len(found))
+        return {path: self.index[path] for path in found}
 
 
 def shown(value: Any) -> str:

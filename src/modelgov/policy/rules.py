@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import approval_rules, data_rules
-from .paths import did_you_mean, matches
+from .paths import did_you_mean
 from .placeholders import is_placeholder
 from .risk_evidence import missing_reason
 from .rule_context import Check, Context, compare, shown, threshold_check
@@ -34,12 +34,12 @@ def evaluate(rule: Rule, ctx: Context) -> list[Check] | None:
 def _evidence(rule: Rule, ctx: Context) -> list[Check] | None:
     assert rule.evidence is not None and rule.require is not None
     requirement = f"{rule.evidence} {rule.require.text()}"
-    found = {path: ev for path, ev in ctx.index.items() if matches(rule.evidence, path)}
+    found = ctx.matching(rule.evidence)
     if not found:
         if rule.missing == "not-applicable":
             return None
-        hint = did_you_mean(rule.evidence, ctx.index) if "*" not in rule.evidence else ""
-        reason = missing_reason(rule.evidence, ctx.index)
+        hint = did_you_mean(rule.evidence, ctx.tree.near(rule.evidence)) if "*" not in rule.evidence else ""
+        reason = missing_reason(rule.evidence, ctx.tree.heads())
         return [
             Check(
                 path=rule.evidence,
@@ -72,7 +72,7 @@ def condition(rule: Rule, ctx: Context) -> Applies:
     unknown: list[str] = []
     closest: list[str] = []
     for item in rule.when.any_of:
-        found = {path: ev for path, ev in ctx.index.items() if matches(item.evidence, path)}
+        found = ctx.matching(item.evidence)
         if not found:
             unknown.append(f"no evidence {item.evidence!r}")
             continue

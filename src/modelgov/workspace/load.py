@@ -269,6 +269,12 @@ class Loader:
         return state, list(state.valid)
 
     def parse(self, rel: str, model: type[BaseModel], *, required: bool = False) -> Any:
+        doc = self.read(rel, required=required)
+        return self.validate(doc, model) if doc is not None else None
+
+    def read(self, rel: str, *, required: bool = False) -> YamlDocument | None:
+        """The YAML of workspace file ``rel``, or None (its problems recorded) when it cannot be read
+        or is not a mapping; :meth:`validate` then checks it against its model."""
         path = self.root / rel
         if not self.may_read(rel):
             return None
@@ -286,8 +292,11 @@ class Loader:
         if not isinstance(data, dict):
             self.problems.append(Problem(rel, 1, "", f"expected a mapping of keys, found {kind_of(data)}"))
             return None
+        return doc
+
+    def validate(self, doc: YamlDocument, model: type[BaseModel]) -> Any:
         try:
-            return model.model_validate(data)
+            return model.model_validate(doc.data if doc.data is not None else {})
         except ValidationError as exc:
             for error in without_union_noise(exc.errors()):
                 self.problems.append(problem_from_pydantic(doc, model, error))

@@ -4,6 +4,7 @@ workspace's ``policies/*.yml`` (ids unique across both), and ``waivers.yml`` che
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -58,12 +59,19 @@ def load_policies(loader: Loader, governance: Governance) -> list[LoadedPolicy]:
             ref = manifest.FileRef(path=f"modelgov:policies/{path.name}", sha256=digest, bytes=len(raw))
             loaded.append(LoadedPolicy(policy, ref, pack=name))
     folder = loader.root / "policies"
+    counted = _Counted(
+        rules=sum(len(item.policy.rules) for item in loaded),
+        conditions=sum(len(rule.when.any_of) for item in loaded for rule in item.policy.rules if rule.when),
+    )
     if loader.may_read("policies/") and folder.is_dir():
         for path in sorted(folder.iterdir()):
             rel = f"policies/{path.name}"
             if path.suffix not in {".yml", ".yaml"} or not loader.may_read(rel) or not path.is_file():
                 continue
-            policy = loader.parse(rel, policy_schema.PolicyFile)
+            doc = loader.read(rel)
+            if doc is None or not counted.add(loader, doc):
+                continue
+            policy = loader.validate(doc, policy_schema.PolicyFile)
             if policy is not None:
                 _check_sources(loader, rel, policy)
                 hashed = loader.files.register(rel)
@@ -82,6 +90,44 @@ def load_policies(loader: Loader, governance: Governance) -> list[LoadedPolicy]:
             )
         seen.setdefault(item.policy.id, item.source.path)
     return loaded
+
+
+@dataclass
+class _Counted:
+    """The rules and conditions of the policies read so far, against :data:`~modelgov.policy.schema.MAX_RULES`
+    and :data:`~modelgov.policy.schema.MAX_CONDITIONS`."""
+
+    rules: int
+    conditions: int
+
+    def add(self, loader: Loader, doc: YamlDocument) -> bool:
+        """Count one policy file's rules and conditions as written, before they are validated; False
+        (a problem at its ``rules`` key) when they bring the workspace past a bound: the file is then
+        not validated, so a file of 15,000 rules costs its reading, not 15,000 rules' checks."""
+        data = doc.data if isinstance(doc.data, dict) else {}
+        rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+        whens = [rule.get("when") for rule in rules if isinstance(rule, dict)]
+        conditions = sum(len(w["any_of"]) for w in whens if isinstance(w, dict) and isinstance(w.get("any_of"), list))
+        self.rules += len(rules)
+        self.conditions += conditions
+        over = [
+            f"{here:,} {what}, which bring the workspace's policies to {total:,} (with the built-in packs of "
+            f"governance.yml and the policy files before this one): more than the {bound:,} a workspace may hold"
+            for here, what, total, bound in (
+                (len(rules), "rules", self.rules, policy_schema.MAX_RULES),
+                (conditions, "`when` conditions", self.conditions, policy_schema.MAX_CONDITIONS),
+            )
+            if total > bound and here
+        ]
+        for why in over:
+            loader.problems.append(
+                doc.problem(
+                    ("rules",),
+                    f"{why}. Every rule is checked, and every condition read, on every model version; a '*' in "
+                    "an evidence path checks many values with one rule",
+                )
+            )
+        return not over
 
 
 def _check_sources(loader: Loader, file: str, policy: policy_schema.PolicyFile) -> None:
