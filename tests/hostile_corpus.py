@@ -246,6 +246,10 @@ CASES: list[Case] = [
     # ---- wrong types and unknown keys
     Case("wrong-type-date", replace(VERSION, "created: 2026-01-15", "created: last tuesday"),
          refused(VERSION, "created", "valid date", "'last tuesday'")),
+    Case("future-evaluation-date", replace(VERSION, "date: 2026-01-20", "date: 2099-01-20"),
+         refused(VERSION, "evaluations[0].date: 2099-01-20 is in the future", "an evaluation is dated when it is run")),
+    Case("future-created-date", replace(VERSION, "created: 2026-01-15", "created: 2099-01-15"),
+         refused(VERSION, "created: 2099-01-15 is in the future")),
     Case("wrong-type-list", replace(MODEL, "tags: [credit]", "tags: {credit: yes}"), refused(MODEL, "tags", "valid list")),
     Case("wrong-type-threshold", replace(VERSION, "threshold: 0.5", "threshold: high"),
          refused(VERSION, "evaluations[0].threshold")),
@@ -300,6 +304,8 @@ CASES: list[Case] = [
     Case("group-of-one", table(assign(sex=lambda f: np.where(f.index == 0, "X", f["sex"]))),
          degraded(CARD, "small: unreliable", "A group with fewer than 30 rows is marked")),
     Case("sensitive-all-nan", table(assign(age_band=np.nan)), degraded(CARD, "(missing) 400 100.0%")),
+    Case("sensitive-value-per-row", table(assign(sex=lambda f: [f"person-{i}" for i in f.index])),
+         refused(HOLDOUT, "column 'sex'", "400 distinct values", "more than the 100 groups")),
     Case("very-wide-table",
          table(lambda f: pd.concat([f, pd.DataFrame(np.zeros((len(f), 3000)), columns=[f"c{i}" for i in range(3000)])],
                                    axis=1)),
@@ -340,6 +346,9 @@ CASES: list[Case] = [
                 evidence: evaluation.roc_auc
                 require: {">=": high}
             """), refused("policies/house.yml", "rules[0].require", "valid number")),
+    Case("policy-too-many-rules", with_policy("id: house\ntitle: House rules\nrules:\n" + "".join(
+            f"  - {{id: r{i}, title: t, evidence: 'fairness.*.groups.*.*', require: {{'>=': 0}}}}\n" for i in range(2001))),
+         refused("policies/house.yml", "rules: 2,001 rules", "more than the 2,000 a workspace may hold")),
     Case("waiver-unknown-rule", write("waivers.yml", textwrap.dedent("""\
             waivers:
               - id: W-1

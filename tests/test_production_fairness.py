@@ -11,6 +11,7 @@ from fairlearn.metrics import MetricFrame, demographic_parity_ratio, selection_r
 
 from modelgov.analysis.disparity import SummaryRules
 from modelgov.analysis.resampling import Resampling
+from modelgov.monitoring import group_scan
 from modelgov.monitoring.aggregates import WindowSpec
 from modelgov.monitoring.estimated import prepare
 from modelgov.monitoring.estimation import estimate_rows
@@ -162,3 +163,45 @@ def test_a_group_respelt_in_the_log_to_look_like_another_is_refused(tmp_path) ->
         scan_groups(tmp_path / "log.parquet", timestamp="ts", window=WindowSpec("week"), groups=["sex"],
                     prediction="prediction", positive_label=1)  # fmt: skip
     assert "log.parquet" in str(caught.value) and "'F\\u200b'" in str(caught.value)
+
+
+# --------------------------------------------------------------------------- too many groups
+
+
+@pytest.mark.parametrize(("distinct", "kept"), [(100, True), (101, False), (4000, False)])
+def test_a_column_with_more_than_100_values_is_not_counted_as_groups(
+    data, tmp_path, monkeypatch, distinct, kept
+) -> None:
+    """A column with a value per record (an id logged as a sensitive feature) was counted in full in
+    every window until the end of the scan: its counts grew with the log. It is now dropped from the
+    batch where it passes 100 groups, and the feature reported as not measured."""
+    folder, log, _truth = data
+    wide = log.assign(code=[f"c{i % distinct}" for i in range(len(log))])
+    wide.to_parquet(tmp_path / "log.parquet")
+    labelled: list[str] = []
+    codes = group_scan._Labeller.codes
+    monkeypatch.setattr(group_scan._Labeller, "codes", lambda self, v: labelled.append(self.column) or codes(self, v))
+    windows = scan_groups(tmp_path / "log.parquet", timestamp="ts", window=WindowSpec("week"), groups=["sex", "code"],
+                          prediction="prediction", positive_label=1, batch_rows=256)  # fmt: skip
+    assert all(("code" in w.features) is kept for w in windows)
+    batches = labelled.count("sex")
+    assert batches == -(-len(log) // 256)
+    if kept:
+        assert labelled.count("code") == batches
+    else:  # counted up to the batch that passed 100 groups, and no further (the first, for 4,000)
+        assert labelled.count("code") == (1 if distinct > 256 else labelled.count("code")) < batches
+    alone = scan_groups(folder / "log.parquet", timestamp="ts", window=WindowSpec("week"), groups=["sex"],
+                        prediction="prediction", positive_label=1, batch_rows=256)  # fmt: skip
+    for window, reference in zip(windows, alone, strict=True):  # the other column is counted as before
+        assert window.features["sex"].rows.tolist() == reference.features["sex"].rows.tolist()
+    if kept:
+        assert len(windows[0].features["code"].labels) == distinct
+    settings = Settings(features=("sex", "code"), min_group_size=30, exclude_small_groups=True,
+                        resampling=Resampling(resamples=0), positive_label=1)  # fmt: skip
+    entries = {e.feature: e for e in Collector(settings, ["sex", "code"], [], None).finish(windows)}
+    assert entries["sex"].measured and entries["code"].measured is kept
+    if not kept:
+        assert (
+            entries["code"].note
+            == "column 'code' of the log holds more than 100 distinct values: too many to be groups"
+        )

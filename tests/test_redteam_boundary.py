@@ -804,14 +804,15 @@ MEASURE = textwrap.dedent(
 )
 
 
-def measured_build(ws: Path, site: Path) -> tuple[int, str, int]:
+def measured_build(ws: Path, site: Path, *, timeout: float = 900) -> tuple[int, str, int]:
     """``modelgov build`` in a fresh process: exit code, stderr and peak resident memory in bytes —
     the process's own high-water mark (``VmHWM``: its ``ru_maxrss`` would include this test
-    process's peak, which Linux carries across fork and exec) and that of any child it started."""
+    process's peak, which Linux carries across fork and exec) and that of any child it started.
+    A build still running after ``timeout`` seconds is killed, and the test fails."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
     args = ["build", str(ws), "-o", str(site), "--quiet", "--no-cache", "--jobs", "1"]
     done = subprocess.run(
-        [sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, env=env, timeout=900, check=False
+        [sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
     err, _, peak = done.stderr.rpartition("PEAK_KB ")
     assert "Traceback" not in err and "internal error" not in err, err
@@ -1115,6 +1116,38 @@ def test_the_same_monitoring_with_single_values_is_analysed(tmp_path: Path) -> N
     _parquet_monitoring(ws)
     drift = build_manifest(load_workspace(ws)).models[0].versions[0].drift
     assert drift is not None and drift.windows
+
+
+@pytest.mark.slow
+def test_a_sensitive_feature_with_a_value_per_row_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """The red team's 2.3 MB CSV: 50,000 rows, each with its own ``sex``. Grouped, it ran for more
+    than 10 minutes and 9 GB (MkDocs' footnotes are quadratic in the groups) before it was killed."""
+    table = pd.concat([holdout_table()] * 125, ignore_index=True)
+    ws = write_workspace(tmp_path / "ws", table=table.assign(sex=[f"person-{i}" for i in range(len(table))]))
+    code, err, peak = measured_build(ws, tmp_path / "site", timeout=120)
+    assert_refused(
+        code,
+        err,
+        "data/holdout.csv: column 'sex'",
+        ("50,000 distinct values", "more than the 100 groups"),
+        tmp_path / "site",
+    )
+    assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_policy_of_15000_rules_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """The red team's 1.2 MB policy: 15,000 rules, each over every group's every metric. Checked, it
+    took 10 minutes and 8.3 GB and wrote a 945 MB site."""
+    ws = write_workspace(tmp_path / "ws")
+    rule = "  - {{id: r{0}, title: t, evidence: 'fairness.*.groups.*.*', require: {{'>=': 0}}}}\n"
+    (ws / "policies").mkdir()
+    (ws / "policies" / "wide.yml").write_text(
+        "id: wide\ntitle: Wide\nrules:\n" + "".join(map(rule.format, range(15_000)))
+    )
+    code, err, peak = measured_build(ws, tmp_path / "site", timeout=120)
+    assert_refused(code, err, "policies/wide.yml:3: rules:", ("15,000 rules", "more than the 2,000"), tmp_path / "site")
+    assert peak < ONE_GB, f"peak memory {peak / 2**20:.0f} MiB"
 
 
 # --------------------------------------------------------------------------- model archives

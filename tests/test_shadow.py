@@ -18,6 +18,7 @@ from modelgov.analysis import paired_tests as pt
 from modelgov.analysis.resampling import Resampling, row_draws
 from modelgov.analysis.weighted import binary
 from modelgov.errors import WorkspaceError
+from modelgov.monitoring import shadow_scan
 from modelgov.monitoring.aggregates import WindowSpec
 from modelgov.monitoring.shadow_report import ShadowSettings, metric_values, shadow_report
 from modelgov.monitoring.shadow_scan import Side, scan_shadow
@@ -193,6 +194,29 @@ def _direct(frame: pd.DataFrame) -> dict:
         "champion_mean_score": both["champion_score"].mean(),
         "labelled": int(frame["y_known"].sum()),
     }
+
+
+@pytest.mark.parametrize(("distinct", "kept"), [(100, True), (150, False), (4000, False)])
+def test_a_sensitive_column_with_more_than_100_values_is_not_a_grouping(raw, tmp_path, monkeypatch, distinct, kept):
+    """A value per request (4,000) is left out of the grouping before it is grouped, so the scan does
+    not bring back a row of counts per request; 150 is found on the groups themselves."""
+    folder, frame = raw
+    wide = frame.drop(columns=["y", "y_known"]).assign(code=[f"c{i % distinct}" for i in range(len(frame))])
+    wide.to_parquet(tmp_path / "log.parquet")
+    (tmp_path / "outcomes.csv").write_bytes((folder / "outcomes.csv").read_bytes())
+    fetched: list[int] = []
+    aggregate = shadow_scan._aggregate
+    monkeypatch.setattr(
+        shadow_scan, "_aggregate", lambda con, n: fetched.append(len(rows := aggregate(con, n))) or rows
+    )
+    scan = _scan(tmp_path, sensitive=["sex", "code"])
+    assert ("code" in scan.groups) is kept and ("code" in scan.too_many_groups) is not kept
+    if distinct > 2 * 100:  # left out before grouping: a row per window, the whole log and each sex
+        assert fetched == [len(scan.windows) + 1 + len(scan.groups["sex"])]
+    assert scan.groups["sex"].keys() == _scan(folder).groups["sex"].keys()
+    if not kept:
+        notes = {f.feature: f.note for f in _report(scan, resamples=0).features}
+        assert notes["code"] == "more than 100 distinct values: not a grouping column"
 
 
 def test_scan_matches_pandas_overall_per_window_and_per_group(raw):

@@ -70,3 +70,15 @@ def test_the_outcome_join_carries_the_groups(spark, files) -> None:
     for a, b in zip(duck, lit, strict=True):
         key = lambda w: sorted(zip(map(str, w.groups["sex"]), w.labels.tolist(), w.predictions.tolist(), strict=True))  # noqa: E731
         assert key(a) == key(b)
+
+
+def test_a_column_with_more_than_100_values_is_left_out_alike(spark, files, tmp_path) -> None:
+    """Spark collected a row per window and value of such a column to the driver; it now counts its
+    distinct values (at most 101) first, and leaves it out as the embedded engine does."""
+    log = pd.read_parquet(files / "log.parquet")
+    log.assign(code=log["id"].astype(str)).to_parquet(tmp_path / "log.parquet")
+    options = dict(timestamp="ts", window=WindowSpec("week"), groups=["sex", "code"], prediction="prediction",
+                   positive_label=1)  # fmt: skip
+    duck = scan_groups(tmp_path / "log.parquet", **options)
+    lit = scan_groups_spark(read_log(spark, [str(tmp_path / "log.parquet")]), **options)
+    assert [sorted(w.features) for w in duck] == [sorted(w.features) for w in lit] == [["sex"]] * len(duck)

@@ -17,19 +17,21 @@ from modelgov.analysis.comparison import RunArrays
 from modelgov.analysis.fairness import MISSING_GROUP, combined_labels, fairness_by_group, group_labels
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
-from modelgov.feature_names import evidence_name
+from modelgov.feature_names import MAX_GROUPS, evidence_name
 from modelgov.lookalikes import lookalike_sets
 from modelgov.manifest import FairnessResult, Performance
 from modelgov.text_safety import visible
 
 
 class DataProblem(Exception):
-    """A column's content makes an analysis impossible."""
+    """A column's content makes an analysis impossible. ``key`` says where, when that is not one
+    column (the columns of an intersection)."""
 
-    def __init__(self, column: str, message: str):
+    def __init__(self, column: str, message: str, *, key: str | None = None):
         super().__init__(message)
         self.column = column
         self.message = message
+        self.key = key if key is not None else f"column {column!r}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,12 @@ def analyse_evaluation(
 ) -> EvaluationAnalysis:
     """Performance and per-group fairness of one evaluation run."""
     arrays = prepare_arrays(table, columns, task=task, row_id=row_id)
+    intersections: dict[tuple[str, ...], pd.Series] = {}
+    if task != "multiclass_classification":  # the tasks whose rows are grouped
+        for feature in columns.sensitive:
+            _groups_bounded(group_labels(table[feature]), (feature,))
+        for combination in columns.intersections:
+            intersections[combination] = _groups_bounded(combined_labels(table, list(combination)), combination)
     y_true, y_pred = arrays.y_true, arrays.y_pred
     if task == "regression":
         performance = regression_performance(y_true, y_pred, resampling)
@@ -109,7 +117,7 @@ def analyse_evaluation(
                 )
             )
         for combination in columns.intersections:
-            labels = combined_labels(table, list(combination))
+            labels = intersections[combination]
             fairness.append(
                 fairness_by_group(
                     str(labels.name),
@@ -124,6 +132,28 @@ def analyse_evaluation(
     if fairness:
         arrays = replace(arrays, groups=_group_labels(table, columns))
     return EvaluationAnalysis(performance, tuple(fairness), arrays)
+
+
+def _groups_bounded(labels: pd.Series, features: tuple[str, ...]) -> pd.Series:
+    """``labels`` (each row's group) when they make at most :data:`MAX_GROUPS` groups. More is not a
+    sensitive feature but a value per person or nearly, and is refused naming the column and the
+    count: analysed, its groups would be hundreds of rows of tables, charts and policy evidence that
+    no reviewer can read, each too small to say anything (and the pages' cost grows with their square)."""
+    groups = int(labels.nunique(dropna=False))
+    if groups <= MAX_GROUPS:
+        return labels
+    shown = ", ".join(repr(str(v)) for v in labels.drop_duplicates().head(3))
+    if len(features) == 1:
+        what, fix = "distinct values", "bin it into groups, or take it out of sensitive_features in model.yml"
+    else:
+        what = "combinations of values"
+        fix = "intersect fewer or coarser features, or take the intersection out of intersections in model.yml"
+    raise DataProblem(
+        features[0],
+        f"{groups:,} {what} (e.g. {shown}), more than the {MAX_GROUPS:,} groups a sensitive feature may "
+        f"have: that is a value per person or nearly, not a grouping of people; {fix}",
+        key=f"column {features[0]!r}" if len(features) == 1 else "columns " + " × ".join(map(repr, features)),
+    )
 
 
 def _group_labels(table: pd.DataFrame, columns: EvaluationColumns) -> dict[str, np.ndarray]:

@@ -26,6 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from modelgov import feature_names
 from modelgov.analysis.fairness import MISSING_GROUP, _label
 from modelgov.lookalikes import lookalike_sets
 from modelgov.text_safety import visible
@@ -53,8 +54,9 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 #: More distinct values than this in a sensitive column are not groups (an id, a free-text field):
-#: the feature is reported as not measured rather than charted as hundreds of groups.
-MAX_GROUPS = 100
+#: the feature is reported as not measured rather than charted as hundreds of groups, and is counted
+#: no further once a batch shows it (its counts would grow with every value). The evaluation's bound.
+MAX_GROUPS = feature_names.MAX_GROUPS
 
 
 @dataclass
@@ -136,11 +138,20 @@ def _positive(values: pd.Series, positive_label: object) -> tuple[np.ndarray, np
 
 
 class _Labeller:
-    """Global group indices of one sensitive column, stable across batches."""
+    """Global group indices of one sensitive column, stable across batches. Once it has seen more
+    than :data:`MAX_GROUPS` groups it is ``too_many``: its index is dropped and the column counted no
+    further, so a column with a value per record costs one batch, not the log."""
 
     def __init__(self, column: str):
         self.column = column
         self.index: dict[str, int] = {}
+        self.too_many = False
+
+    def overflows(self) -> bool:
+        """Whether the groups seen so far are too many (and, the first time, forget them)."""
+        if not self.too_many and len(self.index) > MAX_GROUPS:
+            self.too_many, self.index = True, {}
+        return self.too_many
 
     def codes(self, values: pd.Series) -> np.ndarray:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -249,7 +260,13 @@ def _add_batch(batch, groups, labellers, states, totals, prediction, positive_la
         cell[~finite] = 2 * m + 1
         clean = np.where(finite, x, 0.0)
     for i, column in enumerate(groups):
+        if labellers[column].too_many:
+            continue
         codes = labellers[column].codes(batch.column(2 + i).to_pandas())
+        if labellers[column].overflows():
+            for found in states.values():
+                found.pop(column, None)
+            continue
         g = len(labellers[column].index)
         combined = inverse * g + codes
         rows = np.bincount(combined, minlength=k * g).reshape(k, g)
@@ -284,7 +301,7 @@ def _windows(states, totals, window: WindowSpec, groups, labellers, width) -> li
     in the log (zeros where a group had no record), and columns with too many groups dropped."""
     if not totals:
         return []
-    too_many = {c for c in groups if len(labellers[c].index) > MAX_GROUPS}
+    too_many = {c for c in groups if labellers[c].overflows()}
 
     def finish(key: int, start: dt.datetime, end: dt.datetime) -> GroupWindow:
         found = states.get(key, {})
@@ -345,6 +362,9 @@ def scan_groups_spark(
     states: dict[int, dict[str, GroupCounts]] = {}
     width = 2 * len(edges) + 2 if score and edges is not None else None
     for column in groups:
+        if framed.select(column).distinct().limit(MAX_GROUPS + 1).count() > MAX_GROUPS:
+            labellers[column].too_many = True  # not collected: a row per window and value would reach the driver
+            continue
         # the prediction's values are collected distinct per (window, group), then read as the
         # embedded engine reads them, so both engines decide "positive" alike
         keyed = framed.select(

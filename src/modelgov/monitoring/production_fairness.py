@@ -107,7 +107,10 @@ class Collector:
                 if values is None:
                     continue
                 names = group_labels(_series(values)).to_numpy()[keep]
-                ordered = sorted(set(names), key=_group_order)
+                distinct = set(names)
+                if len(distinct) > MAX_GROUPS:  # not measured (the scan of the log says so): kept no further
+                    continue
+                ordered = sorted(distinct, key=_group_order)
                 index = {name: i for i, name in enumerate(ordered)}
                 codes = np.array([index[name] for name in names], dtype=np.int64)
                 cells = disparity.confusion_cells(codes, len(ordered), y[keep].astype(int), p[keep].astype(int))

@@ -26,6 +26,7 @@ import numpy as np
 from modelgov import manifest
 from modelgov.analysis import paired_tests as pt
 from modelgov.analysis.resampling import Resampling, cell_counts, percentile_interval, safe_divide
+from modelgov.feature_names import MAX_GROUPS
 
 from .shadow_scan import Cells, ShadowScan
 
@@ -228,7 +229,7 @@ def shadow_report(scan: ShadowScan, settings: ShadowSettings) -> manifest.Shadow
     ]
     features = [_feature(name, groups, settings) for name, groups in scan.groups.items()]
     features += [
-        manifest.ShadowFeature(feature=name, note="more than 100 distinct values: not a grouping column")
+        manifest.ShadowFeature(feature=name, note=f"more than {MAX_GROUPS} distinct values: not a grouping column")
         for name in scan.too_many_groups
     ]
     labelled_windows = [w.start for w in windows if w.labelled]

@@ -235,23 +235,47 @@ def scan_shadow(
                 label_sql = _matches("o.__label", positive_label)
             score_ch = f"l.{q(challenger.score)}" if challenger.score else "NULL"
             score_cp = f"{champion_alias}.{q(champion.score)}" if champion.score else "NULL"
-            carried = "".join(f", l.{q(c)} AS __g{i}" for i, c in enumerate(sensitive))
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW pairs AS SELECT l.__w, l.__t,"
-                f" {_decision(challenger, 'l', positive_label)} AS __ch,"
-                f" {_decision(champion, champion_alias, positive_label)} AS __cp,"
-                f" CAST({score_ch} AS DOUBLE) AS __sch, CAST({score_cp} AS DOUBLE) AS __scp,"
-                f" {label_sql} AS __y{carried} FROM wlog l{joins}"
-            )
-            rows = _aggregate(con, len(sensitive))
-            if any(all(row[: 1 + len(sensitive)]) and row[-1] for row in rows):
+
+            def pairs(columns: Sequence[str]) -> None:
+                carried = "".join(f", l.{q(c)} AS __g{i}" for i, c in enumerate(columns))
+                con.execute(
+                    "CREATE OR REPLACE TEMP VIEW pairs AS SELECT l.__w, l.__t,"
+                    f" {_decision(challenger, 'l', positive_label)} AS __ch,"
+                    f" {_decision(champion, champion_alias, positive_label)} AS __cp,"
+                    f" CAST({score_ch} AS DOUBLE) AS __sch, CAST({score_cp} AS DOUBLE) AS __scp,"
+                    f" {label_sql} AS __y{carried} FROM wlog l{joins}"
+                )
+
+            pairs(sensitive)
+            wide = _far_too_many(con, sensitive)
+            grouped = [c for c in sensitive if c not in wide]
+            if wide:
+                pairs(grouped)
+            rows = _aggregate(con, len(grouped))
+            if any(all(row[: 1 + len(grouped)]) and row[-1] for row in rows):
                 raise timestamp_problem(con, timestamp)
             delong = _delong(con) if truth_files is not None and challenger.score and champion.score else None
         except duckdb.Error as exc:
             raise read_error(exc, files) from None
         finally:
             con.close()
-    return _assemble(rows, window, sensitive, unmatched, delong)
+    scan = _assemble(rows, window, grouped, unmatched, delong)
+    scan.too_many_groups = [c for c in sensitive if c in wide or c in scan.too_many_groups]
+    return scan
+
+
+def _far_too_many(con: duckdb.DuckDBPyConnection, sensitive: Sequence[str]) -> set[str]:
+    """The sensitive columns whose estimated distinct values are far more than :data:`MAX_GROUPS`
+    (twice: HyperLogLog is off by a few percent), left out of the grouping: grouped, a column with a
+    value per request would bring back a row of counts per request. One pass, in bounded memory; the
+    count of those kept is checked exactly on their groups (:func:`_assemble`)."""
+    if not sensitive:
+        return set()
+    counts = con.execute(
+        "SELECT " + ", ".join(f"approx_count_distinct(__g{i})" for i in range(len(sensitive))) + " FROM pairs"
+    ).fetchone()
+    assert counts is not None
+    return {column for column, count in zip(sensitive, counts, strict=True) if count > 2 * MAX_GROUPS}
 
 
 def _on(left: str, right: str, left_key: str, right_key: str, left_types: dict, right_types: dict) -> str:

@@ -119,7 +119,7 @@ class EvaluationStage(Stage):
         except TableError as exc:
             raise StageFailed(Problem(evaluation.data, None, "", str(exc))) from None
         except DataProblem as exc:
-            raise StageFailed(Problem(evaluation.data, None, f"column {exc.column!r}", exc.message)) from None
+            raise StageFailed(Problem(evaluation.data, None, exc.key, exc.message)) from None
         run = manifest.EvaluationRun(
             id=evaluation.id,
             dataset=evaluation.dataset,

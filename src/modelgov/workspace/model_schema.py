@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from modelgov.feature_names import MAX_GROUPS
 from modelgov.inputs import Strict, Text
 from modelgov.workspace.aedt_schema import EmploymentDecisionTool
 from modelgov.workspace.explanation_schema import Explanations
@@ -78,7 +79,9 @@ class GroupComparisonSpec(Strict):
     )
     pairs: list[Annotated[list[GroupName], Field(min_length=2, max_length=2)]] = Field(
         default_factory=list,
-        description="Pairs `[group, reference]` to compare, e.g. `[[African-American, Caucasian]]`.",
+        max_length=MAX_GROUPS,
+        description="Pairs `[group, reference]` to compare, e.g. `[[African-American, Caucasian]]`; at most "
+        f"{MAX_GROUPS}, as many as a reference group gives.",
     )
 
     @model_validator(mode="after")
@@ -114,9 +117,10 @@ class ModelCard(Strict):
         description="Combinations of sensitive features analysed together, e.g. `[[sex, age_band]]`; each combination "
         "once (the same features in another order are the same combination).",
     )
-    expected_groups: dict[str, list[str]] = Field(
+    expected_groups: dict[str, Annotated[list[str], Field(max_length=MAX_GROUPS)]] = Field(
         default_factory=dict,
-        description="Sensitive feature → the groups it should contain; a group missing from the data is reported as absent.",
+        description="Sensitive feature → the groups it should contain (at most "
+        f"{MAX_GROUPS}, the groups a sensitive feature may have); a group missing from the data is reported as absent.",
     )
     group_comparisons: dict[str, GroupComparisonSpec] = Field(
         default_factory=dict,
