@@ -1,6 +1,8 @@
-"""What every rule kind's checks share: the version under check (:class:`Context`), how an
-observed value is compared with a requirement (:func:`compare`, :func:`threshold_check`), and how
-values and day counts are written in a check's message.
+"""What every rule kind's checks share: the version under check (:class:`Context`, whose
+:meth:`~Context.matching` expands a pattern within the bounds on what one rule and one version's
+rules may read, :data:`MAX_MATCHES` and :data:`MAX_CHECKS_PER_VERSION`), how an observed value is
+compared with a requirement (:func:`compare`, :func:`threshold_check`), and how values and day
+counts are written in a check's message.
 
 Kept apart from the rule kinds (:mod:`.rules`, :mod:`.approval_rules`, :mod:`.data_rules`) so that
 each kind's module reads this vocabulary without importing the others.
