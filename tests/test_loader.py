@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -716,3 +717,17 @@ def test_confidence_levels_a_reviewer_would_use_load(ws: Path) -> None:
     with (ws / "governance.yml").open("a", encoding="utf-8") as handle:
         handle.write("analysis:\n  confidence_level: 0.9\n")
     assert load_workspace(ws).governance.analysis.confidence_level == 0.9
+
+
+def test_a_record_dated_tomorrow_in_utc_loads_and_the_day_after_is_refused(ws: Path) -> None:
+    """East of UTC, the local date a person (or ``modelgov init``) writes as today is already the
+    next UTC day for part of every day: a day of grace; two days ahead is the future."""
+    import datetime as dt
+
+    utc_today = dt.datetime.now(tz=dt.UTC).date()
+    created = re.search(r"created: (\S+)", (ws / VERSION).read_text()).group(0)
+    edit(ws, VERSION, created, f"created: {utc_today + dt.timedelta(days=1)}")
+    load_workspace(ws)
+    edit(ws, VERSION, f"created: {utc_today + dt.timedelta(days=1)}", f"created: {utc_today + dt.timedelta(days=2)}")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == (VERSION, "created") and "is in the future" in problem.message

@@ -30,3 +30,21 @@ def test_sets_name_each_group_of_lookalikes_and_leave_numbers_alone() -> None:
     assert lookalike_sets(["F", "M", "f", "F\u200b", "X"]) == [["F", "F\u200b", "f"]]
     assert lookalike_sets(["1.5", "15", "1", "l0"]) == []  # numbers are written one way
     assert lookalike_sets(["18-29", "30-44", "45+"]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "other"),
+    [("reIigion", "religion"), ("Уход", "уход"), ("rnarital", "marital"), ("Income", "income"), ("|ncome", "income")],
+)
+def test_a_capital_i_a_bar_rn_and_upper_case_cyrillic_are_taken_for_what_they_look_like(name: str, other: str) -> None:
+    from modelgov.lookalikes import looks_like
+
+    assert looks_like(name, other) and looks_like(other, name)
+
+
+def test_numbers_respelt_with_spaces_or_full_width_digits_are_a_set() -> None:
+    """Plain numbers are two numbers each; a 1 written with a space or as a full-width digit is a
+    respelling of the number 1, as F with a space is of F."""
+    assert lookalike_sets(["0", "1", "1 "]) == [["1", "1 "]]
+    assert lookalike_sets(["0", "1", "\uff11"]) == [["1", "\uff11"]]
+    assert lookalike_sets(["1", "2", "10", "1.0e1"]) == []

@@ -116,6 +116,23 @@ def test_the_interval_can_be_tested_instead_of_the_point(built: manifest.Manifes
     assert (point.outcome, interval.outcome) == ("pass", "fail")
 
 
+def test_a_misspelt_group_is_suggested_from_the_paths_beside_it_only(built: manifest.Manifest) -> None:
+    """A suggestion is looked for among the paths that differ in one segment (the other groups'
+    same rate), not every value of the family: the nearest group is still found."""
+    from modelgov.policy.paths import EvidenceTree
+
+    model = built.models[0]
+    groups = [p for p in paths.evidence_index(model, model.versions[0], TODAY) if p.startswith("fairness.")]
+    rate = next(p for p in groups if p.endswith(".selection_rate"))
+    misspelt = rate.replace(".selection_rate", ".selection_rat")
+    result = only(run(built, policy(rule(evidence=misspelt, require={">=": 0}))))
+    assert result.outcome == "error" and f"did you mean {rate!r}?" in result.message
+    near = EvidenceTree(groups).near(misspelt)
+    assert rate in near
+    for path in near:  # every candidate differs from the misspelt path in one segment
+        assert sum(a != b for a, b in zip(path.split("."), misspelt.split("."), strict=True)) == 1, path
+
+
 def test_missing_evidence_is_an_error_naming_the_closest_path(built: manifest.Manifest) -> None:
     result = only(run(built, policy(rule(evidence="performance.roc_acu", require={">=": 0.7}))))
     assert result.outcome == "error"

@@ -219,6 +219,21 @@ def test_a_sensitive_column_with_more_than_100_values_is_not_a_grouping(raw, tmp
         assert notes["code"] == "more than 100 distinct values: not a grouping column"
 
 
+def test_a_group_respelt_in_the_shadow_log_is_refused(raw, tmp_path):
+    """As in the evaluation and the production log: some F requests written "F\u200b" would be a group
+    that reads as F, perhaps too small to be compared; the shadow scan refuses the column."""
+    from modelgov.monitoring.logsource import ScanError
+
+    folder, frame = raw
+    respelt = frame.drop(columns=["y", "y_known"])
+    respelt.loc[respelt.index[respelt["sex"] == "F"][:25], "sex"] = "F\u200b"
+    respelt.to_parquet(tmp_path / "log.parquet")
+    (tmp_path / "outcomes.csv").write_bytes((folder / "outcomes.csv").read_bytes())
+    with pytest.raises(ScanError, match=r"column 'sex': 1 set\(s\) of groups look alike") as caught:
+        _scan(tmp_path)
+    assert "log.parquet" in str(caught.value) and "'F\\u200b'" in str(caught.value)
+
+
 def test_scan_matches_pandas_overall_per_window_and_per_group(raw):
     folder, frame = raw
     report = _report(_scan(folder))

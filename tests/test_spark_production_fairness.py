@@ -82,3 +82,25 @@ def test_a_column_with_more_than_100_values_is_left_out_alike(spark, files, tmp_
     duck = scan_groups(tmp_path / "log.parquet", **options)
     lit = scan_groups_spark(read_log(spark, [str(tmp_path / "log.parquet")]), **options)
     assert [sorted(w.features) for w in duck] == [sorted(w.features) for w in lit] == [["sex"]] * len(duck)
+
+
+def test_a_respelt_group_and_a_column_of_lists_are_refused_alike(spark, files, tmp_path) -> None:
+    """Both engines judge one log alike: groups that look alike are refused by Spark as by DuckDB,
+    and so is a sensitive column of lists (Spark grouped its text, or failed as 'unhashable')."""
+    from modelgov.monitoring.logsource import ScanError
+
+    log = pd.read_parquet(files / "log.parquet")
+    respelt = log.copy()
+    respelt.loc[respelt.index[respelt["sex"] == "F"][:20], "sex"] = "F\u200b"
+    respelt.to_parquet(tmp_path / "respelt.parquet")
+    options = dict(timestamp="ts", window=WindowSpec("week"), groups=["sex"], prediction="prediction",
+                   positive_label=1)  # fmt: skip
+    for scan in (
+        lambda: scan_groups(tmp_path / "respelt.parquet", **options),
+        lambda: scan_groups_spark(read_log(spark, [str(tmp_path / "respelt.parquet")]), **options),
+    ):
+        with pytest.raises(ScanError, match=r"column 'sex': 1 set\(s\) of groups look alike"):
+            scan()
+    log.assign(sex=[[v] for v in log["sex"]]).to_parquet(tmp_path / "lists.parquet")
+    with pytest.raises(ScanError, match="column 'sex' holds lists or objects"):
+        scan_groups_spark(read_log(spark, [str(tmp_path / "lists.parquet")]), **options)

@@ -8,20 +8,24 @@ comparison of the names as written, even without case, lets each of them through
 
 :func:`lookalike_key` gives every such spelling of a name the same key: compatibility forms folded
 (NFKC), invisible characters removed, case folded, the Cyrillic and Greek letters that are drawn
-like Latin ones read as those (the common part of Unicode's confusables, TR39), ``0`` and ``1`` as
-``o`` and ``l``, and spaces, dashes, dots and underscores left out. Two names with the same key
+like Latin ones read as those (the common part of Unicode's confusables, TR39), ``0`` as ``o``, a
+small ``l``, a capital ``I``, a bar and ``1`` as one stroke, ``rn`` as ``m``, and spaces, dashes,
+dots and underscores left out. Two names with the same key
 may be different names; a check that must not be fooled treats them as the same and says so.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["lookalike_key", "lookalike_sets"]
+from modelgov.text_safety import visible
+
+__all__ = ["lookalike_key", "lookalike_problem", "lookalike_sets", "looks_like"]
 
 #: Letters drawn like a Latin letter in common fonts (from Unicode's confusables.txt), and the digits
-#: read as letters; mapped before case is folded, so both cases are listed.
+#: read as letters; applied after case is folded (upper-case entries serve names folded without them).
 _AS_LATIN = str.maketrans(
     {
         # Cyrillic
@@ -41,33 +45,78 @@ _AS_LATIN = str.maketrans(
     }
 )  # fmt: skip
 
+#: After case is folded, a small l, a capital I (now i) and a bar are one letter: ``reIigion`` is
+#: drawn as ``religion`` in most fonts, as Unicode's confusables has it.
+_ONE_STROKE = str.maketrans({"l": "i", "|": "i"})
+
 #: Left out of a key: what separates the words of a name (spaces, dashes, dots, underscores).
 _SEPARATORS = frozenset(" \t_-.·‐‑‒–—―−")
 
+#: A number as a table writes one, in ASCII: two such names are two numbers, never one respelt.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
+def _visible(name: str) -> str:
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+
+
+def _squeezed(text: str) -> str:
+    return "".join(c for c in text if c not in _SEPARATORS and not c.isspace()).replace("rn", "m")
+
 
 def lookalike_key(name: str) -> str:
-    """The key of ``name`` as it looks: equal for ``sex``, ``SEX``, ``ｓｅｘ``, ``ѕex`` (Cyrillic),
-    ``sex\\u200b`` and ``s-e-x``; equal for ``age_band``, ``Age band`` and ``age‑band``."""
-    folded = unicodedata.normalize("NFKC", name)
-    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
-    latin = visible.translate(_AS_LATIN).casefold()
-    return "".join(c for c in latin if c not in _SEPARATORS and not c.isspace())
+    """The key of ``name`` as it looks; names with one key are taken for one another.
+
+    Compatibility forms folded (NFKC: full-width letters, ligatures), invisible characters dropped,
+    case folded, Cyrillic and Greek letters drawn like Latin ones read as those, ``0`` as ``o``, a
+    small ``l``, a capital ``I``, a bar and ``1`` as one stroke, ``rn`` as ``m``, and spaces, dashes,
+    dots and underscores left out. Equal for ``sex``, ``SEX``, ``ｓｅｘ``, ``ѕex`` (Cyrillic),
+    ``sex\u200b`` and ``s-e-x``; for ``age_band``, ``Age band`` and ``age‑band``; for ``religion``
+    and ``reIigion``."""
+    folded = _visible(name).casefold().translate(_AS_LATIN).translate(_ONE_STROKE)
+    return _squeezed(folded)
+
+
+def looks_like(name: str, other: str) -> bool:
+    """Whether a reader could take ``name`` for ``other``."""
+    return lookalike_key(name) == lookalike_key(other)
 
 
 def lookalike_sets(names: Iterable[str]) -> list[list[str]]:
-    """The sets of two or more distinct ``names`` that share a key, each sorted, in order. Names that
-    read as numbers are left out: a number is written one way (``1.5`` and ``15`` are two numbers,
-    not one respelt)."""
-    by_key: dict[str, set[str]] = {}
-    for name in names:
-        if not _is_number(name):
-            by_key.setdefault(lookalike_key(name), set()).add(name)
-    return sorted(sorted(same) for same in by_key.values() if len(same) > 1)
+    """The sets of two or more distinct ``names`` a reader could take for one another (one key),
+    each sorted, in order. A set made only of plain ASCII numbers is
+    left out: ``1.5`` and ``15`` are two numbers, not one respelt; ``1`` and ``１`` or ``1 `` are not."""
+    distinct = sorted(set(names))
+    parent = list(range(len(distinct)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for index, name in enumerate(distinct):
+        seen = first.setdefault(lookalike_key(name), index)
+        parent[root(index)] = root(seen)
+    sets: dict[int, list[str]] = {}
+    for index, name in enumerate(distinct):
+        sets.setdefault(root(index), []).append(name)
+    alike = [same for same in sets.values() if len(same) > 1 and not all(_PLAIN_NUMBER.fullmatch(n) for n in same)]
+    return sorted(alike)
 
 
-def _is_number(name: str) -> bool:
-    try:
-        float(name)
-    except ValueError:
-        return False
-    return True
+def lookalike_problem(names: Iterable[str]) -> str | None:
+    """What to say of a sensitive column whose groups are ``names``, when some look alike: the sets,
+    each name quoted with its invisible characters shown; ``None`` when every group reads as itself.
+    One message for the evaluation table, the production log and the shadow test's log."""
+    alike = lookalike_sets(names)
+    if not alike:
+        return None
+    shown = "; ".join(", ".join(f"'{visible(name, keep='')}'" for name in same) for same in alike[:5])
+    return (
+        f"{len(alike)} set(s) of groups look alike but are different values ({shown}): they differ only in case, "
+        "spacing, width, invisible characters or letters drawn alike, and would be measured as separate groups; "
+        "write each group one way"
+    )

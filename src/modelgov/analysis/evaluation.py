@@ -18,9 +18,8 @@ from modelgov.analysis.fairness import MISSING_GROUP, combined_labels, fairness_
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.feature_names import MAX_GROUPS, evidence_name
-from modelgov.lookalikes import lookalike_sets
+from modelgov.lookalikes import lookalike_problem
 from modelgov.manifest import FairnessResult, Performance
-from modelgov.text_safety import visible
 
 
 class DataProblem(Exception):
@@ -227,15 +226,9 @@ def groups_look_distinct(values: pd.Series, column: str) -> None:
     (:func:`modelgov.lookalikes.lookalike_key`: case, width, invisible characters, spaces, dashes
     and look-alike letters set aside) are refused, naming them, so that each group is spelt one way."""
     names = (str(name) for name in pd.unique(group_labels(values.reset_index(drop=True))) if name != MISSING_GROUP)
-    alike = lookalike_sets(names)
-    if alike:
-        shown = "; ".join(", ".join(f"'{visible(name, keep='')}'" for name in same) for same in alike[:5])
-        raise DataProblem(
-            column,
-            f"{len(alike)} set(s) of groups look alike but are different values ({shown}): they differ only in "
-            "case, spacing, width, invisible characters or letters drawn alike, and would be measured as separate "
-            "groups; write each group one way",
-        )
+    problem = lookalike_problem(names)
+    if problem:
+        raise DataProblem(column, problem)
 
 
 def _shown(value: object) -> str:

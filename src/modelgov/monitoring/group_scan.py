@@ -28,7 +28,7 @@ import pandas as pd
 
 from modelgov import feature_names
 from modelgov.analysis.fairness import MISSING_GROUP, _label
-from modelgov.lookalikes import lookalike_sets
+from modelgov.lookalikes import lookalike_problem
 from modelgov.text_safety import visible
 
 from .aggregates import NumericAggregate, WindowSpec
@@ -214,18 +214,20 @@ def scan_groups(
             raise read_error(exc, files) from None
         finally:
             con.close()
-    for column, labeller in labellers.items():
-        if len(labeller.index) > MAX_GROUPS:
-            continue  # dropped from the result, and said so (_windows)
-        alike = lookalike_sets(name for name in labeller.index if name != MISSING_GROUP)
-        if alike:
-            shown = "; ".join(", ".join(f"'{visible(name, keep='')}'" for name in same) for same in alike[:5])
-            raise ScanError(
-                f"{describe(files)}: column {visible(column, keep='')!r}: {len(alike)} set(s) of groups look alike but "
-                f"are different values ({shown}): they differ only in case, spacing, width, invisible characters or "
-                "letters drawn alike, and would be measured as separate groups; write each group one way"
-            )
+    refuse_lookalike_groups(labellers, describe(files))
     return _windows(states, totals, window, groups, labellers, width)
+
+
+def refuse_lookalike_groups(labellers: dict[str, _Labeller], where: str) -> None:
+    """Refuse a log's sensitive column whose groups look alike (:func:`modelgov.lookalikes.lookalike_problem`),
+    naming ``where`` (the log's files) and the column, whichever engine counted it; a column with too
+    many values to be groups is left to the caller."""
+    for column, labeller in labellers.items():
+        if labeller.too_many:
+            continue
+        problem = lookalike_problem(name for name in labeller.index if name != MISSING_GROUP)
+        if problem:
+            raise ScanError(f"{where}: column {visible(column, keep='')!r}: {problem}")
 
 
 def _add_batch(batch, groups, labellers, states, totals, prediction, positive_label, locator, threshold) -> None:
@@ -343,7 +345,7 @@ def scan_groups_spark(
     from pyspark.sql import functions as F
 
     from .logsource import ScanError
-    from .spark_scan import _framed
+    from .spark_scan import _framed, refuse_nested
 
     if window.kind not in ("day", "week", "month"):
         raise ScanError("row-count windows need the embedded engine; the Spark engine cuts calendar windows")
@@ -352,6 +354,7 @@ def scan_groups_spark(
     wanted = [c for c in (timestamp, prediction, score, *groups) if c]
     if missing := [c for c in wanted if c not in log.columns]:
         raise ScanError(f"log: no column {', '.join(map(repr, missing))} (columns: {', '.join(log.columns)})")
+    refuse_nested(log, [c for c in (prediction, score, *groups) if c])
     framed = _framed(log, timestamp, window)
     totals = {int(r[0]): [int(r[1]), 0, 0] for r in framed.groupBy("__w").count().collect()}
     if not totals:
@@ -427,4 +430,5 @@ def scan_groups_spark(
                 state.cells[code, cell] += int(row[3])
                 if cell % 2 == 0:
                     state.sums[code, cell // 2] += float(row[4])
+    refuse_lookalike_groups(labellers, "log")
     return _windows(states, totals, window, groups, labellers, width)

@@ -24,6 +24,8 @@ import numpy as np
 
 from modelgov.analysis.fairness import MISSING_GROUP, _label
 from modelgov.analysis.paired_tests import DelongComponents
+from modelgov.lookalikes import lookalike_problem
+from modelgov.text_safety import visible
 
 from .aggregates import WindowSpec
 from .group_scan import MAX_GROUPS
@@ -261,6 +263,10 @@ def scan_shadow(
             con.close()
     scan = _assemble(rows, window, grouped, unmatched, delong)
     scan.too_many_groups = [c for c in sensitive if c in wide or c in scan.too_many_groups]
+    for column, by_group in scan.groups.items():  # as the evaluation and production fairness refuse them
+        problem = lookalike_problem(name for name in by_group if name != MISSING_GROUP)
+        if problem:
+            raise ScanError(f"{describe(files)}: column {visible(column, keep='')!r}: {problem}")
     return scan
 
 

@@ -86,6 +86,17 @@ def _suffix(path: str) -> str:
     return "." + name.rsplit(".", 1)[-1] if "." in name else ".parquet"  # a folder: a Parquet dataset
 
 
+def refuse_nested(log: DataFrame, columns: Sequence[str]) -> None:
+    """Refuse a column that Spark reads as a list, struct or map: the embedded engine refuses it
+    when the log is defined (:func:`.logsource.define_log`), and both engines must judge one log alike
+    (a list's text would be compared as a value, or grouped, where one value per record is due)."""
+    kinds = dict(log.dtypes)
+    for column in dict.fromkeys(columns):
+        kind = kinds.get(column, "")
+        if kind.startswith(("array<", "struct<", "map<")):
+            raise ScanError(f"log: column {column!r} holds lists or objects ({kind}), not single values")
+
+
 def scan_windows_spark(
     log: DataFrame,
     *,
@@ -101,6 +112,7 @@ def scan_windows_spark(
     missing_columns = [c for c in [timestamp, *(p.column for p in [*numeric, *categorical])] if c not in log.columns]
     if missing_columns:
         raise ScanError(f"log: no column {', '.join(map(repr, missing_columns))} (columns: {', '.join(log.columns)})")
+    refuse_nested(log, [p.column for p in [*numeric, *categorical]])
     framed = _framed(log, timestamp, window)
     rows = {int(r[0]): int(r[1]) for r in framed.groupBy(_WINDOW).count().collect()}
     if not rows:

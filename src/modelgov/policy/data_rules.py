@@ -9,7 +9,7 @@ apply to it; :func:`modelgov.policy.rules.evaluate` picks the function by the ru
 from __future__ import annotations
 
 from modelgov import manifest
-from modelgov.lookalikes import lookalike_key
+from modelgov.lookalikes import looks_like
 from modelgov.text_safety import visible
 
 from .placeholders import is_placeholder
@@ -66,12 +66,12 @@ def prohibited_features(rule: Rule, ctx: Context) -> list[Check]:
     page = f"models/{ctx.model.id}/{ctx.version.version}/index.html#evaluation-data"
     # compared as they look, not as written: a zero-width space, a full-width or Cyrillic letter or
     # another dash must not let a prohibited column through under a name a reviewer reads as its own
-    prohibited = {lookalike_key(p): p for p in rule.prohibited_features}
-    found = sorted(f for f in inputs if lookalike_key(f) in prohibited)
+    taken_for = {f: next((p for p in rule.prohibited_features if looks_like(f, p)), None) for f in inputs}
+    found = sorted(f for f, p in taken_for.items() if p is not None)
     named = [
         visible(f, keep="")
-        if f.casefold() == prohibited[lookalike_key(f)].casefold()
-        else f"{visible(f, keep='')!r} (looks like {prohibited[lookalike_key(f)]})"
+        if f.casefold() == str(taken_for[f]).casefold()
+        else f"{visible(f, keep='')!r} (looks like {taken_for[f]})"
         for f in found
     ]
     requirement = f"none of {', '.join(rule.prohibited_features)} is a model input"

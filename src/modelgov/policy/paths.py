@@ -254,11 +254,15 @@ class EvidenceTree:
         return {key for key in self.root if key is not None}
 
     def near(self, path: str) -> list[str]:
-        """The paths a misspelling of ``path`` is looked for among: those under its first segment with
-        as many segments (a misspelt name keeps its place), so that a suggestion costs what one
-        family of evidence holds, however many groups the version has."""
+        """The paths a misspelling of ``path`` is looked for among: those that differ from it in one
+        segment (a misspelt word or name keeps its place), so that a suggestion costs what the
+        paths beside it hold, a few dozen, not every value of its family: a rule naming a group
+        that is not there among thousands of fairness values was thousands of string comparisons."""
         parts = path.split(".")
-        return self.expand(".".join([parts[0], *["*"] * (len(parts) - 1)]))
+        found: dict[str, None] = {}
+        for index in range(len(parts)):
+            found.update(dict.fromkeys(self.expand(".".join([*parts[:index], "*", *parts[index + 1 :]]))))
+        return list(found)
 
 
 # --------------------------------------------------------------------------- the index

@@ -396,10 +396,13 @@ class Loader:
     def refuse_future(self, rel: str, loc: Loc, day: dt.date, dated: str) -> None:
         """A record dated after :attr:`today` is refused, at the line of its key: it would pass every
         freshness rule until that day (its age counted negative), and the most recent evaluation, the
-        one policies read, is chosen by date. ``dated`` says when such a record is dated."""
-        if day > self.today:
+        one policies read, is chosen by date. ``dated`` says when such a record is dated.
+
+        A day of grace: :attr:`today` is the UTC date, and east of UTC the local date (what a person,
+        or ``modelgov init``, writes as today) is already the next day for part of every day."""
+        if day > self.today + dt.timedelta(days=1):
             self.problems.append(
-                self.docs[rel].problem(loc, f"{day} is in the future (today is {self.today}); {dated}")
+                self.docs[rel].problem(loc, f"{day} is in the future (today is {self.today} in UTC); {dated}")
             )
 
     def _check_version_dates(self, rel: str, spec: Version) -> None:
