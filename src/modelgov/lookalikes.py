@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from modelgov.text_safety import visible
 
-__all__ = ["lookalike_key", "lookalike_problem", "lookalike_sets", "looks_like"]
+__all__ = ["lookalike_key", "lookalike_problem", "lookalike_sets", "looks_like", "spelt_out"]
 
 #: Letters drawn like a Latin letter in common fonts (from Unicode's confusables.txt), and the digits
 #: read as letters; applied after case is folded (upper-case entries serve names folded without them).
@@ -120,3 +120,11 @@ def lookalike_problem(names: Iterable[str]) -> str | None:
         "spacing, width, invisible characters or letters drawn alike, and would be measured as separate groups; "
         "write each group one way"
     )
+
+
+def spelt_out(name: str, limit: int = 3) -> str:
+    """The characters of ``name`` that are not plain ASCII, by their Unicode names (``U+0430 CYRILLIC
+    SMALL LETTER A``): what a page must say of a name that reads as another, since it looks the same."""
+    odd = [c for c in dict.fromkeys(name) if not c.isascii()]
+    named = [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in odd[:limit]]
+    return ", ".join(named) + (f" and {len(odd) - limit} more" if len(odd) > limit else "")

@@ -9,7 +9,7 @@ apply to it; :func:`modelgov.policy.rules.evaluate` picks the function by the ru
 from __future__ import annotations
 
 from modelgov import manifest
-from modelgov.lookalikes import looks_like
+from modelgov.lookalikes import looks_like, spelt_out
 from modelgov.text_safety import visible
 
 from .placeholders import is_placeholder
@@ -60,6 +60,13 @@ def _inputs(version: manifest.ModelVersion) -> set[str]:
     return names
 
 
+def _reads_as(name: str, prohibited: str) -> str:
+    """How a message names an input taken for a prohibited one: it looks the same on the page, so
+    the characters that make it differ are spelt out."""
+    odd = spelt_out(name)
+    return f"'{visible(name, keep='')}' (reads as {prohibited}{'; written with ' + odd if odd else ''})"
+
+
 def prohibited_features(rule: Rule, ctx: Context) -> list[Check]:
     assert rule.prohibited_features is not None
     inputs = _inputs(ctx.version)
@@ -69,9 +76,7 @@ def prohibited_features(rule: Rule, ctx: Context) -> list[Check]:
     taken_for = {f: next((p for p in rule.prohibited_features if looks_like(f, p)), None) for f in inputs}
     found = sorted(f for f, p in taken_for.items() if p is not None)
     named = [
-        visible(f, keep="")
-        if f.casefold() == str(taken_for[f]).casefold()
-        else f"{visible(f, keep='')!r} (looks like {taken_for[f]})"
+        visible(f, keep="") if f.casefold() == str(taken_for[f]).casefold() else _reads_as(f, str(taken_for[f]))
         for f in found
     ]
     requirement = f"none of {', '.join(rule.prohibited_features)} is a model input"
