@@ -48,3 +48,18 @@ def test_numbers_respelt_with_spaces_or_full_width_digits_are_a_set() -> None:
     assert lookalike_sets(["0", "1", "1 "]) == [["1", "1 "]]
     assert lookalike_sets(["0", "1", "\uff11"]) == [["1", "\uff11"]]
     assert lookalike_sets(["1", "2", "10", "1.0e1"]) == []
+
+
+@pytest.mark.parametrize(
+    "respelt",
+    ["\u039c", "M\u034f", "M\ufe0f", "M\ufe00", "M\u17b4", "M\u2800", "\ua4df", "\u039c\u0301"[:1], "\u1d0d"],
+)
+def test_greek_capitals_invisible_marks_and_other_scripts_drawn_as_m_read_as_m(respelt: str) -> None:
+    """The second red-team pass: a Greek capital Mu, M with a combining grapheme joiner, a variation
+    selector, a Khmer inherent vowel or a Braille blank, Lisu's M and a small capital M each read as
+    M, and split a group without the check noticing."""
+    assert lookalike_sets(["F", "M", respelt]) == [sorted(["M", respelt])]
+
+
+def test_letters_with_accents_are_letters_of_their_own() -> None:
+    assert lookalike_sets(["Müller", "Muller", "José", "Jose"]) == []

@@ -239,12 +239,15 @@ def test_a_record_dated_after_the_check_date_has_no_age(built: manifest.Manifest
     """The loader refuses a date after the day it runs; a check date set earlier (``--as-of``) can
     still precede a record: its age is not negative, and never a pass."""
     version = built.models[0].versions[0]  # evaluated 2026-01-20, model_risk approved 2026-01-25
-    early = only(run(built, policy(rule(max_age_days={"evaluation": 30})), today=dt.date(2026, 1, 19)))
+    early = only(run(built, policy(rule(max_age_days={"evaluation": 30})), today=dt.date(2026, 1, 18)))
     assert early.outcome == "error" and early.checks[0].observed is None
     evaluation = version.evaluations[0]
     assert early.message == (
-        f"evaluation {evaluation.id} is dated 2026-01-20, after the check date 2026-01-19: it has no age on that day"
+        f"evaluation {evaluation.id} is dated 2026-01-20, after the check date 2026-01-18: it has no age on that day"
     )
+    # dated the day after: the loader's day of grace (east of UTC), an age of 0, not an error
+    grace = only(run(built, policy(rule(max_age_days={"evaluation": 30})), today=dt.date(2026, 1, 19)))
+    assert (grace.outcome, grace.checks[0].observed) == ("pass", 0)
     fresh = policy(rule(max_age_days={"evaluation": 30, "approvals": 30, "approved_by": ["model_risk"]}))
     between = only(run(built, fresh, today=dt.date(2026, 1, 22)))
     assert [(c.path, c.outcome) for c in between.checks] == [
@@ -280,7 +283,9 @@ def test_prohibited_features_are_compared_as_they_look(built: manifest.Manifest,
     assert result.outcome == "fail", result.message
     assert "(reads as age" in result.message
     if "\u0430" in lookalike:  # a name that looks the same on the page is spelt out
-        assert "U+0430 CYRILLIC SMALL LETTER A" in result.message and "\u200b" not in result.message.replace("\\u200b", "")
+        assert "U+0430 CYRILLIC SMALL LETTER A" in result.message and "\u200b" not in result.message.replace(
+            "\\u200b", ""
+        )
     assert result.checks[0].observed == [lookalike]
 
 

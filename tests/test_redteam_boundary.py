@@ -1293,3 +1293,26 @@ def test_serve_refuses_a_request_for_another_host(host: str | None, loopback_ser
 def test_serve_answers_its_own_loopback_names(host: str, loopback_server: int) -> None:
     status, body = get(loopback_server, host.format(port=loopback_server))
     assert status == 200 and "Governance" in body
+
+
+def test_an_mlflow_meta_file_of_nested_aliases_is_refused_without_expanding_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A kilobyte of nested YAML aliases in an MLflow file store's meta.yaml ("billion laughs") was
+    expanded by a plain safe_load: 54 s and 6 GB, then an internal error. The store's meta files go
+    through the workspace's bounded reader, and the build stops naming the file."""
+    ws = write_workspace(tmp_path / "ws")
+    levels = ["a: &a [" + ", ".join(['"' + "x" * 40 + '"'] * 10) + "]"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    experiment = ws / "mlruns" / "1"
+    experiment.mkdir(parents=True)
+    (experiment / "meta.yaml").write_text(
+        "\n".join(levels) + "\nname: *i\nlifecycle_stage: active\nexperiment_id: '1'\n"
+    )
+    _lineage(ws, "mlflow", "mlruns")
+    started = time.monotonic()
+    code = main(["build", str(ws), "-o", str(tmp_path / "site"), "-q", "--no-cache", "-j", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and time.monotonic() - started < 30, err
+    assert "mlruns/1/meta.yaml" in err and "internal error" not in err, err

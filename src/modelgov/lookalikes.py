@@ -25,7 +25,7 @@ from modelgov.text_safety import visible
 __all__ = ["lookalike_key", "lookalike_problem", "lookalike_sets", "looks_like", "spelt_out"]
 
 #: Letters drawn like a Latin letter in common fonts (from Unicode's confusables.txt), and the digits
-#: read as letters; applied after case is folded (upper-case entries serve names folded without them).
+#: read as letters; applied before case is folded and again after it.
 _AS_LATIN = str.maketrans(
     {
         # Cyrillic
@@ -38,6 +38,14 @@ _AS_LATIN = str.maketrans(
         "α": "a", "ο": "o", "ν": "v", "ρ": "p", "τ": "t", "ι": "i", "κ": "k", "υ": "u", "χ": "x",
         "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
         "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+        "β": "b", "ε": "e", "η": "n", "μ": "u", "ζ": "z",
+        # Armenian, Lisu, Latin small capitals
+        "օ": "o", "ս": "u", "ո": "n", "ꓝ": "F", "ꓟ": "M", "ꓮ": "A", "ꓐ": "B", "ꓚ": "C", "ꓓ": "D", "ꓰ": "E",
+        "ꓖ": "G", "ꓧ": "H", "ꓲ": "I", "ꓙ": "J", "ꓗ": "K", "ꓡ": "L", "ꓠ": "N", "ꓳ": "O", "ꓑ": "P",
+        "ꓣ": "R", "ꓢ": "S", "ꓔ": "T", "ꓴ": "U", "ꓦ": "V", "ꓫ": "X", "ꓬ": "Y", "ꓜ": "Z",
+        "ꜰ": "f", "ɪ": "i", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ʜ": "h", "ᴊ": "j", "ᴋ": "k", "ʟ": "l",
+        "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w",
+        "ʏ": "y", "ᴢ": "z",
         # Latin letters drawn like others
         "ı": "i", "ɡ": "g", "ƒ": "f", "ℓ": "l", "ɑ": "a", "ǀ": "l",
         # digits read as letters
@@ -56,9 +64,14 @@ _SEPARATORS = frozenset(" \t_-.·‐‑‒–—―−")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
+#: What a key leaves out besides format characters (Cf) and non-spacing marks (Mn: combining
+#: marks, variation selectors, the grapheme joiner): characters drawn as a blank.
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def _visible(name: str) -> str:
     folded = unicodedata.normalize("NFKC", name)
-    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Mn") and c not in _BLANKS)
 
 
 def _squeezed(text: str) -> str:
@@ -74,7 +87,8 @@ def lookalike_key(name: str) -> str:
     dots and underscores left out. Equal for ``sex``, ``SEX``, ``ｓｅｘ``, ``ѕex`` (Cyrillic),
     ``sex\u200b`` and ``s-e-x``; for ``age_band``, ``Age band`` and ``age‑band``; for ``religion``
     and ``reIigion``."""
-    folded = _visible(name).casefold().translate(_AS_LATIN).translate(_ONE_STROKE)
+    # read as Latin before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y)
+    folded = _visible(name).translate(_AS_LATIN).casefold().translate(_AS_LATIN).translate(_ONE_STROKE)
     return _squeezed(folded)
 
 

@@ -12,7 +12,9 @@ request writes. Some characters in such a string do not show as themselves:
 * characters that take no space or show as blank: zero-width spaces and joiners, left-to-right and
   right-to-left marks (U+200B–U+200F), the word joiner and invisible operators (U+2060–U+2064), the
   byte-order mark (U+FEFF), the soft hyphen (U+00AD), the Arabic letter mark (U+061C), the
-  Mongolian vowel separator (U+180E) and the Hangul fillers. ``F\u200b`` beside ``F`` would
+  Mongolian vowel separator (U+180E), the combining grapheme joiner (U+034F), the variation
+  selectors (U+FE00–U+FE0F), the Khmer inherent vowels (U+17B4, U+17B5), the Braille blank
+  (U+2800) and the Hangul fillers. ``F\u200b`` beside ``F`` would
   otherwise be two groups that read as one.
 
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
@@ -33,8 +35,8 @@ __all__ = ["CONTROL_CHARACTERS", "spreadsheet_cell", "visible"]
 #: What :func:`visible` replaces: C0 controls, DEL, C1 controls, the line and paragraph separators,
 #: the bidirectional marks, embeddings, overrides and isolates, and the characters that show as nothing.
 CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]"
+    "[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028\u2029"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]"
 )
 
 

@@ -8,6 +8,7 @@ apply to it; :func:`modelgov.policy.rules.evaluate` picks the function by the ru
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from modelgov import manifest
@@ -146,7 +147,7 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     message="the version has no evaluation",
                 )
             )
-        elif run.date[:10] > ctx.today.isoformat():
+        elif _after_grace(run.date, ctx):
             checks.append(
                 _after_check_date(
                     "evaluation.age_days",
@@ -157,7 +158,7 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                 )
             )
         else:
-            age = days_between(run.date, ctx.today)
+            age = max(0, days_between(run.date, ctx.today))  # the next day: the day of grace
             ok = age <= limits.evaluation
             checks.append(
                 Check(
@@ -213,10 +214,10 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     )
                 )
                 continue
-            if approval.date[:10] > ctx.today.isoformat():
+            if _after_grace(approval.date, ctx):
                 checks.append(_after_check_date(path, requirement, f"the latest {role} approval", approval.date, ctx))
                 continue
-            age = days_between(approval.date, ctx.today)
+            age = max(0, days_between(approval.date, ctx.today))  # the next day: the day of grace
             ok = age <= limits.approvals
             checks.append(
                 Check(
@@ -231,6 +232,13 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
     if limits.open_flags is not None:
         checks.append(_open_flags(rule, ctx, limits.open_flags, f"{card}#flags-from-the-business"))
     return checks or None
+
+
+def _after_grace(day: str, ctx: Context) -> bool:
+    """Dated after the day after the check date. A record of the next day is the loader's day of
+    grace (east of UTC, the local date is already the next UTC day for part of every day): its age
+    is counted as 0, not as -1 and not as an error."""
+    return dt.date.fromisoformat(day[:10]) > ctx.today + dt.timedelta(days=1)
 
 
 def _after_check_date(path: str, requirement: str, what: str, day: str, ctx: Context) -> Check:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from modelgov.workspace.yamlsource import parse_yaml
 
 __all__ = ["MlflowDatasetInput", "MlflowModelVersion", "MlflowRun", "MlflowStore", "MlflowStoreError", "read_store"]
 
@@ -260,12 +260,19 @@ class _FileStore:
         return path.relative_to(self.root).as_posix()
 
     def _meta(self, path: Path) -> dict[str, Any]:
+        """A meta file, read by the workspace's bounded YAML reader: an MLflow store inside the
+        workspace is written by whoever writes the workspace, and a kilobyte of nested aliases
+        expanded by a plain ``safe_load`` took gigabytes."""
         try:
             if path.stat().st_size > _MAX_META_BYTES:
                 raise MlflowStoreError(self._rel(path), "is larger than 1 MiB; not an MLflow meta file")
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raw = path.read_bytes()
+        except OSError as exc:
             raise MlflowStoreError(self._rel(path), f"cannot read: {exc}") from None
+        doc = parse_yaml(raw, self._rel(path))
+        if doc.problems:
+            raise MlflowStoreError(self._rel(path), f"cannot read: {doc.problems[0].message}")
+        data = doc.data
         if not isinstance(data, dict):
             raise MlflowStoreError(self._rel(path), "is not a YAML mapping")
         return data
