@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -591,6 +592,26 @@ def test_a_version_s_rules_read_a_bounded_number_of_values(
         f"read the most (p/r0 ({matched:,}), p/r1 ({matched:,}))"
     )
     assert report.blocking
+
+
+def test_all_versions_rules_read_a_bounded_number_of_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound per version, copied onto many versions, grew the build with the versions (the second
+    red-team pass: 21 versions, 4 min, 4.2 GB). The rules of all versions together read at most
+    MAX_CHECKS_PER_WORKSPACE values; past it every rule is an error on the versions after, never a pass."""
+    root = write_workspace(tmp_path / "ws")
+    second = root / "models/loans/versions/2.0"
+    shutil.copytree(root / "models/loans/versions/1.0", second)
+    edit(root, "models/loans/versions/2.0/version.yml", "status: production", "status: candidate")
+    built = build_manifest(load_workspace(root), as_of=TODAY)
+    wide = rule(evidence="fairness.*.groups.*.*", require={">=": 0})
+    matched = len(run(built, policy(wide)).results[0].checks)
+    monkeypatch.setattr(rule_context, "MAX_CHECKS_PER_WORKSPACE", matched)
+    report = run(built, policy(wide))
+    assert [r.outcome for r in report.results] == ["pass", "error"]
+    assert report.results[1].message.startswith(
+        f"not checked: the rules read {matched:,} evidence values on the versions before this one, and the "
+        f"policies may read at most {matched:,} in one workspace"
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from modelgov import manifest
 from . import rule_context, standing
 from . import rules as rule_checks
 from .paths import evidence_index
-from .rule_context import Context, TooManyChecks
+from .rule_context import Budget, Context, TooManyChecks, WorkspaceBudget
 from .schema import PolicyFile, Rule, Scope, Waiver
 
 #: A waiver ending within this many days is listed as expiring.
@@ -213,10 +213,11 @@ def govern(
     standings = {loaded.policy.id: standing.pack_standing(loaded.policy, today) for loaded in policies}
     active = [w for w in accepted if w.waiver.expires >= today and w.waiver.granted <= today]
 
+    spent = WorkspaceBudget()  # what the rules read on all versions together
     for model in built.models:
         for version in model.versions:
             index = evidence_index(model, version, today, signed_only=require_signatures)
-            ctx = Context(model, version, index, datasets, today, require_signatures)
+            ctx = Context(model, version, index, datasets, today, require_signatures, Budget(workspace=spent))
             for loaded in policies:
                 policy = loaded.policy
                 pack = standings[policy.id]
