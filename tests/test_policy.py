@@ -594,6 +594,16 @@ def test_a_version_s_rules_read_a_bounded_number_of_values(
     assert report.blocking
 
 
+def test_an_evidence_age_of_a_record_dated_after_the_check_date_is_no_age(built: manifest.Manifest) -> None:
+    """``evaluation.age_days <= 30`` passed on -1 with a check date before the evaluation; now the age
+    of the next day is 0 (the day of grace) and a later record has none: an error, never a pass."""
+    rule_ = rule(evidence="evaluation.age_days", require={"<=": 30})
+    grace = only(run(built, policy(rule_), today=dt.date(2026, 1, 19)))  # evaluated 2026-01-20
+    assert (grace.outcome, grace.checks[0].observed) == ("pass", 0)
+    early = only(run(built, policy(rule_), today=dt.date(2026, 1, 10)))
+    assert early.outcome == "error" and early.checks[0].observed is None
+
+
 def test_all_versions_rules_read_a_bounded_number_of_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bound per version, copied onto many versions, grew the build with the versions (the second
     red-team pass: 21 versions, 4 min, 4.2 GB). The rules of all versions together read at most

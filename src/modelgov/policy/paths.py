@@ -310,6 +310,14 @@ def days_between(earlier: str, today: dt.date) -> int:
     return (today - dt.date.fromisoformat(earlier[:10])).days
 
 
+def record_age(dated: str, today: dt.date) -> int | None:
+    """The age in days on ``today`` of a record dated ``dated``: 0 for one of the next day (the
+    loader's day of grace, for places east of UTC), and ``None``, no age, for one dated later (a check
+    date set before it, ``--as-of``): a rule on it is then an error, never a pass on a negative age."""
+    age = days_between(dated, today)
+    return None if age < -1 else max(0, age)
+
+
 def evidence_index(
     model: manifest.Model, version: manifest.ModelVersion, today: dt.date, *, signed_only: bool = False
 ) -> dict[str, Evidence]:
@@ -331,7 +339,7 @@ def evidence_index(
     put("model.owner.email", model.owner.email, f"{card_page}#model-details")
     put("model.owner.team", model.owner.team, f"{card_page}#model-details")
     put("version.status", version.status, f"{card_page}#model-details")
-    put("version.age_days", days_between(version.created, today), f"{card_page}#model-details")
+    put("version.age_days", record_age(version.created, today), f"{card_page}#model-details")
     for field in CARD_FIELDS:
         put(f"card.{field}", getattr(model.card, field), card_page)
     risk_evidence(put, model, today)
@@ -340,7 +348,7 @@ def evidence_index(
     if run is not None:
         put("evaluation.id", run.id, f"{card_page}#evaluation-data")
         put("evaluation.rows", run.performance.rows, f"{card_page}#evaluation-data")
-        put("evaluation.age_days", days_between(run.date, today), f"{card_page}#evaluation-data")
+        put("evaluation.age_days", record_age(run.date, today), f"{card_page}#evaluation-data")
         for metric in run.performance.metrics:
             _with_interval(put, f"performance.{metric.name}", metric.value, metric.interval, f"{card_page}#metrics")
         for result in run.fairness:
@@ -421,7 +429,7 @@ def evidence_index(
         role = f"approvals.{group_segment(approval.role)}"  # one segment: a role may hold a '.'
         put(f"{role}.decision", approval.decision, page)
         put(f"{role}.by", approval.by, page)
-        put(f"{role}.age_days", days_between(approval.date, today), page)
+        put(f"{role}.age_days", record_age(approval.date, today), page)
         put(f"{role}.signed", approval.signature == "signed", page)
 
     open_flags = [flag for flag in version.flags if flag.state == "open"]
