@@ -1316,3 +1316,22 @@ def test_an_mlflow_meta_file_of_nested_aliases_is_refused_without_expanding_them
     err = capsys.readouterr().err
     assert code == 2 and time.monotonic() - started < 30, err
     assert "mlruns/1/meta.yaml" in err and "internal error" not in err, err
+
+
+def test_a_log_dated_in_the_future_does_not_make_monitoring_fresh(tmp_path: Path) -> None:
+    """A scoring log whose records are timestamped 2099 made the latest window's age negative, and
+    ``max_age_days: {monitoring: 30}`` passed for ever. Its window starts after the check date: the
+    log has no age on that day, and the rule is an error."""
+    ws = write_workspace(tmp_path / "ws")
+    with_monitoring(ws)
+    log_table().assign(ts="2099-08-03T10:00:00Z").to_csv(ws / "logs" / "week-1.csv", index=False)
+    (ws / "policies").mkdir(exist_ok=True)
+    (ws / "policies" / "fresh.yml").write_text(
+        "id: fresh\ntitle: Fresh\nrules:\n  - id: monitored\n    title: Monitored lately\n"
+        "    severity: blocking\n    max_age_days: {monitoring: 30}\n"
+    )
+    results = tmp_path / "results.json"
+    code = main(["check", str(ws), "--results", str(results), "-q", "--no-cache"])
+    found = next(r for r in json.loads(results.read_text())["results"] if r["rule"] == "monitored")
+    assert code == 1 and found["outcome"] == "error", found
+    assert "starts after the check date" in found["checks"][0]["message"]

@@ -184,6 +184,18 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                     message="the monitoring log has no window with records",
                 )
             )
+        elif ev.value is None:
+            checks.append(
+                Check(
+                    path="monitoring.age_days",
+                    observed=None,
+                    requirement=f"monitoring.age_days <= {limits.monitoring}",
+                    outcome="error",
+                    message=f"the latest monitored window starts after the check date {ctx.today}: the log holds "
+                    "records dated later, so it has no age on that day",
+                    page=ev.page,
+                )
+            )
         else:
             ok = ev.value <= limits.monitoring
             checks.append(

@@ -400,7 +400,11 @@ def evidence_index(
         if filled:
             latest = filled[-1]
             put("drift.share_drifted", latest.share_drifted, f"{mon_page}#summary")
-            put("monitoring.age_days", days_between(latest.end, today), f"{mon_page}#summary")
+            # a window that starts after the day after the check date holds records dated later (a
+            # timestamp of 2099 made the age negative for ever): no age; one in progress is negative
+            starts_later = days_between(latest.start, today) < -1
+            age = None if starts_later else days_between(latest.end, today)
+            put("monitoring.age_days", age, f"{mon_page}#summary")
             for item in latest.features:
                 page = f"{mon_page}#features-in-the-latest-window"
                 # one segment whatever the column's name: a `.` in it would otherwise split the path, and
