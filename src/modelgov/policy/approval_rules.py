@@ -174,26 +174,18 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
         ev = ctx.index.get("monitoring.age_days")
         if ctx.version.monitoring is None and ctx.version.drift is None:
             pass  # no production log: freshness of monitoring does not apply
-        elif ev is None:
+        elif ev is None or ev.value is None:
             checks.append(
                 Check(
                     path="monitoring.age_days",
                     observed=None,
                     requirement=f"monitoring.age_days <= {limits.monitoring}",
                     outcome="error",
-                    message="the monitoring log has no window with records",
-                )
-            )
-        elif ev.value is None:
-            checks.append(
-                Check(
-                    path="monitoring.age_days",
-                    observed=None,
-                    requirement=f"monitoring.age_days <= {limits.monitoring}",
-                    outcome="error",
-                    message=f"the latest monitored window starts after the check date {ctx.today}: the log holds "
+                    message="the monitoring log has no window with records"
+                    if ev is None
+                    else f"the latest monitored window starts after the check date {ctx.today}: the log holds "
                     "records dated later, so it has no age on that day",
-                    page=ev.page,
+                    page=None if ev is None else ev.page,
                 )
             )
         else:
