@@ -104,3 +104,17 @@ def test_a_respelt_group_and_a_column_of_lists_are_refused_alike(spark, files, t
     log.assign(sex=[[v] for v in log["sex"]]).to_parquet(tmp_path / "lists.parquet")
     with pytest.raises(ScanError, match="column 'sex' holds lists or objects"):
         scan_groups_spark(read_log(spark, [str(tmp_path / "lists.parquet")]), **options)
+
+
+def test_the_outcome_join_refuses_columns_of_lists_alike(spark, files, tmp_path) -> None:
+    """The embedded engine refuses a log or outcome column of lists when it defines the log; the
+    Spark engine's outcome join does too, naming the table and the column."""
+    from modelgov.monitoring.logsource import ScanError
+
+    truth = pd.read_parquet(files / "truth.parquet")
+    truth.assign(y=[[v] for v in truth["y"]]).to_parquet(tmp_path / "truth.parquet")
+    with pytest.raises(ScanError, match="truth: column 'y' holds lists or objects"):
+        list(scan_outcomes_spark(read_log(spark, [str(files / "log.parquet")]),
+                                 read_log(spark, [str(tmp_path / "truth.parquet")]), truth_name="truth",
+                                 timestamp="ts", window=WindowSpec("week"), log_id="id", truth_id="id",
+                                 truth_label="y", prediction="prediction", groups=["sex"]))  # fmt: skip

@@ -86,7 +86,7 @@ def _suffix(path: str) -> str:
     return "." + name.rsplit(".", 1)[-1] if "." in name else ".parquet"  # a folder: a Parquet dataset
 
 
-def refuse_nested(log: DataFrame, columns: Sequence[str]) -> None:
+def refuse_nested(log: DataFrame, columns: Sequence[str], name: str = "log") -> None:
     """Refuse a column that Spark reads as a list, struct or map: the embedded engine refuses it
     when the log is defined (:func:`.logsource.define_log`), and both engines must judge one log alike
     (a list's text would be compared as a value, or grouped, where one value per record is due)."""
@@ -94,7 +94,7 @@ def refuse_nested(log: DataFrame, columns: Sequence[str]) -> None:
     for column in dict.fromkeys(columns):
         kind = kinds.get(column, "")
         if kind.startswith(("array<", "struct<", "map<")):
-            raise ScanError(f"log: column {column!r} holds lists or objects ({kind}), not single values")
+            raise ScanError(f"{name}: column {column!r} holds lists or objects ({kind}), not single values")
 
 
 def scan_windows_spark(
@@ -188,6 +188,8 @@ def scan_outcomes_spark(
         raise ScanError(
             f"{truth_name}: no column {', '.join(map(repr, missing))} (columns: {', '.join(truth.columns)})"
         )
+    refuse_nested(log, [c for c in (log_id, prediction, score, *groups) if c])
+    refuse_nested(truth, [truth_id, truth_label], name=truth_name)
     framed = _framed(log, timestamp, window)
     outcomes = (
         truth.select(F.col(truth_id).alias("__id"), F.col(truth_label).alias("__label"))
