@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from modelgov.text_safety import visible
+from modelgov.text_safety import drawn, visible
 
 __all__ = ["lookalike_key", "lookalike_problem", "lookalike_sets", "looks_like", "spelt_out"]
 
@@ -64,16 +64,6 @@ _SEPARATORS = frozenset(" \t_-.·‐‑‒–—―−")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
-#: What a key leaves out besides format characters (Cf) and non-spacing marks (Mn: combining
-#: marks, variation selectors, the grapheme joiner): characters drawn as a blank.
-_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def _visible(name: str) -> str:
-    folded = unicodedata.normalize("NFKC", name)
-    return "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Mn") and c not in _BLANKS)
-
-
 def _squeezed(text: str) -> str:
     return "".join(c for c in text if c not in _SEPARATORS and not c.isspace()).replace("rn", "m")
 
@@ -88,7 +78,7 @@ def lookalike_key(name: str) -> str:
     ``sex\u200b`` and ``s-e-x``; for ``age_band``, ``Age band`` and ``age‑band``; for ``religion``
     and ``reIigion``."""
     # read as Latin before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y)
-    folded = _visible(name).translate(_AS_LATIN).casefold().translate(_AS_LATIN).translate(_ONE_STROKE)
+    folded = drawn(name).translate(_AS_LATIN).casefold().translate(_AS_LATIN).translate(_ONE_STROKE)
     return _squeezed(folded)
 
 

@@ -29,8 +29,9 @@ the cell as a formula.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["CONTROL_CHARACTERS", "spreadsheet_cell", "visible"]
+__all__ = ["CONTROL_CHARACTERS", "drawn", "spreadsheet_cell", "visible"]
 
 #: What :func:`visible` replaces: C0 controls, DEL, C1 controls, the line and paragraph separators,
 #: the bidirectional marks, embeddings, overrides and isolates, and the characters that show as nothing.
@@ -57,6 +58,21 @@ def visible(value: object, keep: str = "\n\t") -> str:
         return text
     kept = set(keep) - {"\r"}
     return CONTROL_CHARACTERS.sub(lambda m: m.group() if m.group() in kept else _escape(m), text)
+
+
+#: Characters drawn as a blank that are neither format characters (Cf) nor marks (Mn): the Hangul
+#: fillers and the Braille blank.
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def drawn(text: str) -> str:
+    """``text`` as it is drawn: compatibility forms folded (NFKC: a full-width letter is the letter,
+    a no-break space a space), and what takes no place of its own left out: format characters
+    (zero-width spaces and joiners, marks, the byte-order mark, the soft hyphen), non-spacing marks
+    that are not part of a letter (the grapheme joiner, variation selectors) and blank fillers. The one
+    reading of "what a reader sees" for the checks that compare text as it looks."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Mn") and c not in _BLANKS)
 
 
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").

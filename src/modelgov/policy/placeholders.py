@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
+
+from modelgov.text_safety import drawn
 
 #: Text that marks a card field as not really written.
 PLACEHOLDER = re.compile(
@@ -21,9 +22,6 @@ TODO_PREFIX = re.compile(r"^\W*(todo|tbd)\b", re.I)
 
 #: An HTML tag or comment: a card's Markdown may hold HTML, which a page shows as nothing.
 _TAG = re.compile(r"<[^<>]*>")
-#: Characters that show as nothing but are not format characters (Unicode category Cf, removed too):
-#: fillers that render blank.
-_BLANK = dict.fromkeys(map(ord, "\u115f\u1160\u3164\uffa0\u2800"))
 
 
 def shown_text(text: str) -> str:
@@ -33,9 +31,7 @@ def shown_text(text: str) -> str:
     a byte-order mark, bidirectional marks, blank fillers), runs of space made one."""
     if text.isascii() and "<" not in text and "&" not in text:  # nothing to drop, read or fold
         return " ".join(text.split())
-    seen = unicodedata.normalize("NFKC", html.unescape(_TAG.sub("", text)))
-    seen = "".join(c for c in seen if unicodedata.category(c) != "Cf").translate(_BLANK)
-    return " ".join(seen.split())
+    return " ".join(drawn(html.unescape(_TAG.sub("", text))).split())
 
 
 def is_placeholder(text: str) -> bool:
