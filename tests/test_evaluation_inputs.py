@@ -146,7 +146,7 @@ def test_a_group_respelt_to_look_like_another_is_refused_naming_both(respelt: st
     table = _table(g=["F", "M", respelt, "M"])
     columns = EvaluationColumns(label="y", prediction="p", score="s", sensitive=("g",))
     with pytest.raises(DataProblem, match="groups look alike but are different values") as caught:
-        prepare_arrays(table, columns, task="binary_classification")
+        analyse_evaluation(table, columns, task="binary_classification", min_group_size=1, resampling=Resampling(0))
     assert caught.value.column == "g" and "'F'" in str(caught.value)
 
 
@@ -158,7 +158,9 @@ def test_groups_that_only_look_different_in_numbers_or_are_distinct_names_pass()
         ["a", "b", "c", "d"],
     ):
         columns = EvaluationColumns(label="y", prediction="p", score="s", sensitive=("g",))
-        prepare_arrays(_table(g=groups), columns, task="binary_classification")
+        analyse_evaluation(
+            _table(g=groups), columns, task="binary_classification", min_group_size=1, resampling=Resampling(0)
+        )
 
 
 def test_a_respelt_group_stops_the_build_naming_the_file_and_column(

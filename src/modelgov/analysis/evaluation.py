@@ -73,8 +73,8 @@ def analyse_evaluation(
     arrays = prepare_arrays(table, columns, task=task, row_id=row_id)
     intersections: dict[tuple[str, ...], pd.Series] = {}
     if task != "multiclass_classification":  # the tasks whose rows are grouped
-        for feature in columns.sensitive:
-            _groups_bounded(group_labels(table[feature]), (feature,))
+        for feature in columns.sensitive:  # labelled once here for both checks
+            groups_look_distinct(_groups_bounded(group_labels(table[feature]), (feature,)), feature)
         for combination in columns.intersections:
             intersections[combination] = _groups_bounded(combined_labels(table, list(combination)), combination)
     y_true, y_pred = arrays.y_true, arrays.y_pred
@@ -190,8 +190,6 @@ def prepare_arrays(
         (columns.label, columns.prediction, *([columns.score] if columns.score else []), *grouped)
     ):
         scalars_only(table, column)
-    for feature in columns.sensitive:
-        groups_look_distinct(table[feature], feature)
     ids = table[row_id].reset_index(drop=True) if row_id else None
     if task == "regression":
         return RunArrays(_numeric(table, columns.label), _numeric(table, columns.prediction), row_ids=ids)
@@ -216,8 +214,9 @@ def prepare_arrays(
     return RunArrays(labels, predictions, row_ids=ids)
 
 
-def groups_look_distinct(values: pd.Series, column: str) -> None:
-    """Refuse a sensitive feature whose groups a reader cannot tell apart.
+def groups_look_distinct(labels: pd.Series, column: str) -> None:
+    """Refuse a sensitive feature whose groups (``labels``, each row's, from :func:`group_labels`) a
+    reader cannot tell apart.
 
     ``F``, ``f``, ``F `` (a trailing space), a full-width ``Ｆ`` and ``F`` followed by a zero-width
     space are different values, so the analysis would count them as five groups, each perhaps too small to be measured
@@ -225,7 +224,7 @@ def groups_look_distinct(values: pd.Series, column: str) -> None:
     way to hide a gap by respelling one group. Groups whose labels share a look-alike key
     (:func:`modelgov.lookalikes.lookalike_key`: case, width, invisible characters, spaces, dashes
     and look-alike letters set aside) are refused, naming them, so that each group is spelt one way."""
-    names = (str(name) for name in pd.unique(group_labels(values.reset_index(drop=True))) if name != MISSING_GROUP)
+    names = (str(name) for name in pd.unique(labels) if name != MISSING_GROUP)
     problem = lookalike_problem(names)
     if problem:
         raise DataProblem(column, problem)
