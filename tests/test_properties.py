@@ -374,7 +374,8 @@ def mutated_text(draw: st.DrawFn, original: str) -> str:
             if not candidates:
                 continue
             n = draw(st.sampled_from(candidates))
-            match = re.match(r"^(\s*(?:- )?)([A-Za-z_][\w-]*):(.*)$", lines[n])
+            # DOTALL: an earlier edit may have put a line break after the colon (a key of "a:\n")
+            match = re.match(r"^(\s*(?:- )?)([A-Za-z_][\w-]*):(.*)$", lines[n], re.DOTALL)
             assert match is not None
             prefix, key, rest = match.groups()
             if kind == "key":
