@@ -8,6 +8,7 @@ import html
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import skops.io
 from sklearn.linear_model import LogisticRegression
@@ -76,6 +77,24 @@ def test_a_bad_key_in_explanations_names_the_file_and_line(tmp_path: Path, capsy
     assert main(["validate", str(ws)]) == 2
     err = capsys.readouterr().err
     assert "model.yml:" in err and "explanations.features.age.monotonic" in err
+
+
+def test_an_id_column_of_lists_is_an_error_naming_the_table_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Parquet list column named as the records' id is refused, not shown as "[1 2]" ids."""
+    ws = _workspace(tmp_path / "ws", publish=True)
+    table = pd.read_csv(ws / "data/holdout.csv")
+    table["rid"] = [[i, i + 1] for i in range(len(table))]
+    table.to_parquet(ws / "data/holdout.parquet", index=False)
+    (ws / "data/holdout.csv").unlink()
+    for rel in ("models/loans/versions/1.0/version.yml", "datasets/loans-holdout.yml"):
+        path = ws / rel
+        path.write_text(path.read_text(encoding="utf-8").replace("holdout.csv", "holdout.parquet"), encoding="utf-8")
+    assert main(["build", str(ws), "-o", str(tmp_path / "site"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "holdout.parquet" in err and "explanations.id_column" in err and "'rid'" in err
+    assert "lists or objects" in err and "Traceback" not in err
 
 
 def test_explained_decisions_are_cached_and_recomputed_when_what_they_read_changes(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ class RecordExplanationStage(Stage):
             return None
         from threadpoolctl import threadpool_limits
 
+        from modelgov.analysis.evaluation import DataProblem, scalars_only
         from modelgov.analysis.explain import positive_index
         from modelgov.analysis.record_explanations import explain_records
         from modelgov.analysis.shapley import ShapUnavailable
@@ -80,8 +81,14 @@ class RecordExplanationStage(Stage):
             if id_column and id_column not in table.columns:
                 extra = read_table(subject.path(evaluation.data), [id_column])
                 table = table.assign(**{id_column: extra[id_column].to_numpy()})
+            if id_column:
+                scalars_only(table, id_column)  # a record's id is one value, not a list or an object
         except TableError as exc:
             raise StageFailed(Problem(evaluation.data, None, "explanations.id_column", str(exc))) from None
+        except DataProblem as exc:
+            raise StageFailed(
+                Problem(evaluation.data, None, "explanations.id_column", f"{exc.key}: {exc.message}")
+            ) from None
         model = loaded.estimator
         index = positive_index(model, evaluation.positive_label) if card.task.value == "binary_classification" else 0
         try:
