@@ -164,3 +164,146 @@ def test_environments_with_other_syntax_options_get_their_own_code(tmp_path: Pat
     trimmed = jinja2.Environment(loader=loader, bytecode_cache=cache, keep_trailing_newline=True, trim_blocks=True)
     assert kept.get_template("page.md.j2").render() == "\nx\n\n"
     assert trimmed.get_template("page.md.j2").render() == "x\n"
+
+
+# ---------------------------------------------------------------------- kept in the analysis cache
+
+SECRET = b"compiled-templates-test-secret-0123456789"
+
+
+def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing compiled in this process's memory, as in a new ``modelgov build``."""
+    from collections import OrderedDict
+
+    from modelgov.render import mkdocs_site, page_renderer
+
+    monkeypatch.setattr(page_renderer._COMPILED, "_code", OrderedDict())
+    monkeypatch.setattr(mkdocs_site._TEMPLATE_CODE, "_code", OrderedDict())
+
+
+def _counting_compilations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    compiled: list[str] = []
+    original = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, name: str | None = None, filename: str | None = None, *a, **k):
+        compiled.append(str(filename or name))
+        return original(self, source, name, filename, *a, **k)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
+def _retitled(title: str):
+    """The test manifest under another site title: every page and every part of the site differs, so
+    nothing is reused from the cache but the compiled templates."""
+    base = make_manifest()
+    return base.model_copy(update={"site": base.site.model_copy(update={"title": title})})
+
+
+def _differing(first: Path, second: Path) -> list[Path]:
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    return [p for p in files if (first / p).read_bytes() != (second / p).read_bytes()]
+
+
+def _template_entries(cache_dir: Path) -> dict[Path, str]:
+    """Each compiled template's entry file in the cache, with its template's name."""
+    import io
+    import json
+
+    import numpy as np
+
+    found = {}
+    for path in cache_dir.rglob("*.entry"):
+        raw = path.read_bytes()
+        body = raw[raw.index(b"\n") + 1 :]
+        with np.load(io.BytesIO(body), allow_pickle=False) as archive:
+            payload = json.loads(archive["__payload__"].tobytes()) if "__payload__" in archive.files else {}
+        if isinstance(payload, dict) and "template" in payload:
+            found[path] = payload["template"]
+    return found
+
+
+@pytest.mark.slow
+def test_a_new_process_is_handed_the_code_kept_in_the_analysis_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build with a cache keeps what it compiled there (pages' and theme's templates); a build in a
+    new process compiles none of them again, and its pages are the bytes of templates compiled afresh."""
+    from modelgov.cache import AnalysisCache
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719748800")
+    _fresh_process(monkeypatch)
+    render_site(make_manifest(), tmp_path / "first", cache=AnalysisCache(tmp_path / "cache", secret=SECRET))
+    kept = _template_entries(tmp_path / "cache")
+    assert (
+        "the compiled template 'home.md.j2'" in kept.values() and "the compiled template 'main.html'" in kept.values()
+    )
+
+    _fresh_process(monkeypatch)
+    compiled = _counting_compilations(monkeypatch)
+    cache = AnalysisCache(tmp_path / "cache", secret=SECRET)
+    render_site(_retitled("Another title"), tmp_path / "from-cache", cache=cache)
+    assert compiled == []
+    assert cache.stats.hits == 0 and cache.stats.corrupted == []  # not counted as analysis results
+
+    _fresh_process(monkeypatch)
+    render_site(_retitled("Another title"), tmp_path / "afresh")
+    assert compiled  # compiled, with no cache to read from
+    assert _differing(tmp_path / "from-cache", tmp_path / "afresh") == []
+
+
+@pytest.mark.slow
+@pytest.mark.redteam
+def test_compiled_code_planted_altered_or_moved_in_the_cache_never_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever can write the cache folder, without its key, cannot have a build run their code: an
+    entry whose code was replaced, an entry moved to another template's key, and an authentic entry
+    that holds no code are each refused, reported, and the template compiled again."""
+    import marshal
+    import shutil
+
+    import numpy as np
+
+    from modelgov.cache import AnalysisCache
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719748800")
+    _fresh_process(monkeypatch)
+    render_site(make_manifest(), tmp_path / "first", cache=AnalysisCache(tmp_path / "cache", secret=SECRET))
+    entries = sorted(_template_entries(tmp_path / "cache").items())
+    assert len(entries) >= 6
+    marker = tmp_path / "planted-code-ran"
+    planted = marshal.dumps(compile(f"open({str(marker)!r}, 'w').write('ran')", "planted", "exec"))
+    (altered, _), (moved_from, _), (moved_to, _), (not_code, _) = entries[:4]
+    # the code replaced in place, the MAC left as it was
+    raw = altered.read_bytes()
+    header, body = raw[: raw.index(b"\n") + 1], raw[raw.index(b"\n") + 1 :]
+    buffer = __import__("io").BytesIO()
+    with np.load(__import__("io").BytesIO(body), allow_pickle=False) as archive:
+        members = {name: archive[name] for name in archive.files}
+    members["code"] = np.frombuffer(planted, dtype=np.uint8)
+    np.savez(buffer, **members)
+    altered.write_bytes(header + buffer.getvalue())
+    # an authentic entry copied over another template's
+    shutil.copyfile(moved_from, moved_to)
+    # an authentic entry (written with the key) that holds something other than code
+    key = not_code.name.removesuffix(".entry")
+    AnalysisCache(tmp_path / "cache", secret=SECRET).put(
+        key, {"template": "x"}, {"code": np.frombuffer(marshal.dumps(["not", "code"]), dtype=np.uint8)}
+    )
+
+    _fresh_process(monkeypatch)
+    compiled = _counting_compilations(monkeypatch)
+    messages: list[str] = []
+    cache = AnalysisCache(tmp_path / "cache", secret=SECRET, report=messages.append)
+    render_site(_retitled("Another title"), tmp_path / "after", cache=cache)
+    assert not marker.exists()
+    assert len(cache.stats.corrupted) == 3 and len(compiled) == 3
+    assert any("MAC does not match" in m for m in messages)
+    assert any("names another entry" in m for m in messages)
+    assert any("does not hold a template's compiled code" in m for m in messages)
+
+    _fresh_process(monkeypatch)
+    render_site(_retitled("Another title"), tmp_path / "afresh")
+    assert _differing(tmp_path / "after", tmp_path / "afresh") == []

@@ -273,13 +273,25 @@ class AnalysisCache:
             return False
         return stat.S_ISREG(mode)
 
-    def get(self, key: str, label: str, *, raw_json: bool = False) -> tuple[Any, dict[str, np.ndarray]] | None:
+    def get(
+        self, key: str, label: str, *, raw_json: bool = False, counted: bool = True
+    ) -> tuple[Any, dict[str, np.ndarray]] | None:
         """The cached (JSON result, arrays) for ``key``, or None when absent or refused (``label``
         names the result in the build's messages). Nothing is used before its MAC is verified.
 
         ``raw_json``: the result as the JSON text it was stored as (``bytes``), not parsed, for a
         caller that validates it with pydantic's own JSON parser (:meth:`.Stage.load`), which does
-        both steps in a fraction of the time ``json.loads`` and ``model_validate`` take."""
+        both steps in a fraction of the time ``json.loads`` and ``model_validate`` take.
+        ``counted=False``: an entry that is not an analysis result (compiled templates) leaves the
+        build's count of results reused and computed as it was; a refused one is still reported."""
+        hits, misses = self.stats.hits, self.stats.misses
+        try:
+            return self._get(key, label, raw_json)
+        finally:
+            if not counted:
+                self.stats.hits, self.stats.misses = hits, misses
+
+    def _get(self, key: str, label: str, raw_json: bool) -> tuple[Any, dict[str, np.ndarray]] | None:
         if self._secret is None:
             self.stats.misses += 1
             return None
@@ -351,10 +363,13 @@ class AnalysisCache:
         self.stats.hits += 1
         return payload, arrays
 
-    def reject(self, key: str, label: str, reason: str) -> None:
+    def reject(self, key: str, label: str, reason: str, *, counted: bool = True) -> None:
         """The caller found an authenticated entry invalid (it does not match the result's schema)."""
+        hits, misses = self.stats.hits, self.stats.misses
         self.stats.hits -= 1
         self._refuse(key, label, reason)
+        if not counted:
+            self.stats.hits, self.stats.misses = hits, misses
 
     def _refuse(self, key: str, label: str, reason: str) -> None:
         """Report an entry that is not used. It is not deleted: the recomputed result replaces it by

@@ -17,7 +17,7 @@ from modelgov import manifest as manifest_io
 from modelgov import resources
 from modelgov.cache import AnalysisCache
 from modelgov.manifest import Manifest
-from modelgov.render import bias_audit_csv, charts, navigation, page_paths, pages, site_engine
+from modelgov.render import bias_audit_csv, charts, compiled_templates, navigation, page_paths, pages, site_engine
 from modelgov.render.content import PLOTLY_JS, SiteFile, SiteSource
 from modelgov.render.result_names import check_result_names
 from modelgov.render.site_build import build_site
@@ -92,6 +92,7 @@ def render_site(
     """
     check_result_names(manifest)
     engine = site_engine.load()
-    source = site_source(manifest, template_dir=template_dir, versioned=versioned, cache=cache, dossiers=dossiers)
-    progress(f"Building the static site with {engine.label} ({len(source.pages)} pages)")
-    build_site(source, Path(site_dir), engine=engine, quiet=quiet, cache=cache, progress=progress, jobs=jobs)
+    with compiled_templates.persisted_in(cache):
+        source = site_source(manifest, template_dir=template_dir, versioned=versioned, cache=cache, dossiers=dossiers)
+        progress(f"Building the static site with {engine.label} ({len(source.pages)} pages)")
+        build_site(source, Path(site_dir), engine=engine, quiet=quiet, cache=cache, progress=progress, jobs=jobs)
