@@ -342,6 +342,36 @@ def test_layout_flows_left_to_right_without_overlaps_at_fleet_size() -> None:
     assert layout.layers == 4
 
 
+def test_crossings_are_counted_as_every_pair_of_edges_would_count_them() -> None:
+    """The count in a sorted list equals the count over every pair (ties in source or target,
+    several edges from one node, empty layers), on random graphs of up to 60 edges between layers."""
+    import random
+
+    rng = random.Random(7)
+
+    def every_pair(order, edges, layer_of) -> int:
+        position = {node: i for column in order for i, node in enumerate(column)}
+        total = 0
+        for (s1, t1), (s2, t2) in itertools.combinations(edges, 2):
+            if layer_of[s1] == layer_of[s2]:
+                a1, b1, a2, b2 = position[s1], position[t1], position[s2], position[t2]
+                total += (a1 < a2 and b2 < b1) or (a2 < a1 and b1 < b2)
+        return total
+
+    for _ in range(300):
+        depth = rng.randint(2, 4)
+        order = [[f"{layer}-{i}" for i in range(rng.randint(1, 9))] for layer in range(depth)]
+        layer_of = {node: layer for layer, column in enumerate(order) for node in column}
+        edges = sorted(
+            {
+                (rng.choice(order[layer]), rng.choice(order[layer + 1]))
+                for layer in range(depth - 1)
+                for _ in range(rng.randint(0, 60))
+            }
+        )
+        assert _crossings(order, edges, layer_of) == every_pair(order, edges, layer_of)
+
+
 def test_barycentre_ordering_removes_the_crossings_of_a_crossed_start() -> None:
     # a "ladder" given in crossed order: a1→b2, a2→b1 (ids sort the wrong way round)
     nodes = ["a1", "a2", "a3", "b1", "b2", "b3"]

@@ -16,6 +16,7 @@ Steps, each deterministic (ties broken by node id, never by hash or dict order):
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
@@ -89,9 +90,13 @@ def _crossings(order: list[list[str]], edges: list[tuple[str, str]], layer_of: d
     total = 0
     for pairs in between.values():
         pairs.sort()
-        for i, (_, b1) in enumerate(pairs):
-            for _, b2 in pairs[i + 1 :]:
-                total += b2 < b1
+        # two edges cross when the later one (by source, then target) ends above the earlier one:
+        # for each edge, the earlier edges whose target is below its own, counted in a sorted list
+        # (a fleet's lineage has thousands of edges between two layers, and every sweep counts them)
+        targets: list[int] = []
+        for _, target in pairs:
+            total += len(targets) - bisect.bisect_right(targets, target)
+            bisect.insort(targets, target)
     return total
 
 
