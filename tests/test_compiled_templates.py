@@ -91,14 +91,7 @@ def test_a_second_site_built_in_the_same_process_compiles_no_template(
     """The pages' templates and the theme's, including the environments Material's search plugin makes."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719748800")
     render_site(make_manifest(), tmp_path / "first")
-    compiled: list[str] = []
-    original = jinja2.Environment.compile
-
-    def counting(self: jinja2.Environment, source: str, name: str | None = None, filename: str | None = None, *a, **k):
-        compiled.append(str(filename or name))
-        return original(self, source, name, filename, *a, **k)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    compiled = _counting_compilations(monkeypatch)
     render_site(make_manifest(), tmp_path / "second")
     assert compiled == []
     first, second = tmp_path / "first", tmp_path / "second"
