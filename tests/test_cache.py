@@ -89,11 +89,13 @@ def build(ws: Path, cache_dir: Path | None, messages: list[str] | None = None) -
 
 
 def entries(cache_dir: Path) -> list[Path]:
+    return sorted(cache_dir.rglob("*.entry"))
+
+
+def result_entries(cache_dir: Path) -> list[Path]:
     """The cache's analysis results and built pages and parts, not the templates a build compiled
     (kept there too, tests/test_compiled_templates.py); their JSON payload is stored as it is."""
-    return sorted(
-        p for p in cache_dir.rglob("*.entry") if b'{"template": "the compiled template ' not in p.read_bytes()
-    )
+    return [p for p in entries(cache_dir) if b'{"template": "the compiled template ' not in p.read_bytes()]
 
 
 def test_a_warm_build_reuses_every_evaluation_and_gives_the_same_manifest(ws: Path, tmp_path: Path) -> None:
@@ -282,7 +284,7 @@ def test_a_card_change_rerenders_only_that_models_pages_and_the_site_is_unchange
     # the shared evaluation and its explanation; each model's pages; the built parts of the site: each
     # model's folder, the datasets and the lineage page (no policies apply, so there are no compliance
     # pages; the site-wide part is built every time)
-    before = set(entries(tmp_path / "cache"))
+    before = set(result_entries(tmp_path / "cache"))
     assert len(before) == 2 + 2 + 4
     card = ws / "models" / "loans" / "model.yml"
     card.write_text(card.read_text().replace("caveats: ", "caveats: Reviewed again. "))
@@ -292,7 +294,7 @@ def test_a_card_change_rerenders_only_that_models_pages_and_the_site_is_unchange
     assert digest(warm.site_dir) == digest(fresh.site_dir)
     assert "Reviewed again." in (warm.site_dir / "models/loans/1.0/index.html").read_text()
     # two new entries: the changed model's pages and its built part; everything else was reused
-    assert len(set(entries(tmp_path / "cache")) - before) == 2
+    assert len(set(result_entries(tmp_path / "cache")) - before) == 2
     assert "Site parts: 3 of 4 reused, 1 built" in messages
 
 

@@ -300,3 +300,48 @@ def test_compiled_code_planted_altered_or_moved_in_the_cache_never_runs(
     _fresh_process(monkeypatch)
     render_site(_retitled("Another title"), tmp_path / "afresh")
     assert _differing(tmp_path / "after", tmp_path / "afresh") == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["sandboxed environment", "python bytecode", "a compiling library's version", "modelgov's source"],
+)
+def test_stored_code_is_handed_only_to_what_compiled_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """A stored entry is found again under the same key (a new process, the same environment), and
+    under no other: a sandboxed environment never gets code compiled outside the sandbox, nor another
+    Python, another version of a library whose filters run while Jinja compiles, or modelgov's source
+    edited in place (whose version number stays)."""
+    import jinja2.sandbox
+
+    from modelgov.cache import AnalysisCache
+    from modelgov.render import compiled_templates
+
+    templates = folder(tmp_path / "t", page="{{ 'x' | upper }} {{ value }}")
+
+    def env(kind: type[jinja2.Environment], code: CompiledTemplates) -> jinja2.Environment:
+        return kind(loader=jinja2.FileSystemLoader(str(templates)), bytecode_cache=code)
+
+    cache = AnalysisCache(tmp_path / "cache", secret=SECRET)
+    with compiled_templates.persisted_in(cache):
+        env(jinja2.Environment, CompiledTemplates()).get_template("page.md.j2")
+        # a new process, the same environment: handed the stored code
+        never_compiles(env(jinja2.Environment, CompiledTemplates())).get_template("page.md.j2")
+        kind = jinja2.Environment
+        if change == "sandboxed environment":
+            kind = jinja2.sandbox.SandboxedEnvironment
+        elif change == "python bytecode":
+            monkeypatch.setattr(compiled_templates.importlib.util, "MAGIC_NUMBER", b"\x00\x00\r\n")
+        elif change == "a compiling library's version":
+            import modelgov.cache
+
+            real = modelgov.cache.package_versions
+            monkeypatch.setattr(
+                modelgov.cache, "package_versions", lambda names: {**real(names), names[0]: "0.0-other"}
+            )
+        else:
+            monkeypatch.setattr(compiled_templates, "_modelgov_source", lambda: "0" * 64)
+        with pytest.raises(AssertionError, match="compiled again"):
+            never_compiles(env(kind, CompiledTemplates())).get_template("page.md.j2")
+    assert cache.stats.hits == cache.stats.misses == 0 and cache.stats.corrupted == []

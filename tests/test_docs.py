@@ -62,6 +62,12 @@ def test_the_github_actions_recipe_builds_annotates_publishes_and_gates() -> Non
     assert uses["actions/cache"]["with"]["path"] == ".modelgov-cache"  # outside the workspace, never in it
     assert workflow["env"]["MODELGOV_CACHE_DIR"].endswith("/.modelgov-cache")
     assert "secrets.MODELGOV_CACHE_KEY" in workflow["env"]["MODELGOV_CACHE_KEY"]
+    # pull requests never build with the publishing builds' key, nor restore their cache
+    assert (
+        "github.event_name != 'pull_request' && secrets.MODELGOV_CACHE_KEY ||" in workflow["env"]["MODELGOV_CACHE_KEY"]
+    )
+    assert "github.event_name" in uses["actions/cache"]["with"]["key"]
+    assert "github.event_name" in uses["actions/cache"]["with"]["restore-keys"]
     assert "pull_request" in workflow["env"]["MODELGOV_REFUSE_WORKSPACE_CODE"]  # pickles, skops types, templates
     assert workflow["env"]["MODELGOV_NO_WORKSPACE_SIGNERS"] == "1"  # fail closed when the secret is missing
     assert any("MODELGOV_ALLOWED_SIGNERS" in r for r in runs)

@@ -284,30 +284,24 @@ class AnalysisCache:
         both steps in a fraction of the time ``json.loads`` and ``model_validate`` take.
         ``counted=False``: an entry that is not an analysis result (compiled templates) leaves the
         build's count of results reused and computed as it was; a refused one is still reported."""
-        hits, misses = self.stats.hits, self.stats.misses
-        try:
-            return self._get(key, label, raw_json)
-        finally:
-            if not counted:
-                self.stats.hits, self.stats.misses = hits, misses
-
-    def _get(self, key: str, label: str, raw_json: bool) -> tuple[Any, dict[str, np.ndarray]] | None:
         if self._secret is None:
-            self.stats.misses += 1
+            self.stats.misses += counted
             return None
         try:
             raw = self._read(key)
         except FileNotFoundError:
-            self.stats.misses += 1
+            self.stats.misses += counted
             return None
         except _Refused as exc:
-            return self._refuse(key, label, str(exc))
+            return self._refuse(key, label, str(exc), counted)
         except OSError as exc:
-            return self._refuse(key, label, f"it cannot be read ({exc.strerror or exc})")
+            return self._refuse(key, label, f"it cannot be read ({exc.strerror or exc})", counted)
         try:
-            return self._decode(raw, key, raw_json)
+            found = self._decode(raw, key, raw_json)
         except CorruptEntry as exc:
-            return self._refuse(key, label, str(exc))
+            return self._refuse(key, label, str(exc), counted)
+        self.stats.hits += counted
+        return found
 
     def _read(self, key: str) -> bytearray:
         with self._shard(key) as shard:
@@ -360,22 +354,18 @@ class AnalysisCache:
             payload = text if raw_json else json.loads(text.decode("utf-8"))
         except (ValueError, KeyError, OSError, UnicodeDecodeError) as exc:
             raise CorruptEntry(f"the archive does not load ({type(exc).__name__})") from None
-        self.stats.hits += 1
         return payload, arrays
 
     def reject(self, key: str, label: str, reason: str, *, counted: bool = True) -> None:
         """The caller found an authenticated entry invalid (it does not match the result's schema)."""
-        hits, misses = self.stats.hits, self.stats.misses
-        self.stats.hits -= 1
-        self._refuse(key, label, reason)
-        if not counted:
-            self.stats.hits, self.stats.misses = hits, misses
+        self.stats.hits -= counted
+        self._refuse(key, label, reason, counted)
 
-    def _refuse(self, key: str, label: str, reason: str) -> None:
+    def _refuse(self, key: str, label: str, reason: str, counted: bool = True) -> None:
         """Report an entry that is not used. It is not deleted: the recomputed result replaces it by
         an atomic rename, which replaces a planted link or FIFO rather than acting on what it names."""
         self.stats.corrupted.append(label)
-        self.stats.misses += 1
+        self.stats.misses += counted
         self.report(f"Cached result for {label} rejected ({reason}): {self.entry_path(key)}; recomputing it")
 
     # ------------------------------------------------------------------ writing

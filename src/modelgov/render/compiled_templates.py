@@ -14,11 +14,14 @@ more authenticated entry: written with HMAC-SHA256 under the cache's key, which 
 workspace or the cache folder, and bound to its entry's key, so an entry that was planted, altered or
 moved to another template's key is refused before it is read (and the template compiled again), as
 a forged analysis result is. A process that builds once (every ``modelgov build``) then compiles
-only the templates that changed since the last build: a third of a fleet's warm build was Jinja's
-compiler. The entry's key names the template, its source's SHA-256, the environment's settings
-(below), Python's bytecode format and the versions of modelgov, Jinja, MkDocs and Material, whose
-filters Jinja may run while it compiles. An entry here is code Jinja's own compiler produced, in
-this process or in an earlier build under the same cache key. It is filed under the template's name and file and the SHA-256 of its
+only the templates that changed since the last build: a quarter of a fleet's warm build was
+Jinja's compiler. The entry's key names the template, its source's SHA-256, the environment's settings
+(below), Python's bytecode format, the SHA-256 of modelgov's own source and the versions of the
+libraries whose filters Jinja may run while it compiles (Jinja, the Markdown renderers, nh3, MkDocs
+and Material). An entry here is code Jinja's own compiler produced, in this process or in an
+earlier build under the same cache key. Whoever holds the cache's key could write an entry that
+runs as Python in a later build, as they could write any result: docs/security.md says to keep the
+key of the builds that publish apart from the key of builds any pull request can run. It is filed under the template's name and file and the SHA-256 of its
 source, so a template whose text changed is compiled again. The code also depends on the
 environment that compiled it: its settings (``trim_blocks``, the extensions), its filters and tests
 (which Jinja may run on literals while it compiles), and its class (Jinja works out constant
@@ -43,6 +46,8 @@ same whatever the file is called, only a traceback would name the first file.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import hashlib
 import importlib.util
 import marshal
@@ -50,6 +55,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from pathlib import Path
 from types import CodeType
 from typing import TYPE_CHECKING
 
@@ -63,25 +69,47 @@ if TYPE_CHECKING:
 __all__ = ["CompiledTemplates", "persisted_in"]
 
 #: The analysis cache the running build keeps compiled templates in (None: memory only). Set by
-#: :func:`persisted_in` in the process that renders; worker processes keep their code in memory.
-_store: AnalysisCache | None = None
-_store_lock = threading.Lock()
+#: :func:`persisted_in` for the thread that renders, so builds in two threads never share one;
+#: worker processes keep their code in memory.
+_store: contextvars.ContextVar[AnalysisCache | None] = contextvars.ContextVar("compiled_templates_store", default=None)
 
 #: The libraries whose filters and tests Jinja may run on literals while it compiles a template.
-_COMPILING_LIBRARIES = ("jinja2", "markupsafe", "mkdocs", "mkdocs-material", "properdocs")
+_COMPILING_LIBRARIES = (
+    "jinja2",
+    "markupsafe",
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "nh3",
+    "markdown",
+    "pymdown-extensions",
+    "pygments",
+    "mkdocs",
+    "mkdocs-material",
+    "properdocs",
+)
 
 
 @contextlib.contextmanager
 def persisted_in(cache: AnalysisCache | None) -> Iterator[None]:
     """Keep templates compiled while the block runs in ``cache`` too, and read them from it."""
-    global _store
-    with _store_lock:
-        previous, _store = _store, cache
+    token = _store.set(cache)
     try:
         yield
     finally:
-        with _store_lock:
-            _store = previous
+        _store.reset(token)
+
+
+@functools.cache
+def _modelgov_source() -> str:
+    """SHA-256 of modelgov's own Python source, read once per process: the filters Jinja runs while
+    it compiles are modelgov's, and an installation edited in place keeps its version number."""
+    import modelgov
+
+    root = Path(modelgov.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
@@ -116,7 +144,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
             code = self._code.get(entry)
             if code is not None:
                 self._code.move_to_end(entry)
-        if code is None and (store := _store) is not None:
+        if code is None and (store := _store.get()) is not None:
             code = _read_stored(store, entry, bucket)
             if code is not None:
                 self._remember(entry, code)
@@ -128,7 +156,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
             return
         entry = (bucket.key, bucket.checksum, _settings(bucket.environment))
         self._remember(entry, bucket.code)
-        if (store := _store) is not None:
+        if (store := _store.get()) is not None:
             store.put(_stored_key(entry), {"template": _label(bucket)}, {"code": _code_bytes(bucket.code)})
 
     def _remember(self, entry: tuple[str, str, tuple], code: CodeType) -> None:
@@ -159,6 +187,7 @@ def _stored_key(entry: tuple[str, str, tuple]) -> str:
             "source sha256": checksum,
             "environment": repr(settings),
             "python bytecode": f"{sys.implementation.cache_tag} {importlib.util.MAGIC_NUMBER.hex()}",
+            "modelgov source": _modelgov_source(),
             "compiling libraries": package_versions(_COMPILING_LIBRARIES),
         }
     )

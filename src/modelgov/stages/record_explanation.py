@@ -43,6 +43,7 @@ class RecordExplanationStage(Stage):
                 "publish": bool(sheet and sheet.publish_records),
                 "withheld": list(sheet.pii_fields) if sheet else [],
                 "analysis": subject.settings.model_dump(mode="json"),
+                "ids": "single values",  # results from before an id column of lists was refused are not reused
             },
         )
 
@@ -86,9 +87,8 @@ class RecordExplanationStage(Stage):
         except TableError as exc:
             raise StageFailed(Problem(evaluation.data, None, "explanations.id_column", str(exc))) from None
         except DataProblem as exc:
-            raise StageFailed(
-                Problem(evaluation.data, None, "explanations.id_column", f"{exc.key}: {exc.message}")
-            ) from None
+            key = "explanations.id_column" if spec.id_column else "row_id"  # where the user named it
+            raise StageFailed(Problem(evaluation.data, None, key, f"{exc.key}: {exc.message}")) from None
         model = loaded.estimator
         index = positive_index(model, evaluation.positive_label) if card.task.value == "binary_classification" else 0
         try:
