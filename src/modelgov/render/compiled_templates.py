@@ -21,7 +21,9 @@ libraries whose filters Jinja may run while it compiles (Jinja, the Markdown ren
 and Material). An entry here is code Jinja's own compiler produced, in this process or in an
 earlier build under the same cache key. Whoever holds the cache's key could write an entry that
 runs as Python in a later build, as they could write any result: docs/security.md says to keep the
-key of the builds that publish apart from the key of builds any pull request can run. It is filed under the template's name and file and the SHA-256 of its
+key of the builds that publish apart from the key of builds any pull request can run.
+
+In memory, an entry is filed under the template's name and file and the SHA-256 of its
 source, so a template whose text changed is compiled again. The code also depends on the
 environment that compiled it: its settings (``trim_blocks``, the extensions), its filters and tests
 (which Jinja may run on literals while it compiles), and its class (Jinja works out constant
