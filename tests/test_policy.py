@@ -109,6 +109,31 @@ def test_threshold_pass_fail_warn_and_error(built: manifest.Manifest) -> None:
     assert info.outcome == "warn" and info.severity == "info"
 
 
+def test_how_the_numbers_were_measured_is_evidence_a_rule_can_pin(built: manifest.Manifest, tmp_path: Path) -> None:
+    """The workspace's `analysis` settings narrow intervals or leave groups out of the summaries; a rule
+    on `evaluation.confidence_level`, `.resamples` and `.min_group_size` catches a pull request that
+    changes them."""
+    assert evidence(built, "evaluation.confidence_level") == 0.95
+    assert (
+        evidence(built, "evaluation.resamples")
+        == built.models[0].versions[0].evaluations[0].performance.metrics[0].interval.resamples
+    )
+    assert evidence(built, "evaluation.min_group_size") == 30
+    pins = policy(
+        rule("level", evidence="evaluation.confidence_level", require={">=": 0.95}),
+        rule("groups", evidence="evaluation.min_group_size", require={"<=": 30}),
+    )
+    assert [r.outcome for r in run(built, pins).results] == ["pass", "pass"]
+
+    root = write_workspace(tmp_path / "ws")
+    with (root / "governance.yml").open("a", encoding="utf-8") as handle:
+        handle.write("analysis:\n  confidence_level: 0.8\n  min_group_size: 500\n")
+    loosened = build_manifest(load_workspace(root), as_of=TODAY)
+    results = run(loosened, pins).results
+    assert [r.outcome for r in results] == ["fail", "fail"]
+    assert "0.8" in results[0].message and "500" in results[1].message
+
+
 def test_the_interval_can_be_tested_instead_of_the_point(built: manifest.Manifest) -> None:
     low, value = evidence(built, "performance.accuracy.ci_low"), evidence(built, "performance.accuracy")
     assert low < value

@@ -58,6 +58,9 @@ TEMPLATES: tuple[str, ...] = (
     "evaluation.id",
     "evaluation.rows",
     "evaluation.age_days",
+    "evaluation.confidence_level",
+    "evaluation.resamples",
+    "evaluation.min_group_size",
     *(f"fairness.<feature>.<disparity>{ci}" for ci in _CI),
     *(f"fairness.<feature>.to_overall.<disparity>{ci}" for ci in _CI),
     *(f"fairness.<feature>.groups.<group>.<metric>{ci}" for ci in _CI),
@@ -349,6 +352,13 @@ def evidence_index(
         put("evaluation.id", run.id, f"{card_page}#evaluation-data")
         put("evaluation.rows", run.performance.rows, f"{card_page}#evaluation-data")
         put("evaluation.age_days", record_age(run.date, today), f"{card_page}#evaluation-data")
+        # how the numbers were measured, which the workspace sets (`analysis`): a rule can pin them,
+        # so that a change to them cannot narrow the intervals or leave groups out of the summaries
+        interval = next((m.interval for m in run.performance.metrics if m.interval is not None), None)
+        put("evaluation.confidence_level", interval.level if interval else None, f"{card_page}#metrics")
+        put("evaluation.resamples", interval.resamples if interval else None, f"{card_page}#metrics")
+        sizes = {result.min_group_size for result in run.fairness}
+        put("evaluation.min_group_size", sizes.pop() if len(sizes) == 1 else None, f"{card_page}#quantitative-analyses")
         for metric in run.performance.metrics:
             _with_interval(put, f"performance.{metric.name}", metric.value, metric.interval, f"{card_page}#metrics")
         for result in run.fairness:
