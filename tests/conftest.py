@@ -48,21 +48,33 @@ MAX_WORKERS = 4
 #: Modules that take longest, started first so that no worker is left with a long one at the end
 #: (`--dist loadscope` hands each worker whole modules, in this order, then the rest as collected).
 #: Measured with `--durations` on the 2-core machine (docs/performance.md); a module not listed
-#: is only scheduled later, never skipped. The first module builds the shared demo (about 80 s on
-#: one core); the next two do not read it, so the other worker is busy, not waiting, until it is built.
+#: is only scheduled later, never skipped. The first module builds the shared demo (about 85 s on
+#: one core); the next three do not read it, so the other worker is busy, not waiting, until it is
+#: built (with two of them, it waited about 25 s for the end-to-end module's first test).
 LONGEST_FIRST = (
     "test_browser.py",
     "test_redteam_cache.py",
     "test_spark_scan.py",
+    "test_explain.py",
     "test_end_to_end.py",
-    "test_redteam_decisions.py",
-    "test_cache.py",
-    "test_redteam_render.py",
-    "test_render.py",
     "test_redteam_boundary.py",
-    "test_hostile_corpus.py",
+    "test_dossier.py",
     "test_properties.py",
+    "test_monitoring_estimation.py",
+    "test_demo.py",
+    "test_cache.py",
+    "test_dossier_cache.py",
+    "test_ab_test.py",
+    "test_docs.py",
+    "test_promotion_record.py",
+    "test_redteam_decisions.py",
+    "test_serve.py",
+    "test_policy.py",
+    "test_redteam_render.py",
     "test_interrupted_build.py",
+    "test_monitoring_reference.py",
+    "test_site_engine.py",
+    "test_render.py",
 )
 
 
