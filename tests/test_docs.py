@@ -56,6 +56,7 @@ def test_the_github_actions_recipe_builds_annotates_publishes_and_gates() -> Non
     runs = [step["run"] for step in steps if "run" in step]
     build = next(r for r in runs if r.startswith("modelgov build"))
     assert "--junit policy-results.xml" in build and "-o site" in build
+    assert "--prune-cache" in build  # the cache the job saves holds what this build used
     uses = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
     assert uses["mikepenz/action-junit-report"]["with"]["report_paths"] == "policy-results.xml"
     assert uses["actions/upload-pages-artifact"]["with"]["path"] == "site"
@@ -83,7 +84,10 @@ def test_the_gitlab_recipe_builds_reports_and_publishes_pages() -> None:
     pipeline = yaml.safe_load((CI / "gitlab-ci.yml").read_text(encoding="utf-8"))
     job = pipeline["governance"]
     script = commands_in(job["script"])
-    assert any(c.startswith("modelgov build governance -o site --junit policy-results.xml") for c in script)
+    assert any(
+        c.startswith("modelgov build governance -o site --junit policy-results.xml") and "--prune-cache" in c
+        for c in script
+    )
     assert job["artifacts"]["reports"]["junit"] == "policy-results.xml" and job["artifacts"]["when"] == "always"
     assert ".modelgov-cache" in job["cache"]["paths"]
     assert pipeline["variables"]["MODELGOV_CACHE_DIR"].endswith("/.modelgov-cache")

@@ -17,6 +17,7 @@ from pathlib import Path
 from modelgov import long_lived, manifest
 from modelgov.assemble import Progress, build_manifest
 from modelgov.cache import AnalysisCache, open_cache
+from modelgov.cache_prune import prune_unused
 from modelgov.errors import BuildError, OutputPathError
 from modelgov.site_versions import VERSIONS_MARKER, check_versions_root, git_version, record_version, validate_name
 from modelgov.workspace.load import load_workspace
@@ -60,6 +61,7 @@ def build_site(
     refusals: Refusals = Refusals(),  # noqa: B008 - frozen
     allowed_signers: Path | None = None,
     dossiers: tuple[str, ...] = (),
+    prune_cache: bool = False,
 ) -> BuildResult:
     """Build the governance site for ``workspace_root`` into ``out_dir`` (replaced atomically).
     ``as_of`` and ``fail_on`` go to the policy check (see :func:`~modelgov.assemble.build_manifest`).
@@ -80,7 +82,9 @@ def build_site(
     ``allowed_signers``: the file signatures are checked against, from outside the workspace (see
     :mod:`modelgov.decisions.signers`). ``refusals``: what the build refuses whatever the workspace says (no pickle or skops trusted type
     with ``pickle``; no template either with ``workspace_code``); a workspace that asks for it is refused (see
-    :mod:`modelgov.workspace.refusals`)."""
+    :mod:`modelgov.workspace.refusals`). ``prune_cache``: once the site is written, remove the cache
+    entries this build did not read or write (:mod:`modelgov.cache_prune`); a build that fails
+    removes nothing."""
     workspace_root = workspace_root.resolve()
     out_dir = out_dir.resolve()
     if site_version is not None:
@@ -90,6 +94,45 @@ def build_site(
     else:
         check_output_dir(workspace_root, out_dir)
     cache = open_cache(cache_dir, workspace_root, report=progress) if cache_dir is not None else None
+    marker = cache.build_marker() if prune_cache and cache is not None else None
+    try:
+        result = _build(
+            workspace_root,
+            out_dir,
+            cache,
+            progress=progress,
+            as_of=as_of,
+            fail_on=fail_on,
+            site_version=site_version,
+            aliases=aliases,
+            jobs=jobs,
+            refusals=refusals,
+            allowed_signers=allowed_signers,
+            dossiers=dossiers,
+        )
+        if marker is not None:
+            progress(prune_unused(marker).describe())
+        return result
+    finally:
+        if marker is not None:
+            marker.remove()
+
+
+def _build(
+    workspace_root: Path,
+    out_dir: Path,
+    cache: AnalysisCache | None,
+    *,
+    progress: Progress,
+    as_of: dt.date | None,
+    fail_on: str | None,
+    site_version: str | None,
+    aliases: tuple[str, ...],
+    jobs: int,
+    refusals: Refusals,
+    allowed_signers: Path | None,
+    dossiers: tuple[str, ...],
+) -> BuildResult:
     _remove_abandoned(out_dir / site_version if site_version else out_dir)
     progress(f"Loading workspace {workspace_root}")
     workspace = load_workspace(workspace_root, refusals=refusals)

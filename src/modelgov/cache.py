@@ -28,6 +28,7 @@ planted link or FIFO is replaced, never followed). Writes go to a temporary file
 leaves no half entry under a real key. A cache that cannot be written (a read-only disk) is skipped
 with a note; a cache whose key file is unusable is switched off for the build with a note saying how
 to fix it. Neither ever fails a build.
+Entries a build did not use are removed only when it is asked to (:mod:`modelgov.cache_prune`).
 The secret is found, checked and created by :mod:`modelgov.cache_secret`, and files are opened
 without following links by :mod:`modelgov.cache_files`; this module keeps the keys, the location
 and the entries.
@@ -57,6 +58,7 @@ import platformdirs
 
 from modelgov import __version__
 from modelgov.cache_files import CREATE_FLAGS, DIR_FLAGS, READ_FLAGS, describe_mode, read_exactly
+from modelgov.cache_prune import BuildMarker
 from modelgov.cache_secret import KeyUnusable, load_secret
 from modelgov.errors import CacheError
 from modelgov.manifest import SCHEMA_VERSION
@@ -260,6 +262,18 @@ class AnalysisCache:
             os.close(root)
         self._root_ready = True
 
+    def build_marker(self) -> BuildMarker | None:
+        """The marker :func:`~modelgov.cache_prune.prune_unused` compares entries with, written now;
+        None (with a note) when it cannot be written: the build then prunes nothing."""
+        try:
+            self._ensure_root()
+            return BuildMarker(self.folder)
+        except (OSError, _Refused) as exc:
+            self.report(
+                f"Analysis cache {self.folder} will not be pruned: the build's marker cannot be written ({exc})"
+            )
+            return None
+
     # ------------------------------------------------------------------ reading
 
     def has(self, key: str) -> bool:
@@ -320,9 +334,14 @@ class AnalysisCache:
                 if info.st_size > MAX_ENTRY_BYTES:
                     raise _Refused(f"it is {info.st_size:,} bytes, over the limit of {MAX_ENTRY_BYTES:,}")
                 try:
-                    return read_exactly(fd, info.st_size)
+                    found = read_exactly(fd, info.st_size)
                 except EOFError:
                     raise _Refused("it changed while it was read") from None
+                # the entry was used now: `build --prune-cache` keeps it (modelgov.cache_prune); a
+                # cache on a read-only disk keeps its times
+                with contextlib.suppress(OSError):
+                    os.utime(fd)
+                return found
             finally:
                 os.close(fd)
 

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         if (args.alias or args.no_alias) and args.site_version is None:
             raise ModelgovError("--alias and --no-alias need --site-version")
         aliases = () if args.no_alias else tuple(args.alias or ("latest",))
+        if args.prune_cache and args.no_cache:
+            raise ModelgovError("--prune-cache prunes the analysis cache, which --no-cache turns off")
         result = build_site(
             args.workspace,
             args.output,
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             refusals=refusals_of(args),
             allowed_signers=args.allowed_signers,
             dossiers=args.dossiers or (),
+            prune_cache=args.prune_cache,
         )
         if not args.quiet:
             print_open_hint(result.site_dir)

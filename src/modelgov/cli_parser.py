@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--no-alias", action="store_true", help="give this version no alias (e.g. a back-port)")
     _dossiers_option(build)
     _analysis_options(build)
+    build.add_argument(
+        "--prune-cache",
+        action="store_true",
+        help="once the site is written, remove the cache entries this build did not use, so that a cache "
+        "saved after each CI run holds only what the next one needs (do not use on a cache other "
+        "workspaces share)",
+    )
     _policy_options(build)
     refusal_options(build)
 
