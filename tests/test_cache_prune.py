@@ -142,3 +142,19 @@ def test_prune_cache_with_no_cache_is_refused(tmp_path: Path, capsys: pytest.Cap
     said = capsys.readouterr().err
     assert code == 2 and "--prune-cache" in said and "--no-cache" in said, said
     assert not (tmp_path / "site").exists()
+
+
+def test_a_cache_that_cannot_be_pruned_does_not_fail_the_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelgov.build
+
+    def refused(_marker: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(modelgov.build, "prune_unused", refused)
+    ws, cache = write_workspace(tmp_path / "ws"), tmp_path / "cache"
+    code, said = build(ws, tmp_path / "site", cache, capsys, "--prune-cache")
+    assert code == 0 and "not pruned (Permission denied)" in said, said
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert not list(cache.glob(".build-*"))

@@ -111,7 +111,10 @@ def build_site(
             dossiers=dossiers,
         )
         if marker is not None:
-            progress(prune_unused(marker).describe())
+            try:
+                progress(prune_unused(marker).describe())
+            except OSError as exc:  # the cache never fails a build: the site is written
+                progress(f"Analysis cache {marker.folder} not pruned ({exc.strerror or exc})")
         return result
     finally:
         if marker is not None:
