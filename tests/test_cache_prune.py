@@ -4,11 +4,14 @@ cache's own entries is ever removed, and a link planted in the cache is removed,
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from modelgov.cli import main
@@ -158,3 +161,41 @@ def test_a_cache_that_cannot_be_pruned_does_not_fail_the_build(
     assert code == 0 and "not pruned (Permission denied)" in said, said
     assert (tmp_path / "site" / "index.html").is_file()
     assert not list(cache.glob(".build-*"))
+
+
+def test_the_default_cache_folder_is_not_pruned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The user's cache folder holds every workspace's entries, which one workspace's build never uses."""
+    ws = write_workspace(tmp_path / "ws")
+    code = main(["build", str(ws), "-o", str(tmp_path / "site"), "--prune-cache"])
+    said = capsys.readouterr().err
+    assert code == 2 and "--cache-dir or MODELGOV_CACHE_DIR" in said, said
+    assert not (tmp_path / "site").exists()
+
+
+def _templates(cache: Path) -> set[str]:
+    """The templates whose compiled code the cache holds (from each entry's stored label)."""
+    names = set()
+    for path in cache.glob("??/*.entry"):
+        raw = path.read_bytes()
+        with np.load(io.BytesIO(raw[raw.index(b"\n") + 1 :])) as archive:
+            payload = json.loads(archive["__payload__"].tobytes())
+        if "template" in payload:
+            names.add(payload["template"])
+    return names
+
+
+def test_templates_a_process_holds_from_an_earlier_build_are_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second build in the same process (an API caller, `serve`) takes the compiled templates from
+    memory without reading their entries: it still used them, and pruning keeps them."""
+    ws, cache = write_workspace(tmp_path / "ws"), tmp_path / "cache"
+    assert build(ws, tmp_path / "s1", cache, capsys)[0] == 0
+    stored = _templates(cache)
+    assert any("'model.md.j2'" in name for name in stored), stored
+    age(cache)
+    edit(ws, "models/loans/model.yml", "Predicts loan default.", "Predicts loan default within a year.")
+    code, said = build(ws, tmp_path / "s2", cache, capsys, "--prune-cache")
+    assert code == 0, said
+    kept = _templates(cache)
+    assert any("'model.md.j2'" in name for name in kept), kept  # the model's pages were rendered again

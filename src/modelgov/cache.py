@@ -274,6 +274,20 @@ class AnalysisCache:
             )
             return None
 
+    def mark_used(self, key: str) -> bool:
+        """Mark ``key``'s entry used by this build without reading it (a caller that holds its
+        content in memory from an earlier build in this process), as a read marks it: a pruning
+        build keeps it (:mod:`modelgov.cache_prune`). False when there is no such entry to mark (a
+        link, or a read-only disk, is left as it is)."""
+        if self._secret is None:
+            return False
+        try:
+            with self._shard(key) as shard:
+                os.utime(f"{key}.entry", dir_fd=shard, follow_symlinks=False)
+        except (OSError, _Refused):
+            return False
+        return True
+
     # ------------------------------------------------------------------ reading
 
     def has(self, key: str) -> bool:

@@ -66,8 +66,11 @@ class BuildMarker:
         self.folder = folder
         self.name = f".build-{secrets.token_hex(8)}.started"
         with _opened(str(folder), None) as root:
-            os.close(os.open(self.name, CREATE_FLAGS, 0o600, dir_fd=root))
-            self.started_ns = os.stat(self.name, dir_fd=root, follow_symlinks=False).st_mtime_ns
+            fd = os.open(self.name, CREATE_FLAGS, 0o600, dir_fd=root)
+            try:
+                self.started_ns = os.fstat(fd).st_mtime_ns  # the file made, not one swapped in for it
+            finally:
+                os.close(fd)
 
     def remove(self) -> None:
         with contextlib.suppress(OSError), _opened(str(self.folder), None) as root:
@@ -133,8 +136,9 @@ def _listing(folder: int) -> Iterator[tuple[str, int, int, int]]:
 
 
 def _unlink(name: str, folder: int) -> bool:
+    """Remove ``name``; False when it is gone already or cannot be removed (it is then kept)."""
     try:
         os.unlink(name, dir_fd=folder)
-    except FileNotFoundError:
+    except OSError:
         return False
     return True

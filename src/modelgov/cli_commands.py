@@ -10,6 +10,7 @@ command imports what it needs when it runs, so one command never pays for anothe
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +35,11 @@ def run(args: argparse.Namespace) -> int:
         aliases = () if args.no_alias else tuple(args.alias or ("latest",))
         if args.prune_cache and args.no_cache:
             raise ModelgovError("--prune-cache prunes the analysis cache, which --no-cache turns off")
+        if args.prune_cache and not (args.cache_dir or os.environ.get("MODELGOV_CACHE_DIR")):
+            raise ModelgovError(
+                "--prune-cache needs a cache of this workspace's own (--cache-dir or MODELGOV_CACHE_DIR): "
+                "the user's cache folder is shared by every workspace, whose entries this build does not use"
+            )
         result = build_site(
             args.workspace,
             args.output,

@@ -146,10 +146,15 @@ class CompiledTemplates(jinja2.BytecodeCache):
             code = self._code.get(entry)
             if code is not None:
                 self._code.move_to_end(entry)
-        if code is None and (store := _store.get()) is not None:
-            code = _read_stored(store, entry, bucket)
-            if code is not None:
-                self._remember(entry, code)
+        if (store := _store.get()) is not None:
+            if code is None:
+                code = _read_stored(store, entry, bucket)
+                if code is not None:
+                    self._remember(entry, code)
+            elif not store.mark_used(_stored_key(entry)):
+                # compiled by an earlier build of this process, which kept it in another cache or
+                # none: this cache gets it too, as if this build had compiled it
+                _store_code(store, entry, bucket, code)
         if code is not None:
             bucket.code = code
 
@@ -159,7 +164,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
         entry = (bucket.key, bucket.checksum, _settings(bucket.environment))
         self._remember(entry, bucket.code)
         if (store := _store.get()) is not None:
-            store.put(_stored_key(entry), {"template": _label(bucket)}, {"code": _code_bytes(bucket.code)})
+            _store_code(store, entry, bucket, bucket.code)
 
     def _remember(self, entry: tuple[str, str, tuple], code: CodeType) -> None:
         with self._lock:
@@ -170,6 +175,12 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
     def __len__(self) -> int:
         return len(self._code)
+
+
+def _store_code(
+    store: AnalysisCache, entry: tuple[str, str, tuple], bucket: jinja2.bccache.Bucket, code: CodeType
+) -> None:
+    store.put(_stored_key(entry), {"template": _label(bucket)}, {"code": _code_bytes(code)})
 
 
 def _label(bucket: jinja2.bccache.Bucket) -> str:
