@@ -199,3 +199,32 @@ def test_templates_a_process_holds_from_an_earlier_build_are_kept(
     assert code == 0, said
     kept = _templates(cache)
     assert any("'model.md.j2'" in name for name in kept), kept  # the model's pages were rendered again
+
+
+def _read_in_child(folder: str, key: str) -> bool:
+    from modelgov.cache import AnalysisCache
+
+    return AnalysisCache(Path(folder)).get(key, "a result") is not None
+
+
+def test_an_entry_read_by_a_worker_process_is_marked_used(tmp_path: Path) -> None:
+    """Builds with --jobs read entries in worker processes: the mark is on the file, so the build's
+    own process sees it when it prunes."""
+    import multiprocessing
+
+    from modelgov.cache import AnalysisCache
+    from modelgov.cache_prune import prune_unused
+
+    cache = AnalysisCache(tmp_path / "cache")
+    used, unused = "a" * 64, "b" * 64
+    for key in (used, unused):
+        cache.put(key, {"value": key[0]}, {})
+    age(tmp_path / "cache")
+    marker = cache.build_marker()
+    assert marker is not None
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_read_in_child, (str(tmp_path / "cache"), used))
+    pruned = prune_unused(marker)
+    marker.remove()
+    assert (pruned.removed, pruned.kept) == (1, 1)
+    assert cache.has(used) and not cache.has(unused)

@@ -115,6 +115,8 @@ def build_site(
                 progress(prune_unused(marker).describe())
             except OSError as exc:  # the cache never fails a build: the site is written
                 progress(f"Analysis cache {marker.folder} not pruned ({exc.strerror or exc})")
+            except KeyboardInterrupt:  # the site is written: only the clean-up is cut short
+                progress(f"Analysis cache {marker.folder}: pruning interrupted; the site is written")
         return result
     finally:
         if marker is not None:
