@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import re
 import shutil
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -545,15 +544,14 @@ def many_rules(count: int, evidence: str = "fairness.*.groups.*.*", start: int =
 
 
 def test_a_workspace_holds_at_most_2000_rules(tmp_path: Path, capsys) -> None:
-    """The red team's 1.2 MB file of 15,000 rules took 10 minutes and 8.3 GB; it is refused at its
-    ``rules`` key, before its rules are validated."""
+    """One rule over the bound is refused at its ``rules`` key, before its rules are validated, and
+    `check` writes no results. (The red team's 1.2 MB file of 15,000 rules, which took 10 minutes and
+    8.3 GB before the bound, is refused in seconds and bounded memory: tests/test_redteam_boundary.py.)"""
     root = write_workspace(tmp_path / "ws")
-    write_policy(root, "id: gate\ntitle: Gate\n" + many_rules(15_000))
-    started = time.perf_counter()
+    write_policy(root, "id: gate\ntitle: Gate\n" + many_rules(2_001))
     assert main(["check", str(root), "--results", str(tmp_path / "r.json"), "-q"]) == 2
-    assert time.perf_counter() - started < 30
     err = capsys.readouterr().err
-    assert "policies/gate.yml:3: rules: 15,000 rules, which bring the workspace's policies to 15,000" in err, err
+    assert "policies/gate.yml:3: rules: 2,001 rules, which bring the workspace's policies to 2,001" in err, err
     assert "more than the 2,000 a workspace may hold" in err and "Traceback" not in err
     assert not (tmp_path / "r.json").exists()
 

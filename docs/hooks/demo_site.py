@@ -28,7 +28,7 @@ def on_post_build(config, **_: object) -> None:
     with tempfile.TemporaryDirectory(prefix="modelgov-docs-demo-") as tmp:
         workspace = Path(tmp) / "workspace"
         generate_workspace(workspace)
-        # the analysis cache `modelgov build` uses: a second build of the guide computes nothing again
-        built = build_site(workspace, Path(tmp) / "site", as_of=AS_OF, cache_dir=default_cache_dir())
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(built.site_dir, target)
+        # built where it is published (the build writes a folder beside it and moves it into place);
+        # the analysis cache `modelgov build` uses: a second build of the guide computes nothing again
+        build_site(workspace, target, as_of=AS_OF, cache_dir=default_cache_dir())
