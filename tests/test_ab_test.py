@@ -487,7 +487,7 @@ def _arms_as_versions(root: Path) -> None:
 
 def test_the_build_puts_the_test_in_the_manifest(tmp_path: Path) -> None:
     from modelgov.assemble import build_manifest
-    from modelgov.policy.paths import evidence_index
+    from modelgov.policy.evidence_index import evidence_index
 
     root = _with_experiment(tmp_path / "ws")
     _arms_as_versions(root)

@@ -308,7 +308,7 @@ def test_compas_summaries_name_their_groups_and_leave_small_ones_out(tmp_path: P
     eo = summaries["equalized_odds_difference", "between_groups"]
     assert [e.group for e in eo.excluded] == ["Asian", "Native American"] and eo.groups == ["African-American", "Other"]
 
-    from modelgov.policy.paths import evidence_index
+    from modelgov.policy.evidence_index import evidence_index
 
     index = evidence_index(model, version, dt.date(2026, 12, 1))
     found = index["fairness.race.pairs.African-American.Caucasian.demographic_parity_ratio"]

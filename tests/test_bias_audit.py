@@ -16,7 +16,8 @@ from modelgov.analysis.bias_audit import UNKNOWN, bias_audit, selected_by_score
 from modelgov.analysis.resampling import Resampling
 from modelgov.assemble import build_manifest
 from modelgov.errors import WorkspaceError
-from modelgov.policy.paths import check_pattern, evidence_index
+from modelgov.policy.evidence_index import evidence_index
+from modelgov.policy.paths import check_pattern
 from modelgov.render.pages import render_pages
 from modelgov.workspace.load import load_workspace
 from shared_builds import SHARED_DATA

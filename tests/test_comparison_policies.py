@@ -13,7 +13,8 @@ import pytest
 from modelgov.assemble import build_manifest
 from modelgov.cli import main
 from modelgov.errors import WorkspaceError
-from modelgov.policy.paths import check_pattern, evidence_index
+from modelgov.policy.evidence_index import evidence_index
+from modelgov.policy.paths import check_pattern
 from modelgov.workspace.load import load_workspace
 from workspace_factory import holdout_table, write_workspace
 

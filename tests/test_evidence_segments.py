@@ -12,8 +12,9 @@ import pytest
 
 from manifest_factory import make_manifest
 from modelgov.manifest import Manifest, Model, ModelVersion
+from modelgov.policy.evidence_index import evidence_index
 from modelgov.policy.explanation_evidence import explanation_evidence
-from modelgov.policy.paths import check_pattern, evidence_index, matches
+from modelgov.policy.paths import check_pattern, matches
 from modelgov.render.compliance_outcomes import requirement_html
 from modelgov.render.findings import evidence_words, labels_of
 

@@ -16,7 +16,7 @@ from modelgov.dossier.governance import comparison_section
 from modelgov.dossier.html import t as text
 from modelgov.feature_names import INTERSECTION, every_name, evidence_name, page_name, page_name_of, policy_key
 from modelgov.manifest.evaluation import DisparityDelta, FairnessDelta
-from modelgov.policy.paths import evidence_index
+from modelgov.policy.evidence_index import evidence_index
 
 
 @pytest.mark.parametrize(

@@ -369,7 +369,7 @@ def test_the_open_flags_rule_passes_and_fails_with_the_check_date(ws: Path) -> N
 
 
 def test_a_resolved_flag_passes_and_evidence_paths_count_open_flags(flagged: tuple[Path, Signer, str]) -> None:
-    from modelgov.policy.paths import evidence_index
+    from modelgov.policy.evidence_index import evidence_index
 
     ws, signer, _ = flagged
     manifest = built(ws, dt.date(2027, 1, 31), signer)

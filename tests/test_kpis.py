@@ -379,7 +379,7 @@ def test_the_demo_credit_model_misses_one_kpi_in_the_downturn_weeks(demo_build) 
     early = [w for w in losses.windows[:8] if w.status == "measured"]
     assert all(w.meets_target for w in early)  # on target before the downturn
 
-    from modelgov.policy.paths import evidence_index
+    from modelgov.policy.evidence_index import evidence_index
 
     index = evidence_index(credit, version, __import__("datetime").date(2026, 11, 24))
     assert index["kpis.loss_rate.meets_target"].value is False

@@ -193,7 +193,7 @@ def test_the_monitoring_page_states_the_assumption_and_flags_the_disagreeing_win
 def test_policies_read_the_latest_estimate_and_the_windows_where_outcomes_contradicted_it(tmp_path) -> None:
     import datetime as dt
 
-    from modelgov.policy.paths import evidence_index
+    from modelgov.policy.evidence_index import evidence_index
 
     rng = np.random.default_rng(8)
     reference = _reference(rng)

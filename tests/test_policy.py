@@ -24,7 +24,7 @@ from modelgov import manifest
 from modelgov.assemble import build_manifest
 from modelgov.cli import main
 from modelgov.errors import WorkspaceError
-from modelgov.policy import paths, rule_context
+from modelgov.policy import evidence_index, paths, rule_context
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver, govern
 from modelgov.policy.outputs import exit_code, junit_xml, results_csv
 from modelgov.policy.rule_context import compare
@@ -64,7 +64,7 @@ def only(report: manifest.GovernanceReport) -> manifest.PolicyResult:
 
 def evidence(built: manifest.Manifest, path: str):
     model = built.models[0]
-    return paths.evidence_index(model, model.versions[0], TODAY)[path].value
+    return evidence_index.evidence_index(model, model.versions[0], TODAY)[path].value
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -147,7 +147,7 @@ def test_a_misspelt_group_is_suggested_from_the_paths_beside_it_only(built: mani
     from modelgov.policy.paths import EvidenceTree
 
     model = built.models[0]
-    groups = [p for p in paths.evidence_index(model, model.versions[0], TODAY) if p.startswith("fairness.")]
+    groups = [p for p in evidence_index.evidence_index(model, model.versions[0], TODAY) if p.startswith("fairness.")]
     rate = next(p for p in groups if p.endswith(".selection_rate"))
     misspelt = rate.replace(".selection_rate", ".selection_rat")
     result = only(run(built, policy(rule(evidence=misspelt, require={">=": 0}))))
@@ -664,7 +664,7 @@ def test_all_versions_rules_read_a_bounded_number_of_values(tmp_path: Path, monk
 )
 def test_the_evidence_tree_matches_what_matches_matches(built: manifest.Manifest, pattern: str) -> None:
     model = built.models[0]
-    index = paths.evidence_index(model, model.versions[0], TODAY)
+    index = evidence_index.evidence_index(model, model.versions[0], TODAY)
     expected = sorted(path for path in index if paths.matches(pattern, path))
     assert sorted(paths.EvidenceTree(index).expand(pattern)) == expected
 

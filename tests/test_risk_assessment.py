@@ -17,7 +17,8 @@ from manifest_factory import make_manifest
 from modelgov import manifest
 from modelgov.assemble import build_manifest
 from modelgov.errors import WorkspaceError
-from modelgov.policy.paths import check_pattern, evidence_index
+from modelgov.policy.evidence_index import evidence_index
+from modelgov.policy.paths import check_pattern
 from modelgov.policy.rule_context import Context
 from modelgov.policy.rules import evaluate
 from modelgov.policy.schema import Rule

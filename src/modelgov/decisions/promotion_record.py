@@ -41,7 +41,7 @@ def promotion_record(
     ``skipped_rules`` are the ``status_recorded`` rules the gate leaves out (the entry being written is
     what they ask for), so the record does not show them as failing."""
     from modelgov.policy.comparison_evidence import chosen_comparison
-    from modelgov.policy.paths import primary_evaluation
+    from modelgov.policy.evidence_index import primary_evaluation
 
     model = built.model(model_id)
     version = next(v for v in model.versions if v.version == version_id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from modelgov import manifest
 from modelgov.feature_names import group_segment
 
-from .paths import days_between, latest_approvals, primary_evaluation, why_not_counted
+from .evidence_index import days_between, latest_approvals, primary_evaluation, why_not_counted
 from .rule_context import Check, Context, days
 from .schema import Rule
 

@@ -25,7 +25,7 @@ from modelgov import manifest
 
 from . import rule_context, standing
 from . import rules as rule_checks
-from .paths import evidence_index
+from .evidence_index import evidence_index
 from .rule_context import Budget, Context, TooManyChecks, WorkspaceBudget
 from .schema import PolicyFile, Rule, Scope, Waiver
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Container
 
 from modelgov import manifest
 
-#: The risk page, site-relative, as evidence links name pages (see :mod:`modelgov.policy.paths`).
+#: The risk page, site-relative, as evidence links name pages (see :mod:`modelgov.policy.evidence_index`).
 RISK_PAGE = "risk.html"
 
 #: The grammar's risk paths (see :data:`modelgov.policy.paths.TEMPLATES`).

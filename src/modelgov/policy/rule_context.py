@@ -20,7 +20,8 @@ from typing import Any
 
 from modelgov import manifest
 
-from .paths import Evidence, EvidenceTree
+from .evidence_index import Evidence
+from .paths import EvidenceTree
 from .placeholders import is_placeholder
 from .schema import Requirement
 
