@@ -8,6 +8,7 @@ import html
 import itertools
 import json
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -92,22 +93,49 @@ def ol_events(root: Path) -> str:
     return json.dumps(start) + "\n\n" + json.dumps(event) + "\n"
 
 
-@pytest.fixture(params=["sqlite", "file store"])
-def workspace_with_sources(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    root = tracked_workspace(tmp_path / "ws")
+def _workspace_with_sources(root: Path, kind: str) -> tuple[Path, str, str, str]:
+    root = tracked_workspace(root)
     # absolute URIs: MLflow caches a store per URI, so a relative one would reach another test's store
-    if request.param == "sqlite":
+    if kind == "sqlite":
         trained, unregistered = log_mlflow_runs(f"sqlite:///{root}/mlflow.db")
         store = "mlflow.db"
     else:
-        monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 keeps the file store behind a flag
-        trained, unregistered = log_mlflow_runs(f"file:{root}/mlruns")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 keeps the file store behind a flag
+            trained, unregistered = log_mlflow_runs(f"file:{root}/mlruns")
         store = "mlruns"
     (root / "lineage").mkdir()
     (root / "lineage" / "events.jsonl").write_text(ol_events(root), encoding="utf-8")
     with open(root / "governance.yml", "a", encoding="utf-8") as gov:
         gov.write(f"lineage:\n  mlflow: {store}\n  openlineage: lineage\n")
     edit(root, "models/loans/versions/1.0/version.yml", "  params:\n", f"  mlflow_run: {trained}\n  params:\n")
+    return root, store, trained, unregistered
+
+
+@pytest.fixture(scope="module")
+def sources_made_once(tmp_path_factory: pytest.TempPathFactory):
+    """Each kind of store, logged with MLflow once for the module (a SQLite store's schema
+    migrations take a second or two): tests get a copy (:func:`workspace_with_sources`)."""
+    made: dict[str, tuple[Path, str, str, str]] = {}
+
+    def get(kind: str) -> tuple[Path, str, str, str]:
+        if kind not in made:
+            made[kind] = _workspace_with_sources(tmp_path_factory.mktemp(kind.replace(" ", "-")) / "ws", kind)
+        return made[kind]
+
+    return get
+
+
+@pytest.fixture(params=["sqlite", "file store"])
+def workspace_with_sources(request: pytest.FixtureRequest, tmp_path: Path, sources_made_once):
+    """A workspace with an MLflow store of the kind asked for and OpenLineage events: a copy of the
+    module's (the store's files are the same bytes, so its content hashes are too), with events that
+    name the copy's files."""
+    made, store, trained, unregistered = sources_made_once(request.param)
+    root = tmp_path / "ws"
+    shutil.copytree(made, root, symlinks=True)
+    # the events name the workspace's own files by their absolute location
+    (root / "lineage" / "events.jsonl").write_text(ol_events(root), encoding="utf-8")
     return root, store, trained, unregistered
 
 
