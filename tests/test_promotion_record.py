@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -24,14 +25,21 @@ from test_comparison_policies import AS_OF, workspace
 APPROVED = "approvals:\n  - {role: model_risk, by: Rita Reviewer, decision: approved, date: 2026-02-20}\n"
 
 
-@pytest.fixture
-def promoted(tmp_path: Path) -> Path:
-    """1.1 (fewer false alarms for men) promoted to staging beside the live 1.0, model risk approving."""
-    root = workspace(tmp_path / "ws", change="fairer")
+@pytest.fixture(scope="module")
+def promoted_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1.1 (fewer false alarms for men) promoted to staging beside the live 1.0, model risk approving:
+    made once for the module (the promotion analyses both versions), copied for each test."""
+    root = workspace(tmp_path_factory.mktemp("promoted") / "ws", change="fairer")
     (root / "models/loans/versions/1.1/approvals.yml").write_text(APPROVED)
     args = ["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "rita@bank.example"]
     assert main([*args, "--as-of", AS_OF.isoformat(), "--comment", "Fewer false alarms for men"]) == 0
     return root
+
+
+@pytest.fixture
+def promoted(promoted_once: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`promoted_once` for one test to read or change."""
+    return Path(shutil.copytree(promoted_once, tmp_path / "ws", symlinks=True))
 
 
 def lines(root: Path) -> list[dict]:
