@@ -419,8 +419,11 @@ def test_forged_pages_and_site_parts_never_reach_the_site(
     is rejected and the site is the one a build without the cache gives."""
     cache = ["--cache-dir", str(tmp_path / "cache")]
     cli(["build", str(ws), "-o", str(tmp_path / "cold"), *cache, "-q"], capsys)
-    forged = [e for e in entries(tmp_path / "cache") if "run" not in read_entry(e)[1]]
-    assert len(forged) >= 3  # the model's pages, and the built parts of the site
+    # the model's pages and the built parts of the site (compiled templates, which this process holds
+    # in memory and so never reads again, are forged in tests/test_compiled_templates.py)
+    payloads = {e: read_entry(e)[1] for e in entries(tmp_path / "cache")}
+    forged = [e for e, payload in payloads.items() if "run" not in payload and "template" not in payload]
+    assert len(forged) >= 3
     for entry in forged:
         _, payload, arrays = read_entry(entry)
         write_entry(entry, script_everywhere(payload), script_pages(arrays))
