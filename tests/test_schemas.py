@@ -12,6 +12,7 @@ from modelgov.assemble import build_manifest
 from modelgov.cli import main
 from modelgov.errors import ManifestError
 from modelgov.workspace.load import load_workspace
+from shared_builds import demo_workspace
 from workspace_factory import write_workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,13 +61,16 @@ def test_schema_command_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown schema 'nonsense'" in capsys.readouterr().err
 
 
-def test_the_workspace_reference_page_is_generated_from_the_schemas(tmp_path: Path) -> None:
+def test_the_workspace_reference_page_is_generated_from_the_schemas(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     from modelgov.schemas import REFERENCE_PAGE, _children, _resolve, json_schema, write_reference
 
     repository = Path(__file__).resolve().parents[1]
     committed = (repository / REFERENCE_PAGE).read_text(encoding="utf-8")
     (tmp_path / "docs").mkdir()
-    generated = write_reference(tmp_path).read_text(encoding="utf-8")
+    # the example workspace the test run generates once, as `python -m modelgov.schemas` generates it
+    generated = write_reference(tmp_path, demo_workspace(tmp_path_factory)).read_text(encoding="utf-8")
     assert committed == generated, "docs/reference.md is stale: run `python -m modelgov.schemas`"
 
     def paths(schema: dict, node: dict, prefix: str = "") -> list[str]:

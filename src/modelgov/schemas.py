@@ -206,15 +206,20 @@ def reference_markdown(examples: dict[str, dict[str, Any]]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def write_reference(root: Path) -> Path:
-    """Regenerate ``docs/reference.md`` under ``root`` (the repository) from a fresh example workspace."""
+def write_reference(root: Path, example: Path | None = None) -> Path:
+    """Regenerate ``docs/reference.md`` under ``root`` (the repository) from the example workspace:
+    ``example`` when it is one already generated (``modelgov.demo.generate_workspace`` with its
+    seed), else a fresh one."""
     import tempfile
 
     from modelgov.demo import generate_workspace
 
-    with tempfile.TemporaryDirectory(prefix="modelgov-reference-") as tmp:
-        generate_workspace(Path(tmp) / "workspace")
-        text = reference_markdown(demo_examples(Path(tmp) / "workspace"))
+    if example is not None:
+        text = reference_markdown(demo_examples(example))
+    else:
+        with tempfile.TemporaryDirectory(prefix="modelgov-reference-") as tmp:
+            generate_workspace(Path(tmp) / "workspace")
+            text = reference_markdown(demo_examples(Path(tmp) / "workspace"))
     target = root / REFERENCE_PAGE
     target.write_text(text, encoding="utf-8")
     return target
