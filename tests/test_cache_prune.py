@@ -97,8 +97,9 @@ def test_pruning_removes_only_the_caches_own_entries_and_never_follows_a_link(
     target.write_text("not the cache's\n")
     (cache / "ab").mkdir(exist_ok=True)
     (cache / "ab" / ("ab" * 32 + ".entry")).symlink_to(target)  # a link named as an entry
-    (cache / "cd").symlink_to(decoy, target_is_directory=True)  # a shard that is a link
-    (decoy / ("cd" * 32 + ".entry")).write_text("not the cache's either\n")
+    linked = next(f"{i:02x}" for i in range(256) if not (cache / f"{i:02x}").exists())
+    (cache / linked).symlink_to(decoy, target_is_directory=True)  # a shard that is a link
+    (decoy / (linked * 32 + ".entry")).write_text("not the cache's either\n")
     (cache / "ef").mkdir(exist_ok=True)
     os.mkfifo(cache / "ef" / ("ef" * 32 + ".entry"))  # a FIFO named as an entry: removed, never opened
     (cache / "ef" / ("ef" * 32 + ".entry.bak")).write_text("the user's\n")  # not a name the cache gives
@@ -110,13 +111,13 @@ def test_pruning_removes_only_the_caches_own_entries_and_never_follows_a_link(
     stale.parent.mkdir(exist_ok=True)
     stale.write_text("half an entry")
     age(cache)
-    for path in (target, decoy / ("cd" * 32 + ".entry")):
+    for path in (target, decoy / (linked * 32 + ".entry")):
         os.utime(path, (0, 0))
 
     code, said = build(ws, tmp_path / "s2", cache, capsys, "--prune-cache")
     assert code == 0, said
     assert not (cache / "ab" / ("ab" * 32 + ".entry")).is_symlink() and target.read_text() == "not the cache's\n"
-    assert (cache / "cd").is_symlink() and (decoy / ("cd" * 32 + ".entry")).is_file()
+    assert (cache / linked).is_symlink() and (decoy / (linked * 32 + ".entry")).is_file()
     assert not (cache / "ef" / ("ef" * 32 + ".entry")).exists()
     assert (cache / "ef" / ("ef" * 32 + ".entry.bak")).is_file()
     assert (cache / "12" / ("34" * 32 + ".entry")).is_file()

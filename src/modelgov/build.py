@@ -8,9 +8,11 @@ site and manifest exactly as they were.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,90 +96,67 @@ def build_site(
     else:
         check_output_dir(workspace_root, out_dir)
     cache = open_cache(cache_dir, workspace_root, report=progress) if cache_dir is not None else None
-    marker = cache.build_marker() if prune_cache and cache is not None else None
-    try:
-        result = _build(
-            workspace_root,
-            out_dir,
-            cache,
+    with _pruned_after_success(cache if prune_cache else None, progress):
+        _remove_abandoned(out_dir / site_version if site_version else out_dir)
+        progress(f"Loading workspace {workspace_root}")
+        workspace = load_workspace(workspace_root, refusals=refusals)
+        long_lived.keep()
+        the_manifest = build_manifest(
+            workspace,
             progress=progress,
             as_of=as_of,
             fail_on=fail_on,
-            site_version=site_version,
-            aliases=aliases,
+            cache=cache,
             jobs=jobs,
-            refusals=refusals,
             allowed_signers=allowed_signers,
-            dossiers=dossiers,
         )
-        if marker is not None:
-            try:
-                progress(prune_unused(marker).describe())
-            except OSError as exc:  # the cache never fails a build: the site is written
-                progress(f"Analysis cache {marker.folder} not pruned ({exc.strerror or exc})")
-            except KeyboardInterrupt:  # the site is written: only the clean-up is cut short
-                progress(f"Analysis cache {marker.folder}: pruning interrupted; the site is written")
-        return result
-    finally:
-        if marker is not None:
-            marker.remove()
-
-
-def _build(
-    workspace_root: Path,
-    out_dir: Path,
-    cache: AnalysisCache | None,
-    *,
-    progress: Progress,
-    as_of: dt.date | None,
-    fail_on: str | None,
-    site_version: str | None,
-    aliases: tuple[str, ...],
-    jobs: int,
-    refusals: Refusals,
-    allowed_signers: Path | None,
-    dossiers: tuple[str, ...],
-) -> BuildResult:
-    _remove_abandoned(out_dir / site_version if site_version else out_dir)
-    progress(f"Loading workspace {workspace_root}")
-    workspace = load_workspace(workspace_root, refusals=refusals)
-    long_lived.keep()
-    the_manifest = build_manifest(
-        workspace,
-        progress=progress,
-        as_of=as_of,
-        fail_on=fail_on,
-        cache=cache,
-        jobs=jobs,
-        allowed_signers=allowed_signers,
-    )
-    if cache is not None:
-        stats = cache.stats
-        progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")
-    if site_version is None:
-        return render_manifest(
+        if cache is not None:
+            stats = cache.stats
+            progress(f"Analysis cache: {stats.hits} result(s) reused, {stats.misses} computed")
+        if site_version is None:
+            return render_manifest(
+                the_manifest,
+                out_dir,
+                template_dir=workspace.templates_dir,
+                progress=progress,
+                cache=cache,
+                jobs=jobs,
+                dossiers=dossiers,
+            )
+        the_manifest = the_manifest.model_copy(update={"site_version": site_version})
+        result = render_manifest(
             the_manifest,
-            out_dir,
+            out_dir / site_version,
             template_dir=workspace.templates_dir,
             progress=progress,
+            versioned=True,
             cache=cache,
             jobs=jobs,
             dossiers=dossiers,
         )
-    the_manifest = the_manifest.model_copy(update={"site_version": site_version})
-    result = render_manifest(
-        the_manifest,
-        out_dir / site_version,
-        template_dir=workspace.templates_dir,
-        progress=progress,
-        versioned=True,
-        cache=cache,
-        jobs=jobs,
-        dossiers=dossiers,
-    )
-    record_version(out_dir, site_version, tuple(aliases))
-    progress(f"Recorded version {site_version} in {out_dir / 'versions.json'}")
-    return result
+        record_version(out_dir, site_version, tuple(aliases))
+        progress(f"Recorded version {site_version} in {out_dir / 'versions.json'}")
+        return result
+
+
+@contextlib.contextmanager
+def _pruned_after_success(cache: AnalysisCache | None, progress: Progress) -> Iterator[None]:
+    """With a cache, remove the entries the build in the block did not use once it has written its
+    site (:mod:`modelgov.cache_prune`); a block that raises prunes nothing. The cache never fails a
+    build: a prune that fails or is interrupted leaves a note."""
+    marker = cache.build_marker() if cache is not None else None
+    try:
+        yield
+        if marker is not None:
+            try:
+                progress(prune_unused(marker).describe())
+            except OSError as exc:  # the site is written
+                progress(f"Analysis cache {marker.folder} not pruned ({exc.strerror or exc})")
+            except KeyboardInterrupt:  # the site is written: only the clean-up is cut short
+                progress(f"Analysis cache {marker.folder}: pruning interrupted; the site is written")
+    finally:
+        if marker is not None:
+            marker.remove()
 
 
 @long_lived.for_the_build()
