@@ -1,5 +1,5 @@
 """Paired group-rate and disparity deltas between two versions: the point values equal fairlearn's on
-each version's rows, and the intervals equal a direct paired bootstrap written here with pandas."""
+each version's rows, and the intervals equal a direct paired bootstrap of the rows written here."""
 
 from __future__ import annotations
 

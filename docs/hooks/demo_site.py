@@ -1,8 +1,8 @@
 """MkDocs hook of the project's own documentation: publish the bundled example's governance site
 under ``demo/`` of the documentation site, so the guide can link to a real one.
 
-The example is generated with its fixed seed and built with `modelgov`, exactly as `modelgov demo`
-does, into a temporary folder, then copied into the documentation's output. Its analyses are kept in
+The example is generated with its fixed seed into a temporary folder and built with `modelgov`,
+exactly as `modelgov demo` does, into ``demo/`` of the documentation's output. Its analyses are kept in
 the analysis cache `modelgov build` uses (``MODELGOV_CACHE_DIR``, else the user's cache folder), so
 building the guide again computes none of them. Set ``MODELGOV_DOCS_DEMO=0`` to skip it (a quicker
 build while editing the guide); the guide's link then leads nowhere, which the page says.
