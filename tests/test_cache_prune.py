@@ -164,12 +164,23 @@ def test_a_cache_that_cannot_be_pruned_does_not_fail_the_build(
     assert not list(cache.glob(".build-*"))
 
 
-def test_the_default_cache_folder_is_not_pruned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The user's cache folder holds every workspace's entries, which one workspace's build never uses."""
+@pytest.mark.parametrize("how", ["default", "blank variable", "named"])
+def test_the_users_cache_folder_is_not_pruned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """The user's cache folder holds every workspace's entries, which one workspace's build never
+    uses: refused however it is reached (the default, a blank MODELGOV_CACHE_DIR, or named)."""
+    from modelgov.cache import user_cache_dir
+
     ws = write_workspace(tmp_path / "ws")
-    code = main(["build", str(ws), "-o", str(tmp_path / "site"), "--prune-cache"])
+    extra = []
+    if how == "blank variable":
+        monkeypatch.setenv("MODELGOV_CACHE_DIR", "  ")
+    elif how == "named":
+        extra = ["--cache-dir", str(user_cache_dir())]
+    code = main(["build", str(ws), "-o", str(tmp_path / "site"), "--prune-cache", *extra])
     said = capsys.readouterr().err
-    assert code == 2 and "--cache-dir or MODELGOV_CACHE_DIR" in said, said
+    assert code == 2 and "--cache-dir or MODELGOV_CACHE_DIR" in said and "the user's cache folder" in said, said
     assert not (tmp_path / "site").exists()
 
 

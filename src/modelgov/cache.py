@@ -120,7 +120,12 @@ def default_cache_dir() -> Path:
     user's cache folder (``~/.cache/modelgov`` on Linux, honouring ``XDG_CACHE_HOME``). Never the
     workspace: whoever can write the workspace must not be able to write the cache."""
     given = os.environ.get(CACHE_DIR_ENV, "").strip()
-    return Path(given).expanduser() if given else Path(platformdirs.user_cache_dir("modelgov"))
+    return Path(given).expanduser() if given else user_cache_dir()
+
+
+def user_cache_dir() -> Path:
+    """The user's own cache folder, which the builds of every workspace share."""
+    return Path(platformdirs.user_cache_dir("modelgov"))
 
 
 def check_location(folder: Path, workspace_root: Path) -> None:
@@ -190,6 +195,7 @@ class AnalysisCache:
         self.stats = CacheStats()
         self._writable = True
         self._root_ready = False
+        self._marked: set[str] = set()
         self.disabled: str | None = None
         if os.open not in os.supports_dir_fd:  # links are refused by opening relative to a verified folder
             self.disabled, secret = "this system cannot open files relative to a folder, which the cache needs", None
@@ -281,11 +287,14 @@ class AnalysisCache:
         link, or a read-only disk, is left as it is)."""
         if self._secret is None:
             return False
+        if key in self._marked:  # a template each of the build's environments loads: marked once
+            return True
         try:
             with self._shard(key) as shard:
                 os.utime(f"{key}.entry", dir_fd=shard, follow_symlinks=False)
         except (OSError, _Refused):
             return False
+        self._marked.add(key)
         return True
 
     # ------------------------------------------------------------------ reading

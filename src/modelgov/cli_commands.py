@@ -33,13 +33,8 @@ def run(args: argparse.Namespace) -> int:
         if (args.alias or args.no_alias) and args.site_version is None:
             raise ModelgovError("--alias and --no-alias need --site-version")
         aliases = () if args.no_alias else tuple(args.alias or ("latest",))
-        if args.prune_cache and args.no_cache:
-            raise ModelgovError("--prune-cache prunes the analysis cache, which --no-cache turns off")
-        if args.prune_cache and not (args.cache_dir or os.environ.get("MODELGOV_CACHE_DIR")):
-            raise ModelgovError(
-                "--prune-cache needs a cache of this workspace's own (--cache-dir or MODELGOV_CACHE_DIR): "
-                "the user's cache folder is shared by every workspace, whose entries this build does not use"
-            )
+        if args.prune_cache:
+            _check_prunable(args)
         result = build_site(
             args.workspace,
             args.output,
@@ -240,6 +235,21 @@ def _check(args: argparse.Namespace) -> int:
     if built.governance is not None:
         write_report(args.results, results_json(built.governance, built))
     return report_policies(built, args, results=args.results if built.governance is not None else None)
+
+
+def _check_prunable(args: argparse.Namespace) -> None:
+    """``--prune-cache`` needs a cache, and one of the workspace's own: the user's cache folder holds
+    the entries of every workspace the user builds, which this build does not use."""
+    from modelgov.cache import CACHE_DIR_ENV, user_cache_dir
+
+    chosen = _cache_dir(args)
+    if chosen is None:
+        raise ModelgovError("--prune-cache prunes the analysis cache, which --no-cache turns off")
+    if os.path.realpath(chosen) == os.path.realpath(user_cache_dir()):
+        raise ModelgovError(
+            f"--prune-cache needs a cache of this workspace's own (--cache-dir or {CACHE_DIR_ENV}): "
+            f"{chosen} is the user's cache folder, shared by every workspace, whose entries this build does not use"
+        )
 
 
 def _cache_dir(args: argparse.Namespace) -> Path | None:
