@@ -48,7 +48,10 @@ def test_what_a_build_keeps_is_frozen_what_it_dropped_is_collected_and_all_is_ha
         assert frozen > 0
         with long_lived.for_the_build():
             long_lived.keep()
-        assert gc.get_freeze_count() >= frozen  # an inner block's end hands nothing back
+        # An inner block's end hands nothing back. The count cannot show it exactly: frozen objects
+        # freed since (the inner block's own generator) leave it. An unfrozen object is tracked again.
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is kept for obj in gc.get_objects())
         kept.other = kept  # kept to the build's end, then garbage
         watched = weakref.ref(kept)
         long_lived.keep()
