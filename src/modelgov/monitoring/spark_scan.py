@@ -117,8 +117,11 @@ def scan_windows_spark(
     rows = {int(r[0]): int(r[1]) for r in framed.groupBy(_WINDOW).count().collect()}
     if not rows:
         return []
-    numeric_aggs = {plan.column: _numeric(framed, plan) for plan in numeric}
-    categorical_aggs = {plan.column: _categorical(framed, plan, dict(log.dtypes)[plan.column]) for plan in categorical}
+    # one job per feature: a record without a value is counted as the window's records less those with one
+    numeric_aggs = {plan.column: _numeric(framed, plan, rows) for plan in numeric}
+    categorical_aggs = {
+        plan.column: _categorical(framed, plan, dict(log.dtypes)[plan.column], rows) for plan in categorical
+    }
 
     out = []
     for key, start, end in calendar_span(window.kind, min(rows), max(rows)):
@@ -279,8 +282,10 @@ def _empty(m: int) -> NumericAggregate:
     )
 
 
-def _numeric(framed: DataFrame, plan: NumericPlan) -> dict[int, NumericAggregate]:
-    """Window key → the feature's cells: one ``GROUP BY (window, cell)`` over the log."""
+def _numeric(framed: DataFrame, plan: NumericPlan, rows: dict[int, int]) -> dict[int, NumericAggregate]:
+    """Window key → the feature's cells: one ``GROUP BY (window, cell)`` over the log (one pass: each
+    cell's count, sum, least and greatest value). ``rows`` is each window's number of records; those
+    without a finite value are the rest."""
     from pyspark.ml.feature import Bucketizer
     from pyspark.sql import functions as F
 
@@ -298,32 +303,36 @@ def _numeric(framed: DataFrame, plan: NumericPlan) -> dict[int, NumericAggregate
     edge_array = F.array(*[F.lit(float(e)) for e in edges])
     exact = (b >= 1) & (F.element_at(edge_array, F.greatest(b, F.lit(1))) == F.col("__x"))
     cells = buckets.withColumn("__cell", F.when(exact, 2 * (b - 1) + 1).otherwise(2 * b))
-    grouped = cells.groupBy(_WINDOW, "__cell").agg(F.count("*").alias("n"), F.sum("__x").alias("s")).collect()
-    extremes = present.groupBy(_WINDOW).agg(F.min("__x"), F.max("__x")).collect()
-    missing = values.filter(F.col("__x").isNull()).groupBy(_WINDOW).count().collect()
+    grouped = (
+        cells.groupBy(_WINDOW, "__cell")
+        .agg(F.count("*").alias("n"), F.sum("__x").alias("s"), F.min("__x"), F.max("__x"))
+        .collect()
+    )
 
     out: dict[int, NumericAggregate] = {}
-
-    def state(key: int) -> NumericAggregate:
-        return out.setdefault(key, _empty(m))
-
-    for key, cell, n, s in grouped:
-        agg, cell = state(int(key)), int(cell)
+    present_rows: dict[int, int] = {}
+    for key, cell, n, s, low, high in grouped:
+        key, cell, n = int(key), int(cell), int(n)
+        agg = out.setdefault(key, _empty(m))
+        present_rows[key] = present_rows.get(key, 0) + n
         if cell % 2:
-            agg.at[cell // 2] += int(n)
+            agg.at[cell // 2] += n
         else:
-            agg.between[cell // 2] += int(n)
+            agg.between[cell // 2] += n
             agg.between_sum[cell // 2] += float(s)
-    for key, low, high in extremes:
-        agg = state(int(key))
-        agg.minimum, agg.maximum = float(low), float(high)
-    for key, n in missing:
-        state(int(key)).missing = int(n)
+        agg.minimum = float(low) if agg.minimum is None else min(agg.minimum, float(low))
+        agg.maximum = float(high) if agg.maximum is None else max(agg.maximum, float(high))
+    for key, count in rows.items():
+        if count > present_rows.get(key, 0):
+            out.setdefault(key, _empty(m)).missing = count - present_rows.get(key, 0)
     return out
 
 
-def _categorical(framed: DataFrame, plan: CategoricalPlan, kind: str) -> dict[int, CategoricalAggregate]:
-    """Window key → value counts: the most frequent values (ties by the text), the rest as OTHER."""
+def _categorical(
+    framed: DataFrame, plan: CategoricalPlan, kind: str, rows: dict[int, int]
+) -> dict[int, CategoricalAggregate]:
+    """Window key → value counts: the most frequent values (ties by the text), the rest as OTHER.
+    ``rows`` is each window's number of records; those without a value are the rest."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -344,6 +353,8 @@ def _categorical(framed: DataFrame, plan: CategoricalPlan, kind: str) -> dict[in
     for key, value, n in folded.collect():
         agg = out.setdefault(int(key), CategoricalAggregate(missing=0))
         agg.counts[value] = agg.counts.get(value, 0) + int(n)
-    for key, _, n in counts.filter(F.col("__v").isNull()).collect():
-        out.setdefault(int(key), CategoricalAggregate(missing=0)).missing += int(n)
+    for key, count in rows.items():
+        counted = sum(out[key].counts.values()) if key in out else 0
+        if count > counted:
+            out.setdefault(key, CategoricalAggregate(missing=0)).missing = count - counted
     return out
