@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from modelgov.manifest import MonitoringReport
 from modelgov.monitoring.aggregates import MAX_CATEGORIES, OTHER, CategoricalPlan, NumericPlan, WindowSpec
 from modelgov.monitoring.scan import scan_windows
 from spark_support import require_spark
@@ -217,15 +218,21 @@ def use_spark(ws: Path) -> None:
     )
 
 
-@pytest.mark.usefixtures("spark")
-def test_a_workspace_set_to_the_spark_engine_builds_the_same_drift_report(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def drift_by_engine(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, MonitoringReport]:
+    """The drift report of :func:`monitored_workspace` built by each engine (``embedded``, ``spark``),
+    its logs named by their paths in the workspace. Read only."""
     from modelgov.assemble import build_manifest
     from modelgov.workspace.load import load_workspace
 
-    ws = monitored_workspace(tmp_path / "ws")
+    ws = monitored_workspace(tmp_path_factory.mktemp("spark-build") / "ws")
     embedded = build_manifest(load_workspace(ws)).models[0].versions[0].drift
     use_spark(ws)
-    distributed = build_manifest(load_workspace(ws)).models[0].versions[0].drift
+    return {"embedded": embedded, "spark": build_manifest(load_workspace(ws)).models[0].versions[0].drift}
+
+
+def test_a_workspace_set_to_the_spark_engine_builds_the_same_drift_report(drift_by_engine) -> None:
+    embedded, distributed = drift_by_engine["embedded"], drift_by_engine["spark"]
     assert distributed is not None and [w.rows for w in distributed.windows] == [400, 400, 0, 400]
     # performance over time from the late outcomes: two labelled weeks, then pending ones
     assert [w.labelled_rows for w in distributed.windows] == [400, 400, 0, 0]
@@ -233,15 +240,12 @@ def test_a_workspace_set_to_the_spark_engine_builds_the_same_drift_report(tmp_pa
     assert distributed.model_dump_json() == embedded.model_dump_json()
 
 
-@pytest.mark.usefixtures("spark")
-def test_logs_given_as_a_uri_are_read_where_they_are_and_identified_by_their_listing(tmp_path: Path) -> None:
+def test_logs_given_as_a_uri_are_read_where_they_are_and_identified_by_their_listing(
+    drift_by_engine, tmp_path: Path
+) -> None:
     from modelgov.assemble import build_manifest
     from modelgov.cache import AnalysisCache
     from modelgov.workspace.load import load_workspace
-
-    local = monitored_workspace(tmp_path / "local")
-    use_spark(local)
-    by_path = build_manifest(load_workspace(local)).models[0].versions[0]
 
     remote = monitored_workspace(tmp_path / "remote")
     use_spark(remote)
@@ -252,7 +256,8 @@ def test_logs_given_as_a_uri_are_read_where_they_are_and_identified_by_their_lis
     built = build_manifest(load_workspace(remote), cache=cache)
     by_uri = built.models[0].versions[0]
 
-    assert by_uri.drift is not None and by_uri.drift.model_dump_json() == by_path.drift.model_dump_json()
+    # the report Spark made of the same logs named by their paths in the workspace
+    assert by_uri.drift is not None and by_uri.drift.model_dump_json() == drift_by_engine["spark"].model_dump_json()
     logs = by_uri.monitoring.logs
     assert [ref.path.rsplit("/", 1)[-1] for ref in logs] == ["week-0.parquet", "week-1.parquet", "week-2.parquet"]
     assert all(ref.identity == "listing" and ref.path.startswith("file:") for ref in logs)
