@@ -212,7 +212,8 @@ def test_rebuild_is_byte_identical(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`modelgov demo` from scratch (the workspace generated again from its seed, every analysis
-    computed again, without a cache) builds the bytes of the shared build (`modelgov build` with a cache).
+    computed again, without a cache) writes the bytes of the shared workspace, file for file, and
+    builds the bytes of the shared build (`modelgov build` with a cache).
 
     The site's cache holds only the shared build's dossiers, found only if the manifest comes out the
     same bytes. Laying the dossiers out afresh from that manifest gives the same bytes too: that is
@@ -230,6 +231,8 @@ def test_rebuild_is_byte_identical(
     # in this process (-j 1), as the shared build; parallel analysis gives the serial bytes (tests/test_cache.py)
     assert main(["demo", str(tmp_path / "demo"), "-j", "1"]) == 0  # the demo's snapshot date, AS_OF
     said = capsys.readouterr().err
+    # the same seed writes the same workspace (tests/test_demo.py checks that another seed does not)
+    assert tree_digest(tmp_path / "demo" / "workspace") == tree_digest(demo_build.workspace)
     again = tmp_path / "demo" / "site"
     assert (again / "manifest.json").read_bytes() == (demo_build.site / "manifest.json").read_bytes()
     assert "Analysis cache: 0 result(s) reused, 0 computed" in said, said  # no analysis went near a cache
