@@ -129,6 +129,18 @@ def _private_cache_and_config(tmp_path_factory: pytest.TempPathFactory, monkeypa
     monkeypatch.delenv("MODELGOV_CACHE_KEY", raising=False)
 
 
+@pytest.hookimpl(tryfirst=True)  # before any fixture of the test is set up, the shared demo's included
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``dossier`` is skipped where WeasyPrint cannot run, with the reason. Checked
+    when it is about to run, not when its module is collected: importing WeasyPrint takes most of a
+    second in every test process that collects the suite."""
+    if item.get_closest_marker("dossier") is not None:
+        from modelgov.dossier.pdf import available
+
+        if (reason := available()) is not None:
+            pytest.skip(f"dossiers need WeasyPrint and Pango: {reason}")
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """The demo workspace and its built site, made once for the whole run (see :class:`DemoBuild`)."""

@@ -26,8 +26,6 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 from scipy import stats
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import power_proportions_2indep, proportions_ztest
 from tests.workspace_factory import edit, write_workspace
 
 from modelgov.analysis import ab_test as ab
@@ -133,6 +131,8 @@ def test_allocation_drift_equals_scipy_contingency() -> None:
 
 @pytest.mark.parametrize(("baseline", "mde", "split", "total"), [(0.6, 0.02, 0.5, 20_000), (0.1, -0.01, 0.3, 30_000)])
 def test_power_of_rates_equals_statsmodels(baseline: float, mde: float, split: float, total: int) -> None:
+    from statsmodels.stats.proportion import power_proportions_2indep
+
     found = ab.power("rate", total=total, split=split, mde=mde, alpha=0.05, baseline=baseline)
     nobs1 = total * split
     expected = power_proportions_2indep(
@@ -142,6 +142,8 @@ def test_power_of_rates_equals_statsmodels(baseline: float, mde: float, split: f
 
 
 def test_power_of_means_equals_statsmodels() -> None:
+    from statsmodels.stats.power import NormalIndPower
+
     found = ab.power("mean", total=1_000, split=0.4, mde=0.3, alpha=0.05, baseline=0.0, sd=2.0)
     assert found == pytest.approx(NormalIndPower().power(0.15, 400, 0.05, ratio=1.5), rel=1e-12)
 
@@ -157,6 +159,8 @@ def test_fixed_test_of_rates_equals_the_two_proportion_z_test() -> None:
     found = ab.fixed_test(
         ab.plain_estimate(first, "rate"), ab.plain_estimate(second, "rate"), 0.05, pooled=first + second
     )  # type: ignore[arg-type]
+    from statsmodels.stats.proportion import proportions_ztest
+
     z, p = proportions_ztest([620, 580], [1_000, 1_000])
     assert found.statistic == pytest.approx(z) and found.p_value == pytest.approx(p)
     se = math.sqrt(0.62 * 0.38 / 1_000 + 0.58 * 0.42 / 1_000)

@@ -24,9 +24,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from modelgov import manifest as mf
-from modelgov.dossier.pdf import available
 
-pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
+pytestmark = pytest.mark.dossier
 
 pikepdf = pytest.importorskip("pikepdf", reason="pikepdf (test extras) checks the PDF/A structure")
 pypdf = pytest.importorskip("pypdf")

@@ -16,14 +16,13 @@ import pytest
 from modelgov import manifest as mf
 from modelgov.build import build_site
 from modelgov.cache import AnalysisCache
-from modelgov.dossier.pdf import available
 from modelgov.dossier.site import _cache_keys
 from test_cache import MAC_MISMATCH, read_entry, write_entry
 from workspace_factory import edit, write_workspace
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(available() is not None, reason=f"dossiers need WeasyPrint and Pango: {available()}"),
+    pytest.mark.dossier,
 ]
 
 EPOCH = "1767225600"

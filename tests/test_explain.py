@@ -33,15 +33,14 @@ from modelgov.workspace.training_schema import Artifact
 FEATURES = ["income", "debt_ratio", "late_payments", "employment"]
 
 
-def _shap_importable() -> bool:
+@pytest.fixture
+def needs_shap() -> None:
+    """Skips a test where shap does not import: checked when such a test runs, not when the module is
+    collected (importing shap takes a second, paid by every test process that collects the suite)."""
     try:
         import shap  # noqa: F401
     except Exception:
-        return False
-    return True
-
-
-SHAP_INSTALLED = _shap_importable()
+        pytest.skip("shap, a dependency of modelgov, is not installed")
 
 
 def applicants(n: int, seed: int) -> pd.DataFrame:
@@ -514,7 +513,7 @@ def test_shap_missing_gives_the_install_note(binary, monkeypatch: pytest.MonkeyP
     assert result.permutation_importance is not None  # the rest is unaffected
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_shap_tree_explainer_equals_shap_directly(regression) -> None:
     import shap
 
@@ -535,7 +534,7 @@ def test_shap_tree_explainer_equals_shap_directly(regression) -> None:
         assert item.colour == pytest.approx(X[item.feature].iloc[:count].rank(pct=True).round(4).tolist())
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_shap_tree_explainer_in_a_pipeline_adds_one_hot_columns(binary) -> None:
     _, table = binary
     # sparse output on purpose: the explainer gets dense data, the model's own input stays sparse
@@ -551,7 +550,7 @@ def test_shap_tree_explainer_in_a_pipeline_adds_one_hot_columns(binary) -> None:
     assert not any("SHAP" in note for note in result.notes)
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_shap_sampled_explainer_for_other_models(binary) -> None:
     model, table = binary
     result = run(model, table)
@@ -588,7 +587,7 @@ def test_the_sampled_plan_bounds_memory_and_work_whatever_the_width() -> None:
     assert shapley.sampled_plan(200, 447, min_rows=20, budget=budget)[0] == 0
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_a_table_too_wide_to_explain_by_sampling_gets_a_note_not_a_crash() -> None:
     rng = np.random.default_rng(4)
     X = pd.DataFrame(rng.normal(size=(60, 500)), columns=[f"x{i}" for i in range(500)])
@@ -597,7 +596,7 @@ def test_a_table_too_wide_to_explain_by_sampling_gets_a_note_not_a_crash() -> No
         shapley.shap_summary(model, X, task="binary_classification", positive_index=1, seed=2)
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_a_wide_model_is_explained_on_the_rows_its_width_allows() -> None:
     rng = np.random.default_rng(4)
     X = pd.DataFrame(rng.normal(size=(400, 60)), columns=[f"x{i}" for i in range(60)])
@@ -608,7 +607,7 @@ def test_a_wide_model_is_explained_on_the_rows_its_width_allows() -> None:
     assert set(list(summary.mean_abs)[:2]) == {"x0", "x1"}
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_a_smaller_background_is_said_on_the_page() -> None:
     """100 inputs: the summary is explained on 20 rows against 45 background rows, and a note says so."""
     model, table, features = wide_binary(100, 300, ("x0", "x1"), seed=4)
@@ -618,7 +617,7 @@ def test_a_smaller_background_is_said_on_the_page() -> None:
     assert any("measured against 45 background rows, not 50: with 100 inputs" in note for note in result.notes)
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 @pytest.mark.parametrize("task", ["binary_classification", "regression"])
 def test_interpreted_kernels_give_the_bits_of_the_compiled_ones(binary, regression, task: str) -> None:
     """The sampled explainer, its numba kernels run as Python, gives the same bits as with numba's
@@ -653,7 +652,7 @@ def test_interpreted_kernels_give_the_bits_of_the_compiled_ones(binary, regressi
     assert interpreted.tobytes() == values().tobytes()
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 @pytest.mark.parametrize("task", ["binary_classification", "regression"])
 def test_sampled_explanations_skip_the_main_effects_shap_computes_unasked(binary, regression, task: str) -> None:
     """shap 0.51 computes main effects from a PermutationExplainer's second row on although nobody asked
@@ -692,7 +691,7 @@ def test_sampled_explanations_skip_the_main_effects_shap_computes_unasked(binary
     assert asked.main_effects is None
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_the_mean_adds_in_numbas_order_not_numpys() -> None:
     """numba's mean adds the values one after another; NumPy's adds them pairwise, which differs in
     the last digits. The interpreted kernel's mean is numba's, bit for bit."""
@@ -722,7 +721,7 @@ def test_other_links_weights_and_types_keep_the_compiled_averaging() -> None:
     assert averaged.tolist() == [1.0, 4.0] and len(calls) == 3
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_a_sampled_explanation_compiles_no_kernel() -> None:
     """In a new process, a model explained by the sampled route leaves shap's kernels, and every other
     numba function, uncompiled: numba's compile of them (about 4.5 s) is not paid."""
@@ -750,7 +749,7 @@ print(sorted(o.py_func.__qualname__ for o in gc.get_objects() if isinstance(o, D
     assert compiled == "[]", f"numba compiled {compiled} (every numba function in the process)"
 
 
-@pytest.mark.skipif(not SHAP_INSTALLED, reason="shap, a dependency of modelgov, is not installed")
+@pytest.mark.usefixtures("needs_shap")
 def test_a_shap_whose_averaging_kernel_changed_keeps_it_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Python averaging reproduces one version of shap's kernel: with any other source (another
     shap), shap's own compiled kernel runs; the copy kernels, run as their own source, still do."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from manifest_factory import make_manifest
@@ -90,6 +89,8 @@ def test_a_readme_without_blocks_gets_them_added_and_keeps_its_own_text(manifest
 
 
 def test_the_model_card_toolkit_json_validates_against_its_published_schema(manifest) -> None:
+    import jsonschema  # here, not when the module is collected: it builds its format parsers on import
+
     schema = json.loads(MCT_SCHEMA.read_text(encoding="utf-8"))
     for model in manifest.models:
         for version in model.versions:
