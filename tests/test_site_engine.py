@@ -305,3 +305,31 @@ def test_mkdocs_takes_the_same_theme_files_from_the_shorter_listing(tmp_path: Pa
     ours.add_files_from_theme(env, config)
     assert len(plain) > 10
     assert [(f.src_uri, f.abs_src_path) for f in ours] == [(f.src_uri, f.abs_src_path) for f in plain]
+
+
+def test_the_themes_found_once_are_those_mkdocs_finds_and_mkdocs_gets_its_own_back(tmp_path: Path) -> None:
+    """While a part's configuration is read, MkDocs is given the installed themes found once per
+    process (it clears its own list at every theme it loads); they are the themes it finds itself,
+    and its own function is back afterwards, also when reading the configuration fails."""
+    import mkdocs.utils
+    from mkdocs.config import load_config
+
+    from modelgov.render import mkdocs_site
+
+    original = mkdocs.utils.get_themes
+    original.cache_clear()
+    assert mkdocs_site._installed_themes() == original() and "material" in original()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\ntheme:\n  name: material\n")
+    with mkdocs_site._themes_found_once():
+        assert mkdocs.utils.get_themes is not original
+        config = load_config(str(tmp_path / "mkdocs.yml"))
+        mkdocs.utils.get_themes.cache_clear()  # what MkDocs does at each theme it loads: nothing now
+        assert mkdocs.utils.get_themes() is mkdocs_site._installed_themes()
+    assert mkdocs.utils.get_themes is original
+    assert config.theme.name == "material"
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\ntheme:\n  name: no-such-theme\n")
+    with pytest.raises(Exception, match="configuration error"), mkdocs_site._themes_found_once():
+        load_config(str(tmp_path / "mkdocs.yml"))
+    assert mkdocs.utils.get_themes is original

@@ -47,6 +47,7 @@ from importlib import metadata
 from pathlib import Path
 
 import jinja2
+import mkdocs.utils
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -353,6 +354,35 @@ def _list_theme_once(config: MkDocsConfig, fresh: Path) -> None:
     config.theme.get_env = get_env  # type: ignore[method-assign]
 
 
+@functools.cache
+def _installed_themes() -> dict[str, metadata.EntryPoint]:
+    """The installed MkDocs themes (the ``mkdocs.themes`` entry points), found once per process."""
+    return dict(mkdocs.utils.get_themes())
+
+
+@contextmanager
+def _themes_found_once() -> Iterator[None]:
+    """Within the block, MkDocs is given the installed themes found once per process.
+
+    MkDocs keeps its list of installed themes (``mkdocs.utils.get_themes``) in a cache, but clears
+    it each time it loads a theme, so that ``mkdocs serve`` sees a theme installed while it runs.
+    Every part's configuration then searched the environment's entry points again: about a
+    twentieth of a one-model build. The themes installed do not change while modelgov runs; the
+    list MkDocs finds is the one it found the first time (a test compares them)."""
+    found = _installed_themes()
+
+    def get_themes() -> dict[str, metadata.EntryPoint]:
+        return found
+
+    get_themes.cache_clear = lambda: None  # type: ignore[attr-defined]
+    original = mkdocs.utils.get_themes
+    mkdocs.utils.get_themes = get_themes  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        mkdocs.utils.get_themes = original
+
+
 class _OtherParts(BasePlugin):
     """Makes one part's build see the whole site: the other parts' pages and the static files are
     added as *excluded* files, which MkDocs neither reads nor writes but does resolve, so links and
@@ -430,7 +460,8 @@ class MkDocsEngine:
             config_path = write_project(part_source, Path(tmp), site_dir)
             with _engine_logging(self.name, quiet) as collected:
                 try:
-                    config = load_config(str(config_path), strict=True, nav=_nav_config(source.nav))
+                    with _themes_found_once():
+                        config = load_config(str(config_path), strict=True, nav=_nav_config(source.nav))
                     if not is_root:  # the 404 page (and an empty sitemap) are written by the root part
                         config.theme.static_templates.clear()
                     _list_theme_once(config, Path(tmp).resolve())
