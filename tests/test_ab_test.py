@@ -280,6 +280,16 @@ def test_bad_log_values_are_refused_naming_the_column(tmp_path: Path) -> None:
     weighted = ExperimentColumns("ts", "rid", "arm", "B", "A", propensity="p")
     with pytest.raises(ScanError, match=r"column 'p' holds '0.0' \(1 request\(s\)\); a propensity is the probability"):
         scan(log_path, outcomes_path, columns=weighted)
+    # the rules are reported in the order above, whatever else is broken: an id missing twice comes
+    # before the propensity, an arm missing before both
+    log.loc[[3, 4], "rid"] = None
+    log.to_csv(log_path, index=False)
+    with pytest.raises(ScanError, match=r"log.csv: column 'rid' is empty in 2 request\(s\)"):
+        scan(log_path, outcomes_path, columns=weighted)
+    log.loc[6, "arm"] = None
+    log.to_csv(log_path, index=False)
+    with pytest.raises(ScanError, match=r"log.csv: column 'arm' holds an empty value in 1 request"):
+        scan(log_path, outcomes_path, columns=weighted)
 
 
 # --------------------------------------------------------------------------- simulated experiments

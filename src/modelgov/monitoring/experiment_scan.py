@@ -240,32 +240,42 @@ def _metric_sql(metric: MetricSpec, types: dict[str, str], truth_types: dict[str
 
 def _check_log(con: duckdb.DuckDBPyConnection, files: list[Path], columns: ExperimentColumns) -> None:
     """Every request's arm is one of the two, its id is there and unique, and its propensity (when
-    logged) a probability above zero: a request outside these would be counted wrongly."""
+    logged) a probability above zero: a request outside these would be counted wrongly.
+
+    Two passes over the log when it is sound: one counts the requests that break each rule but the
+    ids' uniqueness, the other looks for an id seen twice. A rule found broken is looked at again
+    for the message's example."""
     arm, ident = q(columns.arm), q(columns.id)
-    found = con.execute(
-        f"SELECT {arm}, count(*) FROM log WHERE {arm} IS NULL OR {arm} NOT IN (?, ?) GROUP BY {arm} LIMIT 1",
-        [columns.challenger, columns.champion],
-    ).fetchone()
-    if found:
+    off_arm = f"{arm} IS NULL OR {arm} NOT IN (?, ?)"
+    counts = [f"count(*) FILTER (WHERE {off_arm})", f"count(*) FILTER (WHERE {ident} IS NULL)"]
+    if columns.propensity:
+        p = q(columns.propensity)
+        not_probability = f"{p} IS NULL OR NOT isfinite({p}) OR {p} <= 0 OR {p} > 1"
+        counts.append(f"count(*) FILTER (WHERE {not_probability})")
+    broken = con.execute(f"SELECT {', '.join(counts)} FROM log", [columns.challenger, columns.champion]).fetchone()
+    assert broken is not None
+    if broken[0]:
+        found = con.execute(
+            f"SELECT {arm}, count(*) FROM log WHERE {off_arm} GROUP BY {arm} LIMIT 1",
+            [columns.challenger, columns.champion],
+        ).fetchone()
+        assert found is not None
         shown = "an empty value" if found[0] is None else repr(found[0])
         raise ScanError(
             f"{describe(files)}: column {columns.arm!r} holds {shown} in {found[1]:,} request(s); each request is "
             f"served by {columns.challenger!r} (this version) or {columns.champion!r} (the champion)"
         )
-    missing = con.execute(f"SELECT count(*) FROM log WHERE {ident} IS NULL").fetchone()
-    if missing and missing[0]:
-        raise ScanError(f"{describe(files)}: column {columns.id!r} is empty in {missing[0]:,} request(s)")
+    if broken[1]:
+        raise ScanError(f"{describe(files)}: column {columns.id!r} is empty in {broken[1]:,} request(s)")
     twice = con.execute(f"SELECT {ident}, count(*) FROM log GROUP BY {ident} HAVING count(*) > 1 LIMIT 1").fetchone()
     if twice:
         raise ScanError(
             f"{describe(files)}: request id {twice[0]!r} (column {columns.id!r}) appears {twice[1]} times; each "
             "request is one record, or it would count twice in its arm"
         )
-    if columns.propensity:
-        p = q(columns.propensity)
+    if columns.propensity and broken[2]:
         bad = con.execute(
-            f"SELECT CAST({p} AS VARCHAR), count(*) OVER () FROM log WHERE {p} IS NULL OR NOT isfinite({p})"
-            f" OR {p} <= 0 OR {p} > 1 LIMIT 1"
+            f"SELECT CAST({p} AS VARCHAR), count(*) OVER () FROM log WHERE {not_probability} LIMIT 1"
         ).fetchone()
         if bad:
             shown = "an empty value" if bad[0] is None else repr(bad[0])

@@ -255,16 +255,22 @@ def _check_offsets(con: duckdb.DuckDBPyConnection, timestamp: str, view: str) ->
     when some records carry one and others do not, the bare ones were most likely written in local
     time, and reading them as UTC would shift records between windows without anyone noticing."""
     pattern = lit(_HAS_OFFSET)
+    has_offset = f"regexp_matches(trim(__ts_raw), {pattern})"
+    # one pass over the log when it is sound; the examples for the message only when it is not
+    both = con.execute(
+        f"SELECT bool_or({has_offset}) AND bool_or(NOT {has_offset}) FROM {view} WHERE __ts IS NOT NULL"
+    ).fetchone()
+    if not (both and both[0]):
+        return
 
-    def first(condition: str) -> tuple[str, str] | None:
-        return con.execute(
+    def first(condition: str) -> tuple[str, str]:
+        found = con.execute(
             f"SELECT __file, __ts_raw FROM {view} WHERE __ts IS NOT NULL AND {condition} LIMIT 1"
         ).fetchone()
+        assert found is not None
+        return found
 
-    with_offset = first(f"regexp_matches(trim(__ts_raw), {pattern})")
-    without = first(f"NOT regexp_matches(trim(__ts_raw), {pattern})") if with_offset else None
-    if with_offset is None or without is None:
-        return
+    with_offset, without = first(has_offset), first(f"NOT {has_offset}")
     raise ScanError(
         f"{without[0]}: column {timestamp!r} mixes times with a UTC offset (e.g. {with_offset[1]!r}) and "
         f"times without one (e.g. {without[1]!r}); a time without an offset would be read as UTC, which is "
