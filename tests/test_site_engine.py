@@ -307,29 +307,56 @@ def test_mkdocs_takes_the_same_theme_files_from_the_shorter_listing(tmp_path: Pa
     assert [(f.src_uri, f.abs_src_path) for f in ours] == [(f.src_uri, f.abs_src_path) for f in plain]
 
 
-def test_the_themes_found_once_are_those_mkdocs_finds_and_mkdocs_gets_its_own_back(tmp_path: Path) -> None:
-    """While a part's configuration is read, MkDocs is given the installed themes found once per
-    process (it clears its own list at every theme it loads); they are the themes it finds itself,
-    and its own function is back afterwards, also when reading the configuration fails."""
+def test_the_themes_found_once_are_those_mkdocs_finds_and_mkdocs_gets_its_own_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While a part's configuration is read, MkDocs makes its list of installed themes (which it
+    clears at every theme it loads) from entry points found once per process: the same list, with
+    its warnings every time (two packages offering one theme name), and its own search is back
+    afterwards, also when reading the configuration fails or blocks overlap."""
+    import importlib.metadata
+
     import mkdocs.utils
     from mkdocs.config import load_config
 
     from modelgov.render import mkdocs_site
 
-    original = mkdocs.utils.get_themes
-    original.cache_clear()
-    assert mkdocs_site._installed_themes() == original() and "material" in original()
+    original = mkdocs.utils.entry_points
+    mkdocs.utils.get_themes.cache_clear()
+    themes = mkdocs.utils.get_themes()
+    assert "material" in themes
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text("# Home\n")
     (tmp_path / "mkdocs.yml").write_text("site_name: x\ntheme:\n  name: material\n")
     with mkdocs_site._themes_found_once():
-        assert mkdocs.utils.get_themes is not original
+        assert mkdocs.utils.entry_points is not original
         config = load_config(str(tmp_path / "mkdocs.yml"))
-        mkdocs.utils.get_themes.cache_clear()  # what MkDocs does at each theme it loads: nothing now
-        assert mkdocs.utils.get_themes() is mkdocs_site._installed_themes()
-    assert mkdocs.utils.get_themes is original
+        mkdocs.utils.get_themes.cache_clear()  # as MkDocs does at each theme it loads
+        assert mkdocs.utils.get_themes() == themes
+    assert mkdocs.utils.entry_points is original
     assert config.theme.name == "material"
+
+    # a second package offering the theme "material": MkDocs warns each time it makes its list
+    twin = importlib.metadata.EntryPoint("material", "another_material", "mkdocs.themes")
+    twin = twin._for(next(d for d in importlib.metadata.distributions() if d.name == "pytest"))
+    found = (*mkdocs_site._entry_points("mkdocs.themes"), twin)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mkdocs_site, "_entry_points", lambda group: found)
+        for _ in range(2):
+            caplog.clear()
+            with mkdocs_site._themes_found_once():
+                mkdocs.utils.get_themes.cache_clear()
+                mkdocs.utils.get_themes()
+            assert any("A theme named 'material' is provided by" in r.getMessage() for r in caplog.records)
+    mkdocs.utils.get_themes.cache_clear()
+
     (tmp_path / "mkdocs.yml").write_text("site_name: x\ntheme:\n  name: no-such-theme\n")
     with pytest.raises(Exception, match="configuration error"), mkdocs_site._themes_found_once():
         load_config(str(tmp_path / "mkdocs.yml"))
-    assert mkdocs.utils.get_themes is original
+    assert mkdocs.utils.entry_points is original
+    outer, inner = mkdocs_site._themes_found_once(), mkdocs_site._themes_found_once()
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    inner.__exit__(None, None, None)
+    assert mkdocs.utils.entry_points is original

@@ -354,33 +354,39 @@ def _list_theme_once(config: MkDocsConfig, fresh: Path) -> None:
     config.theme.get_env = get_env  # type: ignore[method-assign]
 
 
+#: MkDocs' own way of finding installed packages' entry points, kept as imported: the block below
+#: puts it back, however blocks in different threads overlap.
+_ENTRY_POINTS = mkdocs.utils.entry_points
+
+
 @functools.cache
-def _installed_themes() -> dict[str, metadata.EntryPoint]:
-    """The installed MkDocs themes (the ``mkdocs.themes`` entry points), found once per process."""
-    return dict(mkdocs.utils.get_themes())
+def _entry_points(group: str) -> tuple[metadata.EntryPoint, ...]:
+    """The entry points of ``group`` (``mkdocs.themes``), found once per process."""
+    return tuple(_ENTRY_POINTS(group=group))
 
 
 @contextmanager
 def _themes_found_once() -> Iterator[None]:
-    """Within the block, MkDocs is given the installed themes found once per process.
+    """Within the block, MkDocs' list of installed themes is made from entry points found once per
+    process.
 
     MkDocs keeps its list of installed themes (``mkdocs.utils.get_themes``) in a cache, but clears
     it each time it loads a theme, so that ``mkdocs serve`` sees a theme installed while it runs.
     Every part's configuration then searched the environment's entry points again: about a
-    twentieth of a one-model build. The themes installed do not change while modelgov runs; the
-    list MkDocs finds is the one it found the first time (a test compares them)."""
-    found = _installed_themes()
+    twentieth of a one-model build. The packages installed do not change while modelgov runs, so the
+    search is done once; MkDocs still makes its list from it every time, with its own checks and
+    warnings (two packages offering one theme name), which a strict build turns into errors."""
 
-    def get_themes() -> dict[str, metadata.EntryPoint]:
-        return found
+    def entry_points(**params: str) -> tuple[metadata.EntryPoint, ...]:
+        if set(params) == {"group"}:
+            return _entry_points(params["group"])
+        return tuple(_ENTRY_POINTS(**params))  # pragma: no cover - MkDocs asks by group only
 
-    get_themes.cache_clear = lambda: None  # type: ignore[attr-defined]
-    original = mkdocs.utils.get_themes
-    mkdocs.utils.get_themes = get_themes  # type: ignore[assignment]
+    mkdocs.utils.entry_points = entry_points  # type: ignore[assignment]
     try:
         yield
     finally:
-        mkdocs.utils.get_themes = original
+        mkdocs.utils.entry_points = _ENTRY_POINTS
 
 
 class _OtherParts(BasePlugin):
