@@ -290,6 +290,11 @@ def test_bad_log_values_are_refused_naming_the_column(tmp_path: Path) -> None:
     log.to_csv(log_path, index=False)
     with pytest.raises(ScanError, match=r"log.csv: column 'arm' holds an empty value in 1 request"):
         scan(log_path, outcomes_path, columns=weighted)
+    log["p"] = log["p"].astype(object)
+    log.loc[9, "p"] = "abc"  # not a number: found only once the arm and the id hold
+    log.to_csv(log_path, index=False)
+    with pytest.raises(ScanError, match=r"log.csv: column 'arm' holds an empty value in 1 request"):
+        scan(log_path, outcomes_path, columns=weighted)
 
 
 # --------------------------------------------------------------------------- simulated experiments

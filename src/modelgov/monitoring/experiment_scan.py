@@ -242,17 +242,16 @@ def _check_log(con: duckdb.DuckDBPyConnection, files: list[Path], columns: Exper
     """Every request's arm is one of the two, its id is there and unique, and its propensity (when
     logged) a probability above zero: a request outside these would be counted wrongly.
 
-    Two passes over the log when it is sound: one counts the requests that break each rule but the
-    ids' uniqueness, the other looks for an id seen twice. A rule found broken is looked at again
-    for the message's example."""
+    One pass over the log counts the requests whose arm or id is missing or wrong (a rule found
+    broken is looked at again for the message's example), a second looks for an id seen twice, and
+    a third, when a propensity is logged, checks it: the propensity is read as a number, and a text
+    that is not one is an error of its own, so it is read only once the other rules hold, as before."""
     arm, ident = q(columns.arm), q(columns.id)
     off_arm = f"{arm} IS NULL OR {arm} NOT IN (?, ?)"
-    counts = [f"count(*) FILTER (WHERE {off_arm})", f"count(*) FILTER (WHERE {ident} IS NULL)"]
-    if columns.propensity:
-        p = q(columns.propensity)
-        not_probability = f"{p} IS NULL OR NOT isfinite({p}) OR {p} <= 0 OR {p} > 1"
-        counts.append(f"count(*) FILTER (WHERE {not_probability})")
-    broken = con.execute(f"SELECT {', '.join(counts)} FROM log", [columns.challenger, columns.champion]).fetchone()
+    broken = con.execute(
+        f"SELECT count(*) FILTER (WHERE {off_arm}), count(*) FILTER (WHERE {ident} IS NULL) FROM log",
+        [columns.challenger, columns.champion],
+    ).fetchone()
     assert broken is not None
     if broken[0]:
         found = con.execute(
@@ -273,9 +272,11 @@ def _check_log(con: duckdb.DuckDBPyConnection, files: list[Path], columns: Exper
             f"{describe(files)}: request id {twice[0]!r} (column {columns.id!r}) appears {twice[1]} times; each "
             "request is one record, or it would count twice in its arm"
         )
-    if columns.propensity and broken[2]:
+    if columns.propensity:
+        p = q(columns.propensity)
         bad = con.execute(
-            f"SELECT CAST({p} AS VARCHAR), count(*) OVER () FROM log WHERE {not_probability} LIMIT 1"
+            f"SELECT CAST({p} AS VARCHAR), count(*) OVER () FROM log WHERE {p} IS NULL OR NOT isfinite({p})"
+            f" OR {p} <= 0 OR {p} > 1 LIMIT 1"
         ).fetchone()
         if bad:
             shown = "an empty value" if bad[0] is None else repr(bad[0])
