@@ -11,8 +11,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
-from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from modelgov.analysis import paired_tests as pt
 from modelgov.analysis.resampling import Resampling, row_draws
@@ -32,17 +30,23 @@ LEVEL = 0.95
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (50, 100), (999, 1000), (7, 7)])
 def test_wilson_equals_statsmodels(k, n):
+    from statsmodels.stats.proportion import proportion_confint
+
     assert pt.wilson(k, n, LEVEL) == pytest.approx(proportion_confint(k, n, alpha=0.05, method="wilson"), abs=1e-12)
 
 
 @pytest.mark.parametrize(("x1", "n1", "x2", "n2"), [(12, 80, 3, 90), (0, 20, 5, 40), (400, 1000, 380, 1000)])
 def test_newcombe_independent_equals_statsmodels(x1, n1, x2, n2):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     expected = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff", alpha=0.05)
     assert pt.newcombe_independent(x1, n1, x2, n2, LEVEL) == pytest.approx(expected, abs=1e-10)
 
 
 @pytest.mark.parametrize(("b", "c"), [(0, 5), (3, 9), (12, 12), (40, 61), (200, 150)])
 def test_mcnemar_exact_and_mid_p(b, c):
+    from statsmodels.stats.contingency_tables import mcnemar
+
     exact = mcnemar(np.array([[30, b], [c, 40]]), exact=True).pvalue
     assert pt.mcnemar_exact(b, c) == pytest.approx(exact, rel=1e-10)
     # mid-p: the exact p-value less the probability of the observed split (Fagerland et al., 2013)
@@ -235,6 +239,8 @@ def test_a_group_respelt_in_the_shadow_log_is_refused(raw, tmp_path):
 
 
 def test_scan_matches_pandas_overall_per_window_and_per_group(raw):
+    from statsmodels.stats.proportion import proportion_confint
+
     folder, frame = raw
     report = _report(_scan(folder))
 
@@ -276,6 +282,8 @@ def test_group_gap_uses_large_groups_only(raw):
 
 
 def test_outcome_deltas_match_scikit_learn_and_statsmodels(raw):
+    from statsmodels.stats.contingency_tables import mcnemar
+
     folder, frame = raw
     report = _report(_scan(folder))
     known = frame[frame["y_known"]]
