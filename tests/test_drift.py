@@ -117,13 +117,37 @@ def test_ks_is_exact_for_any_small_samples(ref: list[float], cur: list[float]) -
 
 
 @pytest.mark.parametrize("case", ["large window", "large window with ties"])
-def test_ks_on_huge_windows_uses_scipys_asymptotic_formula_on_the_exact_statistic(case, monkeypatch) -> None:
-    monkeypatch.setattr(numeric_window, "KS_MATERIALISE_LIMIT", 0)  # take the path for windows too large to rebuild
+def test_ks_on_large_windows_uses_scipys_asymptotic_formula_on_the_exact_statistic(case, monkeypatch) -> None:
     ref, cur = KS_CASES[case]
+    scipys, rebuilt = stats.ks_2samp, []
+    monkeypatch.setattr(numeric_window.stats, "ks_2samp", lambda *a: rebuilt.append(a) or scipys(*a))
     result = run(pd.Series(ref, name="x"), cur)
-    expected = stats.ks_2samp(ref, cur)  # > 10,000 values: scipy's 'auto' is 'asymp'
-    assert result.statistic == expected.statistic
-    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-12)
+    assert not rebuilt  # the window was not rebuilt value by value
+    expected = scipys(ref, cur)  # > 10,000 values: scipy's 'auto' is 'asymp'
+    assert (result.statistic, result.p_value) == (expected.statistic, expected.pvalue)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(50, 12_000),
+    st.integers(10_001, 30_000),
+    st.integers(0, 3),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_ks_without_rebuilding_the_window_is_scipys_to_the_bit(
+    ref_size: int, window_size: int, decimals: int, swap: bool, seed: int
+) -> None:
+    """Either sample the larger (scipy is then asymptotic), values rounded to make ties: the weighted
+    path's statistic and p-value are the ones ``ks_2samp`` gives on the raw samples, bit for bit."""
+    rng = np.random.default_rng(seed)
+    if swap:
+        ref_size, window_size = window_size, ref_size
+    ref = np.round(rng.normal(0, 1, ref_size), decimals)
+    cur = np.round(rng.normal(rng.uniform(-0.2, 0.2), rng.uniform(0.8, 1.2), window_size), decimals)
+    result = run(pd.Series(ref, name="x"), cur, method="ks")
+    expected = stats.ks_2samp(ref, cur)
+    assert (result.statistic, result.p_value) == (expected.statistic, expected.pvalue)
 
 
 def test_ks_with_many_distinct_reference_values_is_approximate_within_its_bound(rng: np.random.Generator) -> None:

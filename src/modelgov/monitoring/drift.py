@@ -56,7 +56,15 @@ from .numeric_window import ks as _ks
 from .numeric_window import sturges_js as _sturges_js
 from .numeric_window import wasserstein as _wasserstein
 from .numeric_window import window_cells as _cells
-from .reference import Kind, ReferenceProfile, canonical_text, kind_mismatch, numeric_edges, profile_reference
+from .reference import (
+    Kind,
+    ReferenceProfile,
+    canonical_text,
+    kind_mismatch,
+    numeric_edges,
+    profile_reference,
+    sorted_unique,
+)
 
 Method = Literal["ks", "wasserstein", "chisquare", "z", "jensenshannon", "psi"]
 PsiBand = Literal["none", "moderate", "major"]
@@ -354,7 +362,7 @@ def _numeric_drift(plan: FeaturePlan, profile: ReferenceProfile, agg: NumericAgg
     # says so.
     n_values = profile.distinct
     if profile.distinct <= 5:
-        new_points = np.isin(cells.points, ref, invert=True)
+        new_points = np.isin(cells.points, sorted_unique(ref), invert=True)  # isin would sort all of ref
         n_values += int(new_points.sum())
         for i, extreme in ((0, agg.minimum), (-1, agg.maximum)):
             b, total = int(cells.between[i]), float(agg.between_sum[i])
@@ -400,7 +408,7 @@ def _numeric_drift(plan: FeaturePlan, profile: ReferenceProfile, agg: NumericAgg
         drifted = verdict(method, statistic, None, threshold)
         notes.append("approximate: the window is binned on Sturges' edges from its per-interval means")
     else:  # chi-square, z or Jensen–Shannon on the values as categories
-        ref_values, ref_counts = np.unique(ref, return_counts=True)
+        ref_values, ref_counts = sorted_unique(ref, return_counts=True)
         keys = np.union1d(ref_values, cells.points)
         reference = np.zeros(len(keys))
         reference[np.searchsorted(keys, ref_values)] = ref_counts

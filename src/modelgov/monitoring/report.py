@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,10 @@ from modelgov.monitoring import production_fairness
 from modelgov.monitoring.aggregates import CategoricalPlan, NumericPlan, WindowAggregate
 from modelgov.monitoring.calendar_features import WINDOW_DAYS, Coverage, calendar_notes
 from modelgov.monitoring.kpis import report_kpis
+from modelgov.monitoring.numeric_window import windows_share_prefix_sums
 from modelgov.monitoring.outcome_scan import OutcomeCoverage
 from modelgov.monitoring.reference import ReferenceProfile, profile_reference
+from modelgov.monitoring.reference_columns import read_ahead
 from modelgov.monitoring.report_drift import (
     Baseline,
     drifting_since,
@@ -91,25 +94,32 @@ def _report(
     times = reference_times(reference, seasonal)
     periods = period_rows(times, seasonal) if seasonal and times is not None else {}
     seasons = {key: Baseline(period_label(seasonal, key), len(at)) for key, at in periods.items()} if seasonal else {}
-    for feature in compared:
-        column = inputs.reference_output if feature == PREDICTION else feature
-        log_column = inputs.log_output if feature == PREDICTION else feature
-        values = reference.load(column)
-        rows = len(values)
-        method, threshold = inputs.overrides.get(feature, (None, None))
-        profiles[feature], plans[feature] = plan_column(
-            feature, values, column, log_column, inputs.kinds.get(feature), method, threshold, reference
-        )
-        for key, season in seasons.items():
-            # each period in the whole reference's kind, so that every window compares the same way
-            part = profile_reference(values.iloc[periods[key]], profiles[feature].kind, column=log_column)
-            season.plans[feature] = drift_tests.plan_feature(
-                part, kind=inputs.kinds.get(feature), method=method, threshold=threshold
+
+    def column_of(feature: str) -> str:
+        return inputs.reference_output if feature == PREDICTION else feature
+
+    # the next column read and sorted in a thread while this one is profiled and planned
+    wanted = [(column_of(f), inputs.kinds.get(f)) for f in compared]
+    with closing(read_ahead(reference.load, wanted)) as ahead:
+        for feature, read in zip(compared, ahead, strict=True):
+            column = column_of(feature)
+            log_column = inputs.log_output if feature == PREDICTION else feature
+            values = read.values
+            rows = len(values)
+            method, threshold = inputs.overrides.get(feature, (None, None))
+            profiles[feature], plans[feature] = plan_column(
+                feature, values, column, log_column, inputs.kinds.get(feature), method, threshold, reference, read=read
             )
-            season.profiles[feature] = spill.keep(part)
-        profiles[feature] = spill.keep(profiles[feature])  # planned: on disk until the statistics
-        del values
-        pa.default_memory_pool().release_unused()  # the column's Arrow buffers, which its pool would keep
+            for key, season in seasons.items():
+                # each period in the whole reference's kind, so that every window compares the same way
+                part = profile_reference(values.iloc[periods[key]], profiles[feature].kind, column=log_column)
+                season.plans[feature] = drift_tests.plan_feature(
+                    part, kind=inputs.kinds.get(feature), method=method, threshold=threshold
+                )
+                season.profiles[feature] = spill.keep(part)
+            profiles[feature] = spill.keep(profiles[feature])  # planned: on disk until the statistics
+            del values, read
+            pa.default_memory_pool().release_unused()  # the column's Arrow buffers, which its pool would keep
 
     whole = Baseline(None, rows, profiles, plans)
     scanned = scan_plans(plans, [s.plans for s in seasons.values()] if seasonal else [plans])
@@ -141,7 +151,7 @@ def _report(
     drift_of: list[dict[str, drift_tests.FeatureDrift]] = [{} for _ in windows]
     every_profile = [whole.profiles, *(season.profiles for season in seasons.values())]
     for feature in plans:
-        with loaded(every_profile, feature):
+        with loaded(every_profile, feature), windows_share_prefix_sums():
             for index, window in enumerate(windows):
                 drift_of[index][feature] = window_drift(
                     baselines[index], feature, plans[feature], window, scanned[plans[feature].column]

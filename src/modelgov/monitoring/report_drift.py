@@ -35,6 +35,7 @@ from modelgov.monitoring.reference import (
     not_numbers,
     profile_reference,
 )
+from modelgov.monitoring.reference_columns import ReadColumn
 from modelgov.monitoring.report_inputs import PREDICTION, Reference
 from modelgov.monitoring.seasonal import Seasonal
 
@@ -59,11 +60,14 @@ def plan_column(
     method: str | None,
     threshold: float | None,
     reference: Reference,
+    *,
+    read: ReadColumn | None = None,
 ) -> tuple[ReferenceProfile, drift_tests.FeaturePlan]:
     """Profile one reference column in the kind the workspace declared (else the inferred one) and plan
     its test. A kind the data or the method contradicts is reported with the reference's file and
     the key that asked for it (the loader reports the same with its line, where it could read the
-    reference)."""
+    reference). ``read``: ``values`` as :func:`.reference_columns.read_ahead` gave them, with the
+    kind it found and the values it sorted."""
     where = reference.file.path if reference.file else f"the reference window starting {reference.name}"
     key = f"monitoring.drift.features.{feature}.kind"
     if declared == "numeric" and (why := not_numbers(values)) is not None:
@@ -71,7 +75,11 @@ def plan_column(
             f"{key} declares {feature!r} numeric, but column {column!r} of {where} holds {why}; "
             "declare it categorical, or correct the data"
         )
-    profile = profile_reference(values, declared, column=log_column)
+    if read is not None:
+        assert read.values is values
+        profile = profile_reference(values, read.kind, column=log_column, ordered=read.ordered)
+    else:
+        profile = profile_reference(values, declared, column=log_column)
     if (mismatch := kind_mismatch(method, profile.kind, declarable=feature != PREDICTION)) is not None:
         label = f"the model's output {column!r}" if feature == PREDICTION else f"feature {feature!r}"
         origin = f"as {key} declares" if declared else f"as inferred from {where} ({kind_reason(values)})"
