@@ -9,9 +9,11 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelgov.monitoring import numeric_window
-from modelgov.monitoring.reference import profile_reference, sorted_unique
+from modelgov.monitoring.reference import DECILES, profile_reference, sorted_quantile, sorted_unique
 from modelgov.monitoring.reference_columns import read_ahead
 
 RNG = np.random.default_rng(7)
@@ -92,6 +94,20 @@ def test_sorted_unique_is_numpys_on_sorted_values() -> None:
         expected = np.unique(values, return_counts=True)
         got = sorted_unique(values, return_counts=True)
         assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False) | st.sampled_from([0.0, -0.0, 1.0]), min_size=1, max_size=400),
+    st.lists(st.floats(0, 1), min_size=1, max_size=30),
+)
+def test_sorted_quantile_is_numpys_to_the_bit_and_leaves_the_values_alone(values: list[float], q: list[float]) -> None:
+    values = np.sort(np.array(values))
+    before = values.copy()
+    for qs in (np.array(q), DECILES, np.linspace(0.0, 1.0, 2001)):
+        got = sorted_quantile(values, qs)
+        assert type(got) is np.ndarray and got.tobytes() == np.quantile(values, qs).tobytes()
+    assert values.tobytes() == before.tobytes()
 
 
 def test_windows_tested_together_share_one_pass_over_the_reference(monkeypatch) -> None:

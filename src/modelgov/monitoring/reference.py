@@ -158,6 +158,22 @@ def finite_values(reference: pd.Series) -> np.ndarray:
     return raw[np.isfinite(raw)]
 
 
+class _InOrder(np.ndarray):
+    """A view of values already in ascending order, which are therefore partitioned at every index:
+    NumPy's quantile partitions (a copy of) its input before reading the order statistics it needs,
+    10 ms for a million values and 2,001 quantiles, and here asks an array that is already done."""
+
+    def partition(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def sorted_quantile(values: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(values, q)`` (linear) of values in ascending order: NumPy's own computation, to
+    the bit, without copying and partitioning them. Were NumPy to stop asking the array to partition
+    itself, it would partition as before; the figures are the same either way."""
+    return np.asarray(np.quantile(values.view(_InOrder), q, overwrite_input=True))
+
+
 def sorted_unique(values: np.ndarray, *, return_counts: bool = False):
     """``np.unique(values)`` (and its counts) of an array already in ascending order, without sorting
     it again: the first value of each run of equal values. ``np.unique`` sorts a copy, which for a
@@ -189,7 +205,7 @@ def profile_reference(
             values = finite_values(reference)
             values.sort()
         rows = len(values)
-        deciles = np.unique(np.quantile(values, DECILES)) if rows else np.empty(0)
+        deciles = np.unique(sorted_quantile(values, DECILES)) if rows else np.empty(0)
         return ReferenceProfile(
             column=name,
             kind="numeric",
@@ -263,7 +279,7 @@ def numeric_edges(profile: ReferenceProfile) -> tuple[np.ndarray, bool]:
     if exact:
         base = sorted_unique(values)
     else:
-        quantiles = np.quantile(values, np.linspace(0.0, 1.0, QUANTILE_EDGES + 1))
+        quantiles = sorted_quantile(values, np.linspace(0.0, 1.0, QUANTILE_EDGES + 1))
         even = np.linspace(values[0], values[-1], EVEN_EDGES + 1)
         base = np.concatenate([quantiles, even])
     edges = np.unique(np.concatenate([base, profile.deciles]))
