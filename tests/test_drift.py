@@ -127,6 +127,21 @@ def test_ks_on_large_windows_uses_scipys_asymptotic_formula_on_the_exact_statist
     assert (result.statistic, result.p_value) == (expected.statistic, expected.pvalue)
 
 
+@pytest.mark.filterwarnings("ignore:ks_2samp. Exact calculation unsuccessful:RuntimeWarning")
+@pytest.mark.parametrize(
+    ("ref_size", "window_size", "rebuilt"), [(10_000, 10_000, True), (10_001, 500, False), (500, 10_001, False)]
+)
+def test_ks_rebuilds_the_window_exactly_while_scipy_may_be_exact(ref_size, window_size, rebuilt, monkeypatch) -> None:
+    rng = np.random.default_rng(ref_size + window_size)
+    ref, cur = np.round(rng.normal(0, 1, ref_size), 2), np.round(rng.normal(0.05, 1, window_size), 2)
+    scipys, calls = stats.ks_2samp, []
+    monkeypatch.setattr(numeric_window.stats, "ks_2samp", lambda *a: calls.append(a) or scipys(*a))
+    result = run(pd.Series(ref, name="x"), cur, method="ks")
+    assert bool(calls) == rebuilt
+    expected = scipys(ref, cur)
+    assert (result.statistic, result.p_value) == (expected.statistic, expected.pvalue)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.integers(50, 12_000),

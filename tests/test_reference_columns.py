@@ -4,7 +4,11 @@ the profiles and the reports are what they were, errors come in the same order, 
 
 from __future__ import annotations
 
+import re
 import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
@@ -13,7 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelgov.monitoring import numeric_window
-from modelgov.monitoring.reference import DECILES, profile_reference, sorted_quantile, sorted_unique
+from modelgov.monitoring.reference import (
+    DECILES,
+    EVEN_EDGES,
+    MAX_EXACT_EDGES,
+    QUANTILE_EDGES,
+    numeric_edges,
+    profile_reference,
+    sorted_quantile,
+    sorted_unique,
+)
 from modelgov.monitoring.reference_columns import read_ahead
 
 RNG = np.random.default_rng(7)
@@ -21,45 +34,131 @@ COLUMNS = {
     "normal": pd.Series(RNG.normal(size=50_000)),
     "with gaps": pd.Series(np.where(RNG.random(20_000) < 0.1, np.nan, RNG.exponential(size=20_000))),
     "infinities": pd.Series([1.0, np.inf, -np.inf, -0.0, 0.0, 3.0, np.nan, 2.0]),
+    # small negatives rounded to zero: -0.0 and 0.0 together, which a sort may order either way
+    "both zeros": pd.Series(np.round(RNG.normal(0.02, 0.05, 2000), 1)),
     "few integers": pd.Series(RNG.integers(0, 4, 30_000)),  # inferred categorical
     "many integers": pd.Series(RNG.integers(0, 1000, 30_000)),  # inferred numeric
+    "nullable integers": pd.Series(pd.array([1, None, 3, 40, 5, 6, 70, 8, 9, 10, 11, 12], dtype="Int64")),
+    "numbers as objects": pd.Series([1, 2.5, None, 4, 5, 6, 7, 8, 9, 10, 11, 12.5], dtype=object),
     "text": pd.Series(RNG.choice(["a", "b", "c"], 1000)),
     "flags": pd.Series(RNG.random(1000) < 0.5),
     "empty": pd.Series([], dtype="float64"),
 }
 
 
-@pytest.mark.parametrize("declared", [None, "categorical"])
+def profiled_as_before(series: pd.Series, declared, name: str):
+    """The numeric profile's figures as the code before the read-ahead computed them: NumPy's own
+    sort, quantile and unique of the finite values (an independent computation)."""
+    raw = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    values = raw[np.isfinite(raw)]
+    values.sort()
+    deciles = np.unique(np.quantile(values, DECILES)) if len(values) else np.empty(0)
+    return values, deciles
+
+
+@pytest.mark.parametrize("declared", [None, "categorical", "numeric"])
 def test_each_column_is_profiled_as_when_read_in_turn(declared) -> None:
     wanted = [(name, declared) for name in COLUMNS]
-    for (name, _), read in zip(wanted, read_ahead(COLUMNS.__getitem__, wanted), strict=True):
+    ahead = read_ahead(COLUMNS.__getitem__, wanted)
+    for name, _ in wanted:
+        read = next(ahead)
         assert read.values is COLUMNS[name]
-        alone = profile_reference(COLUMNS[name], declared, column=name)
-        ahead = profile_reference(read.values, read.kind, column=name, ordered=read.ordered)
-        assert ahead.kind == alone.kind == read.kind
-        assert ahead.values.tobytes() == alone.values.tobytes()  # every bit, -0.0 among them
-        assert (ahead.rows, ahead.missing, ahead.distinct, ahead.std) == (
-            alone.rows,
-            alone.missing,
-            alone.distinct,
-            alone.std,
+        try:
+            alone = profile_reference(COLUMNS[name], declared, column=name)
+        except ValueError as refused:  # declared numeric, holding text or flags: the same refusal
+            with pytest.raises(ValueError, match=re.escape(str(refused))):
+                profile_reference(read.values, read.kind, column=name, ordered=read.ordered)
+            continue
+        got = profile_reference(read.values, read.kind, column=name, ordered=read.ordered)
+        assert got.kind == alone.kind == read.kind
+        assert (got.rows, got.missing, got.distinct, got.std) == (alone.rows, alone.missing, alone.distinct, alone.std)
+        assert got.categories == alone.categories
+        if got.kind == "numeric":
+            values, deciles = profiled_as_before(COLUMNS[name], declared, name)
+            assert got.values.tobytes() == values.tobytes()  # every bit, the sign of each zero among them
+            assert got.deciles.tobytes() == deciles.tobytes()
+            assert numeric_edges(got)[0].tobytes() == edges_as_before(values, deciles, got.distinct).tobytes()
+    with pytest.raises(StopIteration):
+        next(ahead)
+
+
+def edges_as_before(values: np.ndarray, deciles: np.ndarray, distinct: int) -> np.ndarray:
+    if not len(values):
+        return np.empty(0)
+    if distinct <= MAX_EXACT_EDGES:
+        base = np.unique(values)
+    else:
+        base = np.concatenate(
+            [
+                np.quantile(values, np.linspace(0.0, 1.0, QUANTILE_EDGES + 1)),
+                np.linspace(values[0], values[-1], EVEN_EDGES + 1),
+            ]
         )
-        assert ahead.deciles.tobytes() == alone.deciles.tobytes() and ahead.categories == alone.categories
-        assert (read.ordered is not None) == (alone.kind == "numeric")  # sorted ahead exactly when needed
+    return np.unique(np.concatenate([base, deciles])).astype("float64")
 
 
-def test_at_most_one_column_is_read_ahead_and_the_thread_only_sorts() -> None:
-    loaded: list[tuple[str, str]] = []
+def test_only_numbers_held_as_numbers_are_sorted_ahead() -> None:
+    wanted = [(name, None) for name in COLUMNS]
+    for (name, _), read in zip(wanted, read_ahead(COLUMNS.__getitem__, wanted), strict=True):
+        plain = pd.api.types.is_numeric_dtype(COLUMNS[name]) and not pd.api.types.is_bool_dtype(COLUMNS[name])
+        assert (read.ordered is not None) == (read.kind == "numeric" and plain), name
+
+
+def test_what_is_held_is_the_column_profiled_and_the_next() -> None:
+    """In a loop like the report's, a column the caller has let go is gone before the next but one is read."""
+    alive: dict[str, weakref.ref] = {}
+    seen_alive: list[tuple[str, list[str]]] = []
     names = [f"c{i}" for i in range(6)]
 
     def load(column: str) -> pd.Series:
-        loaded.append((column, threading.current_thread().name))
+        seen_alive.append((column, sorted(n for n, ref in alive.items() if ref() is not None)))
+        series = pd.Series(RNG.normal(size=10_000))
+        alive[column] = weakref.ref(series)
+        return series
+
+    ahead = read_ahead(load, [(n, None) for n in names])
+    for _ in names:
+        read = next(ahead)
+        del read
+    # each column is read while only the one before it (read ahead, not yet handed over) is alive
+    assert seen_alive == [("c0", []), ("c1", ["c0"]), *((f"c{i}", [f"c{i - 1}"]) for i in range(2, 6))]
+
+
+def test_the_thread_only_sorts_and_a_refused_thread_sorts_here(monkeypatch) -> None:
+    loaded: list[str] = []
+
+    def load(column: str) -> pd.Series:
+        loaded.append(threading.current_thread().name)
         return pd.Series(RNG.normal(size=10_000))
 
-    for index, _ in enumerate(read_ahead(load, [(n, None) for n in names])):
-        assert len(loaded) <= index + 2
-    assert [c for c, _ in loaded] == names
-    assert {thread for _, thread in loaded} == {threading.main_thread().name}  # read in the caller's thread
+    reads = list(read_ahead(load, [(f"c{i}", None) for i in range(4)]))
+    assert set(loaded) == {threading.main_thread().name}  # read in the caller's thread
+    assert all(np.all(r.ordered[1:] >= r.ordered[:-1]) for r in reads)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(ThreadPoolExecutor, "submit", refuse)
+    reads = list(read_ahead(load, [(f"c{i}", None) for i in range(3)]))
+    assert all(np.all(r.ordered[1:] >= r.ordered[:-1]) for r in reads)
+
+
+def test_a_callers_error_comes_before_a_later_unreadable_column() -> None:
+    class Unreadable(Exception):
+        pass
+
+    class Refused(Exception):
+        pass
+
+    def load(column: str) -> pd.Series:
+        if column == "broken":
+            raise Unreadable(column)
+        return pd.Series(np.arange(20_000.0))
+
+    ahead = read_ahead(load, [("a", None), ("broken", None)])
+    with pytest.raises(Refused), closing(ahead):
+        next(ahead)  # "broken" has been read (and failed) by now, ahead of its turn
+        raise Refused("the caller's own check of the first column")
 
 
 def test_an_unreadable_column_is_reported_only_when_reached() -> None:
@@ -88,12 +187,23 @@ def test_a_caller_that_stops_early_leaves_no_work_running() -> None:
 
 
 def test_sorted_unique_is_numpys_on_sorted_values() -> None:
-    for values in [RNG.integers(0, 50, 10_000).astype(float), RNG.normal(size=1000), np.array([]), np.array([2.0])]:
+    both_zeros = [
+        np.array([-0.0] + [0.0] * 8),
+        np.array([0.0] * 5 + [-0.0] * 9),
+        np.round(RNG.normal(0, 0.05, 3000), 1),
+    ]
+    for values in [
+        RNG.integers(0, 50, 10_000).astype(float),
+        RNG.normal(size=1000),
+        np.array([]),
+        np.array([2.0]),
+        *both_zeros,
+    ]:
         values = np.sort(values)
-        assert np.array_equal(sorted_unique(values), np.unique(values))
+        assert sorted_unique(values).tobytes() == np.unique(values).tobytes()  # the sign of a zero too
         expected = np.unique(values, return_counts=True)
         got = sorted_unique(values, return_counts=True)
-        assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+        assert got[0].tobytes() == expected[0].tobytes() and np.array_equal(got[1], expected[1])
 
 
 @settings(max_examples=150, deadline=None)
@@ -108,6 +218,20 @@ def test_sorted_quantile_is_numpys_to_the_bit_and_leaves_the_values_alone(values
         got = sorted_quantile(values, qs)
         assert type(got) is np.ndarray and got.tobytes() == np.quantile(values, qs).tobytes()
     assert values.tobytes() == before.tobytes()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([-0.0] * 8 + [0.0] * 34),  # in order as written: NumPy's partition reorders the zeros
+        np.array([-2.0] + [0.0] * 40 + [-0.0] + [1.0]),
+        np.sort(np.round(np.random.default_rng(1).normal(0.02, 0.05, 2000), 1)),
+    ],
+    ids=["-0 then 0", "0 then -0", "rounded"],
+)
+def test_sorted_quantile_of_both_zeros_is_numpys_to_the_bit(values: np.ndarray) -> None:
+    for qs in (DECILES, np.linspace(0.0, 1.0, 2001), np.array([0.5])):
+        assert sorted_quantile(values, qs).tobytes() == np.quantile(values, qs).tobytes()
 
 
 def test_windows_tested_together_share_one_pass_over_the_reference(monkeypatch) -> None:

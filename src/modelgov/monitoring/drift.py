@@ -63,6 +63,7 @@ from .reference import (
     kind_mismatch,
     numeric_edges,
     profile_reference,
+    run_firsts,
     sorted_unique,
 )
 
@@ -362,7 +363,7 @@ def _numeric_drift(plan: FeaturePlan, profile: ReferenceProfile, agg: NumericAgg
     # says so.
     n_values = profile.distinct
     if profile.distinct <= 5:
-        new_points = np.isin(cells.points, sorted_unique(ref), invert=True)  # isin would sort all of ref
+        new_points = np.isin(cells.points, run_firsts(ref), invert=True)  # isin would sort all of ref
         n_values += int(new_points.sum())
         for i, extreme in ((0, agg.minimum), (-1, agg.maximum)):
             b, total = int(cells.between[i]), float(agg.between_sum[i])

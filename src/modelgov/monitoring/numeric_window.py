@@ -25,6 +25,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from .aggregates import NumericAggregate
+from .reference import run_firsts
 
 #: While neither the reference nor the window holds more values than this, ``ks_2samp`` may compute
 #: the p-value exactly, so the window is rebuilt value by value for it. Above, scipy uses Smirnov's
@@ -109,13 +110,17 @@ def ks(ref: np.ndarray, cells: WindowCells, n: int) -> tuple[float, float, float
     if max(len(ref), n) <= KS_MATERIALISE_LIMIT:
         result = stats.ks_2samp(ref, np.repeat(cells.points, cells.weights))
         return float(result.statistic), float(result.pvalue), bound
-    # scipy's own computation, on the weighted points: D from both ECDFs at every value, then (the
-    # window having more than 10,000 values) its asymptotic two-sided p-value, kstwo.sf(D, round(en)).
-    values = np.union1d(ref, cells.points)
-    cdf_ref = np.searchsorted(ref, values, "right") / len(ref)
+    # scipy's own computation, on the weighted points: D from both ECDFs at every value of either
+    # sample (the reference's distinct values and the points, each set read in its own order, never
+    # merged and sorted again), then (either side holding more than 10,000 values) its asymptotic
+    # two-sided p-value, kstwo.sf(D, round(en)).
     cumulative = np.concatenate([[0], np.cumsum(cells.weights)])
-    cdf_cur = cumulative[np.searchsorted(cells.points, values, "right")] / n
-    diff = cdf_ref - cdf_cur
+    diffs = []
+    for values in (run_firsts(ref), cells.points):
+        cdf_ref = np.searchsorted(ref, values, "right") / len(ref)
+        cdf_cur = cumulative[np.searchsorted(cells.points, values, "right")] / n
+        diffs.append(cdf_ref - cdf_cur)
+    diff = np.concatenate(diffs)
     d = float(max(diff.max(), np.clip(-diff.min(), 0, 1)))
     m, k = sorted([float(len(ref)), float(n)], reverse=True)
     p = float(np.clip(stats.kstwo.sf(d, np.round(m * k / (m + k))), 0, 1))

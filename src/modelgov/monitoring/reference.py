@@ -160,24 +160,48 @@ def finite_values(reference: pd.Series) -> np.ndarray:
 
 class _InOrder(np.ndarray):
     """A view of values already in ascending order, which are therefore partitioned at every index:
-    NumPy's quantile partitions (a copy of) its input before reading the order statistics it needs,
+    NumPy's quantile partitions a copy of its input before reading the order statistics it needs,
     10 ms for a million values and 2,001 quantiles, and here asks an array that is already done."""
 
     def partition(self, *args: object, **kwargs: object) -> None:
         return None
 
 
+def _both_zeros(values: np.ndarray) -> bool:
+    """Whether sorted ``values`` hold both -0.0 and 0.0. They compare equal, so a sort or a partition
+    may put either first, and ``np.unique`` and ``np.quantile`` may pick the other one than a read of
+    the values in their present order; the two shortcuts below step aside for such columns."""
+    low, high = np.searchsorted(values, 0.0, "left"), np.searchsorted(values, 0.0, "right")
+    if high <= low:
+        return False
+    negative = np.signbit(values[low:high])
+    return bool(negative.any() and not negative.all())
+
+
 def sorted_quantile(values: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``np.quantile(values, q)`` (linear) of values in ascending order: NumPy's own computation, to
-    the bit, without copying and partitioning them. Were NumPy to stop asking the array to partition
-    itself, it would partition as before; the figures are the same either way."""
-    return np.asarray(np.quantile(values.view(_InOrder), q, overwrite_input=True))
+    the bit, on its own copy, which it does not partition. Were NumPy to stop asking the array to
+    partition itself, it would partition that copy as before (the values given are never touched);
+    the figures are the same either way."""
+    if _both_zeros(values):
+        return np.quantile(values, q)
+    return np.asarray(np.quantile(values.view(_InOrder), q))
+
+
+def run_firsts(values: np.ndarray) -> np.ndarray:
+    """The first value of each run of equal values in sorted ``values``: their distinct values, for a
+    computation that only compares them (of -0.0 and 0.0 either may stand for both)."""
+    if not len(values):
+        return values[:0].copy()
+    return values[np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))]
 
 
 def sorted_unique(values: np.ndarray, *, return_counts: bool = False):
-    """``np.unique(values)`` (and its counts) of an array already in ascending order, without sorting
-    it again: the first value of each run of equal values. ``np.unique`` sorts a copy, which for a
-    million values costs as much as the profile's own sort."""
+    """``np.unique(values)`` (and its counts) of an array already in ascending order, to the bit,
+    without sorting it again (``np.unique`` sorts a copy: for a million values, as long as the
+    profile's own sort)."""
+    if _both_zeros(values):
+        return np.unique(values, return_counts=return_counts)
     if not len(values):
         return (values[:0].copy(), np.empty(0, dtype=np.intp)) if return_counts else values[:0].copy()
     starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))

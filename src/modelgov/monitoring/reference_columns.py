@@ -6,13 +6,15 @@ sorted values (:mod:`.reference`), and a million values take about 50 ms to sort
 column's profile. NumPy lets go of Python's lock while it sorts, so a thread sorts one column while
 the report's own thread reads the next and profiles, plans and puts away the one before. The thread
 only sorts, in place, an array the report's thread made: it allocates nothing, so no memory is
-left behind in an allocator arena of its own. The sorted values are the same either way (the same
-sort of the same array), so every figure is too.
+left behind in allocator heaps of its own. The sorted values are the same either way (the same sort
+of the same array), so every figure is too.
 
-What is held is bounded: the column being profiled and one column read ahead. A column that cannot
-be read keeps its error until the report reaches it, after every column before it has been
-profiled, checked and planned, so a workspace with several problems hears of them in the same order
-as when the columns were read in turn.
+What is held is bounded: while the report profiles a column, that column and the next (read, and
+sorting); while the next but one is read, the next and that one. Nothing here keeps a column the
+report has let go. A column that cannot be read keeps its error until the report reaches it, after
+every column before it has been profiled, checked and planned, so a workspace with several problems
+hears of them in the same order as when the columns were read in turn. Where no thread can be
+started, each column is sorted in the report's thread, as before.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .reference import Kind, finite_values, infer_kind, not_numbers
+from .reference import Kind, finite_values, infer_kind
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class ReadColumn:
 
     values: pd.Series
     kind: Kind  # the declared kind, else the inferred one (:func:`.reference.infer_kind`)
-    ordered: np.ndarray | None  # finite_values(values), sorted: for a numeric column holding numbers
+    ordered: np.ndarray | None  # finite_values(values), sorted; None: the profile sorts them itself
 
 
 @dataclass
@@ -41,7 +43,7 @@ class _Started:
     values: pd.Series
     kind: Kind
     finite: np.ndarray | None
-    sorting: Future[None] | None
+    sorting: Future[None] | None = None
 
     def finished(self) -> ReadColumn:
         if self.sorting is not None:
@@ -60,19 +62,24 @@ def read_ahead(load: Callable[[str], pd.Series], wanted: Sequence[tuple[str, Kin
             try:
                 values = load(column)
                 kind = declared or infer_kind(values)
-                if kind != "numeric" or not_numbers(values) is not None:
-                    return _Started(values, kind, None, None)
-                finite = finite_values(values)
-                return _Started(values, kind, finite, pool.submit(finite.sort))
+                # numbers held as numbers: others (text, flags, objects) are refused or converted by
+                # the profile, in the report's thread, as before
+                plain = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+                started = _Started(values, kind, finite_values(values) if kind == "numeric" and plain else None)
             except Exception as exc:  # kept until the caller reaches this column
                 return exc
+            if started.finite is not None:
+                try:
+                    started.sorting = pool.submit(started.finite.sort)
+                except RuntimeError:  # no thread could be started: sort here
+                    started.finite.sort()
+            return started
 
-        ahead = start(*wanted[0])
+        pending = [start(*wanted[0])]
         for index in range(len(wanted)):
-            current = ahead
             if index + 1 < len(wanted):
-                ahead = start(*wanted[index + 1])  # read while the current column sorts
-            if isinstance(current, Exception):
-                raise current
-            yield current.finished()
-            del current
+                pending.append(start(*wanted[index + 1]))  # read while the current column sorts
+            if isinstance(pending[0], Exception):
+                raise pending.pop(0)
+            # handed over without a name in this frame: the caller alone decides how long it lives
+            yield pending.pop(0).finished()

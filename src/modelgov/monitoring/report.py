@@ -101,7 +101,8 @@ def _report(
     # the next column read and sorted in a thread while this one is profiled and planned
     wanted = [(column_of(f), inputs.kinds.get(f)) for f in compared]
     with closing(read_ahead(reference.load, wanted)) as ahead:
-        for feature, read in zip(compared, ahead, strict=True):
+        for feature in compared:
+            read = next(ahead)  # not zip, which would keep the column before until this one is read
             column = column_of(feature)
             log_column = inputs.log_output if feature == PREDICTION else feature
             values = read.values
