@@ -143,35 +143,30 @@ def test_the_thread_only_sorts_and_a_refused_thread_sorts_here(monkeypatch) -> N
     assert all(np.all(r.ordered[1:] >= r.ordered[:-1]) for r in reads)
 
 
-def test_a_callers_error_comes_before_a_later_unreadable_column() -> None:
-    class Unreadable(Exception):
-        pass
+class Unreadable(Exception):
+    pass
 
+
+def load_but_broken(column: str) -> pd.Series:
+    """A column of numbers, except the one named "broken", which cannot be read."""
+    if column == "broken":
+        raise Unreadable(column)
+    return pd.Series(np.arange(20_000.0))
+
+
+def test_a_callers_error_comes_before_a_later_unreadable_column() -> None:
     class Refused(Exception):
         pass
 
-    def load(column: str) -> pd.Series:
-        if column == "broken":
-            raise Unreadable(column)
-        return pd.Series(np.arange(20_000.0))
-
-    ahead = read_ahead(load, [("a", None), ("broken", None)])
+    ahead = read_ahead(load_but_broken, [("a", None), ("broken", None)])
     with pytest.raises(Refused), closing(ahead):
         next(ahead)  # "broken" has been read (and failed) by now, ahead of its turn
         raise Refused("the caller's own check of the first column")
 
 
 def test_an_unreadable_column_is_reported_only_when_reached() -> None:
-    class Unreadable(Exception):
-        pass
-
-    def load(column: str) -> pd.Series:
-        if column == "broken":
-            raise Unreadable(column)
-        return pd.Series(np.arange(20_000.0))
-
     got = []
-    ahead = read_ahead(load, [("a", None), ("b", None), ("broken", None), ("c", None)])
+    ahead = read_ahead(load_but_broken, [("a", None), ("b", None), ("broken", None), ("c", None)])
     with pytest.raises(Unreadable):
         for read in ahead:
             got.append(read)  # the caller's own checks of "a" and "b" run before the error
