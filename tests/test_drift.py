@@ -142,6 +142,20 @@ def test_ks_rebuilds_the_window_exactly_while_scipy_may_be_exact(ref_size, windo
     assert (result.statistic, result.p_value) == (expected.statistic, expected.pvalue)
 
 
+@pytest.mark.parametrize("case", ["between the reference's values", "rounded normals"])
+def test_ks_without_rebuilding_reads_the_statistic_at_the_windows_values_too(case: str) -> None:
+    """D's largest gap can sit at a window value that is no reference value (here every window value
+    is odd, every reference value even): reading the ECDFs only at the reference's values misses it."""
+    rng = np.random.default_rng(3)
+    if case == "between the reference's values":
+        ref, cur = 2.0 * rng.integers(0, 3000, 20_000), 2.0 * rng.integers(0, 3000, 15_000) + 1
+    else:
+        ref, cur = np.round(rng.normal(0, 1, 20_000), 1), np.round(rng.normal(0.1, 1, 15_000), 2)
+    result = run(pd.Series(ref, name="x"), cur, method="ks")
+    expected = stats.ks_2samp(ref, cur)
+    assert (result.statistic, result.p_value) == (expected.statistic, expected.pvalue)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.integers(50, 12_000),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import numpy as np
@@ -104,27 +103,64 @@ def test_only_numbers_held_as_numbers_are_sorted_ahead() -> None:
         assert (read.ordered is not None) == (read.kind == "numeric" and plain), name
 
 
-def test_what_is_held_is_the_column_profiled_and_the_next() -> None:
-    """In a loop like the report's, a column the caller has let go is gone before the next but one is read."""
-    alive: dict[str, weakref.ref] = {}
-    seen_alive: list[tuple[str, list[str]]] = []
-    names = [f"c{i}" for i in range(6)]
+class Tracked:
+    """A loader of numeric columns that records, at each read, which columns read before (their
+    Series or their sorted values) are still alive."""
 
-    def load(column: str) -> pd.Series:
-        seen_alive.append((column, sorted(n for n, ref in alive.items() if ref() is not None)))
+    def __init__(self) -> None:
+        self.alive: dict[str, list[weakref.ref]] = {}
+        self.seen: list[tuple[str, list[str]]] = []
+
+    def load(self, column: str) -> pd.Series:
+        self.seen.append((column, self.living()))
         series = pd.Series(RNG.normal(size=10_000))
-        alive[column] = weakref.ref(series)
+        self.alive[column] = [weakref.ref(series)]
         return series
 
-    ahead = read_ahead(load, [(n, None) for n in names])
-    for _ in names:
+    def track(self, column: str, read) -> None:
+        if read.ordered is not None:
+            self.alive[column].append(weakref.ref(read.ordered))
+
+    def living(self) -> list[str]:
+        return sorted(name for name, refs in self.alive.items() if any(ref() is not None for ref in refs))
+
+
+def test_what_is_held_is_the_column_profiled_and_the_next() -> None:
+    """In a loop like the report's, a column the caller has let go is gone before the next but one is read."""
+    tracked, names = Tracked(), [f"c{i}" for i in range(6)]
+    ahead = read_ahead(tracked.load, [(n, None) for n in names])
+    for name in names:
         read = next(ahead)
+        tracked.track(name, read)
         del read
     # each column is read while only the one before it (read ahead, not yet handed over) is alive
-    assert seen_alive == [("c0", []), ("c1", ["c0"]), *((f"c{i}", [f"c{i - 1}"]) for i in range(2, 6))]
+    assert tracked.seen == [("c0", []), ("c1", ["c0"]), *((f"c{i}", [f"c{i - 1}"]) for i in range(2, 6))]
 
 
-def test_the_thread_only_sorts_and_a_refused_thread_sorts_here(monkeypatch) -> None:
+def test_the_report_lets_each_column_go_before_the_next_but_one_is_read(tmp_path, monkeypatch) -> None:
+    from modelgov.monitoring import report
+    from test_monitoring_reference import report_for, workspace
+
+    root, _ = workspace(tmp_path, "holdout")  # income, age and the model's output: three columns
+    seen: list[list[str]] = []
+
+    def tracking(load, wanted):
+        alive: list[tuple[str, weakref.ref]] = []
+
+        def tracked(column: str) -> pd.Series:
+            seen.append([name for name, ref in alive if ref() is not None])
+            series = load(column)
+            alive.append((column, weakref.ref(series)))
+            return series
+
+        return read_ahead(tracked, wanted)
+
+    monkeypatch.setattr(report, "read_ahead", tracking)
+    report_for(root)
+    assert len(seen) == 3 and all(len(living) <= 1 for living in seen), seen
+
+
+def test_the_thread_only_sorts() -> None:
     loaded: list[str] = []
 
     def load(column: str) -> pd.Series:
@@ -135,12 +171,25 @@ def test_the_thread_only_sorts_and_a_refused_thread_sorts_here(monkeypatch) -> N
     assert set(loaded) == {threading.main_thread().name}  # read in the caller's thread
     assert all(np.all(r.ordered[1:] >= r.ordered[:-1]) for r in reads)
 
-    def refuse(*args, **kwargs):
-        raise RuntimeError("can't start new thread")
 
-    monkeypatch.setattr(ThreadPoolExecutor, "submit", refuse)
-    reads = list(read_ahead(load, [(f"c{i}", None) for i in range(3)]))
-    assert all(np.all(r.ordered[1:] >= r.ordered[:-1]) for r in reads)
+def test_where_the_thread_cannot_start_each_column_is_sorted_here_and_let_go(monkeypatch) -> None:
+    start = threading.Thread.start
+
+    def refused(self: threading.Thread) -> None:
+        if self.name.startswith("modelgov-reference"):
+            raise RuntimeError("can't start new thread")
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    tracked, names = Tracked(), [f"c{i}" for i in range(5)]
+    ahead = read_ahead(tracked.load, [(n, None) for n in names])
+    for name in names:
+        read = next(ahead)
+        tracked.track(name, read)
+        assert np.all(read.ordered[1:] >= read.ordered[:-1])
+        del read
+    # nothing left queued for a thread that never came: each column is let go as before
+    assert tracked.seen == [("c0", []), ("c1", ["c0"]), *((f"c{i}", [f"c{i - 1}"]) for i in range(2, 5))]
 
 
 class Unreadable(Exception):
@@ -165,12 +214,23 @@ def test_a_callers_error_comes_before_a_later_unreadable_column() -> None:
 
 
 def test_an_unreadable_column_is_reported_only_when_reached() -> None:
+    read_so_far: dict[str, weakref.ref] = {}
+
+    def load(column: str) -> pd.Series:
+        series = load_but_broken(column)
+        read_so_far[column] = weakref.ref(series)
+        return series
+
     got = []
-    ahead = read_ahead(load_but_broken, [("a", None), ("b", None), ("broken", None), ("c", None)])
-    with pytest.raises(Unreadable):
+    ahead = read_ahead(load, [("a", None), ("b", None), ("broken", None), ("c", None)])
+    with pytest.raises(Unreadable) as raised:
         for read in ahead:
             got.append(read)  # the caller's own checks of "a" and "b" run before the error
-    assert len(got) == 2
+    assert [r.values is read_so_far[n]() for r, n in zip(got, "ab", strict=True)] == [True, True]
+    got.clear()
+    assert raised.value.__traceback__ is not None  # kept, with the reader's frame
+    assert set(read_so_far) == {"a", "b", "c"}  # "c" was read ahead of the broken column …
+    assert read_so_far["c"]() is None  # … and the kept error does not keep it
 
 
 def test_a_caller_that_stops_early_leaves_no_work_running() -> None:

@@ -13,7 +13,7 @@ What is held is bounded: while the report profiles a column, that column and the
 sorting); while the next but one is read, the next and that one. Nothing here keeps a column the
 report has let go. A column that cannot be read keeps its error until the report reaches it, after
 every column before it has been profiled, checked and planned, so a workspace with several problems
-hears of them in the same order as when the columns were read in turn. Where no thread can be
+hears of them in the same order as when the columns were read in turn. Where the thread cannot be
 started, each column is sorted in the report's thread, as before.
 """
 
@@ -57,8 +57,10 @@ def read_ahead(load: Callable[[str], pd.Series], wanted: Sequence[tuple[str, Kin
     if not wanted:
         return
     with ThreadPoolExecutor(1, thread_name_prefix="modelgov-reference") as pool:
+        threaded = _started(pool)
 
         def start(column: str, declared: Kind | None) -> _Started | Exception:
+            values = None
             try:
                 values = load(column)
                 kind = declared or infer_kind(values)
@@ -67,11 +69,12 @@ def read_ahead(load: Callable[[str], pd.Series], wanted: Sequence[tuple[str, Kin
                 plain = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
                 started = _Started(values, kind, finite_values(values) if kind == "numeric" and plain else None)
             except Exception as exc:  # kept until the caller reaches this column
+                values = None  # the error's traceback keeps this frame: not the column with it
                 return exc
             if started.finite is not None:
-                try:
+                if threaded:
                     started.sorting = pool.submit(started.finite.sort)
-                except RuntimeError:  # no thread could be started: sort here
+                else:
                     started.finite.sort()
             return started
 
@@ -80,6 +83,20 @@ def read_ahead(load: Callable[[str], pd.Series], wanted: Sequence[tuple[str, Kin
             if index + 1 < len(wanted):
                 pending.append(start(*wanted[index + 1]))  # read while the current column sorts
             if isinstance(pending[0], Exception):
-                raise pending.pop(0)
+                error = pending.pop(0)
+                pending.clear()  # the error's traceback keeps this frame: not the column read ahead
+                raise error
             # handed over without a name in this frame: the caller alone decides how long it lives
             yield pending.pop(0).finished()
+
+
+def _started(pool: ThreadPoolExecutor) -> bool:
+    """Whether the pool's one thread could be started (a container's limit on threads may refuse it).
+    It is started here, before any column is queued: a refused start leaves the job it was for in
+    the queue, and a later start would run it, sorting a column the caller is already reading. With
+    one worker, the pool never starts another."""
+    try:
+        pool.submit(int).result()
+    except RuntimeError:
+        return False
+    return True

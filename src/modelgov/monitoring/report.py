@@ -118,6 +118,7 @@ def _report(
                     part, kind=inputs.kinds.get(feature), method=method, threshold=threshold
                 )
                 season.profiles[feature] = spill.keep(part)
+                del part  # its values in memory, when the kept profile's are on disk
             profiles[feature] = spill.keep(profiles[feature])  # planned: on disk until the statistics
             del values, read
             pa.default_memory_pool().release_unused()  # the column's Arrow buffers, which its pool would keep
