@@ -31,7 +31,8 @@ from .reference import run_firsts
 #: the p-value exactly, so the window is rebuilt value by value for it. Above, scipy uses Smirnov's
 #: asymptotic formula (its ``MAX_AUTO_N``), which :func:`ks` applies to the same statistic computed
 #: from the weighted points: the same figures to the bit, without materialising and sorting both
-#: samples again (a million reference values and a 250,000-record window: 0.3 s a window in scipy).
+#: samples again (a million reference values and a 250,000-record window: 0.34 s → 0.25 s a window,
+#: 0.21 s of which is scipy's p-value, ``kstwo.sf``).
 KS_MATERIALISE_LIMIT = 10_000
 
 
