@@ -188,23 +188,24 @@ def sorted_quantile(values: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.asarray(np.quantile(values.view(_InOrder), q))
 
 
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins in sorted, non-empty ``values``."""
+    return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+
+
 def run_firsts(values: np.ndarray) -> np.ndarray:
     """The first value of each run of equal values in sorted ``values``: their distinct values, for a
     computation that only compares them (of -0.0 and 0.0 either may stand for both)."""
-    if not len(values):
-        return values[:0].copy()
-    return values[np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))]
+    return values[_run_starts(values)] if len(values) else values[:0].copy()
 
 
 def sorted_unique(values: np.ndarray, *, return_counts: bool = False):
     """``np.unique(values)`` (and its counts) of an array already in ascending order, to the bit,
     without sorting it again (``np.unique`` sorts a copy: for a million values, as long as the
     profile's own sort)."""
-    if _both_zeros(values):
+    if _both_zeros(values) or not len(values):
         return np.unique(values, return_counts=return_counts)
-    if not len(values):
-        return (values[:0].copy(), np.empty(0, dtype=np.intp)) if return_counts else values[:0].copy()
-    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    starts = _run_starts(values)
     if return_counts:
         return values[starts], np.diff(np.append(starts, len(values)))
     return values[starts]
