@@ -21,7 +21,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
@@ -66,6 +65,14 @@ def version_file_digest(data: bytes) -> str:
         document = None
     if not isinstance(document, dict):  # not a mapping (the loader refuses such a file): the bytes
         return hashlib.sha256(data).hexdigest()
+    return version_document_digest(document)
+
+
+def version_document_digest(document: Mapping) -> str:
+    """:func:`version_file_digest` of a version.yml already parsed. A build takes it from the document
+    the workspace loader parsed (the same PyYAML safe constructor over the same bytes, so the same
+    data for every file the loader accepts) instead of reading and parsing each file a second time:
+    the second parse was 3 % of a warm 100-model build."""
     content = {str(key): value for key, value in document.items() if key != "status"}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -76,10 +83,9 @@ def version_evidence(workspace: Workspace, model_id: str, version: VersionEntry)
     build hashes each file once)."""
     model = workspace.models[model_id]
     spec = version.spec
-    root: Path = workspace.root
     files: dict[str, str] = {
         model.source: workspace.files.register(model.source).sha256,
-        version.source: version_file_digest((root / version.source).read_bytes()),
+        version.source: version.digest,
     }
     datasets = set(spec.training.datasets)
     for evaluation in spec.evaluations:

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from modelgov.audit import LOG_PATH, Verification, verify
+from modelgov.decisions.evidence import version_document_digest
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT
 from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
@@ -63,6 +64,9 @@ class VersionEntry:
     id: str
     spec: Version
     source: str
+    #: :func:`~modelgov.decisions.evidence.version_document_digest` of the document ``spec`` was read
+    #: from: what a sign-off records of this file (everything but ``status``).
+    digest: str
     approvals: tuple[Approval, ...] = ()
     approvals_source: str | None = None
 
@@ -386,6 +390,7 @@ class Loader:
                     version_dir.name,
                     spec,
                     rel,
+                    version_document_digest(self.docs[rel].data),
                     tuple(approvals.approvals) if approvals else (),
                     approvals_rel if approvals else None,
                 )

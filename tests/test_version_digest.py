@@ -1,0 +1,93 @@
+"""What a sign-off records of version.yml, computed from the document the loader parsed.
+
+``modelgov approve`` binds a sign-off to the SHA-256 of each evidence file; for version.yml it is
+the digest of the parsed document without ``status`` (:func:`version_file_digest`). A build takes
+that digest from the document the workspace loader already parsed instead of parsing the file
+again, so the two must agree for every file the loader accepts, however it is written; an audit log
+written before must not turn stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from tests.workspace_factory import VERSION, write_workspace
+
+from modelgov.decisions.evidence import version_evidence, version_file_digest
+from modelgov.workspace.load import load_workspace
+
+VERSION_FILE = "models/loans/versions/1.0/version.yml"
+
+#: The factory's version.yml written in the other ways YAML allows: each must give the digest a
+#: fresh parse of its bytes gives.
+WRITTEN = {
+    "as written": VERSION,
+    "flow style, status last": (
+        "{created: 2026-01-15, summary: First version., training: {datasets: [loans-train], "
+        "algorithm: sklearn.linear_model.LogisticRegression, params: {C: 1.0}}, evaluations: [{id: holdout, "
+        "data: data/holdout.csv, dataset: loans-holdout, date: 2026-01-20, label: defaulted, "
+        "prediction: predicted, score: score, threshold: 0.5, features: [income, age]}], status: production}\n"
+    ),
+    "anchors and a merge key": VERSION.replace(
+        "  params:\n    C: 1.0\n", "  params:\n    <<: &base {C: 1.0, tol: 0.01}\n    tol: 0.001\n    again: *base\n"
+    ),
+    "comments, a document marker, CRLF": "---\r\n# the first version\r\n"
+    + VERSION.replace("\n", "  # note\r\n").replace("|  # note", "|"),
+    "a byte-order mark": "\ufeff" + VERSION,
+    "quoted keys and tagged values": VERSION.replace("summary:", '"summary":').replace(
+        "threshold: 0.5", "threshold: !!float 0.5"
+    ),
+    "a literal block": VERSION.replace("summary: First version.", "summary: |\n  First version.\n  Two lines."),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITTEN))
+def test_the_loaders_digest_is_that_of_the_files_bytes(tmp_path: Path, name: str) -> None:
+    root = write_workspace(tmp_path)
+    path = root / VERSION_FILE
+    path.write_bytes(WRITTEN[name].encode("utf-8"))
+    workspace = load_workspace(root)
+    entry = workspace.models["loans"].versions["1.0"]
+    assert entry.digest == version_file_digest(path.read_bytes())
+    assert version_evidence(workspace, "loans", entry).files[VERSION_FILE] == entry.digest
+
+
+def test_the_digest_is_independent_of_the_code_it_replaces(tmp_path: Path) -> None:
+    """Computed here from PyYAML and the standard library alone: the canonical JSON of the document
+    without ``status``."""
+    root = write_workspace(tmp_path)
+    document = yaml.safe_load((root / VERSION_FILE).read_bytes())
+    del document["status"]
+    expected = hashlib.sha256(
+        json.dumps(document, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+    assert load_workspace(root).models["loans"].versions["1.0"].digest == expected
+
+
+def test_status_alone_leaves_the_digest_and_anything_else_changes_it(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path)
+    path = root / VERSION_FILE
+
+    def digest() -> str:
+        return load_workspace(root).models["loans"].versions["1.0"].digest
+
+    first = digest()
+    path.write_text(VERSION.replace("status: production", "status: retired  # moved on"), encoding="utf-8")
+    assert digest() == first
+    path.write_text(VERSION.replace("C: 1.0", "C: 2.0"), encoding="utf-8")
+    assert digest() != first
+
+
+def test_the_digest_is_of_the_bytes_the_build_read(tmp_path: Path) -> None:
+    """The file is read once: a change after the workspace was loaded does not reach the evidence of
+    the version the build describes (it is the next build's)."""
+    root = write_workspace(tmp_path)
+    workspace = load_workspace(root)
+    entry = workspace.models["loans"].versions["1.0"]
+    loaded = entry.digest
+    (root / VERSION_FILE).write_text(VERSION.replace("C: 1.0", "C: 9.0"), encoding="utf-8")
+    assert version_evidence(workspace, "loans", entry).files[VERSION_FILE] == loaded
