@@ -13,7 +13,7 @@ import pytest
 
 from modelgov import manifest
 from modelgov.assemble import build_manifest
-from modelgov.cache import AnalysisCache
+from modelgov.cache import AnalysisCache, ArchiveArrays
 from modelgov.stages import STAGES
 from modelgov.stages.base import SCOPES
 from modelgov.workspace.load import load_workspace
@@ -80,10 +80,30 @@ def test_comparisons_are_cached_and_a_cached_build_decodes_no_arrays(
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("a cached build computed or decoded what the cache holds")
 
+    read = ArchiveArrays.read
+
+    def payload_only(arrays: ArchiveArrays, name: str) -> object:
+        if name != "__payload__":
+            raise AssertionError(f"a cached build read the array {name!r} of an entry")
+        return read(arrays, name)
+
     monkeypatch.setattr("modelgov.analysis.comparison.metric_deltas", refuse)
     monkeypatch.setattr("modelgov.stages.evaluation._arrays", refuse)
+    monkeypatch.setattr(ArchiveArrays, "read", payload_only)
     warm, cache = build(ws, tmp_path / "cache")
     assert warm == fresh and (cache.stats.hits, cache.stats.misses) == (5, 0)
+
+
+def test_a_comparison_is_computed_from_the_arrays_of_cached_evaluations(ws: Path, tmp_path: Path) -> None:
+    """The arrays an evaluation's entry keeps are read when a comparison needs them: with the
+    comparison's entry gone, the evaluations come from the cache and the comparison from their arrays."""
+    fresh, _ = build(ws, None)
+    build(ws, tmp_path / "cache")
+    comparisons = [e for e in (tmp_path / "cache").rglob("*.entry") if b"matched_by" in e.read_bytes()]
+    assert len(comparisons) == 1
+    comparisons[0].unlink()
+    warm, cache = build(ws, tmp_path / "cache")
+    assert warm == fresh and (cache.stats.hits, cache.stats.misses) == (4, 1)
 
 
 def test_a_change_reaches_only_the_stages_that_read_it(ws: Path, tmp_path: Path) -> None:
