@@ -9,6 +9,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pydantic_core
 import pytest
 from hypothesis import given, settings
@@ -69,6 +70,23 @@ JSON = st.recursive(
 @given(st.dictionaries(st.text(max_size=8), JSON, max_size=6))  # a manifest is an object, never a bare value
 def test_numbers_and_text_are_spelt_as_the_standard_library_spells_them(document) -> None:
     written = manifest._as_python_numbers(pydantic_core.to_json(document, indent=2)) + b"\n"
+    assert written == reference(document)
+
+
+def test_every_decimal_exponent_is_spelt_as_python_spells_it() -> None:
+    """Positive exponents are not searched for (pydantic spells them as Python does), so every
+    exponent from the smallest subnormal to the largest float is written both ways, with mantissas
+    at and between the thresholds where either switches to an exponent, and both signs."""
+    rng = np.random.default_rng(7)
+    values = [
+        sign * float(f"{mantissa:.{digits}f}e{exponent}")
+        for exponent in range(-324, 309)
+        for mantissa in (1.0, 1.5, 9.999999999999999, *(1 + 9 * rng.random(4)))
+        for digits in (0, 3, 16)
+        for sign in (1, -1)
+    ]
+    document = {"values": [v for v in values if np.isfinite(v)]}
+    written = manifest._as_python_numbers(pydantic_core.to_json(document, indent=2), end=b"\n")
     assert written == reference(document)
 
 
