@@ -7,6 +7,8 @@ the bytes it was computed from, and so that two builds can be compared input by 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,17 +41,59 @@ class FileRegistry:
         self._real_root = root.resolve()
         self._files: dict[str, HashedFile] = {}
         self._listings: dict[str, list[HashedFile]] = {}  # URI → its objects, listed once per build
+        self._hasher: ThreadPoolExecutor | None = None
+        self._pending: dict[str, Future[HashedFile]] = {}
 
     def register(self, rel_path: str) -> HashedFile:
         """Hash ``rel_path`` on its first registration. The path is checked again (inside the workspace,
         a regular file) before it is opened: the loader refuses bad paths with a problem first, so this
-        only stops a reader that skipped that check from hashing ``/dev/zero`` or waiting on a FIFO."""
+        only stops a reader that skipped that check from hashing ``/dev/zero`` or waiting on a FIFO.
+        A file :meth:`prefetch` hashed is taken from there; one it could not hash is hashed here, and
+        refused here as it would have been."""
         known = self._files.get(rel_path)
         if known is None:
-            path = require(self._real_root, rel_path)
-            known = HashedFile(rel_path, sha256_file(path), path.stat().st_size)
+            pending = self._pending.pop(rel_path, None)
+            hashed = pending is not None and pending.exception() is None
+            known = pending.result() if hashed else self._hash(rel_path)
             self._files[rel_path] = known
         return known
+
+    def _hash(self, rel_path: str) -> HashedFile:
+        path = require(self._real_root, rel_path)
+        return HashedFile(rel_path, sha256_file(path), path.stat().st_size)
+
+    def prefetch(self, rel_paths: Iterable[str]) -> None:
+        """Start hashing ``rel_paths`` in one background thread while the loader goes on reading
+        YAML: hashing releases Python's lock (reading a file, and SHA-256 over each megabyte), so the
+        two share the machine's cores. A 100-model fleet's 577 MB of tables and logs took 0.7 s to
+        hash, one after another with the YAML. The paths are checked in the thread exactly as
+        :meth:`register` checks them; nothing is registered until the loader registers it. Without a
+        thread (one cannot be started) files are hashed when registered, as before."""
+        for rel_path in rel_paths:
+            if rel_path in self._files or rel_path in self._pending:
+                continue
+            try:
+                if self._hasher is None:
+                    self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgov-hash")
+                self._pending[rel_path] = self._hasher.submit(self._hash, rel_path)
+            except RuntimeError:  # no thread can be started here
+                self.end_prefetch()
+                return
+
+    def end_prefetch(self) -> None:
+        """Stop the background hashing: files not hashed yet are hashed when registered. Called when
+        the loader is done, so that a workspace sent to a worker process carries no thread."""
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=True, cancel_futures=True)
+            self._hasher = None
+        self._pending = {rel: f for rel, f in self._pending.items() if f.done() and not f.cancelled()}
+
+    def __getstate__(self) -> dict:
+        """Sent to a worker without the background hashing (a thread cannot be sent)."""
+        state = self.__dict__.copy()
+        state["_hasher"] = None
+        state["_pending"] = {}
+        return state
 
     def listing(self, uri: str) -> list[HashedFile] | None:
         """The objects ``uri`` named when it was listed earlier in this build."""

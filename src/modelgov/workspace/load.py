@@ -36,6 +36,7 @@ from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.governance_schema import Governance
 from modelgov.workspace.lineage_sources import LineageRecords, load_lineage_sources
 from modelgov.workspace.model_schema import ModelCard
+from modelgov.workspace.monitoring_schema import Reference
 from modelgov.workspace.paths import refusal
 from modelgov.workspace.policy_files import load_policies, load_waivers
 from modelgov.workspace.refusals import REFUSE_PICKLE_ENV, REFUSE_WORKSPACE_CODE_ENV, Refusals
@@ -155,6 +156,12 @@ class Loader:
     # ------------------------------------------------------------------ pass 1 + 2: files and schema
 
     def load(self) -> Workspace:
+        try:
+            return self._load()
+        finally:
+            self.files.end_prefetch()
+
+    def _load(self) -> Workspace:
         if not self.root.is_dir():
             raise WorkspaceError([Problem(str(self.root), None, "", "workspace folder does not exist")])
         governance = self.parse("governance.yml", Governance, required=True)
@@ -378,6 +385,7 @@ class Loader:
             spec = self.parse(rel, Version)
             if spec is not None:
                 self._check_version_dates(rel, spec)
+                self.files.prefetch(_tables_named(spec))
             approvals_rel = f"{rel_folder}{version_dir.name}/approvals.yml"
             approvals = self.parse(approvals_rel, Approvals)
             if approvals is not None:
@@ -492,3 +500,15 @@ class Loader:
             self.problems.append(doc.problem(loc, f"file {rel_path!r} does not exist"))
             return None
         return resolved
+
+
+def _tables_named(spec: Version) -> list[str]:
+    """The tables a version names by a plain relative path (its evaluations', its log and its
+    reference table), for :meth:`FileRegistry.prefetch`; globs, folders and URIs are left to the
+    checks that expand them. Only a hint: the checks decide what is read."""
+    named = [evaluation.data for evaluation in spec.evaluations]
+    if spec.monitoring is not None:
+        named.append(spec.monitoring.logs)
+        if isinstance(spec.monitoring.reference, Reference) and spec.monitoring.reference.data is not None:
+            named.append(spec.monitoring.reference.data)
+    return [rel for rel in named if "://" not in rel and not any(c in rel for c in "*?[") and not rel.endswith("/")]

@@ -1,0 +1,112 @@
+"""The registry that hashes every workspace file a build reads: files named by the versions are
+hashed in a background thread while the loader reads YAML, with the same checks and the same
+digests as hashing them when they are registered, and without a thread when none can be started."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import threading
+from pathlib import Path
+
+import pytest
+
+from modelgov.workspace.files import FileRegistry
+from modelgov.workspace.load import load_workspace
+from modelgov.workspace.paths import PathRefused
+from workspace_factory import write_workspace
+
+
+def _files(root: Path) -> dict[str, tuple[str, int]]:
+    """Every file of ``root`` with its SHA-256 and size, computed here."""
+    return {
+        path.relative_to(root).as_posix(): (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size)
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_prefetched_files_are_the_files_registered_and_hashed_alike(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "data").mkdir(parents=True)
+    for index in range(5):
+        (root / "data" / f"t{index}.bin").write_bytes(os.urandom(3_000_000 + index))
+    expected = _files(root)
+    prefetched = FileRegistry(root)
+    prefetched.prefetch(sorted(expected))
+    plain = FileRegistry(root)
+    for rel in sorted(expected):
+        assert (prefetched.register(rel).sha256, prefetched.register(rel).bytes) == expected[rel]
+        assert plain.register(rel) == prefetched.register(rel)
+    prefetched.end_prefetch()
+    assert prefetched.all() == plain.all()
+
+
+def test_a_prefetched_file_is_not_registered_until_the_loader_registers_it(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.csv").write_text("x\n1\n")
+    registry = FileRegistry(root)
+    registry.prefetch(["a.csv"])
+    registry.end_prefetch()
+    assert registry.all() == []  # what the manifest lists: only what the build read
+    assert registry.register("a.csv").path == "a.csv" and len(registry.all()) == 1
+
+
+@pytest.mark.parametrize("kind", ["outside", "fifo", "folder", "missing"])
+def test_a_path_the_registry_refuses_is_refused_as_before(tmp_path: Path, kind: str) -> None:
+    """The thread checks a path as :meth:`register` does and never opens what it refuses (a FIFO
+    would block it); registering such a path still raises, with the same refusal."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not the workspace's")
+    target = root / "t.csv"
+    if kind == "outside":
+        target.symlink_to(secret)
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    prefetched, plain = FileRegistry(root), FileRegistry(root)
+    prefetched.prefetch(["t.csv", "../secret.txt"])
+    prefetched.end_prefetch()
+    for rel in ("t.csv", "../secret.txt"):
+        with pytest.raises((PathRefused, OSError)) as refused:
+            prefetched.register(rel)
+        with pytest.raises(type(refused.value)) as before:
+            plain.register(rel)
+        assert str(refused.value) == str(before.value)
+
+
+def test_without_a_thread_files_are_hashed_when_registered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.csv").write_text("x\n1\n")
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    registry = FileRegistry(root)
+    registry.prefetch(["a.csv"])
+    registry.prefetch(["a.csv"])  # and again, after the refusal
+    assert registry.register("a.csv").sha256 == hashlib.sha256(b"x\n1\n").hexdigest()
+    registry.end_prefetch()
+
+
+def test_a_loaded_workspace_holds_no_thread_and_can_be_sent_to_a_worker(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    before = {t.name for t in threading.enumerate()}
+    workspace = load_workspace(root)
+    assert not any(t.name.startswith("modelgov-hash") for t in threading.enumerate() if t.name not in before)
+    sent = pickle.loads(pickle.dumps(workspace.files))
+    assert sent.all() == workspace.files.all()
+    assert [f.path for f in workspace.files.all()] == sorted(
+        ["governance.yml", "models/loans/model.yml", "models/loans/versions/1.0/version.yml",
+         "models/loans/versions/1.0/approvals.yml", "datasets/loans-train.yml", "datasets/loans-holdout.yml",
+         "data/holdout.csv"]
+    )  # fmt: skip
+    for hashed in workspace.files.all():
+        assert hashed.sha256 == hashlib.sha256((root / hashed.path).read_bytes()).hexdigest()
