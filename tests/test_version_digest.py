@@ -38,6 +38,11 @@ WRITTEN = {
     "comments, a document marker, CRLF": "---\r\n# the first version\r\n"
     + VERSION.replace("\n", "  # note\r\n").replace("|  # note", "|"),
     "a byte-order mark": "\ufeff" + VERSION,
+    # the loader drops two marks and safe_load one, so the first key reads differently: such a file
+    # is parsed again from its bytes (an editor re-saving a file "with BOM" writes this)
+    "two byte-order marks": "\ufeff\ufeff" + VERSION,
+    "date keys under the parameters": VERSION.replace("    C: 1.0\n", "    C: 1.0\n    grid: {2024-01-01: 1}\n"),
+    "keys of several types": VERSION.replace("    C: 1.0\n", "    C: 1.0\n    grid: {1: a, b: c}\n"),
     "quoted keys and tagged values": VERSION.replace("summary:", '"summary":').replace(
         "threshold: 0.5", "threshold: !!float 0.5"
     ),
@@ -91,3 +96,26 @@ def test_the_digest_is_of_the_bytes_the_build_read(tmp_path: Path) -> None:
     loaded = entry.digest
     (root / VERSION_FILE).write_text(VERSION.replace("C: 1.0", "C: 9.0"), encoding="utf-8")
     assert version_evidence(workspace, "loans", entry).files[VERSION_FILE] == loaded
+
+
+@pytest.mark.parametrize("grid", ["{2024-01-01: 1}", "{1: a, b: c}", "[{2024-01-01: 1}]"])
+def test_keys_json_cannot_sort_get_a_digest_of_their_own_and_the_build_goes_on(tmp_path: Path, grid: str) -> None:
+    """Mapping keys JSON cannot hold or sort (dates, or keys of several types) under the free-form
+    parameters: the loader accepts the file, so it gets a digest (each key written with its type),
+    and validating, approving and building go on instead of ending in an internal error."""
+    from modelgov.assemble import build_manifest
+    from modelgov.cli import main
+
+    root = write_workspace(tmp_path / "ws")
+    path = root / VERSION_FILE
+    path.write_text(VERSION.replace("    C: 1.0\n", f"    C: 1.0\n    grid: {grid}\n"), encoding="utf-8")
+    assert main(["validate", str(root)]) == 0
+    workspace = load_workspace(root)
+    digest = workspace.models["loans"].versions["1.0"].digest
+    assert digest == version_file_digest(path.read_bytes())
+    path.write_text(VERSION.replace("    C: 1.0\n", "    C: 1.0\n    grid: {'2024-01-01': 1}\n"), encoding="utf-8")
+    if "2024" in grid and grid.startswith("{"):  # the same key as text is another document
+        assert load_workspace(root).models["loans"].versions["1.0"].digest != digest
+    path.write_text(VERSION.replace("    C: 1.0\n", f"    C: 1.0\n    grid: {grid}\n"), encoding="utf-8")
+    built = build_manifest(load_workspace(root))
+    assert [v.version for v in built.models[0].versions] == ["1.0"]

@@ -29,7 +29,7 @@ class VersionEntry:
     id: str
     spec: Version
     source: str
-    #: :func:`~modelgov.decisions.evidence.version_document_digest` of the document ``spec`` was read
+    #: :func:`~modelgov.decisions.evidence.parsed_version_digest` of the document ``spec`` was read
     #: from: what a sign-off records of this file (everything but ``status``).
     digest: str
     approvals: tuple[Approval, ...] = ()

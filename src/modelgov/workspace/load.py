@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from modelgov.audit import LOG_PATH, Verification, verify
-from modelgov.decisions.evidence import version_document_digest
+from modelgov.decisions.evidence import parsed_version_digest
 from modelgov.errors import Problem, WorkspaceError
 from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT
 from modelgov.policy.placeholders import is_placeholder
@@ -339,7 +339,7 @@ class Loader:
                     version_dir.name,
                     spec,
                     rel,
-                    version_document_digest(self.docs[rel].data),
+                    parsed_version_digest(self.docs[rel].raw, self.docs[rel].data),
                     tuple(approvals.approvals) if approvals else (),
                     approvals_rel if approvals else None,
                 )

@@ -72,6 +72,8 @@ class YamlDocument:
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: The bytes ``data`` was parsed from (what a sign-off's digest of version.yml is taken from).
+    raw: bytes = field(default=b"", repr=False)
 
     def line_of(self, loc: Loc) -> int | None:
         """Line of the deepest existing prefix of ``loc`` (a missing key points at its parent)."""
@@ -117,7 +119,7 @@ def _too_large(display: str, size: int) -> Problem:
 
 def parse_yaml(raw: bytes, display: str) -> YamlDocument:
     """Parse the bytes of a YAML file of at most :data:`MAX_YAML_BYTES`; ``display`` as for :func:`read_yaml`."""
-    doc = YamlDocument(display, None)
+    doc = YamlDocument(display, None, raw=raw)
     if len(raw) > MAX_YAML_BYTES:
         doc.problems.append(_too_large(display, len(raw)))
         return doc
