@@ -15,7 +15,7 @@ import pytest
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.load import load_workspace
 from modelgov.workspace.paths import PathRefused
-from workspace_factory import write_workspace
+from workspace_factory import edit, holdout_table, write_workspace
 
 
 def _files(root: Path) -> dict[str, tuple[str, int]]:
@@ -110,3 +110,48 @@ def test_a_loaded_workspace_holds_no_thread_and_can_be_sent_to_a_worker(tmp_path
     )  # fmt: skip
     for hashed in workspace.files.all():
         assert hashed.sha256 == hashlib.sha256((root / hashed.path).read_bytes()).hexdigest()
+
+
+def test_a_registry_with_files_still_pending_can_be_sent_to_a_worker(tmp_path: Path) -> None:
+    """A path hashed ahead but never registered (the checks refused it, or named it otherwise) leaves
+    a future behind; the registry is still sent to worker processes, without it."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.csv").write_text("x\n1\n")
+    (root / "b.csv").write_text("x\n2\n")
+    registry = FileRegistry(root)
+    registry.prefetch(["a.csv", "b.csv"])
+    registry.register("a.csv")
+    sent = pickle.loads(pickle.dumps(registry))  # with the thread still running
+    registry.end_prefetch()
+    again = pickle.loads(pickle.dumps(registry))  # and with a finished future left
+    assert sent.all() == again.all() == registry.all()
+    assert again.register("b.csv") == registry.register("b.csv")
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_a_table_named_with_a_dot_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log: bool) -> None:
+    """The loader registers an evaluation's table under the name written and a log under the name
+    its pattern expands to; the names hashed ahead are those, so no file is hashed twice."""
+    import modelgov.workspace.files as files
+
+    root = write_workspace(tmp_path / "ws")
+    edit(root, "models/loans/versions/1.0/version.yml", "data: data/holdout.csv", "data: data/./holdout.csv")
+    if log:
+        holdout_table().assign(at="2026-02-01T00:00:00Z").to_csv(root / "data" / "log.csv", index=False)
+        version = root / "models/loans/versions/1.0/version.yml"
+        version.write_text(
+            version.read_text()
+            + "monitoring:\n  logs: data/./log.csv\n  timestamp: at\n  prediction: predicted\n  features: [income]\n"
+        )
+    hashed: list[str] = []
+    plain = files.sha256_file
+
+    def counted(path: Path) -> str:
+        hashed.append(Path(path).name)
+        return plain(path)
+
+    monkeypatch.setattr(files, "sha256_file", counted)
+    load_workspace(root)
+    assert hashed.count("holdout.csv") == 1
+    assert hashed.count("log.csv") == log

@@ -444,12 +444,19 @@ class Loader:
 
 
 def _tables_named(spec: Version) -> list[str]:
-    """The tables a version names by a plain relative path (its evaluations', its log and its
-    reference table), for :meth:`FileRegistry.prefetch`; globs, folders and URIs are left to the
-    checks that expand them. Only a hint: the checks decide what is read."""
+    """The tables a version names by a plain relative path, under the names the checks register
+    them by, for :meth:`FileRegistry.prefetch`: its evaluations' and its reference table as written,
+    its log as the log's pattern is expanded (``logs/./a.csv`` is ``logs/a.csv``). Globs, folders and
+    URIs are left to the checks that expand them. Only a hint: the checks decide what is read."""
+
+    def plain(rel: str) -> bool:
+        return "://" not in rel and not any(c in rel for c in "*?[") and not rel.endswith("/")
+
     named = [evaluation.data for evaluation in spec.evaluations]
     if spec.monitoring is not None:
-        named.append(spec.monitoring.logs)
-        if isinstance(spec.monitoring.reference, Reference) and spec.monitoring.reference.data is not None:
-            named.append(spec.monitoring.reference.data)
-    return [rel for rel in named if "://" not in rel and not any(c in rel for c in "*?[") and not rel.endswith("/")]
+        reference = spec.monitoring.reference
+        if isinstance(reference, Reference) and reference.data is not None:
+            named.append(reference.data)
+        if plain(spec.monitoring.logs):
+            named.append(Path(spec.monitoring.logs).as_posix())
+    return [rel for rel in named if plain(rel)]
