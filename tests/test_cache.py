@@ -181,11 +181,32 @@ def test_an_authentic_result_pydantic_refuses_is_recomputed(ws: Path, tmp_path: 
     assert any("rejected (not a valid result" in m for m in messages), messages
 
 
-def test_an_authentic_archive_member_that_is_not_an_array_is_refused(ws: Path, tmp_path: Path) -> None:
-    """``np.load`` gives a zip member that is not in NumPy's format as its raw bytes: an entry holding
-    one (authentic, the payload intact) is refused and recomputed, never a traceback."""
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=True)
+    return buffer.getvalue()
+
+
+#: Members ``np.load`` cannot give as an array without pickle, and what the refusal says.
+UNREADABLE_MEMBERS = {
+    "not in NumPy's format": (b"<p>not an array</p>", "the archive holds a member that is not an array"),
+    "an array of objects": (_npy(np.array([{"a": 1}], dtype=object)), "the archive does not load (ValueError)"),
+    "truncated": (_npy(np.arange(100.0))[:-8], "the archive does not load (ValueError)"),
+    "longer than its header says": (_npy(np.arange(4.0)) + b"\0" * 8, "the archive does not load (ValueError)"),
+    "a header that does not parse": (_npy(np.arange(4.0)).replace(b"'descr'", b"'descr "), "the archive does not load"),
+    "a format version never written": (b"\x93NUMPY\x07\x00" + _npy(np.arange(4.0))[8:], "the archive does not load"),
+}
+
+
+@pytest.mark.parametrize("member", sorted(UNREADABLE_MEMBERS))
+def test_an_authentic_archive_member_that_is_not_an_array_is_refused(ws: Path, tmp_path: Path, member: str) -> None:
+    """``np.load`` gives a zip member that is not in NumPy's format as its raw bytes, and cannot read
+    an array of objects, a damaged header or data of another length: an entry holding one (authentic,
+    the payload intact) is refused when it is opened and recomputed, never a traceback later, where
+    the array is first used (arrays are read only when asked for; the evaluation's here never are)."""
     import zipfile
 
+    content, reason = UNREADABLE_MEMBERS[member]
     expected, _ = build(ws, tmp_path / "cache")
     entry = next(e for e in entries(tmp_path / "cache") if "run" in read_entry(e)[1])
     body = io.BytesIO()
@@ -194,15 +215,18 @@ def test_an_authentic_archive_member_that_is_not_an_array_is_refused(ws: Path, t
         zipfile.ZipFile(io.BytesIO(entry.read_bytes().split(b"\n", 1)[1])) as honest,
     ):
         for name in honest.namelist():
-            archive.writestr(name, honest.read(name))
-        archive.writestr("page-0", b"<p>not an array</p>")
+            archive.writestr(
+                name, content if name == "y_true.npy" and member != "not in NumPy's format" else honest.read(name)
+            )
+        if member == "not in NumPy's format":
+            archive.writestr("page-0", content)
     key = entry.name.removesuffix(".entry")
     header = {"format": FORMAT, "key": key, "mac": _mac(load_secret(), key, body.getvalue())}
     entry.write_bytes(json.dumps(header).encode() + b"\n" + body.getvalue())
     messages: list[str] = []
     rebuilt, cache = build(ws, tmp_path / "cache", messages)
     assert rebuilt == expected and len(cache.stats.corrupted) == 1
-    assert any("the archive holds a member that is not an array" in m for m in messages), messages
+    assert any(reason in m for m in messages), messages
 
 
 def test_an_unwritable_cache_never_fails_a_build(ws: Path, tmp_path: Path) -> None:

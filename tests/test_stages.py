@@ -13,7 +13,8 @@ import pytest
 
 from modelgov import manifest
 from modelgov.assemble import build_manifest
-from modelgov.cache import AnalysisCache, ArchiveArrays
+from modelgov.cache import AnalysisCache
+from modelgov.cache_archive import ArchiveArrays
 from modelgov.stages import STAGES
 from modelgov.stages.base import SCOPES
 from modelgov.workspace.load import load_workspace

@@ -57,6 +57,7 @@ import numpy as np
 import platformdirs
 
 from modelgov import __version__
+from modelgov.cache_archive import PAYLOAD, ArchiveArrays, CorruptEntry
 from modelgov.cache_files import CREATE_FLAGS, DIR_FLAGS, READ_FLAGS, describe_mode, read_exactly
 from modelgov.cache_prune import BuildMarker
 from modelgov.cache_secret import KeyUnusable, load_secret
@@ -77,7 +78,6 @@ CACHE_DIR_ENV = "MODELGOV_CACHE_DIR"
 #: Libraries whose versions can change a number; their versions are part of every key.
 _NUMERICAL_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "shap", "skops")
 
-_PAYLOAD = "__payload__"
 _MAX_HEADER = 1024  # the header line holds the format, a 64-digit key and a 64-digit MAC
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -162,46 +162,6 @@ def _mac(secret: bytes, key: str, body: bytes | memoryview) -> str:
 
 
 # ---------------------------------------------------------------------- entries
-
-
-class CorruptEntry(Exception):
-    """A cache entry failed a check; the message says which."""
-
-
-class ArchiveArrays(Mapping[str, np.ndarray]):
-    """The arrays of an authenticated entry (its MAC already verified), each read from the archive the
-    first time it is asked for. Most are never asked for: a warm build reuses an evaluation's result
-    without the label, prediction and score arrays kept for comparisons with a later version (a
-    third of a 100-model fleet's cache), and reading every member of every entry was 3 % of such a
-    build. Every member is checked to be in NumPy's format when the entry is opened (``np.load``
-    would give any other as its raw bytes): reading its first bytes costs nothing next to the data."""
-
-    def __init__(self, archive: Any):
-        for member in archive.zip.namelist():
-            with archive.zip.open(member) as stream:
-                if stream.read(len(np.lib.format.MAGIC_PREFIX)) != np.lib.format.MAGIC_PREFIX:
-                    raise CorruptEntry("the archive holds a member that is not an array")
-        self._archive = archive
-        self._names = tuple(name for name in archive.files if name != _PAYLOAD)
-        self._read: dict[str, np.ndarray] = {}
-
-    def read(self, name: str) -> np.ndarray:
-        """Member ``name``, the payload included."""
-        found = self._read.get(name)
-        if found is None:
-            found = self._read[name] = self._archive[name]
-        return found
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self._names:
-            raise KeyError(name)
-        return self.read(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
 
 
 class _Refused(Exception):
@@ -424,7 +384,7 @@ class AnalysisCache:
             raise CorruptEntry("its MAC does not match: it was forged, damaged, or written with another key")
         try:
             arrays = ArchiveArrays(np.load(io.BytesIO(body), allow_pickle=False))
-            text = arrays.read(_PAYLOAD).tobytes()
+            text = arrays.read(PAYLOAD).tobytes()
             payload = text if raw_json else json.loads(text.decode("utf-8"))
         except (ValueError, KeyError, OSError, UnicodeDecodeError) as exc:
             raise CorruptEntry(f"the archive does not load ({type(exc).__name__})") from None
@@ -451,7 +411,7 @@ class AnalysisCache:
             return
         buffer = io.BytesIO()
         encoded = np.frombuffer(json.dumps(payload).encode("utf-8"), dtype=np.uint8)  # key order is content
-        np.savez(buffer, **{_PAYLOAD: encoded}, **arrays)
+        np.savez(buffer, **{PAYLOAD: encoded}, **arrays)
         body = buffer.getvalue()
         header = json.dumps({"format": FORMAT, "key": key, "mac": _mac(self._secret, key, body)}).encode()
         if len(header) + 1 + len(body) > MAX_ENTRY_BYTES:
