@@ -181,6 +181,12 @@ def test_an_authentic_result_pydantic_refuses_is_recomputed(ws: Path, tmp_path: 
     assert any("rejected (not a valid result" in m for m in messages), messages
 
 
+def _header(fields: dict) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, fields)
+    return buffer.getvalue()
+
+
 def _npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, array, allow_pickle=True)
@@ -191,6 +197,24 @@ def _npy(array: np.ndarray) -> bytes:
 UNREADABLE_MEMBERS = {
     "not in NumPy's format": (b"<p>not an array</p>", "the archive holds a member that is not an array"),
     "an array of objects": (_npy(np.array([{"a": 1}], dtype=object)), "the archive does not load (ValueError)"),
+    # the object array's header with exactly as many bytes as it says: refused for its type alone
+    "objects of the length the header says": (
+        _header({"descr": "|O", "fortran_order": False, "shape": (3,)}) + b"\0" * 24,
+        "the archive does not load (ValueError)",
+    ),
+    "a negative size": (
+        _header({"descr": "<f8", "fortran_order": False, "shape": (-1, -8)}) + b"\0" * 64,
+        "the archive does not load (ValueError)",
+    ),
+    "items of no size": (
+        _header({"descr": "|V0", "fortran_order": False, "shape": (2**40, 2**40)}),
+        "the archive does not load (ValueError)",
+    ),
+    "a header that does not tokenize": (
+        _npy(np.arange(4.0)).replace(b"'shape': (4,)", b"'shape': (4,("),
+        "the archive does not load",
+    ),
+    "compressed": (_npy(np.arange(100.0)), "the archive holds a compressed member"),
     "truncated": (_npy(np.arange(100.0))[:-8], "the archive does not load (ValueError)"),
     "longer than its header says": (_npy(np.arange(4.0)) + b"\0" * 8, "the archive does not load (ValueError)"),
     "a header that does not parse": (_npy(np.arange(4.0)).replace(b"'descr'", b"'descr "), "the archive does not load"),
@@ -215,9 +239,9 @@ def test_an_authentic_archive_member_that_is_not_an_array_is_refused(ws: Path, t
         zipfile.ZipFile(io.BytesIO(entry.read_bytes().split(b"\n", 1)[1])) as honest,
     ):
         for name in honest.namelist():
-            archive.writestr(
-                name, content if name == "y_true.npy" and member != "not in NumPy's format" else honest.read(name)
-            )
+            replaced = name == "y_true.npy" and member != "not in NumPy's format"
+            compress = zipfile.ZIP_DEFLATED if replaced and member == "compressed" else zipfile.ZIP_STORED
+            archive.writestr(name, content if replaced else honest.read(name), compress_type=compress)
         if member == "not in NumPy's format":
             archive.writestr("page-0", content)
     key = entry.name.removesuffix(".entry")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,65 @@ def test_keys_json_cannot_sort_get_a_digest_of_their_own_and_the_build_goes_on(t
     path.write_text(VERSION.replace("    C: 1.0\n", f"    C: 1.0\n    grid: {grid}\n"), encoding="utf-8")
     built = build_manifest(load_workspace(root))
     assert [v.version for v in built.models[0].versions] == ["1.0"]
+
+
+@pytest.mark.parametrize("where", ["value", "key", "label"])
+def test_an_integer_too_long_to_write_is_a_problem_naming_its_file_and_key(tmp_path: Path, where: str) -> None:
+    """PyYAML builds an integer of any length; Python cannot write one of more than 4,300 digits as
+    text, which the digest, the manifest and the pages all do. The loader refuses it, at its key."""
+    from modelgov.errors import WorkspaceError
+
+    root = write_workspace(tmp_path / "ws")
+    huge = "0x" + "f" * 4000
+    text = {
+        "value": VERSION.replace("    C: 1.0\n", f"    C: 1.0\n    big: {huge}\n"),
+        "key": VERSION.replace("    C: 1.0\n", f"    C: 1.0\n    ? {huge}\n    : 1\n"),  # a long key is written `? key`
+        "label": VERSION.replace("    threshold: 0.5\n", f"    threshold: 0.5\n    positive_label: {huge}\n"),
+    }[where]
+    (root / VERSION_FILE).write_text(text, encoding="utf-8")
+    with pytest.raises(WorkspaceError) as refused:
+        load_workspace(root)
+    message = str(refused.value)
+    assert VERSION_FILE in message and "integer of more than 1,000 characters" in message
+    assert {"value": "training.params.big", "key": "training.params", "label": "evaluations[0].positive_label"}[
+        where
+    ] in message
+    (root / VERSION_FILE).write_text(VERSION.replace("    C: 1.0\n", "    C: 1.0\n    big: 0x" + "f" * 990 + "\n"))
+    assert load_workspace(root).models["loans"].versions["1.0"].digest == version_file_digest(
+        (root / VERSION_FILE).read_bytes()
+    )
+
+
+def test_a_set_of_text_has_the_same_digest_in_every_process(tmp_path: Path) -> None:
+    """Python orders a set of text by a hash that changes between processes: ``approve`` and a later
+    build must still agree. A set of numbers, ordered alike everywhere, keeps the digest it had."""
+    import subprocess
+    import sys
+
+    root = write_workspace(tmp_path / "ws")
+    sets = "    names: !!set {alpha, beta, gamma, delta, epsilon}\n    numbers: !!set {8, 1, 3}\n"
+    (root / VERSION_FILE).write_text(VERSION.replace("    C: 1.0\n", "    C: 1.0\n" + sets), encoding="utf-8")
+    script = (
+        "import sys; from pathlib import Path; from modelgov.decisions.evidence import version_file_digest\n"
+        "print(version_file_digest(Path(sys.argv[1]).read_bytes()))\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(root / VERSION_FILE)],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(1, 6)
+    }
+    assert len(digests) == 1
+    assert load_workspace(root).models["loans"].versions["1.0"].digest in digests
+    document = yaml.safe_load((root / VERSION_FILE).read_bytes())
+    del document["status"]
+    document["training"]["params"]["names"] = "{'alpha', 'beta', 'delta', 'epsilon', 'gamma'}"
+    document["training"]["params"]["numbers"] = str({8, 1, 3})  # as before: the same in every process
+    expected = hashlib.sha256(
+        json.dumps(document, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+    assert digests == {expected}

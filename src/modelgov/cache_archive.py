@@ -5,6 +5,8 @@ verified: every member's header checked when the entry is opened, each array rea
 from __future__ import annotations
 
 import math
+import tokenize
+import zipfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -24,6 +26,9 @@ def _check_member(archive: Any, member: Any) -> None:
     """Refuse (:class:`CorruptEntry`) a zip member ``np.load`` could not read as an array without
     pickle: checked from its header, without reading its data."""
     header_readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if member.compress_type != zipfile.ZIP_STORED:
+        # never written (np.savez stores its members); a header could inflate without bound
+        raise CorruptEntry("the archive holds a compressed member")
     with archive.open(member) as stream:
         if stream.read(len(np.lib.format.MAGIC_PREFIX)) != np.lib.format.MAGIC_PREFIX:
             raise CorruptEntry("the archive holds a member that is not an array")
@@ -33,10 +38,11 @@ def _check_member(archive: Any, member: Any) -> None:
             if reader is None:
                 raise ValueError("a format version modelgov does not write")
             shape, _, dtype = reader(stream)
-            data_bytes = dtype.itemsize * math.prod(shape)
-            if dtype.hasobject or stream.tell() + data_bytes != member.file_size:
-                raise ValueError("an array of objects, or data other than its header says")
-        except (ValueError, TypeError, SyntaxError, OverflowError) as exc:
+            if dtype.hasobject or dtype.itemsize == 0 or any(size < 0 for size in shape):
+                raise ValueError("an array of objects, of empty items, or of a negative size")
+            if stream.tell() + dtype.itemsize * math.prod(shape) != member.file_size:
+                raise ValueError("data other than its header says")
+        except (ValueError, TypeError, SyntaxError, OverflowError, tokenize.TokenError) as exc:
             raise CorruptEntry(f"the archive does not load ({type(exc).__name__})") from None
 
 

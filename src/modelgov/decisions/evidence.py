@@ -86,14 +86,26 @@ def version_document_digest(document: Mapping) -> str:
     """:func:`version_file_digest` of a version.yml already parsed (the document without ``status``)."""
     content = {str(key): value for key, value in document.items() if key != "status"}
     try:
-        text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_text, ensure_ascii=False)
     except TypeError:
         # a nested mapping whose keys JSON cannot hold or sort (a date, or keys of several types,
         # under training.params): each key is written with its type, in a text that no document
         # without such keys can produce; such a file could not be approved before at all
-        typed = json.dumps(_typed_keys(content), sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+        typed = json.dumps(
+            _typed_keys(content), sort_keys=True, separators=(",", ":"), default=_text, ensure_ascii=False
+        )
         text = "keys with their types\n" + typed
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _text(value: object) -> str:
+    """A value JSON has no type for (a date, a set), as text. A set of text (``!!set``) is written in
+    sorted order: Python orders such a set by a hash that changes from one process to the next, so
+    ``str`` would give ``approve`` and a later build different digests. Other sets are ordered the
+    same in every process and keep the text they had."""
+    if isinstance(value, set | frozenset) and any(isinstance(item, str | bytes) for item in value):
+        return "{" + ", ".join(sorted(repr(item) for item in value)) + "}"
+    return str(value)
 
 
 def _typed_keys(value: object) -> object:

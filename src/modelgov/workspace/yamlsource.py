@@ -175,6 +175,12 @@ SURROGATE = (
 #: `!!binary` gives bytes, which no page can show and JSON cannot hold (bytes that are not UTF-8 would
 #: fail the build when the manifest is written).
 BINARY_TAG = "tag:yaml.org,2002:binary"
+INT_TAG = "tag:yaml.org,2002:int"
+#: Longest integer a workspace file may write, in characters. PyYAML builds any integer, but Python
+#: cannot write one of more than 4,300 digits as text (JSON, a page, a digest), and no value in a
+#: workspace needs a thousand.
+MAX_INTEGER_CHARS = 1_000
+HUGE_INTEGER = f"is an integer of more than {MAX_INTEGER_CHARS:,} characters, which cannot be written on a page or kept in the manifest"
 BINARY = "is a binary value (`!!binary`), which cannot be shown on a page or kept in the manifest; write it as text"
 
 
@@ -203,6 +209,8 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, ancestors: set[int], vis
         doc.problems.append(Problem(doc.file, node.start_mark.line + 1, format_loc(loc), SURROGATE))
     if node.tag == BINARY_TAG:
         doc.problems.append(Problem(doc.file, node.start_mark.line + 1, format_loc(loc), BINARY))
+    if node.tag == INT_TAG and isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_INTEGER_CHARS:
+        doc.problems.append(Problem(doc.file, node.start_mark.line + 1, format_loc(loc), HUGE_INTEGER))
     if isinstance(node, yaml.MappingNode):
         ancestors = ancestors | {id(node)}
         seen: dict[str, int] = {}
@@ -216,6 +224,9 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, ancestors: set[int], vis
                 continue
             if key_node.tag == BINARY_TAG:  # bytes as a key: silently text when UTF-8, an odd error when not
                 doc.problems.append(Problem(doc.file, line, format_loc(loc), f"a key {BINARY}"))
+                continue
+            if key_node.tag == INT_TAG and len(key) > MAX_INTEGER_CHARS:
+                doc.problems.append(Problem(doc.file, line, format_loc(loc), f"a key {HUGE_INTEGER}"))
                 continue
             if key in seen:
                 doc.problems.append(
