@@ -147,11 +147,52 @@ def test_a_table_named_with_a_dot_is_hashed_once(tmp_path: Path, monkeypatch: py
     hashed: list[str] = []
     plain = files.sha256_file
 
-    def counted(path: Path) -> str:
+    def counted(path: Path, stop: object = None) -> str:
         hashed.append(Path(path).name)
-        return plain(path)
+        return plain(path, stop)
 
     monkeypatch.setattr(files, "sha256_file", counted)
     load_workspace(root)
     assert hashed.count("holdout.csv") == 1
     assert hashed.count("log.csv") == log
+
+
+def test_a_load_that_ends_does_not_wait_for_a_large_file_to_be_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file being hashed in the background is given up within a chunk when the loader is done (a
+    workspace with problems fails at once, not after its largest log is hashed), and hashed in full
+    if it is registered after all."""
+    import time
+
+    import modelgov.workspace.files as files
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    data = os.urandom(200_000)
+    (root / "log.bin").write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()
+    started = threading.Event()
+
+    class SlowDigest:  # 10 ms a chunk, the lock released meanwhile: 200 chunks take 2 s
+        def __init__(self) -> None:
+            self._digest = hashlib.new("sha256")
+
+        def update(self, chunk: bytes) -> None:
+            started.set()
+            time.sleep(0.01)
+            self._digest.update(chunk)
+
+        def hexdigest(self) -> str:
+            return self._digest.hexdigest()
+
+    monkeypatch.setattr(files, "_CHUNK", 1_000)
+    monkeypatch.setattr(files.hashlib, "sha256", SlowDigest)
+    registry = FileRegistry(root)
+    registry.prefetch(["log.bin"])
+    assert started.wait(5)  # the thread is in the middle of the file
+    begun = time.perf_counter()
+    registry.end_prefetch()
+    assert time.perf_counter() - begun < 0.5
+    monkeypatch.setattr(files, "_CHUNK", 1 << 20)
+    assert registry.register("log.bin").sha256 == expected

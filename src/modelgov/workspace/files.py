@@ -7,6 +7,7 @@ the bytes it was computed from, and so that two builds can be compared input by 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,10 +26,18 @@ class HashedFile:
     identity: str = "content"  # "listing": a remote object, identified by its listing (see monitoring.remote)
 
 
-def sha256_file(path: Path) -> str:
+class _Stopped(Exception):
+    """Background hashing was stopped part-way through a file."""
+
+
+def sha256_file(path: Path, stop: threading.Event | None = None) -> str:
+    """SHA-256 of the file at ``path``, read a megabyte at a time; with ``stop``, given up (raising
+    :class:`_Stopped`) within a megabyte of it being set."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
+            if stop is not None and stop.is_set():
+                raise _Stopped(path)
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -43,6 +52,7 @@ class FileRegistry:
         self._listings: dict[str, list[HashedFile]] = {}  # URI → its objects, listed once per build
         self._hasher: ThreadPoolExecutor | None = None
         self._pending: dict[str, Future[HashedFile]] = {}
+        self._stop = threading.Event()
 
     def register(self, rel_path: str) -> HashedFile:
         """Hash ``rel_path`` on its first registration. The path is checked again (inside the workspace,
@@ -58,9 +68,9 @@ class FileRegistry:
             self._files[rel_path] = known
         return known
 
-    def _hash(self, rel_path: str) -> HashedFile:
+    def _hash(self, rel_path: str, stop: threading.Event | None = None) -> HashedFile:
         path = require(self._real_root, rel_path)
-        return HashedFile(rel_path, sha256_file(path), path.stat().st_size)
+        return HashedFile(rel_path, sha256_file(path, stop), path.stat().st_size)
 
     def prefetch(self, rel_paths: Iterable[str]) -> None:
         """Start hashing ``rel_paths`` in one background thread while the loader goes on reading
@@ -75,25 +85,35 @@ class FileRegistry:
             try:
                 if self._hasher is None:
                     self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgov-hash")
-                self._pending[rel_path] = self._hasher.submit(self._hash, rel_path)
+                self._pending[rel_path] = self._hasher.submit(self._hash, rel_path, self._stop)
             except RuntimeError:  # no thread can be started here
                 self.end_prefetch()
                 return
 
     def end_prefetch(self) -> None:
         """Stop the background hashing: files not hashed yet are hashed when registered. Called when
-        the loader is done, so that a workspace sent to a worker process carries no thread."""
+        the loader is done, so that a workspace sent to a worker process carries no thread. A file
+        being hashed is given up within a megabyte: a load that fails early (a workspace with
+        problems) does not wait for a large log to be hashed that nothing will read."""
         if self._hasher is not None:
+            self._stop.set()
             self._hasher.shutdown(wait=True, cancel_futures=True)
             self._hasher = None
-        self._pending = {rel: f for rel, f in self._pending.items() if f.done() and not f.cancelled()}
+            self._stop = threading.Event()
+        self._pending = {
+            rel: f for rel, f in self._pending.items() if f.done() and not f.cancelled() and f.exception() is None
+        }
 
     def __getstate__(self) -> dict:
         """Sent to a worker without the background hashing (a thread cannot be sent)."""
         state = self.__dict__.copy()
         state["_hasher"] = None
         state["_pending"] = {}
+        state["_stop"] = None
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _stop=threading.Event())
 
     def listing(self, uri: str) -> list[HashedFile] | None:
         """The objects ``uri`` named when it was listed earlier in this build."""
