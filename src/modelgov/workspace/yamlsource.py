@@ -180,7 +180,10 @@ INT_TAG = "tag:yaml.org,2002:int"
 #: cannot write one of more than 4,300 digits as text (JSON, a page, a digest), and no value in a
 #: workspace needs a thousand.
 MAX_INTEGER_CHARS = 1_000
-HUGE_INTEGER = f"is an integer of more than {MAX_INTEGER_CHARS:,} characters, which cannot be written on a page or kept in the manifest"
+HUGE_INTEGER = (
+    f"is an integer of more than {MAX_INTEGER_CHARS:,} characters, which cannot be written on a page or kept in "
+    "the manifest; write it as text, in quotes"
+)
 BINARY = "is a binary value (`!!binary`), which cannot be shown on a page or kept in the manifest; write it as text"
 
 
