@@ -196,3 +196,39 @@ def test_a_load_that_ends_does_not_wait_for_a_large_file_to_be_hashed(
     assert time.perf_counter() - begun < 0.5
     monkeypatch.setattr(files, "_CHUNK", 1 << 20)
     assert registry.register("log.bin").sha256 == expected
+
+
+@pytest.mark.parametrize("prefetched", [False, True])
+def test_a_file_swapped_for_a_fifo_after_its_check_is_refused_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefetched: bool
+) -> None:
+    """The path is checked (a regular file inside the workspace) before it is opened; if it becomes a
+    FIFO in between, opening it must neither block the build nor the hashing thread: what is opened
+    is checked again, without blocking, and refused with the path's name."""
+    import modelgov.workspace.files as files
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    os.mkfifo(root / "log.csv")
+    monkeypatch.setattr(files, "require", lambda real_root, rel: real_root / rel)  # the check passed earlier
+    registry = FileRegistry(root)
+    outcome: list[BaseException] = []
+
+    def register() -> None:
+        if prefetched:
+            registry.prefetch(["log.csv"])
+        try:
+            registry.register("log.csv")
+        except BaseException as exc:
+            outcome.append(exc)
+        registry.end_prefetch()
+
+    worker = threading.Thread(target=register, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # free the blocked open so the test run ends
+        with open(root / "log.csv", "wb"):
+            pass
+        pytest.fail("registering a FIFO blocked")
+    assert len(outcome) == 1 and isinstance(outcome[0], PathRefused), outcome
+    assert "log.csv" in str(outcome[0]) and "a FIFO, not a regular file" in str(outcome[0])

@@ -7,13 +7,16 @@ the bytes it was computed from, and so that two builds can be compared input by 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelgov.workspace.paths import require
+from modelgov.cache_files import describe_mode
+from modelgov.workspace.paths import PathRefused, require
 
 _CHUNK = 1 << 20
 
@@ -30,11 +33,30 @@ class _Stopped(Exception):
     """Background hashing was stopped part-way through a file."""
 
 
+class NotARegularFile(OSError):
+    """What was opened is not a regular file; the message says what it is."""
+
+
+#: Opened without blocking: a FIFO put where a checked file was would otherwise wait forever.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 def sha256_file(path: Path, stop: threading.Event | None = None) -> str:
     """SHA-256 of the file at ``path``, read a megabyte at a time; with ``stop``, given up (raising
-    :class:`_Stopped`) within a megabyte of it being set."""
+    :class:`_Stopped`) within a megabyte of it being set. The path was checked before (a regular
+    file inside the workspace); what is opened is checked again, without blocking, so a file
+    swapped for a FIFO or a device in between is refused rather than waited on or read forever."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotARegularFile(f"it is {describe_mode(mode)}, not a regular file; refusing to read it")
+    with open(fd, "rb") as handle:
         while chunk := handle.read(_CHUNK):
             if stop is not None and stop.is_set():
                 raise _Stopped(path)
@@ -70,7 +92,11 @@ class FileRegistry:
 
     def _hash(self, rel_path: str, stop: threading.Event | None = None) -> HashedFile:
         path = require(self._real_root, rel_path)
-        return HashedFile(rel_path, sha256_file(path, stop), path.stat().st_size)
+        try:
+            digest = sha256_file(path, stop)
+        except NotARegularFile as exc:
+            raise PathRefused(rel_path, str(exc)) from None
+        return HashedFile(rel_path, digest, path.stat().st_size)
 
     def prefetch(self, rel_paths: Iterable[str]) -> None:
         """Start hashing ``rel_paths`` in one background thread while the loader goes on reading
