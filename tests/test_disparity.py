@@ -309,3 +309,40 @@ def test_a_value_containing_the_intersection_sign_does_not_break_the_intersectio
     )
     odd = next(g for g in result.groups if g.group.startswith("x × y"))
     assert odd.values == {} and odd.count == 25  # "x × y" with b = 1 (and 25 more with b = 2)
+
+
+@pytest.mark.parametrize(
+    ("rates_wanted", "measures"),
+    [
+        (("selection_rate",), ("demographic_parity_difference", "demographic_parity_ratio")),
+        (("tpr", "fpr", "precision"), ("equalized_odds_ratio", "equal_opportunity_difference")),
+        ((), ()),
+    ],
+)
+def test_asking_for_some_rates_and_summaries_computes_exactly_those(rates_wanted, measures) -> None:
+    """Fairness in production asks each window for the few rates and summaries it reports: they are
+    the ones all of them give, to the bit, intervals and named groups included, in the same order,
+    and nothing else is computed (each is drawn from the same resamples)."""
+    from modelgov.analysis import disparity
+
+    rng = np.random.default_rng(3)
+    cells = rng.integers(0, 60, size=(5, 4)).astype(float)
+    cells[4] = [1, 0, 2, 3]  # a small group, left out of some summaries
+    rules = disparity.SummaryRules(min_size=8, pairs=((1, 0), (2, 0)))
+    resampling = Resampling(resamples=300, seed=11)
+    labels = list("abcde")
+    every = disparity.classification_statistics(cells, resampling, labels, rules)
+    some = disparity.classification_statistics(
+        cells, resampling, labels, rules, rates_wanted=rates_wanted, measures=measures
+    )
+    assert [d.model_dump() for d in some.disparities] == [
+        d.model_dump() for d in every.disparities if d.name in measures
+    ]
+    for few, all_ in zip(some.group_intervals, every.group_intervals, strict=True):
+        assert few == {k: v for k, v in all_.items() if k in rates_wanted}
+    assert some.overall_intervals == {k: v for k, v in every.overall_intervals.items() if k in rates_wanted}
+    assert some.denominators == every.denominators and some.few == every.few
+    for mine, theirs in zip(some.comparisons, every.comparisons, strict=True):
+        assert [d.model_dump() for d in mine.disparities] == [
+            d.model_dump() for d in theirs.disparities if d.name in measures
+        ]

@@ -252,10 +252,20 @@ def classification_statistics(
     resampling: Resampling,
     labels: list[str] | None = None,
     rules: SummaryRules | None = None,
+    *,
+    rates_wanted: Iterable[str] | None = None,
+    measures: Iterable[str] | None = None,
 ) -> GroupStatistics:
     """Group and overall rate intervals, each rate's denominator, and the disparity summaries
-    (with the groups behind each, and those left out) from (groups, 4) confusion counts."""
+    (with the groups behind each, and those left out) from (groups, 4) confusion counts.
+
+    ``rates_wanted`` and ``measures`` limit the intervals and the summaries to those rates and
+    disparities (all by default), in their usual order: a caller that reports a few of them, as
+    fairness in production does for every window, should not pay for the others. Each interval and
+    summary is computed alone from the same draws, so what is computed is the same either way."""
     rules = rules or SummaryRules()
+    interval_keys = RATE_KEYS if rates_wanted is None else tuple(k for k in RATE_KEYS if k in set(rates_wanted))
+    names = tuple(DISPARITIES) if measures is None else tuple(n for n in DISPARITIES if n in set(measures))
     groups = len(cells)
     labels = labels or [str(i) for i in range(groups)]
     point_rates = rates(cells)
@@ -274,7 +284,7 @@ def classification_statistics(
         drawn = cell_counts(cells, resampling)  # (B, groups, 4)
         sampled_rates = rates(drawn)
         sampled_overall = rates(drawn.sum(axis=1, keepdims=True))
-        for key in RATE_KEYS:
+        for key in interval_keys:
             for index in range(groups):
                 if np.isfinite(point_rates[key][index]):
                     stats.group_intervals[index][key] = percentile_interval(
@@ -305,7 +315,7 @@ def classification_statistics(
         return np.logical_and.reduce([keep[rate] & np.isfinite(point_rates[rate]) for rate in used])
 
     stats.disparities = _summaries(
-        point_rates, overall_point, sampled_rates, sampled_overall, resampling, labels, left_out, summarised
+        point_rates, overall_point, sampled_rates, sampled_overall, resampling, labels, left_out, summarised, names
     )
     for group, reference in rules.pairs:
         pick = [group, reference]
@@ -333,6 +343,7 @@ def classification_statistics(
                         [labels[i] for i in pick],
                         lambda used: [],
                         lambda used: np.ones(2, dtype=bool),
+                        names,
                     )
                     if d.method == "between_groups"
                 ],
@@ -342,11 +353,15 @@ def classification_statistics(
     return stats
 
 
-def _summaries(points, overall, samples, sampled_overall, resampling, labels, left_out, counted) -> list[Disparity]:
-    """The disparity summaries over the groups ``counted(used)`` keeps for each, with the groups
-    behind each value and intervals where resampled (the same groups in every resample)."""
+def _summaries(
+    points, overall, samples, sampled_overall, resampling, labels, left_out, counted, names
+) -> list[Disparity]:
+    """The disparity summaries ``names`` (in :data:`DISPARITIES`' order) over the groups
+    ``counted(used)`` keeps for each, with the groups behind each value and intervals where resampled
+    (the same groups in every resample)."""
     out = []
-    for name, (label, description, used, _) in DISPARITIES.items():
+    for name in names:
+        label, description, used, _ = DISPARITIES[name]
         excluded = left_out(used)
         keep = counted(used)
         kept = _masked(points, dict.fromkeys(points, keep))

@@ -298,7 +298,7 @@ def _snapshot(
 ) -> manifest.FairnessSnapshot:
     """Group rates and the chosen disparities from (groups × TP, FP, FN, TN) counts, with the
     evaluation's intervals, denominators, small-group rules and named groups."""
-    stats = disparity.classification_statistics(cells, resampling, labels, rules)
+    stats = disparity.classification_statistics(cells, resampling, labels, rules, rates_wanted=rates, measures=measures)
     point = disparity.rates(cells)
     groups = []
     for index, label in enumerate(labels):
@@ -314,7 +314,7 @@ def _snapshot(
                 intervals={k: v for k, v in stats.group_intervals[index].items() if k in rates},
             )
         )
-    chosen = [d for d in stats.disparities if d.name in measures]
+    chosen = stats.disparities
     if basis == "estimated":
         chosen = [_expected_words(d) for d in chosen]
     return manifest.FairnessSnapshot(
