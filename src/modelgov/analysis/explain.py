@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.inspection import partial_dependence, permutation_importance
 from threadpoolctl import threadpool_limits
 
 from modelgov.analysis.shapley import BACKGROUND_ROWS, ShapUnavailable, shap_summary, summary_plan
@@ -306,6 +305,10 @@ def permutation(
     scorer = scoring(model, task)
     if scorer == "roc_auc" and len(np.unique(y)) < 2:
         raise _Skip("ROC AUC is undefined because the sampled labels contain only one class")
+    # imported here: most versions have no model file to explain, and scikit-learn's inspection
+    # module (with its ensembles, trees and neighbours) takes 0.15 s to import
+    from sklearn.inspection import permutation_importance
+
     result = permutation_importance(
         model, X, y, scoring=scorer, n_repeats=settings.permutation_repeats, random_state=settings.seed
     )
@@ -358,6 +361,8 @@ def dependence(
     if classifier and not hasattr(model, "predict_proba"):
         raise _Skip("the model gives no probabilities (`predict_proba`)")
     grid = {feature: pd_categories(X[feature])} if categorical and X[feature].nunique() > PD_GRID else None
+    from sklearn.inspection import partial_dependence  # imported here, as in :func:`permutation`
+
     result = partial_dependence(
         model,
         as_pd_input(X, feature),
