@@ -317,6 +317,9 @@ def test_a_value_containing_the_intersection_sign_does_not_break_the_intersectio
         (("selection_rate",), ("demographic_parity_difference", "demographic_parity_ratio")),
         (("tpr", "fpr", "precision"), ("equalized_odds_ratio", "equal_opportunity_difference")),
         ((), ()),
+        # asked for out of their usual order, and a summary whose rates were not asked for
+        (("precision", "selection_rate"), ("equal_opportunity_difference", "demographic_parity_difference")),
+        (("selection_rate",), iter(["equalized_odds_difference", "demographic_parity_ratio"])),
     ],
 )
 def test_asking_for_some_rates_and_summaries_computes_exactly_those(rates_wanted, measures) -> None:
@@ -332,8 +335,9 @@ def test_asking_for_some_rates_and_summaries_computes_exactly_those(rates_wanted
     resampling = Resampling(resamples=300, seed=11)
     labels = list("abcde")
     every = disparity.classification_statistics(cells, resampling, labels, rules)
+    measures = list(measures)  # one of them is an iterator, read once by the call below
     some = disparity.classification_statistics(
-        cells, resampling, labels, rules, rates_wanted=rates_wanted, measures=measures
+        cells, resampling, labels, rules, rates_wanted=iter(rates_wanted), measures=iter(measures)
     )
     assert [d.model_dump() for d in some.disparities] == [
         d.model_dump() for d in every.disparities if d.name in measures
@@ -346,3 +350,15 @@ def test_asking_for_some_rates_and_summaries_computes_exactly_those(rates_wanted
         assert [d.model_dump() for d in mine.disparities] == [
             d.model_dump() for d in theirs.disparities if d.name in measures
         ]
+
+
+def test_an_unknown_rate_or_summary_is_refused_not_left_out() -> None:
+    from modelgov.analysis import disparity
+
+    cells = np.array([[5.0, 2, 3, 10], [4, 3, 2, 11]])
+    with pytest.raises(ValueError, match=r"unknown disparity summary name.*demographic_parity"):
+        disparity.classification_statistics(cells, Resampling(resamples=0), measures=["demographic_parity"])
+    with pytest.raises(ValueError, match=r"unknown rate name.*recall"):
+        disparity.classification_statistics(cells, Resampling(resamples=0), rates_wanted=["tpr", "recall"])
+    with pytest.raises(TypeError, match="got the text"):
+        disparity.classification_statistics(cells, Resampling(resamples=0), measures="demographic_parity_ratio")

@@ -264,8 +264,8 @@ def classification_statistics(
     fairness in production does for every window, should not pay for the others. Each interval and
     summary is computed alone from the same draws, so what is computed is the same either way."""
     rules = rules or SummaryRules()
-    interval_keys = RATE_KEYS if rates_wanted is None else tuple(k for k in RATE_KEYS if k in set(rates_wanted))
-    names = tuple(DISPARITIES) if measures is None else tuple(n for n in DISPARITIES if n in set(measures))
+    interval_keys = RATE_KEYS if rates_wanted is None else _known(rates_wanted, RATE_KEYS, "rate")
+    names = tuple(DISPARITIES) if measures is None else _known(measures, tuple(DISPARITIES), "disparity summary")
     groups = len(cells)
     labels = labels or [str(i) for i in range(groups)]
     point_rates = rates(cells)
@@ -351,6 +351,17 @@ def classification_statistics(
             )
         )
     return stats
+
+
+def _known(wanted: Iterable[str], every: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Those of ``every`` that are ``wanted``, in ``every``'s order; a name not in it is a mistake
+    (a typo, or one string where a list of names belongs), not something to leave out quietly."""
+    if isinstance(wanted, str):
+        raise TypeError(f"expected {what} names, got the text {wanted!r}")
+    chosen = set(wanted)
+    if unknown := sorted(chosen.difference(every)):
+        raise ValueError(f"unknown {what} name(s): {', '.join(unknown)}")
+    return tuple(name for name in every if name in chosen)
 
 
 def _summaries(
