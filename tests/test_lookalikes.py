@@ -63,3 +63,52 @@ def test_greek_capitals_invisible_marks_and_other_scripts_drawn_as_m_read_as_m(r
 
 def test_letters_with_accents_are_letters_of_their_own() -> None:
     assert lookalike_sets(["Müller", "Muller", "José", "Jose"]) == []
+
+
+@pytest.mark.parametrize(
+    ("respelt", "name"),
+    [
+        ("\u13aage", "Age"),  # Cherokee GO
+        ("\uabaaex", "sex"),  # Cherokee small DU
+        ("\u01bdex", "sex"),  # Latin tone five
+        ("\U00010448ex", "sex"),  # Deseret small ZHEE
+        ("\u15c5ge", "age"),  # Canadian syllabics GHO
+        ("F \u00d7 30-44", "F x 30-44"),  # the multiplication sign of an intersection's label
+    ],
+)
+def test_letters_unicode_lists_as_drawn_alike_read_as_one(respelt: str, name: str) -> None:
+    """Beyond the Cyrillic, Greek and Lisu letters this module reads itself: every character Unicode's
+    confusables (UTS #39) lists as drawn like a letter is taken for it."""
+    from modelgov.lookalikes import looks_like
+
+    assert looks_like(respelt, name) and looks_like(name, respelt)
+
+
+def test_unicode_sets_join_no_two_letters_a_reader_tells_apart() -> None:
+    """Each of Unicode's sets is a prototype and what is drawn like it: none holds two plain ASCII
+    letters or digits but the ones drawn as one stroke (1, I, l) and as a ring (0, O), so reading a
+    character as its set never makes two different Latin names one."""
+    from modelgov.lookalikes import _confusables
+
+    sets: dict[str, set[str]] = {}
+    for code, chosen in _confusables().items():
+        sets.setdefault(chosen, {chosen}).add(chr(code))
+    plain = [sorted(c for c in members if c.isascii() and c.isalnum()) for members in sets.values()]
+    assert sorted(p for p in plain if len(p) > 1) == [["0", "O"], ["1", "I", "l"]]
+    assert len(sets) > 1500 and sum(map(len, sets.values())) > 5000  # the whole table, not a few letters
+
+
+def test_plain_ascii_is_read_as_unicode_reads_it_without_loading_its_table() -> None:
+    """Names in plain ASCII never load Unicode's table (0.1 s), and read as if they had: every two
+    ASCII characters Unicode lists as drawn alike have one key, alone and inside a non-ASCII name."""
+    from modelgov.lookalikes import _confusables
+
+    _confusables.cache_clear()
+    lookalike_key("sex"), lookalike_key("Age band"), lookalike_key("reIigion")
+    assert _confusables.cache_info().currsize == 0
+    table = _confusables()
+    pairs = [(chr(code), chosen) for code, chosen in table.items() if code < 128 and chosen.isascii()]
+    assert pairs, "Unicode pairs some ASCII characters (0 and O, 1 and l)"
+    for one, other in pairs:
+        assert lookalike_key(f"a{one}b") == lookalike_key(f"a{other}b"), (one, other)
+        assert lookalike_key(f"\u00e9{one}b") == lookalike_key(f"\u00e9{other}b"), (one, other)
