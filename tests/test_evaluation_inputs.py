@@ -136,7 +136,6 @@ LOOKALIKES = {
     "full width": "\uff26",
     "lower case": "f",
     "byte-order mark": "\ufeffF",
-    "Canadian syllabics": "\u15b4",  # ᖴ, drawn as F (Unicode's confusables)
 }
 
 
