@@ -7,21 +7,15 @@ and is not equal to it: ``sex`` with a zero-width space after it, a full-width `
 comparison of the names as written, even without case, lets each of them through.
 
 :func:`lookalike_key` gives every such spelling of a name the same key: compatibility forms folded
-(NFKC), invisible characters removed, case folded, every character that Unicode's confusables (UTS #39,
-``confusables.txt``) lists as drawn like another read as one of its set, the Cyrillic, Greek, Lisu
-and small-capital letters drawn like Latin ones read as those, ``0`` as ``o``, a small ``l``, a
-capital ``I``, a bar and ``1`` as one stroke, ``rn`` as ``m``, and spaces, dashes, dots and
-underscores left out. Two names with the same key may be different names; a check that must not be
-fooled treats them as the same and says so.
-
-Unicode's data comes from the ``confusable_homoglyphs`` package, which ships ``confusables.txt``
-as JSON, each character with the characters drawn like it. Sequences it lists as drawn like one
-character (``rn`` and ``m`` aside) are not read: a key is made character by character.
+(NFKC), invisible characters removed, case folded, the Cyrillic and Greek letters that are drawn
+like Latin ones read as those (the common part of Unicode's confusables, TR39), ``0`` as ``o``, a
+small ``l``, a capital ``I``, a bar and ``1`` as one stroke, ``rn`` as ``m``, and spaces, dashes,
+dots and underscores left out. Two names with the same key
+may be different names; a check that must not be fooled treats them as the same and says so.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -54,9 +48,8 @@ _AS_LATIN = str.maketrans(
         "ʏ": "y", "ᴢ": "z",
         # Latin letters drawn like others
         "ı": "i", "ɡ": "g", "ƒ": "f", "ℓ": "l", "ɑ": "a", "ǀ": "l",
-        # digits read as letters, and the grave accent as an apostrophe: the plain ASCII characters
-        # Unicode's confusables pair (with I, l and | below), read so without loading them
-        "0": "o", "1": "l", "`": "'",
+        # digits read as letters
+        "0": "o", "1": "l",
     }
 )  # fmt: skip
 
@@ -71,50 +64,6 @@ _SEPARATORS = frozenset(" \t_-.·‐‑‒–—―−")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
-@functools.cache
-def _confusables() -> dict[int, str]:
-    """Unicode's confusable sets as a translation table: each character of a set (characters
-    Unicode lists as drawn like one another, ``confusables.txt``) to one character of it, a plain
-    ASCII one where the set has one (the lowest), else the lowest code point.
-
-    ``confusables.txt`` maps each character to the prototype it is drawn like, and
-    ``confusable_homoglyphs`` lists each pair both ways; a prototype is never mapped itself, so each
-    set is a prototype and the characters drawn like it (a test checks that no set holds two ASCII
-    letters other than ``l``, ``I``, ``1``, ``|`` and ``O``, ``0``). Read on first use, not at import:
-    the JSON takes 0.1 s to load, and names in plain ASCII never need it."""
-    from confusable_homoglyphs.confusables import confusables_data
-
-    parent: dict[str, str] = {}
-
-    def root(c: str) -> str:
-        parent.setdefault(c, c)
-        while parent[c] != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
-    for key, alike in confusables_data.items():
-        key = key.replace("\u200e", "")  # the data wraps right-to-left characters in marks
-        for entry in alike:
-            other = entry["c"].replace("\u200e", "")
-            if len(key) == 1 and len(other) == 1:
-                a, b = root(key), root(other)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    sets: dict[str, list[str]] = {}
-    for c in parent:
-        sets.setdefault(root(c), []).append(c)
-    table = {}
-    for members in sets.values():
-        chosen = min(members, key=lambda c: (not c.isascii(), ord(c)))
-        table.update({ord(c): chosen for c in members if c != chosen})
-    return table
-
-
-def _as_confusable_set(text: str) -> str:
-    return text if text.isascii() else text.translate(_confusables())
-
-
 def _squeezed(text: str) -> str:
     return "".join(c for c in text if c not in _SEPARATORS and not c.isspace()).replace("rn", "m")
 
@@ -123,16 +72,13 @@ def lookalike_key(name: str) -> str:
     """The key of ``name`` as it looks; names with one key are taken for one another.
 
     Compatibility forms folded (NFKC: full-width letters, ligatures), invisible characters dropped,
-    case folded, each character Unicode lists as drawn like others read as one of them, Cyrillic and
-    Greek letters drawn like Latin ones read as those, ``0`` as ``o``, a small ``l``, a capital
-    ``I``, a bar and ``1`` as one stroke, ``rn`` as ``m``, and spaces, dashes, dots and underscores
-    left out. Equal for ``sex``, ``SEX``, ``ｓｅｘ``, ``ѕex`` (Cyrillic), ``sex\u200b`` and ``s-e-x``;
-    for ``age_band``, ``Age band`` and ``age‑band``; for ``religion`` and ``reIigion``; for ``Age``
-    and ``Ꭺge`` (a Cherokee letter)."""
-    # read as Latin before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y);
-    # this module's own readings first, so Unicode's sets only add to them
-    folded = _as_confusable_set(drawn(name).translate(_AS_LATIN)).casefold()
-    folded = _as_confusable_set(folded.translate(_AS_LATIN)).translate(_AS_LATIN).translate(_ONE_STROKE)
+    case folded, Cyrillic and Greek letters drawn like Latin ones read as those, ``0`` as ``o``, a
+    small ``l``, a capital ``I``, a bar and ``1`` as one stroke, ``rn`` as ``m``, and spaces, dashes,
+    dots and underscores left out. Equal for ``sex``, ``SEX``, ``ｓｅｘ``, ``ѕex`` (Cyrillic),
+    ``sex\u200b`` and ``s-e-x``; for ``age_band``, ``Age band`` and ``age‑band``; for ``religion``
+    and ``reIigion``."""
+    # read as Latin before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y)
+    folded = drawn(name).translate(_AS_LATIN).casefold().translate(_AS_LATIN).translate(_ONE_STROKE)
     return _squeezed(folded)
 
 
