@@ -63,3 +63,34 @@ def test_greek_capitals_invisible_marks_and_other_scripts_drawn_as_m_read_as_m(r
 
 def test_letters_with_accents_are_letters_of_their_own() -> None:
     assert lookalike_sets(["Müller", "Muller", "José", "Jose"]) == []
+
+
+@pytest.mark.parametrize(
+    ("small", "capital"),
+    [("сельский", "СЕЛЬСКИЙ"), ("город", "ГОРОД"), ("пол", "ПОЛ"), ("σοφία", "ΣΟΦΊΑ"), ("λόγος", "ΛΌΓΟΣ"), ("ő", "Ő")],
+)
+def test_case_is_set_aside_in_every_script(small: str, capital: str) -> None:
+    """A group respelt in capitals reads as the same group in Cyrillic and Greek as in Latin (a
+    mapping of letters applied before case is folded once split these)."""
+    from modelgov.lookalikes import looks_like
+
+    assert looks_like(small, capital)
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        ["\u0413\u0410\u0417", "\u0423\u0410\u0417"],  # ГАЗ, УАЗ: two car makers
+        ["\u05d1\u05df", "\u05d1\u05d5"],  # בן, בו
+        ["\u0e14\u0e35", "\u0e15\u0e35"],  # ดี, ตี
+        ["\u0661", "\u0661\u0660", "\u0661\u0660\u0660"],  # 1, 10 and 100 in Arabic-Indic digits
+        ["\u0562", "\u0566", "\u0563"],  # Armenian բ, զ, գ
+        ["\u571f", "\u58eb"],  # 土, 士
+        ["\u00d6T", "\u0150T"],  # Hungarian ÖT, ŐT
+        ["\u03c3", "\u03bf"],  # σ, ο
+    ],
+)
+def test_what_readers_tell_apart_in_other_scripts_stays_apart(groups: list[str]) -> None:
+    """Letters a reader of the script tells apart are groups of their own: a table of lookalikes
+    joined into sets (a letter drawn like one, drawn like another) refused these as one group."""
+    assert lookalike_sets(groups) == []
