@@ -52,7 +52,10 @@ def test_numbers_respelt_with_spaces_or_full_width_digits_are_a_set() -> None:
 
 @pytest.mark.parametrize(
     "respelt",
-    ["\u039c", "M\u034f", "M\ufe0f", "M\ufe00", "M\u17b4", "M\u2800", "\ua4df", "\u039c\u0301"[:1], "\u1d0d"],
+    [
+        *("\u039c", "M\u034f", "M\ufe0f", "M\ufe00", "M\u17b4", "M\u2800", "\ua4df", "\u039c\u0301"[:1], "\u1d0d"),
+        *("M\u180b", "M\u180f", "M\U000e0100", "M\U000e0041", "\u0301M"),  # selectors, a tag, a mark on nothing
+    ],
 )
 def test_greek_capitals_invisible_marks_and_other_scripts_drawn_as_m_read_as_m(respelt: str) -> None:
     """The second red-team pass: a Greek capital Mu, M with a combining grapheme joiner, a variation
@@ -93,4 +96,19 @@ def test_case_is_set_aside_in_every_script(small: str, capital: str) -> None:
 def test_what_readers_tell_apart_in_other_scripts_stays_apart(groups: list[str]) -> None:
     """Letters a reader of the script tells apart are groups of their own: a table of lookalikes
     joined into sets (a letter drawn like one, drawn like another) refused these as one group."""
+    assert lookalike_sets(groups) == []
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        ["\u0e1b\u0e48\u0e32", "\u0e1b\u0e32", "\u0e1b\u0e49\u0e32"],  # Thai ป่า, ปา, ป้า: tone marks
+        ["\u0915\u0941\u092e", "\u0915\u092e"],  # Devanagari कुम, कम: a vowel sign
+        ["x\u0323", "x"],  # x with a dot below, which NFKC cannot compose, as ṣ is not s
+    ],
+)
+def test_a_mark_on_a_letter_is_part_of_it(groups: list[str]) -> None:
+    """A mark on a letter is drawn: Thai words that differ by a tone mark, or Hindi ones by a vowel
+    sign, are different groups, as accented Latin letters are letters of their own (leaving every
+    mark out once refused such a column as groups that look alike)."""
     assert lookalike_sets(groups) == []

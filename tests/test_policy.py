@@ -206,7 +206,20 @@ def test_documented_fields_must_be_written_and_not_placeholders(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "text",
-    ["\u200b", "<b></b>", "&nbsp;", "TO\u00adDO", "ＴＢＤ", "<!-- to do -->", "\ufeff\u2060", "TO\u034fDO", "\u2800"],
+    [
+        *(
+            "\u200b",
+            "<b></b>",
+            "&nbsp;",
+            "TO\u00adDO",
+            "ＴＢＤ",
+            "<!-- to do -->",
+            "\ufeff\u2060",
+            "TO\u034fDO",
+            "\u2800",
+        ),
+        *("\u0301", " \u0301\u0308 ", "TO\u180bDO", "T\u180fBD"),  # marks on nothing, Mongolian selectors
+    ],
 )
 def test_documented_fields_that_show_nothing_or_a_placeholder_are_not_written(tmp_path: Path, text: str) -> None:
     """A field is read as a page shows it: a zero-width space, an empty tag, an entity for a space, a
