@@ -104,11 +104,43 @@ def test_what_readers_tell_apart_in_other_scripts_stays_apart(groups: list[str])
     [
         ["\u0e1b\u0e48\u0e32", "\u0e1b\u0e32", "\u0e1b\u0e49\u0e32"],  # Thai ป่า, ปา, ป้า: tone marks
         ["\u0915\u0941\u092e", "\u0915\u092e"],  # Devanagari कुम, कम: a vowel sign
-        ["x\u0323", "x"],  # x with a dot below, which NFKC cannot compose, as ṣ is not s
+        ["\u05e9\u05c1", "\u05e9\u05c2"],  # Hebrew shin and sin: the dot's side is the letter
     ],
 )
-def test_a_mark_on_a_letter_is_part_of_it(groups: list[str]) -> None:
-    """A mark on a letter is drawn: Thai words that differ by a tone mark, or Hindi ones by a vowel
-    sign, are different groups, as accented Latin letters are letters of their own (leaving every
-    mark out once refused such a column as groups that look alike)."""
+def test_a_mark_that_spells_a_word_is_part_of_it(groups: list[str]) -> None:
+    """In a script written with marks, a mark is part of the spelling: Thai words that differ by a
+    tone mark, or Hindi ones by a vowel sign, are different groups (leaving every mark out once
+    refused such a column as groups that look alike)."""
     assert lookalike_sets(groups) == []
+
+
+@pytest.mark.parametrize(
+    ("respelt", "name"),
+    [
+        ("reli\u0307gion", "religion"),  # a dot above an i, which has one
+        ("ethni\u0307city", "ethnicity"),
+        ("se-\u0335x", "sex"),  # a short stroke over the hyphen
+        ("age_\u0332band", "age_band"),  # a low line on the underscore
+        ("sex\u0337", "sex"),  # a short slash over the x
+        ("x\u0323", "x"),  # a dot below that NFKC cannot compose
+        ("1\u0301", "1"),  # a mark on a digit
+    ],
+)
+def test_a_mark_added_to_a_latin_name_does_not_make_it_another(respelt: str, name: str) -> None:
+    """On Latin (and Greek, Cyrillic) letters, digits and signs, a mark NFKC cannot compose is left
+    out: several draw over what is already there, and the red team used them to pass a prohibited
+    column. Accents NFKC composes (ü, ṣ) stay letters of their own."""
+    from modelgov.lookalikes import looks_like
+
+    assert looks_like(respelt, name)
+
+
+@pytest.mark.parametrize(
+    "ignorable",
+    ["\u034f", "\u17b4", "\u17b5", "\u180b", "\u180d", "\u180f", "\ufe00", "\ufe0f", "\U000e0100", "\U000e01ef"],
+)
+def test_the_marks_unicode_makes_ignorable_are_left_out_even_where_marks_spell(ignorable: str) -> None:
+    from modelgov.text_safety import drawn
+
+    assert drawn(f"\u0e1b{ignorable}\u0e48\u0e32") == "\u0e1b\u0e48\u0e32"  # ป่า: the tone mark stays
+    assert drawn(f"a \u0301b{ignorable}") == "a b"  # a mark on a space is on nothing

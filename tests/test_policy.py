@@ -219,6 +219,7 @@ def test_documented_fields_must_be_written_and_not_placeholders(tmp_path: Path) 
             "\u2800",
         ),
         *("\u0301", " \u0301\u0308 ", "TO\u180bDO", "T\u180fBD"),  # marks on nothing, Mongolian selectors
+        *("lorem i\u0307psum", "TO\u0332DO", "n/\u0338a"),  # marks drawn over what is there
     ],
 )
 def test_documented_fields_that_show_nothing_or_a_placeholder_are_not_written(tmp_path: Path, text: str) -> None:
@@ -301,7 +302,10 @@ def test_drift_limits_do_not_apply_without_a_production_log(built: manifest.Mani
     assert only(run(built, policy(rule(drift_limits={"max_share_drifted": 0.5})))).outcome == "not-applicable"
 
 
-@pytest.mark.parametrize("lookalike", ["age\u200b", "ＡＧＥ", "\u0430ge", "a-g-e", "Age ", "\u0430\u0261\u0435"])
+@pytest.mark.parametrize(
+    "lookalike",
+    ["age\u200b", "ＡＧＥ", "\u0430ge", "a-g-e", "Age ", "\u0430\u0261\u0435", "a-\u0335ge", "age\u0337", "age_\u0332"],
+)
 def test_prohibited_features_are_compared_as_they_look(built: manifest.Manifest, lookalike: str) -> None:
     """A zero-width space, full-width letters, a Cyrillic а, dashes or a trailing space do not hide a
     prohibited input: the rule fails and says which name it took for which."""

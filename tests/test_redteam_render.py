@@ -521,13 +521,3 @@ def test_hostile_text_in_kpis_flags_and_production_tests_is_shown_as_text(demo_b
     for page in render_pages(built):  # (charts' own inline scripts are expected; the payload is not)
         assert "<script>alert" not in page.markdown, page.path
         assert "<img src=x" not in page.markdown, page.path
-
-
-def test_selectors_and_tags_that_show_nothing_are_shown_as_escapes() -> None:
-    """A Mongolian free variation selector, a variation selector beyond the BMP and a tag character
-    show as nothing, so ``F`` followed by one reads as ``F``: each is shown as an escape, with the
-    long form beyond U+FFFF (``\\U000e0100``, not an ambiguous ``\\ue0100``)."""
-    assert visible("F\u180b") == "F\\u180b"
-    assert visible("F\U000e0100") == "F\\U000e0100"
-    assert visible("F\U000e0041") == "F\\U000e0041"
-    assert visible("ป่า") == "ป่า"  # a tone mark is drawn: not escaped

@@ -12,10 +12,9 @@ request writes. Some characters in such a string do not show as themselves:
 * characters that take no space or show as blank: zero-width spaces and joiners, left-to-right and
   right-to-left marks (U+200B–U+200F), the word joiner and invisible operators (U+2060–U+2064), the
   byte-order mark (U+FEFF), the soft hyphen (U+00AD), the Arabic letter mark (U+061C), the
-  Mongolian vowel separator and free variation selectors (U+180B–U+180F), the combining grapheme
-  joiner (U+034F), the variation selectors (U+FE00–U+FE0F, U+E0100–U+E01EF), the tag characters
-  (U+E0000–U+E007F), the Khmer inherent vowels (U+17B4, U+17B5), the Braille blank (U+2800) and
-  the Hangul fillers. ``F\u200b`` beside ``F`` would
+  Mongolian vowel separator (U+180E), the combining grapheme joiner (U+034F), the variation
+  selectors (U+FE00–U+FE0F), the Khmer inherent vowels (U+17B4, U+17B5), the Braille blank
+  (U+2800) and the Hangul fillers. ``F\u200b`` beside ``F`` would
   otherwise be two groups that read as one.
 
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
@@ -37,17 +36,14 @@ __all__ = ["CONTROL_CHARACTERS", "drawn", "spreadsheet_cell", "visible"]
 #: What :func:`visible` replaces: C0 controls, DEL, C1 controls, the line and paragraph separators,
 #: the bidirectional marks, embeddings, overrides and isolates, and the characters that show as nothing.
 CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028\u2029"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f"
-    "\U000e0100-\U000e01ef]"
+    "[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028\u2029"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]"
 )
 
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def visible(value: object, keep: str = "\n\t") -> str:
@@ -74,25 +70,48 @@ _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 #: vowels, the Mongolian free variation selectors and the variation selectors.
 _IGNORABLE_MARKS = re.compile("[\u034f\u17b4\u17b5\u180b-\u180d\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
+#: Letters on which a mark NFKC cannot compose is left out: in these scripts such a mark is an
+#: addition a reader does not look for, and some draw over what the letter already has (a dot
+#: above an ``i``, a stroke over a hyphen or an underscore, a slash over an ``x``). Marks on anything
+#: that is not a letter (a digit, ``_``, ``-``, ``/``, a space) are left out too.
+_DECORATED_SCRIPTS = ("LATIN ", "GREEK ", "CYRILLIC ", "ARMENIAN ", "GEORGIAN ", "MODIFIER LETTER ")
+
+
+def _spells_with_marks(base: str | None) -> bool:
+    """Whether a non-spacing mark on ``base`` is part of how the word is spelt: a letter of a script
+    written with marks (a Thai tone mark, a Devanagari vowel sign, Hebrew and Arabic points)."""
+    return (
+        base is not None
+        and unicodedata.category(base).startswith("L")
+        and not unicodedata.name(base, "").startswith(_DECORATED_SCRIPTS)
+    )
+
 
 def drawn(text: str) -> str:
     """``text`` as it is drawn: compatibility forms folded (NFKC: a full-width letter is the letter,
     a no-break space a space), and what takes no place of its own left out: format characters
-    (zero-width spaces and joiners, marks, the byte-order mark, the soft hyphen), the non-spacing
-    marks Unicode makes ignorable (the grapheme joiner, variation selectors), a mark with no letter
-    to sit on (at the start, or after a space) and blank fillers. The one reading of "what a reader
-    sees" for the checks that compare text as it looks.
+    (zero-width spaces and joiners, the left-to-right and right-to-left marks, the byte-order mark,
+    the soft hyphen), the non-spacing marks Unicode makes ignorable (the grapheme joiner, variation
+    selectors) and blank fillers. The one reading of "what a reader sees" for the checks that
+    compare text as it looks.
 
-    Every other mark is part of its letter, as an accent NFKC composes is: Thai ``ป่า`` and ``ปา``,
-    or Devanagari ``कुम`` and ``कम``, are different words, and ``x`` with a dot below is not ``x``,
-    as ``ṣ`` is not ``s``."""
+    Other non-spacing marks are kept where they spell the word: on a letter of a script written
+    with marks, so Thai ``ป่า`` and ``ปา``, or Devanagari ``कुम`` and ``कम``, stay two words. On a
+    Latin, Greek, Cyrillic, Armenian or Georgian letter a mark NFKC cannot compose is left out, as
+    is one on a digit, a sign or nothing: ``reli\u0307gion`` draws as ``religion`` (an ``i`` has its
+    dot already), ``age_\u0332band`` as ``age_band``. Accents NFKC composes (``ṣ``, ``ü``) are
+    letters of their own, as before."""
     out: list[str] = []
+    base: str | None = None
     for c in unicodedata.normalize("NFKC", text):
         kind = unicodedata.category(c)
         if kind == "Cf" or c in _BLANKS or _IGNORABLE_MARKS.match(c):
             continue
-        if kind == "Mn" and (not out or out[-1].isspace()):
-            continue  # a mark on nothing: it shows no letter
+        if kind == "Mn":
+            if not _spells_with_marks(base):
+                continue
+        else:
+            base = c
         out.append(c)
     return "".join(out)
 
