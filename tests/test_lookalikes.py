@@ -105,6 +105,9 @@ def test_what_readers_tell_apart_in_other_scripts_stays_apart(groups: list[str])
         ["\u0e1b\u0e48\u0e32", "\u0e1b\u0e32", "\u0e1b\u0e49\u0e32"],  # Thai ป่า, ปา, ป้า: tone marks
         ["\u0915\u0941\u092e", "\u0915\u092e"],  # Devanagari कुम, कम: a vowel sign
         ["\u05e9\u05c1", "\u05e9\u05c2"],  # Hebrew shin and sin: the dot's side is the letter
+        ["\u0e1b\u0e35\u0e48", "\u0e1b\u0e35"],  # Thai: a tone mark over a vowel mark
+        ["\u0932\u094b\u0917\u094b\u0902", "\u0932\u094b\u0917\u094b"],  # Hindi: a mark after a spacing vowel sign
+        ["\u1785\u17b6\u17c6", "\u1785\u17b6"],  # Khmer: the same
     ],
 )
 def test_a_mark_that_spells_a_word_is_part_of_it(groups: list[str]) -> None:
@@ -124,6 +127,14 @@ def test_a_mark_that_spells_a_word_is_part_of_it(groups: list[str]) -> None:
         ("sex\u0337", "sex"),  # a short slash over the x
         ("x\u0323", "x"),  # a dot below that NFKC cannot compose
         ("1\u0301", "1"),  # a mark on a digit
+        ("\u0455\u0301ex", "sex"),  # on a Cyrillic letter drawn like s
+        ("\u03bf\u0335\u03c1", "op"),  # on Greek letters
+        ("\ua4e2\u0301ex", "sex"),  # on a Lisu letter drawn like S
+        ("S\ua4f0\u0335X", "sex"),  # a stroke over a Lisu E's middle bar
+        ("re\ua4f2\u20d2igion", "religion"),  # a vertical line over a Lisu I
+        ("age_\ua4d0\u0332and", "age_band"),
+        ("sex\u3164\u0301", "sex"),  # on a blank filler, which is left out
+        ("sex\u200b\u0307", "sex"),  # after a zero-width space: on the x
     ],
 )
 def test_a_mark_added_to_a_latin_name_does_not_make_it_another(respelt: str, name: str) -> None:

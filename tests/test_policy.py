@@ -304,7 +304,18 @@ def test_drift_limits_do_not_apply_without_a_production_log(built: manifest.Mani
 
 @pytest.mark.parametrize(
     "lookalike",
-    ["age\u200b", "ＡＧＥ", "\u0430ge", "a-g-e", "Age ", "\u0430\u0261\u0435", "a-\u0335ge", "age\u0337", "age_\u0332"],
+    [
+        "age\u200b",
+        "ＡＧＥ",
+        "\u0430ge",
+        "a-g-e",
+        "Age ",
+        "\u0430\u0261\u0435",
+        "a-\u0335ge",
+        "age\u0337",
+        "age_\u0332",
+        "\ua4ee\u0301ge",
+    ],
 )
 def test_prohibited_features_are_compared_as_they_look(built: manifest.Manifest, lookalike: str) -> None:
     """A zero-width space, full-width letters, a Cyrillic а, dashes or a trailing space do not hide a

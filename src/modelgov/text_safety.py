@@ -70,20 +70,31 @@ _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 #: vowels, the Mongolian free variation selectors and the variation selectors.
 _IGNORABLE_MARKS = re.compile("[\u034f\u17b4\u17b5\u180b-\u180d\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
-#: Letters on which a mark NFKC cannot compose is left out: in these scripts such a mark is an
-#: addition a reader does not look for, and some draw over what the letter already has (a dot
-#: above an ``i``, a stroke over a hyphen or an underscore, a slash over an ``x``). Marks on anything
-#: that is not a letter (a digit, ``_``, ``-``, ``/``, a space) are left out too.
-_DECORATED_SCRIPTS = ("LATIN ", "GREEK ", "CYRILLIC ", "ARMENIAN ", "GEORGIAN ", "MODIFIER LETTER ")
+#: Scripts written with marks: a non-spacing mark on one of their letters is part of the spelling
+#: (a Thai tone mark, a Devanagari vowel sign, Hebrew and Arabic points) and is kept. On any other
+#: letter (Latin, Greek, Cyrillic, and the Lisu or Cherokee letters drawn like Latin ones), a digit, a
+#: sign or nothing, a mark NFKC cannot compose is left out: there it is an addition a reader does not
+#: look for, and some draw over what is already there (a dot above an ``i``, a stroke over a hyphen
+#: or an underscore, a slash over an ``x``). A list of the scripts that keep marks, not of those that
+#: do not, so that a script nobody thought of reads as it did before marks were kept anywhere.
+_SCRIPTS_SPELT_WITH_MARKS = tuple(
+    f"{script} "
+    for script in (
+        "THAI", "LAO", "TIBETAN", "MYANMAR", "KHMER", "DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI",
+        "ORIYA", "TAMIL", "TELUGU", "KANNADA", "MALAYALAM", "SINHALA", "HEBREW", "ARABIC", "SYRIAC",
+        "THAANA", "NKO", "JAVANESE", "BALINESE", "SUNDANESE", "TAI THAM", "TAI VIET", "NEW TAI LUE",
+        "BUGINESE", "LEPCHA", "LIMBU", "CHAM", "BATAK", "TAGALOG", "SAMARITAN", "MANDAIC",
+    )
+)  # fmt: skip
 
 
 def _spells_with_marks(base: str | None) -> bool:
-    """Whether a non-spacing mark on ``base`` is part of how the word is spelt: a letter of a script
-    written with marks (a Thai tone mark, a Devanagari vowel sign, Hebrew and Arabic points)."""
+    """Whether a non-spacing mark on ``base`` is part of how the word is spelt: ``base`` is a letter
+    of a script written with marks (:data:`_SCRIPTS_SPELT_WITH_MARKS`)."""
     return (
         base is not None
         and unicodedata.category(base).startswith("L")
-        and not unicodedata.name(base, "").startswith(_DECORATED_SCRIPTS)
+        and unicodedata.name(base, "").startswith(_SCRIPTS_SPELT_WITH_MARKS)
     )
 
 
@@ -96,11 +107,12 @@ def drawn(text: str) -> str:
     compare text as it looks.
 
     Other non-spacing marks are kept where they spell the word: on a letter of a script written
-    with marks, so Thai ``ป่า`` and ``ปา``, or Devanagari ``कुम`` and ``कम``, stay two words. On a
-    Latin, Greek, Cyrillic, Armenian or Georgian letter a mark NFKC cannot compose is left out, as
-    is one on a digit, a sign or nothing: ``reli\u0307gion`` draws as ``religion`` (an ``i`` has its
-    dot already), ``age_\u0332band`` as ``age_band``. Accents NFKC composes (``ṣ``, ``ü``) are
-    letters of their own, as before."""
+    with marks (:data:`_SCRIPTS_SPELT_WITH_MARKS`; the letter they sit on, past any spacing vowel
+    sign), so Thai ``ป่า`` and ``ปา``, or Devanagari ``कुम`` and ``कम``, stay two words. On any
+    other letter a mark NFKC cannot compose is left out, as is one on a digit, a sign or nothing:
+    ``religion`` with a dot above its ``i`` draws as ``religion`` (an ``i`` has its dot already),
+    ``age_band`` with a low line on its underscore as ``age_band``. Accents NFKC composes (``ṣ``,
+    ``ü``) are letters of their own, as before."""
     out: list[str] = []
     base: str | None = None
     for c in unicodedata.normalize("NFKC", text):
@@ -110,7 +122,7 @@ def drawn(text: str) -> str:
         if kind == "Mn":
             if not _spells_with_marks(base):
                 continue
-        else:
+        elif not kind.startswith("M"):  # a spacing or enclosing mark leaves the letter before it the base
             base = c
         out.append(c)
     return "".join(out)
