@@ -155,3 +155,18 @@ def test_the_marks_unicode_makes_ignorable_are_left_out_even_where_marks_spell(i
 
     assert drawn(f"\u0e1b{ignorable}\u0e48\u0e32") == "\u0e1b\u0e48\u0e32"  # ป่า: the tone mark stays
     assert drawn(f"a \u0301b{ignorable}") == "a b"  # a mark on a space is on nothing
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("\u0e1b\u0e48\u0e32", "\u0e1b\u0e48\u0e48\u0e32"),  # Thai mai ek typed twice: drawn on itself
+        ("\u05e9\u05b0", "\u05e9\u05b0\u05b0"),  # a Hebrew sheva typed twice
+        ("\u0e1b\u0e48\u0e49\u0e32", "\u0e1b\u0e49\u0e48\u0e32"),  # two tone marks in either order
+        ("\u0e1b\u0e34\u0e48", "\u0e1b\u0e48\u0e34"),  # a vowel and a tone mark in either typing order
+    ],
+)
+def test_marks_kept_on_a_letter_are_read_once_each_in_any_order(one: str, other: str) -> None:
+    """Marks that spell a word are read as a set: the same marks typed twice, or in another order
+    that NFKC does not put right, draw the same, and would split a group unseen."""
+    assert lookalike_sets([one, other]) == [sorted([one, other])]

@@ -108,23 +108,30 @@ def drawn(text: str) -> str:
 
     Other non-spacing marks are kept where they spell the word: on a letter of a script written
     with marks (:data:`_SCRIPTS_SPELT_WITH_MARKS`; the letter they sit on, past any spacing vowel
-    sign), so Thai ``ป่า`` and ``ปา``, or Devanagari ``कुम`` and ``कम``, stay two words. On any
+    sign or invisible character), so Thai ``ป่า`` and ``ปา``, or Devanagari ``कुम`` and ``कम``, stay
+    two words. A run of such marks is drawn once each and in no order: a mark typed twice is drawn
+    on itself, and Thai's vowel and tone marks typed in either order draw the same. On any
     other letter a mark NFKC cannot compose is left out, as is one on a digit, a sign or nothing:
     ``religion`` with a dot above its ``i`` draws as ``religion`` (an ``i`` has its dot already),
     ``age_band`` with a low line on its underscore as ``age_band``. Accents NFKC composes (``ṣ``,
     ``ü``) are letters of their own, as before."""
     out: list[str] = []
+    marks: set[str] = set()  # the run of kept marks on the current letter, drawn in no order
     base: str | None = None
     for c in unicodedata.normalize("NFKC", text):
         kind = unicodedata.category(c)
         if kind == "Cf" or c in _BLANKS or _IGNORABLE_MARKS.match(c):
             continue
         if kind == "Mn":
-            if not _spells_with_marks(base):
-                continue
-        elif not kind.startswith("M"):  # a spacing or enclosing mark leaves the letter before it the base
+            if _spells_with_marks(base):
+                marks.add(c)
+            continue
+        out.extend(sorted(marks))
+        marks.clear()
+        if not kind.startswith("M"):  # a spacing or enclosing mark leaves the letter before it the base
             base = c
         out.append(c)
+    out.extend(sorted(marks))
     return "".join(out)
 
 
