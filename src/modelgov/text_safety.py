@@ -9,13 +9,19 @@ request writes. Some characters in such a string do not show as themselves:
   so that the text a reviewer reads is not the text that is there ("Trojan Source");
 * the Unicode line and paragraph separators (U+2028, U+2029), which some viewers treat as line
   breaks where nothing else does;
-* characters that take no space or show as blank: zero-width spaces and joiners, left-to-right and
-  right-to-left marks (U+200B–U+200F), the word joiner and invisible operators (U+2060–U+2064), the
-  byte-order mark (U+FEFF), the soft hyphen (U+00AD), the Arabic letter mark (U+061C), the
-  Mongolian vowel separator (U+180E), the combining grapheme joiner (U+034F), the variation
-  selectors (U+FE00–U+FE0F), the Khmer inherent vowels (U+17B4, U+17B5), the Braille blank
-  (U+2800) and the Hangul fillers. ``F\u200b`` beside ``F`` would
-  otherwise be two groups that read as one.
+* characters that take no space or show as blank: every code point Unicode makes
+  default-ignorable (DerivedCoreProperties.txt, ``Default_Ignorable_Code_Point``: zero-width spaces
+  and joiners, left-to-right and right-to-left marks, the word joiner and invisible operators, the
+  byte-order mark, the soft hyphen, the grapheme joiner, the variation selectors, the Hangul fillers,
+  the tag characters and the code points reserved for more of them), the Braille blank (U+2800), the
+  interlinear annotation characters (U+FFF9–U+FFFB) and the Egyptian hieroglyph format controls
+  (U+13430–U+1343F). ``F\u200b`` beside ``F`` would otherwise be two groups that read as one, and the
+  tag characters (U+E0020–U+E007F) spell a whole sentence nobody sees ("ASCII smuggling").
+
+Two uses of those characters draw something and are left as they are: a subdivision flag (the black
+flag U+1F3F4, two to six tag letters or digits, the cancel tag: the flags of England, Scotland and
+Wales), and one ideographic variation selector after a CJK ideograph (the registered glyph of a
+Japanese name). Each carries a few bits at most, behind a character a reader sees.
 
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
 whoever reads a page, a chart or a log sees that something was there and what it was, and nothing
@@ -31,19 +37,46 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["CONTROL_CHARACTERS", "drawn", "spreadsheet_cell", "visible"]
+__all__ = ["CONTROL_CHARACTERS", "drawn", "hidden", "spreadsheet_cell", "visible"]
+
+#: Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt; the same list from Unicode 14
+#: to 16): drawn as nothing where a font has no glyph for them, which is what a renderer is told to do.
+#: The reserved code points among them (U+2065, U+FFF0–U+FFF8, most of U+E0000–U+E0FFF)
+#: are default-ignorable already, so a character Unicode assigns there later is covered today.
+_DEFAULT_IGNORABLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff"
+)
 
 #: What :func:`visible` replaces: C0 controls, DEL, C1 controls, the line and paragraph separators,
-#: the bidirectional marks, embeddings, overrides and isolates, and the characters that show as nothing.
+#: the default-ignorable code points (the bidirectional marks, embeddings, overrides and isolates
+#: among them) and the other characters that show as nothing: the Braille blank, the interlinear
+#: annotation characters, the Egyptian hieroglyph format controls.
 CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028\u2029"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+    f"[\x00-\x1f\x7f-\x9f\u2028\u2029\u2800\ufff9-\ufffb\U00013430-\U0001343f{_DEFAULT_IGNORABLE}]"
 )
+
+#: The uses of those characters that draw something (module docstring): a subdivision flag, and one
+#: ideographic variation selector on a CJK ideograph (the unified ideographs, their extensions and the
+#: compatibility ideographs). Matched first, so neither is escaped.
+_FLAG = "\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,6}\U000e007f"
+_DRAWN_SEQUENCES = f"{_FLAG}|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f][\U000e0100-\U000e01ef]"
+_SHOWN_OR_ESCAPED = re.compile(f"({_DRAWN_SEQUENCES})|{CONTROL_CHARACTERS.pattern}")
+
+
+def hidden(text: str, keep: str = "") -> list[str]:
+    """The characters of ``text`` that :func:`visible` (with the same ``keep``) shows as escapes, in
+    order: empty when ``text`` shows as what it is."""
+    kept = set(keep) - {"\r"}
+    return [m.group() for m in _SHOWN_OR_ESCAPED.finditer(text) if m.group(1) is None and m.group() not in kept]
 
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def visible(value: object, keep: str = "\n\t") -> str:
@@ -57,18 +90,17 @@ def visible(value: object, keep: str = "\n\t") -> str:
     if not CONTROL_CHARACTERS.search(text):
         return text
     kept = set(keep) - {"\r"}
-    return CONTROL_CHARACTERS.sub(lambda m: m.group() if m.group() in kept else _escape(m), text)
+    return _SHOWN_OR_ESCAPED.sub(lambda m: m.group() if m.group(1) or m.group() in kept else _escape(m), text)
 
 
-#: Characters drawn as a blank that are neither format characters (Cf) nor marks (Mn): the Hangul
-#: fillers and the Braille blank.
-_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+#: What :func:`drawn` leaves out besides format characters: every default-ignorable code point,
+#: assigned or reserved (the grapheme joiner, the Khmer inherent vowels, the variation selectors, the
+#: Hangul fillers among them), the Braille blank, and the format characters this Python's Unicode may
+#: not know yet (the interlinear annotation characters, the Egyptian hieroglyph format controls).
+_DRAWN_AS_NOTHING = re.compile(f"[{_DEFAULT_IGNORABLE}\u2800\ufff9-\ufffb\U00013430-\U0001343f]")
 
-
-#: The non-spacing marks Unicode makes default-ignorable (DerivedCoreProperties.txt,
-#: Default_Ignorable_Code_Point): drawn as nothing. The combining grapheme joiner, the Khmer inherent
-#: vowels, the Mongolian free variation selectors and the variation selectors.
-_IGNORABLE_MARKS = re.compile("[\u034f\u17b4\u17b5\u180b-\u180d\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+#: What :func:`drawn` reads one at a time: a subdivision flag whole, any other character alone.
+_FLAG_OR_CHARACTER = re.compile(f"{_FLAG}|.", re.DOTALL)
 
 #: Scripts written with marks: a non-spacing mark on one of their letters is part of the spelling
 #: (a Thai tone mark, a Devanagari vowel sign, Hebrew and Arabic points) and is kept. On any other
@@ -102,9 +134,10 @@ def drawn(text: str) -> str:
     """``text`` as it is drawn: compatibility forms folded (NFKC: a full-width letter is the letter,
     a no-break space a space), and what takes no place of its own left out: format characters
     (zero-width spaces and joiners, the left-to-right and right-to-left marks, the byte-order mark,
-    the soft hyphen), the non-spacing marks Unicode makes ignorable (the grapheme joiner, variation
-    selectors) and blank fillers. The one reading of "what a reader sees" for the checks that
-    compare text as it looks.
+    the soft hyphen, the tag characters), every other code point Unicode makes default-ignorable,
+    assigned or reserved (the grapheme joiner, the variation selectors), and blank fillers. A
+    subdivision flag keeps its tags: they are what tells England's flag from Scotland's. The one
+    reading of "what a reader sees" for the checks that compare text as it looks.
 
     Other non-spacing marks are kept where they spell the word: on a letter of a script written
     with marks (:data:`_SCRIPTS_SPELT_WITH_MARKS`; the letter they sit on, past any spacing vowel
@@ -118,9 +151,15 @@ def drawn(text: str) -> str:
     out: list[str] = []
     marks: set[str] = set()  # the run of kept marks on the current letter, drawn in no order
     base: str | None = None
-    for c in unicodedata.normalize("NFKC", text):
+    for c in _FLAG_OR_CHARACTER.findall(unicodedata.normalize("NFKC", text)):
+        if len(c) > 1:  # a subdivision flag, drawn whole: England's is not Scotland's
+            out.extend(sorted(marks))
+            marks.clear()
+            base = c[0]
+            out.append(c)
+            continue
         kind = unicodedata.category(c)
-        if kind == "Cf" or c in _BLANKS or _IGNORABLE_MARKS.match(c):
+        if kind == "Cf" or _DRAWN_AS_NOTHING.match(c):
             continue
         if kind == "Mn":
             if _spells_with_marks(base):

@@ -70,11 +70,13 @@ INLINE_LIMIT = 4_000
 
 
 def _cut(one_line: str) -> tuple[str, str]:
-    """(the shown part, a visible note of what was cut) for an inline value."""
+    """(the shown part, a visible note of what was cut) for an inline value (already made visible).
+    A subdivision flag cut through leaves tag characters without their flag: they are escaped."""
     if len(one_line) <= INLINE_LIMIT:
         return one_line, ""
     left = len(one_line) - INLINE_LIMIT
-    return one_line[:INLINE_LIMIT], f" … [{left:,} more characters, not shown; the full text is in manifest.json]"
+    shown = visible(one_line[:INLINE_LIMIT], keep="")
+    return shown, f" … [{left:,} more characters, not shown; the full text is in manifest.json]"
 
 
 def plain(value: object) -> str:
