@@ -16,7 +16,10 @@ def test_every_spelling_that_reads_as_sex_has_its_key(spelling: str) -> None:
     assert lookalike_key(spelling) == lookalike_key("sex")
 
 
-@pytest.mark.parametrize("spelling", ["age_band", "Age band", "age\u2011band", "age.band", "AGE–BAND", "ageband"])
+@pytest.mark.parametrize(
+    "spelling",
+    ["age_band", "Age band", "age\u2011band", "age.band", "AGE–BAND", "ageband", "age\u0640band", "age\u07faband"],
+)
 def test_separators_are_set_aside(spelling: str) -> None:
     assert lookalike_key(spelling) == lookalike_key("age_band")
 
@@ -40,6 +43,27 @@ def test_a_capital_i_a_bar_rn_and_upper_case_cyrillic_are_taken_for_what_they_lo
     from modelgov.lookalikes import looks_like
 
     assert looks_like(name, other) and looks_like(other, name)
+
+
+@pytest.mark.parametrize(
+    "respelt",
+    ["re\u05d5igion", "re\u05c0igion", "re\u0627igion", "re\u07caigion", "re\u0627\u0640igion"],
+    ids=["hebrew-vav", "hebrew-paseq", "arabic-alef", "nko-a", "alef-and-tatweel"],
+)
+def test_one_stroke_of_a_right_to_left_script_reads_as_an_l(respelt: str) -> None:
+    """Unicode's confusables reads a Hebrew vav, the paseq, an Arabic alef and the NKo letter a as
+    an ``l``: set among Latin letters, each draws as one (``reוigion``)."""
+    from modelgov.lookalikes import looks_like
+
+    assert looks_like(respelt, "religion")
+
+
+def test_an_arabic_word_stretched_by_a_kashida_is_the_word() -> None:
+    """A tatweel lengthens the line between two Arabic letters without changing the word: مـحمد and
+    محمد are one name written two ways."""
+    assert lookalike_sets(["\u0645\u0640\u062d\u0645\u062f", "\u0645\u062d\u0645\u062f"]) == [
+        ["\u0645\u062d\u0645\u062f", "\u0645\u0640\u062d\u0645\u062f"]
+    ]
 
 
 def test_numbers_respelt_with_spaces_or_full_width_digits_are_a_set() -> None:
@@ -85,6 +109,8 @@ def test_case_is_set_aside_in_every_script(small: str, capital: str) -> None:
     [
         ["\u0413\u0410\u0417", "\u0423\u0410\u0417"],  # ГАЗ, УАЗ: two car makers
         ["\u05d1\u05df", "\u05d1\u05d5"],  # בן, בו
+        ["\u05d5\u05d5", "\u05df\u05df", "\u05d5\u05df"],  # וו, ןן, ון: only one of the two Hebrew strokes reads as l
+        ["\u0627\u0644", "\u0644\u0627", "\u0661"],  # Arabic ال, لا and the digit one
         ["\u0e14\u0e35", "\u0e15\u0e35"],  # ดี, ตี
         ["\u0661", "\u0661\u0660", "\u0661\u0660\u0660"],  # 1, 10 and 100 in Arabic-Indic digits
         ["\u0562", "\u0566", "\u0563"],  # Armenian բ, զ, գ

@@ -8,7 +8,8 @@ comparison of the names as written, even without case, lets each of them through
 
 :func:`lookalike_key` gives every such spelling of a name the same key: compatibility forms folded
 (NFKC), invisible characters removed, case folded, the Cyrillic and Greek letters that are drawn
-like Latin ones read as those (the common part of Unicode's confusables, TR39), ``0`` as ``o``, a
+like Latin ones read as those (the common part of Unicode's confusables, TR39, with one stroke
+of Hebrew, Arabic and NKo), ``0`` as ``o``, a
 small ``l``, a capital ``I``, a bar and ``1`` as one stroke, ``rn`` as ``m``, and spaces, dashes,
 dots and underscores left out. Two names with the same key
 may be different names; a check that must not be fooled treats them as the same and says so.
@@ -48,6 +49,10 @@ _AS_LATIN = str.maketrans(
         "ʏ": "y", "ᴢ": "z",
         # Latin letters drawn like others
         "ı": "i", "ɡ": "g", "ƒ": "f", "ℓ": "l", "ɑ": "a", "ǀ": "l",
+        # one stroke in scripts written right to left: Hebrew vav and paseq, Arabic alef, NKo a. One
+        # letter of each script, so that no two words of that script get one key (final nun, also a
+        # stroke, is left out: בן and בו are two words)
+        "ו": "l", "׀": "l", "ا": "l", "ߊ": "l",
         # digits read as letters
         "0": "o", "1": "l",
     }
@@ -57,8 +62,10 @@ _AS_LATIN = str.maketrans(
 #: drawn as ``religion`` in most fonts, as Unicode's confusables has it.
 _ONE_STROKE = str.maketrans({"l": "i", "|": "i"})
 
-#: Left out of a key: what separates the words of a name (spaces, dashes, dots, underscores).
-_SEPARATORS = frozenset(" \t_-.·‐‑‒–—―−")
+#: Left out of a key: what separates the words of a name (spaces, dashes, dots, underscores), and
+#: the lines that stretch a word: the Arabic tatweel (a kashida inside an Arabic word, drawn as a
+#: dash between Latin letters) and the NKo lajanyalan (drawn as a low line).
+_SEPARATORS = frozenset(" \t_-.·‐‑‒–—―−\u0640\u07fa")
 
 #: A number as a table writes one, in ASCII: two such names are two numbers, never one respelt.
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
