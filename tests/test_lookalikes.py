@@ -37,7 +37,10 @@ def test_sets_name_each_group_of_lookalikes_and_leave_numbers_alone() -> None:
 
 @pytest.mark.parametrize(
     ("name", "other"),
-    [("reIigion", "religion"), ("Уход", "уход"), ("rnarital", "marital"), ("Income", "income"), ("|ncome", "income")],
+    [
+        *[("reIigion", "religion"), ("Уход", "уход"), ("rnarital", "marital"), ("Income", "income")],
+        *[("|ncome", "income"), ("REL\u0130G\u0130ON", "religion"), ("\u0130ncome", "income")],  # Turkish İ
+    ],
 )
 def test_a_capital_i_a_bar_rn_and_upper_case_cyrillic_are_taken_for_what_they_look_like(name: str, other: str) -> None:
     from modelgov.lookalikes import looks_like

@@ -84,8 +84,10 @@ def lookalike_key(name: str) -> str:
     dots and underscores left out. Equal for ``sex``, ``SEX``, ``ｓｅｘ``, ``ѕex`` (Cyrillic),
     ``sex\u200b`` and ``s-e-x``; for ``age_band``, ``Age band`` and ``age‑band``; for ``religion``
     and ``reIigion``."""
-    # read as Latin before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y)
-    folded = drawn(name).translate(_AS_LATIN).casefold().translate(_AS_LATIN).translate(_ONE_STROKE)
+    # read as Latin before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y);
+    # drawn again after folding, which can add a mark (a Turkish İ folds to i with a dot above: the
+    # dot an i has already, as a dotless ı is read as i)
+    folded = drawn(drawn(name).translate(_AS_LATIN).casefold()).translate(_AS_LATIN).translate(_ONE_STROKE)
     return _squeezed(folded)
 
 
