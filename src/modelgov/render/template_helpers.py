@@ -1,0 +1,127 @@
+"""The template helpers that depend on neither the page nor the site: the wording, anchors and
+label tables of the view modules, under the names the site's templates call them by.
+
+Built once for every page. :class:`~modelgov.render.page_context.PageContext` adds the helpers bound
+to a page (links relative to it, its charts) or to the manifest it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from modelgov.policy import ll144_evidence
+from modelgov.render import (
+    comparison_views,
+    compliance_outcomes,
+    crosswalk_views,
+    decision_views,
+    estimation_views,
+    experiment_views,
+    flag_views,
+    kpi_views,
+    lineage_views,
+    monitoring_views,
+    policy_views,
+    production_fairness_views,
+    promotion_views,
+    risk_views,
+    shadow_views,
+    standing_views,
+    views,
+    waiver_views,
+)
+
+__all__ = ["VIEW_HELPERS"]
+
+#: Template name → helper (a function, a module of them, or a table).
+VIEW_HELPERS: Mapping[str, Any] = MappingProxyType(
+    {
+        "fairness_gap": production_fairness_views.gap_sentence,
+        "fairness_threshold": production_fairness_views.threshold_text,
+        "fairness_meets": production_fairness_views.meets,
+        "monitoring_view": monitoring_views.monitoring_view,
+        "kpi_views": kpi_views.kpi_views,
+        "kpi_card_version": kpi_views.card_version,
+        "kpi_value": kpi_views.format_value,
+        "kpi_target": kpi_views.target_text,
+        "kpi_interval": kpi_views.interval_text,
+        "kpi_difference": kpi_views.difference_text,
+        "estimation_view": estimation_views.estimation_view,
+        "estimate_interval": estimation_views.interval_text,
+        "latest_drift_items": monitoring_views.latest_items,
+        "drift_status": monitoring_views.drift_status,
+        "drift_rule": monitoring_views.drift_rule,
+        "drift_statistic": monitoring_views.statistic_text,
+        "drift_method_name": monitoring_views.method_name,
+        "drift_method_short": monitoring_views.method_short,
+        "is_drift_test": monitoring_views.is_test,
+        "psi_bands": monitoring_views.PSI_BANDS,
+        "window_phrase": monitoring_views.window_phrase,
+        "windows_phrase": monitoring_views.windows_phrase,
+        "window_noun": monitoring_views.window_noun,
+        "share_phrase": monitoring_views.share_phrase,
+        "reference_text": monitoring_views.reference_text,
+        "output_name": monitoring_views.output_name,
+        "output_noun": monitoring_views.output_noun,
+        "ab": experiment_views,
+        "shadow": shadow_views,
+        "delta_verdict": views.delta_verdict,
+        "comparison_tally": views.comparison_tally,
+        "joint_verdict": views.joint_verdict,
+        "fairness_changes": comparison_views.fairness_changes,
+        "recorded_verdict": promotion_views.recorded_verdict,
+        "promotion_counts": promotion_views.counts_text,
+        "promotion_headline": promotion_views.headline,
+        "promotion_summary_rows": promotion_views.summary_rows,
+        "promotion_still_holds": promotion_views.still_holds,
+        "model_promotions": promotion_views.model_promotions,
+        "gap_behind": comparison_views.behind_text,
+        "comparison_rates": comparison_views.SHOWN_RATES,
+        "comparison_rate_headers": comparison_views.RATE_HEADERS,
+        "disparity_rows": views.disparity_rows,
+        "short_metric": views.short_metric,
+        "disparity_groups": views.disparity_groups,
+        "comparison_measures": views.comparison_measures,
+        "left_out_groups": views.left_out_groups,
+        "disparity_methods": views.DISPARITY_METHODS,
+        "interval_header": views.interval_header,
+        "interval_methods": views.interval_methods,
+        "metric_of": views.metric_of,
+        "headline_metric": views.headline_metric,
+        "evidence_words": crosswalk_views.evidence_words,
+        "standing_text": standing_views.standing_text,
+        "standing_label": standing_views.standing_label,
+        "outcome_info": compliance_outcomes.OUTCOMES,
+        "outcome_order": compliance_outcomes.OUTCOME_ORDER,
+        "severities": compliance_outcomes.SEVERITIES,
+        "check_labels": compliance_outcomes.CHECK_LABELS,
+        "coverage_kinds": policy_views.COVERAGE_KINDS,
+        "waiver_groups": waiver_views.WAIVER_GROUPS,
+        "observed_text": compliance_outcomes.observed_text,
+        "counts_phrase": compliance_outcomes.counts_phrase,
+        "outcome_tally": compliance_outcomes.tally,
+        "lineage_anchor": lineage_views.node_anchor,
+        "lineage_kind": lineage_views.kind_label,
+        "lineage_origins": lineage_views.origins_text,
+        "lineage_nodes": lineage_views.sorted_nodes,
+        "lineage_kinds": lineage_views.KINDS,
+        "lineage_labels": lambda graph: {node.id: node.label for node in graph.nodes},
+        "days_phrase": compliance_outcomes.days_phrase,
+        "version_anchor": compliance_outcomes.version_anchor,
+        "rule_anchor": compliance_outcomes.rule_anchor,
+        "waiver_anchor": compliance_outcomes.waiver_anchor,
+        "signature_words": decision_views.signature_words,
+        "flag_meaning": flag_views.MEANING,
+        "flag_scope": flag_views.scope_words,
+        "flag_days": flag_views.days_words,
+        "open_flags": flag_views.open_flags,
+        "resolved_flags": flag_views.resolved_flags,
+        "other_versions_open_flags": flag_views.other_versions_open,
+        "bias_audit_run": ll144_evidence.audited_run,
+        "days_since": risk_views.days_between,
+        "risk_anchor": risk_views.model_anchor,
+        "risk_title": lambda risk, name: next((r.title for r in risk.risks if r.name == name), name),
+    }
+)
