@@ -212,3 +212,45 @@ def test_a_matplotlibrc_in_the_working_folder_does_not_change_a_chart(tmp_path) 
 
     plain = drawn(clean)
     assert "<svg" in plain and drawn(hostile) == plain
+
+
+def _decoded(html: str) -> list[str]:
+    """Every text and attribute value of ``html`` as a browser or WeasyPrint reads it, references decoded."""
+    from html.parser import HTMLParser
+
+    parts: list[str] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            parts.extend(value or "" for _, value in attrs)
+
+        def handle_data(self, data: str) -> None:
+            parts.append(data)
+
+    reader = Reader(convert_charrefs=True)
+    reader.feed(html)
+    reader.close()
+    return parts
+
+
+def test_character_references_in_user_markdown_reach_the_dossier_as_escapes_not_characters(demo) -> None:
+    """A red-team pass wrote ``&#x202E;`` and tag characters as references into a card: markdown-it
+    decodes them, and the dossier (unlike a page) had no later pass, so its PDF showed the text
+    reversed and carried a hidden sentence. Decoded, no control or invisible character is left, and
+    each shows as an escape."""
+    from modelgov.dossier.document import build_dossier
+    from modelgov.text_safety import hidden
+
+    model, version, _ = _credit(demo)
+    tags = "".join(f"&#x{0xE0000 + ord(c):X};" for c in "ignore")
+    hostile = (
+        f'Approved&#x202E;desserppa {tags} &rlm;x&#8206; [link](https://example.org/a&#x202E;b "t&#x2066;itle")\n\n'
+        "- item &#x200B;&#xFEFF;\n\n> quote &#x2028; &#1;"
+    )
+    card = model.card.model_copy(update={"description": hostile})
+    models = [m.model_copy(update={"card": card}) if m.id == model.id else m for m in demo.models]
+    html = build_dossier(demo.model_copy(update={"models": models}), model.id, version.version).html
+    assert [repr(c) for part in _decoded(html) for c in hidden(part, keep="\n\t")] == []
+    text = "".join(_decoded(html))
+    for shown in ("Approved\\u202edesserppa", "\\U000e0069", "\\u200f", "\\u200b\\ufeff", "t\\u2066itle"):
+        assert shown in text, shown

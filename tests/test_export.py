@@ -203,3 +203,23 @@ def test_card_text_cannot_forge_a_computed_block_of_the_readme(manifest, credit)
     assert merged.count("FORGED") == 1  # the forgery is still the card's (inert) text, once
     assert "&lt;!-- /modelgov:computed details -->\nKEPT?" in merged  # the summary stays inside its block
     assert merge_readme(merged, manifest, hostile, changed) == merged  # and a re-export is stable
+
+
+def test_a_computed_block_shows_the_hidden_characters_it_quotes_and_card_text_is_exported_as_written(
+    manifest, credit
+) -> None:
+    """A computed block is modelgov's statement and quotes the workspace (the summary, a signer's name,
+    group names): an override or tag characters in what it quotes are shown as escapes, as on the
+    site. The card's own text blocks are the user's words and read back the same after export."""
+    from modelgov.text_safety import hidden
+
+    model, version = credit
+    tags = "".join(chr(0xE0000 + ord(c)) for c in "ignore")
+    card = model.card.model_copy(update={"caveats": f"Known limits\u202e{tags}."})
+    hostile = model.model_copy(update={"card": card})
+    hostile_version = version.model_copy(update={"summary": f"Retrain\u202eyearly{tags}."})
+    readme = hf_model_card(manifest, hostile, hostile_version)
+    details = readme.split("<!-- modelgov:computed details -->")[1].split("<!-- /modelgov:computed details -->")[0]
+    assert hidden(details, keep="\n") == [] and "Retrain\\u202eyearly\\U000e0069" in details
+    caveats = readme.split("<!-- modelgov:text recommendations -->")[1].split("<!-- /modelgov:text")[0]
+    assert f"Known limits\u202e{tags}." in caveats

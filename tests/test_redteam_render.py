@@ -324,10 +324,11 @@ def test_a_sentence_in_tag_characters_is_shown_not_smuggled() -> None:
         assert hidden(rendered, keep="\n") == [] and "U000e0049" in rendered, rendered
 
 
-@pytest.mark.parametrize("region", ["gbeng", "gbsct", "gbwls", "usca"])
+@pytest.mark.parametrize("region", ["gbeng", "gbsct", "gbwls"])
 def test_a_subdivision_flag_is_drawn_as_itself(region: str) -> None:
-    """The one use of tag characters that draws something: the black flag, tag letters or digits,
-    the cancel tag. It is left as it is, and England's flag is not Scotland's to a comparison."""
+    """The one use of tag characters that draws something: the black flag, the tags of one of the
+    three subdivisions emoji fonts draw, the cancel tag. It is left as it is, and England's flag is
+    not Scotland's to a comparison."""
     from modelgov.text_safety import drawn
 
     flag = "\U0001f3f4" + _tags(region) + "\U000e007f"
@@ -343,6 +344,8 @@ def test_a_subdivision_flag_is_drawn_as_itself(region: str) -> None:
         "\U0001f3f4" + _tags("GBENG") + "\U000e007f",  # capital tag letters
         "\U0001f3f4" + _tags("gb eng") + "\U000e007f",  # a tag space
         "\U0001f3f4" + _tags("gbengxx") + "\U000e007f",  # seven tags: a message, not a region
+        "\U0001f3f4" + _tags("usca") + "\U000e007f",  # a valid region no font draws: a black flag
+        "\U0001f3f4" + _tags("ignore") + "\U000e007f",  # a message in the shape of a region
         "\U0001f3f4" + _tags("gbeng"),  # no cancel tag
         "\u2691" + _tags("gbeng") + "\U000e007f",  # another flag
         _tags("gbeng") + "\U000e007f",  # no flag at all
@@ -364,6 +367,17 @@ def test_a_flag_cut_at_the_inline_limit_leaves_no_tag_character_unescaped() -> N
             assert hidden(shown) == [], (before, shown[-80:])
 
 
+def test_groups_told_apart_only_by_the_tags_of_a_flag_nobody_draws_look_alike() -> None:
+    """The red team's case: ``F🏴`` and ``F🏴`` with the tags ``zz`` are drawn the same everywhere, so
+    they are one group to a reader and the column is refused; England's and Scotland's flags are not."""
+    from modelgov.lookalikes import lookalike_sets
+
+    plain, tagged = "F\U0001f3f4", "F\U0001f3f4" + _tags("zz") + "\U000e007f"
+    assert lookalike_sets([plain, tagged]) == [sorted([plain, tagged])]
+    england, scotland = ("F\U0001f3f4" + _tags(region) + "\U000e007f" for region in ("gbeng", "gbsct"))
+    assert lookalike_sets([england, scotland, plain]) == []
+
+
 def test_one_ideographic_variation_selector_on_an_ideograph_is_drawn_any_other_is_escaped() -> None:
     """A registered ideographic variation sequence picks the glyph of a Japanese name (葛󠄀 with
     U+E0100): kept, and compared as the ideograph. A second selector, or one on anything else, can
@@ -373,6 +387,10 @@ def test_one_ideographic_variation_selector_on_an_ideograph_is_drawn_any_other_i
     name = "\u845b\U000e0100\u57ce"  # 葛󠄀城
     assert visible(name) == name and hidden(name) == [] and drawn(name) == "\u845b\u57ce"
     assert hidden("\u845b\U000e0100\U000e0101") == ["\U000e0101"]
+    # on an ideograph Unicode has not assigned (or a noncharacter), a missing-glyph box: escaped
+    assert visible("\U0002a6e0\U000e0100") == "\U0002a6e0\\U000e0100" and hidden("\U0002fffe\U000e0100") == [
+        "\U000e0100"
+    ]
     assert hidden("x\U000e0100") == ["\U000e0100"] and hidden("\U000e0100") == ["\U000e0100"]
     assert visible("\U00020000\U000e0100") == "\U00020000\U000e0100"  # an ideograph of extension B
 

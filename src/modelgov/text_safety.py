@@ -18,10 +18,14 @@ request writes. Some characters in such a string do not show as themselves:
   (U+13430–U+1343F). ``F\u200b`` beside ``F`` would otherwise be two groups that read as one, and the
   tag characters (U+E0020–U+E007F) spell a whole sentence nobody sees ("ASCII smuggling").
 
-Two uses of those characters draw something and are left as they are: a subdivision flag (the black
-flag U+1F3F4, two to six tag letters or digits, the cancel tag: the flags of England, Scotland and
-Wales), and one ideographic variation selector after a CJK ideograph (the registered glyph of a
-Japanese name). Each carries a few bits at most, behind a character a reader sees.
+Two uses of those characters draw something and are left as they are: the three subdivision flags
+emoji fonts draw (the black flag U+1F3F4, the tags of ``gbeng``, ``gbsct`` or ``gbwls``, the cancel
+tag: England's, Scotland's and Wales'), and one ideographic variation selector after a CJK ideograph
+Unicode has assigned (the registered glyph of a Japanese name). A flag carries nothing a reader does
+not see; a variation selector picks one of at most 240 glyphs of the ideograph before it, so a text
+of ideographs can carry a byte per ideograph that a font without those glyphs does not show (a
+known limit, docs/security.md). Any other flag's tags, a second selector, or one on anything else,
+is escaped.
 
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
 whoever reads a page, a chart or a log sees that something was there and what it was, and nothing
@@ -57,26 +61,46 @@ CONTROL_CHARACTERS = re.compile(
     f"[\x00-\x1f\x7f-\x9f\u2028\u2029\u2800\ufff9-\ufffb\U00013430-\U0001343f{_DEFAULT_IGNORABLE}]"
 )
 
-#: The uses of those characters that draw something (module docstring): a subdivision flag, and one
-#: ideographic variation selector on a CJK ideograph (the unified ideographs, their extensions and the
-#: compatibility ideographs). Matched first, so neither is escaped.
-_FLAG = "\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,6}\U000e007f"
-_DRAWN_SEQUENCES = f"{_FLAG}|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f][\U000e0100-\U000e01ef]"
-_SHOWN_OR_ESCAPED = re.compile(f"({_DRAWN_SEQUENCES})|{CONTROL_CHARACTERS.pattern}")
+#: The uses of those characters that draw something (module docstring), matched first: the three
+#: subdivision flags emoji fonts draw, and an ideograph (the CJK unified ideographs, their extensions,
+#: the compatibility ideographs) with one variation selector, kept when Unicode has assigned the
+#: ideograph. Another flag draws as a black flag whatever its tags say, which would make them a
+#: hidden message.
+_FLAG = "\U0001f3f4(?:{})\U000e007f".format(
+    "|".join("".join(chr(0xE0000 + ord(c)) for c in region) for region in ("gbeng", "gbsct", "gbwls"))
+)
+_IDEOGRAPH_VARIANT = "([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f])([\U000e0100-\U000e01ef])"
+_SHOWN_OR_ESCAPED = re.compile(f"({_FLAG})|{_IDEOGRAPH_VARIANT}|{CONTROL_CHARACTERS.pattern}")
+
+
+def _hidden_in(match: re.Match[str], kept: set[str]) -> str | None:
+    """The character of ``match`` to show as an escape, or None when it shows as what it is."""
+    if match.group(1):
+        return None
+    if match.group(2):
+        return match.group(3) if unicodedata.category(match.group(2)) == "Cn" else None
+    return None if match.group() in kept else match.group()
 
 
 def hidden(text: str, keep: str = "") -> list[str]:
     """The characters of ``text`` that :func:`visible` (with the same ``keep``) shows as escapes, in
     order: empty when ``text`` shows as what it is."""
     kept = set(keep) - {"\r"}
-    return [m.group() for m in _SHOWN_OR_ESCAPED.finditer(text) if m.group(1) is None and m.group() not in kept]
+    return [c for m in _SHOWN_OR_ESCAPED.finditer(text) if (c := _hidden_in(m, kept)) is not None]
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
+def _escape(character: str) -> str:
+    code = ord(character)
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _shown(match: re.Match[str], kept: set[str]) -> str:
+    escaped = _hidden_in(match, kept)
+    if escaped is None:
+        return match.group()
+    return match.group()[: -len(escaped)] + _escape(escaped)  # an unassigned ideograph stays, its selector not
 
 
 def visible(value: object, keep: str = "\n\t") -> str:
@@ -90,7 +114,7 @@ def visible(value: object, keep: str = "\n\t") -> str:
     if not CONTROL_CHARACTERS.search(text):
         return text
     kept = set(keep) - {"\r"}
-    return _SHOWN_OR_ESCAPED.sub(lambda m: m.group() if m.group(1) or m.group() in kept else _escape(m), text)
+    return _SHOWN_OR_ESCAPED.sub(lambda m: _shown(m, kept), text)
 
 
 #: What :func:`drawn` leaves out besides format characters: every default-ignorable code point,
@@ -136,7 +160,7 @@ def drawn(text: str) -> str:
     (zero-width spaces and joiners, the left-to-right and right-to-left marks, the byte-order mark,
     the soft hyphen, the tag characters), every other code point Unicode makes default-ignorable,
     assigned or reserved (the grapheme joiner, the variation selectors), and blank fillers. A
-    subdivision flag keeps its tags: they are what tells England's flag from Scotland's. The one
+    flag of England, Scotland or Wales keeps its tags: they are what tells one from another. The one
     reading of "what a reader sees" for the checks that compare text as it looks.
 
     Other non-spacing marks are kept where they spell the word: on a letter of a script written

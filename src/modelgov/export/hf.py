@@ -32,6 +32,7 @@ import yaml
 from modelgov import manifest as m
 from modelgov.export.common import headline_metrics
 from modelgov.policy.placeholders import is_placeholder
+from modelgov.text_safety import visible
 
 __all__ = ["hf_model_card", "merge_readme"]
 
@@ -65,7 +66,11 @@ class Block:
     body: str
 
     def render(self) -> str:
-        body = _without_markers(self.body.rstrip())
+        # a computed block is modelgov's statement, quoting the workspace (group names, run ids, the
+        # summary): control and invisible characters in it are shown as escapes, as on the site. A
+        # text block is the card's own text, exported as written so that it reads back the same.
+        text = visible(self.body, keep="\n\t") if self.kind == "computed" else self.body
+        body = _without_markers(text.rstrip())
         return f"<!-- modelgov:{self.kind} {self.name} -->\n{body}\n<!-- /modelgov:{self.kind} {self.name} -->"
 
 

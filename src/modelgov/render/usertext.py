@@ -27,7 +27,10 @@ cannot be rendered again:
    on HTML in a table cell or an indented line, and an HTML entity in the user's source (``&#91;``)
    is decoded by step 1. Without this step, ``\\[x\\](javascript:…)`` came out of step 1 as the
    text ``[x](javascript:…)`` and step 2 would become a live link. With it, the browser shows the
-   characters and no renderer after this one sees syntax in them.
+   characters and no renderer after this one sees syntax in them. The decoded text and attribute
+   values also have their control and invisible characters shown as escapes
+   (:func:`modelgov.text_safety.visible`): ``&#x202E;`` in the source is an override once decoded,
+   and the dossier, unlike a page, has no later pass over the whole document.
 
 Nothing is dropped silently: when sanitising removed something, the block ends with a note saying
 what (for example "a <script> element, an onerror attribute"), so a reviewer knows the source says
@@ -42,6 +45,8 @@ from html.parser import HTMLParser
 
 import nh3
 from markdown_it import MarkdownIt
+
+from modelgov.text_safety import visible
 
 __all__ = ["inert_text", "markdown_block", "markdown_inline"]
 
@@ -146,7 +151,7 @@ class _Inert(HTMLParser):
                 return
         if tag == "pre":
             self._pre += 1
-        shown = "".join(f' {name}="{inert_text(value or "")}"' for name, value in attrs)
+        shown = "".join(f' {name}="{inert_text(visible(value or "", keep=""))}"' for name, value in attrs)
         self.out.append(f"<{self._tag(tag)}{shown}>")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -164,9 +169,12 @@ class _Inert(HTMLParser):
         self.out.append(f"</{self._tag(tag)}>")
 
     def handle_data(self, data: str) -> None:
-        # a line break in preformatted text as a reference: the block then has no blank line that
-        # could end Python-Markdown's raw HTML block, and no line that starts with Markdown syntax
-        self.out.append(inert_text(data).replace("\n", "&#10;") if self._pre else inert_text(data))
+        # the text as decoded: a character reference in the source (&#x202E;, &#xE0041;) is the
+        # character now, so it is shown as an escape here, whatever renders this HTML next (a page,
+        # a dossier). A line break in preformatted text as a reference: the block then has no blank
+        # line that could end Python-Markdown's raw HTML block, and no line that starts with syntax
+        text = inert_text(visible(data, keep="\n\t"))
+        self.out.append(text.replace("\n", "&#10;") if self._pre else text)
 
     @staticmethod
     def _tag(tag: str) -> str:
