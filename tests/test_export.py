@@ -223,3 +223,39 @@ def test_a_computed_block_shows_the_hidden_characters_it_quotes_and_card_text_is
     assert hidden(details, keep="\n") == [] and "Retrain\\u202eyearly\\U000e0069" in details
     caveats = readme.split("<!-- modelgov:text recommendations -->")[1].split("<!-- /modelgov:text")[0]
     assert f"Known limits\u202e{tags}." in caveats
+
+
+def test_the_title_and_front_matter_of_the_readme_show_hidden_characters_as_escapes(manifest, credit) -> None:
+    """A second red-team pass: the README's title and its front matter (the model's name, tags, the
+    licence's name, which the Hub shows as the title, chips and results) quoted them raw, and a YAML
+    loader turns a written-out ``\\U000E0041`` back into the character."""
+    import yaml
+
+    from modelgov.text_safety import hidden
+
+    model, version = credit
+    tags = "".join(chr(0xE0000 + ord(c)) for c in "ignore")
+    card = model.card.model_copy(update={"licence": f"Own\u202eterms{tags}"})
+    hostile = model.model_copy(
+        update={"name": f"Loans\x1b[31m\u202e{tags}", "tags": [f"risk\u200b{tags}"], "card": card}
+    )
+    readme = hf_model_card(manifest, hostile, version)
+    front = yaml.safe_load(readme.split("---\n")[1])
+    strings: list[str] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            strings.append(value)
+        elif isinstance(value, dict):
+            for item in [*value.keys(), *value.values()]:
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(front)
+    assert [s for s in strings if hidden(s)] == []
+    assert front["tags"][0].startswith("risk\\u200b\\U000e0069") and front["license_name"].startswith("Own\\u202eterms")
+    title = next(line for line in readme.splitlines() if line.startswith("# "))
+    assert hidden(title) == [] and "Loans\\x1b[31m\\u202e\\U000e0069" in title
+    assert hidden(merge_readme(readme, manifest, hostile, version).split("---\n")[1], keep="\n") == []

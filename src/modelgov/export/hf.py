@@ -104,7 +104,21 @@ def _front_matter(manifest: m.Manifest, model: m.Model, version: m.ModelVersion)
         license=known or ("other" if licence else None),
         license_name=licence if licence and not known else None,
     )
-    return data.to_dict()
+    return _shown(data.to_dict())
+
+
+def _shown(value: object) -> object:
+    """``value`` with control and invisible characters in every string shown as escapes: the front
+    matter modelgov writes quotes the workspace (the model's name, its tags, the licence's name), and
+    the Hub shows it as the card's title, chips and results; a YAML loader turns ``\\U000E0041`` back
+    into the character, so it is escaped before it is dumped."""
+    if isinstance(value, str):
+        return visible(value, keep="")
+    if isinstance(value, dict):
+        return {_shown(k): _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
 
 
 #: Text block → the card field it holds, one field per block, so an import reads each back exactly.
@@ -260,7 +274,7 @@ def hf_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion)
     parts = []
     for heading, name in _LAYOUT:
         if heading is not None:
-            parts.append(heading.format(title=f"{model.name} {version.version}"))
+            parts.append(heading.format(title=visible(f"{model.name} {version.version}", keep="")))
         else:
             parts.append(blocks[name].render())
     front = yaml.safe_dump(_front_matter(manifest, model, version), sort_keys=False, allow_unicode=True)
