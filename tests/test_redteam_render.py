@@ -26,6 +26,7 @@ import io
 import json
 import re
 import time
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -365,6 +366,44 @@ def test_a_flag_cut_at_the_inline_limit_leaves_no_tag_character_unescaped() -> N
         value = "a" * before + flag + "b" * 100
         for shown in (text(value), md_inline(value)):
             assert hidden(shown) == [], (before, shown[-80:])
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "\u26a0\ufe0f Not for lending",
+        "\u2764\ufe0f",
+        "\u2714\ufe0f done",
+        "\u00a9\ufe0e",
+        "1\ufe0f\u20e3",
+        "\U0001f44d\ufe0f",
+    ],
+)
+def test_a_symbol_with_its_presentation_selector_is_drawn_as_typed(written: str) -> None:
+    """``⚠️`` as a phone types it is the symbol and U+FE0F, which picks its emoji form: shown as
+    written (it was an escape, ``⚠\\ufe0f``, in every card that used one); compared as the symbol."""
+    from modelgov.text_safety import drawn
+
+    assert visible(written) == written and hidden(written) == []
+    assert "\ufe0f" not in drawn(written) and "\ufe0e" not in drawn(written)
+
+
+#: A code point among the symbol blocks that this Python's Unicode has not assigned.
+_UNASSIGNED_SYMBOL = next(chr(c) for c in range(0x2194, 0x2C00) if unicodedata.category(chr(c)) == "Cn")
+
+
+@pytest.mark.parametrize(
+    ("written", "escaped"),
+    [
+        ("a\ufe0f", ["\ufe0f"]),  # on a letter: nothing to pick
+        ("1\ufe0f", ["\ufe0f"]),  # a digit without the keycap
+        ("\u26a0\ufe0f\ufe0f", ["\ufe0f"]),  # a second selector
+        (f"{_UNASSIGNED_SYMBOL}\ufe0f", ["\ufe0f"]),  # on a code point of a symbol block Unicode has not assigned
+        ("\x1b\ufe0f", ["\x1b", "\ufe0f"]),
+    ],
+)
+def test_a_presentation_selector_anywhere_else_is_escaped(written: str, escaped: list[str]) -> None:
+    assert hidden(written) == escaped
 
 
 def test_groups_told_apart_only_by_the_tags_of_a_flag_nobody_draws_look_alike() -> None:

@@ -21,11 +21,12 @@ request writes. Some characters in such a string do not show as themselves:
 Two uses of those characters draw something and are left as they are: the three subdivision flags
 emoji fonts draw (the black flag U+1F3F4, the tags of ``gbeng``, ``gbsct`` or ``gbwls``, the cancel
 tag: England's, Scotland's and Wales'), and one ideographic variation selector after a CJK ideograph
-Unicode has assigned (the registered glyph of a Japanese name). A flag carries nothing a reader does
-not see; a variation selector picks one of at most 240 glyphs of the ideograph before it, so a text
+Unicode has assigned (the registered glyph of a Japanese name). So does the text or emoji
+presentation selector after a symbol that has both forms (``⚠️`` as a phone types it) and in a keycap
+(``1️⃣``). A flag carries nothing a reader does not see; a variation selector picks one of at most 240 glyphs of the ideograph before it, so a text
 of ideographs can carry a byte per ideograph that a font without those glyphs does not show (a
-known limit, docs/security.md). Any other flag's tags, a second selector, or one on anything else,
-is escaped.
+known limit, docs/security.md), and a presentation selector on a symbol drawn one way only is a bit
+nobody sees. Any other flag's tags, a second selector, or one on anything else, is escaped.
 
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
 whoever reads a page, a chart or a log sees that something was there and what it was, and nothing
@@ -69,17 +70,32 @@ CONTROL_CHARACTERS = re.compile(
 _FLAG = "\U0001f3f4(?:{})\U000e007f".format(
     "|".join("".join(chr(0xE0000 + ord(c)) for c in region) for region in ("gbeng", "gbsct", "gbwls"))
 )
-_IDEOGRAPH_VARIANT = "([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f])([\U000e0100-\U000e01ef])"
-_SHOWN_OR_ESCAPED = re.compile(f"({_FLAG})|{_IDEOGRAPH_VARIANT}|{CONTROL_CHARACTERS.pattern}")
+_IDEOGRAPH_VARIANT = (
+    "(?P<ideograph>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f])(?P<ivs>[\U000e0100-\U000e01ef])"
+)
+#: A symbol with the text or emoji presentation selector (U+FE0E, U+FE0F), as ``⚠️`` or ``❤️`` typed on a
+#: phone: the selector picks how the symbol is drawn. Symbols with emoji forms are among these blocks
+#: (©, ®, ‼, ⁉, ™, ℹ, arrows to the miscellaneous symbols, 〰, 〽, ㊗, ㊙, the pictographs); a keycap
+#: (``1️⃣``) is a digit, ``#`` or ``*``, the selector and the enclosing keycap.
+_SYMBOL_VARIANT = (
+    "(?P<symbol>[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2bff\u3030\u303d\u3297\u3299"
+    "\U0001f000-\U0001faff])(?P<presentation>[\ufe0e\ufe0f])|[#*0-9]\ufe0f(?=\u20e3)"
+)
+_SHOWN_OR_ESCAPED = re.compile(
+    f"(?P<flag>{_FLAG})|{_IDEOGRAPH_VARIANT}|{_SYMBOL_VARIANT}|(?P<other>{CONTROL_CHARACTERS.pattern})"
+)
 
 
 def _hidden_in(match: re.Match[str], kept: set[str]) -> str | None:
-    """The character of ``match`` to show as an escape, or None when it shows as what it is."""
-    if match.group(1):
-        return None
-    if match.group(2):
-        return match.group(3) if unicodedata.category(match.group(2)) == "Cn" else None
-    return None if match.group() in kept else match.group()
+    """The character of ``match`` to show as an escape, or None when it shows as what it is: a
+    selector is shown as an escape on a code point Unicode has not assigned (a missing-glyph box)."""
+    if match["other"] is not None:
+        return None if match["other"] in kept else match["other"]
+    if match["ideograph"] is not None:
+        return match["ivs"] if unicodedata.category(match["ideograph"]) == "Cn" else None
+    if match["symbol"] is not None:
+        return match["presentation"] if unicodedata.category(match["symbol"]) == "Cn" else None
+    return None  # a flag of England, Scotland or Wales, or a keycap
 
 
 def hidden(text: str, keep: str = "") -> list[str]:
