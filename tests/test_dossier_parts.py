@@ -254,3 +254,16 @@ def test_character_references_in_user_markdown_reach_the_dossier_as_escapes_not_
     text = "".join(_decoded(html))
     for shown in ("Approved\\u202edesserppa", "\\U000e0069", "\\u200f", "\\u200b\\ufeff", "t\\u2066itle"):
         assert shown in text, shown
+
+
+def test_a_control_character_that_skipped_every_text_helper_is_still_escaped(demo, monkeypatch) -> None:
+    """The document gets the last pass a page gets: a section that wrote user text without a helper
+    (as a future one might) still shows an override as an escape."""
+    from modelgov.dossier import document, results
+    from modelgov.text_safety import hidden
+
+    model, version, _ = _credit(demo)
+    monkeypatch.setattr(results, "card_section", lambda model: "<p>raw\u202edesserppa\U000e0041</p>")
+    html = document.build_dossier(demo, model.id, version.version).html
+    assert [c for part in _decoded(html) for c in hidden(part, keep="\n\t")] == []
+    assert "raw\\u202edesserppa\\U000e0041" in html

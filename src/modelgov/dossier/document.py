@@ -18,6 +18,7 @@ from modelgov.dossier import charts, governance, results
 from modelgov.dossier.html import code, facts, figure, h, p, t
 from modelgov.dossier.pdf import Attachment, DossierError
 from modelgov.manifest import EvaluationRun, Manifest, Model, ModelVersion
+from modelgov.text_safety import visible
 
 MANIFEST_NAME = "manifest.json"
 RESULTS_NAME = "policy-results.json"
@@ -229,6 +230,9 @@ def build_dossier(manifest: Manifest, model_id: str, version_name: str) -> Dossi
     )
     html = head + _cover(manifest, model, version, digest) + _contents([(a, ti) for a, ti, _ in present])
     html += "".join(f'<section class="part">{section}</section>' for _, _, section in present) + "</body></html>"
+    # the last pass the site's pages get too (mkdocs_site.write_project): a control or invisible
+    # character that reached the document without a text helper is shown as an escape, not laid out
+    html = visible(html, keep="\n\t")
     attachments = [
         Attachment(MANIFEST_NAME, raw, "The build's manifest: every number of this dossier, machine-readable."),
         Attachment(RESULTS_NAME, policy_results_bytes(manifest, model, version), "This version's policy results."),
