@@ -49,10 +49,12 @@ _AS_LATIN = str.maketrans(
         "ʏ": "y", "ᴢ": "z",
         # Latin letters drawn like others
         "ı": "i", "ɡ": "g", "ƒ": "f", "ℓ": "l", "ɑ": "a", "ǀ": "l",
-        # one stroke in scripts written right to left: Hebrew vav and paseq, Arabic alef, NKo a. One
-        # letter of each script, so that no two words of that script get one key (final nun, also a
-        # stroke, is left out: בן and בו are two words)
-        "ו": "l", "׀": "l", "ا": "l", "ߊ": "l",
+        # one stroke and one ring in scripts written right to left (Unicode's confusables): Hebrew vav
+        # and paseq, samekh; Arabic alef and the Arabic-Indic and Persian ones, heh and the
+        # Arabic-Indic five; NKo a and zero. At most one letter of a script for each Latin letter, so
+        # that no two words of that script get one key (final nun, also a stroke, is left out: בן
+        # and בו are two words; so is the Kurdish ە, drawn like heh: هەر has both)
+        "ו": "l", "׀": "l", "ס": "o", "ا": "l", "١": "l", "۱": "l", "ه": "o", "٥": "o", "ߊ": "l", "߀": "o",
         # digits read as letters
         "0": "o", "1": "l",
     }
@@ -62,17 +64,22 @@ _AS_LATIN = str.maketrans(
 #: drawn as ``religion`` in most fonts, as Unicode's confusables has it.
 _ONE_STROKE = str.maketrans({"l": "i", "|": "i"})
 
-#: Left out of a key: what separates the words of a name (spaces, dashes, dots, underscores), and
-#: the lines that stretch a word: the Arabic tatweel (a kashida inside an Arabic word, drawn as a
-#: dash between Latin letters) and the NKo lajanyalan (drawn as a low line).
-_SEPARATORS = frozenset(" \t_-.·‐‑‒–—―−\u0640\u07fa")
+#: Left out of a key: what separates the words of a name (spaces, dots, and every dash and connector
+#: of any script, by category, below: the Hebrew maqaf, the Armenian hyphen, the tie ‿), lines drawn
+#: like one (the minus sign, the modifier low macron, the hyphen bullet, box-drawing and extension
+#: lines), and the lines that stretch a word: the Arabic tatweel (a kashida inside an Arabic word,
+#: drawn as a dash between Latin letters) and the NKo lajanyalan (drawn as a low line). Not the marks
+#: that are letters: the Japanese long vowel ー (ビール is not ビル), the ideograph 一, the Hangul ㅡ.
+_SEPARATORS = frozenset(" \t.·−\u02cd\u2043\u2500\u23af\u0640\u07fa")
+_SEPARATOR_CATEGORIES = frozenset({"Pd", "Pc"})
 
 #: A number as a table writes one, in ASCII: two such names are two numbers, never one respelt.
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def _squeezed(text: str) -> str:
-    return "".join(c for c in text if c not in _SEPARATORS and not c.isspace()).replace("rn", "m")
+    kept = (c for c in text if c not in _SEPARATORS and not c.isspace())
+    return "".join(c for c in kept if unicodedata.category(c) not in _SEPARATOR_CATEGORIES).replace("rn", "m")
 
 
 def lookalike_key(name: str) -> str:
@@ -85,9 +92,9 @@ def lookalike_key(name: str) -> str:
     ``sex\u200b`` and ``s-e-x``; for ``age_band``, ``Age band`` and ``age‑band``; for ``religion``
     and ``reIigion``."""
     # read as Latin before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y);
-    # drawn again after folding, which can add a mark (a Turkish İ folds to i with a dot above: the
-    # dot an i has already, as a dotless ı is read as i)
-    folded = drawn(drawn(name).translate(_AS_LATIN).casefold()).translate(_AS_LATIN).translate(_ONE_STROKE)
+    # a Turkish İ folds to i with a dot above, the dot an i has already (as a dotless ı is read as i)
+    folded = drawn(name).translate(_AS_LATIN).casefold().replace("i\u0307", "i")
+    folded = folded.translate(_AS_LATIN).translate(_ONE_STROKE)
     return _squeezed(folded)
 
 
