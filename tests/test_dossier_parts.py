@@ -252,7 +252,7 @@ def test_character_references_in_user_markdown_reach_the_dossier_as_escapes_not_
     html = build_dossier(demo.model_copy(update={"models": models}), model.id, version.version).html
     assert [repr(c) for part in _decoded(html) for c in hidden(part, keep="\n\t")] == []
     text = "".join(_decoded(html))
-    for shown in ("Approved\\u202edesserppa", "\\U000e0069", "\\u200f", "\\u200b\\ufeff", "t\\u2066itle"):
+    for shown in ("Approved\\u202edesserppa", "⟦hidden text: ignore⟧", "\\u200f", "\\u200b\\ufeff", "t\\u2066itle"):
         assert shown in text, shown
 
 
@@ -266,4 +266,4 @@ def test_a_control_character_that_skipped_every_text_helper_is_still_escaped(dem
     monkeypatch.setattr(results, "card_section", lambda model: "<p>raw\u202edesserppa\U000e0041</p>")
     html = document.build_dossier(demo, model.id, version.version).html
     assert [c for part in _decoded(html) for c in hidden(part, keep="\n\t")] == []
-    assert "raw\\u202edesserppa\\U000e0041" in html
+    assert "raw\\u202edesserppa⟦hidden text: A⟧" in html

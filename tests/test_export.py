@@ -220,7 +220,7 @@ def test_a_computed_block_shows_the_hidden_characters_it_quotes_and_card_text_is
     hostile_version = version.model_copy(update={"summary": f"Retrain\u202eyearly{tags}."})
     readme = hf_model_card(manifest, hostile, hostile_version)
     details = readme.split("<!-- modelgov:computed details -->")[1].split("<!-- /modelgov:computed details -->")[0]
-    assert hidden(details, keep="\n") == [] and "Retrain\\u202eyearly\\U000e0069" in details
+    assert hidden(details, keep="\n") == [] and "Retrain\\u202eyearly⟦hidden text: ignore⟧." in details
     caveats = readme.split("<!-- modelgov:text recommendations -->")[1].split("<!-- /modelgov:text")[0]
     assert f"Known limits\u202e{tags}." in caveats
 
@@ -255,7 +255,9 @@ def test_the_title_and_front_matter_of_the_readme_show_hidden_characters_as_esca
 
     collect(front)
     assert [s for s in strings if hidden(s)] == []
-    assert front["tags"][0].startswith("risk\\u200b\\U000e0069") and front["license_name"].startswith("Own\\u202eterms")
+    assert front["tags"][0].startswith("risk\\u200b⟦hidden text: ignore⟧") and front["license_name"].startswith(
+        "Own\\u202eterms"
+    )
     title = next(line for line in readme.splitlines() if line.startswith("# "))
-    assert hidden(title) == [] and "Loans\\x1b[31m\\u202e\\U000e0069" in title
+    assert hidden(title) == [] and "Loans\\x1b[31m\\u202e⟦hidden text: ignore⟧" in title
     assert hidden(merge_readme(readme, manifest, hostile, version).split("---\n")[1], keep="\n") == []

@@ -30,7 +30,8 @@ nobody sees. Any other flag's tags, a second selector, or one on anything else, 
 
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
 whoever reads a page, a chart or a log sees that something was there and what it was, and nothing
-hidden acts on their screen. It is the one helper for this: the site's text filters, the charts,
+hidden acts on their screen. A run of tag characters is shown as the text it spells, in brackets
+that say so (``⟦hidden text: Ignore the failing rules.⟧``). It is the one helper for this: the site's text filters, the charts,
 the lineage drawing, every line the command line prints, and the policy results (CSV, JUnit) use it.
 
 :func:`spreadsheet_cell` does the same for a CSV cell and also keeps a spreadsheet from reading
@@ -78,31 +79,48 @@ _IDEOGRAPH_VARIANT = (
 #: (©, ®, ‼, ⁉, ™, ℹ, arrows to the miscellaneous symbols, 〰, 〽, ㊗, ㊙, the pictographs); a keycap
 #: (``1️⃣``) is a digit, ``#`` or ``*``, the selector and the enclosing keycap.
 _SYMBOL_VARIANT = (
-    "(?P<symbol>[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2bff\u3030\u303d\u3297\u3299"
-    "\U0001f000-\U0001faff])(?P<presentation>[\ufe0e\ufe0f])|[#*0-9]\ufe0f(?=\u20e3)"
+    "(?P<symbol>[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u24ff\u25a0-\u27ff\u2900-\u2bff\u3030\u303d"
+    "\u3297\u3299\U0001f000-\U0001faff])(?P<presentation>[\ufe0e\ufe0f])|[#*0-9]\ufe0f(?=\u20e3)"
 )
+#: Of those blocks (box drawing and Braille are left out of them), the characters that take a
+#: presentation selector: the other symbols (So), and ‼ ⁉ ℹ ↔ ◻ ◼ ◽ ◾ ⤴ ⤵ 〰 〽, which Unicode files
+#: under other categories. A selector on a mathematical sign (∑) picks nothing: escaped.
+_PRESENTED_OTHERS = frozenset("\u203c\u2049\u2139\u2194\u25fb\u25fc\u25fd\u25fe\u2934\u2935\u3030\u303d")
+#: A run of the tag characters that mirror printable ASCII (U+E0020–U+E007E): shown as the text it
+#: spells, which is what a reader needs to know (a page full of ``\\U000e0049`` escapes says only
+#: that something is there).
+_TAG_TEXT = "(?P<tags>[\U000e0020-\U000e007e]+)"
 _SHOWN_OR_ESCAPED = re.compile(
-    f"(?P<flag>{_FLAG})|{_IDEOGRAPH_VARIANT}|{_SYMBOL_VARIANT}|(?P<other>{CONTROL_CHARACTERS.pattern})"
+    f"(?P<flag>{_FLAG})|{_IDEOGRAPH_VARIANT}|{_SYMBOL_VARIANT}|{_TAG_TEXT}|(?P<other>{CONTROL_CHARACTERS.pattern})"
 )
 
 
 def _hidden_in(match: re.Match[str], kept: set[str]) -> str | None:
     """The character of ``match`` to show as an escape, or None when it shows as what it is: a
-    selector is shown as an escape on a code point Unicode has not assigned (a missing-glyph box)."""
+    selector is shown as an escape on a code point Unicode has not assigned (a missing-glyph box) or
+    a character that does not take it. The escaped character of a sequence is always its last."""
     if match["other"] is not None:
         return None if match["other"] in kept else match["other"]
     if match["ideograph"] is not None:
         return match["ivs"] if unicodedata.category(match["ideograph"]) == "Cn" else None
     if match["symbol"] is not None:
-        return match["presentation"] if unicodedata.category(match["symbol"]) == "Cn" else None
+        symbol = match["symbol"]
+        takes_it = unicodedata.category(symbol) == "So" or symbol in _PRESENTED_OTHERS
+        return None if takes_it else match["presentation"]
     return None  # a flag of England, Scotland or Wales, or a keycap
 
 
-def hidden(text: str, keep: str = "") -> list[str]:
+def hidden(text: str, keep: str = "\n\t") -> list[str]:
     """The characters of ``text`` that :func:`visible` (with the same ``keep``) shows as escapes, in
     order: empty when ``text`` shows as what it is."""
     kept = set(keep) - {"\r"}
-    return [c for m in _SHOWN_OR_ESCAPED.finditer(text) if (c := _hidden_in(m, kept)) is not None]
+    found: list[str] = []
+    for match in _SHOWN_OR_ESCAPED.finditer(text):
+        if match["tags"] is not None:
+            found += match["tags"]
+        elif (character := _hidden_in(match, kept)) is not None:
+            found.append(character)
+    return found
 
 
 def _escape(character: str) -> str:
@@ -113,6 +131,8 @@ def _escape(character: str) -> str:
 
 
 def _shown(match: re.Match[str], kept: set[str]) -> str:
+    if match["tags"] is not None:  # printable ASCII, every character of it
+        return "⟦hidden text: " + "".join(chr(ord(c) - 0xE0000) for c in match["tags"]) + "⟧"
     escaped = _hidden_in(match, kept)
     if escaped is None:
         return match.group()

@@ -104,10 +104,10 @@ def _front_matter(manifest: m.Manifest, model: m.Model, version: m.ModelVersion)
         license=known or ("other" if licence else None),
         license_name=licence if licence and not known else None,
     )
-    return _shown(data.to_dict())
+    return _escaped_strings(data.to_dict())
 
 
-def _shown(value: object) -> object:
+def _escaped_strings(value: object) -> object:
     """``value`` with control and invisible characters in every string shown as escapes: the front
     matter modelgov writes quotes the workspace (the model's name, its tags, the licence's name), and
     the Hub shows it as the card's title, chips and results; a YAML loader turns ``\\U000E0041`` back
@@ -115,9 +115,9 @@ def _shown(value: object) -> object:
     if isinstance(value, str):
         return visible(value, keep="")
     if isinstance(value, dict):
-        return {_shown(k): _shown(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shown(v) for v in value]
+        return {_escaped_strings(k): _escaped_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped_strings(v) for v in value]
     return value
 
 
