@@ -118,6 +118,44 @@ def test_a_changed_table_is_a_new_entry_never_a_stale_one(ws: Path, tmp_path: Pa
     assert len(entries(tmp_path / "cache")) == 4
 
 
+def test_other_code_with_the_same_version_number_reads_nothing_back(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source checkout or an install from a git commit keeps modelgov's version number between
+    commits: every key also names a digest of modelgov's own files, so a build by other code computes
+    its results, its pages and its site's parts again instead of reading those of the code before."""
+    from modelgov import cache as cache_module
+    from modelgov.build import build_site
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    build_site(ws, tmp_path / "before", cache_dir=tmp_path / "cache")
+    monkeypatch.setattr(cache_module, "code_digest", lambda: "0" * 64)  # the next commit's code
+    messages: list[str] = []
+    build_site(ws, tmp_path / "after", cache_dir=tmp_path / "cache", progress=messages.append)
+    assert "Analysis cache: 0 result(s) reused, 2 computed" in messages, messages
+    assert any(m.startswith("Site parts: 0 of ") for m in messages), messages
+
+
+def test_the_code_digest_reads_every_file_of_the_package_but_its_bytecode(tmp_path: Path) -> None:
+    from modelgov.cache import files_digest
+
+    root = tmp_path / "package"
+    (root / "render").mkdir(parents=True)
+    (root / "render" / "text.py").write_text("A = 1\n")
+    (root / "dossier.css").write_text("body {}\n")
+    first = files_digest([root])
+    (root / "render" / "__pycache__").mkdir()
+    (root / "render" / "__pycache__" / "text.cpython-311.pyc").write_bytes(b"\x00" * 16)
+    assert files_digest([root]) == first  # bytecode is not the code
+    (root / "render" / "text.py").write_text("A = 2\n")
+    changed = files_digest([root])
+    assert changed != first
+    (root / "render" / "text.py").rename(root / "render" / "words.py")
+    assert files_digest([root]) not in (first, changed)  # a renamed module is other code
+    (root / "render" / "words.py").rename(root / "render" / "text.py")
+    assert files_digest([root]) == changed
+
+
 def flip_a_body_byte(entry: Path) -> None:
     raw = bytearray(entry.read_bytes())
     raw[-100] ^= 0xFF

@@ -47,7 +47,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -97,13 +97,42 @@ def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
     return versions
 
 
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 over modelgov's own files: its code, the site's templates and assets, the built-in
+    policy packs, the dossier's stylesheet (every file of the package and of its data folders, the
+    bytecode left out). Read once per process.
+
+    Part of every key, beside the version: a source checkout, or an install from a git commit, keeps
+    the version number from one commit to the next, and a result, a page or a dossier that other
+    code made must not be read back as this code's."""
+    from modelgov import resources
+
+    package = Path(__file__).resolve().parent
+    return files_digest(dict.fromkeys([package, resources.site_templates_dir(), resources.policies_dir()]))
+
+
+def files_digest(roots: Iterable[Path]) -> str:
+    """SHA-256 over the names and contents of every file under ``roots``, in order, bytecode left out."""
+    digest = hashlib.sha256()
+    for root in roots:
+        files = (p for p in root.rglob("*") if "__pycache__" not in p.relative_to(root).parts and p.suffix != ".pyc")
+        for path in sorted((p for p in files if p.is_file()), key=lambda p: p.relative_to(root).as_posix()):
+            name = path.relative_to(root).as_posix().encode("utf-8", "surrogateescape")
+            digest.update(len(name).to_bytes(4, "big") + name + hashlib.sha256(path.read_bytes()).digest())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def cache_key(material: Mapping[str, Any]) -> str:
-    """SHA-256 of ``material`` (JSON-serialisable) together with the code and library versions."""
+    """SHA-256 of ``material`` (JSON-serialisable) together with the code (its version and
+    :func:`code_digest`) and the library versions."""
     # the manifest's schema version too: an entry holds manifest nodes, and a field added to them
     # (a minor version) must not be read back as its default from an entry written before it existed
     document = {
         "format": FORMAT,
         "modelgov": __version__,
+        "code": code_digest(),
         "manifest": SCHEMA_VERSION,
         "libraries": package_versions(_NUMERICAL_LIBRARIES),
         **material,
