@@ -762,3 +762,30 @@ def test_check_reuses_what_a_build_computed_and_writes_nothing_into_the_workspac
     assert snapshot(ws) == before
     code, err = cli(["check", str(ws), "--results", str(tmp_path / "r.json"), "--no-cache"], capsys)
     assert code == 0 and "Analysis cache:" not in err
+
+
+def test_a_new_version_of_a_library_that_reads_the_data_or_writes_the_pages_is_a_new_key(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result is keyed by the versions of the libraries that compute it and of those that read the
+    tables and logs it is computed from (DuckDB, PyArrow); a model's pages by those that write them
+    (Jinja, markdown-it-py, nh3, plotly): an nh3 release that closes a way past its allow-list must
+    not leave pages sanitised by the one before in the site."""
+    from modelgov import cache as cache_module
+    from modelgov.render import model_pages
+
+    built = build_manifest(load_workspace(ws))
+    known = cache_module.package_versions
+
+    def after_upgrading(package: str) -> Callable[[tuple[str, ...]], dict[str, str | None]]:
+        return lambda names: {**known(names), **({package: "99.0"} if package in names else {})}
+
+    results_key = cache_module.cache_key({"kind": "a result"})
+    pages_key = model_pages.cache_scope(built, None)[0]
+    for package in ("pyarrow", "duckdb"):
+        monkeypatch.setattr(cache_module, "package_versions", after_upgrading(package))
+        assert cache_module.cache_key({"kind": "a result"}) != results_key, package
+    monkeypatch.setattr(cache_module, "package_versions", known)
+    for package in ("nh3", "markdown-it-py", "jinja2", "plotly"):
+        monkeypatch.setattr(model_pages, "package_versions", after_upgrading(package))
+        assert model_pages.cache_scope(built, None)[0] != pages_key, package

@@ -75,8 +75,13 @@ MAX_ENTRY_BYTES = 512 * 1024 * 1024
 #: Overrides the default cache folder (``--cache-dir`` overrides both).
 CACHE_DIR_ENV = "MODELGOV_CACHE_DIR"
 
-#: Libraries whose versions can change a number; their versions are part of every key.
-_NUMERICAL_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "shap", "skops")
+#: Libraries whose versions can change a number, and those that read the data numbers are computed
+#: from (DuckDB and PyArrow scan the tables and logs, PySpark where a workspace asks for it); their
+#: versions are part of every key.
+_NUMERICAL_LIBRARIES = (
+    *("numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "shap", "skops"),
+    *("duckdb", "pyarrow", "pyspark"),
+)
 
 _MAX_HEADER = 1024  # the header line holds the format, a 64-digit key and a 64-digit MAC
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")

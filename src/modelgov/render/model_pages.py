@@ -16,13 +16,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from modelgov import resources
-from modelgov.cache import AnalysisCache, cache_key
+from modelgov.cache import AnalysisCache, cache_key, package_versions
 from modelgov.manifest import Manifest, Model
 from modelgov.render.content import SitePage
 from modelgov.render.page_paths import detail_pages, model_path, version_path
 from modelgov.render.page_renderer import PageRenderer
 
 __all__ = ["cache_scope", "cached_model_pages"]
+
+
+#: The libraries a model's pages are written with: Jinja and MarkupSafe (the templates), markdown-it-py
+#: and nh3 (a user's Markdown, rendered and sanitised), plotly (the charts). A new version, say nh3's
+#: fix of a way past its allow-list, renders every model's pages again instead of reusing them.
+_RENDERING_LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "nh3", "plotly")
 
 
 def cache_scope(manifest: Manifest, template_dir: Path | None) -> tuple[str, list[Any]]:
@@ -32,7 +38,11 @@ def cache_scope(manifest: Manifest, template_dir: Path | None) -> tuple[str, lis
     navigation (``index``)."""
     excluded: dict[str, Any] = {"models": True, "inputs": True, "built_at": True, "governance": {"results"}}
     shared = cache_key(
-        {"manifest": _json_digest(manifest, exclude=excluded), "templates": _templates_digest(template_dir)}
+        {
+            "manifest": _json_digest(manifest, exclude=excluded),
+            "templates": _templates_digest(template_dir),
+            "renderers": package_versions(_RENDERING_LIBRARIES),
+        }
     )
     index = [[m.id, m.name, [[v.version, v.status] for v in m.versions]] for m in manifest.models]
     return shared, index
