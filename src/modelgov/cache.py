@@ -47,6 +47,7 @@ import os
 import re
 import secrets
 import stat
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -138,6 +139,8 @@ def cache_key(material: Mapping[str, Any]) -> str:
         "format": FORMAT,
         "modelgov": __version__,
         "code": code_digest(),
+        # what is escaped on a page, and which groups look alike, follow this Python's Unicode tables
+        "unicode": unicodedata.unidata_version,
         "manifest": SCHEMA_VERSION,
         "libraries": package_versions(_NUMERICAL_LIBRARIES),
         **material,

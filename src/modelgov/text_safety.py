@@ -30,8 +30,9 @@ nobody sees. Any other flag's tags, a second selector, or one on anything else, 
 
 :func:`visible` replaces each of them by an escape a person can read (``\\x1b``, ``\\u202e``), so
 whoever reads a page, a chart or a log sees that something was there and what it was, and nothing
-hidden acts on their screen. A run of tag characters is shown as the text it spells, in brackets
-that say so (``⟦hidden text: Ignore the failing rules.⟧``). It is the one helper for this: the site's text filters, the charts,
+hidden acts on their screen. A run of tag characters is shown as the words it spells, in brackets
+that say so (``⟦hidden text: Ignore the failing rules.⟧``); a tag for a sign that is syntax
+somewhere (``<``, ``[``, ``*``, ``&``) stays an escape there. It is the one helper for this: the site's text filters, the charts,
 the lineage drawing, every line the command line prints, and the policy results (CSV, JUnit) use it.
 
 :func:`spreadsheet_cell` does the same for a CSV cell and also keeps a spreadsheet from reading
@@ -90,6 +91,20 @@ _PRESENTED_OTHERS = frozenset("\u203c\u2049\u2139\u2194\u25fb\u25fc\u25fd\u25fe\
 #: spells, which is what a reader needs to know (a page full of ``\\U000e0049`` escapes says only
 #: that something is there).
 _TAG_TEXT = "(?P<tags>[\U000e0020-\U000e007e]+)"
+
+#: The ASCII a run of tags is spelt with: letters, digits, the space and punctuation that no format
+#: modelgov writes to reads as syntax. Every other tag (``<``, ``[``, ``*``, ``&``, ``#``, ``/``…)
+#: stays an escape inside the brackets, so the spelt text is words and never markup: text is made
+#: visible before a user's Markdown is rendered, and a red-team pass spelt ``**Approved**``, a link
+#: and ``&#10215;`` (which would have closed the brackets) in tags.
+_SPELT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,;:!?'\"-")
+
+
+def _spelt(tags: str) -> str:
+    letters = (chr(ord(c) - 0xE0000) for c in tags)
+    return "⟦hidden text: " + "".join(c if c in _SPELT else _escape(chr(ord(c) + 0xE0000)) for c in letters) + "⟧"
+
+
 _SHOWN_OR_ESCAPED = re.compile(
     f"(?P<flag>{_FLAG})|{_IDEOGRAPH_VARIANT}|{_SYMBOL_VARIANT}|{_TAG_TEXT}|(?P<other>{CONTROL_CHARACTERS.pattern})"
 )
@@ -131,8 +146,8 @@ def _escape(character: str) -> str:
 
 
 def _shown(match: re.Match[str], kept: set[str]) -> str:
-    if match["tags"] is not None:  # printable ASCII, every character of it
-        return "⟦hidden text: " + "".join(chr(ord(c) - 0xE0000) for c in match["tags"]) + "⟧"
+    if match["tags"] is not None:
+        return _spelt(match["tags"])
     escaped = _hidden_in(match, kept)
     if escaped is None:
         return match.group()
