@@ -782,7 +782,7 @@ def test_a_new_version_of_a_library_that_reads_the_data_or_writes_the_pages_is_a
 
     results_key = cache_module.cache_key({"kind": "a result"})
     pages_key = model_pages.cache_scope(built, None)[0]
-    for package in ("pyarrow", "duckdb"):
+    for package in ("pyarrow", "duckdb", "xgboost"):
         monkeypatch.setattr(cache_module, "package_versions", after_upgrading(package))
         assert cache_module.cache_key({"kind": "a result"}) != results_key, package
     monkeypatch.setattr(cache_module, "package_versions", known)

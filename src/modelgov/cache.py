@@ -76,12 +76,14 @@ MAX_ENTRY_BYTES = 512 * 1024 * 1024
 #: Overrides the default cache folder (``--cache-dir`` overrides both).
 CACHE_DIR_ENV = "MODELGOV_CACHE_DIR"
 
-#: Libraries whose versions can change a number, and those that read the data numbers are computed
-#: from (DuckDB and PyArrow scan the tables and logs, PySpark where a workspace asks for it); their
-#: versions are part of every key.
+#: Libraries whose versions can change a number: those that compute them, those that read the data
+#: they are computed from (DuckDB and PyArrow scan the tables and logs, PySpark where a workspace asks
+#: for it) and those a model file may need to predict (its explanations run it); their versions are
+#: part of every key (None for one not installed).
 _NUMERICAL_LIBRARIES = (
     *("numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "shap", "skops"),
     *("duckdb", "pyarrow", "pyspark"),
+    *("xgboost", "lightgbm", "catboost"),
 )
 
 _MAX_HEADER = 1024  # the header line holds the format, a 64-digit key and a 64-digit MAC
