@@ -94,31 +94,18 @@ def test_a_changed_manifest_lays_the_dossier_out_again(built, tmp_path: Path) ->
 
 
 def test_a_changed_layout_lays_the_dossier_out_again(built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same manifest under a changed layout (a fix to the dossier's code or stylesheet within one
-    release) is laid out again, not answered with the PDF laid out before the fix."""
-    from modelgov.dossier import site
+    """The same manifest under other code (a fix to the dossier's code or stylesheet, or to the text
+    helpers it draws with, within one release: every cache key names a digest of modelgov's files) is
+    laid out again, not answered with the PDF laid out before the fix."""
+    from modelgov import cache as cache_module
 
     workspace, cache, first, _ = built
-    monkeypatch.setattr(site, "_layout_digest", lambda: hashlib.sha256(b"figure img { max-height: 1mm; }").hexdigest())
+    monkeypatch.setattr(
+        cache_module, "code_digest", lambda: hashlib.sha256(b"figure img { max-height: 1mm; }").hexdigest()
+    )
     messages, again = _build(workspace, tmp_path / "restyled", cache)
     assert "reused" not in messages[-1]
     assert again == first  # the layout itself did not change: the same bytes, laid out afresh
-
-
-def test_the_layout_digest_covers_the_code_and_stylesheet_that_lay_a_dossier_out() -> None:
-    from fnmatch import fnmatch
-    from importlib import resources
-
-    from modelgov.dossier import site
-
-    names = {
-        entry.name
-        for package, patterns in site._LAYOUT_SOURCES.items()
-        for entry in resources.files(package).iterdir()
-        if any(fnmatch(entry.name, pattern) for pattern in patterns)
-    }
-    assert {"document.py", "charts.py", "results.py", "dossier.css", "fairness_charts.py", "chart_style.py"} <= names
-    assert len(site._layout_digest()) == 64
 
 
 def test_without_a_fixed_build_time_nothing_is_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

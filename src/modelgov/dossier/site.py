@@ -20,7 +20,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,32 +107,6 @@ def _renderer_versions() -> dict[str, str | None]:
     return versions
 
 
-#: What lays a dossier out besides the manifest and the libraries: the dossier's own code and
-#: stylesheet, and the site's chart specifications and text formatting it draws from.
-_LAYOUT_SOURCES = {
-    "modelgov.dossier": ("*.py", "dossier.css"),
-    "modelgov.render": ("charts.py", "*_charts.py", "chart_style.py", "text.py", "usertext.py"),
-}
-
-
-@functools.cache
-def _layout_digest() -> str:
-    """SHA-256 of :data:`_LAYOUT_SOURCES`, in the key: the release's version does not change with a fix
-    to the layout, and a build after one must not be answered with a PDF laid out before it."""
-    from importlib import resources
-
-    digest = hashlib.sha256()
-    for package, patterns in _LAYOUT_SOURCES.items():
-        folder = resources.files(package)
-        names = sorted(
-            {entry.name for entry in folder.iterdir() for pattern in patterns if fnmatch(entry.name, pattern)}
-        )
-        for name in names:
-            digest.update(f"{package}/{name}\0".encode())
-            digest.update(hashlib.sha256(folder.joinpath(name).read_bytes()).digest())
-    return digest.hexdigest()
-
-
 def _cache_keys(manifest: Manifest, site_dir: Path, tasks: list[tuple[str, str, Path]]) -> dict[tuple[str, str], str]:
     """Each dossier's cache key. The manifest's digest is of the bytes the cover's digest is of: the
     site's own ``manifest.json`` when the site publishes it (the same bytes), else serialised here."""
@@ -151,7 +124,6 @@ def _cache_keys(manifest: Manifest, site_dir: Path, tasks: list[tuple[str, str, 
                 "model": model_id,
                 "version": version,
                 "renderers": _renderer_versions(),
-                "layout": _layout_digest(),
             }
         )
         for model_id, version, _ in tasks
