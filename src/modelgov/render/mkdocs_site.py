@@ -43,7 +43,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
 import jinja2
@@ -91,60 +91,10 @@ _MAIN_HTML = (
 )
 
 # Browsers refuse `new Worker()` for file:// pages, which Material's search needs. On file:// only,
-# this runs the worker script in a hidden same-page iframe and relays messages, so search works
-# when the site is opened from disk. It loads nothing from the network.
-_FILE_WORKER = """\
-/* modelgov: run Material's search worker on file:// pages (see modelgov.render.mkdocs_site). */
-(function () {
-  "use strict";
-  if (location.protocol !== "file:" || typeof EventTarget !== "function") return;
-  class FileWorker extends EventTarget {
-    constructor(url) {
-      super();
-      this.onmessage = null;
-      this.onerror = null;
-      this.frame = document.createElement("iframe");
-      this.frame.hidden = true;
-      document.body.appendChild(this.frame);
-      const scope = this.frame.contentWindow;
-      const doc = scope.document;
-      doc.open();
-      doc.write("<!doctype html><html><head></head><body></body></html>");
-      doc.close();
-      const deliver = (data) => {
-        const event = new MessageEvent("message", { data: data });
-        this.dispatchEvent(event);
-        if (typeof this.onmessage === "function") this.onmessage(event);
-      };
-      const load = (src) => new Promise((resolve, reject) => {
-        const script = doc.createElement("script");
-        script.onload = () => resolve();
-        script.onerror = () => reject(new Error("cannot load " + src));
-        script.src = src;
-        doc.body.appendChild(script);
-      });
-      scope.postMessage = (data) => setTimeout(() => deliver(data), 0);
-      scope.importScripts = (...urls) => urls.reduce((done, src) => done.then(() => load(src)), Promise.resolve());
-      this.ready = load(String(url)).catch((error) => {
-        const event = new ErrorEvent("error", { message: String(error), error: error });
-        this.dispatchEvent(event);
-        if (typeof this.onerror === "function") this.onerror(event);
-        throw error;
-      });
-    }
-    postMessage(data) {
-      this.ready.then(() => {
-        const scope = this.frame.contentWindow;
-        scope.dispatchEvent(new scope.MessageEvent("message", { data: data }));
-      }, () => {});
-    }
-    terminate() {
-      this.frame.remove();
-    }
-  }
-  window.Worker = FileWorker;
-})();
-"""
+# this script (render/file-worker.js) runs the worker script in a hidden same-page iframe and relays
+# messages, so search works when the site is opened from disk. It loads nothing from the network.
+_FILE_WORKER = resources.files("modelgov.render").joinpath("file-worker.js").read_text(encoding="utf-8")
+
 
 #: Python-Markdown extensions for the pages. Pages carry user text (escaped, or rendered to inert
 #: HTML by ``usertext``), so extensions that give text powers beyond formatting stay off:
