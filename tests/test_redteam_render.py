@@ -302,6 +302,21 @@ def test_every_character_drawn_as_nothing_is_shown_as_an_escape_and_left_out_of_
     assert drawn(f"a{character}b") == "ab"
 
 
+def test_the_first_look_of_visible_misses_no_character_it_escapes() -> None:
+    """``visible`` returns text untouched when its first, faster look finds nothing: every code point
+    it escapes must be one that look finds."""
+    import sys
+
+    from modelgov import text_safety
+
+    missed = [
+        f"U+{c:04X}"
+        for c in range(sys.maxunicode + 1)
+        if text_safety.CONTROL_CHARACTERS.match(chr(c)) and not text_safety._MAYBE_HIDDEN.match(chr(c))
+    ]
+    assert missed == []
+
+
 def test_every_format_character_but_the_visible_number_signs_is_escaped() -> None:
     """Every format character (Cf) this Python knows is escaped, except the prepended concatenation
     marks, which draw a sign (the Arabic number sign U+0600, the Syriac abbreviation mark)."""
