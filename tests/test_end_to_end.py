@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -182,6 +183,47 @@ def test_site_is_offline(demo: tuple[Path, Path]) -> None:
         assert not external.search(text), page
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
     assert (site / "assets/javascripts/plotly.min.js").stat().st_size > 1_000_000
+
+
+class _PageText(HTMLParser):
+    """The text a reader sees on a page: outside scripts, styles and code, which may hold Markdown
+    syntax on purpose."""
+
+    _SKIPPED = frozenset({"script", "style", "code", "pre", "textarea"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._skipping += tag in self._SKIPPED
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skipping -= tag in self._SKIPPED and self._skipping > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+#: Markdown that reached a page as text: a table's delimiter row, or an admonition's opening line.
+_UNRENDERED = re.compile(r"\|\s*:?-{3,}:?\s*\||^\s*!!! \w+", re.M)
+
+
+def test_no_page_shows_markdown_that_was_not_rendered(demo: tuple[Path, Path]) -> None:
+    """Every table and admonition a template writes is rendered: none reaches a reader as raw
+    Markdown. (A table inside an HTML block is not: the site's Markdown does not re-parse raw HTML,
+    and a KPI's week-by-week table in a ``<details>`` block showed its pipes.)"""
+    _, site = demo
+    leaked = {}
+    for page in sorted(site.rglob("*.html")):
+        reader = _PageText()
+        reader.feed(page.read_text(encoding="utf-8"))
+        found = _UNRENDERED.search("".join(reader.parts))
+        if found:
+            leaked[page.relative_to(site).as_posix()] = found.group(0)
+    assert not leaked, leaked
 
 
 def _dossiers_only(demo_build: DemoBuild, folder: Path, only: set[tuple[str, str]] | None = None) -> dict[str, str]:

@@ -420,9 +420,12 @@ def test_the_one_line_summary_gives_the_interval_the_records_and_whether_chance_
     losses = views["loss_rate"]
     latest = losses.latest.window.kpi
     line = losses.summary()
+    window = losses.latest.window
+    assert latest.count < window.outcome_rows  # a loss rate counts only the loans granted
     assert (
-        f"(95% interval {interval_text(losses.kpi, latest)}, {latest.count:,} records; target at most 4.00 %)" in line
-    )
+        f"(95% interval {interval_text(losses.kpi, latest)}, {latest.count:,} of the {window.outcome_rows:,} "
+        "records with outcomes; target at most 4.00 %)"
+    ) in line
     assert losses.clearly and "could lie on either side" not in line
     # the same week with an interval that reaches the target: the verdict stands, with its caveat
     wide = latest.model_copy(update={"interval": latest.interval.model_copy(update={"low": 0.035})})
@@ -431,3 +434,25 @@ def test_the_one_line_summary_gives_the_interval_the_records_and_whether_chance_
     widened = dataclasses.replace(losses, rows=[moved if r is row else r for r in losses.rows])
     assert not widened.clearly
     assert widened.summary().endswith("though its interval reaches the target: it could lie on either side by chance")
+
+
+def test_the_week_by_week_table_is_a_table_and_marks_a_small_baseline(demo_build) -> None:
+    """The churn KPI's table is rendered (it sat in an HTML block and reached the page as raw Markdown),
+    gives the records each value was computed on against those in the log, and marks a week whose
+    baseline (the customers not called) rests on fewer than 30 records, as its legend says."""
+    from modelgov.render.kpi_views import SMALL_WINDOW, kpi_views
+
+    built = demo_manifest(demo_build)
+    churn = built.model("customer-churn")
+    version = next(v for v in churn.versions if v.drift is not None and v.drift.kpis)
+    (view,) = kpi_views(churn, version)
+    small = [r for r in view.rows if r.window.baseline is not None and 0 < r.window.baseline.count < SMALL_WINDOW]
+    assert small and all(r.small_baseline for r in small)
+    page = (demo_build.site / f"models/customer-churn/{version.version}/monitoring.html").read_text(encoding="utf-8")
+    section = page[page.index("week by week") :]
+    table = section[: section.index("</table>")]
+    assert "|---|" not in table and "<td>" in table
+    first = small[0].window
+    cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table))
+    assert f"{first.kpi.count:,} of {first.outcome_rows:,} with outcomes, {first.rows:,} in the log" in cells
+    assert f"{first.baseline.count:,} records, small" in cells

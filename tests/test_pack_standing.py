@@ -398,3 +398,62 @@ def test_a_version_without_a_code_commit_fails_the_traceability_rules_and_says_w
     results = {(r.policy, r.rule): r for r in build_manifest(load_workspace(root), as_of=as_of).governance.results}
     assert results["eu-ai-act-high-risk", "version-traceable"].outcome == "pass"
     assert results["colorado-sb-26-189", "updates-traceable"].outcome == "pass"
+
+
+def _coming_and_in_force(as_of: dt.date) -> tuple[manifest.Manifest, manifest.Model, manifest.ModelVersion]:
+    """A manifest whose first version fails one rule of a pack still to come and passes one in force."""
+    built = make_manifest()
+    model, version = built.models[0], built.models[0].versions[0]
+    failing = {"id": "owner", "title": "Owner", "evidence": "model.owner.email", "require": {"==": "nobody@nowhere"}}
+    coming = LoadedPolicy(
+        pack(id="coming", title="Coming", rules=[failing], applies_from=as_of + dt.timedelta(days=9)), SOURCE
+    )
+    in_force = LoadedPolicy(
+        pack(id="now", title="Now", rules=[{**failing, "require": {"!=": "nobody@nowhere"}}]), SOURCE
+    )
+    report = govern(built, [coming, in_force], [], as_of)
+    assert not [
+        r for r in report.results if r.model == model.id and r.outcome in ("fail", "error") and not r.not_in_force
+    ]
+    return built.model_copy(update={"governance": report}), model, version
+
+
+def test_a_failure_not_in_force_is_shown_apart_from_the_failures_that_block() -> None:
+    """The matrix, the version's policy status and the counts show a failure under a text not in
+    force as "not met, not in force", never as the red "fail" whose legend says it blocks; the rule's
+    own line still says it fails, and why it does not block."""
+    from modelgov.render.compliance_outcomes import shown_outcome
+    from modelgov.render.policy_views import policy_status
+
+    built, model, version = _coming_and_in_force(dt.date(2026, 11, 24))
+    mine = [r for r in built.governance.results if (r.model, r.version) == (model.id, version.version)]
+    assert sorted((r.policy, r.outcome, shown_outcome(r)) for r in mine) == [
+        ("coming", "fail", "not-in-force"),
+        ("now", "pass", "pass"),
+    ]
+    assert policy_status(built, model, version) == "not-in-force"
+    page = _pages(built)["compliance/index.md"]
+    row = next(line for line in page.splitlines() if line.startswith(f'| <span id="{model.id}--'))
+    assert "mg-outcome--not-in-force" in row and "mg-outcome--fail" not in row, row
+    assert "not met, not in force</span></div>" in page.replace('<span class="mg-stat__label">', "")
+    assert re.search(r'mg-stat--fail"><span class="mg-stat__value">0<', page)
+    assert "fails, and does not block: the obligation is not yet in force" in page  # results that need attention
+
+
+def test_the_dossier_states_the_versions_verdict_and_what_does_not_block() -> None:
+    """The dossier's policy section says whether this version blocks the release, not the gate's
+    setting alone, and shows a failure under a text not in force as the site does."""
+    from modelgov.dossier.governance import policy_section
+
+    built, model, version = _coming_and_in_force(dt.date(2026, 11, 24))
+    section = policy_section(built, model, version)
+    assert "On this version, <strong>no result blocks the release</strong>." in section
+    assert "not in force</span><br/>fail; does not block: the obligation is not yet in force" in section
+    assert "blocks the release</strong>" not in section.replace("no result blocks the release</strong>", "")
+    # the same rule in force: it blocks, and the dossier says so on the rule and in the verdict
+    report = govern(built, [LoadedPolicy(pack(id="now", title="Now", rules=[
+        {"id": "owner", "title": "Owner", "evidence": "model.owner.email", "require": {"==": "nobody@nowhere"}}
+    ]), SOURCE)], [], dt.date(2026, 11, 24))  # fmt: skip
+    section = policy_section(built.model_copy(update={"governance": report}), model, version)
+    assert "On this version, <strong>1 result blocks the release</strong>" in section
+    assert "<br/><strong>blocks the release</strong>" in section

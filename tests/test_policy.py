@@ -742,3 +742,23 @@ def test_disparity_findings_name_their_groups_in_every_output(tmp_path: Path, ca
     assert ratio in out or ratio.split(" [")[1].rstrip("]") in out
     junit = (tmp_path / "j.xml").read_text()
     assert "÷" in junit and "(selection rate)" in junit
+
+
+@pytest.mark.parametrize(
+    ("rule", "says"),
+    [
+        ({"status_recorded": True}, "a version in staging or production got its status through modelgov promote"),
+        (
+            {"status_recorded": True, "require_signature": True},
+            "a version in staging or production got its status through modelgov promote (a signed entry)",
+        ),
+        ({"datasheet_fields": ["licence", "source"]}, "datasheets fill in: licence, source"),
+    ],
+)
+def test_each_rule_kind_states_its_own_requirement(rule: dict, says: str) -> None:
+    """The pages' "Requires" column: a status_recorded rule said "datasheets fill in:" with nothing
+    after it, the words of another kind."""
+    from modelgov.policy.engine import requirement_text
+    from modelgov.policy.schema import Rule
+
+    assert requirement_text(Rule.model_validate({"id": "r", "title": "R", **rule})) == says

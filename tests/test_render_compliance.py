@@ -30,12 +30,13 @@ from test_render import EPOCH, _live_html, parse
 
 #: Worst first, as the pages promise; written out here rather than imported, so a change of the
 #: order in the code is a failing test.
-ORDER = ["error", "fail", "warn", "waived", "pass", "not-applicable"]
+ORDER = ["error", "fail", "warn", "waived", "not-in-force", "pass", "not-applicable"]
 LABELS = {
     "error": "error",
     "fail": "fail",
     "warn": "warning",
     "waived": "waived",
+    "not-in-force": "not met, not in force",
     "pass": "pass",
     "not-applicable": "not applicable",
 }

@@ -20,6 +20,7 @@ from modelgov.monitoring import shadow_scan
 from modelgov.monitoring.aggregates import WindowSpec
 from modelgov.monitoring.shadow_report import ShadowSettings, metric_values, shadow_report
 from modelgov.monitoring.shadow_scan import Side, scan_shadow
+from modelgov.render.shadow_views import group_finding
 from workspace_factory import VERSION, write_workspace
 
 LEVEL = 0.95
@@ -388,6 +389,47 @@ def test_a_planted_group_difference_in_decision_changes_is_found(tmp_path):
     assert report.outcomes is None
 
 
+def test_a_group_decided_positive_more_often_is_named_even_when_change_rates_are_alike(tmp_path):
+    """Simulation with a known effect: the challenger changes about 8 % of every group's decisions, but
+    for women it only ever turns a negative decision positive, while for men it turns as many each way.
+    The change rates do not differ; the direction does, and the page says so for F, not for M."""
+    from modelgov.render.shadow_views import direction_sentence, moved_groups
+
+    rng = np.random.default_rng(8)
+    frame = _shadow_log(rng, 8000)
+    frame = frame[frame["sex"] != "X"].reset_index(drop=True)
+    champion = frame["champion_pred"].to_numpy()
+    women = (frame["sex"] == "F").to_numpy()
+    share_negative = (champion[~women] == 0).mean()  # half the changes each way: 4 % of all up, 4 % down
+    both_ways = ~women & (
+        rng.random(len(frame)) < np.where(champion == 0, 0.04 / share_negative, 0.04 / (1 - share_negative))
+    )
+    upward = women & (champion == 0) & (rng.random(len(frame)) < 0.08 / (champion[women] == 0).mean())
+    frame["challenger_pred"] = np.where(both_ways, 1 - champion, np.where(upward, 1, champion))
+    frame.drop(columns="y").to_parquet(tmp_path / "log.parquet")
+    scan = scan_shadow(
+        tmp_path / "log.parquet",
+        timestamp="ts",
+        window=WindowSpec("week"),
+        challenger=Side(prediction="challenger_pred"),
+        champion=Side(prediction="champion_pred"),
+        positive_label=1,
+        sensitive=["sex"],
+    )
+    report = _report(scan)
+    feature = report.features[0]
+    rates = {g.group: g for g in feature.groups}
+    assert abs(rates["F"].change_rate - rates["M"].change_rate) < 0.02  # alike in how often
+    assert [g.group for g in moved_groups(feature)] == ["F"]
+    assert rates["F"].decision_rate_delta > 0.05
+    sentence = direction_sentence(feature)
+    assert sentence.startswith(
+        "**Beyond chance, the challenger changes the share of positive decisions** by sex: for F from"
+    )
+    assert "for M" not in sentence
+    assert group_finding(report) == [feature]
+
+
 def test_no_difference_between_identical_versions(tmp_path):
     frame = _shadow_log(np.random.default_rng(4), 500)
     frame["challenger_pred"] = frame["champion_pred"]
@@ -407,6 +449,7 @@ def test_no_difference_between_identical_versions(tmp_path):
     assert report.overall.decision_rate_delta == 0.0
     assert report.overall.decision_rate_p is None
     assert [w.decided for w in report.windows] == [100] * 5
+    assert not group_finding(report)
 
 
 # --------------------------------------------------------------------------- the workspace

@@ -91,7 +91,7 @@ DECISIONS = {
         },
         {
             "id": "promoted-through-the-gate",
-            "title": "The version reached production through `modelgov promote`",
+            "title": "The version reached production through modelgov promote",
             "status_recorded": True,
             "severity": "warning",
         },

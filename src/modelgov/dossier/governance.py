@@ -11,7 +11,7 @@ from modelgov.dossier.html import badge, code, h, interval, md, num, p, signed, 
 from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
-from modelgov.render.compliance_outcomes import OUTCOMES, observed_text
+from modelgov.render.compliance_outcomes import OUTCOMES, blocks, observed_text, shown_outcome
 from modelgov.render.lineage_svg import lineage_svg
 from modelgov.render.policy_views import version_results
 from modelgov.render.views import delta_verdict
@@ -70,9 +70,17 @@ def comparison_section(model: Model, version: ModelVersion) -> str:
     return "\n".join(parts)
 
 
-def _result_row(result: PolicyResult, title: str) -> list[str]:
+def _result_row(result: PolicyResult, title: str, fail_on: str) -> list[str]:
     outcome = OUTCOMES.get(result.outcome)
-    shown = badge(outcome.label if outcome else result.outcome)
+    label = outcome.label if outcome else result.outcome
+    if shown_outcome(result) == "not-in-force":
+        # as the site shows it: the engine never counts it against the release
+        why = "the obligation is not yet in force" if result.not_in_force == "coming" else "its text was rescinded"
+        shown = f"{badge('not in force')}<br/>{t(label)}; does not block: {t(why)}"
+    else:
+        shown = badge(label)
+        if blocks(result, fail_on):
+            shown += "<br/><strong>blocks the release</strong>"
     if result.unwaived_outcome:
         shown += f"<br/>without the waiver: {t(result.unwaived_outcome)}"
     evidence = "<br/>".join(
@@ -96,11 +104,29 @@ def policy_section(manifest: Manifest, model: Model, version: ModelVersion) -> s
     if report is None:
         return "\n".join([*parts, p("No policy applies to this workspace.")])
     pairs = version_results(manifest, model, version)
-    parts.append(p(f"Checked as of {t(report.as_of)}; the release fails on {t(report.fail_on)} rules."))
+    gate = (
+        "any rule that is not met or cannot be checked (the check is set to fail on warnings)"
+        if report.fail_on == "warning"
+        else "a blocking rule that is not met or whose evidence cannot be checked"
+    )
+    blocking = [rr.result for _, rr in pairs if blocks(rr.result, report.fail_on)]
+    verdict = (
+        f"On this version, <strong>{num(len(blocking))} result{'s' if len(blocking) != 1 else ''} "
+        f"block{'s' if len(blocking) == 1 else ''} the release</strong>, marked below."
+        if blocking
+        else "On this version, <strong>no result blocks the release</strong>."
+    )
+    parts.append(
+        p(
+            f"Checked as of {t(report.as_of)}. The release is blocked by {gate}, unless an approved waiver in "
+            f"force covers it; a rule of a text not in force on that date (an obligation still to come, or one "
+            f"rescinded) is reported but never blocks. {verdict}"
+        )
+    )
     if not pairs:
         parts.append(p("No rule applies to this version."))
     else:
-        rows = [_result_row(rr.result, rr.title) for _, rr in pairs]
+        rows = [_result_row(rr.result, rr.title, report.fail_on) for _, rr in pairs]
         parts.append(table(["Rule", "Severity", "Outcome", "What was found", "Waiver"], rows, "results"))
     waivers = [
         w

@@ -128,7 +128,12 @@ def _kind_text(rule: Rule) -> str:
         return "not model inputs: " + ", ".join(rule.prohibited_features or [])
     if kind == "pii_legal_basis":
         return "datasets with personal data state their legal basis"
-    return "datasheets fill in: " + ", ".join(rule.datasheet_fields or [])
+    if kind == "status_recorded":
+        signed = " (a signed entry)" if rule.require_signature else ""
+        return f"a version in staging or production got its status through modelgov promote{signed}"
+    if kind == "datasheet_fields":
+        return "datasheets fill in: " + ", ".join(rule.datasheet_fields or [])
+    raise AssertionError(f"no requirement text for the rule kind {kind!r}")  # every kind of RULE_KINDS has one
 
 
 def _outcome(rule: Rule, checks: list[manifest.PolicyCheck]) -> manifest.Outcome:

@@ -37,6 +37,7 @@ __all__ = [
     "observed_text",
     "requirement_html",
     "rule_anchor",
+    "shown_outcome",
     "tally",
     "version_anchor",
     "waiver_anchor",
@@ -44,10 +45,27 @@ __all__ = [
 ]
 
 #: Outcomes from worst to best: a cell of the matrix shows the first one among its results.
-OUTCOME_ORDER = ("error", "fail", "warn", "waived", "pass", "not-applicable")
+#: ``not-in-force`` is not an outcome of the engine: it is how the pages show a result that is not met
+#: (fail, warn or error) under a text not in force on the date checked (:func:`shown_outcome`).
+OUTCOME_ORDER = ("error", "fail", "warn", "waived", "not-in-force", "pass", "not-applicable")
 
 #: Outcomes listed under "Results that need attention".
-ATTENTION = ("error", "fail", "warn", "waived")
+ATTENTION = ("error", "fail", "warn", "waived", "not-in-force")
+
+#: The engine's outcomes that a text not in force turns into ``not-in-force`` on the pages.
+_DORMANT = ("error", "fail", "warn")
+
+
+def shown_outcome(result: PolicyResult) -> str:
+    """The outcome the pages rank, count and badge a result by: its own, except that a rule of a text
+    not in force on the date checked (an obligation still to come, or one rescinded) that is not met
+    or cannot be checked is ``not-in-force``. The engine never counts such a result against the
+    release (``policy.engine``), so a red "fail" badge, which the legend says blocks, would tell a
+    reviewer the opposite of the verdict. The result keeps its own outcome in the manifest and the
+    JSON and CSV files, with ``not_in_force`` beside it."""
+    if result.not_in_force and result.outcome in _DORMANT:
+        return "not-in-force"
+    return result.outcome
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,13 @@ OUTCOMES: dict[str, OutcomeInfo] = {
             "the rule is not met or could not be checked, but an approved waiver in force covers it, so it "
             "does not block. The outcome without the waiver is kept and shown.",
         ),
+        OutcomeInfo(
+            "not-in-force",
+            "not met, not in force",
+            "the rule is not met or could not be checked, but the text it implements is not in force on the "
+            "date checked (an obligation still to come, or one rescinded). It is reported to show how ready the "
+            "version is, and does not block.",
+        ),
         OutcomeInfo("pass", "pass", "every check of the rule is met."),
         OutcomeInfo(
             "not-applicable",
@@ -95,14 +120,16 @@ _COUNTED = {
     "fail": ("failure", "failures"),
     "warn": ("warning", "warnings"),
     "waived": ("waived", "waived"),
+    "not-in-force": ("not met under a text not in force", "not met under texts not in force"),
     "pass": ("pass", "passes"),
     "not-applicable": ("not applicable", "not applicable"),
 }
 
 
 def tally(results: Iterable[PolicyResult]) -> dict[str, int]:
-    """Results by outcome, in :data:`OUTCOME_ORDER`, outcomes with none left out."""
-    found = Counter(r.outcome for r in results)
+    """Results by the outcome the pages show (:func:`shown_outcome`), in :data:`OUTCOME_ORDER`,
+    outcomes with none left out."""
+    found = Counter(shown_outcome(r) for r in results)
     return {key: found[key] for key in OUTCOME_ORDER if found[key]}
 
 

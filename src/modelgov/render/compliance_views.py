@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from modelgov.manifest import GovernanceReport, Manifest, Model, ModelVersion, Policy, PolicyResult, PolicyRule
-from modelgov.render.compliance_outcomes import ATTENTION, OUTCOME_ORDER, blocks, version_anchor, worst
+from modelgov.render.compliance_outcomes import ATTENTION, OUTCOME_ORDER, blocks, shown_outcome, version_anchor, worst
 from modelgov.render.waiver_views import WAIVER_GROUPS, WaiverRow, waiver_rows
 
 __all__ = ["ComplianceView", "MatrixRow", "compliance_view", "ordered_versions"]
@@ -77,8 +77,10 @@ class ComplianceView:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Results by outcome, in :data:`OUTCOME_ORDER` (the counts of ``policy-results.json``)."""
-        found = Counter(r.outcome for r in self.report.results)
+        """Results by the outcome the pages show, in :data:`OUTCOME_ORDER`: the counts of
+        ``policy-results.json``, except that a result not met under a text not in force is counted as
+        ``not-in-force`` (:func:`.compliance_outcomes.shown_outcome`), not as the failure it is there."""
+        found = Counter(shown_outcome(r) for r in self.report.results)
         return {key: found.get(key, 0) for key in OUTCOME_ORDER}
 
     @property
@@ -104,7 +106,7 @@ class ComplianceView:
         return next((r for r in policy.rules if r.id == rule_id), None) if policy else None
 
     def policy_counts(self, policy_id: str) -> dict[str, int]:
-        found = Counter(r.outcome for r in self.report.results if r.policy == policy_id)
+        found = Counter(shown_outcome(r) for r in self.report.results if r.policy == policy_id)
         return {key: found[key] for key in OUTCOME_ORDER if found[key]}
 
     def blocks(self, result: PolicyResult) -> bool:
@@ -118,7 +120,7 @@ def compliance_view(manifest: Manifest) -> ComplianceView | None:
         return None
     by_cell: dict[tuple[str, str, str], list[str]] = {}
     for result in report.results:
-        by_cell.setdefault((result.model, result.version, result.policy), []).append(result.outcome)
+        by_cell.setdefault((result.model, result.version, result.policy), []).append(shown_outcome(result))
     rows = [
         MatrixRow(
             model_id=model_id,
@@ -131,7 +133,7 @@ def compliance_view(manifest: Manifest) -> ComplianceView | None:
     ]
     order = {key: i for i, key in enumerate(OUTCOME_ORDER)}
     attention = sorted(
-        (r for r in report.results if r.outcome in ATTENTION), key=lambda r: order.get(r.outcome, -1)
+        (r for r in report.results if shown_outcome(r) in ATTENTION), key=lambda r: order.get(shown_outcome(r), -1)
     )  # sorted() is stable: manifest order within an outcome
     return ComplianceView(
         report=report,

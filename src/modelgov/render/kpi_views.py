@@ -76,6 +76,26 @@ class KpiRow:
     def small(self) -> bool:
         return self.window.kpi is not None and 0 < self.window.kpi.count < SMALL_WINDOW
 
+    @property
+    def small_baseline(self) -> bool:
+        """The baseline measured in this window (a column of the log) rests on few values: a verdict
+        against it is as weak as one on a small window, whatever the KPI's own count."""
+        return self.window.baseline is not None and 0 < self.window.baseline.count < SMALL_WINDOW
+
+
+def counted_text(kpi: Kpi, window: KpiWindow) -> str:
+    """How many records a window's value was computed on, against the records it could have been:
+    ``337 of the 474 records with outcomes`` when only some hold the KPI's columns (a loss rate over the
+    loans granted), so that this count and the log's own count of the window are not read as two
+    numbers for the same thing."""
+    if window.kpi is None:
+        return ""
+    counted = window.kpi.count
+    pool, where = (window.outcome_rows, "with outcomes") if kpi.table == "outcomes" else (window.rows, "in the log")
+    if pool is None or counted == pool:
+        return f"{counted:,} record{'s' if counted != 1 else ''}"
+    return f"{counted:,} of the {pool:,} records {where}"
+
 
 @dataclass(frozen=True)
 class KpiView:
@@ -167,7 +187,7 @@ class KpiView:
 
     def summary(self) -> str:
         """One line in business words, e.g. ``Credit losses: 5.61 % in the week of 2026-10-26 (95% interval
-        4.12 % – 6.87 %, 337 records; target at most 4.00 %) — misses its target, 5 weeks in a row``:
+        4.12 % – 6.87 %, 337 of the 474 records with outcomes; target at most 4.00 %) — misses its target, 5 weeks in a row``:
         the interval and the count say how firmly, and a value whose interval reaches the target says so."""
         kpi = self.kpi
         latest = self.latest
@@ -182,7 +202,7 @@ class KpiView:
         interval = interval_text(kpi, latest.window.kpi)
         basis = ", ".join(
             ([f"{self.level:.0%} interval {interval}"] if interval else [])
-            + ([f"{latest.window.kpi.count:,} records"] if latest.window.kpi else [])
+            + ([counted_text(kpi, latest.window)] if latest.window.kpi else [])
         )
         basis = f"{basis}; " if basis else ""
         text = f"{kpi.title}: {value} in {self.phrase(latest)} ({basis}target {target_text(kpi)}) — "

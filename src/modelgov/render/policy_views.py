@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from modelgov.manifest import CoverageClause, Manifest, Model, ModelVersion, Policy, PolicyResult, PolicyRule
-from modelgov.render.compliance_outcomes import OUTCOME_ORDER, SEVERITIES, version_anchor, worst
+from modelgov.render.compliance_outcomes import OUTCOME_ORDER, SEVERITIES, shown_outcome, version_anchor, worst
 from modelgov.render.compliance_views import ordered_versions
 
 __all__ = [
@@ -61,11 +61,11 @@ class VersionSection:
 
     @property
     def worst(self) -> str | None:
-        return worst(r.result.outcome for r in self.results)
+        return worst(shown_outcome(r.result) for r in self.results)
 
     @property
     def counts(self) -> dict[str, int]:
-        found = Counter(r.result.outcome for r in self.applicable)
+        found = Counter(shown_outcome(r.result) for r in self.applicable)
         return {key: found[key] for key in OUTCOME_ORDER if found[key]}
 
     @property
@@ -141,7 +141,9 @@ def policy_view(manifest: Manifest, policy: Policy) -> PolicyView:
         )
     coverage = []
     for clause in policy.coverage:
-        outcomes = Counter(r.outcome for r in results if r.rule in clause.rules and r.outcome != "not-applicable")
+        outcomes = Counter(
+            shown_outcome(r) for r in results if r.rule in clause.rules and r.outcome != "not-applicable"
+        )
         coverage.append(
             CoverageRow(
                 clause=clause,
@@ -149,7 +151,7 @@ def policy_view(manifest: Manifest, policy: Policy) -> PolicyView:
                 tally={key: outcomes[key] for key in OUTCOME_ORDER if outcomes[key]},
             )
         )
-    found = Counter(r.outcome for r in results)
+    found = Counter(shown_outcome(r) for r in results)
     return PolicyView(
         policy=policy,
         sections=sections,
@@ -176,7 +178,7 @@ def version_results(manifest: Manifest, model: Model, version: ModelVersion) -> 
         applicable.sort(key=lambda r: position.get(r.rule, len(position)))
         out += [(policy, RuleResult(rules.get(r.rule), r)) for r in applicable]
     rank = {key: i for i, key in enumerate(OUTCOME_ORDER)}
-    return sorted(out, key=lambda pair: rank.get(pair[1].result.outcome, -1))
+    return sorted(out, key=lambda pair: rank.get(shown_outcome(pair[1].result), -1))
 
 
 def policy_status(manifest: Manifest, model: Model, version: ModelVersion | None) -> str | None:
@@ -185,4 +187,4 @@ def policy_status(manifest: Manifest, model: Model, version: ModelVersion | None
     report = manifest.governance
     if report is None or version is None:
         return None
-    return worst(r.outcome for r in report.results if (r.model, r.version) == (model.id, version.version))
+    return worst(shown_outcome(r) for r in report.results if (r.model, r.version) == (model.id, version.version))

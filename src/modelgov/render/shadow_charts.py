@@ -43,11 +43,12 @@ def _change(node: ShadowComparison) -> tuple[float | None, Any]:
     return node.change_rate, interval
 
 
-def _subtitle(version: ModelVersion) -> str:
+def _subtitle(version: ModelVersion, *, over_time: bool = True) -> str:
     report = version.shadow
     assert report is not None
     logs = ", ".join(ref.path for ref in report.logs) or "the shadow log"
-    return f"Challenger {version.version} beside champion {report.champion} · {logs} · by {report.window}"
+    when = f" · by {report.window}" if over_time else " · all requests"
+    return f"Challenger {version.version} beside champion {report.champion} · {logs}{when}"
 
 
 def shadow_windows_chart(model: Model, version: ModelVersion) -> str | None:
@@ -158,7 +159,12 @@ def shadow_groups_chart(model: Model, version: ModelVersion, feature: str) -> st
              "text": f"all requests: {overall * 100:.1f}%"},
         ]  # fmt: skip
     figure["layout"]["yaxis"].update({"tickformat": ".0%", "rangemode": "tozero"})
-    figure = _style(figure, f"Decisions changed by group of {feature}", _subtitle(version), height=PANEL_HEIGHT + 200)
+    figure = _style(
+        figure,
+        f"Decisions changed by group of {feature}",
+        _subtitle(version, over_time=False),
+        height=PANEL_HEIGHT + 200,
+    )
     return _html(
         figure,
         _chart_id("shadow-groups", model.id, version.version, feature),

@@ -141,8 +141,45 @@ def is_finding(gap: ShadowGap) -> bool:
 
 
 def group_finding(report: ShadowReport) -> list[ShadowFeature]:
-    """Sensitive features whose gap in decision-change rates is a finding (see :func:`is_finding`)."""
-    return [f for f in report.features if f.max_change_gap and is_finding(f.max_change_gap)]
+    """Sensitive features whose gap in decision-change rates is a finding (see :func:`is_finding`), or
+    with a group whose positive-decision rate the challenger moves beyond chance (:func:`moved_groups`)."""
+    return [f for f in report.features if (f.max_change_gap and is_finding(f.max_change_gap)) or moved_groups(f)]
+
+
+def moved_groups(feature: ShadowFeature) -> list:
+    """The groups (not small) whose positive-decision rate the challenger changes beyond chance: the
+    interval of the change excludes zero. How often decisions change says nothing of their direction:
+    a challenger can change as many decisions for every group and still refer one group far more often."""
+    return [
+        g
+        for g in feature.groups
+        if g.decided and not g.small and g.decision_rate_delta is not None
+        and excludes_zero(g.decision_rate_delta_interval)
+    ]  # fmt: skip
+
+
+def direction_sentence(feature: ShadowFeature) -> str:
+    """Which way the challenger moves each group's positive decisions, where that is beyond chance;
+    empty when it is for no group."""
+    moved = moved_groups(feature)
+    if not moved:
+        return ""
+    parts = [
+        f"for {text.text(g.group)} from {pct(g.champion_rate)} to {pct(g.challenger_rate)} "
+        f"({points(g.decision_rate_delta)}, {points_interval(g.decision_rate_delta_interval)})"
+        for g in moved
+    ]
+    judged = (
+        " Each group is judged on its own interval: with many groups, one can come out this way by chance."
+        if len([g for g in feature.groups if g.decided and not g.small]) > 2
+        else ""
+    )
+    return (
+        f"**Beyond chance, the challenger changes the share of positive decisions** by {text.text(feature.feature)}: "
+        + "; ".join(parts)
+        + "."
+        + judged
+    )
 
 
 def verdict(metric: ShadowMetricDelta) -> str:
