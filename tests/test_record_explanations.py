@@ -61,13 +61,26 @@ def test_linear_attributions_and_reason_codes_equal_a_hand_computation(data) -> 
     for row in range(5):
         codes = reason_codes(found.values[row], FEATURES, adverse="high", count=2, labels={"a": "Feature A"})
         pushing = [(v, i) for i, v in enumerate(by_hand[row]) if v > 0]
-        expected = [FEATURES[i] for _, i in sorted(pushing, key=lambda item: -item[0])[:2]]
+        material = [(v, i) for v, i in pushing if v >= 0.05 * sum(p for p, _ in pushing)]
+        expected = [FEATURES[i] for _, i in sorted(material, key=lambda item: -item[0])[:2]]
         assert [c.feature for c in codes] == expected
         assert all(c.label == ("Feature A" if c.feature == "a" else c.feature) for c in codes)
         low = reason_codes(found.values[row], FEATURES, adverse="low", count=2, labels={})
+        pulling = [(v, i) for i, v in enumerate(by_hand[row]) if v < 0]
         assert [c.feature for c in low] == [
-            FEATURES[i] for _, i in sorted([(v, i) for i, v in enumerate(by_hand[row]) if v < 0])[:2]
-        ]
+            FEATURES[i] for v, i in sorted(pulling) if -v >= 0.05 * -sum(p for p, _ in pulling)
+        ][:2]
+
+
+def test_a_feature_that_barely_pushed_is_not_a_reason_code() -> None:
+    """Four codes asked for, two material: the third feature pushed a thousandth as hard as the
+    first and is left out rather than named as a principal reason; one at exactly 5 % is kept."""
+    features = ["income", "age", "debt", "tenure"]
+    codes = reason_codes([1.0, 0.0015, 0.5, -0.3], features, adverse="high", count=4, labels={"age": "Age"})
+    assert [c.feature for c in codes] == ["income", "debt"]
+    at_floor = reason_codes([0.9, 0.05, 0.05, 0.0], features, adverse="high", count=4, labels={})
+    assert [c.feature for c in at_floor] == ["income", "age", "debt"]
+    assert reason_codes([-1.0, -0.2, 0.0, 0.0], features, adverse="high", count=4, labels={}) == []
 
 
 def test_what_if_flips_equal_a_hand_search(data) -> None:

@@ -2,7 +2,10 @@
 
 A reason code is a feature that pushed a decision toward its adverse outcome: of one record's SHAP
 values, those on the adverse side (positive when a high score is adverse, negative when a low one
-is), largest first, at most N. This is the "principal reasons" reading of attributions used for
+is), largest first, at most N, and each at least :data:`MATERIAL_SHARE` of the record's whole push
+toward that side. Without that floor the list was filled up to N with whatever pushed at all: a
+feature whose push was a thousandth of the income's was named as a principal reason for a rejection
+(and, being the applicant's age, as a sensitive one). This is the "principal reasons" reading of attributions used for
 adverse-action notices; it inherits SHAP's limits (with correlated features the credit is split
 between them, and a tree explainer's split differs from an interventional one's).
 
@@ -22,6 +25,9 @@ from modelgov.manifest import GroupReasonCodes, ReasonCode, ReasonCodeShare
 
 #: Reason codes listed per group in the table.
 TOP_PER_GROUP = 5
+#: A feature is a reason code only when its push toward the adverse side is at least this share of
+#: the record's whole push toward that side (the sum over the features that push that way).
+MATERIAL_SHARE = 0.05
 #: A feature whose share of reason codes differs by at least this much between groups is named.
 DIFFERING_SHARE = 0.25
 
@@ -29,9 +35,12 @@ DIFFERING_SHARE = 0.25
 def reason_codes(
     attributions: Sequence[float], features: Sequence[str], *, adverse: str, count: int, labels: Mapping[str, str]
 ) -> list[ReasonCode]:
-    """The ``count`` features whose attributions pushed hardest toward the adverse side (ties: input order)."""
+    """The ``count`` features whose attributions pushed hardest toward the adverse side (ties: input
+    order), leaving out any whose push is below :data:`MATERIAL_SHARE` of the record's whole push."""
     sign = 1.0 if adverse == "high" else -1.0
     pushes = [(sign * float(value), index) for index, value in enumerate(attributions) if sign * float(value) > 0]
+    whole = sum(push for push, _ in pushes)
+    pushes = [(push, index) for push, index in pushes if push >= MATERIAL_SHARE * whole]
     pushes.sort(key=lambda item: (-item[0], item[1]))
     return [
         ReasonCode(
