@@ -188,6 +188,17 @@ def test_the_monitoring_page_states_the_assumption_and_flags_the_disagreeing_win
     # fewer positives than the scores promise: precision falls below its interval, recall above it
     assert "may be off in either direction" in page
     assert "none yet" in section  # the days without outcomes: the estimate is all there is
+    # every miss the count covers can be found: those of metrics the table leaves out are listed under it
+    labels = {m.name: m.label for w in report.windows if w.estimated for m in w.estimated.metrics}
+    unshown = [
+        (w.start[:10], labels[c.name])
+        for w in report.windows
+        for c in w.estimate_checks
+        if c.disagrees and c.name not in ("roc_auc", "accuracy")
+    ]
+    assert unshown and f"in the metrics this table leaves out ({len(unshown)} of the" in section
+    for day, label in unshown:
+        assert f"{day}, {label} " in section, (day, label)
 
 
 def test_policies_read_the_latest_estimate_and_the_windows_where_outcomes_contradicted_it(tmp_path) -> None:

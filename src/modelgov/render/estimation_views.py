@@ -49,6 +49,19 @@ class EstimationView:
         return [r for r in self.checked if r.disagreeing]
 
     @property
+    def unshown_misses(self) -> list[tuple[EstimatedRow, EstimateCheck]]:
+        """Realized values outside their interval in metrics the table does not show, window by window:
+        the count of misses covers every estimated metric, so each one is listed where a reader can
+        find it."""
+        shown = {name for name, _ in self.metrics}
+        return [
+            (row, check)
+            for row in self.checked
+            for name, check in row.checks.items()
+            if check.disagrees and name not in shown
+        ]
+
+    @property
     def comparisons(self) -> int:
         """Realized values set beside an interval, over every window and metric."""
         return sum(1 for r in self.checked for c in r.checks.values() if c.disagrees is not None)
