@@ -550,3 +550,16 @@ def test_the_home_page_lists_the_tests_under_way(demo: tuple[Path, Path]) -> Non
     assert "the fixed-horizon result must not be read" in rows[2][5]
     home = (site / "index.html").read_text()
     assert 'href="models/credit-default/2.0/shadow.html"' in home
+
+
+def test_the_monitoring_summary_states_calibration_beside_ranking(demo: tuple[Path, Path]) -> None:
+    """A probability of default feeds provisions: the summary gives the latest week's Brier score
+    against the reference's, since ROC AUC can hold while the probabilities stray from the outcomes."""
+    _, site = demo
+    built = manifest.read(site / "manifest.json")
+    version = next(v for v in built.model("credit-default").versions if v.version == "1.1")
+    last = [w for w in version.drift.windows if w.labelled_rows][-1]
+    brier = next(m.value for m in last.performance if m.name == "brier")
+    reference = next(m.value for m in version.drift.reference_performance if m.name == "brier")
+    page = html.unescape(re.sub(r"<[^>]+>", "", (site / "models/credit-default/1.1/monitoring.html").read_text()))
+    assert f"Calibration: Brier score {brier:.3f} against {reference:.3f} in the reference" in page
