@@ -563,3 +563,14 @@ def test_the_monitoring_summary_states_calibration_beside_ranking(demo: tuple[Pa
     reference = next(m.value for m in version.drift.reference_performance if m.name == "brier")
     page = html.unescape(re.sub(r"<[^>]+>", "", (site / "models/credit-default/1.1/monitoring.html").read_text()))
     assert f"Calibration: Brier score {brier:.3f} against {reference:.3f} in the reference" in page
+
+
+def test_a_group_tables_all_rows_interval_says_where_it_comes_from(demo: tuple[Path, Path]) -> None:
+    """The same true positive rate shows four slightly different intervals on a card (the metrics,
+    and each sensitive feature's table): each group table says its All rows intervals are its own
+    resamples' estimate of the same range."""
+    _, site = demo
+    card = re.sub(
+        r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", (site / "models/credit-default/1.1/index.html").read_text()))
+    )
+    assert card.count("come from this table's own resamples, drawn with its groups") >= 2
