@@ -251,6 +251,35 @@ def test_waivers_fall_in_one_group_each() -> None:
     assert next(r.group for r in waiver_rows(changed) if r.waiver.id == "W-2024-050") == "unused"
 
 
+@pytest.mark.parametrize(
+    ("approved_by", "own"),
+    [
+        ("{name} (Credit Risk)", True),
+        ("{email}", True),
+        ("  {NAME}  ", True),  # case and surrounding space do not hide the owner
+        ("Chief Risk Officer", False),
+        ("{name}son", False),  # a longer name is someone else
+        ("x.{email}", False),
+    ],
+)
+def test_a_waiver_approved_by_the_owner_of_the_model_it_excuses_is_marked(approved_by: str, own: bool) -> None:
+    """Segregation of duties: an exception approved by the person accountable for the model has no
+    independent approval, and the waivers page says so beside the approver and in the overview."""
+    manifest = make_manifest()
+    report = manifest.governance
+    waiver = next(w for w in report.waivers if w.id == "W-2024-031")
+    model = next(m for m in manifest.models if any(m.id == pattern for pattern in waiver.models))
+    who = approved_by.format(name=model.owner.name, NAME=model.owner.name.upper(), email=model.owner.email)
+    waivers = [w.model_copy(update={"approved_by": who}) if w is waiver else w for w in report.waivers]
+    changed = manifest.model_copy(update={"governance": report.model_copy(update={"waivers": waivers})})
+    row = next(r for r in waiver_rows(changed) if r.waiver.id == waiver.id)
+    assert row.own_models == ((model.name,) if own else ())
+    others = sum(bool(r.own_models) for r in waiver_rows(changed) if r.waiver.id != waiver.id)
+    page = {p.path: p.markdown for p in render_pages(changed)}["compliance/waivers.md"]
+    assert page.count("**Not independent:** the owner of") == others + own
+    assert page.count("approved by the model's own owner") == others + own
+
+
 @pytest.mark.slow
 def test_waivers_page_lists_each_waiver_in_its_group_with_what_it_covers(site: Path) -> None:
     report = make_manifest().governance

@@ -10,6 +10,9 @@ same rows (:mod:`.compliance_views`).
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from modelgov.manifest import Manifest, PolicyResult, PolicyRule, WaiverState
@@ -42,6 +45,7 @@ class WaiverRow:
     would_cover: list[PolicyResult]  # expired: the results it would cover if it still applied
     unmatched: list[str]  # used_by / would_apply_to entries with no result in the report
     rule: PolicyRule | None = None  # the rule it waives, if the report's policies list it
+    own_models: tuple[str, ...] = ()  # names of the models it covers whose owner approved it (:func:`_owned_by`)
 
     @property
     def group(self) -> str:
@@ -67,6 +71,31 @@ class WaiverRow:
         if self.waiver.versions is None:
             return f"models {models}; all versions"
         return f"models {models}; versions {', '.join(self.waiver.versions)}"
+
+
+def _folded(value: str | None) -> str:
+    return unicodedata.normalize("NFKC", value or "").casefold().strip()
+
+
+def _names(approver: str, person: str) -> bool:
+    """``approver`` (free text: ``Marcus Lindqvist (Customer Analytics)``) names ``person`` (a name or
+    an e-mail address) as a whole, not inside a longer word or address (a longer name that ends with it
+    matches too: this marks a waiver for a reviewer to look at, it decides nothing)."""
+    folded = _folded(person)
+    return bool(folded) and re.search(rf"(?<![\w.@-]){re.escape(folded)}(?![\w@-])", _folded(approver)) is not None
+
+
+def _owned_by(manifest: Manifest, waiver: WaiverState) -> tuple[str, ...]:
+    """The models the waiver names whose owner approved it (named by name or e-mail address in its
+    ``approved_by``): an exception approved by the person accountable for the model it excuses has
+    no independent approval. Matched on the model ids the waiver lists, patterns included."""
+    found = []
+    for model in manifest.models:
+        if not any(fnmatch.fnmatchcase(model.id, pattern) for pattern in waiver.models):
+            continue
+        if _names(waiver.approved_by, model.owner.name) or _names(waiver.approved_by, model.owner.email):
+            found.append(model.name)
+    return tuple(found)
 
 
 def waiver_rows(manifest: Manifest) -> list[WaiverRow]:
@@ -97,6 +126,7 @@ def waiver_rows(manifest: Manifest) -> list[WaiverRow]:
                 waived=waived,
                 would_cover=would,
                 unmatched=unmatched,
+                own_models=_owned_by(manifest, waiver),
             )
         )
     return rows
