@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from modelgov import manifest
 from modelgov.assemble import build_manifest
 from modelgov.errors import WorkspaceError
 from modelgov.lineage.join import build_lineage
@@ -450,3 +451,47 @@ def test_long_labels_wrap_to_two_lines_and_are_cut() -> None:
     lines = re.findall(r'font-weight="600" fill="#212121">([^<]*)</text>', svg)
     assert len(lines) == 2 and lines[1].endswith("…") and lines[0].startswith("Personal-loan applications")
     assert html.escape(label) in svg  # the full label stays in the tooltip
+
+
+def _lineage_of(edges: list[tuple[str, str, str]]) -> manifest.Manifest:
+    from manifest_factory import make_manifest
+
+    kinds = {"dataset": "dataset", "train": "training", "eval": "evaluation", "mlflow-run": "training"}
+    ids = sorted({end for source, target, _ in edges for end in (source, target)})
+    nodes = [
+        manifest.LineageNode(
+            id=node_id,
+            kind=kinds[node_id.split(":")[0]],
+            label=node_id,
+            model="m" if not node_id.startswith("dataset") else None,
+            version="1" if not node_id.startswith("dataset") else None,
+            origins=["workspace"],
+        )
+        for node_id in ids
+    ]
+    lineage = manifest.Lineage(
+        nodes=nodes,
+        edges=[manifest.LineageEdge(source=s, target=t, relation=r, origins=["workspace"]) for s, t, r in edges],
+    )
+    return make_manifest().model_copy(update={"lineage": lineage})
+
+
+def test_an_input_a_training_run_logged_for_evaluation_is_not_called_training_data() -> None:
+    """MLflow logs a holdout as an input of the training run in its `eval` context: the dataset's page
+    says the version was evaluated on it, not trained on it (it said "training and evaluation", beside
+    a datasheet that says the holdout was never used for fitting). Data a version was both trained
+    and evaluated on is named as such."""
+    built = _lineage_of(
+        [
+            ("dataset:holdout", "mlflow-run:r1", "used as eval"),
+            ("dataset:holdout", "eval:m/1/holdout", "evaluated on"),
+            ("dataset:train", "mlflow-run:r1", "trained on"),
+        ]
+    )
+    (holdout,) = dataset_impact(built, "holdout")
+    assert holdout.uses == ("evaluation",)
+    (train,) = dataset_impact(built, "train")
+    assert train.uses == ("training",)
+    leaked = _lineage_of([("dataset:both", "train:m/1", "trained on"), ("dataset:both", "eval:m/1/x", "evaluated on")])
+    (both,) = dataset_impact(leaked, "both")
+    assert both.uses == ("training", "evaluation") and both.direct

@@ -49,18 +49,21 @@ def dataset_impact(manifest: Manifest, dataset_id: str) -> list[Impact]:
     by_id = {node.id: node for node in lineage.nodes}
     if start not in by_id:
         return []
-    successors: dict[str, list[str]] = {}
+    successors: dict[str, list[tuple[str, str]]] = {}
     for edge in lineage.edges:
-        successors.setdefault(edge.source, []).append(edge.target)
+        successors.setdefault(edge.source, []).append((edge.target, edge.relation))
     found: dict[tuple[str, str], tuple[set[str], bool]] = {}
     queue, seen = [(start, True)], {start}
     while queue:
         node_id, direct = queue.pop(0)
-        for child in sorted(successors.get(node_id, [])):
+        for child, relation in sorted(successors.get(node_id, [])):
             node = by_id[child]
             if node.kind in ("training", "evaluation") and node.model and node.version:
+                # a training run's input logged in another context (MLflow's `eval`, `validation`) was
+                # evaluated on during training, not fitted on
+                use = "evaluation" if node.kind == "evaluation" or relation.startswith("used as ") else "training"
                 uses, was_direct = found.get((node.model, node.version), (set(), False))
-                found[(node.model, node.version)] = (uses | {node.kind}, was_direct or direct)
+                found[(node.model, node.version)] = (uses | {use}, was_direct or direct)
             elif node.kind in ("dataset", "job") and child not in seen:
                 seen.add(child)
                 queue.append((child, False))
