@@ -267,3 +267,28 @@ def test_a_control_character_that_skipped_every_text_helper_is_still_escaped(dem
     html = document.build_dossier(demo, model.id, version.version).html
     assert [c for part in _decoded(html) for c in hidden(part, keep="\n\t")] == []
     assert "raw\\u202edesserppa⟦hidden text: A⟧" in html
+
+
+def test_the_monitoring_section_keeps_columns_apart_and_speaks_in_the_kpis_units(demo_build) -> None:
+    """Fourteen columns in one table ran headers into each other and broke dates across lines: the
+    drift and each group of four metrics are tables of their own, dates never break, and a KPI is
+    shown by its card title in its unit with the records it was computed on, as on the site."""
+    from modelgov import manifest as manifest_io
+    from modelgov.dossier.html import t
+    from modelgov.dossier.results import monitoring_section
+    from modelgov.render.kpi_views import format_value
+
+    built = manifest_io.read(demo_build.site / "manifest.json")
+    model = built.model("credit-default")
+    version = next(v for v in model.versions if v.version == "1.1")
+    section = monitoring_section(model, version)
+    heads = [table.split("</thead>")[0] for table in section.split("<table")[1:] if "<thead>" in table]
+    assert len(heads) > 3 and all(len(re.findall(r"<th[ >]", head)) <= 6 for head in heads), heads
+    assert '<span class="nowrap">' in section
+    assert version.drift.kpis
+    for series in version.drift.kpis:
+        kpi = next(k for k in model.business.kpis if k.name == series.name)
+        assert t(kpi.title) in section
+        window = next(w for w in series.windows if w.kpi is not None and w.kpi.value is not None)
+        assert t(format_value(kpi, window.kpi.value)) in section
+        assert f"KPI {series.name}" not in section

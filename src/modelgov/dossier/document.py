@@ -119,7 +119,9 @@ def _figure(chart_html: str | None, run: EvaluationRun, part: str = "") -> str:
 
 def _risk_tier(manifest: Manifest, model: Model) -> str:
     tier = next((r for r in manifest.risk_tiers if r.id == model.risk_tier), None)
-    return t(model.risk_tier) + (f" — {t(tier.title)}" if tier else "")
+    if tier is None or tier.title.casefold() == model.risk_tier.casefold():
+        return t(tier.title if tier else model.risk_tier)  # "High", not "high — High"
+    return t(model.risk_tier) + f" — {t(tier.title)}"
 
 
 def _cover(manifest: Manifest, model: Model, version: ModelVersion, digest: str) -> str:
@@ -210,7 +212,7 @@ def build_dossier(manifest: Manifest, model_id: str, version_name: str) -> Dossi
             )
         )
     body += [
-        ("monitoring", "Monitoring in production", results.monitoring_section(version)),
+        ("monitoring", "Monitoring in production", results.monitoring_section(model, version)),
         ("comparison", "Comparison with the live version", governance.comparison_section(model, version)),
         ("policies", "Policy outcomes", governance.policy_section(manifest, model, version)),
         ("signoffs", "Sign-offs and decisions", governance.signoff_section(version)),

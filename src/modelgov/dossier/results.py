@@ -229,8 +229,21 @@ def _explainability(model: Model, version: ModelVersion, run: EvaluationRun, cha
     return "\n".join(part for part in parts if part)
 
 
-def monitoring_section(version: ModelVersion) -> str:
-    """Production monitoring: drift window by window, performance as outcomes arrive, the KPIs."""
+#: Metrics per table of the performance over time: a window's date and four metrics fit the page's
+#: width without a header running into the next one.
+_METRICS_PER_TABLE = 4
+
+
+def _day(value: str) -> str:
+    """A date that never breaks across lines (``2026-1`` / ``1-16`` read as two numbers)."""
+    return f'<span class="nowrap">{t(value[:10])}</span>'
+
+
+def monitoring_section(model: Model, version: ModelVersion) -> str:
+    """Production monitoring: drift window by window, performance as outcomes arrive (a few metrics
+    a table, so that none is squeezed), the KPIs in the card's words and units, as the site shows them."""
+    from modelgov.render.kpi_views import format_value, interval_text, target_text
+
     report = version.drift
     if report is None:
         return ""
@@ -246,46 +259,69 @@ def monitoring_section(version: ModelVersion) -> str:
             ]
         ),
     ]
-    metric_names = [m.label for m in report.windows[0].performance] if report.windows else []
-    headers = ["Window start", "Rows", "Features drifted", "Dataset drift", "Labelled"] + [t(n) for n in metric_names]
-    rows = []
-    for window in report.windows:
-        values = {m.label: m for m in window.performance}
-        rows.append(
-            [
-                t(window.start[:10]),
-                num(window.rows),
-                pct(window.share_drifted),
-                "yes" if window.dataset_drift else "no",
-                num(window.labelled_rows),
-            ]
-            + [
-                num(values[n].value)
-                + (
-                    f"<br/><span class=ci>{interval(values[n].interval)}</span>"
-                    if n in values and values[n].interval
-                    else ""
-                )
-                if n in values
-                else "—"
-                for n in metric_names
-            ]
+    rows = [
+        [
+            _day(window.start),
+            num(window.rows),
+            pct(window.share_drifted),
+            "yes" if window.dataset_drift else "no",
+            num(window.labelled_rows),
+        ]
+        for window in report.windows
+    ]
+    parts.append(
+        table(
+            ["Window start", "Rows", "Features drifted", "Dataset drift", "Rows with outcomes"],
+            rows,
+            "windows",
+            numeric=(1, 2, 4),
         )
-    parts.append(table(headers, rows, "windows", numeric=range(1, len(headers))))
+    )
+    labelled = [window for window in report.windows if window.performance]
+    names = list(dict.fromkeys(m.label for window in labelled for m in window.performance))
+    if labelled:
+        parts.append(h(3, "Performance as outcomes arrive"))
+    for first in range(0, len(names), _METRICS_PER_TABLE):
+        shown = names[first : first + _METRICS_PER_TABLE]
+        rows = []
+        for window in labelled:
+            values = {m.label: m for m in window.performance}
+            rows.append(
+                [_day(window.start)]
+                + [
+                    num(values[n].value)
+                    + (f"<br/><span class=ci>{interval(values[n].interval)}</span>" if values[n].interval else "")
+                    if n in values
+                    else "—"
+                    for n in shown
+                ]
+            )
+        parts.append(table(["Window start", *(t(n) for n in shown)], rows, "windows", numeric=range(1, len(shown) + 1)))
+    kpis = {kpi.name: kpi for kpi in (model.business.kpis if model.business else [])}
     for series in report.kpis:
+        kpi = kpis.get(series.name)
         rows = [
             [
-                t(w.start[:10]),
+                _day(w.start),
                 t(w.status),
-                num(w.kpi.value) if w.kpi else "—",
-                interval(w.kpi.interval) if w.kpi and w.kpi.interval else "—",
+                num(w.kpi.count) if w.kpi else "—",
+                (t(format_value(kpi, w.kpi.value)) if kpi is not None else num(w.kpi.value)) if w.kpi else "—",
+                (t(interval_text(kpi, w.kpi)) if kpi is not None else interval(w.kpi.interval))
+                if w.kpi and w.kpi.interval
+                else "—",
                 {True: "yes", False: "no", None: "—"}[w.meets_target],
             ]
             for w in series.windows
         ]
+        title = t(kpi.title) if kpi is not None else f"KPI {t(series.name)}"
+        target = f" Target: {t(target_text(kpi))}." if kpi is not None else ""
         parts += [
-            h(3, f"KPI {t(series.name)}"),
-            p(t(series.method), "note"),
-            table(["Window start", "Status", "Value", "Interval", "Meets target"], rows, numeric=(2,)),
+            h(3, title),
+            p(t(series.method) + "." + target, "note"),
+            table(
+                ["Window start", "Status", "Records counted", "Value", "Interval", "Meets target"],
+                rows,
+                numeric=(2, 3),
+            ),
         ]
     return "\n".join(parts)
