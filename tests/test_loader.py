@@ -246,6 +246,30 @@ def test_invalid_model_folder_name(ws: Path) -> None:
     assert "must be lower-case" in problem.message
 
 
+def test_an_id_ending_in_a_newline_is_refused(ws: Path) -> None:
+    """``$`` matches before a final newline: an evaluation id ``"holdout\\n"`` passed the id check and
+    stood beside ``holdout`` as a second evaluation with the same title (the red team passed a
+    cherry-picked subset of the holdout off as it), and a version folder ``2.0\\n`` became a site
+    folder of that name. Ids are checked to their very end."""
+    from modelgov.inputs import IDENTIFIER
+    from modelgov.render.text import slug
+
+    assert IDENTIFIER.match("holdout") and not IDENTIFIER.match("holdout\n")
+    assert slug("2.0\n") != "2.0\n"
+    edit(ws, "models/loans/versions/1.0/version.yml", "  - id: holdout\n", '  - id: "holdout\\n"\n')
+    problem = only_problem(ws)
+    assert problem.file == "models/loans/versions/1.0/version.yml"
+    assert "evaluations" in problem.key and "lower-case" in problem.message
+
+
+def test_a_risk_tier_id_is_ascii_so_no_tier_reads_like_another(ws: Path) -> None:
+    """A tier decides which policies apply: ``hіgh`` (Cyrillic і) beside ``high`` took a model out of
+    every high-risk pack's scope while its page read "high"."""
+    edit(ws, "governance.yml", "description:", 'risk_tiers:\n  - {id: high}\n  - {id: "h\u0456gh"}\ndescription:')
+    problem = only_problem(ws)
+    assert problem.file == "governance.yml" and "not a tier id" in problem.message
+
+
 def test_datasheet_hash_mismatch(ws: Path) -> None:
     text = (ws / "datasets" / "loans-holdout.yml").read_text()
     (ws / "datasets" / "loans-holdout.yml").write_text(

@@ -44,6 +44,9 @@ def test_sets_name_each_group_of_lookalikes_and_leave_numbers_alone() -> None:
     [
         *[("reIigion", "religion"), ("Уход", "уход"), ("rnarital", "marital"), ("Income", "income")],
         *[("|ncome", "income"), ("REL\u0130G\u0130ON", "religion"), ("\u0130ncome", "income")],  # Turkish İ
+        # the red team's: Greek lunate sigma (NFKC turns it into σ, so it is read first), digamma, a vocal
+        # notation symbol
+        *[("ra\u03f2e", "race"), ("Ra\u03f9e", "race"), ("\u03dc", "F"), ("\U0001d213", "F")],
     ],
 )
 def test_a_capital_i_a_bar_rn_and_upper_case_cyrillic_are_taken_for_what_they_look_like(name: str, other: str) -> None:

@@ -62,8 +62,8 @@ MAX_DEPTH = 8
 _REQUIRED = frozenset({"seq", "time", "actor", "action", "subject", "outcome", "comment", "details", "prev", "hash"})
 _OPTIONAL = frozenset({"signature"})
 _SUBJECT_KEYS = frozenset({"model", "version", "file", "sha256", "evidence"})
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
+_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 
 
 class AuditError(ModelgovError):

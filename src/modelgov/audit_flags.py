@@ -28,8 +28,8 @@ OUTCOMES = ("open", "resolved")
 SCOPES = ("version", "window", "records")
 #: Records one flag may name (the rest belong in a ticket the text links to).
 MAX_RECORDS = 1000
-_ID = re.compile(rf"^[0-9a-f]{{{ID_LENGTH}}}$")
-_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
+_ID = re.compile(rf"^[0-9a-f]{{{ID_LENGTH}}}\Z")
+_DATE = re.compile(r"^\d{4}-\d\d-\d\d\Z")
 
 
 def flag_id(entry: Mapping[str, Any]) -> str:

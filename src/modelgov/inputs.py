@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*\Z")
 IDENTIFIER_HINT = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
 
 

@@ -40,6 +40,8 @@ _AS_LATIN = str.maketrans(
         "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
         "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
         "β": "b", "ε": "e", "η": "n", "μ": "u", "ζ": "z",
+        "ϳ": "j", "Ϝ": "F",  # yot, digamma (the lunate sigmas: _BEFORE_NFKC)
+        "𝈓": "F",  # Greek vocal notation symbol-20
         # Armenian, Lisu, Latin small capitals
         "օ": "o", "ս": "u", "ո": "n", "ꓝ": "F", "ꓟ": "M", "ꓮ": "A", "ꓐ": "B", "ꓚ": "C", "ꓓ": "D", "ꓰ": "E",
         "ꓖ": "G", "ꓧ": "H", "ꓲ": "I", "ꓙ": "J", "ꓗ": "K", "ꓡ": "L", "ꓠ": "N", "ꓳ": "O", "ꓑ": "P",
@@ -62,6 +64,11 @@ _AS_LATIN = str.maketrans(
 
 #: After case is folded, a small l, a capital I (now i) and a bar are one letter: ``reIigion`` is
 #: drawn as ``religion`` in most fonts, as Unicode's confusables has it.
+#: Letters drawn like a Latin one that NFKC would turn into another letter first (the lunate sigmas
+#: into σ and Σ): read as Latin before it. Only these: a letter read as Latin before NFKC could be
+#: composed with a mark that follows it into another letter (ѕ and an acute into ś).
+_BEFORE_NFKC = str.maketrans({"ϲ": "c", "Ϲ": "C"})
+
 _ONE_STROKE = str.maketrans({"l": "i", "|": "i"})
 
 #: Left out of a key: what separates the words of a name (spaces, dots, and every dash and connector
@@ -91,9 +98,10 @@ def lookalike_key(name: str) -> str:
     dots and underscores left out. Equal for ``sex``, ``SEX``, ``ｓｅｘ``, ``ѕex`` (Cyrillic),
     ``sex\u200b`` and ``s-e-x``; for ``age_band``, ``Age band`` and ``age‑band``; for ``religion``
     and ``reIigion``."""
-    # read as Latin before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y);
+    # read as Latin before compatibility forms are folded where NFKC would make another letter of it
+    # (the lunate sigma ϲ, drawn as a c, into σ), before case is folded (Greek Μ is M, not μ) and after (Cyrillic У is у, then y);
     # a Turkish İ folds to i with a dot above, the dot an i has already (as a dotless ı is read as i)
-    folded = drawn(name).translate(_AS_LATIN).casefold().replace("i\u0307", "i")
+    folded = drawn(name.translate(_BEFORE_NFKC)).translate(_AS_LATIN).casefold().replace("i\u0307", "i")
     folded = folded.translate(_AS_LATIN).translate(_ONE_STROKE)
     return _squeezed(folded)
 

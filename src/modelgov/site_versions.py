@@ -30,7 +30,7 @@ __all__ = ["VERSIONS_FILE", "VERSIONS_MARKER", "SiteVersion", "git_version", "re
 VERSIONS_FILE = "versions.json"
 #: Marks a folder of site versions (``modelgov build --site-version``); only such a folder is updated.
 VERSIONS_MARKER = ".modelgov-versions"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\Z")
 _RESERVED = {"assets", "search", VERSIONS_FILE, "index.html", "404.html"}
 
 

@@ -31,7 +31,7 @@ def _ref(kind: str, *parts: str) -> str:
     return f"{kind}:" + "/".join(parts)
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 def _contact(owner: m.Owner) -> dict[str, str]:

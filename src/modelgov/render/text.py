@@ -57,7 +57,7 @@ _INLINE_TABLE = {ord(c): f"&#{ord(c)};" for c in _INLINE_SPECIAL}
 _LINE_START = re.compile(r"^([-+=>])|^(\d+)([.)])")
 _WHITESPACE_RUN = re.compile(r"\s+")
 
-_SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}\Z")
 _RESERVED_SLUGS = frozenset({"index"})  # datasets/index.md is the dataset list
 
 

@@ -62,7 +62,7 @@ _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td":
 _SCHEMES = frozenset({"http", "https", "mailto"})
 _REMOVED_WITH_CONTENT = frozenset({"script", "style"})
 _VOID = frozenset({"br", "hr"})
-_ALIGN = re.compile(r"^text-align:(left|right|center)$")
+_ALIGN = re.compile(r"^text-align:(left|right|center)\Z")
 
 #: User headings start at h4: the page's own sections are h2 and h3.
 _HEADING_SHIFT = 3

@@ -10,16 +10,32 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema, field_validator, model_validator
 
 from modelgov.inputs import Strict, Text
 from modelgov.workspace.risk_schema import RiskMatrixSpec
+
+#: A risk tier's id (see :meth:`RiskTier._ascii_id`).
+TIER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class RiskTier(Strict):
     id: Text = Field(description="Short identifier used in model.yml, e.g. `high`.")
     title: str | None = Field(None, description="Human-readable name shown on the site.")
     description: str | None = Field(None, description="What makes a model belong to this tier.")
+
+    @field_validator("id")
+    @classmethod
+    def _ascii_id(cls, value: str) -> str:
+        """A tier decides which policies apply: its id is ASCII letters, digits, ``.``, ``_`` and ``-``,
+        so that no tier can be spelt with a letter that reads like another's (``hіgh`` with a Cyrillic
+        ``і`` beside ``high``) and take a model out of the high-risk packs' scope."""
+        if not TIER_ID.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a tier id: write ASCII letters, digits, '.', '_' and '-' only, starting with a "
+                "letter or digit (the title may hold any text)"
+            )
+        return value
 
 
 DEFAULT_RISK_TIERS = (
