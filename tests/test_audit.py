@@ -139,6 +139,29 @@ def test_logged_sign_offs_reach_the_manifest_and_a_broken_chain_is_shown(tmp_pat
     assert "compliance" in roles and "ethics" not in roles  # only the verified entries count
 
 
+def test_a_broken_chain_is_reported_where_reviewers_and_the_ci_look(tmp_path: Path, capsys) -> None:
+    """A byte changed in an entry drops it and every entry after it: the terminal, policy-results.json
+    (`degraded`), the home page (and the compliance page, with policies) say so, and --fail-on-degraded fails the CI, not only
+    the audit page."""
+    root = write_workspace(tmp_path / "ws")
+    assert main(["approve", str(root), "loans", "1.0", "--role", "compliance", "--by", "Sam Counsel"]) == 0
+    assert main(["approve", str(root), "loans", "1.0", "--role", "ethics", "--by", "Eve Ethicist"]) == 0
+    path = root / LOG_PATH
+    path.write_text(path.read_text().replace("Eve Ethicist", "Mallory"))
+    capsys.readouterr()
+    site = tmp_path / "site"
+    code = main(["build", str(root), "-o", str(site)])
+    said = capsys.readouterr()
+    assert "note  workspace audit/log.jsonl  audit log: the hash chain breaks at line 2" in said.out + said.err
+    assert "The audit log is broken" in (site / "index.html").read_text()
+    from modelgov import degraded, manifest
+
+    (found,) = degraded.degradations(manifest.read(site / "manifest.json"))  # policy-results.json's `degraded`
+    assert (found.analysis, found.page) == ("audit log", "audit.html")
+    assert code == 0  # the workspace's policies pass: the break is a note, and with --fail-on-degraded a failure
+    assert main(["check", str(root), "--fail-on-degraded", "-q"]) == 1
+
+
 def test_the_trail_page_lists_the_verified_events(tmp_path: Path) -> None:
     import re
 
@@ -203,3 +226,23 @@ def test_waive_appends_one_item_validates_and_records(tmp_path: Path, capsys: py
     assert (root / "waivers.yml").read_text() == before and len(lines(root)) == 2
     assert main([*args, "--id", "W-1", "--granted", "2026-03-01", "--expires", "2026-04-30"]) == 2
     assert "exists already" in capsys.readouterr().err
+
+
+def test_the_compliance_page_leads_with_a_broken_chain() -> None:
+    from manifest_factory import make_manifest
+    from modelgov import manifest
+    from modelgov.render.pages import render_pages
+
+    broken = manifest.AuditSummary(
+        log=manifest.FileRef(path=LOG_PATH, sha256="0" * 64, bytes=1),
+        entries=3,
+        head="0" * 64,
+        intact=False,
+        broken_line=4,
+        reason="hash does not match the entry's content (edited)",
+    )
+    pages = {p.path: p.markdown for p in render_pages(make_manifest().model_copy(update={"audit": broken}))}
+    compliance = pages["compliance/index.md"]
+    assert "The audit log is broken at line 4: decisions recorded after it are not counted" in compliance
+    assert compliance.index("The audit log is broken") < compliance.index("## Policies")
+    assert "The audit log is broken" in pages["index.md"]

@@ -76,7 +76,33 @@ def degradations(built: manifest.Manifest) -> list[Degradation]:
             for run in version.evaluations:
                 found += _explainability(model, version, run, page)
             found += _outcomes(model, version)
-    return found
+    return found + _audit_chain(built)
+
+
+def _audit_chain(built: manifest.Manifest) -> list[Degradation]:
+    """A broken audit log: only the entries before the break count, so a sign-off, rejection, waiver
+    or promotion recorded after it is silently not counted. A reviewer and the CI must hear of it
+    where they look (the terminal, policy-results.json, the compliance page), not on the audit page
+    alone: a byte changed in a signed rejection dropped it, and the rules it failed passed."""
+    audit = built.audit
+    if audit is None or audit.intact:
+        return []
+    where = f"line {audit.broken_line}" if audit.broken_line else "its first entry"
+    reason = (
+        f"the hash chain breaks at {where} ({audit.reason or 'an entry does not verify'}); only the "
+        f"{audit.entries:,} entr{'y' if audit.entries == 1 else 'ies'} before it count"
+    )
+    return [
+        Degradation(
+            model="workspace",
+            version=audit.log.path,
+            evaluation="",
+            analysis="audit log",
+            reason=reason,
+            detail=reason,
+            page="audit.html",
+        )
+    ]
 
 
 def _outcomes(model: manifest.Model, version: manifest.ModelVersion) -> list[Degradation]:
