@@ -246,3 +246,34 @@ def test_the_compliance_page_leads_with_a_broken_chain() -> None:
     assert "The audit log is broken at line 4: decisions recorded after it are not counted" in compliance
     assert compliance.index("The audit log is broken") < compliance.index("## Policies")
     assert "The audit log is broken" in pages["index.md"]
+
+
+@pytest.mark.parametrize(("created", "flagged"), [("2026-03-01", True), ("2020-01-01", False)])
+def test_a_version_retired_by_hand_is_flagged_unless_it_predates_the_log(created: str, flagged: bool) -> None:
+    """Retiring a version by hand takes it out of every pack scoped to candidates, staging and
+    production, its failures with it: the compliance page says it was retired without a recorded
+    status change, unless the version was created before the log began (and may have been retired
+    before there was a log)."""
+    from manifest_factory import make_manifest
+    from modelgov import manifest
+    from modelgov.render.decision_views import unrecorded_statuses
+    from modelgov.render.pages import render_pages
+
+    built = make_manifest()
+    model = built.models[0]
+    version = model.versions[0].model_copy(update={"status": "retired", "created": created, "status_change": None})
+    event = manifest.AuditEvent(
+        seq=1, time="2025-02-14T10:00:00Z", actor="a", action="approval", outcome="approved", hash="0" * 64
+    )
+    audit = manifest.AuditSummary(
+        log=manifest.FileRef(path=LOG_PATH, sha256="0" * 64, bytes=1),
+        entries=1,
+        head="0" * 64,
+        intact=True,
+        events=[event],
+    )
+    built.models[0] = model.model_copy(update={"versions": [version, *model.versions[1:]]})
+    built = built.model_copy(update={"audit": audit})
+    assert ((model.id, version.version) in {(m.id, v.version) for m, v in unrecorded_statuses(built)}) is flagged
+    page = {p.path: p.markdown for p in render_pages(built)}["compliance/index.md"]
+    assert ("is retired without a recorded status change" in page) is flagged
