@@ -969,3 +969,67 @@ def test_a_hostile_feature_name_in_the_categories_note_stays_text(binary) -> Non
     (note,) = [note for note in result.notes if "most frequent of 30 categories" in note]
     shown = md_inline(note)
     assert "<script" not in shown and "&lt;script&gt;" in shown
+
+
+# --------------------------------------------------------------------------- the table against the model
+
+
+def test_a_table_the_model_did_not_score_is_said_to_be_so(binary) -> None:
+    """The red team lowered one group's scores in an evaluation table (and the predictions with them):
+    every figure, the fairness rule's included, came from the table, and the model file beside it
+    was never asked. Loaded, the model is run on the sampled rows and its probability set beside the
+    table's score: rounding to two decimals is not a difference, a moved score is, and the note is a
+    degraded analysis (build, check, policy-results.json) and a banner on the version's card."""
+    from modelgov import degraded
+    from modelgov.analysis.explain import NOT_REPRODUCED, SCORE_TOLERANCE
+    from modelgov.render import views
+
+    model, table = binary
+    table = table.copy()
+    table["score"] = model.predict_proba(table[FEATURES])[:, 1]
+    assert not [n for n in run(model, table, score="score").notes if n.startswith(NOT_REPRODUCED)]
+    rounded = table.assign(score=table["score"].round(2))
+    assert not [n for n in run(model, rounded, score="score").notes if n.startswith(NOT_REPRODUCED)]
+    moved = table.copy()
+    lowered = moved.index[: len(moved) // 3]
+    moved.loc[lowered, "score"] *= 0.75
+    moved.loc[lowered, "prediction"] = (moved.loc[lowered, "score"] >= 0.5).astype(int)
+    (note,) = [n for n in run(model, moved, score="score").notes if n.startswith(NOT_REPRODUCED)]
+    sample = sample_rows(moved, SETTINGS.explain_max_rows, SETTINGS.seed)
+    expected = int((np.abs(model.predict_proba(sample[FEATURES])[:, 1] - sample["score"]) > SCORE_TOLERANCE).sum())
+    assert f"on {expected:,} of the {len(sample):,} rows sampled" in note and "'score'" in note
+    assert NOT_REPRODUCED == views.NOT_REPRODUCED and NOT_REPRODUCED in degraded.FAILURE_NOTES
+    # without a score column a binary table's predictions are not compared: its threshold is its own
+    assert not [n for n in run(model, moved.drop(columns="score")).notes if n.startswith(NOT_REPRODUCED)]
+
+
+def test_a_regression_or_a_class_the_model_did_not_predict_is_said_to_be_so(regression, binary) -> None:
+    from modelgov.analysis.explain import NOT_REPRODUCED
+
+    model, table = regression
+    assert not [n for n in run(model, table, task="regression").notes if n.startswith(NOT_REPRODUCED)]
+    shifted = table.assign(predicted=table["predicted"] * 1.2)
+    assert [n for n in run(model, shifted, task="regression").notes if n.startswith(NOT_REPRODUCED)]
+    model, table = binary
+    flipped = table.assign(prediction=1 - table["prediction"])
+    notes = run(model, flipped, task="multiclass_classification").notes
+    assert [n for n in notes if n.startswith(f"{NOT_REPRODUCED}: on ") and "predicted class" in n]
+
+
+def test_the_card_leads_with_an_evaluation_the_model_did_not_score() -> None:
+    from manifest_factory import make_manifest
+    from modelgov.analysis.explain import NOT_REPRODUCED
+    from modelgov.render.page_paths import version_path
+    from modelgov.render.pages import render_pages
+
+    built = make_manifest()
+    model = built.models[0]
+    version = model.versions[0]
+    run = version.evaluations[0]
+    note = f"{NOT_REPRODUCED}: on 12 of the 500 rows sampled, its probability of the positive label differs."
+    explained = (run.explainability or Explainability()).model_copy(update={"notes": [note]})
+    version = version.model_copy(update={"evaluations": [run.model_copy(update={"explainability": explained})]})
+    built.models[0] = model.model_copy(update={"versions": [version, *model.versions[1:]]})
+    card = {p.path: p.markdown for p in render_pages(built)}[version_path(built.models[0], version)]
+    assert f'!!! danger "Evaluation {run.id}' in card.replace("&#46;", ".").replace("&#45;", "-")
+    assert card.index("was not scored by this model file") < card.index("This is the model card of this version")

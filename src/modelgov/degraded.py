@@ -28,6 +28,7 @@ FAILURE_NOTES = (
     "Partial dependence on ",
     "SHAP values not computed",
     "Error slices not computed",
+    "The model file does not reproduce the evaluation table",  # analysis.explain.NOT_REPRODUCED
 )
 _MODEL_NOT_AVAILABLE = (
     "Permutation importance, partial dependence and SHAP values need the model, which is not available: "

@@ -81,6 +81,7 @@ def explain(
     unavailable_reason: str | None = None,
     model_notes: Sequence[str] = (),
     slice_features: Sequence[str] | None = None,
+    score: str | None = None,
 ) -> Explainability:
     """Explain ``model`` on ``table``.
 
@@ -133,6 +134,12 @@ def explain(
                 "input columns in the order it was trained on."
             )
         else:
+            with threadpool_limits(limits=1):
+                mismatch = reproduces_table(
+                    model, X, sample, score=score, prediction=prediction, task=task, positive_label=positive_label
+                )
+            if mismatch:
+                notes.append(mismatch)
             # One thread for the model's numerical libraries: results cannot depend on the machine's
             # cores, and OpenMP's spin-waiting made gradient boosting 100× slower on a busy 2-core box.
             with threadpool_limits(limits=1):
@@ -213,6 +220,68 @@ def _model_parts(
                 "to each row's score; the base value they add up from is the mean score of fewer rows."
             )
     return importance, curves, shap
+
+
+#: How far the model's own score may be from the evaluation table's before the table is said not to
+#: come from it: half of the second decimal, so that a table whose scores were rounded to two places
+#: still matches, while a score moved enough to change a decision or a group's rate does not.
+SCORE_TOLERANCE = 0.005
+
+#: How a note that the model file does not reproduce the table begins (``modelgov.degraded``).
+NOT_REPRODUCED = "The model file does not reproduce the evaluation table"
+
+
+def reproduces_table(
+    model: Any,
+    X: pd.DataFrame,
+    sample: pd.DataFrame,
+    *,
+    score: str | None,
+    prediction: str,
+    task: str,
+    positive_label: object,
+) -> str | None:
+    """None when the model file, run on the sampled rows, gives the table's own outputs; else a note.
+
+    Every metric, interval and fairness figure is computed from the table's columns, which whoever
+    writes the workspace writes: a table whose scores were lowered for one group passes a fairness rule
+    the model itself fails. When the model file is loaded, its output is set beside the table's: a
+    binary classifier's probability of the positive label beside the score column (the prediction
+    depends on a threshold the model does not know), a multiclass model's or a regression's prediction
+    beside the prediction column."""
+    if task == "binary_classification":
+        if not score or score not in sample or not hasattr(model, "predict_proba"):
+            return None
+        ours = np.asarray(model.predict_proba(X), dtype=float)[:, positive_index(model, positive_label)]
+        theirs = pd.to_numeric(sample[score], errors="coerce").to_numpy(dtype=float)
+        column, what = score, "probability of the positive label"
+    elif task == "regression":
+        ours = np.asarray(model.predict(X), dtype=float)
+        theirs = pd.to_numeric(sample[prediction], errors="coerce").to_numpy(dtype=float)
+        column, what = prediction, "prediction"
+    else:
+        ours_text = pd.Series(np.asarray(model.predict(X))).astype(str).to_numpy()
+        theirs_text = sample[prediction].astype(str).to_numpy()
+        off = ours_text != theirs_text
+        if not off.any():
+            return None
+        return (
+            f"{NOT_REPRODUCED}: on {int(off.sum()):,} of the {len(off):,} rows sampled, its predicted class differs "
+            f"from the table's {prediction!r}. Every figure of this evaluation is computed from the table, not "
+            "from this model: check that the table was scored by this model file."
+        )
+    scale = np.maximum(1.0, np.abs(theirs)) if task == "regression" else 1.0
+    gap = np.abs(ours - theirs)
+    off = ~(gap <= SCORE_TOLERANCE * scale)  # a missing or non-numeric value in the table is off too
+    if not off.any():
+        return None
+    largest = float(np.nanmax(gap)) if np.isfinite(gap).any() else float("nan")
+    return (
+        f"{NOT_REPRODUCED}: on {int(off.sum()):,} of the {len(off):,} rows sampled, its {what} differs from "
+        f"the table's {column!r} by more than {SCORE_TOLERANCE:g}{' (relative)' if task == 'regression' else ''}"
+        f" (at most by {largest:.3g}). Every figure of this evaluation is computed from the table, not from this "
+        "model: check that the table was scored by this model file."
+    )
 
 
 def _check_scores(model: Any, X: pd.DataFrame, task: str) -> None:

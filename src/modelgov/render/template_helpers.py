@@ -38,6 +38,7 @@ __all__ = ["VIEW_HELPERS"]
 #: Template name → helper (a function, a module of them, or a table).
 VIEW_HELPERS: Mapping[str, Any] = MappingProxyType(
     {
+        "unreproduced_runs": views.unreproduced_runs,
         "fairness_gap": production_fairness_views.gap_sentence,
         "fairness_threshold": production_fairness_views.threshold_text,
         "fairness_meets": production_fairness_views.meets,

@@ -431,3 +431,20 @@ def has_explainability(version: ModelVersion) -> bool:
 def metric_of(run: EvaluationRun, name: str) -> Metric | None:
     """The run's metric ``name``, if it lists it."""
     return next((metric for metric in run.performance.metrics if metric.name == name), None)
+
+
+#: How the explanation stage words a model file that does not give the evaluation table's outputs
+#: (``analysis.explain.NOT_REPRODUCED``; a test holds the two to each other).
+NOT_REPRODUCED = "The model file does not reproduce the evaluation table"
+
+
+def unreproduced_runs(version: ModelVersion) -> list[tuple[str, str]]:
+    """(evaluation id, note) of each evaluation whose table the version's model file, run on it, does
+    not reproduce: every figure of that evaluation comes from a table the model did not write."""
+    return [
+        (run.id, note)
+        for run in version.evaluations
+        if run.explainability is not None
+        for note in run.explainability.notes
+        if note.startswith(NOT_REPRODUCED)
+    ]

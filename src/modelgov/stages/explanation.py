@@ -64,6 +64,7 @@ class ExplanationStage(Stage):
                 unavailable_reason=loaded.reason if isinstance(loaded, ModelUnavailable) else None,
                 model_notes=loaded.notes if isinstance(loaded, LoadedModel) else (),
                 slice_features=list(dict.fromkeys([*evaluation.features, *card.sensitive_features])),
+                score=evaluation.score,
             )
         except TableError as exc:
             raise StageFailed(Problem(evaluation.data, None, "", str(exc))) from None
