@@ -352,3 +352,84 @@ def test_the_record_keeps_the_shadow_and_ab_results_of_the_demo(demo_build) -> N
     }  # fmt: skip
     assert shape_problem(entry) is None
     assert len(canonical(entry)) < 32_000
+
+
+def test_a_record_citing_entries_that_are_other_decisions_is_said_to_be_so() -> None:
+    """An unsigned status entry can be appended by anyone who computes its hash, with a record that
+    cites earlier entries as signed approvals: each cited entry is checked (an earlier sign-off of this
+    version, by that person, in that role, with that decision, signed if the record says so), and the
+    card names every one that is not."""
+    from modelgov import manifest
+    from modelgov.decisions.promotion_review import cited_sign_offs
+
+    def entry(seq: int, action: str, actor: str, outcome: str, role: str | None = None) -> dict:
+        return {
+            "seq": seq,
+            "action": action,
+            "actor": actor,
+            "outcome": outcome,
+            "details": {"role": role} if role else {},
+        }
+
+    entries = [
+        entry(1, "approval", "priya@acme.example", "approved", "model_risk"),
+        entry(2, "status", "dana@acme.example", "production"),
+        entry(3, "approval", "tomas@acme.example", "rejected", "compliance"),
+    ]
+    promotion = entry(4, "status", "mallory", "production")
+
+    def signed(role: str, by: str, decision: str, at: int | None, signature: str = "unsigned"):
+        return manifest.RecordedSignOff(
+            role=role, by=by, decision=decision, date="2026-11-20", entry=at, signature=signature, evidence="current"
+        )
+
+    record = manifest.PromotionRecord(
+        version="2.0",
+        as_of="2026-11-24",
+        evidence_digest="0" * 64,
+        blocking=False,
+        sign_offs=[
+            signed("model_risk", "priya@acme.example", "approved", 1),  # matches, unsigned as recorded
+            signed("compliance", "tomas@acme.example", "approved", 2),  # entry 2 is a status change
+            signed("compliance", "tomas@acme.example", "approved", 3),  # entry 3 is a rejection
+            signed("model_risk", "priya@acme.example", "approved", 1, "signed"),  # entry 1 is not signed
+            signed("ethics", "eve", "approved", 9),  # no such entry
+            signed("owner", "olga", "approved", None),  # from approvals.yml: nothing to check
+        ],
+    )
+    problems = cited_sign_offs(record, promotion, entries, None)
+    assert problems == [
+        "the compliance sign-off by tomas@acme.example cites audit entry 2, which is no earlier sign-off of this version",
+        "the compliance sign-off by tomas@acme.example cites audit entry 3, which records rejected by "
+        "tomas@acme.example as compliance",
+        "the model_risk sign-off by priya@acme.example cites audit entry 1 as signed; that entry's signature does "
+        "not verify",
+        "the ethics sign-off by eve cites audit entry 9, which is no earlier sign-off of this version",
+    ]
+    later = entry(5, "approval", "priya@acme.example", "approved", "model_risk")
+    too_late = record.model_copy(update={"sign_offs": [signed("model_risk", "priya@acme.example", "approved", 5)]})
+    assert cited_sign_offs(too_late, promotion, [*entries, later], None) == [
+        "the model_risk sign-off by priya@acme.example cites audit entry 5, which is no earlier sign-off of this version"
+    ]
+
+
+def test_the_card_warns_before_a_record_whose_sign_offs_are_not_the_logs() -> None:
+    from manifest_factory import make_manifest
+    from modelgov import manifest
+    from modelgov.render.page_paths import version_path
+    from modelgov.render.pages import render_pages
+
+    built = make_manifest()
+    model = built.models[0]
+    record = manifest.PromotionRecord(
+        version=model.versions[0].version, as_of="2026-11-24", evidence_digest="0" * 64, blocking=False
+    )
+    promotion = manifest.Promotion(
+        entry=4, by="mallory", time="2026-11-20T10:00:00Z", to_status="production", record=record,
+        record_problems=["the compliance sign-off by tomas cites audit entry 2, which is no earlier sign-off of this version"],
+    )  # fmt: skip
+    version = model.versions[0].model_copy(update={"promotions": [promotion]})
+    built.models[0] = model.model_copy(update={"versions": [version, *model.versions[1:]]})
+    card = {p.path: p.markdown for p in render_pages(built)}[version_path(built.models[0], version)]
+    assert "This record's sign-offs are not the audit log's" in card
+    assert "this entry is not signed: anyone who can change the workspace could have written it" in card

@@ -59,9 +59,42 @@ def promotions(
                 evidence="unbound" if not isinstance(recorded, dict) else ("stale" if changed else "current"),
                 changed=changed,
                 moved=moved_since(record, version) if record is not None else [],
+                record_problems=cited_sign_offs(record, entry, entries, signers) if record is not None else [],
             )
         )
     return out
+
+
+def cited_sign_offs(
+    record: manifest.PromotionRecord,
+    promotion: dict[str, Any],
+    entries: Iterable[dict[str, Any]],
+    signers: AllowedSigners | None,
+) -> list[str]:
+    """Each sign-off the record cites by audit entry, checked against that entry: an earlier sign-off
+    of this version, by the same person, in the same role, with the same decision, and signed if the
+    record says so. A record is whatever its entry holds, and an unsigned entry anyone can write:
+    a forged one cited entries that were other decisions as two signed approvals."""
+    from modelgov.decisions.review import signature_of
+
+    by_seq = {entry["seq"]: entry for entry in entries}
+    problems = []
+    for item in record.sign_offs:
+        if item.entry is None:
+            continue  # a sign-off from approvals.yml: no entry to check it against
+        cited = by_seq.get(item.entry)
+        where = f"the {item.role} sign-off by {item.by} cites audit entry {item.entry}"
+        if cited is None or cited["action"] != "approval" or cited["seq"] >= promotion["seq"]:
+            problems.append(f"{where}, which is no earlier sign-off of this version")
+            continue
+        role = cited["details"].get("role")
+        found = (cited["actor"], role, cited["outcome"])
+        if found != (item.by, item.role, item.decision):
+            problems.append(f"{where}, which records {cited['outcome']} by {cited['actor']} as {role}")
+            continue
+        if item.signature == "signed" and signature_of(cited, signers, role).status != "signed":
+            problems.append(f"{where} as signed; that entry's signature does not verify")
+    return problems
 
 
 def _record(value: Any) -> manifest.PromotionRecord | None:

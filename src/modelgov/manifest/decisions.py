@@ -179,6 +179,10 @@ class Promotion(Node):
         default_factory=list,
         description="The recorded comparison's numbers that differ in this build, in words (evidence changed since).",
     )
+    record_problems: list[str] = Field(
+        default_factory=list,
+        description="Where the record's sign-offs disagree with the audit entries they cite, in words.",
+    )
 
 
 # --------------------------------------------------------------------------- flags
