@@ -290,11 +290,16 @@ def test_a_record_dated_after_the_check_date_has_no_age(built: manifest.Manifest
     assert (grace.outcome, grace.checks[0].observed) == ("pass", 0)
     fresh = policy(rule(max_age_days={"evaluation": 30, "approvals": 30, "approved_by": ["model_risk"]}))
     between = only(run(built, fresh, today=dt.date(2026, 1, 22)))
+    # as of 2026-01-22 the sign-off of 2026-01-25 had not been made: no rule counts it (the red team's
+    # --as-of counted a later sign-off for approved_by while the freshness rule refused it)
     assert [(c.path, c.outcome) for c in between.checks] == [
         ("evaluation.age_days", "pass"),
-        ("approvals.model_risk.age_days", "error"),
+        ("approvals.model_risk.age_days", "fail"),
     ]
-    assert between.outcome == "error" and "the latest model_risk approval is dated 2026-01-25" in between.message
+    assert "the model_risk sign-off by Rita Reviewer is dated 2026-01-25, after it" in between.message
+    signed_off = only(run(built, policy(rule(approved_by=["model_risk"])), today=dt.date(2026, 1, 22)))
+    assert signed_off.outcome == "fail" and "dated 2026-01-25, after it" in signed_off.message
+    assert only(run(built, fresh, today=dt.date(2026, 1, 24))).outcome == "pass"  # the loader's day of grace
     assert only(run(built, fresh, today=dt.date(2026, 1, 25))).outcome == "pass"
 
 

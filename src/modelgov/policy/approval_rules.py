@@ -38,14 +38,22 @@ def sign_offs(rule: Rule, ctx: Context, roles: list[str]) -> tuple[bool, dict[st
     signatures never count; an approval must be the role's latest decision that counts, and dated on or
     after the version's creation."""
     signed_only = rule.require_signature or ctx.require_signatures
-    latest = latest_approvals(ctx.version, signed_only=signed_only)
+    latest = latest_approvals(ctx.version, signed_only=signed_only, as_of=ctx.today)
     return signed_only, {role: _sign_off(ctx, role, latest.get(role), signed_only) for role in roles}
 
 
 def _sign_off(ctx: Context, role: str, approval: manifest.Approval | None, signed_only: bool) -> SignOff:
     kind = "signed decision" if signed_only else "decision"
     if approval is None:
-        why = why_not_counted(ctx.version, role, signed_only=signed_only) or f"no {role} {kind} is recorded"
+        later = [a for a in ctx.version.approvals if a.role == role and a.date[:10] > ctx.today.isoformat()]
+        if later:
+            first = min(later, key=lambda a: a.date)
+            why = (
+                f"no {role} {kind} is dated by the check date {ctx.today.isoformat()}: the {role} sign-off by "
+                f"{first.by} is dated {first.date}, after it"
+            )
+        else:
+            why = why_not_counted(ctx.version, role, signed_only=signed_only) or f"no {role} {kind} is recorded"
         return SignOff(None, False, None, why)
     if approval.decision != "approved":
         approves, observed = False, approval.decision

@@ -191,7 +191,7 @@ def evidence_index(
 
     shadow_evidence(put, version, f"{base}/shadow.html")
 
-    for approval in latest_approvals(version, signed_only=signed_only).values():
+    for approval in latest_approvals(version, signed_only=signed_only, as_of=today).values():
         page = f"{card_page}#approvals"
         role = f"approvals.{group_segment(approval.role)}"  # one segment: a role may hold a '.'
         put(f"{role}.decision", approval.decision, page)
@@ -288,13 +288,20 @@ def _with_interval(
     put(f"{path}.ci_high", interval.high if interval else None, page, detail)
 
 
-def latest_approvals(version: manifest.ModelVersion, *, signed_only: bool = False) -> dict[str, manifest.Approval]:
+def latest_approvals(
+    version: manifest.ModelVersion, *, signed_only: bool = False, as_of: dt.date | None = None
+) -> dict[str, manifest.Approval]:
     """Each role's latest decision that counts (by date; the later entry on the same date). A
     stale sign-off (its evidence changed since) or one whose signature fails never counts; with
-    ``signed_only``, neither does an unsigned one."""
+    ``signed_only``, neither does an unsigned one; with ``as_of`` (the check date), neither does one
+    dated after it: policies checked as of a past date count the decisions made by then (a day of
+    grace, as the loader allows a date east of UTC: a sign-off dated the next day still counts)."""
     latest: dict[str, manifest.Approval] = {}
+    after = (as_of + dt.timedelta(days=1)).isoformat() if as_of is not None else None
     for approval in version.approvals:
         if not approval.counts or (signed_only and (approval.signature != "signed" or approval.evidence != "current")):
+            continue
+        if after is not None and approval.date[:10] > after:
             continue
         current = latest.get(approval.role)
         if current is None or approval.date >= current.date:
