@@ -243,7 +243,7 @@ def test_the_compliance_page_leads_with_a_broken_chain() -> None:
     )
     pages = {p.path: p.markdown for p in render_pages(make_manifest().model_copy(update={"audit": broken}))}
     compliance = pages["compliance/index.md"]
-    assert "The audit log is broken at line 4: decisions recorded after it are not counted" in compliance
+    assert "The audit log is broken at line 4: no decision from that line on is counted" in compliance
     assert compliance.index("The audit log is broken") < compliance.index("## Policies")
     assert "The audit log is broken" in pages["index.md"]
 

@@ -1033,3 +1033,49 @@ def test_the_card_leads_with_an_evaluation_the_model_did_not_score() -> None:
     card = {p.path: p.markdown for p in render_pages(built)}[version_path(built.models[0], version)]
     assert f'!!! danger "Evaluation {run.id}' in card.replace("&#46;", ".").replace("&#45;", "-")
     assert card.index("was not scored by this model file") < card.index("This is the model card of this version")
+
+
+def test_the_model_table_comparison_has_no_false_alarms_on_ties_float_labels_or_columns() -> None:
+    """A probability of exactly 0.375 rounded to 0.38 is a rounding; a class ``1.0`` from a model
+    trained on float labels is the class ``1``; a regression answering in a column is compared row by
+    row (it broadcast into rows × rows); a model that cannot predict is a note, not a crash."""
+    from modelgov.analysis.explain import NOT_REPRODUCED, reproduces_table
+
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+
+    class Fixed:
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, frame):
+            return np.column_stack([1 - np.full(len(frame), 0.375), np.full(len(frame), 0.375)])
+
+        def predict(self, frame):
+            return np.array([1.0, 0.0, 2.0, 1.0])
+
+    table = X.assign(score=0.38, prediction=[1, 0, 2, 1])
+    options = {"prediction": "prediction", "positive_label": 1}
+    assert reproduces_table(Fixed(), X, table, score="score", task="binary_classification", **options) is None
+    assert reproduces_table(Fixed(), X, table, score=None, task="multiclass_classification", **options) is None
+
+    class Column:
+        def predict(self, frame):
+            return np.asarray(frame[["x"]], dtype=float) * 10
+
+    regression = X.assign(prediction=X["x"] * 10)
+    assert reproduces_table(Column(), X, regression, score=None, task="regression", **options) is None
+    off = reproduces_table(
+        Column(), X, regression.assign(prediction=[0, 10, 20, 99]), score=None, task="regression", **options
+    )
+    assert off.startswith(f"{NOT_REPRODUCED}: on 1 of the 4 rows sampled")
+
+    class Broken(Fixed):
+        def predict(self, frame):
+            raise RuntimeError("no")
+
+    model, table = Broken(), applicants(50, 9)
+    table["prediction"] = 0
+    notes = explain(
+        model, table, features=FEATURES, label="default", prediction="prediction", task="multiclass_classification",
+        settings=SETTINGS,
+    ).notes  # fmt: skip
+    assert any(n.startswith(f"{NOT_REPRODUCED}: the model could not be run") for n in notes), notes

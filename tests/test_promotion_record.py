@@ -354,7 +354,7 @@ def test_the_record_keeps_the_shadow_and_ab_results_of_the_demo(demo_build) -> N
     assert len(canonical(entry)) < 32_000
 
 
-def test_a_record_citing_entries_that_are_other_decisions_is_said_to_be_so() -> None:
+def test_a_record_citing_entries_that_are_other_decisions_is_said_to_be_so(monkeypatch) -> None:
     """An unsigned status entry can be appended by anyone who computes its hash, with a record that
     cites earlier entries as signed approvals: each cited entry is checked (an earlier sign-off of this
     version, by that person, in that role, with that decision, signed if the record says so), and the
@@ -380,7 +380,13 @@ def test_a_record_citing_entries_that_are_other_decisions_is_said_to_be_so() -> 
 
     def signed(role: str, by: str, decision: str, at: int | None, signature: str = "unsigned"):
         return manifest.RecordedSignOff(
-            role=role, by=by, decision=decision, date="2026-11-20", entry=at, signature=signature, evidence="current"
+            role=role,
+            by=by,
+            decision=decision,
+            date="2026-11-20",
+            entry=at,
+            signature=signature,
+            evidence="current" if at is not None or signature == "signed" else "unbound",
         )
 
     record = manifest.PromotionRecord(
@@ -395,9 +401,14 @@ def test_a_record_citing_entries_that_are_other_decisions_is_said_to_be_so() -> 
             signed("model_risk", "priya@acme.example", "approved", 1, "signed"),  # entry 1 is not signed
             signed("ethics", "eve", "approved", 9),  # no such entry
             signed("owner", "olga", "approved", None),  # from approvals.yml: nothing to check
+            signed("ethics", "eve", "approved", None, "signed"),  # no entry, yet signed: forged
         ],
     )
-    problems = cited_sign_offs(record, promotion, entries, None)
+    import modelgov.decisions.review as review
+
+    verified = type("Checked", (), {"status": "unsigned", "reason": None})()
+    monkeypatch.setattr(review, "signature_of", lambda entry, signers, role: verified)
+    problems = cited_sign_offs(record, promotion, entries, object())  # entry 1's signature does not verify
     assert problems == [
         "the compliance sign-off by tomas@acme.example cites audit entry 2, which is no earlier sign-off of this version",
         "the compliance sign-off by tomas@acme.example cites audit entry 3, which records rejected by "
@@ -405,10 +416,14 @@ def test_a_record_citing_entries_that_are_other_decisions_is_said_to_be_so() -> 
         "the model_risk sign-off by priya@acme.example cites audit entry 1 as signed; that entry's signature does "
         "not verify",
         "the ethics sign-off by eve cites audit entry 9, which is no earlier sign-off of this version",
+        "the ethics sign-off by eve cites no audit entry, yet is recorded as signed: only a sign-off in the audit "
+        "log can be",
     ]
+    # without an allowed-signers file no signature is verified, so none is held against the record
+    assert not [p for p in cited_sign_offs(record, promotion, entries, None) if "does not verify" in p]
     later = entry(5, "approval", "priya@acme.example", "approved", "model_risk")
     too_late = record.model_copy(update={"sign_offs": [signed("model_risk", "priya@acme.example", "approved", 5)]})
-    assert cited_sign_offs(too_late, promotion, [*entries, later], None) == [
+    assert cited_sign_offs(too_late, promotion, [*entries, later], object()) == [
         "the model_risk sign-off by priya@acme.example cites audit entry 5, which is no earlier sign-off of this version"
     ]
 

@@ -61,15 +61,17 @@ def test_linear_attributions_and_reason_codes_equal_a_hand_computation(data) -> 
     for row in range(5):
         codes = reason_codes(found.values[row], FEATURES, adverse="high", count=2, labels={"a": "Feature A"})
         pushing = [(v, i) for i, v in enumerate(by_hand[row]) if v > 0]
-        material = [(v, i) for v, i in pushing if v >= 0.05 * sum(p for p, _ in pushing)]
-        expected = [FEATURES[i] for _, i in sorted(material, key=lambda item: -item[0])[:2]]
+        ranked = sorted(pushing, key=lambda item: -item[0])
+        material = ranked[:1] + [(v, i) for v, i in ranked[1:] if v >= 0.05 * sum(p for p, _ in pushing)]
+        expected = [FEATURES[i] for _, i in material[:2]]
         assert [c.feature for c in codes] == expected
         assert all(c.label == ("Feature A" if c.feature == "a" else c.feature) for c in codes)
         low = reason_codes(found.values[row], FEATURES, adverse="low", count=2, labels={})
-        pulling = [(v, i) for i, v in enumerate(by_hand[row]) if v < 0]
-        assert [c.feature for c in low] == [
-            FEATURES[i] for v, i in sorted(pulling) if -v >= 0.05 * -sum(p for p, _ in pulling)
-        ][:2]
+        pulling = sorted((v, i) for i, v in enumerate(by_hand[row]) if v < 0)
+        floor = 0.05 * -sum(p for p, _ in pulling)
+        assert [c.feature for c in low] == [FEATURES[i] for n, (v, i) in enumerate(pulling) if n == 0 or -v >= floor][
+            :2
+        ]
 
 
 def test_a_feature_that_barely_pushed_is_not_a_reason_code() -> None:
@@ -81,6 +83,9 @@ def test_a_feature_that_barely_pushed_is_not_a_reason_code() -> None:
     at_floor = reason_codes([0.9, 0.05, 0.05, 0.0], features, adverse="high", count=4, labels={})
     assert [c.feature for c in at_floor] == ["income", "age", "debt"]
     assert reason_codes([-1.0, -0.2, 0.0, 0.0], features, adverse="high", count=4, labels={}) == []
+    # twenty features pushing alike: each is under the floor, and the strongest is still the reason
+    many = [f"x{i}" for i in range(20)]
+    assert [c.feature for c in reason_codes([0.1] * 20, many, adverse="high", count=4, labels={})] == ["x0"]
 
 
 def test_what_if_flips_equal_a_hand_search(data) -> None:

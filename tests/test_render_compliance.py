@@ -276,7 +276,7 @@ def test_a_waiver_approved_by_the_owner_of_the_model_it_excuses_is_marked(approv
     assert row.own_models == ((model.name,) if own else ())
     others = sum(bool(r.own_models) for r in waiver_rows(changed) if r.waiver.id != waiver.id)
     page = {p.path: p.markdown for p in render_pages(changed)}["compliance/waivers.md"]
-    assert page.count("**Not independent:** the owner of") == others + own
+    assert page.count("**Approved by the model's own owner:**") == others + own
     assert page.count("approved by the model's own owner") == others + own
 
 
@@ -515,3 +515,24 @@ def test_requirements_and_paths_are_escaped() -> None:
             hostile
         ) and "<img" not in compliance_outcomes.requirement_html(hostile)
         assert "<script" not in compliance_outcomes.breakable_code(hostile)
+
+
+def test_a_waiver_the_owner_recorded_under_another_approvers_name_is_marked() -> None:
+    manifest = make_manifest()
+    report = manifest.governance
+    waiver = next(w for w in report.waivers if w.id == "W-2024-031")
+    model = next(m for m in manifest.models if any(m.id == pattern for pattern in waiver.models))
+    recorded = waiver.model_copy(
+        update={
+            "approved_by": "Chief Risk Officer",
+            "record": waiver.record.model_copy(update={"by": model.owner.email}),
+        }
+    )
+    changed = manifest.model_copy(
+        update={
+            "governance": report.model_copy(
+                update={"waivers": [recorded if w is waiver else w for w in report.waivers]}
+            )
+        }
+    )
+    assert next(r for r in waiver_rows(changed) if r.waiver.id == waiver.id).own_models == (model.name,)

@@ -393,7 +393,7 @@ def test_a_group_decided_positive_more_often_is_named_even_when_change_rates_are
     """Simulation with a known effect: the challenger changes about 8 % of every group's decisions, but
     for women it only ever turns a negative decision positive, while for men it turns as many each way.
     The change rates do not differ; the direction does, and the page says so for F, not for M."""
-    from modelgov.render.shadow_views import direction_sentence, moved_groups
+    from modelgov.render.shadow_views import direction_sentence, excludes_zero, moved_groups
 
     rng = np.random.default_rng(8)
     frame = _shadow_log(rng, 8000)
@@ -418,16 +418,38 @@ def test_a_group_decided_positive_more_often_is_named_even_when_change_rates_are
     )
     report = _report(scan)
     feature = report.features[0]
+    overall = report.overall.decision_rate_delta
     rates = {g.group: g for g in feature.groups}
     assert abs(rates["F"].change_rate - rates["M"].change_rate) < 0.02  # alike in how often
-    assert [g.group for g in moved_groups(feature)] == ["F"]
+    assert [g.group for g in moved_groups(feature, overall)] == ["F"]
     assert rates["F"].decision_rate_delta > 0.05
-    sentence = direction_sentence(feature)
+    sentence = direction_sentence(feature, overall)
     assert sentence.startswith(
-        "**Beyond chance, the challenger changes the share of positive decisions** by sex: for F from"
+        "**The challenger moves some groups' share of positive decisions otherwise than everyone's"
     )
-    assert "for M" not in sentence
+    assert "by sex: for F from" in sentence and "for M" not in sentence
     assert group_finding(report) == [feature]
+
+    # every group moved alike: the overall change, no group's
+    alike = _shadow_log(np.random.default_rng(9), 8000)
+    champion = alike["champion_pred"].to_numpy()
+    up = (champion == 0) & (np.random.default_rng(10).random(len(alike)) < 0.12)
+    alike["challenger_pred"] = np.where(up, 1, champion)
+    alike.drop(columns="y").to_parquet(tmp_path / "alike.parquet")
+    scan = scan_shadow(
+        tmp_path / "alike.parquet",
+        timestamp="ts",
+        window=WindowSpec("week"),
+        challenger=Side(prediction="challenger_pred"),
+        champion=Side(prediction="champion_pred"),
+        positive_label=1,
+        sensitive=["sex"],
+    )
+    shifted = _report(scan)
+    (feature,) = shifted.features
+    assert shifted.overall.decision_rate_delta > 0.05
+    assert all(excludes_zero(g.decision_rate_delta_interval) for g in feature.groups if not g.small)
+    assert moved_groups(feature, shifted.overall.decision_rate_delta) == [] and group_finding(shifted) == []
 
 
 def test_no_difference_between_identical_versions(tmp_path):

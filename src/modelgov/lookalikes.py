@@ -62,13 +62,13 @@ _AS_LATIN = str.maketrans(
     }
 )  # fmt: skip
 
-#: After case is folded, a small l, a capital I (now i) and a bar are one letter: ``reIigion`` is
-#: drawn as ``religion`` in most fonts, as Unicode's confusables has it.
 #: Letters drawn like a Latin one that NFKC would turn into another letter first (the lunate sigmas
 #: into σ and Σ): read as Latin before it. Only these: a letter read as Latin before NFKC could be
 #: composed with a mark that follows it into another letter (ѕ and an acute into ś).
 _BEFORE_NFKC = str.maketrans({"ϲ": "c", "Ϲ": "C"})
 
+#: After case is folded, a small l, a capital I (now i) and a bar are one letter: ``reIigion`` is
+#: drawn as ``religion`` in most fonts, as Unicode's confusables has it.
 _ONE_STROKE = str.maketrans({"l": "i", "|": "i"})
 
 #: Left out of a key: what separates the words of a name (spaces, dots, and every dash and connector

@@ -134,9 +134,15 @@ def explain(
                 "input columns in the order it was trained on."
             )
         else:
-            with threadpool_limits(limits=1):
-                mismatch = reproduces_table(
-                    model, X, sample, score=score, prediction=prediction, task=task, positive_label=positive_label
+            try:
+                with threadpool_limits(limits=1):
+                    mismatch = reproduces_table(
+                        model, X, sample, score=score, prediction=prediction, task=task, positive_label=positive_label
+                    )
+            except Exception as exc:  # a model that cannot predict what it was checked to score: said, not a crash
+                mismatch = (
+                    f"{NOT_REPRODUCED}: the model could not be run to compare its output with the table's "
+                    f"({_describe(exc)})."
                 )
             if mismatch:
                 notes.append(mismatch)
@@ -252,16 +258,16 @@ def reproduces_table(
     if task == "binary_classification":
         if not score or score not in sample or not hasattr(model, "predict_proba"):
             return None
-        ours = np.asarray(model.predict_proba(X), dtype=float)[:, positive_index(model, positive_label)]
+        ours = np.asarray(model.predict_proba(X), dtype=float)[:, positive_index(model, positive_label)].ravel()
         theirs = pd.to_numeric(sample[score], errors="coerce").to_numpy(dtype=float)
         column, what = score, "probability of the positive label"
     elif task == "regression":
-        ours = np.asarray(model.predict(X), dtype=float)
+        ours = np.asarray(model.predict(X), dtype=float).ravel()  # a model may answer in a column
         theirs = pd.to_numeric(sample[prediction], errors="coerce").to_numpy(dtype=float)
         column, what = prediction, "prediction"
     else:
-        ours_text = pd.Series(np.asarray(model.predict(X))).astype(str).to_numpy()
-        theirs_text = sample[prediction].astype(str).to_numpy()
+        ours_text = _as_labels(np.asarray(model.predict(X)).ravel())
+        theirs_text = _as_labels(sample[prediction].to_numpy())
         off = ours_text != theirs_text
         if not off.any():
             return None
@@ -272,7 +278,9 @@ def reproduces_table(
         )
     scale = np.maximum(1.0, np.abs(theirs)) if task == "regression" else 1.0
     gap = np.abs(ours - theirs)
-    off = ~(gap <= SCORE_TOLERANCE * scale)  # a missing or non-numeric value in the table is off too
+    # a value exactly half a hundredth away (0.375 rounded to 0.38) is a rounding, not a difference;
+    # a missing or non-numeric value in the table is off
+    off = ~(gap <= SCORE_TOLERANCE * scale + 1e-9)
     if not off.any():
         return None
     largest = float(np.nanmax(gap)) if np.isfinite(gap).any() else float("nan")
@@ -282,6 +290,18 @@ def reproduces_table(
         f" (at most by {largest:.3g}). Every figure of this evaluation is computed from the table, not from this "
         "model: check that the table was scored by this model file."
     )
+
+
+def _as_labels(values: np.ndarray) -> np.ndarray:
+    """Class labels as comparable text: a whole number held as a float (``1.0``, as a model trained on
+    float labels answers) is the label ``1``."""
+
+    def label(value: object) -> str:
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            return str(int(value))
+        return str(value)
+
+    return np.array([label(v) for v in values.tolist()], dtype=object)
 
 
 def _check_scores(model: Any, X: pd.DataFrame, task: str) -> None:

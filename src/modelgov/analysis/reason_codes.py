@@ -36,12 +36,15 @@ def reason_codes(
     attributions: Sequence[float], features: Sequence[str], *, adverse: str, count: int, labels: Mapping[str, str]
 ) -> list[ReasonCode]:
     """The ``count`` features whose attributions pushed hardest toward the adverse side (ties: input
-    order), leaving out any whose push is below :data:`MATERIAL_SHARE` of the record's whole push."""
+    order), leaving out any but the strongest whose push is below :data:`MATERIAL_SHARE` of the
+    record's whole push."""
     sign = 1.0 if adverse == "high" else -1.0
     pushes = [(sign * float(value), index) for index, value in enumerate(attributions) if sign * float(value) > 0]
     whole = sum(push for push, _ in pushes)
-    pushes = [(push, index) for push, index in pushes if push >= MATERIAL_SHARE * whole]
     pushes.sort(key=lambda item: (-item[0], item[1]))
+    # the strongest push is always a reason: an adverse decision is never left without one (with
+    # twenty features pushing alike, each is under the floor)
+    pushes = pushes[:1] + [(push, index) for push, index in pushes[1:] if push >= MATERIAL_SHARE * whole]
     return [
         ReasonCode(
             feature=features[index],

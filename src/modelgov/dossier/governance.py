@@ -240,7 +240,7 @@ def _pack_table(policy: Policy, mine: dict[tuple[str, str], PolicyResult]) -> st
         clauses = [f"{r.framework} {r.clause}" + (f" — {r.title}" if r.title else "") for r in rule.references]
         key = min((_annex_key(r.clause) for r in rule.references), default=(99, "")) if annex else (0, "")
         result = mine.get((policy.id, rule.id))
-        outcome = result.outcome if result else "not evaluated"
+        outcome = shown_outcome(result) if result else "not evaluated"
         evidence = "<br/>".join(
             f"{code(c.path)}: {t(observed_text(c.observed))}" for c in (result.checks if result else [])
         )
@@ -252,7 +252,11 @@ def _pack_table(policy: Policy, mine: dict[tuple[str, str], PolicyResult]) -> st
                     t("; ".join(clauses)) or "—",
                     f"{code(rule.id)}<br/>{t(rule.title)}",
                     t(rule.requirement),
-                    badge(OUTCOMES[outcome].label if outcome in OUTCOMES else outcome),
+                    (
+                        f"{badge('not in force')}<br/>{t(OUTCOMES[result.outcome].label)}"
+                        if result is not None and outcome == "not-in-force"
+                        else badge(OUTCOMES[outcome].label if outcome in OUTCOMES else outcome)
+                    ),
                     evidence,
                 ],
             )

@@ -45,7 +45,8 @@ def sign_offs(rule: Rule, ctx: Context, roles: list[str]) -> tuple[bool, dict[st
 def _sign_off(ctx: Context, role: str, approval: manifest.Approval | None, signed_only: bool) -> SignOff:
     kind = "signed decision" if signed_only else "decision"
     if approval is None:
-        later = [a for a in ctx.version.approvals if a.role == role and a.date[:10] > ctx.today.isoformat()]
+        grace = (ctx.today + dt.timedelta(days=1)).isoformat()  # as latest_approvals counts them
+        later = [a for a in ctx.version.approvals if a.role == role and a.counts and a.date[:10] > grace]
         if later:
             first = min(later, key=lambda a: a.date)
             why = (

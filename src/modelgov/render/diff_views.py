@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from modelgov.manifest import EvaluationRun, Manifest, Model, ModelVersion
+from modelgov.render.compliance_outcomes import shown_outcome
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def version_changes(
         outcomes: dict[tuple[str, str], dict[str, str]] = {}
         for result in manifest.governance.results:
             if result.model == model.id and result.version in (version.version, other.version):
-                outcomes.setdefault((result.policy, result.rule), {})[result.version] = result.outcome
+                outcomes.setdefault((result.policy, result.rule), {})[result.version] = shown_outcome(result)
         titles = {(p.id, r.id): f"{p.title}: {r.title}" for p in manifest.governance.policies for r in p.rules}
         for key, found in outcomes.items():
             before, after = found.get(other.version, "—"), found.get(version.version, "—")

@@ -54,7 +54,7 @@ def _shadow(model: Model, version: ModelVersion) -> TestUnderWay:
     )
     differ = [f.feature for f in shadow_views.group_finding(report)]
     if differ:
-        stands += f" It decides some groups differently beyond chance (by {', '.join(differ)}): see its page."
+        stands += f" It treats some groups differently from the rest (by {', '.join(differ)}): see its page."
     outcomes = report.outcomes
     if outcomes is None or not outcomes.labelled:
         remaining = "No outcomes yet: the paired comparison of accuracy waits for them."

@@ -40,6 +40,10 @@ class Impact:
     direct: bool  # False: only through data derived from the dataset
 
 
+#: MLflow input contexts that mean the data was evaluated on, not fitted on (compared in any case).
+_EVALUATION_CONTEXTS = frozenset({"eval", "evaluation", "validation", "valid", "val", "test", "testing", "holdout"})
+
+
 def dataset_impact(manifest: Manifest, dataset_id: str) -> list[Impact]:
     """Every model version that trained or was evaluated on the dataset, or on data derived from it
     (through pipeline jobs and the datasets they wrote). The search stops at training runs and
@@ -59,9 +63,13 @@ def dataset_impact(manifest: Manifest, dataset_id: str) -> list[Impact]:
         for child, relation in sorted(successors.get(node_id, [])):
             node = by_id[child]
             if node.kind in ("training", "evaluation") and node.model and node.version:
-                # a training run's input logged in another context (MLflow's `eval`, `validation`) was
-                # evaluated on during training, not fitted on
-                use = "evaluation" if node.kind == "evaluation" or relation.startswith("used as ") else "training"
+                # a training run's input logged in an evaluation context (MLflow's `eval`, `validation`,
+                # `test`) was evaluated on during training, not fitted on; any other context counts as
+                # training, so that data a model was fitted on is never hidden
+                context = (
+                    relation.removeprefix("used as ").strip().casefold() if relation.startswith("used as ") else ""
+                )
+                use = "evaluation" if node.kind == "evaluation" or context in _EVALUATION_CONTEXTS else "training"
                 uses, was_direct = found.get((node.model, node.version), (set(), False))
                 found[(node.model, node.version)] = (uses | {use}, was_direct or direct)
             elif node.kind in ("dataset", "job") and child not in seen:

@@ -143,25 +143,33 @@ def is_finding(gap: ShadowGap) -> bool:
 def group_finding(report: ShadowReport) -> list[ShadowFeature]:
     """Sensitive features whose gap in decision-change rates is a finding (see :func:`is_finding`), or
     with a group whose positive-decision rate the challenger moves beyond chance (:func:`moved_groups`)."""
-    return [f for f in report.features if (f.max_change_gap and is_finding(f.max_change_gap)) or moved_groups(f)]
-
-
-def moved_groups(feature: ShadowFeature) -> list:
-    """The groups (not small) whose positive-decision rate the challenger changes beyond chance: the
-    interval of the change excludes zero. How often decisions change says nothing of their direction:
-    a challenger can change as many decisions for every group and still refer one group far more often."""
+    overall = report.overall.decision_rate_delta
     return [
-        g
-        for g in feature.groups
-        if g.decided and not g.small and g.decision_rate_delta is not None
-        and excludes_zero(g.decision_rate_delta_interval)
-    ]  # fmt: skip
+        f for f in report.features if (f.max_change_gap and is_finding(f.max_change_gap)) or moved_groups(f, overall)
+    ]
 
 
-def direction_sentence(feature: ShadowFeature) -> str:
-    """Which way the challenger moves each group's positive decisions, where that is beyond chance;
-    empty when it is for no group."""
-    moved = moved_groups(feature)
+def moved_groups(feature: ShadowFeature, overall: float | None = None) -> list:
+    """The groups (not small) whose positive-decision rate the challenger moves otherwise than it
+    moves everyone's: the interval of the group's change excludes zero and excludes ``overall``, the
+    change over all requests. How often decisions change says nothing of their direction: a challenger
+    can change as many decisions for every group and still refer one group far more often. A shift of
+    every group alike (approving 3 points more for everyone) is the overall change, not a group's."""
+    moved = []
+    for g in feature.groups:
+        interval = g.decision_rate_delta_interval
+        if not g.decided or g.small or g.decision_rate_delta is None or not excludes_zero(interval):
+            continue
+        if overall is not None and interval is not None and interval.low <= overall <= interval.high:
+            continue
+        moved.append(g)
+    return moved
+
+
+def direction_sentence(feature: ShadowFeature, overall: float | None = None) -> str:
+    """Which way the challenger moves the positive decisions of each group it moves otherwise than
+    everyone's (:func:`moved_groups`); empty when it is no group."""
+    moved = moved_groups(feature, overall)
     if not moved:
         return ""
     parts = [
@@ -174,11 +182,10 @@ def direction_sentence(feature: ShadowFeature) -> str:
         if len([g for g in feature.groups if g.decided and not g.small]) > 2
         else ""
     )
+    against = f" ({points(overall)} over all requests)" if overall is not None else ""
     return (
-        f"**Beyond chance, the challenger changes the share of positive decisions** by {text.text(feature.feature)}: "
-        + "; ".join(parts)
-        + "."
-        + judged
+        f"**The challenger moves some groups' share of positive decisions otherwise than everyone's{against}**, "
+        f"by {text.text(feature.feature)}: " + "; ".join(parts) + "." + judged
     )
 
 

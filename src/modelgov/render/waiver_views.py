@@ -87,14 +87,17 @@ def _names(approver: str, person: str) -> bool:
 
 def _owned_by(manifest: Manifest, waiver: WaiverState) -> tuple[str, ...]:
     """The models the waiver names whose owner approved it (named by name or e-mail address in its
-    ``approved_by``): an exception approved by the person accountable for the model it excuses has
+    ``approved_by``, or as who recorded it in the audit log): an exception approved by the person accountable for the model it excuses has
     no independent approval. Matched on the model ids the waiver lists, patterns included."""
     found = []
     for model in manifest.models:
         if not any(fnmatch.fnmatchcase(model.id, pattern) for pattern in waiver.models):
             continue
-        if _names(waiver.approved_by, model.owner.name) or _names(waiver.approved_by, model.owner.email):
-            found.append(model.name)
+        # the approver as written, and whoever recorded it in the audit log (who signed it, when signed)
+        for who in (waiver.approved_by, waiver.record.by or ""):
+            if _names(who, model.owner.name) or _names(who, model.owner.email):
+                found.append(model.name)
+                break
     return tuple(found)
 
 

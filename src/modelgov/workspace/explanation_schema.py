@@ -80,7 +80,13 @@ class Explanations(Strict):
     threshold: float | None = Field(
         None, description="The decision threshold on the score; defaults to the evaluation's `threshold`, else 0.5."
     )
-    reason_codes: int = Field(4, ge=1, le=10, description="Reason codes given per adverse decision.")
+    reason_codes: int = Field(
+        4,
+        ge=1,
+        le=10,
+        description="Reason codes given per adverse decision, at most: beyond the strongest, only features whose "
+        "push is at least 5 % of the decision's whole push count.",
+    )
     largest_errors: int = Field(2, ge=0, le=10, description="Records explained per kind of error, largest first.")
     per_group: int = Field(1, ge=0, le=5, description="Records explained per group of each sensitive feature.")
     what_if_features: int = Field(3, ge=0, le=6, description="What-if curves per record, most influential first.")
