@@ -368,12 +368,10 @@ def test_metric_values_equal_the_projects_weighted_metrics():
         assert values["precision"][side] == pytest.approx(expected["precision"][0])
 
 
-def test_a_planted_group_difference_in_decision_changes_is_found(tmp_path):
-    """Simulation with a known effect: the challenger changes 12 % of women's decisions, 3 % of others'."""
-    frame = _shadow_log(np.random.default_rng(21), 6000, flip={"F": 0.12, "M": 0.03, "X": 0.03})
-    frame.drop(columns="y").to_parquet(tmp_path / "log.parquet")
-    scan = scan_shadow(
-        tmp_path / "log.parquet",
+def _decisions_by_sex(log: Path):
+    """The scan of a shadow log of decisions only (no scores), weekly, grouped by sex."""
+    return scan_shadow(
+        log,
         timestamp="ts",
         window=WindowSpec("week"),
         challenger=Side(prediction="challenger_pred"),
@@ -381,6 +379,13 @@ def test_a_planted_group_difference_in_decision_changes_is_found(tmp_path):
         positive_label=1,
         sensitive=["sex"],
     )
+
+
+def test_a_planted_group_difference_in_decision_changes_is_found(tmp_path):
+    """Simulation with a known effect: the challenger changes 12 % of women's decisions, 3 % of others'."""
+    frame = _shadow_log(np.random.default_rng(21), 6000, flip={"F": 0.12, "M": 0.03, "X": 0.03})
+    frame.drop(columns="y").to_parquet(tmp_path / "log.parquet")
+    scan = _decisions_by_sex(tmp_path / "log.parquet")
     report = _report(scan)
     gap = report.features[0].max_change_gap
     assert gap.high_group == "F" and gap.low_group in ("M", "X")
@@ -407,15 +412,7 @@ def test_a_group_decided_positive_more_often_is_named_even_when_change_rates_are
     upward = women & (champion == 0) & (rng.random(len(frame)) < 0.08 / (champion[women] == 0).mean())
     frame["challenger_pred"] = np.where(both_ways, 1 - champion, np.where(upward, 1, champion))
     frame.drop(columns="y").to_parquet(tmp_path / "log.parquet")
-    scan = scan_shadow(
-        tmp_path / "log.parquet",
-        timestamp="ts",
-        window=WindowSpec("week"),
-        challenger=Side(prediction="challenger_pred"),
-        champion=Side(prediction="champion_pred"),
-        positive_label=1,
-        sensitive=["sex"],
-    )
+    scan = _decisions_by_sex(tmp_path / "log.parquet")
     report = _report(scan)
     feature = report.features[0]
     overall = report.overall.decision_rate_delta
@@ -436,15 +433,7 @@ def test_a_group_decided_positive_more_often_is_named_even_when_change_rates_are
     up = (champion == 0) & (np.random.default_rng(10).random(len(alike)) < 0.12)
     alike["challenger_pred"] = np.where(up, 1, champion)
     alike.drop(columns="y").to_parquet(tmp_path / "alike.parquet")
-    scan = scan_shadow(
-        tmp_path / "alike.parquet",
-        timestamp="ts",
-        window=WindowSpec("week"),
-        challenger=Side(prediction="challenger_pred"),
-        champion=Side(prediction="champion_pred"),
-        positive_label=1,
-        sensitive=["sex"],
-    )
+    scan = _decisions_by_sex(tmp_path / "alike.parquet")
     shifted = _report(scan)
     (feature,) = shifted.features
     assert shifted.overall.decision_rate_delta > 0.05
