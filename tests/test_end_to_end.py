@@ -574,3 +574,13 @@ def test_a_group_tables_all_rows_interval_says_where_it_comes_from(demo: tuple[P
         r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", (site / "models/credit-default/1.1/index.html").read_text()))
     )
     assert card.count("come from this table's own resamples, drawn with its groups") >= 2
+
+
+def test_a_dataset_used_by_two_versions_lists_them_as_two_items(demo: tuple[Path, Path]) -> None:
+    """The block tag ending each item's line swallowed its newline: the two versions that use the
+    2026 holdout ran together into one item ('… — evaluation- Personal-loan default model …')."""
+    _, site = demo
+    page = (site / "datasets/credit-holdout-2026.html").read_text(encoding="utf-8")
+    used = page[page.index('id="used-by"') :].split("</ul>")[0]
+    assert used.count("<li>") == 2, used
+    assert "evaluation- " not in html.unescape(re.sub(r"<[^>]+>", "", used))
