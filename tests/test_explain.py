@@ -995,12 +995,19 @@ def test_a_table_the_model_did_not_score_is_said_to_be_so(binary) -> None:
     moved.loc[lowered, "score"] *= 0.75
     moved.loc[lowered, "prediction"] = (moved.loc[lowered, "score"] >= 0.5).astype(int)
     (note,) = [n for n in run(model, moved, score="score").notes if n.startswith(NOT_REPRODUCED)]
-    sample = sample_rows(moved, SETTINGS.explain_max_rows, SETTINGS.seed)
-    expected = int((np.abs(model.predict_proba(sample[FEATURES])[:, 1] - sample["score"]) > SCORE_TOLERANCE).sum())
-    assert f"on {expected:,} of the {len(sample):,} rows sampled" in note and "'score'" in note
+    expected = int((np.abs(model.predict_proba(moved[FEATURES])[:, 1] - moved["score"]) > SCORE_TOLERANCE).sum())
+    assert f"on {expected:,} of the {len(moved):,} rows," in note and "'score'" in note  # every row, not a sample
     assert NOT_REPRODUCED == views.NOT_REPRODUCED and NOT_REPRODUCED in degraded.FAILURE_NOTES
-    # without a score column a binary table's predictions are not compared: its threshold is its own
-    assert not [n for n in run(model, moved.drop(columns="score")).notes if n.startswith(NOT_REPRODUCED)]
+    # rows the explanations' seeded sample leaves out are checked too: the seed is the workspace's
+    sample = sample_rows(moved, SETTINGS.explain_max_rows, SETTINGS.seed)
+    unsampled = table.copy()
+    outside = unsampled.index.difference(sample.index)[:20]
+    unsampled.loc[outside, "score"] = 0.01
+    (note,) = [n for n in run(model, unsampled, score="score").notes if n.startswith(NOT_REPRODUCED)]
+    assert note.startswith(f"{NOT_REPRODUCED}: on 20 of the {len(table):,} rows,")
+    # without a score column, a binary table's predicted classes are set beside the model's
+    (note,) = [n for n in run(model, moved.drop(columns="score")).notes if n.startswith(NOT_REPRODUCED)]
+    assert "its predicted class differs from the table's 'prediction'" in note
 
 
 def test_a_regression_or_a_class_the_model_did_not_predict_is_said_to_be_so(regression, binary) -> None:
@@ -1066,7 +1073,7 @@ def test_the_model_table_comparison_has_no_false_alarms_on_ties_float_labels_or_
     off = reproduces_table(
         Column(), X, regression.assign(prediction=[0, 10, 20, 99]), score=None, task="regression", **options
     )
-    assert off.startswith(f"{NOT_REPRODUCED}: on 1 of the 4 rows sampled")
+    assert off.startswith(f"{NOT_REPRODUCED}: on 1 of the 4 rows,")
 
     class Broken(Fixed):
         def predict(self, frame):

@@ -20,6 +20,10 @@ from modelgov import manifest
 from modelgov.render.text import slug
 from modelgov.text_safety import visible
 
+#: How the explanation stage begins a note that the loaded model file does not give the evaluation
+#: table's outputs (``analysis.explain.reproduces_table``); the card leads with it (``render.views``).
+NOT_REPRODUCED = "The model file does not reproduce the evaluation table"
+
 #: How the explainability analysis words a part it could not compute (``analysis/explain.py``,
 #: ``analysis/shapley.py``). A note that starts otherwise is information, not a failure.
 FAILURE_NOTES = (
@@ -28,7 +32,7 @@ FAILURE_NOTES = (
     "Partial dependence on ",
     "SHAP values not computed",
     "Error slices not computed",
-    "The model file does not reproduce the evaluation table",  # analysis.explain.NOT_REPRODUCED
+    NOT_REPRODUCED,
 )
 _MODEL_NOT_AVAILABLE = (
     "Permutation importance, partial dependence and SHAP values need the model, which is not available: "

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from modelgov.analysis.shapley import BACKGROUND_ROWS, ShapUnavailable, shap_summary, summary_plan
 from modelgov.analysis.slices import error_slices
+from modelgov.degraded import NOT_REPRODUCED
 from modelgov.manifest import (
     Explainability,
     FeatureImportance,
@@ -134,10 +135,18 @@ def explain(
                 "input columns in the order it was trained on."
             )
         else:
+            checked = table if len(table) <= REPRODUCE_MAX_ROWS else sample
             try:
                 with threadpool_limits(limits=1):
                     mismatch = reproduces_table(
-                        model, X, sample, score=score, prediction=prediction, task=task, positive_label=positive_label
+                        model,
+                        checked[list(features)],
+                        checked,
+                        score=score,
+                        prediction=prediction,
+                        task=task,
+                        positive_label=positive_label,
+                        sampled=checked is sample,
                     )
             except Exception as exc:  # a model that cannot predict what it was checked to score: said, not a crash
                 mismatch = (
@@ -233,8 +242,10 @@ def _model_parts(
 #: still matches, while a score moved enough to change a decision or a group's rate does not.
 SCORE_TOLERANCE = 0.005
 
-#: How a note that the model file does not reproduce the table begins (``modelgov.degraded``).
-NOT_REPRODUCED = "The model file does not reproduce the evaluation table"
+#: The most rows of a table the model is run on to check that it wrote them: every row, up to this;
+#: beyond it, the explanations' seeded sample (and the note says so). On a sample alone, rows left
+#: out of it could be edited unseen: the seed is the workspace's.
+REPRODUCE_MAX_ROWS = 500_000
 
 
 def reproduces_table(
@@ -246,18 +257,20 @@ def reproduces_table(
     prediction: str,
     task: str,
     positive_label: object,
+    sampled: bool = False,
 ) -> str | None:
-    """None when the model file, run on the sampled rows, gives the table's own outputs; else a note.
+    """None when the model file, run on the table's rows (``sample``: all of them, or a sample when
+    ``sampled``), gives the table's own outputs; else a note.
 
     Every metric, interval and fairness figure is computed from the table's columns, which whoever
     writes the workspace writes: a table whose scores were lowered for one group passes a fairness rule
     the model itself fails. When the model file is loaded, its output is set beside the table's: a
     binary classifier's probability of the positive label beside the score column (the prediction
-    depends on a threshold the model does not know), a multiclass model's or a regression's prediction
-    beside the prediction column."""
-    if task == "binary_classification":
-        if not score or score not in sample or not hasattr(model, "predict_proba"):
-            return None
+    depends on a threshold the model does not know), a regression's prediction beside the prediction
+    column, and otherwise (a binary table without scores, a multiclass one) the predicted class beside
+    the prediction column."""
+    rows = f"{len(sample):,} rows sampled" if sampled else f"{len(sample):,} rows"
+    if task == "binary_classification" and score and score in sample and hasattr(model, "predict_proba"):
         ours = np.asarray(model.predict_proba(X), dtype=float)[:, positive_index(model, positive_label)].ravel()
         theirs = pd.to_numeric(sample[score], errors="coerce").to_numpy(dtype=float)
         column, what = score, "probability of the positive label"
@@ -272,7 +285,7 @@ def reproduces_table(
         if not off.any():
             return None
         return (
-            f"{NOT_REPRODUCED}: on {int(off.sum()):,} of the {len(off):,} rows sampled, its predicted class differs "
+            f"{NOT_REPRODUCED}: on {int(off.sum()):,} of the {rows}, its predicted class differs "
             f"from the table's {prediction!r}. Every figure of this evaluation is computed from the table, not "
             "from this model: check that the table was scored by this model file."
         )
@@ -285,7 +298,7 @@ def reproduces_table(
         return None
     largest = float(np.nanmax(gap)) if np.isfinite(gap).any() else float("nan")
     return (
-        f"{NOT_REPRODUCED}: on {int(off.sum()):,} of the {len(off):,} rows sampled, its {what} differs from "
+        f"{NOT_REPRODUCED}: on {int(off.sum()):,} of the {rows}, its {what} differs from "
         f"the table's {column!r} by more than {SCORE_TOLERANCE:g}{' (relative)' if task == 'regression' else ''}"
         f" (at most by {largest:.3g}). Every figure of this evaluation is computed from the table, not from this "
         "model: check that the table was scored by this model file."

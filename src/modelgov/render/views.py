@@ -12,6 +12,7 @@ import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from modelgov.degraded import NOT_REPRODUCED
 from modelgov.manifest import (
     Comparison,
     Disparity,
@@ -431,11 +432,6 @@ def has_explainability(version: ModelVersion) -> bool:
 def metric_of(run: EvaluationRun, name: str) -> Metric | None:
     """The run's metric ``name``, if it lists it."""
     return next((metric for metric in run.performance.metrics if metric.name == name), None)
-
-
-#: How the explanation stage words a model file that does not give the evaluation table's outputs
-#: (``analysis.explain.NOT_REPRODUCED``; a test holds the two to each other).
-NOT_REPRODUCED = "The model file does not reproduce the evaluation table"
 
 
 def unreproduced_runs(version: ModelVersion) -> list[tuple[str, str]]:
