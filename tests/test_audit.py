@@ -277,3 +277,34 @@ def test_a_version_retired_by_hand_is_flagged_unless_it_predates_the_log(created
     assert ((model.id, version.version) in {(m.id, v.version) for m, v in unrecorded_statuses(built)}) is flagged
     page = {p.path: p.markdown for p in render_pages(built)}["compliance/index.md"]
     assert ("is retired without a recorded status change" in page) is flagged
+
+
+def test_a_version_retired_by_hand_cannot_hide_by_backdating_its_creation() -> None:
+    """`created` is the workspace's word: a version the log names, or evaluated since the log began,
+    existed then, and retiring it by hand is flagged whatever `created` says."""
+    from manifest_factory import make_manifest
+    from modelgov import manifest
+    from modelgov.render.decision_views import unrecorded_statuses
+
+    built = make_manifest()
+    model = built.models[0]
+    old = model.versions[0].model_copy(update={"status": "retired", "created": "2020-01-01", "status_change": None})
+    old = old.model_copy(update={"evaluations": [r.model_copy(update={"date": "2020-02-01"}) for r in old.evaluations]})
+    event = manifest.AuditEvent(
+        seq=1, time="2025-02-14T10:00:00Z", actor="a", action="approval", outcome="approved", hash="0" * 64
+    )
+    log = manifest.FileRef(path=LOG_PATH, sha256="0" * 64, bytes=1)
+
+    def flagged(version, events) -> bool:
+        audit = manifest.AuditSummary(log=log, entries=len(events), head="0" * 64, intact=True, events=events)
+        built.models[0] = model.model_copy(update={"versions": [version, *model.versions[1:]]})
+        found = unrecorded_statuses(built.model_copy(update={"audit": audit}))
+        return (model.id, version.version) in {(m.id, v.version) for m, v in found}
+
+    assert not flagged(old, [event])  # old by every date, and the log never names it
+    named = event.model_copy(update={"model": model.id, "version": old.version})
+    assert flagged(old, [event, named])
+    evaluated = old.model_copy(
+        update={"evaluations": [r.model_copy(update={"date": "2026-03-01"}) for r in old.evaluations]}
+    )
+    assert flagged(evaluated, [event])

@@ -27,20 +27,24 @@ def overrides(manifest: Manifest) -> list[tuple[Model, ModelVersion, StatusChang
 
 def unrecorded_statuses(manifest: Manifest) -> list[tuple[Model, ModelVersion]]:
     """Versions in staging, production or retired whose status no audit entry set (written by hand),
-    when the workspace keeps an audit log; a retired one only if it was created once the log had
-    begun (it cannot have been retired before). Retired counts too: the built-in packs check candidates,
+    when the workspace keeps an audit log; a retired one only if it existed once the log had begun
+    (created or evaluated since, or named by an entry): one older may have been retired before. Retired counts too: the built-in packs check candidates,
     staging and production only, so a version retired by hand leaves every one of their rules, its
     failures with them."""
     if manifest.audit is None:
         return []
     # a version created before the log's first entry may have been retired before there was a log
     began = manifest.audit.events[0].time[:10] if manifest.audit.events else None
+    # versions the log speaks of existed while it did, whatever `created` says (the workspace writes it)
+    logged = {(event.model, event.version) for event in manifest.audit.events}
 
-    def unrecorded(version: ModelVersion) -> bool:
+    def unrecorded(model: Model, version: ModelVersion) -> bool:
         if version.status_change is not None:
             return False
         if version.status == "retired":
-            return began is not None and str(version.created)[:10] >= began
+            dates = [str(version.created)[:10], *(str(run.date)[:10] for run in version.evaluations)]
+            since = began is not None and max(dates) >= began
+            return since or (model.id, version.version) in logged
         return version.status in ("staging", "production")
 
-    return [(model, version) for model in manifest.models for version in model.versions if unrecorded(version)]
+    return [(model, version) for model in manifest.models for version in model.versions if unrecorded(model, version)]
