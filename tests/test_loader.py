@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -268,6 +269,33 @@ def test_a_risk_tier_id_is_ascii_so_no_tier_reads_like_another(ws: Path) -> None
     edit(ws, "governance.yml", "description:", 'risk_tiers:\n  - {id: high}\n  - {id: "h\u0456gh"}\ndescription:')
     problem = only_problem(ws)
     assert problem.file == "governance.yml" and "not a tier id" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("tag", "odd"),
+    [
+        ("cust\u043emer-facing", "U+043E CYRILLIC SMALL LETTER O"),  # Cyrillic о
+        ("cust0mer-facing", None),  # a zero for the o
+        ("Customer-Facing", None),  # another case
+        ("customer-facing\u200b", "U+200B ZERO WIDTH SPACE"),
+    ],
+)
+def test_a_tag_that_looks_like_a_scope_tag_is_refused(ws: Path, tag: str, odd: str | None) -> None:
+    """A policy scoped by tag did not apply to a model whose tag read the same on its page but was
+    another text: every rule read "out of the policy's scope". Such a tag stops the load."""
+    (ws / "policies").mkdir()
+    (ws / "policies" / "facing.yml").write_text(
+        "id: facing\ntitle: Customer-facing models\napplies_to: {tags: [customer-facing]}\n"
+        "rules:\n  - {id: signed, title: Signed off, approved_by: [model_risk]}\n",
+        encoding="utf-8",
+    )
+    edit(ws, MODEL, "tags: [credit]", f"tags: [credit, {json.dumps(tag)}]")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == (MODEL, "tags[1]")
+    assert "reads as 'customer-facing', which policy 'facing' is scoped by" in problem.message
+    assert odd is None or odd in problem.message
+    edit(ws, MODEL, json.dumps(tag), "customer-facing")  # written as the policy names it, it loads
+    assert load_workspace(ws).models["loans"].card.tags == ["credit", "customer-facing"]
 
 
 def test_datasheet_hash_mismatch(ws: Path) -> None:
