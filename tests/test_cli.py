@@ -174,7 +174,17 @@ def test_every_command_that_refuses_pickles_also_refuses_the_workspaces_code() -
     options = {name: {o for a in command._actions for o in a.option_strings} for name, command in commands.items()}
     refusing = sorted(name for name, given in options.items() if "--refuse-pickle" in given)
     assert refusing == ["build", "check", "dossier", "serve"]
-    assert all("--refuse-workspace-code" in options[name] for name in refusing)
+    assert all("--refuse-workspace-code" in options[name] and "--require-pack" in options[name] for name in refusing)
+
+
+def test_check_refuses_a_workspace_without_a_pack_the_ci_requires(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = write_workspace(tmp_path / "ws")
+    assert main(["check", str(ws), "--no-cache", "--require-pack", "baseline", "--require-pack", "sr-11-7"]) == 2
+    err = capsys.readouterr().err
+    assert "governance.yml:1: policies.packs: this run requires pack 'baseline'" in err
+    assert "this run requires pack 'sr-11-7'" in err
 
 
 def _trusting_templates(tmp_path: Path) -> Path:

@@ -18,14 +18,14 @@ MODEL = "models/loans/model.yml"
 VERSION = "models/loans/versions/1.0/version.yml"
 
 
-def problems_of(root: Path) -> list[Problem]:
+def problems_of(root: Path, refusals: Refusals = Refusals()) -> list[Problem]:  # noqa: B008 - frozen
     with pytest.raises(WorkspaceError) as info:
-        load_workspace(root)
+        load_workspace(root, refusals=refusals)
     return info.value.problems
 
 
-def only_problem(root: Path) -> Problem:
-    problems = problems_of(root)
+def only_problem(root: Path, refusals: Refusals = Refusals()) -> Problem:  # noqa: B008 - frozen
+    problems = problems_of(root, refusals)
     assert len(problems) == 1, "\n".join(map(str, problems))
     return problems[0]
 
@@ -702,6 +702,30 @@ def test_the_variables_off_values_refuse_nothing(value: str, ws: Path, monkeypat
     monkeypatch.setenv("MODELGOV_REFUSE_PICKLE", value)
     monkeypatch.setenv("MODELGOV_REFUSE_WORKSPACE_CODE", value)
     load_workspace(ws)
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_a_required_pack_the_workspace_does_not_list_is_refused(
+    how: str, ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request could take a built-in pack out of governance.yml, and every rule of it with the
+    pack: nothing failed. The CI pins packs; a workspace that does not list one is refused."""
+    if how == "option":
+        refusals = Refusals(packs=("baseline",))
+    else:
+        refusals = Refusals()
+        monkeypatch.setenv("MODELGOV_REQUIRE_PACKS", " baseline, ")
+    problem = only_problem(ws, refusals=refusals)
+    assert (problem.file, problem.key) == ("governance.yml", "policies.packs")
+    assert "this run requires pack 'baseline' (--require-pack or MODELGOV_REQUIRE_PACKS)" in problem.message
+    edit(ws, "governance.yml", "description:", "policies:\n  packs: [baseline]\ndescription:")
+    assert [p.pack for p in load_workspace(ws, refusals=refusals).policies] == ["baseline"]
+
+
+def test_a_required_pack_that_does_not_exist_is_refused_not_taken_as_pinned(ws: Path) -> None:
+    problem = only_problem(ws, refusals=Refusals(packs=("baseilne",)))
+    assert problem.file == "governance.yml" and "no built-in policy pack of that name" in problem.message
+    assert "did you mean 'baseline'" in problem.message
 
 
 def test_a_lone_surrogate_escape_is_a_problem_naming_the_file_line_and_key(ws: Path) -> None:

@@ -204,9 +204,10 @@ def _statuses(text: str) -> tuple[str, ...]:
 
 
 def refusal_options(parser: argparse.ArgumentParser) -> None:
-    """``--refuse-pickle`` and ``--refuse-workspace-code``: CI's say over the workspace's code, which a
-    pull request cannot change (unlike ``trust_pickle``, ``trusted_types`` and ``trust_templates`` in
-    the workspace). Their variables do the same for every command (see :mod:`modelgov.workspace.refusals`)."""
+    """``--refuse-pickle``, ``--refuse-workspace-code`` and ``--require-pack``: CI's say over the
+    workspace's code and its built-in packs, which a pull request cannot change (unlike
+    ``trust_pickle``, ``trusted_types``, ``trust_templates`` and ``policies.packs`` in the workspace).
+    Their variables do the same for every command (see :mod:`modelgov.workspace.refusals`)."""
     parser.add_argument(
         "--refuse-pickle",
         action="store_true",
@@ -219,13 +220,24 @@ def refusal_options(parser: argparse.ArgumentParser) -> None:
         help="never run the workspace's code or HTML: as --refuse-pickle, and refuse trust_templates: true "
         "too (exit 2); also MODELGOV_REFUSE_WORKSPACE_CODE=1",
     )
+    parser.add_argument(
+        "--require-pack",
+        dest="require_packs",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="refuse a workspace whose governance.yml does not list this built-in policy pack (exit 2), so that "
+        "a pull request cannot take it out; repeat for several; also MODELGOV_REQUIRE_PACKS=NAME,NAME",
+    )
 
 
 def refusals_of(args: argparse.Namespace) -> Refusals:
     """What the options of :func:`refusal_options` refuse (the loader adds the environment's)."""
     from modelgov.workspace.refusals import Refusals
 
-    return Refusals(pickle=args.refuse_pickle, workspace_code=args.refuse_workspace_code)
+    return Refusals(
+        pickle=args.refuse_pickle, workspace_code=args.refuse_workspace_code, packs=tuple(args.require_packs)
+    )
 
 
 def _analysis_options(command: argparse.ArgumentParser) -> None:

@@ -38,9 +38,9 @@ from modelgov.workspace.model_schema import ModelCard
 from modelgov.workspace.monitoring_schema import Reference
 from modelgov.workspace.paths import refusal
 from modelgov.workspace.policy_files import load_policies, load_waivers
-from modelgov.workspace.scope_tags import check_scope_tags
 from modelgov.workspace.refusals import REFUSE_PICKLE_ENV, REFUSE_WORKSPACE_CODE_ENV, Refusals
 from modelgov.workspace.schema_errors import did_you_mean, kind_of, problem_from_pydantic, without_union_noise
+from modelgov.workspace.scope_tags import check_scope_tags
 from modelgov.workspace.version_schema import Version
 from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_yaml
 

@@ -16,6 +16,7 @@ from modelgov.policy.engine import LoadedPolicy, LoadedWaiver
 from modelgov.resources import builtin_packs
 from modelgov.workspace import yamlsource
 from modelgov.workspace.governance_schema import Governance
+from modelgov.workspace.refusals import REQUIRE_PACKS_ENV
 from modelgov.workspace.schema_errors import did_you_mean, problem_from_pydantic, without_union_noise
 from modelgov.workspace.yamlsource import Loc, YamlDocument, parse_yaml
 
@@ -58,6 +59,7 @@ def load_policies(loader: Loader, governance: Governance) -> list[LoadedPolicy]:
             digest = hashlib.sha256(raw).hexdigest()
             ref = manifest.FileRef(path=f"modelgov:policies/{path.name}", sha256=digest, bytes=len(raw))
             loaded.append(LoadedPolicy(policy, ref, pack=name))
+    _check_required_packs(loader, listed, available)
     folder = loader.root / "policies"
     counted = _Counted(
         rules=sum(len(item.policy.rules) for item in loaded),
@@ -158,6 +160,30 @@ def _check_sources(loader: Loader, file: str, policy: policy_schema.PolicyFile) 
 #: them or the document after parsing (a change that did would reach every later load in the process).
 _PACKS: dict[tuple[object, ...], tuple[YamlDocument, Any, tuple[Problem, ...]]] = {}
 _PACKS_KEPT = 32
+
+
+def _check_required_packs(loader: Loader, listed: set[str], available: dict[str, Any]) -> None:
+    """A problem for each pack the run requires (``--require-pack``) that governance.yml does not
+    list, or that is no built-in pack at all (a typo in the CI's setting must not pass as pinned)."""
+    asked = f"--require-pack or {REQUIRE_PACKS_ENV}"
+    doc = loader.docs["governance.yml"]
+    for name in loader.refusals.packs:
+        if name not in available:
+            loader.problems.append(
+                Problem(
+                    "governance.yml", None, "policies.packs",
+                    f"this run requires pack {name!r} ({asked}), but there is no built-in policy pack of that name"
+                    f"{did_you_mean(name, available)}; packs: {', '.join(sorted(available))}",
+                )
+            )  # fmt: skip
+        elif name not in listed:
+            loader.problems.append(
+                doc.problem(
+                    ("policies", "packs"),
+                    f"this run requires pack {name!r} ({asked}), which governance.yml does not list: "
+                    f"add it to policies.packs; the CI that builds the site applies it whatever a pull request says",
+                )
+            )
 
 
 def _parse_pack(loader: Loader, raw: bytes, display: str) -> Any:
