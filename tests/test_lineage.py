@@ -210,6 +210,50 @@ def test_sources_join_into_the_expected_nodes_and_edges(workspace_with_sources) 
     )
 
 
+@pytest.mark.parametrize("workspace_with_sources", ["sqlite"], indirect=True)
+def test_training_inputs_the_card_does_not_list_are_noted_from_either_source(workspace_with_sources) -> None:
+    """The card's `training.datasets` against what the records say the model was made from: an
+    MLflow run's logged training input, and what an OpenLineage job read when it wrote the version's
+    model file. A dataset the card lists gets no note."""
+    root, *_ = workspace_with_sources
+    model_file = root / "models" / "loans" / "versions" / "1.0" / "model.skops"
+    model_file.write_bytes(b"weights")
+    edit(
+        root,
+        "models/loans/versions/1.0/version.yml",
+        "  params:\n",
+        "  artifact: models/loans/versions/1.0/model.skops\n  params:\n",
+    )
+    train = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-01-12T03:00:00Z",
+        "run": {"runId": "1a9c1a6e-8f1e-4d2a-9c1b-2b7d3e4f5a61"},
+        "job": {"namespace": "ml", "name": "train_loans"},
+        "inputs": [
+            {"namespace": "file", "name": str(root / "data" / "train.csv")},
+            {"namespace": "file", "name": str(root / "data" / "holdout.csv")},
+            {"namespace": "postgres://db:5432", "name": "lending.bureau_scores"},
+        ],
+        "outputs": [{"namespace": "file", "name": str(model_file)}],
+    }
+    with open(root / "lineage" / "events.jsonl", "a", encoding="utf-8") as events:
+        events.write(json.dumps(train) + "\n")
+    notes = build_lineage(load_workspace(root)).notes
+    said = [note for note in notes if note.startswith("OpenLineage job ml/train_loans")]
+    assert said == [
+        "OpenLineage job ml/train_loans wrote the model file of loans/1.0 and read 'lending.bureau_scores', "
+        "which loans/1.0 does not list in training.datasets.",
+        "OpenLineage job ml/train_loans wrote the model file of loans/1.0 and read dataset 'loans-holdout', "
+        "which loans/1.0 does not list in training.datasets.",
+    ]
+    assert not any("MLflow run" in note and "training input" in note for note in notes)  # it logged loans-train
+    edit(root, "models/loans/versions/1.0/version.yml", "datasets: [loans-train]", "datasets: [loans-holdout]")
+    notes = build_lineage(load_workspace(root)).notes
+    assert any("logged training input 'loans-train', which loans/1.0 does not list" in note for note in notes)
+    assert any("read dataset 'loans-train', which loans/1.0 does not list" in note for note in notes)
+    assert not any("read dataset 'loans-holdout'" in note for note in notes)
+
+
 def test_store_files_and_events_are_hashed_inputs(workspace_with_sources) -> None:
     root, store, _, _ = workspace_with_sources
     built = build_manifest(load_workspace(root))

@@ -333,12 +333,37 @@ class _Builder:
                     },
                 )
             )
-            for dataset in sorted(job.inputs.values()):
-                self.edge(self._ol_dataset(dataset), job_id, "read by", "openlineage")
+            read = [self._ol_dataset(dataset) for dataset in sorted(job.inputs.values())]
+            for node_id in read:
+                self.edge(node_id, job_id, "read by", "openlineage")
             for dataset in sorted(job.outputs.values()):
-                self.edge(job_id, self._ol_dataset(dataset), "wrote", "openlineage")
+                written = self._ol_dataset(dataset)
+                self.edge(job_id, written, "wrote", "openlineage")
+                self._check_training_inputs(f"{namespace}/{name}", written, read)
         for dataset in sorted(records.datasets.values()):
             self._ol_dataset(dataset)
+
+    def _check_training_inputs(self, job: str, written: str, read: list[str]) -> None:
+        """A note for each dataset a job read when it wrote a version's model file that the version
+        does not list in ``training.datasets``: the events and the card then disagree on what the model
+        was made from, as an MLflow run's logged inputs can (:meth:`_add_run`)."""
+        node = self.nodes[written]
+        if node.kind != "version" or node.model is None or node.version is None:
+            return
+        declared = set(self.workspace.models[node.model].versions[node.version].spec.training.datasets)
+        for input_id in read:
+            dataset = self.nodes[input_id]
+            if dataset.kind != "dataset" or dataset.dataset in declared:
+                continue
+            named = (
+                f"dataset {dataset.dataset!r}"
+                if dataset.dataset
+                else repr(dataset.properties.get("name", dataset.label))
+            )
+            self.notes.append(
+                f"OpenLineage job {job} wrote the model file of {node.model}/{node.version} and read {named}, which "
+                f"{node.model}/{node.version} does not list in training.datasets."
+            )
 
     def _ol_dataset(self, dataset: OlDataset) -> str:
         new = LineageNode(
