@@ -351,6 +351,32 @@ def test_a_sign_off_is_stale_when_its_evidence_changes(ws: Path, keys: Keys, tmp
 
 
 @needs_ssh
+def test_a_stale_sign_off_takes_the_roles_older_unbound_ones_with_it(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    """The workspace's approvals.yml holds an unsigned model_risk approval that names no evidence (Rita,
+    2026-01-25). A signed, bound one made later went stale when the evaluation table changed, and the
+    rule that does not ask for signatures then passed on Rita's older one, of which less is known: it
+    was made on evidence at least as old as the stale one's. It no longer counts."""
+    edit(
+        ws,
+        "policies/gate.yml",
+        "rules:\n",
+        "rules:\n  - {id: any-model-risk, title: Model Risk signed off, approved_by: [model_risk]}\n",
+    )
+    _code, results = check(ws, tmp_path, keys)
+    assert result(results, "any-model-risk")["outcome"] == "pass"  # on Rita's approval, before anything else
+    assert approve(ws, keys) == 0
+    (ws / "data/holdout.csv").write_text((ws / "data/holdout.csv").read_text() + "\n")
+    _code, results = check(ws, tmp_path, keys)
+    found = result(results, "any-model-risk")
+    assert found["outcome"] == "fail", found
+    assert "the latest model_risk sign-off (alice@bank.example" in found["message"]
+    assert "stale: evidence changed since sign-off (data/holdout.csv)" in found["message"]
+    assert approve(ws, keys) == 0  # signed again on the evidence as it is now: it counts
+    _code, results = check(ws, tmp_path, keys)
+    assert result(results, "any-model-risk")["outcome"] == "pass"
+
+
+@needs_ssh
 def test_promotion_does_not_make_sign_offs_stale(ws: Path, keys: Keys, tmp_path: Path) -> None:
     edit(ws, VERSION_FILE, "status: production", "status: staging")
     assert approve(ws, keys) == 0

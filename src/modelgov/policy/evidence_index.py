@@ -295,13 +295,23 @@ def latest_approvals(
     stale sign-off (its evidence changed since) or one whose signature fails never counts; with
     ``signed_only``, neither does an unsigned one; with ``as_of`` (the check date), neither does one
     dated after it: policies checked as of a past date count the decisions made by then (a day of
-    grace, as the loader allows a date east of UTC: a sign-off dated the next day still counts)."""
+    grace, as the loader allows a date east of UTC: a sign-off dated the next day still counts).
+
+    A stale sign-off also takes with it the role's earlier sign-offs that name no evidence: the
+    evidence changed after the stale one was made, so they were made on evidence at least as old,
+    and a rule that the newer, stale decision cannot satisfy must not pass on an older one of which
+    less is known. An earlier sign-off bound to the evidence as it is now still counts."""
     latest: dict[str, manifest.Approval] = {}
     after = (as_of + dt.timedelta(days=1)).isoformat() if as_of is not None else None
-    for approval in version.approvals:
+    dated = [a for a in version.approvals if after is None or a.date[:10] <= after]
+    stale_since: dict[str, str] = {}
+    for approval in dated:
+        if approval.evidence == "stale" and approval.date > stale_since.get(approval.role, ""):
+            stale_since[approval.role] = approval.date
+    for approval in dated:
         if not approval.counts or (signed_only and (approval.signature != "signed" or approval.evidence != "current")):
             continue
-        if after is not None and approval.date[:10] > after:
+        if approval.evidence == "unbound" and approval.date <= stale_since.get(approval.role, ""):
             continue
         current = latest.get(approval.role)
         if current is None or approval.date >= current.date:
