@@ -1,6 +1,7 @@
 """What the pages admit, for the terminal and for machines: the analyses that ran degraded.
 
-A model file that was not loaded (a pickle refused, untrusted skops types, a missing file), a model
+An evaluation table that repeats rows no chance would make equal (:func:`copied_rows_note`) leaves
+a note on the card. A model file that was not loaded (a pickle refused, untrusted skops types, a missing file), a model
 that could not score its evaluation table, SHAP or another explanation that could not be computed:
 each leaves a note on the explainability page. Ground-truth rows left out of performance over time
 (no id or outcome, or an id no scoring record has) leave one on the monitoring page. :func:`degradations` finds them in the manifest
@@ -78,10 +79,42 @@ def degradations(built: manifest.Manifest) -> list[Degradation]:
     for model in built.models:
         for version in model.versions:
             page = f"models/{slug(model.id)}/{slug(version.version)}/explainability.html"
+            found += _copied_rows(model, version)
             for run in version.evaluations:
                 found += _explainability(model, version, run, page)
             found += _outcomes(model, version)
     return found + _audit_chain(built)
+
+
+def copied_rows_note(run: manifest.EvaluationRun) -> str | None:
+    """What to say of an evaluation whose table repeats rows that cannot be equal by chance (some
+    compared column differs between nearly all distinct rows): every figure and interval of it counts
+    those records more than once. ``None`` when it has no copies, or copies that can be chance."""
+    copies = run.duplicates
+    if copies is None or copies.distinct_column is None or copies.distinct_share is None:
+        return None
+    rows = run.performance.rows
+    return (
+        f"{copies.rows:,} of the {rows:,} rows of evaluation {visible(run.id, keep='')} repeat another row in every "
+        f"column the evaluation reads ({copies.records:,} distinct row{'s' if copies.records != 1 else ''} occur "
+        f"more than once), although {visible(copies.distinct_column, keep='')!r} differs between "
+        f"{copies.distinct_share:.1%} of the distinct rows, so that equal records by chance are not to be "
+        "expected. Each copy counts as another record: every figure of this evaluation leans toward the "
+        "copied rows, and every interval is narrower than the data supports. Remove the copies, or say in "
+        "the card why they are separate records."
+    )
+
+
+def _copied_rows(model: manifest.Model, version: manifest.ModelVersion) -> list[Degradation]:
+    page = f"models/{slug(model.id)}/{slug(version.version)}/index.html#evaluation-data"
+    found = []
+    for run in version.evaluations:
+        note = copied_rows_note(run)
+        if note is not None:
+            found.append(
+                Degradation(model.id, version.version, run.id, "evaluation", _first_sentence(note), note, page)
+            )
+    return found
 
 
 def _audit_chain(built: manifest.Manifest) -> list[Degradation]:

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from modelgov.analysis.comparison import RunArrays
+from modelgov.analysis.duplicates import duplicate_rows
 from modelgov.analysis.fairness import MISSING_GROUP, combined_labels, fairness_by_group, group_labels
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.feature_names import MAX_GROUPS, evidence_name
 from modelgov.lookalikes import lookalike_problem
-from modelgov.manifest import FairnessResult, Performance
+from modelgov.manifest import DuplicateRows, FairnessResult, Performance
 
 
 class DataProblem(Exception):
@@ -57,6 +58,7 @@ class EvaluationAnalysis:
     performance: Performance
     fairness: tuple[FairnessResult, ...]
     arrays: RunArrays
+    duplicates: DuplicateRows | None = None
 
 
 def analyse_evaluation(
@@ -130,7 +132,9 @@ def analyse_evaluation(
             )
     if fairness:
         arrays = replace(arrays, groups=_group_labels(table, columns))
-    return EvaluationAnalysis(performance, tuple(fairness), arrays)
+    read = [columns.label, columns.prediction, *([columns.score] if columns.score else []), *columns.features]
+    duplicates = duplicate_rows(table, [*read, *columns.sensitive])
+    return EvaluationAnalysis(performance, tuple(fairness), arrays, duplicates)
 
 
 def _groups_bounded(labels: pd.Series, features: tuple[str, ...]) -> pd.Series:

@@ -288,6 +288,21 @@ class Comparison(Node):
 # --------------------------------------------------------------------------- runs
 
 
+class DuplicateRows(Node):
+    """Rows of an evaluation table that repeat an earlier row in every column the evaluation reads
+    (``analysis/duplicates.py``): each counts as a separate record in every figure and interval."""
+
+    rows: int = Field(description="Rows that repeat an earlier row in every compared column.")
+    records: int = Field(description="Distinct rows that occur more than once.")
+    columns: list[str] = Field(description="The columns compared: those the evaluation reads.")
+    distinct_column: str | None = Field(
+        None,
+        description="A compared column whose values differ between at least 90 % of the distinct rows, which "
+        "makes copies by chance implausible; None when no column does.",
+    )
+    distinct_share: float | None = Field(None, description="That column's distinct values ÷ the distinct rows.")
+
+
 class EvaluationRun(Node):
     id: str
     dataset: str
@@ -302,6 +317,9 @@ class EvaluationRun(Node):
     explainability: Explainability | None = None
     bias_audit: BiasAudit | None = Field(
         None, description="The NYC Local Law 144 bias-audit summary, on the run it is computed from."
+    )
+    duplicates: DuplicateRows | None = Field(
+        None, description="Rows that repeat another row in every column the evaluation reads; None when none does."
     )
 
 

@@ -104,6 +104,8 @@ def evidence_index(
     if run is not None:
         put("evaluation.id", run.id, f"{card_page}#evaluation-data")
         put("evaluation.rows", run.performance.rows, f"{card_page}#evaluation-data")
+        copies = run.duplicates.rows if run.duplicates is not None else 0
+        put("evaluation.duplicate_rows", copies, f"{card_page}#evaluation-data")
         put("evaluation.age_days", record_age(run.date, today), f"{card_page}#evaluation-data")
         # how the numbers were measured, which the workspace sets (`analysis`): a rule can pin them,
         # so that a change to them cannot narrow the intervals or leave groups out of the summaries

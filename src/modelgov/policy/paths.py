@@ -43,6 +43,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"performance.<metric>{ci}" for ci in _CI),
     "evaluation.id",
     "evaluation.rows",
+    "evaluation.duplicate_rows",
     "evaluation.age_days",
     "evaluation.confidence_level",
     "evaluation.resamples",

@@ -39,6 +39,7 @@ __all__ = ["VIEW_HELPERS"]
 VIEW_HELPERS: Mapping[str, Any] = MappingProxyType(
     {
         "unreproduced_runs": views.unreproduced_runs,
+        "copied_runs": views.copied_runs,
         "fairness_gap": production_fairness_views.gap_sentence,
         "fairness_threshold": production_fairness_views.threshold_text,
         "fairness_meets": production_fairness_views.meets,

@@ -12,7 +12,7 @@ import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from modelgov.degraded import NOT_REPRODUCED
+from modelgov.degraded import NOT_REPRODUCED, copied_rows_note
 from modelgov.manifest import (
     Comparison,
     Disparity,
@@ -432,6 +432,12 @@ def has_explainability(version: ModelVersion) -> bool:
 def metric_of(run: EvaluationRun, name: str) -> Metric | None:
     """The run's metric ``name``, if it lists it."""
     return next((metric for metric in run.performance.metrics if metric.name == name), None)
+
+
+def copied_runs(version: ModelVersion) -> list[tuple[str, str]]:
+    """(evaluation id, note) of each evaluation whose table repeats rows that no chance would make
+    equal (:func:`modelgov.degraded.copied_rows_note`)."""
+    return [(run.id, note) for run in version.evaluations if (note := copied_rows_note(run)) is not None]
 
 
 def unreproduced_runs(version: ModelVersion) -> list[tuple[str, str]]:

@@ -132,6 +132,7 @@ class EvaluationStage(Stage):
             features=list(evaluation.features),
             performance=analysis.performance,
             fairness=list(analysis.fairness),
+            duplicates=analysis.duplicates,
         )
         arrays = analysis.arrays
         return Evaluated(run, lambda: arrays)
