@@ -159,10 +159,19 @@ def version_doc(
     return doc
 
 
-def approval(role: str, by: str, decision: str, date: dt.date, comment: str | None = None) -> dict[str, Any]:
+def approval(
+    role: str,
+    by: str,
+    decision: str,
+    date: dt.date,
+    comment: str | None = None,
+    conditions: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"role": role, "by": by, "decision": decision, "date": date}
     if comment:
         entry["comment"] = comment
+    if conditions:
+        entry["conditions"] = conditions
     return entry
 
 

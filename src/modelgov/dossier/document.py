@@ -215,7 +215,7 @@ def build_dossier(manifest: Manifest, model_id: str, version_name: str) -> Dossi
         ("monitoring", "Monitoring in production", results.monitoring_section(model, version)),
         ("comparison", "Comparison with the live version", governance.comparison_section(model, version)),
         ("policies", "Policy outcomes", governance.policy_section(manifest, model, version)),
-        ("signoffs", "Sign-offs and decisions", governance.signoff_section(version)),
+        ("signoffs", "Sign-offs and decisions", governance.signoff_section(manifest, model, version)),
         ("obligations", "Obligations of the enabled packs", governance.obligations_section(manifest, model, version)),
         ("lineage", "Lineage", governance.lineage_section(manifest, model, version)),
     ]

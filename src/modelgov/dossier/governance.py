@@ -12,8 +12,10 @@ from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
 from modelgov.render.compliance_outcomes import OUTCOMES, blocks, observed_text, shown_outcome
+from modelgov.render.condition_views import condition_rows
 from modelgov.render.lineage_svg import lineage_svg
 from modelgov.render.policy_views import version_results
+from modelgov.render.risk_views import as_of
 from modelgov.render.views import delta_verdict
 
 _ANNEX_IV = re.compile(r"Annex IV, point (\d+)(?:\(([a-z])\))?")
@@ -154,8 +156,9 @@ def policy_section(manifest: Manifest, model: Model, version: ModelVersion) -> s
     return "\n".join(parts)
 
 
-def signoff_section(version: ModelVersion) -> str:
-    """Sign-offs, promotions and open flags, each marked as the site marks them."""
+def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> str:
+    """Sign-offs, the conditions they were given under, promotions and open flags, each marked as
+    the site marks them."""
     parts = [h(2, "Sign-offs and decisions", "signoffs")]
     if version.evidence is not None:
         parts.append(
@@ -181,6 +184,31 @@ def signoff_section(version: ModelVersion) -> str:
         parts.append(table(["Role", "By", "Decision", "Date", "Signature", "Evidence", "Comment"], rows, "signoffs"))
     else:
         parts.append(p("No sign-off is recorded."))
+    conditions = condition_rows(model, version, as_of(manifest))
+    if conditions:
+        rows = [
+            [
+                f"{t(row.approval.role)}<br/>{t(row.approval.by)}, {t(row.approval.date)}",
+                t(row.condition.text) + (f"<br/>{t(row.condition.note)}" if row.condition.note else ""),
+                t(row.condition.due or "standing"),
+                badge(row.state)
+                + (f" by {num(row.days_overdue)} days" if row.state == "overdue" else "")
+                + (
+                    f"<br/>{t(row.condition.met)}, confirmed by {t(row.condition.met_by or '')}"
+                    if row.state == "met"
+                    else ""
+                )
+                + ("<br/>confirmed by the model's owner, not independently" if row.confirmed_by_owner else ""),
+            ]
+            for row in conditions
+        ]
+        parts += [
+            h(3, "Conditions of approval"),
+            p(
+                f"Judged on {t(as_of(manifest))}; a condition without a due date is a standing one, open while the model is used."
+            ),
+            table(["Sign-off", "Condition", "Due", "State"], rows),
+        ]
     if version.promotions:
         rows = [
             [

@@ -32,6 +32,7 @@ from modelgov.manifest.base import Card, FileRef, Generator, Interval, Metric, N
 from modelgov.manifest.business import Business, Kpi, KpiBaseline, KpiInterval, KpiSeries, KpiValue, KpiWindow
 from modelgov.manifest.decisions import (
     Approval,
+    ApprovalCondition,
     EvidenceFile,
     Flag,
     FlagResolution,
@@ -401,6 +402,7 @@ __all__ = [
     "AbSrm",
     "AbTest",
     "Approval",
+    "ApprovalCondition",
     "AssessedRisk",
     "AuditCategory",
     "AuditEvent",

@@ -18,6 +18,26 @@ from modelgov.manifest.base import FileRef, Node
 # --------------------------------------------------------------------------- sign-offs
 
 
+class ApprovalCondition(Node):
+    """A condition a sign-off was given under (``approvals.yml``); whether it is open or overdue is
+    read against the check date (``governance.as_of``)."""
+
+    text: str
+    due: str | None = Field(None, description="ISO date it must be met by; None for a standing condition.")
+    met: str | None = Field(None, description="ISO date it was met; None while it is open.")
+    met_by: str | None = None
+    note: str | None = None
+
+    def state(self, today: str) -> Literal["met", "open", "overdue"]:
+        """``met`` by ``today`` (an ISO date), ``overdue`` when its due date has passed unmet, else
+        ``open`` (a standing condition, without a due date, is open while the model is used)."""
+        if self.met is not None and self.met <= today:
+            return "met"
+        if self.due is not None and self.due < today:
+            return "overdue"
+        return "open"
+
+
 class Approval(Node):
     """A sign-off, from ``approvals.yml`` (always unsigned) or the audit log (``modelgov approve``)."""
 
@@ -41,6 +61,9 @@ class Approval(Node):
         "(see `changed`); `unbound`: it names no evidence (approvals.yml, or an entry from before binding).",
     )
     changed: list[str] = Field(default_factory=list, description="Evidence files that changed since the sign-off.")
+    conditions: list[ApprovalCondition] = Field(
+        default_factory=list, description="Conditions it was given under (approvals.yml), met or open."
+    )
 
     @property
     def counts(self) -> bool:

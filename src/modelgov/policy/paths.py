@@ -68,7 +68,10 @@ TEMPLATES: tuple[str, ...] = (
     "monitoring.estimate_outside.<metric>",
     *(f"production_fairness.<feature>.<disparity>{ci}" for ci in _CI),
     *(f"production_fairness.<feature>.{basis}.<disparity>{ci}" for basis in PRODUCTION_BASES for ci in _CI),
-    *(f"approvals.<role>.{key}" for key in ("decision", "by", "age_days", "signed")),
+    *(
+        f"approvals.<role>.{key}"
+        for key in ("decision", "by", "age_days", "signed", "conditions_open", "conditions_overdue")
+    ),
     *EXPERIMENT_TEMPLATES,
     *EXPLANATION_TEMPLATES,
     *KPI_TEMPLATES,

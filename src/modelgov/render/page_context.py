@@ -22,6 +22,7 @@ from modelgov.render import (
     charts,
     compliance_outcomes,
     compliance_views,
+    condition_views,
     decision_views,
     diff_views,
     estimation_charts,
@@ -397,6 +398,9 @@ class PageContext:
             "all_open_flags": lambda: flag_views.all_open(self.manifest),
             "gate_overrides": lambda: decision_views.overrides(self.manifest),
             "check_date": lambda: risk_views.as_of(self.manifest),
+            "condition_rows": lambda model, version: condition_views.condition_rows(
+                model, version, risk_views.as_of(self.manifest)
+            ),
             "bias_audit_link": self.bias_audit_link,
             "bias_audit_csv_link": self.bias_audit_csv_link,
             "bias_audits": lambda: [

@@ -77,7 +77,7 @@ def _folded(value: str | None) -> str:
     return unicodedata.normalize("NFKC", value or "").casefold().strip()
 
 
-def _names(approver: str, person: str) -> bool:
+def names_person(approver: str, person: str) -> bool:
     """``approver`` (free text: ``Marcus Lindqvist (Customer Analytics)``) names ``person`` (a name or
     an e-mail address) as a whole, not inside a longer word or address (a longer name that ends with it
     matches too: this marks a waiver for a reviewer to look at, it decides nothing)."""
@@ -95,7 +95,7 @@ def _owned_by(manifest: Manifest, waiver: WaiverState) -> tuple[str, ...]:
             continue
         # the approver as written, and whoever recorded it in the audit log (who signed it, when signed)
         for who in (waiver.approved_by, waiver.record.by or ""):
-            if _names(who, model.owner.name) or _names(who, model.owner.email):
+            if names_person(who, model.owner.name) or names_person(who, model.owner.email):
                 found.append(model.name)
                 break
     return tuple(found)

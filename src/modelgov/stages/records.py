@@ -200,6 +200,16 @@ def version_entry(
                     date=a.date.isoformat(),
                     comment=a.comment,
                     source=approvals_ref,
+                    conditions=[
+                        manifest.ApprovalCondition(
+                            text=c.text,
+                            due=c.due.isoformat() if c.due else None,
+                            met=c.met.isoformat() if c.met else None,
+                            met_by=c.met_by,
+                            note=c.note,
+                        )
+                        for c in a.conditions
+                    ],
                 )
                 for a in (version.approvals if approvals_ref else [])
             ),

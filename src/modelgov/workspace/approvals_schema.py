@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from modelgov.inputs import Strict, Text
 
@@ -21,12 +21,39 @@ class Decision(StrEnum):
     pending = "pending"
 
 
+class Condition(Strict):
+    """A condition an approval was given under: a remedy, a review, a limit on use. Kept beside the
+    sign-off so that the site lists what is still owed, and policies can read it."""
+
+    text: Text = Field(description="What must be done, e.g. `Quarterly review of the selection-rate gap`.")
+    due: dt.date | None = Field(
+        None,
+        description="When it must be met; leave out for a standing condition (one that holds while the model is used).",
+    )
+    met: dt.date | None = Field(None, description="When it was met; needs `met_by`.")
+    met_by: Text | None = Field(
+        None, description="Who confirmed it was met (the approver's function, not the model's owner)."
+    )
+    note: str | None = Field(None, description="How it was met, or where the evidence is.")
+
+    @model_validator(mode="after")
+    def _met_has_a_confirmer(self) -> Condition:
+        if (self.met is None) != (self.met_by is None):
+            raise ValueError("`met` and `met_by` go together: when a condition was met, and who confirmed it")
+        return self
+
+
 class Approval(Strict):
     role: Text = Field(description="The accountable function, e.g. `model_risk`, `compliance`.")
     by: Text = Field(description="Who decided.")
     decision: Decision
     date: dt.date
     comment: str | None = None
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description="Conditions the approval was given under; the card lists each with its state (met, open, "
+        "overdue) and policies read `approvals.<role>.conditions_open` and `.conditions_overdue`.",
+    )
 
 
 class Approvals(Strict):

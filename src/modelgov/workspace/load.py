@@ -371,6 +371,10 @@ class Loader:
     def _check_approval_dates(self, rel: str, approvals: Approvals) -> None:
         for index, approval in enumerate(approvals.approvals):
             self.refuse_future(rel, ("approvals", index, "date"), approval.date, "a sign-off is dated when it is made")
+            for number, condition in enumerate(approval.conditions):
+                if condition.met is not None:
+                    loc = ("approvals", index, "conditions", number, "met")
+                    self.refuse_future(rel, loc, condition.met, "a condition is dated when it is met")
 
     def _check_identifier(self, rel: str, value: str, what: str) -> bool:
         if IDENTIFIER.match(value):

@@ -1,0 +1,130 @@
+"""Conditions of approval: a sign-off given under conditions (a quarterly review, a re-validation
+when the default rate moves) lists them in approvals.yml; the card and the dossier show each as met,
+open or overdue on the check date, and policies read how many are open and overdue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modelgov.cli import main
+from modelgov.errors import WorkspaceError
+from modelgov.manifest import ApprovalCondition
+from modelgov.workspace.load import load_workspace
+from workspace_factory import edit, write_workspace
+
+APPROVALS = "models/loans/versions/1.0/approvals.yml"
+CONDITIONS = """\
+    date: 2026-01-25
+    conditions:
+      - text: Quarterly review of the selection-rate gap.
+        due: 2026-04-30
+        met: 2026-04-28
+        met_by: Ada Analyst
+        note: Review Q1 done.
+      - text: Second quarterly review.
+        due: 2026-07-31
+      - text: Re-validation if the default rate moves five points.
+"""
+POLICY = """\
+id: house
+title: House rules
+rules:
+  - id: nothing-overdue
+    title: No condition of approval overdue
+    evidence: approvals.model_risk.conditions_overdue
+    require: {le: 0}
+  - id: open-conditions
+    title: Open conditions counted
+    evidence: approvals.model_risk.conditions_open
+    require: {le: 5}
+"""
+
+
+@pytest.mark.parametrize(
+    ("today", "state"),
+    [
+        ("2026-07-30", "open"),
+        ("2026-07-31", "open"),  # the due date itself is still in time
+        ("2026-08-01", "overdue"),
+    ],
+)
+def test_a_condition_is_overdue_the_day_after_it_is_due(today: str, state: str) -> None:
+    assert ApprovalCondition(text="x", due="2026-07-31").state(today) == state
+    met = ApprovalCondition(text="x", due="2026-07-31", met="2026-08-03", met_by="someone")
+    assert met.state(today) == state  # met after the check date: as of then, not met
+    assert met.state("2026-08-03") == "met"
+    assert ApprovalCondition(text="standing").state("2099-01-01") == "open"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = write_workspace(tmp_path / "ws")
+    edit(root, APPROVALS, "    date: 2026-01-25\n", CONDITIONS)
+    (root / "policies").mkdir()
+    (root / "policies" / "house.yml").write_text(POLICY, encoding="utf-8")
+    return root
+
+
+def _results(ws: Path, tmp_path: Path, as_of: str) -> dict[str, dict]:
+    out = tmp_path / f"results-{as_of}.json"
+    main(["check", str(ws), "--no-cache", "-j", "1", "-q", "--as-of", as_of, "--results", str(out)])
+    return {r["rule"]: r for r in json.loads(out.read_text())["results"] if r["policy"] == "house"}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "overdue", "open_"),
+    [
+        ("2026-04-29", 0, 2),  # the first is met the day before; the second not yet due; the standing one open
+        ("2026-04-27", 0, 3),  # before the first was met
+        ("2026-08-01", 1, 2),  # the second is past its due date
+    ],
+)
+def test_policies_read_the_open_and_overdue_conditions_on_the_check_date(
+    ws: Path, tmp_path: Path, as_of: str, overdue: int, open_: int
+) -> None:
+    results = _results(ws, tmp_path, as_of)
+    assert results["nothing-overdue"]["checks"][0]["observed"] == overdue
+    assert results["nothing-overdue"]["outcome"] == ("fail" if overdue else "pass")
+    assert results["open-conditions"]["checks"][0]["observed"] == open_
+
+
+def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confirmation(
+    ws: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    main(["build", str(ws), "-o", str(site), "--no-cache", "-j", "1", "-q", "--as-of", "2026-08-10"])
+    card = (site / "models/loans/1.0/index.html").read_text()
+    assert "1 condition of approval overdue" in card  # in the line under the title
+    assert "3 conditions the sign-offs above were given under" in card
+    assert "<strong>2 not met</strong>, 1 of them past its due date" in card
+    assert "<strong>overdue</strong> by 10 days" in card
+    assert "met 2026-04-28, confirmed by Ada Analyst" in card
+    # Ada Analyst owns the model: her confirmation is not independent
+    assert "<strong>confirmed by the model&rsquo;s owner</strong>, not independently" in card or (
+        "<strong>confirmed by the model's owner</strong>, not independently" in card
+    )
+    assert card.index("<strong>overdue</strong>") < card.index(">open<") < card.index("met 2026-04-28")
+
+
+@pytest.mark.parametrize(
+    ("condition", "key", "words"),
+    [
+        ("      - {text: Review., met: 2026-02-01}\n", "approvals[0].conditions[0]", "`met` and `met_by` go together"),
+        ("      - {text: Review., met_by: Rita}\n", "approvals[0].conditions[0]", "`met` and `met_by` go together"),
+        ("      - {text: Review., met: 2099-01-01, met_by: Rita}\n", "approvals[0].conditions[0].met", "in the future"),
+        ("      - {text: ''}\n", "approvals[0].conditions[0].text", "at least 1 character"),
+    ],
+)
+def test_a_malformed_condition_is_named_by_file_line_and_key(
+    tmp_path: Path, condition: str, key: str, words: str
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    edit(root, APPROVALS, "    date: 2026-01-25\n", "    date: 2026-01-25\n    conditions:\n" + condition)
+    with pytest.raises(WorkspaceError) as info:
+        load_workspace(root)
+    [problem] = info.value.problems
+    assert (problem.file, problem.key) == (APPROVALS, key) and problem.line is not None
+    assert words in problem.message
