@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import subprocess
 import sys
 from pathlib import Path
@@ -175,6 +177,31 @@ def test_every_command_that_refuses_pickles_also_refuses_the_workspaces_code() -
     refusing = sorted(name for name, given in options.items() if "--refuse-pickle" in given)
     assert refusing == ["build", "check", "dossier", "serve"]
     assert all("--refuse-workspace-code" in options[name] and "--require-pack" in options[name] for name in refusing)
+
+
+def test_a_rule_of_a_pinned_pack_is_waived_only_by_a_signed_waiver(tmp_path: Path) -> None:
+    """A pull request kept the pinned pack listed and waived its rule in waivers.yml: unsigned, the
+    waiver no longer counts once the CI pins the pack (without the pin it does, as before)."""
+    ws = write_workspace(tmp_path / "ws")
+    edit(ws, "governance.yml", "description:", "policies:\n  packs: [baseline]\ndescription:")
+    edit(ws, "models/loans/versions/1.0/approvals.yml", "decision: approved", "decision: rejected")
+    (ws / "waivers.yml").write_text(
+        "waivers:\n  - {id: W-1, policy: baseline, rule: model-risk-sign-off, models: [loans], reason: Not yet.,"
+        " approved_by: Someone, ticket: T-1, granted: 2026-01-01, expires: 2026-06-01}\n",
+        encoding="utf-8",
+    )
+
+    def outcome(*extra: str) -> tuple[int, str, str]:
+        out = tmp_path / "results.json"
+        code = main(
+            ["check", str(ws), "--no-cache", "-j", "1", "-q", "--as-of", "2026-03-01", "--results", str(out), *extra]
+        )
+        results = json.loads(out.read_text())
+        rule = next(r for r in results["results"] if r["rule"] == "model-risk-sign-off")
+        return code, rule["outcome"], results["waivers"][0]["state"] if "waivers" in results else ""
+
+    assert outcome() == (0, "waived", "active")
+    assert outcome("--require-pack", "baseline") == (1, "fail", "not accepted")
 
 
 def test_check_refuses_a_workspace_without_a_pack_the_ci_requires(

@@ -701,6 +701,7 @@ def test_the_variables_off_values_refuse_nothing(value: str, ws: Path, monkeypat
     trusting_everything(ws)
     monkeypatch.setenv("MODELGOV_REFUSE_PICKLE", value)
     monkeypatch.setenv("MODELGOV_REFUSE_WORKSPACE_CODE", value)
+    monkeypatch.setenv("MODELGOV_REQUIRE_PACKS", value)  # pins no pack
     load_workspace(ws)
 
 

@@ -203,18 +203,26 @@ def govern(
     fail_on: str = "blocking",
     require_signed_waivers: bool = False,
     require_signatures: bool = False,
+    pinned_packs: tuple[str, ...] = (),
 ) -> manifest.GovernanceReport:
     """Every rule of every policy on every model version, with the waivers applied. With
     ``require_signed_waivers``, a waiver applies only when its audit record is accepted (signed by a
     listed key, and waivers.yml unchanged since): the others are reported as ``not accepted``. With
     ``require_signatures`` (the CI's setting), every ``approved_by`` and ``status_recorded`` rule
-    requires a signature, and so does every waiver."""
+    requires a signature, and so does every waiver. A waiver of a rule of a pack the CI pins
+    (``pinned_packs``, ``--require-pack``) must be accepted whatever governance.yml says: otherwise a
+    pull request could keep the pack listed and waive each of its rules in waivers.yml."""
     require_signed_waivers = require_signed_waivers or require_signatures
+    pinned_policies = {loaded.policy.id for loaded in policies if loaded.pack in pinned_packs}
     datasets = {d.id: d for d in built.datasets}
     results: list[manifest.PolicyResult] = []
     used: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
     would: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
-    accepted = [w for w in waivers if not require_signed_waivers or w.record.accepted]
+    accepted = [
+        w
+        for w in waivers
+        if w.record.accepted or not (require_signed_waivers or w.waiver.policy in pinned_policies)
+    ]
     standings = {loaded.policy.id: standing.pack_standing(loaded.policy, today) for loaded in policies}
     active = [w for w in accepted if w.waiver.expires >= today and w.waiver.granted <= today]
 

@@ -37,6 +37,7 @@ class GovernanceStage(Stage):
             fail_on=subject.fail_on or gov.policies.fail_on,
             require_signed_waivers=gov.policies.require_signed_waivers,
             require_signatures=signatures_required(),
+            pinned_packs=workspace.refusals.packs,
         )
 
     def contribute(

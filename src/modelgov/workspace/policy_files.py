@@ -181,7 +181,7 @@ def _check_required_packs(loader: Loader, listed: set[str], available: dict[str,
                 doc.problem(
                     ("policies", "packs"),
                     f"this run requires pack {name!r} ({asked}), which governance.yml does not list: "
-                    f"add it to policies.packs; the CI that builds the site applies it whatever a pull request says",
+                    "add it to policies.packs (the CI that builds the site requires it whatever a pull request says)",
                 )
             )
 

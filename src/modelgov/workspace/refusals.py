@@ -18,8 +18,10 @@ model loading refuses it again (:func:`modelgov.sources.models.load_model`).
 A pull request can also take a built-in pack out of ``governance.yml`` (``policies.packs``), and
 every rule of it with the pack: nothing would fail. ``--require-pack NAME`` or
 :data:`REQUIRE_PACKS_ENV` (names separated by commas) pins packs: a workspace that does not list one
-is refused (exit 2), naming the pack. A pack's rules are the installed package's, which the workspace
-cannot edit, so a pinned pack applies as released.
+is refused (exit 2), naming the pack, and a waiver of one of its rules counts only when its audit
+record is accepted (signed), whatever ``governance.yml`` says. A pack's rules are the installed
+package's, which the workspace cannot edit. Which versions they apply to is still the workspace's to
+say (a model's risk tier, a version's status): the pin keeps the pack, not its scope.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ class Refusals:
         """These refusals and those the environment asks for: a variable set to anything but empty,
         ``0``, ``false``, ``no`` or ``off`` turns its refusal on. An unexpected value counts as
         *refuse*, the safe reading."""
-        listed = (name.strip() for name in os.environ.get(REQUIRE_PACKS_ENV, "").split(","))
+        value = os.environ.get(REQUIRE_PACKS_ENV, "")
+        off = value.strip().lower() in ("0", "false", "no", "off")  # as the other variables' off values
+        listed = () if off else (name.strip() for name in value.split(","))
         return Refusals(
             pickle=self.pickle or _set(REFUSE_PICKLE_ENV),
             workspace_code=self.workspace_code or _set(REFUSE_WORKSPACE_CODE_ENV),
