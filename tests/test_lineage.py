@@ -236,8 +236,15 @@ def test_training_inputs_the_card_does_not_list_are_noted_from_either_source(wor
         ],
         "outputs": [{"namespace": "file", "name": str(model_file)}],
     }
+    # another run of the same job, last quarter, read other data and wrote another file: not this model's inputs
+    other_run = {
+        **train,
+        "run": {"runId": "2b9c1a6e-8f1e-4d2a-9c1b-2b7d3e4f5a62"},
+        "inputs": [{"namespace": "postgres://db:5432", "name": "lending.bureau_scores_2025q4"}],
+        "outputs": [{"namespace": "file", "name": str(root / "models" / "old-model.skops")}],
+    }
     with open(root / "lineage" / "events.jsonl", "a", encoding="utf-8") as events:
-        events.write(json.dumps(train) + "\n")
+        events.write(json.dumps(train) + "\n" + json.dumps(other_run) + "\n")
     notes = build_lineage(load_workspace(root)).notes
     said = [note for note in notes if note.startswith("OpenLineage job ml/train_loans")]
     assert said == [
@@ -252,6 +259,36 @@ def test_training_inputs_the_card_does_not_list_are_noted_from_either_source(wor
     assert any("logged training input 'loans-train', which loans/1.0 does not list" in note for note in notes)
     assert any("read dataset 'loans-train', which loans/1.0 does not list" in note for note in notes)
     assert not any("read dataset 'loans-holdout'" in note for note in notes)
+
+
+def test_a_training_job_that_read_the_evaluation_table_is_noted(tmp_path: Path) -> None:
+    """No datasheet names the holdout's file, so the event's input is the evaluation itself: the model
+    was trained on the rows it is evaluated on."""
+    root = write_workspace(tmp_path / "ws")
+    (root / "models/loans/versions/1.0/model.skops").write_bytes(b"weights")
+    edit(
+        root,
+        "models/loans/versions/1.0/version.yml",
+        "  params:\n",
+        "  artifact: models/loans/versions/1.0/model.skops\n  params:\n",
+    )
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-01-12T03:00:00Z",
+        "run": {"runId": "1a9c1a6e-8f1e-4d2a-9c1b-2b7d3e4f5a61"},
+        "job": {"namespace": "ml", "name": "train_loans"},
+        "inputs": [{"namespace": "file", "name": str(root / "data" / "holdout.csv")}],
+        "outputs": [{"namespace": "file", "name": str(root / "models/loans/versions/1.0/model.skops")}],
+    }
+    (root / "lineage").mkdir()
+    (root / "lineage" / "events.jsonl").write_text(json.dumps(event) + "\n", encoding="utf-8")
+    with open(root / "governance.yml", "a", encoding="utf-8") as gov:
+        gov.write("lineage:\n  openlineage: lineage\n")
+    assert build_lineage(load_workspace(root)).notes == [
+        "OpenLineage job ml/train_loans wrote the model file of loans/1.0 and read 'data/holdout.csv', the "
+        "evaluation table of loans/1.0 (Evaluation holdout): a model trained on the data it is evaluated on is "
+        "scored too well there."
+    ]
 
 
 def test_store_files_and_events_are_hashed_inputs(workspace_with_sources) -> None:

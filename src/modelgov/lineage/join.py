@@ -333,13 +333,16 @@ class _Builder:
                     },
                 )
             )
-            read = [self._ol_dataset(dataset) for dataset in sorted(job.inputs.values())]
-            for node_id in read:
+            read = {dataset.key: self._ol_dataset(dataset) for dataset in sorted(job.inputs.values())}
+            for node_id in read.values():
                 self.edge(node_id, job_id, "read by", "openlineage")
-            for dataset in sorted(job.outputs.values()):
-                written = self._ol_dataset(dataset)
-                self.edge(job_id, written, "wrote", "openlineage")
-                self._check_training_inputs(f"{namespace}/{name}", written, read)
+            written = {dataset.key: self._ol_dataset(dataset) for dataset in sorted(job.outputs.values())}
+            for node_id in written.values():
+                self.edge(job_id, node_id, "wrote", "openlineage")
+            for run_id in sorted(job.run_outputs):  # what each run wrote, from what that run read
+                inputs = [read[key] for key in sorted(job.run_inputs.get(run_id, ()))]
+                for key in sorted(job.run_outputs[run_id]):
+                    self._check_training_inputs(f"{namespace}/{name}", written[key], inputs)
         for dataset in sorted(records.datasets.values()):
             self._ol_dataset(dataset)
 
@@ -351,19 +354,30 @@ class _Builder:
         if node.kind != "version" or node.model is None or node.version is None:
             return
         declared = set(self.workspace.models[node.model].versions[node.version].spec.training.datasets)
+        wrote = f"OpenLineage job {job} wrote the model file of {node.model}/{node.version}"
         for input_id in read:
             dataset = self.nodes[input_id]
-            if dataset.kind != "dataset" or dataset.dataset in declared:
-                continue
-            named = (
-                f"dataset {dataset.dataset!r}"
-                if dataset.dataset
-                else repr(dataset.properties.get("name", dataset.label))
-            )
-            self.notes.append(
-                f"OpenLineage job {job} wrote the model file of {node.model}/{node.version} and read {named}, which "
-                f"{node.model}/{node.version} does not list in training.datasets."
-            )
+            if dataset.kind == "evaluation":  # the table a version is tested on
+                table = dataset.properties.get("table", dataset.label)
+                self.notes.append(
+                    f"{wrote} and read {table!r}, the evaluation table of {dataset.model}/{dataset.version} "
+                    f"({dataset.label}): a model trained on the data it is evaluated on is scored too well there."
+                )
+            elif dataset.kind == "monitoring":
+                logs = dataset.properties.get("logs", dataset.label)
+                self.notes.append(
+                    f"{wrote} and read {logs!r}, the production log of {dataset.model}/{dataset.version}, which "
+                    f"{node.model}/{node.version} does not list in training.datasets."
+                )
+            elif dataset.kind == "dataset" and dataset.dataset not in declared:
+                named = (
+                    f"dataset {dataset.dataset!r}"
+                    if dataset.dataset
+                    else repr(dataset.properties.get("name", dataset.label))
+                )
+                self.notes.append(
+                    f"{wrote} and read {named}, which {node.model}/{node.version} does not list in training.datasets."
+                )
 
     def _ol_dataset(self, dataset: OlDataset) -> str:
         new = LineageNode(

@@ -51,6 +51,10 @@ class OlJob:
     inputs: dict[tuple[str, str], OlDataset] = field(default_factory=dict)
     outputs: dict[tuple[str, str], OlDataset] = field(default_factory=dict)
     runs: set[str] = field(default_factory=set)
+    #: run id ("" for a JobEvent, which names no run) → the keys of the datasets that run read, and wrote:
+    #: what one run made from what, which the job's inputs and outputs over all its runs do not say
+    run_inputs: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    run_outputs: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     last_state: str | None = None
     last_time: str | None = None
     sources: set[str] = field(default_factory=set)  # files that mention the job
@@ -137,16 +141,20 @@ def _fold(records: OpenLineageRecords, event: dict[str, Any], file: str, line: i
     name = _text(job_spec.get("name"), file, line, "job.name")
     job = records.jobs.setdefault((namespace, name), OlJob(namespace, name))
     job.sources.add(file)
+    run = event.get("run")
+    if run is not None and not isinstance(run, dict):
+        raise OpenLineageError(file, line, "run", "must be an object with a runId")
+    run_id = _text(run.get("runId"), file, line, "run.runId") if run is not None else ""
+    read, wrote = job.run_inputs.setdefault(run_id, set()), job.run_outputs.setdefault(run_id, set())
     for dataset in _datasets(event.get("inputs"), file, line, "inputs"):
         job.inputs[dataset.key] = _newer(job.inputs.get(dataset.key), dataset)
+        read.add(dataset.key)
     for dataset in _datasets(event.get("outputs"), file, line, "outputs"):
         job.outputs[dataset.key] = _newer(job.outputs.get(dataset.key), dataset)
-    run = event.get("run")
+        wrote.add(dataset.key)
     if run is None:
         return
-    if not isinstance(run, dict):
-        raise OpenLineageError(file, line, "run", "must be an object with a runId")
-    job.runs.add(_text(run.get("runId"), file, line, "run.runId"))
+    job.runs.add(run_id)
     time = event.get("eventTime")
     if time is not None and not isinstance(time, str):
         raise OpenLineageError(file, line, "eventTime", "must be an ISO 8601 string")
