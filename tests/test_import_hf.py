@@ -116,6 +116,18 @@ def test_import_fills_todos_and_keeps_written_text(workspace: Path, tmp_path: Pa
     assert after == before - 5  # five TODOs filled (licence and tags were not placeholders)
 
 
+def test_a_tag_that_is_not_ascii_is_left_out_and_said(workspace: Path, tmp_path: Path) -> None:
+    """Tags scope policies, so a workspace's tags are ASCII: a Hub tag in another script would make the
+    workspace fail to load; it is left out of model.yml, and the report says so."""
+    model_yml = workspace / "models/loan-default/model.yml"
+    readme = tmp_path / "README.md"
+    readme.write_text(HUB_CARD.replace("- credit\n", "- credit\n- crédit\n"))
+    report = import_hf_card(readme, model_yml)
+    assert yaml.safe_load(model_yml.read_text())["tags"] == ["tabular-classification", "credit"]
+    assert any(line.startswith("tags 'crédit': not ASCII") for line in report.skipped)
+    load_workspace(workspace)
+
+
 def test_import_twice_changes_nothing_the_second_time(workspace: Path, tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(HUB_CARD)

@@ -271,31 +271,67 @@ def test_a_risk_tier_id_is_ascii_so_no_tier_reads_like_another(ws: Path) -> None
     assert problem.file == "governance.yml" and "not a tier id" in problem.message
 
 
+FACING_POLICY = (
+    "id: facing\ntitle: Customer-facing models\napplies_to: {tags: [customer-facing], risk_tier: [high, medium], "
+    "models: ['loans*', 'credit-*']}\nrules:\n  - {id: signed, title: Signed off, approved_by: [model_risk]}\n"
+)
+
+
 @pytest.mark.parametrize(
-    ("tag", "odd"),
+    ("tag", "words"),
     [
-        ("cust\u043emer-facing", "U+043E CYRILLIC SMALL LETTER O"),  # Cyrillic о
-        ("cust0mer-facing", None),  # a zero for the o
-        ("Customer-Facing", None),  # another case
-        ("customer-facing\u200b", "U+200B ZERO WIDTH SPACE"),
+        ("cust\u043emer-facing", "is not a tag: write ASCII letters"),  # Cyrillic о
+        ("\u2ca5ustomer-facing", "is not a tag: write ASCII letters"),  # Coptic sima, drawn as a c
+        ("customer-facing\u200b", "is not a tag: write ASCII letters"),
+        ("cust0mer-facing", "reads as 'customer-facing', which policy 'facing' is scoped by"),  # a zero for the o
+        ("Customer-Facing", "reads as 'customer-facing', which policy 'facing' is scoped by"),  # another case
     ],
 )
-def test_a_tag_that_looks_like_a_scope_tag_is_refused(ws: Path, tag: str, odd: str | None) -> None:
+def test_a_tag_that_could_read_as_a_scope_tag_is_refused(ws: Path, tag: str, words: str) -> None:
     """A policy scoped by tag did not apply to a model whose tag read the same on its page but was
-    another text: every rule read "out of the policy's scope". Such a tag stops the load."""
+    another text: every rule read "out of the policy's scope". Tags are ASCII, and one that reads as a
+    scope's tag without being it stops the load."""
     (ws / "policies").mkdir()
-    (ws / "policies" / "facing.yml").write_text(
-        "id: facing\ntitle: Customer-facing models\napplies_to: {tags: [customer-facing]}\n"
-        "rules:\n  - {id: signed, title: Signed off, approved_by: [model_risk]}\n",
-        encoding="utf-8",
-    )
+    (ws / "policies" / "facing.yml").write_text(FACING_POLICY, encoding="utf-8")
     edit(ws, MODEL, "tags: [credit]", f"tags: [credit, {json.dumps(tag)}]")
     problem = only_problem(ws)
     assert (problem.file, problem.key) == (MODEL, "tags[1]")
-    assert "reads as 'customer-facing', which policy 'facing' is scoped by" in problem.message
-    assert odd is None or odd in problem.message
+    assert words in problem.message
     edit(ws, MODEL, json.dumps(tag), "customer-facing")  # written as the policy names it, it loads
     assert load_workspace(ws).models["loans"].card.tags == ["credit", "customer-facing"]
+
+
+def test_a_risk_tier_or_a_model_id_that_reads_as_a_scopes_is_refused(ws: Path) -> None:
+    """`High` beside a policy scoped to `high`, or a model folder `l0ans` beside a policy scoped to
+    `loans*`, took the model out of the policy while the pages read as if it were in."""
+    (ws / "policies").mkdir()
+    (ws / "policies" / "facing.yml").write_text(FACING_POLICY, encoding="utf-8")
+    edit(ws, "governance.yml", "description:", "risk_tiers:\n  - {id: low}\n  - {id: High}\ndescription:")
+    edit(ws, MODEL, "risk_tier: high", "risk_tier: High")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == ("governance.yml", "risk_tiers[1].id")
+    assert "risk tier 'High' reads as 'high', which policy 'facing' is scoped by" in problem.message
+    edit(ws, "governance.yml", "{id: High}", "{id: high}")
+    edit(ws, MODEL, "risk_tier: High", "risk_tier: high")
+    (ws / "models" / "loans").rename(ws / "models" / "l0ans")
+    problem = only_problem(ws)
+    assert problem.file == "models/l0ans/model.yml"
+    assert "model id 'l0ans' (its folder's name) reads as matching 'loans*'" in problem.message
+
+
+def test_a_pinned_pack_scoped_to_a_tier_the_workspace_does_not_declare_is_refused(ws: Path) -> None:
+    """Renaming `high` to `critical` would keep every high-risk pack listed and applying to nothing."""
+    edit(
+        ws,
+        "governance.yml",
+        "description:",
+        "policies:\n  packs: [sr-26-2]\nrisk_tiers:\n  - {id: low}\n  - {id: medium}\n  - {id: critical}\ndescription:",
+    )
+    edit(ws, MODEL, "risk_tier: high", "risk_tier: critical")
+    load_workspace(ws)  # not pinned: the workspace's tiers are its own
+    problems = problems_of(ws, Refusals(packs=("sr-26-2",)))
+    assert {p.key for p in problems} == {"risk_tiers"}
+    assert any("pack 'sr-26-2', which this run requires, is scoped to risk tier 'high'" in p.message for p in problems)
 
 
 def test_datasheet_hash_mismatch(ws: Path) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from modelgov.errors import ModelgovError
+from modelgov.inputs import TAG
 from modelgov.policy.placeholders import is_placeholder
 
 __all__ = ["SECTIONS", "ImportReport", "card_fields_from_hf", "import_hf_card"]
@@ -165,7 +166,12 @@ def import_hf_card(readme_path: Path, model_yml: Path) -> ImportReport:
         report.filled.append(target)
     if tags:
         known = current.get("tags") or []
-        added = [t for t in tags if t not in known]
+        refused = [t for t in tags if not TAG.fullmatch(t)]  # a tag scopes policies: ASCII only (modelgov.inputs)
+        if refused:
+            report.skipped.append(
+                f"tags {', '.join(map(repr, refused))}: not ASCII letters, digits, '.', '_', '-', ':' or '/'"
+            )
+        added = [t for t in tags if t not in known and t not in refused]
         index = _value_line(lines, ("tags",))
         if added and index is not None and lines[index].strip().startswith("tags: ["):
             lines[index] = "tags: " + json.dumps([*known, *added], ensure_ascii=False)

@@ -219,9 +219,7 @@ def govern(
     used: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
     would: dict[str, list[str]] = {w.waiver.id: [] for w in waivers}
     accepted = [
-        w
-        for w in waivers
-        if w.record.accepted or not (require_signed_waivers or w.waiver.policy in pinned_policies)
+        w for w in waivers if w.record.accepted or not (require_signed_waivers or w.waiver.policy in pinned_policies)
     ]
     standings = {loaded.policy.id: standing.pack_standing(loaded.policy, today) for loaded in policies}
     active = [w for w in accepted if w.waiver.expires >= today and w.waiver.granted <= today]

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Text
+from modelgov.inputs import IDENTIFIER, IDENTIFIER_HINT, Status, Strict, Tag, Text
 
 from . import paths
 
@@ -85,7 +85,7 @@ class Scope(Strict):
 
     risk_tier: list[Text] | None = None
     status: list[Status] | None = None
-    tags: list[Text] | None = Field(None, description="The model has at least one of these tags.")
+    tags: list[Tag] | None = Field(None, description="The model has at least one of these tags.")
     models: list[Text] | None = Field(None, description="Model ids or globs.")
 
 

@@ -40,7 +40,7 @@ from modelgov.workspace.paths import refusal
 from modelgov.workspace.policy_files import load_policies, load_waivers
 from modelgov.workspace.refusals import REFUSE_PICKLE_ENV, REFUSE_WORKSPACE_CODE_ENV, Refusals
 from modelgov.workspace.schema_errors import did_you_mean, kind_of, problem_from_pydantic, without_union_noise
-from modelgov.workspace.scope_tags import check_scope_tags
+from modelgov.workspace.scope_names import check_scope_names
 from modelgov.workspace.version_schema import Version
 from modelgov.workspace.yamlsource import Loc, YamlDocument, format_loc, read_yaml
 
@@ -113,7 +113,8 @@ class Loader:
         if governance is not None:
             check_cross_references(self, governance, models, datasets)
         policies = load_policies(self, governance) if governance is not None else []
-        check_scope_tags(self, models, policies)
+        if governance is not None:
+            check_scope_names(self, governance, models, policies)
         waivers = load_waivers(self, governance, policies) if governance is not None else []
         lineage = LineageRecords()
         if governance is not None:

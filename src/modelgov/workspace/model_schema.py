@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, model_validator
 
 from modelgov.feature_names import MAX_GROUPS
-from modelgov.inputs import Strict, Text
+from modelgov.inputs import Strict, Tag, Text
 from modelgov.workspace.aedt_schema import EmploymentDecisionTool
 from modelgov.workspace.explanation_schema import Explanations
 from modelgov.workspace.kpi_schema import Business
@@ -101,7 +101,11 @@ class ModelCard(Strict):
     owner: Owner
     task: Task
     risk_tier: Text = Field(description="One of the ids in governance.yml `risk_tiers`.")
-    tags: list[Text] = Field(default_factory=list)
+    tags: list[Tag] = Field(
+        default_factory=list,
+        description="Labels that policies can be scoped by (`applies_to: {tags: [...]}`): ASCII letters, digits, "
+        "`.`, `_`, `-`, `:` and `/`, e.g. `credit`, `customer-facing`, `license:apache-2.0`.",
+    )
     description: Text = Field(description="Model details: what it predicts and how (Markdown).")
     intended_use: IntendedUse
     factors: Factors
