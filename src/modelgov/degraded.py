@@ -94,10 +94,11 @@ def copied_rows_note(run: manifest.EvaluationRun) -> str | None:
     if copies is None or copies.distinct_column is None or copies.distinct_share is None:
         return None
     rows = run.performance.rows
+    repeat = "repeats" if copies.rows == 1 else "repeat"
+    occur = "row occurs" if copies.records == 1 else "rows occur"
     return (
-        f"{copies.rows:,} of the {rows:,} rows of evaluation {visible(run.id, keep='')} repeat another row in every "
-        f"column the evaluation reads ({copies.records:,} distinct row{'s' if copies.records != 1 else ''} occur "
-        f"more than once), although {visible(copies.distinct_column, keep='')!r} differs between "
+        f"{copies.rows:,} of the {rows:,} rows of evaluation {visible(run.id, keep='')} {repeat} another row in every "
+        f"column the evaluation reads ({copies.records:,} distinct {occur} more than once), although {visible(copies.distinct_column, keep='')!r} differs between "
         f"{copies.distinct_share:.1%} of the distinct rows, so that equal records by chance are not to be "
         "expected. Each copy counts as another record: every figure of this evaluation leans toward the "
         "copied rows, and every interval is narrower than the data supports. Remove the copies, or say in "

@@ -6,22 +6,27 @@ rows, say the approved applicants of one group, to lift that group's rate: the m
 the table, still reproduces every row, so nothing else would catch it.
 
 Rows are compared on the columns the figures read (label, prediction, score, features, sensitive
-features), not on the whole row: a copy given a new id, or a changed value in a column no figure
-reads, is still a copy for every figure. Copies are not always wrong (two applicants can share every
-answer of a short questionnaire), so the count is reported as a fact, and called implausible only
-when some compared column is a measurement with fractions (a score to six decimals, an income in
-cents: not a count, a code or a class) whose values differ between at least :data:`NEARLY_UNIQUE`
-of the distinct rows, and another column is compared beside it: two records equal in such a value
-and in every other column by chance are not to be expected. The share is taken over the distinct
-rows, so padding a table with copies cannot bring it under the bar. (Data-quality tools such as
-Deepchecks' ``DataDuplicates`` report the share of duplicate rows with a condition on it, at most
-5 % by default; a few copies of one small group's rows move that group's rate while the share stays
-far below, hence a test of plausibility rather than of share.)
+features), as values (a score written ``"0.250"`` is ``0.25``), not on the whole row: a copy given a
+new id, or a changed value in a column no figure reads, is still a copy for every figure. Copies are
+not always wrong (two applicants can share every answer of a short questionnaire), so the count is
+reported as a fact, and called implausible only when some compared column is a measurement (with
+fractions, like a score to six decimals, or whole numbers taking at least :data:`MANY_WHOLE_NUMBERS`
+values, like an income in cents; not a class, a code or a small count) whose values differ between
+at least :data:`NEARLY_UNIQUE` of the distinct rows, and another column is compared beside it: two
+records equal in such a value and in every other column by chance are not to be expected. The share
+is taken over the distinct rows, so padding a table with copies cannot bring it under the bar.
+(Data-quality tools such as Deepchecks' ``DataDuplicates`` report the share of duplicate rows with
+a condition on it, at most 5 % by default; a few copies of one small group's rows move that group's
+rate while the share stays far below, hence a test of plausibility rather than of share.)
+
+What this cannot see: a copy changed by a hair (a score moved by 1e-9, an income by one cent) is a
+new row as far as any check of the table can tell, as a fabricated applicant is. The defence against
+rows added to a table is its SHA-256: a sign-off bound to the table goes stale when it changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,23 +38,20 @@ __all__ = ["NEARLY_UNIQUE", "duplicate_rows"]
 #: A column whose values differ between at least this share of the distinct rows makes a copy of a
 #: whole row by chance implausible.
 NEARLY_UNIQUE = 0.9
+#: Whole numbers taking at least this many values among the distinct rows count as a measurement.
+MANY_WHOLE_NUMBERS = 1000
 
 
 def duplicate_rows(table: pd.DataFrame, columns: Sequence[str]) -> DuplicateRows | None:
-    """The rows of ``table`` that repeat an earlier row in every one of ``columns``; ``None`` when
-    none does (or no column can be compared). A column whose cells cannot be compared (lists) is left
-    out of the comparison, which can then only find more copies, never fewer."""
+    """The rows of ``table`` that repeat an earlier row in every one of ``columns``, compared as
+    values (numbers written as text, decimals or categories read as numbers: ``0.25`` and ``"0.250"``
+    are one score); ``None`` when none does. The columns hold single values: the evaluation refuses
+    lists before it gets here (:func:`modelgov.analysis.evaluation.scalars_only`)."""
     compared = [c for c in dict.fromkeys(columns) if c in table.columns]
-    if len(table) < 2:
+    if len(table) < 2 or not compared:
         return None
-    try:
-        repeated = table[compared].duplicated(keep="first").to_numpy()
-    except TypeError:  # a cell that is a list or an array
-        compared = [c for c in compared if _hashable(table[c])]
-        repeated = table[compared].duplicated(keep="first").to_numpy() if compared else None
-    if repeated is None:
-        return None
-    frame = table[compared]
+    frame = pd.DataFrame({column: _as_values(table[column]) for column in compared})
+    repeated = frame.duplicated(keep="first").to_numpy()
     count = int(repeated.sum())
     if count == 0:
         return None
@@ -58,9 +60,10 @@ def duplicate_rows(table: pd.DataFrame, columns: Sequence[str]) -> DuplicateRows
     best, share = None, 0.0
     for column in compared if len(compared) > 1 else ():  # one column alone: its copies are its ties
         values = distinct[column]
-        if not _continuous(values):
+        distinct_values = values.nunique(dropna=False)
+        if not _measurement(values, distinct_values):
             continue
-        column_share = values.nunique(dropna=False) / len(distinct)
+        column_share = distinct_values / len(distinct)
         if column_share > share:
             best, share = column, column_share
     return DuplicateRows(
@@ -72,15 +75,25 @@ def duplicate_rows(table: pd.DataFrame, columns: Sequence[str]) -> DuplicateRows
     )
 
 
-def _continuous(values: pd.Series) -> bool:
-    """A measurement with fractions (a score, an income in cents): not a count, a code or a label,
-    whose values records share by nature (ages, postcodes, classes)."""
+def _as_values(values: pd.Series) -> pd.Series:
+    """Numbers as numbers whatever they are stored as (text, decimals, categories), so that a copy
+    written ``0.250`` for ``0.25`` is still a copy; anything else as it is."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("float64") if values.dtype.kind != "f" else values
+    numbers = pd.to_numeric(values.astype(object), errors="coerce")
+    if numbers.notna().sum() == values.notna().sum() and values.notna().any():
+        return numbers.astype("float64")
+    return values
+
+
+def _measurement(values: pd.Series, distinct_values: int) -> bool:
+    """A measurement that records do not share by nature: with fractions (a score, an income in
+    cents written as a decimal), or whole numbers taking at least :data:`MANY_WHOLE_NUMBERS` values (an
+    income in cents). Not a class, a code or a small count (ages, postcodes of a small table, classes)."""
     if values.dtype.kind != "f":
         return False
     numbers = values.to_numpy()
     finite = numbers[np.isfinite(numbers)]
-    return bool(finite.size) and bool((finite != np.round(finite)).any())
-
-
-def _hashable(values: pd.Series) -> bool:
-    return values.dtype != object or all(isinstance(value, Hashable) for value in values)
+    if not finite.size:
+        return False
+    return bool((finite != np.round(finite)).any()) or distinct_values >= MANY_WHOLE_NUMBERS
