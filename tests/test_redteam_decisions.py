@@ -377,6 +377,27 @@ def test_a_stale_sign_off_takes_the_roles_older_unbound_ones_with_it(ws: Path, k
 
 
 @needs_ssh
+def test_a_stale_rejection_takes_the_earlier_approval_with_it_when_the_data_is_put_back(
+    ws: Path, keys: Keys, tmp_path: Path
+) -> None:
+    """Alice approved the table, it changed, and she rejected it, all signed. Putting the first table
+    back made her rejection stale and her approval current again, and the rule passed: she has not said
+    the first table is good again. A fix she approves after her rejection counts, on the same day too."""
+    holdout = ws / "data/holdout.csv"
+    first = holdout.read_text()
+    assert approve(ws, keys) == 0
+    holdout.write_text(first + "\n")
+    assert approve(ws, keys, "alice@bank.example", "--decision", "rejected") == 0
+    holdout.write_text(first)  # put back: the approval is bound to these bytes again
+    _code, results = check(ws, tmp_path, keys)
+    found = result(results, "signed-model-risk")
+    assert found["outcome"] == "fail", found
+    assert approve(ws, keys) == 0  # approved again, after the rejection, in the log's order
+    _code, results = check(ws, tmp_path, keys)
+    assert result(results, "signed-model-risk")["outcome"] == "pass"
+
+
+@needs_ssh
 def test_promotion_does_not_make_sign_offs_stale(ws: Path, keys: Keys, tmp_path: Path) -> None:
     edit(ws, VERSION_FILE, "status: production", "status: staging")
     assert approve(ws, keys) == 0

@@ -317,18 +317,34 @@ def latest_approvals(
     A stale sign-off also takes with it the role's earlier sign-offs that name no evidence: the
     evidence changed after the stale one was made, so they were made on evidence at least as old,
     and a rule that the newer, stale decision cannot satisfy must not pass on an older one of which
-    less is known. An earlier sign-off bound to the evidence as it is now still counts."""
+    less is known. An earlier sign-off bound to the evidence as it is now (changed back) still counts,
+    unless the stale one did not approve: a reviewer who rejected the changed evidence has not said
+    the earlier evidence is good again when it is put back. Two audit log entries are ordered by
+    their place in the log; otherwise dates are days, and a sign-off dated the day of a stale one is
+    taken as made before it. A stale entry whose signature fails takes nothing with it (anyone who
+    can append to the log could otherwise knock out an honest approval)."""
     latest: dict[str, manifest.Approval] = {}
     after = (as_of + dt.timedelta(days=1)).isoformat() if as_of is not None else None
     dated = [a for a in version.approvals if after is None or a.date[:10] <= after]
-    stale_since: dict[str, str] = {}
-    for approval in dated:
-        if approval.evidence == "stale" and approval.date > stale_since.get(approval.role, ""):
-            stale_since[approval.role] = approval.date
+    stale = [a for a in dated if a.evidence == "stale" and a.signature != "invalid"]
+
+    def taken(approval: manifest.Approval) -> bool:
+        """Whether a later stale sign-off of the role takes ``approval`` with it."""
+        for newer in stale:
+            if newer.role != approval.role or newer is approval:
+                continue
+            if approval.entry is not None and newer.entry is not None:
+                before = approval.entry < newer.entry
+            else:
+                before = approval.date[:10] <= newer.date[:10]
+            if before and (approval.evidence == "unbound" or newer.decision != "approved"):
+                return True
+        return False
+
     for approval in dated:
         if not approval.counts or (signed_only and (approval.signature != "signed" or approval.evidence != "current")):
             continue
-        if approval.evidence == "unbound" and approval.date <= stale_since.get(approval.role, ""):
+        if stale and taken(approval):
             continue
         current = latest.get(approval.role)
         if current is None or approval.date >= current.date:
@@ -341,7 +357,7 @@ def why_not_counted(version: manifest.ModelVersion, role: str, *, signed_only: b
     mine = [a for a in version.approvals if a.role == role]
     if not mine:
         return None
-    latest = max(mine, key=lambda a: a.date)
+    latest = max(enumerate(mine), key=lambda pair: (pair[1].date, pair[0]))[1]  # the later entry on a tie
     who = f"{latest.by}, {latest.date}"
     if latest.evidence == "stale":
         return f"the latest {role} sign-off ({who}) is stale: evidence changed since sign-off ({', '.join(latest.changed)})"
