@@ -283,6 +283,7 @@ FACING_POLICY = (
         ("cust\u043emer-facing", "is not a tag: write ASCII letters"),  # Cyrillic о
         ("\u2ca5ustomer-facing", "is not a tag: write ASCII letters"),  # Coptic sima, drawn as a c
         ("customer-facing\u200b", "is not a tag: write ASCII letters"),
+        ("<b onmouseover=alert(1)>x</b>", "is not a tag: write ASCII letters"),  # no markup either
         ("cust0mer-facing", "reads as 'customer-facing', which policy 'facing' is scoped by"),  # a zero for the o
         ("Customer-Facing", "reads as 'customer-facing', which policy 'facing' is scoped by"),  # another case
     ],

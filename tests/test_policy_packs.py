@@ -307,7 +307,12 @@ def test_eu_pack_verdicts_on_the_demo(demo: manifest.Manifest) -> None:
     for rule in ("human-oversight-attested", "model-risk-sign-off", "bias-review-sign-off"):
         assert eu[("credit-default", "2.0", rule)].outcome == "not-applicable"
     assert eu[("credit-default", "1.1", "model-risk-sign-off")].outcome == "pass"
-    assert eu[("diabetes-progression", "1.0", "bias-review-sign-off")].outcome == "pass"
+    # diabetes' compliance approval of 29 May (approvals.yml, bound to nothing) came before Hannah Becker's
+    # signed one of 2 June, which went stale when the card's intended use was widened: compliance has not
+    # approved the widened use, and the older, unbound approval does not stand in for the stale one
+    bias = eu[("diabetes-progression", "1.0", "bias-review-sign-off")]
+    assert bias.outcome == "fail"
+    assert "the latest compliance sign-off (hannah.becker@acme.example, 2026-06-02) is stale" in bias.message
     # Per-group results exist for both high-risk models; the diabetes holdout (110 rows) has small groups.
     assert eu[("credit-default", "2.0", "groups-examined")].outcome == "pass"
     assert eu[("credit-default", "1.1", "groups-large-enough")].outcome == "pass"

@@ -582,7 +582,7 @@ def hostile_workspace(root: Path, payload: str, column: str) -> Path:
     model = _load(ws, MODEL)
     model["name"] = f"Loan {payload}"
     model["owner"] = {"name": f"Ada {payload}", "email": f"ada{payload}@example.com", "team": payload}
-    model["tags"] = [payload, "credit"]
+    model["tags"] = ["credit"]  # tags are ASCII names (modelgov.inputs.TAG): a payload there is refused at load
     for key in ("description", "ethical_considerations", "caveats", "licence"):
         model[key] = payload
     for section in ("intended_use", "factors", "metrics"):
