@@ -38,7 +38,7 @@ rules:
     require: {le: 0}
   - id: open-conditions
     title: Open conditions counted
-    evidence: approvals.model_risk.conditions_open
+    evidence: approvals.model_risk.conditions_unmet
     require: {le: 5}
 """
 
@@ -56,6 +56,11 @@ def test_a_condition_is_overdue_the_day_after_it_is_due(today: str, state: str) 
     met = ApprovalCondition(text="x", due="2026-07-31", met="2026-08-03", met_by="someone")
     assert met.state(today) == state  # met after the check date: as of then, not met
     assert met.state("2026-08-03") == "met"
+    assert met.state("2026-08-03", signed_only=True) == "overdue"  # a met: line in approvals.yml is unsigned
+    signed = met.model_copy(update={"met_signature": "signed", "met_entry": 7})
+    assert signed.state("2026-08-03", signed_only=True) == "met"
+    refused = met.model_copy(update={"met_signature": "invalid", "met_entry": 7})
+    assert refused.state("2026-08-03") == "overdue"  # a signature not accepted never counts
     assert ApprovalCondition(text="standing").state("2099-01-01") == "open"
 
 
@@ -91,6 +96,16 @@ def test_policies_read_the_open_and_overdue_conditions_on_the_check_date(
     assert results["open-conditions"]["checks"][0]["observed"] == open_
 
 
+def test_when_the_ci_requires_signatures_a_met_line_in_approvals_yml_does_not_count(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request can write `met:` in approvals.yml; a CI that requires signatures counts only a
+    signed record of a condition met (`modelgov condition`)."""
+    monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
+    results = _results(ws, tmp_path, "2026-08-01")
+    assert results["nothing-overdue"]["checks"][0]["observed"] == 2  # the first too: its met line is unsigned
+
+
 def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confirmation(
     ws: Path, tmp_path: Path
 ) -> None:
@@ -102,6 +117,7 @@ def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confi
     assert "<strong>2 not met</strong>, 1 of them past its due date" in card
     assert "<strong>overdue</strong> by 10 days" in card
     assert "met 2026-04-28, confirmed by Ada Analyst" in card
+    assert "in approvals.yml, unsigned" in card
     # Ada Analyst owns the model: her confirmation is not independent
     assert "<strong>confirmed by the model&rsquo;s owner</strong>, not independently" in card or (
         "<strong>confirmed by the model's owner</strong>, not independently" in card
@@ -116,6 +132,12 @@ def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confi
         ("      - {text: Review., met_by: Rita}\n", "approvals[0].conditions[0]", "`met` and `met_by` go together"),
         ("      - {text: Review., met: 2099-01-01, met_by: Rita}\n", "approvals[0].conditions[0].met", "in the future"),
         ("      - {text: ''}\n", "approvals[0].conditions[0].text", "at least 1 character"),
+        ("      - {text: '   '}\n", "approvals[0].conditions[0]", "`text` is blank"),
+        (
+            "      - {text: Review., met: 2026-01-02, met_by: Rita}\n",
+            "approvals[0]",
+            "before the approval it belongs to",
+        ),
     ],
 )
 def test_a_malformed_condition_is_named_by_file_line_and_key(

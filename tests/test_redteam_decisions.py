@@ -409,6 +409,95 @@ def test_promotion_does_not_make_sign_offs_stale(ws: Path, keys: Keys, tmp_path:
     assert result(results, "through-the-gate")["outcome"] == "pass"
 
 
+# --------------------------------------------------------------------------- conditions of approval
+
+CONDITIONS_GATE = """\
+id: conditions
+title: Conditions of approval
+rules:
+  - id: none-overdue
+    title: No condition of approval overdue
+    evidence: approvals.model_risk.conditions_overdue
+    require: {"<=": 0}
+"""
+
+
+def _conditions_result(ws: Path, tmp_path: Path, keys: Keys, as_of: dt.date) -> dict:
+    _code, results = check(ws, tmp_path, keys, "--as-of", as_of.isoformat())
+    return result(results, "none-overdue")
+
+
+@needs_ssh
+def test_a_signed_condition_is_met_only_by_a_signed_entry_of_its_role(ws: Path, keys: Keys, tmp_path: Path) -> None:
+    """A condition written with the signed sign-off cannot be deleted or marked met by editing a file:
+    it is met by a `modelgov condition` entry signed by a holder of the sign-off's role. One signed by
+    someone without the role, or naming another role, marks nothing."""
+    (ws / "policies" / "conditions.yml").write_text(CONDITIONS_GATE)
+    today = dt.datetime.now(dt.UTC).date()
+    due = today + dt.timedelta(days=30)
+    assert approve(ws, keys, "alice@bank.example", "--condition", due.isoformat(), "Quarterly review of the gap.",
+                   "--condition", "standing", "Re-validate if the default rate moves.") == 0  # fmt: skip
+    [entry] = [e for e in lines(ws) if e["action"] == "approval"]
+    assert entry["details"]["conditions"][1] == {"text": "Re-validate if the default rate moves.", "due": None}
+    later = today + dt.timedelta(days=60)
+    found = _conditions_result(ws, tmp_path, keys, later)
+    assert (found["outcome"], found["checks"][0]["observed"]) == ("fail", 1)
+
+    def meet(principal: str, *extra: str) -> int:
+        return main(["condition", str(ws), "loans", "1.0", "--entry", str(entry["seq"]), "--number", "1",
+                     "--by", principal, "--note", "Review MR-Q1 filed.", *extra])  # fmt: skip
+
+    # mallory holds no model_risk role: her signed record is not accepted, and a hand-made entry naming
+    # another role is not this condition's record at all
+    forge(ws, action="condition", actor="mallory@bank.example", outcome="met", comment="done",
+          time=lines(ws)[-1]["time"], subject={"model": "loans", "version": "1.0"},
+          details={"approval": entry["seq"], "condition": 1, "role": "model_risk"},
+          _sign_with=lambda m: keys.sign("mallory@bank.example", m))  # fmt: skip
+    forge(ws, action="condition", actor="alice@bank.example", outcome="met", comment="done",
+          time=lines(ws)[-1]["time"], subject={"model": "loans", "version": "1.0"},
+          details={"approval": entry["seq"], "condition": 1, "role": "model_owner"})  # fmt: skip
+    assert _conditions_result(ws, tmp_path, keys, later)["outcome"] == "fail"
+    assert meet("alice@bank.example", "--key", str(keys.key_file("alice@bank.example")),
+                "--allowed-signers", str(keys.allowed)) == 0  # fmt: skip
+    found = _conditions_result(ws, tmp_path, keys, later)
+    assert (found["outcome"], found["checks"][0]["observed"]) == ("pass", 0)
+    site = tmp_path / "site"
+    main(["build", str(ws), "-o", str(site), "-q", "--no-cache", "-j", "1", "--allowed-signers", str(keys.allowed),
+          "--as-of", later.isoformat()])  # fmt: skip
+    card = (site / "models/loans/1.0/index.html").read_text()
+    assert f"signed, audit entry {lines(ws)[-1]['seq']}" in card
+    assert f"audit entry {entry['seq']}, condition 2" in card  # the standing one, still open
+
+
+def test_a_condition_entry_the_command_would_refuse_is_refused(ws: Path, tmp_path: Path, capsys) -> None:
+    forge(ws, details={"role": "model_risk", "conditions": [{"text": "Review.", "due": "2026-03-01"}]})
+    args = ["condition", str(ws), "loans", "1.0", "--entry", "1", "--by", "alice@bank.example", "--note", "x"]
+    assert main([*args, "--number", "2"]) == 2
+    assert "entry 1 has 1 condition(s); there is no number 2" in capsys.readouterr().err
+    assert (
+        main(["condition", str(ws), "loans", "1.0", "--entry", "9", "--number", "1", "--by", "a", "--note", "x"]) == 2
+    )
+    assert "entry 9 is not a sign-off" in capsys.readouterr().err
+    assert main(["approve", str(ws), "loans", "1.0", "--role", "model_risk", "--by", "a",
+                 "--condition", "next-week", "Review."]) == 2  # fmt: skip
+    assert "DUE is a date like 2026-10-31, or `standing`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        "soon",
+        [{"text": "", "due": None}],
+        [{"text": "Review.", "due": "31/10/2026"}],
+        [{"text": "Review.", "due": None, "met": "2026-03-01"}],
+    ],
+)
+def test_a_malformed_condition_in_a_logged_sign_off_breaks_the_chain(ws: Path, conditions) -> None:
+    forge(ws, details={"role": "model_risk", "conditions": conditions})
+    state = verify(ws / LOG_PATH)
+    assert not state.ok and "details.conditions" in state.reason
+
+
 # --------------------------------------------------------------------------- the freshness of sign-offs
 
 FRESH_SIGN_OFF = """\

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelgov.audit_conditions import approval_problem as conditions_problem
+from modelgov.audit_conditions import met_problem as condition_met_problem
 from modelgov.audit_flags import FlagLedger
 from modelgov.audit_flags import shape_problem as flag_shape_problem
 from modelgov.decisions.promotion_record import shape_problem as record_shape_problem
@@ -45,7 +47,7 @@ from modelgov.errors import ModelgovError
 
 LOG_PATH = "audit/log.jsonl"
 GENESIS = "0" * 64
-ACTIONS = ("approval", "waiver", "status", "evaluation", "flag")
+ACTIONS = ("approval", "waiver", "status", "evaluation", "flag", "condition")
 DECISIONS = ("approved", "rejected", "pending")
 #: Clock skew tolerated between the machine that wrote an entry and the one that reads it.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -192,6 +194,10 @@ def _shape_problem(entry: dict[str, Any]) -> str | None:
             return "an approval needs details.role"
         if not isinstance(subject.get("version"), str):
             return "an approval needs subject.version"
+        if problem := conditions_problem(entry["details"]):
+            return problem
+    if entry["action"] == "condition" and (problem := condition_met_problem(entry)):
+        return problem
     if entry["action"] == "flag" and (problem := flag_shape_problem(entry)):
         return problem
     if "record" in entry["details"] and (problem := record_shape_problem(entry)):

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         from modelgov.dossier.commands import run as dossier
 
         return dossier(args)
-    if args.command in ("approve", "waive", "promote", "audit", "flag"):
+    if args.command in ("approve", "waive", "promote", "audit", "flag", "condition"):
         from modelgov.decisions.commands import run
 
         return run(args)

@@ -22,7 +22,28 @@ def add_arguments(commands: argparse._SubParsersAction, as_of: Callable[[str], d
     approve.add_argument("--by", required=True, help="who signs off: the principal of their key in allowed_signers")
     approve.add_argument("--decision", choices=["approved", "rejected", "pending"], default="approved")
     approve.add_argument("--comment", default=None)
+    approve.add_argument(
+        "--condition",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("DUE", "TEXT"),
+        help="a condition the approval is given under, due by DUE (YYYY-MM-DD, or `standing` for one that holds "
+        "while the model is used); repeatable; recorded in the signed entry, met later with `modelgov condition`",
+    )
     _signing_options(approve)
+
+    condition = commands.add_parser(
+        "condition", help="record in the audit log that a condition of a sign-off is met (signed, by its role)"
+    )
+    condition.add_argument("workspace", type=Path)
+    condition.add_argument("model", help="model id")
+    condition.add_argument("version", help="version")
+    condition.add_argument("--entry", type=int, required=True, help="the audit entry of the sign-off")
+    condition.add_argument("--number", type=int, required=True, help="which of its conditions, from 1")
+    condition.add_argument("--by", required=True, help="who confirms it: a holder of the sign-off's role")
+    condition.add_argument("--note", required=True, help="how it was met, or where the evidence is")
+    _signing_options(condition)
 
     promote = commands.add_parser(
         "promote",

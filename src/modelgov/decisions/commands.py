@@ -32,11 +32,16 @@ EXIT_BLOCKED = 1
 
 
 def run(args: argparse.Namespace) -> int:
-    from modelgov.decisions import flag
+    from modelgov.decisions import conditions, flag
 
-    command = {"approve": approve, "promote": promote, "waive": waive, "audit": audit_verify, "flag": flag.run}[
-        args.command
-    ]
+    command = {
+        "approve": approve,
+        "promote": promote,
+        "waive": waive,
+        "audit": audit_verify,
+        "flag": flag.run,
+        "condition": conditions.run,
+    }[args.command]
     return command(args)
 
 
@@ -109,10 +114,14 @@ def _signed_note(entry: dict[str, Any]) -> str:
 def approve(args: argparse.Namespace) -> int:
     """Append a sign-off bound to the version's evidence as it is now (every file's SHA-256)."""
     from modelgov.audit import append
+    from modelgov.decisions.conditions import condition_details
 
     root: Path = args.workspace
     version_file = _version_file(root, args.model, args.version)
     _intact_log(root)
+    details: dict[str, Any] = {"role": args.role}
+    if args.condition:
+        details["conditions"] = condition_details(args.condition)
     evidence = _current_evidence(root, args.model, args.version)
     entry = append(
         root,
@@ -122,7 +131,7 @@ def approve(args: argparse.Namespace) -> int:
         version=args.version,
         outcome=args.decision,
         comment=args.comment,
-        details={"role": args.role},
+        details=details,
         concerns=version_file,
         evidence=evidence.files,
         sign=_signer(args, root, args.role),

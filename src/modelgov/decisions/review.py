@@ -29,7 +29,7 @@ def required_role(entry: dict[str, Any]) -> str | None:
     """The role whoever signed ``entry`` must hold for it to count: the approval's role, the
     override role for a waiver or an overriding promotion, none for the other entries."""
     details = entry["details"]
-    if entry["action"] == "approval":
+    if entry["action"] in ("approval", "condition"):  # a condition is met by a holder of its sign-off's role
         role = details.get("role")
         return role if isinstance(role, str) else None
     if entry["action"] == "waiver" or (entry["action"] == "status" and isinstance(details.get("override"), dict)):
@@ -125,7 +125,8 @@ def _review_version(
 ) -> manifest.ModelVersion:
     evidence = version_evidence(workspace, model_id, workspace.models[model_id].versions[version.version])
     logged = [_logged_approval(e, evidence, signers, log_ref) for e in entries if e["action"] == "approval"]
-    approvals = sorted([*version.approvals, *(a for a in logged if a is not None)], key=lambda a: (a.date, a.role))
+    logged = _conditions_met([a for a in logged if a is not None], entries, signers)
+    approvals = sorted([*version.approvals, *logged], key=lambda a: (a.date, a.role))
     return version.model_copy(
         update={
             "approvals": approvals,
@@ -158,7 +159,53 @@ def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | N
         signature_problem=checked.reason,
         evidence=state,  # type: ignore[arg-type]
         changed=changed,
+        conditions=[
+            manifest.ApprovalCondition(number=number, text=c["text"], due=c["due"])
+            for number, c in enumerate(entry["details"].get("conditions") or [], start=1)
+        ],
     )
+
+
+def _conditions_met(
+    approvals: list[manifest.Approval], entries: list[dict[str, Any]], signers: AllowedSigners | None
+) -> list[manifest.Approval]:
+    """The logged sign-offs with each condition that a ``condition`` entry records met: the entry names
+    the sign-off and the condition, and is signed (or not) by a holder of the sign-off's role. An entry
+    naming another role, or a condition the sign-off does not have, marks nothing; a signed record
+    is preferred to an unsigned one, and the earlier of two alike."""
+    rank = {"signed": 0, "unsigned": 1, "invalid": 2}
+    chosen: dict[tuple[int, int], tuple[dict[str, Any], str]] = {}
+    roles = {a.entry: a.role for a in approvals}
+    for entry in entries:
+        if entry["action"] != "condition":
+            continue
+        details = entry["details"]
+        key = (details["approval"], details["condition"])
+        if roles.get(details["approval"]) != details["role"]:
+            continue
+        status = signature_of(entry, signers, details["role"]).status
+        known = chosen.get(key)
+        if known is None or rank[status] < rank[known[1]]:
+            chosen[key] = (entry, status)
+    result = []
+    for approval in approvals:
+        conditions = []
+        for condition in approval.conditions:
+            found = chosen.get((approval.entry or -1, condition.number))
+            if found is not None:
+                met, status = found
+                condition = condition.model_copy(
+                    update={
+                        "met": met["time"][:10],
+                        "met_by": met["actor"],
+                        "note": met["comment"],
+                        "met_entry": met["seq"],
+                        "met_signature": status,
+                    }
+                )
+            conditions.append(condition)
+        result.append(approval.model_copy(update={"conditions": conditions}))
+    return result
 
 
 def _status_change(

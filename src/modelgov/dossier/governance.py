@@ -184,18 +184,24 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
         parts.append(table(["Role", "By", "Decision", "Date", "Signature", "Evidence", "Comment"], rows, "signoffs"))
     else:
         parts.append(p("No sign-off is recorded."))
-    conditions = condition_rows(model, version, as_of(manifest))
+    conditions = condition_rows(manifest, model, version)
     if conditions:
         rows = [
             [
-                f"{t(row.approval.role)}<br/>{t(row.approval.by)}, {t(row.approval.date)}",
+                f"{t(row.approval.role)}<br/>{t(row.approval.by)}, {t(row.approval.date)}<br/>{t(row.source)}, "
+                f"condition {num(row.condition.number)}",
                 t(row.condition.text) + (f"<br/>{t(row.condition.note)}" if row.condition.note else ""),
                 t(row.condition.due or "standing"),
                 badge(row.state)
-                + (f" by {num(row.days_overdue)} days" if row.state == "overdue" else "")
                 + (
-                    f"<br/>{t(row.condition.met)}, confirmed by {t(row.condition.met_by or '')}"
-                    if row.state == "met"
+                    f" by {num(row.days_overdue)} day{'s' if row.days_overdue != 1 else ''}"
+                    if row.state == "overdue"
+                    else ""
+                )
+                + (f", {num(row.days_late)} day{'s' if row.days_late != 1 else ''} late" if row.days_late else "")
+                + (
+                    f"<br/>{t(row.condition.met)}, confirmed by {t(row.condition.met_by or '')} ({t(row.recorded)})"
+                    if row.condition.met
                     else ""
                 )
                 + ("<br/>confirmed by the model's owner, not independently" if row.confirmed_by_owner else ""),
@@ -205,7 +211,9 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
         parts += [
             h(3, "Conditions of approval"),
             p(
-                f"Judged on {t(as_of(manifest))}; a condition without a due date is a standing one, open while the model is used."
+                f"Judged on {t(as_of(manifest))}; a condition without a due date is a standing one, open while the "
+                "model is used. How each was recorded met is given beside it: a signed audit entry of the "
+                "sign-off's role, or an unsigned line or entry."
             ),
             table(["Sign-off", "Condition", "Due", "State"], rows),
         ]

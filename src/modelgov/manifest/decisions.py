@@ -19,19 +19,29 @@ from modelgov.manifest.base import FileRef, Node
 
 
 class ApprovalCondition(Node):
-    """A condition a sign-off was given under (``approvals.yml``); whether it is open or overdue is
-    read against the check date (``governance.as_of``)."""
+    """A condition a sign-off was given under (in ``approvals.yml``, or in the sign-off's audit entry
+    with ``modelgov approve --condition``); whether it is open or overdue is read against the check
+    date (``governance.as_of``)."""
 
+    number: int = Field(1, description="Its place in the sign-off's list, from 1.")
     text: str
     due: str | None = Field(None, description="ISO date it must be met by; None for a standing condition.")
     met: str | None = Field(None, description="ISO date it was met; None while it is open.")
     met_by: str | None = None
     note: str | None = None
+    met_entry: int | None = Field(None, description="The audit entry that records it met (`modelgov condition`).")
+    met_signature: Literal["signed", "unsigned", "invalid"] | None = Field(
+        None,
+        description="How its being met is recorded: `signed` by a holder of the sign-off's role in the audit log; "
+        "`unsigned` (approvals.yml, or an unsigned entry); `invalid` (a signature not accepted, which never counts).",
+    )
 
-    def state(self, today: str) -> Literal["met", "open", "overdue"]:
+    def state(self, today: str, *, signed_only: bool = False) -> Literal["met", "open", "overdue"]:
         """``met`` by ``today`` (an ISO date), ``overdue`` when its due date has passed unmet, else
-        ``open`` (a standing condition, without a due date, is open while the model is used)."""
-        if self.met is not None and self.met <= today:
+        ``open`` (a standing condition, without a due date, is open while the model is used). With
+        ``signed_only`` (the CI's ``MODELGOV_REQUIRE_SIGNATURES``), only a signed record of it met counts."""
+        confirmed = self.met_signature != "invalid" and (not signed_only or self.met_signature == "signed")
+        if self.met is not None and self.met <= today and confirmed:
             return "met"
         if self.due is not None and self.due < today:
             return "overdue"

@@ -200,7 +200,7 @@ def evidence_index(
         put(f"{role}.by", approval.by, page)
         put(f"{role}.age_days", record_age(approval.date, today), page)
         put(f"{role}.signed", approval.signature == "signed", page)
-    _conditions(put, version, today, f"{card_page}#conditions-of-approval")
+    _conditions(put, version, today, signed_only, card_page)
 
     open_flags = [flag for flag in version.flags if flag.state == "open"]
     put("flags.open", len(open_flags), f"{card_page}#flags-from-the-business")
@@ -291,17 +291,19 @@ def _with_interval(
     put(f"{path}.ci_high", interval.high if interval else None, page, detail)
 
 
-def _conditions(put, version: manifest.ModelVersion, today: dt.date, page: str) -> None:
-    """``approvals.<role>.conditions_open`` and ``.conditions_overdue``: the conditions of every
+def _conditions(put, version: manifest.ModelVersion, today: dt.date, signed_only: bool, card_page: str) -> None:
+    """``approvals.<role>.conditions_unmet`` and ``.conditions_overdue``: the conditions of every
     sign-off of the role on this version not met by ``today``, whatever became of the sign-off (a
-    condition is owed until it is met, and a later sign-off without it does not discharge it)."""
+    condition is owed until it is met; a later sign-off does not discharge it). With ``signed_only``
+    only a signed record of a condition met counts (approvals.yml's ``met:`` is unsigned)."""
     day = today.isoformat()
     states: dict[str, list[str]] = {}
     for approval in version.approvals:
-        states.setdefault(approval.role, []).extend(c.state(day) for c in approval.conditions)
+        states.setdefault(approval.role, []).extend(c.state(day, signed_only=signed_only) for c in approval.conditions)
     for role, found in states.items():
         segment = f"approvals.{group_segment(role)}"
-        put(f"{segment}.conditions_open", sum(state != "met" for state in found), page)
+        page = f"{card_page}#conditions-of-approval" if found else f"{card_page}#approvals"
+        put(f"{segment}.conditions_unmet", sum(state != "met" for state in found), page)
         put(f"{segment}.conditions_overdue", found.count("overdue"), page)
 
 

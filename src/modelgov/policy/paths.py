@@ -70,7 +70,7 @@ TEMPLATES: tuple[str, ...] = (
     *(f"production_fairness.<feature>.{basis}.<disparity>{ci}" for basis in PRODUCTION_BASES for ci in _CI),
     *(
         f"approvals.<role>.{key}"
-        for key in ("decision", "by", "age_days", "signed", "conditions_open", "conditions_overdue")
+        for key in ("decision", "by", "age_days", "signed", "conditions_unmet", "conditions_overdue")
     ),
     *EXPERIMENT_TEMPLATES,
     *EXPLANATION_TEMPLATES,

@@ -1,14 +1,15 @@
-"""The conditions a version's sign-offs were given under, as the card lists them: each with its
-state on the check date, how long an overdue one is past due, and whether the person who confirmed
-it met is the model's own owner (who cannot confirm an obligation of their own model
-independently: it is marked for a reviewer, as a waiver its owner approved is)."""
+"""The conditions a version's sign-offs were given under, as the card and the dossier list them:
+each with its state on the check date, how late it is or was, how its being met is recorded (a
+signed audit entry, or an unsigned line in approvals.yml a pull request can write), and whether the
+person who confirmed it met is the model's own owner (who cannot confirm an obligation of their own
+model independently: it is marked for a reviewer, as a waiver its owner approved is)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modelgov.manifest import Approval, ApprovalCondition, Model, ModelVersion
-from modelgov.render.risk_views import days_between
+from modelgov.manifest import Approval, ApprovalCondition, Manifest, Model, ModelVersion
+from modelgov.render.risk_views import as_of, days_between
 from modelgov.render.waiver_views import names_person
 
 
@@ -17,22 +18,53 @@ class ConditionRow:
     approval: Approval
     condition: ApprovalCondition
     state: str  # met, open or overdue
-    days_overdue: int
+    days_overdue: int  # past its due date and unmet, on the check date
+    days_late: int  # met after its due date
+    met_after_check: bool  # recorded met after the check date: not met as of then
     confirmed_by_owner: bool
+    source: str  # where the condition is written
+    recorded: str  # how its being met is recorded; "" while it is not
 
 
-def condition_rows(model: Model, version: ModelVersion, check_date: str) -> list[ConditionRow]:
+def condition_rows(manifest: Manifest, model: Model, version: ModelVersion) -> list[ConditionRow]:
     """Every condition of every sign-off of ``version``, overdue ones first, then open, then met; in
     each, in the sign-offs' order."""
+    check_date = as_of(manifest)
+    signed_only = manifest.governance is not None and manifest.governance.signatures_required
     rows = []
     for approval in version.approvals:
+        source = f"audit entry {approval.entry}" if approval.entry is not None else "approvals.yml"
         for condition in approval.conditions:
-            state = condition.state(check_date)
-            late = days_between(condition.due, check_date) if state == "overdue" and condition.due else 0
+            state = condition.state(check_date, signed_only=signed_only)
+            due, met = condition.due, condition.met
             confirmer = condition.met_by or ""
-            own = state == "met" and (
+            own = met is not None and (
                 names_person(confirmer, model.owner.name) or names_person(confirmer, model.owner.email or "")
             )
-            rows.append(ConditionRow(approval, condition, state, late, own))
+            rows.append(
+                ConditionRow(
+                    approval=approval,
+                    condition=condition,
+                    state=state,
+                    days_overdue=days_between(due, check_date) if state == "overdue" and due else 0,
+                    days_late=max(0, days_between(due, met)) if due and met and state == "met" else 0,
+                    met_after_check=met is not None and met > check_date,
+                    confirmed_by_owner=own,
+                    source=source,
+                    recorded=_recorded(condition),
+                )
+            )
     order = {"overdue": 0, "open": 1, "met": 2}
     return sorted(rows, key=lambda row: order[row.state])
+
+
+def _recorded(condition: ApprovalCondition) -> str:
+    if condition.met is None:
+        return ""
+    if condition.met_entry is None:
+        return "in approvals.yml, unsigned"
+    return {
+        "signed": f"signed, audit entry {condition.met_entry}",
+        "unsigned": f"unsigned, audit entry {condition.met_entry}",
+        "invalid": f"signature not accepted, audit entry {condition.met_entry}: not counted",
+    }[condition.met_signature or "unsigned"]

@@ -398,9 +398,7 @@ class PageContext:
             "all_open_flags": lambda: flag_views.all_open(self.manifest),
             "gate_overrides": lambda: decision_views.overrides(self.manifest),
             "check_date": lambda: risk_views.as_of(self.manifest),
-            "condition_rows": lambda model, version: condition_views.condition_rows(
-                model, version, risk_views.as_of(self.manifest)
-            ),
+            "condition_rows": lambda model, version: condition_views.condition_rows(self.manifest, model, version),
             "bias_audit_link": self.bias_audit_link,
             "bias_audit_csv_link": self.bias_audit_csv_link,
             "bias_audits": lambda: [

@@ -74,7 +74,8 @@ class WaiverRow:
 
 
 def _folded(value: str | None) -> str:
-    return unicodedata.normalize("NFKC", value or "").casefold().strip()
+    """NFKC, case folded, every run of spaces one space: `Ada  Analyst` reads as `Ada Analyst`."""
+    return " ".join(unicodedata.normalize("NFKC", value or "").casefold().split())
 
 
 def names_person(approver: str, person: str) -> bool:

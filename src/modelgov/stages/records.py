@@ -202,13 +202,15 @@ def version_entry(
                     source=approvals_ref,
                     conditions=[
                         manifest.ApprovalCondition(
+                            number=number,
                             text=c.text,
                             due=c.due.isoformat() if c.due else None,
                             met=c.met.isoformat() if c.met else None,
                             met_by=c.met_by,
                             note=c.note,
+                            met_signature="unsigned" if c.met else None,
                         )
-                        for c in a.conditions
+                        for number, c in enumerate(a.conditions, start=1)
                     ],
                 )
                 for a in (version.approvals if approvals_ref else [])

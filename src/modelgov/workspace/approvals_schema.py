@@ -40,6 +40,10 @@ class Condition(Strict):
     def _met_has_a_confirmer(self) -> Condition:
         if (self.met is None) != (self.met_by is None):
             raise ValueError("`met` and `met_by` go together: when a condition was met, and who confirmed it")
+        for key in ("text", "met_by"):
+            value = getattr(self, key)
+            if value is not None and not value.strip():
+                raise ValueError(f"`{key}` is blank: write what it says")
         return self
 
 
@@ -52,8 +56,19 @@ class Approval(Strict):
     conditions: list[Condition] = Field(
         default_factory=list,
         description="Conditions the approval was given under; the card lists each with its state (met, open, "
-        "overdue) and policies read `approvals.<role>.conditions_open` and `.conditions_overdue`.",
+        "overdue) and policies read `approvals.<role>.conditions_unmet` and `.conditions_overdue`. Unsigned: "
+        "`modelgov approve --condition` records them in the signed audit log instead.",
     )
+
+    @model_validator(mode="after")
+    def _met_after_the_approval(self) -> Approval:
+        for condition in self.conditions:
+            if condition.met is not None and condition.met < self.date:
+                raise ValueError(
+                    f"a condition is met on {condition.met}, before the approval it belongs to ({self.date}): "
+                    "a condition is set when the approval is given"
+                )
+        return self
 
 
 class Approvals(Strict):

@@ -1,0 +1,75 @@
+"""``modelgov approve --condition`` and ``modelgov condition``: conditions of approval kept in the
+signed, hash-chained audit log rather than in ``approvals.yml``, which a pull request can edit.
+
+A sign-off made with ``--condition DUE TEXT`` carries its conditions in its own entry; ``modelgov
+condition --entry N --number K`` records that the K-th was met, signed by a holder of the sign-off's
+role (the model's owner cannot confirm it for the validator). Everything is checked before anything is
+written: the chain verifies, the entry is a sign-off of this version with that condition, and the
+condition is not already met by an entry that counts."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from modelgov.audit import LOG_PATH, append, read_entries
+from modelgov.audit_conditions import MAX_CONDITIONS, MAX_TEXT, parse_day
+from modelgov.errors import ModelgovError
+
+
+def condition_details(pairs: list[list[str]]) -> list[dict[str, Any]]:
+    """``details.conditions`` of a sign-off from ``--condition DUE TEXT`` pairs."""
+    if len(pairs) > MAX_CONDITIONS:
+        raise ModelgovError(f"at most {MAX_CONDITIONS} conditions per sign-off")
+    conditions = []
+    for due, text in pairs:
+        if due != "standing" and parse_day(due) is None:
+            raise ModelgovError(f"--condition {due!r} {text!r}: DUE is a date like 2026-10-31, or `standing`")
+        if not text.strip() or len(text) > MAX_TEXT:
+            raise ModelgovError(f"--condition {due!r}: TEXT must be non-empty, at most {MAX_TEXT} characters")
+        conditions.append({"text": text.strip(), "due": None if due == "standing" else due})
+    return conditions
+
+
+def run(args: argparse.Namespace) -> int:
+    """Record that condition ``--number`` of the sign-off at ``--entry`` is met."""
+    from modelgov.decisions.commands import _intact_log, _signed_note, _signer, _version_file
+
+    root: Path = args.workspace
+    version_file = _version_file(root, args.model, args.version)
+    _intact_log(root)
+    if not args.note.strip():
+        raise ModelgovError("--note must say how the condition was met")
+    role, text = _condition(root, args.model, args.version, args.entry, args.number)
+    entry = append(
+        root,
+        actor=args.by,
+        action="condition",
+        model=args.model,
+        version=args.version,
+        outcome="met",
+        comment=args.note,
+        details={"approval": args.entry, "condition": args.number, "role": role},
+        concerns=version_file,
+        sign=_signer(args, root, role),
+    )
+    print(
+        f"Recorded: condition {args.number} of entry {args.entry} ({text!r}) met, {args.model} {args.version} "
+        f"(entry {entry['seq']}, {entry['hash'][:12]}; {_signed_note(entry)})"
+    )
+    return 0
+
+
+def _condition(root: Path, model: str, version: str, seq: int, number: int) -> tuple[str, str]:
+    """(role, text) of condition ``number`` of the sign-off at entry ``seq``; refused when there is none."""
+    entries = [entry for _, entry in read_entries(root / LOG_PATH)] if (root / LOG_PATH).is_file() else []
+    found = next((e for e in entries if e["seq"] == seq), None)
+    if found is None or found["action"] != "approval":
+        raise ModelgovError(f"{LOG_PATH}: entry {seq} is not a sign-off")
+    if found["subject"].get("model") != model or found["subject"].get("version") != version:
+        raise ModelgovError(f"{LOG_PATH}: entry {seq} is a sign-off of another version")
+    conditions = found["details"].get("conditions") or []
+    if not 1 <= number <= len(conditions):
+        raise ModelgovError(f"{LOG_PATH}: entry {seq} has {len(conditions)} condition(s); there is no number {number}")
+    return found["details"]["role"], conditions[number - 1]["text"]
