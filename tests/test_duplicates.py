@@ -124,3 +124,6 @@ def test_a_padded_table_is_named_on_the_card_in_the_check_and_by_a_policy(
     manifest = json.loads((site / "manifest.json").read_text())
     run = manifest["models"][0]["versions"][0]["evaluations"][0]
     assert run["duplicates"]["rows"] == 27 and run["duplicates"]["records"] == 27
+    assert run["duplicates"]["by_group"]["sex"] == {"F": 27}  # the group whose rate they move, named
+    assert "27 distinct rows occur more than once; by sex: F 27; by age_band:" in out
+    assert "copies by sex: F 27" in card

@@ -98,12 +98,21 @@ def copied_rows_note(run: manifest.EvaluationRun) -> str | None:
     occur = "row occurs" if copies.records == 1 else "rows occur"
     return (
         f"{copies.rows:,} of the {rows:,} rows of evaluation {visible(run.id, keep='')} {repeat} another row in every "
-        f"column the evaluation reads ({copies.records:,} distinct {occur} more than once), although {visible(copies.distinct_column, keep='')!r} differs between "
-        f"{copies.distinct_share:.1%} of the distinct rows, so that equal records by chance are not to be "
+        f"column the evaluation reads ({copies.records:,} distinct {occur} more than once{_where(copies)}), although {visible(copies.distinct_column, keep='')!r} takes a value of its "
+        f"own in {copies.distinct_share:.1%} of the distinct rows, so that equal records by chance are not to be "
         "expected. Each copy counts as another record: every figure of this evaluation leans toward the "
         "copied rows, and every interval is narrower than the data supports. Remove the copies, or say in "
         "the card why they are separate records."
     )
+
+
+def _where(copies: manifest.DuplicateRows) -> str:
+    """Where the copies are, by the groups of each sensitive feature: ``; by sex: F 27``."""
+    parts = []
+    for feature, groups in copies.by_group.items():
+        shown = ", ".join(f"{visible(group, keep='')} {count:,}" for group, count in groups.items())
+        parts.append(f"by {visible(feature, keep='')}: {shown}")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 def _copied_rows(model: manifest.Model, version: manifest.ModelVersion) -> list[Degradation]:

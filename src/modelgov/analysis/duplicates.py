@@ -40,9 +40,11 @@ __all__ = ["NEARLY_UNIQUE", "duplicate_rows"]
 NEARLY_UNIQUE = 0.9
 #: Whole numbers taking at least this many values among the distinct rows count as a measurement.
 MANY_WHOLE_NUMBERS = 1000
+#: The groups of a sensitive feature whose copies are listed, most copies first.
+MAX_GROUPS_SHOWN = 10
 
 
-def duplicate_rows(table: pd.DataFrame, columns: Sequence[str]) -> DuplicateRows | None:
+def duplicate_rows(table: pd.DataFrame, columns: Sequence[str], sensitive: Sequence[str] = ()) -> DuplicateRows | None:
     """The rows of ``table`` that repeat an earlier row in every one of ``columns``, compared as
     values (numbers written as text, decimals or categories read as numbers: ``0.25`` and ``"0.250"``
     are one score); ``None`` when none does. The columns hold single values: the evaluation refuses
@@ -66,12 +68,18 @@ def duplicate_rows(table: pd.DataFrame, columns: Sequence[str]) -> DuplicateRows
         column_share = distinct_values / len(distinct)
         if column_share > share:
             best, share = column, column_share
+    by_group = {}
+    for feature in (f for f in dict.fromkeys(sensitive) if f in table.columns):
+        counts = table[feature][repeated].astype(object).where(table[feature][repeated].notna(), "(missing)")
+        top = counts.astype(str).value_counts().head(MAX_GROUPS_SHOWN)
+        by_group[feature] = {str(group): int(n) for group, n in sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))}
     return DuplicateRows(
         rows=count,
         records=records,
         columns=compared,
         distinct_column=best if share >= NEARLY_UNIQUE else None,
         distinct_share=share if share >= NEARLY_UNIQUE else None,
+        by_group=by_group,
     )
 
 

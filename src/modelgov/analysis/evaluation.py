@@ -133,7 +133,7 @@ def analyse_evaluation(
     if fairness:
         arrays = replace(arrays, groups=_group_labels(table, columns))
     read = [columns.label, columns.prediction, *([columns.score] if columns.score else []), *columns.features]
-    duplicates = duplicate_rows(table, [*read, *columns.sensitive])
+    duplicates = duplicate_rows(table, [*read, *columns.sensitive], columns.sensitive)
     return EvaluationAnalysis(performance, tuple(fairness), arrays, duplicates)
 
 

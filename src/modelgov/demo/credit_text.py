@@ -66,24 +66,7 @@ APPROVALS: dict[str, list[tuple[Any, ...]]] = {
             "Approved with conditions: (1) quarterly review of the selection-rate gap between women "
             "and men, which is explained by income and debt ratio but remains below the four-fifths "
             "ratio; (2) re-validation if the monthly observed default rate moves more than five "
-            "percentage points from the development sample.",
-            [
-                {
-                    "text": "Quarterly review of the selection-rate gap between women and men: first review.",
-                    "due": dt.date(2025, 5, 31),
-                    "met": dt.date(2025, 5, 22),
-                    "met_by": MODEL_RISK,
-                    "note": "Review MR-2025-Q2: the gap is unchanged and still explained by income and debt ratio.",
-                },
-                {
-                    "text": "Quarterly review of the selection-rate gap between women and men: third quarter of 2026.",
-                    "due": dt.date(2026, 10, 31),
-                },
-                {
-                    "text": "Re-validation if the monthly observed default rate moves more than five percentage points "
-                    "from the development sample.",
-                },
-            ],
+            "percentage points from the development sample. The conditions are in the signed audit log.",
         ),
         (
             "compliance",

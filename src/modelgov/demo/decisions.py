@@ -68,13 +68,27 @@ WIDENED_USE = (
 )
 
 
+#: The conditions of credit-default 1.1's validation (``modelgov approve --condition``): the first
+#: review was met, signed by the validator (the third entry); the third-quarter review of 2026 is
+#: overdue on the example's check date; the re-validation trigger stands while the model is used.
+CREDIT_CONDITIONS = [
+    {"text": "Quarterly review of the selection-rate gap between women and men: first review.", "due": "2025-05-31"},
+    {"text": "Quarterly review of the selection-rate gap between women and men: third quarter of 2026.",
+     "due": "2026-10-31"},
+    {"text": "Re-validation if the monthly observed default rate moves more than five percentage points from the "
+     "development sample.", "due": None},
+]  # fmt: skip
+
 #: (time, principal, action, model, version, outcome, details, comment), oldest first; the diabetes
-#: card is widened after the fifth, which makes that compliance sign-off stale.
+#: card is widened after the sixth, which makes that compliance sign-off stale.
 DECISIONS: list[tuple[str, str, str, str, str, str, dict, str]] = [
     ("2025-02-14T10:00:00", "priya.raman@acme.example", "approval", credit.MODEL_ID, "1.1", "approved",
-     {"role": "model_risk"}, "Validation report VR-2025-03 signed; the conditions are in approvals.yml."),
+     {"role": "model_risk", "conditions": CREDIT_CONDITIONS}, "Validation report VR-2025-03 signed."),
     ("2025-03-03T09:30:00", "dana.whitfield@acme.example", "status", credit.MODEL_ID, "1.1", "production",
      {"from": "staging", "to": "production"}, "Released after validation and the compliance sign-off."),
+    ("2025-05-22T16:00:00", "priya.raman@acme.example", "condition", credit.MODEL_ID, "1.1", "met",
+     {"approval": 1, "condition": 1, "role": "model_risk"},
+     "Review MR-2025-Q2: the gap is unchanged and still explained by income and debt ratio."),
     ("2026-04-20T15:10:00", "Tomás Ortega", "approval", churn.MODEL_ID, "1.1", "approved",
      {"role": "compliance"}, "Recorded by name from the review meeting; not signed."),
     ("2026-06-01T08:45:00", "amara.nwosu@acme.example", "status", diabetes.MODEL_ID, "1.0", "production",
@@ -112,6 +126,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     def record(when: str, by: str, action: str, model: str, version: str, outcome: str, **extra) -> None:
         workspace = load_workspace(root)
         evidence = version_evidence(workspace, model, workspace.models[model].versions[version])
+        bound = None if action == "condition" else evidence.files  # `modelgov condition` binds no evidence
         signed = by in keys  # the one entry by a plain name is recorded unsigned
         append(
             root,
@@ -121,16 +136,16 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             version=version,
             outcome=outcome,
             concerns=f"models/{model}/versions/{version}/version.yml",
-            evidence=evidence.files,
+            evidence=bound,
             sign=(lambda message: sign_with_ed25519(keys[by], message)) if signed else None,
             time=_time(when),
             **extra,
         )
 
-    for when, by, action, model, version, outcome, details, comment in DECISIONS[:5]:
+    for when, by, action, model, version, outcome, details, comment in DECISIONS[:6]:
         record(when, by, action, model, version, outcome, details=details, comment=comment)
     _widen_diabetes_use(writer)
-    for when, by, action, model, version, outcome, details, comment in DECISIONS[5:]:
+    for when, by, action, model, version, outcome, details, comment in DECISIONS[6:]:
         record(when, by, action, model, version, outcome, details=details, comment=comment)
     _record_fair_lending_waiver(root, keys["helena.brandt@acme.example"])
     when, by, window, text = CREDIT_FLAG

@@ -301,6 +301,11 @@ class DuplicateRows(Node):
         "makes copies by chance implausible; None when no column does.",
     )
     distinct_share: float | None = Field(None, description="That column's distinct values ÷ the distinct rows.")
+    by_group: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="For each sensitive feature, the copies in each of its groups that has any (at most the 10 "
+        "with most): copies in one group move that group's rates.",
+    )
 
 
 class EvaluationRun(Node):
