@@ -320,6 +320,18 @@ def test_a_risk_tier_or_a_model_id_that_reads_as_a_scopes_is_refused(ws: Path) -
     assert "model id 'l0ans' (its folder's name) reads as matching 'loans*'" in problem.message
 
 
+@pytest.mark.parametrize("role", ["Model_Risk", "model-risk", "modeI_risk"])
+def test_a_role_that_reads_as_one_a_policy_reads_is_refused(ws: Path, role: str) -> None:
+    """A sign-off under `Model_Risk` carried its conditions of approval out of a rule on
+    `approvals.model_risk.conditions_overdue`, while the card read "model_risk"."""
+    (ws / "policies").mkdir()
+    (ws / "policies" / "facing.yml").write_text(FACING_POLICY, encoding="utf-8")
+    edit(ws, "models/loans/versions/1.0/approvals.yml", "role: model_risk", f"role: {role}")
+    problem = only_problem(ws)
+    assert (problem.file, problem.key) == ("models/loans/versions/1.0/approvals.yml", "approvals[0].role")
+    assert f"role '{role}' reads as 'model_risk', which policy 'facing' reads" in problem.message
+
+
 def test_a_pinned_pack_scoped_to_a_tier_the_workspace_does_not_declare_is_refused(ws: Path) -> None:
     """Renaming `high` to `critical` would keep every high-risk pack listed and applying to nothing."""
     edit(

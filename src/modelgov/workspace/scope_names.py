@@ -1,4 +1,5 @@
-"""Names that impersonate a policy's scope: tags, risk tiers and model ids.
+"""Names that impersonate a policy's: tags, risk tiers and model ids in its scope, and the roles its
+rules read.
 
 A policy's scope names tags (``applies_to: {tags: [customer-facing]}``), risk tiers (``risk_tier:
 [high]``) and models (``models: [loans*]``); the workspace names them again in model.yml, governance.yml
@@ -9,6 +10,10 @@ are ASCII (:data:`modelgov.inputs.TAG`, :data:`~modelgov.workspace.governance_sc
 what is left is ASCII that reads alike: another case (``High``), a zero for an ``o``, a one or a capital
 ``I`` for an ``l``, ``rn`` for ``m``. Such a name stops the load with the file and the key: there is no
 honest reason to write a name that looks like a scope's and is not it.
+
+The same holds for the roles a policy reads (``approved_by: [model_risk]``, evidence under
+``approvals.model_risk``): a sign-off in approvals.yml under ``Model_Risk`` or ``model-risk`` would
+carry its conditions of approval out of every rule on ``approvals.model_risk.conditions_overdue``.
 
 And a pinned pack (``--require-pack``) scoped to a tier that governance.yml does not declare could
 never apply: a workspace that renamed ``high`` is refused too.
@@ -51,6 +56,21 @@ def _named(policies: list[LoadedPolicy], key: str) -> dict[str, str]:
     return named
 
 
+def _roles(policies: list[LoadedPolicy]) -> dict[str, str]:
+    """Every role a rule reads (``approved_by``, ``max_age_days.approved_by``, an evidence path
+    ``approvals.<role>…``), with the first policy that reads it."""
+    named: dict[str, str] = {}
+    for loaded in policies:
+        for rule in loaded.policy.rules:
+            roles = [*(rule.approved_by or []), *(rule.max_age_days.approved_by if rule.max_age_days else [])]
+            if rule.evidence and rule.evidence.startswith("approvals."):
+                roles.append(rule.evidence.split(".")[1])
+            for role in roles:
+                if role != "*":
+                    named.setdefault(role, loaded.policy.id)
+    return named
+
+
 def _impersonation(name: str, named: dict[str, str]) -> str | None:
     """The scope name ``name`` reads as without being it, if any."""
     if name in named:
@@ -59,9 +79,10 @@ def _impersonation(name: str, named: dict[str, str]) -> str | None:
 
 
 def _message(what: str, name: str, meant: str, policy_id: str) -> str:
+    uses = "reads" if what == "role" else "is scoped by"
     return (
-        f"{what} {name!r} reads as {meant!r}, which policy {policy_id!r} is scoped by, but is a different text, "
-        f"so the policy's scope would read it otherwise: write it as {meant!r}, or as a name that does not look like it"
+        f"{what} {name!r} reads as {meant!r}, which policy {policy_id!r} {uses}, but is a different text, "
+        f"so the policy would read it otherwise: write it as {meant!r}, or as a name that does not look like it"
     )
 
 
@@ -79,7 +100,18 @@ def check_scope_names(
             loader.problems.append(
                 gov_doc.problem(("risk_tiers", index, "id"), _message("risk tier", tier, meant, tiers[meant]))
             )
+    roles = _roles(policies)
     for model in models.values():
+        for version in model.versions.values():
+            approvals_doc = loader.docs.get(version.approvals_source) if version.approvals_source else None
+            for index, approval in enumerate(version.approvals):
+                meant = _impersonation(approval.role, roles)
+                if meant is not None and approvals_doc is not None:
+                    loader.problems.append(
+                        approvals_doc.problem(
+                            ("approvals", index, "role"), _message("role", approval.role, meant, roles[meant])
+                        )
+                    )
         doc = loader.docs.get(model.source)
         if doc is None:
             continue
