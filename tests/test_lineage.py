@@ -210,12 +210,8 @@ def test_sources_join_into_the_expected_nodes_and_edges(workspace_with_sources) 
     )
 
 
-@pytest.mark.parametrize("workspace_with_sources", ["sqlite"], indirect=True)
-def test_training_inputs_the_card_does_not_list_are_noted_from_either_source(workspace_with_sources) -> None:
-    """The card's `training.datasets` against what the records say the model was made from: an
-    MLflow run's logged training input, and what an OpenLineage job read when it wrote the version's
-    model file. A dataset the card lists gets no note."""
-    root, *_ = workspace_with_sources
+def with_model_file(root: Path) -> Path:
+    """A model file beside loans 1.0, named as its training artifact (never loaded here)."""
     model_file = root / "models" / "loans" / "versions" / "1.0" / "model.skops"
     model_file.write_bytes(b"weights")
     edit(
@@ -224,6 +220,16 @@ def test_training_inputs_the_card_does_not_list_are_noted_from_either_source(wor
         "  params:\n",
         "  artifact: models/loans/versions/1.0/model.skops\n  params:\n",
     )
+    return model_file
+
+
+@pytest.mark.parametrize("workspace_with_sources", ["sqlite"], indirect=True)
+def test_training_inputs_the_card_does_not_list_are_noted_from_either_source(workspace_with_sources) -> None:
+    """The card's `training.datasets` against what the records say the model was made from: an
+    MLflow run's logged training input, and what an OpenLineage job read when it wrote the version's
+    model file. A dataset the card lists gets no note."""
+    root, *_ = workspace_with_sources
+    model_file = with_model_file(root)
     train = {
         "eventType": "COMPLETE",
         "eventTime": "2026-01-12T03:00:00Z",
@@ -265,13 +271,7 @@ def test_a_training_job_that_read_the_evaluation_table_is_noted(tmp_path: Path) 
     """No datasheet names the holdout's file, so the event's input is the evaluation itself: the model
     was trained on the rows it is evaluated on."""
     root = write_workspace(tmp_path / "ws")
-    (root / "models/loans/versions/1.0/model.skops").write_bytes(b"weights")
-    edit(
-        root,
-        "models/loans/versions/1.0/version.yml",
-        "  params:\n",
-        "  artifact: models/loans/versions/1.0/model.skops\n  params:\n",
-    )
+    with_model_file(root)
     event = {
         "eventType": "COMPLETE",
         "eventTime": "2026-01-12T03:00:00Z",

@@ -8,22 +8,13 @@ here. A malformed entry breaks the chain at its line, as any other."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
+
+from modelgov.audit_flags import parse_date
 
 #: Conditions one sign-off may carry, and the longest text of one.
 MAX_CONDITIONS = 100
 MAX_TEXT = 2_000
-
-
-def parse_day(value: object) -> dt.date | None:
-    """An ISO date (``2026-10-31``), or None when ``value`` is not one."""
-    if not isinstance(value, str) or len(value) != 10:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def approval_problem(details: dict[str, Any]) -> str | None:
@@ -41,7 +32,7 @@ def approval_problem(details: dict[str, Any]) -> str | None:
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             return f"{where}.text must be a non-empty string of at most {MAX_TEXT} characters"
         due = condition.get("due")
-        if due is not None and parse_day(due) is None:
+        if due is not None and parse_date(due) is None:
             return f"{where}.due must be a date like 2026-10-31, or null for a standing condition"
     return None
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from modelgov.audit import LOG_PATH, append, read_entries
-from modelgov.audit_conditions import MAX_CONDITIONS, MAX_TEXT, parse_day
+from modelgov.audit_conditions import MAX_CONDITIONS, MAX_TEXT
+from modelgov.audit_flags import parse_date
 from modelgov.errors import ModelgovError
 
 
@@ -24,7 +25,7 @@ def condition_details(pairs: list[list[str]]) -> list[dict[str, Any]]:
         raise ModelgovError(f"at most {MAX_CONDITIONS} conditions per sign-off")
     conditions = []
     for due, text in pairs:
-        if due != "standing" and parse_day(due) is None:
+        if due != "standing" and parse_date(due) is None:
             raise ModelgovError(f"--condition {due!r} {text!r}: DUE is a date like 2026-10-31, or `standing`")
         if not text.strip() or len(text) > MAX_TEXT:
             raise ModelgovError(f"--condition {due!r}: TEXT must be non-empty, at most {MAX_TEXT} characters")
