@@ -123,6 +123,12 @@ def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confi
         "<strong>confirmed by the model's owner</strong>, not independently" in card
     )
     assert card.index("<strong>overdue</strong>") < card.index(">open<") < card.index("met 2026-04-28")
+    overview = (site / "compliance/index.html").read_text()
+    section = overview[overview.index('id="conditions-of-approval-not-met"') :]
+    assert "2 conditions are not met, 1 past its due date" in section
+    assert section.index("Second quarterly review.") < section.index("Re-validation if the default rate")
+    assert "Quarterly review of the selection-rate gap." not in section.split("Waivers")[0]  # met: on the card only
+    assert 'href="../models/loans/1.0/index.html#conditions-of-approval"' in section
 
 
 @pytest.mark.parametrize(

@@ -68,3 +68,21 @@ def _recorded(condition: ApprovalCondition) -> str:
         "unsigned": f"unsigned, audit entry {condition.met_entry}",
         "invalid": f"signature not accepted, audit entry {condition.met_entry}: not counted",
     }[condition.met_signature or "unsigned"]
+
+
+def unmet_conditions(manifest: Manifest) -> list[tuple[Model, ModelVersion, ConditionRow]]:
+    """Every condition of approval not met on the check date, across the fleet: overdue ones first,
+    the longest overdue first, then open ones, in the inventory's order."""
+    found = [
+        (model, version, row)
+        for model in manifest.models
+        for version in model.versions
+        for row in condition_rows(manifest, model, version)
+        if row.state != "met"
+    ]
+    return sorted(found, key=lambda item: (item[2].state != "overdue", -item[2].days_overdue))
+
+
+def has_conditions(manifest: Manifest) -> bool:
+    """Whether any sign-off of any version carries a condition (the overview then lists those unmet)."""
+    return any(a.conditions for m in manifest.models for v in m.versions for a in v.approvals)
