@@ -96,14 +96,16 @@ def test_policies_read_the_open_and_overdue_conditions_on_the_check_date(
     assert results["open-conditions"]["checks"][0]["observed"] == open_
 
 
-def test_when_the_ci_requires_signatures_a_met_line_in_approvals_yml_does_not_count(
+def test_when_the_ci_requires_signatures_only_signed_sign_offs_owe_conditions(
     ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A pull request can write `met:` in approvals.yml; a CI that requires signatures counts only a
-    signed record of a condition met (`modelgov condition`)."""
+    """A pull request can write approvals.yml, conditions and `met:` lines included. A CI that requires
+    signatures counts only signed sign-offs, and only their conditions: an unsigned sign-off neither
+    approves the version nor owes a condition that could block it (its approved_by rules fail anyway)."""
     monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
     results = _results(ws, tmp_path, "2026-08-01")
-    assert results["nothing-overdue"]["checks"][0]["observed"] == 2  # the first too: its met line is unsigned
+    assert results["nothing-overdue"]["checks"][0]["observed"] == 0
+    assert results["open-conditions"]["checks"][0]["observed"] == 0
 
 
 def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confirmation(
@@ -144,6 +146,7 @@ def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confi
             "approvals[0]",
             "before the approval it belongs to",
         ),
+        ("      - {text: Review., due: 2026-01-02}\n", "approvals[0]", "due on 2026-01-02, before the approval"),
     ],
 )
 def test_a_malformed_condition_is_named_by_file_line_and_key(

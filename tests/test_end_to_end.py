@@ -506,6 +506,23 @@ def test_the_credit_models_open_flag_is_on_its_card_monitoring_page_inventory_an
     assert "Open flags from the business" in text("compliance/index.html")
 
 
+def test_the_credit_validations_conditions_are_signed_and_the_first_met_by_a_signed_entry(
+    demo: tuple[Path, Path],
+) -> None:
+    """The demo's story: Priya Raman validated credit 1.1 under three conditions, in the signed log;
+    she signed the first met; the third-quarter review of 2026 is overdue on the check date."""
+    _, site = demo
+    credit = manifest.read(site / "manifest.json").model("credit-default")
+    version = next(v for v in credit.versions if v.version == "1.1")
+    (validation,) = [a for a in version.approvals if a.role == "model_risk" and a.entry is not None]
+    assert validation.signature == "signed" and len(validation.conditions) == 3
+    first, second, third = validation.conditions
+    assert (first.met, first.met_signature, first.met_by) == ("2025-05-22", "signed", "priya.raman@acme.example")
+    assert (second.state("2026-11-24"), third.due, third.state("2026-11-24")) == ("overdue", None, "open")
+    card = (site / "models/credit-default/1.1/index.html").read_text()
+    assert "1 condition of approval overdue" in card and f"signed, audit entry {first.met_entry}" in card
+
+
 def test_the_demos_shadow_test_scores_the_live_versions_own_requests(demo: tuple[Path, Path]) -> None:
     """A shadow test sees the traffic the live version answers: the demo's shadow log is the champion's
     production log from the week the test started (same ids, same champion decisions), and its outcomes

@@ -422,7 +422,7 @@ rules:
 """
 
 
-def _conditions_result(ws: Path, tmp_path: Path, keys: Keys, as_of: dt.date) -> dict:
+def _conditions_result(ws: Path, tmp_path: Path, keys: Keys | None, as_of: dt.date) -> dict:
     _code, results = check(ws, tmp_path, keys, "--as-of", as_of.isoformat())
     return result(results, "none-overdue")
 
@@ -456,7 +456,12 @@ def test_a_signed_condition_is_met_only_by_a_signed_entry_of_its_role(ws: Path, 
     forge(ws, action="condition", actor="alice@bank.example", outcome="met", comment="done",
           time=lines(ws)[-1]["time"], subject={"model": "loans", "version": "1.0"},
           details={"approval": entry["seq"], "condition": 1, "role": "model_owner"})  # fmt: skip
+    # and an unsigned record, with the right role, which anyone who can write the log can append
+    forge(ws, action="condition", actor="mallory@bank.example", outcome="met", comment="done",
+          time=lines(ws)[-1]["time"], subject={"model": "loans", "version": "1.0"},
+          details={"approval": entry["seq"], "condition": 1, "role": "model_risk"})  # fmt: skip
     assert _conditions_result(ws, tmp_path, keys, later)["outcome"] == "fail"
+    assert meet("alice@bank.example") == 2  # the sign-off is signed: a record of it met must be too
     assert meet("alice@bank.example", "--key", str(keys.key_file("alice@bank.example")),
                 "--allowed-signers", str(keys.allowed)) == 0  # fmt: skip
     found = _conditions_result(ws, tmp_path, keys, later)
@@ -481,21 +486,51 @@ def test_a_condition_entry_the_command_would_refuse_is_refused(ws: Path, tmp_pat
     assert main(["approve", str(ws), "loans", "1.0", "--role", "model_risk", "--by", "a",
                  "--condition", "next-week", "Review."]) == 2  # fmt: skip
     assert "DUE is a date like 2026-10-31, or `standing`" in capsys.readouterr().err
+    assert main(["approve", str(ws), "loans", "1.0", "--role", "model_risk", "--by", "a", "--decision", "rejected",
+                 "--condition", "standing", "Review."]) == 2  # fmt: skip
+    assert "--condition goes with an approval" in capsys.readouterr().err
+    assert main(["approve", str(ws), "loans", "1.0", "--role", "model_risk", "--by", "a",
+                 "--condition", "2020-01-01", "Review."]) == 2  # fmt: skip
+    assert "DUE is before today" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
-    "conditions",
+    ("conditions", "outcome"),
     [
-        "soon",
-        [{"text": "", "due": None}],
-        [{"text": "Review.", "due": "31/10/2026"}],
-        [{"text": "Review.", "due": None, "met": "2026-03-01"}],
+        ("soon", "approved"),
+        ([{"text": "", "due": None}], "approved"),
+        ([{"text": "Review.", "due": "31/10/2026"}], "approved"),
+        ([{"text": "Review.", "due": None, "met": "2026-03-01"}], "approved"),
+        ([{"text": "Review."}], "approved"),  # no due: read as a KeyError by the build before
+        ([{"text": "Review.", "due": "2026-01-15"}], "approved"),  # due before the sign-off (2026-02-01)
+        ([{"text": "Review.", "due": None}], "rejected"),  # a rejection sets no condition
     ],
 )
-def test_a_malformed_condition_in_a_logged_sign_off_breaks_the_chain(ws: Path, conditions) -> None:
-    forge(ws, details={"role": "model_risk", "conditions": conditions})
+def test_a_malformed_condition_in_a_logged_sign_off_breaks_the_chain(ws: Path, conditions, outcome: str) -> None:
+    forge(ws, details={"role": "model_risk", "conditions": conditions}, outcome=outcome)
     state = verify(ws / LOG_PATH)
     assert not state.ok and "details.conditions" in state.reason
+
+
+def test_a_condition_recorded_met_before_its_sign_off_breaks_the_chain(ws: Path) -> None:
+    forge(ws, action="condition", outcome="met", subject={"model": "loans", "version": "1.0"},
+          details={"approval": 2, "condition": 1, "role": "model_risk"})  # fmt: skip
+    forge(ws, details={"role": "model_risk", "conditions": [{"text": "Review.", "due": None}]})
+    state = verify(ws / LOG_PATH)
+    assert not state.ok and state.broken_line == 1 and "must name an earlier entry" in state.reason
+
+
+def test_a_sign_off_made_after_the_check_date_owes_no_condition_yet(ws: Path, tmp_path: Path) -> None:
+    (ws / "policies" / "conditions.yml").write_text(CONDITIONS_GATE)
+    forge(
+        ws,
+        time="2026-02-01T10:00:00Z",
+        details={"role": "model_risk", "conditions": [{"text": "Review.", "due": "2026-02-15"}]},
+    )
+    found = _conditions_result(ws, tmp_path, None, dt.date(2026, 1, 20))
+    assert (found["outcome"], found["checks"][0]["observed"]) == ("pass", 0)
+    found = _conditions_result(ws, tmp_path, None, dt.date(2026, 3, 1))
+    assert (found["outcome"], found["checks"][0]["observed"]) == ("fail", 1)
 
 
 # --------------------------------------------------------------------------- the freshness of sign-offs

@@ -194,7 +194,7 @@ def _shape_problem(entry: dict[str, Any]) -> str | None:
             return "an approval needs details.role"
         if not isinstance(subject.get("version"), str):
             return "an approval needs subject.version"
-        if problem := conditions_problem(entry["details"]):
+        if problem := conditions_problem(entry):
             return problem
     if entry["action"] == "condition" and (problem := condition_met_problem(entry)):
         return problem

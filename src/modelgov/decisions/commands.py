@@ -121,7 +121,7 @@ def approve(args: argparse.Namespace) -> int:
     _intact_log(root)
     details: dict[str, Any] = {"role": args.role}
     if args.condition:
-        details["conditions"] = condition_details(args.condition)
+        details["conditions"] = condition_details(args.condition, args.decision, dt.datetime.now(dt.UTC).date())
     evidence = _current_evidence(root, args.model, args.version)
     entry = append(
         root,

@@ -160,7 +160,9 @@ def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | N
         evidence=state,  # type: ignore[arg-type]
         changed=changed,
         conditions=[
-            manifest.ApprovalCondition(number=number, text=c["text"], due=c["due"])
+            manifest.ApprovalCondition(
+                number=number, text=c["text"], due=c["due"], signed_sign_off=checked.status == "signed"
+            )
             for number, c in enumerate(entry["details"].get("conditions") or [], start=1)
         ],
     )
@@ -171,21 +173,22 @@ def _conditions_met(
 ) -> list[manifest.Approval]:
     """The logged sign-offs with each condition that a ``condition`` entry records met: the entry names
     the sign-off and the condition, and is signed (or not) by a holder of the sign-off's role. An entry
-    naming another role, or a condition the sign-off does not have, marks nothing; a signed record
-    is preferred to an unsigned one, and the earlier of two alike."""
-    rank = {"signed": 0, "unsigned": 1, "invalid": 2}
+    naming another role, or a condition the sign-off does not have, marks nothing. The record shown
+    is the earliest that can count: a signed one for a condition of a signed sign-off (anyone can write
+    an unsigned entry), else the earliest whose signature is not refused; failing those, the earliest."""
+    signed_off = {a.entry: a for a in approvals}
     chosen: dict[tuple[int, int], tuple[dict[str, Any], str]] = {}
-    roles = {a.entry: a.role for a in approvals}
-    for entry in entries:
+    for entry in entries:  # in the log's order: the first record of a kind is the earliest
         if entry["action"] != "condition":
             continue
         details = entry["details"]
-        key = (details["approval"], details["condition"])
-        if roles.get(details["approval"]) != details["role"]:
+        approval = signed_off.get(details["approval"])
+        if approval is None or approval.role != details["role"]:
             continue
+        key = (details["approval"], details["condition"])
         status = signature_of(entry, signers, details["role"]).status
         known = chosen.get(key)
-        if known is None or rank[status] < rank[known[1]]:
+        if known is None or _better(status, known[1], approval.signature == "signed"):
             chosen[key] = (entry, status)
     result = []
     for approval in approvals:
@@ -206,6 +209,16 @@ def _conditions_met(
             conditions.append(condition)
         result.append(approval.model_copy(update={"conditions": conditions}))
     return result
+
+
+def _better(status: str, known: str, signed_sign_off: bool) -> bool:
+    """Whether a later record with ``status`` is to be shown instead of an earlier one with ``known``:
+    only when it can count and the earlier cannot."""
+
+    def counts(state: str) -> bool:
+        return state == "signed" if signed_sign_off else state != "invalid"
+
+    return counts(status) and not counts(known)
 
 
 def _status_change(

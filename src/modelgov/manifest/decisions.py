@@ -9,6 +9,7 @@ stage from the audit log; read by policies and the version pages.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import Field
@@ -35,12 +36,20 @@ class ApprovalCondition(Node):
         description="How its being met is recorded: `signed` by a holder of the sign-off's role in the audit log; "
         "`unsigned` (approvals.yml, or an unsigned entry); `invalid` (a signature not accepted, which never counts).",
     )
+    signed_sign_off: bool = Field(
+        False,
+        description="Its sign-off is signed: then only a signed record meets it, as anyone could write one unsigned.",
+    )
 
     def state(self, today: str, *, signed_only: bool = False) -> Literal["met", "open", "overdue"]:
         """``met`` by ``today`` (an ISO date), ``overdue`` when its due date has passed unmet, else
         ``open`` (a standing condition, without a due date, is open while the model is used). With
-        ``signed_only`` (the CI's ``MODELGOV_REQUIRE_SIGNATURES``), only a signed record of it met counts."""
-        confirmed = self.met_signature != "invalid" and (not signed_only or self.met_signature == "signed")
+        ``signed_only`` (the CI's ``MODELGOV_REQUIRE_SIGNATURES``), or for a condition of a signed
+        sign-off, only a signed record of it met counts."""
+        if self.signed_sign_off or signed_only:
+            confirmed = self.met_signature == "signed"
+        else:
+            confirmed = self.met_signature != "invalid"
         if self.met is not None and self.met <= today and confirmed:
             return "met"
         if self.due is not None and self.due < today:
@@ -74,6 +83,14 @@ class Approval(Node):
     conditions: list[ApprovalCondition] = Field(
         default_factory=list, description="Conditions it was given under (approvals.yml), met or open."
     )
+
+    def sets_conditions(self, today: str, *, signed_only: bool = False) -> bool:
+        """Whether its conditions are owed on ``today`` (an ISO date): it was made by then (a day of
+        grace, as for sign-offs), its signature is not refused, and under ``signed_only`` it is signed.
+        A forged or future sign-off neither owes conditions nor blocks a version with them."""
+        grace = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
+        made = self.date[:10] <= grace
+        return made and self.signature != "invalid" and (not signed_only or self.signature == "signed")
 
     @property
     def counts(self) -> bool:

@@ -299,7 +299,8 @@ def _conditions(put, version: manifest.ModelVersion, today: dt.date, signed_only
     day = today.isoformat()
     states: dict[str, list[str]] = {}
     for approval in version.approvals:
-        states.setdefault(approval.role, []).extend(c.state(day, signed_only=signed_only) for c in approval.conditions)
+        owed = approval.conditions if approval.sets_conditions(day, signed_only=signed_only) else []
+        states.setdefault(approval.role, []).extend(c.state(day, signed_only=signed_only) for c in owed)
     for role, found in states.items():
         segment = f"approvals.{group_segment(role)}"
         page = f"{card_page}#conditions-of-approval" if found else f"{card_page}#approvals"

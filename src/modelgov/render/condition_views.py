@@ -33,6 +33,8 @@ def condition_rows(manifest: Manifest, model: Model, version: ModelVersion) -> l
     signed_only = manifest.governance is not None and manifest.governance.signatures_required
     rows = []
     for approval in version.approvals:
+        if not approval.sets_conditions(check_date, signed_only=signed_only):
+            continue  # a sign-off made after the check date, refused or, where signatures are required, unsigned
         source = f"audit entry {approval.entry}" if approval.entry is not None else "approvals.yml"
         for condition in approval.conditions:
             state = condition.state(check_date, signed_only=signed_only)

@@ -62,7 +62,13 @@ class Approval(Strict):
 
     @model_validator(mode="after")
     def _met_after_the_approval(self) -> Approval:
+        if self.conditions and self.decision != Decision.approved:
+            raise ValueError(f"conditions go with an approval; a {self.decision.value} decision sets none")
         for condition in self.conditions:
+            if condition.due is not None and condition.due < self.date:
+                raise ValueError(
+                    f"a condition is due on {condition.due}, before the approval it belongs to ({self.date})"
+                )
             if condition.met is not None and condition.met < self.date:
                 raise ValueError(
                     f"a condition is met on {condition.met}, before the approval it belongs to ({self.date}): "

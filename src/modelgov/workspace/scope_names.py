@@ -25,6 +25,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from modelgov.errors import Problem
+from modelgov.feature_names import group_name
 from modelgov.lookalikes import lookalike_key, looks_like
 
 if TYPE_CHECKING:
@@ -63,8 +64,8 @@ def _roles(policies: list[LoadedPolicy]) -> dict[str, str]:
     for loaded in policies:
         for rule in loaded.policy.rules:
             roles = [*(rule.approved_by or []), *(rule.max_age_days.approved_by if rule.max_age_days else [])]
-            if rule.evidence and rule.evidence.startswith("approvals."):
-                roles.append(rule.evidence.split(".")[1])
+            paths = [rule.evidence or "", *(c.evidence for c in (rule.when.any_of if rule.when else []))]
+            roles += [group_name(path.split(".")[1]) for path in paths if path.startswith("approvals.")]
             for role in roles:
                 if role != "*":
                     named.setdefault(role, loaded.policy.id)
