@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from modelgov.dossier.html import badge, code, h, interval, md, num, p, signed, t, table
+from modelgov.dossier.html import badge, code, day, h, interval, md, num, p, signed, t, table
 from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
@@ -188,10 +188,10 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
     if conditions:
         rows = [
             [
-                f"{t(row.approval.role)}<br/>{t(row.approval.by)}, {t(row.approval.date)}<br/>{t(row.source)}, "
+                f"{t(row.approval.role)}<br/>{t(row.approval.by)}, {day(row.approval.date)}<br/>{t(row.source)}, "
                 f"condition {num(row.condition.number)}",
                 t(row.condition.text) + (f"<br/>{t(row.condition.note)}" if row.condition.note else ""),
-                t(row.condition.due or "standing"),
+                day(row.condition.due) if row.condition.due else "standing",
                 badge(row.state)
                 + (
                     f" by {num(row.days_overdue)} day{'s' if row.days_overdue != 1 else ''}"
@@ -200,7 +200,7 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
                 )
                 + (f", {num(row.days_late)} day{'s' if row.days_late != 1 else ''} late" if row.days_late else "")
                 + (
-                    f"<br/>{t(row.condition.met)}, confirmed by {t(row.condition.met_by or '')} ({t(row.recorded)})"
+                    f"<br/>{day(row.condition.met)}, confirmed by {t(row.condition.met_by or '')} ({t(row.recorded)})"
                     if row.condition.met
                     else ""
                 )
@@ -221,7 +221,7 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
         rows = [
             [
                 num(pr.entry),
-                t(pr.time),
+                f"{day(pr.time)} {t(pr.time[11:19])}",
                 t(pr.by),
                 f"{t(pr.from_status or '—')} → {t(pr.to_status)}",
                 badge(pr.signature),
@@ -236,7 +236,7 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
         ]
     if version.flags:
         rows = [
-            [code(f.id), t(f.time), t(f.by), t(f.state), num(f.age_days), t(f.text), badge(f.signature)]
+            [code(f.id), day(f.time), t(f.by), t(f.state), num(f.age_days), t(f.text), badge(f.signature)]
             for f in version.flags
         ]
         parts += [

@@ -77,6 +77,11 @@ def facts(pairs: Iterable[tuple[str, str]]) -> str:
     return f'<table class="facts"><tbody>{rows}</tbody></table>'
 
 
+def day(value: str) -> str:
+    """A date that never breaks across lines (``2026-1`` / ``1-16`` read as two numbers)."""
+    return f'<span class="nowrap">{t(value[:10])}</span>'
+
+
 def badge(word: str) -> str:
     """An outcome or state as a labelled word (the colour is a help, the word is the fact)."""
     css = "".join(c if c.isalnum() else "-" for c in word.lower())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from modelgov.dossier.html import code, facts, h, interval, md, num, p, pct, t, table
+from modelgov.dossier.html import code, day, facts, h, interval, md, num, p, pct, t, table
 from modelgov.manifest import EvaluationRun, Model, ModelVersion
 
 #: A chart of the site for this run (kind, model, version, run) as a printable figure, or "".
@@ -234,11 +234,6 @@ def _explainability(model: Model, version: ModelVersion, run: EvaluationRun, cha
 _METRICS_PER_TABLE = 4
 
 
-def _day(value: str) -> str:
-    """A date that never breaks across lines (``2026-1`` / ``1-16`` read as two numbers)."""
-    return f'<span class="nowrap">{t(value[:10])}</span>'
-
-
 def monitoring_section(model: Model, version: ModelVersion) -> str:
     """Production monitoring: drift window by window, performance as outcomes arrive (a few metrics
     a table, so that none is squeezed), the KPIs in the card's words and units, as the site shows them."""
@@ -261,7 +256,7 @@ def monitoring_section(model: Model, version: ModelVersion) -> str:
     ]
     rows = [
         [
-            _day(window.start),
+            day(window.start),
             num(window.rows),
             pct(window.share_drifted),
             "yes" if window.dataset_drift else "no",
@@ -287,7 +282,7 @@ def monitoring_section(model: Model, version: ModelVersion) -> str:
         for window in labelled:
             values = {m.label: m for m in window.performance}
             rows.append(
-                [_day(window.start)]
+                [day(window.start)]
                 + [
                     num(values[n].value)
                     + (f"<br/><span class=ci>{interval(values[n].interval)}</span>" if values[n].interval else "")
@@ -302,7 +297,7 @@ def monitoring_section(model: Model, version: ModelVersion) -> str:
         kpi = kpis.get(series.name)
         rows = [
             [
-                _day(w.start),
+                day(w.start),
                 t(w.status),
                 num(w.kpi.count) if w.kpi else "—",
                 (t(format_value(kpi, w.kpi.value)) if kpi is not None else num(w.kpi.value)) if w.kpi else "—",
