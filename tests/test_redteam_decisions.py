@@ -474,6 +474,12 @@ def test_a_signed_condition_is_met_only_by_a_signed_entry_of_its_role(ws: Path, 
     assert f"audit entry {entry['seq']}, condition 2" in card  # the standing one, still open
 
 
+def test_a_role_that_reads_as_the_policys_is_refused_by_approve(ws: Path, capsys) -> None:
+    assert main(["approve", str(ws), "loans", "1.0", "--role", "Model_Risk", "--by", "a"]) == 2
+    assert "--role 'Model_Risk' reads as 'model_risk', which policy 'gate' reads" in capsys.readouterr().err
+    assert not (ws / LOG_PATH).exists()
+
+
 def test_a_condition_entry_the_command_would_refuse_is_refused(ws: Path, tmp_path: Path, capsys) -> None:
     forge(ws, details={"role": "model_risk", "conditions": [{"text": "Review.", "due": "2026-03-01"}]})
     args = ["condition", str(ws), "loans", "1.0", "--entry", "1", "--by", "alice@bank.example", "--note", "x"]

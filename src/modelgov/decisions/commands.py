@@ -111,6 +111,16 @@ def _signed_note(entry: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- approve
 
 
+def _known_role(root: Path, role: str) -> None:
+    """Refuse a ``--role`` that reads as one the policies read without being it (``Model_Risk``):
+    no rule would count the sign-off, nor see its conditions."""
+    from modelgov.workspace.load import load_workspace
+    from modelgov.workspace.scope_names import role_impersonation
+
+    if (problem := role_impersonation(role, load_workspace(root).policies)) is not None:
+        raise ModelgovError(f"{problem}; nothing was written")
+
+
 def approve(args: argparse.Namespace) -> int:
     """Append a sign-off bound to the version's evidence as it is now (every file's SHA-256)."""
     from modelgov.audit import append
@@ -119,6 +129,7 @@ def approve(args: argparse.Namespace) -> int:
     root: Path = args.workspace
     version_file = _version_file(root, args.model, args.version)
     _intact_log(root)
+    _known_role(root, args.role)
     details: dict[str, Any] = {"role": args.role}
     if args.condition:
         details["conditions"] = condition_details(args.condition, args.decision, dt.datetime.now(dt.UTC).date())

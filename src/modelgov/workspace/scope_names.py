@@ -72,6 +72,14 @@ def _roles(policies: list[LoadedPolicy]) -> dict[str, str]:
     return named
 
 
+def role_impersonation(role: str, policies: list[LoadedPolicy]) -> str | None:
+    """What ``modelgov approve --role`` is told when ``role`` reads as a role the policies read without
+    being it; None when it does not."""
+    roles = _roles(policies)
+    meant = _impersonation(role, roles)
+    return _message("--role", role, meant, roles[meant]) if meant is not None else None
+
+
 def _impersonation(name: str, named: dict[str, str]) -> str | None:
     """The scope name ``name`` reads as without being it, if any."""
     if name in named:
@@ -80,7 +88,7 @@ def _impersonation(name: str, named: dict[str, str]) -> str | None:
 
 
 def _message(what: str, name: str, meant: str, policy_id: str) -> str:
-    uses = "reads" if what == "role" else "is scoped by"
+    uses = "reads" if what in ("role", "--role") else "is scoped by"
     return (
         f"{what} {name!r} reads as {meant!r}, which policy {policy_id!r} {uses}, but is a different text, "
         f"so the policy would read it otherwise: write it as {meant!r}, or as a name that does not look like it"
