@@ -96,16 +96,16 @@ def test_policies_read_the_open_and_overdue_conditions_on_the_check_date(
     assert results["open-conditions"]["checks"][0]["observed"] == open_
 
 
-def test_when_the_ci_requires_signatures_only_signed_sign_offs_owe_conditions(
+def test_when_the_ci_requires_signatures_a_met_line_in_approvals_yml_does_not_count(
     ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A pull request can write approvals.yml, conditions and `met:` lines included. A CI that requires
-    signatures counts only signed sign-offs, and only their conditions: an unsigned sign-off neither
-    approves the version nor owes a condition that could block it (its approved_by rules fail anyway)."""
+    """A pull request can write `met:` in approvals.yml; a CI that requires signatures counts only a
+    signed record of a condition met (`modelgov condition`). The conditions stay owed: they only ever
+    add obligations, so one whose sign-off cannot be trusted is kept, not dropped."""
     monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
     results = _results(ws, tmp_path, "2026-08-01")
-    assert results["nothing-overdue"]["checks"][0]["observed"] == 0
-    assert results["open-conditions"]["checks"][0]["observed"] == 0
+    assert results["nothing-overdue"]["checks"][0]["observed"] == 2  # the first too: its met line is unsigned
+    assert results["open-conditions"]["checks"][0]["observed"] == 3
 
 
 def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confirmation(
@@ -119,7 +119,7 @@ def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confi
     assert "<strong>2 not met</strong>, 1 of them past its due date" in card
     assert "<strong>overdue</strong> by 10 days" in card
     assert "met 2026-04-28, confirmed by Ada Analyst" in card
-    assert "in approvals.yml, unsigned" in card
+    assert "in approvals.yml, unsigned" in card and "approvals.yml, unsigned, condition 1" in card
     # Ada Analyst owns the model: her confirmation is not independent
     assert "<strong>confirmed by the model&rsquo;s owner</strong>, not independently" in card or (
         "<strong>confirmed by the model's owner</strong>, not independently" in card

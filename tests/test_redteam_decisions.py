@@ -471,7 +471,11 @@ def test_a_signed_condition_is_met_only_by_a_signed_entry_of_its_role(ws: Path, 
           "--as-of", later.isoformat()])  # fmt: skip
     card = (site / "models/loans/1.0/index.html").read_text()
     assert f"signed, audit entry {lines(ws)[-1]['seq']}" in card
-    assert f"audit entry {entry['seq']}, condition 2" in card  # the standing one, still open
+    assert f"audit entry {entry['seq']}, signed, condition 2" in card  # the standing one, still open
+    # built without the allowed signers, no signature can be checked: the conditions are still owed,
+    # and the record of the first met no longer counts (they fail closed)
+    found = _conditions_result(ws, tmp_path, None, later)
+    assert (found["outcome"], found["checks"][0]["observed"]) == ("fail", 1)
 
 
 def test_a_role_that_reads_as_the_policys_is_refused_by_approve(ws: Path, capsys) -> None:
@@ -516,6 +520,17 @@ def test_a_malformed_condition_in_a_logged_sign_off_breaks_the_chain(ws: Path, c
     forge(ws, details={"role": "model_risk", "conditions": conditions}, outcome=outcome)
     state = verify(ws / LOG_PATH)
     assert not state.ok and "details.conditions" in state.reason
+
+
+def test_an_escaped_lone_surrogate_breaks_the_chain_instead_of_the_build(ws: Path, tmp_path: Path) -> None:
+    entry = forge(ws, comment="fine")
+    line = (ws / LOG_PATH).read_text().replace('"comment":"fine"', '"comment":"\\ud800"')
+    (ws / LOG_PATH).write_text(line)
+    state = verify(ws / LOG_PATH)
+    assert not state.ok and state.broken_line == 1 and "lone surrogate" in state.reason
+    assert entry["seq"] == 1
+    code, _ = check(ws, tmp_path, None)
+    assert code in (0, 1)  # a degraded audit log, never an internal error
 
 
 def test_a_condition_recorded_met_before_its_sign_off_breaks_the_chain(ws: Path) -> None:

@@ -137,7 +137,11 @@ def parse_line(raw: bytes, number: int) -> dict[str, Any]:
     problem = _shape_problem(entry)
     if problem:
         raise AuditError(problem, number)
-    if canonical(entry) != text.rstrip("\n").encode("utf-8"):
+    try:
+        written = canonical(entry)
+    except UnicodeEncodeError:  # a lone surrogate written as an escape (\ud800): no character UTF-8 can hold
+        raise AuditError("holds an escaped lone surrogate (\\ud800 …), which is no character", number) from None
+    if written != text.rstrip("\n").encode("utf-8"):
         raise AuditError("the line is not the entry's canonical JSON (keys sorted, no spaces)", number)
     return entry
 

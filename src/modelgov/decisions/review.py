@@ -161,7 +161,7 @@ def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | N
         changed=changed,
         conditions=[
             manifest.ApprovalCondition(
-                number=number, text=c["text"], due=c["due"], signed_sign_off=checked.status == "signed"
+                number=number, text=c["text"], due=c["due"], signed_sign_off="signature" in entry
             )
             for number, c in enumerate(entry["details"].get("conditions") or [], start=1)
         ],
@@ -188,7 +188,7 @@ def _conditions_met(
         key = (details["approval"], details["condition"])
         status = signature_of(entry, signers, details["role"]).status
         known = chosen.get(key)
-        if known is None or _better(status, known[1], approval.signature == "signed"):
+        if known is None or _better(status, known[1], approval.signature != "unsigned"):
             chosen[key] = (entry, status)
     result = []
     for approval in approvals:

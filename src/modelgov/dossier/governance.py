@@ -190,7 +190,12 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
             [
                 f"{t(row.approval.role)}<br/>{t(row.approval.by)}, {day(row.approval.date)}<br/>{t(row.source)}, "
                 f"condition {num(row.condition.number)}",
-                t(row.condition.text) + (f"<br/>{t(row.condition.note)}" if row.condition.note else ""),
+                t(row.condition.text)
+                + (
+                    f"<br/>{t(row.condition.note)}"
+                    if row.condition.note and (row.state == "met" or row.condition.met_entry is None)
+                    else ""
+                ),
                 day(row.condition.due) if row.condition.due else "standing",
                 badge(row.state)
                 + (
@@ -201,6 +206,9 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
                 + (f", {num(row.days_late)} day{'s' if row.days_late != 1 else ''} late" if row.days_late else "")
                 + (
                     f"<br/>{day(row.condition.met)}, confirmed by {t(row.condition.met_by or '')} ({t(row.recorded)})"
+                    if row.state == "met"
+                    else f"<br/>recorded met {day(row.condition.met)} by {t(row.condition.met_by or '')} "
+                    f"({t(row.recorded)}), {'after the check date' if row.met_after_check else 'not counted'}"
                     if row.condition.met
                     else ""
                 )

@@ -38,7 +38,8 @@ class ApprovalCondition(Node):
     )
     signed_sign_off: bool = Field(
         False,
-        description="Its sign-off is signed: then only a signed record meets it, as anyone could write one unsigned.",
+        description="Its sign-off carries a signature, accepted or not: then only a signed record meets it, as "
+        "anyone could write one unsigned.",
     )
 
     def state(self, today: str, *, signed_only: bool = False) -> Literal["met", "open", "overdue"]:
@@ -84,13 +85,14 @@ class Approval(Node):
         default_factory=list, description="Conditions it was given under (approvals.yml), met or open."
     )
 
-    def sets_conditions(self, today: str, *, signed_only: bool = False) -> bool:
+    def sets_conditions(self, today: str) -> bool:
         """Whether its conditions are owed on ``today`` (an ISO date): it was made by then (a day of
-        grace, as for sign-offs), its signature is not refused, and under ``signed_only`` it is signed.
-        A forged or future sign-off neither owes conditions nor blocks a version with them."""
-        grace = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
-        made = self.date[:10] <= grace
-        return made and self.signature != "invalid" and (not signed_only or self.signature == "signed")
+        grace, as for sign-offs), whatever its signature. Conditions only ever add obligations, so
+        they fail closed: a sign-off whose signature cannot be checked (no allowed-signers file, a
+        signer's line removed) still owes them, and the card says how each sign-off is signed."""
+        day = dt.date.fromisoformat(today)
+        grace = (day + dt.timedelta(days=1) if day < dt.date.max else day).isoformat()
+        return self.date[:10] <= grace
 
     @property
     def counts(self) -> bool:

@@ -299,7 +299,7 @@ def _conditions(put, version: manifest.ModelVersion, today: dt.date, signed_only
     day = today.isoformat()
     states: dict[str, list[str]] = {}
     for approval in version.approvals:
-        owed = approval.conditions if approval.sets_conditions(day, signed_only=signed_only) else []
+        owed = approval.conditions if approval.sets_conditions(day) else []
         states.setdefault(approval.role, []).extend(c.state(day, signed_only=signed_only) for c in owed)
     for role, found in states.items():
         segment = f"approvals.{group_segment(role)}"
@@ -327,7 +327,7 @@ def latest_approvals(
     taken as made before it. A stale entry whose signature fails takes nothing with it (anyone who
     can append to the log could otherwise knock out an honest approval)."""
     latest: dict[str, manifest.Approval] = {}
-    after = (as_of + dt.timedelta(days=1)).isoformat() if as_of is not None else None
+    after = (as_of + dt.timedelta(days=1) if as_of < dt.date.max else as_of).isoformat() if as_of is not None else None
     dated = [a for a in version.approvals if after is None or a.date[:10] <= after]
     stale = [a for a in dated if a.evidence == "stale" and a.signature != "invalid"]
 

@@ -33,9 +33,9 @@ def condition_rows(manifest: Manifest, model: Model, version: ModelVersion) -> l
     signed_only = manifest.governance is not None and manifest.governance.signatures_required
     rows = []
     for approval in version.approvals:
-        if not approval.sets_conditions(check_date, signed_only=signed_only):
-            continue  # a sign-off made after the check date, refused or, where signatures are required, unsigned
-        source = f"audit entry {approval.entry}" if approval.entry is not None else "approvals.yml"
+        if not approval.sets_conditions(check_date):
+            continue  # a sign-off made after the check date
+        source = _source(approval)
         for condition in approval.conditions:
             state = condition.state(check_date, signed_only=signed_only)
             due, met = condition.due, condition.met
@@ -58,6 +58,14 @@ def condition_rows(manifest: Manifest, model: Model, version: ModelVersion) -> l
             )
     order = {"overdue": 0, "open": 1, "met": 2}
     return sorted(rows, key=lambda row: order[row.state])
+
+
+def _source(approval: Approval) -> str:
+    """Where the sign-off that set a condition is written, and how it is signed."""
+    if approval.entry is None:
+        return "approvals.yml, unsigned"
+    signed = {"signed": "signed", "unsigned": "unsigned", "invalid": "signature not accepted"}[approval.signature]
+    return f"audit entry {approval.entry}, {signed}"
 
 
 def _recorded(condition: ApprovalCondition) -> str:
@@ -86,5 +94,6 @@ def unmet_conditions(manifest: Manifest) -> list[tuple[Model, ModelVersion, Cond
 
 
 def has_conditions(manifest: Manifest) -> bool:
-    """Whether any sign-off of any version carries a condition (the overview then lists those unmet)."""
-    return any(a.conditions for m in manifest.models for v in m.versions for a in v.approvals)
+    """Whether any version owes a condition on the check date, met or not (the overview then lists
+    those unmet, and says so when every one is met)."""
+    return any(condition_rows(manifest, m, v) for m in manifest.models for v in m.versions)
