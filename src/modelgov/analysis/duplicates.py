@@ -53,7 +53,7 @@ def duplicate_rows(table: pd.DataFrame, columns: Sequence[str], sensitive: Seque
     if len(table) < 2 or not compared:
         return None
     frame = pd.DataFrame({column: _as_values(table[column]) for column in compared})
-    repeated = frame.duplicated(keep="first").to_numpy()
+    repeated = _repeated(frame)
     count = int(repeated.sum())
     if count == 0:
         return None
@@ -81,6 +81,20 @@ def duplicate_rows(table: pd.DataFrame, columns: Sequence[str], sensitive: Seque
         distinct_share=share if share >= NEARLY_UNIQUE else None,
         by_group=by_group,
     )
+
+
+def _repeated(frame: pd.DataFrame) -> np.ndarray:
+    """``frame.duplicated(keep="first")``, in a fraction of its time on a large table: each row is
+    hashed (64 bits), and only rows that share a hash are compared by pandas. Equal rows share a
+    hash (pandas hashes ``-0.0`` as ``0.0`` and every NaN alike, as it compares them; the property
+    test holds both), so a row whose hash is its own repeats nothing; a row that shares one is
+    compared exactly, so a collision is never taken for a copy."""
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    shared = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    repeated = np.zeros(len(frame), dtype=bool)
+    if shared.any():
+        repeated[shared] = frame[shared].duplicated(keep="first").to_numpy()
+    return repeated
 
 
 def _as_values(values: pd.Series) -> pd.Series:
