@@ -89,6 +89,11 @@ def test_numbers_are_compared_as_numbers_whatever_they_are_stored_as() -> None:
     found = duplicate_rows(pd.concat([cents, cents.iloc[:5]]), ["income_cents", "y"])
     assert (found.rows, found.distinct_column) == (5, "income_cents")
     assert duplicate_rows(pd.DataFrame({"flag": [True, False, True], "y": 0}), ["flag", "y"]).distinct_column is None
+    # whole numbers stay whole: two ids above 2**53, one apart, are not one value
+    big = pd.DataFrame({"id": [2**53, 2**53 + 1], "y": 0})
+    assert duplicate_rows(big, ["id", "y"]) is None
+    nullable = pd.DataFrame({"score": pd.array([0.25, None, 0.5, 0.25], dtype="Float64"), "y": [0, 0, 1, 0]})
+    assert duplicate_rows(nullable, ["score", "y"]).rows == 1
 
 
 def _padded_workspace(tmp_path: Path) -> Path:

@@ -100,8 +100,8 @@ def _repeated(frame: pd.DataFrame) -> np.ndarray:
 def _as_values(values: pd.Series) -> pd.Series:
     """Numbers as numbers whatever they are stored as (text, decimals, categories), so that a copy
     written ``0.250`` for ``0.25`` is still a copy; anything else as it is."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("float64") if values.dtype.kind != "f" else values
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values  # whole numbers stay whole: two ids above 2**53 are not one float
     numbers = pd.to_numeric(values.astype(object), errors="coerce")
     if numbers.notna().sum() == values.notna().sum() and values.notna().any():
         return numbers.astype("float64")
@@ -112,9 +112,11 @@ def _measurement(values: pd.Series, distinct_values: int) -> bool:
     """A measurement that records do not share by nature: with fractions (a score, an income in
     cents written as a decimal), or whole numbers taking at least :data:`MANY_WHOLE_NUMBERS` values (an
     income in cents). Not a class, a code or a small count (ages, postcodes of a small table, classes)."""
-    if values.dtype.kind != "f":
+    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
         return False
-    numbers = values.to_numpy()
+    if values.dtype.kind in "iu":
+        return distinct_values >= MANY_WHOLE_NUMBERS
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
     finite = numbers[np.isfinite(numbers)]
     if not finite.size:
         return False
