@@ -80,20 +80,15 @@ def _recorded(condition: ApprovalCondition) -> str:
     }[condition.met_signature or "unsigned"]
 
 
-def unmet_conditions(manifest: Manifest) -> list[tuple[Model, ModelVersion, ConditionRow]]:
-    """Every condition of approval not met on the check date, across the fleet: overdue ones first,
-    the longest overdue first, then open ones, in the inventory's order."""
+def fleet_conditions(manifest: Manifest) -> list[tuple[Model, ModelVersion, ConditionRow]]:
+    """Every condition owed on the check date across the fleet, met or not: overdue ones first, the
+    longest overdue first, then open ones, then met ones, in the inventory's order (the overview lists
+    those not met, and says so when every one is met)."""
     found = [
         (model, version, row)
         for model in manifest.models
         for version in model.versions
         for row in condition_rows(manifest, model, version)
-        if row.state != "met"
     ]
-    return sorted(found, key=lambda item: (item[2].state != "overdue", -item[2].days_overdue))
-
-
-def has_conditions(manifest: Manifest) -> bool:
-    """Whether any version owes a condition on the check date, met or not (the overview then lists
-    those unmet, and says so when every one is met)."""
-    return any(condition_rows(manifest, m, v) for m in manifest.models for v in m.versions)
+    order = {"overdue": 0, "open": 1, "met": 2}
+    return sorted(found, key=lambda item: (order[item[2].state], -item[2].days_overdue))

@@ -399,8 +399,7 @@ class PageContext:
             "gate_overrides": lambda: decision_views.overrides(self.manifest),
             "check_date": lambda: risk_views.as_of(self.manifest),
             "condition_rows": lambda model, version: condition_views.condition_rows(self.manifest, model, version),
-            "unmet_conditions": lambda: condition_views.unmet_conditions(self.manifest),
-            "has_conditions": lambda: condition_views.has_conditions(self.manifest),
+            "fleet_conditions": lambda: condition_views.fleet_conditions(self.manifest),
             "bias_audit_link": self.bias_audit_link,
             "bias_audit_csv_link": self.bias_audit_csv_link,
             "bias_audits": lambda: [
