@@ -159,3 +159,18 @@ def test_a_malformed_condition_is_named_by_file_line_and_key(
     [problem] = info.value.problems
     assert (problem.file, problem.key) == (APPROVALS, key) and problem.line is not None
     assert words in problem.message
+
+
+def test_a_page_lists_at_most_the_200_most_pressing_conditions(tmp_path: Path) -> None:
+    """A hostile log can hold millions of conditions; a page of them would hang the build. The card
+    and the overview list the most pressing, overdue first, and say how many there are."""
+    root = write_workspace(tmp_path / "ws")
+    many = "".join(f"      - {{text: Review {n}., due: 2026-02-{1 + n % 28:02d}}}\n" for n in range(250))
+    edit(root, APPROVALS, "    date: 2026-01-25\n", "    date: 2026-01-25\n    conditions:\n" + many)
+    site = tmp_path / "site"
+    main(["build", str(root), "-o", str(site), "--no-cache", "-j", "1", "-q", "--as-of", "2026-02-20"])
+    card = (site / "models/loans/1.0/index.html").read_text()
+    section = card[card.index('id="conditions-of-approval"') :]
+    assert "The 200 most pressing of the 250 conditions are listed" in section
+    assert section.count("Review ") == 200
+    assert section.count("<strong>overdue</strong>") == 200  # judged on the build's date: all are past due

@@ -12,7 +12,7 @@ from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
 from modelgov.render.compliance_outcomes import OUTCOMES, blocks, observed_text, shown_outcome
-from modelgov.render.condition_views import condition_rows
+from modelgov.render.condition_views import MAX_ROWS_SHOWN, condition_rows
 from modelgov.render.lineage_svg import lineage_svg
 from modelgov.render.policy_views import version_results
 from modelgov.render.risk_views import as_of
@@ -214,7 +214,7 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
                 )
                 + ("<br/>confirmed by the model's owner, not independently" if row.confirmed_by_owner else ""),
             ]
-            for row in conditions
+            for row in conditions[:MAX_ROWS_SHOWN]
         ]
         parts += [
             h(3, "Conditions of approval"),
@@ -222,6 +222,12 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
                 f"Judged on {t(as_of(manifest))}; a condition without a due date is a standing one, open while the "
                 "model is used. How each was recorded met is given beside it: a signed audit entry of the "
                 "sign-off's role, or an unsigned line or entry."
+                + (
+                    f" The {MAX_ROWS_SHOWN} most pressing of the {len(conditions):,} are listed; every one is in the "
+                    "attached manifest."
+                    if len(conditions) > MAX_ROWS_SHOWN
+                    else ""
+                )
             ),
             table(["Sign-off", "Condition", "Due", "State"], rows),
         ]

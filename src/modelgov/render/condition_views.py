@@ -12,6 +12,11 @@ from modelgov.manifest import Approval, ApprovalCondition, Manifest, Model, Mode
 from modelgov.render.risk_views import as_of, days_between
 from modelgov.render.waiver_views import names_person
 
+#: Rows of a conditions table on a page: a hostile log could hold millions (50,000 sign-offs of 100
+#: conditions each), and a page of them would hang the build. The most pressing come first; every
+#: one is in manifest.json and counted by the policies.
+MAX_ROWS_SHOWN = 200
+
 
 @dataclass(frozen=True)
 class ConditionRow:

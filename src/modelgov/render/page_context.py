@@ -400,6 +400,7 @@ class PageContext:
             "check_date": lambda: risk_views.as_of(self.manifest),
             "condition_rows": lambda model, version: condition_views.condition_rows(self.manifest, model, version),
             "fleet_conditions": lambda: condition_views.fleet_conditions(self.manifest),
+            "MAX_CONDITION_ROWS": condition_views.MAX_ROWS_SHOWN,
             "bias_audit_link": self.bias_audit_link,
             "bias_audit_csv_link": self.bias_audit_csv_link,
             "bias_audits": lambda: [
