@@ -133,6 +133,24 @@ def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confi
     assert 'href="../models/loans/1.0/index.html#conditions-of-approval"' in section
 
 
+@pytest.mark.parametrize(("as_of", "overdue"), [("2026-07-31", False), ("2026-08-10", True)])
+def test_without_policies_conditions_are_judged_on_the_check_date_asked_for(
+    ws: Path, tmp_path: Path, as_of: str, overdue: bool
+) -> None:
+    """The check date is recorded in the manifest whether or not a policy applies: a build with
+    ``--as-of`` and no policies judges its conditions on that date, not on the day it ran."""
+    import shutil
+
+    shutil.rmtree(ws / "policies")
+    site = tmp_path / "site"
+    main(["build", str(ws), "-o", str(site), "--no-cache", "-j", "1", "-q", "--as-of", as_of])
+    built = json.loads((site / "manifest.json").read_text())
+    assert built["governance"] is None and built["as_of"] == as_of
+    card = (site / "models/loans/1.0/index.html").read_text()
+    assert ("1 condition of approval overdue" in card) is overdue
+    assert ("<strong>overdue</strong> by 10 days" in card) is overdue
+
+
 @pytest.mark.parametrize(
     ("condition", "key", "words"),
     [
@@ -173,4 +191,6 @@ def test_a_page_lists_at_most_the_200_most_pressing_conditions(tmp_path: Path) -
     section = card[card.index('id="conditions-of-approval"') :]
     assert "The 200 most pressing of the 250 conditions are listed" in section
     assert section.count("Review ") == 200
-    assert section.count("<strong>overdue</strong>") == 200  # judged on the build's date: all are past due
+    # judged on the check date asked for: 171 of the 250 fall due before 20 February, and come first
+    assert section.count("<strong>overdue</strong>") == 171
+    assert section.count(">open<") == 29 and section.rindex("<strong>overdue</strong>") < section.index(">open<")

@@ -434,7 +434,7 @@ def test_the_risk_page_says_what_a_risk_manager_needs() -> None:
         ],
         names=["Churn", "Credit"],
     )
-    as_of = built.governance.as_of if built.governance else built.built_at[:10]
+    as_of = built.check_date()
     body = next(page.markdown for page in render_pages(built) if page.path == "risk.md")
     assert "| 1 | [Churn](#risk-m0) | **high** |" in body
     assert "above the declared tier" in body

@@ -62,7 +62,7 @@ def promotion_record(
     listed = [r for r in results if r.outcome not in ("pass", "not-applicable")]
     return manifest.PromotionRecord(
         version=version_id,
-        as_of=built.governance.as_of if built.governance else built.built_at[:10],
+        as_of=built.check_date(),
         evidence_digest=evidence_digest,
         live=live,
         comparison=_comparison(comparison) if comparison is not None else None,

@@ -246,6 +246,12 @@ class Manifest(Node):
     schema_version: str = Field(SCHEMA_VERSION, pattern=r"^1\.\d+$", description="`major.minor` of this format.")
     generator: Generator
     built_at: str = Field(description="UTC build time; from SOURCE_DATE_EPOCH when set.")
+    as_of: str | None = Field(
+        None,
+        description="The check date (`--as-of`, else the build's UTC date): ages, expiries and due dates are "
+        "judged on it, with or without policies. None in a manifest written before it was recorded "
+        "(`governance.as_of`, else the build date, is then used).",
+    )
     site_version: str | None = Field(None, description="The site version (`--site-version`); None for a single site.")
     site: Site
     risk_tiers: list[RiskTier]
@@ -258,6 +264,13 @@ class Manifest(Node):
     governance: GovernanceReport | None = Field(None, description="Policy results; None when no policy applies.")
     audit: AuditSummary | None = Field(None, description="The audit log's state; None without audit/log.jsonl.")
     lineage: Lineage = Field(default_factory=lambda: Lineage(nodes=[], edges=[]))
+
+    def check_date(self) -> str:
+        """The check date: :attr:`as_of`, else, in a manifest written before it was recorded, the
+        policies' date, else the build's."""
+        if self.as_of is not None:
+            return self.as_of
+        return self.governance.as_of if self.governance is not None else self.built_at[:10]
 
     def model(self, model_id: str) -> Model:
         for model in self.models:

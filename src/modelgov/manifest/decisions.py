@@ -276,7 +276,7 @@ class Flag(Node):
     signature_problem: str | None = None
     state: Literal["open", "resolved"] = Field(description="`resolved` once an accepted resolution closes it.")
     age_days: int = Field(
-        description="Days from the day it was raised to the check date (`governance.as_of`, else the build "
-        "date); for a resolved flag, to the day it was resolved."
+        description="Days from the day it was raised to the check date (the manifest's `as_of`); for a "
+        "resolved flag, to the day it was resolved."
     )
     resolution: FlagResolution | None = None

@@ -37,8 +37,8 @@ class RiskRow:
 
 
 def as_of(manifest: Manifest) -> str:
-    """The day an assessment's (or an audit's) age is judged on: the policies' date, else the build's."""
-    return manifest.governance.as_of if manifest.governance is not None else manifest.built_at[:10]
+    """The day an assessment's (or an audit's, or a condition's) age is judged on (:meth:`Manifest.check_date`)."""
+    return manifest.check_date()
 
 
 def days_between(earlier: str, later: str) -> int:

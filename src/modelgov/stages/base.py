@@ -23,6 +23,7 @@ subject returns None.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +36,6 @@ from modelgov.stages import records
 from modelgov.workspace.files import HashedFile
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     import numpy as np
     import pandas as pd
     from pydantic import BaseModel
@@ -198,6 +197,11 @@ class ManifestSubject(Subject):
     as_of: dt.date | None = None
     fail_on: str | None = None
     allowed_signers: Path | None = None
+
+    @property
+    def check_date(self) -> dt.date:
+        """The day ages, expiries and due dates are judged on: ``as_of``, else the build's UTC date."""
+        return self.as_of or dt.date.fromisoformat(self.manifest.built_at[:10])
 
     @functools.cached_property
     def signers(self) -> AllowedSigners | None:

@@ -5,7 +5,6 @@ build is ``--fail-on``, else governance.yml's ``policies.fail_on``."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 from modelgov import manifest
 from modelgov.stages.base import ManifestSubject, Stage
@@ -33,7 +32,7 @@ class GovernanceStage(Stage):
             built,
             policies,
             [dataclasses.replace(w, record=records[w.waiver.id]) for w in workspace.waivers],
-            subject.as_of or dt.date.fromisoformat(built.built_at[:10]),
+            subject.check_date,
             fail_on=subject.fail_on or gov.policies.fail_on,
             require_signed_waivers=gov.policies.require_signed_waivers,
             require_signatures=signatures_required(),

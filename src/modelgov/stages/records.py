@@ -264,13 +264,16 @@ def _risk_matrix(workspace: Workspace, models: list[manifest.Model]) -> manifest
     return rated_matrix(spec)
 
 
-def manifest_of(workspace: Workspace, models: list[manifest.Model]) -> manifest.Manifest:
-    """The manifest before the workspace-wide stages: site, risk tiers, models and datasets. Its
-    ``inputs`` are filled in last, when every stage has hashed what it read."""
+def manifest_of(workspace: Workspace, models: list[manifest.Model], as_of: dt.date | None = None) -> manifest.Manifest:
+    """The manifest before the workspace-wide stages: site, risk tiers, models and datasets, and the
+    check date (``as_of``, else the build's UTC date). Its ``inputs`` are filled in last, when every
+    stage has hashed what it read."""
     gov = workspace.governance
+    built_at = build_time()
     return manifest.Manifest(
         generator=manifest.Generator(version=__version__),
-        built_at=build_time(),
+        built_at=built_at,
+        as_of=(as_of or dt.date.fromisoformat(built_at[:10])).isoformat(),
         site=manifest.Site(title=gov.title, organisation=gov.organisation, description=gov.description),
         risk_tiers=[
             manifest.RiskTier(id=t.id, title=t.title or t.id.title(), description=t.description) for t in gov.risk_tiers

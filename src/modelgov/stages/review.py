@@ -10,7 +10,6 @@ and pages read one verdict per sign-off from the manifest.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from modelgov import manifest
@@ -43,8 +42,7 @@ class ReviewStage(Stage):
         workspace = subject.workspace
         signers = subject.signers
         models = review_models(subject.manifest.models, workspace, signers)
-        as_of = subject.as_of or dt.date.fromisoformat(subject.manifest.built_at[:10])
-        models = flag_models(models, workspace.audit_entries, signers, as_of)
+        models = flag_models(models, workspace.audit_entries, signers, subject.check_date)
         state = workspace.audit
         audit = (
             manifest.AuditSummary(

@@ -60,7 +60,7 @@ def run_stages(
         models.append(result.model)
     if problems:
         raise WorkspaceError(problems)
-    built = records.manifest_of(workspace, models)
+    built = records.manifest_of(workspace, models, as_of)
     subject = ManifestSubject(
         workspace=workspace,
         progress=progress,
