@@ -133,6 +133,34 @@ def test_the_card_lists_each_condition_with_its_state_and_marks_the_owners_confi
     assert 'href="../models/loans/1.0/index.html#conditions-of-approval"' in section
 
 
+@pytest.mark.parametrize(
+    ("as_of", "soon", "words"), [("2026-07-10", True, "due in 21 days"), ("2026-06-01", False, "due in 60 days")]
+)
+def test_a_condition_coming_due_within_30_days_is_marked_before_it_is_overdue(
+    ws: Path, tmp_path: Path, as_of: str, soon: bool, words: str
+) -> None:
+    site = tmp_path / "site"
+    main(["build", str(ws), "-o", str(site), "--no-cache", "-j", "1", "-q", "--as-of", as_of])
+    card = (site / "models/loans/1.0/index.html").read_text()
+    assert (f"open, <strong>{words}</strong>" in card) is soon
+    assert (f"open, {words}" in card) is not soon
+    assert ("<strong>2 not met</strong>, 1 due within 30 days." in card) is soon
+    assert "conditions of approval overdue" not in card and "1 condition of approval overdue" not in card
+    overview = (site / "compliance/index.html").read_text()
+    section = overview[overview.index('id="conditions-of-approval-not-met"') :]
+    assert (
+        "2 conditions are not met, 1 due within 30 days; overdue ones first, then the soonest due" in section
+    ) is soon
+    # the one due comes before the standing one, which has no due date
+    assert section.index("Second quarterly review.") < section.index("Re-validation if the default rate")
+    # the dossier says the same (its HTML, before layout)
+    from modelgov.dossier.document import build_dossier
+    from modelgov.manifest import read
+
+    dossier = build_dossier(read(site / "manifest.json"), "loans", "1.0").html
+    assert (f"<strong>{words}</strong>" in dossier) is soon and (f", {words}" in dossier) is not soon
+
+
 @pytest.mark.parametrize(("as_of", "overdue"), [("2026-07-31", False), ("2026-08-10", True)])
 def test_without_policies_conditions_are_judged_on_the_check_date_asked_for(
     ws: Path, tmp_path: Path, as_of: str, overdue: bool
@@ -193,4 +221,9 @@ def test_a_page_lists_at_most_the_200_most_pressing_conditions(tmp_path: Path) -
     assert section.count("Review ") == 200
     # judged on the check date asked for: 171 of the 250 fall due before 20 February, and come first
     assert section.count("<strong>overdue</strong>") == 171
-    assert section.count(">open<") == 29 and section.rindex("<strong>overdue</strong>") < section.index(">open<")
+    # then the 29 soonest due of the 79 open ones (all within 30 days), the soonest first; the rest are cut
+    assert section.count("open, <strong>due") == 29
+    assert section.rindex("<strong>overdue</strong>") < section.index("open, <strong>due that day</strong>")
+    assert section.rindex("<strong>due that day</strong>") < section.index("<strong>due in 1 day</strong>")
+    assert section.rindex("<strong>due in 2 days</strong>") < section.index("<strong>due in 3 days</strong>")
+    assert "due in 4 days" not in section

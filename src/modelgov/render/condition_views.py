@@ -16,6 +16,9 @@ from modelgov.render.waiver_views import names_person
 #: conditions each), and a page of them would hang the build. The most pressing come first; every
 #: one is in manifest.json and counted by the policies.
 MAX_ROWS_SHOWN = 200
+#: An open condition due within this many days of the check date is marked as coming due: the
+#: reminder a reviewer needs before it is overdue, not after.
+DUE_SOON_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class ConditionRow:
     condition: ApprovalCondition
     state: str  # met, open or overdue
     days_overdue: int  # past its due date and unmet, on the check date
+    days_to_due: int | None  # open with a due date: days from the check date to it (0: due that day)
     days_late: int  # met after its due date
     met_after_check: bool  # recorded met after the check date: not met as of then
     confirmed_by_owner: bool
@@ -32,8 +36,8 @@ class ConditionRow:
 
 
 def condition_rows(manifest: Manifest, model: Model, version: ModelVersion) -> list[ConditionRow]:
-    """Every condition of every sign-off of ``version``, overdue ones first, then open, then met; in
-    each, in the sign-offs' order."""
+    """Every condition of every sign-off of ``version``, most pressing first (:func:`_pressing`), in
+    the sign-offs' order otherwise."""
     check_date = as_of(manifest)
     signed_only = manifest.governance is not None and manifest.governance.signatures_required
     rows = []
@@ -54,6 +58,7 @@ def condition_rows(manifest: Manifest, model: Model, version: ModelVersion) -> l
                     condition=condition,
                     state=state,
                     days_overdue=days_between(due, check_date) if state == "overdue" and due else 0,
+                    days_to_due=days_between(check_date, due) if state == "open" and due else None,
                     days_late=max(0, days_between(due, met)) if due and met and state == "met" else 0,
                     met_after_check=met is not None and met > check_date,
                     confirmed_by_owner=own,
@@ -61,8 +66,22 @@ def condition_rows(manifest: Manifest, model: Model, version: ModelVersion) -> l
                     recorded=_recorded(condition),
                 )
             )
-    order = {"overdue": 0, "open": 1, "met": 2}
-    return sorted(rows, key=lambda row: order[row.state])
+    return sorted(rows, key=_pressing)
+
+
+def _pressing(row: ConditionRow) -> tuple[int, int]:
+    """Overdue ones first, the longest overdue first; then open ones, the soonest due first and the
+    standing ones (no due date) after them; then met ones."""
+    if row.state == "overdue":
+        return 0, -row.days_overdue
+    if row.state == "open":
+        return 1, row.days_to_due if row.days_to_due is not None else 2**62
+    return 2, 0
+
+
+def due_soon(row: ConditionRow) -> bool:
+    """Open, and due within :data:`DUE_SOON_DAYS` days of the check date."""
+    return row.days_to_due is not None and row.days_to_due <= DUE_SOON_DAYS
 
 
 def _source(approval: Approval) -> str:
@@ -86,14 +105,13 @@ def _recorded(condition: ApprovalCondition) -> str:
 
 
 def fleet_conditions(manifest: Manifest) -> list[tuple[Model, ModelVersion, ConditionRow]]:
-    """Every condition owed on the check date across the fleet, met or not: overdue ones first, the
-    longest overdue first, then open ones, then met ones, in the inventory's order (the overview lists
-    those not met, and says so when every one is met)."""
+    """Every condition owed on the check date across the fleet, met or not, most pressing first
+    (:func:`_pressing`), in the inventory's order otherwise (the overview lists those not met, and says
+    so when every one is met)."""
     found = [
         (model, version, row)
         for model in manifest.models
         for version in model.versions
         for row in condition_rows(manifest, model, version)
     ]
-    order = {"overdue": 0, "open": 1, "met": 2}
-    return sorted(found, key=lambda item: (order[item[2].state], -item[2].days_overdue))
+    return sorted(found, key=lambda item: _pressing(item[2]))

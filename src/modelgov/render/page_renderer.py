@@ -25,7 +25,7 @@ from modelgov.feature_names import INTERSECTION, page_name_of
 from modelgov.manifest import Manifest, Model, ModelVersion
 from modelgov.policy import ll144_evidence
 from modelgov.policy.placeholders import is_placeholder
-from modelgov.render import compliance_outcomes, text
+from modelgov.render import compliance_outcomes, condition_views, text
 from modelgov.render.compiled_templates import CompiledTemplates
 from modelgov.render.content import SitePage
 from modelgov.render.findings import Labels, labels_of, plain_finding
@@ -89,6 +89,7 @@ def environment(template_dir: Path | None, builtin_dir: Path) -> Environment:
     env.globals["INTERSECTION"] = INTERSECTION
     env.tests["placeholder"] = lambda value: isinstance(value, str) and is_placeholder(value)
     env.tests["bias_audited"] = lambda version: ll144_evidence.audited_run(version) is not None
+    env.tests["due_soon"] = condition_views.due_soon
     return env
 
 
