@@ -455,3 +455,21 @@ def test_the_monitoring_page_shows_the_flags() -> None:
     assert "the window starting 2026-10-19" in monitoring and "**22 days**" in monitoring
     card = pages[f"models/{model.id}/{version.version}/index.md"]
     assert "1 open flag from the business" in card
+
+
+@pytest.mark.parametrize(("as_of", "state"), [("2026-11-18", "open"), ("2026-11-21", "resolved")])
+def test_a_resolution_dated_after_the_check_date_leaves_the_flag_open_on_it(
+    flagged: tuple[Path, Signer, str], as_of: str, state: str
+) -> None:
+    """Checked as of a day before the resolution (a past day, with --as-of), the flag was open then,
+    and its age counts to that day, as sign-offs and conditions dated after the check date do not count."""
+    ws, signer, _ = flagged
+    manifest = built(ws, dt.date.fromisoformat(as_of), signer)
+    (flag,) = flags_of(manifest)
+    assert flag.state == state and flag.resolution is not None and flag.resolution.accepted
+    assert flag.age_days == (16 if state == "open" else 18)
+    assert result_of(manifest).outcome == ("fail" if state == "open" else "pass")  # open 16 days of 14 allowed
+    from modelgov.render.pages import render_pages
+
+    card = next(p.markdown for p in render_pages(manifest) if p.path == "models/loans/1.0/index.md")
+    assert (f"after the check date {as_of}: open on it" in card) is (state == "open")

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from modelgov.assemble import build_manifest
 from modelgov.audit import LOG_PATH, canonical, entry_hash, signed_message, verify
 from modelgov.cli import main
+from modelgov.decisions import commands
 from modelgov.decisions.sign import openssh_public_key, sign_with_ed25519
 from modelgov.render.pages import render_pages
 from modelgov.workspace.load import load_workspace
@@ -32,7 +33,9 @@ def promoted_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = workspace(tmp_path_factory.mktemp("promoted") / "ws", change="fairer")
     (root / "models/loans/versions/1.1/approvals.yml").write_text(APPROVED)
     args = ["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "rita@bank.example"]
-    assert main([*args, "--as-of", AS_OF.isoformat(), "--comment", "Fewer false alarms for men"]) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(commands, "_today", lambda: AS_OF)  # the gate is checked on the day it is recorded
+        assert main([*args, "--comment", "Fewer false alarms for men"]) == 0
     return root
 
 
@@ -247,10 +250,38 @@ def test_a_record_in_an_approval_entry_breaks_the_chain(promoted: Path) -> None:
     assert state.broken_line == 2 and "belongs to a promotion to staging or production" in state.reason
 
 
-def test_a_blocked_promotion_records_nothing(tmp_path: Path) -> None:
+def test_a_blocked_promotion_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = workspace(tmp_path / "ws", change="worse")  # non-inferiority fails; nobody signed off
-    code = main(["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "anyone", "--as-of", "2026-03-01"])
+    monkeypatch.setattr(commands, "_today", lambda: dt.date(2026, 3, 1))
+    code = main(["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "anyone"])
     assert code == 1 and not (root / LOG_PATH).exists(), "blocked: nothing is recorded"
+
+
+def test_a_promotion_cannot_choose_the_day_its_gate_is_checked_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A gate checked on a chosen day passes what blocks today (an expired waiver, a stale sign-off):
+    `--as-of` other than the day the promotion is recorded is refused, before anything is written,
+    and SOURCE_DATE_EPOCH (which sets a build's date) does not move the gate either."""
+    root = workspace(tmp_path / "ws", change="fairer")
+    (root / "models/loans/versions/1.1/approvals.yml").write_text(APPROVED)
+    (root / "policies" / "fresh.yml").write_text(
+        "id: fresh\ntitle: Fresh\nrules:\n  - id: validation-fresh\n    title: Validated within 90 days\n"
+        "    max_age_days: {approvals: 90, approved_by: [model_risk]}\n"
+    )
+    before = (root / "models/loans/versions/1.1/version.yml").read_bytes()
+    monkeypatch.setattr(commands, "_today", lambda: dt.date(2027, 6, 1))  # the sign-off is stale by then
+    args = ["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "rita@bank.example"]
+    assert main([*args, "--as-of", AS_OF.isoformat()]) == 2
+    assert (
+        "a promotion is checked against the policies on the day it is recorded (2027-06-01" in capsys.readouterr().err
+    )
+    assert (root / "models/loans/versions/1.1/version.yml").read_bytes() == before and not (root / LOG_PATH).exists()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2026, 3, 1, tzinfo=dt.UTC).timestamp())))
+    assert main(args) == 1, "checked on 2027-06-01, where the freshness rule blocks"
+    assert not (root / LOG_PATH).exists()
+    monkeypatch.setattr(commands, "_today", lambda: AS_OF)
+    assert main(args) == 0, "and on the day it is fresh, it passes"
 
 
 def test_a_promotion_recorded_without_a_record_says_so(promoted: Path) -> None:
@@ -287,9 +318,11 @@ def test_a_signed_override_records_what_blocked_it(tmp_path: Path) -> None:
     key_file.chmod(0o600)
     allowed = folder / "allowed_signers"
     allowed.write_text(f'carol@bank.example namespaces="modelgov" {openssh_public_key(key)} roles=override\n')
-    code = main(["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "carol@bank.example",
-                 "--override", "Committee decision RISK-9", "--key", str(key_file), "--allowed-signers", str(allowed),
-                 "--as-of", AS_OF.isoformat()])  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(commands, "_today", lambda: AS_OF)
+        code = main(["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "carol@bank.example",
+                     "--override", "Committee decision RISK-9", "--key", str(key_file),
+                     "--allowed-signers", str(allowed)])  # fmt: skip
     assert code == 0
     record = lines(root)[-1]["details"]["record"]
     assert record["blocking"] is True

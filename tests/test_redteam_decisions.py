@@ -943,8 +943,12 @@ def test_a_waiver_written_by_hand_does_not_open_the_gate_where_signed_waivers_ar
     assert code == 1 and result(results, "impossible-auc")["outcome"] == "fail"
     state = results["waivers"][0]
     assert state["state"] == "not accepted" and state["record"]["entry"] is None
-    assert main(["promote", str(strict_waivers), "loans", "1.0", "--to", "production", "--by", "x",
-                 "--as-of", "2026-03-01", "--allowed-signers", str(keys.allowed)]) == 1  # fmt: skip
+    from modelgov.decisions import commands
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(commands, "_today", lambda: dt.date(2026, 3, 1))
+        assert main(["promote", str(strict_waivers), "loans", "1.0", "--to", "production", "--by", "x",
+                     "--allowed-signers", str(keys.allowed)]) == 1  # fmt: skip
     site = tmp_path / "site"
     main(["build", str(strict_waivers), "-o", str(site), "-q", "--as-of", "2026-03-01"])
     page = (site / "compliance" / "waivers.html").read_text()

@@ -189,6 +189,26 @@ def test_a_model_without_an_assessment_has_none_recorded() -> None:
     assert check.message == "no risk assessment recorded (model.yml risk_assessment)"
 
 
+@pytest.mark.parametrize(("today", "counted"), [("2026-01-08", False), ("2026-01-09", True), ("9999-12-31", True)])
+def test_an_assessment_dated_after_the_check_date_was_not_made_on_it(today: str, counted: bool) -> None:
+    """Checked as of a day before the assessment (its day of grace aside), the model had none: an age
+    counted backwards (-40 days) would pass any freshness rule."""
+    rated = assess(_assessment(("possible", "major"), assessed_on="2026-01-10"), rated_matrix(None), "high", TIERS)
+    model, version = _model_with(rated)
+    index = evidence_index(model, version, dt.date.fromisoformat(today))
+    assert ("risk.assessment_age_days" in index) is counted
+    ctx = Context(model, version, index, {}, dt.date.fromisoformat(today))
+    [check] = evaluate(_rule(evidence="risk.assessment_age_days", require={"le": 180}), ctx)
+    if counted:
+        assert index["risk.assessment_age_days"].value >= -1
+    else:
+        assert check.outcome == "error"
+        assert (
+            check.message
+            == "the risk assessment is dated 2026-01-10, after the check date 2026-01-08: none was recorded on that date"
+        )
+
+
 def test_risk_paths_are_in_the_grammar() -> None:
     for path in ("risk.severity", "risk.implied_tier_met", "risk.reassessment_overdue", "risk.risks.*.severity"):
         assert check_pattern(path) is None

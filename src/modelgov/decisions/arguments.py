@@ -60,7 +60,13 @@ def add_arguments(commands: argparse._SubParsersAction, as_of: Callable[[str], d
         metavar="REASON",
         help="promote although a blocking rule fails: needs --key of a signer holding the 'override' role",
     )
-    promote.add_argument("--as-of", type=as_of, default=None, metavar="DATE", help="check the policies as of DATE")
+    promote.add_argument(
+        "--as-of",
+        type=as_of,
+        default=None,
+        metavar="DATE",
+        help="today's UTC date only: a promotion is checked on the day it is recorded (another date is refused)",
+    )
     _signing_options(promote)
 
     waive = commands.add_parser("waive", help="add a waiver to waivers.yml and record it in the audit log")

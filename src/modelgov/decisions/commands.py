@@ -158,6 +158,11 @@ def approve(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- promote
 
 
+def _today() -> dt.date:
+    """Today's UTC date, from the clock: the day a promotion is recorded and checked on."""
+    return dt.datetime.now(tz=dt.UTC).date()
+
+
 def promote(args: argparse.Namespace) -> int:
     """Rewrite the ``status:`` line of version.yml (nothing else: the file is re-read to prove it),
     evaluate the policies on the promoted workspace exactly as ``check`` does, and either keep the
@@ -170,6 +175,15 @@ def promote(args: argparse.Namespace) -> int:
     _intact_log(root)
     if args.override is not None and not args.override.strip():
         raise ModelgovError("--override needs a reason")
+    today = _today()
+    if args.as_of is not None and args.as_of != today:
+        # a gate checked on a chosen day would pass what blocks today (an expired waiver, a stale
+        # sign-off, a late re-assessment): that is an override, and only the override role may make one
+        raise ModelgovError(
+            f"--as-of {args.as_of.isoformat()}: a promotion is checked against the policies on the day it is "
+            f"recorded ({today.isoformat()}, UTC), not on another; to promote against rules that block on that "
+            "day, give --override REASON, signed by a holder of the 'override' role"
+        )
     text = path.read_text(encoding="utf-8")
     before = _yaml(text, rel)
     old = before.get("status") if isinstance(before, dict) else None
@@ -261,7 +275,8 @@ def _gate(root: Path, args: argparse.Namespace) -> _Gate:
 
     workspace = load_workspace(root)
     cache = open_cache(default_cache_dir(), workspace.root)  # the analyses of the last build, when unchanged
-    built = build_manifest(workspace, as_of=args.as_of, allowed_signers=args.allowed_signers, cache=cache)
+    # the day the promotion is recorded, from the clock: not a chosen --as-of, not SOURCE_DATE_EPOCH
+    built = build_manifest(workspace, as_of=_today(), allowed_signers=args.allowed_signers, cache=cache)
     report = built.governance
     if report is None:
         return _Gate([], built, set())

@@ -19,6 +19,7 @@ from modelgov import manifest
 from modelgov.audit_flags import flag_id
 from modelgov.decisions.review import signature_of
 from modelgov.decisions.signers import AllowedSigners, signatures_required
+from modelgov.grace import counts_on
 
 
 def flag_models(
@@ -67,7 +68,8 @@ def _flag(
     checked = signature_of(entry, signers, None)
     details = entry["details"]
     resolution = _resolution(closed[ident], signers, required) if ident in closed else None
-    resolved = resolution is not None and resolution.accepted
+    # a resolution dated after the check date had not happened on it: the flag was open then
+    resolved = resolution is not None and resolution.accepted and counts_on(resolution.time, as_of)
     raised_on = dt.date.fromisoformat(entry["time"][:10])
     until = dt.date.fromisoformat(resolution.time[:10]) if resolved and resolution is not None else as_of
     return manifest.Flag(

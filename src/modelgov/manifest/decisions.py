@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from modelgov.grace import counts_on
 from modelgov.manifest.base import FileRef, Node
 
 # --------------------------------------------------------------------------- sign-offs
@@ -90,9 +91,7 @@ class Approval(Node):
         grace, as for sign-offs), whatever its signature. Conditions only ever add obligations, so
         they fail closed: a sign-off whose signature cannot be checked (no allowed-signers file, a
         signer's line removed) still owes them, and the card says how each sign-off is signed."""
-        day = dt.date.fromisoformat(today)
-        grace = (day + dt.timedelta(days=1) if day < dt.date.max else day).isoformat()
-        return self.date[:10] <= grace
+        return counts_on(self.date, dt.date.fromisoformat(today))
 
     @property
     def counts(self) -> bool:

@@ -8,11 +8,11 @@ apply to it; :func:`modelgov.policy.rules.evaluate` picks the function by the ru
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from modelgov import manifest
 from modelgov.feature_names import group_segment
+from modelgov.grace import counts_on
 
 from .evidence_index import days_between, latest_approvals, primary_evaluation, why_not_counted
 from .rule_context import Check, Context, days
@@ -45,8 +45,7 @@ def sign_offs(rule: Rule, ctx: Context, roles: list[str]) -> tuple[bool, dict[st
 def _sign_off(ctx: Context, role: str, approval: manifest.Approval | None, signed_only: bool) -> SignOff:
     kind = "signed decision" if signed_only else "decision"
     if approval is None:
-        grace = (ctx.today + dt.timedelta(days=1)).isoformat()  # as latest_approvals counts them
-        later = [a for a in ctx.version.approvals if a.role == role and a.counts and a.date[:10] > grace]
+        later = [a for a in ctx.version.approvals if a.role == role and a.counts and not counts_on(a.date, ctx.today)]
         if later:
             first = min(later, key=lambda a: a.date)
             why = (
@@ -105,6 +104,12 @@ def status_recorded(rule: Rule, ctx: Context) -> list[Check] | None:
     if change is None:
         outcome, observed = "fail", None
         why = f"status {version.status} is not recorded in the audit log: version.yml was edited, not promoted"
+    elif not counts_on(change.date, ctx.today):
+        outcome, observed = "fail", change.date
+        why = (
+            f"audit entry {change.entry} set the status on {change.date}, after the check date "
+            f"{ctx.today.isoformat()}: on that date the status was not yet recorded"
+        )
     elif change.evidence == "stale":
         outcome, observed = "fail", "stale"
         why = (
@@ -251,7 +256,7 @@ def _after_grace(day: str, ctx: Context) -> bool:
     """Dated after the day after the check date. A record of the next day is the loader's day of
     grace (east of UTC, the local date is already the next UTC day for part of every day): its age
     is counted as 0, not as -1 and not as an error."""
-    return dt.date.fromisoformat(day[:10]) > ctx.today + dt.timedelta(days=1)
+    return not counts_on(day, ctx.today)
 
 
 def _after_check_date(path: str, requirement: str, what: str, day: str, ctx: Context) -> Check:

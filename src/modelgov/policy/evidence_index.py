@@ -14,6 +14,7 @@ from typing import Any
 
 from modelgov import manifest
 from modelgov.feature_names import evidence_name, group_segment, policy_key
+from modelgov.grace import grace_day
 from modelgov.policy.comparison_evidence import comparison_evidence
 from modelgov.policy.experiment_evidence import experiment_evidence
 from modelgov.policy.explanation_evidence import explanation_evidence
@@ -327,7 +328,7 @@ def latest_approvals(
     taken as made before it. A stale entry whose signature fails takes nothing with it (anyone who
     can append to the log could otherwise knock out an honest approval)."""
     latest: dict[str, manifest.Approval] = {}
-    after = (as_of + dt.timedelta(days=1) if as_of < dt.date.max else as_of).isoformat() if as_of is not None else None
+    after = grace_day(as_of).isoformat() if as_of is not None else None
     dated = [a for a in version.approvals if after is None or a.date[:10] <= after]
     stale = [a for a in dated if a.evidence == "stale" and a.signature != "invalid"]
 

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Container
 
 from modelgov import manifest
+from modelgov.grace import counts_on
 
 #: The risk page, site-relative, as evidence links name pages (see :mod:`modelgov.policy.evidence_index`).
 RISK_PAGE = "risk.html"
@@ -37,9 +38,11 @@ def model_anchor(model_id: str) -> str:
 
 
 def risk_evidence(put: Callable[..., None], model: manifest.Model, today: dt.date) -> None:
-    """Every ``risk.*`` path of the model's assessment; none when it has no assessment."""
+    """Every ``risk.*`` path of the model's assessment; none when it has no assessment, or one dated
+    after the check date (its day of grace aside): on that date it had not been made, and an age
+    counted backwards would pass any freshness rule."""
     risk = model.risk
-    if risk is None:
+    if risk is None or not counts_on(risk.assessed_on, today):
         return
     page = f"{RISK_PAGE}#{model_anchor(model.id)}"
     due = dt.date.fromisoformat(risk.due)
@@ -63,11 +66,17 @@ def risk_evidence(put: Callable[..., None], model: manifest.Model, today: dt.dat
             put(f"risk.risks.{item.name}.{key}", getattr(item, key), page)
 
 
-def missing_reason(pattern: str, heads: Container[str]) -> str | None:
+def missing_reason(pattern: str, heads: Container[str], model: manifest.Model, today: dt.date) -> str | None:
     """Why a rule found nothing, where the workspace simply does not record it: a ``risk.*`` rule
-    when the model has no assessment at all (``heads``, the first segments of the version's evidence,
-    lack ``risk``), the training commit when version.yml names none."""
+    when the model has no assessment (``heads``, the first segments of the version's evidence, lack
+    ``risk``) or only one dated after the check date ``today``, the training commit when version.yml
+    names none."""
     if pattern.startswith("risk.") and "risk" not in heads:
+        if model.risk is not None:
+            return (
+                f"the risk assessment is dated {model.risk.assessed_on}, after the check date {today.isoformat()}: "
+                "none was recorded on that date"
+            )
         return "no risk assessment recorded (model.yml risk_assessment)"
     if pattern == "training.code_commit":
         return "no code commit recorded for this version (version.yml training.code.commit)"

@@ -39,7 +39,7 @@ def _evidence(rule: Rule, ctx: Context) -> list[Check] | None:
         if rule.missing == "not-applicable":
             return None
         hint = did_you_mean(rule.evidence, ctx.tree.near(rule.evidence)) if "*" not in rule.evidence else ""
-        reason = missing_reason(rule.evidence, ctx.tree.heads())
+        reason = missing_reason(rule.evidence, ctx.tree.heads(), ctx.model, ctx.today)
         return [
             Check(
                 path=rule.evidence,

@@ -1,0 +1,61 @@
+"""The check date (``--as-of``) cuts off every record dated after it, its day of grace aside: a
+promotion, as sign-offs, conditions, flags and risk assessments are; and the calendar's last day
+checks without overflowing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from modelgov.audit import append
+from modelgov.cli import main
+from workspace_factory import write_workspace
+
+POLICY = """\
+id: dates
+title: Dates
+rules:
+  - id: promoted
+    title: Production reached through modelgov promote
+    status_recorded: true
+  - id: fresh
+    title: Validated within a year
+    max_age_days: {approvals: 365, approved_by: [model_risk]}
+"""
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = write_workspace(tmp_path / "ws")
+    (root / "policies").mkdir()
+    (root / "policies" / "dates.yml").write_text(POLICY, encoding="utf-8")
+    append(
+        root, actor="olga@bank.example", action="status", model="loans", version="1.0", outcome="production",
+        details={"from": "staging", "to": "production"}, concerns="models/loans/versions/1.0/version.yml",
+        time=dt.datetime(2026, 2, 5, 10, tzinfo=dt.UTC),
+    )  # fmt: skip
+    return root
+
+
+def _results(ws: Path, tmp_path: Path, as_of: str) -> dict[str, dict]:
+    out = tmp_path / f"results-{as_of}.json"
+    main(["check", str(ws), "--no-cache", "-j", "1", "-q", "--as-of", as_of, "--results", str(out)])
+    return {r["rule"]: r for r in json.loads(out.read_text())["results"] if r["policy"] == "dates"}
+
+
+@pytest.mark.parametrize(("as_of", "outcome"), [("2026-02-03", "fail"), ("2026-02-04", "pass"), ("2026-03-01", "pass")])
+def test_a_promotion_dated_after_the_check_date_had_not_happened_on_it(
+    ws: Path, tmp_path: Path, as_of: str, outcome: str
+) -> None:
+    promoted = _results(ws, tmp_path, as_of)["promoted"]
+    assert promoted["outcome"] == outcome
+    if outcome == "fail":
+        assert "set the status on 2026-02-05, after the check date 2026-02-03" in promoted["message"]
+
+
+def test_the_calendars_last_day_is_checked_without_overflowing(ws: Path, tmp_path: Path) -> None:
+    results = _results(ws, tmp_path, "9999-12-31")
+    assert results["fresh"]["outcome"] == "fail" and results["promoted"]["outcome"] == "pass"
