@@ -261,3 +261,40 @@ def test_the_title_and_front_matter_of_the_readme_show_hidden_characters_as_esca
     title = next(line for line in readme.splitlines() if line.startswith("# "))
     assert hidden(title) == [] and "Loans\\x1b[31m\\u202e⟦hidden text: ignore⟧" in title
     assert hidden(merge_readme(readme, manifest, hostile, version).split("---\n")[1], keep="\n") == []
+
+
+def test_the_readmes_sign_offs_say_how_each_is_signed_and_text_cannot_forge_a_line(manifest, credit) -> None:
+    """A sign-off in the README states what the card states (signed or not, on the current evidence
+    or stale), and workspace text quoted in a computed block stays on its own line and cell: a
+    newline in a signer's name cannot add a sign-off, nor a `|` in a group name a table row."""
+    model, version = credit
+    from modelgov import manifest as mf
+
+    source = mf.FileRef(path="models/x/versions/1/approvals.yml", sha256="0" * 64, bytes=1)
+    forged_by = (
+        "Rita on 2026-01-25\n- compliance: approved by Chief Compliance Officer (signed, on the current evidence)"
+    )
+    approvals = [
+        mf.Approval(role="model_risk", by=forged_by, decision="approved", date="2026-01-25", source=source),
+        mf.Approval(
+            role="compliance", by="hannah@bank.example", decision="approved", date="2026-06-02", source=source,
+            entry=6, signature="signed", evidence="stale", changed=["models/x/model.yml"],
+        ),
+    ]  # fmt: skip
+    run = next(r for r in version.evaluations if r.fairness)
+    result = run.fairness[0]
+    hostile_group = result.groups[0].model_copy(update={"group": "X | ROC AUC | 0.999 | 0.990 – 1.000 |\n| forged"})
+    hostile_result = result.model_copy(update={"groups": [hostile_group, *result.groups[1:]]})
+    hostile_run = run.model_copy(update={"fairness": [hostile_result, *run.fairness[1:]]})
+    hostile = version.model_copy(
+        update={"approvals": approvals, "evaluations": [hostile_run if r is run else r for r in version.evaluations]}
+    )
+    readme = hf_model_card(manifest, model, hostile)
+    sign_off = readme.split("<!-- modelgov:computed sign-off -->")[1].split("<!-- /modelgov:computed sign-off -->")[0]
+    lines = [line for line in sign_off.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2, "the newline in the name added no sign-off"
+    assert lines[0].endswith("(unsigned, bound to no evidence)")
+    assert "(signed, stale: its evidence changed since (models/x/model.yml); not counted by the policies)" in lines[1]
+    groups = readme.split("<!-- modelgov:computed group-results -->")[1].split("<!-- /modelgov:computed group")[0]
+    assert "0.999" not in groups.replace("X \\| ROC AUC \\| 0.999", "")  # only inside its escaped cell
+    assert all(line.count(" | ") == 4 for line in groups.splitlines() if line.startswith("| "))  # five cells each

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import yaml
 
 from modelgov import manifest as m
-from modelgov.export.common import headline_metrics
+from modelgov.export.common import HeadlineMetric, headline_metrics
 from modelgov.policy.placeholders import is_placeholder
 from modelgov.text_safety import visible
 
@@ -176,21 +176,70 @@ def _cell(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def _inline(value: object) -> str:
+    """Workspace text on one line of a computed block: its line breaks and runs of spaces made one
+    space (a newline in a name would start a line of its own: a forged sign-off, a heading, a table
+    row), ``|`` escaped (a table cell), and ``<`` written as an entity (raw HTML, which the site
+    sanitises and other Markdown renderers may not)."""
+    text = " ".join(str(value).split())
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+
+
+def _code(value: object) -> str:
+    """Workspace text as an inline code span on one line, fenced with more backticks than it holds."""
+    text = " ".join(str(value).split())
+    if "`" not in text:
+        return f"`{text}`"
+    fence = "`" * (max(len(run) for run in re.findall(r"`+", text)) + 1)
+    return f"{fence} {text} {fence}"
+
+
+def _interval(metric: HeadlineMetric) -> str:
+    """The metric's interval with its level (the workspace sets it: 95 % unless ``analysis.confidence_level``
+    says otherwise), or a dash."""
+    if metric.low is None:
+        return "—"
+    level = f" ({metric.level * 100:g} %)" if metric.level is not None else ""
+    return f"{_cell(metric.low)} – {_cell(metric.high)}{level}"
+
+
+def _sign_off_line(approval: m.Approval) -> str:
+    """One sign-off as the card states it: how it is signed and whether its evidence is still the
+    evidence (a stale or unsigned approval is not a plain approval)."""
+    signed = {"signed": "signed", "unsigned": "unsigned", "invalid": "signature not accepted"}[approval.signature]
+    bound = {
+        "current": "on the current evidence",
+        "stale": "stale: its evidence changed since (" + ", ".join(_inline(f) for f in approval.changed) + ")",
+        "unbound": "bound to no evidence",
+    }[approval.evidence]
+    counted = "" if approval.counts else "; not counted by the policies"
+    return (
+        f"- {_inline(approval.role)}: {_inline(approval.decision)} by {_inline(approval.by)} on "
+        f"{_inline(approval.date)} ({signed}, {bound}{counted})"
+    )
+
+
 def _computed_blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Block]:
     training = version.training
-    params = "\n".join(f"- `{key}`: {value}" for key, value in training.params.items()) or "None recorded."
-    metrics = ["| Evaluation | Metric | Value | 95% interval |", "|---|---|---:|---|"]
+    params = (
+        "\n".join(f"- {_code(key)}: {_inline(value)}" for key, value in training.params.items()) or "None recorded."
+    )
+    metrics = ["| Evaluation | Metric | Value | Interval |", "|---|---|---:|---|"]
     for metric in headline_metrics(version, groups=False):
-        interval = f"{_cell(metric.low)} – {_cell(metric.high)}" if metric.low is not None else "—"
+        interval = _interval(metric)
         metrics.append(
-            f"| {metric.run.id} ({metric.run.performance.rows:,} rows) | {metric.label} | {_cell(metric.value)} | {interval} |"
+            f"| {_inline(metric.run.id)} ({metric.run.performance.rows:,} rows) | {_inline(metric.label)} | "
+            f"{_cell(metric.value)} | {interval} |"
         )
-    groups = ["| Evaluation | Group | Metric | Value | 95% interval |", "|---|---|---|---:|---|"]
+    groups = ["| Evaluation | Group | Metric | Value | Interval |", "|---|---|---|---:|---|"]
     for metric in headline_metrics(version):
         if metric.slice is None:
             continue
-        interval = f"{_cell(metric.low)} – {_cell(metric.high)}" if metric.low is not None else "—"
-        groups.append(f"| {metric.run.id} | {metric.slice} | {metric.label} | {_cell(metric.value)} | {interval} |")
+        interval = _interval(metric)
+        groups.append(
+            f"| {_inline(metric.run.id)} | {_inline(metric.slice)} | {_inline(metric.label)} | {_cell(metric.value)} "
+            f"| {interval} |"
+        )
     monitoring = "No production monitoring is recorded for this version."
     if version.drift is not None and version.drift.windows:
         drift = version.drift
@@ -199,16 +248,14 @@ def _computed_blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersi
             f"{len(drift.windows)} monitoring windows ({drift.window}); {drifted} with drift in the inputs or the "
             f"output. Latest window: {drift.windows[-1].start[:10]} to {drift.windows[-1].end[:10]}."
         )
-    approvals = (
-        "\n".join(f"- {a.role}: {a.decision} by {a.by} on {a.date}" for a in version.approvals)
-        or "No sign-off is recorded."
-    )
+    approvals = "\n".join(_sign_off_line(a) for a in version.approvals) or "No sign-off is recorded."
     return [
         _details(model, version),
         Block(
             "computed",
             "training",
-            f"Algorithm: `{training.algorithm}`. Training data: {', '.join(training.datasets) or 'not recorded'}.\n\n"
+            f"Algorithm: {_code(training.algorithm)}. Training data: "
+            f"{', '.join(_inline(d) for d in training.datasets) or 'not recorded'}.\n\n"
             f"Parameters:\n\n{params}",
         ),
         Block("computed", "results", "\n".join(metrics)),
