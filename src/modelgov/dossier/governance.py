@@ -12,7 +12,7 @@ from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
 from modelgov.render.compliance_outcomes import OUTCOMES, blocks, observed_text, shown_outcome
-from modelgov.render.condition_views import DUE_SOON_DAYS, MAX_ROWS_SHOWN, condition_rows
+from modelgov.render.condition_views import DUE_SOON_DAYS, MAX_ROWS_SHOWN, condition_rows, due_words
 from modelgov.render.lineage_svg import lineage_svg
 from modelgov.render.policy_views import version_results
 from modelgov.render.risk_views import as_of
@@ -349,5 +349,5 @@ def lineage_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
 
 def _due_in(days: int) -> str:
     """How soon an open condition falls due, strong within :data:`DUE_SOON_DAYS` days."""
-    words = "due that day" if days == 0 else f"due in {num(days)} day{'s' if days != 1 else ''}"
+    words = due_words(days)
     return f", <strong>{words}</strong>" if days <= DUE_SOON_DAYS else f", {words}"

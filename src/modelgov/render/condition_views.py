@@ -84,6 +84,11 @@ def due_soon(row: ConditionRow) -> bool:
     return row.days_to_due is not None and row.days_to_due <= DUE_SOON_DAYS
 
 
+def due_words(days: int) -> str:
+    """How soon an open condition falls due, ``days`` from the check date."""
+    return "due that day" if days == 0 else f"due in {days:,} day{'s' if days != 1 else ''}"
+
+
 def _source(approval: Approval) -> str:
     """Where the sign-off that set a condition is written, and how it is signed."""
     if approval.entry is None:

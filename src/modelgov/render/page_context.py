@@ -402,6 +402,7 @@ class PageContext:
             "fleet_conditions": lambda: condition_views.fleet_conditions(self.manifest),
             "MAX_CONDITION_ROWS": condition_views.MAX_ROWS_SHOWN,
             "DUE_SOON_DAYS": condition_views.DUE_SOON_DAYS,
+            "due_words": condition_views.due_words,
             "bias_audit_link": self.bias_audit_link,
             "bias_audit_csv_link": self.bias_audit_csv_link,
             "bias_audits": lambda: [

@@ -200,8 +200,9 @@ class ManifestSubject(Subject):
 
     @property
     def check_date(self) -> dt.date:
-        """The day ages, expiries and due dates are judged on: ``as_of``, else the build's UTC date."""
-        return self.as_of or dt.date.fromisoformat(self.manifest.built_at[:10])
+        """The day ages, expiries and due dates are judged on, as the manifest records it (``as_of``,
+        else the build's UTC date: :func:`~modelgov.stages.records.manifest_of`)."""
+        return dt.date.fromisoformat(self.manifest.check_date())
 
     @functools.cached_property
     def signers(self) -> AllowedSigners | None:
