@@ -34,7 +34,9 @@ def promoted_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "models/loans/versions/1.1/approvals.yml").write_text(APPROVED)
     args = ["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "rita@bank.example"]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(commands, "_today", lambda: AS_OF)  # the gate is checked on the day it is recorded
+        patch.setattr(
+            commands, "_now", lambda: dt.datetime.combine(AS_OF, dt.time(12), dt.UTC)
+        )  # the gate is checked on the day it is recorded
         assert main([*args, "--comment", "Fewer false alarms for men"]) == 0
     return root
 
@@ -106,7 +108,10 @@ def test_the_card_and_the_model_page_show_the_record(promoted: Path) -> None:
     assert "**Compared with the live version 1&#46;0** on the same 400 rows" in section
     assert "| ROC AUC | 0.995 | 0.992 | +0.003 | +0.001 to +0.007 |" in section
     assert "| Demographic parity difference by sex |" in section
-    assert "**Policies at the decision:** nothing blocked; 2 rule results: 2 passed." in section
+    assert (
+        f"**Policies at the decision** (checked as of {AS_OF.isoformat()}): nothing blocked; 2 rule results: 2 passed."
+        in section
+    )
     assert "| model&#95;risk | approved (2026-02-20) | Rita Reviewer |" in section
     assert "unchanged, and this build's comparison gives the recorded numbers" in section
     history = pages["models/loans/index.md"]
@@ -252,7 +257,7 @@ def test_a_record_in_an_approval_entry_breaks_the_chain(promoted: Path) -> None:
 
 def test_a_blocked_promotion_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = workspace(tmp_path / "ws", change="worse")  # non-inferiority fails; nobody signed off
-    monkeypatch.setattr(commands, "_today", lambda: dt.date(2026, 3, 1))
+    monkeypatch.setattr(commands, "_now", lambda: dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
     code = main(["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "anyone"])
     assert code == 1 and not (root / LOG_PATH).exists(), "blocked: nothing is recorded"
 
@@ -270,7 +275,9 @@ def test_a_promotion_cannot_choose_the_day_its_gate_is_checked_on(
         "    max_age_days: {approvals: 90, approved_by: [model_risk]}\n"
     )
     before = (root / "models/loans/versions/1.1/version.yml").read_bytes()
-    monkeypatch.setattr(commands, "_today", lambda: dt.date(2027, 6, 1))  # the sign-off is stale by then
+    monkeypatch.setattr(
+        commands, "_now", lambda: dt.datetime(2027, 6, 1, 12, tzinfo=dt.UTC)
+    )  # the sign-off is stale by then
     args = ["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "rita@bank.example"]
     assert main([*args, "--as-of", AS_OF.isoformat()]) == 2
     assert (
@@ -280,8 +287,22 @@ def test_a_promotion_cannot_choose_the_day_its_gate_is_checked_on(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2026, 3, 1, tzinfo=dt.UTC).timestamp())))
     assert main(args) == 1, "checked on 2027-06-01, where the freshness rule blocks"
     assert not (root / LOG_PATH).exists()
-    monkeypatch.setattr(commands, "_today", lambda: AS_OF)
+    monkeypatch.setattr(commands, "_now", lambda: dt.datetime.combine(AS_OF, dt.time(12), dt.UTC))
     assert main(args) == 0, "and on the day it is fresh, it passes"
+
+
+def test_a_record_checked_on_another_day_than_it_was_recorded_says_so(promoted: Path) -> None:
+    """An entry written by hand (or by an older modelgov) can carry a record checked on a chosen day:
+    the card says the gate was not checked on the policies of the day the promotion was recorded."""
+    [entry] = lines(promoted)
+    entry["details"]["record"]["as_of"] = "2026-01-02"
+    write_lines(promoted, rechain([entry]))
+    _, built = version_of(promoted, "1.1")
+    card = next(p.markdown for p in render_pages(built) if p.path == "models/loans/1.1/index.md")
+    assert (
+        f"**Policies at the decision** (checked as of 2026-01-02, **not on {AS_OF.isoformat()}, the day it was "
+        "recorded**: the gate was not checked on the policies of that day): nothing blocked" in card
+    )
 
 
 def test_a_promotion_recorded_without_a_record_says_so(promoted: Path) -> None:
@@ -319,7 +340,7 @@ def test_a_signed_override_records_what_blocked_it(tmp_path: Path) -> None:
     allowed = folder / "allowed_signers"
     allowed.write_text(f'carol@bank.example namespaces="modelgov" {openssh_public_key(key)} roles=override\n')
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(commands, "_today", lambda: AS_OF)
+        patch.setattr(commands, "_now", lambda: dt.datetime.combine(AS_OF, dt.time(12), dt.UTC))
         code = main(["promote", str(root), "loans", "1.1", "--to", "staging", "--by", "carol@bank.example",
                      "--override", "Committee decision RISK-9", "--key", str(key_file),
                      "--allowed-signers", str(allowed)])  # fmt: skip

@@ -946,7 +946,7 @@ def test_a_waiver_written_by_hand_does_not_open_the_gate_where_signed_waivers_ar
     from modelgov.decisions import commands
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(commands, "_today", lambda: dt.date(2026, 3, 1))
+        patch.setattr(commands, "_now", lambda: dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
         assert main(["promote", str(strict_waivers), "loans", "1.0", "--to", "production", "--by", "x",
                      "--allowed-signers", str(keys.allowed)]) == 1  # fmt: skip
     site = tmp_path / "site"

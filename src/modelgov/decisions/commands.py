@@ -158,9 +158,9 @@ def approve(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- promote
 
 
-def _today() -> dt.date:
-    """Today's UTC date, from the clock: the day a promotion is recorded and checked on."""
-    return dt.datetime.now(tz=dt.UTC).date()
+def _now() -> dt.datetime:
+    """The time a promotion is recorded at, from the clock; its UTC date is the day it is checked on."""
+    return dt.datetime.now(tz=dt.UTC)
 
 
 def promote(args: argparse.Namespace) -> int:
@@ -175,7 +175,8 @@ def promote(args: argparse.Namespace) -> int:
     _intact_log(root)
     if args.override is not None and not args.override.strip():
         raise ModelgovError("--override needs a reason")
-    today = _today()
+    now = _now()
+    today = now.date()
     if args.as_of is not None and args.as_of != today:
         # a gate checked on a chosen day would pass what blocks today (an expired waiver, a stale
         # sign-off, a late re-assessment): that is an override, and only the override role may make one
@@ -203,7 +204,7 @@ def promote(args: argparse.Namespace) -> int:
         details: dict[str, Any] = {"from": old, "to": args.to}
         gate = None
         if args.to in ("staging", "production"):
-            gate = _gate(root, args)
+            gate = _gate(root, args, today)
             blocked = gate.blocking
             if blocked and args.override is None:
                 raise _Blocked(blocked)
@@ -227,6 +228,7 @@ def promote(args: argparse.Namespace) -> int:
             concerns=rel,
             evidence=evidence.files,
             sign=sign_entry,
+            time=now,  # the day its gate was checked on
         )
     except _Blocked as exc:
         _write(path, text)
@@ -264,7 +266,7 @@ class _Blocked(Exception):
         self.rules = rules
 
 
-def _gate(root: Path, args: argparse.Namespace) -> _Gate:
+def _gate(root: Path, args: argparse.Namespace, today: dt.date) -> _Gate:
     """The version's blocking results, evaluated as ``check`` evaluates them on the promoted
     workspace; ``status_recorded`` rules are left out (the entry they ask for is the one this
     promotion writes), unless they require a signature and the promotion is unsigned."""
@@ -276,7 +278,7 @@ def _gate(root: Path, args: argparse.Namespace) -> _Gate:
     workspace = load_workspace(root)
     cache = open_cache(default_cache_dir(), workspace.root)  # the analyses of the last build, when unchanged
     # the day the promotion is recorded, from the clock: not a chosen --as-of, not SOURCE_DATE_EPOCH
-    built = build_manifest(workspace, as_of=_today(), allowed_signers=args.allowed_signers, cache=cache)
+    built = build_manifest(workspace, as_of=today, allowed_signers=args.allowed_signers, cache=cache)
     report = built.governance
     if report is None:
         return _Gate([], built, set())

@@ -248,6 +248,7 @@ class Manifest(Node):
     built_at: str = Field(description="UTC build time; from SOURCE_DATE_EPOCH when set.")
     as_of: str | None = Field(
         None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
         description="The check date (`--as-of`, else the build's UTC date): ages, expiries and due dates are "
         "judged on it, with or without policies. None in a manifest written before it was recorded "
         "(`governance.as_of`, else the build date, is then used).",
