@@ -488,6 +488,31 @@ def test_junit_validates_and_counts_match(built: manifest.Manifest) -> None:
     assert len(csv_rows) == 7 and csv_rows[0].startswith("model,version,policy,rule")
 
 
+def test_junit_stays_parseable_and_the_csv_keeps_cells_whole_whatever_a_title_or_message_holds(
+    built: manifest.Manifest,
+) -> None:
+    """XML 1.0 cannot hold U+FFFE, U+FFFF or a lone surrogate: one in a rule's title made the whole
+    report unparseable for a CI viewer. And a spreadsheet whose list separator is `;` splits an
+    unquoted cell at it, where the next piece would start a formula."""
+    import csv
+    import io
+
+    title = "Gap \ufffe under \uffff limit;=1+2;@SUM(1);-2+3"
+    report = run(built, policy({**rule("fails", **FAILING), "title": title}))
+    root = ET.fromstring(junit_xml(report))  # parses
+    case = next(root.iter("testcase"))
+    assert case.get("name") == "fails: Gap \\ufffe under \\uffff limit;=1+2;@SUM(1);-2+3"
+    message = "spoken;=1+2;@SUM(1)"
+    forged = report.model_copy(update={"results": [r.model_copy(update={"message": message}) for r in report.results]})
+    text = results_csv(forged)
+    assert "spoken;'=1+2;'@SUM(1)" in text  # split at the semicolons, no piece is a formula
+    for delimiter in (",", ";"):
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            assert not any(cell.startswith(("=", "+", "@")) for cell in row), (delimiter, row)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][7] == "spoken;'=1+2;'@SUM(1)" and len({len(row) for row in rows}) == 1
+
+
 def write_policy(root: Path, text: str) -> None:
     (root / "policies").mkdir(exist_ok=True)
     (root / "policies" / "gate.yml").write_text(text)

@@ -512,7 +512,8 @@ def test_progress_lines_show_controls_as_escapes(capsys: pytest.CaptureFixture[s
         ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
-        ("\t=1", "'\t=1"),
+        ("\t=1", "'\t'=1"),  # a spreadsheet splitting at tabs would start a cell at the '=' too
+        ("ok;=1+2", "ok;'=1+2"),  # or at semicolons
         ("\r=1", "\\x0d=1"),
         ("-0.03", "-0.03"),
         ("+1.5e3", "+1.5e3"),

@@ -262,6 +262,10 @@ def drawn(text: str) -> str:
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
+#: Where a spreadsheet whose list separator is not the comma (a semicolon in German or French
+#: locales, a tab) splits a cell: it does so wherever one stands, quoted or not, so the piece after
+#: one must not start a formula either.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;\t])(?=[=+\-@])")
 
 
 def spreadsheet_cell(value: object) -> object:
@@ -271,10 +275,12 @@ def spreadsheet_cell(value: object) -> object:
     ``'`` (OWASP's advice: ``=HYPERLINK(…)`` in a rule title would otherwise become a live formula
     in the reviewer's spreadsheet); its control characters are shown as escapes. Numbers stay
     numbers, including negative ones written as strings (``-0.03`` is a value, not a formula).
+    A semicolon or tab followed by one of those characters gets the ``'`` too (``ok;'=1+2``): a
+    spreadsheet that splits at semicolons or tabs would start a cell there.
     """
     if not isinstance(value, str):
         return value
-    text = visible(value, keep="\n\t")
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", visible(value, keep="\n\t"))
     if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
         return "'" + text
     return text

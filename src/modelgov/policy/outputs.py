@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from xml.etree import ElementTree as ET
 
@@ -79,6 +80,17 @@ def _detail(result: manifest.PolicyResult) -> str:
     return "\n".join(lines)
 
 
+#: What XML 1.0 cannot hold once control characters are escaped: the noncharacters U+FFFE and U+FFFF
+#: and lone surrogates. A parser refuses the whole report at the first one.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    """``value`` with control characters (:func:`~modelgov.text_safety.visible`) and the code points
+    XML 1.0 does not allow shown as escapes (``\\ufffe``)."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", visible(value))
+
+
 def junit_xml(report: manifest.GovernanceReport) -> str:
     """One ``<testsuite>`` per policy, one ``<testcase>`` per model version × rule: ``fail`` (and
     ``warn`` when warnings block) are failures, ``error`` errors, ``waived`` and ``not-applicable``
@@ -126,9 +138,9 @@ def junit_xml(report: manifest.GovernanceReport) -> str:
     for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(totals[key]))
     for element in root.iter():  # XML 1.0 has no control characters; a CI report must stay parseable
-        element.attrib.update({name: visible(value) for name, value in element.attrib.items()})
+        element.attrib.update({name: _xml_text(value) for name, value in element.attrib.items()})
         if element.text:
-            element.text = visible(element.text)
+            element.text = _xml_text(element.text)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
