@@ -298,3 +298,36 @@ def test_the_readmes_sign_offs_say_how_each_is_signed_and_text_cannot_forge_a_li
     groups = readme.split("<!-- modelgov:computed group-results -->")[1].split("<!-- /modelgov:computed group")[0]
     assert "0.999" not in groups.replace("X \\| ROC AUC \\| 0.999", "")  # only inside its escaped cell
     assert all(line.count(" | ") == 4 for line in groups.splitlines() if line.startswith("| "))  # five cells each
+
+
+@pytest.mark.parametrize(
+    ("front", "words"),
+    [
+        ("license: [unclosed\n", "its front matter is not YAML modelgov can read"),
+        ("!!python/object:os.system ls\n", "its front matter is not YAML modelgov can read"),
+        ("- a list\n- of things\n", "its front matter is a list, not a mapping of keys to values"),
+    ],
+)
+def test_a_readme_whose_front_matter_cannot_be_merged_is_named_and_nothing_is_written(
+    manifest, tmp_path: Path, capsys: pytest.CaptureFixture[str], front: str, words: str
+) -> None:
+    """An error naming the README, not an internal one; and no file of the export changes, not even
+    the versions written before it in the same run (their README and JSON files)."""
+    from modelgov import manifest as manifest_io
+
+    path = tmp_path / "manifest.json"
+    manifest_io.write(manifest, path)
+    out = tmp_path / "out"
+    assert main(["export", str(path), "-o", str(out)]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    last = sorted(p for p in before if p.name == "README.md")[-1]
+    last.write_text(f"---\n{front}---\n\nOur own notes.\n", encoding="utf-8")
+    before[last] = last.read_bytes()
+    for p in before:
+        if p.name != "README.md":
+            p.write_bytes(b"{}\n")  # stale JSON the failed export must not refresh either
+            before[p] = b"{}\n"
+    assert main(["export", str(path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(last) in err and words in err and "nothing was written" in err and "internal error" not in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

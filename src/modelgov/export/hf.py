@@ -328,13 +328,24 @@ def hf_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion)
     return f"---\n{front}---\n\n" + "\n\n".join(parts) + "\n"
 
 
+class ReadmeError(ValueError):
+    """An existing README that cannot be merged without losing what someone wrote in it."""
+
+
 def merge_readme(existing: str, manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str:
     """``existing`` with its computed blocks and computed front-matter keys brought up to date; its
     text blocks, other keys and anything written outside the blocks are kept. Blocks it lacks are
     added at the end, in the template's order."""
     match = _FRONT.match(existing)
-    front = yaml.safe_load(match.group(1)) if match else {}
-    front = front if isinstance(front, dict) else {}
+    try:
+        front = yaml.safe_load(match.group(1)) if match else {}
+    except yaml.YAMLError as exc:
+        raise ReadmeError(f"its front matter is not YAML modelgov can read ({' '.join(str(exc).split())})") from None
+    if front is None:
+        front = {}
+    if not isinstance(front, dict):
+        # a list or a text would be lost if replaced by the computed keys: the user mends it first
+        raise ReadmeError(f"its front matter is a {type(front).__name__}, not a mapping of keys to values")
     body = existing[match.end() :] if match else existing
     fresh = _front_matter(manifest, model, version)
     merged: dict = {}

@@ -3,7 +3,8 @@
 Layout: ``OUT/<model>/<version>/README.md`` (Hugging Face), ``model-card.json`` (Model Card
 Toolkit) and ``bom.cdx.json`` (CycloneDX). An existing ``README.md`` is merged, not replaced (see
 :func:`.hf.merge_readme`); the JSON files are regenerated whole (they hold no human edits). Every
-CycloneDX document is validated before it is written.
+CycloneDX document is validated before it is written, and nothing is written until every file's
+text is made: an export that fails (a README whose front matter does not parse) changes no file.
 """
 
 from __future__ import annotations
@@ -31,30 +32,27 @@ def export(manifest: m.Manifest, out: Path, formats: tuple[str, ...] = FORMATS,
         )
         known = ", ".join(f"{mo.id} {v.version}" for mo in manifest.models for v in mo.versions)
         raise ModelgovError(f"the manifest has no {what} (it has: {known or 'no models'})")
-    written: list[Path] = []
+    pending: list[tuple[Path, str]] = []  # every file's text, made before any is written
     for model, chosen_version in chosen:
         folder = out / slug(model.id) / slug(chosen_version.version)
-        folder.mkdir(parents=True, exist_ok=True)
         if "hf" in formats:
-            from modelgov.export.hf import hf_model_card, merge_readme
+            from modelgov.export.hf import ReadmeError, hf_model_card, merge_readme
 
             readme = folder / "README.md"
-            text = (
-                merge_readme(readme.read_text(encoding="utf-8"), manifest, model, chosen_version)
-                if readme.is_file()
-                else hf_model_card(manifest, model, chosen_version)
-            )
-            readme.write_text(text, encoding="utf-8")
-            written.append(readme)
+            try:
+                text = (
+                    merge_readme(readme.read_text(encoding="utf-8"), manifest, model, chosen_version)
+                    if readme.is_file()
+                    else hf_model_card(manifest, model, chosen_version)
+                )
+            except (ReadmeError, UnicodeDecodeError) as exc:
+                raise ModelgovError(f"{readme}: {exc}; nothing was written") from None
+            pending.append((readme, text))
         if "mct" in formats:
             from modelgov.export.mct import mct_model_card
 
-            path = folder / "model-card.json"
-            path.write_text(
-                json.dumps(mct_model_card(manifest, model, chosen_version), indent=2, ensure_ascii=False) + "\n",
-                encoding="utf-8",
-            )
-            written.append(path)
+            document = mct_model_card(manifest, model, chosen_version)
+            pending.append((folder / "model-card.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n"))
         if "cyclonedx" in formats:
             from modelgov.export.cyclonedx import ml_bom, validate
 
@@ -64,7 +62,8 @@ def export(manifest: m.Manifest, out: Path, formats: tuple[str, ...] = FORMATS,
                 raise ModelgovError(
                     f"the CycloneDX document for {model.id} {chosen_version.version} is not valid: {problem}"
                 )
-            path = folder / "bom.cdx.json"
-            path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            written.append(path)
-    return written
+            pending.append((folder / "bom.cdx.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n"))
+    for path, text in pending:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return [path for path, _ in pending]
