@@ -59,3 +59,20 @@ def test_a_promotion_dated_after_the_check_date_had_not_happened_on_it(
 def test_the_calendars_last_day_is_checked_without_overflowing(ws: Path, tmp_path: Path) -> None:
     results = _results(ws, tmp_path, "9999-12-31")
     assert results["fresh"]["outcome"] == "fail" and results["promoted"]["outcome"] == "pass"
+
+
+def test_a_saved_manifest_whose_check_date_is_not_a_date_is_refused_by_render(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ages, expiries and due dates are counted to the manifest's check date: `render` of a saved
+    manifest refuses one that is not a date, naming the key, rather than failing on the first page."""
+    site = tmp_path / "site"
+    main(["build", str(ws), "-o", str(site), "--no-cache", "-j", "1", "-q", "--as-of", "2026-03-01"])
+    saved = json.loads((site / "manifest.json").read_text())
+    assert saved["as_of"] == "2026-03-01"
+    for key, value in (("as_of", "<script>"), ("as_of", "2026-03-01T00:00:00")):
+        forged = tmp_path / "forged.json"
+        forged.write_text(json.dumps({**saved, key: value}))
+        assert main(["render", str(forged), "-o", str(tmp_path / "out")]) == 2
+        assert "as_of: String should match pattern" in capsys.readouterr().err
+        assert not (tmp_path / "out").exists()

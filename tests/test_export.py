@@ -331,3 +331,22 @@ def test_a_readme_whose_front_matter_cannot_be_merged_is_named_and_nothing_is_wr
     err = capsys.readouterr().err
     assert str(last) in err and words in err and "nothing was written" in err and "internal error" not in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_the_details_block_keeps_workspace_text_on_its_line_and_carries_no_raw_html_or_links(manifest, credit) -> None:
+    """The owner, algorithm and licence are quoted on the lines of a computed block: a newline cannot
+    add a line, a `[..](javascript:..)` cannot become a link, and the summary keeps its Markdown but no
+    raw HTML (an image that loads from another host, a script)."""
+    model, version = credit
+    owner = model.owner.model_copy(update={"name": "Ada\n- **License:** MIT (forged)"})
+    card = model.card.model_copy(update={"licence": "[Apache-2.0](javascript:alert(1))"})
+    hostile = model.model_copy(update={"owner": owner, "card": card})
+    summary = "Retrained **yearly**.\n<img src=https://evil.example/t.png onerror=alert(1)><script>x()</script>"
+    readme = hf_model_card(manifest, hostile, version.model_copy(update={"summary": summary}))
+    details = readme.split("<!-- modelgov:computed details -->")[1].split("<!-- /modelgov:computed details -->")[0]
+    assert [line for line in details.splitlines() if line.startswith("- **License:**")] == [
+        "- **License:** \\[Apache-2.0\\](javascript:alert(1))"
+    ]
+    assert "- **Developed by:** Ada - **License:** MIT (forged)" in details
+    assert "Retrained **yearly**." in details and "<img" not in details and "<script" not in details
+    assert "&lt;img src=https://evil.example/t.png" in details

@@ -161,14 +161,15 @@ def _text_blocks(model: m.Model, version: m.ModelVersion) -> list[Block]:
 
 def _details(model: m.Model, version: m.ModelVersion) -> Block:
     card, owner = model.card, model.owner
-    contact = ", ".join(part for part in (owner.name, owner.team, owner.email) if part)
+    contact = ", ".join(_inline(part) for part in (owner.name, owner.team, owner.email) if part)
     return Block(
         "computed",
         "details",
         f"- **Developed by:** {contact}\n- **Model type:** {model.task.replace('_', ' ')} "
-        f"({version.training.algorithm})\n- **Version:** {version.version} ({version.status}, {version.created})\n"
-        + (f"- **License:** {card.licence}\n" if card.licence else "")
-        + f"- **Risk tier:** {model.risk_tier}\n\n{version.summary}",
+        f"({_inline(version.training.algorithm)})\n- **Version:** {_inline(version.version)} ({version.status}, "
+        f"{version.created})\n"
+        + (f"- **License:** {_inline(card.licence)}\n" if card.licence else "")
+        + f"- **Risk tier:** {_inline(model.risk_tier)}\n\n{version.summary.replace('<', '&lt;')}",
     )
 
 
@@ -179,10 +180,13 @@ def _cell(value: float | None) -> str:
 def _inline(value: object) -> str:
     """Workspace text on one line of a computed block: its line breaks and runs of spaces made one
     space (a newline in a name would start a line of its own: a forged sign-off, a heading, a table
-    row), ``|`` escaped (a table cell), and ``<`` written as an entity (raw HTML, which the site
-    sanitises and other Markdown renderers may not)."""
+    row), ``|`` escaped (a table cell), ``[`` and ``]`` escaped (a link or an image: a ``javascript:``
+    target, a tracking pixel), and ``<`` written as an entity (raw HTML, which the site sanitises and
+    other Markdown renderers may not). The summary, a Markdown block, keeps its Markdown but not raw HTML."""
     text = " ".join(str(value).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+    for character in "\\|[]":
+        text = text.replace(character, "\\" + character)
+    return text.replace("<", "&lt;")
 
 
 def _code(value: object) -> str:
