@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ def test_the_model_card_toolkit_json_validates_against_its_published_schema(mani
                 for p in document["quantitative_analysis"]["performance_metrics"]
             }
             for metric in headline_metrics(version):
-                key = (metric.name, metric.slice or f"{metric.run.id} (all)")
+                key = (metric.name, metric.scope)
                 assert values[key] == pytest.approx(metric.value, rel=1e-5)
     with pytest.raises(jsonschema.ValidationError):  # the schema is closed: the check can fail
         jsonschema.validate({**document, "unexpected": 1}, schema)
@@ -114,7 +115,7 @@ def test_the_cyclonedx_bom_is_valid_1_6_with_the_model_card(manifest, credit) ->
     component = document["metadata"]["component"]
     assert component["type"] == "machine-learning-model" and component["version"] == version.version
     metrics = component["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
-    assert {m["type"] for m in metrics if m["slice"] == "all"} == set(overall(version))
+    assert {m["type"] for m in metrics if m["slice"].endswith(": all rows")} == set(overall(version))
     datasets = {c["bom-ref"] for c in document["components"]}
     assert {d["ref"] for d in component["modelCard"]["modelParameters"]["datasets"]} == datasets
     assert ml_bom(manifest, model, version) == document  # deterministic
@@ -350,3 +351,216 @@ def test_the_details_block_keeps_workspace_text_on_its_line_and_carries_no_raw_h
     assert "- **Developed by:** Ada - **License:** MIT (forged)" in details
     assert "Retrained **yearly**." in details and "<img" not in details and "<script" not in details
     assert "&lt;img src=https://evil.example/t.png" in details
+
+
+# --------------------------------------------------------------------------- what the build found
+
+
+def _with(manifest, model, version, **update):
+    """``manifest`` with ``version`` of ``model`` updated, and that model and version."""
+    changed = version.model_copy(update=update)
+    versions = [changed if v is version else v for v in model.versions]
+    new_model = model.model_copy(update={"versions": versions})
+    models = [new_model if m is model else m for m in manifest.models]
+    return manifest.model_copy(update={"models": models}), new_model, changed
+
+
+def _troubled(manifest, credit):
+    """Credit 1.1.0 with everything a card warns about: an evaluation the model file does not
+    reproduce, a promotion over a blocked gate, an open flag and an overdue condition of approval."""
+    from modelgov.degraded import NOT_REPRODUCED
+    from modelgov.manifest import ApprovalCondition, Flag, StatusChange
+
+    model, version = credit
+    run = version.evaluations[0]
+    explained = run.explainability.model_copy(
+        update={"notes": [*run.explainability.notes, f"{NOT_REPRODUCED}: 412 of 5,000 predictions differ."]}
+    )
+    runs = [run.model_copy(update={"explainability": explained}), *version.evaluations[1:]]
+    flag = Flag(
+        id="0123456789ab", entry=7, by="Ines Duarte", time="2024-07-20T09:00:00Z", scope="version",
+        text="Arrears in the north region are twice what the model predicts", state="open", age_days=45,
+    )  # fmt: skip
+    condition = ApprovalCondition(text="Re-validate the 66+ age band", due="2024-06-30")
+    approvals = [version.approvals[0].model_copy(update={"conditions": [condition]}), *version.approvals[1:]]
+    change = StatusChange(
+        entry=9, by="Carlos Ruiz", date="2024-05-10", from_status="staging", to_status="production",
+        override_reason="Quarter-end deadline", overridden_rules=["sign-offs-complete"],
+    )  # fmt: skip
+    return _with(manifest, model, version, evaluations=runs, flags=[flag], approvals=approvals, status_change=change)
+
+
+def _texts_of_every_format(manifest, model, version) -> dict[str, str]:
+    """What each export says beyond the card's own text: the README's governance block, the BOM's
+    limitations and properties, the toolkit file's limitations."""
+    readme = hf_model_card(manifest, model, version)
+    start = readme.index("<!-- modelgov:computed governance -->")
+    block = readme[start : readme.index("<!-- /modelgov:computed governance -->")]
+    component = ml_bom(manifest, model, version)["metadata"]["component"]
+    bom = "\n".join(
+        [
+            *component["modelCard"]["considerations"]["technicalLimitations"],
+            *(p["value"] for p in component["properties"]),
+        ]
+    )
+    limits = mct_model_card(manifest, model, version)["considerations"]["limitations"]
+    return {"readme": block, "cyclonedx": bom, "mct": "\n".join(item["description"] for item in limits)}
+
+
+def test_every_export_says_what_the_site_warns_about_the_version(manifest, credit) -> None:
+    """An export is read without the site: the verdict, an evaluation the model file did not score, a
+    promotion over a blocked gate, an open flag, an overdue condition and a small group are in every
+    format, as the version's page shows them; a version without them has none of those words."""
+    troubled, model, version = _troubled(manifest, credit)
+    for name, said in _texts_of_every_format(troubled, model, version).items():
+        flat = " ".join(said.split()).replace("\\", "")
+        assert "Policy verdict on" in flat and "fail" in flat and "block a release" in flat, name
+        assert "Evaluation holdout-2024q1 was not scored by this model file" in flat, (name, flat)
+        assert "412 of 5,000 predictions differ" in flat, name
+        assert "Promoted over a blocked policy gate: Carlos Ruiz" in flat and "Quarter-end deadline" in flat, name
+        assert "1 open flag(s) from the business" in flat and "twice what the model predicts" in flat, name
+        assert "Re-validate the 66+ age band" in flat and "overdue by" in flat, name
+        assert "fewer than 30 rows" in flat, name
+        # the blocking failure named with its rule
+        failing = [r.rule for r in troubled.governance.results if (r.model, r.version, r.outcome) == (
+            model.id, version.version, "fail")]  # fmt: skip
+        assert failing and all(rule in flat for rule in failing), name
+    plain = _texts_of_every_format(manifest, *credit)
+    for name, said in plain.items():
+        for words in ("not scored by this model file", "Promoted over", "open flag", "overdue by"):
+            assert words not in said, (name, words)
+    component = ml_bom(troubled, model, version)["metadata"]["component"]
+    properties = {p["name"]: p["value"] for p in component["properties"]}
+    assert properties["modelgov:policy-verdict"] == "error"  # the worst outcome, as the card's title line
+    assert int(properties["modelgov:serious-caveats"]) >= 5
+
+
+def test_caveats_of_a_version_without_policies_say_none_was_checked(manifest, credit) -> None:
+    model, version = credit
+    bare = manifest.model_copy(update={"governance": None})
+    for name, said in _texts_of_every_format(bare, model, version).items():
+        assert "No policy was checked in the build this export comes from." in said, name
+    properties = {p["name"]: p["value"] for p in ml_bom(bare, model, version)["metadata"]["component"]["properties"]}
+    assert properties["modelgov:policy-verdict"] == "not checked"
+
+
+def test_a_caveat_cannot_forge_a_line_and_shows_hidden_characters(manifest, credit) -> None:
+    """A flag's text is written by whoever raised it: in the README it stays on its line of the
+    governance list, and a hidden character in it is shown as an escape in every format."""
+    troubled, model, version = _troubled(manifest, credit)
+    flag = version.flags[0].model_copy(update={"text": "fine\n- **Serious:** none [click](javascript:x) \u202e"})
+    troubled, model, version = _with(troubled, model, version, flags=[flag])
+    said = _texts_of_every_format(troubled, model, version)
+    lines = [line for line in said["readme"].splitlines() if "open flag" in line]
+    assert len(lines) == 1 and "\\[click\\]" in lines[0] and "\\u202e" in lines[0]
+    assert not any(line.startswith("- **Serious:** none") for line in said["readme"].splitlines())
+    assert "\u202e" not in said["cyclonedx"] and "\u202e" not in said["mct"]
+
+
+def test_gaps_between_groups_name_their_groups_and_equal_the_manifest(manifest, credit) -> None:
+    """Each disparity is a metric of every format, its slice naming the evaluation, the feature, how it
+    is measured, the groups behind it with their rates, and the groups left out and why."""
+    from modelgov.manifest import ExcludedGroup
+
+    model, version = credit
+    run = version.evaluations[0]
+    sex = run.fairness[0]
+    named = [
+        d.model_copy(update={"groups": ["F", "M"], "group_rates": [0.117, 0.168], "rate_label": "selection rate",
+                             "excluded": [ExcludedGroup(group="non-binary", reason="4 rows; fewer than 30")]})
+        if d.method == "between_groups" else d.model_copy(update={"groups": ["F"], "group_rates": [0.117, 0.146]})
+        for d in sex.disparities
+    ]  # fmt: skip
+    fairness = [sex.model_copy(update={"disparities": named}), *run.fairness[1:]]
+    runs = [run.model_copy(update={"fairness": fairness}), *version.evaluations[1:]]
+    manifest, model, version = _with(manifest, model, version, evaluations=runs)
+    expected = [
+        (run.id, result.feature, d) for run in version.evaluations for result in run.fairness
+        for d in result.disparities if d.value is not None
+    ]  # fmt: skip
+    assert expected
+    metrics = ml_bom(manifest, model, version)["metadata"]["component"]["modelCard"]["quantitativeAnalysis"]
+    by_slice = {(p["type"], p["slice"]): p for p in metrics["performanceMetrics"]}
+    toolkit = mct_model_card(manifest, model, version)["quantitative_analysis"]["performance_metrics"]
+    toolkit_by_slice = {(p["type"], p["slice"]): p for p in toolkit}
+    readme = hf_model_card(manifest, model, version)
+    for run_id, feature, disparity in expected:
+        how = "of " if disparity.method == "to_overall" else "between "
+        (key,) = [k for k in by_slice if k[0] == disparity.name and k[1].startswith(f"{run_id}: {feature}, {how}")]
+        assert float(by_slice[key]["value"]) == pytest.approx(disparity.value, rel=1e-5)
+        assert float(toolkit_by_slice[key]["value"]) == pytest.approx(disparity.value, rel=1e-5)
+        for group, rate in zip(disparity.groups, disparity.group_rates, strict=False):
+            assert f"{feature}={group} ({rate:.3g})" in key[1]  # the groups behind the gap, with their rates
+        assert ("to all rows" in key[1]) is (disparity.method == "to_overall")
+        if disparity.interval is not None and disparity.interval.low is not None:
+            assert float(by_slice[key]["confidenceInterval"]["lowerBound"]) == pytest.approx(disparity.interval.low)
+        assert f"| {disparity.label} | {disparity.value:.3f} |" in readme
+    slices = [k[1] for k in by_slice]
+    assert (
+        "holdout-2024q1: sex, between sex=F (0.117) and sex=M (0.168), by selection rate; 1 group(s) left out: "
+        "sex=non-binary (4 rows; fewer than 30)" in slices
+    )
+    assert "holdout-2024q1: sex, of sex=F (0.117) to all rows (0.146)" in slices
+    assert "| holdout-2024q1 | sex | Demographic parity difference | 0.051 |" in readme
+
+
+def test_every_metric_names_the_evaluation_it_comes_from(manifest, credit) -> None:
+    """Credit 1.1.0 has two evaluations with the same metrics: each figure says which one it is from,
+    so none stands for the other and each can be traced to its table."""
+    model, version = credit
+    runs = {run.id for run in version.evaluations}
+    assert len(runs) == 2
+    bom = ml_bom(manifest, model, version)["metadata"]["component"]["modelCard"]["quantitativeAnalysis"]
+    toolkit = mct_model_card(manifest, model, version)["quantitative_analysis"]["performance_metrics"]
+    for metrics in (bom["performanceMetrics"], toolkit):
+        keys = [(p["type"], p["slice"]) for p in metrics]
+        assert len(keys) == len(set(keys))  # no two figures share a name and a slice
+        assert all(slice_.split(": ", 1)[0] in runs for _, slice_ in keys)
+        for metric in headline_metrics(version):
+            (entry,) = [p for p in metrics if (p["type"], p["slice"]) == (metric.name, metric.scope)]
+            assert float(entry["value"]) == pytest.approx(metric.value, rel=1e-5)
+
+
+def test_two_boms_that_differ_never_share_a_serial_number(manifest, credit) -> None:
+    """Under a fixed build time (SOURCE_DATE_EPOCH), BOMs of different evidence had one serial
+    number; now it follows the contents: the same BOM keeps its number, a changed one gets another."""
+    model, version = credit
+    first = ml_bom(manifest, model, version)
+    assert ml_bom(manifest, model, version)["serialNumber"] == first["serialNumber"]
+    run = version.evaluations[0]
+    metric = run.performance.metrics[0].model_copy(update={"value": 0.5})
+    performance = run.performance.model_copy(update={"metrics": [metric, *run.performance.metrics[1:]]})
+    changed, model2, version2 = _with(
+        manifest,
+        model,
+        version,
+        evaluations=[run.model_copy(update={"performance": performance}), *version.evaluations[1:]],
+    )
+    second = ml_bom(changed, model2, version2)
+    assert changed.built_at == manifest.built_at and second["serialNumber"] != first["serialNumber"]
+    assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", second["serialNumber"]) and validate(second) is None
+
+
+def test_the_demos_exports_carry_its_credit_models_warnings_as_its_card_does(demo_build, tmp_path: Path) -> None:
+    """On the bundled example's real manifest: the credit model's live version has an open flag from
+    the business and an overdue condition of approval, which its card's title line counts; every
+    export of it says both, and names the groups behind each gap as the fairness page does."""
+    from modelgov import manifest as manifest_io
+
+    built = manifest_io.read(demo_build.site / "manifest.json")
+    model = next(m for m in built.models if m.id == "credit-default")
+    version = next(v for v in model.versions if v.version == "1.1")
+    card = (demo_build.site / "models" / "credit-default" / "1.1" / "index.html").read_text(encoding="utf-8")
+    assert "open flag" in card and "condition of approval overdue" in card
+    flag = next(f for f in version.flags if f.state == "open")
+    for name, said in _texts_of_every_format(built, model, version).items():
+        flat = " ".join(said.split()).replace("\\", "")
+        assert "1 open flag(s) from the business" in flat and " ".join(flag.text.split())[:40] in flat, name
+        assert "condition(s) of approval not met past their due date" in flat, name
+    gaps_named = [
+        p["slice"] for p in ml_bom(built, model, version)["metadata"]["component"]["modelCard"]["quantitativeAnalysis"][
+            "performanceMetrics"] if p["type"].endswith(("_difference", "_ratio"))
+    ]  # fmt: skip
+    assert gaps_named and all("not recorded" not in s for s in gaps_named)  # a real build records the groups
+    written = export(built, tmp_path, model_id="credit-default", version="1.1")
+    assert all(validate(json.loads(p.read_text())) is None for p in written if p.name == "bom.cdx.json")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from modelgov import manifest as m
 
-__all__ = ["HeadlineMetric", "headline_metrics", "pick_versions", "unwritten"]
+__all__ = ["Gap", "HeadlineMetric", "gaps", "headline_metrics", "pick_versions", "unwritten"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,13 @@ class HeadlineMetric:
     high: float | None
     level: float | None
     slice: str | None = None  # "sex=F" for a group's metric
+
+    @property
+    def scope(self) -> str:
+        """The rows the value is measured on, with the evaluation they belong to: ``holdout: all rows``,
+        ``holdout: sex=F``. A version may have several evaluations, and a metric that does not say
+        which one it comes from cannot be traced to its evidence."""
+        return f"{self.run.id}: {self.slice or 'all rows'}"
 
 
 def headline_metrics(version: m.ModelVersion, *, groups: bool = True) -> list[HeadlineMetric]:
@@ -51,6 +58,71 @@ def headline_metrics(version: m.ModelVersion, *, groups: bool = True) -> list[He
                             interval.level if interval else None, slice=f"{result.feature}={group.group}",
                         )
                     )  # fmt: skip
+    return found
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A one-number summary of how far apart a feature's groups are (a fairlearn disparity), with
+    the groups that define it: the figure a reviewer looks for first, and the one a group table
+    alone does not give."""
+
+    run: m.EvaluationRun
+    feature: str
+    name: str  # machine name, e.g. demographic_parity_ratio
+    label: str
+    value: float
+    low: float | None
+    high: float | None
+    level: float | None
+    between: str  # the groups behind it with their rates, e.g. "between sex=F (0.12) and sex=M (0.22)"
+
+    @property
+    def scope(self) -> str:
+        return f"{self.run.id}: {self.feature}, {self.between}"
+
+
+def _between(feature: str, disparity: m.Disparity) -> str:
+    """The groups behind a disparity with their rates, and the groups left out of it and why."""
+    groups, rates = disparity.groups, disparity.group_rates
+
+    def rate(i: int) -> str:
+        return f" ({rates[i]:.3g})" if i < len(rates) else ""
+
+    named = [f"{feature}={group}{rate(i)}" for i, group in enumerate(groups)]
+    if disparity.method == "to_overall":
+        said = (
+            f"of {named[0]} to all rows{rate(len(groups))}"
+            if named
+            else "of a group to all rows (which one not recorded)"
+        )
+    else:
+        said = f"between {' and '.join(named)}" if named else "between groups (which ones not recorded)"
+    if disparity.rate_label:
+        said += f", by {disparity.rate_label}"
+    if disparity.excluded:
+        left = [f"{feature}={e.group} ({e.reason})" for e in disparity.excluded]
+        said += f"; {len(left):,} group(s) left out: " + "; ".join(left[:5])
+        said += f"; and {len(left) - 5:,} more" if len(left) > 5 else ""
+    return said
+
+
+def gaps(version: m.ModelVersion) -> list[Gap]:
+    """Every evaluation's disparities with a value, feature by feature, in the manifest's order."""
+    found = []
+    for run in version.evaluations:
+        for result in run.fairness:
+            for disparity in result.disparities:
+                if disparity.value is None:
+                    continue
+                interval = disparity.interval
+                found.append(
+                    Gap(
+                        run, result.feature, disparity.name, disparity.label, float(disparity.value),
+                        interval.low if interval else None, interval.high if interval else None,
+                        interval.level if interval else None, _between(result.feature, disparity),
+                    )
+                )  # fmt: skip
     return found
 
 

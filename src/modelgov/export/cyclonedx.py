@@ -16,7 +16,8 @@ from typing import Any
 
 from modelgov import __version__
 from modelgov import manifest as m
-from modelgov.export.common import headline_metrics
+from modelgov.export.caveats import caveats, verdict
+from modelgov.export.common import gaps, headline_metrics
 
 __all__ = ["ml_bom", "validate"]
 
@@ -41,8 +42,10 @@ def _contact(owner: m.Owner) -> dict[str, str]:
 
 
 def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dict[str, Any]:
-    """The BOM; its serial number is derived from the model, version and manifest build time, so
-    the same manifest always gives the same document."""
+    """The BOM: the model card's fields, every metric and gap between groups named by its
+    evaluation, and what the build found wrong (:mod:`modelgov.export.caveats`) as limitations and
+    properties. Its serial number is derived from its contents (:func:`_serial`), so the same
+    manifest always gives the same document."""
     card = model.card
     datasets = {d.id: d for d in manifest.datasets}
     approach, task = _TASKS[model.task]
@@ -66,11 +69,13 @@ def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dic
         }
         data_components.append(component)
     metrics = []
-    for metric in headline_metrics(version):
-        entry: dict[str, Any] = {"type": metric.name, "value": f"{metric.value:.6g}", "slice": metric.slice or "all"}
+    for metric in [*headline_metrics(version), *gaps(version)]:
+        # the slice names the evaluation: a version may have several, and a figure must lead to its evidence
+        entry: dict[str, Any] = {"type": metric.name, "value": f"{metric.value:.6g}", "slice": metric.scope}
         if metric.low is not None and metric.high is not None:
             entry["confidenceInterval"] = {"lowerBound": f"{metric.low:.6g}", "upperBound": f"{metric.high:.6g}"}
         metrics.append(entry)
+    found = caveats(manifest, model, version)
     model_card = {
         "bom-ref": _ref("model-card", model.id, version.version),
         "modelParameters": {
@@ -83,7 +88,11 @@ def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dic
         "considerations": {
             "users": [card.primary_users],
             "useCases": [card.primary_uses],
-            "technicalLimitations": [text for text in (card.out_of_scope, card.caveats) if text],
+            # the card's own limitations, then what the build found (the site's warnings on the version)
+            "technicalLimitations": [
+                *(text for text in (card.out_of_scope, card.caveats) if text),
+                *(f"modelgov: {caveat.text}" for caveat in found),
+            ],
             "performanceTradeoffs": [card.decision_threshold] if card.decision_threshold else [],
             "ethicalConsiderations": [{"name": card.ethical_considerations}],
         },
@@ -99,6 +108,9 @@ def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dic
             {"name": "modelgov:model-id", "value": model.id},
             {"name": "modelgov:status", "value": version.status},
             {"name": "modelgov:risk-tier", "value": model.risk_tier},
+            {"name": "modelgov:policy-verdict", "value": verdict(manifest, model, version) or "not checked"},
+            {"name": "modelgov:serious-caveats", "value": str(sum(caveat.serious for caveat in found))},
+            *({"name": f"modelgov:caveat:{caveat.kind}", "value": caveat.text} for caveat in found),
         ],
         "modelCard": model_card,
     }
@@ -106,11 +118,10 @@ def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dic
         component["licenses"] = [{"license": {"name": card.licence}}]
     if version.training.artifact is not None:
         component["hashes"] = [{"alg": "SHA-256", "content": version.training.artifact.sha256}]
-    serial = uuid.uuid5(uuid.NAMESPACE_URL, f"modelgov:{model.id}/{version.version}@{manifest.built_at}")
-    return {
+    document: dict[str, Any] = {
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
-        "serialNumber": f"urn:uuid:{serial}",
+        "serialNumber": "",
         "version": 1,
         "metadata": {
             "timestamp": manifest.built_at,
@@ -123,6 +134,18 @@ def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dic
             *({"ref": c["bom-ref"]} for c in data_components),
         ],
     }
+    document["serialNumber"] = f"urn:uuid:{_serial(document)}"
+    return document
+
+
+def _serial(document: dict[str, Any]) -> uuid.UUID:
+    """A UUID derived from everything else in the BOM. CycloneDX asks for a serial number unique to
+    each BOM; a random one would make every export differ, and one derived from the model, version and
+    build time alone repeated across builds made at a fixed ``SOURCE_DATE_EPOCH`` whose contents
+    differ. Derived from the contents, the same BOM always has the same serial number and two BOMs
+    that differ in anything never share one."""
+    contents = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return uuid.uuid5(uuid.NAMESPACE_URL, "modelgov:cyclonedx:" + contents)
 
 
 def validate(document: dict[str, Any]) -> str | None:

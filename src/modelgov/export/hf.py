@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import yaml
 
 from modelgov import manifest as m
-from modelgov.export.common import HeadlineMetric, headline_metrics
+from modelgov.export.caveats import caveats
+from modelgov.export.common import Gap, HeadlineMetric, gaps, headline_metrics
 from modelgov.policy.placeholders import is_placeholder
 from modelgov.text_safety import visible
 
@@ -198,7 +199,7 @@ def _code(value: object) -> str:
     return f"{fence} {text} {fence}"
 
 
-def _interval(metric: HeadlineMetric) -> str:
+def _interval(metric: HeadlineMetric | Gap) -> str:
     """The metric's interval with its level (the workspace sets it: 95 % unless ``analysis.confidence_level``
     says otherwise), or a dash."""
     if metric.low is None:
@@ -244,6 +245,22 @@ def _computed_blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersi
             f"| {_inline(metric.run.id)} | {_inline(metric.slice)} | {_inline(metric.label)} | {_cell(metric.value)} "
             f"| {interval} |"
         )
+    gap_rows = [
+        "| Evaluation | Feature | Measure | Value | Interval | Groups behind it |",
+        "|---|---|---|---:|---|---|",
+    ]
+    for gap in gaps(version):
+        gap_rows.append(
+            f"| {_inline(gap.run.id)} | {_inline(gap.feature)} | {_inline(gap.label)} | {_cell(gap.value)} "
+            f"| {_interval(gap)} | {_inline(gap.between)} |"
+        )
+    found = caveats(manifest, model, version)
+    serious = [c for c in found if c.serious]
+    governance = (
+        f"What the build found, as the version's page on the governance site shows it "
+        f"({len(serious):,} serious):\n\n"
+        + "\n".join(f"- {'**Serious:** ' if c.serious else ''}{_inline(c.text)}" for c in found)
+    )
     monitoring = "No production monitoring is recorded for this version."
     if version.drift is not None and version.drift.windows:
         drift = version.drift
@@ -255,6 +272,7 @@ def _computed_blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersi
     approvals = "\n".join(_sign_off_line(a) for a in version.approvals) or "No sign-off is recorded."
     return [
         _details(model, version),
+        Block("computed", "governance", governance),
         Block(
             "computed",
             "training",
@@ -264,6 +282,9 @@ def _computed_blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersi
         ),
         Block("computed", "results", "\n".join(metrics)),
         Block("computed", "group-results", "\n".join(groups) if len(groups) > 2 else "No group metrics."),
+        Block(
+            "computed", "group-gaps", "\n".join(gap_rows) if len(gap_rows) > 2 else "No gaps between groups measured."
+        ),
         Block("computed", "monitoring", monitoring),
         Block("computed", "sign-off", approvals),
         Block(
@@ -280,6 +301,8 @@ _LAYOUT = [
     (None, "description"),
     ("## Model Details", None),
     (None, "details"),
+    ("### Governance status", None),
+    (None, "governance"),
     ("## Uses\n\n### Direct Use", None),
     (None, "direct-use"),
     ("### Intended Users", None),
@@ -306,6 +329,8 @@ _LAYOUT = [
     (None, "results"),
     ("#### By group", None),
     (None, "group-results"),
+    ("#### Gaps between groups", None),
+    (None, "group-gaps"),
     ("## Monitoring", None),
     (None, "monitoring"),
     ("## Sign-off", None),

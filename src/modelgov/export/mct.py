@@ -1,8 +1,10 @@
 """A model version as Google's Model Card Toolkit JSON (schema v0.0.2).
 
 The toolkit's schema is closed (no extra keys) and every value in ``performance_metrics`` is a
-string, so numbers are written as decimal text; group metrics go in as slices (``sex=F``), the way
-the toolkit's own examples slice by feature.
+string, so numbers are written as decimal text; group metrics go in as slices (``holdout: sex=F``),
+the way the toolkit's own examples slice by feature, each naming its evaluation, and the gaps between
+groups as metrics whose slice names the groups behind them. What the build found wrong with the
+version (:mod:`modelgov.export.caveats`) follows the card's own limitations.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from modelgov import manifest as m
-from modelgov.export.common import headline_metrics
+from modelgov.export.caveats import caveats
+from modelgov.export.common import gaps, headline_metrics
 
 __all__ = ["SCHEMA_VERSION", "mct_model_card"]
 
@@ -36,8 +39,8 @@ def mct_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion
                 entry["sensitive"] = {"sensitive_data": list(dataset.pii_fields)}
         data.append(entry)
     metrics = []
-    for metric in headline_metrics(version):
-        entry = {"type": metric.name, "value": _text(metric.value), "slice": metric.slice or f"{metric.run.id} (all)"}
+    for metric in [*headline_metrics(version), *gaps(version)]:
+        entry = {"type": metric.name, "value": _text(metric.value), "slice": metric.scope}
         if metric.low is not None and metric.high is not None:
             entry["confidence_interval"] = {"lower_bound": _text(metric.low), "upper_bound": _text(metric.high)}
         metrics.append(entry)
@@ -57,7 +60,11 @@ def mct_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion
         "considerations": {
             "users": [{"description": card.primary_users}],
             "use_cases": [{"description": card.primary_uses}],
-            "limitations": [{"description": text} for text in (card.out_of_scope, card.caveats) if text],
+            # the card's own limitations, then what the build found (the site's warnings on the version)
+            "limitations": [
+                *({"description": text} for text in (card.out_of_scope, card.caveats) if text),
+                *({"description": f"modelgov: {caveat.text}"} for caveat in caveats(manifest, model, version)),
+            ],
             # the decision threshold is where the card records the trade-off between kinds of error
             "tradeoffs": [{"description": card.decision_threshold}] if card.decision_threshold else [],
             "ethical_considerations": [{"name": card.ethical_considerations}],

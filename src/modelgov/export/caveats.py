@@ -1,0 +1,180 @@
+"""What a reader of an exported card must know that the card's own text does not say: the findings
+the site shows on the version's page, stated once here so every export format carries the same ones.
+
+An export leaves the site behind: a Hugging Face README, a CycloneDX BOM or a Model Card Toolkit
+file is read on its own, by people who never see the page's warnings. Without these, the export
+would present the numbers of an evaluation the model file did not score, or a version in production
+whose status nobody promoted, as plainly as the numbers of a clean one. Each caveat is worded from the
+manifest by the same view functions the pages use (:mod:`modelgov.render`), so the export and the
+site cannot disagree about what is wrong.
+
+The caveats are, in order: the policy verdict; evaluations the model file does not reproduce, or
+that count records more than once; how the status was set (by hand, over a blocked gate, on other
+evidence); open flags from the business; overdue conditions of approval; groups too small to read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelgov import manifest as m
+from modelgov.render.compliance_outcomes import OUTCOMES, blocks, shown_outcome, worst
+from modelgov.render.condition_views import condition_rows
+from modelgov.render.decision_views import unrecorded_statuses
+from modelgov.render.flag_views import days_words, open_flags, scope_words
+from modelgov.render.views import copied_runs, unreproduced_runs
+from modelgov.text_safety import visible
+
+__all__ = ["MAX_NAMED", "Caveat", "caveats", "verdict"]
+
+#: Rules, flags, conditions or groups named in one caveat; the rest are counted. A hostile log can
+#: hold thousands, and an export is read by a person; every one is in the site's manifest.
+MAX_NAMED = 5
+
+
+@dataclass(frozen=True)
+class Caveat:
+    kind: str  # verdict, not-reproduced, copied-rows, status, open-flags, overdue-conditions, small-groups
+    serious: bool  # the site shows it as a danger or a failure, not a note
+    text: str  # one paragraph in plain words; it quotes workspace text, which each format escapes its own way
+
+
+def verdict(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str | None:
+    """The worst outcome of the policies on the version, as the card's title line shows it; None when
+    the build checked no policy."""
+    report = manifest.governance
+    if report is None:
+        return None
+    mine = [r for r in report.results if (r.model, r.version) == (model.id, version.version)]
+    return worst(shown_outcome(r) for r in mine) or "not-applicable"
+
+
+def _named(items: list[str]) -> str:
+    shown = "; ".join(items[:MAX_NAMED])
+    return shown + (f"; and {len(items) - MAX_NAMED:,} more" if len(items) > MAX_NAMED else "")
+
+
+def _verdict_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> Caveat:
+    report = manifest.governance
+    if report is None:
+        return Caveat("verdict", False, "No policy was checked in the build this export comes from.")
+    outcome = verdict(manifest, model, version) or "not-applicable"
+    mine = [r for r in report.results if (r.model, r.version) == (model.id, version.version)]
+    unmet = [r for r in mine if shown_outcome(r) in ("error", "fail", "warn")]
+    blocking = any(blocks(r, report.fail_on) for r in mine)
+    said = f"Policy verdict on {report.as_of}: {OUTCOMES[outcome].label if outcome in OUTCOMES else outcome}"
+    said += " (this version's results block a release)." if blocking else "."
+    if unmet:
+        rules = [f"{r.rule} ({OUTCOMES[shown_outcome(r)].label}: {r.message})" for r in unmet]
+        said += f" {len(unmet):,} rule(s) not met: {_named(rules)}."
+    waived = [r.rule for r in mine if r.outcome == "waived"]
+    if waived:
+        said += f" Met only under a waiver: {_named(waived)}."
+    return Caveat("verdict", blocking or outcome in ("error", "fail"), said)
+
+
+def _status_caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Caveat]:
+    change = version.status_change
+    found = []
+    if change is not None and change.override_reason:
+        found.append(
+            Caveat(
+                "status",
+                True,
+                f"Promoted over a blocked policy gate: {change.by} set the status to {change.to_status} on "
+                f"{change.date} although {', '.join(change.overridden_rules)} blocked it; the reason given: "
+                f"{change.override_reason}.",
+            )
+        )
+    if change is not None and change.evidence == "stale":
+        found.append(
+            Caveat(
+                "status",
+                True,
+                f"Promoted on other evidence: the version's evidence changed after the promotion "
+                f"({', '.join(change.changed)}), so what is in {version.status} is not what passed the gate.",
+            )
+        )
+    if (model, version) in unrecorded_statuses(manifest):
+        found.append(
+            Caveat(
+                "status",
+                True,
+                f"The status {version.status} was written into {version.source.path} by hand: no `modelgov "
+                f"promote` entry in the audit log sets it, so it did not pass the policy gate.",
+            )
+        )
+    return found
+
+
+def _flag_caveat(version: m.ModelVersion) -> Caveat | None:
+    flags = open_flags(version)
+    if not flags:
+        return None
+    named = [
+        f"raised by {f.by} on {f.time[:10]} about {scope_words(f)}, open {days_words(f.age_days)}: {f.text}"
+        for f in flags
+    ]
+    return Caveat("open-flags", True, f"{len(flags):,} open flag(s) from the business, oldest first: {_named(named)}.")
+
+
+def _condition_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> Caveat | None:
+    overdue = [row for row in condition_rows(manifest, model, version) if row.state == "overdue"]
+    if not overdue:
+        return None
+    named = [
+        f"{row.condition.text} (set by {row.approval.by}'s {row.approval.role} sign-off, due {row.condition.due}, "
+        f"overdue by {days_words(row.days_overdue)})"
+        for row in overdue
+    ]
+    return Caveat(
+        "overdue-conditions",
+        True,
+        f"{len(overdue):,} condition(s) of approval not met past their due date, on {manifest.check_date()}: "
+        f"{_named(named)}.",
+    )
+
+
+def _small_group_caveats(version: m.ModelVersion) -> list[Caveat]:
+    found = []
+    for run in version.evaluations:
+        for result in run.fairness:
+            small = [f"{g.group} ({g.count:,} rows)" for g in result.groups if g.small and not g.absent]
+            absent = [g.group for g in result.groups if g.absent]
+            if small:
+                found.append(
+                    Caveat(
+                        "small-groups",
+                        False,
+                        f"Evaluation {run.id}, {result.feature}: {len(small):,} group(s) with fewer than "
+                        f"{result.min_group_size:,} rows, whose figures are unreliable: {_named(small)}.",
+                    )
+                )
+            if absent:
+                found.append(
+                    Caveat(
+                        "small-groups",
+                        False,
+                        f"Evaluation {run.id}, {result.feature}: {len(absent):,} group(s) the card expects are not "
+                        f"in the data, so nothing is measured for them: {_named(absent)}.",
+                    )
+                )
+    return found
+
+
+def caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Caveat]:
+    """Every caveat on the version, in the order of the module's docstring."""
+    found = [_verdict_caveat(manifest, model, version)]
+    found += [
+        Caveat("not-reproduced", True, f"Evaluation {run_id} was not scored by this model file: {note}")
+        for run_id, note in unreproduced_runs(version)
+    ]
+    found += [
+        Caveat("copied-rows", True, f"Evaluation {run_id} counts some records more than once: {note}")
+        for run_id, note in copied_runs(version)
+    ]
+    found += _status_caveats(manifest, model, version)
+    found += [c for c in (_flag_caveat(version), _condition_caveat(manifest, model, version)) if c is not None]
+    found += _small_group_caveats(version)
+    # modelgov's statement, quoting the workspace: one line, its hidden characters shown as escapes
+    return [Caveat(c.kind, c.serious, visible(" ".join(c.text.split()), keep="")) for c in found]
