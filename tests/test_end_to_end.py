@@ -523,6 +523,28 @@ def test_the_credit_validations_conditions_are_signed_and_the_first_met_by_a_sig
     assert "1 condition of approval overdue" in card and f"signed, audit entry {first.met_entry}" in card
 
 
+def test_the_credit_validation_of_2025_bound_the_version_as_it_was_and_is_stale_since_its_2026_re_evaluation(
+    demo: tuple[Path, Path],
+) -> None:
+    """The demo's history is one a real log could have: Priya Raman's validation (February 2025) and
+    the promotion (March 2025) bind credit 1.1 as it was then, evaluated on holdout-2024 only; the
+    re-evaluation on holdout-2026 (July 2026) was added since, so both are stale, naming it, and no
+    sign-off of the demo binds an evaluation dated after it."""
+    _, site = demo
+    built = manifest.read(site / "manifest.json")
+    version = next(v for v in built.model("credit-default").versions if v.version == "1.1")
+    (validation,) = [a for a in version.approvals if a.role == "model_risk" and a.entry is not None]
+    assert validation.date == "2025-02-14" and validation.evidence == "stale" and not validation.counts
+    assert "data/credit-default/evaluations/1.1-holdout-2026.parquet" in validation.changed
+    assert "models/credit-default/versions/1.1/version.yml" in validation.changed
+    assert "data/credit-default/evaluations/1.1-holdout-2024.parquet" not in validation.changed
+    assert version.status_change is not None and version.status_change.evidence == "stale"
+    assert all(not a.predates for m in built.models for v in m.versions for a in v.approvals)
+    card = (site / "models/credit-default/1.1/index.html").read_text()
+    assert "stale: evidence changed since sign-off" in card and "Promoted on other evidence" in card
+    assert "A sign-off dated before the evidence it binds" not in card
+
+
 def test_the_demos_shadow_test_scores_the_live_versions_own_requests(demo: tuple[Path, Path]) -> None:
     """A shadow test sees the traffic the live version answers: the demo's shadow log is the champion's
     production log from the week the test started (same ids, same champion decisions), and its outcomes

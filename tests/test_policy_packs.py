@@ -306,7 +306,12 @@ def test_eu_pack_verdicts_on_the_demo(demo: manifest.Manifest) -> None:
     # Sign-offs are asked of released versions only; the candidate 2.0 is still being validated.
     for rule in ("human-oversight-attested", "model-risk-sign-off", "bias-review-sign-off"):
         assert eu[("credit-default", "2.0", rule)].outcome == "not-applicable"
-    assert eu[("credit-default", "1.1", "model-risk-sign-off")].outcome == "pass"
+    # credit 1.1's validation of 2025 binds the version as it was then; its re-evaluation of July 2026 was
+    # added since, so the validation is stale and no longer counts (tests/test_demo.py tells the story)
+    validation = eu[("credit-default", "1.1", "model-risk-sign-off")]
+    assert validation.outcome == "fail"
+    assert "the latest model_risk sign-off (priya.raman@acme.example, 2025-02-14) is stale" in validation.message
+    assert "1.1-holdout-2026.parquet" in validation.message
     # diabetes' compliance approval of 29 May (approvals.yml, bound to nothing) came before Hannah Becker's
     # signed one of 2 June, which went stale when the card's intended use was widened: compliance has not
     # approved the widened use, and the older, unbound approval does not stand in for the stale one
@@ -342,9 +347,11 @@ def test_nist_pack_verdicts_on_the_demo(demo: manifest.Manifest) -> None:
     assert nist[("diabetes-progression", "1.0", "valid-classifier")].outcome == "not-applicable"
     r2 = nist[("diabetes-progression", "1.0", "valid-regression")]
     assert r2.outcome == "pass" and 0 < r2.checks[0].observed < 0.5
-    # The credit model's last independent review (2025-02-14) is older than a year.
+    # The credit model's last independent review (2025-02-14) is stale, and older than a year as well.
     review = nist[("credit-default", "1.1", "review-regular")]
-    assert review.outcome == "warn" and review.checks[0].observed == (AS_OF - dt.date(2025, 2, 14)).days
+    age = (AS_OF - dt.date(2025, 2, 14)).days
+    assert review.outcome == "warn" and review.checks[0].observed is None  # no review that counts
+    assert "is stale" in review.message and f"it is also {age} days old (limit 365 days)" in review.message
     assert nist[("customer-churn", "1.1", "review-regular")].outcome == "pass"
     # The medium-risk churn model is in scope of the NIST pack; only the oversight sign-off and drift flag.
     churn = {
@@ -358,10 +365,10 @@ def test_nist_pack_verdicts_on_the_demo(demo: manifest.Manifest) -> None:
 
 def test_sr_11_7_verdicts_on_the_demo(demo: manifest.Manifest) -> None:
     sr = results(demo, "sr-11-7")
-    # Annual review: the credit model's validation is 648 days old and blocks; the others are recent.
+    # Annual review: the credit model's validation is stale and 648 days old, and blocks; the others are recent.
     annual = sr[("credit-default", "1.1", "annual-review")]
     assert annual.outcome == "fail" and annual.severity == "blocking"
-    assert annual.checks[0].observed == 648 and "limit 365" in annual.message
+    assert "is stale" in annual.message and "it is also 648 days old (limit 365 days)" in annual.message
     assert sr[("customer-churn", "1.1", "annual-review")].outcome == "pass"
     assert sr[("diabetes-progression", "1.0", "annual-review")].outcome == "pass"
     assert sr[("credit-default", "2.0", "annual-review")].outcome == "not-applicable"  # a candidate
@@ -369,7 +376,10 @@ def test_sr_11_7_verdicts_on_the_demo(demo: manifest.Manifest) -> None:
     for model, version in (("credit-default", "1.1"), ("customer-churn", "1.1"), ("diabetes-progression", "1.0")):
         assert sr[(model, version, "outcomes-joined")].outcome == "pass"
         assert sr[(model, version, "monitoring-in-place")].outcome == "pass"
-        assert sr[(model, version, "independent-validation")].outcome == "pass"
+        # credit 1.1's validation is stale (its re-evaluation of 2026 was added since): no validation counts
+        assert sr[(model, version, "independent-validation")].outcome == (
+            "fail" if model == "credit-default" else "pass"
+        )
     back_test = sr[("credit-default", "1.1", "back-test-classifier")]
     assert back_test.outcome == "pass"
     assert back_test.checks[0].path == "monitoring.last_window.roc_auc" and back_test.checks[0].observed >= 0.6

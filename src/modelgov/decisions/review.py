@@ -124,7 +124,7 @@ def _review_version(
     entries: list[dict[str, Any]],
 ) -> manifest.ModelVersion:
     evidence = version_evidence(workspace, model_id, workspace.models[model_id].versions[version.version])
-    logged = [_logged_approval(e, evidence, signers, log_ref) for e in entries if e["action"] == "approval"]
+    logged = [_logged_approval(e, evidence, signers, log_ref, version) for e in entries if e["action"] == "approval"]
     logged = _conditions_met([a for a in logged if a is not None], entries, signers)
     approvals = sorted([*version.approvals, *logged], key=lambda a: (a.date, a.role))
     return version.model_copy(
@@ -140,12 +140,14 @@ def _review_version(
     )
 
 
-def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | None:
+def _logged_approval(entry, evidence, signers, log_ref, version: manifest.ModelVersion) -> manifest.Approval | None:
     if log_ref is None:
         return None
     role = entry["details"]["role"]
     checked = signature_of(entry, signers, role)
     state, changed = _evidence_state(entry, evidence)
+    recorded = entry["subject"].get("evidence")
+    recorded = recorded if isinstance(recorded, dict) else {}
     return manifest.Approval(
         role=role,
         by=entry["actor"],
@@ -159,6 +161,7 @@ def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | N
         signature_problem=checked.reason,
         evidence=state,  # type: ignore[arg-type]
         changed=changed,
+        predates=_predates(entry["time"][:10], recorded, changed, version),
         conditions=[
             manifest.ApprovalCondition(
                 number=number, text=c["text"], due=c["due"], signed_sign_off="signature" in entry
@@ -166,6 +169,18 @@ def _logged_approval(entry, evidence, signers, log_ref) -> manifest.Approval | N
             for number, c in enumerate(entry["details"].get("conditions") or [], start=1)
         ],
     )
+
+
+def _predates(day: str, recorded: dict[str, str], changed: list[str], version: manifest.ModelVersion) -> list[str]:
+    """The evaluations a sign-off of ``day`` binds, as they were then (their table and the version.yml
+    that dates them unchanged since), whose date is after ``day``: ``id (date)``."""
+    if version.source.path in changed:
+        return []  # the dates written now may not be the dates it saw
+    return [
+        f"{run.id} ({run.date[:10]})"
+        for run in version.evaluations
+        if run.data.path in recorded and run.data.path not in changed and run.date[:10] > day
+    ]
 
 
 def _conditions_met(

@@ -9,7 +9,10 @@ format of ``ssh-keygen -Y sign``, so the example needs no OpenSSH and is the sam
 What a reviewer should find on the site:
 
 * credit-default 1.1: its model-risk validation sign-off and its promotion to production, both
-  **signed** (the validation is older than a year, which the packs' freshness rules flag);
+  **signed** in 2025, on the version as it then was: evaluated on ``holdout-2024`` only. The
+  re-evaluation on ``holdout-2026`` (July 2026, for the 2.0 champion–challenger comparison) was
+  added to the version afterwards, so both are **stale** now, and the validation is also older than
+  a year, which the packs' freshness rules flag (:func:`_before_the_2026_re_evaluation`);
 * customer-churn 1.1: a compliance sign-off recorded by name only (**unsigned**), and a status of
   production that no audit entry set (the version.yml was edited by hand);
 * diabetes-progression 1.0: a signed promotion, a signed compliance sign-off that is **stale** (the
@@ -22,8 +25,10 @@ What a reviewer should find on the site:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -142,7 +147,11 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             **extra,
         )
 
-    for when, by, action, model, version, outcome, details, comment in DECISIONS[:6]:
+    before_2026 = [decision for decision in DECISIONS[:6] if decision[0] < "2026"]
+    with _before_the_2026_re_evaluation(writer):
+        for when, by, action, model, version, outcome, details, comment in before_2026:
+            record(when, by, action, model, version, outcome, details=details, comment=comment)
+    for when, by, action, model, version, outcome, details, comment in DECISIONS[len(before_2026) : 6]:
         record(when, by, action, model, version, outcome, details=details, comment=comment)
     _widen_diabetes_use(writer)
     for when, by, action, model, version, outcome, details, comment in DECISIONS[6:]:
@@ -173,6 +182,25 @@ def _record_fair_lending_waiver(root, key: Ed25519PrivateKey) -> None:
         sign=lambda message: sign_with_ed25519(key, message),
         time=_time(waiver["granted"] + "T16:00:00"),
     )
+
+
+@contextlib.contextmanager
+def _before_the_2026_re_evaluation(writer: WorkspaceWriter) -> Iterator[None]:
+    """Credit-default 1.1's version.yml as it was in 2025, while the decisions of 2025 are recorded:
+    without the ``holdout-2026`` evaluation (dated July 2026) and the summary's sentences since. A
+    sign-off binds the evidence there is when it is made, so the 2025 validation binds the 2024
+    holdout only, and the later re-evaluation makes it stale, as it would in a real workspace."""
+    relpath = f"models/{credit.MODEL_ID}/versions/1.1/version.yml"
+    path = writer.root / relpath
+    now = path.read_bytes()
+    record = yaml.safe_load(now.decode("utf-8"))
+    record["evaluations"] = [run for run in record["evaluations"] if str(run["date"]) < "2026"]
+    record["summary"] = record["summary"].split(" In production since ", 1)[0].rstrip() + "\n"
+    path.write_bytes(dump_yaml(record).encode("utf-8"))
+    try:
+        yield
+    finally:
+        path.write_bytes(now)
 
 
 def _widen_diabetes_use(writer: WorkspaceWriter) -> None:

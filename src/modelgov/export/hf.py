@@ -218,6 +218,8 @@ def _sign_off_line(approval: m.Approval) -> str:
         "unbound": "bound to no evidence",
     }[approval.evidence]
     counted = "" if approval.counts else "; not counted by the policies"
+    if approval.predates:
+        counted += "; dated before the evaluations it binds: " + ", ".join(_inline(run) for run in approval.predates)
     return (
         f"- {_inline(approval.role)}: {_inline(approval.decision)} by {_inline(approval.by)} on "
         f"{_inline(approval.date)} ({signed}, {bound}{counted})"

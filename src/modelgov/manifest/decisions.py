@@ -82,6 +82,13 @@ class Approval(Node):
         "(see `changed`); `unbound`: it names no evidence (approvals.yml, or an entry from before binding).",
     )
     changed: list[str] = Field(default_factory=list, description="Evidence files that changed since the sign-off.")
+    predates: list[str] = Field(
+        default_factory=list,
+        description="Evaluations it binds, unchanged since, whose recorded date is after its own, as `id (date)`: "
+        "it could not have decided on them then, so one of the two dates is wrong (an entry written or dated by "
+        "hand; `modelgov approve` dates an entry by the clock, and the loader refuses an evaluation dated after "
+        "the day it runs).",
+    )
     conditions: list[ApprovalCondition] = Field(
         default_factory=list, description="Conditions it was given under (approvals.yml), met or open."
     )

@@ -227,7 +227,7 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                         observed=None,
                         requirement=requirement,
                         outcome="fail",
-                        message=standing[role].why,
+                        message=standing[role].why + _also_too_old(ctx, role, limits.approvals),
                         page=f"{card}#approvals",
                     )
                 )
@@ -250,6 +250,20 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
     if limits.open_flags is not None:
         checks.append(_open_flags(rule, ctx, limits.open_flags, f"{card}#flags-from-the-business"))
     return checks or None
+
+
+def _also_too_old(ctx: Context, role: str, limit: int) -> str:
+    """When the role's latest approval is not counted (stale, or its signature not accepted), whether
+    it would be too old anyway: a reviewer who reads only "stale" would expect a fresh one to be a
+    re-approval of the changed files, when it must also be a new review."""
+    dated = [a for a in ctx.version.approvals if a.role == role and counts_on(a.date, ctx.today)]
+    if not dated:
+        return ""
+    latest = max(enumerate(dated), key=lambda pair: (pair[1].date, pair[0]))[1]  # as why_not_counted
+    age = max(0, days_between(latest.date, ctx.today))
+    if latest.decision != "approved" or latest.counts or age <= limit:
+        return ""
+    return f"; it is also {days(age)} old (limit {days(limit)})"
 
 
 def _after_grace(day: str, ctx: Context) -> bool:
