@@ -100,3 +100,22 @@ def test_a_freshness_rule_says_when_a_stale_sign_off_is_too_old_as_well(
     assert result["outcome"] == "fail" and "is stale: evidence changed since sign-off" in result["message"]
     days = (dt.date(2026, 3, 1) - dt.date.fromisoformat(signed_on)).days
     assert (f"; it is also {days} days old (limit 365 days)" in result["message"]) is old
+
+
+def test_the_dossier_and_the_readme_mark_a_sign_off_dated_before_its_evidence() -> None:
+    """The archival dossier and the exported README say what the card says of such a sign-off."""
+    from manifest_factory import make_manifest
+    from modelgov.dossier.governance import signoff_section
+    from modelgov.export.hf import hf_model_card
+
+    built = make_manifest()
+    model = built.models[0]
+    version = next(v for v in model.versions if v.approvals)
+    marked = [version.approvals[0].model_copy(update={"predates": ["holdout-2024q1 (2024-06-01)"]})]
+    marked += version.approvals[1:]
+    changed = version.model_copy(update={"approvals": marked})
+    section = signoff_section(built, model, changed)
+    assert "dated before the evaluations it binds</strong>: holdout-2024q1 (2024-06-01)" in section
+    assert "dated before the evaluations it binds" not in signoff_section(built, model, version)
+    readme = hf_model_card(built, model, changed)
+    assert "; dated before the evaluations it binds: holdout-2024q1 (2024-06-01))" in readme

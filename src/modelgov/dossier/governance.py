@@ -176,7 +176,13 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
                 badge(a.signature)
                 + (f"<br/>{t(a.signature_problem)}" if a.signature_problem else "")
                 + (f"<br/>key {code(a.signer_key)}" if a.signer_key else ""),
-                badge(a.evidence) + (f"<br/>changed: {', '.join(code(c) for c in a.changed)}" if a.changed else ""),
+                badge(a.evidence)
+                + (f"<br/>changed: {', '.join(code(c) for c in a.changed)}" if a.changed else "")
+                + (
+                    f"<br/><strong>dated before the evaluations it binds</strong>: {t(', '.join(a.predates))}"
+                    if a.predates
+                    else ""
+                ),
                 md(a.comment) if a.comment else "",
             ]
             for a in version.approvals
