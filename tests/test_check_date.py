@@ -76,3 +76,15 @@ def test_a_saved_manifest_whose_check_date_is_not_a_date_is_refused_by_render(
         assert main(["render", str(forged), "-o", str(tmp_path / "out")]) == 2
         assert "as_of: String should match pattern" in capsys.readouterr().err
         assert not (tmp_path / "out").exists()
+    # the right shape, but no such day: refused by render and export alike, never an internal error
+    for key, forged_value in (("as_of", "2026-13-45"), ("governance", {**saved["governance"], "as_of": "2026-02-30"})):
+        forged = tmp_path / "forged.json"
+        forged.write_text(json.dumps({**saved, key: forged_value}))
+        for command in (
+            ["render", str(forged), "-o", str(tmp_path / "out")],
+            ["export", str(forged), "-o", str(tmp_path / "ex")],
+        ):
+            assert main(command) == 2, command
+            err = capsys.readouterr().err
+            assert "is not a day of the calendar (YYYY-MM-DD)" in err and "internal error" not in err, err
+        assert not (tmp_path / "out").exists() and not (tmp_path / "ex").exists()

@@ -542,6 +542,8 @@ def test_the_credit_validation_of_2025_bound_the_version_as_it_was_and_is_stale_
     assert all(not a.predates for m in built.models for v in m.versions for a in v.approvals)
     card = (site / "models/credit-default/1.1/index.html").read_text()
     assert "stale: evidence changed since sign-off" in card and "Promoted on other evidence" in card
+    assert "The model file is unchanged: check the promotion against what changed" in card
+    assert "1 sign-off stale</strong> (model&#95;risk)" in card  # on the title line, beside the open flag
     assert "A sign-off dated before the evidence it binds" not in card
 
 

@@ -557,6 +557,7 @@ def test_the_demos_exports_carry_its_credit_models_warnings_as_its_card_does(dem
         flat = " ".join(said.split()).replace("\\", "")
         assert "1 open flag(s) from the business" in flat and " ".join(flag.text.split())[:40] in flat, name
         assert "condition(s) of approval not met past their due date" in flat, name
+        assert "The latest model_risk sign-off (priya.raman@acme.example, 2025-02-14) is stale" in flat, name
     gaps_named = [
         p["slice"] for p in ml_bom(built, model, version)["metadata"]["component"]["modelCard"]["quantitativeAnalysis"][
             "performanceMetrics"] if p["type"].endswith(("_difference", "_ratio"))
@@ -564,3 +565,81 @@ def test_the_demos_exports_carry_its_credit_models_warnings_as_its_card_does(dem
     assert gaps_named and all("not recorded" not in s for s in gaps_named)  # a real build records the groups
     written = export(built, tmp_path, model_id="credit-default", version="1.1")
     assert all(validate(json.loads(p.read_text())) is None for p in written if p.name == "bom.cdx.json")
+
+
+def test_a_readme_exported_before_a_block_existed_gets_it_where_the_template_has_it(manifest, credit) -> None:
+    """The governance status and the gaps between groups came after the first READMEs were exported:
+    a refresh puts each under its heading after the block that precedes it in the template, not at the
+    end of the README where a reader of the card would never look; a README's own title stays its one."""
+    model, version = credit
+    full = hf_model_card(manifest, model, version)
+    old = full
+    for heading, name in (("### Governance status", "governance"), ("#### Gaps between groups", "group-gaps")):
+        start = old.index(heading)
+        end = old.index(f"<!-- /modelgov:computed {name} -->") + len(f"<!-- /modelgov:computed {name} -->\n\n")
+        old = old[:start] + old[end:]
+    assert "Governance status" not in old and "modelgov:computed group-gaps" not in old
+    assert merge_readme(old, manifest, model, version) == full  # back in place, headings and all
+    merged = merge_readme("# Our model\n\nHand-written introduction.\n", manifest, model, version)
+    assert merged.count("\n# ") == 1 and merged.split("---\n", 2)[2].lstrip().startswith("# Our model")
+    assert merged.index("### Governance status") < merged.index("### Results")
+
+
+def test_the_verdict_names_the_blocking_rules_first_however_many_are_not_met(manifest, credit) -> None:
+    """A version with six warnings and one failure: the failure is named, whatever the report's order,
+    before the count of the rest."""
+    from modelgov.export.caveats import caveats
+
+    model, version = credit
+    report = manifest.governance
+    template = next(r for r in report.results if (r.model, r.version) == (model.id, version.version))
+    mine = [
+        template.model_copy(update={"rule": f"minor-{i}", "severity": "warning", "outcome": "warn", "message": "x"})
+        for i in range(6)
+    ]
+    mine.append(template.model_copy(update={"rule": "the-blocker", "severity": "blocking", "outcome": "fail"}))
+    others = [r for r in report.results if (r.model, r.version) != (model.id, version.version)]
+    changed = manifest.model_copy(update={"governance": report.model_copy(update={"results": [*others, *mine]})})
+    (said,) = [c.text for c in caveats(changed, model, version) if c.kind == "verdict"]
+    assert "7 rule(s) not met: the-blocker (fail" in said and "and 2 more" in said
+
+
+def test_the_exports_carry_a_predating_sign_off_an_unaccepted_override_and_a_forged_promotion_record(
+    manifest, credit
+) -> None:
+    """What the card shows as a warning or a danger box is a serious caveat of every export."""
+    from modelgov.manifest import Promotion, StatusChange
+
+    model, version = credit
+    predating = version.approvals[0].model_copy(update={"predates": ["holdout-2024q1 (2024-06-01)"]})
+    change = StatusChange(
+        entry=9, by="Carlos Ruiz", date="2024-05-10", from_status="staging", to_status="production",
+        override_reason="Quarter-end deadline", overridden_rules=["sign-offs-complete"], signature="invalid",
+        signature_problem="the key is not allowed to sign as override",
+    )  # fmt: skip
+    promotion = Promotion(
+        entry=9, by="Carlos Ruiz", time="2024-05-10T09:00:00Z", to_status="production",
+        record_problems=["model_risk: the record says approved, entry 3 says pending"],
+    )  # fmt: skip
+    changed, model, version = _with(
+        manifest, model, version, approvals=[predating, *version.approvals[1:]], status_change=change,
+        promotions=[promotion],
+    )  # fmt: skip
+    for name, said in _texts_of_every_format(changed, model, version).items():
+        flat = " ".join(said.split()).replace("\\", "")
+        assert "binds evaluations dated after it (holdout-2024q1 (2024-06-01))" in flat, name
+        assert "The entry's signature is not accepted (the key is not allowed to sign as override)" in flat, name
+        assert "is not the audit log's: model_risk: the record says approved, entry 3 says pending" in flat, name
+
+
+def test_a_version_no_policy_was_checked_on_is_said_to_be_so_not_passed(manifest) -> None:
+    """The card's title line shows no verdict for a version without results; the exports say "not
+    checked", never "not applicable", which reads as a pass."""
+    model = next(m for m in manifest.models if m.id == "credit-default")
+    version = next(v for v in model.versions if v.version == "1.1.0")
+    others = [r for r in manifest.governance.results if (r.model, r.version) != (model.id, version.version)]
+    changed = manifest.model_copy(update={"governance": manifest.governance.model_copy(update={"results": others})})
+    properties = {p["name"]: p["value"] for p in ml_bom(changed, model, version)["metadata"]["component"]["properties"]}
+    assert properties["modelgov:policy-verdict"] == "not checked"
+    for name, said in _texts_of_every_format(changed, model, version).items():
+        assert "No policy was checked on this version" in said, name

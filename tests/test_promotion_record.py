@@ -502,3 +502,37 @@ def test_the_card_warns_before_a_record_whose_sign_offs_are_not_the_logs() -> No
     card = {p.path: p.markdown for p in render_pages(built)}[version_path(built.models[0], version)]
     assert "This record's sign-offs are not the audit log's" in card
     assert "this entry is not signed: anyone who can change the workspace could have written it" in card
+
+
+@pytest.mark.parametrize("model_file_changed", [True, False])
+def test_a_promotion_on_other_evidence_says_whether_the_model_file_itself_changed(model_file_changed: bool) -> None:
+    """A new evaluation added after a promotion leaves the same model in production: the card says the
+    gate was passed on other evidence, not that another model is live; a changed model file is."""
+    from manifest_factory import make_manifest
+    from modelgov.export.caveats import caveats
+    from modelgov.manifest import StatusChange
+    from modelgov.render.pages import render_pages
+
+    built = make_manifest()
+    model = built.models[0]
+    version = next(v for v in model.versions if v.status == "production")
+    assert version.training.artifact is not None
+    changed = ["data/credit-default/holdout-2024q3.parquet"]
+    if model_file_changed:
+        changed.append(version.training.artifact.path)
+    change = StatusChange(
+        entry=4, by="Dana", date="2024-05-10", from_status="staging", to_status="production", evidence="stale",
+        changed=changed,
+    )  # fmt: skip
+    moved = version.model_copy(update={"status_change": change})
+    models = [model.model_copy(update={"versions": [moved if v is version else v for v in model.versions]})]
+    built = built.model_copy(update={"models": [*models, *built.models[1:]]})
+    card = next(p.markdown for p in render_pages(built) if p.path == f"models/{model.id}/{version.version}/index.md")
+    exported = " ".join(c.text for c in caveats(built, models[0], moved))
+    assert "Promoted on other evidence" in card and "Promoted on other evidence" in exported
+    if model_file_changed:
+        assert "the model file itself changed, so what is in production is not what passed the gate" in card
+        assert "the model file itself changed" in exported
+    else:
+        assert "The model file is unchanged: check the promotion against what changed" in card
+        assert "not what passed the gate" not in card and "the model file is unchanged" in exported

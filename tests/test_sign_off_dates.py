@@ -49,12 +49,22 @@ def _logged(built: manifest_io.Manifest) -> manifest_io.Approval:
     return next(a for a in version.approvals if a.entry is not None)
 
 
-@pytest.mark.parametrize(("signed_on", "predates"), [("2026-01-10", ["holdout (2026-01-20)"]), ("2026-01-20", [])])
+@pytest.mark.parametrize(
+    ("signed_on", "predates"),
+    [
+        ("2026-01-10", ["holdout (2026-01-20)"]),
+        ("2026-01-18", ["holdout (2026-01-20)"]),
+        # the day before, in UTC: east of UTC the evaluation's local date is already the next day
+        ("2026-01-19", []),
+        ("2026-01-20", []),
+    ],
+)
 def test_a_sign_off_dated_before_the_evaluation_it_binds_is_marked_on_the_card(
     tmp_path: Path, signed_on: str, predates: list[str]
 ) -> None:
-    """The holdout evaluation is dated 2026-01-20; a sign-off of 2026-01-10 bound to it is marked, one
-    of the same day is not (an evaluation may be reviewed the day it is run)."""
+    """The holdout evaluation is dated 2026-01-20; a sign-off two days or more before it, bound to it,
+    is marked; one of the same day is not (an evaluation may be reviewed the day it is run), nor one
+    of the day before (the evaluation's date is local, the entry's UTC: the loader's day of grace)."""
     root = write_workspace(tmp_path / "ws")
     _approve(root, dt.date.fromisoformat(signed_on))
     built = _build(root, tmp_path / "site")
@@ -119,3 +129,81 @@ def test_the_dossier_and_the_readme_mark_a_sign_off_dated_before_its_evidence() 
     assert "dated before the evaluations it binds" not in signoff_section(built, model, version)
     readme = hf_model_card(built, model, changed)
     assert "; dated before the evaluations it binds: holdout-2024q1 (2024-06-01))" in readme
+
+
+def test_a_stale_sign_off_is_on_the_title_line_and_in_the_exports_until_its_role_signs_again() -> None:
+    """The card's title line and every export count each role whose latest sign-off is stale; a
+    later sign-off of the role replaces it, and the stale one is then history."""
+    from manifest_factory import make_manifest
+    from modelgov.export.caveats import caveats
+    from modelgov.render.decision_views import stale_sign_offs
+    from modelgov.render.pages import render_pages
+
+    built = make_manifest()
+    model = built.models[0]
+    version = next(v for v in model.versions if v.approvals)
+    first = version.approvals[0]
+    stale = first.model_copy(update={"evidence": "stale", "changed": ["models/credit-default/model.yml"]})
+    again = first.model_copy(update={"date": "2024-08-01", "evidence": "current"})
+
+    def card_and_caveats(approvals):
+        changed = version.model_copy(update={"approvals": approvals})
+        models = [model.model_copy(update={"versions": [changed if v is version else v for v in model.versions]})]
+        new = built.model_copy(update={"models": [*models, *built.models[1:]]})
+        page = f"models/{model.id}/{version.version}/index.md"
+        card = next(p.markdown for p in render_pages(new) if p.path == page)
+        return stale_sign_offs(changed), card.split("\n\n", 2)[1], [c.kind for c in caveats(new, models[0], changed)]
+
+    found, title, kinds = card_and_caveats([stale, *version.approvals[1:]])
+    assert found == [stale] and "**1 sign-off stale** (model&#95;risk)" in title and "stale-sign-off" in kinds
+    found, title, kinds = card_and_caveats([stale, *version.approvals[1:], again])
+    assert found == [] and "sign-off stale" not in title and "stale-sign-off" not in kinds
+
+
+def _fresh_workspace(tmp_path: Path) -> Path:
+    """A workspace whose only model-risk sign-offs are logged ones, with the freshness policy; the
+    version and its evaluation dated in 2024, so sign-offs from then on are after both."""
+    root = write_workspace(tmp_path / "ws")
+    (root / VERSION).with_name("approvals.yml").unlink()
+    edit(root, VERSION, "date: 2026-01-20", "date: 2024-05-20")
+    text = (root / VERSION).read_text(encoding="utf-8")
+    (root / VERSION).write_text(text.replace(text[text.index("created:") :].split("\n", 1)[0], "created: 2024-05-15"))
+    (root / "policies").mkdir()
+    (root / "policies" / "fresh.yml").write_text(POLICY, encoding="utf-8")
+    return root
+
+
+def _fresh_message(root: Path, tmp_path: Path, env: dict[str, str] | None = None) -> str:
+    out = tmp_path / "results.json"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        main(["check", str(root), "--no-cache", "-j", "1", "-q", "--as-of", "2026-03-01", "--results", str(out)])
+    (result,) = [r for r in json.loads(out.read_text())["results"] if r["policy"] == "fresh"]
+    assert result["outcome"] == "fail"
+    return result["message"]
+
+
+def test_the_age_is_of_the_sign_off_the_finding_names(tmp_path: Path) -> None:
+    """A stale sign-off of 2024, then one dated after the check date: the finding names the later one
+    (current: "dated after it"; stale too: the 2024 one, the latest dated by the check date), and the
+    age it adds is that sign-off's, never another's."""
+    card = "models/loans/model.yml"
+    root = _fresh_workspace(tmp_path)
+    _approve(root, dt.date(2024, 6, 3))
+    edit(root, card, "\n", "\n# edited after the first sign-off\n")
+    _approve(root, dt.date(2026, 6, 1))  # after the check date, current
+    said = _fresh_message(root, tmp_path)
+    assert "is dated 2026-06-01, after it" in said and "days old" not in said
+    edit(root, card, "\n", "\n# edited after the second sign-off\n")  # both stale now
+    said = _fresh_message(root, tmp_path)
+    assert "the latest model_risk sign-off (rita@bank.example, 2024-06-03) is stale" in said
+    assert "2026-06-01" not in said and "; it is also 636 days old (limit 365 days)" in said
+
+
+def test_where_only_signed_sign_offs_count_an_old_unsigned_one_is_said_to_be_too_old_as_well(tmp_path: Path) -> None:
+    root = _fresh_workspace(tmp_path)
+    _approve(root, dt.date(2024, 6, 3))  # unsigned, current
+    said = _fresh_message(root, tmp_path, {"MODELGOV_REQUIRE_SIGNATURES": "1"})
+    assert "is unsigned; this rule requires a signed sign-off" in said
+    assert "; it is also 636 days old (limit 365 days)" in said

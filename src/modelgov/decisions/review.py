@@ -9,6 +9,7 @@ Policies then read only these statuses (:mod:`modelgov.policy.approval_rules`), 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,7 @@ from modelgov.audit import LOG_PATH, entry_time, signed_message
 from modelgov.decisions.evidence import Evidence, version_evidence
 from modelgov.decisions.promotion_review import promotions
 from modelgov.decisions.signers import AllowedSigners, SignatureCheck, check_signature
+from modelgov.grace import grace_day
 from modelgov.workspace.load import Workspace
 
 #: The role a signer needs to promote a version past a blocked policy gate, and to grant a waiver:
@@ -172,14 +174,18 @@ def _logged_approval(entry, evidence, signers, log_ref, version: manifest.ModelV
 
 
 def _predates(day: str, recorded: dict[str, str], changed: list[str], version: manifest.ModelVersion) -> list[str]:
-    """The evaluations a sign-off of ``day`` binds, as they were then (their table and the version.yml
-    that dates them unchanged since), whose date is after ``day``: ``id (date)``."""
+    """The evaluations a sign-off of ``day`` (a UTC date) binds, as they were then (their table and the
+    version.yml that dates them unchanged since), whose date is after ``day``'s day of grace: ``id
+    (date)``. An evaluation's date is written in local time (``modelgov init`` writes today's), and east
+    of UTC that is the next UTC day for part of every day, so an evaluation of the day after an honest
+    sign-off is not marked, as the loader accepts a record of the day after it runs."""
     if version.source.path in changed:
         return []  # the dates written now may not be the dates it saw
+    latest = grace_day(dt.date.fromisoformat(day)).isoformat()
     return [
         f"{run.id} ({run.date[:10]})"
         for run in version.evaluations
-        if run.data.path in recorded and run.data.path not in changed and run.date[:10] > day
+        if run.data.path in recorded and run.data.path not in changed and run.date[:10] > latest
     ]
 
 

@@ -9,8 +9,10 @@ manifest by the same view functions the pages use (:mod:`modelgov.render`), so t
 site cannot disagree about what is wrong.
 
 The caveats are, in order: the policy verdict; evaluations the model file does not reproduce, or
-that count records more than once; how the status was set (by hand, over a blocked gate, on other
-evidence); open flags from the business; overdue conditions of approval; groups too small to read.
+that count records more than once; sign-offs that are stale (the latest of their role) or dated
+before the evaluations they bind; how the status was set (by hand, over a blocked gate, on other
+evidence, with a promotion record that is not the audit log's); open flags from the business;
+overdue conditions of approval; groups too small to read.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelgov import manifest as m
-from modelgov.render.compliance_outcomes import OUTCOMES, blocks, shown_outcome, worst
+from modelgov.render.compliance_outcomes import OUTCOME_ORDER, OUTCOMES, blocks, shown_outcome, worst
 from modelgov.render.condition_views import condition_rows
-from modelgov.render.decision_views import unrecorded_statuses
+from modelgov.render.decision_views import stale_sign_offs, unrecorded_statuses
 from modelgov.render.flag_views import days_words, open_flags, scope_words
 from modelgov.render.views import copied_runs, unreproduced_runs
 from modelgov.text_safety import visible
@@ -34,19 +36,18 @@ MAX_NAMED = 5
 
 @dataclass(frozen=True)
 class Caveat:
-    kind: str  # verdict, not-reproduced, copied-rows, status, open-flags, overdue-conditions, small-groups
+    kind: str  # verdict, not-reproduced, copied-rows, stale-sign-off, dated-before-evidence, status, open-flags, …
     serious: bool  # the site shows it as a danger or a failure, not a note
     text: str  # one paragraph in plain words; it quotes workspace text, which each format escapes its own way
 
 
 def verdict(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str | None:
     """The worst outcome of the policies on the version, as the card's title line shows it; None when
-    the build checked no policy."""
+    the build checked no policy on it."""
     report = manifest.governance
     if report is None:
         return None
-    mine = [r for r in report.results if (r.model, r.version) == (model.id, version.version)]
-    return worst(shown_outcome(r) for r in mine) or "not-applicable"
+    return worst(shown_outcome(r) for r in report.results if (r.model, r.version) == (model.id, version.version))
 
 
 def _named(items: list[str]) -> str:
@@ -58,9 +59,16 @@ def _verdict_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersio
     report = manifest.governance
     if report is None:
         return Caveat("verdict", False, "No policy was checked in the build this export comes from.")
-    outcome = verdict(manifest, model, version) or "not-applicable"
+    outcome = verdict(manifest, model, version)
+    if outcome is None:
+        return Caveat("verdict", False, "No policy was checked on this version in the build this export comes from.")
     mine = [r for r in report.results if (r.model, r.version) == (model.id, version.version)]
-    unmet = [r for r in mine if shown_outcome(r) in ("error", "fail", "warn")]
+    rank = {key: i for i, key in enumerate(OUTCOME_ORDER)}
+    # the worst first, as the pages list them, so that the ones named before the count are the ones that block
+    unmet = sorted(
+        (r for r in mine if shown_outcome(r) in ("error", "fail", "warn")),
+        key=lambda r: (not blocks(r, report.fail_on), rank.get(shown_outcome(r), -1)),
+    )
     blocking = any(blocks(r, report.fail_on) for r in mine)
     said = f"Policy verdict on {report.as_of}: {OUTCOMES[outcome].label if outcome in OUTCOMES else outcome}"
     said += " (this version's results block a release)." if blocking else "."
@@ -83,16 +91,28 @@ def _status_caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersio
                 True,
                 f"Promoted over a blocked policy gate: {change.by} set the status to {change.to_status} on "
                 f"{change.date} although {', '.join(change.overridden_rules)} blocked it; the reason given: "
-                f"{change.override_reason}.",
+                f"{change.override_reason}. "
+                + (
+                    "The entry is signed by a holder of the override role."
+                    if change.signature == "signed"
+                    else f"The entry's signature is not accepted ({change.signature_problem or 'unsigned'})."
+                ),
             )
         )
     if change is not None and change.evidence == "stale":
+        artifact = version.training.artifact
+        if artifact is not None and artifact.path in change.changed:
+            meaning = f"the model file itself changed, so what is in {version.status} is not what passed the gate"
+        elif artifact is not None:
+            meaning = "the gate was passed on evidence that is no longer the version's; the model file is unchanged"
+        else:
+            meaning = "the gate was passed on evidence that is no longer the version's; no model file is recorded"
         found.append(
             Caveat(
                 "status",
                 True,
                 f"Promoted on other evidence: the version's evidence changed after the promotion "
-                f"({', '.join(change.changed)}), so what is in {version.status} is not what passed the gate.",
+                f"({', '.join(change.changed)}): {meaning}.",
             )
         )
     if (model, version) in unrecorded_statuses(manifest):
@@ -104,7 +124,31 @@ def _status_caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersio
                 f"promote` entry in the audit log sets it, so it did not pass the policy gate.",
             )
         )
+    for promotion in version.promotions:
+        if promotion.record_problems:
+            found.append(
+                Caveat(
+                    "status",
+                    True,
+                    f"The record of the promotion to {promotion.to_status} (audit entry {promotion.entry}) is not "
+                    f"the audit log's: {_named(promotion.record_problems)}"
+                    + ("; and the entry is not signed." if promotion.signature != "signed" else "."),
+                )
+            )
     return found
+
+
+def _predating_caveats(version: m.ModelVersion) -> list[Caveat]:
+    return [
+        Caveat(
+            "dated-before-evidence",
+            True,
+            f"The {a.role} sign-off by {a.by} on {a.date} binds evaluations dated after it ({_named(a.predates)}): "
+            f"it could not have decided on them then, so one of the dates is wrong.",
+        )
+        for a in version.approvals
+        if a.predates
+    ]
 
 
 def _flag_caveat(version: m.ModelVersion) -> Caveat | None:
@@ -173,6 +217,16 @@ def caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> li
         Caveat("copied-rows", True, f"Evaluation {run_id} counts some records more than once: {note}")
         for run_id, note in copied_runs(version)
     ]
+    found += [
+        Caveat(
+            "stale-sign-off",
+            True,
+            f"The latest {a.role} sign-off ({a.by}, {a.date}) is stale: its evidence changed since "
+            f"({_named(a.changed)}), so no policy counts it.",
+        )
+        for a in stale_sign_offs(version)
+    ]
+    found += _predating_caveats(version)
     found += _status_caveats(manifest, model, version)
     found += [c for c in (_flag_caveat(version), _condition_caveat(manifest, model, version)) if c is not None]
     found += _small_group_caveats(version)

@@ -346,13 +346,41 @@ def _blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> di
     return {b.name: b for b in [*_text_blocks(model, version), *_computed_blocks(manifest, model, version)]}
 
 
+def _title(model: m.Model, version: m.ModelVersion) -> str:
+    return visible(f"{model.name} {version.version}", keep="")
+
+
+def _with_missing_blocks(body: str, blocks: dict[str, Block], seen: set[str], title: str) -> str:
+    """``body`` with each block it lacks (a README exported before the block existed, or one someone
+    removed) put back where the template has it: after the nearest earlier block the README has, under
+    its heading unless the README has that heading already; at the end when it has none before it."""
+    lines = {line.strip() for line in body.splitlines()}
+    for index, (_, name) in enumerate(_LAYOUT):
+        if name is None or name in seen:
+            continue
+        heading = _LAYOUT[index - 1][0] if index else None
+        text = blocks[name].render()
+        parts = heading.format(title=title).split("\n\n") if heading is not None else []
+        has_title = any(line.startswith("# ") for line in lines)  # a README has one title: its own is kept
+        if parts and not any(part in lines for part in parts) and not (parts[0].startswith("# ") and has_title):
+            text = "\n\n".join(parts) + "\n\n" + text
+        before = [earlier for _, earlier in _LAYOUT[:index] if earlier is not None and earlier in seen]
+        end = re.search(rf"<!-- /modelgov:(?:text|computed) {before[-1]} -->\n?", body) if before else None
+        if end is None:
+            body = body.rstrip("\n") + "\n\n" + text + "\n"
+        else:
+            body = body[: end.end()].rstrip("\n") + "\n\n" + text + "\n\n" + body[end.end() :].lstrip("\n")
+        seen.add(name)
+    return body
+
+
 def hf_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str:
     """A new README.md for the version."""
     blocks = _blocks(manifest, model, version)
     parts = []
     for heading, name in _LAYOUT:
         if heading is not None:
-            parts.append(heading.format(title=visible(f"{model.name} {version.version}", keep="")))
+            parts.append(heading.format(title=_title(model, version)))
         else:
             parts.append(blocks[name].render())
     front = yaml.safe_dump(_front_matter(manifest, model, version), sort_keys=False, allow_unicode=True)
@@ -402,9 +430,6 @@ def merge_readme(existing: str, manifest: m.Manifest, model: m.Model, version: m
             return blocks[name].render()
         return found.group(0)
 
-    body = _BLOCK.sub(replace, body)
-    missing = [blocks[name].render() for _, name in _LAYOUT if name and name not in seen]
-    if missing:
-        body = body.rstrip("\n") + "\n\n" + "\n\n".join(missing) + "\n"
+    body = _with_missing_blocks(_BLOCK.sub(replace, body), blocks, seen, _title(model, version))
     dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True)
     return f"---\n{dumped}---\n{body if body.startswith(chr(10)) else chr(10) + body}"

@@ -28,7 +28,7 @@ from pydantic import ConfigDict, Field, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from modelgov.errors import ManifestError
-from modelgov.manifest.base import Card, FileRef, Generator, Interval, Metric, Node, Owner
+from modelgov.manifest.base import CalendarDay, Card, FileRef, Generator, Interval, Metric, Node, Owner
 from modelgov.manifest.business import Business, Kpi, KpiBaseline, KpiInterval, KpiSeries, KpiValue, KpiWindow
 from modelgov.manifest.decisions import (
     Approval,
@@ -246,9 +246,8 @@ class Manifest(Node):
     schema_version: str = Field(SCHEMA_VERSION, pattern=r"^1\.\d+$", description="`major.minor` of this format.")
     generator: Generator
     built_at: str = Field(description="UTC build time; from SOURCE_DATE_EPOCH when set.")
-    as_of: str | None = Field(
+    as_of: CalendarDay | None = Field(
         None,
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
         description="The check date (`--as-of`, else the build's UTC date): ages, expiries and due dates are "
         "judged on it, with or without policies. None in a manifest written before it was recorded "
         "(`governance.as_of`, else the build date, is then used).",

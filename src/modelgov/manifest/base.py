@@ -10,12 +10,27 @@ module of this package imports them and none imports another section just for th
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from modelgov.free_values import as_written
+
+
+def _calendar_day(value: str) -> str:
+    """A day that exists: the pattern alone lets ``2026-13-45`` through, and every age, expiry and
+    due date counted to it would then fail on the first page that reads it."""
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a day of the calendar (YYYY-MM-DD)") from None
+    return value
+
+
+#: An ISO date (``YYYY-MM-DD``) that is a day of the calendar: the check dates a saved manifest is judged on.
+CalendarDay = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_day)]
 
 
 class Node(BaseModel):

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from modelgov.grace import counts_on
-from modelgov.manifest.base import FileRef, Node
+from modelgov.manifest.base import CalendarDay, FileRef, Node
 
 # --------------------------------------------------------------------------- sign-offs
 
@@ -198,7 +198,7 @@ class PromotionRecord(Node):
     covered by the entry's hash and signature): what the decision was made on, kept as it was."""
 
     version: str = Field(description="The version promoted: the entry's own.")
-    as_of: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="The date the policies were checked on.")
+    as_of: CalendarDay = Field(description="The date the policies were checked on.")
     evidence_digest: str = Field(description="The digest of the evidence files the entry binds.")
     live: str | None = Field(None, description="The version in production at the decision, other than this one.")
     comparison: RecordedComparison | None = None

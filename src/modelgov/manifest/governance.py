@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from modelgov.manifest.base import FileRef, FreeValue, Node
+from modelgov.manifest.base import CalendarDay, FileRef, FreeValue, Node
 
 # --------------------------------------------------------------------------- risk
 
@@ -238,7 +238,7 @@ class WaiverState(Node):
 
 
 class GovernanceReport(Node):
-    as_of: str = Field(description="The date policies were evaluated on (freshness, waiver expiry).")
+    as_of: CalendarDay = Field(description="The date policies were evaluated on (freshness, waiver expiry).")
     fail_on: Literal["blocking", "warning"] = "blocking"
     policies: list[Policy]
     results: list[PolicyResult]

@@ -14,7 +14,7 @@ from modelgov import manifest
 from modelgov.feature_names import group_segment
 from modelgov.grace import counts_on
 
-from .evidence_index import days_between, latest_approvals, primary_evaluation, why_not_counted
+from .evidence_index import days_between, latest_approvals, latest_sign_off, primary_evaluation, why_not_counted
 from .rule_context import Check, Context, days
 from .schema import Rule
 
@@ -53,7 +53,8 @@ def _sign_off(ctx: Context, role: str, approval: manifest.Approval | None, signe
                 f"{first.by} is dated {first.date}, after it"
             )
         else:
-            why = why_not_counted(ctx.version, role, signed_only=signed_only) or f"no {role} {kind} is recorded"
+            why = why_not_counted(ctx.version, role, signed_only=signed_only, today=ctx.today)
+            why = why or f"no {role} {kind} is recorded"
         return SignOff(None, False, None, why)
     if approval.decision != "approved":
         approves, observed = False, approval.decision
@@ -65,7 +66,7 @@ def _sign_off(ctx: Context, role: str, approval: manifest.Approval | None, signe
         signed = "signed" if approval.signature == "signed" else "unsigned"
         approves, observed = True, approval.decision
         why = f"{role}: approved by {approval.by} on {approval.date} ({signed})"
-    newer = why_not_counted(ctx.version, role, signed_only=signed_only)
+    newer = why_not_counted(ctx.version, role, signed_only=signed_only, today=ctx.today)
     if newer:
         why += f"; {newer}, and is not counted"
     return SignOff(approval, approves, observed, why)
@@ -227,7 +228,7 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                         observed=None,
                         requirement=requirement,
                         outcome="fail",
-                        message=standing[role].why + _also_too_old(ctx, role, limits.approvals),
+                        message=standing[role].why + _also_too_old(ctx, role, limits.approvals, signed_only),
                         page=f"{card}#approvals",
                     )
                 )
@@ -252,16 +253,19 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
     return checks or None
 
 
-def _also_too_old(ctx: Context, role: str, limit: int) -> str:
-    """When the role's latest approval is not counted (stale, or its signature not accepted), whether
-    it would be too old anyway: a reviewer who reads only "stale" would expect a fresh one to be a
-    re-approval of the changed files, when it must also be a new review."""
-    dated = [a for a in ctx.version.approvals if a.role == role and counts_on(a.date, ctx.today)]
-    if not dated:
+def _also_too_old(ctx: Context, role: str, limit: int, signed_only: bool) -> str:
+    """When the role's latest approval is not counted (stale, its signature not accepted, or unsigned
+    or unbound where only signed ones count), whether it would be too old anyway: a reviewer who reads
+    only "stale" would expect a re-approval of the changed files to do, when a new review is owed. The
+    sign-off is the one the finding names (:func:`latest_sign_off`, dated by the check date)."""
+    if any(a.role == role and a.counts and not counts_on(a.date, ctx.today) for a in ctx.version.approvals):
+        return ""  # the finding names a sign-off dated after the check date, which has no age on it
+    latest = latest_sign_off(ctx.version, role, ctx.today)
+    if latest is None or latest.decision != "approved":
         return ""
-    latest = max(enumerate(dated), key=lambda pair: (pair[1].date, pair[0]))[1]  # as why_not_counted
+    counted = latest.counts and (not signed_only or (latest.signature == "signed" and latest.evidence == "current"))
     age = max(0, days_between(latest.date, ctx.today))
-    if latest.decision != "approved" or latest.counts or age <= limit:
+    if counted or age <= limit:
         return ""
     return f"; it is also {days(age)} old (limit {days(limit)})"
 

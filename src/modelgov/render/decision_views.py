@@ -3,7 +3,7 @@ overrode the policy gate (shown on the compliance overview and on the version's 
 
 from __future__ import annotations
 
-from modelgov.manifest import Manifest, Model, ModelVersion, StatusChange
+from modelgov.manifest import Approval, Manifest, Model, ModelVersion, StatusChange
 
 
 def signature_words(state: str, problem: str | None = None, key: str | None = None) -> str:
@@ -48,3 +48,15 @@ def unrecorded_statuses(manifest: Manifest) -> list[tuple[Model, ModelVersion]]:
         return version.status in ("staging", "production")
 
     return [(model, version) for model in manifest.models for version in model.versions if unrecorded(model, version)]
+
+
+def stale_sign_offs(version: ModelVersion) -> list[Approval]:
+    """Each role's latest sign-off, when it is stale (its evidence changed since): the decisions the
+    version stands on that no longer cover it. A stale sign-off that a later one of its role replaces
+    is history, not a gap, and is left out."""
+    latest: dict[str, Approval] = {}
+    for approval in version.approvals:  # in date order; a later entry of the same day replaces an earlier one
+        known = latest.get(approval.role)
+        if known is None or approval.date >= known.date:
+            latest[approval.role] = approval
+    return [a for a in latest.values() if a.evidence == "stale"]
