@@ -348,7 +348,7 @@ def test_the_details_block_keeps_workspace_text_on_its_line_and_carries_no_raw_h
     assert [line for line in details.splitlines() if line.startswith("- **License:**")] == [
         "- **License:** \\[Apache-2.0\\](javascript:alert(1))"
     ]
-    assert "- **Developed by:** Ada - **License:** MIT (forged)" in details
+    assert "- **Developed by:** Ada - \\*\\*License:\\*\\* MIT (forged)" in details
     assert "Retrained **yearly**." in details and "<img" not in details and "<script" not in details
     assert "&lt;img src=https://evil.example/t.png" in details
 
@@ -448,12 +448,19 @@ def test_a_caveat_cannot_forge_a_line_and_shows_hidden_characters(manifest, cred
     """A flag's text is written by whoever raised it: in the README it stays on its line of the
     governance list, and a hidden character in it is shown as an escape in every format."""
     troubled, model, version = _troubled(manifest, credit)
-    flag = version.flags[0].model_copy(update={"text": "fine\n- **Serious:** none [click](javascript:x) \u202e"})
+    flag = version.flags[0].model_copy(
+        update={
+            "text": "fine\n- **Serious:** none [click](javascript:x) \u202e re-verify at https://evil.example/login"
+        }
+    )
     troubled, model, version = _with(troubled, model, version, flags=[flag])
     said = _texts_of_every_format(troubled, model, version)
     lines = [line for line in said["readme"].splitlines() if "open flag" in line]
     assert len(lines) == 1 and "\\[click\\]" in lines[0] and "\\u202e" in lines[0]
     assert not any(line.startswith("- **Serious:** none") for line in said["readme"].splitlines())
+    assert "\\*\\*Serious:\\*\\* none" in lines[0]  # bold that is not modelgov's is escaped
+    # a web address is code on the Hub, never a link it makes of the text
+    assert "`https://evil.example/login`" in lines[0] and " https://evil" not in lines[0]
     assert "\u202e" not in said["cyclonedx"] and "\u202e" not in said["mct"]
 
 
@@ -643,3 +650,21 @@ def test_a_version_no_policy_was_checked_on_is_said_to_be_so_not_passed(manifest
     assert properties["modelgov:policy-verdict"] == "not checked"
     for name, said in _texts_of_every_format(changed, model, version).items():
         assert "No policy was checked on this version" in said, name
+
+
+def test_a_slice_shows_the_hidden_characters_of_a_group_name(manifest, credit) -> None:
+    """A group's name is workspace text: in the JSON formats' slices, a right-to-left override in it is
+    an escape, as on the site, not a character that reorders what a reader sees."""
+    model, version = credit
+    run = version.evaluations[0]
+    sex = run.fairness[0]
+    groups = [sex.groups[0].model_copy(update={"group": "F\u202eM"}), *sex.groups[1:]]
+    fairness = [sex.model_copy(update={"groups": groups}), *run.fairness[1:]]
+    changed, model, version = _with(
+        manifest, model, version, evaluations=[run.model_copy(update={"fairness": fairness}), *version.evaluations[1:]]
+    )
+    bom = ml_bom(changed, model, version)["metadata"]["component"]["modelCard"]["quantitativeAnalysis"]
+    toolkit = mct_model_card(changed, model, version)["quantitative_analysis"]["performance_metrics"]
+    for metrics in (bom["performanceMetrics"], toolkit):
+        slices = [p["slice"] for p in metrics]
+        assert not any("\u202e" in s for s in slices) and any("sex=F\\u202eM" in s for s in slices)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelgov import manifest as m
+from modelgov.text_safety import visible
 
 __all__ = ["Gap", "HeadlineMetric", "gaps", "headline_metrics", "pick_versions", "unwritten"]
 
@@ -24,8 +25,9 @@ class HeadlineMetric:
     def scope(self) -> str:
         """The rows the value is measured on, with the evaluation they belong to: ``holdout: all rows``,
         ``holdout: sex=F``. A version may have several evaluations, and a metric that does not say
-        which one it comes from cannot be traced to its evidence."""
-        return f"{self.run.id}: {self.slice or 'all rows'}"
+        which one it comes from cannot be traced to its evidence. Workspace text in it (the run's id,
+        a group's name) has its hidden characters shown as escapes, as on the site."""
+        return visible(f"{self.run.id}: {self.slice or 'all rows'}", keep="")
 
 
 def headline_metrics(version: m.ModelVersion, *, groups: bool = True) -> list[HeadlineMetric]:
@@ -79,7 +81,7 @@ class Gap:
 
     @property
     def scope(self) -> str:
-        return f"{self.run.id}: {self.feature}, {self.between}"
+        return visible(f"{self.run.id}: {self.feature}, {self.between}", keep="")
 
 
 def _between(feature: str, disparity: m.Disparity) -> str:

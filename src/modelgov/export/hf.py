@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import cycle
 
 import yaml
 
@@ -182,12 +183,30 @@ def _inline(value: object) -> str:
     """Workspace text on one line of a computed block: its line breaks and runs of spaces made one
     space (a newline in a name would start a line of its own: a forged sign-off, a heading, a table
     row), ``|`` escaped (a table cell), ``[`` and ``]`` escaped (a link or an image: a ``javascript:``
-    target, a tracking pixel), and ``<`` written as an entity (raw HTML, which the site sanitises and
-    other Markdown renderers may not). The summary, a Markdown block, keeps its Markdown but not raw HTML."""
+    target, a tracking pixel), ``*`` escaped (bold text that is not modelgov's), ``<`` written as an
+    entity (raw HTML, which the site sanitises and other Markdown renderers may not), and a web
+    address written as code, which the Hub does not turn into a link. The summary, a Markdown block,
+    keeps its Markdown but not raw HTML."""
     text = " ".join(str(value).split())
-    for character in "\\|[]":
+    parts = _ADDRESS.split(text)  # every odd part is a web address
+    return "".join(_address(part) if odd else _escaped(part) for odd, part in zip(cycle((False, True)), parts))
+
+
+#: What the Hub's Markdown (GitHub's, with its autolink extension) turns into a link without any
+#: brackets: a scheme and ``://``, or ``www.``.
+_ADDRESS = re.compile(r"((?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S*[^\s.,;:!?)\]'\"])", re.I)  # not the sentence's full stop
+
+
+def _escaped(text: str) -> str:
+    for character in "\\|[]*":
         text = text.replace(character, "\\" + character)
     return text.replace("<", "&lt;")
+
+
+def _address(text: str) -> str:
+    """A web address quoted from the workspace, as code: shown, never a link the Hub makes of it (a
+    flag's "re-verify at https://…" would be a phishing link in a card people trust)."""
+    return _code(text.replace("|", "%7C").replace("<", "%3C"))
 
 
 def _code(value: object) -> str:
