@@ -88,3 +88,16 @@ def test_a_saved_manifest_whose_check_date_is_not_a_date_is_refused_by_render(
             err = capsys.readouterr().err
             assert "is not a day of the calendar (YYYY-MM-DD)" in err and "internal error" not in err, err
         assert not (tmp_path / "out").exists() and not (tmp_path / "ex").exists()
+
+
+def test_a_condition_due_on_a_day_that_does_not_exist_is_refused_in_a_saved_manifest() -> None:
+    """Conditions are judged against their due and met days on every page and in every export: a saved
+    manifest cannot carry one that is not a day of the calendar (the pattern alone let 2026-02-30 by)."""
+    from pydantic import ValidationError
+
+    from modelgov.manifest import ApprovalCondition
+
+    assert ApprovalCondition(text="review", due="2026-02-28", met="2026-02-27").due == "2026-02-28"
+    for field in ("due", "met"):
+        with pytest.raises(ValidationError, match="is not a day of the calendar"):
+            ApprovalCondition(text="review", **{field: "2026-02-30"})

@@ -414,7 +414,8 @@ def test_every_export_says_what_the_site_warns_about_the_version(manifest, credi
     troubled, model, version = _troubled(manifest, credit)
     for name, said in _texts_of_every_format(troubled, model, version).items():
         flat = " ".join(said.split()).replace("\\", "")
-        assert "Policy verdict on" in flat and "fail" in flat and "block a release" in flat, name
+        verdict = f"Policy verdict on {troubled.governance.as_of}: error (this version's results block a release)."
+        assert verdict in flat, name  # the worst outcome, as the card's title line shows it
         assert "Evaluation holdout-2024q1 was not scored by this model file" in flat, (name, flat)
         assert "412 of 5,000 predictions differ" in flat, name
         assert "Promoted over a blocked policy gate: Carlos Ruiz" in flat and "Quarter-end deadline" in flat, name
@@ -608,7 +609,7 @@ def test_the_verdict_names_the_blocking_rules_first_however_many_are_not_met(man
     others = [r for r in report.results if (r.model, r.version) != (model.id, version.version)]
     changed = manifest.model_copy(update={"governance": report.model_copy(update={"results": [*others, *mine]})})
     (said,) = [c.text for c in caveats(changed, model, version) if c.kind == "verdict"]
-    assert "7 rule(s) not met: the-blocker (fail" in said and "and 2 more" in said
+    assert f"7 rule(s) not met: {template.policy}/the-blocker (fail" in said and "and 2 more" in said
 
 
 def test_the_exports_carry_a_predating_sign_off_an_unaccepted_override_and_a_forged_promotion_record(
@@ -634,9 +635,16 @@ def test_the_exports_carry_a_predating_sign_off_an_unaccepted_override_and_a_for
     )  # fmt: skip
     for name, said in _texts_of_every_format(changed, model, version).items():
         flat = " ".join(said.split()).replace("\\", "")
-        assert "binds evaluations dated after it (holdout-2024q1 (2024-06-01))" in flat, name
+        assert "1 sign-off(s) dated before evaluations they bind" in flat, name
+        assert (
+            f"the {predating.role} sign-off by {predating.by} on {predating.date} binds holdout-2024q1 (2024-06-01)"
+            in flat
+        )
         assert "The entry's signature is not accepted (the key is not allowed to sign as override)" in flat, name
-        assert "is not the audit log's: model_risk: the record says approved, entry 3 says pending" in flat, name
+        assert (
+            "1 promotion record(s) whose sign-offs are not the audit log's: the promotion to production "
+            "(audit entry 9, not signed): model_risk: the record says approved, entry 3 says pending" in flat
+        ), name
 
 
 def test_a_version_no_policy_was_checked_on_is_said_to_be_so_not_passed(manifest) -> None:

@@ -352,6 +352,10 @@ def test_nist_pack_verdicts_on_the_demo(demo: manifest.Manifest) -> None:
     age = (AS_OF - dt.date(2025, 2, 14)).days
     assert review.outcome == "warn" and review.checks[0].observed is None  # no review that counts
     assert "is stale" in review.message and f"it is also {age} days old (limit 365 days)" in review.message
+    independent = nist[("credit-default", "1.1", "independent-review")]  # no validation that counts
+    assert independent.outcome == "fail" and "model_risk sign-off (priya.raman@acme.example, 2025-02-14) is stale" in (
+        independent.message
+    )
     assert nist[("customer-churn", "1.1", "review-regular")].outcome == "pass"
     # The medium-risk churn model is in scope of the NIST pack; only the oversight sign-off and drift flag.
     churn = {

@@ -535,4 +535,4 @@ def test_a_promotion_on_other_evidence_says_whether_the_model_file_itself_change
         assert "the model file itself changed" in exported
     else:
         assert "The model file is unchanged: check the promotion against what changed" in card
-        assert "not what passed the gate" not in card and "the model file is unchanged" in exported
+        assert "not what passed the gate" not in card and "The model file is unchanged" in exported

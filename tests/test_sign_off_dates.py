@@ -152,7 +152,11 @@ def test_a_stale_sign_off_is_on_the_title_line_and_in_the_exports_until_its_role
         new = built.model_copy(update={"models": [*models, *built.models[1:]]})
         page = f"models/{model.id}/{version.version}/index.md"
         card = next(p.markdown for p in render_pages(new) if p.path == page)
-        return stale_sign_offs(changed), card.split("\n\n", 2)[1], [c.kind for c in caveats(new, models[0], changed)]
+        return (
+            stale_sign_offs(changed, new.check_date()),
+            card.split("\n\n", 2)[1],
+            [c.kind for c in caveats(new, models[0], changed)],
+        )
 
     found, title, kinds = card_and_caveats([stale, *version.approvals[1:]])
     assert found == [stale] and "**1 sign-off stale** (model&#95;risk)" in title and "stale-sign-off" in kinds

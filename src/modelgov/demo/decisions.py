@@ -148,6 +148,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         )
 
     before_2026 = [decision for decision in DECISIONS[:6] if decision[0] < "2026"]
+    assert DECISIONS[: len(before_2026)] == before_2026, "the decisions of 2025 come first"
     with _before_the_2026_re_evaluation(writer):
         for when, by, action, model, version, outcome, details, comment in before_2026:
             record(when, by, action, model, version, outcome, details=details, comment=comment)
@@ -195,6 +196,7 @@ def _before_the_2026_re_evaluation(writer: WorkspaceWriter) -> Iterator[None]:
     now = path.read_bytes()
     record = yaml.safe_load(now.decode("utf-8"))
     record["evaluations"] = [run for run in record["evaluations"] if str(run["date"]) < "2026"]
+    assert " In production since " in record["summary"], "the summary's sentences written after 2025 have moved"
     record["summary"] = record["summary"].split(" In production since ", 1)[0].rstrip() + "\n"
     path.write_bytes(dump_yaml(record).encode("utf-8"))
     try:

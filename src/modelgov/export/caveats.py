@@ -20,18 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelgov import manifest as m
-from modelgov.render.compliance_outcomes import OUTCOME_ORDER, OUTCOMES, blocks, shown_outcome, worst
+from modelgov.export.common import named
+from modelgov.render.compliance_outcomes import OUTCOME_ORDER, OUTCOMES, blocks, shown_outcome
 from modelgov.render.condition_views import condition_rows
-from modelgov.render.decision_views import stale_sign_offs, unrecorded_statuses
+from modelgov.render.decision_views import promoted_on_other_evidence, stale_sign_offs, unrecorded_statuses
 from modelgov.render.flag_views import days_words, open_flags, scope_words
+from modelgov.render.policy_views import policy_status
 from modelgov.render.views import copied_runs, unreproduced_runs
 from modelgov.text_safety import visible
 
-__all__ = ["MAX_NAMED", "Caveat", "caveats", "verdict"]
-
-#: Rules, flags, conditions or groups named in one caveat; the rest are counted. A hostile log can
-#: hold thousands, and an export is read by a person; every one is in the site's manifest.
-MAX_NAMED = 5
+__all__ = ["Caveat", "caveats", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -39,20 +37,13 @@ class Caveat:
     kind: str  # verdict, not-reproduced, copied-rows, stale-sign-off, dated-before-evidence, status, open-flags, …
     serious: bool  # the site shows it as a danger or a failure, not a note
     text: str  # one paragraph in plain words; it quotes workspace text, which each format escapes its own way
+    limitation: bool = True  # False for a verdict of pass: a format's list of limitations leaves it out
 
 
 def verdict(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str | None:
-    """The worst outcome of the policies on the version, as the card's title line shows it; None when
-    the build checked no policy on it."""
-    report = manifest.governance
-    if report is None:
-        return None
-    return worst(shown_outcome(r) for r in report.results if (r.model, r.version) == (model.id, version.version))
-
-
-def _named(items: list[str]) -> str:
-    shown = "; ".join(items[:MAX_NAMED])
-    return shown + (f"; and {len(items) - MAX_NAMED:,} more" if len(items) > MAX_NAMED else "")
+    """The worst outcome of the policies on the version, as the card's title line shows it
+    (:func:`~modelgov.render.policy_views.policy_status`); None when the build checked no policy on it."""
+    return policy_status(manifest, model, version)
 
 
 def _verdict_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> Caveat:
@@ -73,46 +64,71 @@ def _verdict_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersio
     said = f"Policy verdict on {report.as_of}: {OUTCOMES[outcome].label if outcome in OUTCOMES else outcome}"
     said += " (this version's results block a release)." if blocking else "."
     if unmet:
-        rules = [f"{r.rule} ({OUTCOMES[shown_outcome(r)].label}: {r.message})" for r in unmet]
-        said += f" {len(unmet):,} rule(s) not met: {_named(rules)}."
-    waived = [r.rule for r in mine if r.outcome == "waived"]
+        # a rule id is the policy's own: several packs have an `independent-review`, one of them rescinded
+        rules = [f"{r.policy}/{r.rule} ({OUTCOMES[shown_outcome(r)].label}: {r.message})" for r in unmet]
+        said += f" {len(unmet):,} rule(s) not met: {named(rules)}."
+    waived = [f"{r.policy}/{r.rule}" for r in mine if r.outcome == "waived"]
     if waived:
-        said += f" Met only under a waiver: {_named(waived)}."
-    return Caveat("verdict", blocking or outcome in ("error", "fail"), said)
+        said += f" Met only under a waiver: {named(waived)}."
+    serious = blocking or outcome in ("error", "fail")
+    return Caveat("verdict", serious, said, limitation=outcome not in ("pass", "not-applicable"))
+
+
+def _sign_off_caveats(manifest: m.Manifest, version: m.ModelVersion) -> list[Caveat]:
+    found = []
+    stale = [
+        f"the latest {a.role} sign-off ({a.by}, {a.date}), whose evidence changed since ({named(a.changed)})"
+        for a in stale_sign_offs(version, manifest.check_date())
+    ]
+    if stale:
+        found.append(
+            Caveat(
+                "stale-sign-off", True, f"{len(stale):,} sign-off(s) stale, so no policy counts them: {named(stale)}."
+            )
+        )
+    early = [
+        f"the {a.role} sign-off by {a.by} on {a.date} binds {named(a.predates)}"
+        for a in version.approvals
+        if a.predates
+    ]
+    if early:
+        found.append(
+            Caveat(
+                "dated-before-evidence",
+                True,
+                f"{len(early):,} sign-off(s) dated before evaluations they bind, which they could not have "
+                f"decided on then, so one of the dates is wrong: {named(early)}.",
+            )
+        )
+    return found
 
 
 def _status_caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Caveat]:
     change = version.status_change
     found = []
     if change is not None and change.override_reason:
+        if change.signature == "signed":
+            signed = "The entry is signed by a holder of the override role."
+        elif change.signature == "unsigned":
+            signed = "The entry is not signed."
+        else:
+            signed = f"The entry's signature is not accepted ({change.signature_problem or 'no reason recorded'})."
         found.append(
             Caveat(
                 "status",
                 True,
                 f"Promoted over a blocked policy gate: {change.by} set the status to {change.to_status} on "
-                f"{change.date} although {', '.join(change.overridden_rules)} blocked it; the reason given: "
-                f"{change.override_reason}. "
-                + (
-                    "The entry is signed by a holder of the override role."
-                    if change.signature == "signed"
-                    else f"The entry's signature is not accepted ({change.signature_problem or 'unsigned'})."
-                ),
+                f"{change.date} although {', '.join(change.overridden_rules) or 'the gate'} blocked it; the reason "
+                f"given: {change.override_reason}. {signed}",
             )
         )
     if change is not None and change.evidence == "stale":
-        artifact = version.training.artifact
-        if artifact is not None and artifact.path in change.changed:
-            meaning = f"the model file itself changed, so what is in {version.status} is not what passed the gate"
-        elif artifact is not None:
-            meaning = "the gate was passed on evidence that is no longer the version's; the model file is unchanged"
-        else:
-            meaning = "the gate was passed on evidence that is no longer the version's; no model file is recorded"
         found.append(
             Caveat(
                 "status",
                 True,
                 f"Promoted on other evidence: the version's evidence changed after the promotion "
-                f"({', '.join(change.changed)}): {meaning}.",
+                f"({named(change.changed)}): {promoted_on_other_evidence(version, change)}.",
             )
         )
     if (model, version) in unrecorded_statuses(manifest):
@@ -120,53 +136,43 @@ def _status_caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersio
             Caveat(
                 "status",
                 True,
-                f"The status {version.status} was written into {version.source.path} by hand: no `modelgov "
-                f"promote` entry in the audit log sets it, so it did not pass the policy gate.",
+                f"The status {version.status} is not set by any `modelgov promote` entry of the audit log: it was "
+                f"written into {version.source.path} by hand, not promoted through the policy gate.",
             )
         )
-    for promotion in version.promotions:
-        if promotion.record_problems:
-            found.append(
-                Caveat(
-                    "status",
-                    True,
-                    f"The record of the promotion to {promotion.to_status} (audit entry {promotion.entry}) is not "
-                    f"the audit log's: {_named(promotion.record_problems)}"
-                    + ("; and the entry is not signed." if promotion.signature != "signed" else "."),
-                )
-            )
-    return found
-
-
-def _predating_caveats(version: m.ModelVersion) -> list[Caveat]:
-    return [
-        Caveat(
-            "dated-before-evidence",
-            True,
-            f"The {a.role} sign-off by {a.by} on {a.date} binds evaluations dated after it ({_named(a.predates)}): "
-            f"it could not have decided on them then, so one of the dates is wrong.",
-        )
-        for a in version.approvals
-        if a.predates
+    problems = [
+        f"the promotion to {p.to_status} (audit entry {p.entry}{'' if p.signature == 'signed' else ', not signed'}): "
+        f"{named(p.record_problems)}"
+        for p in version.promotions
+        if p.record_problems
     ]
+    if problems:
+        found.append(
+            Caveat(
+                "status",
+                True,
+                f"{len(problems):,} promotion record(s) whose sign-offs are not the audit log's: {named(problems)}.",
+            )
+        )
+    return found
 
 
 def _flag_caveat(version: m.ModelVersion) -> Caveat | None:
     flags = open_flags(version)
     if not flags:
         return None
-    named = [
+    said = [
         f"raised by {f.by} on {f.time[:10]} about {scope_words(f)}, open {days_words(f.age_days)}: {f.text}"
         for f in flags
     ]
-    return Caveat("open-flags", True, f"{len(flags):,} open flag(s) from the business, oldest first: {_named(named)}.")
+    return Caveat("open-flags", True, f"{len(flags):,} open flag(s) from the business, oldest first: {named(said)}.")
 
 
 def _condition_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> Caveat | None:
     overdue = [row for row in condition_rows(manifest, model, version) if row.state == "overdue"]
     if not overdue:
         return None
-    named = [
+    said = [
         f"{row.condition.text} (set by {row.approval.by}'s {row.approval.role} sign-off, due {row.condition.due}, "
         f"overdue by {days_words(row.days_overdue)})"
         for row in overdue
@@ -175,7 +181,7 @@ def _condition_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVers
         "overdue-conditions",
         True,
         f"{len(overdue):,} condition(s) of approval not met past their due date, on {manifest.check_date()}: "
-        f"{_named(named)}.",
+        f"{named(said)}.",
     )
 
 
@@ -191,7 +197,7 @@ def _small_group_caveats(version: m.ModelVersion) -> list[Caveat]:
                         "small-groups",
                         False,
                         f"Evaluation {run.id}, {result.feature}: {len(small):,} group(s) with fewer than "
-                        f"{result.min_group_size:,} rows, whose figures are unreliable: {_named(small)}.",
+                        f"{result.min_group_size:,} rows, whose figures are unreliable: {named(small)}.",
                     )
                 )
             if absent:
@@ -200,14 +206,16 @@ def _small_group_caveats(version: m.ModelVersion) -> list[Caveat]:
                         "small-groups",
                         False,
                         f"Evaluation {run.id}, {result.feature}: {len(absent):,} group(s) the card expects are not "
-                        f"in the data, so nothing is measured for them: {_named(absent)}.",
+                        f"in the data, so nothing is measured for them: {named(absent)}.",
                     )
                 )
     return found
 
 
 def caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Caveat]:
-    """Every caveat on the version, in the order of the module's docstring."""
+    """Every caveat on the version, in the order of the module's docstring: at most one of each kind
+    per version, evaluation and feature, each naming at most :data:`~modelgov.export.common.MAX_NAMED`
+    things, so an export stays readable whatever the audit log holds."""
     found = [_verdict_caveat(manifest, model, version)]
     found += [
         Caveat("not-reproduced", True, f"Evaluation {run_id} was not scored by this model file: {note}")
@@ -217,18 +225,9 @@ def caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> li
         Caveat("copied-rows", True, f"Evaluation {run_id} counts some records more than once: {note}")
         for run_id, note in copied_runs(version)
     ]
-    found += [
-        Caveat(
-            "stale-sign-off",
-            True,
-            f"The latest {a.role} sign-off ({a.by}, {a.date}) is stale: its evidence changed since "
-            f"({_named(a.changed)}), so no policy counts it.",
-        )
-        for a in stale_sign_offs(version)
-    ]
-    found += _predating_caveats(version)
+    found += _sign_off_caveats(manifest, version)
     found += _status_caveats(manifest, model, version)
     found += [c for c in (_flag_caveat(version), _condition_caveat(manifest, model, version)) if c is not None]
     found += _small_group_caveats(version)
     # modelgov's statement, quoting the workspace: one line, its hidden characters shown as escapes
-    return [Caveat(c.kind, c.serious, visible(" ".join(c.text.split()), keep="")) for c in found]
+    return [Caveat(c.kind, c.serious, visible(" ".join(c.text.split()), keep=""), c.limitation) for c in found]

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from modelgov import manifest as m
 from modelgov.text_safety import visible
 
-__all__ = ["Gap", "HeadlineMetric", "gaps", "headline_metrics", "pick_versions", "unwritten"]
+__all__ = ["MAX_NAMED", "Gap", "HeadlineMetric", "gaps", "headline_metrics", "named", "pick_versions", "unwritten"]
+
+#: Things (rules, flags, conditions, groups, files) named in one statement of an export; the rest are
+#: counted. A hostile log can hold thousands, and an export is read by a person; every one is in the
+#: site's manifest.
+MAX_NAMED = 5
+
+
+def named(items: list[str]) -> str:
+    """The first :data:`MAX_NAMED` of ``items``, then how many more there are."""
+    shown = "; ".join(items[:MAX_NAMED])
+    return shown + (f"; and {len(items) - MAX_NAMED:,} more" if len(items) > MAX_NAMED else "")
 
 
 @dataclass(frozen=True)
@@ -91,21 +102,20 @@ def _between(feature: str, disparity: m.Disparity) -> str:
     def rate(i: int) -> str:
         return f" ({rates[i]:.3g})" if i < len(rates) else ""
 
-    named = [f"{feature}={group}{rate(i)}" for i, group in enumerate(groups)]
+    shown = [f"{feature}={group}{rate(i)}" for i, group in enumerate(groups)]
     if disparity.method == "to_overall":
         said = (
-            f"of {named[0]} to all rows{rate(len(groups))}"
-            if named
+            f"of {shown[0]} to all rows{rate(len(groups))}"
+            if shown
             else "of a group to all rows (which one not recorded)"
         )
     else:
-        said = f"between {' and '.join(named)}" if named else "between groups (which ones not recorded)"
+        said = f"between {' and '.join(shown)}" if shown else "between groups (which ones not recorded)"
     if disparity.rate_label:
         said += f", by {disparity.rate_label}"
     if disparity.excluded:
         left = [f"{feature}={e.group} ({e.reason})" for e in disparity.excluded]
-        said += f"; {len(left):,} group(s) left out: " + "; ".join(left[:5])
-        said += f"; and {len(left) - 5:,} more" if len(left) > 5 else ""
+        said += f"; {len(left):,} group(s) left out: {named(left)}"
     return said
 
 

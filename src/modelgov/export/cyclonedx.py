@@ -91,7 +91,7 @@ def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dic
             # the card's own limitations, then what the build found (the site's warnings on the version)
             "technicalLimitations": [
                 *(text for text in (card.out_of_scope, card.caveats) if text),
-                *(f"modelgov: {caveat.text}" for caveat in found),
+                *(f"modelgov: {caveat.text}" for caveat in found if caveat.limitation),
             ],
             "performanceTradeoffs": [card.decision_threshold] if card.decision_threshold else [],
             "ethicalConsiderations": [{"name": card.ethical_considerations}],

@@ -183,9 +183,9 @@ def _inline(value: object) -> str:
     """Workspace text on one line of a computed block: its line breaks and runs of spaces made one
     space (a newline in a name would start a line of its own: a forged sign-off, a heading, a table
     row), ``|`` escaped (a table cell), ``[`` and ``]`` escaped (a link or an image: a ``javascript:``
-    target, a tracking pixel), ``*`` escaped (bold text that is not modelgov's), ``<`` written as an
-    entity (raw HTML, which the site sanitises and other Markdown renderers may not), and a web
-    address written as code, which the Hub does not turn into a link. The summary, a Markdown block,
+    target, a tracking pixel), ``*``, ``_`` and ``~`` escaped (emphasis that is not modelgov's), ``<`` written as an
+    entity (raw HTML, which the site sanitises and other Markdown renderers may not), and a web or
+    e-mail address written as code, which the Hub does not turn into a link. The summary, a Markdown block,
     keeps its Markdown but not raw HTML."""
     text = " ".join(str(value).split())
     parts = _ADDRESS.split(text)  # every odd part is a web address
@@ -193,12 +193,14 @@ def _inline(value: object) -> str:
 
 
 #: What the Hub's Markdown (GitHub's, with its autolink extension) turns into a link without any
-#: brackets: a scheme and ``://``, or ``www.``.
-_ADDRESS = re.compile(r"((?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S*[^\s.,;:!?)\]'\"])", re.I)  # not the sentence's full stop
+#: brackets: a scheme and ``://``, ``www.``, or an e-mail address.
+_ADDRESS = re.compile(
+    r"((?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S*[^\s.,;:!?)\]'\"]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)", re.I
+)  # an address ends before the sentence's full stop  # not the sentence's full stop
 
 
 def _escaped(text: str) -> str:
-    for character in "\\|[]*":
+    for character in "\\|[]*_~":
         text = text.replace(character, "\\" + character)
     return text.replace("<", "&lt;")
 
@@ -412,8 +414,8 @@ class ReadmeError(ValueError):
 
 def merge_readme(existing: str, manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> str:
     """``existing`` with its computed blocks and computed front-matter keys brought up to date; its
-    text blocks, other keys and anything written outside the blocks are kept. Blocks it lacks are
-    added at the end, in the template's order."""
+    text blocks, other keys and anything written outside the blocks are kept. Blocks it lacks are put
+    where the template has them (:func:`_with_missing_blocks`)."""
     match = _FRONT.match(existing)
     try:
         front = yaml.safe_load(match.group(1)) if match else {}

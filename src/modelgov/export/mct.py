@@ -63,7 +63,11 @@ def mct_model_card(manifest: m.Manifest, model: m.Model, version: m.ModelVersion
             # the card's own limitations, then what the build found (the site's warnings on the version)
             "limitations": [
                 *({"description": text} for text in (card.out_of_scope, card.caveats) if text),
-                *({"description": f"modelgov: {caveat.text}"} for caveat in caveats(manifest, model, version)),
+                *(
+                    {"description": f"modelgov: {caveat.text}"}
+                    for caveat in caveats(manifest, model, version)
+                    if caveat.limitation
+                ),
             ],
             # the decision threshold is where the card records the trade-off between kinds of error
             "tradeoffs": [{"description": card.decision_threshold}] if card.decision_threshold else [],

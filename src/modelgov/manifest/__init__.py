@@ -185,6 +185,16 @@ class ModelVersion(Node):
         "with the evidence it was decided on.",
     )
 
+    def latest_sign_off(self, role: str, today: str | None = None) -> Approval | None:
+        """The role's latest sign-off, counted or not, made by the check date ``today`` (an ISO date,
+        its day of grace included; any date when None): the one a finding about the role names, the
+        later entry on a tie. What the policies, the card's title line and the exports say of a role's
+        sign-off, they say of this one."""
+        mine = [a for a in self.approvals if a.role == role and (today is None or a.sets_conditions(today))]
+        if not mine:
+            return None
+        return max(enumerate(mine), key=lambda pair: (pair[1].date, pair[0]))[1]
+
     @property
     def latest_evaluation(self) -> EvaluationRun:
         return max(self.evaluations, key=lambda e: (e.date, e.id))

@@ -27,8 +27,8 @@ class ApprovalCondition(Node):
 
     number: int = Field(1, description="Its place in the sign-off's list, from 1.")
     text: str
-    due: str | None = Field(None, description="ISO date it must be met by; None for a standing condition.")
-    met: str | None = Field(None, description="ISO date it was met; None while it is open.")
+    due: CalendarDay | None = Field(None, description="ISO date it must be met by; None for a standing condition.")
+    met: CalendarDay | None = Field(None, description="ISO date it was met; None while it is open.")
     met_by: str | None = None
     note: str | None = None
     met_entry: int | None = Field(None, description="The audit entry that records it met (`modelgov condition`).")
@@ -86,8 +86,8 @@ class Approval(Node):
         default_factory=list,
         description="Evaluations it binds, unchanged since, whose recorded date is after its own, as `id (date)`: "
         "it could not have decided on them then, so one of the two dates is wrong (an entry written or dated by "
-        "hand; `modelgov approve` dates an entry by the clock, and the loader refuses an evaluation dated after "
-        "the day it runs).",
+        "hand; `modelgov approve` dates an entry by the UTC clock, and the loader refuses an evaluation dated later "
+        "than the day after it runs, which is why one of the day after the sign-off is not listed).",
     )
     conditions: list[ApprovalCondition] = Field(
         default_factory=list, description="Conditions it was given under (approvals.yml), met or open."

@@ -14,7 +14,7 @@ from modelgov import manifest
 from modelgov.feature_names import group_segment
 from modelgov.grace import counts_on
 
-from .evidence_index import days_between, latest_approvals, latest_sign_off, primary_evaluation, why_not_counted
+from .evidence_index import days_between, latest_approvals, primary_evaluation, why_not_counted
 from .rule_context import Check, Context, days
 from .schema import Rule
 
@@ -257,10 +257,10 @@ def _also_too_old(ctx: Context, role: str, limit: int, signed_only: bool) -> str
     """When the role's latest approval is not counted (stale, its signature not accepted, or unsigned
     or unbound where only signed ones count), whether it would be too old anyway: a reviewer who reads
     only "stale" would expect a re-approval of the changed files to do, when a new review is owed. The
-    sign-off is the one the finding names (:func:`latest_sign_off`, dated by the check date)."""
+    sign-off is the one the finding names (``ModelVersion.latest_sign_off``, made by the check date)."""
     if any(a.role == role and a.counts and not counts_on(a.date, ctx.today) for a in ctx.version.approvals):
         return ""  # the finding names a sign-off dated after the check date, which has no age on it
-    latest = latest_sign_off(ctx.version, role, ctx.today)
+    latest = ctx.version.latest_sign_off(role, ctx.today.isoformat())
     if latest is None or latest.decision != "approved":
         return ""
     counted = latest.counts and (not signed_only or (latest.signature == "signed" and latest.evidence == "current"))

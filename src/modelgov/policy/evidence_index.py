@@ -14,7 +14,7 @@ from typing import Any
 
 from modelgov import manifest
 from modelgov.feature_names import evidence_name, group_segment, policy_key
-from modelgov.grace import counts_on, grace_day
+from modelgov.grace import grace_day
 from modelgov.policy.comparison_evidence import comparison_evidence
 from modelgov.policy.experiment_evidence import experiment_evidence
 from modelgov.policy.explanation_evidence import explanation_evidence
@@ -356,23 +356,10 @@ def latest_approvals(
     return latest
 
 
-def latest_sign_off(
-    version: manifest.ModelVersion, role: str, today: dt.date | None = None
-) -> manifest.Approval | None:
-    """The role's latest sign-off, counted or not, dated by the check date ``today`` (its day of grace
-    included; any date when None): the one a finding about the role names."""
-    mine = [a for a in version.approvals if a.role == role and (today is None or counts_on(a.date, today))]
-    if not mine:
-        return None
-    return max(enumerate(mine), key=lambda pair: (pair[1].date, pair[0]))[1]  # the later entry on a tie
-
-
-def why_not_counted(
-    version: manifest.ModelVersion, role: str, *, signed_only: bool = False, today: dt.date | None = None
-) -> str | None:
-    """Why the role's latest sign-off (:func:`latest_sign_off`) does not count, when it does not: the
-    words a finding uses."""
-    latest = latest_sign_off(version, role, today)
+def why_not_counted(version: manifest.ModelVersion, role: str, *, signed_only: bool, today: dt.date) -> str | None:
+    """Why the role's latest sign-off by the check date (:meth:`~modelgov.manifest.ModelVersion.latest_sign_off`)
+    does not count, when it does not: the words a finding uses."""
+    latest = version.latest_sign_off(role, today.isoformat())
     if latest is None:
         return None
     who = f"{latest.by}, {latest.date}"

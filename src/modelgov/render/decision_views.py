@@ -50,13 +50,28 @@ def unrecorded_statuses(manifest: Manifest) -> list[tuple[Model, ModelVersion]]:
     return [(model, version) for model in manifest.models for version in model.versions if unrecorded(model, version)]
 
 
-def stale_sign_offs(version: ModelVersion) -> list[Approval]:
-    """Each role's latest sign-off, when it is stale (its evidence changed since): the decisions the
-    version stands on that no longer cover it. A stale sign-off that a later one of its role replaces
-    is history, not a gap, and is left out."""
-    latest: dict[str, Approval] = {}
-    for approval in version.approvals:  # in date order; a later entry of the same day replaces an earlier one
-        known = latest.get(approval.role)
-        if known is None or approval.date >= known.date:
-            latest[approval.role] = approval
-    return [a for a in latest.values() if a.evidence == "stale"]
+def stale_sign_offs(version: ModelVersion, check_date: str) -> list[Approval]:
+    """Each role's latest sign-off made by the check date, when it is stale (its evidence changed
+    since): the decisions the version stands on that no longer cover it. A stale sign-off that a later
+    one of its role replaces is history, not a gap. The sign-off is the one the policies' findings name
+    (:meth:`~modelgov.manifest.ModelVersion.latest_sign_off`)."""
+    roles = dict.fromkeys(a.role for a in version.approvals)
+    latest = [version.latest_sign_off(role, check_date) for role in roles]
+    return [a for a in latest if a is not None and a.evidence == "stale"]
+
+
+def promoted_on_other_evidence(version: ModelVersion, change: StatusChange) -> str:
+    """What a promotion whose evidence changed since means, in one sentence shared by the card and
+    the exports: whether the model file itself changed, or only the evidence around it."""
+    artifact = version.training.artifact
+    if artifact is not None and artifact.path in change.changed:
+        return f"the model file itself changed, so what is in {version.status} is not what passed the gate"
+    if artifact is not None:
+        return (
+            "the gate was passed on evidence that is no longer the version's. The model file is unchanged: "
+            "check the promotion against what changed"
+        )
+    return (
+        "the gate was passed on evidence that is no longer the version's, and no model file is recorded, so "
+        "whether the model itself changed is not known"
+    )

@@ -397,6 +397,7 @@ class PageContext:
             "has_flags": lambda: flag_views.has_flags(self.manifest),
             "all_open_flags": lambda: flag_views.all_open(self.manifest),
             "gate_overrides": lambda: decision_views.overrides(self.manifest),
+            "stale_sign_offs": lambda version: decision_views.stale_sign_offs(version, self.manifest.check_date()),
             "check_date": lambda: risk_views.as_of(self.manifest),
             "condition_rows": lambda model, version: condition_views.condition_rows(self.manifest, model, version),
             "fleet_conditions": lambda: condition_views.fleet_conditions(self.manifest),

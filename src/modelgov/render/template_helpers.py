@@ -117,7 +117,7 @@ VIEW_HELPERS: Mapping[str, Any] = MappingProxyType(
         "rule_anchor": compliance_outcomes.rule_anchor,
         "waiver_anchor": compliance_outcomes.waiver_anchor,
         "signature_words": decision_views.signature_words,
-        "stale_sign_offs": decision_views.stale_sign_offs,
+        "promoted_on_other_evidence": decision_views.promoted_on_other_evidence,
         "flag_meaning": flag_views.MEANING,
         "flag_scope": flag_views.scope_words,
         "flag_days": flag_views.days_words,
