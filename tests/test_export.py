@@ -596,7 +596,7 @@ def test_a_readme_exported_before_a_block_existed_gets_it_where_the_template_has
 def test_the_verdict_names_the_blocking_rules_first_however_many_are_not_met(manifest, credit) -> None:
     """A version with six warnings and one failure: the failure is named, whatever the report's order,
     before the count of the rest."""
-    from modelgov.export.caveats import caveats
+    from modelgov.render.caveat_views import caveats
 
     model, version = credit
     report = manifest.governance

@@ -509,8 +509,8 @@ def test_a_promotion_on_other_evidence_says_whether_the_model_file_itself_change
     """A new evaluation added after a promotion leaves the same model in production: the card says the
     gate was passed on other evidence, not that another model is live; a changed model file is."""
     from manifest_factory import make_manifest
-    from modelgov.export.caveats import caveats
     from modelgov.manifest import StatusChange
+    from modelgov.render.caveat_views import caveats
     from modelgov.render.pages import render_pages
 
     built = make_manifest()

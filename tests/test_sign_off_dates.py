@@ -135,7 +135,7 @@ def test_a_stale_sign_off_is_on_the_title_line_and_in_the_exports_until_its_role
     """The card's title line and every export count each role whose latest sign-off is stale; a
     later sign-off of the role replaces it, and the stale one is then history."""
     from manifest_factory import make_manifest
-    from modelgov.export.caveats import caveats
+    from modelgov.render.caveat_views import caveats
     from modelgov.render.decision_views import stale_sign_offs
     from modelgov.render.pages import render_pages
 
@@ -211,3 +211,31 @@ def test_where_only_signed_sign_offs_count_an_old_unsigned_one_is_said_to_be_too
     said = _fresh_message(root, tmp_path, {"MODELGOV_REQUIRE_SIGNATURES": "1"})
     assert "is unsigned; this rule requires a signed sign-off" in said
     assert "; it is also 636 days old (limit 365 days)" in said
+
+
+def test_the_dossier_opens_with_what_the_build_found_in_the_exports_words() -> None:
+    """The archived file's first section lists the warnings of the version's page, serious ones
+    marked, with the same statements as the exports; a flag's text in it is escaped, not markup."""
+    from manifest_factory import make_manifest
+    from modelgov.dossier.document import build_dossier
+    from modelgov.manifest import Flag
+    from modelgov.render.caveat_views import caveats
+
+    built = make_manifest()
+    model = built.models[0]
+    version = next(v for v in model.versions if v.status == "production")
+    flag = Flag(
+        id="0123456789ab", entry=7, by="Ines", time="2024-08-20T09:00:00Z", scope="version",
+        text="Arrears <b>twice</b> the prediction", state="open", age_days=15,
+    )  # fmt: skip
+    flagged = version.model_copy(update={"flags": [flag]})
+    models = [model.model_copy(update={"versions": [flagged if v is version else v for v in model.versions]})]
+    built = built.model_copy(update={"models": [*models, *built.models[1:]]})
+    html = build_dossier(built, model.id, version.version).html
+    body = html.split('<section class="part">', 1)[1]
+    assert body.startswith('<h2 id="findings">What the build found</h2>')  # the first section
+    expected = caveats(built, models[0], flagged)
+    assert sum(c.serious for c in expected) >= 2 and f"{sum(c.serious for c in expected)} serious findings" in body
+    assert body.count("<li><strong>Serious:</strong> ") == sum(c.serious for c in expected)
+    assert "1 open flag(s) from the business" in body and "Arrears &#60;b&#62;twice&#60;/b&#62;" in body
+    assert "<b>twice</b>" not in body

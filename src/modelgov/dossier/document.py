@@ -200,6 +200,7 @@ def build_dossier(manifest: Manifest, model_id: str, version_name: str) -> Dossi
     raw = manifest_bytes(manifest)
     digest = hashlib.sha256(raw).hexdigest()
     body: list[tuple[str, str, str]] = [
+        ("findings", "What the build found", governance.findings_section(manifest, model, version)),
         ("card", "Model card", results.card_section(model)),
         ("version", "The version", results.version_section(version)),
     ]

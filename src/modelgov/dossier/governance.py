@@ -11,6 +11,7 @@ from modelgov.dossier.html import badge, code, day, h, interval, md, num, p, sig
 from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
+from modelgov.render.caveat_views import caveats
 from modelgov.render.compliance_outcomes import OUTCOMES, blocks, observed_text, shown_outcome
 from modelgov.render.condition_views import DUE_SOON_DAYS, MAX_ROWS_SHOWN, condition_rows, due_words
 from modelgov.render.lineage_svg import lineage_svg
@@ -19,6 +20,24 @@ from modelgov.render.risk_views import as_of
 from modelgov.render.views import delta_verdict
 
 _ANNEX_IV = re.compile(r"Annex IV, point (\d+)(?:\(([a-z])\))?")
+
+
+def findings_section(manifest: Manifest, model: Model, version: ModelVersion) -> str:
+    """What the build found, first: the warnings the version's page shows, in the words the exports
+    use (:mod:`modelgov.render.caveat_views`), so that a reader of the archived file who reads only
+    its first pages knows what the rest qualifies."""
+    found = caveats(manifest, model, version)
+    serious = sum(c.serious for c in found)
+    items = "".join(f"<li>{'<strong>Serious:</strong> ' if c.serious else ''}{t(c.text)}</li>" for c in found)
+    return (
+        h(2, "What the build found", "findings")
+        + p(
+            f"{serious:,} serious finding{'s' if serious != 1 else ''}, as the version's page on the governance "
+            f"site shows them on the check date {t(manifest.check_date())}; each is detailed in the section it "
+            "comes from."
+        )
+        + f"<ul>{items}</ul>"
+    )
 
 
 def comparison_section(model: Model, version: ModelVersion) -> str:

@@ -5,20 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelgov import manifest as m
+from modelgov.render.caveat_views import named
 from modelgov.text_safety import visible
 
-__all__ = ["MAX_NAMED", "Gap", "HeadlineMetric", "gaps", "headline_metrics", "named", "pick_versions", "unwritten"]
-
-#: Things (rules, flags, conditions, groups, files) named in one statement of an export; the rest are
-#: counted. A hostile log can hold thousands, and an export is read by a person; every one is in the
-#: site's manifest.
-MAX_NAMED = 5
-
-
-def named(items: list[str]) -> str:
-    """The first :data:`MAX_NAMED` of ``items``, then how many more there are."""
-    shown = "; ".join(items[:MAX_NAMED])
-    return shown + (f"; and {len(items) - MAX_NAMED:,} more" if len(items) > MAX_NAMED else "")
+__all__ = ["Gap", "HeadlineMetric", "gaps", "headline_metrics", "pick_versions", "unwritten"]
 
 
 @dataclass(frozen=True)

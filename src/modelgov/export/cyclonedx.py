@@ -16,8 +16,8 @@ from typing import Any
 
 from modelgov import __version__
 from modelgov import manifest as m
-from modelgov.export.caveats import caveats, verdict
 from modelgov.export.common import gaps, headline_metrics
+from modelgov.render.caveat_views import caveats, verdict
 
 __all__ = ["ml_bom", "validate"]
 
@@ -43,7 +43,7 @@ def _contact(owner: m.Owner) -> dict[str, str]:
 
 def ml_bom(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> dict[str, Any]:
     """The BOM: the model card's fields, every metric and gap between groups named by its
-    evaluation, and what the build found wrong (:mod:`modelgov.export.caveats`) as limitations and
+    evaluation, and what the build found wrong (:mod:`modelgov.render.caveat_views`) as limitations and
     properties. Its serial number is derived from its contents (:func:`_serial`), so the same
     manifest always gives the same document."""
     card = model.card

@@ -31,9 +31,9 @@ from itertools import cycle
 import yaml
 
 from modelgov import manifest as m
-from modelgov.export.caveats import caveats
 from modelgov.export.common import Gap, HeadlineMetric, gaps, headline_metrics
 from modelgov.policy.placeholders import is_placeholder
+from modelgov.render.caveat_views import caveats
 from modelgov.text_safety import visible
 
 __all__ = ["hf_model_card", "merge_readme"]

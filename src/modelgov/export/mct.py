@@ -4,7 +4,7 @@ The toolkit's schema is closed (no extra keys) and every value in ``performance_
 string, so numbers are written as decimal text; group metrics go in as slices (``holdout: sex=F``),
 the way the toolkit's own examples slice by feature, each naming its evaluation, and the gaps between
 groups as metrics whose slice names the groups behind them. What the build found wrong with the
-version (:mod:`modelgov.export.caveats`) follows the card's own limitations.
+version (:mod:`modelgov.render.caveat_views`) follows the card's own limitations.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from modelgov import manifest as m
-from modelgov.export.caveats import caveats
 from modelgov.export.common import gaps, headline_metrics
+from modelgov.render.caveat_views import caveats
 
 __all__ = ["SCHEMA_VERSION", "mct_model_card"]
 

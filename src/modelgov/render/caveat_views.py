@@ -1,5 +1,6 @@
-"""What a reader of an exported card must know that the card's own text does not say: the findings
-the site shows on the version's page, stated once here so every export format carries the same ones.
+"""What a reader of an exported card or a dossier must know that the card's own text does not say:
+the findings the site shows on the version's page, stated once here so every export format and the
+dossier carry the same ones.
 
 An export leaves the site behind: a Hugging Face README, a CycloneDX BOM or a Model Card Toolkit
 file is read on its own, by people who never see the page's warnings. Without these, the export
@@ -20,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelgov import manifest as m
-from modelgov.export.common import named
 from modelgov.render.compliance_outcomes import OUTCOME_ORDER, OUTCOMES, blocks, shown_outcome
 from modelgov.render.condition_views import condition_rows
 from modelgov.render.decision_views import promoted_on_other_evidence, stale_sign_offs, unrecorded_statuses
@@ -29,7 +29,18 @@ from modelgov.render.policy_views import policy_status
 from modelgov.render.views import copied_runs, unreproduced_runs
 from modelgov.text_safety import visible
 
-__all__ = ["Caveat", "caveats", "verdict"]
+__all__ = ["MAX_NAMED", "Caveat", "caveats", "named", "verdict"]
+
+#: Things (rules, flags, conditions, groups, files) named in one statement; the rest are counted. A
+#: hostile log can hold thousands, and an export or a dossier is read by a person; every one is in the
+#: site's manifest.
+MAX_NAMED = 5
+
+
+def named(items: list[str]) -> str:
+    """The first :data:`MAX_NAMED` of ``items``, then how many more there are."""
+    shown = "; ".join(items[:MAX_NAMED])
+    return shown + (f"; and {len(items) - MAX_NAMED:,} more" if len(items) > MAX_NAMED else "")
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,7 @@ def _small_group_caveats(version: m.ModelVersion) -> list[Caveat]:
 
 def caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Caveat]:
     """Every caveat on the version, in the order of the module's docstring: at most one of each kind
-    per version, evaluation and feature, each naming at most :data:`~modelgov.export.common.MAX_NAMED`
+    per version, evaluation and feature, each naming at most :data:`MAX_NAMED`
     things, so an export stays readable whatever the audit log holds."""
     found = [_verdict_caveat(manifest, model, version)]
     found += [
