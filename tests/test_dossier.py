@@ -178,6 +178,7 @@ def test_every_section_is_there_and_its_numbers_are_the_manifests(dossier) -> No
     model = the_manifest.model(MODEL)
     version = next(v for v in model.versions if v.version == VERSION)
     for title in (
+        "What the build found",
         "Model card",
         "The version",
         "Performance",
