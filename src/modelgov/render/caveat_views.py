@@ -202,31 +202,20 @@ def _small_group_caveats(version: m.ModelVersion) -> list[Caveat]:
         for result in run.fairness:
             small = [f"{g.group} ({g.count:,} rows)" for g in result.groups if g.small and not g.absent]
             absent = [g.group for g in result.groups if g.absent]
-            if small:
-                found.append(
-                    Caveat(
-                        "small-groups",
-                        False,
-                        f"Evaluation {run.id}, {result.feature}: {len(small):,} group(s) with fewer than "
-                        f"{result.min_group_size:,} rows, whose figures are unreliable: {named(small)}.",
-                    )
-                )
-            if absent:
-                found.append(
-                    Caveat(
-                        "small-groups",
-                        False,
-                        f"Evaluation {run.id}, {result.feature}: {len(absent):,} group(s) the card expects are not "
-                        f"in the data, so nothing is measured for them: {named(absent)}.",
-                    )
-                )
+            for groups, what in (
+                (small, f"with fewer than {result.min_group_size:,} rows, whose figures are unreliable"),
+                (absent, "the card expects are not in the data, so nothing is measured for them"),
+            ):
+                if groups:
+                    said = f"Evaluation {run.id}, {result.feature}: {len(groups):,} group(s) {what}: {named(groups)}."
+                    found.append(Caveat("small-groups", False, said))
     return found
 
 
 def caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Caveat]:
     """Every caveat on the version, in the order of the module's docstring: at most one of each kind
-    per version, evaluation and feature, each naming at most :data:`MAX_NAMED`
-    things, so an export stays readable whatever the audit log holds."""
+    per version, evaluation and feature, each naming at most :data:`MAX_NAMED` things, so an export
+    stays readable whatever the audit log holds."""
     found = [_verdict_caveat(manifest, model, version)]
     found += [
         Caveat("not-reproduced", True, f"Evaluation {run_id} was not scored by this model file: {note}")
