@@ -379,7 +379,7 @@ def _troubled(manifest, credit):
     runs = [run.model_copy(update={"explainability": explained}), *version.evaluations[1:]]
     flag = Flag(
         id="0123456789ab", entry=7, by="Ines Duarte", time="2024-07-20T09:00:00Z", scope="version",
-        text="Arrears in the north region are twice what the model predicts", state="open", age_days=45,
+        text="Arrears in the north region are twice what the model predicts.", state="open", age_days=45,
     )  # fmt: skip
     condition = ApprovalCondition(text="Re-validate the 66+ age band", due="2024-06-30")
     approvals = [version.approvals[0].model_copy(update={"conditions": [condition]}), *version.approvals[1:]]
@@ -419,7 +419,8 @@ def test_every_export_says_what_the_site_warns_about_the_version(manifest, credi
         assert "Evaluation holdout-2024q1 was not scored by this model file" in flat, (name, flat)
         assert "412 of 5,000 predictions differ" in flat, name
         assert "Promoted over a blocked policy gate: Carlos Ruiz" in flat and "Quarter-end deadline" in flat, name
-        assert "1 open flag(s) from the business" in flat and "twice what the model predicts" in flat, name
+        assert "1 open flag(s) from the business" in flat and "twice what the model predicts." in flat, name
+        assert "predicts.." not in flat, name  # the flag's own full stop ends the statement
         assert "Re-validate the 66+ age band" in flat and "overdue by" in flat, name
         assert "fewer than 30 rows" in flat, name
         # the blocking failure named with its rule
@@ -602,7 +603,7 @@ def test_the_verdict_names_the_blocking_rules_first_however_many_are_not_met(man
     report = manifest.governance
     template = next(r for r in report.results if (r.model, r.version) == (model.id, version.version))
     mine = [
-        template.model_copy(update={"rule": f"minor-{i}", "severity": "warning", "outcome": "warn", "message": "x"})
+        template.model_copy(update={"rule": f"minor-{i}", "severity": "warning", "outcome": "warn", "message": f"x{i}"})
         for i in range(6)
     ]
     mine.append(template.model_copy(update={"rule": "the-blocker", "severity": "blocking", "outcome": "fail"}))
@@ -610,6 +611,16 @@ def test_the_verdict_names_the_blocking_rules_first_however_many_are_not_met(man
     changed = manifest.model_copy(update={"governance": report.model_copy(update={"results": [*others, *mine]})})
     (said,) = [c.text for c in caveats(changed, model, version) if c.kind == "verdict"]
     assert f"7 rule(s) not met: {template.policy}/the-blocker (fail" in said and "and 2 more" in said
+    # rules that fail for one reason (the same sign-off, in several packs) are named together, the reason once
+    same = [r.model_copy(update={"message": "the same reason"}) for r in mine[:6]]
+    report = report.model_copy(update={"results": [*others, *same, mine[6]]})
+    (said,) = [
+        c.text
+        for c in caveats(changed.model_copy(update={"governance": report}), model, version)
+        if c.kind == "verdict"
+    ]
+    names = ", ".join(f"{template.policy}/minor-{i}" for i in range(6))
+    assert f"{names} (warning: the same reason)" in said and said.count("the same reason") == 1
 
 
 def test_the_exports_carry_a_predating_sign_off_an_unaccepted_override_and_a_forged_promotion_record(

@@ -75,8 +75,12 @@ def _verdict_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersio
     said = f"Policy verdict on {report.as_of}: {OUTCOMES[outcome].label if outcome in OUTCOMES else outcome}"
     said += " (this version's results block a release)." if blocking else "."
     if unmet:
-        # a rule id is the policy's own: several packs have an `independent-review`, one of them rescinded
-        rules = [f"{r.policy}/{r.rule} ({OUTCOMES[shown_outcome(r)].label}: {r.message})" for r in unmet]
+        # a rule id is the policy's own: several packs have an `independent-review`, one of them rescinded;
+        # rules of several packs that fail for one reason are named together, with the reason once
+        reasons: dict[tuple[str, str], list[str]] = {}
+        for r in unmet:
+            reasons.setdefault((OUTCOMES[shown_outcome(r)].label, r.message), []).append(f"{r.policy}/{r.rule}")
+        rules = [f"{', '.join(ids)} ({label}: {message})" for (label, message), ids in reasons.items()]
         said += f" {len(unmet):,} rule(s) not met: {named(rules)}."
     waived = [f"{r.policy}/{r.rule}" for r in mine if r.outcome == "waived"]
     if waived:
@@ -176,7 +180,9 @@ def _flag_caveat(version: m.ModelVersion) -> Caveat | None:
         f"raised by {f.by} on {f.time[:10]} about {scope_words(f)}, open {days_words(f.age_days)}: {f.text}"
         for f in flags
     ]
-    return Caveat("open-flags", True, f"{len(flags):,} open flag(s) from the business, oldest first: {named(said)}.")
+    return Caveat(
+        "open-flags", True, _sentence(f"{len(flags):,} open flag(s) from the business, oldest first: {named(said)}")
+    )
 
 
 def _condition_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> Caveat | None:
@@ -210,6 +216,11 @@ def _small_group_caveats(version: m.ModelVersion) -> list[Caveat]:
                     said = f"Evaluation {run.id}, {result.feature}: {len(groups):,} group(s) {what}: {named(groups)}."
                     found.append(Caveat("small-groups", False, said))
     return found
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with a full stop, unless the quoted text it ends with has one already."""
+    return text if text.rstrip().endswith((".", "!", "?")) else text + "."
 
 
 def caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> list[Caveat]:
