@@ -28,6 +28,9 @@ class SignOff:
     approves: bool
     observed: object
     why: str
+    #: When none counts, the sign-off ``why`` names as not counted (stale, its signature not accepted,
+    #: or not signed where only signed ones count): the role's latest made by the check date.
+    uncounted: manifest.Approval | None = None
 
 
 def sign_offs(rule: Rule, ctx: Context, roles: list[str]) -> tuple[bool, dict[str, SignOff]]:
@@ -52,9 +55,10 @@ def _sign_off(ctx: Context, role: str, approval: manifest.Approval | None, signe
                 f"no {role} {kind} is dated by the check date {ctx.today.isoformat()}: the {role} sign-off by "
                 f"{first.by} is dated {first.date}, after it"
             )
+        elif reason := why_not_counted(ctx.version, role, signed_only=signed_only, today=ctx.today):
+            return SignOff(None, False, None, reason, ctx.version.latest_sign_off(role, ctx.today.isoformat()))
         else:
-            why = why_not_counted(ctx.version, role, signed_only=signed_only, today=ctx.today)
-            why = why or f"no {role} {kind} is recorded"
+            why = f"no {role} {kind} is recorded"
         return SignOff(None, False, None, why)
     if approval.decision != "approved":
         approves, observed = False, approval.decision
@@ -228,7 +232,7 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
                         observed=None,
                         requirement=requirement,
                         outcome="fail",
-                        message=standing[role].why + _also_too_old(ctx, role, limits.approvals, signed_only),
+                        message=standing[role].why + _also_too_old(standing[role].uncounted, ctx, limits.approvals),
                         page=f"{card}#approvals",
                     )
                 )
@@ -253,21 +257,14 @@ def max_age_days(rule: Rule, ctx: Context) -> list[Check] | None:
     return checks or None
 
 
-def _also_too_old(ctx: Context, role: str, limit: int, signed_only: bool) -> str:
-    """When the role's latest approval is not counted (stale, its signature not accepted, or unsigned
-    or unbound where only signed ones count), whether it would be too old anyway: a reviewer who reads
-    only "stale" would expect a re-approval of the changed files to do, when a new review is owed. The
-    sign-off is the one the finding names (``ModelVersion.latest_sign_off``, made by the check date)."""
-    if any(a.role == role and a.counts and not counts_on(a.date, ctx.today) for a in ctx.version.approvals):
-        return ""  # the finding names a sign-off dated after the check date, which has no age on it
-    latest = ctx.version.latest_sign_off(role, ctx.today.isoformat())
-    if latest is None or latest.decision != "approved":
+def _also_too_old(uncounted: manifest.Approval | None, ctx: Context, limit: int) -> str:
+    """When the role's latest approval is not counted (:attr:`SignOff.uncounted`), whether it would be
+    too old anyway: a reviewer who reads only "stale" would expect a re-approval of the changed files
+    to do, when a new review is owed."""
+    if uncounted is None or uncounted.decision != "approved":
         return ""
-    counted = latest.counts and (not signed_only or (latest.signature == "signed" and latest.evidence == "current"))
-    age = max(0, days_between(latest.date, ctx.today))
-    if counted or age <= limit:
-        return ""
-    return f"; it is also {days(age)} old (limit {days(limit)})"
+    age = max(0, days_between(uncounted.date, ctx.today))
+    return f"; it is also {days(age)} old (limit {days(limit)})" if age > limit else ""
 
 
 def _after_grace(day: str, ctx: Context) -> bool:
