@@ -691,3 +691,19 @@ def test_a_slice_shows_the_hidden_characters_of_a_group_name(manifest, credit) -
     for metrics in (bom["performanceMetrics"], toolkit):
         slices = [p["slice"] for p in metrics]
         assert not any("\u202e" in s for s in slices) and any("sex=F\\u202eM" in s for s in slices)
+
+
+@pytest.mark.parametrize("run", ["a", "a.", "a@", "ab+", "www.", "x://"])
+def test_quoting_a_flags_longest_text_takes_linear_time(run: str) -> None:
+    """A flag's text can fill an audit line (256 KB). Finding the web and e-mail addresses in it
+    searched a long run of letters or dots again from each of its characters: 20,000 of them took
+    1-3 s, the whole line minutes. Each search now starts only where a run starts: well under a
+    second, with room for a slow machine (the quadratic search needed minutes)."""
+    import time
+
+    from modelgov.export.hf import _inline
+
+    text = run * (256_000 // len(run))
+    started = time.perf_counter()
+    quoted = _inline(text)
+    assert time.perf_counter() - started < 5 and len(quoted) >= len(text)

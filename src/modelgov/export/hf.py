@@ -193,10 +193,17 @@ def _inline(value: object) -> str:
 
 
 #: What the Hub's Markdown (GitHub's, with its autolink extension) turns into a link without any
-#: brackets: a scheme and ``://``, ``www.``, or an e-mail address.
+#: brackets: a scheme and ``://``, ``www.``, or an e-mail address. Each starts only where its first
+#: character cannot continue a longer run (the lookbehinds) and takes its run whole (``++``): without
+#: them a long run of letters or dots (a flag's text can be 256 KB) was searched again from every one
+#: of its characters, in time that grows with the square of its length. An address ends before the
+#: sentence's full stop.
 _ADDRESS = re.compile(
-    r"((?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S*[^\s.,;:!?)\]'\"]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)", re.I
-)  # an address ends before the sentence's full stop  # not the sentence's full stop
+    r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+://\S*[^\s.,;:!?)\]'\"]"
+    r"|\bwww\.\S*[^\s.,;:!?)\]'\"]"
+    r"|(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+)",
+    re.I,
+)
 
 
 def _escaped(text: str) -> str:
