@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -12,11 +13,12 @@ import pytest
 
 from manifest_factory import make_manifest
 from modelgov.cli import main
-from modelgov.export.common import headline_metrics
+from modelgov.export.common import gaps, group_slice, headline_metrics
 from modelgov.export.cyclonedx import ml_bom, validate
 from modelgov.export.hf import hf_model_card, merge_readme
 from modelgov.export.mct import mct_model_card
 from modelgov.export.write import export
+from modelgov.text_safety import quoted_name
 
 huggingface_hub = pytest.importorskip("huggingface_hub", reason="the Hugging Face export test needs huggingface_hub")
 MCT_SCHEMA = Path(__file__).parent / "data" / "schemas" / "model-card-toolkit-v0.0.2.schema.json"
@@ -495,11 +497,17 @@ def test_gaps_between_groups_name_their_groups_and_equal_the_manifest(manifest, 
     readme = hf_model_card(manifest, model, version)
     for run_id, feature, disparity in expected:
         how = "of " if disparity.method == "to_overall" else "between "
-        (key,) = [k for k in by_slice if k[0] == disparity.name and k[1].startswith(f"{run_id}: {feature}, {how}")]
+        (key,) = [
+            k
+            for k in by_slice
+            if k[0] == disparity.name and k[1].startswith(f"{quoted_name(run_id)}: {quoted_name(feature)}, {how}")
+        ]
         assert float(by_slice[key]["value"]) == pytest.approx(disparity.value, rel=1e-5)
         assert float(toolkit_by_slice[key]["value"]) == pytest.approx(disparity.value, rel=1e-5)
         for group, rate in zip(disparity.groups, disparity.group_rates, strict=False):
-            assert f"{feature}={group} ({rate:.3g})" in key[1]  # the groups behind the gap, with their rates
+            assert (
+                f"{group_slice(feature, group)} ({rate:.3g})" in key[1]
+            )  # the groups behind the gap, with their rates
         assert ("to all rows" in key[1]) is (disparity.method == "to_overall")
         if disparity.interval is not None and disparity.interval.low is not None:
             assert float(by_slice[key]["confidenceInterval"]["lowerBound"]) == pytest.approx(disparity.interval.low)
@@ -511,6 +519,44 @@ def test_gaps_between_groups_name_their_groups_and_equal_the_manifest(manifest, 
     )
     assert "holdout-2024q1: sex, of sex=F (0.117) to all rows (0.146)" in slices
     assert "| holdout-2024q1 | sex | Demographic parity difference | 0.051 |" in readme
+
+
+def test_names_of_several_words_are_quoted_so_one_group_cannot_read_as_two(manifest, credit) -> None:
+    """A group, a feature and an evaluation are named by the workspace. Written bare in a slice, a
+    group called ``F (0.5) and sex=M`` read as two groups with a rate that is not there; a name of
+    more than one word is now quoted (with a quote inside it escaped), in every format."""
+    from modelgov.manifest import ExcludedGroup
+
+    model, version = credit
+    run = version.evaluations[0]
+    sex = run.fairness[0]
+    forged = "F (0.5) and sex=M"
+    between = next(d for d in sex.disparities if d.method == "between_groups")
+    disparity = between.model_copy(
+        update={"groups": [forged, "M"], "group_rates": [0.117, 0.168], "rate_label": None,
+                "excluded": [ExcludedGroup(group='x" (3 rows)', reason="4 rows; fewer than 30")]}
+    )  # fmt: skip
+    groups = [sex.groups[0].model_copy(update={"group": forged}), *sex.groups[1:]]
+    small = groups[0].model_copy(update={"group": "tiny group", "small": True, "absent": False, "count": 3})
+    feature = "sex at birth"
+    result = sex.model_copy(update={"feature": feature, "disparities": [disparity], "groups": [*groups, small]})
+    runs = [run.model_copy(update={"id": "hold out", "fairness": [result]}), *version.evaluations[1:]]
+    manifest, model, version = _with(manifest, model, version, evaluations=runs)
+
+    (gap,) = [g for g in gaps(version) if g.run.id == "hold out"]
+    assert gap.scope == (
+        '"hold out": "sex at birth", between "sex at birth"="F (0.5) and sex=M" (0.117) and "sex at birth"=M '
+        '(0.168); 1 group(s) left out: "sex at birth"="x\\" (3 rows)" (4 rows; fewer than 30)'
+    )
+    slices = {m.slice for m in headline_metrics(version) if m.run.id == "hold out"}
+    assert '"sex at birth"="F (0.5) and sex=M"' in slices and '"sex at birth"=male' in slices
+    said = _texts_of_every_format(manifest, model, version)
+    for name, text in said.items():
+        assert 'Evaluation "hold out", "sex at birth": 1 group(s) with fewer than' in text, name
+        assert '"tiny group" (3 rows)' in text, name
+    bom = ml_bom(manifest, model, version)["metadata"]["component"]["modelCard"]["quantitativeAnalysis"]
+    assert gap.scope in {p["slice"] for p in bom["performanceMetrics"]}
+    assert all("F (0.5) and sex=M (" not in p["slice"] for p in bom["performanceMetrics"])  # never bare
 
 
 def test_every_metric_names_the_evaluation_it_comes_from(manifest, credit) -> None:
@@ -690,7 +736,7 @@ def test_a_slice_shows_the_hidden_characters_of_a_group_name(manifest, credit) -
     toolkit = mct_model_card(changed, model, version)["quantitative_analysis"]["performance_metrics"]
     for metrics in (bom["performanceMetrics"], toolkit):
         slices = [p["slice"] for p in metrics]
-        assert not any("\u202e" in s for s in slices) and any("sex=F\\u202eM" in s for s in slices)
+        assert not any("\u202e" in s for s in slices) and any('sex="F\\u202eM"' in s for s in slices)
 
 
 @pytest.mark.parametrize("run", ["a", "a.", "a@", "ab+", "www.", "x://"])
@@ -707,3 +753,32 @@ def test_quoting_a_flags_longest_text_takes_linear_time(run: str) -> None:
     started = time.perf_counter()
     quoted = _inline(text)
     assert time.perf_counter() - started < 5 and len(quoted) >= len(text)
+
+
+def test_the_site_and_the_policies_quote_a_group_name_of_several_words() -> None:
+    """The same quoting in the site's sentences (shadow tests, the comparison's groups behind a gap)
+    and in a comparison rule's message: one group cannot pass for two. An intersection's name,
+    whose parts modelgov joins with `` × ``, stays as it is."""
+    from modelgov.manifest import DisparityDelta, Interval, ShadowFeature, ShadowGap, ShadowGroup
+    from modelgov.policy.comparison_evidence import _behind
+    from modelgov.render.comparison_views import behind_text
+    from modelgov.render.shadow_views import groups_sentence
+
+    forged = "F (10.0 %) and M"
+    assert quoted_name("F × 18-29") == "F × 18-29" and quoted_name("sex × age_band") == "sex × age_band"
+    assert quoted_name('a "b" \\ c') == '"a \\"b\\" \\\\ c"'
+    delta = DisparityDelta(
+        name="demographic_parity_difference", label="Demographic parity difference", method="between_groups",
+        this=0.1, other=0.05, delta=0.05, this_groups=[forged, "M"], other_groups=["F", "M"],
+    )  # fmt: skip
+    assert _behind(delta) == ' (between "F (10.0 %) and M" and M; before, F and M)'
+    assert behind_text(delta, "1.0") == '"F (10.0 %) and M" and M (in 1.0: F and M)'
+    interval = Interval(low=0.01, high=0.09, level=0.95, resamples=0, method="m")
+    gap = ShadowGap(
+        high_group=forged, low_group="M", high_rate=0.2, low_rate=0.1, value=0.1, interval=interval, pairs=1
+    )
+    groups = [ShadowGroup(group=g, requests=100, decided=100, agreement=0.9) for g in (forged, "M")]
+    sentence = groups_sentence(ShadowFeature(feature="sex at birth", groups=groups, max_change_gap=gap))
+    shown = html.unescape(sentence)  # the page's entity for a quote
+    assert shown.startswith('By "sex at birth", the challenger changes decisions for "F (10.0 %) and M" 10.0%')
+    assert 'between "F (10.0 %) and M" (20.0%) and M (10.0%)' in shown

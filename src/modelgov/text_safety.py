@@ -45,7 +45,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["CONTROL_CHARACTERS", "drawn", "hidden", "spreadsheet_cell", "visible"]
+from modelgov.feature_names import INTERSECTION
+
+__all__ = ["CONTROL_CHARACTERS", "drawn", "hidden", "quoted_name", "spreadsheet_cell", "visible"]
 
 #: Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt; the same list from Unicode 14
 #: to 16): drawn as nothing where a font has no glyph for them, which is what a renderer is told to do.
@@ -176,6 +178,23 @@ def visible(value: object, keep: str = "\n\t") -> str:
         return text
     kept = set(keep) - {"\r"}
     return _SHOWN_OR_ESCAPED.sub(lambda m: _shown(m, kept), text)
+
+
+#: A name that reads as one inside a sentence: letters, digits and ``_ . + - /``, nothing else.
+_ONE_WORD = re.compile(r"[\w.+\-/]+")
+
+
+def quoted_name(name: str) -> str:
+    """A workspace's name (a feature, a group) as modelgov's own sentence quotes it: as it is when it
+    is one word, in double quotes (JSON's escapes for a quote or a backslash in it) otherwise.
+
+    Text such as ``1 group left out: sex=F (3 rows)`` is modelgov's statement; a group named
+    ``F (0.5) and sex=M`` written bare in it reads as two groups and a figure that are not there.
+    An intersection's name (``F × 18-29``, ``sex × age_band``) is one word a part: modelgov joins
+    the parts with `` × ``. Hidden characters are for :func:`visible` to show afterwards."""
+    if all(_ONE_WORD.fullmatch(part) for part in name.split(INTERSECTION)):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 #: What :func:`drawn` leaves out besides format characters: every default-ignorable code point,

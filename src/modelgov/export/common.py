@@ -6,9 +6,14 @@ from dataclasses import dataclass
 
 from modelgov import manifest as m
 from modelgov.render.caveat_views import named
-from modelgov.text_safety import visible
+from modelgov.text_safety import quoted_name, visible
 
-__all__ = ["Gap", "HeadlineMetric", "gaps", "headline_metrics", "pick_versions", "unwritten"]
+__all__ = ["Gap", "HeadlineMetric", "gaps", "group_slice", "headline_metrics", "pick_versions", "unwritten"]
+
+
+def group_slice(feature: str, group: str) -> str:
+    """``sex=F``; ``sex="F (0.5) and sex=M"`` when a name is more than one word (:func:`quoted_name`)."""
+    return f"{quoted_name(feature)}={quoted_name(group)}"
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,7 @@ class HeadlineMetric:
         ``holdout: sex=F``. A version may have several evaluations, and a metric that does not say
         which one it comes from cannot be traced to its evidence. Workspace text in it (the run's id,
         a group's name) has its hidden characters shown as escapes, as on the site."""
-        return visible(f"{self.run.id}: {self.slice or 'all rows'}", keep="")
+        return visible(f"{quoted_name(self.run.id)}: {self.slice or 'all rows'}", keep="")
 
 
 def headline_metrics(version: m.ModelVersion, *, groups: bool = True) -> list[HeadlineMetric]:
@@ -58,7 +63,7 @@ def headline_metrics(version: m.ModelVersion, *, groups: bool = True) -> list[He
                         HeadlineMetric(
                             run, name, result.metric_labels.get(name, name), float(value),
                             interval.low if interval else None, interval.high if interval else None,
-                            interval.level if interval else None, slice=f"{result.feature}={group.group}",
+                            interval.level if interval else None, slice=group_slice(result.feature, group.group),
                         )
                     )  # fmt: skip
     return found
@@ -82,7 +87,7 @@ class Gap:
 
     @property
     def scope(self) -> str:
-        return visible(f"{self.run.id}: {self.feature}, {self.between}", keep="")
+        return visible(f"{quoted_name(self.run.id)}: {quoted_name(self.feature)}, {self.between}", keep="")
 
 
 def _between(feature: str, disparity: m.Disparity) -> str:
@@ -92,7 +97,7 @@ def _between(feature: str, disparity: m.Disparity) -> str:
     def rate(i: int) -> str:
         return f" ({rates[i]:.3g})" if i < len(rates) else ""
 
-    shown = [f"{feature}={group}{rate(i)}" for i, group in enumerate(groups)]
+    shown = [f"{group_slice(feature, group)}{rate(i)}" for i, group in enumerate(groups)]
     if disparity.method == "to_overall":
         said = (
             f"of {shown[0]} to all rows{rate(len(groups))}"
@@ -104,7 +109,7 @@ def _between(feature: str, disparity: m.Disparity) -> str:
     if disparity.rate_label:
         said += f", by {disparity.rate_label}"
     if disparity.excluded:
-        left = [f"{feature}={e.group} ({e.reason})" for e in disparity.excluded]
+        left = [f"{group_slice(feature, e.group)} ({e.reason})" for e in disparity.excluded]
         said += f"; {len(left):,} group(s) left out: {named(left)}"
     return said
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from modelgov import manifest
 from modelgov.feature_names import group_segment, policy_key
+from modelgov.text_safety import quoted_name
 
 RELATIONS = ("live", "previous")
 _CI = ("", ".ci_low", ".ci_high")
@@ -112,7 +113,8 @@ def _pair(this: float | None, other: float | None, other_version: str) -> str:
 
 def _behind(item: manifest.DisparityDelta) -> str:
     """The groups behind each value, when they changed: the gap is now between other groups."""
+    now = " and ".join(map(quoted_name, item.this_groups))
     if not item.this_groups or set(item.this_groups) == set(item.other_groups):
-        return f" ({' and '.join(item.this_groups)})" if item.this_groups else ""
-    before = " and ".join(item.other_groups) or "none"
-    return f" (between {' and '.join(item.this_groups)}; before, {before})"
+        return f" ({now})" if now else ""
+    before = " and ".join(map(quoted_name, item.other_groups)) or "none"
+    return f" (between {now}; before, {before})"

@@ -27,7 +27,7 @@ from modelgov.render.decision_views import promoted_on_other_evidence, stale_sig
 from modelgov.render.flag_views import days_words, open_flags, scope_words
 from modelgov.render.policy_views import policy_status
 from modelgov.render.views import copied_runs, unreproduced_runs
-from modelgov.text_safety import visible
+from modelgov.text_safety import quoted_name, visible
 
 __all__ = ["MAX_NAMED", "Caveat", "caveats", "named", "verdict"]
 
@@ -206,14 +206,14 @@ def _small_group_caveats(version: m.ModelVersion) -> list[Caveat]:
     found = []
     for run in version.evaluations:
         for result in run.fairness:
-            small = [f"{g.group} ({g.count:,} rows)" for g in result.groups if g.small and not g.absent]
-            absent = [g.group for g in result.groups if g.absent]
+            small = [f"{quoted_name(g.group)} ({g.count:,} rows)" for g in result.groups if g.small and not g.absent]
+            absent = [quoted_name(g.group) for g in result.groups if g.absent]
             for groups, what in (
                 (small, f"with fewer than {result.min_group_size:,} rows, whose figures are unreliable"),
                 (absent, "the card expects are not in the data, so nothing is measured for them"),
             ):
                 if groups:
-                    said = f"Evaluation {run.id}, {result.feature}: {len(groups):,} group(s) {what}: {named(groups)}."
+                    said = f"Evaluation {quoted_name(run.id)}, {quoted_name(result.feature)}: {len(groups):,} group(s) {what}: {named(groups)}."
                     found.append(Caveat("small-groups", False, said))
     return found
 
@@ -229,11 +229,11 @@ def caveats(manifest: m.Manifest, model: m.Model, version: m.ModelVersion) -> li
     stays readable whatever the audit log holds."""
     found = [_verdict_caveat(manifest, model, version)]
     found += [
-        Caveat("not-reproduced", True, f"Evaluation {run_id} was not scored by this model file: {note}")
+        Caveat("not-reproduced", True, f"Evaluation {quoted_name(run_id)} was not scored by this model file: {note}")
         for run_id, note in unreproduced_runs(version)
     ]
     found += [
-        Caveat("copied-rows", True, f"Evaluation {run_id} counts some records more than once: {note}")
+        Caveat("copied-rows", True, f"Evaluation {quoted_name(run_id)} counts some records more than once: {note}")
         for run_id, note in copied_runs(version)
     ]
     found += _sign_off_caveats(manifest, version)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from modelgov.manifest import Comparison, DisparityDelta, FairnessDelta, GroupRateDelta
 from modelgov.render.views import Verdict
+from modelgov.text_safety import quoted_name
 
 #: The group rates the card's table shows (the others are in the manifest and the evidence paths).
 SHOWN_RATES = ("selection_rate", "tpr", "fpr")
@@ -83,8 +84,8 @@ def fairness_changes(comparison: Comparison) -> list[FeatureChanges]:
 
 def behind_text(item: DisparityDelta, other_version: str) -> str:
     """The groups behind each version's value, in words; the change of groups is named."""
-    now = " and ".join(item.this_groups)
-    before = " and ".join(item.other_groups)
+    now = " and ".join(map(quoted_name, item.this_groups))
+    before = " and ".join(map(quoted_name, item.other_groups))
     if not now and not before:
         return "—"
     if set(item.this_groups) == set(item.other_groups):

@@ -19,6 +19,7 @@ from modelgov.manifest import (
     ShadowReport,
 )
 from modelgov.render import text
+from modelgov.text_safety import quoted_name
 
 
 def pct(value: float | None) -> str:
@@ -102,16 +103,18 @@ def change_interval(node: ShadowComparison) -> str:
 def groups_sentence(feature: ShadowFeature) -> str:
     """ "For F 10.9 %, for M 9.0 % …", then the gap and what its interval says."""
     parts = [
-        f"for {text.text(g.group)} {pct(g.change_rate)}" + (" (a small group)" if g.small else "")
+        f"for {text.text(quoted_name(g.group))} {pct(g.change_rate)}" + (" (a small group)" if g.small else "")
         for g in feature.groups
         if g.decided
     ]
-    sentence = f"By {text.text(feature.feature)}, the challenger changes decisions " + ", ".join(parts) + "."
+    sentence = (
+        f"By {text.text(quoted_name(feature.feature))}, the challenger changes decisions " + ", ".join(parts) + "."
+    )
     gap = feature.max_change_gap
     if gap is None:
         return sentence + f" No gap between groups is stated: {text.text(feature.note or 'too few groups')}."
     between = (
-        f"between {text.text(gap.high_group)} ({pct(gap.high_rate)}) and {text.text(gap.low_group)} "
+        f"between {text.text(quoted_name(gap.high_group))} ({pct(gap.high_rate)}) and {text.text(quoted_name(gap.low_group))} "
         f"({pct(gap.low_rate)}) the gap is {points(gap.value)} ({points_interval(gap.interval)}"
     )
     if gap.joint_interval is not None and gap.pairs > 1:
@@ -129,7 +132,7 @@ def groups_sentence(feature: ShadowFeature) -> str:
     if is_finding(gap):
         return (
             sentence + f" **Fairness finding:** {between}, so the challenger changes decisions for "
-            f"{text.text(gap.high_group)} more often than for {text.text(gap.low_group)}, beyond what chance explains."
+            f"{text.text(quoted_name(gap.high_group))} more often than for {text.text(quoted_name(gap.low_group))}, beyond what chance explains."
         )
     return sentence + f" The largest difference, {between}, is within what chance explains."
 
@@ -173,7 +176,7 @@ def direction_sentence(feature: ShadowFeature, overall: float | None = None) -> 
     if not moved:
         return ""
     parts = [
-        f"for {text.text(g.group)} from {pct(g.champion_rate)} to {pct(g.challenger_rate)} "
+        f"for {text.text(quoted_name(g.group))} from {pct(g.champion_rate)} to {pct(g.challenger_rate)} "
         f"({points(g.decision_rate_delta)}, {points_interval(g.decision_rate_delta_interval)})"
         for g in moved
     ]
@@ -185,7 +188,7 @@ def direction_sentence(feature: ShadowFeature, overall: float | None = None) -> 
     against = f" ({points(overall)} over all requests)" if overall is not None else ""
     return (
         f"**The challenger moves some groups' share of positive decisions otherwise than everyone's{against}**, "
-        f"by {text.text(feature.feature)}: " + "; ".join(parts) + "." + judged
+        f"by {text.text(quoted_name(feature.feature))}: " + "; ".join(parts) + "." + judged
     )
 
 
