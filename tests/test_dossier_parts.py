@@ -292,3 +292,27 @@ def test_the_monitoring_section_keeps_columns_apart_and_speaks_in_the_kpis_units
         window = next(w for w in series.windows if w.kpi is not None and w.kpi.value is not None)
         assert t(format_value(kpi, window.kpi.value)) in section
         assert f"KPI {series.name}" not in section
+
+
+def test_the_dossier_dates_drift_as_the_site_does(demo_build) -> None:
+    """Credit 1.1 drifted from early August, stopped, and drifts again since late September. The
+    dossier labelled the start of the last run "First drift"; it now says, as the page does, since
+    when the version drifts without a break and when drift was first seen."""
+    from modelgov import manifest as manifest_io
+    from modelgov.dossier.results import monitoring_section
+
+    built = manifest_io.read(demo_build.site / "manifest.json")
+    model = built.model("credit-default")
+    version = next(v for v in model.versions if v.version == "1.1")
+    report = version.drift
+    first = next(w for w in report.windows if w.drifted)
+    assert report.first_drift is not None and first.start != report.first_drift  # the demo's story
+    section = re.sub(r"<[^>]+>", " ", monitoring_section(model, version))
+    assert "First drift" not in section
+    assert (
+        f"Drifting since the window from {report.first_drift[:10]} , without a break to the latest; drift was first "
+        f"seen earlier, in the window from {first.start[:10]} , then stopped and started again"
+    ) in " ".join(section.split())
+    unbroken = report.model_copy(update={"first_drift": first.start})
+    said = re.sub(r"<[^>]+>", "", monitoring_section(model, version.model_copy(update={"drift": unbroken})))
+    assert "without a break to the latest" in said and "first seen earlier" not in said

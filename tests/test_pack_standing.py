@@ -457,3 +457,20 @@ def test_the_dossier_states_the_versions_verdict_and_what_does_not_block() -> No
     section = policy_section(built.model_copy(update={"governance": report}), model, version)
     assert "On this version, <strong>1 result blocks the release</strong>" in section
     assert "<br/><strong>blocks the release</strong>" in section
+
+
+def test_the_dossier_words_a_checks_result_as_the_site_does() -> None:
+    """A rule that only warns has a check that is "not met": the dossier wrote the check's raw
+    result ("— fail") beside a rule whose outcome is "warning", which the site never says."""
+    from modelgov.dossier.governance import policy_section
+
+    built, model, version = _coming_and_in_force(dt.date(2026, 11, 24))
+    report = govern(built, [LoadedPolicy(pack(id="now", title="Now", rules=[
+        {"id": "owner", "title": "Owner", "severity": "warning", "evidence": "model.owner.email",
+         "require": {"==": "nobody@nowhere"}},
+        {"id": "named", "title": "Named", "evidence": "model.owner.email", "require": {"!=": "nobody@nowhere"}},
+    ]), SOURCE)], [], dt.date(2026, 11, 24))  # fmt: skip
+    section = policy_section(built.model_copy(update={"governance": report}), model, version)
+    assert "(requires model.owner.email == nobody@nowhere) — not met" in section
+    assert "(requires model.owner.email != nobody@nowhere) — met" in section
+    assert not re.search(r"\) — (fail|pass)\b", section)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from modelgov.dossier.html import code, day, facts, h, interval, md, num, p, pct, t, table
-from modelgov.manifest import EvaluationRun, Model, ModelVersion
+from modelgov.manifest import EvaluationRun, Model, ModelVersion, MonitoringReport
 
 #: A chart of the site for this run (kind, model, version, run) as a printable figure, or "".
 RunChart = Callable[[str, Model, ModelVersion, EvaluationRun], str]
@@ -234,6 +234,21 @@ def _explainability(model: Model, version: ModelVersion, run: EvaluationRun, cha
 _METRICS_PER_TABLE = 4
 
 
+def _drifting_since(report: MonitoringReport) -> str:
+    """The site's "drifting since": the start of the run of drifted windows that reaches the latest,
+    and the first drifted window when drift stopped and started again. The report's ``first_drift``
+    alone, labelled "first drift", dated the last run as the first."""
+    first = next((w for w in report.windows if w.drifted), None)
+    if report.first_drift is None:
+        if first is None:
+            return "no drift in any window"
+        return f"not drifting in the latest window; drift was first seen in the window from {day(first.start)}"
+    said = f"the window from {day(report.first_drift)}, without a break to the latest"
+    if first is not None and first.start != report.first_drift:
+        said += f"; drift was first seen earlier, in the window from {day(first.start)}, then stopped and started again"
+    return said
+
+
 def monitoring_section(model: Model, version: ModelVersion) -> str:
     """Production monitoring: drift window by window, performance as outcomes arrive (a few metrics
     a table, so that none is squeezed), the KPIs in the card's words and units, as the site shows them."""
@@ -249,7 +264,7 @@ def monitoring_section(model: Model, version: ModelVersion) -> str:
                 ("Status", t(report.status)),
                 ("Reference", t(report.reference) + f" ({num(report.reference_rows)} rows)"),
                 ("Window", t(report.window)),
-                ("First drift", t(report.first_drift) if report.first_drift else "none"),
+                ("Drifting since", _drifting_since(report)),
                 ("Dataset drift when", f"at least {pct(report.dataset_share, 0)} of the features drift"),
             ]
         ),
