@@ -79,3 +79,37 @@ def test_markdown_in_group_names_stays_text_in_the_comparison_table(tmp_path: Pa
     rows = [row for row in table_html.split("<tr>")[1:]]
     assert all(row.count("<td") == 6 for row in rows[1:])  # the pair, then its five measures
     assert "<strong>b</strong>" not in table_html
+
+
+def test_a_comparisons_interval_that_leaves_out_its_value_says_so_and_every_gap_says_it_is_a_size(
+    tmp_path: Path,
+) -> None:
+    """A gap between two groups is a size, never below zero: its resamples are biased away from zero
+    when the groups are close, and its interval can leave out the value. The manifest's note saying
+    so was not on the page, and nothing said that such an interval cannot include "no gap"."""
+    from modelgov import manifest
+
+    root = with_comparisons(tmp_path, "{sex: {reference: M}}")
+    built = build_manifest(load_workspace(root))
+    model = built.models[0]
+    version = model.versions[0]
+    run = version.evaluations[0]
+    sex = next(r for r in run.fairness if r.feature == "sex")
+    (comparison,) = sex.comparisons
+    note = "the interval leaves out the value: compare the groups' own intervals instead"
+    first = comparison.disparities[0].model_copy(update={"note": note})
+    comparison = comparison.model_copy(update={"disparities": [first, *comparison.disparities[1:]]})
+    fairness = [r.model_copy(update={"comparisons": [comparison]}) if r is sex else r for r in run.fairness]
+    run = run.model_copy(update={"fairness": fairness})
+    version = version.model_copy(update={"evaluations": [run, *version.evaluations[1:]]})
+    model = model.model_copy(update={"versions": [version, *model.versions[1:]]})
+    built = built.model_copy(update={"models": [model]})
+    assert isinstance(built, manifest.Manifest)
+    render_manifest(built, tmp_path / "site")
+    page = html.unescape((tmp_path / "site" / "models" / "loans" / "1.0" / "index.html").read_text())
+    start = page.index("Named comparisons.")
+    table_html = page[start : page.index("</table>", start)]
+    assert note in table_html
+    text = " ".join(page.split())
+    assert "a difference is never below 0 and a ratio never above 1" in text
+    assert 'lies on one side of "no gap" whatever the groups\' true rates' in " ".join(table_html.split())
