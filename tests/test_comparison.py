@@ -86,3 +86,60 @@ def test_regression_deltas() -> None:
         skm.mean_absolute_error(y, a.y_pred) - skm.mean_absolute_error(y, b.y_pred)
     )
     assert deltas["mae"].interval.high < 0
+
+
+def test_a_mean_error_nearer_zero_is_better_whichever_its_sign() -> None:
+    """A mean error is best at 0: one of -2 is better than one of -4, though it is higher. The verdict
+    reads the change in distance from 0 on the same resamples (a paired bootstrap computed here with
+    numpy alone), and the page says "closer to 0" where it said "lower"."""
+    from modelgov.manifest import Metric
+    from modelgov.render.views import delta_verdict, holds_jointly
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    y = rng.normal(100, 20, n)
+    noise = rng.normal(0, 5, n)
+    nearer = RunArrays(y, y - 2 + noise)  # mean error about -2
+    further = RunArrays(y, y - 4 + noise)  # about -4: lower, and worse
+    pairing = pair_rows(nearer, further, row_id=None)
+    resampling = Resampling(500, seed=2)
+    deltas = {d.name: d for d in metric_deltas(nearer, further, pairing, task="regression", resampling=resampling)}
+    mean_error = deltas["mean_error"]
+    this, other = float(np.mean(nearer.y_pred - y)), float(np.mean(further.y_pred - y))
+    assert mean_error.this == pytest.approx(this) and mean_error.other == pytest.approx(other)
+    assert mean_error.delta == pytest.approx(this - other) and mean_error.delta > 0  # higher...
+    assert mean_error.best_value == 0 and mean_error.better == "closer to 0"
+    assert mean_error.distance == pytest.approx(abs(this) - abs(other)) and mean_error.distance < 0  # ...and nearer
+    # the distance's interval, against a paired bootstrap of the same statistic
+    draws = np.random.default_rng(0).integers(0, n, size=(400, n))
+    boot = np.abs((nearer.y_pred - y)[draws].mean(axis=1)) - np.abs((further.y_pred - y)[draws].mean(axis=1))
+    low, high = np.quantile(boot, [0.025, 0.975])
+    assert mean_error.distance_interval.low == pytest.approx(low, abs=0.05)
+    assert mean_error.distance_interval.high == pytest.approx(high, abs=0.05)
+    assert delta_verdict(mean_error).word == "better"  # "lower is better" called this worse
+    assert holds_jointly(mean_error) is True
+    reverse = {d.name: d for d in metric_deltas(further, nearer, pairing, task="regression", resampling=resampling)}
+    assert delta_verdict(reverse["mean_error"]).word == "worse"
+    # over-prediction by the same amount is as far from 0: no clear difference
+    mirrored = RunArrays(y, y + 2 + noise)
+    both = {d.name: d for d in metric_deltas(nearer, mirrored, pairing, task="regression", resampling=resampling)}
+    assert delta_verdict(both["mean_error"]).word == "no clear difference"
+    assert deltas["mae"].better == "lower" and deltas["r2"].better == "higher"
+    assert Metric(name="mean_error", label="Mean error", value=-3.0, best_value=0.0).better == "closer to 0"
+
+
+def test_a_promotion_record_judges_a_mean_error_by_its_distance_from_zero() -> None:
+    from modelgov.manifest import RecordedDelta
+    from modelgov.render.promotion_views import recorded_verdict
+
+    nearer = RecordedDelta(
+        name="mean_error", label="Mean error", this=-2.0, other=-4.0, delta=2.0, low=1.5, high=2.5,
+        higher_is_better=False, best_value=0.0, distance_low=-2.5, distance_high=-1.5,
+    )  # fmt: skip
+    assert recorded_verdict(nearer).word == "better"
+    assert recorded_verdict(nearer.model_copy(update={"distance_low": None})).word == "cannot tell"
+    further = nearer.model_copy(update={"distance_low": 1.0, "distance_high": 3.0})
+    assert recorded_verdict(further).word == "worse"
+    # a record of another metric reads its difference, as before
+    auc = RecordedDelta(name="roc_auc", label="ROC AUC", delta=0.02, low=0.01, high=0.03, higher_is_better=True)
+    assert recorded_verdict(auc).word == "better"

@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from modelgov.analysis import weighted
-from modelgov.analysis.performance import BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS, bootstrap_samples
+from modelgov.analysis.performance import (
+    BEST_VALUES,
+    BINARY_METRICS,
+    MULTICLASS_METRICS,
+    REGRESSION_METRICS,
+    bootstrap_samples,
+)
 from modelgov.analysis.resampling import ROW_METHOD, Resampling, identity, percentile_interval
 from modelgov.analysis.simultaneous import METHOD as SIMULTANEOUS
 from modelgov.analysis.simultaneous import sup_t_band
@@ -81,12 +87,19 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
 
     def deltas_of(draws: np.ndarray) -> dict[str, np.ndarray]:
         mine, theirs = compute(a, draws), compute(b, draws)  # the same rows drawn for both versions
-        return {key: values - theirs[key] for key, values in mine.items()}
+        found = {key: values - theirs[key] for key, values in mine.items()}
+        for key, best in BEST_VALUES.items():
+            if key in mine:
+                found[_distance_key(key)] = np.abs(mine[key] - best) - np.abs(theirs[key] - best)
+        return found
 
     samples = bootstrap_samples(deltas_of, len(a.y_true), resampling) if resampling.enabled else {}
     shown = [key for key, *_ in spec if key in this_point and key in other_point]
+    # what each verdict reads, and so what the joint band covers: the difference, or for a metric best
+    # at neither end (a mean error) the change in its distance from the best value
+    judged = {key: _distance_key(key) if key in BEST_VALUES else key for key in shown}
     points = {
-        key: this_point[key] - other_point[key]
+        judged[key]: _judged_point(key, this_point[key], other_point[key])
         for key in shown
         if np.isfinite(this_point[key]) and np.isfinite(other_point[key])
     }
@@ -97,6 +110,8 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
             continue
         x, y = _finite(this_point[key]), _finite(other_point[key])
         delta = x - y if x is not None and y is not None else None
+        best = BEST_VALUES.get(key)
+        distance = _judged_point(key, x, y) if best is not None and delta is not None else None
         deltas.append(
             MetricDelta(
                 name=key,
@@ -108,10 +123,27 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
                 if samples and delta is not None
                 else None,
                 higher_is_better=higher_is_better,
-                joint_interval=_joint(joint.get(key), samples.get(key), resampling, len(joint)),
+                best_value=best,
+                distance=distance,
+                distance_interval=percentile_interval(samples[_distance_key(key)], resampling, f"paired {ROW_METHOD}")
+                if samples and distance is not None
+                else None,
+                joint_interval=_joint(
+                    joint.get(judged.get(key, key)), samples.get(judged.get(key, key)), resampling, len(joint)
+                ),
             )
         )
     return deltas
+
+
+def _distance_key(key: str) -> str:
+    return f"{key} distance from best"
+
+
+def _judged_point(key: str, this: float, other: float) -> float:
+    """What a verdict on ``key`` reads: this − other, or |this − best| − |other − best|."""
+    best = BEST_VALUES.get(key)
+    return this - other if best is None else abs(this - best) - abs(other - best)
 
 
 def _joint(band: tuple[float, float] | None, drawn: np.ndarray | None, resampling: Resampling, metrics: int):

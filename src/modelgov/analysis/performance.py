@@ -41,6 +41,10 @@ MAX_CURVE_POINTS = 200
 CALIBRATION_BINS = 10
 SCATTER_SAMPLE = 1000
 
+#: The metrics best at neither end of their range: a mean error is best at 0, and its sign says
+#: which way the model errs, so neither "higher" nor "lower" is better.
+BEST_VALUES = {"mean_error": 0.0}
+
 #: (key, label, higher_is_better, description) in display order.
 BINARY_METRICS = (
     ("accuracy", "Accuracy", True, "Share of all cases the model gets right at the decision threshold."),
@@ -340,6 +344,7 @@ def _metrics(
             value=values[key][0],
             note=values[key][1] or None,
             higher_is_better=better,
+            best_value=BEST_VALUES.get(key),
             description=description,
             interval=intervals.get(key),
         )

@@ -93,7 +93,9 @@ def _comparison(comparison: manifest.Comparison) -> manifest.RecordedComparison:
         manifest.RecordedDelta(
             name=d.name, label=d.label, this=_finite(d.this), other=_finite(d.other), delta=_finite(d.delta),
             low=_finite(d.interval.low) if d.interval else None, high=_finite(d.interval.high) if d.interval else None,
-            higher_is_better=d.higher_is_better,
+            higher_is_better=d.higher_is_better, best_value=d.best_value,
+            distance_low=_finite(d.distance_interval.low) if d.distance_interval else None,
+            distance_high=_finite(d.distance_interval.high) if d.distance_interval else None,
         )
         for d in comparison.deltas
     ]  # fmt: skip

@@ -123,6 +123,14 @@ class Interval(Node):
     defined_share: float = Field(1.0, description="Share of resamples in which the metric was defined.")
 
 
+def better_words(higher_is_better: bool | None, best_value: float | None) -> str:
+    """Which way a metric is better, as a page's "Better when" says it: ``higher``, ``lower`` or
+    ``closer to 0`` (a mean error of −4 is not better than one of −2)."""
+    if best_value is not None:
+        return f"closer to {best_value:g}"
+    return "higher" if higher_is_better else "lower"
+
+
 class Metric(Node):
     """A headline number. ``value`` is ``None`` when the metric is undefined for the data
     (e.g. ROC AUC with a single class), and ``note`` says why."""
@@ -132,5 +140,14 @@ class Metric(Node):
     value: float | None
     note: str | None = None
     higher_is_better: bool = True
+    best_value: float | None = Field(
+        None,
+        description="The value at which the metric is best when that is neither end of its range (0 for a mean "
+        "error, whose sign says which way the model errs); `higher_is_better` is then not used.",
+    )
     description: str | None = Field(None, description="What the metric measures, in plain language.")
     interval: Interval | None = None
+
+    @property
+    def better(self) -> str:
+        return better_words(self.higher_is_better, self.best_value)

@@ -156,6 +156,13 @@ class RecordedDelta(Node):
     low: float | None = Field(None, description="Lower bound of the paired interval of the difference.")
     high: float | None = None
     higher_is_better: bool | None = None
+    best_value: float | None = Field(
+        None, description="For a metric best at neither end (a mean error): the verdict reads the distance bounds."
+    )
+    distance_low: float | None = Field(
+        None, description="Lower bound of the interval of |this − best| − |other − best| (below zero: nearer)."
+    )
+    distance_high: float | None = None
     this_groups: list[str] = Field(
         default_factory=list, description="For a gap: the groups behind this version's value."
     )

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from modelgov.manifest.base import FileRef, FreeValue, Interval, Metric, Node
+from modelgov.manifest.base import FileRef, FreeValue, Interval, Metric, Node, better_words
 from modelgov.manifest.explainability import Explainability
 
 # --------------------------------------------------------------------------- fairness
@@ -220,12 +220,26 @@ class MetricDelta(Node):
     delta: float | None = Field(description="this − other.")
     interval: Interval | None = Field(None, description="Paired bootstrap interval of the delta.")
     higher_is_better: bool = True
+    best_value: float | None = Field(
+        None, description="As the metric's `best_value`: the verdict then reads `distance`, not `delta`."
+    )
+    distance: float | None = Field(
+        None,
+        description="For a metric with a `best_value`: |this − best| − |other − best|, below zero when this version "
+        "is nearer the best value (a mean error of −2 against −4).",
+    )
+    distance_interval: Interval | None = Field(None, description="Paired bootstrap interval of `distance`.")
     joint_interval: Interval | None = Field(
         None,
         description="This delta's part of one band that covers every metric's delta of the comparison at once "
         "(bootstrap sup-t band, same resamples): a difference whose joint interval also excludes zero holds "
-        "when all the metrics are judged together.",
+        "when all the metrics are judged together. For a metric with a `best_value`, the band's part of "
+        "`distance`, which is what its verdict reads.",
     )
+
+    @property
+    def better(self) -> str:
+        return better_words(self.higher_is_better, self.best_value)
 
 
 class GroupRateDelta(Node):

@@ -71,9 +71,9 @@ __all__ = [
 # --------------------------------------------------------------------------- version history
 
 
-def _history_metrics(model: Model) -> list[tuple[str, str, bool]]:
-    """(name, label, higher_is_better) of every metric of any version, newest version's order first."""
-    seen: dict[str, tuple[str, str, bool]] = {}
+def _history_metrics(model: Model) -> list[tuple[str, str, str]]:
+    """(name, label, which way it is better) of every metric of any version, newest version's order first."""
+    seen: dict[str, tuple[str, str, str]] = {}
     for version in model.versions:
         for entry in views.metric_names(version):
             seen.setdefault(entry[0], entry)
@@ -89,7 +89,7 @@ def history_chart(model: Model) -> str | None:
     versions = [v for v in reversed(model.versions) if v.evaluations]  # oldest first
     if not metrics or not versions:
         return None
-    titles = [f"{label} ({'higher' if up else 'lower'} is better)" for _, label, up in metrics]
+    titles = [f"{label} ({better} is better)" for _, label, better in metrics]
     rows, cols = _grid(len(metrics), len(versions))
     figure = _panels(titles, rows, cols)
     categories = [_esc(v.version) for v in versions]

@@ -230,7 +230,10 @@ def _accuracy(model: Model, version: ModelVersion) -> tuple[str, float, float | 
         return None
     names = [name for name, _, _ in view.metrics]
     name = "accuracy" if "accuracy" in names else names[0]
-    label, up = next((lab, u) for n, lab, u in view.metrics if n == name)
+    label, better = next((lab, b) for n, lab, b in view.metrics if n == name)
+    if better not in ("higher", "lower"):  # best at a value (a mean error): no one-sided bound
+        return None
+    up = better == "higher"
     values = [r.metrics[name].value for r in view.windows if name in r.metrics and r.metrics[name].value is not None]
     if not values:
         return None

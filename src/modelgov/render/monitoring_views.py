@@ -260,7 +260,7 @@ class MonitoringView:
     first_drift: WindowRow | None  # the first window that drifted (inputs or output)
     drift_since: WindowRow | None  # the report's first_drift: start of the drifted run reaching the latest
     last_labelled: WindowRow | None  # the latest window with outcomes
-    metrics: list[tuple[str, str, bool]]  # (name, label, higher_is_better) of the charted metrics
+    metrics: list[tuple[str, str, str]]  # (name, label, which way it is better) of the charted metrics
     methods: list[tuple[DriftMethod, list[float], list[str]]]  # method, thresholds, features
 
     @property
@@ -338,10 +338,10 @@ class MonitoringView:
         return window_phrase(self.kind, row.window.start)
 
 
-def _metric_choice(model: Model, report: MonitoringReport) -> list[tuple[str, str, bool]]:
-    found: dict[str, tuple[str, str, bool]] = {}
+def _metric_choice(model: Model, report: MonitoringReport) -> list[tuple[str, str, str]]:
+    found: dict[str, tuple[str, str, str]] = {}
     for metric in [m for w in report.windows for m in w.performance] + list(report.reference_performance):
-        found.setdefault(metric.name, (metric.name, metric.label, metric.higher_is_better))
+        found.setdefault(metric.name, (metric.name, metric.label, metric.better))
     in_windows = {m.name for w in report.windows for m in w.performance}
     preferred = [found[n] for n in MONITORING_METRICS.get(model.task, ()) if n in in_windows]
     fallback = [found[n] for n in found if n in in_windows]

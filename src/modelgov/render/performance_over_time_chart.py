@@ -46,8 +46,8 @@ def monitoring_performance_chart(model: Model, version: ModelVersion) -> str | N
         return None
     reference = view.reference_metrics
     titles = []
-    for _name, label, up in view.metrics:
-        titles.append(f"{label} ({'higher' if up else 'lower'} is better)")
+    for _name, label, better in view.metrics:
+        titles.append(f"{label} ({better} is better)")
     figure = _panels(titles, len(titles), 1, row_gap=60, panel_height=220)
     layout = figure["layout"]
     shapes: list[dict[str, Any]] = []

@@ -33,13 +33,19 @@ def recorded_verdict(item: RecordedDelta) -> Verdict:
         return Verdict("cannot tell", "undefined")
     if item.low is None or item.high is None:
         return Verdict("cannot tell", "no interval")
-    if item.higher_is_better is None:
+    low, high = item.low, item.high
+    if item.best_value is not None:  # a mean error: nearer its best value is better
+        low, high = item.distance_low, item.distance_high
+        if low is None or high is None:
+            return Verdict("cannot tell", "no interval")
+        up_is_better, reason = False, ("nearer " + f"{item.best_value:g}", "further from " + f"{item.best_value:g}")
+    elif item.higher_is_better is None:
         up_is_better, reason = item.name.endswith("_ratio"), ("narrower", "wider")
     else:
         up_is_better, reason = item.higher_is_better, (None, None)
-    if item.low > 0:
+    if low > 0:
         return Verdict("better", reason[0]) if up_is_better else Verdict("worse", reason[1])
-    if item.high < 0:
+    if high < 0:
         return Verdict("worse", reason[1]) if up_is_better else Verdict("better", reason[0])
     return Verdict("no clear difference")
 

@@ -104,12 +104,13 @@ def metric_value(version: ModelVersion, name: str) -> tuple[EvaluationRun, Metri
     return listed[0] if listed else None
 
 
-def metric_names(version: ModelVersion) -> list[tuple[str, str, bool]]:
-    """(name, label, higher_is_better) of every metric in any of the version's runs, newest run first."""
-    names: dict[str, tuple[str, str, bool]] = {}
+def metric_names(version: ModelVersion) -> list[tuple[str, str, str]]:
+    """(name, label, which way it is better) of every metric in any of the version's runs, newest run
+    first; the last is ``higher``, ``lower`` or ``closer to 0`` (:attr:`Metric.better`)."""
+    names: dict[str, tuple[str, str, str]] = {}
     for run in sorted(version.evaluations, key=lambda run: (run.date, run.id), reverse=True):
         for metric in run.performance.metrics:
-            names.setdefault(metric.name, (metric.name, metric.label, metric.higher_is_better))
+            names.setdefault(metric.name, (metric.name, metric.label, metric.better))
     return list(names.values())
 
 
@@ -232,20 +233,30 @@ class Verdict:
 
 def delta_verdict(delta: MetricDelta) -> Verdict:
     """Better or worse only when the interval of the difference excludes zero, in the direction
-    the metric prefers (``higher_is_better``); otherwise no clear difference. A difference or
+    the metric prefers (``higher_is_better``; for a metric best at a value, nearer it); otherwise no
+    clear difference. A difference or
     interval that is undefined or missing gives ``cannot tell``, never a verdict."""
     if delta.delta is None:
         return Verdict("cannot tell", "the difference is undefined")
-    interval = delta.interval
+    interval, up_is_better = _judged_interval(delta)
     if interval is None:
         return Verdict("cannot tell", "no interval was computed")
     if interval.low is None or interval.high is None:
         return Verdict("cannot tell", "the interval is undefined")
     if interval.low > 0:
-        return Verdict("better" if delta.higher_is_better else "worse")
+        return Verdict("better" if up_is_better else "worse")
     if interval.high < 0:
-        return Verdict("worse" if delta.higher_is_better else "better")
+        return Verdict("worse" if up_is_better else "better")
     return Verdict("no clear difference")
+
+
+def _judged_interval(delta: MetricDelta):
+    """The interval a verdict reads, and whether above zero is better: the difference's, or for a
+    metric best at neither end (a mean error) that of the change in distance from its best value,
+    where below zero is better (nearer)."""
+    if delta.best_value is not None:
+        return delta.distance_interval, False
+    return delta.interval, delta.higher_is_better
 
 
 def holds_jointly(delta: MetricDelta) -> bool | None:
@@ -257,7 +268,8 @@ def holds_jointly(delta: MetricDelta) -> bool | None:
     joint = delta.joint_interval
     if joint is None or joint.low is None or joint.high is None:
         return None
-    positive = delta.interval is not None and delta.interval.low is not None and delta.interval.low > 0
+    judged, _ = _judged_interval(delta)
+    positive = judged is not None and judged.low is not None and judged.low > 0
     return joint.low > 0 if positive else joint.high < 0
 
 
