@@ -20,7 +20,7 @@ from modelgov import long_lived, manifest
 from modelgov.assemble import Progress, build_manifest
 from modelgov.cache import AnalysisCache, open_cache
 from modelgov.cache_prune import prune_unused
-from modelgov.errors import BuildError, OutputPathError
+from modelgov.errors import BuildError, ModelgovError, OutputPathError
 from modelgov.site_versions import VERSIONS_MARKER, check_versions_root, git_version, record_version, validate_name
 from modelgov.workspace.load import load_workspace
 from modelgov.workspace.refusals import Refusals
@@ -46,6 +46,37 @@ class BuildResult:
     @property
     def index(self) -> Path:
         return self.site_dir / "index.html"
+
+
+def manifest_from(
+    source: Path,
+    *,
+    refusals: Refusals = Refusals(),  # noqa: B008 - frozen
+    allowed_signers: Path | None = None,
+    as_of: dt.date | None = None,
+    report: Progress = _silent,
+) -> manifest.Manifest:
+    """The manifest of a command that reads "a site's manifest.json, or a workspace" (``export``,
+    ``dossier``): a workspace is analysed (with the analysis cache) and governed under the same trust
+    anchors as ``check`` — the CI's allowed-signers file, its refusals, its check date — so that a
+    dossier or a card never states a verdict the CI's own gate would not. A saved manifest holds the
+    verdicts of the build that wrote it, and those options cannot change them: given with one, they
+    are refused rather than silently ignored."""
+    if source.is_dir():
+        from modelgov.cache import default_cache_dir
+
+        cache = open_cache(default_cache_dir(), source, report=report)
+        workspace = load_workspace(source, refusals=refusals)
+        return build_manifest(workspace, cache=cache, allowed_signers=allowed_signers, as_of=as_of)
+    if not source.is_file():
+        raise ModelgovError(f"{source}: no such workspace folder or manifest.json")
+    given = [name for name, value in (("--allowed-signers", allowed_signers), ("--as-of", as_of)) if value is not None]
+    if given:
+        raise ModelgovError(
+            f"{source}: {' and '.join(given)} apply to a workspace; a saved manifest holds the verdicts of the build "
+            "that wrote it (pass them to that build, or give the workspace instead)"
+        )
+    return manifest.read(source)
 
 
 @long_lived.for_the_build()

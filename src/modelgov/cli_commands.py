@@ -100,18 +100,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from modelgov import manifest
+    from modelgov.build import manifest_from
     from modelgov.export.write import FORMATS, export
 
-    if args.source.is_dir():
-        from modelgov.assemble import build_manifest
-        from modelgov.cache import default_cache_dir, open_cache
-        from modelgov.workspace.load import load_workspace
-
-        cache = open_cache(default_cache_dir(), args.source, report=lambda message: print(message, file=sys.stderr))
-        the_manifest = build_manifest(load_workspace(args.source), cache=cache)
-    else:
-        the_manifest = manifest.read(args.source)
+    the_manifest = manifest_from(
+        args.source,
+        refusals=refusals_of(args),
+        allowed_signers=args.allowed_signers,
+        as_of=args.as_of,
+        report=lambda message: print(message, file=sys.stderr),
+    )
     written = export(the_manifest, args.output, tuple(args.formats or FORMATS), args.model_id, args.model_version)
     for path in written:
         print(path)

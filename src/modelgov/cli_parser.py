@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="hf, mct or cyclonedx (repeat for several; default: all three)")  # fmt: skip
     export.add_argument("--model", dest="model_id", help="only this model (its id)")
     export.add_argument("--version", dest="model_version", help="only this version")
+    _workspace_source_options(export)
 
     import_hf = commands.add_parser(
         "import-hf", help="fill a model card's empty and TODO fields from a Hugging Face model card (README.md)"
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from modelgov.decisions.arguments import add_arguments as decision_commands
 
-    decision_commands(commands, _as_of)
+    decision_commands(commands, as_of_date)
 
     from modelgov.dossier.commands import add_arguments as dossier_commands
 
@@ -174,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _as_of(text: str) -> dt.date:
+def as_of_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -261,6 +262,23 @@ def _analysis_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _workspace_source_options(parser: argparse.ArgumentParser) -> None:
+    """What `check` takes from the CI, for a command that may analyse a workspace itself (`export`): its
+    verdicts are then the CI gate's, not those the workspace's own settings would give."""
+    parser.add_argument(
+        "--allowed-signers",
+        type=Path,
+        metavar="FILE",
+        help="for a workspace: check signed sign-offs against this allowed-signers file, from outside the "
+        "workspace, as `check` does (default: MODELGOV_ALLOWED_SIGNERS, then governance.yml signing.allowed_signers)",
+    )
+    parser.add_argument(
+        "--as-of", type=as_of_date, default=None, metavar="DATE",
+        help="for a workspace: check the policies as of this date, as `check --as-of` (default: today)",
+    )  # fmt: skip
+    refusal_options(parser)
+
+
 def _policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allowed-signers",
@@ -284,7 +302,7 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--as-of",
-        type=_as_of,
+        type=as_of_date,
         default=None,
         metavar="DATE",
         help="check freshness and waiver expiry as of this date (default: the build date)",

@@ -9,13 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from modelgov.cli_parser import refusal_options, refusals_of
+from modelgov.cli_parser import as_of_date, refusal_options, refusals_of
 from modelgov.errors import ModelgovError
-
-if TYPE_CHECKING:
-    from modelgov.workspace.refusals import Refusals
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -31,8 +27,12 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:
     dossier.add_argument("target", nargs="+", metavar="ARG", help="WORKSPACE MODEL VERSION, or: verify FILE.pdf")
     dossier.add_argument("-o", "--output", type=Path, help="the PDF to write (default: MODEL-VERSION.pdf)")
     dossier.add_argument("--key", type=Path, help="sign the dossier with this SSH key (default: MODELGOV_SIGNING_KEY)")
-    dossier.add_argument("--allowed-signers", type=Path, metavar="FILE", help="verify: whose keys to accept "
-                         "(default: MODELGOV_ALLOWED_SIGNERS)")  # fmt: skip
+    dossier.add_argument("--allowed-signers", type=Path, metavar="FILE", help="whose keys to accept, from outside "
+                         "the workspace: for the signed sign-offs of a WORKSPACE (as `check` does), and for the "
+                         "dossier's own signature with verify (default: MODELGOV_ALLOWED_SIGNERS; for a workspace, "
+                         "then governance.yml signing.allowed_signers)")  # fmt: skip
+    dossier.add_argument("--as-of", type=as_of_date, default=None, metavar="DATE",
+                         help="for a WORKSPACE: check the policies as of this date, as `check --as-of` (default: today)")  # fmt: skip
     dossier.add_argument("--signature", type=Path, metavar="FILE", help="verify: the signature (default: FILE.pdf.sig)")
     dossier.add_argument("--require-signature", action="store_true", help="verify: an unsigned dossier fails")
     refusal_options(dossier)
@@ -46,12 +46,19 @@ def run(args: argparse.Namespace) -> int:
     if len(args.target) != 3:
         raise ModelgovError("usage: modelgov dossier WORKSPACE MODEL VERSION -o FILE.pdf (or: dossier verify FILE.pdf)")
     source, model_id, version = Path(args.target[0]), args.target[1], args.target[2]
+    from modelgov.build import manifest_from
     from modelgov.decisions.sign import signing_key
     from modelgov.dossier import write_dossier
     from modelgov.dossier.document import find_version
     from modelgov.dossier.verify import sign_dossier
 
-    the_manifest = _manifest(source, refusals_of(args))
+    the_manifest = manifest_from(
+        source,
+        refusals=refusals_of(args),
+        allowed_signers=args.allowed_signers,
+        as_of=args.as_of,
+        report=lambda message: print(message, file=sys.stderr),
+    )
     find_version(the_manifest, model_id, version)  # a clear error before any work
     output = args.output or Path(f"{model_id}-{version}.pdf")
     write_dossier(the_manifest, model_id, version, output)
@@ -60,21 +67,6 @@ def run(args: argparse.Namespace) -> int:
     if key is not None:
         print(sign_dossier(output, key))
     return EXIT_OK
-
-
-def _manifest(source: Path, refusals: Refusals):
-    from modelgov import manifest
-
-    if source.is_dir():
-        from modelgov.assemble import build_manifest
-        from modelgov.cache import default_cache_dir, open_cache
-        from modelgov.workspace.load import load_workspace
-
-        cache = open_cache(default_cache_dir(), source, report=lambda message: print(message, file=sys.stderr))
-        return build_manifest(load_workspace(source, refusals=refusals), cache=cache)
-    if not source.is_file():
-        raise ModelgovError(f"{source}: no such workspace folder or manifest.json")
-    return manifest.read(source)
 
 
 def _verify(pdf: Path, args: argparse.Namespace) -> int:
