@@ -576,3 +576,104 @@ def test_an_input_a_training_run_logged_for_evaluation_is_not_called_training_da
     leaked = _lineage_of([("dataset:both", "train:m/1", "trained on"), ("dataset:both", "eval:m/1/x", "evaluated on")])
     (both,) = dataset_impact(leaked, "both")
     assert both.uses == ("training", "evaluation") and both.direct
+
+
+# --------------------------------------------------------------------------- hostile sources
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_events_nested_past_the_parsers_reach_are_named_not_an_internal_error(tmp_path: Path, suffix: str) -> None:
+    """100,000 nested brackets made Python's JSON parser raise RecursionError: the build stopped with
+    an internal error naming no file. It is now a problem at the file (and line)."""
+    root = _with_lineage(write_workspace(tmp_path), f"lineage:\n  openlineage: events{suffix}\n")
+    deep = "[" * 100_000 + "]" * 100_000
+    (root / f"events{suffix}").write_text(deep + "\n", encoding="utf-8")
+    text = _problems(root)
+    assert f"events{suffix}" in text and "nested too deeply" in text and "Traceback" not in text
+
+
+def test_a_recursive_event_glob_does_not_follow_links_to_folders(tmp_path: Path) -> None:
+    """Two links to `.` under the events folder and a `**` glob: glob.glob followed both at every
+    level and the paths multiplied until the build was killed. pathlib's glob, as for tables, does not
+    descend through links: the one event file is read once."""
+    import time
+
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  openlineage: lineage/**/*.jsonl\n")
+    (root / "lineage").mkdir()
+    good = '{"job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}, "eventType": "START"}'
+    (root / "lineage" / "events.jsonl").write_text(good + "\n", encoding="utf-8")
+    for name in ("a", "b"):
+        (root / "lineage" / name).symlink_to(".", target_is_directory=True)
+    started = time.perf_counter()
+    workspace = load_workspace(root)
+    assert time.perf_counter() - started < 30  # it did not end
+    assert workspace.lineage.openlineage_files == ("lineage/events.jsonl",)
+
+
+def test_an_invalid_event_glob_is_named_at_its_key(tmp_path: Path) -> None:
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  openlineage: lineage/**.jsonl\n")
+    (root / "lineage").mkdir()
+    text = _problems(root)
+    assert "lineage.openlineage: 'lineage/**.jsonl' is not a valid glob pattern" in text and "Traceback" not in text
+
+
+def test_a_loop_of_links_named_by_an_event_is_a_location_not_an_internal_error(tmp_path: Path) -> None:
+    """An event's dataset at `/proc/self/cwd/<workspace>/loop`, where `loop -> loop`: resolving it raised
+    RuntimeError (Python 3.11), an internal error any pull request could cause. It is now kept as the
+    event wrote it, as any location outside the workspace is."""
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  openlineage: events.jsonl\n")
+    (root / "loop").symlink_to("loop")
+    event = {
+        "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}, "eventType": "COMPLETE",
+        "inputs": [{"namespace": "file", "name": f"{root}/loop"}],
+    }  # fmt: skip
+    (root / "events.jsonl").write_text(json.dumps(event) + "\n", encoding="utf-8")
+    built = build_manifest(load_workspace(root))
+    assert any(f"{root}/loop" in node.id or node.label == f"{root}/loop" for node in built.lineage.nodes), [
+        n.id for n in built.lineage.nodes
+    ]
+
+
+def _file_store_run(root: Path) -> Path:
+    """A minimal MLflow file store with one run, as MLflow lays it out."""
+    experiment = root / "mlruns" / "1"
+    run = experiment / ("a" * 32)
+    for folder in ("params", "metrics", "tags"):
+        (run / folder).mkdir(parents=True)
+    (experiment / "meta.yaml").write_text("experiment_id: '1'\nname: e\nlifecycle_stage: active\n")
+    (run / "meta.yaml").write_text(
+        f"run_id: {'a' * 32}\nexperiment_id: '1'\nstatus: 3\nstart_time: 1700000000000\nlifecycle_stage: active\n"
+    )
+    (run / "params" / "alpha").write_text("0.5")
+    (run / "metrics" / "auc").write_text("1700000000000 0.8 0\n")
+    return run
+
+
+@pytest.mark.parametrize(
+    ("where", "content", "expected"),
+    [
+        ("params/alpha", b"\xff\xfe\x00bad", "params/alpha: MLflow store: is not UTF-8 text"),
+        ("params/alpha", b"x" * (65 << 10), "params/alpha: MLflow store: is larger than 64 KiB"),
+        ("tags/note", b"x" * (65 << 10), "tags/note: MLflow store: is larger than 64 KiB"),
+        ("metrics/auc", b"\xff\n", "metrics/auc: MLflow store: is not UTF-8 text"),
+    ],
+)
+def test_a_hostile_value_file_of_a_file_store_is_named(
+    tmp_path: Path, where: str, content: bytes, expected: str
+) -> None:
+    """A non-UTF-8 param was an internal error; a 300 MB param was read whole into the manifest.
+    Each value file is now refused at its path when it is not text or is larger than MLflow writes."""
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  mlflow: mlruns\n")
+    run = _file_store_run(root)
+    read_store(root / "mlruns")  # the store itself reads
+    (run / where).write_bytes(content)
+    text = _problems(root)
+    assert expected in text and "Traceback" not in text
+
+
+def test_a_dataset_source_nested_past_the_parsers_reach_is_kept_as_written(tmp_path: Path) -> None:
+    from modelgov.sources.mlflow_store import _location
+
+    deep = "[" * 100_000 + "]" * 100_000
+    assert _location(deep) == deep
+    assert _location('{"uri": "s3://bucket/x.parquet"}') == "s3://bucket/x.parquet"

@@ -79,7 +79,7 @@ class _Builder:
             root = self.workspace.root.resolve()
             try:
                 return Path(text).resolve().relative_to(root).as_posix()
-            except (ValueError, OSError):
+            except (ValueError, OSError, RuntimeError):  # RuntimeError: a loop of links (Python < 3.13)
                 return text
         if "://" in text:
             return text

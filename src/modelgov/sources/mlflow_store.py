@@ -32,6 +32,12 @@ _FILE_STORE_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 
 #: Keys of a dataset's JSON ``source`` that hold its location, most specific first.
 _SOURCE_KEYS = ("uri", "path", "url", "table_name", "delta_table_name")
 _MAX_META_BYTES = 1 << 20
+#: A param's or a tag's value file: MLflow's validation (``MAX_PARAM_VAL_LENGTH``, ``MAX_TAG_VAL_LENGTH``)
+#: has limited them to at most a few thousand characters in every release (a param 250, then 6,000; a tag
+#: 5,000, then 8,000), so 64 KiB is room for any value it writes, in any encoding.
+_MAX_VALUE_BYTES = 64 << 10
+#: A metric's history (a ``timestamp value step`` line per step): about a million steps.
+_MAX_METRIC_BYTES = 32 << 20
 
 
 class MlflowStoreError(Exception):
@@ -117,7 +123,7 @@ def _location(source: Any) -> str | None:
         return None
     try:
         parsed = json.loads(source)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # not JSON, or nested past what the parser follows
         return source
     if isinstance(parsed, dict):
         for key in _SOURCE_KEYS:
@@ -277,23 +283,42 @@ class _FileStore:
             raise MlflowStoreError(self._rel(path), "is not a YAML mapping")
         return data
 
-    def _values(self, folder: Path) -> dict[str, str]:
-        """One file per key (keys may contain '/', which become sub-folders)."""
+    def _files(self, folder: Path) -> list[tuple[str, Path]]:
+        """(key, file) for each key of a run's params, tags or metrics: one file per key (keys may
+        contain '/', which become sub-folders)."""
         if not folder.is_dir():
-            return {}
-        values = {}
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                values[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8").strip()
-        return values
+            return []
+        return [
+            (path.relative_to(folder).as_posix(), path)
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and not path.is_symlink()
+        ]
+
+    def _text(self, path: Path, limit: int) -> str:
+        """A value file's text, refused (naming it) when it is larger than ``limit`` or not UTF-8: the
+        store is written by whoever writes the workspace, and each value goes into the manifest."""
+        try:
+            if path.stat().st_size > limit:
+                raise MlflowStoreError(
+                    self._rel(path), f"is larger than {limit >> 10:,} KiB; MLflow writes no value this long"
+                )
+            return path.read_bytes().decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise MlflowStoreError(self._rel(path), "is not UTF-8 text") from None
+        except OSError as exc:
+            raise MlflowStoreError(self._rel(path), f"cannot read: {exc}") from None
+
+    def _values(self, folder: Path) -> dict[str, str]:
+        """A run's params or tags, each value at most :data:`_MAX_VALUE_BYTES`."""
+        return {key: self._text(path, _MAX_VALUE_BYTES) for key, path in self._files(folder)}
 
     def _metrics(self, folder: Path) -> dict[str, float]:
         """Each metric file holds `timestamp value step` lines; the latest is the one with the highest
         (step, timestamp), as MLflow's own `latest_metrics` defines it."""
         latest: dict[str, float] = {}
-        for key, text in self._values(folder).items():
+        for key, path in self._files(folder):
             best: tuple[int, int] | None = None
-            for line in text.splitlines():
+            for line in self._text(path, _MAX_METRIC_BYTES).splitlines():
                 parts = line.split()
                 if len(parts) < 2:
                     continue

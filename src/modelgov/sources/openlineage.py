@@ -24,6 +24,8 @@ __all__ = ["OlDataset", "OlJob", "OpenLineageError", "OpenLineageRecords", "read
 #: A single line (event) larger than this is refused rather than parsed: events are small.
 MAX_EVENT_BYTES = 8 << 20
 MAX_JSON_BYTES = 32 << 20
+#: JSON nested deeper than Python's parser can follow (about a thousand levels): no OpenLineage event is
+NESTED_TOO_DEEPLY = "JSON nested too deeply to read (no OpenLineage event nests like this)"
 _TERMINAL = ("COMPLETE", "FAIL", "ABORT")
 
 
@@ -100,6 +102,8 @@ def _events(path: Path, display: str) -> Iterator[tuple[int, dict[str, Any]]]:
             parsed = json.loads(path.read_bytes().decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise OpenLineageError(display, getattr(exc, "lineno", None), "", f"not valid JSON: {exc}") from None
+        except RecursionError:
+            raise OpenLineageError(display, None, "", NESTED_TOO_DEEPLY) from None
         for event in parsed if isinstance(parsed, list) else [parsed]:
             yield 1, event
         return
@@ -113,6 +117,8 @@ def _events(path: Path, display: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 yield number, json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise OpenLineageError(display, number, "", f"not valid JSON: {exc}") from None
+            except RecursionError:
+                raise OpenLineageError(display, number, "", NESTED_TOO_DEEPLY) from None
 
 
 def read_events(files: list[tuple[Path, str]]) -> OpenLineageRecords:

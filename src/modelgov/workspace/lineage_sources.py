@@ -7,7 +7,6 @@ before any analysis runs. Every file read is hashed into the manifest's inputs.
 
 from __future__ import annotations
 
-import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,11 +58,13 @@ def load_lineage_sources(
     if spec.openlineage is not None:
         path = _inside(root, doc, "openlineage", spec.openlineage, problems)
         if path is not None:
-            found, refused = _event_files(root, spec.openlineage)
+            found, refused, invalid = _event_files(root, spec.openlineage)
             event_files = tuple(found)
             for rel, reason in refused:
                 problems.append(Problem(rel, None, "", f"{reason} (named by lineage.openlineage in governance.yml)"))
-            if refused:
+            if invalid is not None:
+                problems.append(doc.problem(("lineage", "openlineage"), invalid))
+            elif refused:
                 event_files = ()
             elif not event_files:
                 problems.append(
@@ -137,16 +138,22 @@ def _store_files(root: Path, path: Path) -> list[str]:
     return found
 
 
-def _event_files(root: Path, pattern: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """A file, a folder (every event file under it) or a glob, sorted; and the matches refused
-    because they lead outside the workspace or are FIFOs or devices, as (path, reason)."""
+def _event_files(root: Path, pattern: str) -> tuple[list[str], list[tuple[str, str]], str | None]:
+    """A file, a folder (every event file under it) or a glob, sorted; the matches refused because
+    they lead outside the workspace or are FIFOs or devices, as (path, reason); and what is wrong
+    with the pattern itself, if anything."""
     target = root / pattern
     if target.is_dir():
         candidates = [p for p in target.rglob("*") if p.suffix.lower() in _EVENT_SUFFIXES]
     elif target.is_file():
         candidates = [target]
     else:
-        candidates = [Path(p) for p in glob.glob(f"{glob.escape(str(root))}/{pattern}", recursive=True)]
+        # pathlib's glob, as for tables: ``**`` does not descend through links to folders, where
+        # glob.glob did, so two links to ``.`` multiplied the paths until the build was killed
+        try:
+            candidates = list(root.glob(pattern))
+        except (ValueError, NotImplementedError) as exc:  # "**.jsonl", an absolute pattern
+            return [], [], f"{pattern!r} is not a valid glob pattern: {exc}"
     real_root = root.resolve()
     found, refused = [], []
     for candidate in candidates:
@@ -156,4 +163,4 @@ def _event_files(root: Path, pattern: str) -> tuple[list[str], list[tuple[str, s
             refused.append((rel, reason))
         elif candidate.is_file():
             found.append(rel)
-    return sorted(found), sorted(refused)
+    return sorted(found), sorted(refused), None
