@@ -239,3 +239,42 @@ def test_the_dossier_opens_with_what_the_build_found_in_the_exports_words() -> N
     assert body.count("<li><strong>Serious:</strong> ") == sum(c.serious for c in expected)
     assert "1 open flag(s) from the business" in body and "Arrears &#60;b&#62;twice&#60;/b&#62;" in body
     assert "<b>twice</b>" not in body
+
+
+@pytest.mark.parametrize(
+    ("signed_on", "stale"),
+    [
+        ("2026-01-10", True),
+        ("2026-01-18", True),
+        ("2026-01-19", False),  # the day of grace: dates are local days
+        ("2026-01-25", False),
+    ],
+)
+def test_an_approvals_yml_sign_off_made_before_an_evaluation_of_the_version_is_stale(
+    tmp_path: Path, signed_on: str, stale: bool
+) -> None:
+    """An approvals.yml sign-off binds no files, so it never went stale: an unsigned sign-off of 2025 kept
+    counting after a 2026 re-evaluation, where a signed one, bound to its evidence, stopped. It could
+    not have decided on an evaluation made after it: it is now stale, naming that evaluation's table,
+    and no rule counts it."""
+    root = write_workspace(tmp_path / "ws")
+    edit(root, "models/loans/versions/1.0/approvals.yml", "date: 2026-01-25", f"date: {signed_on}")
+    policy = root / "policies" / "risk.yml"
+    policy.parent.mkdir(exist_ok=True)
+    policy.write_text(
+        "id: risk\ntitle: Risk\nrules:\n  - id: validated\n    title: Validated\n    approved_by: [model_risk]\n",
+        encoding="utf-8",
+    )
+    built = _build(root, tmp_path / "site")
+    (version,) = built.models[0].versions
+    (approval,) = version.approvals
+    assert (approval.evidence == "stale") is stale and approval.counts is not stale
+    assert approval.changed == (["data/holdout.csv"] if stale else [])
+    (result,) = [r for r in built.governance.results if r.policy == "risk"]
+    assert result.outcome == ("fail" if stale else "pass"), result.message
+    if stale:
+        assert f"(Rita Reviewer, {signed_on}) is stale: evaluated again since sign-off (data/holdout.csv)" in (
+            result.message
+        )
+        page = (tmp_path / "site" / "models" / "loans" / "1.0" / "index.html").read_text(encoding="utf-8")
+        assert "stale: evaluated again since sign-off" in page

@@ -86,8 +86,8 @@ def readme(seed: int, files: list[str]) -> str:
         f"| `{credit.MODEL_ID}` | 1.0 retired, 1.1 production, 2.0 candidate | Parquet | "
         "referral-rate gap by sex (via a structural income gap; sex is not an input); 1.1 and 2.0 "
         "evaluated on the same `credit-holdout-2026` rows |",
-        f"| `{churn.MODEL_ID}` | 1.0 rejected and retired, 1.1 production | CSV | "
-        "1.0's training extract lost most of region `north`; offer-rate gap by age band |",
+        f"| `{churn.MODEL_ID}` | 1.0 rejected and retired, 1.1 production, 1.2 candidate (A/B test against 1.1) | "
+        "CSV | 1.0's training extract lost most of region `north`; offer-rate gap by age band |",
         f"| `{diabetes.MODEL_ID}` | 1.0 production | JSON Lines (evaluation), CSV (monitoring) | "
         "real data; `sex` kept as the source's undocumented codes `sex_1`/`sex_2` |",
         "",
@@ -142,8 +142,10 @@ def readme(seed: int, files: list[str]) -> str:
         f"- `{credit.MODEL_ID}` 1.1: a **signed** model-risk sign-off and a **signed** promotion, both of",
         "  2025 and both **stale** since the re-evaluation on `credit-holdout-2026` (July 2026) was added to",
         "  the version; the validation is also older than a year, so the sign-off and freshness rules fail",
-        "  and the promotion is flagged as made on other evidence. The fair-lending waiver W-2026-014 is",
-        "  **signed** by the Chief Risk Officer.",
+        "  and the promotion is flagged as made on other evidence. Its 2025 sign-offs in `approvals.yml`",
+        "  (owner, model risk, compliance) bind no files, but they predate that re-evaluation, so they are",
+        "  **stale** too and the fair-lending pack's compliance sign-off fails. The fair-lending waiver",
+        "  W-2026-014 is **signed** by the Chief Risk Officer.",
         f"- `{churn.MODEL_ID}` 1.1: a compliance sign-off recorded by name only (**unsigned**), and the",
         "  status production set by editing `version.yml` (**not promoted through the gate**).",
         f"- `{diabetes.MODEL_ID}` 1.0: the model card's intended use was widened after go-live, so the",

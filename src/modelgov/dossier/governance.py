@@ -184,7 +184,7 @@ def signoff_section(manifest: Manifest, model: Model, version: ModelVersion) -> 
     if version.evidence is not None:
         parts.append(
             p(
-                f"A sign-off binds the evidence digest {code(version.evidence.digest)} over {num(len(version.evidence.files))} files; a sign-off whose evidence changed since is <em>stale</em> and not counted."
+                f"A sign-off binds the evidence digest {code(version.evidence.digest)} over {num(len(version.evidence.files))} files; a sign-off whose evidence changed since, or one from approvals.yml (which binds no files) dated before an evaluation of the version, is <em>stale</em> and not counted."
             )
         )
     if version.approvals:

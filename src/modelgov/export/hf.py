@@ -242,7 +242,7 @@ def _sign_off_line(approval: m.Approval) -> str:
     signed = {"signed": "signed", "unsigned": "unsigned", "invalid": "signature not accepted"}[approval.signature]
     bound = {
         "current": "on the current evidence",
-        "stale": "stale: its evidence changed since (" + ", ".join(_inline(f) for f in approval.changed) + ")",
+        "stale": f"stale: {approval.stale_reason} (" + ", ".join(_inline(f) for f in approval.changed) + ")",
         "unbound": "bound to no evidence",
     }[approval.evidence]
     counted = "" if approval.counts else "; not counted by the policies"

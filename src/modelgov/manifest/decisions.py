@@ -79,9 +79,14 @@ class Approval(Node):
     evidence: Literal["current", "stale", "unbound"] = Field(
         "unbound",
         description="`current`: the evidence it decided on is unchanged; `stale`: some of it changed since "
-        "(see `changed`); `unbound`: it names no evidence (approvals.yml, or an entry from before binding).",
+        "(see `changed`), or, for an approvals.yml sign-off, the version was evaluated after it; `unbound`: it "
+        "names no evidence (approvals.yml, or an entry from before binding) and no evaluation is dated after it.",
     )
-    changed: list[str] = Field(default_factory=list, description="Evidence files that changed since the sign-off.")
+    changed: list[str] = Field(
+        default_factory=list,
+        description="Evidence files that changed since the sign-off; for an approvals.yml sign-off, the tables of "
+        "the evaluations dated after it.",
+    )
     predates: list[str] = Field(
         default_factory=list,
         description="Evaluations it binds, unchanged since, whose recorded date is after its own, as `id (date)`: "
@@ -104,6 +109,12 @@ class Approval(Node):
     def counts(self) -> bool:
         """Policies count it: not stale, and not carrying a signature that fails."""
         return self.evidence != "stale" and self.signature != "invalid"
+
+    @property
+    def stale_reason(self) -> str:
+        """Why a stale sign-off is stale, in the words every page and message uses: a logged one's
+        evidence changed; an approvals.yml one, which binds no files, has evaluations dated after it."""
+        return "evidence changed since sign-off" if self.entry is not None else "evaluated again since sign-off"
 
 
 class EvidenceFile(Node):

@@ -364,7 +364,7 @@ def why_not_counted(version: manifest.ModelVersion, role: str, *, signed_only: b
         return None
     who = f"{latest.by}, {latest.date}"
     if latest.evidence == "stale":
-        return f"the latest {role} sign-off ({who}) is stale: evidence changed since sign-off ({', '.join(latest.changed)})"
+        return f"the latest {role} sign-off ({who}) is stale: {latest.stale_reason} ({', '.join(latest.changed)})"
     if latest.signature == "invalid":
         return f"the latest {role} sign-off ({who}) has a signature that is not accepted: {latest.signature_problem}"
     if signed_only and latest.signature == "unsigned":

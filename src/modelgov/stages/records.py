@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from modelgov import __version__, manifest
+from modelgov.grace import grace_day
 from modelgov.sources.tables import expand_table_paths, is_uri
 
 if TYPE_CHECKING:
@@ -200,6 +201,7 @@ def version_entry(
                     date=a.date.isoformat(),
                     comment=a.comment,
                     source=approvals_ref,
+                    **_evaluated_since(a.date, runs),
                     conditions=[
                         manifest.ApprovalCondition(
                             number=number,
@@ -218,6 +220,17 @@ def version_entry(
             key=lambda a: (a.date, a.role),
         ),
     )
+
+
+def _evaluated_since(day: dt.date, runs: list[manifest.EvaluationRun]) -> dict[str, object]:
+    """An ``approvals.yml`` sign-off binds no files, but it cannot have decided on an evaluation made
+    after it: when the version was evaluated after its day of grace (dates are local days), it is
+    stale, as a logged sign-off is when its evidence changes, and ``changed`` names the new
+    evaluations' tables. Without this an old unsigned sign-off kept counting where a signed one, bound
+    to its evidence, stopped: signing put a version in a worse position than not signing."""
+    latest = grace_day(day).isoformat()
+    later = sorted({run.data.path for run in runs if run.date[:10] > latest})
+    return {"evidence": "stale", "changed": later} if later else {}
 
 
 def datasets(workspace: Workspace) -> list[manifest.Dataset]:
