@@ -174,7 +174,7 @@ def test_every_command_that_refuses_pickles_also_refuses_the_workspaces_code() -
     commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
     options = {name: {o for a in command._actions for o in a.option_strings} for name, command in commands.items()}
     refusing = sorted(name for name, given in options.items() if "--refuse-pickle" in given)
-    assert refusing == ["build", "check", "dossier", "serve"]
+    assert refusing == ["build", "check", "dossier", "export", "serve"]
     assert all("--refuse-workspace-code" in options[name] and "--require-pack" in options[name] for name in refusing)
 
 

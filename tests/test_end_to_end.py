@@ -543,7 +543,16 @@ def test_the_credit_validation_of_2025_bound_the_version_as_it_was_and_is_stale_
     card = (site / "models/credit-default/1.1/index.html").read_text()
     assert "stale: evidence changed since sign-off" in card and "Promoted on other evidence" in card
     assert "The model file is unchanged: check the promotion against what changed" in card
-    assert "1 sign-off stale</strong> (model&#95;risk)" in card  # on the title line, beside the open flag
+    # on the title line, beside the open flag: the logged validation, and the 2025 sign-offs of
+    # approvals.yml, which bind no files but predate the re-evaluation
+    assert "3 sign-offs stale</strong> (model&#95;owner, model&#95;risk, compliance)" in card
+    in_file = [a for a in version.approvals if a.entry is None]
+    assert {a.role for a in in_file} == {"model_owner", "model_risk", "compliance"}
+    assert all(
+        a.evidence == "stale" and a.changed == ["data/credit-default/evaluations/1.1-holdout-2026.parquet"]
+        for a in in_file
+    )
+    assert card.count("<strong>stale: evaluated again since sign-off</strong>") == 3  # the approvals table
     assert "A sign-off dated before the evidence it binds" not in card
 
 

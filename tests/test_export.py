@@ -297,7 +297,9 @@ def test_the_readmes_sign_offs_say_how_each_is_signed_and_text_cannot_forge_a_li
     lines = [line for line in sign_off.splitlines() if line.startswith("- ")]
     assert len(lines) == 2, "the newline in the name added no sign-off"
     assert lines[0].endswith("(unsigned, bound to no evidence)")
-    assert "(signed, stale: its evidence changed since (models/x/model.yml); not counted by the policies)" in lines[1]
+    assert (
+        "(signed, stale: evidence changed since sign-off (models/x/model.yml); not counted by the policies)" in lines[1]
+    )
     groups = readme.split("<!-- modelgov:computed group-results -->")[1].split("<!-- /modelgov:computed group")[0]
     assert "0.999" not in groups.replace("X \\| ROC AUC \\| 0.999", "")  # only inside its escaped cell
     assert all(line.count(" | ") == 4 for line in groups.splitlines() if line.startswith("| "))  # five cells each
@@ -614,8 +616,10 @@ def test_the_demos_exports_carry_its_credit_models_warnings_as_its_card_does(dem
         assert "condition(s) of approval not met past their due date" in flat, name
         unquoted = flat.replace("`", "")  # the README writes an e-mail address as code
         assert (
-            "1 sign-off(s) stale, so no policy counts them: the latest model_risk sign-off "
-            "(priya.raman@acme.example, 2025-02-14), whose evidence changed since" in unquoted
+            "3 sign-off(s) stale, so no policy counts them: the latest model_owner sign-off" in unquoted
+            and "the latest model_risk sign-off (priya.raman@acme.example, 2025-02-14): evidence changed since sign-off"
+            in unquoted
+            and "2025-02-20): evaluated again since sign-off" in unquoted
         ), name
     gaps_named = [
         p["slice"] for p in ml_bom(built, model, version)["metadata"]["component"]["modelCard"]["quantitativeAnalysis"][

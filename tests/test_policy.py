@@ -255,7 +255,9 @@ def test_approvals_need_the_latest_decision_approved_after_creation(tmp_path: Pa
     approvals = "models/loans/versions/1.0/approvals.yml"
     edit(root, approvals, "date: 2026-01-25", "date: 2026-01-10")  # before the version was created
     early = build_manifest(load_workspace(root), as_of=TODAY)
-    assert "before the version was created" in only(run(early, policy(rule(approved_by=["model_risk"])))).message
+    # and so before its evaluation (2026-01-20): stale, as a sign-off made before its evidence is
+    said = only(run(early, policy(rule(approved_by=["model_risk"])))).message
+    assert "(Rita Reviewer, 2026-01-10) is stale: evaluated again since sign-off" in said
     (root / approvals).write_text(
         (root / approvals).read_text().replace("date: 2026-01-10", "date: 2026-01-25")
         + "  - {role: model_risk, by: Rita Reviewer, decision: rejected, date: 2026-02-01}\n"

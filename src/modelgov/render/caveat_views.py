@@ -92,7 +92,7 @@ def _verdict_caveat(manifest: m.Manifest, model: m.Model, version: m.ModelVersio
 def _sign_off_caveats(manifest: m.Manifest, version: m.ModelVersion) -> list[Caveat]:
     found = []
     stale = [
-        f"the latest {a.role} sign-off ({a.by}, {a.date}), {a.stale_reason} ({named(a.changed)})"
+        f"the latest {a.role} sign-off ({a.by}, {a.date}): {a.stale_reason} ({named(a.changed)})"
         for a in stale_sign_offs(version, manifest.check_date())
     ]
     if stale:
