@@ -111,6 +111,8 @@ def test_the_words_and_the_page_show_an_encoded_path() -> None:
     words = evidence_words("drift.features.income%2Ev2.range_violations", labels_of(manifest))
     assert words == f"Values of {NAME} outside the reference's range"
     assert requirement_html("drift.features.income%2Ev2.psi < 0.25").startswith('<code class="mg-path">')
+    # a requirement any number meets reads as what it checks: that the figure is there
+    assert requirement_html("monitoring.last_window.accuracy > -inf").endswith("</code> is a number (any value)")
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,10 @@ LABELS = Labels(
         ("performance.roc_auc.ci_low: 0.753 meets >= 0.7",
          "The lower end of the ROC AUC interval is 0.753 (the rule requires at least 0.7)"),
         ("drift.drifting_windows: 8 does not meet <= 2", "Windows in the current run of drift is 8; the rule requires at most 2"),
+        # a rule that checks a figure exists: "> -inf" is no requirement a reader can take in
+        ("monitoring.last_window.accuracy: 0.692 meets > -inf",
+         "monitoring.last_window.accuracy is 0.692 (the rule requires a number (any number: how good it is is for "
+         "the workspace's own thresholds))"),
         ("model.owner.email: dana@acme.example meets != ''",
          "The owner's e-mail address is dana@acme.example (the rule requires a value (not empty))"),
         ("model.owner.email: TODO: their e-mail address is a placeholder, still to be written",

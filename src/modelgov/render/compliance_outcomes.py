@@ -192,6 +192,10 @@ def breakable_code(value: object) -> str:
 _LEADING_PATH = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w*+%-]+)+)(\s.*)?$", re.S)
 
 
+#: A requirement any number meets (``> -inf``), in words: the rule checks that the figure is there.
+_ANY_NUMBER = {"> -inf": "is a number (any value)", "< inf": "is a number (any value)"}
+
+
 def requirement_html(value: object) -> str:
     """A requirement as the pages show it: a leading evidence path in monospace (breakable, as
     :func:`breakable_code`), the rest as text — ``fairness.sex.demographic_parity_ratio`` ``>= 0.8``,
@@ -200,6 +204,7 @@ def requirement_html(value: object) -> str:
     if match is None:
         return text.text(value)
     rest = (match.group(2) or "").strip()
+    rest = _ANY_NUMBER.get(rest, rest)
     return breakable_code(match.group(1)) + (f" {text.text(rest)}" if rest else "")
 
 

@@ -73,6 +73,12 @@ _FIXED = {
     "training.code_commit": "The training code commit",
     "training.artifact": "The model file",
 }
+#: A requirement that any number meets: the rule checks that the figure exists, not how good it is.
+_ANY_NUMBER = {
+    (">", "-inf"): "a number (any number: how good it is is for the workspace's own thresholds)",
+    ("<", "inf"): "a number (any number: how good it is is for the workspace's own thresholds)",
+}
+
 _OPERATORS = {
     ">=": "at least",
     ">": "more than",
@@ -167,11 +173,18 @@ _COMPARISON = re.compile(
 _PLACEHOLDER = re.compile(r"^(?P<path>[A-Za-z_][^\s:]*)(?:: .*?)? is a placeholder(?P<rest>.*)$")
 
 
+def _any_number_path(found: re.Match[str]) -> str | None:
+    return found["path"] if (found["op"], found["want"]) in _ANY_NUMBER else None
+
+
 def _clause(clause: str, labels: Labels) -> str:
     found = _COMPARISON.match(clause)
-    if found and (words := evidence_words(found["path"], labels)):
+    # a path without words of its own is still named, when "> -inf" would be all a reader sees
+    if found and (words := evidence_words(found["path"], labels) or _any_number_path(found)):
         want = found["want"]
-        rule = "a value (not empty)" if want == "''" and found["op"] == "!=" else f"{_OPERATORS[found['op']]} {want}"
+        rule = _ANY_NUMBER.get((found["op"], want)) or (
+            "a value (not empty)" if want == "''" and found["op"] == "!=" else f"{_OPERATORS[found['op']]} {want}"
+        )
         detail = f". Behind it: {found['detail']}" if found["detail"] else ""
         if found["verdict"] == "meets":
             return f"{words} is {found['value']} (the rule requires {rule}){detail}"
