@@ -634,3 +634,41 @@ def test_a_dataset_used_by_two_versions_lists_them_as_two_items(demo: tuple[Path
     used = page[page.index('id="used-by"') :].split("</ul>")[0]
     assert used.count("<li>") == 2, used
     assert "evaluation- " not in html.unescape(re.sub(r"<[^>]+>", "", used))
+
+
+def test_the_diabetes_pages_show_which_way_the_model_errs_and_say_what_is_not_measured(
+    demo: tuple[Path, Path],
+) -> None:
+    """The diabetes card names harm from under-prediction: its monitoring charts and tabulates the mean
+    error (prediction − actual) per window, best at 0 (not "lower"), against a validation value the
+    evaluation table gives; fairness in production, measured for classifiers only, is said to be not
+    measured rather than left out; and the group table speaks of a regression's groups, not of rates."""
+    workspace, site = demo
+    built = manifest.read(site / "manifest.json")
+    version = built.model("diabetes-progression").versions[0]
+    run = version.evaluations[0]
+    table = pd.read_json(workspace / run.data.path, lines=True)
+    (mean_error,) = [m for m in run.performance.metrics if m.name == "mean_error"]
+    assert mean_error.value == pytest.approx((table[run.prediction] - table[run.label]).mean())
+    assert mean_error.best_value == 0 and mean_error.better == "closer to 0"
+    page = html.unescape((site / "models/diabetes-progression/1.0/monitoring.html").read_text())
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Mean error (prediction \\u2212 actual) (closer to 0 is better)" in page  # a chart panel's title (JSON)
+    last = next(w for w in reversed(version.drift.windows) if w.labelled_rows)
+    (realized,) = [m for m in last.performance if m.name == "mean_error"]
+    assert realized.value < -10  # the drift's under-prediction, shown with its sign
+    assert f"Mean error (prediction − actual) {realized.value:.3f}" in text
+    assert "Fairness in production ¶ Not measured for this model." in text
+    card = " ".join(
+        re.sub(
+            r"<[^>]+>", " ", html.unescape((site / "models/diabetes-progression/1.0/index.html").read_text())
+        ).split()
+    )
+    assert "Mean error (prediction − actual) " in card and " closer to 0 " in card
+    assert "A group with fewer than 30 rows is marked small : every figure of the group rests on its rows" in card
+    assert "its actual positives for the true and false negative rates" not in card
+    # a classifier keeps the rates' wording and its fairness in production
+    credit = html.unescape((site / "models/credit-default/1.1/index.html").read_text())
+    assert "its actual positives for the" in credit
+    credit_monitoring = html.unescape((site / "models/credit-default/1.1/monitoring.html").read_text())
+    assert "Not measured for this model" not in credit_monitoring and "Fairness in production" in credit_monitoring

@@ -136,8 +136,9 @@ def card(drift_week: int, total: int) -> dict[str, Any]:
             """),
             "evaluation": prose("""
                 Errors are broken down by `sex` (`sex_1`, `sex_2` — the source's codes, which it does
-                not map to female/male) and `age_band`. The holdout has about 110 patients, so the
-                18-29 band falls below the minimum group size and is flagged, not dropped.
+                not map to female/male) and `age_band`. The holdout has about 110 patients, so three of
+                the four age bands (18-29, 30-44 and 60+) fall below the minimum group size of 30 and are
+                flagged, not dropped.
             """),
         },
         "metrics": {

@@ -50,13 +50,16 @@ __all__ = [
     "windows_phrase",
 ]
 
-#: Metrics charted over time, by task: the first two of these the windows or the reference have.
+#: Metrics charted over time, by task: the first :data:`_CHARTED` of these the windows or the
+#: reference have. A regression's mean error is among them: its sign is the direction the model
+#: errs in, which the size of the errors (MAE) does not show, and a card that names harm from
+#: under-prediction is read against it.
 MONITORING_METRICS: dict[str, tuple[str, ...]] = {
     "binary_classification": ("roc_auc", "accuracy", "pr_auc", "f1"),
     "multiclass_classification": ("balanced_accuracy", "accuracy", "f1_macro"),
-    "regression": ("mae", "r2", "rmse"),
+    "regression": ("mae", "mean_error", "r2", "rmse"),
 }
-_CHARTED = 2
+_CHARTED = {"regression": 3}
 
 #: PSI bands (the usual credit-risk convention): below 0.1 none, 0.1 to 0.25 moderate, 0.25 and up major.
 PSI_BANDS = {"none": "no shift (< 0.1)", "moderate": "moderate shift (0.1–0.25)", "major": "major shift (≥ 0.25)"}
@@ -345,7 +348,7 @@ def _metric_choice(model: Model, report: MonitoringReport) -> list[tuple[str, st
     in_windows = {m.name for w in report.windows for m in w.performance}
     preferred = [found[n] for n in MONITORING_METRICS.get(model.task, ()) if n in in_windows]
     fallback = [found[n] for n in found if n in in_windows]
-    return (preferred or fallback)[:_CHARTED]
+    return (preferred or fallback)[: _CHARTED.get(model.task, 2)]
 
 
 def _methods(report: MonitoringReport, output: str) -> list[tuple[DriftMethod, list[float], list[str]]]:
