@@ -786,3 +786,26 @@ def test_the_site_and_the_policies_quote_a_group_name_of_several_words() -> None
     shown = html.unescape(sentence)  # the page's entity for a quote
     assert shown.startswith('By "sex at birth", the challenger changes decisions for "F (10.0 %) and M" 10.0%')
     assert 'between "F (10.0 %) and M" (20.0%) and M (10.0%)' in shown
+
+
+def test_the_readmes_group_table_says_what_each_rate_rests_on_and_marks_the_few(manifest, credit) -> None:
+    """The README copies the card's promise that a rate resting on fewer than the minimum is marked:
+    its group table now gives each rate's denominator (the group's rows, its actual positives …) and
+    marks the few, as the site does; a small group marks every rate."""
+    model, version = credit
+    readme = hf_model_card(manifest, model, version)
+    rows = [line for line in readme.splitlines() if line.startswith("| ") and " people" in line]
+    assert rows
+    for metric in headline_metrics(version):
+        if metric.slice is None:
+            continue
+        (result,) = [
+            r for r in metric.run.fairness if group_slice(r.feature, "x").rsplit("=", 1)[0] == metric.slice.rsplit("=", 1)[0]
+            and any(group_slice(r.feature, g.group) == metric.slice for g in r.groups)
+        ]  # fmt: skip
+        (group,) = [g for g in result.groups if group_slice(result.feature, g.group) == metric.slice]
+        expected = group.denominators.get(metric.name, group.count)
+        few = group.small or metric.name in group.few
+        assert metric.rests_on == expected and metric.few is few
+    marked = [line for line in rows if "(**few**: fewer than 30)" in line]
+    assert marked and all(int(line.rsplit("|", 2)[1].split()[0].replace(",", "")) < 30 for line in marked)

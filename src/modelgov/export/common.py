@@ -26,6 +26,9 @@ class HeadlineMetric:
     high: float | None
     level: float | None
     slice: str | None = None  # "sex=F" for a group's metric
+    rests_on: int | None = None  # a group's metric: the people its rate rests on (the group's rows, its positives …)
+    few: bool = False  # a group's metric: rests on fewer than min_group_size people (or the group is small)
+    min_group_size: int | None = None
 
     @property
     def scope(self) -> str:
@@ -64,6 +67,8 @@ def headline_metrics(version: m.ModelVersion, *, groups: bool = True) -> list[He
                             run, name, result.metric_labels.get(name, name), float(value),
                             interval.low if interval else None, interval.high if interval else None,
                             interval.level if interval else None, slice=group_slice(result.feature, group.group),
+                            rests_on=group.denominators.get(name, group.count),
+                            few=group.small or name in group.few, min_group_size=result.min_group_size,
                         )
                     )  # fmt: skip
     return found

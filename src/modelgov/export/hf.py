@@ -266,14 +266,16 @@ def _computed_blocks(manifest: m.Manifest, model: m.Model, version: m.ModelVersi
             f"| {_inline(metric.run.id)} ({metric.run.performance.rows:,} rows) | {_inline(metric.label)} | "
             f"{_cell(metric.value)} | {interval} |"
         )
-    groups = ["| Evaluation | Group | Metric | Value | Interval |", "|---|---|---|---:|---|"]
+    groups = ["| Evaluation | Group | Metric | Value | Interval | Rests on |", "|---|---|---|---:|---|---:|"]
     for metric in headline_metrics(version):
         if metric.slice is None:
             continue
         interval = _interval(metric)
+        few = f" (**few**: fewer than {metric.min_group_size:,})" if metric.few and metric.min_group_size else ""
+        rests_on = f"{metric.rests_on:,} people{few}" if metric.rests_on is not None else ""
         groups.append(
             f"| {_inline(metric.run.id)} | {_inline(metric.slice)} | {_inline(metric.label)} | {_cell(metric.value)} "
-            f"| {interval} |"
+            f"| {interval} | {rests_on} |"
         )
     gap_rows = [
         "| Evaluation | Feature | Measure | Value | Interval | Groups behind it |",
