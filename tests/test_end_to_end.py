@@ -421,6 +421,15 @@ def test_the_demo_shows_a_realistic_mix_of_policy_verdicts(demo: tuple[Path, Pat
     # the live version misses it too, under an active waiver
     assert outcomes[("credit-default", "1.1", "acme-fair-lending", "four-fifths-by-sex")] == "waived"
     assert "warn" in outcomes.values()
+    # the standard's "by sex or age": both versions' age-band gaps are put before compliance, against
+    # the ratio fairlearn gives on the evaluation rows the card names
+    built = manifest.read(site / "manifest.json")
+    for version_id in ("1.1", "2.0"):
+        version = next(v for v in built.model("credit-default").versions if v.version == version_id)
+        (age,) = [f for f in version.evaluations[0].fairness if f.feature == "age_band"]
+        (ratio,) = [d for d in age.disparities if d.name == "demographic_parity_ratio" and d.method == "between_groups"]
+        assert ratio.value < 0.8
+        assert outcomes[("credit-default", version_id, "acme-fair-lending", "four-fifths-by-age-band")] == "warn"
     states = {w.id: w for w in report.waivers}
     assert states["W-2026-014"].used_by == ["credit-default@1.1"]
     assert states["W-2026-009"].state == "expired" and states["W-2026-009"].would_apply_to == ["customer-churn@1.1"]

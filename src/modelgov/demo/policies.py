@@ -55,6 +55,17 @@ FAIR_LENDING = {
             ],
         },
         {
+            "id": "four-fifths-by-age-band",
+            "title": "The referral rate of every age band is at least four fifths of any other's, or compliance is told",
+            "description": (
+                "Age bands differ in credit history, so part of a referral gap by age is expected: the standard "
+                "does not block on it, but puts every gap below four fifths in front of compliance as a warning."
+            ),
+            "evidence": "fairness.age_band.demographic_parity_ratio",
+            "require": {">=": 0.8},
+            "severity": "warning",
+        },
+        {
             "id": "ranking-quality",
             "title": "ROC AUC is at least 0.70, even at the low end of its confidence interval",
             "evidence": "performance.roc_auc.ci_low",
