@@ -24,8 +24,7 @@ LABELS = Labels(
         ("drift.drifting_windows: 8 does not meet <= 2", "Windows in the current run of drift is 8; the rule requires at most 2"),
         # a rule that checks a figure exists: "> -inf" is no requirement a reader can take in
         ("monitoring.last_window.accuracy: 0.692 meets > -inf",
-         "monitoring.last_window.accuracy is 0.692 (the rule requires a number (any number: how good it is is for "
-         "the workspace's own thresholds))"),
+         "monitoring.last_window.accuracy is 0.692 (the rule requires only that it is a number: any value passes)"),
         ("model.owner.email: dana@acme.example meets != ''",
          "The owner's e-mail address is dana@acme.example (the rule requires a value (not empty))"),
         ("model.owner.email: TODO: their e-mail address is a placeholder, still to be written",

@@ -12,7 +12,14 @@ from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
 from modelgov.render.caveat_views import caveats
-from modelgov.render.compliance_outcomes import CHECK_LABELS, OUTCOMES, blocks, observed_text, shown_outcome
+from modelgov.render.compliance_outcomes import (
+    CHECK_LABELS,
+    OUTCOMES,
+    blocks,
+    observed_text,
+    requirement_words,
+    shown_outcome,
+)
 from modelgov.render.condition_views import DUE_SOON_DAYS, MAX_ROWS_SHOWN, condition_rows, due_words
 from modelgov.render.lineage_svg import lineage_svg
 from modelgov.render.policy_views import version_results
@@ -106,7 +113,7 @@ def _result_row(result: PolicyResult, title: str, fail_on: str) -> list[str]:
         shown += f"<br/>without the waiver: {t(result.unwaived_outcome)}"
     evidence = "<br/>".join(
         # the check's own result in the site's words: a rule that only warns has checks "not met", never "fail"
-        f"{code(c.path)}: {t(observed_text(c.observed))} (requires {t(c.requirement)}) — "
+        f"{code(c.path)}: {t(observed_text(c.observed))} (requires {t(requirement_words(c.requirement))}) — "
         f"{t(CHECK_LABELS.get(c.outcome, c.outcome))}"
         for c in result.checks
     )

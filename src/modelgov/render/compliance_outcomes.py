@@ -192,19 +192,29 @@ def breakable_code(value: object) -> str:
 _LEADING_PATH = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w*+%-]+)+)(\s.*)?$", re.S)
 
 
-#: A requirement any number meets (``> -inf``), in words: the rule checks that the figure is there.
-_ANY_NUMBER = {"> -inf": "is a number (any value)", "< inf": "is a number (any value)"}
+#: Requirements any number meets (``> -inf``): the rule checks that the figure is there, not its value.
+ANY_NUMBER = frozenset({(">", "-inf"), (">=", "-inf"), ("<", "inf"), ("<=", "inf")})
+ANY_NUMBER_WORDS = "is a number (any value)"
+
+
+def requirement_words(requirement: str) -> str:
+    """A requirement as text, with one any number meets (``path > -inf``) put as what it checks:
+    ``path is a number (any value)``."""
+    head, _, tail = requirement.rpartition(" ")
+    path, _, operator = head.rpartition(" ")
+    if (operator, tail) in ANY_NUMBER:
+        return f"{path} {ANY_NUMBER_WORDS}".strip()
+    return requirement
 
 
 def requirement_html(value: object) -> str:
     """A requirement as the pages show it: a leading evidence path in monospace (breakable, as
     :func:`breakable_code`), the rest as text — ``fairness.sex.demographic_parity_ratio`` ``>= 0.8``,
     ``card.caveats`` ``is written``; a requirement in words (``approved by: compliance``) as text."""
-    match = _LEADING_PATH.match(text.plain(value))
+    match = _LEADING_PATH.match(requirement_words(text.plain(value)))
     if match is None:
         return text.text(value)
     rest = (match.group(2) or "").strip()
-    rest = _ANY_NUMBER.get(rest, rest)
     return breakable_code(match.group(1)) + (f" {text.text(rest)}" if rest else "")
 
 

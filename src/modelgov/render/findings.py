@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from modelgov.feature_names import group_name, page_name_of
 from modelgov.manifest import Manifest
+from modelgov.render.compliance_outcomes import ANY_NUMBER
 
 __all__ = ["Labels", "evidence_words", "labels_of", "plain_finding"]
 
@@ -73,12 +74,6 @@ _FIXED = {
     "training.code_commit": "The training code commit",
     "training.artifact": "The model file",
 }
-#: A requirement that any number meets: the rule checks that the figure exists, not how good it is.
-_ANY_NUMBER = {
-    (">", "-inf"): "a number (any number: how good it is is for the workspace's own thresholds)",
-    ("<", "inf"): "a number (any number: how good it is is for the workspace's own thresholds)",
-}
-
 _OPERATORS = {
     ">=": "at least",
     ">": "more than",
@@ -174,7 +169,7 @@ _PLACEHOLDER = re.compile(r"^(?P<path>[A-Za-z_][^\s:]*)(?:: .*?)? is a placehold
 
 
 def _any_number_path(found: re.Match[str]) -> str | None:
-    return found["path"] if (found["op"], found["want"]) in _ANY_NUMBER else None
+    return found["path"] if (found["op"], found["want"]) in ANY_NUMBER else None
 
 
 def _clause(clause: str, labels: Labels) -> str:
@@ -182,9 +177,12 @@ def _clause(clause: str, labels: Labels) -> str:
     # a path without words of its own is still named, when "> -inf" would be all a reader sees
     if found and (words := evidence_words(found["path"], labels) or _any_number_path(found)):
         want = found["want"]
-        rule = _ANY_NUMBER.get((found["op"], want)) or (
-            "a value (not empty)" if want == "''" and found["op"] == "!=" else f"{_OPERATORS[found['op']]} {want}"
-        )
+        if (found["op"], want) in ANY_NUMBER:
+            rule = "only that it is a number: any value passes"
+        elif want == "''" and found["op"] == "!=":
+            rule = "a value (not empty)"
+        else:
+            rule = f"{_OPERATORS[found['op']]} {want}"
         detail = f". Behind it: {found['detail']}" if found["detail"] else ""
         if found["verdict"] == "meets":
             return f"{words} is {found['value']} (the rule requires {rule}){detail}"
