@@ -83,10 +83,11 @@ def test_the_dossier_of_a_workspace_is_governed_under_the_ci_anchors(ci, monkeyp
     seen = []
     monkeypatch.setattr(modelgov.dossier, "write_dossier", lambda built, *args: seen.append(built))
     code = main(["dossier", str(workspace), MODEL, VERSION, "-o", str(folder / "d.pdf"),
-                 "--allowed-signers", str(signers), "--as-of", as_of])  # fmt: skip
+                 "--allowed-signers", str(signers), "--as-of", as_of, "--fail-on", "warning"])  # fmt: skip
     assert code == 0
     (built,) = seen
     assert built.governance is not None and str(built.governance.as_of) == as_of
+    assert built.governance.fail_on == "warning"  # what blocks a release, as the gate said
     (result,) = [r for r in built.governance.results if r.model == MODEL and f"{r.policy}/{r.rule}" == RULE]
     assert result.outcome == "fail" and "not accepted" in result.message
 
@@ -100,4 +101,12 @@ def test_a_saved_manifest_refuses_the_options_it_cannot_honour(demo_build, tmp_p
     assert code == 2 and "--allowed-signers apply to a workspace" in said and "Traceback" not in said
     code = main(["export", str(saved), "-o", str(tmp_path / "cards"), "--as-of", "2026-11-24"])
     assert code == 2 and "--as-of apply to a workspace" in capsys.readouterr().err
+    code = main(
+        ["export", str(saved), "-o", str(tmp_path / "cards"), "--fail-on", "warning", "--require-pack", "baseline"]
+    )
+    assert code == 2 and "--fail-on and --require-pack apply to a workspace" in capsys.readouterr().err
+    # a saved manifest runs no workspace code: refusing it is already true
+    assert (
+        main(["export", str(saved), "-o", str(tmp_path / "cards"), "--format", "mct", "--refuse-workspace-code"]) == 0
+    )
     assert main(["export", str(saved), "-o", str(tmp_path / "cards"), "--format", "mct"]) == 0

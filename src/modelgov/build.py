@@ -54,23 +54,27 @@ def manifest_from(
     refusals: Refusals = Refusals(),  # noqa: B008 - frozen
     allowed_signers: Path | None = None,
     as_of: dt.date | None = None,
+    fail_on: str | None = None,
     report: Progress = _silent,
 ) -> manifest.Manifest:
     """The manifest of a command that reads "a site's manifest.json, or a workspace" (``export``,
     ``dossier``): a workspace is analysed (with the analysis cache) and governed under the same trust
-    anchors as ``check`` — the CI's allowed-signers file, its refusals, its check date — so that a
-    dossier or a card never states a verdict the CI's own gate would not. A saved manifest holds the
-    verdicts of the build that wrote it, and those options cannot change them: given with one, they
-    are refused rather than silently ignored."""
+    anchors as ``check`` — the CI's allowed-signers file, its refusals, its check date, what blocks a
+    release — so that a dossier or a card never states a verdict the CI's own gate would not. A saved
+    manifest holds the verdicts of the build that wrote it, and those options cannot change them:
+    given with one, they are refused rather than silently ignored. (The refusals of workspace code
+    have nothing to refuse in a saved manifest, which runs none, so they are accepted; a pinned pack
+    is a verdict's, and is refused.)"""
     if source.is_dir():
         from modelgov.cache import default_cache_dir
 
         cache = open_cache(default_cache_dir(), source, report=report)
         workspace = load_workspace(source, refusals=refusals)
-        return build_manifest(workspace, cache=cache, allowed_signers=allowed_signers, as_of=as_of)
+        return build_manifest(workspace, cache=cache, allowed_signers=allowed_signers, as_of=as_of, fail_on=fail_on)
     if not source.is_file():
         raise ModelgovError(f"{source}: no such workspace folder or manifest.json")
-    given = [name for name, value in (("--allowed-signers", allowed_signers), ("--as-of", as_of)) if value is not None]
+    options = (("--allowed-signers", allowed_signers), ("--as-of", as_of), ("--fail-on", fail_on))
+    given = [name for name, value in options if value is not None] + (["--require-pack"] if refusals.packs else [])
     if given:
         raise ModelgovError(
             f"{source}: {' and '.join(given)} apply to a workspace; a saved manifest holds the verdicts of the build "

@@ -108,6 +108,7 @@ def _export(args: argparse.Namespace) -> int:
         refusals=refusals_of(args),
         allowed_signers=args.allowed_signers,
         as_of=args.as_of,
+        fail_on=args.fail_on,
         report=lambda message: print(message, file=sys.stderr),
     )
     written = export(the_manifest, args.output, tuple(args.formats or FORMATS), args.model_id, args.model_version)

@@ -276,7 +276,16 @@ def _workspace_source_options(parser: argparse.ArgumentParser) -> None:
         "--as-of", type=as_of_date, default=None, metavar="DATE",
         help="for a workspace: check the policies as of this date, as `check --as-of` (default: today)",
     )  # fmt: skip
+    gate_option(parser)
     refusal_options(parser)
+
+
+def gate_option(parser: argparse.ArgumentParser) -> None:
+    """``--fail-on`` for a command that governs a workspace and states whether a version blocks."""
+    parser.add_argument(
+        "--fail-on", choices=["blocking", "warning"], default=None,
+        help="for a workspace: what blocks a release, as `check --fail-on` (default: governance.yml policies.fail_on)",
+    )  # fmt: skip
 
 
 def _policy_options(parser: argparse.ArgumentParser) -> None:

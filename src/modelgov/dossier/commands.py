@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from modelgov.cli_parser import as_of_date, refusal_options, refusals_of
+from modelgov.cli_parser import as_of_date, gate_option, refusal_options, refusals_of
 from modelgov.errors import ModelgovError
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -35,6 +35,7 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:
                          help="for a WORKSPACE: check the policies as of this date, as `check --as-of` (default: today)")  # fmt: skip
     dossier.add_argument("--signature", type=Path, metavar="FILE", help="verify: the signature (default: FILE.pdf.sig)")
     dossier.add_argument("--require-signature", action="store_true", help="verify: an unsigned dossier fails")
+    gate_option(dossier)
     refusal_options(dossier)
 
 
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         refusals=refusals_of(args),
         allowed_signers=args.allowed_signers,
         as_of=args.as_of,
+        fail_on=args.fail_on,
         report=lambda message: print(message, file=sys.stderr),
     )
     find_version(the_manifest, model_id, version)  # a clear error before any work
