@@ -118,6 +118,11 @@ def test_a_mean_error_nearer_zero_is_better_whichever_its_sign() -> None:
     assert mean_error.distance_interval.high == pytest.approx(high, abs=0.05)
     assert delta_verdict(mean_error).word == "better"  # "lower is better" called this worse
     assert holds_jointly(mean_error) is True
+    # the joint band covers the difference as for any metric (a policy's `.delta.joint_low` reads it),
+    # and the distance too, which is what judging the mean error together reads
+    assert mean_error.joint_interval.low <= mean_error.delta <= mean_error.joint_interval.high
+    assert mean_error.joint_interval.low > 0 and mean_error.distance_joint_interval.high < 0
+    assert mean_error.distance_joint_interval.method.endswith("(4 metrics together)")  # mae, rmse, r2, mean error
     reverse = {d.name: d for d in metric_deltas(further, nearer, pairing, task="regression", resampling=resampling)}
     assert delta_verdict(reverse["mean_error"]).word == "worse"
     # over-prediction by the same amount is as far from 0: no clear difference
@@ -143,3 +148,20 @@ def test_a_promotion_record_judges_a_mean_error_by_its_distance_from_zero() -> N
     # a record of another metric reads its difference, as before
     auc = RecordedDelta(name="roc_auc", label="ROC AUC", delta=0.02, low=0.01, high=0.03, higher_is_better=True)
     assert recorded_verdict(auc).word == "better"
+
+
+def test_an_older_manifest_without_the_best_value_never_calls_a_nearer_mean_error_worse() -> None:
+    """A manifest or a promotion record written before `best_value` existed has a mean error marked
+    "lower is better": read now, the mean error is still best at 0 (by its name), and without the
+    distance's interval the verdict is "cannot tell", never "worse"."""
+    from modelgov.manifest import Interval, MetricDelta, RecordedDelta
+    from modelgov.render.promotion_views import recorded_verdict
+    from modelgov.render.views import delta_verdict
+
+    interval = Interval(low=1.5, high=2.5, level=0.95, resamples=500, method="paired")
+    old = MetricDelta(name="mean_error", label="Mean error", this=-2.0, other=-4.0, delta=2.0, interval=interval,
+                      higher_is_better=False)  # fmt: skip
+    assert old.better == "closer to 0" and delta_verdict(old).word == "cannot tell"
+    recorded = RecordedDelta(name="mean_error", label="Mean error", this=-2.0, other=-4.0, delta=2.0, low=1.5,
+                             high=2.5, higher_is_better=False)  # fmt: skip
+    assert recorded_verdict(recorded).word == "cannot tell"

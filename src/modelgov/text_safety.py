@@ -180,19 +180,25 @@ def visible(value: object, keep: str = "\n\t") -> str:
     return _SHOWN_OR_ESCAPED.sub(lambda m: _shown(m, kept), text)
 
 
+#: The group of missing values, as modelgov names it (``analysis.fairness.MISSING_GROUP``).
+_MISSING = "(missing)"
+
 #: A name that reads as one inside a sentence: letters, digits and ``_ . + - /``, nothing else.
 _ONE_WORD = re.compile(r"[\w.+\-/]+")
 
 
-def quoted_name(name: str) -> str:
+def quoted_name(name: str, *, intersection: bool = False) -> str:
     """A workspace's name (a feature, a group) as modelgov's own sentence quotes it: as it is when it
     is one word, in double quotes (JSON's escapes for a quote or a backslash in it) otherwise.
 
     Text such as ``1 group left out: sex=F (3 rows)`` is modelgov's statement; a group named
     ``F (0.5) and sex=M`` written bare in it reads as two groups and a figure that are not there.
-    An intersection's name (``F × 18-29``, ``sex × age_band``) is one word a part: modelgov joins
-    the parts with `` × ``. Hidden characters are for :func:`visible` to show afterwards."""
-    if all(_ONE_WORD.fullmatch(part) for part in name.split(INTERSECTION)):
+    An intersection's name (``F × 18-29``, ``sex × age_band``; ``intersection``) is one word a part:
+    modelgov joins the parts with `` × ``, and a plain feature's group of that spelling is quoted, so
+    it does not read as an intersection. The group modelgov names for missing values, ``(missing)``,
+    is one word. Hidden characters are for :func:`visible` to show afterwards."""
+    parts = name.split(INTERSECTION) if intersection else [name]
+    if all(_ONE_WORD.fullmatch(part) or part == _MISSING for part in parts):
         return name
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

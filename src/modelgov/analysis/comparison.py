@@ -95,15 +95,15 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
 
     samples = bootstrap_samples(deltas_of, len(a.y_true), resampling) if resampling.enabled else {}
     shown = [key for key, *_ in spec if key in this_point and key in other_point]
-    # what each verdict reads, and so what the joint band covers: the difference, or for a metric best
-    # at neither end (a mean error) the change in its distance from the best value
-    judged = {key: _distance_key(key) if key in BEST_VALUES else key for key in shown}
-    points = {
-        judged[key]: _judged_point(key, this_point[key], other_point[key])
-        for key in shown
-        if np.isfinite(this_point[key]) and np.isfinite(other_point[key])
-    }
+    finite = [key for key in shown if np.isfinite(this_point[key]) and np.isfinite(other_point[key])]
+    # the joint band covers every difference shown and, for a metric best at neither end (a mean
+    # error), the change in its distance from that value too, which is what its verdict reads
+    points = {key: this_point[key] - other_point[key] for key in finite}
+    points.update(
+        {_distance_key(key): _distance(key, this_point[key], other_point[key]) for key in finite if key in BEST_VALUES}
+    )
     joint = sup_t_band(samples, points, resampling.level) if samples else {}
+    together = sum(1 for key in joint if key in this_point)  # metrics, not their distances
     deltas = []
     for key, label, higher_is_better, _ in spec:
         if key not in this_point:
@@ -111,7 +111,7 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
         x, y = _finite(this_point[key]), _finite(other_point[key])
         delta = x - y if x is not None and y is not None else None
         best = BEST_VALUES.get(key)
-        distance = _judged_point(key, x, y) if best is not None and delta is not None else None
+        distance = _distance(key, x, y) if best is not None and x is not None and y is not None else None
         deltas.append(
             MetricDelta(
                 name=key,
@@ -128,9 +128,12 @@ def metric_deltas(this: RunArrays, other: RunArrays, pairing: Pairing, *, task: 
                 distance_interval=percentile_interval(samples[_distance_key(key)], resampling, f"paired {ROW_METHOD}")
                 if samples and distance is not None
                 else None,
-                joint_interval=_joint(
-                    joint.get(judged.get(key, key)), samples.get(judged.get(key, key)), resampling, len(joint)
-                ),
+                distance_joint_interval=_joint(
+                    joint.get(_distance_key(key)), samples.get(_distance_key(key)), resampling, together
+                )
+                if distance is not None
+                else None,
+                joint_interval=_joint(joint.get(key), samples.get(key), resampling, together),
             )
         )
     return deltas
@@ -140,10 +143,10 @@ def _distance_key(key: str) -> str:
     return f"{key} distance from best"
 
 
-def _judged_point(key: str, this: float, other: float) -> float:
-    """What a verdict on ``key`` reads: this − other, or |this − best| − |other − best|."""
-    best = BEST_VALUES.get(key)
-    return this - other if best is None else abs(this - best) - abs(other - best)
+def _distance(key: str, this: float, other: float) -> float:
+    """|this − best| − |other − best|: below zero when this version is nearer ``key``'s best value."""
+    best = BEST_VALUES[key]
+    return abs(this - best) - abs(other - best)
 
 
 def _joint(band: tuple[float, float] | None, drawn: np.ndarray | None, resampling: Resampling, metrics: int):

@@ -35,15 +35,12 @@ from modelgov.manifest import (
     Metric,
     Performance,
 )
+from modelgov.manifest.base import BEST_VALUES
 
 #: Curves are thinned to at most this many points: enough to draw, small enough for the manifest.
 MAX_CURVE_POINTS = 200
 CALIBRATION_BINS = 10
 SCATTER_SAMPLE = 1000
-
-#: The metrics best at neither end of their range: a mean error is best at 0, and its sign says
-#: which way the model errs, so neither "higher" nor "lower" is better.
-BEST_VALUES = {"mean_error": 0.0}
 
 #: (key, label, higher_is_better, description) in display order.
 BINARY_METRICS = (

@@ -11,6 +11,7 @@ from modelgov.dossier.html import badge, code, day, h, interval, md, num, p, sig
 from modelgov.feature_names import page_name_of
 from modelgov.lineage.queries import neighbourhood
 from modelgov.manifest import Manifest, Model, ModelVersion, Policy, PolicyResult
+from modelgov.manifest.base import best_value_of
 from modelgov.render.caveat_views import caveats
 from modelgov.render.compliance_outcomes import (
     CHECK_LABELS,
@@ -67,6 +68,11 @@ def comparison_section(model: Model, version: ModelVersion) -> str:
                 f"Against {t(comparison.relation)} version <strong>{t(comparison.other_version)}</strong> on "
                 f"{num(comparison.rows)} rows of {code(comparison.dataset)}, paired by {t(comparison.matched_by)}. "
                 "A difference is better or worse only when its paired interval excludes zero."
+                + (
+                    BEST_VALUE_NOTE
+                    if any(best_value_of(d.name, d.best_value) is not None for d in comparison.deltas)
+                    else ""
+                )
             )
         )
         rows = [
@@ -125,6 +131,13 @@ def _result_row(result: PolicyResult, title: str, fail_on: str) -> list[str]:
         t(result.message) + (f"<br/>{evidence}" if evidence else ""),
         waiver,
     ]
+
+
+#: What a verdict on a metric best at a value (a mean error) reads, said where the signed interval is shown.
+BEST_VALUE_NOTE = (
+    " A mean error is best at 0, whichever its sign: its verdict reads the change in its distance from 0 on the"
+    " same resamples, so it can differ from what the interval of the signed difference shown here suggests."
+)
 
 
 def policy_section(manifest: Manifest, model: Model, version: ModelVersion) -> str:

@@ -11,9 +11,14 @@ from modelgov.text_safety import quoted_name, visible
 __all__ = ["Gap", "HeadlineMetric", "gaps", "group_slice", "headline_metrics", "pick_versions", "unwritten"]
 
 
-def group_slice(feature: str, group: str) -> str:
-    """``sex=F``; ``sex="F (0.5) and sex=M"`` when a name is more than one word (:func:`quoted_name`)."""
-    return f"{quoted_name(feature)}={quoted_name(group)}"
+def group_slice(feature: str, group: str, *, intersection: bool = False) -> str:
+    """``sex=F``; ``sex="F (0.5) and sex=M"`` when a name is more than one word (:func:`quoted_name`);
+    ``sex × age_band=F × 18-29`` for an intersection."""
+    return f"{quoted_name(feature, intersection=intersection)}={quoted_name(group, intersection=intersection)}"
+
+
+def _is_intersection(result: m.FairnessResult) -> bool:
+    return len(result.features) > 1
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def headline_metrics(version: m.ModelVersion, *, groups: bool = True) -> list[He
                         HeadlineMetric(
                             run, name, result.metric_labels.get(name, name), float(value),
                             interval.low if interval else None, interval.high if interval else None,
-                            interval.level if interval else None, slice=group_slice(result.feature, group.group),
+                            interval.level if interval else None, slice=group_slice(result.feature, group.group, intersection=_is_intersection(result)),
                             rests_on=group.denominators.get(name, group.count),
                             few=group.small or name in group.few, min_group_size=result.min_group_size,
                         )
@@ -89,20 +94,24 @@ class Gap:
     high: float | None
     level: float | None
     between: str  # the groups behind it with their rates, e.g. "between sex=F (0.12) and sex=M (0.22)"
+    intersection: bool = False  # the feature is an intersection (sex × age_band)
 
     @property
     def scope(self) -> str:
-        return visible(f"{quoted_name(self.run.id)}: {quoted_name(self.feature)}, {self.between}", keep="")
+        return visible(
+            f"{quoted_name(self.run.id)}: {quoted_name(self.feature, intersection=self.intersection)}, {self.between}",
+            keep="",
+        )
 
 
-def _between(feature: str, disparity: m.Disparity) -> str:
+def _between(feature: str, disparity: m.Disparity, intersection: bool) -> str:
     """The groups behind a disparity with their rates, and the groups left out of it and why."""
     groups, rates = disparity.groups, disparity.group_rates
 
     def rate(i: int) -> str:
         return f" ({rates[i]:.3g})" if i < len(rates) else ""
 
-    shown = [f"{group_slice(feature, group)}{rate(i)}" for i, group in enumerate(groups)]
+    shown = [f"{group_slice(feature, group, intersection=intersection)}{rate(i)}" for i, group in enumerate(groups)]
     if disparity.method == "to_overall":
         said = (
             f"of {shown[0]} to all rows{rate(len(groups))}"
@@ -114,7 +123,7 @@ def _between(feature: str, disparity: m.Disparity) -> str:
     if disparity.rate_label:
         said += f", by {disparity.rate_label}"
     if disparity.excluded:
-        left = [f"{group_slice(feature, e.group)} ({e.reason})" for e in disparity.excluded]
+        left = [f"{group_slice(feature, e.group, intersection=intersection)} ({e.reason})" for e in disparity.excluded]
         said += f"; {len(left):,} group(s) left out: {named(left)}"
     return said
 
@@ -132,7 +141,8 @@ def gaps(version: m.ModelVersion) -> list[Gap]:
                     Gap(
                         run, result.feature, disparity.name, disparity.label, float(disparity.value),
                         interval.low if interval else None, interval.high if interval else None,
-                        interval.level if interval else None, _between(result.feature, disparity),
+                        interval.level if interval else None,
+                        _between(result.feature, disparity, _is_intersection(result)), _is_intersection(result),
                     )
                 )  # fmt: skip
     return found

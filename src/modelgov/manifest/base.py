@@ -123,6 +123,16 @@ class Interval(Node):
     defined_share: float = Field(1.0, description="Share of resamples in which the metric was defined.")
 
 
+#: The metrics best at neither end of their range: a mean error is best at 0, and its sign says
+#: which way the model errs. A manifest written before ``best_value`` existed is read with these.
+BEST_VALUES = {"mean_error": 0.0}
+
+
+def best_value_of(name: str, recorded: float | None) -> float | None:
+    """A metric's best value: as recorded, else (an older manifest) by its name."""
+    return recorded if recorded is not None else BEST_VALUES.get(name)
+
+
 def better_words(higher_is_better: bool | None, best_value: float | None) -> str:
     """Which way a metric is better, as a page's "Better when" says it: ``higher``, ``lower`` or
     ``closer to 0`` (a mean error of −4 is not better than one of −2)."""
@@ -150,4 +160,4 @@ class Metric(Node):
 
     @property
     def better(self) -> str:
-        return better_words(self.higher_is_better, self.best_value)
+        return better_words(self.higher_is_better, best_value_of(self.name, self.best_value))

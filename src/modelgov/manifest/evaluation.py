@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from modelgov.manifest.base import FileRef, FreeValue, Interval, Metric, Node, better_words
+from modelgov.manifest.base import FileRef, FreeValue, Interval, Metric, Node, best_value_of, better_words
 from modelgov.manifest.explainability import Explainability
 
 # --------------------------------------------------------------------------- fairness
@@ -229,17 +229,19 @@ class MetricDelta(Node):
         "is nearer the best value (a mean error of −2 against −4).",
     )
     distance_interval: Interval | None = Field(None, description="Paired bootstrap interval of `distance`.")
+    distance_joint_interval: Interval | None = Field(
+        None, description="`distance`'s part of the joint band (see `joint_interval`): what judging it together reads."
+    )
     joint_interval: Interval | None = Field(
         None,
         description="This delta's part of one band that covers every metric's delta of the comparison at once "
         "(bootstrap sup-t band, same resamples): a difference whose joint interval also excludes zero holds "
-        "when all the metrics are judged together. For a metric with a `best_value`, the band's part of "
-        "`distance`, which is what its verdict reads.",
+        "when all the metrics are judged together. The band also covers each `distance`.",
     )
 
     @property
     def better(self) -> str:
-        return better_words(self.higher_is_better, self.best_value)
+        return better_words(self.higher_is_better, best_value_of(self.name, self.best_value))
 
 
 class GroupRateDelta(Node):

@@ -87,12 +87,18 @@ def comparison_evidence(
             put(f"{base}.{delta.name}.delta.joint_high", joint.high if joint else None, page, detail)
         for feature in comparison.fairness:
             key = policy_key(feature.feature)
+            joined = "+" in feature.feature  # an intersection: its groups are parts joined by " × "
             for item in feature.disparities:
                 where = "" if item.method == "between_groups" else ".to_overall"
-                detail = f"{item.label}: {_pair(item.this, item.other, other)}{_behind(item)}, on the paired rows"
+                detail = (
+                    f"{item.label}: {_pair(item.this, item.other, other)}{_behind(item, joined)}, on the paired rows"
+                )
                 _change(put, f"{base}.fairness.{key}{where}.{item.name}", item.delta, item.interval, page, detail)
             for group in feature.groups:
-                detail = f"{group.group}, {group.rate}: {_pair(group.this, group.other, other)}, on {group.count:,} paired rows"
+                named = quoted_name(group.group, intersection=joined)
+                detail = (
+                    f"{named}, {group.rate}: {_pair(group.this, group.other, other)}, on {group.count:,} paired rows"
+                )
                 path = f"{base}.fairness.{key}.groups.{group_segment(group.group)}.{group.rate}"
                 _change(put, path, group.delta, group.interval, page, detail)
 
@@ -111,10 +117,14 @@ def _pair(this: float | None, other: float | None, other_version: str) -> str:
     return f"{shown(this)} in this version, {shown(other)} in {other_version}"
 
 
-def _behind(item: manifest.DisparityDelta) -> str:
+def _behind(item: manifest.DisparityDelta, joined: bool = False) -> str:
     """The groups behind each value, when they changed: the gap is now between other groups."""
-    now = " and ".join(map(quoted_name, item.this_groups))
+
+    def named(group: str) -> str:
+        return quoted_name(group, intersection=joined)
+
+    now = " and ".join(map(named, item.this_groups))
     if not item.this_groups or set(item.this_groups) == set(item.other_groups):
         return f" ({now})" if now else ""
-    before = " and ".join(map(quoted_name, item.other_groups)) or "none"
+    before = " and ".join(map(named, item.other_groups)) or "none"
     return f" (between {now}; before, {before})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelgov.manifest import Model, ModelVersion, Promotion, PromotionRecord, RecordedDelta
+from modelgov.manifest.base import best_value_of
 from modelgov.render.views import HEADLINE_PREFERENCE, Verdict
 
 #: Outcomes in the order a record's counts are read out.
@@ -34,11 +35,12 @@ def recorded_verdict(item: RecordedDelta) -> Verdict:
     if item.low is None or item.high is None:
         return Verdict("cannot tell", "no interval")
     low, high = item.low, item.high
-    if item.best_value is not None:  # a mean error: nearer its best value is better
+    best = best_value_of(item.name, item.best_value) if item.feature is None else None
+    if best is not None:  # a mean error: nearer its best value is better (by name for an older record)
         low, high = item.distance_low, item.distance_high
         if low is None or high is None:
-            return Verdict("cannot tell", "no interval")
-        up_is_better, reason = False, ("nearer " + f"{item.best_value:g}", "further from " + f"{item.best_value:g}")
+            return Verdict("cannot tell", "no interval of the change in distance from its best value")
+        up_is_better, reason = False, (f"nearer {best:g}", f"further from {best:g}")
     elif item.higher_is_better is None:
         up_is_better, reason = item.name.endswith("_ratio"), ("narrower", "wider")
     else:

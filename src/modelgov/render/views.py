@@ -27,6 +27,7 @@ from modelgov.manifest import (
     RiskAssessment,
     RiskTier,
 )
+from modelgov.manifest.base import best_value_of
 from modelgov.render import text
 from modelgov.render.monitoring_views import DriftStatus, drift_status
 from modelgov.render.risk_views import severity_order
@@ -254,7 +255,7 @@ def _judged_interval(delta: MetricDelta):
     """The interval a verdict reads, and whether above zero is better: the difference's, or for a
     metric best at neither end (a mean error) that of the change in distance from its best value,
     where below zero is better (nearer)."""
-    if delta.best_value is not None:
+    if best_value_of(delta.name, delta.best_value) is not None:  # by name too: an older manifest has no field
         return delta.distance_interval, False
     return delta.interval, delta.higher_is_better
 
@@ -265,7 +266,9 @@ def holds_jointly(delta: MetricDelta) -> bool | None:
     None when the verdict is neither, or no joint band was computed (older manifests)."""
     if delta_verdict(delta).word not in ("better", "worse"):
         return None
-    joint = delta.joint_interval
+    joint = (
+        delta.joint_interval if best_value_of(delta.name, delta.best_value) is None else delta.distance_joint_interval
+    )
     if joint is None or joint.low is None or joint.high is None:
         return None
     judged, _ = _judged_interval(delta)
