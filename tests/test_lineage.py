@@ -677,3 +677,69 @@ def test_a_dataset_source_nested_past_the_parsers_reach_is_kept_as_written(tmp_p
     deep = "[" * 100_000 + "]" * 100_000
     assert _location(deep) == deep
     assert _location('{"uri": "s3://bucket/x.parquet"}') == "s3://bucket/x.parquet"
+
+
+def test_a_glob_whose_paths_multiply_through_links_ends_quickly_or_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pathlib's `*` follows links to folders: with `a -> .` and `b -> .`, `*/*/…/e.jsonl` doubled the
+    folders it read at every level, matches or not (30 levels: about a day). A link to a folder the
+    walk is already inside is not followed again, so that ends at once; links that fan out without a
+    loop (each folder linking twice to the next) are cut by a limit on the folders read, refused at
+    the pattern's key, for events and for tables alike."""
+    import time
+
+    import modelgov.sources.tables as tables
+
+    deep = "/".join(["*"] * 11)
+    root = _with_lineage(write_workspace(tmp_path / "loop"), f"lineage:\n  openlineage: '{deep}/e.jsonl'\n")
+    good = '{"job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}, "eventType": "START"}'
+    (root / "e.jsonl").write_text(good + "\n", encoding="utf-8")
+    for name in ("a", "b"):
+        (root / name).symlink_to(".", target_is_directory=True)
+    started = time.perf_counter()
+    text = _problems(root)
+    assert time.perf_counter() - started < 30 and "no .json or .jsonl file matches" in text
+
+    monkeypatch.setattr(tables, "MAX_GLOB_FOLDERS", 1_000)
+    fan = _with_lineage(write_workspace(tmp_path / "fan"), f"lineage:\n  openlineage: 'd0/{deep}/e.jsonl'\n")
+    for level in range(12):
+        (fan / f"d{level}").mkdir()
+        for name in ("a", "b"):
+            (fan / f"d{level}" / name).symlink_to(f"../d{level + 1}", target_is_directory=True)
+    (fan / "d12").mkdir()
+    text = _problems(fan)
+    assert "lineage.openlineage:" in text and "reaches more than 1,000 folders" in text
+    with pytest.raises(tables.TableError, match="reaches more than 1,000 folders"):
+        tables.expand_table_paths(fan, f"d0/{deep}/x.csv")
+
+
+def test_the_bounded_glob_finds_what_pathlibs_finds(tmp_path: Path) -> None:
+    """Without loops, the same paths as `Path.glob`: wildcards, hidden names, `**` at any depth (not
+    through links), a literal part, a trailing `**` (folders only, as pathlib)."""
+    from modelgov.sources.tables import bounded_glob
+
+    for folder in ("logs/2026/01", "logs/2026/02", "logs/.hidden", "other"):
+        (tmp_path / folder).mkdir(parents=True)
+    for file in ("logs/2026/01/a.csv", "logs/2026/02/b.csv", "logs/.hidden/c.csv", "logs/top.csv", "other/d.csv",
+                 "logs/2026/01/e.parquet"):  # fmt: skip
+        (tmp_path / file).write_text("x")
+    (tmp_path / "logs" / "link").symlink_to("../other", target_is_directory=True)
+    for pattern in ("logs/*.csv", "logs/**/*.csv", "logs/*/*/*.csv", "logs/2026/0[12]/?.csv", "logs/**", "*/*.csv",
+                    "logs/link/*.csv", "logs/2026/01/a.csv", "**/*.parquet"):  # fmt: skip
+        assert sorted(bounded_glob(tmp_path, pattern)) == sorted(tmp_path.glob(pattern)), pattern
+    with pytest.raises(ValueError):
+        bounded_glob(tmp_path, "logs/**.csv")
+    with pytest.raises(NotImplementedError):
+        bounded_glob(tmp_path, "/etc/*")
+
+
+def test_a_trailing_double_star_names_every_event_file_below(tmp_path: Path) -> None:
+    """`lineage/**` found every file below with glob.glob; pathlib's `**` alone names only folders (Python
+    3.11, 3.12), so the pattern is read as `lineage/**/*`."""
+    root = _with_lineage(write_workspace(tmp_path), "lineage:\n  openlineage: lineage/**\n")
+    good = '{"job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}, "eventType": "START"}'
+    (root / "lineage" / "sub").mkdir(parents=True)
+    (root / "lineage" / "a.jsonl").write_text(good + "\n", encoding="utf-8")
+    (root / "lineage" / "sub" / "b.json").write_text(good, encoding="utf-8")
+    assert load_workspace(root).lineage.openlineage_files == ("lineage/a.jsonl", "lineage/sub/b.json")

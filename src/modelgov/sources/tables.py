@@ -15,10 +15,12 @@ value a million times without the footer showing it, by the decoded size of each
 from __future__ import annotations
 
 import csv
+import fnmatch
 import gzip
 import io
 import itertools
 import json
+import os
 import re
 import zlib
 from collections.abc import Iterator
@@ -467,6 +469,84 @@ def is_uri(text: str) -> bool:
     return bool(_URI.match(text))
 
 
+#: The most folders one workspace glob may read. pathlib's glob follows links to folders, so two links
+#: back up the tree (``a -> .``, ``b -> .``) doubled the folders ``*/*/…/x`` reads at every level, whether
+#: or not anything matched; a glob that would read more is refused, naming it.
+MAX_GLOB_FOLDERS = 100_000
+
+
+class GlobTooBroad(Exception):
+    """A workspace glob would read more than :data:`MAX_GLOB_FOLDERS` folders."""
+
+    def __init__(self, pattern: str):
+        super().__init__(
+            f"{pattern!r} reaches more than {MAX_GLOB_FOLDERS:,} folders (links to folders that lead back up the "
+            "tree?); name the files more narrowly"
+        )
+
+
+def bounded_glob(root: Path, pattern: str) -> list[Path]:
+    """The paths under ``root`` that ``pattern`` matches, as ``root.glob(pattern)`` finds them (``*``,
+    ``?`` and ``[…]`` within a name, hidden names included; ``**`` for any depth of folders, not through
+    links), except that a link to a folder the walk is already inside (``a -> .``) is not followed
+    again, and that reading more than :data:`MAX_GLOB_FOLDERS` folders is :class:`GlobTooBroad`. An
+    invalid pattern is a ``ValueError``, an absolute one ``NotImplementedError``, as pathlib's."""
+    if pattern.startswith("/"):
+        raise NotImplementedError("Non-relative patterns are unsupported")
+    parts = [part for part in pattern.split("/") if part not in ("", ".")]
+    if not parts:
+        raise ValueError(f"Unacceptable pattern: {pattern!r}")
+    if any("**" in part and part != "**" for part in parts):
+        raise ValueError("Invalid pattern: '**' can only be an entire path component")
+    found: list[Path] = []
+    budget = [MAX_GLOB_FOLDERS]
+
+    def entries(folder: Path) -> list[os.DirEntry[str]]:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise GlobTooBroad(pattern)
+        try:
+            with os.scandir(folder) as listing:
+                return sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            return []
+
+    def real(path: Path) -> str:
+        return os.path.realpath(path)
+
+    def walk(folder: Path, index: int, inside: frozenset[str]) -> None:
+        part, last = parts[index], index == len(parts) - 1
+        if part == "**":
+            if last:  # as pathlib: a trailing ** names the folders
+                found.append(folder)
+            else:
+                walk(folder, index + 1, inside)
+            for entry in entries(folder):
+                if entry.is_dir(follow_symlinks=False):
+                    child = folder / entry.name
+                    walk(child, index, inside | {real(child)})
+            return
+        if not any(char in part for char in "*?["):
+            child = folder / part
+            if last:
+                if os.path.lexists(child):
+                    found.append(child)
+            elif child.is_dir() and real(child) not in inside:
+                walk(child, index + 1, inside | {real(child)})
+            return
+        for entry in entries(folder):
+            if not fnmatch.fnmatchcase(entry.name, part):
+                continue
+            child = folder / entry.name
+            if last:
+                found.append(child)
+            elif entry.is_dir() and real(child) not in inside:  # a link to a folder we are in is a loop
+                walk(child, index + 1, inside | {real(child)})
+
+    walk(root, 0, frozenset({real(root)}))
+    return list(dict.fromkeys(found))
+
+
 def expand_table_paths(root: Path, pattern: str) -> list[str]:
     """The table files a workspace path names, relative to ``root``: one file, every matching file of
     a glob (``logs/*.parquet``, ``logs/**/*.csv.gz``), or every table file under a folder (e.g. a
@@ -479,8 +559,10 @@ def expand_table_paths(root: Path, pattern: str) -> list[str]:
     root = root.resolve()
     if any(char in pattern for char in "*?["):
         try:
-            candidates = list(root.glob(pattern))
-        except ValueError as exc:  # e.g. "**.csv": '**' must be a whole path component
+            candidates = bounded_glob(root, pattern)
+        except GlobTooBroad as exc:
+            raise TableError(str(exc)) from None
+        except (ValueError, NotImplementedError) as exc:  # e.g. "**.csv": '**' must be a whole path component
             raise TableError(f"{pattern!r} is not a valid glob pattern: {exc}") from None
     else:
         target = root / pattern

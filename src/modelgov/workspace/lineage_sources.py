@@ -14,6 +14,7 @@ from pathlib import Path
 from modelgov.errors import Problem
 from modelgov.sources.mlflow_store import MlflowStore, MlflowStoreError, read_store
 from modelgov.sources.openlineage import OpenLineageError, OpenLineageRecords, read_events
+from modelgov.sources.tables import GlobTooBroad, bounded_glob
 from modelgov.workspace.files import FileRegistry
 from modelgov.workspace.governance_schema import Governance
 from modelgov.workspace.paths import NUL_REFUSAL, refusal
@@ -148,10 +149,15 @@ def _event_files(root: Path, pattern: str) -> tuple[list[str], list[tuple[str, s
     elif target.is_file():
         candidates = [target]
     else:
-        # pathlib's glob, as for tables: ``**`` does not descend through links to folders, where
-        # glob.glob did, so two links to ``.`` multiplied the paths until the build was killed
+        # pathlib's glob, bounded, as for tables: glob.glob's ``**`` followed links to folders, so two
+        # links to ``.`` multiplied the paths until the build was killed. A trailing ``**`` names every
+        # file below, as it did with glob.glob (pathlib's names only the folders)
+        if pattern.rstrip("/").endswith("**"):
+            pattern = pattern.rstrip("/") + "/*"
         try:
-            candidates = list(root.glob(pattern))
+            candidates = bounded_glob(root, pattern)
+        except GlobTooBroad as exc:
+            return [], [], str(exc)
         except (ValueError, NotImplementedError) as exc:  # "**.jsonl", an absolute pattern
             return [], [], f"{pattern!r} is not a valid glob pattern: {exc}"
     real_root = root.resolve()
