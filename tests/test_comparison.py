@@ -165,3 +165,33 @@ def test_an_older_manifest_without_the_best_value_never_calls_a_nearer_mean_erro
     recorded = RecordedDelta(name="mean_error", label="Mean error", this=-2.0, other=-4.0, delta=2.0, low=1.5,
                              high=2.5, higher_is_better=False)  # fmt: skip
     assert recorded_verdict(recorded).word == "cannot tell"
+
+
+def test_a_policy_reads_a_mean_errors_distance_from_zero_at_its_own_path() -> None:
+    """`comparison.previous.mean_error.delta` stays the signed difference; the distance a verdict reads,
+    with its interval and joint band, is at `….mean_error.distance` (below zero: nearer 0)."""
+    from types import SimpleNamespace
+
+    from modelgov.manifest import Comparison
+    from modelgov.policy.comparison_evidence import comparison_evidence
+    from modelgov.policy.paths import TEMPLATES
+
+    rng = np.random.default_rng(5)
+    y = rng.normal(100, 20, 3000)
+    noise = rng.normal(0, 5, 3000)
+    nearer, further = RunArrays(y, y - 2 + noise), RunArrays(y, y - 4 + noise)
+    deltas = metric_deltas(nearer, further, pair_rows(nearer, further, row_id=None), task="regression",
+                           resampling=Resampling(300, seed=1))  # fmt: skip
+    comparison = Comparison(other_version="1.0", relation="previous", evaluation="e", other_evaluation="e",
+                            dataset="d", rows=3000, matched_by="row order", deltas=deltas)  # fmt: skip
+    version = SimpleNamespace(comparisons=[comparison], version="2.0", status="candidate")
+    model = SimpleNamespace(versions=[version])
+    found: dict[str, object] = {}
+    comparison_evidence(lambda path, value, *_: found.__setitem__(path, value), model, version, None, "page")
+    (mean_error,) = [d for d in deltas if d.name == "mean_error"]
+    assert found["comparison.previous.mean_error.delta"] == mean_error.delta > 0
+    assert found["comparison.previous.mean_error.distance"] == mean_error.distance < 0
+    assert found["comparison.previous.mean_error.distance.ci_high"] == mean_error.distance_interval.high < 0
+    assert found["comparison.previous.mean_error.distance.joint_high"] == mean_error.distance_joint_interval.high
+    assert "comparison.previous.mae.distance" not in found  # only for a metric best at a value
+    assert "comparison.previous.<metric>.distance.ci_high" in TEMPLATES

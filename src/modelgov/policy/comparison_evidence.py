@@ -28,6 +28,9 @@ RELATIONS = ("live", "previous")
 _CI = ("", ".ci_low", ".ci_high")
 _CHANGE = (*(f".delta{ci}" for ci in _CI), ".abs_delta")
 
+#: A metric best at a value (a mean error): the change in its distance from that value, what its verdict reads.
+_DISTANCE = ("", ".ci_low", ".ci_high", ".joint_low", ".joint_high")
+
 #: The grammar's comparison paths (see :data:`modelgov.policy.paths.TEMPLATES`).
 TEMPLATES: tuple[str, ...] = tuple(
     path
@@ -39,6 +42,7 @@ TEMPLATES: tuple[str, ...] = tuple(
         *(f"comparison.{relation}.<metric>{change}" for change in _CHANGE),
         f"comparison.{relation}.<metric>.delta.joint_low",
         f"comparison.{relation}.<metric>.delta.joint_high",
+        *(f"comparison.{relation}.<metric>.distance{end}" for end in _DISTANCE),
         *(f"comparison.{relation}.fairness.<feature>.<disparity>{change}" for change in _CHANGE),
         *(f"comparison.{relation}.fairness.<feature>.to_overall.<disparity>{change}" for change in _CHANGE),
         *(f"comparison.{relation}.fairness.<feature>.groups.<group>.<rate>{change}" for change in _CHANGE),
@@ -85,6 +89,11 @@ def comparison_evidence(
             joint = delta.joint_interval
             put(f"{base}.{delta.name}.delta.joint_low", joint.low if joint else None, page, detail)
             put(f"{base}.{delta.name}.delta.joint_high", joint.high if joint else None, page, detail)
+            if delta.best_value is not None:  # below zero: this version is nearer the metric's best value
+                near, band = delta.distance_interval, delta.distance_joint_interval
+                ends = (delta.distance, near and near.low, near and near.high, band and band.low, band and band.high)
+                for end, value in zip(_DISTANCE, ends, strict=True):
+                    put(f"{base}.{delta.name}.distance{end}", value, page, detail)
         for feature in comparison.fairness:
             key = policy_key(feature.feature)
             joined = "+" in feature.feature  # an intersection: its groups are parts joined by " × "
