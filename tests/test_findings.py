@@ -22,6 +22,9 @@ LABELS = Labels(
         ("performance.roc_auc.ci_low: 0.753 meets >= 0.7",
          "The lower end of the ROC AUC interval is 0.753 (the rule requires at least 0.7)"),
         ("drift.drifting_windows: 8 does not meet <= 2", "Windows in the current run of drift is 8; the rule requires at most 2"),
+        ("risk.implied_tier_met: false does not meet == true",
+         "Governed at least at the tier its risk assessment implies: no; the rule requires yes"),
+        ("risk.reassessment_overdue: false meets == false", "Risk assessment overdue: no (the rule requires no)"),
         # a rule that checks a figure exists: "> -inf" is no requirement a reader can take in
         ("monitoring.last_window.accuracy: 0.692 meets > -inf",
          "monitoring.last_window.accuracy is 0.692 (the rule requires only that it is a number: any value passes)"),

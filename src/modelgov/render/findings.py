@@ -73,7 +73,16 @@ _FIXED = {
     "version.age_days": "The version's age in days",
     "training.code_commit": "The training code commit",
     "training.artifact": "The model file",
+    "risk.severity": "The severity of the model's assessed risks",
+    "risk.implied_tier": "The risk tier the model's risk assessment implies",
+    "risk.implied_tier_met": "Governed at least at the tier its risk assessment implies",
+    "risk.assessed_by": "Who assessed the model's risks",
+    "risk.assessment_age_days": "The risk assessment's age in days",
+    "risk.reassessment_due_in_days": "Days until the risk assessment is due again",
+    "risk.reassessment_overdue": "Risk assessment overdue",
 }
+_YES_NO = {"true": "yes", "false": "no"}
+
 _OPERATORS = {
     ">=": "at least",
     ">": "more than",
@@ -177,6 +186,11 @@ def _clause(clause: str, labels: Labels) -> str:
     # a path without words of its own is still named, when "> -inf" would be all a reader sees
     if found and (words := evidence_words(found["path"], labels) or _any_number_path(found)):
         want = found["want"]
+        if found["op"] == "==" and want in _YES_NO and found["value"] in _YES_NO:  # a yes-or-no check
+            said, wanted = _YES_NO[found["value"]], _YES_NO[want]
+            if found["verdict"] == "meets":
+                return f"{words}: {said} (the rule requires {wanted})"
+            return f"{words}: {said}; the rule requires {wanted}"
         if (found["op"], want) in ANY_NUMBER:
             rule = "only that it is a number: any value passes"
         elif want == "''" and found["op"] == "!=":
