@@ -488,7 +488,7 @@ def test_gaps_between_groups_name_their_groups_and_equal_the_manifest(manifest, 
     runs = [run.model_copy(update={"fairness": fairness}), *version.evaluations[1:]]
     manifest, model, version = _with(manifest, model, version, evaluations=runs)
     expected = [
-        (run.id, result.feature, d, len(result.features) > 1) for run in version.evaluations for result in run.fairness
+        (run.id, result.feature, d, max(1, len(result.features))) for run in version.evaluations for result in run.fairness
         for d in result.disparities if d.value is not None
     ]  # fmt: skip
     assert expected
@@ -503,13 +503,13 @@ def test_gaps_between_groups_name_their_groups_and_equal_the_manifest(manifest, 
             k
             for k in by_slice
             if k[0] == disparity.name
-            and k[1].startswith(f"{quoted_name(run_id)}: {quoted_name(feature, intersection=joined)}, {how}")
+            and k[1].startswith(f"{quoted_name(run_id)}: {quoted_name(feature, parts=joined)}, {how}")
         ]
         assert float(by_slice[key]["value"]) == pytest.approx(disparity.value, rel=1e-5)
         assert float(toolkit_by_slice[key]["value"]) == pytest.approx(disparity.value, rel=1e-5)
         for group, rate in zip(disparity.groups, disparity.group_rates, strict=False):
             assert (
-                f"{group_slice(feature, group, intersection=joined)} ({rate:.3g})" in key[1]
+                f"{group_slice(feature, group, parts=joined)} ({rate:.3g})" in key[1]
             )  # the groups behind the gap, with their rates
         assert ("to all rows" in key[1]) is (disparity.method == "to_overall")
         if disparity.interval is not None and disparity.interval.low is not None:
@@ -770,14 +770,17 @@ def test_the_site_and_the_policies_quote_a_group_name_of_several_words() -> None
     from modelgov.render.shadow_views import groups_sentence
 
     forged = "F (10.0 %) and M"
-    assert quoted_name("F × 18-29", intersection=True) == "F × 18-29"
-    assert quoted_name("sex × age_band", intersection=True) == "sex × age_band"
+    assert quoted_name("F × 18-29", parts=2) == "F × 18-29"
+    assert quoted_name("sex × age_band", parts=2) == "sex × age_band"
+    # an intersection's group whose value holds " × " has another count of parts: quoted
+    assert (
+        quoted_name('"F × 18-29" × 30-44', parts=2).startswith('"')
+        and quoted_name("F × 18-29 × 30-44", parts=2)[0] == '"'
+    )
     # a plain feature's group spelt like an intersection does not read as one; modelgov's own group of
     # missing values is one word, alone and in an intersection
     assert quoted_name("north × south") == '"north × south"'
-    assert (
-        quoted_name("(missing)") == "(missing)" and quoted_name("F × (missing)", intersection=True) == "F × (missing)"
-    )
+    assert quoted_name("(missing)") == "(missing)" and quoted_name("F × (missing)", parts=2) == "F × (missing)"
     assert quoted_name('a "b" \\ c') == '"a \\"b\\" \\\\ c"'
     delta = DisparityDelta(
         name="demographic_parity_difference", label="Demographic parity difference", method="between_groups",
@@ -809,7 +812,7 @@ def test_the_readmes_group_table_says_what_each_rate_rests_on_and_marks_the_few(
             continue
         (group,) = [
             g for r in metric.run.fairness for g in r.groups
-            if group_slice(r.feature, g.group, intersection=len(r.features) > 1) == metric.slice
+            if group_slice(r.feature, g.group, parts=max(1, len(r.features))) == metric.slice
         ]  # fmt: skip
         expected = group.denominators.get(metric.name, group.count)
         few = group.small or metric.name in group.few

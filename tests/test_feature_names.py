@@ -100,3 +100,20 @@ def test_the_dossier_names_an_intersections_gaps_as_the_site_does() -> None:
     html = comparison_section(model, version.model_copy(update={"comparisons": comparisons}))
     assert f"<h4>Gaps by {text(page_name(['sex', 'age_band']))}</h4>" in html  # `_` written as an entity
     assert "sex+age" not in html
+
+
+def test_two_groups_whose_values_hold_the_intersection_sign_stay_two_groups() -> None:
+    """`sex="F × 18-29", age_band="30-44"` and `sex="F", age_band="18-29 × 30-44"` were both labelled
+    `F × 18-29 × 30-44`: two groups of people measured as one. A value holding ` × ` is now quoted in
+    the label, so the labels differ, and a value without it is labelled as before."""
+    import pandas as pd
+
+    from modelgov.analysis.fairness import combined_labels
+
+    frame = pd.DataFrame(
+        {"sex": ["F × 18-29", "F", "M", None], "age_band": ["30-44", "18-29 × 30-44", "30-44", "18-29"]}
+    )
+    labels = list(combined_labels(frame, ["sex", "age_band"]))
+    assert labels[0] == '"F × 18-29" × 30-44' and labels[1] == 'F × "18-29 × 30-44"'
+    assert labels[2] == "M × 30-44" and labels[3].endswith(" × 18-29")
+    assert len(set(labels)) == 4

@@ -701,7 +701,7 @@ def test_a_glob_whose_paths_multiply_through_links_ends_quickly_or_is_refused(
     text = _problems(root)
     assert time.perf_counter() - started < 30 and "no .json or .jsonl file matches" in text
 
-    monkeypatch.setattr(tables, "MAX_GLOB_FOLDERS", 1_000)
+    monkeypatch.setattr(tables, "MAX_GLOB_ENTRIES", 5_000)
     fan = _with_lineage(write_workspace(tmp_path / "fan"), f"lineage:\n  openlineage: 'd0/{deep}/e.jsonl'\n")
     for level in range(12):
         (fan / f"d{level}").mkdir()
@@ -709,8 +709,8 @@ def test_a_glob_whose_paths_multiply_through_links_ends_quickly_or_is_refused(
             (fan / f"d{level}" / name).symlink_to(f"../d{level + 1}", target_is_directory=True)
     (fan / "d12").mkdir()
     text = _problems(fan)
-    assert "lineage.openlineage:" in text and "reaches more than 1,000 folders" in text
-    with pytest.raises(tables.TableError, match="reaches more than 1,000 folders"):
+    assert "lineage.openlineage:" in text and "reaches more than 5,000 paths" in text
+    with pytest.raises(tables.TableError, match="reaches more than 5,000 paths"):
         tables.expand_table_paths(fan, f"d0/{deep}/x.csv")
 
 
@@ -743,3 +743,25 @@ def test_a_trailing_double_star_names_every_event_file_below(tmp_path: Path) -> 
     (root / "lineage" / "a.jsonl").write_text(good + "\n", encoding="utf-8")
     (root / "lineage" / "sub" / "b.json").write_text(good, encoding="utf-8")
     assert load_workspace(root).lineage.openlineage_files == ("lineage/a.jsonl", "lineage/sub/b.json")
+
+
+def test_links_that_fan_out_to_many_matches_are_refused_before_memory_runs_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hundred links to one folder, a hundred in it to the next, a thousand files there: `*/*/*.jsonl`
+    read ten thousand folders but matched ten million paths, and the build ran out of memory. The
+    limit counts every entry the glob looks at, matches included."""
+    import modelgov.sources.tables as tables
+
+    monkeypatch.setattr(tables, "MAX_GLOB_ENTRIES", 5_000)
+    root = tmp_path / "ws"
+    for name in ("top", "D1", "D2"):
+        (root / name).mkdir(parents=True)
+    for i in range(20):
+        (root / "top" / f"l{i}").symlink_to("../D1", target_is_directory=True)
+        (root / "D1" / f"l{i}").symlink_to("../D2", target_is_directory=True)
+    for i in range(50):
+        (root / "D2" / f"e{i}.jsonl").write_text("{}\n")
+    with pytest.raises(tables.GlobTooBroad, match="reaches more than 5,000 paths"):
+        tables.bounded_glob(root, "top/*/*/*.jsonl")  # 20 × 20 × 50 = 20,000 matches
+    assert len(tables.bounded_glob(root, "top/l1/l1/*.jsonl")) == 50

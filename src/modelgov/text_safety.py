@@ -187,18 +187,19 @@ _MISSING = "(missing)"
 _ONE_WORD = re.compile(r"[\w.+\-/]+")
 
 
-def quoted_name(name: str, *, intersection: bool = False) -> str:
+def quoted_name(name: str, *, parts: int = 1) -> str:
     """A workspace's name (a feature, a group) as modelgov's own sentence quotes it: as it is when it
     is one word, in double quotes (JSON's escapes for a quote or a backslash in it) otherwise.
 
     Text such as ``1 group left out: sex=F (3 rows)`` is modelgov's statement; a group named
     ``F (0.5) and sex=M`` written bare in it reads as two groups and a figure that are not there.
-    An intersection's name (``F × 18-29``, ``sex × age_band``; ``intersection``) is one word a part:
-    modelgov joins the parts with `` × ``, and a plain feature's group of that spelling is quoted, so
-    it does not read as an intersection. The group modelgov names for missing values, ``(missing)``,
+    An intersection's name of ``parts`` parts (``F × 18-29``, ``sex × age_band``: 2) is one word a
+    part: modelgov joins the parts with `` × ``. A name with another count of parts is quoted, so a
+    plain feature's group of that spelling does not read as an intersection, nor an intersection's
+    group whose value holds `` × `` as another combination. The group modelgov names for missing values, ``(missing)``,
     is one word. Hidden characters are for :func:`visible` to show afterwards."""
-    parts = name.split(INTERSECTION) if intersection else [name]
-    if all(_ONE_WORD.fullmatch(part) or part == _MISSING for part in parts):
+    pieces = name.split(INTERSECTION) if parts > 1 else [name]
+    if len(pieces) == parts and all(_ONE_WORD.fullmatch(piece) or piece == _MISSING for piece in pieces):
         return name
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -97,12 +97,22 @@ def group_labels(values: pd.Series) -> pd.Series:
 
 
 def combined_labels(frame: pd.DataFrame, features: list[str]) -> pd.Series:
-    """One label per row for an intersection, e.g. ``F × 30-44`` (missing parts stay visible)."""
-    parts = [group_labels(frame[feature].reset_index(drop=True)) for feature in features]
+    """One label per row for an intersection, e.g. ``F × 30-44`` (missing parts stay visible). A value
+    that itself holds `` × `` is quoted (``"F × 18-29" × 30-44``): joined bare, it and the value beside
+    it could spell another pair's label, and two groups of people would be measured as one."""
+    parts = [_unambiguous(group_labels(frame[feature].reset_index(drop=True))) for feature in features]
     combined = parts[0]
     for part in parts[1:]:
         combined = combined + INTERSECTION + part
     return combined.rename(page_name(features))
+
+
+def _unambiguous(labels: pd.Series) -> pd.Series:
+    joined = labels.str.contains(INTERSECTION, regex=False)
+    if not joined.any():
+        return labels
+    quoted = '"' + labels.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False) + '"'
+    return labels.where(~joined, quoted)
 
 
 def fairness_by_group(

@@ -11,14 +11,15 @@ from modelgov.text_safety import quoted_name, visible
 __all__ = ["Gap", "HeadlineMetric", "gaps", "group_slice", "headline_metrics", "pick_versions", "unwritten"]
 
 
-def group_slice(feature: str, group: str, *, intersection: bool = False) -> str:
+def group_slice(feature: str, group: str, *, parts: int = 1) -> str:
     """``sex=F``; ``sex="F (0.5) and sex=M"`` when a name is more than one word (:func:`quoted_name`);
     ``sex × age_band=F × 18-29`` for an intersection."""
-    return f"{quoted_name(feature, intersection=intersection)}={quoted_name(group, intersection=intersection)}"
+    return f"{quoted_name(feature, parts=parts)}={quoted_name(group, parts=parts)}"
 
 
-def _is_intersection(result: m.FairnessResult) -> bool:
-    return len(result.features) > 1
+def _parts(result: m.FairnessResult) -> int:
+    """How many features a result's groups combine: 1, or an intersection's count."""
+    return max(1, len(result.features))
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def headline_metrics(version: m.ModelVersion, *, groups: bool = True) -> list[He
                         HeadlineMetric(
                             run, name, result.metric_labels.get(name, name), float(value),
                             interval.low if interval else None, interval.high if interval else None,
-                            interval.level if interval else None, slice=group_slice(result.feature, group.group, intersection=_is_intersection(result)),
+                            interval.level if interval else None, slice=group_slice(result.feature, group.group, parts=_parts(result)),
                             rests_on=group.denominators.get(name, group.count),
                             few=group.small or name in group.few, min_group_size=result.min_group_size,
                         )
@@ -94,24 +95,24 @@ class Gap:
     high: float | None
     level: float | None
     between: str  # the groups behind it with their rates, e.g. "between sex=F (0.12) and sex=M (0.22)"
-    intersection: bool = False  # the feature is an intersection (sex × age_band)
+    parts: int = 1  # the features its groups combine: 2 for an intersection sex × age_band
 
     @property
     def scope(self) -> str:
         return visible(
-            f"{quoted_name(self.run.id)}: {quoted_name(self.feature, intersection=self.intersection)}, {self.between}",
+            f"{quoted_name(self.run.id)}: {quoted_name(self.feature, parts=self.parts)}, {self.between}",
             keep="",
         )
 
 
-def _between(feature: str, disparity: m.Disparity, intersection: bool) -> str:
+def _between(feature: str, disparity: m.Disparity, parts: int) -> str:
     """The groups behind a disparity with their rates, and the groups left out of it and why."""
     groups, rates = disparity.groups, disparity.group_rates
 
     def rate(i: int) -> str:
         return f" ({rates[i]:.3g})" if i < len(rates) else ""
 
-    shown = [f"{group_slice(feature, group, intersection=intersection)}{rate(i)}" for i, group in enumerate(groups)]
+    shown = [f"{group_slice(feature, group, parts=parts)}{rate(i)}" for i, group in enumerate(groups)]
     if disparity.method == "to_overall":
         said = (
             f"of {shown[0]} to all rows{rate(len(groups))}"
@@ -123,7 +124,7 @@ def _between(feature: str, disparity: m.Disparity, intersection: bool) -> str:
     if disparity.rate_label:
         said += f", by {disparity.rate_label}"
     if disparity.excluded:
-        left = [f"{group_slice(feature, e.group, intersection=intersection)} ({e.reason})" for e in disparity.excluded]
+        left = [f"{group_slice(feature, e.group, parts=parts)} ({e.reason})" for e in disparity.excluded]
         said += f"; {len(left):,} group(s) left out: {named(left)}"
     return said
 
@@ -142,7 +143,7 @@ def gaps(version: m.ModelVersion) -> list[Gap]:
                         run, result.feature, disparity.name, disparity.label, float(disparity.value),
                         interval.low if interval else None, interval.high if interval else None,
                         interval.level if interval else None,
-                        _between(result.feature, disparity, _is_intersection(result)), _is_intersection(result),
+                        _between(result.feature, disparity, _parts(result)), _parts(result),
                     )
                 )  # fmt: skip
     return found

@@ -96,15 +96,15 @@ def comparison_evidence(
                     put(f"{base}.{delta.name}.distance{end}", value, page, detail)
         for feature in comparison.fairness:
             key = policy_key(feature.feature)
-            joined = "+" in feature.feature  # an intersection: its groups are parts joined by " × "
+            parts = feature.feature.count("+") + 1  # an intersection (a+b): its groups are parts joined by " × "
             for item in feature.disparities:
                 where = "" if item.method == "between_groups" else ".to_overall"
                 detail = (
-                    f"{item.label}: {_pair(item.this, item.other, other)}{_behind(item, joined)}, on the paired rows"
+                    f"{item.label}: {_pair(item.this, item.other, other)}{_behind(item, parts)}, on the paired rows"
                 )
                 _change(put, f"{base}.fairness.{key}{where}.{item.name}", item.delta, item.interval, page, detail)
             for group in feature.groups:
-                named = quoted_name(group.group, intersection=joined)
+                named = quoted_name(group.group, parts=parts)
                 detail = (
                     f"{named}, {group.rate}: {_pair(group.this, group.other, other)}, on {group.count:,} paired rows"
                 )
@@ -126,11 +126,11 @@ def _pair(this: float | None, other: float | None, other_version: str) -> str:
     return f"{shown(this)} in this version, {shown(other)} in {other_version}"
 
 
-def _behind(item: manifest.DisparityDelta, joined: bool = False) -> str:
+def _behind(item: manifest.DisparityDelta, parts: int = 1) -> str:
     """The groups behind each value, when they changed: the gap is now between other groups."""
 
     def named(group: str) -> str:
-        return quoted_name(group, intersection=joined)
+        return quoted_name(group, parts=parts)
 
     now = " and ".join(map(named, item.this_groups))
     if not item.this_groups or set(item.this_groups) == set(item.other_groups):

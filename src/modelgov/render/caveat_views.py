@@ -206,19 +206,19 @@ def _small_group_caveats(version: m.ModelVersion) -> list[Caveat]:
     found = []
     for run in version.evaluations:
         for result in run.fairness:
-            joined = len(result.features) > 1  # an intersection: its names are parts joined by " × "
+            parts = max(1, len(result.features))  # an intersection's names are parts joined by " × "
             small = [
-                f"{quoted_name(g.group, intersection=joined)} ({g.count:,} rows)"
+                f"{quoted_name(g.group, parts=parts)} ({g.count:,} rows)"
                 for g in result.groups
                 if g.small and not g.absent
             ]
-            absent = [quoted_name(g.group, intersection=joined) for g in result.groups if g.absent]
+            absent = [quoted_name(g.group, parts=parts) for g in result.groups if g.absent]
             for groups, what in (
                 (small, f"with fewer than {result.min_group_size:,} rows, whose figures are unreliable"),
                 (absent, "the card expects are not in the data, so nothing is measured for them"),
             ):
                 if groups:
-                    said = f"Evaluation {quoted_name(run.id)}, {quoted_name(result.feature, intersection=joined)}: {len(groups):,} group(s) {what}: {named(groups)}."
+                    said = f"Evaluation {quoted_name(run.id)}, {quoted_name(result.feature, parts=parts)}: {len(groups):,} group(s) {what}: {named(groups)}."
                     found.append(Caveat("small-groups", False, said))
     return found
 

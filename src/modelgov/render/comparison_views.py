@@ -82,11 +82,11 @@ def fairness_changes(comparison: Comparison) -> list[FeatureChanges]:
     return out
 
 
-def behind_text(item: DisparityDelta, other_version: str, joined: bool = False) -> str:
-    """The groups behind each version's value, in words; the change of groups is named. ``joined``:
-    the feature is an intersection, whose groups are parts joined by " × "."""
-    now = " and ".join(quoted_name(group, intersection=joined) for group in item.this_groups)
-    before = " and ".join(quoted_name(group, intersection=joined) for group in item.other_groups)
+def behind_text(item: DisparityDelta, other_version: str, parts: int = 1) -> str:
+    """The groups behind each version's value, in words; the change of groups is named. ``parts``:
+    the features the groups combine (an intersection's groups are parts joined by " × ")."""
+    now = " and ".join(quoted_name(group, parts=parts) for group in item.this_groups)
+    before = " and ".join(quoted_name(group, parts=parts) for group in item.other_groups)
     if not now and not before:
         return "—"
     if set(item.this_groups) == set(item.other_groups):

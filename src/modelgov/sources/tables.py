@@ -469,19 +469,21 @@ def is_uri(text: str) -> bool:
     return bool(_URI.match(text))
 
 
-#: The most folders one workspace glob may read. pathlib's glob follows links to folders, so two links
-#: back up the tree (``a -> .``, ``b -> .``) doubled the folders ``*/*/…/x`` reads at every level, whether
-#: or not anything matched; a glob that would read more is refused, naming it.
-MAX_GLOB_FOLDERS = 100_000
+#: The most folder entries one workspace glob may look at (each folder it lists counts one, and one per
+#: entry in it). pathlib's glob follows links to folders, so two links back up the tree (``a -> .``,
+#: ``b -> .``) doubled the folders ``*/*/…/x`` reads at every level, whether or not anything matched,
+#: and links that fan out without a loop (a hundred links to one folder, a hundred in it to the next)
+#: multiply the paths it matches; a glob that would look at more is refused, naming it.
+MAX_GLOB_ENTRIES = 2_000_000
 
 
 class GlobTooBroad(Exception):
-    """A workspace glob would read more than :data:`MAX_GLOB_FOLDERS` folders."""
+    """A workspace glob would look at more than :data:`MAX_GLOB_ENTRIES` folder entries."""
 
     def __init__(self, pattern: str):
         super().__init__(
-            f"{pattern!r} reaches more than {MAX_GLOB_FOLDERS:,} folders (links to folders that lead back up the "
-            "tree?); name the files more narrowly"
+            f"{pattern!r} reaches more than {MAX_GLOB_ENTRIES:,} paths (links to folders that lead back up the "
+            "tree, or fan out?); name the files more narrowly"
         )
 
 
@@ -489,7 +491,7 @@ def bounded_glob(root: Path, pattern: str) -> list[Path]:
     """The paths under ``root`` that ``pattern`` matches, as ``root.glob(pattern)`` finds them (``*``,
     ``?`` and ``[…]`` within a name, hidden names included; ``**`` for any depth of folders, not through
     links), except that a link to a folder the walk is already inside (``a -> .``) is not followed
-    again, and that reading more than :data:`MAX_GLOB_FOLDERS` folders is :class:`GlobTooBroad`. An
+    again, and that looking at more than :data:`MAX_GLOB_ENTRIES` entries is :class:`GlobTooBroad`. An
     invalid pattern is a ``ValueError``, an absolute one ``NotImplementedError``, as pathlib's."""
     if pattern.startswith("/"):
         raise NotImplementedError("Non-relative patterns are unsupported")
@@ -499,17 +501,22 @@ def bounded_glob(root: Path, pattern: str) -> list[Path]:
     if any("**" in part and part != "**" for part in parts):
         raise ValueError("Invalid pattern: '**' can only be an entire path component")
     found: list[Path] = []
-    budget = [MAX_GLOB_FOLDERS]
+    budget = [MAX_GLOB_ENTRIES]
 
-    def entries(folder: Path) -> list[os.DirEntry[str]]:
-        budget[0] -= 1
+    def spend(count: int) -> None:
+        budget[0] -= count
         if budget[0] < 0:
             raise GlobTooBroad(pattern)
+
+    def entries(folder: Path) -> list[os.DirEntry[str]]:
+        spend(1)
         try:
             with os.scandir(folder) as listing:
-                return sorted(listing, key=lambda entry: entry.name)
+                listed = sorted(listing, key=lambda entry: entry.name)
         except OSError:
             return []
+        spend(len(listed))
+        return listed
 
     def real(path: Path) -> str:
         return os.path.realpath(path)
@@ -527,6 +534,7 @@ def bounded_glob(root: Path, pattern: str) -> list[Path]:
                     walk(child, index, inside | {real(child)})
             return
         if not any(char in part for char in "*?["):
+            spend(1)
             child = folder / part
             if last:
                 if os.path.lexists(child):
