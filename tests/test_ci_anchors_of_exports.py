@@ -110,3 +110,25 @@ def test_a_saved_manifest_refuses_the_options_it_cannot_honour(demo_build, tmp_p
         main(["export", str(saved), "-o", str(tmp_path / "cards"), "--format", "mct", "--refuse-workspace-code"]) == 0
     )
     assert main(["export", str(saved), "-o", str(tmp_path / "cards"), "--format", "mct"]) == 0
+
+
+def test_a_saved_manifest_governed_without_the_ci_environments_anchors_is_refused(
+    demo_build, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The CI sets its anchors as variables for every command. A saved manifest governed without them
+    (the demo counts unsigned decisions and checks signatures against its own file) is refused by
+    `export`, naming each, instead of stating the verdicts the gate would not."""
+    saved = demo_build.site / "manifest.json"
+    for name in ("MODELGOV_REQUIRE_SIGNATURES", "MODELGOV_REQUIRE_PACKS", "MODELGOV_ALLOWED_SIGNERS"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["export", str(saved), "-o", str(tmp_path / "a"), "--format", "mct"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("MODELGOV_REQUIRE_SIGNATURES", "1")
+    monkeypatch.setenv("MODELGOV_REQUIRE_PACKS", "baseline,nist-ai-rmf")
+    monkeypatch.setenv("MODELGOV_ALLOWED_SIGNERS", str(tmp_path / "ci_signers"))
+    assert main(["export", str(saved), "-o", str(tmp_path / "b"), "--format", "mct"]) == 2
+    said = capsys.readouterr().err
+    assert "MODELGOV_REQUIRE_SIGNATURES is set" in said and "MODELGOV_REQUIRE_PACKS pins nist-ai-rmf" in said
+    assert "baseline," not in said  # the demo applies baseline
+    assert "MODELGOV_ALLOWED_SIGNERS is set, but its signatures were checked against the workspace's own file" in said
+    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())

@@ -23,7 +23,7 @@ from modelgov.cache_prune import prune_unused
 from modelgov.errors import BuildError, ModelgovError, OutputPathError
 from modelgov.site_versions import VERSIONS_MARKER, check_versions_root, git_version, record_version, validate_name
 from modelgov.workspace.load import load_workspace
-from modelgov.workspace.refusals import Refusals
+from modelgov.workspace.refusals import REQUIRE_PACKS_ENV, Refusals
 
 #: Written into every site modelgov builds: only a folder holding it is ever replaced. A copied
 #: manifest.json alone does not count, so a folder of someone's files is never deleted.
@@ -80,7 +80,34 @@ def manifest_from(
             f"{source}: {' and '.join(given)} apply to a workspace; a saved manifest holds the verdicts of the build "
             "that wrote it (pass them to that build, or give the workspace instead)"
         )
-    return manifest.read(source)
+    saved = manifest.read(source)
+    if unmet := _anchors_the_manifest_lacks(saved):
+        raise ModelgovError(
+            f"{source}: the CI's environment asks for what this manifest was not governed under: "
+            + "; ".join(unmet)
+            + " (build it again under them, or give the workspace instead)"
+        )
+    return saved
+
+
+def _anchors_the_manifest_lacks(saved: manifest.Manifest) -> list[str]:
+    """What the environment's trust anchors ask that a saved manifest's verdicts were not made under:
+    the CI sets them for every command, and an export or a dossier of a manifest governed without them
+    would state verdicts its gate would not (the options are refused outright, above)."""
+    from modelgov.decisions.signers import ENV_VAR, REQUIRE_ENV, signatures_required
+
+    unmet = []
+    governance = saved.governance
+    if signatures_required() and (governance is None or not governance.signatures_required):
+        unmet.append(f"{REQUIRE_ENV} is set, but its decisions were counted signed or not")
+    pinned = Refusals().with_environment().packs
+    listed = {policy.id for policy in governance.policies} if governance is not None else set()
+    if missing := [pack for pack in pinned if pack not in listed]:
+        unmet.append(f"{REQUIRE_PACKS_ENV} pins {', '.join(missing)}, which it does not apply")
+    signers = saved.audit.signers if saved.audit is not None else None
+    if os.environ.get(ENV_VAR) and signers is not None and signers.origin != "external":
+        unmet.append(f"{ENV_VAR} is set, but its signatures were checked against the workspace's own file")
+    return unmet
 
 
 @long_lived.for_the_build()
