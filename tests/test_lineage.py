@@ -765,3 +765,27 @@ def test_links_that_fan_out_to_many_matches_are_refused_before_memory_runs_out(
     with pytest.raises(tables.GlobTooBroad, match="reaches more than 5,000 paths"):
         tables.bounded_glob(root, "top/*/*/*.jsonl")  # 20 × 20 × 50 = 20,000 matches
     assert len(tables.bounded_glob(root, "top/l1/l1/*.jsonl")) == 50
+
+
+def test_a_glob_walks_folders_nested_deeper_than_pythons_recursion_limit(tmp_path: Path) -> None:
+    """A pull request can commit folders nested 1,200 deep: a recursive walk of `**` raised
+    RecursionError (an internal error); the walk keeps its own stack and finds the file."""
+    import sys
+
+    from modelgov.sources.tables import bounded_glob, expand_table_paths
+
+    depth = sys.getrecursionlimit() + 200
+    deep = tmp_path
+    for _ in range(depth):  # one level at a time: pathlib's own mkdir(parents=True) recurses
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "x.csv").write_text("a\n1\n")
+    try:
+        (found,) = bounded_glob(tmp_path, "**/x.csv")
+        assert found == deep / "x.csv"
+        assert expand_table_paths(tmp_path, "d/**/*.csv") == [(deep / "x.csv").relative_to(tmp_path).as_posix()]
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses too: remove the folders from the deepest up
+        (deep / "x.csv").unlink()
+        while deep != tmp_path:
+            deep.rmdir()
+            deep = deep.parent

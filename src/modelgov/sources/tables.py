@@ -518,40 +518,45 @@ def bounded_glob(root: Path, pattern: str) -> list[Path]:
         spend(len(listed))
         return listed
 
-    def real(path: Path) -> str:
-        return os.path.realpath(path)
+    # a stack, not recursion: a pull request can nest folders deeper than Python's recursion limit.
+    # Each item carries its folder's real path, so that only a link costs a realpath (which reads every
+    # part of the path: done for every folder, a deep tree took time growing with its depth squared).
+    root_real = os.path.realpath(root)
+    stack: list[tuple[Path, str, int, frozenset[str]]] = [(root, root_real, 0, frozenset({root_real}))]
 
-    def walk(folder: Path, index: int, inside: frozenset[str]) -> None:
+    def descend(folder: Path, real: str, name: str, link: bool, index: int, inside: frozenset[str]) -> None:
+        """Walk into ``folder/name`` unless it is (a link to) a folder the walk is already inside: a loop."""
+        child = folder / name
+        child_real = os.path.realpath(child) if link else os.path.join(real, name)
+        if child_real not in inside:
+            stack.append((child, child_real, index, inside | {child_real}))
+
+    while stack:
+        folder, real, index, inside = stack.pop()
         part, last = parts[index], index == len(parts) - 1
         if part == "**":
             if last:  # as pathlib: a trailing ** names the folders
                 found.append(folder)
             else:
-                walk(folder, index + 1, inside)
+                stack.append((folder, real, index + 1, inside))
             for entry in entries(folder):
-                if entry.is_dir(follow_symlinks=False):
-                    child = folder / entry.name
-                    walk(child, index, inside | {real(child)})
-            return
-        if not any(char in part for char in "*?["):
+                if entry.is_dir(follow_symlinks=False):  # ** never goes through a link
+                    descend(folder, real, entry.name, False, index, inside)
+        elif not any(char in part for char in "*?["):
             spend(1)
             child = folder / part
             if last:
                 if os.path.lexists(child):
                     found.append(child)
-            elif child.is_dir() and real(child) not in inside:
-                walk(child, index + 1, inside | {real(child)})
-            return
-        for entry in entries(folder):
-            if not fnmatch.fnmatchcase(entry.name, part):
-                continue
-            child = folder / entry.name
-            if last:
-                found.append(child)
-            elif entry.is_dir() and real(child) not in inside:  # a link to a folder we are in is a loop
-                walk(child, index + 1, inside | {real(child)})
-
-    walk(root, 0, frozenset({real(root)}))
+            elif child.is_dir():
+                descend(folder, real, part, child.is_symlink() or part == "..", index + 1, inside)
+        else:
+            for entry in entries(folder):
+                if fnmatch.fnmatchcase(entry.name, part):
+                    if last:
+                        found.append(folder / entry.name)
+                    elif entry.is_dir():
+                        descend(folder, real, entry.name, entry.is_symlink(), index + 1, inside)
     return list(dict.fromkeys(found))
 
 
