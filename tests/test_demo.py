@@ -376,6 +376,19 @@ def test_credit_selection_rate_differs_between_sexes(workspace: Path) -> None:
             assert "sex" not in version.training.params and all("sex" not in e.features for e in version.evaluations)
 
 
+def test_the_credit_cards_ethics_text_quotes_each_versions_own_rates(workspace: Path) -> None:
+    """The card is the model's, read on every version's page: each referral rate it quotes names its
+    version and is that version's rate on the shared holdout (2.0's page once showed only 1.1's)."""
+    text = " ".join(card(workspace, "credit-default").ethical_considerations.split())
+    for version, lead in (("1.1", "version 1.1 refers"), ("2.0", "candidate 2.0 refers")):
+        table = pd.read_parquet(workspace / f"data/credit-default/evaluations/{version}-holdout-2026.parquet")
+        rates = table.groupby("sex")["prediction"].mean()
+        ratio = rates.min() / rates.max()
+        quoted = f"{lead} {rates['F']:.1%} of women and {rates['M']:.1%} of men"
+        assert quoted in text, quoted
+        assert f"ratio {ratio:.2f}" in text[text.index(quoted) :]
+
+
 def test_credit_challenger_is_evaluated_on_the_champions_holdout(workspace: Path) -> None:
     champion = Version.model_validate(load(workspace, f"{CREDIT}/1.1/version.yml"))
     challenger = Version.model_validate(load(workspace, f"{CREDIT}/2.0/version.yml"))

@@ -338,7 +338,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         for eval_id, dataset_id, _ in _EVALUATIONS[version][:1]
     }
     lineage.write_credit_records(writer, MODEL_ID, _RELEASES, holdouts, dataset_files)
-    rates = _rates_by_sex(tables[("1.1", "holdout-2026")])
+    rates = {version: _rates_by_sex(tables[(version, "holdout-2026")]) for version in ("1.1", "2.0")}
     writer.yaml(
         f"models/{MODEL_ID}/model.yml",
         {

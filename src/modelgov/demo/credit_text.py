@@ -158,12 +158,15 @@ def datasheet(dataset_id: str) -> Sheet:
     )
 
 
-def card(rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
-    """``model.yml``. ``rates`` holds version 1.1's selection and observed default rates by sex on
-    ``credit-holdout-2026``, so the disparity is quoted from the data the site shows; ``drift_week``
+def card(rates: dict[str, dict[str, dict[str, float]]], drift_week: int) -> dict[str, Any]:
+    """``model.yml``. ``rates`` holds, for versions 1.1 and 2.0, the selection and observed default
+    rates by sex on ``credit-holdout-2026``, so the disparity is quoted from the data the site shows
+    (the card is the model's, shared by its versions, so each figure names its version); ``drift_week``
     is the monitoring week the downturn starts."""
-    sel, obs = rates["selection"], rates["default"]
+    sel, obs = rates["1.1"]["selection"], rates["1.1"]["default"]
     ratio = min(sel.values()) / max(sel.values())
+    candidate = rates["2.0"]["selection"]
+    candidate_ratio = min(candidate.values()) / max(candidate.values())
     drift_date = week_start(drift_week)
     last = week_start(MONITORING_WEEKS)
     return {
@@ -239,7 +242,10 @@ def card(rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
             Although sex is not an input, the model refers women more often than men. On
             `credit-holdout-2026` version 1.1 refers {sel["F"]:.1%} of women and {sel["M"]:.1%} of
             men (selection-rate ratio {ratio:.2f}, below the four-fifths rule of thumb), while the
-            observed default rates are {obs["F"]:.1%} and {obs["M"]:.1%}. The gap follows from lower
+            observed default rates are {obs["F"]:.1%} and {obs["M"]:.1%}. On the same rows the
+            candidate 2.0 refers {candidate["F"]:.1%} of women and {candidate["M"]:.1%} of men
+            (ratio {candidate_ratio:.2f}); each version's fairness page has its own figures with
+            their intervals. The gap follows from lower
             declared incomes and higher debt ratios among women in this book — a structural pay gap
             that the model reproduces rather than creates — so it is monitored, not corrected by
             using sex in the model. Model Risk made a quarterly review of this gap a condition of
