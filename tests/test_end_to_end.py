@@ -7,6 +7,7 @@ rebuilds, and a failed build that leaves the previous site untouched.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import json
@@ -33,6 +34,7 @@ from modelgov.build import build_site
 from modelgov.cli import main
 from modelgov.demo.policies import AS_OF
 from modelgov.errors import BuildError
+from modelgov.policy.evidence_index import evidence_index
 from shared_builds import DEMO_EPOCH, DemoBuild
 
 pytestmark = pytest.mark.slow
@@ -645,7 +647,7 @@ def test_a_dataset_used_by_two_versions_lists_them_as_two_items(demo: tuple[Path
     assert "evaluation- " not in html.unescape(re.sub(r"<[^>]+>", "", used))
 
 
-def test_the_diabetes_pages_show_which_way_the_model_errs_and_say_what_is_not_measured(
+def test_the_diabetes_pages_show_which_way_the_model_errs_and_its_groups_errors_in_production(
     demo: tuple[Path, Path],
 ) -> None:
     """The diabetes card names harm from under-prediction: its monitoring charts and tabulates the mean
@@ -667,7 +669,25 @@ def test_the_diabetes_pages_show_which_way_the_model_errs_and_say_what_is_not_me
     (realized,) = [m for m in last.performance if m.name == "mean_error"]
     assert realized.value < -10  # the drift's under-prediction, shown with its sign
     assert f"Mean error (prediction − actual) {realized.value:.3f}" in text
-    assert "Fairness in production ¶ Not measured for this model." in text
+    # a regression model's groups are measured again in production where outcomes arrived
+    assert "Not measured for this" not in text
+    (by_age,) = [f for f in version.drift.fairness if f.feature == "age_band"]
+    latest = next(w.realized for w in reversed(by_age.windows) if w.realized is not None)
+    (gap,) = latest.disparities
+    assert gap.name == "mae_difference" and gap.value is not None and len(gap.groups) == 2
+    assert f"{gap.groups[0]}'s mean absolute error ({gap.group_rates[0]:.3f}) is {gap.value:.3f} above" in text
+    assert "| 18-29" not in text and "Records with outcomes Mean actual Mean predicted Mean absolute error" in text
+    young = next(g for g in latest.groups if g.group == "18-29")
+    assert young.small and "18-29" in [e.group for e in gap.excluded]  # too few, left out and said so
+    below = {g.group: g.metrics["mean_label"] - g.metrics["mean_prediction"] for g in latest.groups}
+    furthest = max(below, key=below.get)
+    assert (
+        f"The model predicts furthest below the actual values for {furthest} : its mean prediction is "
+        f"{below[furthest]:.3f} under its mean actual value"
+    ) in text
+    evidence = evidence_index(built.model("diabetes-progression"), version, dt.date(2026, 12, 1))
+    found = evidence["production_fairness.age_band.mae_difference"]
+    assert found.value == gap.value and "realized" in found.detail and gap.groups[0] in found.detail
     card = " ".join(
         re.sub(
             r"<[^>]+>", " ", html.unescape((site / "models/diabetes-progression/1.0/index.html").read_text())

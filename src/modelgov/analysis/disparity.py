@@ -78,6 +78,13 @@ DISPARITIES = {
 }
 METHODS = ("between_groups", "to_overall")
 
+#: A worst-case gap (the largest of several, or |a − b|) is biased away from 0 in resamples when
+#: the groups are close, so its percentile interval can miss the value: the summary then says so.
+GAP_INTERVAL_NOTE = (
+    "the interval leaves out the value: when the groups are close, the largest gap in a resample "
+    "is larger than in the data; compare the groups' own intervals instead"
+)
+
 
 #: rate → what its denominator counts, in a reader's words.
 DENOMINATOR_WORDS = {
@@ -108,6 +115,9 @@ class GroupStatistics:
     denominators: list[dict[str, int]] = field(default_factory=list)
     few: list[list[str]] = field(default_factory=list)
     comparisons: list[GroupComparison] = field(default_factory=list)
+    #: a regression's per-resample group values (resamples × (groups + 1), the last column all rows),
+    #: for a summary drawn from the same resamples (:mod:`modelgov.monitoring.production_fairness_regression`)
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -391,10 +401,7 @@ def _summaries(
             elif interval is not None and interval.low is not None and not interval.low <= value <= interval.high:
                 # a worst-case gap (the largest of several, or |a − b|) is biased away from 0 in
                 # resamples when the groups are close: the percentile interval can miss the value
-                note = (
-                    "the interval leaves out the value: when the groups are close, the largest gap in a resample "
-                    "is larger than in the data; compare the groups' own intervals instead"
-                )
+                note = GAP_INTERVAL_NOTE
             out.append(
                 Disparity(
                     name=name,
@@ -444,7 +451,7 @@ def regression_statistics(
         collected["mae"].append(safe_divide(sums(np.abs(error), draws), size))
         collected["rmse"].append(np.sqrt(safe_divide(sums(error**2, draws), size)))
     for key, parts in collected.items():
-        values = np.concatenate(parts)
+        values = stats.samples[key] = np.concatenate(parts)
         for index in range(groups):
             stats.group_intervals[index][key] = percentile_interval(values[:, index], resampling, ROW_METHOD)
         stats.overall_intervals[key] = percentile_interval(values[:, groups], resampling, ROW_METHOD)

@@ -34,6 +34,7 @@ from modelgov import manifest
 from modelgov.analysis import disparity
 from modelgov.analysis.fairness import _group_order, group_labels
 from modelgov.analysis.resampling import Resampling
+from modelgov.monitoring import production_fairness_regression as regression
 from modelgov.monitoring.estimated import Estimator
 from modelgov.monitoring.estimation import estimate_cells
 from modelgov.monitoring.group_scan import (
@@ -76,6 +77,8 @@ class Settings:
     exclude_small_groups: bool
     resampling: Resampling
     positive_label: object
+    #: a regression model: each group's errors where outcomes arrived (:mod:`.production_fairness_regression`)
+    regression: bool = False
 
 
 @dataclass
@@ -88,6 +91,9 @@ class Collector:
     absent: list[str]  # … and those it lacks
     estimator: Estimator | None
     realized: dict[tuple, list[dict[str, tuple[list[str], np.ndarray]]]] = field(default_factory=dict)
+    #: a regression model's windows in order: (start, end, scored records, feature → its snapshot)
+    errors: list[tuple] = field(default_factory=list)
+    too_many: set[str] = field(default_factory=set)  # features with more than MAX_GROUPS values in a window
 
     @property
     def outcome_columns(self) -> list[str]:
@@ -97,6 +103,9 @@ class Collector:
     def add_outcomes(self, window: OutcomeWindow) -> None:
         """The realized (group × TP, FP, FN, TN) counts of one window's labelled records, computed
         from the labels and predictions as the evaluation reads them (1 = the positive label)."""
+        if self.settings.regression:
+            self._add_errors(window)
+            return
         per_feature: dict[str, tuple[list[str], np.ndarray]] = {}
         if len(window.labels) and window.predictions is not None:
             label_present, y = _positive(_series(window.labels), self.settings.positive_label)
@@ -117,6 +126,26 @@ class Collector:
                 per_feature[feature] = (ordered, cells)
         self.realized.setdefault((window.start, window.end), []).append(per_feature)
 
+    def _add_errors(self, window: OutcomeWindow) -> None:
+        """A regression model's window: each feature's group errors on its labelled records, computed
+        now so that only the figures are kept, never the rows."""
+        s = self.settings
+        rules = disparity.SummaryRules(min_size=s.min_group_size, exclude_small=s.exclude_small_groups)
+        per_feature: dict[str, manifest.FairnessSnapshot | None] = {}
+        if len(window.labels) and window.predictions is not None:
+            for feature in self.present:
+                values = window.groups.get(feature)
+                if values is None:
+                    continue
+                names = group_labels(_series(values)).to_numpy()
+                if len(set(names)) > MAX_GROUPS:
+                    self.too_many.add(feature)
+                    continue
+                per_feature[feature] = regression.snapshot(
+                    names, window.labels, window.predictions, rules, s.resampling
+                )
+        self.errors.append((window.start, window.end, window.rows, per_feature))
+
     def finish(self, windows: list[GroupWindow]) -> list[manifest.ProductionFairness]:
         """The manifest's entries, one per sensitive feature, in the card's order."""
         out = []
@@ -131,7 +160,7 @@ class Collector:
                     )
                 )
                 continue
-            if windows and not any(feature in w.features for w in windows):
+            if feature in self.too_many or (windows and not any(feature in w.features for w in windows)):
                 out.append(
                     manifest.ProductionFairness(
                         feature=feature,
@@ -141,8 +170,30 @@ class Collector:
                     )
                 )
                 continue
-            out.append(self._feature(feature, windows))
+            out.append(self._errors(feature) if self.settings.regression else self._feature(feature, windows))
         return out
+
+    def _errors(self, feature: str) -> manifest.ProductionFairness:
+        """A regression model's entry: the realized group errors of every window, in order."""
+        s = self.settings
+        seen: set[str] = set()
+        entries = []
+        for start, end, rows, per_feature in self.errors:
+            found = per_feature.get(feature)
+            if found is not None:
+                seen.update(group.group for group in found.groups)
+            entries.append(
+                manifest.ProductionFairnessWindow(start=_iso(start), end=_iso(end), rows=rows, realized=found)
+            )
+        return manifest.ProductionFairness(
+            feature=feature,
+            measured=True,
+            groups=sorted(seen, key=_group_order),
+            min_group_size=s.min_group_size,
+            exclude_small_groups=s.exclude_small_groups,
+            note="a regression model's errors are known only where outcomes arrived: nothing is estimated before",
+            windows=entries,
+        )
 
     def _feature(self, feature: str, windows: list[GroupWindow]) -> manifest.ProductionFairness:
         s = self.settings
@@ -185,10 +236,12 @@ class Collector:
 
 
 def collector(inputs, estimator: Estimator | None, *, task: str, positive_label: object) -> Collector | None:
-    """The report's collector, or None when there is nothing to measure: a task other than binary
-    classification, or a card without sensitive features. ``inputs`` is the report's
-    :class:`~.report_inputs.MonitoringInputs`."""
-    if task != "binary_classification" or not inputs.sensitive:
+    """The report's collector, or None when there is nothing to measure: a multiclass model, a card
+    without sensitive features, or a regression model whose log has no outcomes or no prediction.
+    ``inputs`` is the report's :class:`~.report_inputs.MonitoringInputs`."""
+    if task not in ("binary_classification", "regression") or not inputs.sensitive:
+        return None
+    if task == "regression" and (inputs.log_prediction is None or inputs.truth is None):
         return None
     if inputs.log_prediction is None and (inputs.log_score is None or inputs.threshold is None):
         return None
@@ -205,16 +258,18 @@ def collector(inputs, estimator: Estimator | None, *, task: str, positive_label:
         exclude_small_groups=inputs.exclude_small_groups,
         resampling=inputs.resampling,
         positive_label=positive_label,
+        regression=task == "regression",
     )
     present = [f for f in inputs.sensitive if f in columns]
     absent = [f for f in inputs.sensitive if f not in columns]
-    usable = estimator if inputs.log_score is not None else None
+    usable = estimator if inputs.log_score is not None and task != "regression" else None
     return Collector(settings, present, absent, usable)
 
 
 def group_windows(found: Collector, inputs) -> list[GroupWindow]:
-    """Every window's per-group counts, from the report's engine (DuckDB or Spark)."""
-    if not found.present:
+    """Every window's per-group counts, from the report's engine (DuckDB or Spark); none for a
+    regression model, whose group errors come with the outcomes (:meth:`Collector.add_outcomes`)."""
+    if not found.present or found.settings.regression:
         return []
     edges = found.estimator.edges if found.estimator is not None else None
     arguments = dict(

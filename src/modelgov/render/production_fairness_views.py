@@ -23,6 +23,7 @@ CHARTED = (
     ("demographic_parity_difference", ("selection",)),
     ("equal_opportunity_difference", ("realized", "estimated")),
     ("equalized_odds_difference", ("realized", "estimated")),
+    ("mae_difference", ("realized",)),  # a regression model's groups (only where outcomes arrived)
 )
 BASIS_WORDS = {
     "selection": "from every scored record",
@@ -78,6 +79,26 @@ class FeatureView:
     realized_windows: int
     estimated_only: int  # windows with an estimate but no outcome yet
     left_out: list[str]  # groups ever left out of a latest summary, with why (the latest window's words)
+    #: the latest window with outcomes: (its label, its realized snapshot), for a regression model's group table
+    latest_realized: tuple[str, FairnessSnapshot] | None = None
+
+    @property
+    def most_under_predicted(self) -> tuple[str, float, bool, list[float]] | None:
+        """A regression model's group whose mean prediction falls furthest below its mean actual value
+        in the latest window with outcomes: (group, how far below, small, how far below the others
+        are); None when no group is under-predicted. A ranking by the prediction passes over such a
+        group first, so a reader of a care-allocation model looks for it."""
+        if self.latest_realized is None:
+            return None
+        below = [
+            (g.metrics["mean_label"] - g.metrics["mean_prediction"], g.group, g.small)
+            for g in self.latest_realized[1].groups
+            if g.metrics.get("mean_prediction") is not None and g.metrics.get("mean_label") is not None
+        ]
+        if not below or max(below)[0] <= 0:
+            return None
+        gap, group, small = max(below)
+        return group, gap, small, sorted(b[0] for b in below if b[1] != group)
 
 
 def production_fairness_view(
@@ -93,10 +114,14 @@ def production_fairness_view(
     for result in report.fairness:
         measures = []
         counted = realized = estimated_only = 0
+        latest_realized = None
         for window in result.windows:
-            counted += any(getattr(window, b) for b in ("selection", "realized", "estimated"))
+            # a window with records counts even without a value (a regression model's, before its outcomes)
+            counted += bool(window.rows) or any(getattr(window, b) for b in ("selection", "realized", "estimated"))
             realized += window.realized is not None
             estimated_only += window.realized is None and window.estimated is not None
+            if window.realized is not None and window.start in labels:
+                latest_realized = (labels[window.start][1], window.realized)
         for name, bases in CHARTED:
             measure = None
             for basis in bases:
@@ -117,7 +142,7 @@ def production_fairness_view(
             latest = measure.latest
             if latest is not None:
                 left_out += [x for x in latest.excluded if x not in left_out]
-        out.append(FeatureView(result, measures, counted, realized, estimated_only, left_out))
+        out.append(FeatureView(result, measures, counted, realized, estimated_only, left_out, latest_realized))
     return out
 
 
