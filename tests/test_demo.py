@@ -384,9 +384,10 @@ def test_the_credit_cards_ethics_text_quotes_each_versions_own_rates(workspace: 
         table = pd.read_parquet(workspace / f"data/credit-default/evaluations/{version}-holdout-2026.parquet")
         rates = table.groupby("sex")["prediction"].mean()
         ratio = rates.min() / rates.max()
-        quoted = f"{lead} {rates['F']:.1%} of women and {rates['M']:.1%} of men"
+        quoted = f"{lead} {rates['F']:.1%} of women and {rates['M']:.1%} of men ("
         assert quoted in text, quoted
-        assert f"ratio {ratio:.2f}" in text[text.index(quoted) :]
+        after = text[text.index(quoted) + len(quoted) :]
+        assert after.startswith((f"selection-rate ratio {ratio:.2f}", f"ratio {ratio:.2f}")), after[:40]
 
 
 def test_credit_challenger_is_evaluated_on_the_champions_holdout(workspace: Path) -> None:

@@ -676,15 +676,22 @@ def test_the_diabetes_pages_show_which_way_the_model_errs_and_its_groups_errors_
     (gap,) = latest.disparities
     assert gap.name == "mae_difference" and gap.value is not None and len(gap.groups) == 2
     assert f"{gap.groups[0]}'s mean absolute error ({gap.group_rates[0]:.3f}) is {gap.value:.3f} above" in text
-    assert "| 18-29" not in text and "Records with outcomes Mean actual Mean predicted Mean absolute error" in text
+    # the latest window's groups, as a table (not Markdown left as text)
+    assert (
+        "Records with outcomes Mean actual Mean predicted Mean error (prediction − actual) Mean absolute error" in text
+    )
+    assert re.search(r"<th[^>]*>Mean error \(prediction − actual\)</th>", page)
     young = next(g for g in latest.groups if g.group == "18-29")
     assert young.small and "18-29" in [e.group for e in gap.excluded]  # too few, left out and said so
-    below = {g.group: g.metrics["mean_label"] - g.metrics["mean_prediction"] for g in latest.groups}
-    furthest = max(below, key=below.get)
+    counted = {g.group: g.metrics["mean_error"] for g in latest.groups if g.group != "18-29"}
+    low, high = min(counted, key=counted.get), max(counted, key=counted.get)
+    assert all(value < 0 for value in counted.values())  # the drift's under-prediction, in every group
     assert (
-        f"The model predicts furthest below the actual values for {furthest} : its mean prediction is "
-        f"{below[furthest]:.3f} under its mean actual value"
+        f"Every group counted in the gap is predicted below its outcomes on average in that week, by "
+        f"{-counted[high]:.3f} ({high}) to {-counted[low]:.3f} ({low})"
     ) in text
+    pair = gap.difference_interval
+    assert pair.low < 0 < pair.high and "which includes 0: chance alone could explain the gap" in text
     evidence = evidence_index(built.model("diabetes-progression"), version, dt.date(2026, 12, 1))
     found = evidence["production_fairness.age_band.mae_difference"]
     assert found.value == gap.value and "realized" in found.detail and gap.groups[0] in found.detail

@@ -1,9 +1,12 @@
 """Fairness in production for a regression model: each window's group errors against fairlearn's
 MetricFrame on the log joined with its outcomes in pandas, the MAE gap and its interval against a
 numpy bootstrap of the same draws, independence from the order of the records, a simulated group
-whose errors grow named on top, and the section on the demo's diabetes monitoring page."""
+whose errors grow named on top, groups that only look different refused, and a rule that cannot
+pass on an older window when the latest one's gap is undefined (the demo's page: test_end_to_end)."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,12 +14,17 @@ import pytest
 from fairlearn.metrics import MetricFrame, mean_prediction
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
+from modelgov import manifest
 from modelgov.analysis.disparity import SummaryRules
+from modelgov.analysis.fairness import _group_order
 from modelgov.analysis.resampling import Resampling, row_draws
 from modelgov.monitoring.aggregates import WindowSpec
+from modelgov.monitoring.group_scan import scan_groups
+from modelgov.monitoring.logsource import ScanError
 from modelgov.monitoring.outcome_scan import scan_outcomes
 from modelgov.monitoring.production_fairness import Collector, Settings
 from modelgov.monitoring.production_fairness_regression import snapshot
+from modelgov.policy.evidence_index import _production_fairness
 
 WEEKS = 4
 RESAMPLING = Resampling(resamples=300, seed=3)
@@ -43,14 +51,18 @@ def _log(rng: np.random.Generator, noisy_group: str | None = None) -> tuple[pd.D
     return log, truth
 
 
-def _collect(folder, resampling: Resampling = RESAMPLING, min_size: int = 30) -> Collector:
+def _measure(folder, resampling: Resampling = RESAMPLING, min_size: int = 30) -> list:
+    """What the report does: each window's outcomes to the collector, then the log's group scan
+    (which decides which columns are groups), then the entries."""
     settings = Settings(("age_band",), min_size, True, resampling, None, regression=True)
     collector = Collector(settings, ["age_band"], [], None)
     for window in scan_outcomes(folder / "log.parquet", timestamp="ts", window=WindowSpec("week"), log_id="id",
                                 truth=folder / "truth.parquet", truth_id="id", truth_label="y",
                                 prediction="prediction", groups=["age_band"]):  # fmt: skip
         collector.add_outcomes(window)
-    return collector
+    windows = scan_groups(folder / "log.parquet", timestamp="ts", window=WindowSpec("week"), groups=["age_band"],
+                          prediction="prediction", positive_label=None)  # fmt: skip
+    return collector.finish(windows)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +76,7 @@ def data(tmp_path_factory):
 
 def test_each_windows_group_errors_equal_metricframe(data) -> None:
     folder, log, truth = data
-    (result,) = _collect(folder).finish([])
+    (result,) = _measure(folder)
     assert result.measured and result.groups == ["18-29", "30-44", "45-59", "60+", "(missing)"]
     joined = log.merge(truth, on="id")
     assert len(result.windows) == WEEKS
@@ -91,7 +103,7 @@ def test_each_windows_group_errors_equal_metricframe(data) -> None:
 
 def test_the_gap_is_the_largest_minus_the_smallest_mae_of_groups_with_enough_records(data) -> None:
     folder, log, truth = data
-    (result,) = _collect(folder).finish([])
+    (result,) = _measure(folder)
     joined = log.merge(truth, on="id")
     for index, window in enumerate(result.windows):
         part = joined[joined.week == index].assign(g=lambda f: f.age_band.fillna("(missing)"))
@@ -108,7 +120,7 @@ def test_the_gap_is_the_largest_minus_the_smallest_mae_of_groups_with_enough_rec
 
 def test_the_group_the_simulation_made_noisier_is_named_on_top_in_that_week_only(data) -> None:
     folder, _, _ = data
-    (result,) = _collect(folder).finish([])
+    (result,) = _measure(folder)
     gaps = [window.realized.disparities[0] for window in result.windows]
     assert gaps[-1].groups[0] == "60+" and gaps[-1].interval.low > 20  # four times the error spread
     assert all(gap.value < gaps[-1].value / 3 for gap in gaps[:-1])
@@ -125,15 +137,27 @@ def test_the_interval_is_a_bootstrap_of_the_same_draws_in_one_order() -> None:
     # the same draws, on the records ordered by (group, outcome, prediction), computed with pandas
     order = np.lexsort((predicted, actual, pd.Categorical(names, categories=["a", "b", "c"]).codes))
     frame = pd.DataFrame({"g": names[order], "err": np.abs(predicted - actual)[order]})
-    gaps = []
+    frame["signed"] = (predicted - actual)[order]
+    gaps, pairs, a_mae, a_bias = [], [], [], []
     for draws in row_draws(n, RESAMPLING):
         for rows in draws:
-            means = frame.iloc[rows].groupby("g")["err"].mean()
-            gaps.append(means[["a", "b"]].max() - means[["a", "b"]].min())  # c has under 50 records
+            means = frame.iloc[rows].groupby("g")[["err", "signed"]].mean()
+            mae = means["err"]
+            gaps.append(mae[["a", "b"]].max() - mae[["a", "b"]].min())  # c has under 50 records
+            pairs.append(mae["b"] - mae["a"])
+            a_mae.append(mae["a"])
+            a_bias.append(means.loc["a", "signed"])
     (gap,) = found.disparities
-    assert [e.group for e in gap.excluded] == ["c"]
+    assert [e.group for e in gap.excluded] == ["c"] and gap.groups == ["b", "a"]
     assert gap.interval.low == pytest.approx(np.percentile(gaps, 2.5), rel=1e-9)
     assert gap.interval.high == pytest.approx(np.percentile(gaps, 97.5), rel=1e-9)
+    # the named groups' own difference, and each group's figures, over the same resamples
+    assert gap.difference_interval.low == pytest.approx(np.percentile(pairs, 2.5), rel=1e-9)
+    assert gap.difference_interval.high == pytest.approx(np.percentile(pairs, 97.5), rel=1e-9)
+    a = found.groups[0]
+    assert a.intervals["mae"].low == pytest.approx(np.percentile(a_mae, 2.5), rel=1e-9)
+    assert a.intervals["mean_error"].high == pytest.approx(np.percentile(a_bias, 97.5), rel=1e-9)
+    assert a.metrics["mean_error"] == pytest.approx(float(np.mean(predicted[names == "a"] - actual[names == "a"])))
     # the engine's order of the records does not move a figure
     shuffled = rng.permutation(n)
     again = snapshot(names[shuffled], actual[shuffled], predicted[shuffled], rules, RESAMPLING)
@@ -148,7 +172,10 @@ def test_records_that_are_not_numbers_are_left_out_and_one_group_gives_no_gap() 
     assert [g.group for g in found.groups] == ["a"] and found.rows == 40
     assert found.groups[0].metrics["mae"] == pytest.approx(2.0)
     (gap,) = found.disparities
-    assert gap.value is None and "fewer than two groups" in gap.note
+    assert (
+        gap.value is None
+        and gap.note == "undefined: fewer than two groups have enough records with outcomes and a finite error"
+    )
     assert snapshot(names[40:], actual[40:], predicted[40:], SummaryRules(), Resampling(resamples=0)) is None
 
 
@@ -157,5 +184,60 @@ def test_a_column_with_too_many_values_is_not_measured(tmp_path) -> None:
     log["age_band"] = [f"person-{i}" for i in range(len(log))]
     log.to_parquet(tmp_path / "log.parquet")
     truth[["id", "y"]].to_parquet(tmp_path / "truth.parquet")
-    (result,) = _collect(tmp_path, Resampling(resamples=0)).finish([])
+    (result,) = _measure(tmp_path, Resampling(resamples=0))
     assert not result.measured and "too many to be groups" in result.note
+
+
+def test_groups_that_only_look_different_are_refused(tmp_path) -> None:
+    """Respelling one group ("60+", "60+ ", a full-width "６0+") would split it into small groups that
+    drop out of the gap: the log's scan refuses it, as for a classifier."""
+    log, truth = _log(np.random.default_rng(3))
+    spelt = log.age_band == "60+"
+    log.loc[spelt, "age_band"] = np.resize(["60+", "60+ ", "\uff160+"], int(spelt.sum()))
+    log.to_parquet(tmp_path / "log.parquet")
+    truth[["id", "y"]].to_parquet(tmp_path / "truth.parquet")
+    with pytest.raises(ScanError, match="age_band"):
+        _measure(tmp_path, Resampling(resamples=0))
+
+
+def test_labels_that_read_as_nan_keep_one_order() -> None:
+    """ "NAN" is a number to float() and equal to nothing: as a sort key it left the order of the groups,
+    and so the row bootstrap, to the order a set gave them, which varies between runs."""
+    labels = ["x", "NAN", "2", "1", "+nan"]
+    orders = {tuple(sorted(labels[i:] + labels[:i], key=_group_order)) for i in range(len(labels))}
+    assert orders == {("1", "2", "+nan", "NAN", "x")}
+
+
+def test_a_group_whose_errors_overflow_is_left_out_and_named() -> None:
+    names = np.array(["a"] * 40 + ["b"] * 40 + ["c"] * 40, dtype=object)
+    actual = np.full(120, 10.0)
+    predicted = np.concatenate([np.full(40, 12.0), np.full(40, 15.0), [-1e308] * 40])
+    found = snapshot(names, actual, predicted, SummaryRules(min_size=30), Resampling(resamples=50, seed=1))
+    (gap,) = found.disparities
+    assert gap.groups == ["b", "a"] and gap.value == pytest.approx(3.0)
+    assert [(e.group, "too large to add up" in e.reason) for e in gap.excluded] == [("c", True)]
+    c = found.groups[2]
+    assert c.metrics["mae"] is None and c.metrics["mean_error"] is None
+
+
+def test_a_rule_reads_the_latest_window_even_when_its_gap_is_undefined() -> None:
+    """A log that makes its latest window's gap undefined must not let a rule pass on an older week."""
+
+    def window(start: str, value: float | None) -> manifest.ProductionFairnessWindow:
+        gap = manifest.Disparity(name="mae_difference", label="gap", method="between_groups", value=value,
+                                 groups=["a", "b"] if value is not None else [], group_rates=[5.0, 3.0] if value else [],
+                                 note=None if value is not None else "undefined: fewer than two groups")  # fmt: skip
+        snap = manifest.FairnessSnapshot(basis="realized", rows=100, groups=[], disparities=[gap])
+        return manifest.ProductionFairnessWindow(start=start, end=start, rows=100, realized=snap)
+
+    result = manifest.ProductionFairness(
+        feature="age_band",
+        measured=True,
+        windows=[window("2026-10-19T00:00:00Z", 2.0), window("2026-10-26T00:00:00Z", None)],
+    )
+    report = SimpleNamespace(fairness=[result])
+    found: dict[str, tuple] = {}
+    _production_fairness(lambda path, value, page, detail=None: found.__setitem__(path, (value, detail)), report, "p")
+    for path in ("production_fairness.age_band.mae_difference", "production_fairness.age_band.realized.mae_difference"):
+        value, detail = found[path]
+        assert value is None and "2026-10-26" in detail and "undefined" in detail

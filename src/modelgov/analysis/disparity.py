@@ -446,10 +446,11 @@ def regression_statistics(
     collected: dict[str, list[np.ndarray]] = {key: [] for key in ("mean_label", "mean_prediction", "mae", "rmse")}
     for draws in row_draws(len(codes), resampling):
         size = sums(None, draws)
-        collected["mean_label"].append(safe_divide(sums(y, draws), size))
-        collected["mean_prediction"].append(safe_divide(sums(yhat, draws), size))
-        collected["mae"].append(safe_divide(sums(np.abs(error), draws), size))
-        collected["rmse"].append(np.sqrt(safe_divide(sums(error**2, draws), size)))
+        with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf: undefined
+            collected["mean_label"].append(safe_divide(sums(y, draws), size))
+            collected["mean_prediction"].append(safe_divide(sums(yhat, draws), size))
+            collected["mae"].append(safe_divide(sums(np.abs(error), draws), size))
+            collected["rmse"].append(np.sqrt(safe_divide(sums(error**2, draws), size)))
     for key, parts in collected.items():
         values = stats.samples[key] = np.concatenate(parts)
         for index in range(groups):

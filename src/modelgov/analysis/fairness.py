@@ -288,11 +288,16 @@ def _parts(label: str, features: list[str]) -> dict[str, str]:
 
 
 def _group_order(group: str) -> tuple:
-    """Numbers in numeric order (2 before 10), missing values last, everything else as text."""
+    """Numbers in numeric order (2 before 10), missing values last, everything else as text. A label
+    that reads as NaN ("NAN", "+nan") is text: NaN compares with nothing, and a sort key holding it
+    would leave the order to the order the groups were met in, which a set makes vary between runs."""
     try:
-        return (MISSING_GROUP in group, 0, float(group), group)
+        number = float(group)
     except ValueError:
         return (MISSING_GROUP in group, 1, 0.0, group)
+    if math.isnan(number):
+        return (MISSING_GROUP in group, 1, 0.0, group)
+    return (MISSING_GROUP in group, 0, number, group)
 
 
 def _finite(value: object) -> float | None:

@@ -79,6 +79,12 @@ class Disparity(Node):
         default_factory=list,
         description="Groups left out: too few people behind a rate it uses, or the rate is undefined.",
     )
+    difference_interval: Interval | None = Field(
+        None,
+        description="A regression model's groups in production (`mae_difference`): the interval of the two named "
+        "groups' own difference (the first's MAE minus the second's) over the same resamples. Unlike the gap's, "
+        "it can include 0: when it does, chance alone could explain the gap.",
+    )
 
 
 class GroupComparison(Node):

@@ -21,6 +21,11 @@ interval (:data:`ESTIMATED_INTERVAL` says why).
 
 The log is read as per-window, per-group counts (:mod:`.group_scan`), so memory follows windows ×
 groups × edges, never the log.
+
+A regression model has only the realized basis: each group's errors on a window's labelled
+records, computed as each window's outcomes are joined (:mod:`.production_fairness_regression`);
+the log's scan still decides which columns are groups (none looking alike, at most
+:data:`MAX_GROUPS` values).
 """
 
 from __future__ import annotations
@@ -92,8 +97,7 @@ class Collector:
     estimator: Estimator | None
     realized: dict[tuple, list[dict[str, tuple[list[str], np.ndarray]]]] = field(default_factory=dict)
     #: a regression model's windows in order: (start, end, scored records, feature → its snapshot)
-    errors: list[tuple] = field(default_factory=list)
-    too_many: set[str] = field(default_factory=set)  # features with more than MAX_GROUPS values in a window
+    error_windows: list[tuple] = field(default_factory=list)
 
     @property
     def outcome_columns(self) -> list[str]:
@@ -128,7 +132,9 @@ class Collector:
 
     def _add_errors(self, window: OutcomeWindow) -> None:
         """A regression model's window: each feature's group errors on its labelled records, computed
-        now so that only the figures are kept, never the rows."""
+        now so that only the figures are kept, never the rows. Which features are groups at all (at
+        most :data:`MAX_GROUPS` values in the whole log, none looking alike) is the log's scan's to
+        say (:func:`group_windows`), as for a classifier."""
         s = self.settings
         rules = disparity.SummaryRules(min_size=s.min_group_size, exclude_small=s.exclude_small_groups)
         per_feature: dict[str, manifest.FairnessSnapshot | None] = {}
@@ -138,13 +144,12 @@ class Collector:
                 if values is None:
                     continue
                 names = group_labels(_series(values)).to_numpy()
-                if len(set(names)) > MAX_GROUPS:
-                    self.too_many.add(feature)
+                if len(set(names)) > MAX_GROUPS:  # not groups (the scan of the whole log says so too)
                     continue
                 per_feature[feature] = regression.snapshot(
                     names, window.labels, window.predictions, rules, s.resampling
                 )
-        self.errors.append((window.start, window.end, window.rows, per_feature))
+        self.error_windows.append((window.start, window.end, window.rows, per_feature))
 
     def finish(self, windows: list[GroupWindow]) -> list[manifest.ProductionFairness]:
         """The manifest's entries, one per sensitive feature, in the card's order."""
@@ -160,7 +165,7 @@ class Collector:
                     )
                 )
                 continue
-            if feature in self.too_many or (windows and not any(feature in w.features for w in windows)):
+            if windows and not any(feature in w.features for w in windows):
                 out.append(
                     manifest.ProductionFairness(
                         feature=feature,
@@ -178,7 +183,7 @@ class Collector:
         s = self.settings
         seen: set[str] = set()
         entries = []
-        for start, end, rows, per_feature in self.errors:
+        for start, end, rows, per_feature in self.error_windows:
             found = per_feature.get(feature)
             if found is not None:
                 seen.update(group.group for group in found.groups)
@@ -267,9 +272,11 @@ def collector(inputs, estimator: Estimator | None, *, task: str, positive_label:
 
 
 def group_windows(found: Collector, inputs) -> list[GroupWindow]:
-    """Every window's per-group counts, from the report's engine (DuckDB or Spark); none for a
-    regression model, whose group errors come with the outcomes (:meth:`Collector.add_outcomes`)."""
-    if not found.present or found.settings.regression:
+    """Every window's per-group counts, from the report's engine (DuckDB or Spark). For a regression
+    model, whose group errors come with the outcomes (:meth:`Collector.add_outcomes`), the scan still
+    runs: it is what refuses a column whose groups look alike and leaves out one with more than
+    :data:`MAX_GROUPS` values in the whole log, as for a classifier (its selection counts go unused)."""
+    if not found.present:
         return []
     edges = found.estimator.edges if found.estimator is not None else None
     arguments = dict(

@@ -13,6 +13,12 @@ classifier's summaries, a group with fewer records than the evaluation's minimum
 and listed (unless ``analysis.exclude_small_groups`` is false), and its interval is the same
 summary over the same resamples, with the same groups in every resample.
 
+Each group also gets its mean error (prediction − actual), the direction the model errs in for
+it, with an interval from the same resamples. A group whose errors are too large to add up (values
+near the largest number a float holds) is left out of the gap and listed with that reason, never
+dropped silently. The gap of the two groups it names also gets the interval of their own difference
+over the same resamples (``difference_interval``), which, unlike the gap's, can include 0.
+
 The rows of a window arrive from the engines in no particular order, and a row bootstrap draws
 positions, so each window's rows are put in one order by value first, as the window's performance
 is (:func:`.report_performance.performance_by_window`): the same intervals from DuckDB and Spark,
@@ -36,12 +42,15 @@ MAE_DIFFERENCE_DESCRIPTION = (
     "Gap in mean absolute error between the group the model errs most on and the group it errs least on "
     "(0 means every group's typical error is the same size)."
 )
-RATES = tuple(REGRESSION_GROUP_METRICS)
+#: Each group's figures: the evaluation's group table, then the direction of its errors.
+FIGURES = (*REGRESSION_GROUP_METRICS, "mean_error")
+MEAN_ERROR_LABEL = "Mean error (prediction − actual)"
 
 
-def numeric(values: np.ndarray) -> np.ndarray:
-    """Labels or predictions as floats; a value that is not a number is NaN (left out, as the window's
-    performance leaves out what it cannot read)."""
+def _numeric(values: np.ndarray) -> np.ndarray:
+    """Labels or predictions as floats. In a build the window's performance has already refused a
+    value that is not a number or is infinite, on the same records; called alone, such a record is
+    left out rather than counted."""
     return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
 
 
@@ -55,7 +64,7 @@ def snapshot(
     """The realized group errors and the MAE gap of one window's labelled records (``names``: each
     record's group label; None when no record has both a numeric outcome and a numeric prediction)."""
     names = np.asarray(names, dtype=object)
-    actual, predicted = numeric(actual), numeric(predicted)
+    actual, predicted = _numeric(actual), _numeric(predicted)
     usable = np.isfinite(actual) & np.isfinite(predicted)
     if not usable.any():
         return None
@@ -68,15 +77,22 @@ def snapshot(
 
     point = _point(codes, len(ordered), actual, predicted)
     stats = disparity.regression_statistics(codes, len(ordered), actual, predicted, resampling)
+    if stats.samples:  # the mean error of each resample's drawn rows: mean prediction − mean actual
+        with np.errstate(invalid="ignore", over="ignore"):
+            stats.samples["mean_error"] = stats.samples["mean_prediction"] - stats.samples["mean_label"]
+        for i in range(len(ordered)):
+            stats.group_intervals[i]["mean_error"] = percentile_interval(
+                stats.samples["mean_error"][:, i], resampling, ROW_METHOD
+            )
     sizes = point["count"].astype(int)
     groups = [
         manifest.GroupMetrics(
             group=label,
             count=int(sizes[i]),
             small=bool(sizes[i] < rules.min_size),
-            denominators=dict.fromkeys(RATES, int(sizes[i])),
-            few=list(RATES) if sizes[i] < rules.min_size else [],
-            metrics={key: _finite(point[key][i]) for key in RATES},
+            denominators=dict.fromkeys(FIGURES, int(sizes[i])),
+            few=list(FIGURES) if sizes[i] < rules.min_size else [],
+            metrics={key: _finite(point[key][i]) for key in FIGURES},
             intervals=stats.group_intervals[i],
         )
         for i, label in enumerate(ordered)
@@ -92,14 +108,16 @@ def snapshot(
 def _point(codes: np.ndarray, groups: int, actual: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarray]:
     """Each group's count and the evaluation's four figures on its records."""
     out: dict[str, np.ndarray] = {"count": np.bincount(codes, minlength=groups).astype(float)}
-    for key in RATES:
+    for key in FIGURES:
         out[key] = np.full(groups, np.nan)
     bounds = np.searchsorted(codes, np.arange(groups + 1))  # codes are sorted: each group is one run
     for i in range(groups):
         y, yhat = actual[bounds[i] : bounds[i + 1]], predicted[bounds[i] : bounds[i + 1]]
         if len(y):
-            for key, (_, function, _) in REGRESSION_GROUP_METRICS.items():
-                out[key][i] = function(y, yhat)
+            with np.errstate(over="ignore", invalid="ignore"):
+                for key, (_, function, _) in REGRESSION_GROUP_METRICS.items():
+                    out[key][i] = function(y, yhat)
+                out["mean_error"][i] = np.mean(yhat - y)
     return out
 
 
@@ -112,16 +130,19 @@ def _mae_difference(
     resampling: Resampling,
 ) -> manifest.Disparity:
     enough = sizes >= rules.min_size if rules.exclude_small else np.ones(len(sizes), dtype=bool)
-    kept = enough & np.isfinite(mae)
-    excluded = [
-        manifest.ExcludedGroup(
-            group=labels[i],
-            reason=f"{int(sizes[i]):,} records with outcomes behind the mean absolute error, fewer than "
-            f"{rules.min_size:,}",
-        )
-        for i in range(len(labels))
-        if not enough[i]
-    ]
+    finite = np.isfinite(mae)
+    kept = enough & finite
+    excluded = []
+    for i, label in enumerate(labels):
+        reasons = []
+        if not enough[i]:
+            reasons.append(
+                f"{int(sizes[i]):,} records with outcomes behind the mean absolute error, fewer than {rules.min_size:,}"
+            )
+        if not finite[i]:
+            reasons.append("its errors are too large to add up (values near the largest number a float holds)")
+        if reasons:
+            excluded.append(manifest.ExcludedGroup(group=label, reason=" and ".join(reasons)))
     base = dict(
         name=MAE_DIFFERENCE,
         label=MAE_DIFFERENCE_LABEL,
@@ -130,29 +151,31 @@ def _mae_difference(
         excluded=excluded,
     )
     if kept.sum() < 2:
-        return manifest.Disparity(
-            **base,
-            value=None,
-            note="undefined: fewer than two groups have enough records with outcomes",
-        )
+        which = "have enough records with outcomes and a finite error" if rules.exclude_small else "have a finite error"
+        return manifest.Disparity(**base, value=None, note=f"undefined: fewer than two groups {which}")
     positions = np.flatnonzero(kept)
     high = int(positions[np.argmax(mae[positions])])
     low = int(positions[np.argmin(mae[positions])])
     if high == low:  # every group errs alike: name two of them, not one twice
         low = int(next(i for i in positions if i != high))
     value = float(mae[high] - mae[low])
-    interval = note = None
+    interval = between = note = None
     if samples is not None and len(samples):
         drawn = samples[:, positions]
         with np.errstate(invalid="ignore"):
+            # the same groups in every resample; a resample that drew none of a group's records has
+            # no gap (the interval's defined share says how many)
             gaps = np.where(np.isfinite(drawn).all(axis=1), drawn.max(axis=1) - drawn.min(axis=1), np.nan)
+            pair = samples[:, high] - samples[:, low]
         interval = percentile_interval(gaps, resampling, ROW_METHOD)
+        between = percentile_interval(pair, resampling, ROW_METHOD)
         if interval.low is not None and not interval.low <= value <= interval.high:
             note = disparity.GAP_INTERVAL_NOTE
     return manifest.Disparity(
         **base,
         value=value,
         interval=interval,
+        difference_interval=between,
         note=note,
         rate="mae",
         rate_label="mean absolute error",

@@ -240,48 +240,45 @@ def _estimated_performance(put, report: manifest.MonitoringReport, page: str) ->
 
 def _production_fairness(put, report: manifest.MonitoringReport, page: str) -> None:
     """``production_fairness.<feature>.<basis>.<measure>``: the between-groups value of the latest
-    window that has one on that basis; ``production_fairness.<feature>.<measure>``: the best basis of
-    that latest window — selection (every record) for demographic parity, realized (outcomes
-    arrived) for the others, else estimated (scores only). The detail names the window and basis."""
+    window measured on that basis; ``production_fairness.<feature>.<measure>``: the latest window
+    measured on any basis the measure has, its best basis there — selection (every record) for
+    demographic parity, realized (outcomes arrived) for the others, else estimated (scores only). The
+    detail names the window and basis.
+
+    The latest window measured is read even when its value is undefined (every group too small, one
+    group's errors too large to add up): the path then has no value, and a rule on it cannot pass,
+    rather than passing on an older window's value — which a log could otherwise steer by making its
+    latest window's gap undefined."""
     for result in report.fairness:
         if not result.measured:
             continue
         key = policy_key(result.feature)
-        latest: dict[str, tuple[int, str, manifest.Disparity]] = {}
+        latest: dict[str, tuple[tuple[int, bool, int], str, int, manifest.Disparity]] = {}
         for position, window in enumerate(result.windows):
             for basis in PRODUCTION_BASES:
                 snapshot = getattr(window, basis)
                 for item in snapshot.disparities if snapshot else []:
-                    if item.method != "between_groups" or item.value is None:
+                    if item.method != "between_groups":
                         continue
-                    detail = f"{basis}, window starting {window.start[:10]}"
+                    detail = _window_detail(item, basis, window.start)
                     _with_interval(
-                        put,
-                        f"production_fairness.{key}.{basis}.{item.name}",
-                        item.value,
-                        item.interval,
-                        page,
-                        "; ".join(filter(None, [disparity_detail(item), detail])),
+                        put, f"production_fairness.{key}.{basis}.{item.name}", item.value, item.interval, page, detail
                     )
+                    # a later window wins; within one, a defined value, then realized before estimated
+                    rank = (position, item.value is not None, -PRODUCTION_BASES.index(basis))
                     best = latest.get(item.name)
-                    rank = PRODUCTION_BASES.index(basis)
-                    # a later window wins; within one window, realized before estimated
-                    if (
-                        best is None
-                        or position > best[0]
-                        or (position == best[0] and rank < PRODUCTION_BASES.index(best[1]))
-                    ):
-                        latest[item.name] = (position, basis, item)
-        for name, (position, basis, item) in latest.items():
-            detail = f"{basis}, window starting {result.windows[position].start[:10]}"
-            _with_interval(
-                put,
-                f"production_fairness.{key}.{name}",
-                item.value,
-                item.interval,
-                page,
-                "; ".join(filter(None, [disparity_detail(item), detail])),
-            )
+                    if best is None or rank > best[0]:
+                        latest[item.name] = (rank, basis, position, item)
+        for name, (_, basis, position, item) in latest.items():
+            detail = _window_detail(item, basis, result.windows[position].start)
+            _with_interval(put, f"production_fairness.{key}.{name}", item.value, item.interval, page, detail)
+
+
+def _window_detail(item: manifest.Disparity, basis: str, start: str) -> str:
+    where = f"{basis}, window starting {start[:10]}"
+    if item.value is None:
+        return f"{item.note or 'undefined'}; {where}"
+    return "; ".join(filter(None, [disparity_detail(item), where]))
 
 
 def _with_interval(

@@ -66,8 +66,9 @@ def production_fairness_chart(
                 ys.append(item.value)
                 interval = item.interval
                 has = interval is not None and interval.low is not None and interval.high is not None
-                lows.append(item.value - interval.low if has and item.value is not None else 0)
-                highs.append(interval.high - item.value if has and item.value is not None else 0)
+                # an interval that leaves out its value (a worst-case gap's can) draws no whisker on that side
+                lows.append(max(0.0, item.value - interval.low) if has and item.value is not None else 0)
+                highs.append(max(0.0, interval.high - item.value) if has and item.value is not None else 0)
                 text = f"<b>{_esc(point.label)}</b><br>{_esc(measure.label)}, {_esc(pfv.BASIS_WORDS[basis])}: "
                 text += f"{item.value:.3f}" if item.value is not None else "undefined"
                 if has:

@@ -83,22 +83,22 @@ class FeatureView:
     latest_realized: tuple[str, FairnessSnapshot] | None = None
 
     @property
-    def most_under_predicted(self) -> tuple[str, float, bool, list[float]] | None:
-        """A regression model's group whose mean prediction falls furthest below its mean actual value
-        in the latest window with outcomes: (group, how far below, small, how far below the others
-        are); None when no group is under-predicted. A ranking by the prediction passes over such a
-        group first, so a reader of a care-allocation model looks for it."""
+    def error_directions(self) -> tuple[list[tuple[str, float]], list[tuple[str, float]]] | None:
+        """A regression model's latest window with outcomes: the groups that enter the gap (enough
+        records, a defined mean error) whose predictions run below their outcomes on average, and
+        those whose run above, each (group, mean error), most negative first; None without such groups."""
         if self.latest_realized is None:
             return None
-        below = [
-            (g.metrics["mean_label"] - g.metrics["mean_prediction"], g.group, g.small)
-            for g in self.latest_realized[1].groups
-            if g.metrics.get("mean_prediction") is not None and g.metrics.get("mean_label") is not None
-        ]
-        if not below or max(below)[0] <= 0:
+        snapshot = self.latest_realized[1]
+        left_out = {e.group for d in snapshot.disparities for e in d.excluded}
+        errors = sorted(
+            (g.metrics["mean_error"], g.group)
+            for g in snapshot.groups
+            if g.metrics.get("mean_error") is not None and g.group not in left_out
+        )
+        if not errors:
             return None
-        gap, group, small = max(below)
-        return group, gap, small, sorted(b[0] for b in below if b[1] != group)
+        return [(g, e) for e, g in errors if e < 0], [(g, e) for e, g in errors if e >= 0]
 
 
 def production_fairness_view(
@@ -116,8 +116,9 @@ def production_fairness_view(
         counted = realized = estimated_only = 0
         latest_realized = None
         for window in result.windows:
-            # a window with records counts even without a value (a regression model's, before its outcomes)
-            counted += bool(window.rows) or any(getattr(window, b) for b in ("selection", "realized", "estimated"))
+            measured = any(getattr(window, b) for b in ("selection", "realized", "estimated"))
+            # a regression model's window with records counts before its outcomes arrive, as it has no other basis
+            counted += measured or (model.task == "regression" and bool(window.rows))
             realized += window.realized is not None
             estimated_only += window.realized is None and window.estimated is not None
             if window.realized is not None and window.start in labels:
