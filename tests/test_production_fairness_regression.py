@@ -19,10 +19,9 @@ from modelgov.analysis.disparity import SummaryRules
 from modelgov.analysis.fairness import _group_order
 from modelgov.analysis.resampling import Resampling, row_draws
 from modelgov.monitoring.aggregates import WindowSpec
-from modelgov.monitoring.group_scan import scan_groups
 from modelgov.monitoring.logsource import ScanError
 from modelgov.monitoring.outcome_scan import scan_outcomes
-from modelgov.monitoring.production_fairness import Collector, Settings
+from modelgov.monitoring.production_fairness import Collector, Settings, group_windows
 from modelgov.monitoring.production_fairness_regression import snapshot
 from modelgov.policy.evidence_index import _production_fairness
 
@@ -60,8 +59,11 @@ def _measure(folder, resampling: Resampling = RESAMPLING, min_size: int = 30) ->
                                 truth=folder / "truth.parquet", truth_id="id", truth_label="y",
                                 prediction="prediction", groups=["age_band"]):  # fmt: skip
         collector.add_outcomes(window)
-    windows = scan_groups(folder / "log.parquet", timestamp="ts", window=WindowSpec("week"), groups=["age_band"],
-                          prediction="prediction", positive_label=None)  # fmt: skip
+    inputs = SimpleNamespace(
+        logs=folder / "log.parquet", timestamp="ts", window=WindowSpec("week"), log_prediction="prediction",
+        log_score=None, threshold=None, spark=None,
+    )  # fmt: skip
+    windows = group_windows(collector, inputs)
     return collector.finish(windows)
 
 
