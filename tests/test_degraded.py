@@ -177,3 +177,21 @@ def test_ground_truth_that_matches_no_record_is_said_plainly(tmp_path: Path) -> 
     page = " ".join((tmp_path / "site" / "models" / "loans" / "1.0" / "monitoring.html").read_text().split())
     assert f"None of the {len(log):,} ground-truth rows matched a scoring record" in page
     assert "no outcomes have arrived" not in page.lower()
+
+
+def test_an_outcome_that_is_not_a_number_names_the_outcome_file_and_its_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The window's table calls the outcome ``label``: the error must name the workspace's own file and
+    column, as every other bad input is named, not the scoring log or the version file."""
+    from test_monitoring_reference import workspace
+
+    root, log = workspace(tmp_path, "holdout")
+    outcomes = log[["request", "defaulted"]].astype({"defaulted": object})
+    outcomes.iloc[3, 1] = "maybe"
+    outcomes.to_csv(root / "logs" / "outcomes.csv", index=False)
+    assert main(["build", str(root), "-o", str(tmp_path / "site"), "--no-cache", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "logs/outcomes.csv: column 'defaulted':" in err and "'maybe'" in err
+    assert "whose outcome arrived" in err and "Traceback" not in err
+    assert not (tmp_path / "site").exists()

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from modelgov import manifest
-from modelgov.analysis.evaluation import EvaluationColumns, prepare_arrays
+from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, prepare_arrays
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.monitoring import production_fairness
 from modelgov.monitoring.estimated import Estimator
 from modelgov.monitoring.estimated import prepare as prepare_estimator
+from modelgov.monitoring.logsource import ScanError, describe, resolve_files
 from modelgov.monitoring.outcome_scan import OutcomeCoverage, OutcomeWindow, scan_outcomes
 from modelgov.monitoring.report_inputs import MonitoringInputs, Reference
 
@@ -112,7 +113,10 @@ def performance_by_window(
             positive_label=columns.positive_label,
             threshold=None,
         )
-        arrays = prepare_arrays(frame, window_columns, task=task, part_of_a_log=True)
+        try:
+            arrays = prepare_arrays(frame, window_columns, task=task, part_of_a_log=True)
+        except DataProblem as exc:
+            raise _named(exc, inputs, window) from None
         if task == "regression":
             performance = regression_performance(arrays.y_true, arrays.y_pred, inputs.resampling)
         elif task == "binary_classification":
@@ -132,6 +136,23 @@ def performance_by_window(
             checks = estimator.checks(arrays.y_score, arrays.y_pred == 1, list(performance.metrics))
         results.setdefault((window.start, window.end), []).append((labelled, list(performance.metrics), checks))
     return results
+
+
+def _named(problem: DataProblem, inputs: MonitoringInputs, window: OutcomeWindow) -> Exception:
+    """A window's outcome, prediction or score that cannot be read, named by the file and column the
+    workspace knows it by (the window's table calls them ``label``, ``prediction`` and ``score``)."""
+    where = {
+        "label": (inputs.truth, inputs.truth_label),
+        "prediction": (inputs.logs, inputs.log_prediction),
+        "score": (inputs.logs, inputs.log_score),
+    }.get(problem.column)
+    if where is None or where[0] is None or where[1] is None:
+        return problem
+    named = describe(resolve_files(where[0])) if inputs.spark is None else str(where[0])
+    return ScanError(
+        f"{named}: column {where[1]!r}: {problem.message}, among the records of the window starting "
+        f"{window.start:%Y-%m-%d} whose outcome arrived"
+    )
 
 
 def estimator_for(

@@ -151,9 +151,14 @@ class MonitoringStage(Stage):
             return monitoring_report(inputs, reference, task=subject.model.card.task.value, columns=columns)
         except ScanError as exc:  # DuckDB names files by absolute path; the user knows them by workspace path
             message = str(exc).replace(f"{workspace.root}{os.sep}", "")
-            # a single log file is named once, not as the key's value and again by the scan
-            message = message.removeprefix(f"{mon.logs}: ")
-            raise StageFailed(Problem(mon.logs, None, "", message)) from None
+            # a single file is named once, not as the key's value and again by the scan: the log's, or
+            # the ground truth's when the problem is in its outcomes
+            source = mon.logs
+            truth = mon.ground_truth.data if mon.ground_truth is not None else None
+            if truth is not None and message.startswith(f"{truth}: "):
+                source = truth
+            message = message.removeprefix(f"{source}: ")
+            raise StageFailed(Problem(source, None, "", message)) from None
         except TableError as exc:  # the reference table's (the logs are scanned, and fail as ScanError)
             table = chosen.data or (evaluation.data if evaluation is not None else mon.logs)
             raise StageFailed(Problem(table, None, "", str(exc))) from None
