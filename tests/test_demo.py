@@ -20,6 +20,7 @@ from modelgov.demo import (
     CREDIT_DRIFT_START_WEEK,
     DEFAULT_SEED,
     DIABETES_DRIFT_START_WEEK,
+    experiment,
     generate_workspace,
 )
 from modelgov.demo.monitoring import MONITORING_START, MONITORING_WEEKS, OUTCOME_LAG_WEEKS
@@ -257,7 +258,11 @@ def test_monitoring_tables_have_declared_columns(workspace: Path) -> None:
         assert log[spec.id].is_unique
         weeks = weekly(log)
         assert sorted(weeks.unique()) == list(range(1, MONITORING_WEEKS + 1))
-        assert weeks.value_counts().between(300, 600).all()
+        volume = weeks.value_counts()
+        if model_id == "customer-churn":  # from the A/B test's start, 1.1 scores half the customers
+            share = weeks.drop_duplicates().map(experiment.volume_share).set_axis(weeks.drop_duplicates()).to_dict()
+            volume = volume / volume.index.map(share)
+        assert volume.between(299, 601).all()
         truth = read_table(workspace / spec.ground_truth.data)
         assert list(truth.columns)[:2] == [spec.ground_truth.id, spec.ground_truth.label]
         # the rest are the columns the card's business KPIs read from the outcomes, and only those
@@ -388,6 +393,33 @@ def test_the_credit_cards_ethics_text_quotes_each_versions_own_rates(workspace: 
         assert quoted in text, quoted
         after = text[text.index(quoted) + len(quoted) :]
         assert after.startswith((f"selection-rate ratio {ratio:.2f}", f"ratio {ratio:.2f}")), after[:40]
+
+
+def test_the_churn_ab_test_and_the_production_log_tell_one_story(workspace: Path) -> None:
+    """The A/B test splits the customers the production log scores: from its first day 1.1's log holds
+    about as many records a week as the test's 1.1 arm, half of what it held before; and the test
+    starts after the last week whose outcomes the log has, so the fee waiver that began with it is in
+    no outcome the production KPI (calls that change nothing) counts."""
+    champion = Version.model_validate(load(workspace, "models/customer-churn/versions/1.1/version.yml"))
+    candidate = Version.model_validate(load(workspace, "models/customer-churn/versions/1.2/version.yml"))
+    log = read_table(workspace / champion.monitoring.logs)
+    truth = read_table(workspace / champion.monitoring.ground_truth.data)
+    test = read_table(workspace / candidate.experiment.log)
+    start = pd.Timestamp(experiment.START, tz="UTC")
+    assert pd.to_datetime(test["timestamp"]).min() >= start
+    stamps = pd.to_datetime(log["timestamp"])
+    before = stamps < start
+    weeks_before = (start - stamps[before].min()).days / 7
+    weeks_after = (stamps.max() - start).days / 7 + 1 / 7
+    per_week_before = before.sum() / weeks_before
+    per_week_after = (~before).sum() / round(weeks_after)
+    arm = (test["arm"].astype(str) == "1.1").sum() / round(weeks_after)
+    assert 0.4 < per_week_after / per_week_before < 0.6
+    assert 0.8 < arm / per_week_after < 1.25  # the test's 1.1 arm and 1.1's own log, week for week
+    assert 0.8 < len(test) / round(weeks_after) / per_week_before < 1.25  # the test sees a whole week's customers
+    # no outcome in the production log dates from the test
+    outcome_times = log.set_index("request_id").loc[truth["request_id"], "timestamp"]
+    assert pd.to_datetime(outcome_times).max() < start
 
 
 def test_credit_challenger_is_evaluated_on_the_champions_holdout(workspace: Path) -> None:

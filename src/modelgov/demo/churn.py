@@ -259,7 +259,8 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
 
 
 def _log_spec(model: Pipeline) -> monitoring.LogSpec:
-    """Production traffic: the whole book scored weekly, repricing from the drift week."""
+    """Production traffic: the customers due for review each week, repricing from the drift week;
+    from the A/B test's start, the half of them that 1.1 scores (the other half is 1.2's)."""
     return monitoring.LogSpec(
         prefix="chn",
         label=LABEL,
@@ -269,4 +270,5 @@ def _log_spec(model: Pipeline) -> monitoring.LogSpec:
         draw=lambda rng, n, intensity: customers(rng, n, intensity=intensity),
         score=lambda frame: classify(model, frame, FEATURES, THRESHOLD),
         business=business.churn_columns,
+        volume_share=experiment.volume_share,
     )

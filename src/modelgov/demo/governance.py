@@ -6,7 +6,7 @@ which drift was planted, so anyone checking the site (or a test) knows what it s
 
 from __future__ import annotations
 
-from modelgov.demo import churn, credit, decisions, diabetes, lineage, monitoring, policies
+from modelgov.demo import churn, credit, decisions, diabetes, experiment, lineage, monitoring, policies
 from modelgov.demo.documents import prose
 from modelgov.demo.writer import WorkspaceWriter
 
@@ -107,7 +107,11 @@ def readme(seed: int, files: list[str]) -> str:
         "",
         f"Every production version has a scoring log of {monitoring.MONITORING_WEEKS} weekly windows",
         f"(weeks start on Monday; week 1 is {monitoring.MONITORING_START:%Y-%m-%d}) with "
-        f"{monitoring.WEEKLY_VOLUME[0]}–{monitoring.WEEKLY_VOLUME[1]} requests a week.",
+        f"{monitoring.WEEKLY_VOLUME[0]}–{monitoring.WEEKLY_VOLUME[1]} requests a week, except",
+        f"`{churn.MODEL_ID}` 1.1 from week {experiment.START_WEEK} ({experiment.START:%Y-%m-%d}): its A/B test",
+        "against 1.2 starts then, on the same customers, so 1.1 scores half of them. The test starts after",
+        "the last week with outcomes, so no outcome in 1.1's log dates from it. The test's log and the",
+        "production log are drawn separately, with the same volumes.",
         "Outcomes arrive late: the ground-truth tables cover weeks "
         f"1–{monitoring.MONITORING_WEEKS - monitoring.OUTCOME_LAG_WEEKS} only,",
         f"and about {monitoring.OUTCOME_MISSING_SHARE:.0%} of those outcomes never arrive. The real outcome windows",

@@ -67,6 +67,9 @@ class LogSpec:
     business: Callable[[np.random.Generator, pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]] | None = (
         None
     )
+    #: week → the share of the week's requests this version scores (less than 1 while another version
+    #: takes part of them, as in an A/B test); the week's volume is drawn as before, then scaled.
+    volume_share: Callable[[int], float] | None = None
 
 
 def _timestamps(rng: np.random.Generator, week: int, n: int) -> list[str]:
@@ -85,6 +88,8 @@ def simulate(rng: np.random.Generator, spec: LogSpec) -> tuple[pd.DataFrame, pd.
     last_week_with_outcomes = MONITORING_WEEKS - OUTCOME_LAG_WEEKS
     for week in range(1, MONITORING_WEEKS + 1):
         n = int(rng.integers(WEEKLY_VOLUME[0], WEEKLY_VOLUME[1] + 1))
+        if spec.volume_share is not None:
+            n = max(1, round(n * spec.volume_share(week)))
         frame = spec.draw(rng, n, drift_intensity(week, spec.drift_start_week)).reset_index(drop=True)
         prediction, score = spec.score(frame)
         stamp = f"{week_start(week):%Y%m%d}"
