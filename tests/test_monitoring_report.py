@@ -223,13 +223,14 @@ def test_a_window_whose_outcomes_are_all_one_class_still_gets_its_metrics(tmp_pa
 
 
 def test_a_window_with_a_third_value_among_binary_predictions_is_still_refused(tmp_path) -> None:
-    from modelgov.analysis.evaluation import DataProblem
+    from modelgov.monitoring.logsource import ScanError
 
     frame = _labelled_log(tmp_path, [50])
     frame["p"] = frame["p"].astype(str)
     frame.loc[0, "p"] = "yes"
     frame[["ts", "id", "p", "score"]].to_csv(tmp_path / "log.csv", index=False)
-    with pytest.raises(DataProblem, match="not values of the label column"):
+    # named by the log's file and its own column, not the window table's "prediction"
+    with pytest.raises(ScanError, match=r"log\.csv: column 'p': 1 predictions \('yes'\) are not values of the label"):
         _per_window(tmp_path)
 
 
