@@ -16,7 +16,7 @@ from fairlearn.metrics import (
     selection_rate,
 )
 
-from modelgov.analysis.fairness import combined_labels, fairness_by_group
+from modelgov.analysis.fairness import _group_order, combined_labels, fairness_by_group
 from modelgov.analysis.resampling import Resampling
 from shared_builds import SHARED_DATA
 
@@ -127,7 +127,35 @@ def test_regression_group_intervals() -> None:
     for row in result.groups:
         interval = row.intervals["mae"]
         assert interval.low <= row.metrics["mae"] <= interval.high
-    assert result.disparities == []
+    (gap,) = result.disparities
+    assert gap.name == "mae_difference" and gap.groups == ["b", "a"]
+
+
+def test_a_regressions_mae_gap_equals_fairlearns_difference_on_the_diabetes_data() -> None:
+    """The real diabetes data (Efron et al. 2004, bundled with scikit-learn) and a linear model: the
+    gap is fairlearn's MetricFrame.difference of the MAE between groups, over the groups with enough
+    rows; a group below the minimum is left out and named, and the gap is then the others'."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import mean_absolute_error
+
+    data = load_diabetes(as_frame=True, scaled=False)
+    x, y = data.data, data.target.to_numpy()
+    yhat = LinearRegression().fit(x, y).predict(x)
+    band = pd.cut(x["age"], [0, 35, 50, 60, 200], labels=["<35", "35-49", "50-59", "60+"]).astype(str)
+    sex = x["sex"].map({1.0: "sex_1", 2.0: "sex_2"})
+    for groups, minimum in ((sex, 30), (band, 30), (band, 100)):
+        result = fairness_by_group("g", groups, y, yhat, classification=False, min_group_size=minimum,
+                                   resampling=Resampling(300, seed=2))  # fmt: skip
+        sizes = groups.value_counts()
+        kept = groups.isin(sizes[sizes >= minimum].index)
+        frame = MetricFrame(metrics=mean_absolute_error, y_true=y[kept], y_pred=yhat[kept],
+                            sensitive_features=groups[kept])  # fmt: skip
+        (gap,) = result.disparities
+        assert gap.value == pytest.approx(frame.difference(method="between_groups"), rel=1e-12)
+        assert gap.groups == [frame.by_group.idxmax(), frame.by_group.idxmin()]
+        assert [e.group for e in gap.excluded] == sorted(sizes[sizes < minimum].index, key=_group_order)
+        assert gap.interval.low <= gap.value and gap.difference_interval.low < gap.difference_interval.high
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "adult.data").is_file(), reason="UCI Adult not found in ../shared/data")

@@ -421,6 +421,85 @@ def _summaries(
     return out
 
 
+#: A regression model's one summary of its groups (:func:`mae_difference`), at evaluation and in production.
+MAE_DIFFERENCE = "mae_difference"
+MAE_DIFFERENCE_LABEL = "Mean absolute error difference"
+MAE_DIFFERENCE_DESCRIPTION = (
+    "Gap in mean absolute error between the group the model errs most on and the group it errs least on "
+    "(0 means every group's typical error is the same size)."
+)
+
+
+def mae_difference(
+    labels: list[str],
+    sizes: np.ndarray,
+    mae: np.ndarray,
+    samples: np.ndarray | None,
+    rules: SummaryRules,
+    resampling: Resampling,
+    *,
+    unit: str = "records with outcomes",
+) -> Disparity:
+    """A regression model's one summary of its groups: the largest group MAE minus the smallest, over
+    the groups with at least ``rules.min_size`` records (all of them without ``exclude_small``) and a
+    finite MAE, the two groups named, the others listed as left out with why. ``samples`` (resamples
+    × groups, :attr:`GroupStatistics.samples`) give its interval, with the same groups in every
+    resample, and the two named groups' own difference over the same resamples
+    (``difference_interval``), which, unlike the gap's, can include 0. ``unit`` names what a group's
+    size counts: a log's records with outcomes, or an evaluation's rows."""
+    enough = sizes >= rules.min_size if rules.exclude_small else np.ones(len(sizes), dtype=bool)
+    finite = np.isfinite(mae)
+    kept = enough & finite
+    excluded = []
+    for i, label in enumerate(labels):
+        reasons = []
+        if not enough[i]:
+            reasons.append(f"{int(sizes[i]):,} {unit} behind the mean absolute error, fewer than {rules.min_size:,}")
+        if not finite[i]:
+            reasons.append("its errors are too large to add up (values near the largest number a float holds)")
+        if reasons:
+            excluded.append(ExcludedGroup(group=label, reason=" and ".join(reasons)))
+    base = dict(
+        name=MAE_DIFFERENCE,
+        label=MAE_DIFFERENCE_LABEL,
+        method="between_groups",
+        description=MAE_DIFFERENCE_DESCRIPTION,
+        excluded=excluded,
+    )
+    if kept.sum() < 2:
+        which = f"have enough {unit} and a finite error" if rules.exclude_small else "have a finite error"
+        return Disparity(**base, value=None, note=f"undefined: fewer than two groups {which}")
+    positions = np.flatnonzero(kept)
+    high = int(positions[np.argmax(mae[positions])])
+    low = int(positions[np.argmin(mae[positions])])
+    if high == low:  # every group errs alike: name two of them, not one twice
+        low = int(next(i for i in positions if i != high))
+    value = float(mae[high] - mae[low])
+    interval = between = note = None
+    if samples is not None and len(samples):
+        drawn = samples[:, positions]
+        with np.errstate(invalid="ignore"):
+            # the same groups in every resample; a resample that drew none of a group's records has
+            # no gap (the interval's defined share says how many)
+            gaps = np.where(np.isfinite(drawn).all(axis=1), drawn.max(axis=1) - drawn.min(axis=1), np.nan)
+            pair = samples[:, high] - samples[:, low]
+        interval = percentile_interval(gaps, resampling, ROW_METHOD)
+        between = percentile_interval(pair, resampling, ROW_METHOD)
+        if interval.low is not None and not interval.low <= value <= interval.high:
+            note = GAP_INTERVAL_NOTE
+    return Disparity(
+        **base,
+        value=value,
+        interval=interval,
+        difference_interval=between,
+        note=note,
+        rate="mae",
+        rate_label="mean absolute error",
+        groups=[labels[high], labels[low]],
+        group_rates=[float(mae[high]), float(mae[low])],
+    )
+
+
 def regression_statistics(
     codes: np.ndarray, groups: int, y_true: np.ndarray, y_pred: np.ndarray, resampling: Resampling
 ) -> GroupStatistics:

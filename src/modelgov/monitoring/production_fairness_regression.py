@@ -35,13 +35,6 @@ from modelgov.analysis import disparity
 from modelgov.analysis.fairness import REGRESSION_GROUP_METRICS, _group_order
 from modelgov.analysis.resampling import ROW_METHOD, Resampling, percentile_interval
 
-#: The one summary of a regression model's groups in production.
-MAE_DIFFERENCE = "mae_difference"
-MAE_DIFFERENCE_LABEL = "Mean absolute error difference"
-MAE_DIFFERENCE_DESCRIPTION = (
-    "Gap in mean absolute error between the group the model errs most on and the group it errs least on "
-    "(0 means every group's typical error is the same size)."
-)
 #: Each group's figures: the evaluation's group table, then the direction of its errors.
 FIGURES = (*REGRESSION_GROUP_METRICS, "mean_error")
 MEAN_ERROR_LABEL = "Mean error (prediction − actual)"
@@ -101,7 +94,9 @@ def snapshot(
         basis="realized",
         rows=len(codes),
         groups=groups,
-        disparities=[_mae_difference(ordered, sizes, point["mae"], stats.samples.get("mae"), rules, resampling)],
+        disparities=[
+            disparity.mae_difference(ordered, sizes, point["mae"], stats.samples.get("mae"), rules, resampling)
+        ],
     )
 
 
@@ -119,69 +114,6 @@ def _point(codes: np.ndarray, groups: int, actual: np.ndarray, predicted: np.nda
                     out[key][i] = function(y, yhat)
                 out["mean_error"][i] = np.mean(yhat - y)
     return out
-
-
-def _mae_difference(
-    labels: list[str],
-    sizes: np.ndarray,
-    mae: np.ndarray,
-    samples: np.ndarray | None,
-    rules: disparity.SummaryRules,
-    resampling: Resampling,
-) -> manifest.Disparity:
-    enough = sizes >= rules.min_size if rules.exclude_small else np.ones(len(sizes), dtype=bool)
-    finite = np.isfinite(mae)
-    kept = enough & finite
-    excluded = []
-    for i, label in enumerate(labels):
-        reasons = []
-        if not enough[i]:
-            reasons.append(
-                f"{int(sizes[i]):,} records with outcomes behind the mean absolute error, fewer than {rules.min_size:,}"
-            )
-        if not finite[i]:
-            reasons.append("its errors are too large to add up (values near the largest number a float holds)")
-        if reasons:
-            excluded.append(manifest.ExcludedGroup(group=label, reason=" and ".join(reasons)))
-    base = dict(
-        name=MAE_DIFFERENCE,
-        label=MAE_DIFFERENCE_LABEL,
-        method="between_groups",
-        description=MAE_DIFFERENCE_DESCRIPTION,
-        excluded=excluded,
-    )
-    if kept.sum() < 2:
-        which = "have enough records with outcomes and a finite error" if rules.exclude_small else "have a finite error"
-        return manifest.Disparity(**base, value=None, note=f"undefined: fewer than two groups {which}")
-    positions = np.flatnonzero(kept)
-    high = int(positions[np.argmax(mae[positions])])
-    low = int(positions[np.argmin(mae[positions])])
-    if high == low:  # every group errs alike: name two of them, not one twice
-        low = int(next(i for i in positions if i != high))
-    value = float(mae[high] - mae[low])
-    interval = between = note = None
-    if samples is not None and len(samples):
-        drawn = samples[:, positions]
-        with np.errstate(invalid="ignore"):
-            # the same groups in every resample; a resample that drew none of a group's records has
-            # no gap (the interval's defined share says how many)
-            gaps = np.where(np.isfinite(drawn).all(axis=1), drawn.max(axis=1) - drawn.min(axis=1), np.nan)
-            pair = samples[:, high] - samples[:, low]
-        interval = percentile_interval(gaps, resampling, ROW_METHOD)
-        between = percentile_interval(pair, resampling, ROW_METHOD)
-        if interval.low is not None and not interval.low <= value <= interval.high:
-            note = disparity.GAP_INTERVAL_NOTE
-    return manifest.Disparity(
-        **base,
-        value=value,
-        interval=interval,
-        difference_interval=between,
-        note=note,
-        rate="mae",
-        rate_label="mean absolute error",
-        groups=[labels[high], labels[low]],
-        group_rates=[float(mae[high]), float(mae[low])],
-    )
 
 
 def _finite(value: float) -> float | None:
