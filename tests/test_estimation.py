@@ -407,6 +407,34 @@ def test_cells_equal_rows(fitted, reference, extra_edges: int) -> None:
         assert cells.roc_auc_resolution < 1e-5
 
 
+def test_a_window_of_scores_used_as_they_are_gets_the_row_level_roc_auc() -> None:
+    """Scores that need no calibration have two knots, 0 and 1: on them and the threshold alone, a
+    window's ROC AUC ranked two cells, and came out near the balanced accuracy at the threshold (the
+    demo's churn model: 0.77 against 0.87 realized, its resolution 0.17). The window is estimated on
+    up to a hundred of the scan's own edges as well: within a few thousandths of the row-level value,
+    while the other figures stay exactly the same."""
+    from modelgov.monitoring.estimated import AUC_CELLS, Estimator
+
+    identity = Calibration("none", np.array([0.0, 1.0]), np.array([0.0, 1.0]), 0.03, 0.04, 2000, 600, 5)
+    estimator = Estimator(identity, None, THRESHOLD, "score", Resampling(resamples=0))
+    rng = np.random.default_rng(8)
+    reference = expit(rng.normal(-0.8, 1.3, 5000))
+    scanned = np.unique(np.r_[np.quantile(reference, np.linspace(0, 1, 2001)[1:-1]), estimator.edges])
+    scores = expit(rng.normal(-0.5, 1.2, 3000)).round(4)
+    window = estimator.window(aggregate_by_hand(scores, scanned), scanned)
+    rows = estimate_rows(identity, scores, scores >= THRESHOLD, resampling=Resampling(resamples=0))
+    got = {m.name: m.value for m in window.metrics}
+    for name in ("accuracy", "precision", "recall", "f1"):
+        assert got[name] == pytest.approx(rows.metrics[name].value, abs=1e-12)
+    gap = rows.metrics["roc_auc"].value - got["roc_auc"]
+    assert -1e-12 <= gap <= window.roc_auc_resolution + 1e-12 and window.roc_auc_resolution < 0.005
+    assert len(estimator.window_edges(scanned)) <= AUC_CELLS + len(estimator.edges)
+    # on the knots and the threshold alone, as before: the balanced accuracy, far below
+    coarse = estimate_cells(identity, estimator.edges, aggregate_by_hand(scores, estimator.edges),
+                            threshold=THRESHOLD, resampling=Resampling(0))  # fmt: skip
+    assert rows.metrics["roc_auc"].value - coarse.metrics["roc_auc"].value > 0.05
+
+
 def test_cells_check_their_edges(fitted) -> None:
     calibration, _ = fitted
     edges = np.unique(np.r_[calibration.edges, THRESHOLD])
