@@ -194,6 +194,13 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
 
     tables = {}
     fitted: dict[str, Pipeline] = {}
+    test: dict[str, experiment.Split] = {}
+
+    def champions_half(log: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """1.1 scores every customer due for review until the A/B test starts, then its half."""
+        log, outcomes, test["1.2"] = experiment.split_log(seed, MODEL_ID, "1.2", "1.1", log, outcomes)
+        return log, outcomes
+
     for version, release in _RELEASES.items():
         model = fit(release.factory(), frames[release.training], FEATURES, LABEL)
         fitted[version] = model
@@ -218,7 +225,9 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
         )
         logs = None
         if release.status == "production":
-            logs = monitoring.write(writer, seed, MODEL_ID, version, _log_spec(model), suffix="csv")
+            logs = monitoring.write(
+                writer, seed, MODEL_ID, version, _log_spec(model), suffix="csv", keep=champions_half
+            )
         doc = version_doc(
             MODEL_ID,
             version,
@@ -235,7 +244,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
                 MODEL_ID,
                 "1.2",
                 "1.1",
-                draw=lambda rng, n: customers(rng, n, intensity=1.0),
+                test["1.2"],
                 flag=lambda v, frame: classify(fitted[v], frame, FEATURES, THRESHOLD),
                 label=LABEL,
             )
@@ -259,8 +268,8 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
 
 
 def _log_spec(model: Pipeline) -> monitoring.LogSpec:
-    """Production traffic: the customers due for review each week, repricing from the drift week;
-    from the A/B test's start, the half of them that 1.1 scores (the other half is 1.2's)."""
+    """Production traffic: the customers due for review each week, repricing from the drift week
+    (from the A/B test's start, 1.1's log keeps its half of them: :func:`.experiment.split_log`)."""
     return monitoring.LogSpec(
         prefix="chn",
         label=LABEL,
@@ -270,5 +279,4 @@ def _log_spec(model: Pipeline) -> monitoring.LogSpec:
         draw=lambda rng, n, intensity: customers(rng, n, intensity=intensity),
         score=lambda frame: classify(model, frame, FEATURES, THRESHOLD),
         business=business.churn_columns,
-        volume_share=experiment.volume_share,
     )

@@ -33,8 +33,8 @@ VERSION_SUMMARIES = {
     "1.2": prose("""
         Candidate: the same inputs, data and threshold as 1.1, with deeper gradient-boosted trees
         (300 trees of depth 4) to rank the first-year switchers better. In an A/B test against 1.1
-        since 2026-11-02: half of the customers due for review each week are scored by each version
-        (so 1.1's production log holds half as many from that week), and the share still with the
+        since 2026-10-26: each customer due for review is assigned at random to one version, half to
+        each (1.1's production log keeps its half, the same records), and the share still with the
         bank 90 days later decides.
     """),
 }

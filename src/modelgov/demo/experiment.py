@@ -1,58 +1,79 @@
 """The churn model's A/B test: candidate 1.2 against the live 1.1, in progress at the demo's date.
 
-From :data:`START` the customers due for review each week — the customers the production log scores
-— are split at random, half to each version, so the production log of 1.1 holds half as many records
-from that week on (:func:`volume_share`), and the test sees as many customers a week as the log did
-before it. The test starts after the last week whose outcomes the production log has, so the fee
-waiver below, which began with the test, is in no outcome the production KPI counts (there, a call
-changes nothing). The two logs are drawn separately in this example, with the same volumes; the retention team calls the customers the serving version flags (all but a random fifth
-held out as a control group), and since the test began the caller may waive the new account fee, so
-a call keeps a customer who would have left with probability :data:`SAVE_RATE`. The primary metric is the share of
-customers still with the bank 90 days later (compressed, like the monitoring outcomes, to
-:data:`OUTCOME_LAG_DAYS`). The test was planned for a fixed horizon of :data:`PLANNED_RECORDS`
-customers with an outcome, so at the demo's date it is short of its horizon: the page warns against
-reading the interim difference, and shows the always-valid sequential analysis instead.
+The test runs on the customers the production log scores, so the two tell one story. From
+:data:`START` each customer due for review is assigned at random to one version, half to each
+(:func:`split_log`): 1.1's production log keeps its half — the same records, ids, scores and
+outcomes as the test's champion arm — and the test's log holds both halves, each scored by its own
+version (:func:`write`). The test's outcomes are the production outcomes of its customers, arriving
+with the same lag, so both pages have outcomes for the same weeks. The retention team calls the
+customers the serving version flags, a random fifth held back as a control; as the production KPI
+finds week after week, a call keeps no one who would have left, so the two arms differ only in
+which customers each version flags, and the test's primary metric — the share of customers still
+with the bank 90 days later (compressed, like the monitoring outcomes) — has no real difference to
+find. Planned for a fixed horizon of :data:`PLANNED_RECORDS` customers with an outcome, it is short
+of it at the demo's date: the page warns against reading the interim difference, and shows the
+always-valid sequential analysis instead.
 
-Everything is drawn from its own stream (``stream(seed, "customer-churn", "experiment", "1.2")``),
-so no other generated value changes.
+The arms and the challenger's control group are drawn from their own stream
+(``stream(seed, "customer-churn", "experiment", "1.2")``), so no other generated value changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from modelgov.demo.business import CONTROL_SHARE
 from modelgov.demo.common import stream
-from modelgov.demo.monitoring import MONITORING_START, MONITORING_WEEKS, OUTCOME_LAG_WEEKS, WEEKLY_VOLUME
+from modelgov.demo.monitoring import MONITORING_WEEKS, OUTCOME_LAG_WEEKS, week_start
 from modelgov.demo.writer import WorkspaceWriter
 
-#: The monitoring week the test starts in: the first after the last week with outcomes in the
-#: production log (its outcomes lag three weeks).
-START_WEEK = MONITORING_WEEKS - OUTCOME_LAG_WEEKS + 1
+#: The monitoring week the test starts in: the last week whose outcomes have arrived at the demo's
+#: date, so the test has outcomes for one week, as the production log has for that week.
+START_WEEK = MONITORING_WEEKS - OUTCOME_LAG_WEEKS
 #: First day of the test (a Monday).
-START = MONITORING_START + dt.timedelta(weeks=START_WEEK - 1)
-DAYS = (MONITORING_WEEKS - START_WEEK + 1) * 7
-#: Customers due for review a day: the production log's mean weekly volume, spread over the week.
-CUSTOMERS_PER_DAY = round(sum(WEEKLY_VOLUME) / 2 / 7)
-#: Share of requests served by the challenger.
+START = week_start(START_WEEK)
+#: Share of customers the challenger scores.
 SPLIT = 0.5
-#: Chance that a call keeps a customer who would otherwise have left.
-SAVE_RATE = 0.35
-OUTCOME_LAG_DAYS = 14
 #: The fixed horizon: records with an outcome, both arms, for a five-point difference from a 65 %
 #: baseline at 80 % power (the design's own power calculation on the test's page asks for 2,752).
 PLANNED_RECORDS = 2_800
 MDE = 0.05
 
 
-def volume_share(week: int) -> float:
-    """The share of a week's customers the live version 1.1 scores: all of them before the test, the
-    champion's arm from its start."""
-    return 1.0 - SPLIT if week >= START_WEEK else 1.0
+@dataclass(frozen=True)
+class Split:
+    """The test's customers: the production log's records from :data:`START` (both halves), their
+    arm, and the production outcomes of those whose outcome has arrived."""
+
+    log: pd.DataFrame
+    arm: np.ndarray
+    outcomes: pd.DataFrame
+
+
+def split_log(
+    seed: int, model_id: str, challenger: str, champion: str, log: pd.DataFrame, outcomes: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, Split]:
+    """The champion's production log and outcomes (its half of the customers from :data:`START`,
+    every customer before), and the test's customers."""
+    rng = stream(seed, model_id, "experiment", challenger)
+    drawn = np.where(rng.random(len(log)) < SPLIT, challenger, champion)
+    in_test = (pd.to_datetime(log["timestamp"], utc=True) >= pd.Timestamp(START, tz="UTC")).to_numpy()
+    kept = ~in_test | (drawn == champion)
+    kept_ids = set(log.loc[kept, "request_id"])
+    test_ids = set(log.loc[in_test, "request_id"])
+    split = Split(
+        log=log.loc[in_test].reset_index(drop=True),
+        arm=drawn[in_test],
+        outcomes=outcomes[outcomes["request_id"].isin(test_ids)].reset_index(drop=True),
+    )
+    kept_outcomes = outcomes[outcomes["request_id"].isin(kept_ids)].reset_index(drop=True)
+    return log.loc[kept].reset_index(drop=True), kept_outcomes, split
 
 
 def write(
@@ -61,54 +82,50 @@ def write(
     model_id: str,
     challenger: str,
     champion: str,
-    draw: Callable[[np.random.Generator, int], pd.DataFrame],
+    split: Split,
     flag: Callable[[str, pd.DataFrame], tuple[np.ndarray, np.ndarray]],
     label: str,
 ) -> dict[str, Any]:
-    """Simulate and write the experiment log and its outcomes; return version.yml's ``experiment``.
+    """Write the experiment's log and outcomes from its customers; return version.yml's ``experiment``.
 
-    ``draw(rng, n)`` draws customers (with ``label``, whether they would leave uncalled); ``flag(version,
-    frame)`` is a version's (prediction, score)."""
-    rng = stream(seed, model_id, "experiment", challenger)
-    n = CUSTOMERS_PER_DAY * DAYS
-    frame = draw(rng, n)
-    day = rng.integers(0, DAYS, n)
-    seconds = rng.integers(7 * 3600, 19 * 3600, n)
-    moment = pd.Timestamp(START) + pd.to_timedelta(day, unit="D") + pd.to_timedelta(seconds, unit="s")
-    order = np.argsort(moment.to_numpy(), kind="stable")
-    frame, moment = frame.iloc[order].reset_index(drop=True), moment[order]
-    arm = np.where(rng.random(n) < SPLIT, challenger, champion)
-    score = np.empty(n)
-    flagged = np.zeros(n, dtype=bool)
-    for version in (challenger, champion):
-        served = arm == version
-        p, s = flag(version, frame.loc[served])
-        score[served], flagged[served] = s, p == 1
-    would_leave = frame[label].to_numpy() == 1
-    control = rng.random(n) < 0.2
-    called = flagged & ~control
-    saved = called & would_leave & (rng.random(n) < SAVE_RATE)
-    stayed = (~would_leave | saved).astype(np.int64)
-    request = np.array([f"chx-{i:06d}" for i in range(1, n + 1)], dtype=object)
+    The champion's half keeps its production score, prediction and call; the challenger's is scored
+    by ``flag(challenger, frame)`` (its prediction, score), and a random fifth of those it flags is
+    held back from the calls. ``label`` is 1 for a customer who left within 90 days."""
+    rng = stream(seed, model_id, "experiment", f"{challenger}-control")
+    frame = split.log
+    ours = split.arm == challenger
+    score = frame["score"].to_numpy(dtype=float).copy()
+    prediction = frame["prediction"].to_numpy().astype(np.int64).copy()
+    predicted, scored = flag(challenger, frame.loc[ours])
+    score[ours], prediction[ours] = scored, predicted
     log = pd.DataFrame(
         {
-            "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "request_id": request,
-            "arm": arm,
+            "timestamp": frame["timestamp"].to_numpy(),
+            "request_id": frame["request_id"].to_numpy(),
+            "arm": split.arm,
             "score": np.round(score, 6),
-            "prediction": flagged.astype(np.int64),
+            "prediction": prediction,
             "contract_type": frame["contract_type"].to_numpy(),
             "region": frame["region"].to_numpy(),
         }
     )
-    last = START + dt.timedelta(days=DAYS)
-    known = moment < pd.Timestamp(last - dt.timedelta(days=OUTCOME_LAG_DAYS))
+    # the challenger's calls: its flagged customers, a random fifth held back as a control
+    flagged = pd.Series(prediction == 1, index=frame["request_id"].to_numpy())
+    control = pd.Series(rng.random(len(frame)) < CONTROL_SHARE, index=frame["request_id"].to_numpy())
+    arm = pd.Series(split.arm, index=frame["request_id"].to_numpy())
+    known = split.outcomes
+    ids = known["request_id"].to_numpy()
+    stayed = (known[label].to_numpy() == 0).astype(float)
+    challengers = (arm.loc[ids] == challenger).to_numpy()
+    called = flagged.loc[ids].to_numpy() & ~control.loc[ids].to_numpy()
+    held = flagged.loc[ids].to_numpy() & control.loc[ids].to_numpy()
     outcomes = pd.DataFrame(
         {
-            "request_id": request[known],
-            "stayed": stayed[known],
-            "stayed_called": np.where(called, stayed, np.nan)[known],
-            "stayed_control": np.where(flagged & control, stayed, np.nan)[known],
+            "request_id": ids,
+            "stayed": stayed.astype(np.int64),
+            # the champion's customers were called (or held back) as the production log records
+            "stayed_called": np.where(challengers, np.where(called, stayed, np.nan), known["stayed_called"].to_numpy()),
+            "stayed_control": np.where(challengers, np.where(held, stayed, np.nan), known["stayed_control"].to_numpy()),
         }
     )
     base = f"data/{model_id}/experiments/{challenger}-vs-{champion}"
@@ -143,4 +160,4 @@ def write(
     }
 
 
-__all__ = ["START", "START_WEEK", "volume_share", "write"]
+__all__ = ["START", "START_WEEK", "Split", "split_log", "write"]

@@ -108,10 +108,12 @@ def readme(seed: int, files: list[str]) -> str:
         f"Every production version has a scoring log of {monitoring.MONITORING_WEEKS} weekly windows",
         f"(weeks start on Monday; week 1 is {monitoring.MONITORING_START:%Y-%m-%d}) with "
         f"{monitoring.WEEKLY_VOLUME[0]}–{monitoring.WEEKLY_VOLUME[1]} requests a week, except",
-        f"`{churn.MODEL_ID}` 1.1 from week {experiment.START_WEEK} ({experiment.START:%Y-%m-%d}): its A/B test",
-        "against 1.2 starts then, on the same customers, so 1.1 scores half of them. The test starts after",
-        "the last week with outcomes, so no outcome in 1.1's log dates from it. The test's log and the",
-        "production log are drawn separately, with the same volumes.",
+        f"`{churn.MODEL_ID}` 1.1 from week {experiment.START_WEEK} ({experiment.START:%Y-%m-%d}), when its A/B test",
+        "against 1.2 starts on the same customers: each is assigned to one version at random, and 1.1's",
+        "log keeps its half. The test's log holds both halves (1.1's are the same records as in 1.1's log),",
+        "and its outcomes are those customers' production outcomes, so both have outcomes for the same",
+        "weeks. As the production KPI finds, a retention call keeps no one who would have left, so the",
+        "test's two arms differ only in which customers each version flags.",
         "Outcomes arrive late: the ground-truth tables cover weeks "
         f"1–{monitoring.MONITORING_WEEKS - monitoring.OUTCOME_LAG_WEEKS} only,",
         f"and about {monitoring.OUTCOME_MISSING_SHARE:.0%} of those outcomes never arrive. The real outcome windows",

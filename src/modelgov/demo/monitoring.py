@@ -67,9 +67,6 @@ class LogSpec:
     business: Callable[[np.random.Generator, pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]] | None = (
         None
     )
-    #: week → the share of the week's requests this version scores (less than 1 while another version
-    #: takes part of them, as in an A/B test); the week's volume is drawn as before, then scaled.
-    volume_share: Callable[[int], float] | None = None
 
 
 def _timestamps(rng: np.random.Generator, week: int, n: int) -> list[str]:
@@ -88,8 +85,6 @@ def simulate(rng: np.random.Generator, spec: LogSpec) -> tuple[pd.DataFrame, pd.
     last_week_with_outcomes = MONITORING_WEEKS - OUTCOME_LAG_WEEKS
     for week in range(1, MONITORING_WEEKS + 1):
         n = int(rng.integers(WEEKLY_VOLUME[0], WEEKLY_VOLUME[1] + 1))
-        if spec.volume_share is not None:
-            n = max(1, round(n * spec.volume_share(week)))
         frame = spec.draw(rng, n, drift_intensity(week, spec.drift_start_week)).reset_index(drop=True)
         prediction, score = spec.score(frame)
         stamp = f"{week_start(week):%Y%m%d}"
@@ -120,13 +115,24 @@ def simulate(rng: np.random.Generator, spec: LogSpec) -> tuple[pd.DataFrame, pd.
 
 
 def write(
-    writer: WorkspaceWriter, seed: int, model_id: str, version: str, spec: LogSpec, *, suffix: str
+    writer: WorkspaceWriter,
+    seed: int,
+    model_id: str,
+    version: str,
+    spec: LogSpec,
+    *,
+    suffix: str,
+    keep: Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
 ) -> dict[str, object]:
     """Simulate, write ``data/<model>/monitoring/<version>-{scoring-log,outcomes}.<suffix>`` and
-    return the ``monitoring:`` block of version.yml that points at them."""
+    return the ``monitoring:`` block of version.yml that points at them. ``keep(log, outcomes)``
+    returns the records this version scored, when another version took some of them (an A/B test:
+    :func:`.experiment.split_log`)."""
     log, truth = simulate(stream(seed, model_id, "monitoring", version), spec)
     if spec.business is not None:
         log, truth = spec.business(stream(seed, model_id, "business", version), log, truth)
+    if keep is not None:
+        log, truth = keep(log, truth)
     logs = f"data/{model_id}/monitoring/{version}-scoring-log.{suffix}"
     outcomes = f"data/{model_id}/monitoring/{version}-outcomes.{suffix}"
     writer.table(logs, log)
