@@ -410,6 +410,32 @@ def test_the_demo_churn_kpi_does_not_move_while_accuracy_holds(demo_build) -> No
     assert "Credit losses:" in home and "misses its target" in home and "Approval rate:" in home
 
 
+def test_the_kpi_line_says_when_the_model_no_longer_predicts_as_validated(demo_build) -> None:
+    """ "Although the model predicts as validated" rests on the median over every week with outcomes,
+    which can hide the last few: when the latest three weeks fall short, the line and the warning
+    say the model predicted as validated before them, not that it still does."""
+    from modelgov.render.kpi_views import RECENT_WINDOWS, kpi_views
+
+    built = demo_manifest(demo_build)
+    churn = built.model("customer-churn")
+    version = next(v for v in churn.versions if v.drift is not None and v.drift.kpis)
+    (view,) = kpi_views(churn, version)
+    assert view.accuracy.holds_recently  # the demo's latest weeks are as validated
+    windows = list(version.drift.windows)
+    # two of the latest three weeks fall well short: their median does, the median over all 13 does not
+    for i in [i for i, w in enumerate(windows) if w.labelled_rows][-(RECENT_WINDOWS - 1) :]:
+        performance = [
+            m.model_copy(update={"value": 0.70}) if m.name == "accuracy" else m for m in windows[i].performance
+        ]
+        windows[i] = windows[i].model_copy(update={"performance": performance})
+    degraded = version.model_copy(update={"drift": version.drift.model_copy(update={"windows": windows})})
+    (view,) = kpi_views(churn, degraded)
+    assert view.flat_while_accurate and not view.accuracy.holds_recently and view.accuracy.recent == 0.70
+    assert view.summary().endswith(
+        f"although the model predicted as validated before its latest {RECENT_WINDOWS} weeks with outcomes"
+    )
+
+
 def test_the_one_line_summary_gives_the_interval_the_records_and_whether_chance_could_explain_it(demo_build) -> None:
     """The line on the card and the inventory says how firmly: the latest value's interval and its
     record count, and, when that interval reaches the target, that the verdict could be chance."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from modelgov.manifest import Kpi, KpiSeries, KpiValue, KpiWindow, Metric, Model, ModelVersion
 from modelgov.render import monitoring_views as mv
@@ -24,6 +25,9 @@ SMALL_WINDOW = 30
 ACCURACY_SLACK = 0.02
 #: Windows with a value needed before the page says a KPI does not move.
 FLAT_MIN_WINDOWS = 3
+#: The latest windows with outcomes whose median must also be as validated for the page to say the
+#: model still predicts as validated (else it says since when it no longer does).
+RECENT_WINDOWS = 3
 
 
 def format_value(kpi: Kpi, value: float | None) -> str:
@@ -97,6 +101,21 @@ def counted_text(kpi: Kpi, window: KpiWindow) -> str:
     return f"{counted:,} of the {pool:,} records {where}"
 
 
+class Accuracy(NamedTuple):
+    """The model's headline realized metric when it is as good as validated over the windows with
+    outcomes (its median), and whether it still is in the latest of them: a median over many weeks
+    can hide the last few, and a page must not say the model predicts as validated when it no longer
+    does."""
+
+    label: str
+    median: float
+    reference: float | None
+    bound: float  # the value the median had to reach (the reference interval's end, or the slack)
+    recent: float  # the median over the latest RECENT_WINDOWS windows with outcomes
+    recent_windows: int
+    holds_recently: bool
+
+
 @dataclass(frozen=True)
 class KpiView:
     kpi: Kpi
@@ -104,7 +123,7 @@ class KpiView:
     rows: list[KpiRow]
     noun: str  # week, month, window
     kind: str  # the report's window: day, week, month or "N rows"
-    accuracy: tuple[str, float, float | None] | None  # (label, median realized, reference) when "as validated"
+    accuracy: Accuracy | None  # the model's realized accuracy when it is "as validated"
 
     @property
     def level(self) -> float:
@@ -217,14 +236,21 @@ class KpiView:
             text += ", though its interval reaches the target: it could lie on either side by chance"
         if self.flat_while_accurate:
             text += "; no better than " + ("its baseline" if kpi.baseline is not None else "before")
-            text += " although the model predicts as validated"
+            if self.accuracy.holds_recently:
+                text += " although the model predicts as validated"
+            else:
+                text += (
+                    f" although the model predicted as validated before its latest {self.accuracy.recent_windows}"
+                    f" {self.noun}s with outcomes"
+                )
         return text
 
 
-def _accuracy(model: Model, version: ModelVersion) -> tuple[str, float, float | None] | None:
-    """(label, median realized, reference value) of the model's headline realized metric when it is as
-    good as validated (median over windows with outcomes ≥ the reference interval's low end, or the
-    reference value less :data:`ACCURACY_SLACK`); None otherwise, or when nothing was realized."""
+def _accuracy(model: Model, version: ModelVersion) -> Accuracy | None:
+    """The model's headline realized metric when it is as good as validated (median over windows with
+    outcomes ≥ the reference interval's low end, or the reference value less :data:`ACCURACY_SLACK`),
+    with whether the latest :data:`RECENT_WINDOWS` windows with outcomes still are; None otherwise, or
+    when nothing was realized."""
     view = mv.monitoring_view(model, version)
     if view is None or not view.metrics:
         return None
@@ -245,7 +271,12 @@ def _accuracy(model: Model, version: ModelVersion) -> tuple[str, float, float | 
     if reference.interval is not None and reference.interval.low is not None and reference.interval.high is not None:
         bound = min(bound, reference.interval.low) if up else max(bound, reference.interval.high)
     good = median >= bound if up else median <= bound
-    return (label, median, reference.value) if good else None
+    if not good:
+        return None
+    latest = values[-RECENT_WINDOWS:]
+    recent = statistics.median(latest)
+    holds = recent >= bound if up else recent <= bound
+    return Accuracy(label, median, reference.value, bound, recent, len(latest), holds)
 
 
 def kpi_views(model: Model, version: ModelVersion) -> list[KpiView]:
