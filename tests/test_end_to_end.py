@@ -613,6 +613,23 @@ def test_the_home_page_lists_the_tests_under_way(demo: tuple[Path, Path]) -> Non
     assert 'href="models/credit-default/2.0/shadow.html"' in home
 
 
+def test_the_candidates_card_gives_the_interim_difference_with_its_interval(demo: tuple[Path, Path]) -> None:
+    """An A/B test short of its horizon: the card's line gives the difference with its interval and
+    says it is interim, as the test's page warns, never a bare number a reader could act on."""
+    _, site = demo
+    built = manifest.read(site / "manifest.json")
+    version = next(v for m in built.models for v in m.versions if v.experiment)
+    difference = version.experiment.difference
+    card = " ".join(
+        re.sub(r"<[^>]+>", " ", html.unescape((site / "models/customer-churn/1.2/index.html").read_text())).split()
+    )
+    low, high = difference.interval.low * 100, difference.interval.high * 100
+    assert (
+        f"{difference.delta * 100:+.1f} points so far (95% interval {low:+.1f} to {high:+.1f} points" in card
+    ) and "interim, not to be acted on before the horizon" in card
+    assert (low <= 0 <= high) == ("the data cannot yet tell the versions apart" in card)
+
+
 def test_the_monitoring_summary_states_calibration_beside_ranking(demo: tuple[Path, Path]) -> None:
     """A probability of default feeds provisions: the summary gives the latest week's Brier score
     against the reference's, since ROC AUC can hold while the probabilities stray from the outcomes."""
