@@ -397,6 +397,20 @@ def test_the_credit_cards_ethics_text_quotes_each_versions_own_rates(workspace: 
         assert quoted in text, quoted
         after = text[text.index(quoted) + len(quoted) :]
         assert after.startswith((f"selection-rate ratio {ratio:.2f}", f"ratio {ratio:.2f}")), after[:40]
+    # what the text concludes follows from the figures it quotes
+    table = pd.read_parquet(workspace / "data/credit-default/evaluations/1.1-holdout-2026.parquet")
+    referred = table.groupby("sex")["prediction"].mean()
+    defaults = table.groupby("sex")["default"].mean()
+    widens = referred.min() / referred.max() < defaults.min() / defaults.max()
+    assert widens == ("the model widens the gap beyond what the outcomes show" in text)
+    assert "reproduces rather than creates" not in text
+    churn = " ".join(card(workspace, "customer-churn").ethical_considerations.split())
+    for version in ("1.1", "1.2"):
+        table = read_table(workspace / f"data/customer-churn/evaluations/{version}-holdout-2025-12.csv")
+        offered = table.groupby("age_band")["prediction"].mean()
+        assert f"{offered['18-29']:.1%} against {offered['60+']:.1%}" in churn or (
+            f"{offered['18-29']:.1%} of customers aged 18-29 are flagged against {offered['60+']:.1%}" in churn
+        ), version
 
 
 def test_the_churn_ab_test_and_the_production_log_tell_one_story(workspace: Path) -> None:

@@ -256,7 +256,7 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
             f"models/{MODEL_ID}/versions/{version}/approvals.yml",
             {"approvals": [approval(*entry) for entry in entries]},
         )
-    rates = _group_rates(tables["1.1"], "age_band")
+    rates = {version: _group_rates(tables[version], "age_band") for version in ("1.1", "1.2")}
     writer.yaml(
         f"models/{MODEL_ID}/model.yml",
         {

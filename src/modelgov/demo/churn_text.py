@@ -145,10 +145,13 @@ def datasheet(dataset_id: str, north_share: float) -> Sheet:
     )
 
 
-def card(offer_rates: dict[str, float], drift_week: int) -> dict[str, Any]:
-    """``model.yml``; ``offer_rates`` is version 1.1's selection rate per age band on its holdout."""
+def card(offer_rates: dict[str, dict[str, float]], drift_week: int) -> dict[str, Any]:
+    """``model.yml``; ``offer_rates`` holds versions 1.1's and 1.2's selection rates per age band on
+    their shared holdout (the card is the model's, read on every version's page, so each figure names
+    its version)."""
     drift_date = week_start(drift_week)
-    young, old = offer_rates.get("18-29", 0.0), offer_rates.get("60+", 0.0)
+    young, old = offer_rates["1.1"].get("18-29", 0.0), offer_rates["1.1"].get("60+", 0.0)
+    young_1_2, old_1_2 = offer_rates["1.2"].get("18-29", 0.0), offer_rates["1.2"].get("60+", 0.0)
     return {
         "name": "Current-account churn model",
         "owner": {"name": OWNER[0], "email": OWNER[1], "team": OWNER[2]},
@@ -201,7 +204,8 @@ def card(offer_rates: dict[str, float], drift_week: int) -> dict[str, Any]:
         },
         "ethical_considerations": prose(f"""
             A retention offer is a benefit, so the concern is who is left out. On the 1.1 holdout,
-            {young:.1%} of customers aged 18-29 are flagged against {old:.1%} of those aged 60+:
+            {young:.1%} of customers aged 18-29 are flagged against {old:.1%} of those aged 60+ (by
+            the candidate 1.2 on the same rows, {young_1_2:.1%} against {old_1_2:.1%}):
             older customers churn less, but those who do leave are less likely to be offered a fee
             waiver. Age is an input because usage and switching differ by age; the offer-rate gap is
             reported quarterly to Compliance. Customers can object to profiling for marketing, and

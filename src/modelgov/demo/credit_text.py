@@ -167,6 +167,14 @@ def card(rates: dict[str, dict[str, dict[str, float]]], drift_week: int) -> dict
     ratio = min(sel.values()) / max(sel.values())
     candidate = rates["2.0"]["selection"]
     candidate_ratio = min(candidate.values()) / max(candidate.values())
+    default_ratio = min(obs.values()) / max(obs.values())
+    gap_1_1 = 100 * abs(sel["F"] - sel["M"])
+    gap_2_0 = 100 * abs(candidate["F"] - candidate["M"])
+    same_gap = (
+        ": its ratio is higher because it refers more applicants overall, not because it treats women and men more alike."
+        if abs(gap_2_0 - gap_1_1) < 1 and candidate_ratio > ratio
+        else "."
+    )
     drift_date = week_start(drift_week)
     last = week_start(MONITORING_WEEKS)
     return {
@@ -242,16 +250,20 @@ def card(rates: dict[str, dict[str, dict[str, float]]], drift_week: int) -> dict
             Although sex is not an input, the model refers women more often than men. On
             `credit-holdout-2026` version 1.1 refers {sel["F"]:.1%} of women and {sel["M"]:.1%} of
             men (selection-rate ratio {ratio:.2f}, below the four-fifths rule of thumb), while the
-            observed default rates are {obs["F"]:.1%} and {obs["M"]:.1%}. On the same rows the
-            candidate 2.0 refers {candidate["F"]:.1%} of women and {candidate["M"]:.1%} of men
-            (ratio {candidate_ratio:.2f}); each version's fairness page has its own figures with
-            their intervals. The gap follows from lower
-            declared incomes and higher debt ratios among women in this book — a structural pay gap
-            that the model reproduces rather than creates — so it is monitored, not corrected by
-            using sex in the model. Model Risk made a quarterly review of this gap a condition of
-            approving 1.1, and referrals are reviewed by people, which limits but does not remove the
-            harm of a disproportionate referral rate. Age is an input; its use is justified by its
-            relation to credit history and is reviewed by Compliance against age-discrimination law.
+            observed default rates are {obs["F"]:.1%} and {obs["M"]:.1%} (ratio {default_ratio:.2f}).
+            The referral ratio is {"further from" if ratio < default_ratio else "no further from"} parity
+            than the default-rate ratio: the model {"widens the gap beyond what the outcomes show" if ratio < default_ratio else "does not widen the gap beyond what the outcomes show"}.
+            On the same rows the candidate 2.0 refers {candidate["F"]:.1%} of women and
+            {candidate["M"]:.1%} of men (ratio {candidate_ratio:.2f}): a gap of {gap_2_0:.1f} points
+            against 1.1's {gap_1_1:.1f}{same_gap} Each
+            version's fairness page has its own figures with their intervals, and the comparison
+            of the two versions the paired difference. The gap follows from lower declared incomes
+            and higher debt ratios among women in this book, a structural pay gap, and it is
+            monitored rather than corrected by using sex in the model. Model Risk made a quarterly
+            review of this gap a condition of approving 1.1, and referrals are reviewed by people,
+            which limits but does not remove the harm of a disproportionate referral rate. Age is an
+            input; its use is justified by its relation to credit history and is reviewed by
+            Compliance against age-discrimination law.
         """),
         "caveats": prose(f"""
             Trained only on granted loans, so risk among applicants the old grid declined is
