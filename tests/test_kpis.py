@@ -451,8 +451,8 @@ def test_the_one_line_summary_gives_the_interval_the_records_and_whether_chance_
     window = losses.latest.window
     assert latest.count < window.outcome_rows  # a loss rate counts only the loans granted
     assert (
-        f"(95% interval {interval_text(losses.kpi, latest)}, {latest.count:,} of the {window.outcome_rows:,} "
-        "records with outcomes; target at most 4.00 %)"
+        f"(95% interval {interval_text(losses.kpi, latest)}, computed on the {latest.count:,} of the "
+        f"{window.outcome_rows:,} records with outcomes that hold its value; target at most 4.00 %)"
     ) in line
     assert losses.clearly and "could lie on either side" not in line
     # the same week with an interval that reaches the target: the verdict stands, with its caveat

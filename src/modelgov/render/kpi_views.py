@@ -89,7 +89,7 @@ class KpiRow:
 
 def counted_text(kpi: Kpi, window: KpiWindow) -> str:
     """How many records a window's value was computed on, against the records it could have been:
-    ``337 of the 474 records with outcomes`` when only some hold the KPI's columns (a loss rate over the
+    ``computed on the 337 of the 474 records with outcomes that hold its value`` when only some hold the KPI's columns (a loss rate over the
     loans granted), so that this count and the log's own count of the window are not read as two
     numbers for the same thing."""
     if window.kpi is None:
@@ -97,8 +97,9 @@ def counted_text(kpi: Kpi, window: KpiWindow) -> str:
     counted = window.kpi.count
     pool, where = (window.outcome_rows, "with outcomes") if kpi.table == "outcomes" else (window.rows, "in the log")
     if pool is None or counted == pool:
-        return f"{counted:,} record{'s' if counted != 1 else ''}"
-    return f"{counted:,} of the {pool:,} records {where}"
+        return f"computed on {counted:,} record{'s' if counted != 1 else ''}"
+    # "computed on": "21 of the 150" alone reads as the count the KPI found (21 customers retained)
+    return f"computed on the {counted:,} of the {pool:,} records {where} that hold its value"
 
 
 class Accuracy(NamedTuple):
@@ -206,7 +207,7 @@ class KpiView:
 
     def summary(self) -> str:
         """One line in business words, e.g. ``Credit losses: 5.61 % in the week of 2026-10-26 (95% interval
-        4.12 % – 6.87 %, 337 of the 474 records with outcomes; target at most 4.00 %) — misses its target, 5 weeks in a row``:
+        4.12 % – 6.87 %, computed on the 337 of the 474 records with outcomes that hold its value; target at most 4.00 %) — misses its target, 5 weeks in a row``:
         the interval and the count say how firmly, and a value whose interval reaches the target says so."""
         kpi = self.kpi
         latest = self.latest

@@ -50,7 +50,6 @@ VIEW_HELPERS: Mapping[str, Any] = MappingProxyType(
         "kpi_target": kpi_views.target_text,
         "kpi_interval": kpi_views.interval_text,
         "kpi_difference": kpi_views.difference_text,
-        "kpi_counted": kpi_views.counted_text,
         "estimation_view": estimation_views.estimation_view,
         "estimate_interval": estimation_views.interval_text,
         "latest_drift_items": monitoring_views.latest_items,
