@@ -127,8 +127,9 @@ def test_regression_group_intervals() -> None:
     for row in result.groups:
         interval = row.intervals["mae"]
         assert interval.low <= row.metrics["mae"] <= interval.high
-    (gap,) = result.disparities
+    gap, bias = result.disparities
     assert gap.name == "mae_difference" and gap.groups == ["b", "a"]
+    assert bias.name == "mean_error_difference" and bias.groups == ["b", "a"]  # b's predictions run 3 higher
 
 
 def test_a_regressions_mae_gap_equals_fairlearns_difference_on_the_diabetes_data() -> None:
@@ -151,11 +152,16 @@ def test_a_regressions_mae_gap_equals_fairlearns_difference_on_the_diabetes_data
         kept = groups.isin(sizes[sizes >= minimum].index)
         frame = MetricFrame(metrics=mean_absolute_error, y_true=y[kept], y_pred=yhat[kept],
                             sensitive_features=groups[kept])  # fmt: skip
-        (gap,) = result.disparities
+        gap, bias = result.disparities
         assert gap.value == pytest.approx(frame.difference(method="between_groups"), rel=1e-12)
         assert gap.groups == [frame.by_group.idxmax(), frame.by_group.idxmin()]
         assert [e.group for e in gap.excluded] == sorted(sizes[sizes < minimum].index, key=_group_order)
         assert gap.interval.low <= gap.value and gap.difference_interval.low < gap.difference_interval.high
+        signed = MetricFrame(metrics=lambda t, p: float(np.mean(p - t)), y_true=y[kept], y_pred=yhat[kept],
+                             sensitive_features=groups[kept])  # fmt: skip
+        assert bias.name == "mean_error_difference"
+        assert bias.value == pytest.approx(signed.difference(method="between_groups"), rel=1e-9)
+        assert bias.groups == [signed.by_group.idxmax(), signed.by_group.idxmin()]
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "adult.data").is_file(), reason="UCI Adult not found in ../shared/data")

@@ -690,7 +690,7 @@ def test_the_diabetes_pages_show_which_way_the_model_errs_and_its_groups_errors_
     assert "Not measured for this" not in text
     (by_age,) = [f for f in version.drift.fairness if f.feature == "age_band"]
     latest = next(w.realized for w in reversed(by_age.windows) if w.realized is not None)
-    (gap,) = latest.disparities
+    gap, bias = latest.disparities
     assert gap.name == "mae_difference" and gap.value is not None and len(gap.groups) == 2
     assert f"{gap.groups[0]}'s mean absolute error ({gap.group_rates[0]:.3f}) is {gap.value:.3f} above" in text
     # the latest window's groups, as a table (not Markdown left as text)
@@ -709,6 +709,12 @@ def test_the_diabetes_pages_show_which_way_the_model_errs_and_its_groups_errors_
     ) in text
     pair = gap.difference_interval
     assert pair.low < 0 < pair.high and "which includes 0: chance alone could explain the gap" in text
+    # the mean error gap names the group predicted furthest below its outcomes, second
+    assert bias.name == "mean_error_difference" and bias.groups == [high, low]
+    assert (
+        f"{high}'s mean error (prediction − actual) ({counted[high]:.3f}) is {bias.value:.3f} above "
+        f"{low}'s ({counted[low]:.3f})"
+    ) in text
     evidence = evidence_index(built.model("diabetes-progression"), version, dt.date(2026, 12, 1))
     found = evidence["production_fairness.age_band.mae_difference"]
     assert found.value == gap.value and "realized" in found.detail and gap.groups[0] in found.detail

@@ -112,8 +112,11 @@ def test_the_gap_is_the_largest_minus_the_smallest_mae_of_groups_with_enough_rec
         mae = part.groupby("g").apply(lambda f: mean_absolute_error(f.y, f.prediction), include_groups=False)
         sizes = part.groupby("g").size()
         kept = mae[sizes >= 30]
-        (gap,) = window.realized.disparities
+        gap, bias = window.realized.disparities
         assert gap.name == "mae_difference" and gap.method == "between_groups"
+        signed = part.assign(e=part.prediction - part.y).groupby("g")["e"].mean()[sizes >= 30]
+        assert bias.name == "mean_error_difference" and bias.groups == [signed.idxmax(), signed.idxmin()]
+        assert bias.value == pytest.approx(signed.max() - signed.min(), rel=1e-9)
         assert gap.value == pytest.approx(kept.max() - kept.min(), rel=1e-12)
         assert gap.groups == [kept.idxmax(), kept.idxmin()]
         assert [e.group for e in gap.excluded] == list(sizes[sizes < 30].index)
@@ -149,8 +152,9 @@ def test_the_interval_is_a_bootstrap_of_the_same_draws_in_one_order() -> None:
             pairs.append(mae["b"] - mae["a"])
             a_mae.append(mae["a"])
             a_bias.append(means.loc["a", "signed"])
-    (gap,) = found.disparities
+    gap, bias = found.disparities
     assert [e.group for e in gap.excluded] == ["c"] and gap.groups == ["b", "a"]
+    assert bias.name == "mean_error_difference" and [e.group for e in bias.excluded] == ["c"]
     assert gap.interval.low == pytest.approx(np.percentile(gaps, 2.5), rel=1e-9)
     assert gap.interval.high == pytest.approx(np.percentile(gaps, 97.5), rel=1e-9)
     # the named groups' own difference, and each group's figures, over the same resamples
@@ -173,7 +177,8 @@ def test_records_that_are_not_numbers_are_left_out_and_one_group_gives_no_gap() 
     found = snapshot(names, actual, predicted, SummaryRules(min_size=30), Resampling(resamples=0))
     assert [g.group for g in found.groups] == ["a"] and found.rows == 40
     assert found.groups[0].metrics["mae"] == pytest.approx(2.0)
-    (gap,) = found.disparities
+    gap, bias = found.disparities
+    assert bias.value is None
     assert (
         gap.value is None
         and gap.note == "undefined: fewer than two groups have enough records with outcomes and a finite error"
@@ -215,8 +220,9 @@ def test_a_group_whose_errors_overflow_is_left_out_and_named() -> None:
     actual = np.full(120, 10.0)
     predicted = np.concatenate([np.full(40, 12.0), np.full(40, 15.0), [-1e308] * 40])
     found = snapshot(names, actual, predicted, SummaryRules(min_size=30), Resampling(resamples=50, seed=1))
-    (gap,) = found.disparities
+    gap, bias = found.disparities
     assert gap.groups == ["b", "a"] and gap.value == pytest.approx(3.0)
+    assert bias.groups == ["b", "a"] and bias.value == pytest.approx(3.0) and bias.excluded[0].group == "c"
     assert [(e.group, "too large to add up" in e.reason) for e in gap.excluded] == [("c", True)]
     c = found.groups[2]
     assert c.metrics["mae"] is None and c.metrics["mean_error"] is None

@@ -421,60 +421,70 @@ def _summaries(
     return out
 
 
-#: A regression model's one summary of its groups (:func:`mae_difference`), at evaluation and in production.
-MAE_DIFFERENCE = "mae_difference"
-MAE_DIFFERENCE_LABEL = "Mean absolute error difference"
-MAE_DIFFERENCE_DESCRIPTION = (
-    "Gap in mean absolute error between the group the model errs most on and the group it errs least on "
-    "(0 means every group's typical error is the same size)."
-)
+#: A regression model's summaries of its groups (:func:`regression_gap`), at evaluation and in
+#: production: name → (label, description, the group figure it spreads, that figure in words).
+REGRESSION_GAPS = {
+    "mae_difference": (
+        "Mean absolute error difference",
+        "Gap in mean absolute error between the group the model errs most on and the group it errs least on "
+        "(0 means every group's typical error is the same size).",
+        "mae",
+        "mean absolute error",
+    ),
+    "mean_error_difference": (
+        "Mean error difference",
+        "Gap in mean error (prediction − actual) between the group predicted furthest above (or least below) its "
+        "outcomes and the group predicted furthest below them (0 means every group is off by the same amount, "
+        "which moves no one's rank). The second group is the one a ranking by the prediction puts lowest "
+        "against its outcomes, on average.",
+        "mean_error",
+        "mean error (prediction − actual)",
+    ),
+}
 
 
-def mae_difference(
+def regression_gap(
+    name: str,
     labels: list[str],
     sizes: np.ndarray,
-    mae: np.ndarray,
+    values: np.ndarray,
     samples: np.ndarray | None,
     rules: SummaryRules,
     resampling: Resampling,
     *,
     unit: str = "records with outcomes",
 ) -> Disparity:
-    """A regression model's one summary of its groups: the largest group MAE minus the smallest, over
-    the groups with at least ``rules.min_size`` records (all of them without ``exclude_small``) and a
-    finite MAE, the two groups named, the others listed as left out with why. ``samples`` (resamples
-    × groups, :attr:`GroupStatistics.samples`) give its interval, with the same groups in every
-    resample, and the two named groups' own difference over the same resamples
-    (``difference_interval``), which, unlike the gap's, can include 0. ``unit`` names what a group's
-    size counts: a log's records with outcomes, or an evaluation's rows."""
+    """One of a regression model's summaries of its groups (:data:`REGRESSION_GAPS`): the largest
+    group value of its figure minus the smallest, over the groups with at least ``rules.min_size``
+    records (all of them without ``exclude_small``) and a finite value, the two groups named, the
+    others listed as left out with why. ``samples`` (resamples × groups, :attr:`GroupStatistics.samples`)
+    give its interval, with the same groups in every resample, and the two named groups' own
+    difference over the same resamples (``difference_interval``), which, unlike the gap's, can
+    include 0. ``unit`` names what a group's size counts: a log's records with outcomes, or an
+    evaluation's rows."""
+    label, description, figure, words = REGRESSION_GAPS[name]
     enough = sizes >= rules.min_size if rules.exclude_small else np.ones(len(sizes), dtype=bool)
-    finite = np.isfinite(mae)
+    finite = np.isfinite(values)
     kept = enough & finite
     excluded = []
-    for i, label in enumerate(labels):
+    for i, group in enumerate(labels):
         reasons = []
         if not enough[i]:
-            reasons.append(f"{int(sizes[i]):,} {unit} behind the mean absolute error, fewer than {rules.min_size:,}")
+            reasons.append(f"{int(sizes[i]):,} {unit} behind the {words}, fewer than {rules.min_size:,}")
         if not finite[i]:
             reasons.append("its errors are too large to add up (values near the largest number a float holds)")
         if reasons:
-            excluded.append(ExcludedGroup(group=label, reason=" and ".join(reasons)))
-    base = dict(
-        name=MAE_DIFFERENCE,
-        label=MAE_DIFFERENCE_LABEL,
-        method="between_groups",
-        description=MAE_DIFFERENCE_DESCRIPTION,
-        excluded=excluded,
-    )
+            excluded.append(ExcludedGroup(group=group, reason=" and ".join(reasons)))
+    base = dict(name=name, label=label, method="between_groups", description=description, excluded=excluded)
     if kept.sum() < 2:
         which = f"have enough {unit} and a finite error" if rules.exclude_small else "have a finite error"
         return Disparity(**base, value=None, note=f"undefined: fewer than two groups {which}")
     positions = np.flatnonzero(kept)
-    high = int(positions[np.argmax(mae[positions])])
-    low = int(positions[np.argmin(mae[positions])])
-    if high == low:  # every group errs alike: name two of them, not one twice
+    high = int(positions[np.argmax(values[positions])])
+    low = int(positions[np.argmin(values[positions])])
+    if high == low:  # every group alike: name two of them, not one twice
         low = int(next(i for i in positions if i != high))
-    value = float(mae[high] - mae[low])
+    value = float(values[high] - values[low])
     interval = between = note = None
     if samples is not None and len(samples):
         drawn = samples[:, positions]
@@ -493,11 +503,44 @@ def mae_difference(
         interval=interval,
         difference_interval=between,
         note=note,
-        rate="mae",
-        rate_label="mean absolute error",
+        rate=figure,
+        rate_label=words,
         groups=[labels[high], labels[low]],
-        group_rates=[float(mae[high]), float(mae[low])],
+        group_rates=[float(values[high]), float(values[low])],
     )
+
+
+def regression_gaps(
+    labels: list[str],
+    sizes: np.ndarray,
+    point: dict[str, np.ndarray],
+    samples: dict[str, np.ndarray],
+    rules: SummaryRules,
+    resampling: Resampling,
+    *,
+    unit: str = "records with outcomes",
+) -> list[Disparity]:
+    """Every summary of :data:`REGRESSION_GAPS`, from each group's point values and resamples of its
+    figures (a mean error's are the mean prediction's less the mean label's, over the same draws)."""
+    point, samples = dict(point), dict(samples)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if "mean_error" not in point:
+            point["mean_error"] = np.asarray(point["mean_prediction"], float) - np.asarray(point["mean_label"], float)
+        if "mean_error" not in samples and "mean_prediction" in samples:
+            samples["mean_error"] = samples["mean_prediction"] - samples["mean_label"]
+    return [
+        regression_gap(
+            name,
+            labels,
+            sizes,
+            np.asarray(point[figure], float),
+            samples.get(figure)[:, : len(labels)] if samples.get(figure) is not None else None,
+            rules,
+            resampling,
+            unit=unit,
+        )
+        for name, (_, _, figure, _) in REGRESSION_GAPS.items()
+    ]
 
 
 def regression_statistics(

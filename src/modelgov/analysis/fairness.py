@@ -155,13 +155,13 @@ def fairness_by_group(
         point, overall, stats, spec = _classification(codes, ordered, y_true, y_pred, resampling, rules)
     else:
         point, overall, stats, spec = _regression(groups.rename(feature), codes, ordered, y_true, y_pred, resampling)
-        # the one summary of a regression model's groups, the same as fairness in production reports
+        # a regression model's summaries of its groups, the same as fairness in production reports
         rules = disparity.SummaryRules(min_size=min_group_size, exclude_small=exclude_small_groups)
         sizes = point["count"].astype(int)
-        mae = np.asarray(point["mae"], dtype=float)
         labels = [str(g) for g in ordered]
-        samples = stats.samples.get("mae")
-        stats.disparities = [disparity.mae_difference(labels, sizes, mae, samples, rules, resampling, unit="rows")]
+        stats.disparities = disparity.regression_gaps(
+            labels, sizes, point, stats.samples, rules, resampling, unit="rows"
+        )
 
     rows = []
     for index, group in enumerate(ordered):

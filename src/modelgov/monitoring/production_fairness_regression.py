@@ -94,9 +94,7 @@ def snapshot(
         basis="realized",
         rows=len(codes),
         groups=groups,
-        disparities=[
-            disparity.mae_difference(ordered, sizes, point["mae"], stats.samples.get("mae"), rules, resampling)
-        ],
+        disparities=disparity.regression_gaps(ordered, sizes, point, stats.samples, rules, resampling),
     )
 
 

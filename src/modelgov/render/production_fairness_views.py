@@ -24,6 +24,7 @@ CHARTED = (
     ("equal_opportunity_difference", ("realized", "estimated")),
     ("equalized_odds_difference", ("realized", "estimated")),
     ("mae_difference", ("realized",)),  # a regression model's groups (only where outcomes arrived)
+    ("mean_error_difference", ("realized",)),
 )
 BASIS_WORDS = {
     "selection": "from every scored record",
