@@ -31,6 +31,7 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame, count
 
 from modelgov.analysis import disparity
+from modelgov.analysis.regression_gaps import regression_gaps
 from modelgov.analysis.resampling import DEFAULT_RESAMPLING, Resampling
 from modelgov.feature_names import INTERSECTION, page_name
 from modelgov.manifest import FairnessResult, GroupComparison, GroupMetrics
@@ -159,9 +160,7 @@ def fairness_by_group(
         rules = disparity.SummaryRules(min_size=min_group_size, exclude_small=exclude_small_groups)
         sizes = point["count"].astype(int)
         labels = [str(g) for g in ordered]
-        stats.disparities = disparity.regression_gaps(
-            labels, sizes, point, stats.samples, rules, resampling, unit="rows"
-        )
+        stats.disparities = regression_gaps(labels, sizes, point, stats.samples, rules, resampling, unit="rows")
 
     rows = []
     for index, group in enumerate(ordered):

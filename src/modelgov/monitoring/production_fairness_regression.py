@@ -33,6 +33,7 @@ import pandas as pd
 from modelgov import manifest
 from modelgov.analysis import disparity
 from modelgov.analysis.fairness import REGRESSION_GROUP_METRICS, _group_order
+from modelgov.analysis.regression_gaps import regression_gaps
 from modelgov.analysis.resampling import ROW_METHOD, Resampling, percentile_interval
 
 #: Each group's figures: the evaluation's group table, then the direction of its errors.
@@ -94,7 +95,7 @@ def snapshot(
         basis="realized",
         rows=len(codes),
         groups=groups,
-        disparities=disparity.regression_gaps(ordered, sizes, point, stats.samples, rules, resampling),
+        disparities=regression_gaps(ordered, sizes, point, stats.samples, rules, resampling),
     )
 
 
