@@ -180,7 +180,6 @@ class Collector:
 
     def _errors(self, feature: str) -> manifest.ProductionFairness:
         """A regression model's entry: the realized group errors of every window, in order."""
-        s = self.settings
         seen: set[str] = set()
         entries = []
         for start, end, rows, per_feature in self.error_windows:
@@ -190,14 +189,11 @@ class Collector:
             entries.append(
                 manifest.ProductionFairnessWindow(start=_iso(start), end=_iso(end), rows=rows, realized=found)
             )
-        return manifest.ProductionFairness(
-            feature=feature,
-            measured=True,
-            groups=sorted(seen, key=_group_order),
-            min_group_size=s.min_group_size,
-            exclude_small_groups=s.exclude_small_groups,
+        return self._measured(
+            feature,
+            seen,
+            entries,
             note="a regression model's errors are known only where outcomes arrived: nothing is estimated before",
-            windows=entries,
         )
 
     def _feature(self, feature: str, windows: list[GroupWindow]) -> manifest.ProductionFairness:
@@ -226,17 +222,27 @@ class Collector:
                 start=_iso(window.start), end=_iso(window.end), rows=window.rows, **parts
             )
             entries.append(entry)
+        return self._measured(
+            feature,
+            seen,
+            entries,
+            estimated_interval=ESTIMATED_INTERVAL if self.estimator is not None else None,
+            note=None
+            if self.estimator is not None
+            else "no estimated rates: performance is not estimated for this version (see the estimation section)",
+        )
+
+    def _measured(self, feature: str, seen: set[str], entries: list, **extra) -> manifest.ProductionFairness:
+        """A measured feature's entry: the groups seen in any window, in display order, and the rules."""
+        s = self.settings
         return manifest.ProductionFairness(
             feature=feature,
             measured=True,
             groups=sorted(seen, key=_group_order),
             min_group_size=s.min_group_size,
             exclude_small_groups=s.exclude_small_groups,
-            estimated_interval=ESTIMATED_INTERVAL if self.estimator is not None else None,
-            note=None
-            if self.estimator is not None
-            else "no estimated rates: performance is not estimated for this version (see the estimation section)",
             windows=entries,
+            **extra,
         )
 
 
