@@ -401,9 +401,9 @@ def test_the_credit_cards_ethics_text_quotes_each_versions_own_rates(workspace: 
     table = pd.read_parquet(workspace / "data/credit-default/evaluations/1.1-holdout-2026.parquet")
     referred = table.groupby("sex")["prediction"].mean()
     defaults = table.groupby("sex")["default"].mean()
-    widens = referred.min() / referred.max() < defaults.min() / defaults.max()
-    assert widens == ("the model widens the gap beyond what the outcomes show" in text)
-    assert "reproduces rather than creates" not in text
+    gaps = 100 * abs(defaults["F"] - defaults["M"]), 100 * abs(referred["F"] - referred["M"])
+    assert f"a gap of {gaps[0]:.1f} points against {gaps[1]:.1f} points in referrals" in text
+    assert "reproduces rather than creates" not in text and "widens" not in text
     churn = " ".join(card(workspace, "customer-churn").ethical_considerations.split())
     for version in ("1.1", "1.2"):
         table = read_table(workspace / f"data/customer-churn/evaluations/{version}-holdout-2025-12.csv")
@@ -438,6 +438,11 @@ def test_the_churn_ab_test_and_the_production_log_tell_one_story(workspace: Path
     assert (mine["stayed"] == 1 - mine["churned"]).all()
     for column in ("stayed_called", "stayed_control"):
         assert mine[f"{column}_x"].fillna(-1).equals(mine[f"{column}_y"].fillna(-1))
+    # the challenger's calls: only customers it flagged, called or held back, never both
+    theirs = test_outcomes.merge(test[test["arm"].astype(str) == "1.2"], on="request_id")
+    assert len(theirs) and theirs["stayed"].isin([0, 1]).all()
+    assert (theirs["stayed_called"].notna() | theirs["stayed_control"].notna()).eq(theirs["prediction"] == 1).all()
+    assert not (theirs["stayed_called"].notna() & theirs["stayed_control"].notna()).any()
     # outcomes arrive with the same lag: the test's latest outcome is in 1.1's latest week with outcomes
     test_times = pd.to_datetime(test.set_index("request_id").loc[test_outcomes["request_id"], "timestamp"], utc=True)
     log_times = pd.to_datetime(log.set_index("request_id").loc[truth["request_id"], "timestamp"], utc=True)

@@ -629,6 +629,32 @@ def test_the_candidates_card_gives_the_interim_difference_with_its_interval(demo
     ) and "interim, not to be acted on before the horizon" in card
     assert (low <= 0 <= high) == ("the data cannot yet tell the versions apart" in card)
 
+    # a sequential design is read at any time: no "interim" warning, the sequential analysis named
+    from modelgov.render.pages import render_pages
+
+    sequential = built.model_copy(
+        update={
+            "models": [
+                m.model_copy(
+                    update={
+                        "versions": [
+                            v.model_copy(
+                                update={"experiment": v.experiment.model_copy(update={"design": "sequential"})}
+                            )
+                            if v.experiment
+                            else v
+                            for v in m.versions
+                        ]
+                    }
+                )
+                for m in built.models
+            ]
+        }
+    )
+    page = next(p.markdown for p in render_pages(sequential) if p.path == "models/customer-churn/1.2/index.md")
+    line = next(row for row in page.splitlines() if row.startswith("**A/B test against version"))
+    assert "interim" not in line and "the sequential analysis on the test's page is the one to act on" in line
+
 
 def test_the_monitoring_summary_states_calibration_beside_ranking(demo: tuple[Path, Path]) -> None:
     """A probability of default feeds provisions: the summary gives the latest week's Brier score

@@ -400,12 +400,15 @@ def test_the_demo_churn_kpi_does_not_move_while_accuracy_holds(demo_build) -> No
     assert view.verdict == "misses"
     page = (demo_build.site / f"models/customer-churn/{version.version}/monitoring.html").read_text(encoding="utf-8")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
-    assert "Business KPIs" in text and "does not move" in text
+    assert "Business KPIs" in text
+    # against a baseline the warning says what it measured: no better than the baseline (the KPI itself fell)
+    assert f"Accurate, but {view.kpi.title} is no better than its baseline" in text
     # the claim is scoped to the measure it rests on: the page's summary may find other measures worse
     assert f"By {view.accuracy[0]}, the model predicts as well as it was validated to" in text
     assert "Flagged customers retained after a call" in text
     card = (demo_build.site / f"models/customer-churn/{version.version}/index.html").read_text(encoding="utf-8")
     assert "mg-outcome--fail" in card and "Flagged customers retained after a call:" in card
+    assert "does not move" in card  # the badge beside the KPI's line
     home = (demo_build.site / "index.html").read_text(encoding="utf-8")
     assert "Credit losses:" in home and "misses its target" in home and "Approval rate:" in home
 
@@ -452,7 +455,7 @@ def test_the_one_line_summary_gives_the_interval_the_records_and_whether_chance_
     assert latest.count < window.outcome_rows  # a loss rate counts only the loans granted
     assert (
         f"(95% interval {interval_text(losses.kpi, latest)}, computed on the {latest.count:,} of the "
-        f"{window.outcome_rows:,} records with outcomes that hold its value; target at most 4.00 %)"
+        f"{window.outcome_rows:,} records with outcomes that have every column it reads; target at most 4.00 %)"
     ) in line
     assert losses.clearly and "could lie on either side" not in line
     # the same week with an interval that reaches the target: the verdict stands, with its caveat

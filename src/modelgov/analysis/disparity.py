@@ -424,7 +424,7 @@ def _summaries(
 def regression_statistics(
     codes: np.ndarray, groups: int, y_true: np.ndarray, y_pred: np.ndarray, resampling: Resampling
 ) -> GroupStatistics:
-    """Intervals of each group's mean label, mean prediction, MAE and RMSE (rows resampled)."""
+    """Intervals of each group's mean label, mean prediction, mean error, MAE and RMSE (rows resampled)."""
     stats = GroupStatistics(group_intervals=[{} for _ in range(groups)])
     if not resampling.enabled or len(codes) == 0:
         return stats
@@ -443,12 +443,15 @@ def regression_statistics(
         out[:, groups] = out[:, :groups].sum(axis=1)
         return out
 
-    collected: dict[str, list[np.ndarray]] = {key: [] for key in ("mean_label", "mean_prediction", "mae", "rmse")}
+    collected: dict[str, list[np.ndarray]] = {
+        key: [] for key in ("mean_label", "mean_prediction", "mean_error", "mae", "rmse")
+    }
     for draws in row_draws(len(codes), resampling):
         size = sums(None, draws)
         with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf: undefined
             collected["mean_label"].append(safe_divide(sums(y, draws), size))
             collected["mean_prediction"].append(safe_divide(sums(yhat, draws), size))
+            collected["mean_error"].append(safe_divide(sums(error, draws), size))
             collected["mae"].append(safe_divide(sums(np.abs(error), draws), size))
             collected["rmse"].append(np.sqrt(safe_divide(sums(error**2, draws), size)))
     for key, parts in collected.items():

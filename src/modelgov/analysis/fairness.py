@@ -49,6 +49,10 @@ def mean_prediction(y_true: Array, y_pred: Array) -> float:
     return float(np.mean(y_pred))
 
 
+def mean_error(y_true: Array, y_pred: Array) -> float:
+    return float(np.mean(np.asarray(y_pred) - np.asarray(y_true)))
+
+
 def mean_absolute_error(y_true: Array, y_pred: Array) -> float:
     return float(np.mean(np.abs(np.asarray(y_pred) - np.asarray(y_true))))
 
@@ -71,6 +75,11 @@ CLASSIFICATION_GROUP_METRICS: dict[str, tuple[str, str]] = {
 REGRESSION_GROUP_METRICS: dict[str, tuple[str, Callable[[Array, Array], float], str]] = {
     "mean_label": ("Mean actual value", mean_label, "Average of the true target in the group."),
     "mean_prediction": ("Mean predicted value", mean_prediction, "Average of the model's predictions in the group."),
+    "mean_error": (
+        "Mean error (prediction − actual)",
+        mean_error,
+        "Which way the model errs in the group: below 0 it predicts too low for it, on average.",
+    ),
     "mae": ("Mean absolute error", mean_absolute_error, "Average size of the error in the group."),
     "rmse": (
         "Root mean squared error",

@@ -32,9 +32,9 @@ REGRESSION_GAPS = {
     "mean_error_difference": (
         "Mean error difference",
         "Gap in mean error (prediction − actual) between the group predicted furthest above (or least below) its "
-        "outcomes and the group predicted furthest below them (0 means every group is off by the same amount, "
-        "which moves no one's rank). The second group is the one a ranking by the prediction puts lowest "
-        "against its outcomes, on average.",
+        "outcomes and the group predicted furthest below (or least above) them. 0 means no group is placed "
+        "above or below the others on average; the second group is the one a ranking by the prediction puts "
+        "lowest against its outcomes, on average.",
         "mean_error",
         "mean error (prediction − actual)",
     ),

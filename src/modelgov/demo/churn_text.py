@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from modelgov.demo.documents import Sheet, prose
+from modelgov.demo.experiment import START as TEST_START
 from modelgov.demo.monitoring import week_start
 
 OWNER = ("Marcus Lindqvist", "marcus.lindqvist@acme.example", "Customer Analytics")
@@ -30,10 +31,10 @@ VERSION_SUMMARIES = {
         complaints-without-contract effects the linear model missed. Same inputs and threshold
         (0.4) as 1.0. In production since 2026-05-04.
     """),
-    "1.2": prose("""
+    "1.2": prose(f"""
         Candidate: the same inputs, data and threshold as 1.1, with deeper gradient-boosted trees
         (300 trees of depth 4) to rank the first-year switchers better. In an A/B test against 1.1
-        since 2026-10-26: each customer due for review is assigned at random to one version, half to
+        since {TEST_START:%Y-%m-%d}: each customer due for review is assigned at random to one version, half to
         each (1.1's production log keeps its half, the same records), and the share still with the
         bank 90 days later decides.
     """),

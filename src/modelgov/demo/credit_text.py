@@ -169,6 +169,7 @@ def card(rates: dict[str, dict[str, dict[str, float]]], drift_week: int) -> dict
     candidate_ratio = min(candidate.values()) / max(candidate.values())
     default_ratio = min(obs.values()) / max(obs.values())
     gap_1_1 = 100 * abs(sel["F"] - sel["M"])
+    default_gap = 100 * abs(obs["F"] - obs["M"])
     gap_2_0 = 100 * abs(candidate["F"] - candidate["M"])
     same_gap = (
         ": its ratio is higher because it refers more applicants overall, not because it treats women and men more alike."
@@ -250,9 +251,10 @@ def card(rates: dict[str, dict[str, dict[str, float]]], drift_week: int) -> dict
             Although sex is not an input, the model refers women more often than men. On
             `credit-holdout-2026` version 1.1 refers {sel["F"]:.1%} of women and {sel["M"]:.1%} of
             men (selection-rate ratio {ratio:.2f}, below the four-fifths rule of thumb), while the
-            observed default rates are {obs["F"]:.1%} and {obs["M"]:.1%} (ratio {default_ratio:.2f}).
-            The referral ratio is {"further from" if ratio < default_ratio else "no further from"} parity
-            than the default-rate ratio: the model {"widens the gap beyond what the outcomes show" if ratio < default_ratio else "does not widen the gap beyond what the outcomes show"}.
+            observed default rates are {obs["F"]:.1%} and {obs["M"]:.1%} (ratio {default_ratio:.2f}, a
+            gap of {default_gap:.1f} points against {gap_1_1:.1f} points in referrals). A ratio and a gap
+            in points can point different ways, and neither says whether applicants of the same risk are
+            referred alike: the true and false positive rates by group on each version's fairness page do.
             On the same rows the candidate 2.0 refers {candidate["F"]:.1%} of women and
             {candidate["M"]:.1%} of men (ratio {candidate_ratio:.2f}): a gap of {gap_2_0:.1f} points
             against 1.1's {gap_1_1:.1f}{same_gap} Each

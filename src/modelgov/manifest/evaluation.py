@@ -81,9 +81,10 @@ class Disparity(Node):
     )
     difference_interval: Interval | None = Field(
         None,
-        description="A regression model's groups in production (`mae_difference`): the interval of the two named "
-        "groups' own difference (the first's MAE minus the second's) over the same resamples. Unlike the gap's, "
-        "it can include 0: when it does, chance alone could explain the gap.",
+        description="A regression model's group summaries (`mae_difference`, `mean_error_difference`, on the card "
+        "and in production): the interval of the two named groups' own difference (the first's value minus the "
+        "second's) over the same resamples. Unlike the gap's, it can include 0: when it does, chance alone could "
+        "explain the gap.",
     )
 
 

@@ -8,7 +8,8 @@ arrive. Each group's figures are the evaluation's group table
 (:data:`~modelgov.analysis.fairness.REGRESSION_GROUP_METRICS`: mean actual value, mean prediction,
 mean absolute error, root mean squared error) with the evaluation's row bootstrap for their
 intervals (:func:`~modelgov.analysis.disparity.regression_statistics`). The summary,
-``mae_difference``, is the largest group MAE minus the smallest, the two groups named; as for a
+``mae_difference``, is the largest group MAE minus the smallest, and ``mean_error_difference`` the
+same for the mean error (:mod:`modelgov.analysis.regression_gaps`), the two groups named; as for a
 classifier's summaries, a group with fewer records than the evaluation's minimum is left out of it
 and listed (unless ``analysis.exclude_small_groups`` is false), and its interval is the same
 summary over the same resamples, with the same groups in every resample.
@@ -34,11 +35,10 @@ from modelgov import manifest
 from modelgov.analysis import disparity
 from modelgov.analysis.fairness import REGRESSION_GROUP_METRICS, _group_order
 from modelgov.analysis.regression_gaps import regression_gaps
-from modelgov.analysis.resampling import ROW_METHOD, Resampling, percentile_interval
+from modelgov.analysis.resampling import Resampling
 
-#: Each group's figures: the evaluation's group table, then the direction of its errors.
-FIGURES = (*REGRESSION_GROUP_METRICS, "mean_error")
-MEAN_ERROR_LABEL = "Mean error (prediction − actual)"
+#: Each group's figures: the evaluation's group table (its mean error among them).
+FIGURES = tuple(REGRESSION_GROUP_METRICS)
 
 
 def _numeric(values: np.ndarray) -> np.ndarray:
@@ -71,13 +71,6 @@ def snapshot(
 
     point = _point(codes, len(ordered), actual, predicted)
     stats = disparity.regression_statistics(codes, len(ordered), actual, predicted, resampling)
-    if stats.samples:  # the mean error of each resample's drawn rows: mean prediction − mean actual
-        with np.errstate(invalid="ignore", over="ignore"):
-            stats.samples["mean_error"] = stats.samples["mean_prediction"] - stats.samples["mean_label"]
-        for i in range(len(ordered)):
-            stats.group_intervals[i]["mean_error"] = percentile_interval(
-                stats.samples["mean_error"][:, i], resampling, ROW_METHOD
-            )
     sizes = point["count"].astype(int)
     groups = [
         manifest.GroupMetrics(
@@ -111,7 +104,6 @@ def _point(codes: np.ndarray, groups: int, actual: np.ndarray, predicted: np.nda
             with np.errstate(over="ignore", invalid="ignore"):
                 for key, (_, function, _) in REGRESSION_GROUP_METRICS.items():
                     out[key][i] = function(y, yhat)
-                out["mean_error"][i] = np.mean(yhat - y)
     return out
 
 

@@ -89,7 +89,7 @@ class KpiRow:
 
 def counted_text(kpi: Kpi, window: KpiWindow) -> str:
     """How many records a window's value was computed on, against the records it could have been:
-    ``computed on the 337 of the 474 records with outcomes that hold its value`` when only some hold the KPI's columns (a loss rate over the
+    ``computed on the 337 of the 474 records with outcomes that have every column it reads`` when only some hold the KPI's columns (a loss rate over the
     loans granted), so that this count and the log's own count of the window are not read as two
     numbers for the same thing."""
     if window.kpi is None:
@@ -99,7 +99,7 @@ def counted_text(kpi: Kpi, window: KpiWindow) -> str:
     if pool is None or counted == pool:
         return f"computed on {counted:,} record{'s' if counted != 1 else ''}"
     # "computed on": "21 of the 150" alone reads as the count the KPI found (21 customers retained)
-    return f"computed on the {counted:,} of the {pool:,} records {where} that hold its value"
+    return f"computed on the {counted:,} of the {pool:,} records {where} that have every column it reads"
 
 
 class Accuracy(NamedTuple):
@@ -115,6 +115,7 @@ class Accuracy(NamedTuple):
     recent: float  # the median over the latest RECENT_WINDOWS windows with outcomes
     recent_windows: int
     holds_recently: bool
+    before: float | None = None  # the median over the windows with outcomes before those
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ class KpiView:
 
     def summary(self) -> str:
         """One line in business words, e.g. ``Credit losses: 5.61 % in the week of 2026-10-26 (95% interval
-        4.12 % – 6.87 %, computed on the 337 of the 474 records with outcomes that hold its value; target at most 4.00 %) — misses its target, 5 weeks in a row``:
+        4.12 % – 6.87 %, computed on the 337 of the 474 records with outcomes that have every column it reads; target at most 4.00 %) — misses its target, 5 weeks in a row``:
         the interval and the count say how firmly, and a value whose interval reaches the target says so."""
         kpi = self.kpi
         latest = self.latest
@@ -277,7 +278,9 @@ def _accuracy(model: Model, version: ModelVersion) -> Accuracy | None:
     latest = values[-RECENT_WINDOWS:]
     recent = statistics.median(latest)
     holds = recent >= bound if up else recent <= bound
-    return Accuracy(label, median, reference.value, bound, recent, len(latest), holds)
+    earlier = values[:-RECENT_WINDOWS]
+    before = statistics.median(earlier) if earlier else None
+    return Accuracy(label, median, reference.value, bound, recent, len(latest), holds, before)
 
 
 def kpi_views(model: Model, version: ModelVersion) -> list[KpiView]:
