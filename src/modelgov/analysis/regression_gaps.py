@@ -118,14 +118,9 @@ def regression_gaps(
     *,
     unit: str = "records with outcomes",
 ) -> list[Disparity]:
-    """Every summary of :data:`REGRESSION_GAPS`, from each group's point values and resamples of its
-    figures (a mean error's are the mean prediction's less the mean label's, over the same draws)."""
-    point, samples = dict(point), dict(samples)
-    with np.errstate(invalid="ignore", over="ignore"):
-        if "mean_error" not in point:
-            point["mean_error"] = np.asarray(point["mean_prediction"], float) - np.asarray(point["mean_label"], float)
-        if "mean_error" not in samples and "mean_prediction" in samples:
-            samples["mean_error"] = samples["mean_prediction"] - samples["mean_label"]
+    """Every summary of :data:`REGRESSION_GAPS`, from each group's point values and the resamples of
+    its figures (:attr:`~modelgov.analysis.disparity.GroupStatistics.samples`, whose last column is
+    all rows)."""
     return [
         regression_gap(
             name,
