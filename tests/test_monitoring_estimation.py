@@ -161,6 +161,33 @@ def test_the_report_says_why_nothing_is_estimated(tmp_path) -> None:
     assert "not an evaluation with outcomes and scores" in no_outcomes.estimation.reason
 
 
+def test_a_score_compared_as_categories_keeps_its_drift_and_is_not_estimated(tmp_path) -> None:
+    """A score of whole numbers (0 or 1) is inferred categorical by the drift, as Evidently infers it.
+    The scan counts a column one way: counting it as numbers for the estimate left the drift's
+    categorical pass without it, and every window's output drift read "no rows" (never drifted)."""
+    rng = np.random.default_rng(5)
+    reference = _reference(rng, 1000)
+    reference["score"] = (reference["score"] >= THRESHOLD).astype(int)
+    frame = _log(tmp_path, rng, days=3, rows=300, labelled_days=1, concept_shift=0.0)
+    log = pd.read_csv(tmp_path / "log.csv")
+    log["score"] = (log["score"] >= THRESHOLD).astype(int)
+    log.to_csv(tmp_path / "log.csv", index=False)
+    report = _report(tmp_path, reference)
+    assert not report.estimation.estimated
+    assert "score column (score) is compared as categories" in report.estimation.reason
+    assert all(w.estimated is None and not w.estimate_checks for w in report.windows)
+    for day, window in enumerate(report.windows):
+        output = window.prediction
+        assert output.kind == "categorical" and output.rows == len(frame[frame["day"] == day]) == 300
+        # two categories on small samples: Evidently's rule picks the two-proportion z-test, whose
+        # p-value is the statistic shown
+        from statsmodels.stats.proportion import proportions_ztest
+
+        positives = [int(reference["score"].sum()), int(log[frame["day"] == day]["score"].sum())]
+        _, p_value = proportions_ztest(positives, [len(reference), 300])
+        assert output.method == "z" and output.statistic == pytest.approx(p_value, rel=1e-9)
+
+
 def test_the_monitoring_page_states_the_assumption_and_flags_the_disagreeing_windows(tmp_path) -> None:
     from modelgov.render.pages import render_pages
 

@@ -21,7 +21,6 @@ import datetime as dt
 import statistics
 from contextlib import closing
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -47,7 +46,7 @@ from modelgov.monitoring.report_drift import (
     window_drift,
 )
 from modelgov.monitoring.report_inputs import PREDICTION, MonitoringInputs, Reference
-from modelgov.monitoring.report_performance import estimator_for, performance_by_window
+from modelgov.monitoring.report_performance import estimator_for, performance_by_window, plan_score
 from modelgov.monitoring.scan import scan_windows
 from modelgov.monitoring.seasonal import period_label, period_of, period_rows
 from modelgov.monitoring.spill import ReferenceSpill, loaded
@@ -125,12 +124,9 @@ def _report(
 
     whole = Baseline(None, rows, profiles, plans)
     scanned = scan_plans(plans, [s.plans for s in seasons.values()] if seasonal else [plans])
-    estimator, estimation = estimator_for(inputs, reference, task=task, columns=columns, rows=rows)
-    if estimator is not None:  # the score is also counted on the calibration's knots and the threshold
-        column = estimator.score_column
-        known = scanned.get(column)
-        edges = known.edges if isinstance(known, NumericPlan) else np.empty(0)
-        scanned[column] = NumericPlan(column, np.union1d(edges, estimator.edges).astype("float64"))
+    estimator, estimation = plan_score(
+        *estimator_for(inputs, reference, task=task, columns=columns, rows=rows), scanned
+    )
     windows = _scan(
         inputs,
         numeric=[p for p in scanned.values() if isinstance(p, NumericPlan)],

@@ -19,6 +19,7 @@ from modelgov import manifest
 from modelgov.analysis.evaluation import DataProblem, EvaluationColumns, prepare_arrays
 from modelgov.analysis.performance import binary_performance, multiclass_performance, regression_performance
 from modelgov.monitoring import production_fairness
+from modelgov.monitoring.aggregates import CategoricalPlan, NumericPlan
 from modelgov.monitoring.estimated import Estimator
 from modelgov.monitoring.estimated import prepare as prepare_estimator
 from modelgov.monitoring.logsource import ScanError, describe, resolve_files
@@ -195,3 +196,34 @@ def estimator_for(
         resampling=inputs.resampling,
         reference_rows=rows,
     )
+
+
+def plan_score(
+    estimator: Estimator | None,
+    estimation: manifest.PerformanceEstimation | None,
+    scanned: dict[str, NumericPlan | CategoricalPlan],
+) -> tuple[Estimator | None, manifest.PerformanceEstimation | None]:
+    """Have the scan count the estimator's score on the calibration's knots and the threshold too,
+    beside the drift's own edges of it (``scanned`` is updated in place).
+
+    A score the drift compares as categories (whole numbers or true/false values with few distinct
+    values, inferred from the reference) is not a probability: it stays categorical, so that its
+    drift is measured on every record as it always is, and nothing is estimated from it, with the
+    reason. (Counting it as numbers for the estimate would take its column from the categorical
+    pass: the scan counts a column one way, and its drift would then see no records.)"""
+    if estimator is None:
+        return estimator, estimation
+    column = estimator.score_column
+    known = scanned.get(column)
+    if isinstance(known, CategoricalPlan):
+        return None, manifest.PerformanceEstimation(
+            estimated=False,
+            reason=(
+                f"the score column ({column}) is compared as categories, not as numbers (whole numbers with at most"
+                " a few distinct values, or true/false values, in the reference), so it is not a probability of the"
+                " positive class, which the estimate needs for each record"
+            ),
+        )
+    edges = known.edges if known is not None else np.empty(0)
+    scanned[column] = NumericPlan(column, np.union1d(edges, estimator.edges).astype("float64"))
+    return estimator, estimation
