@@ -59,6 +59,7 @@ def plan(**changes) -> Plan:
         "sd": None,
         "mixing": None,
         "metric": "Converted",
+        "metric_description": None,
         "kind": "rate",
         "unit": "percent",
         "direction": "higher",

@@ -656,6 +656,41 @@ def test_the_candidates_card_gives_the_interim_difference_with_its_interval(demo
     assert "interim" not in line and "the sequential analysis on the test's page is the one to act on" in line
 
 
+def test_the_ab_page_gives_each_arms_kpi_in_its_unit_with_the_records_it_rests_on(demo: tuple[Path, Path]) -> None:
+    """A share beside no count reads as more than it is: each arm's KPI says on how many of its records
+    in scope it was computed, in the KPI's own unit; the metric's description (the compressed 90 days)
+    is on the page."""
+    _, site = demo
+    built = manifest.read(site / "manifest.json")
+    model = next(m for m in built.models if m.id == "customer-churn")
+    test = next(v for v in model.versions if v.version == "1.2").experiment
+    page = (site / "models/customer-churn/1.2/ab-test.html").read_text()
+    rows = table_after(page, "business-kpis-per-arm")
+    assert rows[0] == ["KPI", "This version", "Champion", "Records", "Difference", "Reading"]
+    assert len(rows) == 1 + len(test.kpis) >= 2
+    for row, item in zip(rows[1:], test.kpis, strict=True):
+        kpi = next(k for k in model.business.kpis if k.name == item.name)
+        assert kpi.unit == "percent" and row[0] == kpi.title
+        challenger, champion = item.challenger, item.champion
+        assert row[1].startswith(f"{challenger.value * 100:.2f} % ({challenger.interval.low * 100:.2f} %")
+        assert row[2].startswith(f"{champion.value * 100:.2f} % ({champion.interval.low * 100:.2f} %")
+        # the records with an outcome each arm has: the KPI's count is a part of them, the rest lack its columns
+        arms = {arm.arm: arm for arm in test.arms}
+        assert challenger.count + challenger.missing == arms["challenger"].outcomes
+        assert champion.count + champion.missing == arms["champion"].outcomes
+        assert row[3] == (
+            f"{challenger.count} of {arms['challenger'].outcomes} · {champion.count} of {arms['champion'].outcomes}"
+        )
+        low, high = item.difference_interval.low * 100, item.difference_interval.high * 100
+        assert row[4] == (
+            f"{'−' if item.difference < 0 else '+'}{abs(item.difference) * 100:.2f} points "
+            f"({'−' if low < 0 else '+'}{abs(low):.2f} to {'−' if high < 0 else '+'}{abs(high):.2f} points)"
+        )
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert test.metric_description and "90 days are compressed to a few weeks" in test.metric_description
+    assert f"{test.metric}: {test.metric_description}" in text
+
+
 def test_the_monitoring_summary_states_calibration_beside_ranking(demo: tuple[Path, Path]) -> None:
     """A probability of default feeds provisions: the summary gives the latest week's Brier score
     against the reference's, since ROC AUC can hold while the probabilities stray from the outcomes."""

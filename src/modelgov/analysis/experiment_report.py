@@ -42,6 +42,7 @@ class Plan:
     sd: float | None
     mixing: float | None
     metric: str
+    metric_description: str | None
     kind: str  # rate | mean | accuracy
     unit: str
     direction: str
@@ -204,6 +205,7 @@ def report(
         "alpha": plan.alpha,
         "target_power": plan.power,
         "metric": plan.metric,
+        "metric_description": plan.metric_description,
         "metric_kind": plan.kind,
         "metric_unit": plan.unit,
         "direction": plan.direction,

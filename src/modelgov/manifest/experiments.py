@@ -144,6 +144,9 @@ class AbTest(Node):
     alpha: float
     target_power: float
     metric: str = Field(description="How pages name the primary metric.")
+    metric_description: str | None = Field(
+        None, description="What the primary metric measures, as the workspace describes it (None: not described)."
+    )
     metric_kind: Literal["rate", "mean", "accuracy"]
     metric_unit: Literal["number", "percent", "currency"] = "number"
     direction: Literal["higher", "lower"]

@@ -8,7 +8,8 @@ test may be read yet, and what each method assumes.
 
 from __future__ import annotations
 
-from modelgov.manifest import AbTest, KpiInterval, KpiValue, Model, ModelVersion
+from modelgov.manifest import AbKpi, AbTest, Kpi, KpiInterval, KpiValue, Model, ModelVersion
+from modelgov.render import kpi_views
 
 
 def _percent(test: AbTest) -> bool:
@@ -46,6 +47,44 @@ def arm_value(test: AbTest, found: KpiValue | None) -> str:
     if found is None or found.value is None:
         return "no value yet"
     return f"{value(test, found.value)} ({interval(test, found.interval)})"
+
+
+def kpi_in_arm(kpi: Kpi, found: KpiValue | None) -> str:
+    """A card KPI in one arm, in the KPI's own unit (not the test's metric's): ``10.81 % (5.58 % – 19.91 %)``."""
+    if found is None or found.value is None:
+        return "no value yet"
+    spread = kpi_views.interval_text(kpi, found)
+    return kpi_views.format_value(kpi, found.value) + (f" ({spread})" if spread else "")
+
+
+def kpi_difference(kpi: Kpi, item: AbKpi) -> str:
+    """The arms' difference of a card KPI in its own unit, with its interval: ``−3.11 points (−13.52 to +7.30
+    points)``; ``—`` without a value in both arms."""
+    if item.difference is None:
+        return "—"
+    text = kpi_views.difference_text(kpi, item.difference)
+    spread = item.difference_interval
+    if spread is None or spread.low is None or spread.high is None:
+        return text
+    low, high = kpi_views.difference_text(kpi, spread.low), kpi_views.difference_text(kpi, spread.high)
+    unit = " points"
+    if low.endswith(unit):
+        low = low[: -len(unit)]
+    return f"{text} ({low} to {high})"
+
+
+def kpi_records(*arms: KpiValue | None) -> str:
+    """How many of each arm's records in the KPI's scope the value was computed on (those that have every
+    column it reads): ``74 of 257 · 79 of 271``. Beside a share, "74" alone would read as the count the
+    KPI found (74 customers retained)."""
+    counts = []
+    for found in arms:
+        if found is None:
+            counts.append("none")
+        else:
+            scope = found.count + found.missing
+            counts.append(f"{found.count:,} of {scope:,}" if found.missing else f"{found.count:,}")
+    return " · ".join(counts)
 
 
 def better_word(test: AbTest) -> str:

@@ -59,7 +59,7 @@ class ExperimentStage(Stage):
         experiment = subject.version.spec.experiment
         assert experiment is not None
         source = subject.version.source
-        metric, title, direction, unit = _metric(subject, experiment)
+        metric, title, direction, unit, description = _metric(subject, experiment)
         values = experiment.arm_values
         columns = ExperimentColumns(
             timestamp=experiment.timestamp,
@@ -88,6 +88,7 @@ class ExperimentStage(Stage):
             sd=design.sd,
             mixing=design.mixing,
             metric=title,
+            metric_description=description,
             kind=metric.kind,
             unit=unit,
             direction=direction,
@@ -132,7 +133,7 @@ def _log_paths(subject: VersionSubject, experiment: Experiment) -> list[str]:
 
 
 def _metric(subject: VersionSubject, experiment: Experiment):
-    """The primary metric as the scan reads it, with its title, direction and unit."""
+    """The primary metric as the scan reads it, with its title, direction, unit and description."""
     from modelgov.monitoring.experiment_scan import MetricSpec
 
     metric = experiment.metric
@@ -142,15 +143,15 @@ def _metric(subject: VersionSubject, experiment: Experiment):
         kpi = next(k for k in business.kpis if k.name == metric.kpi)
         definition = kpi.definition
         spec = MetricSpec(definition.aggregation, definition.columns[0], definition.table)  # type: ignore[arg-type]
-        return spec, metric.title or kpi.label, kpi.direction, kpi.unit
+        return spec, metric.title or kpi.label, kpi.direction, kpi.unit, metric.description or kpi.description
     if metric.aggregation == "accuracy":
         assert metric.prediction is not None and metric.label is not None
         spec = MetricSpec("accuracy", metric.prediction, "log", label=metric.label)
-        return spec, metric.title or "Accuracy", "higher", "percent"
+        return spec, metric.title or "Accuracy", "higher", "percent", metric.description
     assert metric.column is not None and metric.aggregation is not None and metric.direction is not None
     spec = MetricSpec(metric.aggregation, metric.column, metric.table)
     unit = "percent" if metric.aggregation == "rate" else "number"
-    return spec, metric.title or metric.column, metric.direction, unit
+    return spec, metric.title or metric.column, metric.direction, unit, metric.description
 
 
 def _kpis(subject: VersionSubject, experiment: Experiment, paths: list[str]) -> tuple[list[KpiSpec], list[str]]:

@@ -53,6 +53,11 @@ class ExperimentMetric(Strict):
         None, description="Which way is better (required for `rate` and `mean`; `accuracy` is higher; a KPI's own)."
     )
     title: Text | None = Field(None, description="How pages name the metric, e.g. `Customers retained`.")
+    description: Text | None = Field(
+        None,
+        description="What the metric measures and when its value is known, in plain words, shown under the test's "
+        "design (default for a `kpi`: the KPI's own description).",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> ExperimentMetric:
