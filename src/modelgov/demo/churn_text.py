@@ -86,6 +86,15 @@ def approvals(north_share: float) -> dict[str, list[tuple[Any, ...]]]:
                 "Approved for an A/B test against 1.1 on half of the customers due for review; promotion "
                 "waits for the test's horizon.",
             ),
+            (
+                "model_risk",
+                MODEL_RISK,
+                "approved",
+                dt.date(2026, 10, 23),
+                "Approved for the A/B test only: half of the customers due for review, from 26 October to "
+                "the test's horizon, as its design states. Not an approval to promote, which needs a decision "
+                "on the test's result.",
+            ),
         ],
     }
 

@@ -87,24 +87,38 @@ DECISIONS = {
     "title": "Acme decision standard",
     "description": (
         "Who decided, on which evidence, must be provable: high-risk releases need a model-risk "
-        "sign-off signed with the validator's SSH key, and every version in production must have "
-        "reached it through `modelgov promote`, which checks the policies first."
+        "sign-off signed with the validator's SSH key, every version in production must have "
+        "reached it through `modelgov promote`, which checks the policies first, and no version "
+        "serves customers in an A/B test before Model Risk has approved it."
     ),
-    "applies_to": {"status": ["production"]},
+    "applies_to": {"status": ["candidate", "staging", "production"]},
     "rules": [
         {
             "id": "signed-model-risk-sign-off",
             "title": "Model Risk signed off the version with a signature (high risk)",
             "approved_by": ["model_risk"],
             "require_signature": True,
-            "applies_to": {"risk_tier": ["high"]},
+            "applies_to": {"risk_tier": ["high"], "status": ["production"]},
             "severity": "blocking",
         },
         {
             "id": "promoted-through-the-gate",
             "title": "The version reached production through modelgov promote",
             "status_recorded": True,
+            "applies_to": {"status": ["production"]},
             "severity": "warning",
+        },
+        {
+            # a candidate in an A/B test decides for real customers: its owner's approval alone is not enough
+            "id": "live-test-approved-by-model-risk",
+            "title": "A version serving customers in an A/B test has Model Risk's approval",
+            "applies_to": {"status": ["candidate", "staging"]},
+            "when": {
+                "any_of": [{"evidence": "experiment.challenger.requests", "require": {">": 0}}],
+                "missing": "not-applicable",
+            },
+            "approved_by": ["model_risk"],
+            "severity": "blocking",
         },
     ],
 }
