@@ -162,6 +162,16 @@ def test_a_regressions_mae_gap_equals_fairlearns_difference_on_the_diabetes_data
         assert bias.name == "mean_error_difference"
         assert bias.value == pytest.approx(signed.difference(method="between_groups"), rel=1e-9)
         assert bias.groups == [signed.by_group.idxmax(), signed.by_group.idxmin()]
+        # a group's figures all rest on its rows: a small group is left out of both gaps for one reason,
+        # which the card's list gives once, not once per gap
+        from modelgov.render.views import left_out_groups
+
+        assert [e.reason for e in gap.excluded] == [e.reason for e in bias.excluded] == [
+            f"{sizes[e.group]:,} rows, fewer than {minimum}" for e in gap.excluded
+        ]
+        assert [(item.group, item.reasons, item.everywhere) for item in left_out_groups(result)] == [
+            (e.group, [e.reason], True) for e in gap.excluded
+        ]
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "adult.data").is_file(), reason="UCI Adult not found in ../shared/data")

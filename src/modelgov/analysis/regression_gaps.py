@@ -68,7 +68,9 @@ def regression_gap(
     for i, group in enumerate(labels):
         reasons = []
         if not enough[i]:
-            reasons.append(f"{int(sizes[i]):,} {unit} behind the {words}, fewer than {rules.min_size:,}")
+            # every figure of a group rests on all its records: its size, not a figure's, so a group left
+            # out of both gaps reads once, not once per gap
+            reasons.append(f"{int(sizes[i]):,} {unit}, fewer than {rules.min_size:,}")
         if not finite[i]:
             reasons.append("its errors are too large to add up (values near the largest number a float holds)")
         if reasons:
