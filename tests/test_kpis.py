@@ -418,6 +418,7 @@ def test_the_kpi_line_says_when_the_model_no_longer_predicts_as_validated(demo_b
     which can hide the last few: when the latest three weeks fall short, the line and the warning
     say the model predicted as validated before them, not that it still does."""
     from modelgov.render.kpi_views import RECENT_WINDOWS, kpi_views
+    from modelgov.render.pages import render_pages
 
     built = demo_manifest(demo_build)
     churn = built.model("customer-churn")
@@ -434,9 +435,42 @@ def test_the_kpi_line_says_when_the_model_no_longer_predicts_as_validated(demo_b
     degraded = version.model_copy(update={"drift": version.drift.model_copy(update={"windows": windows})})
     (view,) = kpi_views(churn, degraded)
     assert view.flat_while_accurate and not view.accuracy.holds_recently and view.accuracy.recent == 0.70
+    assert view.accuracy.left_out == 0 and all(w.labelled_rows >= 30 for w in windows if w.labelled_rows)
     assert view.summary().endswith(
         f"although the model predicted as validated before its latest {RECENT_WINDOWS} weeks with outcomes"
     )
+
+    # a latest week with a handful of outcomes cannot say that on its own: it is left out, and said to be
+    small = list(windows)
+    last = [i for i, w in enumerate(small) if w.labelled_rows][-1]
+    performance = [m.model_copy(update={"value": 0.0}) if m.name == "accuracy" else m for m in small[last].performance]
+    small[last] = small[last].model_copy(update={"performance": performance, "labelled_rows": 5})
+    small[last - 1] = version.drift.windows[last - 1]  # one of the latest three as built again
+    few = version.model_copy(update={"drift": version.drift.model_copy(update={"windows": small})})
+    (view,) = kpi_views(churn, few)
+    counted = [w for w in small if w.labelled_rows >= 30][-RECENT_WINDOWS:]
+    accuracy = sorted(next(m.value for m in w.performance if m.name == "accuracy") for w in counted)
+    assert view.accuracy.recent == accuracy[1] and view.accuracy.left_out == 1
+    assert view.accuracy.holds_recently == (view.accuracy.recent >= view.accuracy.bound)
+    page = next(
+        p.markdown
+        for p in render_pages(
+            built.model_copy(
+                update={
+                    "models": [
+                        churn.model_copy(
+                            update={"versions": [few if v.version == version.version else v for v in churn.versions]}
+                        )
+                        if m.id == churn.id
+                        else m
+                        for m in built.models
+                    ]
+                }
+            )
+        )
+        if p.path == f"models/customer-churn/{version.version}/monitoring.md"
+    )
+    assert "1 week with fewer than 30 records with outcomes is left out, too few to tell" in page
 
 
 def test_the_one_line_summary_gives_the_interval_the_records_and_whether_chance_could_explain_it(demo_build) -> None:

@@ -116,6 +116,8 @@ class Accuracy(NamedTuple):
     recent_windows: int
     holds_recently: bool
     before: float | None = None  # the median over the windows with outcomes before those
+    left_out: int = 0  # windows with outcomes left out: fewer than ``minimum`` records with outcomes
+    minimum: int = SMALL_WINDOW
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,12 @@ def _accuracy(model: Model, version: ModelVersion) -> Accuracy | None:
     """The model's headline realized metric when it is as good as validated (median over windows with
     outcomes ≥ the reference interval's low end, or the reference value less :data:`ACCURACY_SLACK`),
     with whether the latest :data:`RECENT_WINDOWS` windows with outcomes still are; None otherwise, or
-    when nothing was realized."""
+    when nothing was realized.
+
+    Only windows with at least :data:`SMALL_WINDOW` records with outcomes count: a week with a handful
+    of outcomes has an accuracy of anything by chance, and one such week among the latest three could
+    turn "predicts as validated" into "predicted" (or back) on its own. Each figure is a median over
+    windows, so that one unusual window among them does not decide it either."""
     view = mv.monitoring_view(model, version)
     if view is None or not view.metrics:
         return None
@@ -262,9 +269,15 @@ def _accuracy(model: Model, version: ModelVersion) -> Accuracy | None:
     if better not in ("higher", "lower"):  # best at a value (a mean error): no one-sided bound
         return None
     up = better == "higher"
-    values = [r.metrics[name].value for r in view.windows if name in r.metrics and r.metrics[name].value is not None]
-    if not values:
+    measured = [
+        (r.metrics[name].value, r.window.labelled_rows)
+        for r in view.windows
+        if name in r.metrics and r.metrics[name].value is not None
+    ]
+    counted = [(value, rows) for value, rows in measured if rows >= SMALL_WINDOW]
+    if not counted:
         return None
+    values = [value for value, _ in counted]
     median = statistics.median(values)
     reference: Metric | None = view.reference_metrics.get(name)
     if reference is None or reference.value is None:
@@ -280,7 +293,8 @@ def _accuracy(model: Model, version: ModelVersion) -> Accuracy | None:
     holds = recent >= bound if up else recent <= bound
     earlier = values[:-RECENT_WINDOWS]
     before = statistics.median(earlier) if earlier else None
-    return Accuracy(label, median, reference.value, bound, recent, len(latest), holds, before)
+    left_out = len(measured) - len(counted)
+    return Accuracy(label, median, reference.value, bound, recent, len(latest), holds, before, left_out)
 
 
 def kpi_views(model: Model, version: ModelVersion) -> list[KpiView]:
