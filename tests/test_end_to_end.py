@@ -691,6 +691,26 @@ def test_the_ab_page_gives_each_arms_kpi_in_its_unit_with_the_records_it_rests_o
     assert f"{test.metric}: {test.metric_description}" in text
 
 
+def test_a_candidate_serving_customers_in_an_ab_test_needs_an_approval_of_the_test(demo: tuple[Path, Path]) -> None:
+    """Its owner's approval alone is not enough for a version deciding for real customers; the test's
+    approval has a role of its own, so that no release rule (model_risk) counts it."""
+    _, site = demo
+    built = manifest.read(site / "manifest.json")
+    results = {
+        (r.model, r.version): r for r in built.governance.results if r.rule == "live-test-approved-by-model-risk"
+    }
+    version = next(v for v in built.model("customer-churn").versions if v.version == "1.2")
+    requests = next(arm.requests for arm in version.experiment.arms if arm.arm == "challenger")
+    rule = results[("customer-churn", "1.2")]
+    assert rule.outcome == "pass" and rule.severity == "blocking"
+    assert rule.message.startswith(f"applies because experiment.challenger.requests = {requests} > 0: live_test:")
+    # the shadow candidate serves no one, and the production versions are out of the rule's scope
+    assert results[("credit-default", "2.0")].outcome == "not-applicable"
+    assert all(r.outcome == "not-applicable" for key, r in results.items() if key != ("customer-churn", "1.2"))
+    # the test's approval is not a model_risk decision: a release rule would not count it
+    assert {a.role for a in version.approvals} == {"model_owner", "live_test"}
+
+
 def test_the_monitoring_summary_states_calibration_beside_ranking(demo: tuple[Path, Path]) -> None:
     """A probability of default feeds provisions: the summary gives the latest week's Brier score
     against the reference's, since ROC AUC can hold while the probabilities stray from the outcomes."""

@@ -109,15 +109,17 @@ DECISIONS = {
             "severity": "warning",
         },
         {
-            # a candidate in an A/B test decides for real customers: its owner's approval alone is not enough
+            # a candidate in an A/B test decides for real customers: its owner's approval alone is not enough.
+            # The approval has a role of its own (Model Risk's validators hold it), so that the release
+            # rules, which ask for model_risk, never count an approval given for the test.
             "id": "live-test-approved-by-model-risk",
-            "title": "A version serving customers in an A/B test has Model Risk's approval",
+            "title": "A version serving customers in an A/B test is approved for the test by Model Risk (role live_test)",
             "applies_to": {"status": ["candidate", "staging"]},
             "when": {
                 "any_of": [{"evidence": "experiment.challenger.requests", "require": {">": 0}}],
                 "missing": "not-applicable",
             },
-            "approved_by": ["model_risk"],
+            "approved_by": ["live_test"],
             "severity": "blocking",
         },
     ],
