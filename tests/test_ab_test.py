@@ -226,6 +226,29 @@ def test_scan_per_arm_and_window_equals_pandas(tmp_path: Path) -> None:
         assert statistics.variance == pytest.approx(amounts.var(ddof=1), rel=1e-9)
 
 
+def test_negative_values_of_a_mean_count_in_the_metric_and_the_kpis(tmp_path: Path) -> None:
+    """A mean metric or KPI can be negative (a profit, a change in balance): every value counts, and
+    only a rate refuses what is neither true nor false. (A rate's marker for such a value is
+    negative, and the mean's values were filtered by it too: a profit of -10 was left out, and
+    counted nowhere.)"""
+    log_path, outcomes_path, log, outcomes = write_log(tmp_path, n=2_000)
+    log["amount"] = log["amount"] - 40.0  # about a third below zero
+    log.to_csv(log_path, index=False)
+    mean_kpi = KpiSpec("amount", Measure("mean", ("amount",)), "log", "higher", 0.0)
+    total_kpi = KpiSpec("amount_total", Measure("sum", ("amount",)), "log", "higher", 0.0)
+    found = scan(log_path, outcomes_path, metric=MetricSpec("mean", "amount", "log"), kpis=[mean_kpi, total_kpi])
+    assert (log["amount"] < 0).mean() > 0.2
+    for index, value in enumerate(("B", "A")):
+        amounts = log.loc[log["arm"] == value, "amount"]
+        arm = "challenger" if value == "B" else "champion"
+        metric = [w.arms[arm].metric for w in found.windows if arm in w.arms]
+        assert sum(m.n for m in metric) == len(amounts)
+        assert sum(m.total for m in metric) == pytest.approx(amounts.sum(), rel=1e-12)
+        for name in ("amount", "amount_total"):
+            statistics = found.kpi_totals[name][index]
+            assert statistics.n == len(amounts) and statistics.total == pytest.approx(amounts.sum(), rel=1e-12)
+
+
 def test_the_report_equals_an_independent_computation(tmp_path: Path) -> None:
     log_path, outcomes_path, log, outcomes = write_log(tmp_path, outcome_share=0.8)
     found = report(scan(log_path, outcomes_path), plan(sample_size=50_000), log=[], outcomes=None)

@@ -174,8 +174,9 @@ def scan_experiment(
             inner = (
                 f"SELECT l.__w, l.__t, {arm} AS __arm, {matched} AS __matched, {', '.join(values)} FROM wlog l{join}"
             )
-            # a rate's -1.0 marks a value that is neither true nor false: refused below, never counted
-            valid = "__y IS NOT NULL AND __y >= 0"
+            # a rate's -1.0 marks a value that is neither true nor false: refused below, never counted; a
+            # mean's (and accuracy's) values are counted whatever their sign
+            valid = "__y IS NOT NULL AND __y >= 0" if metric.kind == "rate" else "__y IS NOT NULL"
             aggregates = [
                 "count(*)",
                 "count(*) FILTER (WHERE __matched)",
@@ -189,7 +190,7 @@ def scan_experiment(
                 f"fsum(__wt * __wt) FILTER (WHERE {valid})",
                 f"fsum(__wt * __wt * __y) FILTER (WHERE {valid})",
                 f"fsum(__wt * __wt * __y * __y) FILTER (WHERE {valid})",
-                "count(*) FILTER (WHERE __y < 0)",
+                "count(*) FILTER (WHERE __y < 0)" if metric.kind == "rate" else "0",
             ]
             for i, kpi in enumerate(kpis):
                 aggregates += _kpi_aggregates(kpi, i)
@@ -293,12 +294,15 @@ def _kpi_aggregates(kpi: KpiSpec, index: int) -> list[str]:
     scope = "__matched" if kpi.table == "outcomes" else "true"
     if kpi.measure.aggregation != "ratio":
         x = f"__k{index}_0"
-        ok = f"{x} IS NOT NULL AND {x} >= 0"
+        # a rate's -1.0 marks a value that is neither true nor false (refused); a mean's or a sum's
+        # values count whatever their sign (a profit, a change in balance)
+        rate = kpi.measure.aggregation == "rate"
+        ok = f"{x} IS NOT NULL AND {x} >= 0" if rate else f"{x} IS NOT NULL"
         return [
             f"count(*) FILTER (WHERE {ok})",
             f"count(*) FILTER (WHERE {scope} AND {x} IS NULL)",
             f"fsum({x}) FILTER (WHERE {ok})",
-            f"count(*) FILTER (WHERE {x} < 0)",
+            f"count(*) FILTER (WHERE {x} < 0)" if rate else "0",
             f"fsum({x} * {x}) FILTER (WHERE {ok})",
         ]
     y, x = f"__k{index}_0", f"__k{index}_1"
