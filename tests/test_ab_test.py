@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from scipy import stats
 from tests.workspace_factory import edit, write_workspace
 
+from modelgov import manifest
 from modelgov.analysis import ab_test as ab
 from modelgov.analysis.experiment_report import Plan, report
 from modelgov.errors import WorkspaceError
@@ -231,7 +232,7 @@ def test_negative_values_of_a_mean_count_in_the_metric_and_the_kpis(tmp_path: Pa
     only a rate refuses what is neither true nor false. (A rate's marker for such a value is
     negative, and the mean's values were filtered by it too: a profit of -10 was left out, and
     counted nowhere.)"""
-    log_path, outcomes_path, log, outcomes = write_log(tmp_path, n=2_000)
+    log_path, outcomes_path, log, _ = write_log(tmp_path, n=2_000)
     log["amount"] = log["amount"] - 40.0  # about a third below zero
     log.to_csv(log_path, index=False)
     mean_kpi = KpiSpec("amount", Measure("mean", ("amount",)), "log", "higher", 0.0)
@@ -600,3 +601,51 @@ def test_an_experiment_log_outside_the_workspace_is_refused(tmp_path: Path, outs
         load_workspace(root)
     found = [str(p) for p in caught.value.problems]
     assert any(p.startswith("models/loans/versions/1.1/version.yml:") and "experiment" in p for p in found), found
+
+
+# --------------------------------------------------------------------------- the KPIs per arm, as the page words them
+
+
+def _kpi(**changes) -> manifest.Kpi:
+    settings = {"name": "k", "title": "K", "description": "d", "aggregation": "mean", "columns": ["x"],
+                "table": "log", "direction": "higher", "target": 0.0}  # fmt: skip
+    return manifest.Kpi(**{**settings, **changes})
+
+
+def test_each_arms_kpi_is_shown_in_its_own_unit_with_its_records() -> None:
+    from modelgov.render import experiment_views as views
+
+    profit = _kpi(unit="currency", symbol="€")
+    value = manifest.KpiValue(
+        value=-12.5, interval=manifest.KpiInterval(low=-20.0, high=-5.0, level=0.95), count=40, missing=10
+    )
+    assert views.kpi_in_arm(profit, value) == "−€12.50 (−€20.00 – −€5.00)"
+    plain = _kpi(decimals=1)
+    assert views.kpi_in_arm(plain, value.model_copy(update={"interval": None})) == "-12.5"
+    # always "n of N": the records with a value of those in scope
+    empty = manifest.KpiValue(value=None, count=0, missing=257)
+    assert views.kpi_records(value, empty) == "40 of 50 · 0 of 257"
+    assert views.kpi_in_arm(plain, empty) == "no value" and views.kpi_in_arm(plain, None) == "no value yet"
+    item = manifest.AbKpi(
+        name="k", challenger=value, champion=value, difference=-3.25,
+        difference_interval=manifest.KpiInterval(low=-7.0, high=0.5, level=0.95),
+    )  # fmt: skip
+    assert views.kpi_difference(profit, item) == "−€3.25 (−€7.00 to +€0.50)"
+    share = _kpi(aggregation="rate", unit="percent")
+    rate = item.model_copy(update={"difference": -0.0311, "difference_interval": manifest.KpiInterval(
+        low=-0.1352, high=0.073, level=0.95)})  # fmt: skip
+    assert views.kpi_difference(share, rate) == "−3.11 points (−13.52 to +7.30 points)"
+
+
+def test_a_total_is_shown_per_arm_but_not_compared(tmp_path: Path) -> None:
+    """An arm's total grows with its share of the requests: with a 30/70 split the larger arm's total
+    would win whatever each request brings, so a sum KPI gets each arm's value and no verdict."""
+    from modelgov.analysis.experiment_report import TOTAL_NOT_COMPARED
+
+    log_path, outcomes_path, log, _ = write_log(tmp_path, split=0.3)
+    kpi = KpiSpec("amount_total", Measure("sum", ("amount",)), "log", "higher", 0.0)
+    found = report(scan(log_path, outcomes_path, kpis=[kpi]), plan(split=0.3), log=[], outcomes=None, kpis=[kpi])
+    (item,) = found.kpis
+    assert item.challenger.value == pytest.approx(log.loc[log["arm"] == "B", "amount"].sum())
+    assert item.champion.value == pytest.approx(log.loc[log["arm"] == "A", "amount"].sum())
+    assert item.difference is None and item.verdict is None and item.not_compared == TOTAL_NOT_COMPARED

@@ -703,12 +703,43 @@ def test_a_candidate_serving_customers_in_an_ab_test_needs_an_approval_of_the_te
     requests = next(arm.requests for arm in version.experiment.arms if arm.arm == "challenger")
     rule = results[("customer-churn", "1.2")]
     assert rule.outcome == "pass" and rule.severity == "blocking"
-    assert rule.message.startswith(f"applies because experiment.challenger.requests = {requests} > 0: live_test:")
+    assert rule.message == (
+        f"applies because experiment.challenger.requests = {requests} > 0: live_test: approved by "
+        "priya.raman@acme.example on 2026-10-23 (signed)"
+    )
     # the shadow candidate serves no one, and the production versions are out of the rule's scope
     assert results[("credit-default", "2.0")].outcome == "not-applicable"
     assert all(r.outcome == "not-applicable" for key, r in results.items() if key != ("customer-churn", "1.2"))
     # the test's approval is not a model_risk decision: a release rule would not count it
     assert {a.role for a in version.approvals} == {"model_owner", "live_test"}
+
+    # without the signed approval the rule fails, and a line anyone can write in approvals.yml (the
+    # owner's, say) does not stand in for it
+    from modelgov.policy.engine import LoadedPolicy, govern
+    from modelgov.policy.schema import PolicyFile
+
+    workspace, _ = demo
+    standard = PolicyFile.model_validate(yaml.safe_load((workspace / "policies/acme-decisions.yml").read_text()))
+    ref = manifest.FileRef(path="policies/acme-decisions.yml", sha256="0" * 64, bytes=1)
+    signed = next(a for a in version.approvals if a.role == "live_test")
+    assert signed.signature == "signed" and signed.entry is not None
+    owners = signed.model_copy(
+        update={"by": "Marcus Lindqvist (Customer Analytics)", "signature": "unsigned", "entry": None,
+                "source": manifest.FileRef(path="models/customer-churn/versions/1.2/approvals.yml", sha256="0" * 64,
+                                           bytes=1)}
+    )  # fmt: skip
+    for approvals, outcome in (([signed], "pass"), ([], "fail"), ([owners], "fail")):
+        others = [a for a in version.approvals if a.role != "live_test"]
+        changed = built.model_copy(
+            update={"models": [
+                m.model_copy(update={"versions": [
+                    v.model_copy(update={"approvals": [*others, *approvals]}) if v is version else v for v in m.versions
+                ]}) for m in built.models
+            ]}
+        )  # fmt: skip
+        report = govern(changed, [LoadedPolicy(standard, ref)], [], AS_OF, fail_on="blocking")
+        (found,) = [r for r in report.results if r.rule == "live-test-approved-by-model-risk" and r.version == "1.2"]
+        assert found.outcome == outcome, (approvals, found.message)
 
 
 def test_the_monitoring_summary_states_calibration_beside_ranking(demo: tuple[Path, Path]) -> None:

@@ -174,7 +174,7 @@ def test_a_score_compared_as_categories_keeps_its_drift_and_is_not_estimated(tmp
     log.to_csv(tmp_path / "log.csv", index=False)
     report = _report(tmp_path, reference)
     assert not report.estimation.estimated
-    assert "score column (score) is compared as categories" in report.estimation.reason
+    assert "compares the score column (score) as categories" in report.estimation.reason
     assert all(w.estimated is None and not w.estimate_checks for w in report.windows)
     for day, window in enumerate(report.windows):
         output = window.prediction

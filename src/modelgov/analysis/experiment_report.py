@@ -370,15 +370,24 @@ def _posterior(
     )
 
 
+#: Why a total is not compared between the arms.
+TOTAL_NOT_COMPARED = (
+    "a total grows with the share of requests an arm serves, so the arms' totals are not compared; a mean "
+    "or a rate per request can be"
+)
+
+
 def _kpis(scan: ExperimentScan, specs: Sequence[KpiSpec], level: float) -> list[manifest.AbKpi]:
+    """Each card KPI in each arm (with its count, and the records in scope without a value, even when
+    none has one), and the arms compared where that means something: not for a total."""
     out = []
     for spec in specs:
         chal_stats, champ_stats = scan.kpi_totals[spec.name]
         aggregation = spec.measure.aggregation
-        first = measure(aggregation, chal_stats, level) if chal_stats.n else None
-        second = measure(aggregation, champ_stats, level) if champ_stats.n else None
+        first, second = measure(aggregation, chal_stats, level), measure(aggregation, champ_stats, level)
         difference = interval = verdict = None
-        if first is not None and second is not None:
+        total = aggregation == "sum"
+        if not total and first.value is not None and second.value is not None:
             difference, interval, verdict = compare(first, second, spec, level)
         out.append(
             manifest.AbKpi(
@@ -388,6 +397,7 @@ def _kpis(scan: ExperimentScan, specs: Sequence[KpiSpec], level: float) -> list[
                 difference=difference,
                 difference_interval=interval,
                 verdict=verdict,  # type: ignore[arg-type]
+                not_compared=TOTAL_NOT_COMPARED if total else None,
             )
         )
     return out

@@ -86,16 +86,6 @@ def approvals(north_share: float) -> dict[str, list[tuple[Any, ...]]]:
                 "Approved for an A/B test against 1.1 on half of the customers due for review; promotion "
                 "waits for the test's horizon.",
             ),
-            (
-                # a role of its own: a release rule (approved_by: [model_risk]) never counts this approval
-                "live_test",
-                MODEL_RISK,
-                "approved",
-                dt.date(2026, 10, 23),
-                "Model Risk approves the A/B test only: half of the customers due for review, from 26 October "
-                "to the test's horizon, as its design states. Not an approval to promote, which needs Model "
-                "Risk's decision on the test's result.",
-            ),
         ],
     }
 

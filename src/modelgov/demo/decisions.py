@@ -46,7 +46,8 @@ LOG = "audit/log.jsonl"
 
 #: principal → (roles, display name)
 SIGNERS: dict[str, tuple[tuple[str, ...], str]] = {
-    "priya.raman@acme.example": (("model_risk",), "Priya Raman (Model Validation)"),
+    # model risk's validators also approve live tests, under a role of their own (live_test)
+    "priya.raman@acme.example": (("model_risk", "live_test"), "Priya Raman (Model Validation)"),
     "tomas.ortega@acme.example": (("compliance",), "Tomás Ortega (Compliance, Consumer Credit)"),
     "hannah.becker@acme.example": (("compliance",), "Hannah Becker (Compliance, Health & Data Protection)"),
     "dana.whitfield@acme.example": (("model_owner",), "Dana Whitfield (Retail Credit Risk Analytics)"),
@@ -104,6 +105,17 @@ DECISIONS: list[tuple[str, str, str, str, str, str, dict, str]] = [
      {"role": "model_risk"}, "Re-validated for the widened use (dietitian waiting list)."),
 ]  # fmt: skip
 
+#: Model Risk's signed approval of customer-churn 1.2's A/B test, under the role of its own that the
+#: example's decision standard asks of a version serving customers in a test (after the waiver of
+#: August in the log, before the flag of November).
+LIVE_TEST_APPROVAL = (
+    "2026-10-23T14:00:00", "priya.raman@acme.example", "approval", churn.MODEL_ID, "1.2", "approved",
+    {"role": "live_test"},
+    "Approved for the A/B test only: half of the customers due for review, from 26 October to the test's "
+    "horizon, as its design states. Not an approval to promote, which needs Model Risk's decision on the "
+    "test's result.",
+)  # fmt: skip
+
 
 def _key(seed: int, principal: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"modelgov-demo/{seed}/{principal}".encode()).digest())
@@ -158,6 +170,8 @@ def build(writer: WorkspaceWriter, seed: int) -> None:
     for when, by, action, model, version, outcome, details, comment in DECISIONS[6:]:
         record(when, by, action, model, version, outcome, details=details, comment=comment)
     _record_fair_lending_waiver(root, keys["helena.brandt@acme.example"])
+    when, by, action, model, version, outcome, details, comment = LIVE_TEST_APPROVAL
+    record(when, by, action, model, version, outcome, details=details, comment=comment)
     when, by, window, text = CREDIT_FLAG
     record_flag(
         root, credit.MODEL_ID, "1.1", by=by, scope=window_scope(window), text=text,

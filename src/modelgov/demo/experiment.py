@@ -160,9 +160,9 @@ def write(
             "direction": "higher",
             "title": "Customers still with the bank 90 days later",
             "description": (
-                "the share of the arm's customers who still have an account 90 days after they were scored, whether"
-                " or not they were flagged (in this example the 90 days are compressed to a few weeks, like the"
-                " monitoring outcomes, so that a short log shows outcomes)."
+                "the share of the arm's customers whose outcome has arrived who still have an account 90 days after"
+                " they were scored, whether or not they were flagged (in this example the 90 days are compressed to a"
+                " few weeks, like the monitoring outcomes, so that a short log shows outcomes)."
             ),
         },
         "outcomes": {"data": f"{base}-outcomes.csv", "id": "request_id"},

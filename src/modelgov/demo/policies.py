@@ -89,7 +89,7 @@ DECISIONS = {
         "Who decided, on which evidence, must be provable: high-risk releases need a model-risk "
         "sign-off signed with the validator's SSH key, every version in production must have "
         "reached it through `modelgov promote`, which checks the policies first, and no version "
-        "serves customers in an A/B test before Model Risk has approved it."
+        "serves customers in an A/B test without Model Risk's signed approval of the test."
     ),
     "applies_to": {"status": ["candidate", "staging", "production"]},
     "rules": [
@@ -113,13 +113,16 @@ DECISIONS = {
             # The approval has a role of its own (Model Risk's validators hold it), so that the release
             # rules, which ask for model_risk, never count an approval given for the test.
             "id": "live-test-approved-by-model-risk",
-            "title": "A version serving customers in an A/B test is approved for the test by Model Risk (role live_test)",
+            "title": "A version serving customers in an A/B test has Model Risk's signed approval of the test (role live_test)",
             "applies_to": {"status": ["candidate", "staging"]},
             "when": {
                 "any_of": [{"evidence": "experiment.challenger.requests", "require": {">": 0}}],
                 "missing": "not-applicable",
             },
             "approved_by": ["live_test"],
+            # signed by a key the allowed-signers file gives live_test: an entry anyone can write in
+            # approvals.yml, the owner's included, does not count
+            "require_signature": True,
             "severity": "blocking",
         },
     ],

@@ -128,6 +128,9 @@ class AbKpi(Node):
     difference: float | None = None
     difference_interval: KpiInterval | None = None
     verdict: Literal["better", "worse", "no clear difference"] | None = None
+    not_compared: str | None = Field(
+        None, description="Why the arms' values are shown but not compared (a total, which grows with an arm's share)."
+    )
 
 
 class AbTest(Node):

@@ -206,11 +206,11 @@ def plan_score(
     """Have the scan count the estimator's score on the calibration's knots and the threshold too,
     beside the drift's own edges of it (``scanned`` is updated in place).
 
-    A score the drift compares as categories (whole numbers or true/false values with few distinct
-    values, inferred from the reference) is not a probability: it stays categorical, so that its
-    drift is measured on every record as it always is, and nothing is estimated from it, with the
-    reason. (Counting it as numbers for the estimate would take its column from the categorical
-    pass: the scan counts a column one way, and its drift would then see no records.)"""
+    A score the drift compares as categories (whole numbers with at most 10 distinct values, or
+    true/false values, inferred from the reference as Evidently infers it) stays categorical, so that
+    its drift is measured on every record, and nothing is estimated, with the reason: the scan counts
+    a column one way, and counting it as numbers for the estimate took it from the categorical pass,
+    so its drift saw no records."""
     if estimator is None:
         return estimator, estimation
     column = estimator.score_column
@@ -219,9 +219,10 @@ def plan_score(
         return None, manifest.PerformanceEstimation(
             estimated=False,
             reason=(
-                f"the score column ({column}) is compared as categories, not as numbers (whole numbers with at most"
-                " a few distinct values, or true/false values, in the reference), so it is not a probability of the"
-                " positive class, which the estimate needs for each record"
+                f"the drift compares the score column ({column}) as categories (in the reference it holds whole"
+                " numbers with at most 10 distinct values, or true/false values), and the log is counted one way per"
+                " column, so the scores are not counted as numbers, which the estimate needs; a score written as"
+                " decimal numbers (0.0 and 1.0, say) is compared, and estimated, as numbers"
             ),
         )
     edges = known.edges if known is not None else np.empty(0)

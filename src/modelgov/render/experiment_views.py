@@ -50,9 +50,10 @@ def arm_value(test: AbTest, found: KpiValue | None) -> str:
 
 
 def kpi_in_arm(kpi: Kpi, found: KpiValue | None) -> str:
-    """A card KPI in one arm, in the KPI's own unit (not the test's metric's): ``10.81 % (5.58 % – 19.91 %)``."""
+    """A card KPI in one arm, in the KPI's own unit (not the test's metric's): ``10.81 % (5.58 % – 19.91 %)``;
+    ``no value yet`` before any record is in scope, ``no value`` when none of those in scope has one."""
     if found is None or found.value is None:
-        return "no value yet"
+        return "no value" if found is not None and found.count + found.missing else "no value yet"
     spread = kpi_views.interval_text(kpi, found)
     return kpi_views.format_value(kpi, found.value) + (f" ({spread})" if spread else "")
 
@@ -75,15 +76,14 @@ def kpi_difference(kpi: Kpi, item: AbKpi) -> str:
 
 def kpi_records(*arms: KpiValue | None) -> str:
     """How many of each arm's records in the KPI's scope the value was computed on (those that have every
-    column it reads): ``74 of 257 · 79 of 271``. Beside a share, "74" alone would read as the count the
-    KPI found (74 customers retained)."""
+    column it reads): ``74 of 257 · 79 of 271``, always as "of": beside a share, "74" alone would read as
+    the count the KPI found (74 customers retained)."""
     counts = []
     for found in arms:
         if found is None:
-            counts.append("none")
+            counts.append("0 of 0")
         else:
-            scope = found.count + found.missing
-            counts.append(f"{found.count:,} of {scope:,}" if found.missing else f"{found.count:,}")
+            counts.append(f"{found.count:,} of {found.count + found.missing:,}")
     return " · ".join(counts)
 
 

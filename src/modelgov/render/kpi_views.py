@@ -243,9 +243,10 @@ class KpiView:
             if self.accuracy.holds_recently:
                 text += " although the model predicts as validated"
             else:
+                enough = f"at least {self.accuracy.minimum} outcomes" if self.accuracy.left_out else "outcomes"
                 text += (
                     f" although the model predicted as validated before its latest {self.accuracy.recent_windows}"
-                    f" {self.noun}s with outcomes"
+                    f" {self.noun}s with {enough}"
                 )
         return text
 
