@@ -785,6 +785,9 @@ def test_disparity_findings_name_their_groups_in_every_output(tmp_path: Path, ca
             "a version in staging or production got its status through modelgov promote (a signed entry)",
         ),
         ({"datasheet_fields": ["licence", "source"]}, "datasheets fill in: licence, source"),
+        ({"approved_by": ["model_risk"]}, "approved by: model_risk"),
+        # the rules table must say that only a signed decision counts, not the title alone
+        ({"approved_by": ["live_test"], "require_signature": True}, "approved by: live_test (signed decisions only)"),
     ],
 )
 def test_each_rule_kind_states_its_own_requirement(rule: dict, says: str) -> None:

@@ -95,7 +95,8 @@ def _kind_text(rule: Rule) -> str:
     if kind == "documented":
         return "card fields written: " + ", ".join(rule.documented or [])
     if kind == "approved_by":
-        return "approved by: " + ", ".join(rule.approved_by or [])
+        signed = " (signed decisions only)" if rule.require_signature else ""
+        return "approved by: " + ", ".join(rule.approved_by or []) + signed
     if kind == "max_age_days":
         limits = rule.max_age_days
         assert limits is not None
