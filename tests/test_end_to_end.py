@@ -742,6 +742,30 @@ def test_a_candidate_serving_customers_in_an_ab_test_needs_an_approval_of_the_te
         assert found.outcome == outcome, (approvals, found.message)
 
 
+def test_every_admonition_keeps_its_body_inside_it(demo: tuple[Path, Path]) -> None:
+    """Each ``!!!`` block of every demo page: its body runs, indented, up to the first blank line, and
+    no line of text follows it unindented. A body line that began with a block tag lost its indentation
+    (the environment's ``lstrip_blocks``), and the rest of the warning fell outside its box: the open
+    flag's count on the credit card, the KPI warning's figures on the churn monitoring page."""
+    from modelgov.render.pages import render_pages
+
+    _, site = demo
+    checked = 0
+    for page in render_pages(manifest.read(site / "manifest.json")):
+        lines = page.markdown.splitlines()
+        for index, line in enumerate(lines):
+            if not line.startswith("!!! "):
+                continue
+            end = index + 2 if index + 1 < len(lines) and not lines[index + 1].strip() else index + 1
+            # a heading, a table, an HTML block or another admonition starts a block of its own; any
+            # other unindented line would be read as the body's paragraph going on, outside the box
+            while end < len(lines) and lines[end].strip() and not lines[end].startswith(("#", "|", "<", "!!! ")):
+                assert lines[end].startswith("    "), (page.path, line, lines[end])
+                end += 1
+            checked += 1
+    assert checked >= 20  # the demo has some thirty
+
+
 def test_the_monitoring_summary_states_calibration_beside_ranking(demo: tuple[Path, Path]) -> None:
     """A probability of default feeds provisions: the summary gives the latest week's Brier score
     against the reference's, since ROC AUC can hold while the probabilities stray from the outcomes."""

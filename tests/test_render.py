@@ -1056,3 +1056,19 @@ def test_a_manifest_naming_a_result_twice_is_not_drawn(tmp_path: Path) -> None:
                        r"more than one result for 'sex'.*list it once and build again"):  # fmt: skip
         render_site(manifest, tmp_path / "site")
     assert not (tmp_path / "site").exists()
+
+
+def test_no_template_line_loses_its_indentation_to_a_block_tag() -> None:
+    """The pages' environment strips the spaces before a block tag at the start of a line
+    (``lstrip_blocks``). An admonition's body is its indented lines: a body line that began with
+    ``{% if %}`` lost its four spaces, and the rest of the warning fell outside its box (the open flag's
+    count, the KPI warning's figures). Such a line must start with ``{%+``, which keeps them."""
+    from modelgov import resources
+
+    stripped = [
+        f"{path.name}:{number}"
+        for path in sorted(resources.site_templates_dir().rglob("*.j2"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"[ \t]+\{%(?![+-])", line)
+    ]
+    assert stripped == []
