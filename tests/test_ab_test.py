@@ -612,6 +612,10 @@ def _kpi(**changes) -> manifest.Kpi:
     return manifest.Kpi(**{**settings, **changes})
 
 
+def item_of(difference: float) -> manifest.AbKpi:
+    return manifest.AbKpi(name="k", difference=difference)
+
+
 def test_each_arms_kpi_is_shown_in_its_own_unit_with_its_records() -> None:
     from modelgov.render import experiment_views as views
 
@@ -621,7 +625,8 @@ def test_each_arms_kpi_is_shown_in_its_own_unit_with_its_records() -> None:
     )
     assert views.kpi_in_arm(profit, value) == "−€12.50 (−€20.00 – −€5.00)"
     plain = _kpi(decimals=1)
-    assert views.kpi_in_arm(plain, value.model_copy(update={"interval": None})) == "-12.5"
+    assert views.kpi_in_arm(plain, value.model_copy(update={"interval": None})) == "−12.5"
+    assert views.kpi_difference(plain, item_of(0.0)) == "0.0" and views.kpi_difference(plain, item_of(-0.25)) == "−0.2"
     # always "n of N": the records with a value of those in scope
     empty = manifest.KpiValue(value=None, count=0, missing=257)
     assert views.kpi_records(value, empty) == "40 of 50 · 0 of 257"

@@ -166,9 +166,11 @@ def test_a_regressions_mae_gap_equals_fairlearns_difference_on_the_diabetes_data
         # which the card's list gives once, not once per gap
         from modelgov.render.views import left_out_groups
 
-        assert [e.reason for e in gap.excluded] == [e.reason for e in bias.excluded] == [
-            f"{sizes[e.group]:,} rows, fewer than {minimum}" for e in gap.excluded
-        ]
+        assert (
+            [e.reason for e in gap.excluded]
+            == [e.reason for e in bias.excluded]
+            == [f"{sizes[e.group]:,} rows, fewer than {minimum}" for e in gap.excluded]
+        )
         assert [(item.group, item.reasons, item.everywhere) for item in left_out_groups(result)] == [
             (e.group, [e.reason], True) for e in gap.excluded
         ]

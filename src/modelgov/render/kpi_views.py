@@ -44,8 +44,10 @@ def format_value(kpi: Kpi, value: float | None) -> str:
         amount = f"{abs(value):,.{decimals}f}"
         return f"{sign}{symbol}{amount}" if len(symbol) <= 1 else f"{sign}{symbol} {amount}"
     if kpi.decimals is not None:
-        return f"{value:,.{kpi.decimals}f}"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+        shown = f"{value:,.{kpi.decimals}f}"
+    else:
+        shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return "−" + shown[1:] if shown.startswith("-") else shown  # the minus sign the differences use
 
 
 def target_text(kpi: Kpi) -> str:
@@ -64,7 +66,7 @@ def difference_text(kpi: Kpi, difference: float | None) -> str:
     """A difference in the KPI's unit (percentage points for a percentage), with its sign."""
     if difference is None:
         return "—"
-    sign = "+" if difference > 0 else "−" if difference < 0 else "±"
+    sign = "+" if difference > 0 else "−" if difference < 0 else ""  # no change has no sign ("±0" reads as a range)
     if kpi.unit == "percent":
         decimals = 2 if kpi.decimals is None else kpi.decimals
         return f"{sign}{abs(difference) * 100:,.{decimals}f} points"
