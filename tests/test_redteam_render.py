@@ -716,7 +716,8 @@ def test_the_policy_csv_of_a_hostile_site_opens_as_data(hostile_build: tuple[Pat
 
 @pytest.mark.slow
 def test_hostile_text_in_kpis_flags_and_production_tests_is_shown_as_text(demo_build) -> None:
-    """The card's business objective and KPIs, a flag's text, an A/B test's name and metric and a
+    """The card's business objective and KPIs, a flag's text, an A/B test's name, metric and its
+    description (and a KPI's not-compared reason) and a
     shadow test's champion and groups are all workspace text: none reaches a page as markup."""
     import json
 
@@ -737,7 +738,10 @@ def test_hostile_text_in_kpis_flags_and_production_tests_is_shown_as_text(demo_b
                 flag["text"] = hostile
                 seen += 1
             if version.get("experiment"):
-                version["experiment"]["name"] = version["experiment"]["metric"] = hostile
+                experiment = version["experiment"]
+                experiment["name"] = experiment["metric"] = experiment["metric_description"] = hostile
+                for kpi in experiment["kpis"]:
+                    kpi["not_compared"] = hostile
                 seen += 1
             if version.get("shadow"):
                 version["shadow"]["champion"] = hostile
